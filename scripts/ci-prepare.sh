@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs and starts the things outside npm that the tests use: PostgreSQL (already on this
+# machine kind; started if stopped), Chromium (web UI tests), swaks (SMTP end-to-end), rbldnsd and
+# dig (DNS blocklist). Safe to run twice.
+set -uo pipefail
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v swaks >/dev/null || need+=(swaks)
+command -v rbldnsd >/dev/null || need+=(rbldnsd)
+command -v dig >/dev/null || need+=(dnsutils)
+command -v psql >/dev/null || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null 2>&1 || true
+  apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || echo "ci-prepare: apt-get install ${need[*]} failed" >&2
+fi
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || echo "ci-prepare: could not start PostgreSQL" >&2
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
+fi
+exit 0

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/**
+ * The `spamdesk` command. Each area registers its commands from `src/cli/commands/`.
+ */
+import { Command } from 'commander';
+import { registerServe } from './commands/serve.ts';
+import { registerMaintenance } from './commands/maintenance.ts';
+import { registerToken } from './commands/token.ts';
+import { registerImport } from './commands/import.ts';
+
+const program = new Command('spamdesk')
+  .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+registerServe(program);
+registerMaintenance(program);
+registerToken(program);
+registerImport(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

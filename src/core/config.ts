@@ -1,0 +1,236 @@
+/**
+ * Configuration: the only reader of `process.env`.
+ *
+ * Every setting is declared once in {@link SETTINGS} with its environment variable, its CLI flag,
+ * a description (rendered into the README's configuration reference by `spamdesk config --markdown`)
+ * and a zod schema. {@link loadConfig} validates all of them and reports every problem at once,
+ * as Outline's `server/env.ts` does, so an operator fixes a bad deployment in one round trip.
+ */
+import path from 'node:path';
+import os from 'node:os';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+/** One declared setting. */
+export interface SettingDef<S extends z.ZodType = z.ZodType> {
+  /** Environment variable that sets it. */
+  env: string;
+  /** Long CLI flag (without the leading dashes). */
+  flag: string;
+  description: string;
+  schema: S;
+  /** Default as the raw string an operator would type; undefined means optional/unset. */
+  default?: string;
+}
+
+function setting<S extends z.ZodType>(def: SettingDef<S>): SettingDef<S> {
+  return def;
+}
+
+/**
+ * All settings. Add new ones here (and only here); the CLI flags, the env variables, the README
+ * table and the validation follow from this list.
+ */
+export const SETTINGS = {
+  dataDir: setting({
+    env: 'SPAMDESK_DATA_DIR',
+    flag: 'data-dir',
+    description: 'Directory for the SQLite database and local state.',
+    schema: z.string().min(1),
+    default: './data',
+  }),
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    description:
+      '`postgres://user@host:port/db` for PostgreSQL, or `sqlite:PATH`. Unset: SQLite at `<data-dir>/spamdesk.db`.',
+    schema: z
+      .string()
+      .refine((v) => /^(postgres|postgresql):\/\//.test(v) || v.startsWith('sqlite:'), {
+        message: 'must start with postgres://, postgresql:// or sqlite:',
+      })
+      .optional(),
+  }),
+  httpHost: setting({
+    env: 'SPAMDESK_HTTP_HOST',
+    flag: 'http-host',
+    description: 'Interface the HTTP server listens on.',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+  }),
+  httpPort: setting({
+    env: 'SPAMDESK_HTTP_PORT',
+    flag: 'http-port',
+    description: 'HTTP port (web app, API, /metrics). 0 picks a free port.',
+    schema: port,
+    default: '8080',
+  }),
+  smtpHost: setting({
+    env: 'SPAMDESK_SMTP_HOST',
+    flag: 'smtp-host',
+    description: 'Interface the SMTP intake listens on.',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+  }),
+  smtpPort: setting({
+    env: 'SPAMDESK_SMTP_PORT',
+    flag: 'smtp-port',
+    description: 'SMTP intake port (25 in production). 0 picks a free port.',
+    schema: port,
+    default: '2525',
+  }),
+  publicUrl: setting({
+    env: 'SPAMDESK_PUBLIC_URL',
+    flag: 'public-url',
+    description: 'Base URL people use to reach this instance (tracking links, mails). Unset: derived from host and port.',
+    schema: z.url().optional(),
+  }),
+  maxMessageBytes: setting({
+    env: 'SPAMDESK_MAX_MESSAGE_BYTES',
+    flag: 'max-message-bytes',
+    description: 'Largest accepted message, in bytes (HTTP 413 / SMTP 552 beyond).',
+    schema: positiveInt,
+    default: String(25 * 1024 * 1024),
+  }),
+  anonRateLimit: setting({
+    env: 'SPAMDESK_ANON_RATE_LIMIT',
+    flag: 'anon-rate-limit',
+    description: 'Reports per minute accepted from one client address without a token.',
+    schema: positiveInt,
+    default: '30',
+  }),
+  sqliteSynchronous: setting({
+    env: 'SPAMDESK_SQLITE_SYNCHRONOUS',
+    flag: 'sqlite-synchronous',
+    description: 'SQLite `synchronous` pragma: FULL survives power loss, NORMAL only process crashes.',
+    schema: z.enum(['FULL', 'NORMAL', 'EXTRA']),
+    default: 'FULL',
+  }),
+  workers: setting({
+    env: 'SPAMDESK_WORKERS',
+    flag: 'workers',
+    description: 'Analysis worker threads (default: number of CPU cores). 0 disables background work in this process.',
+    schema: z.coerce.number().int().min(0).max(256),
+    default: String(Math.max(1, os.availableParallelism())),
+  }),
+  logLevel: setting({
+    env: 'SPAMDESK_LOG_LEVEL',
+    flag: 'log-level',
+    description: 'pino log level.',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+  }),
+  region: setting({
+    env: 'SPAMDESK_REGION',
+    flag: 'region',
+    description: 'ISO 3166 country of this instance (phone-number parsing, statistics).',
+    schema: z.string().regex(/^[A-Z]{2}$/, 'two upper-case letters'),
+    default: 'FR',
+  }),
+  analysisTimeoutMs: setting({
+    env: 'SPAMDESK_ANALYSIS_TIMEOUT_MS',
+    flag: 'analysis-timeout-ms',
+    description: 'Wall-clock bound for analysing one message.',
+    schema: positiveInt,
+    default: '2000',
+  }),
+  analysisMaxDecodedBytes: setting({
+    env: 'SPAMDESK_ANALYSIS_MAX_DECODED_BYTES',
+    flag: 'analysis-max-decoded-bytes',
+    description: 'Bound on decoded content (text, HTML, attachments) analysed per message.',
+    schema: positiveInt,
+    default: String(64 * 1024 * 1024),
+  }),
+  smtpEnabled: setting({
+    env: 'SPAMDESK_SMTP_ENABLED',
+    flag: 'smtp-enabled',
+    description: 'Run the SMTP intake in `serve`.',
+    schema: bool,
+    default: 'true',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
+
+/** The validated, frozen configuration. */
+export type Config = { readonly [K in SettingKey]: SettingValue<K> } & {
+  /** Resolved database location. */
+  readonly database: { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
+};
+
+/** Thrown by {@link loadConfig}; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Raw sources: CLI flags win over environment, which wins over defaults. */
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** Keyed by setting key (camelCase), as commander produces them. */
+  flags?: Partial<Record<SettingKey, unknown>>;
+}
+
+/**
+ * Reads and validates every setting. Throws {@link ConfigError} with all problems.
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const flags = sources.flags ?? {};
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(SETTINGS) as [SettingKey, SettingDef][]) {
+    const fromFlag = flags[key];
+    const fromEnv = env[def.env];
+    const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : def.default;
+    const source = fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
+    const parsed = def.schema.safeParse(raw);
+    if (parsed.success) {
+      out[key] = parsed.data;
+    } else {
+      const reason = parsed.error.issues.map((i) => i.message).join('; ');
+      problems.push(`${def.env} / --${def.flag} (from ${source}, value ${JSON.stringify(raw)}): ${reason}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const dataDir = path.resolve(String(out.dataDir));
+  out.dataDir = dataDir;
+  const url = out.databaseUrl as string | undefined;
+  if (url === undefined) {
+    out.database = { dialect: 'sqlite', path: path.join(dataDir, 'spamdesk.db') };
+  } else if (url.startsWith('sqlite:')) {
+    const p = url.slice('sqlite:'.length);
+    out.database = { dialect: 'sqlite', path: p === ':memory:' ? p : path.resolve(p) };
+  } else {
+    out.database = { dialect: 'postgres', url };
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** Test helper: a valid config with overrides, independent of the process environment. */
+export function testConfig(overrides: Partial<Record<SettingKey, unknown>> = {}): Config {
+  return loadConfig({ env: {}, flags: { logLevel: 'silent', workers: 0, smtpEnabled: false, ...overrides } });
+}
+
+/** Base URL of the instance as people reach it. */
+export function publicBaseUrl(config: Config, boundPort?: number): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/$/, '');
+  const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? 'localhost' : config.httpHost;
+  return `http://${host}:${boundPort ?? config.httpPort}`;
+}
+
+/** The configuration reference as a Markdown table (README). */
+export function settingsMarkdown(): string {
+  const rows = Object.values(SETTINGS).map(
+    (d: SettingDef) => `| \`${d.env}\` | \`--${d.flag}\` | ${d.default === undefined ? '—' : `\`${d.default}\``} | ${d.description} |`,
+  );
+  return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,49 @@
+/**
+ * What every long-lived part of Spamdesk receives: configuration, database, logger, metrics and
+ * the report writer. Built once by the entry point (or by a test) and passed down explicitly.
+ */
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { openDatabase, type DB } from '../db/dialect.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { ReportWriter, type StoredReport } from '../intake/report-writer.ts';
+
+export interface AppContext {
+  config: Config;
+  db: DB;
+  logger: Logger;
+  metrics: Metrics;
+  writer: ReportWriter;
+  /** Listeners told about every committed report (wakes the workers, feeds live views). */
+  onReports: Set<(reports: StoredReport[]) => void>;
+}
+
+export interface ContextOptions {
+  /** Use this database instead of opening the configured one (tests). */
+  db?: DB;
+  logger?: Logger;
+  migrate?: boolean;
+}
+
+export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
+  const logger = opts.logger ?? createLogger(config);
+  const db = opts.db ?? openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+  if (opts.migrate !== false) await migrateToLatest(db);
+  const metrics = createMetrics();
+  const onReports = new Set<(reports: StoredReport[]) => void>();
+  const writer = new ReportWriter(db, {
+    logger,
+    metrics,
+    onCommitted: (reports) => {
+      for (const l of onReports) l(reports);
+    },
+  });
+  return { config, db, logger, metrics, writer, onReports };
+}
+
+/** Flushes pending reports and closes the database (unless the caller owns it). */
+export async function closeContext(ctx: AppContext, opts: { keepDb?: boolean } = {}): Promise<void> {
+  await ctx.writer.close();
+  if (!opts.keepDb) await ctx.db.destroy();
+}

@@ -1,0 +1,48 @@
+/**
+ * The composition root: database, HTTP, workers and the registered services in one process, with
+ * graceful shutdown (stop accepting, finish requests in flight, commit pending reports, close).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { closeContext, createContext, type AppContext, type ContextOptions } from './context.ts';
+import { SERVICES, type RunningService } from './services.ts';
+import { buildApp } from '../web/app.ts';
+import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
+
+export interface Platform {
+  ctx: AppContext;
+  app: FastifyInstance;
+  url: string;
+  services: RunningService[];
+  workers: WorkerRunner | null;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(config: Config, opts: ContextOptions & { keepDb?: boolean } = {}): Promise<Platform> {
+  const ctx = await createContext(config, opts);
+  const app = await buildApp(ctx);
+  await app.listen({ host: config.httpHost, port: config.httpPort });
+  const url = app.publicUrl();
+  const services: RunningService[] = [];
+  for (const s of SERVICES) {
+    if (s.enabled(ctx)) services.push(await s.start(ctx));
+  }
+  const workers = config.workers > 0 ? startWorkers(ctx) : null;
+  let stopped: Promise<void> | null = null;
+  return {
+    ctx,
+    app,
+    url,
+    services,
+    workers,
+    stop() {
+      stopped ??= (async () => {
+        for (const s of services) await s.stop();
+        await app.close();
+        await workers?.stop();
+        await closeContext(ctx, { keepDb: opts.keepDb });
+      })();
+      return stopped;
+    },
+  };
+}

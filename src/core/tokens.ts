@@ -1,0 +1,49 @@
+/**
+ * API tokens: shown once at creation, stored only as a SHA-256 hash, revocable.
+ * Format: `sdk_` + 32 random bytes in base64url, so a leaked token is easy to grep for.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { ApiToken } from '../db/tables.ts';
+import { newId, nowIso, randomSecret, sha256Hex } from './ids.ts';
+import type { Role } from './roles.ts';
+
+export const TOKEN_PREFIX = 'sdk_';
+
+export interface CreatedToken {
+  id: string;
+  /** The secret: print it once, never store it. */
+  secret: string;
+  role: Role;
+  name: string | null;
+}
+
+export async function createToken(
+  db: Kysely<Database>,
+  opts: { role: Role; name?: string | null; userId?: string | null },
+): Promise<CreatedToken> {
+  const id = newId();
+  const secret = TOKEN_PREFIX + randomSecret(32);
+  await db
+    .insertInto('api_tokens')
+    .values({ id, name: opts.name ?? null, role: opts.role, user_id: opts.userId ?? null, token_hash: sha256Hex(secret), created_at: nowIso(), revoked_at: null, last_used_at: null })
+    .execute();
+  return { id, secret, role: opts.role, name: opts.name ?? null };
+}
+
+/** The live token for a presented secret, or null. */
+export async function findToken(db: Kysely<Database>, secret: string): Promise<ApiToken | null> {
+  if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
+  const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', sha256Hex(secret)).executeTakeFirst();
+  if (!row || row.revoked_at !== null) return null;
+  return row;
+}
+
+export async function revokeToken(db: Kysely<Database>, id: string): Promise<boolean> {
+  const res = await db.updateTable('api_tokens').set({ revoked_at: nowIso() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export async function listTokens(db: Kysely<Database>): Promise<Omit<ApiToken, 'token_hash'>[]> {
+  return db.selectFrom('api_tokens').select(['id', 'name', 'role', 'user_id', 'created_at', 'revoked_at', 'last_used_at']).orderBy('created_at').execute();
+}

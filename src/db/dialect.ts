@@ -1,0 +1,74 @@
+/**
+ * The only place that knows which SQL engine is underneath (STYLE.md: "keep any dialect quirk in
+ * one db/dialect module"). Everything else builds dialect-agnostic queries with Kysely.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type ColumnDataType } from 'kysely';
+import type { Config } from '../core/config.ts';
+import type { Database } from './schema.ts';
+
+export type DB = Kysely<Database>;
+export type DialectName = 'sqlite' | 'postgres';
+
+// Return BIGINT (count(*), sums) as numbers rather than strings; our counts stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export interface OpenOptions {
+  /** SQLite `synchronous` pragma. */
+  synchronous?: 'FULL' | 'NORMAL' | 'EXTRA' | 'OFF';
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+/** Opens the configured database. The caller owns `db.destroy()`. */
+export function openDatabase(database: Config['database'], opts: OpenOptions = {}): DB {
+  if (database.dialect === 'sqlite') {
+    if (database.path !== ':memory:') fs.mkdirSync(path.dirname(database.path), { recursive: true });
+    const sqlite = new BetterSqlite3(database.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    sqlite.pragma('foreign_keys = ON');
+    // Another process (an import while the server runs) may hold the write lock for a moment.
+    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma('cache_size = -65536');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Which engine a Kysely instance (or transaction) talks to. */
+export function dialectOf<T>(db: Kysely<T>): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Column type for raw bytes. */
+export function blobType<T>(db: Kysely<T>): ColumnDataType {
+  return dialectOf(db) === 'postgres' ? 'bytea' : 'blob';
+}
+
+/** True when `err` is a unique-constraint violation on either engine. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * `FOR UPDATE SKIP LOCKED` where the engine has it (PostgreSQL, so several workers on several
+ * machines can claim jobs); SQLite has one writer at a time, so a plain select inside the write
+ * transaction is already exclusive.
+ */
+export function supportsSkipLocked<T>(db: Kysely<T>): boolean {
+  return dialectOf(db) === 'postgres';
+}
+
+/** Checks the connection answers. */
+export async function ping<T>(db: Kysely<T>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

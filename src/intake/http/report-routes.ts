@@ -1,0 +1,202 @@
+/**
+ * HTTP intake: `POST /api/v1/reports` (raw `message/rfc822`, multipart `.eml` upload, or JSON
+ * `{raw: base64, note?}`), `GET /api/v1/reports/:id`, `GET /api/v1/messages/:sha256/raw`.
+ * Each route: validate → authorise (policy) → act (service) → present.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
+import { authorize, can } from '../../core/policy.ts';
+import { principalLabel } from '../../core/roles.ts';
+import { SHA256_RE } from '../../core/ids.ts';
+import { assertEmailMessage } from '../../evidence/message-check.ts';
+import { getMessageRaw } from '../../evidence/store.ts';
+import { writeAudit } from '../../evidence/audit.ts';
+import type { Channel, ReportInput } from '../report-writer.ts';
+import { getReportView } from './report-view.ts';
+
+/** Most files one multipart upload may carry. */
+export const MAX_FILES_PER_UPLOAD = 100;
+const MAX_NOTE_CHARS = 4000;
+
+const jsonBody = z.object({
+  raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64'),
+  note: z.string().max(MAX_NOTE_CHARS).optional(),
+  channel: z.enum(['api', 'addon', 'web']).optional(),
+});
+
+const submitResponse = {
+  type: 'object',
+  properties: {
+    reports: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          sha256: { type: 'string' },
+          size: { type: 'integer' },
+          duplicate: { type: 'boolean' },
+          trackingUrl: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer' } },
+} as const;
+
+export async function reportRoutes(app: FastifyInstance): Promise<void> {
+  const { config } = app.ctx;
+  const limit = config.maxMessageBytes;
+  // Raw bodies: the exact bytes, never re-encoded.
+  app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/api/v1/reports',
+    {
+      // JSON carries base64 (4/3 of the raw size) plus a note.
+      bodyLimit: Math.ceil((limit * 4) / 3) + 64 * 1024,
+      config: { rateLimit: anonymousRateLimit(app) },
+      schema: {
+        summary: 'Report one or more spam messages',
+        description:
+          'Body: the raw message as `message/rfc822`; or `multipart/form-data` with one or more `.eml` files (and an optional `note` field); or JSON `{ "raw": "<base64>", "note": "…" }`. Answers 202 only after the evidence is durably committed. Without a token the call is rate-limited per client; a reporter token ties the report to its owner.',
+        tags: ['reports'],
+        consumes: ['message/rfc822', 'multipart/form-data', 'application/json'],
+        response: { 202: submitResponse, 400: errorSchema, 413: errorSchema, 429: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      authorize(req.principal, 'report:submit');
+      const items = await readSubmission(req, limit);
+      const inputs: ReportInput[] = items.map((it) => ({
+        raw: it.raw,
+        channel: it.channel,
+        note: it.note,
+        reporterUserId: req.principal.kind === 'anonymous' ? null : req.principal.userId,
+        reporterTokenId: req.principal.kind === 'token' ? req.principal.tokenId : null,
+        clientIp: req.ip,
+        context: it.filename ? { filename: it.filename } : null,
+      }));
+      const stored = await app.ctx.writer.submit(inputs);
+      const base = app.publicUrl();
+      return reply.status(202).send({
+        reports: stored.map((r) => ({ id: r.id, sha256: r.sha256, size: r.size, duplicate: r.duplicate, trackingUrl: `${base}/track/${r.trackingToken}` })),
+      });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/reports/:id',
+    {
+      schema: {
+        summary: 'A report: metadata, evidence reference and analysis',
+        tags: ['reports'],
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
+      },
+    },
+    async (req) => {
+      const view = await getReportView(app.ctx.db, req.params.id);
+      if (!view) throw new AppError('NOT_FOUND', 'No such report.');
+      const own = req.principal.kind !== 'anonymous' && req.principal.userId !== null && view.reporterUserId === req.principal.userId;
+      const ownToken = req.principal.kind === 'token' && view.reporterTokenId === req.principal.tokenId;
+      if (!can(req.principal, 'report:read-any')) {
+        if (!(own || ownToken)) {
+          authorize(req.principal, 'report:read-any');
+        }
+      }
+      return view.present(can(req.principal, 'report:read-any'));
+    },
+  );
+
+  app.get<{ Params: { sha256: string } }>(
+    '/api/v1/messages/:sha256/raw',
+    {
+      schema: {
+        summary: 'The exact raw bytes of a reported message (analyst or admin; audited)',
+        tags: ['evidence'],
+        params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
+        produces: ['message/rfc822'],
+      },
+    },
+    async (req, reply) => {
+      authorize(req.principal, 'evidence:read-raw');
+      if (!SHA256_RE.test(req.params.sha256)) throw new AppError('BAD_REQUEST', 'sha256 must be 64 lower-case hex digits.');
+      const raw = await getMessageRaw(app.ctx.db, req.params.sha256);
+      if (!raw) throw new AppError('NOT_FOUND', 'No such message.');
+      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'evidence.download', subject: `message:${req.params.sha256}`, ip: req.ip });
+      return reply
+        .type('message/rfc822')
+        .header('content-disposition', `attachment; filename="${req.params.sha256}.eml"`)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('digest', `sha-256=${Buffer.from(req.params.sha256, 'hex').toString('base64')}`)
+        .send(raw);
+    },
+  );
+}
+
+interface SubmittedItem {
+  raw: Buffer;
+  note: string | null;
+  filename: string | null;
+  channel: Channel;
+}
+
+/** Reads and validates every message of a submission; any bad one rejects the whole request. */
+async function readSubmission(req: FastifyRequest, limit: number): Promise<SubmittedItem[]> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const channel: Channel = req.principal.kind === 'token' && req.headers['x-spamdesk-client'] === 'thunderbird' ? 'addon' : 'api';
+  if (type === 'message/rfc822' || type === 'application/octet-stream') {
+    const raw = req.body as Buffer;
+    check(raw, limit, null);
+    return [{ raw, note: null, filename: null, channel }];
+  }
+  if (type === 'application/json') {
+    const parsed = jsonBody.safeParse(req.body);
+    if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    const raw = Buffer.from(parsed.data.raw, 'base64');
+    check(raw, limit, null);
+    return [{ raw, note: parsed.data.note ?? null, filename: null, channel: parsed.data.channel ?? channel }];
+  }
+  if (type === 'multipart/form-data') {
+    const items: SubmittedItem[] = [];
+    let note: string | null = null;
+    for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 } })) {
+      if (part.type === 'file') {
+        const raw = await part.toBuffer();
+        check(raw, limit, part.filename || null);
+        items.push({ raw, note: null, filename: part.filename || null, channel });
+      } else if (part.fieldname === 'note' && typeof part.value === 'string') {
+        note = part.value.slice(0, MAX_NOTE_CHARS);
+      }
+    }
+    if (items.length === 0) throw new AppError('BAD_REQUEST', 'The upload holds no file.');
+    return items.map((i) => ({ ...i, note }));
+  }
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822, multipart/form-data or application/json.');
+}
+
+function check(raw: Buffer, limit: number, filename: string | null): void {
+  if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message${filename ? ` ${filename}` : ''} is larger than the configured limit of ${limit} bytes.`, { limitBytes: limit });
+  try {
+    assertEmailMessage(raw);
+  } catch (e) {
+    if (e instanceof AppError && filename) throw new AppError(e.code, `${filename}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Per-client limit for callers without a token; token holders are not limited here. */
+function anonymousRateLimit(app: FastifyInstance) {
+  return {
+    max: app.ctx.config.anonRateLimit,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequest) => req.ip,
+    allowList: (req: FastifyRequest) => req.principal.kind !== 'anonymous',
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * `buildApp(ctx)` returns the Fastify app; only the entry point calls `listen`, tests use
+ * `app.inject()` (Fastify's testing guide).
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { AppContext } from '../core/context.ts';
+import { publicBaseUrl } from '../core/config.ts';
+import { authPlugin, type PrincipalResolver } from './auth.ts';
+import { installErrorHandler } from './errors.ts';
+import { systemRoutes } from './system-routes.ts';
+import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from './routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+    /** Base URL people reach this instance at. */
+    publicUrl(): string;
+  }
+}
+
+export interface BuildAppOptions {
+  /** Extra principal resolvers (tests). */
+  resolvers?: PrincipalResolver[];
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
+    bodyLimit: ctx.config.maxMessageBytes,
+    // Requests in flight finish on close; idle keep-alive connections are dropped.
+    forceCloseConnections: 'idle',
+    trustProxy: false,
+    requestTimeout: 120_000,
+  });
+  app.decorate('ctx', ctx);
+  app.decorate('publicUrl', () => {
+    const addr = app.server.address();
+    return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);
+  });
+  installErrorHandler(app);
+  await app.register(authPlugin, { resolvers: [...PRINCIPAL_RESOLVERS, ...(opts.resolvers ?? [])] });
+  await app.register(rateLimit, { global: false, hook: 'preParsing' });
+  await app.register(multipart, { limits: { fileSize: ctx.config.maxMessageBytes } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Spamdesk API',
+        version: '1',
+        description: 'Report spam, read evidence and analyses. Send API tokens as `Authorization: Bearer sdk_…`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  await app.register(systemRoutes);
+  for (const routes of AREA_ROUTES) await app.register(routes);
+  return app;
+}

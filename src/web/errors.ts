@@ -1,0 +1,47 @@
+/**
+ * One error handler: every failure becomes `{ error, message, statusCode }` JSON with a stable code.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
+
+/** Fastify's own coded errors, mapped onto ours. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  FST_REQ_FILE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  FST_FILES_LIMIT: 'BAD_REQUEST',
+  FST_PARTS_LIMIT: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_VALIDATION: 'BAD_REQUEST',
+};
+
+export function toAppError(err: unknown, limitBytes?: number): AppError {
+  if (isAppError(err)) return err;
+  const fe = err as Partial<FastifyError> & { message?: string };
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped === 'MESSAGE_TOO_LARGE') {
+    return new AppError(mapped, `The message is larger than the configured limit${limitBytes ? ` of ${limitBytes} bytes` : ''}.`, limitBytes ? { limitBytes } : undefined);
+  }
+  if (mapped) return new AppError(mapped, fe.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode === 429) return new AppError('RATE_LIMITED', fe.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new AppError('BAD_REQUEST', fe.message);
+  return new AppError('INTERNAL');
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const e = toAppError(err, app.ctx.config.maxMessageBytes);
+    if (e.status >= 500) {
+      req.log.error({ err }, 'request failed');
+      app.ctx.metrics.errors.inc({ kind: 'http_5xx' });
+    } else {
+      app.ctx.metrics.errors.inc({ kind: 'http_4xx' });
+    }
+    void reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send(new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`).toJSON());
+  });
+}

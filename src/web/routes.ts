@@ -1,0 +1,12 @@
+/**
+ * The route plugins of every area, registered by `buildApp` in this order. An area adds its plugin
+ * here (one line) and keeps the handlers in its own folder.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PrincipalResolver } from './auth.ts';
+import { reportRoutes } from '../intake/http/report-routes.ts';
+
+export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes];
+
+/** Ways to recognise a caller besides API tokens (the web app adds session cookies). */
+export const PRINCIPAL_RESOLVERS: PrincipalResolver[] = [];
