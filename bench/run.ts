@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: runs every benchmark of bench/ in turn (or those named: `npm run bench -- import`).
+ * Each prints throughput, latency percentiles and peak memory; peers run on the same data where
+ * installed. Benchmarks are measurements, never pass/fail gates.
+ */
+import { BENCHES } from './registry.ts';
+
+const wanted = process.argv.slice(2);
+for (const b of BENCHES) {
+  if (wanted.length > 0 && !wanted.includes(b.name)) continue;
+  process.stdout.write(`\n=== bench ${b.name}: ${b.description}\n`);
+  const started = Date.now();
+  try {
+    await b.run();
+  } catch (e) {
+    process.stdout.write(`bench ${b.name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+  process.stdout.write(`=== ${b.name} took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
