@@ -1,3 +1,244 @@
-/** Tables owned by the actions area: cases, referrals, alerts, outbox (see migrations 0006_*). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ActionTables {}
+/**
+ * Tables owned by the actions area: the outbox, cases and referrals, authorities, ISP alerts and
+ * digests, registered senders (migrations `0006_actions`, `0061_*`). Conventions of the foundation:
+ * ISO 8601 UTC text timestamps, ULID text ids, 0/1 booleans, JSON as text.
+ */
+import type { Selectable } from 'kysely';
+
+/** One thing that leaves the platform: a mail (SMTP) or an HTTPS webhook call. */
+export interface ActionOutboxTable {
+  id: string;
+  /** `smtp` | `webhook` */
+  channel: string;
+  /** Message-ID for mail, `Idempotency-Key` for webhooks: the same on every attempt. */
+  idempotency_key: string;
+  /** Recipient address (smtp) or URL (webhook). */
+  destination: string;
+  /** SMTP envelope sender; null for webhooks. */
+  envelope_from: string | null;
+  /** JSON object of extra HTTP headers (webhook); null for mail. */
+  headers: string | null;
+  /** The exact bytes sent: the whole RFC 5322 message, or the HTTP body. Built once, never rebuilt. */
+  body: Buffer;
+  body_sha256: string;
+  content_type: string;
+  /** `queued` | `sending` | `sent` | `dead` */
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  locked_by: string | null;
+  locked_at: string | null;
+  /** What it is about, e.g. `referral`, `isp-digest`, `fbl`; and the id of that thing. */
+  purpose: string;
+  subject_id: string | null;
+  description: string;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+}
+
+/** Per-report facts the actions area keeps (from the analysis and the campaign), for rules and digests. */
+export interface ActionReportFactsTable {
+  report_id: string;
+  message_sha256: string;
+  campaign_id: string | null;
+  /** Classification category (e.g. `phishing`), or null. */
+  category: string | null;
+  received_at: string;
+  origin_ip: string | null;
+  origin_asn: number | null;
+  origin_as_name: string | null;
+  origin_country: string | null;
+  origin_rdns: string | null;
+  /** JSON array of abuse-contact addresses for the origin network. */
+  origin_abuse: string | null;
+  /** Source port of the origin connection when a Received header shows it. */
+  origin_port: number | null;
+  /** Registrable domain of From. */
+  sender_domain: string | null;
+  /** JSON array of advertised registrable domains (URLs in the body). */
+  advertised_domains: string | null;
+  /** 1 when the reporter states they never consented. */
+  consent_denied: number;
+  /** 1 when SPF, DKIM and DMARC all failed or were absent. */
+  unauthenticated: number;
+  /** JSON array of botnet signals seen for this report's origin. */
+  bot_signals: string | null;
+  created_at: string;
+}
+
+/** A case: the evidence gathered against one target. */
+export interface ActionCasesTable {
+  id: string;
+  /** `campaign` | `sender_domain` | `advertised_domain` | `origin_network` */
+  target_kind: string;
+  target_value: string;
+  title: string;
+  /** Category that drives routing (phishing, malware, consent, scam, …). */
+  category: string | null;
+  /** `open` | `referred` | `closed` | `merged` */
+  state: string;
+  merged_into: string | null;
+  /** `rule:<name>` or the principal label of the analyst. */
+  opened_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ActionCaseReportsTable {
+  case_id: string;
+  report_id: string;
+  message_sha256: string;
+  added_at: string;
+}
+
+/** The case history: every state change, annotation, referral and answer. */
+export interface ActionCaseEventsTable {
+  id: string;
+  case_id: string;
+  at: string;
+  actor: string;
+  /** opened | report-added | annotated | merged | referred | acknowledged | more-requested | closed | reopened */
+  kind: string;
+  /** JSON. */
+  detail: string | null;
+}
+
+export interface ActionAuthoritiesTable {
+  id: string;
+  name: string;
+  country: string;
+  /** `data_protection` | `consumer_protection` | `cybercrime` | `telecom_regulator` */
+  competence: string;
+  /** `email` | `webhook` | `partner` */
+  contact_kind: string;
+  /** Address or URL. */
+  contact: string;
+  /** `original-and-redacted` | `redacted-only` */
+  evidence_mode: string;
+  /** api_tokens.id / users.id of the authority's account, for acknowledging referrals. */
+  user_id: string | null;
+  active: number;
+  created_at: string;
+}
+
+export interface ActionReferralsTable {
+  id: string;
+  case_id: string;
+  authority_id: string;
+  /** `sent` | `acknowledged` | `more-requested` | `closed` */
+  state: string;
+  package_sha256: string;
+  package_size: number;
+  /** The ZIP as sent. */
+  package: Buffer;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A network operator (ISP, host) receiving alerts about its networks. */
+export interface ActionOperatorsTable {
+  id: string;
+  name: string;
+  /** Where digests go. */
+  abuse_address: string;
+  /** `xarf` | `arf` */
+  format: string;
+  /** 1: never send this operator alerts. */
+  opted_out: number;
+  /** users.id of the operator's account (sees its own alerts). */
+  user_id: string | null;
+  created_at: string;
+}
+
+export interface ActionOperatorAsnsTable {
+  asn: number;
+  operator_id: string;
+}
+
+/** One origin IP judged infected/abused in one period, for one operator. */
+export interface ActionIspAlertsTable {
+  id: string;
+  operator_id: string;
+  asn: number | null;
+  ip: string;
+  first_seen: string;
+  last_seen: string;
+  report_count: number;
+  campaign_count: number;
+  /** JSON: signals, sample (time, port, report ids). */
+  evidence: string;
+  digest_id: string | null;
+  /** `open` | `handled` */
+  state: string;
+  handled_at: string | null;
+  handled_by: string | null;
+  created_at: string;
+}
+
+export interface ActionIspDigestsTable {
+  id: string;
+  operator_id: string;
+  format: string;
+  period_start: string;
+  period_end: string;
+  alert_count: number;
+  csv: string;
+  created_at: string;
+}
+
+/** A legitimate sender (newsletter operator, ESP) in the feedback loop. */
+export interface ActionSendersTable {
+  id: string;
+  name: string;
+  /** Where ARF feedback goes. */
+  feedback_address: string;
+  user_id: string | null;
+  created_at: string;
+}
+
+export interface ActionSenderIdentitiesTable {
+  id: string;
+  sender_id: string;
+  /** `domain` | `ip` */
+  kind: string;
+  value: string;
+  /** The token to publish in DNS TXT. */
+  token: string;
+  verified_at: string | null;
+  created_at: string;
+}
+
+/** Which report was fed back to which sender identity (never twice). */
+export interface ActionFblSentTable {
+  report_id: string;
+  identity_id: string;
+  outbox_id: string;
+  created_at: string;
+}
+
+export interface ActionTables {
+  action_outbox: ActionOutboxTable;
+  action_report_facts: ActionReportFactsTable;
+  action_cases: ActionCasesTable;
+  action_case_reports: ActionCaseReportsTable;
+  action_case_events: ActionCaseEventsTable;
+  action_authorities: ActionAuthoritiesTable;
+  action_referrals: ActionReferralsTable;
+  action_operators: ActionOperatorsTable;
+  action_operator_asns: ActionOperatorAsnsTable;
+  action_isp_alerts: ActionIspAlertsTable;
+  action_isp_digests: ActionIspDigestsTable;
+  action_senders: ActionSendersTable;
+  action_sender_identities: ActionSenderIdentitiesTable;
+  action_fbl_sent: ActionFblSentTable;
+}
+
+export type OutboxRow = Selectable<ActionOutboxTable>;
+export type CaseRow = Selectable<ActionCasesTable>;
+export type AuthorityRow = Selectable<ActionAuthoritiesTable>;
+export type ReportFactsRow = Selectable<ActionReportFactsTable>;
+export type OperatorRow = Selectable<ActionOperatorsTable>;
+export type IspAlertRow = Selectable<ActionIspAlertsTable>;

@@ -153,6 +153,53 @@ export const SETTINGS = {
     schema: bool,
     default: 'true',
   }),
+  outboxEnabled: setting({
+    env: 'SPAMDESK_OUTBOX_ENABLED',
+    flag: 'outbox-enabled',
+    description: 'Run the outbox delivery loop and the ISP-digest scheduler in `serve` (actions area).',
+    schema: bool,
+    default: 'true',
+  }),
+  outboxSmtpUrl: setting({
+    env: 'SPAMDESK_OUTBOX_SMTP_URL',
+    flag: 'outbox-smtp-url',
+    description: 'Relay for outgoing mail (`smtp://host:port`, `smtps://user:pass@host:465`). Unset: mail stays queued in the outbox.',
+    schema: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  }),
+  outboxFrom: setting({
+    env: 'SPAMDESK_OUTBOX_FROM',
+    flag: 'outbox-from',
+    description: 'From address (and envelope sender) of referrals, ISP digests and feedback reports.',
+    schema: z.email(),
+    default: 'abuse-desk@spamdesk.invalid',
+  }),
+  outboxMaxAttempts: setting({
+    env: 'SPAMDESK_OUTBOX_MAX_ATTEMPTS',
+    flag: 'outbox-max-attempts',
+    description: 'Delivery attempts before an outbox entry goes to the dead-letter state.',
+    schema: positiveInt,
+    default: '12',
+  }),
+  outboxRetryBaseMs: setting({
+    env: 'SPAMDESK_OUTBOX_RETRY_BASE_MS',
+    flag: 'outbox-retry-base-ms',
+    description: 'First retry delay; doubles per attempt (exponential backoff, capped at 6 h).',
+    schema: positiveInt,
+    default: '30000',
+  }),
+  outboxLeaseSeconds: setting({
+    env: 'SPAMDESK_OUTBOX_LEASE_SECONDS',
+    flag: 'outbox-lease-seconds',
+    description: 'An entry claimed longer ago than this by a process that died is tried again.',
+    schema: z.coerce.number().int().min(0),
+    default: '300',
+  }),
+  actionsPolicyFile: setting({
+    env: 'SPAMDESK_ACTIONS_POLICY',
+    flag: 'actions-policy',
+    description: 'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in defaults.',
+    schema: z.string().min(1).optional(),
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

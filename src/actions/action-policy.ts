@@ -1,0 +1,189 @@
+/**
+ * The actions policy: case rules, authority routing, ISP-alert thresholds, sender feedback. It is
+ * configuration (STYLE.md "Scores and thresholds are configuration"): a JSON file named by
+ * `SPAMDESK_ACTIONS_POLICY`, validated by zod with defaults for every field, so an operator tunes
+ * without a release. Every problem is listed at once.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+
+/** Competences of an authority (issue 7; seed 000 §3.2). */
+export const COMPETENCES = ['data_protection', 'consumer_protection', 'cybercrime', 'telecom_regulator'] as const;
+export type Competence = (typeof COMPETENCES)[number];
+
+export const TARGET_KINDS = ['campaign', 'sender_domain', 'advertised_domain', 'origin_network'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** The kinds of automatic case rule. */
+const CaseRule = z.discriminatedUnion('kind', [
+  z.object({
+    name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE'),
+    kind: z.literal('campaign-volume'),
+    /** A campaign with at least `minReports` reports in the last `windowDays` days. */
+    minReports: z.number().int().positive(),
+    windowDays: z.number().positive(),
+  }),
+  z.object({
+    name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE'),
+    kind: z.literal('campaign-category'),
+    /** Any campaign classified in one of these categories (e.g. phishing) opens a case at once. */
+    categories: z.array(z.string()).min(1),
+  }),
+  z.object({
+    name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE'),
+    kind: z.literal('sender-consent'),
+    /** A sender domain with at least `minComplaints` "I never consented" reports in `windowDays`. */
+    minComplaints: z.number().int().positive(),
+    windowDays: z.number().positive(),
+  }),
+]);
+export type CaseRule = z.infer<typeof CaseRule>;
+
+const Route = z.object({
+  /** Case categories (classification) this route matches; `*` matches any. */
+  categories: z.array(z.string()).min(1),
+  competence: z.enum(COMPETENCES),
+});
+
+export const ActionPolicySchema = z.object({
+  cases: z
+    .object({
+      rules: z.array(CaseRule),
+      /** Refer cases automatically as soon as they open (otherwise an analyst refers them). */
+      autoRefer: z.boolean(),
+    }),
+  routing: z
+    .object({
+      routes: z.array(Route),
+      /** Only authorities of this country receive automatic referrals (null: any). */
+      country: z.string().nullable(),
+    }),
+  isp: z
+    .object({
+      /** Reports from one IP in the period before it is alerted. */
+      minReports: z.number().int().positive(),
+      /** Botnet signals (see `bot-signals.ts`) an IP must show before it is alerted. */
+      minSignals: z.number().int().positive(),
+      /** Digest period per operator. */
+      digestIntervalMinutes: z.number().positive(),
+      /** The same IP is not alerted again within this period. */
+      quietPeriodHours: z.number().nonnegative(),
+      /** ASNs that opted out of alerts (besides operators marked opted-out). */
+      optOutAsns: z.array(z.number().int()),
+      /** Format for operators not registered but found through the abuse-contact table. */
+      defaultFormat: z.enum(['xarf', 'arf']),
+      /** Regular expressions over reverse DNS that mark consumer broadband / dynamic pools. */
+      dynamicRdnsPatterns: z.array(z.string()),
+    }),
+  fbl: z
+    .object({
+      /** Send ARF feedback to verified senders for complaints about their mail. */
+      enabled: z.boolean(),
+    }),
+  instance: z
+    .object({
+      /** Organisation named in X-ARF `reporter`/`sender` and in package summaries. */
+      org: z.string(),
+      domain: z.string(),
+      contact: z.string(),
+    }),
+});
+
+export type ActionPolicy = z.infer<typeof ActionPolicySchema>;
+
+/** Defaults: what an instance does without a policy file. */
+export const DEFAULT_POLICY_INPUT = {
+  cases: {
+    rules: [
+      { name: 'PHISHING_CAMPAIGN', kind: 'campaign-category', categories: ['phishing', 'malware'] },
+      { name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 50, windowDays: 7 },
+      { name: 'SENDER_CONSENT_COMPLAINTS', kind: 'sender-consent', minComplaints: 10, windowDays: 30 },
+    ],
+    autoRefer: true,
+  },
+  routing: {
+    routes: [
+      { categories: ['phishing', 'malware'], competence: 'cybercrime' },
+      { categories: ['consent', 'identity', 'data_protection', 'no_consent'], competence: 'data_protection' },
+      { categories: ['scam', 'fraud', 'deceptive_offer', 'advance_fee', 'commercial'], competence: 'consumer_protection' },
+      { categories: ['sms'], competence: 'telecom_regulator' },
+    ],
+    country: null,
+  },
+  isp: {
+    minReports: 3,
+    minSignals: 2,
+    digestIntervalMinutes: 24 * 60,
+    quietPeriodHours: 7 * 24,
+    optOutAsns: [],
+    defaultFormat: 'xarf',
+    dynamicRdnsPatterns: [
+      '(^|[.-])(dyn|dynamic|dhcp|dial|dialup|ppp|pppoe|dsl|adsl|vdsl|cable|broadband|pool|client|customer|cust|res|residential|home|user)[0-9.-]',
+      '\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}',
+      '(^|\\.)(ftth|fttx|gpon|catv|wireless|mobile|lte|3g|4g|5g)[.-]',
+    ],
+  },
+  fbl: { enabled: true },
+  instance: { org: 'Spamdesk', domain: 'spamdesk.invalid', contact: 'abuse-desk@spamdesk.invalid' },
+} as const;
+
+/** Validates a policy object (missing sections take defaults); throws with every problem. */
+export function parseActionPolicy(input: unknown): ActionPolicy {
+  const merged = mergeDefaults(DEFAULT_POLICY_INPUT, input);
+  const parsed = ActionPolicySchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid actions policy:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  for (const p of parsed.data.isp.dynamicRdnsPatterns) {
+    try {
+      new RegExp(p, 'i');
+    } catch (e) {
+      throw new Error(`Invalid actions policy: isp.dynamicRdnsPatterns: ${p}: ${(e as Error).message}`);
+    }
+  }
+  return parsed.data;
+}
+
+/** Reads the policy file named in the configuration, or the defaults. */
+export function loadActionPolicy(file: string | undefined): ActionPolicy {
+  if (!file) return parseActionPolicy({});
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read actions policy ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`actions policy ${file} is not JSON: ${(e as Error).message}`);
+  }
+  return parseActionPolicy(json);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of objects; arrays and scalars in `override` replace the defaults. */
+function mergeDefaults(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = mergeDefaults(base[k], v);
+  return out;
+}
+
+const cache = new Map<string, ActionPolicy>();
+/** The policy for a configuration, loaded once per file. */
+export function policyFor(config: { actionsPolicyFile?: string }): ActionPolicy {
+  const key = config.actionsPolicyFile ?? '';
+  let p = cache.get(key);
+  if (!p) {
+    p = loadActionPolicy(config.actionsPolicyFile);
+    cache.set(key, p);
+  }
+  return p;
+}

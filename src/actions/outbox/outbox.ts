@@ -1,0 +1,242 @@
+/**
+ * The durable outbox: everything that leaves the platform (referrals, ISP digests, feedback
+ * reports, webhook calls) is a row here first, written in the same transaction as the action that
+ * caused it, and delivered later by the delivery loop. Sending therefore never blocks intake, and
+ * a crash loses nothing: an entry claimed by a dead process is tried again after its lease.
+ *
+ * Delivery is at-least-once; the idempotency key (the Message-ID of a mail, the `Idempotency-Key`
+ * header of a webhook call) is fixed when the entry is written and the stored bytes are sent
+ * unchanged on every attempt, so a receiver drops the duplicate.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { supportsSkipLocked } from '../../db/dialect.ts';
+import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
+import type { OutboxRow } from '../tables.ts';
+
+export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'dead'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/** Longest backoff between two attempts. */
+export const MAX_BACKOFF_MS = 6 * 60 * 60 * 1000;
+
+export interface OutboxDefaults {
+  maxAttempts: number;
+}
+
+interface CommonEntry {
+  purpose: string;
+  subjectId?: string | null;
+  description: string;
+  maxAttempts: number;
+}
+
+export interface MailEntry extends CommonEntry {
+  /** Message-ID, with angle brackets, exactly as in the message. */
+  messageId: string;
+  envelopeFrom: string;
+  to: string;
+  /** The complete RFC 5322 message. */
+  raw: Buffer;
+}
+
+export interface WebhookEntry extends CommonEntry {
+  url: string;
+  idempotencyKey: string;
+  contentType: string;
+  body: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** Queues a mail. Call inside the transaction of the action that sends it. */
+export async function enqueueMail(db: Kysely<Database>, e: MailEntry): Promise<string> {
+  const id = newId();
+  const now = nowIso();
+  await db
+    .insertInto('action_outbox')
+    .values({
+      id,
+      channel: 'smtp',
+      idempotency_key: `mail:${e.messageId}:${e.to}`,
+      destination: e.to,
+      envelope_from: e.envelopeFrom,
+      headers: JSON.stringify({ 'message-id': e.messageId }),
+      body: e.raw,
+      body_sha256: sha256Hex(e.raw),
+      content_type: 'message/rfc822',
+      state: 'queued',
+      attempts: 0,
+      max_attempts: e.maxAttempts,
+      next_attempt_at: now,
+      last_error: null,
+      locked_by: null,
+      locked_at: null,
+      purpose: e.purpose,
+      subject_id: e.subjectId ?? null,
+      description: e.description.slice(0, 500),
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+    })
+    .execute();
+  return id;
+}
+
+/** Queues a webhook call. Call inside the transaction of the action that sends it. */
+export async function enqueueWebhook(db: Kysely<Database>, e: WebhookEntry): Promise<string> {
+  const id = newId();
+  const now = nowIso();
+  await db
+    .insertInto('action_outbox')
+    .values({
+      id,
+      channel: 'webhook',
+      idempotency_key: `webhook:${e.idempotencyKey}:${e.url}`.slice(0, 300),
+      destination: e.url,
+      envelope_from: null,
+      headers: JSON.stringify({ ...(e.headers ?? {}), 'idempotency-key': e.idempotencyKey }),
+      body: e.body,
+      body_sha256: sha256Hex(e.body),
+      content_type: e.contentType,
+      state: 'queued',
+      attempts: 0,
+      max_attempts: e.maxAttempts,
+      next_attempt_at: now,
+      last_error: null,
+      locked_by: null,
+      locked_at: null,
+      purpose: e.purpose,
+      subject_id: e.subjectId ?? null,
+      description: e.description.slice(0, 500),
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+    })
+    .execute();
+  return id;
+}
+
+/** Claims up to `limit` due entries for `workerId` (SKIP LOCKED on PostgreSQL). */
+export async function claimDue(db: Kysely<Database>, workerId: string, limit: number, channels?: readonly string[]): Promise<OutboxRow[]> {
+  const now = nowIso();
+  let due = db.selectFrom('action_outbox').select('id').where('state', '=', 'queued').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
+  if (channels) due = due.where('channel', 'in', channels);
+  if (supportsSkipLocked(db)) due = due.forUpdate().skipLocked();
+  return db
+    .updateTable('action_outbox')
+    .set({ state: 'sending', locked_by: workerId, locked_at: now, updated_at: now, attempts: (eb) => eb('attempts', '+', 1) })
+    .where('id', 'in', due)
+    .where('state', '=', 'queued')
+    .returningAll()
+    .execute();
+}
+
+export async function markSent(db: Kysely<Database>, id: string): Promise<void> {
+  const now = nowIso();
+  await db.updateTable('action_outbox').set({ state: 'sent', sent_at: now, updated_at: now, locked_by: null, locked_at: null, last_error: null }).where('id', '=', id).execute();
+}
+
+/** Exponential backoff: base · 2^(attempts−1), capped. */
+export function backoffMs(attempts: number, baseMs: number): number {
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Records a failed attempt. A permanent failure (SMTP 5xx, HTTP 4xx other than 408/425/429) or the
+ * last allowed attempt moves the entry to `dead`; otherwise it is retried after the backoff.
+ */
+export async function markFailed(db: Kysely<Database>, row: OutboxRow, error: string, opts: { permanent: boolean; baseMs: number }): Promise<OutboxState> {
+  const dead = opts.permanent || row.attempts >= row.max_attempts;
+  await db
+    .updateTable('action_outbox')
+    .set({
+      state: dead ? 'dead' : 'queued',
+      next_attempt_at: new Date(Date.now() + backoffMs(row.attempts, opts.baseMs)).toISOString(),
+      last_error: error.slice(0, 2000),
+      locked_by: null,
+      locked_at: null,
+      updated_at: nowIso(),
+    })
+    .where('id', '=', row.id)
+    .execute();
+  return dead ? 'dead' : 'queued';
+}
+
+/** Entries left in `sending` by a process that died are queued again. Returns how many. */
+export async function requeueStale(db: Kysely<Database>, leaseMs: number): Promise<number> {
+  const cutoff = new Date(Date.now() - leaseMs).toISOString();
+  const res = await db
+    .updateTable('action_outbox')
+    .set({ state: 'queued', locked_by: null, locked_at: null, updated_at: nowIso() })
+    .where('state', '=', 'sending')
+    .where('locked_at', '<=', cutoff)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Puts a dead (or queued) entry back for immediate delivery; returns false when it is sent or unknown. */
+export async function retryEntry(db: Kysely<Database>, id: string): Promise<boolean> {
+  const now = nowIso();
+  const res = await db
+    .updateTable('action_outbox')
+    .set({ state: 'queued', next_attempt_at: now, attempts: 0, updated_at: now })
+    .where('id', '=', id)
+    .where('state', 'in', ['dead', 'queued'])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Queues every dead entry again. */
+export async function retryAllDead(db: Kysely<Database>): Promise<number> {
+  const now = nowIso();
+  const res = await db.updateTable('action_outbox').set({ state: 'queued', next_attempt_at: now, attempts: 0, updated_at: now }).where('state', '=', 'dead').executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** The listing columns (never the body). */
+export type OutboxSummary = Omit<OutboxRow, 'body' | 'headers'>;
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'channel',
+  'idempotency_key',
+  'destination',
+  'envelope_from',
+  'body_sha256',
+  'content_type',
+  'state',
+  'attempts',
+  'max_attempts',
+  'next_attempt_at',
+  'last_error',
+  'locked_by',
+  'locked_at',
+  'purpose',
+  'subject_id',
+  'description',
+  'created_at',
+  'updated_at',
+  'sent_at',
+] as const;
+
+export async function listOutbox(db: Kysely<Database>, opts: { state?: string; limit?: number; before?: string } = {}): Promise<OutboxSummary[]> {
+  let q = db.selectFrom('action_outbox').select(SUMMARY_COLUMNS).orderBy('id', 'desc').limit(Math.min(opts.limit ?? 100, 1000));
+  if (opts.state) q = q.where('state', '=', opts.state);
+  if (opts.before) q = q.where('id', '<', opts.before);
+  return q.execute();
+}
+
+export async function getOutboxEntry(db: Kysely<Database>, id: string): Promise<OutboxRow | undefined> {
+  return db.selectFrom('action_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function outboxCounts(db: Kysely<Database>): Promise<Record<OutboxState, number>> {
+  const rows = await db.selectFrom('action_outbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+  const out: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, dead: 0 };
+  for (const r of rows) if (isOutboxState(r.state)) out[r.state] = Number(r.n);
+  return out;
+}
+
+export function isOutboxState(s: string): s is OutboxState {
+  return (OUTBOX_STATES as readonly string[]).includes(s);
+}
