@@ -5,12 +5,15 @@
  * Order: 1 parse · 2 trace-back · 3 authentication · 4 indicators · 5 enrichment · 6 compliance.
  */
 import type { Stage } from './stage.ts';
+import { parseStage } from './stages/parse.ts';
+import { indicatorsStage } from './stages/indicators.ts';
+import { complianceStage } from './stages/compliance.ts';
 
 export const STAGES: readonly Stage[] = [
-  // 1 parse
+  parseStage,
   // 2 trace-back (src/analysis/stages/traceback*.ts)
   // 3 authentication (src/analysis/stages/auth*.ts)
-  // 4 indicators
+  indicatorsStage,
   // 5 enrichment (src/analysis/stages/enrich*.ts)
-  // 6 compliance
+  complianceStage,
 ];

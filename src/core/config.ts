@@ -146,6 +146,26 @@ export const SETTINGS = {
     schema: positiveInt,
     default: String(64 * 1024 * 1024),
   }),
+  analysisMaxNesting: setting({
+    env: 'SPAMDESK_ANALYSIS_MAX_NESTING',
+    flag: 'analysis-max-nesting',
+    description: 'Deepest carried message (message/rfc822 inside a message) analysed recursively.',
+    schema: z.coerce.number().int().min(0).max(20),
+    default: '5',
+  }),
+  intakeHosts: setting({
+    env: 'SPAMDESK_INTAKE_HOSTS',
+    flag: 'intake-hosts',
+    description: 'Comma-separated host names, IPs or CIDRs of this instance’s own mail intake (trusted by the trace-back).',
+    schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    default: '',
+  }),
+  abuseContactsFile: setting({
+    env: 'SPAMDESK_ABUSE_CONTACTS_FILE',
+    flag: 'abuse-contacts-file',
+    description: 'CSV the operator loads: network (CIDR) or ASN, abuse address. Unset: shipped RIR defaults only.',
+    schema: z.string().min(1).optional(),
+  }),
   smtpEnabled: setting({
     env: 'SPAMDESK_SMTP_ENABLED',
     flag: 'smtp-enabled',

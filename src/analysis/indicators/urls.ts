@@ -1,0 +1,142 @@
+/**
+ * URLs and e-mail addresses in free text, HTML links normalised. Text is cut into
+ * whitespace-separated tokens and each token (bounded length) is examined on its own, so the
+ * work is linear in the text whatever it contains — no unbounded regular expression runs over a
+ * whole message. Defanged forms (`hxxp://`, `example[.]com`, `[:]`) are refanged and marked.
+ */
+import { parse as parseDomain } from 'tldts';
+import type { UrlIndicator, UrlSource } from '../analysis-schema.ts';
+import { isShortenerOrRedirector } from '../data/shorteners.ts';
+
+const MAX_TOKEN = 2048;
+const MAX_RAW_KEPT = 500;
+/** TLDs that are also common file extensions: a bare `invoice.zip` is a file name, not a link. */
+const FILE_LIKE_TLDS = new Set(['zip', 'mov', 'pdf', 'exe', 'doc', 'txt', 'jpg', 'png', 'gif', 'htm', 'html', 'php', 'asp', 'js', 'sh', 'py', 'pl', 'rs', 'md', 'so', 'cc', 'ai']);
+const EMAIL_RE = /[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g;
+const DEFANG_RE = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[\/\]|^hxxp|^hxxps|^h\*\*p|^meow/i;
+
+export interface UrlCandidate {
+  raw: string;
+  source: UrlSource;
+}
+
+/** Characters that end a URL in running text; trailing punctuation is trimmed afterwards. */
+function isSeparator(c: number): boolean {
+  return c <= 32 || c === 34 || c === 60 || c === 62 || c === 96 || c === 0x7f || c === 0xa0 || c === 0x3000;
+}
+
+/** Refangs `hxxp`, `[.]`, `(.)`, `[dot]`, `[:]`; returns null when nothing was defanged. */
+export function refang(s: string): string | null {
+  if (!DEFANG_RE.test(s)) return null;
+  return s
+    .replace(/^hxxp/i, 'http')
+    .replace(/^h\*\*p/i, 'http')
+    .replace(/^meow/i, 'http')
+    .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)/gi, '.')
+    .replace(/\[:\]/g, ':')
+    .replace(/\[\/\]/g, '/');
+}
+
+function trimToken(t: string): string {
+  let s = 0;
+  let e = t.length;
+  while (s < e && '([{\'"*'.includes(t[s])) s++;
+  while (e > s && '.,;:!?)]}\'"*'.includes(t[e - 1])) {
+    // Keep a closing bracket that has its opening one inside (Wikipedia-style URLs).
+    const c = t[e - 1];
+    if (c === ')' && t.slice(s, e).includes('(')) break;
+    if (c === ']' && t.slice(s, e).includes('[')) break;
+    e--;
+  }
+  return t.slice(s, e);
+}
+
+/** Finds URL and e-mail candidates in plain text. */
+export function scanText(text: string, urls: UrlCandidate[], emails: Set<string>, maxEach: number): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n && (urls.length < maxEach || emails.size < maxEach)) {
+    while (i < n && isSeparator(text.charCodeAt(i))) i++;
+    const start = i;
+    while (i < n && !isSeparator(text.charCodeAt(i))) i++;
+    if (i - start < 4 || i - start > MAX_TOKEN) continue;
+    examineToken(text.slice(start, i), urls, emails, maxEach);
+  }
+}
+
+function examineToken(token: string, urls: UrlCandidate[], emails: Set<string>, maxEach: number): void {
+  if (token.indexOf('.') < 0 && token.indexOf('[') < 0 && token.indexOf('(') < 0) return;
+  const lower = token.toLowerCase();
+  let at = -1;
+  for (const p of ['http://', 'https://', 'hxxp://', 'hxxps://', 'hxxp[:]//', 'hxxps[:]//', 'http[:]//', 'https[:]//', 'ftp://', 'www.', 'www[.]']) {
+    const k = lower.indexOf(p);
+    if (k >= 0 && (at < 0 || k < at)) at = k;
+  }
+  if (at >= 0) {
+    const t = trimToken(token.slice(at));
+    const fanged = refang(t);
+    if (urls.length < maxEach) urls.push({ raw: t, source: fanged === null ? 'text' : 'defanged' });
+    return;
+  }
+  if (token.indexOf('@') >= 0) {
+    EMAIL_RE.lastIndex = 0;
+    for (let m = EMAIL_RE.exec(token); m !== null; m = EMAIL_RE.exec(token)) {
+      if (emails.size >= maxEach) break;
+      emails.add(m[0].toLowerCase().replace(/^mailto:/, ''));
+    }
+    return;
+  }
+  const t = trimToken(token);
+  const fanged = refang(t);
+  const candidate = fanged ?? t;
+  const slash = candidate.indexOf('/');
+  const hostPart = slash < 0 ? candidate : candidate.slice(0, slash);
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,24}$/.test(hostPart)) return;
+  const tld = hostPart.slice(hostPart.lastIndexOf('.') + 1).toLowerCase();
+  if (fanged === null && FILE_LIKE_TLDS.has(tld)) return;
+  const info = parseDomain(hostPart);
+  if (!info.isIcann || !info.domain) return;
+  if (urls.length < maxEach) urls.push({ raw: t, source: fanged === null ? 'bare-domain' : 'defanged' });
+}
+
+/**
+ * Normalises a candidate: refangs, adds `http://` to bare domains, parses with WHATWG URL (which
+ * lower-cases and punycodes the host), and names the registrable domain. Null when it is not a
+ * usable http(s)/ftp URL.
+ */
+export function normaliseUrl(c: UrlCandidate, part: string): UrlIndicator | null {
+  let s = (refang(c.raw) ?? c.raw).trim();
+  if (s.startsWith('//')) s = `http:${s}`;
+  else if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) s = `http://${s}`;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'ftp:') return null;
+  const host = u.hostname.replace(/\.$/, '');
+  if (!host) return null;
+  const info = parseDomain(host);
+  const registrableDomain = info.isIp ? null : info.domain;
+  if (!info.isIp && !registrableDomain) return null;
+  return {
+    raw: c.raw.slice(0, MAX_RAW_KEPT),
+    url: u.href.slice(0, 4000),
+    host,
+    registrableDomain,
+    shortener: isShortenerOrRedirector(host, registrableDomain, u.pathname),
+    source: c.source,
+    part,
+  };
+}
+
+/** The registrable domain a piece of anchor text shows, when it looks like a URL or domain. */
+export function shownDomain(text: string): string | null {
+  const t = text.trim();
+  if (t.length < 4 || t.length > 300 || /\s/.test(t)) return null;
+  const cand = normaliseUrl({ raw: t, source: 'text' }, '');
+  if (!cand) return null;
+  if (!/^(https?:\/\/|www\.)/i.test(t) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(\/\S*)?$/i.test(t)) return null;
+  return cand.registrableDomain ?? cand.host;
+}

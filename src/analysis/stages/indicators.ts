@@ -1,0 +1,136 @@
+/**
+ * Stage 4, indicators: what the message points at and who it claims to be — URLs (text, HTML
+ * href/src/form actions, defanged, bare domains; normalised, registrable domain via tldts,
+ * shorteners marked), e-mail addresses, phone numbers in E.164 (libphonenumber-js, region from
+ * SPAMDESK_REGION), cryptocurrency wallets, and the sender identity with its mismatches.
+ */
+import { z } from 'zod';
+import { findPhoneNumbersInText, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { Email } from 'postal-mime';
+import { MAX_INDICATORS_PER_KIND, type IndicatorsResult, type UrlIndicator } from '../analysis-schema.ts';
+import { clip, renderHtml } from '../parsed-email.ts';
+import { normaliseUrl, scanText, shownDomain, type UrlCandidate } from '../indicators/urls.ts';
+import { findWallets } from '../indicators/wallets.ts';
+import { senderIdentity } from '../indicators/sender.ts';
+import { defineStage, finding, type StageFinding, type StageInput } from '../stage.ts';
+
+/** Text scanned per part for URLs and addresses. */
+const MAX_SCAN_CHARS = 200_000;
+
+interface Source {
+  part: string;
+  text: string;
+  email: Email | null;
+}
+
+function sourcesOf(input: StageInput): Source[] {
+  const m = input.message;
+  if (m.sms) return [{ part: 'sms', text: m.sms.text, email: null }];
+  const out: Source[] = [];
+  if (m.email) out.push({ part: 'body', text: `${m.email.subject ?? ''}\n${m.email.text ?? ''}`, email: m.email });
+  for (const n of m.nested) out.push({ part: `nested:${n.part}`, text: `${n.email.subject ?? ''}\n${n.email.text ?? ''}`, email: n.email });
+  return out;
+}
+
+export const indicatorsStage = defineStage({
+  id: 'indicators',
+  description: 'URLs, e-mail addresses, phone numbers (E.164), crypto wallets, sender identity and brand impersonation.',
+  kinds: ['email', 'sms'],
+  params: z.object({
+    /** Characters of text scanned for phone numbers per part (libphonenumber is the slow step). */
+    maxPhoneScanChars: z.number().int().positive().default(20_000),
+  }),
+  run(input, ctx) {
+    const findings: StageFinding[] = [];
+    const urls: UrlIndicator[] = [];
+    const seenUrl = new Set<string>();
+    const emails = new Set<string>();
+    const phones = new Map<string, { raw: string; e164: string; region: string | null }>();
+    const region = ctx.settings.region as CountryCode;
+    const wallets: IndicatorsResult['wallets'] = [];
+    const add = (c: UrlCandidate, part: string): UrlIndicator | null => {
+      const u = normaliseUrl(c, part);
+      if (!u || seenUrl.has(u.url) || urls.length >= MAX_INDICATORS_PER_KIND) return u;
+      seenUrl.add(u.url);
+      urls.push(u);
+      return u;
+    };
+    const addPhone = (raw: string, e164: string, country: string | null) => {
+      if (!phones.has(e164) && phones.size < MAX_INDICATORS_PER_KIND) phones.set(e164, { raw: clip(raw, 100), e164, region: country });
+    };
+
+    for (const src of sourcesOf(input)) {
+      const html = src.email ? renderHtml(src.email) : null;
+      const text = clip(src.text, MAX_SCAN_CHARS) + (html ? `\n${html.text}` : '');
+      const candidates: UrlCandidate[] = [];
+      scanText(text, candidates, emails, MAX_INDICATORS_PER_KIND);
+      for (const c of candidates) add(c, src.part);
+      for (const l of html?.links ?? []) {
+        const lower = l.url.trim().toLowerCase();
+        if (lower.startsWith('mailto:')) {
+          const addr = l.url.trim().slice(7).split('?')[0];
+          if (addr.includes('@') && emails.size < MAX_INDICATORS_PER_KIND) emails.add(decodeURIComponentSafe(addr).toLowerCase());
+          continue;
+        }
+        if (lower.startsWith('tel:') || lower.startsWith('sms:')) {
+          const p = parsePhoneNumberFromString(l.url.trim().slice(4), region);
+          if (p?.isValid()) addPhone(l.url, p.number, p.country ?? null);
+          continue;
+        }
+        if (l.kind === 'form-action') findings.push(finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, { part: src.part, value: clip(l.url, 300) }));
+        if (lower.startsWith('cid:') || lower.startsWith('data:') || lower.startsWith('#') || lower.startsWith('javascript:')) continue;
+        const u = add({ raw: l.url, source: l.kind === 'href' ? 'html-href' : l.kind === 'src' ? 'html-src' : 'form-action' }, src.part);
+        const shown = l.kind === 'href' ? shownDomain(l.text) : null;
+        if (u && shown && u.registrableDomain !== shown && u.host !== shown) {
+          findings.push(finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, { part: src.part, value: `${clip(l.text, 200)} → ${clip(u.url, 300)}` }));
+        }
+      }
+      try {
+        for (const p of findPhoneNumbersInText(clip(text, ctx.params.maxPhoneScanChars), region)) addPhone(text.slice(p.startsAt, p.endsAt), p.number.number, p.number.country ?? null);
+      } catch {
+        // libphonenumber rejects a few inputs outright; phone numbers are then simply not listed.
+      }
+      for (const w of findWallets(text, MAX_INDICATORS_PER_KIND - wallets.length)) {
+        if (!wallets.some((x) => x.address === w.address)) wallets.push(w);
+      }
+    }
+
+    for (const u of urls) {
+      if (u.shortener) findings.push(finding('URL_SHORTENER', `${u.host} hides the destination of a link.`, { part: u.part, rule: 'data/shorteners.ts', value: u.url }));
+      if (u.source === 'defanged') findings.push(finding('URL_DEFANGED', `The URL is written defanged: ${u.raw}.`, { part: u.part, value: u.raw }));
+      if (u.registrableDomain === null) findings.push(finding('URL_IP_LITERAL', `A link points at the bare address ${u.host}.`, { part: u.part, value: u.url }));
+    }
+    for (const w of wallets) findings.push(finding('CRYPTO_WALLET', `A ${w.currency} wallet address appears in the message.`, { value: w.address }));
+    if (phones.size > 0) findings.push(finding('PHONE_NUMBER', `${phones.size} phone number(s) in the message.`, { value: [...phones.keys()].slice(0, 5).join(', ') }));
+
+    const id = senderIdentity(input.analysis.parse);
+    findings.push(...id.findings);
+    const result: IndicatorsResult = {
+      urls,
+      emails: [...emails].slice(0, MAX_INDICATORS_PER_KIND),
+      phones: [...phones.values()],
+      wallets,
+      sender: id.sender,
+    };
+    return { result: { indicators: result }, findings: dedupeFindings(findings) };
+  },
+});
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** One finding per code and value (a shortener linked ten times is one finding). */
+function dedupeFindings(list: StageFinding[]): StageFinding[] {
+  const seen = new Set<string>();
+  return list.filter((f) => {
+    const k = `${f.code}|${f.evidence.value ?? ''}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
