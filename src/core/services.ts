@@ -3,6 +3,7 @@
  * schedulers for digests and the outbox…). An area registers its factory in `SERVICES`.
  */
 import type { AppContext } from './context.ts';
+import { smtpIntakeService } from '../intake/smtp/smtp-intake.ts';
 
 export interface RunningService {
   /** One line for the start-up banner, e.g. `SMTP intake on 127.0.0.1:2525`. */
@@ -17,4 +18,4 @@ export interface ServiceFactory {
   start(ctx: AppContext): Promise<RunningService>;
 }
 
-export const SERVICES: ServiceFactory[] = [];
+export const SERVICES: ServiceFactory[] = [smtpIntakeService];

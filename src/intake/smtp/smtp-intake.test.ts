@@ -1,0 +1,324 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { createContext, closeContext, type AppContext } from '../../core/context.ts';
+import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
+import { CORPUS_DIR, hasCommand, needs, needsCorpus } from '../../core/test-env.ts';
+import { getMessageRaw } from '../../evidence/store.ts';
+import { newId, nowIso } from '../../core/ids.ts';
+import { SmtpIntake, type SmtpIntakeOptions } from './smtp-intake.ts';
+import type { Ack } from './ack.ts';
+import type { DialectName } from '../../db/dialect.ts';
+import type { Config } from '../../core/config.ts';
+
+const SPAM_DIR = path.join(CORPUS_DIR, 'spamassassin', 'spam');
+const ARF_DIR = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');
+
+function spam(n: number): Buffer {
+  const files = fs.readdirSync(SPAM_DIR).filter((f) => /^\d{5}\./.test(f)).sort();
+  return fs.readFileSync(path.join(SPAM_DIR, files[n]));
+}
+
+/** SMTP carries CRLF; an 8bit attachment arrives with its lines in CRLF. */
+function crlf(b: Buffer): Buffer {
+  return Buffer.from(b.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+}
+
+interface Harness {
+  ctx: AppContext;
+  intake: SmtpIntake;
+  port: number;
+  transport(opts?: Record<string, unknown>): nodemailer.Transporter;
+}
+
+async function harness(t: TestContext, dialect: DialectName = 'sqlite', overrides: Partial<Record<keyof Config, unknown>> = {}, opts: SmtpIntakeOptions = {}): Promise<Harness | null> {
+  const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, publicUrl: 'https://spamdesk.test', ...overrides });
+  if (!tdb) return null;
+  const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
+  const intake = await new SmtpIntake(ctx, { ackSender: null, ...opts }).start();
+  const port = intake.address().port;
+  const transports: nodemailer.Transporter[] = [];
+  t.after(async () => {
+    for (const tr of transports) tr.close();
+    await intake.stop();
+    await closeContext(ctx, { keepDb: true });
+    await tdb.drop();
+  });
+  return {
+    ctx,
+    intake,
+    port,
+    transport(o = {}) {
+      const tr = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...o });
+      transports.push(tr);
+      return tr;
+    },
+  };
+}
+
+async function reportsOf(ctx: AppContext) {
+  return ctx.db.selectFrom('reports').selectAll().orderBy('id').execute();
+}
+
+for (const dialect of DIALECTS) {
+  test(`a spam forwarded as attachment becomes a report by the forwarding user, byte for byte (${dialect})`, async (t) => {
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const h = await harness(t, dialect);
+    if (!h) return;
+    const userId = newId();
+    await h.ctx.db.insertInto('users').values({ id: userId, email: 'alice@example.org', name: 'Alice Reporter', role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+    const original = spam(0);
+    const info = await h.transport().sendMail({
+      from: 'Alice Reporter <alice@example.org>',
+      to: 'spam@report.test',
+      subject: 'Fwd: spam',
+      text: 'Got this again.',
+      attachments: [{ content: original, contentType: 'message/rfc822', filename: 'spam.eml' }],
+    });
+    assert.match(info.response, /^250 .*Stored 1 report/);
+    const [r] = await reportsOf(h.ctx);
+    assert.equal(r.channel, 'smtp');
+    assert.equal(r.quality, 'full');
+    assert.equal(r.reporter_address, 'alice@example.org');
+    assert.equal(r.reporter_user_id, userId);
+    assert.equal(r.note, 'Got this again.');
+    const stored = await getMessageRaw(h.ctx.db, r.message_sha256);
+    assert.ok(stored);
+    assert.ok(stored.equals(crlf(original)), 'the stored original is the attached message, byte for byte');
+    const context = JSON.parse(r.context ?? '{}');
+    assert.equal(context.how, 'attached');
+    assert.equal(context.wrapper.subject, 'Fwd: spam');
+    assert.equal(context.smtp.mailFrom, 'alice@example.org');
+    const jobs = await h.ctx.db.selectFrom('jobs').select(['kind', 'payload']).execute();
+    assert.deepEqual(jobs.map((j) => j.kind), ['analyse-report']);
+  });
+}
+
+test('several attached originals in one mail become several reports, all or nothing', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  const originals = [spam(1), spam(2), spam(3)];
+  const info = await h.transport().sendMail({
+    from: 'bob@example.net',
+    to: 'spam@report.test',
+    subject: 'three spams',
+    text: 'three',
+    attachments: originals.map((content, i) => ({ content, contentType: 'message/rfc822', filename: `s${i}.eml` })),
+  });
+  assert.match(info.response, /Stored 3 reports/);
+  const rows = await reportsOf(h.ctx);
+  assert.equal(rows.length, 3);
+  for (const [i, r] of rows.entries()) {
+    const stored = await getMessageRaw(h.ctx.db, r.message_sha256);
+    assert.ok(stored?.equals(crlf(originals[i])), `original ${i} stored exactly`);
+    assert.equal(JSON.parse(r.context ?? '{}').part.of, 3);
+  }
+});
+
+test('a base64-encoded attached message is stored as the decoded exact bytes', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  const original = spam(4);
+  await h.transport().sendMail({
+    from: 'carol@example.net',
+    to: 'spam@report.test',
+    subject: 'fw',
+    text: '',
+    attachments: [{ content: original, contentType: 'message/rfc822', filename: 'x.eml', encoding: 'base64', contentTransferEncoding: 'base64' }],
+  });
+  const [r] = await reportsOf(h.ctx);
+  const stored = await getMessageRaw(h.ctx.db, r.message_sha256);
+  assert.ok(stored?.equals(original), 'LF line endings and all: base64 preserves the exact bytes');
+});
+
+test('an ARF feedback report becomes an arf report with its feedback type', async (t) => {
+  if (!needsCorpus(t, 'sisimai/maildir/bsd')) return;
+  const h = await harness(t);
+  if (!h) return;
+  const arf = fs.readFileSync(path.join(ARF_DIR, 'arf-16.eml'));
+  await h.transport().sendMail({ envelope: { from: 'fbl@returnpath.example', to: ['fbl@report.test'] }, raw: arf });
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(r.channel, 'arf');
+  const context = JSON.parse(r.context ?? '{}');
+  assert.equal(context.feedbackType, 'abuse');
+  assert.equal(context.arf.sourceIp, '192.0.2.1');
+  assert.deepEqual(context.arf.reportedDomain, ['example.com', 'example.org']);
+  const stored = (await getMessageRaw(h.ctx.db, r.message_sha256))?.toString('latin1') ?? '';
+  assert.doesNotMatch(stored, /message\/feedback-report/i, 'the stored evidence is the original, not the report');
+});
+
+test('an inline forward is accepted as a lower-quality report with the original headers recovered', async (t) => {
+  const h = await harness(t);
+  if (!h) return;
+  const text = [
+    'Look at this one.',
+    '',
+    '---------- Forwarded message ---------',
+    'From: Lottery Board <winner@lotto.example>',
+    'Date: Mon, 2 Nov 2026 10:00:00 +0100',
+    'Subject: You won 1,000,000 EUR',
+    'To: <dave@example.org>',
+    '',
+    'Claim your prize at http://lotto.example/claim now.',
+  ].join('\n');
+  await h.transport().sendMail({ from: 'Dave <dave@example.org>', to: 'spam@report.test', subject: 'Fwd: You won', text });
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(r.quality, 'inline');
+  assert.equal(r.note, 'Look at this one.');
+  const stored = (await getMessageRaw(h.ctx.db, r.message_sha256))?.toString('utf8') ?? '';
+  assert.match(stored, /^X-Spamdesk-Recovered: inline-forward/);
+  assert.match(stored, /\r\nFrom: Lottery Board <winner@lotto.example>\r\n/);
+  assert.match(stored, /\r\nSubject: You won 1,000,000 EUR\r\n/);
+  assert.match(stored, /\r\n\r\nClaim your prize at http:\/\/lotto\.example\/claim now\./);
+});
+
+test('refusals carry their reason: no attached message (554), not an e-mail (550), too large (552, SIZE in EHLO)', async (t) => {
+  const h = await harness(t, 'sqlite', { maxMessageBytes: 20_000 });
+  if (!h) return;
+  const tr = h.transport();
+  await assert.rejects(
+    tr.sendMail({ from: 'e@example.org', to: 'spam@report.test', subject: 'hello', text: 'just a note, nothing attached' }),
+    (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message found/.test(e.message),
+  );
+  await assert.rejects(
+    tr.sendMail({ envelope: { from: 'e@example.org', to: ['spam@report.test'] }, raw: 'this is not a mail at all\r\nno headers\r\n' }),
+    (e: Error & { responseCode?: number }) => e.responseCode === 550 && /not an e-mail/.test(e.message),
+  );
+  await assert.rejects(
+    tr.sendMail({ from: 'e@example.org', to: 'spam@report.test', subject: 'big', text: 'x'.repeat(50_000) }),
+    (e: Error & { responseCode?: number }) => e.responseCode === 552 && /20000/.test(e.message),
+  );
+  const ehlo = await rawSmtp(h.port, ['EHLO client.test', 'QUIT']);
+  assert.match(ehlo, /250[- ]SIZE 20000/);
+  assert.doesNotMatch(ehlo, /STARTTLS/, 'no certificate configured: no STARTTLS');
+  assert.equal((await reportsOf(h.ctx)).length, 0);
+});
+
+test('a client over its per-minute limit gets a temporary 451 and nothing is stored', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t, 'sqlite', { smtpRateLimit: 2 });
+  if (!h) return;
+  const tr = h.transport();
+  const send = () => tr.sendMail({ from: 'f@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(5), contentType: 'message/rfc822' }] });
+  await send();
+  await send();
+  await assert.rejects(send(), (e: Error & { responseCode?: number }) => e.responseCode === 451 && /Rate limit/.test(e.message));
+  assert.equal((await reportsOf(h.ctx)).length, 2, 'the refused third mail stored nothing');
+});
+
+test('a mail that cannot be committed gets 451 and no 250', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  await h.ctx.writer.close();
+  await assert.rejects(
+    h.transport().sendMail({ from: 'g@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(6), contentType: 'message/rfc822' }] }),
+    (e: Error & { responseCode?: number }) => e.responseCode === 451,
+  );
+});
+
+test('STARTTLS is offered when a certificate is configured and the report records it', async (t) => {
+  if (!needs(t, 'openssl', hasCommand('openssl'), 'apt-get install openssl')) return;
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-tls-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const h = await harness(t, 'sqlite', { smtpTlsCert: cert, smtpTlsKey: key });
+  if (!h) return;
+  await h.transport({ ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } }).sendMail({
+    from: 'h@example.org',
+    to: 'spam@report.test',
+    subject: 's',
+    text: '',
+    attachments: [{ content: spam(7), contentType: 'message/rfc822' }],
+  });
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, true);
+});
+
+test('the reporter gets an acknowledgement with the tracking link through the relay, never the null sender', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const received: Buffer[] = [];
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _s, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        received.push(Buffer.concat(chunks));
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  t.after(() => new Promise<void>((resolve) => sink.close(() => resolve())));
+  const sinkAddr = sink.server.address();
+  assert.ok(sinkAddr && typeof sinkAddr === 'object');
+  const h = await harness(t, 'sqlite', { smtpAckEnabled: true, smtpAckRelayUrl: `smtp://127.0.0.1:${sinkAddr.port}`, smtpAckFrom: 'Spamdesk <noreply@spamdesk.test>' }, { ackSender: undefined });
+  if (!h) return;
+  const tr = h.transport();
+  await tr.sendMail({ from: 'ivy@example.org', to: 'spam@report.test', subject: 'Fwd: offer', text: '', attachments: [{ content: spam(8), contentType: 'message/rfc822' }] });
+  await tr.sendMail({ envelope: { from: '', to: ['spam@report.test'] }, from: 'MAILER-DAEMON@example.org', to: 'spam@report.test', subject: 'bounce', text: '', attachments: [{ content: spam(9), contentType: 'message/rfc822' }] });
+  await h.intake.stop();
+  assert.equal(received.length, 1, 'one acknowledgement, none for the mailer daemon');
+  const ack = received[0].toString('utf8');
+  const [r] = await reportsOf(h.ctx);
+  assert.match(ack, /^To: ivy@example\.org/m);
+  assert.match(ack, /^Auto-Submitted: auto-replied/m);
+  assert.ok(ack.includes(`https://spamdesk.test/track/${r.tracking_token}`), 'the tracking link is in the acknowledgement');
+});
+
+test('acknowledgements go through an injected sender (the outbox can take them over)', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const acks: Ack[] = [];
+  const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
+  if (!h) return;
+  await h.transport().sendMail({ from: 'Jo <jo@example.org>', to: 'spam@report.test', subject: 'x', text: '', attachments: [{ content: spam(10), contentType: 'message/rfc822' }] });
+  await h.intake.stop();
+  assert.equal(acks.length, 1);
+  assert.equal(acks[0].to, 'jo@example.org');
+  assert.equal(acks[0].reports.length, 1);
+});
+
+/** Speaks SMTP line by line and returns the whole transcript. */
+async function rawSmtp(port: number, lines: string[]): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    let i = 0;
+    sock.on('data', (d) => {
+      out += d.toString('latin1');
+      if (/^\d{3} /m.test(out.split('\r\n').filter(Boolean).slice(-1)[0] ?? '') && i < lines.length) sock.write(`${lines[i++]}\r\n`);
+    });
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+  });
+}
+
+test('a client resending the same mail after a lost 250 does not create a second report', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  const wrapper = Buffer.concat([
+    Buffer.from('From: kim@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMessage-ID: <retry-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n'),
+    crlf(spam(11)),
+  ]);
+  const tr = h.transport();
+  const first = await tr.sendMail({ envelope: { from: 'kim@example.org', to: ['spam@report.test'] }, raw: wrapper });
+  const second = await tr.sendMail({ envelope: { from: 'kim@example.org', to: ['spam@report.test'] }, raw: wrapper });
+  const ids = (s: string) => s.replace(/^.*: /, '');
+  assert.equal(ids(first.response), ids(second.response));
+  assert.equal((await reportsOf(h.ctx)).length, 1);
+});

@@ -1,0 +1,207 @@
+/**
+ * The reporting mailbox: an SMTP server (smtp-server) that takes forwarded spam, ARF feedback
+ * reports and redirects, and answers `250` only once the reports are durably committed.
+ *
+ * - SIZE (RFC 1870) is announced in EHLO with the configured limit; a larger mail gets 552.
+ * - STARTTLS (RFC 3207) is offered only when a certificate and key are configured.
+ * - Per-client limits: simultaneous connections (421) and mails per minute (451, retry later).
+ * - Refusals carry the reason: 550 not an e-mail, 554 no attached message, 552 too large.
+ * It never relays: every accepted mail ends in the report writer, whatever the recipient.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { AppContext } from '../../core/context.ts';
+import type { RunningService, ServiceFactory } from '../../core/services.ts';
+import { isAppError } from '../../core/errors.ts';
+import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';
+import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
+import { ConnectionCounter, WindowLimiter } from './rate-limiter.ts';
+import { headerValue, parseHeaderBlock } from '../arf/mime-walk.ts';
+
+/** Most recipients per mail (a reporting mailbox needs one). */
+export const MAX_RECIPIENTS = 20;
+/** All connections together. */
+export const MAX_CLIENTS = 500;
+/** How long `stop()` waits for sessions in flight before closing them. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+export interface SmtpIntakeOptions {
+  /** Overrides the acknowledgement sender (the actions area's outbox, tests). */
+  ackSender?: AckSender | null;
+  /** Overrides `smtpHost`/`smtpPort` (tests). */
+  host?: string;
+  port?: number;
+}
+
+/** An SMTP error reply for smtp-server: `responseCode` is what the client sees. */
+class SmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message.replace(/[\r\n]+/g, ' '));
+  }
+}
+
+function replyFor(e: unknown): SmtpReply {
+  if (isAppError(e)) return new SmtpReply(e.smtp, e.message);
+  return new SmtpReply(451, 'Local error while storing the report; please retry later.');
+}
+
+/** The running SMTP intake. */
+export class SmtpIntake implements RunningService {
+  private server: SMTPServer | null = null;
+  private readonly mailLimiter: WindowLimiter;
+  private readonly connections: ConnectionCounter;
+  private readonly ack: AckSender | null;
+  /** Acknowledgements in flight, awaited on stop. */
+  private readonly pendingAcks = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly opts: SmtpIntakeOptions = {},
+  ) {
+    this.mailLimiter = new WindowLimiter(ctx.config.smtpRateLimit, 60_000);
+    this.connections = new ConnectionCounter(ctx.config.smtpMaxConnectionsPerClient);
+    this.ack = opts.ackSender !== undefined ? opts.ackSender : ctx.config.smtpAckEnabled ? relayAckSender(ctx.config) : null;
+  }
+
+  async start(): Promise<this> {
+    const { config } = this.ctx;
+    const tls = config.smtpTlsCert && config.smtpTlsKey ? { cert: fs.readFileSync(config.smtpTlsCert), key: fs.readFileSync(config.smtpTlsKey) } : null;
+    const server = new SMTPServer({
+      name: config.smtpServerName,
+      banner: 'Spamdesk reporting mailbox: forward spam as attachment',
+      size: config.maxMessageBytes,
+      secure: false,
+      ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+      hideSTARTTLS: tls === null,
+      disabledCommands: ['AUTH'],
+      authOptional: true,
+      maxClients: MAX_CLIENTS,
+      closeTimeout: CLOSE_TIMEOUT_MS,
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onClose: (session) => this.connections.release(session.remoteAddress),
+      onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
+      onRcptTo: (_address, session, cb) => {
+        if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return cb(new SmtpReply(452, `Too many recipients (at most ${MAX_RECIPIENTS}).`));
+        cb();
+      },
+      onData: (stream, session, cb) => this.onData(stream, session, cb),
+    });
+    server.on('error', (err) => this.ctx.logger.warn({ err, component: 'smtp' }, 'SMTP connection error'));
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.listen(this.opts.port ?? config.smtpPort, this.opts.host ?? config.smtpHost, () => {
+        server.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this;
+  }
+
+  /** The bound address (port 0 resolved). */
+  address(): { host: string; port: number } {
+    const a = this.server?.server.address();
+    if (!a || typeof a === 'string') throw new Error('SMTP intake is not listening');
+    return { host: (a as AddressInfo).address, port: (a as AddressInfo).port };
+  }
+
+  describe(): string {
+    const { host, port } = this.address();
+    const tls = this.ctx.config.smtpTlsCert && this.ctx.config.smtpTlsKey ? 'STARTTLS' : 'no TLS';
+    return `SMTP intake on ${host}:${port} (${tls}, max ${this.ctx.config.maxMessageBytes} bytes)`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.allSettled([...this.pendingAcks]);
+    this.ack?.close?.();
+  }
+
+  private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (!this.connections.acquire(session.remoteAddress)) {
+      // onClose is not called for a refused connection; nothing was counted.
+      cb(new SmtpReply(421, `Too many connections from ${session.remoteAddress}; try again later.`));
+      return;
+    }
+    cb();
+  }
+
+  private onMailFrom(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const key = session.remoteAddress;
+    if (!this.mailLimiter.tryTake(key)) {
+      this.ctx.metrics.errors.inc({ kind: 'smtp_rate_limited' });
+      const retry = this.mailLimiter.retryAfterSeconds(key);
+      cb(new SmtpReply(451, `Rate limit: at most ${this.mailLimiter.max} mails per minute from ${key}; retry in ${retry} s.`));
+      return;
+    }
+    cb();
+  }
+
+  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      // Past the limit we only drain the stream, keeping nothing.
+      if (!stream.sizeExceeded) chunks.push(chunk);
+    });
+    stream.on('error', (err) => cb(replyFor(err)));
+    stream.on('end', () => {
+      if (stream.sizeExceeded) {
+        const limit = this.ctx.config.maxMessageBytes;
+        cb(new SmtpReply(552, `Message too large: the limit is ${limit} bytes.`));
+        return;
+      }
+      const raw = Buffer.concat(chunks);
+      const env = {
+        mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        rcptTo: session.envelope.rcptTo.map((r) => r.address),
+        clientIp: session.remoteAddress ?? null,
+        heloName: session.hostNameAppearsAs ?? null,
+        tls: session.secure === true,
+      };
+      acceptMail(this.ctx, raw, env).then(
+        (accepted) => {
+          const ids = accepted.reports.map((r) => r.id).join(' ');
+          cb(null, `Stored ${accepted.reports.length} report${accepted.reports.length === 1 ? '' : 's'}: ${ids}`);
+          this.acknowledge(raw, accepted);
+        },
+        (e: unknown) => {
+          if (!isAppError(e)) this.ctx.logger.error({ err: e, component: 'smtp' }, 'storing a mail failed');
+          else this.ctx.metrics.errors.inc({ kind: `smtp_${e.code.toLowerCase()}` });
+          cb(replyFor(e));
+        },
+      );
+    });
+  }
+
+  private acknowledge(raw: Buffer, accepted: AcceptedMail): void {
+    if (!this.ack || accepted.extraction.arf) return;
+    const autoSubmitted = headerValue(parseHeaderBlock(raw).fields, 'auto-submitted');
+    if (!shouldAcknowledge(accepted.reporterAddress, autoSubmitted)) return;
+    const fresh = accepted.reports.map((r, i) => ({ r, quality: accepted.qualities[i] })).filter((x) => !x.r.duplicate);
+    if (fresh.length === 0) return;
+    const p = this.ack
+      .send({
+        to: accepted.reporterAddress,
+        reports: fresh.map((x) => ({ id: x.r.id, trackingUrl: trackingUrl(this.ctx, x.r.trackingToken), quality: x.quality })),
+        inReplyTo: accepted.extraction.wrapper.messageId,
+        subject: accepted.extraction.wrapper.subject,
+      })
+      .catch((err: unknown) => this.ctx.logger.warn({ err, component: 'smtp' }, 'acknowledgement mail failed'))
+      .finally(() => this.pendingAcks.delete(p));
+    this.pendingAcks.add(p);
+  }
+}
+
+/** Registered in `SERVICES`: `serve` runs the SMTP intake unless `smtpEnabled` is off. */
+export const smtpIntakeService: ServiceFactory = {
+  name: 'smtp-intake',
+  enabled: (ctx) => ctx.config.smtpEnabled,
+  start: (ctx) => new SmtpIntake(ctx).start(),
+};
