@@ -137,6 +137,8 @@ export const Hop = z.object({
   protocol: z.string().nullable(),
   tls: z.boolean().nullable(),
   id: z.string().nullable(),
+  /** The `for` clause: the recipient the hop was addressed to, when written. */
+  for: z.string().nullable(),
   date: z.string().nullable(),
   parsed: z.boolean(),
   trusted: z.boolean(),

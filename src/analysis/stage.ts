@@ -84,6 +84,16 @@ export interface AnalysisSettings {
   abuseContactsFile: string | null;
   /** Per-stage parameter overrides, keyed by stage id, validated by each stage's `params`. */
   stageParams: Readonly<Record<string, unknown>>;
+  /** Operator's extra trusted-relay table (JSON), SPAMDESK_TRUSTED_RELAYS_FILE. */
+  trustedRelaysFile?: string | null;
+  /** Extra Authentication-Results authserv-ids to believe, SPAMDESK_TRUSTED_AUTHSERV_IDS. */
+  trustedAuthservIds?: readonly string[];
+  /** `live` queries DNS (production); `offline` answers NXDOMAIN at once (SPAMDESK_DNS_MODE). */
+  dnsMode?: 'live' | 'offline';
+  /** Per-query DNS timeout in ms (SPAMDESK_DNS_TIMEOUT_MS). */
+  dnsTimeoutMs?: number;
+  /** DNS lookups allowed per message across all stages (SPAMDESK_DNS_MAX_LOOKUPS). */
+  dnsMaxLookups?: number;
 }
 
 // ── the decoded input every stage reads ───────────────────────────────────────────────────────
