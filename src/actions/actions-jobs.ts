@@ -1,0 +1,107 @@
+/**
+ * Job handlers of the actions area (registered in `workers/handlers.ts`):
+ * - `actions-report` {reportId, sha256, campaignId}: the last step of the pipeline. Records the
+ *   report's facts, applies the case rules, queues sender feedback; auto-referrals of newly opened
+ *   cases are queued as `actions-refer` jobs in the same transaction, so nothing is lost between.
+ * - `actions-refer` {caseId}: routes a case to the competent authorities and refers it.
+ */
+import { z } from 'zod';
+import type { AppContext } from '../core/context.ts';
+import type { JobHandler } from '../workers/handlers.ts';
+import { enqueueJob } from '../workers/jobs.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { policyFor } from './action-policy.ts';
+import { factsFrom, saveFacts } from './report-facts.ts';
+import { applyCaseRules, type RuleOutcome } from './cases/case-rules.ts';
+import { routeCase } from './cases/authorities.ts';
+import { addCaseEvent, getCase } from './cases/cases.ts';
+import { referCase } from './referrals/referrals.ts';
+import { campaignCategory, loadAnalysis } from './sources.ts';
+import { queueSenderFeedback } from './fbl/sender-feedback.ts';
+import { notifyOutbox } from './outbox/delivery.ts';
+
+export const JOB_ACTIONS_REPORT = 'actions-report';
+export const JOB_ACTIONS_REFER = 'actions-refer';
+
+const ReportPayload = z.object({ reportId: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), campaignId: z.string().nullable().optional() });
+const ReferPayload = z.object({ caseId: z.string().min(1) });
+
+export interface ProcessOutcome extends RuleOutcome {
+  feedback: number;
+}
+
+/**
+ * Everything the actions area does for one report, given its analysis (the job handler loads it;
+ * tests may pass one computed with their own ports).
+ */
+export async function processReport(ctx: AppContext, p: { reportId: string; sha256: string; campaignId: string | null }, analysis: Analysis | null): Promise<ProcessOutcome> {
+  const policy = policyFor(ctx.config);
+  const report = await ctx.db.selectFrom('reports').select(['id', 'received_at']).where('id', '=', p.reportId).executeTakeFirst();
+  if (!report) throw new Error(`report ${p.reportId} does not exist`);
+  const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
+  const facts = factsFrom({ reportId: p.reportId, sha256: p.sha256, receivedAt: report.received_at, campaignId: p.campaignId, category, analysis }, policy);
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    await saveFacts(trx, facts);
+    const rules = await applyCaseRules(trx, facts, policy);
+    if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId });
+    const feedback = policy.fbl.enabled ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
+    return { ...rules, feedback };
+  });
+  if (outcome.feedback > 0) notifyOutbox();
+  return outcome;
+}
+
+/** Routes a case by its category and refers it to every matching authority not yet referred. */
+export async function autoRefer(ctx: AppContext, caseId: string): Promise<string[]> {
+  const policy = policyFor(ctx.config);
+  const c = await getCase(ctx.db, caseId);
+  if (c.state !== 'open' && c.state !== 'referred') return [];
+  const authorities = await routeCase(ctx.db, c.category, policy);
+  if (authorities.length === 0) {
+    await addCaseEvent(ctx.db, caseId, 'rule:routing', 'not-routed', { category: c.category, reason: 'no active authority has a matching competence' });
+    return [];
+  }
+  const already = new Set((await ctx.db.selectFrom('action_referrals').select('authority_id').where('case_id', '=', caseId).execute()).map((r) => r.authority_id));
+  const out: string[] = [];
+  for (const a of authorities) {
+    if (already.has(a.id)) continue;
+    out.push((await referCase(ctx, caseId, a.id, 'rule:routing')).referralId);
+  }
+  return out;
+}
+
+function perJob<T>(jobs: { id: string; payload: string }[], schema: z.ZodType<T>, run: (p: T) => Promise<unknown>): Promise<Map<string, Error>> {
+  return (async () => {
+    const errors = new Map<string, Error>();
+    for (const j of jobs) {
+      try {
+        const parsed = schema.safeParse(JSON.parse(j.payload));
+        if (!parsed.success) throw new Error(`bad payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+        await run(parsed.data);
+      } catch (e) {
+        errors.set(j.id, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return errors;
+  })();
+}
+
+export function actionsReportHandler(): JobHandler {
+  return {
+    kind: JOB_ACTIONS_REPORT,
+    batchSize: 20,
+    run: (jobs, ctx) =>
+      perJob(jobs, ReportPayload, async (p) => {
+        const analysis = await loadAnalysis(ctx.db, p.sha256, ctx.config);
+        await processReport(ctx, { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null }, analysis);
+      }),
+  };
+}
+
+export function actionsReferHandler(): JobHandler {
+  return {
+    kind: JOB_ACTIONS_REFER,
+    batchSize: 2,
+    run: (jobs, ctx) => perJob(jobs, ReferPayload, (p) => autoRefer(ctx, p.caseId)),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The actions service of `spamdesk serve`: the outbox delivery loop, and the ISP-digest scheduler
+ * that runs when the loop is idle (at most once a minute; each operator gets one digest per
+ * configured period). Registered in `core/services.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
+ */
+import type { AppContext } from '../core/context.ts';
+import type { ServiceFactory } from '../core/services.ts';
+import { startDeliveryLoop, type DeliveryOptions } from './outbox/delivery.ts';
+import { closeTransports } from './outbox/transports.ts';
+import { runIspDigests } from './isp/isp-digests.ts';
+
+const DIGEST_CHECK_MS = 60_000;
+
+/** Delivery options from the configuration. */
+export function deliveryOptions(ctx: AppContext): DeliveryOptions {
+  return {
+    db: ctx.db,
+    logger: ctx.logger.child({ component: 'outbox' }),
+    relayUrl: ctx.config.outboxSmtpUrl,
+    retryBaseMs: ctx.config.outboxRetryBaseMs,
+    leaseMs: ctx.config.outboxLeaseSeconds * 1000,
+  };
+}
+
+export const actionsService: ServiceFactory = {
+  name: 'actions',
+  enabled: (ctx) => ctx.config.outboxEnabled,
+  async start(ctx) {
+    const opts = deliveryOptions(ctx);
+    let lastDigestCheck = 0;
+    const loop = startDeliveryLoop({
+      ...opts,
+      onIdle: async () => {
+        if (Date.now() - lastDigestCheck < DIGEST_CHECK_MS) return;
+        lastDigestCheck = Date.now();
+        try {
+          await runIspDigests(ctx.db, ctx.config, opts.logger);
+        } catch (e) {
+          opts.logger.error({ err: e }, 'ISP digest run failed');
+        }
+      },
+    });
+    return {
+      describe: () => `Outbox:           ${ctx.config.outboxSmtpUrl ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'}; ISP digests scheduled`,
+      async stop() {
+        await loop.stop();
+        closeTransports();
+      },
+    };
+  },
+};

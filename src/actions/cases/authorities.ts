@@ -1,0 +1,87 @@
+/**
+ * The authority registry and the routing of cases to them by competence: the policy's routes map
+ * a case category to competences (phishing/malware → cybercrime, consent/identity breaches →
+ * data protection, deceptive offers/scams → consumer protection), and every active authority with
+ * a matching competence (and country, when the policy restricts it) receives the case.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Database } from '../../db/schema.ts';
+import { AppError } from '../../core/errors.ts';
+import { newId, nowIso } from '../../core/ids.ts';
+import { COMPETENCES, type ActionPolicy, type Competence } from '../action-policy.ts';
+import { webhookUrlProblem } from '../outbox/transports.ts';
+import type { AuthorityRow } from '../tables.ts';
+
+export const AuthorityInput = z
+  .object({
+    name: z.string().min(1).max(200),
+    country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166 alpha-2, upper case'),
+    competence: z.enum(COMPETENCES),
+    contactKind: z.enum(['email', 'webhook', 'partner']),
+    contact: z.string().min(3).max(2000),
+    evidenceMode: z.enum(['original-and-redacted', 'redacted-only']).default('original-and-redacted'),
+    userId: z.string().max(32).nullable().default(null),
+  })
+  .superRefine((v, ctx) => {
+    if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success) ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
+    if (v.contactKind !== 'email') {
+      const p = webhookUrlProblem(v.contact);
+      if (p) ctx.addIssue({ code: 'custom', path: ['contact'], message: p });
+    }
+  });
+export type AuthorityInput = z.input<typeof AuthorityInput>;
+
+export async function createAuthority(db: Kysely<Database>, input: AuthorityInput): Promise<AuthorityRow> {
+  const parsed = AuthorityInput.safeParse(input);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const v = parsed.data;
+  const row: AuthorityRow = {
+    id: newId(),
+    name: v.name,
+    country: v.country,
+    competence: v.competence,
+    contact_kind: v.contactKind,
+    contact: v.contact,
+    evidence_mode: v.evidenceMode,
+    user_id: v.userId,
+    active: 1,
+    created_at: nowIso(),
+  };
+  await db.insertInto('action_authorities').values(row).execute();
+  return row;
+}
+
+export async function listAuthorities(db: Kysely<Database>): Promise<AuthorityRow[]> {
+  return db.selectFrom('action_authorities').selectAll().orderBy('name').execute();
+}
+
+export async function getAuthority(db: Kysely<Database>, id: string): Promise<AuthorityRow> {
+  const row = await db.selectFrom('action_authorities').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new AppError('NOT_FOUND', `No authority ${id}.`);
+  return row;
+}
+
+export async function setAuthorityActive(db: Kysely<Database>, id: string, active: boolean): Promise<void> {
+  await getAuthority(db, id);
+  await db.updateTable('action_authorities').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+}
+
+/** Competences a case category is routed to (the `*` route matches any category). */
+export function competencesFor(category: string | null, policy: ActionPolicy): Competence[] {
+  const c = (category ?? '').toLowerCase();
+  const out = new Set<Competence>();
+  for (const r of policy.routing.routes) {
+    if (r.categories.some((x) => x === '*' || x.toLowerCase() === c)) out.add(r.competence);
+  }
+  return [...out];
+}
+
+/** Active authorities that should receive a case of this category. */
+export async function routeCase(db: Kysely<Database>, category: string | null, policy: ActionPolicy): Promise<AuthorityRow[]> {
+  const competences = competencesFor(category, policy);
+  if (competences.length === 0) return [];
+  let q = db.selectFrom('action_authorities').selectAll().where('active', '=', 1).where('competence', 'in', competences);
+  if (policy.routing.country) q = q.where('country', '=', policy.routing.country);
+  return q.orderBy('name').execute();
+}

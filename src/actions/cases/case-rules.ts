@@ -1,0 +1,112 @@
+/**
+ * Automatic case rules (configuration, `cases.rules` of the actions policy), evaluated for each
+ * report as its `actions-report` job runs:
+ * - `campaign-category`: a campaign classified in one of the categories (phishing, malware) opens
+ *   a case at once;
+ * - `campaign-volume`: a campaign passing N reports in D days;
+ * - `sender-consent`: a sender domain with N "I never consented" reports in D days.
+ * A report of a target that already has a live case joins it. A newly opened case collects every
+ * earlier report of its target, and is referred at once when `cases.autoRefer` is on.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { ActionPolicy, CaseRule, TargetKind } from '../action-policy.ts';
+import type { ReportFactsRow } from '../tables.ts';
+import { addReportsToCase, findLiveCase, openCase } from './cases.ts';
+
+const MAX_BACKFILL = 10_000;
+
+function since(days: number, now: Date): string {
+  return new Date(now.getTime() - days * 86_400_000).toISOString();
+}
+
+interface Match {
+  rule: CaseRule;
+  kind: TargetKind;
+  value: string;
+  category: string | null;
+  title: string;
+  detail: Record<string, unknown>;
+}
+
+async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[], now: Date): Promise<Match[]> {
+  const out: Match[] = [];
+  for (const rule of rules) {
+    if (rule.kind === 'campaign-category') {
+      if (!f.campaign_id || !f.category) continue;
+      if (!rule.categories.some((c) => c.toLowerCase() === f.category?.toLowerCase())) continue;
+      out.push({ rule, kind: 'campaign', value: f.campaign_id, category: f.category, title: `${f.category} campaign ${f.campaign_id}`, detail: { category: f.category } });
+    } else if (rule.kind === 'campaign-volume') {
+      if (!f.campaign_id) continue;
+      const row = await db
+        .selectFrom('action_report_facts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('campaign_id', '=', f.campaign_id)
+        .where('received_at', '>=', since(rule.windowDays, now))
+        .executeTakeFirst();
+      const n = Number(row?.n ?? 0);
+      if (n < rule.minReports) continue;
+      out.push({ rule, kind: 'campaign', value: f.campaign_id, category: f.category, title: `campaign ${f.campaign_id}: ${n} reports in ${rule.windowDays} days`, detail: { reports: n, windowDays: rule.windowDays } });
+    } else {
+      if (!f.consent_denied || !f.sender_domain) continue;
+      const row = await db
+        .selectFrom('action_report_facts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('sender_domain', '=', f.sender_domain)
+        .where('consent_denied', '=', 1)
+        .where('received_at', '>=', since(rule.windowDays, now))
+        .executeTakeFirst();
+      const n = Number(row?.n ?? 0);
+      if (n < rule.minComplaints) continue;
+      out.push({ rule, kind: 'sender_domain', value: f.sender_domain, category: 'consent', title: `sender ${f.sender_domain}: ${n} consent complaints in ${rule.windowDays} days`, detail: { complaints: n, windowDays: rule.windowDays } });
+    }
+  }
+  return out;
+}
+
+/** Earlier reports of a target, from the facts table. */
+async function reportsOfTarget(db: Kysely<Database>, kind: TargetKind, value: string): Promise<{ reportId: string; sha256: string }[]> {
+  let q = db.selectFrom('action_report_facts').select(['report_id', 'message_sha256']).orderBy('received_at').limit(MAX_BACKFILL);
+  if (kind === 'campaign') q = q.where('campaign_id', '=', value);
+  else if (kind === 'sender_domain') q = q.where('sender_domain', '=', value);
+  else if (kind === 'origin_network') q = q.where('origin_asn', '=', Number(value));
+  else return [];
+  return (await q.execute()).map((r) => ({ reportId: r.report_id, sha256: r.message_sha256 }));
+}
+
+export interface RuleOutcome {
+  /** Cases opened by this report. */
+  opened: string[];
+  /** Cases the report was added to (including the opened ones). */
+  joined: string[];
+}
+
+/** Applies the rules to one report's facts. Call inside the job's transaction. */
+export async function applyCaseRules(db: Kysely<Database>, f: ReportFactsRow, policy: ActionPolicy, now = new Date()): Promise<RuleOutcome> {
+  const outcome: RuleOutcome = { opened: [], joined: [] };
+  const seen = new Set<string>();
+  // A report joins every live case against its targets, whether or not a rule fires now.
+  const targets: [TargetKind, string | null][] = [
+    ['campaign', f.campaign_id],
+    ['sender_domain', f.sender_domain],
+  ];
+  for (const [kind, value] of targets) {
+    if (!value) continue;
+    const live = await findLiveCase(db, kind, value);
+    if (!live) continue;
+    seen.add(`${kind}:${value}`);
+    await addReportsToCase(db, live.id, [{ reportId: f.report_id, sha256: f.message_sha256 }], 'rule:join');
+    outcome.joined.push(live.id);
+  }
+  for (const m of await matches(db, f, policy.cases.rules, now)) {
+    const key = `${m.kind}:${m.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const actor = `rule:${m.rule.name}`;
+    const c = await openCase(db, { targetKind: m.kind, targetValue: m.value, title: m.title, category: m.category, openedBy: actor, detail: { rule: m.rule.name, ...m.detail } });
+    await addReportsToCase(db, c.id, await reportsOfTarget(db, m.kind, m.value), actor);
+    outcome.opened.push(c.id);
+    outcome.joined.push(c.id);
+  }
+  return outcome;
+}

@@ -1,0 +1,221 @@
+/**
+ * ISP alerts about infected or abused machines (seed 001: "alert ISPs when zombie PCs are among
+ * their subscribers"). Every digest period, origin IPs of recent reports are judged: at least
+ * `isp.minReports` reports and `isp.minSignals` botnet signals (dynamic/consumer rDNS, no rDNS,
+ * no authentication, many campaigns from one IP). Judged IPs not alerted within the quiet period
+ * are grouped per network operator (by ASN, via the abuse-contact table) into one digest: X-ARF v4
+ * JSON reports or ARF (RFC 5965) reports, per the operator's preference, always with a CSV.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import { newId, nowIso } from '../../core/ids.ts';
+import { getMessageRaw } from '../../evidence/store.ts';
+import { policyFor, type ActionPolicy } from '../action-policy.ts';
+import { BOT_SIGNALS, jsonList } from '../report-facts.ts';
+import { digestCsv, toArf, toXarf, MAX_INCIDENTS_PER_ALERT, type AlertForDigest } from '../formats/isp-formats.ts';
+import { xarfProblems } from '../formats/xarf-validate.ts';
+import { buildMessage, domainOf, newMessageId, type MimeNode } from '../formats/mime.ts';
+import { enqueueMail } from '../outbox/outbox.ts';
+import { notifyOutbox } from '../outbox/delivery.ts';
+import { identitiesOfReports, redactMessage } from '../redaction.ts';
+import { operatorForAsn } from './operators.ts';
+import type { OperatorRow } from '../tables.ts';
+
+/** Distinct campaigns from one IP that count as the `many-campaigns` signal. */
+export const MANY_CAMPAIGNS = 2;
+/** Most IPs judged per run (the rest wait for the next period). */
+export const MAX_IPS_PER_RUN = 5000;
+
+export interface JudgedIp extends AlertForDigest {
+  reportIds: string[];
+  abuse: string[];
+}
+
+/** Judges the origin IPs of reports received in [from, to). */
+export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, from: string, to: string): Promise<JudgedIp[]> {
+  const candidates = await db
+    .selectFrom('action_report_facts')
+    .select(['origin_ip', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('origin_ip', 'is not', null)
+    .where('received_at', '>=', from)
+    .where('received_at', '<', to)
+    .groupBy('origin_ip')
+    .having((eb) => eb.fn.countAll(), '>=', policy.isp.minReports)
+    .orderBy('origin_ip')
+    .limit(MAX_IPS_PER_RUN)
+    .execute();
+  const out: JudgedIp[] = [];
+  for (const c of candidates) {
+    if (!c.origin_ip) continue;
+    const rows = await db
+      .selectFrom('action_report_facts')
+      .selectAll()
+      .where('origin_ip', '=', c.origin_ip)
+      .where('received_at', '>=', from)
+      .where('received_at', '<', to)
+      .orderBy('received_at')
+      .execute();
+    const signals = new Set<string>();
+    for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
+    const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
+    if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
+    if (signals.size < policy.isp.minSignals) continue;
+    const last = rows[rows.length - 1];
+    const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
+    out.push({
+      ip: c.origin_ip,
+      asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
+      asName: withAsn.origin_as_name,
+      firstSeen: rows[0].received_at,
+      lastSeen: last.received_at,
+      reportCount: rows.length,
+      campaignCount: campaigns.size,
+      signals: [...signals].sort(),
+      rdns: withAsn.origin_rdns,
+      incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: r.received_at, port: r.origin_port })),
+      sample: null,
+      sampleMailFrom: null,
+      reportIds: rows.map((r) => r.report_id),
+      abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
+    });
+  }
+  return out;
+}
+
+async function withSample(db: Kysely<Database>, j: JudgedIp): Promise<JudgedIp> {
+  const lastId = j.reportIds[j.reportIds.length - 1];
+  const rep = await db.selectFrom('reports').select('message_sha256').where('id', '=', lastId).executeTakeFirst();
+  const raw = rep ? await getMessageRaw(db, rep.message_sha256) : null;
+  if (!raw) return j;
+  const sample = redactMessage(raw, await identitiesOfReports(db, [lastId]));
+  const m = /^Return-Path:\s*<([^>\r\n]*)>/im.exec(sample.subarray(0, 64 * 1024).toString('latin1'));
+  return { ...j, sample, sampleMailFrom: m?.[1] || null };
+}
+
+export interface DigestRun {
+  digests: { digestId: string; operatorId: string; format: string; alerts: number; outboxIds: string[] }[];
+  skipped: { ip: string; reason: string }[];
+}
+
+/**
+ * Builds and queues the digests due now. An operator that received a digest within the last
+ * period is left for later; IPs alerted within the quiet period are skipped.
+ */
+export async function runIspDigests(db: Kysely<Database>, config: Config, logger: Logger, now = new Date()): Promise<DigestRun> {
+  const policy = policyFor(config);
+  const periodMs = policy.isp.digestIntervalMinutes * 60_000;
+  const to = now.toISOString();
+  const from = new Date(now.getTime() - periodMs).toISOString();
+  const quietSince = new Date(now.getTime() - policy.isp.quietPeriodHours * 3_600_000).toISOString();
+  const run: DigestRun = { digests: [], skipped: [] };
+  const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
+  for (const j of await judgeOrigins(db, policy, from, to)) {
+    if (j.asn !== null && policy.isp.optOutAsns.includes(j.asn)) {
+      run.skipped.push({ ip: j.ip, reason: `AS${j.asn} opted out` });
+      continue;
+    }
+    const recent = await db.selectFrom('action_isp_alerts').select('id').where('ip', '=', j.ip).where('created_at', '>', quietSince).executeTakeFirst();
+    if (recent) {
+      run.skipped.push({ ip: j.ip, reason: 'alerted within the quiet period' });
+      continue;
+    }
+    const op = await operatorForAsn(db, j.asn, j.abuse, j.asName, policy);
+    if (!op) {
+      run.skipped.push({ ip: j.ip, reason: 'no network operator or abuse contact known' });
+      continue;
+    }
+    if (op.opted_out) {
+      run.skipped.push({ ip: j.ip, reason: `operator ${op.name} opted out` });
+      continue;
+    }
+    const lastDigest = await db.selectFrom('action_isp_digests').select('created_at').where('operator_id', '=', op.id).where('created_at', '>', from).executeTakeFirst();
+    if (lastDigest) {
+      run.skipped.push({ ip: j.ip, reason: `operator ${op.name} had a digest this period` });
+      continue;
+    }
+    const g = byOperator.get(op.id) ?? { op, alerts: [] };
+    g.alerts.push(await withSample(db, j));
+    byOperator.set(op.id, g);
+  }
+  const me = policy.instance;
+  for (const { op, alerts } of byOperator.values()) {
+    const digestId = newId();
+    const csv = digestCsv(alerts);
+    const outboxIds: string[] = [];
+    await db.transaction().execute(async (trx) => {
+      const created = nowIso();
+      await trx.insertInto('action_isp_digests').values({ id: digestId, operator_id: op.id, format: op.format, period_start: from, period_end: to, alert_count: alerts.length, csv, created_at: created }).execute();
+      for (const a of alerts) {
+        await trx
+          .insertInto('action_isp_alerts')
+          .values({
+            id: newId(),
+            operator_id: op.id,
+            asn: a.asn,
+            ip: a.ip,
+            first_seen: a.firstSeen,
+            last_seen: a.lastSeen,
+            report_count: a.reportCount,
+            campaign_count: a.campaignCount,
+            evidence: JSON.stringify({ signals: a.signals, rdns: a.rdns, incidents: a.incidents }),
+            digest_id: digestId,
+            state: 'open',
+            handled_at: null,
+            handled_by: null,
+            created_at: created,
+          })
+          .execute();
+      }
+      const from_ = config.outboxFrom;
+      const base = { envelopeFrom: from_, to: op.abuse_address, purpose: 'isp-digest', subjectId: digestId, maxAttempts: config.outboxMaxAttempts };
+      const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between ${from} and ${to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
+      if (op.format === 'xarf') {
+        const parts: MimeNode[] = [
+          { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary },
+          { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' },
+        ];
+        for (const a of alerts) {
+          const report = toXarf(a, me);
+          const problems = xarfProblems(report);
+          if (problems.length > 0) throw new Error(`X-ARF report for ${a.ip} does not validate: ${problems.join('; ')}`);
+          parts.push({ contentType: 'application/json', encoding: 'base64', body: Buffer.from(JSON.stringify(report, null, 2)), filename: `xarf-${a.ip.replace(/:/g, '_')}.json` });
+        }
+        const messageId = newMessageId(domainOf(from_));
+        const raw = buildMessage({ from: from_, to: [op.abuse_address], subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`, messageId }, { contentType: 'multipart/mixed', parts });
+        outboxIds.push(await enqueueMail(trx, { ...base, messageId, raw, description: `X-ARF digest (${alerts.length} IPs) → ${op.name}` }));
+      } else {
+        const cover = newMessageId(domainOf(from_));
+        const raw = buildMessage(
+          { from: from_, to: [op.abuse_address], subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`, messageId: cover },
+          { contentType: 'multipart/mixed', parts: [{ contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary }, { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' }] },
+        );
+        outboxIds.push(await enqueueMail(trx, { ...base, messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` }));
+        for (const a of alerts) {
+          const arf = toArf(a, me, from_, op.abuse_address);
+          outboxIds.push(await enqueueMail(trx, { ...base, messageId: arf.messageId, raw: arf.raw, description: `ARF ${a.ip} → ${op.name}` }));
+        }
+      }
+    });
+    run.digests.push({ digestId, operatorId: op.id, format: op.format, alerts: alerts.length, outboxIds });
+    logger.info({ operator: op.name, format: op.format, alerts: alerts.length }, 'ISP digest queued');
+  }
+  if (run.digests.length > 0) notifyOutbox();
+  return run;
+}
+
+/** Alerts visible to a caller: all (staff) or those of the operators tied to a user. */
+export async function listAlerts(db: Kysely<Database>, filter: { operatorIds?: string[]; state?: string; limit?: number }) {
+  let q = db.selectFrom('action_isp_alerts').selectAll().orderBy('created_at', 'desc').limit(Math.min(filter.limit ?? 200, 1000));
+  if (filter.operatorIds) q = q.where('operator_id', 'in', filter.operatorIds.length > 0 ? filter.operatorIds : ['-']);
+  if (filter.state) q = q.where('state', '=', filter.state);
+  return (await q.execute()).map((a) => ({ ...a, evidence: JSON.parse(a.evidence) as unknown }));
+}
+
+export async function markAlertHandled(db: Kysely<Database>, id: string, actor: string, operatorIds: string[] | null): Promise<boolean> {
+  let q = db.updateTable('action_isp_alerts').set({ state: 'handled', handled_at: nowIso(), handled_by: actor }).where('id', '=', id).where('state', '=', 'open');
+  if (operatorIds) q = q.where('operator_id', 'in', operatorIds.length > 0 ? operatorIds : ['-']);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}

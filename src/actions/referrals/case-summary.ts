@@ -1,0 +1,140 @@
+/**
+ * The case summary an authority reads: timeline, volumes, indicators, trace-back and compliance
+ * findings, built from the case's reports, their facts and their analyses. Reporters are not in
+ * it: no reporter address, no reporter account, and every free text taken from a message
+ * (subject, steps) goes through the redactor with the reporters' identities.
+ */
+import type { Analysis } from '../../analysis/analysis-schema.ts';
+import { FINDINGS, isFindingCode } from '../../analysis/findings.ts';
+import type { CaseRow, ReportFactsRow } from '../tables.ts';
+
+export const SUMMARY_FORMAT = 'spamdesk-case-summary/1';
+const MAX_LISTED = 200;
+
+export interface SummaryReport {
+  reportId: string;
+  sha256: string;
+  receivedAt: string;
+  channel: string;
+}
+
+export interface SummaryInput {
+  case: CaseRow;
+  authority: { name: string; country: string; competence: string };
+  reports: SummaryReport[];
+  facts: Map<string, ReportFactsRow>;
+  analyses: Map<string, Analysis | null>;
+  history: { at: string; kind: string; actor: string }[];
+  generatedAt: string;
+  instance: { org: string; url: string };
+  /** Removes reporter identities from a text taken from a message. */
+  redactText: (s: string) => string;
+}
+
+function countInto<K>(m: Map<K, number>, k: K, n = 1): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+function top<K>(m: Map<K, number>, n = MAX_LISTED): { value: K; count: number }[] {
+  return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([value, count]) => ({ value, count }));
+}
+
+/** Actors in the history are staff or rules, never reporters; keep only the kind of actor. */
+function actorKind(actor: string): string {
+  if (actor.startsWith('rule:')) return actor;
+  if (actor.startsWith('user:') || actor.startsWith('token:')) return actor.endsWith(':authority') ? 'authority' : 'analyst';
+  return 'system';
+}
+
+export function buildCaseSummary(input: SummaryInput) {
+  const byDay = new Map<string, number>();
+  const byChannel = new Map<string, number>();
+  const urls = new Map<string, number>();
+  const domains = new Map<string, number>();
+  const phones = new Map<string, number>();
+  const wallets = new Map<string, number>();
+  const senders = new Map<string, number>();
+  const findings = new Map<string, number>();
+  const origins = new Map<string, { ip: string; asn: number | null; asName: string | null; country: string | null; rdns: string | null; reports: number; ports: Set<number> }>();
+  const messages = new Map<string, { sha256: string; subject: string | null; from: string | null; date: string | null; reports: number; origin: string | null; traceback: string[]; findings: string[] }>();
+
+  for (const r of input.reports) {
+    countInto(byDay, r.receivedAt.slice(0, 10));
+    countInto(byChannel, r.channel);
+    const f = input.facts.get(r.reportId);
+    if (f?.origin_ip) {
+      const o = origins.get(f.origin_ip) ?? { ip: f.origin_ip, asn: f.origin_asn, asName: f.origin_as_name, country: f.origin_country, rdns: f.origin_rdns, reports: 0, ports: new Set<number>() };
+      o.reports++;
+      if (f.origin_port) o.ports.add(f.origin_port);
+      origins.set(f.origin_ip, o);
+    }
+    const seen = messages.get(r.sha256);
+    if (seen) {
+      seen.reports++;
+      continue;
+    }
+    const a = input.analyses.get(r.sha256) ?? null;
+    messages.set(r.sha256, {
+      sha256: r.sha256,
+      subject: a?.parse.subject ? input.redactText(a.parse.subject) : null,
+      from: a?.indicators.sender.from ?? null,
+      date: a?.parse.date?.iso ?? null,
+      reports: 1,
+      origin: a?.traceback.origin?.ip ?? null,
+      traceback: (a?.traceback.steps ?? []).slice(0, 30).map((s) => input.redactText(s)),
+      findings: (a?.findings ?? []).map((x) => x.code),
+    });
+    if (!a) continue;
+    for (const u of a.indicators.urls) {
+      countInto(urls, u.url);
+      if (u.registrableDomain) countInto(domains, u.registrableDomain);
+    }
+    for (const p of a.indicators.phones) countInto(phones, p.e164);
+    for (const w of a.indicators.wallets) countInto(wallets, `${w.currency}:${w.address}`);
+    if (a.indicators.sender.from) countInto(senders, a.indicators.sender.from);
+    for (const code of new Set(a.findings.map((x) => x.code))) countInto(findings, code);
+  }
+  const times = input.reports.map((r) => r.receivedAt).sort();
+  return {
+    format: SUMMARY_FORMAT,
+    generatedAt: input.generatedAt,
+    instance: input.instance,
+    case: {
+      id: input.case.id,
+      title: input.case.title,
+      target: { kind: input.case.target_kind, value: input.case.target_value },
+      category: input.case.category,
+      state: input.case.state,
+      openedAt: input.case.created_at,
+      openedBy: actorKind(input.case.opened_by),
+    },
+    authority: input.authority,
+    volumes: {
+      reports: input.reports.length,
+      distinctMessages: messages.size,
+      firstReportedAt: times[0] ?? null,
+      lastReportedAt: times[times.length - 1] ?? null,
+      byDay: [...byDay.entries()].sort().map(([day, count]) => ({ day, count })),
+      byChannel: top(byChannel),
+    },
+    timeline: [
+      ...input.history.map((h) => ({ at: h.at, event: h.kind, by: actorKind(h.actor) })),
+      ...(times[0] ? [{ at: times[0], event: 'first-report', by: 'reporters' }] : []),
+      ...(times.length > 1 ? [{ at: times[times.length - 1], event: 'latest-report', by: 'reporters' }] : []),
+    ].sort((x, y) => x.at.localeCompare(y.at)),
+    indicators: { urls: top(urls), domains: top(domains), phones: top(phones), wallets: top(wallets), senders: top(senders) },
+    traceback: [...origins.values()]
+      .sort((a, b) => b.reports - a.reports)
+      .slice(0, MAX_LISTED)
+      .map((o) => ({ ip: o.ip, asn: o.asn, asName: o.asName, country: o.country, rdns: o.rdns, reports: o.reports, sourcePorts: [...o.ports] })),
+    findings: top(findings).map((f) => ({
+      code: f.value,
+      count: f.count,
+      severity: isFindingCode(f.value) ? FINDINGS[f.value].severity : 'info',
+      meaning: isFindingCode(f.value) ? FINDINGS[f.value].meaning : '',
+    })),
+    messages: [...messages.values()].slice(0, 1000),
+  };
+}
+
+export type CaseSummary = ReturnType<typeof buildCaseSummary>;

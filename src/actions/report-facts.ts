@@ -1,0 +1,136 @@
+/**
+ * The facts the actions area keeps about each report, distilled once from the report's analysis
+ * and campaign when the `actions-report` job arrives: enough to evaluate case rules, group origin
+ * IPs per network operator and find complaints about a registered sender, without re-reading the
+ * analyses. Botnet signals (seed 001 "zombie PCs") are judged here per report; the digest adds the
+ * per-IP signals (many campaigns from one IP).
+ */
+import type { Kysely } from 'kysely';
+import { getDomain } from 'tldts';
+import type { Database } from '../db/schema.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { nowIso } from '../core/ids.ts';
+import type { ActionPolicy } from './action-policy.ts';
+import type { ReportFactsRow } from './tables.ts';
+
+/** Botnet signals, one constant map (STYLE.md: names from one typed map). */
+export const BOT_SIGNALS = {
+  DYNAMIC_RDNS: 'dynamic-rdns',
+  NO_RDNS: 'no-rdns',
+  UNAUTHENTICATED: 'unauthenticated',
+  MANY_CAMPAIGNS: 'many-campaigns',
+  DIRECT_TO_MX: 'direct-to-mx',
+} as const;
+
+/** Largest number of advertised domains kept per report. */
+export const MAX_ADVERTISED_DOMAINS = 50;
+
+const dynamicCache = new Map<string, RegExp[]>();
+function dynamicPatterns(policy: ActionPolicy): RegExp[] {
+  const key = policy.isp.dynamicRdnsPatterns.join('\u0000');
+  let r = dynamicCache.get(key);
+  if (!r) {
+    r = policy.isp.dynamicRdnsPatterns.map((p) => new RegExp(p, 'i'));
+    dynamicCache.set(key, r);
+  }
+  return r;
+}
+
+/** True when a reverse-DNS name looks like a consumer broadband / dynamic pool. */
+export function isDynamicRdns(rdns: string, policy: ActionPolicy): boolean {
+  return dynamicPatterns(policy).some((re) => re.test(rdns));
+}
+
+/** SPF, DKIM and DMARC: nothing passed (RFC 7208, 6376, 7489). */
+export function isUnauthenticated(a: Analysis): boolean {
+  const spfPass = a.auth.spf.result === 'pass';
+  const dkimPass = a.auth.dkim.some((d) => d.result === 'pass');
+  const dmarcPass = a.auth.dmarc.result === 'pass';
+  const receiverPass = (a.auth.receiver?.results ?? []).some((r) => ['spf', 'dkim', 'dmarc'].includes(r.method) && r.result === 'pass');
+  return !spfPass && !dkimPass && !dmarcPass && !receiverPass;
+}
+
+/** The source port of the origin hop, when its Received header shows one (`[1.2.3.4]:5678`). */
+export function originPort(a: Analysis): number | null {
+  const origin = a.traceback.origin;
+  if (!origin || origin.hopIndex < 0) return null;
+  const hop = a.traceback.hops.find((h) => h.index === origin.hopIndex);
+  if (!hop) return null;
+  const esc = origin.ip.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`\\[(?:IPv6:)?${esc}\\]:(\\d{1,5})\\b|${esc}\\]?[:.](\\d{1,5})\\)`, 'i').exec(hop.raw) ?? /\bport\s+(\d{1,5})\b/i.exec(hop.raw);
+  const n = m ? Number(m[1] ?? m[2]) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : null;
+}
+
+/** Botnet signals one report shows about its origin. */
+export function botSignals(a: Analysis, policy: ActionPolicy): string[] {
+  const origin = a.enrichment.origin;
+  if (!a.traceback.origin) return [];
+  const out: string[] = [];
+  const rdns = origin?.rdns ?? null;
+  if (rdns && isDynamicRdns(rdns, policy)) out.push(BOT_SIGNALS.DYNAMIC_RDNS);
+  if (!rdns) out.push(BOT_SIGNALS.NO_RDNS);
+  if (isUnauthenticated(a)) out.push(BOT_SIGNALS.UNAUTHENTICATED);
+  return out;
+}
+
+function domainOfAddress(addr: string | null | undefined): string | null {
+  if (!addr) return null;
+  const at = addr.lastIndexOf('@');
+  if (at < 0) return null;
+  return getDomain(addr.slice(at + 1).toLowerCase().replace(/>$/, '')) ?? null;
+}
+
+export interface FactsInput {
+  reportId: string;
+  sha256: string;
+  receivedAt: string;
+  campaignId: string | null;
+  category: string | null;
+  analysis: Analysis | null;
+}
+
+/** The facts row for one report. */
+export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsRow {
+  const a = input.analysis;
+  const origin = a?.traceback.origin ?? null;
+  const enr = a?.enrichment.origin ?? null;
+  const advertised = a ? [...new Set(a.indicators.urls.map((u) => u.registrableDomain).filter((d): d is string => d !== null))].slice(0, MAX_ADVERTISED_DOMAINS) : [];
+  return {
+    report_id: input.reportId,
+    message_sha256: input.sha256,
+    campaign_id: input.campaignId,
+    category: input.category ?? a?.classification?.category ?? null,
+    received_at: input.receivedAt,
+    origin_ip: origin?.ip ?? null,
+    origin_asn: enr?.asn ?? null,
+    origin_as_name: enr?.asName ?? null,
+    origin_country: enr?.country ?? null,
+    origin_rdns: enr?.rdns ?? null,
+    origin_abuse: enr ? JSON.stringify(enr.abuseContacts.map((c) => c.address)) : null,
+    origin_port: a ? originPort(a) : null,
+    sender_domain: a ? domainOfAddress(a.indicators.sender.from ?? a.parse.from[0]?.address) : null,
+    advertised_domains: JSON.stringify(advertised),
+    consent_denied: a?.compliance.consent.stated === 'not-given' ? 1 : 0,
+    unauthenticated: a && isUnauthenticated(a) ? 1 : 0,
+    bot_signals: a ? JSON.stringify(botSignals(a, policy)) : '[]',
+    created_at: nowIso(),
+  };
+}
+
+/** Stores (or replaces, on re-analysis) the facts of one report. */
+export async function saveFacts(db: Kysely<Database>, row: ReportFactsRow): Promise<void> {
+  await db.deleteFrom('action_report_facts').where('report_id', '=', row.report_id).execute();
+  await db.insertInto('action_report_facts').values(row).execute();
+}
+
+/** A JSON array column as strings (tolerates null and garbage). */
+export function jsonList(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Where the actions area reads what earlier stages produced: a message's analysis and a
+ * campaign's category. Analysis is a pure function of the evidence (DESIGN.md), so when no stored
+ * record is available the analysis is re-run on the stored bytes with the configured settings
+ * and offline ports (no network from the actions area).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Config } from '../core/config.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../analysis/settings.ts';
+import { getMessageRaw } from '../evidence/store.ts';
+
+/** A function that returns the stored analysis of a message, or null. */
+export type StoredAnalysisLoader = (db: Kysely<Database>, sha256: string) => Promise<Analysis | null>;
+
+let storedLoader: StoredAnalysisLoader | null = null;
+
+/** Lets the analysis area's storage be read here (set once at start-up by the composition). */
+export function useStoredAnalyses(loader: StoredAnalysisLoader): void {
+  storedLoader = loader;
+}
+
+/** The analysis of one message: stored, else re-computed from the evidence; null without evidence. */
+export async function loadAnalysis(db: Kysely<Database>, sha256: string, config?: Config): Promise<Analysis | null> {
+  if (storedLoader) {
+    const stored = await storedLoader(db, sha256);
+    if (stored) return stored;
+  }
+  const raw = await getMessageRaw(db, sha256);
+  if (!raw) return null;
+  const settings = defaultAnalysisSettings(config ? { region: config.region, timeoutMs: config.analysisTimeoutMs, maxDecodedBytes: config.analysisMaxDecodedBytes } : {});
+  return analyse(raw, { ports: offlinePorts(), settings });
+}
+
+export async function loadAnalyses(db: Kysely<Database>, shas: string[], config?: Config): Promise<Map<string, Analysis | null>> {
+  const out = new Map<string, Analysis | null>();
+  for (const sha of shas) out.set(sha, await loadAnalysis(db, sha, config));
+  return out;
+}
+
+/** A campaign's category (the campaigns area keeps it up to date), following merges one step. */
+export async function campaignCategory(db: Kysely<Database>, campaignId: string): Promise<string | null> {
+  const row = await db.selectFrom('campaigns').select(['category', 'merged_into']).where('id', '=', campaignId).executeTakeFirst();
+  if (!row) return null;
+  if (row.merged_into) {
+    const s = await db.selectFrom('campaigns').select('category').where('id', '=', row.merged_into).executeTakeFirst();
+    return s?.category ?? row.category;
+  }
+  return row.category;
+}
