@@ -4,6 +4,7 @@
  */
 import type { AppContext } from '../core/context.ts';
 import type { Job } from '../db/tables.ts';
+import { actionsReferHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
 
 export interface JobHandler {
   kind: string;
@@ -15,4 +16,4 @@ export interface JobHandler {
   close?(): Promise<void>;
 }
 
-export const JOB_HANDLERS: (() => JobHandler)[] = [];
+export const JOB_HANDLERS: (() => JobHandler)[] = [actionsReportHandler, actionsReferHandler];
