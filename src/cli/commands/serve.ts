@@ -1,3 +1,4 @@
+/** `spamdesk serve`: HTTP, registered services and workers until SIGTERM/SIGINT. */
 import type { Command } from 'commander';
 import { configFrom, withSettings } from '../options.ts';
 import { startPlatform } from '../../core/platform.ts';
@@ -20,6 +21,9 @@ export function registerServe(program: Command): void {
       if (extra) lines.push(...extra);
     }
     process.stderr.write(`${lines.join('\n')}\nPress Ctrl+C to stop.\n`);
+    // One machine-readable line for supervisors and tests (the port is chosen by the OS with
+    // --http-port 0).
+    process.stdout.write(`${JSON.stringify({ msg: 'spamdesk ready', url: platform.url, pid: process.pid })}\n`);
     let signals = 0;
     const shutdown = (sig: string) => {
       signals++;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { authorize, can } from '../../core/policy.ts';
 import { principalLabel } from '../../core/roles.ts';
-import { SHA256_RE } from '../../core/ids.ts';
+import { SHA256_RE, sha256Hex } from '../../core/ids.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { writeAudit } from '../../evidence/audit.ts';
@@ -19,8 +19,23 @@ import { getReportView } from './report-view.ts';
 export const MAX_FILES_PER_UPLOAD = 100;
 const MAX_NOTE_CHARS = 4000;
 
+/** Longest accepted `Idempotency-Key` (the IETF httpapi draft leaves the length to the server). */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+
+/**
+ * Standard base64 (RFC 4648 §4), line breaks allowed (MIME-style), padding optional: no other
+ * characters, `=` only at the end, and a length that can be decoded (never 1 mod 4).
+ */
+function isBase64(v: string): boolean {
+  const s = v.replace(/[\r\n]/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return false;
+  const data = s.replace(/=+$/, '');
+  if (data.length % 4 === 1) return false;
+  return s.length === data.length || s.length % 4 === 0;
+}
+
 const jsonBody = z.object({
-  raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64'),
+  raw: z.string().min(1, 'raw must not be empty').refine(isBase64, 'raw must be base64 (RFC 4648)'),
   note: z.string().max(MAX_NOTE_CHARS).optional(),
   channel: z.enum(['api', 'addon', 'web']).optional(),
 });
@@ -59,7 +74,7 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/reports',
     {
       // JSON carries base64 (4/3 of the raw size) plus a note.
-      bodyLimit: Math.ceil((limit * 4) / 3) + 64 * 1024,
+      bodyLimit: totalLimit(limit),
       config: { rateLimit: anonymousRateLimit(app) },
       schema: {
         summary: 'Report one or more spam messages',
@@ -67,13 +82,26 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
           'Body: the raw message as `message/rfc822`; or `multipart/form-data` with one or more `.eml` files (and an optional `note` field); or JSON `{ "raw": "<base64>", "note": "…" }`. Answers 202 only after the evidence is durably committed. Without a token the call is rate-limited per client; a reporter token ties the report to its owner.',
         tags: ['reports'],
         consumes: ['message/rfc822', 'multipart/form-data', 'application/json'],
-        response: { 202: submitResponse, 400: errorSchema, 413: errorSchema, 429: errorSchema },
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': {
+              type: 'string',
+              maxLength: MAX_IDEMPOTENCY_KEY_CHARS,
+              description:
+                'Client-chosen unique key (e.g. a UUID). Retrying a submission with the same key returns the reports stored the first time (`duplicate: true`) instead of storing new ones; the same key with different messages answers 409.',
+            },
+          },
+        },
+        response: { 202: submitResponse, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema },
       },
     },
     async (req, reply) => {
       authorize(req.principal, 'report:submit');
+      const idempotencyKey = readIdempotencyKey(req);
       const items = await readSubmission(req, limit);
-      const inputs: ReportInput[] = items.map((it) => ({
+      const scope = principalScope(req);
+      const inputs: ReportInput[] = items.map((it, i) => ({
         raw: it.raw,
         channel: it.channel,
         note: it.note,
@@ -81,6 +109,9 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
         reporterTokenId: req.principal.kind === 'token' ? req.principal.tokenId : null,
         clientIp: req.ip,
         context: it.filename ? { filename: it.filename } : null,
+        // One key covers the whole submission; the n-th message of a retried upload maps to the
+        // n-th stored report. Scoped per caller so two clients never collide on a key.
+        ...(idempotencyKey === null ? {} : { dedupKey: `idem:${scope}:${sha256Hex(idempotencyKey)}:${i}`, dedupRequiresSameMessage: true }),
       }));
       const stored = await app.ctx.writer.submit(inputs);
       const base = app.publicUrl();
@@ -166,19 +197,49 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
   if (type === 'multipart/form-data') {
     const items: SubmittedItem[] = [];
     let note: string | null = null;
+    let total = 0;
     for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 } })) {
       if (part.type === 'file') {
         const raw = await part.toBuffer();
         check(raw, limit, part.filename || null);
+        // Several files may each be under the limit; together they must fit the request limit too.
+        total += raw.length;
+        if (total > totalLimit(limit)) {
+          throw new AppError('MESSAGE_TOO_LARGE', `The upload is larger than ${totalLimit(limit)} bytes in total.`, { limitBytes: totalLimit(limit) });
+        }
         items.push({ raw, note: null, filename: part.filename || null, channel });
       } else if (part.fieldname === 'note' && typeof part.value === 'string') {
         note = part.value.slice(0, MAX_NOTE_CHARS);
       }
     }
-    if (items.length === 0) throw new AppError('BAD_REQUEST', 'The upload holds no file.');
+    if (items.length === 0) throw new AppError('BAD_REQUEST', 'The upload holds no file: send the messages as file parts (e.g. `-F file=@spam.eml`).');
     return items.map((i) => ({ ...i, note }));
   }
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822, multipart/form-data or application/json.');
+}
+
+/** Bound on all files of one multipart upload together (and on a JSON body: base64 plus note). */
+export function totalLimit(limit: number): number {
+  return Math.ceil((limit * 4) / 3) + 64 * 1024;
+}
+
+/** The `Idempotency-Key` header, or null; 400 when present but unusable. */
+function readIdempotencyKey(req: FastifyRequest): string | null {
+  const v = req.headers['idempotency-key'];
+  if (v === undefined) return null;
+  const key = Array.isArray(v) ? v.join(',') : v;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_CHARS || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1–${MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters without spaces.`);
+  }
+  return key;
+}
+
+/** Who an idempotency key belongs to: the token, the signed-in user, or the client address. */
+function principalScope(req: FastifyRequest): string {
+  const p = req.principal;
+  if (p.kind === 'token') return `t:${p.tokenId}`;
+  if (p.kind === 'session') return `u:${p.userId}`;
+  return `ip:${req.ip}`;
 }
 
 function check(raw: Buffer, limit: number, filename: string | null): void {

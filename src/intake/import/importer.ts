@@ -9,11 +9,13 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import type { ReportWriter } from '../report-writer.ts';
-import { listSourceFiles, readEntries } from './sources.ts';
+import { listSourceFiles, readAllEntries } from './sources.ts';
 import type { MboxFormat } from './mbox.ts';
 
-/** Reports in flight at once: enough for the writer to batch, small enough to bound memory. */
-export const IMPORT_WINDOW = 256;
+/** Reports in flight at once: enough for the writer to fill large group commits. */
+export const IMPORT_WINDOW = 1024;
+/** Raw bytes in flight at once, so a source of huge messages still runs in bounded memory. */
+export const IMPORT_WINDOW_BYTES = 64 * 1024 * 1024;
 /** At most this much of a malformed entry is kept in the dead-letter table. */
 const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
@@ -37,12 +39,20 @@ export interface ImportSummary {
   seconds: number;
 }
 
+/**
+ * Imports every entry of the given files and directories. Each entry is its own report (one bad
+ * entry never takes others with it); entries are keyed on their content (`import:<sha256>`), so a
+ * second run over the same sources adds nothing. Problems go to `dead_letters` (once per origin)
+ * and to `onProblem`; only a storage failure aborts the import.
+ */
 export async function importPaths(db: Kysely<Database>, writer: ReportWriter, paths: string[], opts: ImportOptions): Promise<ImportSummary> {
   const started = process.hrtime.bigint();
   const summary: ImportSummary = { files: 0, entries: 0, added: 0, alreadyPresent: 0, malformed: 0, bytes: 0, seconds: 0 };
   const problem = async (origin: string, reason: string, raw: Buffer | null) => {
     summary.malformed++;
     opts.onProblem?.(origin, reason);
+    const known = await db.selectFrom('dead_letters').select('id').where('source', '=', 'import').where('origin', '=', origin).where('retried_at', 'is', null).executeTakeFirst();
+    if (known) return;
     await db
       .insertInto('dead_letters')
       .values({ id: newId(), source: 'import', reason, origin, payload: raw ? raw.subarray(0, MAX_DEAD_LETTER_BYTES) : null, created_at: nowIso(), retried_at: null })
@@ -53,48 +63,52 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
   for (const [o, p] of listingProblems) await problem(o, p, null);
   const total = files.reduce((n, f) => n + f.size, 0);
   const inFlight = new Set<Promise<void>>();
+  let bytesInFlight = 0;
   let firstError: unknown = null;
 
-  for (const file of files) {
-    summary.files++;
-    for await (const entry of readEntries(file, {
-      maxMessageBytes: opts.maxMessageBytes,
-      mboxFormat: opts.mboxFormat ?? 'mboxrd',
-      onBytes: (n) => {
-        summary.bytes += n;
-        opts.onProgress?.(summary.bytes, total);
-      },
-    })) {
-      summary.entries++;
-      if (!entry.raw || entry.problem) {
-        await problem(entry.origin, entry.problem ?? 'unreadable entry', entry.raw);
+  for await (const entry of readAllEntries(files, {
+    maxMessageBytes: opts.maxMessageBytes,
+    mboxFormat: opts.mboxFormat ?? 'mboxrd',
+    onFile: () => summary.files++,
+    onBytes: (n) => {
+      summary.bytes += n;
+      opts.onProgress?.(summary.bytes, total);
+    },
+  })) {
+    summary.entries++;
+    if (!entry.raw || entry.problem) {
+      await problem(entry.origin, entry.problem ?? 'unreadable entry', entry.raw);
+      continue;
+    }
+    try {
+      assertEmailMessage(entry.raw);
+    } catch (e) {
+      if (e instanceof AppError) {
+        await problem(entry.origin, e.message, entry.raw);
         continue;
       }
-      try {
-        assertEmailMessage(entry.raw);
-      } catch (e) {
-        if (e instanceof AppError) {
-          await problem(entry.origin, e.message, entry.raw);
-          continue;
-        }
-        throw e;
-      }
-      const p = writer
-        .submitOne({ raw: entry.raw, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: { origin: entry.origin } })
-        .then(
-          (r) => {
-            if (r.duplicate) summary.alreadyPresent++;
-            else summary.added++;
-          },
-          (e: unknown) => {
-            firstError ??= e;
-          },
-        )
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= IMPORT_WINDOW) await Promise.race(inFlight);
-      if (firstError) throw firstError;
+      throw e;
     }
+    const size = entry.raw.length;
+    bytesInFlight += size;
+    const p: Promise<void> = writer
+      .submitOne({ raw: entry.raw, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
+      .then(
+        (r) => {
+          if (r.duplicate) summary.alreadyPresent++;
+          else summary.added++;
+        },
+        (e: unknown) => {
+          firstError ??= e;
+        },
+      )
+      .finally(() => {
+        bytesInFlight -= size;
+        inFlight.delete(p);
+      });
+    inFlight.add(p);
+    while (inFlight.size >= IMPORT_WINDOW || bytesInFlight >= IMPORT_WINDOW_BYTES) await Promise.race(inFlight);
+    if (firstError) break;
   }
   await Promise.all(inFlight);
   if (firstError) throw firstError;

@@ -75,10 +75,12 @@ export class MboxSplitter {
     return this.lineNo;
   }
 
-  private line(line: Buffer, out: MboxEntry[]): void {
+  private line(raw: Buffer, out: MboxEntry[]): void {
     this.lineNo++;
     const lineOffset = this.offset;
-    this.offset += line.length;
+    this.offset += raw.length;
+    // A UTF-8 byte-order mark before the first separator (editors add one) is not content.
+    const line = this.lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
     const isSeparator = this.prevBlank && line.length >= 5 && line.subarray(0, 5).equals(FROM_);
     const blank = line.length === 1 || (line.length === 2 && line[0] === 13);
     if (isSeparator) {

@@ -4,83 +4,118 @@
  * grow with the size of the source.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { MboxSplitter, type MboxFormat } from './mbox.ts';
+import { MboxSplitter, type MboxEntry, type MboxFormat } from './mbox.ts';
 
 export interface SourceEntry {
   /** null when the entry was skipped; `problem` says why. */
   raw: Buffer | null;
   /** `file`, `file:line N (offset B)` — where an operator finds it. */
   origin: string;
+  /** The mbox `From ` separator line (envelope sender and date), for entries of an mbox. */
+  envelope?: string;
   problem?: string;
 }
 
 export interface SourceFile {
   path: string;
   size: number;
-  kind: 'mbox' | 'message';
+  /**
+   * `mbox` by name (`*.mbox`) or first line (`From `); `message` otherwise. `auto`: a small file
+   * whose first bytes are looked at when it is read (saves an open/read/close per file).
+   */
+  kind: 'mbox' | 'message' | 'auto';
 }
 
 const SKIP_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'SOURCE.txt', 'LICENSE', 'LICENSE.txt', 'labels.csv', 'cmds', 'README.md', 'COPYING']);
 const NON_MESSAGE_EXT = /\.(json|csv|xml|gz|zip|md|py|rb|js|ts|pl|cs|sh|html?|png|jpe?g|gif|pdf|bin|tsv)$/i;
+/**
+ * Files up to this size are read whole and, when they are mboxes, split in memory (SpamAssassin's
+ * corpus is thousands of one-message mboxes; streaming each costs dozens of event-loop turns).
+ * Larger ones are streamed, so memory stays bounded whatever the size of an mbox.
+ */
+const WHOLE_FILE_MAX_BYTES = 4 * 1024 * 1024;
 
-async function isMaildir(dir: string): Promise<boolean> {
+function isMaildir(dir: string): boolean {
   try {
-    const [cur, nw] = await Promise.all([fsp.stat(path.join(dir, 'cur')), fsp.stat(path.join(dir, 'new'))]);
-    return cur.isDirectory() && nw.isDirectory();
+    return fs.statSync(path.join(dir, 'cur')).isDirectory() && fs.statSync(path.join(dir, 'new')).isDirectory();
   } catch {
     return false;
   }
 }
 
-async function startsWithFrom(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
+/** True when `head` starts with an mbox `From ` separator (after an optional UTF-8 BOM). */
+function startsWithFromLine(head: Buffer): boolean {
+  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  return head.subarray(start, start + 5).toString('latin1') === 'From ';
+}
+
+function peek(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.alloc(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    return bytesRead === 5 && buf.toString('latin1') === 'From ';
+    const buf = Buffer.alloc(8);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, 8, 0));
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
 /**
  * Lists the files under the given paths in a stable order. Inside directories, files that are
  * obviously not messages (by name) are left out; a path named explicitly is always read.
+ * Synchronous file-system calls on purpose: this is a batch job, and on a slow virtual disk the
+ * promise API costs several times the CPU per file (measured 0.15 ms against 0.3–0.7 ms).
  */
 export async function listSourceFiles(paths: string[], onProblem: (origin: string, problem: string) => void): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
-  async function visit(p: string, explicit: boolean): Promise<void> {
+  function visit(p: string, explicit: boolean): void {
     let st: fs.Stats;
     try {
-      st = await fsp.stat(p);
+      st = fs.statSync(p);
     } catch (e) {
       onProblem(p, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message);
       return;
     }
     if (st.isDirectory()) {
-      if (await isMaildir(p)) {
-        for (const sub of ['cur', 'new']) {
-          const names = (await fsp.readdir(path.join(p, sub))).sort();
-          for (const n of names) if (!n.startsWith('.')) await visit(path.join(p, sub, n), false);
+      let names: string[];
+      try {
+        // Maildir: delivered messages are in cur/ and new/; tmp/ holds deliveries in progress.
+        if (isMaildir(p)) {
+          for (const sub of ['cur', 'new']) {
+            for (const n of fs.readdirSync(path.join(p, sub)).sort()) if (!n.startsWith('.')) visit(path.join(p, sub, n), false);
+          }
+          return;
         }
+        names = fs.readdirSync(p).sort();
+      } catch (e) {
+        onProblem(p, `cannot list: ${(e as Error).message}`);
         return;
       }
-      const names = (await fsp.readdir(p)).sort();
       for (const n of names) {
         if (n.startsWith('.') || SKIP_NAMES.has(n)) continue;
-        if (n === 'tmp' && (await isMaildir(p))) continue;
-        await visit(path.join(p, n), false);
+        visit(path.join(p, n), false);
       }
       return;
     }
     if (!st.isFile()) return;
     if (!explicit && NON_MESSAGE_EXT.test(p)) return;
-    const mbox = (/\.mbox(\.txt)?$/i.test(p) || (await startsWithFrom(p))) && st.size > 0;
-    out.push({ path: p, size: st.size, kind: mbox ? 'mbox' : 'message' });
+    if (st.size > 0 && /\.mbox(\.txt)?$/i.test(p)) {
+      out.push({ path: p, size: st.size, kind: 'mbox' });
+      return;
+    }
+    if (st.size <= WHOLE_FILE_MAX_BYTES) {
+      out.push({ path: p, size: st.size, kind: 'auto' });
+      return;
+    }
+    let head: Buffer;
+    try {
+      head = peek(p);
+    } catch {
+      head = Buffer.alloc(0); // unreadable: reported when it is read
+    }
+    out.push({ path: p, size: st.size, kind: startsWithFromLine(head) ? 'mbox' : 'message' });
   }
-  for (const p of paths) await visit(path.resolve(p), true);
+  for (const p of paths) visit(path.resolve(p), true);
   return out;
 }
 
@@ -89,26 +124,60 @@ export async function* readEntries(
   file: SourceFile,
   opts: { maxMessageBytes: number; mboxFormat: MboxFormat; onBytes?: (n: number) => void },
 ): AsyncGenerator<SourceEntry> {
-  if (file.kind === 'message') {
-    if (file.size > opts.maxMessageBytes) {
-      opts.onBytes?.(file.size);
-      yield { raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${file.size})` };
-      return;
-    }
-    const raw = await fsp.readFile(file.path);
-    opts.onBytes?.(raw.length);
-    yield { raw, origin: file.path };
+  if (file.kind === 'message' || file.size <= WHOLE_FILE_MAX_BYTES) {
+    const entries = readSmallFile(file, opts);
+    opts.onBytes?.(file.size);
+    yield* entries;
     return;
   }
   const splitter = new MboxSplitter(opts.mboxFormat, opts.maxMessageBytes);
   const stream = fs.createReadStream(file.path, { highWaterMark: 1024 * 1024 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    opts.onBytes?.(chunk.length);
-    for (const e of splitter.push(chunk)) yield toEntry(file.path, e);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      opts.onBytes?.(chunk.length);
+      for (const e of splitter.push(chunk)) yield toEntry(file.path, e);
+    }
+  } catch (e) {
+    // A read error ends this file, not the import.
+    yield { raw: null, origin: `${file.path}:${splitter.lineCount + 1}`, problem: `cannot read: ${(e as Error).message}` };
+    return;
   }
   for (const e of splitter.end()) yield toEntry(file.path, e);
 }
 
-function toEntry(file: string, e: { raw: Buffer | null; offset: number; line: number; problem?: string }): SourceEntry {
-  return { raw: e.raw, origin: `${file}:${e.line} (offset ${e.offset})`, ...(e.problem ? { problem: e.problem } : {}) };
+function toEntry(file: string, e: MboxEntry): SourceEntry {
+  return { raw: e.raw, origin: `${file}:${e.line} (offset ${e.offset})`, ...(e.envelope ? { envelope: e.envelope } : {}), ...(e.problem ? { problem: e.problem } : {}) };
+}
+
+/**
+ * The entries of all files in order: small files read whole, large mbox files streamed.
+ */
+export async function* readAllEntries(
+  files: SourceFile[],
+  opts: { maxMessageBytes: number; mboxFormat: MboxFormat; onBytes?: (n: number) => void; onFile?: (f: SourceFile) => void },
+): AsyncGenerator<SourceEntry> {
+  for (const file of files) {
+    opts.onFile?.(file);
+    yield* readEntries(file, opts);
+  }
+}
+
+/** Reads a whole file: one message, or an mbox split in memory. */
+function readSmallFile(file: SourceFile, opts: { maxMessageBytes: number; mboxFormat: MboxFormat }): SourceEntry[] {
+  if (file.size > opts.maxMessageBytes && file.kind !== 'mbox' && file.size > WHOLE_FILE_MAX_BYTES) {
+    return [{ raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${file.size})` }];
+  }
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file.path);
+  } catch (e) {
+    return [{ raw: null, origin: file.path, problem: `cannot read: ${(e as Error).message}` }];
+  }
+  if (file.kind === 'mbox' || (file.kind === 'auto' && startsWithFromLine(buf))) {
+    const splitter = new MboxSplitter(opts.mboxFormat, opts.maxMessageBytes);
+    return [...splitter.push(buf), ...splitter.end()].map((e) => toEntry(file.path, e));
+  }
+  // The file may have grown since it was listed.
+  if (buf.length > opts.maxMessageBytes) return [{ raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${buf.length})` }];
+  return [{ raw: buf, origin: file.path }];
 }
