@@ -1,0 +1,203 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import PostalMime from 'postal-mime';
+import { CORPUS_DIR, REPO_ROOT, needsCorpus } from '../core/test-env.ts';
+import { base64Fragments, redactReporter, redactText, reporterIdentityOf, type ReporterIdentity } from './redact.ts';
+
+const ADDRESS = 'zoe.reportertest@example-isp.fr';
+const NAME = 'Zoé Duclos-Marchetti';
+const NUMBER = '+33612345678';
+const IDENTITY: ReporterIdentity = { addresses: [ADDRESS], names: [NAME], numbers: [NUMBER] };
+
+/** Every form of the identity an independent reader could find in a message. */
+async function traces(raw: Buffer): Promise<string[]> {
+  const found = new Set<string>();
+  const md5 = createHash('md5').update(ADDRESS).digest('hex');
+  const check = (text: string): void => {
+    const hay = text.toLowerCase();
+    if (hay.includes(ADDRESS)) found.add('address');
+    if (hay.includes('zoe.reportertest')) found.add('local part');
+    if (hay.includes('duclos-marchetti')) found.add('name');
+    if (hay.includes(md5)) found.add('md5');
+    if (/6[\s.\-()]{0,3}1[\s.\-()]{0,3}2[\s.\-()]{0,3}3[\s.\-()]{0,3}4[\s.\-()]{0,3}5[\s.\-()]{0,3}6[\s.\-()]{0,3}7[\s.\-()]{0,3}8/.test(hay)) found.add('number');
+  };
+  /** Decoded views of a text: URL-decoded, HTML entities, QP soft breaks, short base64 runs. */
+  const checkDecoded = (text: string): void => {
+    check(text);
+    check(safeDecodeURIComponent(text));
+    check(text.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
+    check(text.replace(/=\r?\n/g, ''));
+    // Short base64 runs (tokens in links); whole base64 bodies are decoded by postal-mime.
+    for (const run of new Set(text.match(/[A-Za-z0-9+/_-]{16,2000}={0,2}/g) ?? [])) {
+      for (const shift of [0, 1, 2, 3]) check(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+    }
+  };
+  const collect = async (buf: Buffer, depth: number): Promise<void> => {
+    check(buf.toString('latin1'));
+    check(buf.toString('utf8'));
+    if (depth > 4) return;
+    const email = await PostalMime.parse(buf, { forceRfc822Attachments: true, attachmentEncoding: 'arraybuffer', maxNestingDepth: 20 });
+    for (const h of email.headers) checkDecoded(h.value);
+    for (const a of [email.from, email.sender, ...(email.to ?? []), ...(email.cc ?? []), ...(email.replyTo ?? [])]) {
+      if (a) check(JSON.stringify(a));
+    }
+    checkDecoded(email.subject ?? '');
+    checkDecoded(email.text ?? '');
+    checkDecoded(email.html ?? '');
+    for (const att of email.attachments) {
+      const content = Buffer.from(typeof att.content === 'string' ? att.content : new Uint8Array(att.content));
+      check(att.filename ?? '');
+      check(content.toString('latin1'));
+      check(content.toString('utf8'));
+      if (att.mimeType === 'message/rfc822' || att.mimeType === 'message/global') await collect(content, depth + 1);
+      else if (att.mimeType.startsWith('text/')) checkDecoded(content.toString('utf8'));
+    }
+  };
+  await collect(raw, 0);
+  return [...found].sort();
+}
+
+function safeDecodeURIComponent(s: string): string {
+  return s.replace(/(%[0-9a-fA-F]{2})+/g, (m) => {
+    try {
+      return decodeURIComponent(m);
+    } catch {
+      return m;
+    }
+  });
+}
+
+/** The reporter's identity pushed into an original in the forms spam uses. */
+function personalise(original: Buffer): Buffer {
+  const text = original.toString('latin1');
+  const headerEnd = text.search(/\r?\n\r?\n/);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const extra = [
+    `X-Original-To: ${ADDRESS}`,
+    `Delivered-To: ${ADDRESS.toUpperCase()}`,
+    `X-Tracking: https://t.example/o?e=${encodeURIComponent(ADDRESS)}&b=${Buffer.from(`id=7;${ADDRESS}`).toString('base64')}&h=${createHash('md5').update(ADDRESS).digest('hex')}`,
+    `X-Greeting: =?utf-8?B?${Buffer.from(`Bonjour ${NAME}`).toString('base64')}?=`,
+  ].join(eol);
+  if (headerEnd === -1) return original;
+  return Buffer.from(`${text.slice(0, headerEnd)}${eol}${extra}${text.slice(headerEnd)}`, 'latin1');
+}
+
+/** A forward as attachment by the reporter, the attachment 8bit or base64. */
+function wrap(original: Buffer, encoding: '8bit' | 'base64'): Buffer {
+  const b = 'fwd-boundary-42';
+  const fromName = `=?utf-8?Q?${Buffer.from(NAME).toString('latin1').replace(/[^A-Za-z0-9-]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}?=`;
+  const head = [
+    `From: ${fromName} <${ADDRESS}>`,
+    'To: spam@report.test',
+    'Subject: Fwd: spam',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/mixed; boundary="${b}"`,
+    '',
+    `--${b}`,
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    `Spam again. Call me at 06 12 34 56 78. -- ${NAME}, zoe.reporter=`,
+    `test@example-isp.fr`,
+    `--${b}`,
+    `Content-Type: message/rfc822`,
+    `Content-Transfer-Encoding: ${encoding}`,
+    '',
+    '',
+  ].join('\r\n');
+  const body = encoding === 'base64' ? `${original.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n` : original.toString('latin1');
+  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'latin1'), Buffer.from(`\r\n--${b}--\r\n`, 'latin1')]);
+}
+
+/** The golden set when the analysis area has published it, else corpus spam and ARF reports. */
+function goldenSet(): { name: string; raw: Buffer }[] {
+  const golden = path.join(REPO_ROOT, 'src', 'analysis', 'golden');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.eml$/i.test(e.name)) files.push(p);
+    }
+  };
+  if (fs.existsSync(golden)) walk(golden);
+  if (files.length === 0) {
+    const spam = path.join(CORPUS_DIR, 'spamassassin', 'spam');
+    files.push(...fs.readdirSync(spam).filter((f) => /^\d{5}\./.test(f)).sort().slice(0, 60).map((f) => path.join(spam, f)));
+    const arf = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');
+    files.push(...fs.readdirSync(arf).filter((f) => f.startsWith('arf-')).map((f) => path.join(arf, f)));
+    const recent = path.join(CORPUS_DIR, 'spam_archive_2023_2025', '2024');
+    if (fs.existsSync(recent)) {
+      const small = fs.readdirSync(recent).filter((f) => f.endsWith('.eml') && fs.statSync(path.join(recent, f)).size < 400_000);
+      files.push(...small.sort().slice(0, 30).map((f) => path.join(recent, f)));
+    }
+  }
+  return files.sort().map((f) => ({ name: path.relative(REPO_ROOT, f), raw: fs.readFileSync(f) }));
+}
+
+test('for every report of the golden set forwarded by a known reporter, the reporter cannot be found in the redacted output', async (t) => {
+  if (!fs.existsSync(path.join(REPO_ROOT, 'src', 'analysis', 'golden')) && !needsCorpus(t, 'spamassassin/spam')) return;
+  const set = goldenSet();
+  assert.ok(set.length >= 20, `a real set (${set.length} messages)`);
+  let checked = 0;
+  for (const { name, raw } of set) {
+    for (const encoding of ['8bit', 'base64'] as const) {
+      const forwarded = wrap(personalise(raw), encoding);
+      const before = createHash('sha256').update(forwarded).digest('hex');
+      assert.ok((await traces(forwarded)).includes('address'), `${name}: the test input does carry the address`);
+      const { raw: redacted, replacements } = redactReporter(forwarded, IDENTITY);
+      assert.equal(createHash('sha256').update(forwarded).digest('hex'), before, `${name}: the input is not modified`);
+      assert.ok(replacements > 0);
+      assert.deepEqual(await traces(redacted), [], `${name} (${encoding}): no trace of the reporter`);
+      checked++;
+    }
+  }
+  process.stdout.write(`# redaction checked on ${checked} forwarded messages from ${set.length} originals\n`);
+});
+
+test('the redacted copy still parses, keeps the spam and only loses the identity', async () => {
+  const original = Buffer.from(
+    `From: Prize Dept <prize@lotto.example>\r\nTo: "${NAME}" <${ADDRESS}>\r\nSubject: You won\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`<p>Dear ${NAME},</p><a href="http://lotto.example/c?u=${encodeURIComponent(ADDRESS)}">claim</a>`).toString('base64')}\r\n`,
+  );
+  const { raw } = redactReporter(original, IDENTITY);
+  const email = await PostalMime.parse(raw);
+  assert.equal(email.from?.address, 'prize@lotto.example');
+  assert.equal(email.subject, 'You won');
+  assert.match(email.html ?? '', /href="http:\/\/lotto\.example\/c\?u=x@redacted\.invalid"/);
+  assert.doesNotMatch(email.html ?? '', /Duclos|Zo/);
+  assert.equal(email.to?.[0] && 'address' in email.to[0] ? email.to[0].address : '', 'x@redacted.invalid');
+});
+
+test('the local part alone is redacted when distinctive, not when it is a common word', () => {
+  assert.equal(redactText('signed zoe.reportertest on the forum', IDENTITY), 'signed [redacted] on the forum');
+  const common: ReporterIdentity = { addresses: ['info@example.org'], names: [], numbers: [] };
+  assert.equal(redactText('more info at info@example.org', common), 'more info at x@redacted.invalid');
+});
+
+test('phone numbers are redacted in national and international formats', () => {
+  for (const form of ['+33 6 12 34 56 78', '06.12.34.56.78', '0033612345678', '(0)6-12-34-56-78']) {
+    assert.equal(redactText(`call ${form} now`, IDENTITY), `call [redacted-number] now`, form);
+  }
+  assert.equal(redactText('order 1612345678901 shipped', IDENTITY), 'order 1612345678901 shipped', 'a longer digit run is another number');
+});
+
+test('base64 fragments of the address are found at every alignment', () => {
+  for (const prefix of ['', 'a', 'ab', 'abc']) {
+    const enc = Buffer.from(`${prefix}${ADDRESS}&x=1`).toString('base64');
+    assert.ok(base64Fragments(ADDRESS).some((f) => enc.includes(f)), `prefix ${prefix.length}`);
+  }
+});
+
+test('the reporter identity of a report comes from its address, account and forwarding wrapper', () => {
+  const id = reporterIdentityOf(
+    { reporter_address: ADDRESS, context: JSON.stringify({ wrapper: { from: `"${NAME}" <${ADDRESS}>` } }) },
+    { email: 'zoe@other.example', name: 'Zoé D.' },
+  );
+  assert.deepEqual(id.addresses, [ADDRESS, 'zoe@other.example']);
+  assert.deepEqual(id.names, ['Zoé D.', NAME]);
+  const sms = reporterIdentityOf({ reporter_address: NUMBER, context: null });
+  assert.deepEqual(sms.numbers, [NUMBER]);
+});
