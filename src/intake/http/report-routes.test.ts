@@ -48,6 +48,11 @@ function multipart(parts: ({ name: string; filename: string; data: Buffer } | { 
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
 
+interface ErrorBody {
+  error: string;
+  message: string;
+}
+
 interface Submitted {
   reports: { id: string; sha256: string; size: number; duplicate: boolean; trackingUrl: string }[];
 }
@@ -146,15 +151,17 @@ describe('POST /api/v1/reports', () => {
       ];
       for (const [name, payload, code] of cases) {
         const r = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload });
+        const body = r.json<ErrorBody>();
         assert.equal(r.statusCode, 400, `${name}: ${r.body}`);
-        assert.equal(r.json().error, code, name);
-        assert.ok(r.json().message.length > 10, name);
+        assert.equal(body.error, code, name);
+        assert.ok(body.message.length > 10, name);
       }
       for (const raw of ['not base64!', 'QUJD=RA==', 'A', '']) {
         const r = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw } });
+        const body = r.json<ErrorBody>();
         assert.equal(r.statusCode, 400, `${JSON.stringify(raw)}: ${r.body}`);
-        assert.equal(r.json().error, 'BAD_REQUEST');
-        assert.match(r.json().message, /raw/);
+        assert.equal(body.error, 'BAD_REQUEST');
+        assert.match(body.message, /raw/);
       }
       const noFile = await s.app.inject({ method: 'POST', url: '/api/v1/reports', ...multipart([{ name: 'note', value: 'forgot the file' }]) });
       assert.equal(noFile.statusCode, 400);
