@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from 'fastify';
 import { buildApp } from '../../web/app.ts';
 import { createTestContext, sampleEmail, type TestAppContext } from '../../core/test-context.ts';
 import { createToken } from '../../core/tokens.ts';
@@ -150,14 +150,14 @@ describe('POST /api/v1/reports', () => {
         ['headers that are not a message', Buffer.from('Foo: bar\nBaz: qux\n\nbody\n'), 'NOT_AN_EMAIL'],
       ];
       for (const [name, payload, code] of cases) {
-        const r = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload });
+        const r: InjectResponse = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload });
         const body = r.json<ErrorBody>();
         assert.equal(r.statusCode, 400, `${name}: ${r.body}`);
         assert.equal(body.error, code, name);
         assert.ok(body.message.length > 10, name);
       }
       for (const raw of ['not base64!', 'QUJD=RA==', 'A', '']) {
-        const r = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw } });
+        const r: InjectResponse = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw } });
         const body = r.json<ErrorBody>();
         assert.equal(r.statusCode, 400, `${JSON.stringify(raw)}: ${r.body}`);
         assert.equal(body.error, 'BAD_REQUEST');
