@@ -16,6 +16,22 @@ export const PERMISSIONS = {
   /** Download the raw evidence of any message (audited). */
   'evidence:read-raw': ['admin', 'analyst'],
   'stats:read': ['admin', 'analyst', 'authority'],
+  /** Cases: analysts see all; authorities only those referred to them. */
+  'case:read': ['admin', 'analyst', 'authority'],
+  /** Cases: open, merge, annotate, refer (actions area). */
+  'case:manage': ['admin', 'analyst'],
+  /** Referrals: download packages and answer (authorities: their own). */
+  'referral:answer': ['admin', 'analyst', 'authority'],
+  'authority:manage': ['admin'],
+  /** The outbox and its dead letters. */
+  'outbox:read': ['admin', 'analyst'],
+  'outbox:retry': ['admin'],
+  /** ISP alerts (network operators: their own networks). */
+  'isp-alert:read': ['admin', 'analyst', 'network_operator'],
+  'isp-alert:handle': ['admin', 'analyst', 'network_operator'],
+  'operator:manage': ['admin'],
+  /** Sender feedback loop: register domains and IPs (senders: their own). */
+  'sender:register': ['admin', 'sender'],
   'token:manage': ['admin'],
   'audit:read': ['admin'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;

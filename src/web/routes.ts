@@ -5,8 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { PrincipalResolver } from './auth.ts';
 import { reportRoutes } from '../intake/http/report-routes.ts';
+import { actionRoutes } from '../actions/actions-routes.ts';
 
-export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes];
+export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, actionRoutes];
 
 /** Ways to recognise a caller besides API tokens (the web app adds session cookies). */
 export const PRINCIPAL_RESOLVERS: PrincipalResolver[] = [];
