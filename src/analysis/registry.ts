@@ -8,12 +8,15 @@ import type { Stage } from './stage.ts';
 import { parseStage } from './stages/parse.ts';
 import { indicatorsStage } from './stages/indicators.ts';
 import { complianceStage } from './stages/compliance.ts';
+import { tracebackStage } from './stages/traceback.ts';
+import { authStage } from './stages/auth.ts';
+import { enrichStage } from './stages/enrich.ts';
 
 export const STAGES: readonly Stage[] = [
   parseStage,
-  // 2 trace-back (src/analysis/stages/traceback*.ts)
-  // 3 authentication (src/analysis/stages/auth*.ts)
+  tracebackStage,
+  authStage,
   indicatorsStage,
-  // 5 enrichment (src/analysis/stages/enrich*.ts)
+  enrichStage,
   complianceStage,
 ];

@@ -10,6 +10,11 @@ export function analysisSettingsFrom(config: Config, stageParams: Record<string,
     maxNestingDepth: config.analysisMaxNesting,
     intakeHosts: config.intakeHosts,
     abuseContactsFile: config.abuseContactsFile ?? null,
+    trustedRelaysFile: config.trustedRelaysFile ?? null,
+    trustedAuthservIds: config.trustedAuthservIds,
+    dnsMode: config.dnsMode,
+    dnsTimeoutMs: config.dnsTimeoutMs,
+    dnsMaxLookups: config.dnsMaxLookups,
     stageParams,
   };
 }

@@ -1,0 +1,105 @@
+/**
+ * The shipped starting table of mailbox providers whose relays the trace-back believes.
+ *
+ * A relay is believed when the address it connected from is in `networks`, or its AS number is in
+ * `asns` (offline ip-location-db data), or the reverse-DNS name the receiving host recorded ends in
+ * one of `names` (never the HELO name: the client chooses that). Only ranges and AS numbers that
+ * belong to the provider alone are listed: an AS that also hosts customers' servers (e.g. a cloud)
+ * would make every customer look like a trusted relay.
+ *
+ * Sources (public, as published by each provider at the time of writing; re-check with
+ * `dig +short TXT <spf name>`):
+ * - Google: `_netblocks.google.com`, `_netblocks2.google.com`, `_netblocks3.google.com` (included
+ *   from `_spf.google.com`); https://support.google.com/a/answer/10026322 ; AS15169.
+ * - Microsoft 365 / Outlook.com: `spf.protection.outlook.com`; "Microsoft 365 URLs and IP address
+ *   ranges", Exchange Online rows 9 and 10 (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges);
+ *   2603:1000::/24 is Microsoft's IPv6 allocation (ARIN NET6-2603-1000-1) used by the internal
+ *   `*.prod.outlook.com` hops; AS8075.
+ * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010 (RIR whois);
+ *   names yahoo.com, yahoodns.net, aol.com as in their `sonic*.mail.*.yahoo.com` relays.
+ * - Orange: AS3215; relays `*.smtp.orange.fr`, `*.me-wanadoo.net`.
+ * - Free: AS12322 (Proxad); relays `*.free.fr`, `*.proxad.net`.
+ * - SFR: AS15557; relays `*.sfr.fr`, `*.sfr.net`, `*.neuf.fr`.
+ * - La Poste: relays `*.laposte.net`.
+ * - GMX / Web.de (United Internet): relays `mout*.gmx.net`, `mout*.web.de`, `mout*.kundenserver.de`
+ *   (names only: their AS also hosts customers).
+ * - iCloud: Apple's 17.0.0.0/8 (ARIN NET-17-0-0-0-1), AS714 and AS6185; relays `*.icloud.com`, `*.me.com`.
+ * - Fastmail: relays `*.messagingengine.com` (https://www.fastmail.help/hc/en-us/articles/1500000278342).
+ * - Zoho: relays `*.zoho.com`, `*.zoho.eu`, `*.zohomail.com`.
+ * - Proton: relays `*.protonmail.ch`, `*.proton.ch`.
+ */
+export interface TrustedRelay {
+  /** Provider name shown in explanations. */
+  name: string;
+  /** DNS suffixes of the provider's relays (matched on reverse DNS, `by` names and authserv-ids). */
+  names: readonly string[];
+  /** CIDRs of the provider's mail relays. */
+  networks: readonly string[];
+  /** AS numbers used only by the provider's own infrastructure. */
+  asns: readonly number[];
+  /** Authentication-Results authserv-ids (RFC 8601 §2.5) this provider writes; suffix match. */
+  authservIds: readonly string[];
+  /** True when the provider offers webmail and writes the client's address in a header. */
+  webmail: boolean;
+}
+
+export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
+  {
+    name: 'Google (Gmail)',
+    names: ['google.com', 'googlemail.com'],
+    networks: [
+      '64.233.160.0/19',
+      '66.102.0.0/20',
+      '66.249.80.0/20',
+      '72.14.192.0/18',
+      '74.125.0.0/16',
+      '108.177.8.0/21',
+      '108.177.96.0/19',
+      '173.194.0.0/16',
+      '209.85.128.0/17',
+      '216.58.192.0/19',
+      '216.239.32.0/19',
+      '172.217.0.0/19',
+      '172.217.32.0/20',
+      '172.217.128.0/19',
+      '172.217.160.0/20',
+      '172.217.192.0/19',
+      '172.253.56.0/21',
+      '172.253.112.0/20',
+      '2001:4860:4000::/36',
+      '2404:6800:4000::/36',
+      '2607:f8b0:4000::/36',
+      '2800:3f0:4000::/36',
+      '2a00:1450:4000::/36',
+      '2c0f:fb50:4000::/36',
+    ],
+    asns: [15169],
+    authservIds: ['mx.google.com'],
+    webmail: true,
+  },
+  {
+    name: 'Microsoft 365 / Outlook.com',
+    names: ['outlook.com', 'protection.outlook.com', 'prod.outlook.com', 'office365.com', 'hotmail.com', 'outlook.office365.com'],
+    networks: ['40.92.0.0/15', '40.107.0.0/16', '52.100.0.0/14', '104.47.0.0/17', '2a01:111:f400::/48', '2a01:111:f403::/48', '2603:1000::/24'],
+    asns: [8075],
+    authservIds: ['outlook.com', 'protection.outlook.com'],
+    webmail: true,
+  },
+  {
+    name: 'Yahoo / AOL',
+    names: ['yahoo.com', 'yahoo.net', 'yahoodns.net', 'aol.com'],
+    networks: [],
+    asns: [36646, 36647, 10310, 26101, 34010],
+    authservIds: ['yahoo.com', 'aol.com'],
+    webmail: true,
+  },
+  { name: 'Orange', names: ['orange.fr', 'smtp.orange.fr', 'me-wanadoo.net', 'wanadoo.fr'], networks: [], asns: [3215], authservIds: ['orange.fr'], webmail: true },
+  { name: 'Free', names: ['free.fr', 'proxad.net'], networks: [], asns: [12322], authservIds: ['free.fr'], webmail: true },
+  { name: 'SFR', names: ['sfr.fr', 'sfr.net', 'neuf.fr'], networks: [], asns: [15557], authservIds: ['sfr.fr'], webmail: true },
+  { name: 'La Poste', names: ['laposte.net'], networks: [], asns: [], authservIds: ['laposte.net'], webmail: true },
+  { name: 'GMX / Web.de', names: ['gmx.net', 'gmx.de', 'gmx.com', 'web.de', 'kundenserver.de'], networks: [], asns: [], authservIds: ['gmx.net', 'web.de'], webmail: true },
+  { name: 'iCloud', names: ['icloud.com', 'me.com', 'mac.com', 'apple.com'], networks: ['17.0.0.0/8'], asns: [714, 6185], authservIds: ['icloud.com', 'apple.com'], webmail: true },
+  { name: 'Fastmail', names: ['messagingengine.com', 'fastmail.com'], networks: [], asns: [], authservIds: ['messagingengine.com'], webmail: true },
+  { name: 'Zoho', names: ['zoho.com', 'zoho.eu', 'zohomail.com'], networks: [], asns: [], authservIds: ['zoho.com', 'zohomail.com'], webmail: true },
+  { name: 'Proton', names: ['protonmail.ch', 'proton.ch'], networks: [], asns: [], authservIds: ['protonmail.ch'], webmail: true },
+];

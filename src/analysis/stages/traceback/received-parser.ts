@@ -1,0 +1,300 @@
+/**
+ * A tolerant parser for `Received:` header fields (RFC 5321 §4.4, RFC 5322 §3.6.7).
+ *
+ * The grammar is `Received: [from X] [by Y] [via L] [with P] [id I] [for F] ; date`, but every MTA
+ * decorates it with comments of its own. What each one writes about the connecting client:
+ *
+ * | MTA                     | `from` clause                                   |
+ * |-------------------------|-------------------------------------------------|
+ * | Sendmail, Postfix       | `helo (rdns [ip])`, `helo (unknown [ip])`, `helo ([ip])`, `helo (user@rdns [ip] (may be forged))` |
+ * | Gmail                   | `helo (rdns. [ip])` (trailing dot), `by 2002:…:0 with SMTP id …` (no from) |
+ * | Exim                    | `rdns ([ip]:port helo=helo)`, `[ip] (port=n helo=helo)`, `rdns ([ip])` |
+ * | qmail, Yahoo            | `unknown (HELO helo) (ip)`, `ip (EHLO helo) (ip)`, `ip by host via HTTP` |
+ * | Exchange / Microsoft 365 | `helo (ip)`, `helo (IPv6)`, `helo (::1) … with HTTPS`, `([fe80::…]) … with mapi` |
+ * | comment-only            | `(qmail 123 invoked from network)`, `(from user@localhost)` |
+ *
+ * The parser tokenises once (words, nested comments, `[literals]`, `<paths>`) in O(n), splits
+ * clauses on the RFC 5321 keywords at the top level only, then reads the comments of the `from`
+ * clause for the address, the reverse-DNS name and the HELO. Input is bounded
+ * ({@link MAX_RECEIVED_CHARS}); nothing here throws.
+ */
+import { normaliseIp } from './ip-class.ts';
+
+/** Longest Received value read; the rest is ignored (a hostile header can be megabytes). */
+export const MAX_RECEIVED_CHARS = 4000;
+const MAX_FIELD_CHARS = 320;
+
+/** One hop as read from one Received header. */
+export interface ParsedReceived {
+  /** The name the client gave in HELO/EHLO (forgeable). */
+  fromHelo: string | null;
+  /** The name the receiver found by reverse DNS for the client's address. */
+  fromRdns: string | null;
+  /** The client's address as the receiver saw it (normalised). */
+  fromIp: string | null;
+  byHost: string | null;
+  /** Upper-case protocol word: SMTP, ESMTP, ESMTPS, ESMTPSA, LMTP, HTTP, HTTPS, MAPI, … */
+  protocol: string | null;
+  /** true when the hop says it used TLS, false when it says plain (E)SMTP, null when unknown. */
+  tls: boolean | null;
+  id: string | null;
+  for: string | null;
+  /** ISO 8601 when the date parses, else null. */
+  date: string | null;
+  /** False when nothing useful could be read. */
+  parsed: boolean;
+  /** Short notes: `rdns-may-be-forged`, `rdns-unknown`, `comment-only`, `local-submission`, `webmail-http`. */
+  notes: string[];
+}
+
+type Token =
+  | { kind: 'word'; text: string }
+  | { kind: 'comment'; text: string }
+  | { kind: 'literal'; text: string }
+  | { kind: 'angle'; text: string }
+  | { kind: 'semi' };
+
+/** Splits a header value into top-level tokens. Unbalanced brackets run to the end. */
+function tokenise(s: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    const c = s[i];
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+      i++;
+    } else if (c === '(') {
+      let depth = 1;
+      let j = i + 1;
+      while (j < n && depth > 0) {
+        const d = s[j];
+        if (d === '\\') j++;
+        else if (d === '(') depth++;
+        else if (d === ')') depth--;
+        j++;
+      }
+      out.push({ kind: 'comment', text: s.slice(i + 1, depth === 0 ? j - 1 : j) });
+      i = j;
+    } else if (c === '[') {
+      const j = s.indexOf(']', i + 1);
+      const end = j < 0 ? n : j;
+      out.push({ kind: 'literal', text: s.slice(i + 1, end) });
+      i = end + 1;
+    } else if (c === '<') {
+      const j = s.indexOf('>', i + 1);
+      const end = j < 0 ? n : j;
+      out.push({ kind: 'angle', text: s.slice(i + 1, end) });
+      i = end + 1;
+    } else if (c === ';') {
+      out.push({ kind: 'semi' });
+      i++;
+    } else if (c === ')' || c === ']' || c === '>') {
+      i++;
+    } else {
+      let j = i + 1;
+      while (j < n && !' \t\r\n()[<;'.includes(s[j] ?? ' ')) j++;
+      out.push({ kind: 'word', text: s.slice(i, j) });
+      i = j;
+    }
+  }
+  return out;
+}
+
+const KEYWORDS = new Set(['from', 'by', 'via', 'with', 'id', 'for']);
+type Clause = 'from' | 'by' | 'via' | 'with' | 'id' | 'for';
+
+function clip(s: string, max = MAX_FIELD_CHARS): string {
+  return s.length > max ? s.slice(0, max) : s;
+}
+
+/** `host.example.` → `host.example`, lower case; null for empty. */
+function hostName(s: string | undefined): string | null {
+  if (s === undefined) return null;
+  const h = s.trim().replace(/\.+$/, '').toLowerCase();
+  return h.length === 0 ? null : clip(h, 255);
+}
+
+/** What the comments of a `from` clause say about the client. */
+interface ClientInfo {
+  ip: string | null;
+  rdns: string | null;
+  helo: string | null;
+  forged: boolean;
+  unknownRdns: boolean;
+}
+
+/** Reads one `from`-clause comment: `rdns [ip]`, `[ip]:port helo=x`, `HELO x`, `ip`, `user@ip with login`. */
+function readComment(text: string, info: ClientInfo): void {
+  if (/may be forged/i.test(text)) info.forged = true;
+  const heloMatch = /(?:^|[\s(])(?:helo=|HELO\s+|EHLO\s+)([^\s()\]]+)/i.exec(text);
+  if (heloMatch && info.helo === null) info.helo = hostName(heloMatch[1]);
+  const bracket = /(?:([^\s[\]()]+)\s+)?\[([^\]]+)\]/.exec(text);
+  if (bracket) {
+    const ip = normaliseIp((bracket[2] ?? '').split(/\s/)[0] ?? '');
+    if (ip !== null && info.ip === null) {
+      info.ip = ip;
+      const before = bracket[1];
+      if (before !== undefined && !/^(?:helo|ehlo)=?/i.test(before)) {
+        const name = before.includes('@') ? before.slice(before.lastIndexOf('@') + 1) : before;
+        if (/^unknown$/i.test(name)) info.unknownRdns = true;
+        else if (normaliseIp(name) === null && info.rdns === null) info.rdns = hostName(name);
+      }
+      return;
+    }
+  }
+  if (info.ip !== null) return;
+  // Exchange `(203.0.113.5)`, `(2603:10b6:408:e6::28)`, qmail `(user@198.51.100.7 with login)`.
+  for (const word of text.split(/[\s,]+/).slice(0, 4)) {
+    const candidate = word.includes('@') ? word.slice(word.lastIndexOf('@') + 1) : word;
+    const ip = normaliseIp(candidate);
+    if (ip !== null) {
+      info.ip = ip;
+      return;
+    }
+  }
+  if (/^unknown$/i.test(text.trim())) info.unknownRdns = true;
+}
+
+/** Interprets the tokens of the `from` clause. */
+function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & { forged: boolean; unknownRdns: boolean } {
+  const info: ClientInfo = { ip: null, rdns: null, helo: null, forged: false, unknownRdns: false };
+  const first = tokens[0];
+  let firstName: string | null = null;
+  let firstIp: string | null = null;
+  if (first?.kind === 'word' || first?.kind === 'literal') {
+    const ip = normaliseIp(first.text);
+    if (ip !== null) firstIp = ip;
+    else firstName = hostName(first.text);
+  }
+  // `from (127.0.0.1 [127.0.0.1])`, `from ([192.0.2.1])`: no HELO, the first token is a comment.
+  for (const t of first?.kind === 'comment' ? tokens : tokens.slice(1)) {
+    if (t.kind === 'comment') readComment(t.text, info);
+    else if (t.kind === 'literal' && info.ip === null) info.ip = normaliseIp(t.text);
+  }
+  // Exchange 5.5 SMTPSVC: `from helo - 192.0.2.1 by …`.
+  const second = tokens[1];
+  const third = tokens[2];
+  if (info.ip === null && second?.kind === 'word' && second.text === '-' && third?.kind === 'word') info.ip = normaliseIp(third.text);
+  const explicitHelo = info.helo;
+  const ip = info.ip ?? firstIp;
+  let helo: string | null;
+  let rdns = info.rdns;
+  if (explicitHelo !== null) {
+    // Exim / qmail / Yahoo: the leading name is the receiver's reverse-DNS name (or `unknown`).
+    helo = explicitHelo;
+    if (rdns === null && firstName !== null) {
+      if (firstName === 'unknown') info.unknownRdns = true;
+      else rdns = firstName;
+    }
+  } else {
+    // Sendmail / Postfix / Exchange / Gmail: the leading name is the HELO.
+    helo = firstName;
+  }
+  return { fromHelo: helo, fromRdns: rdns, fromIp: ip, forged: info.forged, unknownRdns: info.unknownRdns };
+}
+
+const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
+const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Security|cipher=|\bSSLv3\b|\(TLS\b/i;
+
+/** Parses the date part (`Tue, 19 Sep 2023 18:36:46 +0000 (UTC)`) to ISO 8601, or null. */
+export function parseReceivedDate(text: string): string | null {
+  const s = text.replace(/\([^)]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  if (s.length === 0 || s.length > 80) return null;
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return null;
+  const year = new Date(ms).getUTCFullYear();
+  return year < 1980 || year > 2200 ? null : new Date(ms).toISOString();
+}
+
+/** Parses one Received header value (without the `Received:` name). Never throws. */
+export function parseReceived(value: string): ParsedReceived {
+  const text = value.length > MAX_RECEIVED_CHARS ? value.slice(0, MAX_RECEIVED_CHARS) : value;
+  const tokens = tokenise(text);
+  // The date follows the last top-level semicolon (RFC 5322 §3.6.7).
+  let lastSemi = -1;
+  tokens.forEach((t, i) => {
+    if (t.kind === 'semi') lastSemi = i;
+  });
+  const body = lastSemi >= 0 ? tokens.slice(0, lastSemi) : tokens;
+  const semiAt = text.lastIndexOf(';');
+  const date = lastSemi >= 0 && semiAt >= 0 ? parseReceivedDate(text.slice(semiAt + 1)) : null;
+
+  const clauses = new Map<Clause, Token[]>();
+  let current: Clause | null = null;
+  const leading: Token[] = [];
+  for (const t of body) {
+    if (t.kind === 'word' && KEYWORDS.has(t.text.toLowerCase())) {
+      const key = t.text.toLowerCase() as Clause;
+      if (!clauses.has(key)) {
+        current = key;
+        clauses.set(key, []);
+        continue;
+      }
+    }
+    if (t.kind === 'semi') continue;
+    if (current === null) leading.push(t);
+    else clauses.get(current)?.push(t);
+  }
+
+  const notes: string[] = [];
+  let fromTokens = clauses.get('from');
+  // Comment-only forms: `(from user@localhost)`, `(qmail 123 invoked from network)`.
+  if (fromTokens === undefined && leading[0]?.kind === 'comment') {
+    notes.push('comment-only');
+    const inner = leading[0].text.trim();
+    if (/^from\s/i.test(inner)) {
+      const rest = tokenise(inner.slice(5));
+      const who = rest[0];
+      if (who?.kind === 'word' && who.text.includes('@')) notes.push('local-submission');
+      else fromTokens = rest;
+    } else if (/^qmail\b/i.test(inner)) {
+      notes.push(/invoked from network/i.test(inner) ? 'qmail-from-network' : 'local-submission');
+    }
+  }
+  const from = fromTokens ? readFrom(fromTokens) : { fromHelo: null, fromRdns: null, fromIp: null, forged: false, unknownRdns: false };
+  if (from.forged) notes.push('rdns-may-be-forged');
+  if (from.unknownRdns) notes.push('rdns-unknown');
+
+  const byTokens = clauses.get('by') ?? [];
+  const byFirst = byTokens.find((t) => t.kind === 'word' || t.kind === 'literal');
+  const byHost = byFirst && (byFirst.kind === 'word' || byFirst.kind === 'literal') ? hostName(byFirst.text) : null;
+
+  const withTokens = clauses.get('with') ?? [];
+  const withWords = withTokens.filter((t): t is { kind: 'word'; text: string } => t.kind === 'word').map((t) => t.text);
+  let protocol: string | null = null;
+  const withText = withWords.join(' ');
+  if (/^microsoft\s+smtp/i.test(withText)) protocol = 'SMTP';
+  else if (withWords[0] !== undefined) protocol = clip(withWords[0].replace(/[^A-Za-z0-9_-]/g, '').toUpperCase(), 20) || null;
+  const viaTokens = clauses.get('via') ?? [];
+  const viaWord = viaTokens.find((t) => t.kind === 'word');
+  if (viaWord?.kind === 'word' && /^https?$/i.test(viaWord.text)) {
+    if (protocol === null) protocol = viaWord.text.toUpperCase();
+    notes.push('webmail-http');
+  }
+
+  const withComments = withTokens.filter((t) => t.kind === 'comment').map((t) => t.text);
+  const allComments = body.filter((t) => t.kind === 'comment').map((t) => t.text);
+  let tls: boolean | null = null;
+  if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))) tls = true;
+  else if (protocol !== null && /^(?:E?SMTPA?|LMTP|HTTP|UTF8SMTPA?)$/.test(protocol)) tls = false;
+
+  const idTok = (clauses.get('id') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
+  const id = idTok && (idTok.kind === 'word' || idTok.kind === 'angle') ? clip(idTok.text.replace(/[;,]+$/, ''), 200) : null;
+  const forTok = (clauses.get('for') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
+  const forAddr = forTok && (forTok.kind === 'word' || forTok.kind === 'angle') ? clip(forTok.text.replace(/[;,]+$/, '')) : null;
+
+  const parsed = byHost !== null || from.fromIp !== null || from.fromHelo !== null || notes.includes('comment-only');
+  return {
+    fromHelo: from.fromHelo,
+    fromRdns: from.fromRdns,
+    fromIp: from.fromIp,
+    byHost,
+    protocol,
+    tls,
+    id,
+    for: forAddr,
+    date,
+    parsed,
+    notes,
+  };
+}

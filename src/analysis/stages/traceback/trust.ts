@@ -1,0 +1,139 @@
+/**
+ * Which relays the trace-back believes: this instance's own intake hosts plus the mailbox
+ * providers' table (shipped in `data/trusted-relays.ts`, extended by the operator's JSON file).
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { TRUSTED_RELAYS, type TrustedRelay } from '../../data/trusted-relays.ts';
+import { matchCidr, parseCidr, type Cidr } from './ip-class.ts';
+
+/** The operator's file: a JSON array of providers, each field as in {@link TrustedRelay}. */
+const RelayFileSchema = z.array(
+  z.object({
+    name: z.string().min(1),
+    names: z.array(z.string().min(1)).default([]),
+    networks: z.array(z.string().min(1)).default([]),
+    asns: z.array(z.number().int().positive()).default([]),
+    authservIds: z.array(z.string().min(1)).default([]),
+    webmail: z.boolean().default(false),
+  }),
+);
+
+/** A provider ready for matching. */
+export interface CompiledRelay {
+  name: string;
+  names: readonly string[];
+  networks: readonly Cidr[];
+  asns: ReadonlySet<number>;
+  authservIds: readonly string[];
+  webmail: boolean;
+  /** `intake` for this instance's own hosts. */
+  kind: 'provider' | 'intake';
+}
+
+/** Thrown for a bad operator file; the message names the file and the entry. */
+export class TrustedRelaysFileError extends Error {
+  constructor(file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'TrustedRelaysFileError';
+  }
+}
+
+function compile(r: TrustedRelay, kind: CompiledRelay['kind'], where: string): CompiledRelay {
+  const networks: Cidr[] = [];
+  for (const n of r.networks) {
+    const c = parseCidr(n);
+    if (c === null) throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid network "${n}"`);
+    networks.push(c);
+  }
+  const lower = (xs: readonly string[]) => xs.map((x) => x.toLowerCase().replace(/^\*?\./, '').replace(/\.$/, ''));
+  return { name: r.name, names: lower(r.names), networks, asns: new Set(r.asns), authservIds: lower(r.authservIds), webmail: r.webmail, kind };
+}
+
+const fileCache = new Map<string, CompiledRelay[]>();
+
+/** Reads and validates the operator's extra table (cached per path for the life of the process). */
+export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
+  const cached = fileCache.get(file);
+  if (cached) return cached;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TrustedRelaysFileError(file, `cannot read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TrustedRelaysFileError(file, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const parsed = RelayFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TrustedRelaysFileError(file, `entry ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const out = parsed.data.map((r, i) => compile(r, 'provider', `${file} entry ${i}`));
+  fileCache.set(file, out);
+  return out;
+}
+
+const shipped = TRUSTED_RELAYS.map((r) => compile(r, 'provider', 'data/trusted-relays.ts'));
+
+/** The trust table for one analysis: intake hosts first, then the operator's file, then the shipped table. */
+export class TrustTable {
+  readonly relays: readonly CompiledRelay[];
+
+  constructor(intakeHosts: readonly string[], extraFile: string | null) {
+    const intakeNames: string[] = [];
+    const intakeNets: string[] = [];
+    for (const h of intakeHosts) {
+      if (parseCidr(h) !== null) intakeNets.push(h);
+      else intakeNames.push(h);
+    }
+    const intake = compile(
+      { name: 'this instance’s intake', names: intakeNames, networks: intakeNets, asns: [], authservIds: intakeNames, webmail: false },
+      'intake',
+      'SPAMDESK_INTAKE_HOSTS',
+    );
+    this.relays = [intake, ...(extraFile ? loadTrustedRelaysFile(extraFile) : []), ...shipped];
+  }
+
+  /** The provider a host name belongs to (`a.b.google.com` matches `google.com`). */
+  byName(name: string | null): CompiledRelay | null {
+    if (name === null || name.length === 0) return null;
+    const n = name.toLowerCase().replace(/\.$/, '');
+    for (const r of this.relays) {
+      if (r.names.some((s) => n === s || n.endsWith(`.${s}`))) return r;
+    }
+    return null;
+  }
+
+  /** The provider whose networks contain `ip`, with the matching CIDR. */
+  byIp(ip: string): { relay: CompiledRelay; cidr: string } | null {
+    for (const r of this.relays) {
+      const c = matchCidr(ip, r.networks);
+      if (c) return { relay: r, cidr: c.text };
+    }
+    return null;
+  }
+
+  /** The provider that owns AS `asn`. */
+  byAsn(asn: number | null): CompiledRelay | null {
+    if (asn === null) return null;
+    return this.relays.find((r) => r.asns.has(asn)) ?? null;
+  }
+
+  /** The provider an Authentication-Results authserv-id belongs to (exact or suffix match). */
+  byAuthservId(id: string, extraIds: readonly string[]): string | null {
+    const n = id.toLowerCase();
+    for (const x of extraIds) {
+      const s = x.toLowerCase();
+      if (n === s || n.endsWith(`.${s}`)) return x;
+    }
+    for (const r of this.relays) {
+      if (r.authservIds.some((s) => n === s || n.endsWith(`.${s}`))) return r.name;
+    }
+    return null;
+  }
+}
