@@ -5,9 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { PrincipalResolver } from './auth.ts';
 import { reportRoutes } from '../intake/http/report-routes.ts';
+import { smsRoutes } from '../intake/sms/sms-routes.ts';
 import { actionRoutes } from '../actions/actions-routes.ts';
 
-export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, actionRoutes];
+export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, smsRoutes, actionRoutes];
 
 /** Ways to recognise a caller besides API tokens (the web app adds session cookies). */
 export const PRINCIPAL_RESOLVERS: PrincipalResolver[] = [];
