@@ -33,6 +33,8 @@ export class MboxSplitter {
   private prevBlank = true;
   /** A blank line held back: it is dropped if the next line is a separator. */
   private heldBlank: Buffer | null = null;
+  /** True after an over-long line was cut: the next bytes continue it. */
+  private midLine = false;
 
   constructor(
     private readonly format: MboxFormat = 'mboxrd',
@@ -54,8 +56,10 @@ export class MboxSplitter {
     if (start < buf.length) {
       const rest = buf.subarray(start);
       // A "line" longer than any message (binary junk without newlines) is cut, so memory stays bounded.
-      if (rest.length > this.maxMessageBytes) this.line(rest, out);
-      else this.partial = Buffer.from(rest);
+      if (rest.length > this.maxMessageBytes) {
+        this.line(rest, out);
+        this.midLine = true;
+      } else this.partial = Buffer.from(rest);
     }
     buf = Buffer.alloc(0);
     return out;
@@ -76,9 +80,16 @@ export class MboxSplitter {
   }
 
   private line(raw: Buffer, out: MboxEntry[]): void {
-    this.lineNo++;
     const lineOffset = this.offset;
     this.offset += raw.length;
+    if (this.midLine) {
+      // The rest of a line already cut for its length: content, never a separator.
+      this.midLine = false;
+      this.prevBlank = false;
+      this.append(raw);
+      return;
+    }
+    this.lineNo++;
     // A UTF-8 byte-order mark before the first separator (editors add one) is not content.
     const line = this.lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
     const isSeparator = this.prevBlank && line.length >= 5 && line.subarray(0, 5).equals(FROM_);
