@@ -1,3 +1,41 @@
-/** Tables owned by the analysis area (see migrations 0002_*). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AnalysisTables {}
+/** Tables owned by the analysis area (migration 0002_analysis). */
+import type { Selectable } from 'kysely';
+
+/**
+ * One analysis of one message at one analyser version (re-analysis adds a row per new version).
+ * Summary columns are copies of fields of `json`, for search and grouping without parsing JSON.
+ */
+export interface AnalysesTable {
+  message_sha256: string;
+  /** ANALYSER_VERSION that produced it. */
+  version: string;
+  analysed_at: string;
+  duration_ms: number;
+  /** `ANALYSIS_ERROR: …` / `ANALYSIS_TIMEOUT: …` when it failed; null when it ran. */
+  error: string | null;
+  /** The whole `Analysis` record as JSON. */
+  json: string;
+  subject: string | null;
+  from_address: string | null;
+  /** Registrable domain of the From address. */
+  from_domain: string | null;
+  origin_ip: string | null;
+  origin_asn: number | null;
+  origin_country: string | null;
+}
+
+/** Indicators of a message, one row each, for search by value (`kind`, `value` indexed). */
+export interface MessageIndicatorsTable {
+  message_sha256: string;
+  /** url | domain | email | phone | wallet | ip */
+  kind: string;
+  value: string;
+}
+
+export interface AnalysisTables {
+  analyses: AnalysesTable;
+  message_indicators: MessageIndicatorsTable;
+}
+
+export type AnalysisRow = Selectable<AnalysesTable>;
+export type IndicatorKind = 'url' | 'domain' | 'email' | 'phone' | 'wallet' | 'ip';

@@ -5,6 +5,7 @@
 import type { AppContext } from '../core/context.ts';
 import type { Job } from '../db/tables.ts';
 import { actionsReferHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
+import { analyseReportHandler } from '../analysis/job-handler.ts';
 
 export interface JobHandler {
   kind: string;
@@ -16,4 +17,4 @@ export interface JobHandler {
   close?(): Promise<void>;
 }
 
-export const JOB_HANDLERS: (() => JobHandler)[] = [actionsReportHandler, actionsReferHandler];
+export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler];

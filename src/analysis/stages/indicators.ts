@@ -5,7 +5,7 @@
  * SPAMDESK_REGION), cryptocurrency wallets, and the sender identity with its mismatches.
  */
 import { z } from 'zod';
-import { findPhoneNumbersInText, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Email } from 'postal-mime';
 import { MAX_INDICATORS_PER_KIND, type IndicatorsResult, type UrlIndicator } from '../analysis-schema.ts';
 import { clip, renderHtml } from '../parsed-email.ts';
@@ -85,10 +85,9 @@ export const indicatorsStage = defineStage({
           findings.push(finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, { part: src.part, value: `${clip(l.text, 200)} → ${clip(u.url, 300)}` }));
         }
       }
-      try {
-        for (const p of findPhoneNumbersInText(clip(text, ctx.params.maxPhoneScanChars), region)) addPhone(text.slice(p.startsAt, p.endsAt), p.number.number, p.number.country ?? null);
-      } catch {
-        // libphonenumber rejects a few inputs outright; phone numbers are then simply not listed.
+      for (const cand of phoneCandidates(clip(text, ctx.params.maxPhoneScanChars))) {
+        const p = parsePhoneNumberFromString(cand, region);
+        if (p?.isValid()) addPhone(cand, p.number, p.country ?? null);
       }
       for (const w of findWallets(text, MAX_INDICATORS_PER_KIND - wallets.length)) {
         if (!wallets.some((x) => x.address === w.address)) wallets.push(w);
@@ -115,6 +114,21 @@ export const indicatorsStage = defineStage({
     return { result: { indicators: result }, findings: dedupeFindings(findings) };
   },
 });
+
+/**
+ * Digit runs that could be phone numbers (7–15 digits with the usual separators, ITU-T E.164
+ * allows 15). libphonenumber's own text search costs far more per message; this pre-filter hands
+ * it only plausible candidates, and `parsePhoneNumberFromString` + `isValid()` decides.
+ */
+export function phoneCandidates(text: string): string[] {
+  const out: string[] = [];
+  const re = /(?:\+|00)?\d[\d .()/-]{5,22}\d/g;
+  for (let m = re.exec(text); m !== null && out.length < 200; m = re.exec(text)) {
+    const digits = m[0].replace(/\D/g, '').length;
+    if (digits >= 7 && digits <= 15) out.push(m[0].trim());
+  }
+  return out;
+}
 
 function decodeURIComponentSafe(s: string): string {
   try {

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../../db/tables.ts';
+import { analysisViewPart } from '../../analysis/report-view-part.ts';
 
 /** Adds one named section to a report's view; returns undefined when it has nothing to say. */
 export type ReportViewPart = {
@@ -13,7 +14,7 @@ export type ReportViewPart = {
 };
 
 /** Extensions, in display order. */
-export const REPORT_VIEW_PARTS: ReportViewPart[] = [];
+export const REPORT_VIEW_PARTS: ReportViewPart[] = [analysisViewPart];
 
 export interface ReportView {
   reporterUserId: string | null;

@@ -1,0 +1,12 @@
+/** Adds `analysis` to GET /api/v1/reports/:id: the latest analysis of the report's evidence. */
+import type { ReportViewPart } from '../intake/http/report-view.ts';
+import { getLatestAnalysis } from './repository.ts';
+import { reporterStatementOf, withReporterStatement } from './reporter.ts';
+
+export const analysisViewPart: ReportViewPart = {
+  name: 'analysis',
+  async load(db, report) {
+    const a = await getLatestAnalysis(db, report.message_sha256);
+    return a ? withReporterStatement(a, reporterStatementOf(report)) : undefined;
+  },
+};

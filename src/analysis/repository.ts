@@ -1,0 +1,116 @@
+/**
+ * Storing and reading analyses (Kysely repository functions taking `db`, dialect-agnostic).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { ANALYSER_VERSION, AnalysisSchema, type Analysis } from './analysis-schema.ts';
+import { orgDomain } from './indicators/sender.ts';
+import type { IndicatorKind } from './tables.ts';
+
+/** Longest indicator value indexed (a btree entry must stay well under PostgreSQL's ~2.7 kB). */
+export const MAX_INDICATOR_VALUE = 1000;
+
+/** The indicator rows of an analysis, deduplicated. */
+export function indicatorRows(a: Analysis): { kind: IndicatorKind; value: string }[] {
+  const seen = new Set<string>();
+  const out: { kind: IndicatorKind; value: string }[] = [];
+  const add = (kind: IndicatorKind, value: string | null | undefined) => {
+    if (!value) return;
+    const v = value.trim().slice(0, MAX_INDICATOR_VALUE);
+    const key = `${kind}\u0000${v}`;
+    if (!v || seen.has(key)) return;
+    seen.add(key);
+    out.push({ kind, value: v });
+  };
+  for (const u of a.indicators.urls) {
+    add('url', u.url);
+    add('domain', u.registrableDomain ?? u.host);
+    if (u.registrableDomain === null) add('ip', u.host.replace(/^\[|\]$/g, ''));
+  }
+  const s = a.indicators.sender;
+  for (const e of [...a.indicators.emails, s.from, s.replyTo, s.returnPath, s.sender]) {
+    if (!e || !e.includes('@')) continue;
+    add('email', e.toLowerCase());
+    add('domain', orgDomain(e));
+  }
+  for (const p of a.indicators.phones) add('phone', p.e164);
+  for (const w of a.indicators.wallets) add('wallet', w.address);
+  if (a.traceback.origin) add('ip', a.traceback.origin.ip);
+  return out;
+}
+
+/** Stores an analysis (replacing one of the same message and version) and its indicators. */
+export async function storeAnalysis(db: Kysely<Database>, a: Analysis, durationMs: number): Promise<void> {
+  const from = a.indicators.sender.from ?? a.parse.from[0]?.address ?? null;
+  const origin = a.enrichment.origin;
+  const row = {
+    message_sha256: a.sha256,
+    version: a.analyserVersion,
+    analysed_at: a.analysedAt,
+    duration_ms: Math.round(durationMs * 1000) / 1000,
+    error: a.error ? `${a.error.code}: ${a.error.message}` : null,
+    json: JSON.stringify(a),
+    subject: a.parse.subject?.slice(0, 1000) ?? null,
+    from_address: from?.slice(0, 320) ?? null,
+    from_domain: from ? orgDomain(from).slice(0, 253) || null : null,
+    origin_ip: a.traceback.origin?.ip ?? null,
+    origin_asn: origin?.asn ?? null,
+    origin_country: origin?.country?.slice(0, 2) ?? null,
+  };
+  // An upsert: two workers may analyse the same new evidence at once (reports racing in).
+  await db
+    .insertInto('analyses')
+    .values(row)
+    .onConflict((oc) => oc.columns(['message_sha256', 'version']).doUpdateSet({ ...row }))
+    .execute();
+  await db.deleteFrom('message_indicators').where('message_sha256', '=', a.sha256).execute();
+  const rows = indicatorRows(a).map((r) => ({ message_sha256: a.sha256, ...r }));
+  for (let i = 0; i < rows.length; i += 200) {
+    await db.insertInto('message_indicators').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+  }
+}
+
+function parseStored(json: string): Analysis | null {
+  try {
+    const r = AnalysisSchema.safeParse(JSON.parse(json));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The analysis of a message at `version` (default: the current one), or null. */
+export async function getAnalysis(db: Kysely<Database>, sha256: string, version: string = ANALYSER_VERSION): Promise<Analysis | null> {
+  const row = await db.selectFrom('analyses').select('json').where('message_sha256', '=', sha256).where('version', '=', version).executeTakeFirst();
+  return row ? parseStored(row.json) : null;
+}
+
+/** The most recent analysis of a message, whatever its version, or null. */
+export async function getLatestAnalysis(db: Kysely<Database>, sha256: string): Promise<Analysis | null> {
+  const row = await db
+    .selectFrom('analyses')
+    .select('json')
+    .where('message_sha256', '=', sha256)
+    .orderBy('analysed_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? parseStored(row.json) : null;
+}
+
+/** Which of these messages already have an analysis at the current version. */
+export async function analysedAtCurrentVersion(db: Kysely<Database>, sha256s: readonly string[]): Promise<Set<string>> {
+  if (sha256s.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('analyses')
+    .select('message_sha256')
+    .where('version', '=', ANALYSER_VERSION)
+    .where('message_sha256', 'in', [...new Set(sha256s)])
+    .execute();
+  return new Set(rows.map((r) => r.message_sha256));
+}
+
+/** Messages whose indicators include `value` of `kind` (search). */
+export async function messagesWithIndicator(db: Kysely<Database>, kind: IndicatorKind, value: string, limit = 100): Promise<string[]> {
+  const rows = await db.selectFrom('message_indicators').select('message_sha256').where('kind', '=', kind).where('value', '=', value).limit(limit).execute();
+  return rows.map((r) => r.message_sha256);
+}
