@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerMaintenance } from './commands/maintenance.ts';
 import { registerToken } from './commands/token.ts';
 import { registerImport } from './commands/import.ts';
+import { registerActions } from './commands/actions.ts';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
@@ -17,6 +18,7 @@ registerServe(program);
 registerMaintenance(program);
 registerToken(program);
 registerImport(program);
+registerActions(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -109,11 +109,11 @@ for (const dialect of DIALECTS) {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     // The sink holds each reply, so the process is killed with mail in flight.
-    const sink = await startSmtpSink({ delayMs: 60 });
+    const sink = await startSmtpSink({ delayMs: 40 });
     const hook = await startWebhookSink();
     const children: ChildProcess[] = [];
     try {
-      const N = 30;
+      const N = 20;
       const ids = new Set<string>();
       for (let i = 0; i < N; i++) {
         const m = mail(i);

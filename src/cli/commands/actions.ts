@@ -1,0 +1,235 @@
+/**
+ * Commands of the actions area: `outbox` (list, inspect, retry, flush), `cases` (list, show,
+ * refer, verify-package), `authority`, `operator`, `isp digest`, `sender`.
+ */
+import fs from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { configFrom, fail, withSettings } from '../options.ts';
+import { closeContext, createContext, type AppContext } from '../../core/context.ts';
+import { isAppError } from '../../core/errors.ts';
+import { COMPETENCES } from '../../actions/action-policy.ts';
+import { getOutboxEntry, isOutboxState, listOutbox, outboxCounts, retryAllDead, retryEntry } from '../../actions/outbox/outbox.ts';
+import { drainOutbox } from '../../actions/outbox/delivery.ts';
+import { closeTransports } from '../../actions/outbox/transports.ts';
+import { deliveryOptions } from '../../actions/actions-service.ts';
+import { caseHistory, caseReports, getCase, listCases } from '../../actions/cases/cases.ts';
+import { createAuthority, listAuthorities } from '../../actions/cases/authorities.ts';
+import { listReferrals, referCase } from '../../actions/referrals/referrals.ts';
+import { autoRefer } from '../../actions/actions-jobs.ts';
+import { verifyEvidencePackage } from '../../actions/referrals/evidence-package.ts';
+import { listOperators, registerOperator } from '../../actions/isp/operators.ts';
+import { runIspDigests } from '../../actions/isp/isp-digests.ts';
+import { addSenderIdentity, listSenders, registerSender, verifySenderIdentity } from '../../actions/fbl/sender-feedback.ts';
+
+/** Opens the context, runs `fn`, closes; AppErrors become a one-line CLI message. */
+async function withCtx(cmd: Command, fn: (ctx: AppContext) => Promise<void>): Promise<void> {
+  const ctx = await createContext(configFrom(cmd));
+  try {
+    await fn(ctx);
+  } catch (e) {
+    if (isAppError(e)) fail(e.message);
+    throw e;
+  } finally {
+    closeTransports();
+    await closeContext(ctx);
+  }
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+function json(v: unknown): void {
+  out(JSON.stringify(v, null, 2));
+}
+
+function registerOutbox(program: Command): void {
+  const outbox = program.command('outbox').description('Inspect and retry what leaves the platform (mail, webhooks).');
+  withSettings(outbox.command('list').description('List outbox entries, newest first, with counts per state.'))
+    .option('--state <state>', 'queued | sending | sent | dead')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (o: { state?: string; limit: string }, cmd: Command) => {
+      if (o.state && !isOutboxState(o.state)) fail(`unknown state "${o.state}" (queued, sending, sent, dead)`, 2);
+      await withCtx(cmd, async (ctx) => {
+        const c = await outboxCounts(ctx.db);
+        out(`queued ${c.queued}  sending ${c.sending}  sent ${c.sent}  dead ${c.dead}`);
+        for (const e of await listOutbox(ctx.db, { state: o.state, limit: Number(o.limit) })) {
+          out(`${e.id}  ${e.state.padEnd(7)} ${e.channel.padEnd(7)} tries ${e.attempts}/${e.max_attempts}  ${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 120)}]` : ''}`);
+        }
+      });
+    });
+  withSettings(outbox.command('inspect').description('Show one entry; --raw prints the exact bytes that are sent.'))
+    .argument('<id>')
+    .option('--raw', 'print the stored body (the whole mail or the webhook body)')
+    .action(async (id: string, o: { raw?: boolean }, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        const e = await getOutboxEntry(ctx.db, id);
+        if (!e) fail(`no outbox entry ${id}`);
+        if (o.raw) {
+          process.stdout.write(e.body);
+          return;
+        }
+        const { body, ...rest } = e;
+        json({ ...rest, size: body.length });
+      });
+    });
+  withSettings(outbox.command('retry').description('Queue a dead entry again (or every dead one with --all-dead).'))
+    .argument('[id]')
+    .option('--all-dead', 'retry every dead entry')
+    .action(async (id: string | undefined, o: { allDead?: boolean }, cmd: Command) => {
+      if (!id && !o.allDead) fail('give an entry id or --all-dead', 2);
+      await withCtx(cmd, async (ctx) => {
+        if (o.allDead) {
+          out(`queued again: ${await retryAllDead(ctx.db)}`);
+          return;
+        }
+        if (!id || !(await retryEntry(ctx.db, id))) fail(`${id} is not a queued or dead entry`);
+        out(`queued again: ${id}`);
+      });
+    });
+  withSettings(outbox.command('flush').description('Deliver everything due now, then exit.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => {
+      const r = await drainOutbox(deliveryOptions(ctx));
+      out(`claimed ${r.claimed}, sent ${r.sent}, to retry ${r.retried}, dead ${r.dead}`);
+    });
+  });
+}
+
+function registerCases(program: Command): void {
+  const cases = program.command('cases').description('Cases and referrals to authorities.');
+  withSettings(cases.command('list').description('List cases.'))
+    .option('--state <state>', 'open | referred | closed | merged')
+    .action(async (o: { state?: string }, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        for (const c of await listCases(ctx.db, { state: o.state })) out(`${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  ${c.title}`);
+      });
+    });
+  withSettings(cases.command('show').description('A case: target, reports, history, referrals.'))
+    .argument('<id>')
+    .action(async (id: string, _o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        json({ case: await getCase(ctx.db, id), reports: (await caseReports(ctx.db, id)).length, history: await caseHistory(ctx.db, id), referrals: await listReferrals(ctx.db, { caseId: id }) });
+      });
+    });
+  withSettings(cases.command('refer').description('Refer a case to an authority (or route it by competence without --authority).'))
+    .argument('<id>')
+    .option('--authority <authorityId>')
+    .action(async (id: string, o: { authority?: string }, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        if (o.authority) json(await referCase(ctx, id, o.authority, 'cli'));
+        else json({ referrals: await autoRefer(ctx, id) });
+      });
+    });
+  cases
+    .command('verify-package')
+    .description('Verify an evidence package: signatures, every hash, nothing unlisted (exit 1 on any problem).')
+    .argument('<zip>')
+    .option('--public-key <pem>', 'trusted public key file (default: the one inside, check its fingerprint)')
+    .action(async (file: string, o: { publicKey?: string }) => {
+      let zip: Buffer;
+      try {
+        zip = fs.readFileSync(file);
+      } catch (e) {
+        fail(`${file}: ${(e as Error).message}`);
+      }
+      const v = await verifyEvidencePackage(zip, o.publicKey ? fs.readFileSync(o.publicKey, 'utf8') : undefined);
+      out(`${file}: ${v.ok ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`);
+      for (const p of v.problems) out(`  - ${p}`);
+      if (!v.ok) process.exit(1);
+    });
+}
+
+function registerRegistries(program: Command): void {
+  const authority = program.command('authority').description('Authorities that receive referrals.');
+  withSettings(authority.command('add').description('Register an authority.'))
+    .requiredOption('--name <name>')
+    .requiredOption('--country <CC>')
+    .requiredOption('--competence <c>', COMPETENCES.join(' | '))
+    .requiredOption('--contact-kind <kind>', 'email | webhook | partner')
+    .requiredOption('--contact <addressOrUrl>')
+    .option('--redacted-only', 'send redacted copies only (originals withheld, hashes kept)')
+    .option('--user <userId>', 'the account that acknowledges referrals for it')
+    .action(async (o: { name: string; country: string; competence: string; contactKind: string; contact: string; redactedOnly?: boolean; user?: string }, cmd: Command) => {
+      const competence = z.enum(COMPETENCES).safeParse(o.competence);
+      if (!competence.success) fail(`--competence must be one of ${COMPETENCES.join(', ')}`, 2);
+      const contactKind = z.enum(['email', 'webhook', 'partner']).safeParse(o.contactKind);
+      if (!contactKind.success) fail('--contact-kind must be email, webhook or partner', 2);
+      await withCtx(cmd, async (ctx) => {
+        const a = await createAuthority(ctx.db, {
+          name: o.name,
+          country: o.country,
+          competence: competence.data,
+          contactKind: contactKind.data,
+          contact: o.contact,
+          evidenceMode: o.redactedOnly ? 'redacted-only' : 'original-and-redacted',
+          userId: o.user ?? null,
+        });
+        out(`${a.id}  ${a.name}`);
+      });
+    });
+  withSettings(authority.command('list').description('List authorities.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => {
+      for (const a of await listAuthorities(ctx.db)) out(`${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} ${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`);
+    });
+  });
+  const operator = program.command('operator').description('Network operators receiving ISP alerts.');
+  withSettings(operator.command('add').description('Register a network operator and its ASNs.'))
+    .requiredOption('--name <name>')
+    .requiredOption('--abuse <address>')
+    .option('--format <f>', 'xarf | arf', 'xarf')
+    .option('--asn <n...>', 'AS numbers')
+    .option('--opt-out', 'never send it alerts')
+    .option('--user <userId>', 'the account that sees its alerts')
+    .action(async (o: { name: string; abuse: string; format: string; asn?: string[]; optOut?: boolean; user?: string }, cmd: Command) => {
+      if (o.format !== 'xarf' && o.format !== 'arf') fail('--format must be xarf or arf', 2);
+      await withCtx(cmd, async (ctx) => {
+        const op = await registerOperator(ctx.db, { name: o.name, abuseAddress: o.abuse, format: o.format === 'arf' ? 'arf' : 'xarf', asns: (o.asn ?? []).map(Number), optedOut: o.optOut ?? false, userId: o.user ?? null });
+        out(`${op.id}  ${op.name}`);
+      });
+    });
+  withSettings(operator.command('list').description('List operators.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => {
+      for (const op of await listOperators(ctx.db)) out(`${op.id}  ${op.format.padEnd(4)} ${op.opted_out ? 'OPTED-OUT ' : ''}${op.abuse_address}  AS${op.asns.join(',AS')}  ${op.name}`);
+    });
+  });
+  const isp = program.command('isp').description('ISP alerts about infected or abused machines.');
+  withSettings(isp.command('digest').description('Build and queue the ISP digests due now.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => {
+      json(await runIspDigests(ctx.db, ctx.config, ctx.logger));
+    });
+  });
+  const sender = program.command('sender').description('Legitimate senders in the feedback loop.');
+  withSettings(sender.command('add').description('Register a sender.'))
+    .requiredOption('--name <name>')
+    .requiredOption('--feedback <address>', 'where ARF reports go')
+    .option('--user <userId>')
+    .action(async (o: { name: string; feedback: string; user?: string }, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => out((await registerSender(ctx.db, { name: o.name, feedbackAddress: o.feedback, userId: o.user ?? null })).id));
+    });
+  withSettings(sender.command('claim').description('Claim a domain or IP; prints the TXT record to publish.'))
+    .argument('<senderId>')
+    .option('--domain <domain>')
+    .option('--ip <ip>')
+    .action(async (id: string, o: { domain?: string; ip?: string }, cmd: Command) => {
+      if (!o.domain === !o.ip) fail('give exactly one of --domain or --ip', 2);
+      await withCtx(cmd, async (ctx) => {
+        const r = await addSenderIdentity(ctx.db, id, o.domain ? 'domain' : 'ip', o.domain ?? o.ip ?? '');
+        out(`${r.id}: publish  ${r.txtName}. IN TXT "${r.txtValue}"  then run: spamdesk sender verify ${r.id}`);
+      });
+    });
+  withSettings(sender.command('verify').description('Look the TXT proof up in DNS.'))
+    .argument('<identityId>')
+    .action(async (id: string, _o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => json(await verifySenderIdentity(ctx.db, new Resolver({ timeout: 5000, tries: 2 }), id)));
+    });
+  withSettings(sender.command('list').description('List senders and their identities.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => json(await listSenders(ctx.db)));
+  });
+}
+
+export function registerActions(program: Command): void {
+  registerOutbox(program);
+  registerCases(program);
+  registerRegistries(program);
+}
