@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerMaintenance } from './commands/maintenance.ts';
 import { registerToken } from './commands/token.ts';
 import { registerImport } from './commands/import.ts';
+import { registerAdmin } from './commands/admin.ts';
 import { registerActions } from './commands/actions.ts';
 
 const program = new Command('spamdesk')
@@ -18,6 +19,7 @@ registerServe(program);
 registerMaintenance(program);
 registerToken(program);
 registerImport(program);
+registerAdmin(program);
 registerActions(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

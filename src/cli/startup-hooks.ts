@@ -3,5 +3,6 @@
  * (the accounts area creates the first admin on a fresh database and prints its one-time password).
  */
 import type { AppContext } from '../core/context.ts';
+import { firstAdminHook } from '../web/first-admin.ts';
 
-export const STARTUP_HOOKS: ((ctx: AppContext) => Promise<string[] | void>)[] = [];
+export const STARTUP_HOOKS: ((ctx: AppContext) => Promise<string[] | void>)[] = [firstAdminHook];

@@ -306,6 +306,53 @@ export const SETTINGS = {
     description: 'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in defaults.',
     schema: z.string().min(1).optional(),
   }),
+  webCookieSecure: setting({
+    env: 'SPAMDESK_WEB_COOKIE_SECURE',
+    flag: 'web-cookie-secure',
+    description: 'Mark session cookies `Secure`: `auto` does so when the public URL is https.',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+  }),
+  webSessionHours: setting({
+    env: 'SPAMDESK_WEB_SESSION_HOURS',
+    flag: 'web-session-hours',
+    description: 'Lifetime of a web session (sliding: renewed while used).',
+    schema: positiveInt,
+    default: '12',
+  }),
+  webLoginMaxFailures: setting({
+    env: 'SPAMDESK_WEB_LOGIN_MAX_FAILURES',
+    flag: 'web-login-max-failures',
+    description: 'Failed sign-ins after which an account is locked for `web-lockout-minutes` (and an address is refused after 4× as many).',
+    schema: positiveInt,
+    default: '5',
+  }),
+  webLockoutMinutes: setting({
+    env: 'SPAMDESK_WEB_LOCKOUT_MINUTES',
+    flag: 'web-lockout-minutes',
+    description: 'How long a locked account or address stays locked.',
+    schema: positiveInt,
+    default: '15',
+  }),
+  webIndexIntervalMs: setting({
+    env: 'SPAMDESK_WEB_INDEX_INTERVAL_MS',
+    flag: 'web-index-interval-ms',
+    description: 'How often the workbench index picks up new analyses and classifications.',
+    schema: positiveInt,
+    default: '2000',
+  }),
+  classifyScoresFile: setting({
+    env: 'SPAMDESK_CLASSIFY_SCORES_FILE',
+    flag: 'classify-scores-file',
+    description: 'JSON file overriding classification rule weights and priors (same shape as `src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
+    schema: z.string().min(1).optional(),
+  }),
+  textModelFile: setting({
+    env: 'SPAMDESK_TEXT_MODEL_FILE',
+    flag: 'text-model-file',
+    description: 'Text-classifier artifact built by `npm run train`. Unset: the shipped `models/text-model.json`.',
+    schema: z.string().min(1).optional(),
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

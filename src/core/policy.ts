@@ -1,7 +1,8 @@
 /**
- * The one place that decides who may do what (routes call {@link authorize}; templates never
- * decide). The web-app area extends the action list; every route × role pair is covered by the
- * authorisation-matrix test.
+ * The one place that decides who may do what. Routes call {@link authorize} (and the scope
+ * functions below for row-level filtering); the web layer's gate checks {@link ROUTE_RULES} before a
+ * request body is even read; templates never decide. Every route × role pair is covered by the
+ * authorisation-matrix test (src/web/authz-matrix.test.ts), which fails for a route with no rule.
  */
 import { AppError } from './errors.ts';
 import type { Principal, Role } from './roles.ts';
@@ -13,11 +14,23 @@ export const PERMISSIONS = {
   'report:read-any': ['admin', 'analyst'],
   /** Read one's own reports. */
   'report:read-own': ['reporter', 'admin', 'analyst'],
+  /** Read reports whose origin is in one's own networks (scoped by {@link reportScope}). */
+  'report:read-network': ['network_operator'],
   /** Download the raw evidence of any message (audited). */
   'evidence:read-raw': ['admin', 'analyst'],
   'stats:read': ['admin', 'analyst', 'authority'],
-  /** Cases: analysts see all; authorities only those referred to them. */
+  /** Public statistics and awareness pages. */
+  'stats:read-public': ['anonymous', 'admin', 'analyst', 'authority', 'network_operator', 'sender', 'partner', 'reporter'],
+  /** The analyst workbench: dashboard, report list and detail, campaigns, CSV exports. */
+  'workbench:use': ['admin', 'analyst'],
+  /** Change a report's category (stored with who and when). */
+  'report:relabel': ['admin', 'analyst'],
+  /** Mark a report as a false report (legitimate mail) or undo it. */
+  'report:mark-false': ['admin', 'analyst'],
+  /** Cases: analysts see all; authorities only those referred to them ({@link caseScope}). */
   'case:read': ['admin', 'analyst', 'authority'],
+  /** One's own account page, password and API tokens. */
+  'account:self': ['admin', 'analyst', 'authority', 'network_operator', 'sender', 'partner', 'reporter'],
   /** Cases: open, merge, annotate, refer (actions area). */
   'case:manage': ['admin', 'analyst'],
   /** Referrals: download packages and answer (authorities: their own). */
@@ -33,7 +46,12 @@ export const PERMISSIONS = {
   /** Sender feedback loop: register domains and IPs (senders: their own). */
   'sender:register': ['admin', 'sender'],
   'token:manage': ['admin'],
+  'user:manage': ['admin'],
   'audit:read': ['admin'],
+  /** Fuzzy campaign look-up for mail filters (POST /api/v1/lookup): campaign figures, never reporters. */
+  'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
+  /** A campaign's story (GET /api/v1/campaigns/:id). */
+  'campaign:read': ['admin', 'analyst', 'authority'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -47,9 +65,187 @@ export function can(p: Principal, action: Action): boolean {
   return allowed.includes(roleOf(p)) || (allowed.includes('anonymous') && p.kind === 'anonymous');
 }
 
+/** True when the principal may perform at least one of the actions. */
+export function canAny(p: Principal, actions: readonly Action[]): boolean {
+  return actions.some((a) => can(p, a));
+}
+
 /** Throws 401 for anonymous callers and 403 for authenticated ones lacking the permission. */
 export function authorize(p: Principal, action: Action): void {
   if (can(p, action)) return;
   if (p.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
   throw new AppError('FORBIDDEN', `Your role (${p.role}) does not allow ${action}.`);
+}
+
+/** Like {@link authorize} for a route open to any of several actions (scoped further in the handler). */
+export function authorizeAny(p: Principal, actions: readonly Action[]): void {
+  if (canAny(p, actions)) return;
+  if (p.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
+  throw new AppError('FORBIDDEN', `Your role (${p.role}) does not allow ${actions.join(' or ')}.`);
+}
+
+// ── row-level scopes ─────────────────────────────────────────────────────────────────────────
+
+/** What the scope functions need to know about the caller's account. */
+export interface ScopeFacts {
+  /** AS numbers a network-operator account speaks for. */
+  networks: readonly number[];
+  /** The authority an authority account acts for. */
+  authorityId: string | null;
+}
+
+/** Which reports a caller may see. */
+export type ReportScope =
+  | { kind: 'all' }
+  | { kind: 'own'; userId: string | null; tokenId: string | null }
+  | { kind: 'networks'; asns: readonly number[] }
+  | { kind: 'none' };
+
+export function reportScope(p: Principal, facts: ScopeFacts): ReportScope {
+  if (can(p, 'report:read-any')) return { kind: 'all' };
+  if (p.kind === 'anonymous') return { kind: 'none' };
+  if (can(p, 'report:read-network')) return facts.networks.length > 0 ? { kind: 'networks', asns: facts.networks } : { kind: 'none' };
+  if (can(p, 'report:read-own')) return { kind: 'own', userId: p.userId, tokenId: p.kind === 'token' ? p.tokenId : null };
+  return { kind: 'none' };
+}
+
+/** Whether a given report falls in the scope. */
+export function reportInScope(scope: ReportScope, r: { reporterUserId: string | null; reporterTokenId: string | null; originAsn: number | null }): boolean {
+  switch (scope.kind) {
+    case 'all':
+      return true;
+    case 'own':
+      return (scope.userId !== null && r.reporterUserId === scope.userId) || (scope.tokenId !== null && r.reporterTokenId === scope.tokenId);
+    case 'networks':
+      return r.originAsn !== null && scope.asns.includes(r.originAsn);
+    case 'none':
+      return false;
+  }
+}
+
+/** Whether reporter identity (address, IP, account) may be shown: never outside the operator's staff. */
+export function maySeeReporterIdentity(p: Principal): boolean {
+  return can(p, 'report:read-any');
+}
+
+/** Which cases a caller may see. */
+export type CaseScope = { kind: 'all' } | { kind: 'authority'; authorityIds: readonly string[] } | { kind: 'none' };
+
+export function caseScope(p: Principal, facts: ScopeFacts & { authorityIds?: readonly string[] }): CaseScope {
+  if (!can(p, 'case:read')) return { kind: 'none' };
+  if (can(p, 'workbench:use')) return { kind: 'all' };
+  const ids = [...new Set([...(facts.authorityId ? [facts.authorityId] : []), ...(facts.authorityIds ?? [])])];
+  return ids.length > 0 ? { kind: 'authority', authorityIds: ids } : { kind: 'none' };
+}
+
+// ── route rules ──────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The coarse rule of each route (`METHOD /path` as registered): `public`, `signed-in`, or the
+ * actions any one of which admits the caller. The web gate enforces it before the body is read;
+ * handlers then apply row-level scopes. Areas add their routes here (one line each).
+ */
+export type RouteRule = 'public' | 'signed-in' | { any: readonly Action[] };
+
+export const ROUTE_RULES: Record<string, RouteRule> = {
+  // foundation
+  'GET /healthz': 'public',
+  'GET /metrics': 'public',
+  'POST /api/v1/reports': { any: ['report:submit'] },
+  'GET /api/v1/reports/:id': { any: ['report:read-any', 'report:read-own'] },
+  'GET /api/v1/messages/:sha256/raw': { any: ['evidence:read-raw'] },
+  // campaigns
+  'POST /api/v1/lookup': { any: ['lookup:query'] },
+  'GET /api/v1/campaigns/:id': { any: ['campaign:read'] },
+  // actions
+  'GET /api/v1/actions/public-key': 'public',
+  'GET /api/v1/actions/cases': { any: ['case:read'] },
+  'POST /api/v1/actions/cases': { any: ['case:manage'] },
+  'GET /api/v1/actions/cases/:id': { any: ['case:read'] },
+  'POST /api/v1/actions/cases/:id/annotations': { any: ['case:manage'] },
+  'POST /api/v1/actions/cases/:id/reports': { any: ['case:manage'] },
+  'POST /api/v1/actions/cases/:id/merge': { any: ['case:manage'] },
+  'POST /api/v1/actions/cases/:id/state': { any: ['case:manage'] },
+  'POST /api/v1/actions/cases/:id/referrals': { any: ['case:manage'] },
+  'GET /api/v1/actions/referrals': { any: ['referral:answer'] },
+  'GET /api/v1/actions/referrals/:id/package': { any: ['referral:answer'] },
+  'POST /api/v1/actions/referrals/:id/answer': { any: ['referral:answer'] },
+  'GET /api/v1/actions/authorities': { any: ['case:manage'] },
+  'POST /api/v1/actions/authorities': { any: ['authority:manage'] },
+  'GET /api/v1/actions/outbox': { any: ['outbox:read'] },
+  'GET /api/v1/actions/outbox/:id': { any: ['outbox:read'] },
+  'POST /api/v1/actions/outbox/:id/retry': { any: ['outbox:retry'] },
+  'GET /api/v1/actions/isp/alerts': { any: ['isp-alert:read'] },
+  'POST /api/v1/actions/isp/alerts/:id/handled': { any: ['isp-alert:handle'] },
+  'GET /api/v1/actions/isp/operators': { any: ['operator:manage'] },
+  'POST /api/v1/actions/isp/operators': { any: ['operator:manage'] },
+  'GET /api/v1/actions/senders': { any: ['sender:register'] },
+  'POST /api/v1/actions/senders': { any: ['sender:register'] },
+  'POST /api/v1/actions/senders/:id/identities': { any: ['sender:register'] },
+  'POST /api/v1/actions/senders/identities/:id/verify': { any: ['sender:register'] },
+  // web application: public pages
+  'GET /': 'public',
+  'GET /report': 'public',
+  'POST /report': { any: ['report:submit'] },
+  'GET /report/sms': 'public',
+  'POST /report/sms': { any: ['report:submit'] },
+  /** The tracking token is the credential: a 43-character secret only the reporter received. */
+  'GET /track/:token': 'public',
+  'GET /guide': 'public',
+  'GET /rules': 'public',
+  'GET /protect': 'public',
+  'GET /complain': 'public',
+  'GET /stats': { any: ['stats:read-public'] },
+  'GET /stats.csv': { any: ['stats:read-public'] },
+  // web application: accounts
+  'GET /login': 'public',
+  'POST /login': 'public',
+  'POST /logout': 'public',
+  'GET /register': 'public',
+  'POST /register': 'public',
+  'GET /account': { any: ['account:self'] },
+  'POST /account/tokens': { any: ['account:self'] },
+  'POST /account/tokens/:id/revoke': { any: ['account:self'] },
+  'POST /account/password': { any: ['account:self'] },
+  // web application: workbench
+  'GET /workbench': { any: ['workbench:use'] },
+  'GET /workbench/export.csv': { any: ['workbench:use'] },
+  'GET /workbench/reports': { any: ['workbench:use'] },
+  'GET /workbench/reports.csv': { any: ['workbench:use'] },
+  'GET /workbench/campaigns/:id': { any: ['workbench:use'] },
+  'GET /workbench/reports/:id': { any: ['workbench:use'] },
+  'GET /workbench/reports/:id/safe-view': { any: ['workbench:use'] },
+  'GET /workbench/reports/:id/raw': { any: ['evidence:read-raw'] },
+  'GET /workbench/reports/:id/raw.eml': { any: ['evidence:read-raw'] },
+  'POST /workbench/reports/:id/relabel': { any: ['report:relabel'] },
+  'POST /workbench/reports/:id/false-report': { any: ['report:mark-false'] },
+  // web application: scoped views and administration
+  'GET /network': { any: ['report:read-network'] },
+  'GET /cases': { any: ['case:read'] },
+  'GET /admin': { any: ['user:manage'] },
+  'GET /admin/users': { any: ['user:manage'] },
+  'POST /admin/users': { any: ['user:manage'] },
+  'POST /admin/users/:id/disable': { any: ['user:manage'] },
+  'GET /admin/audit': { any: ['audit:read'] },
+};
+
+/** Rules for every route under a path prefix (generated documentation, static files). */
+export const ROUTE_PREFIX_RULES: { prefix: string; rule: RouteRule }[] = [
+  { prefix: '/api/docs', rule: 'public' },
+  { prefix: '/static/', rule: 'public' },
+];
+
+/** The rule for a route, or undefined when none is declared. HEAD follows GET. */
+export function routeRule(method: string, url: string): RouteRule | undefined {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const exact = ROUTE_RULES[`${m} ${url}`];
+  if (exact) return exact;
+  return ROUTE_PREFIX_RULES.find((r) => url === r.prefix || url.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`))?.rule;
+}
+
+/** True when the principal passes the rule. */
+export function passesRule(p: Principal, rule: RouteRule): boolean {
+  if (rule === 'public') return true;
+  if (rule === 'signed-in') return p.kind !== 'anonymous';
+  return canAny(p, rule.any);
 }

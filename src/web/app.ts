@@ -13,6 +13,7 @@ import { authPlugin, type PrincipalResolver } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
 import { systemRoutes } from './system-routes.ts';
 import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from './routes.ts';
+import { policyGate } from './policy-gate.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,6 +45,7 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
   });
   installErrorHandler(app);
   await app.register(authPlugin, { resolvers: [...PRINCIPAL_RESOLVERS, ...(opts.resolvers ?? [])] });
+  await app.register(policyGate);
   await app.register(rateLimit, { global: false, hook: 'preParsing' });
   await app.register(multipart, { limits: { fileSize: ctx.config.maxMessageBytes } });
   await app.register(swagger, {

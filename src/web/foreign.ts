@@ -1,0 +1,204 @@
+/**
+ * Reads of the tables other areas own (analysis, classification and campaigns, actions), for the
+ * web pages and the report index. Each area lands on its own schedule, so every read first checks
+ * that its table exists and returns null when it does not: pages render what is there.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { AnalysisSchema, type Analysis } from '../analysis/analysis-schema.ts';
+
+const TABLES = new WeakMap<object, { at: number; names: Map<string, string[]> }>();
+/** Tables appear when another area's migration runs; look again at most this often. */
+const TABLE_CACHE_MS = 5_000;
+
+/** Columns of a table, or null when the table does not exist. */
+export async function tableColumns(db: Kysely<Database>, table: string): Promise<string[] | null> {
+  let cached = TABLES.get(db);
+  if (!cached || Date.now() - cached.at > TABLE_CACHE_MS) {
+    const metas = await db.introspection.getTables();
+    cached = { at: Date.now(), names: new Map(metas.map((m) => [m.name, m.columns.map((c) => c.name)])) };
+    TABLES.set(db, cached);
+  }
+  return cached.names.get(table) ?? null;
+}
+
+export async function hasTable(db: Kysely<Database>, table: string): Promise<boolean> {
+  return (await tableColumns(db, table)) !== null;
+}
+
+const ANALYSIS_TABLES = ['analyses', 'analysis_results'];
+const KEY_COLUMNS = ['sha256', 'message_sha256'];
+const JSON_COLUMNS = ['analysis', 'result', 'record', 'data', 'json', 'body'];
+
+/** The stored analysis of a message, when the analysis area has written one. */
+export async function loadAnalysis(db: Kysely<Database>, sha256: string): Promise<Analysis | null> {
+  for (const table of ANALYSIS_TABLES) {
+    const cols = await tableColumns(db, table);
+    if (!cols) continue;
+    const key = KEY_COLUMNS.find((k) => cols.includes(k));
+    const json = JSON_COLUMNS.find((k) => cols.includes(k));
+    if (!key || !json) continue;
+    const order = cols.includes('analysed_at') ? sql` order by ${sql.ref('analysed_at')} desc` : sql``;
+    const res = await sql<Record<string, unknown>>`select ${sql.ref(json)} as doc from ${sql.table(table)} where ${sql.ref(key)} = ${sha256}${order} limit 1`.execute(db);
+    const doc = res.rows[0]?.doc;
+    if (doc === undefined || doc === null) return null;
+    const text = Buffer.isBuffer(doc) ? doc.toString('utf8') : typeof doc === 'string' ? doc : JSON.stringify(doc);
+    try {
+      const parsed = AnalysisSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** True when an analysis of the message is stored (cheap: no document is read). */
+export async function hasAnalysis(db: Kysely<Database>, sha256: string): Promise<boolean> {
+  for (const table of ANALYSIS_TABLES) {
+    const cols = await tableColumns(db, table);
+    const key = cols ? KEY_COLUMNS.find((k) => cols.includes(k)) : undefined;
+    if (!key) continue;
+    const res = await sql<{ one: number }>`select 1 as one from ${sql.table(table)} where ${sql.ref(key)} = ${sha256} limit 1`.execute(db);
+    if (res.rows.length > 0) return true;
+  }
+  return false;
+}
+
+/** True when the message has an automatic classification. */
+export async function hasClassification(db: Kysely<Database>, sha256: string): Promise<boolean> {
+  if (!(await hasTable(db, 'classifications'))) return false;
+  return (await db.selectFrom('classifications').select('sha256').where('sha256', '=', sha256).executeTakeFirst()) !== undefined;
+}
+
+export interface ClassificationView {
+  category: string;
+  confidence: number | null;
+  reasons: string[];
+  /** Set when an analyst relabelled the report. */
+  relabel: { by: string; at: string; previous: string | null } | null;
+}
+
+/**
+ * The category in force for a report's message: the latest analyst relabel of that message (a
+ * category belongs to the message, as in src/campaigns/relabel.ts), else the automatic verdict.
+ */
+export async function loadClassification(db: Kysely<Database>, _reportId: string, sha256: string): Promise<ClassificationView | null> {
+  if (await hasTable(db, 'relabels')) {
+    const r = await db.selectFrom('relabels').selectAll().where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (r) return { category: r.category, confidence: null, reasons: [], relabel: { by: r.actor, at: r.at, previous: r.previous_category } };
+  }
+  if (await hasTable(db, 'classifications')) {
+    const c = await db.selectFrom('classifications').selectAll().where('sha256', '=', sha256).executeTakeFirst();
+    if (c) return { category: c.category, confidence: Number(c.confidence), reasons: parseReasons(c.reasons), relabel: null };
+  }
+  return null;
+}
+
+function parseReasons(text: string): string[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!Array.isArray(v)) return [];
+    return v.map((x) => (typeof x === 'string' ? x : typeof x === 'object' && x !== null ? Object.values(x).map(String).join(' · ') : String(x)));
+  } catch {
+    return [];
+  }
+}
+
+export interface RelabelEntry {
+  category: string;
+  previous: string | null;
+  actor: string;
+  at: string;
+}
+
+export async function relabelHistory(db: Kysely<Database>, sha256: string): Promise<RelabelEntry[]> {
+  if (!(await hasTable(db, 'relabels'))) return [];
+  const rows = await db.selectFrom('relabels').selectAll().where('message_sha256', '=', sha256).orderBy('at', 'desc').limit(50).execute();
+  return rows.map((r) => ({ category: r.category, previous: r.previous_category, actor: r.actor, at: r.at }));
+}
+
+export interface CampaignView {
+  id: string;
+  category: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  reportCount: number;
+  messageCount: number;
+}
+
+/** The campaign a message belongs to (following a merge redirect). */
+export async function loadCampaignOf(db: Kysely<Database>, sha256: string): Promise<CampaignView | null> {
+  if (!(await hasTable(db, 'campaign_messages'))) return null;
+  const m = await db.selectFrom('campaign_messages').select('campaign_id').where('sha256', '=', sha256).executeTakeFirst();
+  return m ? loadCampaign(db, m.campaign_id) : null;
+}
+
+export async function loadCampaign(db: Kysely<Database>, id: string): Promise<CampaignView | null> {
+  if (!(await hasTable(db, 'campaigns'))) return null;
+  let c = await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+  if (c?.merged_into) c = await db.selectFrom('campaigns').selectAll().where('id', '=', c.merged_into).executeTakeFirst();
+  if (!c) return null;
+  return { id: c.id, category: c.category, firstSeenAt: c.first_seen_at, lastSeenAt: c.last_seen_at, reportCount: Number(c.report_count), messageCount: Number(c.message_count) };
+}
+
+/** The campaign's story facts (subjects, senders, domains, …), most frequent first. */
+export async function campaignFacts(db: Kysely<Database>, id: string): Promise<{ kind: string; value: string; count: number }[]> {
+  if (!(await hasTable(db, 'campaign_facts'))) return [];
+  const rows = await db.selectFrom('campaign_facts').select(['kind', 'value', 'count']).where('campaign_id', '=', id).orderBy('kind').orderBy('count', 'desc').limit(500).execute();
+  return rows.map((r) => ({ kind: r.kind, value: r.value, count: Number(r.count) }));
+}
+
+/** Names of the authorities a report's cases were referred to (no other reporter's data). */
+export async function referralsOf(db: Kysely<Database>, reportId: string): Promise<string[]> {
+  if (!(await hasTable(db, 'action_case_reports')) || !(await hasTable(db, 'action_referrals')) || !(await hasTable(db, 'action_authorities'))) return [];
+  const rows = await db
+    .selectFrom('action_case_reports as cr')
+    .innerJoin('action_referrals as rf', 'rf.case_id', 'cr.case_id')
+    .innerJoin('action_authorities as a', 'a.id', 'rf.authority_id')
+    .select('a.name')
+    .distinct()
+    .where('cr.report_id', '=', reportId)
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Authorities an account acts for through the actions area's table. */
+export async function authorityIdsOfUser(db: Kysely<Database>, userId: string): Promise<string[]> {
+  if (!(await hasTable(db, 'action_authorities'))) return [];
+  const rows = await db.selectFrom('action_authorities').select('id').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.id);
+}
+
+/** AS numbers of the network operators an account speaks for through the actions area's tables. */
+export async function asnsOfUser(db: Kysely<Database>, userId: string): Promise<number[]> {
+  if (!(await hasTable(db, 'action_operators')) || !(await hasTable(db, 'action_operator_asns'))) return [];
+  const rows = await db
+    .selectFrom('action_operator_asns as oa')
+    .innerJoin('action_operators as o', 'o.id', 'oa.operator_id')
+    .select('oa.asn')
+    .where('o.user_id', '=', userId)
+    .execute();
+  return rows.map((r) => Number(r.asn));
+}
+
+export interface CaseListRow {
+  id: string;
+  title: string;
+  category: string | null;
+  state: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Cases, all or only those referred to the given authorities. */
+export async function listCases(db: Kysely<Database>, authorityIds: readonly string[] | 'all', limit = 200): Promise<CaseListRow[] | null> {
+  if (!(await hasTable(db, 'action_cases'))) return null;
+  let q = db.selectFrom('action_cases as c').select(['c.id', 'c.title', 'c.category', 'c.state', 'c.created_at', 'c.updated_at']).orderBy('c.updated_at', 'desc').limit(limit);
+  if (authorityIds !== 'all') {
+    if (authorityIds.length === 0 || !(await hasTable(db, 'action_referrals'))) return [];
+    q = q.where('c.id', 'in', db.selectFrom('action_referrals').select('case_id').where('authority_id', 'in', [...authorityIds]));
+  }
+  const rows = await q.execute();
+  return rows.map((r) => ({ id: r.id, title: r.title, category: r.category, state: r.state, createdAt: r.created_at, updatedAt: r.updated_at }));
+}

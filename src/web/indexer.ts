@@ -1,0 +1,287 @@
+/**
+ * The workbench's report index: one row per report with the facts the list filters on, searchable
+ * terms, and daily roll-ups per dimension that the dashboards and public statistics read. Kept
+ * up to date incrementally (no scans): new reports are picked up past a watermark on the report id
+ * (ULIDs sort by creation), reports waiting for analysis or classification are looked at again
+ * until they have both, and relabels / false-report marks re-index their report at once.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import PostalMime from 'postal-mime';
+import { getDomain } from 'tldts';
+import type { Database } from '../db/schema.ts';
+import { nowIso, sha256Hex } from '../core/ids.ts';
+import { getMessageRaw } from '../evidence/store.ts';
+import { parseSmsEvidence } from '../evidence/sms-format.ts';
+import type { Report } from '../db/tables.ts';
+import type { ReportIndexRow } from './tables.ts';
+import { hasAnalysis, hasClassification, loadAnalysis, loadCampaignOf, loadClassification } from './foreign.ts';
+
+/** Index stages: what the row already reflects. */
+export const STAGE_RAW = 0;
+export const STAGE_ANALYSED = 1;
+export const STAGE_CLASSIFIED = 2;
+/** Reports waiting longer than this for analysis or classification are no longer polled. */
+const PENDING_WINDOW_DAYS = 7;
+const BATCH = 300;
+const MAX_TERMS = 200;
+const HEADER_SCAN_BYTES = 256 * 1024;
+
+/** Dimensions of `web_rollup_daily`. */
+export const ROLLUP_DIMS = ['category', 'channel', 'country', 'asn', 'campaign', 'domain'] as const;
+export type RollupDim = (typeof ROLLUP_DIMS)[number];
+/** Value stored for "unknown" in a roll-up (not yet classified, no origin found). */
+export const UNKNOWN = '';
+
+/** Term prefixes of `web_report_terms`. */
+export const TERM = {
+  word: 'w:',
+  sender: 's:',
+  domain: 'd:',
+  advertised: 'a:',
+  url: 'u:',
+  email: 'e:',
+  ip: 'i:',
+} as const;
+
+interface IndexFacts {
+  row: Omit<ReportIndexRow, 'false_report' | 'updated_at'>;
+  terms: Set<string>;
+  /** Registrable domains advertised (URLs in the body). */
+  advertised: Set<string>;
+}
+
+/** Words of a subject for the term index: lower-case letters/digits, 3..40 chars. */
+export function subjectWords(subject: string): string[] {
+  const words = subject.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]{3,40}/gu) ?? [];
+  return [...new Set(words)].slice(0, 30);
+}
+
+/** A URL term: the URL itself when short, its hash otherwise (column width). */
+export function urlTerm(url: string): string {
+  const u = url.trim();
+  return TERM.url + (u.length <= 240 ? u : `#${sha256Hex(u)}`);
+}
+
+function domainOf(address: string | null | undefined): string | null {
+  if (!address) return null;
+  const at = address.lastIndexOf('@');
+  if (at < 0) return null;
+  const d = address.slice(at + 1).trim().toLowerCase().replace(/[>\s].*$/, '');
+  return d.length > 0 && d.length <= 255 ? d : null;
+}
+
+async function headerFacts(raw: Buffer): Promise<{ subject: string | null; sender: string | null }> {
+  let end = raw.indexOf('\r\n\r\n');
+  if (end < 0) end = raw.indexOf('\n\n');
+  const head = raw.subarray(0, Math.min(end < 0 ? raw.length : end, HEADER_SCAN_BYTES));
+  try {
+    const email = await PostalMime.parse(Buffer.concat([head, Buffer.from('\r\n\r\n')]), { maxHeadersSize: HEADER_SCAN_BYTES, maxNestingDepth: 4 });
+    return { subject: email.subject?.slice(0, 500) ?? null, sender: email.from?.address?.slice(0, 320) ?? null };
+  } catch {
+    return { subject: null, sender: null };
+  }
+}
+
+/** Gathers what the index should say about one report now. */
+export async function computeFacts(db: Kysely<Database>, report: Report): Promise<IndexFacts> {
+  const msg = await db.selectFrom('messages').select(['kind']).where('sha256', '=', report.message_sha256).executeTakeFirstOrThrow();
+  const terms = new Set<string>();
+  const advertised = new Set<string>();
+  let subject: string | null = null;
+  let sender: string | null = null;
+  let originIp: string | null = null;
+  let originCountry: string | null = null;
+  let originAsn: number | null = null;
+  let stage = STAGE_RAW;
+  const analysis = await loadAnalysis(db, report.message_sha256);
+  if (analysis) {
+    stage = STAGE_ANALYSED;
+    subject = analysis.parse.subject;
+    sender = analysis.indicators.sender.from ?? analysis.parse.from[0]?.address ?? null;
+    originIp = analysis.traceback.origin?.ip ?? null;
+    const eo = analysis.enrichment.origin;
+    originCountry = eo?.country ?? null;
+    originAsn = eo?.asn ?? null;
+    for (const u of analysis.indicators.urls.slice(0, 100)) {
+      terms.add(urlTerm(u.url));
+      terms.add(TERM.domain + u.host.toLowerCase());
+      if (u.registrableDomain) {
+        terms.add(TERM.domain + u.registrableDomain.toLowerCase());
+        advertised.add(u.registrableDomain.toLowerCase());
+      }
+    }
+    for (const e of analysis.indicators.emails.slice(0, 50)) terms.add(TERM.email + e.toLowerCase());
+  } else {
+    const raw = await getMessageRaw(db, report.message_sha256);
+    if (raw && msg.kind === 'sms') {
+      const sms = parseSmsEvidence(raw);
+      if (sms) {
+        sender = sms.sender;
+        subject = sms.text.slice(0, 120);
+      }
+    } else if (raw) {
+      ({ subject, sender } = await headerFacts(raw));
+    }
+  }
+  if (msg.kind === 'sms' && analysis) {
+    const sms = parseSmsEvidence((await getMessageRaw(db, report.message_sha256)) ?? Buffer.alloc(0));
+    if (sms) {
+      sender ??= sms.sender;
+      subject ??= sms.text.slice(0, 120);
+    }
+  }
+  const senderDomain = domainOf(sender);
+  if (sender) terms.add(TERM.sender + sender.toLowerCase().slice(0, 250));
+  if (senderDomain) {
+    terms.add(TERM.sender + senderDomain);
+    const reg = getDomain(senderDomain);
+    if (reg && reg !== senderDomain) terms.add(TERM.sender + reg);
+  }
+  if (subject) for (const w of subjectWords(subject)) terms.add(TERM.word + w);
+  if (originIp) terms.add(TERM.ip + originIp.toLowerCase());
+  let category: string | null = null;
+  let campaignId: string | null = null;
+  const cls = await loadClassification(db, report.id, report.message_sha256);
+  if (cls) category = cls.category;
+  const campaign = await loadCampaignOf(db, report.message_sha256);
+  if (campaign) campaignId = campaign.id;
+  if (cls && stage === STAGE_ANALYSED) stage = STAGE_CLASSIFIED;
+  for (const d of advertised) terms.add(TERM.advertised + d);
+  return {
+    row: {
+      report_id: report.id,
+      received_at: report.received_at,
+      channel: report.channel,
+      kind: msg.kind,
+      message_sha256: report.message_sha256,
+      reporter_user_id: report.reporter_user_id,
+      subject,
+      sender: sender?.slice(0, 320) ?? null,
+      sender_domain: senderDomain,
+      origin_ip: originIp,
+      origin_country: originCountry ? originCountry.toUpperCase().slice(0, 2) : null,
+      origin_asn: originAsn,
+      category,
+      campaign_id: campaignId,
+      stage,
+    },
+    terms: new Set([...terms].filter((t) => t.length <= 255).slice(0, MAX_TERMS)),
+    advertised,
+  };
+}
+
+type Key = `${RollupDim}|${string}|${string}`;
+
+function rollupKeys(r: { received_at: string; channel: string; category: string | null; origin_country: string | null; origin_asn: number | null; campaign_id: string | null }, advertised: Iterable<string>): Set<Key> {
+  const day = r.received_at.slice(0, 10);
+  const keys = new Set<Key>([
+    `category|${day}|${r.category ?? UNKNOWN}`,
+    `channel|${day}|${r.channel}`,
+    `country|${day}|${r.origin_country ?? UNKNOWN}`,
+    `asn|${day}|${r.origin_asn === null ? UNKNOWN : String(r.origin_asn)}`,
+  ]);
+  if (r.campaign_id) keys.add(`campaign|${day}|${r.campaign_id}`);
+  for (const d of advertised) keys.add(`domain|${day}|${d}`);
+  return keys;
+}
+
+async function bump(trx: Transaction<Database>, key: Key, delta: number): Promise<void> {
+  const [dim, day, ...rest] = key.split('|');
+  const value = rest.join('|');
+  await trx
+    .insertInto('web_rollup_daily')
+    .values({ dim, day, value, n: delta })
+    .onConflict((oc) => oc.columns(['dim', 'day', 'value']).doUpdateSet((eb) => ({ n: eb('web_rollup_daily.n', '+', delta) })))
+    .execute();
+}
+
+/** Writes the facts: index row, terms, and roll-up deltas against what was indexed before. */
+export async function applyFacts(trx: Transaction<Database>, f: IndexFacts): Promise<void> {
+  const id = f.row.report_id;
+  const old = await trx.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst();
+  const oldTerms = old ? await trx.selectFrom('web_report_terms').select('term').where('report_id', '=', id).execute() : [];
+  const oldAdvertised = oldTerms.filter((t) => t.term.startsWith(TERM.advertised)).map((t) => t.term.slice(TERM.advertised.length));
+  const before = old ? rollupKeys(old, oldAdvertised) : new Set<Key>();
+  const after = rollupKeys(f.row, f.advertised);
+  for (const k of before) if (!after.has(k)) await bump(trx, k, -1);
+  for (const k of after) if (!before.has(k)) await bump(trx, k, 1);
+  const now = nowIso();
+  if (old) {
+    await trx.updateTable('web_report_index').set({ ...f.row, updated_at: now }).where('report_id', '=', id).execute();
+  } else {
+    await trx.insertInto('web_report_index').values({ ...f.row, false_report: 0, updated_at: now }).execute();
+  }
+  const oldSet = new Set(oldTerms.map((t) => t.term));
+  const removed = [...oldSet].filter((t) => !f.terms.has(t));
+  const added = [...f.terms].filter((t) => !oldSet.has(t));
+  if (removed.length > 0) await trx.deleteFrom('web_report_terms').where('report_id', '=', id).where('term', 'in', removed).execute();
+  if (added.length > 0) await trx.insertInto('web_report_terms').values(added.map((term) => ({ term, received_at: f.row.received_at, report_id: id }))).execute();
+}
+
+/** (Re-)indexes the given reports now. */
+export async function indexReports(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const reports = await db.selectFrom('reports').selectAll().where('id', 'in', [...ids]).execute();
+  const facts: IndexFacts[] = [];
+  for (const r of reports) facts.push(await computeFacts(db, r));
+  await db.transaction().execute(async (trx) => {
+    for (const f of facts) await applyFacts(trx, f);
+  });
+  return facts.length;
+}
+
+const WATERMARK = 'indexer.last_report_id';
+
+/**
+ * One pass: index reports past the watermark, then look again at recent reports still waiting for
+ * analysis or classification. Returns how many rows it wrote; call until 0 to catch up.
+ */
+export async function indexPass(db: Kysely<Database>): Promise<number> {
+  const wm = await db.selectFrom('web_state').select('value').where('key', '=', WATERMARK).executeTakeFirst();
+  let q = db.selectFrom('reports').select('id').orderBy('id').limit(BATCH);
+  if (wm) q = q.where('id', '>', wm.value);
+  const fresh = (await q.execute()).map((r) => r.id);
+  let written = 0;
+  if (fresh.length > 0) {
+    written += await indexReports(db, fresh);
+    const last = fresh[fresh.length - 1];
+    await db
+      .insertInto('web_state')
+      .values({ key: WATERMARK, value: last })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
+      .execute();
+  }
+  const since = new Date(Date.now() - PENDING_WINDOW_DAYS * 86_400_000).toISOString();
+  const pending = await db
+    .selectFrom('web_report_index')
+    .select(['report_id', 'stage', 'message_sha256'])
+    .where('stage', '<', STAGE_CLASSIFIED)
+    .where('received_at', '>', since)
+    .orderBy('stage')
+    .orderBy('received_at', 'desc')
+    .limit(BATCH)
+    .execute();
+  // Cheap existence checks; the full facts are computed only for rows that moved on.
+  const changed: string[] = [];
+  for (const p of pending) {
+    const moved = p.stage === STAGE_RAW ? await hasAnalysis(db, p.message_sha256) : await hasClassification(db, p.message_sha256);
+    if (moved) changed.push(p.report_id);
+  }
+  written += await indexReports(db, changed);
+  return written;
+}
+
+/** Runs passes until nothing is left (tests, CLI). */
+export async function indexAll(db: Kysely<Database>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await indexPass(db);
+    total += n;
+    if (n === 0) return total;
+  }
+}
+
+/** Sets or clears the false-report flag on the index row (the mark itself is in web_report_marks). */
+export async function setFalseReportFlag(db: Kysely<Database>, reportId: string, flag: boolean): Promise<void> {
+  await db.updateTable('web_report_index').set({ false_report: flag ? 1 : 0, updated_at: nowIso() }).where('report_id', '=', reportId).execute();
+}

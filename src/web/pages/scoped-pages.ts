@@ -1,0 +1,79 @@
+/**
+ * Pages whose rows are scoped by the policy module: network operators see reports whose origin is
+ * in their own networks (reporters redacted); authorities see only cases referred to them.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import { authorize, caseScope, reportScope, type ScopeFacts } from '../../core/policy.ts';
+import { html } from '../html.ts';
+import { fmtTime, layout, pageContext, sendPage } from '../page.ts';
+import { requestSession } from '../session-auth.ts';
+import { categoryLabel } from '../components.ts';
+import { asnsOfUser, authorityIdsOfUser, listCases } from '../foreign.ts';
+import { decodeCursor, encodeCursor, listReports } from '../queries.ts';
+import { reportTable } from './workbench-pages.ts';
+
+/** The caller's scope facts: account columns plus the actions area's operator/authority links. */
+export async function scopeFacts(req: FastifyRequest): Promise<ScopeFacts & { authorityIds: string[] }> {
+  const { db } = req.server.ctx;
+  const p = req.principal;
+  const userId = p.kind === 'anonymous' ? null : p.userId;
+  const account = requestSession(req)?.account;
+  const networks = [...(account?.networks ?? []), ...(userId ? await asnsOfUser(db, userId) : [])];
+  const authorityIds = userId ? await authorityIdsOfUser(db, userId) : [];
+  return { networks: [...new Set(networks)], authorityId: account?.authorityId ?? null, authorityIds };
+}
+
+export async function scopedRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.ctx;
+
+  app.get<{ Querystring: { before?: string } }>('/network', async (req, reply) => {
+    authorize(req.principal, 'report:read-network');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const facts = await scopeFacts(req);
+    const scope = reportScope(req.principal, facts);
+    if (scope.kind !== 'networks') {
+      return sendPage(reply, layout(ctx, t('network.title'), html`<h1>${t('network.title')}</h1><p class="notice">${t('network.none')}</p>`));
+    }
+    const page = await listReports(db, scope, {}, decodeCursor(req.query.before));
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('network.title'),
+        html`<h1>${t('network.title')}</h1><p>${scope.asns.map((a) => `AS${a}`).join(', ')}</p>
+${reportTable(ctx, page.rows, () => null)}
+${page.next ? html`<p><a rel="next" href="/network?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}`,
+        { wide: true },
+      ),
+    );
+  });
+
+  app.get('/cases', async (req, reply) => {
+    authorize(req.principal, 'case:read');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const scope = caseScope(req.principal, await scopeFacts(req));
+    if (scope.kind === 'none') throw new AppError('FORBIDDEN', 'No authority is attached to your account.');
+    const cases = await listCases(db, scope.kind === 'all' ? 'all' : scope.authorityIds);
+    const title = scope.kind === 'all' ? t('cases.all') : t('cases.title');
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        title,
+        html`<h1>${title}</h1>
+${
+  cases === null
+    ? html`<p class="notice">${t('cases.unavailable')}</p>`
+    : cases.length === 0
+      ? html`<p class="empty">${t('cases.none')}</p>`
+      : html`<div class="table-scroll"><table data-testid="cases"><thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.category')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.created')}</th></tr></thead><tbody>
+${cases.map((c) => html`<tr data-case-id="${c.id}"><td>${c.title}</td><td>${categoryLabel(ctx, c.category)}</td><td>${c.state}</td><td>${fmtTime(c.createdAt)}</td></tr>`)}</tbody></table></div>`
+}`,
+        { wide: true },
+      ),
+    );
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * The analyst workbench: dashboard (volumes by category and channel, top campaigns, networks,
+ * countries, advertised domains, with a date range and a CSV of every table), the searchable
+ * report list with keyset paging, and campaign pages.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import { authorize, reportScope } from '../../core/policy.ts';
+import { CATEGORIES } from '../../analysis/classify/categories.ts';
+import { CHANNELS } from '../../intake/report-writer.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
+import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
+import { PAGE_SIZE, dailySeries, decodeCursor, encodeCursor, listReports, rangeOf, toChart, toCsv, topValues, totalReports, type ListFilters } from '../queries.ts';
+import { countryName } from '../countries.ts';
+import { campaignFacts, loadCampaign } from '../foreign.ts';
+import type { ReportIndexRow } from '../tables.ts';
+import type { RollupDim } from '../indexer.ts';
+
+const CHART_SCRIPTS = ['/static/vendor/chartjs/chart.umd.min.js', '/static/app/charts.js'];
+const TABLES: Record<string, { dim: RollupDim; header: string }> = {
+  campaigns: { dim: 'campaign', header: 'campaign' },
+  networks: { dim: 'asn', header: 'asn' },
+  countries: { dim: 'country', header: 'country' },
+  domains: { dim: 'domain', header: 'domain' },
+};
+/** Most rows one CSV export of the report list carries. */
+export const MAX_CSV_ROWS = 100_000;
+
+/** The report table shared by the list, campaign and network pages. */
+export function reportTable(ctx: PageCtx, rows: ReportIndexRow[], link: (id: string) => string | null): SafeHtml {
+  const { t } = ctx;
+  if (rows.length === 0) return html`<p class="empty">${t('list.empty')}</p>`;
+  return html`<div class="table-scroll"><table class="reports">
+<thead><tr><th scope="col">${t('col.received')}</th><th scope="col">${t('col.subject')}</th><th scope="col">${t('col.sender')}</th><th scope="col">${t('col.origin')}</th><th scope="col">${t('col.category')}</th><th scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></tr></thead>
+<tbody>${rows.map((r) => {
+    const href = link(r.report_id);
+    const subject = r.subject && r.subject.trim() !== '' ? r.subject : `(${r.report_id})`;
+    return html`<tr data-report-id="${r.report_id}">
+<td class="nowrap">${fmtTime(r.received_at)}</td>
+<td>${href ? html`<a href="${href}">${subject}</a>` : subject}${r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''}</td>
+<td>${r.sender ?? ''}</td>
+<td>${r.origin_ip ?? ''}${r.origin_country ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>` : ''}${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
+<td>${categoryLabel(ctx, r.category)}</td>
+<td>${r.campaign_id ? (href ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>` : r.campaign_id.slice(-8)) : ''}</td>
+<td>${channelLabel(ctx, r.channel)}</td></tr>`;
+  })}</tbody></table></div>`;
+}
+
+function filtersOf(q: Record<string, unknown>): ListFilters {
+  const s = (k: string): string | undefined => (typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).slice(0, 500) : undefined);
+  return { q: s('q'), sender: s('sender'), domain: s('domain'), url: s('url'), ip: s('ip'), campaign: s('campaign'), asn: s('asn'), category: s('category'), channel: s('channel'), from: s('from'), to: s('to') };
+}
+
+function filterQuery(f: ListFilters): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (typeof v === 'string' && v !== '') p.set(k, v);
+  return p.toString();
+}
+
+function searchForm(ctx: PageCtx, f: ListFilters): SafeHtml {
+  const { t } = ctx;
+  const input = (name: keyof ListFilters, label: string, type = 'search') =>
+    html`<label>${label} <input type="${type}" name="${name}" value="${f[name] ?? ''}"></label>`;
+  return html`<form class="filters search" method="get" action="/workbench/reports" role="search" aria-label="${t('list.search')}">
+${input('q', t('list.q'))}${input('sender', t('list.sender'))}${input('domain', t('list.domain'))}${input('url', t('list.url'))}${input('ip', t('list.ip'))}${input('campaign', t('list.campaign'))}
+<label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option><option value="-" ${f.category === '-' ? 'selected' : ''}>${t('cat.unclassified')}</option>${CATEGORIES.map((c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`)}</select></label>
+<label>${t('col.channel')} <select name="channel"><option value="">${t('list.any')}</option>${CHANNELS.map((c) => html`<option value="${c}" ${f.channel === c ? 'selected' : ''}>${channelLabel(ctx, c)}</option>`)}</select></label>
+${input('from', t('filter.from'), 'date')}${input('to', t('filter.to'), 'date')}
+<button type="submit" class="primary">${t('list.search')}</button> <a href="/workbench/reports">${t('filter.reset')}</a>
+</form>`;
+}
+
+export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.ctx;
+
+  app.get<{ Querystring: { from?: string; to?: string } }>('/workbench', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const range = rangeOf(req.query.from, req.query.to, 30);
+    const [cat, chan, campaigns, networks, countries, domains, total] = await Promise.all([
+      dailySeries(db, 'category', range),
+      dailySeries(db, 'channel', range),
+      topValues(db, 'campaign', range),
+      topValues(db, 'asn', range),
+      topValues(db, 'country', range),
+      topValues(db, 'domain', range),
+      totalReports(db, range),
+    ]);
+    const qs = rangeQuery(range);
+    const csv = (table: string) => `/workbench/export.csv?table=${table}&${qs}`;
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('dash.title'),
+        html`<h1>${t('dash.title')}</h1>
+${rangeForm(ctx, '/workbench', range)}
+<p>${t('stats.total', { n: total })}</p>
+<div class="grid2">
+${chartBlock(ctx, 'dash-category', t('dash.volume.category'), toChart(cat, range, (v) => categoryLabel(ctx, v)), 'stacked', csv('category'))}
+${chartBlock(ctx, 'dash-channel', t('dash.volume.channel'), toChart(chan, range, (v) => channelLabel(ctx, v)), 'line', csv('channel'))}
+</div>
+<div class="grid2">
+${topTable(ctx, t('dash.campaigns'), t('col.campaign'), campaigns.map((c) => ({ value: html`<a href="/workbench/campaigns/${c.value}">${c.value}</a>`, n: c.n })), csv('campaigns'))}
+${topTable(ctx, t('dash.networks'), t('col.network'), networks.map((c) => ({ value: html`<a href="/workbench/reports?asn=${c.value}">AS${c.value}</a>`, n: c.n })), csv('networks'))}
+${topTable(ctx, t('dash.countries'), t('col.country'), countries.map((c) => ({ value: `${countryName(c.value, ctx.locale)} (${c.value})`, n: c.n })), csv('countries'))}
+${topTable(ctx, t('dash.domains'), t('col.domain'), domains.map((c) => ({ value: html`<a href="/workbench/reports?domain=${encodeURIComponent(c.value)}">${c.value}</a>`, n: c.n })), csv('domains'))}
+</div>`,
+        { scripts: CHART_SCRIPTS, wide: true },
+      ),
+    );
+  });
+
+  app.get<{ Querystring: { from?: string; to?: string; table?: string } }>('/workbench/export.csv', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const range = rangeOf(req.query.from, req.query.to, 30);
+    const table = req.query.table ?? 'category';
+    let csv: string;
+    if (table === 'category' || table === 'channel') {
+      csv = toCsv(['day', table, 'reports'], (await dailySeries(db, table, range)).map((p) => [p.day, p.value, p.n]));
+    } else {
+      const def = TABLES[table];
+      if (!def) throw new AppError('BAD_REQUEST', `Unknown table ${JSON.stringify(table)}; use category, channel, ${Object.keys(TABLES).join(', ')}.`);
+      csv = toCsv([def.header, 'reports'], (await topValues(db, def.dim, range, 10_000)).map((r) => [r.value, r.n]));
+    }
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="spamdesk-${table}-${range.from}-${range.to}.csv"`).send(csv);
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/workbench/reports', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const f = filtersOf(req.query);
+    const cursor = decodeCursor(req.query.before);
+    const page = await listReports(db, reportScope(req.principal, { networks: [], authorityId: null }), f, cursor);
+    const fq = filterQuery(f);
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('list.title'),
+        html`<h1>${t('list.title')}</h1>
+${searchForm(ctx, f)}
+<p><a class="csv" href="/workbench/reports.csv?${fq}">${t('csv')}</a></p>
+${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
+<nav class="pager" aria-label="pages">${cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''} ${page.next ? html`<a rel="next" href="/workbench/reports?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">${t('list.next')}</a>` : ''}</nav>`,
+        { wide: true },
+      ),
+    );
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/workbench/reports.csv', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const f = filtersOf(req.query);
+    const scope = reportScope(req.principal, { networks: [], authorityId: null });
+    const rows: (string | number | null)[][] = [];
+    let cursor = null;
+    while (rows.length < MAX_CSV_ROWS) {
+      const page = await listReports(db, scope, f, cursor, 1000);
+      for (const r of page.rows) rows.push([r.report_id, r.received_at, r.channel, r.subject, r.sender, r.origin_ip, r.origin_country, r.origin_asn, r.category, r.campaign_id, r.false_report]);
+      if (!page.next) break;
+      cursor = page.next;
+    }
+    const csv = toCsv(['report_id', 'received_at', 'channel', 'subject', 'sender', 'origin_ip', 'origin_country', 'origin_asn', 'category', 'campaign_id', 'false_report'], rows);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="spamdesk-reports.csv"').send(csv);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { before?: string } }>('/workbench/campaigns/:id', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const id = req.params.id.slice(0, 64);
+    const campaign = await loadCampaign(db, id);
+    const page = await listReports(db, { kind: 'all' }, { campaign: campaign?.id ?? id }, decodeCursor(req.query.before), PAGE_SIZE);
+    if (!campaign && page.rows.length === 0) throw new AppError('NOT_FOUND', 'No such campaign.');
+    const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
+    const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
+    const range = rangeOf(first, last, 30);
+    const series = await db
+      .selectFrom('web_rollup_daily')
+      .select(['day', 'n'])
+      .where('dim', '=', 'campaign')
+      .where('value', '=', campaign?.id ?? id)
+      .where('day', '>=', range.from)
+      .where('day', '<=', range.to)
+      .orderBy('day')
+      .execute();
+    const facts = await campaignFacts(db, campaign?.id ?? id);
+    const byKind = new Map<string, { value: string; count: number }[]>();
+    for (const f of facts) {
+      const list = byKind.get(f.kind) ?? [];
+      if (list.length < 15) list.push(f);
+      byKind.set(f.kind, list);
+    }
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('campaign.title', { id }),
+        html`<h1>${t('campaign.title', { id })}</h1>
+${
+  campaign
+    ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd><dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('filter.from')}</dt><dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
+    : html`<p class="notice">${t('campaign.unavailable')}</p>`
+}
+${chartBlock(ctx, 'campaign-timeline', t('campaign.timeline'), toChart(series.map((s) => ({ day: s.day, value: t('col.reports'), n: Number(s.n) })), range, (v) => v), 'bar')}
+<section class="card"><h2>${t('campaign.indicators')}</h2>${
+          byKind.size === 0
+            ? html`<p class="empty">${t('detail.none')}</p>`
+            : html`<div class="grid3">${[...byKind.entries()].map(
+                ([kind, list]) => html`<div><h3>${kind}</h3><ul class="plain">${list.map((f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`)}</ul></div>`,
+              )}</div>`
+        }</section>
+<section><h2>${t('campaign.members')}</h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
+${page.next ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}</section>`,
+        { scripts: CHART_SCRIPTS, wide: true },
+      ),
+    );
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * The web application's plugin: cookies, form bodies, static files (our CSS/JS and Chart.js from
+ * node_modules — no committed bundle), HTML error pages, and the page routes of each part.
+ */
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import { toAppError } from './errors.ts';
+import { errorPage, pageContext, sendPage } from './page.ts';
+import { publicRoutes } from './pages/public-pages.ts';
+import { accountRoutes } from './pages/account-pages.ts';
+import { workbenchRoutes } from './pages/workbench-pages.ts';
+import { reportDetailRoutes } from './pages/report-detail-pages.ts';
+import { adminRoutes } from './pages/admin-pages.ts';
+import { scopedRoutes } from './pages/scoped-pages.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+/** Chart.js's own UMD build, served as is from node_modules. */
+export const CHART_JS_DIR = path.dirname(require.resolve('chart.js/auto')).replace(/auto$/, 'dist');
+
+export async function webRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(fastifyStatic, { root: path.join(HERE, 'static'), prefix: '/static/app/', decorateReply: false, index: false, maxAge: 3600_000 });
+  await app.register(fastifyStatic, {
+    root: CHART_JS_DIR,
+    prefix: '/static/vendor/chartjs/',
+    decorateReply: false,
+    index: false,
+    maxAge: 86_400_000,
+    allowedPath: (p) => p === '/chart.umd.min.js' || p === '/chart.umd.js',
+  });
+
+  // Page routes answer errors with an HTML page; 401 sends the visitor to the sign-in page.
+  app.setErrorHandler((err, req, reply) => {
+    const e = toAppError(err, app.ctx.config.maxMessageBytes);
+    if (e.status >= 500) req.log.error({ err }, 'page failed');
+    const ctx = pageContext(req, reply);
+    if (e.status === 401 && req.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+    const message = e.details?.csrf ? ctx.t('error.csrf') : e.status === 403 ? ctx.t('error.forbidden') : e.status === 404 ? ctx.t('error.notfound') : e.message;
+    return sendPage(reply, errorPage(ctx, e.status, message), e.status);
+  });
+
+  await app.register(publicRoutes);
+  await app.register(accountRoutes);
+  await app.register(workbenchRoutes);
+  await app.register(reportDetailRoutes);
+  await app.register(adminRoutes);
+  await app.register(scopedRoutes);
+}
