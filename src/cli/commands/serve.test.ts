@@ -1,0 +1,233 @@
+/**
+ * The real `spamdesk serve` process: configuration errors, durability across SIGKILL, graceful
+ * shutdown on SIGTERM. Spawned through tsx exactly as `npm start` runs it; ports chosen by the OS.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import { REPO_ROOT } from '../../core/test-env.ts';
+import { testConfig } from '../../core/config.ts';
+import { openDatabase } from '../../db/dialect.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { createToken } from '../../core/tokens.ts';
+import { sampleEmail } from '../../core/test-context.ts';
+import { sha256Hex } from '../../core/ids.ts';
+import { getMessageRaw, verifyEvidence } from '../../evidence/store.ts';
+
+const CLI = ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')];
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/** Starts `spamdesk serve` on a free port and resolves once it prints its ready line. */
+function startServer(t: TestContext, dataDir: string, extra: string[] = []): Promise<Server> {
+  const proc = spawn(
+    process.execPath,
+    [...CLI, 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--log-level', 'warn', ...extra],
+    { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 60_000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes('"spamdesk ready"')) continue;
+        const { url } = JSON.parse(line) as { url: string };
+        clearTimeout(timer);
+        resolve({ proc, url, exited, stderr: () => err });
+        return;
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it was ready:\n${err}`));
+    });
+  });
+}
+
+function tempDir(t: TestContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-serve-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function reporterToken(dataDir: string): Promise<string> {
+  const db = openDatabase(testConfig({ dataDir }).database);
+  try {
+    await migrateToLatest(db);
+    return (await createToken(db, { role: 'reporter', name: 'durability' })).secret;
+  } finally {
+    await db.destroy();
+  }
+}
+
+interface Ack {
+  id: string;
+  sha256: string;
+  duplicate: boolean;
+}
+
+/** One POST over a fresh connection; resolves with the status and body, rejects on a broken connection. */
+function post(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/api/v1/reports`, { method: 'POST', agent: false, headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('invalid settings: every problem is listed and the exit code is 2', async () => {
+  const proc = spawn(
+    process.execPath,
+    [...CLI, 'serve', '--http-port', 'eighty', '--max-message-bytes', '-5', '--region', 'france', '--sqlite-synchronous', 'SOMETIMES'],
+    { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_LOG_LEVEL: 'chatty', SPAMDESK_WORKERS: 'many' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  assert.equal(code, 2, err);
+  for (const needle of ['--http-port', '--max-message-bytes', '--region', '--sqlite-synchronous', 'SPAMDESK_LOG_LEVEL', 'SPAMDESK_WORKERS']) {
+    assert.ok(err.includes(needle), `${needle} missing from:\n${err}`);
+  }
+  assert.equal(err.match(/^ {2}- /gm)?.length, 6, err);
+});
+
+test('SIGKILL mid-stream: every acknowledged report survives intact, retries with the same key add nothing', { timeout: 300_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  const token = await reporterToken(dataDir);
+  const first = await startServer(t, dataDir);
+  const CLIENTS = 8;
+  const PER_CLIENT = 200;
+  const KILL_AFTER = 120;
+  const acked = new Map<string, Ack>();
+  const sent = new Set<string>();
+  const submission = (c: number, i: number) => ({ key: `client${c}-msg${i}`, raw: sampleEmail(`c${c}-${i}`, { body: `durability ${c}/${i} `.repeat(40) }) });
+  const headers = (key: string) => ({ authorization: `Bearer ${token}`, 'idempotency-key': key });
+
+  let killed = false;
+  const clients = Array.from({ length: CLIENTS }, async (_, c) => {
+    for (let i = 0; i < PER_CLIENT && !killed; i++) {
+      const { key, raw } = submission(c, i);
+      sent.add(key);
+      try {
+        const r = await post(first.url, raw, headers(key));
+        if (r.status === 202) {
+          const [ack] = (JSON.parse(r.body) as { reports: Ack[] }).reports;
+          acked.set(key, ack);
+          if (acked.size >= KILL_AFTER && !killed) {
+            killed = true;
+            first.proc.kill('SIGKILL');
+          }
+        }
+      } catch {
+        // The connection broke: the server is gone. The client will retry after the restart.
+      }
+    }
+  });
+  await Promise.all(clients);
+  assert.equal(await first.exited, null, 'killed by a signal');
+  assert.ok(acked.size >= KILL_AFTER);
+  t.diagnostic(`${sent.size} submissions sent before the kill, ${acked.size} acknowledged`);
+
+  const second = await startServer(t, dataDir);
+  try {
+    // Every acknowledged report is there, with its evidence.
+    const db = openDatabase(testConfig({ dataDir }).database);
+    try {
+      for (const [key, ack] of acked) {
+        const row = await db.selectFrom('reports').select(['id', 'message_sha256', 'dedup_key']).where('id', '=', ack.id).executeTakeFirst();
+        assert.ok(row, `acknowledged report ${key} is missing`);
+        assert.equal(row.message_sha256, ack.sha256);
+        assert.ok((await getMessageRaw(db, ack.sha256))?.equals(submission(Number(/client(\d+)/.exec(key)?.[1]), Number(/msg(\d+)/.exec(key)?.[1])).raw));
+      }
+      const v = await verifyEvidence(db);
+      assert.deepEqual(v.mismatches, []);
+    } finally {
+      await db.destroy();
+    }
+
+    // Clients retry everything they sent before the crash (answered or not) with the same keys.
+    for (let c = 0; c < CLIENTS; c++) {
+      for (let i = 0; i < PER_CLIENT; i++) {
+        const { key, raw } = submission(c, i);
+        if (!sent.has(key)) continue;
+        const r = await post(second.url, raw, headers(key));
+        assert.equal(r.status, 202, r.body);
+        const [ack] = (JSON.parse(r.body) as { reports: Ack[] }).reports;
+        const before = acked.get(key);
+        if (before) {
+          assert.equal(ack.id, before.id, `retry of ${key} returns the stored report`);
+          assert.equal(ack.duplicate, true);
+        }
+        assert.equal(ack.sha256, sha256Hex(raw));
+      }
+    }
+    const db2 = openDatabase(testConfig({ dataDir }).database);
+    try {
+      const rows = await db2.selectFrom('reports').select('dedup_key').execute();
+      const keys = rows.map((r) => r.dedup_key ?? '');
+      assert.equal(new Set(keys).size, keys.length, 'no key stored twice');
+      assert.equal(rows.length, sent.size, 'exactly one report per client submission');
+    } finally {
+      await db2.destroy();
+    }
+  } finally {
+    second.proc.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.stderr());
+  }
+});
+
+test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the process exits 0', { timeout: 120_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  const server = await startServer(t, dataDir);
+  const raw = sampleEmail('slow', { body: 'slowly '.repeat(2000) });
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(`${server.url}/api/v1/reports`, { method: 'POST', agent: false, headers: { 'content-type': 'message/rfc822', 'content-length': String(raw.length) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    // First half now, SIGTERM, the rest a while later.
+    req.write(raw.subarray(0, 1000));
+    setTimeout(() => {
+      server.proc.kill('SIGTERM');
+      setTimeout(() => {
+        req.write(raw.subarray(1000, 5000));
+        setTimeout(() => req.end(raw.subarray(5000)), 300);
+      }, 500);
+    }, 300);
+  });
+  const r = await response;
+  assert.equal(r.status, 202, r.body);
+  const [ack] = (JSON.parse(r.body) as { reports: Ack[] }).reports;
+  assert.equal(ack.sha256, sha256Hex(raw));
+  assert.equal(await server.exited, 0, server.stderr());
+  const db = openDatabase(testConfig({ dataDir }).database);
+  try {
+    assert.ok((await getMessageRaw(db, ack.sha256))?.equals(raw), 'committed before the process exited');
+  } finally {
+    await db.destroy();
+  }
+});
