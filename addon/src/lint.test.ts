@@ -1,0 +1,42 @@
+/**
+ * The add-on builds into an .xpi and passes `web-ext lint` (Mozilla's addons-linter). The linter
+ * knows Firefox's APIs, not Thunderbird's: the Thunderbird-only permissions and the missing
+ * Firefox data-collection declaration are the only warnings we accept; any error fails.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { needs, REPO_ROOT } from '../../src/core/test-env.ts';
+import { buildAddon } from './build.ts';
+
+const run = promisify(execFile);
+const WEB_EXT = path.join(REPO_ROOT, 'node_modules', '.bin', 'web-ext');
+/** Thunderbird permissions unknown to Firefox's schema. */
+const THUNDERBIRD_PERMISSIONS = ['messagesRead', 'messagesMove', 'messagesUpdate', 'accountsRead'];
+
+interface LintMessage {
+  code: string;
+  message: string;
+}
+
+test('the add-on builds into an .xpi that web-ext lint passes without errors', async (t) => {
+  if (!needs(t, 'web-ext', fs.existsSync(WEB_EXT), 'npm install (web-ext is a devDependency)')) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-addon-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const built = await buildAddon(path.join(dir, 'unpacked'), path.join(dir, 'addon.xpi'));
+  assert.deepEqual(built.files, ['background.js', 'icons/report.svg', 'manifest.json', 'options.html', 'options.js']);
+  assert.ok(fs.statSync(built.xpi).size > 1000);
+  const out = await run(WEB_EXT, ['lint', '--source-dir', built.dir, '--output', 'json', '--no-config-discovery'], { maxBuffer: 16 * 1024 * 1024 }).catch(
+    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
+  );
+  const result = JSON.parse(out.stdout) as { errors: LintMessage[]; warnings: LintMessage[] };
+  assert.deepEqual(result.errors, [], 'no lint errors');
+  const unexpected = result.warnings.filter(
+    (w) => !(w.code === 'MANIFEST_PERMISSIONS' && THUNDERBIRD_PERMISSIONS.some((p) => w.message.includes(`"${p}"`))) && w.code !== 'MISSING_DATA_COLLECTION_PERMISSIONS',
+  );
+  assert.deepEqual(unexpected, [], 'no warnings besides the Thunderbird-only permissions');
+});
