@@ -171,7 +171,7 @@ for (const dialect of DIALECTS) {
       const anon = await app.inject({ method: 'GET', url: '/api/v1/actions/cases' });
       assert.equal(anon.statusCode, 401);
     } finally {
-      useStoredAnalyses(async () => null);
+      useStoredAnalyses(null);
       tr.close();
       closeTransports();
       await app.close();

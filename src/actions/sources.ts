@@ -1,8 +1,9 @@
 /**
- * Where the actions area reads what earlier stages produced: a message's analysis and a
- * campaign's category. Analysis is a pure function of the evidence (DESIGN.md), so when no stored
- * record is available the analysis is re-run on the stored bytes with the configured settings
- * and offline ports (no network from the actions area).
+ * Where the actions area reads what earlier stages produced: a message's analysis (the analysis
+ * area's `analyses` table, latest version) and a campaign's category. Analysis is a pure function
+ * of the evidence (DESIGN.md), so when no stored record exists (the message was reported before
+ * the analysis area ran, or its job is still queued) it is re-run on the stored bytes with offline
+ * ports: parse, indicators and compliance are then complete, the network sections empty.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -12,23 +13,22 @@ import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { getMessageRaw } from '../evidence/store.ts';
+import { getLatestAnalysis } from '../analysis/repository.ts';
 
 /** A function that returns the stored analysis of a message, or null. */
 export type StoredAnalysisLoader = (db: Kysely<Database>, sha256: string) => Promise<Analysis | null>;
 
-let storedLoader: StoredAnalysisLoader | null = null;
+let storedLoader: StoredAnalysisLoader = getLatestAnalysis;
 
-/** Lets the analysis area's storage be read here (set once at start-up by the composition). */
-export function useStoredAnalyses(loader: StoredAnalysisLoader): void {
-  storedLoader = loader;
+/** Replaces where stored analyses are read from (tests supply analyses made with their own ports). */
+export function useStoredAnalyses(loader: StoredAnalysisLoader | null): void {
+  storedLoader = loader ?? getLatestAnalysis;
 }
 
 /** The analysis of one message: stored, else re-computed from the evidence; null without evidence. */
 export async function loadAnalysis(db: Kysely<Database>, sha256: string, config?: Config): Promise<Analysis | null> {
-  if (storedLoader) {
-    const stored = await storedLoader(db, sha256);
-    if (stored) return stored;
-  }
+  const stored = await storedLoader(db, sha256);
+  if (stored) return stored;
   const raw = await getMessageRaw(db, sha256);
   if (!raw) return null;
   const settings = defaultAnalysisSettings(config ? { region: config.region, timeoutMs: config.analysisTimeoutMs, maxDecodedBytes: config.analysisMaxDecodedBytes } : {});
