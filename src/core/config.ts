@@ -2,7 +2,7 @@
  * Configuration: the only reader of `process.env`.
  *
  * Every setting is declared once in {@link SETTINGS} with its environment variable, its CLI flag,
- * a description (rendered into the README's configuration reference by `spamdesk config --markdown`)
+ * a description (rendered into the README's configuration reference by `npm run docs:config`)
  * and a zod schema. {@link loadConfig} validates all of them and reports every problem at once,
  * as Outline's `server/env.ts` does, so an operator fixes a bad deployment in one round trip.
  */
@@ -26,6 +26,8 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Default as the raw string an operator would type; undefined means optional/unset. */
   default?: string;
+  /** How the README shows the default when it depends on the machine (e.g. the core count). */
+  docDefault?: string;
 }
 
 function setting<S extends z.ZodType>(def: SettingDef<S>): SettingDef<S> {
@@ -117,6 +119,7 @@ export const SETTINGS = {
     description: 'Analysis worker threads (default: number of CPU cores). 0 disables background work in this process.',
     schema: z.coerce.number().int().min(0).max(256),
     default: String(Math.max(1, os.availableParallelism())),
+    docDefault: 'CPU cores',
   }),
   logLevel: setting({
     env: 'SPAMDESK_LOG_LEVEL',
@@ -429,8 +432,11 @@ export function publicBaseUrl(config: Config, boundPort?: number): string {
 
 /** The configuration reference as a Markdown table (README). */
 export function settingsMarkdown(): string {
-  const rows = Object.values(SETTINGS).map(
-    (d: SettingDef) => `| \`${d.env}\` | \`--${d.flag}\` | ${d.default === undefined ? '—' : `\`${d.default}\``} | ${d.description} |`,
-  );
+  // A `|` inside a cell would end it (GitHub-flavoured Markdown tables).
+  const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+  const rows = Object.values(SETTINGS).map((d: SettingDef) => {
+    const def = d.docDefault ?? (d.default === undefined ? undefined : `\`${d.default}\``);
+    return `| \`${d.env}\` | \`--${d.flag}\` | ${def === undefined ? '—' : cell(def)} | ${cell(d.description)} |`;
+  });
   return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
