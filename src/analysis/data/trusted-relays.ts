@@ -15,7 +15,7 @@
  *   ranges", Exchange Online rows 9 and 10 (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges);
  *   2603:1000::/24 is Microsoft's IPv6 allocation (ARIN NET6-2603-1000-1) used by the internal
  *   `*.prod.outlook.com` hops; AS8075.
- * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010 (RIR whois);
+ * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010, AS7233 (RIR whois);
  *   names yahoo.com, yahoodns.net, aol.com as in their `sonic*.mail.*.yahoo.com` relays.
  * - Orange: AS3215; relays `*.smtp.orange.fr`, `*.me-wanadoo.net`.
  * - Free: AS12322 (Proxad); relays `*.free.fr`, `*.proxad.net`.
@@ -26,7 +26,7 @@
  * - iCloud: Apple's 17.0.0.0/8 (ARIN NET-17-0-0-0-1), AS714 and AS6185; relays `*.icloud.com`, `*.me.com`.
  * - Fastmail: relays `*.messagingengine.com` (https://www.fastmail.help/hc/en-us/articles/1500000278342).
  * - Zoho: relays `*.zoho.com`, `*.zoho.eu`, `*.zohomail.com`.
- * - Proton: relays `*.protonmail.ch`, `*.proton.ch`.
+ * - Proton: AS62371 (Proton AG, RIPE); relays `*.protonmail.ch`, `*.proton.ch`.
  */
 export interface TrustedRelay {
   /** Provider name shown in explanations. */
@@ -46,7 +46,7 @@ export interface TrustedRelay {
 export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
   {
     name: 'Google (Gmail)',
-    names: ['google.com', 'googlemail.com'],
+    names: ['google.com', 'googlemail.com', 'gmail.com'],
     networks: [
       '64.233.160.0/19',
       '66.102.0.0/20',
@@ -89,7 +89,7 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     name: 'Yahoo / AOL',
     names: ['yahoo.com', 'yahoo.net', 'yahoodns.net', 'aol.com'],
     networks: [],
-    asns: [36646, 36647, 10310, 26101, 34010],
+    asns: [36646, 36647, 10310, 26101, 34010, 7233],
     authservIds: ['yahoo.com', 'aol.com'],
     webmail: true,
   },
@@ -101,5 +101,5 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
   { name: 'iCloud', names: ['icloud.com', 'me.com', 'mac.com', 'apple.com'], networks: ['17.0.0.0/8'], asns: [714, 6185], authservIds: ['icloud.com', 'apple.com'], webmail: true },
   { name: 'Fastmail', names: ['messagingengine.com', 'fastmail.com'], networks: [], asns: [], authservIds: ['messagingengine.com'], webmail: true },
   { name: 'Zoho', names: ['zoho.com', 'zoho.eu', 'zohomail.com'], networks: [], asns: [], authservIds: ['zoho.com', 'zohomail.com'], webmail: true },
-  { name: 'Proton', names: ['protonmail.ch', 'proton.ch'], networks: [], asns: [], authservIds: ['protonmail.ch'], webmail: true },
+  { name: 'Proton', names: ['protonmail.ch', 'proton.ch'], networks: [], asns: [62371], authservIds: ['protonmail.ch'], webmail: true },
 ];

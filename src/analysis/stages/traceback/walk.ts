@@ -163,7 +163,9 @@ export function walkChain(input: WalkInput): WalkOutput {
     }
     origin = { ip, hopIndex: i, ipVersion: ipVersion(ip), reason: `first untrusted hop: ${h.byHost ?? 'a trusted host'} received it from ${describe(h)}` };
     steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is not a relay we trust, so it is the origin: the first untrusted hop.`);
-    const heloRelay = trust.byName(h.fromHelo);
+    // Only when the receiver looked the address up (a name that is not the provider's, or `unknown`):
+    // an old header without reverse DNS cannot tell a forged greeting from a since-reassigned address.
+    const heloRelay = h.fromRdns !== null || r.notes.includes('rdns-unknown') ? trust.byName(h.fromHelo) : null;
     if (heloRelay !== null) {
       flags.push(`forged-helo@${i}`);
       steps.push(`Hop ${i}: the client said HELO ${h.fromHelo}, a name of ${heloRelay.name}, but its address does not belong to ${heloRelay.name}: a forged-looking greeting.`);

@@ -1,0 +1,170 @@
+/**
+ * Trace-back cases (synthetic chains in the shapes real MTAs write; addresses from the RFC 5737 /
+ * RFC 3849 documentation ranges, made public for these tests with `documentationIsPublic`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseReceived } from './received-parser.ts';
+import { TrustTable, TrustedRelaysFileError, loadTrustedRelaysFile } from './trust.ts';
+import { walkChain, type WalkInput } from './walk.ts';
+
+function walk(lines: string[], opts: Partial<Omit<WalkInput, 'received'>> = {}) {
+  return walkChain({
+    received: lines.map((l) => ({ ...parseReceived(l), raw: l })),
+    trust: opts.trust ?? new TrustTable([], null),
+    asnOf: opts.asnOf ?? new Map(),
+    webmailHeaders: opts.webmailHeaders ?? [],
+    documentationIsPublic: opts.documentationIsPublic ?? true,
+  });
+}
+const codes = (w: ReturnType<typeof walk>) => w.findings.map((f) => f.code);
+
+const M365 = [
+  'from SA3PR19MB7370.namprd19.prod.outlook.com (::1) by MN0PR19MB6312.namprd19.prod.outlook.com with HTTPS; Tue, 19 Sep 2023 18:36:46 +0000',
+  'from BN0PR03CA0023.namprd03.prod.outlook.com (2603:10b6:408:e6::28) by SA3PR19MB7370.namprd19.prod.outlook.com (2603:10b6:806:317::17) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.27; Tue, 19 Sep 2023 18:36:45 +0000',
+  'from BN8NAM11FT066.eop-nam11.prod.protection.outlook.com (2603:10b6:408:e6:cafe::23) by BN0PR03CA0023.outlook.office365.com (2603:10b6:408:e6::28) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.28 via Frontend Transport; Tue, 19 Sep 2023 18:36:45 +0000',
+  'from ubuntu-s-1vcpu (198.51.100.4) by BN8NAM11FT066.mail.protection.outlook.com (10.13.177.138) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6813.19 via Frontend Transport; Tue, 19 Sep 2023 18:36:44 +0000',
+  'by ubuntu-s-1vcpu (Postfix, from userid 0) id 39DEA3F725; Tue, 19 Sep 2023 18:35:49 +0000 (UTC)',
+];
+
+test('Microsoft 365 chain: internal hops are trusted, the frontend’s client is the origin', () => {
+  const w = walk(M365);
+  assert.equal(w.origin?.ip, '198.51.100.4');
+  assert.equal(w.origin?.hopIndex, 3);
+  assert.deepEqual(
+    w.hops.map((h) => h.trusted),
+    [true, true, true, true, false],
+  );
+  assert.ok(codes(w).includes('PRIVATE_ADDRESS_SKIPPED'), 'the ::1 hop is skipped, not blamed');
+  assert.ok(!codes(w).includes('BROKEN_CHAIN'), w.steps.join('\n'));
+  assert.match(w.steps.join('\n'), /Microsoft 365 \/ Outlook\.com is trusted/);
+  assert.match(w.steps.join('\n'), /origin: the first untrusted hop/);
+});
+
+test('without trusted relays the documentation addresses are reserved: skipped, and no origin', () => {
+  const w = walk(['from x (x [192.0.2.7]) by mx.example.org with ESMTP; Mon, 1 Jan 2024 00:00:00 +0000'], { documentationIsPublic: false });
+  assert.equal(w.origin, null);
+  assert.ok(codes(w).includes('NO_ORIGIN'));
+  assert.ok(codes(w).includes('PRIVATE_ADDRESS_SKIPPED'));
+});
+
+test('Gmail → Yahoo relay trusted by AS number → the Yahoo client is the origin', () => {
+  const w = walk(
+    [
+      'by 2002:a59:cde2:0:b0:42b:92a8:c8f7 with SMTP id b2csp5897300vqx; Tue, 12 Dec 2023 03:57:53 -0800 (PST)',
+      'from sonic301-20.consmr.mail.ir2.yahoo.com (sonic301-20.consmr.mail.ir2.yahoo.com. [77.238.176.97]) by mx.google.com with ESMTPS id ffa for <r@example.org> (version=TLS1_3 cipher=TLS_AES_128_GCM_SHA256 bits=128/128); Tue, 12 Dec 2023 03:57:52 -0800 (PST)',
+      'from 127.0.0.1 (EHLO x) (198.51.100.66) by sonic301-20.consmr.mail.ir2.yahoo.com with SMTPS; Tue, 12 Dec 2023 11:57:50 +0000',
+    ],
+    { asnOf: new Map([['77.238.176.97', 34010]]) },
+  );
+  assert.equal(w.origin?.ip, '198.51.100.66');
+  assert.match(w.steps.join('\n'), /Yahoo \/ AOL is trusted \(77\.238\.176\.97 is in its AS34010\)/);
+});
+
+test('a reverse-DNS name flagged "may be forged" earns no trust', () => {
+  const w = walk(['from mx.google.com (mail-x.google.com [198.51.100.9] (may be forged)) by mx.example.org (8.14/8.14) with ESMTP id a; Mon, 1 Jan 2024 00:00:00 GMT']);
+  assert.equal(w.origin?.ip, '198.51.100.9');
+  assert.ok(codes(w).includes('FORGED_HOP'), 'HELO claims Google from a foreign address');
+});
+
+test('hops below the origin that name a trusted provider are forged-looking', () => {
+  const w = walk([
+    'from relay.example.net (relay.example.net [198.51.100.20]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id B; Mon, 1 Jan 2024 00:00:00 +0000',
+  ]);
+  assert.equal(w.origin?.ip, '198.51.100.20');
+  assert.ok(w.flags.includes('forged-hop@1'));
+  assert.equal(w.hops[1]?.trusted, false);
+});
+
+test('a gap in the chain is flagged BROKEN_CHAIN', () => {
+  const w = walk(
+    [
+      'from a.example.net (a.example.net [192.0.2.10]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
+      'from b.example.com (b.example.com [192.0.2.11]) by unrelated.example.info (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+    ],
+    { trust: new TrustTable(['192.0.2.10'], null) },
+  );
+  assert.ok(w.flags.includes('broken-chain@1'), w.steps.join('\n'));
+  assert.ok(codes(w).includes('BROKEN_CHAIN'));
+  assert.equal(w.origin?.ip, '192.0.2.11');
+});
+
+test('private relays inside the trusted part are skipped and the walk goes on', () => {
+  const w = walk(
+    [
+      'from inner.example.org (inner.example.org [10.1.2.3]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
+      'from spammer.example.net (spammer.example.net [198.51.100.99]) by inner.example.org (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+    ],
+    { trust: new TrustTable(['mx.example.org'], null) },
+  );
+  assert.equal(w.origin?.ip, '198.51.100.99');
+  assert.ok(w.steps.some((s) => s.includes('10.1.2.3') && s.includes('never blamed')));
+});
+
+test('intake hosts (names and CIDRs) are trusted: a forwarded report is traced past them', () => {
+  const w = walk(
+    [
+      'from fw.example.org (fw.example.org [198.51.100.200]) by intake.spamdesk.example (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:01:00 +0000',
+      'from bad.example.net (bad.example.net [203.0.113.50]) by fw.example.org (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+    ],
+    { trust: new TrustTable(['intake.spamdesk.example', '198.51.100.192/26'], null) },
+  );
+  assert.equal(w.origin?.ip, '203.0.113.50');
+  assert.match(w.steps[0] ?? '', /intake/);
+});
+
+test('X-Originating-IP is used only when the submission came through a trusted webmail', () => {
+  const chain = ['from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000'];
+  const used = walk(chain, { webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }] });
+  assert.equal(used.origin?.ip, '198.51.100.33');
+  assert.equal(used.origin?.hopIndex, -1);
+  assert.ok(codes(used).includes('WEBMAIL_ORIGINATING_IP'));
+
+  const ignored = walk(['from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000'], {
+    webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
+  });
+  assert.equal(ignored.origin?.ip, '192.0.2.80');
+  assert.ok(!codes(ignored).includes('WEBMAIL_ORIGINATING_IP'));
+});
+
+test('all relays trusted and no webmail header: the provider’s relay is named, with the reason', () => {
+  const w = walk(['from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000']);
+  assert.equal(w.origin?.ip, '209.85.220.41');
+  assert.ok(w.flags.includes('origin-trusted-provider'));
+});
+
+test('an IPv6 origin is reported as such', () => {
+  const w = walk(['from h (h [IPv6:2001:db8:1::25]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000']);
+  assert.equal(w.origin?.ipVersion, 6);
+  assert.ok(codes(w).includes('ORIGIN_IPV6'));
+});
+
+test('no Received header at all', () => {
+  const w = walk([]);
+  assert.equal(w.origin, null);
+  assert.ok(codes(w).includes('NO_RECEIVED_HEADERS'));
+});
+
+test('the operator’s relay file adds a provider; a bad file names the file and the entry', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relays-'));
+  const good = path.join(dir, 'good.json');
+  fs.writeFileSync(good, JSON.stringify([{ name: 'Example ISP', names: ['isp.example'], networks: ['192.0.2.0/24'] }]));
+  const w = walk(
+    [
+      'from relay.isp.example (relay.isp.example [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
+      'from x (x [198.51.100.5]) by relay.isp.example (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+    ],
+    { trust: new TrustTable([], good) },
+  );
+  assert.equal(w.origin?.ip, '198.51.100.5');
+  const bad = path.join(dir, 'bad.json');
+  fs.writeFileSync(bad, JSON.stringify([{ name: 'X', networks: ['not-a-cidr'] }]));
+  assert.throws(() => loadTrustedRelaysFile(bad), (e: unknown) => e instanceof TrustedRelaysFileError && e.message.includes('bad.json') && e.message.includes('not-a-cidr'));
+  const notJson = path.join(dir, 'x.json');
+  fs.writeFileSync(notJson, '{');
+  assert.throws(() => loadTrustedRelaysFile(notJson), /x\.json: not JSON/);
+});
