@@ -145,7 +145,17 @@ export function caseScope(p: Principal, facts: ScopeFacts & { authorityIds?: rea
  * actions any one of which admits the caller. The web gate enforces it before the body is read;
  * handlers then apply row-level scopes. Areas add their routes here (one line each).
  */
-export type RouteRule = 'public' | 'signed-in' | { any: readonly Action[] };
+export type RouteRule =
+  | 'public'
+  | 'signed-in'
+  | {
+      any: readonly Action[];
+      /**
+       * `false` when the route takes credentials the gate cannot see (a token in a query parameter
+       * or a custom header): the handler enforces the same rule itself.
+       */
+      gate?: false;
+    };
 
 export const ROUTE_RULES: Record<string, RouteRule> = {
   // foundation
@@ -183,6 +193,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/actions/senders': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/:id/identities': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/identities/:id/verify': { any: ['sender:register'] },
+  // intake channels
+  'POST /api/v1/sms-reports': { any: ['report:submit'] },
+  'POST /api/v1/sms-gateway': { any: ['report:submit'], gate: false },
   // web application: public pages
   'GET /': 'public',
   'GET /report': 'public',
