@@ -41,12 +41,31 @@ async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
   return offline;
 }
 
+const WARM_UP_MESSAGE = Buffer.from(
+  [
+    'Received: from mx.example.net (mx.example.net [198.51.100.7]) by in.example.org with ESMTPS id 1; Mon, 2 Jan 2006 15:04:05 +0000',
+    'Received: from client (host.example.com [8.8.8.8]) by mx.example.net with ESMTP id 2; Mon, 2 Jan 2006 15:04:04 +0000',
+    'From: "Warm Up" <warm@example.com>',
+    'To: x@example.org',
+    'Subject: warm-up',
+    'Date: Mon, 2 Jan 2006 15:04:05 +0000',
+    'Message-ID: <warm@example.com>',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<p>Call +33 6 12 34 56 78, see <a href="https://bit.ly/x">example.com</a></p>',
+    '',
+  ].join('\r\n'),
+);
+
 const port = parentPort;
 if (port) {
   const init = workerData as WorkerInit;
   const portsReady = loadPorts(init);
-  // Tell the pool this thread is loaded: its time bound starts only with the first message.
-  void portsReady.then(() => port.postMessage({ ready: true }));
+  // Warm up (lazy data such as the ASN tables, JIT) on a synthetic message, then tell the pool
+  // this thread is ready: its time bound starts only with the first real message.
+  void portsReady
+    .then((ports) => analyse(WARM_UP_MESSAGE, { ports, settings: { ...init.settings, dnsMode: 'offline' } }))
+    .finally(() => port.postMessage({ ready: true }));
   port.on('message', (task: WorkerTask) => {
     void (async () => {
       const ports = await portsReady;

@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerMaintenance } from './commands/maintenance.ts';
 import { registerToken } from './commands/token.ts';
 import { registerImport } from './commands/import.ts';
+import { registerAnalysis } from './commands/analysis.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerActions } from './commands/actions.ts';
 
@@ -19,6 +20,7 @@ registerServe(program);
 registerMaintenance(program);
 registerToken(program);
 registerImport(program);
+registerAnalysis(program);
 registerAdmin(program);
 registerActions(program);
 

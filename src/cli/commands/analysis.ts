@@ -1,0 +1,69 @@
+/** `spamdesk show REPORT_ID` and `spamdesk reanalyze [--since ISO]`. */
+import type { Command } from 'commander';
+import { configFrom, fail, withSettings } from '../options.ts';
+import { openDatabase } from '../../db/dialect.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { getLatestAnalysis } from '../../analysis/repository.ts';
+import { reporterStatementOf, withReporterStatement } from '../../analysis/reporter.ts';
+import { renderAnalysisText, safe } from '../../analysis/render-text.ts';
+import { AnalysisPool } from '../../analysis/pool.ts';
+import { analysisSettingsFrom } from '../../analysis/settings.ts';
+import { reanalyze } from '../../analysis/reanalyze.ts';
+
+export function registerAnalysis(program: Command): void {
+  withSettings(program.command('show').description('Show a report and its analysis: trace-back step by step, authentication, indicators, findings.').argument('<report-id>'))
+    .option('--json', 'print the analysis as JSON')
+    .action(async (reportId: string, o: { json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+      try {
+        await migrateToLatest(db);
+        const report = await db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
+        if (!report) fail(`no report ${reportId}`);
+        const stored = await getLatestAnalysis(db, report.message_sha256);
+        const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`);
+          return;
+        }
+        const header = [`Report ${report.id}  (${report.channel}, received ${report.received_at}, quality ${report.quality})`];
+        if (report.note) header.push(`  reporter's note: ${safe(report.note, 500)}`);
+        if (!analysis) {
+          process.stdout.write(`${header.join('\n')}\n\nNot analysed yet: the analyse-report job is still queued (run \`spamdesk serve\`, or \`spamdesk reanalyze\`).\n`);
+          process.exitCode = 3;
+          return;
+        }
+        process.stdout.write(renderAnalysisText(analysis, header));
+      } finally {
+        await db.destroy();
+      }
+    });
+
+  withSettings(program.command('reanalyze').description('Re-run the analysis on stored evidence at the current analyser version.'))
+    .option('--since <iso>', 'only messages first seen at or after this ISO 8601 time')
+    .option('--force', 're-run messages already analysed at the current version too')
+    .action(async (o: { since?: string; force?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
+      const since = o.since === undefined ? null : new Date(o.since).toISOString();
+      const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+      const pool = new AnalysisPool({ size: Math.max(1, config.workers), settings: analysisSettingsFrom(config) });
+      try {
+        await migrateToLatest(db);
+        const s = await reanalyze(db, pool, {
+          since,
+          force: o.force === true,
+          onProgress: (done, total) => process.stderr.write(`\ranalysed ${done}/${total}`),
+        });
+        process.stderr.write('\n');
+        process.stdout.write(
+          `re-analysed ${s.analysed} of ${s.total} message(s) at analyser ${s.version} in ${s.seconds.toFixed(1)} s ` +
+            `(${(s.analysed / Math.max(s.seconds, 1e-9)).toFixed(0)} messages/s): ${s.skipped} already current, ` +
+            `${s.errors} analysis error(s), ${s.timeouts} time-out(s), ${s.missing} missing evidence\n`,
+        );
+      } finally {
+        await pool.close();
+        await db.destroy();
+      }
+    });
+}
