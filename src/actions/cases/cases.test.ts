@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
+import { closeContext, createContext } from '../../core/context.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createToken } from '../../core/tokens.ts';
+import { buildApp } from '../../web/app.ts';
+import { parseActionPolicy } from '../action-policy.ts';
+import { processReport } from '../actions-jobs.ts';
+import { analysisFor, spamMessage } from '../test-factories.ts';
+import { competencesFor, createAuthority } from './authorities.ts';
+import { caseHistory } from './cases.ts';
+
+test('routing maps categories to competences; a bad policy lists every problem', () => {
+  const p = parseActionPolicy({});
+  assert.deepEqual(competencesFor('phishing', p), ['cybercrime']);
+  assert.deepEqual(competencesFor('consent', p), ['data_protection']);
+  assert.deepEqual(competencesFor('scam', p), ['consumer_protection']);
+  assert.deepEqual(competencesFor('unknown-thing', p), []);
+  const star = parseActionPolicy({ routing: { routes: [{ categories: ['*'], competence: 'telecom_regulator' }] } });
+  assert.deepEqual(competencesFor(null, star), ['telecom_regulator']);
+  assert.throws(
+    () => parseActionPolicy({ cases: { rules: [{ name: 'lower', kind: 'campaign-volume', minReports: 0, windowDays: 1 }] }, isp: { minReports: -1 } }),
+    (e: Error) => /UPPER_SNAKE/.test(e.message) && /minReports/.test(e.message) && /isp\.minReports/.test(e.message),
+  );
+});
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] configured rules open cases (campaign volume, sender consent); analysts annotate and merge through the API; history is complete`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
+    const policyFile = path.join(dir, 'policy.json');
+    fs.writeFileSync(
+      policyFile,
+      JSON.stringify({
+        cases: {
+          rules: [
+            { name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7 },
+            { name: 'SENDER_CONSENT_COMPLAINTS', kind: 'sender-consent', minComplaints: 2, windowDays: 30 },
+          ],
+          autoRefer: false,
+        },
+      }),
+    );
+    const tdb = await createTestDatabase(t, dialect, { actionsPolicyFile: policyFile });
+    if (!tdb) return;
+    const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+    const app = await buildApp(ctx);
+    try {
+      const ingest = async (n: number, campaignId: string, opts: { from?: string; consentDenied?: boolean } = {}) => {
+        const raw = spamMessage({ n, ip: `203.0.113.${n}`, to: 'someone@victim.example', from: opts.from });
+        const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
+        const a = await analysisFor(raw, { ip: `203.0.113.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
+        const analysis = opts.consentDenied ? { ...a, compliance: { ...a.compliance, consent: { stated: 'not-given' as const, statement: 'never subscribed' } } } : a;
+        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis);
+      };
+      assert.deepEqual((await ingest(1, 'camp-1')).opened, []);
+      assert.deepEqual((await ingest(2, 'camp-1')).opened, []);
+      const third = await ingest(3, 'camp-1');
+      assert.equal(third.opened.length, 1, 'the third report in 7 days opens a campaign case');
+      const volumeCase = third.opened[0];
+      const fourth = await ingest(4, 'camp-1');
+      assert.deepEqual(fourth.opened, []);
+      assert.deepEqual(fourth.joined, [volumeCase], 'later reports join the live case');
+      const reportsIn = await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', volumeCase).execute();
+      assert.equal(reportsIn.length, 4, 'the case collected the earlier reports too');
+
+      assert.deepEqual((await ingest(5, 'camp-2', { from: 'promo@pushy-shop.example', consentDenied: true })).opened, []);
+      const consent = await ingest(6, 'camp-3', { from: 'offers@pushy-shop.example', consentDenied: true });
+      assert.equal(consent.opened.length, 1);
+      const consentCase = await tdb.db.selectFrom('action_cases').selectAll().where('id', '=', consent.opened[0]).executeTakeFirstOrThrow();
+      assert.equal(consentCase.target_kind, 'sender_domain');
+      assert.equal(consentCase.target_value, 'pushy-shop.example');
+      assert.equal(consentCase.category, 'consent');
+      assert.equal(consentCase.opened_by, 'rule:SENDER_CONSENT_COMPLAINTS');
+
+      // Analysts work cases by hand.
+      const analyst = await createToken(tdb.db, { role: 'analyst', name: 'ana' });
+      const h = { authorization: `Bearer ${analyst.secret}` };
+      const reporter = await createToken(tdb.db, { role: 'reporter', name: 'rep' });
+      const denied = await app.inject({ method: 'POST', url: '/api/v1/actions/cases', headers: { authorization: `Bearer ${reporter.secret}` }, payload: { targetKind: 'campaign', targetValue: 'x', title: 'x' } });
+      assert.equal(denied.statusCode, 403);
+      const opened = await app.inject({ method: 'POST', url: '/api/v1/actions/cases', headers: h, payload: { targetKind: 'advertised_domain', targetValue: 'secure-bank-login.example', title: 'Fake bank domain', category: 'phishing', reportIds: reportsIn.slice(0, 1).map((r) => r.report_id) } });
+      assert.equal(opened.statusCode, 201, opened.body);
+      const manual: string = opened.json().case.id;
+      const badReports = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/reports`, headers: h, payload: { reportIds: ['nope'] } });
+      assert.equal(badReports.statusCode, 400);
+      const note = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/annotations`, headers: h, payload: { note: 'Registrar contacted.' } });
+      assert.equal(note.statusCode, 201);
+      const merge = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/merge`, headers: h, payload: { caseIds: [volumeCase] } });
+      assert.equal(merge.statusCode, 200, merge.body);
+      assert.equal(merge.json().moved, 3, 'the merged case’s other reports moved over');
+      const again = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/merge`, headers: h, payload: { caseIds: [volumeCase] } });
+      assert.equal(again.statusCode, 409);
+      // No authority is competent yet: the referral attempt is recorded, nothing is sent.
+      const refer = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/referrals`, headers: h, payload: {} });
+      assert.equal(refer.statusCode, 201);
+      assert.deepEqual(refer.json().referrals, []);
+      await createAuthority(tdb.db, { name: 'Police', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'cyber@police.example' });
+      const refer2 = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/referrals`, headers: h, payload: {} });
+      assert.equal(refer2.json().referrals.length, 1);
+      const view = await app.inject({ method: 'GET', url: `/api/v1/actions/cases/${manual}`, headers: h });
+      assert.equal(view.json().reports.length, 4);
+      assert.equal(view.json().case.state, 'referred');
+      const kinds = (await caseHistory(tdb.db, manual)).map((e) => e.kind);
+      assert.deepEqual(kinds.filter((k) => k !== 'reports-added'), ['opened', 'annotated', 'merged-in', 'not-routed', 'refer-requested', 'referred', 'state:referred']);
+      assert.deepEqual((await caseHistory(tdb.db, volumeCase)).map((e) => e.kind).slice(-1), ['merged']);
+      const outbox = await app.inject({ method: 'GET', url: '/api/v1/actions/outbox?state=queued', headers: h });
+      assert.equal(outbox.json().counts.queued, 1, 'the referral waits in the outbox (no relay configured)');
+    } finally {
+      await app.close();
+      await closeContext(ctx, { keepDb: true });
+      await tdb.drop();
+    }
+  });
+}
