@@ -40,7 +40,7 @@ export interface ArfFields {
   arrivalDate: string | null;
   /** Arrival-Date as ISO 8601 UTC, when it parses. */
   arrivalDateIso: string | null;
-  /** §3.2 Reporting-MTA. */
+  /** §3.2 Reporting-MTA, the name without its `dns;` type. */
   reportingMta: string | null;
   /** §3.2 Source-IP. */
   sourceIp: string | null;
@@ -153,8 +153,10 @@ export function parseFeedbackFields(body: Uint8Array, warnings: string[] = []): 
     originalRcptTo: all('original-rcpt-to').map((v) => stripAngles(v) ?? v),
     arrivalDate,
     arrivalDateIso: toIso(arrivalDate),
-    reportingMta: one('reporting-mta'),
-    sourceIp: one('source-ip'),
+    // RFC 3464 syntax `mta-name-type; mta-name` (RFC 5965 §3.2): keep the name.
+    reportingMta: one('reporting-mta')?.replace(/^\s*[\w-]+\s*;\s*/, '') ?? null,
+    // RFC 5965 §3.2: the address alone; some senders add the reverse name as a comment.
+    sourceIp: stripComment(one('source-ip')),
     incidents: incidentsRaw !== null && /^\d+$/.test(incidentsRaw) ? Number(incidentsRaw) : null,
     authenticationResults: all('authentication-results'),
     reportedDomain: all('reported-domain').map((d) => d.toLowerCase()),
@@ -167,6 +169,12 @@ function stripAngles(v: string | null): string | null {
   if (v === null) return null;
   const m = /<([^>]*)>/.exec(v);
   return (m ? m[1] : v).trim();
+}
+
+function stripComment(v: string | null): string | null {
+  if (v === null) return null;
+  const bare = v.replace(/\([^)]*\)/g, '').trim();
+  return bare === '' ? null : bare;
 }
 
 function toIso(v: string | null): string | null {
