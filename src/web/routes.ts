@@ -7,10 +7,11 @@ import type { PrincipalResolver } from './auth.ts';
 import { reportRoutes } from '../intake/http/report-routes.ts';
 import { smsRoutes } from '../intake/sms/sms-routes.ts';
 import { actionRoutes } from '../actions/actions-routes.ts';
+import { campaignRoutes } from '../campaigns/routes.ts';
 import { webRoutes } from './web-plugin.ts';
 import { sessionResolver } from './session-auth.ts';
 
-export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, smsRoutes, actionRoutes, webRoutes];
+export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, smsRoutes, actionRoutes, campaignRoutes, webRoutes];
 
 /** Ways to recognise a caller besides API tokens (the web app adds session cookies). */
 export const PRINCIPAL_RESOLVERS: PrincipalResolver[] = [sessionResolver];

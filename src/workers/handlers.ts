@@ -6,6 +6,7 @@ import type { AppContext } from '../core/context.ts';
 import type { Job } from '../db/tables.ts';
 import { actionsReferHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
 import { analyseReportHandler } from '../analysis/job-handler.ts';
+import { campaignReportHandler } from '../campaigns/job-handler.ts';
 
 export interface JobHandler {
   kind: string;
@@ -17,4 +18,4 @@ export interface JobHandler {
   close?(): Promise<void>;
 }
 
-export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler];
+export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler, campaignReportHandler];

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../../db/tables.ts';
 import { analysisViewPart } from '../../analysis/report-view-part.ts';
+import { campaignViewPart, classificationViewPart } from '../../campaigns/report-view-parts.ts';
 
 /** Adds one named section to a report's view; returns undefined when it has nothing to say. */
 export type ReportViewPart = {
@@ -14,7 +15,7 @@ export type ReportViewPart = {
 };
 
 /** Extensions, in display order. */
-export const REPORT_VIEW_PARTS: ReportViewPart[] = [analysisViewPart];
+export const REPORT_VIEW_PARTS: ReportViewPart[] = [analysisViewPart, classificationViewPart, campaignViewPart];
 
 export interface ReportView {
   reporterUserId: string | null;

@@ -1,0 +1,108 @@
+/**
+ * One category per message, with a confidence and its reasons: a transparent sum, as rspamd adds
+ * symbol scores. For each category c,
+ *
+ *   score(c) = model_weight × ln P_model(class of c) + prior(c) + Σ weight(rule) over its rules that fired
+ *
+ * where the model classes are legitimate / phishing / spam (commercial, scam and malware share
+ * the spam probability and are told apart by their rules and priors; `other` has only a prior and
+ * NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
+ * the reasons.
+ */
+import type { Analysis } from '../analysis-schema.ts';
+import { CATEGORIES, type Category, type ModelClass } from './categories.ts';
+import { featuresOf } from './features.ts';
+import { loadModel, predictProba, type TextModel } from './model.ts';
+import { RULES, evaluateRules, type RuleName } from './rules.ts';
+import { loadScores, type Scores } from './scores.ts';
+
+export interface Reason {
+  /** A rule name, `MODEL_TEXT` or `PRIOR`. */
+  name: RuleName | 'MODEL_TEXT' | 'PRIOR';
+  category: Category;
+  weight: number;
+  detail: string;
+}
+
+export interface Verdict {
+  category: Category;
+  confidence: number;
+  /** Terms that decided the winner, strongest first; then the other rules that fired. */
+  reasons: Reason[];
+  scores: Record<Category, number>;
+  model: { version: string; probabilities: Record<ModelClass, number> };
+}
+
+const CLASS_OF: Record<Category, ModelClass | null> = {
+  phishing: 'phishing',
+  malware: 'spam',
+  scam: 'spam',
+  commercial: 'spam',
+  legitimate: 'legitimate',
+  other: null,
+};
+
+export interface Classifier {
+  classify(a: Analysis): Verdict;
+  modelVersion: string;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** A classifier bound to one model and one set of scores. */
+export function createClassifier(opts: { model?: TextModel; scores?: Scores; scoresFile?: string | null } = {}): Classifier {
+  const model = opts.model ?? loadModel();
+  const scores = opts.scores ?? loadScores(opts.scoresFile ?? null);
+  return {
+    modelVersion: model.version,
+    classify(a: Analysis): Verdict {
+      const p = predictProba(model, featuresOf(a));
+      const probs = Object.fromEntries(model.classes.map((c, i) => [c, p[i]])) as Record<ModelClass, number>;
+      const hits = evaluateRules(a);
+      const score = {} as Record<Category, number>;
+      const terms = new Map<Category, Reason[]>();
+      for (const c of CATEGORIES) {
+        const cls = CLASS_OF[c];
+        const list: Reason[] = [];
+        let s = scores.priors[c];
+        if (scores.priors[c] !== 0) list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
+        if (cls) {
+          const m = scores.modelWeight * Math.log(Math.max(probs[cls], 1e-9));
+          s += m;
+          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: `P(${cls}) = ${round(probs[cls])}` });
+        } else {
+          s += scores.modelWeight * Math.log(1e-9);
+        }
+        for (const h of hits) {
+          if (RULES[h.rule].category !== c) continue;
+          const w = scores.rules[h.rule];
+          if (w === 0) continue;
+          s += w;
+          list.push({ name: h.rule, category: c, weight: w, detail: h.detail.slice(0, 200) });
+        }
+        score[c] = s;
+        terms.set(c, list);
+      }
+      const best = CATEGORIES.reduce((a, b) => (score[b] > score[a] ? b : a));
+      const max = score[best];
+      const sum = CATEGORIES.reduce((acc, c) => acc + Math.exp(score[c] - max), 0);
+      const confidence = 1 / sum;
+      const winning = (terms.get(best) ?? []).slice().sort((x, y) => Math.abs(y.weight) - Math.abs(x.weight));
+      const others = CATEGORIES.filter((c) => c !== best).flatMap((c) => (terms.get(c) ?? []).filter((r) => r.name !== 'MODEL_TEXT' && r.name !== 'PRIOR'));
+      return {
+        category: best,
+        confidence: round(confidence),
+        reasons: [...winning, ...others],
+        scores: Object.fromEntries(CATEGORIES.map((c) => [c, round(score[c])])) as Record<Category, number>,
+        model: { version: model.version, probabilities: Object.fromEntries(Object.entries(probs).map(([k, v]) => [k, round(v)])) as Record<ModelClass, number> },
+      };
+    },
+  };
+}
+
+/** One-line reasons for the Analysis record's `classification.reasons`. */
+export function reasonLines(v: Verdict): string[] {
+  return v.reasons.map((r) => `${r.name} ${r.weight >= 0 ? '+' : ''}${r.weight} → ${r.category}${r.detail ? ` (${r.detail})` : ''}`);
+}

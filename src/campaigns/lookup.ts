@@ -1,0 +1,68 @@
+/**
+ * Fuzzy look-up for mail filters ("has the public reported this?", as Razor, Pyzor and DCC
+ * answer): a raw message is analysed (parse and indicators only — no network), fingerprinted
+ * exactly as at ingest, and matched against the stored band index and strong links. Only
+ * campaign-level figures are returned — never a report, a reporter or a message.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { STAGES } from '../analysis/registry.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import type { AnalysisSettings } from '../analysis/stage.ts';
+import { fingerprintOf } from './fingerprint.ts';
+import { findMatches } from './cluster.ts';
+
+/** The stages a fingerprint depends on; the others (DNS, enrichment) would only add latency. */
+const LOOKUP_STAGES = new Set(['parse', 'indicators']);
+const MAX_MATCHES = 10;
+
+export interface LookupMatch {
+  campaignId: string;
+  similarity: number;
+  matchedBy: string[];
+  category: string | null;
+  reportCount: number;
+  messageCount: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface LookupResult {
+  matches: LookupMatch[];
+  /** Template tokens compared (0: the text was too short for similarity; only strong links). */
+  tokens: number;
+}
+
+/** Looks a raw message up. */
+export async function lookupMessage(db: Kysely<Database>, raw: Uint8Array, settings: AnalysisSettings): Promise<LookupResult> {
+  const analysis = await analyse(raw, { ports: offlinePorts(), settings, stages: STAGES.filter((s) => LOOKUP_STAGES.has(s.id)) });
+  const fp = fingerprintOf(analysis);
+  const matches = (await findMatches(db, fp)).slice(0, MAX_MATCHES);
+  if (matches.length === 0) return { matches: [], tokens: fp.tokenCount };
+  const rows = await db
+    .selectFrom('campaigns')
+    .select(['id', 'category', 'report_count', 'message_count', 'first_seen_at', 'last_seen_at'])
+    .where('id', 'in', matches.map((m) => m.campaignId))
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    tokens: fp.tokenCount,
+    matches: matches.flatMap((m) => {
+      const r = byId.get(m.campaignId);
+      if (!r) return [];
+      return [
+        {
+          campaignId: m.campaignId,
+          similarity: Math.round(m.similarity * 1000) / 1000,
+          matchedBy: m.matchedBy,
+          category: r.category,
+          reportCount: Number(r.report_count),
+          messageCount: Number(r.message_count),
+          firstSeen: r.first_seen_at,
+          lastSeen: r.last_seen_at,
+        },
+      ];
+    }),
+  };
+}

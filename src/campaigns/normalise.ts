@@ -1,0 +1,102 @@
+/**
+ * Text normalisation for near-duplicate detection. A campaign's messages differ by what the sender
+ * personalises per recipient — greetings and names, tracking tokens, per-recipient URLs, random
+ * "hash-buster" strings, dates and amounts — so everything that varies that way is removed or
+ * folded to one placeholder before shingling, and what is left is the template the campaign shares.
+ */
+import { getDomain } from 'tldts';
+
+/** Most tokens kept per message: bounds the work on hostile, huge texts. */
+export const MAX_TOKENS = 4000;
+
+const URL_RE = /\b(?:(?:https?|hxxps?|ftp):\/\/|www\.)[^\s<>"'()]+/giu;
+const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/giu;
+const TOKEN_RE = /[\p{L}\p{N}]+/gu;
+/** A greeting line: "Dear John Smith,", "Hi Anna!", "Bonjour Mme Dupont", "Hello john.doe". */
+const GREETING_RE = /^\s*(?:dear|hi|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|bonjour|bonsoir|salut|cher|ch[eè]re|hallo|liebe[rs]?|sehr\s+geehrte[rs]?|hola|estimad[oa]|ciao|caro|cara|beste|hej)\b[^\n]{0,60}$/iu;
+const VOWELS = /[aeiouyàâäéèêëîïôöùûüáíóú]/u;
+
+/** Tokens a campaign's template is made of, with personalisation removed. */
+export interface NormalisedText {
+  tokens: string[];
+}
+
+/**
+ * Names of the recipient (display-name words and address local-part pieces) that a sender may
+ * have merged into the text; they are dropped wherever they appear.
+ */
+export function recipientNameTokens(recipients: readonly { name: string; address: string }[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of recipients) {
+    const local = r.address.split('@')[0] ?? '';
+    for (const piece of [...(r.name.toLowerCase().match(TOKEN_RE) ?? []), ...(local.toLowerCase().match(TOKEN_RE) ?? [])]) {
+      if (piece.length >= 2) out.add(piece);
+    }
+  }
+  return out;
+}
+
+/** The registrable domain of a URL as written (tolerates defanged and schemeless forms). */
+function urlDomainToken(url: string): string {
+  const cleaned = url.replace(/^hxxp/i, 'http').replace(/\[\.\]/g, '.');
+  const withScheme = /^[a-z]+:\/\//i.test(cleaned) ? cleaned : `http://${cleaned}`;
+  let host = '';
+  try {
+    host = new URL(withScheme).hostname;
+  } catch {
+    return 'url';
+  }
+  const domain = getDomain(host, { allowPrivateDomains: true }) ?? host;
+  return `url ${domain}`;
+}
+
+/**
+ * True for a token that looks machine-made rather than written: a random hash-buster or tracking
+ * code. Tokens with digits are folded elsewhere; this catches letter-only noise such as
+ * "qzxkwvbt" (no vowel over a long run) and base64-like runs.
+ */
+export function looksRandom(token: string): boolean {
+  if (token.length > 24) return true;
+  if (token.length >= 5 && !VOWELS.test(token)) return true;
+  if (token.length >= 8) {
+    let run = 0;
+    for (const ch of token) {
+      run = VOWELS.test(ch) ? 0 : run + 1;
+      if (run >= 5) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Normalises a message's visible text (and subject) into template tokens:
+ * NFKC, lower case; URLs → their registrable domain; e-mail addresses → `email`; any token with
+ * a digit (dates, amounts, codes, order numbers) → `#`; greeting lines dropped; the recipient's
+ * name tokens dropped; random-looking tokens dropped; runs of `#` collapsed.
+ */
+export function normaliseText(text: string, dropNames: ReadonlySet<string> = new Set()): NormalisedText {
+  const lines = text.normalize('NFKC').split(/\r\n|\r|\n/);
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (GREETING_RE.test(line)) continue;
+    kept.push(line);
+  }
+  const joined = kept
+    .join('\n')
+    .replace(URL_RE, (u) => ` ${urlDomainToken(u)} `)
+    .replace(EMAIL_RE, ' email ')
+    .toLowerCase();
+  const tokens: string[] = [];
+  for (const m of joined.matchAll(TOKEN_RE)) {
+    const raw = m[0];
+    let tok: string;
+    if (/\p{N}/u.test(raw)) tok = '#';
+    else if (dropNames.has(raw)) continue;
+    else if (looksRandom(raw)) continue;
+    else tok = raw;
+    if (tok === '#' && tokens[tokens.length - 1] === '#') continue;
+    tokens.push(tok);
+    if (tokens.length >= MAX_TOKENS) break;
+  }
+  return { tokens };
+}

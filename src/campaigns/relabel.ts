@@ -1,0 +1,55 @@
+/**
+ * Analyst relabels: a person corrects a report's category. Stored with who and when (and the
+ * category it replaced), audited, shown in the report view, and read by `npm run train` as
+ * training data for the next model.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { newId, nowIso } from '../core/ids.ts';
+import { AppError } from '../core/errors.ts';
+import { writeAudit } from '../evidence/audit.ts';
+import { isCategory, type Category } from '../analysis/classify/categories.ts';
+
+export interface RelabelResult {
+  id: string;
+  reportId: string;
+  sha256: string;
+  category: Category;
+  previousCategory: string | null;
+  actor: string;
+  at: string;
+}
+
+/** The category currently in force for a message: the latest relabel, else the automatic one. */
+export async function currentCategory(db: Kysely<Database>, sha256: string): Promise<string | null> {
+  const relabel = await db.selectFrom('relabels').select('category').where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (relabel) return relabel.category;
+  const auto = await db.selectFrom('classifications').select('category').where('sha256', '=', sha256).executeTakeFirst();
+  return auto?.category ?? null;
+}
+
+/**
+ * Relabels the message of a report. `actor` is who did it (a principal label such as
+ * `user:…(alice@example.org):analyst`). Throws NOT_FOUND for an unknown report and BAD_REQUEST
+ * for an unknown category.
+ */
+export async function relabelReport(db: Kysely<Database>, reportId: string, category: string, actor: string): Promise<RelabelResult> {
+  if (!isCategory(category)) throw new AppError('BAD_REQUEST', `Unknown category ${JSON.stringify(category)}.`);
+  return db.transaction().execute(async (trx) => {
+    const report = await trx.selectFrom('reports').select(['id', 'message_sha256']).where('id', '=', reportId).executeTakeFirst();
+    if (!report) throw new AppError('NOT_FOUND', 'No such report.');
+    const previous = await currentCategory(trx, report.message_sha256);
+    const row = { id: newId(), report_id: report.id, message_sha256: report.message_sha256, category, previous_category: previous, actor, at: nowIso() };
+    await trx.insertInto('relabels').values(row).execute();
+    await writeAudit(trx, { actor, action: 'report.relabel', subject: `report:${report.id}`, ip: null, detail: { from: previous, to: category } });
+    return { id: row.id, reportId: report.id, sha256: report.message_sha256, category, previousCategory: previous, actor, at: row.at };
+  });
+}
+
+/** The latest relabel of each relabelled message (training data). */
+export async function latestRelabels(db: Kysely<Database>): Promise<{ message_sha256: string; category: string; at: string; actor: string }[]> {
+  const rows = await db.selectFrom('relabels').select(['message_sha256', 'category', 'at', 'actor', 'id']).orderBy('message_sha256').orderBy('at').orderBy('id').execute();
+  const latest = new Map<string, { message_sha256: string; category: string; at: string; actor: string }>();
+  for (const r of rows) latest.set(r.message_sha256, { message_sha256: r.message_sha256, category: r.category, at: r.at, actor: r.actor });
+  return [...latest.values()];
+}

@@ -1,0 +1,81 @@
+/**
+ * Campaign routes: `POST /api/v1/lookup` (fuzzy look-up for mail filters: raw message in,
+ * matching campaigns out, never reporters) and `GET /api/v1/campaigns/:id` (a campaign's story;
+ * a merged id redirects to the survivor). Each route: validate → authorise → act → present.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import { authorize } from '../core/policy.ts';
+import { analysisSettingsFrom } from '../analysis/settings.ts';
+import { lookupMessage } from './lookup.ts';
+import { getCampaignStory } from './story.ts';
+
+const jsonBody = z.object({ raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64') });
+
+const matchSchema = {
+  type: 'object',
+  properties: {
+    campaignId: { type: 'string' },
+    similarity: { type: 'number' },
+    matchedBy: { type: 'array', items: { type: 'string' } },
+    category: { type: ['string', 'null'] },
+    reportCount: { type: 'integer' },
+    messageCount: { type: 'integer' },
+    firstSeen: { type: 'string' },
+    lastSeen: { type: 'string' },
+  },
+} as const;
+
+export async function campaignRoutes(app: FastifyInstance): Promise<void> {
+  const limit = app.ctx.config.maxMessageBytes;
+  const settings = analysisSettingsFrom(app.ctx.config);
+  // Raw bodies as exact bytes (this plugin's own parser: content-type parsers are encapsulated).
+  app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/api/v1/lookup',
+    {
+      bodyLimit: Math.ceil((limit * 4) / 3) + 1024,
+      schema: {
+        summary: 'Has the public reported this message? Matching campaigns with similarity, category and report count',
+        description:
+          'Body: the raw message as `message/rfc822` (or `application/octet-stream`), or JSON `{ "raw": "<base64>" }`. Needs an API token with the `lookup:query` permission. The answer names campaigns only, never reports or reporters; `similarity` is the estimated Jaccard similarity of the normalised text (0 when matched by a strong link only: same advertised domain, phone, wallet or attachment).',
+        tags: ['campaigns'],
+        consumes: ['message/rfc822', 'application/octet-stream', 'application/json'],
+        response: { 200: { type: 'object', properties: { matches: { type: 'array', items: matchSchema }, tokens: { type: 'integer' } } } },
+      },
+    },
+    async (req) => {
+      authorize(req.principal, 'lookup:query');
+      let raw: Buffer;
+      if (Buffer.isBuffer(req.body)) {
+        raw = req.body;
+      } else {
+        const parsed = jsonBody.safeParse(req.body);
+        if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+        raw = Buffer.from(parsed.data.raw, 'base64');
+      }
+      if (raw.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.');
+      if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message is larger than the configured limit of ${limit} bytes.`);
+      return lookupMessage(app.ctx.db, raw, settings);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/campaigns/:id',
+    {
+      schema: {
+        summary: 'A campaign’s story: first/last seen, reports by day, categories, subjects, senders, origins, domains, phones, wallets',
+        tags: ['campaigns'],
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
+      },
+    },
+    async (req) => {
+      authorize(req.principal, 'campaign:read');
+      const story = await getCampaignStory(app.ctx.db, req.params.id);
+      if (!story) throw new AppError('NOT_FOUND', 'No such campaign.');
+      return story;
+    },
+  );
+}

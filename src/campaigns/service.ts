@@ -1,0 +1,58 @@
+/**
+ * The campaigns area's work for one analysed report: classify the message (rules + text model),
+ * place it in a campaign, store both, and hand the report on to the actions area — all in one
+ * transaction, so a crash leaves either everything or nothing (and the job is retried).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { nowIso } from '../core/ids.ts';
+import { enqueueJob } from '../workers/jobs.ts';
+import { reasonLines, type Classifier, type Verdict } from '../analysis/classify/classify.ts';
+import { currentCategory } from './relabel.ts';
+import { fingerprintOf } from './fingerprint.ts';
+import { ingestFingerprint, type Placement } from './cluster.ts';
+
+export const ACTIONS_JOB = 'actions-report';
+
+export interface ProcessedReport {
+  verdict: Verdict;
+  placement: Placement;
+}
+
+/** Stores the automatic classification of a message (replacing an older one). */
+export async function saveClassification(db: Kysely<Database>, sha256: string, v: Verdict, at: string): Promise<void> {
+  const row = { sha256, category: v.category, confidence: v.confidence, reasons: JSON.stringify(v.reasons), model_version: v.model.version, classified_at: at };
+  await db
+    .insertInto('classifications')
+    .values(row)
+    .onConflict((oc) => oc.column('sha256').doUpdateSet({ category: row.category, confidence: row.confidence, reasons: row.reasons, model_version: row.model_version, classified_at: row.classified_at }))
+    .execute();
+}
+
+/**
+ * Classifies and clusters one report's message and enqueues `actions-report`. `seenAt` is the
+ * report's reception time (the campaign's story is in reporting time, not processing time).
+ */
+export async function processReport(
+  db: Kysely<Database>,
+  classifier: Classifier,
+  job: { reportId: string; sha256: string; seenAt: string },
+  analysis: Analysis,
+): Promise<ProcessedReport> {
+  const verdict = classifier.classify(analysis);
+  const fp = fingerprintOf(analysis);
+  return db.transaction().execute(async (trx) => {
+    await saveClassification(trx, job.sha256, verdict, nowIso());
+    // An analyst's relabel outranks the automatic category in the campaign's story.
+    const category = (await currentCategory(trx, job.sha256)) ?? verdict.category;
+    const placement = await ingestFingerprint(trx, fp, { seenAt: job.seenAt, category });
+    await enqueueJob(trx, ACTIONS_JOB, { reportId: job.reportId, sha256: job.sha256, campaignId: placement.campaignId });
+    return { verdict, placement };
+  });
+}
+
+/** The Analysis record's `classification` section for a verdict. */
+export function classificationSection(v: Verdict): NonNullable<Analysis['classification']> {
+  return { category: v.category, confidence: v.confidence, reasons: reasonLines(v) };
+}
