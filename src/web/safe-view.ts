@@ -26,9 +26,16 @@ export const SAFE_VIEW_CSP = [
   'sandbox',
 ].join('; ');
 
+/** The same policy repeated in the document (defence in depth; frame-ancestors and sandbox only work as headers). */
+const META_CSP = SAFE_VIEW_CSP.split('; ')
+  .filter((d) => !d.startsWith('frame-ancestors') && d !== 'sandbox')
+  .join('; ');
+
 /** `sandbox` attribute of the iframe: the empty token list grants nothing. */
 export const SAFE_VIEW_SANDBOX = '';
 
+/** 1×1 transparent GIF shown in place of a remote image (its alt text says what was removed). */
+const PLACEHOLDER_IMAGE = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
 const MAX_INLINE_IMAGE_BYTES = 1024 * 1024;
 const MAX_INLINE_IMAGES_TOTAL = 8 * 1024 * 1024;
 const INLINE_IMAGE_TYPES = new Set(['image/png', 'image/gif', 'image/jpeg', 'image/webp', 'image/bmp']);
@@ -63,7 +70,7 @@ export function sanitiseMessageHtml(input: string, cidImages: Map<string, string
     allowedAttributes: {
       '*': ['style', 'align', 'valign', 'width', 'height', 'dir', 'lang', 'title'],
       a: ['title', 'data-href'],
-      img: ['src', 'alt', 'width', 'height'],
+      img: ['src', 'alt', 'width', 'height', 'data-removed'],
       font: ['color', 'size', 'face'],
       table: ['border', 'cellpadding', 'cellspacing', 'bgcolor'],
       td: ['colspan', 'rowspan', 'bgcolor', 'nowrap'],
@@ -93,7 +100,8 @@ export function sanitiseMessageHtml(input: string, cidImages: Map<string, string
         }
         if (/^data:image\//i.test(src)) return { tagName: 'img', attribs: { src, alt: attribs.alt ?? '' } };
         if (src !== '') removedRemote++;
-        return { tagName: 'span', attribs: { title: src.slice(0, 300) }, text: `[image: ${attribs.alt ?? ''}]` };
+        // A local placeholder that says what was there (never the remote address as a source).
+        return { tagName: 'img', attribs: { src: PLACEHOLDER_IMAGE, alt: `[remote image removed${attribs.alt ? `: ${attribs.alt.slice(0, 100)}` : ''}]`, title: src.slice(0, 300), 'data-removed': 'image' } };
       },
     },
     exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
@@ -105,7 +113,7 @@ export function sanitiseMessageHtml(input: string, cidImages: Map<string, string
 }
 
 function documentOf(body: string, lang: string): string {
-  return `<!doctype html><html lang="${esc(lang)}"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${esc(SAFE_VIEW_CSP.replace('; sandbox', ''))}"><meta name="referrer" content="no-referrer"><style>body{font-family:system-ui,sans-serif;margin:8px;color:#111;background:#fff;overflow-wrap:anywhere}pre{white-space:pre-wrap}img{max-width:100%;height:auto}</style></head><body>${body}</body></html>`;
+  return `<!doctype html><html lang="${esc(lang)}"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${esc(META_CSP)}"><meta name="referrer" content="no-referrer"><style>body{font-family:system-ui,sans-serif;margin:8px;color:#111;background:#fff;overflow-wrap:anywhere}pre{white-space:pre-wrap}img{max-width:100%;height:auto}img[data-removed]{min-width:16px;min-height:16px;outline:1px dashed #999}</style></head><body>${body}</body></html>`;
 }
 
 /** Renders a raw RFC 5322 message for the safe view. */
