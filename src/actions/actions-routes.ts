@@ -12,6 +12,7 @@ import { AppError } from '../core/errors.ts';
 import { authorize, can } from '../core/policy.ts';
 import { principalLabel, type Principal } from '../core/roles.ts';
 import { writeAudit } from '../evidence/audit.ts';
+import { loadAccount } from '../web/accounts.ts';
 import type { DnsResolver } from '../analysis/stage.ts';
 import { TARGET_KINDS } from './action-policy.ts';
 import { addCaseEvent, addReportsToCase, annotateCase, caseHistory, caseReports, getCase, listCases, mergeCases, openCase, setCaseState } from './cases/cases.ts';
@@ -41,20 +42,32 @@ function userIdOf(p: Principal): string | null {
   return p.kind === 'anonymous' ? null : p.userId;
 }
 
-/** Authorities the caller acts for (an authority account), or null for staff (all). */
+/**
+ * Authorities the caller acts for, or null for staff (all): those linked to the account here
+ * (`action_authorities.user_id`) and the one the web app's account names (`users.authority_id`).
+ */
 async function authorityScope(app: FastifyInstance, p: Principal): Promise<string[] | null> {
   if (can(p, 'case:manage')) return null;
   const uid = userIdOf(p);
   if (!uid) return [];
-  return (await app.ctx.db.selectFrom('action_authorities').select('id').where('user_id', '=', uid).execute()).map((r) => r.id);
+  const linked = (await app.ctx.db.selectFrom('action_authorities').select('id').where('user_id', '=', uid).execute()).map((r) => r.id);
+  const account = await loadAccount(app.ctx.db, uid);
+  return [...new Set([...linked, ...(account?.authorityId ? [account.authorityId] : [])])];
 }
 
-/** Operators the caller speaks for (a network-operator account), or null for staff (all). */
+/**
+ * Operators the caller speaks for, or null for staff (all): those linked to the account here
+ * (`action_operators.user_id`) and those owning the ASNs the web app's account lists.
+ */
 async function operatorScope(app: FastifyInstance, p: Principal): Promise<string[] | null> {
   if (can(p, 'operator:manage') || can(p, 'case:manage')) return null;
   const uid = userIdOf(p);
   if (!uid) return [];
-  return (await app.ctx.db.selectFrom('action_operators').select('id').where('user_id', '=', uid).execute()).map((r) => r.id);
+  const { db } = app.ctx;
+  const linked = (await db.selectFrom('action_operators').select('id').where('user_id', '=', uid).execute()).map((r) => r.id);
+  const asns = (await loadAccount(db, uid))?.networks ?? [];
+  const byAsn = asns.length > 0 ? (await db.selectFrom('action_operator_asns').select('operator_id').where('asn', 'in', asns).execute()).map((r) => r.operator_id) : [];
+  return [...new Set([...linked, ...byAsn])];
 }
 
 const Id = z.object({ id: z.string().min(1).max(40) });

@@ -11,6 +11,9 @@ import { createContext, closeContext } from '../../core/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { CORPUS_DIR } from '../../core/test-env.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
+import { buildApp } from '../../web/app.ts';
+import { createAccount } from '../../web/accounts.ts';
+import { createToken } from '../../core/tokens.ts';
 import { processReport } from '../actions-jobs.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { registerOperator } from './operators.ts';
@@ -129,6 +132,25 @@ for (const dialect of DIALECTS) {
       assert.equal(await markAlertHandled(tdb.db, theirs.id, 'user:x', [broadband]), false, 'cannot handle another operator’s alert');
       assert.equal(await markAlertHandled(tdb.db, mine[0].id, 'user:x', [broadband]), true);
       assert.equal((await listAlerts(tdb.db, { operatorIds: [broadband], state: 'handled' })).length, 1);
+
+      // Through the API: a network-operator account whose web account lists AS64501.
+      const app = await buildApp(ctx);
+      try {
+        const acct = await createAccount(tdb.db, { email: 'noc@other.example', role: 'network_operator', networks: [64501] });
+        const tok = await createToken(tdb.db, { role: 'network_operator', userId: acct.id, name: 'noc' });
+        const h = { authorization: `Bearer ${tok.secret}` };
+        const res = await app.inject({ method: 'GET', url: '/api/v1/actions/isp/alerts', headers: h });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual(res.json().alerts.map((a: { ip: string }) => a.ip).sort(), ['192.0.2.1', '192.0.2.2']);
+        const foreign = await app.inject({ method: 'POST', url: `/api/v1/actions/isp/alerts/${mine[1].id}/handled`, headers: h });
+        assert.equal(foreign.statusCode, 404);
+        const own = await app.inject({ method: 'POST', url: `/api/v1/actions/isp/alerts/${theirs.id}/handled`, headers: h });
+        assert.equal(own.statusCode, 200, own.body);
+        const ops = await app.inject({ method: 'GET', url: '/api/v1/actions/isp/operators', headers: h });
+        assert.equal(ops.statusCode, 403);
+      } finally {
+        await app.close();
+      }
     } finally {
       closeTransports();
       await sink.close();
