@@ -3,9 +3,10 @@
  * web pages and the report index. Each area lands on its own schedule, so every read first checks
  * that its table exists and returns null when it does not: pages render what is there.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { AnalysisSchema, type Analysis } from '../analysis/analysis-schema.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { getLatestAnalysis } from '../analysis/repository.ts';
 
 const TABLES = new WeakMap<object, { at: number; names: Map<string, string[]> }>();
 /** Tables appear when another area's migration runs; look again at most this often. */
@@ -26,43 +27,15 @@ export async function hasTable(db: Kysely<Database>, table: string): Promise<boo
   return (await tableColumns(db, table)) !== null;
 }
 
-const ANALYSIS_TABLES = ['analyses', 'analysis_results'];
-const KEY_COLUMNS = ['sha256', 'message_sha256'];
-const JSON_COLUMNS = ['analysis', 'result', 'record', 'data', 'json', 'body'];
-
-/** The stored analysis of a message, when the analysis area has written one. */
+/** The latest stored analysis of a message (analysis area's repository), or null. */
 export async function loadAnalysis(db: Kysely<Database>, sha256: string): Promise<Analysis | null> {
-  for (const table of ANALYSIS_TABLES) {
-    const cols = await tableColumns(db, table);
-    if (!cols) continue;
-    const key = KEY_COLUMNS.find((k) => cols.includes(k));
-    const json = JSON_COLUMNS.find((k) => cols.includes(k));
-    if (!key || !json) continue;
-    const order = cols.includes('analysed_at') ? sql` order by ${sql.ref('analysed_at')} desc` : sql``;
-    const res = await sql<Record<string, unknown>>`select ${sql.ref(json)} as doc from ${sql.table(table)} where ${sql.ref(key)} = ${sha256}${order} limit 1`.execute(db);
-    const doc = res.rows[0]?.doc;
-    if (doc === undefined || doc === null) return null;
-    const text = Buffer.isBuffer(doc) ? doc.toString('utf8') : typeof doc === 'string' ? doc : JSON.stringify(doc);
-    try {
-      const parsed = AnalysisSchema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  return getLatestAnalysis(db, sha256);
 }
 
 /** True when an analysis of the message is stored (cheap: no document is read). */
 export async function hasAnalysis(db: Kysely<Database>, sha256: string): Promise<boolean> {
-  for (const table of ANALYSIS_TABLES) {
-    const cols = await tableColumns(db, table);
-    const key = cols ? KEY_COLUMNS.find((k) => cols.includes(k)) : undefined;
-    if (!key) continue;
-    const res = await sql<{ one: number }>`select 1 as one from ${sql.table(table)} where ${sql.ref(key)} = ${sha256} limit 1`.execute(db);
-    if (res.rows.length > 0) return true;
-  }
-  return false;
+  const row = await db.selectFrom('analyses').select('message_sha256').where('message_sha256', '=', sha256).limit(1).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** True when the message has an automatic classification. */

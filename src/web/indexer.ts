@@ -7,6 +7,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
+import { encodeTime } from 'ulid';
 import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
 import { nowIso, sha256Hex } from '../core/ids.ts';
@@ -20,7 +21,7 @@ import { hasAnalysis, hasClassification, loadAnalysis, loadCampaignOf, loadClass
 export const STAGE_RAW = 0;
 export const STAGE_ANALYSED = 1;
 export const STAGE_CLASSIFIED = 2;
-/** Reports waiting longer than this for analysis or classification are no longer polled. */
+/** Reports created longer ago than this and still waiting for analysis or classification are no longer polled. */
 const PENDING_WINDOW_DAYS = 7;
 const BATCH = 300;
 const MAX_TERMS = 200;
@@ -231,6 +232,9 @@ export async function indexReports(db: Kysely<Database>, ids: readonly string[])
 }
 
 const WATERMARK = 'indexer.last_report_id';
+const PENDING_CURSOR = 'indexer.pending_cursor';
+/** Above every ULID under any collation (ULIDs are Crockford base32: 0-9 and A-Z). */
+const MAX_ID = 'Z'.repeat(26);
 
 /**
  * One pass: index reports past the watermark, then look again at recent reports still waiting for
@@ -251,15 +255,24 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
       .execute();
   }
-  const since = new Date(Date.now() - PENDING_WINDOW_DAYS * 86_400_000).toISOString();
-  const pending = await db
+  // Reports still waiting for analysis or classification, created (ULID time) in the window, are
+  // walked round-robin from a cursor, so a backlog larger than one batch is covered over passes.
+  const windowStart = encodeTime(Date.now() - PENDING_WINDOW_DAYS * 86_400_000, 10) + '0000000000000000';
+  const cur = await db.selectFrom('web_state').select('value').where('key', '=', PENDING_CURSOR).executeTakeFirst();
+  let pq = db
     .selectFrom('web_report_index')
     .select(['report_id', 'stage', 'message_sha256'])
     .where('stage', '<', STAGE_CLASSIFIED)
-    .where('received_at', '>', since)
-    .orderBy('stage')
-    .orderBy('received_at', 'desc')
-    .limit(BATCH)
+    .where('report_id', '>', windowStart)
+    .orderBy('report_id', 'desc')
+    .limit(BATCH);
+  if (cur) pq = pq.where('report_id', '<', cur.value);
+  const pending = await pq.execute();
+  const nextCursor = pending.length === BATCH ? pending[pending.length - 1].report_id : MAX_ID;
+  await db
+    .insertInto('web_state')
+    .values({ key: PENDING_CURSOR, value: nextCursor })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
     .execute();
   // Cheap existence checks; the full facts are computed only for rows that moved on.
   const changed: string[] = [];

@@ -1,0 +1,134 @@
+/**
+ * The workbench index and roll-ups on both databases: reports are picked up, move on as analysis
+ * and classification land, roll-ups stay exact through every change, the list pages by keyset
+ * without gaps or repeats, search uses the term index, and scopes filter rows.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
+import { ReportWriter } from '../intake/report-writer.ts';
+import { ANALYSER_VERSION, emptySections, type Analysis } from '../analysis/analysis-schema.ts';
+import { storeAnalysis } from '../analysis/repository.ts';
+import { relabelReport } from '../campaigns/relabel.ts';
+import { nowIso } from '../core/ids.ts';
+import { indexAll, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
+import { dailySeries, listReports, rangeOf, topValues, type Cursor } from './queries.ts';
+import { sampleSpam } from './test-helpers.ts';
+import type { DB } from '../db/dialect.ts';
+
+function analysisOf(sha256: string, opts: { subject: string; ip: string; asn: number; country: string; url: string }): Analysis {
+  const s = emptySections();
+  s.parse.subject = opts.subject;
+  s.traceback.origin = { ip: opts.ip, hopIndex: 1, ipVersion: 4, reason: 'first untrusted hop' };
+  s.enrichment.origin = { ip: opts.ip, asn: opts.asn, asName: 'TEST-AS', country: opts.country, rdns: null, abuseContacts: [] };
+  const host = new URL(opts.url).hostname;
+  s.indicators.urls = [{ raw: opts.url, url: opts.url, host, registrableDomain: host.split('.').slice(-2).join('.'), shortener: false, source: 'text', part: 'text' }];
+  s.indicators.sender.from = 'winner@lottery.example';
+  return { sha256, analyserVersion: ANALYSER_VERSION, kind: 'email', analysedAt: nowIso(), ...s, findings: [], stages: [], error: null };
+}
+
+async function rollup(db: DB, dim: 'category' | 'country' | 'channel' | 'domain' | 'asn'): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const p of await dailySeries(db, dim, rangeOf('2000-01-01', '2100-01-01'))) out[p.value] = (out[p.value] ?? 0) + p.n;
+  return out;
+}
+
+for (const dialect of DIALECTS) {
+  test(`report index and roll-ups (${dialect})`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const { db } = tdb;
+    const writer = new ReportWriter(db);
+    t.after(async () => {
+      await writer.close();
+      await tdb.drop();
+    });
+
+    const stored = await writer.submit(
+      Array.from({ length: 120 }, (_, i) => ({ raw: sampleSpam({ subject: i % 2 === 0 ? `Even prize ${i}` : `Odd offer ${i}` }), channel: i % 3 === 0 ? ('smtp' as const) : ('web' as const), receivedAt: new Date(Date.UTC(2026, 10, 1 + (i % 20), 12, 0, i)).toISOString(), reporterUserId: null })),
+    );
+
+    await t.test('new reports are indexed from their headers, counted once per channel', async () => {
+      assert.equal(await indexAll(db), 120);
+      assert.equal(await indexAll(db), 0, 'a second pass has nothing to do');
+      const row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[1].id).executeTakeFirstOrThrow();
+      assert.equal(row.stage, STAGE_RAW);
+      assert.equal(row.subject, 'Odd offer 1');
+      assert.equal(row.sender_domain, 'lottery.example');
+      assert.deepEqual(await rollup(db, 'channel'), { smtp: 40, web: 80 });
+      assert.deepEqual(await rollup(db, 'category'), { '': 120 });
+    });
+
+    await t.test('an analysis moves a report to the analysed stage and its roll-ups move with it', async () => {
+      await storeAnalysis(db, analysisOf(stored[0].sha256, { subject: 'Even prize 0', ip: '203.0.113.7', asn: 64500, country: 'NL', url: 'https://pay.evil-bank.example/login' }), 1);
+      await indexAll(db);
+      const row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      assert.equal(row.stage, STAGE_ANALYSED);
+      assert.equal(row.origin_asn, 64500);
+      assert.equal(row.origin_country, 'NL');
+      const countries = await rollup(db, 'country');
+      assert.equal(countries.NL, 1);
+      assert.equal(countries[''], 119);
+      assert.deepEqual(await rollup(db, 'domain'), { 'evil-bank.example': 1 });
+      const top = await topValues(db, 'asn', rangeOf('2000-01-01', '2100-01-01'));
+      assert.deepEqual(top, [{ value: '64500', n: 1 }]);
+    });
+
+    await t.test('classification and a relabel move the category roll-up without double counting', async () => {
+      await db.insertInto('classifications').values({ sha256: stored[0].sha256, category: 'phishing', confidence: 0.9, reasons: '[]', model_version: 'test', classified_at: nowIso() }).execute();
+      await indexAll(db);
+      let row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      assert.equal(row.stage, STAGE_CLASSIFIED);
+      assert.deepEqual(await rollup(db, 'category'), { '': 119, phishing: 1 });
+      await relabelReport(db, stored[0].id, 'scam', 'user:test:analyst');
+      const { indexReports } = await import('./indexer.ts');
+      await indexReports(db, [stored[0].id]);
+      row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      assert.equal(row.category, 'scam');
+      assert.deepEqual(await rollup(db, 'category'), { '': 119, scam: 1 });
+    });
+
+    await t.test('keyset paging walks every report once, newest first', async () => {
+      const seen: string[] = [];
+      let cursor: Cursor | null = null;
+      let prev = '\uffff';
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await listReports(db, { kind: 'all' }, {}, cursor, 50);
+        for (const r of page.rows) {
+          const key = `${r.received_at}|${r.report_id}`;
+          assert.ok(key < prev, 'strictly descending');
+          prev = key;
+          seen.push(r.report_id);
+        }
+        if (!page.next) break;
+        cursor = page.next;
+      }
+      assert.equal(seen.length, 120);
+      assert.equal(new Set(seen).size, 120);
+    });
+
+    await t.test('search by subject words, sender, URL domain and IP uses the term index, with paging', async () => {
+      const even = [];
+      let cursor: Cursor | null = null;
+      do {
+        const page = await listReports(db, { kind: 'all' }, { q: 'even prize' }, cursor, 25);
+        even.push(...page.rows);
+        cursor = page.next;
+      } while (cursor);
+      assert.equal(even.length, 60);
+      assert.ok(even.every((r) => r.subject?.startsWith('Even prize')));
+      assert.equal((await listReports(db, { kind: 'all' }, { domain: 'evil-bank.example' }, null)).rows.length, 1);
+      assert.equal((await listReports(db, { kind: 'all' }, { ip: '203.0.113.7' }, null)).rows.length, 1);
+      assert.equal((await listReports(db, { kind: 'all' }, { sender: 'lottery.example', channel: 'smtp' }, null, 200)).rows.length, 40);
+      assert.equal((await listReports(db, { kind: 'all' }, { category: 'scam' }, null)).rows.length, 1);
+      assert.equal((await listReports(db, { kind: 'all' }, { from: '2026-11-01', to: '2026-11-01' }, null)).rows.length, 6);
+    });
+
+    await t.test('scopes: network operators see their networks only, reporters their own reports only', async () => {
+      assert.equal((await listReports(db, { kind: 'networks', asns: [64500] }, {}, null)).rows.length, 1);
+      assert.equal((await listReports(db, { kind: 'networks', asns: [64999] }, {}, null)).rows.length, 0);
+      assert.equal((await listReports(db, { kind: 'own', userId: 'nobody', tokenId: null }, {}, null)).rows.length, 0);
+      assert.equal((await listReports(db, { kind: 'none' }, {}, null)).rows.length, 0);
+    });
+  });
+}
