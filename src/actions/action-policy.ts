@@ -22,6 +22,8 @@ const CaseRule = z.discriminatedUnion('kind', [
     /** A campaign with at least `minReports` reports in the last `windowDays` days. */
     minReports: z.number().int().positive(),
     windowDays: z.number().positive(),
+    /** Campaigns of these categories never open a case by volume (legitimate mail reported by mistake). */
+    excludeCategories: z.array(z.string()).default(['legitimate']),
   }),
   z.object({
     name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE'),
@@ -104,8 +106,9 @@ export const DEFAULT_POLICY_INPUT = {
   routing: {
     routes: [
       { categories: ['phishing', 'malware'], competence: 'cybercrime' },
-      { categories: ['consent', 'identity', 'data_protection', 'no_consent'], competence: 'data_protection' },
-      { categories: ['scam', 'fraud', 'deceptive_offer', 'advance_fee', 'commercial'], competence: 'consumer_protection' },
+      // Unsolicited commercial mail is a consent matter (Directive 2002/58/EC art. 13), for data protection.
+      { categories: ['consent', 'identity', 'data_protection', 'no_consent', 'commercial'], competence: 'data_protection' },
+      { categories: ['scam', 'fraud', 'deceptive_offer', 'advance_fee'], competence: 'consumer_protection' },
       { categories: ['sms'], competence: 'telecom_regulator' },
     ],
     country: null,

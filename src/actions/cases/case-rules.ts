@@ -38,6 +38,7 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
       out.push({ rule, kind: 'campaign', value: f.campaign_id, category: f.category, title: `${f.category} campaign ${f.campaign_id}`, detail: { category: f.category } });
     } else if (rule.kind === 'campaign-volume') {
       if (!f.campaign_id) continue;
+      if (f.category && rule.excludeCategories.some((c) => c.toLowerCase() === f.category?.toLowerCase())) continue;
       const row = await db
         .selectFrom('action_report_facts')
         .select((eb) => eb.fn.countAll<number>().as('n'))
