@@ -322,3 +322,23 @@ test('a client resending the same mail after a lost 250 does not create a second
   assert.equal(ids(first.response), ids(second.response));
   assert.equal((await reportsOf(h.ctx)).length, 1);
 });
+
+test('hostile mails get a reasoned refusal and the server keeps serving', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  const tr = h.transport();
+  const send = (raw: Buffer) => tr.sendMail({ envelope: { from: 'm@example.org', to: ['spam@report.test'] }, raw });
+  const binary = Buffer.alloc(4096);
+  for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919) % 256;
+  await assert.rejects(send(binary), (e: Error & { responseCode?: number }) => e.responseCode === 550);
+  // An attachment claiming to be a message that is not one.
+  const fake = Buffer.from('From: m@example.org\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02 garbage\r\n--q--\r\n', 'latin1');
+  await assert.rejects(send(fake), (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message/.test(e.message));
+  // 3,000 nested multiparts with the spam at the bottom: bounded depth, answered, nothing crashes.
+  let nested = 'From: m@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n';
+  for (let i = 0; i < 3000; i++) nested += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
+  await assert.rejects(send(Buffer.from(`${nested}Content-Type: message/rfc822\r\n\r\n${crlf(spam(12)).toString('latin1')}`, 'latin1')), (e: Error & { responseCode?: number }) => e.responseCode === 554);
+  const ok = await tr.sendMail({ from: 'm@example.org', to: 'spam@report.test', subject: 'fw', text: '', attachments: [{ content: spam(13), contentType: 'message/rfc822' }] });
+  assert.match(ok.response, /^250 /);
+});
