@@ -17,9 +17,9 @@
  *   `*.prod.outlook.com` hops; AS8075.
  * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010, AS7233 (RIR whois);
  *   names yahoo.com, yahoodns.net, aol.com as in their `sonic*.mail.*.yahoo.com` relays.
- * - Orange: AS3215; relays `*.smtp.orange.fr`, `*.me-wanadoo.net`.
- * - Free: AS12322 (Proxad); relays `*.free.fr`, `*.proxad.net`.
- * - SFR: AS15557; relays `*.sfr.fr`, `*.sfr.net`, `*.neuf.fr`.
+ * - Orange, Free, SFR: names only (`*.smtp.orange.fr`, `*.me-wanadoo.net`; `*.free.fr`, `*.proxad.net`;
+ *   `*.sfr.fr`, `*.sfr.net`, `*.neuf.fr`). Their AS numbers (AS3215, AS12322, AS15557) also hold
+ *   their subscribers' lines — where infected PCs send spam — so they must never make a hop trusted.
  * - La Poste: relays `*.laposte.net`.
  * - GMX / Web.de (United Internet): relays `mout*.gmx.net`, `mout*.web.de`, `mout*.kundenserver.de`
  *   (names only: their AS also hosts customers).
@@ -82,7 +82,7 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     names: ['outlook.com', 'protection.outlook.com', 'prod.outlook.com', 'office365.com', 'hotmail.com', 'outlook.office365.com'],
     networks: ['40.92.0.0/15', '40.107.0.0/16', '52.100.0.0/14', '104.47.0.0/17', '2a01:111:f400::/48', '2a01:111:f403::/48', '2603:1000::/24'],
     asns: [8075],
-    authservIds: ['outlook.com', 'protection.outlook.com'],
+    authservIds: ['outlook.com', 'protection.outlook.com', 'office365.com'],
     webmail: true,
   },
   {
@@ -93,9 +93,9 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     authservIds: ['yahoo.com', 'aol.com'],
     webmail: true,
   },
-  { name: 'Orange', names: ['orange.fr', 'smtp.orange.fr', 'me-wanadoo.net', 'wanadoo.fr'], networks: [], asns: [3215], authservIds: ['orange.fr'], webmail: true },
-  { name: 'Free', names: ['free.fr', 'proxad.net'], networks: [], asns: [12322], authservIds: ['free.fr'], webmail: true },
-  { name: 'SFR', names: ['sfr.fr', 'sfr.net', 'neuf.fr'], networks: [], asns: [15557], authservIds: ['sfr.fr'], webmail: true },
+  { name: 'Orange', names: ['orange.fr', 'smtp.orange.fr', 'me-wanadoo.net', 'wanadoo.fr'], networks: [], asns: [], authservIds: ['orange.fr'], webmail: true },
+  { name: 'Free', names: ['free.fr', 'proxad.net'], networks: [], asns: [], authservIds: ['free.fr'], webmail: true },
+  { name: 'SFR', names: ['sfr.fr', 'sfr.net', 'neuf.fr'], networks: [], asns: [], authservIds: ['sfr.fr'], webmail: true },
   { name: 'La Poste', names: ['laposte.net'], networks: [], asns: [], authservIds: ['laposte.net'], webmail: true },
   { name: 'GMX / Web.de', names: ['gmx.net', 'gmx.de', 'gmx.com', 'web.de', 'kundenserver.de'], networks: [], asns: [], authservIds: ['gmx.net', 'web.de'], webmail: true },
   { name: 'iCloud', names: ['icloud.com', 'me.com', 'mac.com', 'apple.com'], networks: ['17.0.0.0/8'], asns: [714, 6185], authservIds: ['icloud.com', 'apple.com'], webmail: true },

@@ -186,7 +186,8 @@ export function walkChain(input: WalkInput): WalkOutput {
     steps.push(`${range} below the origin: the sender or earlier relays wrote ${below.length === 1 ? 'it' : 'them'}, and ${below.length === 1 ? 'it proves' : 'they prove'} nothing.`);
     for (const h of below) {
       const claimed = trust.byName(h.byHost) ?? (h.fromIp !== null ? (trust.byIp(h.fromIp)?.relay ?? null) : null);
-      if (claimed !== null) {
+      // Our own intake below the origin is a mail loop (a list echoing a post), not a forgery.
+      if (claimed !== null && claimed.kind === 'provider') {
         flags.push(`forged-hop@${h.index}`);
         h.notes.push('forged-looking');
         findings.push(
