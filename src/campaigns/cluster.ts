@@ -42,21 +42,28 @@ export interface Match {
   similarity: number;
   /** `text` and/or the strong-link kinds that matched. */
   matchedBy: string[];
+  /** The campaign's current category. */
+  category: string | null;
 }
 
 type Db = Kysely<Database>;
 
 /** Follows merge redirects (one step by construction) for a set of ids. */
-async function resolveIds(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+async function resolveIds(db: Db, ids: readonly string[]): Promise<Map<string, { root: string; category: string | null }>> {
+  const out = new Map<string, { root: string; category: string | null }>();
   if (ids.length === 0) return out;
-  const rows = await db.selectFrom('campaigns').select(['id', 'merged_into']).where('id', 'in', [...new Set(ids)]).execute();
-  for (const r of rows) out.set(r.id, r.merged_into ?? r.id);
+  const rows = await db.selectFrom('campaigns').select(['id', 'merged_into', 'category']).where('id', 'in', [...new Set(ids)]).execute();
+  for (const r of rows) out.set(r.id, { root: r.merged_into ?? r.id, category: r.merged_into ? null : r.category });
   return out;
 }
 
 /** Candidate campaigns for a fingerprint, by band keys and strong links: index lookups only. */
 export async function findMatches(db: Db, fp: Fingerprint): Promise<Match[]> {
+  return (await findMatchesAndLinks(db, fp)).matches;
+}
+
+async function findMatchesAndLinks(db: Db, fp: Fingerprint): Promise<{ matches: Match[]; knownLinks: Set<string> }> {
+  const knownLinks = new Set<string>();
   const byCampaign = new Map<string, Match>();
   const raw: { id: string; sim: number; by: string }[] = [];
   if (fp.signature && fp.bands.length > 0) {
@@ -75,20 +82,26 @@ export async function findMatches(db: Db, fp: Fingerprint): Promise<Match[]> {
   if (fp.links.length > 0) {
     const linkRows = await db
       .selectFrom('campaign_links')
-      .select(['kind', 'campaign_id'])
+      .select(['kind', 'value', 'campaign_id'])
       .where((eb) => eb.or(groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
       .execute();
-    for (const r of linkRows) raw.push({ id: r.campaign_id, sim: 0, by: r.kind });
+    for (const r of linkRows) {
+      raw.push({ id: r.campaign_id, sim: 0, by: r.kind });
+      knownLinks.add(`${r.kind}\u0000${r.value}`);
+    }
   }
   const roots = await resolveIds(db, raw.map((r) => r.id));
   for (const r of raw) {
-    const id = roots.get(r.id) ?? r.id;
-    const m = byCampaign.get(id) ?? { campaignId: id, similarity: 0, matchedBy: [] };
+    const root = roots.get(r.id);
+    const id = root?.root ?? r.id;
+    const category = root && root.root === r.id ? root.category : (roots.get(id)?.category ?? null);
+    const m = byCampaign.get(id) ?? { campaignId: id, similarity: 0, matchedBy: [], category };
     m.similarity = Math.max(m.similarity, r.sim);
     if (!m.matchedBy.includes(r.by)) m.matchedBy.push(r.by);
     byCampaign.set(id, m);
   }
-  return [...byCampaign.values()].sort((a, b) => b.similarity - a.similarity || (a.campaignId < b.campaignId ? -1 : 1));
+  const matches = [...byCampaign.values()].sort((a, b) => b.similarity - a.similarity || (a.campaignId < b.campaignId ? -1 : 1));
+  return { matches, knownLinks };
 }
 
 function groupLinks(links: readonly Link[]): [string, string[]][] {
@@ -192,7 +205,7 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   const reportFacts: Fact[] = [{ kind: 'day', value: day }];
   const existing = await db.selectFrom('campaign_messages').select(['campaign_id']).where('sha256', '=', fp.sha256).executeTakeFirst();
   if (existing) {
-    const id = (await resolveIds(db, [existing.campaign_id])).get(existing.campaign_id) ?? existing.campaign_id;
+    const id = (await resolveIds(db, [existing.campaign_id])).get(existing.campaign_id)?.root ?? existing.campaign_id;
     await db
       .updateTable('campaigns')
       .set((eb) => ({
@@ -206,8 +219,9 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     return { campaignId: id, created: false, via: 'repeat', similarity: 1, merged: [] };
   }
 
-  const matches = await findMatches(db, fp);
+  const { matches, knownLinks } = await findMatchesAndLinks(db, fp);
   let campaignId: string;
+  let currentCategory: string | null = null;
   let created = false;
   let via = 'new';
   let sim = 1;
@@ -223,6 +237,7 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     // The oldest campaign survives (ULIDs sort by creation time), so ids stay stable.
     const ids = matches.map((m) => m.campaignId).sort();
     campaignId = ids[0];
+    currentCategory = matches.find((m) => m.campaignId === campaignId)?.category ?? null;
     const best = matches.reduce((a, b) => (b.similarity > a.similarity ? b : a));
     sim = best.similarity;
     via = best.matchedBy.includes('text') ? 'lsh' : `link:${best.matchedBy[0]}`;
@@ -247,12 +262,14 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   const facts: Fact[] = [...reportFacts, ...fp.facts];
   if (meta.category) facts.push({ kind: 'category', value: meta.category });
   await addFacts(db, campaignId, facts, meta.seenAt);
-  if (meta.category && !created) await refreshCategory(db, campaignId);
+  // The majority can only change when this message's category differs from the campaign's.
+  if (meta.category && !created && (merged.length > 0 || meta.category !== currentCategory)) await refreshCategory(db, campaignId);
 
-  if (fp.links.length > 0) {
+  const newLinks = fp.links.filter((l) => !knownLinks.has(`${l.kind}\u0000${l.value}`));
+  if (newLinks.length > 0) {
     await db
       .insertInto('campaign_links')
-      .values(fp.links.map((l) => ({ kind: l.kind, value: l.value, campaign_id: campaignId, created_at: meta.seenAt })))
+      .values(newLinks.map((l) => ({ kind: l.kind, value: l.value, campaign_id: campaignId, created_at: meta.seenAt })))
       .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
       .execute();
   }

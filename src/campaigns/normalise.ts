@@ -12,9 +12,21 @@ export const MAX_TOKENS = 4000;
 const URL_RE = /\b(?:(?:https?|hxxps?|ftp):\/\/|www\.)[^\s<>"'()]+/giu;
 const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/giu;
 const TOKEN_RE = /[\p{L}\p{N}]+/gu;
+const DIGIT_RE = /\p{N}/u;
 /** A greeting line: "Dear John Smith,", "Hi Anna!", "Bonjour Mme Dupont", "Hello john.doe". */
 const GREETING_RE = /^\s*(?:dear|hi|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|bonjour|bonsoir|salut|cher|ch[eè]re|hallo|liebe[rs]?|sehr\s+geehrte[rs]?|hola|estimad[oa]|ciao|caro|cara|beste|hej)\b[^\n]{0,60}$/iu;
-const VOWELS = /[aeiouyàâäéèêëîïôöùûüáíóú]/u;
+const VOWELS: ReadonlySet<string> = new Set([...'aeiouyàâäéèêëîïôöùûüáíóú']);
+
+/** True when a token contains a digit of any script (ASCII checked without a regex: hot path). */
+function hasDigit(token: string): boolean {
+  let nonAscii = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+    if (c > 127) nonAscii = true;
+  }
+  return nonAscii && DIGIT_RE.test(token);
+}
 
 /** Tokens a campaign's template is made of, with personalisation removed. */
 export interface NormalisedText {
@@ -57,15 +69,17 @@ function urlDomainToken(url: string): string {
  */
 export function looksRandom(token: string): boolean {
   if (token.length > 24) return true;
-  if (token.length >= 5 && !VOWELS.test(token)) return true;
-  if (token.length >= 8) {
-    let run = 0;
-    for (const ch of token) {
-      run = VOWELS.test(ch) ? 0 : run + 1;
-      if (run >= 5) return true;
-    }
+  if (token.length < 5) return false;
+  let run = 0;
+  let longest = 0;
+  let vowels = 0;
+  for (const ch of token) {
+    if (VOWELS.has(ch)) {
+      vowels++;
+      run = 0;
+    } else if (++run > longest) longest = run;
   }
-  return false;
+  return vowels === 0 || (token.length >= 8 && longest >= 6);
 }
 
 /**
@@ -81,16 +95,16 @@ export function normaliseText(text: string, dropNames: ReadonlySet<string> = new
     if (GREETING_RE.test(line)) continue;
     kept.push(line);
   }
-  const joined = kept
-    .join('\n')
-    .replace(URL_RE, (u) => ` ${urlDomainToken(u)} `)
-    .replace(EMAIL_RE, ' email ')
-    .toLowerCase();
+  let joined = kept.join('\n');
+  // The regexes only run where they can match (most of the cost on long texts otherwise).
+  if (joined.includes('://') || /www\./i.test(joined)) joined = joined.replace(URL_RE, (u) => ` ${urlDomainToken(u)} `);
+  if (joined.includes('@')) joined = joined.replace(EMAIL_RE, ' email ');
+  joined = joined.toLowerCase();
   const tokens: string[] = [];
   for (const m of joined.matchAll(TOKEN_RE)) {
     const raw = m[0];
     let tok: string;
-    if (/\p{N}/u.test(raw)) tok = '#';
+    if (hasDigit(raw)) tok = '#';
     else if (dropNames.has(raw)) continue;
     else if (looksRandom(raw)) continue;
     else tok = raw;

@@ -5,8 +5,8 @@
  *   score(c) = model_weight × ln P_model(class of c) + prior(c) + Σ weight(rule) over its rules that fired
  *
  * where the model classes are legitimate / phishing / spam (commercial, scam and malware share
- * the spam probability and are told apart by their rules and priors; `other` has only a prior and
- * NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
+ * the spam probability and are told apart by their rules and priors; `other` has no model term,
+ * only its prior and NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
  * the reasons.
  */
 import type { Analysis } from '../analysis-schema.ts';
@@ -72,8 +72,6 @@ export function createClassifier(opts: { model?: TextModel; scores?: Scores; sco
           const m = scores.modelWeight * Math.log(Math.max(probs[cls], 1e-9));
           s += m;
           list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: `P(${cls}) = ${round(probs[cls])}` });
-        } else {
-          s += scores.modelWeight * Math.log(1e-9);
         }
         for (const h of hits) {
           if (RULES[h.rule].category !== c) continue;

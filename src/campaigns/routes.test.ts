@@ -1,0 +1,167 @@
+/**
+ * The look-up and story routes through `app.inject()`: authentication by API token, the
+ * `lookup:query` permission per role, matching a personalised copy, never a reporter, and the
+ * end-to-end job path (report → analysis → campaign-report → classification + campaign).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { buildApp } from '../web/app.ts';
+import { createTestContext } from '../core/test-context.ts';
+import { createToken } from '../core/tokens.ts';
+import type { Role } from '../core/roles.ts';
+import { newId, nowIso, sha256Hex } from '../core/ids.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../analysis/settings.ts';
+import { createClassifier } from '../analysis/classify/classify.ts';
+import { fingerprintOf } from './fingerprint.ts';
+import { ingestFingerprint } from './cluster.ts';
+import { processReport } from './service.ts';
+import { relabelReport, currentCategory } from './relabel.ts';
+import { getReportView } from '../intake/http/report-view.ts';
+import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
+
+const BASE: BaseMessage = {
+  subject: 'Your account will be suspended',
+  from: 'security@bank-alerts.example',
+  text: 'We detected unusual sign-in activity on your online banking account. To avoid the suspension of your account, verify your identity within 24 hours by following the secure link below and confirming your card details. Failure to do so will result in the permanent closure of your account and the loss of your funds.',
+  urls: ['https://secure-bank-verify-login.com/auth'],
+};
+
+async function setup(t: TestContext) {
+  const h = await createTestContext(t, 'sqlite');
+  if (!h) return null;
+  const app = await buildApp(h.ctx);
+  const rng = seededRng(11);
+  const stored = personalise(BASE, makeRecipient(rng), rng, 0);
+  const a = await analyse(stored, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+  const placed = await ingestFingerprint(h.ctx.db, fingerprintOf(a), { seenAt: '2026-01-05T10:00:00.000Z', category: 'phishing' });
+  const tokens = new Map<Role, string>();
+  for (const role of ['admin', 'analyst', 'partner', 'network_operator', 'sender', 'reporter', 'authority'] as const) {
+    tokens.set(role, (await createToken(h.ctx.db, { role, name: `t-${role}` })).secret);
+  }
+  return {
+    h,
+    app,
+    rng,
+    campaignId: placed.campaignId,
+    tokens,
+    async close() {
+      await app.close();
+      await h.close();
+    },
+  };
+}
+
+describe('POST /api/v1/lookup', () => {
+  test('without a token: 401; with a reporter or authority token: 403', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    try {
+      const body = personalise(BASE, makeRecipient(s.rng), s.rng, 1);
+      const anon = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822' }, payload: body });
+      assert.equal(anon.statusCode, 401);
+      for (const role of ['reporter', 'authority'] as const) {
+        const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        assert.equal(r.statusCode, 403, role);
+      }
+      const bad = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: 'Bearer sdk_not-a-real-token' }, payload: body });
+      assert.equal(bad.statusCode, 401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a personalised copy matches its campaign for every permitted role, without reporter data', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    try {
+      for (const role of ['admin', 'analyst', 'partner', 'network_operator', 'sender'] as const) {
+        const body = personalise(BASE, makeRecipient(s.rng), s.rng, 2);
+        const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        assert.equal(r.statusCode, 200, `${role}: ${r.body}`);
+        const json = r.json<{ matches: { campaignId: string; similarity: number; category: string; reportCount: number }[] }>();
+        assert.equal(json.matches[0]?.campaignId, s.campaignId);
+        assert.ok(json.matches[0].similarity >= 0.5);
+        assert.equal(json.matches[0].category, 'phishing');
+        assert.equal(json.matches[0].reportCount, 1);
+        assert.doesNotMatch(r.body, /reporter|@example\.(org|net)|clientIp/i);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('JSON base64 bodies work; an unrelated message has no match; an empty body is a 400', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    try {
+      const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
+      const other = Buffer.from('From: a@b.example\r\nSubject: lunch\r\n\r\nShall we meet for lunch on Thursday at the usual place near the office?\r\n');
+      const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'application/json' }, payload: { raw: other.toString('base64') } });
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json<{ matches: unknown[] }>().matches, []);
+      const empty = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'application/json' }, payload: { raw: '' } });
+      assert.equal(empty.statusCode, 400);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('GET /api/v1/campaigns/:id', () => {
+  test('analysts read the story; partners may not; unknown ids are 404', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    try {
+      const ok = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(ok.json<{ messageCount: number }>().messageCount, 1);
+      const no = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('partner')}` } });
+      assert.equal(no.statusCode, 403);
+      const missing = await s.app.inject({ method: 'GET', url: '/api/v1/campaigns/01NOPE', headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });
+      assert.equal(missing.statusCode, 404);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('report processing and relabels', () => {
+  test('a processed report shows its classification and campaign; a relabel records who and when', async (t) => {
+    const h = await createTestContext(t, 'sqlite');
+    if (!h) return;
+    try {
+      const rng = seededRng(5);
+      const raw = personalise(BASE, makeRecipient(rng), rng, 0);
+      const stored = { id: newId(), sha256: sha256Hex(raw) };
+      await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
+      await h.ctx.db
+        .insertInto('reports')
+        .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+        .execute();
+      const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+      const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
+      assert.equal(verdict.category, 'phishing');
+      const next = await h.ctx.db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').execute();
+      assert.deepEqual(JSON.parse(next[0].payload), { reportId: stored.id, sha256: stored.sha256, campaignId: placement.campaignId });
+      let view = (await getReportView(h.ctx.db, stored.id))?.present(true);
+      assert.equal((view?.classification as { category: string }).category, 'phishing');
+      assert.equal((view?.campaign as { id: string }).id, placement.campaignId);
+
+      const r = await relabelReport(h.ctx.db, stored.id, 'scam', 'user:u1(alice@example.org):analyst');
+      assert.equal(r.previousCategory, 'phishing');
+      assert.equal(await currentCategory(h.ctx.db, stored.sha256), 'scam');
+      view = (await getReportView(h.ctx.db, stored.id))?.present(true);
+      const c = view?.classification as { category: string; relabel: { by: string; at: string }; automatic: { category: string } };
+      assert.equal(c.category, 'scam');
+      assert.equal(c.relabel.by, 'user:u1(alice@example.org):analyst');
+      assert.equal(c.automatic.category, 'phishing');
+      await assert.rejects(relabelReport(h.ctx.db, stored.id, 'spammy', 'x'), /Unknown category/);
+      await assert.rejects(relabelReport(h.ctx.db, 'nope', 'scam', 'x'), /No such report/);
+    } finally {
+      await h.close();
+    }
+  });
+});
