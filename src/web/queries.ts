@@ -76,7 +76,10 @@ export async function listReports(db: Kysely<Database>, scope: ReportScope, f: L
       .orderBy('t.received_at', 'desc')
       .orderBy('t.report_id', 'desc');
     for (const extra of terms.slice(1)) {
-      q = q.where((eb) => eb.exists(eb.selectFrom('web_report_terms as t2').select('t2.report_id').whereRef('t2.report_id', '=', 't.report_id').where('t2.term', '=', extra)));
+      // A full primary-key seek (term, received_at, report_id) per candidate row.
+      q = q.where((eb) =>
+        eb.exists(eb.selectFrom('web_report_terms as t2').select('t2.report_id').where('t2.term', '=', extra).whereRef('t2.received_at', '=', 't.received_at').whereRef('t2.report_id', '=', 't.report_id')),
+      );
     }
     if (cursor) q = q.where((eb) => eb(eb.refTuple('t.received_at', 't.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)));
     if (f.from && DAY_RE.test(f.from)) q = q.where('t.received_at', '>=', f.from);

@@ -1,0 +1,240 @@
+/**
+ * Web workbench queries at 1,000,000 reports in SQLite: the report list (first page, a deep keyset
+ * page, each filter and search) and the dashboard (daily series and top-N tables over 30 and 365
+ * days), through the same functions the pages call. Rows are generated directly with realistic
+ * skew (Zipf-distributed campaigns, networks, countries, domains and subject words; a year of
+ * growing volume; channels and categories in plausible shares). Target: < 200 ms per query.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { encodeTime } from 'ulid';
+import type { Bench } from './registry.ts';
+import { REPO_ROOT, mb, percentile, row, sampleRss } from './lib.ts';
+import { openDatabase, type DB } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { TERM, UNKNOWN } from '../src/web/indexer.ts';
+import { dailySeries, listReports, rangeOf, topValues, totalReports, type Cursor, type ListFilters } from '../src/web/queries.ts';
+
+const REPORTS = Number(process.env.SPAMDESK_BENCH_WEB_REPORTS ?? 1_000_000);
+const DB_PATH = path.join(REPO_ROOT, 'bench', 'out', `web-${REPORTS}.db`);
+const RUNS = 15;
+const TARGET_MS = 200;
+const DAY = 86_400_000;
+const END = Date.UTC(2026, 10, 23);
+const START = END - 365 * DAY;
+
+/** Deterministic PRNG (mulberry32), so every run builds the same data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Zipf(s≈1.1) sampler over n ranks by inverse CDF on a precomputed table. */
+function zipf(n: number, rand: () => number, s = 1.1): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
+  for (let i = 0; i < n; i++) cdf[i] /= sum;
+  return () => {
+    const u = rand();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+function pick<T>(rand: () => number, weighted: [T, number][]): T {
+  let u = rand();
+  for (const [v, w] of weighted) {
+    if ((u -= w) <= 0) return v;
+  }
+  return weighted[weighted.length - 1][0];
+}
+
+const COUNTRIES = 'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG CA AU SE CZ HU BD VE MA DZ KE BY LT LV EE PT GR AT CH BE DK FI NO IE'.split(' ');
+const WORDS = 'account verify prize winner urgent payment invoice parcel delivery bank security update password offer free bitcoin investment loan cheap pharmacy meeting dating lottery refund tax customs suspended confirm reward gift card crypto wallet profit click limited exclusive deal newsletter order shipping bonus casino insurance'.split(' ');
+
+async function build(): Promise<void> {
+  fs.mkdirSync(path.dirname(DB_PATH), { recursive: true });
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(DB_PATH + suffix, { force: true });
+  const kdb = openDatabase({ dialect: 'sqlite', path: DB_PATH }, { synchronous: 'OFF' });
+  await migrateToLatest(kdb);
+  await kdb.destroy();
+  const db = new BetterSqlite3(DB_PATH);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -262144');
+  const rand = rng(20261123);
+  const campaign = zipf(20_000, rand);
+  const asn = zipf(3_000, rand);
+  const country = zipf(COUNTRIES.length, rand);
+  const domain = zipf(50_000, rand);
+  const word = zipf(WORDS.length, rand, 0.8);
+  const message = zipf(200_000, rand, 0.9);
+  const insMsg = db.prepare('insert or ignore into messages (sha256, kind, size, codec, content, first_seen_at) values (?, ?, ?, ?, ?, ?)');
+  const insRep = db.prepare(
+    "insert into reports (id, message_sha256, channel, received_at, reporter_user_id, reporter_token_id, reporter_address, client_ip, note, quality, dedup_key, context, tracking_token) values (?, ?, ?, ?, null, null, null, null, null, 'full', null, null, ?)",
+  );
+  const insIdx = db.prepare(
+    'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, reporter_user_id, subject, sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
+  );
+  const insTerm = db.prepare('insert or ignore into web_report_terms (term, received_at, report_id) values (?, ?, ?)');
+  const rollup = new Map<string, number>();
+  const bump = (dim: string, day: string, value: string) => {
+    const k = `${dim}\u0000${day}\u0000${value}`;
+    rollup.set(k, (rollup.get(k) ?? 0) + 1);
+  };
+  // Volume grows over the year (x3 from start to end); times are sorted so ids follow them.
+  const times = new Float64Array(REPORTS);
+  // Density ∝ 1 + 2x over the year (x in [0, 1]): CDF (x + x²) / 2, inverted.
+  for (let i = 0; i < REPORTS; i++) times[i] = START + ((Math.sqrt(1 + 8 * rand()) - 1) / 2) * 365 * DAY;
+  times.sort();
+  const CHUNK = 20_000;
+  for (let base = 0; base < REPORTS; base += CHUNK) {
+    db.transaction(() => {
+      for (let i = base; i < Math.min(REPORTS, base + CHUNK); i++) {
+        const t = Math.floor(Math.min(END + DAY - 1, Math.max(START, times[i])));
+        const iso = new Date(t).toISOString();
+        const day = iso.slice(0, 10);
+        const id = encodeTime(t, 10) + String(i).padStart(16, '0');
+        const m = message();
+        const sha = m.toString(16).padStart(64, '0');
+        const channel = pick(rand, [['addon', 0.35], ['smtp', 0.3], ['web', 0.2], ['api', 0.1], ['sms', 0.05]] as [string, number][]);
+        insMsg.run(sha, channel === 'sms' ? 'sms' : 'email', 2048, 'identity', Buffer.from('x'), iso);
+        insRep.run(id, sha, channel, iso, `t${i}`);
+        const recent = END - t < 2 * DAY;
+        const stage = recent && rand() < 0.3 ? 0 : 2;
+        const cat = stage < 2 ? null : pick(rand, [['commercial', 0.4], ['phishing', 0.2], ['scam', 0.2], ['malware', 0.05], ['legitimate', 0.08], ['other', 0.07]] as [string, number][]);
+        const c = campaign();
+        const campaignId = stage < 2 ? null : `C${String(c).padStart(7, '0')}`;
+        const a = 64_500 + asn();
+        const cc = COUNTRIES[country()];
+        const ip = `198.${(a >> 8) & 255}.${a & 255}.${(i * 7) & 255}`;
+        const d = `shop${domain()}.example`;
+        const sdom = `mail${c % 5000}.example`;
+        const w1 = WORDS[word()];
+        const w2 = WORDS[word()];
+        const subject = `${w1[0].toUpperCase()}${w1.slice(1)} ${w2} #${c % 1000}`;
+        insIdx.run(id, iso, channel, channel === 'sms' ? 'sms' : 'email', sha, subject, `news@${sdom}`, sdom, stage >= 1 ? ip : null, stage >= 1 ? cc : null, stage >= 1 ? a : null, cat, campaignId, stage, iso);
+        for (const term of new Set([TERM.word + w1, TERM.word + w2, TERM.sender + `news@${sdom}`, TERM.sender + sdom, TERM.domain + d, TERM.advertised + d, TERM.ip + ip])) insTerm.run(term, iso, id);
+        bump('category', day, cat ?? UNKNOWN);
+        bump('channel', day, channel);
+        bump('country', day, stage >= 1 ? cc : UNKNOWN);
+        bump('asn', day, stage >= 1 ? String(a) : UNKNOWN);
+        if (campaignId) bump('campaign', day, campaignId);
+        bump('domain', day, d);
+      }
+    })();
+  }
+  const insRoll = db.prepare('insert into web_rollup_daily (dim, day, value, n) values (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const [k, n] of rollup) {
+      const [dim, day, value] = k.split('\u0000');
+      insRoll.run(dim, day, value, n);
+    }
+  })();
+  db.prepare("insert into web_state (key, value) values ('bench.rows', ?)").run(String(REPORTS));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('analyze');
+  db.close();
+}
+
+async function ready(): Promise<boolean> {
+  if (!fs.existsSync(DB_PATH)) return false;
+  try {
+    const db = new BetterSqlite3(DB_PATH, { readonly: true });
+    const r = db.prepare("select value from web_state where key = 'bench.rows'").get() as { value: string } | undefined;
+    db.close();
+    return r?.value === String(REPORTS);
+  } catch {
+    return false;
+  }
+}
+
+async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: number; max: number }> {
+  await fn(); // warm the page cache once
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1] };
+}
+
+export const webBench: Bench = {
+  name: 'web',
+  description: `workbench list and dashboard queries at ${REPORTS.toLocaleString('en')} reports (SQLite)`,
+  async run() {
+    const rss = sampleRss();
+    if (!(await ready())) {
+      const t0 = performance.now();
+      process.stdout.write(`generating ${REPORTS.toLocaleString('en')} reports into ${path.relative(REPO_ROOT, DB_PATH)} …\n`);
+      await build();
+      process.stdout.write(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(fs.statSync(DB_PATH).size)})\n`);
+    }
+    const db: DB = openDatabase({ dialect: 'sqlite', path: DB_PATH }, { synchronous: 'NORMAL' });
+    try {
+      const all = { kind: 'all' } as const;
+      const deep: Cursor = await (async () => {
+        const mid = await db.selectFrom('web_report_index').select(['received_at', 'report_id']).orderBy('received_at').limit(1).offset(Math.floor(REPORTS / 2)).executeTakeFirstOrThrow();
+        return { receivedAt: mid.received_at, reportId: mid.report_id };
+      })();
+      const topCampaign = (await topValues(db, 'campaign', rangeOf('2000-01-01', '2100-01-01'), 1))[0]?.value ?? 'C0000000';
+      const list = (f: ListFilters, c: Cursor | null = null) => () => listReports(db, all, f, c);
+      const r30 = rangeOf(undefined, '2026-11-23', 30);
+      const r365 = rangeOf(undefined, '2026-11-23', 365);
+      const cases: [string, () => Promise<unknown>][] = [
+        ['list: newest page', list({})],
+        ['list: page at the middle (keyset)', list({}, deep)],
+        ['list: category=malware', list({ category: 'malware' })],
+        ['list: channel=sms', list({ channel: 'sms' })],
+        ['list: search word "refund"', list({ q: 'refund' })],
+        ['list: two words "casino bonus"', list({ q: 'casino bonus' })],
+        ['list: sender domain', list({ sender: 'mail42.example' })],
+        ['list: advertised domain', list({ domain: 'shop7.example' })],
+        ['list: campaign (largest)', list({ campaign: topCampaign })],
+        ['list: network AS64501 (operator scope)', () => listReports(db, { kind: 'networks', asns: [64_501] }, {}, null)],
+        ['list: date range one day', list({ from: '2026-06-01', to: '2026-06-01' })],
+        ['dash: category per day, 30 d', () => dailySeries(db, 'category', r30)],
+        ['dash: channel per day, 365 d', () => dailySeries(db, 'channel', r365)],
+        ['dash: top campaigns, 30 d', () => topValues(db, 'campaign', r30)],
+        ['dash: top campaigns, 365 d', () => topValues(db, 'campaign', r365)],
+        ['dash: top networks, 365 d', () => topValues(db, 'asn', r365)],
+        ['dash: top countries, 365 d', () => topValues(db, 'country', r365)],
+        ['dash: top domains, 30 d', () => topValues(db, 'domain', r30)],
+        ['dash: top domains, 365 d', () => topValues(db, 'domain', r365)],
+        ['dash: total, 365 d', () => totalReports(db, r365)],
+        [
+          'dash: whole dashboard page (7 queries), 30 d',
+          () => Promise.all([dailySeries(db, 'category', r30), dailySeries(db, 'channel', r30), topValues(db, 'campaign', r30), topValues(db, 'asn', r30), topValues(db, 'country', r30), topValues(db, 'domain', r30), totalReports(db, r30)]),
+        ],
+      ];
+      const widths = [46, 12, 12, 12, 8];
+      process.stdout.write(`${row(['query', 'p50 ms', 'p99 ms', 'max ms', `< ${TARGET_MS}`], widths)}\n`);
+      let over = 0;
+      for (const [name, fn] of cases) {
+        const r = await time(fn);
+        if (r.p99 >= TARGET_MS) over++;
+        process.stdout.write(`${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.p99 < TARGET_MS ? 'yes' : 'NO'], widths)}\n`);
+      }
+      process.stdout.write(`${cases.length - over}/${cases.length} queries under ${TARGET_MS} ms at p99; peak RSS ${mb(rss.stop())}\n`);
+    } finally {
+      await db.destroy();
+    }
+  },
+};
