@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../web/app.ts';
 import { createTestContext } from '../core/test-context.ts';
 import { createToken } from '../core/tokens.ts';
@@ -63,7 +64,7 @@ describe('POST /api/v1/lookup', () => {
       const anon = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822' }, payload: body });
       assert.equal(anon.statusCode, 401);
       for (const role of ['reporter', 'authority'] as const) {
-        const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        const r: LightMyRequestResponse = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
         assert.equal(r.statusCode, 403, role);
       }
       const bad = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: 'Bearer sdk_not-a-real-token' }, payload: body });
@@ -79,7 +80,7 @@ describe('POST /api/v1/lookup', () => {
     try {
       for (const role of ['admin', 'analyst', 'partner', 'network_operator', 'sender'] as const) {
         const body = personalise(BASE, makeRecipient(s.rng), s.rng, 2);
-        const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        const r: LightMyRequestResponse = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
         assert.equal(r.statusCode, 200, `${role}: ${r.body}`);
         const json = r.json<{ matches: { campaignId: string; similarity: number; category: string; reportCount: number }[] }>();
         assert.equal(json.matches[0]?.campaignId, s.campaignId);
