@@ -1,9 +1,9 @@
 /** Every benchmark, in the order `npm run bench` runs them. An area adds one line. */
-import { webBench } from './web.ts';
+import { analysisBench } from './analysis.ts';
 export interface Bench {
   name: string;
   description: string;
   run(): Promise<void>;
 }
 
-export const BENCHES: Bench[] = [webBench];
+export const BENCHES: Bench[] = [analysisBench];
