@@ -28,6 +28,8 @@ import type { ReportFactsRow } from '../tables.ts';
 
 /** Most messages put in one package (a larger case is referred in parts by an analyst). */
 export const MAX_PACKAGE_MESSAGES = 2000;
+/** Most raw bytes put in one package; further messages are listed as omitted in the history. */
+export const MAX_PACKAGE_RAW_BYTES = 256 * 1024 * 1024;
 
 export const REFERRAL_ANSWERS = ['acknowledge', 'request-more', 'close'] as const;
 export type ReferralAnswer = (typeof REFERRAL_ANSWERS)[number];
@@ -59,9 +61,16 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
   for (const r of reports) bySha.set(r.message_sha256, [...(bySha.get(r.message_sha256) ?? []), r]);
   const shas = [...bySha.keys()].slice(0, MAX_PACKAGE_MESSAGES);
   const messages: PackageMessage[] = [];
+  let rawBytes = 0;
+  let omitted = [...bySha.keys()].length - shas.length;
   for (const sha of shas) {
     const raw = await getMessageRaw(db, sha);
     if (!raw) continue;
+    if (rawBytes + raw.length > MAX_PACKAGE_RAW_BYTES) {
+      omitted++;
+      continue;
+    }
+    rawBytes += raw.length;
     const rs = bySha.get(sha) ?? [];
     const redacted = redactMessage(raw, identities);
     messages.push({
@@ -164,7 +173,7 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
         maxAttempts: config.outboxMaxAttempts,
       });
     }
-    await addCaseEvent(trx, caseId, actor, 'referred', { referralId: packageId, authority: authority.name, authorityId: authority.id, packageSha256: pkg.sha256, packageSize: pkg.zip.length, messages: messages.length, outboxId });
+    await addCaseEvent(trx, caseId, actor, 'referred', { referralId: packageId, authority: authority.name, authorityId: authority.id, packageSha256: pkg.sha256, packageSize: pkg.zip.length, messages: messages.length, omittedMessages: omitted, outboxId });
     if (c.state === 'open') await setCaseState(trx, caseId, 'referred', actor);
     return { referralId: packageId, packageSha256: pkg.sha256, packageSize: pkg.zip.length, outboxId };
   });

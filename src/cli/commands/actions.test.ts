@@ -42,9 +42,6 @@ test('spamdesk outbox list shows a dead entry and outbox retry queues it again',
     const retry = await cli(['outbox', 'retry', id, '--database-url', db]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.equal((await getOutboxEntry(tdb.db, id))?.state, 'queued');
-    const bad = await cli(['outbox', 'list', '--state', 'nonsense', '--database-url', db]);
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /unknown state/);
   } finally {
     await gone.close();
     await tdb.drop();
