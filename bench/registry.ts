@@ -1,9 +1,10 @@
 /** Every benchmark, in the order `npm run bench` runs them. An area adds one line. */
 import { analysisBench } from './analysis.ts';
+import { channelsBench } from './channels.ts';
 export interface Bench {
   name: string;
   description: string;
   run(): Promise<void>;
 }
 
-export const BENCHES: Bench[] = [analysisBench];
+export const BENCHES: Bench[] = [analysisBench, channelsBench];

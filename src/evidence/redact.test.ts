@@ -112,7 +112,7 @@ function wrap(original: Buffer, encoding: '8bit' | 'base64'): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'latin1'), Buffer.from(`\r\n--${b}--\r\n`, 'latin1')]);
 }
 
-/** The golden set when the analysis area has published it, else corpus spam and ARF reports. */
+/** The analysis area's golden set, and corpus spam and ARF reports. */
 function goldenSet(): { name: string; raw: Buffer }[] {
   const golden = path.join(REPO_ROOT, 'src', 'analysis', 'golden');
   const files: string[] = [];
@@ -124,7 +124,8 @@ function goldenSet(): { name: string; raw: Buffer }[] {
     }
   };
   if (fs.existsSync(golden)) walk(golden);
-  if (files.length === 0) {
+  // Besides the golden set, a wider corpus sample (spam of 2002, ARF reports, recent spam).
+  if (fs.existsSync(path.join(CORPUS_DIR, 'spamassassin', 'spam'))) {
     const spam = path.join(CORPUS_DIR, 'spamassassin', 'spam');
     files.push(...fs.readdirSync(spam).filter((f) => /^\d{5}\./.test(f)).sort().slice(0, 60).map((f) => path.join(spam, f)));
     const arf = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');

@@ -55,31 +55,60 @@ const COMMON_LOCAL_PARTS = new Set([
 ]);
 /** Shortest local part redacted on its own. */
 const MIN_LOCAL_PART = 4;
+/** Recipients whose base64 and hashed forms are searched too (beyond: the address itself only). */
+const FULLY_ENCODED_RECIPIENTS = 5;
+/** Most addresses redacted from one message (a spam To: list can hold thousands). */
+const MAX_ADDRESSES = 1000;
+/** A text holding none of these has no URL-encoded or HTML-entity-encoded address in it. */
+const ENCODED_MARKERS = ['%', '&#', '&commat;', '&period;'];
 /** Deepest embedded encoded message we decode and redact. */
 const MAX_DEPTH = 8;
 
 interface Matcher {
-  re: RegExp;
+  /** A pattern, or (with `literal`) nothing: literals are replaced by plain search. */
+  re?: RegExp;
+  /** A lower-case string replaced wherever it occurs, in any letter case. */
+  literal?: string;
+  /** Further lower-case literals of which the text must hold one for the pattern to run. */
+  requires?: string[];
   replacement: string;
+  /**
+   * Lower-case literals of which every match contains at least one: a text holding none of them
+   * is skipped without running the pattern (most bodies hold no trace of the reporter).
+   */
+  anchors: string[];
+  /** For phone numbers: digits every match contains once separators are removed. */
+  digits?: string;
 }
 
 /**
- * Matchers merged into one alternation per flag set, so a large body is scanned twice rather
- * than once per pattern. Earlier alternatives win at a position: addresses before local parts.
+ * Matchers merged into one alternation per flag set, so a text is scanned twice rather than
+ * once per pattern. Earlier alternatives win at a position: addresses before local parts. Only
+ * the matchers whose anchors occur in a text take part; merged patterns are cached per subset.
  */
 interface CompiledMatchers {
-  passes: { re: RegExp; replacements: string[] }[];
+  all: Matcher[];
+  cache: Map<string, { re: RegExp; replacements: string[] }[]>;
 }
 
 function compile(matchers: Matcher[]): CompiledMatchers {
-  const passes: CompiledMatchers['passes'] = [];
+  return { all: matchers, cache: new Map() };
+}
+
+function passesFor(active: Matcher[]): { re: RegExp; replacements: string[] }[] {
+  const passes: { re: RegExp; replacements: string[] }[] = [];
   for (const flags of ['gi', 'g']) {
-    const group = matchers.filter((m) => m.re.flags === flags);
+    const group = active.filter((m) => m.re?.flags === flags);
     if (group.length === 0) continue;
     // Every source uses only non-capturing groups, so capture i is matcher i.
-    passes.push({ re: new RegExp(group.map((m) => `(${m.re.source})`).join('|'), flags), replacements: group.map((m) => m.replacement) });
+    passes.push({ re: new RegExp(group.map((m) => `(${m.re?.source ?? '(?!)'})`).join('|'), flags), replacements: group.map((m) => m.replacement) });
   }
-  return { passes };
+  return passes;
+}
+
+/** The longest run of letters and digits of `s`, lower-cased ('' when none: always active). */
+function anchorOf(s: string): string {
+  return (s.toLowerCase().match(/[a-z0-9]+/g) ?? ['']).reduce((a, b) => (b.length > a.length ? b : a), '');
 }
 
 /**
@@ -184,7 +213,39 @@ function redactEncodedWords(headers: string, matchers: CompiledMatchers, counter
 
 function applyMatchers(text: string, matchers: CompiledMatchers, counter: { n: number }): string {
   let out = text;
-  for (const pass of matchers.passes) {
+  let lower = text.toLowerCase();
+  // Plain occurrences first, by search: far cheaper than a pattern per address on long To: lists.
+  for (const m of matchers.all) {
+    if (m.literal === undefined || m.literal === '' || !lower.includes(m.literal)) continue;
+    const pieces: string[] = [];
+    let pos = 0;
+    for (let i = lower.indexOf(m.literal); i !== -1; i = lower.indexOf(m.literal, pos)) {
+      pieces.push(out.slice(pos, i), m.replacement);
+      pos = i + m.literal.length;
+      counter.n++;
+    }
+    pieces.push(out.slice(pos));
+    out = pieces.join('');
+    lower = out.toLowerCase();
+  }
+  let digits: string | null = null;
+  const active: number[] = [];
+  matchers.all.forEach((m, i) => {
+    if (!m.re) return;
+    if (m.requires && !m.requires.some((r) => lower.includes(r))) return;
+    if (m.digits !== undefined) {
+      digits ??= out.replace(/[\s.\-()/]/g, '');
+      if (digits.includes(m.digits)) active.push(i);
+    } else if (m.anchors.some((a) => lower.includes(a))) active.push(i);
+  });
+  if (active.length === 0) return out;
+  const key = active.join(',');
+  let passes = matchers.cache.get(key);
+  if (!passes) {
+    passes = passesFor(active.map((i) => matchers.all[i]));
+    matchers.cache.set(key, passes);
+  }
+  for (const pass of passes) {
     out = out.replace(pass.re, (...args: unknown[]) => {
       counter.n++;
       const idx = args.findIndex((a, i) => i > 0 && i <= pass.replacements.length && a !== undefined);
@@ -228,22 +289,28 @@ function allRecipientAddresses(buf: Buffer, depth: number): string[] {
 function buildMatchers(identity: ReporterIdentity, recipients: string[] = []): Matcher[] {
   const out: Matcher[] = [];
   const own = [...new Set(identity.addresses.map((a) => a.trim()).filter((a) => a.includes('@') && a.length >= 3))];
-  const addresses = [...new Set([...own, ...recipients])];
-  for (const addr of addresses) {
-    out.push({ re: new RegExp(encodedCharsPattern(addr), 'gi'), replacement: REDACTED_ADDRESS });
+  const addresses = [...new Set([...own, ...recipients])].slice(0, MAX_ADDRESSES);
+  for (const [i, addr] of addresses.entries()) {
+    const plain = Buffer.from(addr, 'utf8').toString('latin1').toLowerCase();
+    out.push({ literal: plain, replacement: REDACTED_ADDRESS, anchors: [plain] });
+    // Encoded forms (`%40`, `&#64;`…) only where the text holds such escapes at all.
+    out.push({ re: new RegExp(encodedCharsPattern(addr), 'gi'), replacement: REDACTED_ADDRESS, anchors: [anchorOf(addr)], requires: ENCODED_MARKERS });
+    // A spam sent to a long list: its encoded forms are searched for the first few only.
+    if (i >= own.length + FULLY_ENCODED_RECIPIENTS) continue;
     for (const form of new Set([addr, addr.toLowerCase()])) {
-      for (const frag of base64Fragments(form)) out.push({ re: new RegExp(escapeRe(frag), 'g'), replacement: REDACTED_B64 });
+      for (const frag of base64Fragments(form)) out.push({ re: new RegExp(escapeRe(frag), 'g'), replacement: REDACTED_B64, anchors: [frag.toLowerCase()] });
     }
     const lower = addr.toLowerCase();
     for (const algo of ['md5', 'sha1', 'sha256']) {
-      out.push({ re: new RegExp(createHash(algo).update(lower).digest('hex'), 'gi'), replacement: REDACTED_TEXT });
+      const hex = createHash(algo).update(lower).digest('hex');
+      out.push({ re: new RegExp(hex, 'gi'), replacement: REDACTED_TEXT, anchors: [hex.slice(0, 12)] });
     }
   }
   // Local parts after all full addresses, so the domain goes too when both are there.
   for (const addr of own) {
     const local = addr.split('@')[0];
     if (local.length >= MIN_LOCAL_PART && !COMMON_LOCAL_PARTS.has(local.toLowerCase()) && !/^\d+$/.test(local)) {
-      out.push({ re: new RegExp(`(?<![A-Za-z0-9])${encodedCharsPattern(local)}(?![A-Za-z0-9])`, 'gi'), replacement: REDACTED_TEXT });
+      out.push({ re: new RegExp(`(?<![A-Za-z0-9])${encodedCharsPattern(local)}(?![A-Za-z0-9])`, 'gi'), replacement: REDACTED_TEXT, anchors: [anchorOf(local)] });
     }
   }
   for (const name of new Set(identity.names.map((n) => n.trim()).filter((n) => n.length >= 3))) {
@@ -252,20 +319,22 @@ function buildMatchers(identity: ReporterIdentity, recipients: string[] = []): M
     for (const form of forms) {
       for (const enc of encodings(form.join(' '))) {
         const parts = enc.split(' ').map(escapeRe);
-        out.push({ re: new RegExp(`(?<![\\w])${parts.join('(?:\\s+|,\\s*|%20|\\+|_|=20|&nbsp;)')}(?![\\w])`, 'gi'), replacement: REDACTED_TEXT });
+        const longest = enc.split(' ').reduce((a, b) => (b.length > a.length ? b : a), '');
+        out.push({ re: new RegExp(`(?<![\\w])${parts.join('(?:\\s+|,\\s*|%20|\\+|_|=20|&nbsp;)')}(?![\\w])`, 'gi'), replacement: REDACTED_TEXT, anchors: [longest.toLowerCase()] });
       }
     }
     // Single name tokens, as written (case-sensitive): "Dear Alice," identifies the reporter too.
     for (const tok of tokens) {
       if (tok.length < 3) continue;
-      for (const enc of encodings(tok)) out.push({ re: new RegExp(`(?<![\\w])${escapeRe(enc)}(?![\\w])`, 'g'), replacement: REDACTED_TEXT });
+      for (const enc of encodings(tok)) out.push({ re: new RegExp(`(?<![\\w])${escapeRe(enc)}(?![\\w])`, 'g'), replacement: REDACTED_TEXT, anchors: [enc.toLowerCase()] });
     }
   }
   for (const num of new Set(identity.numbers)) {
     const digits = num.replace(/\D/g, '');
     if (digits.length < 6) continue;
-    const core = digits.slice(-Math.min(9, digits.length)).split('').join('[\\s.\\-()/]{0,3}');
-    out.push({ re: new RegExp(`(?<!\\d)(?:(?:\\+|00|%2b)\\d{1,3}[\\s.\\-()/]{0,3})?(?:\\(?0\\)?[\\s.\\-()/]{0,3})?${core}(?!\\d)`, 'gi'), replacement: REDACTED_NUMBER });
+    const last = digits.slice(-Math.min(9, digits.length));
+    const core = last.split('').join('[\\s.\\-()/]{0,3}');
+    out.push({ re: new RegExp(`(?<!\\d)(?:(?:\\+|00|%2b)\\d{1,3}[\\s.\\-()/]{0,3})?(?:\\(?0\\)?[\\s.\\-()/]{0,3})?${core}(?!\\d)`, 'gi'), replacement: REDACTED_NUMBER, anchors: [], digits: last });
   }
   return out;
 }
@@ -292,7 +361,8 @@ function encodedCharsPattern(s: string): string {
     }
     const code = ch.charCodeAt(0);
     const hex = code.toString(16).padStart(2, '0');
-    const alts = [escapeRe(ch), `%${hex}`, `=${hex}`, `&#0*${code};`, `&#x0*${hex};`];
+    // No quoted-printable `=XX` here: QP bodies and encoded-words are decoded before matching.
+    const alts = [escapeRe(ch), `%${hex}`, `&#0*${code};`, `&#x0*${hex};`];
     if (ch === '@') alts.push('&commat;');
     if (ch === '.') alts.push('&period;');
     out += `(?:${alts.join('|')})`;
