@@ -6,6 +6,7 @@ set -uo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v swaks >/dev/null || need+=(swaks)
+command -v openssl >/dev/null || need+=(openssl)
 command -v rbldnsd >/dev/null || need+=(rbldnsd)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v psql >/dev/null || need+=(postgresql)
