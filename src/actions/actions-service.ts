@@ -3,11 +3,13 @@
  * that runs when the loop is idle (at most once a minute; each operator gets one digest per
  * configured period). Registered in `core/services.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
  */
+import { Gauge } from 'prom-client';
 import type { AppContext } from '../core/context.ts';
 import type { ServiceFactory } from '../core/services.ts';
 import { startDeliveryLoop, type DeliveryOptions } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';
 import { runIspDigests } from './isp/isp-digests.ts';
+import { outboxCounts } from './outbox/outbox.ts';
 
 const DIGEST_CHECK_MS = 60_000;
 
@@ -27,6 +29,19 @@ export const actionsService: ServiceFactory = {
   enabled: (ctx) => ctx.config.outboxEnabled,
   async start(ctx) {
     const opts = deliveryOptions(ctx);
+    // Dead letters must be visible: /metrics shows the outbox by state (alert on dead > 0).
+    const metric = 'spamdesk_outbox_entries';
+    if (!ctx.metrics.registry.getSingleMetric(metric)) {
+      new Gauge({
+        name: metric,
+        help: 'Outbox entries by state (queued, sending, sent, dead).',
+        labelNames: ['state'],
+        registers: [ctx.metrics.registry],
+        async collect() {
+          for (const [state, n] of Object.entries(await outboxCounts(ctx.db))) this.set({ state }, n);
+        },
+      });
+    }
     let lastDigestCheck = 0;
     const loop = startDeliveryLoop({
       ...opts,
