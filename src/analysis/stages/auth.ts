@@ -11,7 +11,7 @@ import { receiverVerdict } from './auth/receiver.ts';
 import { verifyMessage } from './auth/verify.ts';
 import { headerFields } from './traceback/header-block.ts';
 import { classifyIp } from './traceback/ip-class.ts';
-import { TrustTable } from './traceback/trust.ts';
+import { trustTableFor, type TrustTable } from './traceback/trust.ts';
 
 /** The hop whose client SPF is checked against: the origin's, or for webmail the lowest trusted public hop. */
 function spfHop(tb: Analysis['traceback']): { ip: string | null; helo: string | null; hopIndex: number | null } {
@@ -50,9 +50,9 @@ export const authStage = defineStage({
 
     let trust: TrustTable;
     try {
-      trust = new TrustTable(ctx.settings.intakeHosts, ctx.settings.trustedRelaysFile ?? null);
+      trust = trustTableFor(ctx.settings.intakeHosts, ctx.settings.trustedRelaysFile ?? null);
     } catch {
-      trust = new TrustTable(ctx.settings.intakeHosts, null);
+      trust = trustTableFor(ctx.settings.intakeHosts, null);
     }
     const boundary = tb.hops.length === 0 ? null : (hop.hopIndex ?? tb.hops.length - 1);
     const receiver = receiverVerdict(fields, boundary, trust, ctx.settings.trustedAuthservIds ?? []);

@@ -9,7 +9,7 @@ import { defineStage, finding } from '../stage.ts';
 import { headerFields } from './traceback/header-block.ts';
 import { classifyIp } from './traceback/ip-class.ts';
 import { parseReceived } from './traceback/received-parser.ts';
-import { TrustTable, TrustedRelaysFileError } from './traceback/trust.ts';
+import { trustTableFor, TrustedRelaysFileError, type TrustTable } from './traceback/trust.ts';
 import { WEBMAIL_IP_HEADERS, walkChain } from './traceback/walk.ts';
 
 const WEBMAIL_SET: ReadonlySet<string> = new Set(WEBMAIL_IP_HEADERS);
@@ -33,10 +33,10 @@ export const tracebackStage = defineStage({
 
     let trust: TrustTable;
     try {
-      trust = new TrustTable(ctx.settings.intakeHosts, ctx.settings.trustedRelaysFile ?? null);
+      trust = trustTableFor(ctx.settings.intakeHosts, ctx.settings.trustedRelaysFile ?? null);
     } catch (e) {
       // A bad operator file must not stop analysis: fall back to the shipped table and say so.
-      trust = new TrustTable(ctx.settings.intakeHosts, null);
+      trust = trustTableFor(ctx.settings.intakeHosts, null);
       findings.push(finding('STAGE_ERROR', e instanceof TrustedRelaysFileError ? e.message : 'trusted relays file unusable', { rule: 'SPAMDESK_TRUSTED_RELAYS_FILE' }));
     }
 

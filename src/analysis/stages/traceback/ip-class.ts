@@ -103,14 +103,16 @@ export function parseCidr(text: string): Cidr | null {
   }
 }
 
-/** The first CIDR of `list` containing `ip` (normalised), or null. */
-export function matchCidr(ip: string, list: readonly Cidr[]): Cidr | null {
+/** The first CIDR of `list` containing `ip` (normalised text, or an address parsed once by the caller), or null. */
+export function matchCidr(ip: string | ipaddr.IPv4 | ipaddr.IPv6, list: readonly Cidr[]): Cidr | null {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    addr = ipaddr.parse(ip);
-  } catch {
-    return null;
-  }
+  if (typeof ip === 'string') {
+    try {
+      addr = ipaddr.parse(ip);
+    } catch {
+      return null;
+    }
+  } else addr = ip;
   for (const c of list) {
     if (c.net.kind() === addr.kind() && addr.match(c.net, c.bits)) return c;
   }

@@ -3,6 +3,7 @@
  * providers' table (shipped in `data/trusted-relays.ts`, extended by the operator's JSON file).
  */
 import fs from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { TRUSTED_RELAYS, type TrustedRelay } from '../../data/trusted-relays.ts';
 import { matchCidr, parseCidr, type Cidr } from './ip-class.ts';
@@ -80,6 +81,20 @@ export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
 
 const shipped = TRUSTED_RELAYS.map((r) => compile(r, 'provider', 'data/trusted-relays.ts'));
 
+const tableCache = new Map<string, TrustTable>();
+
+/** The table for these settings, built once per process (settings do not change while it runs). */
+export function trustTableFor(intakeHosts: readonly string[], extraFile: string | null): TrustTable {
+  const key = JSON.stringify([intakeHosts, extraFile]);
+  let t = tableCache.get(key);
+  if (t === undefined) {
+    t = new TrustTable(intakeHosts, extraFile);
+    if (tableCache.size > 16) tableCache.clear();
+    tableCache.set(key, t);
+  }
+  return t;
+}
+
 /** The trust table for one analysis: intake hosts first, then the operator's file, then the shipped table. */
 export class TrustTable {
   readonly relays: readonly CompiledRelay[];
@@ -111,8 +126,14 @@ export class TrustTable {
 
   /** The provider whose networks contain `ip`, with the matching CIDR. */
   byIp(ip: string): { relay: CompiledRelay; cidr: string } | null {
+    let addr: ipaddr.IPv4 | ipaddr.IPv6;
+    try {
+      addr = ipaddr.parse(ip);
+    } catch {
+      return null;
+    }
     for (const r of this.relays) {
-      const c = matchCidr(ip, r.networks);
+      const c = matchCidr(addr, r.networks);
       if (c) return { relay: r, cidr: c.text };
     }
     return null;
