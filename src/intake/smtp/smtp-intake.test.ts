@@ -342,3 +342,33 @@ test('hostile mails get a reasoned refusal and the server keeps serving', async 
   const ok = await tr.sendMail({ from: 'm@example.org', to: 'spam@report.test', subject: 'fw', text: '', attachments: [{ content: spam(13), contentType: 'message/rfc822' }] });
   assert.match(ok.response, /^250 /);
 });
+
+test('a client over its connection limit gets 421, and a closed connection frees its place', async (t) => {
+  const h = await harness(t, 'sqlite', { smtpMaxConnectionsPerClient: 2 });
+  if (!h) return;
+  const net = await import('node:net');
+  const open = () =>
+    new Promise<{ sock: import('node:net').Socket; greeting: string }>((resolve, reject) => {
+      const sock = net.connect(h.port, '127.0.0.1');
+      sock.once('data', (d) => resolve({ sock, greeting: d.toString('latin1') }));
+      sock.once('error', reject);
+    });
+  const closed = (sock: import('node:net').Socket) => new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  const a = await open();
+  const b = await open();
+  assert.match(a.greeting, /^220 /);
+  assert.match(b.greeting, /^220 /);
+  const c = await open();
+  assert.match(c.greeting, /^421 .*Too many connections/);
+  c.sock.destroy();
+  const bClosed = closed(b.sock);
+  b.sock.end('QUIT\r\n');
+  await bClosed;
+  // The refused connection's close must not free a second place: still one free, not two.
+  await new Promise((r) => setTimeout(r, 50));
+  const d = await open();
+  assert.match(d.greeting, /^220 /);
+  const e = await open();
+  assert.match(e.greeting, /^421 /);
+  for (const s of [a, d, e]) s.sock.destroy();
+});

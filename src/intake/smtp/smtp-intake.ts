@@ -55,6 +55,8 @@ export class SmtpIntake implements RunningService {
   private readonly mailLimiter: WindowLimiter;
   private readonly connections: ConnectionCounter;
   private readonly ack: AckSender | null;
+  /** Sessions counted against their client's connection limit (refused ones are not). */
+  private readonly counted = new Set<string>();
   /** Acknowledgements in flight, awaited on stop. */
   private readonly pendingAcks = new Set<Promise<void>>();
 
@@ -83,7 +85,10 @@ export class SmtpIntake implements RunningService {
       closeTimeout: CLOSE_TIMEOUT_MS,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
-      onClose: (session) => this.connections.release(session.remoteAddress),
+      // smtp-server calls onClose for refused connections too: release only what was counted.
+      onClose: (session) => {
+        if (this.counted.delete(session.id)) this.connections.release(session.remoteAddress);
+      },
       onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
       onRcptTo: (_address, session, cb) => {
         if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return cb(new SmtpReply(452, `Too many recipients (at most ${MAX_RECIPIENTS}).`));
@@ -126,10 +131,10 @@ export class SmtpIntake implements RunningService {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (!this.connections.acquire(session.remoteAddress)) {
-      // onClose is not called for a refused connection; nothing was counted.
       cb(new SmtpReply(421, `Too many connections from ${session.remoteAddress}; try again later.`));
       return;
     }
+    this.counted.add(session.id);
     cb();
   }
 
