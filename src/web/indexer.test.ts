@@ -12,7 +12,7 @@ import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
 import { indexAll, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
-import { dailySeries, listReports, rangeOf, topValues, type Cursor } from './queries.ts';
+import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
 import type { DB } from '../db/dialect.ts';
 
@@ -86,6 +86,18 @@ for (const dialect of DIALECTS) {
       row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
       assert.equal(row.category, 'scam');
       assert.deepEqual(await rollup(db, 'category'), { '': 119, scam: 1 });
+    });
+
+    await t.test('totals and top tables over long ranges (monthly rows) match the daily rows', async () => {
+      assert.equal(await totalReports(db, rangeOf('2026-01-01', '2026-12-31')), 120);
+      for (const [from, to] of [['2026-11-05', '2026-11-20'], ['2026-10-15', '2026-12-02'], ['2026-11-01', '2026-11-30']]) {
+        const r = rangeOf(from, to);
+        const daily = (await dailySeries(db, 'channel', r)).reduce((n, p) => n + p.n, 0);
+        assert.equal(await totalReports(db, r), daily, `${from}..${to}`);
+      }
+      assert.deepEqual(rangeParts({ from: '2026-01-15', to: '2026-04-10' }), { days: [['2026-01-15', '2026-01-31'], ['2026-04-01', '2026-04-10']], months: ['2026-02', '2026-03'] });
+      assert.deepEqual(rangeParts({ from: '2026-02-01', to: '2026-02-28' }), { days: [], months: ['2026-02', '2026-02'] });
+      assert.deepEqual(rangeParts({ from: '2026-02-03', to: '2026-02-20' }), { days: [['2026-02-03', '2026-02-20']], months: null });
     });
 
     await t.test('keyset paging walks every report once, newest first', async () => {

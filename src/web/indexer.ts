@@ -171,18 +171,29 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   };
 }
 
-type Key = `${RollupDim}|${string}|${string}`;
+/** `dim|day|value`; every daily key has a monthly twin (`dim:m|YYYY-MM|value`) for long ranges. */
+type Key = string;
+
+/** Dimension name of the monthly roll-up rows of a dimension. */
+export function monthlyDim(dim: RollupDim): string {
+  return `${dim}:m`;
+}
 
 function rollupKeys(r: { received_at: string; channel: string; category: string | null; origin_country: string | null; origin_asn: number | null; campaign_id: string | null }, advertised: Iterable<string>): Set<Key> {
   const day = r.received_at.slice(0, 10);
-  const keys = new Set<Key>([
-    `category|${day}|${r.category ?? UNKNOWN}`,
-    `channel|${day}|${r.channel}`,
-    `country|${day}|${r.origin_country ?? UNKNOWN}`,
-    `asn|${day}|${r.origin_asn === null ? UNKNOWN : String(r.origin_asn)}`,
-  ]);
-  if (r.campaign_id) keys.add(`campaign|${day}|${r.campaign_id}`);
-  for (const d of advertised) keys.add(`domain|${day}|${d}`);
+  const daily: [RollupDim, string][] = [
+    ['category', r.category ?? UNKNOWN],
+    ['channel', r.channel],
+    ['country', r.origin_country ?? UNKNOWN],
+    ['asn', r.origin_asn === null ? UNKNOWN : String(r.origin_asn)],
+  ];
+  if (r.campaign_id) daily.push(['campaign', r.campaign_id]);
+  for (const d of advertised) daily.push(['domain', d]);
+  const keys = new Set<Key>();
+  for (const [dim, value] of daily) {
+    keys.add(`${dim}|${day}|${value}`);
+    keys.add(`${monthlyDim(dim)}|${day.slice(0, 7)}|${value}`);
+  }
   return keys;
 }
 

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { ReportScope } from '../core/policy.ts';
 import type { ReportIndexRow } from './tables.ts';
-import { TERM, UNKNOWN, subjectWords, urlTerm, type RollupDim } from './indexer.ts';
+import { TERM, UNKNOWN, monthlyDim, subjectWords, urlTerm, type RollupDim } from './indexer.ts';
 
 export interface ListFilters {
   q?: string;
@@ -150,14 +150,40 @@ export interface TopRow {
   n: number;
 }
 
+/**
+ * A range as roll-up rows to read: whole calendar months from the monthly rows, the days before
+ * the first and after the last whole month from the daily rows (a year is ~12 + 60 rows per value
+ * instead of 365).
+ */
+export function rangeParts(r: Range): { days: [string, string][]; months: [string, string] | null } {
+  const from = new Date(`${r.from}T00:00:00Z`);
+  const to = new Date(`${r.to}T00:00:00Z`);
+  const firstFull = from.getUTCDate() === 1 ? new Date(from) : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
+  const afterTo = new Date(to.getTime() + 86_400_000);
+  const lastFullEnd = afterTo.getUTCDate() === 1 ? afterTo : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
+  if (firstFull >= lastFullEnd) return { days: [[r.from, r.to]], months: null };
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  const days: [string, string][] = [];
+  if (from < firstFull) days.push([r.from, iso(new Date(firstFull.getTime() - 86_400_000))]);
+  if (lastFullEnd <= to) days.push([iso(lastFullEnd), r.to]);
+  const lastFullMonth = new Date(lastFullEnd.getTime() - 86_400_000);
+  return { days, months: [iso(firstFull).slice(0, 7), iso(lastFullMonth).slice(0, 7)] };
+}
+
+function rollupRange(db: Kysely<Database>, dim: RollupDim, r: Range) {
+  const parts = rangeParts(r);
+  return db.selectFrom('web_rollup_daily').where((eb) =>
+    eb.or([
+      ...parts.days.map(([a, b]) => eb.and([eb('dim', '=', dim), eb('day', '>=', a), eb('day', '<=', b)])),
+      ...(parts.months ? [eb.and([eb('dim', '=', monthlyDim(dim)), eb('day', '>=', parts.months[0]), eb('day', '<=', parts.months[1])])] : []),
+    ]),
+  );
+}
+
 /** The most reported values of one dimension in the range (unknown excluded). */
 export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, limit = 10): Promise<TopRow[]> {
-  const rows = await db
-    .selectFrom('web_rollup_daily')
+  const rows = await rollupRange(db, dim, r)
     .select(['value', (eb) => eb.fn.sum<number>('n').as('total')])
-    .where('dim', '=', dim)
-    .where('day', '>=', r.from)
-    .where('day', '<=', r.to)
     .where('value', '!=', UNKNOWN)
     .groupBy('value')
     .orderBy('total', 'desc')
@@ -169,12 +195,8 @@ export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, 
 
 /** Total reports in the range. */
 export async function totalReports(db: Kysely<Database>, r: Range): Promise<number> {
-  const row = await db
-    .selectFrom('web_rollup_daily')
+  const row = await rollupRange(db, 'channel', r)
     .select((eb) => eb.fn.sum<number>('n').as('total'))
-    .where('dim', '=', 'channel')
-    .where('day', '>=', r.from)
-    .where('day', '<=', r.to)
     .executeTakeFirst();
   return Number(row?.total ?? 0);
 }
