@@ -9,14 +9,17 @@ import type { AnalysisPorts, AnalysisSettings } from '../stage.ts';
 import { abuseContactLookup, loadAbuseContactsFile } from './abuse-contacts.ts';
 import { liveDnsResolver } from './dns-live.ts';
 import { StaticZoneResolver, type Zone } from './dns-static-zone.ts';
-import { ipLocationDbAsnLookup } from './ip-location-db.ts';
+import { ipLocationDbAsnLookup, loadIpLocationDb } from './ip-location-db.ts';
 
-/** Ports for one worker. Throws when the operator's abuse-contact CSV is invalid (file:line). */
+/**
+ * Ports for one worker. Throws when the operator's abuse-contact CSV is invalid (file:line).
+ * The ASN data is loaded here, at worker start, so no message pays for it inside its time bound.
+ */
 export function createPorts(settings: AnalysisSettings): AnalysisPorts {
   const dns = settings.dnsMode === 'offline' ? new StaticZoneResolver() : liveDnsResolver({ timeoutMs: settings.dnsTimeoutMs });
   return {
     dns,
-    asn: ipLocationDbAsnLookup(),
+    asn: ipLocationDbAsnLookup(loadIpLocationDb()),
     abuse: abuseContactLookup(settings.abuseContactsFile ? loadAbuseContactsFile(settings.abuseContactsFile) : null),
     clock: { now: () => new Date() },
   };
