@@ -95,6 +95,8 @@ export function buildCaseSummary(input: SummaryInput) {
     for (const code of new Set(a.findings.map((x) => x.code))) countInto(findings, code);
   }
   const times = input.reports.map((r) => r.receivedAt).sort();
+  const firstReportedAt: string | null = times.length > 0 ? times[0] : null;
+  const lastReportedAt: string | null = times.length > 0 ? times[times.length - 1] : null;
   return {
     format: SUMMARY_FORMAT,
     generatedAt: input.generatedAt,
@@ -112,8 +114,8 @@ export function buildCaseSummary(input: SummaryInput) {
     volumes: {
       reports: input.reports.length,
       distinctMessages: messages.size,
-      firstReportedAt: times[0] ?? null,
-      lastReportedAt: times[times.length - 1] ?? null,
+      firstReportedAt,
+      lastReportedAt,
       byDay: [...byDay.entries()].sort().map(([day, count]) => ({ day, count })),
       byChannel: top(byChannel),
     },
