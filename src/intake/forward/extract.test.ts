@@ -18,6 +18,7 @@ test('inline forwards of the common mail clients are recovered with their header
     thunderbird: ['', '-------- Forwarded Message --------', 'Subject: \tYou won', 'Date: \tMon, 2 Nov 2026 10:00:00 +0100', 'From: \tLotto <win@lotto.example>', 'To: \tlea@example.fr', '', 'Claim now'].join('\n'),
     apple: ['Begin forwarded message:', '', 'From: Lotto <win@lotto.example>', 'Subject: You won', 'Date: 2 November 2026 at 10:00:00 CET', 'To: lea@example.fr', '', 'Claim now'].join('\n'),
     outlook: ['Spam ci-dessous', '', '________________________________', 'From: Lotto <win@lotto.example>', 'Sent: Monday, November 2, 2026 10:00 AM', 'To: Léa Martin <lea@example.fr>', 'Subject: You won', '', 'Claim now'].join('\n'),
+    outlookBold: ['________________________________', '*From:* Lotto <win@lotto.example>', '*Sent:* Monday, November 2, 2026 10:00 AM', '*Subject:* You won', '', 'Claim now'].join('\n'),
     outlookFr: ['________________________________', 'De : Lotto <win@lotto.example>', 'Envoyé : lundi 2 novembre 2026 10:00', 'À : lea@example.fr', 'Objet : You won', '', 'Claim now'].join('\n'),
   };
   for (const [client, body] of Object.entries(clients)) {

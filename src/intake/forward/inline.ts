@@ -98,9 +98,11 @@ function toHeader(line: string): string | null {
   const m = /^\s*\*?([^:*]{1,40}?)\*?\s*:\s?(.*)$/.exec(line);
   if (!m) return null;
   const label = m[1].trim();
+  // Outlook's plain-text forwards bold the labels: `*From:* Name`.
+  const value = m[2].replace(/^\*\s*/, '').trim();
   const mapped = LABELS[label.toLowerCase()];
-  if (mapped) return `${mapped}: ${m[2].trim()}`;
-  if (FIELD_NAME.test(label)) return `${label}: ${m[2].trim()}`;
+  if (mapped) return `${mapped}: ${value}`;
+  if (FIELD_NAME.test(label)) return `${label}: ${value}`;
   return null;
 }
 

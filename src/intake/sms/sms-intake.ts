@@ -11,6 +11,7 @@ import type { AppContext } from '../../core/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import type { ReportInput, StoredReport } from '../report-writer.ts';
 
 /** Longest SMS text accepted (concatenated SMS rarely exceed a few hundred characters). */
@@ -142,10 +143,17 @@ export async function handleGatewayMessage(ctx: AppContext, msg: GatewayMessage,
   }
   const flushed = pending ? await flushPending(ctx, pending) : [];
   if (msg.text.length > MAX_SMS_CHARS) throw new AppError('MESSAGE_TOO_LARGE', `The SMS text is longer than ${MAX_SMS_CHARS} characters.`);
-  await ctx.db
-    .insertInto('sms_pending')
-    .values({ id: newId(), reporter_number: reporter, text: msg.text, received_at: receivedAt, gateway_message_id: msg.messageId, token_id: tokenId, created_at: nowIso() })
-    .execute();
+  try {
+    await ctx.db
+      .insertInto('sms_pending')
+      .values({ id: newId(), reporter_number: reporter, text: msg.text, received_at: receivedAt, gateway_message_id: msg.messageId, token_id: tokenId, created_at: nowIso() })
+      .execute();
+  } catch (e) {
+    // Two forwards of one subscriber raced; the other one is now pending. Ask the gateway to retry
+    // this one (it then completes or supersedes the other), rather than answering 500.
+    if (isUniqueViolation(e)) throw new AppError('CONFLICT', 'Another SMS of this subscriber is being recorded; retry.');
+    throw e;
+  }
   return { status: 'awaiting-sender', reply: REPLIES.askSender, reports: [...stale, ...flushed] };
 }
 
