@@ -39,3 +39,39 @@ export function mb(bytes: number): string {
 export function row(cols: (string | number)[], widths: number[]): string {
   return cols.map((c, i) => String(c).padEnd(widths[i] ?? 12)).join(' ');
 }
+
+const PHASE_MARK = 'SPAMDESK_BENCH_RESULT ';
+
+/**
+ * Runs `file` as a separate Node process (through tsx) with `args` and returns the JSON result it
+ * prints with {@link printPhaseResult}. A phase in its own process has its own peak RSS.
+ */
+export async function runPhase<T>(file: string, args: string[], env: Record<string, string> = {}): Promise<T> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, SPAMDESK_BENCH_PHASE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(PHASE_MARK));
+      if (code !== 0 || !line) {
+        reject(new Error(`phase ${path.basename(file)} ${args.join(' ')} exited ${code}:\n${out.slice(-2000)}`));
+        return;
+      }
+      resolve(JSON.parse(line.slice(PHASE_MARK.length)) as T);
+    });
+  });
+}
+
+/** True inside a process started by {@link runPhase} for this file. */
+export function isPhaseProcess(file: string): boolean {
+  return process.env.SPAMDESK_BENCH_PHASE === '1' && !!process.argv[1] && path.resolve(process.argv[1]) === path.resolve(file);
+}
+
+export function printPhaseResult(result: unknown): void {
+  process.stdout.write(`${PHASE_MARK}${JSON.stringify(result)}\n`);
+}

@@ -1,11 +1,14 @@
 /** Every benchmark, in the order `npm run bench` runs them. An area adds one line. */
-import { analysisBench } from './analysis.ts';
-import { channelsBench } from './channels.ts';
+import { importBench } from './import.ts';
+import { httpBench } from './http.ts';
 import { campaignsBench } from './campaigns.ts';
+import { analysisBench } from './analysis.ts';
+import { webBench } from './web.ts';
+import { channelsBench } from './channels.ts';
 export interface Bench {
   name: string;
   description: string;
   run(): Promise<void>;
 }
 
-export const BENCHES: Bench[] = [analysisBench, channelsBench, campaignsBench];
+export const BENCHES: Bench[] = [importBench, httpBench, campaignsBench, analysisBench, webBench, channelsBench];

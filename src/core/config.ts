@@ -113,6 +113,14 @@ export const SETTINGS = {
     schema: z.enum(['FULL', 'NORMAL', 'EXTRA']),
     default: 'FULL',
   }),
+  sqliteCommitThread: setting({
+    env: 'SPAMDESK_SQLITE_COMMIT_THREAD',
+    flag: 'sqlite-commit-thread',
+    description:
+      'Commit reports to SQLite in a worker thread of their own, so the fsync of one group commit does not stop the server from reading the next requests.',
+    schema: bool,
+    default: 'true',
+  }),
   workers: setting({
     env: 'SPAMDESK_WORKERS',
     flag: 'workers',

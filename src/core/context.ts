@@ -24,6 +24,8 @@ export interface ContextOptions {
   db?: DB;
   logger?: Logger;
   migrate?: boolean;
+  /** Overrides the `sqliteCommitThread` setting (tests and bulk import commit on this thread). */
+  commitThread?: boolean;
 }
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
@@ -35,6 +37,10 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const writer = new ReportWriter(db, {
     logger,
     metrics,
+    // SQLite commits (and their fsyncs) run in a thread of their own; see sqlite-commit-thread.ts.
+    ...(config.database.dialect === 'sqlite' && config.database.path !== ':memory:' && (opts.commitThread ?? config.sqliteCommitThread)
+      ? { commitThread: { path: config.database.path, synchronous: config.sqliteSynchronous } }
+      : {}),
     onCommitted: (reports) => {
       for (const l of onReports) l(reports);
     },

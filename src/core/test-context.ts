@@ -19,10 +19,13 @@ export async function createTestContext(
   t: TestContext,
   dialect: DialectName,
   overrides: Parameters<typeof testConfig>[0] = {},
+  opts: { commitThread?: boolean } = {},
 ): Promise<TestAppContext | null> {
   const tdb = await createTestDatabase(t, dialect, overrides);
   if (!tdb) return null;
-  const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
+  // The SQLite commit thread costs a second or more to start (it loads TypeScript through tsx);
+  // tests use it only where they ask, the spawned-server tests use it as `serve` does.
+  const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false, commitThread: opts.commitThread ?? false });
   return {
     ctx,
     tdb,

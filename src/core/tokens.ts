@@ -39,6 +39,23 @@ export async function findToken(db: Kysely<Database>, secret: string): Promise<A
   return row;
 }
 
+/** `last_used_at` is refreshed at most this often: a write per request would defeat group commit. */
+export const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Records that a token was used, unless its `last_used_at` is already recent. Best effort: never
+ * throws (a request must not fail because of this bookkeeping).
+ */
+export async function touchToken(db: Kysely<Database>, token: Pick<ApiToken, 'id' | 'last_used_at'>, now = Date.now()): Promise<void> {
+  if (token.last_used_at !== null && now - Date.parse(token.last_used_at) < TOKEN_TOUCH_INTERVAL_MS) return;
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: new Date(now).toISOString() })
+    .where('id', '=', token.id)
+    .execute()
+    .catch(() => undefined);
+}
+
 export async function revokeToken(db: Kysely<Database>, id: string): Promise<boolean> {
   const res = await db.updateTable('api_tokens').set({ revoked_at: nowIso() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;

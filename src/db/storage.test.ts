@@ -274,3 +274,30 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('the SQLite commit thread keeps units atomic and carries errors and duplicates back', async (t) => {
+  const h = await createTestContext(t, 'sqlite', {}, { commitThread: true });
+  if (!h) return;
+  try {
+    const { db, writer } = h.ctx;
+    const bad = writer.submit([
+      { raw: sampleEmail('t-bad-1'), channel: 'api' },
+      { raw: sampleEmail('t-bad-2'), channel: 'api', reporterTokenId: 'no-such-token' },
+    ]);
+    const good = writer.submit([{ raw: sampleEmail('t-good'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true }]);
+    await assert.rejects(bad, (e: unknown) => e instanceof Error && /FOREIGN KEY/i.test(e.message));
+    const [g] = await good;
+    const again = await writer.submitOne({ raw: sampleEmail('t-good'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true });
+    assert.equal(again.id, g.id);
+    assert.equal(again.duplicate, true);
+    await assert.rejects(
+      writer.submitOne({ raw: sampleEmail('t-other'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true }),
+      (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
+    );
+    assert.equal((await db.selectFrom('reports').select('id').execute()).length, 1);
+    assert.equal((await db.selectFrom('messages').select('sha256').execute()).length, 1);
+    assert.ok((await getMessageRaw(db, g.sha256))?.equals(sampleEmail('t-good')), 'written by the thread, read here');
+  } finally {
+    await h.close();
+  }
+});

@@ -7,21 +7,21 @@
  * Submissions that arrive in the same event-loop turn share one transaction and one fsync, which
  * is what lets SQLite with `synchronous=FULL` take hundreds of concurrent reports per second.
  */
+import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { NewReport } from '../db/tables.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { newId, nowIso, randomSecret } from '../core/ids.ts';
 import { prepareMessageAsync, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
+import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from './store-units.ts';
+import type { CommitThreadData } from './sqlite-commit-thread.ts';
 
 export const CHANNELS = ['api', 'web', 'smtp', 'addon', 'sms', 'arf', 'import'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Job kind enqueued for every new report; the analysis area handles it. */
-export const JOB_ANALYSE_REPORT = 'analyse-report';
+export { JOB_ANALYSE_REPORT } from './store-units.ts';
 
 export interface ReportInput {
   raw: Uint8Array;
@@ -57,13 +57,8 @@ export interface StoredReport {
   duplicate: boolean;
 }
 
-interface Item {
-  input: ReportInput;
-  message: PreparedMessage;
-}
-
 interface Unit {
-  items: Item[];
+  wire: WireUnit;
   resolve: (r: StoredReport[]) => void;
   reject: (e: unknown) => void;
 }
@@ -75,12 +70,23 @@ export interface ReportWriterOptions {
   onCommitted?: (reports: StoredReport[]) => void;
   /** Upper bound of reports per transaction. */
   maxBatch?: number;
+  /**
+   * SQLite file: commit in a worker thread on its own connection (see sqlite-commit-thread.ts).
+   * Unset: commit on `db` in this thread (PostgreSQL, whose driver does not block).
+   */
+  commitThread?: CommitThreadData;
 }
 
-/** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 bound variables. */
-const ROWS_PER_STATEMENT = 400;
-/** Evidence bytes per multi-row INSERT, so one statement never carries hundreds of megabytes. */
-const BYTES_PER_STATEMENT = 16 * 1024 * 1024;
+interface CommitThread {
+  worker: Worker;
+  nextId: number;
+  waiting: Map<number, { resolve: (r: StoredReport[][]) => void; reject: (e: unknown) => void }>;
+}
+
+function toWire(input: ReportInput, message: PreparedMessage): WireUnit['items'][number] {
+  const { raw: _raw, dedupKey, ...rest } = input;
+  return { input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) }, message };
+}
 
 export class ReportWriter {
   private pending: Unit[] = [];
@@ -89,6 +95,7 @@ export class ReportWriter {
   private closed = false;
   /** Submissions still being hashed/compressed; `close()` waits for them. */
   private preparing = new Set<Promise<unknown>>();
+  private thread: CommitThread | null = null;
   /** Transactions committed and reports (new or duplicate) they carried: the group-commit ratio. */
   readonly stats = { commits: 0, reports: 0 };
 
@@ -105,11 +112,11 @@ export class ReportWriter {
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE'));
     if (inputs.length === 0) return Promise.resolve([]);
     // Hashing and compression happen here, outside the write transaction and off the event loop.
-    const prepared = Promise.all(inputs.map(async (input) => ({ input, message: await prepareMessageAsync(input.raw, input.kind ?? 'email') })));
+    const prepared = Promise.all(inputs.map(async (input) => toWire(input, await prepareMessageAsync(input.raw, input.kind ?? 'email'))));
     const done = prepared.then(
       (items) =>
         new Promise<StoredReport[]>((resolve, reject) => {
-          this.pending.push({ items, resolve, reject });
+          this.pending.push({ wire: { items }, resolve, reject });
           this.schedule();
         }),
     );
@@ -127,7 +134,7 @@ export class ReportWriter {
 
   /** Number of reports waiting for a commit. */
   get backlog(): number {
-    return this.pending.reduce((n, u) => n + u.items.length, 0);
+    return this.pending.reduce((n, u) => n + u.wire.items.length, 0);
   }
 
   /** Commits everything already submitted and refuses new submissions. */
@@ -137,8 +144,53 @@ export class ReportWriter {
       if (this.preparing.size > 0) await Promise.allSettled([...this.preparing]);
       else if (this.flushing) await this.flushing;
       else if (this.pending.length > 0) await this.runFlush();
-      else return;
+      else break;
     }
+    const thread = this.thread;
+    this.thread = null;
+    if (thread) {
+      const exited = new Promise((resolve) => thread.worker.once('exit', resolve));
+      thread.worker.postMessage('close');
+      await exited;
+    }
+  }
+
+  /** Runs one transaction over `units`, in the commit thread or here. */
+  private commit(units: WireUnit[]): Promise<StoredReport[][]> {
+    if (!this.opts.commitThread) return this.db.transaction().execute((trx) => storeUnits(trx, units));
+    const thread = this.startThread(this.opts.commitThread);
+    const id = thread.nextId++;
+    return new Promise((resolve, reject) => {
+      thread.waiting.set(id, { resolve, reject });
+      thread.worker.postMessage({ id, units });
+    });
+  }
+
+  private startThread(data: CommitThreadData): CommitThread {
+    if (this.thread) return this.thread;
+    // The thread is TypeScript like the rest. Node 20 workers do not inherit tsx's loader hooks,
+    // so a two-line bootstrap loads the module through tsx's own API.
+    const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    const entry = JSON.stringify(new URL('./sqlite-commit-thread.ts', import.meta.url).href);
+    const bootstrap = `import(${api}).then((m) => m.tsImport(${entry}, ${JSON.stringify(import.meta.url)}));`;
+    const worker = new Worker(bootstrap, { eval: true, workerData: { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData });
+    const thread: CommitThread = { worker, nextId: 1, waiting: new Map() };
+    worker.on('message', (msg: CommitResponse) => {
+      const w = thread.waiting.get(msg.id);
+      if (!w) return;
+      thread.waiting.delete(msg.id);
+      if ('ok' in msg) w.resolve(msg.ok);
+      else w.reject(fromWireError(msg.error));
+    });
+    const failAll = (e: unknown) => {
+      for (const w of thread.waiting.values()) w.reject(e);
+      thread.waiting.clear();
+      if (this.thread === thread) this.thread = null;
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`SQLite commit thread exited (${code})`)));
+    this.thread = thread;
+    return thread;
   }
 
   private schedule(): void {
@@ -164,15 +216,15 @@ export class ReportWriter {
     const max = this.opts.maxBatch ?? 2000;
     const batch: Unit[] = [];
     let n = 0;
-    while (this.pending.length > 0 && (batch.length === 0 || n + this.pending[0].items.length <= max)) {
+    while (this.pending.length > 0 && (batch.length === 0 || n + this.pending[0].wire.items.length <= max)) {
       const u = this.pending.shift();
       if (!u) break;
       batch.push(u);
-      n += u.items.length;
+      n += u.wire.items.length;
     }
     if (batch.length === 0) return;
     try {
-      const results = await this.db.transaction().execute((trx) => storeUnits(trx, batch));
+      const results = await this.commit(batch.map((u) => u.wire));
       this.stats.commits++;
       this.stats.reports += n;
       batch.forEach((u, i) => this.committed(u, results[i]));
@@ -185,7 +237,7 @@ export class ReportWriter {
       }
       for (const u of batch) {
         try {
-          const [r] = await this.db.transaction().execute((trx) => storeUnits(trx, [u]));
+          const [r] = await this.commit([u.wire]);
           this.committed(u, r);
         } catch (e) {
           this.failed(u, e);
@@ -196,7 +248,7 @@ export class ReportWriter {
 
   private committed(u: Unit, reports: StoredReport[]): void {
     reports.forEach((r, i) => {
-      if (!r.duplicate) this.opts.metrics?.reportsReceived.inc({ channel: u.items[i].input.channel });
+      if (!r.duplicate) this.opts.metrics?.reportsReceived.inc({ channel: u.wire.items[i].input.channel });
     });
     u.resolve(reports);
     this.opts.onCommitted?.(reports);
@@ -213,115 +265,3 @@ export class ReportWriter {
   }
 }
 
-function chunks<T>(rows: T[], size: (row: T) => number = () => 0): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let bytes = 0;
-  for (const r of rows) {
-    const b = size(r);
-    if (cur.length > 0 && (cur.length >= ROWS_PER_STATEMENT || bytes + b > BYTES_PER_STATEMENT)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += b;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
-}
-
-/**
- * Stores several units in one transaction with a handful of multi-row statements: look up dedup
- * keys and known evidence, then insert new evidence, reports and their analysis jobs.
- */
-async function storeUnits(trx: Kysely<Database>, units: Unit[]): Promise<StoredReport[][]> {
-  const keyOf = (it: Item): string | null =>
-    typeof it.input.dedupKey === 'function' ? it.input.dedupKey(it.message.sha256) : (it.input.dedupKey ?? null);
-  const keys = units.flatMap((u) => u.items.map(keyOf));
-  const wantedKeys = [...new Set(keys.filter((k): k is string => k !== null))];
-  const existing = new Map<string, { id: string; sha256: string; trackingToken: string }>();
-  for (const part of chunks(wantedKeys)) {
-    const rows = await trx.selectFrom('reports').select(['id', 'message_sha256', 'tracking_token', 'dedup_key']).where('dedup_key', 'in', part).execute();
-    for (const r of rows) if (r.dedup_key) existing.set(r.dedup_key, { id: r.id, sha256: r.message_sha256, trackingToken: r.tracking_token });
-  }
-
-  const now = nowIso();
-  const reportRows: NewReport[] = [];
-  const newMessages = new Map<string, PreparedMessage>();
-  const out: StoredReport[][] = [];
-  let k = 0;
-  for (const u of units) {
-    const stored: StoredReport[] = [];
-    for (const it of u.items) {
-      const dedupKey = keys[k++];
-      const { input, message } = it;
-      const prior = dedupKey === null ? undefined : existing.get(dedupKey);
-      if (prior) {
-        if (input.dedupRequiresSameMessage && prior.sha256 !== message.sha256) {
-          throw new AppError('CONFLICT', 'This idempotency key was already used for a different message.');
-        }
-        stored.push({ id: prior.id, sha256: prior.sha256, size: message.size, trackingToken: prior.trackingToken, duplicate: true });
-        continue;
-      }
-      const id = newId();
-      const trackingToken = randomSecret(18);
-      if (dedupKey !== null) existing.set(dedupKey, { id, sha256: message.sha256, trackingToken });
-      newMessages.set(message.sha256, message);
-      reportRows.push({
-        id,
-        message_sha256: message.sha256,
-        channel: input.channel,
-        received_at: input.receivedAt ?? now,
-        reporter_user_id: input.reporterUserId ?? null,
-        reporter_token_id: input.reporterTokenId ?? null,
-        reporter_address: input.reporterAddress ?? null,
-        client_ip: input.clientIp ?? null,
-        note: input.note ?? null,
-        quality: input.quality ?? 'full',
-        dedup_key: dedupKey,
-        context: input.context ? JSON.stringify(input.context) : null,
-        tracking_token: trackingToken,
-      });
-      stored.push({ id, sha256: message.sha256, size: message.size, trackingToken, duplicate: false });
-    }
-    out.push(stored);
-  }
-  if (reportRows.length === 0) return out;
-
-  // Evidence already stored is not sent again (a popular spam is reported thousands of times).
-  const shas = [...newMessages.keys()];
-  for (const part of chunks(shas)) {
-    const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).execute();
-    for (const r of rows) newMessages.delete(r.sha256);
-  }
-  for (const part of chunks([...newMessages.values()], (m) => m.content.length)) {
-    await trx
-      .insertInto('messages')
-      .values(part.map((m) => ({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: now })))
-      .onConflict((oc) => oc.column('sha256').doNothing())
-      .execute();
-  }
-  for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
-  for (const part of chunks(reportRows)) {
-    await trx
-      .insertInto('jobs')
-      .values(
-        part.map((r) => ({
-          id: newId(),
-          kind: JOB_ANALYSE_REPORT,
-          payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
-          state: 'queued',
-          run_at: now,
-          attempts: 0,
-          locked_by: null,
-          locked_at: null,
-          last_error: null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .execute();
-  }
-  return out;
-}

@@ -6,8 +6,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { ANONYMOUS, isRole, type Principal } from '../core/roles.ts';
-import { findToken } from '../core/tokens.ts';
-import { nowIso } from '../core/ids.ts';
+import { findToken, touchToken } from '../core/tokens.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,7 +30,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { resolvers?: Pr
       if (!token || !isRole(token.role)) throw new AppError('INVALID_TOKEN');
       req.principal = { kind: 'token', tokenId: token.id, role: token.role, userId: token.user_id, name: token.name };
       // Best effort, never blocks the request on a write.
-      app.ctx.db.updateTable('api_tokens').set({ last_used_at: nowIso() }).where('id', '=', token.id).execute().catch(() => undefined);
+      void touchToken(app.ctx.db, token);
       return;
     }
     for (const resolve of opts.resolvers ?? []) {

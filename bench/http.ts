@@ -1,0 +1,124 @@
+/**
+ * HTTP intake throughput: a real `spamdesk serve` process (SQLite, synchronous=FULL, no workers),
+ * 16 concurrent keep-alive clients POSTing corpus messages over loopback with a reporter token.
+ * Prints reports/s, p50/p99 latency and the server's peak RSS.
+ *
+ *   npm run bench -- http
+ *   SPAMDESK_BENCH_HTTP_REQUESTS=8000 SPAMDESK_BENCH_HTTP_CLIENTS=32 npm run bench -- http
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Bench } from './registry.ts';
+import { CORPUS_DIR, REPO_ROOT, corpusAvailable, mb, percentile } from './lib.ts';
+import { testConfig } from '../src/core/config.ts';
+import { openDatabase } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { createToken } from '../src/core/tokens.ts';
+import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts';
+import { assertEmailMessage } from '../src/evidence/message-check.ts';
+
+async function loadMessages(limit: number): Promise<Buffer[]> {
+  const files = await listSourceFiles([path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'phishing_pot')], () => undefined);
+  const out: Buffer[] = [];
+  for await (const e of readAllEntries(files, { maxMessageBytes: 1024 * 1024, mboxFormat: 'mboxrd' })) {
+    if (!e.raw) continue;
+    try {
+      assertEmailMessage(e.raw);
+    } catch {
+      continue;
+    }
+    out.push(e.raw);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+function peakRssOf(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export const httpBench: Bench = {
+  name: 'http',
+  description: 'POST /api/v1/reports from 16 concurrent clients to a real server (SQLite, synchronous=FULL)',
+  async run() {
+    if (!corpusAvailable()) {
+      process.stdout.write(`SKIP http bench: corpus not found at ${CORPUS_DIR}\n`);
+      return;
+    }
+    const clients = Number(process.env.SPAMDESK_BENCH_HTTP_CLIENTS ?? 16);
+    const total = Number(process.env.SPAMDESK_BENCH_HTTP_REQUESTS ?? 6000);
+    const messages = await loadMessages(4000);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-http-'));
+    const db = openDatabase(testConfig({ dataDir }).database);
+    await migrateToLatest(db);
+    const token = (await createToken(db, { role: 'reporter', name: 'bench' })).secret;
+    await db.destroy();
+
+    const proc = spawn(
+      process.execPath,
+      // SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+      [...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--sqlite-synchronous', 'FULL', '--log-level', 'warn'],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const line = out.split('\n').find((l) => l.includes('"spamdesk ready"'));
+          if (line) resolve((JSON.parse(line) as { url: string }).url);
+        });
+        proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+      });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+      const latencies: number[] = [];
+      let next = 0;
+      let failures = 0;
+      const postOne = (body: Buffer) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(`${url}/api/v1/reports`, { method: 'POST', agent, headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), authorization: `Bearer ${token}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const started = performance.now();
+      let bytes = 0;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          for (;;) {
+            const i = next++;
+            if (i >= total) return;
+            const body = messages[i % messages.length];
+            const t0 = performance.now();
+            const status = await postOne(body);
+            latencies.push(performance.now() - t0);
+            if (status === 202) bytes += body.length;
+            else failures++;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      agent.destroy();
+      latencies.sort((a, b) => a - b);
+      process.stdout.write(
+        `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
+          `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+          `server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}\n`,
+      );
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((resolve) => proc.once('exit', resolve));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * The SQLite commit thread. better-sqlite3 is synchronous: on the main thread every COMMIT's
+ * fsync (`synchronous=FULL`, ~6 ms on a virtual disk) would freeze the event loop, so no request
+ * could be read while the previous group commits and groups would stay small. Here the commits
+ * run on their own connection in a worker thread while the main thread keeps parsing, hashing and
+ * compressing the next group. WAL mode lets the main connection read meanwhile.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../db/dialect.ts';
+import { storeUnits, toWireError, type CommitResponse, type WireUnit } from './store-units.ts';
+
+export interface CommitThreadData {
+  /** Marks the worker as this thread (other areas' workers may import the writer too). */
+  role?: 'spamdesk-commit-thread';
+  path: string;
+  synchronous: 'FULL' | 'NORMAL' | 'EXTRA';
+}
+
+export interface CommitRequest {
+  id: number;
+  units: WireUnit[];
+}
+
+const data = workerData as CommitThreadData | undefined;
+if (parentPort && data?.role === 'spamdesk-commit-thread') {
+  const port = parentPort;
+  const db = openDatabase({ dialect: 'sqlite', path: data.path }, { synchronous: data.synchronous });
+  // One request at a time: SQLite has one writer anyway, and order keeps dedup look-ups exact.
+  let queue = Promise.resolve();
+  port.on('message', (msg: CommitRequest | 'close') => {
+    if (msg === 'close') {
+      queue = queue.then(async () => {
+        await db.destroy();
+        port.close();
+      });
+      return;
+    }
+    queue = queue.then(async () => {
+      try {
+        const ok = await db.transaction().execute((trx) => storeUnits(trx, msg.units));
+        port.postMessage({ id: msg.id, ok } satisfies CommitResponse);
+      } catch (e) {
+        port.postMessage({ id: msg.id, error: toWireError(e) } satisfies CommitResponse);
+      }
+    });
+  });
+}

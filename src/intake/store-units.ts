@@ -1,0 +1,158 @@
+/**
+ * The transaction body of the report writer: stores several units with a handful of multi-row
+ * statements. Runs on the main thread (PostgreSQL) or in the SQLite commit thread, so everything
+ * it receives is plain, structured-cloneable data (dedup keys already resolved).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { NewReport } from '../db/tables.ts';
+import { newId, nowIso, randomSecret } from '../core/ids.ts';
+import { AppError, type ErrorCode } from '../core/errors.ts';
+import type { PreparedMessage } from '../evidence/store.ts';
+import type { ReportInput, StoredReport } from './report-writer.ts';
+
+/** Job kind enqueued for every new report; the analysis area handles it. */
+export const JOB_ANALYSE_REPORT = 'analyse-report';
+
+/** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 bound variables. */
+const ROWS_PER_STATEMENT = 400;
+/** Evidence bytes per multi-row INSERT, so one statement never carries hundreds of megabytes. */
+const BYTES_PER_STATEMENT = 16 * 1024 * 1024;
+
+/** A report as it crosses to the committer: no raw bytes (they are in `message`), key resolved. */
+export type WireInput = Omit<ReportInput, 'raw' | 'dedupKey'> & { dedupKey: string | null };
+
+export interface WireUnit {
+  items: { input: WireInput; message: PreparedMessage }[];
+}
+
+/** An error as it crosses back: enough to rebuild an AppError or a driver error with its code. */
+export interface WireError {
+  message: string;
+  code?: string;
+  appCode?: ErrorCode;
+}
+
+export type CommitResponse = { id: number; ok: StoredReport[][] } | { id: number; error: WireError };
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof AppError) return { message: e.message, appCode: e.code };
+  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+  return { message: e instanceof Error ? e.message : String(e), ...(code ? { code } : {}) };
+}
+
+export function fromWireError(w: WireError): Error {
+  if (w.appCode) return new AppError(w.appCode, w.message);
+  return Object.assign(new Error(w.message), w.code ? { code: w.code } : {});
+}
+
+function chunks<T>(rows: T[], size: (row: T) => number = () => 0): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const b = size(r);
+    if (cur.length > 0 && (cur.length >= ROWS_PER_STATEMENT || bytes + b > BYTES_PER_STATEMENT)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += b;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/**
+ * Stores several units in one transaction with a handful of multi-row statements: look up dedup
+ * keys and known evidence, then insert new evidence, reports and their analysis jobs.
+ */
+export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Promise<StoredReport[][]> {
+  const keys = units.flatMap((u) => u.items.map((it) => it.input.dedupKey));
+  const wantedKeys = [...new Set(keys.filter((k): k is string => k !== null))];
+  const existing = new Map<string, { id: string; sha256: string; trackingToken: string }>();
+  for (const part of chunks(wantedKeys)) {
+    const rows = await trx.selectFrom('reports').select(['id', 'message_sha256', 'tracking_token', 'dedup_key']).where('dedup_key', 'in', part).execute();
+    for (const r of rows) if (r.dedup_key) existing.set(r.dedup_key, { id: r.id, sha256: r.message_sha256, trackingToken: r.tracking_token });
+  }
+
+  const now = nowIso();
+  const reportRows: NewReport[] = [];
+  const newMessages = new Map<string, PreparedMessage>();
+  const out: StoredReport[][] = [];
+  let k = 0;
+  for (const u of units) {
+    const stored: StoredReport[] = [];
+    for (const it of u.items) {
+      const dedupKey = keys[k++];
+      const { input, message } = it;
+      const prior = dedupKey === null ? undefined : existing.get(dedupKey);
+      if (prior) {
+        if (input.dedupRequiresSameMessage && prior.sha256 !== message.sha256) {
+          throw new AppError('CONFLICT', 'This idempotency key was already used for a different message.');
+        }
+        stored.push({ id: prior.id, sha256: prior.sha256, size: message.size, trackingToken: prior.trackingToken, duplicate: true });
+        continue;
+      }
+      const id = newId();
+      const trackingToken = randomSecret(18);
+      if (dedupKey !== null) existing.set(dedupKey, { id, sha256: message.sha256, trackingToken });
+      newMessages.set(message.sha256, message);
+      reportRows.push({
+        id,
+        message_sha256: message.sha256,
+        channel: input.channel,
+        received_at: input.receivedAt ?? now,
+        reporter_user_id: input.reporterUserId ?? null,
+        reporter_token_id: input.reporterTokenId ?? null,
+        reporter_address: input.reporterAddress ?? null,
+        client_ip: input.clientIp ?? null,
+        note: input.note ?? null,
+        quality: input.quality ?? 'full',
+        dedup_key: dedupKey,
+        context: input.context ? JSON.stringify(input.context) : null,
+        tracking_token: trackingToken,
+      });
+      stored.push({ id, sha256: message.sha256, size: message.size, trackingToken, duplicate: false });
+    }
+    out.push(stored);
+  }
+  if (reportRows.length === 0) return out;
+
+  // Evidence already stored is not sent again (a popular spam is reported thousands of times).
+  const shas = [...newMessages.keys()];
+  for (const part of chunks(shas)) {
+    const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).execute();
+    for (const r of rows) newMessages.delete(r.sha256);
+  }
+  for (const part of chunks([...newMessages.values()], (m) => m.content.length)) {
+    await trx
+      .insertInto('messages')
+      .values(part.map((m) => ({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: now })))
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+  }
+  for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
+  for (const part of chunks(reportRows)) {
+    await trx
+      .insertInto('jobs')
+      .values(
+        part.map((r) => ({
+          id: newId(),
+          kind: JOB_ANALYSE_REPORT,
+          payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
+          state: 'queued',
+          run_at: now,
+          attempts: 0,
+          locked_by: null,
+          locked_at: null,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+  return out;
+}
