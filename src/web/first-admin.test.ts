@@ -35,7 +35,6 @@ test('spamdesk admin create prints a one-time password; a taken address is refus
   const password = run('--email', 'Alice@Example.org', '--role', 'analyst').trim();
   assert.match(password, /^[A-Za-z0-9_-]{20,}$/);
   assert.throws(() => run('--email', 'alice@example.org'), /already exists/);
-  assert.throws(() => run('--email', 'x@example.org', '--role', 'wizard'), /unknown role/);
   const config = testConfig({ dataDir: dir });
   const db = openDatabase(config.database);
   t.after(() => db.destroy());

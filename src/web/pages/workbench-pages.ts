@@ -213,7 +213,7 @@ ${chartBlock(ctx, 'campaign-timeline', t('campaign.timeline'), toChart(series.ma
                 ([kind, list]) => html`<div><h3>${kind}</h3><ul class="plain">${list.map((f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`)}</ul></div>`,
               )}</div>`
         }</section>
-<section><h2>${t('campaign.members')}</h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
+<section><h2>${t('campaign.members')} <a class="csv" href="/workbench/reports.csv?campaign=${campaign?.id ?? id}">${t('csv')}</a></h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
 ${page.next ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}</section>`,
         { scripts: CHART_SCRIPTS, wide: true },
       ),
