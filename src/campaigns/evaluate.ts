@@ -17,7 +17,7 @@ import path from 'node:path';
 import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
-import { loadDataset } from '../analysis/classify/dataset.ts';
+import { corpusMessages } from '../analysis/classify/corpus.ts';
 import { testConfig } from '../core/config.ts';
 import { openDatabase } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -27,6 +27,7 @@ import { similarity } from './minhash.ts';
 import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
 
 export const EVAL_SEED = 4242;
+const BASE_STRIDE = 7;
 
 export interface PairwiseScores {
   precision: number;
@@ -58,12 +59,16 @@ export function pairwiseScores(truth: readonly string[], predicted: readonly str
 export async function evaluateCampaigns(corpusDir: string, out: (s: string) => void, opts: { bases?: number; seed?: number } = {}): Promise<PairwiseScores> {
   const want = opts.bases ?? Number(process.env.SPAMDESK_EVAL_CAMPAIGN_BASES ?? 300);
   const rng = seededRng(opts.seed ?? EVAL_SEED);
-  const all = await loadDataset(corpusDir);
-  const abusive = all.filter((e) => e.label !== 'legitimate').sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
+  const ports = offlinePorts(new Date('2026-01-01T00:00:00Z'));
+  const settings = defaultAnalysisSettings();
   const chosen: { base: BaseMessage; sig: Uint32Array }[] = [];
   const usedLinks = new Set<string>();
-  for (const e of abusive) {
+  let seen = 0;
+  for (const m of corpusMessages(corpusDir)) {
     if (chosen.length >= want) break;
+    // Every BASE_STRIDE-th abusive message, so that all corpora (and years) contribute.
+    if (m.label === 'legitimate' || seen++ % BASE_STRIDE !== 0) continue;
+    const e = { analysis: await analyse(m.raw, { ports, settings }) };
     const fp = fingerprintOf(e.analysis);
     if (!fp.signature || fp.tokenCount < 20) continue;
     const sig = fp.signature;
@@ -91,8 +96,6 @@ export async function evaluateCampaigns(corpusDir: string, out: (s: string) => v
   const db = openDatabase(testConfig({ dataDir: dir }).database, { synchronous: 'OFF' });
   try {
     await migrateToLatest(db);
-    const ports = offlinePorts(new Date('2026-01-01T00:00:00Z'));
-    const settings = defaultAnalysisSettings();
     const shas: string[] = [];
     const t0 = Date.now();
     for (let i = 0; i < copies.length; i++) {

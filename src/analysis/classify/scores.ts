@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { CATEGORIES, type Category } from './categories.ts';
+import { CATEGORIES, isCategory, type Category } from './categories.ts';
 import { RULE_NAMES, isRuleName, type RuleName } from './rules.ts';
 
 export const DEFAULT_SCORES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scores.default.json');
@@ -39,7 +39,7 @@ function readScoresFile(file: string): z.infer<typeof ScoresFile> {
   if (!parsed.success) throw new Error(`classification scores ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const problems: string[] = [];
   for (const k of Object.keys(parsed.data.rules ?? {})) if (!isRuleName(k)) problems.push(`unknown rule ${k}`);
-  for (const k of Object.keys(parsed.data.priors ?? {})) if (!(CATEGORIES as readonly string[]).includes(k)) problems.push(`unknown category ${k}`);
+  for (const k of Object.keys(parsed.data.priors ?? {})) if (!isCategory(k)) problems.push(`unknown category ${k}`);
   if (problems.length > 0) throw new Error(`classification scores ${file}: ${problems.join('; ')}`);
   return parsed.data;
 }
@@ -52,7 +52,7 @@ export function loadScores(overrideFile?: string | null): Scores {
   let modelWeight = 1;
   for (const l of layers) {
     if (l.model_weight !== undefined) modelWeight = l.model_weight;
-    for (const [k, v] of Object.entries(l.priors ?? {})) if ((CATEGORIES as readonly string[]).includes(k)) priors[k as Category] = v;
+    for (const [k, v] of Object.entries(l.priors ?? {})) if (isCategory(k)) priors[k] = v;
     for (const [k, v] of Object.entries(l.rules ?? {})) if (isRuleName(k)) rules[k] = v;
   }
   return { modelWeight, priors, rules };
