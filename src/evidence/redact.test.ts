@@ -5,7 +5,12 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import PostalMime from 'postal-mime';
 import { CORPUS_DIR, REPO_ROOT, needsCorpus } from '../core/test-env.ts';
-import { base64Fragments, redactReporter, redactText, reporterIdentityOf, type ReporterIdentity } from './redact.ts';
+import { base64Fragments, redactedEvidenceOf, redactReporter, redactText, reporterIdentityOf, type ReporterIdentity } from './redact.ts';
+import { createTestDatabase, DIALECTS } from '../db/test-databases.ts';
+import { createContext, closeContext } from '../core/context.ts';
+import { newId, nowIso } from '../core/ids.ts';
+import { getMessageRaw } from './store.ts';
+import { parseSmsEvidence, serializeSmsEvidence } from './sms-format.ts';
 
 const ADDRESS = 'zoe.reportertest@example-isp.fr';
 const NAME = 'Zoé Duclos-Marchetti';
@@ -202,3 +207,34 @@ test('the reporter identity of a report comes from its address, account and forw
   const sms = reporterIdentityOf({ reporter_address: NUMBER, context: null });
   assert.deepEqual(sms.numbers, [NUMBER]);
 });
+
+for (const dialect of DIALECTS) {
+  test(`redactedEvidenceOf redacts a stored report for export and leaves the evidence as stored (${dialect})`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
+    t.after(async () => {
+      await closeContext(ctx, { keepDb: true });
+      await tdb.drop();
+    });
+    const userId = newId();
+    await ctx.db.insertInto('users').values({ id: userId, email: 'zoe@other.example', name: NAME, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+    const original = Buffer.from(`From: Prize <prize@lotto.example>\r\nTo: ${NAME} <zoe@other.example>\r\nSubject: You won\r\n\r\nDear ${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zoe@other.example')}\r\n`);
+    const [mail, sms] = await ctx.writer.submit([
+      { raw: original, channel: 'smtp', reporterAddress: ADDRESS, reporterUserId: userId },
+      { raw: serializeSmsEvidence({ sender: '+33611111111', text: `Bonjour ${NAME}, votre colis attend`, receivedAt: null }), kind: 'sms', channel: 'sms', reporterAddress: NUMBER, reporterUserId: userId },
+    ]);
+    const out = await redactedEvidenceOf(ctx.db, mail.id);
+    assert.ok(out);
+    assert.equal(out.kind, 'email');
+    const text = out.raw.toString('utf8');
+    assert.doesNotMatch(text, /zoe|Duclos|Zoé/i);
+    assert.match(text, /^From: Prize <prize@lotto\.example>/);
+    const stored = await getMessageRaw(ctx.db, mail.sha256);
+    assert.ok(stored?.equals(original), 'the evidence is unchanged');
+    const smsOut = await redactedEvidenceOf(ctx.db, sms.id);
+    assert.equal(smsOut?.kind, 'sms');
+    assert.equal(parseSmsEvidence(smsOut?.raw ?? Buffer.alloc(0))?.text, 'Bonjour [redacted], votre colis attend');
+    assert.equal(await redactedEvidenceOf(ctx.db, 'no-such-report'), null);
+  });
+}

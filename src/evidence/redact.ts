@@ -12,6 +12,10 @@
  * as base64 fragments inside links, and as the MD5/SHA-1/SHA-256 of the address that tracking links carry.
  */
 import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { getMessageRaw } from './store.ts';
+import { parseSmsEvidence, serializeSmsEvidence } from './sms-format.ts';
 import {
   decodeQuotedPrintable,
   decodeTransfer,
@@ -125,6 +129,27 @@ export function redactReporter(raw: Uint8Array, identity: ReporterIdentity, opts
 export function redactText(text: string, identity: ReporterIdentity): string {
   const latin = Buffer.from(text, 'utf8').toString('latin1');
   return Buffer.from(applyMatchers(latin, compile(buildMatchers(identity)), { n: 0 }), 'latin1').toString('utf8');
+}
+
+/**
+ * The redacted copy of a stored report's evidence, ready to leave the platform: loads the report,
+ * its reporter's account and the evidence, and redacts the reporter's identity (for SMS evidence:
+ * from the text, the canonical JSON kept). Null when the report or its evidence does not exist.
+ * The stored evidence is read, never written.
+ */
+export async function redactedEvidenceOf(db: Kysely<Database>, reportId: string): Promise<(RedactionResult & { identity: ReporterIdentity; kind: 'email' | 'sms' }) | null> {
+  const report = await db.selectFrom('reports').select(['message_sha256', 'reporter_address', 'reporter_user_id', 'context']).where('id', '=', reportId).executeTakeFirst();
+  if (!report) return null;
+  const user = report.reporter_user_id ? await db.selectFrom('users').select(['email', 'name']).where('id', '=', report.reporter_user_id).executeTakeFirst() : null;
+  const raw = await getMessageRaw(db, report.message_sha256);
+  if (!raw) return null;
+  const identity = reporterIdentityOf(report, user);
+  const sms = parseSmsEvidence(raw);
+  if (sms) {
+    const text = redactText(sms.text, identity);
+    return { raw: serializeSmsEvidence({ sender: sms.sender, text, receivedAt: sms.receivedAt }), replacements: text === sms.text ? 0 : 1, identity, kind: 'sms' };
+  }
+  return { ...redactReporter(raw, identity), identity, kind: 'email' };
 }
 
 /**
