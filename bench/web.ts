@@ -77,6 +77,12 @@ async function build(): Promise<void> {
   db.pragma('synchronous = OFF');
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -262144');
+  // Load without the secondary indexes and build them afterwards (one sort each instead of a
+  // million random B-tree inserts); the schema ends up exactly as the migrations made it.
+  const indexes = db
+    .prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', 'web_report_index', 'web_report_terms', 'messages')")
+    .all() as { name: string; sql: string }[];
+  for (const ix of indexes) db.exec(`drop index ${ix.name}`);
   const rand = rng(20261123);
   const campaign = zipf(20_000, rand);
   const asn = zipf(3_000, rand);
@@ -146,6 +152,7 @@ async function build(): Promise<void> {
       insRoll.run(dim, day, value, n);
     }
   })();
+  for (const ix of indexes) db.exec(ix.sql);
   // Monthly rows, as the indexer keeps them (same statement as migration 0052).
   db.exec("insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value");
   db.prepare("insert into web_state (key, value) values ('bench.rows', ?)").run(String(REPORTS));
