@@ -36,6 +36,16 @@ async function loadMessages(limit: number): Promise<Buffer[]> {
   return out;
 }
 
+/** User + system CPU seconds of a process so far (Linux /proc, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function peakRssOf(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -92,6 +102,7 @@ export const httpBench: Bench = {
           req.end(body);
         });
       const started = performance.now();
+      const cpuBefore = cpuSecondsOf(proc.pid ?? 0);
       let bytes = 0;
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -108,12 +119,13 @@ export const httpBench: Bench = {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
+      const serverCpu = cpuSecondsOf(proc.pid ?? 0) - cpuBefore;
       agent.destroy();
       latencies.sort((a, b) => a - b);
       process.stdout.write(
         `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}\n`,
+          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}\n`,
       );
     } finally {
       proc.kill('SIGTERM');

@@ -29,12 +29,15 @@ interface ImportResult {
   seconds: number;
   commits: number;
   maxRssBytes: number;
+  /** CPU time of the phase process (user + system): reports per CPU-second do not depend on how busy the machine is. */
+  cpuSeconds: number;
 }
 
 /** One phase, inside its own process. */
 async function phase(kind: string, target: string): Promise<ImportResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-import-'));
   try {
+    const cpu0 = process.cpuUsage();
     const config = testConfig({ dataDir, sqliteSynchronous: 'FULL', ...(kind === 'postgres' ? { databaseUrl: target } : {}) });
     // As `spamdesk import` does: bulk import commits on its own thread (see cli/commands/import.ts).
     const ctx = await createContext(config, { commitThread: false });
@@ -42,7 +45,8 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
     const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes });
     const commits = ctx.writer.stats.commits;
     await closeContext(ctx);
-    return { entries: s.entries, added: s.added, malformed: s.malformed, bytes: s.bytes, seconds: s.seconds, commits, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    const cpu = process.cpuUsage(cpu0);
+    return { entries: s.entries, added: s.added, malformed: s.malformed, bytes: s.bytes, seconds: s.seconds, commits, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -52,7 +56,7 @@ function report(label: string, r: ImportResult): void {
   process.stdout.write(
     `${label.padEnd(28)} ${String(r.added).padStart(6)} reports  ${(r.added / r.seconds).toFixed(0).padStart(5)} reports/s  ` +
       `${(r.bytes / 1e6 / r.seconds).toFixed(1).padStart(5)} MB/s  ${r.seconds.toFixed(1)} s  ` +
-      `${(r.added / Math.max(1, r.commits)).toFixed(0)} reports/commit  peak RSS ${mb(r.maxRssBytes)}\n`,
+      `${(r.added / Math.max(1, r.commits)).toFixed(0)} reports/commit  ${(r.added / r.cpuSeconds).toFixed(0)} reports/CPU-s  peak RSS ${mb(r.maxRssBytes)}\n`,
   );
 }
 
