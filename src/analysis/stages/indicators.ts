@@ -48,8 +48,13 @@ export const indicatorsStage = defineStage({
     const phones = new Map<string, { raw: string; e164: string; region: string | null }>();
     const region = ctx.settings.region as CountryCode;
     const wallets: IndicatorsResult['wallets'] = [];
+    const seenRaw = new Map<string, UrlIndicator | null>();
     const add = (c: UrlCandidate, part: string): UrlIndicator | null => {
+      // The same link is often written many times (text and HTML, tracking pixels): normalise once.
+      const key = `${c.source}\u0000${part}\u0000${c.raw}`;
+      if (seenRaw.has(key)) return seenRaw.get(key) ?? null;
       const u = normaliseUrl(c, part);
+      seenRaw.set(key, u);
       if (!u || seenUrl.has(u.url) || urls.length >= MAX_INDICATORS_PER_KIND) return u;
       seenUrl.add(u.url);
       urls.push(u);
