@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
 import { enqueueJob } from '../workers/jobs.ts';
-import { reasonLines, type Classifier, type Verdict } from '../analysis/classify/classify.ts';
+import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
 import { currentCategory } from './relabel.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
@@ -50,9 +50,4 @@ export async function processReport(
     await enqueueJob(trx, ACTIONS_JOB, { reportId: job.reportId, sha256: job.sha256, campaignId: placement.campaignId });
     return { verdict, placement };
   });
-}
-
-/** The Analysis record's `classification` section for a verdict. */
-export function classificationSection(v: Verdict): NonNullable<Analysis['classification']> {
-  return { category: v.category, confidence: v.confidence, reasons: reasonLines(v) };
 }
