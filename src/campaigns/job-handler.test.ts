@@ -1,0 +1,53 @@
+/**
+ * The `campaign-report` job on both engines: it reads the stored Analysis, writes the
+ * classification and the campaign, and enqueues `actions-report` with the campaign id.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../db/test-databases.ts';
+import { createTestContext } from '../core/test-context.ts';
+import { newId, nowIso, sha256Hex } from '../core/ids.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../analysis/settings.ts';
+import { storeAnalysis } from '../analysis/repository.ts';
+import { claimJobs, enqueueJob } from '../workers/jobs.ts';
+import { CAMPAIGN_JOB, campaignReportHandler } from './job-handler.ts';
+
+const RAW = Buffer.from(
+  'From: "Prize Office" <office@lottery-win.example>\r\nTo: you@example.org\r\nSubject: You have won\r\nDate: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <w1@lottery-win.example>\r\n\r\nCongratulations! You have won the international lottery draw. To claim your prize of five hundred thousand euros, contact our agent with your name, address and bank details at https://claim-prize-office.com/form today.\r\n',
+);
+
+for (const dialect of DIALECTS) {
+  describe(`campaign-report job on ${dialect}`, () => {
+    test('classifies, clusters and hands the report on to the actions area', async (t) => {
+      const h = await createTestContext(t, dialect);
+      if (!h) return;
+      try {
+        const { db } = h.ctx;
+        const sha = sha256Hex(RAW);
+        const reportId = newId();
+        await db.insertInto('messages').values({ sha256: sha, kind: 'email', size: RAW.length, codec: 'identity', content: RAW, first_seen_at: nowIso() }).execute();
+        await db
+          .insertInto('reports')
+          .values({ id: reportId, message_sha256: sha, channel: 'api', received_at: '2026-01-05T11:00:00.000Z', reporter_user_id: null, reporter_token_id: null, reporter_address: null, client_ip: null, note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+          .execute();
+        await storeAnalysis(db, await analyse(RAW, { ports: offlinePorts(), settings: defaultAnalysisSettings() }), 1);
+        await enqueueJob(db, CAMPAIGN_JOB, { reportId, sha256: sha });
+        const jobs = await claimJobs(db, 'test', [CAMPAIGN_JOB], 10);
+        assert.equal(jobs.length, 1);
+        const errors = await campaignReportHandler().run(jobs, h.ctx);
+        assert.equal(errors?.size ?? 0, 0, [...(errors?.values() ?? [])].map((e) => e.message).join('; '));
+        const c = await db.selectFrom('classifications').selectAll().where('sha256', '=', sha).executeTakeFirstOrThrow();
+        assert.equal(c.category, 'scam');
+        const member = await db.selectFrom('campaign_messages').selectAll().where('sha256', '=', sha).executeTakeFirstOrThrow();
+        const next = await db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').executeTakeFirstOrThrow();
+        assert.deepEqual(JSON.parse(next.payload), { reportId, sha256: sha, campaignId: member.campaign_id });
+        const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', member.campaign_id).executeTakeFirstOrThrow();
+        assert.equal(campaign.first_seen_at, '2026-01-05T11:00:00.000Z', 'the story is in reporting time');
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
