@@ -25,6 +25,11 @@ function spfHop(tb: Analysis['traceback']): { ip: string | null; helo: string | 
   return last ? { ip: last.fromIp, helo: last.fromHelo, hopIndex: last.index } : { ip: null, helo: null, hopIndex: null };
 }
 
+/** Most DKIM-Signature fields verified per message; beyond, none is (each costs a key lookup). */
+export const MAX_DKIM_SIGNATURES = 10;
+/** RFC 8617 §4.2.1: an ARC chain has at most 50 instances. */
+export const MAX_ARC_INSTANCES = 50;
+
 export const authStage = defineStage({
   id: 'auth',
   description: 'SPF, DKIM, DMARC and ARC through mailauth with the injected DNS port; keeps the trusted receiver’s Authentication-Results.',
@@ -32,12 +37,16 @@ export const authStage = defineStage({
   params: z.object({}),
   async run(input, ctx) {
     const fields = headerFields(input.message.raw);
-    const signed = fields.some((f) => f.name === 'dkim-signature' || f.name === 'arc-seal');
+    const sigCount = fields.filter((f) => f.name === 'dkim-signature').length;
+    const sealCount = fields.filter((f) => f.name === 'arc-seal').length;
+    // RFC 6376 §6.1 lets a verifier limit the signatures it checks; RFC 8617 §4.2.1 caps ARC at i=50.
+    const tooMany = sigCount > MAX_DKIM_SIGNATURES || sealCount > MAX_ARC_INSTANCES;
+    const signed = !tooMany && sigCount + sealCount > 0;
     const tb = input.analysis.traceback;
     const hop = spfHop(tb);
     const dns = new BudgetedResolver(ctx.ports.dns, ctx.settings.dnsMaxLookups ?? DEFAULT_DNS_MAX_LOOKUPS);
     const parse = input.analysis.parse;
-    const checks = await verifyMessage({
+    const checks: Awaited<ReturnType<typeof verifyMessage>> = await verifyMessage({
       raw: input.message.raw,
       ip: hop.ip,
       helo: hop.helo,
@@ -60,7 +69,10 @@ export const authStage = defineStage({
     const findings: StageFinding[] = [];
     if (checks.spf.result === 'fail') findings.push(finding('SPF_FAIL', `SPF fails for ${checks.spf.domain ?? '?'} from ${checks.spf.clientIp ?? '?'}.`, { rule: 'RFC 7208', value: checks.spf.explanation ?? '' }));
     if (checks.spf.result === 'softfail') findings.push(finding('SPF_SOFTFAIL', `SPF soft-fails for ${checks.spf.domain ?? '?'} from ${checks.spf.clientIp ?? '?'}.`, { rule: 'RFC 7208', value: checks.spf.explanation ?? '' }));
-    if (!signed) findings.push(finding('DKIM_NONE', 'The message carries no DKIM signature.', { header: 'DKIM-Signature' }));
+    if (tooMany) {
+      checks.dkim = [{ result: 'permerror', domain: null, selector: null, aligned: null, info: `${sigCount} DKIM signatures / ${sealCount} ARC seals: over the limit (${MAX_DKIM_SIGNATURES} / ${MAX_ARC_INSTANCES}), not verified` }];
+      findings.push(finding('DKIM_FAIL', `The message carries ${sigCount} DKIM signatures and ${sealCount} ARC seals, more than any sender needs; none was verified.`, { header: 'DKIM-Signature', rule: 'MAX_DKIM_SIGNATURES' }));
+    } else if (sigCount === 0) findings.push(finding('DKIM_NONE', 'The message carries no DKIM signature.', { header: 'DKIM-Signature' }));
     for (const d of checks.dkim) {
       // A missing key (offline DNS, rotated selector) is not evidence of tampering; a bad signature or body hash is.
       if (d.result === 'fail' || (d.result === 'neutral' && /body hash/i.test(d.info ?? ''))) {

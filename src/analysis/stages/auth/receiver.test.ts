@@ -84,3 +84,19 @@ test('a Microsoft field without authserv-id is attributed to the host that wrote
   const v = receiverVerdict(headerFields(raw), 0, new TrustTable([], null), []);
   assert.equal(v?.authservId, 'bn8nam11ft066.mail.protection.outlook.com');
 });
+
+test('the auth stage refuses to verify an explosion of DKIM signatures and says so', async () => {
+  const { authStage, MAX_DKIM_SIGNATURES } = await import('../auth.ts');
+  const { analyse } = await import('../../analyse.ts');
+  const { staticPorts } = await import('../../ports/index.ts');
+  const { defaultAnalysisSettings } = await import('../../settings.ts');
+  const { parseStage } = await import('../parse.ts');
+  const { tracebackStage } = await import('../traceback.ts');
+  const sigs = Array.from({ length: MAX_DKIM_SIGNATURES + 1 }, (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; d=e${i}.example; s=s; h=from; bh=x; b=y`);
+  const raw = Buffer.from(`${sigs.join('\r\n')}\r\nFrom: a@example.com\r\n\r\nx\r\n`);
+  const ports = staticPorts({});
+  const a = await analyse(raw, { ports, settings: defaultAnalysisSettings(), stages: [parseStage, tracebackStage, authStage] });
+  assert.equal(a.auth.dkim[0]?.result, 'permerror');
+  assert.ok(a.findings.some((f) => f.code === 'DKIM_FAIL' && f.evidence.rule === 'MAX_DKIM_SIGNATURES'));
+  assert.ok(![...ports.dns.lookups.keys()].some((k) => k.includes('_domainkey')), 'no key was looked up');
+});
