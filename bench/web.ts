@@ -15,6 +15,7 @@ import { openDatabase, type DB } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { TERM, UNKNOWN } from '../src/web/indexer.ts';
 import { dailySeries, listReports, rangeOf, topValues, totalReports, type Cursor, type ListFilters } from '../src/web/queries.ts';
+import { mulberry32 } from '../src/core/prng.ts';
 
 const REPORTS = Number(process.env.SPAMDESK_BENCH_WEB_REPORTS ?? 1_000_000);
 const DB_PATH = path.join(REPO_ROOT, 'bench', 'out', `web-${REPORTS}.db`);
@@ -23,18 +24,6 @@ const TARGET_MS = 200;
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 23);
 const START = END - 365 * DAY;
-
-/** Deterministic PRNG (mulberry32), so every run builds the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Zipf(s≈1.1) sampler over n ranks by inverse CDF on a precomputed table. */
 function zipf(n: number, rand: () => number, s = 1.1): () => number {
@@ -83,7 +72,7 @@ async function build(): Promise<void> {
     .prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', 'web_report_index', 'web_report_terms', 'messages')")
     .all() as { name: string; sql: string }[];
   for (const ix of indexes) db.exec(`drop index ${ix.name}`);
-  const rand = rng(20261123);
+  const rand = mulberry32(20261123);
   const campaign = zipf(20_000, rand);
   const asn = zipf(3_000, rand);
   const country = zipf(COUNTRIES.length, rand);

@@ -16,21 +16,10 @@ import { AnalysisSchema } from './analysis-schema.ts';
 import { corpusMessages } from './corpus-messages.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
+import { mulberry32 } from '../core/prng.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const FUZZ_CASES = 10_000;
-
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seeds(): Buffer[] {
   const out: Buffer[] = [];
@@ -105,7 +94,7 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
 test(`${FUZZ_CASES} mutated messages: no crash, no hang, a record (or an error finding) for each`, { timeout: 1_200_000 }, async () => {
   const base = seeds();
   assert.ok(base.length >= 10);
-  const rnd = prng(0x5eed);
+  const rnd = mulberry32(0x5eed);
   // On every core, with a time bound above the default: on a shared CI machine a stopped thread
   // costs a thread restart, and this test is about crashes and hangs, which any bound catches.
   const pool = new AnalysisPool({ size: os.availableParallelism(), settings: defaultAnalysisSettings({ dnsMode: 'offline', timeoutMs: 10_000 }), fixedNow: new Date('2026-01-01T00:00:00Z') });

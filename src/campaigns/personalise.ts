@@ -14,7 +14,7 @@
  * The same seed gives the same copies, byte for byte (`raw` is plain MIME built here: no random
  * boundaries or ids from a mail library).
  */
-import { mulberry32 } from '../analysis/classify/model.ts';
+import { mulberry32 } from '../core/prng.ts';
 
 export interface BaseMessage {
   subject: string;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FEATURE_BITS, FEATURE_DIM, type FeatureVector } from './features.ts';
 import { MODEL_CLASSES, type ModelClass } from './categories.ts';
+import { mulberry32 } from '../../core/prng.ts';
 
 export const MODEL_FORMAT = 'spamdesk-text-model/1';
 export const DEFAULT_MODEL_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/text-model.json');
@@ -33,18 +34,6 @@ export interface TextModel {
   weights: Float32Array;
   bias: Float32Array;
   meta: Record<string, unknown>;
-}
-
-/** A seeded PRNG (mulberry32): training order is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Class probabilities for one feature vector. */
