@@ -48,22 +48,32 @@ export interface WebhookEntry extends CommonEntry {
   headers?: Record<string, string>;
 }
 
-/** Queues a mail. Call inside the transaction of the action that sends it. */
-export async function enqueueMail(db: Kysely<Database>, e: MailEntry): Promise<string> {
+/** What differs between a mail and a webhook entry; the queueing state is the same for both. */
+interface EntryTarget {
+  channel: 'smtp' | 'webhook';
+  idempotencyKey: string;
+  destination: string;
+  envelopeFrom: string | null;
+  headers: Record<string, string>;
+  body: Buffer;
+  contentType: string;
+}
+
+async function insertEntry(db: Kysely<Database>, t: EntryTarget, e: CommonEntry): Promise<string> {
   const id = newId();
   const now = nowIso();
   await db
     .insertInto('action_outbox')
     .values({
       id,
-      channel: 'smtp',
-      idempotency_key: `mail:${e.messageId}:${e.to}`,
-      destination: e.to,
-      envelope_from: e.envelopeFrom,
-      headers: JSON.stringify({ 'message-id': e.messageId }),
-      body: e.raw,
-      body_sha256: sha256Hex(e.raw),
-      content_type: 'message/rfc822',
+      channel: t.channel,
+      idempotency_key: t.idempotencyKey,
+      destination: t.destination,
+      envelope_from: t.envelopeFrom,
+      headers: JSON.stringify(t.headers),
+      body: t.body,
+      body_sha256: sha256Hex(t.body),
+      content_type: t.contentType,
       state: 'queued',
       attempts: 0,
       max_attempts: e.maxAttempts,
@@ -82,38 +92,38 @@ export async function enqueueMail(db: Kysely<Database>, e: MailEntry): Promise<s
   return id;
 }
 
+/** Queues a mail. Call inside the transaction of the action that sends it. */
+export function enqueueMail(db: Kysely<Database>, e: MailEntry): Promise<string> {
+  return insertEntry(
+    db,
+    {
+      channel: 'smtp',
+      idempotencyKey: `mail:${e.messageId}:${e.to}`,
+      destination: e.to,
+      envelopeFrom: e.envelopeFrom,
+      headers: { 'message-id': e.messageId },
+      body: e.raw,
+      contentType: 'message/rfc822',
+    },
+    e,
+  );
+}
+
 /** Queues a webhook call. Call inside the transaction of the action that sends it. */
-export async function enqueueWebhook(db: Kysely<Database>, e: WebhookEntry): Promise<string> {
-  const id = newId();
-  const now = nowIso();
-  await db
-    .insertInto('action_outbox')
-    .values({
-      id,
+export function enqueueWebhook(db: Kysely<Database>, e: WebhookEntry): Promise<string> {
+  return insertEntry(
+    db,
+    {
       channel: 'webhook',
-      idempotency_key: `webhook:${e.idempotencyKey}:${e.url}`.slice(0, 300),
+      idempotencyKey: `webhook:${e.idempotencyKey}:${e.url}`.slice(0, 300),
       destination: e.url,
-      envelope_from: null,
-      headers: JSON.stringify({ ...(e.headers ?? {}), 'idempotency-key': e.idempotencyKey }),
+      envelopeFrom: null,
+      headers: { ...(e.headers ?? {}), 'idempotency-key': e.idempotencyKey },
       body: e.body,
-      body_sha256: sha256Hex(e.body),
-      content_type: e.contentType,
-      state: 'queued',
-      attempts: 0,
-      max_attempts: e.maxAttempts,
-      next_attempt_at: now,
-      last_error: null,
-      locked_by: null,
-      locked_at: null,
-      purpose: e.purpose,
-      subject_id: e.subjectId ?? null,
-      description: e.description.slice(0, 500),
-      created_at: now,
-      updated_at: now,
-      sent_at: null,
-    })
-    .execute();
-  return id;
+      contentType: e.contentType,
+    },
+    e,
+  );
 }
 
 /** Claims up to `limit` due entries for `workerId` (SKIP LOCKED on PostgreSQL). */
