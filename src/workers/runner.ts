@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { AppContext } from '../core/context.ts';
 import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
 import { JOB_HANDLERS, type JobHandler } from './handlers.ts';
+import { createIdleWait } from './idle-wait.ts';
 
 const IDLE_POLL_MS = 1000;
 const STALE_CHECK_MS = 60_000;
@@ -21,11 +22,11 @@ export function startWorkers(ctx: AppContext, handlers: JobHandler[] = JOB_HANDL
   const workerId = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const byKind = new Map(handlers.map((h) => [h.kind, h]));
   let stopping = false;
-  let wake: (() => void) | null = null;
+  const idle = createIdleWait();
   let lastStaleCheck = 0;
   const log = ctx.logger.child({ component: 'workers' });
 
-  const onReports = () => wake?.();
+  const onReports = () => idle.wake();
   ctx.onReports.add(onReports);
 
   async function round(): Promise<number> {
@@ -67,23 +68,14 @@ export function startWorkers(ctx: AppContext, handlers: JobHandler[] = JOB_HANDL
       } catch (e) {
         log.error({ err: e }, 'worker round failed');
       }
-      if (n === 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, IDLE_POLL_MS);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = null;
-      }
+      if (n === 0 && !stopping) await idle.wait(IDLE_POLL_MS);
     }
   })();
 
   return {
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       ctx.onReports.delete(onReports);
       await loop;
       for (const h of handlers) await h.close?.();

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.ts';
 import { claimDue, markFailed, markSent, requeueStale } from './outbox.ts';
 import { deliverMail, deliverWebhook, type DeliveryResult } from './transports.ts';
 import type { OutboxRow } from '../tables.ts';
+import { createIdleWait } from '../../workers/idle-wait.ts';
 
 export interface DeliveryOptions {
   db: Kysely<Database>;
@@ -87,8 +88,8 @@ export interface DeliveryLoop {
 /** Runs rounds forever: at once when woken, otherwise every `pollMs`. */
 export function startDeliveryLoop(opts: DeliveryOptions & { pollMs?: number; onIdle?: () => Promise<void> }): DeliveryLoop {
   let stopping = false;
-  let wake: (() => void) | null = null;
-  const listener = () => wake?.();
+  const idle = createIdleWait();
+  const listener = () => idle.wake();
   listeners.add(listener);
   const loop = (async () => {
     while (!stopping) {
@@ -100,20 +101,13 @@ export function startDeliveryLoop(opts: DeliveryOptions & { pollMs?: number; onI
         opts.logger.error({ err: e }, 'outbox round failed');
       }
       if (claimed > 0 || stopping) continue;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, opts.pollMs ?? 1000);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
+      await idle.wait(opts.pollMs ?? 1000);
     }
   })();
   return {
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       listeners.delete(listener);
       await loop;
     },
