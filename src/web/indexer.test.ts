@@ -142,5 +142,30 @@ for (const dialect of DIALECTS) {
       assert.equal((await listReports(db, { kind: 'own', userId: 'nobody', tokenId: null }, {}, null)).rows.length, 0);
       assert.equal((await listReports(db, { kind: 'none' }, {}, null)).rows.length, 0);
     });
+
+    await t.test('an operator of several networks pages through all of them, newest first, without gaps or repeats', async () => {
+      // Spread the index rows over three networks (the roll-ups are not read here).
+      const ids = (await db.selectFrom('web_report_index').select('report_id').orderBy('report_id').execute()).map((r) => r.report_id);
+      for (const [i, id] of ids.entries()) await db.updateTable('web_report_index').set({ origin_asn: 64600 + (i % 4) }).where('report_id', '=', id).execute();
+      const scope = { kind: 'networks', asns: [64600, 64601, 64602] } as const;
+      const seen: string[] = [];
+      let prev = '\uffff';
+      let cursor: Cursor | null = null;
+      do {
+        const page = await listReports(db, scope, {}, cursor, 7);
+        for (const r of page.rows) {
+          const key = `${r.received_at}|${r.report_id}`;
+          assert.ok(key < prev, 'strictly descending');
+          prev = key;
+          assert.notEqual(r.origin_asn, 64603);
+          seen.push(r.report_id);
+        }
+        cursor = page.next;
+      } while (cursor);
+      assert.equal(seen.length, 90);
+      assert.equal(new Set(seen).size, 90);
+      assert.equal((await listReports(db, scope, { asn: 'AS64601' }, null, 100)).rows.length, 30);
+      assert.equal((await listReports(db, scope, { asn: '64603' }, null, 100)).rows.length, 0, 'a filter cannot leave the scope');
+    });
   });
 }

@@ -7,7 +7,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { ReportScope } from '../core/policy.ts';
 import type { ReportIndexRow } from './tables.ts';
-import { TERM, UNKNOWN, monthlyDim, subjectWords, urlTerm, type RollupDim } from './indexer.ts';
+import { TERM, UNKNOWN, subjectWords, urlTerm, type RollupDim } from './indexer.ts';
+import { rollupRange, type Range } from './top-values.ts';
+
+export { rangeParts, topValues, type Range, type TopRow } from './top-values.ts';
 
 export interface ListFilters {
   q?: string;
@@ -64,6 +67,12 @@ export interface ListPage {
 /** One page of reports, newest first, within the caller's scope. */
 export async function listReports(db: Kysely<Database>, scope: ReportScope, f: ListFilters, cursor: Cursor | null, limit = PAGE_SIZE): Promise<ListPage> {
   if (scope.kind === 'none') return { rows: [], next: null };
+  if (scope.kind === 'networks') {
+    const asn = f.asn ? Number(f.asn.replace(/^AS/i, '')) : null;
+    const asns = asn === null ? [...new Set(scope.asns)] : scope.asns.includes(asn) ? [asn] : [];
+    if (asns.length === 0) return { rows: [], next: null };
+    if (asns.length > 1) return mergePages(await Promise.all(asns.map((a) => listReports(db, { kind: 'networks', asns: [a] }, f, cursor, limit))), limit);
+  }
   const terms = filterTerms(f);
   let q;
   if (terms.length > 0) {
@@ -107,15 +116,22 @@ export async function listReports(db: Kysely<Database>, scope: ReportScope, f: L
   return { rows: page, next: rows.length > limit && last ? { receivedAt: last.received_at, reportId: last.report_id } : null };
 }
 
+/**
+ * Several networks: one keyset page per AS (each walks its own index range in list order) merged
+ * newest first — an `origin_asn in (…)` would have to sort every row of every AS instead.
+ */
+function mergePages(pages: ListPage[], limit: number): ListPage {
+  const all = pages.flatMap((p) => p.rows).sort((a, b) => (a.received_at === b.received_at ? (a.report_id < b.report_id ? 1 : -1) : a.received_at < b.received_at ? 1 : -1));
+  const rows = all.slice(0, limit);
+  const last = rows[rows.length - 1];
+  const more = all.length > limit || pages.some((p) => p.next !== null);
+  return { rows, next: more && last ? { receivedAt: last.received_at, reportId: last.report_id } : null };
+}
+
 function nextDay(day: string): string {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 1);
   return d.toISOString().slice(0, 10);
-}
-
-export interface Range {
-  from: string;
-  to: string;
 }
 
 /** A date range from filters, defaulting to the last `days` days (inclusive, UTC). */
@@ -145,52 +161,15 @@ export async function dailySeries(db: Kysely<Database>, dim: RollupDim, r: Range
   return rows.map((x) => ({ day: x.day, value: x.value, n: Number(x.n) }));
 }
 
-export interface TopRow {
-  value: string;
-  n: number;
-}
-
 /**
- * A range as roll-up rows to read: whole calendar months from the monthly rows, the days before
- * the first and after the last whole month from the daily rows (a year is ~12 + 60 rows per value
- * instead of 365).
+ * Reports per day of one value (a campaign's timeline): a key seek per day of the range — the
+ * primary key is (dim, day, value), so a day range with a value filter would read every value.
  */
-export function rangeParts(r: Range): { days: [string, string][]; months: [string, string] | null } {
-  const from = new Date(`${r.from}T00:00:00Z`);
-  const to = new Date(`${r.to}T00:00:00Z`);
-  const firstFull = from.getUTCDate() === 1 ? new Date(from) : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
-  const afterTo = new Date(to.getTime() + 86_400_000);
-  const lastFullEnd = afterTo.getUTCDate() === 1 ? afterTo : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
-  if (firstFull >= lastFullEnd) return { days: [[r.from, r.to]], months: null };
-  const iso = (d: Date) => d.toISOString().slice(0, 10);
-  const days: [string, string][] = [];
-  if (from < firstFull) days.push([r.from, iso(new Date(firstFull.getTime() - 86_400_000))]);
-  if (lastFullEnd <= to) days.push([iso(lastFullEnd), r.to]);
-  const lastFullMonth = new Date(lastFullEnd.getTime() - 86_400_000);
-  return { days, months: [iso(firstFull).slice(0, 7), iso(lastFullMonth).slice(0, 7)] };
-}
-
-function rollupRange(db: Kysely<Database>, dim: RollupDim, r: Range) {
-  const parts = rangeParts(r);
-  return db.selectFrom('web_rollup_daily').where((eb) =>
-    eb.or([
-      ...parts.days.map(([a, b]) => eb.and([eb('dim', '=', dim), eb('day', '>=', a), eb('day', '<=', b)])),
-      ...(parts.months ? [eb.and([eb('dim', '=', monthlyDim(dim)), eb('day', '>=', parts.months[0]), eb('day', '<=', parts.months[1])])] : []),
-    ]),
-  );
-}
-
-/** The most reported values of one dimension in the range (unknown excluded). */
-export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, limit = 10): Promise<TopRow[]> {
-  const rows = await rollupRange(db, dim, r)
-    .select(['value', (eb) => eb.fn.sum<number>('n').as('total')])
-    .where('value', '!=', UNKNOWN)
-    .groupBy('value')
-    .orderBy('total', 'desc')
-    .orderBy('value')
-    .limit(limit)
-    .execute();
-  return rows.map((x) => ({ value: x.value, n: Number(x.total) })).filter((x) => x.n > 0);
+export async function valueSeries(db: Kysely<Database>, dim: RollupDim, value: string, r: Range): Promise<{ day: string; n: number }[]> {
+  const days = daysOf(r);
+  if (days.length === 0) return [];
+  const rows = await db.selectFrom('web_rollup_daily').select(['day', 'n']).where('dim', '=', dim).where('day', 'in', days).where('value', '=', value).orderBy('day').execute();
+  return rows.map((x) => ({ day: x.day, n: Number(x.n) }));
 }
 
 /** Total reports in the range. */

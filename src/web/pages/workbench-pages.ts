@@ -11,7 +11,7 @@ import { CHANNELS } from '../../intake/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
-import { PAGE_SIZE, dailySeries, decodeCursor, encodeCursor, listReports, rangeOf, toChart, toCsv, topValues, totalReports, type ListFilters } from '../queries.ts';
+import { PAGE_SIZE, dailySeries, decodeCursor, encodeCursor, listReports, rangeOf, toChart, toCsv, topValues, totalReports, valueSeries, type ListFilters } from '../queries.ts';
 import { countryName } from '../countries.ts';
 import { campaignFacts, loadCampaign } from '../foreign.ts';
 import type { ReportIndexRow } from '../tables.ts';
@@ -178,15 +178,7 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
     const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
     const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
     const range = rangeOf(first, last, 30);
-    const series = await db
-      .selectFrom('web_rollup_daily')
-      .select(['day', 'n'])
-      .where('dim', '=', 'campaign')
-      .where('value', '=', campaign?.id ?? id)
-      .where('day', '>=', range.from)
-      .where('day', '<=', range.to)
-      .orderBy('day')
-      .execute();
+    const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
     const facts = await campaignFacts(db, campaign?.id ?? id);
     const byKind = new Map<string, { value: string; count: number }[]>();
     for (const f of facts) {
