@@ -32,6 +32,9 @@ export const FINDINGS = {
   ATTACHMENT_TYPE_MISMATCH: { severity: 'high', meaning: 'An attachment’s content does not match its declared type or file name.' },
   EXECUTABLE_ATTACHMENT: { severity: 'high', meaning: 'An attachment is an executable, script or macro-capable document.' },
   ARCHIVE_ATTACHMENT: { severity: 'low', meaning: 'An attachment is an archive (may hide its content).' },
+  MACRO_DOCUMENT: { severity: 'high', meaning: 'An attachment is a document carrying VBA macros, whatever its name says.' },
+  ARCHIVE_CARRIES_EXECUTABLE: { severity: 'high', meaning: 'An archive attachment contains a file that runs code when opened (executable, script, macro document, disk image).' },
+  HTML_SMUGGLING: { severity: 'high', meaning: 'HTML (a body or an attachment) whose script builds a file in the browser from an embedded blob (MITRE T1027.006).' },
   NESTED_MESSAGE: { severity: 'info', meaning: 'The message carries another message (message/rfc822), analysed recursively.' },
   HTML_ONLY: { severity: 'low', meaning: 'The message has HTML but no plain-text alternative.' },
   // ── analysis core: indicators (stage 4) ─────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import yazl from 'yazl';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import { analyse } from '../analyse.ts';
 import { emptySections, ANALYSER_VERSION, type Analysis } from '../analysis-schema.ts';
@@ -53,6 +54,90 @@ describe('classification of real corpus messages', () => {
   });
 });
 
+/** A realistic lure with one base64 attachment (the shape malware campaigns send). */
+function withAttachment(subject: string, text: string, filename: string, type: string, content: Buffer): Buffer {
+  const b64 = content.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    [
+      'From: "Accounts Payable" <billing@northwind-supplies.example>',
+      'To: Dana Fischer <dana@example.org>',
+      `Subject: ${subject}`,
+      'Date: Tue, 06 Jan 2026 08:14:00 +0100',
+      'Message-ID: <20260106081400.4471@northwind-supplies.example>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      text,
+      '--b1',
+      `Content-Type: ${type}; name="${filename}"`,
+      `Content-Disposition: attachment; filename="${filename}"`,
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64,
+      '--b1--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+function zipOf(name: string, data: Buffer): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(data, name, { mtime: new Date('2026-01-01T00:00:00Z') });
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+  });
+}
+
+const LURE = 'Hello Dana,\r\n\r\nPlease find attached the invoice for order 4471 and confirm payment by Friday.\r\n\r\nKind regards,\r\nAccounts Payable';
+const PE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(2000, 0x41)]);
+const ISO = Buffer.alloc(0x8800);
+ISO.write('\x01CD001', 0x8000, 'latin1');
+
+describe('every malware delivery the issue lists is judged malware, by a named rule', () => {
+  const built: [string, () => Promise<Buffer>, string][] = [
+    ['an executable disguised as a PDF', async () => withAttachment('Invoice 4471', LURE, 'Invoice_4471.pdf', 'application/pdf', PE), 'EXECUTABLE_ATTACHMENT'],
+    ['a script file (.js)', async () => withAttachment('Payment advice', LURE, 'Payment_Advice.js', 'application/javascript', Buffer.from('var s=new ActiveXObject("WScript.Shell");s.Run("powershell -enc JABjAD0A");')), 'EXECUTABLE_ATTACHMENT'],
+    ['a disk image (.iso)', async () => withAttachment('Order documents', LURE, 'Order_4471.iso', 'application/octet-stream', ISO), 'EXECUTABLE_ATTACHMENT'],
+    ['a ZIP archive carrying an executable', async () => withAttachment('Invoice 4471', LURE, 'Invoice_4471.zip', 'application/zip', await zipOf('Invoice_4471.pdf.exe', PE)), 'ARCHIVE_CARRIES_EXECUTABLE'],
+  ];
+  for (const [name, build, rule] of built) {
+    test(`${name} → malware (${rule})`, async () => {
+      const v = classifier.classify(await analyse(await build(), { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings() }));
+      assert.equal(v.category, 'malware', reasonLines(v).join('\n'));
+      assert.ok(v.reasons.some((r) => r.name === rule && r.category === 'malware'), reasonLines(v).join('\n'));
+    });
+  }
+  const real: [string, string, string][] = [
+    ['a macro document renamed .jpg (SpamAssassin renamedmacro.eml)', 'spamassassin_testdata/t/data/spam/olevbmacro/renamedmacro.eml', 'MACRO_DOCUMENT'],
+    ['a password-protected ZIP carrying a macro document (SpamAssassin zippwmacro.eml)', 'spamassassin_testdata/t/data/spam/olevbmacro/zippwmacro.eml', 'ARCHIVE_CARRIES_EXECUTABLE'],
+    ['HTML smuggling of a .JS payload (phishing_pot sample-402)', 'phishing_pot/email/sample-402.eml', 'HTML_SMUGGLING'],
+    ['HTML smuggling of a .JS payload (phishing_pot sample-432)', 'phishing_pot/email/sample-432.eml', 'HTML_SMUGGLING'],
+  ];
+  for (const [name, rel, rule] of real) {
+    test(`${name} → malware (${rule})`, async (t) => {
+      if (!needsCorpus(t, rel)) return;
+      const v = classifier.classify(await analysed(rel));
+      assert.equal(v.category, 'malware', reasonLines(v).join('\n'));
+      assert.equal(v.reasons[0].name, rule, reasonLines(v).join('\n'));
+      assert.ok(v.reasons[0].detail.length > 0, 'the rule says what it fired on');
+    });
+  }
+
+  test('an HTML attachment that only hosts a credential form stays phishing (phishing_pot sample-398)', async (t) => {
+    const rel = 'phishing_pot/email/sample-398.eml';
+    if (!needsCorpus(t, rel)) return;
+    const v = classifier.classify(await analysed(rel));
+    assert.equal(v.category, 'phishing', reasonLines(v).join('\n'));
+    assert.ok(v.reasons.some((r) => r.name === 'HTML_ATTACHMENT'));
+    assert.ok(!v.reasons.some((r) => r.name === 'EXECUTABLE_ATTACHMENT' || r.name === 'HTML_SMUGGLING'));
+  });
+});
+
 describe('rules', () => {
   test('an empty message is "other" by NO_CONTENT', () => {
     const v = classifier.classify(bare());
@@ -71,7 +156,7 @@ describe('rules', () => {
   test('a double extension attachment fires DANGEROUS_ATTACHMENT_NAME', () => {
     const s = emptySections();
     const a = bare({ parse: { ...s.parse, attachments: [{ filename: 'invoice.pdf.exe', declaredType: 'application/pdf', sniffedType: null, size: 1000, sha256: 'a'.repeat(64), disposition: 'attachment' }] } });
-    assert.deepEqual(evaluateRules(a).map((h) => h.rule), ['DANGEROUS_ATTACHMENT_NAME']);
+    assert.deepEqual(evaluateRules(a).map((h) => h.rule), ['DANGEROUS_ATTACHMENT_NAME', 'EXECUTABLE_ATTACHMENT']);
   });
 
   test('aligned DKIM with a one-click unsubscribe votes legitimate', () => {

@@ -4,8 +4,8 @@
  *
  *   score(c) = model_weight × ln P_model(class of c) + prior(c) + Σ weight(rule) over its rules that fired
  *
- * where the model classes are legitimate / phishing / spam (commercial, scam and malware share
- * the spam probability and are told apart by their rules and priors; `other` has no model term,
+ * where the model classes are legitimate / phishing / spam (commercial and scam share the spam
+ * probability, malware reads P(not legitimate); they are told apart by their rules and priors; `other` has no model term,
  * only its prior and NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
  * the reasons.
  */
@@ -33,9 +33,14 @@ export interface Verdict {
   model: { version: string; probabilities: Record<ModelClass, number> };
 }
 
-const CLASS_OF: Record<Category, ModelClass | null> = {
+/**
+ * The model probability each category's term reads. Malware lures are written like phishing
+ * ("your invoice", "shared document") as often as like spam, so malware reads P(not legitimate)
+ * = 1 − P(legitimate): a dangerous attachment is not outvoted by which abusive text surrounds it.
+ */
+const CLASS_OF: Record<Category, ModelClass | 'abusive' | null> = {
   phishing: 'phishing',
-  malware: 'spam',
+  malware: 'abusive',
   scam: 'spam',
   commercial: 'spam',
   legitimate: 'legitimate',
@@ -69,9 +74,10 @@ export function createClassifier(opts: { model?: TextModel; scores?: Scores; sco
         let s = scores.priors[c];
         if (scores.priors[c] !== 0) list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
         if (cls) {
-          const m = scores.modelWeight * Math.log(Math.max(probs[cls], 1e-9));
+          const p = cls === 'abusive' ? 1 - probs.legitimate : probs[cls];
+          const m = scores.modelWeight * Math.log(Math.max(p, 1e-9));
           s += m;
-          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: `P(${cls}) = ${round(probs[cls])}` });
+          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: `P(${cls === 'abusive' ? 'not legitimate' : cls}) = ${round(p)}` });
         }
         for (const h of hits) {
           if (RULES[h.rule].category !== c) continue;

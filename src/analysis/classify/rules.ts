@@ -6,6 +6,7 @@
  */
 import type { Analysis } from '../analysis-schema.ts';
 import type { Category } from './categories.ts';
+import { isExecutable } from '../sniff.ts';
 
 export interface RuleDef {
   category: Category;
@@ -18,6 +19,9 @@ export const RULES = {
   ATTACHMENT_TYPE_MISMATCH: { category: 'malware', description: 'An attachment’s content does not match its declared type or name.' },
   DANGEROUS_ATTACHMENT_NAME: { category: 'malware', description: 'An attachment is named like an executable, script, disk image or double extension (invoice.pdf.exe).' },
   ARCHIVE_ATTACHMENT: { category: 'malware', description: 'An attachment is an archive, which may hide an executable.' },
+  MACRO_DOCUMENT: { category: 'malware', description: 'A document attachment carries VBA macros (vbaProject.bin, an OLE _VBA_PROJECT storage), whatever its name.' },
+  ARCHIVE_CARRIES_EXECUTABLE: { category: 'malware', description: 'An archive attachment contains an executable, script, macro document or disk image (names read even when password-protected).' },
+  HTML_SMUGGLING: { category: 'malware', description: 'HTML whose script decodes an embedded blob and saves it as a file (atob/Uint8Array + Blob/createObjectURL/msSaveOrOpenBlob/download), or a data: URI of an executable or archive type.' },
   // phishing: credential or payment theft, brand impersonation
   FORM_IN_MESSAGE: { category: 'phishing', description: 'The HTML contains a form that posts data somewhere.' },
   BRAND_IMPERSONATION: { category: 'phishing', description: 'The display name names a brand the sending domain does not belong to.' },
@@ -126,7 +130,13 @@ export function evaluateRules(a: Analysis): RuleHit[] {
       if (att.disposition === 'attachment' || HTML_NAME.test(name)) hit('HTML_ATTACHMENT', name || 'text/html');
     }
   }
-  if (codes.has('EXECUTABLE_ATTACHMENT')) hit('EXECUTABLE_ATTACHMENT', a.findings.find((f) => f.code === 'EXECUTABLE_ATTACHMENT')?.evidence.value ?? '');
+  // An HTML or SVG file is "executable" for the analysis (it runs script), but on its own it is a
+  // local credential form (HTML_ATTACHMENT, phishing); it is malware when it smuggles a file.
+  const runnable = a.parse.attachments.find((att) => isExecutable(att.filename, att.sniffedType) && !HTML_NAME.test(att.filename ?? '') && !/html|svg/i.test(att.sniffedType ?? ''));
+  if (runnable) hit('EXECUTABLE_ATTACHMENT', `${runnable.filename ?? '(no name)'} declared ${runnable.declaredType}, content ${runnable.sniffedType ?? 'unrecognised'}`);
+  for (const code of ['MACRO_DOCUMENT', 'ARCHIVE_CARRIES_EXECUTABLE', 'HTML_SMUGGLING'] as const) {
+    if (codes.has(code)) hit(code, a.findings.find((f) => f.code === code)?.evidence.value ?? '');
+  }
   if (codes.has('ATTACHMENT_TYPE_MISMATCH')) hit('ATTACHMENT_TYPE_MISMATCH', a.findings.find((f) => f.code === 'ATTACHMENT_TYPE_MISMATCH')?.evidence.value ?? '');
 
   if (codes.has('FORM_IN_MESSAGE')) hit('FORM_IN_MESSAGE', a.findings.find((f) => f.code === 'FORM_IN_MESSAGE')?.evidence.value ?? '');

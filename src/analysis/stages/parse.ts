@@ -21,6 +21,7 @@ import {
 import { lineEndingsOf } from '../decode.ts';
 import { clip, firstHeader, mailboxes, renderHtml } from '../parsed-email.ts';
 import { isArchive, isExecutable, sniffType, typeMismatch } from '../sniff.ts';
+import { attachmentContentFindings, htmlBodyFindings } from '../content-threats.ts';
 import { defineStage, finding, type NestedDecoded, type StageFinding } from '../stage.ts';
 
 /** How many bytes of the raw message are scanned for declared charsets. */
@@ -98,6 +99,7 @@ function attachmentInfos(email: Email, nested: readonly NestedDecoded[], prefix:
     if (isExecutable(a.filename, sniffed)) findings.push(finding('EXECUTABLE_ATTACHMENT', `Attachment ${a.filename ?? part} is executable or macro-capable.`, ev));
     else if (isArchive(a.filename, sniffed)) findings.push(finding('ARCHIVE_ATTACHMENT', `Attachment ${a.filename ?? part} is an archive.`, ev));
     if (typeMismatch(a.mimeType, sniffed)) findings.push(finding('ATTACHMENT_TYPE_MISMATCH', `Attachment ${a.filename ?? part} is ${sniffed} but declared ${a.mimeType}.`, ev));
+    findings.push(...attachmentContentFindings(a.filename, a.mimeType, sniffed, bytes, `attachment ${part}`));
     if (carried) {
       findings.push(finding('NESTED_MESSAGE', `Attachment ${part} carries a message: "${clip(carried.email.subject ?? '', 120)}".`, { part: `attachment ${part}` }));
       attachmentInfos(carried.email, nested, part, out, findings);
@@ -143,6 +145,7 @@ export const parseStage = defineStage({
     const visible = email.html ? html.text : text;
     const attachments: AttachmentInfo[] = [];
     attachmentInfos(email, message.nested, '', attachments, findings);
+    findings.push(...htmlBodyFindings(email.html, 'text/html'), ...message.nested.flatMap((n) => htmlBodyFindings(n.email.html, `attachment ${n.part} text/html`)));
     if (email.attachments.length > MAX_ATTACHMENTS_KEPT) warnings.push(`${email.attachments.length} attachments; first ${MAX_ATTACHMENTS_KEPT} kept`);
 
     const dateRaw = firstHeader(email, 'date');
