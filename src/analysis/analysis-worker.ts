@@ -6,6 +6,8 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { analyse } from './analyse.ts';
+import { installConcatBlob } from './concat-blob.ts';
+import { sharedClockMs } from './pool.ts';
 import { offlinePorts } from './offline-ports.ts';
 import type { AnalysisPorts, AnalysisSettings, ReporterStatement } from './stage.ts';
 
@@ -41,36 +43,8 @@ async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
   return offline;
 }
 
-/**
- * postal-mime joins each decoded part with `new Blob(chunks).arrayBuffer()`; Node 20 reads a Blob
- * back through a stream, which cost ~8 % of the whole analysis in profiles. Inside analysis
- * threads only, Blob keeps its parts and concatenates them directly: same bytes, same API.
- */
-class ConcatBlob extends Blob {
-  readonly #parts: readonly Uint8Array[] | null;
-  constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
-    super(parts, options);
-    const views: Uint8Array[] = [];
-    let bytesOnly = true;
-    for (const p of parts ?? []) {
-      if (p instanceof ArrayBuffer) views.push(new Uint8Array(p));
-      else if (ArrayBuffer.isView(p)) views.push(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-      else bytesOnly = false;
-    }
-    this.#parts = bytesOnly ? views : null;
-  }
-  override arrayBuffer(): Promise<ArrayBuffer> {
-    if (!this.#parts) return super.arrayBuffer();
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const p of this.#parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return Promise.resolve(out.buffer);
-  }
-}
-if (!isMainThread) globalThis.Blob = ConcatBlob;
+// postal-mime's part joining without Node's Blob round trip (see concat-blob.ts): analysis threads only.
+if (!isMainThread) installConcatBlob();
 
 const WARM_UP_MESSAGE = Buffer.from(
   [
@@ -97,12 +71,22 @@ if (port) {
   void portsReady
     .then((ports) => analyse(WARM_UP_MESSAGE, { ports, settings: { ...init.settings, dnsMode: 'offline' } }))
     .finally(() => port.postMessage({ ready: true }));
-  port.on('message', (task: WorkerTask) => {
-    void (async () => {
-      const ports = await portsReady;
+  // One message at a time, in the order received: the pool sends the next one early so this
+  // thread never waits for it, and times each from when the previous one was reported.
+  const tasks: WorkerTask[] = [];
+  let draining = false;
+  const drain = async (): Promise<void> => {
+    draining = true;
+    const ports = await portsReady;
+    for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
       const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter });
-      port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0 });
-    })();
+      port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });
+    }
+    draining = false;
+  };
+  port.on('message', (task: WorkerTask) => {
+    tasks.push(task);
+    if (!draining) void drain();
   });
 }

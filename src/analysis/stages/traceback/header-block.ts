@@ -16,12 +16,42 @@ export interface HeaderField {
   value: string;
 }
 
-/** Splits the header block of `raw` into fields. Never throws. */
-export function headerFields(raw: Uint8Array): HeaderField[] {
-  const head = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, MAX_HEADER_BLOCK_BYTES)).toString('latin1');
-  // End of the header block: the first empty line, whatever the line endings (CRLF, LF or CR-only).
-  const end = head.search(/\r\n\r\n|\n\n|\r\r|\r\n\n|\n\r\n/);
-  const block = (end < 0 ? head : head.slice(0, end)).replace(/\r\n?/g, '\n');
+/**
+ * Where the header block of `raw[0, n)` ends: the first empty line, whatever the line endings
+ * (CRLF, LF or CR-only, or a mix: `\r\n\r\n`, `\n\n`, `\r\r`, `\r\n\n`, `\n\r\n`); `n`
+ * when there is none. Scans bytes, so a large body is never turned into a string.
+ */
+function headerEnd(raw: Uint8Array, n: number): number {
+  for (let i = 0; i + 1 < n; i++) {
+    const c = raw[i];
+    if (c !== 0x0a && c !== 0x0d) continue;
+    const d = raw[i + 1];
+    if (c === 0x0a) {
+      if (d === 0x0a || (d === 0x0d && i + 2 < n && raw[i + 2] === 0x0a)) return i;
+    } else if (d === 0x0d) return i;
+    else if (d === 0x0a && i + 2 < n) {
+      const e = raw[i + 2];
+      if (e === 0x0a || (e === 0x0d && i + 3 < n && raw[i + 3] === 0x0a)) return i;
+    }
+  }
+  return n;
+}
+
+/** The trace-back and authentication stages both read the fields of the same evidence: split it once. */
+const parsedFields = new WeakMap<Uint8Array, readonly HeaderField[]>();
+
+/** Splits the header block of `raw` into fields (read-only; computed once per evidence buffer). Never throws. */
+export function headerFields(raw: Uint8Array): readonly HeaderField[] {
+  const known = parsedFields.get(raw);
+  if (known) return known;
+  const fields = Object.freeze(splitFields(raw));
+  parsedFields.set(raw, fields);
+  return fields;
+}
+
+function splitFields(raw: Uint8Array): HeaderField[] {
+  const end = headerEnd(raw, Math.min(raw.byteLength, MAX_HEADER_BLOCK_BYTES));
+  const block = Buffer.from(raw.buffer, raw.byteOffset, end).toString('latin1').replace(/\r\n?/g, '\n');
   const out: HeaderField[] = [];
   let name: string | null = null;
   let parts: string[] = [];

@@ -17,11 +17,63 @@ const DOCUMENTATION: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
 ];
 
 /**
+ * Results of {@link normaliseIp} and {@link classifyIp} by input text. The same few names and
+ * addresses recur in every Received chain of a mailbox (the receiver's own relays, the big
+ * providers), and parsing each through ipaddr.js was the largest single cost of the trace-back.
+ * Bounded: cleared when full, so hostile input cannot grow it.
+ */
+const MEMO_MAX = 8192;
+const normaliseMemo = new Map<string, string | null>();
+const classMemo = new Map<string, IpClass>();
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
+/** A dotted quad as a Received header writes it (`\d{1,3}` four times), nothing else. */
+const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+/** Characters an IPv6 literal can contain as ipaddr.js reads it (hex groups, `::`, an embedded IPv4 in decimal, octal or `0x` hex). */
+const IPV6_CHARS = /^[0-9a-fx:.]+$/i;
+
+/**
+ * A dotted quad whose octets are all ≤ 255 and written without a leading zero is its own
+ * canonical form: answer without ipaddr.js. Anything else (a leading zero, which ipaddr.js reads
+ * as octal) returns undefined and takes the general path.
+ */
+function plainQuad(s: string): string | null | undefined {
+  let octet = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (octet > 255) return null;
+      octet = 0;
+      digits = 0;
+      continue;
+    }
+    if (digits === 1 && octet === 0) leadingZero = true;
+    octet = octet * 10 + (c - 0x30);
+    digits++;
+  }
+  if (octet > 255) return null;
+  return leadingZero ? undefined : s;
+}
+
+/**
  * Normalises an address as written in a header: strips `IPv6:` (RFC 5321 §4.1.3), brackets, an
  * interface zone (`%7`, Exchange writes it) and a trailing `:port`; unmaps IPv4-mapped IPv6.
  * Returns the canonical text (`2001:db8::1`, `192.0.2.1`) or null when it is not an address.
  */
 export function normaliseIp(text: string): string | null {
+  const known = normaliseMemo.get(text);
+  if (known !== undefined || normaliseMemo.has(text)) return known ?? null;
+  return remember(normaliseMemo, text, normaliseUncached(text));
+}
+
+function normaliseUncached(text: string): string | null {
   let s = text.trim();
   if (s.startsWith('[')) {
     const end = s.indexOf(']');
@@ -34,9 +86,13 @@ export function normaliseIp(text: string): string | null {
   const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(s);
   if (v4port) s = v4port[1] ?? s;
   if (s.length === 0 || s.length > 45) return null;
+  if (!s.includes(':')) {
+    // ipaddr accepts shorthand like `127.1` or `0x7f.1`; a Received header only ever writes full quads.
+    if (!DOTTED_QUAD.test(s)) return null;
+    const quad = plainQuad(s);
+    if (quad !== undefined) return quad;
+  } else if (!IPV6_CHARS.test(s)) return null;
   if (!ipaddr.isValid(s)) return null;
-  // ipaddr accepts shorthand like `127.1` or `0x7f.1`; a Received header only ever writes full quads.
-  if (!s.includes(':') && !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(s)) return null;
   try {
     const addr = ipaddr.process(s);
     return addr.toString();
@@ -52,6 +108,10 @@ export function ipVersion(ip: string): 4 | 6 {
 
 /** Classifies a normalised address (see {@link normaliseIp}). */
 export function classifyIp(ip: string): IpClass {
+  return classMemo.get(ip) ?? remember(classMemo, ip, classifyUncached(ip));
+}
+
+function classifyUncached(ip: string): IpClass {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.parse(ip);
