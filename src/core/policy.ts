@@ -167,6 +167,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // campaigns
   'POST /api/v1/lookup': { any: ['lookup:query'] },
   'GET /api/v1/campaigns/:id': { any: ['campaign:read'] },
+  'POST /api/v1/reports/:id/relabel': { any: ['report:relabel'] },
   // actions
   'GET /api/v1/actions/public-key': 'public',
   'GET /api/v1/actions/cases': { any: ['case:read'] },
@@ -234,6 +235,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /workbench/reports/:id/false-report': { any: ['report:mark-false'] },
   // web application: scoped views and administration
   'GET /network': { any: ['report:read-network'] },
+  'GET /network/reports/:id': { any: ['report:read-network'] },
+  'GET /network/alerts': { any: ['isp-alert:read'] },
+  'POST /network/alerts/:id/handled': { any: ['isp-alert:handle'] },
   'GET /cases': { any: ['case:read'] },
   'GET /admin': { any: ['user:manage'] },
   'GET /admin/users': { any: ['user:manage'] },

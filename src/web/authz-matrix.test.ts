@@ -65,6 +65,11 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /workbench/reports/:id/relabel': STAFF,
   'POST /workbench/reports/:id/false-report': STAFF,
   'GET /network': ['network_operator'],
+  // The fixture report's origin is in the operator's network.
+  'GET /network/reports/:id': ['network_operator'],
+  'GET /network/alerts': ['admin', 'analyst', 'network_operator'],
+  // Allowed roles reach the handler and get 404 for the unknown alert id.
+  'POST /network/alerts/:id/handled': ['admin', 'analyst', 'network_operator'],
   'GET /cases': ['admin', 'analyst', 'authority'],
   'GET /admin': ['admin'],
   'GET /admin/users': ['admin'],

@@ -175,3 +175,14 @@ export async function listCases(db: Kysely<Database>, authorityIds: readonly str
   const rows = await q.execute();
   return rows.map((r) => ({ id: r.id, title: r.title, category: r.category, state: r.state, createdAt: r.created_at, updatedAt: r.updated_at }));
 }
+
+/**
+ * Network operators (actions area) an account speaks for: linked to the account, or owning one
+ * of the AS numbers the account lists. Empty when the actions area is not installed.
+ */
+export async function operatorIdsOfUser(db: Kysely<Database>, userId: string, asns: readonly number[]): Promise<string[]> {
+  if (!(await hasTable(db, 'action_operators')) || !(await hasTable(db, 'action_operator_asns'))) return [];
+  const linked = (await db.selectFrom('action_operators').select('id').where('user_id', '=', userId).execute()).map((r) => r.id);
+  const byAsn = asns.length > 0 ? (await db.selectFrom('action_operator_asns').select('operator_id').where('asn', 'in', [...asns]).execute()).map((r) => r.operator_id) : [];
+  return [...new Set([...linked, ...byAsn])];
+}

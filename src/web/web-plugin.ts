@@ -17,6 +17,7 @@ import { workbenchRoutes } from './pages/workbench-pages.ts';
 import { reportDetailRoutes } from './pages/report-detail-pages.ts';
 import { adminRoutes } from './pages/admin-pages.ts';
 import { scopedRoutes } from './pages/scoped-pages.ts';
+import { networkRoutes } from './pages/network-pages.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -52,4 +53,5 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(reportDetailRoutes);
   await app.register(adminRoutes);
   await app.register(scopedRoutes);
+  await app.register(networkRoutes);
 }

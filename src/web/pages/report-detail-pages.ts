@@ -54,7 +54,7 @@ async function fallbackParse(raw: Buffer): Promise<Fallback> {
   }
 }
 
-function section(id: string, title: string, body: SafeHtml | string): SafeHtml {
+export function section(id: string, title: string, body: SafeHtml | string): SafeHtml {
   return html`<section class="card" aria-labelledby="h-${id}"><h2 id="h-${id}">${title}</h2>${body}</section>`;
 }
 
@@ -86,7 +86,7 @@ ${
   );
 }
 
-function authSection(ctx: PageCtx, a: Analysis): SafeHtml {
+export function authSection(ctx: PageCtx, a: Analysis): SafeHtml {
   const au = a.auth;
   const v = (r: string) => html`<span class="verdict v-${r}">${r}</span>`;
   return section(

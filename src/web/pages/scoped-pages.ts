@@ -1,17 +1,15 @@
 /**
- * Pages whose rows are scoped by the policy module: network operators see reports whose origin is
- * in their own networks (reporters redacted); authorities see only cases referred to them.
+ * Pages whose rows are scoped by the policy module: authorities see only cases referred to them
+ * (network operators' pages are in network-pages.ts); and the scope facts of a caller.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
-import { authorize, caseScope, reportScope, type ScopeFacts } from '../../core/policy.ts';
+import { authorize, caseScope, type ScopeFacts } from '../../core/policy.ts';
 import { html } from '../html.ts';
 import { fmtTime, layout, pageContext, sendPage } from '../page.ts';
 import { requestSession } from '../session-auth.ts';
 import { categoryLabel } from '../components.ts';
 import { asnsOfUser, authorityIdsOfUser, listCases } from '../foreign.ts';
-import { decodeCursor, encodeCursor, listReports } from '../queries.ts';
-import { reportTable } from './workbench-pages.ts';
 
 /** The caller's scope facts: account columns plus the actions area's operator/authority links. */
 export async function scopeFacts(req: FastifyRequest): Promise<ScopeFacts & { authorityIds: string[] }> {
@@ -26,29 +24,6 @@ export async function scopeFacts(req: FastifyRequest): Promise<ScopeFacts & { au
 
 export async function scopedRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.ctx;
-
-  app.get<{ Querystring: { before?: string } }>('/network', async (req, reply) => {
-    authorize(req.principal, 'report:read-network');
-    const ctx = pageContext(req, reply);
-    const { t } = ctx;
-    const facts = await scopeFacts(req);
-    const scope = reportScope(req.principal, facts);
-    if (scope.kind !== 'networks') {
-      return sendPage(reply, layout(ctx, t('network.title'), html`<h1>${t('network.title')}</h1><p class="notice">${t('network.none')}</p>`));
-    }
-    const page = await listReports(db, scope, {}, decodeCursor(req.query.before));
-    return sendPage(
-      reply,
-      layout(
-        ctx,
-        t('network.title'),
-        html`<h1>${t('network.title')}</h1><p>${scope.asns.map((a) => `AS${a}`).join(', ')}</p>
-${reportTable(ctx, page.rows, () => null)}
-${page.next ? html`<p><a rel="next" href="/network?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}`,
-        { wide: true },
-      ),
-    );
-  });
 
   app.get('/cases', async (req, reply) => {
     authorize(req.principal, 'case:read');

@@ -27,22 +27,23 @@ const TABLES: Record<string, { dim: RollupDim; header: string }> = {
 /** Most rows one CSV export of the report list carries. */
 export const MAX_CSV_ROWS = 100_000;
 
-/** The report table shared by the list, campaign and network pages. */
-export function reportTable(ctx: PageCtx, rows: ReportIndexRow[], link: (id: string) => string | null): SafeHtml {
+/** The report table shared by the list, campaign and network pages (`subject` rewrites what is shown, e.g. redacted). */
+export function reportTable(ctx: PageCtx, rows: ReportIndexRow[], link: (id: string) => string | null, subjectOf: (r: ReportIndexRow) => string | null = (r) => r.subject): SafeHtml {
   const { t } = ctx;
   if (rows.length === 0) return html`<p class="empty">${t('list.empty')}</p>`;
   return html`<div class="table-scroll"><table class="reports">
 <thead><tr><th scope="col">${t('col.received')}</th><th scope="col">${t('col.subject')}</th><th scope="col">${t('col.sender')}</th><th scope="col">${t('col.origin')}</th><th scope="col">${t('col.category')}</th><th scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></tr></thead>
 <tbody>${rows.map((r) => {
     const href = link(r.report_id);
-    const subject = r.subject && r.subject.trim() !== '' ? r.subject : `(${r.report_id})`;
+    const shown = subjectOf(r);
+    const subject = shown && shown.trim() !== '' ? shown : `(${r.report_id})`;
     return html`<tr data-report-id="${r.report_id}">
 <td class="nowrap">${fmtTime(r.received_at)}</td>
 <td>${href ? html`<a href="${href}">${subject}</a>` : subject}${r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''}</td>
 <td>${r.sender ?? ''}</td>
 <td>${r.origin_ip ?? ''}${r.origin_country ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>` : ''}${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
 <td>${categoryLabel(ctx, r.category)}</td>
-<td>${r.campaign_id ? (href ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>` : r.campaign_id.slice(-8)) : ''}</td>
+<td>${r.campaign_id ? (href?.startsWith('/workbench/') ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>` : r.campaign_id.slice(-8)) : ''}</td>
 <td>${channelLabel(ctx, r.channel)}</td></tr>`;
   })}</tbody></table></div>`;
 }
