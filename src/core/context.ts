@@ -24,7 +24,7 @@ export interface ContextOptions {
   db?: DB;
   logger?: Logger;
   migrate?: boolean;
-  /** Overrides the `sqliteCommitThread` setting (tests and bulk import commit on this thread). */
+  /** Overrides the `sqliteCommitThread` setting (false: commit on this thread). */
   commitThread?: boolean;
 }
 

@@ -58,6 +58,22 @@ export interface PreparedMessage {
   content: Buffer;
 }
 
+/**
+ * A message hashed but not yet compressed: the SQLite commit thread compresses it, and only when
+ * its evidence is not stored already (a popular spam is reported thousands of times).
+ */
+export interface HashedMessage {
+  sha256: string;
+  kind: MessageKind;
+  size: number;
+  raw: Uint8Array;
+}
+
+/** Hashes a message; compression is left to whoever stores it ({@link prepareMessage} later). */
+export function hashMessage(raw: Uint8Array, kind: MessageKind = 'email'): HashedMessage {
+  return { sha256: sha256Hex(raw), kind, size: raw.length, raw };
+}
+
 /** Hashes and compresses a message for storage. */
 export function prepareMessage(raw: Uint8Array, kind: MessageKind = 'email'): PreparedMessage {
   const { codec, content } = encodeContent(raw);

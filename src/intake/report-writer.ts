@@ -12,10 +12,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { prepareMessageAsync, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
+import { hashMessage, prepareMessageAsync, type HashedMessage, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
 import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from './store-units.ts';
+import { packRaw } from './wire-raw.ts';
 import type { CommitThreadData } from './sqlite-commit-thread.ts';
 
 export const CHANNELS = ['api', 'web', 'smtp', 'addon', 'sms', 'arf', 'import'] as const;
@@ -83,7 +84,7 @@ interface CommitThread {
   waiting: Map<number, { resolve: (r: StoredReport[][]) => void; reject: (e: unknown) => void }>;
 }
 
-function toWire(input: ReportInput, message: PreparedMessage): WireUnit['items'][number] {
+function toWire(input: ReportInput, message: PreparedMessage | HashedMessage): WireUnit['items'][number] {
   const { raw: _raw, dedupKey, ...rest } = input;
   return { input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) }, message };
 }
@@ -111,8 +112,12 @@ export class ReportWriter {
   submit(inputs: ReportInput[]): Promise<StoredReport[]> {
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE'));
     if (inputs.length === 0) return Promise.resolve([]);
-    // Hashing and compression happen here, outside the write transaction and off the event loop.
-    const prepared = Promise.all(inputs.map(async (input) => toWire(input, await prepareMessageAsync(input.raw, input.kind ?? 'email'))));
+    // Hashing happens here. Compression too when this thread commits (outside the transaction,
+    // large messages off the event loop); the SQLite commit thread compresses on its own core,
+    // and only the messages whose evidence is new.
+    const prepared = this.opts.commitThread
+      ? Promise.resolve(inputs.map((input) => toWire(input, hashMessage(input.raw, input.kind ?? 'email'))))
+      : Promise.all(inputs.map(async (input) => toWire(input, await prepareMessageAsync(input.raw, input.kind ?? 'email'))));
     const done = prepared.then(
       (items) =>
         new Promise<StoredReport[]>((resolve, reject) => {
@@ -160,9 +165,12 @@ export class ReportWriter {
     if (!this.opts.commitThread) return this.db.transaction().execute((trx) => storeUnits(trx, units));
     const thread = this.startThread(this.opts.commitThread);
     const id = thread.nextId++;
+    // Raw bytes cross in one transferred buffer: cloning thousands of small buffers one by one
+    // cost more main-thread time than compressing them.
+    const packed = packRaw(units);
     return new Promise((resolve, reject) => {
       thread.waiting.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, units });
+      thread.worker.postMessage({ id, units: packed.units, raw: packed.buffer }, [packed.buffer]);
     });
   }
 

@@ -2,12 +2,14 @@
  * The SQLite commit thread. better-sqlite3 is synchronous: on the main thread every COMMIT's
  * fsync (`synchronous=FULL`, ~6 ms on a virtual disk) would freeze the event loop, so no request
  * could be read while the previous group commits and groups would stay small. Here the commits
- * run on their own connection in a worker thread while the main thread keeps parsing, hashing and
- * compressing the next group. WAL mode lets the main connection read meanwhile.
+ * run on their own connection in a worker thread while the main thread keeps reading and hashing
+ * the next group. The thread also compresses the evidence (only messages not stored yet), so bulk
+ * import and HTTP intake use both cores. WAL mode lets the main connection read meanwhile.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/dialect.ts';
-import { storeUnits, toWireError, type CommitResponse, type WireUnit } from './store-units.ts';
+import { compressNewEvidence, storeUnits, toWireError, type CommitResponse, type WireUnit } from './store-units.ts';
+import { unpackRaw } from './wire-raw.ts';
 
 export interface CommitThreadData {
   /** Marks the worker as this thread (other areas' workers may import the writer too). */
@@ -19,6 +21,8 @@ export interface CommitThreadData {
 export interface CommitRequest {
   id: number;
   units: WireUnit[];
+  /** The raw bytes of the units' hashed messages, packed by `packRaw`. */
+  raw: ArrayBuffer;
 }
 
 const data = workerData as CommitThreadData | undefined;
@@ -37,7 +41,9 @@ if (parentPort && data?.role === 'spamdesk-commit-thread') {
     }
     queue = queue.then(async () => {
       try {
-        const ok = await db.transaction().execute((trx) => storeUnits(trx, msg.units));
+        // Compression first, outside the transaction: the write lock is held only for inserts.
+        const units = await compressNewEvidence(db, unpackRaw(msg.units, msg.raw));
+        const ok = await db.transaction().execute((trx) => storeUnits(trx, units));
         port.postMessage({ id: msg.id, ok } satisfies CommitResponse);
       } catch (e) {
         port.postMessage({ id: msg.id, error: toWireError(e) } satisfies CommitResponse);

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { NewReport } from '../db/tables.ts';
 import { newId, nowIso, randomSecret } from '../core/ids.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
-import type { PreparedMessage } from '../evidence/store.ts';
+import { encodeContent, type HashedMessage, type PreparedMessage } from '../evidence/store.ts';
 import type { ReportInput, StoredReport } from './report-writer.ts';
 
 /** Job kind enqueued for every new report; the analysis area handles it. */
@@ -22,8 +22,49 @@ const BYTES_PER_STATEMENT = 16 * 1024 * 1024;
 /** A report as it crosses to the committer: no raw bytes (they are in `message`), key resolved. */
 export type WireInput = Omit<ReportInput, 'raw' | 'dedupKey'> & { dedupKey: string | null };
 
+/**
+ * A unit's messages arrive compressed ({@link PreparedMessage}, main-thread commits) or only
+ * hashed ({@link HashedMessage}, the SQLite commit thread, which compresses what is new).
+ */
 export interface WireUnit {
-  items: { input: WireInput; message: PreparedMessage }[];
+  items: { input: WireInput; message: PreparedMessage | HashedMessage }[];
+}
+
+function isPrepared(m: PreparedMessage | HashedMessage): m is PreparedMessage {
+  return 'content' in m;
+}
+
+/** Compresses a hashed message for storage (a prepared one is returned as it is). */
+export function toPrepared(m: PreparedMessage | HashedMessage): PreparedMessage {
+  if (isPrepared(m)) return m;
+  const { codec, content } = encodeContent(m.raw);
+  return { sha256: m.sha256, kind: m.kind, size: m.size, codec, content };
+}
+
+/**
+ * Compresses, before the write transaction, the hashed messages whose evidence is not stored yet
+ * (a read under WAL takes no lock), so the writer holds the lock only for the inserts. Evidence
+ * already stored is not compressed at all. Returns units whose new messages are all prepared;
+ * anything that lands between this read and the transaction is handled there.
+ */
+export async function compressNewEvidence(db: Kysely<Database>, units: WireUnit[]): Promise<WireUnit[]> {
+  const hashed = [...new Set(units.flatMap((u) => u.items.filter((it) => !isPrepared(it.message)).map((it) => it.message.sha256)))];
+  if (hashed.length === 0) return units;
+  const stored = new Set<string>();
+  for (const part of chunks(hashed)) {
+    const rows = await db.selectFrom('messages').select('sha256').where('sha256', 'in', part).execute();
+    for (const r of rows) stored.add(r.sha256);
+  }
+  const done = new Map<string, PreparedMessage>();
+  return units.map((u) => ({
+    items: u.items.map((it) => {
+      const m = it.message;
+      if (isPrepared(m) || stored.has(m.sha256)) return it;
+      let p = done.get(m.sha256);
+      if (!p) done.set(m.sha256, (p = toPrepared(m)));
+      return { input: it.input, message: p };
+    }),
+  }));
 }
 
 /** An error as it crosses back: enough to rebuild an AppError or a driver error with its code. */
@@ -79,7 +120,7 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
 
   const now = nowIso();
   const reportRows: NewReport[] = [];
-  const newMessages = new Map<string, PreparedMessage>();
+  const newMessages = new Map<string, PreparedMessage | HashedMessage>();
   const out: StoredReport[][] = [];
   let k = 0;
   for (const u of units) {
@@ -126,7 +167,9 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
     const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).execute();
     for (const r of rows) newMessages.delete(r.sha256);
   }
-  for (const part of chunks([...newMessages.values()], (m) => m.content.length)) {
+  // Normally compressed already (before the transaction); a message that turned out new only now
+  // is compressed here.
+  for (const part of chunks([...newMessages.values()].map(toPrepared), (m) => m.content.length)) {
     await trx
       .insertInto('messages')
       .values(part.map((m) => ({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: now })))

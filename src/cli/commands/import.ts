@@ -17,9 +17,9 @@ export function registerImport(program: Command): void {
     .action(async (paths: string[], o: { mboxFormat: string; note?: string }, cmd: Command) => {
       if (o.mboxFormat !== 'mboxrd' && o.mboxFormat !== 'mboxo') fail(`--mbox-format must be mboxrd or mboxo, not ${o.mboxFormat}`, 2);
       const config = configFrom(cmd);
-      // A bulk import forms a few huge group commits on its own; the commit thread would only add
-      // its start-up time (measured: 16 s against 21–25 s for spamassassin/ under load).
-      const ctx = await createContext({ ...config, logLevel: 'warn' }, { commitThread: false });
+      // SQLite: the commit thread compresses and stores one group while this thread reads and
+      // hashes the next, so the import uses both cores.
+      const ctx = await createContext({ ...config, logLevel: 'warn' });
       const tty = process.stderr.isTTY === true;
       const bar = tty ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
       let started = false;
