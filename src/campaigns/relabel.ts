@@ -8,7 +8,12 @@ import type { Database } from '../db/schema.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { AppError } from '../core/errors.ts';
 import { writeAudit } from '../evidence/audit.ts';
-import { isCategory, type Category } from '../analysis/classify/categories.ts';
+import { isCategory, modelClassOf, type Category, type ModelClass } from '../analysis/classify/categories.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../analysis/settings.ts';
+import { getMessageRaw } from '../evidence/store.ts';
 
 export interface RelabelResult {
   id: string;
@@ -52,4 +57,31 @@ export async function latestRelabels(db: Kysely<Database>): Promise<{ message_sh
   const latest = new Map<string, { message_sha256: string; category: string; at: string; actor: string }>();
   for (const r of rows) latest.set(r.message_sha256, { message_sha256: r.message_sha256, category: r.category, at: r.at, actor: r.actor });
   return [...latest.values()];
+}
+
+/** One analyst relabel turned into a training example for the text model. */
+export interface RelabelExample {
+  sha256: string;
+  label: ModelClass;
+  analysis: Analysis;
+}
+
+/**
+ * The training examples `npm run train` adds from analyst relabels: the latest relabel of each
+ * message whose evidence is still stored, re-analysed offline with the training clock (features
+ * must not depend on today's DNS), labelled with the model class of the category (`other` has
+ * none and is left out). Ordered by message hash, so training stays reproducible.
+ */
+export async function relabelTrainingExamples(db: Kysely<Database>, clock: Date): Promise<RelabelExample[]> {
+  const ports = offlinePorts(clock);
+  const settings = defaultAnalysisSettings();
+  const out: RelabelExample[] = [];
+  for (const r of await latestRelabels(db)) {
+    const label = isCategory(r.category) ? modelClassOf(r.category) : null;
+    if (!label) continue;
+    const raw = await getMessageRaw(db, r.message_sha256);
+    if (!raw) continue;
+    out.push({ sha256: r.message_sha256, label, analysis: await analyse(raw, { ports, settings }) });
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ import { createClassifier } from '../analysis/classify/classify.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { ingestFingerprint } from './cluster.ts';
 import { processReport } from './service.ts';
-import { relabelReport, currentCategory } from './relabel.ts';
+import { relabelReport, currentCategory, relabelTrainingExamples } from './relabel.ts';
 import { getReportView } from '../intake/http/report-view.ts';
 import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
 
@@ -163,6 +163,59 @@ describe('report processing and relabels', () => {
       await assert.rejects(relabelReport(h.ctx.db, 'nope', 'scam', 'x'), /No such report/);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('POST /api/v1/reports/:id/relabel', () => {
+  async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestContext>>>) {
+    const rng = seededRng(8);
+    const raw = personalise(BASE, makeRecipient(rng), rng, 0);
+    const stored = { id: newId(), sha256: sha256Hex(raw) };
+    await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
+    await h.ctx.db
+      .insertInto('reports')
+      .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+      .execute();
+    const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+    await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
+    return stored;
+  }
+
+  test('an analyst relabels over the API; the relabel names the token and becomes training data for `npm run train`', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    try {
+      const stored = await storedReport(s.h);
+      const post = (role: Role | null, body: unknown, id = stored.id) =>
+        s.app.inject({ method: 'POST', url: `/api/v1/reports/${id}/relabel`, headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {}, payload: body as object });
+      assert.equal((await post(null, { category: 'scam' })).statusCode, 401);
+      assert.equal((await post('partner', { category: 'scam' })).statusCode, 403);
+      assert.equal((await post('reporter', { category: 'scam' })).statusCode, 403);
+      assert.equal((await post('analyst', { category: 'spammy' })).statusCode, 400);
+      assert.equal((await post('analyst', { category: 'scam' }, 'no-such-report')).statusCode, 404);
+
+      const first = await post('analyst', { category: 'legitimate' });
+      assert.equal(first.statusCode, 200, first.body);
+      const r = first.json() as { category: string; previousCategory: string; actor: string; sha256: string };
+      assert.equal(r.category, 'legitimate');
+      assert.equal(r.previousCategory, 'phishing');
+      assert.match(r.actor, /^token:.*\(t-analyst\):analyst$/);
+      assert.equal(await currentCategory(s.h.ctx.db, stored.sha256), 'legitimate');
+      const audit = await s.h.ctx.db.selectFrom('audit_log').select(['action', 'actor']).where('action', '=', 'report.relabel').execute();
+      assert.equal(audit.length, 1);
+
+      let examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
+      assert.deepEqual(examples.map((e) => [e.sha256, e.label]), [[stored.sha256, 'legitimate']]);
+      assert.equal(examples[0].analysis.sha256, stored.sha256);
+      // The latest relabel wins; a relabel to `other` (no model class) is no training example.
+      assert.equal((await post('admin', { category: 'scam' })).statusCode, 200);
+      examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
+      assert.deepEqual(examples.map((e) => e.label), ['spam']);
+      assert.equal((await post('analyst', { category: 'other' })).statusCode, 200);
+      assert.deepEqual(await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z')), []);
+    } finally {
+      await s.close();
     }
   });
 });

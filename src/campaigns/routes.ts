@@ -1,12 +1,18 @@
 /**
  * Campaign routes: `POST /api/v1/lookup` (fuzzy look-up for mail filters: raw message in,
- * matching campaigns out, never reporters) and `GET /api/v1/campaigns/:id` (a campaign's story;
- * a merged id redirects to the survivor). Each route: validate → authorise → act → present.
+ * matching campaigns out, never reporters), `GET /api/v1/campaigns/:id` (a campaign's story;
+ * a merged id redirects to the survivor) and `POST /api/v1/reports/:id/relabel` (an analyst
+ * corrects a report's category; training data for the next `npm run train`). Each route:
+ * validate → authorise → act → present.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { authorize } from '../core/policy.ts';
+import { principalLabel } from '../core/roles.ts';
+import { CATEGORIES } from '../analysis/classify/categories.ts';
+import { indexReports } from '../web/indexer.ts';
+import { relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
 import { lookupMessage } from './lookup.ts';
 import { getCampaignStory } from './story.ts';
@@ -59,6 +65,40 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       if (raw.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.');
       if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message is larger than the configured limit of ${limit} bytes.`);
       return lookupMessage(app.ctx.db, raw, settings);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { category: string } }>(
+    '/api/v1/reports/:id/relabel',
+    {
+      schema: {
+        summary: 'Relabel a report’s category (analysts): stored with who and when, audited, used by the next `npm run train`',
+        description: 'The relabel outranks the automatic verdict in the report view (which stays visible) and belongs to the message: every report of the same message shows it. Needs the `report:relabel` permission (admin, analyst).',
+        tags: ['campaigns'],
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        body: { type: 'object', properties: { category: { type: 'string', enum: [...CATEGORIES] } }, required: ['category'], additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              reportId: { type: 'string' },
+              sha256: { type: 'string' },
+              category: { type: 'string' },
+              previousCategory: { type: ['string', 'null'] },
+              actor: { type: 'string' },
+              at: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      authorize(req.principal, 'report:relabel');
+      const result = await relabelReport(app.ctx.db, req.params.id, req.body.category, principalLabel(req.principal));
+      // The workbench list and roll-ups show the category in force: re-index the report at once, as the web form does.
+      await indexReports(app.ctx.db, [result.reportId]);
+      return result;
     },
   );
 
