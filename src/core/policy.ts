@@ -39,6 +39,10 @@ export const PERMISSIONS = {
   /** The outbox and its dead letters. */
   'outbox:read': ['admin', 'analyst'],
   'outbox:retry': ['admin'],
+  /** Intake dead letters (what intake could not store, with the reason). */
+  'dead-letter:read': ['admin', 'analyst'],
+  /** Retry a dead letter's kept copy or dismiss it. */
+  'dead-letter:handle': ['admin', 'analyst'],
   /** ISP alerts (network operators: their own networks). */
   'isp-alert:read': ['admin', 'analyst', 'network_operator'],
   'isp-alert:handle': ['admin', 'analyst', 'network_operator'],
@@ -233,6 +237,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /workbench/reports/:id/raw.eml': { any: ['evidence:read-raw'] },
   'POST /workbench/reports/:id/relabel': { any: ['report:relabel'] },
   'POST /workbench/reports/:id/false-report': { any: ['report:mark-false'] },
+  'GET /workbench/dead-letters': { any: ['dead-letter:read'] },
+  'GET /workbench/dead-letters/:id/copy': { any: ['evidence:read-raw'] },
+  'POST /workbench/dead-letters/:id/retry': { any: ['dead-letter:handle'] },
+  'POST /workbench/dead-letters/:id/dismiss': { any: ['dead-letter:handle'] },
+  'POST /workbench/dead-letters/outbox/:id/retry': { any: ['outbox:retry'] },
   // web application: scoped views and administration
   'GET /network': { any: ['report:read-network'] },
   'GET /network/reports/:id': { any: ['report:read-network'] },

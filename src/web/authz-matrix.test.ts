@@ -64,6 +64,12 @@ const EXPECTED: Record<string, Who[]> = {
   'GET /workbench/reports/:id/raw.eml': STAFF,
   'POST /workbench/reports/:id/relabel': STAFF,
   'POST /workbench/reports/:id/false-report': STAFF,
+  'GET /workbench/dead-letters': STAFF,
+  // Unknown ids: allowed roles reach the handler and get 404 / 409.
+  'GET /workbench/dead-letters/:id/copy': STAFF,
+  'POST /workbench/dead-letters/:id/retry': STAFF,
+  'POST /workbench/dead-letters/:id/dismiss': STAFF,
+  'POST /workbench/dead-letters/outbox/:id/retry': ['admin'],
   'GET /network': ['network_operator'],
   // The fixture report's origin is in the operator's network.
   'GET /network/reports/:id': ['network_operator'],

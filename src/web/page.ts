@@ -102,6 +102,7 @@ function navItems(ctx: PageCtx): NavItem[] {
     { href: '/rules', label: t('nav.rules') },
   ];
   if (can(p, 'workbench:use')) items.push({ href: '/workbench', label: t('nav.dashboard') }, { href: '/workbench/reports', label: t('nav.reports') });
+  if (can(p, 'dead-letter:read')) items.push({ href: '/workbench/dead-letters', label: t('nav.deadletters') });
   if (can(p, 'report:read-network')) items.push({ href: '/network', label: t('nav.network') });
   if (can(p, 'case:read')) items.push({ href: '/cases', label: t('nav.cases') });
   if (can(p, 'user:manage')) items.push({ href: '/admin', label: t('nav.admin') });

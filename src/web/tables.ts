@@ -1,6 +1,7 @@
 /**
- * Tables owned by the web application (migration 0005_web): sessions, login attempts, false-report
- * marks, and the report index + daily roll-ups behind the workbench list and the dashboards.
+ * Tables owned by the web application (migration 0005_web and the 005x ones after it): sessions,
+ * login attempts, false-report marks, the report index + roll-ups behind the workbench list and
+ * the dashboards, and what staff did with intake dead letters.
  * The extra account columns of `users` are typed in {@link WebUserColumns}.
  */
 import type { Selectable } from 'kysely';
@@ -70,6 +71,18 @@ export interface WebRollupDailyTable {
   n: number;
 }
 
+/** What staff did with an intake dead letter (migration 0055). */
+export interface WebDeadLetterActionsTable {
+  id: string;
+  dead_letter_id: string;
+  /** `retried` | `retry-refused` | `dismissed` */
+  action: string;
+  actor: string;
+  at: string;
+  /** The report id (retried) or the reason (retry-refused). */
+  detail: string | null;
+}
+
 export interface WebStateTable {
   key: string;
   value: string;
@@ -94,6 +107,7 @@ export interface WebTables {
   web_report_terms: WebReportTermsTable;
   web_rollup_daily: WebRollupDailyTable;
   web_state: WebStateTable;
+  web_dead_letter_actions: WebDeadLetterActionsTable;
 }
 
 export type ReportIndexRow = Selectable<WebReportIndexTable>;

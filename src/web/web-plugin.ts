@@ -18,6 +18,7 @@ import { reportDetailRoutes } from './pages/report-detail-pages.ts';
 import { adminRoutes } from './pages/admin-pages.ts';
 import { scopedRoutes } from './pages/scoped-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
+import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -54,4 +55,5 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(adminRoutes);
   await app.register(scopedRoutes);
   await app.register(networkRoutes);
+  await app.register(deadLetterRoutes);
 }
