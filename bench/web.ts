@@ -1,7 +1,10 @@
 /**
- * Web workbench queries at 1,000,000 reports in SQLite: the report list (first page, a deep keyset
- * page, each filter and search) and the dashboard (daily series and top-N tables over 30 and 365
- * days), through the same functions the pages call. Rows are generated directly with realistic
+ * Web queries at 1,000,000 reports in SQLite, through the same functions the pages call: the
+ * report list (first page, a deep keyset page, each filter and search), the network operators'
+ * lists (one and several ASes), the dashboard (daily series and top-N tables over 30 and 365 days
+ * and an odd range, each whole page), a campaign timeline, the public statistics page and the dead
+ * letters; the top-N lines say how the threshold algorithm answered (blocks, depth, values read by
+ * key). Rows are generated directly with realistic
  * skew (Zipf-distributed campaigns, networks, countries, domains and subject words; a year of
  * growing volume; channels and categories in plausible shares). Target: < 200 ms per query.
  */
@@ -16,6 +19,7 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { TERM, UNKNOWN } from '../src/web/indexer.ts';
 import { dailySeries, listReports, rangeOf, topValues, totalReports, valueSeries, type Cursor, type ListFilters } from '../src/web/queries.ts';
 import type { TopPlan } from '../src/web/top-values.ts';
+import { listDeadLetters } from '../src/web/dead-letters.ts';
 import { mulberry32 } from '../src/core/prng.ts';
 
 const REPORTS = Number(process.env.SPAMDESK_BENCH_WEB_REPORTS ?? 1_000_000);
@@ -237,6 +241,7 @@ export const webBench: Bench = {
         ['dash: whole dashboard page (7 queries), 30 d', dashboard(r30)],
         ['dash: whole dashboard page (7 queries), 365 d', dashboard(r365)],
         ['campaign page: timeline of the largest, 365 d', () => valueSeries(db, 'campaign', topCampaign, r365)],
+        ['dead letters: waiting page', () => listDeadLetters(db, 'open', null)],
         ['stats page (3 queries), 90 d', () => Promise.all([dailySeries(db, 'category', r90), topValues(db, 'country', r90, 10), totalReports(db, r90)])],
       ];
       const widths = [50, 10, 10, 10, 6, 0];
