@@ -44,6 +44,7 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
           : q.done === 'refused' && q.reason
             ? html`<p class="error" role="alert">${t('dead.failed', { reason: q.reason.slice(0, 300) })}</p>`
             : '';
+    const actionLabel = (a: string): string => (a === 'retried' ? t('dead.action.retried') : a === 'dismissed' ? t('dead.action.dismissed') : t('dead.action.retry-refused'));
     const why = { 'no-copy': t('dead.nocopy'), source: '', cut: '≥ 1 MB' } as const;
     return sendPage(
       reply,
@@ -71,7 +72,7 @@ ${page.rows.map(
           d.last?.action === 'retry-refused' ? html`<br><span class="muted">${t('dead.failed', { reason: d.last.detail ?? '' })}</span>` : ''
         }`
       : d.last
-        ? html`<span class="muted">${t('dead.closed', { action: d.last.action, who: d.last.actor, when: fmtTime(d.last.at) })}</span>${d.last.action === 'retried' && d.last.detail ? html` · <a href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>` : ''}`
+        ? html`<span class="muted">${t('dead.closed', { action: actionLabel(d.last.action), who: d.last.actor, when: fmtTime(d.last.at) })}</span>${d.last.action === 'retried' && d.last.detail ? html` · <a href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>` : ''}`
         : d.retriedAt
           ? fmtTime(d.retriedAt)
           : ''
