@@ -51,3 +51,18 @@ export async function campaignCategory(db: Kysely<Database>, campaignId: string)
   }
   return row.category;
 }
+
+/** At most this many merged-away ids are followed for one campaign (merges are rare and small). */
+const MAX_CAMPAIGN_ALIASES = 5000;
+
+/**
+ * A campaign as the actions area must see it after merges: its surviving id (`root`) and every id
+ * that now redirects to it (the campaigns area keeps redirects one step deep), root first. Cases
+ * and counts keyed on a merged-away id belong to the survivor.
+ */
+export async function campaignFamily(db: Kysely<Database>, campaignId: string): Promise<{ root: string; ids: string[] }> {
+  const row = await db.selectFrom('campaigns').select('merged_into').where('id', '=', campaignId).executeTakeFirst();
+  const root = row?.merged_into ?? campaignId;
+  const merged = await db.selectFrom('campaigns').select('id').where('merged_into', '=', root).orderBy('id').limit(MAX_CAMPAIGN_ALIASES).execute();
+  return { root, ids: [root, ...merged.map((r) => r.id).filter((id) => id !== root)] };
+}

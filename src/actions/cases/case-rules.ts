@@ -7,12 +7,20 @@
  * - `sender-consent`: a sender domain with N "I never consented" reports in D days.
  * A report of a target that already has a live case joins it. A newly opened case collects every
  * earlier report of its target, and is referred at once when `cases.autoRefer` is on.
+ *
+ * Campaigns merge when a message bridges them (the campaigns area redirects the merged-away ids to
+ * the survivor). Cases follow: a campaign is always looked at as its whole family (survivor plus
+ * every id redirecting to it), so its reports count together, live cases against two merged
+ * campaigns are merged into the oldest, and that case is re-targeted at the surviving id — each
+ * step recorded in the case history. No second case is opened for the same operation.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionPolicy, CaseRule, TargetKind } from '../action-policy.ts';
 import type { ReportFactsRow } from '../tables.ts';
-import { addReportsToCase, findLiveCase, openCase } from './cases.ts';
+import { addCaseEvent, addReportsToCase, findLiveCase, mergeCases, openCase } from './cases.ts';
+import { campaignFamily } from '../sources.ts';
+import type { CaseRow } from '../tables.ts';
 
 const MAX_BACKFILL = 10_000;
 
@@ -29,7 +37,7 @@ interface Match {
   detail: Record<string, unknown>;
 }
 
-async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[], now: Date): Promise<Match[]> {
+async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[], now: Date, campaignIds: string[]): Promise<Match[]> {
   const out: Match[] = [];
   for (const rule of rules) {
     if (rule.kind === 'campaign-category') {
@@ -42,7 +50,7 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
       const row = await db
         .selectFrom('action_report_facts')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('campaign_id', '=', f.campaign_id)
+        .where('campaign_id', 'in', campaignIds)
         .where('received_at', '>=', since(rule.windowDays, now))
         .executeTakeFirst();
       const n = Number(row?.n ?? 0);
@@ -66,9 +74,9 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
 }
 
 /** Earlier reports of a target, from the facts table. */
-async function reportsOfTarget(db: Kysely<Database>, kind: TargetKind, value: string): Promise<{ reportId: string; sha256: string }[]> {
+async function reportsOfTarget(db: Kysely<Database>, kind: TargetKind, value: string, campaignIds: string[]): Promise<{ reportId: string; sha256: string }[]> {
   let q = db.selectFrom('action_report_facts').select(['report_id', 'message_sha256']).orderBy('received_at').limit(MAX_BACKFILL);
-  if (kind === 'campaign') q = q.where('campaign_id', '=', value);
+  if (kind === 'campaign') q = q.where('campaign_id', 'in', campaignIds.length > 0 ? campaignIds : [value]);
   else if (kind === 'sender_domain') q = q.where('sender_domain', '=', value);
   else if (kind === 'origin_network') q = q.where('origin_asn', '=', Number(value));
   else return [];
@@ -83,9 +91,41 @@ export interface RuleOutcome {
 }
 
 /** Applies the rules to one report's facts. Call inside the job's transaction. */
-export async function applyCaseRules(db: Kysely<Database>, f: ReportFactsRow, policy: ActionPolicy, now = new Date()): Promise<RuleOutcome> {
+/**
+ * The one live case against a campaign family: live cases against several of its ids (opened
+ * before their campaigns merged) are merged into the oldest, which is re-targeted at the survivor.
+ */
+async function liveCampaignCase(db: Kysely<Database>, root: string, ids: string[]): Promise<CaseRow | undefined> {
+  const live = await db
+    .selectFrom('action_cases')
+    .selectAll()
+    .where('target_kind', '=', 'campaign')
+    .where('target_value', 'in', ids)
+    .where('state', 'in', ['open', 'referred'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const keep = live[0];
+  if (!keep) return undefined;
+  const actor = 'rule:campaign-merge';
+  if (live.length > 1) {
+    await mergeCases(db, keep.id, live.slice(1).map((c) => c.id), actor);
+  }
+  if (keep.target_value !== root) {
+    await db.updateTable('action_cases').set({ target_value: root, updated_at: new Date().toISOString() }).where('id', '=', keep.id).execute();
+    await addCaseEvent(db, keep.id, actor, 'retargeted', { from: `campaign:${keep.target_value}`, to: `campaign:${root}`, reason: 'the campaigns merged' });
+    keep.target_value = root;
+  }
+  return keep;
+}
+
+export async function applyCaseRules(db: Kysely<Database>, f0: ReportFactsRow, policy: ActionPolicy, now = new Date()): Promise<RuleOutcome> {
   const outcome: RuleOutcome = { opened: [], joined: [] };
   const seen = new Set<string>();
+  // A campaign id that was merged away stands for its survivor.
+  const family = f0.campaign_id ? await campaignFamily(db, f0.campaign_id) : null;
+  const f: ReportFactsRow = family ? { ...f0, campaign_id: family.root } : f0;
+  const campaignIds = family?.ids ?? [];
   // A report joins every live case against its targets, whether or not a rule fires now.
   const targets: [TargetKind, string | null][] = [
     ['campaign', f.campaign_id],
@@ -93,19 +133,19 @@ export async function applyCaseRules(db: Kysely<Database>, f: ReportFactsRow, po
   ];
   for (const [kind, value] of targets) {
     if (!value) continue;
-    const live = await findLiveCase(db, kind, value);
+    const live = kind === 'campaign' ? await liveCampaignCase(db, value, campaignIds) : await findLiveCase(db, kind, value);
     if (!live) continue;
     seen.add(`${kind}:${value}`);
     await addReportsToCase(db, live.id, [{ reportId: f.report_id, sha256: f.message_sha256 }], 'rule:join');
     outcome.joined.push(live.id);
   }
-  for (const m of await matches(db, f, policy.cases.rules, now)) {
+  for (const m of await matches(db, f, policy.cases.rules, now, campaignIds)) {
     const key = `${m.kind}:${m.value}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const actor = `rule:${m.rule.name}`;
     const c = await openCase(db, { targetKind: m.kind, targetValue: m.value, title: m.title, category: m.category, openedBy: actor, detail: { rule: m.rule.name, ...m.detail } });
-    await addReportsToCase(db, c.id, await reportsOfTarget(db, m.kind, m.value), actor);
+    await addReportsToCase(db, c.id, await reportsOfTarget(db, m.kind, m.value, campaignIds), actor);
     outcome.opened.push(c.id);
     outcome.joined.push(c.id);
   }

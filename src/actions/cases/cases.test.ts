@@ -116,3 +116,60 @@ for (const dialect of DIALECTS) {
     }
   });
 }
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] cases follow campaign merges: counts span the merged ids, two live cases become one re-targeted at the survivor, no second case opens`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
+    const policyFile = path.join(dir, 'policy.json');
+    fs.writeFileSync(policyFile, JSON.stringify({ cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: false } }));
+    const tdb = await createTestDatabase(t, dialect, { actionsPolicyFile: policyFile });
+    if (!tdb) return;
+    const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+    try {
+      const now = new Date().toISOString();
+      for (const id of ['camp-a', 'camp-b', 'camp-c']) {
+        await tdb.db.insertInto('campaigns').values({ id, merged_into: null, category: 'commercial', first_seen_at: now, last_seen_at: now, message_count: 1, report_count: 1, created_at: now, updated_at: now }).execute();
+      }
+      const ingest = async (n: number, campaignId: string) => {
+        const raw = spamMessage({ n, ip: `198.51.100.${n}`, to: 'someone@victim.example' });
+        const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
+        const analysis = await analysisFor(raw, { ip: `198.51.100.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
+        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis);
+      };
+      const caseOf = (id: string) => tdb.db.selectFrom('action_cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const reportsOf = async (id: string) => (await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', id).execute()).length;
+
+      await ingest(1, 'camp-a');
+      const [caseA] = (await ingest(2, 'camp-a')).opened;
+      await ingest(3, 'camp-b');
+      const [caseB] = (await ingest(4, 'camp-b')).opened;
+      assert.ok(caseA && caseB && caseA !== caseB, 'before the merge each campaign has its own case');
+
+      // One report of camp-c alone opens nothing; merged into camp-b, it counts with camp-b's.
+      assert.deepEqual((await ingest(5, 'camp-c')).opened, []);
+      // A message bridged the campaigns: camp-a and camp-c now redirect to camp-b (the survivor).
+      await tdb.db.updateTable('campaigns').set({ merged_into: 'camp-b' }).where('id', 'in', ['camp-a', 'camp-c']).execute();
+
+      const next = await ingest(6, 'camp-b');
+      assert.deepEqual(next.opened, [], 'no second case for the same operation');
+      assert.deepEqual(next.joined, [caseA], 'the report joins the oldest live case of the family');
+      const a = await caseOf(caseA);
+      assert.equal(a.target_value, 'camp-b', 'the surviving case is re-targeted at the surviving campaign');
+      assert.equal(a.state, 'open');
+      const b = await caseOf(caseB);
+      assert.equal(b.state, 'merged');
+      assert.equal(b.merged_into, caseA);
+      assert.equal(await reportsOf(caseA), 5, 'the case holds the reports of camp-a, camp-b and the new one');
+      const kinds = (await caseHistory(tdb.db, caseA)).map((e) => e.kind);
+      assert.ok(kinds.includes('merged-in') && kinds.includes('retargeted'), kinds.join(','));
+
+      // A job that still carries a merged-away id lands in the same case.
+      assert.deepEqual((await ingest(7, 'camp-a')).joined, [caseA]);
+      assert.equal(await reportsOf(caseA), 6);
+      assert.equal((await tdb.db.selectFrom('action_cases').select('id').where('state', 'in', ['open', 'referred']).execute()).length, 1);
+    } finally {
+      await closeContext(ctx, { keepDb: true });
+      await tdb.drop();
+    }
+  });
+}
