@@ -17,8 +17,9 @@ export const MAX_HEADERS_BYTES = 1024 * 1024;
 
 export type LineEndings = 'crlf' | 'lf' | 'cr' | 'mixed' | 'none';
 
-/** Classifies line endings in one pass over the bytes. */
+/** Classifies line endings in one pass over the bytes (a native search when there is no CR at all, the common case). */
 export function lineEndingsOf(raw: Uint8Array): { kind: LineEndings; bareCr: boolean } {
+  if (raw.indexOf(0x0d) < 0) return { kind: raw.indexOf(0x0a) < 0 ? 'none' : 'lf', bareCr: false };
   let crlf = 0;
   let lf = 0;
   let cr = 0;

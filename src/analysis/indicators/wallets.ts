@@ -100,13 +100,36 @@ const RULES: readonly Rule[] = [
   { currency: 'XMR', shape: /^[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93}$/, valid: (s) => base58Decode(s) !== null },
 ];
 
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/**
+ * The tokens `/[0-9A-Za-z]{26,106}/g` would match, found in one pass without a regular
+ * expression (which retried from every character of every shorter word): each run of ASCII
+ * letters and digits, cut into pieces of 106 while at least 26 remain.
+ */
+function* walletTokens(text: string): Generator<string> {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isAlnum(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && isAlnum(text.charCodeAt(j))) j++;
+    for (let s = i; j - s >= 26; s += 106) yield text.slice(s, Math.min(s + 106, j));
+    i = j;
+  }
+}
+
 /** Wallet addresses in `text` (whitespace/punctuation-separated tokens of 26–106 characters). */
 export function findWallets(text: string, max: number): Wallet[] {
   const out: Wallet[] = [];
+  if (out.length >= max) return out;
   const seen = new Set<string>();
-  const tokenRe = /[0-9A-Za-z]{26,106}/g;
-  for (let m = tokenRe.exec(text); m !== null && out.length < max; m = tokenRe.exec(text)) {
-    const t = m[0];
+  for (const t of walletTokens(text)) {
     if (seen.has(t)) continue;
     for (const r of RULES) {
       if (r.shape.test(t) && r.valid(t)) {
@@ -115,6 +138,7 @@ export function findWallets(text: string, max: number): Wallet[] {
         break;
       }
     }
+    if (out.length >= max) break;
   }
   return out;
 }

@@ -54,6 +54,11 @@ type Token =
   | { kind: 'angle'; text: string }
   | { kind: 'semi' };
 
+/** A character that ends a word token: whitespace, `(`, `)`, `[`, `<` or `;`. */
+function isWordEnd(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x3c || c === 0x3b;
+}
+
 /** Splits a header value into top-level tokens. Unbalanced brackets run to the end. */
 function tokenise(s: string): Token[] {
   const out: Token[] = [];
@@ -92,7 +97,7 @@ function tokenise(s: string): Token[] {
       i++;
     } else {
       let j = i + 1;
-      while (j < n && !' \t\r\n()[<;'.includes(s[j] ?? ' ')) j++;
+      while (j < n && !isWordEnd(s.charCodeAt(j))) j++;
       out.push({ kind: 'word', text: s.slice(i, j) });
       i = j;
     }
@@ -196,9 +201,13 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
 const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
 const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Security|cipher=|\bSSLv3\b|\(TLS\b/i;
 
+/** Printable ASCII with no `(` and no two spaces in a row. */
+const PLAIN_DATE = /^(?:[!-'*-~]| (?! ))*$/;
+
 /** Parses the date part (`Tue, 19 Sep 2023 18:36:46 +0000 (UTC)`) to ISO 8601, or null. */
 export function parseReceivedDate(text: string): string | null {
-  const s = text.replace(/\([^)]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  // Most dates are plain printable ASCII without a comment or a double space: nothing to clean.
+  const s = PLAIN_DATE.test(text) ? text.trim() : text.replace(/\([^)]*\)/g, ' ').replace(/\s+/g, ' ').trim();
   if (s.length === 0 || s.length > 80) return null;
   const ms = Date.parse(s);
   if (Number.isNaN(ms)) return null;

@@ -82,9 +82,20 @@ export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
 const shipped = TRUSTED_RELAYS.map((r) => compile(r, 'provider', 'data/trusted-relays.ts'));
 
 const tableCache = new Map<string, TrustTable>();
+/** Entries kept in each of a table's lookup memos. */
+const MEMO_MAX = 8192;
+/** The last lookup: every message of a worker passes the same settings objects. */
+let lastTable: { intakeHosts: readonly string[]; extraFile: string | null; table: TrustTable } | null = null;
 
 /** The table for these settings, built once per process (settings do not change while it runs). */
 export function trustTableFor(intakeHosts: readonly string[], extraFile: string | null): TrustTable {
+  if (lastTable !== null && lastTable.intakeHosts === intakeHosts && lastTable.extraFile === extraFile) return lastTable.table;
+  const table = cachedTable(intakeHosts, extraFile);
+  lastTable = { intakeHosts, extraFile, table };
+  return table;
+}
+
+function cachedTable(intakeHosts: readonly string[], extraFile: string | null): TrustTable {
   const key = JSON.stringify([intakeHosts, extraFile]);
   let t = tableCache.get(key);
   if (t === undefined) {
@@ -114,9 +125,25 @@ export class TrustTable {
     this.relays = [intake, ...(extraFile ? loadTrustedRelaysFile(extraFile) : []), ...shipped];
   }
 
+  /**
+   * Answers of {@link byName} and {@link byIp} by argument: the same relays recur in every chain.
+   * Bounded (cleared when full) so hostile input cannot grow them.
+   */
+  readonly #nameMemo = new Map<string, CompiledRelay | null>();
+  readonly #ipMemo = new Map<string, { relay: CompiledRelay; cidr: string } | null>();
+
   /** The provider a host name belongs to (`a.b.google.com` matches `google.com`). */
   byName(name: string | null): CompiledRelay | null {
     if (name === null || name.length === 0) return null;
+    const known = this.#nameMemo.get(name);
+    if (known !== undefined) return known;
+    const found = this.#byNameUncached(name);
+    if (this.#nameMemo.size >= MEMO_MAX) this.#nameMemo.clear();
+    this.#nameMemo.set(name, found);
+    return found;
+  }
+
+  #byNameUncached(name: string): CompiledRelay | null {
     const n = name.toLowerCase().replace(/\.$/, '');
     for (const r of this.relays) {
       if (r.names.some((s) => n === s || n.endsWith(`.${s}`))) return r;
@@ -126,6 +153,15 @@ export class TrustTable {
 
   /** The provider whose networks contain `ip`, with the matching CIDR. */
   byIp(ip: string): { relay: CompiledRelay; cidr: string } | null {
+    const known = this.#ipMemo.get(ip);
+    if (known !== undefined) return known;
+    const found = this.#byIpUncached(ip);
+    if (this.#ipMemo.size >= MEMO_MAX) this.#ipMemo.clear();
+    this.#ipMemo.set(ip, found);
+    return found;
+  }
+
+  #byIpUncached(ip: string): { relay: CompiledRelay; cidr: string } | null {
     let addr: ipaddr.IPv4 | ipaddr.IPv6;
     try {
       addr = ipaddr.parse(ip);
