@@ -9,6 +9,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -28,6 +29,11 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   default?: string;
   /** How the README shows the default when it depends on the machine (e.g. the core count). */
   docDefault?: string;
+}
+
+/** True for `203.0.113.7`, `203.0.113.0/24`, `2001:db8::1`, `2001:db8::/32`. */
+export function isIpOrCidr(text: string): boolean {
+  return text.includes('/') ? ipaddr.isValidCIDR(text) : ipaddr.isValid(text);
 }
 
 function setting<S extends z.ZodType>(def: SettingDef<S>): SettingDef<S> {
@@ -249,6 +255,17 @@ export const SETTINGS = {
     description: 'Simultaneous SMTP connections allowed from one client IP (beyond: 421).',
     schema: positiveInt,
     default: '10',
+  }),
+  smtpTrustedForwarders: setting({
+    env: 'SPAMDESK_SMTP_TRUSTED_FORWARDERS',
+    flag: 'smtp-trusted-forwarders',
+    description:
+      'Comma-separated IPs or CIDRs of relays whose From is taken as proved (e.g. your own webmail or MX that authenticated the user). Mail from anywhere else is attributed to a reporter account, and acknowledged, only when SPF or DKIM passes aligned with its From domain.',
+    schema: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((l) => l.every((c) => isIpOrCidr(c)), 'every entry must be an IP address or a CIDR (203.0.113.0/24, 2001:db8::/32)'),
+    default: '',
   }),
   smtpAckEnabled: setting({
     env: 'SPAMDESK_SMTP_ACK_ENABLED',

@@ -8,6 +8,8 @@ import { publicBaseUrl } from '../../core/config.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { extractForwarded, parseMailbox, type Extraction } from '../forward/extract.ts';
 import type { ReportInput, StoredReport } from '../report-writer.ts';
+import type { DnsResolver } from '../../analysis/stage.ts';
+import { authenticateForwarder, type ForwarderAuth } from './forwarder-auth.ts';
 
 /** What the SMTP session knows about the mail. */
 export interface Envelope {
@@ -26,29 +28,46 @@ export interface AcceptedMail {
   reporterAddress: string | null;
   /** The reports each with its quality, in submission order. */
   qualities: ('full' | 'inline')[];
+  /** Whether the reporter address was proved (only a proved address is attributed or written to). */
+  reporterAuth: ForwarderAuth;
 }
 
 /**
  * Parses, attributes and durably stores the reports a mail carries. Throws `AppError`
  * (`NOT_AN_EMAIL`, `EMPTY_MESSAGE`, `NO_ATTACHED_MESSAGE`) for mails we refuse.
  */
-export async function acceptMail(ctx: AppContext, raw: Buffer, env: Envelope): Promise<AcceptedMail> {
+export async function acceptMail(ctx: AppContext, raw: Buffer, env: Envelope, dns: DnsResolver): Promise<AcceptedMail> {
   assertEmailMessage(raw);
   const extraction = extractForwarded(raw);
-  const inputs = await buildReportInputs(ctx, extraction, env);
+  const reporterAddress = claimedReporter(extraction, env);
+  const reporterAuth = await authenticateForwarder({
+    raw,
+    address: reporterAddress,
+    mailFrom: env.mailFrom,
+    clientIp: env.clientIp,
+    helo: env.heloName,
+    trustedForwarders: ctx.config.smtpTrustedForwarders,
+    dns,
+  });
+  const inputs = await buildReportInputs(ctx, extraction, env, reporterAuth);
   const reports = await ctx.writer.submit(inputs);
-  return { reports, extraction, reporterAddress: inputs[0]?.reporterAddress ?? null, qualities: inputs.map((i) => i.quality ?? 'full') };
+  return { reports, extraction, reporterAddress: inputs[0]?.reporterAddress ?? null, qualities: inputs.map((i) => i.quality ?? 'full'), reporterAuth };
+}
+
+/** Who claims to have forwarded the mail: the wrapper's From, else the envelope sender (ARF: the loop's address). */
+export function claimedReporter(ex: Extraction, env: Envelope): string | null {
+  const envelopeFrom = env.mailFrom ? parseMailbox(env.mailFrom)?.address ?? null : null;
+  return ex.wrapper.fromAddress ?? envelopeFrom;
 }
 
 /**
- * The reporter is who forwarded the mail: the wrapper's From address, or the envelope sender
- * when From has none (for ARF: the feedback loop's address). An existing account with that
- * address gets the report attributed to it.
+ * The reporter is who forwarded the mail ({@link claimedReporter}). An existing account with that
+ * address gets the report attributed to it only when the address was proved (see
+ * forwarder-auth.ts); the claim and how it was checked are kept in the report's context.
  */
-export async function buildReportInputs(ctx: AppContext, ex: Extraction, env: Envelope): Promise<ReportInput[]> {
-  const envelopeFrom = env.mailFrom ? parseMailbox(env.mailFrom)?.address ?? null : null;
-  const reporterAddress = ex.wrapper.fromAddress ?? envelopeFrom;
-  const userId = reporterAddress ? await findUserIdByEmail(ctx, reporterAddress) : null;
+export async function buildReportInputs(ctx: AppContext, ex: Extraction, env: Envelope, auth: ForwarderAuth): Promise<ReportInput[]> {
+  const reporterAddress = claimedReporter(ex, env);
+  const userId = reporterAddress && auth.verified ? await findUserIdByEmail(ctx, reporterAddress) : null;
   const smtp = { mailFrom: env.mailFrom || null, rcptTo: env.rcptTo.slice(0, 20), clientIp: env.clientIp, helo: env.heloName, tls: env.tls };
   const wrapper = {
     sha256: ex.wrapper.sha256,
@@ -94,6 +113,7 @@ export async function buildReportInputs(ctx: AppContext, ex: Extraction, env: En
       ...(o.wholeMail ? { wholeMail: true } : {}),
       wrapper,
       smtp,
+      reporterAuth: auth,
     },
   }));
 }

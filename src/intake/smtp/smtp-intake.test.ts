@@ -15,6 +15,8 @@ import { SmtpIntake, type SmtpIntakeOptions } from './smtp-intake.ts';
 import type { Ack } from './ack.ts';
 import type { DialectName } from '../../db/dialect.ts';
 import type { Config } from '../../core/config.ts';
+import { StaticZoneResolver, type Zone } from '../../analysis/ports/dns-static-zone.ts';
+import crypto from 'node:crypto';
 
 const SPAM_DIR = path.join(CORPUS_DIR, 'spamassassin', 'spam');
 const ARF_DIR = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');
@@ -36,11 +38,20 @@ interface Harness {
   transport(opts?: Record<string, unknown>): nodemailer.Transporter;
 }
 
+/**
+ * DNS the forwarder checks see: example.org (the domain most tests forward from) authorises the
+ * loopback client by SPF, so its From addresses are proved; see the forwarder tests for the rest.
+ */
+const ZONE: Zone = {
+  'example.org': { TXT: [['v=spf1 ip4:127.0.0.1 ip6:::1 -all']] },
+  'example.net': { TXT: [['v=spf1 ip4:192.0.2.1 -all']] },
+};
+
 async function harness(t: TestContext, dialect: DialectName = 'sqlite', overrides: Partial<Record<keyof Config, unknown>> = {}, opts: SmtpIntakeOptions = {}): Promise<Harness | null> {
   const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, publicUrl: 'https://spamdesk.test', ...overrides });
   if (!tdb) return null;
   const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-  const intake = await new SmtpIntake(ctx, { ackSender: null, ...opts }).start();
+  const intake = await new SmtpIntake(ctx, { ackSender: null, dns: new StaticZoneResolver(ZONE), ...opts }).start();
   const port = intake.address().port;
   const transports: nodemailer.Transporter[] = [];
   t.after(async () => {
@@ -371,4 +382,79 @@ test('a client over its connection limit gets 421, and a closed connection frees
   const e = await open();
   assert.match(e.greeting, /^421 /);
   for (const s of [a, d, e]) s.sock.destroy();
+});
+
+
+async function addUser(ctx: AppContext, email: string): Promise<string> {
+  const id = newId();
+  await ctx.db.insertInto('users').values({ id, email, name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+  return id;
+}
+
+test('a forged From is kept as claimed but never attributed to the account nor acknowledged (SPF fails, no DKIM)', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const acks: Ack[] = [];
+  const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
+  if (!h) return;
+  const victim = await addUser(h.ctx, 'carol@example.net');
+  // example.net allows only 192.0.2.1; this mail comes from 127.0.0.1.
+  const info = await h.transport().sendMail({ from: 'carol@example.net', to: 'spam@report.test', subject: 'Fwd', text: '', attachments: [{ content: spam(11), contentType: 'message/rfc822' }] });
+  assert.match(info.response, /^250 /, 'the report itself is still taken');
+  await h.intake.stop();
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(r.reporter_address, 'carol@example.net', 'the claim is kept for the analyst');
+  assert.equal(r.reporter_user_id, null, `not filed under ${victim}`);
+  const auth = JSON.parse(r.context ?? '{}').reporterAuth;
+  assert.equal(auth.verified, false);
+  assert.equal(auth.spf.result, 'fail');
+  assert.match(auth.reason, /example\.net not proved: SPF fail/);
+  assert.equal(acks.length, 0, 'no acknowledgement to an unproved address (backscatter)');
+});
+
+test('an aligned DKIM signature proves the forwarder even when SPF does not; a tampered one proves nothing', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  // The key is published for mail.signed.example; From is signed.example: relaxed alignment.
+  const zone: Zone = { ...ZONE, 'sd1._domainkey.mail.signed.example': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] }, 'signed.example': { TXT: [['v=spf1 -all']] } };
+  const acks: Ack[] = [];
+  const h = await harness(t, 'sqlite', {}, { dns: new StaticZoneResolver(zone), ackSender: { send: async (a) => void acks.push(a) } });
+  if (!h) return;
+  const bob = await addUser(h.ctx, 'bob@signed.example');
+  const signer = nodemailer.createTransport({ streamTransport: true, buffer: true, dkim: { domainName: 'mail.signed.example', keySelector: 'sd1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } });
+  const signed = async (subject: string): Promise<Buffer> =>
+    (await signer.sendMail({ from: 'Bob <bob@signed.example>', to: 'spam@report.test', subject, text: 'see attached', attachments: [{ content: spam(12), contentType: 'message/rfc822' }] })).message as Buffer;
+  const envelope = { from: 'bob@signed.example', to: ['spam@report.test'] };
+  const tr = h.transport();
+  await tr.sendMail({ envelope, raw: await signed('Fwd: scam') });
+  const tampered = Buffer.from((await signed('Fwd: scam 2')).toString('latin1').replace('see attached', 'see attachmnt'), 'latin1');
+  await tr.sendMail({ envelope, raw: tampered });
+  await h.intake.stop();
+  const rows = await reportsOf(h.ctx);
+  const bySubject = new Map(rows.map((r) => [JSON.parse(r.context ?? '{}').wrapper.subject as string, r]));
+  const good = bySubject.get('Fwd: scam');
+  const bad = bySubject.get('Fwd: scam 2');
+  assert.ok(good && bad);
+  const auth = JSON.parse(good.context ?? '{}').reporterAuth;
+  assert.equal(auth.verified, true, auth.reason);
+  assert.equal(auth.method, 'dkim');
+  assert.equal(auth.spf.result, 'fail', 'SPF alone would not have proved it');
+  assert.equal(good.reporter_user_id, bob);
+  const badAuth = JSON.parse(bad.context ?? '{}').reporterAuth;
+  assert.equal(badAuth.verified, false);
+  assert.notEqual(badAuth.dkim[0].result, 'pass', 'mailauth: body hash did not verify');
+  assert.equal(bad.reporter_user_id, null);
+  assert.deepEqual(acks.map((a) => a.reports[0].id), [good.id], 'only the proved mail is acknowledged');
+});
+
+test('a relay listed in smtpTrustedForwarders proves its From without DNS', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t, 'sqlite', { smtpTrustedForwarders: '127.0.0.0/8, ::1' }, { dns: new StaticZoneResolver({}) });
+  if (!h) return;
+  const dave = await addUser(h.ctx, 'dave@corp.example');
+  await h.transport().sendMail({ from: 'dave@corp.example', to: 'spam@report.test', subject: 'Fwd', text: '', attachments: [{ content: spam(14), contentType: 'message/rfc822' }] });
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(r.reporter_user_id, dave);
+  const auth = JSON.parse(r.context ?? '{}').reporterAuth;
+  assert.equal(auth.method, 'trusted-relay');
 });

@@ -18,6 +18,10 @@ import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';
 import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
 import { ConnectionCounter, WindowLimiter } from './rate-limiter.ts';
 import { headerValue, parseHeaderBlock } from '../arf/mime-walk.ts';
+import type { DnsResolver } from '../../analysis/stage.ts';
+import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';
+import { liveDnsResolver } from '../../analysis/ports/dns-live.ts';
+import { BudgetedResolver } from '../../analysis/ports/dns-budget.ts';
 
 /** Most recipients per mail (a reporting mailbox needs one). */
 export const MAX_RECIPIENTS = 20;
@@ -32,6 +36,8 @@ export interface SmtpIntakeOptions {
   /** Overrides `smtpHost`/`smtpPort` (tests). */
   host?: string;
   port?: number;
+  /** DNS for authenticating forwarders (default: live, or empty when `dnsMode` is offline). */
+  dns?: DnsResolver;
 }
 
 /** An SMTP error reply for smtp-server: `responseCode` is what the client sees. */
@@ -67,7 +73,10 @@ export class SmtpIntake implements RunningService {
     this.mailLimiter = new WindowLimiter(ctx.config.smtpRateLimit, 60_000);
     this.connections = new ConnectionCounter(ctx.config.smtpMaxConnectionsPerClient);
     this.ack = opts.ackSender !== undefined ? opts.ackSender : ctx.config.smtpAckEnabled ? relayAckSender(ctx.config) : null;
+    this.dns = opts.dns ?? (ctx.config.dnsMode === 'offline' ? new StaticZoneResolver() : liveDnsResolver({ timeoutMs: ctx.config.dnsTimeoutMs }));
   }
+
+  private readonly dns: DnsResolver;
 
   async start(): Promise<this> {
     const { config } = this.ctx;
@@ -170,7 +179,8 @@ export class SmtpIntake implements RunningService {
         heloName: session.hostNameAppearsAs ?? null,
         tls: session.secure === true,
       };
-      acceptMail(this.ctx, raw, env).then(
+      // Each mail gets its own lookup budget (SPF alone may cost 10).
+      acceptMail(this.ctx, raw, env, new BudgetedResolver(this.dns, this.ctx.config.dnsMaxLookups)).then(
         (accepted) => {
           const ids = accepted.reports.map((r) => r.id).join(' ');
           cb(null, `Stored ${accepted.reports.length} report${accepted.reports.length === 1 ? '' : 's'}: ${ids}`);
@@ -187,6 +197,8 @@ export class SmtpIntake implements RunningService {
 
   private acknowledge(raw: Buffer, accepted: AcceptedMail): void {
     if (!this.ack || accepted.extraction.arf) return;
+    // Never write to an address the mail did not prove: that would be backscatter.
+    if (!accepted.reporterAuth.verified) return;
     const autoSubmitted = headerValue(parseHeaderBlock(raw).fields, 'auto-submitted');
     if (!shouldAcknowledge(accepted.reporterAddress, autoSubmitted)) return;
     const fresh = accepted.reports.map((r, i) => ({ r, quality: accepted.qualities[i] })).filter((x) => !x.r.duplicate);
