@@ -109,10 +109,11 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
       }
       for (const f of out.findings ?? []) {
         if (findings.length >= MAX_FINDINGS) break;
-        findings.push({ ...f, severity: f.severity ?? FINDINGS[f.code].severity, stage: stage.id });
+        // Object.assign, not a spread: `{ ...f, more }` takes a slow path in V8 (microseconds per object).
+        findings.push(Object.assign({}, f, { severity: f.severity ?? FINDINGS[f.code].severity, stage: stage.id }));
       }
       // Later stages see earlier sections and findings (read-only).
-      analysis = Object.freeze({ ...analysis, ...sections, findings: findings.slice() });
+      analysis = Object.freeze(Object.assign({}, analysis, sections, { findings: findings.slice() }));
       ran.push({ id: stage.id, ok: true });
     } catch (e) {
       const why = `stage ${stage.id} failed: ${message(e)}`;
@@ -120,5 +121,5 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
       ran.push({ id: stage.id, ok: false, error: why });
     }
   }
-  return { ...analysis, findings, stages: ran };
+  return Object.assign({}, analysis, { findings, stages: ran });
 }

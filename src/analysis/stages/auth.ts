@@ -94,6 +94,6 @@ export const authStage = defineStage({
       const what = dns.failures.slice(0, 5).map((f) => `${f.type} ${f.name}: ${f.code}`).join('; ');
       findings.push(finding('DNS_TEMPFAIL', `DNS failed during authentication checks${what ? ` (${what})` : ''}; affected results are temperror, not verdicts.`, { rule: 'SPAMDESK_DNS_TIMEOUT_MS' }));
     }
-    return { result: { auth: { ...checks, receiver } }, findings };
+    return { result: { auth: Object.assign({}, checks, { receiver }) }, findings };
   },
 });

@@ -29,7 +29,7 @@ export const tracebackStage = defineStage({
     if (receivedFields.length > MAX_HOPS) {
       findings.push(finding('RECEIVED_UNPARSED', `${receivedFields.length} Received headers; only the top ${MAX_HOPS} are traced.`, { rule: 'MAX_HOPS' }));
     }
-    const received = receivedFields.slice(0, MAX_HOPS).map((f) => ({ ...parseReceived(f.value), raw: f.value.slice(0, MAX_HEADER_VALUE_CHARS) }));
+    const received = receivedFields.slice(0, MAX_HOPS).map((f) => Object.assign(parseReceived(f.value), { raw: f.value.slice(0, MAX_HEADER_VALUE_CHARS) }));
 
     let trust: TrustTable;
     try {
