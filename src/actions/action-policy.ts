@@ -11,7 +11,8 @@ import { z } from 'zod';
 export const COMPETENCES = ['data_protection', 'consumer_protection', 'cybercrime', 'telecom_regulator'] as const;
 export type Competence = (typeof COMPETENCES)[number];
 
-export const TARGET_KINDS = ['campaign', 'sender_domain', 'advertised_domain', 'origin_network'] as const;
+/** `partner_case`: a case a partner platform referred here (value `partnerId:remoteCaseId`). */
+export const TARGET_KINDS = ['campaign', 'sender_domain', 'advertised_domain', 'origin_network', 'partner_case'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** The kinds of automatic case rule. */

@@ -219,6 +219,33 @@ export interface ActionFblSentTable {
   created_at: string;
 }
 
+/** A partner platform whose signed evidence packages this instance accepts. */
+export interface ActionPartnersTable {
+  id: string;
+  name: string;
+  country: string;
+  public_key_pem: string;
+  /** SHA-256 of the key's DER SubjectPublicKeyInfo, as the partner's manifests name it. */
+  key_fingerprint: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+/** A package received from a partner: recorded once, so a redelivery changes nothing. */
+export interface ActionReceivedPackagesTable {
+  id: string;
+  partner_id: string;
+  package_id: string;
+  package_sha256: string;
+  remote_case_id: string;
+  /** The local case the package was filed under. */
+  case_id: string;
+  messages: number;
+  /** JSON array of the local report ids. */
+  report_ids: string;
+  received_at: string;
+}
+
 export interface ActionTables {
   action_outbox: ActionOutboxTable;
   action_report_facts: ActionReportFactsTable;
@@ -234,10 +261,13 @@ export interface ActionTables {
   action_senders: ActionSendersTable;
   action_sender_identities: ActionSenderIdentitiesTable;
   action_fbl_sent: ActionFblSentTable;
+  action_partners: ActionPartnersTable;
+  action_received_packages: ActionReceivedPackagesTable;
 }
 
 export type OutboxRow = Selectable<ActionOutboxTable>;
 export type CaseRow = Selectable<ActionCasesTable>;
+export type PartnerRow = Selectable<ActionPartnersTable>;
 export type AuthorityRow = Selectable<ActionAuthoritiesTable>;
 export type ReportFactsRow = Selectable<ActionReportFactsTable>;
 export type OperatorRow = Selectable<ActionOperatorsTable>;

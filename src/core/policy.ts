@@ -54,6 +54,8 @@ export const PERMISSIONS = {
   'audit:read': ['admin'],
   /** Fuzzy campaign look-up for mail filters (POST /api/v1/lookup): campaign figures, never reporters. */
   'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
+  /** Partner referrals (POST /api/v1/exchange/referrals): no role; a registered partner's signature. */
+  'exchange:receive': [],
   /** A campaign's story (GET /api/v1/campaigns/:id). */
   'campaign:read': ['admin', 'analyst', 'authority'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
@@ -192,6 +194,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/actions/outbox/:id/retry': { any: ['outbox:retry'] },
   'GET /api/v1/actions/isp/alerts': { any: ['isp-alert:read'] },
   'POST /api/v1/actions/isp/alerts/:id/handled': { any: ['isp-alert:handle'] },
+  'GET /api/v1/actions/partners': { any: ['case:manage'] },
+  'POST /api/v1/actions/partners': { any: ['authority:manage'] },
+  // No role grants it: only a registered partner's Ed25519 signature over the body does, checked
+  // in its handler (an unknown key gets 401 before the body is read).
+  'POST /api/v1/exchange/referrals': { any: ['exchange:receive'], gate: false },
   'GET /api/v1/actions/isp/operators': { any: ['operator:manage'] },
   'POST /api/v1/actions/isp/operators': { any: ['operator:manage'] },
   'GET /api/v1/actions/senders': { any: ['sender:register'] },

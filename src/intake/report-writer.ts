@@ -19,7 +19,8 @@ import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from '.
 import { packRaw } from './wire-raw.ts';
 import type { CommitThreadData } from './sqlite-commit-thread.ts';
 
-export const CHANNELS = ['api', 'web', 'smtp', 'addon', 'sms', 'arf', 'import'] as const;
+/** `partner`: evidence a partner platform referred here in a signed package (actions area). */
+export const CHANNELS = ['api', 'web', 'smtp', 'addon', 'sms', 'arf', 'import', 'partner'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export { JOB_ANALYSE_REPORT } from './store-units.ts';

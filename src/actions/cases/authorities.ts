@@ -32,6 +32,16 @@ export const AuthorityInput = z
   });
 export type AuthorityInput = z.input<typeof AuthorityInput>;
 
+/** Path of the exchange endpoint on a partner Spamdesk instance (see exchange/receive.ts). */
+export const PARTNER_EXCHANGE_PATH = '/api/v1/exchange/referrals';
+
+/** A partner given by its base URL (`https://partner.example`) gets the exchange endpoint's path. */
+export function partnerEndpoint(contact: string): string {
+  const u = new URL(contact);
+  if (u.pathname === '/' || u.pathname === '') u.pathname = PARTNER_EXCHANGE_PATH;
+  return u.toString();
+}
+
 export async function createAuthority(db: Kysely<Database>, input: AuthorityInput): Promise<AuthorityRow> {
   const parsed = AuthorityInput.safeParse(input);
   if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -42,7 +52,7 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
     country: v.country,
     competence: v.competence,
     contact_kind: v.contactKind,
-    contact: v.contact,
+    contact: v.contactKind === 'partner' ? partnerEndpoint(v.contact) : v.contact,
     evidence_mode: v.evidenceMode,
     user_id: v.userId,
     active: 1,

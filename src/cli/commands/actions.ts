@@ -1,6 +1,6 @@
 /**
  * Commands of the actions area: `outbox` (list, inspect, retry, flush), `cases` (list, show,
- * refer, verify-package), `authority`, `operator`, `isp digest`, `sender`.
+ * refer, verify-package), `authority`, `partner`, `operator`, `isp digest`, `sender`.
  */
 import fs from 'node:fs';
 import { Resolver } from 'node:dns/promises';
@@ -16,6 +16,7 @@ import { closeTransports } from '../../actions/outbox/transports.ts';
 import { deliveryOptions } from '../../actions/actions-service.ts';
 import { caseHistory, caseReports, getCase, listCases } from '../../actions/cases/cases.ts';
 import { createAuthority, listAuthorities } from '../../actions/cases/authorities.ts';
+import { listPartners, registerPartner } from '../../actions/exchange/partners.ts';
 import { listReferrals, referCase } from '../../actions/referrals/referrals.ts';
 import { autoRefer } from '../../actions/actions-jobs.ts';
 import { verifyEvidencePackage } from '../../actions/referrals/evidence-package.ts';
@@ -168,6 +169,28 @@ function registerRegistries(program: Command): void {
         out(`${a.id}  ${a.name}`);
       });
     });
+  const partner = program.command('partner').description('Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).');
+  withSettings(partner.command('add').description("Register a partner by its Ed25519 public key (its GET /api/v1/actions/public-key; confirm the fingerprint out of band)."))
+    .requiredOption('--name <name>')
+    .requiredOption('--country <CC>')
+    .requiredOption('--public-key <file.pem>')
+    .action(async (o: { name: string; country: string; publicKey: string }, cmd: Command) => {
+      let pem: string;
+      try {
+        pem = fs.readFileSync(o.publicKey, 'utf8');
+      } catch (e) {
+        fail(`${o.publicKey}: ${(e as Error).message}`, 2);
+      }
+      await withCtx(cmd, async (ctx) => {
+        const p = await registerPartner(ctx.db, { name: o.name, country: o.country, publicKeyPem: pem });
+        out(`${p.id}  ${p.name} (${p.country})  key ${p.key_fingerprint}`);
+      });
+    });
+  withSettings(partner.command('list').description('List partners.')).action(async (_o, cmd: Command) => {
+    await withCtx(cmd, async (ctx) => {
+      for (const p of await listPartners(ctx.db)) out(`${p.id}  ${p.disabled_at ? 'disabled' : 'enabled '} ${p.country} ${p.key_fingerprint}  ${p.name}`);
+    });
+  });
   withSettings(authority.command('list').description('List authorities.')).action(async (_o, cmd: Command) => {
     await withCtx(cmd, async (ctx) => {
       for (const a of await listAuthorities(ctx.db)) out(`${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} ${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`);
