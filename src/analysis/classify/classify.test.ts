@@ -14,6 +14,7 @@ import { emptySections, ANALYSER_VERSION, type Analysis } from '../analysis-sche
 import { offlinePorts } from '../offline-ports.ts';
 import { defaultAnalysisSettings } from '../settings.ts';
 import { createClassifier, reasonLines } from './classify.ts';
+import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
 import { evaluateRules, RULE_NAMES } from './rules.ts';
 import { loadScores } from './scores.ts';
 
@@ -135,6 +136,30 @@ describe('every malware delivery the issue lists is judged malware, by a named r
     assert.equal(v.category, 'phishing', reasonLines(v).join('\n'));
     assert.ok(v.reasons.some((r) => r.name === 'HTML_ATTACHMENT'));
     assert.ok(!v.reasons.some((r) => r.name === 'EXECUTABLE_ATTACHMENT' || r.name === 'HTML_SMUGGLING'));
+  });
+});
+
+describe('SMS are judged by the SMS model', () => {
+  async function sms(text: string): Promise<Analysis> {
+    return analyse(serializeSmsEvidence({ sender: '+447700900123', text, receivedAt: null }), { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings({ region: 'GB' }) });
+  }
+
+  test('a chat message is legitimate, a premium-rate prize SMS is abusive, both by sms-model', async () => {
+    const ham = classifier.classify(await sms("Hey, are we still on for dinner tonight? I'll be there around 7, text me if you're running late x"));
+    assert.equal(ham.category, 'legitimate', reasonLines(ham).join('\n'));
+    assert.match(ham.model.version, /^sms-model:[0-9a-f]{16}$/);
+    assert.equal(classifier.smsModelVersion, ham.model.version);
+    const spam = classifier.classify(await sms('URGENT! Your mobile number has been awarded a £2000 bonus prize. To claim call 09066364311 now. T&Cs apply 150p/min 18+'));
+    assert.notEqual(spam.category, 'legitimate', reasonLines(spam).join('\n'));
+    assert.notEqual(spam.category, 'other');
+  });
+
+  test('the SMS model has no phishing class: a credential lure decides phishing, and the reasons say so', async () => {
+    const v = classifier.classify(await sms('Your bank account has been suspended due to unusual activity. Verify your identity now at https://secure-bank-verify-login.com/auth'));
+    assert.equal(v.category, 'phishing', reasonLines(v).join('\n'));
+    assert.ok(v.reasons.some((r) => r.name === 'CREDENTIAL_LURE'));
+    assert.match(v.reasons.find((r) => r.name === 'MODEL_TEXT' && r.category === 'phishing')?.detail ?? '', /has no phishing class/);
+    assert.deepEqual(Object.keys(v.model.probabilities).sort(), ['legitimate', 'spam']);
   });
 });
 

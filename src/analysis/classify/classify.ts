@@ -9,10 +9,11 @@
  * only its prior and NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
  * the reasons.
  */
+import fs from 'node:fs';
 import type { Analysis } from '../analysis-schema.ts';
 import { CATEGORIES, type Category, type ModelClass } from './categories.ts';
 import { featuresOf } from './features.ts';
-import { loadModel, predictProba, type TextModel } from './model.ts';
+import { DEFAULT_SMS_MODEL_FILE, loadModel, predictProba, type TextModel } from './model.ts';
 import { RULES, evaluateRules, type RuleName } from './rules.ts';
 import { loadScores, type Scores } from './scores.ts';
 
@@ -30,7 +31,8 @@ export interface Verdict {
   /** Terms that decided the winner, strongest first; then the other rules that fired. */
   reasons: Reason[];
   scores: Record<Category, number>;
-  model: { version: string; probabilities: Record<ModelClass, number> };
+  /** The model used (e-mail or SMS) and its class probabilities (only the classes it has). */
+  model: { version: string; probabilities: Partial<Record<ModelClass, number>> };
 }
 
 /**
@@ -49,22 +51,38 @@ const CLASS_OF: Record<Category, ModelClass | 'abusive' | null> = {
 
 export interface Classifier {
   classify(a: Analysis): Verdict;
+  /** The e-mail model's version. */
   modelVersion: string;
+  /** The model SMS are classified with (the SMS model when shipped, else the e-mail model). */
+  smsModelVersion: string;
 }
+
+/**
+ * A model without a phishing class (the SMS model: its corpus labels ham/spam only) gives the
+ * phishing category this share of P(spam): phishing and the spam categories then start level
+ * and the rules (CREDENTIAL_LURE, BRAND_IMPERSONATION, LINK_TEXT_MISMATCH…) decide.
+ */
+const NO_PHISHING_CLASS_SHARE = 0.5;
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** A classifier bound to one model and one set of scores. */
-export function createClassifier(opts: { model?: TextModel; scores?: Scores; scoresFile?: string | null } = {}): Classifier {
-  const model = opts.model ?? loadModel();
+/**
+ * A classifier bound to one e-mail model, one SMS model and one set of scores. The SMS model
+ * defaults to `models/sms-model.json` when it exists (else SMS use the e-mail model).
+ */
+export function createClassifier(opts: { model?: TextModel; smsModel?: TextModel | null; scores?: Scores; scoresFile?: string | null } = {}): Classifier {
+  const emailModel = opts.model ?? loadModel();
+  const smsModel = opts.smsModel === undefined ? (fs.existsSync(DEFAULT_SMS_MODEL_FILE) ? loadModel(DEFAULT_SMS_MODEL_FILE) : null) : opts.smsModel;
   const scores = opts.scores ?? loadScores(opts.scoresFile ?? null);
   return {
-    modelVersion: model.version,
+    modelVersion: emailModel.version,
+    smsModelVersion: (smsModel ?? emailModel).version,
     classify(a: Analysis): Verdict {
+      const model = a.kind === 'sms' && smsModel ? smsModel : emailModel;
       const p = predictProba(model, featuresOf(a));
-      const probs = Object.fromEntries(model.classes.map((c, i) => [c, p[i]])) as Record<ModelClass, number>;
+      const probs = Object.fromEntries(model.classes.map((c, i) => [c, p[i]])) as Partial<Record<ModelClass, number>>;
       const hits = evaluateRules(a);
       const score = {} as Record<Category, number>;
       const terms = new Map<Category, Reason[]>();
@@ -74,10 +92,21 @@ export function createClassifier(opts: { model?: TextModel; scores?: Scores; sco
         let s = scores.priors[c];
         if (scores.priors[c] !== 0) list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
         if (cls) {
-          const p = cls === 'abusive' ? 1 - probs.legitimate : probs[cls];
+          let p: number;
+          let detail: string;
+          if (cls === 'abusive') {
+            p = 1 - (probs.legitimate ?? 0);
+            detail = `P(not legitimate) = ${round(p)}`;
+          } else if (probs[cls] === undefined) {
+            p = (probs.spam ?? 0) * NO_PHISHING_CLASS_SHARE;
+            detail = `P(spam) × ${NO_PHISHING_CLASS_SHARE} = ${round(p)} (${model.version} has no ${cls} class)`;
+          } else {
+            p = probs[cls];
+            detail = `P(${cls}) = ${round(p)}`;
+          }
           const m = scores.modelWeight * Math.log(Math.max(p, 1e-9));
           s += m;
-          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: `P(${cls === 'abusive' ? 'not legitimate' : cls}) = ${round(p)}` });
+          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail });
         }
         for (const h of hits) {
           if (RULES[h.rule].category !== c) continue;
@@ -100,7 +129,7 @@ export function createClassifier(opts: { model?: TextModel; scores?: Scores; sco
         confidence: round(confidence),
         reasons: [...winning, ...others],
         scores: Object.fromEntries(CATEGORIES.map((c) => [c, round(score[c])])) as Record<Category, number>,
-        model: { version: model.version, probabilities: Object.fromEntries(Object.entries(probs).map(([k, v]) => [k, round(v)])) as Record<ModelClass, number> },
+        model: { version: model.version, probabilities: Object.fromEntries(Object.entries(probs).map(([k, v]) => [k, round(v)])) as Partial<Record<ModelClass, number>> },
       };
     },
   };

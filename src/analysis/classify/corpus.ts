@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MboxSplitter } from '../../intake/import/mbox.ts';
+import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
+import { UNKNOWN_SENDER } from '../../intake/sms/sms-intake.ts';
 import type { ModelClass } from './categories.ts';
 
 export interface LabelledMessage {
@@ -87,5 +89,26 @@ export function* corpusMessages(corpusDir: string, sources: readonly string[] = 
       if (!fs.existsSync(file)) continue;
       yield { source, id: row.path, label, raw: fs.readFileSync(file) };
     }
+  }
+}
+
+/** The SMS corpus folder: the UCI SMS Spam Collection (Almeida & Gómez Hidalgo, 2011), ham/spam. */
+export const SMS_SOURCE = 'sms_spam_collection';
+/** The collection comes from UK (Grumbletext) and Singapore sources: phone numbers are read as UK ones. */
+export const SMS_REGION = 'GB';
+
+/**
+ * Every SMS of the collection, in file order, stored exactly as the SMS intake stores one (canonical
+ * SMS evidence, sender unknown, no date): ham → legitimate, spam → spam. Missing folder: nothing.
+ */
+export function* smsMessages(corpusDir: string): Generator<LabelledMessage> {
+  const file = path.join(corpusDir, SMS_SOURCE, 'SMSSpamCollection');
+  if (!fs.existsSync(file)) return;
+  let line = 0;
+  for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
+    line++;
+    const m = /^(ham|spam)\t(.*)$/.exec(l.replace(/\r$/, ''));
+    if (!m) continue;
+    yield { source: SMS_SOURCE, id: `line ${line}`, label: m[1] === 'spam' ? 'spam' : 'legitimate', raw: serializeSmsEvidence({ sender: UNKNOWN_SENDER, text: m[2], receivedAt: null }) };
   }
 }

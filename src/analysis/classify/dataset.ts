@@ -3,7 +3,8 @@
  * analysed by the same pipeline the workers run (offline ports, fixed clock), and assigned to a
  * side by a hash of its normalised template text (`campaigns/normalise.ts`): exact and
  * personalised duplicates normalise alike, so they always land on the same side and the held-out
- * split never contains a copy of a training message. The held-out share is 20 %.
+ * split never contains a copy of a training message. The held-out share is 20 %. The SMS
+ * collection (`kind: 'sms'`) is split the same way, stored as SMS evidence as the intake stores it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,7 @@ import { offlinePorts } from '../offline-ports.ts';
 import { defaultAnalysisSettings } from '../settings.ts';
 import { normaliseText } from '../../campaigns/normalise.ts';
 import type { ModelClass } from './categories.ts';
-import { corpusMessages } from './corpus.ts';
+import { SMS_REGION, corpusMessages, smsMessages } from './corpus.ts';
 
 export const HELD_OUT_PERCENT = 20;
 /** A fixed clock: analyses (and so features) do not depend on when training runs. */
@@ -81,13 +82,16 @@ export function analysisCodeHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Which corpus a dataset reads: the e-mail corpora, or the SMS collection. */
+export type DatasetKind = 'email' | 'sms';
+
 /** Where analyses of the corpora are cached between `train` and `eval` (a temporary directory). */
-export function analysisCacheFile(corpusDir: string): string {
+export function analysisCacheFile(corpusDir: string, kind: DatasetKind = 'email'): string {
   // Development only: pin a cache file across analysis-code edits (the figures then describe that older code).
   const pinned = process.env.SPAMDESK_ANALYSIS_CACHE_FILE;
-  if (pinned) return pinned;
+  if (pinned) return kind === 'email' ? pinned : `${pinned}.${kind}`;
   const key = createHash('sha256').update(path.resolve(corpusDir)).update(analysisCodeHash()).update(TRAINING_CLOCK.toISOString()).digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), 'spamdesk-analysis-cache', `${key}.jsonl.gz`);
+  return path.join(os.tmpdir(), 'spamdesk-analysis-cache', `${key}${kind === 'email' ? '' : `.${kind}`}.jsonl.gz`);
 }
 
 function readCache(file: string): Map<string, Analysis> {
@@ -110,16 +114,17 @@ function readCache(file: string): Map<string, Analysis> {
  * analysis code's hash, so `npm run eval` after `npm run train` does not analyse twice.
  * `onProgress` is told every 1,000 messages.
  */
-export async function loadDataset(corpusDir: string, opts: { want?: Split; onProgress?: (n: number) => void; cache?: boolean } = {}): Promise<Example[]> {
+export async function loadDataset(corpusDir: string, opts: { want?: Split; onProgress?: (n: number) => void; cache?: boolean; kind?: DatasetKind } = {}): Promise<Example[]> {
+  const kind = opts.kind ?? 'email';
   const ports = offlinePorts(TRAINING_CLOCK);
-  const settings = defaultAnalysisSettings();
+  const settings = defaultAnalysisSettings(kind === 'sms' ? { region: SMS_REGION } : {});
   const out: Example[] = [];
   const seenSha = new Set<string>();
-  const cacheFile = analysisCacheFile(corpusDir);
+  const cacheFile = analysisCacheFile(corpusDir, kind);
   const cache = opts.cache === false ? new Map<string, Analysis>() : readCache(cacheFile);
   let fresh = 0;
   let n = 0;
-  for (const m of corpusMessages(corpusDir)) {
+  for (const m of kind === 'sms' ? smsMessages(corpusDir) : corpusMessages(corpusDir)) {
     const sha = createHash('sha256').update(m.raw).digest('hex');
     let analysis = cache.get(sha);
     if (!analysis) {

@@ -1,7 +1,8 @@
 /**
- * The learned text model: multinomial logistic regression over hashed features
- * (`features.ts`), trained by `npm run train` with a fixed seed, shipped as a small versioned
- * artifact (`models/text-model.json`: int8-quantised weights, deflated, base64). Training and
+ * The learned text models: multinomial logistic regression over hashed features
+ * (`features.ts`), trained by `npm run train` with a fixed seed, shipped as small versioned
+ * artifacts (`models/text-model.json` for e-mail, `models/sms-model.json` for SMS: int8-quantised
+ * weights, deflated, base64). Training and
  * inference both use the quantised weights, so what the evaluation measures is what runs.
  */
 import fs from 'node:fs';
@@ -16,6 +17,11 @@ import { mulberry32 } from '../../core/prng.ts';
 
 export const MODEL_FORMAT = 'spamdesk-text-model/1';
 export const DEFAULT_MODEL_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/text-model.json');
+/**
+ * The SMS model: trained on the training part of the UCI SMS Spam Collection only, whose labels
+ * are ham/spam, so its classes are legitimate and spam (no phishing class).
+ */
+export const DEFAULT_SMS_MODEL_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/sms-model.json');
 
 export interface TrainOptions {
   epochs: number;
@@ -56,15 +62,19 @@ export function predictProba(m: Pick<TextModel, 'weights' | 'bias' | 'classes'>,
  * Trains softmax regression with AdaGrad over the examples in a seeded order. Deterministic:
  * same examples in the same order with the same options give the same weights.
  */
-export function trainModel(examples: readonly { x: FeatureVector; y: number }[], opts: TrainOptions = DEFAULT_TRAIN_OPTIONS): Pick<TextModel, 'weights' | 'bias' | 'classes'> {
-  const k = MODEL_CLASSES.length;
+export function trainModel(
+  examples: readonly { x: FeatureVector; y: number }[],
+  opts: TrainOptions = DEFAULT_TRAIN_OPTIONS,
+  classes: readonly ModelClass[] = MODEL_CLASSES,
+): Pick<TextModel, 'weights' | 'bias' | 'classes'> {
+  const k = classes.length;
   const weights = new Float32Array(k * FEATURE_DIM);
   const g2 = new Float32Array(k * FEATURE_DIM);
   const bias = new Float32Array(k);
   const bg2 = new Float32Array(k);
   const rnd = mulberry32(opts.seed);
   const order = examples.map((_, i) => i);
-  const model = { weights, bias, classes: MODEL_CLASSES };
+  const model = { weights, bias, classes };
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
@@ -128,8 +138,8 @@ export function serialiseModel(m: Pick<TextModel, 'weights' | 'bias' | 'classes'
   return `${JSON.stringify(doc, null, 1)}\n`;
 }
 
-/** Reads an artifact back (the quantised weights, as inference uses them). */
-export function parseModel(text: string): TextModel {
+/** Reads an artifact back (the quantised weights, as inference uses them); `name` prefixes its version. */
+export function parseModel(text: string, name = 'text-model'): TextModel {
   const doc = ModelFile.parse(JSON.parse(text));
   const bytes = zlib.inflateRawSync(Buffer.from(doc.weights, 'base64'));
   const k = doc.classes.length;
@@ -137,7 +147,7 @@ export function parseModel(text: string): TextModel {
   const weights = new Float32Array(k * FEATURE_DIM);
   for (let c = 0; c < k; c++) for (let j = c * FEATURE_DIM; j < (c + 1) * FEATURE_DIM; j++) weights[j] = bytes.readInt8(j) * doc.scales[c];
   return {
-    version: `text-model:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
+    version: `${name}:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
     classes: doc.classes,
     weights,
     bias: Float32Array.from(doc.bias),
@@ -151,7 +161,7 @@ export function loadModel(file = DEFAULT_MODEL_FILE): TextModel {
   const hit = cache.get(file);
   if (hit) return hit;
   if (!fs.existsSync(file)) throw new Error(`text model ${file} is missing: run \`npm run train\``);
-  const m = parseModel(fs.readFileSync(file, 'utf8'));
+  const m = parseModel(fs.readFileSync(file, 'utf8'), path.basename(file).replace(/\.json$/, ''));
   cache.set(file, m);
   return m;
 }

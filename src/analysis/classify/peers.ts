@@ -14,7 +14,7 @@ import { hasCommand } from '../../core/test-env.ts';
 /** Installs Debian packages providing `cmd` when it is missing; true when available afterwards. */
 export function ensureCommand(cmd: string, pkg: string, log: (s: string) => void): boolean {
   if (hasCommand(cmd)) return true;
-  log(`${cmd} missing: apt-get install -y ${pkg}`);
+  log(`${cmd} missing: apt-get install -y ${pkg}\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   let r = spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'ignore', env });
   if (r.status !== 0) {
