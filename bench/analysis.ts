@@ -28,21 +28,49 @@ function say(s: string): void {
   process.stdout.write(`${s}\n`);
 }
 
-async function runSpamdesk(pool: AnalysisPool, msgs: CorpusMessage[]): Promise<{ seconds: number; lat: number[]; bytes: number; notOk: number; rss: number }> {
+interface SpamdeskRun {
+  seconds: number;
+  /** CPU seconds of the whole process (main thread and analysis threads) during the run. */
+  cpuSeconds: number;
+  lat: number[];
+  bytes: number;
+  notOk: number;
+  rss: number;
+  /** 1-minute load average at the start and the end of the run. */
+  load: [number, number];
+}
+
+function loadNow(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+function cpuSecondsNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}
+
+async function runSpamdesk(pool: AnalysisPool, msgs: CorpusMessage[]): Promise<SpamdeskRun> {
   const rss = sampleRss();
+  const load0 = os.loadavg()[0] ?? 0;
+  const cpu0 = cpuSecondsNow();
   const t0 = performance.now();
   const results = await Promise.all(msgs.map((m) => pool.analyse(m.raw)));
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSecondsNow() - cpu0;
   const lat = results.map((r) => r.durationMs).sort((a, b) => a - b);
-  return { seconds, lat, bytes: msgs.reduce((n, m) => n + m.raw.length, 0), notOk: results.filter((r) => r.outcome !== 'ok').length, rss: rss.stop() };
+  return { seconds, cpuSeconds, lat, bytes: msgs.reduce((n, m) => n + m.raw.length, 0), notOk: results.filter((r) => r.outcome !== 'ok').length, rss: rss.stop(), load: [load0, os.loadavg()[0] ?? 0] };
 }
 
-function report(label: string, n: number, r: { seconds: number; lat: number[]; bytes: number; notOk: number; rss: number }): number {
+function report(label: string, n: number, r: SpamdeskRun): number {
   const rate = n / r.seconds;
   say(
     `${label}: ${n} messages, ${mb(r.bytes)} in ${r.seconds.toFixed(2)} s → ${rate.toFixed(0)} messages/s, ${(r.bytes / 1e6 / r.seconds).toFixed(1)} MB/s; ` +
       `per message p50 ${percentile(r.lat, 50).toFixed(2)} ms, p99 ${percentile(r.lat, 99).toFixed(2)} ms, max ${r.lat[r.lat.length - 1]?.toFixed(0)} ms; ` +
-      `not ok ${r.notOk}; peak RSS ${mb(r.rss)} (${CORES} threads)`,
+      `not ok ${r.notOk}; peak RSS ${mb(r.rss)} (${CORES} threads); ` +
+      `${(n / r.cpuSeconds).toFixed(0)} messages per CPU-second (${r.cpuSeconds.toFixed(1)} CPU-s, all threads); load average ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`,
   );
   return rate;
 }
@@ -134,7 +162,7 @@ async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
     }
     const r = await drive(msgs, Number(children) * 2, (raw) => spamcCheck(port, raw));
     const rate = msgs.length / r.seconds;
-    say(`SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; failures ${r.failures}`);
+    say(`SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; failures ${r.failures}; load average ${loadNow()}`);
     return rate;
   } finally {
     stop(spamd);
@@ -194,7 +222,7 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
     }
     const r = await drive(msgs, CORES * 4, (raw) => rspamdCheck(port, raw, agent));
     const rate = msgs.length / r.seconds;
-    say(`rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 ${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}`);
+    say(`rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 ${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`);
     return rate;
   } finally {
     agent.destroy();
