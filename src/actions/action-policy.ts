@@ -52,8 +52,13 @@ export const ActionPolicySchema = z.object({
   cases: z
     .object({
       rules: z.array(CaseRule),
-      /** Refer cases automatically as soon as they open (otherwise an analyst refers them). */
+      /** Refer cases automatically once they open (otherwise an analyst refers them). */
       autoRefer: z.boolean(),
+      /**
+       * How long after a case opens its automatic referral is built: a campaign arrives in bursts,
+       * and a package sent at the first threshold would miss most of the burst.
+       */
+      referDelayMinutes: z.number().nonnegative(),
     }),
   routing: z
     .object({
@@ -103,6 +108,7 @@ export const DEFAULT_POLICY_INPUT = {
       { name: 'SENDER_CONSENT_COMPLAINTS', kind: 'sender-consent', minComplaints: 10, windowDays: 30 },
     ],
     autoRefer: true,
+    referDelayMinutes: 15,
   },
   routing: {
     routes: [

@@ -10,6 +10,9 @@
  * campaigns areas would; everything from the job on is the production path.
  */
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import nodemailer from 'nodemailer';
@@ -48,7 +51,10 @@ function isManifest(v: unknown): v is Manifest {
 
 for (const dialect of DIALECTS) {
   test(`[${dialect}] phishing over SMTP → case → cybercrime authorities → signed packages at a real SMTP sink and webhook, re-hashed and verified`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, outboxFrom: 'desk@spamdesk.example', publicUrl: 'https://spamdesk.test' });
+    // Default policy, but referred at once (the default waits 15 minutes for the burst to join).
+    const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-')), 'policy.json');
+    fs.writeFileSync(policyFile, JSON.stringify({ cases: { referDelayMinutes: 0 } }));
+    const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, outboxFrom: 'desk@spamdesk.example', publicUrl: 'https://spamdesk.test', actionsPolicyFile: policyFile });
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
     const intake = await new SmtpIntake(ctx, { ackSender: null }).start();

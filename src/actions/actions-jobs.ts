@@ -2,7 +2,8 @@
  * Job handlers of the actions area (registered in `workers/handlers.ts`):
  * - `actions-report` {reportId, sha256, campaignId}: the last step of the pipeline. Records the
  *   report's facts, applies the case rules, queues sender feedback; auto-referrals of newly opened
- *   cases are queued as `actions-refer` jobs in the same transaction, so nothing is lost between.
+ *   cases are queued as `actions-refer` jobs in the same transaction, so nothing is lost between,
+ *   due `cases.referDelayMinutes` later, so the package carries the burst that opened the case.
  * - `actions-refer` {caseId}: routes a case to the competent authorities and refers it.
  */
 import { z } from 'zod';
@@ -43,7 +44,9 @@ export async function processReport(ctx: AppContext, p: { reportId: string; sha2
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     await saveFacts(trx, facts);
     const rules = await applyCaseRules(trx, facts, policy);
-    if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId });
+    // Referred after the burst has had time to join the case (the job runs then, not now).
+    const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
+    if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId }, referAt);
     const feedback = policy.fbl.enabled ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
     return { ...rules, feedback };
   });

@@ -31,7 +31,7 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
   fs.writeFileSync(
     policyFile,
     JSON.stringify({
-      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7, excludeCategories: [] }], autoRefer: true },
+      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7, excludeCategories: [] }], autoRefer: true, referDelayMinutes: 0 },
       routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
     }),
   );

@@ -9,7 +9,8 @@ import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../core/tokens.ts';
 import { buildApp } from '../../web/app.ts';
 import { parseActionPolicy } from '../action-policy.ts';
-import { processReport } from '../actions-jobs.ts';
+import { autoRefer, processReport } from '../actions-jobs.ts';
+import { verifyEvidencePackage } from '../referrals/evidence-package.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { competencesFor, createAuthority } from './authorities.ts';
 import { caseHistory } from './cases.ts';
@@ -173,3 +174,39 @@ for (const dialect of DIALECTS) {
     }
   });
 }
+
+test('[sqlite] an automatic referral waits referDelayMinutes, so the package carries the burst that arrived after the case opened', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
+  const policyFile = path.join(dir, 'policy.json');
+  fs.writeFileSync(policyFile, JSON.stringify({ cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, referDelayMinutes: 10 }, routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] } }));
+  const tdb = await createTestDatabase(t, 'sqlite', { actionsPolicyFile: policyFile });
+  if (!tdb) return;
+  const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+  try {
+    await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
+    const ingest = async (n: number) => {
+      const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
+      const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
+      return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: 'camp-burst' }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
+    };
+    await ingest(1);
+    const before = Date.now();
+    const [caseId] = (await ingest(2)).opened;
+    assert.ok(caseId);
+    const job = await tdb.db.selectFrom('jobs').selectAll().where('kind', '=', 'actions-refer').executeTakeFirstOrThrow();
+    const due = Date.parse(job.run_at) - before;
+    assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `the referral is due in 10 minutes (${due} ms)`);
+    // The rest of the burst arrives meanwhile.
+    for (const n of [3, 4, 5]) await ingest(n);
+    // The job runs when due (here: now, by hand).
+    const referred = await autoRefer(ctx, caseId);
+    assert.equal(referred.length, 1);
+    const ref = await tdb.db.selectFrom('action_referrals').select('package').executeTakeFirstOrThrow();
+    const v = await verifyEvidencePackage(ref.package);
+    assert.deepEqual(v.problems, []);
+    assert.equal(v.manifest?.messages.length, 5, 'all five reports of the burst are in the package');
+  } finally {
+    await closeContext(ctx, { keepDb: true });
+    await tdb.drop();
+  }
+});
