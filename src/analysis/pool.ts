@@ -156,7 +156,12 @@ export class AnalysisPool {
         if (!p) return;
         slot.inflight.push(p);
         if (slot.inflight.length === 1) this.arm(slot, sharedClockMs());
-        slot.worker.postMessage(p.task);
+        // Structured clone copies a typed array's whole ArrayBuffer: a message split out of an mbox
+        // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
+        // copy instead, transferred rather than cloned; the caller's bytes stay as they are.
+        const raw = new Uint8Array(p.task.raw);
+        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter };
+        slot.worker.postMessage(task, [raw.buffer]);
       }
     }
   }
