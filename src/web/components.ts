@@ -100,6 +100,8 @@ export function channelLabel(ctx: PageCtx, v: string): string {
       return ctx.t('ch.arf');
     case 'import':
       return ctx.t('ch.import');
+    case 'partner':
+      return ctx.t('ch.partner');
     default:
       return v;
   }

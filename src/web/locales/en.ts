@@ -308,6 +308,7 @@ export const en = {
   'ch.sms': "SMS",
   'ch.arf': "Abuse report (ARF)",
   'ch.import': "Bulk import",
+  'ch.partner': "Partner platform",
   'home.stats': "{n} reports in the last 30 days.",
   'safe.nohtml': "This message has no HTML part; its text is shown instead.",
   'safe.remote': "{n} remote resource(s) removed.",

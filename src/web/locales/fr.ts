@@ -307,6 +307,7 @@ export const fr: Messages = {
   'ch.sms': "SMS",
   'ch.arf': "Rapport d’abus (ARF)",
   'ch.import': "Import en masse",
+  'ch.partner': "Plateforme partenaire",
   'home.stats': "{n} signalements ces 30 derniers jours.",
   'safe.nohtml': "Ce message n'a pas de partie HTML ; son texte est affiché à la place.",
   'safe.remote': "{n} ressource(s) distante(s) retirée(s).",
