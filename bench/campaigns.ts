@@ -13,7 +13,8 @@
  * bench's); 100 messages are committed per transaction.
  *
  * Printed: messages/s around 10k, 100k and 1M stored (over the preceding 10 % of messages), peak
- * RSS, then p50/p99 latency of `POST /api/v1/lookup` over loopback HTTP with all of them stored.
+ * RSS, then p50/p99 latency of `POST /api/v1/lookup` over loopback HTTP with all of them stored
+ * (served from this process, after the ingest state is released).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -172,6 +173,12 @@ export const campaignsBench: Bench = {
         const t = i % 2 === 0 ? templates[Math.floor(lrng() * templates.length)] : bases[Math.floor(lrng() * bases.length)];
         bodies.push(personalise(t, makeRecipient(lrng), lrng, i));
       }
+      // A look-up server does not hold an ingest run's state: drop the campaign templates and bases
+      // (≈ 200 MB at 1M) so garbage collection in this process measures a server's heap, not the bench's.
+      templates.length = 0;
+      bases.length = 0;
+      vocab.length = 0;
+      const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
       for (let i = 0; i < 50; i++) await post(port, agent, token.secret, bodies[i]);
       const lat: number[] = [];
       let hits = 0;
@@ -183,7 +190,7 @@ export const campaignsBench: Bench = {
         hits++;
       }
       lat.sort((a, b) => a - b);
-      process.stdout.write(`lookup over loopback HTTP with ${TOTAL.toLocaleString('en')} fingerprints stored: ${hits} requests, p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 10 ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`);
+      process.stdout.write(`lookup over loopback HTTP with ${TOTAL.toLocaleString('en')} fingerprints stored: ${hits} requests, p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 10 ms; JS heap ${heapMb.toFixed(0)} MB before the look-ups; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`);
       agent.destroy();
       await app.close();
     } finally {
