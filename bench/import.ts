@@ -39,8 +39,8 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
   try {
     const cpu0 = process.cpuUsage();
     const config = testConfig({ dataDir, sqliteSynchronous: 'FULL', ...(kind === 'postgres' ? { databaseUrl: target } : {}) });
-    // As `spamdesk import` does (SQLite: commits and compression in the commit thread).
-    const ctx = await createContext(config);
+    // As `spamdesk import` does: one thread (see cli/commands/import.ts).
+    const ctx = await createContext(config, { commitThread: false });
     const paths = kind === 'postgres' || kind === 'sqlite' ? [CORPUS_DIR] : [target];
     const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes });
     const commits = ctx.writer.stats.commits;

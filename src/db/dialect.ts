@@ -21,6 +21,8 @@ export interface OpenOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'EXTRA' | 'OFF';
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** SQLite page cache of this connection, in KiB (default 64 MiB). */
+  cacheKib?: number;
 }
 
 /** Opens the configured database. The caller owns `db.destroy()`. */
@@ -33,7 +35,7 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
     sqlite.pragma('foreign_keys = ON');
     // Another process (an import while the server runs) may hold the write lock for a moment.
     sqlite.pragma('busy_timeout = 10000');
-    sqlite.pragma('cache_size = -65536');
+    sqlite.pragma(`cache_size = -${Math.max(1024, Math.round(opts.cacheKib ?? 65536))}`);
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });

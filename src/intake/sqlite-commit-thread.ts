@@ -28,7 +28,9 @@ export interface CommitRequest {
 const data = workerData as CommitThreadData | undefined;
 if (parentPort && data?.role === 'spamdesk-commit-thread') {
   const port = parentPort;
-  const db = openDatabase({ dialect: 'sqlite', path: data.path }, { synchronous: data.synchronous });
+  // A small page cache: this connection only appends (evidence, reports, jobs) and looks keys up
+  // by index; the big cache belongs to the connection that serves reads.
+  const db = openDatabase({ dialect: 'sqlite', path: data.path }, { synchronous: data.synchronous, cacheKib: 16384 });
   // One request at a time: SQLite has one writer anyway, and order keeps dedup look-ups exact.
   let queue = Promise.resolve();
   port.on('message', (msg: CommitRequest | 'close') => {

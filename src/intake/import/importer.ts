@@ -12,11 +12,8 @@ import type { ReportWriter } from '../report-writer.ts';
 import { listSourceFiles, readAllEntries } from './sources.ts';
 import type { MboxFormat } from './mbox.ts';
 
-/**
- * Reports in flight at once: enough for the writer to fill large group commits *and* keep reading
- * the next group while the commit thread compresses and stores the previous one.
- */
-export const IMPORT_WINDOW = 4096;
+/** Reports in flight at once: enough for the writer to fill large group commits. */
+export const IMPORT_WINDOW = 1024;
 /** Raw bytes in flight at once, so a source of huge messages still runs in bounded memory. */
 export const IMPORT_WINDOW_BYTES = 64 * 1024 * 1024;
 /** At most this much of a malformed entry is kept in the dead-letter table. */
