@@ -115,6 +115,12 @@ function attributes(src: string): Map<string, string> {
   return attrs;
 }
 
+/** Whether a (lower-cased) character may stand in a tag name: `[a-z!?]` first, `[a-z0-9:-]` after. */
+function nameChar(c: number, first: boolean): boolean {
+  if (c >= 97 && c <= 122) return true;
+  return first ? c === 33 || c === 63 : (c >= 48 && c <= 57) || c === 58 || c === 45;
+}
+
 /** Index of the `>` closing a tag that opens at `from`, skipping quoted attribute values. */
 function tagEnd(html: string, from: number): number {
   let quote = 0;
@@ -184,13 +190,20 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
     const closing = c1 === 47;
     const nameStart = closing ? lt + 2 : lt + 1;
     let j = nameStart;
+    let notTag = false;
     while (j < n) {
       const c = html.charCodeAt(j);
       if (isSpace(c) || c === 62 || c === 47) break;
+      // A character the name test below refuses, within the 32 it looks at: not a tag, and no
+      // need to scan on (a run of `<<<<…` made this quadratic: minutes for 450 KB).
+      if (j - nameStart < 32 && !nameChar(lower.charCodeAt(j), j === nameStart)) {
+        notTag = true;
+        break;
+      }
       j++;
     }
-    const name = lower.slice(nameStart, j);
-    if (!/^[a-z!?][a-z0-9:-]*$/.test(name.slice(0, 32))) {
+    const name = notTag ? '' : lower.slice(nameStart, j);
+    if (notTag || !/^[a-z!?][a-z0-9:-]*$/.test(name.slice(0, 32))) {
       // Not a tag ("a < b"): it is text.
       emit('<');
       i = lt + 1;
