@@ -17,7 +17,7 @@ import { buildApp } from '../../web/app.ts';
 import { createAuthority } from '../cases/authorities.ts';
 import { addReportsToCase, caseHistory, openCase } from '../cases/cases.ts';
 import { referCase } from '../referrals/referrals.ts';
-import { loadInstanceKey, signBytes } from '../referrals/instance-key.ts';
+import { loadInstanceKey, signatureHeader } from '../referrals/instance-key.ts';
 import { drainOutbox } from '../outbox/delivery.ts';
 import { closeTransports } from '../outbox/transports.ts';
 import { spamMessage } from '../test-factories.ts';
@@ -113,7 +113,7 @@ for (const dialect of DIALECTS) {
       const { sha256Hex } = await import('../../core/ids.ts');
       const forgedJson = { ...json, referralId: 'forged-1', package: { ...json.package, zipBase64: badZip.toString('base64'), sha256: sha256Hex(badZip), size: badZip.length } };
       const forgedBody = Buffer.from(JSON.stringify(forgedJson));
-      const r400 = await post(forgedBody, { ...headers, 'x-spamdesk-signature': `ed25519=${signBytes(keyA, forgedBody)}` });
+      const r400 = await post(forgedBody, { ...headers, 'x-spamdesk-signature': signatureHeader(keyA, forgedBody) });
       assert.equal(r400.status, 400);
       assert.match((await r400.json()).message ?? '', /does not verify|another package/);
       assert.equal((await tdbB.db.selectFrom('reports').select('id').execute()).length, 3, 'nothing partial stored');

@@ -18,7 +18,7 @@ import type { AppContext } from '../../core/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import { readZipEntries, verifyEvidencePackage } from '../referrals/evidence-package.ts';
-import { verifyBytes } from '../referrals/instance-key.ts';
+import { parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import { addCaseEvent, addReportsToCase, findLiveCase, openCase } from '../cases/cases.ts';
 import type { ReportInput } from '../../intake/report-writer.ts';
 import { partnerByFingerprint } from './partners.ts';
@@ -53,12 +53,6 @@ export interface ReceivedReferral {
   duplicate: boolean;
 }
 
-/** Parses the `ed25519=<base64>` signature header. */
-function signatureOf(header: string | undefined): string | null {
-  const m = /^\s*ed25519=([A-Za-z0-9+/=]+)\s*$/.exec(header ?? '');
-  return m ? m[1] : null;
-}
-
 /** Checks only the key the request names (cheap: done before the body is read). */
 export async function assertKnownPartner(ctx: AppContext, fingerprintHeader: string | undefined): Promise<void> {
   if (!(await partnerByFingerprint(ctx.db, (fingerprintHeader ?? '').trim().toLowerCase()))) {
@@ -70,7 +64,7 @@ export async function receivePartnerReferral(ctx: AppContext, body: Buffer, head
   const { db } = ctx;
   const partner = await partnerByFingerprint(db, (headers.fingerprint ?? '').trim().toLowerCase());
   if (!partner) throw new AppError('UNAUTHENTICATED', 'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.');
-  const sig = signatureOf(headers.signature);
+  const sig = parseSignatureHeader(headers.signature);
   if (!sig || !verifyBytes(partner.public_key_pem, body, sig)) {
     throw new AppError('UNAUTHENTICATED', `X-Spamdesk-Signature does not verify over the body with ${partner.name}'s key.`);
   }

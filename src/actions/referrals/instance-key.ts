@@ -75,3 +75,14 @@ export function verifyBytes(publicKeyPem: string, data: Uint8Array, signatureB64
 export function fingerprintOf(publicKeyPem: string): string {
   return sha256Hex(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }));
 }
+
+/** The `X-Spamdesk-Signature` header value for a body: `ed25519=<base64>`. */
+export function signatureHeader(key: InstanceKey, body: Uint8Array): string {
+  return `ed25519=${signBytes(key, body)}`;
+}
+
+/** The base64 signature of an `X-Spamdesk-Signature` header, or null when it is not one. */
+export function parseSignatureHeader(header: string | undefined): string | null {
+  const m = /^\s*ed25519=([A-Za-z0-9+/=]+)\s*$/.exec(header ?? '');
+  return m ? m[1] : null;
+}

@@ -23,7 +23,7 @@ import { identitiesOfReports, redactMessage, redactText } from '../redaction.ts'
 import { buildCaseSummary } from './case-summary.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
 import { buildEvidencePackage, type EvidenceMode, type PackageMessage } from './evidence-package.ts';
-import { loadInstanceKey, signBytes } from './instance-key.ts';
+import { loadInstanceKey, signatureHeader } from './instance-key.ts';
 import type { ReportFactsRow } from '../tables.ts';
 
 /** Most messages put in one package (a larger case is referred in parts by an analyst). */
@@ -166,7 +166,7 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
         idempotencyKey: `referral-${packageId}`,
         contentType: 'application/json',
         body,
-        headers: { 'x-spamdesk-signature': `ed25519=${signBytes(key, body)}`, 'x-spamdesk-key-fingerprint': key.fingerprint },
+        headers: { 'x-spamdesk-signature': signatureHeader(key, body), 'x-spamdesk-key-fingerprint': key.fingerprint },
         purpose: 'referral',
         subjectId: packageId,
         description: `case ${caseId} → ${authority.name}`,

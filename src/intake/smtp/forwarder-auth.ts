@@ -15,6 +15,7 @@ import ipaddr from 'ipaddr.js';
 import { getDomain } from 'tldts';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { verifyMessage } from '../../analysis/stages/auth/verify.ts';
+import { matchCidr, parseCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 
 /** How an address was proved (or why not). */
 export interface ForwarderAuth {
@@ -55,25 +56,19 @@ function aligned(a: string | null | undefined, b: string): boolean {
   return !!a && orgDomain(a) === orgDomain(b);
 }
 
+/** Parsed `smtpTrustedForwarders` lists, once per list (the configuration's array is long-lived). */
+const parsedLists = new WeakMap<readonly string[], Cidr[]>();
+
 function inList(ip: string | null, list: readonly string[]): boolean {
   if (!ip || list.length === 0) return false;
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  let cidrs = parsedLists.get(list);
+  if (!cidrs) parsedLists.set(list, (cidrs = list.map(parseCidr).filter((c): c is Cidr => c !== null)));
   try {
-    addr = ipaddr.process(ip);
+    // process(): smtp-server reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
+    return matchCidr(ipaddr.process(ip), cidrs) !== null;
   } catch {
     return false;
   }
-  for (const entry of list) {
-    try {
-      const [net, bits] = entry.includes('/') ? ipaddr.parseCIDR(entry) : [ipaddr.process(entry), -1];
-      const target = net.kind() === addr.kind() ? addr : null;
-      if (!target) continue;
-      if (bits === -1 ? target.toNormalizedString() === net.toNormalizedString() : target.match([net, bits] as [typeof net, number])) return true;
-    } catch {
-      continue;
-    }
-  }
-  return false;
 }
 
 function unverified(reason: string, rest: Partial<ForwarderAuth> = {}): ForwarderAuth {
