@@ -5,24 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../core/context.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { registerOperator } from '../actions/isp/operators.ts';
-import { buildApp } from './app.ts';
 import { indexAll } from './indexer.ts';
-import { postForm, sampleSpam, userWithSession } from './test-helpers.ts';
+import { createTestApp, postForm, sampleSpam, userWithSession } from './test-helpers.ts';
 
 test('network operators: their reports and alerts only, without reporter identity', async (t) => {
-  const tdb = await createTestDatabase(t, 'sqlite');
-  if (!tdb) return;
-  const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-  const app = await buildApp(ctx);
-  t.after(async () => {
-    await app.close();
-    await closeContext(ctx, { keepDb: true });
-    await tdb.drop();
-  });
+  const h = await createTestApp(t, 'sqlite');
+  if (!h) return;
+  const { ctx, app } = h;
   const { db, config } = ctx;
 
   const reporter = await userWithSession(db, config, 'reporter');

@@ -9,6 +9,26 @@ import { SESSION_COOKIE, accountsDb, createSession } from './accounts.ts';
 import { hashPassword } from './passwords.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { CSRF_COOKIE } from './page.ts';
+import type { TestContext } from 'node:test';
+import type { DialectName } from '../db/dialect.ts';
+import type { AppContext } from '../core/context.ts';
+import { createTestContext } from '../core/test-context.ts';
+import { buildApp } from './app.ts';
+
+/**
+ * The whole HTTP app on a fresh real database of `dialect` (null when that engine is absent: the
+ * test is skipped loudly); closed and dropped when the test ends.
+ */
+export async function createTestApp(t: TestContext, dialect: DialectName = 'sqlite', overrides: Parameters<typeof createTestContext>[2] = {}): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
+  const h = await createTestContext(t, dialect, overrides);
+  if (!h) return null;
+  const app = await buildApp(h.ctx);
+  t.after(async () => {
+    await app.close();
+    await h.close();
+  });
+  return { ctx: h.ctx, app };
+}
 
 export interface TestUser {
   id: string;

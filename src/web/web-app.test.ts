@@ -4,13 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../core/context.ts';
-import { buildApp } from './app.ts';
+import { DIALECTS } from '../db/test-databases.ts';
 import { findToken } from '../core/tokens.ts';
 import { indexAll } from './indexer.ts';
 import { SESSION_COOKIE } from './accounts.ts';
-import { TEST_PASSWORD, anonymousCsrf, multipart, postForm, sampleSpam, userWithSession } from './test-helpers.ts';
+import { TEST_PASSWORD, anonymousCsrf, createTestApp, multipart, postForm, sampleSpam, userWithSession } from './test-helpers.ts';
 
 function cookieFrom(res: { headers: Record<string, unknown> }, name: string): string | null {
   const raw = res.headers['set-cookie'];
@@ -24,15 +22,9 @@ function cookieFrom(res: { headers: Record<string, unknown> }, name: string): st
 
 for (const dialect of DIALECTS) {
   test(`web app (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect, { webLoginMaxFailures: 3 });
-    if (!tdb) return;
-    const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-    const app = await buildApp(ctx);
-    t.after(async () => {
-      await app.close();
-      await closeContext(ctx, { keepDb: true });
-      await tdb.drop();
-    });
+    const h = await createTestApp(t, dialect, { webLoginMaxFailures: 3 });
+    if (!h) return;
+    const { ctx, app } = h;
     const { db, config } = ctx;
 
     await t.test('the report form refuses a post without its CSRF token', async () => {

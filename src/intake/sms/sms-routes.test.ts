@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createContext, closeContext, type AppContext } from '../../core/context.ts';
-import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
-import { buildApp } from '../../web/app.ts';
+import type { AppContext } from '../../core/context.ts';
+import { DIALECTS } from '../../db/test-databases.ts';
+import { createTestApp } from '../../web/test-helpers.ts';
 import { createToken } from '../../core/tokens.ts';
 import { getMessageMeta, getMessageRaw } from '../../evidence/store.ts';
 import { parseSmsEvidence } from '../../evidence/sms-format.ts';
@@ -14,16 +14,7 @@ import type { DialectName } from '../../db/dialect.ts';
 import { REPLIES } from './sms-intake.ts';
 
 async function setup(t: TestContext, dialect: DialectName = 'sqlite'): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
-  const tdb = await createTestDatabase(t, dialect, { region: 'FR' });
-  if (!tdb) return null;
-  const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-  const app = await buildApp(ctx);
-  t.after(async () => {
-    await app.close();
-    await closeContext(ctx, { keepDb: true });
-    await tdb.drop();
-  });
-  return { ctx, app };
+  return createTestApp(t, dialect, { region: 'FR' });
 }
 
 async function evidenceOf(ctx: AppContext, reportId: string) {
