@@ -39,10 +39,11 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
   try {
     const cpu0 = process.cpuUsage();
     const config = testConfig({ dataDir, sqliteSynchronous: 'FULL', ...(kind === 'postgres' ? { databaseUrl: target } : {}) });
-    // As `spamdesk import` does: one thread (see cli/commands/import.ts).
+    // As `spamdesk import` does (see cli/commands/import.ts): commits on this thread, reading and
+    // compression in the preparation thread (`sqlite-one-thread`: everything on this one).
     const ctx = await createContext(config, { commitThread: false });
-    const paths = kind === 'postgres' || kind === 'sqlite' ? [CORPUS_DIR] : [target];
-    const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes });
+    const paths = kind === 'mbox' ? [target] : [CORPUS_DIR];
+    const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes, ...(kind === 'sqlite-one-thread' ? { prepareThread: false } : {}) });
     const commits = ctx.writer.stats.commits;
     await closeContext(ctx);
     const cpu = process.cpuUsage(cpu0);
@@ -98,6 +99,7 @@ export const importBench: Bench = {
       return;
     }
     report('corpus → SQLite (FULL)', await runPhase<ImportResult>(HERE, ['sqlite', '']));
+    report('  the same on one thread', await runPhase<ImportResult>(HERE, ['sqlite-one-thread', '']));
 
     const pgProblem = await postgresUnavailable();
     if (pgProblem) {

@@ -7,7 +7,8 @@
  * Submissions that arrive in the same event-loop turn share one transaction and one fsync, which
  * is what lets SQLite with `synchronous=FULL` take hundreds of concurrent reports per second.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../core/ts-worker.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -25,8 +26,8 @@ export type Channel = (typeof CHANNELS)[number];
 
 export { JOB_ANALYSE_REPORT } from './store-units.ts';
 
-export interface ReportInput {
-  raw: Uint8Array;
+/** What every report carries besides its message. */
+export interface ReportFields {
   kind?: MessageKind;
   channel: Channel;
   reporterUserId?: string | null;
@@ -49,6 +50,12 @@ export interface ReportInput {
   /** Received time, when the channel knows it (import, SMS); defaults to now. */
   receivedAt?: string;
 }
+
+/**
+ * A report to store: its raw message, or the message already hashed and compressed elsewhere
+ * (bulk import prepares evidence on its own thread; the raw bytes then never reach this one).
+ */
+export type ReportInput = ReportFields & ({ raw: Uint8Array; prepared?: undefined } | { raw?: undefined; prepared: PreparedMessage });
 
 export interface StoredReport {
   id: string;
@@ -86,7 +93,7 @@ interface CommitThread {
 }
 
 function toWire(input: ReportInput, message: PreparedMessage | HashedMessage): WireUnit['items'][number] {
-  const { raw: _raw, dedupKey, ...rest } = input;
+  const { raw: _raw, prepared: _prepared, dedupKey, ...rest } = input;
   return { input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) }, message };
 }
 
@@ -117,8 +124,8 @@ export class ReportWriter {
     // large messages off the event loop); the SQLite commit thread compresses on its own core,
     // and only the messages whose evidence is new.
     const prepared = this.opts.commitThread
-      ? Promise.resolve(inputs.map((input) => toWire(input, hashMessage(input.raw, input.kind ?? 'email'))))
-      : Promise.all(inputs.map(async (input) => toWire(input, await prepareMessageAsync(input.raw, input.kind ?? 'email'))));
+      ? Promise.resolve(inputs.map((input) => toWire(input, input.prepared ?? hashMessage(input.raw, input.kind ?? 'email'))))
+      : Promise.all(inputs.map(async (input) => toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email')))));
     const done = prepared.then(
       (items) =>
         new Promise<StoredReport[]>((resolve, reject) => {
@@ -177,12 +184,7 @@ export class ReportWriter {
 
   private startThread(data: CommitThreadData): CommitThread {
     if (this.thread) return this.thread;
-    // The thread is TypeScript like the rest. Node 20 workers do not inherit tsx's loader hooks,
-    // so a two-line bootstrap loads the module through tsx's own API.
-    const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const entry = JSON.stringify(new URL('./sqlite-commit-thread.ts', import.meta.url).href);
-    const bootstrap = `import(${api}).then((m) => m.tsImport(${entry}, ${JSON.stringify(import.meta.url)}));`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData });
+    const worker = startTsWorker(new URL('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
     const thread: CommitThread = { worker, nextId: 1, waiting: new Map() };
     worker.on('message', (msg: CommitResponse) => {
       const w = thread.waiting.get(msg.id);

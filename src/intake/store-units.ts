@@ -9,7 +9,7 @@ import type { NewReport } from '../db/tables.ts';
 import { newId, nowIso, randomSecret } from '../core/ids.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import { encodeContent, type HashedMessage, type PreparedMessage } from '../evidence/store.ts';
-import type { ReportInput, StoredReport } from './report-writer.ts';
+import type { ReportFields, StoredReport } from './report-writer.ts';
 
 /** Job kind enqueued for every new report; the analysis area handles it. */
 export const JOB_ANALYSE_REPORT = 'analyse-report';
@@ -20,7 +20,7 @@ const ROWS_PER_STATEMENT = 400;
 const BYTES_PER_STATEMENT = 16 * 1024 * 1024;
 
 /** A report as it crosses to the committer: no raw bytes (they are in `message`), key resolved. */
-export type WireInput = Omit<ReportInput, 'raw' | 'dedupKey'> & { dedupKey: string | null };
+export type WireInput = Omit<ReportFields, 'dedupKey'> & { dedupKey: string | null };
 
 /**
  * A unit's messages arrive compressed ({@link PreparedMessage}, main-thread commits) or only

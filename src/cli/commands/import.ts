@@ -17,9 +17,10 @@ export function registerImport(program: Command): void {
     .action(async (paths: string[], o: { mboxFormat: string; note?: string }, cmd: Command) => {
       if (o.mboxFormat !== 'mboxrd' && o.mboxFormat !== 'mboxo') fail(`--mbox-format must be mboxrd or mboxo, not ${o.mboxFormat}`, 2);
       const config = configFrom(cmd);
-      // One thread: the commit thread (the server's default) imports faster when a core is free
-      // (1,670 against 1,087 reports/s on a 300 MB mbox, load ≈ 7) but its second heap and page
-      // cache lift peak memory from 286 to 509 MB, past the ~300 MB a 1 GB import may take.
+      // No commit thread: its second page cache and per-commit copies of the raws lifted a 300 MB
+      // mbox import from 286 to 509 MB peak. Instead the import's reading, checking, hashing and
+      // compression run in a preparation thread (importer.ts, prepared-entries.ts) that hands
+      // over compressed evidence only, a bounded number of batches ahead.
       const ctx = await createContext({ ...config, logLevel: 'warn' }, { commitThread: false });
       const tty = process.stderr.isTTY === true;
       const bar = tty ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;

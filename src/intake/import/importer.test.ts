@@ -54,7 +54,7 @@ test('a directory walk finds .eml files, mboxes and Maildir cur/new, ignoring tm
   assert.match(problems[0], /missing\.eml: no such file/);
 });
 
-test('import stores every entry, parks malformed ones with file and line, goes on, and is idempotent', async (t) => {
+for (const prepareThread of [true, false]) test(`import stores every entry, parks malformed ones with file and line, goes on, and is idempotent (${prepareThread ? 'preparation thread' : 'one thread'})`, async (t) => {
   const h = await createTestContext(t, 'sqlite');
   if (!h) return;
   try {
@@ -70,7 +70,7 @@ test('import stores every entry, parks malformed ones with file and line, goes o
       'dup.eml': sampleEmail(1),
     });
     const problems: string[] = [];
-    const s = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000, onProblem: (o, p) => problems.push(`${path.relative(root, o)}: ${p}`) });
+    const s = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000, prepareThread, onProblem: (o, p) => problems.push(`${path.relative(root, o)}: ${p}`) });
     assert.equal(s.added, 4, JSON.stringify(s));
     assert.equal(s.alreadyPresent, 1, 'dup.eml has the same content as 1.eml');
     assert.equal(s.malformed, 4);
@@ -93,7 +93,7 @@ test('import stores every entry, parks malformed ones with file and line, goes o
     const ctxRow = await h.ctx.db.selectFrom('reports').select('context').where('message_sha256', '=', sha256Hex(sampleEmail('mb-4'))).executeTakeFirstOrThrow();
     assert.equal(JSON.parse(ctxRow.context ?? '{}').envelope, 'From sender@example.org Mon Jan  2 15:04:05 2006');
 
-    const again = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000 });
+    const again = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000, prepareThread });
     assert.equal(again.added, 0);
     assert.equal(again.alreadyPresent, 5);
     const n = await h.ctx.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

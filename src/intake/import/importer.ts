@@ -5,19 +5,16 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
-import { assertEmailMessage } from '../../evidence/message-check.ts';
 import type { ReportWriter } from '../report-writer.ts';
-import { listSourceFiles, readAllEntries } from './sources.ts';
+import { listSourceFiles } from './sources.ts';
+import { MAX_PROBLEM_RAW_BYTES, preparationThreadPays, preparedEntries, preparedEntriesThreaded } from './prepared-entries.ts';
 import type { MboxFormat } from './mbox.ts';
 
 /** Reports in flight at once: enough for the writer to fill large group commits. */
 export const IMPORT_WINDOW = 1024;
-/** Raw bytes in flight at once, so a source of huge messages still runs in bounded memory. */
+/** Evidence bytes in flight at once, so a source of huge messages still runs in bounded memory. */
 export const IMPORT_WINDOW_BYTES = 64 * 1024 * 1024;
-/** At most this much of a malformed entry is kept in the dead-letter table. */
-const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
 export interface ImportOptions {
   maxMessageBytes: number;
@@ -27,6 +24,11 @@ export interface ImportOptions {
   onProgress?: (bytes: number, total: number) => void;
   /** Called for every malformed or skipped entry. */
   onProblem?: (origin: string, problem: string) => void;
+  /**
+   * Read, check, hash and compress in a worker thread while this one stores (see
+   * prepared-entries.ts). Default: when the machine has a second core.
+   */
+  prepareThread?: boolean;
 }
 
 export interface ImportSummary {
@@ -55,7 +57,7 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
     if (known) return;
     await db
       .insertInto('dead_letters')
-      .values({ id: newId(), source: 'import', reason, origin, payload: raw ? raw.subarray(0, MAX_DEAD_LETTER_BYTES) : null, created_at: nowIso(), retried_at: null })
+      .values({ id: newId(), source: 'import', reason, origin, payload: raw ? raw.subarray(0, MAX_PROBLEM_RAW_BYTES) : null, created_at: nowIso(), retried_at: null })
       .execute();
   };
   const listingProblems: [string, string][] = [];
@@ -66,7 +68,8 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
   let bytesInFlight = 0;
   let firstError: unknown = null;
 
-  for await (const entry of readAllEntries(files, {
+  const source = (opts.prepareThread ?? preparationThreadPays()) ? preparedEntriesThreaded : preparedEntries;
+  for await (const entry of source(files, {
     maxMessageBytes: opts.maxMessageBytes,
     mboxFormat: opts.mboxFormat ?? 'mboxrd',
     onFile: () => summary.files++,
@@ -76,23 +79,14 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
     },
   })) {
     summary.entries++;
-    if (!entry.raw || entry.problem) {
-      await problem(entry.origin, entry.problem ?? 'unreadable entry', entry.raw);
+    if (entry.problem !== undefined) {
+      await problem(entry.origin, entry.problem, entry.raw);
       continue;
     }
-    try {
-      assertEmailMessage(entry.raw);
-    } catch (e) {
-      if (e instanceof AppError) {
-        await problem(entry.origin, e.message, entry.raw);
-        continue;
-      }
-      throw e;
-    }
-    const size = entry.raw.length;
+    const size = entry.message.content.length;
     bytesInFlight += size;
     const p: Promise<void> = writer
-      .submitOne({ raw: entry.raw, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
+      .submitOne({ prepared: entry.message, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
       .then(
         (r) => {
           if (r.duplicate) summary.alreadyPresent++;
