@@ -15,6 +15,10 @@
  * Printed: messages/s around 10k, 100k and 1M stored (over the preceding 10 % of messages), peak
  * RSS, then p50/p99 latency of `POST /api/v1/lookup` over loopback HTTP with all of them stored
  * (served from this process, after the ingest state is released).
+ *
+ * `SPAMDESK_BENCH_CAMPAIGN_DB=/path/bench.db` keeps the database (and the look-up bodies, in
+ * `/path/bench.db.lookups`) instead of deleting them; a later run with the same setting and both
+ * files present skips the ingest and measures only the look-up, on a fresh process and cache.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +43,7 @@ import { sha256Hex } from '../src/core/ids.ts';
 
 const TOTAL = Number(process.env.SPAMDESK_BENCH_CAMPAIGN_MESSAGES ?? 1_000_000);
 const LOOKUPS = Number(process.env.SPAMDESK_BENCH_LOOKUPS ?? 1000);
+const KEEP_DB = process.env.SPAMDESK_BENCH_CAMPAIGN_DB ?? null;
 const BATCH = 100;
 const MAX_BASES = 1000;
 
@@ -83,18 +88,71 @@ function syntheticFingerprint(t: BaseMessage, rng: Rng, n: number): Fingerprint 
   };
 }
 
-function post(port: number, agent: http.Agent, token: string, body: Buffer): Promise<number> {
+function post(port: number, agent: http.Agent, token: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, path: '/api/v1/lookup', method: 'POST', agent, headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${token}`, 'content-length': body.length } },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       },
     );
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Look-up bodies kept beside a bench database: length-prefixed raw messages. */
+function writeBodies(file: string, bodies: readonly Buffer[]): void {
+  const parts: Buffer[] = [];
+  for (const b of bodies) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  }
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+function readBodies(file: string): Buffer[] {
+  const all = fs.readFileSync(file);
+  const out: Buffer[] = [];
+  for (let o = 0; o < all.length; ) {
+    const n = all.readUInt32BE(o);
+    out.push(all.subarray(o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  return out;
+}
+
+/** p50/p99 of `POST /api/v1/lookup` over loopback HTTP, one keep-alive connection, after 50 warm-ups. */
+async function measureLookups(ctx: Awaited<ReturnType<typeof createContext>>, bodies: readonly Buffer[], what: string): Promise<void> {
+  const app = await buildApp(ctx);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const token = await createToken(ctx.db, { role: 'partner', name: 'bench' });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+    for (let i = 0; i < 50; i++) await post(port, agent, token.secret, bodies[i]);
+    const lat: number[] = [];
+    let matched = 0;
+    for (const b of bodies) {
+      const s = process.hrtime.bigint();
+      const { status, body } = await post(port, agent, token.secret, b);
+      lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+      if (status !== 200) throw new Error(`lookup answered ${status}`);
+      if ((JSON.parse(body) as { matches: unknown[] }).matches.length > 0) matched++;
+    }
+    lat.sort((a, b) => a - b);
+    process.stdout.write(
+      `lookup over loopback HTTP with ${what}: ${bodies.length} requests (${matched} matched a campaign), p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 10 ms; JS heap ${heapMb.toFixed(0)} MB before the look-ups; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
+    );
+  } finally {
+    agent.destroy();
+    await app.close();
+  }
 }
 
 export const campaignsBench: Bench = {
@@ -105,13 +163,26 @@ export const campaignsBench: Bench = {
       process.stdout.write(`SKIP campaigns bench: corpus ${CORPUS_DIR} not found\n`);
       return;
     }
+    if (KEEP_DB && fs.existsSync(KEEP_DB) && fs.existsSync(`${KEEP_DB}.lookups`)) {
+      const bodies = readBodies(`${KEEP_DB}.lookups`);
+      process.stdout.write(`re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest skipped\n`);
+      const ctx = await createContext(testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }));
+      try {
+        const stored = Number((await ctx.db.selectFrom('campaign_reps').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        await measureLookups(ctx, bodies, `${stored.toLocaleString('en')} representative fingerprints`);
+      } finally {
+        await closeContext(ctx);
+      }
+      return;
+    }
     const t0 = Date.now();
     const bases = await corpusBases();
     const vocab = [...new Set(bases.flatMap((b) => b.text.toLowerCase().match(/[a-z]{3,12}/g) ?? []))].sort();
     process.stdout.write(`${bases.length} corpus spams analysed as campaign bases, vocabulary ${vocab.length} words (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-campaigns-'));
-    const config = testConfig({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
+    const dir = KEEP_DB ? path.dirname(path.resolve(KEEP_DB)) : fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-campaigns-'));
+    if (KEEP_DB) for (const f of [KEEP_DB, `${KEEP_DB}-wal`, `${KEEP_DB}-shm`, `${KEEP_DB}.lookups`]) fs.rmSync(f, { force: true });
+    const config = testConfig({ dataDir: dir, sqliteSynchronous: 'NORMAL', ...(KEEP_DB ? { databaseUrl: `sqlite:${path.resolve(KEEP_DB)}` } : {}) });
     const ctx = await createContext(config);
     const rss = sampleRss();
     const rng = seededRng(1234);
@@ -160,12 +231,6 @@ export const campaignsBench: Bench = {
       }
       process.stdout.write(`clustering: ${TOTAL.toLocaleString('en')} messages into ${created.toLocaleString('en')} campaigns (truth ${templates.length.toLocaleString('en')}), peak RSS ${mb(rss.stop())}, database ${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '').size)}\n`);
 
-      const app = await buildApp(ctx);
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const addr = app.server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      const token = await createToken(ctx.db, { role: 'partner', name: 'bench' });
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const lrng = seededRng(99);
       const bodies: Buffer[] = [];
       for (let i = 0; i < LOOKUPS; i++) {
@@ -173,29 +238,17 @@ export const campaignsBench: Bench = {
         const t = i % 2 === 0 ? templates[Math.floor(lrng() * templates.length)] : bases[Math.floor(lrng() * bases.length)];
         bodies.push(personalise(t, makeRecipient(lrng), lrng, i));
       }
+      if (KEEP_DB) writeBodies(`${KEEP_DB}.lookups`, bodies);
       // A look-up server does not hold an ingest run's state: drop the campaign templates and bases
       // (≈ 200 MB at 1M) so garbage collection in this process measures a server's heap, not the bench's.
       templates.length = 0;
       bases.length = 0;
       vocab.length = 0;
-      const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
-      for (let i = 0; i < 50; i++) await post(port, agent, token.secret, bodies[i]);
-      const lat: number[] = [];
-      let hits = 0;
-      for (const b of bodies) {
-        const s = process.hrtime.bigint();
-        const status = await post(port, agent, token.secret, b);
-        lat.push(Number(process.hrtime.bigint() - s) / 1e6);
-        if (status !== 200) throw new Error(`lookup answered ${status}`);
-        hits++;
-      }
-      lat.sort((a, b) => a - b);
-      process.stdout.write(`lookup over loopback HTTP with ${TOTAL.toLocaleString('en')} fingerprints stored: ${hits} requests, p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 10 ms; JS heap ${heapMb.toFixed(0)} MB before the look-ups; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`);
-      agent.destroy();
-      await app.close();
+      await measureLookups(ctx, bodies, `${TOTAL.toLocaleString('en')} messages stored`);
     } finally {
       await closeContext(ctx);
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!KEEP_DB) fs.rmSync(dir, { recursive: true, force: true });
+      else process.stdout.write(`database kept at ${KEEP_DB}; run again with the same SPAMDESK_BENCH_CAMPAIGN_DB to measure look-ups only\n`);
     }
   },
 };
