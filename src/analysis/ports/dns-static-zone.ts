@@ -34,10 +34,18 @@ function dnsError(code: string, syscall: string, name: string): Error & { code: 
   return Object.assign(err, { code, hostname: name, syscall });
 }
 
+/**
+ * Distinct names whose lookups are counted one by one. The offline DNS mode of a running instance
+ * is this resolver too, asked about every name of every message for as long as it runs: past this
+ * many names only the total is kept, so its memory stays bounded.
+ */
+export const MAX_COUNTED_NAMES = 10_000;
+
 /** A {@link DnsResolver} over a fixed zone, with lookup counters. */
 export class StaticZoneResolver implements DnsResolver {
-  /** Lookups made, keyed `TYPE name`. */
+  /** Lookups made, keyed `TYPE name` (the first {@link MAX_COUNTED_NAMES} distinct keys). */
   readonly lookups = new Map<string, number>();
+  private total = 0;
   private readonly zone: Map<string, ZoneRecords>;
 
   constructor(zone: Zone = {}) {
@@ -46,14 +54,15 @@ export class StaticZoneResolver implements DnsResolver {
 
   /** Total number of lookups made. */
   get count(): number {
-    let n = 0;
-    for (const v of this.lookups.values()) n += v;
-    return n;
+    return this.total;
   }
 
   private answer<K extends keyof ZoneRecords>(type: K, name: string): Promise<Exclude<NonNullable<ZoneRecords[K]>, SimulatedFailure>> {
     const key = name.toLowerCase().replace(/\.$/, '');
-    this.lookups.set(`${type} ${key}`, (this.lookups.get(`${type} ${key}`) ?? 0) + 1);
+    this.total++;
+    const counted = this.lookups.get(`${type} ${key}`);
+    if (counted !== undefined) this.lookups.set(`${type} ${key}`, counted + 1);
+    else if (this.lookups.size < MAX_COUNTED_NAMES) this.lookups.set(`${type} ${key}`, 1);
     const syscall = `query${type === 'TXT' ? 'Txt' : type}`;
     const rec = this.zone.get(key);
     if (rec === undefined) return Promise.reject(dnsError('ENOTFOUND', syscall, name));
