@@ -14,7 +14,7 @@ import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, runPhase, isPhaseProcess, printPhaseResult } from './lib.ts';
 import { testConfig } from '../src/core/config.ts';
 import { closeContext, createContext } from '../src/core/context.ts';
-import { importPaths } from '../src/intake/import/importer.ts';
+import { IMPORT_CACHE_KIB, importPaths } from '../src/intake/import/importer.ts';
 import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 import { randomSecret } from '../src/core/ids.ts';
@@ -41,7 +41,7 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
     const config = testConfig({ dataDir, sqliteSynchronous: 'FULL', ...(kind === 'postgres' ? { databaseUrl: target } : {}) });
     // As `spamdesk import` does (see cli/commands/import.ts): commits on this thread, reading and
     // compression in the preparation thread (`sqlite-one-thread`: everything on this one).
-    const ctx = await createContext(config, { commitThread: false });
+    const ctx = await createContext(config, { commitThread: false, cacheKib: IMPORT_CACHE_KIB });
     const paths = kind === 'mbox' ? [target] : [CORPUS_DIR];
     const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes, ...(kind === 'sqlite-one-thread' ? { prepareThread: false } : {}) });
     const commits = ctx.writer.stats.commits;
@@ -65,7 +65,7 @@ function report(label: string, r: ImportResult): void {
  * Writes an mboxrd file of about `targetBytes` from corpus messages, each made unique with a
  * header so nothing is deduplicated away.
  */
-async function writeSyntheticMbox(file: string, targetBytes: number): Promise<number> {
+export async function writeSyntheticMbox(file: string, targetBytes: number): Promise<number> {
   const files = await listSourceFiles([path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'trec07p')], () => undefined);
   const pool: Buffer[] = [];
   for await (const e of readAllEntries(files.slice(0, 3000), { maxMessageBytes: 1024 * 1024, mboxFormat: 'mboxrd' })) {

@@ -26,11 +26,13 @@ export interface ContextOptions {
   migrate?: boolean;
   /** Overrides the `sqliteCommitThread` setting (false: commit on this thread). */
   commitThread?: boolean;
+  /** SQLite page cache of the main connection, KiB (default 64 MiB; bulk import needs less). */
+  cacheKib?: number;
 }
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
   const logger = opts.logger ?? createLogger(config);
-  const db = opts.db ?? openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+  const db = opts.db ?? openDatabase(config.database, { synchronous: config.sqliteSynchronous, ...(opts.cacheKib === undefined ? {} : { cacheKib: opts.cacheKib }) });
   if (opts.migrate !== false) await migrateToLatest(db);
   const metrics = createMetrics();
   const onReports = new Set<(reports: StoredReport[]) => void>();

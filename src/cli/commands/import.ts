@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { configFrom, fail, withSettings } from '../options.ts';
 import { closeContext, createContext } from '../../core/context.ts';
-import { importPaths } from '../../intake/import/importer.ts';
+import { IMPORT_CACHE_KIB, importPaths } from '../../intake/import/importer.ts';
 
 export function registerImport(program: Command): void {
   withSettings(
@@ -20,8 +20,9 @@ export function registerImport(program: Command): void {
       // No commit thread: its second page cache and per-commit copies of the raws lifted a 300 MB
       // mbox import from 286 to 509 MB peak. Instead the import's reading, checking, hashing and
       // compression run in a preparation thread (importer.ts, prepared-entries.ts) that hands
-      // over compressed evidence only, a bounded number of batches ahead.
-      const ctx = await createContext({ ...config, logLevel: 'warn' }, { commitThread: false });
+      // over compressed evidence only, a bounded number of batches ahead. A 16 MiB page cache:
+      // an import appends and probes keys, and the default 64 MiB filled up in a 1 GB import.
+      const ctx = await createContext({ ...config, logLevel: 'warn' }, { commitThread: false, cacheKib: IMPORT_CACHE_KIB });
       const tty = process.stderr.isTTY === true;
       const bar = tty ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
       let started = false;
