@@ -168,8 +168,8 @@ export const campaignsBench: Bench = {
       process.stdout.write(`re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest skipped\n`);
       const ctx = await createContext(testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }));
       try {
-        const stored = Number((await ctx.db.selectFrom('campaign_reps').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-        await measureLookups(ctx, bodies, `${stored.toLocaleString('en')} representative fingerprints`);
+        const count = async (table: 'campaign_messages' | 'campaign_reps') => Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n).toLocaleString('en');
+        await measureLookups(ctx, bodies, `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative fingerprints)`);
       } finally {
         await closeContext(ctx);
       }
