@@ -92,6 +92,14 @@ interface CommitThread {
   waiting: Map<number, { resolve: (r: StoredReport[][]) => void; reject: (e: unknown) => void }>;
 }
 
+/**
+ * A prepared message whose content is a view of a larger buffer (import batches) gets a buffer of
+ * its own before it crosses to the commit thread: a structured clone copies a view's whole buffer.
+ */
+function ownBuffer(m: PreparedMessage): PreparedMessage {
+  return m.content.byteLength === m.content.buffer.byteLength ? m : { ...m, content: Buffer.from(m.content) };
+}
+
 function toWire(input: ReportInput, message: PreparedMessage | HashedMessage): WireUnit['items'][number] {
   const { raw: _raw, prepared: _prepared, dedupKey, ...rest } = input;
   return { input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) }, message };
@@ -124,7 +132,7 @@ export class ReportWriter {
     // large messages off the event loop); the SQLite commit thread compresses on its own core,
     // and only the messages whose evidence is new.
     const prepared = this.opts.commitThread
-      ? Promise.resolve(inputs.map((input) => toWire(input, input.prepared ?? hashMessage(input.raw, input.kind ?? 'email'))))
+      ? Promise.resolve(inputs.map((input) => toWire(input, input.prepared ? ownBuffer(input.prepared) : hashMessage(input.raw, input.kind ?? 'email'))))
       : Promise.all(inputs.map(async (input) => toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email')))));
     const done = prepared.then(
       (items) =>

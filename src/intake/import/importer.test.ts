@@ -104,8 +104,8 @@ for (const prepareThread of [true, false]) test(`import stores every entry, park
   }
 });
 
-test('a large mbox is streamed, with entries cut across read chunks', async (t) => {
-  const h = await createTestContext(t, 'sqlite');
+for (const commitThread of [false, true]) test(`a large mbox is streamed, with entries cut across read chunks${commitThread ? ' (into a writer with the SQLite commit thread)' : ''}`, async (t) => {
+  const h = await createTestContext(t, 'sqlite', {}, { commitThread });
   if (!h) return;
   try {
     // > 4 MB so it is streamed rather than read whole; 1 MB read chunks cut messages in between.

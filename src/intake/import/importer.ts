@@ -72,46 +72,51 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
   let firstError: unknown = null;
 
   const source = (opts.prepareThread ?? preparationThreadPays()) ? preparedEntriesThreaded : preparedEntries;
-  for await (const entry of source(files, {
-    maxMessageBytes: opts.maxMessageBytes,
-    mboxFormat: opts.mboxFormat ?? 'mboxrd',
-    onFile: () => summary.files++,
-    onBytes: (n) => {
-      summary.bytes += n;
-      opts.onProgress?.(summary.bytes, total);
-    },
-  })) {
-    summary.entries++;
-    if (entry.problem !== undefined) {
-      await problem(entry.origin, entry.problem, entry.raw);
-      continue;
+  // Whatever ends the loop (a storage error, a failed preparation thread), the reports already
+  // handed to the writer are waited for, so the caller never sees the import over while they are not.
+  try {
+    for await (const entry of source(files, {
+      maxMessageBytes: opts.maxMessageBytes,
+      mboxFormat: opts.mboxFormat ?? 'mboxrd',
+      onFile: () => summary.files++,
+      onBytes: (n) => {
+        summary.bytes += n;
+        opts.onProgress?.(summary.bytes, total);
+      },
+    })) {
+      summary.entries++;
+      if (entry.problem !== undefined) {
+        await problem(entry.origin, entry.problem, entry.raw);
+        continue;
+      }
+      const size = entry.message.content.length;
+      bytesInFlight += size;
+      const p: Promise<void> = writer
+        .submitOne({ prepared: entry.message, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
+        .then(
+          (r) => {
+            if (r.duplicate) summary.alreadyPresent++;
+            else summary.added++;
+          },
+          (e: unknown) => {
+            firstError ??= e;
+          },
+        )
+        .finally(() => {
+          bytesInFlight -= size;
+          inFlight.delete(p);
+          slotFreed?.();
+          slotFreed = null;
+        });
+      inFlight.add(p);
+      // Not Promise.race(inFlight): every race call attaches a reaction to each of the ~1,000
+      // pending promises, and those pile up until they settle (tens of MB at full speed).
+      while (inFlight.size >= IMPORT_WINDOW || bytesInFlight >= IMPORT_WINDOW_BYTES) await new Promise<void>((r) => (slotFreed = r));
+      if (firstError) break;
     }
-    const size = entry.message.content.length;
-    bytesInFlight += size;
-    const p: Promise<void> = writer
-      .submitOne({ prepared: entry.message, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
-      .then(
-        (r) => {
-          if (r.duplicate) summary.alreadyPresent++;
-          else summary.added++;
-        },
-        (e: unknown) => {
-          firstError ??= e;
-        },
-      )
-      .finally(() => {
-        bytesInFlight -= size;
-        inFlight.delete(p);
-        slotFreed?.();
-        slotFreed = null;
-      });
-    inFlight.add(p);
-    // Not Promise.race(inFlight): every race call attaches a reaction to each of the ~1,000
-    // pending promises, and those pile up until they settle (tens of MB at full speed).
-    while (inFlight.size >= IMPORT_WINDOW || bytesInFlight >= IMPORT_WINDOW_BYTES) await new Promise<void>((r) => (slotFreed = r));
-    if (firstError) break;
+  } finally {
+    await Promise.allSettled(inFlight);
   }
-  await Promise.all(inFlight);
   if (firstError) throw firstError;
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
