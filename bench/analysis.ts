@@ -190,7 +190,12 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
   const dnsPort = await freePort();
   const port = await freePort();
   // Every name answers NXDOMAIN at once: rspamd's CPU is measured, not DNS time-outs.
-  const dns = spawn('dnsmasq', ['--no-daemon', '--no-resolv', '--no-hosts', '--local=/#/', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${dnsPort}`, `--pid-file=${dir}/dnsmasq.pid`], { stdio: 'ignore' });
+  // --keep-in-foreground, not --no-daemon: each rspamd worker process opens an idle TCP connection to its
+  // nameserver at start, and dnsmasq's debug mode serves TCP in its main loop instead of a forked
+  // child, so it sat in read() on that connection (~30 s) while UDP queries queued unanswered: every
+  // message needing DNS in that window (DMARC, hfilter) waited timeout × (1 + retransmits) = 2 s.
+  // --log-facility=- keeps its few log lines out of the host's syslog (stderr is ignored).
+  const dns = spawn('dnsmasq', ['--keep-in-foreground', '--log-facility=-', '--no-resolv', '--no-hosts', '--local=/#/', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${dnsPort}`, `--pid-file=${dir}/dnsmasq.pid`], { stdio: 'ignore' });
   const local = path.join(dir, 'local.d');
   fs.mkdirSync(local);
   fs.writeFileSync(path.join(local, 'options.inc'), `dns { nameserver = ["127.0.0.1:${dnsPort}"]; timeout = 1s; retransmits = 1; }\n`);
