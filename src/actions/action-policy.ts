@@ -59,6 +59,13 @@ export const ActionPolicySchema = z.object({
        * and a package sent at the first threshold would miss most of the burst.
        */
       referDelayMinutes: z.number().nonnegative(),
+      /**
+       * With `autoRefer`: an authority that received a case gets an updated package when reports
+       * join it afterwards, `referDelayMinutes` after the first of them (the burst rides along)
+       * and at most once per `referUpdateIntervalHours` per authority.
+       */
+      referUpdates: z.boolean(),
+      referUpdateIntervalHours: z.number().nonnegative(),
     }),
   routing: z
     .object({
@@ -109,6 +116,8 @@ export const DEFAULT_POLICY_INPUT = {
     ],
     autoRefer: true,
     referDelayMinutes: 15,
+    referUpdates: true,
+    referUpdateIntervalHours: 24,
   },
   routing: {
     routes: [

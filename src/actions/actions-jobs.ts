@@ -5,8 +5,12 @@
  *   cases are queued as `actions-refer` jobs in the same transaction, so nothing is lost between,
  *   due `cases.referDelayMinutes` later, so the package carries the burst that opened the case.
  * - `actions-refer` {caseId}: routes a case to the competent authorities and refers it.
+ * - `actions-refer-update` {caseId}: sends an updated package to each authority that received the
+ *   case before reports joined it (`cases.referUpdates`; queued by `actions-report`).
  */
 import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { AppContext } from '../core/context.ts';
 import type { JobHandler } from '../workers/handlers.ts';
 import { enqueueJob } from '../workers/jobs.ts';
@@ -23,6 +27,7 @@ import { notifyOutbox } from './outbox/delivery.ts';
 
 export const JOB_ACTIONS_REPORT = 'actions-report';
 export const JOB_ACTIONS_REFER = 'actions-refer';
+export const JOB_ACTIONS_REFER_UPDATE = 'actions-refer-update';
 
 const ReportPayload = z.object({ reportId: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), campaignId: z.string().nullable().optional() });
 const ReferPayload = z.object({ caseId: z.string().min(1) });
@@ -47,6 +52,9 @@ export async function processReport(ctx: AppContext, p: { reportId: string; sha2
     // Referred after the burst has had time to join the case (the job runs then, not now).
     const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
     if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId }, referAt);
+    if (policy.cases.autoRefer && policy.cases.referUpdates) {
+      for (const caseId of rules.joined) if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt);
+    }
     const feedback = policy.fbl.enabled ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
     return { ...rules, feedback };
   });
@@ -70,6 +78,49 @@ export async function autoRefer(ctx: AppContext, caseId: string): Promise<string
     if (already.has(a.id)) continue;
     out.push((await referCase(ctx, caseId, a.id, 'rule:routing')).referralId);
   }
+  return out;
+}
+
+/**
+ * Queues an updated referral of a case that was referred before this report joined it — once:
+ * while an update is queued, later reports ride along with it.
+ */
+async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: Date): Promise<void> {
+  const referred = await db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).limit(1).executeTakeFirst();
+  if (!referred) return; // its first referral will carry this report
+  const payload = JSON.stringify({ caseId });
+  const queued = await db.selectFrom('jobs').select('id').where('kind', '=', JOB_ACTIONS_REFER_UPDATE).where('state', '=', 'queued').where('payload', '=', payload).limit(1).executeTakeFirst();
+  if (!queued) await enqueueJob(db, JOB_ACTIONS_REFER_UPDATE, { caseId }, at);
+}
+
+/**
+ * Sends an updated package to each authority whose latest referral of the case is older than
+ * reports that joined it since (not to one that closed its referral, nor to an inactive one), at
+ * most once per `cases.referUpdateIntervalHours`; an authority not yet due is retried when it is.
+ */
+export async function updateReferrals(ctx: AppContext, caseId: string, now = new Date()): Promise<string[]> {
+  const policy = policyFor(ctx.config);
+  const c = await getCase(ctx.db, caseId);
+  if (c.state !== 'referred') return [];
+  const referrals = await ctx.db.selectFrom('action_referrals').select(['authority_id', 'state', 'created_at']).where('case_id', '=', caseId).orderBy('created_at', 'desc').execute();
+  const latest = new Map<string, (typeof referrals)[number]>();
+  for (const r of referrals) if (!latest.has(r.authority_id)) latest.set(r.authority_id, r);
+  const out: string[] = [];
+  let retryAt: number | null = null;
+  for (const [authorityId, r] of latest) {
+    if (r.state === 'closed') continue;
+    const authority = await ctx.db.selectFrom('action_authorities').select('active').where('id', '=', authorityId).executeTakeFirst();
+    if (!authority?.active) continue;
+    const joined = await ctx.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).where('added_at', '>', r.created_at).limit(1).executeTakeFirst();
+    if (!joined) continue;
+    const due = Date.parse(r.created_at) + policy.cases.referUpdateIntervalHours * 3_600_000;
+    if (due > now.getTime()) {
+      retryAt = Math.min(retryAt ?? due, due);
+      continue;
+    }
+    out.push((await referCase(ctx, caseId, authorityId, 'rule:update')).referralId);
+  }
+  if (retryAt !== null) await enqueueJob(ctx.db, JOB_ACTIONS_REFER_UPDATE, { caseId }, new Date(retryAt));
   return out;
 }
 
@@ -98,6 +149,14 @@ export function actionsReportHandler(): JobHandler {
         const analysis = await loadAnalysis(ctx.db, p.sha256, ctx.config);
         await processReport(ctx, { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null }, analysis);
       }),
+  };
+}
+
+export function actionsReferUpdateHandler(): JobHandler {
+  return {
+    kind: JOB_ACTIONS_REFER_UPDATE,
+    batchSize: 2,
+    run: (jobs, ctx) => perJob(jobs, ReferPayload, (p) => updateReferrals(ctx, p.caseId)),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { AppContext } from '../core/context.ts';
 import type { Job } from '../db/tables.ts';
-import { actionsReferHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
+import { actionsReferHandler, actionsReferUpdateHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
 import { analyseReportHandler } from '../analysis/job-handler.ts';
 import { campaignReportHandler } from '../campaigns/job-handler.ts';
 
@@ -18,4 +18,4 @@ export interface JobHandler {
   close?(): Promise<void>;
 }
 
-export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler, campaignReportHandler];
+export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler, actionsReferUpdateHandler, campaignReportHandler];

@@ -9,7 +9,8 @@ import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../core/tokens.ts';
 import { buildApp } from '../../web/app.ts';
 import { parseActionPolicy } from '../action-policy.ts';
-import { autoRefer, processReport } from '../actions-jobs.ts';
+import { autoRefer, processReport, updateReferrals } from '../actions-jobs.ts';
+import { answerReferral } from '../referrals/referrals.ts';
 import { verifyEvidencePackage } from '../referrals/evidence-package.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { competencesFor, createAuthority } from './authorities.ts';
@@ -205,6 +206,75 @@ test('[sqlite] an automatic referral waits referDelayMinutes, so the package car
     const v = await verifyEvidencePackage(ref.package);
     assert.deepEqual(v.problems, []);
     assert.equal(v.manifest?.messages.length, 5, 'all five reports of the burst are in the package');
+  } finally {
+    await closeContext(ctx, { keepDb: true });
+    await tdb.drop();
+  }
+});
+
+test('[sqlite] reports that join a referred case reach its authority in an updated package: after the burst, at most once per interval, never after the authority closed it', async (t) => {
+  assert.equal(parseActionPolicy({}).cases.referUpdates, true, 'on by default with autoRefer');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
+  const policyFile = path.join(dir, 'policy.json');
+  fs.writeFileSync(
+    policyFile,
+    JSON.stringify({
+      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, referDelayMinutes: 10, referUpdateIntervalHours: 24 },
+      routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
+    }),
+  );
+  const tdb = await createTestDatabase(t, 'sqlite', { actionsPolicyFile: policyFile });
+  if (!tdb) return;
+  const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+  try {
+    await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
+    const ingest = async (n: number) => {
+      const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
+      const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
+      return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: 'camp-upd' }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
+    };
+    const updateJobs = () => tdb.db.selectFrom('jobs').select(['run_at', 'state']).where('kind', '=', 'actions-refer-update').orderBy('run_at').execute();
+    const packageOf = async (id: string) => {
+      const ref = await tdb.db.selectFrom('action_referrals').select('package').where('id', '=', id).executeTakeFirstOrThrow();
+      const v = await verifyEvidencePackage(ref.package);
+      assert.deepEqual(v.problems, []);
+      return v.manifest?.messages.length;
+    };
+    await ingest(1);
+    const [caseId] = (await ingest(2)).opened;
+    assert.ok(caseId);
+    assert.deepEqual(await updateJobs(), [], 'a report of a case not yet referred waits for the first referral');
+    const [first] = await autoRefer(ctx, caseId);
+    assert.equal(await packageOf(first), 2);
+    const referredAt = Date.parse((await tdb.db.selectFrom('action_referrals').select('created_at').where('id', '=', first).executeTakeFirstOrThrow()).created_at);
+
+    // Two more reports: one update is queued, after the burst delay; the second rides along.
+    const before = Date.now();
+    await ingest(3);
+    await ingest(4);
+    const queued = await updateJobs();
+    assert.equal(queued.length, 1);
+    const due = Date.parse(queued[0].run_at) - before;
+    assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `due after the burst delay (${due} ms)`);
+
+    // When it runs, the authority got the case less than 24 h ago: nothing is sent, a retry is queued for then.
+    assert.deepEqual(await updateReferrals(ctx, caseId, new Date(referredAt + 10 * 60_000)), []);
+    assert.ok((await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000), 'retried when the interval has passed');
+
+    // A day later the update goes out with everything the case holds.
+    const later = new Date(referredAt + 25 * 3_600_000);
+    const [second] = await updateReferrals(ctx, caseId, later);
+    assert.ok(second && second !== first);
+    assert.equal(await packageOf(second), 4, 'the updated package carries the reports that joined');
+    assert.deepEqual(await updateReferrals(ctx, caseId, later), [], 'nothing new: nothing sent');
+    const history = await caseHistory(tdb.db, caseId);
+    assert.ok(history.some((e) => e.actor === 'rule:update'), 'the update is in the case history');
+
+    // An authority that closed its referral gets no more updates.
+    await answerReferral(tdb.db, second, 'close', 'authority', 'handled');
+    await ingest(5);
+    assert.deepEqual(await updateReferrals(ctx, caseId, new Date(referredAt + 72 * 3_600_000)), []);
+    assert.equal((await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length, 2);
   } finally {
     await closeContext(ctx, { keepDb: true });
     await tdb.drop();

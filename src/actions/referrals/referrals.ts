@@ -53,6 +53,9 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
   if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
   const authority = await getAuthority(db, authorityId);
   if (!authority.active) throw new AppError('CONFLICT', `Authority ${authority.name} is inactive.`);
+  // Taken before the reports are read: a report that joins the case while the package is built
+  // is then newer than the referral, and the next update carries it (see updateReferrals).
+  const createdAt = nowIso();
   const reports = await caseReports(db, caseId);
   if (reports.length === 0) throw new AppError('CONFLICT', 'The case has no reports to refer.');
 
@@ -88,7 +91,6 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
   const analyses = await loadAnalyses(db, shas);
   const history = await caseHistory(db, caseId);
   const instance = { org: policy.instance.org, url: publicBaseUrl(config) };
-  const createdAt = nowIso();
   const summary = buildCaseSummary({
     case: c,
     authority: { name: authority.name, country: authority.country, competence: authority.competence },
