@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -176,20 +177,45 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('[sqlite] an automatic referral waits referDelayMinutes, so the package carries the burst that arrived after the case opened', async (t) => {
+/**
+ * A SQLite instance whose policy opens a case at the 2nd report of a campaign and routes every
+ * category to one consumer-protection authority; `ingest(n)` reports and processes spam #n.
+ */
+async function referralFixture(t: TestContext, cases: Record<string, unknown>, campaignId: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
   const policyFile = path.join(dir, 'policy.json');
-  fs.writeFileSync(policyFile, JSON.stringify({ cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, referDelayMinutes: 10 }, routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] } }));
+  fs.writeFileSync(
+    policyFile,
+    JSON.stringify({
+      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, ...cases },
+      routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
+    }),
+  );
   const tdb = await createTestDatabase(t, 'sqlite', { actionsPolicyFile: policyFile });
-  if (!tdb) return;
+  if (!tdb) return null;
   const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+  await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
+  const ingest = async (n: number) => {
+    const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
+    const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
+    return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
+  };
+  return {
+    tdb,
+    ctx,
+    ingest,
+    async close() {
+      await closeContext(ctx, { keepDb: true });
+      await tdb.drop();
+    },
+  };
+}
+
+test('[sqlite] an automatic referral waits referDelayMinutes, so the package carries the burst that arrived after the case opened', async (t) => {
+  const f = await referralFixture(t, { referDelayMinutes: 10 }, 'camp-burst');
+  if (!f) return;
+  const { tdb, ctx, ingest } = f;
   try {
-    await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
-    const ingest = async (n: number) => {
-      const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
-      const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
-      return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: 'camp-burst' }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
-    };
     await ingest(1);
     const before = Date.now();
     const [caseId] = (await ingest(2)).opened;
@@ -207,32 +233,16 @@ test('[sqlite] an automatic referral waits referDelayMinutes, so the package car
     assert.deepEqual(v.problems, []);
     assert.equal(v.manifest?.messages.length, 5, 'all five reports of the burst are in the package');
   } finally {
-    await closeContext(ctx, { keepDb: true });
-    await tdb.drop();
+    await f.close();
   }
 });
 
 test('[sqlite] reports that join a referred case reach its authority in an updated package: after the burst, at most once per interval, never after the authority closed it', async (t) => {
   assert.equal(parseActionPolicy({}).cases.referUpdates, true, 'on by default with autoRefer');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
-  const policyFile = path.join(dir, 'policy.json');
-  fs.writeFileSync(
-    policyFile,
-    JSON.stringify({
-      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, referDelayMinutes: 10, referUpdateIntervalHours: 24 },
-      routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
-    }),
-  );
-  const tdb = await createTestDatabase(t, 'sqlite', { actionsPolicyFile: policyFile });
-  if (!tdb) return;
-  const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+  const f = await referralFixture(t, { referDelayMinutes: 10, referUpdateIntervalHours: 24 }, 'camp-upd');
+  if (!f) return;
+  const { tdb, ctx, ingest } = f;
   try {
-    await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
-    const ingest = async (n: number) => {
-      const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
-      const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
-      return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: 'camp-upd' }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
-    };
     const updateJobs = () => tdb.db.selectFrom('jobs').select(['run_at', 'state']).where('kind', '=', 'actions-refer-update').orderBy('run_at').execute();
     const packageOf = async (id: string) => {
       const ref = await tdb.db.selectFrom('action_referrals').select('package').where('id', '=', id).executeTakeFirstOrThrow();
@@ -276,7 +286,6 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
     assert.deepEqual(await updateReferrals(ctx, caseId, new Date(referredAt + 72 * 3_600_000)), []);
     assert.equal((await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length, 2);
   } finally {
-    await closeContext(ctx, { keepDb: true });
-    await tdb.drop();
+    await f.close();
   }
 });
