@@ -129,21 +129,27 @@ describe('GET /api/v1/campaigns/:id', () => {
   });
 });
 
+/** A personalised phishing report stored and run through the campaign job (as the pipeline does). */
+async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestContext>>>, seed: number) {
+  const rng = seededRng(seed);
+  const raw = personalise(BASE, makeRecipient(rng), rng, 0);
+  const stored = { id: newId(), sha256: sha256Hex(raw) };
+  await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
+  await h.ctx.db
+    .insertInto('reports')
+    .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+    .execute();
+  const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+  const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
+  return { stored, verdict, placement };
+}
+
 describe('report processing and relabels', () => {
   test('a processed report shows its classification and campaign; a relabel records who and when', async (t) => {
     const h = await createTestContext(t, 'sqlite');
     if (!h) return;
     try {
-      const rng = seededRng(5);
-      const raw = personalise(BASE, makeRecipient(rng), rng, 0);
-      const stored = { id: newId(), sha256: sha256Hex(raw) };
-      await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
-      await h.ctx.db
-        .insertInto('reports')
-        .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
-        .execute();
-      const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-      const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
+      const { stored, verdict, placement } = await storedReport(h, 5);
       assert.equal(verdict.category, 'phishing');
       const next = await h.ctx.db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').execute();
       assert.deepEqual(JSON.parse(next[0].payload), { reportId: stored.id, sha256: stored.sha256, campaignId: placement.campaignId });
@@ -168,25 +174,11 @@ describe('report processing and relabels', () => {
 });
 
 describe('POST /api/v1/reports/:id/relabel', () => {
-  async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestContext>>>) {
-    const rng = seededRng(8);
-    const raw = personalise(BASE, makeRecipient(rng), rng, 0);
-    const stored = { id: newId(), sha256: sha256Hex(raw) };
-    await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
-    await h.ctx.db
-      .insertInto('reports')
-      .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
-      .execute();
-    const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-    await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
-    return stored;
-  }
-
   test('an analyst relabels over the API; the relabel names the token and becomes training data for `npm run train`', async (t) => {
     const s = await setup(t);
     if (!s) return;
     try {
-      const stored = await storedReport(s.h);
+      const { stored } = await storedReport(s.h, 8);
       const post = (role: Role | null, body: unknown, id = stored.id) =>
         s.app.inject({ method: 'POST', url: `/api/v1/reports/${id}/relabel`, headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {}, payload: body as object });
       assert.equal((await post(null, { category: 'scam' })).statusCode, 401);
