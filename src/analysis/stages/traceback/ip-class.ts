@@ -3,6 +3,7 @@
  * `[IPv6:2001:db8::1]`, `fe80::1%7`, `::ffff:1.2.3.4`), classify it with ipaddr.js, and match it
  * against CIDR lists. Everything here is pure and never throws on hostile text.
  */
+import { BoundedMemo } from '../../../core/bounded-memo.ts';
 import ipaddr from 'ipaddr.js';
 
 /** How an address may be used by the trace-back. */
@@ -22,15 +23,8 @@ const DOCUMENTATION: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
  * providers), and parsing each through ipaddr.js was the largest single cost of the trace-back.
  * Bounded: cleared when full, so hostile input cannot grow it.
  */
-const MEMO_MAX = 8192;
-const normaliseMemo = new Map<string, string | null>();
-const classMemo = new Map<string, IpClass>();
-
-function remember<V>(memo: Map<string, V>, key: string, value: V): V {
-  if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(key, value);
-  return value;
-}
+const normaliseMemo = new BoundedMemo(normaliseUncached);
+const classMemo = new BoundedMemo(classifyUncached);
 
 /** A dotted quad as a Received header writes it (`\d{1,3}` four times), nothing else. */
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -68,9 +62,7 @@ function plainQuad(s: string): string | null | undefined {
  * Returns the canonical text (`2001:db8::1`, `192.0.2.1`) or null when it is not an address.
  */
 export function normaliseIp(text: string): string | null {
-  const known = normaliseMemo.get(text);
-  if (known !== undefined || normaliseMemo.has(text)) return known ?? null;
-  return remember(normaliseMemo, text, normaliseUncached(text));
+  return normaliseMemo.get(text);
 }
 
 function normaliseUncached(text: string): string | null {
@@ -108,7 +100,7 @@ export function ipVersion(ip: string): 4 | 6 {
 
 /** Classifies a normalised address (see {@link normaliseIp}). */
 export function classifyIp(ip: string): IpClass {
-  return classMemo.get(ip) ?? remember(classMemo, ip, classifyUncached(ip));
+  return classMemo.get(ip);
 }
 
 function classifyUncached(ip: string): IpClass {

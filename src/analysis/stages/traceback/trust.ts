@@ -2,6 +2,7 @@
  * Which relays the trace-back believes: this instance's own intake hosts plus the mailbox
  * providers' table (shipped in `data/trusted-relays.ts`, extended by the operator's JSON file).
  */
+import { BoundedMemo } from '../../../core/bounded-memo.ts';
 import fs from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
@@ -82,8 +83,6 @@ export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
 const shipped = TRUSTED_RELAYS.map((r) => compile(r, 'provider', 'data/trusted-relays.ts'));
 
 const tableCache = new Map<string, TrustTable>();
-/** Entries kept in each of a table's lookup memos. */
-const MEMO_MAX = 8192;
 /** The last lookup: every message of a worker passes the same settings objects. */
 let lastTable: { intakeHosts: readonly string[]; extraFile: string | null; table: TrustTable } | null = null;
 
@@ -129,18 +128,13 @@ export class TrustTable {
    * Answers of {@link byName} and {@link byIp} by argument: the same relays recur in every chain.
    * Bounded (cleared when full) so hostile input cannot grow them.
    */
-  readonly #nameMemo = new Map<string, CompiledRelay | null>();
-  readonly #ipMemo = new Map<string, { relay: CompiledRelay; cidr: string } | null>();
+  readonly #nameMemo = new BoundedMemo((name: string) => this.#byNameUncached(name));
+  readonly #ipMemo = new BoundedMemo((ip: string) => this.#byIpUncached(ip));
 
   /** The provider a host name belongs to (`a.b.google.com` matches `google.com`). */
   byName(name: string | null): CompiledRelay | null {
     if (name === null || name.length === 0) return null;
-    const known = this.#nameMemo.get(name);
-    if (known !== undefined) return known;
-    const found = this.#byNameUncached(name);
-    if (this.#nameMemo.size >= MEMO_MAX) this.#nameMemo.clear();
-    this.#nameMemo.set(name, found);
-    return found;
+    return this.#nameMemo.get(name);
   }
 
   #byNameUncached(name: string): CompiledRelay | null {
@@ -153,12 +147,7 @@ export class TrustTable {
 
   /** The provider whose networks contain `ip`, with the matching CIDR. */
   byIp(ip: string): { relay: CompiledRelay; cidr: string } | null {
-    const known = this.#ipMemo.get(ip);
-    if (known !== undefined) return known;
-    const found = this.#byIpUncached(ip);
-    if (this.#ipMemo.size >= MEMO_MAX) this.#ipMemo.clear();
-    this.#ipMemo.set(ip, found);
-    return found;
+    return this.#ipMemo.get(ip);
   }
 
   #byIpUncached(ip: string): { relay: CompiledRelay; cidr: string } | null {
