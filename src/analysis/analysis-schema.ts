@@ -210,6 +210,13 @@ export const UrlIndicator = z.object({
   registrableDomain: z.string().nullable(),
   shortener: z.boolean(),
   source: UrlSource,
+  /**
+   * `link`: a place the message asks its reader to go (text, href, form action). `resource`: a
+   * host the reader's client contacts by itself to render the message (image, CSS, script,
+   * tracking pixel). Resources are shared infrastructure far more often than links, so clustering
+   * and feeds weigh them apart. Older stored analyses lack the field: they read as `link`.
+   */
+  role: z.enum(['link', 'resource']).default('link'),
   /** Where: `text`, `html`, or `nested:N` for a carried message. */
   part: z.string(),
 });

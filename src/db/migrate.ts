@@ -23,7 +23,9 @@ class DirectoryMigrationProvider implements MigrationProvider {
 
 /** Applies every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider() });
+  // Each area numbers its own files (0071–0079 campaigns, 0091–0099 evidence …), so a database
+  // may already hold a later area's migration when an earlier-numbered one lands: apply it anyway.
+  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(), allowUnorderedMigrations: true });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

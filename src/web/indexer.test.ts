@@ -22,7 +22,7 @@ function analysisOf(sha256: string, opts: { subject: string; ip: string; asn: nu
   s.traceback.origin = { ip: opts.ip, hopIndex: 1, ipVersion: 4, reason: 'first untrusted hop' };
   s.enrichment.origin = { ip: opts.ip, asn: opts.asn, asName: 'TEST-AS', country: opts.country, rdns: null, abuseContacts: [] };
   const host = new URL(opts.url).hostname;
-  s.indicators.urls = [{ raw: opts.url, url: opts.url, host, registrableDomain: host.split('.').slice(-2).join('.'), shortener: false, source: 'text', part: 'text' }];
+  s.indicators.urls = [{ raw: opts.url, url: opts.url, host, registrableDomain: host.split('.').slice(-2).join('.'), shortener: false, source: 'text', role: 'link', part: 'text' }];
   s.indicators.sender.from = 'winner@lottery.example';
   return { sha256, analyserVersion: ANALYSER_VERSION, kind: 'email', analysedAt: nowIso(), ...s, findings: [], stages: [], error: null };
 }

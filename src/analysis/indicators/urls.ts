@@ -127,6 +127,7 @@ export function normaliseUrl(c: UrlCandidate, part: string): UrlIndicator | null
     registrableDomain,
     shortener: isShortenerOrRedirector(host, registrableDomain, u.pathname),
     source: c.source,
+    role: c.source === 'html-src' ? 'resource' : 'link',
     part,
   };
 }
