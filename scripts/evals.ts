@@ -7,6 +7,7 @@
 import { CORPUS_DIR } from '../src/core/test-env.ts';
 import { evaluateClassification } from '../src/analysis/classify/evaluate.ts';
 import { evaluateCampaigns } from '../src/campaigns/evaluate.ts';
+import { evaluateCampaignStream } from './eval/campaign-stream.ts';
 import { evaluateSms } from '../src/intake/sms/evaluate-sms.ts';
 
 /** One evaluation. */
@@ -28,9 +29,16 @@ export const EVALS: Eval[] = [
   },
   {
     name: 'campaigns',
-    description: 'clustering of personalised copies of real corpus spams (seeded generator): pairwise precision and recall',
+    description:
+      'clustering of personalised copies of real corpus spams (seeded generator): pairwise precision and recall; then the shared corpora as one mixed stream: impure share, legitimate mail in abusive campaigns, largest campaigns',
     run: async () => {
       await evaluateCampaigns(CORPUS_DIR, (s) => process.stdout.write(s));
+      process.stdout.write('\n--- the shared corpora as one mixed stream\n');
+      await evaluateCampaignStream(CORPUS_DIR, (s) => process.stdout.write(s));
+      if (process.argv.includes('--ablation')) {
+        process.stdout.write('\n--- the same stream clustered without the classifier\'s categories (the clustering alone)\n');
+        await evaluateCampaignStream(CORPUS_DIR, (s) => process.stdout.write(s), { withoutCategories: true });
+      }
     },
   },
   {

@@ -1,21 +1,58 @@
 /**
- * Incremental near-duplicate clustering. Each message is placed by index lookups only — its LSH
- * band keys, then its strong-link values — so the work per message does not grow with the number
- * of stored messages: a message joins the campaign whose representative it resembles (estimated
- * Jaccard ≥ {@link JOIN_THRESHOLD}) or with which it shares a strong link, starts a campaign when
- * there is none, and merges campaigns it bridges. Merged campaigns keep their id, which redirects
- * (one step, `campaigns.merged_into`) to the survivor: the oldest of them.
+ * Incremental near-duplicate clustering without chaining. Each message is placed by index
+ * look-ups only — its LSH band keys, then its strong-link values — so the work per message does
+ * not grow with the number of stored messages.
+ *
+ * Single-link clustering chains: a message that resembles one member joins, the next resembles
+ * that one, and unrelated mail ends up in one "campaign" (seen on real mixed data: one campaign of
+ * 7,053 messages, newsletters and phishing together, joined through `sourceforge.net` and a
+ * mailing-list footer). So every decision is taken against the campaign itself:
+ *
+ * - **Core.** A campaign's core is its founding message's signature. A message joins by text when
+ *   it resembles one of the campaign's representatives (estimated Jaccard ≥ {@link JOIN_THRESHOLD})
+ *   *and* stays within {@link CORE_FLOOR} of the core; representatives are only ever added from
+ *   such members, so the campaign cannot drift away from what founded it.
+ * - **Merges** happen only when two campaigns' cores resemble each other
+ *   ({@link MERGE_THRESHOLD}), never because one message matched both.
+ * - **Strong links** (advertised domain, phone, wallet, attachment) join only when specific: not a
+ *   platform, brand or resource host (fingerprint.ts), not a value already seen in two unrelated
+ *   campaigns (its `spread`), and — for a domain or a phone — only when the texts do not
+ *   contradict it: the message also resembles the core a little ({@link LINK_TEXT_FLOOR}), or one
+ *   side has no text to compare (image-only spam, another channel), or both the message and the
+ *   campaign are classified abusive (an operation rotating its texts keeps its landing domain).
+ *   Wallets and non-image attachments are specific on their own.
+ * - **Legitimate and abusive mail do not mix.** A message classified legitimate joins an abusive
+ *   campaign (and the other way round) only as a near-copy ({@link CROSS_POLARITY_MIN}) of a
+ *   member: then the classifier, not the clustering, is probably wrong about one of them.
+ *
+ * Merged campaigns keep their id, which redirects (one step, `campaigns.merged_into`) to the
+ * survivor: the oldest of them.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../core/ids.ts';
-import type { Fact, Fingerprint, Link } from './fingerprint.ts';
+import type { Fact, Fingerprint, Link, LinkKind } from './fingerprint.ts';
 import { signatureFromBytes, signatureToBytes, similarity } from './minhash.ts';
+import { addFacts, mergeCampaigns, polarityOf, refreshStanding, type Polarity } from './campaign-store.ts';
 
-/** Estimated Jaccard similarity at or above which a message joins a representative's campaign. */
+export { mergeCampaigns } from './campaign-store.ts';
+
+/** Estimated Jaccard similarity to a representative at or above which a message joins by text. */
 export const JOIN_THRESHOLD = 0.5;
+/** Similarity to the campaign's core every text member keeps: what stops a chain of look-alikes. */
+export const CORE_FLOOR = 0.3;
 /** Below this best similarity a joining message becomes a new representative of its campaign. */
 export const NEW_REP_BELOW = 0.8;
+/** Two campaigns merge only when their cores are at least this similar. */
+export const MERGE_THRESHOLD = 0.5;
+/** A domain or phone link needs at least this text similarity to the core when both have text. */
+export const LINK_TEXT_FLOOR = 0.25;
+/** A legitimate message joins an abusive campaign (or the reverse) only as a near-copy. */
+export const CROSS_POLARITY_MIN = 0.8;
+/** A link value seen in this many distinct campaigns is shared infrastructure: it links nothing. */
+export const GENERIC_SPREAD = 2;
+/** Link kinds specific enough to join on their own (no text corroboration). */
+const SELF_SUFFICIENT_LINKS: ReadonlySet<LinkKind> = new Set(['wallet', 'attachment']);
 /** Most band rows and representatives examined per message: a constant bound on the work. */
 const MAX_BAND_ROWS = 256;
 const MAX_CANDIDATE_REPS = 24;
@@ -48,24 +85,52 @@ export interface Match {
 
 type Db = Kysely<Database>;
 
-/** Follows merge redirects (one step by construction) for a set of ids. */
-async function resolveIds(db: Db, ids: readonly string[]): Promise<Map<string, { root: string; category: string | null }>> {
-  const out = new Map<string, { root: string; category: string | null }>();
-  if (ids.length === 0) return out;
-  const rows = await db.selectFrom('campaigns').select(['id', 'merged_into', 'category']).where('id', 'in', [...new Set(ids)]).execute();
-  for (const r of rows) out.set(r.id, { root: r.merged_into ?? r.id, category: r.merged_into ? null : r.category });
-  return out;
+/** What the index knows of one campaign a message may belong to. */
+interface Candidate {
+  id: string;
+  category: string | null;
+  core: Uint32Array | null;
+  coreKind: string | null;
+  /** Best similarity to one of its representatives found through the band index. */
+  repSim: number;
+  /** Similarity to its core (null when either side has no signature). */
+  coreSim: number | null;
+  /** Specific link kinds shared with the message. */
+  links: LinkKind[];
 }
 
-/** Candidate campaigns for a fingerprint, by band keys and strong links: index lookups only. */
-export async function findMatches(db: Db, fp: Fingerprint): Promise<Match[]> {
-  return (await findMatchesAndLinks(db, fp)).matches;
+interface Lookup {
+  candidates: Candidate[];
+  /** Link rows the message's values already have: value key → campaign root it belongs to. */
+  knownLinks: Map<string, string>;
 }
 
-async function findMatchesAndLinks(db: Db, fp: Fingerprint): Promise<{ matches: Match[]; knownLinks: Set<string> }> {
-  const knownLinks = new Set<string>();
-  const byCampaign = new Map<string, Match>();
-  const raw: { id: string; sim: number; by: string }[] = [];
+const linkKey = (l: { kind: string; value: string }) => `${l.kind}\u0000${l.value}`;
+
+/** Follows merge redirects (one step by construction) and reads each root's core and category. */
+async function rootsOf(db: Db, ids: readonly string[]): Promise<{ rootOf: Map<string, string>; roots: Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }> }> {
+  const rootOf = new Map<string, string>();
+  const roots = new Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }>();
+  if (ids.length === 0) return { rootOf, roots };
+  const read = (list: string[]) =>
+    db.selectFrom('campaigns').select(['id', 'merged_into', 'category', 'core_signature', 'core_kind']).where('id', 'in', list).execute();
+  const rows = await read([...new Set(ids)]);
+  const missing = new Set<string>();
+  for (const r of rows) {
+    rootOf.set(r.id, r.merged_into ?? r.id);
+    if (r.merged_into) missing.add(r.merged_into);
+    else roots.set(r.id, { category: r.category, core: r.core_signature ? signatureFromBytes(r.core_signature) : null, coreKind: r.core_kind });
+  }
+  for (const id of roots.keys()) missing.delete(id);
+  if (missing.size > 0) {
+    for (const r of await read([...missing])) roots.set(r.id, { category: r.category, core: r.core_signature ? signatureFromBytes(r.core_signature) : null, coreKind: r.core_kind });
+  }
+  return { rootOf, roots };
+}
+
+/** Candidate campaigns for a fingerprint, by band keys and specific links: index look-ups only. */
+async function lookup(db: Db, fp: Fingerprint): Promise<Lookup> {
+  const repSims: { campaign: string; sim: number }[] = [];
   if (fp.signature && fp.bands.length > 0) {
     const bandRows = await db.selectFrom('campaign_bands').select(['rep_id']).where('band_key', 'in', fp.bands).limit(MAX_BAND_ROWS).execute();
     const hits = new Map<string, number>();
@@ -73,127 +138,96 @@ async function findMatchesAndLinks(db: Db, fp: Fingerprint): Promise<{ matches: 
     const reps = [...hits.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_CANDIDATE_REPS).map(([id]) => id);
     if (reps.length > 0) {
       const repRows = await db.selectFrom('campaign_reps').select(['campaign_id', 'signature']).where('id', 'in', reps).execute();
-      for (const r of repRows) {
-        const sim = similarity(fp.signature, signatureFromBytes(r.signature));
-        if (sim >= JOIN_THRESHOLD) raw.push({ id: r.campaign_id, sim, by: 'text' });
-      }
+      for (const r of repRows) repSims.push({ campaign: r.campaign_id, sim: similarity(fp.signature, signatureFromBytes(r.signature)) });
     }
   }
-  if (fp.links.length > 0) {
-    const linkRows = await db
-      .selectFrom('campaign_links')
-      .select(['kind', 'value', 'campaign_id'])
-      .where((eb) => eb.or(groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
-      .execute();
-    for (const r of linkRows) {
-      raw.push({ id: r.campaign_id, sim: 0, by: r.kind });
-      knownLinks.add(`${r.kind}\u0000${r.value}`);
+  const linkRows = fp.links.length
+    ? await db
+        .selectFrom('campaign_links')
+        .select(['kind', 'value', 'campaign_id', 'spread'])
+        .where((eb) => eb.or(groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
+        .execute()
+    : [];
+  const { rootOf, roots } = await rootsOf(db, [...repSims.map((r) => r.campaign), ...linkRows.map((r) => r.campaign_id)]);
+  const byId = new Map<string, Candidate>();
+  const candidate = (rawId: string): Candidate | null => {
+    const id = rootOf.get(rawId) ?? rawId;
+    const root = roots.get(id);
+    if (!root) return null;
+    let c = byId.get(id);
+    if (!c) {
+      const coreSim = fp.signature && root.core ? similarity(fp.signature, root.core) : null;
+      c = { id, category: root.category, core: root.core, coreKind: root.coreKind, repSim: 0, coreSim, links: [] };
+      byId.set(id, c);
     }
+    return c;
+  };
+  for (const r of repSims) {
+    const c = candidate(r.campaign);
+    if (c && r.sim > c.repSim) c.repSim = r.sim;
   }
-  const roots = await resolveIds(db, raw.map((r) => r.id));
-  for (const r of raw) {
-    const root = roots.get(r.id);
-    const id = root?.root ?? r.id;
-    const category = root && root.root === r.id ? root.category : (roots.get(id)?.category ?? null);
-    const m = byCampaign.get(id) ?? { campaignId: id, similarity: 0, matchedBy: [], category };
-    m.similarity = Math.max(m.similarity, r.sim);
-    if (!m.matchedBy.includes(r.by)) m.matchedBy.push(r.by);
-    byCampaign.set(id, m);
+  const knownLinks = new Map<string, string>();
+  for (const r of linkRows) {
+    const root = rootOf.get(r.campaign_id) ?? r.campaign_id;
+    knownLinks.set(linkKey(r), root);
+    if (Number(r.spread) >= GENERIC_SPREAD) continue;
+    const c = candidate(r.campaign_id);
+    const kind = r.kind as LinkKind;
+    if (c && !c.links.includes(kind)) c.links.push(kind);
   }
-  const matches = [...byCampaign.values()].sort((a, b) => b.similarity - a.similarity || (a.campaignId < b.campaignId ? -1 : 1));
-  return { matches, knownLinks };
+  return { candidates: [...byId.values()], knownLinks };
+}
+
+/** How a message may join a candidate campaign, or null when it may not. */
+function joinBy(fp: Fingerprint, c: Candidate, polarity: Polarity): 'text' | LinkKind | null {
+  // A campaign whose core has no text (image-only founder) is judged by its representatives alone.
+  const inCore = c.coreSim === null || c.coreSim >= CORE_FLOOR;
+  const campaignPolarity = polarityOf(c.category);
+  if (polarity && campaignPolarity && polarity !== campaignPolarity) {
+    return c.repSim >= CROSS_POLARITY_MIN && inCore ? 'text' : null;
+  }
+  if (c.repSim >= JOIN_THRESHOLD && inCore) return 'text';
+  const alone = c.links.find((k) => SELF_SUFFICIENT_LINKS.has(k));
+  if (alone) return alone;
+  if (c.links.length === 0) return null;
+  // An operation that rotates its texts keeps its landing domain: between two messages both
+  // classified abusive, a specific advertised domain or phone is enough.
+  if (polarity === 'abusive' && campaignPolarity === 'abusive') return c.links[0];
+  // Texts of two channels (an SMS and an e-mail) are written differently: only the link can tell.
+  const textSilent = c.coreSim === null || (c.coreKind !== null && c.coreKind !== fp.kind);
+  if (textSilent || (c.coreSim ?? 0) >= LINK_TEXT_FLOOR) return c.links[0];
+  return null;
+}
+
+/** The campaigns a fingerprint belongs to, best first (text before links, then similarity, then age). */
+function eligible(fp: Fingerprint, candidates: readonly Candidate[], polarity: Polarity): { c: Candidate; by: string }[] {
+  const out: { c: Candidate; by: string }[] = [];
+  for (const c of candidates) {
+    const by = joinBy(fp, c, polarity);
+    if (by) out.push({ c, by });
+  }
+  const score = (x: { c: Candidate; by: string }) => Math.max(x.c.repSim, x.c.coreSim ?? 0);
+  return out.sort((a, b) => (a.by === 'text' ? 0 : 1) - (b.by === 'text' ? 0 : 1) || score(b) - score(a) || (a.c.id < b.c.id ? -1 : 1));
+}
+
+/**
+ * Candidate campaigns a message would join, for the mail filters' look-up: the same rules as
+ * ingest, with no category (a look-up has not been classified).
+ */
+export async function findMatches(db: Db, fp: Fingerprint): Promise<Match[]> {
+  const { candidates } = await lookup(db, fp);
+  return eligible(fp, candidates, null).map(({ c, by }) => ({
+    campaignId: c.id,
+    similarity: Math.max(c.repSim, c.coreSim ?? 0),
+    matchedBy: by === 'text' ? ['text', ...c.links] : [...new Set([by, ...c.links])],
+    category: c.category,
+  }));
 }
 
 function groupLinks(links: readonly Link[]): [string, string[]][] {
   const m = new Map<string, string[]>();
   for (const l of links) m.set(l.kind, [...(m.get(l.kind) ?? []), l.value]);
   return [...m.entries()];
-}
-
-/** Adds facts to a campaign's story (count += n, first/last seen widened). */
-async function addFacts(db: Db, campaignId: string, facts: readonly (Fact & { count?: number; first?: string; last?: string })[], at: string): Promise<void> {
-  if (facts.length === 0) return;
-  const seen = new Set<string>();
-  const rows = [];
-  for (const f of facts) {
-    const key = `${f.kind}\u0000${f.value}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    rows.push({ campaign_id: campaignId, kind: f.kind, value: f.value, count: f.count ?? 1, first_seen_at: f.first ?? at, last_seen_at: f.last ?? at });
-  }
-  await db
-    .insertInto('campaign_facts')
-    .values(rows)
-    .onConflict((oc) =>
-      oc.columns(['campaign_id', 'kind', 'value']).doUpdateSet({
-        count: sql`campaign_facts.count + excluded.count`,
-        first_seen_at: sql`case when excluded.first_seen_at < campaign_facts.first_seen_at then excluded.first_seen_at else campaign_facts.first_seen_at end`,
-        last_seen_at: sql`case when excluded.last_seen_at > campaign_facts.last_seen_at then excluded.last_seen_at else campaign_facts.last_seen_at end`,
-      }),
-    )
-    .execute();
-}
-
-/** Sets a campaign's category to its most frequent message category. */
-async function refreshCategory(db: Db, campaignId: string): Promise<void> {
-  const top = await db
-    .selectFrom('campaign_facts')
-    .select(['value', 'count'])
-    .where('campaign_id', '=', campaignId)
-    .where('kind', '=', 'category')
-    .orderBy('count', 'desc')
-    .orderBy('value')
-    .limit(1)
-    .executeTakeFirst();
-  if (top) await db.updateTable('campaigns').set({ category: top.value }).where('id', '=', campaignId).execute();
-}
-
-/**
- * Merges `losers` into `winner`: members and story move to the winner, the losers (and anything
- * that already redirected to them) redirect to it. Representatives, band keys and links stay
- * where they are and resolve through the redirect, so a merge costs the size of the losers'
- * membership, never a scan of the store.
- */
-export async function mergeCampaigns(db: Db, winner: string, losers: readonly string[], at: string): Promise<void> {
-  if (losers.length === 0) return;
-  const rows = await db.selectFrom('campaigns').selectAll().where('id', 'in', [winner, ...losers]).execute();
-  const w = rows.find((r) => r.id === winner);
-  if (!w) throw new Error(`campaign ${winner} does not exist`);
-  let messages = w.message_count;
-  let reports = w.report_count;
-  let first = w.first_seen_at;
-  let last = w.last_seen_at;
-  for (const r of rows) {
-    if (r.id === winner) continue;
-    messages += r.message_count;
-    reports += r.report_count;
-    if (r.first_seen_at < first) first = r.first_seen_at;
-    if (r.last_seen_at > last) last = r.last_seen_at;
-  }
-  await db.updateTable('campaigns').set({ merged_into: winner, updated_at: at }).where((eb) => eb.or([eb('id', 'in', losers), eb('merged_into', 'in', losers)])).execute();
-  await db.updateTable('campaign_messages').set({ campaign_id: winner }).where('campaign_id', 'in', losers).execute();
-  const facts = await db.selectFrom('campaign_facts').selectAll().where('campaign_id', 'in', losers).execute();
-  const summed = new Map<string, { kind: Fact['kind']; value: string; count: number; first: string; last: string }>();
-  for (const f of facts) {
-    const key = `${f.kind}\u0000${f.value}`;
-    const s = summed.get(key);
-    if (s) {
-      s.count += f.count;
-      if (f.first_seen_at < s.first) s.first = f.first_seen_at;
-      if (f.last_seen_at > s.last) s.last = f.last_seen_at;
-    } else {
-      summed.set(key, { kind: f.kind as Fact['kind'], value: f.value, count: f.count, first: f.first_seen_at, last: f.last_seen_at });
-    }
-  }
-  const chunk = [...summed.values()];
-  for (let i = 0; i < chunk.length; i += 200) await addFacts(db, winner, chunk.slice(i, i + 200), at);
-  await db.deleteFrom('campaign_facts').where('campaign_id', 'in', losers).execute();
-  await db
-    .updateTable('campaigns')
-    .set({ message_count: messages, report_count: reports, first_seen_at: first, last_seen_at: last, updated_at: at })
-    .where('id', '=', winner)
-    .execute();
-  await refreshCategory(db, winner);
 }
 
 /**
@@ -205,7 +239,7 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   const reportFacts: Fact[] = [{ kind: 'day', value: day }];
   const existing = await db.selectFrom('campaign_messages').select(['campaign_id']).where('sha256', '=', fp.sha256).executeTakeFirst();
   if (existing) {
-    const id = (await resolveIds(db, [existing.campaign_id])).get(existing.campaign_id)?.root ?? existing.campaign_id;
+    const id = (await rootsOf(db, [existing.campaign_id])).rootOf.get(existing.campaign_id) ?? existing.campaign_id;
     await db
       .updateTable('campaigns')
       .set((eb) => ({
@@ -219,31 +253,60 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     return { campaignId: id, created: false, via: 'repeat', similarity: 1, merged: [] };
   }
 
-  const { matches, knownLinks } = await findMatchesAndLinks(db, fp);
+  const polarity = polarityOf(meta.category);
+  const { candidates, knownLinks } = await lookup(db, fp);
+  const ranked = eligible(fp, candidates, polarity);
   let campaignId: string;
-  let currentCategory: string | null = null;
   let created = false;
   let via = 'new';
   let sim = 1;
+  let core: Uint32Array | null = fp.signature;
   const merged: string[] = [];
-  if (matches.length === 0) {
+  if (ranked.length === 0) {
     campaignId = newId();
     created = true;
     await db
       .insertInto('campaigns')
-      .values({ id: campaignId, merged_into: null, category: meta.category, first_seen_at: meta.seenAt, last_seen_at: meta.seenAt, message_count: 0, report_count: 0, created_at: meta.seenAt, updated_at: meta.seenAt })
+      .values({
+        id: campaignId,
+        merged_into: null,
+        category: meta.category,
+        core_signature: fp.signature ? signatureToBytes(fp.signature) : null,
+        core_kind: fp.kind,
+        purity: 1,
+        legitimate_share: meta.category === 'legitimate' ? 1 : 0,
+        first_seen_at: meta.seenAt,
+        last_seen_at: meta.seenAt,
+        message_count: 0,
+        report_count: 0,
+        created_at: meta.seenAt,
+        updated_at: meta.seenAt,
+      })
       .execute();
   } else {
-    // The oldest campaign survives (ULIDs sort by creation time), so ids stay stable.
-    const ids = matches.map((m) => m.campaignId).sort();
-    campaignId = ids[0];
-    currentCategory = matches.find((m) => m.campaignId === campaignId)?.category ?? null;
-    const best = matches.reduce((a, b) => (b.similarity > a.similarity ? b : a));
-    sim = best.similarity;
-    via = best.matchedBy.includes('text') ? 'lsh' : `link:${best.matchedBy[0]}`;
-    if (ids.length > 1) {
-      merged.push(...ids.slice(1));
+    const best = ranked[0];
+    via = best.by === 'text' ? 'lsh' : `link:${best.by}`;
+    sim = Math.max(best.c.repSim, best.c.coreSim ?? 0);
+    // Other campaigns this message also matches by text merge only when their cores agree with the
+    // best one's; the oldest survives (ULIDs sort by creation time), so ids stay stable.
+    const family = [best.c];
+    if (best.c.core) {
+      for (const { c, by } of ranked.slice(1)) {
+        if (by !== 'text' || !c.core) continue;
+        if (similarity(best.c.core, c.core) >= MERGE_THRESHOLD && polarityOf(c.category) === polarityOf(best.c.category)) family.push(c);
+      }
+    }
+    const survivor = family.reduce((a, b) => (b.id < a.id ? b : a));
+    campaignId = survivor.id;
+    core = survivor.core;
+    if (family.length > 1) {
+      merged.push(...family.filter((c) => c.id !== survivor.id).map((c) => c.id));
       await mergeCampaigns(db, campaignId, merged, meta.seenAt);
+    }
+    // A campaign founded by a message without text takes the first text that joins it as its core.
+    if (!core && fp.signature) {
+      core = fp.signature;
+      await db.updateTable('campaigns').set({ core_signature: signatureToBytes(fp.signature) }).where('id', '=', campaignId).execute();
     }
   }
 
@@ -262,19 +325,14 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   const facts: Fact[] = [...reportFacts, ...fp.facts];
   if (meta.category) facts.push({ kind: 'category', value: meta.category });
   await addFacts(db, campaignId, facts, meta.seenAt);
-  // The majority can only change when this message's category differs from the campaign's.
-  if (meta.category && !created && (merged.length > 0 || meta.category !== currentCategory)) await refreshCategory(db, campaignId);
+  if (!created) await refreshStanding(db, campaignId);
 
-  const newLinks = fp.links.filter((l) => !knownLinks.has(`${l.kind}\u0000${l.value}`));
-  if (newLinks.length > 0) {
-    await db
-      .insertInto('campaign_links')
-      .values(newLinks.map((l) => ({ kind: l.kind, value: l.value, campaign_id: campaignId, created_at: meta.seenAt })))
-      .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
-      .execute();
-  }
-  const textMatched = via === 'lsh';
-  if (fp.signature && (!textMatched || sim < NEW_REP_BELOW)) {
+  // The campaign's links are its founder's and its text members': a member that joined through a
+  // link lends the campaign none of its other values, or the campaign would chain link to link.
+  await recordLinks(db, fp, campaignId, knownLinks, meta.seenAt, via === 'new' || via === 'lsh');
+  // Only members inside the core become representatives: the campaign cannot drift by them.
+  const inCore = fp.signature !== null && (core === null || similarity(fp.signature, core) >= CORE_FLOOR);
+  if (fp.signature && inCore && (via !== 'lsh' || sim < NEW_REP_BELOW)) {
     const repId = newId();
     await db.insertInto('campaign_reps').values({ id: repId, campaign_id: campaignId, signature: signatureToBytes(fp.signature), created_at: meta.seenAt }).execute();
     await db
@@ -283,4 +341,30 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
       .execute();
   }
   return { campaignId, created, via, similarity: sim, merged };
+}
+
+/**
+ * Claims the message's new link values for its campaign (when `claim`), and widens the spread of values that
+ * already belong to another campaign: from {@link GENERIC_SPREAD} on they link nothing more.
+ */
+async function recordLinks(db: Db, fp: Fingerprint, campaignId: string, known: ReadonlyMap<string, string>, at: string, claim: boolean): Promise<void> {
+  const fresh = claim ? fp.links.filter((l) => !known.has(linkKey(l))) : [];
+  if (fresh.length > 0) {
+    await db
+      .insertInto('campaign_links')
+      .values(fresh.map((l) => ({ kind: l.kind, value: l.value, campaign_id: campaignId, created_at: at, spread: 1 })))
+      .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+      .execute();
+  }
+  const elsewhere = fp.links.filter((l) => {
+    const owner = known.get(linkKey(l));
+    return owner !== undefined && owner !== campaignId;
+  });
+  if (elsewhere.length > 0) {
+    await db
+      .updateTable('campaign_links')
+      .set((eb) => ({ spread: eb('spread', '+', 1) }))
+      .where((eb) => eb.or(groupLinks(elsewhere).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
+      .execute();
+  }
 }

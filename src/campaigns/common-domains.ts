@@ -6,6 +6,8 @@
  * by tldts' private suffixes (`*.github.io`, `*.web.app`, …), which make the customer's name the
  * registrable domain.
  */
+import { BRANDS } from '../analysis/data/brands.ts';
+
 export const COMMON_DOMAINS: ReadonlySet<string> = new Set([
   // platforms and their CDNs
   'google.com', 'googleapis.com', 'gstatic.com', 'googleusercontent.com', 'youtube.com', 'youtu.be', 'gmail.com',
@@ -14,6 +16,8 @@ export const COMMON_DOMAINS: ReadonlySet<string> = new Set([
   'apple.com', 'icloud.com', 'facebook.com', 'fb.com', 'instagram.com', 'twitter.com', 'x.com', 'linkedin.com', 'pinterest.com',
   'whatsapp.com', 'tiktok.com', 'yahoo.com', 'aol.com', 'amazon.com', 'amazonaws.com', 'cloudfront.net', 'cloudflare.com',
   'akamai.net', 'fastly.net', 'wikipedia.org', 'github.com', 'mozilla.org', 'adobe.com', 'dropbox.com', 'paypal.com',
+  // free hosting where customers get a path or a sub-domain outside the public suffix list
+  'geocities.com', 'tripod.com', 'angelfire.com', 'freewebs.com', 'webs.com', 'bravenet.com', 'homestead.com', 'fc2.com',
   // standards and markup boilerplate
   'w3.org', 'schema.org', 'ietf.org', 'xmlns.com', 'purl.org', 'openxmlformats.org',
   // e-mail service providers: tracking, unsubscribe and image hosts shared by all their customers
@@ -25,7 +29,14 @@ export const COMMON_DOMAINS: ReadonlySet<string> = new Set([
   'google-analytics.com', 'imgur.com', 'gravatar.com', 'wp.com', 'wordpress.com', 'blogger.com', 'typeform.com', 'forms.gle',
 ]);
 
+/**
+ * The impersonated brands' own domains: phishing links to the real brand for its logo, its
+ * privacy page and its help centre, so every campaign against a brand shares them.
+ */
+const BRAND_DOMAINS: ReadonlySet<string> = new Set(BRANDS.flatMap((b) => b.domains.map((d) => d.toLowerCase())));
+
 /** True when a strong link on this registrable domain would join unrelated senders. */
 export function isCommonDomain(domain: string): boolean {
-  return COMMON_DOMAINS.has(domain.toLowerCase());
+  const d = domain.toLowerCase();
+  return COMMON_DOMAINS.has(d) || BRAND_DOMAINS.has(d);
 }

@@ -1,8 +1,8 @@
 /**
  * What clustering needs from an Analysis: the MinHash signature of the visible text (subject plus
  * body, personalisation removed), the strong-link values (registrable domains of non-shortener
- * URLs, phone numbers, wallets, non-image attachment hashes) and the facts a campaign's story is
- * made of. Pure: the same Analysis always gives the same fingerprint.
+ * links — never resources such as images, nor platforms and impersonated brands' own domains —,
+ * phone numbers, wallets, non-image attachment hashes) and the facts a campaign's story is made of. Pure: the same Analysis always gives the same fingerprint.
  */
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { isCommonDomain } from './common-domains.ts';
@@ -66,7 +66,9 @@ export function fingerprintOf(a: Analysis): Fingerprint {
   const facts: Fact[] = [];
   for (const u of a.indicators.urls) {
     const d = u.registrableDomain ?? u.host;
-    if (!d) continue;
+    // A host the reader's client fetches by itself (image, stylesheet, pixel) is somebody's
+    // infrastructure, not what the message advertises: neither a link nor a story domain.
+    if (!d || u.role === 'resource') continue;
     facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
     if (!u.shortener && u.registrableDomain && !isCommonDomain(u.registrableDomain)) links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
   }

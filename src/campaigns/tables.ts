@@ -1,13 +1,24 @@
 /** Tables owned by the classification and campaigns area (see migrations 0003_*). */
-import type { Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /** A campaign: messages judged to be one operation. A merged campaign redirects to its survivor. */
 export interface CampaignsTable {
   id: string;
   /** Survivor's id when this campaign was merged into another (always one step: no chains). */
   merged_into: string | null;
-  /** Most frequent category among its messages. */
+  /** Most frequent category among its messages (an analyst's relabel counts as the message's category). */
   category: string | null;
+  /**
+   * The founding message's MinHash signature: the campaign itself, against which every later
+   * member and every merge is judged (null when the founder's text was too short to compare).
+   */
+  core_signature: Buffer | null;
+  /** The founding message's kind (`email`, `sms`): texts of different channels are not compared. */
+  core_kind: string | null;
+  /** Share of its messages in the majority category (1: all agree). */
+  purity: Generated<number>;
+  /** Share of its messages classified (or relabelled) legitimate. */
+  legitimate_share: Generated<number>;
   first_seen_at: string;
   last_seen_at: string;
   message_count: number;
@@ -50,6 +61,12 @@ export interface CampaignLinksTable {
   value: string;
   campaign_id: string;
   created_at: string;
+  /**
+   * Distinct campaigns messages carrying this value were placed in. From 2 on the value is shared
+   * by unrelated messages (a mailing-list host, a brand's own site, a hosting platform) and no
+   * longer links anything.
+   */
+  spread: Generated<number>;
 }
 
 /** The story: counts of each value of each kind (day, subject, sender, ip, domain, …). */
