@@ -118,6 +118,14 @@ export async function evaluateCampaignStream(corpusDir: string, out: (s: string)
       }
       if (list.length >= 10 && ABUSIVE_CATEGORIES.has(categoryOf.get(id) ?? '')) legitInLarge += legit;
     }
+    // What the actions gates would see: abusive campaigns large enough to act on, by purity.
+    const standing = await db.selectFrom('campaigns').select(['id', 'category', 'purity', 'legitimate_share', 'message_count']).where('merged_into', 'is', null).where('message_count', '>=', 5).execute();
+    const actionable = standing.filter((c) => ABUSIVE_CATEGORIES.has(c.category ?? ''));
+    const gate = {
+      pure: actionable.filter((c) => Number(c.purity) >= 1).length,
+      ninety: actionable.filter((c) => Number(c.purity) >= 0.9).length,
+      legit: actionable.filter((c) => Number(c.legitimate_share) > 0.05).length,
+    };
     const buckets: [string, number, number][] = [['1', 1, 1], ['2–4', 2, 4], ['5–9', 5, 9], ['10–49', 10, 49], ['50–199', 50, 199], ['200+', 200, Infinity]];
     out(`${opts.withoutCategories ? '[ablation: clustered without the classifier\'s categories] ' : ''}stream: ${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')}, seed ${opts.seed ?? STREAM_SEED}\n`);
     out(`analysis + classification ${(analyseMs / 1000).toFixed(1)} s; clustering ${(clusterMs / 1000).toFixed(1)} s (${((clusterMs / Math.max(1, labelOf.size)) * 1000).toFixed(0)} µs a message)\n`);
@@ -130,6 +138,7 @@ export async function evaluateCampaignStream(corpusDir: string, out: (s: string)
     }
     out(`impure share: ${impure} of ${clustered} clustered messages (${pct(impure, clustered)} %; target ≤ 1 %) in ${impureCampaigns.length} campaigns\n`);
     out(`legitimate messages in abusive campaigns of ten or more: ${legitInLarge} (target 0)\n`);
+    out(`abusive campaigns of five or more: ${actionable.length}; purity 1: ${gate.pure}; purity ≥ 0.9: ${gate.ninety}; legitimate share > 5 %: ${gate.legit}\n`);
     for (const c of impureCampaigns.sort((a, b) => b.list.length - a.list.length).slice(0, 8)) {
       out(`  impure ${describe(c.id, c.list, categoryOf.get(c.id) ?? null)}\n`);
       for (const x of c.list.filter((y) => y.label === 'legitimate').slice(0, 3)) out(`      legitimate: ${x.source}/${x.id} (via ${x.via})\n`);

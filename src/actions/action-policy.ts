@@ -89,7 +89,29 @@ export const ActionPolicySchema = z.object({
       defaultFormat: z.enum(['xarf', 'arf']),
       /** Regular expressions over reverse DNS that mark consumer broadband / dynamic pools. */
       dynamicRdnsPatterns: z.array(z.string()),
+      /**
+       * An origin whose reports are more than this share classified legitimate or sent with
+       * aligned SPF/DKIM is a real mail server, not an infected machine: never alerted.
+       */
+      maxLegitimateShare: z.number().min(0).max(1),
+      /**
+       * Spam its origin sent longer ago than this is not alerted: a dynamic address has changed
+       * hands since, and the ISP could only find the wrong subscriber.
+       */
+      maxOriginAgeDays: z.number().positive(),
     }),
+  gates: z.object({
+    /**
+     * A case or campaign in which more than this share of the messages is classified legitimate
+     * is never acted on automatically (referral, ISP alert, feed): an analyst reviews it first.
+     */
+    maxLegitimateShare: z.number().min(0).max(1),
+    /**
+     * Nor one whose purity — the share of its majority category — is below this. 1: any mix of
+     * categories (phishing with commercial, say) waits for an analyst.
+     */
+    minPurity: z.number().min(0).max(1),
+  }),
   fbl: z
     .object({
       /** Send ARF feedback to verified senders for complaints about their mail. */
@@ -141,7 +163,10 @@ export const DEFAULT_POLICY_INPUT = {
       '\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}',
       '(^|\\.)(ftth|fttx|gpon|catv|wireless|mobile|lte|3g|4g|5g)[.-]',
     ],
+    maxLegitimateShare: 0.5,
+    maxOriginAgeDays: 7,
   },
+  gates: { maxLegitimateShare: 0.05, minPurity: 1 },
   fbl: { enabled: true },
   instance: { org: 'Spamdesk', domain: 'spamdesk.invalid', contact: 'abuse-desk@spamdesk.invalid' },
 } as const;

@@ -15,11 +15,13 @@ import type { AppContext } from '../core/context.ts';
 import type { JobHandler } from '../workers/handlers.ts';
 import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
-import { policyFor } from './action-policy.ts';
+import { policyFor, type ActionPolicy } from './action-policy.ts';
+import { caseGate } from './gates.ts';
+import type { CaseRow } from './tables.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
 import { applyCaseRules, type RuleOutcome } from './cases/case-rules.ts';
 import { routeCase } from './cases/authorities.ts';
-import { addCaseEvent, getCase } from './cases/cases.ts';
+import { addCaseEvent, getCase, setCaseState } from './cases/cases.ts';
 import { referCase } from './referrals/referrals.ts';
 import { campaignCategory, loadAnalysis } from './sources.ts';
 import { queueSenderFeedback } from './fbl/sender-feedback.ts';
@@ -42,20 +44,23 @@ export interface ProcessOutcome extends RuleOutcome {
  */
 export async function processReport(ctx: AppContext, p: { reportId: string; sha256: string; campaignId: string | null }, analysis: Analysis | null): Promise<ProcessOutcome> {
   const policy = policyFor(ctx.config);
-  const report = await ctx.db.selectFrom('reports').select(['id', 'received_at']).where('id', '=', p.reportId).executeTakeFirst();
+  const report = await ctx.db.selectFrom('reports').select(['id', 'received_at', 'historical']).where('id', '=', p.reportId).executeTakeFirst();
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
   const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
-  const facts = factsFrom({ reportId: p.reportId, sha256: p.sha256, receivedAt: report.received_at, campaignId: p.campaignId, category, analysis }, policy);
+  const messageCategory = await messageCategoryOf(ctx.db, p.reportId, p.sha256);
+  const historical = Number(report.historical) === 1;
+  const facts = factsFrom({ reportId: p.reportId, sha256: p.sha256, receivedAt: report.received_at, campaignId: p.campaignId, category, messageCategory, historical, analysis }, policy);
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     await saveFacts(trx, facts);
     const rules = await applyCaseRules(trx, facts, policy);
     // Referred after the burst has had time to join the case (the job runs then, not now).
     const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
     if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId }, referAt);
-    if (policy.cases.autoRefer && policy.cases.referUpdates) {
+    if (policy.cases.autoRefer && policy.cases.referUpdates && !historical) {
       for (const caseId of rules.joined) if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt);
     }
-    const feedback = policy.fbl.enabled ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
+    // Feedback about mail from an archive would reach a sender about mail it sent years ago.
+    const feedback = policy.fbl.enabled && !historical ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
     return { ...rules, feedback };
   });
   if (outcome.feedback > 0) notifyOutbox();
@@ -67,6 +72,7 @@ export async function autoRefer(ctx: AppContext, caseId: string): Promise<string
   const policy = policyFor(ctx.config);
   const c = await getCase(ctx.db, caseId);
   if (c.state !== 'open' && c.state !== 'referred') return [];
+  if (!(await passesGate(ctx.db, c, policy, 'referral'))) return [];
   const authorities = await routeCase(ctx.db, c.category, policy);
   if (authorities.length === 0) {
     await addCaseEvent(ctx.db, caseId, 'rule:routing', 'not-routed', { category: c.category, reason: 'no active authority has a matching competence' });
@@ -102,6 +108,7 @@ export async function updateReferrals(ctx: AppContext, caseId: string, now = new
   const policy = policyFor(ctx.config);
   const c = await getCase(ctx.db, caseId);
   if (c.state !== 'referred') return [];
+  if (!(await passesGate(ctx.db, c, policy, 'referral update'))) return [];
   const referrals = await ctx.db.selectFrom('action_referrals').select(['authority_id', 'state', 'created_at']).where('case_id', '=', caseId).orderBy('created_at', 'desc').execute();
   const latest = new Map<string, (typeof referrals)[number]>();
   for (const r of referrals) if (!latest.has(r.authority_id)) latest.set(r.authority_id, r);
@@ -122,6 +129,28 @@ export async function updateReferrals(ctx: AppContext, caseId: string, now = new
   }
   if (retryAt !== null) await enqueueJob(ctx.db, JOB_ACTIONS_REFER_UPDATE, { caseId }, new Date(retryAt));
   return out;
+}
+
+/**
+ * Checks the gates before an automatic send; a case that fails them is put in `needs_review` with
+ * the reasons in its history, for an analyst to refer or close by hand.
+ */
+async function passesGate(db: Kysely<Database>, c: CaseRow, policy: ActionPolicy, what: string): Promise<boolean> {
+  const verdict = await caseGate(db, c, policy);
+  if (verdict.ok) return true;
+  await db.transaction().execute(async (trx) => {
+    await addCaseEvent(trx, c.id, 'rule:gates', 'held', { what, reasons: verdict.reasons });
+    await setCaseState(trx, c.id, 'needs_review', 'rule:gates', { reasons: verdict.reasons });
+  });
+  return false;
+}
+
+/** A message's own category: an analyst's latest relabel of it, else its classification. */
+async function messageCategoryOf(db: Kysely<Database>, reportId: string, sha256: string): Promise<string | null> {
+  const relabel = await db.selectFrom('relabels').select('category').where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (relabel) return relabel.category;
+  const cls = await db.selectFrom('classifications').select('category').where('sha256', '=', sha256).executeTakeFirst();
+  return cls?.category ?? null;
 }
 
 function perJob<T>(jobs: { id: string; payload: string }[], schema: z.ZodType<T>, run: (p: T) => Promise<unknown>): Promise<Map<string, Error>> {

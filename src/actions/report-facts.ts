@@ -10,6 +10,7 @@ import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
+import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
 import type { ActionPolicy } from './action-policy.ts';
 import type { ReportFactsRow } from './tables.ts';
 
@@ -50,6 +51,19 @@ export function isUnauthenticated(a: Analysis): boolean {
   return !spfPass && !dkimPass && !dmarcPass && !receiverPass;
 }
 
+/**
+ * SPF or DKIM passed for the From domain's organisation (DMARC alignment, RFC 7489 §3.1, relaxed):
+ * the sender is who it says. An ISP is not told its customer is infected for such mail.
+ */
+export function isAuthenticatedAligned(a: Analysis): boolean {
+  if (a.auth.dmarc.result === 'pass') return true;
+  if ((a.auth.receiver?.results ?? []).some((r) => r.method === 'dmarc' && r.result === 'pass')) return true;
+  if (a.auth.dkim.some((d) => d.result === 'pass' && d.aligned === true)) return true;
+  const from = domainOfAddress(a.indicators.sender.from ?? a.parse.from[0]?.address);
+  const spfDomain = a.auth.spf.domain ? (getDomain(a.auth.spf.domain.toLowerCase()) ?? null) : null;
+  return a.auth.spf.result === 'pass' && from !== null && spfDomain === from;
+}
+
 /** The source port of the origin hop, when its Received header shows one (`[1.2.3.4]:5678`). */
 export function originPort(a: Analysis): number | null {
   const origin = a.traceback.origin;
@@ -86,7 +100,11 @@ export interface FactsInput {
   sha256: string;
   receivedAt: string;
   campaignId: string | null;
+  /** The campaign's category. */
   category: string | null;
+  /** The message's own category (relabel, else classification). */
+  messageCategory?: string | null;
+  historical?: boolean;
   analysis: Analysis | null;
 }
 
@@ -95,7 +113,8 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   const a = input.analysis;
   const origin = a?.traceback.origin ?? null;
   const enr = a?.enrichment.origin ?? null;
-  const advertised = a ? [...new Set(a.indicators.urls.map((u) => u.registrableDomain).filter((d): d is string => d !== null))].slice(0, MAX_ADVERTISED_DOMAINS) : [];
+  const times = a ? messageTimes(a) : null;
+  const advertised = a ? [...new Set(a.indicators.urls.filter((u) => u.role !== 'resource').map((u) => u.registrableDomain).filter((d): d is string => d !== null))].slice(0, MAX_ADVERTISED_DOMAINS) : [];
   return {
     report_id: input.reportId,
     message_sha256: input.sha256,
@@ -115,6 +134,11 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
     unauthenticated: a && isUnauthenticated(a) ? 1 : 0,
     bot_signals: a ? JSON.stringify(botSignals(a, policy)) : '[]',
     created_at: nowIso(),
+    message_category: input.messageCategory ?? a?.classification?.category ?? null,
+    authenticated: a && isAuthenticatedAligned(a) ? 1 : 0,
+    historical: input.historical ? 1 : 0,
+    arrived_at: arrivalOrReceived(times?.arrivedAt ?? null, input.receivedAt),
+    origin_sent_at: times?.originSentAt ? arrivalOrReceived(times.originSentAt, input.receivedAt) : null,
   };
 }
 

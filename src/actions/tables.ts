@@ -67,6 +67,16 @@ export interface ActionReportFactsTable {
   /** JSON array of botnet signals seen for this report's origin. */
   bot_signals: string | null;
   created_at: string;
+  /** The message's own category (an analyst's relabel, else its classification); `category` is its campaign's. */
+  message_category: string | null;
+  /** 1 when SPF or DKIM passed aligned with the From domain (the sender is who it says). */
+  authenticated: number;
+  /** 1 for a report from a historical import: never an automatic referral, ISP alert or feedback. */
+  historical: number;
+  /** When the message arrived (believed topmost Received, else Date:, else when it was reported). */
+  arrived_at: string | null;
+  /** When the origin handed it on (the Received line that names the origin), when written. */
+  origin_sent_at: string | null;
 }
 
 /** A case: the evidence gathered against one target. */
@@ -128,8 +138,13 @@ export interface ActionReferralsTable {
   id: string;
   case_id: string;
   authority_id: string;
-  /** `sent` | `acknowledged` | `more-requested` | `closed` */
+  /**
+   * `queued` until the authority answers — what it shows is then its delivery's state (see
+   * `referralState`) — or the answer: `acknowledged` | `more-requested` | `closed`.
+   */
   state: string;
+  /** The outbox entry that delivers it. */
+  outbox_id: string | null;
   package_sha256: string;
   package_size: number;
   /** The ZIP as sent. */

@@ -20,20 +20,23 @@ export interface SpamOptions {
   url?: string;
   /** Greets the recipient by the local part of `to`. */
   greet?: boolean;
+  /** When the origin sent it (Received and Date:); default an hour ago, as reports of live spam are. */
+  sentAt?: Date;
 }
 
 /** A spam message as received by the victim (Received hop naming the origin IP and port). */
 export function spamMessage(o: SpamOptions): Buffer {
   const from = o.from ?? 'service@secure-bank-login.example';
   const local = o.to.split('@')[0];
+  const date = (o.sentAt ?? new Date(Date.now() - 3_600_000)).toUTCString().replace('GMT', '+0000');
   return Buffer.from(
     [
-      `Received: from dyn-host.pool.isp.example ([${o.ip}]:${o.port ?? 50_000 + o.n}) by mx.victim.example with ESMTP id ${o.n}; Mon, 2 Nov 2026 10:00:00 +0000`,
+      `Received: from dyn-host.pool.isp.example ([${o.ip}]:${o.port ?? 50_000 + o.n}) by mx.victim.example with ESMTP id ${o.n}; ${date}`,
       `Return-Path: <bounce${o.n}@secure-bank-login.example>`,
       `From: "Your Bank" <${from}>`,
       `To: ${o.to}`,
       `Subject: ${o.subject ?? 'Your account is suspended'}`,
-      `Date: Mon, 2 Nov 2026 10:00:00 +0000`,
+      `Date: ${date}`,
       `Message-ID: <spam-${o.n}-${o.ip}@secure-bank-login.example>`,
       'MIME-Version: 1.0',
       'Content-Type: text/plain; charset=utf-8',
@@ -59,13 +62,13 @@ export interface OriginScenario {
 
 /** The real analysis of `raw`, with the origin sections set from the scenario. */
 export async function analysisFor(raw: Buffer, s: OriginScenario): Promise<Analysis> {
-  const a = await analyse(raw, { ports: offlinePorts(new Date('2026-11-02T10:05:00Z')), settings: defaultAnalysisSettings() });
+  const a = await analyse(raw, { ports: offlinePorts(new Date()), settings: defaultAnalysisSettings() });
   const hopRaw = `from dyn-host.pool.isp.example ([${s.ip}]${s.port ? `:${s.port}` : ''}) by mx.victim.example with ESMTP`;
   const pass = s.authenticated === true;
   return {
     ...a,
     traceback: {
-      hops: [{ index: 0, raw: hopRaw, fromHelo: 'dyn-host.pool.isp.example', fromRdns: s.rdns, fromIp: s.ip, byHost: 'mx.victim.example', protocol: 'ESMTP', tls: false, id: null, date: null, for: null, parsed: true, trusted: false, notes: [] }],
+      hops: [{ index: 0, raw: hopRaw, fromHelo: 'dyn-host.pool.isp.example', fromRdns: s.rdns, fromIp: s.ip, byHost: 'mx.victim.example', protocol: 'ESMTP', tls: false, id: null, date: a.traceback.hops[0]?.date ?? null, for: null, parsed: true, trusted: false, notes: [] }],
       origin: { ip: s.ip, hopIndex: 0, ipVersion: s.ip.includes(':') ? 6 : 4, reason: 'first untrusted hop' },
       steps: [`Hop 0: mx.victim.example received the message from ${s.ip}; that is the origin.`],
       flags: [],

@@ -16,6 +16,8 @@ export interface SunkMail {
 export interface SmtpSink {
   url: string;
   mails: SunkMail[];
+  /** Recipients answered `550 mailbox unavailable` at RCPT TO (a permanent failure). */
+  rejectRecipients: Set<string>;
   close(): Promise<void>;
   /** Resolves once `n` mails have arrived. */
   waitFor(n: number, timeoutMs?: number): Promise<void>;
@@ -37,10 +39,16 @@ async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): 
 /** An SMTP server that accepts everything; `delayMs` holds each DATA reply (to catch a crash mid-send). */
 export async function startSmtpSink(opts: { delayMs?: number } = {}): Promise<SmtpSink> {
   const mails: SunkMail[] = [];
+  const rejectRecipients = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!rejectRecipients.has(address.address.toLowerCase())) return callback();
+      const err = Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 });
+      callback(err);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -59,6 +67,7 @@ export async function startSmtpSink(opts: { delayMs?: number } = {}): Promise<Sm
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
+    rejectRecipients,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     waitFor: (n, timeoutMs = 20_000) => waitUntil(() => mails.length >= n, timeoutMs, `${n} mails`),
   };

@@ -3,7 +3,7 @@
  * 8601 UTC strings, booleans are 0/1 integers and JSON is text, so that SQLite and PostgreSQL store
  * exactly the same values.
  */
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** Raw evidence: the exact bytes of a reported message, compressed, addressed by SHA-256. */
 export interface MessagesTable {
@@ -41,6 +41,8 @@ export interface ReportsTable {
   context: string | null;
   /** Secret for the reporter's private tracking link. */
   tracking_token: string;
+  /** 1 for a report from a historical import (see `spamdesk import --live`). */
+  historical: Generated<number>;
 }
 
 export interface UsersTable {

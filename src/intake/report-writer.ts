@@ -49,6 +49,11 @@ export interface ReportFields {
   context?: Record<string, unknown> | null;
   /** Received time, when the channel knows it (import, SMS); defaults to now. */
   receivedAt?: string;
+  /**
+   * Old mail from an archive (bulk import): kept as evidence, analysed and clustered, counted at
+   * its own arrival time, but never the trigger of an automatic referral, ISP alert or feedback.
+   */
+  historical?: boolean;
 }
 
 /**

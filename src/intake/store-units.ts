@@ -154,6 +154,7 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
         dedup_key: dedupKey,
         context: input.context ? JSON.stringify(input.context) : null,
         tracking_token: trackingToken,
+        historical: input.historical ? 1 : 0,
       });
       stored.push({ id, sha256: message.sha256, size: message.size, trackingToken, duplicate: false });
     }

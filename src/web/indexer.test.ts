@@ -169,3 +169,31 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  test(`statistics count old mail on the day it arrived, not the day it was imported (${dialect})`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const { db } = tdb;
+    const writer = new ReportWriter(db);
+    t.after(async () => {
+      await writer.close();
+      await tdb.drop();
+    });
+    const [old, fresh] = await writer.submit([
+      { raw: sampleSpam({ subject: 'From the 2003 archive' }), channel: 'import', historical: true, receivedAt: '2026-11-20T09:00:00.000Z' },
+      { raw: sampleSpam({ subject: 'Reported today' }), channel: 'web', receivedAt: '2026-11-20T09:00:00.000Z' },
+    ]);
+    const a = analysisOf(old.sha256, { subject: 'From the 2003 archive', ip: '203.0.113.9', asn: 64500, country: 'NL', url: 'https://old.example/' });
+    a.parse.date = { raw: 'Tue, 14 Oct 2003 08:12:00 +0200', iso: '2003-10-14T06:12:00.000Z' };
+    a.traceback.hops = [{ index: 0, raw: 'from relay by mx', fromHelo: null, fromRdns: null, fromIp: '203.0.113.9', byHost: 'mx.example', protocol: 'SMTP', tls: null, id: null, for: null, date: '2003-10-14T06:13:05.000Z', parsed: true, trusted: false, notes: [] }];
+    await storeAnalysis(db, a, 1);
+    await indexAll(db);
+    const row = await db.selectFrom('web_report_index').select(['arrived_at', 'received_at']).where('report_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { arrived_at: '2003-10-14T06:13:05.000Z', received_at: '2026-11-20T09:00:00.000Z' });
+    assert.equal(await totalReports(db, rangeOf('2003-10-14', '2003-10-14')), 1, 'counted on the day its receiver wrote it down');
+    assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 1, 'the import day shows only the live report');
+    const freshRow = await db.selectFrom('web_report_index').select('arrived_at').where('report_id', '=', fresh.id).executeTakeFirstOrThrow();
+    assert.equal(freshRow.arrived_at, '2026-11-20T09:00:00.000Z', 'not analysed yet: counted when reported');
+  });
+}

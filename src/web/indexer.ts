@@ -8,6 +8,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
 import { encodeTime } from 'ulid';
+import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
 import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
 import { nowIso, sha256Hex } from '../core/ids.ts';
@@ -93,11 +94,13 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   let originIp: string | null = null;
   let originCountry: string | null = null;
   let originAsn: number | null = null;
+  let arrivedAt: string | null = null;
   let stage = STAGE_RAW;
   const analysis = await loadAnalysis(db, report.message_sha256);
   if (analysis) {
     stage = STAGE_ANALYSED;
     subject = analysis.parse.subject;
+    arrivedAt = messageTimes(analysis).arrivedAt;
     sender = analysis.indicators.sender.from ?? analysis.parse.from[0]?.address ?? null;
     originIp = analysis.traceback.origin?.ip ?? null;
     const eo = analysis.enrichment.origin;
@@ -152,6 +155,7 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
     row: {
       report_id: report.id,
       received_at: report.received_at,
+      arrived_at: arrivalOrReceived(arrivedAt, report.received_at),
       channel: report.channel,
       kind: msg.kind,
       message_sha256: report.message_sha256,
@@ -179,8 +183,10 @@ export function monthlyDim(dim: RollupDim): string {
   return `${dim}:m`;
 }
 
-function rollupKeys(r: { received_at: string; channel: string; category: string | null; origin_country: string | null; origin_asn: number | null; campaign_id: string | null }, advertised: Iterable<string>): Set<Key> {
-  const day = r.received_at.slice(0, 10);
+function rollupKeys(r: { received_at: string; arrived_at: string | null; channel: string; category: string | null; origin_country: string | null; origin_asn: number | null; campaign_id: string | null }, advertised: Iterable<string>): Set<Key> {
+  // Statistics count mail when it arrived, so an imported archive shows its own years, not one
+  // spike on the day of the import.
+  const day = (r.arrived_at ?? r.received_at).slice(0, 10);
   const daily: [RollupDim, string][] = [
     ['category', r.category ?? UNKNOWN],
     ['channel', r.channel],

@@ -41,6 +41,8 @@ export interface WebReportMarksTable {
 export interface WebReportIndexTable {
   report_id: string;
   received_at: string;
+  /** When the message arrived (see `messageTimes`); statistics count by it, lists order by `received_at`. */
+  arrived_at: string | null;
   channel: string;
   kind: string;
   message_sha256: string;

@@ -18,7 +18,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionPolicy, CaseRule, TargetKind } from '../action-policy.ts';
 import type { ReportFactsRow } from '../tables.ts';
-import { addCaseEvent, addReportsToCase, findLiveCase, mergeCases, openCase } from './cases.ts';
+import { LIVE_CASE_STATES, addCaseEvent, addReportsToCase, findLiveCase, mergeCases, openCase } from './cases.ts';
 import { campaignFamily } from '../sources.ts';
 import type { CaseRow } from '../tables.ts';
 
@@ -47,10 +47,12 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
     } else if (rule.kind === 'campaign-volume') {
       if (!f.campaign_id) continue;
       if (f.category && rule.excludeCategories.some((c) => c.toLowerCase() === f.category?.toLowerCase())) continue;
+      // Live reports received in the window: an imported archive does not count.
       const row = await db
         .selectFrom('action_report_facts')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('campaign_id', 'in', campaignIds)
+        .where('historical', '=', 0)
         .where('received_at', '>=', since(rule.windowDays, now))
         .executeTakeFirst();
       const n = Number(row?.n ?? 0);
@@ -63,6 +65,7 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('sender_domain', '=', f.sender_domain)
         .where('consent_denied', '=', 1)
+        .where('historical', '=', 0)
         .where('received_at', '>=', since(rule.windowDays, now))
         .executeTakeFirst();
       const n = Number(row?.n ?? 0);
@@ -101,7 +104,7 @@ async function liveCampaignCase(db: Kysely<Database>, root: string, ids: string[
     .selectAll()
     .where('target_kind', '=', 'campaign')
     .where('target_value', 'in', ids)
-    .where('state', 'in', ['open', 'referred'])
+    .where('state', 'in', LIVE_CASE_STATES)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
@@ -139,7 +142,10 @@ export async function applyCaseRules(db: Kysely<Database>, f0: ReportFactsRow, p
     await addReportsToCase(db, live.id, [{ reportId: f.report_id, sha256: f.message_sha256 }], 'rule:join');
     outcome.joined.push(live.id);
   }
-  for (const m of await matches(db, f, policy.cases.rules, now, campaignIds)) {
+  // A historical report joins live cases above but never opens one: an archive is evidence, not
+  // a trigger.
+  const fired = f.historical ? [] : await matches(db, f, policy.cases.rules, now, campaignIds);
+  for (const m of fired) {
     const key = `${m.kind}:${m.value}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -10,8 +10,14 @@ import { newId, nowIso } from '../../core/ids.ts';
 import { TARGET_KINDS, type TargetKind } from '../action-policy.ts';
 import type { CaseRow } from '../tables.ts';
 
-export const CASE_STATES = ['open', 'referred', 'closed', 'merged'] as const;
+/**
+ * `needs_review`: held by the gates (gates.ts) before an automatic referral; reports still join
+ * it, and an analyst refers or closes it by hand.
+ */
+export const CASE_STATES = ['open', 'needs_review', 'referred', 'closed', 'merged'] as const;
 export type CaseState = (typeof CASE_STATES)[number];
+/** States in which a case still gathers the reports of its target. */
+export const LIVE_CASE_STATES: readonly CaseState[] = ['open', 'needs_review', 'referred'];
 
 export function isTargetKind(v: string): v is TargetKind {
   return (TARGET_KINDS as readonly string[]).includes(v);
@@ -60,7 +66,7 @@ export async function findLiveCase(db: Kysely<Database>, kind: TargetKind, value
     .selectAll()
     .where('target_kind', '=', kind)
     .where('target_value', '=', value)
-    .where('state', 'in', ['open', 'referred'])
+    .where('state', 'in', LIVE_CASE_STATES)
     .orderBy('created_at')
     .executeTakeFirst();
 }

@@ -21,7 +21,8 @@ import { enqueueMail } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import { operatorForAsn } from './operators.ts';
-import type { OperatorRow } from '../tables.ts';
+import type { OperatorRow, ReportFactsRow } from '../tables.ts';
+import { campaignGateReasons, campaignStandings } from '../gates.ts';
 
 /** Distinct campaigns from one IP that count as the `many-campaigns` signal. */
 export const MANY_CAMPAIGNS = 2;
@@ -33,12 +34,24 @@ export interface JudgedIp extends AlertForDigest {
   abuse: string[];
 }
 
-/** Judges the origin IPs of reports received in [from, to). */
-export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, from: string, to: string): Promise<JudgedIp[]> {
+/** When the origin sent a report's spam (what an ISP needs), else when it arrived or was reported. */
+function sentAt(r: ReportFactsRow): string {
+  return r.origin_sent_at ?? r.arrived_at ?? r.received_at;
+}
+
+/**
+ * Judges the origin IPs of live reports received in [from, to). Only evidence an ISP can act on
+ * counts: reports of spam its origin sent within `isp.maxOriginAgeDays`, whose campaign passes the
+ * gates. An origin whose reports are mostly legitimate mail or mail sent with aligned SPF/DKIM is
+ * a real mail server (a newsletter reported by mistake, a provider's relay), never an infected
+ * machine: it is skipped, and says why.
+ */
+export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, from: string, to: string, skipped: { ip: string; reason: string }[] = []): Promise<JudgedIp[]> {
   const candidates = await db
     .selectFrom('action_report_facts')
     .select(['origin_ip', (eb) => eb.fn.countAll<number>().as('n')])
     .where('origin_ip', 'is not', null)
+    .where('historical', '=', 0)
     .where('received_at', '>=', from)
     .where('received_at', '<', to)
     .groupBy('origin_ip')
@@ -46,17 +59,37 @@ export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, f
     .orderBy('origin_ip')
     .limit(MAX_IPS_PER_RUN)
     .execute();
+  const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
   const out: JudgedIp[] = [];
   for (const c of candidates) {
     if (!c.origin_ip) continue;
-    const rows = await db
+    const all = await db
       .selectFrom('action_report_facts')
       .selectAll()
       .where('origin_ip', '=', c.origin_ip)
+      .where('historical', '=', 0)
       .where('received_at', '>=', from)
       .where('received_at', '<', to)
       .orderBy('received_at')
       .execute();
+    const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
+    if (clean / all.length > policy.isp.maxLegitimateShare) {
+      skipped.push({ ip: c.origin_ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
+      continue;
+    }
+    const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
+    const rows = all
+      .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
+      .filter((r) => sentAt(r) >= oldest)
+      .filter((r) => {
+        const s = r.campaign_id ? standings.get(r.campaign_id) : undefined;
+        return !s || campaignGateReasons(s, policy).length === 0;
+      })
+      .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
+    if (rows.length < policy.isp.minReports) {
+      skipped.push({ ip: c.origin_ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
+      continue;
+    }
     const signals = new Set<string>();
     for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
     const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
@@ -68,13 +101,13 @@ export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, f
       ip: c.origin_ip,
       asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
       asName: withAsn.origin_as_name,
-      firstSeen: rows[0].received_at,
-      lastSeen: last.received_at,
+      firstSeen: sentAt(rows[0]),
+      lastSeen: sentAt(last),
       reportCount: rows.length,
       campaignCount: campaigns.size,
       signals: [...signals].sort(),
       rdns: withAsn.origin_rdns,
-      incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: r.received_at, port: r.origin_port })),
+      incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: sentAt(r), port: r.origin_port })),
       sample: null,
       sampleMailFrom: null,
       reportIds: rows.map((r) => r.report_id),
@@ -111,7 +144,7 @@ export async function runIspDigests(db: Kysely<Database>, config: Config, logger
   const quietSince = new Date(now.getTime() - policy.isp.quietPeriodHours * 3_600_000).toISOString();
   const run: DigestRun = { digests: [], skipped: [] };
   const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
-  for (const j of await judgeOrigins(db, policy, from, to)) {
+  for (const j of await judgeOrigins(db, policy, from, to, run.skipped)) {
     if (j.asn !== null && policy.isp.optOutAsns.includes(j.asn)) {
       run.skipped.push({ ip: j.ip, reason: `AS${j.asn} opted out` });
       continue;

@@ -119,10 +119,6 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
   const from = config.outboxFrom;
   const fileName = `case-${caseId}-${packageId}.zip`;
   const result = await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('action_referrals')
-      .values({ id: packageId, case_id: caseId, authority_id: authority.id, state: 'sent', package_sha256: pkg.sha256, package_size: pkg.zip.length, package: pkg.zip, created_at: createdAt, updated_at: createdAt })
-      .execute();
     let outboxId: string;
     if (authority.contact_kind === 'email') {
       const messageId = newMessageId(domainOf(from));
@@ -175,8 +171,12 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
         maxAttempts: config.outboxMaxAttempts,
       });
     }
+    await trx
+      .insertInto('action_referrals')
+      .values({ id: packageId, case_id: caseId, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: pkg.sha256, package_size: pkg.zip.length, package: pkg.zip, created_at: createdAt, updated_at: createdAt })
+      .execute();
     await addCaseEvent(trx, caseId, actor, 'referred', { referralId: packageId, authority: authority.name, authorityId: authority.id, packageSha256: pkg.sha256, packageSize: pkg.zip.length, messages: messages.length, omittedMessages: omitted, outboxId });
-    if (c.state === 'open') await setCaseState(trx, caseId, 'referred', actor);
+    if (c.state === 'open' || c.state === 'needs_review') await setCaseState(trx, caseId, 'referred', actor);
     return { referralId: packageId, packageSha256: pkg.sha256, packageSize: pkg.zip.length, outboxId };
   });
   notifyOutbox();
@@ -200,16 +200,48 @@ export async function answerReferral(db: Kysely<Database>, referralId: string, a
   });
 }
 
-/** Referrals of a case (without the package bytes). */
+/** A referral's answer state once the authority has answered (these imply it was delivered). */
+const ANSWERED: ReadonlySet<string> = new Set(Object.values(ANSWER_STATE));
+
+/**
+ * What a referral's state is: the authority's answer once there is one; before that its
+ * delivery's — `queued` (not yet tried), `failed` (tried, will be retried; the error is kept),
+ * `sent` (the relay or the authority's endpoint accepted it) or `dead` (given up: an analyst must
+ * act). A referral never shows `sent` while its mail still sits in the outbox.
+ */
+export function referralState(stored: string, delivery: { state: string | null; attempts: number | null; lastError: string | null }): string {
+  if (ANSWERED.has(stored)) return stored;
+  switch (delivery.state) {
+    case 'sent':
+      return 'sent';
+    case 'dead':
+      return 'dead';
+    case 'queued':
+    case 'sending':
+      return (delivery.attempts ?? 0) > 0 && delivery.lastError ? 'failed' : 'queued';
+    default:
+      // Referrals made before their outbox entry was remembered said `sent` when queued.
+      return stored === 'sent' ? 'sent' : 'queued';
+  }
+}
+
+/** Referrals of a case (without the package bytes), each with its delivery-derived state. */
 export async function listReferrals(db: Kysely<Database>, filter: { caseId?: string; authorityIds?: string[] }) {
   let q = db
     .selectFrom('action_referrals as r')
     .innerJoin('action_authorities as a', 'a.id', 'r.authority_id')
+    .leftJoin('action_outbox as o', 'o.id', 'r.outbox_id')
     .select(['r.id', 'r.case_id', 'r.authority_id', 'a.name as authority_name', 'r.state', 'r.package_sha256', 'r.package_size', 'r.created_at', 'r.updated_at'])
+    .select(['o.state as delivery_state', 'o.attempts as delivery_attempts', 'o.last_error as delivery_error', 'o.sent_at as delivered_at'])
     .orderBy('r.created_at', 'desc');
   if (filter.caseId) q = q.where('r.case_id', '=', filter.caseId);
   if (filter.authorityIds) q = q.where('r.authority_id', 'in', filter.authorityIds.length > 0 ? filter.authorityIds : ['-']);
-  return q.limit(1000).execute();
+  const rows = await q.limit(1000).execute();
+  return rows.map(({ delivery_state, delivery_attempts, delivery_error, delivered_at, ...r }) => ({
+    ...r,
+    state: referralState(r.state, { state: delivery_state, attempts: delivery_attempts === null ? null : Number(delivery_attempts), lastError: delivery_error }),
+    delivery: { state: delivery_state, attempts: delivery_attempts === null ? null : Number(delivery_attempts), lastError: delivery_error, sentAt: delivered_at },
+  }));
 }
 
 export async function getReferralPackage(db: Kysely<Database>, referralId: string) {

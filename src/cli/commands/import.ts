@@ -14,7 +14,8 @@ export function registerImport(program: Command): void {
   )
     .option('--mbox-format <format>', 'mboxrd (default) or mboxo: how `>From ` lines were quoted', 'mboxrd')
     .option('--note <text>', 'a note stored with every imported report')
-    .action(async (paths: string[], o: { mboxFormat: string; note?: string }, cmd: Command) => {
+    .option('--live', 'the mail is current: its reports may trigger automatic referrals, ISP alerts and sender feedback (default: historical, never acted on alone)')
+    .action(async (paths: string[], o: { mboxFormat: string; note?: string; live?: boolean }, cmd: Command) => {
       if (o.mboxFormat !== 'mboxrd' && o.mboxFormat !== 'mboxo') fail(`--mbox-format must be mboxrd or mboxo, not ${o.mboxFormat}`, 2);
       const config = configFrom(cmd);
       // No commit thread: its second page cache and per-commit copies of the raws lifted a 300 MB
@@ -31,6 +32,7 @@ export function registerImport(program: Command): void {
           maxMessageBytes: config.maxMessageBytes,
           mboxFormat: o.mboxFormat,
           note: o.note ?? null,
+          live: o.live === true,
           onProgress: (bytes, total) => {
             if (!bar) return;
             if (!started) {
@@ -47,7 +49,7 @@ export function registerImport(program: Command): void {
         });
         bar?.stop();
         process.stdout.write(
-          `imported ${s.added} new report(s), ${s.alreadyPresent} already present, ${s.malformed} malformed (see dead letters) ` +
+          `imported ${s.added} new ${o.live === true ? 'live' : 'historical'} report(s), ${s.alreadyPresent} already present, ${s.malformed} malformed (see dead letters) ` +
             `from ${s.entries} entries in ${s.files} file(s), ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s ` +
             `(${(s.entries / Math.max(s.seconds, 1e-9)).toFixed(0)} entries/s, ${(s.bytes / 1e6 / Math.max(s.seconds, 1e-9)).toFixed(1)} MB/s)\n`,
         );

@@ -93,12 +93,29 @@ for (const prepareThread of [true, false]) test(`import stores every entry, park
     const ctxRow = await h.ctx.db.selectFrom('reports').select('context').where('message_sha256', '=', sha256Hex(sampleEmail('mb-4'))).executeTakeFirstOrThrow();
     assert.equal(JSON.parse(ctxRow.context ?? '{}').envelope, 'From sender@example.org Mon Jan  2 15:04:05 2006');
 
+    const flags = await h.ctx.db.selectFrom('reports').select('historical').execute();
+    assert.ok(flags.every((r) => Number(r.historical) === 1), 'an import is an archive unless told it is live');
+
     const again = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000, prepareThread });
     assert.equal(again.added, 0);
     assert.equal(again.alreadyPresent, 5);
     const n = await h.ctx.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     assert.equal(Number(n.n), 4);
     assert.equal((await h.ctx.db.selectFrom('dead_letters').select('id').execute()).length, 4, 'dead letters are not parked twice');
+  } finally {
+    await h.close();
+  }
+});
+
+test('an import told the mail is live stores live reports', async (t) => {
+  const h = await createTestContext(t, 'sqlite');
+  if (!h) return;
+  try {
+    const root = tempTree(t, { 'a.eml': sampleEmail('live-1'), 'b.eml': sampleEmail('live-2') });
+    const s = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 2000, live: true });
+    assert.equal(s.added, 2);
+    const flags = await h.ctx.db.selectFrom('reports').select('historical').execute();
+    assert.deepEqual(flags.map((r) => Number(r.historical)), [0, 0]);
   } finally {
     await h.close();
   }

@@ -22,6 +22,12 @@ export interface ImportOptions {
   maxMessageBytes: number;
   mboxFormat?: MboxFormat;
   note?: string | null;
+  /**
+   * The mail is current (a mailbox exported today, a partner's live feed): its reports may trigger
+   * automatic actions like any other. Default false: an import is an archive, and its reports are
+   * marked historical (kept, analysed, clustered, counted at their own time, never acted on alone).
+   */
+  live?: boolean;
   /** Called with (bytesRead, totalBytes) as the import goes. */
   onProgress?: (bytes: number, total: number) => void;
   /** Called for every malformed or skipped entry. */
@@ -92,7 +98,7 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
       const size = entry.message.content.length;
       bytesInFlight += size;
       const p: Promise<void> = writer
-        .submitOne({ prepared: entry.message, channel: 'import', note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
+        .submitOne({ prepared: entry.message, channel: 'import', historical: opts.live !== true, note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
         .then(
           (r) => {
             if (r.duplicate) summary.alreadyPresent++;
