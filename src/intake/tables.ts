@@ -16,6 +16,15 @@ export interface SmsPendingTable {
   created_at: string;
 }
 
+/** A gateway delivery already handled: `<token id>:<provider message id>` → the answer it got. */
+export interface SmsGatewayMessagesTable {
+  key: string;
+  /** JSON: the {@link GatewayOutcome} (status, reply, reports) given the first time. */
+  outcome: string;
+  created_at: string;
+}
+
 export interface IntakeTables {
   sms_pending: SmsPendingTable;
+  sms_gateway_messages: SmsGatewayMessagesTable;
 }

@@ -116,8 +116,38 @@ export interface GatewayOutcome {
   reports: StoredReport[];
 }
 
-/** Handles one gateway message (see the module comment for the conversation). */
+/** How long a gateway's message id is remembered: gateways retry for minutes to hours, not days. */
+export const GATEWAY_ID_TTL_MS = 7 * 86_400_000;
+
+/**
+ * Handles one gateway message. A message id this gateway already delivered is answered exactly as
+ * the first time, and nothing is stored again: a retried completing message must not open a second
+ * conversation (whose "spam text" would be the sender's number).
+ */
 export async function handleGatewayMessage(ctx: AppContext, msg: GatewayMessage, tokenId: string | null): Promise<GatewayOutcome> {
+  if (!msg.messageId) return converse(ctx, msg, tokenId);
+  const key = `${tokenId ?? '-'}:${msg.messageId}`;
+  const seen = await ctx.db.selectFrom('sms_gateway_messages').select('outcome').where('key', '=', key).executeTakeFirst();
+  if (seen) return replayed(seen.outcome);
+  const outcome = await converse(ctx, msg, tokenId);
+  try {
+    await ctx.db.insertInto('sms_gateway_messages').values({ key, outcome: JSON.stringify(outcome), created_at: nowIso() }).execute();
+  } catch (e) {
+    // Two deliveries of one id raced: both were answered from the same stored state (dedup keys).
+    if (!isUniqueViolation(e)) throw e;
+  }
+  await ctx.db.deleteFrom('sms_gateway_messages').where('created_at', '<', new Date(Date.now() - GATEWAY_ID_TTL_MS).toISOString()).execute();
+  return outcome;
+}
+
+/** The answer given the first time, its reports marked as already stored. */
+function replayed(json: string): GatewayOutcome {
+  const o = JSON.parse(json) as GatewayOutcome;
+  return { status: o.status, reply: o.reply, reports: o.reports.map((r) => ({ ...r, duplicate: true })) };
+}
+
+/** One step of the conversation with a subscriber (see the module comment). */
+async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | null): Promise<GatewayOutcome> {
   const region = ctx.config.region;
   const reporter = toE164(msg.from, region) ?? normaliseSender(msg.from, region);
   const receivedAt = msg.receivedAt ?? nowIso();

@@ -101,6 +101,20 @@ test('the gateway webhook needs a token and runs the 33700 conversation: spam fi
   assert.equal(report.reporter_address, '+33798765432');
   assert.equal(report.reporter_token_id, gw.id);
   assert.equal((await s.ctx.db.selectFrom('sms_pending').select('id').execute()).length, 0);
+  // The gateway did not see our answer and retries the completing message: it gets the same
+  // answer, and no second conversation starts (whose spam text would be the sender's number).
+  const again = await s.app.inject(form({ From: '+33798765432', To: '33700', Body: '06 11 22 33 44', MessageSid: 'SM2' }));
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(
+    { ...again.json(), reports: again.json().reports.map((r: { id: string; duplicate: boolean }) => [r.id, r.duplicate]) },
+    { status: 'reported', reply: REPLIES.reported, reports: [[body.reports[0].id, true]] },
+  );
+  assert.equal((await s.ctx.db.selectFrom('sms_pending').select('id').execute()).length, 0, 'nothing pending');
+  assert.equal((await s.ctx.db.selectFrom('reports').select('id').execute()).length, 1, 'one report, stored once');
+  // Another gateway's message that happens to carry the same provider id is its own message.
+  const gw2 = await createToken(s.ctx.db, { role: 'partner', name: 'other-gateway' });
+  const other = await s.app.inject({ method: 'POST', url: '/api/v1/sms-gateway', headers: { authorization: `Bearer ${gw2.secret}` }, payload: { from: '+33798765433', text: 'Colis bloque, payez ici', sender: 'COLIS', messageId: 'SM2' } });
+  assert.equal(other.json().reports[0].duplicate, false);
 });
 
 test('the gateway stores at once when it knows the sender, and never drops a forward left without one', async (t) => {
