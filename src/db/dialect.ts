@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type ColumnDataType } from 'kysely';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, SqliteDriver, sql, type ColumnDataType, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Database } from './schema.ts';
 
@@ -25,6 +25,33 @@ export interface OpenOptions {
   cacheKib?: number;
 }
 
+/**
+ * SQLite transactions that take the write lock when they begin (`BEGIN IMMEDIATE`). Kysely begins
+ * them DEFERRED: a transaction that read first and then writes must upgrade its lock, and in WAL
+ * mode an upgrade that meets another process's commit fails at once with SQLITE_BUSY(_SNAPSHOT),
+ * whatever the busy timeout — `spamdesk import` beside a running server stopped so at ~60 %.
+ * Taken at BEGIN, the lock waits its turn under the busy timeout like any other.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/** How long a SQLite writer waits for another process's write lock before giving up. */
+export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
 /** Opens the configured database. The caller owns `db.destroy()`. */
 export function openDatabase(database: Config['database'], opts: OpenOptions = {}): DB {
   if (database.dialect === 'sqlite') {
@@ -34,9 +61,9 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
     sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     sqlite.pragma('foreign_keys = ON');
     // Another process (an import while the server runs) may hold the write lock for a moment.
-    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma(`cache_size = -${Math.max(1024, Math.round(opts.cacheKib ?? 65536))}`);
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   }
   const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });
   // An idle client that loses its server must not crash the process.

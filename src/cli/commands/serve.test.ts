@@ -231,3 +231,49 @@ test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the 
     await db.destroy();
   }
 });
+
+test('spamdesk import beside a running server on the same SQLite file: every message is stored once, nothing is locked out', { timeout: 300_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  const token = await reporterToken(dataDir);
+  // The server does its background work meanwhile (analysis, campaigns, actions, indexing), so
+  // both processes write to the file all the time.
+  const server = await startServer(t, dataDir, ['--workers', '1', '--dns-mode', 'offline']);
+  const folder = path.join(dataDir, 'archive');
+  fs.mkdirSync(folder);
+  const imported: Buffer[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const raw = sampleEmail(`archive-${i}`, { body: `Old offer number ${i}: ${'cheap watches and pills '.repeat(1 + (i % 40))}` });
+    imported.push(raw);
+    fs.writeFileSync(path.join(folder, `${i}.eml`), raw);
+  }
+  const importer = spawn(process.execPath, [...CLI, 'import', '--data-dir', dataDir, folder], { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let importOut = '';
+  importer.stdout?.on('data', (d: Buffer) => (importOut += d.toString()));
+  importer.stderr?.on('data', (d: Buffer) => (importOut += d.toString()));
+  const importDone = new Promise<number | null>((resolve) => importer.on('exit', (code) => resolve(code)));
+  // Reports keep arriving over HTTP while the import runs.
+  const posted: string[] = [];
+  let importing = true;
+  void importDone.then(() => (importing = false));
+  for (let i = 0; importing || i < 40; i++) {
+    const r = await post(server.url, sampleEmail(`live-${i}`), { authorization: `Bearer ${token}` });
+    assert.equal(r.status, 202, r.body);
+    posted.push((JSON.parse(r.body) as { reports: Ack[] }).reports[0].sha256);
+    if (i > 2000) break;
+  }
+  assert.equal(await importDone, 0, importOut);
+  assert.match(importOut, /imported 1500 new historical report\(s\), 0 already present/);
+  assert.doesNotMatch(importOut + server.stderr(), /database is locked|SQLITE_BUSY/);
+  server.proc.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.stderr());
+  const db = openDatabase(testConfig({ dataDir }).database);
+  try {
+    const rows = await db.selectFrom('reports').select(['message_sha256', 'channel']).execute();
+    assert.equal(rows.filter((r) => r.channel === 'import').length, 1500);
+    assert.equal(rows.length, 1500 + posted.length, 'every message once, nothing lost');
+    assert.equal(new Set(rows.map((r) => r.message_sha256)).size, rows.length, 'no message stored twice');
+    for (const i of [0, 777, 1499]) assert.ok((await getMessageRaw(db, sha256Hex(imported[i])))?.equals(imported[i]));
+  } finally {
+    await db.destroy();
+  }
+});
