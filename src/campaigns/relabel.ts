@@ -14,6 +14,7 @@ import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { getMessageRaw } from '../evidence/store.ts';
+import { addFacts, refreshStanding } from './campaign-store.ts';
 
 export interface RelabelResult {
   id: string;
@@ -46,9 +47,32 @@ export async function relabelReport(db: Kysely<Database>, reportId: string, cate
     const previous = await currentCategory(trx, report.message_sha256);
     const row = { id: newId(), report_id: report.id, message_sha256: report.message_sha256, category, previous_category: previous, actor, at: nowIso() };
     await trx.insertInto('relabels').values(row).execute();
+    if (previous !== category) await moveCampaignCategory(trx, report.message_sha256, previous, category, row.at);
     await writeAudit(trx, { actor, action: 'report.relabel', subject: `report:${report.id}`, ip: null, detail: { from: previous, to: category } });
     return { id: row.id, reportId: report.id, sha256: report.message_sha256, category, previousCategory: previous, actor, at: row.at };
   });
+}
+
+/**
+ * A relabel moves its message's unit in its campaign's category counts, so the campaign's majority,
+ * purity and legitimate share — which the actions gates read — follow the analyst at once.
+ */
+async function moveCampaignCategory(db: Kysely<Database>, sha256: string, from: string | null, to: string, at: string): Promise<void> {
+  const member = await db.selectFrom('campaign_messages as m').innerJoin('campaigns as c', 'c.id', 'm.campaign_id').select(['c.id', 'c.merged_into']).where('m.sha256', '=', sha256).executeTakeFirst();
+  if (!member) return;
+  const campaignId = member.merged_into ?? member.id;
+  if (from) {
+    await db
+      .updateTable('campaign_facts')
+      .set((eb) => ({ count: eb('count', '-', 1) }))
+      .where('campaign_id', '=', campaignId)
+      .where('kind', '=', 'category')
+      .where('value', '=', from)
+      .execute();
+    await db.deleteFrom('campaign_facts').where('campaign_id', '=', campaignId).where('kind', '=', 'category').where('count', '<=', 0).execute();
+  }
+  await addFacts(db, campaignId, [{ kind: 'category', value: to }], at);
+  await refreshStanding(db, campaignId);
 }
 
 /** The latest relabel of each relabelled message (training data). */

@@ -165,6 +165,12 @@ describe('report processing and relabels', () => {
       assert.equal(c.category, 'scam');
       assert.equal(c.relabel.by, 'user:u1(alice@example.org):analyst');
       assert.equal(c.automatic.category, 'phishing');
+      // The campaign's standing follows the analyst: its only message is now a scam.
+      const camp = await h.ctx.db.selectFrom('campaigns').select(['category', 'purity', 'legitimate_share']).where('id', '=', placement.campaignId).executeTakeFirstOrThrow();
+      assert.deepEqual([camp.category, Number(camp.purity), Number(camp.legitimate_share)], ['scam', 1, 0]);
+      await relabelReport(h.ctx.db, stored.id, 'legitimate', 'user:u1(alice@example.org):analyst');
+      const after = await h.ctx.db.selectFrom('campaigns').select(['category', 'legitimate_share']).where('id', '=', placement.campaignId).executeTakeFirstOrThrow();
+      assert.deepEqual([after.category, Number(after.legitimate_share)], ['legitimate', 1]);
       await assert.rejects(relabelReport(h.ctx.db, stored.id, 'spammy', 'x'), /Unknown category/);
       await assert.rejects(relabelReport(h.ctx.db, 'nope', 'scam', 'x'), /No such report/);
     } finally {
