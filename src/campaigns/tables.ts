@@ -101,7 +101,28 @@ export interface RelabelsTable {
   at: string;
 }
 
+/** The one re-clustering run (`id` = `current`): where it is, so a crash resumes it. */
+export interface CampaignReclusterTable {
+  id: string;
+  started_at: string;
+  /** `clustering` (walking the reports) or `finishing` (telling cases and facts), then `done`. */
+  phase: string;
+  cursor_received_at: string | null;
+  cursor_report_id: string | null;
+  done: number;
+  total: number;
+  finished_at: string | null;
+}
+
+/** Each message's campaign before the run (its survivor), until the run finishes. */
+export interface CampaignReclusterOldTable {
+  sha256: string;
+  campaign_id: string;
+}
+
 export interface CampaignTables {
+  campaign_recluster: CampaignReclusterTable;
+  campaign_recluster_old: CampaignReclusterOldTable;
   campaigns: CampaignsTable;
   campaign_messages: CampaignMessagesTable;
   campaign_reps: CampaignRepsTable;

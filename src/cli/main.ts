@@ -10,6 +10,7 @@ import { registerImport } from './commands/import.ts';
 import { registerAnalysis } from './commands/analysis.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerActions } from './commands/actions.ts';
+import { registerCampaigns } from './commands/campaigns.ts';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
@@ -23,6 +24,7 @@ registerImport(program);
 registerAnalysis(program);
 registerAdmin(program);
 registerActions(program);
+registerCampaigns(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -5,7 +5,7 @@
  * (ULIDs sort by creation), reports waiting for analysis or classification are looked at again
  * until they have both, and relabels / false-report marks re-index their report at once.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
 import { encodeTime } from 'ulid';
 import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
@@ -314,4 +314,31 @@ export async function indexAll(db: Kysely<Database>): Promise<number> {
 /** Sets or clears the false-report flag on the index row (the mark itself is in web_report_marks). */
 export async function setFalseReportFlag(db: Kysely<Database>, reportId: string, flag: boolean): Promise<void> {
   await db.updateTable('web_report_index').set({ false_report: flag ? 1 : 0, updated_at: nowIso() }).where('report_id', '=', reportId).execute();
+}
+
+/**
+ * After campaigns were rebuilt (`spamdesk campaigns recluster`): every index row takes its
+ * message's campaign again, and the campaign roll-ups are recounted from the rows — exact,
+ * without re-reading any analysis.
+ */
+export async function reindexCampaigns(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`update web_report_index set campaign_id = (select coalesce(c.merged_into, c.id) from campaign_messages m join campaigns c on c.id = m.campaign_id where m.sha256 = web_report_index.message_sha256)`.execute(trx);
+    await trx.deleteFrom('web_rollup_daily').where('dim', 'in', ['campaign', monthlyDim('campaign')]).execute();
+    const day = sql<string>`substr(coalesce(arrived_at, received_at), 1, 10)`;
+    const month = sql<string>`substr(coalesce(arrived_at, received_at), 1, 7)`;
+    for (const [dim, period] of [['campaign', day], [monthlyDim('campaign'), month]] as const) {
+      await trx
+        .insertInto('web_rollup_daily')
+        .columns(['dim', 'day', 'value', 'n'])
+        .expression((eb) =>
+          eb
+            .selectFrom('web_report_index')
+            .select([sql<string>`${sql.lit(dim)}`.as('dim'), period.as('day'), sql<string>`campaign_id`.as('value'), eb.fn.countAll<number>().as('n')])
+            .where('campaign_id', 'is not', null)
+            .groupBy([period, 'campaign_id']),
+        )
+        .execute();
+    }
+  });
 }
