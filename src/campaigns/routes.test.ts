@@ -118,7 +118,8 @@ describe('GET /api/v1/campaigns/:id', () => {
     try {
       const ok = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });
       assert.equal(ok.statusCode, 200);
-      assert.equal(ok.json<{ messageCount: number }>().messageCount, 1);
+      const story = ok.json<{ messageCount: number; purity: number; legitimateShare: number }>();
+      assert.deepEqual([story.messageCount, story.purity, story.legitimateShare], [1, 1, 0], 'the story says how pure the campaign is');
       const no = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('partner')}` } });
       assert.equal(no.statusCode, 403);
       const missing = await s.app.inject({ method: 'GET', url: '/api/v1/campaigns/01NOPE', headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });

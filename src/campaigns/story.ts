@@ -22,7 +22,12 @@ export interface CampaignStory {
   id: string;
   /** Set when the id asked for was merged into `id`. */
   redirectedFrom: string | null;
+  /** Its members' majority category (an analyst's relabel counts as the message's category). */
   category: string | null;
+  /** Share of its messages in the majority category (1: all agree); below the policy's minimum, nothing is sent automatically. */
+  purity: number;
+  /** Share of its messages classified legitimate. */
+  legitimateShare: number;
   firstSeen: string;
   lastSeen: string;
   messageCount: number;
@@ -71,6 +76,8 @@ export async function getCampaignStory(db: Kysely<Database>, id: string): Promis
     id: row.id,
     redirectedFrom: resolved.redirectedFrom,
     category: row.category,
+    purity: Number(row.purity),
+    legitimateShare: Number(row.legitimate_share),
     firstSeen: row.first_seen_at,
     lastSeen: row.last_seen_at,
     messageCount: Number(row.message_count),

@@ -98,6 +98,10 @@ export interface CampaignView {
   lastSeenAt: string;
   reportCount: number;
   messageCount: number;
+  /** Share of its messages in the majority category. */
+  purity: number;
+  /** Share of its messages classified legitimate. */
+  legitimateShare: number;
 }
 
 /** The campaign a message belongs to (following a merge redirect). */
@@ -112,7 +116,7 @@ export async function loadCampaign(db: Kysely<Database>, id: string): Promise<Ca
   let c = await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
   if (c?.merged_into) c = await db.selectFrom('campaigns').selectAll().where('id', '=', c.merged_into).executeTakeFirst();
   if (!c) return null;
-  return { id: c.id, category: c.category, firstSeenAt: c.first_seen_at, lastSeenAt: c.last_seen_at, reportCount: Number(c.report_count), messageCount: Number(c.message_count) };
+  return { id: c.id, category: c.category, firstSeenAt: c.first_seen_at, lastSeenAt: c.last_seen_at, reportCount: Number(c.report_count), messageCount: Number(c.message_count), purity: Number(c.purity), legitimateShare: Number(c.legitimate_share) };
 }
 
 /** The campaign's story facts (subjects, senders, domains, …), most frequent first. */

@@ -195,7 +195,7 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
         html`<h1>${t('campaign.title', { id })}</h1>
 ${
   campaign
-    ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd><dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('filter.from')}</dt><dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
+    ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd><dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt><dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd><dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt><dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
     : html`<p class="notice">${t('campaign.unavailable')}</p>`
 }
 ${chartBlock(ctx, 'campaign-timeline', t('campaign.timeline'), toChart(series.map((s) => ({ day: s.day, value: t('col.reports'), n: Number(s.n) })), range, (v) => v), 'bar')}
@@ -212,4 +212,10 @@ ${page.next ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${en
       ),
     );
   });
+}
+
+/** A share as a percentage with one decimal where it matters (99.5 %, not 100 %). */
+function percent(x: number): string {
+  const p = Math.round(x * 1000) / 10;
+  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)} %`;
 }
