@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../../db/tables.ts';
-import { analysisViewPart } from '../../analysis/report-view-part.ts';
+import { analysisViewPart, timesViewPart } from '../../analysis/report-view-part.ts';
 import { campaignViewPart, classificationViewPart } from '../../campaigns/report-view-parts.ts';
 
 /** Adds one named section to a report's view; returns undefined when it has nothing to say. */
@@ -15,7 +15,7 @@ export type ReportViewPart = {
 };
 
 /** Extensions, in display order. */
-export const REPORT_VIEW_PARTS: ReportViewPart[] = [analysisViewPart, classificationViewPart, campaignViewPart];
+export const REPORT_VIEW_PARTS: ReportViewPart[] = [timesViewPart, analysisViewPart, classificationViewPart, campaignViewPart];
 
 export interface ReportView {
   reporterUserId: string | null;
@@ -41,6 +41,8 @@ export async function getReportView(db: Kysely<Database>, id: string): Promise<R
         id: report.id,
         channel: report.channel,
         receivedAt: report.received_at,
+        /** From an archive import: evidence only, never the trigger of an automatic action. */
+        historical: Number(report.historical) === 1,
         quality: report.quality,
         note: report.note,
         context: report.context ? (JSON.parse(report.context) as unknown) : null,
