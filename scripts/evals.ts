@@ -9,6 +9,7 @@ import { evaluateClassification } from '../src/analysis/classify/evaluate.ts';
 import { evaluateCampaigns } from '../src/campaigns/evaluate.ts';
 import { evaluateCampaignStream } from './eval/campaign-stream.ts';
 import { evaluateSms } from '../src/intake/sms/evaluate-sms.ts';
+import { evaluateTraceback } from '../src/analysis/golden/evaluate-traceback.ts';
 
 /** One evaluation. */
 export interface Eval {
@@ -45,5 +46,12 @@ export const EVALS: Eval[] = [
     name: 'sms',
     description: 'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam labels',
     run: () => evaluateSms(CORPUS_DIR, (s) => process.stdout.write(s)),
+  },
+  {
+    name: 'traceback',
+    description: 'trace-back origin against hand-checked Received chains (src/analysis/golden/traceback-chains.json): accuracy overall, by split and by receiving-organisation class',
+    run: async () => {
+      await evaluateTraceback(CORPUS_DIR, (s) => process.stdout.write(s));
+    },
   },
 ];

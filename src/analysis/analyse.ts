@@ -28,6 +28,8 @@ export interface AnalyseOptions {
   settings: AnalysisSettings;
   /** The reporter's statement when analysing for one report (compliance: consent). */
   reporter?: ReporterStatement | null;
+  /** The reporter's learned mail hosts (trace-back), see {@link StageInput.mailhosts}. */
+  mailhosts?: readonly string[];
   /** Defaults to the registry. */
   stages?: readonly Stage[];
 }
@@ -101,7 +103,7 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
       continue;
     }
     try {
-      const out = await stage.run({ message: decoded, analysis, reporter: opts.reporter ?? null }, { params: params.data, ports: opts.ports, settings: opts.settings });
+      const out = await stage.run({ message: decoded, analysis, reporter: opts.reporter ?? null, mailhosts: opts.mailhosts ?? [] }, { params: params.data, ports: opts.ports, settings: opts.settings });
       const sections: Partial<AnalysisSections> = {};
       for (const k of SECTION_KEYS) {
         const v = out.result?.[k];

@@ -127,6 +127,11 @@ export interface StageInput {
   analysis: Readonly<Analysis>;
   /** The reporter's own words, when the analysis runs for one report (compliance, consent). */
   reporter: ReporterStatement | null;
+  /**
+   * The reporter's (or intake's) own mail hosts — addresses, CIDRs or host names — learned from
+   * earlier reports (`traceback/mailhosts.ts`): the trace-back believes them like its own relays.
+   */
+  mailhosts?: readonly string[];
 }
 
 /** The reporter's statement: `reports.note` and the `consent` field of the report context. */

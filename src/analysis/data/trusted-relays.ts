@@ -11,15 +11,20 @@
  * `dig +short TXT <spf name>`):
  * - Google: `_netblocks.google.com`, `_netblocks2.google.com`, `_netblocks3.google.com` (included
  *   from `_spf.google.com`); https://support.google.com/a/answer/10026322 ; AS15169.
- * - Microsoft 365 / Outlook.com: `spf.protection.outlook.com`; "Microsoft 365 URLs and IP address
- *   ranges", Exchange Online rows 9 and 10 (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges);
+ * - Microsoft 365 / Outlook.com: `spf.protection.outlook.com` (ip4 40.92.0.0/15, 40.107.0.0/16,
+ *   52.100.0.0/14, 104.47.0.0/17; ip6 2a01:111:f400::/48, 2a01:111:f403::/48); "Microsoft 365 URLs and
+ *   IP address ranges", Exchange Online rows 9 and 10 (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges).
  *   2603:1000::/24 is Microsoft's IPv6 allocation (ARIN NET6-2603-1000-1) used by the internal
- *   `*.prod.outlook.com` hops; AS8075.
+ *   `*.prod.outlook.com` hops: internal, believed but never named as a sender's relay. Never AS8075
+ *   as a whole: it holds every Azure customer's virtual machine.
  * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010, AS7233 (RIR whois);
  *   names yahoo.com, yahoodns.net, aol.com as in their `sonic*.mail.*.yahoo.com` relays.
- * - Orange, Free, SFR: names only (`*.smtp.orange.fr`, `*.me-wanadoo.net`; `*.free.fr`, `*.proxad.net`;
- *   `*.sfr.fr`, `*.sfr.net`, `*.neuf.fr`). Their AS numbers (AS3215, AS12322, AS15557) also hold
- *   their subscribers' lines — where infected PCs send spam — so they must never make a hop trusted.
+ * - Orange, Free, SFR: their relays' names only (`*.smtp.orange.fr`, `*.smtpout.orange.fr`,
+ *   `*.me-wanadoo.net`, `smtp*.wanadoo.fr`; `smtp*.free.fr`, `*.mail.proxad.net`, `mx*.free.fr`;
+ *   `*.sfr.fr`, `*.sfr.net`, `*.neuf.fr`). Not `wanadoo.fr` or `proxad.net` as a whole: their
+ *   subscribers' lines are `*.abo.wanadoo.fr` and `*.subs.proxad.net`, and a consumer-access name
+ *   never makes a hop trusted whatever the table says (`traceback/org.ts`). Their AS numbers (AS3215,
+ *   AS12322, AS15557) hold those lines too, so they are never listed.
  * - La Poste: relays `*.laposte.net`.
  * - GMX / Web.de (United Internet): relays `mout*.gmx.net`, `mout*.web.de`, `mout*.kundenserver.de`
  *   (names only: their AS also hosts customers).
@@ -35,6 +40,11 @@ export interface TrustedRelay {
   names: readonly string[];
   /** CIDRs of the provider's mail relays. */
   networks: readonly string[];
+  /**
+   * CIDRs of the provider's internal hops (datacentre-to-datacentre): believed like `networks`, but
+   * never named as the relay a sender used when nothing deeper is known.
+   */
+  internalNetworks?: readonly string[];
   /** AS numbers used only by the provider's own infrastructure. */
   asns: readonly number[];
   /** Authentication-Results authserv-ids (RFC 8601 §2.5) this provider writes; suffix match. */
@@ -80,8 +90,11 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
   {
     name: 'Microsoft 365 / Outlook.com',
     names: ['outlook.com', 'protection.outlook.com', 'prod.outlook.com', 'office365.com', 'hotmail.com', 'outlook.office365.com'],
-    networks: ['40.92.0.0/15', '40.107.0.0/16', '52.100.0.0/14', '104.47.0.0/17', '2a01:111:f400::/48', '2a01:111:f403::/48', '2603:1000::/24'],
-    asns: [8075],
+    // Exchange Online Protection's published outbound ranges (spf.protection.outlook.com). Not AS8075:
+    // Azure's customer machines are in it too (phishing_pot sample-1000, an Azure VM at 20.97.213.223).
+    networks: ['40.92.0.0/15', '40.107.0.0/16', '52.100.0.0/14', '104.47.0.0/17', '2a01:111:f400::/48', '2a01:111:f403::/48'],
+    internalNetworks: ['2603:1000::/24'],
+    asns: [],
     authservIds: ['outlook.com', 'protection.outlook.com', 'office365.com'],
     webmail: true,
   },
@@ -93,8 +106,8 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     authservIds: ['yahoo.com', 'aol.com'],
     webmail: true,
   },
-  { name: 'Orange', names: ['orange.fr', 'smtp.orange.fr', 'me-wanadoo.net', 'wanadoo.fr'], networks: [], asns: [], authservIds: ['orange.fr'], webmail: true },
-  { name: 'Free', names: ['free.fr', 'proxad.net'], networks: [], asns: [], authservIds: ['free.fr'], webmail: true },
+  { name: 'Orange', names: ['smtp.orange.fr', 'smtpout.orange.fr', 'me-wanadoo.net', 'smtp.wanadoo.fr', 'mail.wanadoo.fr'], networks: [], asns: [], authservIds: ['orange.fr'], webmail: true },
+  { name: 'Free', names: ['free.fr', 'mail.proxad.net'], networks: [], asns: [], authservIds: ['free.fr'], webmail: true },
   { name: 'SFR', names: ['sfr.fr', 'sfr.net', 'neuf.fr'], networks: [], asns: [], authservIds: ['sfr.fr'], webmail: true },
   { name: 'La Poste', names: ['laposte.net'], networks: [], asns: [], authservIds: ['laposte.net'], webmail: true },
   { name: 'GMX / Web.de', names: ['gmx.net', 'gmx.de', 'gmx.com', 'web.de', 'kundenserver.de'], networks: [], asns: [], authservIds: ['gmx.net', 'web.de'], webmail: true },

@@ -43,7 +43,11 @@ export interface ParsedReceived {
   date: string | null;
   /** False when nothing useful could be read. */
   parsed: boolean;
-  /** Short notes: `rdns-may-be-forged`, `rdns-unknown`, `comment-only`, `local-submission`, `webmail-http`. */
+  /**
+   * Short notes: `rdns-may-be-forged`, `rdns-unknown`, `comment-only`, `local-submission`,
+   * `webmail-http`, `retrieval` (a POP3/IMAP pickup by fetchmail, getmail or the like: the
+   * reporter's own client fetching from its mailbox, not a hand-off between mail servers).
+   */
   notes: string[];
 }
 
@@ -201,6 +205,11 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
 const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
 const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Security|cipher=|\bSSLv3\b|\(TLS\b/i;
 
+/** `with` words of a mailbox pickup (POP3, IMAP4, IMAPS, …). */
+const RETRIEVAL_PROTOCOL = /^(?:POP|POP3|POP3S|IMAP|IMAP4|IMAP4REV1|IMAPS)$/;
+/** The retrieval tools that write a Received field of their own. */
+const RETRIEVAL_AGENT = /\((?:fetchmail|getmail)[-\s\d.]|\bby getmail\b|\bgetmail version\b/i;
+
 const SCRATCH_DATE = new Date(0);
 /** Printable ASCII with no `(` and no two spaces in a row. */
 const PLAIN_DATE = /^(?:[!-'*-~]| (?! ))*$/;
@@ -285,6 +294,9 @@ export function parseReceived(value: string): ParsedReceived {
   }
 
   const withComments = withTokens.filter((t) => t.kind === 'comment').map((t) => t.text);
+  // RFC 3848 registers no POP/IMAP "with" values: fetchmail writes `with POP3`/`with IMAP`,
+  // getmail `with POP3`/`with IMAP4`-style words or `(getmail …)`, POPDOWN-style tools `with POP`.
+  if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || RETRIEVAL_AGENT.test(text)) notes.push('retrieval');
   const allComments = body.filter((t) => t.kind === 'comment').map((t) => t.text);
   let tls: boolean | null = null;
   if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))) tls = true;

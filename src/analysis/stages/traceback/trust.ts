@@ -15,6 +15,7 @@ const RelayFileSchema = z.array(
     name: z.string().min(1),
     names: z.array(z.string().min(1)).default([]),
     networks: z.array(z.string().min(1)).default([]),
+    internalNetworks: z.array(z.string().min(1)).default([]),
     asns: z.array(z.number().int().positive()).default([]),
     authservIds: z.array(z.string().min(1)).default([]),
     webmail: z.boolean().default(false),
@@ -26,11 +27,16 @@ export interface CompiledRelay {
   name: string;
   names: readonly string[];
   networks: readonly Cidr[];
+  /** Internal hops' space: believed, never named as the sender's relay. */
+  internalNetworks: readonly Cidr[];
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
-  /** `intake` for this instance's own hosts. */
-  kind: 'provider' | 'intake';
+  /**
+   * `provider`: a mailbox provider of the table; `intake`: this instance's own hosts; `learned`:
+   * the reporter's (or intake's) own mail hosts, learned from earlier reports.
+   */
+  kind: 'provider' | 'intake' | 'learned';
 }
 
 /** Thrown for a bad operator file; the message names the file and the entry. */
@@ -41,15 +47,29 @@ export class TrustedRelaysFileError extends Error {
   }
 }
 
-function compile(r: TrustedRelay, kind: CompiledRelay['kind'], where: string): CompiledRelay {
-  const networks: Cidr[] = [];
-  for (const n of r.networks) {
+function cidrs(list: readonly string[], name: string, where: string): Cidr[] {
+  const out: Cidr[] = [];
+  for (const n of list) {
     const c = parseCidr(n);
-    if (c === null) throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid network "${n}"`);
-    networks.push(c);
+    if (c === null) throw new TrustedRelaysFileError(where, `provider "${name}": invalid network "${n}"`);
+    out.push(c);
   }
+  return out;
+}
+
+/** Compiles one table entry; throws {@link TrustedRelaysFileError} naming `where` for an invalid network. */
+export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where: string): CompiledRelay {
   const lower = (xs: readonly string[]) => xs.map((x) => x.toLowerCase().replace(/^\*?\./, '').replace(/\.$/, ''));
-  return { name: r.name, names: lower(r.names), networks, asns: new Set(r.asns), authservIds: lower(r.authservIds), webmail: r.webmail, kind };
+  return {
+    name: r.name,
+    names: lower(r.names),
+    networks: cidrs(r.networks, r.name, where),
+    internalNetworks: cidrs(r.internalNetworks ?? [], r.name, where),
+    asns: new Set(r.asns),
+    authservIds: lower(r.authservIds),
+    webmail: r.webmail,
+    kind,
+  };
 }
 
 const fileCache = new Map<string, CompiledRelay[]>();
@@ -75,12 +95,12 @@ export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
     const issue = parsed.error.issues[0];
     throw new TrustedRelaysFileError(file, `entry ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
   }
-  const out = parsed.data.map((r, i) => compile(r, 'provider', `${file} entry ${i}`));
+  const out = parsed.data.map((r, i) => compileRelay(r, 'provider', `${file} entry ${i}`));
   fileCache.set(file, out);
   return out;
 }
 
-const shipped = TRUSTED_RELAYS.map((r) => compile(r, 'provider', 'data/trusted-relays.ts'));
+const shipped = TRUSTED_RELAYS.map((r) => compileRelay(r, 'provider', 'data/trusted-relays.ts'));
 
 const tableCache = new Map<string, TrustTable>();
 /** The last lookup: every message of a worker passes the same settings objects. */
@@ -116,7 +136,7 @@ export class TrustTable {
       if (parseCidr(h) !== null) intakeNets.push(h);
       else intakeNames.push(h);
     }
-    const intake = compile(
+    const intake = compileRelay(
       { name: 'this instance’s intake', names: intakeNames, networks: intakeNets, asns: [], authservIds: intakeNames, webmail: false },
       'intake',
       'SPAMDESK_INTAKE_HOSTS',
@@ -145,12 +165,12 @@ export class TrustTable {
     return null;
   }
 
-  /** The provider whose networks contain `ip`, with the matching CIDR. */
-  byIp(ip: string): { relay: CompiledRelay; cidr: string } | null {
+  /** The provider whose networks contain `ip`, with the matching CIDR (`internal` for its internal space). */
+  byIp(ip: string): { relay: CompiledRelay; cidr: string; internal: boolean } | null {
     return this.#ipMemo.get(ip);
   }
 
-  #byIpUncached(ip: string): { relay: CompiledRelay; cidr: string } | null {
+  #byIpUncached(ip: string): { relay: CompiledRelay; cidr: string; internal: boolean } | null {
     let addr: ipaddr.IPv4 | ipaddr.IPv6;
     try {
       addr = ipaddr.parse(ip);
@@ -159,7 +179,9 @@ export class TrustTable {
     }
     for (const r of this.relays) {
       const c = matchCidr(addr, r.networks);
-      if (c) return { relay: r, cidr: c.text };
+      if (c) return { relay: r, cidr: c.text, internal: false };
+      const i = matchCidr(addr, r.internalNetworks);
+      if (i) return { relay: r, cidr: i.text, internal: true };
     }
     return null;
   }

@@ -117,12 +117,22 @@ test('intake hosts (names and CIDRs) are trusted: a forwarded report is traced p
   assert.match(w.steps[0] ?? '', /intake/);
 });
 
-test('X-Originating-IP is used only when the submission came through a trusted webmail', () => {
-  const chain = ['from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000'];
-  const used = walk(chain, { webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }] });
+test('X-Originating-IP is used only when the message was submitted at the trusted webmail’s own service', () => {
+  const relay = 'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000';
+  const used = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], { webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }] });
   assert.equal(used.origin?.ip, '198.51.100.33');
   assert.equal(used.origin?.hopIndex, -1);
   assert.ok(codes(used).includes('WEBMAIL_ORIGINATING_IP'));
+
+  // Nothing shows the webmail's submission service: the header could be anyone's.
+  const noSubmission = walk([relay], { webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }] });
+  assert.equal(noSubmission.origin?.ip, '209.85.220.41');
+  assert.ok(!codes(noSubmission).includes('WEBMAIL_ORIGINATING_IP'));
+
+  // A receiver's note about the relay that connected (X-Sender-IP = a hop of this chain) is no browser.
+  const note = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], { webmailHeaders: [{ name: 'x-sender-ip', value: '209.85.220.41' }] });
+  assert.equal(note.origin?.ip, '209.85.220.41');
+  assert.ok(!codes(note).includes('WEBMAIL_ORIGINATING_IP'));
 
   const ignored = walk(['from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000'], {
     webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],

@@ -1,8 +1,18 @@
 /**
  * The trace-back walk, SpamCop-style: start at the top Received header (written by the system the
- * message was delivered to), and go down while the host that wrote each header is one we trust.
- * The first hop whose sending address is public and not a trusted relay is the origin: everything
- * below it was written by that sender (or before it) and proves nothing.
+ * message was delivered to), and go down while the host that wrote each header is one we believe.
+ * Belief passes down a hand-off only when the client is (see {@link believe}, first match wins):
+ * 1. this instance's intake or one of the reporter's learned mail hosts;
+ * 2. a trusted provider's relay, by its published outbound ranges or internal space, a relay-only
+ *    AS, or a relay name the receiver recorded — never a consumer-access name;
+ * 3. a host of the receiving organisation: a reverse name the believed receiver recorded (not
+ *    "may be forged", not a consumer-access name) in the same registered domain (public suffix
+ *    list) as a believed receiver;
+ * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
+ *    hosting, transit or research network.
+ * POP3/IMAP retrieval hops (fetchmail, getmail) are the reporter's client fetching its own mailbox:
+ * skipped, not hand-offs. The first hop whose public client earns none of these is the origin:
+ * everything below it was written by that sender (or before it) and proves nothing.
  *
  * Each step is explained in a sentence an analyst can read; findings carry the evidence.
  */
@@ -10,9 +20,11 @@ import { getDomain } from 'tldts';
 import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
-import { classifyIp, ipVersion, normaliseIp, type IpClass } from './ip-class.ts';
+import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './ip-class.ts';
+import { isAccessName, isSharedAs, registeredDomain } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
+import { fallbackOrigin, type Believed } from './walk-fallback.ts';
 
 /** Webmail headers naming the browser's address (RFC 7239 has no mail equivalent; these are de facto). */
 export const WEBMAIL_IP_HEADERS = ['x-originating-ip', 'x-sender-ip', 'x-aol-ip', 'x-yahoo-post-ip', 'x-source-ip', 'x-client-ip'] as const;
@@ -23,6 +35,10 @@ export interface WalkInput {
   trust: TrustTable;
   /** AS number of each public hop address (offline data), when known. */
   asnOf: ReadonlyMap<string, number | null>;
+  /** Registered name of each AS number, when known (access and hosting networks earn no trust). */
+  asNameOf?: ReadonlyMap<number, string | null>;
+  /** The reporter's (or intake's) own mail hosts, learned from earlier reports (see `mailhosts.ts`). */
+  mailhosts?: CompiledRelay | null;
   /** Webmail headers present (name → value). */
   webmailHeaders: readonly { name: string; value: string }[];
   /** Treat RFC 5737 / RFC 3849 documentation addresses as public (synthetic cases only). */
@@ -60,18 +76,69 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
   return false;
 }
 
-/** Why a public sender is trusted, or null. The HELO name alone never earns trust: the client picks it. */
-function trustOf(h: ParsedReceived, ip: string, trust: TrustTable, asnOf: ReadonlyMap<string, number | null>): { relay: CompiledRelay; why: string } | null {
+/** Why a public client is believed, or null when it is not: see the file comment for the order. */
+function believe(h: ParsedReceived, byHost: string | null, ip: string, input: WalkInput, org: OrgState): Believed | null {
+  const { trust, asnOf } = input;
+  const rdnsBelieved = h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged');
+  const access = h.fromRdns !== null && isAccessName(h.fromRdns, ip);
+  const mine = input.mailhosts ?? null;
+  if (mine !== null) {
+    const c = matchCidr(ip, mine.networks);
+    if (c) return { relay: mine, kind: 'own', ip, why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports` };
+    if (rdnsBelieved && !access && h.fromRdns !== null && mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)) {
+      return { relay: mine, kind: 'own', ip, why: `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports` };
+    }
+  }
   const net = trust.byIp(ip);
-  if (net) return { relay: net.relay, why: `${ip} is in its network ${net.cidr}` };
+  if (net) {
+    const kind = net.relay.kind === 'provider' ? (net.internal ? 'provider-internal' : 'provider') : 'own';
+    return { relay: net.relay, kind, ip, why: `${ip} is in its ${net.internal ? 'internal network' : 'network'} ${net.cidr}` };
+  }
   const asn = asnOf.get(ip) ?? null;
   const byAsn = trust.byAsn(asn);
-  if (byAsn) return { relay: byAsn, why: `${ip} is in its AS${asn}` };
-  if (h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged')) {
+  if (byAsn) return { relay: byAsn, kind: 'provider', ip, why: `${ip} is in its AS${asn}` };
+  if (rdnsBelieved && h.fromRdns !== null) {
     const byName = trust.byName(h.fromRdns);
-    if (byName) return { relay: byName, why: `the receiver found the reverse-DNS name ${h.fromRdns}` };
+    if (byName && access) {
+      org.notes.push(`the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line name: it earns no trust`);
+    } else if (byName) return { relay: byName, kind: byName.kind === 'provider' ? 'provider' : 'own', ip, why: `the receiver found the reverse-DNS name ${h.fromRdns}` };
+  }
+  // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
+  const clientDomain = rdnsBelieved && !access ? registeredDomain(h.fromRdns) : null;
+  const receiverDomain = registeredDomain(byHost);
+  if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
+    const relay: CompiledRelay = orgRelay(clientDomain);
+    return { relay, kind: 'own', ip, why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain ${clientDomain}` };
+  }
+  if (asn !== null && org.asns.has(asn)) {
+    const asName = input.asNameOf?.get(asn) ?? null;
+    if (!isSharedAs(asName) && !access) {
+      return { relay: orgRelay(`AS${asn}`), kind: 'own', ip, why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network` };
+    }
   }
   return null;
+}
+
+/** What the walk has learned about the receiving organisation so far. */
+interface OrgState {
+  /** Registered domains of believed receivers and of the organisation's believed relays. */
+  domains: Set<string>;
+  /** AS numbers of the organisation's believed relays. */
+  asns: Set<number>;
+  /** Explanations to add to the next step. */
+  notes: string[];
+}
+
+const orgRelays = new Map<string, CompiledRelay>();
+/** A pseudo-relay naming the receiving organisation, for explanations (bounded cache). */
+function orgRelay(label: string): CompiledRelay {
+  let r = orgRelays.get(label);
+  if (r === undefined) {
+    if (orgRelays.size > 1000) orgRelays.clear();
+    r = { name: `the receiving organisation (${label})`, names: [], networks: [], internalNetworks: [], asns: new Set(), authservIds: [], webmail: false, kind: 'learned' };
+    orgRelays.set(label, r);
+  }
+  return r;
 }
 
 function effectiveClass(ip: string, documentationIsPublic: boolean): IpClass {
@@ -108,10 +175,13 @@ export function walkChain(input: WalkInput): WalkOutput {
 
   let origin: Origin | null = null;
   let sender: { names: (string | null)[]; ip: string | null } | null = null;
-  let lastTrusted: { ip: string; hop: number; relay: CompiledRelay } | null = null;
+  const believed: Believed[] = [];
   const skipped: string[] = [];
+  const org: OrgState = { domains: new Set(), asns: new Set(), notes: [] };
 
   const top = hops[0];
+  const topDomain = registeredDomain(top?.byHost ?? null);
+  if (topDomain !== null && trust.byName(top?.byHost ?? null) === null) org.domains.add(topDomain);
   if (top) {
     const writer = trust.byName(top.byHost);
     steps.push(
@@ -130,6 +200,14 @@ export function walkChain(input: WalkInput): WalkOutput {
     if (!h.parsed) {
       steps.push(`Hop ${i}: the header could not be read; skipped.`);
       findings.push(finding('RECEIVED_UNPARSED', `Received header ${i} could not be parsed.`, { header: `Received[${i}]`, value: h.raw.slice(0, 200) }));
+      continue;
+    }
+    if (r.notes.includes('retrieval')) {
+      // RFC 5321 §4.4 stamps record SMTP hand-offs; a POP3/IMAP pickup is the reporter's own client
+      // reading its mailbox. The next header down was written by that mailbox's server: believed.
+      steps.push(`Hop ${i}: the reporter’s own client fetched the message from its mailbox at ${describe(h)} (${h.protocol ?? 'POP3/IMAP'} retrieval): not a hand-off, skipped; the mailbox’s server wrote the header below.`);
+      h.notes.push('retrieval');
+      sender = null;
       continue;
     }
     if (sender !== null && h.byHost !== null && !sameHost(h.byHost, sender, trust)) {
@@ -154,15 +232,24 @@ export function walkChain(input: WalkInput): WalkOutput {
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
     }
-    const t = trustOf(r, ip, trust, asnOf);
+    const receiverDomain = registeredDomain(h.byHost);
+    if (receiverDomain !== null && believed.every((b) => b.kind === 'own') && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
+    const t = believe(r, h.byHost, ip, input, org);
+    const notes = org.notes.splice(0).map((n) => ` (${n})`).join('');
     if (t) {
-      steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is trusted (${t.why}), so we believe the header it wrote below.`);
-      lastTrusted = { ip, hop: i, relay: t.relay };
+      steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`);
+      believed.push({ ...t, hop: i });
+      if (t.kind === 'own') {
+        const d = registeredDomain(h.fromRdns);
+        if (d !== null && !h.notes.includes('rdns-may-be-forged')) org.domains.add(d);
+        const asn = asnOf.get(ip) ?? null;
+        if (asn !== null) org.asns.add(asn);
+      }
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
     }
     origin = { ip, hopIndex: i, ipVersion: ipVersion(ip), reason: `first untrusted hop: ${h.byHost ?? 'a trusted host'} received it from ${describe(h)}` };
-    steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is not a relay we trust, so it is the origin: the first untrusted hop.`);
+    steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is neither a trusted provider’s relay nor a host of the receiving organisation, so it is the origin: the first untrusted hop.${notes}`);
     // Only when the receiver looked the address up (a name that is not the provider's, or `unknown`):
     // an old header without reverse DNS cannot tell a forged greeting from a since-reassigned address.
     const heloRelay = h.fromRdns !== null || r.notes.includes('rdns-unknown') ? trust.byName(h.fromHelo) : null;
@@ -205,47 +292,9 @@ export function walkChain(input: WalkInput): WalkOutput {
     findings.push(finding('PRIVATE_ADDRESS_SKIPPED', `Private or reserved addresses skipped, never blamed: ${[...new Set(skipped)].join(', ')}.`, { value: [...new Set(skipped)].join(',') }));
   }
 
-  if (origin === null) origin = fallbackOrigin(input, lastTrusted, steps, flags, findings);
+  if (origin === null) origin = fallbackOrigin(input, believed, steps, flags, findings);
   if (origin !== null && origin.ipVersion === 6) {
     findings.push(finding('ORIGIN_IPV6', `The origin ${origin.ip} is an IPv6 address.`, { value: origin.ip }));
   }
   return { hops, origin, steps, flags, findings };
-}
-
-/** No untrusted hop: a trusted webmail's client-address header, or the trusted provider itself. */
-function fallbackOrigin(
-  input: WalkInput,
-  lastTrusted: { ip: string; hop: number; relay: CompiledRelay } | null,
-  steps: string[],
-  flags: string[],
-  findings: StageFinding[],
-): Origin | null {
-  const webmailProvider = lastTrusted?.relay.webmail === true || input.received.some((r) => r.notes.includes('webmail-http'));
-  for (const hdr of input.webmailHeaders) {
-    const ip = normaliseIp(hdr.value.split(/[,\s]+/).find((x) => x.length > 0) ?? '');
-    if (ip === null) continue;
-    if (effectiveClass(ip, input.documentationIsPublic) !== 'public') {
-      steps.push(`The ${hdr.name} header names ${ip}, a non-public address; not used.`);
-      continue;
-    }
-    if (!webmailProvider) {
-      steps.push(`The ${hdr.name} header names ${ip}, but the message did not come through a trusted webmail, so anyone could have written it; not used.`);
-      continue;
-    }
-    steps.push(
-      `Every relay is trusted and the message was submitted through ${lastTrusted?.relay.name ?? 'a webmail'}; its ${hdr.name} header names the browser’s address ${ip}, which is the origin.`,
-    );
-    findings.push(finding('WEBMAIL_ORIGINATING_IP', `${hdr.name}: ${ip} (written by ${lastTrusted?.relay.name ?? 'the webmail'}) is the origin.`, { header: hdr.name, value: hdr.value.slice(0, 100) }));
-    return { ip, hopIndex: -1, ipVersion: ipVersion(ip), reason: `${hdr.name} written by trusted webmail ${lastTrusted?.relay.name ?? ''}`.trim() };
-  }
-  if (lastTrusted !== null) {
-    flags.push('origin-trusted-provider');
-    steps.push(
-      `Every relay is trusted: the message entered the mail system at ${lastTrusted.relay.name} (${lastTrusted.ip}, hop ${lastTrusted.hop}). The sender is an account of ${lastTrusted.relay.name}; its abuse desk is the one to tell.`,
-    );
-    return { ip: lastTrusted.ip, hopIndex: lastTrusted.hop, ipVersion: ipVersion(lastTrusted.ip), reason: `submitted through trusted provider ${lastTrusted.relay.name}` };
-  }
-  steps.push('No hop names a public address outside the trusted relays: no origin can be named.');
-  findings.push(finding('NO_ORIGIN', 'No untrusted hop with a public address was found.'));
-  return null;
 }

@@ -1,0 +1,146 @@
+/**
+ * `npm run eval -- traceback`: the trace-back against the hand-checked chains of
+ * `traceback-chains.json` (corpus messages referenced in place). For each labelled reporter, the
+ * mail-host learner first reads that reporter's other corpus messages, as it would read their
+ * earlier reports; then every labelled message is traced with the production code (`traceRaw`,
+ * shipped trusted-relay table, offline ASN data) and its origin compared with the label.
+ * Prints accuracy overall, by split (development / held-out) and by receiving-organisation class,
+ * then every miss with the label's reason and the walk's last step.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { splitMbox } from '../corpus-messages.ts';
+import { ipLocationDbAsnLookup } from '../ports/ip-location-db.ts';
+import { traceRaw } from '../stages/traceback.ts';
+import { headerFields } from '../stages/traceback/header-block.ts';
+import { normaliseIp } from '../stages/traceback/ip-class.ts';
+import { learnMailhosts } from '../stages/traceback/mailhosts.ts';
+import { parseReceived } from '../stages/traceback/received-parser.ts';
+import { trustTableFor } from '../stages/traceback/trust.ts';
+import { GOLDEN_DIR } from './golden-cases.ts';
+
+export const CHAINS_FILE = path.join(GOLDEN_DIR, 'traceback-chains.json');
+
+const ChainsFile = z.object({
+  classes: z.record(z.string(), z.string()),
+  reporters: z.record(z.string(), z.object({ folders: z.array(z.string()), match: z.string() })),
+  chains: z.array(
+    z.object({
+      path: z.string(),
+      origin: z.string(),
+      class: z.string(),
+      organisation: z.string(),
+      reason: z.string(),
+      split: z.enum(['development', 'held-out']),
+      reporter: z.string().optional(),
+    }),
+  ),
+});
+export type LabelledChains = z.infer<typeof ChainsFile>;
+export type LabelledChain = LabelledChains['chains'][number];
+
+/** Reads and validates the labels file. */
+export function loadChains(file = CHAINS_FILE): LabelledChains {
+  return ChainsFile.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+const mboxCache = new Map<string, Buffer[]>();
+/** The raw bytes of a labelled message: a file, or `file.mbox#N` (N-th message, from 0). */
+export function readLabelled(corpusDir: string, p: string): Buffer {
+  const direct = path.join(corpusDir, p);
+  const hash = p.lastIndexOf('#');
+  if (fs.existsSync(direct) || hash < 0) return fs.readFileSync(direct);
+  const file = path.join(corpusDir, p.slice(0, hash));
+  let parts = mboxCache.get(file);
+  if (parts === undefined) {
+    parts = splitMbox(fs.readFileSync(file));
+    mboxCache.set(file, parts);
+  }
+  const m = parts[Number(p.slice(hash + 1))];
+  if (m === undefined) throw new Error(`${p}: no such message in the mbox`);
+  return m;
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile() && !/\.(?:csv|md|txt)$|^(?:LICENSE|NOTICE|cmds)$/i.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+/** Learns each reporter's mail hosts from the reporter's corpus messages (the labelled ones included, as a live stream would). */
+export function learnReporters(corpusDir: string, labels: LabelledChains): Map<string, string[]> {
+  const trust = trustTableFor([], null);
+  const out = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(labels.reporters)) {
+    const match = new RegExp(r.match, 'i');
+    const chains = [];
+    for (const folder of r.folders) {
+      for (const file of filesUnder(path.join(corpusDir, folder))) {
+        const fields = headerFields(fs.readFileSync(file));
+        const received = fields.filter((f) => f.name === 'received');
+        if (!received.slice(0, 4).some((f) => match.test(f.value))) continue;
+        chains.push(received.map((f) => parseReceived(f.value)));
+      }
+    }
+    out.set(id, learnMailhosts(chains, trust));
+  }
+  return out;
+}
+
+/** One traced, labelled chain. */
+export interface ChainResult {
+  chain: LabelledChain;
+  got: string;
+  ok: boolean;
+  lastStep: string;
+}
+
+/** Traces every labelled chain; `mailhosts` from {@link learnReporters}. */
+export async function traceLabelled(corpusDir: string, labels: LabelledChains, mailhosts: ReadonlyMap<string, string[]>): Promise<ChainResult[]> {
+  const trust = trustTableFor([], null);
+  const asn = ipLocationDbAsnLookup();
+  const out: ChainResult[] = [];
+  for (const chain of labels.chains) {
+    const raw = readLabelled(corpusDir, chain.path);
+    const w = await traceRaw(raw, { trust, asn, mailhosts: chain.reporter ? (mailhosts.get(chain.reporter) ?? []) : [], documentationIsPublic: false });
+    const got = w.origin?.ip ?? 'none';
+    const want = chain.origin === 'none' ? 'none' : (normaliseIp(chain.origin) ?? chain.origin);
+    out.push({ chain, got, ok: got === want, lastStep: w.steps.filter((s) => !/below the origin|proves nothing/.test(s)).at(-1) ?? '' });
+  }
+  return out;
+}
+
+function pct(ok: number, n: number): string {
+  return n === 0 ? '—' : `${((100 * ok) / n).toFixed(1)} %`;
+}
+
+/** Runs the evaluation and prints its tables. */
+export async function evaluateTraceback(corpusDir: string, write: (s: string) => void): Promise<ChainResult[]> {
+  if (!fs.existsSync(corpusDir)) {
+    write(`SKIP: corpus ${corpusDir} absent\n`);
+    return [];
+  }
+  const labels = loadChains();
+  const mailhosts = learnReporters(corpusDir, labels);
+  for (const [id, hosts] of mailhosts) write(`learned mail hosts of ${id}: ${hosts.length === 0 ? 'none' : hosts.join(', ')}\n`);
+  const results = await traceLabelled(corpusDir, labels, mailhosts);
+  const splits = ['development', 'held-out', 'all'] as const;
+  const classes = [...new Set(labels.chains.map((c) => c.class))].sort();
+  const cell = (rows: ChainResult[]) => `${pct(rows.filter((r) => r.ok).length, rows.length)} (${rows.filter((r) => r.ok).length}/${rows.length})`;
+  const of = (split: (typeof splits)[number]) => (split === 'all' ? results : results.filter((r) => r.chain.split === split));
+  write(`\n${'class'.padEnd(18)}${splits.map((s) => s.padEnd(24)).join('')}\n`);
+  for (const c of classes) write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
+  write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
+  const orgs = new Set(labels.chains.map((c) => c.organisation));
+  write(`\n${labels.chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
+  const misses = results.filter((r) => !r.ok);
+  if (misses.length > 0) write('\nmisses:\n');
+  for (const m of misses) write(`- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: ${m.chain.reason}\n    walk: ${m.lastStep}\n`);
+  return results;
+}

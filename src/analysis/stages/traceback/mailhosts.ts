@@ -1,0 +1,108 @@
+/**
+ * A reporter's own mail hosts, learned as SpamCop learns a user's "mailhosts": a machine that, in
+ * many of one reporter's (or one intake's) reports, received mail addressed to that reporter and
+ * passed it on towards the reporter's mailbox is the reporter's own relay — a secondary MX, a
+ * forwarder the reporter set up, an inbound gateway of their provider — and the trace-back should
+ * look past it. A mailing-list server or a spammer's relay is never one: the hop it wrote names
+ * another recipient (the list's address) or the reports it appears in come from too few sources.
+ *
+ * Pure: the caller hands in parsed chains (see `mailhost-store.ts` for the rows kept per reporter).
+ */
+import type { ParsedReceived } from './received-parser.ts';
+import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
+import { isAccessName } from './org.ts';
+import { compileRelay, type CompiledRelay, type TrustTable } from './trust.ts';
+import { walkChain } from './walk.ts';
+
+/** Reports a host must appear in, as the relay of mail addressed to the reporter, before it is learned. */
+export const MIN_MAILHOST_REPORTS = 5;
+/** Distinct machines it must have received that mail from: one spammer's forged chain is not a relay. */
+export const MIN_MAILHOST_SOURCES = 3;
+/** Most mail hosts kept per reporter (a reporter's mail passes through a handful at most). */
+export const MAX_MAILHOSTS = 32;
+/** Rounds of learning: each learned host can uncover the one behind it (secondary MX → gateway). */
+const MAX_ROUNDS = 3;
+
+/** Normalised `for` address: lower case, without angle brackets. */
+function recipient(r: ParsedReceived): string | null {
+  if (r.for === null) return null;
+  const a = r.for.replace(/^<|>$/g, '').trim().toLowerCase();
+  return a.includes('@') ? a : null;
+}
+
+/** Whether hop `below` was written by the client of hop `above` (its IP, reverse name or HELO). */
+function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
+  const by = below.byHost;
+  if (by === null) return false;
+  if (above.fromIp !== null && by === above.fromIp) return true;
+  return [above.fromRdns, above.fromHelo].some((n) => n !== null && (n === by || n.split('.')[0] === by.split('.')[0]));
+}
+
+/**
+ * Learns a reporter's mail hosts from the Received chains of their reports (top header first).
+ * Returns addresses (and nothing else: a name could be claimed by anyone's HELO), at most
+ * {@link MAX_MAILHOSTS}, most frequent first.
+ */
+export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], trust: TrustTable): string[] {
+  // The reporter's addresses: recipients that believed receivers wrote at the top of their chains.
+  const addresses = new Set<string>();
+  for (const c of chains) {
+    for (const r of c.slice(0, 3)) {
+      const a = recipient(r);
+      if (a !== null) addresses.add(a);
+    }
+  }
+  const learned: string[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const relay = mailhostRelay(learned);
+    const seen = new Map<string, { reports: number; sources: Set<string> }>();
+    for (const c of chains) {
+      const out = walkChain({ received: c.map((r) => ({ ...r, raw: '' })), trust, asnOf: new Map(), mailhosts: relay, webmailHeaders: [], documentationIsPublic: false });
+      const i = out.origin?.hopIndex ?? -1;
+      const hop = c[i];
+      const below = c[i + 1];
+      if (hop === undefined || below === undefined || hop.fromIp === null || below.fromIp === null) continue;
+      if (below.fromIp === hop.fromIp || classifyIp(below.fromIp) !== 'public' || !writtenBy(below, hop)) continue;
+      if (hop.fromRdns !== null && isAccessName(hop.fromRdns, hop.fromIp)) continue;
+      const to = recipient(below);
+      if (to === null || !addresses.has(to)) continue;
+      const s = seen.get(hop.fromIp) ?? { reports: 0, sources: new Set<string>() };
+      s.reports++;
+      s.sources.add(below.fromIp);
+      seen.set(hop.fromIp, s);
+    }
+    const fresh = [...seen.entries()]
+      .filter(([ip, s]) => s.reports >= MIN_MAILHOST_REPORTS && s.sources.size >= MIN_MAILHOST_SOURCES && !learned.includes(ip))
+      .sort((a, b) => b[1].reports - a[1].reports)
+      .map(([ip]) => ip);
+    if (fresh.length === 0) break;
+    learned.push(...fresh.slice(0, MAX_MAILHOSTS - learned.length));
+    if (learned.length >= MAX_MAILHOSTS) break;
+  }
+  return learned;
+}
+
+const relayMemo = new Map<string, CompiledRelay | null>();
+
+/**
+ * The learned mail hosts as a relay the walk can match (addresses and CIDRs as networks, other
+ * entries as host-name suffixes), or null for none. Bad entries are dropped, not fatal.
+ */
+export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
+  if (list.length === 0) return null;
+  const key = list.join('\n');
+  const hit = relayMemo.get(key);
+  if (hit !== undefined) return hit;
+  const networks: string[] = [];
+  const names: string[] = [];
+  for (const entry of list.slice(0, MAX_MAILHOSTS)) {
+    const e = entry.trim();
+    const c: Cidr | null = parseCidr(e);
+    if (c !== null) networks.push(e);
+    else if (/^[a-z0-9.-]{1,253}$/i.test(e) && e.includes('.')) names.push(e);
+  }
+  const relay = compileRelay({ name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false }, 'learned', 'learned mail hosts');
+  if (relayMemo.size > 256) relayMemo.clear();
+  relayMemo.set(key, relay);
+  return relay;
+}

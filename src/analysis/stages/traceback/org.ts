@@ -1,0 +1,74 @@
+/**
+ * Who a relay belongs to, for the trace-back's "receiving organisation" rules: the registered
+ * domain of a name (public suffix list, via tldts), whether a reverse-DNS name is a consumer-access
+ * or generic hosting name (which never makes a hop trusted), and whether an AS is an access or
+ * hosting network (whose address space is shared with strangers, so "same AS" proves nothing).
+ *
+ * Pure and bounded: the name tests look at one host name (≤ 255 characters) at a time.
+ */
+import { getDomain } from 'tldts';
+
+/**
+ * Labels that access providers and hosting companies put in the reverse names of their
+ * subscribers' lines and customers' machines: `ATuileries-108-2-1-172.abo.wanadoo.fr`,
+ * `x.subs.proxad.net`, `c-24-61-102-132.hsd1.ma.comcast.net`, `CPE-72-131-51-207.wi.res.rr.com`,
+ * `li123-45.members.linode.com`. A mail relay is named `smtp`, `mx`, `mail`, `relay`, … instead.
+ */
+const ACCESS_LABELS = new Set([
+  'abo', 'subs', 'fbx', 'dsl', 'adsl', 'vdsl', 'xdsl', 'sdsl', 'cable', 'cpe', 'dhcp', 'dyn', 'dynamic', 'dynip', 'dial', 'dialup',
+  'dialin', 'ppp', 'pppoe', 'pool', 'res', 'client', 'clients', 'customer', 'customers', 'cust', 'user', 'users', 'broadband', 'hsd1',
+  'cm', 'catv', 'ftth', 'fttx', 'fttb', 'fiber', 'fibre', 'wireless', 'wlan', 'mobile', 'lte', 'nat', 'home', 'access', 'members',
+  'range', 'rev', 'static', 'dip', 'dip0', 'resnet', 'modem', 'sta', 'ip', 'in-addr', 'vps', 'compute', 'cloud', 'hosted-by', 'your-server',
+]);
+
+/** A label that starts like a generic line name: `host86-128-81-59`, `ip-10-0-0-1`, `dsl88-233`, `pd184`, `bb220-255`. */
+const GENERIC_LABEL = /^(?:host|ip|dsl|adsl|ppp|dhcp|dyn|dial|pool|cable|cpe|bb|client|cust|static|dynamic|vps|ec2|li)[-_]?\d/i;
+
+/** Longest host name looked at (RFC 1035 §2.3.4). */
+const MAX_NAME = 255;
+
+/**
+ * True when `name` looks like the reverse name of a consumer line or a rented machine rather than
+ * a mail relay: an access label (`abo`, `subs`, `dsl`, `cable`, `pool`, …), a generic line label
+ * (`host86-128-…`), or three or more of the address's octets written into the name.
+ */
+export function isAccessName(name: string, ip: string | null): boolean {
+  const n = name.toLowerCase().slice(0, MAX_NAME);
+  const labels = n.split('.');
+  for (const label of labels) {
+    if (ACCESS_LABELS.has(label) || GENERIC_LABEL.test(label)) return true;
+    for (const part of label.split('-')) if (ACCESS_LABELS.has(part) && part.length > 2) return true;
+  }
+  if (ip !== null && !ip.includes(':')) {
+    const octets = ip.split('.');
+    const numbers = new Set(n.split(/[^0-9]+/).filter((x) => x.length > 0 && x.length <= 3).map((x) => String(Number(x))));
+    let hits = 0;
+    for (const o of new Set(octets)) if (numbers.has(o)) hits++;
+    if (hits >= 3) return true;
+    // The address in hex, as some providers write it (`cm-net-fln-C8B08DDF`).
+    const hex = octets.map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+    if (n.includes(hex)) return true;
+  }
+  return false;
+}
+
+/** The registered domain (public suffix + 1) of a host name, or null (an IP, `localhost`, one label). */
+export function registeredDomain(name: string | null): string | null {
+  if (name === null || name.length === 0 || name.length > MAX_NAME || !name.includes('.')) return null;
+  return getDomain(name.toLowerCase());
+}
+
+/**
+ * Words in AS names of access and hosting networks, transit and research networks: an address
+ * space shared with subscribers, customers or other organisations, where "same AS as our relay"
+ * says nothing about who runs a machine. Matched as whole words, case-insensitive.
+ */
+const SHARED_AS_WORDS =
+  /\b(?:communications?|telecom\w*|telekom\w*|telecommunications?|cable\w*|broadband|dsl|internet|isp|networks?|net|online|hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|amazon|aws|google|microsoft|azure|akamai|linode|digitalocean|ovh\w*|hetzner|leaseweb|contabo|vultr|choopa|scaleway|alibaba|tencent|oracle|rackspace|godaddy|verizon|comcast|charter|at&t|virgin|orange|telefonica|vodafone|mobile|wireless|forschungsnetz\w*|research|education network|janet|renater|internet2|signal|level ?3|cogent|lumen|centurylink|ntt|kddi|chinanet|china|unicom|hinet|telstra|bell|rogers|shaw|sprint|t-mobile|tiscali|wanadoo|proxad|free sas)\b/i;
+
+/** True when an AS, by its registered name, is an access, hosting, transit or research network. */
+export function isSharedAs(asName: string | null): boolean {
+  // Unknown name: unknown network; do not vouch for it.
+  if (asName === null || asName.trim().length === 0) return true;
+  return SHARED_AS_WORDS.test(asName);
+}
