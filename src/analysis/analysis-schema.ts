@@ -197,7 +197,12 @@ export type AuthResult = z.infer<typeof AuthResult>;
 
 // ── stage 4: indicators ───────────────────────────────────────────────────────────────────────
 
-export const UrlSource = z.enum(['text', 'html-href', 'html-src', 'form-action', 'defanged', 'bare-domain']);
+/**
+ * Where a URL was found: running text, an HTML `href`, an HTML `src`-like attribute (img, srcset,
+ * script, frame, `<link>` stylesheet or icon, `background=`), CSS (`url()`, `@import` in a style
+ * attribute or `<style>`), a form action, defanged text, a bare domain.
+ */
+export const UrlSource = z.enum(['text', 'html-href', 'html-src', 'html-css', 'form-action', 'defanged', 'bare-domain']);
 export type UrlSource = z.infer<typeof UrlSource>;
 
 export const UrlIndicator = z.object({

@@ -5,12 +5,17 @@
  * is a hand-written scanner with no regular expression over the document: every character is
  * looked at a bounded number of times, whatever the input. It is not a conforming HTML5 parser;
  * it is what the analysis needs: visible text (script, style, head and comments dropped; block
- * elements as line breaks; entities decoded) and every href / src / form action with the text of
- * its anchor, for the indicators stage.
+ * elements as line breaks; entities decoded), every href / form action with the text of its
+ * anchor, and every resource the reader's client would fetch to render the message: `src` and
+ * `srcset` of images and frames, `<script src>`, `<link href>` stylesheets and icons, `background=`,
+ * CSS `url()` and `@import` in `style` attributes and `<style>` elements (tracking pixels are
+ * images). The first `<base href>` is returned so relative references can be resolved
+ * (WHATWG URL; HTML §4.2.3), for the indicators stage.
  */
 
 export interface HtmlLink {
-  kind: 'href' | 'src' | 'form-action';
+  /** `href`, `form-action`: places the reader is sent; `src`, `css`: resources fetched to render. */
+  kind: 'href' | 'src' | 'form-action' | 'css';
   url: string;
   /** Visible text of the anchor (for `href` of `<a>`), bounded. */
   text: string;
@@ -19,6 +24,8 @@ export interface HtmlLink {
 export interface HtmlText {
   text: string;
   links: HtmlLink[];
+  /** The document's first `<base href>`, as written (null when none). */
+  base?: string | null;
   /** True when the text was cut at `maxChars`. */
   truncated: boolean;
   formCount: number;
@@ -29,7 +36,55 @@ const BLOCK = new Set([
   'br', 'p', 'div', 'tr', 'li', 'ul', 'ol', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'section',
   'article', 'header', 'footer', 'hr', 'pre', 'center', 'dd', 'dt', 'dl', 'form', 'body', 'html',
 ]);
-const SRC_TAGS = new Set(['img', 'iframe', 'embed', 'script', 'source', 'frame', 'input', 'video', 'audio']);
+const SRC_TAGS = new Set(['img', 'iframe', 'embed', 'script', 'source', 'frame', 'input', 'video', 'audio', 'object', 'track']);
+/** `<link rel>` values whose target a client fetches to render: stylesheets and icons. */
+const FETCHED_LINK_RELS = /\b(?:stylesheet|icon|apple-touch-icon|preload|prefetch|image_src)\b/i;
+/** Most CSS references read from one style sheet or attribute. */
+const MAX_CSS_URLS = 200;
+/** Longest `<style>` content scanned for references. */
+const MAX_STYLE_CHARS = 200_000;
+
+/**
+ * The references of a piece of CSS: `url(…)` (CSS Values §4.5, quoted or not) and
+ * `@import "…"` (CSS Cascade §2). Linear: one pass of `indexOf` over the text.
+ */
+export function cssUrls(css: string, max = MAX_CSS_URLS): string[] {
+  const out: string[] = [];
+  const lower = css.toLowerCase();
+  let i = 0;
+  while (out.length < max) {
+    const u = lower.indexOf('url(', i);
+    const imp = lower.indexOf('@import', i);
+    if (u < 0 && imp < 0) break;
+    if (u >= 0 && (imp < 0 || u < imp)) {
+      const close = css.indexOf(')', u + 4);
+      const end = close < 0 ? css.length : close;
+      const v = css.slice(u + 4, Math.min(end, u + 4 + 4096)).trim().replace(/^['"]|['"]$/g, '').trim();
+      if (v.length > 0) out.push(v);
+      i = end + 1;
+    } else {
+      let j = imp + 7;
+      while (j < css.length && (css[j] === ' ' || css[j] === '\t' || css[j] === '\n' || css[j] === '\r')) j++;
+      const q = css[j];
+      if (q === '"' || q === "'") {
+        const close = css.indexOf(q, j + 1);
+        const v = css.slice(j + 1, close < 0 ? Math.min(css.length, j + 4097) : Math.min(close, j + 4097)).trim();
+        if (v.length > 0) out.push(v);
+        i = close < 0 ? css.length : close + 1;
+      } else i = j; // `@import url(…)`: the url() branch reads it
+    }
+  }
+  return out;
+}
+
+/** The URLs of a `srcset` (HTML §4.8.4.3.1): comma-separated candidates `url [descriptor]`. */
+function srcsetUrls(v: string): string[] {
+  return v
+    .split(/,\s+|,(?=\S+\s+\d)/)
+    .map((c) => c.trim().split(/\s+/)[0] ?? '')
+    .filter((u) => u.length > 0)
+    .slice(0, 20);
+}
 const MAX_LINKS = 2000;
 const MAX_ANCHOR_TEXT = 200;
 
@@ -146,8 +201,12 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
   let pendingBreak = false;
   let anchor: { url: string; text: string } | null = null;
   let formCount = 0;
+  let base: string | null = null;
+  // The head holds no visible text, but its <base>, <link> and <style> matter.
+  let inHead = false;
 
   const emit = (raw: string) => {
+    if (inHead) return;
     const t = decodeEntities(raw);
     for (let k = 0; k < t.length; k++) {
       const c = t.charCodeAt(k);
@@ -170,6 +229,9 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
   };
   const addLink = (kind: HtmlLink['kind'], url: string, text = '') => {
     if (url && links.length < MAX_LINKS) links.push({ kind, url, text });
+  };
+  const addCss = (css: string) => {
+    for (const u of cssUrls(css)) addLink('css', decodeEntities(u));
   };
 
   let i = 0;
@@ -213,6 +275,7 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
     if (end < 0) break;
     i = end + 1;
     if (closing) {
+      if (name === 'head') inHead = false;
       if (name === 'a' && anchor) {
         const a = anchor;
         anchor = null;
@@ -222,6 +285,20 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
       if (BLOCK.has(name)) pendingBreak = true;
       continue;
     }
+    if (name === 'head') {
+      inHead = html.charCodeAt(end - 1) !== 47;
+      continue;
+    }
+    if (name === 'body') inHead = false;
+    // Any tag may carry a style attribute with url(…), or a legacy background= image.
+    const tagText = lower.slice(j, end);
+    if (tagText.includes('url(') || tagText.includes('background')) {
+      const attrs = attributes(html.slice(j, end));
+      const style = attrs.get('style');
+      if (style) addCss(style);
+      const bg = attrs.get('background');
+      if (bg && !SRC_TAGS.has(name)) addLink('src', bg);
+    }
     if (SKIP_CONTENT.has(name)) {
       if (name === 'script' || name === 'svg') {
         const attrs = attributes(html.slice(j, end));
@@ -230,6 +307,7 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
       }
       if (html.charCodeAt(end - 1) === 47) continue;
       const close = lower.indexOf(`</${name}`, i);
+      if (name === 'style') addCss(html.slice(i, Math.min(close < 0 ? n : close, i + MAX_STYLE_CHARS)));
       i = close < 0 ? n : close;
       continue;
     }
@@ -250,12 +328,22 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
         const content = attrs.get('content') ?? '';
         const at = content.toLowerCase().indexOf('url=');
         if ((attrs.get('http-equiv') ?? '').toLowerCase() === 'refresh' && at >= 0) addLink('href', content.slice(at + 4).replace(/^['"]|['"]$/g, ''));
+      } else if (name === 'base') {
+        const href = attrs.get('href');
+        if (href && base === null) base = href;
+      } else if (name === 'link') {
+        const href = attrs.get('href');
+        if (href && FETCHED_LINK_RELS.test(attrs.get('rel') ?? '')) addLink('src', href);
       } else {
-        const src = attrs.get('src') ?? attrs.get('href') ?? attrs.get('background');
+        const src = attrs.get('src') ?? attrs.get('data') ?? attrs.get('background');
         if (src) addLink('src', src);
+        const poster = attrs.get('poster');
+        if (poster) addLink('src', poster);
+        const srcset = attrs.get('srcset');
+        if (srcset) for (const u of srcsetUrls(srcset)) addLink('src', u);
         if (name === 'input' && (attrs.get('formaction') ?? '')) addLink('form-action', attrs.get('formaction') ?? '');
       }
     }
   }
-  return { text: out, links, truncated, formCount };
+  return { text: out, links, truncated, formCount, base };
 }

@@ -48,7 +48,7 @@ test('the HTML report escapes everything taken from messages', () => {
     case: { id: 'C', title: '<img src=x onerror=alert(1)>', target: { kind: 'campaign', value: 'v' }, category: null, state: 'open', openedAt: 't', openedBy: 'rule:X' },
     volumes: { reports: 1, distinctMessages: 1, firstReportedAt: null, lastReportedAt: null, byDay: [], byChannel: [] },
     timeline: [],
-    indicators: { urls: [{ value: 'javascript:alert(1)"><b>', count: 1 }], domains: [], phones: [], wallets: [], senders: [] },
+    indicators: { urls: [{ value: 'javascript:alert(1)"><b>', count: 1 }], domains: [], resources: [], resourceHosts: [{ value: '<script>x</script>', count: 1 }], phones: [], wallets: [], senders: [] },
     traceback: [],
     findings: [],
     messages: [],
@@ -57,6 +57,7 @@ test('the HTML report escapes everything taken from messages', () => {
   const html = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' });
   assert.ok(!html.includes('<img src=x'));
   assert.ok(!html.includes('"><b>'));
+  assert.ok(!html.includes('<script>x'), 'resource hosts are escaped too');
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
 });
 

@@ -42,6 +42,10 @@ ${table(['origin IP', 'source ports', 'ASN', 'network', 'country', 'reverse DNS'
 ${table(['domain', 'messages'], s.indicators.domains.map((d) => [d.value, d.count]))}
 <h3>URLs</h3>
 ${table(['URL (do not open)', 'messages'], s.indicators.urls.map((d) => [d.value, d.count]))}
+<h3>Resources the message makes a mail client fetch (images, style sheets, tracking pixels)</h3>
+<p>Listed apart from the links: such hosts are often shared infrastructure (image hosts, CDNs) rather than what the spam advertises.</p>
+${table(['host', 'messages'], s.indicators.resourceHosts.map((d) => [d.value, d.count]))}
+${table(['resource URL (do not open)', 'messages'], s.indicators.resources.map((d) => [d.value, d.count]))}
 <h3>Senders</h3>
 ${table(['From address', 'messages'], s.indicators.senders.map((d) => [d.value, d.count]))}
 <h3>Phone numbers and wallets</h3>

@@ -51,6 +51,10 @@ export function buildCaseSummary(input: SummaryInput) {
   const byChannel = new Map<string, number>();
   const urls = new Map<string, number>();
   const domains = new Map<string, number>();
+  // Hosts the reader's client contacts by itself (images, CSS, pixels): listed apart, since they are
+  // often shared infrastructure (a CDN, an image host) rather than what the spam advertises.
+  const resources = new Map<string, number>();
+  const resourceHosts = new Map<string, number>();
   const phones = new Map<string, number>();
   const wallets = new Map<string, number>();
   const senders = new Map<string, number>();
@@ -86,6 +90,11 @@ export function buildCaseSummary(input: SummaryInput) {
     });
     if (!a) continue;
     for (const u of a.indicators.urls) {
+      if (u.role === 'resource') {
+        countInto(resources, u.url);
+        countInto(resourceHosts, u.host);
+        continue;
+      }
       countInto(urls, u.url);
       if (u.registrableDomain) countInto(domains, u.registrableDomain);
     }
@@ -124,7 +133,7 @@ export function buildCaseSummary(input: SummaryInput) {
       ...(times[0] ? [{ at: times[0], event: 'first-report', by: 'reporters' }] : []),
       ...(times.length > 1 ? [{ at: times[times.length - 1], event: 'latest-report', by: 'reporters' }] : []),
     ].sort((x, y) => x.at.localeCompare(y.at)),
-    indicators: { urls: top(urls), domains: top(domains), phones: top(phones), wallets: top(wallets), senders: top(senders) },
+    indicators: { urls: top(urls), domains: top(domains), resources: top(resources), resourceHosts: top(resourceHosts), phones: top(phones), wallets: top(wallets), senders: top(senders) },
     traceback: [...origins.values()]
       .sort((a, b) => b.reports - a.reports)
       .slice(0, MAX_LISTED)

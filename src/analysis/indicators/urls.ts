@@ -99,15 +99,43 @@ function examineToken(token: string, urls: UrlCandidate[], emails: Set<string>, 
   if (urls.length < maxEach) urls.push({ raw: t, source: fanged === null ? 'bare-domain' : 'defanged' });
 }
 
+/** Sources that are HTML attribute or CSS references: relative there means relative (HTML §2.4). */
+const HTML_REFERENCE: ReadonlySet<UrlSource> = new Set(['html-href', 'html-src', 'html-css', 'form-action']);
+/** Sources the reader's client fetches by itself to render the message. */
+const RESOURCE: ReadonlySet<UrlSource> = new Set(['html-src', 'html-css']);
+
+/** An absolute http(s) base URL, or null (a relative or other-scheme `<base>` resolves nothing). */
+function usableBase(base: string | null): URL | null {
+  if (base === null) return null;
+  try {
+    const b = new URL(base.trim());
+    return b.protocol === 'http:' || b.protocol === 'https:' ? b : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Normalises a candidate: refangs, adds `http://` to bare domains, parses with WHATWG URL (which
- * lower-cases and punycodes the host), and names the registrable domain. Null when it is not a
- * usable http(s)/ftp URL.
+ * Normalises a candidate: refangs, adds `http://` to bare domains in text, parses with WHATWG URL
+ * (which lower-cases and punycodes the host), and names the registrable domain. An HTML or CSS
+ * reference without a scheme is relative: it is resolved against the document's `<base href>`
+ * (`base`), or dropped — `<img src="logo.png">` names a file, never the host `logo.png`. Null when
+ * it is not a usable http(s)/ftp URL.
  */
-export function normaliseUrl(c: UrlCandidate, part: string): UrlIndicator | null {
+export function normaliseUrl(c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null {
   let s = (refang(c.raw) ?? c.raw).trim();
-  if (s.startsWith('//')) s = `http:${s}`;
-  else if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) s = `http://${s}`;
+  if (s.startsWith('//')) s = `${usableBase(base)?.protocol ?? 'http:'}${s}`;
+  else if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) {
+    if (HTML_REFERENCE.has(c.source)) {
+      const b = usableBase(base);
+      if (b === null) return null;
+      try {
+        s = new URL(s, b).href;
+      } catch {
+        return null;
+      }
+    } else s = `http://${s}`;
+  }
   let u: URL;
   try {
     u = new URL(s);
@@ -127,7 +155,7 @@ export function normaliseUrl(c: UrlCandidate, part: string): UrlIndicator | null
     registrableDomain,
     shortener: isShortenerOrRedirector(host, registrableDomain, u.pathname),
     source: c.source,
-    role: c.source === 'html-src' ? 'resource' : 'link',
+    role: RESOURCE.has(c.source) ? 'resource' : 'link',
     part,
   };
 }

@@ -49,11 +49,11 @@ export const indicatorsStage = defineStage({
     const region = ctx.settings.region as CountryCode;
     const wallets: IndicatorsResult['wallets'] = [];
     const seenRaw = new Map<string, UrlIndicator | null>();
-    const add = (c: UrlCandidate, part: string): UrlIndicator | null => {
+    const add = (c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null => {
       // The same link is often written many times (text and HTML, tracking pixels): normalise once.
-      const key = `${c.source}\u0000${part}\u0000${c.raw}`;
+      const key = `${c.source}\u0000${part}\u0000${base ?? ''}\u0000${c.raw}`;
       if (seenRaw.has(key)) return seenRaw.get(key) ?? null;
-      const u = normaliseUrl(c, part);
+      const u = normaliseUrl(c, part, base);
       seenRaw.set(key, u);
       if (!u || seenUrl.has(u.url) || urls.length >= MAX_INDICATORS_PER_KIND) return u;
       seenUrl.add(u.url);
@@ -84,7 +84,8 @@ export const indicatorsStage = defineStage({
         }
         if (l.kind === 'form-action') findings.push(finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, { part: src.part, value: clip(l.url, 300) }));
         if (lower.startsWith('cid:') || lower.startsWith('data:') || lower.startsWith('#') || lower.startsWith('javascript:')) continue;
-        const u = add({ raw: l.url, source: l.kind === 'href' ? 'html-href' : l.kind === 'src' ? 'html-src' : 'form-action' }, src.part);
+        const source = l.kind === 'href' ? 'html-href' : l.kind === 'src' ? 'html-src' : l.kind === 'css' ? 'html-css' : 'form-action';
+        const u = add({ raw: l.url, source }, src.part, html?.base ?? null);
         const shown = l.kind === 'href' ? shownDomain(l.text) : null;
         if (u && shown && u.registrableDomain !== shown && u.host !== shown) {
           findings.push(finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, { part: src.part, value: `${clip(l.text, 200)} → ${clip(u.url, 300)}` }));

@@ -203,6 +203,8 @@ export const en = {
   'detail.size': 'Size',
   'detail.quality': 'Quality',
   'detail.urls': 'URLs',
+  'detail.resource': 'resource',
+  'detail.resourceHint': 'Fetched by the reader’s mail client to render the message (image, style sheet, tracking pixel, script), not a link the reader is asked to follow',
   'detail.emails': 'E-mail addresses',
   'detail.phones': 'Phone numbers',
   'detail.wallets': 'Wallets',

@@ -202,6 +202,8 @@ export const fr: Messages = {
   'detail.size': 'Taille',
   'detail.quality': 'Qualité',
   'detail.urls': 'URL',
+  'detail.resource': 'ressource',
+  'detail.resourceHint': 'Chargée par le logiciel de messagerie pour afficher le message (image, feuille de style, pixel espion, script), pas un lien proposé au lecteur',
   'detail.emails': 'Adresses électroniques',
   'detail.phones': 'Numéros de téléphone',
   'detail.wallets': 'Portefeuilles',

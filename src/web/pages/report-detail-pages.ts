@@ -109,7 +109,7 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
   return section(
     'indicators',
     t('detail.indicators'),
-    html`<h3>${t('detail.urls')}</h3>${list(ind.urls.slice(0, 200).map((u) => html`${u.url}${u.shortener ? html` <span class="badge">shortener</span>` : ''} <span class="muted">${u.source}</span>`))}
+    html`<h3>${t('detail.urls')}</h3>${list(ind.urls.slice(0, 200).map((u) => html`${u.url}${u.shortener ? html` <span class="badge">shortener</span>` : ''}${u.role === 'resource' ? html` <span class="badge" title="${t('detail.resourceHint')}">${t('detail.resource')}</span>` : ''} <span class="muted">${u.source}</span>`))}
 <h3>${t('detail.emails')}</h3>${list(ind.emails.slice(0, 200))}
 <h3>${t('detail.phones')}</h3>${list(ind.phones.map((p) => `${p.e164} (${p.raw})`))}
 <h3>${t('detail.wallets')}</h3>${list(ind.wallets.map((w) => `${w.currency}: ${w.address}`))}
