@@ -1,0 +1,47 @@
+/**
+ * The case summary keeps the hosts a message makes a mail client fetch (images, style sheets,
+ * tracking pixels) apart from the links it advertises, and the HTML report shows them apart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyse } from '../../analysis/analyse.ts';
+import { staticPorts } from '../../analysis/ports/index.ts';
+import { defaultAnalysisSettings } from '../../analysis/settings.ts';
+import { renderCaseReportHtml } from './case-report-html.ts';
+import { buildCaseSummary } from './case-summary.ts';
+
+const RAW = Buffer.from(
+  [
+    'From: "Shop" <deals@shop.example>',
+    'To: someone@example.org',
+    'Subject: Deals',
+    'Message-ID: <1@shop.example>',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<html><head><link rel="stylesheet" href="https://cdn.example.net/s.css"></head><body>',
+    '<a href="https://buy.shop.example/now">Buy</a> <img src="https://img.example.com/banner.png"> <img src="logo.png" width="1" height="1">',
+    '</body></html>',
+  ].join('\r\n'),
+);
+
+test('resources are counted apart from links and advertised domains, and listed apart in the report', async () => {
+  const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+  const summary = buildCaseSummary({
+    case: { id: 'C1', target_kind: 'campaign', target_value: 'k', title: 'Deals', category: 'scam', state: 'open', merged_into: null, opened_by: 'rule:X', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' },
+    authority: { name: 'A', country: 'FR', competence: 'consumer' },
+    reports: [{ reportId: 'r1', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', channel: 'web' }],
+    facts: new Map(),
+    analyses: new Map([[a.sha256, a]]),
+    history: [],
+    generatedAt: '2026-01-02T00:00:00Z',
+    instance: { org: 'o', url: 'u' },
+    redactText: (s) => s,
+  });
+  assert.deepEqual(summary.indicators.urls.map((u) => u.value), ['https://buy.shop.example/now']);
+  assert.deepEqual(summary.indicators.domains.map((u) => u.value), ['shop.example']);
+  assert.deepEqual(summary.indicators.resourceHosts.map((u) => u.value).sort(), ['cdn.example.net', 'img.example.com']);
+  assert.ok(!summary.indicators.resources.some((u) => u.value.includes('logo.png')), 'a relative logo.png is no host');
+  const html = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' });
+  assert.match(html, /Resources the message makes a mail client fetch/);
+  assert.ok(html.indexOf('img.example.com') > html.indexOf('Resources the message makes'));
+});
