@@ -23,6 +23,8 @@ export interface WorkerTask {
   id: number;
   raw: Uint8Array;
   reporter: ReporterStatement | null;
+  /** The reporter's learned mail hosts (trace-back). */
+  mailhosts?: string[];
 }
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
@@ -80,7 +82,7 @@ if (port) {
     const ports = await portsReady;
     for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
-      const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter });
+      const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [] });
       port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });
     }
     draining = false;

@@ -2,7 +2,9 @@
  * The `analyse-report` job: analyses newly stored reports in a pool of worker threads (both cores
  * by default, SPAMDESK_WORKERS), reuses an analysis already stored for the same evidence at the
  * current ANALYSER_VERSION, and stores results together with the next pipeline job
- * (`campaign-report` {reportId, sha256}) in one transaction.
+ * (`campaign-report` {reportId, sha256}) in one transaction. The trace-back of each message gets
+ * the learned mail hosts of its reporter and intake; the reports then count towards the next
+ * learning pass (`mailhost-store.ts`).
  */
 import type { AppContext } from '../core/context.ts';
 import type { Job } from '../db/tables.ts';
@@ -11,6 +13,7 @@ import type { JobHandler } from '../workers/handlers.ts';
 import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
+import { keysOfReports, mailhostsOf, noteReportsAndRelearn } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
 import { analysisSettingsFrom } from './settings.ts';
 
@@ -51,6 +54,7 @@ export function analyseReportHandler(): JobHandler {
       const done = await analysedAtCurrentVersion(ctx.db, work.map((w) => w.p.sha256));
       const todo = [...new Set(work.map((w) => w.p.sha256).filter((s) => !done.has(s)))];
       const results = new Map<string, { analysis: Analysis; durationMs: number }>();
+      const keys = await keysOfReports(ctx.db, work.map((w) => w.p.reportId));
       if (todo.length > 0) {
         pool ??= new AnalysisPool({ size: Math.max(1, ctx.config.workers), settings: analysisSettingsFrom(ctx.config) });
         const p = pool;
@@ -58,7 +62,9 @@ export function analyseReportHandler(): JobHandler {
           todo.map(async (sha256) => {
             const raw = await getMessageRaw(ctx.db, sha256);
             if (!raw) return;
-            const r = await p.analyse(raw);
+            const first = work.find((w) => w.p.sha256 === sha256);
+            const mailhosts = first ? await mailhostsOf(ctx.db, keys.get(first.p.reportId) ?? []) : [];
+            const r = await p.analyse(raw, null, mailhosts);
             ctx.metrics.analysisDuration.observe({ outcome: r.outcome }, r.durationMs / 1000);
             if (r.outcome !== 'ok') ctx.metrics.errors.inc({ kind: 'analysis' });
             results.set(sha256, r);
@@ -74,6 +80,10 @@ export function analyseReportHandler(): JobHandler {
           if (errors.has(w.job.id)) continue;
           await enqueueJob(trx, NEXT_JOB, { reportId: w.p.reportId, sha256: w.p.sha256 });
         }
+      });
+      // Learning is an improvement, never a reason to fail the batch that was just stored.
+      await noteReportsAndRelearn(ctx.db, [...keys.values()], new Date()).catch((e: unknown) => {
+        ctx.logger.warn({ err: e }, 'learning mail hosts failed; the next batch tries again');
       });
       return errors;
     },

@@ -160,17 +160,17 @@ export class AnalysisPool {
         // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
         // copy instead, transferred rather than cloned; the caller's bytes stay as they are.
         const raw = new Uint8Array(p.task.raw);
-        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter };
+        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts };
         slot.worker.postMessage(task, [raw.buffer]);
       }
     }
   }
 
-  /** Analyses one message in a worker thread. Never rejects. */
-  analyse(raw: Uint8Array, reporter: ReporterStatement | null = null): Promise<PoolResult> {
+  /** Analyses one message in a worker thread (with the reporter's learned mail hosts, if any). Never rejects. */
+  analyse(raw: Uint8Array, reporter: ReporterStatement | null = null, mailhosts: readonly string[] = []): Promise<PoolResult> {
     if (this.closed) return Promise.resolve({ analysis: failedAnalysis(raw, 'ANALYSIS_ERROR', 'analysis pool is closed', this.now()), durationMs: 0, outcome: 'error' });
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, raw, reporter }, resolve, started: 0 });
+      this.queue.push({ task: { id: this.nextId++, raw, reporter, mailhosts: [...mailhosts] }, resolve, started: 0 });
       this.pump();
     });
   }

@@ -32,9 +32,26 @@ export interface MessageIndicatorsTable {
   value: string;
 }
 
+/** A learned mail host of a reporter or intake (migration 0081; see `mailhost-store.ts`). */
+export interface AnalysisMailhostsTable {
+  /** `user:<id>`, `address:<sha256>`, `token:<id>` or `intake:<channel>`. */
+  reporter_key: string;
+  ip: string;
+  learned_at: string;
+}
+
+/** Per key: reports analysed since the last learning pass. */
+export interface AnalysisMailhostKeysTable {
+  reporter_key: string;
+  reports_since: number;
+  learned_at: string | null;
+}
+
 export interface AnalysisTables {
   analyses: AnalysesTable;
   message_indicators: MessageIndicatorsTable;
+  analysis_mailhosts: AnalysisMailhostsTable;
+  analysis_mailhost_keys: AnalysisMailhostKeysTable;
 }
 
 export type AnalysisRow = Selectable<AnalysesTable>;

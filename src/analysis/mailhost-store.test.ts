@@ -1,0 +1,68 @@
+/**
+ * Learned mail hosts on both engines: a reporter's stored reports teach the trace-back their
+ * secondary MX (the SpamAssassin author's mail.webnote.net, from his real corpus messages), the
+ * learning pass runs after RELEARN_EVERY reports, and the next analysis looks past that host.
+ * Corpus messages are read in place from ../shared/corpus (skipped loudly when absent).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createTestContext } from '../core/test-context.ts';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { DIALECTS } from '../db/test-databases.ts';
+import { analyse } from './analyse.ts';
+import { keysOfReports, mailhostsOf, noteReportsAndRelearn, RELEARN_EVERY, reporterKeys } from './mailhost-store.ts';
+import { staticPorts } from './ports/index.ts';
+import { storeAnalysis } from './repository.ts';
+import { defaultAnalysisSettings } from './settings.ts';
+
+/** spam_2 messages that reached the author through his secondary MX mail.webnote.net, plus the test message. */
+function corpus(): { files: string[]; probe: string } {
+  const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
+  const files = fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f))
+    .filter((f) => /by webnote\.net \(8\.9\.3/.test(fs.readFileSync(f, 'latin1').slice(0, 8000)))
+    .slice(0, 40);
+  return { files, probe: path.join(dir, '00886.9bd2063c3d984a66958a6195ffb97849') };
+}
+
+test('reporter keys: the user, else the token, else a hash of the address; and the intake channel', () => {
+  assert.deepEqual(reporterKeys({ reporter_user_id: 'u1', reporter_token_id: 't1', reporter_address: 'a@b.example', channel: 'smtp' }), ['user:u1', 'intake:smtp']);
+  const [k] = reporterKeys({ reporter_user_id: null, reporter_token_id: null, reporter_address: ' A@B.example ', channel: 'smtp' });
+  assert.match(k ?? '', /^address:[0-9a-f]{40}$/);
+  assert.ok(!(k ?? '').includes('b.example'), 'the address itself is not kept');
+});
+
+for (const dialect of DIALECTS) {
+  describe(`learned mail hosts (${dialect})`, () => {
+    test('a reporter’s reports teach their secondary MX; the next analysis looks past it', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+      const h = await createTestContext(t, dialect);
+      if (!h) return;
+      const { files, probe } = corpus();
+      assert.ok(files.length >= RELEARN_EVERY, `${files.length} webnote.net messages`);
+      const ports = staticPorts();
+      const settings = defaultAnalysisSettings({ dnsMode: 'offline' });
+      const reports = await h.ctx.writer.submit(files.map((f) => ({ raw: fs.readFileSync(f), channel: 'smtp', reporterAddress: 'jm@jmason.example' })));
+      for (const r of reports) {
+        const raw = fs.readFileSync(files[reports.indexOf(r)] ?? '');
+        await storeAnalysis(h.ctx.db, await analyse(raw, { ports, settings }), 1);
+      }
+      const keys = await keysOfReports(h.ctx.db, reports.map((r) => r.id));
+      const relearned = await noteReportsAndRelearn(h.ctx.db, keys.values(), new Date('2026-01-01T00:00:00Z'));
+      const reporterKey = keys.get(reports[0]?.id ?? '')?.[0] ?? '';
+      assert.ok(relearned.includes(reporterKey), `relearned ${relearned.join(', ')}`);
+      const hosts = await mailhostsOf(h.ctx.db, [reporterKey]);
+      assert.ok(hosts.includes('193.120.211.219'), `learned ${hosts.join(', ')}`);
+
+      const raw = fs.readFileSync(probe);
+      const before = await analyse(raw, { ports, settings });
+      const after = await analyse(raw, { ports, settings, mailhosts: hosts });
+      assert.equal(before.traceback.origin?.ip, '193.120.211.219');
+      assert.equal(after.traceback.origin?.ip, '194.125.145.45', 'the ILUG list server behind the secondary MX');
+    });
+  });
+}

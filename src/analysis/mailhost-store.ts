@@ -1,0 +1,140 @@
+/**
+ * Where the learned mail hosts live and when they are learned again (the pure learner is
+ * `stages/traceback/mailhosts.ts`). Two keys per report: the reporter (`user:…`, `token:…` or
+ * `address:<sha256 of the address>`: the address itself is personal data and is not copied) and the
+ * intake channel (`intake:smtp`, …), so hosts shared by every reporter of one reporting mailbox are
+ * learned too. A key is learned again after {@link RELEARN_EVERY} reports, from its last
+ * {@link MAX_LEARNING_CHAINS} analysed reports.
+ */
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { AnalysisSchema, type Hop } from './analysis-schema.ts';
+import { learnMailhosts, MAX_MAILHOSTS } from './stages/traceback/mailhosts.ts';
+import type { ParsedReceived } from './stages/traceback/received-parser.ts';
+import { trustTableFor } from './stages/traceback/trust.ts';
+
+/** Reports of one key between two learning passes. */
+export const RELEARN_EVERY = 25;
+/** Chains a learning pass reads (the most recent analysed reports of the key). */
+export const MAX_LEARNING_CHAINS = 300;
+
+/** The learning keys of one report. */
+export function reporterKeys(r: { reporter_user_id: string | null; reporter_token_id: string | null; reporter_address: string | null; channel: string }): string[] {
+  const keys: string[] = [];
+  if (r.reporter_user_id) keys.push(`user:${r.reporter_user_id}`);
+  else if (r.reporter_token_id) keys.push(`token:${r.reporter_token_id}`);
+  else if (r.reporter_address) keys.push(`address:${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`);
+  keys.push(`intake:${r.channel}`);
+  return keys;
+}
+
+/** The learning keys of each report id. */
+export async function keysOfReports(db: Kysely<Database>, reportIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < reportIds.length; i += 200) {
+    const rows = await db
+      .selectFrom('reports')
+      .select(['id', 'reporter_user_id', 'reporter_token_id', 'reporter_address', 'channel'])
+      .where('id', 'in', reportIds.slice(i, i + 200))
+      .execute();
+    for (const r of rows) out.set(r.id, reporterKeys(r));
+  }
+  return out;
+}
+
+/** The learned mail hosts of these keys (deduplicated, bounded). */
+export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.selectFrom('analysis_mailhosts').select('ip').where('reporter_key', 'in', [...keys]).execute();
+  return [...new Set(rows.map((r) => r.ip))].slice(0, MAX_MAILHOSTS * 2);
+}
+
+/** The Received hops of a stored analysis, as the learner reads them. */
+function chainOf(json: string): ParsedReceived[] | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const a = AnalysisSchema.shape.traceback.safeParse(typeof parsed === 'object' && parsed !== null && 'traceback' in parsed ? parsed.traceback : null);
+  if (!a.success) return null;
+  return a.data.hops.map((h: Hop) => ({
+    fromHelo: h.fromHelo,
+    fromRdns: h.fromRdns,
+    fromIp: h.fromIp,
+    byHost: h.byHost,
+    protocol: h.protocol,
+    tls: h.tls,
+    id: h.id,
+    for: h.for,
+    date: h.date,
+    parsed: h.parsed,
+    notes: h.notes,
+  }));
+}
+
+/** The condition on `reports` that selects one key's reports. */
+function reportsOfKey(db: Kysely<Database>, key: string) {
+  const q = db.selectFrom('reports').innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256').select(['analyses.json']);
+  const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (kind === 'user') return q.where('reports.reporter_user_id', '=', value);
+  if (kind === 'token') return q.where('reports.reporter_token_id', '=', value).where('reports.reporter_user_id', 'is', null);
+  if (kind === 'intake') return q.where('reports.channel', '=', value);
+  return null;
+}
+
+/**
+ * Counts newly analysed reports per key and learns a key again when it is due. Address keys are
+ * hashed, so their reports are found by hashing the candidates' addresses (bounded by the same
+ * window). Returns the keys learned again.
+ */
+export async function noteReportsAndRelearn(db: Kysely<Database>, keysPerReport: Iterable<readonly string[]>, now: Date): Promise<string[]> {
+  const counts = new Map<string, number>();
+  for (const keys of keysPerReport) for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const due: string[] = [];
+  for (const [key, n] of counts) {
+    const row = await db.selectFrom('analysis_mailhost_keys').select(['reports_since']).where('reporter_key', '=', key).executeTakeFirst();
+    const since = (row?.reports_since ?? 0) + n;
+    if (row) await db.updateTable('analysis_mailhost_keys').set({ reports_since: since >= RELEARN_EVERY ? 0 : since }).where('reporter_key', '=', key).execute();
+    else await db.insertInto('analysis_mailhost_keys').values({ reporter_key: key, reports_since: since >= RELEARN_EVERY ? 0 : since, learned_at: null }).execute();
+    if (since >= RELEARN_EVERY) due.push(key);
+  }
+  for (const key of due) await relearn(db, key, now);
+  return due;
+}
+
+/** One learning pass for one key: reads its recent chains, replaces its learned hosts. */
+export async function relearn(db: Kysely<Database>, key: string, now: Date): Promise<string[]> {
+  let jsons: string[];
+  if (key.startsWith('address:')) {
+    const hash = key.slice('address:'.length);
+    const rows = await db
+      .selectFrom('reports')
+      .innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256')
+      .select(['analyses.json', 'reports.reporter_address'])
+      .where('reports.reporter_address', 'is not', null)
+      .where('reports.reporter_user_id', 'is', null)
+      .orderBy('reports.received_at', 'desc')
+      .limit(MAX_LEARNING_CHAINS * 20)
+      .execute();
+    jsons = rows
+      .filter((r) => r.reporter_address !== null && crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40) === hash)
+      .slice(0, MAX_LEARNING_CHAINS)
+      .map((r) => r.json);
+  } else {
+    const q = reportsOfKey(db, key);
+    if (q === null) return [];
+    jsons = (await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute()).map((r) => r.json);
+  }
+  const chains = jsons.map(chainOf).filter((c): c is ParsedReceived[] => c !== null);
+  const learned = learnMailhosts(chains, trustTableFor([], null));
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('analysis_mailhosts').where('reporter_key', '=', key).execute();
+    if (learned.length > 0) await trx.insertInto('analysis_mailhosts').values(learned.map((ip) => ({ reporter_key: key, ip, learned_at: at }))).execute();
+    await trx.updateTable('analysis_mailhost_keys').set({ learned_at: at }).where('reporter_key', '=', key).execute();
+  });
+  return learned;
+}
