@@ -44,12 +44,14 @@ function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
  * {@link MAX_MAILHOSTS}, most frequent first.
  */
 export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], trust: TrustTable): string[] {
-  // The reporter's addresses: recipients that believed receivers wrote at the top of their chains.
+  // The reporter's addresses: recipients written by the delivering side itself, down to and
+  // including the first hand-off from a public address (deeper hops may be a third party's).
   const addresses = new Set<string>();
   for (const c of chains) {
-    for (const r of c.slice(0, 3)) {
+    for (const r of c) {
       const a = recipient(r);
       if (a !== null) addresses.add(a);
+      if (r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval')) break;
     }
   }
   const learned: string[] = [];
