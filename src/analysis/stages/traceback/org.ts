@@ -7,6 +7,7 @@
  * Pure and bounded: the name tests look at one host name (≤ 255 characters) at a time.
  */
 import { getDomain } from 'tldts';
+import { BoundedMemo } from '../../../core/bounded-memo.ts';
 
 /**
  * Labels that access providers and hosting companies put in the reverse names of their
@@ -33,6 +34,17 @@ const MAX_NAME = 255;
  * (`host86-128-…`), or three or more of the address's octets written into the name.
  */
 export function isAccessName(name: string, ip: string | null): boolean {
+  return accessMemo.get(`${name}\u0000${ip ?? ''}`);
+}
+
+/** The same relays recur in every chain of a mailbox: each name is judged once (bounded). */
+const accessMemo = new BoundedMemo((key: string) => {
+  const cut = key.indexOf('\u0000');
+  const ip = key.slice(cut + 1);
+  return accessUncached(key.slice(0, cut), ip.length > 0 ? ip : null);
+});
+
+function accessUncached(name: string, ip: string | null): boolean {
   const n = name.toLowerCase().slice(0, MAX_NAME);
   const labels = n.split('.');
   for (const label of labels) {
@@ -55,8 +67,10 @@ export function isAccessName(name: string, ip: string | null): boolean {
 /** The registered domain (public suffix + 1) of a host name, or null (an IP, `localhost`, one label). */
 export function registeredDomain(name: string | null): string | null {
   if (name === null || name.length === 0 || name.length > MAX_NAME || !name.includes('.')) return null;
-  return getDomain(name.toLowerCase());
+  return domainMemo.get(name);
 }
+
+const domainMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase()));
 
 /**
  * Words in AS names of access and hosting networks, transit and research networks: an address
