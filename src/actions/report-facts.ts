@@ -114,6 +114,8 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   const origin = a?.traceback.origin ?? null;
   const enr = a?.enrichment.origin ?? null;
   const times = a ? messageTimes(a) : null;
+  // Advertised: what the message sends its reader to. Hosts it only makes the client fetch (images,
+  // style sheets, pixels) are often shared infrastructure and never make a case target.
   const advertised = a ? [...new Set(a.indicators.urls.filter((u) => u.role !== 'resource').map((u) => u.registrableDomain).filter((d): d is string => d !== null))].slice(0, MAX_ADVERTISED_DOMAINS) : [];
   return {
     report_id: input.reportId,

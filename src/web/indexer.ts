@@ -111,7 +111,8 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
       terms.add(TERM.domain + u.host.toLowerCase());
       if (u.registrableDomain) {
         terms.add(TERM.domain + u.registrableDomain.toLowerCase());
-        advertised.add(u.registrableDomain.toLowerCase());
+        // Resource hosts stay searchable but are not what the message advertises.
+        if (u.role !== 'resource') advertised.add(u.registrableDomain.toLowerCase());
       }
     }
     for (const e of analysis.indicators.emails.slice(0, 50)) terms.add(TERM.email + e.toLowerCase());

@@ -138,7 +138,7 @@ ${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=$
     const [analysis, campaign] = await Promise.all([loadAnalysis(db, row.message_sha256), loadCampaignOf(db, row.message_sha256)]);
     await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.view-report', subject: `report:${id}`, ip: req.ip });
     const o = analysis?.enrichment.origin ?? null;
-    const domains = [...new Set((analysis?.indicators.urls ?? []).map((u) => u.registrableDomain).filter((d): d is string => typeof d === 'string'))].slice(0, 50);
+    const domains = [...new Set((analysis?.indicators.urls ?? []).filter((u) => u.role !== 'resource').map((u) => u.registrableDomain).filter((d): d is string => typeof d === 'string'))].slice(0, 50);
     const body = html`<p class="crumbs"><a href="/network">${t('network.title')}</a></p>
 <h1>${t('detail.title', { id })}</h1><p class="subject">${redact(row.subject) || id}</p>
 ${section(
