@@ -189,3 +189,20 @@ test('extracts the client address from ≥ 99.5 % of corpus Received headers tha
   assert.ok(present > 5000, `too few headers with an address (${present})`);
   assert.ok(got / present >= 0.995, `coverage ${got}/${present}`);
 });
+
+test('POP3/IMAP pickups are marked as retrieval: fetchmail, getmail6, POPDOWN; SMTP hops are not', () => {
+  const pickups = [
+    'from mail.webnote.net [193.120.211.219] by localhost with POP3 (fetchmail-5.9.0) for jm@localhost (single-drop); Mon, 02 Sep 2002 12:13:17 +0100 (IST)',
+    'from jalapeno [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for zzzz@localhost (single-drop); Thu, 22 Aug 2002 16:37:34 +0100 (IST)',
+    'from pop.example.net by workstation.example.org with POP3-SSL getmail6 for <user@example.net>; 01 Mar 2024 10:00:00 -0000',
+    'from imap.example.net by workstation.example.org with IMAP4-SSL getmail6 msgid:42 for <user@example.net>; 01 Mar 2024 10:00:00 -0000',
+    'from 192.0.2.43 ([192.0.2.43] as evil06) by ni-mail1.dna.utvinternet.net (Vircom POPDOWN 1.4.232) with POP; Tue, 9 Jul 2002 10:07:45 +0100',
+  ];
+  for (const l of pickups) assert.ok(parseReceived(l).notes.includes('retrieval'), l);
+  for (const l of [
+    'from mail.example.com (mail.example.com [198.51.100.1]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000',
+    'from x by mx.example.org with LMTP; Mon, 1 Jan 2024 00:00:00 +0000',
+  ]) {
+    assert.ok(!parseReceived(l).notes.includes('retrieval'), l);
+  }
+});

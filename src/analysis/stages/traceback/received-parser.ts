@@ -206,9 +206,9 @@ const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTP
 const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Security|cipher=|\bSSLv3\b|\(TLS\b/i;
 
 /** `with` words of a mailbox pickup (POP3, IMAP4, IMAPS, …). */
-const RETRIEVAL_PROTOCOL = /^(?:POP|POP3|POP3S|IMAP|IMAP4|IMAP4REV1|IMAPS)$/;
+const RETRIEVAL_PROTOCOL = /^(?:POP|POP3|POP3S|IMAP|IMAP4|IMAP4REV1|IMAPS)(?:-SSL)?$/;
 /** The retrieval tools that write a Received field of their own. */
-const RETRIEVAL_AGENT = /\((?:fetchmail|getmail)[-\s\d.]|\bby getmail\b|\bgetmail version\b/i;
+const RETRIEVAL_AGENT = /\b(?:fetchmail|getmail6?)\b/i;
 
 const SCRATCH_DATE = new Date(0);
 /** Printable ASCII with no `(` and no two spaces in a row. */
@@ -294,8 +294,8 @@ export function parseReceived(value: string): ParsedReceived {
   }
 
   const withComments = withTokens.filter((t) => t.kind === 'comment').map((t) => t.text);
-  // RFC 3848 registers no POP/IMAP "with" values: fetchmail writes `with POP3`/`with IMAP`,
-  // getmail `with POP3`/`with IMAP4`-style words or `(getmail …)`, POPDOWN-style tools `with POP`.
+  // RFC 3848 registers no POP/IMAP "with" values: fetchmail writes `with POP3 (fetchmail-6.4.0)`,
+  // getmail6 `from pop.example by host with POP3-SSL getmail6 for <…>`, POPDOWN `with POP`.
   if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || RETRIEVAL_AGENT.test(text)) notes.push('retrieval');
   const allComments = body.filter((t) => t.kind === 'comment').map((t) => t.text);
   let tls: boolean | null = null;
