@@ -191,6 +191,29 @@ function tagEnd(html: string, from: number): number {
   return -1;
 }
 
+/**
+ * Where some words occur in a text, found in one pass each, for "does [from, to) contain one?"
+ * queries asked in increasing order (the tags of a document): linear overall, however many tags.
+ */
+class Positions {
+  readonly #at: number[] = [];
+  #next = 0;
+
+  constructor(text: string, words: readonly string[]) {
+    for (const w of words) {
+      for (let k = text.indexOf(w); k >= 0 && this.#at.length < 1_000_000; k = text.indexOf(w, k + w.length)) this.#at.push(k);
+    }
+    this.#at.sort((a, b) => a - b);
+  }
+
+  /** Whether a word starts in [from, to); `from` must not decrease between calls. */
+  within(from: number, to: number): boolean {
+    while (this.#next < this.#at.length && (this.#at[this.#next] ?? 0) < from) this.#next++;
+    const k = this.#at[this.#next];
+    return k !== undefined && k < to;
+  }
+}
+
 /** Renders HTML to visible text (bounded by `maxChars`) and collects its links. */
 export function htmlToText(html: string, maxChars: number): HtmlText {
   const lower = html.toLowerCase();
@@ -234,6 +257,7 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
     for (const u of cssUrls(css)) addLink('css', decodeEntities(u));
   };
 
+  const styleRefs = new Positions(lower, ['url(', 'background']);
   let i = 0;
   const n = html.length;
   while (i < n) {
@@ -290,9 +314,9 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
       continue;
     }
     if (name === 'body') inHead = false;
-    // Any tag may carry a style attribute with url(…), or a legacy background= image.
-    const tagText = lower.slice(j, end);
-    if (tagText.includes('url(') || tagText.includes('background')) {
+    // Any tag may carry a style attribute with url(…), or a legacy background= image: only tags
+    // that contain one of the words are parsed (positions found once per document, see below).
+    if (styleRefs.within(j, end)) {
       const attrs = attributes(html.slice(j, end));
       const style = attrs.get('style');
       if (style) addCss(style);

@@ -4,9 +4,22 @@
  * work is linear in the text whatever it contains — no unbounded regular expression runs over a
  * whole message. Defanged forms (`hxxp://`, `example[.]com`, `[:]`) are refanged and marked.
  */
-import { parse as parseDomain } from 'tldts';
+import { parse } from 'tldts';
+import { BoundedMemo } from '../../core/bounded-memo.ts';
 import type { UrlIndicator, UrlSource } from '../analysis-schema.ts';
 import { isShortenerOrRedirector } from '../data/shorteners.ts';
+
+/**
+ * Public-suffix answers by host name: a message names the same few hosts many times (its images,
+ * its tracking links), and every mailbox sees the same senders' hosts. Bounded.
+ */
+const domainMemo = new BoundedMemo((host: string) => {
+  const r = parse(host);
+  return { isIp: r.isIp === true, isIcann: r.isIcann === true, domain: r.domain };
+});
+function parseDomain(host: string): { isIp: boolean; isIcann: boolean; domain: string | null } {
+  return domainMemo.get(host);
+}
 
 const MAX_TOKEN = 2048;
 const MAX_RAW_KEPT = 500;
@@ -107,13 +120,19 @@ const RESOURCE: ReadonlySet<UrlSource> = new Set(['html-src', 'html-css']);
 /** An absolute http(s) base URL, or null (a relative or other-scheme `<base>` resolves nothing). */
 function usableBase(base: string | null): URL | null {
   if (base === null) return null;
+  if (lastBase !== null && lastBase.text === base) return lastBase.url;
+  let url: URL | null = null;
   try {
     const b = new URL(base.trim());
-    return b.protocol === 'http:' || b.protocol === 'https:' ? b : null;
+    url = b.protocol === 'http:' || b.protocol === 'https:' ? b : null;
   } catch {
-    return null;
+    url = null;
   }
+  // One document resolves all its references against one base: parse it once.
+  lastBase = { text: base, url };
+  return url;
 }
+let lastBase: { text: string; url: URL | null } | null = null;
 
 /**
  * Normalises a candidate: refangs, adds `http://` to bare domains in text, parses with WHATWG URL

@@ -16,7 +16,6 @@
  *
  * Each step is explained in a sentence an analyst can read; findings carry the evidence.
  */
-import { getDomain } from 'tldts';
 import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
@@ -69,8 +68,8 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
     const n = raw.toLowerCase();
     if (n === b) return true;
     if (n.split('.')[0] === b.split('.')[0] && (n.includes('.') || b.includes('.'))) return true;
-    const d1 = getDomain(n);
-    if (d1 !== null && d1 === getDomain(b)) return true;
+    const d1 = registeredDomain(n);
+    if (d1 !== null && d1 === registeredDomain(b)) return true;
     if (byRelay !== null && trust.byName(n) === byRelay) return true;
   }
   return false;
@@ -80,12 +79,13 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
 function believe(h: ParsedReceived, byHost: string | null, ip: string, input: WalkInput, org: OrgState): Believed | null {
   const { trust, asnOf } = input;
   const rdnsBelieved = h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged');
-  const access = h.fromRdns !== null && isAccessName(h.fromRdns, ip);
+  let accessKnown: boolean | null = null;
+  const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
   const mine = input.mailhosts ?? null;
   if (mine !== null) {
     const c = matchCidr(ip, mine.networks);
     if (c) return { relay: mine, kind: 'own', ip, why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports` };
-    if (rdnsBelieved && !access && h.fromRdns !== null && mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)) {
+    if (rdnsBelieved && h.fromRdns !== null && !isAccess() && mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)) {
       return { relay: mine, kind: 'own', ip, why: `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports` };
     }
   }
@@ -99,12 +99,12 @@ function believe(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
   if (byAsn) return { relay: byAsn, kind: 'provider', ip, why: `${ip} is in its AS${asn}` };
   if (rdnsBelieved && h.fromRdns !== null) {
     const byName = trust.byName(h.fromRdns);
-    if (byName && access) {
+    if (byName && isAccess()) {
       org.notes.push(`the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line name: it earns no trust`);
     } else if (byName) return { relay: byName, kind: byName.kind === 'provider' ? 'provider' : 'own', ip, why: `the receiver found the reverse-DNS name ${h.fromRdns}` };
   }
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
-  const clientDomain = rdnsBelieved && !access ? registeredDomain(h.fromRdns) : null;
+  const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
   const receiverDomain = registeredDomain(byHost);
   if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
     const relay: CompiledRelay = orgRelay(clientDomain);
@@ -112,7 +112,7 @@ function believe(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
   }
   if (asn !== null && org.asns.has(asn)) {
     const asName = input.asNameOf?.get(asn) ?? null;
-    if (!isSharedAs(asName) && !access) {
+    if (!isSharedAs(asName) && !isAccess()) {
       return { relay: orgRelay(`AS${asn}`), kind: 'own', ip, why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network` };
     }
   }
