@@ -1,0 +1,548 @@
+/**
+ * The text redactor: finds every form of a reporter's identity in a latin1 view of bytes (one
+ * character per byte, so UTF-8 and legacy 8-bit text are searched alike) and replaces it.
+ *
+ * Four passes, each over the output of the one before:
+ * 1. plain (after passes 2–3, which see plain text too): addresses (any case, both IDN forms), MD5 / SHA-1 / SHA-256 hex of the address in
+ *    its case variants and its hex encoding (replaced by the same hash of the placeholder
+ *    address, so a tracking link keeps its shape), names whole and by parts (case- and
+ *    accent-insensitive), distinctive local parts, the reporter's own mail domains and their
+ *    hosts, phone numbers in national and international forms;
+ * 2. the same rules over a decoded view in which percent-escapes (RFC 3986 §2.1, also doubled
+ *    `%2540`) and HTML character references (numeric and named) are decoded; each match is mapped
+ *    back to the bytes it came from and replaced in the same style (a percent-encoded address
+ *    becomes `x%40redacted.invalid`, so a URL query value stays a valid, consistent value);
+ * 3. the same over a quoted-printable view (RFC 2045 §6.7: `=40`, soft line breaks);
+ * 4. base64 and base64url (RFC 4648 §4–5): a fragment of the identity at any of the three byte
+ *    alignments marks a run; the run is decoded from the aligned offset, redacted by passes 1–4
+ *    and re-encoded in its own alphabet and padding, so `?e=<base64 of the address>` becomes
+ *    `?e=<base64 of x@redacted.invalid>` and a longer token keeps the rest of its content.
+ */
+import { createHash } from 'node:crypto';
+import { namePartsOf, type IdentityForms } from './redact-identity.ts';
+
+/** What replaces an address (a syntactically valid address so parsers keep working). */
+export const REDACTED_ADDRESS = 'x@redacted.invalid';
+export const REDACTED_TEXT = '[redacted]';
+export const REDACTED_NUMBER = '[redacted-number]';
+/** What replaces a host name of the reporter's own mail domain (RFC 2606 reserved). */
+export const REDACTED_DOMAIN = 'redacted.invalid';
+/** Base64 characters decoding to "xxx": the filler for a fragment that could not be decoded. */
+const B64_FILLER = 'eHh4';
+/** Depth of base64-inside-base64 decoding. */
+const MAX_B64_DEPTH = 2;
+/** Shortest base64 fragment searched (shorter ones would match by chance). */
+const MIN_B64_FRAGMENT = 8;
+const HASHES = ['md5', 'sha1', 'sha256'] as const;
+
+export interface Counter {
+  n: number;
+}
+
+/** One rule: a regex source (non-capturing groups only) and how to replace what it matches. */
+interface Rule {
+  source: string;
+  flags: 'gi' | 'g';
+  replace: (match: string) => string;
+  /** Cheap test on the lower-cased text: false means the rule cannot match and is skipped. */
+  gate: (t: GateInput) => boolean;
+}
+
+interface GateInput {
+  lower: string;
+  nonAscii: boolean;
+  digits: () => string;
+}
+
+interface Compiled {
+  rules: Rule[];
+  /** Merged alternations per subset of active rules. */
+  cache: Map<string, { re: RegExp; rules: Rule[] }[]>;
+}
+
+/** A compiled redactor for one identity. */
+export interface TextRedactor {
+  /** Redacts a latin1 view; counts replacements in `counter`. */
+  redact(latin1: string, counter: Counter): string;
+}
+
+// ── helpers ───────────────────────────────────────────────────────────────────────────────
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** The latin1 view of a string's UTF-8 bytes. */
+function utf8Latin1(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+/** The byte forms of a character to search in latin1 views: UTF-8, and latin1 when it fits. */
+function charForms(ch: string): string[] {
+  const forms = new Set([utf8Latin1(ch)]);
+  if (ch.charCodeAt(0) <= 0xff) forms.add(ch);
+  return [...forms];
+}
+
+/** For each ASCII letter, its accented variants (both cases) as they appear in latin1 views. */
+const ACCENTED: Map<string, string[]> = (() => {
+  const m = new Map<string, Set<string>>();
+  for (let cp = 0xc0; cp <= 0x24f; cp++) {
+    const ch = String.fromCharCode(cp);
+    const base = ch.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+    if (!/^[a-z]$/.test(base) || base === ch.toLowerCase()) continue;
+    const set = m.get(base) ?? new Set<string>();
+    for (const f of charForms(ch)) set.add(f);
+    m.set(base, set);
+  }
+  return new Map([...m.entries()].map(([k, v]) => [k, [...v]]));
+})();
+
+/** A regex source matching `token` (accent-folded) with any accent on its letters, any case. */
+function accentInsensitive(token: string): string {
+  let out = '';
+  for (const ch of token) {
+    const lower = ch.toLowerCase();
+    const variants = ACCENTED.get(lower);
+    if (/[a-z]/.test(lower) && variants) out += `(?:${lower}|${variants.map(escapeRe).join('|')})`;
+    else if (ch === '-' || ch === '\'') out += `(?:${escapeRe(ch)}|\\s|_|\\+|%20|%27|&#39;)?`;
+    else {
+      const f = charForms(ch).map(escapeRe);
+      out += f.length > 1 ? `(?:${f.join('|')})` : f[0];
+    }
+  }
+  return out;
+}
+
+/** Separators between the words of a name in text, URLs, encoded words and HTML. */
+const NAME_SEP = '(?:\\s+|,\\s*|%20|\\+|_|=20|&nbsp;|&#160;|&#xa0;|\\xc2\\xa0|\\xa0)';
+/** ASCII word boundaries (a non-ASCII neighbour does not protect a name: over-redaction is safe). */
+const B = '(?<![A-Za-z0-9])';
+const E = '(?![A-Za-z0-9])';
+
+function hexHashes(value: string): { algo: string; hex: string }[] {
+  return HASHES.map((algo) => ({ algo, hex: createHash(algo).update(value, 'utf8').digest('hex') }));
+}
+
+/** Keeps the letter case of a hex match in its replacement. */
+function sameCase(match: string, hex: string): string {
+  return /[A-F]/.test(match) && !/[a-f]/.test(match) ? hex.toUpperCase() : hex;
+}
+
+/**
+ * The base64 characters fully determined by `s` at each of the three alignments it can have
+ * inside a longer base64 text, in the standard and URL-safe alphabets.
+ */
+export function base64Fragments(s: string): string[] {
+  const bytes = Buffer.from(s, 'utf8');
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // Group i (4 chars) encodes bytes [3i, 3i+3); keep the groups lying wholly inside `s`.
+    const first = Math.ceil(k / 3);
+    const last = Math.floor((k + bytes.length) / 3) - 1;
+    if (last < first) continue;
+    const frag = enc.slice(first * 4, (last + 1) * 4);
+    if (frag.length >= MIN_B64_FRAGMENT) out.push(frag, frag.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...new Set(out)];
+}
+
+// ── rules ─────────────────────────────────────────────────────────────────────────────────
+
+function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
+  const rules: Rule[] = [];
+  const hashPlaceholder = new Map(hexHashes(REDACTED_ADDRESS).map((h) => [h.algo, h.hex]));
+  const numberPlaceholder = new Map(hexHashes('+00000000000').map((h) => [h.algo, h.hex]));
+  const fully = forms.addresses.slice(0, forms.fullyEncoded);
+
+  // Hashes and hex of the addresses (trackers carry them), and of E.164 numbers.
+  const hexTargets = new Map<string, string>();
+  for (const a of fully) {
+    for (const v of new Set([a, a.toUpperCase(), a.replace(/^./, (c) => c.toUpperCase())])) {
+      for (const h of hexHashes(v)) hexTargets.set(h.hex, hashPlaceholder.get(h.algo) ?? '');
+    }
+    hexTargets.set(Buffer.from(a, 'utf8').toString('hex'), Buffer.from(REDACTED_ADDRESS).toString('hex'));
+  }
+  for (const n of forms.numbers) {
+    if (!n.e164) continue;
+    for (const v of [n.e164, n.e164.slice(1)]) for (const h of hexHashes(v)) hexTargets.set(h.hex, numberPlaceholder.get(h.algo) ?? '');
+  }
+  for (const [hex, placeholder] of hexTargets) {
+    const anchor = hex.slice(0, 12);
+    rules.push({ source: hex, flags: 'gi', replace: (m) => sameCase(m, placeholder), gate: (t) => t.lower.includes(anchor) });
+  }
+
+  // Addresses as regex rules only in decoded views (plain ones are replaced by search, faster).
+  if (encodedAddresses) {
+    for (const a of fully) {
+      const form = utf8Latin1(a);
+      rules.push({ source: escapeRe(form), flags: 'gi', replace: () => REDACTED_ADDRESS, gate: (t) => t.lower.includes(form) });
+    }
+  }
+
+  // Whole names, in both orders ("Léa Martin", "MARTIN, Léa").
+  for (const n of forms.names) {
+    const orders = n.tokens.length > 1 ? [n.tokens, [...n.tokens].reverse()] : [n.tokens];
+    const longest = n.tokens.reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
+    for (const order of orders) {
+      rules.push({ source: `${B}${order.map(accentInsensitive).join(NAME_SEP)}${E}`, flags: 'gi', replace: () => `${REDACTED_TEXT}`, gate: (t) => t.nonAscii || t.lower.includes(longest) });
+    }
+  }
+  // Local parts alone ("lea.martin"), before single name words so the longer match wins.
+  for (const local of forms.localParts) {
+    const form = utf8Latin1(local);
+    rules.push({ source: `${B}${escapeRe(form)}${E}`, flags: 'gi', replace: () => REDACTED_TEXT, gate: (t) => t.lower.includes(form) });
+  }
+  // The reporter's own mail domains and every host under them (the recipient's mail host).
+  for (const d of forms.domains) {
+    const form = utf8Latin1(d);
+    rules.push({ source: `(?<![A-Za-z0-9-])(?:[A-Za-z0-9-]{1,63}\\.){0,8}${escapeRe(form)}(?![A-Za-z0-9-])`, flags: 'gi', replace: () => REDACTED_DOMAIN, gate: (t) => t.lower.includes(form) });
+  }
+  // Single name words, accent- and case-insensitive ("Hello LEA", "Bonjour Léa").
+  for (const n of forms.names) {
+    for (const part of namePartsOf(n)) {
+      const lower = part.toLowerCase();
+      rules.push({ source: `${B}${accentInsensitive(part)}${E}`, flags: 'gi', replace: () => REDACTED_TEXT, gate: (t) => t.nonAscii || t.lower.includes(lower) });
+    }
+  }
+  // Phone numbers: national (0 6 12 34 56 78), international (+33 6…, 0033 6…, %2B33…).
+  for (const num of forms.numbers) {
+    const core = num.core.split('').join('[\\s.\\-()/]{0,3}');
+    rules.push({
+      source: `(?<!\\d)(?:(?:\\+|00|%2b)\\d{1,3}[\\s.\\-()/]{0,3})?(?:\\(?0\\)?[\\s.\\-()/]{0,3})?${core}(?!\\d)`,
+      flags: 'gi',
+      replace: () => REDACTED_NUMBER,
+      gate: (t) => t.digits().includes(num.core),
+    });
+  }
+  return rules;
+}
+
+function passesFor(active: Rule[]): { re: RegExp; rules: Rule[] }[] {
+  const passes: { re: RegExp; rules: Rule[] }[] = [];
+  for (const flags of ['gi', 'g'] as const) {
+    const group = active.filter((r) => r.flags === flags);
+    if (group.length === 0) continue;
+    // Every source uses only non-capturing groups, so capture i is rule i.
+    passes.push({ re: new RegExp(group.map((r) => `(${r.source})`).join('|'), flags), rules: group });
+  }
+  return passes;
+}
+
+interface Hit {
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+/** Every match of the active rules in `text` (leftmost, earlier rules first at one position). */
+function findHits(text: string, compiled: Compiled): Hit[] {
+  const lower = text.toLowerCase();
+  let digits: string | null = null;
+  const gate: GateInput = { lower, nonAscii: /[\x80-\xff]/.test(text), digits: () => (digits ??= text.replace(/[\s.\-()/]/g, '')) };
+  const active: number[] = [];
+  compiled.rules.forEach((r, i) => {
+    if (r.gate(gate)) active.push(i);
+  });
+  if (active.length === 0) return [];
+  const key = active.join(',');
+  let passes = compiled.cache.get(key);
+  if (!passes) {
+    passes = passesFor(active.map((i) => compiled.rules[i]));
+    compiled.cache.set(key, passes);
+  }
+  const hits: Hit[] = [];
+  for (const pass of passes) {
+    pass.re.lastIndex = 0;
+    for (let m = pass.re.exec(text); m; m = pass.re.exec(text)) {
+      if (m[0].length === 0) {
+        pass.re.lastIndex++;
+        continue;
+      }
+      const idx = m.findIndex((g, i) => i > 0 && g !== undefined);
+      const rule = pass.rules[idx - 1];
+      hits.push({ start: m.index, end: m.index + m[0].length, replacement: rule ? rule.replace(m[0]) : REDACTED_TEXT });
+    }
+  }
+  return hits;
+}
+
+/** Applies non-overlapping hits (the earliest-starting wins an overlap). */
+function splice(text: string, hits: Hit[], counter: Counter): string {
+  if (hits.length === 0) return text;
+  hits.sort((a, b) => a.start - b.start || b.end - a.end);
+  const pieces: string[] = [];
+  let pos = 0;
+  for (const h of hits) {
+    if (h.start < pos) continue;
+    pieces.push(text.slice(pos, h.start), h.replacement);
+    pos = h.end;
+    counter.n++;
+  }
+  pieces.push(text.slice(pos));
+  return pieces.join('');
+}
+
+// ── decoded views ─────────────────────────────────────────────────────────────────────────
+
+/** A decoded view of a text and, for each of its characters, the source span it came from. */
+interface View {
+  text: string;
+  starts: Int32Array;
+  ends: Int32Array;
+  length: number;
+}
+
+/** Named character references that can hide an identity (HTML Living Standard §13.5). */
+const NAMED: Record<string, number> = (() => {
+  const m: Record<string, number> = {
+    commat: 0x40, period: 0x2e, lowbar: 0x5f, hyphen: 0x2d, dash: 0x2010, plus: 0x2b, nbsp: 0xa0, amp: 0x26, num: 0x23, percnt: 0x25,
+    equals: 0x3d, quest: 0x3f, colon: 0x3a, sol: 0x2f, apos: 0x27, quot: 0x22, szlig: 0xdf, yuml: 0xff, OElig: 0x152, oelig: 0x153,
+    Scaron: 0x160, scaron: 0x161, Yuml: 0x178, Zcaron: 0x17d, zcaron: 0x17e, lt: 0x3c, gt: 0x3e,
+  };
+  const upper = 'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'.split(' ');
+  upper.forEach((name, i) => {
+    if (name === '-') return;
+    m[name] = 0xc0 + i;
+    m[name === 'AElig' ? 'aelig' : name === 'ETH' ? 'eth' : name === 'THORN' ? 'thorn' : name[0].toLowerCase() + name.slice(1)] = 0xe0 + i;
+  });
+  return m;
+})();
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+class ViewBuilder {
+  private out: string[] = [];
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  private n = 0;
+  decoded = false;
+  constructor(size: number) {
+    this.starts = new Int32Array(size + 1);
+    this.ends = new Int32Array(size + 1);
+  }
+  push(chars: string, start: number, end: number): void {
+    for (const c of chars) {
+      this.out.push(c);
+      this.starts[this.n] = start;
+      this.ends[this.n] = end;
+      this.n++;
+    }
+  }
+  view(): View | null {
+    return this.decoded ? { text: this.out.join(''), starts: this.starts, ends: this.ends, length: this.n } : null;
+  }
+}
+
+/** Percent-escapes and HTML character references decoded (code points as their UTF-8 bytes). */
+function percentEntityView(t: string): View | null {
+  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?/.test(t)) return null;
+  const b = new ViewBuilder(t.length);
+  let i = 0;
+  while (i < t.length) {
+    const c = t.charCodeAt(i);
+    if (c === 0x25 && i + 2 < t.length && isHex(t.charCodeAt(i + 1)) && isHex(t.charCodeAt(i + 2))) {
+      let byte = parseInt(t.slice(i + 1, i + 3), 16);
+      let len = 3;
+      // `%2540` is a percent-escape escaped again.
+      if (byte === 0x25 && isHex(t.charCodeAt(i + 3)) && isHex(t.charCodeAt(i + 4))) {
+        byte = parseInt(t.slice(i + 3, i + 5), 16);
+        len = 5;
+      }
+      b.push(String.fromCharCode(byte), i, i + len);
+      b.decoded = true;
+      i += len;
+      continue;
+    }
+    if (c === 0x26) {
+      const m = /^&(?:#[xX]([0-9A-Fa-f]{1,6});?|#([0-9]{1,7});?|([A-Za-z]{2,8});)/.exec(t.slice(i, i + 12));
+      const cp = m ? (m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? Number(m[2]) : (NAMED[m[3] ?? ''] ?? -1)) : -1;
+      if (m && cp >= 0 && cp <= 0x10ffff) {
+        b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), i, i + m[0].length);
+        b.decoded = true;
+        i += m[0].length;
+        continue;
+      }
+    }
+    b.push(t[i], i, i + 1);
+    i++;
+  }
+  return b.view();
+}
+
+/** Quoted-printable escapes and soft line breaks decoded (RFC 2045 §6.7). */
+function quotedPrintableView(t: string): View | null {
+  if (!/=[0-9A-Fa-f]{2}|=\r?\n/.test(t)) return null;
+  const b = new ViewBuilder(t.length);
+  let i = 0;
+  let pending = -1;
+  while (i < t.length) {
+    const c = t.charCodeAt(i);
+    if (c === 0x3d) {
+      const soft = t.startsWith('\r\n', i + 1) ? 3 : t.charCodeAt(i + 1) === 0x0a ? 2 : 0;
+      if (soft > 0) {
+        if (pending < 0) pending = i;
+        b.decoded = true;
+        i += soft;
+        continue;
+      }
+      if (isHex(t.charCodeAt(i + 1)) && isHex(t.charCodeAt(i + 2))) {
+        b.push(String.fromCharCode(parseInt(t.slice(i + 1, i + 3), 16)), pending >= 0 ? pending : i, i + 3);
+        pending = -1;
+        b.decoded = true;
+        i += 3;
+        continue;
+      }
+    }
+    b.push(t[i], pending >= 0 ? pending : i, i + 1);
+    pending = -1;
+    i++;
+  }
+  return b.view();
+}
+
+/** Percent-encodes an ASCII replacement (RFC 3986 unreserved characters stay as they are). */
+function percentEncode(s: string): string {
+  return s.replace(/[^A-Za-z0-9._~-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** Runs the rules over a view and replaces each match's source bytes, in the source's style. */
+function redactThroughView(text: string, view: View | null, compiled: Compiled, counter: Counter, style: 'percent' | 'qp'): string {
+  if (!view) return text;
+  const hits = findHits(view.text, compiled);
+  if (hits.length === 0) return text;
+  const mapped: Hit[] = hits.map((h) => {
+    const start = view.starts[h.start];
+    const end = view.ends[h.end - 1];
+    // Percent-encoded in, percent-encoded out (also when only a neighbour was escaped: `%20Lea`).
+    const around = text.slice(Math.max(0, start - 3), end);
+    return { start, end, replacement: style === 'percent' && around.includes('%') ? percentEncode(h.replacement) : h.replacement };
+  });
+  return splice(text, mapped, counter);
+}
+
+// ── base64 ────────────────────────────────────────────────────────────────────────────────
+
+function isB64Char(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f;
+}
+
+interface Fragments {
+  re: RegExp;
+  anchors: string[];
+  list: string[];
+}
+
+function buildFragments(forms: IdentityForms): Fragments | null {
+  const sources = new Set<string>();
+  for (const a of forms.addresses.slice(0, forms.fullyEncoded)) {
+    sources.add(a);
+    sources.add(a.toUpperCase());
+  }
+  for (const n of forms.names) if (n.tokens.length > 1) sources.add(n.tokens.join(' '));
+  for (const n of forms.numbers) if (n.e164) sources.add(n.e164);
+  const list = [...new Set([...sources].flatMap(base64Fragments))];
+  if (list.length === 0) return null;
+  return { re: new RegExp(list.map(escapeRe).join('|'), 'g'), anchors: list.map((f) => f.toLowerCase()), list };
+}
+
+/**
+ * Base64 runs holding a fragment of the identity: decoded from the fragment's alignment,
+ * redacted, re-encoded in the same alphabet and padding.
+ */
+function redactBase64(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+  let out = text;
+  // One region per run and pass; a run holding fragments at two alignments takes a second pass.
+  for (let pass = 0; pass < 3; pass++) {
+    const before = counter.n;
+    out = redactBase64Pass(out, frags, redactor, counter, depth);
+    if (counter.n === before) break;
+  }
+  return out;
+}
+
+function redactBase64Pass(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+  const lower = text.toLowerCase();
+  if (!frags.anchors.some((a) => lower.includes(a))) return text;
+  const regions = new Map<number, { start: number; end: number }>();
+  frags.re.lastIndex = 0;
+  for (let m = frags.re.exec(text); m; m = frags.re.exec(text)) {
+    let r0 = m.index;
+    while (r0 > 0 && isB64Char(text.charCodeAt(r0 - 1))) r0--;
+    let r1 = m.index + m[0].length;
+    while (r1 < text.length && isB64Char(text.charCodeAt(r1))) r1++;
+    while (r1 < text.length && text.charCodeAt(r1) === 0x3d) r1++;
+    // Decoding starts where the fragment's 4-character groups start.
+    if (!regions.has(r0)) regions.set(r0, { start: r0 + ((m.index - r0) % 4), end: r1 });
+    frags.re.lastIndex = Math.max(frags.re.lastIndex, r1);
+  }
+  let out = text;
+  for (const r of [...regions.values()].sort((a, b) => b.start - a.start)) {
+    const region = out.slice(r.start, r.end);
+    const padded = region.endsWith('=');
+    let core = region.replace(/=+$/, '');
+    if (core.length % 4 === 1) core = core.slice(0, -1);
+    const url = /[-_]/.test(core);
+    const decoded = Buffer.from(core, 'base64').toString('latin1');
+    const sub: Counter = { n: 0 };
+    const red = depth < MAX_B64_DEPTH ? redactor(decoded, sub, depth + 1) : decoded;
+    let replacement: string;
+    if (sub.n > 0 && red !== decoded) {
+      const bytes = Buffer.from(red, 'latin1');
+      replacement = url ? bytes.toString('base64url') : bytes.toString('base64');
+      if (!padded) replacement = replacement.replace(/=+$/, '');
+      else if (url && replacement.length % 4 !== 0) replacement += '='.repeat(4 - (replacement.length % 4));
+      counter.n += sub.n;
+    } else {
+      // Not decodable into the identity (a fragment by chance, or too deep): blank the fragments.
+      replacement = region;
+      for (const f of frags.list) if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
+      if (replacement !== region) counter.n++;
+    }
+    out = out.slice(0, r.start) + replacement + out.slice(r.end);
+  }
+  return out;
+}
+
+// ── the redactor ──────────────────────────────────────────────────────────────────────────
+
+/** Compiles the redactor for one expanded identity. */
+export function compileRedactor(forms: IdentityForms): TextRedactor {
+  const plain: Compiled = { rules: buildRules(forms, false), cache: new Map() };
+  const decoded: Compiled = { rules: buildRules(forms, true), cache: new Map() };
+  const literals = forms.addresses.map(utf8Latin1);
+  const frags = buildFragments(forms);
+  const hasAnything = literals.length > 0 || plain.rules.length > 0;
+
+  const run = (text: string, counter: Counter, depth: number): string => {
+    if (!hasAnything || text.length === 0) return text;
+    // 1. Plain addresses by search (long To: lists), then the plain rules.
+    let out = text;
+    let lower = out.toLowerCase();
+    for (const lit of literals) {
+      if (!lower.includes(lit)) continue;
+      const pieces: string[] = [];
+      let pos = 0;
+      for (let i = lower.indexOf(lit); i !== -1; i = lower.indexOf(lit, pos)) {
+        pieces.push(out.slice(pos, i), REDACTED_ADDRESS);
+        pos = i + lit.length;
+        counter.n++;
+      }
+      pieces.push(out.slice(pos));
+      out = pieces.join('');
+      lower = out.toLowerCase();
+    }
+    // 2–3. Percent-encoded and entity-encoded forms, then quoted-printable ones; a view holds the
+    // plain text too, so an encoded address is matched whole before its local part alone could be.
+    out = redactThroughView(out, percentEntityView(out), decoded, counter, 'percent');
+    out = redactThroughView(out, quotedPrintableView(out), decoded, counter, 'qp');
+    out = splice(out, findHits(out, plain), counter);
+    // 4. Base64 and base64url, at any alignment.
+    if (frags) out = redactBase64(out, frags, run, counter, depth);
+    return out;
+  };
+  return { redact: (latin1, counter) => run(latin1, counter, 0) };
+}
