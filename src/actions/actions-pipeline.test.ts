@@ -71,7 +71,7 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
     const att = mail.attachments.find((a) => a.mimeType === 'application/zip');
     assert.ok(att && att.content instanceof ArrayBuffer);
     const zip = Buffer.from(new Uint8Array(att.content));
-    const v = await verifyEvidencePackage(zip, loadInstanceKey(tdb.config.dataDir).publicKeyPem);
+    const v = await verifyEvidencePackage(zip, (await loadInstanceKey(tdb.db, tdb.config)).publicKeyPem);
     assert.deepEqual(v.problems, []);
     const stored = await tdb.db.selectFrom('reports').select('message_sha256').execute();
     assert.deepEqual(new Set(v.manifest?.messages.map((m) => m.sha256)), new Set(stored.map((r) => r.message_sha256)));

@@ -19,7 +19,7 @@ import { addCaseEvent, addReportsToCase, annotateCase, caseHistory, caseReports,
 import { AuthorityInput, createAuthority, listAuthorities } from './cases/authorities.ts';
 import { answerReferral, getReferralPackage, listReferrals, referCase, REFERRAL_ANSWERS } from './referrals/referrals.ts';
 import { autoRefer } from './actions-jobs.ts';
-import { loadInstanceKey } from './referrals/instance-key.ts';
+import { loadInstanceKey, publishedKeys } from './referrals/instance-key.ts';
 import { getOutboxEntry, listOutbox, outboxCounts, retryEntry, OUTBOX_STATES } from './outbox/outbox.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
 import { listAlerts, markAlertHandled } from './isp/isp-digests.ts';
@@ -82,10 +82,25 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.ctx;
   const tags = ['actions'];
 
-  app.get('/api/v1/actions/public-key', { schema: { summary: 'The Ed25519 public key that signs evidence packages and webhook bodies', tags } }, async () => {
-    const key = loadInstanceKey(app.ctx.config.dataDir);
-    return { algorithm: 'Ed25519', fingerprint: key.fingerprint, publicKeyPem: key.publicKeyPem };
-  });
+  app.get(
+    '/api/v1/actions/public-key',
+    {
+      schema: {
+        summary: 'The Ed25519 key that signs evidence packages and webhook bodies now, and every retired key with its validity period',
+        description: 'The same answer from every process of the instance. A package verifies with the key its manifest names (`instance.keyFingerprint`) when it was created within that key’s validity; a rotated key’s successor carries the retired key’s signature over its rotation statement (`endorsement`).',
+        tags,
+      },
+    },
+    async () => {
+      let keys = await publishedKeys(db);
+      if (!keys.some((k) => k.state === 'current')) {
+        await loadInstanceKey(db, app.ctx.config);
+        keys = await publishedKeys(db);
+      }
+      const current = keys.find((k) => k.state === 'current') ?? keys[0];
+      return { algorithm: 'Ed25519', fingerprint: current.fingerprint, publicKeyPem: current.publicKeyPem, validFrom: current.validFrom, keys };
+    },
+  );
 
   // ── cases ──────────────────────────────────────────────────────────────────────────────────
   app.get('/api/v1/actions/cases', { schema: { summary: 'Cases (authorities: those referred to them)', tags } }, async (req) => {

@@ -4,47 +4,53 @@
  *
  * - The reporter's own wrapper (their forward, their note, their account) never leaves at all.
  * - Every outbound artefact (ISP digests, ARF to senders, X-ARF, case summaries, HTML reports,
- *   webhook bodies) carries only redacted copies: every identity the platform knows for the
- *   reporters of those messages (reported-from address, account e-mail and name, forwarder's
- *   display name, phone number) and the message's own recipient fields are removed, in headers,
- *   encoded words and decoded bodies.
+ *   webhook bodies, partner exchanges) carries only redacted copies and redacted text: every
+ *   identity the platform knows for the reporters of those messages (reported-from address,
+ *   account e-mail and name, forwarder's display name and address, phone number) and the
+ *   messages' own recipients (addresses and display names) are removed, in every encoding.
  * - An evidence package for an authority carries, besides the redacted copies, the byte-exact
  *   original as the reporter received it (authority evidence mode `original-and-redacted`, the
- *   default): that is the evidence, its hash is the one recorded at intake, and a competent
- *   authority is entitled to it. Mode `redacted-only` withholds the original and keeps its hash.
+ *   default for authorities): that is the evidence, its hash is the one recorded at intake, and a
+ *   competent authority is entitled to it. Mode `redacted-only` withholds the original and keeps
+ *   its hash; a partner platform always receives redacted copies only unless it was registered
+ *   with originals and a recorded legal basis.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { redactReporter, redactText as redactEvidenceText, reporterIdentityOf, type ReporterIdentity } from '../evidence/redact.ts';
+import { mergeIdentities, redactReporter, Redactor, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from '../evidence/redact.ts';
 
 export type { ReporterIdentity };
 
-/** The merged identity of the reporters of these reports. */
-export async function identitiesOfReports(db: Kysely<Database>, reportIds: string[]): Promise<ReporterIdentity> {
-  const merged: ReporterIdentity = { addresses: [], names: [], numbers: [] };
-  for (let i = 0; i < reportIds.length; i += 500) {
+/** Reports whose identities are read per query (bounded IN lists). */
+const CHUNK = 500;
+
+/** The reporter identity of each report. */
+export async function identitiesByReport(db: Kysely<Database>, reportIds: readonly string[]): Promise<Map<string, ReporterIdentity>> {
+  const out = new Map<string, ReporterIdentity>();
+  for (let i = 0; i < reportIds.length; i += CHUNK) {
     const rows = await db
       .selectFrom('reports as r')
       .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-      .select(['r.reporter_address', 'r.context', 'u.email', 'u.name'])
-      .where('r.id', 'in', reportIds.slice(i, i + 500))
+      .select(['r.id', 'r.reporter_address', 'r.context', 'u.email', 'u.name'])
+      .where('r.id', 'in', reportIds.slice(i, i + CHUNK))
       .execute();
-    for (const r of rows) {
-      const id = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
-      merged.addresses.push(...id.addresses);
-      merged.names.push(...id.names);
-      merged.numbers.push(...id.numbers);
-    }
+    for (const r of rows) out.set(r.id, reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null));
   }
-  return { addresses: [...new Set(merged.addresses)], names: [...new Set(merged.names)], numbers: [...new Set(merged.numbers)] };
+  return out;
+}
+
+/** The merged identity of the reporters of these reports. */
+export async function identitiesOfReports(db: Kysely<Database>, reportIds: readonly string[]): Promise<ReporterIdentity> {
+  return mergeIdentities([...(await identitiesByReport(db, reportIds)).values()]);
+}
+
+/** A redactor for everything said about a case: the identities of all its reporters. */
+export async function redactorForCase(db: Kysely<Database>, caseId: string, recipients?: RecipientIdentity): Promise<Redactor> {
+  const ids = (await db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).execute()).map((r) => r.report_id);
+  return new Redactor(await identitiesOfReports(db, ids), recipients);
 }
 
 /** A redacted copy of a message (the stored evidence is never touched). */
 export function redactMessage(raw: Buffer, identity: ReporterIdentity): Buffer {
   return redactReporter(raw, identity).raw;
-}
-
-/** A redacted copy of a text taken from a message (subject, trace-back step). */
-export function redactText(text: string, identity: ReporterIdentity): string {
-  return redactEvidenceText(text, identity);
 }

@@ -128,6 +128,11 @@ export interface ActionAuthoritiesTable {
   contact: string;
   /** `original-and-redacted` | `redacted-only` */
   evidence_mode: string;
+  /**
+   * Why this recipient may receive originals naming the reporter (statute, agreement, court
+   * order). Required for a partner platform to receive originals (migration 0092).
+   */
+  legal_basis: string | null;
   /** api_tokens.id / users.id of the authority's account, for acknowledging referrals. */
   user_id: string | null;
   active: number;
@@ -261,7 +266,27 @@ export interface ActionReceivedPackagesTable {
   received_at: string;
 }
 
+/** The instance's signing keys (migration 0093): the current one and every retired one. */
+export interface ActionInstanceKeysTable {
+  /** SHA-256 of the DER SubjectPublicKeyInfo, hex. */
+  fingerprint: string;
+  /** `Ed25519`. */
+  algorithm: string;
+  public_key_pem: string;
+  /** JSON: the PKCS#8 private key encrypted with AES-256-GCM under the configured secret. */
+  private_key_enc: string;
+  /** `current` for the key that signs now; null once retired. */
+  active_slot: string | null;
+  valid_from: string;
+  /** When it was retired (packages signed before then verify with it). */
+  valid_until: string | null;
+  /** JSON: the retired key's signature over this key's rotation statement. */
+  endorsement: string | null;
+  created_at: string;
+}
+
 export interface ActionTables {
+  action_instance_keys: ActionInstanceKeysTable;
   action_outbox: ActionOutboxTable;
   action_report_facts: ActionReportFactsTable;
   action_cases: ActionCasesTable;

@@ -29,6 +29,8 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   default?: string;
   /** How the README shows the default when it depends on the machine (e.g. the core count). */
   docDefault?: string;
+  /** A secret: never echoed in an error message. */
+  secret?: boolean;
 }
 
 /** True for `203.0.113.7`, `203.0.113.0/24`, `2001:db8::1`, `2001:db8::/32`. */
@@ -381,6 +383,49 @@ export const SETTINGS = {
     description: 'Text-classifier artifact built by `npm run train`. Unset: the shipped `models/text-model.json`.',
     schema: z.string().min(1).optional(),
   }),
+  instanceKeySecret: setting({
+    env: 'SPAMDESK_INSTANCE_KEY_SECRET',
+    flag: 'instance-key-secret',
+    description:
+      'Secret that encrypts the instance’s Ed25519 signing keys in the database (AES-256-GCM, key derived with scrypt). Every process of one instance must have the same value. Unset: a random secret kept in `<data-dir>/keys/instance-key-secret` (enough for processes sharing one data directory). See docs/privacy.md.',
+    schema: z.string().min(16, 'at least 16 characters').max(1024).optional(),
+    secret: true,
+  }),
+  retentionRawDays: setting({
+    env: 'SPAMDESK_RETENTION_RAW_DAYS',
+    flag: 'retention-raw-days',
+    description: 'Days the raw evidence (message bytes) and its analysis are kept after the last report of it; then only its hash, size and the report rows remain. Evidence under a referred case is kept. 0: forever.',
+    schema: z.coerce.number().int().min(0),
+    default: '365',
+  }),
+  retentionReportsDays: setting({
+    env: 'SPAMDESK_RETENTION_REPORTS_DAYS',
+    flag: 'retention-reports-days',
+    description: 'Days a report is kept (then it is deleted with what was derived from it; statistics roll-ups stay). Reports under a referred case are kept. 0: forever.',
+    schema: z.coerce.number().int().min(0),
+    default: '730',
+  }),
+  retentionIdentityDays: setting({
+    env: 'SPAMDESK_RETENTION_IDENTITY_DAYS',
+    flag: 'retention-identity-days',
+    description: 'Days the reporter’s identity (address, number, account link, client IP, note, forwarding wrapper) is kept with a report. 0: forever.',
+    schema: z.coerce.number().int().min(0),
+    default: '180',
+  }),
+  retentionAuditDays: setting({
+    env: 'SPAMDESK_RETENTION_AUDIT_DAYS',
+    flag: 'retention-audit-days',
+    description: 'Days audit-log entries are kept; older ones are pruned behind a checkpoint so the chain still verifies. 0: forever.',
+    schema: z.coerce.number().int().min(0),
+    default: '3650',
+  }),
+  retentionIntervalMinutes: setting({
+    env: 'SPAMDESK_RETENTION_INTERVAL_MINUTES',
+    flag: 'retention-interval-minutes',
+    description: 'How often `serve` applies the retention periods. 0: never (run `spamdesk privacy retention` from cron instead).',
+    schema: z.coerce.number().int().min(0),
+    default: '60',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -425,7 +470,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       out[key] = parsed.data;
     } else {
       const reason = parsed.error.issues.map((i) => i.message).join('; ');
-      problems.push(`${def.env} / --${def.flag} (from ${source}, value ${JSON.stringify(raw)}): ${reason}`);
+      const shown = def.secret ? '(secret, not shown)' : JSON.stringify(raw);
+      problems.push(`${def.env} / --${def.flag} (from ${source}, value ${shown}): ${reason}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -96,7 +96,10 @@ export interface DeadLettersTable {
   retried_at: string | null;
 }
 
-/** Who viewed or downloaded which evidence, when and from where. */
+/**
+ * Who viewed, exported or sent which evidence, when and from where: an append-only hash chain
+ * (migration 0091; see src/evidence/audit.ts).
+ */
 export interface AuditLogTable {
   id: string;
   at: string;
@@ -105,6 +108,28 @@ export interface AuditLogTable {
   subject: string;
   ip: string | null;
   detail: string | null;
+  /** Position in the chain, 1, 2, 3… (unique). */
+  seq: number | null;
+  /** Hash of entry `seq - 1` (or of the last pruned entry, or 64 zeros for the first). */
+  prev_hash: string | null;
+  /** SHA-256 of this entry's fields and `prev_hash` (audit-hash.ts). */
+  hash: string | null;
+}
+
+/** The last entry of the audit chain (one row, id 1): every append locks and moves it. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  updated_at: string;
+}
+
+/** Where retention cut the audit chain: the last pruned entry's number and hash. */
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  pruned: number;
+  created_at: string;
 }
 
 export interface FoundationTables {
@@ -115,6 +140,8 @@ export interface FoundationTables {
   jobs: JobsTable;
   dead_letters: DeadLettersTable;
   audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
 
 export type Report = Selectable<ReportsTable>;

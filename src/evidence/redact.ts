@@ -75,6 +75,23 @@ export class Redactor {
     return redactDeep(v, (s) => this.string(s, counter)) as T;
   }
 
+  /**
+   * A redacted copy of a JSON-serialisable value, redacted as one JSON text (one pass however
+   * many strings it holds; replacements hold no quote or backslash, so the JSON stays valid),
+   * string by string if that ever fails to parse back.
+   */
+  json<T>(v: T, counter: Counter = { n: 0 }): T {
+    const text = JSON.stringify(v);
+    if (text === undefined) return v;
+    const out = this.string(text, counter);
+    if (out === text) return v;
+    try {
+      return JSON.parse(out) as T;
+    } catch {
+      return this.value(v, counter);
+    }
+  }
+
   /** Redacts a latin1 view (bytes as characters). */
   latin1(s: string, counter: Counter): string {
     return this.text.redact(s, counter);

@@ -20,10 +20,15 @@ export const AuthorityInput = z
     competence: z.enum(COMPETENCES),
     contactKind: z.enum(['email', 'webhook', 'partner']),
     contact: z.string().min(3).max(2000),
-    evidenceMode: z.enum(['original-and-redacted', 'redacted-only']).default('original-and-redacted'),
+    /** Default: originals and redacted copies for an authority; redacted copies only for a partner. */
+    evidenceMode: z.enum(['original-and-redacted', 'redacted-only']).optional(),
+    legalBasis: z.string().trim().min(10, 'a legal basis names the statute, agreement or order (10 characters at least)').max(2000).nullable().default(null),
     userId: z.string().max(32).nullable().default(null),
   })
   .superRefine((v, ctx) => {
+    if (v.contactKind === 'partner' && v.evidenceMode === 'original-and-redacted' && !v.legalBasis) {
+      ctx.addIssue({ code: 'custom', path: ['legalBasis'], message: 'a partner platform receives originals (which name the reporter) only with a recorded legal basis' });
+    }
     if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success) ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
     if (v.contactKind !== 'email') {
       const p = webhookUrlProblem(v.contact);
@@ -53,13 +58,25 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
     competence: v.competence,
     contact_kind: v.contactKind,
     contact: v.contactKind === 'partner' ? partnerEndpoint(v.contact) : v.contact,
-    evidence_mode: v.evidenceMode,
+    evidence_mode: v.evidenceMode ?? (v.contactKind === 'partner' ? 'redacted-only' : 'original-and-redacted'),
+    legal_basis: v.legalBasis,
     user_id: v.userId,
     active: 1,
     created_at: nowIso(),
   };
   await db.insertInto('action_authorities').values(row).execute();
   return row;
+}
+
+/**
+ * What an authority receives: a partner platform gets originals only when registered with
+ * originals and a legal basis (checked again here, whatever the row says); an unknown mode is
+ * the safe one.
+ */
+export function evidenceModeOf(a: Pick<AuthorityRow, 'contact_kind' | 'evidence_mode' | 'legal_basis'>): 'original-and-redacted' | 'redacted-only' {
+  if (a.evidence_mode !== 'original-and-redacted') return 'redacted-only';
+  if (a.contact_kind === 'partner' && !a.legal_basis?.trim()) return 'redacted-only';
+  return 'original-and-redacted';
 }
 
 export async function listAuthorities(db: Kysely<Database>): Promise<AuthorityRow[]> {

@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
     const urlB = `http://127.0.0.1:${(appB.server.address() as AddressInfo).port}`;
     try {
       // B's admin registers A by its public key (obtained out of band).
-      const keyA = loadInstanceKey(tdbA.config.dataDir);
+      const keyA = await loadInstanceKey(tdbA.db, tdbA.config);
       const adminB = await createToken(tdbB.db, { role: 'admin', name: 'b-admin' });
       const reg = await fetch(`${urlB}/api/v1/actions/partners`, { method: 'POST', headers: { authorization: `Bearer ${adminB.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Instance A', country: 'be', publicKeyPem: keyA.publicKeyPem }) });
       assert.equal(reg.status, 201, await reg.clone().text());
@@ -50,7 +50,12 @@ for (const dialect of DIALECTS) {
       const stored = await ctxA.writer.submit(originals.map((raw) => ({ raw, channel: 'api' as const, reporterAddress: 'victim@reporters.example' })));
       const c = await openCase(tdbA.db, { targetKind: 'advertised_domain', targetValue: 'secure-bank-login.example', title: 'Fake bank login', category: 'phishing', openedBy: 'test' });
       await addReportsToCase(tdbA.db, c.id, stored.map((r) => ({ reportId: r.id, sha256: r.sha256 })), 'test');
-      const partnerB = await createAuthority(tdbA.db, { name: 'Instance B', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB });
+      // A partner receives originals (which name the reporters) only with a recorded legal basis.
+      await assert.rejects(createAuthority(tdbA.db, { name: 'Instance B', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB, evidenceMode: 'original-and-redacted' }), /legal basis/);
+      const byDefault = await createAuthority(tdbA.db, { name: 'Instance B (default)', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB });
+      assert.equal(byDefault.evidence_mode, 'redacted-only', 'partners get redacted copies by default');
+      await tdbA.db.deleteFrom('action_authorities').where('id', '=', byDefault.id).execute();
+      const partnerB = await createAuthority(tdbA.db, { name: 'Instance B', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB, evidenceMode: 'original-and-redacted', legalBasis: 'Agreement FR-BE of 2026-04-01 on the exchange of spam evidence, art. 3' });
       assert.equal(partnerB.contact, `${urlB}/api/v1/exchange/referrals`, 'a partner given by its base URL gets the exchange path');
       await referCase(ctxA, c.id, partnerB.id, 'test');
       const round = await drainOutbox({ db: tdbA.db, logger: ctxA.logger, relayUrl: undefined, retryBaseMs: 1, leaseMs: 60_000 });

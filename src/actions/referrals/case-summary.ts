@@ -1,8 +1,9 @@
 /**
  * The case summary an authority reads: timeline, volumes, indicators, trace-back and compliance
  * findings, built from the case's reports, their facts and their analyses. Reporters are not in
- * it: no reporter address, no reporter account, and every free text taken from a message
- * (subject, steps) goes through the redactor with the reporters' identities.
+ * it: no reporter address, no reporter account; the caller redacts everything taken from the
+ * messages (subjects, URLs, senders, phones, steps, the case title) of the reporters' and
+ * recipients' identities before it leaves (referrals.ts).
  */
 import type { Analysis } from '../../analysis/analysis-schema.ts';
 import { FINDINGS, isFindingCode } from '../../analysis/findings.ts';
@@ -27,8 +28,6 @@ export interface SummaryInput {
   history: { at: string; kind: string; actor: string }[];
   generatedAt: string;
   instance: { org: string; url: string };
-  /** Removes reporter identities from a text taken from a message. */
-  redactText: (s: string) => string;
 }
 
 function countInto<K>(m: Map<K, number>, k: K, n = 1): void {
@@ -80,12 +79,12 @@ export function buildCaseSummary(input: SummaryInput) {
     const a = input.analyses.get(r.sha256) ?? null;
     messages.set(r.sha256, {
       sha256: r.sha256,
-      subject: a?.parse.subject ? input.redactText(a.parse.subject) : null,
+      subject: a?.parse.subject ?? null,
       from: a?.indicators.sender.from ?? null,
       date: a?.parse.date?.iso ?? null,
       reports: 1,
       origin: a?.traceback.origin?.ip ?? null,
-      traceback: (a?.traceback.steps ?? []).slice(0, 30).map((s) => input.redactText(s)),
+      traceback: (a?.traceback.steps ?? []).slice(0, 30),
       findings: (a?.findings ?? []).map((x) => x.code),
     });
     if (!a) continue;

@@ -1,14 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import yazl from 'yazl';
 import { sha256Hex } from '../../core/ids.ts';
-import { loadInstanceKey } from './instance-key.ts';
+import { generateInstanceKey, type InstanceKey } from './instance-key.ts';
 import { buildEvidencePackage, readZipEntries, verifyEvidencePackage, type PackageInput } from './evidence-package.ts';
 
-function input(dir: string, mode: PackageInput['evidenceMode']): PackageInput {
+function input(key: InstanceKey, mode: PackageInput['evidenceMode']): PackageInput {
   const raw = Buffer.from('From: a@spam.example\r\nTo: victim@reporter.example\r\nSubject: hi\r\n\r\nDear victim\r\n');
   const redacted = Buffer.from('From: a@spam.example\r\nTo: [reporter]\r\nSubject: hi\r\n\r\nDear [reporter]\r\n');
   return {
@@ -21,15 +18,15 @@ function input(dir: string, mode: PackageInput['evidenceMode']): PackageInput {
     messages: [{ sha256: sha256Hex(raw), raw, redacted, reportCount: 2, firstReportedAt: '2026-01-01T00:00:00Z', lastReportedAt: '2026-01-02T00:00:00Z' }],
     summary: { hello: 'world' },
     html: '<!doctype html><title>x</title>',
-    key: loadInstanceKey(dir),
+    key,
   };
 }
 
 test('a package verifies: signatures, every listed hash, originals named by their evidence hash', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-pkg-'));
-  const built = await buildEvidencePackage(input(dir, 'original-and-redacted'));
+  const key = generateInstanceKey();
+  const built = await buildEvidencePackage(input(key, 'original-and-redacted'));
   assert.equal(built.sha256, sha256Hex(built.zip));
-  const v = await verifyEvidencePackage(built.zip, loadInstanceKey(dir).publicKeyPem);
+  const v = await verifyEvidencePackage(built.zip, key.publicKeyPem);
   assert.deepEqual(v.problems, []);
   assert.equal(v.messagesChecked, 1);
   const entries = await readZipEntries(built.zip);
@@ -40,8 +37,7 @@ test('a package verifies: signatures, every listed hash, originals named by thei
 });
 
 test('redacted-only packages withhold the original but record its hash', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-pkg-'));
-  const built = await buildEvidencePackage(input(dir, 'redacted-only'));
+  const built = await buildEvidencePackage(input(generateInstanceKey(), 'redacted-only'));
   const entries = await readZipEntries(built.zip);
   for (const [name, data] of entries) assert.ok(!data.toString().includes('victim@reporter.example'), name);
   assert.equal(built.manifest.messages[0].original, null);
@@ -50,9 +46,8 @@ test('redacted-only packages withhold the original but record its hash', async (
 });
 
 test('a tampered message, a foreign key or an extra file is detected', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-pkg-'));
-  const built = await buildEvidencePackage(input(dir, 'original-and-redacted'));
-  const other = loadInstanceKey(fs.mkdtempSync(path.join(os.tmpdir(), 'sd-pkg-')));
+  const built = await buildEvidencePackage(input(generateInstanceKey(), 'original-and-redacted'));
+  const other = generateInstanceKey();
   const foreign = await verifyEvidencePackage(built.zip, other.publicKeyPem);
   assert.ok(foreign.problems.includes('manifest.sig does not verify'));
 

@@ -12,19 +12,21 @@ import { publicBaseUrl } from '../../core/config.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
+import { writeAudit } from '../../evidence/audit.ts';
+import { mergeIdentities, recipientIdentityOf, Redactor, type RecipientIdentity } from '../../evidence/redact.ts';
 import { policyFor } from '../action-policy.ts';
 import { addCaseEvent, caseHistory, caseReports, getCase, setCaseState } from '../cases/cases.ts';
-import { getAuthority } from '../cases/authorities.ts';
+import { evidenceModeOf, getAuthority } from '../cases/authorities.ts';
 import { buildMessage, domainOf, newMessageId } from '../formats/mime.ts';
 import { enqueueMail, enqueueWebhook } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { loadAnalyses } from '../sources.ts';
-import { identitiesOfReports, redactMessage, redactText } from '../redaction.ts';
-import { buildCaseSummary } from './case-summary.ts';
+import { identitiesByReport, redactMessage } from '../redaction.ts';
+import { buildCaseSummary, type CaseSummary } from './case-summary.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
-import { buildEvidencePackage, type EvidenceMode, type PackageMessage } from './evidence-package.ts';
-import { loadInstanceKey, signatureHeader } from './instance-key.ts';
-import type { ReportFactsRow } from '../tables.ts';
+import { buildEvidencePackage, type EvidenceMode, type Manifest, type PackageMessage } from './evidence-package.ts';
+import { loadInstanceKey, signatureHeader, type InstanceKey } from './instance-key.ts';
+import type { AuthorityRow, CaseRow, ReportFactsRow } from '../tables.ts';
 
 /** Most messages put in one package (a larger case is referred in parts by an analyst). */
 export const MAX_PACKAGE_MESSAGES = 2000;
@@ -41,31 +43,34 @@ export interface ReferralResult {
   outboxId: string;
 }
 
-function isEvidenceMode(v: string): v is EvidenceMode {
-  return v === 'original-and-redacted' || v === 'redacted-only';
+/** A built package and what went into it. */
+interface BuiltPackage {
+  packageId: string;
+  zip: Buffer;
+  sha256: string;
+  manifest: Manifest;
+  summary: CaseSummary;
+  messages: number;
+  omitted: number;
+  evidenceMode: EvidenceMode;
+  key: InstanceKey;
+  /** Redacts anything else said about the case (its title in the mail and the webhook body). */
+  redactor: Redactor;
 }
 
-/** Refers a case to one authority. */
-export async function referCase(ctx: AppContext, caseId: string, authorityId: string, actor: string): Promise<ReferralResult> {
-  const { db, config } = ctx;
-  const policy = policyFor(config);
-  const c = await getCase(db, caseId);
-  if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
-  const authority = await getAuthority(db, authorityId);
-  if (!authority.active) throw new AppError('CONFLICT', `Authority ${authority.name} is inactive.`);
-  // Taken before the reports are read: a report that joins the case while the package is built
-  // is then newer than the referral, and the next update carries it (see updateReferrals).
-  const createdAt = nowIso();
-  const reports = await caseReports(db, caseId);
-  if (reports.length === 0) throw new AppError('CONFLICT', 'The case has no reports to refer.');
-
-  const identities = await identitiesOfReports(db, reports.map((r) => r.report_id));
+/**
+ * The messages of a case as they go into a package: each original with a copy redacted of its
+ * own reporters and recipients, within the package bounds.
+ */
+async function packageMessages(db: Kysely<Database>, reports: Awaited<ReturnType<typeof caseReports>>) {
   const bySha = new Map<string, typeof reports>();
   for (const r of reports) bySha.set(r.message_sha256, [...(bySha.get(r.message_sha256) ?? []), r]);
   const shas = [...bySha.keys()].slice(0, MAX_PACKAGE_MESSAGES);
+  const identities = await identitiesByReport(db, reports.map((r) => r.report_id));
   const messages: PackageMessage[] = [];
+  const recipients: RecipientIdentity[] = [];
   let rawBytes = 0;
-  let omitted = [...bySha.keys()].length - shas.length;
+  let omitted = bySha.size - shas.length;
   for (const sha of shas) {
     const raw = await getMessageRaw(db, sha);
     if (!raw) continue;
@@ -75,7 +80,9 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
     }
     rawBytes += raw.length;
     const rs = bySha.get(sha) ?? [];
-    const redacted = redactMessage(raw, identities);
+    const own = mergeIdentities(rs.map((r) => identities.get(r.report_id) ?? { addresses: [], names: [], numbers: [] }));
+    const redacted = redactMessage(raw, own);
+    recipients.push(recipientIdentityOf(raw));
     messages.push({
       sha256: sha,
       raw,
@@ -85,99 +92,146 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
       lastReportedAt: rs[rs.length - 1]?.received_at ?? '',
     });
   }
+  // Everything the summary says comes from these messages: redact it of every reporter and every
+  // recipient of the case (first few recipients per message, as for each message's copy).
+  const allRecipients: RecipientIdentity = { addresses: [...new Set(recipients.flatMap((r) => r.addresses.slice(0, 5)))], names: [...new Set(recipients.flatMap((r) => r.names.slice(0, 5)))] };
+  const redactor = new Redactor(mergeIdentities([...identities.values()]), allRecipients);
+  return { shas, messages, omitted, redactor };
+}
+
+/** Builds the signed package of a case for one authority. */
+async function buildPackage(ctx: AppContext, c: CaseRow, authority: AuthorityRow, createdAt: string): Promise<BuiltPackage> {
+  const { db, config } = ctx;
+  const reports = await caseReports(db, c.id);
+  if (reports.length === 0) throw new AppError('CONFLICT', 'The case has no reports to refer.');
+  const { shas, messages, omitted, redactor } = await packageMessages(db, reports);
   const facts = new Map<string, ReportFactsRow>();
   const factRows = await db.selectFrom('action_report_facts').selectAll().where('report_id', 'in', reports.map((r) => r.report_id)).execute();
   for (const f of factRows) facts.set(f.report_id, f);
-  const analyses = await loadAnalyses(db, shas);
-  const history = await caseHistory(db, caseId);
-  const instance = { org: policy.instance.org, url: publicBaseUrl(config) };
-  const summary = buildCaseSummary({
+  const instance = { org: policyFor(config).instance.org, url: publicBaseUrl(config) };
+  const built = buildCaseSummary({
     case: c,
     authority: { name: authority.name, country: authority.country, competence: authority.competence },
     reports: reports.map((r) => ({ reportId: r.report_id, sha256: r.message_sha256, receivedAt: r.received_at, channel: r.channel })),
     facts,
-    analyses,
-    history,
+    analyses: await loadAnalyses(db, shas),
+    history: await caseHistory(db, c.id),
     generatedAt: createdAt,
     instance,
-    redactText: (s) => redactText(s, identities),
   });
-  const key = loadInstanceKey(config.dataDir);
+  // Every field taken from the messages or typed by staff is redacted; the frame is ours.
+  const { format, generatedAt, instance: inst, authority: auth, ...fromEvidence } = built;
+  const summary: CaseSummary = { format, generatedAt, instance: inst, authority: auth, ...redactor.json(fromEvidence) };
+  const key = await loadInstanceKey(db, config);
   const packageId = newId();
+  const evidenceMode = evidenceModeOf(authority);
   const pkg = await buildEvidencePackage({
     packageId,
     createdAt,
-    caseId,
+    caseId: c.id,
     authority: { id: authority.id, name: authority.name, country: authority.country, competence: authority.competence },
     instance,
-    evidenceMode: isEvidenceMode(authority.evidence_mode) ? authority.evidence_mode : 'redacted-only',
+    evidenceMode,
     messages,
     summary,
     html: renderCaseReportHtml(summary, { packageId, keyFingerprint: key.fingerprint }),
     key,
   });
-  const from = config.outboxFrom;
-  const fileName = `case-${caseId}-${packageId}.zip`;
+  return { packageId, zip: pkg.zip, sha256: pkg.sha256, manifest: pkg.manifest, summary, messages: messages.length, omitted, evidenceMode, key, redactor };
+}
+
+/** The referral mail: a short text and the package attached. */
+function referralMail(from: string, authority: AuthorityRow, c: CaseRow, built: BuiltPackage, title: string, instance: { org: string; url: string }) {
+  const fileName = `case-${c.id}-${built.packageId}.zip`;
+  const s = built.summary;
+  const messageId = newMessageId(domainOf(from));
+  const text = [
+    `Case ${c.id}: ${title}`,
+    '',
+    `${instance.org} refers this case to ${authority.name} (${authority.competence}).`,
+    `${s.volumes.reports} reports of ${s.volumes.distinctMessages} messages, ${s.volumes.firstReportedAt ?? ''} to ${s.volumes.lastReportedAt ?? ''} (UTC).`,
+    '',
+    `The attached evidence package (${fileName}) has SHA-256 ${built.sha256}.`,
+    `Its manifest is signed with Ed25519 key ${built.key.fingerprint}; the instance's keys are at ${instance.url}/api/v1/actions/public-key.`,
+    'report.html inside the package is the readable report; VERIFY.txt explains the checks.',
+    '',
+    `Referral id: ${built.packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,
+  ].join('\r\n');
+  const raw = buildMessage(
+    { from, to: [authority.contact], subject: `[Spamdesk referral] Case ${c.id}: ${title}`, messageId, headers: [['X-Spamdesk-Package-SHA256', built.sha256]] },
+    {
+      contentType: 'multipart/mixed',
+      parts: [
+        { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: text },
+        { contentType: 'application/zip', encoding: 'base64', body: built.zip, filename: fileName },
+      ],
+    },
+  );
+  return { messageId, raw };
+}
+
+/** The webhook (or partner) body: the referral's facts and the package in base64, signed. */
+function referralWebhookBody(authority: AuthorityRow, c: CaseRow, built: BuiltPackage, title: string, instance: { org: string; url: string }): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      type: 'spamdesk.referral',
+      version: 1,
+      referralId: built.packageId,
+      caseId: c.id,
+      title,
+      category: c.category,
+      authority: { id: authority.id, name: authority.name },
+      instance,
+      package: { fileName: `case-${c.id}-${built.packageId}.zip`, sha256: built.sha256, size: built.zip.length, keyFingerprint: built.key.fingerprint, zipBase64: built.zip.toString('base64') },
+    }),
+  );
+}
+
+/** Refers a case to one authority. */
+export async function referCase(ctx: AppContext, caseId: string, authorityId: string, actor: string): Promise<ReferralResult> {
+  const { db, config } = ctx;
+  const c = await getCase(db, caseId);
+  if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
+  const authority = await getAuthority(db, authorityId);
+  if (!authority.active) throw new AppError('CONFLICT', `Authority ${authority.name} is inactive.`);
+  // Taken before the reports are read: a report that joins the case while the package is built
+  // is then newer than the referral, and the next update carries it (see updateReferrals).
+  const createdAt = nowIso();
+  const built = await buildPackage(ctx, c, authority, createdAt);
+  const instance = built.summary.instance;
+  const title = built.summary.case.title;
   const result = await db.transaction().execute(async (trx) => {
     let outboxId: string;
+    const base = { purpose: 'referral', subjectId: built.packageId, description: `case ${caseId} → ${authority.name}`, maxAttempts: config.outboxMaxAttempts };
     if (authority.contact_kind === 'email') {
-      const messageId = newMessageId(domainOf(from));
-      const text = [
-        `Case ${caseId}: ${c.title}`,
-        '',
-        `${instance.org} refers this case to ${authority.name} (${authority.competence}).`,
-        `${summary.volumes.reports} reports of ${summary.volumes.distinctMessages} messages, ${summary.volumes.firstReportedAt ?? ''} to ${summary.volumes.lastReportedAt ?? ''} (UTC).`,
-        '',
-        `The attached evidence package (${fileName}) has SHA-256 ${pkg.sha256}.`,
-        `Its manifest is signed with Ed25519 key ${key.fingerprint}; the public key is at ${instance.url}/api/v1/actions/public-key.`,
-        'report.html inside the package is the readable report; VERIFY.txt explains the checks.',
-        '',
-        `Referral id: ${packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,
-      ].join('\r\n');
-      const raw = buildMessage(
-        { from, to: [authority.contact], subject: `[Spamdesk referral] Case ${caseId}: ${c.title}`, messageId, headers: [['X-Spamdesk-Package-SHA256', pkg.sha256]] },
-        {
-          contentType: 'multipart/mixed',
-          parts: [
-            { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: text },
-            { contentType: 'application/zip', encoding: 'base64', body: pkg.zip, filename: fileName },
-          ],
-        },
-      );
-      outboxId = await enqueueMail(trx, { messageId, envelopeFrom: from, to: authority.contact, raw, purpose: 'referral', subjectId: packageId, description: `case ${caseId} → ${authority.name}`, maxAttempts: config.outboxMaxAttempts });
+      const mail = referralMail(config.outboxFrom, authority, c, built, title, instance);
+      outboxId = await enqueueMail(trx, { ...base, messageId: mail.messageId, envelopeFrom: config.outboxFrom, to: authority.contact, raw: mail.raw });
     } else {
-      const body = Buffer.from(
-        JSON.stringify({
-          type: 'spamdesk.referral',
-          version: 1,
-          referralId: packageId,
-          caseId,
-          title: c.title,
-          category: c.category,
-          authority: { id: authority.id, name: authority.name },
-          instance,
-          package: { fileName, sha256: pkg.sha256, size: pkg.zip.length, keyFingerprint: key.fingerprint, zipBase64: pkg.zip.toString('base64') },
-        }),
-      );
+      const body = referralWebhookBody(authority, c, built, title, instance);
       outboxId = await enqueueWebhook(trx, {
+        ...base,
         url: authority.contact,
-        idempotencyKey: `referral-${packageId}`,
+        idempotencyKey: `referral-${built.packageId}`,
         contentType: 'application/json',
         body,
-        headers: { 'x-spamdesk-signature': signatureHeader(key, body), 'x-spamdesk-key-fingerprint': key.fingerprint },
-        purpose: 'referral',
-        subjectId: packageId,
-        description: `case ${caseId} → ${authority.name}`,
-        maxAttempts: config.outboxMaxAttempts,
+        headers: { 'x-spamdesk-signature': signatureHeader(built.key, body), 'x-spamdesk-key-fingerprint': built.key.fingerprint },
       });
     }
     await trx
       .insertInto('action_referrals')
-      .values({ id: packageId, case_id: caseId, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: pkg.sha256, package_size: pkg.zip.length, package: pkg.zip, created_at: createdAt, updated_at: createdAt })
+      .values({ id: built.packageId, case_id: caseId, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: built.sha256, package_size: built.zip.length, package: built.zip, created_at: createdAt, updated_at: createdAt })
       .execute();
-    await addCaseEvent(trx, caseId, actor, 'referred', { referralId: packageId, authority: authority.name, authorityId: authority.id, packageSha256: pkg.sha256, packageSize: pkg.zip.length, messages: messages.length, omittedMessages: omitted, outboxId });
+    const detail = { referralId: built.packageId, authority: authority.name, authorityId: authority.id, packageSha256: built.sha256, packageSize: built.zip.length, messages: built.messages, omittedMessages: built.omitted, evidenceMode: built.evidenceMode, outboxId };
+    await addCaseEvent(trx, caseId, actor, 'referred', detail);
+    // Chain of custody: which package (by hash), to whom, by which channel, with or without originals.
+    await writeAudit(trx, {
+      actor,
+      action: 'evidence.package',
+      subject: `referral:${built.packageId}`,
+      detail: { ...detail, caseId, contactKind: authority.contact_kind, destination: authority.contact, keyFingerprint: built.key.fingerprint, legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null, originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256) },
+    });
     if (c.state === 'open' || c.state === 'needs_review') await setCaseState(trx, caseId, 'referred', actor);
-    return { referralId: packageId, packageSha256: pkg.sha256, packageSize: pkg.zip.length, outboxId };
+    return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
   });
   notifyOutbox();
   return result;

@@ -53,7 +53,7 @@ test('spamdesk cases verify-package accepts a genuine package and rejects a tamp
   if (!tdb) return;
   try {
     const raw = Buffer.from('From: a@b.example\r\nSubject: x\r\n\r\nhello\r\n');
-    const key = loadInstanceKey(tdb.config.dataDir);
+    const key = await loadInstanceKey(tdb.db, tdb.config);
     const pkg = await buildEvidencePackage({
       packageId: 'P',
       createdAt: '2026-01-01T00:00:00.000Z',

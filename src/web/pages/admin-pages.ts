@@ -54,7 +54,7 @@ ${users.map(
     authorize(req.principal, 'audit:read');
     const ctx = pageContext(req, reply);
     const { t } = ctx;
-    const before = typeof req.query.before === 'string' && /^[0-9A-Z]{26}$/.test(req.query.before) ? req.query.before : undefined;
+    const before = typeof req.query.before === 'string' && /^\d{1,15}$/.test(req.query.before) ? req.query.before : undefined;
     const rows = await listAudit(db, { limit: 200, before });
     const last = rows[rows.length - 1];
     return sendPage(
@@ -63,10 +63,10 @@ ${users.map(
         ctx,
         t('admin.audit'),
         html`<p class="crumbs"><a href="/admin">${t('admin.title')}</a></p><h1>${t('admin.audit')}</h1>
-<div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td class="nowrap">${fmtTime(r.at)}</td><td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td class="mono">${r.ip ?? ''}</td></tr>`)}
+<div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">#</th><th scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
+${rows.map((r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at)}</td><td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td class="mono">${r.ip ?? ''}</td></tr>`)}
 </tbody></table></div>
-${rows.length === 200 && last ? html`<p><a rel="next" href="/admin/audit?before=${last.id}">${t('list.next')}</a></p>` : ''}`,
+${rows.length === 200 && last ? html`<p><a rel="next" href="/admin/audit?before=${String(last.seq ?? '')}">${t('list.next')}</a></p>` : ''}`,
         { wide: true },
       ),
     );
