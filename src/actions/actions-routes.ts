@@ -20,6 +20,7 @@ import { AuthorityInput, createAuthority, listAuthorities } from './cases/author
 import { answerReferral, getReferralPackage, listReferrals, referCase, REFERRAL_ANSWERS } from './referrals/referrals.ts';
 import { autoRefer } from './actions-jobs.ts';
 import { loadInstanceKey, publishedKeys } from './referrals/instance-key.ts';
+import { redactorForCase } from './redaction.ts';
 import { getOutboxEntry, listOutbox, outboxCounts, retryEntry, OUTBOX_STATES } from './outbox/outbox.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
 import { listAlerts, markAlertHandled } from './isp/isp-digests.ts';
@@ -110,7 +111,9 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     const cases = await listCases(db, q);
     if (!scope) return { cases };
     const referred = new Set((await listReferrals(db, { authorityIds: scope })).map((r) => r.case_id));
-    return { cases: cases.filter((c) => referred.has(c.id)) };
+    // An authority reads titles and targets typed by staff or taken from messages: redacted.
+    const mine = cases.filter((c) => referred.has(c.id));
+    return { cases: await Promise.all(mine.map(async (c) => (await redactorForCase(db, c.id)).json(c))) };
   });
 
   app.post('/api/v1/actions/cases', { schema: { summary: 'Open a case by hand', tags } }, async (req, reply) => {
@@ -142,12 +145,15 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     const reports = await caseReports(db, id);
     // Authorities and everyone outside the staff never see reporter identities.
     const staff = scope === null;
-    return {
+    const view = {
       case: c,
       reports: reports.map((r) => ({ reportId: r.report_id, sha256: r.message_sha256, receivedAt: r.received_at, channel: r.channel, ...(staff ? { reporterAddress: r.reporter_address } : {}) })),
       history: await caseHistory(db, id),
       referrals,
     };
+    await writeAudit(db, { actor: principalLabel(req.principal), action: 'case.view', subject: `case:${id}`, ip: req.ip, detail: { reports: reports.length } });
+    // Titles, annotations and answers are free text: redacted of the case's reporters for outsiders.
+    return staff ? view : (await redactorForCase(db, id)).json(view);
   });
 
   app.post('/api/v1/actions/cases/:id/annotations', { schema: { summary: 'Annotate a case', tags } }, async (req, reply) => {

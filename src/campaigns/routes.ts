@@ -15,7 +15,8 @@ import { indexReports } from '../web/indexer.ts';
 import { relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
 import { lookupMessage } from './lookup.ts';
-import { getCampaignStory } from './story.ts';
+import { getCampaignStory, storyFor } from './story.ts';
+import { writeAudit } from '../evidence/audit.ts';
 
 const jsonBody = z.object({ raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64') });
 
@@ -115,7 +116,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       authorize(req.principal, 'campaign:read');
       const story = await getCampaignStory(app.ctx.db, req.params.id);
       if (!story) throw new AppError('NOT_FOUND', 'No such campaign.');
-      return story;
+      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'campaign.view', subject: `campaign:${story.id}`, ip: req.ip, detail: { via: 'api' } });
+      return storyFor(req.principal, story);
     },
   );
 }

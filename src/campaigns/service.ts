@@ -10,7 +10,8 @@ import { nowIso } from '../core/ids.ts';
 import { enqueueJob } from '../workers/jobs.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
 import { currentCategory } from './relabel.ts';
-import { fingerprintOf } from './fingerprint.ts';
+import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
+import { identityOfReport, Redactor } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
 
 export const ACTIONS_JOB = 'actions-report';
@@ -31,6 +32,25 @@ export async function saveClassification(db: Kysely<Database>, sha256: string, v
 }
 
 /**
+ * A campaign's story is shown to authorities: its facts are recorded without the reporter's
+ * identity (a personalised subject "Léa Martin, votre compte…", the recipient's own number or
+ * domain), which also groups personalised subjects as one.
+ */
+async function withoutReporter(db: Kysely<Database>, reportId: string, analysis: Analysis, fp: Fingerprint): Promise<Fingerprint> {
+  const recipients = [...analysis.parse.to, ...analysis.parse.cc];
+  const redactor = new Redactor(await identityOfReport(db, reportId), { addresses: recipients.map((m) => m.address), names: recipients.map((m) => m.name).filter(Boolean) });
+  const facts: Fact[] = [];
+  for (const f of fp.facts) {
+    if (f.kind === 'subject' || f.kind === 'sender') facts.push({ kind: f.kind, value: redactor.string(f.value) });
+    // A domain or number of the reporter's own is not the campaign's: left out.
+    else if (f.kind === 'domain' || f.kind === 'phone') {
+      if (redactor.string(f.value) === f.value) facts.push(f);
+    } else facts.push(f);
+  }
+  return { ...fp, facts };
+}
+
+/**
  * Classifies and clusters one report's message and enqueues `actions-report`. `seenAt` is the
  * report's reception time (the campaign's story is in reporting time, not processing time).
  */
@@ -41,7 +61,7 @@ export async function processReport(
   analysis: Analysis,
 ): Promise<ProcessedReport> {
   const verdict = classifier.classify(analysis);
-  const fp = fingerprintOf(analysis);
+  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
   return db.transaction().execute(async (trx) => {
     await saveClassification(trx, job.sha256, verdict, nowIso());
     // An analyst's relabel outranks the automatic category in the campaign's story.

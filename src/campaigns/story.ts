@@ -7,6 +7,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { FactKind } from './fingerprint.ts';
+import type { Principal } from '../core/roles.ts';
+import { maySeeReporterIdentity } from '../core/policy.ts';
+import { REDACTED_TEXT } from '../evidence/redact.ts';
 
 /** Most values listed per kind (the counts stay exact). */
 export const STORY_TOP = 50;
@@ -96,4 +99,17 @@ export async function getCampaignStory(db: Kysely<Database>, id: string): Promis
     phones: by('phone'),
     wallets: by('wallet'),
   };
+}
+
+/** Any e-mail address: in a campaign's subjects it is a recipient's, never the campaign's. */
+const ADDRESS_RE = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[a-z]{2,}/gi;
+
+/**
+ * The story as a caller may see it. Staff see it whole; authorities see it without any address
+ * in subjects. Facts are recorded without the reporter's identity (service.ts), this masks what
+ * older facts and other recipients may still carry.
+ */
+export function storyFor(principal: Principal, story: CampaignStory): CampaignStory {
+  if (maySeeReporterIdentity(principal)) return story;
+  return { ...story, subjects: story.subjects.map((s) => ({ ...s, value: s.value.replace(ADDRESS_RE, REDACTED_TEXT) })) };
 }

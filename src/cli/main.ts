@@ -11,6 +11,7 @@ import { registerAnalysis } from './commands/analysis.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerActions } from './commands/actions.ts';
 import { registerCampaigns } from './commands/campaigns.ts';
+import { registerPrivacy } from './commands/privacy.ts';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
@@ -25,6 +26,7 @@ registerAnalysis(program);
 registerAdmin(program);
 registerActions(program);
 registerCampaigns(program);
+registerPrivacy(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);

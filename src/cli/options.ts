@@ -2,6 +2,7 @@
  * Every setting of `core/config.ts` becomes a flag of every command, so
  * `spamdesk import --database-url postgres://… mail.mbox` works like `DATABASE_URL=… spamdesk import`.
  */
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, SETTINGS, loadConfig, type Config, type SettingKey } from '../core/config.ts';
 
@@ -34,4 +35,15 @@ export function configFrom(cmd: Command): Config {
 export function fail(message: string, code = 1): never {
   process.stderr.write(`spamdesk: ${message}\n`);
   process.exit(code);
+}
+
+/** Who runs a command, for the audit log: the operating-system account (and host). */
+export function cliActor(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): keep "unknown".
+  }
+  return `cli:${user}@${os.hostname()}`;
 }

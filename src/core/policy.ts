@@ -52,6 +52,10 @@ export const PERMISSIONS = {
   'token:manage': ['admin'],
   'user:manage': ['admin'],
   'audit:read': ['admin'],
+  /** Erase a reporter's identity and reports on request (evidence referred to an authority stays). */
+  'privacy:erase': ['admin'],
+  /** A reporter erases their own identity and reports. */
+  'account:erase-self': ['reporter'],
   /** Fuzzy campaign look-up for mail filters (POST /api/v1/lookup): campaign figures, never reporters. */
   'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
   /** Partner referrals (POST /api/v1/exchange/referrals): no role; a registered partner's signature. */
@@ -205,6 +209,10 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/actions/senders': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/:id/identities': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/identities/:id/verify': { any: ['sender:register'] },
+  // evidence: privacy and audit
+  'POST /api/v1/account/erasure': { any: ['account:erase-self'] },
+  'POST /api/v1/privacy/erasures': { any: ['privacy:erase'] },
+  'GET /api/v1/audit/verify': { any: ['audit:read'] },
   // intake channels
   'POST /api/v1/sms-reports': { any: ['report:submit'] },
   'POST /api/v1/sms-gateway': { any: ['report:submit'], gate: false },

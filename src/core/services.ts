@@ -6,6 +6,7 @@ import type { AppContext } from './context.ts';
 import { smtpIntakeService } from '../intake/smtp/smtp-intake.ts';
 import { actionsService } from '../actions/actions-service.ts';
 import { webIndexerService } from '../web/indexer-service.ts';
+import { retentionService } from '../evidence/retention-service.ts';
 
 export interface RunningService {
   /** One line for the start-up banner, e.g. `SMTP intake on 127.0.0.1:2525`. */
@@ -20,4 +21,4 @@ export interface ServiceFactory {
   start(ctx: AppContext): Promise<RunningService>;
 }
 
-export const SERVICES: ServiceFactory[] = [smtpIntakeService, actionsService, webIndexerService];
+export const SERVICES: ServiceFactory[] = [smtpIntakeService, actionsService, webIndexerService, retentionService];

@@ -131,6 +131,17 @@ export function redactValue<T>(value: T, identity: ReporterIdentity, recipients?
   return new Redactor(identity, recipients).value(value);
 }
 
+/** The reporter identity of one stored report (its address, account and forwarding wrapper). */
+export async function identityOfReport(db: Kysely<Database>, reportId: string): Promise<ReporterIdentity> {
+  const r = await db
+    .selectFrom('reports as r')
+    .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
+    .select(['r.reporter_address', 'r.context', 'u.email', 'u.name'])
+    .where('r.id', '=', reportId)
+    .executeTakeFirst();
+  return r ? reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null) : { addresses: [], names: [], numbers: [] };
+}
+
 /**
  * The redacted copy of a stored report's evidence, ready to leave the platform: loads the report,
  * its reporter's account and the evidence, and redacts the reporter's identity (for SMS evidence:

@@ -10,7 +10,12 @@ import { nowIso, sha256Hex } from '../core/ids.ts';
 export type MessageKind = 'email' | 'sms';
 
 /** Codecs understood by {@link decodeContent}. New codecs are added, never changed. */
-export const CODECS = { DEFLATE_RAW: 'deflate-raw', IDENTITY: 'identity' } as const;
+export const CODECS = {
+  DEFLATE_RAW: 'deflate-raw',
+  IDENTITY: 'identity',
+  /** The bytes were dropped by retention (retention.ts): hash, size and reports remain. */
+  EXPIRED: 'expired',
+} as const;
 
 /**
  * zlib level for evidence. On spamassassin/spam_2 level 1 stores 39.0 % of the raw size and
@@ -100,14 +105,16 @@ export async function putMessage(db: Kysely<Database>, m: PreparedMessage): Prom
   await db
     .insertInto('messages')
     .values({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: nowIso() })
-    .onConflict((oc) => oc.column('sha256').doNothing())
+    // Evidence whose bytes retention dropped is stored again (the same hash proves the same bytes).
+    .onConflict((oc) => oc.column('sha256').doUpdateSet({ codec: m.codec, content: m.content }).where('messages.codec', '=', CODECS.EXPIRED))
     .execute();
 }
 
-/** The exact raw bytes of a stored message, or null. */
+/** The exact raw bytes of a stored message, or null (unknown, or expired by retention). */
 export async function getMessageRaw(db: Kysely<Database>, sha256: string): Promise<Buffer | null> {
   const row = await db.selectFrom('messages').select(['codec', 'content', 'size']).where('sha256', '=', sha256).executeTakeFirst();
-  return row ? decodeContent(row.codec, row.content, Number(row.size)) : null;
+  if (!row || row.codec === CODECS.EXPIRED) return null;
+  return decodeContent(row.codec, row.content, Number(row.size));
 }
 
 /** Metadata of a stored message. */
@@ -117,6 +124,8 @@ export async function getMessageMeta(db: Kysely<Database>, sha256: string) {
 
 export interface VerifyResult {
   checked: number;
+  /** Messages whose bytes retention dropped (not re-hashable, not a mismatch). */
+  expired: number;
   bytes: number;
   mismatches: { sha256: string; problem: string }[];
 }
@@ -130,7 +139,7 @@ export async function verifyEvidence(
   onProgress?: (checked: number) => void,
   batchSize = 500,
 ): Promise<VerifyResult> {
-  const result: VerifyResult = { checked: 0, bytes: 0, mismatches: [] };
+  const result: VerifyResult = { checked: 0, expired: 0, bytes: 0, mismatches: [] };
   let after = '';
   for (;;) {
     const rows = await db
@@ -143,6 +152,10 @@ export async function verifyEvidence(
     if (rows.length === 0) break;
     for (const row of rows) {
       after = row.sha256;
+      if (row.codec === CODECS.EXPIRED) {
+        result.expired++;
+        continue;
+      }
       result.checked++;
       let raw: Buffer;
       try {

@@ -3,7 +3,7 @@
  * statements. Runs on the main thread (PostgreSQL) or in the SQLite commit thread, so everything
  * it receives is plain, structured-cloneable data (dedup keys already resolved).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { NewReport } from '../db/tables.ts';
 import { newId, nowIso, randomSecret } from '../core/ids.ts';
@@ -165,7 +165,8 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
   // Evidence already stored is not sent again (a popular spam is reported thousands of times).
   const shas = [...newMessages.keys()];
   for (const part of chunks(shas)) {
-    const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).execute();
+    // (Evidence whose bytes retention dropped is stored again: the hash proves it is the same.)
+    const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).where('codec', '!=', 'expired').execute();
     for (const r of rows) newMessages.delete(r.sha256);
   }
   // Normally compressed already (before the transaction); a message that turned out new only now
@@ -174,7 +175,7 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
     await trx
       .insertInto('messages')
       .values(part.map((m) => ({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: now })))
-      .onConflict((oc) => oc.column('sha256').doNothing())
+      .onConflict((oc) => oc.column('sha256').doUpdateSet({ codec: sql`excluded.codec`, content: sql`excluded.content` }).where('messages.codec', '=', 'expired'))
       .execute();
   }
   for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();

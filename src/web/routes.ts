@@ -9,9 +9,10 @@ import { smsRoutes } from '../intake/sms/sms-routes.ts';
 import { actionRoutes } from '../actions/actions-routes.ts';
 import { campaignRoutes } from '../campaigns/routes.ts';
 import { webRoutes } from './web-plugin.ts';
+import { privacyRoutes } from '../evidence/privacy-routes.ts';
 import { sessionResolver } from './session-auth.ts';
 
-export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, smsRoutes, actionRoutes, campaignRoutes, webRoutes];
+export const AREA_ROUTES: ((app: FastifyInstance) => Promise<void>)[] = [reportRoutes, smsRoutes, actionRoutes, campaignRoutes, privacyRoutes, webRoutes];
 
 /** Ways to recognise a caller besides API tokens (the web app adds session cookies). */
 export const PRINCIPAL_RESOLVERS: PrincipalResolver[] = [sessionResolver];

@@ -48,7 +48,7 @@ export async function deliverRound(opts: DeliveryOptions): Promise<RoundResult> 
     rows.map(async (row) => {
       const r = await send(row, opts.relayUrl);
       if (r.ok) {
-        await markSent(opts.db, row.id);
+        await markSent(opts.db, row, r.detail);
         result.sent++;
         opts.logger.info({ outbox: row.id, channel: row.channel, to: row.destination, detail: r.detail }, 'outbox entry delivered');
         return;

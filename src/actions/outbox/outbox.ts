@@ -13,6 +13,7 @@ import type { Database } from '../../db/schema.ts';
 import { supportsSkipLocked } from '../../db/dialect.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import type { OutboxRow } from '../tables.ts';
+import { writeAudit } from '../../evidence/audit.ts';
 
 export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'dead'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -60,6 +61,8 @@ interface EntryTarget {
 }
 
 async function insertEntry(db: Kysely<Database>, t: EntryTarget, e: CommonEntry): Promise<string> {
+  // The entry and its audit record commit together (chain of custody of what leaves).
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertEntry(trx, t, e));
   const id = newId();
   const now = nowIso();
   await db
@@ -89,6 +92,12 @@ async function insertEntry(db: Kysely<Database>, t: EntryTarget, e: CommonEntry)
       sent_at: null,
     })
     .execute();
+  await writeAudit(db, {
+    actor: 'outbox',
+    action: 'outbound.queued',
+    subject: `outbox:${id}`,
+    detail: { purpose: e.purpose, subjectId: e.subjectId ?? null, channel: t.channel, destination: t.destination, sha256: sha256Hex(t.body), size: t.body.length },
+  });
   return id;
 }
 
@@ -141,9 +150,18 @@ export async function claimDue(db: Kysely<Database>, workerId: string, limit: nu
     .execute();
 }
 
-export async function markSent(db: Kysely<Database>, id: string): Promise<void> {
+/** Marks an entry sent and records in the audit chain what left, to whom, with which hash. */
+export async function markSent(db: Kysely<Database>, row: Pick<OutboxRow, 'id' | 'channel' | 'destination' | 'body_sha256' | 'purpose' | 'subject_id'>, detail?: string): Promise<void> {
   const now = nowIso();
-  await db.updateTable('action_outbox').set({ state: 'sent', sent_at: now, updated_at: now, locked_by: null, locked_at: null, last_error: null }).where('id', '=', id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('action_outbox').set({ state: 'sent', sent_at: now, updated_at: now, locked_by: null, locked_at: null, last_error: null }).where('id', '=', row.id).execute();
+    await writeAudit(trx, {
+      actor: 'outbox',
+      action: 'outbound.sent',
+      subject: `outbox:${row.id}`,
+      detail: { purpose: row.purpose, subjectId: row.subject_id, channel: row.channel, destination: row.destination, sha256: row.body_sha256, response: detail?.slice(0, 300) ?? null },
+    });
+  });
 }
 
 /** Exponential backoff: base · 2^(attempts−1), capped. */

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { configFrom, fail, withSettings } from '../options.ts';
+import { cliActor, configFrom, fail, withSettings } from '../options.ts';
+import { writeAudit } from '../../evidence/audit.ts';
 import { closeContext, createContext, type AppContext } from '../../core/context.ts';
 import { isAppError } from '../../core/errors.ts';
 import { COMPETENCES } from '../../actions/action-policy.ts';
@@ -67,6 +68,7 @@ function registerOutbox(program: Command): void {
       await withCtx(cmd, async (ctx) => {
         const e = await getOutboxEntry(ctx.db, id);
         if (!e) fail(`no outbox entry ${id}`);
+        await writeAudit(ctx.db, { actor: cliActor(), action: o.raw ? 'outbound.inspect-raw' : 'outbound.inspect', subject: `outbox:${id}`, detail: { sha256: e.body_sha256, destination: e.destination } });
         if (o.raw) {
           process.stdout.write(e.body);
           return;
@@ -110,6 +112,7 @@ function registerCases(program: Command): void {
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       await withCtx(cmd, async (ctx) => {
+        await writeAudit(ctx.db, { actor: cliActor(), action: 'case.view', subject: `case:${id}`, detail: { via: 'cli' } });
         json({ case: await getCase(ctx.db, id), reports: (await caseReports(ctx.db, id)).length, history: await caseHistory(ctx.db, id), referrals: await listReferrals(ctx.db, { caseId: id }) });
       });
     });

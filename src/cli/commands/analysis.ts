@@ -1,6 +1,7 @@
 /** `spamdesk show REPORT_ID` and `spamdesk reanalyze [--since ISO]`. */
 import type { Command } from 'commander';
-import { configFrom, fail, withSettings } from '../options.ts';
+import { cliActor, configFrom, fail, withSettings } from '../options.ts';
+import { writeAudit } from '../../evidence/audit.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { getLatestAnalysis } from '../../analysis/repository.ts';
@@ -21,6 +22,7 @@ export function registerAnalysis(program: Command): void {
         const report = await db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
         if (!report) fail(`no report ${reportId}`);
         const stored = await getLatestAnalysis(db, report.message_sha256);
+        await writeAudit(db, { actor: cliActor(), action: 'report.view', subject: `report:${report.id}`, detail: { via: 'cli show', sha256: report.message_sha256, json: o.json === true } });
         const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`);

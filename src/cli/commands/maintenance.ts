@@ -55,7 +55,7 @@ export function registerMaintenance(program: Command): void {
         });
         if (process.stderr.isTTY) process.stderr.write('\n');
         for (const m of r.mismatches) process.stdout.write(`MISMATCH ${m.sha256}: ${m.problem}\n`);
-        process.stdout.write(`verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} mismatch(es)\n`);
+        process.stdout.write(`verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} mismatch(es)${r.expired ? `; ${r.expired} expired by retention (hash kept)` : ''}\n`);
         process.exitCode = r.mismatches.length > 0 ? 1 : 0;
       } finally {
         await db.destroy();

@@ -140,6 +140,8 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
           authorize(req.principal, 'report:read-any');
         }
       }
+      // The full parsed text of the evidence: every read is in the audit chain.
+      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'report.view', subject: `report:${req.params.id}`, ip: req.ip, detail: { via: 'api' } });
       return view.present(can(req.principal, 'report:read-any'));
     },
   );

@@ -13,11 +13,11 @@ import { authorize, can, reportInScope, reportScope } from '../../core/policy.ts
 import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
-import { REDACTED_TEXT, recipientAddresses, redactText, reporterIdentityOf } from '../../evidence/redact.ts';
+import { REDACTED_TEXT, recipientIdentityOf, Redactor, redactText, reporterIdentityOf } from '../../evidence/redact.ts';
 import type { ReportIndexRow } from '../tables.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { listAlerts, markAlertHandled } from '../../actions/isp/isp-digests.ts';
-import { html } from '../html.ts';
+import { html, raw } from '../html.ts';
 import { csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import { categoryLabel } from '../components.ts';
 import { countryName } from '../countries.ts';
@@ -97,6 +97,7 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
     const page = await listReports(db, scope, f, decodeCursor(req.query.before));
     const fq = filterQuery(f);
     const subjects = await redactedSubjects(app, page.rows);
+    await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.list', subject: `asns:${scope.asns.join(',')}`, ip: req.ip, detail: { reports: page.rows.map((r) => r.report_id) } });
     const openAlerts = (await hasTable(db, 'action_isp_alerts')) ? (await listAlerts(db, { operatorIds: (await alertScope(req)) ?? undefined, state: 'open', limit: 1000 })).length : 0;
     return sendPage(
       reply,
@@ -131,10 +132,9 @@ ${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=$
     if (!row || !reportInScope(scope, { reporterUserId: null, reporterTokenId: null, originAsn: row.origin_asn })) throw new AppError('NOT_FOUND', 'No such report in your networks.');
     const report = await db.selectFrom('reports').select(['reporter_address', 'reporter_user_id', 'context']).where('id', '=', id).executeTakeFirstOrThrow();
     const user = report.reporter_user_id ? await db.selectFrom('users').select(['email', 'name']).where('id', '=', report.reporter_user_id).executeTakeFirst() : null;
-    const identity = reporterIdentityOf(report, user);
-    const raw = await getMessageRaw(db, row.message_sha256);
-    if (raw) identity.addresses.push(...recipientAddresses(raw));
-    const redact = (s: string | null | undefined): string => (s ? redactText(s, identity).replace(ADDRESS_RE, REDACTED_TEXT) : '');
+    const evidence = await getMessageRaw(db, row.message_sha256);
+    const redactor = new Redactor(reporterIdentityOf(report, user), evidence ? recipientIdentityOf(evidence) : undefined);
+    const redact = (s: string | null | undefined): string => (s ? redactor.string(s).replace(ADDRESS_RE, REDACTED_TEXT) : '');
     const [analysis, campaign] = await Promise.all([loadAnalysis(db, row.message_sha256), loadCampaignOf(db, row.message_sha256)]);
     await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.view-report', subject: `report:${id}`, ip: req.ip });
     const o = analysis?.enrichment.origin ?? null;
@@ -166,7 +166,9 @@ ${
     : section('trace', t('detail.trace'), html`<p class="empty">${t('detail.trace.none')}</p>`)
 }
 ${analysis ? authSection(ctx, analysis) : ''}`;
-    return sendPage(reply, layout(ctx, t('detail.title', { id }), body, { wide: true }));
+    // The whole page once more: hop host names (the recipient's own mail host), authentication
+    // results (its authserv-id) and anything else a message put there.
+    return sendPage(reply, layout(ctx, t('detail.title', { id }), raw(redactor.string(body.value)), { wide: true }));
   });
 
   app.get<{ Querystring: { state?: string } }>('/network/alerts', async (req, reply) => {

@@ -10,6 +10,7 @@ import { fmtTime, layout, pageContext, sendPage } from '../page.ts';
 import { requestSession } from '../session-auth.ts';
 import { categoryLabel } from '../components.ts';
 import { asnsOfUser, authorityIdsOfUser, listCases } from '../foreign.ts';
+import { redactorForCase } from '../../actions/redaction.ts';
 
 /** The caller's scope facts: account columns plus the actions area's operator/authority links. */
 export async function scopeFacts(req: FastifyRequest): Promise<ScopeFacts & { authorityIds: string[] }> {
@@ -31,7 +32,9 @@ export async function scopedRoutes(app: FastifyInstance): Promise<void> {
     const { t } = ctx;
     const scope = caseScope(req.principal, await scopeFacts(req));
     if (scope.kind === 'none') throw new AppError('FORBIDDEN', 'No authority is attached to your account.');
-    const cases = await listCases(db, scope.kind === 'all' ? 'all' : scope.authorityIds);
+    const listed = await listCases(db, scope.kind === 'all' ? 'all' : scope.authorityIds);
+    // Authorities read titles redacted of the case's reporters (titles are free text).
+    const cases = scope.kind === 'all' || listed === null ? listed : await Promise.all(listed.map(async (c) => ({ ...c, title: (await redactorForCase(db, c.id)).string(c.title) })));
     const title = scope.kind === 'all' ? t('cases.all') : t('cases.title');
     return sendPage(
       reply,

@@ -4,6 +4,8 @@
  * report list with keyset paging, and campaign pages.
  */
 import type { FastifyInstance } from 'fastify';
+import { principalLabel } from '../../core/roles.ts';
+import { writeAudit } from '../../evidence/audit.ts';
 import { AppError } from '../../core/errors.ts';
 import { authorize, reportScope } from '../../core/policy.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
@@ -126,6 +128,7 @@ ${topTable(ctx, t('dash.domains'), t('col.domain'), domains.map((c) => ({ value:
       if (!def) throw new AppError('BAD_REQUEST', `Unknown table ${JSON.stringify(table)}; use category, channel, ${Object.keys(TABLES).join(', ')}.`);
       csv = toCsv([def.header, 'reports'], (await topValues(db, def.dim, range, 10_000)).map((r) => [r.value, r.n]));
     }
+    await writeAudit(db, { actor: principalLabel(req.principal), action: 'export.workbench', subject: `table:${table}`, ip: req.ip, detail: { from: range.from, to: range.to, bytes: csv.length } });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="spamdesk-${table}-${range.from}-${range.to}.csv"`).send(csv);
   });
 
@@ -165,6 +168,7 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
       cursor = page.next;
     }
     const csv = toCsv(['report_id', 'received_at', 'channel', 'subject', 'sender', 'origin_ip', 'origin_country', 'origin_asn', 'category', 'campaign_id', 'false_report'], rows);
+    await writeAudit(db, { actor: principalLabel(req.principal), action: 'export.reports', subject: 'reports.csv', ip: req.ip, detail: { filters: f, rows: rows.length } });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="spamdesk-reports.csv"').send(csv);
   });
 
@@ -181,6 +185,7 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
     const range = rangeOf(first, last, 30);
     const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
     const facts = await campaignFacts(db, campaign?.id ?? id);
+    await writeAudit(db, { actor: principalLabel(req.principal), action: 'campaign.view', subject: `campaign:${campaign?.id ?? id}`, ip: req.ip });
     const byKind = new Map<string, { value: string; count: number }[]>();
     for (const f of facts) {
       const list = byKind.get(f.kind) ?? [];

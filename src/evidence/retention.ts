@@ -1,0 +1,302 @@
+/**
+ * Retention and erasure (DESIGN.md "Privacy and law": retention is configurable; a reporter can
+ * have their reports erased; evidence shared with an authority is kept under that authority's
+ * case).
+ *
+ * Four kinds of data, four periods (core/config.ts, 0 = forever):
+ * - reporter identity (`retentionIdentityDays`): the report's reporter address or number, account
+ *   and token links, client IP, note, idempotency key and the identity parts of its context
+ *   (forwarding wrapper, SMTP envelope, file name) are cleared; the report stays;
+ * - raw evidence (`retentionRawDays`, counted from the last report of a message): the bytes are
+ *   dropped (codec `expired`; hash, size and reports stay) with what was derived from them (the
+ *   analysis, its indicators, search terms, the subject and sender in the report index);
+ * - reports (`retentionReportsDays`): the report and every row derived from it are deleted, then
+ *   evidence no other report points at; campaign and statistics roll-ups keep their counts;
+ * - audit (`retentionAuditDays`): the oldest entries are pruned behind a checkpoint.
+ * Reports and evidence under a case that was referred to an authority are exempt from the raw and
+ * reports periods (their reporter identity is still cleared).
+ *
+ * This module touches the tables of every area that keeps per-report or per-message rows; they
+ * are named through the typed schema, so a renamed table fails to compile here.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Config } from '../core/config.ts';
+import { nowIso, randomSecret } from '../core/ids.ts';
+import { CODECS } from './store.ts';
+import { pruneAudit, writeAudit } from './audit.ts';
+
+/** Rows changed per statement (bounded IN lists and transactions). */
+const BATCH = 500;
+const DAY_MS = 86_400_000;
+
+/** Context keys that say nothing about the reporter; everything else is identity (wrapper, envelope…). */
+const CONTEXT_KEEP = new Set([
+  'how', 'recoveredHeaders', 'feedbackType', 'wholeMail', 'source', 'shortNumber', 'senderUnknown', 'senderAsReported', 'consent', 'form',
+  'senderAsTyped', 'partner', 'packageId', 'packageSha256', 'remoteCaseId', 'remoteInstance', 'originalSha256', 'redactedCopy',
+  'remoteReportCount', 'firstReportedAt', 'lastReportedAt', 'identityErased',
+]);
+
+/** A report context without the reporter's identity. */
+export function contextWithoutIdentity(context: string | null): string {
+  let parsed: unknown = null;
+  try {
+    parsed = context ? JSON.parse(context) : null;
+  } catch {
+    parsed = null;
+  }
+  const out: Record<string, unknown> = { identityErased: true };
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const [k, v] of Object.entries(parsed)) {
+      if (CONTEXT_KEEP.has(k)) out[k] = v;
+      else if (k === 'part' && v && typeof v === 'object') {
+        const { index, of, transferEncoding } = v as Record<string, unknown>;
+        out.part = { index, of, transferEncoding };
+      }
+    }
+  }
+  return JSON.stringify(out);
+}
+
+/** Report ids among `ids` that belong to a case referred to an authority (kept as evidence). */
+export async function referredAmong(db: Kysely<Database>, ids: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const rows = await db
+      .selectFrom('action_case_reports as cr')
+      .select('cr.report_id')
+      .where('cr.report_id', 'in', ids.slice(i, i + BATCH))
+      .where(({ exists, selectFrom }) => exists(selectFrom('action_referrals as rf').select('rf.id').whereRef('rf.case_id', '=', 'cr.case_id')))
+      .execute();
+    for (const r of rows) out.add(r.report_id);
+  }
+  return out;
+}
+
+/** Clears the reporter's identity from reports (the reports and their evidence stay). */
+export async function clearIdentity(db: Kysely<Database>, ids: readonly string[], opts: { revokeTracking?: boolean } = {}): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    await db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('reports').select(['id', 'context']).where('id', 'in', chunk).execute();
+      for (const r of rows) {
+        await trx
+          .updateTable('reports')
+          .set({
+            reporter_address: null,
+            reporter_user_id: null,
+            reporter_token_id: null,
+            client_ip: null,
+            note: null,
+            dedup_key: null,
+            context: contextWithoutIdentity(r.context),
+            // After an erasure the reporter's private tracking link stops working too.
+            ...(opts.revokeTracking ? { tracking_token: randomSecret(32) } : {}),
+          })
+          .where('id', '=', r.id)
+          .execute();
+      }
+      await trx.updateTable('web_report_index').set({ reporter_user_id: null }).where('report_id', 'in', chunk).execute();
+      n += rows.length;
+    });
+  }
+  return n;
+}
+
+/**
+ * Deletes reports (never referred ones: callers exclude them) with every row derived from them,
+ * then the evidence no remaining report points at. Returns how many messages went.
+ */
+export async function deleteReports(db: Kysely<Database>, ids: readonly string[]): Promise<{ reports: number; messages: number }> {
+  let reports = 0;
+  let messages = 0;
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    const r = await db.transaction().execute(async (trx) => {
+      const shas = [...new Set((await trx.selectFrom('reports').select('message_sha256').where('id', 'in', chunk).execute()).map((x) => x.message_sha256))];
+      await trx.deleteFrom('web_report_terms').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('web_report_marks').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('action_report_facts').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('action_case_reports').where('report_id', 'in', chunk).execute();
+      await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
+      const deleted = await trx.deleteFrom('reports').where('id', 'in', chunk).executeTakeFirst();
+      // Evidence nobody reports any more goes with its analysis.
+      const still = new Set(shas.length ? (await trx.selectFrom('reports').select('message_sha256').where('message_sha256', 'in', shas).execute()).map((x) => x.message_sha256) : []);
+      const orphans = shas.filter((s) => !still.has(s));
+      if (orphans.length > 0) {
+        await trx.deleteFrom('message_indicators').where('message_sha256', 'in', orphans).execute();
+        await trx.deleteFrom('analyses').where('message_sha256', 'in', orphans).execute();
+        await trx.deleteFrom('classifications').where('sha256', 'in', orphans).execute();
+        await trx.deleteFrom('relabels').where('message_sha256', 'in', orphans).execute();
+        await trx.deleteFrom('messages').where('sha256', 'in', orphans).execute();
+      }
+      return { reports: Number(deleted.numDeletedRows), messages: orphans.length };
+    });
+    reports += r.reports;
+    messages += r.messages;
+  }
+  return { reports, messages };
+}
+
+export interface RetentionRun {
+  identityCleared: number;
+  rawExpired: number;
+  reportsDeleted: number;
+  messagesDeleted: number;
+  auditPruned: number;
+  /** Reports the raw or reports period would have removed but a referral keeps. */
+  keptForAuthorities: number;
+}
+
+function cutoff(now: Date, days: number): string | null {
+  return days > 0 ? new Date(now.getTime() - days * DAY_MS).toISOString() : null;
+}
+
+/** Applies every retention period once. */
+export async function applyRetention(db: Kysely<Database>, config: Config, now = new Date()): Promise<RetentionRun> {
+  const run: RetentionRun = { identityCleared: 0, rawExpired: 0, reportsDeleted: 0, messagesDeleted: 0, auditPruned: 0, keptForAuthorities: 0 };
+  const kept = new Set<string>();
+
+  const identityBefore = cutoff(now, config.retentionIdentityDays);
+  if (identityBefore) {
+    for (let after = ''; ; ) {
+      const ids = (
+        await db
+          .selectFrom('reports')
+          .select('id')
+          .where('received_at', '<', identityBefore)
+          .where('id', '>', after)
+          .where((eb) => eb.or([eb('reporter_address', 'is not', null), eb('reporter_user_id', 'is not', null), eb('reporter_token_id', 'is not', null), eb('client_ip', 'is not', null), eb('note', 'is not', null), eb('dedup_key', 'is not', null)]))
+          .orderBy('id')
+          .limit(BATCH)
+          .execute()
+      ).map((r) => r.id);
+      if (ids.length === 0) break;
+      run.identityCleared += await clearIdentity(db, ids);
+      after = ids[ids.length - 1];
+    }
+  }
+
+  const reportsBefore = cutoff(now, config.retentionReportsDays);
+  if (reportsBefore) {
+    for (let after = ''; ; ) {
+      const ids = (await db.selectFrom('reports').select('id').where('received_at', '<', reportsBefore).where('id', '>', after).orderBy('id').limit(BATCH).execute()).map((r) => r.id);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1];
+      const referred = await referredAmong(db, ids);
+      for (const id of referred) kept.add(id);
+      const r = await deleteReports(db, ids.filter((id) => !referred.has(id)));
+      run.reportsDeleted += r.reports;
+      run.messagesDeleted += r.messages;
+    }
+  }
+
+  const rawBefore = cutoff(now, config.retentionRawDays);
+  if (rawBefore) {
+    for (let after = ''; ; ) {
+      const shas = (
+        await db
+          .selectFrom('messages as m')
+          .select('m.sha256')
+          .where('m.codec', '!=', CODECS.EXPIRED)
+          .where('m.sha256', '>', after)
+          .where('m.first_seen_at', '<', rawBefore)
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('reports as r').select('r.id').whereRef('r.message_sha256', '=', 'm.sha256').where('r.received_at', '>=', rawBefore))))
+          .orderBy('m.sha256')
+          .limit(BATCH)
+          .execute()
+      ).map((m) => m.sha256);
+      if (shas.length === 0) break;
+      after = shas[shas.length - 1];
+      const reportIds = (await db.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map((r) => r.id);
+      const referred = await referredAmong(db, reportIds);
+      for (const id of referred) kept.add(id);
+      const keepShas = new Set(referred.size ? (await db.selectFrom('reports').select('message_sha256').where('id', 'in', [...referred]).execute()).map((r) => r.message_sha256) : []);
+      run.rawExpired += await expireRaw(db, shas.filter((s) => !keepShas.has(s)));
+    }
+  }
+
+  const auditBefore = cutoff(now, config.retentionAuditDays);
+  if (auditBefore) run.auditPruned = await pruneAudit(db, auditBefore);
+  run.keptForAuthorities = kept.size;
+  if (run.identityCleared + run.rawExpired + run.reportsDeleted + run.auditPruned > 0) {
+    await writeAudit(db, { actor: 'retention', action: 'privacy.retention', subject: 'instance', detail: { ...run, at: nowIso() } });
+  }
+  return run;
+}
+
+/** Drops the bytes of messages and what was derived from their content; hashes and reports stay. */
+async function expireRaw(db: Kysely<Database>, shas: readonly string[]): Promise<number> {
+  if (shas.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    const reportIds = (await trx.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map((r) => r.id);
+    for (let i = 0; i < reportIds.length; i += BATCH) await trx.deleteFrom('web_report_terms').where('report_id', 'in', reportIds.slice(i, i + BATCH)).execute();
+    await trx.updateTable('web_report_index').set({ subject: null, sender: null }).where('message_sha256', 'in', shas).execute();
+    await trx.deleteFrom('message_indicators').where('message_sha256', 'in', shas).execute();
+    await trx.deleteFrom('analyses').where('message_sha256', 'in', shas).execute();
+    const r = await trx.updateTable('messages').set({ codec: CODECS.EXPIRED, content: Buffer.alloc(0) }).where('sha256', 'in', shas).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  });
+}
+
+export interface ErasureTarget {
+  userId?: string;
+  email?: string;
+  /** A phone number (SMS reporter), any format. */
+  number?: string;
+}
+
+export interface ErasureResult {
+  reportsDeleted: number;
+  messagesDeleted: number;
+  /** Reports under a case referred to an authority: kept there, without the reporter's identity. */
+  reportsKeptForAuthorities: number;
+  accountErased: string | null;
+}
+
+/**
+ * Erases a reporter: their reports and the evidence only they reported are deleted, except what
+ * was referred to an authority, which stays under its case with the reporter's identity cleared;
+ * their account is anonymised and disabled, its tokens and sessions deleted.
+ */
+export async function eraseReporter(db: Kysely<Database>, target: ErasureTarget, actor: string): Promise<ErasureResult> {
+  const email = target.email?.trim().toLowerCase();
+  const user = target.userId
+    ? await db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', target.userId).executeTakeFirst()
+    : email
+      ? await db.selectFrom('users').select(['id', 'email', 'role']).where('email', '=', email).executeTakeFirst()
+      : undefined;
+  if (user && user.role !== 'reporter') throw new Error(`account ${user.id} is a ${user.role} account: staff and partner accounts are disabled, not erased`);
+  const digits = target.number?.replace(/\D/g, '') ?? '';
+  const addresses = [...new Set([email, user?.email.toLowerCase()].filter((a): a is string => Boolean(a)))];
+  const ids = new Set<string>();
+  if (user) for (const r of await db.selectFrom('reports').select('id').where('reporter_user_id', '=', user.id).execute()) ids.add(r.id);
+  for (const a of addresses) for (const r of await db.selectFrom('reports').select(['id', 'reporter_address']).where('reporter_address', 'is not', null).where((eb) => eb.fn('lower', ['reporter_address']), '=', a).execute()) ids.add(r.id);
+  if (digits.length >= 6) {
+    const numbers = await db.selectFrom('reports').select(['id', 'reporter_address']).where('reporter_address', 'like', `%${digits.slice(-6)}`).execute();
+    for (const r of numbers) if ((r.reporter_address ?? '').replace(/\D/g, '').endsWith(digits.slice(-9))) ids.add(r.id);
+    await db.deleteFrom('sms_pending').where('reporter_number', 'like', `%${digits.slice(-9)}`).execute();
+  }
+  const all = [...ids];
+  const referred = await referredAmong(db, all);
+  await clearIdentity(db, [...referred], { revokeTracking: true });
+  const removed = await deleteReports(db, all.filter((id) => !referred.has(id)));
+  let accountErased: string | null = null;
+  if (user) {
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('reports').set({ reporter_token_id: null }).where('reporter_token_id', 'in', trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id)).execute();
+      await trx.deleteFrom('api_tokens').where('user_id', '=', user.id).execute();
+      await trx.deleteFrom('web_sessions').where('user_id', '=', user.id).execute();
+      await trx.deleteFrom('web_login_attempts').where('email', '=', user.email).execute();
+      await trx.updateTable('users').set({ email: `erased-${user.id.toLowerCase()}@erased.invalid`, name: null, password_hash: null, disabled_at: nowIso() }).where('id', '=', user.id).execute();
+    });
+    accountErased = user.id;
+  }
+  const result = { reportsDeleted: removed.reports, messagesDeleted: removed.messages, reportsKeptForAuthorities: referred.size, accountErased };
+  // The record of the erasure names the account id only, never the erased identity.
+  await writeAudit(db, { actor, action: 'privacy.erasure', subject: user ? `user:${user.id}` : 'reporter', detail: result });
+  return result;
+}
