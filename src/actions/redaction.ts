@@ -17,7 +17,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { mergeIdentities, redactReporter, Redactor, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from '../evidence/redact.ts';
+import { accountIdentifiers, mergeIdentities, redactReporter, Redactor, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from '../evidence/redact.ts';
 
 export type { ReporterIdentity };
 
@@ -31,10 +31,15 @@ export async function identitiesByReport(db: Kysely<Database>, reportIds: readon
     const rows = await db
       .selectFrom('reports as r')
       .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-      .select(['r.id', 'r.reporter_address', 'r.context', 'u.email', 'u.name'])
+      .select(['r.id', 'r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
       .where('r.id', 'in', reportIds.slice(i, i + CHUNK))
       .execute();
-    for (const r of rows) out.set(r.id, reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null));
+    const accounts = await accountIdentifiers(db, [...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null))]);
+    for (const r of rows) {
+      const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
+      const more = r.reporter_user_id ? accounts.get(r.reporter_user_id) : undefined;
+      out.set(r.id, more ? mergeIdentities([own, more]) : own);
+    }
   }
   return out;
 }

@@ -131,15 +131,47 @@ export function redactValue<T>(value: T, identity: ReporterIdentity, recipients?
   return new Redactor(identity, recipients).value(value);
 }
 
-/** The reporter identity of one stored report (its address, account and forwarding wrapper). */
+/** Most other addresses or numbers of one account taken into its identity. */
+const MAX_ACCOUNT_IDENTIFIERS = 50;
+
+/**
+ * What else the platform knows of these accounts: the addresses and numbers they reported from
+ * (an account that once reported an SMS has given its phone number, which a spam may repeat).
+ */
+export async function accountIdentifiers(db: Kysely<Database>, userIds: readonly string[]): Promise<Map<string, ReporterIdentity>> {
+  const out = new Map<string, ReporterIdentity>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('reports')
+      .select(['reporter_user_id', 'reporter_address'])
+      .distinct()
+      .where('reporter_user_id', 'in', userIds.slice(i, i + 500))
+      .where('reporter_address', 'is not', null)
+      .limit(MAX_ACCOUNT_IDENTIFIERS * 500)
+      .execute();
+    for (const r of rows) {
+      if (!r.reporter_user_id || !r.reporter_address) continue;
+      const id = out.get(r.reporter_user_id) ?? { addresses: [], names: [], numbers: [] };
+      if (id.addresses.length + id.numbers.length >= MAX_ACCOUNT_IDENTIFIERS) continue;
+      (r.reporter_address.includes('@') ? id.addresses : id.numbers).push(r.reporter_address);
+      out.set(r.reporter_user_id, id);
+    }
+  }
+  return out;
+}
+
+/** The reporter identity of one stored report (its address, account, forwarding wrapper, the account's other identifiers). */
 export async function identityOfReport(db: Kysely<Database>, reportId: string): Promise<ReporterIdentity> {
   const r = await db
     .selectFrom('reports as r')
     .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-    .select(['r.reporter_address', 'r.context', 'u.email', 'u.name'])
+    .select(['r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
     .where('r.id', '=', reportId)
     .executeTakeFirst();
-  return r ? reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null) : { addresses: [], names: [], numbers: [] };
+  if (!r) return { addresses: [], names: [], numbers: [] };
+  const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
+  const more = r.reporter_user_id ? (await accountIdentifiers(db, [r.reporter_user_id])).get(r.reporter_user_id) : undefined;
+  return more ? mergeIdentities([own, more]) : own;
 }
 
 /**
@@ -149,12 +181,11 @@ export async function identityOfReport(db: Kysely<Database>, reportId: string): 
  * The stored evidence is read, never written.
  */
 export async function redactedEvidenceOf(db: Kysely<Database>, reportId: string): Promise<(RedactionResult & { identity: ReporterIdentity; kind: 'email' | 'sms' }) | null> {
-  const report = await db.selectFrom('reports').select(['message_sha256', 'reporter_address', 'reporter_user_id', 'context']).where('id', '=', reportId).executeTakeFirst();
+  const report = await db.selectFrom('reports').select(['message_sha256']).where('id', '=', reportId).executeTakeFirst();
   if (!report) return null;
-  const user = report.reporter_user_id ? await db.selectFrom('users').select(['email', 'name']).where('id', '=', report.reporter_user_id).executeTakeFirst() : null;
   const raw = await getMessageRaw(db, report.message_sha256);
   if (!raw) return null;
-  const identity = reporterIdentityOf(report, user);
+  const identity = await identityOfReport(db, reportId);
   const sms = parseSmsEvidence(raw);
   if (sms) {
     const text = redactText(sms.text, identity);

@@ -13,7 +13,8 @@ import { authorize, can, reportInScope, reportScope } from '../../core/policy.ts
 import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
-import { REDACTED_TEXT, recipientIdentityOf, Redactor, redactText, reporterIdentityOf } from '../../evidence/redact.ts';
+import { identityOfReport, REDACTED_TEXT, recipientIdentityOf, Redactor, redactText } from '../../evidence/redact.ts';
+import { identitiesByReport } from '../../actions/redaction.ts';
 import type { ReportIndexRow } from '../tables.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { listAlerts, markAlertHandled } from '../../actions/isp/isp-digests.ts';
@@ -61,19 +62,11 @@ const ADDRESS_RE = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[a-z]{2,}/gi;
  * address, account e-mail and name, forwarder's name) redacted, then every address masked.
  */
 async function redactedSubjects(app: FastifyInstance, rows: ReportIndexRow[]): Promise<Map<string, string>> {
-  const { db } = app.ctx;
   const out = new Map<string, string>();
   if (rows.length === 0) return out;
-  const reports = await db
-    .selectFrom('reports as r')
-    .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-    .select(['r.id', 'r.reporter_address', 'r.context', 'u.email', 'u.name'])
-    .where('r.id', 'in', rows.map((r) => r.report_id))
-    .execute();
-  const byId = new Map(reports.map((r) => [r.id, r]));
+  const identities = await identitiesByReport(app.ctx.db, rows.map((r) => r.report_id));
   for (const row of rows) {
-    const r = byId.get(row.report_id);
-    const identity = r ? reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null) : { addresses: [], names: [], numbers: [] };
+    const identity = identities.get(row.report_id) ?? { addresses: [], names: [], numbers: [] };
     out.set(row.report_id, redactText(row.subject ?? '', identity).replace(ADDRESS_RE, REDACTED_TEXT));
   }
   return out;
@@ -130,10 +123,8 @@ ${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=$
     const row = /^[0-9A-Za-z]{1,32}$/.test(id) ? await db.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst() : undefined;
     // Outside the caller's networks a report does not exist for them.
     if (!row || !reportInScope(scope, { reporterUserId: null, reporterTokenId: null, originAsn: row.origin_asn })) throw new AppError('NOT_FOUND', 'No such report in your networks.');
-    const report = await db.selectFrom('reports').select(['reporter_address', 'reporter_user_id', 'context']).where('id', '=', id).executeTakeFirstOrThrow();
-    const user = report.reporter_user_id ? await db.selectFrom('users').select(['email', 'name']).where('id', '=', report.reporter_user_id).executeTakeFirst() : null;
     const evidence = await getMessageRaw(db, row.message_sha256);
-    const redactor = new Redactor(reporterIdentityOf(report, user), evidence ? recipientIdentityOf(evidence) : undefined);
+    const redactor = new Redactor(await identityOfReport(db, id), evidence ? recipientIdentityOf(evidence) : undefined);
     const redact = (s: string | null | undefined): string => (s ? redactor.string(s).replace(ADDRESS_RE, REDACTED_TEXT) : '');
     const [analysis, campaign] = await Promise.all([loadAnalysis(db, row.message_sha256), loadCampaignOf(db, row.message_sha256)]);
     await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.view-report', subject: `report:${id}`, ip: req.ip });
