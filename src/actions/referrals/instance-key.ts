@@ -53,7 +53,7 @@ const KDF_SALT = 'spamdesk/instance-key/v1';
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 const ROTATION_FORMAT = 'spamdesk-key-rotation/1';
 
-/** Decrypted keys by fingerprint, and derived encryption keys by secret (immutable values). */
+/** Decrypted keys by secret and fingerprint, and derived encryption keys by secret (immutable values). */
 const keys = new Map<string, InstanceKey>();
 const derived = new Map<string, Buffer>();
 
@@ -107,8 +107,13 @@ function encryptPrivate(key: InstanceKey, secret: string): string {
   return JSON.stringify({ alg: 'A256GCM', kdf: 'scrypt', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') });
 }
 
+/** A process knows a key only through the secret it was given: the cache is per secret. */
+function cacheKey(secret: string, fingerprint: string): string {
+  return `${sha256Hex(Buffer.from(secret))}:${fingerprint}`;
+}
+
 function decryptPrivate(row: Pick<ActionInstanceKeysTable, 'fingerprint' | 'private_key_enc'>, secret: string): InstanceKey {
-  const cached = keys.get(row.fingerprint);
+  const cached = keys.get(cacheKey(secret, row.fingerprint));
   if (cached) return cached;
   let key: InstanceKey;
   try {
@@ -124,7 +129,7 @@ function decryptPrivate(row: Pick<ActionInstanceKeysTable, 'fingerprint' | 'priv
     );
   }
   if (key.fingerprint !== row.fingerprint) throw new Error(`instance key ${row.fingerprint} decrypts to another key`);
-  keys.set(row.fingerprint, key);
+  keys.set(cacheKey(secret, row.fingerprint), key);
   return key;
 }
 
@@ -163,7 +168,7 @@ export async function loadInstanceKey(db: Kysely<Database>, config: Config): Pro
     const fresh = fs.existsSync(legacy) ? fromPrivate(createPrivateKey(fs.readFileSync(legacy, 'utf8'))) : fromPrivate(generateKeyPairSync('ed25519').privateKey);
     try {
       await insertCurrent(db, fresh, secret, nowIso(), null);
-      keys.set(fresh.fingerprint, fresh);
+      keys.set(cacheKey(secret, fresh.fingerprint), fresh);
       return fresh;
     } catch (e) {
       // Another process created it first: read theirs.
@@ -215,7 +220,7 @@ export async function rotateInstanceKey(db: Kysely<Database>, config: Config): P
     if (Number(r.numUpdatedRows) !== 1) throw new Error('the signing key was rotated by another process meanwhile; run the command again');
     await insertCurrent(trx, fresh, secret, at, endorsement);
   });
-  keys.set(fresh.fingerprint, fresh);
+  keys.set(cacheKey(secret, fresh.fingerprint), fresh);
   return { retired: old.fingerprint, current: fresh.fingerprint, at };
 }
 

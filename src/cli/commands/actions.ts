@@ -129,7 +129,7 @@ function registerCases(program: Command): void {
     .command('verify-package')
     .description('Verify an evidence package: signatures, every hash, nothing unlisted (exit 1 on any problem).')
     .argument('<zip>')
-    .option('--public-key <pem>', 'trusted public key file (default: the one inside, check its fingerprint)')
+    .option('--public-key <file>', 'trusted public key (PEM), or the instance’s key list (JSON of GET /api/v1/actions/public-key: retired keys verify packages made while they were valid); default: the key inside, check its fingerprint')
     .action(async (file: string, o: { publicKey?: string }) => {
       let zip: Buffer;
       try {
@@ -137,10 +137,25 @@ function registerCases(program: Command): void {
       } catch (e) {
         fail(`${file}: ${(e as Error).message}`);
       }
-      const v = await verifyEvidencePackage(zip, o.publicKey ? fs.readFileSync(o.publicKey, 'utf8') : undefined);
-      out(`${file}: ${v.ok ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`);
-      for (const p of v.problems) out(`  - ${p}`);
-      if (!v.ok) process.exit(1);
+      const trusted = o.publicKey ? fs.readFileSync(o.publicKey, 'utf8') : undefined;
+      const keyProblems: string[] = [];
+      let pem = trusted;
+      // The instance's published key list (GET /api/v1/actions/public-key, saved as JSON): the key
+      // the manifest names, and the package must have been made while that key was valid.
+      if (trusted?.trimStart().startsWith('{')) {
+        const listed = z.object({ keys: z.array(z.object({ fingerprint: z.string(), publicKeyPem: z.string(), validFrom: z.string(), validUntil: z.string().nullable() })) }).safeParse(JSON.parse(trusted));
+        if (!listed.success) fail(`${o.publicKey}: not a key list (the JSON of GET /api/v1/actions/public-key)`, 2);
+        const named = (await verifyEvidencePackage(zip)).manifest;
+        const k = listed.data.keys.find((x) => x.fingerprint === named?.instance.keyFingerprint);
+        if (!k) keyProblems.push(`the package names key ${named?.instance.keyFingerprint ?? '?'}, which the instance does not publish`);
+        else if (named && (named.createdAt < k.validFrom || (k.validUntil !== null && named.createdAt > k.validUntil))) keyProblems.push(`the package was made ${named.createdAt}, outside its key's validity (${k.validFrom} – ${k.validUntil ?? 'now'})`);
+        pem = k?.publicKeyPem ?? '';
+      }
+      const v = await verifyEvidencePackage(zip, pem);
+      const problems = [...keyProblems, ...v.problems];
+      out(`${file}: ${problems.length === 0 ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`);
+      for (const p of problems) out(`  - ${p}`);
+      if (problems.length > 0) process.exit(1);
     });
 }
 
