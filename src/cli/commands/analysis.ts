@@ -22,7 +22,7 @@ export function registerAnalysis(program: Command): void {
         const report = await db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
         if (!report) fail(`no report ${reportId}`);
         const stored = await getLatestAnalysis(db, report.message_sha256);
-        await writeAudit(db, { actor: cliActor(), action: 'report.view', subject: `report:${report.id}`, detail: { via: 'cli show', sha256: report.message_sha256, json: o.json === true } });
+        await writeAudit(db, { actor: cliActor(), action: 'evidence.view-report', subject: `report:${report.id}`, detail: { via: 'cli show', sha256: report.message_sha256, json: o.json === true } });
         const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`);

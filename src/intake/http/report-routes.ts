@@ -141,7 +141,7 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
         }
       }
       // The full parsed text of the evidence: every read is in the audit chain.
-      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'report.view', subject: `report:${req.params.id}`, ip: req.ip, detail: { via: 'api' } });
+      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'evidence.view-report', subject: `report:${req.params.id}`, ip: req.ip, detail: { via: 'api' } });
       return view.present(can(req.principal, 'report:read-any'));
     },
   );
