@@ -1,10 +1,14 @@
 /**
  * HTTP intake throughput: a real `spamdesk serve` process (SQLite, synchronous=FULL, no workers),
  * 16 concurrent keep-alive clients POSTing corpus messages over loopback with a reporter token.
- * Prints reports/s, p50/p99 latency and the server's peak RSS.
+ * Prints reports/s, p50/p99 latency and the server's peak RSS. With
+ * SPAMDESK_BENCH_HTTP_READERS=N, N more clients meanwhile read reports already stored through
+ * `GET /api/v1/reports/:id` with an analyst token (each read is an audited access to evidence):
+ * the intake rate beside them shows what audit writes cost intake.
  *
  *   npm run bench -- http
  *   SPAMDESK_BENCH_HTTP_REQUESTS=8000 SPAMDESK_BENCH_HTTP_CLIENTS=32 npm run bench -- http
+ *   SPAMDESK_BENCH_HTTP_READERS=4 npm run bench -- http
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -70,6 +74,8 @@ export const httpBench: Bench = {
     const db = openDatabase(testConfig({ dataDir }).database);
     await migrateToLatest(db);
     const token = (await createToken(db, { role: 'reporter', name: 'bench' })).secret;
+    const analystToken = (await createToken(db, { role: 'analyst', name: 'bench-reader' })).secret;
+    const readers = Number(process.env.SPAMDESK_BENCH_HTTP_READERS ?? 0);
     await db.destroy();
 
     const proc = spawn(
@@ -92,15 +98,47 @@ export const httpBench: Bench = {
       const latencies: number[] = [];
       let next = 0;
       let failures = 0;
+      const ids: string[] = [];
       const postOne = (body: Buffer) =>
         new Promise<number>((resolve, reject) => {
           const req = http.request(`${url}/api/v1/reports`, { method: 'POST', agent, headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), authorization: `Bearer ${token}` } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              if (readers > 0 && res.statusCode === 202) {
+                const m = /"id":"([0-9A-Z]+)"/.exec(Buffer.concat(chunks).toString());
+                if (m) ids.push(m[1]);
+              }
+              resolve(res.statusCode ?? 0);
+            });
           });
           req.on('error', reject);
           req.end(body);
         });
+      const readerAgent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, readers) });
+      const getOne = (id: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(`${url}/api/v1/reports/${id}`, { method: 'GET', agent: readerAgent, headers: { authorization: `Bearer ${analystToken}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      let writing = true;
+      let reads = 0;
+      let readFailures = 0;
+      const readerLoops = Array.from({ length: readers }, async () => {
+        while (writing) {
+          if (ids.length === 0) {
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          const status = await getOne(ids[Math.floor(Math.random() * ids.length)]);
+          if (status === 200) reads++;
+          else readFailures++;
+        }
+      });
       const started = performance.now();
       const cpuBefore = cpuSecondsOf(proc.pid ?? 0);
       let bytes = 0;
@@ -120,12 +158,17 @@ export const httpBench: Bench = {
       );
       const seconds = (performance.now() - started) / 1000;
       const serverCpu = cpuSecondsOf(proc.pid ?? 0) - cpuBefore;
+      writing = false;
+      await Promise.all(readerLoops);
       agent.destroy();
+      readerAgent.destroy();
       latencies.sort((a, b) => a - b);
       process.stdout.write(
         `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}\n`,
+          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}` +
+          (readers > 0 ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, ${readFailures} failed)` : '') +
+          '\n',
       );
     } finally {
       proc.kill('SIGTERM');

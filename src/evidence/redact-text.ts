@@ -20,6 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import { namePartsOf, type IdentityForms } from './redact-identity.ts';
+import { percentEncode, percentEntityView, quotedPrintableView, type View } from './redact-views.ts';
+import { base64Fragments, buildFragments, redactBase64, type Counter } from './redact-base64.ts';
+
+export { base64Fragments };
 
 /** What replaces an address (a syntactically valid address so parsers keep working). */
 export const REDACTED_ADDRESS = 'x@redacted.invalid';
@@ -27,17 +31,9 @@ export const REDACTED_TEXT = '[redacted]';
 export const REDACTED_NUMBER = '[redacted-number]';
 /** What replaces a host name of the reporter's own mail domain (RFC 2606 reserved). */
 export const REDACTED_DOMAIN = 'redacted.invalid';
-/** Base64 characters decoding to "xxx": the filler for a fragment that could not be decoded. */
-const B64_FILLER = 'eHh4';
-/** Depth of base64-inside-base64 decoding. */
-const MAX_B64_DEPTH = 2;
-/** Shortest base64 fragment searched (shorter ones would match by chance). */
-const MIN_B64_FRAGMENT = 8;
 const HASHES = ['md5', 'sha1', 'sha256'] as const;
 
-export interface Counter {
-  n: number;
-}
+export type { Counter };
 
 /** One rule: a regex source (non-capturing groups only) and how to replace what it matches. */
 interface Rule {
@@ -127,25 +123,6 @@ function hexHashes(value: string): { algo: string; hex: string }[] {
 /** Keeps the letter case of a hex match in its replacement. */
 function sameCase(match: string, hex: string): string {
   return /[A-F]/.test(match) && !/[a-f]/.test(match) ? hex.toUpperCase() : hex;
-}
-
-/**
- * The base64 characters fully determined by `s` at each of the three alignments it can have
- * inside a longer base64 text, in the standard and URL-safe alphabets.
- */
-export function base64Fragments(s: string): string[] {
-  const bytes = Buffer.from(s, 'utf8');
-  const out: string[] = [];
-  for (let k = 0; k < 3; k++) {
-    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
-    // Group i (4 chars) encodes bytes [3i, 3i+3); keep the groups lying wholly inside `s`.
-    const first = Math.ceil(k / 3);
-    const last = Math.floor((k + bytes.length) / 3) - 1;
-    if (last < first) continue;
-    const frag = enc.slice(first * 4, (last + 1) * 4);
-    if (frag.length >= MIN_B64_FRAGMENT) out.push(frag, frag.replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return [...new Set(out)];
 }
 
 // ── rules ─────────────────────────────────────────────────────────────────────────────────
@@ -284,131 +261,6 @@ function splice(text: string, hits: Hit[], counter: Counter): string {
   return pieces.join('');
 }
 
-// ── decoded views ─────────────────────────────────────────────────────────────────────────
-
-/** A decoded view of a text and, for each of its characters, the source span it came from. */
-interface View {
-  text: string;
-  starts: Int32Array;
-  ends: Int32Array;
-  length: number;
-}
-
-/** Named character references that can hide an identity (HTML Living Standard §13.5). */
-const NAMED: Record<string, number> = (() => {
-  const m: Record<string, number> = {
-    commat: 0x40, period: 0x2e, lowbar: 0x5f, hyphen: 0x2d, dash: 0x2010, plus: 0x2b, nbsp: 0xa0, amp: 0x26, num: 0x23, percnt: 0x25,
-    equals: 0x3d, quest: 0x3f, colon: 0x3a, sol: 0x2f, apos: 0x27, quot: 0x22, szlig: 0xdf, yuml: 0xff, OElig: 0x152, oelig: 0x153,
-    Scaron: 0x160, scaron: 0x161, Yuml: 0x178, Zcaron: 0x17d, zcaron: 0x17e, lt: 0x3c, gt: 0x3e,
-  };
-  const upper = 'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'.split(' ');
-  upper.forEach((name, i) => {
-    if (name === '-') return;
-    m[name] = 0xc0 + i;
-    m[name === 'AElig' ? 'aelig' : name === 'ETH' ? 'eth' : name === 'THORN' ? 'thorn' : name[0].toLowerCase() + name.slice(1)] = 0xe0 + i;
-  });
-  return m;
-})();
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-class ViewBuilder {
-  private out: string[] = [];
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
-  private n = 0;
-  decoded = false;
-  constructor(size: number) {
-    this.starts = new Int32Array(size + 1);
-    this.ends = new Int32Array(size + 1);
-  }
-  push(chars: string, start: number, end: number): void {
-    for (const c of chars) {
-      this.out.push(c);
-      this.starts[this.n] = start;
-      this.ends[this.n] = end;
-      this.n++;
-    }
-  }
-  view(): View | null {
-    return this.decoded ? { text: this.out.join(''), starts: this.starts, ends: this.ends, length: this.n } : null;
-  }
-}
-
-/** Percent-escapes and HTML character references decoded (code points as their UTF-8 bytes). */
-function percentEntityView(t: string): View | null {
-  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?/.test(t)) return null;
-  const b = new ViewBuilder(t.length);
-  let i = 0;
-  while (i < t.length) {
-    const c = t.charCodeAt(i);
-    if (c === 0x25 && i + 2 < t.length && isHex(t.charCodeAt(i + 1)) && isHex(t.charCodeAt(i + 2))) {
-      let byte = parseInt(t.slice(i + 1, i + 3), 16);
-      let len = 3;
-      // `%2540` is a percent-escape escaped again.
-      if (byte === 0x25 && isHex(t.charCodeAt(i + 3)) && isHex(t.charCodeAt(i + 4))) {
-        byte = parseInt(t.slice(i + 3, i + 5), 16);
-        len = 5;
-      }
-      b.push(String.fromCharCode(byte), i, i + len);
-      b.decoded = true;
-      i += len;
-      continue;
-    }
-    if (c === 0x26) {
-      const m = /^&(?:#[xX]([0-9A-Fa-f]{1,6});?|#([0-9]{1,7});?|([A-Za-z]{2,8});)/.exec(t.slice(i, i + 12));
-      const cp = m ? (m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? Number(m[2]) : (NAMED[m[3] ?? ''] ?? -1)) : -1;
-      if (m && cp >= 0 && cp <= 0x10ffff) {
-        b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), i, i + m[0].length);
-        b.decoded = true;
-        i += m[0].length;
-        continue;
-      }
-    }
-    b.push(t[i], i, i + 1);
-    i++;
-  }
-  return b.view();
-}
-
-/** Quoted-printable escapes and soft line breaks decoded (RFC 2045 §6.7). */
-function quotedPrintableView(t: string): View | null {
-  if (!/=[0-9A-Fa-f]{2}|=\r?\n/.test(t)) return null;
-  const b = new ViewBuilder(t.length);
-  let i = 0;
-  let pending = -1;
-  while (i < t.length) {
-    const c = t.charCodeAt(i);
-    if (c === 0x3d) {
-      const soft = t.startsWith('\r\n', i + 1) ? 3 : t.charCodeAt(i + 1) === 0x0a ? 2 : 0;
-      if (soft > 0) {
-        if (pending < 0) pending = i;
-        b.decoded = true;
-        i += soft;
-        continue;
-      }
-      if (isHex(t.charCodeAt(i + 1)) && isHex(t.charCodeAt(i + 2))) {
-        b.push(String.fromCharCode(parseInt(t.slice(i + 1, i + 3), 16)), pending >= 0 ? pending : i, i + 3);
-        pending = -1;
-        b.decoded = true;
-        i += 3;
-        continue;
-      }
-    }
-    b.push(t[i], pending >= 0 ? pending : i, i + 1);
-    pending = -1;
-    i++;
-  }
-  return b.view();
-}
-
-/** Percent-encodes an ASCII replacement (RFC 3986 unreserved characters stay as they are). */
-function percentEncode(s: string): string {
-  return s.replace(/[^A-Za-z0-9._~-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
 /** Runs the rules over a view and replaces each match's source bytes, in the source's style. */
 function redactThroughView(text: string, view: View | null, compiled: Compiled, counter: Counter, style: 'percent' | 'qp'): string {
   if (!view) return text;
@@ -422,89 +274,6 @@ function redactThroughView(text: string, view: View | null, compiled: Compiled, 
     return { start, end, replacement: style === 'percent' && around.includes('%') ? percentEncode(h.replacement) : h.replacement };
   });
   return splice(text, mapped, counter);
-}
-
-// ── base64 ────────────────────────────────────────────────────────────────────────────────
-
-function isB64Char(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f;
-}
-
-interface Fragments {
-  re: RegExp;
-  anchors: string[];
-  list: string[];
-}
-
-function buildFragments(forms: IdentityForms): Fragments | null {
-  const sources = new Set<string>();
-  for (const a of forms.addresses.slice(0, forms.fullyEncoded)) {
-    sources.add(a);
-    sources.add(a.toUpperCase());
-  }
-  for (const n of forms.names) if (n.tokens.length > 1) sources.add(n.tokens.join(' '));
-  for (const n of forms.numbers) if (n.e164) sources.add(n.e164);
-  const list = [...new Set([...sources].flatMap(base64Fragments))];
-  if (list.length === 0) return null;
-  return { re: new RegExp(list.map(escapeRe).join('|'), 'g'), anchors: list.map((f) => f.toLowerCase()), list };
-}
-
-/**
- * Base64 runs holding a fragment of the identity: decoded from the fragment's alignment,
- * redacted, re-encoded in the same alphabet and padding.
- */
-function redactBase64(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
-  let out = text;
-  // One region per run and pass; a run holding fragments at two alignments takes a second pass.
-  for (let pass = 0; pass < 3; pass++) {
-    const before = counter.n;
-    out = redactBase64Pass(out, frags, redactor, counter, depth);
-    if (counter.n === before) break;
-  }
-  return out;
-}
-
-function redactBase64Pass(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
-  const lower = text.toLowerCase();
-  if (!frags.anchors.some((a) => lower.includes(a))) return text;
-  const regions = new Map<number, { start: number; end: number }>();
-  frags.re.lastIndex = 0;
-  for (let m = frags.re.exec(text); m; m = frags.re.exec(text)) {
-    let r0 = m.index;
-    while (r0 > 0 && isB64Char(text.charCodeAt(r0 - 1))) r0--;
-    let r1 = m.index + m[0].length;
-    while (r1 < text.length && isB64Char(text.charCodeAt(r1))) r1++;
-    while (r1 < text.length && text.charCodeAt(r1) === 0x3d) r1++;
-    // Decoding starts where the fragment's 4-character groups start.
-    if (!regions.has(r0)) regions.set(r0, { start: r0 + ((m.index - r0) % 4), end: r1 });
-    frags.re.lastIndex = Math.max(frags.re.lastIndex, r1);
-  }
-  let out = text;
-  for (const r of [...regions.values()].sort((a, b) => b.start - a.start)) {
-    const region = out.slice(r.start, r.end);
-    const padded = region.endsWith('=');
-    let core = region.replace(/=+$/, '');
-    if (core.length % 4 === 1) core = core.slice(0, -1);
-    const url = /[-_]/.test(core);
-    const decoded = Buffer.from(core, 'base64').toString('latin1');
-    const sub: Counter = { n: 0 };
-    const red = depth < MAX_B64_DEPTH ? redactor(decoded, sub, depth + 1) : decoded;
-    let replacement: string;
-    if (sub.n > 0 && red !== decoded) {
-      const bytes = Buffer.from(red, 'latin1');
-      replacement = url ? bytes.toString('base64url') : bytes.toString('base64');
-      if (!padded) replacement = replacement.replace(/=+$/, '');
-      else if (url && replacement.length % 4 !== 0) replacement += '='.repeat(4 - (replacement.length % 4));
-      counter.n += sub.n;
-    } else {
-      // Not decodable into the identity (a fragment by chance, or too deep): blank the fragments.
-      replacement = region;
-      for (const f of frags.list) if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
-      if (replacement !== region) counter.n++;
-    }
-    out = out.slice(0, r.start) + replacement + out.slice(r.end);
-  }
-  return out;
 }
 
 // ── the redactor ──────────────────────────────────────────────────────────────────────────

@@ -167,9 +167,12 @@ function registerRegistries(program: Command): void {
     .requiredOption('--competence <c>', COMPETENCES.join(' | '))
     .requiredOption('--contact-kind <kind>', 'email | webhook | partner')
     .requiredOption('--contact <addressOrUrl>')
-    .option('--redacted-only', 'send redacted copies only (originals withheld, hashes kept)')
+    .option('--redacted-only', 'send redacted copies only (originals withheld, hashes kept); the default for a partner')
+    .option('--originals', 'send the originals too (they name the reporter); a partner needs --legal-basis')
+    .option('--legal-basis <text>', 'why it may receive originals: statute, agreement or order (recorded, and quoted in the audit log of each package)')
     .option('--user <userId>', 'the account that acknowledges referrals for it')
-    .action(async (o: { name: string; country: string; competence: string; contactKind: string; contact: string; redactedOnly?: boolean; user?: string }, cmd: Command) => {
+    .action(async (o: { name: string; country: string; competence: string; contactKind: string; contact: string; redactedOnly?: boolean; originals?: boolean; legalBasis?: string; user?: string }, cmd: Command) => {
+      if (o.redactedOnly && o.originals) fail('--redacted-only and --originals contradict each other', 2);
       const competence = z.enum(COMPETENCES).safeParse(o.competence);
       if (!competence.success) fail(`--competence must be one of ${COMPETENCES.join(', ')}`, 2);
       const contactKind = z.enum(['email', 'webhook', 'partner']).safeParse(o.contactKind);
@@ -181,10 +184,11 @@ function registerRegistries(program: Command): void {
           competence: competence.data,
           contactKind: contactKind.data,
           contact: o.contact,
-          evidenceMode: o.redactedOnly ? 'redacted-only' : 'original-and-redacted',
+          evidenceMode: o.redactedOnly ? 'redacted-only' : o.originals ? 'original-and-redacted' : undefined,
+          legalBasis: o.legalBasis ?? null,
           userId: o.user ?? null,
         });
-        out(`${a.id}  ${a.name}`);
+        out(`${a.id}  ${a.name}  (${a.evidence_mode})`);
       });
     });
   const partner = program.command('partner').description('Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).');

@@ -1,0 +1,121 @@
+/**
+ * Base64 and base64url (RFC 4648 §4–5) for the text redactor (redact-text.ts): the fragments an
+ * identity leaves at each of the three byte alignments, and the runs that hold one, decoded from
+ * the fragment's alignment, redacted and re-encoded in their own alphabet and padding.
+ */
+import type { IdentityForms } from './redact-identity.ts';
+
+export interface Counter {
+  n: number;
+}
+
+/** Base64 characters decoding to "xxx": the filler for a fragment that could not be decoded. */
+const B64_FILLER = 'eHh4';
+/** Depth of base64-inside-base64 decoding. */
+const MAX_B64_DEPTH = 2;
+/** Shortest base64 fragment searched (shorter ones would match by chance). */
+const MIN_B64_FRAGMENT = 8;
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * The base64 characters fully determined by `s` at each of the three alignments it can have
+ * inside a longer base64 text, in the standard and URL-safe alphabets.
+ */
+export function base64Fragments(s: string): string[] {
+  const bytes = Buffer.from(s, 'utf8');
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // Group i (4 chars) encodes bytes [3i, 3i+3); keep the groups lying wholly inside `s`.
+    const first = Math.ceil(k / 3);
+    const last = Math.floor((k + bytes.length) / 3) - 1;
+    if (last < first) continue;
+    const frag = enc.slice(first * 4, (last + 1) * 4);
+    if (frag.length >= MIN_B64_FRAGMENT) out.push(frag, frag.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...new Set(out)];
+}
+
+function isB64Char(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f;
+}
+
+export interface Fragments {
+  re: RegExp;
+  anchors: string[];
+  list: string[];
+}
+
+export function buildFragments(forms: IdentityForms): Fragments | null {
+  const sources = new Set<string>();
+  for (const a of forms.addresses.slice(0, forms.fullyEncoded)) {
+    sources.add(a);
+    sources.add(a.toUpperCase());
+  }
+  for (const n of forms.names) if (n.tokens.length > 1) sources.add(n.tokens.join(' '));
+  for (const n of forms.numbers) if (n.e164) sources.add(n.e164);
+  const list = [...new Set([...sources].flatMap(base64Fragments))];
+  if (list.length === 0) return null;
+  return { re: new RegExp(list.map(escapeRe).join('|'), 'g'), anchors: list.map((f) => f.toLowerCase()), list };
+}
+
+/**
+ * Base64 runs holding a fragment of the identity: decoded from the fragment's alignment,
+ * redacted, re-encoded in the same alphabet and padding.
+ */
+export function redactBase64(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+  let out = text;
+  // One region per run and pass; a run holding fragments at two alignments takes a second pass.
+  for (let pass = 0; pass < 3; pass++) {
+    const before = counter.n;
+    out = redactBase64Pass(out, frags, redactor, counter, depth);
+    if (counter.n === before) break;
+  }
+  return out;
+}
+
+function redactBase64Pass(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+  const lower = text.toLowerCase();
+  if (!frags.anchors.some((a) => lower.includes(a))) return text;
+  const regions = new Map<number, { start: number; end: number }>();
+  frags.re.lastIndex = 0;
+  for (let m = frags.re.exec(text); m; m = frags.re.exec(text)) {
+    let r0 = m.index;
+    while (r0 > 0 && isB64Char(text.charCodeAt(r0 - 1))) r0--;
+    let r1 = m.index + m[0].length;
+    while (r1 < text.length && isB64Char(text.charCodeAt(r1))) r1++;
+    while (r1 < text.length && text.charCodeAt(r1) === 0x3d) r1++;
+    // Decoding starts where the fragment's 4-character groups start.
+    if (!regions.has(r0)) regions.set(r0, { start: r0 + ((m.index - r0) % 4), end: r1 });
+    frags.re.lastIndex = Math.max(frags.re.lastIndex, r1);
+  }
+  let out = text;
+  for (const r of [...regions.values()].sort((a, b) => b.start - a.start)) {
+    const region = out.slice(r.start, r.end);
+    const padded = region.endsWith('=');
+    let core = region.replace(/=+$/, '');
+    if (core.length % 4 === 1) core = core.slice(0, -1);
+    const url = /[-_]/.test(core);
+    const decoded = Buffer.from(core, 'base64').toString('latin1');
+    const sub: Counter = { n: 0 };
+    const red = depth < MAX_B64_DEPTH ? redactor(decoded, sub, depth + 1) : decoded;
+    let replacement: string;
+    if (sub.n > 0 && red !== decoded) {
+      const bytes = Buffer.from(red, 'latin1');
+      replacement = url ? bytes.toString('base64url') : bytes.toString('base64');
+      if (!padded) replacement = replacement.replace(/=+$/, '');
+      else if (url && replacement.length % 4 !== 0) replacement += '='.repeat(4 - (replacement.length % 4));
+      counter.n += sub.n;
+    } else {
+      // Not decodable into the identity (a fragment by chance, or too deep): blank the fragments.
+      replacement = region;
+      for (const f of frags.list) if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
+      if (replacement !== region) counter.n++;
+    }
+    out = out.slice(0, r.start) + replacement + out.slice(r.end);
+  }
+  return out;
+}
