@@ -15,6 +15,7 @@ import { nowIso } from '../core/ids.ts';
 import { getLatestAnalysis } from '../analysis/repository.ts';
 import { fingerprintOf, type Fingerprint } from './fingerprint.ts';
 import { ingestFingerprint } from './cluster.ts';
+import { withoutReporter } from './service.ts';
 import { currentCategory } from './relabel.ts';
 
 const STATE_ID = 'current';
@@ -66,7 +67,7 @@ export async function reclusterStep(db: Kysely<Database>, opts: { maxReports?: n
         (await trx.selectFrom('campaign_messages').select('sha256').where('sha256', 'in', [...new Set(batch.map((r) => r.message_sha256))]).execute()).map((r) => r.sha256),
       );
       for (const r of batch) {
-        const fp = placed.has(r.message_sha256) ? repeatOf(r.message_sha256) : await fingerprintFor(trx, r.message_sha256);
+        const fp = placed.has(r.message_sha256) ? repeatOf(r.message_sha256) : await fingerprintFor(trx, r.message_sha256, r.id);
         if (!fp) continue; // not analysed yet: its campaign job places it when it is
         await ingestFingerprint(trx, fp, { seenAt: r.received_at, category: await currentCategory(trx, r.message_sha256) });
         placed.add(r.message_sha256);
@@ -104,9 +105,10 @@ function repeatOf(sha256: string): Fingerprint {
   return { sha256, kind: 'email', signature: null, bands: [], links: [], facts: [], tokenCount: 0 };
 }
 
-async function fingerprintFor(db: Kysely<Database>, sha256: string): Promise<Fingerprint | null> {
+/** The fingerprint of a message, its story facts without the reporter's identity (service.ts). */
+async function fingerprintFor(db: Kysely<Database>, sha256: string, reportId: string): Promise<Fingerprint | null> {
   const a = await getLatestAnalysis(db, sha256);
-  return a ? fingerprintOf(a) : null;
+  return a ? withoutReporter(db, reportId, a, fingerprintOf(a)) : null;
 }
 
 /** One old campaign and the new campaigns its messages are now in, largest first. */

@@ -36,7 +36,7 @@ export async function saveClassification(db: Kysely<Database>, sha256: string, v
  * identity (a personalised subject "Léa Martin, votre compte…", the recipient's own number or
  * domain), which also groups personalised subjects as one.
  */
-async function withoutReporter(db: Kysely<Database>, reportId: string, analysis: Analysis, fp: Fingerprint): Promise<Fingerprint> {
+export async function withoutReporter(db: Kysely<Database>, reportId: string, analysis: Analysis, fp: Fingerprint): Promise<Fingerprint> {
   const recipients = [...analysis.parse.to, ...analysis.parse.cc];
   const redactor = new Redactor(await identityOfReport(db, reportId), { addresses: recipients.map((m) => m.address), names: recipients.map((m) => m.name).filter(Boolean) });
   const facts: Fact[] = [];
