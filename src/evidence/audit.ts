@@ -8,7 +8,7 @@
  * PostgreSQL that row lock makes a second appender wait until the first commits (then it reads
  * the new head), on SQLite the write takes the database's single write lock before the head is
  * read, so two processes can never both append entry n (and `seq` is unique besides). Appends
- * from outside a transaction are grouped: those arriving in the same event-loop turn share one
+ * from outside a transaction are grouped: those arriving within {@link AUDIT_GROUP_MS} share one
  * transaction (and one fsync), so audited views under load cost intake one short write, not one
  * per view. Inside a caller's transaction (a referral, an outbox entry) the entry commits or rolls
  * back with the action it records.
@@ -28,6 +28,13 @@ export interface AuditEntry {
 
 /** Most entries appended in one grouped transaction. */
 const MAX_BATCH = 500;
+/**
+ * How long an append outside a transaction waits for others to share its transaction. Each
+ * transaction is an fsync on SQLite (synchronous=FULL), which stalls the event loop intake shares:
+ * grouping views that arrive within this window makes one fsync of several; a reader waits at
+ * most this much longer.
+ */
+export const AUDIT_GROUP_MS = 20;
 
 interface Pending {
   entries: { e: AuditEntry; resolve: () => void; reject: (err: unknown) => void }[];
@@ -54,7 +61,7 @@ export function writeAudit(db: Kysely<Database>, e: AuditEntry): Promise<void> {
     queue.entries.push({ e, resolve, reject });
     if (queue.scheduled) return;
     queue.scheduled = true;
-    setImmediate(() => void flush(db, queue));
+    setTimeout(() => void flush(db, queue), AUDIT_GROUP_MS);
   });
 }
 
