@@ -35,7 +35,6 @@ test('resources are counted apart from links and advertised domains, and listed 
     history: [],
     generatedAt: '2026-01-02T00:00:00Z',
     instance: { org: 'o', url: 'u' },
-    redactText: (s) => s,
   });
   assert.deepEqual(summary.indicators.urls.map((u) => u.value), ['https://buy.shop.example/now']);
   assert.deepEqual(summary.indicators.domains.map((u) => u.value), ['shop.example']);
