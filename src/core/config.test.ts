@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ConfigError, SETTINGS, loadConfig, publicBaseUrl, settingsMarkdown, type SettingDef } from './config.ts';
-import { README, withConfigTable } from '../../scripts/docs-config.ts';
+import { ConfigError, SETTINGS, loadConfig, publicBaseUrl, type SettingDef } from './config.ts';
 
 test('every problem is reported at once, naming the variable, the flag and the source', () => {
   let err: unknown;
@@ -52,11 +49,4 @@ test('every setting has a distinct flag and variable, and its default is itself 
     assert.match(d.flag, /^[a-z0-9]+(-[a-z0-9]+)*$/, d.flag);
     if (d.default !== undefined) assert.ok(d.schema.safeParse(d.default).success, `default of ${d.env}`);
   }
-});
-
-test('the README configuration table is generated from SETTINGS (run `npm run docs:config` when this fails)', () => {
-  const readme = fs.readFileSync(README, 'utf8');
-  assert.equal(withConfigTable(readme), readme, 'README.md is stale: run `npm run docs:config`');
-  for (const d of Object.values(SETTINGS) as SettingDef[]) assert.ok(settingsMarkdown().includes(`\`--${d.flag}\``));
-  assert.equal(path.basename(README), 'README.md');
 });
