@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnalysisPool } from '../src/analysis/pool.ts';
 import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
-import { corpusMessages, type CorpusMessage } from '../src/analysis/corpus-messages.ts';
+import { corpusMessages, type CorpusMessage } from '../src/analysis/test-support/corpus-messages.ts';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, sampleRss } from './lib.ts';
 

@@ -29,13 +29,13 @@ import { CORPUS_DIR, corpusAvailable, mb, percentile, sampleRss } from './lib.ts
 import { analyse } from '../src/analysis/analyse.ts';
 import { offlinePorts } from '../src/analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
-import { corpusMessages } from '../src/analysis/classify/corpus.ts';
+import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { createContext, closeContext } from '../src/core/context.ts';
-import { createToken } from '../src/core/tokens.ts';
+import { createToken } from '../src/db/tokens.ts';
 import { buildApp } from '../src/web/app.ts';
-import { bandKeys, minhash, shingleHashes } from '../src/campaigns/minhash.ts';
-import { normaliseText, recipientNameTokens } from '../src/campaigns/normalise.ts';
+import { bandKeys, minhash, shingleHashes } from '../src/analysis/text/minhash.ts';
+import { normaliseText, recipientNameTokens } from '../src/analysis/text/normalise.ts';
 import { MIN_TOKENS_FOR_LSH, type Fingerprint } from '../src/campaigns/fingerprint.ts';
 import { ingestFingerprint } from '../src/campaigns/cluster.ts';
 import { makeRecipient, personalise, personaliseText, seededRng, type BaseMessage, type Rng } from '../src/campaigns/personalise.ts';

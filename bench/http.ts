@@ -20,7 +20,7 @@ import { CORPUS_DIR, REPO_ROOT, corpusAvailable, mb, percentile } from './lib.ts
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { createToken } from '../src/core/tokens.ts';
+import { createToken } from '../src/db/tokens.ts';
 import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts';
 import { assertEmailMessage } from '../src/evidence/message-check.ts';
 

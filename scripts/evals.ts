@@ -5,11 +5,11 @@
  */
 
 import { CORPUS_DIR } from '../src/core/test-env.ts';
-import { evaluateClassification } from '../src/analysis/classify/evaluate.ts';
-import { evaluateCampaigns } from '../src/campaigns/evaluate.ts';
+import { evaluateClassification } from './eval/evaluate-classifier.ts';
+import { evaluateCampaigns } from './eval/evaluate-campaigns.ts';
 import { evaluateCampaignStream } from './eval/campaign-stream.ts';
-import { evaluateSms } from '../src/intake/sms/evaluate-sms.ts';
-import { evaluateTraceback } from '../src/analysis/golden/evaluate-traceback.ts';
+import { evaluateSms } from './eval/evaluate-sms.ts';
+import { evaluateTraceback } from './eval/evaluate-traceback.ts';
 
 /** One evaluation. */
 export interface Eval {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { CORPUS_DIR } from '../src/core/test-env.ts';
 import { MODEL_CLASSES, type ModelClass } from '../src/analysis/classify/categories.ts';
-import { HELD_OUT_PERCENT, TRAINING_CLOCK, VALIDATION_PERCENT, isValidation, loadDataset } from '../src/analysis/classify/dataset.ts';
+import { HELD_OUT_PERCENT, TRAINING_CLOCK, VALIDATION_PERCENT, isValidation, loadDataset } from './train/dataset.ts';
 import { featuresOf, FEATURE_BITS } from '../src/analysis/classify/features.ts';
 import { DEFAULT_MODEL_FILE, DEFAULT_SMS_MODEL_FILE, DEFAULT_TRAIN_OPTIONS, predictProba, serialiseModel, trainModel } from '../src/analysis/classify/model.ts';
 import type { FeatureVector } from '../src/analysis/classify/features.ts';

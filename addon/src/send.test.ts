@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { createContext, closeContext, type AppContext } from '../../src/core/context.ts';
 import { createTestDatabase } from '../../src/db/test-databases.ts';
 import { buildApp } from '../../src/web/app.ts';
-import { createToken, revokeToken } from '../../src/core/tokens.ts';
+import { createToken, revokeToken } from '../../src/db/tokens.ts';
 import { getMessageRaw } from '../../src/evidence/store.ts';
 import { CORPUS_DIR, needsCorpus } from '../../src/core/test-env.ts';
 import { reportMessages, settingsProblems, summarise, type AddonSettings, type RawMessage } from './send.ts';

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { analyse } from '../../src/analysis/analyse.ts';
 import { offlinePorts } from '../../src/analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
-import { corpusMessages, type LabelledMessage } from '../../src/analysis/classify/corpus.ts';
+import { corpusMessages, type LabelledMessage } from '../train/corpus.ts';
 import { createClassifier } from '../../src/analysis/classify/classify.ts';
 import { DEFAULT_MODEL_FILE, loadModel } from '../../src/analysis/classify/model.ts';
 import { loadScores } from '../../src/analysis/classify/scores.ts';

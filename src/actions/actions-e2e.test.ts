@@ -21,7 +21,7 @@ import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
 import { closeContext, createContext } from '../core/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
-import { createToken } from '../core/tokens.ts';
+import { createToken } from '../db/tokens.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';
 import { buildApp } from '../web/app.ts';

@@ -17,7 +17,7 @@ import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { policyFor, type ActionPolicy } from './action-policy.ts';
 import { caseGate } from './gates.ts';
-import type { CaseRow } from './tables.ts';
+import type { CaseRow } from '../db/actions-tables.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
 import { applyCaseRules, type RuleOutcome } from './cases/case-rules.ts';
 import { routeCase } from './cases/authorities.ts';

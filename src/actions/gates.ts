@@ -12,7 +12,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { ActionPolicy } from './action-policy.ts';
-import type { CaseRow } from './tables.ts';
+import type { CaseRow } from '../db/actions-tables.ts';
 
 export interface CampaignStanding {
   root: string;

@@ -12,7 +12,7 @@ import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
 import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
 import type { ActionPolicy } from './action-policy.ts';
-import type { ReportFactsRow } from './tables.ts';
+import type { ReportFactsRow } from '../db/actions-tables.ts';
 
 /** Botnet signals, one constant map (STYLE.md: names from one typed map). */
 export const BOT_SIGNALS = {

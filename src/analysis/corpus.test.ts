@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { AnalysisSchema } from './analysis-schema.ts';
-import { corpusMessages } from './corpus-messages.ts';
+import { corpusMessages } from './test-support/corpus-messages.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 

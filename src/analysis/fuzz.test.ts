@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR } from '../core/test-env.ts';
 import { AnalysisSchema } from './analysis-schema.ts';
-import { corpusMessages } from './corpus-messages.ts';
+import { corpusMessages } from './test-support/corpus-messages.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 import { mulberry32 } from '../core/prng.ts';

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestContext, sampleEmail } from '../core/test-context.ts';
-import { createToken } from '../core/tokens.ts';
+import { createToken } from '../db/tokens.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { buildApp } from '../web/app.ts';
 import { startWorkers } from '../workers/runner.ts';

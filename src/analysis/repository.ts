@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ANALYSER_VERSION, AnalysisSchema, type Analysis } from './analysis-schema.ts';
 import { orgDomain } from './indicators/sender.ts';
-import type { IndicatorKind } from './tables.ts';
+import type { IndicatorKind } from '../db/analysis-tables.ts';
 
 /** Longest indicator value indexed (a btree entry must stay well under PostgreSQL's ~2.7 kB). */
 export const MAX_INDICATOR_VALUE = 1000;

@@ -32,7 +32,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { Fact, Fingerprint, Link, LinkKind } from './fingerprint.ts';
-import { signatureFromBytes, signatureToBytes, similarity } from './minhash.ts';
+import { signatureFromBytes, signatureToBytes, similarity } from '../analysis/text/minhash.ts';
 import { addFacts, mergeCampaigns, polarityOf, refreshStanding, type Polarity } from './campaign-store.ts';
 
 export { mergeCampaigns } from './campaign-store.ts';

@@ -6,8 +6,8 @@
  */
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { isCommonDomain } from './common-domains.ts';
-import { bandKeys, minhash, shingleHashes } from './minhash.ts';
-import { normaliseText, recipientNameTokens } from './normalise.ts';
+import { bandKeys, minhash, shingleHashes } from '../analysis/text/minhash.ts';
+import { normaliseText, recipientNameTokens } from '../analysis/text/normalise.ts';
 
 /** Fewer template tokens than this and the text says too little to compare (image-only spam). */
 export const MIN_TOKENS_FOR_LSH = 6;

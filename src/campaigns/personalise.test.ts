@@ -11,10 +11,10 @@ import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
-import { normaliseText, recipientNameTokens, looksRandom } from './normalise.ts';
+import { normaliseText, recipientNameTokens, looksRandom } from '../analysis/text/normalise.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { JOIN_THRESHOLD } from './cluster.ts';
-import { similarity } from './minhash.ts';
+import { similarity } from '../analysis/text/minhash.ts';
 import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
 
 const ports = offlinePorts(new Date('2026-01-01T00:00:00Z'));

@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../web/app.ts';
 import { createTestContext } from '../core/test-context.ts';
-import { createToken } from '../core/tokens.ts';
+import { createToken } from '../db/tokens.ts';
 import type { Role } from '../core/roles.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { analyse } from '../analysis/analyse.ts';

@@ -3,10 +3,10 @@
  * to its own `tables.ts` and its own numbered migration; nothing else needs to change here.
  */
 import type { FoundationTables } from './tables.ts';
-import type { AnalysisTables } from '../analysis/tables.ts';
-import type { CampaignTables } from '../campaigns/tables.ts';
-import type { IntakeTables } from '../intake/tables.ts';
-import type { WebTables } from '../web/tables.ts';
-import type { ActionTables } from '../actions/tables.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import type { CampaignTables } from './campaigns-tables.ts';
+import type { IntakeTables } from './intake-tables.ts';
+import type { WebTables } from './web-tables.ts';
+import type { ActionTables } from './actions-tables.ts';
 
 export interface Database extends FoundationTables, AnalysisTables, CampaignTables, IntakeTables, WebTables, ActionTables {}

@@ -16,7 +16,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { newId, nowIso } from '../core/ids.ts';
-import { GENESIS_HASH, auditEntryHash } from './audit-hash.ts';
+import { GENESIS_HASH, auditEntryHash } from '../db/audit-hash.ts';
 
 export interface AuditEntry {
   actor: string;

@@ -27,7 +27,7 @@ import {
   parseHeaderBlock,
   walkMime,
   type MimeEntity,
-} from '../intake/arf/mime-walk.ts';
+} from '../mail/mime-walk.ts';
 import { identityForms, mergeIdentities, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from './redact-identity.ts';
 import { compileRedactor, type Counter, type TextRedactor } from './redact-text.ts';
 

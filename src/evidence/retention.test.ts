@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
 import { createTestContext, sampleEmail } from '../core/test-context.ts';
 import { newId, nowIso } from '../core/ids.ts';
-import { createToken } from '../core/tokens.ts';
+import { createToken } from '../db/tokens.ts';
 import type { AppContext } from '../core/context.ts';
 import { smsReportInput } from '../intake/sms/sms-intake.ts';
 import { createAuthority } from '../actions/cases/authorities.ts';

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { parseHeaderBlock, walkMime, decodeTransfer, type MimeEntity } from '../intake/arf/mime-walk.ts';
+import { parseHeaderBlock, walkMime, decodeTransfer, type MimeEntity } from '../mail/mime-walk.ts';
 
 export const LEAK_NAME = 'Léa Martin';
 export const LEAK_DOMAIN = 'léa-martin.fr';

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../db/schema.ts';
 import type { UsersTable } from '../db/tables.ts';
-import type { WebUserColumns } from './tables.ts';
+import type { WebUserColumns } from '../db/web-tables.ts';
 import { newId, nowIso, randomSecret, sha256Hex } from '../core/ids.ts';
 import { isRole, type Role } from '../core/roles.ts';
 import { isUniqueViolation } from '../db/dialect.ts';

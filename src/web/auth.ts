@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { ANONYMOUS, isRole, type Principal } from '../core/roles.ts';
-import { findToken, touchToken } from '../core/tokens.ts';
+import { findToken, touchToken } from '../db/tokens.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { testConfig } from '../core/config.ts';
-import { startPlatform, type Platform } from '../core/platform.ts';
+import { startPlatform, type Platform } from '../app/platform.ts';
 import { REPO_ROOT, hasCommand, needs } from '../core/test-env.ts';
 import { createAccount } from './accounts.ts';
 import { indexAll } from './indexer.ts';

@@ -15,7 +15,7 @@ import { nowIso, sha256Hex } from '../core/ids.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { parseSmsEvidence } from '../evidence/sms-format.ts';
 import type { Report } from '../db/tables.ts';
-import type { ReportIndexRow } from './tables.ts';
+import type { ReportIndexRow } from '../db/web-tables.ts';
 import { hasAnalysis, hasClassification, loadAnalysis, loadCampaignOf, loadClassification } from './foreign.ts';
 
 /** Index stages: what the row already reflects. */

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { ReportScope } from '../core/policy.ts';
-import type { ReportIndexRow } from './tables.ts';
+import type { ReportIndexRow } from '../db/web-tables.ts';
 import { TERM, UNKNOWN, subjectWords, urlTerm, type RollupDim } from './indexer.ts';
 import { rollupRange, type Range } from './top-values.ts';
 

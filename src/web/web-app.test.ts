@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
-import { findToken } from '../core/tokens.ts';
+import { findToken } from '../db/tokens.ts';
 import { indexAll } from './indexer.ts';
 import { SESSION_COOKIE } from './accounts.ts';
 import { TEST_PASSWORD, anonymousCsrf, createTestApp, multipart, postForm, sampleSpam, userWithSession } from './test-helpers.ts';

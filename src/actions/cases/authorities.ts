@@ -11,7 +11,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { COMPETENCES, type ActionPolicy, type Competence } from '../action-policy.ts';
 import { webhookUrlProblem } from '../outbox/transports.ts';
-import type { AuthorityRow } from '../tables.ts';
+import type { AuthorityRow } from '../../db/actions-tables.ts';
 
 export const AuthorityInput = z
   .object({

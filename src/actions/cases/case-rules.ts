@@ -17,10 +17,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionPolicy, CaseRule, TargetKind } from '../action-policy.ts';
-import type { ReportFactsRow } from '../tables.ts';
+import type { ReportFactsRow } from '../../db/actions-tables.ts';
 import { LIVE_CASE_STATES, addCaseEvent, addReportsToCase, findLiveCase, mergeCases, openCase } from './cases.ts';
 import { campaignFamily } from '../sources.ts';
-import type { CaseRow } from '../tables.ts';
+import type { CaseRow } from '../../db/actions-tables.ts';
 
 const MAX_BACKFILL = 10_000;
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../core/context.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { buildApp } from '../../web/app.ts';
 import { parseActionPolicy } from '../action-policy.ts';
 import { autoRefer, processReport, updateReferrals } from '../actions-jobs.ts';

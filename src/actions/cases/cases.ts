@@ -8,7 +8,7 @@ import type { Database } from '../../db/schema.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { TARGET_KINDS, type TargetKind } from '../action-policy.ts';
-import type { CaseRow } from '../tables.ts';
+import type { CaseRow } from '../../db/actions-tables.ts';
 
 /**
  * `needs_review`: held by the gates (gates.ts) before an automatic referral; reports still join

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../core/context.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { buildApp } from '../../web/app.ts';
 import { createAuthority } from '../cases/authorities.ts';

@@ -11,7 +11,7 @@ import type { Database } from '../../db/schema.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { fingerprintOf } from '../referrals/instance-key.ts';
-import type { PartnerRow } from '../tables.ts';
+import type { PartnerRow } from '../../db/actions-tables.ts';
 
 export const PartnerInput = z.object({
   name: z.string().trim().min(1).max(200),

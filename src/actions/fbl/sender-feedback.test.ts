@@ -4,7 +4,7 @@ import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../core/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { newId, nowIso } from '../../core/ids.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { buildApp } from '../../web/app.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
 import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';

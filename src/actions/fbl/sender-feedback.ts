@@ -24,7 +24,7 @@ import { getMessageRaw } from '../../evidence/store.ts';
 import { buildMessage, domainOf, isEmbeddable, newMessageId, rfc5322Date, toCrlf, type MimeNode } from '../formats/mime.ts';
 import { enqueueMail } from '../outbox/outbox.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
-import type { ReportFactsRow } from '../tables.ts';
+import type { ReportFactsRow } from '../../db/actions-tables.ts';
 
 export const TXT_PREFIX = 'spamdesk-verification=';
 

@@ -13,7 +13,7 @@ import { CORPUS_DIR } from '../../core/test-env.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
 import { buildApp } from '../../web/app.ts';
 import { createAccount } from '../../web/accounts.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { processReport } from '../actions-jobs.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { registerOperator } from './operators.ts';

@@ -21,7 +21,7 @@ import { enqueueMail } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import { operatorForAsn } from './operators.ts';
-import type { OperatorRow, ReportFactsRow } from '../tables.ts';
+import type { OperatorRow, ReportFactsRow } from '../../db/actions-tables.ts';
 import { campaignGateReasons, campaignStandings } from '../gates.ts';
 
 /** Distinct campaigns from one IP that count as the `many-campaigns` signal. */

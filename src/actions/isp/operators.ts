@@ -11,7 +11,7 @@ import type { Database } from '../../db/schema.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import type { ActionPolicy } from '../action-policy.ts';
-import type { OperatorRow } from '../tables.ts';
+import type { OperatorRow } from '../../db/actions-tables.ts';
 
 export const OperatorInput = z.object({
   name: z.string().min(1).max(200),

@@ -9,7 +9,7 @@ import type { Database } from '../../db/schema.ts';
 import type { Logger } from '../../core/logger.ts';
 import { claimDue, markFailed, markSent, requeueStale } from './outbox.ts';
 import { deliverMail, deliverWebhook, type DeliveryResult } from './transports.ts';
-import type { OutboxRow } from '../tables.ts';
+import type { OutboxRow } from '../../db/actions-tables.ts';
 import { createIdleWait } from '../../workers/idle-wait.ts';
 
 export interface DeliveryOptions {

@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { supportsSkipLocked } from '../../db/dialect.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
-import type { OutboxRow } from '../tables.ts';
+import type { OutboxRow } from '../../db/actions-tables.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 
 export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'dead'] as const;

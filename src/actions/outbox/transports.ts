@@ -6,7 +6,7 @@
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import ipaddr from 'ipaddr.js';
-import type { OutboxRow } from '../tables.ts';
+import type { OutboxRow } from '../../db/actions-tables.ts';
 
 export type DeliveryResult = { ok: true; detail: string } | { ok: false; permanent: boolean; error: string };
 

@@ -7,7 +7,7 @@
  */
 import type { Analysis } from '../../analysis/analysis-schema.ts';
 import { FINDINGS, isFindingCode } from '../../analysis/findings.ts';
-import type { CaseRow, ReportFactsRow } from '../tables.ts';
+import type { CaseRow, ReportFactsRow } from '../../db/actions-tables.ts';
 
 export const SUMMARY_FORMAT = 'spamdesk-case-summary/1';
 const MAX_LISTED = 200;

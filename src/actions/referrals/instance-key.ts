@@ -24,7 +24,7 @@ import type { Database } from '../../db/schema.ts';
 import type { Config } from '../../core/config.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { nowIso, sha256Hex } from '../../core/ids.ts';
-import type { ActionInstanceKeysTable } from '../tables.ts';
+import type { ActionInstanceKeysTable } from '../../db/actions-tables.ts';
 
 export interface InstanceKey {
   privateKey: KeyObject;

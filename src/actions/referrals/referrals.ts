@@ -26,7 +26,7 @@ import { buildCaseSummary, type CaseSummary } from './case-summary.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
 import { buildEvidencePackage, type EvidenceMode, type Manifest, type PackageMessage } from './evidence-package.ts';
 import { loadInstanceKey, signatureHeader, type InstanceKey } from './instance-key.ts';
-import type { AuthorityRow, CaseRow, ReportFactsRow } from '../tables.ts';
+import type { AuthorityRow, CaseRow, ReportFactsRow } from '../../db/actions-tables.ts';
 
 /** Most messages put in one package (a larger case is referred in parts by an analyst). */
 export const MAX_PACKAGE_MESSAGES = 2000;

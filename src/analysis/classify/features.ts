@@ -7,7 +7,7 @@
  * old and their DNS has changed, so the model must not learn what a lookup says today.
  */
 import type { Analysis } from '../analysis-schema.ts';
-import { hashString } from '../../campaigns/minhash.ts';
+import { hashString } from '../text/minhash.ts';
 
 export const FEATURE_BITS = 18;
 export const FEATURE_DIM = 1 << FEATURE_BITS;

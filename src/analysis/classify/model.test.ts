@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_DIM, type FeatureVector } from './features.ts';
 import { DEFAULT_TRAIN_OPTIONS, parseModel, predictProba, serialiseModel, trainModel } from './model.ts';
-import { pairwiseScores } from '../../campaigns/evaluate.ts';
+import { pairwiseScores } from '../../../scripts/eval/evaluate-campaigns.ts';
 
 function vec(indices: number[]): FeatureVector {
   const v = 1 / Math.sqrt(indices.length);

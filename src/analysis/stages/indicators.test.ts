@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import { analyse } from '../analyse.ts';
 import type { Analysis } from '../analysis-schema.ts';
-import { readLabelled } from '../golden/evaluate-traceback.ts';
+import { readLabelled } from '../../../scripts/eval/evaluate-traceback.ts';
 import { staticPorts } from '../ports/index.ts';
 import { defaultAnalysisSettings } from '../settings.ts';
 

@@ -4,7 +4,7 @@ import { configFrom, withSettings } from '../options.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { verifyEvidence } from '../../evidence/store.ts';
-import { collectStats } from '../../core/stats.ts';
+import { collectStats } from '../../db/stats.ts';
 
 export function registerMaintenance(program: Command): void {
   withSettings(program.command('migrate').description('Apply pending database migrations.')).action(async (_o, cmd: Command) => {

@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../../core/test-env.ts';
 import { testConfig } from '../../core/config.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { sampleEmail } from '../../core/test-context.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { getMessageRaw, verifyEvidence } from '../../evidence/store.ts';

@@ -1,7 +1,7 @@
 /** `spamdesk serve`: HTTP, registered services and workers until SIGTERM/SIGINT. */
 import type { Command } from 'commander';
 import { configFrom, withSettings } from '../options.ts';
-import { startPlatform } from '../../core/platform.ts';
+import { startPlatform } from '../../app/platform.ts';
 import { STARTUP_HOOKS } from '../startup-hooks.ts';
 
 export function registerServe(program: Command): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { configFrom, fail, withSettings } from '../options.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createToken, listTokens, revokeToken } from '../../core/tokens.ts';
+import { createToken, listTokens, revokeToken } from '../../db/tokens.ts';
 import { ROLES, isRole } from '../../core/roles.ts';
 
 export function registerToken(program: Command): void {

@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { GENESIS_HASH, auditEntryHash } from '../../evidence/audit-hash.ts';
+import { GENESIS_HASH, auditEntryHash } from '../audit-hash.ts';
 
 interface OldRow {
   id: string;

@@ -17,7 +17,7 @@ import {
   walkMime,
   type HeaderField,
   type MimeEntity,
-} from './mime-walk.ts';
+} from '../../mail/mime-walk.ts';
 
 /** RFC 5965 §7.3 registered feedback types (others are kept as written, lower-cased). */
 export const FEEDBACK_TYPES = ['abuse', 'fraud', 'virus', 'other', 'not-spam', 'auth-failure'] as const;

@@ -20,7 +20,7 @@ import {
   isEmbeddedMessage,
   walkMime,
   type MimeEntity,
-} from '../arf/mime-walk.ts';
+} from '../../mail/mime-walk.ts';
 import { htmlToText, recoverInlineForward } from './inline.ts';
 
 /** Most originals one forwarding mail may carry. */

@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AppContext } from '../../core/context.ts';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { createTestApp } from '../../web/test-helpers.ts';
-import { createToken } from '../../core/tokens.ts';
+import { createToken } from '../../db/tokens.ts';
 import { getMessageMeta, getMessageRaw } from '../../evidence/store.ts';
 import { parseSmsEvidence } from '../../evidence/sms-format.ts';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';

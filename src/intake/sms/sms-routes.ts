@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
-import { findToken } from '../../core/tokens.ts';
+import { findToken } from '../../db/tokens.ts';
 import { isRole, type Principal } from '../../core/roles.ts';
 import { handleGatewayMessage, MAX_SMS_CHARS, normaliseSender, smsReportInput, toE164, toIsoOrNull } from './sms-intake.ts';
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { testConfig } from '../../core/config.ts';
-import { startPlatform } from '../../core/platform.ts';
-import { createToken } from '../../core/tokens.ts';
+import { startPlatform } from '../../app/platform.ts';
+import { createToken } from '../../db/tokens.ts';
 import { CORPUS_DIR, hasCommand, needs, needsCorpus } from '../../core/test-env.ts';
 import { SmtpIntake } from './smtp-intake.ts';
 

@@ -17,7 +17,7 @@ import { isAppError } from '../../core/errors.ts';
 import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';
 import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
 import { ConnectionCounter, WindowLimiter } from './rate-limiter.ts';
-import { headerValue, parseHeaderBlock } from '../arf/mime-walk.ts';
+import { headerValue, parseHeaderBlock } from '../../mail/mime-walk.ts';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';
 import { liveDnsResolver } from '../../analysis/ports/dns-live.ts';

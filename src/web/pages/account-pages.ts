@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize, can, reportScope } from '../../core/policy.ts';
-import { createToken, revokeToken } from '../../core/tokens.ts';
+import { createToken, revokeToken } from '../../db/tokens.ts';
 import { html } from '../html.ts';
 import { CSRF_FIELD, cookieSecure, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import { requestSession } from '../session-auth.ts';

@@ -15,7 +15,7 @@ import { writeAudit } from '../../evidence/audit.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { identityOfReport, REDACTED_TEXT, recipientIdentityOf, Redactor, redactText } from '../../evidence/redact.ts';
 import { identitiesByReport } from '../../actions/redaction.ts';
-import type { ReportIndexRow } from '../tables.ts';
+import type { ReportIndexRow } from '../../db/web-tables.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { listAlerts, markAlertHandled } from '../../actions/isp/isp-digests.ts';
 import { html, raw } from '../html.ts';

@@ -16,7 +16,7 @@ import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTabl
 import { PAGE_SIZE, dailySeries, decodeCursor, encodeCursor, listReports, rangeOf, toChart, toCsv, topValues, totalReports, valueSeries, type ListFilters } from '../queries.ts';
 import { countryName } from '../countries.ts';
 import { campaignFacts, loadCampaign } from '../foreign.ts';
-import type { ReportIndexRow } from '../tables.ts';
+import type { ReportIndexRow } from '../../db/web-tables.ts';
 import type { RollupDim } from '../indexer.ts';
 
 const CHART_SCRIPTS = ['/static/vendor/chartjs/chart.umd.min.js', '/static/app/charts.js'];

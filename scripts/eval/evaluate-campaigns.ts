@@ -14,17 +14,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { analyse } from '../analysis/analyse.ts';
-import { offlinePorts } from '../analysis/offline-ports.ts';
-import { defaultAnalysisSettings } from '../analysis/settings.ts';
-import { corpusMessages } from '../analysis/classify/corpus.ts';
-import { testConfig } from '../core/config.ts';
-import { openDatabase } from '../db/dialect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
-import { fingerprintOf } from './fingerprint.ts';
-import { ingestFingerprint } from './cluster.ts';
-import { similarity } from './minhash.ts';
-import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
+import { analyse } from '../../src/analysis/analyse.ts';
+import { offlinePorts } from '../../src/analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
+import { corpusMessages } from '../train/corpus.ts';
+import { testConfig } from '../../src/core/config.ts';
+import { openDatabase } from '../../src/db/dialect.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { fingerprintOf } from '../../src/campaigns/fingerprint.ts';
+import { ingestFingerprint } from '../../src/campaigns/cluster.ts';
+import { similarity } from '../../src/analysis/text/minhash.ts';
+import { makeRecipient, personalise, seededRng, type BaseMessage } from '../../src/campaigns/personalise.ts';
 
 export const EVAL_SEED = 4242;
 const BASE_STRIDE = 7;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { hasCommand } from '../../core/test-env.ts';
+import { hasCommand } from '../../src/core/test-env.ts';
 
 /** Installs Debian packages providing `cmd` when it is missing; true when available afterwards. */
 export function ensureCommand(cmd: string, pkg: string, log: (s: string) => void): boolean {

@@ -10,15 +10,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { splitMbox } from '../corpus-messages.ts';
-import { ipLocationDbAsnLookup } from '../ports/ip-location-db.ts';
-import { traceRaw } from '../stages/traceback.ts';
-import { headerFields } from '../stages/traceback/header-block.ts';
-import { normaliseIp } from '../stages/traceback/ip-class.ts';
-import { learnMailhosts } from '../stages/traceback/mailhosts.ts';
-import { parseReceived } from '../stages/traceback/received-parser.ts';
-import { trustTableFor } from '../stages/traceback/trust.ts';
-import { GOLDEN_DIR } from './golden-cases.ts';
+import { splitMbox } from '../../src/analysis/test-support/corpus-messages.ts';
+import { ipLocationDbAsnLookup } from '../../src/analysis/ports/ip-location-db.ts';
+import { traceRaw } from '../../src/analysis/stages/traceback.ts';
+import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
+import { normaliseIp } from '../../src/analysis/stages/traceback/ip-class.ts';
+import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
+import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
+import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
+import { GOLDEN_DIR } from '../../src/analysis/golden/golden-cases.ts';
 
 export const CHAINS_FILE = path.join(GOLDEN_DIR, 'traceback-chains.json');
 

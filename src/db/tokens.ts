@@ -3,10 +3,10 @@
  * Format: `sdk_` + 32 random bytes in base64url, so a leaked token is easy to grep for.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
-import type { ApiToken } from '../db/tables.ts';
-import { newId, nowIso, randomSecret, sha256Hex } from './ids.ts';
-import type { Role } from './roles.ts';
+import type { Database } from './schema.ts';
+import type { ApiToken } from './tables.ts';
+import { newId, nowIso, randomSecret, sha256Hex } from '../core/ids.ts';
+import type { Role } from '../core/roles.ts';
 
 export const TOKEN_PREFIX = 'sdk_';
 

@@ -14,9 +14,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CATEGORIES, MODEL_CLASSES, type Category, type ModelClass } from './categories.ts';
-import { createClassifier } from './classify.ts';
-import { loadDataset, type Example } from './dataset.ts';
+import { CATEGORIES, MODEL_CLASSES, type Category, type ModelClass } from '../../src/analysis/classify/categories.ts';
+import { createClassifier } from '../../src/analysis/classify/classify.ts';
+import { loadDataset, type Example } from '../train/dataset.ts';
 import { ensureCommand, runBogofilter, runSpamAssassin, writeMessages, type PeerVerdict } from './peers.ts';
 
 type Out = (s: string) => void;

@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MboxSplitter } from '../../intake/import/mbox.ts';
-import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
-import { UNKNOWN_SENDER } from '../../intake/sms/sms-intake.ts';
-import type { ModelClass } from './categories.ts';
+import { MboxSplitter } from '../../src/intake/import/mbox.ts';
+import { serializeSmsEvidence } from '../../src/evidence/sms-format.ts';
+import { UNKNOWN_SENDER } from '../../src/intake/sms/sms-intake.ts';
+import type { ModelClass } from '../../src/analysis/classify/categories.ts';
 
 export interface LabelledMessage {
   /** Corpus folder. */

@@ -1,6 +1,6 @@
 /** Counts for `spamdesk stats` and the health view. */
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Database } from './schema.ts';
 
 export interface Stats {
   messages: number;

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { serializeSmsEvidence } from '../evidence/sms-format.ts';
+import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
 
 export interface CorpusMessage {
   /** File (and index inside an mbox or the SMS collection). */

@@ -8,14 +8,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyse } from '../../analysis/analyse.ts';
-import { offlinePorts } from '../../analysis/offline-ports.ts';
-import { defaultAnalysisSettings } from '../../analysis/settings.ts';
-import { createClassifier } from '../../analysis/classify/classify.ts';
-import { CATEGORIES, type Category } from '../../analysis/classify/categories.ts';
-import { splitOf } from '../../analysis/classify/dataset.ts';
-import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
-import { UNKNOWN_SENDER } from './sms-intake.ts';
+import { analyse } from '../../src/analysis/analyse.ts';
+import { offlinePorts } from '../../src/analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
+import { createClassifier } from '../../src/analysis/classify/classify.ts';
+import { CATEGORIES, type Category } from '../../src/analysis/classify/categories.ts';
+import { splitOf } from '../train/dataset.ts';
+import { serializeSmsEvidence } from '../../src/evidence/sms-format.ts';
+import { UNKNOWN_SENDER } from '../../src/intake/sms/sms-intake.ts';
 
 const CLOCK = new Date('2026-01-01T00:00:00Z');
 const HAM_CATEGORIES: ReadonlySet<Category> = new Set(['legitimate', 'other']);

@@ -3,9 +3,9 @@
  * graceful shutdown (stop accepting, finish requests in flight, commit pending reports, close).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
-import { closeContext, createContext, type AppContext, type ContextOptions } from './context.ts';
-import { SERVICES, type RunningService } from './services.ts';
+import type { Config } from '../core/config.ts';
+import { closeContext, createContext, type AppContext, type ContextOptions } from '../core/context.ts';
+import { SERVICES, type RunningService } from '../core/services.ts';
 import { buildApp } from '../web/app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
 

@@ -12,12 +12,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { analyse } from '../analyse.ts';
-import type { Analysis } from '../analysis-schema.ts';
-import { offlinePorts } from '../offline-ports.ts';
-import { defaultAnalysisSettings } from '../settings.ts';
-import { normaliseText } from '../../campaigns/normalise.ts';
-import type { ModelClass } from './categories.ts';
+import { analyse } from '../../src/analysis/analyse.ts';
+import type { Analysis } from '../../src/analysis/analysis-schema.ts';
+import { offlinePorts } from '../../src/analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
+import { normaliseText } from '../../src/analysis/text/normalise.ts';
+import type { ModelClass } from '../../src/analysis/classify/categories.ts';
 import { SMS_REGION, corpusMessages, smsMessages } from './corpus.ts';
 
 export const HELD_OUT_PERCENT = 20;
@@ -60,7 +60,7 @@ export function splitOf(a: Analysis): { split: Split; dupKey: string } {
   return { split: bucketOf(dupKey) < HELD_OUT_PERCENT ? 'held-out' : 'train', dupKey };
 }
 
-const ANALYSIS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ANALYSIS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/analysis');
 
 /**
  * A hash of the analysis code (every `.ts` under src/analysis except this classifier): cached
