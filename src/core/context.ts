@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { ReportWriter, type StoredReport } from '../intake/report-writer.ts';
+import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
 
 export interface AppContext {
   config: Config;

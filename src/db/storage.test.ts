@@ -10,7 +10,7 @@ import { dialectOf } from './dialect.ts';
 import { createTestContext, sampleEmail } from '../core/test-context.ts';
 import { sha256Hex } from '../core/ids.ts';
 import { CODECS, getMessageRaw, verifyEvidence } from '../evidence/store.ts';
-import { JOB_ANALYSE_REPORT } from '../intake/report-writer.ts';
+import { JOB_ANALYSE_REPORT } from '../evidence/report-writer.ts';
 import { MAX_JOB_ATTEMPTS, claimJobs, completeJob, enqueueJob, failJob, requeueStaleJobs } from '../workers/jobs.ts';
 import { createToken, findToken, listTokens, revokeToken } from './tokens.ts';
 import { AppError } from '../core/errors.ts';

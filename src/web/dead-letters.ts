@@ -14,7 +14,7 @@ import type { Database } from '../db/schema.ts';
 import { AppError } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { assertEmailMessage } from '../evidence/message-check.ts';
-import type { Channel, ReportWriter } from '../intake/report-writer.ts';
+import type { Channel, ReportWriter } from '../evidence/report-writer.ts';
 
 export const DEAD_LETTER_PAGE = 50;
 /** The importer keeps at most this much of a bad entry (src/intake/import/importer.ts). */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { ReportWriter } from '../intake/report-writer.ts';
+import { ReportWriter } from '../evidence/report-writer.ts';
 import { ANALYSER_VERSION, emptySections, type Analysis } from '../analysis/analysis-schema.ts';
 import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';

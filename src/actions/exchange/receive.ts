@@ -20,7 +20,7 @@ import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import { readZipEntries, verifyEvidencePackage } from '../referrals/evidence-package.ts';
 import { parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import { addCaseEvent, addReportsToCase, findLiveCase, openCase } from '../cases/cases.ts';
-import type { ReportInput } from '../../intake/report-writer.ts';
+import type { ReportInput } from '../../evidence/report-writer.ts';
 import { partnerByFingerprint } from './partners.ts';
 
 /** Messages one received package may carry (the sending side's own bound). */

@@ -12,7 +12,7 @@ import { SHA256_RE, sha256Hex } from '../../core/ids.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { writeAudit } from '../../evidence/audit.ts';
-import type { Channel, ReportInput } from '../report-writer.ts';
+import type { Channel, ReportInput } from '../../evidence/report-writer.ts';
 import { getReportView } from './report-view.ts';
 
 /** Most files one multipart upload may carry. */

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { newId, nowIso } from '../../core/ids.ts';
-import type { ReportWriter } from '../report-writer.ts';
+import type { ReportWriter } from '../../evidence/report-writer.ts';
 import { listSourceFiles } from './sources.ts';
 import { MAX_PROBLEM_RAW_BYTES, preparationThreadPays, preparedEntries, preparedEntriesThreaded } from './prepared-entries.ts';
 import type { MboxFormat } from './mbox.ts';

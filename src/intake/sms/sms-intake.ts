@@ -12,7 +12,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
-import type { ReportInput, StoredReport } from '../report-writer.ts';
+import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 
 /** Longest SMS text accepted (concatenated SMS rarely exceed a few hundred characters). */
 export const MAX_SMS_CHARS = 20_000;

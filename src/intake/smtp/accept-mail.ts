@@ -7,7 +7,7 @@ import type { AppContext } from '../../core/context.ts';
 import { publicBaseUrl } from '../../core/config.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { extractForwarded, parseMailbox, type Extraction } from '../forward/extract.ts';
-import type { ReportInput, StoredReport } from '../report-writer.ts';
+import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { authenticateForwarder, type ForwarderAuth } from './forwarder-auth.ts';
 

@@ -8,7 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { normaliseSender, smsReportInput } from '../../intake/sms/sms-intake.ts';
-import type { ReportInput, StoredReport } from '../../intake/report-writer.ts';
+import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, csrfField, layout, pageContext, sendPage, verifyCsrf, fmtTime, type PageCtx } from '../page.ts';
 import { requestSession } from '../session-auth.ts';

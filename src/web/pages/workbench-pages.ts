@@ -9,7 +9,7 @@ import { writeAudit } from '../../evidence/audit.ts';
 import { AppError } from '../../core/errors.ts';
 import { authorize, reportScope } from '../../core/policy.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
-import { CHANNELS } from '../../intake/report-writer.ts';
+import { CHANNELS } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';

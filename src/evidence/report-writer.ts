@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { hashMessage, prepareMessageAsync, type HashedMessage, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
+import { hashMessage, prepareMessageAsync, type HashedMessage, type MessageKind, type PreparedMessage } from './store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
 import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from './store-units.ts';

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { NewReport } from '../db/tables.ts';
 import { newId, nowIso, randomSecret } from '../core/ids.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
-import { encodeContent, type HashedMessage, type PreparedMessage } from '../evidence/store.ts';
+import { encodeContent, type HashedMessage, type PreparedMessage } from './store.ts';
 import type { ReportFields, StoredReport } from './report-writer.ts';
 
 /** Job kind enqueued for every new report; the analysis area handles it. */

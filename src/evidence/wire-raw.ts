@@ -4,7 +4,7 @@
  * work the thread saves; instead the raws of one commit are copied once into a single buffer that
  * is *transferred* (no copy), and the thread takes views of it.
  */
-import type { HashedMessage } from '../evidence/store.ts';
+import type { HashedMessage } from './store.ts';
 import type { WireUnit } from './store-units.ts';
 
 /** A hashed message on the wire: its raw bytes are `[offset, offset + size)` of the packed buffer. */
