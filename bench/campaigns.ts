@@ -31,7 +31,7 @@ import { offlinePorts } from '../src/analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
 import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
-import { createContext, closeContext } from '../src/core/context.ts';
+import { createContext, closeContext } from '../src/app/context.ts';
 import { createToken } from '../src/db/tokens.ts';
 import { buildApp } from '../src/web/app.ts';
 import { bandKeys, minhash, shingleHashes } from '../src/analysis/text/minhash.ts';

@@ -10,7 +10,7 @@ import nodemailer from 'nodemailer';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row, sampleRss } from './lib.ts';
 import { testConfig } from '../src/core/config.ts';
-import { createContext, closeContext } from '../src/core/context.ts';
+import { createContext, closeContext } from '../src/app/context.ts';
 import { SmtpIntake } from '../src/intake/smtp/smtp-intake.ts';
 import { redactReporter } from '../src/evidence/redact.ts';
 

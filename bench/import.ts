@@ -13,7 +13,7 @@ import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, runPhase, isPhaseProcess, printPhaseResult } from './lib.ts';
 import { testConfig } from '../src/core/config.ts';
-import { closeContext, createContext } from '../src/core/context.ts';
+import { closeContext, createContext } from '../src/app/context.ts';
 import { IMPORT_CACHE_KIB, importPaths } from '../src/intake/import/importer.ts';
 import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createContext, closeContext, type AppContext } from '../../src/core/context.ts';
+import { createContext, closeContext, type AppContext } from '../../src/app/context.ts';
 import { createTestDatabase } from '../../src/db/test-databases.ts';
 import { buildApp } from '../../src/web/app.ts';
 import { createToken, revokeToken } from '../../src/db/tokens.ts';

@@ -18,7 +18,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import PostalMime from 'postal-mime';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { closeContext, createContext } from '../core/context.ts';
+import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { createToken } from '../db/tokens.ts';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import PostalMime from 'postal-mime';
 import { createTestDatabase } from '../db/test-databases.ts';
-import { closeContext, createContext } from '../core/context.ts';
+import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { sha256Hex } from '../core/ids.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase } from '../db/test-databases.ts';
-import { closeContext, createContext } from '../core/context.ts';
+import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { actionsService } from './actions-service.ts';
 import { buildMessage, newMessageId } from './formats/mime.ts';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { closeContext, createContext } from '../core/context.ts';
+import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { nowIso } from '../core/ids.ts';
 import type { DialectName } from '../db/dialect.ts';

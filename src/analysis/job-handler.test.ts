@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestContext, sampleEmail } from '../core/test-context.ts';
+import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { createToken } from '../db/tokens.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { buildApp } from '../web/app.ts';

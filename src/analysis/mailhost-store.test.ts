@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTestContext } from '../core/test-context.ts';
+import { createTestContext } from '../app/test-context.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { analyse } from './analyse.ts';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { sampleEmail } from '../core/test-context.ts';
+import { sampleEmail } from '../app/test-context.ts';
 import { AnalysisSchema } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';

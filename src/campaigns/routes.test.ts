@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../web/app.ts';
-import { createTestContext } from '../core/test-context.ts';
+import { createTestContext } from '../app/test-context.ts';
 import { createToken } from '../db/tokens.ts';
 import type { Role } from '../core/roles.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { DIALECTS } from './test-databases.ts';
 import { dialectOf } from './dialect.ts';
-import { createTestContext, sampleEmail } from '../core/test-context.ts';
+import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { sha256Hex } from '../core/ids.ts';
 import { CODECS, getMessageRaw, verifyEvidence } from '../evidence/store.ts';
 import { JOB_ANALYSE_REPORT } from '../evidence/report-writer.ts';

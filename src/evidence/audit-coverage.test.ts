@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createTestApp, userWithSession } from '../web/test-helpers.ts';
-import { sampleEmail } from '../core/test-context.ts';
+import { sampleEmail } from '../app/test-context.ts';
 import { REPO_ROOT } from '../core/test-env.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { createAuthority } from '../actions/cases/authorities.ts';

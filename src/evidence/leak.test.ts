@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { createTestDatabase } from '../db/test-databases.ts';
-import { closeContext, createContext } from '../core/context.ts';
+import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { buildApp } from '../web/app.ts';

@@ -7,7 +7,7 @@ import PostalMime from 'postal-mime';
 import { CORPUS_DIR, REPO_ROOT, needsCorpus } from '../core/test-env.ts';
 import { base64Fragments, redactedEvidenceOf, redactReporter, redactText, reporterIdentityOf, type ReporterIdentity } from './redact.ts';
 import { createTestDatabase, DIALECTS } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../core/context.ts';
+import { createContext, closeContext } from '../app/context.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { getMessageRaw } from './store.ts';
 import { parseSmsEvidence, serializeSmsEvidence } from './sms-format.ts';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
-import { createTestContext, sampleEmail } from '../core/test-context.ts';
+import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { createToken } from '../db/tokens.ts';
-import type { AppContext } from '../core/context.ts';
+import type { AppContext } from '../app/context.ts';
 import { smsReportInput } from '../intake/sms/sms-intake.ts';
 import { createAuthority } from '../actions/cases/authorities.ts';
 import { addReportsToCase, openCase } from '../actions/cases/cases.ts';

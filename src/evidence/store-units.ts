@@ -9,7 +9,7 @@ import type { NewReport } from '../db/tables.ts';
 import { newId, nowIso, randomSecret } from '../core/ids.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import { encodeContent, type HashedMessage, type PreparedMessage } from './store.ts';
-import type { ReportFields, StoredReport } from './report-writer.ts';
+import type { ReportFields, StoredReport } from './report-input.ts';
 
 /** Job kind enqueued for every new report; the analysis area handles it. */
 export const JOB_ANALYSE_REPORT = 'analyse-report';

@@ -7,7 +7,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { AppContext } from '../core/context.ts';
+import type { AppContext } from '../app/context.ts';
 import { publicBaseUrl } from '../core/config.ts';
 import { authPlugin, type PrincipalResolver } from './auth.ts';
 import { installErrorHandler } from './errors.ts';

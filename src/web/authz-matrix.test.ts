@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../core/context.ts';
+import { createContext, closeContext } from '../app/context.ts';
 import { ROLES, type Principal, type Role } from '../core/roles.ts';
 import { passesRule, routeRule } from '../core/policy.ts';
 import { buildApp } from './app.ts';

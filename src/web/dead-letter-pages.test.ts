@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../core/context.ts';
+import { createContext, closeContext } from '../app/context.ts';
 import { importPaths } from '../intake/import/importer.ts';
 import { buildApp } from './app.ts';
 import { postForm, sampleSpam, userWithSession } from './test-helpers.ts';

@@ -11,8 +11,8 @@ import { newId, nowIso } from '../core/ids.ts';
 import { CSRF_COOKIE } from './page.ts';
 import type { TestContext } from 'node:test';
 import type { DialectName } from '../db/dialect.ts';
-import type { AppContext } from '../core/context.ts';
-import { createTestContext } from '../core/test-context.ts';
+import type { AppContext } from '../app/context.ts';
+import { createTestContext } from '../app/test-context.ts';
 import { buildApp } from './app.ts';
 
 /**

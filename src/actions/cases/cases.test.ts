@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
-import { closeContext, createContext } from '../../core/context.ts';
+import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../db/tokens.ts';
 import { buildApp } from '../../web/app.ts';

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
-import { closeContext, createContext } from '../../core/context.ts';
+import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../db/tokens.ts';
 import { getMessageRaw } from '../../evidence/store.ts';

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createRequire } from 'node:module';
 import type { FormatsPlugin } from 'ajv-formats';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
-import { createContext, closeContext } from '../../core/context.ts';
+import { createContext, closeContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { CORPUS_DIR } from '../../core/test-env.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { testConfig, type Config } from '../../core/config.ts';
-import { closeContext, createContext } from '../../core/context.ts';
+import { closeContext, createContext } from '../../app/context.ts';
 import { REPO_ROOT } from '../../core/test-env.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { buildApp } from '../../web/app.ts';

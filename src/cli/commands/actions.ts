@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { cliActor, configFrom, fail, withSettings } from '../options.ts';
 import { writeAudit } from '../../evidence/audit.ts';
-import { closeContext, createContext, type AppContext } from '../../core/context.ts';
+import { closeContext, createContext, type AppContext } from '../../app/context.ts';
 import { isAppError } from '../../core/errors.ts';
 import { COMPETENCES } from '../../actions/action-policy.ts';
 import { getOutboxEntry, isOutboxState, listOutbox, outboxCounts, retryAllDead, retryEntry } from '../../actions/outbox/outbox.ts';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
-import { createTestContext } from '../../core/test-context.ts';
+import { createTestContext } from '../../app/test-context.ts';
 import { nowIso } from '../../core/ids.ts';
 import { analyse } from '../../analysis/analyse.ts';
 import { offlinePorts } from '../../analysis/offline-ports.ts';

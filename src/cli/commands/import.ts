@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { configFrom, fail, withSettings } from '../options.ts';
-import { closeContext, createContext } from '../../core/context.ts';
+import { closeContext, createContext } from '../../app/context.ts';
 import { IMPORT_CACHE_KIB, importPaths } from '../../intake/import/importer.ts';
 
 export function registerImport(program: Command): void {

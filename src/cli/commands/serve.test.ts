@@ -15,7 +15,7 @@ import { testConfig } from '../../core/config.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { createToken } from '../../db/tokens.ts';
-import { sampleEmail } from '../../core/test-context.ts';
+import { sampleEmail } from '../../app/test-context.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { getMessageRaw, verifyEvidence } from '../../evidence/store.ts';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from 'fastify';
 import { buildApp } from '../../web/app.ts';
-import { createTestContext, sampleEmail, type TestAppContext } from '../../core/test-context.ts';
+import { createTestContext, sampleEmail, type TestAppContext } from '../../app/test-context.ts';
 import { createToken } from '../../db/tokens.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import type { DialectName } from '../../db/dialect.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { createTestContext, sampleEmail } from '../../core/test-context.ts';
+import { createTestContext, sampleEmail } from '../../app/test-context.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { importPaths } from './importer.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { sampleEmail } from '../../core/test-context.ts';
+import { sampleEmail } from '../../app/test-context.ts';
 import { decodeContent } from '../../evidence/store.ts';
 import { listSourceFiles } from './sources.ts';
 import { MAX_BATCHES_AHEAD, preparedEntries, preparedEntriesThreaded, type PreparedEntry } from './prepared-entries.ts';

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { TestContext } from 'node:test';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
-import { createTestContext } from '../../core/test-context.ts';
+import { createTestContext } from '../../app/test-context.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { AppError } from '../../core/errors.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { AppContext } from '../../core/context.ts';
+import type { AppContext } from '../../app/context.ts';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { createTestApp } from '../../web/test-helpers.ts';
 import { createToken } from '../../db/tokens.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { createContext, closeContext, type AppContext } from '../../core/context.ts';
+import { createContext, closeContext, type AppContext } from '../../app/context.ts';
 import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
 import { CORPUS_DIR, hasCommand, needs, needsCorpus } from '../../core/test-env.ts';
 import { getMessageRaw } from '../../evidence/store.ts';

@@ -5,7 +5,7 @@
 import type { TestContext } from 'node:test';
 import type { DialectName } from '../db/dialect.ts';
 import { createTestDatabase, type TestDatabase } from '../db/test-databases.ts';
-import type { testConfig } from './config.ts';
+import type { testConfig } from '../core/config.ts';
 import { closeContext, createContext, type AppContext } from './context.ts';
 
 export interface TestAppContext {

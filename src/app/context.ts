@@ -2,9 +2,9 @@
  * What every long-lived part of Spamdesk receives: configuration, database, logger, metrics and
  * the report writer. Built once by the entry point (or by a test) and passed down explicitly.
  */
-import type { Config } from './config.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import type { Config } from '../core/config.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { createMetrics, type Metrics } from '../core/metrics.ts';
 import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
