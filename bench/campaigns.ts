@@ -33,7 +33,7 @@ import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { createContext, closeContext } from '../src/app/context.ts';
 import { createToken } from '../src/db/tokens.ts';
-import { buildApp } from '../src/web/app.ts';
+import { buildApp } from '../src/app/build-app.ts';
 import { bandKeys, minhash, shingleHashes } from '../src/analysis/text/minhash.ts';
 import { normaliseText, recipientNameTokens } from '../src/analysis/text/normalise.ts';
 import { MIN_TOKENS_FOR_LSH, type Fingerprint } from '../src/campaigns/fingerprint.ts';

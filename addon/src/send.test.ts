@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createContext, closeContext, type AppContext } from '../../src/app/context.ts';
 import { createTestDatabase } from '../../src/db/test-databases.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildApp } from '../../src/app/build-app.ts';
 import { createToken, revokeToken } from '../../src/db/tokens.ts';
 import { getMessageRaw } from '../../src/evidence/store.ts';
 import { CORPUS_DIR, needsCorpus } from '../../src/core/test-env.ts';

@@ -24,7 +24,7 @@ import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { createToken } from '../db/tokens.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { startWorkers } from '../workers/runner.ts';
 import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { JobHandler } from '../workers/handlers.ts';
 import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';

@@ -4,7 +4,7 @@
  * configured period). Registered in `core/services.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
  */
 import { Gauge } from 'prom-client';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { ServiceFactory } from '../core/services.ts';
 import { startDeliveryLoop, type DeliveryOptions } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';

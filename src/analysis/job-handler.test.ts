@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { createToken } from '../db/tokens.ts';
 import { DIALECTS } from '../db/test-databases.ts';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { startWorkers } from '../workers/runner.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
 import { analyseReportHandler } from './job-handler.ts';

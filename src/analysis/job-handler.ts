@@ -6,7 +6,7 @@
  * the learned mail hosts of its reporter and intake; the reports then count towards the next
  * learning pass (`mailhost-store.ts`).
  */
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { Job } from '../db/tables.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import type { JobHandler } from '../workers/handlers.ts';

@@ -1,23 +1,17 @@
 /**
- * What every long-lived part of Spamdesk receives: configuration, database, logger, metrics and
- * the report writer. Built once by the entry point (or by a test) and passed down explicitly.
+ * Builds the {@link AppContext} (declared in `evidence/context.ts`, where the areas can name it):
+ * configuration, database, logger, metrics and the report writer. Built once by the entry point
+ * (or by a test) and passed down explicitly.
  */
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
-import { createMetrics, type Metrics } from '../core/metrics.ts';
+import { createMetrics } from '../core/metrics.ts';
 import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
+import type { AppContext } from '../evidence/context.ts';
 
-export interface AppContext {
-  config: Config;
-  db: DB;
-  logger: Logger;
-  metrics: Metrics;
-  writer: ReportWriter;
-  /** Listeners told about every committed report (wakes the workers, feeds live views). */
-  onReports: Set<(reports: StoredReport[]) => void>;
-}
+export type { AppContext } from '../evidence/context.ts';
 
 export interface ContextOptions {
   /** Use this database instead of opening the configured one (tests). */

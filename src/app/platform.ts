@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.ts';
 import { closeContext, createContext, type AppContext, type ContextOptions } from './context.ts';
 import { SERVICES, type RunningService } from '../core/services.ts';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
 
 export interface Platform {

@@ -5,7 +5,7 @@
  * stored evidence with offline ports. Clustering and the text features read only fields that do
  * not depend on the network, so both give the same fingerprint and the same features.
  */
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';

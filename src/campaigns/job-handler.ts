@@ -5,7 +5,7 @@
  * without effect.
  */
 import { z } from 'zod';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { JobHandler } from '../workers/handlers.ts';
 import { createClassifier, type Classifier } from '../analysis/classify/classify.ts';
 import { DEFAULT_MODEL_FILE, loadModel } from '../analysis/classify/model.ts';

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { createTestContext } from '../app/test-context.ts';
 import { createToken } from '../db/tokens.ts';
 import type { Role } from '../core/roles.ts';

@@ -2,7 +2,7 @@
  * Long-running services `spamdesk serve` starts besides HTTP and the workers (the SMTP intake,
  * schedulers for digests and the outbox…). An area registers its factory in `SERVICES`.
  */
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import { smtpIntakeService } from '../intake/smtp/smtp-intake.ts';
 import { actionsService } from '../actions/actions-service.ts';
 import { webIndexerService } from '../web/indexer-service.ts';

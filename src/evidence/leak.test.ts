@@ -19,7 +19,7 @@ import { createTestDatabase } from '../db/test-databases.ts';
 import { closeContext, createContext } from '../app/context.ts';
 import { createLogger } from '../core/logger.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { userWithSession } from '../web/test-helpers.ts';
 import { indexAll } from '../web/indexer.ts';
 import { startWorkers } from '../workers/runner.ts';

@@ -9,7 +9,7 @@ import { smsReportInput } from '../intake/sms/sms-intake.ts';
 import { createAuthority } from '../actions/cases/authorities.ts';
 import { addReportsToCase, openCase } from '../actions/cases/cases.ts';
 import { referCase } from '../actions/referrals/referrals.ts';
-import { buildApp } from '../web/app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { getMessageRaw, verifyEvidence } from './store.ts';
 import { verifyAuditChain } from './audit.ts';
 import { applyRetention, eraseReporter } from './retention.ts';

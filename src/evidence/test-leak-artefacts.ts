@@ -13,7 +13,7 @@
  * - feeds: none exist yet.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from './context.ts';
 import { ROUTE_RULES, passesRule } from '../core/policy.ts';
 import type { Principal, Role } from '../core/roles.ts';
 import { evidenceModeOf } from '../actions/cases/authorities.ts';

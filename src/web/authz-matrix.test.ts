@@ -11,7 +11,7 @@ import { createTestDatabase } from '../db/test-databases.ts';
 import { createContext, closeContext } from '../app/context.ts';
 import { ROLES, type Principal, type Role } from '../core/roles.ts';
 import { passesRule, routeRule } from '../core/policy.ts';
-import { buildApp } from './app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { createSession } from './accounts.ts';
 import { SESSION_COOKIE } from './accounts.ts';
 import { indexAll } from './indexer.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
 import { createContext, closeContext } from '../app/context.ts';
 import { importPaths } from '../intake/import/importer.ts';
-import { buildApp } from './app.ts';
+import { buildApp } from '../app/build-app.ts';
 import { postForm, sampleSpam, userWithSession } from './test-helpers.ts';
 
 for (const dialect of DIALECTS) {

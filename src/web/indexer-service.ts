@@ -2,7 +2,7 @@
  * Keeps the workbench index and roll-ups current in a process that runs background work: a pass
  * every `webIndexIntervalMs`, and one soon after reports are committed. Passes never overlap.
  */
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { RunningService, ServiceFactory } from '../core/services.ts';
 import { indexPass } from './indexer.ts';
 

@@ -11,9 +11,9 @@ import { newId, nowIso } from '../core/ids.ts';
 import { CSRF_COOKIE } from './page.ts';
 import type { TestContext } from 'node:test';
 import type { DialectName } from '../db/dialect.ts';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import { createTestContext } from '../app/test-context.ts';
-import { buildApp } from './app.ts';
+import { buildApp } from '../app/build-app.ts';
 
 /**
  * The whole HTTP app on a fresh real database of `dialect` (null when that engine is absent: the

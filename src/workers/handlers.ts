@@ -2,7 +2,7 @@
  * Background job handlers by kind. An area registers its handler here (one line); the runner
  * claims only kinds that have a handler.
  */
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import type { Job } from '../db/tables.ts';
 import { actionsReferHandler, actionsReferUpdateHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
 import { analyseReportHandler } from '../analysis/job-handler.ts';

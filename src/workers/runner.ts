@@ -3,7 +3,7 @@
  * with backoff, parks the hopeless as `dead`. Wakes at once when a report commits; otherwise polls.
  */
 import os from 'node:os';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
 import { JOB_HANDLERS, type JobHandler } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';

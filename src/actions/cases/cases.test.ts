@@ -8,7 +8,7 @@ import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../db/tokens.ts';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { parseActionPolicy } from '../action-policy.ts';
 import { autoRefer, processReport, updateReferrals } from '../actions-jobs.ts';
 import { answerReferral } from '../referrals/referrals.ts';

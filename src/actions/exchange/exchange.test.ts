@@ -13,7 +13,7 @@ import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createToken } from '../../db/tokens.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { createAuthority } from '../cases/authorities.ts';
 import { addReportsToCase, caseHistory, openCase } from '../cases/cases.ts';
 import { referCase } from '../referrals/referrals.ts';

@@ -14,7 +14,7 @@
  * same answer. The reports then run through this instance's own analysis, campaigns and rules.
  */
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.ts';
+import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import { readZipEntries, verifyEvidencePackage } from '../referrals/evidence-package.ts';

@@ -5,7 +5,7 @@ import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { createToken } from '../../db/tokens.ts';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
 import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';
 import { useSenderDnsResolver } from '../actions-routes.ts';

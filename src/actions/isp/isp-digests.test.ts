@@ -11,7 +11,7 @@ import { createContext, closeContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
 import { CORPUS_DIR } from '../../core/test-env.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { createAccount } from '../../web/accounts.ts';
 import { createToken } from '../../db/tokens.ts';
 import { processReport } from '../actions-jobs.ts';

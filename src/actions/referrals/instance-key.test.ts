@@ -11,7 +11,7 @@ import { testConfig, type Config } from '../../core/config.ts';
 import { closeContext, createContext } from '../../app/context.ts';
 import { REPO_ROOT } from '../../core/test-env.ts';
 import { sha256Hex } from '../../core/ids.ts';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { buildEvidencePackage, verifyEvidencePackage } from './evidence-package.ts';
 import { legacyKeyPath, loadInstanceKey, publishedKeys, rotateInstanceKey, rotationStatement, verifyBytes, type InstanceKey } from './instance-key.ts';
 

@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { AppContext } from '../../app/context.ts';
+import type { AppContext } from '../../evidence/context.ts';
 import { publicBaseUrl } from '../../core/config.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';

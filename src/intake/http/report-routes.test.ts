@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from 'fastify';
-import { buildApp } from '../../web/app.ts';
+import { buildApp } from '../../app/build-app.ts';
 import { createTestContext, sampleEmail, type TestAppContext } from '../../app/test-context.ts';
 import { createToken } from '../../db/tokens.ts';
 import { sha256Hex } from '../../core/ids.ts';

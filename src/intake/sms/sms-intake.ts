@@ -7,7 +7,7 @@
  * and ask the subscriber for the sender's number; their next SMS completes the report.
  */
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js';
-import type { AppContext } from '../../app/context.ts';
+import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { serializeSmsEvidence } from '../../evidence/sms-format.ts';

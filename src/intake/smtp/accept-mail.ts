@@ -3,7 +3,7 @@
  * original(s) (forward as attachment, ARF, redirect, inline forward), identify the reporter, and
  * submit everything as one atomic submission. The caller answers `250` only when this resolves.
  */
-import type { AppContext } from '../../app/context.ts';
+import type { AppContext } from '../../evidence/context.ts';
 import { publicBaseUrl } from '../../core/config.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { extractForwarded, parseMailbox, type Extraction } from '../forward/extract.ts';

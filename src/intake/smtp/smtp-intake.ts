@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { AppContext } from '../../app/context.ts';
+import type { AppContext } from '../../evidence/context.ts';
 import type { RunningService, ServiceFactory } from '../../core/services.ts';
 import { isAppError } from '../../core/errors.ts';
 import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';

@@ -7,13 +7,13 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { AppContext } from '../app/context.ts';
+import type { AppContext } from '../evidence/context.ts';
 import { publicBaseUrl } from '../core/config.ts';
-import { authPlugin, type PrincipalResolver } from './auth.ts';
-import { installErrorHandler } from './errors.ts';
-import { systemRoutes } from './system-routes.ts';
-import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from './routes.ts';
-import { policyGate } from './policy-gate.ts';
+import { authPlugin, type PrincipalResolver } from '../web/auth.ts';
+import { installErrorHandler } from '../web/errors.ts';
+import { systemRoutes } from '../web/system-routes.ts';
+import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from '../web/routes.ts';
+import { policyGate } from '../web/policy-gate.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
