@@ -26,9 +26,8 @@ import { getMessageRaw } from '../evidence/store.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';
 import { buildApp } from '../app/build-app.ts';
 import { startWorkers } from '../workers/runner.ts';
-import { enqueueJob } from '../workers/jobs.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
-import { JOB_ACTIONS_REPORT, actionsReferHandler, actionsReportHandler } from './actions-jobs.ts';
+import { enqueue, jobHandler } from '../app/pipeline.ts';
 import { useStoredAnalyses } from './sources.ts';
 import { createAuthority } from './cases/authorities.ts';
 import { caseHistory } from './cases/cases.ts';
@@ -78,10 +77,10 @@ for (const dialect of DIALECTS) {
       assert.equal(reports.length, 3);
       assert.ok(reports.every((r) => r.channel === 'smtp' && analyses.has(r.message_sha256)), 'the stored evidence is the attached original, byte for byte');
       useStoredAnalyses(async (_db, sha) => analyses.get(sha) ?? null);
-      for (const r of reports) await enqueueJob(tdb.db, JOB_ACTIONS_REPORT, { reportId: r.id, sha256: r.message_sha256, campaignId: 'campaign-phish-1' });
+      for (const r of reports) await enqueue(tdb.db, 'actions-report', { reportId: r.id, sha256: r.message_sha256, campaignId: 'campaign-phish-1' });
 
       // One worker at a time, so the burst of reports has joined the case before it is referred.
-      const runner = startWorkers(ctx, [actionsReportHandler(), actionsReferHandler()]);
+      const runner = startWorkers(ctx, [jobHandler('actions-report'), jobHandler('actions-refer')]);
       await runner.stop();
       await runner.drain();
 

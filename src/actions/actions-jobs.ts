@@ -1,5 +1,5 @@
 /**
- * Job handlers of the actions area (registered in `workers/handlers.ts`):
+ * The jobs of the actions area (named, with their payloads and next steps, in `app/pipeline.ts`):
  * - `actions-report` {reportId, sha256, campaignId}: the last step of the pipeline. Records the
  *   report's facts, applies the case rules, queues sender feedback; auto-referrals of newly opened
  *   cases are queued as `actions-refer` jobs in the same transaction, so nothing is lost between,
@@ -8,12 +8,10 @@
  * - `actions-refer-update` {caseId}: sends an updated package to each authority that received the
  *   case before reports joined it (`cases.referUpdates`; queued by `actions-report`).
  */
-import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { AppContext } from '../evidence/context.ts';
-import type { JobHandler } from '../workers/handlers.ts';
-import { enqueueJob } from '../workers/jobs.ts';
+import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { policyFor, type ActionPolicy } from './action-policy.ts';
 import { caseGate } from './gates.ts';
@@ -27,12 +25,20 @@ import { campaignCategory, loadAnalysis } from './sources.ts';
 import { queueSenderFeedback } from './fbl/sender-feedback.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
 
-export const JOB_ACTIONS_REPORT = 'actions-report';
-export const JOB_ACTIONS_REFER = 'actions-refer';
-export const JOB_ACTIONS_REFER_UPDATE = 'actions-refer-update';
+/** A case to refer, or whose referrals to update. */
+export interface CaseRef {
+  caseId: string;
+}
 
-const ReportPayload = z.object({ reportId: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), campaignId: z.string().nullable().optional() });
-const ReferPayload = z.object({ caseId: z.string().min(1) });
+/** Where the actions area hands on what it decides to do later (`app/pipeline.ts` makes them jobs). */
+export interface ActionsNext {
+  /** Refer a newly opened case at `runAt`. */
+  refer: HandOn<CaseRef>;
+  /** Send updated packages of a referred case at `runAt`. */
+  referUpdate: HandOn<CaseRef>;
+  /** True while an update of the case waits to run (it will carry later reports too). */
+  referUpdateQueued(db: Kysely<Database>, p: CaseRef): Promise<boolean>;
+}
 
 export interface ProcessOutcome extends RuleOutcome {
   feedback: number;
@@ -42,7 +48,7 @@ export interface ProcessOutcome extends RuleOutcome {
  * Everything the actions area does for one report, given its analysis (the job handler loads it;
  * tests may pass one computed with their own ports).
  */
-export async function processReport(ctx: AppContext, p: { reportId: string; sha256: string; campaignId: string | null }, analysis: Analysis | null): Promise<ProcessOutcome> {
+export async function processReport(ctx: AppContext, p: { reportId: string; sha256: string; campaignId: string | null }, analysis: Analysis | null, next: ActionsNext): Promise<ProcessOutcome> {
   const policy = policyFor(ctx.config);
   const report = await ctx.db.selectFrom('reports').select(['id', 'received_at', 'historical']).where('id', '=', p.reportId).executeTakeFirst();
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
@@ -55,9 +61,9 @@ export async function processReport(ctx: AppContext, p: { reportId: string; sha2
     const rules = await applyCaseRules(trx, facts, policy);
     // Referred after the burst has had time to join the case (the job runs then, not now).
     const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
-    if (policy.cases.autoRefer) for (const caseId of rules.opened) await enqueueJob(trx, JOB_ACTIONS_REFER, { caseId }, referAt);
+    if (policy.cases.autoRefer) for (const caseId of rules.opened) await next.refer(trx, { caseId }, referAt);
     if (policy.cases.autoRefer && policy.cases.referUpdates && !historical) {
-      for (const caseId of rules.joined) if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt);
+      for (const caseId of rules.joined) if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt, next);
     }
     // Feedback about mail from an archive would reach a sender about mail it sent years ago.
     const feedback = policy.fbl.enabled && !historical ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
@@ -91,12 +97,10 @@ export async function autoRefer(ctx: AppContext, caseId: string): Promise<string
  * Queues an updated referral of a case that was referred before this report joined it — once:
  * while an update is queued, later reports ride along with it.
  */
-async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: Date): Promise<void> {
+async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: Date, next: ActionsNext): Promise<void> {
   const referred = await db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).limit(1).executeTakeFirst();
   if (!referred) return; // its first referral will carry this report
-  const payload = JSON.stringify({ caseId });
-  const queued = await db.selectFrom('jobs').select('id').where('kind', '=', JOB_ACTIONS_REFER_UPDATE).where('state', '=', 'queued').where('payload', '=', payload).limit(1).executeTakeFirst();
-  if (!queued) await enqueueJob(db, JOB_ACTIONS_REFER_UPDATE, { caseId }, at);
+  if (!(await next.referUpdateQueued(db, { caseId }))) await next.referUpdate(db, { caseId }, at);
 }
 
 /**
@@ -104,7 +108,7 @@ async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: 
  * reports that joined it since (not to one that closed its referral, nor to an inactive one), at
  * most once per `cases.referUpdateIntervalHours`; an authority not yet due is retried when it is.
  */
-export async function updateReferrals(ctx: AppContext, caseId: string, now = new Date()): Promise<string[]> {
+export async function updateReferrals(ctx: AppContext, caseId: string, next: ActionsNext, now = new Date()): Promise<string[]> {
   const policy = policyFor(ctx.config);
   const c = await getCase(ctx.db, caseId);
   if (c.state !== 'referred') return [];
@@ -127,7 +131,7 @@ export async function updateReferrals(ctx: AppContext, caseId: string, now = new
     }
     out.push((await referCase(ctx, caseId, authorityId, 'rule:update')).referralId);
   }
-  if (retryAt !== null) await enqueueJob(ctx.db, JOB_ACTIONS_REFER_UPDATE, { caseId }, new Date(retryAt));
+  if (retryAt !== null) await next.referUpdate(ctx.db, { caseId }, new Date(retryAt));
   return out;
 }
 
@@ -153,46 +157,43 @@ async function messageCategoryOf(db: Kysely<Database>, reportId: string, sha256:
   return cls?.category ?? null;
 }
 
-function perJob<T>(jobs: { id: string; payload: string }[], schema: z.ZodType<T>, run: (p: T) => Promise<unknown>): Promise<Map<string, Error>> {
-  return (async () => {
-    const errors = new Map<string, Error>();
-    for (const j of jobs) {
-      try {
-        const parsed = schema.safeParse(JSON.parse(j.payload));
-        if (!parsed.success) throw new Error(`bad payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-        await run(parsed.data);
-      } catch (e) {
-        errors.set(j.id, e instanceof Error ? e : new Error(String(e)));
-      }
+/** Runs each job on its own; a failing job is retried alone. */
+async function perJob<P>(jobs: TypedJob<P>[], run: (p: P) => Promise<unknown>): Promise<Map<string, Error>> {
+  const errors = new Map<string, Error>();
+  for (const j of jobs) {
+    try {
+      await run(j.data);
+    } catch (e) {
+      errors.set(j.id, e instanceof Error ? e : new Error(String(e)));
     }
-    return errors;
-  })();
+  }
+  return errors;
 }
 
-export function actionsReportHandler(): JobHandler {
+/** `actions-report`: the last step of the pipeline for one report. */
+export function actionsReportWork(next: ActionsNext): JobWork<{ reportId: string; sha256: string; campaignId?: string | null }, AppContext> {
   return {
-    kind: JOB_ACTIONS_REPORT,
     batchSize: 20,
     run: (jobs, ctx) =>
-      perJob(jobs, ReportPayload, async (p) => {
+      perJob(jobs, async (p) => {
         const analysis = await loadAnalysis(ctx.db, p.sha256, ctx.config);
-        await processReport(ctx, { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null }, analysis);
+        await processReport(ctx, { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null }, analysis, next);
       }),
   };
 }
 
-export function actionsReferUpdateHandler(): JobHandler {
+/** `actions-refer-update`: updated packages for a referred case. */
+export function actionsReferUpdateWork(next: ActionsNext): JobWork<CaseRef, AppContext> {
   return {
-    kind: JOB_ACTIONS_REFER_UPDATE,
     batchSize: 2,
-    run: (jobs, ctx) => perJob(jobs, ReferPayload, (p) => updateReferrals(ctx, p.caseId)),
+    run: (jobs, ctx) => perJob(jobs, (p) => updateReferrals(ctx, p.caseId, next)),
   };
 }
 
-export function actionsReferHandler(): JobHandler {
+/** `actions-refer`: routes a newly opened case and refers it. */
+export function actionsReferWork(): JobWork<CaseRef, AppContext> {
   return {
-    kind: JOB_ACTIONS_REFER,
     batchSize: 2,
-    run: (jobs, ctx) => perJob(jobs, ReferPayload, (p) => autoRefer(ctx, p.caseId)),
+    run: (jobs, ctx) => perJob(jobs, (p) => autoRefer(ctx, p.caseId)),
   };
 }

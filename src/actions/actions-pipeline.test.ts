@@ -17,6 +17,7 @@ import { createLogger } from '../core/logger.ts';
 import { sha256Hex } from '../core/ids.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';
 import { startWorkers } from '../workers/runner.ts';
+import { jobHandlers } from '../app/pipeline.ts';
 import { createAuthority } from './cases/authorities.ts';
 import { drainOutbox } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';
@@ -41,7 +42,7 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
   const intake = await new SmtpIntake(ctx, { ackSender: null }).start();
   const sink = await startSmtpSink();
   const tr = nodemailer.createTransport({ host: '127.0.0.1', port: intake.address().port, secure: false, ignoreTLS: true });
-  const runner = startWorkers(ctx);
+  const runner = startWorkers(ctx, jobHandlers());
   try {
     await createAuthority(tdb.db, { name: 'Consumer protection', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
     const reporters = ['anne.leroy@reporters.example', 'bruno.petit@reporters.example', 'chloe.moreau@reporters.example'];

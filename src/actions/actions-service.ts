@@ -1,11 +1,11 @@
 /**
  * The actions service of `spamdesk serve`: the outbox delivery loop, and the ISP-digest scheduler
  * that runs when the loop is idle (at most once a minute; each operator gets one digest per
- * configured period). Registered in `core/services.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
+ * configured period). Listed in `area.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
  */
 import { Gauge } from 'prom-client';
 import type { AppContext } from '../evidence/context.ts';
-import type { ServiceFactory } from '../core/services.ts';
+import type { ServiceFactory } from '../evidence/context.ts';
 import { startDeliveryLoop, type DeliveryOptions } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';
 import { runIspDigests } from './isp/isp-digests.ts';

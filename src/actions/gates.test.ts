@@ -17,6 +17,7 @@ import { createLogger } from '../core/logger.ts';
 import { nowIso } from '../core/ids.ts';
 import type { DialectName } from '../db/dialect.ts';
 import { autoRefer, processReport } from './actions-jobs.ts';
+import { ACTIONS_NEXT } from '../app/pipeline.ts';
 import { createAuthority } from './cases/authorities.ts';
 import { caseHistory, getCase } from './cases/cases.ts';
 import { listReferrals, referCase } from './referrals/referrals.ts';
@@ -60,7 +61,7 @@ async function fixture(t: TestContext, dialect: DialectName) {
       await tdb.db.insertInto('classifications').values({ sha256: stored.sha256, category: o.category, confidence: 0.9, reasons: '[]', model_version: 't', classified_at: nowIso() }).execute();
     }
     const a = await analysisFor(raw, { ip, asn: 64500, rdns: `dyn-${n}.pool.broadband.example`, abuse: ['abuse@broadband.example'], authenticated: o.authenticated });
-    return { stored, outcome: await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: o.campaignId }, a) };
+    return { stored, outcome: await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: o.campaignId }, a, ACTIONS_NEXT) };
   };
   return {
     tdb,

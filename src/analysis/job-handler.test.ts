@@ -11,7 +11,7 @@ import { DIALECTS } from '../db/test-databases.ts';
 import { buildApp } from '../app/build-app.ts';
 import { startWorkers } from '../workers/runner.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
-import { analyseReportHandler } from './job-handler.ts';
+import { jobHandler } from '../app/pipeline.ts';
 import { messagesWithIndicator } from './repository.ts';
 
 for (const dialect of DIALECTS) {
@@ -19,7 +19,7 @@ for (const dialect of DIALECTS) {
     test('analyses, stores indicators, enqueues campaign-report, reuses, and is visible through the API', async (t) => {
       const h = await createTestContext(t, dialect, { workers: 1 });
       if (!h) return;
-      const handler = analyseReportHandler();
+      const handler = jobHandler('analyse-report');
       const app = await buildApp(h.ctx);
       let runner: ReturnType<typeof startWorkers> | null = null;
       try {

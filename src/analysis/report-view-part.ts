@@ -1,5 +1,5 @@
 /** Adds `analysis` to GET /api/v1/reports/:id: the latest analysis of the report's evidence. */
-import type { ReportViewPart } from '../intake/http/report-view.ts';
+import type { ReportViewPart } from '../evidence/context.ts';
 import { getLatestAnalysis } from './repository.ts';
 import { reporterStatementOf, withReporterStatement } from './reporter.ts';
 import { messageTimes } from './message-times.ts';

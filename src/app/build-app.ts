@@ -7,17 +7,20 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { AppContext } from '../evidence/context.ts';
+import type { AppContext, ReportViewPart } from '../evidence/context.ts';
 import { publicBaseUrl } from '../core/config.ts';
 import { authPlugin, type PrincipalResolver } from '../web/auth.ts';
 import { installErrorHandler } from '../web/errors.ts';
 import { systemRoutes } from '../web/system-routes.ts';
-import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from '../web/routes.ts';
+import { PRINCIPAL_RESOLVERS } from '../web/routes.ts';
+import { AREA_ROUTES, REPORT_VIEW_PARTS } from './areas.ts';
 import { policyGate } from '../web/policy-gate.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Sections of a report's view, from every area (`app/areas.ts`). */
+    reportViewParts: readonly ReportViewPart[];
     /** Base URL people reach this instance at. */
     publicUrl(): string;
   }
@@ -39,6 +42,7 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     requestTimeout: 120_000,
   });
   app.decorate('ctx', ctx);
+  app.decorate('reportViewParts', REPORT_VIEW_PARTS);
   app.decorate('publicUrl', () => {
     const addr = app.server.address();
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);

@@ -10,6 +10,7 @@ import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
 import type { AppContext } from '../evidence/context.ts';
+import { FIRST_JOB } from './pipeline.ts';
 
 export type { AppContext } from '../evidence/context.ts';
 
@@ -33,6 +34,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const writer = new ReportWriter(db, {
     logger,
     metrics,
+    nextJob: FIRST_JOB,
     // SQLite commits (and their fsyncs) run in a thread of their own; see sqlite-commit-thread.ts.
     ...(config.database.dialect === 'sqlite' && config.database.path !== ':memory:' && (opts.commitThread ?? config.sqliteCommitThread)
       ? { commitThread: { path: config.database.path, synchronous: config.sqliteSynchronous } }

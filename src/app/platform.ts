@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.ts';
 import { closeContext, createContext, type AppContext, type ContextOptions } from './context.ts';
-import { SERVICES, type RunningService } from '../core/services.ts';
+import type { RunningService } from '../evidence/context.ts';
+import { SERVICES } from './areas.ts';
+import { jobHandlers } from './pipeline.ts';
 import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
 
@@ -27,7 +29,7 @@ export async function startPlatform(config: Config, opts: ContextOptions & { kee
   for (const s of SERVICES) {
     if (s.enabled(ctx)) services.push(await s.start(ctx));
   }
-  const workers = config.workers > 0 ? startWorkers(ctx) : null;
+  const workers = config.workers > 0 ? startWorkers(ctx, jobHandlers()) : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,

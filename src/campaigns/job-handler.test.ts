@@ -12,7 +12,9 @@ import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { storeAnalysis } from '../analysis/repository.ts';
 import { claimJobs, enqueueJob } from '../workers/jobs.ts';
-import { CAMPAIGN_JOB, campaignReportHandler } from './job-handler.ts';
+import { jobHandler } from '../app/pipeline.ts';
+
+const CAMPAIGN_JOB = 'campaign-report';
 
 const RAW = Buffer.from(
   'From: "Prize Office" <office@lottery-win.example>\r\nTo: you@example.org\r\nSubject: You have won\r\nDate: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <w1@lottery-win.example>\r\n\r\nCongratulations! You have won the international lottery draw. To claim your prize of five hundred thousand euros, contact our agent with your name, address and bank details at https://claim-prize-office.com/form today.\r\n',
@@ -36,7 +38,7 @@ for (const dialect of DIALECTS) {
         await enqueueJob(db, CAMPAIGN_JOB, { reportId, sha256: sha });
         const jobs = await claimJobs(db, 'test', [CAMPAIGN_JOB], 10);
         assert.equal(jobs.length, 1);
-        const errors = await campaignReportHandler().run(jobs, h.ctx);
+        const errors = await jobHandler(CAMPAIGN_JOB).run(jobs, h.ctx);
         assert.equal(errors?.size ?? 0, 0, [...(errors?.values() ?? [])].map((e) => e.message).join('; '));
         const c = await db.selectFrom('classifications').selectAll().where('sha256', '=', sha).executeTakeFirstOrThrow();
         assert.equal(c.category, 'scam');

@@ -4,7 +4,7 @@
  * verdict, which stays visible with its reasons); the campaign section names the campaign (after
  * any merge) with its figures — never other reports or reporters.
  */
-import type { ReportViewPart } from '../intake/http/report-view.ts';
+import type { ReportViewPart } from '../evidence/context.ts';
 import { resolveCampaign } from './story.ts';
 
 export const classificationViewPart: ReportViewPart = {

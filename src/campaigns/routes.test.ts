@@ -19,6 +19,8 @@ import { createClassifier } from '../analysis/classify/classify.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { ingestFingerprint } from './cluster.ts';
 import { processReport } from './service.ts';
+import { handOn } from '../app/pipeline.ts';
+import { REPORT_VIEW_PARTS } from '../app/areas.ts';
 import { relabelReport, currentCategory, relabelTrainingExamples } from './relabel.ts';
 import { getReportView } from '../intake/http/report-view.ts';
 import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
@@ -141,7 +143,7 @@ async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestC
     .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
     .execute();
   const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-  const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a);
+  const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a, handOn('actions-report'));
   return { stored, verdict, placement };
 }
 
@@ -154,14 +156,14 @@ describe('report processing and relabels', () => {
       assert.equal(verdict.category, 'phishing');
       const next = await h.ctx.db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').execute();
       assert.deepEqual(JSON.parse(next[0].payload), { reportId: stored.id, sha256: stored.sha256, campaignId: placement.campaignId });
-      let view = (await getReportView(h.ctx.db, stored.id))?.present(true);
+      let view = (await getReportView(h.ctx.db, stored.id, REPORT_VIEW_PARTS))?.present(true);
       assert.equal((view?.classification as { category: string }).category, 'phishing');
       assert.equal((view?.campaign as { id: string }).id, placement.campaignId);
 
       const r = await relabelReport(h.ctx.db, stored.id, 'scam', 'user:u1(alice@example.org):analyst');
       assert.equal(r.previousCategory, 'phishing');
       assert.equal(await currentCategory(h.ctx.db, stored.sha256), 'scam');
-      view = (await getReportView(h.ctx.db, stored.id))?.present(true);
+      view = (await getReportView(h.ctx.db, stored.id, REPORT_VIEW_PARTS))?.present(true);
       const c = view?.classification as { category: string; relabel: { by: string; at: string }; automatic: { category: string } };
       assert.equal(c.category, 'scam');
       assert.equal(c.relabel.by, 'user:u1(alice@example.org):analyst');

@@ -7,14 +7,19 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
-import { enqueueJob } from '../workers/jobs.ts';
+import type { HandOn } from '../workers/handlers.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
 import { currentCategory } from './relabel.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
 import { identityOfReport, Redactor } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
 
-export const ACTIONS_JOB = 'actions-report';
+/** A report placed in a campaign, handed on to the actions area (`actions-report` in app/pipeline.ts). */
+export interface PlacedReport {
+  reportId: string;
+  sha256: string;
+  campaignId: string | null;
+}
 
 export interface ProcessedReport {
   verdict: Verdict;
@@ -51,14 +56,16 @@ export async function withoutReporter(db: Kysely<Database>, reportId: string, an
 }
 
 /**
- * Classifies and clusters one report's message and enqueues `actions-report`. `seenAt` is the
- * report's reception time (the campaign's story is in reporting time, not processing time).
+ * Classifies and clusters one report's message and hands it on (`placed`, in the same transaction).
+ * `seenAt` is the report's reception time (the campaign's story is in reporting time, not
+ * processing time).
  */
 export async function processReport(
   db: Kysely<Database>,
   classifier: Classifier,
   job: { reportId: string; sha256: string; seenAt: string },
   analysis: Analysis,
+  placed: HandOn<PlacedReport>,
 ): Promise<ProcessedReport> {
   const verdict = classifier.classify(analysis);
   const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
@@ -67,7 +74,7 @@ export async function processReport(
     // An analyst's relabel outranks the automatic category in the campaign's story.
     const category = (await currentCategory(trx, job.sha256)) ?? verdict.category;
     const placement = await ingestFingerprint(trx, fp, { seenAt: job.seenAt, category });
-    await enqueueJob(trx, ACTIONS_JOB, { reportId: job.reportId, sha256: job.sha256, campaignId: placement.campaignId });
+    await placed(trx, { reportId: job.reportId, sha256: job.sha256, campaignId: placement.campaignId });
     return { verdict, placement };
   });
 }

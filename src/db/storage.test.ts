@@ -10,7 +10,7 @@ import { dialectOf } from './dialect.ts';
 import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { sha256Hex } from '../core/ids.ts';
 import { CODECS, getMessageRaw, verifyEvidence } from '../evidence/store.ts';
-import { JOB_ANALYSE_REPORT } from '../evidence/report-writer.ts';
+import { FIRST_JOB } from '../app/pipeline.ts';
 import { MAX_JOB_ATTEMPTS, claimJobs, completeJob, enqueueJob, failJob, requeueStaleJobs } from '../workers/jobs.ts';
 import { createToken, findToken, listTokens, revokeToken } from './tokens.ts';
 import { AppError } from '../core/errors.ts';
@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
         assert.equal(report.tracking_token, r.trackingToken);
         const jobs = await db.selectFrom('jobs').selectAll().execute();
         assert.equal(jobs.length, 1);
-        assert.equal(jobs[0].kind, JOB_ANALYSE_REPORT);
+        assert.equal(jobs[0].kind, FIRST_JOB);
         assert.deepEqual(JSON.parse(jobs[0].payload), { reportId: r.id, sha256: r.sha256 });
       } finally {
         await h.close();

@@ -1,10 +1,11 @@
 /**
  * The contracts between the areas and the wiring in `src/app/`: what every long-lived part receives
  * ({@link AppContext}), and the shapes of what an area offers in its `area.ts` (services, report-view
- * parts, start-up hooks; job handlers are in `workers/handlers.ts`). Only types: the lists live in
+ * parts, start-up hooks; the shapes of job work are in `workers/handlers.ts`). Only types: the lists live in
  * `src/app/areas.ts`. They sit in the evidence layer because the context carries the report writer,
  * and this is the lowest layer that can name everything the context holds.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -58,3 +59,19 @@ export type ReportViewPart = {
  * accounts area creates the first admin on a fresh database and prints its one-time password).
  */
 export type StartupHook = (ctx: AppContext) => Promise<string[] | void>;
+
+/**
+ * An area's front door (`<area>/area.ts`): everything it offers the platform. `src/app/areas.ts`
+ * lists the areas in the order of the flow; `src/app/pipeline.ts` takes the job work from `jobs`.
+ */
+export interface Area {
+  name: string;
+  /** Fastify route plugins, registered by `buildApp` in the order of the areas. */
+  routes?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Factories of the work of this area's jobs (named in `app/pipeline.ts`). */
+  jobs?: Record<string, (...handOn: never[]) => unknown>;
+  services?: ServiceFactory[];
+  /** Sections of GET /api/v1/reports/:id, in display order. */
+  reportViewParts?: ReportViewPart[];
+  startupHooks?: StartupHook[];
+}

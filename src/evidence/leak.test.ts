@@ -23,6 +23,7 @@ import { buildApp } from '../app/build-app.ts';
 import { userWithSession } from '../web/test-helpers.ts';
 import { indexAll } from '../web/indexer.ts';
 import { startWorkers } from '../workers/runner.ts';
+import { jobHandlers } from '../app/pipeline.ts';
 import { smsReportInput } from '../intake/sms/sms-intake.ts';
 import { createAuthority } from '../actions/cases/authorities.ts';
 import { addReportsToCase, openCase } from '../actions/cases/cases.ts';
@@ -125,7 +126,7 @@ test('[sqlite] not one form of the reporter’s identity survives in anything th
     assert.equal(partner.evidence_mode, 'redacted-only', 'a partner gets redacted copies by default');
 
     // The whole pipeline: analysis, campaigns, case rules, automatic referrals.
-    const runner = startWorkers(ctx);
+    const runner = startWorkers(ctx, jobHandlers());
     for (let round = 0; round < 200; round++) {
       await runner.drain();
       const left = await db.selectFrom('jobs').select('id').where('state', 'in', ['queued', 'running']).where('run_at', '<=', nowIso()).executeTakeFirst();

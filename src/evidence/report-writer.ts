@@ -19,9 +19,7 @@ import { AppError } from '../core/errors.ts';
 import type { ReportInput, StoredReport } from './report-input.ts';
 import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from './store-units.ts';
 import { packRaw } from './wire-raw.ts';
-import type { CommitThreadData } from './sqlite-commit-thread.ts';
-
-export { JOB_ANALYSE_REPORT } from './store-units.ts';
+import type { CommitRequest, CommitThreadData } from './sqlite-commit-thread.ts';
 
 export { CHANNELS, type Channel, type ReportFields, type ReportInput, type StoredReport } from './report-input.ts';
 
@@ -43,6 +41,11 @@ export interface ReportWriterOptions {
    * Unset: commit on `db` in this thread (PostgreSQL, whose driver does not block).
    */
   commitThread?: CommitThreadData;
+  /**
+   * The job every new report becomes, enqueued in the report's own transaction (`FIRST_JOB` of
+   * app/pipeline.ts: the writer does not know what comes next). Unset: reports are only stored.
+   */
+  nextJob?: string;
 }
 
 interface CommitThread {
@@ -137,7 +140,7 @@ export class ReportWriter {
 
   /** Runs one transaction over `units`, in the commit thread or here. */
   private commit(units: WireUnit[]): Promise<StoredReport[][]> {
-    if (!this.opts.commitThread) return this.db.transaction().execute((trx) => storeUnits(trx, units));
+    if (!this.opts.commitThread) return this.db.transaction().execute((trx) => storeUnits(trx, units, this.opts.nextJob ?? null));
     const thread = this.startThread(this.opts.commitThread);
     const id = thread.nextId++;
     // Raw bytes cross in one transferred buffer: cloning thousands of small buffers one by one
@@ -145,7 +148,7 @@ export class ReportWriter {
     const packed = packRaw(units);
     return new Promise((resolve, reject) => {
       thread.waiting.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, units: packed.units, raw: packed.buffer }, [packed.buffer]);
+      thread.worker.postMessage({ id, units: packed.units, raw: packed.buffer, nextJob: this.opts.nextJob ?? null } satisfies CommitRequest, [packed.buffer]);
     });
   }
 

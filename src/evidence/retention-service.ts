@@ -2,9 +2,9 @@
  * The retention service of `spamdesk serve`: applies the retention periods every
  * `SPAMDESK_RETENTION_INTERVAL_MINUTES` (first run a minute after start, so a start-up is never
  * slowed by it). Several processes may run it: every step is idempotent and the audit prune is
- * serialised by the chain's head lock. Registered in `core/services.ts`.
+ * serialised by the chain's head lock. Listed in `area.ts`.
  */
-import type { ServiceFactory } from '../core/services.ts';
+import type { ServiceFactory } from './context.ts';
 import { applyRetention } from './retention.ts';
 
 const FIRST_RUN_MS = 60_000;

@@ -23,6 +23,8 @@ export interface CommitRequest {
   units: WireUnit[];
   /** The raw bytes of the units' hashed messages, packed by `packRaw`. */
   raw: ArrayBuffer;
+  /** The job each new report becomes (see `ReportWriterOptions.nextJob`). */
+  nextJob: string | null;
 }
 
 const data = workerData as CommitThreadData | undefined;
@@ -45,7 +47,7 @@ if (parentPort && data?.role === 'spamdesk-commit-thread') {
       try {
         // Compression first, outside the transaction: the write lock is held only for inserts.
         const units = await compressNewEvidence(db, unpackRaw(msg.units, msg.raw));
-        const ok = await db.transaction().execute((trx) => storeUnits(trx, units));
+        const ok = await db.transaction().execute((trx) => storeUnits(trx, units, msg.nextJob));
         port.postMessage({ id: msg.id, ok } satisfies CommitResponse);
       } catch (e) {
         port.postMessage({ id: msg.id, error: toWireError(e) } satisfies CommitResponse);

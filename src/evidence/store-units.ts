@@ -11,9 +11,6 @@ import { AppError, type ErrorCode } from '../core/errors.ts';
 import { encodeContent, type HashedMessage, type PreparedMessage } from './store.ts';
 import type { ReportFields, StoredReport } from './report-input.ts';
 
-/** Job kind enqueued for every new report; the analysis area handles it. */
-export const JOB_ANALYSE_REPORT = 'analyse-report';
-
 /** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 bound variables. */
 const ROWS_PER_STATEMENT = 400;
 /** Evidence bytes per multi-row INSERT, so one statement never carries hundreds of megabytes. */
@@ -107,9 +104,10 @@ function chunks<T>(rows: T[], size: (row: T) => number = () => 0): T[][] {
 
 /**
  * Stores several units in one transaction with a handful of multi-row statements: look up dedup
- * keys and known evidence, then insert new evidence, reports and their analysis jobs.
+ * keys and known evidence, then insert new evidence, reports and, when `nextJob` is set, the job
+ * each new report becomes (app/pipeline.ts's `FIRST_JOB`).
  */
-export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Promise<StoredReport[][]> {
+export async function storeUnits(trx: Kysely<Database>, units: WireUnit[], nextJob: string | null): Promise<StoredReport[][]> {
   const keys = units.flatMap((u) => u.items.map((it) => it.input.dedupKey));
   const wantedKeys = [...new Set(keys.filter((k): k is string => k !== null))];
   const existing = new Map<string, { id: string; sha256: string; trackingToken: string }>();
@@ -179,13 +177,13 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[]): Prom
       .execute();
   }
   for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
-  for (const part of chunks(reportRows)) {
+  if (nextJob !== null) for (const part of chunks(reportRows)) {
     await trx
       .insertInto('jobs')
       .values(
         part.map((r) => ({
           id: newId(),
-          kind: JOB_ANALYSE_REPORT,
+          kind: nextJob,
           payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
           state: 'queued',
           run_at: now,

@@ -31,7 +31,7 @@ export async function ensureFirstAdmin(db: Kysely<Database>): Promise<{ email: s
   }
 }
 
-/** Start-up hook for `serve` (registered in cli/startup-hooks.ts). */
+/** Start-up hook for `serve` (listed in web/area.ts). */
 export async function firstAdminHook(ctx: { db: Kysely<Database>; config: { publicUrl?: string } }): Promise<string[] | void> {
   const created = await ensureFirstAdmin(ctx.db);
   if (!created) return;

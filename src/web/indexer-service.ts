@@ -3,7 +3,7 @@
  * every `webIndexIntervalMs`, and one soon after reports are committed. Passes never overlap.
  */
 import type { AppContext } from '../evidence/context.ts';
-import type { RunningService, ServiceFactory } from '../core/services.ts';
+import type { RunningService, ServiceFactory } from '../evidence/context.ts';
 import { indexPass } from './indexer.ts';
 
 /** Delay after a commit before indexing, so a burst of reports is indexed in one pass. */

@@ -1,21 +1,50 @@
 /**
- * Background job handlers by kind. An area registers its handler here (one line); the runner
- * claims only kinds that have a handler.
+ * The shape of a background job handler. Which handler runs which job, with which payload and what
+ * comes next, is said in one place: `src/app/pipeline.ts`. The runner claims only kinds that have
+ * a handler. Nothing here knows the areas: the context a handler receives is a type parameter.
  */
-import type { AppContext } from '../evidence/context.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { DB } from '../db/dialect.ts';
 import type { Job } from '../db/tables.ts';
-import { actionsReferHandler, actionsReferUpdateHandler, actionsReportHandler } from '../actions/actions-jobs.ts';
-import { analyseReportHandler } from '../analysis/job-handler.ts';
-import { campaignReportHandler } from '../campaigns/job-handler.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
 
-export interface JobHandler {
+/** What the runner itself needs of the context it hands to the handlers. */
+export interface WorkerContext {
+  db: DB;
+  logger: Logger;
+  metrics: Metrics;
+  /** The runner wakes when reports commit. */
+  onReports: { add(listener: () => void): unknown; delete(listener: () => void): unknown };
+}
+
+export interface JobHandler<C = WorkerContext> {
   kind: string;
   /** Jobs of this kind claimed per round. */
   batchSize?: number;
   /** Handles a batch; throw (or return per-job errors) to retry. */
-  run(jobs: Job[], ctx: AppContext): Promise<Map<string, Error> | void>;
+  run(jobs: Job[], ctx: C): Promise<Map<string, Error> | void>;
   /** Called once when the runner stops (worker threads, caches). */
   close?(): Promise<void>;
 }
 
-export const JOB_HANDLERS: (() => JobHandler)[] = [analyseReportHandler, actionsReportHandler, actionsReferHandler, actionsReferUpdateHandler, campaignReportHandler];
+/** A claimed job with its payload already checked against the job's schema in `app/pipeline.ts`. */
+export type TypedJob<P> = Job & { data: P };
+
+/**
+ * What an area provides for one job: the work, without the job's name or payload parsing (the
+ * pipeline gives both). `run` returns per-job errors, keyed by job id, or throws for the batch.
+ */
+export interface JobWork<P, C> {
+  batchSize?: number;
+  run(jobs: TypedJob<P>[], ctx: C): Promise<Map<string, Error> | void>;
+  close?(): Promise<void>;
+}
+
+/**
+ * How an area hands its result on to the next step without naming it: called inside the area's
+ * transaction (`db` is that transaction), so the result and the next job commit together.
+ * `pipeline.ts` decides which job it becomes.
+ */
+export type HandOn<P> = (db: Kysely<Database>, payload: P, runAt?: Date) => Promise<void>;

@@ -3,9 +3,8 @@
  * with backoff, parks the hopeless as `dead`. Wakes at once when a report commits; otherwise polls.
  */
 import os from 'node:os';
-import type { AppContext } from '../evidence/context.ts';
 import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
-import { JOB_HANDLERS, type JobHandler } from './handlers.ts';
+import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
 
 const IDLE_POLL_MS = 1000;
@@ -18,7 +17,8 @@ export interface WorkerRunner {
   drain(): Promise<number>;
 }
 
-export function startWorkers(ctx: AppContext, handlers: JobHandler[] = JOB_HANDLERS.map((f) => f())): WorkerRunner {
+/** Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped. */
+export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandler<C>[]): WorkerRunner {
   const workerId = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const byKind = new Map(handlers.map((h) => [h.kind, h]));
   let stopping = false;

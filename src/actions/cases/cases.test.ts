@@ -11,6 +11,7 @@ import { createToken } from '../../db/tokens.ts';
 import { buildApp } from '../../app/build-app.ts';
 import { parseActionPolicy } from '../action-policy.ts';
 import { autoRefer, processReport, updateReferrals } from '../actions-jobs.ts';
+import { ACTIONS_NEXT } from '../../app/pipeline.ts';
 import { answerReferral } from '../referrals/referrals.ts';
 import { verifyEvidencePackage } from '../referrals/evidence-package.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
@@ -57,7 +58,7 @@ for (const dialect of DIALECTS) {
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
         const a = await analysisFor(raw, { ip: `203.0.113.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
         const analysis = opts.consentDenied ? { ...a, compliance: { ...a.compliance, consent: { stated: 'not-given' as const, statement: 'never subscribed' } } } : a;
-        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis);
+        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis, ACTIONS_NEXT);
       };
       assert.deepEqual((await ingest(1, 'camp-1')).opened, []);
       assert.deepEqual((await ingest(2, 'camp-1')).opened, []);
@@ -137,7 +138,7 @@ for (const dialect of DIALECTS) {
         const raw = spamMessage({ n, ip: `198.51.100.${n}`, to: 'someone@victim.example' });
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
         const analysis = await analysisFor(raw, { ip: `198.51.100.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
-        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis);
+        return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis, ACTIONS_NEXT);
       };
       const caseOf = (id: string) => tdb.db.selectFrom('action_cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const reportsOf = async (id: string) => (await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', id).execute()).length;
@@ -198,7 +199,7 @@ async function referralFixture(t: TestContext, cases: Record<string, unknown>, c
   const ingest = async (n: number) => {
     const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
     const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
-    return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }));
+    return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }), ACTIONS_NEXT);
   };
   return {
     tdb,
@@ -268,22 +269,22 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
     assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `due after the burst delay (${due} ms)`);
 
     // When it runs, the authority got the case less than 24 h ago: nothing is sent, a retry is queued for then.
-    assert.deepEqual(await updateReferrals(ctx, caseId, new Date(referredAt + 10 * 60_000)), []);
+    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 10 * 60_000)), []);
     assert.ok((await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000), 'retried when the interval has passed');
 
     // A day later the update goes out with everything the case holds.
     const later = new Date(referredAt + 25 * 3_600_000);
-    const [second] = await updateReferrals(ctx, caseId, later);
+    const [second] = await updateReferrals(ctx, caseId, ACTIONS_NEXT, later);
     assert.ok(second && second !== first);
     assert.equal(await packageOf(second), 4, 'the updated package carries the reports that joined');
-    assert.deepEqual(await updateReferrals(ctx, caseId, later), [], 'nothing new: nothing sent');
+    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, later), [], 'nothing new: nothing sent');
     const history = await caseHistory(tdb.db, caseId);
     assert.ok(history.some((e) => e.actor === 'rule:update'), 'the update is in the case history');
 
     // An authority that closed its referral gets no more updates.
     await answerReferral(tdb.db, second, 'close', 'authority', 'handled');
     await ingest(5);
-    assert.deepEqual(await updateReferrals(ctx, caseId, new Date(referredAt + 72 * 3_600_000)), []);
+    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 72 * 3_600_000)), []);
     assert.equal((await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length, 2);
   } finally {
     await f.close();

@@ -10,6 +10,7 @@ import { parseArf } from '../../intake/arf/parse-arf.ts';
 import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';
 import { useSenderDnsResolver } from '../actions-routes.ts';
 import { processReport } from '../actions-jobs.ts';
+import { ACTIONS_NEXT } from '../../app/pipeline.ts';
 import { drainOutbox } from '../outbox/delivery.ts';
 import { closeTransports } from '../outbox/transports.ts';
 import { startSmtpSink } from '../test-sinks.ts';
@@ -65,10 +66,10 @@ for (const dialect of DIALECTS) {
       for (const [raw, authenticated] of [[genuine, true], [forged, false]] as const) {
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: VICTIM });
         const analysis = await analysisFor(raw, { ip: authenticated ? '198.51.100.7' : '203.0.113.66', asn: 64500, rdns: null, abuse: [], authenticated });
-        const out = await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis);
+        const out = await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis, ACTIONS_NEXT);
         assert.equal(out.feedback, authenticated ? 1 : 0);
         // Processing the same report again (a re-run) never sends a second report.
-        assert.equal((await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis)).feedback, 0);
+        assert.equal((await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis, ACTIONS_NEXT)).feedback, 0);
       }
       await drainOutbox({ db: tdb.db, logger: ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
       assert.equal(sink.mails.length, 1);

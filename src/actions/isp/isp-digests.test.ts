@@ -15,6 +15,7 @@ import { buildApp } from '../../app/build-app.ts';
 import { createAccount } from '../../web/accounts.ts';
 import { createToken } from '../../db/tokens.ts';
 import { processReport } from '../actions-jobs.ts';
+import { ACTIONS_NEXT } from '../../app/pipeline.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { registerOperator } from './operators.ts';
 import { listAlerts, markAlertHandled, runIspDigests } from './isp-digests.ts';
@@ -64,7 +65,7 @@ for (const dialect of DIALECTS) {
           const raw = spamMessage({ n, ip: s.ip, port: 40_000 + n, to: VICTIM });
           const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: VICTIM });
           const analysis = await analysisFor(raw, { ip: s.ip, port: 40_000 + n, asn: s.asn, rdns: s.rdns, abuse: [], authenticated: s.authenticated });
-          await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, { ...analysis });
+          await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, { ...analysis }, ACTIONS_NEXT);
           // Campaign ids come from the campaigns area; here they are set on the facts directly.
           await tdb.db.updateTable('action_report_facts').set({ campaign_id: s.campaign }).where('report_id', '=', stored.id).execute();
         }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { configFrom, withSettings } from '../options.ts';
 import { startPlatform } from '../../app/platform.ts';
-import { STARTUP_HOOKS } from '../startup-hooks.ts';
+import { STARTUP_HOOKS } from '../../app/areas.ts';
 
 export function registerServe(program: Command): void {
   withSettings(

@@ -131,7 +131,7 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const view = await getReportView(app.ctx.db, req.params.id);
+      const view = await getReportView(app.ctx.db, req.params.id, app.reportViewParts);
       if (!view) throw new AppError('NOT_FOUND', 'No such report.');
       const own = req.principal.kind !== 'anonymous' && req.principal.userId !== null && view.reporterUserId === req.principal.userId;
       const ownToken = req.principal.kind === 'token' && view.reporterTokenId === req.principal.tokenId;

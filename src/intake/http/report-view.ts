@@ -1,21 +1,12 @@
 /**
  * How a report is presented through the API. Areas that add data about a report (analysis,
- * classification, campaign, actions) register a {@link ReportViewPart} in `REPORT_VIEW_PARTS`.
+ * classification, campaign) list a {@link ReportViewPart} in their `area.ts`; the caller passes
+ * them all (`app.reportViewParts`, gathered in `app/areas.ts`).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../../db/tables.ts';
-import { analysisViewPart, timesViewPart } from '../../analysis/report-view-part.ts';
-import { campaignViewPart, classificationViewPart } from '../../campaigns/report-view-parts.ts';
-
-/** Adds one named section to a report's view; returns undefined when it has nothing to say. */
-export type ReportViewPart = {
-  name: string;
-  load: (db: Kysely<Database>, report: Report) => Promise<unknown>;
-};
-
-/** Extensions, in display order. */
-export const REPORT_VIEW_PARTS: ReportViewPart[] = [timesViewPart, analysisViewPart, classificationViewPart, campaignViewPart];
+import type { ReportViewPart } from '../../evidence/context.ts';
 
 export interface ReportView {
   reporterUserId: string | null;
@@ -24,12 +15,12 @@ export interface ReportView {
   present(privileged: boolean): Record<string, unknown>;
 }
 
-export async function getReportView(db: Kysely<Database>, id: string): Promise<ReportView | null> {
+export async function getReportView(db: Kysely<Database>, id: string, viewParts: readonly ReportViewPart[]): Promise<ReportView | null> {
   const report = await db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!report) return null;
   const message = await db.selectFrom('messages').select(['sha256', 'kind', 'size', 'first_seen_at']).where('sha256', '=', report.message_sha256).executeTakeFirstOrThrow();
   const parts: Record<string, unknown> = {};
-  for (const part of REPORT_VIEW_PARTS) {
+  for (const part of viewParts) {
     const v = await part.load(db, report);
     if (v !== undefined) parts[part.name] = v;
   }

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppContext } from '../../evidence/context.ts';
-import type { RunningService, ServiceFactory } from '../../core/services.ts';
+import type { RunningService, ServiceFactory } from '../../evidence/context.ts';
 import { isAppError } from '../../core/errors.ts';
 import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';
 import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
@@ -216,7 +216,7 @@ export class SmtpIntake implements RunningService {
   }
 }
 
-/** Registered in `SERVICES`: `serve` runs the SMTP intake unless `smtpEnabled` is off. */
+/** Listed in `intake/area.ts`: `serve` runs the SMTP intake unless `smtpEnabled` is off. */
 export const smtpIntakeService: ServiceFactory = {
   name: 'smtp-intake',
   enabled: (ctx) => ctx.config.smtpEnabled,
