@@ -7,7 +7,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { analyse } from './analyse.ts';
 import { installConcatBlob } from './concat-blob.ts';
-import { sharedClockMs } from './pool.ts';
+import { sharedClockMs } from './shared-clock.ts';
 import { offlinePorts } from './offline-ports.ts';
 import type { AnalysisPorts, AnalysisSettings, ReporterStatement } from './stage.ts';
 

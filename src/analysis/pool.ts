@@ -17,16 +17,12 @@ import type { Analysis } from './analysis-schema.ts';
 import { failedAnalysis } from './analyse.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
 import type { WorkerInit, WorkerTask } from './analysis-worker.ts';
+import { sharedClockMs } from './shared-clock.ts';
 
 /** Heap limit per analysis thread: a hostile message that needs more kills only its thread. */
 export const WORKER_HEAP_MB = 768;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
-
-/** Milliseconds on a clock shared by all threads (each thread's `performance.now()` has its own origin). */
-export function sharedClockMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 export interface PoolResult {
   analysis: Analysis;

@@ -9,7 +9,14 @@ import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, normaliseIp } from './ip-class.ts';
 import type { CompiledRelay } from './trust.ts';
-import type { WalkInput } from './walk.ts';
+import type { ParsedReceived } from './received-parser.ts';
+
+/** What the fallback reads of the walk's input (`WalkInput` of walk.ts, which imports this file). */
+interface FallbackInput {
+  received: readonly ParsedReceived[];
+  webmailHeaders: readonly { name: string; value: string }[];
+  documentationIsPublic: boolean;
+}
 
 /** A believed hop client and why. */
 export interface Believed {
@@ -38,7 +45,7 @@ const HEADER_WRITERS: Readonly<Record<string, readonly string[]>> = {
 const SUBMISSION = /^(?:HTTP|HTTPS|HTTPREST|MAPI|LOCAL)$/;
 
 /** No untrusted hop: a webmail's client-address header, or the sending provider's relay, or nobody. */
-export function fallbackOrigin(input: WalkInput, believed: readonly Believed[], steps: string[], flags: string[], findings: StageFinding[]): Origin | null {
+export function fallbackOrigin(input: FallbackInput, believed: readonly Believed[], steps: string[], flags: string[], findings: StageFinding[]): Origin | null {
   const providers = believed.filter((b) => b.kind !== 'own');
   const last = providers[providers.length - 1] ?? null;
   const lastHop = last?.hop ?? -1;
