@@ -12,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import { authorize, can } from '../core/policy.ts';
 import { principalLabel, type Principal } from '../core/roles.ts';
 import { writeAudit } from '../evidence/audit.ts';
-import { loadAccount } from '../web/accounts.ts';
+import { loadAccount } from '../db/accounts.ts';
 import type { DnsResolver } from '../analysis/stage.ts';
 import { TARGET_KINDS } from './action-policy.ts';
 import { addCaseEvent, addReportsToCase, annotateCase, caseHistory, caseReports, getCase, listCases, mergeCases, openCase, setCaseState } from './cases/cases.ts';

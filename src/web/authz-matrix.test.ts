@@ -12,8 +12,8 @@ import { createContext, closeContext } from '../app/context.ts';
 import { ROLES, type Principal, type Role } from '../core/roles.ts';
 import { passesRule, routeRule } from '../core/policy.ts';
 import { buildApp } from '../app/build-app.ts';
-import { createSession } from './accounts.ts';
-import { SESSION_COOKIE } from './accounts.ts';
+import { createSession } from '../db/accounts.ts';
+import { SESSION_COOKIE } from '../db/accounts.ts';
 import { indexAll } from './indexer.ts';
 import { TEST_PASSWORD, multipart, sampleSpam, userWithSession, type TestUser } from './test-helpers.ts';
 

@@ -16,7 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { testConfig } from '../core/config.ts';
 import { startPlatform, type Platform } from '../app/platform.ts';
 import { REPO_ROOT, hasCommand, needs } from '../core/test-env.ts';
-import { createAccount } from './accounts.ts';
+import { createAccount } from '../db/accounts.ts';
 import { indexAll } from './indexer.ts';
 import { sampleSpam } from './test-helpers.ts';
 

@@ -9,7 +9,7 @@ import { createTestDatabase } from '../db/test-databases.ts';
 import { testConfig } from '../core/config.ts';
 import { openDatabase } from '../db/dialect.ts';
 import { REPO_ROOT } from '../core/test-env.ts';
-import { attemptLogin } from './accounts.ts';
+import { attemptLogin } from '../db/accounts.ts';
 import { FIRST_ADMIN_EMAIL, firstAdminHook } from './first-admin.ts';
 
 test('serve creates the first admin once and prints a one-time password that signs in', async (t) => {

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { AppError } from '../core/errors.ts';
-import { createAccount } from './accounts.ts';
+import { createAccount } from '../db/accounts.ts';
 
 /** Address of the administrator created on a fresh database (change it from the account page). */
 export const FIRST_ADMIN_EMAIL = 'admin@spamdesk.local';

@@ -9,7 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { randomSecret } from '../core/ids.ts';
 import { can } from '../core/policy.ts';
 import type { Principal } from '../core/roles.ts';
-import type { Account } from './accounts.ts';
+import type { Account } from '../db/accounts.ts';
 import { html, raw, type HtmlValue, type SafeHtml } from './html.ts';
 import { LOCALES, LOCALE_COOKIE, isLocale, pickLocale, translator, type Locale, type Translate } from './i18n.ts';
 import { requestCookies, requestSession } from './session-auth.ts';

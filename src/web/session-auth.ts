@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { fastifyCookie } from '@fastify/cookie';
 import type { Principal } from '../core/roles.ts';
 import type { PrincipalResolver } from './auth.ts';
-import { SESSION_COOKIE, findSession, loadAccount, type Account, type Session } from './accounts.ts';
+import { SESSION_COOKIE, findSession, loadAccount, type Account, type Session } from '../db/accounts.ts';
 
 interface RequestSession {
   session: Session;

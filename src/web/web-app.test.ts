@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
 import { findToken } from '../db/tokens.ts';
 import { indexAll } from './indexer.ts';
-import { SESSION_COOKIE } from './accounts.ts';
+import { SESSION_COOKIE } from '../db/accounts.ts';
 import { TEST_PASSWORD, anonymousCsrf, createTestApp, multipart, postForm, sampleSpam, userWithSession } from './test-helpers.ts';
 
 function cookieFrom(res: { headers: Record<string, unknown> }, name: string): string | null {

@@ -12,7 +12,7 @@ import { createLogger } from '../../core/logger.ts';
 import { CORPUS_DIR } from '../../core/test-env.ts';
 import { parseArf } from '../../intake/arf/parse-arf.ts';
 import { buildApp } from '../../app/build-app.ts';
-import { createAccount } from '../../web/accounts.ts';
+import { createAccount } from '../../db/accounts.ts';
 import { createToken } from '../../db/tokens.ts';
 import { processReport } from '../actions-jobs.ts';
 import { ACTIONS_NEXT } from '../../app/pipeline.ts';

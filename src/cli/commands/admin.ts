@@ -5,7 +5,7 @@ import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ROLES, isRole } from '../../core/roles.ts';
 import { AppError } from '../../core/errors.ts';
-import { createAccount } from '../../web/accounts.ts';
+import { createAccount } from '../../db/accounts.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

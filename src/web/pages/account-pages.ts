@@ -20,8 +20,8 @@ import {
   isValidEmail,
   normaliseEmail,
   setPassword,
-} from '../accounts.ts';
-import { MIN_PASSWORD_CHARS } from '../passwords.ts';
+} from '../../db/accounts.ts';
+import { MIN_PASSWORD_CHARS } from '../../core/passwords.ts';
 import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
 

@@ -7,7 +7,7 @@ import { nowIso } from '../../core/ids.ts';
 import { listAudit, writeAudit } from '../../evidence/audit.ts';
 import { html } from '../html.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
-import { accountsDb, createAccount, destroyUserSessions } from '../accounts.ts';
+import { accountsDb, createAccount, destroyUserSessions } from '../../db/accounts.ts';
 
 type Body = Record<string, unknown>;
 const field = (b: unknown, k: string): string => (b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '');

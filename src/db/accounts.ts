@@ -4,14 +4,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
-import type { Database } from '../db/schema.ts';
-import type { UsersTable } from '../db/tables.ts';
-import type { WebUserColumns } from '../db/web-tables.ts';
+import type { Database } from './schema.ts';
+import type { UsersTable } from './tables.ts';
+import type { WebUserColumns } from './web-tables.ts';
 import { newId, nowIso, randomSecret, sha256Hex } from '../core/ids.ts';
 import { isRole, type Role } from '../core/roles.ts';
-import { isUniqueViolation } from '../db/dialect.ts';
+import { isUniqueViolation } from './dialect.ts';
 import { AppError } from '../core/errors.ts';
-import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, generatePassword, hashPassword, verifyPassword } from './passwords.ts';
+import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, generatePassword, hashPassword, verifyPassword } from '../core/passwords.ts';
 
 /** `users` with the columns 0005_web adds. */
 export type AccountsDb = Kysely<Database & { users: UsersTable & WebUserColumns }>;
