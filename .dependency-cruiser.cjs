@@ -7,8 +7,10 @@ const LAYERS = [
   ['core', '^src/core/'],
   ['db', '^src/db/'],
   ['workers', '^src/workers/'],
-  ['evidence', '^src/evidence/'],
+  // Mail helpers sit below evidence, not above it as in the list: redaction (evidence)
+  // walks MIME to redact a copy, and the helpers depend on nothing but core.
   ['mail', '^src/mail/'],
+  ['evidence', '^src/evidence/'],
   ['analysis', '^src/analysis/'],
   ['campaigns', '^src/campaigns/'],
   ['actions', '^src/actions/'],

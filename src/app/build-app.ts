@@ -13,6 +13,7 @@ import { authPlugin, type PrincipalResolver } from '../web/auth.ts';
 import { installErrorHandler } from '../web/errors.ts';
 import { systemRoutes } from '../web/system-routes.ts';
 import { PRINCIPAL_RESOLVERS } from '../web/routes.ts';
+import { indexReports } from '../web/indexer.ts';
 import { AREA_ROUTES, REPORT_VIEW_PARTS } from './areas.ts';
 import { policyGate } from '../web/policy-gate.ts';
 
@@ -21,6 +22,11 @@ declare module 'fastify' {
     ctx: AppContext;
     /** Sections of a report's view, from every area (`app/areas.ts`). */
     reportViewParts: readonly ReportViewPart[];
+    /**
+     * Brings the views derived from these reports up to date at once (the web area's search index),
+     * for a route that changed them; areas below the web layer call it without importing it.
+     */
+    reindexReports(reportIds: string[]): Promise<void>;
     /** Base URL people reach this instance at. */
     publicUrl(): string;
   }
@@ -43,6 +49,9 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
   });
   app.decorate('ctx', ctx);
   app.decorate('reportViewParts', REPORT_VIEW_PARTS);
+  app.decorate('reindexReports', async (reportIds: string[]) => {
+    await indexReports(ctx.db, reportIds);
+  });
   app.decorate('publicUrl', () => {
     const addr = app.server.address();
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);

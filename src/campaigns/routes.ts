@@ -11,7 +11,6 @@ import { AppError } from '../core/errors.ts';
 import { authorize } from '../core/policy.ts';
 import { principalLabel } from '../core/roles.ts';
 import { CATEGORIES } from '../analysis/classify/categories.ts';
-import { indexReports } from '../web/indexer.ts';
 import { relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
 import { lookupMessage } from './lookup.ts';
@@ -98,7 +97,7 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       authorize(req.principal, 'report:relabel');
       const result = await relabelReport(app.ctx.db, req.params.id, req.body.category, principalLabel(req.principal));
       // The workbench list and roll-ups show the category in force: re-index the report at once, as the web form does.
-      await indexReports(app.ctx.db, [result.reportId]);
+      await app.reindexReports([result.reportId]);
       return result;
     },
   );
