@@ -4,7 +4,7 @@
  * (offline ports, fixed clock) and classified. The collection labels ham/spam only, so a verdict
  * counts as correct when `legitimate`/`other` meets ham and any spam category (commercial, scam,
  * phishing, malware) meets spam. `npm run train` learns from the training part of the collection
- * (hash split of `analysis/classify/dataset.ts`), so the scores are on its held-out part only.
+ * (hash split of `scripts/train/dataset.ts`), so the scores are on its held-out part only.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The training/held-out split used by `npm run train` and `npm run eval`. Each corpus message is
  * analysed by the same pipeline the workers run (offline ports, fixed clock), and assigned to a
- * side by a hash of its normalised template text (`campaigns/normalise.ts`): exact and
+ * side by a hash of its normalised template text (`analysis/text/normalise.ts`): exact and
  * personalised duplicates normalise alike, so they always land on the same side and the held-out
  * split never contains a copy of a training message. The held-out share is 20 %. The SMS
  * collection (`kind: 'sms'`) is split the same way, stored as SMS evidence as the intake stores it.

@@ -1,6 +1,7 @@
 /**
  * The whole database, composed from the tables each area of DESIGN.md owns. An area adds its tables
- * to its own `tables.ts` and its own numbered migration; nothing else needs to change here.
+ * to its own `src/db/<area>-tables.ts` (here, below the areas, so that this schema imports nothing
+ * above the db layer) and its own numbered migration; nothing else needs to change here.
  */
 import type { FoundationTables } from './tables.ts';
 import type { AnalysisTables } from './analysis-tables.ts';

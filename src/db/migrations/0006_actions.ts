@@ -1,6 +1,6 @@
 /**
  * Actions area: outbox, report facts, cases and history, authorities and referrals, network
- * operators, ISP alerts and digests, registered senders (see `src/actions/tables.ts`).
+ * operators, ISP alerts and digests, registered senders (see `src/db/actions-tables.ts`).
  */
 import type { Kysely } from 'kysely';
 import { blobType } from '../dialect.ts';
