@@ -33,7 +33,17 @@ test('the layer rules report an upward import and a circle in a tree that has th
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), text);
   };
-  write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }));
+  write(
+    'tsconfig.json',
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        allowImportingTsExtensions: true,
+        noEmit: true,
+      },
+    }),
+  );
   write('src/core/low.ts', "import { top } from '../app/top.ts';\nexport const low = top;\n");
   write('src/app/top.ts', 'export const top = 1;\n');
   write('src/analysis/a.ts', "import { b } from './b.ts';\nexport const a = () => b;\n");

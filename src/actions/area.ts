@@ -11,6 +11,10 @@ import { actionsService } from './actions-service.ts';
 export const actionsArea = {
   name: 'actions',
   routes: [actionRoutes],
-  jobs: { actionsReport: actionsReportWork, actionsRefer: actionsReferWork, actionsReferUpdate: actionsReferUpdateWork },
+  jobs: {
+    actionsReport: actionsReportWork,
+    actionsRefer: actionsReferWork,
+    actionsReferUpdate: actionsReferUpdateWork,
+  },
   services: [actionsService],
 } satisfies Area;

@@ -43,7 +43,12 @@ export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;
 export const FIRST_JOB: JobName = 'analyse-report';
 
 /** Enqueues a job after checking its payload (in the caller's transaction when `db` is one). */
-export async function enqueue<N extends JobName>(db: Kysely<Database>, name: N, payload: Payload<N>, runAt?: Date): Promise<string> {
+export async function enqueue<N extends JobName>(
+  db: Kysely<Database>,
+  name: N,
+  payload: Payload<N>,
+  runAt?: Date,
+): Promise<string> {
   return enqueueJob(db, name, PAYLOADS[name].parse(payload), runAt);
 }
 
@@ -59,7 +64,14 @@ export const ACTIONS_NEXT: ActionsNext = {
   referUpdate: handOn('actions-refer-update'),
   async referUpdateQueued(db, p) {
     const payload = JSON.stringify(PAYLOADS['actions-refer-update'].parse(p));
-    const queued = await db.selectFrom('jobs').select('id').where('kind', '=', 'actions-refer-update').where('state', '=', 'queued').where('payload', '=', payload).limit(1).executeTakeFirst();
+    const queued = await db
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', '=', 'actions-refer-update')
+      .where('state', '=', 'queued')
+      .where('payload', '=', payload)
+      .limit(1)
+      .executeTakeFirst();
     return queued !== undefined;
   },
 };
@@ -73,11 +85,23 @@ interface Step<N extends JobName> {
 
 /** The flow, in order. */
 export const PIPELINE: { [N in JobName]: Step<N> } = {
-  'analyse-report': { work: () => analysisArea.jobs.analyseReport(handOn('campaign-report')), next: ['campaign-report'] },
-  'campaign-report': { work: () => campaignsArea.jobs.campaignReport(handOn('actions-report')), next: ['actions-report'] },
-  'actions-report': { work: () => actionsArea.jobs.actionsReport(ACTIONS_NEXT), next: ['actions-refer', 'actions-refer-update'] },
+  'analyse-report': {
+    work: () => analysisArea.jobs.analyseReport(handOn('campaign-report')),
+    next: ['campaign-report'],
+  },
+  'campaign-report': {
+    work: () => campaignsArea.jobs.campaignReport(handOn('actions-report')),
+    next: ['actions-report'],
+  },
+  'actions-report': {
+    work: () => actionsArea.jobs.actionsReport(ACTIONS_NEXT),
+    next: ['actions-refer', 'actions-refer-update'],
+  },
   'actions-refer': { work: () => actionsArea.jobs.actionsRefer(), next: [] },
-  'actions-refer-update': { work: () => actionsArea.jobs.actionsReferUpdate(ACTIONS_NEXT), next: ['actions-refer-update'] },
+  'actions-refer-update': {
+    work: () => actionsArea.jobs.actionsReferUpdate(ACTIONS_NEXT),
+    next: ['actions-refer-update'],
+  },
 };
 
 /** The handler of one job: parses each payload against the job's schema, then runs the area's work. */
@@ -106,7 +130,10 @@ export function jobHandler<N extends JobName>(name: N): JobHandler<AppContext> {
   };
 }
 
-function parsePayload(schema: z.ZodType, payload: string): { success: true; data: unknown } | { success: false; error: string } {
+function parsePayload(
+  schema: z.ZodType,
+  payload: string,
+): { success: true; data: unknown } | { success: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(payload);
@@ -114,7 +141,9 @@ function parsePayload(schema: z.ZodType, payload: string): { success: true; data
     return { success: false, error: `not JSON: ${payload.slice(0, 200)}` };
   }
   const r = schema.safeParse(json);
-  return r.success ? { success: true, data: r.data } : { success: false, error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  return r.success
+    ? { success: true, data: r.data }
+    : { success: false, error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
 }
 
 /** Every job's handler, in the order of the flow (what `spamdesk serve` runs). */
