@@ -226,7 +226,9 @@ const QMAIL_PROTOCOL = /^(?:E?SMTPS?A?|QMQP)$/;
 
 /** The receiver's own address written beside its name in the `by` clause: `by host ([ip])`, `by host (ip)`. */
 function readByIp(tokens: Token[]): string | null {
-  for (const t of tokens.slice(1, 3)) {
+  for (let i = 1; i < 3 && i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === undefined) break;
     if (t.kind === 'literal') return normaliseIp(t.text);
     if (t.kind === 'comment') {
       const inner = t.text.trim();

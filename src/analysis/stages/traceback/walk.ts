@@ -134,7 +134,9 @@ function unverifiedOwnName(h: ParsedReceived, byHost: string | null, ip: string,
   if (name === null || isAccessName(name, ip)) return null;
   const domain = registeredDomain(name);
   if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
-  const seen = org.sites.get(sitePrefix(ip));
+  // Compared only here, for the rare qmail name: the common walk pays nothing for it.
+  const site = sitePrefix(ip);
+  const seen = org.addresses.find((a) => a !== ip && a.includes(':') === ip.includes(':') && sitePrefix(a) === site && effectiveClass(a, input.documentationIsPublic) === 'public');
   if (seen !== undefined) {
     return { relay: orgRelay(domain), kind: 'own', ip, why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in the same /24 as ${seen}, an address of that organisation already believed` };
   }
@@ -151,8 +153,8 @@ interface OrgState {
   domains: Set<string>;
   /** AS numbers of the organisation's believed relays. */
   asns: Set<number>;
-  /** /24s (IPv4) and /48s (IPv6) of the organisation's believed addresses → one such address. */
-  sites: Map<string, string>;
+  /** Addresses of the organisation: its believed relays' and its believed receivers' own (`by` clause). */
+  addresses: string[];
   /** Explanations to add to the next step. */
   notes: string[];
 }
@@ -205,13 +207,7 @@ export function walkChain(input: WalkInput): WalkOutput {
   let sender: { names: (string | null)[]; ip: string | null } | null = null;
   const believed: Believed[] = [];
   const skipped: string[] = [];
-  const org: OrgState = { domains: new Set(), asns: new Set(), sites: new Map(), notes: [] };
-  /** Records a public address of the organisation (a believed relay, a believed receiver's own). */
-  const addSite = (ip: string | null | undefined): void => {
-    if (ip == null || effectiveClass(ip, input.documentationIsPublic) !== 'public') return;
-    const key = sitePrefix(ip);
-    if (!org.sites.has(key)) org.sites.set(key, ip);
-  };
+  const org: OrgState = { domains: new Set(), asns: new Set(), addresses: [], notes: [] };
 
   const top = hops[0];
   const topDomain = registeredDomain(top?.byHost ?? null);
@@ -270,7 +266,7 @@ export function walkChain(input: WalkInput): WalkOutput {
     const ownSide = believed.every((b) => b.kind === 'own');
     if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
     // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
-    if (ownSide && trust.byName(h.byHost) === null) addSite(r.byIp);
+    if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
     const t = believe(r, h.byHost, ip, input, org);
     const notes = org.notes.splice(0).map((n) => ` (${n})`).join('');
     if (t) {
@@ -281,7 +277,7 @@ export function walkChain(input: WalkInput): WalkOutput {
         if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) org.domains.add(d);
         const asn = asnOf.get(ip) ?? null;
         if (asn !== null) org.asns.add(asn);
-        addSite(ip);
+        org.addresses.push(ip);
       }
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
