@@ -12,6 +12,7 @@ import { registerAdmin } from './commands/admin.ts';
 import { registerActions } from './commands/actions.ts';
 import { registerCampaigns } from './commands/campaigns.ts';
 import { registerPrivacy } from './commands/privacy.ts';
+import { registerJobs } from './commands/jobs.ts';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
@@ -27,6 +28,7 @@ registerAdmin(program);
 registerActions(program);
 registerCampaigns(program);
 registerPrivacy(program);
+registerJobs(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);
