@@ -22,7 +22,10 @@ async function row(db: DB, id: string): Promise<Job | undefined> {
 }
 
 test('back-off doubles from the base and stops at the cap', () => {
-  assert.deepEqual([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 1000, 5000)), [1000, 2000, 4000, 5000, 5000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 1000, 5000)),
+    [1000, 2000, 4000, 5000, 5000],
+  );
   assert.equal(backoffDelayMs(0, 1000, 5000), 1000, 'no attempt yet waits the base');
 });
 
@@ -45,12 +48,24 @@ for (const dialect of DIALECTS) {
       assert.equal(first.attempts, 1);
       assert.equal(first.locked_by, 'w1');
       const rest = await KEEPING.claim(db, 'w2', 10, ['k1']);
-      assert.deepEqual(rest.map((r) => r.id), [b], 'a leased or future row is not claimed');
+      assert.deepEqual(
+        rest.map((r) => r.id),
+        [b],
+        'a leased or future row is not claimed',
+      );
 
       // Renew: only the holder extends its lease.
-      await db.updateTable('jobs').set({ locked_at: new Date(0).toISOString() }).where('id', 'in', [a, b]).execute();
+      await db
+        .updateTable('jobs')
+        .set({ locked_at: new Date(0).toISOString() })
+        .where('id', 'in', [a, b])
+        .execute();
       assert.equal(await KEEPING.renew(db, 'w1', [a, b]), 1, 'w1 holds a, not b');
-      assert.equal(await KEEPING.requeueStale(db, 60_000), 1, 'the renewed lease is kept, the stale one is queued again');
+      assert.equal(
+        await KEEPING.requeueStale(db, 60_000),
+        1,
+        'the renewed lease is kept, the stale one is queued again',
+      );
       assert.equal((await row(db, b))?.state, 'queued');
       assert.equal((await row(db, a))?.state, 'running');
 
@@ -64,7 +79,10 @@ for (const dialect of DIALECTS) {
 
       // Fail: retried after the back-off with the error cut to its limit; the last attempt is dead.
       const before = Date.now();
-      assert.equal(await KEEPING.fail(db, { id: b, attempts: 2 }, 'a long error message', { maxAttempts: 3 }), 'queued');
+      assert.equal(
+        await KEEPING.fail(db, { id: b, attempts: 2 }, 'a long error message', { maxAttempts: 3 }),
+        'queued',
+      );
       const retried = await row(db, b);
       assert.equal(retried?.state, 'queued');
       assert.equal(retried?.last_error, 'a long err');
@@ -72,10 +90,18 @@ for (const dialect of DIALECTS) {
       assert.ok(Date.parse(retried?.run_at ?? '') >= before + 2000, 'the second attempt waits base · 2');
       assert.equal(await KEEPING.fail(db, { id: b, attempts: 3 }, 'again', { maxAttempts: 3 }), 'dead');
       assert.equal((await row(db, b))?.state, 'dead');
-      assert.equal(await KEEPING.fail(db, { id: other, attempts: 1 }, '404', { maxAttempts: 3, permanent: true }), 'dead', 'a permanent failure is dead at once');
+      assert.equal(
+        await KEEPING.fail(db, { id: other, attempts: 1 }, '404', { maxAttempts: 3, permanent: true }),
+        'dead',
+        'a permanent failure is dead at once',
+      );
 
       // Requeue by hand: dead rows only, by id or by filter, due now with fresh attempts.
-      await db.updateTable('jobs').set({ run_at: new Date(0).toISOString() }).where('id', '=', b).execute();
+      await db
+        .updateTable('jobs')
+        .set({ run_at: new Date(0).toISOString() })
+        .where('id', '=', b)
+        .execute();
       assert.deepEqual(await KEEPING.claim(db, 'w1', 10, ['k1']), [], 'a dead row is never claimed');
       assert.equal(await KEEPING.requeue(db, { ids: [a, later] }), 0, 'done and queued rows are not dead');
       assert.equal(await KEEPING.requeue(db, { only: ['k3'] }), 0);
@@ -83,7 +109,10 @@ for (const dialect of DIALECTS) {
       assert.equal(await KEEPING.requeue(db, { ids: [b] }), 1);
       const again = await KEEPING.claim(db, 'w3', 10);
       assert.deepEqual(new Set(again.map((r) => r.id)), new Set([b, other]));
-      assert.ok(again.every((r) => r.attempts === 1), 'attempts start again');
+      assert.ok(
+        again.every((r) => r.attempts === 1),
+        'attempts start again',
+      );
       assert.equal(await KEEPING.requeue(db, { ids: [later], states: ['queued'] }), 1, 'other states only when asked');
       assert.equal((await KEEPING.claim(db, 'w3', 10)).length, 1, 'the requeued row is due now');
     } finally {
@@ -100,10 +129,18 @@ for (const dialect of DIALECTS) {
       const ids = got.flat().map((j) => j.id);
       assert.equal(ids.length, 40);
       assert.equal(new Set(ids).size, 40);
-      assert.ok(got.every((g) => g.length <= 15), `claims of ${got.map((g) => g.length).join(', ')} rows, asked for 15 each`);
+      assert.ok(
+        got.every((g) => g.length <= 15),
+        `claims of ${got.map((g) => g.length).join(', ')} rows, asked for 15 each`,
+      );
       for (let i = 0; i < 5; i++) await enqueueJob(tdb.db, 'few', { i });
       assert.equal((await KEEPING.claim(tdb.db, 'w9', 2, ['few'])).length, 2);
-      const left = await tdb.db.selectFrom('jobs').select('id').where('kind', '=', 'few').where('state', '=', 'queued').execute();
+      const left = await tdb.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', 'few')
+        .where('state', '=', 'queued')
+        .execute();
       assert.equal(left.length, 3, 'the rows beyond the limit stay queued');
     } finally {
       await tdb.drop();

@@ -10,8 +10,9 @@
  *
  * A claim is one statement, `WITH due AS MATERIALIZED (SELECT … [FOR UPDATE SKIP LOCKED])
  * UPDATE … RETURNING *`, so several processes on several machines can share one PostgreSQL and
- * never get the same row; on SQLite the single writer gives the same guarantee. A process that dies holding a lease loses nothing: the
- * row is queued again once its lease is older than the lease time.
+ * never get the same row; on SQLite the single writer gives the same guarantee. A process that
+ * dies holding a lease loses nothing: the row is queued again once its lease is older than the
+ * lease time.
  *
  * The SQL is written once here with Kysely's `sql` tag (table and column names come from the
  * constant specs below, never from input), and runs unchanged on SQLite and PostgreSQL.
@@ -81,7 +82,12 @@ export interface LeaseQueue<Row extends LeaseColumns> {
   /** A row done: deleted, or moved to the final state with its time stamped. */
   complete(db: Kysely<Database>, id: string): Promise<void>;
   /** Records a failed attempt: queued again after the back-off, or `dead`. */
-  fail(db: Kysely<Database>, row: Pick<Row, 'id' | 'attempts'>, error: string, opts: FailOptions): Promise<'queued' | 'dead'>;
+  fail(
+    db: Kysely<Database>,
+    row: Pick<Row, 'id' | 'attempts'>,
+    error: string,
+    opts: FailOptions,
+  ): Promise<'queued' | 'dead'>;
   /** Queues again the rows whose lease is at least `leaseMs` old (their process died). */
   requeueStale(db: Kysely<Database>, leaseMs: number): Promise<number>;
   /** Queues rows again by hand, due now, with a fresh count of attempts; returns how many. */
@@ -129,7 +135,8 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
           ${lock}
         )
         update ${table}
-        set state = ${spec.leasedState}, locked_by = ${workerId}, locked_at = ${now}, updated_at = ${now}, attempts = attempts + 1
+        set state = ${spec.leasedState}, locked_by = ${workerId}, locked_at = ${now}, updated_at = ${now},
+            attempts = attempts + 1
         where id in (select id from due) and state = ${QUEUED}
         returning *`.execute(db);
       return res.rows;
@@ -153,13 +160,16 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
       const now = nowIso();
       await sql`
         update ${table}
-        set state = ${spec.done.state}, ${sql.ref(spec.done.atColumn)} = ${now}, updated_at = ${now}, locked_by = null, locked_at = null, last_error = null
+        set state = ${spec.done.state}, ${sql.ref(spec.done.atColumn)} = ${now}, updated_at = ${now},
+            locked_by = null, locked_at = null, last_error = null
         where id = ${id}`.execute(db);
     },
 
     async fail(db, row, error, opts) {
       const dead = opts.permanent === true || row.attempts >= opts.maxAttempts;
-      const next = new Date(Date.now() + backoffDelayMs(row.attempts, opts.baseMs ?? spec.backoff.baseMs, spec.backoff.maxMs)).toISOString();
+      const next = new Date(
+        Date.now() + backoffDelayMs(row.attempts, opts.baseMs ?? spec.backoff.baseMs, spec.backoff.maxMs),
+      ).toISOString();
       await sql`
         update ${table}
         set state = ${dead ? DEAD : QUEUED}, ${due} = ${next}, last_error = ${error.slice(0, spec.maxErrorChars)},
@@ -184,7 +194,8 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
       const byFilter = opts.only ? sql`and ${filter} in ${inList(opts.only)}` : sql``;
       return affected(
         db,
-        sql`update ${table} set state = ${QUEUED}, ${due} = ${now}, attempts = 0, locked_by = null, locked_at = null, updated_at = ${now}
+        sql`update ${table}
+            set state = ${QUEUED}, ${due} = ${now}, attempts = 0, locked_by = null, locked_at = null, updated_at = ${now}
             where state in ${inList(opts.states ?? [DEAD])} ${byId} ${byFilter}`,
       );
     },

@@ -11,7 +11,10 @@ const run = promisify(execFile);
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_LOG_LEVEL: 'silent' } });
+    const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPAMDESK_LOG_LEVEL: 'silent' },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -26,8 +29,12 @@ test('spamdesk jobs list shows a dead job with its error and jobs requeue queues
     const db = tdb.db;
     const dead = await enqueueJob(db, 'cli-kind', { n: 1 });
     const other = await enqueueJob(db, 'other-kind', { n: 2 });
-    await db.updateTable('jobs').set({ attempts: MAX_JOB_ATTEMPTS - 1 }).execute();
-    for (const j of await claimJobs(db, 'w', ['cli-kind', 'other-kind'], 10)) assert.equal(await failJob(db, j, `broken ${j.kind}\n  at stack`), 'dead');
+    await db
+      .updateTable('jobs')
+      .set({ attempts: MAX_JOB_ATTEMPTS - 1 })
+      .execute();
+    for (const j of await claimJobs(db, 'w', ['cli-kind', 'other-kind'], 10))
+      assert.equal(await failJob(db, j, `broken ${j.kind}\n  at stack`), 'dead');
     const url = tdb.config.database.dialect === 'sqlite' ? `sqlite:${tdb.config.database.path}` : '';
 
     const list = await cli(['jobs', 'list', '--kind', 'cli-kind', '--database-url', url]);
@@ -44,13 +51,24 @@ test('spamdesk jobs list shows a dead job with its error and jobs requeue queues
     assert.equal(row.state, 'queued');
     assert.equal(row.attempts, 0);
     assert.ok(Date.parse(row.run_at) <= Date.now(), 'due now');
-    assert.equal((await db.selectFrom('jobs').select('state').where('id', '=', other).executeTakeFirstOrThrow()).state, 'dead', 'the other dead job is left');
+    assert.equal(
+      (await db.selectFrom('jobs').select('state').where('id', '=', other).executeTakeFirstOrThrow()).state,
+      'dead',
+      'the other dead job is left',
+    );
 
     const all = await cli(['jobs', 'requeue', '--all-dead', '--database-url', url]);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, /queued again: 1/);
-    assert.equal((await db.selectFrom('jobs').select('state').where('id', '=', other).executeTakeFirstOrThrow()).state, 'queued');
-    const audit = await db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'jobs.requeue').execute();
+    assert.equal(
+      (await db.selectFrom('jobs').select('state').where('id', '=', other).executeTakeFirstOrThrow()).state,
+      'queued',
+    );
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['action', 'detail'])
+      .where('action', '=', 'jobs.requeue')
+      .execute();
     assert.equal(audit.length, 2, 'each requeue is audited');
   } finally {
     await tdb.drop();

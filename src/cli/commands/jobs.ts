@@ -23,7 +23,9 @@ async function withDb(cmd: Command, fn: (db: DB) => Promise<void>): Promise<void
 
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('The background job queue: counts, dead jobs, requeue.');
-  withSettings(jobs.command('list').description('Job counts by kind and state, then the dead jobs with their last error.'))
+  withSettings(
+    jobs.command('list').description('Job counts by kind and state, then the dead jobs with their last error.'),
+  )
     .option('--kind <kind>', 'only dead jobs of this kind')
     .option('--limit <n>', 'how many dead jobs', '50')
     .action(async (o: { kind?: string; limit: string }, cmd: Command) => {
@@ -34,7 +36,13 @@ export function registerJobs(program: Command): void {
         }
       });
     });
-  withSettings(jobs.command('requeue').description('Queue dead jobs again, due now, with fresh attempts: the given ids, or every dead job with --all-dead.'))
+  withSettings(
+    jobs
+      .command('requeue')
+      .description(
+        'Queue dead jobs again, due now, with fresh attempts: the given ids, or every dead job with --all-dead.',
+      ),
+  )
     .argument('[ids...]')
     .option('--all-dead', 'every dead job (of --kind, if given)')
     .option('--kind <kind>', 'only jobs of this kind')
@@ -42,8 +50,16 @@ export function registerJobs(program: Command): void {
       if (ids.length === 0 && !o.allDead) fail('give job ids or --all-dead', 2);
       if (ids.length > 0 && o.allDead) fail('give job ids or --all-dead, not both', 2);
       await withDb(cmd, async (db) => {
-        const n = await requeueDeadJobs(db, { ids: ids.length > 0 ? ids : undefined, kinds: o.kind ? [o.kind] : undefined });
-        await writeAudit(db, { actor: cliActor(), action: 'jobs.requeue', subject: 'jobs', detail: { ids: ids.length > 0 ? ids : 'all-dead', kind: o.kind ?? null, requeued: n } });
+        const n = await requeueDeadJobs(db, {
+          ids: ids.length > 0 ? ids : undefined,
+          kinds: o.kind ? [o.kind] : undefined,
+        });
+        await writeAudit(db, {
+          actor: cliActor(),
+          action: 'jobs.requeue',
+          subject: 'jobs',
+          detail: { ids: ids.length > 0 ? ids : 'all-dead', kind: o.kind ?? null, requeued: n },
+        });
         out(`queued again: ${n}`);
         if (ids.length > n) process.exitCode = 1;
       });
