@@ -59,62 +59,68 @@ export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, f
     .orderBy('origin_ip')
     .limit(MAX_IPS_PER_RUN)
     .execute();
-  const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
   const out: JudgedIp[] = [];
   for (const c of candidates) {
     if (!c.origin_ip) continue;
-    const all = await db
-      .selectFrom('action_report_facts')
-      .selectAll()
-      .where('origin_ip', '=', c.origin_ip)
-      .where('historical', '=', 0)
-      .where('received_at', '>=', from)
-      .where('received_at', '<', to)
-      .orderBy('received_at')
-      .execute();
-    const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
-    if (clean / all.length > policy.isp.maxLegitimateShare) {
-      skipped.push({ ip: c.origin_ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
-      continue;
-    }
-    const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
-    const rows = all
-      .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
-      .filter((r) => sentAt(r) >= oldest)
-      .filter((r) => {
-        const s = r.campaign_id ? standings.get(r.campaign_id) : undefined;
-        return !s || campaignGateReasons(s, policy).length === 0;
-      })
-      .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
-    if (rows.length < policy.isp.minReports) {
-      skipped.push({ ip: c.origin_ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
-      continue;
-    }
-    const signals = new Set<string>();
-    for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
-    const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
-    if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
-    if (signals.size < policy.isp.minSignals) continue;
-    const last = rows[rows.length - 1];
-    const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
-    out.push({
-      ip: c.origin_ip,
-      asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
-      asName: withAsn.origin_as_name,
-      firstSeen: sentAt(rows[0]),
-      lastSeen: sentAt(last),
-      reportCount: rows.length,
-      campaignCount: campaigns.size,
-      signals: [...signals].sort(),
-      rdns: withAsn.origin_rdns,
-      incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: sentAt(r), port: r.origin_port })),
-      sample: null,
-      sampleMailFrom: null,
-      reportIds: rows.map((r) => r.report_id),
-      abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
-    });
+    const judged = await judgeOrigin(db, policy, c.origin_ip, from, to, skipped);
+    if (judged) out.push(judged);
   }
   return out;
+}
+
+/** Judges one origin IP on its live reports in [from, to): its alert, or null (with the reason in `skipped` when it is one of the gates). */
+async function judgeOrigin(db: Kysely<Database>, policy: ActionPolicy, ip: string, from: string, to: string, skipped: { ip: string; reason: string }[]): Promise<JudgedIp | null> {
+  const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
+  const all = await db
+    .selectFrom('action_report_facts')
+    .selectAll()
+    .where('origin_ip', '=', ip)
+    .where('historical', '=', 0)
+    .where('received_at', '>=', from)
+    .where('received_at', '<', to)
+    .orderBy('received_at')
+    .execute();
+  const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
+  if (clean / all.length > policy.isp.maxLegitimateShare) {
+    skipped.push({ ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
+    return null;
+  }
+  const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
+  const rows = all
+    .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
+    .filter((r) => sentAt(r) >= oldest)
+    .filter((r) => {
+      const s = r.campaign_id ? standings.get(r.campaign_id) : undefined;
+      return !s || campaignGateReasons(s, policy).length === 0;
+    })
+    .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
+  if (rows.length < policy.isp.minReports) {
+    skipped.push({ ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
+    return null;
+  }
+  const signals = new Set<string>();
+  for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
+  const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
+  if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
+  if (signals.size < policy.isp.minSignals) return null;
+  const last = rows[rows.length - 1];
+  const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
+  return {
+    ip,
+    asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
+    asName: withAsn.origin_as_name,
+    firstSeen: sentAt(rows[0]),
+    lastSeen: sentAt(last),
+    reportCount: rows.length,
+    campaignCount: campaigns.size,
+    signals: [...signals].sort(),
+    rdns: withAsn.origin_rdns,
+    incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: sentAt(r), port: r.origin_port })),
+    sample: null,
+    sampleMailFrom: null,
+    reportIds: rows.map((r) => r.report_id),
+    abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
+  };
 }
 
 async function withSample(db: Kysely<Database>, j: JudgedIp): Promise<JudgedIp> {
