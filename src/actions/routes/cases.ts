@@ -24,9 +24,25 @@ import {
 import { listReferrals, referCase } from '../referrals/referrals.ts';
 import { autoRefer } from '../actions-jobs.ts';
 import { redactorForCase } from '../redaction.ts';
+import type { DB } from '../../db/dialect.ts';
 import { ACTIONS_TAGS, Id, ListQuery, authorityScope, body } from './route-helpers.ts';
 
+/** The reports named by id, each with its evidence hash; an unknown id is a 400. */
+async function reportRefs(trx: DB, ids: string[]): Promise<{ reportId: string; sha256: string }[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx.selectFrom('reports').select(['id', 'message_sha256']).where('id', 'in', ids).execute();
+  if (rows.length !== new Set(ids).size) throw new AppError('BAD_REQUEST', 'Some report ids do not exist.');
+  return rows.map((r) => ({ reportId: r.id, sha256: r.message_sha256 }));
+}
+
+/** Cases: list, open by hand, show; then the changes to one case. */
 export async function caseRoutes(app: FastifyInstance): Promise<void> {
+  await caseListRoutes(app);
+  await caseChangeRoutes(app);
+}
+
+/** The list of cases, opening one by hand, and one case with its reports, history and referrals. */
+async function caseListRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.ctx;
   const tags = ACTIONS_TAGS;
 
@@ -73,13 +89,6 @@ export async function caseRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(201).send({ case: c });
   });
 
-  async function reportRefs(trx: typeof db, ids: string[]) {
-    if (ids.length === 0) return [];
-    const rows = await trx.selectFrom('reports').select(['id', 'message_sha256']).where('id', 'in', ids).execute();
-    if (rows.length !== new Set(ids).size) throw new AppError('BAD_REQUEST', 'Some report ids do not exist.');
-    return rows.map((r) => ({ reportId: r.id, sha256: r.message_sha256 }));
-  }
-
   app.get(
     '/api/v1/actions/cases/:id',
     { schema: { summary: 'A case with its reports, history and referrals', tags } },
@@ -116,6 +125,12 @@ export async function caseRoutes(app: FastifyInstance): Promise<void> {
       return staff ? view : (await redactorForCase(db, id)).json(view);
     },
   );
+}
+
+/** Changes to a case: annotate, add reports, merge, close or reopen, refer. */
+async function caseChangeRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.ctx;
+  const tags = ACTIONS_TAGS;
 
   app.post(
     '/api/v1/actions/cases/:id/annotations',
