@@ -195,7 +195,8 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
       return affected(
         db,
         sql`update ${table}
-            set state = ${QUEUED}, ${due} = ${now}, attempts = 0, locked_by = null, locked_at = null, updated_at = ${now}
+            set state = ${QUEUED}, ${due} = ${now}, attempts = 0, locked_by = null, locked_at = null,
+                updated_at = ${now}
             where state in ${inList(opts.states ?? [DEAD])} ${byId} ${byFilter}`,
       );
     },
