@@ -8,7 +8,7 @@
  * is what lets SQLite with `synchronous=FULL` take hundreds of concurrent reports per second.
  */
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../core/ts-worker.ts';
+import { siblingModule, startTsWorker } from '../core/ts-worker.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -197,7 +197,7 @@ export class ReportWriter {
 
   private startThread(data: CommitThreadData): CommitThread {
     if (this.thread) return this.thread;
-    const worker = startTsWorker(new URL('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
+    const worker = startTsWorker(siblingModule('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
     const thread: CommitThread = { worker, nextId: 1, waiting: new Map() };
     worker.on('message', (msg: CommitResponse) => {
       const w = thread.waiting.get(msg.id);
