@@ -20,7 +20,12 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src');
-const OUT = path.join(ROOT, 'dist');
+/**
+ * `--out DIR` (relative to the repository) builds elsewhere, for the build's own test. It must sit
+ * one level below the repository, as dist/ does, for paths such as `../../../models` to hold.
+ */
+const outArg = process.argv.indexOf('--out');
+const OUT = path.join(ROOT, outArg > 0 ? process.argv[outArg + 1] : 'dist');
 /** Written last: its presence means a complete build; the CLI compares its time with the sources'. */
 const STAMP = 'BUILD.json';
 
@@ -73,4 +78,4 @@ for (const f of files) {
   copied++;
 }
 fs.writeFileSync(path.join(OUT, STAMP), `${JSON.stringify({ builtAt: new Date().toISOString(), modules: entryPoints.length, copied })}\n`);
-process.stdout.write(`spamdesk: compiled ${entryPoints.length} modules to dist/ (${copied} files copied) in ${Date.now() - started} ms\n`);
+process.stdout.write(`spamdesk: compiled ${entryPoints.length} modules to ${path.relative(ROOT, OUT)}/ (${copied} files copied) in ${Date.now() - started} ms\n`);
