@@ -23,7 +23,11 @@ const MODES = {
 function timeRun(nodeArgs: readonly string[], args: string[], until?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPAMDESK_LOG_LEVEL: 'warn' } });
+    const proc = spawn(process.execPath, [...nodeArgs, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SPAMDESK_LOG_LEVEL: 'warn' },
+    });
     let out = '';
     let err = '';
     let done = false;
@@ -50,7 +54,12 @@ export const cliBench: Bench = {
   async run() {
     const built = performance.now();
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
-    process.stdout.write(`build (npm run build): ${((performance.now() - built) / 1000).toFixed(1)} s; ${RUNS} runs per row; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(
+      `build (npm run build): ${((performance.now() - built) / 1000).toFixed(1)} s; ${RUNS} runs per row; load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-cli-'));
     try {
       const data = ['--data-dir', path.join(dir, 'data')];
@@ -60,7 +69,11 @@ export const cliBench: Bench = {
         { name: 'import --help', args: ['import', '--help'] },
         { name: 'check-config', args: ['check-config', ...data] },
         { name: 'stats', args: ['stats', ...data] },
-        { name: 'serve → ready', args: ['serve', ...data, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false'], until: '"spamdesk ready"' },
+        {
+          name: 'serve → ready',
+          args: ['serve', ...data, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false'],
+          until: '"spamdesk ready"',
+        },
       ];
       const widths = [16, 10, 10, 10, 10, 10];
       process.stdout.write(`${row(['command', 'mode', 'p50 ms', 'p90 ms', 'min ms', 'max ms'], widths)}\n`);
@@ -72,7 +85,9 @@ export const cliBench: Bench = {
           for (let i = 0; i < RUNS; i++) times.push(await timeRun(nodeArgs, c.args, c.until));
           times.sort((a, b) => a - b);
           const f = (v: number) => v.toFixed(0);
-          process.stdout.write(`${row([c.name, mode, f(percentile(times, 50)), f(percentile(times, 90)), f(times[0] ?? NaN), f(times[times.length - 1] ?? NaN)], widths)}\n`);
+          process.stdout.write(
+            `${row([c.name, mode, f(percentile(times, 50)), f(percentile(times, 90)), f(times[0] ?? NaN), f(times[times.length - 1] ?? NaN)], widths)}\n`,
+          );
         }
       }
     } finally {

@@ -77,5 +77,10 @@ for (const f of files) {
   fs.copyFileSync(f, dest);
   copied++;
 }
-fs.writeFileSync(path.join(OUT, STAMP), `${JSON.stringify({ builtAt: new Date().toISOString(), modules: entryPoints.length, copied })}\n`);
-process.stdout.write(`spamdesk: compiled ${entryPoints.length} modules to ${path.relative(ROOT, OUT)}/ (${copied} files copied) in ${Date.now() - started} ms\n`);
+fs.writeFileSync(
+  path.join(OUT, STAMP),
+  `${JSON.stringify({ builtAt: new Date().toISOString(), modules: entryPoints.length, copied })}\n`,
+);
+process.stdout.write(
+  `spamdesk: compiled ${entryPoints.length} modules to ${path.relative(ROOT, OUT)}/ (${copied} files copied) in ${Date.now() - started} ms\n`,
+);

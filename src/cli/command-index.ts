@@ -28,26 +28,59 @@ const checkConfig = () => import('./commands/check-config.ts').then((m) => m.reg
 
 /** In the order `spamdesk --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'serve', summary: 'Run the platform: HTTP (web app, API, /metrics), SMTP intake and background workers.', load: serve },
-  { name: 'check-config', summary: 'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.', load: checkConfig },
+  {
+    name: 'serve',
+    summary: 'Run the platform: HTTP (web app, API, /metrics), SMTP intake and background workers.',
+    load: serve,
+  },
+  {
+    name: 'check-config',
+    summary:
+      'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.',
+    load: checkConfig,
+  },
   { name: 'migrate', summary: 'Apply pending database migrations.', load: maintenance },
   { name: 'stats', summary: 'Print counts: messages, reports by channel, jobs, dead letters.', load: maintenance },
-  { name: 'verify', summary: 'Re-hash all stored evidence and report any mismatch (exit 1 on mismatch).', load: maintenance },
+  {
+    name: 'verify',
+    summary: 'Re-hash all stored evidence and report any mismatch (exit 1 on mismatch).',
+    load: maintenance,
+  },
   { name: 'token', summary: 'Manage API tokens.', load: token },
-  { name: 'import', summary: 'Import .eml files, directories, mbox files (mboxrd/mboxo) and Maildir folders as reports. Idempotent.', load: importCmd },
-  { name: 'show', summary: 'Show a report and its analysis: trace-back step by step, authentication, indicators, findings.', load: analysis },
-  { name: 'reanalyze', summary: 'Re-run the analysis on stored evidence at the current analyser version.', load: analysis },
+  {
+    name: 'import',
+    summary: 'Import .eml files, directories, mbox files (mboxrd/mboxo) and Maildir folders as reports. Idempotent.',
+    load: importCmd,
+  },
+  {
+    name: 'show',
+    summary: 'Show a report and its analysis: trace-back step by step, authentication, indicators, findings.',
+    load: analysis,
+  },
+  {
+    name: 'reanalyze',
+    summary: 'Re-run the analysis on stored evidence at the current analyser version.',
+    load: analysis,
+  },
   { name: 'admin', summary: 'Manage web accounts.', load: admin },
   { name: 'outbox', summary: 'Inspect and retry what leaves the platform (mail, webhooks).', load: actions },
   { name: 'cases', summary: 'Cases and referrals to authorities.', load: actions },
   { name: 'authority', summary: 'Authorities that receive referrals.', load: actions },
-  { name: 'partner', summary: 'Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).', load: actions },
+  {
+    name: 'partner',
+    summary: 'Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).',
+    load: actions,
+  },
   { name: 'operator', summary: 'Network operators receiving ISP alerts.', load: actions },
   { name: 'isp', summary: 'ISP alerts about infected or abused machines.', load: actions },
   { name: 'sender', summary: 'Legitimate senders in the feedback loop.', load: actions },
   { name: 'campaigns', summary: 'Campaign maintenance.', load: campaigns },
   { name: 'audit', summary: 'The audit log: an append-only hash chain of every access to evidence.', load: privacy },
-  { name: 'keys', summary: 'The instance’s Ed25519 signing keys (shared by every process, kept in the database).', load: privacy },
+  {
+    name: 'keys',
+    summary: 'The instance’s Ed25519 signing keys (shared by every process, kept in the database).',
+    load: privacy,
+  },
   { name: 'privacy', summary: 'Retention and erasure of personal data.', load: privacy },
 ];
 

@@ -21,20 +21,22 @@ async function everyCommand(): Promise<Command> {
 
 /** Every command that runs something (`cases refer`, `serve`), with its path. */
 function leaves(cmd: Command, prefix: string[] = []): { path: string; cmd: Command }[] {
-  return cmd.commands.flatMap((c) => (c.commands.length > 0 ? leaves(c, [...prefix, c.name()]) : [{ path: [...prefix, c.name()].join(' '), cmd: c }]));
+  return cmd.commands.flatMap((c) =>
+    c.commands.length > 0 ? leaves(c, [...prefix, c.name()]) : [{ path: [...prefix, c.name()].join(' '), cmd: c }],
+  );
 }
 
 function runCli(args: string[]): string {
-  return execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
 }
 
 test('the command index lists exactly the commands the modules register, with their descriptions', async () => {
   const program = await everyCommand();
   const registered = program.commands.map((c) => [c.name(), c.description()]);
-  assert.deepEqual(
-    [...registered].sort(),
-    COMMANDS.map((c) => [c.name, c.summary]).sort(),
-  );
+  assert.deepEqual([...registered].sort(), COMMANDS.map((c) => [c.name, c.summary]).sort());
 });
 
 test("each command's help shows its own options and not the shared settings", async () => {
@@ -48,7 +50,10 @@ test("each command's help shows its own options and not the shared settings", as
   const serve = program.commands.find((c) => c.name() === 'serve');
   assert.ok(serve?.options.some((o) => o.long === '--database-url' && o.hidden));
   const importHelp = runCli(['import', '--help']);
-  assert.ok(importHelp.indexOf('--mbox-format') < importHelp.indexOf(SETTINGS_HELP_LINE), 'own options first, then the settings line');
+  assert.ok(
+    importHelp.indexOf('--mbox-format') < importHelp.indexOf(SETTINGS_HELP_LINE),
+    'own options first, then the settings line',
+  );
   assert.doesNotMatch(importHelp, /--data-dir </);
 });
 
@@ -75,7 +80,13 @@ test("every command appears in the README's command-line table", async () => {
   const spans = [...section.matchAll(/`([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/^spamdesk /, ''));
   const program = await everyCommand();
   for (const { path: p } of leaves(program)) {
-    assert.ok(spans.some((s) => s === p || s.startsWith(`${p} `)), `README's CLI table lacks \`spamdesk ${p}\``);
+    assert.ok(
+      spans.some((s) => s === p || s.startsWith(`${p} `)),
+      `README's CLI table lacks \`spamdesk ${p}\``,
+    );
   }
-  assert.ok(spans.some((s) => s === 'help settings'), 'README names `spamdesk help settings`');
+  assert.ok(
+    spans.some((s) => s === 'help settings'),
+    'README names `spamdesk help settings`',
+  );
 });

@@ -7,7 +7,8 @@
 import { Command } from 'commander';
 import { COMMANDS } from './command-index.ts';
 
-const SETTINGS_LINE = 'Every command also takes the shared server settings (database, data directory, files, limits) as flags or environment variables: spamdesk help settings';
+const SETTINGS_LINE =
+  'Every command also takes the shared server settings (database, data directory, files, limits) as flags or environment variables: spamdesk help settings';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')
@@ -35,7 +36,10 @@ async function main(argv: string[]): Promise<void> {
   } else {
     // The listing (`spamdesk`, `spamdesk --help`, an unknown command) needs no command module.
     for (const c of COMMANDS) program.command(c.name).description(c.summary);
-    program.command('help').argument('[topic]', '`settings` or a command').description('Show the shared settings (`help settings`) or one command’s help.');
+    program
+      .command('help')
+      .argument('[topic]', '`settings` or a command')
+      .description('Show the shared settings (`help settings`) or one command’s help.');
   }
   await program.parseAsync(args, { from: 'user' });
 }

@@ -57,12 +57,28 @@ test('classifier scores, trusted relays and abuse contacts: every problem listed
   fs.writeFileSync(scores, JSON.stringify({ rules: { NOT_A_RULE: 1 }, priors: { not_a_category: 2 } }));
   assert.deepEqual(where(scoresFileProblems(scores)).sort(), ['priors.not_a_category', 'rules.NOT_A_RULE']);
   const relays = path.join(dir, 'relays.json');
-  fs.writeFileSync(relays, JSON.stringify([{ name: 'A', networks: ['192.0.2.0/24', 'nope'] }, { name: 'B', internalNetworks: ['10.0.0.0/33'] }, { names: [] }]));
+  fs.writeFileSync(
+    relays,
+    JSON.stringify([
+      { name: 'A', networks: ['192.0.2.0/24', 'nope'] },
+      { name: 'B', internalNetworks: ['10.0.0.0/33'] },
+      { names: [] },
+    ]),
+  );
   assert.deepEqual(where(trustedRelaysProblems(relays)).sort(), ['2.name']);
-  fs.writeFileSync(relays, JSON.stringify([{ name: 'A', networks: ['192.0.2.0/24', 'nope'] }, { name: 'B', internalNetworks: ['10.0.0.0/33'] }]));
+  fs.writeFileSync(
+    relays,
+    JSON.stringify([
+      { name: 'A', networks: ['192.0.2.0/24', 'nope'] },
+      { name: 'B', internalNetworks: ['10.0.0.0/33'] },
+    ]),
+  );
   assert.deepEqual(where(trustedRelaysProblems(relays)), ['0.networks.1', '1.internalNetworks.0']);
   const contacts = path.join(dir, 'contacts.csv');
-  fs.writeFileSync(contacts, 'network,address\n192.0.2.0/24,abuse@example.net\nnot-a-net,abuse@example.org\n# comment\nAS64500,nobody\n');
+  fs.writeFileSync(
+    contacts,
+    'network,address\n192.0.2.0/24,abuse@example.net\nnot-a-net,abuse@example.org\n# comment\nAS64500,nobody\n',
+  );
   assert.deepEqual(where(abuseContactsProblems(contacts)), ['line 3', 'line 5']);
   assert.deepEqual(where(abuseContactsProblems(path.join(dir, 'missing.csv'))), [null]);
 });
@@ -71,7 +87,9 @@ test('the configuration names which files are checked; unset files are not', (t)
   const dir = tmpDir(t);
   const bad = path.join(dir, 'policy.json');
   fs.writeFileSync(bad, BAD_POLICY);
-  const reports = checkOperatorFiles(testConfig({ actionsPolicyFile: bad, abuseContactsFile: path.join(dir, 'none.csv') }));
+  const reports = checkOperatorFiles(
+    testConfig({ actionsPolicyFile: bad, abuseContactsFile: path.join(dir, 'none.csv') }),
+  );
   const byWhat = Object.fromEntries(reports.map((r) => [r.file.what, r]));
   assert.equal(byWhat['actions policy']?.problems.length, 3);
   assert.equal(byWhat['abuse contacts']?.problems.length, 1);
@@ -81,7 +99,11 @@ test('the configuration names which files are checked; unset files are not', (t)
 
 /** Runs the real CLI through tsx; resolves with its exit code and output. */
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => {
@@ -97,11 +119,20 @@ test('serve with an invalid actions policy exits 2 before ready, naming the file
   const dir = tmpDir(t);
   const bad = path.join(dir, 'policy.json');
   fs.writeFileSync(bad, BAD_POLICY);
-  const r = await run(['serve', '--data-dir', path.join(dir, 'data'), '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false'], { SPAMDESK_ACTIONS_POLICY: bad });
+  const r = await run(
+    ['serve', '--data-dir', path.join(dir, 'data'), '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false'],
+    { SPAMDESK_ACTIONS_POLICY: bad },
+  );
   assert.equal(r.code, 2, r.stderr);
   assert.doesNotMatch(r.stdout, /ready/);
   for (const p of ['cases.autoRefer', 'cases.rules.0.minReports', 'isp.defaultFormat']) {
-    assert.match(r.stderr, new RegExp(`actions policy \\(SPAMDESK_ACTIONS_POLICY\\) ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${p.replace(/\./g, '\\.')}: `), p);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `actions policy \\(SPAMDESK_ACTIONS_POLICY\\) ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${p.replace(/\./g, '\\.')}: `,
+      ),
+      p,
+    );
   }
   assert.equal(fs.existsSync(path.join(dir, 'data', 'spamdesk.db')), false, 'nothing started: no database created');
 });
@@ -116,7 +147,10 @@ test('check-config exits 0 on valid files and 2 listing the problems of every in
   fs.writeFileSync(contacts, '192.0.2.0/24,nobody\n');
   const scores = path.join(dir, 'scores.json');
   fs.writeFileSync(scores, '{"rules": {"NOT_A_RULE": 1}}');
-  const bad = await run(['check-config', '--data-dir', dir, '--abuse-contacts-file', contacts, '--classify-scores-file', scores], {});
+  const bad = await run(
+    ['check-config', '--data-dir', dir, '--abuse-contacts-file', contacts, '--classify-scores-file', scores],
+    {},
+  );
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /contacts\.csv: line 1: "nobody" is not an e-mail address/);
   assert.match(bad.stderr, /scores\.json: rules\.NOT_A_RULE: unknown rule NOT_A_RULE/);

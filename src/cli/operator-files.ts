@@ -46,6 +46,9 @@ export function checkOperatorFiles(config: Config): OperatorFileReport[] {
 /** The lines an operator reads: `  - actions policy (SPAMDESK_ACTIONS_POLICY) policy.json: cases.rules.0: …`. */
 export function operatorFileProblemLines(reports: readonly OperatorFileReport[]): string[] {
   return reports.flatMap((r) =>
-    r.problems.map((p) => `  - ${r.file.what} (${SETTINGS[r.file.setting].env}) ${p.file}${p.where === null ? '' : `: ${p.where}`}: ${p.message}`),
+    r.problems.map(
+      (p) =>
+        `  - ${r.file.what} (${SETTINGS[r.file.setting].env}) ${p.file}${p.where === null ? '' : `: ${p.where}`}: ${p.message}`,
+    ),
   );
 }

@@ -48,12 +48,22 @@ export function readJsonFile(file: string): { json: unknown } | { problem: FileP
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const at = /at position (\d+)/.exec(message);
-    return { problem: { file, where: at ? lineColumn(read.text, Number(at[1])) : null, message: `not JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}` } };
+    return {
+      problem: {
+        file,
+        where: at ? lineColumn(read.text, Number(at[1])) : null,
+        message: `not JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+      },
+    };
   }
 }
 
 /** One problem per zod issue, at its path in the document (`prefix` first). */
-export function zodProblems(file: string, issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: readonly PropertyKey[] = []): FileProblem[] {
+export function zodProblems(
+  file: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: readonly PropertyKey[] = [],
+): FileProblem[] {
   return issues.map((i) => {
     const at = [...prefix, ...i.path].map(String).join('.');
     return { file, where: at === '' ? '(root)' : at, message: i.message };

@@ -20,7 +20,11 @@ export function siblingModule(name: string, base: string): URL {
 }
 
 /** A worker thread on `module` (a `.ts` file through tsx, a `.js` file directly). */
-export function startTsWorker(module: URL, workerData: unknown, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
+export function startTsWorker(
+  module: URL,
+  workerData: unknown,
+  options: Omit<WorkerOptions, 'eval' | 'workerData'> = {},
+): Worker {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { ...options, workerData });
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const bootstrap = `import(${api}).then((m) => m.tsImport(${JSON.stringify(module.href)}, ${JSON.stringify(import.meta.url)}));`;

@@ -8,7 +8,9 @@ export function registerCheckConfig(program: Command): void {
   withSettings(
     program
       .command('check-config')
-      .description('Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.'),
+      .description(
+        'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.',
+      ),
   ).action((_o, cmd: Command) => {
     // configFrom prints every problem and exits 2; past it, everything is valid.
     const config = configFrom(cmd);
