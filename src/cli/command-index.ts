@@ -24,6 +24,7 @@ const admin = () => import('./commands/admin.ts').then((m) => m.registerAdmin);
 const actions = () => import('./commands/actions.ts').then((m) => m.registerActions);
 const campaigns = () => import('./commands/campaigns.ts').then((m) => m.registerCampaigns);
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
+const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 
 /** In the order `spamdesk --help` lists them. */
@@ -64,6 +65,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: 'admin', summary: 'Manage web accounts.', load: admin },
   { name: 'outbox', summary: 'Inspect and retry what leaves the platform (mail, webhooks).', load: actions },
+  { name: 'jobs', summary: 'The background job queue: counts, dead jobs, requeue.', load: jobs },
   { name: 'cases', summary: 'Cases and referrals to authorities.', load: actions },
   { name: 'authority', summary: 'Authorities that receive referrals.', load: actions },
   {
