@@ -47,15 +47,24 @@ export function configFrom(cmd: Command): Config {
   return config;
 }
 
-/** Validated settings from the command's flags and the environment; prints every problem and exits 2. */
-function settingsFrom(cmd: Command): Config {
-  const opts = cmd.opts<Record<string, unknown>>();
+/**
+ * Commander stores `--actions-policy` as `actionsPolicy`, which is not always the setting's key
+ * (`actionsPolicyFile`): ask commander for the name it used instead of assuming they agree, or the
+ * flag is silently dropped (issue 15, item 5).
+ */
+export function settingFlags(opts: Record<string, unknown>): Partial<Record<SettingKey, unknown>> {
   const flags: Partial<Record<SettingKey, unknown>> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    if (opts[key] !== undefined) flags[key] = opts[key];
+    const value = opts[settingOption(SETTINGS[key]).attributeName()];
+    if (value !== undefined) flags[key] = value;
   }
+  return flags;
+}
+
+/** Validated settings from the command's flags and the environment; prints every problem and exits 2. */
+function settingsFrom(cmd: Command): Config {
   try {
-    return loadConfig({ flags });
+    return loadConfig({ flags: settingFlags(cmd.opts<Record<string, unknown>>()) });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`spamdesk: ${e.message}\n`);
