@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { createContext, closeContext, type AppContext } from '../../core/context.ts';
@@ -254,6 +254,35 @@ test('STARTTLS is offered when a certificate is configured and the report record
   });
   const [r] = await reportsOf(h.ctx);
   assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, true);
+});
+
+test('without a configured certificate STARTTLS is refused even when a client sends it, and the report says tls: false', async (t) => {
+  if (!needs(t, 'swaks', hasCommand('swaks'), 'apt-get install swaks')) return;
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  // A client that insists on STARTTLS although EHLO does not offer it (smtp-server used to accept
+  // it on its bundled expired certificate).
+  const forced = await rawSmtp(h.port, ['EHLO client.test', 'STARTTLS', 'QUIT']);
+  assert.doesNotMatch(forced, /^220 .*TLS/m, forced);
+  assert.match(forced, /^5\d\d .*\r\n221 /m, 'STARTTLS answered with a permanent error');
+  // swaks with --tls gives up rather than send in clear text; with --tls-optional it goes on unencrypted.
+  const msg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-notls-')), 'm.eml');
+  t.after(() => fs.rmSync(path.dirname(msg), { recursive: true, force: true }));
+  fs.writeFileSync(msg, Buffer.concat([Buffer.from('From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n'), crlf(spam(8))]));
+  // Asynchronous: the server answers from this very event loop.
+  const swaks = (extra: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile('swaks', ['--server', `127.0.0.1:${h.port}`, '--from', 'n@example.org', '--to', 'spam@report.test', '--data', `@${msg}`, ...extra], (err, stdout) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
+      );
+    });
+  assert.notEqual((await swaks(['--tls'])).code, 0);
+  assert.equal((await reportsOf(h.ctx)).length, 0);
+  const plain = await swaks(['--tls-optional']);
+  assert.equal(plain.code, 0, plain.out);
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, false);
 });
 
 test('the reporter gets an acknowledgement with the tracking link through the relay, never the null sender', async (t) => {

@@ -87,8 +87,10 @@ export class SmtpIntake implements RunningService {
       size: config.maxMessageBytes,
       secure: false,
       ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+      // Hiding STARTTLS from EHLO is not enough: smtp-server still answers the command with the
+      // expired self-signed certificate it bundles, and the report would say `tls: true`.
       hideSTARTTLS: tls === null,
-      disabledCommands: ['AUTH'],
+      disabledCommands: tls === null ? ['AUTH', 'STARTTLS'] : ['AUTH'],
       authOptional: true,
       maxClients: MAX_CLIENTS,
       closeTimeout: CLOSE_TIMEOUT_MS,
