@@ -258,6 +258,29 @@ export const SETTINGS = {
     schema: positiveInt,
     default: '10',
   }),
+  smtpMaxConnections: setting({
+    env: 'SPAMDESK_SMTP_MAX_CONNECTIONS',
+    flag: 'smtp-max-connections',
+    description:
+      'Simultaneous SMTP connections in all. When all are taken, the oldest connection not in the middle of a mail of the address holding the most is closed (421) to admit a newcomer; only when every address holds its fair share is the newcomer refused (421).',
+    schema: positiveInt,
+    default: '100',
+  }),
+  smtpIdleTimeoutMs: setting({
+    env: 'SPAMDESK_SMTP_IDLE_TIMEOUT_MS',
+    flag: 'smtp-idle-timeout-ms',
+    description: 'An SMTP client silent this long while the server waits for its next command or data is disconnected (421).',
+    schema: positiveInt,
+    default: '20000',
+  }),
+  smtpPreDataTimeoutMs: setting({
+    env: 'SPAMDESK_SMTP_PRE_DATA_TIMEOUT_MS',
+    flag: 'smtp-pre-data-timeout-ms',
+    description:
+      'Longest an SMTP connection may take from its greeting (or the end of its previous mail) to DATA, however active: a client trickling NOOPs is disconnected (421) like an idle one.',
+    schema: positiveInt,
+    default: '60000',
+  }),
   smtpTrustedForwarders: setting({
     env: 'SPAMDESK_SMTP_TRUSTED_FORWARDERS',
     flag: 'smtp-trusted-forwarders',

@@ -414,6 +414,56 @@ test('a client over its connection limit gets 421, and a closed connection frees
 });
 
 
+/** Opens a raw connection from `localAddress` (any of 127/8) and resolves with its greeting. */
+async function idleFrom(port: number, localAddress: string): Promise<{ sock: import('node:net').Socket; greeting: string; said(): string; closed: Promise<void> }> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress });
+    let all = '';
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.on('data', (d: Buffer) => (all += d.toString('latin1')));
+    sock.once('data', (d: Buffer) => resolve({ sock, greeting: d.toString('latin1'), said: () => all, closed }));
+    sock.once('error', reject);
+  });
+}
+
+for (const dialect of DIALECTS) test(`with every place held by idle connections from a few addresses, a client from another address still delivers; an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t, dialect, { smtpMaxConnections: 20, smtpMaxConnectionsPerClient: 10 });
+  if (!h) return;
+  const idle: Awaited<ReturnType<typeof idleFrom>>[] = [];
+  for (const addr of ['127.0.0.2', '127.0.0.3']) for (let i = 0; i < 10; i++) idle.push(await idleFrom(h.port, addr));
+  t.after(() => idle.forEach((c) => c.sock.destroy()));
+  assert.ok(idle.every((c) => /^220 /.test(c.greeting)), 'all 20 places taken');
+  const over = await idleFrom(h.port, '127.0.0.2');
+  assert.match(over.greeting, /^421 .*Too many connections from 127\.0\.0\.2/, 'one address cannot hold more than its cap');
+  over.sock.destroy();
+  const sent = await h.transport({ localAddress: '127.0.0.4' }).sendMail({ from: 'p@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(14), contentType: 'message/rfc822' }] });
+  assert.match(sent.response, /^250 /);
+  const evicted = idle.filter((c) => c.said().includes('421 '));
+  assert.equal(evicted.length, 1, 'one idle connection made room');
+  assert.match(evicted[0].said(), /421 \S+ Too many connections from your address/);
+  await evicted[0].closed;
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(JSON.parse(r.context ?? '{}').smtp.clientIp, '127.0.0.4');
+});
+
+test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with 421', { timeout: 60_000 }, async (t) => {
+  const h = await harness(t, 'sqlite', { smtpIdleTimeoutMs: 300, smtpPreDataTimeoutMs: 1500 });
+  if (!h) return;
+  const silent = await idleFrom(h.port, '127.0.0.5');
+  await silent.closed;
+  assert.match(silent.said(), /421 .*Timeout/);
+  const trickler = await idleFrom(h.port, '127.0.0.6');
+  const noop = setInterval(() => trickler.sock.write('NOOP\r\n'), 100);
+  t.after(() => clearInterval(noop));
+  await trickler.closed;
+  clearInterval(noop);
+  assert.match(trickler.said(), /250 OK[\s\S]*421 \S+ No mail within 2 s/);
+  assert.equal(h.intake.openConnections(), 0, 'both places released');
+});
+
+
 async function addUser(ctx: AppContext, email: string): Promise<string> {
   const id = newId();
   await ctx.db.insertInto('users').values({ id, email, name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
