@@ -107,6 +107,14 @@ export const SETTINGS = {
     schema: positiveInt,
     default: String(25 * 1024 * 1024),
   }),
+  intakeMemoryBudgetBytes: setting({
+    env: 'SPAMDESK_INTAKE_MEMORY_BUDGET_BYTES',
+    flag: 'intake-memory-budget-bytes',
+    description:
+      'Message bytes being received at once over HTTP and SMTP together. Beyond it HTTP answers 503 with Retry-After and SMTP 452 (retry later); nothing is lost. One message larger than the budget is still taken when nothing else is in flight.',
+    schema: positiveInt,
+    default: String(256 * 1024 * 1024),
+  }),
   anonRateLimit: setting({
     env: 'SPAMDESK_ANON_RATE_LIMIT',
     flag: 'anon-rate-limit',

@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../intake/report-writer.ts';
+import { InflightBudget } from '../intake/inflight-budget.ts';
 
 export interface AppContext {
   config: Config;
@@ -15,6 +16,8 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   writer: ReportWriter;
+  /** Message bytes in flight across HTTP and SMTP intake (`intakeMemoryBudgetBytes`). */
+  intakeBudget: InflightBudget;
   /** Listeners told about every committed report (wakes the workers, feeds live views). */
   onReports: Set<(reports: StoredReport[]) => void>;
 }
@@ -47,7 +50,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       for (const l of onReports) l(reports);
     },
   });
-  return { config, db, logger, metrics, writer, onReports };
+  return { config, db, logger, metrics, writer, onReports, intakeBudget: new InflightBudget(config.intakeMemoryBudgetBytes) };
 }
 
 /** Flushes pending reports and closes the database (unless the caller owns it). */

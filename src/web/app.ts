@@ -14,6 +14,7 @@ import { installErrorHandler } from './errors.ts';
 import { systemRoutes } from './system-routes.ts';
 import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from './routes.ts';
 import { policyGate } from './policy-gate.ts';
+import { inflightBudgetHook } from '../intake/http/inflight-hook.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,6 +45,8 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);
   });
   installErrorHandler(app);
+  // First: a request over the memory budget is refused before anything reads its body.
+  await app.register(inflightBudgetHook, { budget: ctx.intakeBudget, maxBodyBytes: ctx.config.maxMessageBytes * 2 });
   await app.register(authPlugin, { resolvers: [...PRINCIPAL_RESOLVERS, ...(opts.resolvers ?? [])] });
   await app.register(policyGate);
   await app.register(rateLimit, { global: false, hook: 'preParsing' });

@@ -464,6 +464,41 @@ test('a silent client is closed after the idle time-out, a client trickling NOOP
 });
 
 
+for (const dialect of DIALECTS) test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room (${dialect})`, { timeout: 120_000 }, async (t) => {
+  const h = await harness(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
+  if (!h) return;
+  const wrap = (id: string) =>
+    Buffer.concat([
+      Buffer.from(`From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`),
+      crlf(Buffer.from(`From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: <${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(1) + `${'z'.repeat(76)}\n`.repeat(3800))),
+    ]);
+  // A first client is in the middle of sending ~300 KB: the server holds that much of the budget.
+  const first = await idleFrom(h.port, '127.0.0.7');
+  const body = wrap('first');
+  const said = (re: RegExp) => new Promise<void>((resolve) => {
+    const check = () => (re.test(first.said()) ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  first.sock.write('EHLO a.test\r\nMAIL FROM:<q@example.org>\r\nRCPT TO:<spam@report.test>\r\nDATA\r\n');
+  await said(/^354 /m);
+  first.sock.write(body);
+  while (h.ctx.intakeBudget.inUse < body.length - 1000) await new Promise((r) => setTimeout(r, 10));
+  // A declared SIZE that cannot fit is refused before the data; an undeclared one after it.
+  const early = await rawSmtp(h.port, ['EHLO b.test', 'MAIL FROM:<q@example.org> SIZE=300000', 'QUIT']);
+  assert.match(early, /^452 .*try again later/m);
+  const tr = h.transport({ localAddress: '127.0.0.8' });
+  const second = wrap('second');
+  await assert.rejects(tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second }), (e: Error & { responseCode?: number }) => e.responseCode === 452 && /try again later/.test(e.message));
+  first.sock.write('\r\n.\r\nQUIT\r\n');
+  await first.closed;
+  assert.match(first.said(), /^250 Stored 1 report/m);
+  assert.equal(h.ctx.intakeBudget.inUse, 0);
+  const ok = await tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second });
+  assert.match(ok.response, /^250 /);
+  assert.equal((await reportsOf(h.ctx)).length, 2, 'both mails stored once, the refused attempt left nothing');
+});
+
+
 async function addUser(ctx: AppContext, email: string): Promise<string> {
   const id = newId();
   await ctx.db.insertInto('users').values({ id, email, name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();

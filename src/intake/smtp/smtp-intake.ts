@@ -23,6 +23,9 @@ import { acceptMail, trackingUrl, type AcceptedMail } from './accept-mail.ts';
 import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
 import { WindowLimiter } from './rate-limiter.ts';
 import { ConnectionTable } from './connection-table.ts';
+import type { Reservation } from '../inflight-budget.ts';
+
+const BUDGET_REPLY = 'Too many messages are being received at once; nothing was stored, try again later.';
 import { headerValue, parseHeaderBlock } from '../arf/mime-walk.ts';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { StaticZoneResolver } from '../../analysis/ports/dns-static-zone.ts';
@@ -67,6 +70,8 @@ export class SmtpIntake implements RunningService {
   /** Per session: the deadline by which it must reach DATA (see `smtpPreDataTimeoutMs`). */
   private readonly preDataTimers = new Map<string, NodeJS.Timeout>();
   private readonly ack: AckSender | null;
+  /** Per session: its share of the in-flight memory budget, from MAIL FROM to the answer. */
+  private readonly reservations = new Map<string, Reservation>();
   /** Acknowledgements in flight, awaited on stop. */
   private readonly pendingAcks = new Set<Promise<void>>();
 
@@ -110,8 +115,9 @@ export class SmtpIntake implements RunningService {
       onClose: (session) => {
         this.connections.release(session.id);
         this.clearPreData(session.id);
+        this.releaseBudget(session.id);
       },
-      onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address.args, session, cb),
       onRcptTo: (_address, session, cb) => {
         if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return cb(new SmtpReply(452, `Too many recipients (at most ${MAX_RECIPIENTS}).`));
         cb();
@@ -201,12 +207,28 @@ export class SmtpIntake implements RunningService {
     }
   }
 
-  private onMailFrom(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  private releaseBudget(id: string): void {
+    this.reservations.get(id)?.release();
+    this.reservations.delete(id);
+  }
+
+  private onMailFrom(args: unknown, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    // A new transaction (after RSET or a previous mail) gives back what the last one held.
+    this.releaseBudget(session.id);
     const key = session.remoteAddress;
     if (!this.mailLimiter.tryTake(key)) {
       this.ctx.metrics.errors.inc({ kind: 'smtp_rate_limited' });
       const retry = this.mailLimiter.retryAfterSeconds(key);
       cb(new SmtpReply(451, `Rate limit: at most ${this.mailLimiter.max} mails per minute from ${key}; retry in ${retry} s.`));
+      return;
+    }
+    // Refuse at once when the declared SIZE (RFC 1870) cannot fit beside the mails being received:
+    // 452 asks the client to come back later (RFC 5321 §4.2.3) before it sends a byte. Nothing is
+    // held until DATA, so a client idling after MAIL FROM holds no memory.
+    const declared = Number((args as { SIZE?: unknown } | null | undefined)?.SIZE);
+    if (!this.ctx.intakeBudget.fits(Number.isFinite(declared) && declared > 0 ? Math.min(declared, this.ctx.config.maxMessageBytes) : 1)) {
+      this.ctx.metrics.errors.inc({ kind: 'smtp_memory_budget' });
+      cb(new SmtpReply(452, BUDGET_REPLY));
       return;
     }
     cb();
@@ -217,20 +239,39 @@ export class SmtpIntake implements RunningService {
     this.clearPreData(session.id);
     this.connections.setBusy(session.id, true);
     const cb = (err?: Error | null, message?: string) => {
+      // Answered: the evidence is committed (or refused) and the buffers are dropped below.
+      this.releaseBudget(session.id);
       this.connections.setBusy(session.id, false);
       if (this.connections.has(session.id)) this.armPreData(session.id);
       done(err, message);
     };
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
+    // Every byte kept is counted in the memory budget shared with HTTP; past it the rest is only
+    // drained and the mail answered 452 (retry later).
+    const held = this.ctx.intakeBudget.tryReserve(0);
+    let overBudget = held === null;
+    if (held) this.reservations.set(session.id, held);
     stream.on('data', (chunk: Buffer) => {
-      // Past the limit we only drain the stream, keeping nothing.
-      if (!stream.sizeExceeded) chunks.push(chunk);
+      // Past the size limit or the budget we only drain the stream, keeping nothing.
+      if (stream.sizeExceeded || overBudget) return;
+      if (held?.tryGrow(chunk.length)) {
+        chunks.push(chunk);
+        return;
+      }
+      overBudget = true;
+      chunks = [];
+      held?.release();
     });
     stream.on('error', (err) => cb(replyFor(err)));
     stream.on('end', () => {
       if (stream.sizeExceeded) {
         const limit = this.ctx.config.maxMessageBytes;
         cb(new SmtpReply(552, `Message too large: the limit is ${limit} bytes.`));
+        return;
+      }
+      if (overBudget) {
+        this.ctx.metrics.errors.inc({ kind: 'smtp_memory_budget' });
+        cb(new SmtpReply(452, BUDGET_REPLY));
         return;
       }
       const raw = Buffer.concat(chunks);
