@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { hashMessage, prepareMessageAsync, type HashedMessage, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
+import { HASH_SLICE_BYTES, hashMessage, hashMessageAsync, prepareMessageAsync, type HashedMessage, type MessageKind, type PreparedMessage } from '../evidence/store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
 import { fromWireError, storeUnits, type CommitResponse, type WireUnit } from './store-units.ts';
@@ -137,7 +137,11 @@ export class ReportWriter {
     // large messages off the event loop); the SQLite commit thread compresses on its own core,
     // and only the messages whose evidence is new.
     const prepared = this.opts.commitThread
-      ? Promise.resolve(inputs.map((input) => toWire(input, input.prepared ? ownBuffer(input.prepared) : hashMessage(input.raw, input.kind ?? 'email'))))
+      ? Promise.all(
+          inputs.map(async (input) =>
+            toWire(input, input.prepared ? ownBuffer(input.prepared) : input.raw.length > HASH_SLICE_BYTES ? await hashMessageAsync(input.raw, input.kind ?? 'email') : hashMessage(input.raw, input.kind ?? 'email')),
+          ),
+        )
       : Promise.all(inputs.map(async (input) => toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email')))));
     const done = prepared.then(
       (items) =>
