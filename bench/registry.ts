@@ -6,10 +6,20 @@ import { analysisBench } from './analysis.ts';
 import { webBench } from './web.ts';
 import { channelsBench } from './channels.ts';
 import { cliBench } from './cli.ts';
+import { burstBench } from './burst.ts';
 export interface Bench {
   name: string;
   description: string;
   run(): Promise<void>;
 }
 
-export const BENCHES: Bench[] = [importBench, httpBench, campaignsBench, analysisBench, webBench, channelsBench, cliBench];
+export const BENCHES: Bench[] = [
+  importBench,
+  httpBench,
+  campaignsBench,
+  analysisBench,
+  webBench,
+  channelsBench,
+  cliBench,
+  burstBench,
+];
