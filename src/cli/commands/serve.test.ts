@@ -118,9 +118,11 @@ test('serve --actions-policy FILE: the operator file is read at start (its insta
   const good = path.join(dataDir, 'actions.json');
   fs.writeFileSync(good, JSON.stringify({ instance: { org: 'Acme Abuse Desk' } }));
   const server = await startServer(t, dataDir, ['--actions-policy', good]);
-  server.proc.kill('SIGTERM');
-  assert.equal(await server.exited, 0, server.stderr());
+  // stderr and stdout are separate pipes: wait for the end of the start-up text.
+  while (!server.stderr().includes('Press Ctrl+C')) await new Promise((r) => setTimeout(r, 20));
   assert.match(server.stderr(), /Actions policy: +\S*actions\.json \(instance Acme Abuse Desk\)/);
+  server.proc.kill('SIGKILL');
+  await server.exited;
 
   const bad = path.join(dataDir, 'broken.json');
   fs.writeFileSync(bad, '{"cases": ');
