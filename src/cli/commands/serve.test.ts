@@ -135,7 +135,7 @@ test('serve --actions-policy FILE: the operator file is read at start (its insta
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
   assert.equal(code, 2, err);
-  assert.match(err, /broken\.json is not JSON/);
+  assert.match(err, /broken\.json: not JSON/);
 });
 
 test('SIGKILL mid-stream: every acknowledged report survives intact, retries with the same key add nothing', { timeout: 300_000 }, async (t) => {
