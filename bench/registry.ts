@@ -5,10 +5,21 @@ import { campaignsBench } from './campaigns.ts';
 import { analysisBench } from './analysis.ts';
 import { webBench } from './web.ts';
 import { channelsBench } from './channels.ts';
+import { cliBench } from './cli.ts';
+import { burstBench } from './burst.ts';
 export interface Bench {
   name: string;
   description: string;
   run(): Promise<void>;
 }
 
-export const BENCHES: Bench[] = [importBench, httpBench, campaignsBench, analysisBench, webBench, channelsBench];
+export const BENCHES: Bench[] = [
+  importBench,
+  httpBench,
+  campaignsBench,
+  analysisBench,
+  webBench,
+  channelsBench,
+  cliBench,
+  burstBench,
+];

@@ -34,6 +34,8 @@ const ChainsFile = z.object({
       reason: z.string(),
       split: z.enum(['development', 'held-out']),
       reporter: z.string().optional(),
+      /** Which labelling round added the chain (e.g. `13b`), so a later round's accuracy is printed apart. */
+      batch: z.string().optional(),
     }),
   ),
 });
@@ -137,6 +139,9 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
   write(`\n${'class'.padEnd(18)}${splits.map((s) => s.padEnd(24)).join('')}\n`);
   for (const c of classes) write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
   write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
+  for (const batch of [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort()) {
+    write(`${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round ${batch}, part of held-out)\n`);
+  }
   const orgs = new Set(labels.chains.map((c) => c.organisation));
   write(`\n${labels.chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
   const misses = results.filter((r) => !r.ok);

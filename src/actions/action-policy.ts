@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
+import { readJsonFile, zodProblems, type FileProblem } from '../core/file-problems.ts';
 
 /** Competences of an authority (issue 7; seed 000 §3.2). */
 export const COMPETENCES = ['data_protection', 'consumer_protection', 'cybercrime', 'telecom_regulator'] as const;
@@ -205,6 +206,27 @@ export function loadActionPolicy(file: string | undefined): ActionPolicy {
     throw new Error(`actions policy ${file} is not JSON: ${(e as Error).message}`);
   }
   return parseActionPolicy(json);
+}
+
+/**
+ * Every problem of the policy file, each at its path in the document (none: the file is valid).
+ * `spamdesk serve` and `check-config` run it at start, so a bad file stops the start instead of
+ * the first case rule that needs it.
+ */
+export function actionPolicyProblems(file: string): FileProblem[] {
+  const read = readJsonFile(file);
+  if ('problem' in read) return [read.problem];
+  const parsed = ActionPolicySchema.safeParse(mergeDefaults(DEFAULT_POLICY_INPUT, read.json));
+  if (!parsed.success) return zodProblems(file, parsed.error.issues);
+  const problems: FileProblem[] = [];
+  parsed.data.isp.dynamicRdnsPatterns.forEach((p, i) => {
+    try {
+      new RegExp(p, 'i');
+    } catch (e) {
+      problems.push({ file, where: `isp.dynamicRdnsPatterns.${i}`, message: (e as Error).message });
+    }
+  });
+  return problems;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -9,6 +9,7 @@ import { analyse } from './analyse.ts';
 import { installConcatBlob } from './concat-blob.ts';
 import { sharedClockMs } from './shared-clock.ts';
 import { offlinePorts } from './offline-ports.ts';
+import { siblingModule } from '../core/ts-worker.ts';
 import type { AnalysisPorts, AnalysisSettings, ReporterStatement } from './stage.ts';
 
 export interface WorkerInit {
@@ -32,7 +33,7 @@ async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
   const offline = offlinePorts(init.fixedNow ? new Date(init.fixedNow) : undefined);
   if (init.offline) return offline;
   try {
-    const mod: unknown = await import(new URL('./ports/index.ts', import.meta.url).href);
+    const mod: unknown = await import(siblingModule('./ports/index.ts', import.meta.url).href);
     if (typeof mod === 'object' && mod !== null && 'createPorts' in mod && typeof mod.createPorts === 'function') {
       const ports: unknown = await mod.createPorts(init.settings);
       if (typeof ports === 'object' && ports !== null && 'dns' in ports && 'asn' in ports && 'abuse' in ports && 'clock' in ports) {

@@ -59,7 +59,9 @@ interface Slot {
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
 type WorkerReply = { ready: true } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
 
-const BOOT = new URL('./analysis-worker-boot.mjs', import.meta.url);
+// Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
+// boot file that registers tsx in the thread first.
+const BOOT = import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : new URL('./analysis-worker-boot.mjs', import.meta.url);
 
 export class AnalysisPool {
   private readonly slots: Slot[] = [];

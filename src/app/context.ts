@@ -10,6 +10,7 @@ import { openDatabase, type DB } from '../db/dialect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
 import type { AppContext } from '../evidence/context.ts';
+import { InflightBudget } from '../core/inflight-budget.ts';
 import { FIRST_JOB } from './pipeline.ts';
 
 export type { AppContext } from '../evidence/context.ts';
@@ -43,7 +44,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       for (const l of onReports) l(reports);
     },
   });
-  return { config, db, logger, metrics, writer, onReports };
+  return { config, db, logger, metrics, writer, onReports, intakeBudget: new InflightBudget(config.intakeMemoryBudgetBytes) };
 }
 
 /** Flushes pending reports and closes the database (unless the caller owns it). */

@@ -107,6 +107,14 @@ export const SETTINGS = {
     schema: positiveInt,
     default: String(25 * 1024 * 1024),
   }),
+  intakeMemoryBudgetBytes: setting({
+    env: 'SPAMDESK_INTAKE_MEMORY_BUDGET_BYTES',
+    flag: 'intake-memory-budget-bytes',
+    description:
+      'Message bytes being received at once over HTTP and SMTP together. Beyond it HTTP answers 503 with Retry-After and SMTP 452 (retry later); nothing is lost. One message larger than the budget is still taken when nothing else is in flight.',
+    schema: positiveInt,
+    default: String(256 * 1024 * 1024),
+  }),
   anonRateLimit: setting({
     env: 'SPAMDESK_ANON_RATE_LIMIT',
     flag: 'anon-rate-limit',
@@ -257,6 +265,29 @@ export const SETTINGS = {
     description: 'Simultaneous SMTP connections allowed from one client IP (beyond: 421).',
     schema: positiveInt,
     default: '10',
+  }),
+  smtpMaxConnections: setting({
+    env: 'SPAMDESK_SMTP_MAX_CONNECTIONS',
+    flag: 'smtp-max-connections',
+    description:
+      'Simultaneous SMTP connections in all. When all are taken, the oldest connection not in the middle of a mail of the address holding the most is closed (421) to admit a newcomer; only when every address holds its fair share is the newcomer refused (421).',
+    schema: positiveInt,
+    default: '100',
+  }),
+  smtpIdleTimeoutMs: setting({
+    env: 'SPAMDESK_SMTP_IDLE_TIMEOUT_MS',
+    flag: 'smtp-idle-timeout-ms',
+    description: 'An SMTP client silent this long while the server waits for its next command or data is disconnected (421).',
+    schema: positiveInt,
+    default: '20000',
+  }),
+  smtpPreDataTimeoutMs: setting({
+    env: 'SPAMDESK_SMTP_PRE_DATA_TIMEOUT_MS',
+    flag: 'smtp-pre-data-timeout-ms',
+    description:
+      'Longest an SMTP connection may take from its greeting (or the end of its previous mail) to DATA, however active: a client trickling NOOPs is disconnected (421) like an idle one.',
+    schema: positiveInt,
+    default: '60000',
   }),
   smtpTrustedForwarders: setting({
     env: 'SPAMDESK_SMTP_TRUSTED_FORWARDERS',

@@ -11,11 +11,11 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 
 class DirectoryMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}_[\w-]+\.ts$/.test(f)).sort();
+    const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}_[\w-]+\.[jt]s$/.test(f)).sort();
     const out: Record<string, Migration> = {};
     for (const f of files) {
       const mod = (await import(pathToFileURL(path.join(MIGRATIONS_DIR, f)).href)) as Migration;
-      out[f.replace(/\.ts$/, '')] = mod;
+      out[f.replace(/\.[jt]s$/, '')] = mod;
     }
     return out;
   }

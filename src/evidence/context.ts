@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
+import type { InflightBudget } from '../core/inflight-budget.ts';
 import type { DB } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import type { Report } from '../db/tables.ts';
@@ -27,6 +28,8 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   writer: ReportWriter;
+  /** Message bytes in flight across HTTP and SMTP intake (`intakeMemoryBudgetBytes`). */
+  intakeBudget: InflightBudget;
   /** Listeners told about every committed report (wakes the workers, feeds live views). */
   onReports: Set<(reports: StoredReport[]) => void>;
 }

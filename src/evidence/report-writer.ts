@@ -8,12 +8,12 @@
  * is what lets SQLite with `synchronous=FULL` take hundreds of concurrent reports per second.
  */
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../core/ts-worker.ts';
+import { siblingModule, startTsWorker } from '../core/ts-worker.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { hashMessage, prepareMessageAsync, type HashedMessage, type PreparedMessage } from './store.ts';
+import { HASH_SLICE_BYTES, hashMessage, hashMessageAsync, prepareMessageAsync, type HashedMessage, type PreparedMessage } from './store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
 import type { ReportInput, StoredReport } from './report-input.ts';
@@ -94,7 +94,11 @@ export class ReportWriter {
     // large messages off the event loop); the SQLite commit thread compresses on its own core,
     // and only the messages whose evidence is new.
     const prepared = this.opts.commitThread
-      ? Promise.resolve(inputs.map((input) => toWire(input, input.prepared ? ownBuffer(input.prepared) : hashMessage(input.raw, input.kind ?? 'email'))))
+      ? Promise.all(
+          inputs.map(async (input) =>
+            toWire(input, input.prepared ? ownBuffer(input.prepared) : input.raw.length > HASH_SLICE_BYTES ? await hashMessageAsync(input.raw, input.kind ?? 'email') : hashMessage(input.raw, input.kind ?? 'email')),
+          ),
+        )
       : Promise.all(inputs.map(async (input) => toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email')))));
     const done = prepared.then(
       (items) =>
@@ -154,7 +158,7 @@ export class ReportWriter {
 
   private startThread(data: CommitThreadData): CommitThread {
     if (this.thread) return this.thread;
-    const worker = startTsWorker(new URL('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
+    const worker = startTsWorker(siblingModule('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
     const thread: CommitThread = { worker, nextId: 1, waiting: new Map() };
     worker.on('message', (msg: CommitResponse) => {
       const w = thread.waiting.get(msg.id);

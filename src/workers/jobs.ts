@@ -1,14 +1,13 @@
 /**
  * A durable job queue in the database. Jobs are enqueued in the same transaction as the data they
- * are about (a report and its analysis job commit together) and claimed atomically by
- * `UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) RETURNING *`, so several processes on
- * several machines can share one PostgreSQL, and a crashed worker's lease expires.
+ * are about (a report and its analysis job commit together); claiming, leases, back-off, `dead`
+ * and requeueing are the lease queue's (`lease-queue.ts`), shared with the outbox.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Job } from '../db/tables.ts';
-import { supportsSkipLocked } from '../db/dialect.ts';
 import { newId, nowIso } from '../core/ids.ts';
+import { createLeaseQueue } from './lease-queue.ts';
 
 /** A job that fails this many times goes to state `dead` (visible, retryable by hand). */
 export const MAX_JOB_ATTEMPTS = 5;
@@ -25,61 +24,51 @@ export async function enqueueJob(db: Kysely<Database>, kind: string, payload: un
   return id;
 }
 
+/** The jobs table as a lease queue: a finished job is deleted, a failing one retried after 2 s, 4 s, … up to 1 h. */
+export const JOB_QUEUE = createLeaseQueue<Job>({
+  table: 'jobs',
+  dueColumn: 'run_at',
+  leasedState: 'running',
+  filterColumn: 'kind',
+  done: { kind: 'delete' },
+  maxErrorChars: 4000,
+  backoff: { baseMs: 2000, maxMs: 60 * 60 * 1000 },
+});
+
 /** Claims up to `limit` due jobs of the given kinds for `workerId`. */
-export async function claimJobs(db: Kysely<Database>, workerId: string, kinds: readonly string[], limit: number): Promise<Job[]> {
-  if (kinds.length === 0) return [];
-  const now = nowIso();
-  let due = db
-    .selectFrom('jobs')
-    .select('id')
-    .where('state', '=', 'queued')
-    .where('run_at', '<=', now)
-    .where('kind', 'in', kinds)
-    .orderBy('run_at')
-    .limit(limit);
-  if (supportsSkipLocked(db)) due = due.forUpdate().skipLocked();
-  return db
-    .updateTable('jobs')
-    .set({ state: 'running', locked_by: workerId, locked_at: now, updated_at: now, attempts: (eb) => eb('attempts', '+', 1) })
-    .where('id', 'in', due)
-    .returningAll()
-    .execute();
+export function claimJobs(db: Kysely<Database>, workerId: string, kinds: readonly string[], limit: number): Promise<Job[]> {
+  return JOB_QUEUE.claim(db, workerId, limit, kinds);
 }
 
 /** A finished job leaves the table: nobody needs it, and the claim index stays small. */
-export async function completeJob(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('jobs').where('id', '=', id).execute();
+export function completeJob(db: Kysely<Database>, id: string): Promise<void> {
+  return JOB_QUEUE.complete(db, id);
 }
 
 /** Records a failure; retries with exponential backoff, then parks the job as `dead`. */
 export async function failJob(db: Kysely<Database>, job: Job, error: string): Promise<'retry' | 'dead'> {
-  const dead = job.attempts >= MAX_JOB_ATTEMPTS;
-  const delayMs = Math.min(60 * 60 * 1000, 1000 * 2 ** job.attempts);
-  await db
-    .updateTable('jobs')
-    .set({
-      state: dead ? 'dead' : 'queued',
-      run_at: new Date(Date.now() + delayMs).toISOString(),
-      last_error: error.slice(0, 4000),
-      locked_by: null,
-      locked_at: null,
-      updated_at: nowIso(),
-    })
-    .where('id', '=', job.id)
-    .execute();
-  return dead ? 'dead' : 'retry';
+  const state = await JOB_QUEUE.fail(db, job, error, { maxAttempts: MAX_JOB_ATTEMPTS });
+  return state === 'dead' ? 'dead' : 'retry';
 }
 
 /** Puts abandoned `running` jobs back in the queue. Returns how many. */
-export async function requeueStaleJobs(db: Kysely<Database>, leaseMs = JOB_LEASE_MS): Promise<number> {
-  const cutoff = new Date(Date.now() - leaseMs).toISOString();
-  const res = await db
-    .updateTable('jobs')
-    .set({ state: 'queued', locked_by: null, locked_at: null, updated_at: nowIso() })
-    .where('state', '=', 'running')
-    .where('locked_at', '<', cutoff)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+export function requeueStaleJobs(db: Kysely<Database>, leaseMs = JOB_LEASE_MS): Promise<number> {
+  return JOB_QUEUE.requeueStale(db, leaseMs);
+}
+
+/**
+ * Queues dead jobs again, due now, with a fresh count of attempts (`spamdesk jobs requeue`): the
+ * given ids, or every dead job (of the given kinds). Returns how many.
+ */
+export function requeueDeadJobs(db: Kysely<Database>, opts: { ids?: readonly string[]; kinds?: readonly string[] } = {}): Promise<number> {
+  return JOB_QUEUE.requeue(db, { ids: opts.ids, only: opts.kinds });
+}
+
+/** Dead jobs, oldest first (`spamdesk jobs list`). */
+export async function listDeadJobs(db: Kysely<Database>, opts: { kind?: string; limit?: number } = {}): Promise<Job[]> {
+  let q = db.selectFrom('jobs').selectAll().where('state', '=', 'dead').orderBy('updated_at').limit(Math.min(opts.limit ?? 100, 1000));
+  if (opts.kind) q = q.where('kind', '=', opts.kind);
+  return q.execute();
 }
 
 /** Job counts by kind and state (for /metrics and `spamdesk stats`). */

@@ -17,10 +17,11 @@ import { z } from 'zod';
 import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
-import { readZipEntries, verifyEvidencePackage } from '../referrals/evidence-package.ts';
+import { readZipEntries, verifyEvidencePackage, type Manifest } from '../referrals/evidence-package.ts';
 import { parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import { addCaseEvent, addReportsToCase, findLiveCase, openCase } from '../cases/cases.ts';
-import type { ReportInput } from '../../evidence/report-writer.ts';
+import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
+import type { PartnerRow } from '../../db/actions-tables.ts';
 import { partnerByFingerprint } from './partners.ts';
 
 /** Messages one received package may carry (the sending side's own bound). */
@@ -60,8 +61,11 @@ export async function assertKnownPartner(ctx: AppContext, fingerprintHeader: str
   }
 }
 
-export async function receivePartnerReferral(ctx: AppContext, body: Buffer, headers: { signature?: string; fingerprint?: string }): Promise<ReceivedReferral> {
-  const { db } = ctx;
+type ReferralJson = z.infer<typeof ReferralBody>;
+type PartnerView = ReceivedReferral['partner'];
+
+/** Authenticates a referral: a registered partner's key, its signature over the exact body, a body of the right shape. */
+async function authenticatedReferral(db: AppContext['db'], body: Buffer, headers: { signature?: string; fingerprint?: string }): Promise<{ partner: PartnerRow; ref: ReferralJson }> {
   const partner = await partnerByFingerprint(db, (headers.fingerprint ?? '').trim().toLowerCase());
   if (!partner) throw new AppError('UNAUTHENTICATED', 'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.');
   const sig = parseSignatureHeader(headers.signature);
@@ -78,12 +82,11 @@ export async function receivePartnerReferral(ctx: AppContext, body: Buffer, head
   if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   const ref = parsed.data;
   if (ref.package.keyFingerprint !== partner.key_fingerprint) throw new AppError('BAD_REQUEST', 'package.keyFingerprint is not the key that signed the request.');
+  return { partner, ref };
+}
 
-  const previous = await db.selectFrom('action_received_packages').selectAll().where('partner_id', '=', partner.id).where('package_id', '=', ref.referralId).executeTakeFirst();
-  if (previous) {
-    return { caseId: previous.case_id, partner: { id: partner.id, name: partner.name, country: partner.country }, packageId: previous.package_id, messages: previous.messages, reportIds: JSON.parse(previous.report_ids) as string[], duplicate: true };
-  }
-
+/** Verifies the package as an authority would, and that it is the one the body names, within bounds. */
+async function verifiedPackage(partner: PartnerRow, ref: ReferralJson): Promise<{ zip: Buffer; manifest: Manifest }> {
   const zip = Buffer.from(ref.package.zipBase64, 'base64');
   if (zip.length !== ref.package.size || sha256Hex(zip) !== ref.package.sha256) throw new AppError('BAD_REQUEST', 'The package does not hash to package.sha256 (or its size differs).');
   const check = await verifyEvidencePackage(zip, partner.public_key_pem);
@@ -94,18 +97,21 @@ export async function receivePartnerReferral(ctx: AppContext, body: Buffer, head
   if (manifest.packageId !== ref.referralId || manifest.caseId !== ref.caseId) throw new AppError('BAD_REQUEST', 'The manifest names another package or case than the body.');
   if (manifest.messages.length === 0) throw new AppError('BAD_REQUEST', 'The package carries no message.');
   if (manifest.messages.length > MAX_RECEIVED_MESSAGES) throw new AppError('BAD_REQUEST', `The package carries ${manifest.messages.length} messages; at most ${MAX_RECEIVED_MESSAGES} are accepted at once.`);
+  return { zip, manifest };
+}
 
+/** Builds one report per message: the original where the partner sent it, else its redacted copy, marked as such. */
+async function reportInputs(zip: Buffer, manifest: Manifest, p: PartnerView, ref: ReferralJson): Promise<ReportInput[]> {
   const entries = await readZipEntries(zip);
-  const p = { id: partner.id, name: partner.name, country: partner.country };
-  const inputs: ReportInput[] = manifest.messages.map((m) => {
+  return manifest.messages.map((m) => {
     const path = m.original ?? m.redacted;
     const raw = path ? entries.get(path) : undefined;
     if (!raw) throw new AppError('BAD_REQUEST', `Message ${m.sha256} has neither an original nor a redacted copy in the package.`);
     return {
       raw,
       channel: 'partner',
-      note: `Referred by ${partner.name} (${partner.country})${ref.title ? `: ${ref.title}` : ''}`.slice(0, 1000),
-      dedupKey: `partner:${partner.id}:${manifest.packageId}:${m.sha256}`,
+      note: `Referred by ${p.name} (${p.country})${ref.title ? `: ${ref.title}` : ''}`.slice(0, 1000),
+      dedupKey: `partner:${p.id}:${manifest.packageId}:${m.sha256}`,
       context: {
         partner: p,
         packageId: manifest.packageId,
@@ -121,10 +127,16 @@ export async function receivePartnerReferral(ctx: AppContext, body: Buffer, head
       },
     };
   });
-  const stored = await ctx.writer.submit(inputs);
-  const reportIds = stored.map((r) => r.id);
+}
 
-  const caseId = await db.transaction().execute(async (trx) => {
+/**
+ * Files the stored reports under the local case of the remote case (opened if none is live) and
+ * records the package as received, in one transaction; a package filed meanwhile by a parallel
+ * request keeps its case. Returns the case id.
+ */
+async function fileUnderCase(db: AppContext['db'], partner: PartnerRow, ref: ReferralJson, manifest: Manifest, stored: StoredReport[]): Promise<string> {
+  const p = { id: partner.id, name: partner.name, country: partner.country };
+  return db.transaction().execute(async (trx) => {
     const again = await trx.selectFrom('action_received_packages').select('case_id').where('partner_id', '=', partner.id).where('package_id', '=', manifest.packageId).executeTakeFirst();
     if (again) return again.case_id;
     const target = `${partner.id}:${manifest.caseId}`;
@@ -150,9 +162,23 @@ export async function receivePartnerReferral(ctx: AppContext, body: Buffer, head
     });
     await trx
       .insertInto('action_received_packages')
-      .values({ id: newId(), partner_id: partner.id, package_id: manifest.packageId, package_sha256: ref.package.sha256, remote_case_id: manifest.caseId, case_id: c.id, messages: manifest.messages.length, report_ids: JSON.stringify(reportIds), received_at: nowIso() })
+      .values({ id: newId(), partner_id: partner.id, package_id: manifest.packageId, package_sha256: ref.package.sha256, remote_case_id: manifest.caseId, case_id: c.id, messages: manifest.messages.length, report_ids: JSON.stringify(stored.map((r) => r.id)), received_at: nowIso() })
       .execute();
     return c.id;
   });
-  return { caseId, partner: p, packageId: manifest.packageId, messages: manifest.messages.length, reportIds, duplicate: false };
+}
+
+/** Receives a partner's referral: authenticate, answer a repeat as before, verify, store the reports, file them under a case. */
+export async function receivePartnerReferral(ctx: AppContext, body: Buffer, headers: { signature?: string; fingerprint?: string }): Promise<ReceivedReferral> {
+  const { db } = ctx;
+  const { partner, ref } = await authenticatedReferral(db, body, headers);
+  const p = { id: partner.id, name: partner.name, country: partner.country };
+  const previous = await db.selectFrom('action_received_packages').selectAll().where('partner_id', '=', partner.id).where('package_id', '=', ref.referralId).executeTakeFirst();
+  if (previous) {
+    return { caseId: previous.case_id, partner: p, packageId: previous.package_id, messages: previous.messages, reportIds: JSON.parse(previous.report_ids) as string[], duplicate: true };
+  }
+  const { zip, manifest } = await verifiedPackage(partner, ref);
+  const stored = await ctx.writer.submit(await reportInputs(zip, manifest, p, ref));
+  const caseId = await fileUnderCase(db, partner, ref, manifest, stored);
+  return { caseId, partner: p, packageId: manifest.packageId, messages: manifest.messages.length, reportIds: stored.map((r) => r.id), duplicate: false };
 }

@@ -59,62 +59,68 @@ export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, f
     .orderBy('origin_ip')
     .limit(MAX_IPS_PER_RUN)
     .execute();
-  const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
   const out: JudgedIp[] = [];
   for (const c of candidates) {
     if (!c.origin_ip) continue;
-    const all = await db
-      .selectFrom('action_report_facts')
-      .selectAll()
-      .where('origin_ip', '=', c.origin_ip)
-      .where('historical', '=', 0)
-      .where('received_at', '>=', from)
-      .where('received_at', '<', to)
-      .orderBy('received_at')
-      .execute();
-    const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
-    if (clean / all.length > policy.isp.maxLegitimateShare) {
-      skipped.push({ ip: c.origin_ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
-      continue;
-    }
-    const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
-    const rows = all
-      .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
-      .filter((r) => sentAt(r) >= oldest)
-      .filter((r) => {
-        const s = r.campaign_id ? standings.get(r.campaign_id) : undefined;
-        return !s || campaignGateReasons(s, policy).length === 0;
-      })
-      .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
-    if (rows.length < policy.isp.minReports) {
-      skipped.push({ ip: c.origin_ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
-      continue;
-    }
-    const signals = new Set<string>();
-    for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
-    const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
-    if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
-    if (signals.size < policy.isp.minSignals) continue;
-    const last = rows[rows.length - 1];
-    const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
-    out.push({
-      ip: c.origin_ip,
-      asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
-      asName: withAsn.origin_as_name,
-      firstSeen: sentAt(rows[0]),
-      lastSeen: sentAt(last),
-      reportCount: rows.length,
-      campaignCount: campaigns.size,
-      signals: [...signals].sort(),
-      rdns: withAsn.origin_rdns,
-      incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: sentAt(r), port: r.origin_port })),
-      sample: null,
-      sampleMailFrom: null,
-      reportIds: rows.map((r) => r.report_id),
-      abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
-    });
+    const judged = await judgeOrigin(db, policy, c.origin_ip, from, to, skipped);
+    if (judged) out.push(judged);
   }
   return out;
+}
+
+/** Judges one origin IP on its live reports in [from, to): its alert, or null (with the reason in `skipped` when it is one of the gates). */
+async function judgeOrigin(db: Kysely<Database>, policy: ActionPolicy, ip: string, from: string, to: string, skipped: { ip: string; reason: string }[]): Promise<JudgedIp | null> {
+  const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
+  const all = await db
+    .selectFrom('action_report_facts')
+    .selectAll()
+    .where('origin_ip', '=', ip)
+    .where('historical', '=', 0)
+    .where('received_at', '>=', from)
+    .where('received_at', '<', to)
+    .orderBy('received_at')
+    .execute();
+  const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
+  if (clean / all.length > policy.isp.maxLegitimateShare) {
+    skipped.push({ ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
+    return null;
+  }
+  const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
+  const rows = all
+    .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
+    .filter((r) => sentAt(r) >= oldest)
+    .filter((r) => {
+      const s = r.campaign_id ? standings.get(r.campaign_id) : undefined;
+      return !s || campaignGateReasons(s, policy).length === 0;
+    })
+    .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
+  if (rows.length < policy.isp.minReports) {
+    skipped.push({ ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
+    return null;
+  }
+  const signals = new Set<string>();
+  for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
+  const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
+  if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
+  if (signals.size < policy.isp.minSignals) return null;
+  const last = rows[rows.length - 1];
+  const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
+  return {
+    ip,
+    asn: withAsn.origin_asn === null ? null : Number(withAsn.origin_asn),
+    asName: withAsn.origin_as_name,
+    firstSeen: sentAt(rows[0]),
+    lastSeen: sentAt(last),
+    reportCount: rows.length,
+    campaignCount: campaigns.size,
+    signals: [...signals].sort(),
+    rdns: withAsn.origin_rdns,
+    incidents: rows.slice(-MAX_INCIDENTS_PER_ALERT).map((r) => ({ at: sentAt(r), port: r.origin_port })),
+    sample: null,
+    sampleMailFrom: null,
+    reportIds: rows.map((r) => r.report_id),
+    abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
+  };
 }
 
 async function withSample(db: Kysely<Database>, j: JudgedIp): Promise<JudgedIp> {
@@ -132,6 +138,116 @@ export interface DigestRun {
   skipped: { ip: string; reason: string }[];
 }
 
+/** The period a digest covers, and the quiet period before an IP may be alerted again. */
+interface DigestWindow {
+  from: string;
+  to: string;
+  quietSince: string;
+}
+
+/** A mail of a digest, built and ready for the outbox. */
+interface DigestMail {
+  messageId: string;
+  raw: Buffer;
+  description: string;
+}
+
+/** Why a judged IP gets no alert now, or the operator its alert goes to. */
+async function alertDestination(db: Kysely<Database>, policy: ActionPolicy, j: JudgedIp, w: DigestWindow): Promise<{ op: OperatorRow } | { skip: string }> {
+  if (j.asn !== null && policy.isp.optOutAsns.includes(j.asn)) return { skip: `AS${j.asn} opted out` };
+  const recent = await db.selectFrom('action_isp_alerts').select('id').where('ip', '=', j.ip).where('created_at', '>', w.quietSince).executeTakeFirst();
+  if (recent) return { skip: 'alerted within the quiet period' };
+  const op = await operatorForAsn(db, j.asn, j.abuse, j.asName, policy);
+  if (!op) return { skip: 'no network operator or abuse contact known' };
+  if (op.opted_out) return { skip: `operator ${op.name} opted out` };
+  const lastDigest = await db.selectFrom('action_isp_digests').select('created_at').where('operator_id', '=', op.id).where('created_at', '>', w.from).executeTakeFirst();
+  if (lastDigest) return { skip: `operator ${op.name} had a digest this period` };
+  return { op };
+}
+
+/** Gathers the alerts due in the window, grouped by the operator they go to; skipped IPs say why. */
+async function alertsByOperator(db: Kysely<Database>, policy: ActionPolicy, w: DigestWindow, skipped: DigestRun['skipped']): Promise<Map<string, { op: OperatorRow; alerts: JudgedIp[] }>> {
+  const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
+  for (const j of await judgeOrigins(db, policy, w.from, w.to, skipped)) {
+    const dest = await alertDestination(db, policy, j, w);
+    if ('skip' in dest) {
+      skipped.push({ ip: j.ip, reason: dest.skip });
+      continue;
+    }
+    const g = byOperator.get(dest.op.id) ?? { op: dest.op, alerts: [] };
+    g.alerts.push(await withSample(db, j));
+    byOperator.set(dest.op.id, g);
+  }
+  return byOperator;
+}
+
+/**
+ * Builds the mails of one operator's digest: one X-ARF mail with a JSON report per IP, or an ARF
+ * cover mail followed by one ARF report per IP; the CSV rides in the first mail either way.
+ */
+function digestMails(op: OperatorRow, alerts: JudgedIp[], csv: string, me: ActionPolicy['instance'], sender: string, w: DigestWindow): DigestMail[] {
+  const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between ${w.from} and ${w.to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
+  const text: MimeNode = { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary };
+  const csvPart: MimeNode = { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' };
+  if (op.format === 'xarf') {
+    const parts: MimeNode[] = [text, csvPart];
+    for (const a of alerts) {
+      const report = toXarf(a, me);
+      const problems = xarfProblems(report);
+      if (problems.length > 0) throw new Error(`X-ARF report for ${a.ip} does not validate: ${problems.join('; ')}`);
+      parts.push({ contentType: 'application/json', encoding: 'base64', body: Buffer.from(JSON.stringify(report, null, 2)), filename: `xarf-${a.ip.replace(/:/g, '_')}.json` });
+    }
+    const messageId = newMessageId(domainOf(sender));
+    const raw = buildMessage({ from: sender, to: [op.abuse_address], subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`, messageId }, { contentType: 'multipart/mixed', parts });
+    return [{ messageId, raw, description: `X-ARF digest (${alerts.length} IPs) → ${op.name}` }];
+  }
+  const cover = newMessageId(domainOf(sender));
+  const raw = buildMessage(
+    { from: sender, to: [op.abuse_address], subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`, messageId: cover },
+    { contentType: 'multipart/mixed', parts: [text, csvPart] },
+  );
+  const mails: DigestMail[] = [{ messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` }];
+  for (const a of alerts) {
+    const arf = toArf(a, me, sender, op.abuse_address);
+    mails.push({ messageId: arf.messageId, raw: arf.raw, description: `ARF ${a.ip} → ${op.name}` });
+  }
+  return mails;
+}
+
+/** Writes one digest in one transaction: the digest row, an alert per IP, its mails in the outbox. Returns the outbox ids. */
+async function writeDigest(db: Kysely<Database>, config: Config, d: { digestId: string; op: OperatorRow; alerts: JudgedIp[]; csv: string; mails: DigestMail[]; w: DigestWindow }): Promise<string[]> {
+  const { digestId, op, alerts, csv, mails, w } = d;
+  return db.transaction().execute(async (trx) => {
+    const created = nowIso();
+    await trx.insertInto('action_isp_digests').values({ id: digestId, operator_id: op.id, format: op.format, period_start: w.from, period_end: w.to, alert_count: alerts.length, csv, created_at: created }).execute();
+    for (const a of alerts) {
+      await trx
+        .insertInto('action_isp_alerts')
+        .values({
+          id: newId(),
+          operator_id: op.id,
+          asn: a.asn,
+          ip: a.ip,
+          first_seen: a.firstSeen,
+          last_seen: a.lastSeen,
+          report_count: a.reportCount,
+          campaign_count: a.campaignCount,
+          evidence: JSON.stringify({ signals: a.signals, rdns: a.rdns, incidents: a.incidents }),
+          digest_id: digestId,
+          state: 'open',
+          handled_at: null,
+          handled_by: null,
+          created_at: created,
+        })
+        .execute();
+    }
+    const base = { envelopeFrom: config.outboxFrom, to: op.abuse_address, purpose: 'isp-digest', subjectId: digestId, maxAttempts: config.outboxMaxAttempts };
+    const outboxIds: string[] = [];
+    for (const m of mails) outboxIds.push(await enqueueMail(trx, { ...base, ...m }));
+    return outboxIds;
+  });
+}
+
 /**
  * Builds and queues the digests due now. An operator that received a digest within the last
  * period is left for later; IPs alerted within the quiet period are skipped.
@@ -139,98 +255,17 @@ export interface DigestRun {
 export async function runIspDigests(db: Kysely<Database>, config: Config, logger: Logger, now = new Date()): Promise<DigestRun> {
   const policy = policyFor(config);
   const periodMs = policy.isp.digestIntervalMinutes * 60_000;
-  const to = now.toISOString();
-  const from = new Date(now.getTime() - periodMs).toISOString();
-  const quietSince = new Date(now.getTime() - policy.isp.quietPeriodHours * 3_600_000).toISOString();
+  const w: DigestWindow = {
+    from: new Date(now.getTime() - periodMs).toISOString(),
+    to: now.toISOString(),
+    quietSince: new Date(now.getTime() - policy.isp.quietPeriodHours * 3_600_000).toISOString(),
+  };
   const run: DigestRun = { digests: [], skipped: [] };
-  const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
-  for (const j of await judgeOrigins(db, policy, from, to, run.skipped)) {
-    if (j.asn !== null && policy.isp.optOutAsns.includes(j.asn)) {
-      run.skipped.push({ ip: j.ip, reason: `AS${j.asn} opted out` });
-      continue;
-    }
-    const recent = await db.selectFrom('action_isp_alerts').select('id').where('ip', '=', j.ip).where('created_at', '>', quietSince).executeTakeFirst();
-    if (recent) {
-      run.skipped.push({ ip: j.ip, reason: 'alerted within the quiet period' });
-      continue;
-    }
-    const op = await operatorForAsn(db, j.asn, j.abuse, j.asName, policy);
-    if (!op) {
-      run.skipped.push({ ip: j.ip, reason: 'no network operator or abuse contact known' });
-      continue;
-    }
-    if (op.opted_out) {
-      run.skipped.push({ ip: j.ip, reason: `operator ${op.name} opted out` });
-      continue;
-    }
-    const lastDigest = await db.selectFrom('action_isp_digests').select('created_at').where('operator_id', '=', op.id).where('created_at', '>', from).executeTakeFirst();
-    if (lastDigest) {
-      run.skipped.push({ ip: j.ip, reason: `operator ${op.name} had a digest this period` });
-      continue;
-    }
-    const g = byOperator.get(op.id) ?? { op, alerts: [] };
-    g.alerts.push(await withSample(db, j));
-    byOperator.set(op.id, g);
-  }
-  const me = policy.instance;
-  for (const { op, alerts } of byOperator.values()) {
+  for (const { op, alerts } of (await alertsByOperator(db, policy, w, run.skipped)).values()) {
     const digestId = newId();
     const csv = digestCsv(alerts);
-    const outboxIds: string[] = [];
-    await db.transaction().execute(async (trx) => {
-      const created = nowIso();
-      await trx.insertInto('action_isp_digests').values({ id: digestId, operator_id: op.id, format: op.format, period_start: from, period_end: to, alert_count: alerts.length, csv, created_at: created }).execute();
-      for (const a of alerts) {
-        await trx
-          .insertInto('action_isp_alerts')
-          .values({
-            id: newId(),
-            operator_id: op.id,
-            asn: a.asn,
-            ip: a.ip,
-            first_seen: a.firstSeen,
-            last_seen: a.lastSeen,
-            report_count: a.reportCount,
-            campaign_count: a.campaignCount,
-            evidence: JSON.stringify({ signals: a.signals, rdns: a.rdns, incidents: a.incidents }),
-            digest_id: digestId,
-            state: 'open',
-            handled_at: null,
-            handled_by: null,
-            created_at: created,
-          })
-          .execute();
-      }
-      const from_ = config.outboxFrom;
-      const base = { envelopeFrom: from_, to: op.abuse_address, purpose: 'isp-digest', subjectId: digestId, maxAttempts: config.outboxMaxAttempts };
-      const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between ${from} and ${to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
-      if (op.format === 'xarf') {
-        const parts: MimeNode[] = [
-          { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary },
-          { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' },
-        ];
-        for (const a of alerts) {
-          const report = toXarf(a, me);
-          const problems = xarfProblems(report);
-          if (problems.length > 0) throw new Error(`X-ARF report for ${a.ip} does not validate: ${problems.join('; ')}`);
-          parts.push({ contentType: 'application/json', encoding: 'base64', body: Buffer.from(JSON.stringify(report, null, 2)), filename: `xarf-${a.ip.replace(/:/g, '_')}.json` });
-        }
-        const messageId = newMessageId(domainOf(from_));
-        const raw = buildMessage({ from: from_, to: [op.abuse_address], subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`, messageId }, { contentType: 'multipart/mixed', parts });
-        outboxIds.push(await enqueueMail(trx, { ...base, messageId, raw, description: `X-ARF digest (${alerts.length} IPs) → ${op.name}` }));
-      } else {
-        const cover = newMessageId(domainOf(from_));
-        const raw = buildMessage(
-          { from: from_, to: [op.abuse_address], subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`, messageId: cover },
-          { contentType: 'multipart/mixed', parts: [{ contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary }, { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' }] },
-        );
-        outboxIds.push(await enqueueMail(trx, { ...base, messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` }));
-        for (const a of alerts) {
-          const arf = toArf(a, me, from_, op.abuse_address);
-          outboxIds.push(await enqueueMail(trx, { ...base, messageId: arf.messageId, raw: arf.raw, description: `ARF ${a.ip} → ${op.name}` }));
-        }
-      }
-    });
+    const mails = digestMails(op, alerts, csv, policy.instance, config.outboxFrom, w);
+    const outboxIds = await writeDigest(db, config, { digestId, op, alerts, csv, mails, w });
     run.digests.push({ digestId, operatorId: op.id, format: op.format, alerts: alerts.length, outboxIds });
     logger.info({ operator: op.name, format: op.format, alerts: alerts.length }, 'ISP digest queued');
   }

@@ -10,7 +10,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { supportsSkipLocked } from '../../db/dialect.ts';
+import { backoffDelayMs, createLeaseQueue } from '../../workers/lease-queue.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import type { OutboxRow } from '../../db/actions-tables.ts';
 import { writeAudit } from '../../evidence/audit.ts';
@@ -20,6 +20,21 @@ export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /** Longest backoff between two attempts. */
 export const MAX_BACKOFF_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * The outbox as a lease queue (`workers/lease-queue.ts`, shared with the job queue): a claimed
+ * entry is `sending`, a delivered one stays as `sent` with its time; the back-off base is the
+ * setting `outboxRetryBaseMs`, passed at each failure.
+ */
+export const OUTBOX_QUEUE = createLeaseQueue<OutboxRow>({
+  table: 'action_outbox',
+  dueColumn: 'next_attempt_at',
+  leasedState: 'sending',
+  filterColumn: 'channel',
+  done: { kind: 'state', state: 'sent', atColumn: 'sent_at' },
+  maxErrorChars: 2000,
+  backoff: { baseMs: 1000, maxMs: MAX_BACKOFF_MS },
+});
 
 export interface OutboxDefaults {
   maxAttempts: number;
@@ -136,25 +151,14 @@ export function enqueueWebhook(db: Kysely<Database>, e: WebhookEntry): Promise<s
 }
 
 /** Claims up to `limit` due entries for `workerId` (SKIP LOCKED on PostgreSQL). */
-export async function claimDue(db: Kysely<Database>, workerId: string, limit: number, channels?: readonly string[]): Promise<OutboxRow[]> {
-  const now = nowIso();
-  let due = db.selectFrom('action_outbox').select('id').where('state', '=', 'queued').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
-  if (channels) due = due.where('channel', 'in', channels);
-  if (supportsSkipLocked(db)) due = due.forUpdate().skipLocked();
-  return db
-    .updateTable('action_outbox')
-    .set({ state: 'sending', locked_by: workerId, locked_at: now, updated_at: now, attempts: (eb) => eb('attempts', '+', 1) })
-    .where('id', 'in', due)
-    .where('state', '=', 'queued')
-    .returningAll()
-    .execute();
+export function claimDue(db: Kysely<Database>, workerId: string, limit: number, channels?: readonly string[]): Promise<OutboxRow[]> {
+  return OUTBOX_QUEUE.claim(db, workerId, limit, channels);
 }
 
 /** Marks an entry sent and records in the audit chain what left, to whom, with which hash. */
 export async function markSent(db: Kysely<Database>, row: Pick<OutboxRow, 'id' | 'channel' | 'destination' | 'body_sha256' | 'purpose' | 'subject_id'>, detail?: string): Promise<void> {
-  const now = nowIso();
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('action_outbox').set({ state: 'sent', sent_at: now, updated_at: now, locked_by: null, locked_at: null, last_error: null }).where('id', '=', row.id).execute();
+    await OUTBOX_QUEUE.complete(trx, row.id);
     await writeAudit(trx, {
       actor: 'outbox',
       action: 'outbound.sent',
@@ -166,59 +170,30 @@ export async function markSent(db: Kysely<Database>, row: Pick<OutboxRow, 'id' |
 
 /** Exponential backoff: base · 2^(attempts−1), capped. */
 export function backoffMs(attempts: number, baseMs: number): number {
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  return backoffDelayMs(attempts, baseMs, MAX_BACKOFF_MS);
 }
 
 /**
  * Records a failed attempt. A permanent failure (SMTP 5xx, HTTP 4xx other than 408/425/429) or the
  * last allowed attempt moves the entry to `dead`; otherwise it is retried after the backoff.
  */
-export async function markFailed(db: Kysely<Database>, row: OutboxRow, error: string, opts: { permanent: boolean; baseMs: number }): Promise<OutboxState> {
-  const dead = opts.permanent || row.attempts >= row.max_attempts;
-  await db
-    .updateTable('action_outbox')
-    .set({
-      state: dead ? 'dead' : 'queued',
-      next_attempt_at: new Date(Date.now() + backoffMs(row.attempts, opts.baseMs)).toISOString(),
-      last_error: error.slice(0, 2000),
-      locked_by: null,
-      locked_at: null,
-      updated_at: nowIso(),
-    })
-    .where('id', '=', row.id)
-    .execute();
-  return dead ? 'dead' : 'queued';
+export function markFailed(db: Kysely<Database>, row: OutboxRow, error: string, opts: { permanent: boolean; baseMs: number }): Promise<OutboxState> {
+  return OUTBOX_QUEUE.fail(db, row, error, { maxAttempts: row.max_attempts, permanent: opts.permanent, baseMs: opts.baseMs });
 }
 
 /** Entries left in `sending` by a process that died are queued again. Returns how many. */
-export async function requeueStale(db: Kysely<Database>, leaseMs: number): Promise<number> {
-  const cutoff = new Date(Date.now() - leaseMs).toISOString();
-  const res = await db
-    .updateTable('action_outbox')
-    .set({ state: 'queued', locked_by: null, locked_at: null, updated_at: nowIso() })
-    .where('state', '=', 'sending')
-    .where('locked_at', '<=', cutoff)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+export function requeueStale(db: Kysely<Database>, leaseMs: number): Promise<number> {
+  return OUTBOX_QUEUE.requeueStale(db, leaseMs);
 }
 
 /** Puts a dead (or queued) entry back for immediate delivery; returns false when it is sent or unknown. */
 export async function retryEntry(db: Kysely<Database>, id: string): Promise<boolean> {
-  const now = nowIso();
-  const res = await db
-    .updateTable('action_outbox')
-    .set({ state: 'queued', next_attempt_at: now, attempts: 0, updated_at: now })
-    .where('id', '=', id)
-    .where('state', 'in', ['dead', 'queued'])
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
+  return (await OUTBOX_QUEUE.requeue(db, { ids: [id], states: ['dead', 'queued'] })) > 0;
 }
 
 /** Queues every dead entry again. */
-export async function retryAllDead(db: Kysely<Database>): Promise<number> {
-  const now = nowIso();
-  const res = await db.updateTable('action_outbox').set({ state: 'queued', next_attempt_at: now, attempts: 0, updated_at: now }).where('state', '=', 'dead').executeTakeFirst();
-  return Number(res.numUpdatedRows);
+export function retryAllDead(db: Kysely<Database>): Promise<number> {
+  return OUTBOX_QUEUE.requeue(db);
 }
 
 /** The listing columns (never the body). */

@@ -45,39 +45,91 @@ function actorKind(actor: string): string {
   return 'system';
 }
 
-export function buildCaseSummary(input: SummaryInput) {
-  const byDay = new Map<string, number>();
-  const byChannel = new Map<string, number>();
-  const urls = new Map<string, number>();
-  const domains = new Map<string, number>();
+interface OriginTally {
+  ip: string;
+  asn: number | null;
+  asName: string | null;
+  country: string | null;
+  rdns: string | null;
+  reports: number;
+  ports: Set<number>;
+}
+
+interface MessageTally {
+  sha256: string;
+  subject: string | null;
+  from: string | null;
+  date: string | null;
+  reports: number;
+  origin: string | null;
+  traceback: string[];
+  findings: string[];
+}
+
+/** How often each indicator and finding occurs, one count per distinct message. */
+interface IndicatorCounts {
+  urls: Map<string, number>;
+  domains: Map<string, number>;
   // Hosts the reader's client contacts by itself (images, CSS, pixels): listed apart, since they are
   // often shared infrastructure (a CDN, an image host) rather than what the spam advertises.
-  const resources = new Map<string, number>();
-  const resourceHosts = new Map<string, number>();
-  const phones = new Map<string, number>();
-  const wallets = new Map<string, number>();
-  const senders = new Map<string, number>();
-  const findings = new Map<string, number>();
-  const origins = new Map<string, { ip: string; asn: number | null; asName: string | null; country: string | null; rdns: string | null; reports: number; ports: Set<number> }>();
-  const messages = new Map<string, { sha256: string; subject: string | null; from: string | null; date: string | null; reports: number; origin: string | null; traceback: string[]; findings: string[] }>();
+  resources: Map<string, number>;
+  resourceHosts: Map<string, number>;
+  phones: Map<string, number>;
+  wallets: Map<string, number>;
+  senders: Map<string, number>;
+  findings: Map<string, number>;
+}
 
+interface Tally {
+  byDay: Map<string, number>;
+  byChannel: Map<string, number>;
+  origins: Map<string, OriginTally>;
+  messages: Map<string, MessageTally>;
+  counts: IndicatorCounts;
+}
+
+function countIndicators(a: Analysis, c: IndicatorCounts): void {
+  for (const u of a.indicators.urls) {
+    if (u.role === 'resource') {
+      countInto(c.resources, u.url);
+      countInto(c.resourceHosts, u.host);
+      continue;
+    }
+    countInto(c.urls, u.url);
+    if (u.registrableDomain) countInto(c.domains, u.registrableDomain);
+  }
+  for (const p of a.indicators.phones) countInto(c.phones, p.e164);
+  for (const w of a.indicators.wallets) countInto(c.wallets, `${w.currency}:${w.address}`);
+  if (a.indicators.sender.from) countInto(c.senders, a.indicators.sender.from);
+  for (const code of new Set(a.findings.map((x) => x.code))) countInto(c.findings, code);
+}
+
+/** Gathers what the summary counts: reports per day and channel, origins, distinct messages and their indicators. */
+function tallyReports(input: SummaryInput): Tally {
+  const t: Tally = {
+    byDay: new Map(),
+    byChannel: new Map(),
+    origins: new Map(),
+    messages: new Map(),
+    counts: { urls: new Map(), domains: new Map(), resources: new Map(), resourceHosts: new Map(), phones: new Map(), wallets: new Map(), senders: new Map(), findings: new Map() },
+  };
   for (const r of input.reports) {
-    countInto(byDay, r.receivedAt.slice(0, 10));
-    countInto(byChannel, r.channel);
+    countInto(t.byDay, r.receivedAt.slice(0, 10));
+    countInto(t.byChannel, r.channel);
     const f = input.facts.get(r.reportId);
     if (f?.origin_ip) {
-      const o = origins.get(f.origin_ip) ?? { ip: f.origin_ip, asn: f.origin_asn, asName: f.origin_as_name, country: f.origin_country, rdns: f.origin_rdns, reports: 0, ports: new Set<number>() };
+      const o = t.origins.get(f.origin_ip) ?? { ip: f.origin_ip, asn: f.origin_asn, asName: f.origin_as_name, country: f.origin_country, rdns: f.origin_rdns, reports: 0, ports: new Set<number>() };
       o.reports++;
       if (f.origin_port) o.ports.add(f.origin_port);
-      origins.set(f.origin_ip, o);
+      t.origins.set(f.origin_ip, o);
     }
-    const seen = messages.get(r.sha256);
+    const seen = t.messages.get(r.sha256);
     if (seen) {
       seen.reports++;
       continue;
     }
     const a = input.analyses.get(r.sha256) ?? null;
-    messages.set(r.sha256, {
+    t.messages.set(r.sha256, {
       sha256: r.sha256,
       subject: a?.parse.subject ?? null,
       from: a?.indicators.sender.from ?? null,
@@ -87,21 +139,15 @@ export function buildCaseSummary(input: SummaryInput) {
       traceback: (a?.traceback.steps ?? []).slice(0, 30),
       findings: (a?.findings ?? []).map((x) => x.code),
     });
-    if (!a) continue;
-    for (const u of a.indicators.urls) {
-      if (u.role === 'resource') {
-        countInto(resources, u.url);
-        countInto(resourceHosts, u.host);
-        continue;
-      }
-      countInto(urls, u.url);
-      if (u.registrableDomain) countInto(domains, u.registrableDomain);
-    }
-    for (const p of a.indicators.phones) countInto(phones, p.e164);
-    for (const w of a.indicators.wallets) countInto(wallets, `${w.currency}:${w.address}`);
-    if (a.indicators.sender.from) countInto(senders, a.indicators.sender.from);
-    for (const code of new Set(a.findings.map((x) => x.code))) countInto(findings, code);
+    if (a) countIndicators(a, t.counts);
   }
+  return t;
+}
+
+/** Builds the summary from the tally; the key order is the order of summary.json. */
+export function buildCaseSummary(input: SummaryInput) {
+  const { byDay, byChannel, origins, messages, counts } = tallyReports(input);
+  const { urls, domains, resources, resourceHosts, phones, wallets, senders, findings } = counts;
   const times = input.reports.map((r) => r.receivedAt).sort();
   const firstReportedAt: string | null = times.length > 0 ? times[0] : null;
   const lastReportedAt: string | null = times.length > 0 ? times[times.length - 1] : null;

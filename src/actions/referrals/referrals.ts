@@ -187,54 +187,73 @@ function referralWebhookBody(authority: AuthorityRow, c: CaseRow, built: BuiltPa
   );
 }
 
-/** Refers a case to one authority. */
-export async function referCase(ctx: AppContext, caseId: string, authorityId: string, actor: string): Promise<ReferralResult> {
-  const { db, config } = ctx;
+/** Gathers the case and the authority of a referral, refusing a merged case and an inactive authority. */
+async function referralParties(db: Kysely<Database>, caseId: string, authorityId: string): Promise<{ c: CaseRow; authority: AuthorityRow }> {
   const c = await getCase(db, caseId);
   if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
   const authority = await getAuthority(db, authorityId);
   if (!authority.active) throw new AppError('CONFLICT', `Authority ${authority.name} is inactive.`);
+  return { c, authority };
+}
+
+/** Writes the package's delivery to the outbox: a mail with the ZIP attached, or a signed webhook / partner call. */
+async function queueReferralDelivery(trx: Kysely<Database>, config: AppContext['config'], authority: AuthorityRow, c: CaseRow, built: BuiltPackage): Promise<string> {
+  const instance = built.summary.instance;
+  const title = built.summary.case.title;
+  const base = { purpose: 'referral', subjectId: built.packageId, description: `case ${c.id} → ${authority.name}`, maxAttempts: config.outboxMaxAttempts };
+  if (authority.contact_kind === 'email') {
+    const mail = referralMail(config.outboxFrom, authority, c, built, title, instance);
+    return enqueueMail(trx, { ...base, messageId: mail.messageId, envelopeFrom: config.outboxFrom, to: authority.contact, raw: mail.raw });
+  }
+  const body = referralWebhookBody(authority, c, built, title, instance);
+  return enqueueWebhook(trx, {
+    ...base,
+    url: authority.contact,
+    idempotencyKey: `referral-${built.packageId}`,
+    contentType: 'application/json',
+    body,
+    headers: { 'x-spamdesk-signature': signatureHeader(built.key, body), 'x-spamdesk-key-fingerprint': built.key.fingerprint },
+  });
+}
+
+/** Writes the referral: its row with the package, the case event, the audit record, the case's new state. */
+async function recordReferral(trx: Kysely<Database>, r: { c: CaseRow; authority: AuthorityRow; built: BuiltPackage; createdAt: string; outboxId: string; actor: string }): Promise<void> {
+  const { c, authority, built, createdAt, outboxId, actor } = r;
+  await trx
+    .insertInto('action_referrals')
+    .values({ id: built.packageId, case_id: c.id, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: built.sha256, package_size: built.zip.length, package: built.zip, created_at: createdAt, updated_at: createdAt })
+    .execute();
+  const detail = { referralId: built.packageId, authority: authority.name, authorityId: authority.id, packageSha256: built.sha256, packageSize: built.zip.length, messages: built.messages, omittedMessages: built.omitted, evidenceMode: built.evidenceMode, outboxId };
+  await addCaseEvent(trx, c.id, actor, 'referred', detail);
+  // Chain of custody: which package (by hash), to whom, by which channel, with or without originals.
+  await writeAudit(trx, {
+    actor,
+    action: 'evidence.package',
+    subject: `referral:${built.packageId}`,
+    detail: { ...detail, caseId: c.id, contactKind: authority.contact_kind, destination: authority.contact, keyFingerprint: built.key.fingerprint, legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null, originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256) },
+  });
+  if (c.state === 'open' || c.state === 'needs_review') await setCaseState(trx, c.id, 'referred', actor);
+}
+
+/**
+ * Refers a case to one authority: gathers the case and the authority, builds the signed package
+ * (outside the transaction: it reads every message), then writes its delivery and the referral in
+ * one transaction, so a referral either exists with its outbox entry or not at all.
+ */
+export async function referCase(ctx: AppContext, caseId: string, authorityId: string, actor: string): Promise<ReferralResult> {
+  const { db, config } = ctx;
+  const { c, authority } = await referralParties(db, caseId, authorityId);
   // Taken before the reports are read: a report that joins the case while the package is built
   // is then newer than the referral, and the next update carries it (see updateReferrals).
   const createdAt = nowIso();
   const built = await buildPackage(ctx, c, authority, createdAt);
-  const instance = built.summary.instance;
-  const title = built.summary.case.title;
-  const result = await db.transaction().execute(async (trx) => {
-    let outboxId: string;
-    const base = { purpose: 'referral', subjectId: built.packageId, description: `case ${caseId} → ${authority.name}`, maxAttempts: config.outboxMaxAttempts };
-    if (authority.contact_kind === 'email') {
-      const mail = referralMail(config.outboxFrom, authority, c, built, title, instance);
-      outboxId = await enqueueMail(trx, { ...base, messageId: mail.messageId, envelopeFrom: config.outboxFrom, to: authority.contact, raw: mail.raw });
-    } else {
-      const body = referralWebhookBody(authority, c, built, title, instance);
-      outboxId = await enqueueWebhook(trx, {
-        ...base,
-        url: authority.contact,
-        idempotencyKey: `referral-${built.packageId}`,
-        contentType: 'application/json',
-        body,
-        headers: { 'x-spamdesk-signature': signatureHeader(built.key, body), 'x-spamdesk-key-fingerprint': built.key.fingerprint },
-      });
-    }
-    await trx
-      .insertInto('action_referrals')
-      .values({ id: built.packageId, case_id: caseId, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: built.sha256, package_size: built.zip.length, package: built.zip, created_at: createdAt, updated_at: createdAt })
-      .execute();
-    const detail = { referralId: built.packageId, authority: authority.name, authorityId: authority.id, packageSha256: built.sha256, packageSize: built.zip.length, messages: built.messages, omittedMessages: built.omitted, evidenceMode: built.evidenceMode, outboxId };
-    await addCaseEvent(trx, caseId, actor, 'referred', detail);
-    // Chain of custody: which package (by hash), to whom, by which channel, with or without originals.
-    await writeAudit(trx, {
-      actor,
-      action: 'evidence.package',
-      subject: `referral:${built.packageId}`,
-      detail: { ...detail, caseId, contactKind: authority.contact_kind, destination: authority.contact, keyFingerprint: built.key.fingerprint, legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null, originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256) },
-    });
-    if (c.state === 'open' || c.state === 'needs_review') await setCaseState(trx, caseId, 'referred', actor);
-    return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
+  const outboxId = await db.transaction().execute(async (trx) => {
+    const id = await queueReferralDelivery(trx, config, authority, c, built);
+    await recordReferral(trx, { c, authority, built, createdAt, outboxId: id, actor });
+    return id;
   });
   notifyOutbox();
-  return result;
+  return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
 }
 
 const ANSWER_STATE: Record<ReferralAnswer, string> = { acknowledge: 'acknowledged', 'request-more': 'more-requested', close: 'closed' };

@@ -4,10 +4,10 @@
  * same shape named by `SPAMDESK_CLASSIFY_SCORES_FILE`. Unknown rule or category names are an
  * error (listed all at once), so a typo never silently disables a rule.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { readJsonFile, zodProblems, type FileProblem } from '../../core/file-problems.ts';
 import { CATEGORIES, isCategory, type Category } from './categories.ts';
 import { RULE_NAMES, isRuleName, type RuleName } from './rules.ts';
 
@@ -28,20 +28,29 @@ const ScoresFile = z
   })
   .strict();
 
-function readScoresFile(file: string): z.infer<typeof ScoresFile> {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`classification scores ${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const parsed = ScoresFile.safeParse(json);
-  if (!parsed.success) throw new Error(`classification scores ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const problems: string[] = [];
-  for (const k of Object.keys(parsed.data.rules ?? {})) if (!isRuleName(k)) problems.push(`unknown rule ${k}`);
-  for (const k of Object.keys(parsed.data.priors ?? {})) if (!isCategory(k)) problems.push(`unknown category ${k}`);
-  if (problems.length > 0) throw new Error(`classification scores ${file}: ${problems.join('; ')}`);
-  return parsed.data;
+type ScoresFileData = z.infer<typeof ScoresFile>;
+
+function parseScoresFile(file: string): { data: ScoresFileData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file);
+  if ('problem' in read) return { problems: [read.problem] };
+  const parsed = ScoresFile.safeParse(read.json);
+  if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
+  const problems: FileProblem[] = [];
+  for (const k of Object.keys(parsed.data.rules ?? {})) if (!isRuleName(k)) problems.push({ file, where: `rules.${k}`, message: `unknown rule ${k}` });
+  for (const k of Object.keys(parsed.data.priors ?? {})) if (!isCategory(k)) problems.push({ file, where: `priors.${k}`, message: `unknown category ${k}` });
+  return problems.length > 0 ? { problems } : { data: parsed.data };
+}
+
+/** Every problem of a scores file, each at its path in the document (none: the file is valid). */
+export function scoresFileProblems(file: string): FileProblem[] {
+  const r = parseScoresFile(file);
+  return 'problems' in r ? r.problems : [];
+}
+
+function readScoresFile(file: string): ScoresFileData {
+  const r = parseScoresFile(file);
+  if ('problems' in r) throw new Error(`classification scores ${file}: ${r.problems.map((p) => `${p.where === null ? '' : `${p.where}: `}${p.message}`).join('; ')}`);
+  return r.data;
 }
 
 /** The shipped defaults, overridden by `overrideFile` when given. Every rule gets a weight. */

@@ -10,7 +10,7 @@
  *
  * The most specific network wins; an ASN rule applies when no network rule matches.
  */
-import fs from 'node:fs';
+import { readTextFile, type FileProblem } from '../../core/file-problems.ts';
 import { DEFAULT_ABUSE_CONTACTS } from '../data/abuse-defaults.ts';
 import { matchCidr, parseCidr, type Cidr } from '../stages/traceback/ip-class.ts';
 import type { AbuseContactLookup } from '../stage.ts';
@@ -34,41 +34,59 @@ export interface AbuseTable {
 
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
 
-/** Parses the CSV text; throws {@link AbuseContactsFileError} on the first bad line. */
-export function parseAbuseContactsCsv(text: string, file = '<csv>'): AbuseTable {
-  const table: AbuseTable = { networks: [], asns: new Map() };
-  text.split(/\r?\n/).forEach((rawLine, i) => {
+/** Every line of the CSV: its rule or what is wrong with it (blank lines, comments and the header skipped). */
+function* csvLines(text: string): Generator<{ line: number; asn: number; address: string } | { line: number; cidr: Cidr; address: string } | { line: number; problem: string }> {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const line = rawLine.replace(/#.*$/, '').trim();
-    if (line.length === 0) return;
+    const line = (lines[i] ?? '').replace(/#.*$/, '').trim();
+    if (line.length === 0) continue;
     const [key = '', address = ''] = line.split(',').map((s) => s.trim());
-    if (lineNo === 1 && /^(network|cidr|asn)/i.test(key) && !EMAIL.test(address)) return;
-    if (!EMAIL.test(address)) throw new AbuseContactsFileError(file, lineNo, `"${address}" is not an e-mail address`);
+    if (lineNo === 1 && /^(network|cidr|asn)/i.test(key) && !EMAIL.test(address)) continue;
+    if (!EMAIL.test(address)) {
+      yield { line: lineNo, problem: `"${address}" is not an e-mail address` };
+      continue;
+    }
     const asn = /^(?:AS)?(\d{1,10})$/i.exec(key);
     if (asn && !key.includes('.') && !key.includes(':')) {
       const n = Number(asn[1]);
-      if (n <= 0 || n > 4294967295) throw new AbuseContactsFileError(file, lineNo, `AS number out of range: ${key}`);
-      table.asns.set(n, address);
-      return;
+      if (n <= 0 || n > 4294967295) yield { line: lineNo, problem: `AS number out of range: ${key}` };
+      else yield { line: lineNo, asn: n, address };
+      continue;
     }
     const cidr = parseCidr(key);
-    if (cidr === null) throw new AbuseContactsFileError(file, lineNo, `"${key}" is neither a network (CIDR) nor an AS number`);
-    table.networks.push({ cidr, address });
-  });
+    if (cidr === null) yield { line: lineNo, problem: `"${key}" is neither a network (CIDR) nor an AS number` };
+    else yield { line: lineNo, cidr, address };
+  }
+}
+
+/** Parses the CSV text; throws {@link AbuseContactsFileError} on the first bad line. */
+export function parseAbuseContactsCsv(text: string, file = '<csv>'): AbuseTable {
+  const table: AbuseTable = { networks: [], asns: new Map() };
+  for (const l of csvLines(text)) {
+    if ('problem' in l) throw new AbuseContactsFileError(file, l.line, l.problem);
+    if ('asn' in l) table.asns.set(l.asn, l.address);
+    else table.networks.push({ cidr: l.cidr, address: l.address });
+  }
   // Most specific first, so the first match is the longest prefix.
   table.networks.sort((a, b) => b.cidr.bits - a.cidr.bits);
   return table;
 }
 
+/** Every bad line of the operator's file (none: the file is valid). */
+export function abuseContactsProblems(file: string): FileProblem[] {
+  const read = readTextFile(file);
+  if ('problem' in read) return [read.problem];
+  const problems: FileProblem[] = [];
+  for (const l of csvLines(read.text)) if ('problem' in l) problems.push({ file, where: `line ${l.line}`, message: l.problem });
+  return problems;
+}
+
 /** Reads the operator's file (throws {@link AbuseContactsFileError} with file and line). */
 export function loadAbuseContactsFile(file: string): AbuseTable {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new AbuseContactsFileError(file, 0, `cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return parseAbuseContactsCsv(text, file);
+  const read = readTextFile(file);
+  if ('problem' in read) throw new AbuseContactsFileError(file, 0, read.problem.message);
+  return parseAbuseContactsCsv(read.text, file);
 }
 
 const DEFAULTS = new Map(DEFAULT_ABUSE_CONTACTS.map((d) => [d.asn, d]));

@@ -26,7 +26,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-test('spamdesk outbox list shows a dead entry and outbox retry queues it again', async (t) => {
+test('spamdesk outbox list shows a dead entry and outbox requeue queues it again', async (t) => {
   const tdb = await createTestDatabase(t, 'sqlite');
   if (!tdb) return;
   const gone = await startWebhookSink(() => 410);
@@ -39,7 +39,7 @@ test('spamdesk outbox list shows a dead entry and outbox retry queues it again',
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /dead 1/);
     assert.ok(list.stdout.includes(id) && list.stdout.includes('HTTP 410'));
-    const retry = await cli(['outbox', 'retry', id, '--database-url', db]);
+    const retry = await cli(['outbox', 'requeue', id, '--database-url', db]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.equal((await getOutboxEntry(tdb.db, id))?.state, 'queued');
   } finally {

@@ -1,5 +1,5 @@
 /**
- * Commands of the actions area: `outbox` (list, inspect, retry, flush), `cases` (list, show,
+ * Commands of the actions area: `outbox` (list, inspect, requeue (alias retry), flush), `cases` (list, show,
  * refer, verify-package), `authority`, `partner`, `operator`, `isp digest`, `sender`.
  */
 import fs from 'node:fs';
@@ -77,7 +77,7 @@ function registerOutbox(program: Command): void {
         json({ ...rest, size: body.length });
       });
     });
-  withSettings(outbox.command('retry').description('Queue a dead entry again (or every dead one with --all-dead).'))
+  withSettings(outbox.command('requeue').alias('retry').description('Queue a dead entry again, due now with fresh attempts (or every dead one with --all-dead).'))
     .argument('[id]')
     .option('--all-dead', 'retry every dead entry')
     .action(async (id: string | undefined, o: { allDead?: boolean }, cmd: Command) => {

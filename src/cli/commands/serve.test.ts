@@ -113,6 +113,31 @@ test('invalid settings: every problem is listed and the exit code is 2', async (
   assert.equal(err.match(/^ {2}- /gm)?.length, 6, err);
 });
 
+test('serve --actions-policy FILE: the operator file is read at start (its instance shown), a broken one stops the start with 2', { timeout: 120_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  const good = path.join(dataDir, 'actions.json');
+  fs.writeFileSync(good, JSON.stringify({ instance: { org: 'Acme Abuse Desk' } }));
+  const server = await startServer(t, dataDir, ['--actions-policy', good]);
+  // stderr and stdout are separate pipes: wait for the end of the start-up text.
+  while (!server.stderr().includes('Press Ctrl+C')) await new Promise((r) => setTimeout(r, 20));
+  assert.match(server.stderr(), /Actions policy: +\S*actions\.json \(instance Acme Abuse Desk\)/);
+  server.proc.kill('SIGKILL');
+  await server.exited;
+
+  const bad = path.join(dataDir, 'broken.json');
+  fs.writeFileSync(bad, '{"cases": ');
+  const proc = spawn(process.execPath, [...CLI, 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--actions-policy', bad], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  assert.equal(code, 2, err);
+  assert.match(err, /broken\.json: not JSON/);
+});
+
 test('SIGKILL mid-stream: every acknowledged report survives intact, retries with the same key add nothing', { timeout: 300_000 }, async (t) => {
   const dataDir = tempDir(t);
   const token = await reporterToken(dataDir);

@@ -1,6 +1,7 @@
 /** `spamdesk serve`: HTTP, registered services and workers until SIGTERM/SIGINT. */
 import type { Command } from 'commander';
-import { configFrom, withSettings } from '../options.ts';
+import { configFrom, fail, withSettings } from '../options.ts';
+import { policyFor } from '../../actions/action-policy.ts';
 import { startPlatform } from '../../app/platform.ts';
 import { STARTUP_HOOKS } from '../../app/areas.ts';
 
@@ -11,11 +12,20 @@ export function registerServe(program: Command): void {
       .description('Run the platform: HTTP (web app, API, /metrics), SMTP intake and background workers.'),
   ).action(async (_opts, cmd: Command) => {
     const config = configFrom(cmd);
+    // Read the operator's actions policy now, so a bad file stops the start instead of failing
+    // the first case rule hours later.
+    let policyOrg: string;
+    try {
+      policyOrg = policyFor(config).instance.org;
+    } catch (e) {
+      fail((e as Error).message, 2);
+    }
     const platform = await startPlatform(config);
     const lines = [`Spamdesk is running.`, `  Web app and API:  ${platform.url}/`, `  API description:  ${platform.url}/api/docs`, `  Metrics:          ${platform.url}/metrics`];
     for (const s of platform.services) lines.push(`  ${s.describe()}`);
     lines.push(`  Database:         ${config.database.dialect === 'sqlite' ? config.database.path : 'PostgreSQL (DATABASE_URL)'}`);
     lines.push(`  Workers:          ${config.workers}`);
+    lines.push(`  Actions policy:   ${config.actionsPolicyFile ?? 'built-in defaults'} (instance ${policyOrg})`);
     for (const hook of STARTUP_HOOKS) {
       const extra = await hook(platform.ctx);
       if (extra) lines.push(...extra);

@@ -14,6 +14,7 @@ import { getMessageRaw } from '../../evidence/store.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import type { Channel, ReportInput } from '../../evidence/report-writer.ts';
 import { getReportView } from './report-view.ts';
+import { uploadError } from './upload-errors.ts';
 
 /** Most files one multipart upload may carry. */
 export const MAX_FILES_PER_UPLOAD = 100;
@@ -37,7 +38,11 @@ function isBase64(v: string): boolean {
 const jsonBody = z.object({
   raw: z.string().min(1, 'raw must not be empty').refine(isBase64, 'raw must be base64 (RFC 4648)'),
   note: z.string().max(MAX_NOTE_CHARS).optional(),
-  channel: z.enum(['api', 'addon', 'web']).optional(),
+  /**
+   * Accepted for older clients (the add-on sent `"addon"`) and ignored: the server sets the
+   * channel ({@link serverChannel}), so a client cannot pass its report off as another channel's.
+   */
+  channel: z.string().max(32).optional(),
 });
 
 const submitResponse = {
@@ -183,7 +188,7 @@ interface SubmittedItem {
 /** Reads and validates every message of a submission; any bad one rejects the whole request. */
 async function readSubmission(req: FastifyRequest, limit: number): Promise<SubmittedItem[]> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const channel: Channel = req.principal.kind === 'token' && req.headers['x-spamdesk-client'] === 'thunderbird' ? 'addon' : 'api';
+  const channel = serverChannel(req);
   if (type === 'message/rfc822' || type === 'application/octet-stream') {
     const raw = req.body as Buffer;
     check(raw, limit, null);
@@ -194,30 +199,43 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
     if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const raw = Buffer.from(parsed.data.raw, 'base64');
     check(raw, limit, null);
-    return [{ raw, note: parsed.data.note ?? null, filename: null, channel: parsed.data.channel ?? channel }];
+    return [{ raw, note: parsed.data.note ?? null, filename: null, channel }];
   }
   if (type === 'multipart/form-data') {
     const items: SubmittedItem[] = [];
     let note: string | null = null;
     let total = 0;
-    for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 } })) {
-      if (part.type === 'file') {
-        const raw = await part.toBuffer();
-        check(raw, limit, part.filename || null);
-        // Several files may each be under the limit; together they must fit the request limit too.
-        total += raw.length;
-        if (total > totalLimit(limit)) {
-          throw new AppError('MESSAGE_TOO_LARGE', `The upload is larger than ${totalLimit(limit)} bytes in total.`, { limitBytes: totalLimit(limit) });
+    try {
+      for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 } })) {
+        if (part.type === 'file') {
+          const raw = await part.toBuffer();
+          check(raw, limit, part.filename || null);
+          // Several files may each be under the limit; together they must fit the request limit too.
+          total += raw.length;
+          if (total > totalLimit(limit)) {
+            throw new AppError('MESSAGE_TOO_LARGE', `The upload is larger than ${totalLimit(limit)} bytes in total.`, { limitBytes: totalLimit(limit) });
+          }
+          items.push({ raw, note: null, filename: part.filename || null, channel });
+        } else if (part.fieldname === 'note' && typeof part.value === 'string') {
+          note = part.value.slice(0, MAX_NOTE_CHARS);
         }
-        items.push({ raw, note: null, filename: part.filename || null, channel });
-      } else if (part.fieldname === 'note' && typeof part.value === 'string') {
-        note = part.value.slice(0, MAX_NOTE_CHARS);
       }
+    } catch (e) {
+      throw uploadError(e);
     }
     if (items.length === 0) throw new AppError('BAD_REQUEST', 'The upload holds no file: send the messages as file parts (e.g. `-F file=@spam.eml`).');
     return items.map((i) => ({ ...i, note }));
   }
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822, multipart/form-data or application/json.');
+}
+
+/**
+ * The channel of a report sent to this route, decided by the server: `addon` for a token holder
+ * sending as the Thunderbird add-on does, `api` for everything else. Never `web` (the web form has
+ * its own route) nor any other channel a client might name in its body.
+ */
+export function serverChannel(req: FastifyRequest): Channel {
+  return req.principal.kind === 'token' && req.headers['x-spamdesk-client'] === 'thunderbird' ? 'addon' : 'api';
 }
 
 /** Bound on all files of one multipart upload together (and on a JSON body: base64 plus note). */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { createTestContext, sampleEmail } from '../../app/test-context.ts';
+import { DIALECTS } from '../../db/test-databases.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { importPaths } from './importer.ts';
@@ -137,4 +138,49 @@ for (const commitThread of [false, true]) test(`a large mbox is streamed, with e
   } finally {
     await h.close();
   }
+});
+
+for (const dialect of DIALECTS) test(`import never follows a link out of the folder it was given, nor walks a link loop, and says what it skipped (${dialect})`, async (t) => {
+  const h = await createTestContext(t, dialect);
+  if (!h) return;
+  try {
+    // A file outside the folder that is a perfectly good message: if the link were followed, it
+    // would be stored. It stands for /etc/shadow.
+    const secret = sampleEmail('outside-secret');
+    const outside = tempTree(t, { 'shadow': secret, 'dir/inner.eml': secret });
+    const root = tempTree(t, { 'a.eml': sampleEmail('inside-a'), 'sub/b.eml': sampleEmail('inside-b') });
+    fs.symlinkSync(path.join(outside, 'shadow'), path.join(root, 'shadow.eml'));
+    fs.symlinkSync(path.join(outside, 'dir'), path.join(root, 'linked-dir'));
+    fs.symlinkSync('../sub/../../' + path.basename(outside) + '/shadow', path.join(root, 'sub', 'relative.eml'));
+    fs.symlinkSync('..', path.join(root, 'sub', 'loop'));
+    fs.symlinkSync(path.join(root, 'sub', 'b.eml'), path.join(root, 'alias.eml'));
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling.eml'));
+    const problems: string[] = [];
+    const s = await importPaths(h.ctx.db, h.ctx.writer, [root], { maxMessageBytes: 1e6, onProblem: (o, p) => problems.push(`${path.relative(root, o)}: ${p}`) });
+    assert.equal(s.added, 2, JSON.stringify({ s, problems }));
+    assert.equal(s.alreadyPresent, 1, 'alias.eml links to sub/b.eml inside the folder: followed');
+    assert.deepEqual(problems.map((p) => p.replace(/:.*/, '')).sort(), ['dangling.eml', 'linked-dir', 'shadow.eml', 'sub/loop', 'sub/relative.eml']);
+    for (const p of problems.filter((x) => /^(shadow|linked-dir|sub\/relative)/.test(x))) assert.match(p, /skipped: symbolic link to .*outside the folder being imported/);
+    assert.match(problems.find((p) => p.startsWith('sub/loop')) ?? '', /skipped: .* already being imported/);
+    assert.match(problems.find((p) => p.startsWith('dangling')) ?? '', /skipped: symbolic link to nothing/);
+    assert.equal(await getMessageRaw(h.ctx.db, sha256Hex(secret)), null, 'the outside file is not in the evidence');
+    const dead = await h.ctx.db.selectFrom('dead_letters').select(['origin', 'payload']).execute();
+    assert.equal(dead.length, 5);
+    assert.ok(dead.every((d) => d.payload === null), 'no bytes of a skipped link are parked');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a file swapped for a link after it was listed is not read', async (t) => {
+  const outside = tempTree(t, { 'shadow': sampleEmail('outside-late') });
+  const root = tempTree(t, { 'a.eml': sampleEmail('late-a') });
+  const files = await listSourceFiles([root], () => assert.fail('no problem expected'));
+  fs.rmSync(path.join(root, 'a.eml'));
+  fs.symlinkSync(path.join(outside, 'shadow'), path.join(root, 'a.eml'));
+  const entries = [];
+  for await (const e of readAllEntries(files, { maxMessageBytes: 1e6, mboxFormat: 'mboxrd' })) entries.push(e);
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0].raw, null);
+  assert.match(entries[0].problem ?? '', /cannot read: .*ELOOP/);
 });

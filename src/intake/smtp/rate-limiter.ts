@@ -44,28 +44,3 @@ export class WindowLimiter {
     return this.hits.size;
   }
 }
-
-/** Open connections per key, bounded. */
-export class ConnectionCounter {
-  private readonly open = new Map<string, number>();
-
-  constructor(readonly max: number) {}
-
-  /** Counts a new connection; false (and nothing counted) when the key is at its limit. */
-  acquire(key: string): boolean {
-    const n = this.open.get(key) ?? 0;
-    if (n >= this.max) return false;
-    this.open.set(key, n + 1);
-    return true;
-  }
-
-  release(key: string): void {
-    const n = (this.open.get(key) ?? 0) - 1;
-    if (n <= 0) this.open.delete(key);
-    else this.open.set(key, n);
-  }
-
-  count(key: string): number {
-    return this.open.get(key) ?? 0;
-  }
-}

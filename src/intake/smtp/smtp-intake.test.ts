@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { createContext, closeContext, type AppContext } from '../../app/context.ts';
@@ -256,6 +256,35 @@ test('STARTTLS is offered when a certificate is configured and the report record
   assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, true);
 });
 
+test('without a configured certificate STARTTLS is refused even when a client sends it, and the report says tls: false', async (t) => {
+  if (!needs(t, 'swaks', hasCommand('swaks'), 'apt-get install swaks')) return;
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t);
+  if (!h) return;
+  // A client that insists on STARTTLS although EHLO does not offer it (smtp-server used to accept
+  // it on its bundled expired certificate).
+  const forced = await rawSmtp(h.port, ['EHLO client.test', 'STARTTLS', 'QUIT']);
+  assert.doesNotMatch(forced, /^220 .*TLS/m, forced);
+  assert.match(forced, /^5\d\d .*\r\n221 /m, 'STARTTLS answered with a permanent error');
+  // swaks with --tls gives up rather than send in clear text; with --tls-optional it goes on unencrypted.
+  const msg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-notls-')), 'm.eml');
+  t.after(() => fs.rmSync(path.dirname(msg), { recursive: true, force: true }));
+  fs.writeFileSync(msg, Buffer.concat([Buffer.from('From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n'), crlf(spam(8))]));
+  // Asynchronous: the server answers from this very event loop.
+  const swaks = (extra: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile('swaks', ['--server', `127.0.0.1:${h.port}`, '--from', 'n@example.org', '--to', 'spam@report.test', '--data', `@${msg}`, ...extra], (err, stdout) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
+      );
+    });
+  assert.notEqual((await swaks(['--tls'])).code, 0);
+  assert.equal((await reportsOf(h.ctx)).length, 0);
+  const plain = await swaks(['--tls-optional']);
+  assert.equal(plain.code, 0, plain.out);
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, false);
+});
+
 test('the reporter gets an acknowledgement with the tracking link through the relay, never the null sender', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
   const received: Buffer[] = [];
@@ -382,6 +411,91 @@ test('a client over its connection limit gets 421, and a closed connection frees
   const e = await open();
   assert.match(e.greeting, /^421 /);
   for (const s of [a, d, e]) s.sock.destroy();
+});
+
+
+/** Opens a raw connection from `localAddress` (any of 127/8) and resolves with its greeting. */
+async function idleFrom(port: number, localAddress: string): Promise<{ sock: import('node:net').Socket; greeting: string; said(): string; closed: Promise<void> }> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress });
+    let all = '';
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.on('data', (d: Buffer) => (all += d.toString('latin1')));
+    sock.once('data', (d: Buffer) => resolve({ sock, greeting: d.toString('latin1'), said: () => all, closed }));
+    sock.once('error', reject);
+  });
+}
+
+for (const dialect of DIALECTS) test(`with every place held by idle connections from a few addresses, a client from another address still delivers; an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const h = await harness(t, dialect, { smtpMaxConnections: 20, smtpMaxConnectionsPerClient: 10 });
+  if (!h) return;
+  const idle: Awaited<ReturnType<typeof idleFrom>>[] = [];
+  for (const addr of ['127.0.0.2', '127.0.0.3']) for (let i = 0; i < 10; i++) idle.push(await idleFrom(h.port, addr));
+  t.after(() => idle.forEach((c) => c.sock.destroy()));
+  assert.ok(idle.every((c) => /^220 /.test(c.greeting)), 'all 20 places taken');
+  const over = await idleFrom(h.port, '127.0.0.2');
+  assert.match(over.greeting, /^421 .*Too many connections from 127\.0\.0\.2/, 'one address cannot hold more than its cap');
+  over.sock.destroy();
+  const sent = await h.transport({ localAddress: '127.0.0.4' }).sendMail({ from: 'p@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(14), contentType: 'message/rfc822' }] });
+  assert.match(sent.response, /^250 /);
+  const evicted = idle.filter((c) => c.said().includes('421 '));
+  assert.equal(evicted.length, 1, 'one idle connection made room');
+  assert.match(evicted[0].said(), /421 \S+ Too many connections from your address/);
+  await evicted[0].closed;
+  const [r] = await reportsOf(h.ctx);
+  assert.equal(JSON.parse(r.context ?? '{}').smtp.clientIp, '127.0.0.4');
+});
+
+test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with 421', { timeout: 60_000 }, async (t) => {
+  const h = await harness(t, 'sqlite', { smtpIdleTimeoutMs: 300, smtpPreDataTimeoutMs: 1500 });
+  if (!h) return;
+  const silent = await idleFrom(h.port, '127.0.0.5');
+  await silent.closed;
+  assert.match(silent.said(), /421 .*Timeout/);
+  const trickler = await idleFrom(h.port, '127.0.0.6');
+  const noop = setInterval(() => trickler.sock.write('NOOP\r\n'), 100);
+  t.after(() => clearInterval(noop));
+  await trickler.closed;
+  clearInterval(noop);
+  assert.match(trickler.said(), /250 OK[\s\S]*421 \S+ No mail within 2 s/);
+  assert.equal(h.intake.openConnections(), 0, 'both places released');
+});
+
+
+for (const dialect of DIALECTS) test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room (${dialect})`, { timeout: 120_000 }, async (t) => {
+  const h = await harness(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
+  if (!h) return;
+  const wrap = (id: string) =>
+    Buffer.concat([
+      Buffer.from(`From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`),
+      crlf(Buffer.from(`From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: <${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(1) + `${'z'.repeat(76)}\n`.repeat(3800))),
+    ]);
+  // A first client is in the middle of sending ~300 KB: the server holds that much of the budget.
+  const first = await idleFrom(h.port, '127.0.0.7');
+  const body = wrap('first');
+  const said = (re: RegExp) => new Promise<void>((resolve) => {
+    const check = () => (re.test(first.said()) ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  first.sock.write('EHLO a.test\r\nMAIL FROM:<q@example.org>\r\nRCPT TO:<spam@report.test>\r\nDATA\r\n');
+  await said(/^354 /m);
+  first.sock.write(body);
+  while (h.ctx.intakeBudget.inUse < body.length - 1000) await new Promise((r) => setTimeout(r, 10));
+  // A declared SIZE that cannot fit is refused before the data; an undeclared one after it.
+  const early = await rawSmtp(h.port, ['EHLO b.test', 'MAIL FROM:<q@example.org> SIZE=300000', 'QUIT']);
+  assert.match(early, /^452 .*try again later/m);
+  const tr = h.transport({ localAddress: '127.0.0.8' });
+  const second = wrap('second');
+  await assert.rejects(tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second }), (e: Error & { responseCode?: number }) => e.responseCode === 452 && /try again later/.test(e.message));
+  first.sock.write('\r\n.\r\nQUIT\r\n');
+  await first.closed;
+  assert.match(first.said(), /^250 Stored 1 report/m);
+  assert.equal(h.ctx.intakeBudget.inUse, 0);
+  const ok = await tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second });
+  assert.match(ok.response, /^250 /);
+  assert.equal((await reportsOf(h.ctx)).length, 2, 'both mails stored once, the refused attempt left nothing');
 });
 
 

@@ -9,6 +9,7 @@ import { authorize } from '../../core/policy.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { normaliseSender, smsReportInput } from '../../intake/sms/sms-intake.ts';
 import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
+import { uploadError } from '../../intake/http/upload-errors.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, csrfField, layout, pageContext, sendPage, verifyCsrf, fmtTime, type PageCtx } from '../page.ts';
 import { requestSession } from '../session-auth.ts';
@@ -152,22 +153,26 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
     const raws: { raw: Buffer; filename: string | null }[] = [];
     let csrfChecked = false;
     if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'The report form is sent as multipart/form-data.');
-    for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FORM_FILES, fields: 10, fieldSize: limit } })) {
-      if (!csrfChecked) {
-        // The token is the form's first field: nothing is read before it is checked.
-        verifyCsrf(req, part.type === 'field' && part.fieldname === CSRF_FIELD ? part.value : undefined);
-        csrfChecked = true;
-        continue;
+    try {
+      for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FORM_FILES, fields: 10, fieldSize: limit } })) {
+        if (!csrfChecked) {
+          // The token is the form's first field: nothing is read before it is checked.
+          verifyCsrf(req, part.type === 'field' && part.fieldname === CSRF_FIELD ? part.value : undefined);
+          csrfChecked = true;
+          continue;
+        }
+        if (part.type === 'file') {
+          const buf = await part.toBuffer();
+          if (part.file.truncated) throw new AppError('MESSAGE_TOO_LARGE', `${part.filename}: larger than ${limit} bytes.`);
+          if (buf.length > 0) raws.push({ raw: buf, filename: part.filename || null });
+        } else if (typeof part.value === 'string') {
+          if (part.fieldname === 'source') form.source = part.value;
+          else if (part.fieldname === 'note') form.note = part.value.slice(0, MAX_NOTE);
+          else if (part.fieldname === 'consent' && (CONSENT as readonly string[]).includes(part.value)) form.consent = part.value as Consent;
+        }
       }
-      if (part.type === 'file') {
-        const buf = await part.toBuffer();
-        if (part.file.truncated) throw new AppError('MESSAGE_TOO_LARGE', `${part.filename}: larger than ${limit} bytes.`);
-        if (buf.length > 0) raws.push({ raw: buf, filename: part.filename || null });
-      } else if (typeof part.value === 'string') {
-        if (part.fieldname === 'source') form.source = part.value;
-        else if (part.fieldname === 'note') form.note = part.value.slice(0, MAX_NOTE);
-        else if (part.fieldname === 'consent' && (CONSENT as readonly string[]).includes(part.value)) form.consent = part.value as Consent;
-      }
+    } catch (e) {
+      throw uploadError(e);
     }
     if (!csrfChecked) verifyCsrf(req, undefined);
     if (form.source.trim() !== '') raws.unshift({ raw: Buffer.from(form.source, 'utf8'), filename: null });

@@ -130,3 +130,24 @@ test('learned mail hosts: the reporter’s secondary MX is looked past (spamassa
   assert.equal(learned.origin?.ip, '194.125.145.45');
   assert.match(learned.steps.join('\n'), /reporter’s own mail hosts/);
 });
+
+test('a research institute’s qmail hub, named by an unverified reverse name in a research network, is believed: the list host is the origin (nice/cjk/iso-2022-jp.1)', async (t) => {
+  if (!needsCorpus(t, 'spamassassin_testdata')) return;
+  // o05.xray.mpe.mpg.de (qmail) ← mpehp1.mpe-garching.mpg.de (root@130.183.70.10, AS680 DFN) ← lorien.mallorn.com [64.5.98.30]
+  const w = await trace('spamassassin_testdata/t/data/nice/cjk/iso-2022-jp.1');
+  assert.equal(w.origin?.ip, '64.5.98.30', w.steps.join('\n'));
+  assert.match(w.steps.join('\n'), /unverified reverse name mpehp1\.mpe-garching\.mpg\.de.*research and education network/);
+});
+
+test('a bot’s forged hop “by speedy.uwaterloo.ca” below itself does not shift the blame to the server it names (trec07p inmail.1008, 1234, 131)', async (t) => {
+  if (!needsCorpus(t, 'trec07p')) return;
+  for (const [file, bot, innocent] of [
+    ['inmail.1008', '167.217.53.98', '212.77.202.9'],
+    ['inmail.1234', '24.94.155.90', '61.187.98.7'],
+    ['inmail.131', '216.86.40.220', '212.142.135.28'],
+  ] as const) {
+    const w = await trace(`trec07p/data/${file}`);
+    assert.equal(w.origin?.ip, bot, `${file}\n${w.steps.join('\n')}`);
+    assert.notEqual(w.origin?.ip, innocent);
+  }
+});

@@ -6,6 +6,7 @@
  *
  * Pure and bounded: the name tests look at one host name (≤ 255 characters) at a time.
  */
+import ipaddr from 'ipaddr.js';
 import { getDomain } from 'tldts';
 import { BoundedMemo } from '../../../core/bounded-memo.ts';
 
@@ -85,4 +86,28 @@ export function isSharedAs(asName: string | null): boolean {
   // Unknown name: unknown network; do not vouch for it.
   if (asName === null || asName.trim().length === 0) return true;
   return SHARED_AS_WORDS.test(asName);
+}
+
+/**
+ * Research and education networks (NRENs, universities), by the AS's registered name. Their address
+ * blocks go only to member institutions, which run their own reverse zones: nobody rents a machine
+ * there and writes a reverse name of their choosing, as on a hosting network.
+ */
+const RESEARCH_AS_WORDS =
+  /\b(?:forschungsnetz\w*|research and education|education(?:al)? network|academic|universit\w*|college|hochschul\w*|janet|jisc|renater|internet2|surfnet|sunet|nordunet|funet|uninett|garr|rediris|cesnet|pionier|belnet|heanet|arnes|aarnet|canarie|cernet|kreonet|sinet|redclara|rnp)\b/i;
+
+/**
+ * True when an AS, by its registered name, is a research and education network and not also an
+ * access or hosting network (a university that sells hosting is judged as hosting).
+ */
+export function isResearchAs(asName: string | null): boolean {
+  if (asName === null) return false;
+  return RESEARCH_AS_WORDS.test(asName) && !/\b(?:hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|broadband|dsl|cable\w*)\b/i.test(asName);
+}
+
+/** The /24 (IPv4) or /48 (IPv6) an address lies in, as text, for "same small network" comparisons. */
+export function sitePrefix(ip: string): string {
+  if (!ip.includes(':')) return ip.slice(0, ip.lastIndexOf('.'));
+  if (!ipaddr.IPv6.isValid(ip)) return ip;
+  return ipaddr.IPv6.parse(ip).parts.slice(0, 3).join(':');
 }

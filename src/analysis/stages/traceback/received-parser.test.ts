@@ -206,3 +206,18 @@ test('POP3/IMAP pickups are marked as retrieval: fetchmail, getmail6, POPDOWN; S
     assert.ok(!parseReceived(l).notes.includes('retrieval'), l);
   }
 });
+
+test('qmail names are marked unverified; a receiver’s own address in its by clause is read', () => {
+  const helo = parseReceived('from mail.axess.com (HELO x) (216.162.64.150) by newmail.axess.com with SMTP; 23 Aug 2002 07:44:19 -0000');
+  assert.equal(helo.fromRdns, 'mail.axess.com');
+  assert.ok(helo.notes.includes('rdns-unverified'), helo.notes.join());
+  const same = parseReceived('from mpehp1.mpe-garching.mpg.de (root@130.183.70.10) by o05.xray.mpe.mpg.de with SMTP; 16 Dec 2002 14:31:36 -0000');
+  assert.equal(same.fromHelo, 'mpehp1.mpe-garching.mpg.de');
+  assert.ok(same.notes.includes('qmail-name'), same.notes.join());
+  // Exchange writes `from helo (ip)` too, but with an id and its own address: a greeting, not a reverse name.
+  const exchange = parseReceived('from apiron13.triara.com (200.57.129.98) by APCNHUB11.correo.local (172.18.31.175) with Microsoft SMTP Server id 14.3.498.0; Mon, 10 Oct 2022 15:11:35 -0500');
+  assert.ok(!exchange.notes.includes('qmail-name') && !exchange.notes.includes('rdns-unverified'));
+  assert.equal(exchange.byIp, '172.18.31.175');
+  assert.equal(parseReceived('from mx03.futurequest.net (mx03.futurequest.net [69.5.6.174]) by pt02.futurequest.net ([69.5.6.173]) with FQDP via TCP; 21 Aug 2016 10:49:40 -0000').byIp, '69.5.6.173');
+  assert.equal(parseReceived('from a (a [192.0.2.1]) by mx.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000').byIp, null);
+});

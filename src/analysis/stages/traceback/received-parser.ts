@@ -33,6 +33,11 @@ export interface ParsedReceived {
   /** The client's address as the receiver saw it (normalised). */
   fromIp: string | null;
   byHost: string | null;
+  /**
+   * The receiver's own address when it wrote one beside its name (`by pt02.example ([192.0.2.7])`,
+   * `by mx.example (192.0.2.7)`): what the believed receiver says about itself.
+   */
+  byIp?: string | null;
   /** Upper-case protocol word: SMTP, ESMTP, ESMTPS, ESMTPSA, LMTP, HTTP, HTTPS, MAPI, … */
   protocol: string | null;
   /** true when the hop says it used TLS, false when it says plain (E)SMTP, null when unknown. */
@@ -46,7 +51,10 @@ export interface ParsedReceived {
   /**
    * Short notes: `rdns-may-be-forged`, `rdns-unknown`, `comment-only`, `local-submission`,
    * `webmail-http`, `retrieval` (a POP3/IMAP pickup by fetchmail, getmail or the like: the
-   * reporter's own client fetching from its mailbox, not a hand-off between mail servers).
+   * reporter's own client fetching from its mailbox, not a hand-off between mail servers),
+   * `rdns-unverified` (qmail's form `from name (HELO x) (ip)`: `name` is the reverse name tcpserver
+   * looked up, never checked to resolve back), `qmail-name` (qmail's `from name (ip)`: the HELO was
+   * omitted because it equals that same unverified reverse name, so `fromHelo` is also it).
    */
   notes: string[];
 }
@@ -130,6 +138,8 @@ interface ClientInfo {
   helo: string | null;
   forged: boolean;
   unknownRdns: boolean;
+  /** The address came in a bare comment `(ip)` / `(user@ip)`, qmail's and Exchange's form, not `[ip]`. */
+  bareIp: boolean;
 }
 
 /** Reads one `from`-clause comment: `rdns [ip]`, `[ip]:port helo=x`, `HELO x`, `ip`, `user@ip with login`. */
@@ -158,6 +168,7 @@ function readComment(text: string, info: ClientInfo): void {
     const ip = normaliseIp(candidate);
     if (ip !== null) {
       info.ip = ip;
+      info.bareIp = true;
       return;
     }
   }
@@ -165,8 +176,8 @@ function readComment(text: string, info: ClientInfo): void {
 }
 
 /** Interprets the tokens of the `from` clause. */
-function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & { forged: boolean; unknownRdns: boolean } {
-  const info: ClientInfo = { ip: null, rdns: null, helo: null, forged: false, unknownRdns: false };
+function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & { forged: boolean; unknownRdns: boolean; bareIp: boolean; leadingName: boolean } {
+  const info: ClientInfo = { ip: null, rdns: null, helo: null, forged: false, unknownRdns: false, bareIp: false };
   const first = tokens[0];
   let firstName: string | null = null;
   let firstIp: string | null = null;
@@ -199,7 +210,7 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
     // Sendmail / Postfix / Exchange / Gmail: the leading name is the HELO.
     helo = firstName;
   }
-  return { fromHelo: helo, fromRdns: rdns, fromIp: ip, forged: info.forged, unknownRdns: info.unknownRdns };
+  return { fromHelo: helo, fromRdns: rdns, fromIp: ip, forged: info.forged, unknownRdns: info.unknownRdns, bareIp: info.bareIp && info.rdns === null, leadingName: firstName !== null && firstName !== 'unknown' };
 }
 
 const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
@@ -209,6 +220,24 @@ const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Sec
 const RETRIEVAL_PROTOCOL = /^(?:POP|POP3|POP3S|IMAP|IMAP4|IMAP4REV1|IMAPS)(?:-SSL)?$/;
 /** The retrieval tools that write a Received field of their own. */
 const RETRIEVAL_AGENT = /\b(?:fetchmail|getmail6?)\b/i;
+
+/** `with` words qmail-smtpd writes (SMTP, ESMTP, with AUTH: ESMTPA/SMTPA, with TLS: ESMTPS/ESMTPSA; QMQP). */
+const QMAIL_PROTOCOL = /^(?:E?SMTPS?A?|QMQP)$/;
+
+/** The receiver's own address written beside its name in the `by` clause: `by host ([ip])`, `by host (ip)`. */
+function readByIp(tokens: Token[]): string | null {
+  for (let i = 1; i < 3 && i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === undefined) break;
+    if (t.kind === 'literal') return normaliseIp(t.text);
+    if (t.kind === 'comment') {
+      const inner = t.text.trim();
+      const m = /^\[?([0-9A-Fa-f.:]+)(?:%\w+)?\]?$/.exec(inner);
+      if (m) return normaliseIp(m[1] ?? '');
+    }
+  }
+  return null;
+}
 
 const SCRATCH_DATE = new Date(0);
 /** Printable ASCII with no `(` and no two spaces in a row. */
@@ -272,13 +301,14 @@ export function parseReceived(value: string): ParsedReceived {
       notes.push(/invoked from network/i.test(inner) ? 'qmail-from-network' : 'local-submission');
     }
   }
-  const from = fromTokens ? readFrom(fromTokens) : { fromHelo: null, fromRdns: null, fromIp: null, forged: false, unknownRdns: false };
+  const from = fromTokens ? readFrom(fromTokens) : { fromHelo: null, fromRdns: null, fromIp: null, forged: false, unknownRdns: false, bareIp: false, leadingName: false };
   if (from.forged) notes.push('rdns-may-be-forged');
   if (from.unknownRdns) notes.push('rdns-unknown');
 
   const byTokens = clauses.get('by') ?? [];
   const byFirst = byTokens.find((t) => t.kind === 'word' || t.kind === 'literal');
   const byHost = byFirst && (byFirst.kind === 'word' || byFirst.kind === 'literal') ? hostName(byFirst.text) : null;
+  const byIp = readByIp(byTokens);
 
   const withTokens = clauses.get('with') ?? [];
   const withWords = withTokens.filter((t): t is { kind: 'word'; text: string } => t.kind === 'word').map((t) => t.text);
@@ -302,6 +332,12 @@ export function parseReceived(value: string): ParsedReceived {
   if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))) tls = true;
   else if (protocol !== null && /^(?:E?SMTPA?|LMTP|HTTP|UTF8SMTPA?)$/.test(protocol)) tls = false;
 
+  // qmail-smtpd writes `from <TCPREMOTEHOST> (HELO <helo>) (<info>@<ip>) by <host> with SMTP`, without
+  // an id and without the receiver's address, and leaves out `(HELO …)` when the greeting equals the
+  // reverse name. Exchange's `from helo (ip)` always carries `id` (and names itself with its address).
+  if (from.bareIp && from.leadingName && byIp === null && !clauses.has('id') && protocol !== null && QMAIL_PROTOCOL.test(protocol) && !/^microsoft/i.test(withText)) {
+    notes.push(from.fromRdns !== null ? 'rdns-unverified' : 'qmail-name');
+  }
   const idTok = (clauses.get('id') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
   const id = idTok && (idTok.kind === 'word' || idTok.kind === 'angle') ? clip(idTok.text.replace(/[;,]+$/, ''), 200) : null;
   const forTok = (clauses.get('for') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
@@ -313,6 +349,7 @@ export function parseReceived(value: string): ParsedReceived {
     fromRdns: from.fromRdns,
     fromIp: from.fromIp,
     byHost,
+    byIp,
     protocol,
     tls,
     id,

@@ -3,9 +3,9 @@
  * providers' table (shipped in `data/trusted-relays.ts`, extended by the operator's JSON file).
  */
 import { BoundedMemo } from '../../../core/bounded-memo.ts';
-import fs from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { problemsDetail, readJsonFile, zodProblems, type FileProblem } from '../../../core/file-problems.ts';
 import { TRUSTED_RELAYS, type TrustedRelay } from '../../data/trusted-relays.ts';
 import { matchCidr, parseCidr, type Cidr } from './ip-class.ts';
 
@@ -74,28 +74,37 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
 
 const fileCache = new Map<string, CompiledRelay[]>();
 
+type RelayFileData = z.infer<typeof RelayFileSchema>;
+
+function parseTrustedRelaysFile(file: string): { data: RelayFileData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file);
+  if ('problem' in read) return { problems: [read.problem] };
+  const parsed = RelayFileSchema.safeParse(read.json);
+  if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
+  const problems: FileProblem[] = [];
+  parsed.data.forEach((r, i) => {
+    for (const field of ['networks', 'internalNetworks'] as const) {
+      r[field].forEach((n, j) => {
+        if (parseCidr(n) === null) problems.push({ file, where: `${i}.${field}.${j}`, message: `provider "${r.name}": invalid network "${n}"` });
+      });
+    }
+  });
+  return problems.length > 0 ? { problems } : { data: parsed.data };
+}
+
+/** Every problem of the operator's file, each at its path in the document (none: the file is valid). */
+export function trustedRelaysProblems(file: string): FileProblem[] {
+  const r = parseTrustedRelaysFile(file);
+  return 'problems' in r ? r.problems : [];
+}
+
 /** Reads and validates the operator's extra table (cached per path for the life of the process). */
 export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
   const cached = fileCache.get(file);
   if (cached) return cached;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrustedRelaysFileError(file, `cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TrustedRelaysFileError(file, `not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const parsed = RelayFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TrustedRelaysFileError(file, `entry ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
-  }
-  const out = parsed.data.map((r, i) => compileRelay(r, 'provider', `${file} entry ${i}`));
+  const r = parseTrustedRelaysFile(file);
+  if ('problems' in r) throw new TrustedRelaysFileError(file, problemsDetail(r.problems));
+  const out = r.data.map((relay, i) => compileRelay(relay, 'provider', `${file} entry ${i}`));
   fileCache.set(file, out);
   return out;
 }

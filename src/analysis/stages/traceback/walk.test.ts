@@ -16,6 +16,7 @@ function walk(lines: string[], opts: Partial<Omit<WalkInput, 'received'>> = {}) 
     received: lines.map((l) => ({ ...parseReceived(l), raw: l })),
     trust: opts.trust ?? new TrustTable([], null),
     asnOf: opts.asnOf ?? new Map(),
+    asNameOf: opts.asNameOf ?? new Map(),
     webmailHeaders: opts.webmailHeaders ?? [],
     documentationIsPublic: opts.documentationIsPublic ?? true,
   });
@@ -177,4 +178,40 @@ test('the operator’s relay file adds a provider; a bad file names the file and
   const notJson = path.join(dir, 'x.json');
   fs.writeFileSync(notJson, '{');
   assert.throws(() => loadTrustedRelaysFile(notJson), /x\.json: not JSON/);
+});
+
+// qmail-smtpd: `from <reverse name> (HELO <greeting>) (<ip>) by <host> with SMTP`; the reverse name is
+// tcpserver's PTR look-up, never checked to resolve back.
+const QMAIL_TOP = 'from mail.victim.example (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000';
+const QMAIL_BELOW = 'from relay.innocent.example (relay.innocent.example [203.0.113.9]) by mail.victim.example (8.12.2/8.12.2) with ESMTP id g7FLk7wW021603; Mon, 16 Dec 2002 15:31:34 +0100';
+
+test('an unverified qmail reverse name in the organisation’s domain is not believed on its own: a forged chain does not shift the blame', () => {
+  // The address is in an AS of no research network and near no address of the organisation: the
+  // name could be anybody's reverse zone, so 198.51.100.20 is the origin, not the relay it wrote below.
+  const w = walk([QMAIL_TOP, QMAIL_BELOW], { asnOf: new Map([['198.51.100.20', 64500]]), asNameOf: new Map([[64500, 'Example Holdings LLC']]) });
+  assert.equal(w.origin?.ip, '198.51.100.20', w.steps.join('\n'));
+  // The same with qmail's `(HELO x)` form, whose leading name used to be read as a checked reverse name.
+  const w2 = walk(['from mail.victim.example (HELO bulk) (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000', QMAIL_BELOW]);
+  assert.equal(w2.origin?.ip, '198.51.100.20', w2.steps.join('\n'));
+});
+
+test('an unverified qmail reverse name is believed when the address agrees: a research network, or the /24 of a relay already believed', () => {
+  const research = walk([QMAIL_TOP, QMAIL_BELOW], { asnOf: new Map([['198.51.100.20', 680]]), asNameOf: new Map([[680, 'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.']]) });
+  assert.equal(research.origin?.ip, '203.0.113.9', research.steps.join('\n'));
+  assert.match(research.steps.join('\n'), /research and education network/);
+  // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name).
+  const site = walk([
+    'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id 2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
+    'from mail.victim.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
+    QMAIL_BELOW,
+  ]);
+  assert.equal(site.origin?.ip, '203.0.113.9', site.steps.join('\n'));
+  assert.match(site.steps.join('\n'), /same \/24 as 198\.51\.100\.173/);
+  // A name outside the organisation's domain earns nothing, whatever the address.
+  const other = walk([
+    'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id 2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
+    'from mail.elsewhere.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
+    QMAIL_BELOW,
+  ]);
+  assert.equal(other.origin?.ip, '198.51.100.174');
 });

@@ -9,7 +9,12 @@
  *    "may be forged", not a consumer-access name) in the same registered domain (public suffix
  *    list) as a believed receiver;
  * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
- *    hosting, transit or research network.
+ *    hosting, transit or research network;
+ * 5. a reverse name qmail recorded without checking it (qmail never forward-confirms), in the
+ *    organisation's domain, only when the address agrees: the same /24 as an address the
+ *    organisation already showed (a believed relay, or a believed receiver's own address in its
+ *    `by` clause), or a research and education network, whose blocks go only to member institutions.
+ *    A HELO name alone never earns trust.
  * POP3/IMAP retrieval hops (fetchmail, getmail) are the reporter's client fetching its own mailbox:
  * skipped, not hand-offs. The first hop whose public client earns none of these is the origin:
  * everything below it was written by that sender (or before it) and proves nothing.
@@ -20,7 +25,7 @@ import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './ip-class.ts';
-import { isAccessName, isSharedAs, registeredDomain } from './org.ts';
+import { isAccessName, isResearchAs, isSharedAs, registeredDomain, sitePrefix } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
@@ -78,7 +83,7 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
 /** Why a public client is believed, or null when it is not: see the file comment for the order. */
 function believe(h: ParsedReceived, byHost: string | null, ip: string, input: WalkInput, org: OrgState): Believed | null {
   const { trust, asnOf } = input;
-  const rdnsBelieved = h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged');
+  const rdnsBelieved = h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified');
   let accessKnown: boolean | null = null;
   const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
   const mine = input.mailhosts ?? null;
@@ -116,6 +121,29 @@ function believe(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
       return { relay: orgRelay(`AS${asn}`), kind: 'own', ip, why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network` };
     }
   }
+  return unverifiedOwnName(h, byHost, ip, asn, input, org);
+}
+
+/**
+ * Rule 5: qmail records the client's reverse name (tcpserver's PTR look-up) but never checks that it
+ * resolves back, so whoever holds the address's reverse zone chose it. Believed only with an
+ * address that agrees; the name alone, like a HELO, could be anybody's.
+ */
+function unverifiedOwnName(h: ParsedReceived, byHost: string | null, ip: string, asn: number | null, input: WalkInput, org: OrgState): Believed | null {
+  const name = h.notes.includes('rdns-unverified') ? h.fromRdns : h.notes.includes('qmail-name') ? h.fromHelo : null;
+  if (name === null || isAccessName(name, ip)) return null;
+  const domain = registeredDomain(name);
+  if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
+  // Compared only here, for the rare qmail name: the common walk pays nothing for it.
+  const site = sitePrefix(ip);
+  const seen = org.addresses.find((a) => a !== ip && a.includes(':') === ip.includes(':') && sitePrefix(a) === site && effectiveClass(a, input.documentationIsPublic) === 'public');
+  if (seen !== undefined) {
+    return { relay: orgRelay(domain), kind: 'own', ip, why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in the same /24 as ${seen}, an address of that organisation already believed` };
+  }
+  const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
+  if (asn !== null && isResearchAs(asName)) {
+    return { relay: orgRelay(domain), kind: 'own', ip, why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member institutions, which write their own reverse names` };
+  }
   return null;
 }
 
@@ -125,6 +153,8 @@ interface OrgState {
   domains: Set<string>;
   /** AS numbers of the organisation's believed relays. */
   asns: Set<number>;
+  /** Addresses of the organisation: its believed relays' and its believed receivers' own (`by` clause). */
+  addresses: string[];
   /** Explanations to add to the next step. */
   notes: string[];
 }
@@ -177,7 +207,7 @@ export function walkChain(input: WalkInput): WalkOutput {
   let sender: { names: (string | null)[]; ip: string | null } | null = null;
   const believed: Believed[] = [];
   const skipped: string[] = [];
-  const org: OrgState = { domains: new Set(), asns: new Set(), notes: [] };
+  const org: OrgState = { domains: new Set(), asns: new Set(), addresses: [], notes: [] };
 
   const top = hops[0];
   const topDomain = registeredDomain(top?.byHost ?? null);
@@ -233,7 +263,10 @@ export function walkChain(input: WalkInput): WalkOutput {
       continue;
     }
     const receiverDomain = registeredDomain(h.byHost);
-    if (receiverDomain !== null && believed.every((b) => b.kind === 'own') && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
+    const ownSide = believed.every((b) => b.kind === 'own');
+    if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
+    // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
+    if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
     const t = believe(r, h.byHost, ip, input, org);
     const notes = org.notes.splice(0).map((n) => ` (${n})`).join('');
     if (t) {
@@ -241,9 +274,10 @@ export function walkChain(input: WalkInput): WalkOutput {
       believed.push({ ...t, hop: i });
       if (t.kind === 'own') {
         const d = registeredDomain(h.fromRdns);
-        if (d !== null && !h.notes.includes('rdns-may-be-forged')) org.domains.add(d);
+        if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) org.domains.add(d);
         const asn = asnOf.get(ip) ?? null;
         if (asn !== null) org.asns.add(asn);
+        org.addresses.push(ip);
       }
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;

@@ -1,0 +1,69 @@
+/**
+ * `/api/v1/actions/referrals`: an authority lists its referrals, downloads their packages (audited)
+ * and answers them; staff see all.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
+import { authorize } from '../../core/policy.ts';
+import { principalLabel } from '../../core/roles.ts';
+import { writeAudit } from '../../evidence/audit.ts';
+import { answerReferral, getReferralPackage, listReferrals, REFERRAL_ANSWERS } from '../referrals/referrals.ts';
+import { ACTIONS_TAGS, Id, authorityScope, body } from './route-helpers.ts';
+
+export async function referralRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.ctx;
+  const tags = ACTIONS_TAGS;
+
+  app.get(
+    '/api/v1/actions/referrals',
+    { schema: { summary: 'Referrals (authorities: their own)', tags } },
+    async (req) => {
+      authorize(req.principal, 'referral:answer');
+      const scope = await authorityScope(app, req.principal);
+      return { referrals: await listReferrals(db, scope ? { authorityIds: scope } : {}) };
+    },
+  );
+
+  app.get(
+    '/api/v1/actions/referrals/:id/package',
+    { schema: { summary: 'Download a referral’s evidence package (audited)', tags, produces: ['application/zip'] } },
+    async (req, reply) => {
+      authorize(req.principal, 'referral:answer');
+      const { id } = body(Id, req.params);
+      const scope = await authorityScope(app, req.principal);
+      const r = await getReferralPackage(db, id);
+      if (scope && !scope.includes(r.authority_id)) throw new AppError('NOT_FOUND', `No referral ${id}.`);
+      await writeAudit(db, {
+        actor: principalLabel(req.principal),
+        action: 'referral.download',
+        subject: `referral:${id}`,
+        ip: req.ip,
+        detail: { sha256: r.package_sha256 },
+      });
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="case-${r.case_id}-${r.id}.zip"`)
+        .header('digest', `sha-256=${Buffer.from(r.package_sha256, 'hex').toString('base64')}`)
+        .send(r.package);
+    },
+  );
+
+  app.post(
+    '/api/v1/actions/referrals/:id/answer',
+    { schema: { summary: 'Acknowledge, ask for more, or close a referral', tags } },
+    async (req) => {
+      authorize(req.principal, 'referral:answer');
+      const { id } = body(Id, req.params);
+      const b = body(
+        z.object({ answer: z.enum(REFERRAL_ANSWERS), note: z.string().max(10_000).nullable().default(null) }),
+        req.body,
+      );
+      const scope = await authorityScope(app, req.principal);
+      const r = await getReferralPackage(db, id);
+      if (scope && !scope.includes(r.authority_id)) throw new AppError('NOT_FOUND', `No referral ${id}.`);
+      await answerReferral(db, id, b.answer, principalLabel(req.principal), b.note);
+      return { ok: true };
+    },
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Problems found in an operator file (actions policy, classifier scores, trusted relays, abuse
+ * contacts), each with the file and where in it: a line for CSV and JSON syntax, a path into the
+ * JSON document (`cases.rules.0.minReports`) for a value. Listed all at once, as the settings are,
+ * so an operator fixes a file in one round trip.
+ */
+import fs from 'node:fs';
+
+export interface FileProblem {
+  file: string;
+  /** `line 3`, `line 3 column 7`, a JSON path such as `isp.minReports`, or null for the whole file. */
+  where: string | null;
+  message: string;
+}
+
+/** `file: where: message`. */
+export function formatFileProblem(p: FileProblem): string {
+  return `${p.file}${p.where === null ? '' : `: ${p.where}`}: ${p.message}`;
+}
+
+/** `message at where; …`, for an error that names the file itself. */
+export function problemsDetail(problems: readonly FileProblem[]): string {
+  return problems.map((p) => `${p.message}${p.where === null ? '' : ` at ${p.where}`}`).join('; ');
+}
+
+/** Line and column (1-based) of a character offset. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line} column ${offset - before.lastIndexOf('\n')}`;
+}
+
+/** The file's text, or the problem that it cannot be read. */
+export function readTextFile(file: string): { text: string } | { problem: FileProblem } {
+  try {
+    return { text: fs.readFileSync(file, 'utf8') };
+  } catch (e) {
+    return { problem: { file, where: null, message: `cannot read (${e instanceof Error ? e.message : String(e)})` } };
+  }
+}
+
+/** The parsed JSON document, or the problem (with line and column of a syntax error). */
+export function readJsonFile(file: string): { json: unknown } | { problem: FileProblem } {
+  const read = readTextFile(file);
+  if ('problem' in read) return read;
+  try {
+    return { json: JSON.parse(read.text) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const at = /at position (\d+)/.exec(message);
+    return {
+      problem: {
+        file,
+        where: at ? lineColumn(read.text, Number(at[1])) : null,
+        message: `not JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+      },
+    };
+  }
+}
+
+/** One problem per zod issue, at its path in the document (`prefix` first). */
+export function zodProblems(
+  file: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: readonly PropertyKey[] = [],
+): FileProblem[] {
+  return issues.map((i) => {
+    const at = [...prefix, ...i.path].map(String).join('.');
+    return { file, where: at === '' ? '(root)' : at, message: i.message };
+  });
+}
