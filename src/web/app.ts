@@ -11,6 +11,7 @@ import type { AppContext } from '../core/context.ts';
 import { publicBaseUrl } from '../core/config.ts';
 import { authPlugin, type PrincipalResolver } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
+import { requestValidation } from './request-validation.ts';
 import { systemRoutes } from './system-routes.ts';
 import { AREA_ROUTES, PRINCIPAL_RESOLVERS } from './routes.ts';
 import { policyGate } from './policy-gate.ts';
@@ -45,7 +46,9 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);
   });
   installErrorHandler(app);
-  // First: a request over the memory budget is refused before anything reads its body.
+  // First: a malformed target is refused before authentication looks anything up.
+  await app.register(requestValidation);
+  // Then: a request over the memory budget is refused before anything reads its body.
   await app.register(inflightBudgetHook, { budget: ctx.intakeBudget, maxBodyBytes: ctx.config.maxMessageBytes * 2 });
   await app.register(authPlugin, { resolvers: [...PRINCIPAL_RESOLVERS, ...(opts.resolvers ?? [])] });
   await app.register(policyGate);
