@@ -18,9 +18,9 @@ import { AppError } from '../core/errors.ts';
 export const MAX_URL_CHARS = 8192;
 /** Longest query value or path segment once decoded (filters are words, domains, days, cursors). */
 export const MAX_PARAM_CHARS = 2048;
-/** Most query parameters per request (the widest page, the workbench list, reads eleven). */
+/** Most query parameters per request (the widest page, the workbench list, reads a dozen). */
 export const MAX_QUERY_PARAMS = 64;
-/** Deepest JSON or form nesting any route expects (the widest is two levels). */
+/** Deepest JSON or form nesting accepted; no route reads more than a few levels. */
 export const MAX_BODY_DEPTH = 32;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
