@@ -21,13 +21,27 @@ import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createToken } from '../src/core/tokens.ts';
 import { newId, nowIso } from '../src/core/ids.ts';
-import { corpusSample, intakeRoutes, isServerFailure, mutate, runAttack, startProbe, type MutationSizes, type Payload } from '../src/web/attack.ts';
+import {
+  corpusSample,
+  intakeRoutes,
+  isServerFailure,
+  mutate,
+  runAttack,
+  startProbe,
+  type MutationSizes,
+  type Payload,
+} from '../src/web/attack.ts';
 
 /** What the server's RSS must come back under once the attack has been over for 30 s. */
 export const RSS_BOUND_MB = 512;
 const QUIET_MS = 30_000;
 
-const BENCH_SIZES: MutationSizes = { hugeHeaderBytes: 1024 * 1024, mimeDepth: 2000, longLineBytes: 8 * 1024 * 1024, base64GarbageBytes: 4 * 1024 * 1024 };
+const BENCH_SIZES: MutationSizes = {
+  hugeHeaderBytes: 1024 * 1024,
+  mimeDepth: 2000,
+  longLineBytes: 8 * 1024 * 1024,
+  base64GarbageBytes: 4 * 1024 * 1024,
+};
 
 function statusField(pid: number, field: string): number {
   try {
@@ -51,7 +65,13 @@ function freePort(): Promise<number> {
 
 /** The two messages of the issue's probe: 10 MB with CR-only line ends, and 300,000 short lines after a phish. */
 function heavyPayloads(spam: Buffer): Payload[] {
-  const crOnly = Buffer.from(`${spam.toString('latin1')}\r${'pad line of text\r'.repeat(Math.ceil((10 * 1024 * 1024) / 17))}`.replace(/\r?\n/g, '\r'), 'latin1');
+  const crOnly = Buffer.from(
+    `${spam.toString('latin1')}\r${'pad line of text\r'.repeat(Math.ceil((10 * 1024 * 1024) / 17))}`.replace(
+      /\r?\n/g,
+      '\r',
+    ),
+    'latin1',
+  );
   const padded = Buffer.concat([spam, Buffer.from('a\r\n'.repeat(300_000), 'latin1')]);
   return [
     { name: 'cr-only-10mb', bytes: crOnly },
@@ -73,13 +93,29 @@ export const attackBench: Bench = {
     const db = openDatabase(testConfig({ dataDir }).database);
     await migrateToLatest(db);
     const userId = newId();
-    await db.insertInto('users').values({ id: userId, email: 'attacker@example.org', name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+    await db
+      .insertInto('users')
+      .values({
+        id: userId,
+        email: 'attacker@example.org',
+        name: null,
+        role: 'reporter',
+        password_hash: null,
+        created_at: nowIso(),
+        disabled_at: null,
+      })
+      .execute();
     const reporterToken = (await createToken(db, { role: 'reporter', userId })).secret;
     const lookupToken = (await createToken(db, { role: 'partner' })).secret;
     await db.destroy();
 
     const { spam, arf } = corpusSample(CORPUS_DIR, nMessages);
-    const payloads: Payload[] = [...heavyPayloads(spam[0]), ...[...spam, ...arf].flatMap((raw, i) => mutate(raw, 1000 + i, BENCH_SIZES).map((p) => ({ ...p, name: `${i}:${p.name}` })))];
+    const payloads: Payload[] = [
+      ...heavyPayloads(spam[0]),
+      ...[...spam, ...arf].flatMap((raw, i) =>
+        mutate(raw, 1000 + i, BENCH_SIZES).map((p) => ({ ...p, name: `${i}:${p.name}` })),
+      ),
+    ];
     const payloadBytes = payloads.reduce((n, p) => n + p.bytes.length, 0);
 
     const smtpPort = await freePort();
@@ -90,8 +126,30 @@ export const attackBench: Bench = {
         'tsx',
         path.join(REPO_ROOT, 'src/cli/main.ts'),
         'serve',
-        ...['--data-dir', dataDir, '--http-port', '0', '--smtp-enabled', 'true', '--smtp-port', String(smtpPort), '--sqlite-synchronous', 'FULL', '--log-level', 'warn'],
-        ...['--dns-mode', 'offline', '--anon-rate-limit', '100000', '--smtp-rate-limit', '100000', '--smtp-max-connections-per-client', '100'],
+        ...[
+          '--data-dir',
+          dataDir,
+          '--http-port',
+          '0',
+          '--smtp-enabled',
+          'true',
+          '--smtp-port',
+          String(smtpPort),
+          '--sqlite-synchronous',
+          'FULL',
+          '--log-level',
+          'warn',
+        ],
+        ...[
+          '--dns-mode',
+          'offline',
+          '--anon-rate-limit',
+          '100000',
+          '--smtp-rate-limit',
+          '100000',
+          '--smtp-max-connections-per-client',
+          '100',
+        ],
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -111,7 +169,13 @@ export const attackBench: Bench = {
       });
       const pid = proc.pid ?? 0;
       const rssIdle = statusField(pid, 'VmRSS');
-      const routes = intakeRoutes({ baseUrl: url, smtpPort, reporterToken, lookupToken, forwarderAddress: 'attacker@example.org' });
+      const routes = intakeRoutes({
+        baseUrl: url,
+        smtpPort,
+        reporterToken,
+        lookupToken,
+        forwarderAddress: 'attacker@example.org',
+      });
       // A baseline of the probe before the attack.
       const before = startProbe(`${url}/healthz`);
       await new Promise((r) => setTimeout(r, 2000));
@@ -125,7 +189,11 @@ export const attackBench: Bench = {
       const peak = statusField(pid, 'VmHWM');
       await new Promise((r) => setTimeout(r, QUIET_MS));
       const rssAfter = statusField(pid, 'VmRSS');
-      const alive = proc.exitCode === null && (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)) === 200;
+      const alive =
+        proc.exitCode === null &&
+        (await fetch(`${url}/healthz`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200;
 
       const byStatus = new Map<string, number>();
       for (const o of outcomes) {
@@ -139,8 +207,18 @@ export const attackBench: Bench = {
       process.stdout.write(
         [
           `attack: ${outcomes.length} requests (${payloads.length} payloads × ${Object.keys(routes).length} routes, ${mb(payloadBytes)} of payloads per route) in ${seconds.toFixed(1)} s: ${(outcomes.length / seconds).toFixed(1)} requests/s, ${concurrency} in flight; ${answered} answered`,
-          `outcomes (route kind, status × count): ${[...byStatus.entries()].sort().map(([k, n]) => `${k}×${n}`).join(', ')}`,
-          `server-side failures: ${failures.length}${failures.length > 0 ? ` (${failures.slice(0, 5).map((o) => `${o.route} ${o.payload} ${o.status}`).join('; ')})` : ''}`,
+          `outcomes (route kind, status × count): ${[...byStatus.entries()]
+            .sort()
+            .map(([k, n]) => `${k}×${n}`)
+            .join(', ')}`,
+          `server-side failures: ${failures.length}${
+            failures.length > 0
+              ? ` (${failures
+                  .slice(0, 5)
+                  .map((o) => `${o.route} ${o.payload} ${o.status}`)
+                  .join('; ')})`
+              : ''
+          }`,
           `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 ${percentile(baseLat, 99).toFixed(1)} ms`,
           `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
           `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,

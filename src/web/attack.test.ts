@@ -18,17 +18,38 @@ import { newId, nowIso } from '../core/ids.ts';
 import { StaticZoneResolver } from '../analysis/ports/dns-static-zone.ts';
 import { SmtpIntake } from '../intake/smtp/smtp-intake.ts';
 import { buildApp } from './app.ts';
-import { corpusSample, forwardAsAttachment, intakeRoutes, isServerFailure, mutate, runAttack, smtpSend, startProbe, type Payload } from './attack.ts';
+import {
+  corpusSample,
+  forwardAsAttachment,
+  intakeRoutes,
+  isServerFailure,
+  mutate,
+  runAttack,
+  smtpSend,
+  startProbe,
+  type Payload,
+} from './attack.ts';
 
 for (const dialect of DIALECTS) {
   test(`mutated corpus messages on every intake route break nothing and lose nothing (${dialect})`, async (t) => {
     if (!needsCorpus(t, 'spamassassin/spam') || !needsCorpus(t, 'sisimai/maildir/bsd')) return;
-    const h = await createTestContext(t, dialect, { anonRateLimit: 100_000, smtpRateLimit: 100_000, smtpMaxConnectionsPerClient: 100, dnsMode: 'offline', maxMessageBytes: 4 * 1024 * 1024 });
+    const h = await createTestContext(t, dialect, {
+      anonRateLimit: 100_000,
+      smtpRateLimit: 100_000,
+      smtpMaxConnectionsPerClient: 100,
+      dnsMode: 'offline',
+      maxMessageBytes: 4 * 1024 * 1024,
+    });
     if (!h) return;
     const { ctx } = h;
     const app = await buildApp(ctx);
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const smtp = await new SmtpIntake(ctx, { ackSender: null, host: '127.0.0.1', port: 0, dns: new StaticZoneResolver({ 'example.org': { TXT: [['v=spf1 ip4:127.0.0.1 ip6:::1 -all']] } }) }).start();
+    const smtp = await new SmtpIntake(ctx, {
+      ackSender: null,
+      host: '127.0.0.1',
+      port: 0,
+      dns: new StaticZoneResolver({ 'example.org': { TXT: [['v=spf1 ip4:127.0.0.1 ip6:::1 -all']] } }),
+    }).start();
     t.after(async () => {
       await smtp.stop();
       await app.close();
@@ -36,7 +57,18 @@ for (const dialect of DIALECTS) {
     });
     const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const userId = newId();
-    await ctx.db.insertInto('users').values({ id: userId, email: 'fuzz@example.org', name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+    await ctx.db
+      .insertInto('users')
+      .values({
+        id: userId,
+        email: 'fuzz@example.org',
+        name: null,
+        role: 'reporter',
+        password_hash: null,
+        created_at: nowIso(),
+        disabled_at: null,
+      })
+      .execute();
     const target = {
       baseUrl,
       smtpPort: smtp.address().port,
@@ -46,14 +78,18 @@ for (const dialect of DIALECTS) {
     };
 
     const { spam, arf } = corpusSample(CORPUS_DIR, 4);
-    const payloads: Payload[] = [...spam, ...arf].flatMap((raw, i) => mutate(raw, 1000 + i).map((p) => ({ ...p, name: `${i}:${p.name}` })));
+    const payloads: Payload[] = [...spam, ...arf].flatMap((raw, i) =>
+      mutate(raw, 1000 + i).map((p) => ({ ...p, name: `${i}:${p.name}` })),
+    );
     const routes = intakeRoutes(target);
     const probe = startProbe(`${baseUrl}/healthz`);
     const outcomes = await runAttack(routes, payloads, 6);
     const seen = await probe.stop();
 
     assert.equal(outcomes.length, payloads.length * Object.keys(routes).length);
-    const failures = outcomes.filter((o) => isServerFailure(o, o.route.startsWith('smtp'))).map((o) => `${o.route} ${o.payload}: ${o.status} ${o.detail}`);
+    const failures = outcomes
+      .filter((o) => isServerFailure(o, o.route.startsWith('smtp')))
+      .map((o) => `${o.route} ${o.payload}: ${o.status} ${o.detail}`);
     assert.deepEqual(failures, [], failures.join('\n'));
     assert.ok(seen.sent > 0);
     assert.deepEqual(seen.failures, [], 'every probe was answered with 200');
@@ -61,13 +97,24 @@ for (const dialect of DIALECTS) {
 
     // Something got through on every route that stores (the attack was not refused wholesale).
     for (const route of ['http-raw', 'http-multipart', 'http-json', 'sms', 'smtp-direct', 'smtp-attached']) {
-      assert.ok(outcomes.some((o) => o.route === route && o.reportIds.length > 0), `${route} accepted nothing`);
+      assert.ok(
+        outcomes.some((o) => o.route === route && o.reportIds.length > 0),
+        `${route} accepted nothing`,
+      );
     }
-    assert.ok(outcomes.some((o) => o.route === 'lookup' && o.status === 200), 'the look-up answered');
+    assert.ok(
+      outcomes.some((o) => o.route === 'lookup' && o.status === 200),
+      'the look-up answered',
+    );
 
     // Alive afterwards, on both protocols.
     assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
-    const after = await smtpSend(target.smtpPort, target.forwarderAddress, 'spam@report.test', forwardAsAttachment(target.forwarderAddress, spam[0]));
+    const after = await smtpSend(
+      target.smtpPort,
+      target.forwarderAddress,
+      'spam@report.test',
+      forwardAsAttachment(target.forwarderAddress, spam[0]),
+    );
     assert.equal(after.code, 250, after.text);
     const afterIds = [...after.text.matchAll(/\b[0-9A-Z]{26}\b/g)].map((m) => m[0]);
 

@@ -29,7 +29,12 @@ export interface MutationSizes {
   base64GarbageBytes: number;
 }
 
-export const TEST_SIZES: MutationSizes = { hugeHeaderBytes: 64 * 1024, mimeDepth: 400, longLineBytes: 256 * 1024, base64GarbageBytes: 128 * 1024 };
+export const TEST_SIZES: MutationSizes = {
+  hugeHeaderBytes: 64 * 1024,
+  mimeDepth: 400,
+  longLineBytes: 256 * 1024,
+  base64GarbageBytes: 128 * 1024,
+};
 
 function splitHead(raw: Buffer): { head: string; body: string } {
   const s = raw.toString('latin1');
@@ -52,7 +57,8 @@ export function mutate(raw: Buffer, seed: number, sizes: MutationSizes = TEST_SI
   const nuls = Buffer.from(raw);
   for (let i = 0; i < 8; i++) nuls[pick(nuls.length)] = 0;
   let deep = 'Content-Type: text/plain\r\n\r\ninnermost\r\n';
-  for (let d = 0; d < sizes.mimeDepth; d++) deep = `Content-Type: multipart/mixed; boundary="b${d}"\r\n\r\n--b${d}\r\n${deep}--b${d}--\r\n`;
+  for (let d = 0; d < sizes.mimeDepth; d++)
+    deep = `Content-Type: multipart/mixed; boundary="b${d}"\r\n\r\n--b${d}\r\n${deep}--b${d}--\r\n`;
   const garbage = Buffer.alloc(sizes.base64GarbageBytes);
   for (let i = 0; i < garbage.length; i++) garbage[i] = '!A=/+\r\n~\0zZ9'.charCodeAt(pick(13));
   return [
@@ -67,7 +73,10 @@ export function mutate(raw: Buffer, seed: number, sizes: MutationSizes = TEST_SI
     { name: 'deep-mime', bytes: latin1(`From: deep@example.net\r\nSubject: deep\r\nMIME-Version: 1.0\r\n${deep}`) },
     {
       name: 'base64-garbage',
-      bytes: Buffer.concat([latin1(`${head}\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n`), garbage]),
+      bytes: Buffer.concat([
+        latin1(`${head}\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n`),
+        garbage,
+      ]),
     },
     { name: 'long-line', bytes: latin1(`${head}\r\n\r\n${'w'.repeat(sizes.longLineBytes)}\r\n`) },
   ];
@@ -104,14 +113,32 @@ export interface Outcome {
   detail: string;
 }
 
-async function httpPost(baseUrl: string, route: string, payload: string, url: string, headers: Record<string, string>, body: Buffer | string): Promise<Outcome> {
+async function httpPost(
+  baseUrl: string,
+  route: string,
+  payload: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): Promise<Outcome> {
   try {
-    const res = await fetch(`${baseUrl}${url}`, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    const res = await fetch(`${baseUrl}${url}`, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
     const text = await res.text();
-    const reportIds = res.status >= 200 && res.status < 300 ? [...text.matchAll(/"id":"([0-9A-Z]{26})"/g)].map((m) => m[1]) : [];
+    const reportIds =
+      res.status >= 200 && res.status < 300 ? [...text.matchAll(/"id":"([0-9A-Z]{26})"/g)].map((m) => m[1]) : [];
     return { route, payload, status: res.status, reportIds, detail: text.slice(0, 200) };
   } catch (e) {
-    return { route, payload, status: 0, reportIds: [], detail: e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e) };
+    return {
+      route,
+      payload,
+      status: 0,
+      reportIds: [],
+      detail: e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e),
+    };
   }
 }
 
@@ -120,7 +147,12 @@ async function httpPost(baseUrl: string, route: string, payload: string, url: st
  * DATA body is dot-stuffed (RFC 5321 §4.5.2) and ended with CRLF.CRLF. Returns the reply code to
  * DATA (or to the first command refused) and its text.
  */
-export function smtpSend(port: number, mailFrom: string, rcptTo: string, data: Buffer): Promise<{ code: number; text: string }> {
+export function smtpSend(
+  port: number,
+  mailFrom: string,
+  rcptTo: string,
+  data: Buffer,
+): Promise<{ code: number; text: string }> {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
     let buf = '';
@@ -165,7 +197,9 @@ export function smtpSend(port: number, mailFrom: string, rcptTo: string, data: B
 export function forwardAsAttachment(from: string, original: Buffer): Buffer {
   const b = 'fwd-attack-boundary';
   return Buffer.concat([
-    latin1(`From: ${from}\r\nTo: spam@report.test\r\nSubject: Fwd: spam\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: text/plain\r\n\r\nspam below\r\n--${b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="spam.eml"\r\n\r\n`),
+    latin1(
+      `From: ${from}\r\nTo: spam@report.test\r\nSubject: Fwd: spam\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: text/plain\r\n\r\nspam below\r\n--${b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="spam.eml"\r\n\r\n`,
+    ),
     original,
     latin1(`\r\n--${b}--\r\n`),
   ]);
@@ -174,7 +208,13 @@ export function forwardAsAttachment(from: string, original: Buffer): Buffer {
 function multipartBody(file: Buffer): { body: Buffer; type: string } {
   const b = 'attack-multipart-boundary-7d1';
   return {
-    body: Buffer.concat([latin1(`--${b}\r\nContent-Disposition: form-data; name="file"; filename="spam.eml"\r\nContent-Type: message/rfc822\r\n\r\n`), file, latin1(`\r\n--${b}--\r\n`)]),
+    body: Buffer.concat([
+      latin1(
+        `--${b}\r\nContent-Disposition: form-data; name="file"; filename="spam.eml"\r\nContent-Type: message/rfc822\r\n\r\n`,
+      ),
+      file,
+      latin1(`\r\n--${b}--\r\n`),
+    ]),
     type: `multipart/form-data; boundary=${b}`,
   };
 }
@@ -199,17 +239,56 @@ export function intakeRoutes(t: AttackTarget): Record<string, (p: Payload) => Pr
     return { route, payload: p.name, status: r.code, reportIds: ids, detail: r.text.slice(0, 200) };
   };
   return {
-    'http-raw': (p) => httpPost(t.baseUrl, 'http-raw', p.name, '/api/v1/reports', { ...auth, 'content-type': 'message/rfc822' }, p.bytes),
+    'http-raw': (p) =>
+      httpPost(
+        t.baseUrl,
+        'http-raw',
+        p.name,
+        '/api/v1/reports',
+        { ...auth, 'content-type': 'message/rfc822' },
+        p.bytes,
+      ),
     'http-multipart': (p) => {
       const m = multipartBody(p.bytes);
-      return httpPost(t.baseUrl, 'http-multipart', p.name, '/api/v1/reports', { ...auth, 'content-type': m.type }, m.body);
+      return httpPost(
+        t.baseUrl,
+        'http-multipart',
+        p.name,
+        '/api/v1/reports',
+        { ...auth, 'content-type': m.type },
+        m.body,
+      );
     },
-    'http-json': (p) => httpPost(t.baseUrl, 'http-json', p.name, '/api/v1/reports', { ...auth, 'content-type': 'application/json' }, JSON.stringify({ raw: p.bytes.toString('base64') })),
+    'http-json': (p) =>
+      httpPost(
+        t.baseUrl,
+        'http-json',
+        p.name,
+        '/api/v1/reports',
+        { ...auth, 'content-type': 'application/json' },
+        JSON.stringify({ raw: p.bytes.toString('base64') }),
+      ),
     sms: (p) =>
-      httpPost(t.baseUrl, 'sms', p.name, '/api/v1/sms-reports', { ...auth, 'content-type': 'application/json' }, JSON.stringify({ sender: '+33612345678', text: p.bytes.subarray(0, 1500).toString('utf8') })),
-    lookup: (p) => httpPost(t.baseUrl, 'lookup', p.name, '/api/v1/lookup', { authorization: `Bearer ${t.lookupToken}`, 'content-type': 'message/rfc822' }, p.bytes),
+      httpPost(
+        t.baseUrl,
+        'sms',
+        p.name,
+        '/api/v1/sms-reports',
+        { ...auth, 'content-type': 'application/json' },
+        JSON.stringify({ sender: '+33612345678', text: p.bytes.subarray(0, 1500).toString('utf8') }),
+      ),
+    lookup: (p) =>
+      httpPost(
+        t.baseUrl,
+        'lookup',
+        p.name,
+        '/api/v1/lookup',
+        { authorization: `Bearer ${t.lookupToken}`, 'content-type': 'message/rfc822' },
+        p.bytes,
+      ),
     'smtp-direct': (p) => smtp('smtp-direct', p, t.forwarderAddress, p.bytes),
-    'smtp-attached': (p) => smtp('smtp-attached', p, t.forwarderAddress, forwardAsAttachment(t.forwarderAddress, p.bytes)),
+    'smtp-attached': (p) =>
+      smtp('smtp-attached', p, t.forwarderAddress, forwardAsAttachment(t.forwarderAddress, p.bytes)),
   };
 }
 
@@ -262,7 +341,11 @@ export function startProbe(url: string): { stop(): Promise<ProbeResult> } {
  * Sends every payload to every route with `concurrency` requests in flight, SMTP and HTTP mixed.
  * Payloads go out in a fixed order, so a run is reproducible.
  */
-export async function runAttack(routes: Record<string, (p: Payload) => Promise<Outcome>>, payloads: Payload[], concurrency: number): Promise<Outcome[]> {
+export async function runAttack(
+  routes: Record<string, (p: Payload) => Promise<Outcome>>,
+  payloads: Payload[],
+  concurrency: number,
+): Promise<Outcome[]> {
   const work: (() => Promise<Outcome>)[] = [];
   for (const p of payloads) for (const send of Object.values(routes)) work.push(() => send(p));
   const out: Outcome[] = [];

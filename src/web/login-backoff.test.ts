@@ -17,7 +17,10 @@ const at = (secondsAfterT0: number): string => new Date(T0 + secondsAfterT0 * 10
 
 /** A recorded sign-in attempt (a row factory: the times are chosen by the test, not the clock). */
 async function attempt(db: Kysely<Database>, email: string, ip: string, ok: boolean, when: string): Promise<void> {
-  await db.insertInto('web_login_attempts').values({ id: newId(), at: when, email, ip, ok: ok ? 1 : 0 }).execute();
+  await db
+    .insertInto('web_login_attempts')
+    .values({ id: newId(), at: when, email, ip, ok: ok ? 1 : 0 })
+    .execute();
 }
 
 for (const dialect of DIALECTS) {
@@ -35,10 +38,17 @@ for (const dialect of DIALECTS) {
 
     await t.test('five wrong passwords from one address do not keep the admin out from another address', async () => {
       const admin = await userWithSession(db, config, 'admin');
-      for (let i = 0; i < 5; i++) assert.deepEqual(await attemptLogin(db, config, admin.email, 'wrong password!!', '198.51.100.66'), { ok: false, reason: 'invalid' });
+      for (let i = 0; i < 5; i++)
+        assert.deepEqual(await attemptLogin(db, config, admin.email, 'wrong password!!', '198.51.100.66'), {
+          ok: false,
+          reason: 'invalid',
+        });
       const attacker = await attemptLogin(db, config, admin.email, TEST_PASSWORD, '198.51.100.66');
       assert.equal(attacker.ok, false);
-      assert.ok(!attacker.ok && attacker.reason === 'throttled' && attacker.retryAfterSeconds > 0, JSON.stringify(attacker));
+      assert.ok(
+        !attacker.ok && attacker.reason === 'throttled' && attacker.retryAfterSeconds > 0,
+        JSON.stringify(attacker),
+      );
       const owner = await attemptLogin(db, config, admin.email, TEST_PASSWORD, '203.0.113.10');
       assert.equal(owner.ok, true, JSON.stringify(owner));
     });
@@ -59,7 +69,12 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.statusCode, 429);
       const retry = Number(refused.headers['retry-after']);
       assert.ok(retry > 0 && retry <= 600, `Retry-After ${String(refused.headers['retry-after'])}`);
-      const failures = await db.selectFrom('web_login_attempts').select('id').where('email', '=', u.email).where('ok', '=', 0).execute();
+      const failures = await db
+        .selectFrom('web_login_attempts')
+        .select('id')
+        .where('email', '=', u.email)
+        .where('ok', '=', 0)
+        .execute();
       assert.equal(failures.length, 5, 'a refused try is not recorded, so it cannot prolong the wait');
       const elsewhere = await post(TEST_PASSWORD, '203.0.113.11');
       assert.equal(elsewhere.statusCode, 303);
@@ -91,16 +106,31 @@ for (const dialect of DIALECTS) {
     await t.test('password spraying from one address is slowed for every account it tries', async () => {
       const ip = '192.0.2.3';
       for (let i = 0; i < 20; i++) await attempt(db, `spray-${i}@example.org`, ip, false, at(i));
-      assert.ok((await loginWaitSeconds(db, config, { email: 'untouched@example.org', ip }, new Date(T0 + 30_000))) > 0);
-      assert.equal(await loginWaitSeconds(db, config, { email: 'untouched@example.org', ip: '192.0.2.4' }, new Date(T0 + 30_000)), 0);
+      assert.ok(
+        (await loginWaitSeconds(db, config, { email: 'untouched@example.org', ip }, new Date(T0 + 30_000))) > 0,
+      );
+      assert.equal(
+        await loginWaitSeconds(db, config, { email: 'untouched@example.org', ip: '192.0.2.4' }, new Date(T0 + 30_000)),
+        0,
+      );
     });
 
-    await t.test('distributed guessing on one account is slowed, except from an address the owner signed in from', async () => {
-      const email = 'target@example.org';
-      await attempt(db, email, '203.0.113.200', true, at(-86_400));
-      for (let i = 0; i < 20; i++) await attempt(db, email, `198.18.0.${i + 1}`, false, at(i));
-      assert.ok((await loginWaitSeconds(db, config, { email, ip: '198.18.1.1' }, new Date(T0 + 30_000))) > 0, 'a new address waits');
-      assert.equal(await loginWaitSeconds(db, config, { email, ip: '203.0.113.200' }, new Date(T0 + 30_000)), 0, "the owner's address does not");
-    });
+    await t.test(
+      'distributed guessing on one account is slowed, except from an address the owner signed in from',
+      async () => {
+        const email = 'target@example.org';
+        await attempt(db, email, '203.0.113.200', true, at(-86_400));
+        for (let i = 0; i < 20; i++) await attempt(db, email, `198.18.0.${i + 1}`, false, at(i));
+        assert.ok(
+          (await loginWaitSeconds(db, config, { email, ip: '198.18.1.1' }, new Date(T0 + 30_000))) > 0,
+          'a new address waits',
+        );
+        assert.equal(
+          await loginWaitSeconds(db, config, { email, ip: '203.0.113.200' }, new Date(T0 + 30_000)),
+          0,
+          "the owner's address does not",
+        );
+      },
+    );
   });
 }

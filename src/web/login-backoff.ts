@@ -43,13 +43,22 @@ function waitMs(f: KeyFailures, limit: number, config: Config, now: Date): numbe
  * Seconds the caller must wait before this sign-in may be checked (0: go ahead). Looks at the
  * pair, the address and the account, and returns the longest wait.
  */
-export async function loginWaitSeconds(db: Kysely<Database>, config: Config, keys: BackoffKeys, now = new Date()): Promise<number> {
+export async function loginWaitSeconds(
+  db: Kysely<Database>,
+  config: Config,
+  keys: BackoffKeys,
+  now = new Date(),
+): Promise<number> {
   const windowStart = new Date(now.getTime() - config.webLockoutMinutes * 60_000).toISOString();
   const failures = async (where: { email?: string; ip?: string }, sinceSuccess: boolean): Promise<KeyFailures> => {
     let since = windowStart;
     if (sinceSuccess) {
       // A success on the key ends the attempts before it (the owner got in).
-      let s = db.selectFrom('web_login_attempts').select((eb) => eb.fn.max('at').as('at')).where('ok', '=', 1).where('at', '>', windowStart);
+      let s = db
+        .selectFrom('web_login_attempts')
+        .select((eb) => eb.fn.max('at').as('at'))
+        .where('ok', '=', 1)
+        .where('at', '>', windowStart);
       if (where.email !== undefined) s = s.where('email', '=', where.email);
       if (where.ip !== undefined) s = s.where('ip', '=', where.ip);
       const row = await s.executeTakeFirst();
@@ -68,12 +77,21 @@ export async function loginWaitSeconds(db: Kysely<Database>, config: Config, key
 
   let wait = 0;
   if (keys.ip) {
-    wait = Math.max(wait, waitMs(await failures({ email: keys.email, ip: keys.ip }, true), config.webLoginMaxFailures, config, now));
+    wait = Math.max(
+      wait,
+      waitMs(await failures({ email: keys.email, ip: keys.ip }, true), config.webLoginMaxFailures, config, now),
+    );
     // No reset on success here: a sprayer holding one valid account must not clear its count.
-    wait = Math.max(wait, waitMs(await failures({ ip: keys.ip }, false), config.webLoginAddressMaxFailures, config, now));
+    wait = Math.max(
+      wait,
+      waitMs(await failures({ ip: keys.ip }, false), config.webLoginAddressMaxFailures, config, now),
+    );
   }
   if (!(await isKnownAddress(db, keys, now))) {
-    wait = Math.max(wait, waitMs(await failures({ email: keys.email }, true), config.webLoginAccountMaxFailures, config, now));
+    wait = Math.max(
+      wait,
+      waitMs(await failures({ email: keys.email }, true), config.webLoginAccountMaxFailures, config, now),
+    );
   }
   return Math.ceil(wait / 1000);
 }

@@ -14,7 +14,26 @@ import { checkRequestTarget, MAX_PARAM_CHARS, MAX_QUERY_PARAMS } from './request
 import { anonymousCsrf, createTestApp, sampleSpam, userWithSession } from './test-helpers.ts';
 
 /** Filter names the list, dashboard and export pages read, plus one no route reads. */
-const FILTERS = ['q', 'sender', 'domain', 'url', 'ip', 'campaign', 'asn', 'category', 'channel', 'from', 'to', 'before', 'state', 'next', 'range', 'dim', 'lang', 'unknown'];
+const FILTERS = [
+  'q',
+  'sender',
+  'domain',
+  'url',
+  'ip',
+  'campaign',
+  'asn',
+  'category',
+  'channel',
+  'from',
+  'to',
+  'before',
+  'state',
+  'next',
+  'range',
+  'dim',
+  'lang',
+  'unknown',
+];
 
 /** Query strings that must be refused, with what the reason must mention. */
 const MALFORMED: [string, (name: string) => string, RegExp][] = [
@@ -38,7 +57,11 @@ test('checkRequestTarget accepts ordinary URLs and names what is wrong with the 
   assert.match(checkRequestTarget('/x?q=%00')?.message ?? '', /NUL/);
   assert.match(checkRequestTarget('/x/%00')?.message ?? '', /NUL/);
   assert.match(checkRequestTarget('/x/%FF')?.message ?? '', /UTF-8/);
-  assert.match(checkRequestTarget(`/x?${Array.from({ length: MAX_QUERY_PARAMS + 1 }, (_, i) => `p${i}=1`).join('&')}`)?.message ?? '', /parameters/);
+  assert.match(
+    checkRequestTarget(`/x?${Array.from({ length: MAX_QUERY_PARAMS + 1 }, (_, i) => `p${i}=1`).join('&')}`)?.message ??
+      '',
+    /parameters/,
+  );
 });
 
 for (const dialect of DIALECTS) {
@@ -50,13 +73,23 @@ for (const dialect of DIALECTS) {
     await app.ready();
     const users = new Map<Role, string>();
     for (const role of ROLES) {
-      const u = await userWithSession(db, config, role, role === 'network_operator' ? { networks: [64500] } : role === 'authority' ? { authorityId: 'authority-1' } : {});
+      const u = await userWithSession(
+        db,
+        config,
+        role,
+        role === 'network_operator'
+          ? { networks: [64500] }
+          : role === 'authority'
+            ? { authorityId: 'authority-1' }
+            : {},
+      );
       const { secret } = await createSession(db, config, u.id, { ip: '127.0.0.1', userAgent: 'test' });
       users.set(role, `${SESSION_COOKIE}=${secret}`);
     }
     const [stored] = await ctx.writer.submit([{ raw: sampleSpam(), channel: 'web' }]);
     await indexAll(db);
-    const concrete = (url: string, bad: string): string => url.replace(/:(\w+)/g, (_m, name: string) => (name === 'id' ? bad || stored.id : bad || 'x'));
+    const concrete = (url: string, bad: string): string =>
+      url.replace(/:(\w+)/g, (_m, name: string) => (name === 'id' ? bad || stored.id : bad || 'x'));
     const routes = getRoutes(app);
     assert.ok(routes.length > 30, `only ${routes.length} GET routes`);
 
@@ -70,8 +103,14 @@ for (const dialect of DIALECTS) {
             // Also alone, under each filter name in turn.
             const one = qs(FILTERS[n++ % FILTERS.length]);
             for (const q of [query, one]) {
-              const res = await app.inject({ method: 'GET', url: `${concrete(url, '')}?${q}`, headers: { cookie: users.get(role) ?? '' } });
-              const body = res.body.startsWith('{') ? (JSON.parse(res.body) as { error?: string; message?: string }) : {};
+              const res = await app.inject({
+                method: 'GET',
+                url: `${concrete(url, '')}?${q}`,
+                headers: { cookie: users.get(role) ?? '' },
+              });
+              const body = res.body.startsWith('{')
+                ? (JSON.parse(res.body) as { error?: string; message?: string })
+                : {};
               if (res.statusCode !== 400 || body.error !== 'BAD_REQUEST' || !reason.test(body.message ?? '')) {
                 failures.push(`${url} ${what} as ${role}: ${res.statusCode} ${res.body.slice(0, 160)}`);
               }
@@ -86,22 +125,44 @@ for (const dialect of DIALECTS) {
       const failures: string[] = [];
       for (const url of routes.filter((u) => u.includes(':'))) {
         for (const bad of ['a%00b', '%C3%28', '%FF']) {
-          const res = await app.inject({ method: 'GET', url: concrete(url, bad), headers: { cookie: users.get('admin') ?? '' } });
-          if (res.statusCode !== 400 || !res.body.startsWith('{')) failures.push(`${url} ${bad}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+          const res = await app.inject({
+            method: 'GET',
+            url: concrete(url, bad),
+            headers: { cookie: users.get('admin') ?? '' },
+          });
+          if (res.statusCode !== 400 || !res.body.startsWith('{'))
+            failures.push(`${url} ${bad}: ${res.statusCode} ${res.body.slice(0, 160)}`);
         }
       }
       assert.deepEqual(failures, [], failures.join('\n'));
     });
 
     await t.test('odd but well-formed filter values never give a server error', async () => {
-      const ODD = ['%C3%A9t%C3%A9', '%EF%BF%BF', '%F0%9F%92%A9', '9999-99-99', 'AS99999999999', '-1', "'%20OR%201=1--", '%25', '%0D%0A', '%01%1F%7F', 'a'.repeat(MAX_PARAM_CHARS)];
+      const ODD = [
+        '%C3%A9t%C3%A9',
+        '%EF%BF%BF',
+        '%F0%9F%92%A9',
+        '9999-99-99',
+        'AS99999999999',
+        '-1',
+        "'%20OR%201=1--",
+        '%25',
+        '%0D%0A',
+        '%01%1F%7F',
+        'a'.repeat(MAX_PARAM_CHARS),
+      ];
       const failures: string[] = [];
       for (const url of routes) {
         for (const v of ODD) {
           for (const role of ['admin', 'network_operator', 'authority'] as const) {
             const query = FILTERS.map((f) => `${f}=${v}`).join('&');
-            const res = await app.inject({ method: 'GET', url: `${concrete(url, '')}?${query}`, headers: { cookie: users.get(role) ?? '' } });
-            if (res.statusCode >= 500) failures.push(`${url} ${v.slice(0, 20)} as ${role}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+            const res = await app.inject({
+              method: 'GET',
+              url: `${concrete(url, '')}?${query}`,
+              headers: { cookie: users.get(role) ?? '' },
+            });
+            if (res.statusCode >= 500)
+              failures.push(`${url} ${v.slice(0, 20)} as ${role}: ${res.statusCode} ${res.body.slice(0, 160)}`);
           }
         }
       }
@@ -112,26 +173,86 @@ for (const dialect of DIALECTS) {
       const anon = anonymousCsrf();
       const cases: { what: string; url: string; type: string; payload: string | Buffer; status: number[] }[] = [
         { what: 'broken JSON', url: '/api/v1/reports', type: 'application/json', payload: '{"raw": ', status: [400] },
-        { what: 'JSON that is not an object', url: '/api/v1/reports', type: 'application/json', payload: '"x"', status: [400] },
-        { what: 'deeply nested JSON', url: '/api/v1/reports', type: 'application/json', payload: `${'['.repeat(100_000)}${']'.repeat(100_000)}`, status: [400] },
-        { what: 'NUL in a JSON field', url: '/api/v1/sms-reports', type: 'application/json', payload: JSON.stringify({ sender: '+33612345678\u0000', text: 'hello' }), status: [400] },
-        { what: 'NUL in a form field', url: '/login', type: 'application/x-www-form-urlencoded', payload: `_csrf=${anon.csrf}&email=a%00@example.org&password=x`, status: [400] },
-        { what: 'invalid UTF-8 in a form field', url: '/login', type: 'application/x-www-form-urlencoded', payload: `_csrf=${anon.csrf}&email=a%C3%28@example.org&password=x`, status: [400] },
-        { what: 'an unknown content type', url: '/api/v1/reports', type: 'text/x-unknown', payload: 'hello', status: [415] },
-        { what: 'a multipart body without its boundary', url: '/api/v1/reports', type: 'multipart/form-data', payload: 'x', status: [400, 415] },
-        { what: 'a truncated multipart upload', url: '/api/v1/reports', type: 'multipart/form-data; boundary=XX', payload: '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.eml"\r\n\r\nFrom: a', status: [400] },
-        { what: 'a lookup without a token', url: '/api/v1/lookup', type: 'text/plain', payload: 'x', status: [401, 415] },
+        {
+          what: 'JSON that is not an object',
+          url: '/api/v1/reports',
+          type: 'application/json',
+          payload: '"x"',
+          status: [400],
+        },
+        {
+          what: 'deeply nested JSON',
+          url: '/api/v1/reports',
+          type: 'application/json',
+          payload: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+          status: [400],
+        },
+        {
+          what: 'NUL in a JSON field',
+          url: '/api/v1/sms-reports',
+          type: 'application/json',
+          payload: JSON.stringify({ sender: '+33612345678\u0000', text: 'hello' }),
+          status: [400],
+        },
+        {
+          what: 'NUL in a form field',
+          url: '/login',
+          type: 'application/x-www-form-urlencoded',
+          payload: `_csrf=${anon.csrf}&email=a%00@example.org&password=x`,
+          status: [400],
+        },
+        {
+          what: 'invalid UTF-8 in a form field',
+          url: '/login',
+          type: 'application/x-www-form-urlencoded',
+          payload: `_csrf=${anon.csrf}&email=a%C3%28@example.org&password=x`,
+          status: [400],
+        },
+        {
+          what: 'an unknown content type',
+          url: '/api/v1/reports',
+          type: 'text/x-unknown',
+          payload: 'hello',
+          status: [415],
+        },
+        {
+          what: 'a multipart body without its boundary',
+          url: '/api/v1/reports',
+          type: 'multipart/form-data',
+          payload: 'x',
+          status: [400, 415],
+        },
+        {
+          what: 'a truncated multipart upload',
+          url: '/api/v1/reports',
+          type: 'multipart/form-data; boundary=XX',
+          payload: '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.eml"\r\n\r\nFrom: a',
+          status: [400],
+        },
+        {
+          what: 'a lookup without a token',
+          url: '/api/v1/lookup',
+          type: 'text/plain',
+          payload: 'x',
+          status: [401, 415],
+        },
       ];
       const failures: string[] = [];
       for (const c of cases) {
-        const res = await app.inject({ method: 'POST', url: c.url, headers: { 'content-type': c.type, cookie: anon.cookie }, payload: c.payload });
+        const res = await app.inject({
+          method: 'POST',
+          url: c.url,
+          headers: { 'content-type': c.type, cookie: anon.cookie },
+          payload: c.payload,
+        });
         let reason = '';
         try {
           reason = String((JSON.parse(res.body) as { message?: unknown }).message ?? '');
         } catch {
           reason = '';
         }
-        if (!c.status.includes(res.statusCode) || reason === '') failures.push(`${c.what}: ${res.statusCode} ${res.body.slice(0, 160)}`);
+        if (!c.status.includes(res.statusCode) || reason === '')
+          failures.push(`${c.what}: ${res.statusCode} ${res.body.slice(0, 160)}`);
       }
       assert.deepEqual(failures, [], failures.join('\n'));
     });

@@ -64,13 +64,15 @@ function checkText(where: string, raw: string, plusIsSpace: boolean, bounded = t
   const v = decodeComponent(raw, plusIsSpace);
   if (v === null) return new MalformedRequestError(`${where} is not valid UTF-8 once percent-decoded.`);
   if (v.includes('\0')) return new MalformedRequestError(`${where} contains a NUL byte.`);
-  if (bounded && v.length > MAX_PARAM_CHARS) return new MalformedRequestError(`${where} is too long (at most ${MAX_PARAM_CHARS} characters).`);
+  if (bounded && v.length > MAX_PARAM_CHARS)
+    return new MalformedRequestError(`${where} is too long (at most ${MAX_PARAM_CHARS} characters).`);
   return null;
 }
 
 /** Why a request target (path and query, as sent) is refused, or null when it is acceptable. */
 export function checkRequestTarget(url: string): MalformedRequestError | null {
-  if (url.length > MAX_URL_CHARS) return new MalformedRequestError(`The URL is too long (at most ${MAX_URL_CHARS} characters).`);
+  if (url.length > MAX_URL_CHARS)
+    return new MalformedRequestError(`The URL is too long (at most ${MAX_URL_CHARS} characters).`);
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   for (const seg of path.split('/')) {
@@ -87,7 +89,8 @@ export function checkRequestTarget(url: string): MalformedRequestError | null {
  */
 export function checkUrlEncoded(text: string, label = 'Form field', limits = false): MalformedRequestError | null {
   const pairs = text.split('&').filter((p) => p !== '');
-  if (limits && pairs.length > MAX_QUERY_PARAMS) return new MalformedRequestError(`Too many query parameters (at most ${MAX_QUERY_PARAMS}).`);
+  if (limits && pairs.length > MAX_QUERY_PARAMS)
+    return new MalformedRequestError(`Too many query parameters (at most ${MAX_QUERY_PARAMS}).`);
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
@@ -112,7 +115,8 @@ export function parseUrlEncoded(text: string): Record<string, string | string[]>
 
 /** Why a parsed JSON or form body is refused, or null. Walks without recursion (deep bodies). */
 export function checkParsedBody(body: unknown): MalformedRequestError | null {
-  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return typeof body === 'string' && body.includes('\0') ? nulIn('the body') : null;
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body))
+    return typeof body === 'string' && body.includes('\0') ? nulIn('the body') : null;
   const stack: { v: unknown; depth: number; path: string }[] = [{ v: body, depth: 0, path: '' }];
   while (stack.length > 0) {
     const item = stack.pop();
@@ -123,7 +127,8 @@ export function checkParsedBody(body: unknown): MalformedRequestError | null {
       continue;
     }
     if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
-    if (depth >= MAX_BODY_DEPTH) return new MalformedRequestError(`The body is nested too deeply (at most ${MAX_BODY_DEPTH} levels).`);
+    if (depth >= MAX_BODY_DEPTH)
+      return new MalformedRequestError(`The body is nested too deeply (at most ${MAX_BODY_DEPTH} levels).`);
     for (const [k, child] of Object.entries(v)) {
       if (k.includes('\0')) return nulIn('a field name');
       stack.push({ v: child, depth: depth + 1, path: path ? `${path}.${k}` : k });

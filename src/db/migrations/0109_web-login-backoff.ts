@@ -6,7 +6,11 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.createIndex('web_login_attempts_email_idx').on('web_login_attempts').columns(['email', 'at']).execute();
+  await db.schema
+    .createIndex('web_login_attempts_email_idx')
+    .on('web_login_attempts')
+    .columns(['email', 'at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -36,7 +36,8 @@ const HOSTILE = [
 ];
 
 test('safeNext keeps same-origin paths and rejects everything else', () => {
-  for (const ok of ['/workbench', '/workbench/reports?q=a%20b&from=2026-11-01', '/account#tokens', '/r/%C3%A9t%C3%A9']) assert.equal(safeNext(ok), ok);
+  for (const ok of ['/workbench', '/workbench/reports?q=a%20b&from=2026-11-01', '/account#tokens', '/r/%C3%A9t%C3%A9'])
+    assert.equal(safeNext(ok), ok);
   for (const bad of HOSTILE) assert.equal(safeNext(bad), null, JSON.stringify(bad));
   assert.equal(safeNext(42), null);
 });
@@ -49,14 +50,28 @@ for (const dialect of DIALECTS) {
     const u = await userWithSession(db, config, 'analyst');
     const anon = anonymousCsrf();
     for (const next of HOSTILE) {
-      const res = await postForm(h.app, '/login', { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next }, anon.cookie);
+      const res = await postForm(
+        h.app,
+        '/login',
+        { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next },
+        anon.cookie,
+      );
       assert.equal(res.statusCode, 303, `${JSON.stringify(next)}: ${res.statusCode} ${res.body.slice(0, 200)}`);
       assert.equal(res.headers.location, '/workbench', JSON.stringify(next));
       const page = await h.app.inject({ method: 'GET', url: `/login?next=${encodeURIComponent(next)}` });
       assert.ok(page.statusCode < 500, `GET /login ${JSON.stringify(next)}: ${page.statusCode}`);
-      assert.doesNotMatch(page.body, /name="next"/, `GET /login ${JSON.stringify(next)} carries the target into the form`);
+      assert.doesNotMatch(
+        page.body,
+        /name="next"/,
+        `GET /login ${JSON.stringify(next)} carries the target into the form`,
+      );
     }
-    const good = await postForm(h.app, '/login', { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next: '/workbench/reports?q=x' }, anon.cookie);
+    const good = await postForm(
+      h.app,
+      '/login',
+      { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next: '/workbench/reports?q=x' },
+      anon.cookie,
+    );
     assert.equal(good.headers.location, '/workbench/reports?q=x');
   });
 }
