@@ -10,6 +10,7 @@ import { installConcatBlob } from './concat-blob.ts';
 import { sharedClockMs } from './pool.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { siblingModule } from '../core/ts-worker.ts';
+import { stagesFor, type AnalysisProfile } from './registry.ts';
 import type { AnalysisPorts, AnalysisSettings, ReporterStatement } from './stage.ts';
 
 export interface WorkerInit {
@@ -26,6 +27,7 @@ export interface WorkerTask {
   reporter: ReporterStatement | null;
   /** The reporter's learned mail hosts (trace-back). */
   mailhosts?: string[];
+  profile: AnalysisProfile;
 }
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
@@ -83,7 +85,7 @@ if (port) {
     const ports = await portsReady;
     for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
-      const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [] });
+      const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [], stages: stagesFor(task.profile) });
       port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });
     }
     draining = false;

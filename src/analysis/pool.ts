@@ -15,10 +15,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Analysis } from './analysis-schema.ts';
 import { failedAnalysis } from './analyse.ts';
+import type { AnalysisProfile } from './registry.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
 import type { WorkerInit, WorkerTask } from './analysis-worker.ts';
 
-/** Heap limit per analysis thread: a hostile message that needs more kills only its thread. */
+/** Default heap limit per analysis thread (SPAMDESK_ANALYSIS_HEAP_MB): a hostile message that needs more kills only its thread. */
 export const WORKER_HEAP_MB = 768;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
@@ -41,6 +42,18 @@ export interface PoolOptions {
   fixedNow?: Date;
   /** Offline ports even when live adapters exist. */
   offline?: boolean;
+  /** Heap limit per thread, MiB (default {@link WORKER_HEAP_MB}). */
+  heapMb?: number;
+}
+
+/** What one message is analysed with, besides its bytes. */
+export interface MessageOptions {
+  /** The reporter's statement when analysing for one report (compliance: consent). */
+  reporter?: ReporterStatement | null;
+  /** The reporter's learned mail hosts (trace-back). */
+  mailhosts?: readonly string[];
+  /** Which stages run (default `report`: all). */
+  profile?: AnalysisProfile;
 }
 
 interface Pending {
@@ -84,7 +97,10 @@ export class AnalysisPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOT, { workerData: this.init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
+    // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
+    // semi-space is plenty for analysis), so the whole heap stays near heapMb.
+    const worker = new Worker(BOOT, { workerData: this.init, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 } });
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.on('message', (m: WorkerReply) => {
       if ('ready' in m) {
@@ -162,17 +178,27 @@ export class AnalysisPool {
         // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
         // copy instead, transferred rather than cloned; the caller's bytes stay as they are.
         const raw = new Uint8Array(p.task.raw);
-        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts };
+        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts, profile: p.task.profile };
         slot.worker.postMessage(task, [raw.buffer]);
       }
     }
   }
 
-  /** Analyses one message in a worker thread (with the reporter's learned mail hosts, if any). Never rejects. */
-  analyse(raw: Uint8Array, reporter: ReporterStatement | null = null, mailhosts: readonly string[] = []): Promise<PoolResult> {
+  /** Messages queued or being analysed. */
+  get pending(): number {
+    return this.queue.length + this.slots.reduce((n, s) => n + s.inflight.length, 0);
+  }
+
+  /**
+   * The analysis of one message: the one entry point for a report's analysis, the look-up and
+   * re-analysis, so all three run the same stages under the same time and memory bounds, in a
+   * worker thread. Never rejects.
+   */
+  analyse(raw: Uint8Array, opts: MessageOptions = {}): Promise<PoolResult> {
     if (this.closed) return Promise.resolve({ analysis: failedAnalysis(raw, 'ANALYSIS_ERROR', 'analysis pool is closed', this.now()), durationMs: 0, outcome: 'error' });
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, raw, reporter, mailhosts: [...mailhosts] }, resolve, started: 0 });
+      const task: WorkerTask = { id: this.nextId++, raw, reporter: opts.reporter ?? null, mailhosts: [...(opts.mailhosts ?? [])], profile: opts.profile ?? 'report' };
+      this.queue.push({ task, resolve, started: 0 });
       this.pump();
     });
   }

@@ -180,6 +180,27 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(20),
     default: '5',
   }),
+  analysisHeapMb: setting({
+    env: 'SPAMDESK_ANALYSIS_HEAP_MB',
+    flag: 'analysis-heap-mb',
+    description: 'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
+    schema: z.coerce.number().int().min(64).max(16384),
+    default: '768',
+  }),
+  analysisMaxTextBytes: setting({
+    env: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES',
+    flag: 'analysis-max-text-bytes',
+    description: 'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time bound.',
+    schema: positiveInt,
+    default: String(256 * 1024),
+  }),
+  lookupWorkers: setting({
+    env: 'SPAMDESK_LOOKUP_WORKERS',
+    flag: 'lookup-workers',
+    description: 'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 look-ups per thread wait, more get HTTP 503.',
+    schema: z.coerce.number().int().min(1).max(64),
+    default: '1',
+  }),
   intakeHosts: setting({
     env: 'SPAMDESK_INTAKE_HOSTS',
     flag: 'intake-hosts',
