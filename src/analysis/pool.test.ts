@@ -6,6 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { createClassifier } from './classify/classify.ts';
 import { sampleEmail } from '../core/test-context.ts';
 import { AnalysisSchema } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
@@ -48,6 +52,34 @@ test('a message over the time bound gets ANALYSIS_TIMEOUT, its thread is replace
     // The replacement thread takes the next message (which times out too under a 1 ms bound).
     const again = await pool.analyse(bigMessage());
     assert.equal(again.outcome, 'timeout');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a corpus phishing message padded with 300,000 short lines is classified as unpadded, and says it was truncated', { timeout: 300_000 }, async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  const raw = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email/sample-1016.eml'));
+  const padded = Buffer.concat([raw, Buffer.from(`\r\n${'pad line\r\n'.repeat(300_000)}`)]);
+  const classifier = createClassifier();
+  // The whole padded message takes far longer than 250 ms on any machine (postal-mime walks 3 MB
+  // of lines); its bounded first pass (headers and the first 256 KiB) takes a fraction of it.
+  const pool = new AnalysisPool({ size: 1, settings: defaultAnalysisSettings({ timeoutMs: 250, dnsMode: 'offline' }), fixedNow: NOW, offline: true });
+  try {
+    const plain = await pool.analyse(raw);
+    assert.equal(plain.outcome, 'ok');
+    assert.equal(classifier.classify(plain.analysis).category, 'phishing');
+    assert.ok(plain.analysis.findings.some((f) => f.code === 'BRAND_IMPERSONATION'));
+    const r = await pool.analyse(padded);
+    assert.equal(r.outcome, 'timeout', 'the whole padded message ran past the bound');
+    assert.equal(r.analysis.error, null);
+    assert.equal(r.analysis.sha256, createHash('sha256').update(padded).digest('hex'));
+    assert.ok(AnalysisSchema.safeParse(r.analysis).success);
+    assert.equal(classifier.classify(r.analysis).category, 'phishing');
+    assert.ok(r.analysis.findings.some((f) => f.code === 'BRAND_IMPERSONATION'));
+    const cut = r.analysis.findings.find((f) => f.code === 'ANALYSIS_TRUNCATED');
+    assert.match(cut?.message ?? '', new RegExp(`^only the first \\d+ of ${padded.length} bytes \\(headers and the first part\\) were analysed`));
+    assert.ok(r.analysis.findings.some((f) => f.code === 'ANALYSIS_TIMEOUT'));
   } finally {
     await pool.close();
   }

@@ -2,7 +2,12 @@
  * A pool of analysis worker threads: uses every core (SPAMDESK_WORKERS), and enforces the time
  * bound (SPAMDESK_ANALYSIS_TIMEOUT_MS) for real by terminating a thread that runs over and
  * starting a fresh one; the message then gets an `ANALYSIS_TIMEOUT` record instead of an analysis.
- * A thread that dies (out of memory under its heap limit, crash) yields `ANALYSIS_ERROR`.
+ * A message longer than its headers plus SPAMDESK_ANALYSIS_MAX_TEXT_BYTES is first analysed up to
+ * there (the headers and the first part), within one time bound; the whole message then gets a
+ * time bound of its own, and if it runs over, the bounded part's analysis is returned, with
+ * `ANALYSIS_TRUNCATED` and `ANALYSIS_TIMEOUT` findings, instead of nothing (padding cannot hide a
+ * message). A thread that dies (out of memory under its heap limit, SPAMDESK_ANALYSIS_HEAP_MB,
+ * crash) yields `ANALYSIS_ERROR`.
  * Nothing a message does can make `analyse()` here reject.
  *
  * Each thread is given its next message before it finishes the current one
@@ -13,7 +18,8 @@
  * head of the queue, for the replacement thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { Analysis } from './analysis-schema.ts';
+import type { Analysis, Finding } from './analysis-schema.ts';
+import { FINDINGS } from './findings.ts';
 import { failedAnalysis } from './analyse.ts';
 import type { AnalysisProfile } from './registry.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
@@ -61,6 +67,8 @@ interface Pending {
   resolve: (r: PoolResult) => void;
   /** {@link sharedClockMs} when its thread started it (set when it reaches the head of its slot). */
   started: number;
+  /** The analysis of its bounded first part (large messages), returned if the whole one runs over time. */
+  partial?: Analysis;
 }
 
 interface Slot {
@@ -74,7 +82,7 @@ interface Slot {
 }
 
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
-type WorkerReply = { ready: true } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
+type WorkerReply = { ready: true } | { id: number; partial: Analysis } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
 
 // Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
 // boot file that registers tsx in the thread first.
@@ -110,6 +118,14 @@ export class AnalysisPool {
       }
       const p = slot.inflight[0];
       if (!p || p.task.id !== m.id) return;
+      if ('partial' in m) {
+        // The bounded part is done within its own time bound; the whole message gets one of its own.
+        p.partial = m.partial;
+        const began = p.started;
+        this.arm(slot, sharedClockMs());
+        p.started = began;
+        return;
+      }
       this.finish(slot, { analysis: m.analysis, durationMs: m.durationMs, outcome: m.analysis.error ? 'error' : 'ok' }, m.finishedAt);
     });
     worker.on('error', (e) => this.replace(slot, 'ANALYSIS_ERROR', `analysis thread failed: ${e.message}`));
@@ -154,7 +170,11 @@ export class AnalysisPool {
     if (!this.closed) this.slots[i] = this.spawn();
     else this.slots.splice(i, 1);
     this.queue.unshift(...waiting);
-    if (p) {
+    if (p?.partial && code === 'ANALYSIS_TIMEOUT') {
+      // What the bounded part found stands for the message (it says it was truncated), with the time-out noted.
+      const timeout: Finding = { code, severity: FINDINGS[code].severity, stage: 'pipeline', message: reason, evidence: { rule: 'SPAMDESK_ANALYSIS_TIMEOUT_MS' } };
+      p.resolve({ analysis: Object.assign({}, p.partial, { findings: [...p.partial.findings, timeout] }), durationMs: sharedClockMs() - p.started, outcome: 'timeout' });
+    } else if (p) {
       const durationMs = sharedClockMs() - p.started;
       p.resolve({ analysis: failedAnalysis(p.task.raw, code, reason, this.now()), durationMs, outcome: code === 'ANALYSIS_TIMEOUT' ? 'timeout' : 'error' });
     }
