@@ -7,6 +7,7 @@ import { webBench } from './web.ts';
 import { channelsBench } from './channels.ts';
 import { cliBench } from './cli.ts';
 import { burstBench } from './burst.ts';
+import { attackBench } from './attack.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -22,4 +23,5 @@ export const BENCHES: Bench[] = [
   channelsBench,
   cliBench,
   burstBench,
+  attackBench,
 ];

@@ -63,6 +63,38 @@ export function failedAnalysis(
   };
 }
 
+/**
+ * Where the bounded first pass of a large message ends: after the headers and `maxText` bytes of
+ * body, at a line end; null when the message is not longer than that (one pass is enough). SMS
+ * evidence (JSON) is never cut.
+ */
+export function boundedPrefixEnd(raw: Uint8Array, maxText: number): number | null {
+  if (evidenceKind(raw) === 'sms') return null;
+  let headEnd = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).indexOf('\n\n');
+  const crlf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).indexOf('\r\n\r\n');
+  if (crlf >= 0 && (headEnd < 0 || crlf < headEnd)) headEnd = crlf;
+  const want = (headEnd < 0 ? 0 : headEnd) + maxText;
+  if (raw.length <= want) return null;
+  const cut = raw.lastIndexOf(0x0a, want);
+  return cut > 0 ? cut + 1 : want;
+}
+
+/**
+ * The analysis of a message's bounded first part, standing for the whole message: the whole
+ * message's hash, and an ANALYSIS_TRUNCATED finding saying how much was read. What the pool returns
+ * when the whole message runs past the time bound, instead of nothing.
+ */
+export function asTruncated(part: Analysis, whole: { sha256: string; size: number }, analysedBytes: number, why: string): Analysis {
+  const finding: Finding = {
+    code: 'ANALYSIS_TRUNCATED',
+    severity: FINDINGS.ANALYSIS_TRUNCATED.severity,
+    stage: 'pipeline',
+    message: `only the first ${analysedBytes} of ${whole.size} bytes (headers and the first part) were analysed: ${why}`,
+    evidence: { rule: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES', value: String(analysedBytes) },
+  };
+  return Object.assign({}, part, { sha256: whole.sha256, findings: [...part.findings.slice(0, MAX_FINDINGS - 1), finding] });
+}
+
 /** Analyses one message. Never throws. */
 export async function analyse(raw: Uint8Array, opts: AnalyseOptions): Promise<Analysis> {
   const sha256 = createHash('sha256').update(raw).digest('hex');

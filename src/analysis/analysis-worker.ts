@@ -5,12 +5,14 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { analyse } from './analyse.ts';
+import { createHash } from 'node:crypto';
+import { analyse, asTruncated, boundedPrefixEnd } from './analyse.ts';
 import { installConcatBlob } from './concat-blob.ts';
 import { sharedClockMs } from './shared-clock.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { siblingModule } from '../core/ts-worker.ts';
-import type { AnalysisPorts, AnalysisSettings, ReporterStatement } from './stage.ts';
+import { stagesFor, type AnalysisProfile } from './registry.ts';
+import { DEFAULT_MAX_TEXT, type AnalysisPorts, type AnalysisSettings, type ReporterStatement } from './stage.ts';
 
 export interface WorkerInit {
   settings: AnalysisSettings;
@@ -26,6 +28,7 @@ export interface WorkerTask {
   reporter: ReporterStatement | null;
   /** The reporter's learned mail hosts (trace-back). */
   mailhosts?: string[];
+  profile: AnalysisProfile;
 }
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
@@ -83,7 +86,16 @@ if (port) {
     const ports = await portsReady;
     for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
-      const analysis = await analyse(task.raw, { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [] });
+      const opts = { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [], stages: stagesFor(task.profile) };
+      // A large message is first analysed up to its bound (headers and the first part), which the
+      // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
+      const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
+      if (end !== null) {
+        const part = await analyse(task.raw.subarray(0, end), opts);
+        const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };
+        port.postMessage({ id: task.id, partial: asTruncated(part, whole, end, 'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)') });
+      }
+      const analysis = await analyse(task.raw, opts);
       port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });
     }
     draining = false;

@@ -8,7 +8,7 @@
 import PostalMime, { type Email } from 'postal-mime';
 import { parseSmsEvidence } from '../evidence/sms-format.ts';
 import type { FindingCode } from './findings.ts';
-import type { AnalysisSettings, DecodedMessage, NestedDecoded } from './stage.ts';
+import { DEFAULT_MAX_TEXT, type AnalysisSettings, type DecodedMessage, type NestedDecoded } from './stage.ts';
 
 /** postal-mime: deepest MIME multipart nesting accepted (its default is 256). */
 export const MAX_MIME_NESTING = 50;
@@ -96,6 +96,29 @@ export function parseCopy(raw: Uint8Array): Uint8Array {
   return lineEndingsOf(bytes).bareCr ? normaliseBareCr(bytes) : bytes;
 }
 
+/**
+ * Cuts a parsed message's text and HTML to `max` characters each, in place (the parse result is
+ * this module's own). postal-mime joins the text parts in order, so what is kept is the first part
+ * and whatever follows it up to the bound: a phishing message padded with 300,000 lines is
+ * analysed as the phishing message, with an ANALYSIS_TRUNCATED finding, instead of running out of
+ * time. A cut never splits a surrogate pair.
+ */
+export function capText(email: Email, part: string, max: number, problems: { code: FindingCode; message: string }[]): void {
+  const cut = (s: string): string => {
+    const end = max > 0 && s.charCodeAt(max - 1) >= 0xd800 && s.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
+    return s.slice(0, end);
+  };
+  const where = part ? ` of the carried message at part ${part}` : '';
+  if (email.text !== undefined && email.text.length > max) {
+    problems.push({ code: 'ANALYSIS_TRUNCATED', message: `text${where} of ${email.text.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)` });
+    email.text = cut(email.text);
+  }
+  if (email.html !== undefined && email.html.length > max) {
+    problems.push({ code: 'ANALYSIS_TRUNCATED', message: `HTML${where} of ${email.html.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)` });
+    email.html = cut(email.html);
+  }
+}
+
 /** Parses evidence bytes. Never throws: failures become `decodeProblems`. */
 export async function decodeMessage(raw: Uint8Array, sha256: string, settings: AnalysisSettings): Promise<DecodedMessage> {
   const sms = parseSmsEvidence(raw);
@@ -114,6 +137,7 @@ export async function decodeMessage(raw: Uint8Array, sha256: string, settings: A
     return { kind: 'email', raw, sha256, email: null, sms: null, nested: [], decodeProblems: problems };
   }
 
+  capText(email, '', settings.maxTextBytes ?? DEFAULT_MAX_TEXT, problems);
   let budget = settings.maxDecodedBytes - decodedSize(email);
   const nested: NestedDecoded[] = [];
   // Depth-first; recursion is bounded by maxNestingDepth, bytes by the decoded-content budget.
@@ -133,6 +157,7 @@ export async function decodeMessage(raw: Uint8Array, sha256: string, settings: A
       }
       try {
         const child = await parseEmail(parseCopy(bytes));
+        capText(child, part, settings.maxTextBytes ?? DEFAULT_MAX_TEXT, problems);
         budget -= decodedSize(child);
         nested.push({ part, depth: depth + 1, email: child });
         await walk(child, part, depth + 1);

@@ -19,6 +19,7 @@ export interface FindingDef {
 export const FINDINGS = {
   // ── analysis core: pipeline ─────────────────────────────────────────────────────────────────
   ANALYSIS_ERROR: { severity: 'info', meaning: 'The analysis failed on this input; the rest of the record is partial.' },
+  ANALYSIS_TRUNCATED: { severity: 'info', meaning: 'The decoded text was longer than the analysis reads (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES): headers and the text up to the bound were analysed, the rest was not.' },
   ANALYSIS_TIMEOUT: { severity: 'info', meaning: 'The analysis exceeded its time bound and was stopped.' },
   STAGE_ERROR: { severity: 'info', meaning: 'One stage failed; the other stages still ran.' },
   // ── analysis core: parse (stage 1) ──────────────────────────────────────────────────────────

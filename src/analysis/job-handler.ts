@@ -46,7 +46,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
             if (!raw) return;
             const first = work.find((w) => w.p.sha256 === sha256);
             const mailhosts = first ? await mailhostsOf(ctx.db, keys.get(first.p.reportId) ?? []) : [];
-            const r = await p.analyse(raw, null, mailhosts);
+            const r = await p.analyse(raw, { mailhosts });
             ctx.metrics.analysisDuration.observe({ outcome: r.outcome }, r.durationMs / 1000);
             if (r.outcome !== 'ok') ctx.metrics.errors.inc({ kind: 'analysis' });
             results.set(sha256, r);

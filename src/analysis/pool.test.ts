@@ -6,10 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { createClassifier } from './classify/classify.ts';
 import { sampleEmail } from '../app/test-context.ts';
 import { AnalysisSchema } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
+import { boundedPrefixEnd } from './analyse.ts';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
@@ -48,6 +53,38 @@ test('a message over the time bound gets ANALYSIS_TIMEOUT, its thread is replace
     // The replacement thread takes the next message (which times out too under a 1 ms bound).
     const again = await pool.analyse(bigMessage());
     assert.equal(again.outcome, 'timeout');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a corpus phishing message padded with 300,000 short lines is classified as unpadded, and says it was truncated', { timeout: 300_000 }, async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  const raw = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email/sample-1016.eml'));
+  const padded = Buffer.concat([raw, Buffer.from(`\r\n${'pad line\r\n'.repeat(300_000)}`)]);
+  const classifier = createClassifier();
+  // A text bound of 64 KiB (the message itself is 27 KB): the first pass reads little padding.
+  const maxTextBytes = 64 * 1024;
+  const end = boundedPrefixEnd(padded, maxTextBytes);
+  assert.ok(end !== null && end < padded.length);
+  // The first pass gets a generous bound; the whole message none (0 ms once the first pass is
+  // done), so the path where the padding runs past the bound is taken whatever the machine's speed.
+  const pool = new AnalysisPool({ size: 1, settings: defaultAnalysisSettings({ timeoutMs: 120_000, maxTextBytes, dnsMode: 'offline' }), fixedNow: NOW, offline: true, wholePassTimeoutMs: 0 });
+  try {
+    const plain = await pool.analyse(raw);
+    assert.equal(plain.outcome, 'ok');
+    assert.equal(classifier.classify(plain.analysis).category, 'phishing');
+    assert.ok(plain.analysis.findings.some((f) => f.code === 'BRAND_IMPERSONATION'));
+    const r = await pool.analyse(padded);
+    assert.equal(r.outcome, 'timeout');
+    assert.equal(r.analysis.sha256, createHash('sha256').update(padded).digest('hex'));
+    assert.ok(AnalysisSchema.safeParse(r.analysis).success);
+    assert.equal(r.analysis.error ?? null, null);
+    assert.equal(classifier.classify(r.analysis).category, 'phishing');
+    assert.ok(r.analysis.findings.some((f) => f.code === 'BRAND_IMPERSONATION'));
+    const cut = r.analysis.findings.find((f) => f.code === 'ANALYSIS_TRUNCATED');
+    assert.match(cut?.message ?? '', new RegExp(`^only the first \\d+ of ${padded.length} bytes \\(headers and the first part\\) were analysed`));
+    assert.ok(r.analysis.findings.some((f) => f.code === 'ANALYSIS_TIMEOUT'));
   } finally {
     await pool.close();
   }

@@ -2,7 +2,12 @@
  * A pool of analysis worker threads: uses every core (SPAMDESK_WORKERS), and enforces the time
  * bound (SPAMDESK_ANALYSIS_TIMEOUT_MS) for real by terminating a thread that runs over and
  * starting a fresh one; the message then gets an `ANALYSIS_TIMEOUT` record instead of an analysis.
- * A thread that dies (out of memory under its heap limit, crash) yields `ANALYSIS_ERROR`.
+ * A message longer than its headers plus SPAMDESK_ANALYSIS_MAX_TEXT_BYTES is first analysed up to
+ * there (the headers and the first part), within one time bound; the whole message then gets a
+ * time bound of its own, and if it runs over, the bounded part's analysis is returned, with
+ * `ANALYSIS_TRUNCATED` and `ANALYSIS_TIMEOUT` findings, instead of nothing (padding cannot hide a
+ * message). A thread that dies (out of memory under its heap limit, SPAMDESK_ANALYSIS_HEAP_MB,
+ * crash) yields `ANALYSIS_ERROR`.
  * Nothing a message does can make `analyse()` here reject.
  *
  * Each thread is given its next message before it finishes the current one
@@ -13,13 +18,15 @@
  * head of the queue, for the replacement thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { Analysis } from './analysis-schema.ts';
+import type { Analysis, Finding } from './analysis-schema.ts';
+import { FINDINGS } from './findings.ts';
 import { failedAnalysis } from './analyse.ts';
+import type { AnalysisProfile } from './registry.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
 import type { WorkerInit, WorkerTask } from './analysis-worker.ts';
 import { sharedClockMs } from './shared-clock.ts';
 
-/** Heap limit per analysis thread: a hostile message that needs more kills only its thread. */
+/** Default heap limit per analysis thread (SPAMDESK_ANALYSIS_HEAP_MB): a hostile message that needs more kills only its thread. */
 export const WORKER_HEAP_MB = 768;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
@@ -37,6 +44,24 @@ export interface PoolOptions {
   fixedNow?: Date;
   /** Offline ports even when live adapters exist. */
   offline?: boolean;
+  /** Heap limit per thread, MiB (default {@link WORKER_HEAP_MB}). */
+  heapMb?: number;
+  /**
+   * Time bound of the whole-message pass once the bounded first pass of a large message is done,
+   * ms (default: the settings' `timeoutMs`, the same bound again). Tests set 0 to take the path
+   * where the whole message runs over, whatever the machine's speed.
+   */
+  wholePassTimeoutMs?: number;
+}
+
+/** What one message is analysed with, besides its bytes. */
+export interface MessageOptions {
+  /** The reporter's statement when analysing for one report (compliance: consent). */
+  reporter?: ReporterStatement | null;
+  /** The reporter's learned mail hosts (trace-back). */
+  mailhosts?: readonly string[];
+  /** Which stages run (default `report`: all). */
+  profile?: AnalysisProfile;
 }
 
 interface Pending {
@@ -44,6 +69,8 @@ interface Pending {
   resolve: (r: PoolResult) => void;
   /** {@link sharedClockMs} when its thread started it (set when it reaches the head of its slot). */
   started: number;
+  /** The analysis of its bounded first part (large messages), returned if the whole one runs over time. */
+  partial?: Analysis;
 }
 
 interface Slot {
@@ -57,7 +84,7 @@ interface Slot {
 }
 
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
-type WorkerReply = { ready: true } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
+type WorkerReply = { ready: true } | { id: number; partial: Analysis } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
 
 // Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
 // boot file that registers tsx in the thread first.
@@ -80,7 +107,10 @@ export class AnalysisPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOT, { workerData: this.init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
+    // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
+    // semi-space is plenty for analysis), so the whole heap stays near heapMb.
+    const worker = new Worker(BOOT, { workerData: this.init, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 } });
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.on('message', (m: WorkerReply) => {
       if ('ready' in m) {
@@ -90,6 +120,14 @@ export class AnalysisPool {
       }
       const p = slot.inflight[0];
       if (!p || p.task.id !== m.id) return;
+      if ('partial' in m) {
+        // The bounded part is done within its own time bound; the whole message gets one of its own.
+        p.partial = m.partial;
+        const began = p.started;
+        this.arm(slot, sharedClockMs(), this.opts.wholePassTimeoutMs);
+        p.started = began;
+        return;
+      }
       this.finish(slot, { analysis: m.analysis, durationMs: m.durationMs, outcome: m.analysis.error ? 'error' : 'ok' }, m.finishedAt);
     });
     worker.on('error', (e) => this.replace(slot, 'ANALYSIS_ERROR', `analysis thread failed: ${e.message}`));
@@ -100,15 +138,15 @@ export class AnalysisPool {
   }
 
   /** Starts the time bound of the slot's head message, which its thread started at `started`. */
-  private arm(slot: Slot, started: number): void {
+  private arm(slot: Slot, started: number, boundMs = this.opts.settings.timeoutMs): void {
     const p = slot.inflight[0];
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     if (!p) return;
     p.started = started;
-    const left = Math.max(0, this.opts.settings.timeoutMs - (sharedClockMs() - started));
+    const left = Math.max(0, boundMs - (sharedClockMs() - started));
     slot.timer = setTimeout(() => {
-      this.replace(slot, 'ANALYSIS_TIMEOUT', `analysis stopped after ${this.opts.settings.timeoutMs} ms (SPAMDESK_ANALYSIS_TIMEOUT_MS)`);
+      this.replace(slot, 'ANALYSIS_TIMEOUT', `analysis stopped after ${boundMs} ms (SPAMDESK_ANALYSIS_TIMEOUT_MS)`);
     }, left);
   }
 
@@ -134,7 +172,11 @@ export class AnalysisPool {
     if (!this.closed) this.slots[i] = this.spawn();
     else this.slots.splice(i, 1);
     this.queue.unshift(...waiting);
-    if (p) {
+    if (p?.partial && code === 'ANALYSIS_TIMEOUT') {
+      // What the bounded part found stands for the message (it says it was truncated), with the time-out noted.
+      const timeout: Finding = { code, severity: FINDINGS[code].severity, stage: 'pipeline', message: reason, evidence: { rule: 'SPAMDESK_ANALYSIS_TIMEOUT_MS' } };
+      p.resolve({ analysis: Object.assign({}, p.partial, { findings: [...p.partial.findings, timeout] }), durationMs: sharedClockMs() - p.started, outcome: 'timeout' });
+    } else if (p) {
       const durationMs = sharedClockMs() - p.started;
       p.resolve({ analysis: failedAnalysis(p.task.raw, code, reason, this.now()), durationMs, outcome: code === 'ANALYSIS_TIMEOUT' ? 'timeout' : 'error' });
     }
@@ -158,17 +200,27 @@ export class AnalysisPool {
         // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
         // copy instead, transferred rather than cloned; the caller's bytes stay as they are.
         const raw = new Uint8Array(p.task.raw);
-        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts };
+        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts, profile: p.task.profile };
         slot.worker.postMessage(task, [raw.buffer]);
       }
     }
   }
 
-  /** Analyses one message in a worker thread (with the reporter's learned mail hosts, if any). Never rejects. */
-  analyse(raw: Uint8Array, reporter: ReporterStatement | null = null, mailhosts: readonly string[] = []): Promise<PoolResult> {
+  /** Messages queued or being analysed. */
+  get pending(): number {
+    return this.queue.length + this.slots.reduce((n, s) => n + s.inflight.length, 0);
+  }
+
+  /**
+   * The analysis of one message: the one entry point for a report's analysis, the look-up and
+   * re-analysis, so all three run the same stages under the same time and memory bounds, in a
+   * worker thread. Never rejects.
+   */
+  analyse(raw: Uint8Array, opts: MessageOptions = {}): Promise<PoolResult> {
     if (this.closed) return Promise.resolve({ analysis: failedAnalysis(raw, 'ANALYSIS_ERROR', 'analysis pool is closed', this.now()), durationMs: 0, outcome: 'error' });
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, raw, reporter, mailhosts: [...mailhosts] }, resolve, started: 0 });
+      const task: WorkerTask = { id: this.nextId++, raw, reporter: opts.reporter ?? null, mailhosts: [...(opts.mailhosts ?? [])], profile: opts.profile ?? 'report' };
+      this.queue.push({ task, resolve, started: 0 });
       this.pump();
     });
   }

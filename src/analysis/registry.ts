@@ -20,3 +20,17 @@ export const STAGES: readonly Stage[] = [
   enrichStage,
   complianceStage,
 ];
+
+/**
+ * What an analysis is for: `report` runs every stage (a stored report, re-analysis); `lookup`
+ * runs only what a fingerprint depends on (`POST /api/v1/lookup`: DNS and enrichment would only
+ * add latency).
+ */
+export type AnalysisProfile = 'report' | 'lookup';
+
+const LOOKUP_STAGES: ReadonlySet<string> = new Set(['parse', 'indicators']);
+
+/** The stages of a profile, in registry order. */
+export function stagesFor(profile: AnalysisProfile): readonly Stage[] {
+  return profile === 'lookup' ? STAGES.filter((s) => LOOKUP_STAGES.has(s.id)) : STAGES;
+}

@@ -69,6 +69,9 @@ export interface AnalysisPorts {
 
 // ── settings (structured-cloneable: they cross into worker threads) ───────────────────────────
 
+/** Decoded text read per message when the settings do not say (the shipped default). */
+export const DEFAULT_MAX_TEXT = 256 * 1024;
+
 export interface AnalysisSettings {
   /** ISO 3166 region for phone numbers (SPAMDESK_REGION). */
   region: string;
@@ -78,6 +81,8 @@ export interface AnalysisSettings {
   maxDecodedBytes: number;
   /** Deepest message/rfc822 nesting analysed. */
   maxNestingDepth: number;
+  /** Decoded text (plain and HTML) read per message, in characters (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES); unset: {@link DEFAULT_MAX_TEXT}. */
+  maxTextBytes?: number;
   /** Host names / IPs / CIDRs of this instance's own intake (trusted for trace-back). */
   intakeHosts: readonly string[];
   /** Path of the operator's abuse-contact CSV (network or ASN → address), if any. */

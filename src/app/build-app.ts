@@ -16,6 +16,7 @@ import { PRINCIPAL_RESOLVERS } from '../web/routes.ts';
 import { indexReports } from '../web/indexer.ts';
 import { AREA_ROUTES, REPORT_VIEW_PARTS } from './areas.ts';
 import { policyGate } from '../web/policy-gate.ts';
+import { requestValidation } from '../web/request-validation.ts';
 import { inflightBudgetHook } from '../intake/http/inflight-hook.ts';
 
 declare module 'fastify' {
@@ -58,7 +59,9 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);
   });
   installErrorHandler(app);
-  // First: a request over the memory budget is refused before anything reads its body.
+  // First: a malformed target is refused before authentication looks anything up.
+  await app.register(requestValidation);
+  // Then: a request over the memory budget is refused before anything reads its body.
   await app.register(inflightBudgetHook, { budget: ctx.intakeBudget, maxBodyBytes: ctx.config.maxMessageBytes * 2 });
   await app.register(authPlugin, { resolvers: [...PRINCIPAL_RESOLVERS, ...(opts.resolvers ?? [])] });
   await app.register(policyGate);

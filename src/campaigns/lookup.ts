@@ -1,20 +1,18 @@
 /**
  * Fuzzy look-up for mail filters ("has the public reported this?", as Razor, Pyzor and DCC
- * answer): a raw message is analysed (parse and indicators only — no network), fingerprinted
- * exactly as at ingest, and matched against the stored band index and strong links. Only
- * campaign-level figures are returned — never a report, a reporter or a message.
+ * answer): a raw message is analysed in the bounded worker pool (profile `lookup`: parse and
+ * indicators only — no network), fingerprinted exactly as at ingest, and matched against the
+ * stored band index and strong links. Only campaign-level figures are returned — never a report,
+ * a reporter or a message. A message the analysis cannot finish within its time and memory bounds
+ * is refused (`ANALYSIS_BOUND`, HTTP 422) rather than matched on nothing.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { analyse } from '../analysis/analyse.ts';
-import { STAGES } from '../analysis/registry.ts';
-import { offlinePorts } from '../analysis/offline-ports.ts';
-import type { AnalysisSettings } from '../analysis/stage.ts';
+import { AppError } from '../core/errors.ts';
+import type { AnalysisPool } from '../analysis/pool.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { findMatches } from './cluster.ts';
 
-/** The stages a fingerprint depends on; the others (DNS, enrichment) would only add latency. */
-const LOOKUP_STAGES = new Set(['parse', 'indicators']);
 const MAX_MATCHES = 10;
 
 export interface LookupMatch {
@@ -34,10 +32,11 @@ export interface LookupResult {
   tokens: number;
 }
 
-/** Looks a raw message up. */
-export async function lookupMessage(db: Kysely<Database>, raw: Uint8Array, settings: AnalysisSettings): Promise<LookupResult> {
-  const analysis = await analyse(raw, { ports: offlinePorts(), settings, stages: STAGES.filter((s) => LOOKUP_STAGES.has(s.id)) });
-  const fp = fingerprintOf(analysis);
+/** Looks a raw message up; throws `ANALYSIS_BOUND` when its analysis ran out of time or memory. */
+export async function lookupMessage(db: Kysely<Database>, pool: AnalysisPool, raw: Uint8Array): Promise<LookupResult> {
+  const r = await pool.analyse(raw, { profile: 'lookup' });
+  if (r.analysis.error) throw new AppError('ANALYSIS_BOUND', `${r.analysis.error.message}; the message was not looked up.`);
+  const fp = fingerprintOf(r.analysis);
   const matches = (await findMatches(db, fp)).slice(0, MAX_MATCHES);
   if (matches.length === 0) return { matches: [], tokens: fp.tokenCount };
   const rows = await db

@@ -32,8 +32,8 @@ const BASE: BaseMessage = {
   urls: ['https://secure-bank-verify-login.com/auth'],
 };
 
-async function setup(t: TestContext) {
-  const h = await createTestContext(t, 'sqlite');
+async function setup(t: TestContext, overrides: Parameters<typeof createTestContext>[2] = {}) {
+  const h = await createTestContext(t, 'sqlite', overrides);
   if (!h) return null;
   const app = await buildApp(h.ctx);
   const rng = seededRng(11);
@@ -107,6 +107,50 @@ describe('POST /api/v1/lookup', () => {
       assert.deepEqual(r.json<{ matches: unknown[] }>().matches, []);
       const empty = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'application/json' }, payload: { raw: '' } });
       assert.equal(empty.statusCode, 400);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** About 10 MB of text with CR-only line endings (the issue-15 probe that froze the server for 40–58 s). */
+function crOnlyMessage(): Buffer {
+  const head = 'From: a@b.example\rTo: c@d.example\rSubject: padded\rContent-Type: text/plain\r\r';
+  const line = 'Visit https://secure-bank-verify-login.com/auth to keep your account open today\r';
+  return Buffer.from(head + line.repeat(Math.ceil((10 * 1024 * 1024) / line.length)));
+}
+
+describe('POST /api/v1/lookup under hostile input', () => {
+  test('a 10 MB CR-only message is analysed off the HTTP thread: other requests are answered meanwhile, and past the time bound it is a 422 with its reason', async (t) => {
+    // A time bound far below what 10 MB takes anywhere, so the answer is the bound's, whatever the machine.
+    // No bounded first pass (text bound above the message), so nothing can be found in time: a 422.
+    const s = await setup(t, { analysisTimeoutMs: 50, analysisMaxTextBytes: 64 * 1024 * 1024 });
+    if (!s) return;
+    try {
+      const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
+      let lookupDone = false;
+      const lookup = s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'message/rfc822' }, payload: crOnlyMessage() }).finally(() => {
+        lookupDone = true;
+      });
+      // Ask the server something else until the look-up is answered; at least one answer must
+      // come while it runs (on the main thread the look-up held every other request back).
+      let answeredMeanwhile = 0;
+      while (!lookupDone) {
+        const health: LightMyRequestResponse = await s.app.inject({ method: 'GET', url: '/healthz' });
+        assert.equal(health.statusCode, 200);
+        if (!lookupDone) answeredMeanwhile++;
+        // A turn of the event loop (inject answers within microtasks), as a network client's would.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(answeredMeanwhile > 0, 'another request was answered while the look-up ran');
+      const r = await lookup;
+      assert.equal(r.statusCode, 422, r.body);
+      const body = r.json<{ error: string; message: string }>();
+      assert.equal(body.error, 'ANALYSIS_BOUND');
+      assert.match(body.message, /analysis stopped after 50 ms/);
+      // The pool goes on: a normal look-up after it is answered.
+      const ok = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'message/rfc822' }, payload: Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nShort.\r\n') });
+      assert.notEqual(ok.statusCode, 500);
     } finally {
       await s.close();
     }

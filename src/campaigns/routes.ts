@@ -13,9 +13,13 @@ import { principalLabel } from '../core/roles.ts';
 import { CATEGORIES } from '../analysis/classify/categories.ts';
 import { relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
+import { AnalysisPool } from '../analysis/pool.ts';
 import { lookupMessage } from './lookup.ts';
 import { getCampaignStory, storyFor } from './story.ts';
 import { writeAudit } from '../evidence/audit.ts';
+
+/** Look-ups allowed to wait per look-up thread; past it, 503 (retry later) rather than an unbounded queue. */
+const LOOKUPS_WAITING_PER_THREAD = 4;
 
 const jsonBody = z.object({ raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64') });
 
@@ -35,7 +39,16 @@ const matchSchema = {
 
 export async function campaignRoutes(app: FastifyInstance): Promise<void> {
   const limit = app.ctx.config.maxMessageBytes;
-  const settings = analysisSettingsFrom(app.ctx.config);
+  const config = app.ctx.config;
+  // Look-ups are analysed in threads of their own, started on the first one, so a hostile message
+  // never runs on the thread that answers HTTP (and SMTP), and is stopped at the time and memory bounds.
+  let pool: AnalysisPool | null = null;
+  const lookupPool = (): AnalysisPool =>
+    (pool ??= new AnalysisPool({ size: config.lookupWorkers, settings: analysisSettingsFrom(config), heapMb: config.analysisHeapMb, offline: true }));
+  app.addHook('onClose', async () => {
+    await pool?.close();
+    pool = null;
+  });
   // Raw bodies as exact bytes (this plugin's own parser: content-type parsers are encapsulated).
   app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
 
@@ -64,7 +77,9 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       }
       if (raw.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.');
       if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message is larger than the configured limit of ${limit} bytes.`);
-      return lookupMessage(app.ctx.db, raw, settings);
+      const p = lookupPool();
+      if (p.pending >= LOOKUPS_WAITING_PER_THREAD * p.size) throw new AppError('UNAVAILABLE', 'Too many look-ups are waiting; retry later.');
+      return lookupMessage(app.ctx.db, p, raw);
     },
   );
 

@@ -180,6 +180,27 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(20),
     default: '5',
   }),
+  analysisHeapMb: setting({
+    env: 'SPAMDESK_ANALYSIS_HEAP_MB',
+    flag: 'analysis-heap-mb',
+    description: 'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
+    schema: z.coerce.number().int().min(64).max(16384),
+    default: '768',
+  }),
+  analysisMaxTextBytes: setting({
+    env: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES',
+    flag: 'analysis-max-text-bytes',
+    description: 'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time bound.',
+    schema: positiveInt,
+    default: String(256 * 1024),
+  }),
+  lookupWorkers: setting({
+    env: 'SPAMDESK_LOOKUP_WORKERS',
+    flag: 'lookup-workers',
+    description: 'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 look-ups per thread wait, more get HTTP 503.',
+    schema: z.coerce.number().int().min(1).max(64),
+    default: '1',
+  }),
   intakeHosts: setting({
     env: 'SPAMDESK_INTAKE_HOSTS',
     flag: 'intake-hosts',
@@ -384,14 +405,37 @@ export const SETTINGS = {
   webLoginMaxFailures: setting({
     env: 'SPAMDESK_WEB_LOGIN_MAX_FAILURES',
     flag: 'web-login-max-failures',
-    description: 'Failed sign-ins after which an account is locked for `web-lockout-minutes` (and an address is refused after 4× as many).',
+    description:
+      'Wrong passwords for one account from one client address before each further try from there must wait (HTTP 429 with `Retry-After`), the wait doubling from `web-login-backoff-seconds` up to `web-lockout-minutes`. The owner signing in from another address is not slowed.',
     schema: positiveInt,
     default: '5',
+  }),
+  webLoginAddressMaxFailures: setting({
+    env: 'SPAMDESK_WEB_LOGIN_ADDRESS_MAX_FAILURES',
+    flag: 'web-login-address-max-failures',
+    description: 'Wrong passwords from one client address, whatever the account (password spraying), before its tries are slowed the same way.',
+    schema: positiveInt,
+    default: '20',
+  }),
+  webLoginAccountMaxFailures: setting({
+    env: 'SPAMDESK_WEB_LOGIN_ACCOUNT_MAX_FAILURES',
+    flag: 'web-login-account-max-failures',
+    description:
+      'Wrong passwords for one account from all addresses together (distributed guessing) before its tries are slowed the same way; addresses the account signed in from in the last 30 days are exempt from this count.',
+    schema: positiveInt,
+    default: '20',
+  }),
+  webLoginBackoffSeconds: setting({
+    env: 'SPAMDESK_WEB_LOGIN_BACKOFF_SECONDS',
+    flag: 'web-login-backoff-seconds',
+    description: 'First wait once a sign-in limit is reached; each further failure doubles it.',
+    schema: positiveInt,
+    default: '1',
   }),
   webLockoutMinutes: setting({
     env: 'SPAMDESK_WEB_LOCKOUT_MINUTES',
     flag: 'web-lockout-minutes',
-    description: 'How long a locked account or address stays locked.',
+    description: 'Window over which failed sign-ins are counted, and the longest wait the backoff imposes.',
     schema: positiveInt,
     default: '15',
   }),

@@ -1,6 +1,6 @@
 /**
- * Accounts and sessions: users with scrypt passwords, sign-in with per-account lockout and
- * per-address throttling, sessions whose cookie secret is stored only as a SHA-256 hash.
+ * Accounts and sessions: users with scrypt passwords, sign-in slowed by an exponential backoff per
+ * address and per account (login-backoff.ts), sessions whose cookie secret is stored only as a SHA-256 hash.
  */
 import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
@@ -11,6 +11,7 @@ import { newId, nowIso, randomSecret, sha256Hex } from '../core/ids.ts';
 import { isRole, type Role } from '../core/roles.ts';
 import { isUniqueViolation } from './dialect.ts';
 import { AppError } from '../core/errors.ts';
+import { loginWaitSeconds } from './login-backoff.ts';
 import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, generatePassword, hashPassword, verifyPassword } from '../core/passwords.ts';
 
 /** `users` with the columns 0005_web adds. */
@@ -126,30 +127,20 @@ export async function checkCurrentPassword(db: Kysely<Database>, userId: string,
   return verifyPassword(password, u?.password_hash ?? null);
 }
 
-export type LoginResult = { ok: true; userId: string } | { ok: false; reason: 'invalid' | 'locked' | 'throttled' };
+export type LoginResult = { ok: true; userId: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /** A hash to verify against when the account does not exist, so timing does not reveal accounts. */
 let dummyHash: Promise<string> | null = null;
 
 /**
- * Checks credentials. Each failure counts against the account (locked for `webLockoutMinutes` after
- * `webLoginMaxFailures`) and against the client address (refused after 4× as many failures in the
- * same window, whatever account it tries: password spraying).
+ * Checks credentials, unless the sign-in backoff (login-backoff.ts) says this address or this
+ * account must wait first: then `throttled` with the seconds to wait, and the password is not
+ * looked at. Every checked try is recorded in `web_login_attempts`, which the backoff counts.
  */
 export async function attemptLogin(db: Kysely<Database>, config: Config, emailIn: string, password: string, ip: string | null): Promise<LoginResult> {
   const email = normaliseEmail(emailIn).slice(0, 320);
-  const now = new Date();
-  const windowStart = new Date(now.getTime() - config.webLockoutMinutes * 60_000).toISOString();
-  if (ip) {
-    const recent = await db
-      .selectFrom('web_login_attempts')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('ip', '=', ip)
-      .where('ok', '=', 0)
-      .where('at', '>', windowStart)
-      .executeTakeFirstOrThrow();
-    if (Number(recent.n) >= config.webLoginMaxFailures * 4) return { ok: false, reason: 'throttled' };
-  }
+  const wait = await loginWaitSeconds(db, config, { email, ip });
+  if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
   const adb = accountsDb(db);
   const user = await adb.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
   const record = (ok: boolean) => db.insertInto('web_login_attempts').values({ id: newId(), at: nowIso(), email, ip, ok: ok ? 1 : 0 }).execute();
@@ -159,20 +150,9 @@ export async function attemptLogin(db: Kysely<Database>, config: Config, emailIn
     await record(false);
     return { ok: false, reason: 'invalid' };
   }
-  if (user.locked_until && user.locked_until > now.toISOString()) {
-    await record(false);
-    return { ok: false, reason: 'locked' };
-  }
   if (!(await verifyPassword(password, user.password_hash))) {
-    const failures = user.failed_logins + 1;
-    const lock = failures >= config.webLoginMaxFailures;
-    await adb
-      .updateTable('users')
-      .set({ failed_logins: lock ? 0 : failures, locked_until: lock ? new Date(now.getTime() + config.webLockoutMinutes * 60_000).toISOString() : user.locked_until })
-      .where('id', '=', user.id)
-      .execute();
     await record(false);
-    return { ok: false, reason: lock ? 'locked' : 'invalid' };
+    return { ok: false, reason: 'invalid' };
   }
   await adb.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: nowIso() }).where('id', '=', user.id).execute();
   await record(true);

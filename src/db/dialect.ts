@@ -6,7 +6,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, SqliteDriver, sql, type ColumnDataType, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type ColumnDataType,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+  type SqliteDialectConfig,
+  type TransactionSettings,
+} from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Database } from './schema.ts';
 
@@ -49,6 +64,101 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Text that both engines store as given. PostgreSQL refuses NUL in text ("invalid byte sequence
+ * for encoding UTF8: 0x00") and both engines' drivers encode a lone UTF-16 surrogate as U+FFFD
+ * silently, so a stored value would no longer equal the one compared later. Each becomes U+FFFD
+ * here, before any write or comparison: a Subject with `\0` is stored (and searched) as `\uFFFD`.
+ */
+export function safeText(s: string): string {
+  UNSAFE_TEXT.lastIndex = 0;
+  return UNSAFE_TEXT.test(s) ? s.replace(UNSAFE_TEXT, '\uFFFD') : s;
+}
+
+/** NUL, a high surrogate not followed by a low one, a low surrogate not preceded by a high one. */
+const UNSAFE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function safeParameter(v: unknown): unknown {
+  if (typeof v === 'string') return safeText(v);
+  if (Array.isArray(v) && v.some((x) => typeof x === 'string')) return v.map((x: unknown) => (typeof x === 'string' ? safeText(x) : x));
+  return v;
+}
+
+/** The query with every text parameter made safe; the same object when nothing needed it (the usual case). */
+export function safeQuery(q: CompiledQuery): CompiledQuery {
+  let fixed: unknown[] | null = null;
+  q.parameters.forEach((v, i) => {
+    const w = safeParameter(v);
+    if (w === v) return;
+    fixed ??= [...q.parameters];
+    fixed[i] = w;
+  });
+  return fixed ? Object.assign({}, q, { parameters: fixed }) : q;
+}
+
+/**
+ * Runs every query's parameters through {@link safeQuery} at the connection, below Kysely's query
+ * builder: every write of every stage (intake, analysis, indexer, campaigns, actions), raw `sql`
+ * templates and `CompiledQuery.raw` included, is covered in this one place. The wrapped driver
+ * gets its own connection objects back (PostgreSQL releases a client through a private method).
+ */
+class SafeTextDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #own = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  constructor(inner: Driver) {
+    this.#inner = inner;
+  }
+  #unwrap(c: DatabaseConnection): DatabaseConnection {
+    return this.#own.get(c) ?? c;
+  }
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await this.#inner.acquireConnection();
+    const outer: DatabaseConnection = {
+      executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> => inner.executeQuery<R>(safeQuery(q)),
+      streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> => inner.streamQuery<R>(safeQuery(q), chunkSize),
+    };
+    this.#own.set(outer, inner);
+    return outer;
+  }
+  beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.#inner.beginTransaction(this.#unwrap(c), settings);
+  }
+  commitTransaction(c: DatabaseConnection): Promise<void> {
+    return this.#inner.commitTransaction(this.#unwrap(c));
+  }
+  rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    return this.#inner.rollbackTransaction(this.#unwrap(c));
+  }
+  async savepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+    await this.#inner.savepoint?.(this.#unwrap(c), name, compile);
+  }
+  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2]): Promise<void> {
+    await this.#inner.rollbackToSavepoint?.(this.#unwrap(c), name, compile);
+  }
+  async releaseSavepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2]): Promise<void> {
+    await this.#inner.releaseSavepoint?.(this.#unwrap(c), name, compile);
+  }
+  releaseConnection(c: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(this.#unwrap(c));
+  }
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+/** A dialect whose driver is wrapped in {@link SafeTextDriver}. */
+function withSafeText(d: Dialect): Dialect {
+  return {
+    createAdapter: () => d.createAdapter(),
+    createDriver: () => new SafeTextDriver(d.createDriver()),
+    createIntrospector: (db) => d.createIntrospector(db),
+    createQueryCompiler: () => d.createQueryCompiler(),
+  };
+}
+
 /** How long a SQLite writer waits for another process's write lock before giving up. */
 export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
@@ -63,12 +173,12 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
     // Another process (an import while the server runs) may hold the write lock for a moment.
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma(`cache_size = -${Math.max(1024, Math.round(opts.cacheKib ?? 65536))}`);
-    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    return new Kysely<Database>({ dialect: withSafeText(new ImmediateSqliteDialect({ database: sqlite })) });
   }
   const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: withSafeText(new PostgresDialect({ pool })) });
 }
 
 /** Which engine a Kysely instance (or transaction) talks to. */

@@ -11,7 +11,8 @@ import { ANALYSER_VERSION, emptySections, type Analysis } from '../analysis/anal
 import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
-import { indexAll, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
+import { indexAll, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
+import { listDeadLetters } from './dead-letters.ts';
 import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
 import type { DB } from '../db/dialect.ts';
@@ -195,5 +196,66 @@ for (const dialect of DIALECTS) {
     assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 1, 'the import day shows only the live report');
     const freshRow = await db.selectFrom('web_report_index').select('arrived_at').where('report_id', '=', fresh.id).executeTakeFirstOrThrow();
     assert.equal(freshRow.arrived_at, '2026-11-20T09:00:00.000Z', 'not analysed yet: counted when reported');
+  });
+}
+
+/** Base64 encoded-word: how a Subject carries bytes the header line itself could not. */
+function encodedWord(text: string): string {
+  return `=?utf-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+}
+
+for (const dialect of DIALECTS) {
+  test(`a report whose Subject holds NUL and a lone surrogate is stored, indexed and found, and later reports still appear (${dialect})`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const { db } = tdb;
+    const writer = new ReportWriter(db);
+    t.after(async () => {
+      await writer.close();
+      await tdb.drop();
+    });
+    const poisoned = await writer.submitOne({ raw: sampleSpam({ subject: encodedWord('Jackpot\0 claim now') }), channel: 'web' });
+    await indexAll(db);
+    let row = await db.selectFrom('web_report_index').select(['subject', 'stage']).where('report_id', '=', poisoned.id).executeTakeFirstOrThrow();
+    assert.equal(row.subject, 'Jackpot\uFFFD claim now', 'indexed from its headers, NUL replaced');
+    // The analysis stage stores the decoded subject (the analyses table has a subject column too).
+    await storeAnalysis(db, analysisOf(poisoned.sha256, { subject: 'Jackpot\0 \uD800 claim now', ip: '203.0.113.7', asn: 64500, country: 'NL', url: 'https://jackpot.example/' }), 1);
+    await indexAll(db);
+    row = await db.selectFrom('web_report_index').select(['subject', 'stage']).where('report_id', '=', poisoned.id).executeTakeFirstOrThrow();
+    assert.equal(row.stage, STAGE_ANALYSED);
+    assert.equal(row.subject, 'Jackpot\uFFFD \uFFFD claim now');
+    const later = await writer.submitOne({ raw: sampleSpam({ subject: 'Reported afterwards' }), channel: 'web' });
+    await indexAll(db);
+    const listed = (await listReports(db, { kind: 'all' }, {}, null)).rows.map((r) => r.report_id);
+    assert.deepEqual(listed.sort(), [poisoned.id, later.id].sort());
+    assert.deepEqual((await listReports(db, { kind: 'all' }, { q: 'jackpot' }, null)).rows.map((r) => r.report_id), [poisoned.id]);
+    // A filter parameter holding NUL is compared, not refused.
+    assert.deepEqual((await listReports(db, { kind: 'all' }, { q: 'jackpot\0' }, null)).rows.map((r) => r.report_id), [poisoned.id]);
+  });
+
+  test(`a report that cannot be indexed is parked with its reason and the next reports are indexed (${dialect})`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const { db } = tdb;
+    const writer = new ReportWriter(db);
+    t.after(async () => {
+      await writer.close();
+      await tdb.drop();
+    });
+    const [first, bad, third] = await writer.submit(['First', 'Poisoned', 'Third'].map((s) => ({ raw: sampleSpam({ subject: s }), channel: 'web' as const })));
+    // A stored analysis the indexer cannot read (as a bug in any stage could leave behind).
+    await db.insertInto('analyses').values({ message_sha256: bad.sha256, version: ANALYSER_VERSION, analysed_at: nowIso(), duration_ms: 1, error: null, json: '{"truncated', subject: null, from_address: null, from_domain: null, origin_ip: null, origin_asn: null, origin_country: null }).execute();
+    assert.equal(await indexAll(db), 3, 'two indexed, one parked; the pass ends');
+    const indexed = (await db.selectFrom('web_report_index').select('report_id').execute()).map((r) => r.report_id);
+    assert.deepEqual(indexed.sort(), [first.id, third.id].sort());
+    const open = await listDeadLetters(db, 'open', null);
+    assert.equal(open.rows.length, 1);
+    assert.equal(open.rows[0].source, INDEXER_SOURCE);
+    assert.equal(open.rows[0].origin, `report:${bad.id}`);
+    assert.match(open.rows[0].reason, /^indexing failed: the stored analysis of message [0-9a-f]{64} cannot be read/);
+    const later = await writer.submitOne({ raw: sampleSpam({ subject: 'Later' }), channel: 'web' });
+    assert.equal(await indexAll(db), 1);
+    assert.ok(await db.selectFrom('web_report_index').select('report_id').where('report_id', '=', later.id).executeTakeFirst(), 'a later report is indexed');
+    assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 1, 'parked once');
   });
 }

@@ -13,6 +13,7 @@ import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
 import { nowIso, sha256Hex } from '../core/ids.ts';
 import { getMessageRaw } from '../evidence/store.ts';
+import { parkFailure, reasonOf } from '../db/park.ts';
 import { parseSmsEvidence } from '../evidence/sms-format.ts';
 import type { Report } from '../db/tables.ts';
 import type { ReportIndexRow } from '../db/web-tables.ts';
@@ -97,6 +98,9 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   let arrivedAt: string | null = null;
   let stage = STAGE_RAW;
   const analysis = await loadAnalysis(db, report.message_sha256);
+  // A stored analysis that cannot be read would leave the report waiting for one forever (and
+  // every pass indexing it again): it is a failure of this report, parked by the caller.
+  if (!analysis && (await hasAnalysis(db, report.message_sha256))) throw new Error(`the stored analysis of message ${report.message_sha256} cannot be read`);
   if (analysis) {
     stage = STAGE_ANALYSED;
     subject = analysis.parse.subject;
@@ -237,9 +241,10 @@ export async function applyFacts(trx: Transaction<Database>, f: IndexFacts): Pro
   if (added.length > 0) await trx.insertInto('web_report_terms').values(added.map((term) => ({ term, received_at: f.row.received_at, report_id: id }))).execute();
 }
 
-/** (Re-)indexes the given reports now. */
-export async function indexReports(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
+/** Where the indexer parks a report it cannot index (`dead_letters.source`). */
+export const INDEXER_SOURCE = 'web-indexer';
+
+async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
   const reports = await db.selectFrom('reports').selectAll().where('id', 'in', [...ids]).execute();
   const facts: IndexFacts[] = [];
   for (const r of reports) facts.push(await computeFacts(db, r));
@@ -247,6 +252,44 @@ export async function indexReports(db: Kysely<Database>, ids: readonly string[])
     for (const f of facts) await applyFacts(trx, f);
   });
   return facts.length;
+}
+
+/**
+ * (Re-)indexes the given reports now, in one transaction. When that fails, each report is tried
+ * on its own and one that still fails is parked in `dead_letters` with the reason (once), so a
+ * poisoned report never holds back the others. A failure to park (the database is gone) throws.
+ * Returns the reports indexed plus those newly parked.
+ */
+export async function indexReports(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  try {
+    return await indexBatch(db, ids);
+  } catch (batchError) {
+    const park = (id: string, e: unknown) => parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
+    if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
+    let n = 0;
+    for (const id of ids) {
+      try {
+        n += await indexBatch(db, [id]);
+      } catch (e) {
+        if (await park(id, e)) n++;
+      }
+    }
+    return n;
+  }
+}
+
+/** Of these reports, those the indexer parked and staff have not yet dealt with. */
+async function parkedReports(db: Kysely<Database>, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('dead_letters')
+    .select('origin')
+    .where('source', '=', INDEXER_SOURCE)
+    .where('retried_at', 'is', null)
+    .where('origin', 'in', ids.map((id) => `report:${id}`))
+    .execute();
+  return new Set(rows.map((r) => (r.origin ?? '').slice('report:'.length)));
 }
 
 const WATERMARK = 'indexer.last_report_id';
@@ -292,9 +335,12 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
     .values({ key: PENDING_CURSOR, value: nextCursor })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
     .execute();
-  // Cheap existence checks; the full facts are computed only for rows that moved on.
+  // Cheap existence checks; the full facts are computed only for rows that moved on. A parked
+  // report waits for staff (dead letters), not for the next pass.
+  const parked = await parkedReports(db, pending.map((p) => p.report_id));
   const changed: string[] = [];
   for (const p of pending) {
+    if (parked.has(p.report_id)) continue;
     const moved = p.stage === STAGE_RAW ? await hasAnalysis(db, p.message_sha256) : await hasClassification(db, p.message_sha256);
     if (moved) changed.push(p.report_id);
   }

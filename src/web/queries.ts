@@ -35,7 +35,15 @@ export interface Cursor {
 }
 
 export const PAGE_SIZE = 50;
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+/**
+ * A calendar day `YYYY-MM-DD` that exists (`2026-02-30` and `9999-99-99` match the shape but are
+ * no day: date arithmetic on them throws).
+ */
+export function isDay(v: unknown): v is string {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const t = Date.parse(`${v}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === v;
+}
 
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(`${c.receivedAt}|${c.reportId}`).toString('base64url');
@@ -91,13 +99,13 @@ export async function listReports(db: Kysely<Database>, scope: ReportScope, f: L
       );
     }
     if (cursor) q = q.where((eb) => eb(eb.refTuple('t.received_at', 't.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)));
-    if (f.from && DAY_RE.test(f.from)) q = q.where('t.received_at', '>=', f.from);
-    if (f.to && DAY_RE.test(f.to)) q = q.where('t.received_at', '<', nextDay(f.to));
+    if (isDay(f.from)) q = q.where('t.received_at', '>=', f.from);
+    if (isDay(f.to)) q = q.where('t.received_at', '<', nextDay(f.to));
   } else {
     q = db.selectFrom('web_report_index as r').selectAll('r').orderBy('r.received_at', 'desc').orderBy('r.report_id', 'desc');
     if (cursor) q = q.where((eb) => eb(eb.refTuple('r.received_at', 'r.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)));
-    if (f.from && DAY_RE.test(f.from)) q = q.where('r.received_at', '>=', f.from);
-    if (f.to && DAY_RE.test(f.to)) q = q.where('r.received_at', '<', nextDay(f.to));
+    if (isDay(f.from)) q = q.where('r.received_at', '>=', f.from);
+    if (isDay(f.to)) q = q.where('r.received_at', '<', nextDay(f.to));
   }
   if (f.campaign) q = q.where('r.campaign_id', '=', f.campaign.trim());
   if (f.asn && /^\d{1,10}$/.test(f.asn.replace(/^AS/i, ''))) q = q.where('r.origin_asn', '=', Number(f.asn.replace(/^AS/i, '')));
@@ -136,8 +144,8 @@ function nextDay(day: string): string {
 
 /** A date range from filters, defaulting to the last `days` days (inclusive, UTC). */
 export function rangeOf(from: unknown, to: unknown, days = 30, now = new Date()): Range {
-  const end = typeof to === 'string' && DAY_RE.test(to) ? to : now.toISOString().slice(0, 10);
-  const start = typeof from === 'string' && DAY_RE.test(from) ? from : new Date(Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const end = isDay(to) ? to : now.toISOString().slice(0, 10);
+  const start = isDay(from) ? from : new Date(Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
   return start <= end ? { from: start, to: end } : { from: end, to: start };
 }
 

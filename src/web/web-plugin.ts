@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import { MalformedRequestError, checkUrlEncoded, parseUrlEncoded } from './request-validation.ts';
 import fastifyStatic from '@fastify/static';
 import { toAppError } from './errors.ts';
 import { errorPage, pageContext, sendPage } from './page.ts';
@@ -27,7 +28,15 @@ export const CHART_JS_DIR = path.dirname(require.resolve('chart.js/auto')).repla
 
 export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(cookie);
-  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(formbody, {
+    bodyLimit: 1024 * 1024,
+    // Invalid UTF-8 or NUL in a field: 400 here, before decoding hides it behind U+FFFD.
+    parser: (text: string) => {
+      const e = checkUrlEncoded(text);
+      if (e) throw e;
+      return parseUrlEncoded(text);
+    },
+  });
   await app.register(fastifyStatic, { root: path.join(HERE, 'static'), prefix: '/static/app/', decorateReply: false, index: false, maxAge: 3600_000 });
   await app.register(fastifyStatic, {
     root: CHART_JS_DIR,
@@ -41,6 +50,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   // Page routes answer errors with an HTML page; 401 sends the visitor to the sign-in page.
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, app.ctx.config.maxMessageBytes);
+    if (e instanceof MalformedRequestError) return reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
     if (e.status >= 500) req.log.error({ err }, 'page failed');
     const ctx = pageContext(req, reply);
     if (e.status === 401 && req.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);

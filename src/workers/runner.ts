@@ -1,11 +1,14 @@
 /**
  * The worker loop: claims due jobs of the kinds that have a handler, runs them, retries failures
- * with backoff, parks the hopeless as `dead`. Wakes at once when a report commits; otherwise polls.
+ * with backoff, parks the hopeless as `dead` and in `dead_letters` with the reason (visible to staff).
+ * A batch that fails as a whole is re-run one job at a time, so one poisoned message fails alone. Wakes at once when a report commits; otherwise polls.
  */
 import os from 'node:os';
 import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
+import type { Job } from '../db/tables.ts';
+import { parkFailure } from '../db/park.ts';
 
 const IDLE_POLL_MS = 1000;
 const STALE_CHECK_MS = 60_000;
@@ -15,6 +18,34 @@ export interface WorkerRunner {
   stop(): Promise<void>;
   /** Runs until no due job is left (tests, CLI). */
   drain(): Promise<number>;
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Runs a batch; when the handler throws for the whole batch, runs each job of it on its own, so
+ * the one job that makes it throw fails alone (retried with backoff, then parked) and the others
+ * go on. Per-job errors the handler returns are kept as they are.
+ */
+export async function runIsolated<C extends WorkerContext>(h: JobHandler<C>, jobs: Job[], ctx: C): Promise<Map<string, Error>> {
+  try {
+    return (await h.run(jobs, ctx)) ?? new Map();
+  } catch (e) {
+    if (jobs.length === 1) return new Map([[jobs[0].id, asError(e)]]);
+  }
+  const errors = new Map<string, Error>();
+  for (const j of jobs) {
+    try {
+      const one = await h.run([j], ctx);
+      const err = one?.get(j.id);
+      if (err) errors.set(j.id, err);
+    } catch (e) {
+      errors.set(j.id, asError(e));
+    }
+  }
+  return errors;
 }
 
 /** Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped. */
@@ -39,18 +70,14 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
     for (const h of byKind.values()) {
       const jobs = await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
       if (jobs.length === 0) continue;
-      let errors: Map<string, Error> | void;
-      try {
-        errors = await h.run(jobs, ctx);
-      } catch (e) {
-        errors = new Map(jobs.map((j) => [j.id, e instanceof Error ? e : new Error(String(e))]));
-      }
+      const errors = await runIsolated(h, jobs, ctx);
       for (const j of jobs) {
-        const err = errors?.get(j.id);
+        const err = errors.get(j.id);
         if (err) {
           ctx.metrics.errors.inc({ kind: `job_${h.kind}` });
           const outcome = await failJob(ctx.db, j, err.stack ?? err.message);
           log.warn({ job: j.id, kind: j.kind, attempts: j.attempts, outcome, err: err.message }, 'job failed');
+          if (outcome === 'dead') await parkFailure(ctx.db, { source: `job:${h.kind}`, origin: `job:${j.id} ${j.payload.slice(0, 300)}`, reason: `${h.kind} failed ${j.attempts} times: ${err.message}` });
         } else {
           await completeJob(ctx.db, j.id);
         }

@@ -124,7 +124,7 @@ export const parseStage = defineStage({
   kinds: ['email', 'sms'],
   params: z.object({}),
   run({ message }) {
-    const findings: StageFinding[] = message.decodeProblems.map((p) => finding(p.code, p.message, { rule: 'postal-mime limits' }));
+    const findings: StageFinding[] = message.decodeProblems.map((p) => finding(p.code, p.message, { rule: p.code === 'ANALYSIS_TRUNCATED' ? 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES' : 'postal-mime limits' }));
     if (message.sms) {
       const s = message.sms;
       if (/[A-Za-z]/.test(s.sender) && !/^\+?[0-9 ]+$/.test(s.sender)) findings.push(finding('SMS_ALPHANUMERIC_SENDER', `Sent under the sender id "${s.sender}".`, { value: s.sender }));

@@ -28,9 +28,29 @@ import { categoryLabel, channelLabel } from '../components.ts';
 type Body = Record<string, unknown>;
 const field = (b: unknown, k: string): string => (b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '');
 
-/** A same-site path to go back to after signing in (never another origin). */
+/** Longest `next` kept; anything longer falls back to the default page. */
+const MAX_NEXT_CHARS = 500;
+
+/**
+ * A same-origin path to go back to after signing in, or null (then the default page). Browsers
+ * strip tab, CR and LF from URLs and read `\` as `/` (WHATWG URL, "special" schemes), so
+ * `/%09/evil.example` or `/\evil.example` would become the network-path reference
+ * `//evil.example`; a CR/LF would split the Location header. So: only printable ASCII (non-ASCII
+ * must arrive percent-encoded), one leading `/` not followed by `/` or `\`, and the path must
+ * resolve against a placeholder origin to that same origin.
+ */
 export function safeNext(v: unknown): string | null {
-  return typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') && !v.startsWith('/\\') && v.length < 500 ? v : null;
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NEXT_CHARS) return null;
+  if (!/^\/(?![/\\])[\x21-\x7e]*$/.test(v) || v.includes('\\')) return null;
+  // Encoded controls and slashes that a later decode could turn into the same tricks.
+  if (/%(?:0[0-9a-f]|1[0-9a-f]|7f|5c)/i.test(v) || /^\/%2f/i.test(v)) return null;
+  try {
+    const base = 'http://same-origin.invalid';
+    const u = new URL(v, base);
+    return u.origin === base ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 function loginPage(ctx: PageCtx, opts: { email?: string; error?: string; next?: string | null }): string {
@@ -82,7 +102,7 @@ async function startSession(req: FastifyRequest, reply: FastifyReply, userId: st
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { db, config } = app.ctx;
-  const loginLimit = { max: config.webLoginMaxFailures * 4, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip };
+  const loginLimit = { max: config.webLoginAddressMaxFailures, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip };
 
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
     const ctx = pageContext(req, reply);
@@ -96,8 +116,9 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     const next = safeNext(field(req.body, 'next'));
     const res = await attemptLogin(db, config, email, field(req.body, 'password'), req.ip);
     if (!res.ok) {
-      const msg = res.reason === 'invalid' ? ctx.t('login.failed') : ctx.t('login.locked');
-      return sendPage(reply, loginPage(ctx, { email, error: msg, next }), res.reason === 'invalid' ? 401 : 429);
+      if (res.reason === 'invalid') return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.failed'), next }), 401);
+      void reply.header('retry-after', String(res.retryAfterSeconds));
+      return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.locked'), next }), 429);
     }
     await startSession(req, reply, res.userId);
     const user = await db.selectFrom('users').select('role').where('id', '=', res.userId).executeTakeFirstOrThrow();

@@ -23,12 +23,11 @@ import { csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type Pag
 import { categoryLabel } from '../components.ts';
 import { countryName } from '../countries.ts';
 import { hasTable, loadAnalysis, loadCampaignOf, operatorIdsOfUser } from '../foreign.ts';
-import { decodeCursor, encodeCursor, listReports, type ListFilters } from '../queries.ts';
+import { decodeCursor, encodeCursor, isDay, listReports, type ListFilters } from '../queries.ts';
 import { reportTable } from './workbench-pages.ts';
 import { authSection, section } from './report-detail-pages.ts';
 import { scopeFacts } from './scoped-pages.ts';
 
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const ALERT_STATES = ['open', 'handled'] as const;
 
 /** Filters a network operator may use: dates, category, origin IP, one of its AS numbers. */
@@ -36,7 +35,7 @@ function networkFilters(q: Record<string, unknown>): ListFilters {
   const s = (k: string): string | undefined => (typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).trim().slice(0, 100) : undefined);
   const from = s('from');
   const to = s('to');
-  return { from: from && DAY_RE.test(from) ? from : undefined, to: to && DAY_RE.test(to) ? to : undefined, category: s('category'), ip: s('ip'), asn: s('asn') };
+  return { from: isDay(from) ? from : undefined, to: isDay(to) ? to : undefined, category: s('category'), ip: s('ip'), asn: s('asn') };
 }
 
 function filterQuery(f: ListFilters): string {

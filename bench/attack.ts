@@ -1,0 +1,233 @@
+/**
+ * Hostile input against a real `spamdesk serve` (SQLite, synchronous=FULL, analysis workers as
+ * configured, SMTP on): the attack of src/web/attack.ts at real sizes — mutated corpus messages
+ * plus a 10 MB message with CR-only line ends and one padded with 300,000 short lines — to every
+ * intake route, 8 at a time, while a probe client asks for /healthz one request after another.
+ * Prints the attack's throughput, the probe's latency percentiles (goal: p99 < 500 ms), the
+ * server's peak RSS, and its RSS after 30 s of quiet against RSS_BOUND_MB.
+ *
+ *   npm run bench -- attack
+ *   SPAMDESK_BENCH_ATTACK_MESSAGES=8 SPAMDESK_BENCH_ATTACK_CONCURRENCY=16 npm run bench -- attack
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Bench } from './registry.ts';
+import { CORPUS_DIR, REPO_ROOT, corpusAvailable, mb, percentile } from './lib.ts';
+import { testConfig } from '../src/core/config.ts';
+import { openDatabase } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { createToken } from '../src/db/tokens.ts';
+import { newId, nowIso } from '../src/core/ids.ts';
+import {
+  corpusSample,
+  intakeRoutes,
+  isServerFailure,
+  mutate,
+  runAttack,
+  startProbe,
+  type MutationSizes,
+  type Payload,
+} from '../src/web/attack.ts';
+
+/** What the server's RSS must come back under once the attack has been over for 30 s. */
+export const RSS_BOUND_MB = 512;
+const QUIET_MS = 30_000;
+
+const BENCH_SIZES: MutationSizes = {
+  hugeHeaderBytes: 1024 * 1024,
+  mimeDepth: 2000,
+  longLineBytes: 8 * 1024 * 1024,
+  base64GarbageBytes: 4 * 1024 * 1024,
+};
+
+function statusField(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The two messages of the issue's probe: 10 MB with CR-only line ends, and 300,000 short lines after a phish. */
+function heavyPayloads(spam: Buffer): Payload[] {
+  const crOnly = Buffer.from(
+    `${spam.toString('latin1')}\r${'pad line of text\r'.repeat(Math.ceil((10 * 1024 * 1024) / 17))}`.replace(
+      /\r?\n/g,
+      '\r',
+    ),
+    'latin1',
+  );
+  const padded = Buffer.concat([spam, Buffer.from('a\r\n'.repeat(300_000), 'latin1')]);
+  return [
+    { name: 'cr-only-10mb', bytes: crOnly },
+    { name: 'padded-300k-lines', bytes: padded },
+  ];
+}
+
+export const attackBench: Bench = {
+  name: 'attack',
+  description: 'mutated corpus messages to every intake route of a real server while a probe asks for /healthz',
+  async run() {
+    if (!corpusAvailable()) {
+      process.stdout.write(`SKIP attack bench: corpus not found at ${CORPUS_DIR}\n`);
+      return;
+    }
+    const nMessages = Number(process.env.SPAMDESK_BENCH_ATTACK_MESSAGES ?? 4);
+    const concurrency = Number(process.env.SPAMDESK_BENCH_ATTACK_CONCURRENCY ?? 8);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-attack-'));
+    const db = openDatabase(testConfig({ dataDir }).database);
+    await migrateToLatest(db);
+    const userId = newId();
+    await db
+      .insertInto('users')
+      .values({
+        id: userId,
+        email: 'attacker@example.org',
+        name: null,
+        role: 'reporter',
+        password_hash: null,
+        created_at: nowIso(),
+        disabled_at: null,
+      })
+      .execute();
+    const reporterToken = (await createToken(db, { role: 'reporter', userId })).secret;
+    const lookupToken = (await createToken(db, { role: 'partner' })).secret;
+    await db.destroy();
+
+    const { spam, arf } = corpusSample(CORPUS_DIR, nMessages);
+    const payloads: Payload[] = [
+      ...heavyPayloads(spam[0]),
+      ...[...spam, ...arf].flatMap((raw, i) =>
+        mutate(raw, 1000 + i, BENCH_SIZES).map((p) => ({ ...p, name: `${i}:${p.name}` })),
+      ),
+    ];
+    const payloadBytes = payloads.reduce((n, p) => n + p.bytes.length, 0);
+
+    const smtpPort = await freePort();
+    const proc = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'src/cli/main.ts'),
+        'serve',
+        ...[
+          '--data-dir',
+          dataDir,
+          '--http-port',
+          '0',
+          '--smtp-enabled',
+          'true',
+          '--smtp-port',
+          String(smtpPort),
+          '--sqlite-synchronous',
+          'FULL',
+          '--log-level',
+          'warn',
+        ],
+        ...[
+          '--dns-mode',
+          'offline',
+          '--anon-rate-limit',
+          '100000',
+          '--smtp-rate-limit',
+          '100000',
+          '--smtp-max-connections-per-client',
+          '100',
+        ],
+      ],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const line = out.split('\n').find((l) => l.includes('"spamdesk ready"'));
+          if (line) resolve((JSON.parse(line) as { url: string }).url);
+        });
+        proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+      });
+      const pid = proc.pid ?? 0;
+      const rssIdle = statusField(pid, 'VmRSS');
+      const routes = intakeRoutes({
+        baseUrl: url,
+        smtpPort,
+        reporterToken,
+        lookupToken,
+        forwarderAddress: 'attacker@example.org',
+      });
+      // A baseline of the probe before the attack.
+      const before = startProbe(`${url}/healthz`);
+      await new Promise((r) => setTimeout(r, 2000));
+      const base = await before.stop();
+
+      const probe = startProbe(`${url}/healthz`);
+      const started = performance.now();
+      const outcomes = await runAttack(routes, payloads, concurrency);
+      const seconds = (performance.now() - started) / 1000;
+      const seen = await probe.stop();
+      const peak = statusField(pid, 'VmHWM');
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      const rssAfter = statusField(pid, 'VmRSS');
+      const alive =
+        proc.exitCode === null &&
+        (await fetch(`${url}/healthz`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200;
+
+      const byStatus = new Map<string, number>();
+      for (const o of outcomes) {
+        const key = `${o.route.startsWith('smtp') ? 'smtp' : 'http'} ${o.status}`;
+        byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
+      }
+      const failures = outcomes.filter((o) => isServerFailure(o, o.route.startsWith('smtp')));
+      const answered = outcomes.filter((o) => o.status !== 0).length;
+      const lat = [...seen.latencies].sort((a, b) => a - b);
+      const baseLat = [...base.latencies].sort((a, b) => a - b);
+      process.stdout.write(
+        [
+          `attack: ${outcomes.length} requests (${payloads.length} payloads × ${Object.keys(routes).length} routes, ${mb(payloadBytes)} of payloads per route) in ${seconds.toFixed(1)} s: ${(outcomes.length / seconds).toFixed(1)} requests/s, ${concurrency} in flight; ${answered} answered`,
+          `outcomes (route kind, status × count): ${[...byStatus.entries()]
+            .sort()
+            .map(([k, n]) => `${k}×${n}`)
+            .join(', ')}`,
+          `server-side failures: ${failures.length}${
+            failures.length > 0
+              ? ` (${failures
+                  .slice(0, 5)
+                  .map((o) => `${o.route} ${o.payload} ${o.status}`)
+                  .join('; ')})`
+              : ''
+          }`,
+          `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 ${percentile(baseLat, 99).toFixed(1)} ms`,
+          `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
+          `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
+        ].join('\n') + '\n',
+      );
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((resolve) => proc.once('exit', resolve));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,85 @@
+/**
+ * Sign-in's `next`: only a same-origin path is followed; every trick a browser would turn into
+ * another host, and every control character, falls back to the default page (a NUL is refused
+ * with 400 before sign-in) — never a 500.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../../db/test-databases.ts';
+import { TEST_PASSWORD, anonymousCsrf, createTestApp, postForm, userWithSession } from '../test-helpers.ts';
+import { safeNext } from './account-pages.ts';
+
+/** Values of `next` as they arrive after form decoding. */
+const HOSTILE = [
+  '/\t/evil.example',
+  '/%09/evil.example',
+  '//evil.example',
+  '//evil.example/path',
+  '/\\evil.example',
+  '/\\/evil.example',
+  '\\\\evil.example',
+  '/%5cevil.example',
+  '/%2f/evil.example',
+  'https://evil.example/',
+  'javascript:alert(1)',
+  'data:text/html,x',
+  'evil.example',
+  '/ok\r\nSet-Cookie: x=1',
+  '/ok\rx',
+  '/ok\nx',
+  '/ok\x0bx',
+  '/ok\x00x',
+  '/ok%0d%0aSet-Cookie:x',
+  '/\u2028/evil.example',
+  '/\uff0f/evil.example',
+  `/${'a'.repeat(600)}`,
+  '',
+];
+
+test('safeNext keeps same-origin paths and rejects everything else', () => {
+  for (const ok of ['/workbench', '/workbench/reports?q=a%20b&from=2026-11-01', '/account#tokens', '/r/%C3%A9t%C3%A9'])
+    assert.equal(safeNext(ok), ok);
+  for (const bad of HOSTILE) assert.equal(safeNext(bad), null, JSON.stringify(bad));
+  assert.equal(safeNext(42), null);
+});
+
+for (const dialect of DIALECTS) {
+  test(`sign-in never redirects off-site or fails on a hostile next (${dialect})`, async (t) => {
+    const h = await createTestApp(t, dialect, { webLoginMaxFailures: 1000, webLoginAddressMaxFailures: 1000 });
+    if (!h) return;
+    const { db, config } = h.ctx;
+    const u = await userWithSession(db, config, 'analyst');
+    const anon = anonymousCsrf();
+    for (const next of HOSTILE) {
+      const res = await postForm(
+        h.app,
+        '/login',
+        { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next },
+        anon.cookie,
+      );
+      if (next.includes('\0')) {
+        // A NUL is refused for every request before sign-in is attempted (request-validation.ts).
+        assert.equal(res.statusCode, 400, `${JSON.stringify(next)}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+        assert.match(res.body, /"error":"BAD_REQUEST"/);
+      } else {
+        assert.equal(res.statusCode, 303, `${JSON.stringify(next)}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+        assert.equal(res.headers.location, '/workbench', JSON.stringify(next));
+      }
+      const page = await h.app.inject({ method: 'GET', url: `/login?next=${encodeURIComponent(next)}` });
+      assert.ok(page.statusCode < 500, `GET /login ${JSON.stringify(next)}: ${page.statusCode}`);
+      assert.ok(page.headers.location === undefined, 'GET /login never redirects');
+      assert.doesNotMatch(
+        page.body,
+        /name="next"/,
+        `GET /login ${JSON.stringify(next)} carries the target into the form`,
+      );
+    }
+    const good = await postForm(
+      h.app,
+      '/login',
+      { _csrf: anon.csrf, email: u.email, password: TEST_PASSWORD, next: '/workbench/reports?q=x' },
+      anon.cookie,
+    );
+    assert.equal(good.headers.location, '/workbench/reports?q=x');
+  });
+}
