@@ -61,7 +61,15 @@ async function runSpamdesk(pool: AnalysisPool, msgs: CorpusMessage[]): Promise<S
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuSecondsNow() - cpu0;
   const lat = results.map((r) => r.durationMs).sort((a, b) => a - b);
-  return { seconds, cpuSeconds, lat, bytes: msgs.reduce((n, m) => n + m.raw.length, 0), notOk: results.filter((r) => r.outcome !== 'ok').length, rss: rss.stop(), load: [load0, os.loadavg()[0] ?? 0] };
+  return {
+    seconds,
+    cpuSeconds,
+    lat,
+    bytes: msgs.reduce((n, m) => n + m.raw.length, 0),
+    notOk: results.filter((r) => r.outcome !== 'ok').length,
+    rss: rss.stop(),
+    load: [load0, os.loadavg()[0] ?? 0],
+  };
 }
 
 function report(label: string, n: number, r: SpamdeskRun): number {
@@ -80,7 +88,11 @@ function ensurePackages(cmds: Record<string, string>): boolean {
   if (missing.length === 0) return true;
   const pkgs = [...new Set(missing.map(([, p]) => p))];
   say(`installing from Debian: ${pkgs.join(' ')}`);
-  const r = spawnSync('sh', ['-c', `apt-get install -y ${pkgs.join(' ')} || (apt-get update && apt-get install -y ${pkgs.join(' ')})`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync(
+    'sh',
+    ['-c', `apt-get install -y ${pkgs.join(' ')} || (apt-get update && apt-get install -y ${pkgs.join(' ')})`],
+    { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } },
+  );
   return r.status === 0;
 }
 
@@ -106,7 +118,11 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boole
 }
 
 /** Runs `fn` over the messages with `concurrency` in flight; returns seconds and latencies. */
-async function drive(msgs: CorpusMessage[], concurrency: number, fn: (raw: Buffer) => Promise<void>): Promise<{ seconds: number; lat: number[]; failures: number }> {
+async function drive(
+  msgs: CorpusMessage[],
+  concurrency: number,
+  fn: (raw: Buffer) => Promise<void>,
+): Promise<{ seconds: number; lat: number[]; failures: number }> {
   const lat: number[] = [];
   let next = 0;
   let failures = 0;
@@ -140,7 +156,9 @@ function spamcCheck(port: number, raw: Buffer): Promise<void> {
     });
     sock.on('data', (d) => (reply += d.toString('latin1')));
     sock.on('error', reject);
-    sock.on('close', () => (reply.startsWith('SPAMD/') ? resolve() : reject(new Error(`bad spamd reply: ${reply.slice(0, 80)}`))));
+    sock.on('close', () =>
+      reply.startsWith('SPAMD/') ? resolve() : reject(new Error(`bad spamd reply: ${reply.slice(0, 80)}`)),
+    );
   });
 }
 
@@ -148,7 +166,27 @@ async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
   if (!ensurePackages({ spamd: 'spamd', spamassassin: 'spamassassin' })) return null;
   const port = await freePort();
   const children = String(CORES);
-  const spamd = spawn('spamd', ['--local', '-x', '-i', '127.0.0.1', '-p', String(port), '--max-children', children, '--min-children', children, '--min-spare', children, '--syslog=stderr', '-u', 'nobody'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const spamd = spawn(
+    'spamd',
+    [
+      '--local',
+      '-x',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--max-children',
+      children,
+      '--min-children',
+      children,
+      '--min-spare',
+      children,
+      '--syslog=stderr',
+      '-u',
+      'nobody',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   spamd.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
   try {
@@ -162,7 +200,9 @@ async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
     }
     const r = await drive(msgs, Number(children) * 2, (raw) => spamcCheck(port, raw));
     const rate = msgs.length / r.seconds;
-    say(`SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; failures ${r.failures}; load average ${loadNow()}`);
+    say(
+      `SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; failures ${r.failures}; load average ${loadNow()}`,
+    );
     return rate;
   } finally {
     stop(spamd);
@@ -175,10 +215,13 @@ function stop(p: ChildProcess): void {
 
 function rspamdCheck(port: number, raw: Buffer, agent: http.Agent): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/checkv2', agent, headers: { 'content-length': raw.length } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`rspamd HTTP ${res.statusCode}`))));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/checkv2', agent, headers: { 'content-length': raw.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`rspamd HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(raw);
   });
@@ -195,16 +238,53 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
   // child, so it sat in read() on that connection (~30 s) while UDP queries queued unanswered: every
   // message needing DNS in that window (DMARC, hfilter) waited timeout × (1 + retransmits) = 2 s.
   // --log-facility=- keeps its few log lines out of the host's syslog (stderr is ignored).
-  const dns = spawn('dnsmasq', ['--keep-in-foreground', '--log-facility=-', '--no-resolv', '--no-hosts', '--local=/#/', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${dnsPort}`, `--pid-file=${dir}/dnsmasq.pid`], { stdio: 'ignore' });
+  const dns = spawn(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--log-facility=-',
+      '--no-resolv',
+      '--no-hosts',
+      '--local=/#/',
+      '--listen-address=127.0.0.1',
+      '--bind-interfaces',
+      `--port=${dnsPort}`,
+      `--pid-file=${dir}/dnsmasq.pid`,
+    ],
+    { stdio: 'ignore' },
+  );
   const local = path.join(dir, 'local.d');
   fs.mkdirSync(local);
-  fs.writeFileSync(path.join(local, 'options.inc'), `dns { nameserver = ["127.0.0.1:${dnsPort}"]; timeout = 1s; retransmits = 1; }\n`);
+  fs.writeFileSync(
+    path.join(local, 'options.inc'),
+    `dns { nameserver = ["127.0.0.1:${dnsPort}"]; timeout = 1s; retransmits = 1; }\n`,
+  );
   fs.writeFileSync(path.join(local, 'worker-normal.inc'), `bind_socket = "127.0.0.1:${port}";\ncount = ${CORES};\n`);
   fs.writeFileSync(path.join(local, 'worker-controller.inc'), `bind_socket = "127.0.0.1:${await freePort()}";\n`);
   fs.writeFileSync(path.join(local, 'worker-proxy.inc'), `bind_socket = "127.0.0.1:${await freePort()}";\n`);
   fs.writeFileSync(path.join(local, 'worker-fuzzy.inc'), 'count = 0;\n');
-  fs.writeFileSync(path.join(local, 'logging.inc'), `type = "file"; filename = "${dir}/rspamd.log"; level = "error";\n`);
-  for (const m of ['fuzzy_check', 'rbl', 'surbl', 'url_redirector', 'phishing', 'emails', 'rspamd_update', 'neural', 'ratelimit', 'greylist', 'replies', 'history_redis', 'clickhouse', 'reputation', 'ip_score', 'asn']) {
+  fs.writeFileSync(
+    path.join(local, 'logging.inc'),
+    `type = "file"; filename = "${dir}/rspamd.log"; level = "error";\n`,
+  );
+  for (const m of [
+    'fuzzy_check',
+    'rbl',
+    'surbl',
+    'url_redirector',
+    'phishing',
+    'emails',
+    'rspamd_update',
+    'neural',
+    'ratelimit',
+    'greylist',
+    'replies',
+    'history_redis',
+    'clickhouse',
+    'reputation',
+    'ip_score',
+    'asn',
+  ]) {
     fs.writeFileSync(path.join(local, `${m}.conf`), 'enabled = false;\n');
   }
   // Hyperscan databases take minutes to compile on a busy machine: keep them between runs.
@@ -212,7 +292,23 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
   fs.mkdirSync(dbDir, { recursive: true });
   fs.chmodSync(dbDir, 0o777);
   fs.chmodSync(dir, 0o777);
-  const rspamd = spawn('rspamd', ['-f', '-u', '_rspamd', '-g', '_rspamd', '-c', '/etc/rspamd/rspamd.conf', `--var=LOCAL_CONFDIR=${dir}`, `--var=DBDIR=${dbDir}`, `--var=RUNDIR=${dir}`, `--var=LOGDIR=${dir}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const rspamd = spawn(
+    'rspamd',
+    [
+      '-f',
+      '-u',
+      '_rspamd',
+      '-g',
+      '_rspamd',
+      '-c',
+      '/etc/rspamd/rspamd.conf',
+      `--var=LOCAL_CONFDIR=${dir}`,
+      `--var=DBDIR=${dbDir}`,
+      `--var=RUNDIR=${dir}`,
+      `--var=LOGDIR=${dir}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   rspamd.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
   const agent = new http.Agent({ keepAlive: true, maxSockets: CORES * 4 });
@@ -227,7 +323,9 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
     }
     const r = await drive(msgs, CORES * 4, (raw) => rspamdCheck(port, raw, agent));
     const rate = msgs.length / r.seconds;
-    say(`rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 ${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`);
+    say(
+      `rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 ${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`,
+    );
     return rate;
   } finally {
     agent.destroy();
@@ -240,7 +338,8 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
 
 export const analysisBench: Bench = {
   name: 'analysis',
-  description: 'analysis throughput on the shared corpus (all cores), and against SpamAssassin and rspamd on the same messages',
+  description:
+    'analysis throughput on the shared corpus (all cores), and against SpamAssassin and rspamd on the same messages',
   async run() {
     if (!corpusAvailable()) {
       say(`SKIP: corpus ${CORPUS_DIR} absent`);
@@ -253,12 +352,18 @@ export const analysisBench: Bench = {
     try {
       await Promise.all(all.slice(0, 400).map((m) => pool.analyse(m.raw)));
       report('spamdesk, whole corpus', all.length, await runSpamdesk(pool, all));
-      ours = report(`spamdesk, ${peers.length} spamassassin-corpus messages`, peers.length, await runSpamdesk(pool, peers));
+      ours = report(
+        `spamdesk, ${peers.length} spamassassin-corpus messages`,
+        peers.length,
+        await runSpamdesk(pool, peers),
+      );
     } finally {
       await pool.close();
     }
     const sa = await runSpamAssassin(peers.slice(0, SA_MESSAGES));
     const rs = await runRspamd(peers);
-    say(`ratios on the same messages: spamdesk/SpamAssassin ${sa ? `${(ours / sa).toFixed(1)}×` : 'n/a'} (target ≥ 50×), spamdesk/rspamd ${rs ? `${(ours / rs).toFixed(2)}×` : 'n/a'} (target ≥ 2×); target ≥ 1,500 messages/s`);
+    say(
+      `ratios on the same messages: spamdesk/SpamAssassin ${sa ? `${(ours / sa).toFixed(1)}×` : 'n/a'} (target ≥ 50×), spamdesk/rspamd ${rs ? `${(ours / rs).toFixed(2)}×` : 'n/a'} (target ≥ 2×); target ≥ 1,500 messages/s`,
+    );
   },
 };

@@ -25,17 +25,21 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 function get(url: string): Promise<number> {
   const t = performance.now();
   return new Promise((resolve) => {
-    http.get(url, (res) => {
-      res.resume();
-      res.on('end', () => resolve(performance.now() - t));
-    }).on('error', () => resolve(performance.now() - t));
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => resolve(performance.now() - t));
+      })
+      .on('error', () => resolve(performance.now() - t));
   });
 }
 
 function bigForward(i: number, bytes: number): Buffer {
   const line = `${'spam '.repeat(15)}${i}\r\n`;
   const inner = `From: a@spam.example\r\nTo: b@example.org\r\nSubject: burst ${i}\r\nMessage-ID: <burst-${i}-${Date.now()}@spam.example>\r\n\r\n${line.repeat(Math.floor(bytes / line.length))}`;
-  return Buffer.from(`From: f${i}@example.org\r\nTo: spam@report.test\r\nSubject: fw ${i}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n${inner}`);
+  return Buffer.from(
+    `From: f${i}@example.org\r\nTo: spam@report.test\r\nSubject: fw ${i}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n${inner}`,
+  );
 }
 
 export const burstBench: Bench = {
@@ -47,7 +51,26 @@ export const burstBench: Bench = {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-burst-'));
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--data-dir', dataDir, '--http-port', '0', '--smtp-port', '0', '--workers', '0', '--log-level', 'warn', '--dns-mode', 'offline', '--smtp-rate-limit', '1000'],
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'src/cli/main.ts'),
+        'serve',
+        '--data-dir',
+        dataDir,
+        '--http-port',
+        '0',
+        '--smtp-port',
+        '0',
+        '--workers',
+        '0',
+        '--log-level',
+        'warn',
+        '--dns-mode',
+        'offline',
+        '--smtp-rate-limit',
+        '1000',
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
@@ -78,7 +101,14 @@ export const burstBench: Bench = {
       const started = performance.now();
       await Promise.all(
         messages.map(async (raw, i) => {
-          const tr = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, localAddress: `127.0.1.${i + 1}`, socketTimeout: 300_000 });
+          const tr = nodemailer.createTransport({
+            host: '127.0.0.1',
+            port: smtpPort,
+            secure: false,
+            ignoreTLS: true,
+            localAddress: `127.0.1.${i + 1}`,
+            socketTimeout: 300_000,
+          });
           try {
             for (;;) {
               try {

@@ -38,7 +38,14 @@ import { bandKeys, minhash, shingleHashes } from '../src/analysis/text/minhash.t
 import { normaliseText, recipientNameTokens } from '../src/analysis/text/normalise.ts';
 import { MIN_TOKENS_FOR_LSH, type Fingerprint } from '../src/campaigns/fingerprint.ts';
 import { ingestFingerprint } from '../src/campaigns/cluster.ts';
-import { makeRecipient, personalise, personaliseText, seededRng, type BaseMessage, type Rng } from '../src/campaigns/personalise.ts';
+import {
+  makeRecipient,
+  personalise,
+  personaliseText,
+  seededRng,
+  type BaseMessage,
+  type Rng,
+} from '../src/campaigns/personalise.ts';
 import { sha256Hex } from '../src/core/ids.ts';
 
 const TOTAL = Number(process.env.SPAMDESK_BENCH_CAMPAIGN_MESSAGES ?? 1_000_000);
@@ -56,7 +63,12 @@ async function corpusBases(): Promise<BaseMessage[]> {
     if (m.label === 'legitimate' || i++ % 5 !== 0) continue;
     const a = await analyse(m.raw, { ports, settings });
     if (a.parse.visibleText.split(/\s+/).length < 40) continue;
-    out.push({ subject: a.parse.subject ?? '', from: a.parse.from[0]?.address ?? 'x@spam.example', text: a.parse.visibleText.slice(0, 4000), urls: [] });
+    out.push({
+      subject: a.parse.subject ?? '',
+      from: a.parse.from[0]?.address ?? 'x@spam.example',
+      text: a.parse.visibleText.slice(0, 4000),
+      urls: [],
+    });
     if (out.length >= MAX_BASES) break;
   }
   return out;
@@ -67,14 +79,22 @@ function campaignTemplate(base: BaseMessage, c: number, rng: Rng, vocab: readonl
   const words = base.text.split(/(\s+)/);
   for (let i = 0; i < words.length; i += 2) if (rng() < 0.4) words[i] = vocab[Math.floor(rng() * vocab.length)];
   const url = `https://www.c${c}-offer.com/go`;
-  return { subject: `${base.subject} ${vocab[c % vocab.length]}`, from: `news@c${c}.example`, text: `${words.join('')}\n${url}`, urls: [url] };
+  return {
+    subject: `${base.subject} ${vocab[c % vocab.length]}`,
+    from: `news@c${c}.example`,
+    text: `${words.join('')}\n${url}`,
+    urls: [url],
+  };
 }
 
 /** The fingerprint of one personalised copy (the clustering path's own work). */
 function syntheticFingerprint(t: BaseMessage, rng: Rng, n: number): Fingerprint {
   const r = makeRecipient(rng);
   const { subject, body } = personaliseText(t, r, rng);
-  const { tokens } = normaliseText(`${subject}\n${body}`, recipientNameTokens([{ name: `${r.first} ${r.last}`, address: r.address }]));
+  const { tokens } = normaliseText(
+    `${subject}\n${body}`,
+    recipientNameTokens([{ name: `${r.first} ${r.last}`, address: r.address }]),
+  );
   const sig = tokens.length >= MIN_TOKENS_FOR_LSH ? minhash(shingleHashes(tokens)) : null;
   const domain = t.urls[0] ? new URL(t.urls[0]).hostname.split('.').slice(-2).join('.') : null;
   return {
@@ -83,7 +103,12 @@ function syntheticFingerprint(t: BaseMessage, rng: Rng, n: number): Fingerprint 
     signature: sig,
     bands: sig ? bandKeys(sig) : [],
     links: domain ? [{ kind: 'domain', value: domain }] : [],
-    facts: [{ kind: 'subject', value: subject.slice(0, 200) }, { kind: 'sender', value: t.from }, ...(domain ? [{ kind: 'domain' as const, value: domain }] : []), { kind: 'kind', value: 'email' }],
+    facts: [
+      { kind: 'subject', value: subject.slice(0, 200) },
+      { kind: 'sender', value: t.from },
+      ...(domain ? [{ kind: 'domain' as const, value: domain }] : []),
+      { kind: 'kind', value: 'email' },
+    ],
     tokenCount: tokens.length,
   };
 }
@@ -91,7 +116,14 @@ function syntheticFingerprint(t: BaseMessage, rng: Rng, n: number): Fingerprint 
 function post(port: number, agent: http.Agent, token: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/api/v1/lookup', method: 'POST', agent, headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${token}`, 'content-length': body.length } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/lookup',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${token}`, 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -126,7 +158,11 @@ function readBodies(file: string): Buffer[] {
 }
 
 /** p50/p99 of `POST /api/v1/lookup` over loopback HTTP, one keep-alive connection, after 50 warm-ups. */
-async function measureLookups(ctx: Awaited<ReturnType<typeof createContext>>, bodies: readonly Buffer[], what: string): Promise<void> {
+async function measureLookups(
+  ctx: Awaited<ReturnType<typeof createContext>>,
+  bodies: readonly Buffer[],
+  what: string,
+): Promise<void> {
   const app = await buildApp(ctx);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
@@ -165,11 +201,27 @@ export const campaignsBench: Bench = {
     }
     if (KEEP_DB && fs.existsSync(KEEP_DB) && fs.existsSync(`${KEEP_DB}.lookups`)) {
       const bodies = readBodies(`${KEEP_DB}.lookups`);
-      process.stdout.write(`re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest skipped\n`);
-      const ctx = await createContext(testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }));
+      process.stdout.write(
+        `re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest skipped\n`,
+      );
+      const ctx = await createContext(
+        testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }),
+      );
       try {
-        const count = async (table: 'campaign_messages' | 'campaign_reps') => Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n).toLocaleString('en');
-        await measureLookups(ctx, bodies, `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative fingerprints)`);
+        const count = async (table: 'campaign_messages' | 'campaign_reps') =>
+          Number(
+            (
+              await ctx.db
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          ).toLocaleString('en');
+        await measureLookups(
+          ctx,
+          bodies,
+          `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative fingerprints)`,
+        );
       } finally {
         await closeContext(ctx);
       }
@@ -178,11 +230,21 @@ export const campaignsBench: Bench = {
     const t0 = Date.now();
     const bases = await corpusBases();
     const vocab = [...new Set(bases.flatMap((b) => b.text.toLowerCase().match(/[a-z]{3,12}/g) ?? []))].sort();
-    process.stdout.write(`${bases.length} corpus spams analysed as campaign bases, vocabulary ${vocab.length} words (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `${bases.length} corpus spams analysed as campaign bases, vocabulary ${vocab.length} words (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+    );
 
-    const dir = KEEP_DB ? path.dirname(path.resolve(KEEP_DB)) : fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-campaigns-'));
-    if (KEEP_DB) for (const f of [KEEP_DB, `${KEEP_DB}-wal`, `${KEEP_DB}-shm`, `${KEEP_DB}.lookups`]) fs.rmSync(f, { force: true });
-    const config = testConfig({ dataDir: dir, sqliteSynchronous: 'NORMAL', ...(KEEP_DB ? { databaseUrl: `sqlite:${path.resolve(KEEP_DB)}` } : {}) });
+    const dir = KEEP_DB
+      ? path.dirname(path.resolve(KEEP_DB))
+      : fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-campaigns-'));
+    if (KEEP_DB)
+      for (const f of [KEEP_DB, `${KEEP_DB}-wal`, `${KEEP_DB}-shm`, `${KEEP_DB}.lookups`])
+        fs.rmSync(f, { force: true });
+    const config = testConfig({
+      dataDir: dir,
+      sqliteSynchronous: 'NORMAL',
+      ...(KEEP_DB ? { databaseUrl: `sqlite:${path.resolve(KEEP_DB)}` } : {}),
+    });
     const ctx = await createContext(config);
     const rss = sampleRss();
     const rng = seededRng(1234);
@@ -205,12 +267,18 @@ export const campaignsBench: Bench = {
               templates.push(campaignTemplate(bases[c % bases.length], c, rng, vocab));
             } else if (u < 0.8) c = templates.length - 1 - Math.floor(rng() * Math.min(templates.length, 50));
             else c = Math.floor(rng() ** 2 * templates.length);
-            const p = await ingestFingerprint(trx, syntheticFingerprint(templates[c], rng, n), { seenAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(), category: 'commercial' });
+            const p = await ingestFingerprint(trx, syntheticFingerprint(templates[c], rng, n), {
+              seenAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+              category: 'commercial',
+            });
             if (p.created) created++;
           }
         });
         const stored = n;
-        if (stored % 50_000 === 0) process.stdout.write(`  ${stored.toLocaleString('en')} stored, ${created.toLocaleString('en')} campaigns, ${templates.length.toLocaleString('en')} true campaigns, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        if (stored % 50_000 === 0)
+          process.stdout.write(
+            `  ${stored.toLocaleString('en')} stored, ${created.toLocaleString('en')} campaigns, ${templates.length.toLocaleString('en')} true campaigns, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+          );
         // Rate over the last 10 % before each mark.
         for (const m of marks) {
           if (stored === m - Math.floor(m / 10)) {
@@ -229,13 +297,16 @@ export const campaignsBench: Bench = {
           }
         }
       }
-      process.stdout.write(`clustering: ${TOTAL.toLocaleString('en')} messages into ${created.toLocaleString('en')} campaigns (truth ${templates.length.toLocaleString('en')}), peak RSS ${mb(rss.stop())}, database ${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '').size)}\n`);
+      process.stdout.write(
+        `clustering: ${TOTAL.toLocaleString('en')} messages into ${created.toLocaleString('en')} campaigns (truth ${templates.length.toLocaleString('en')}), peak RSS ${mb(rss.stop())}, database ${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '').size)}\n`,
+      );
 
       const lrng = seededRng(99);
       const bodies: Buffer[] = [];
       for (let i = 0; i < LOOKUPS; i++) {
         // Half known campaigns (a fresh personalised copy), half corpus spams never ingested.
-        const t = i % 2 === 0 ? templates[Math.floor(lrng() * templates.length)] : bases[Math.floor(lrng() * bases.length)];
+        const t =
+          i % 2 === 0 ? templates[Math.floor(lrng() * templates.length)] : bases[Math.floor(lrng() * bases.length)];
         bodies.push(personalise(t, makeRecipient(lrng), lrng, i));
       }
       if (KEEP_DB) writeBodies(`${KEEP_DB}.lookups`, bodies);
@@ -248,7 +319,10 @@ export const campaignsBench: Bench = {
     } finally {
       await closeContext(ctx);
       if (!KEEP_DB) fs.rmSync(dir, { recursive: true, force: true });
-      else process.stdout.write(`database kept at ${KEEP_DB}; run again with the same SPAMDESK_BENCH_CAMPAIGN_DB to measure look-ups only\n`);
+      else
+        process.stdout.write(
+          `database kept at ${KEEP_DB}; run again with the same SPAMDESK_BENCH_CAMPAIGN_DB to measure look-ups only\n`,
+        );
     }
   },
 };

@@ -19,7 +19,14 @@ const CLIENTS = 8;
 
 function corpusSpam(n: number): Buffer[] {
   const dirs = ['spam', 'spam_2'].map((d) => path.join(CORPUS_DIR, 'spamassassin', d));
-  const files = dirs.flatMap((d) => fs.readdirSync(d).filter((f) => /^\d{5}\./.test(f)).map((f) => path.join(d, f))).sort();
+  const files = dirs
+    .flatMap((d) =>
+      fs
+        .readdirSync(d)
+        .filter((f) => /^\d{5}\./.test(f))
+        .map((f) => path.join(d, f)),
+    )
+    .sort();
   return files.slice(0, n).map((f) => fs.readFileSync(f));
 }
 
@@ -29,7 +36,16 @@ async function smtpPart(originals: Buffer[]): Promise<void> {
   const ctx = await createContext(config);
   const intake = await new SmtpIntake(ctx, { ackSender: null }).start();
   const { port } = intake.address();
-  const transports = Array.from({ length: CLIENTS }, () => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 }));
+  const transports = Array.from({ length: CLIENTS }, () =>
+    nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 1,
+    }),
+  );
   const rss = sampleRss();
   const latencies: number[] = [];
   let bytes = 0;
@@ -58,7 +74,10 @@ async function smtpPart(originals: Buffer[]): Promise<void> {
   const peak = rss.stop();
   for (const tr of transports) tr.close();
   await intake.stop();
-  const stored = await ctx.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const stored = await ctx.db
+    .selectFrom('reports')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   await closeContext(ctx);
   fs.rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
@@ -66,7 +85,14 @@ async function smtpPart(originals: Buffer[]): Promise<void> {
   console.log(row(['smtp intake (sqlite FULL)', 'mails/s', 'MB/s', 'p50 ms', 'p99 ms', 'peak RSS'], w));
   console.log(
     row(
-      [`${MAILS} mails, ${CLIENTS} clients`, (MAILS / seconds).toFixed(0), (bytes / 1024 / 1024 / seconds).toFixed(2), percentile(latencies, 50).toFixed(1), percentile(latencies, 99).toFixed(1), mb(peak)],
+      [
+        `${MAILS} mails, ${CLIENTS} clients`,
+        (MAILS / seconds).toFixed(0),
+        (bytes / 1024 / 1024 / seconds).toFixed(2),
+        percentile(latencies, 50).toFixed(1),
+        percentile(latencies, 99).toFixed(1),
+        mb(peak),
+      ],
       w,
     ),
   );
@@ -74,10 +100,16 @@ async function smtpPart(originals: Buffer[]): Promise<void> {
 }
 
 function redactPart(originals: Buffer[]): void {
-  const identity = { addresses: ['zoe.reportertest@example-isp.fr'], names: ['Zoé Duclos-Marchetti'], numbers: ['+33612345678'] };
+  const identity = {
+    addresses: ['zoe.reportertest@example-isp.fr'],
+    names: ['Zoé Duclos-Marchetti'],
+    numbers: ['+33612345678'],
+  };
   const forwarded = originals.map((o) =>
     Buffer.concat([
-      Buffer.from(`From: Zoé <${identity.addresses[0]}>\r\nTo: spam@report.test\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`),
+      Buffer.from(
+        `From: Zoé <${identity.addresses[0]}>\r\nTo: spam@report.test\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`,
+      ),
       o,
     ]),
   );
@@ -96,12 +128,25 @@ function redactPart(originals: Buffer[]): void {
   times.sort((a, b) => a - b);
   const w = [26, 12, 12, 12, 12, 12];
   console.log(row(['redaction', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'peak RSS'], w));
-  console.log(row([`${forwarded.length} forwards`, (forwarded.length / seconds).toFixed(0), (bytes / 1024 / 1024 / seconds).toFixed(2), percentile(times, 50).toFixed(2), percentile(times, 99).toFixed(2), mb(peak)], w));
+  console.log(
+    row(
+      [
+        `${forwarded.length} forwards`,
+        (forwarded.length / seconds).toFixed(0),
+        (bytes / 1024 / 1024 / seconds).toFixed(2),
+        percentile(times, 50).toFixed(2),
+        percentile(times, 99).toFixed(2),
+        mb(peak),
+      ],
+      w,
+    ),
+  );
 }
 
 export const channelsBench: Bench = {
   name: 'channels',
-  description: 'SMTP reporting mailbox (forwards with concurrent clients, 250 after durable commit) and reporter redaction',
+  description:
+    'SMTP reporting mailbox (forwards with concurrent clients, 250 after durable commit) and reporter redaction',
   async run() {
     if (!corpusAvailable()) {
       console.log(`SKIP channels: corpus not found at ${CORPUS_DIR}`);

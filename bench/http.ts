@@ -25,7 +25,10 @@ import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts
 import { assertEmailMessage } from '../src/evidence/message-check.ts';
 
 async function loadMessages(limit: number): Promise<Buffer[]> {
-  const files = await listSourceFiles([path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'phishing_pot')], () => undefined);
+  const files = await listSourceFiles(
+    [path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'phishing_pot')],
+    () => undefined,
+  );
   const out: Buffer[] = [];
   for await (const e of readAllEntries(files, { maxMessageBytes: 1024 * 1024, mboxFormat: 'mboxrd' })) {
     if (!e.raw) continue;
@@ -43,7 +46,10 @@ async function loadMessages(limit: number): Promise<Buffer[]> {
 /** User + system CPU seconds of a process so far (Linux /proc, clock ticks of 1/100 s). */
 function cpuSecondsOf(pid: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -81,7 +87,25 @@ export const httpBench: Bench = {
     const proc = spawn(
       process.execPath,
       // SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
-      [...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--sqlite-synchronous', 'FULL', '--log-level', 'warn'],
+      [
+        ...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'src/cli/main.ts'),
+        'serve',
+        '--data-dir',
+        dataDir,
+        '--http-port',
+        '0',
+        '--workers',
+        '0',
+        '--smtp-enabled',
+        'false',
+        '--sqlite-synchronous',
+        'FULL',
+        '--log-level',
+        'warn',
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
@@ -101,27 +125,43 @@ export const httpBench: Bench = {
       const ids: string[] = [];
       const postOne = (body: Buffer) =>
         new Promise<number>((resolve, reject) => {
-          const req = http.request(`${url}/api/v1/reports`, { method: 'POST', agent, headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), authorization: `Bearer ${token}` } }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              if (readers > 0 && res.statusCode === 202) {
-                const m = /"id":"([0-9A-Z]+)"/.exec(Buffer.concat(chunks).toString());
-                if (m) ids.push(m[1]);
-              }
-              resolve(res.statusCode ?? 0);
-            });
-          });
+          const req = http.request(
+            `${url}/api/v1/reports`,
+            {
+              method: 'POST',
+              agent,
+              headers: {
+                'content-type': 'message/rfc822',
+                'content-length': String(body.length),
+                authorization: `Bearer ${token}`,
+              },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => {
+                if (readers > 0 && res.statusCode === 202) {
+                  const m = /"id":"([0-9A-Z]+)"/.exec(Buffer.concat(chunks).toString());
+                  if (m) ids.push(m[1]);
+                }
+                resolve(res.statusCode ?? 0);
+              });
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
       const readerAgent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, readers) });
       const getOne = (id: string) =>
         new Promise<number>((resolve, reject) => {
-          const req = http.request(`${url}/api/v1/reports/${id}`, { method: 'GET', agent: readerAgent, headers: { authorization: `Bearer ${analystToken}` } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          });
+          const req = http.request(
+            `${url}/api/v1/reports/${id}`,
+            { method: 'GET', agent: readerAgent, headers: { authorization: `Bearer ${analystToken}` } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on('error', reject);
           req.end();
         });
@@ -167,7 +207,9 @@ export const httpBench: Bench = {
         `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
           `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}` +
-          (readers > 0 ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, ${readFailures} failed)` : '') +
+          (readers > 0
+            ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, ${readFailures} failed)`
+            : '') +
           '\n',
       );
     } finally {

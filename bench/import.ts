@@ -38,16 +38,32 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-import-'));
   try {
     const cpu0 = process.cpuUsage();
-    const config = testConfig({ dataDir, sqliteSynchronous: 'FULL', ...(kind === 'postgres' ? { databaseUrl: target } : {}) });
+    const config = testConfig({
+      dataDir,
+      sqliteSynchronous: 'FULL',
+      ...(kind === 'postgres' ? { databaseUrl: target } : {}),
+    });
     // As `spamdesk import` does (see cli/commands/import.ts): commits on this thread, reading and
     // compression in the preparation thread (`sqlite-one-thread`: everything on this one).
     const ctx = await createContext(config, { commitThread: false, cacheKib: IMPORT_CACHE_KIB });
     const paths = kind === 'mbox' ? [target] : [CORPUS_DIR];
-    const s = await importPaths(ctx.db, ctx.writer, paths, { maxMessageBytes: config.maxMessageBytes, ...(kind === 'sqlite-one-thread' ? { prepareThread: false } : {}) });
+    const s = await importPaths(ctx.db, ctx.writer, paths, {
+      maxMessageBytes: config.maxMessageBytes,
+      ...(kind === 'sqlite-one-thread' ? { prepareThread: false } : {}),
+    });
     const commits = ctx.writer.stats.commits;
     await closeContext(ctx);
     const cpu = process.cpuUsage(cpu0);
-    return { entries: s.entries, added: s.added, malformed: s.malformed, bytes: s.bytes, seconds: s.seconds, commits, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    return {
+      entries: s.entries,
+      added: s.added,
+      malformed: s.malformed,
+      bytes: s.bytes,
+      seconds: s.seconds,
+      commits,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -66,7 +82,10 @@ function report(label: string, r: ImportResult): void {
  * header so nothing is deduplicated away.
  */
 export async function writeSyntheticMbox(file: string, targetBytes: number): Promise<number> {
-  const files = await listSourceFiles([path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'trec07p')], () => undefined);
+  const files = await listSourceFiles(
+    [path.join(CORPUS_DIR, 'spamassassin'), path.join(CORPUS_DIR, 'trec07p')],
+    () => undefined,
+  );
   const pool: Buffer[] = [];
   for await (const e of readAllEntries(files.slice(0, 3000), { maxMessageBytes: 1024 * 1024, mboxFormat: 'mboxrd' })) {
     if (e.raw) pool.push(Buffer.from(e.raw.toString('latin1').replace(/^(>*From )/gm, '>$1'), 'latin1'));
@@ -92,7 +111,8 @@ export async function writeSyntheticMbox(file: string, targetBytes: number): Pro
 
 export const importBench: Bench = {
   name: 'import',
-  description: 'bulk import of the shared corpus into SQLite and PostgreSQL, and a ~1 GB mbox streamed into SQLite (peak RSS)',
+  description:
+    'bulk import of the shared corpus into SQLite and PostgreSQL, and a ~1 GB mbox streamed into SQLite (peak RSS)',
   async run() {
     if (!corpusAvailable()) {
       process.stdout.write(`SKIP import bench: corpus not found at ${CORPUS_DIR}\n`);
@@ -105,7 +125,9 @@ export const importBench: Bench = {
     if (pgProblem) {
       process.stdout.write(`SKIP corpus → PostgreSQL: ${pgProblem}\n`);
     } else {
-      const name = `spamdesk_bench_${randomSecret(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+      const name = `spamdesk_bench_${randomSecret(6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x')}`;
       const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
       await admin.connect();
       await admin.query(`create database ${name}`);

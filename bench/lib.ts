@@ -69,7 +69,11 @@ export async function runPhase<T>(file: string, args: string[], env: Record<stri
 
 /** True inside a process started by {@link runPhase} for this file. */
 export function isPhaseProcess(file: string): boolean {
-  return process.env.SPAMDESK_BENCH_PHASE === '1' && !!process.argv[1] && path.resolve(process.argv[1]) === path.resolve(file);
+  return (
+    process.env.SPAMDESK_BENCH_PHASE === '1' &&
+    !!process.argv[1] &&
+    path.resolve(process.argv[1]) === path.resolve(file)
+  );
 }
 
 export function printPhaseResult(result: unknown): void {

@@ -17,7 +17,16 @@ import { REPO_ROOT, mb, percentile, row, sampleRss } from './lib.ts';
 import { openDatabase, type DB } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { TERM, UNKNOWN } from '../src/web/indexer.ts';
-import { dailySeries, listReports, rangeOf, topValues, totalReports, valueSeries, type Cursor, type ListFilters } from '../src/web/queries.ts';
+import {
+  dailySeries,
+  listReports,
+  rangeOf,
+  topValues,
+  totalReports,
+  valueSeries,
+  type Cursor,
+  type ListFilters,
+} from '../src/web/queries.ts';
 import { topValuesBySum, type TopPlan } from '../src/web/top-values.ts';
 import { listDeadLetters } from '../src/web/dead-letters.ts';
 import { mulberry32 } from '../src/core/prng.ts';
@@ -36,7 +45,7 @@ const START = END - 365 * DAY;
 function zipf(n: number, rand: () => number, s = 1.1): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
   for (let i = 0; i < n; i++) cdf[i] /= sum;
   return () => {
     const u = rand();
@@ -59,8 +68,14 @@ function pick<T>(rand: () => number, weighted: [T, number][]): T {
   return weighted[weighted.length - 1][0];
 }
 
-const COUNTRIES = 'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG CA AU SE CZ HU BD VE MA DZ KE BY LT LV EE PT GR AT CH BE DK FI NO IE'.split(' ');
-const WORDS = 'account verify prize winner urgent payment invoice parcel delivery bank security update password offer free bitcoin investment loan cheap pharmacy meeting dating lottery refund tax customs suspended confirm reward gift card crypto wallet profit click limited exclusive deal newsletter order shipping bonus casino insurance'.split(' ');
+const COUNTRIES =
+  'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG CA AU SE CZ HU BD VE MA DZ KE BY LT LV EE PT GR AT CH BE DK FI NO IE'.split(
+    ' ',
+  );
+const WORDS =
+  'account verify prize winner urgent payment invoice parcel delivery bank security update password offer free bitcoin investment loan cheap pharmacy meeting dating lottery refund tax customs suspended confirm reward gift card crypto wallet profit click limited exclusive deal newsletter order shipping bonus casino insurance'.split(
+    ' ',
+  );
 
 /** One generated report: its message, report row, index row and search terms. */
 interface GeneratedRow {
@@ -113,10 +128,26 @@ function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number
       const id = encodeTime(t, 10) + String(i).padStart(16, '0');
       const m = message();
       const sha = m.toString(16).padStart(64, '0');
-      const channel = pick(rand, [['addon', 0.35], ['smtp', 0.3], ['web', 0.2], ['api', 0.1], ['sms', 0.05]] as [string, number][]);
+      const channel = pick(rand, [
+        ['addon', 0.35],
+        ['smtp', 0.3],
+        ['web', 0.2],
+        ['api', 0.1],
+        ['sms', 0.05],
+      ] as [string, number][]);
       const recent = END - t < 2 * DAY;
       const stage = recent && rand() < 0.3 ? 0 : 2;
-      const cat = stage < 2 ? null : pick(rand, [['commercial', 0.4], ['phishing', 0.2], ['scam', 0.2], ['malware', 0.05], ['legitimate', 0.08], ['other', 0.07]] as [string, number][]);
+      const cat =
+        stage < 2
+          ? null
+          : pick(rand, [
+              ['commercial', 0.4],
+              ['phishing', 0.2],
+              ['scam', 0.2],
+              ['malware', 0.05],
+              ['legitimate', 0.08],
+              ['other', 0.07],
+            ] as [string, number][]);
       const c = campaign();
       const campaignId = stage < 2 ? null : `C${String(c).padStart(7, '0')}`;
       const a = 64_500 + asn();
@@ -149,7 +180,17 @@ function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number
         category: cat,
         campaignId,
         stage,
-        terms: [...new Set([TERM.word + w1, TERM.word + w2, TERM.sender + `news@${sdom}`, TERM.sender + sdom, TERM.domain + d, TERM.advertised + d, TERM.ip + ip])],
+        terms: [
+          ...new Set([
+            TERM.word + w1,
+            TERM.word + w2,
+            TERM.sender + `news@${sdom}`,
+            TERM.sender + sdom,
+            TERM.domain + d,
+            TERM.advertised + d,
+            TERM.ip + ip,
+          ]),
+        ],
       };
     },
   };
@@ -171,10 +212,14 @@ async function buildSqlite(): Promise<void> {
   // Load without the secondary indexes and build them afterwards (one sort each instead of a
   // million random B-tree inserts); the schema ends up exactly as the migrations made it.
   const indexes = db
-    .prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', 'web_report_index', 'web_report_terms', 'messages')")
+    .prepare(
+      "select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', 'web_report_index', 'web_report_terms', 'messages')",
+    )
     .all() as { name: string; sql: string }[];
   for (const ix of indexes) db.exec(`drop index ${ix.name}`);
-  const insMsg = db.prepare('insert or ignore into messages (sha256, kind, size, codec, content, first_seen_at) values (?, ?, ?, ?, ?, ?)');
+  const insMsg = db.prepare(
+    'insert or ignore into messages (sha256, kind, size, codec, content, first_seen_at) values (?, ?, ?, ?, ?, ?)',
+  );
   const insRep = db.prepare(
     "insert into reports (id, message_sha256, channel, received_at, reporter_user_id, reporter_token_id, reporter_address, client_ip, note, quality, dedup_key, context, tracking_token) values (?, ?, ?, ?, null, null, null, null, null, 'full', null, null, ?)",
   );
@@ -189,7 +234,23 @@ async function buildSqlite(): Promise<void> {
         const r = gen.row(i);
         insMsg.run(r.sha, r.kind, 2048, 'identity', Buffer.from('x'), r.iso);
         insRep.run(r.id, r.sha, r.channel, r.iso, r.token);
-        insIdx.run(r.id, r.iso, r.channel, r.kind, r.sha, r.subject, r.sender, r.senderDomain, r.ip, r.country, r.asn, r.category, r.campaignId, r.stage, r.iso);
+        insIdx.run(
+          r.id,
+          r.iso,
+          r.channel,
+          r.kind,
+          r.sha,
+          r.subject,
+          r.sender,
+          r.senderDomain,
+          r.ip,
+          r.country,
+          r.asn,
+          r.category,
+          r.campaignId,
+          r.stage,
+          r.iso,
+        );
         for (const term of r.terms) insTerm.run(term, r.iso, r.id);
       }
     })();
@@ -203,7 +264,9 @@ async function buildSqlite(): Promise<void> {
   })();
   for (const ix of indexes) db.exec(ix.sql);
   // Monthly rows, as the indexer keeps them (same statement as migration 0052).
-  db.exec("insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value");
+  db.exec(
+    "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+  );
   db.prepare("insert into web_state (key, value) values ('bench.rows', ?)").run(String(REPORTS));
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.exec('analyze');
@@ -237,28 +300,50 @@ async function buildPostgres(url: string): Promise<void> {
       );
       await client.query(
         "insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, 'full', tk from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u(id, s, c, t, tk)",
-        [rows.map((r) => r.id), rows.map((r) => r.sha), rows.map((r) => r.channel), rows.map((r) => r.iso), rows.map((r) => r.token)],
+        [
+          rows.map((r) => r.id),
+          rows.map((r) => r.sha),
+          rows.map((r) => r.channel),
+          rows.map((r) => r.iso),
+          rows.map((r) => r.token),
+        ],
       );
       await client.query(
         'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, subject, sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) ' +
           'select id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st, 0, t from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::int[]) as u(id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st)',
         [
-          rows.map((r) => r.id), rows.map((r) => r.iso), rows.map((r) => r.channel), rows.map((r) => r.kind), rows.map((r) => r.sha), rows.map((r) => r.subject), rows.map((r) => r.sender),
-          rows.map((r) => r.senderDomain), rows.map((r) => r.ip), rows.map((r) => r.country), rows.map((r) => r.asn), rows.map((r) => r.category), rows.map((r) => r.campaignId), rows.map((r) => r.stage),
+          rows.map((r) => r.id),
+          rows.map((r) => r.iso),
+          rows.map((r) => r.channel),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.sha),
+          rows.map((r) => r.subject),
+          rows.map((r) => r.sender),
+          rows.map((r) => r.senderDomain),
+          rows.map((r) => r.ip),
+          rows.map((r) => r.country),
+          rows.map((r) => r.asn),
+          rows.map((r) => r.category),
+          rows.map((r) => r.campaignId),
+          rows.map((r) => r.stage),
         ],
       );
       const terms = rows.flatMap((r) => r.terms.map((term) => [term, r.iso, r.id] as const));
-      await client.query('insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], $3::text[]) on conflict do nothing', [
-        terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2]),
-      ]);
+      await client.query(
+        'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], $3::text[]) on conflict do nothing',
+        [terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2])],
+      );
       await client.query('commit');
     }
     const roll = [...gen.rollup].map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
-    await client.query('insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], $3::text[], $4::int[])', [
-      roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3]),
-    ]);
+    await client.query(
+      'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], $3::text[], $4::int[])',
+      [roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3])],
+    );
     for (const ix of indexes) await client.query(ix.indexdef);
-    await client.query("insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value");
+    await client.query(
+      "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+    );
     await client.query("insert into web_state (key, value) values ('bench.rows', $1)", [String(REPORTS)]);
     // What autovacuum does to an insert-only table soon after a load: without the visibility map
     // set, index-only scans visit the heap, and the planner fetched every row of the first word of
@@ -299,20 +384,40 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
   await migrateToLatest(db);
   const all = { kind: 'all' } as const;
   const deep: Cursor = await (async () => {
-    const mid = await db.selectFrom('web_report_index').select(['received_at', 'report_id']).orderBy('received_at').limit(1).offset(Math.floor(REPORTS / 2)).executeTakeFirstOrThrow();
+    const mid = await db
+      .selectFrom('web_report_index')
+      .select(['received_at', 'report_id'])
+      .orderBy('received_at')
+      .limit(1)
+      .offset(Math.floor(REPORTS / 2))
+      .executeTakeFirstOrThrow();
     return { receivedAt: mid.received_at, reportId: mid.report_id };
   })();
   const topCampaign = (await topValues(db, 'campaign', rangeOf('2000-01-01', '2100-01-01'), 1))[0]?.value ?? 'C0000000';
-  const list = (f: ListFilters, c: Cursor | null = null) => () => listReports(db, all, f, c);
+  const list =
+    (f: ListFilters, c: Cursor | null = null) =>
+    () =>
+      listReports(db, all, f, c);
   const r30 = rangeOf(undefined, '2026-11-23', 30);
   const r90 = rangeOf(undefined, '2026-11-23', 90);
   const r365 = rangeOf(undefined, '2026-11-23', 365);
   const rOdd = rangeOf('2026-02-17', '2026-09-04');
   const last: { plan: TopPlan | null } = { plan: null };
   const planSeen = (): TopPlan | null => last.plan;
-  const top = (dim: Parameters<typeof topValues>[1], r: typeof r30, limit = 10) => () => topValues(db, dim, r, limit, (p) => (last.plan = p));
+  const top =
+    (dim: Parameters<typeof topValues>[1], r: typeof r30, limit = 10) =>
+    () =>
+      topValues(db, dim, r, limit, (p) => (last.plan = p));
   const dashboard = (r: typeof r30) => () =>
-    Promise.all([dailySeries(db, 'category', r), dailySeries(db, 'channel', r), topValues(db, 'campaign', r), topValues(db, 'asn', r), topValues(db, 'country', r), topValues(db, 'domain', r), totalReports(db, r)]);
+    Promise.all([
+      dailySeries(db, 'category', r),
+      dailySeries(db, 'channel', r),
+      topValues(db, 'campaign', r),
+      topValues(db, 'asn', r),
+      topValues(db, 'country', r),
+      topValues(db, 'domain', r),
+      totalReports(db, r),
+    ]);
   const cases: [string, () => Promise<unknown>][] = [
     ['list: newest page', list({})],
     ['list: page at the middle (keyset)', list({}, deep)],
@@ -324,12 +429,30 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
     ['list: advertised domain', list({ domain: 'shop7.example' })],
     ['list: campaign (largest)', list({ campaign: topCampaign })],
     ['list: date range one day', list({ from: '2026-06-01', to: '2026-06-01' })],
-    ['list: reporter\'s own reports (account page)', () => listReports(db, { kind: 'own', userId: 'U-bench', tokenId: null }, {}, null, 100)],
+    [
+      "list: reporter's own reports (account page)",
+      () => listReports(db, { kind: 'own', userId: 'U-bench', tokenId: null }, {}, null, 100),
+    ],
     ['network: AS64501 (operator scope)', () => listReports(db, { kind: 'networks', asns: [64_501] }, {}, null)],
-    ['network: three largest ASes', () => listReports(db, { kind: 'networks', asns: [64_500, 64_501, 64_502] }, {}, null)],
-    ['network: three ASes, page at the middle', () => listReports(db, { kind: 'networks', asns: [64_500, 64_501, 64_502] }, {}, deep)],
+    [
+      'network: three largest ASes',
+      () => listReports(db, { kind: 'networks', asns: [64_500, 64_501, 64_502] }, {}, null),
+    ],
+    [
+      'network: three ASes, page at the middle',
+      () => listReports(db, { kind: 'networks', asns: [64_500, 64_501, 64_502] }, {}, deep),
+    ],
     ['network: a small AS (AS67499)', () => listReports(db, { kind: 'networks', asns: [67_499] }, {}, null)],
-    ['network: three ASes, one day', () => listReports(db, { kind: 'networks', asns: [64_500, 64_501, 64_502] }, { from: '2026-06-01', to: '2026-06-01' }, null)],
+    [
+      'network: three ASes, one day',
+      () =>
+        listReports(
+          db,
+          { kind: 'networks', asns: [64_500, 64_501, 64_502] },
+          { from: '2026-06-01', to: '2026-06-01' },
+          null,
+        ),
+    ],
     ['dash: category per day, 30 d', () => dailySeries(db, 'category', r30)],
     ['dash: channel per day, 365 d', () => dailySeries(db, 'channel', r365)],
     ['dash: top campaigns, 30 d', top('campaign', r30)],
@@ -345,7 +468,10 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
     ['dash: whole dashboard page (7 queries), 365 d', dashboard(r365)],
     ['campaign page: timeline of the largest, 365 d', () => valueSeries(db, 'campaign', topCampaign, r365)],
     ['dead letters: waiting page', () => listDeadLetters(db, 'open', null)],
-    ['stats page (3 queries), 90 d', () => Promise.all([dailySeries(db, 'category', r90), topValues(db, 'country', r90, 10), totalReports(db, r90)])],
+    [
+      'stats page (3 queries), 90 d',
+      () => Promise.all([dailySeries(db, 'category', r90), topValues(db, 'country', r90, 10), totalReports(db, r90)]),
+    ],
   ];
   // The plain sum over the same roll-up rows, for comparison only (no page runs it for a top 10).
   const reference: [string, () => Promise<unknown>][] = [
@@ -360,14 +486,23 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
     const r = await time(fn);
     if (r.p99 >= TARGET_MS) over++;
     const p = planSeen();
-    const how = p === null ? '' : p.kind === 'sum' ? `sum of ${p.blocks} blocks` : `${p.blocks} blocks, depth ${p.depth}, ${p.survivors} by key`;
-    process.stdout.write(`${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.p99 < TARGET_MS ? 'yes' : 'NO', how], widths)}\n`);
+    const how =
+      p === null
+        ? ''
+        : p.kind === 'sum'
+          ? `sum of ${p.blocks} blocks`
+          : `${p.blocks} blocks, depth ${p.depth}, ${p.survivors} by key`;
+    process.stdout.write(
+      `${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.p99 < TARGET_MS ? 'yes' : 'NO', how], widths)}\n`,
+    );
   }
   for (const [name, fn] of reference) {
     const r = await time(fn);
     process.stdout.write(`${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), '', ''], widths)}\n`);
   }
-  process.stdout.write(`${label}: ${cases.length - over}/${cases.length} queries under ${TARGET_MS} ms at p99; peak RSS ${mb(rss.stop())}\n`);
+  process.stdout.write(
+    `${label}: ${cases.length - over}/${cases.length} queries under ${TARGET_MS} ms at p99; peak RSS ${mb(rss.stop())}\n`,
+  );
 }
 
 /** `true` once the PostgreSQL bench database holds this many generated reports. */
@@ -391,9 +526,13 @@ export const webBench: Bench = {
     let rss = sampleRss();
     if (!(await ready())) {
       const t0 = performance.now();
-      process.stdout.write(`generating ${REPORTS.toLocaleString('en')} reports into ${path.relative(REPO_ROOT, DB_PATH)} …\n`);
+      process.stdout.write(
+        `generating ${REPORTS.toLocaleString('en')} reports into ${path.relative(REPO_ROOT, DB_PATH)} …\n`,
+      );
       await buildSqlite();
-      process.stdout.write(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(fs.statSync(DB_PATH).size)})\n`);
+      process.stdout.write(
+        `generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(fs.statSync(DB_PATH).size)})\n`,
+      );
     }
     const db: DB = openDatabase({ dialect: 'sqlite', path: DB_PATH }, { synchronous: 'NORMAL' });
     try {
@@ -403,7 +542,9 @@ export const webBench: Bench = {
     }
 
     if (process.env.SPAMDESK_BENCH_WEB_POSTGRES !== '1') {
-      process.stdout.write('PostgreSQL: not run (SPAMDESK_BENCH_WEB_POSTGRES=1 runs the same queries on a PostgreSQL copy; the first run generates it)\n');
+      process.stdout.write(
+        'PostgreSQL: not run (SPAMDESK_BENCH_WEB_POSTGRES=1 runs the same queries on a PostgreSQL copy; the first run generates it)\n',
+      );
       return;
     }
     const problem = await postgresUnavailable();

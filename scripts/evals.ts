@@ -25,7 +25,8 @@ export interface Eval {
 export const EVALS: Eval[] = [
   {
     name: 'classification',
-    description: 'categories on the held-out corpus split: confusion matrix, per-class P/R/F1; bogofilter and SpamAssassin on the same messages',
+    description:
+      'categories on the held-out corpus split: confusion matrix, per-class P/R/F1; bogofilter and SpamAssassin on the same messages',
     run: () => evaluateClassification(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
   {
@@ -37,19 +38,23 @@ export const EVALS: Eval[] = [
       process.stdout.write('\n--- the shared corpora as one mixed stream\n');
       await evaluateCampaignStream(CORPUS_DIR, (s) => process.stdout.write(s));
       if (process.argv.includes('--ablation')) {
-        process.stdout.write('\n--- the same stream clustered without the classifier\'s categories (the clustering alone)\n');
+        process.stdout.write(
+          "\n--- the same stream clustered without the classifier's categories (the clustering alone)\n",
+        );
         await evaluateCampaignStream(CORPUS_DIR, (s) => process.stdout.write(s), { withoutCategories: true });
       }
     },
   },
   {
     name: 'sms',
-    description: 'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam labels',
+    description:
+      'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam labels',
     run: () => evaluateSms(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
   {
     name: 'traceback',
-    description: 'trace-back origin against hand-checked Received chains (src/analysis/golden/traceback-chains.json): accuracy overall, by split and by receiving-organisation class',
+    description:
+      'trace-back origin against hand-checked Received chains (src/analysis/golden/traceback-chains.json): accuracy overall, by split and by receiving-organisation class',
     run: async () => {
       await evaluateTraceback(CORPUS_DIR, (s) => process.stdout.write(s));
     },

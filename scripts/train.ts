@@ -15,7 +15,14 @@ import { CORPUS_DIR } from '../src/core/test-env.ts';
 import { MODEL_CLASSES, type ModelClass } from '../src/analysis/classify/categories.ts';
 import { HELD_OUT_PERCENT, TRAINING_CLOCK, VALIDATION_PERCENT, isValidation, loadDataset } from './train/dataset.ts';
 import { featuresOf, FEATURE_BITS } from '../src/analysis/classify/features.ts';
-import { DEFAULT_MODEL_FILE, DEFAULT_SMS_MODEL_FILE, DEFAULT_TRAIN_OPTIONS, predictProba, serialiseModel, trainModel } from '../src/analysis/classify/model.ts';
+import {
+  DEFAULT_MODEL_FILE,
+  DEFAULT_SMS_MODEL_FILE,
+  DEFAULT_TRAIN_OPTIONS,
+  predictProba,
+  serialiseModel,
+  trainModel,
+} from '../src/analysis/classify/model.ts';
 import type { FeatureVector } from '../src/analysis/classify/features.ts';
 import type { Analysis } from '../src/analysis/analysis-schema.ts';
 import { ANALYSER_VERSION } from '../src/analysis/analysis-schema.ts';
@@ -38,8 +45,13 @@ if (!fs.existsSync(corpus)) {
 }
 
 const started = Date.now();
-process.stdout.write(`train: analysing ${corpus} (training split only; ${HELD_OUT_PERCENT}% held out by normalised-text hash)\n`);
-const email = await loadDataset(corpus, { want: 'train', onProgress: (n) => process.stdout.write(`  ${n} messages analysed\n`) });
+process.stdout.write(
+  `train: analysing ${corpus} (training split only; ${HELD_OUT_PERCENT}% held out by normalised-text hash)\n`,
+);
+const email = await loadDataset(corpus, {
+  want: 'train',
+  onProgress: (n) => process.stdout.write(`  ${n} messages analysed\n`),
+});
 // SMS: the training part of the UCI SMS Spam Collection (same hash split; its held-out part is
 // what `npm run eval -- sms` scores).
 const sms = await loadDataset(corpus, { want: 'train', kind: 'sms' });
@@ -50,7 +62,12 @@ interface Row {
   id: string;
   validation: boolean;
 }
-const row = (a: Analysis, label: ModelClass, id: string, validation: boolean): Row => ({ x: featuresOf(a), label, id, validation });
+const row = (a: Analysis, label: ModelClass, id: string, validation: boolean): Row => ({
+  x: featuresOf(a),
+  label,
+  id,
+  validation,
+});
 const emailRows = email.map((e) => row(e.analysis, e.label, `${e.source}/${e.id}`, isValidation(e.dupKey)));
 const smsRows = sms.map((e) => row(e.analysis, e.label, `${e.source}/${e.id}`, isValidation(e.dupKey)));
 
@@ -61,7 +78,8 @@ if (databaseUrl) {
   try {
     for (const r of await relabelTrainingExamples(db, TRAINING_CLOCK)) {
       // The SMS model has no phishing class: an SMS relabelled phishing teaches it "spam".
-      if (r.analysis.kind === 'sms') smsRows.push(row(r.analysis, r.label === 'legitimate' ? 'legitimate' : 'spam', `relabel/${r.sha256}`, false));
+      if (r.analysis.kind === 'sms')
+        smsRows.push(row(r.analysis, r.label === 'legitimate' ? 'legitimate' : 'spam', `relabel/${r.sha256}`, false));
       else emailRows.push(row(r.analysis, r.label, `relabel/${r.sha256}`, false));
       relabelled[r.analysis.kind === 'sms' ? 'sms' : 'email']++;
     }
@@ -77,14 +95,24 @@ if (databaseUrl) {
 const FALSE_POSITIVE_COST = 10;
 
 /** Trains, calibrates and writes one model; returns a one-line summary. */
-function buildModel(name: string, rows: readonly Row[], classes: readonly ModelClass[], file: string, extraMeta: Record<string, unknown>): void {
+function buildModel(
+  name: string,
+  rows: readonly Row[],
+  classes: readonly ModelClass[],
+  file: string,
+  extraMeta: Record<string, unknown>,
+): void {
   const examples = rows.map((r) => ({ x: r.x, y: classes.indexOf(r.label), validation: r.validation, id: r.id }));
   if (examples.some((e) => e.y < 0)) throw new Error(`${name}: a label outside ${classes.join('/')}`);
   const counts = Object.fromEntries(classes.map((c, i) => [c, examples.filter((r) => r.y === i).length]));
   process.stdout.write(`train ${name}: ${examples.length} examples ${JSON.stringify(counts)}\n`);
   const legit = classes.indexOf('legitimate');
   const validation = examples.filter((r) => r.validation);
-  const probe = trainModel(examples.filter((r) => !r.validation), DEFAULT_TRAIN_OPTIONS, classes);
+  const probe = trainModel(
+    examples.filter((r) => !r.validation),
+    DEFAULT_TRAIN_OPTIONS,
+    classes,
+  );
   const logits = validation.map((r) => predictProba(probe, r.x).map((p) => Math.log(Math.max(p, 1e-12))));
   let legitimateOffset = 0;
   let bestCost = Infinity;
@@ -103,7 +131,9 @@ function buildModel(name: string, rows: readonly Row[], classes: readonly ModelC
       legitimateOffset = offset;
     }
   }
-  process.stdout.write(`train ${name}: calibrated on ${validation.length} validation examples (${VALIDATION_PERCENT}% slice): legitimate offset ${legitimateOffset} (cost ${bestCost}, FP weight ${FALSE_POSITIVE_COST})\n`);
+  process.stdout.write(
+    `train ${name}: calibrated on ${validation.length} validation examples (${VALIDATION_PERCENT}% slice): legitimate offset ${legitimateOffset} (cost ${bestCost}, FP weight ${FALSE_POSITIVE_COST})\n`,
+  );
   const model = trainModel(examples, DEFAULT_TRAIN_OPTIONS, classes);
   model.bias[legit] += legitimateOffset;
   const text = serialiseModel(model, {
@@ -116,14 +146,22 @@ function buildModel(name: string, rows: readonly Row[], classes: readonly ModelC
     validationPercent: VALIDATION_PERCENT,
     legitimateOffset,
     falsePositiveCost: FALSE_POSITIVE_COST,
-    trainingSetSha256: createHash('sha256').update(examples.map((r) => r.id).join('\n')).digest('hex'),
+    trainingSetSha256: createHash('sha256')
+      .update(examples.map((r) => r.id).join('\n'))
+      .digest('hex'),
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
-  process.stdout.write(`train ${name}: wrote ${file} (${(text.length / 1024).toFixed(0)} KiB, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})\n`);
+  process.stdout.write(
+    `train ${name}: wrote ${file} (${(text.length / 1024).toFixed(0)} KiB, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})\n`,
+  );
 }
 
 buildModel('e-mail', emailRows, MODEL_CLASSES, out, { relabels: relabelled.email });
-if (smsRows.length > 0) buildModel('SMS', smsRows, ['legitimate', 'spam'], smsOut, { relabels: relabelled.sms, corpus: 'UCI SMS Spam Collection v.1' });
+if (smsRows.length > 0)
+  buildModel('SMS', smsRows, ['legitimate', 'spam'], smsOut, {
+    relabels: relabelled.sms,
+    corpus: 'UCI SMS Spam Collection v.1',
+  });
 else process.stdout.write(`train SMS: no SMS corpus under ${corpus} — ${smsOut} left as it is\n`);
 process.stdout.write(`train: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

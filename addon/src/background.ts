@@ -73,10 +73,16 @@ async function report(messages: messenger.MessageHeader[]): Promise<void> {
     return;
   }
   if (!(await messenger.permissions.contains({ origins: [originPattern(settings.instanceUrl)] }))) {
-    await notify('Permission needed', 'Open the add-on options and save again to allow contacting your Spamdesk instance.');
+    await notify(
+      'Permission needed',
+      'Open the add-on options and save again to allow contacting your Spamdesk instance.',
+    );
     return;
   }
-  const outcomes = await reportMessages(messages.map((m) => m.id), { fetch: (input, init) => fetch(input, init), getRaw, settings });
+  const outcomes = await reportMessages(
+    messages.map((m) => m.id),
+    { fetch: (input, init) => fetch(input, init), getRaw, settings },
+  );
   const { title, message } = summarise(outcomes);
   await notify(title, message);
   if (settings.moveToJunk) await moveToJunk(messages, outcomes);
@@ -96,11 +102,7 @@ messenger.messageDisplayAction.onClicked.addListener((tab) => {
 });
 
 messenger.browserAction.onClicked.addListener((tab) => {
-  messenger.mailTabs
-    .getSelectedMessages(tab.id)
-    .then(allMessages)
-    .then(report)
-    .catch(onError);
+  messenger.mailTabs.getSelectedMessages(tab.id).then(allMessages).then(report).catch(onError);
 });
 
 messenger.menus.create({ id: MENU_ID, title: 'Report spam to Spamdesk', contexts: ['message_list'] });

@@ -20,11 +20,17 @@ export interface BuiltAddon {
   files: string[];
 }
 
-export async function buildAddon(outDir = path.join(ADDON_DIR, 'dist'), xpi = path.join(ADDON_DIR, 'spamdesk-report-spam.xpi')): Promise<BuiltAddon> {
+export async function buildAddon(
+  outDir = path.join(ADDON_DIR, 'dist'),
+  xpi = path.join(ADDON_DIR, 'spamdesk-report-spam.xpi'),
+): Promise<BuiltAddon> {
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
   await build({
-    entryPoints: { background: path.join(ADDON_DIR, 'src', 'background.ts'), options: path.join(ADDON_DIR, 'src', 'options.ts') },
+    entryPoints: {
+      background: path.join(ADDON_DIR, 'src', 'background.ts'),
+      options: path.join(ADDON_DIR, 'src', 'options.ts'),
+    },
     bundle: true,
     format: 'iife',
     target: 'firefox115',
@@ -57,13 +63,19 @@ function zip(dir: string, files: string[], dest: string): Promise<void> {
     for (const f of files) z.addFile(path.join(dir, f), f, { mtime: ZIP_MTIME, mode: 0o644 });
     z.end();
     const out = fs.createWriteStream(dest);
-    z.outputStream.pipe(out).on('close', () => resolve()).on('error', reject);
+    z.outputStream
+      .pipe(out)
+      .on('close', () => resolve())
+      .on('error', reject);
   });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   buildAddon().then(
-    (b) => process.stdout.write(`built ${path.relative(process.cwd(), b.xpi)} (${fs.statSync(b.xpi).size} bytes: ${b.files.join(', ')})\n`),
+    (b) =>
+      process.stdout.write(
+        `built ${path.relative(process.cwd(), b.xpi)} (${fs.statSync(b.xpi).size} bytes: ${b.files.join(', ')})\n`,
+      ),
     (e: unknown) => {
       process.stderr.write(`addon build failed: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(1);

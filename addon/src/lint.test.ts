@@ -30,13 +30,15 @@ test('the add-on builds into an .xpi that web-ext lint passes without errors', a
   const built = await buildAddon(path.join(dir, 'unpacked'), path.join(dir, 'addon.xpi'));
   assert.deepEqual(built.files, ['background.js', 'icons/report.svg', 'manifest.json', 'options.html', 'options.js']);
   assert.ok(fs.statSync(built.xpi).size > 1000);
-  const out = await run(WEB_EXT, ['lint', '--source-dir', built.dir, '--output', 'json', '--no-config-discovery'], { maxBuffer: 16 * 1024 * 1024 }).catch(
-    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
-  );
+  const out = await run(WEB_EXT, ['lint', '--source-dir', built.dir, '--output', 'json', '--no-config-discovery'], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   const result = JSON.parse(out.stdout) as { errors: LintMessage[]; warnings: LintMessage[] };
   assert.deepEqual(result.errors, [], 'no lint errors');
   const unexpected = result.warnings.filter(
-    (w) => !(w.code === 'MANIFEST_PERMISSIONS' && THUNDERBIRD_PERMISSIONS.some((p) => w.message.includes(`"${p}"`))) && w.code !== 'MISSING_DATA_COLLECTION_PERMISSIONS',
+    (w) =>
+      !(w.code === 'MANIFEST_PERMISSIONS' && THUNDERBIRD_PERMISSIONS.some((p) => w.message.includes(`"${p}"`))) &&
+      w.code !== 'MISSING_DATA_COLLECTION_PERMISSIONS',
   );
   assert.deepEqual(unexpected, [], 'no warnings besides the Thunderbird-only permissions');
 });

@@ -4,7 +4,8 @@ import { loadSettings, originPattern, saveSettings } from './settings-store.ts';
 
 function input(id: string): HTMLInputElement | HTMLTextAreaElement {
   const el = document.getElementById(id);
-  if (!(el instanceof HTMLInputElement) && !(el instanceof HTMLTextAreaElement)) throw new Error(`options page: #${id} missing`);
+  if (!(el instanceof HTMLInputElement) && !(el instanceof HTMLTextAreaElement))
+    throw new Error(`options page: #${id} missing`);
   return el;
 }
 

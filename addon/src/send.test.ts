@@ -56,7 +56,12 @@ test('reporting a multi-selection sends each exact raw source and stores it byte
     [12, new Blob([new Uint8Array(originals[1])])],
     [13, binaryString(originals[2])],
   ]);
-  const settings: AddonSettings = { instanceUrl: `${s.url}/`, token: token.secret, moveToJunk: true, note: 'Reçu ce matin, encore.' };
+  const settings: AddonSettings = {
+    instanceUrl: `${s.url}/`,
+    token: token.secret,
+    moveToJunk: true,
+    note: 'Reçu ce matin, encore.',
+  };
   const outcomes = await reportMessages([11, 12, 13], {
     fetch,
     getRaw: async (id) => {
@@ -66,7 +71,11 @@ test('reporting a multi-selection sends each exact raw source and stores it byte
     },
     settings,
   });
-  assert.deepEqual(outcomes.map((o) => o.ok), [true, true, true], JSON.stringify(outcomes));
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [true, true, true],
+    JSON.stringify(outcomes),
+  );
   for (const [i, o] of outcomes.entries()) {
     assert.ok(o.reportId);
     const row = await s.ctx.db.selectFrom('reports').selectAll().where('id', '=', o.reportId).executeTakeFirstOrThrow();
@@ -85,7 +94,8 @@ test("the server's error is what the user sees: revoked token, not an e-mail, un
   if (!s) return;
   const token = await createToken(s.ctx.db, { role: 'reporter', name: 'thunderbird' });
   const settings: AddonSettings = { instanceUrl: s.url, token: token.secret, moveToJunk: false, note: '' };
-  const getRaw = async (id: number): Promise<RawMessage> => (id === 1 ? 'not a message at all' : 'From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n');
+  const getRaw = async (id: number): Promise<RawMessage> =>
+    id === 1 ? 'not a message at all' : 'From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n';
 
   const [notMail] = await reportMessages([1], { fetch, getRaw, settings });
   assert.equal(notMail.ok, false);
@@ -97,7 +107,11 @@ test("the server's error is what the user sees: revoked token, not an e-mail, un
   assert.equal(revoked.status, 401);
   assert.equal(revoked.error, 'The API token is unknown or revoked.');
 
-  const [down] = await reportMessages([2], { fetch, getRaw, settings: { ...settings, instanceUrl: 'http://127.0.0.1:9' } });
+  const [down] = await reportMessages([2], {
+    fetch,
+    getRaw,
+    settings: { ...settings, instanceUrl: 'http://127.0.0.1:9' },
+  });
   assert.equal(down.ok, false);
   assert.match(down.error ?? '', /^Cannot reach http:\/\/127\.0\.0\.1:9/);
   const summary = summarise([notMail, revoked]);
@@ -106,7 +120,12 @@ test("the server's error is what the user sees: revoked token, not an e-mail, un
 });
 
 test('the options are checked before anything is sent', () => {
-  const ok: AddonSettings = { instanceUrl: 'https://spamdesk.example.org', token: `sdk_${'a'.repeat(43)}`, moveToJunk: false, note: '' };
+  const ok: AddonSettings = {
+    instanceUrl: 'https://spamdesk.example.org',
+    token: `sdk_${'a'.repeat(43)}`,
+    moveToJunk: false,
+    note: '',
+  };
   assert.deepEqual(settingsProblems(ok), []);
   assert.deepEqual(settingsProblems({ ...ok, instanceUrl: 'http://localhost:8080' }), []);
   assert.match(settingsProblems({ ...ok, instanceUrl: 'http://spamdesk.example.org' }).join(), /https/);

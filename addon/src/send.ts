@@ -54,7 +54,8 @@ export function settingsProblems(s: AddonSettings): string[] {
   if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url.hostname))) {
     problems.push('The instance URL must use https:// (http:// only for a local test instance).');
   }
-  if (!/^sdk_[A-Za-z0-9_-]{20,}$/.test(s.token.trim())) problems.push('The API token should look like sdk_… (create one in your Spamdesk account).');
+  if (!/^sdk_[A-Za-z0-9_-]{20,}$/.test(s.token.trim()))
+    problems.push('The API token should look like sdk_… (create one in your Spamdesk account).');
   if (s.note.length > MAX_NOTE_CHARS) problems.push(`The note is longer than ${MAX_NOTE_CHARS} characters.`);
   return problems;
 }
@@ -117,11 +118,15 @@ export async function reportMessage(messageId: number, deps: SendDeps): Promise<
   }
   const payload = await res.json().catch(() => null);
   if (res.status !== 202) {
-    const message = isRecord(payload) && typeof payload.message === 'string' ? payload.message : `HTTP ${res.status} ${res.statusText}`;
+    const message =
+      isRecord(payload) && typeof payload.message === 'string'
+        ? payload.message
+        : `HTTP ${res.status} ${res.statusText}`;
     return { messageId, ok: false, status: res.status, error: message };
   }
   const first = isRecord(payload) && Array.isArray(payload.reports) ? payload.reports[0] : null;
-  if (!isRecord(first) || typeof first.id !== 'string') return { messageId, ok: false, status: res.status, error: 'The server answered without a report id.' };
+  if (!isRecord(first) || typeof first.id !== 'string')
+    return { messageId, ok: false, status: res.status, error: 'The server answered without a report id.' };
   return {
     messageId,
     ok: true,
@@ -144,7 +149,11 @@ export function summarise(outcomes: ReportOutcome[]): { title: string; message: 
   const ok = outcomes.filter((o) => o.ok);
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length === 0) {
-    return { title: 'Spam reported', message: ok.length === 1 ? 'Thank you: the message was reported.' : `Thank you: ${ok.length} messages were reported.` };
+    return {
+      title: 'Spam reported',
+      message:
+        ok.length === 1 ? 'Thank you: the message was reported.' : `Thank you: ${ok.length} messages were reported.`,
+    };
   }
   const reasons = [...new Set(failed.map((f) => f.error ?? 'unknown error'))].join(' ');
   const title = ok.length === 0 ? 'Report failed' : `${ok.length} reported, ${failed.length} failed`;

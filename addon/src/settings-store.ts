@@ -14,7 +14,12 @@ export async function loadSettings(): Promise<AddonSettings> {
 }
 
 export async function saveSettings(s: AddonSettings): Promise<void> {
-  await messenger.storage.local.set({ instanceUrl: s.instanceUrl.trim(), token: s.token.trim(), moveToJunk: s.moveToJunk, note: s.note });
+  await messenger.storage.local.set({
+    instanceUrl: s.instanceUrl.trim(),
+    token: s.token.trim(),
+    moveToJunk: s.moveToJunk,
+    note: s.note,
+  });
 }
 
 /** The host permission pattern for the instance (requested on save, from the options page). */

@@ -33,7 +33,13 @@ import { ingestFingerprint } from '../../src/campaigns/cluster.ts';
 import { seededRng } from '../../src/campaigns/personalise.ts';
 
 /** The corpora of the mixed stream (missing folders are skipped and said). */
-export const STREAM_SOURCES = ['spamassassin', 'trec07p', 'phishing_pot', 'nazario_phishing', 'spam_archive_2023_2025'] as const;
+export const STREAM_SOURCES = [
+  'spamassassin',
+  'trec07p',
+  'phishing_pot',
+  'nazario_phishing',
+  'spam_archive_2023_2025',
+] as const;
 const STREAM_SEED = 20261202;
 const ABUSIVE_CATEGORIES = new Set(['phishing', 'malware', 'scam', 'commercial']);
 
@@ -58,7 +64,11 @@ interface Member {
 const pct = (a: number, b: number) => (b ? ((a / b) * 100).toFixed(2) : '0.00');
 
 /** Runs the mixed-stream clustering evaluation and prints its figures. */
-export async function evaluateCampaignStream(corpusDir: string, out: (s: string) => void, opts: { limit?: number; seed?: number; withoutCategories?: boolean } = {}): Promise<StreamFigures> {
+export async function evaluateCampaignStream(
+  corpusDir: string,
+  out: (s: string) => void,
+  opts: { limit?: number; seed?: number; withoutCategories?: boolean } = {},
+): Promise<StreamFigures> {
   const present = STREAM_SOURCES.filter((s) => fs.existsSync(path.join(corpusDir, s)));
   const missing = STREAM_SOURCES.filter((s) => !present.includes(s));
   if (missing.length) out(`(corpora missing, left out: ${missing.join(', ')})\n`);
@@ -88,12 +98,29 @@ export async function evaluateCampaignStream(corpusDir: string, out: (s: string)
       const t1 = performance.now();
       analyseMs += t1 - t0;
       const seenAt = new Date(Date.UTC(2026, 0, 1) + i * 30_000).toISOString();
-      const placement = await db.transaction().execute((trx) => ingestFingerprint(trx, fingerprintOf(a), { seenAt, category: opts.withoutCategories ? null : verdict.category }));
+      const placement = await db
+        .transaction()
+        .execute((trx) =>
+          ingestFingerprint(trx, fingerprintOf(a), {
+            seenAt,
+            category: opts.withoutCategories ? null : verdict.category,
+          }),
+        );
       clusterMs += performance.now() - t1;
-      if (!labelOf.has(a.sha256)) labelOf.set(a.sha256, { label: m.label === 'legitimate' ? 'legitimate' : 'abusive', source: m.source, id: m.id, via: placement.via });
+      if (!labelOf.has(a.sha256))
+        labelOf.set(a.sha256, {
+          label: m.label === 'legitimate' ? 'legitimate' : 'abusive',
+          source: m.source,
+          id: m.id,
+          via: placement.via,
+        });
     }
     const rows = await db.selectFrom('campaign_messages').select(['sha256', 'campaign_id']).execute();
-    const camps = await db.selectFrom('campaigns').select(['id', 'category']).where('merged_into', 'is', null).execute();
+    const camps = await db
+      .selectFrom('campaigns')
+      .select(['id', 'category'])
+      .where('merged_into', 'is', null)
+      .execute();
     const categoryOf = new Map(camps.map((c) => [c.id, c.category]));
     const members = new Map<string, Member[]>();
     for (const r of rows) {
@@ -119,30 +146,61 @@ export async function evaluateCampaignStream(corpusDir: string, out: (s: string)
       if (list.length >= 10 && ABUSIVE_CATEGORIES.has(categoryOf.get(id) ?? '')) legitInLarge += legit;
     }
     // What the actions gates would see: abusive campaigns large enough to act on, by purity.
-    const standing = await db.selectFrom('campaigns').select(['id', 'category', 'purity', 'legitimate_share', 'message_count']).where('merged_into', 'is', null).where('message_count', '>=', 5).execute();
+    const standing = await db
+      .selectFrom('campaigns')
+      .select(['id', 'category', 'purity', 'legitimate_share', 'message_count'])
+      .where('merged_into', 'is', null)
+      .where('message_count', '>=', 5)
+      .execute();
     const actionable = standing.filter((c) => ABUSIVE_CATEGORIES.has(c.category ?? ''));
     const gate = {
       pure: actionable.filter((c) => Number(c.purity) >= 1).length,
       ninety: actionable.filter((c) => Number(c.purity) >= 0.9).length,
       legit: actionable.filter((c) => Number(c.legitimate_share) > 0.05).length,
     };
-    const buckets: [string, number, number][] = [['1', 1, 1], ['2–4', 2, 4], ['5–9', 5, 9], ['10–49', 10, 49], ['50–199', 50, 199], ['200+', 200, Infinity]];
-    out(`${opts.withoutCategories ? '[ablation: clustered without the classifier\'s categories] ' : ''}stream: ${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')}, seed ${opts.seed ?? STREAM_SEED}\n`);
-    out(`analysis + classification ${(analyseMs / 1000).toFixed(1)} s; clustering ${(clusterMs / 1000).toFixed(1)} s (${((clusterMs / Math.max(1, labelOf.size)) * 1000).toFixed(0)} µs a message)\n`);
-    out(`campaigns: ${members.size}; sizes: ${buckets.map(([n, lo, hi]) => `${n}: ${sizes.filter((s) => s >= lo && s <= hi).length}`).join(', ')}\n`);
+    const buckets: [string, number, number][] = [
+      ['1', 1, 1],
+      ['2–4', 2, 4],
+      ['5–9', 5, 9],
+      ['10–49', 10, 49],
+      ['50–199', 50, 199],
+      ['200+', 200, Infinity],
+    ];
+    out(
+      `${opts.withoutCategories ? "[ablation: clustered without the classifier's categories] " : ''}stream: ${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')}, seed ${opts.seed ?? STREAM_SEED}\n`,
+    );
+    out(
+      `analysis + classification ${(analyseMs / 1000).toFixed(1)} s; clustering ${(clusterMs / 1000).toFixed(1)} s (${((clusterMs / Math.max(1, labelOf.size)) * 1000).toFixed(0)} µs a message)\n`,
+    );
+    out(
+      `campaigns: ${members.size}; sizes: ${buckets.map(([n, lo, hi]) => `${n}: ${sizes.filter((s) => s >= lo && s <= hi).length}`).join(', ')}\n`,
+    );
     const largest = [...members.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 5);
     for (const [id, list] of largest) {
       out(`  ${describe(id, list, categoryOf.get(id) ?? null)}\n`);
-      const top = await db.selectFrom('campaign_facts').select(['kind', 'value', 'count']).where('campaign_id', '=', id).where('kind', 'in', ['domain', 'subject']).orderBy('count', 'desc').limit(4).execute();
+      const top = await db
+        .selectFrom('campaign_facts')
+        .select(['kind', 'value', 'count'])
+        .where('campaign_id', '=', id)
+        .where('kind', 'in', ['domain', 'subject'])
+        .orderBy('count', 'desc')
+        .limit(4)
+        .execute();
       out(`      top: ${top.map((f) => `${f.kind} ${JSON.stringify(f.value.slice(0, 50))} ×${f.count}`).join('; ')}\n`);
     }
-    out(`impure share: ${impure} of ${clustered} clustered messages (${pct(impure, clustered)} %; target ≤ 1 %) in ${impureCampaigns.length} campaigns\n`);
+    out(
+      `impure share: ${impure} of ${clustered} clustered messages (${pct(impure, clustered)} %; target ≤ 1 %) in ${impureCampaigns.length} campaigns\n`,
+    );
     out(`legitimate messages in abusive campaigns of ten or more: ${legitInLarge} (target 0)\n`);
-    out(`abusive campaigns of five or more: ${actionable.length}; purity 1: ${gate.pure}; purity ≥ 0.9: ${gate.ninety}; legitimate share > 5 %: ${gate.legit}\n`);
+    out(
+      `abusive campaigns of five or more: ${actionable.length}; purity 1: ${gate.pure}; purity ≥ 0.9: ${gate.ninety}; legitimate share > 5 %: ${gate.legit}\n`,
+    );
     for (const c of impureCampaigns.sort((a, b) => b.list.length - a.list.length).slice(0, 8)) {
       out(`  impure ${describe(c.id, c.list, categoryOf.get(c.id) ?? null)}\n`);
-      for (const x of c.list.filter((y) => y.label === 'legitimate').slice(0, 3)) out(`      legitimate: ${x.source}/${x.id} (via ${x.via})\n`);
-      for (const x of c.list.filter((y) => y.label === 'abusive').slice(0, 2)) out(`      abusive:    ${x.source}/${x.id} (via ${x.via})\n`);
+      for (const x of c.list.filter((y) => y.label === 'legitimate').slice(0, 3))
+        out(`      legitimate: ${x.source}/${x.id} (via ${x.via})\n`);
+      for (const x of c.list.filter((y) => y.label === 'abusive').slice(0, 2))
+        out(`      abusive:    ${x.source}/${x.id} (via ${x.via})\n`);
     }
     return {
       messages: labelOf.size,
@@ -168,6 +226,10 @@ function describe(id: string, list: readonly Member[], category: string | null):
     const v = x.via.startsWith('link:') ? x.via : x.via;
     byVia.set(v, (byVia.get(v) ?? 0) + 1);
   }
-  const fmt = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const fmt = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   return `${id} (${category ?? 'no category'}): ${list.length} messages — ${fmt(bySource)}; joined via ${fmt(byVia)}`;
 }

@@ -52,11 +52,21 @@ export function pairwiseScores(truth: readonly string[], predicted: readonly str
   const agreeing = [...joint.values()].reduce((a, n) => a + pairs(n), 0);
   const truePairs = [...t.values()].reduce((a, n) => a + pairs(n), 0);
   const predictedPairs = [...p.values()].reduce((a, n) => a + pairs(n), 0);
-  return { precision: predictedPairs ? agreeing / predictedPairs : 1, recall: truePairs ? agreeing / truePairs : 1, truePairs, predictedPairs, agreeingPairs: agreeing };
+  return {
+    precision: predictedPairs ? agreeing / predictedPairs : 1,
+    recall: truePairs ? agreeing / truePairs : 1,
+    truePairs,
+    predictedPairs,
+    agreeingPairs: agreeing,
+  };
 }
 
 /** Runs the clustering evaluation and prints its figures. */
-export async function evaluateCampaigns(corpusDir: string, out: (s: string) => void, opts: { bases?: number; seed?: number } = {}): Promise<PairwiseScores> {
+export async function evaluateCampaigns(
+  corpusDir: string,
+  out: (s: string) => void,
+  opts: { bases?: number; seed?: number } = {},
+): Promise<PairwiseScores> {
   const want = opts.bases ?? Number(process.env.SPAMDESK_EVAL_CAMPAIGN_BASES ?? 300);
   const rng = seededRng(opts.seed ?? EVAL_SEED);
   const ports = offlinePorts(new Date('2026-01-01T00:00:00Z'));
@@ -78,19 +88,27 @@ export async function evaluateCampaigns(corpusDir: string, out: (s: string) => v
     const urls = e.analysis.indicators.urls.filter((u) => !u.shortener && /^https?:/.test(u.url)).map((u) => u.url);
     chosen.push({
       sig,
-      base: { subject: e.analysis.parse.subject ?? '', from: e.analysis.parse.from[0]?.address ?? 'sender@spam.example', text: e.analysis.parse.visibleText, urls: [...new Set(urls)].slice(0, 5) },
+      base: {
+        subject: e.analysis.parse.subject ?? '',
+        from: e.analysis.parse.from[0]?.address ?? 'sender@spam.example',
+        text: e.analysis.parse.visibleText,
+        urls: [...new Set(urls)].slice(0, 5),
+      },
     });
   }
   const copies: { truth: string; raw: Buffer }[] = [];
   chosen.forEach((c, i) => {
     const k = 2 + Math.floor(rng() * 7);
-    for (let j = 0; j < k; j++) copies.push({ truth: `base-${i}`, raw: personalise(c.base, makeRecipient(rng), rng, copies.length) });
+    for (let j = 0; j < k; j++)
+      copies.push({ truth: `base-${i}`, raw: personalise(c.base, makeRecipient(rng), rng, copies.length) });
   });
   for (let i = copies.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [copies[i], copies[j]] = [copies[j], copies[i]];
   }
-  out(`labelled set: ${chosen.length} corpus spams → ${copies.length} personalised copies (seed ${opts.seed ?? EVAL_SEED})\n`);
+  out(
+    `labelled set: ${chosen.length} corpus spams → ${copies.length} personalised copies (seed ${opts.seed ?? EVAL_SEED})\n`,
+  );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-cluster-eval-'));
   const db = openDatabase(testConfig({ dataDir: dir }).database, { synchronous: 'OFF' });
@@ -107,10 +125,17 @@ export async function evaluateCampaigns(corpusDir: string, out: (s: string) => v
     const rows = await db.selectFrom('campaign_messages').select(['sha256', 'campaign_id']).execute();
     const campaignOf = new Map(rows.map((r) => [r.sha256, r.campaign_id]));
     const predicted = shas.map((s) => campaignOf.get(s) ?? s);
-    const scores = pairwiseScores(copies.map((c) => c.truth), predicted);
+    const scores = pairwiseScores(
+      copies.map((c) => c.truth),
+      predicted,
+    );
     const campaigns = new Set(predicted).size;
-    out(`clustered ${copies.length} copies in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${campaigns} campaigns (truth: ${chosen.length})\n`);
-    out(`pairwise precision ${(scores.precision * 100).toFixed(2)}%  recall ${(scores.recall * 100).toFixed(2)}%  (${scores.agreeingPairs} agreeing of ${scores.predictedPairs} predicted / ${scores.truePairs} true pairs; target ≥ 98 / ≥ 95)\n`);
+    out(
+      `clustered ${copies.length} copies in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${campaigns} campaigns (truth: ${chosen.length})\n`,
+    );
+    out(
+      `pairwise precision ${(scores.precision * 100).toFixed(2)}%  recall ${(scores.recall * 100).toFixed(2)}%  (${scores.agreeingPairs} agreeing of ${scores.predictedPairs} predicted / ${scores.truePairs} true pairs; target ≥ 98 / ≥ 95)\n`,
+    );
     return scores;
   } finally {
     await db.destroy();

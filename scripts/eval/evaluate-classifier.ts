@@ -46,7 +46,15 @@ export function binaryStats(pairs: readonly { gold: boolean; pred: boolean }[]):
   }
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
-  return { n: pairs.length, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0, fpRate: legit > 0 ? fp / legit : 0, fp, legit };
+  return {
+    n: pairs.length,
+    precision,
+    recall,
+    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    fpRate: legit > 0 ? fp / legit : 0,
+    fp,
+    legit,
+  };
 }
 
 function pct(x: number): string {
@@ -68,7 +76,11 @@ function binaryLine(name: string, s: BinaryStats): string {
  * positive). `strict`: Unsure is a wrong answer either way (a legitimate message not judged ham
  * is misjudged; a spam not judged spam is missed).
  */
-function bogoStats(set: readonly Example[], verdictOf: (e: Example) => PeerVerdict | undefined, reading: 'lenient' | 'strict'): BinaryStats {
+function bogoStats(
+  set: readonly Example[],
+  verdictOf: (e: Example) => PeerVerdict | undefined,
+  reading: 'lenient' | 'strict',
+): BinaryStats {
   return binaryStats(
     set.map((e) => {
       const v = verdictOf(e);
@@ -87,13 +99,17 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
   const held = all.filter((e) => e.split === 'held-out');
   const trainKeys = new Set(train.map((e) => e.dupKey));
   const leaked = held.filter((e) => trainKeys.has(e.dupKey)).length;
-  out(`data: ${all.length} messages (${train.length} train, ${held.length} held-out; duplicate groups crossing the split: ${leaked}) analysed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  out(
+    `data: ${all.length} messages (${train.length} train, ${held.length} held-out; duplicate groups crossing the split: ${leaked}) analysed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
 
   const classifier = createClassifier();
   const t1 = Date.now();
   const predicted = new Map<string, Category>();
   for (const e of held) predicted.set(e.sha256, classifier.classify(e.analysis).category);
-  out(`spamdesk: model ${classifier.modelVersion}, ${held.length} held-out messages classified in ${((Date.now() - t1) / 1000).toFixed(1)} s\n\n`);
+  out(
+    `spamdesk: model ${classifier.modelVersion}, ${held.length} held-out messages classified in ${((Date.now() - t1) / 1000).toFixed(1)} s\n\n`,
+  );
 
   // Confusion matrix: gold rows × predicted categories.
   out(`confusion matrix (rows: corpus label, columns: predicted category)\n`);
@@ -109,36 +125,61 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
     const goldN = held.filter((e) => e.label === c).length;
     const p = predN ? tp / predN : 0;
     const r = goldN ? tp / goldN : 0;
-    out(`${c.padEnd(12)} precision ${pct(p)}%  recall ${pct(r)}%  F1 ${pct(p + r ? (2 * p * r) / (p + r) : 0)}%  (support ${goldN})\n`);
+    out(
+      `${c.padEnd(12)} precision ${pct(p)}%  recall ${pct(r)}%  F1 ${pct(p + r ? (2 * p * r) / (p + r) : 0)}%  (support ${goldN})\n`,
+    );
   }
   const abusive = held.filter((e) => e.label !== 'legitimate');
   const phTp = abusive.filter((e) => e.label === 'phishing' && predicted.get(e.sha256) === 'phishing').length;
   const phPred = abusive.filter((e) => predicted.get(e.sha256) === 'phishing').length;
   const phGold = abusive.filter((e) => e.label === 'phishing').length;
-  out(`phishing among abusive messages: precision ${pct(phPred ? phTp / phPred : 0)}%  recall ${pct(phGold ? phTp / phGold : 0)}%  (target ≥ 95 / ≥ 95)\n\n`);
+  out(
+    `phishing among abusive messages: precision ${pct(phPred ? phTp / phPred : 0)}%  recall ${pct(phGold ? phTp / phGold : 0)}%  (target ≥ 95 / ≥ 95)\n\n`,
+  );
 
-  const ours = (set: readonly Example[]) => binaryStats(set.map((e) => ({ gold: e.label !== 'legitimate', pred: predicted.get(e.sha256) !== 'legitimate' })));
+  const ours = (set: readonly Example[]) =>
+    binaryStats(set.map((e) => ({ gold: e.label !== 'legitimate', pred: predicted.get(e.sha256) !== 'legitimate' })));
   out(`spam vs legitimate on the whole held-out split\n`);
   out(`${binaryLine('spamdesk', ours(held))}\n`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-eval-'));
   try {
-    const files = writeMessages(tmp, all.map((e) => ({ key: e.sha256, raw: e.raw })));
+    const files = writeMessages(
+      tmp,
+      all.map((e) => ({ key: e.sha256, raw: e.raw })),
+    );
     const fileOf = (e: Example) => files.get(e.sha256) ?? '';
     let bogo: Map<string, { verdict: PeerVerdict; score: number }> | null = null;
     if (ensureCommand('bogofilter', 'bogofilter', out)) {
       const t2 = Date.now();
-      bogo = runBogofilter(train.filter((e) => e.label !== 'legitimate').map(fileOf), train.filter((e) => e.label === 'legitimate').map(fileOf), held.map(fileOf));
+      bogo = runBogofilter(
+        train.filter((e) => e.label !== 'legitimate').map(fileOf),
+        train.filter((e) => e.label === 'legitimate').map(fileOf),
+        held.map(fileOf),
+      );
       const secs = ((Date.now() - t2) / 1000).toFixed(1);
-      out(`${binaryLine('bogofilter, Unsure = ham', bogoStats(held, (e) => bogo?.get(fileOf(e))?.verdict, 'lenient'))}  [train + classify ${secs} s]\n`);
-      out(`${binaryLine('bogofilter, Unsure = wrong', bogoStats(held, (e) => bogo?.get(fileOf(e))?.verdict, 'strict'))}\n`);
+      out(
+        `${binaryLine(
+          'bogofilter, Unsure = ham',
+          bogoStats(held, (e) => bogo?.get(fileOf(e))?.verdict, 'lenient'),
+        )}  [train + classify ${secs} s]\n`,
+      );
+      out(
+        `${binaryLine(
+          'bogofilter, Unsure = wrong',
+          bogoStats(held, (e) => bogo?.get(fileOf(e))?.verdict, 'strict'),
+        )}\n`,
+      );
     } else {
       out(`bogofilter: not available and could not be installed — reference row skipped\n`);
     }
 
     const sampleSize = Number(process.env.SPAMDESK_EVAL_SA_SAMPLE ?? 600);
     // Deterministic sample: the held-out messages with the smallest hashes (random w.r.t. label).
-    const sample = held.slice().sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1)).slice(0, sampleSize);
+    const sample = held
+      .slice()
+      .sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1))
+      .slice(0, sampleSize);
     if (sampleSize > 0 && ensureCommand('spamd', 'spamassassin', out) && ensureCommand('spamc', 'spamc', out)) {
       const t3 = Date.now();
       const budget = Number(process.env.SPAMDESK_EVAL_SA_SECONDS ?? 150);
@@ -151,10 +192,22 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
       sample.splice(0, sample.length, ...scored);
       out(`${binaryLine('spamdesk (sample)', ours(sample))}\n`);
       if (bogo) {
-        out(`${binaryLine('bogofilter, Unsure = ham', bogoStats(sample, (e) => bogo?.get(fileOf(e))?.verdict, 'lenient'))}\n`);
-        out(`${binaryLine('bogofilter, Unsure = wrong', bogoStats(sample, (e) => bogo?.get(fileOf(e))?.verdict, 'strict'))}\n`);
+        out(
+          `${binaryLine(
+            'bogofilter, Unsure = ham',
+            bogoStats(sample, (e) => bogo?.get(fileOf(e))?.verdict, 'lenient'),
+          )}\n`,
+        );
+        out(
+          `${binaryLine(
+            'bogofilter, Unsure = wrong',
+            bogoStats(sample, (e) => bogo?.get(fileOf(e))?.verdict, 'strict'),
+          )}\n`,
+        );
       }
-      out(`${binaryLine('spamassassin --local (sample)', binaryStats(sample.map((e) => ({ gold: e.label !== 'legitimate', pred: sa.get(fileOf(e))?.verdict === 'spam' }))))}\n`);
+      out(
+        `${binaryLine('spamassassin --local (sample)', binaryStats(sample.map((e) => ({ gold: e.label !== 'legitimate', pred: sa.get(fileOf(e))?.verdict === 'spam' }))))}\n`,
+      );
     } else {
       out(`spamassassin: not available (or SPAMDESK_EVAL_SA_SAMPLE=0) — reference row skipped\n`);
     }

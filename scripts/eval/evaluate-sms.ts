@@ -54,19 +54,25 @@ export async function evaluateSms(corpusDir: string, out: (s: string) => void): 
   }
   const seconds = (Date.now() - started) / 1000;
   const n = CATEGORIES.reduce((s, c) => s + matrix.ham[c] + matrix.spam[c], 0);
-  const sum = (label: 'ham' | 'spam', pred: (c: Category) => boolean) => CATEGORIES.filter(pred).reduce((s, c) => s + matrix[label][c], 0);
+  const sum = (label: 'ham' | 'spam', pred: (c: Category) => boolean) =>
+    CATEGORIES.filter(pred).reduce((s, c) => s + matrix[label][c], 0);
   const tp = sum('spam', (c) => !HAM_CATEGORIES.has(c));
   const fn = sum('spam', (c) => HAM_CATEGORIES.has(c));
   const tn = sum('ham', (c) => HAM_CATEGORIES.has(c));
   const fp = sum('ham', (c) => !HAM_CATEGORIES.has(c));
-  out(`${rows.length} SMS analysed in ${seconds.toFixed(1)} s (${(rows.length / Math.max(seconds, 0.001)).toFixed(0)} SMS/s); scored: the ${n} distinct SMS of the held-out split (${tp + fn} spam, ${tn + fp} ham); model ${classifier.smsModelVersion}, region ${settings.region}\n`);
+  out(
+    `${rows.length} SMS analysed in ${seconds.toFixed(1)} s (${(rows.length / Math.max(seconds, 0.001)).toFixed(0)} SMS/s); scored: the ${n} distinct SMS of the held-out split (${tp + fn} spam, ${tn + fp} ham); model ${classifier.smsModelVersion}, region ${settings.region}\n`,
+  );
   out(`\nlabel \\ category  ${CATEGORIES.map((c) => c.padStart(11)).join('')}\n`);
-  for (const label of ['ham', 'spam'] as const) out(`${label.padEnd(17)} ${CATEGORIES.map((c) => String(matrix[label][c]).padStart(11)).join('')}\n`);
+  for (const label of ['ham', 'spam'] as const)
+    out(`${label.padEnd(17)} ${CATEGORIES.map((c) => String(matrix[label][c]).padStart(11)).join('')}\n`);
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   out(`\ncategory accuracy (legitimate/other = ham, any spam category = spam): ${pct((tp + tn) / Math.max(n, 1))}\n`);
   out(`baseline (always ham, the majority label): ${pct((tn + fp) / Math.max(n, 1))}\n`);
   out(`spam precision ${pct(tp / Math.max(tp + fp, 1))}, spam recall ${pct(tp / Math.max(tp + fn, 1))}\n`);
-  out(`ham  precision ${pct(tn / Math.max(tn + fn, 1))}, ham recall ${pct(tn / Math.max(tn + fp, 1))} (ham judged spam: ${fp} of ${tn + fp})\n`);
+  out(
+    `ham  precision ${pct(tn / Math.max(tn + fn, 1))}, ham recall ${pct(tn / Math.max(tn + fp, 1))} (ham judged spam: ${fp} of ${tn + fp})\n`,
+  );
   out(`indicators (all ${rows.length} SMS): ${withUrl} SMS with a URL, ${withPhone} with a phone number\n`);
 }
 

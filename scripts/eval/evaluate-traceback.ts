@@ -104,16 +104,30 @@ export interface ChainResult {
 }
 
 /** Traces every labelled chain; `mailhosts` from {@link learnReporters}. */
-export async function traceLabelled(corpusDir: string, labels: LabelledChains, mailhosts: ReadonlyMap<string, string[]>): Promise<ChainResult[]> {
+export async function traceLabelled(
+  corpusDir: string,
+  labels: LabelledChains,
+  mailhosts: ReadonlyMap<string, string[]>,
+): Promise<ChainResult[]> {
   const trust = trustTableFor([], null);
   const asn = ipLocationDbAsnLookup();
   const out: ChainResult[] = [];
   for (const chain of labels.chains) {
     const raw = readLabelled(corpusDir, chain.path);
-    const w = await traceRaw(raw, { trust, asn, mailhosts: chain.reporter ? (mailhosts.get(chain.reporter) ?? []) : [], documentationIsPublic: false });
+    const w = await traceRaw(raw, {
+      trust,
+      asn,
+      mailhosts: chain.reporter ? (mailhosts.get(chain.reporter) ?? []) : [],
+      documentationIsPublic: false,
+    });
     const got = w.origin?.ip ?? 'none';
     const want = chain.origin === 'none' ? 'none' : (normaliseIp(chain.origin) ?? chain.origin);
-    out.push({ chain, got, ok: got === want, lastStep: w.steps.filter((s) => !/below the origin|proves nothing/.test(s)).at(-1) ?? '' });
+    out.push({
+      chain,
+      got,
+      ok: got === want,
+      lastStep: w.steps.filter((s) => !/below the origin|proves nothing/.test(s)).at(-1) ?? '',
+    });
   }
   return out;
 }
@@ -130,22 +144,31 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
   }
   const labels = loadChains();
   const mailhosts = learnReporters(corpusDir, labels);
-  for (const [id, hosts] of mailhosts) write(`learned mail hosts of ${id}: ${hosts.length === 0 ? 'none' : hosts.join(', ')}\n`);
+  for (const [id, hosts] of mailhosts)
+    write(`learned mail hosts of ${id}: ${hosts.length === 0 ? 'none' : hosts.join(', ')}\n`);
   const results = await traceLabelled(corpusDir, labels, mailhosts);
   const splits = ['development', 'held-out', 'all'] as const;
   const classes = [...new Set(labels.chains.map((c) => c.class))].sort();
-  const cell = (rows: ChainResult[]) => `${pct(rows.filter((r) => r.ok).length, rows.length)} (${rows.filter((r) => r.ok).length}/${rows.length})`;
-  const of = (split: (typeof splits)[number]) => (split === 'all' ? results : results.filter((r) => r.chain.split === split));
+  const cell = (rows: ChainResult[]) =>
+    `${pct(rows.filter((r) => r.ok).length, rows.length)} (${rows.filter((r) => r.ok).length}/${rows.length})`;
+  const of = (split: (typeof splits)[number]) =>
+    split === 'all' ? results : results.filter((r) => r.chain.split === split);
   write(`\n${'class'.padEnd(18)}${splits.map((s) => s.padEnd(24)).join('')}\n`);
-  for (const c of classes) write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
+  for (const c of classes)
+    write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
   write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
   for (const batch of [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort()) {
-    write(`${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round ${batch}, part of held-out)\n`);
+    write(
+      `${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round ${batch}, part of held-out)\n`,
+    );
   }
   const orgs = new Set(labels.chains.map((c) => c.organisation));
   write(`\n${labels.chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
   const misses = results.filter((r) => !r.ok);
   if (misses.length > 0) write('\nmisses:\n');
-  for (const m of misses) write(`- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: ${m.chain.reason}\n    walk: ${m.lastStep}\n`);
+  for (const m of misses)
+    write(
+      `- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: ${m.chain.reason}\n    walk: ${m.lastStep}\n`,
+    );
   return results;
 }

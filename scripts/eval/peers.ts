@@ -38,7 +38,11 @@ export function writeMessages(dir: string, items: readonly { key: string; raw: B
 }
 
 /** Trains bogofilter on `spam` and `ham` files and classifies `test` files. */
-export function runBogofilter(spam: readonly string[], ham: readonly string[], test: readonly string[]): Map<string, { verdict: PeerVerdict; score: number }> {
+export function runBogofilter(
+  spam: readonly string[],
+  ham: readonly string[],
+  test: readonly string[],
+): Map<string, { verdict: PeerVerdict; score: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bogo-'));
   try {
     const opts = { maxBuffer: 256 * 1024 * 1024 };
@@ -88,7 +92,9 @@ async function waitForPort(port: number, ms: number): Promise<boolean> {
 
 function spamc(port: number, file: string): Promise<{ verdict: PeerVerdict; score: number }> {
   return new Promise((resolve) => {
-    const child = spawn('spamc', ['-d', '127.0.0.1', '-p', String(port), '-c', '-t', '60'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('spamc', ['-d', '127.0.0.1', '-p', String(port), '-c', '-t', '60'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.on('close', () => {
@@ -96,7 +102,9 @@ function spamc(port: number, file: string): Promise<{ verdict: PeerVerdict; scor
       if (!m) return resolve({ verdict: 'unsure', score: NaN });
       resolve({ verdict: Number(m[1]) >= Number(m[2]) ? 'spam' : 'ham', score: Number(m[1]) });
     });
-    fs.createReadStream(file).pipe(child.stdin).on('error', () => undefined);
+    fs.createReadStream(file)
+      .pipe(child.stdin)
+      .on('error', () => undefined);
   });
 }
 
@@ -104,14 +112,34 @@ function spamc(port: number, file: string): Promise<{ verdict: PeerVerdict; scor
  * SpamAssassin with local tests only (no network checks), `concurrency` messages at a time, until
  * every file is scored or `budgetMs` has passed (then the ones scored so far are returned).
  */
-export async function runSpamAssassin(files: readonly string[], concurrency = 2, budgetMs = Infinity): Promise<Map<string, { verdict: PeerVerdict; score: number }>> {
+export async function runSpamAssassin(
+  files: readonly string[],
+  concurrency = 2,
+  budgetMs = Infinity,
+): Promise<Map<string, { verdict: PeerVerdict; score: number }>> {
   const port = await freePort();
   const pidDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-spamd-'));
   let child: ChildProcess | null = null;
   try {
-    child = spawn('spamd', ['--local', '--listen', `127.0.0.1:${port}`, '--max-children', String(concurrency), '--min-children', String(concurrency), '--syslog', 'stderr', '--pidfile', path.join(pidDir, 'spamd.pid')], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'spamd',
+      [
+        '--local',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--max-children',
+        String(concurrency),
+        '--min-children',
+        String(concurrency),
+        '--syslog',
+        'stderr',
+        '--pidfile',
+        path.join(pidDir, 'spamd.pid'),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     if (!(await waitForPort(port, 60_000))) throw new Error('spamd did not start listening within 60 s');
     const deadline = Date.now() + budgetMs;
     const out = new Map<string, { verdict: PeerVerdict; score: number }>();

@@ -46,7 +46,10 @@ export function csvFields(line: string): string[] {
 function labelsOf(dir: string): { path: string; label: string }[] {
   const file = path.join(dir, 'labels.csv');
   if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   return lines.slice(1).map((l) => {
     const f = csvFields(l);
     return { path: f[0], label: f[1] };
@@ -61,15 +64,27 @@ function mapLabel(source: string, label: string): ModelClass | null {
 }
 
 /** Folders used for training and evaluation, in order. */
-export const TRAINING_SOURCES = ['spamassassin', 'trec07p', 'phishing_pot', 'nazario_phishing', 'spam_archive_2023_2025'] as const;
+export const TRAINING_SOURCES = [
+  'spamassassin',
+  'trec07p',
+  'phishing_pot',
+  'nazario_phishing',
+  'spam_archive_2023_2025',
+] as const;
 
 /** Every labelled corpus message, in a deterministic order. Missing folders are skipped. */
-export function* corpusMessages(corpusDir: string, sources: readonly string[] = TRAINING_SOURCES): Generator<LabelledMessage> {
+export function* corpusMessages(
+  corpusDir: string,
+  sources: readonly string[] = TRAINING_SOURCES,
+): Generator<LabelledMessage> {
   for (const source of sources) {
     const dir = path.join(corpusDir, source);
     if (!fs.existsSync(dir)) continue;
     if (source === 'nazario_phishing') {
-      const mboxes = fs.readdirSync(dir).filter((f) => f.endsWith('.mbox')).sort();
+      const mboxes = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.mbox'))
+        .sort();
       for (const mbox of mboxes) {
         const splitter = new MboxSplitter('mboxo');
         const entries = [...splitter.push(fs.readFileSync(path.join(dir, mbox))), ...splitter.end()];
@@ -109,6 +124,11 @@ export function* smsMessages(corpusDir: string): Generator<LabelledMessage> {
     line++;
     const m = /^(ham|spam)\t(.*)$/.exec(l.replace(/\r$/, ''));
     if (!m) continue;
-    yield { source: SMS_SOURCE, id: `line ${line}`, label: m[1] === 'spam' ? 'spam' : 'legitimate', raw: serializeSmsEvidence({ sender: UNKNOWN_SENDER, text: m[2], receivedAt: null }) };
+    yield {
+      source: SMS_SOURCE,
+      id: `line ${line}`,
+      label: m[1] === 'spam' ? 'spam' : 'legitimate',
+      raw: serializeSmsEvidence({ sender: UNKNOWN_SENDER, text: m[2], receivedAt: null }),
+    };
   }
 }

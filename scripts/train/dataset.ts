@@ -90,7 +90,12 @@ export function analysisCacheFile(corpusDir: string, kind: DatasetKind = 'email'
   // Development only: pin a cache file across analysis-code edits (the figures then describe that older code).
   const pinned = process.env.SPAMDESK_ANALYSIS_CACHE_FILE;
   if (pinned) return kind === 'email' ? pinned : `${pinned}.${kind}`;
-  const key = createHash('sha256').update(path.resolve(corpusDir)).update(analysisCodeHash()).update(TRAINING_CLOCK.toISOString()).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(path.resolve(corpusDir))
+    .update(analysisCodeHash())
+    .update(TRAINING_CLOCK.toISOString())
+    .digest('hex')
+    .slice(0, 16);
   return path.join(os.tmpdir(), 'spamdesk-analysis-cache', `${key}${kind === 'email' ? '' : `.${kind}`}.jsonl.gz`);
 }
 
@@ -114,7 +119,10 @@ function readCache(file: string): Map<string, Analysis> {
  * analysis code's hash, so `npm run eval` after `npm run train` does not analyse twice.
  * `onProgress` is told every 1,000 messages.
  */
-export async function loadDataset(corpusDir: string, opts: { want?: Split; onProgress?: (n: number) => void; cache?: boolean; kind?: DatasetKind } = {}): Promise<Example[]> {
+export async function loadDataset(
+  corpusDir: string,
+  opts: { want?: Split; onProgress?: (n: number) => void; cache?: boolean; kind?: DatasetKind } = {},
+): Promise<Example[]> {
   const kind = opts.kind ?? 'email';
   const ports = offlinePorts(TRAINING_CLOCK);
   const settings = defaultAnalysisSettings(kind === 'sms' ? { region: SMS_REGION } : {});
@@ -138,7 +146,16 @@ export async function loadDataset(corpusDir: string, opts: { want?: Split; onPro
     seenSha.add(analysis.sha256);
     const { split, dupKey } = splitOf(analysis);
     if (opts.want && split !== opts.want) continue;
-    out.push({ source: m.source, id: m.id, label: m.label, split, sha256: analysis.sha256, dupKey, raw: m.raw, analysis });
+    out.push({
+      source: m.source,
+      id: m.id,
+      label: m.label,
+      split,
+      sha256: analysis.sha256,
+      dupKey,
+      raw: m.raw,
+      analysis,
+    });
   }
   if (fresh > 0 && opts.cache !== false) {
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });

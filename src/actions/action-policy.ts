@@ -13,7 +13,13 @@ export const COMPETENCES = ['data_protection', 'consumer_protection', 'cybercrim
 export type Competence = (typeof COMPETENCES)[number];
 
 /** `partner_case`: a case a partner platform referred here (value `partnerId:remoteCaseId`). */
-export const TARGET_KINDS = ['campaign', 'sender_domain', 'advertised_domain', 'origin_network', 'partner_case'] as const;
+export const TARGET_KINDS = [
+  'campaign',
+  'sender_domain',
+  'advertised_domain',
+  'origin_network',
+  'partner_case',
+] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** The kinds of automatic case rule. */
@@ -50,57 +56,54 @@ const Route = z.object({
 });
 
 export const ActionPolicySchema = z.object({
-  cases: z
-    .object({
-      rules: z.array(CaseRule),
-      /** Refer cases automatically once they open (otherwise an analyst refers them). */
-      autoRefer: z.boolean(),
-      /**
-       * How long after a case opens its automatic referral is built: a campaign arrives in bursts,
-       * and a package sent at the first threshold would miss most of the burst.
-       */
-      referDelayMinutes: z.number().nonnegative(),
-      /**
-       * With `autoRefer`: an authority that received a case gets an updated package when reports
-       * join it afterwards, `referDelayMinutes` after the first of them (the burst rides along)
-       * and at most once per `referUpdateIntervalHours` per authority.
-       */
-      referUpdates: z.boolean(),
-      referUpdateIntervalHours: z.number().nonnegative(),
-    }),
-  routing: z
-    .object({
-      routes: z.array(Route),
-      /** Only authorities of this country receive automatic referrals (null: any). */
-      country: z.string().nullable(),
-    }),
-  isp: z
-    .object({
-      /** Reports from one IP in the period before it is alerted. */
-      minReports: z.number().int().positive(),
-      /** Botnet signals (see `bot-signals.ts`) an IP must show before it is alerted. */
-      minSignals: z.number().int().positive(),
-      /** Digest period per operator. */
-      digestIntervalMinutes: z.number().positive(),
-      /** The same IP is not alerted again within this period. */
-      quietPeriodHours: z.number().nonnegative(),
-      /** ASNs that opted out of alerts (besides operators marked opted-out). */
-      optOutAsns: z.array(z.number().int()),
-      /** Format for operators not registered but found through the abuse-contact table. */
-      defaultFormat: z.enum(['xarf', 'arf']),
-      /** Regular expressions over reverse DNS that mark consumer broadband / dynamic pools. */
-      dynamicRdnsPatterns: z.array(z.string()),
-      /**
-       * An origin whose reports are more than this share classified legitimate or sent with
-       * aligned SPF/DKIM is a real mail server, not an infected machine: never alerted.
-       */
-      maxLegitimateShare: z.number().min(0).max(1),
-      /**
-       * Spam its origin sent longer ago than this is not alerted: a dynamic address has changed
-       * hands since, and the ISP could only find the wrong subscriber.
-       */
-      maxOriginAgeDays: z.number().positive(),
-    }),
+  cases: z.object({
+    rules: z.array(CaseRule),
+    /** Refer cases automatically once they open (otherwise an analyst refers them). */
+    autoRefer: z.boolean(),
+    /**
+     * How long after a case opens its automatic referral is built: a campaign arrives in bursts,
+     * and a package sent at the first threshold would miss most of the burst.
+     */
+    referDelayMinutes: z.number().nonnegative(),
+    /**
+     * With `autoRefer`: an authority that received a case gets an updated package when reports
+     * join it afterwards, `referDelayMinutes` after the first of them (the burst rides along)
+     * and at most once per `referUpdateIntervalHours` per authority.
+     */
+    referUpdates: z.boolean(),
+    referUpdateIntervalHours: z.number().nonnegative(),
+  }),
+  routing: z.object({
+    routes: z.array(Route),
+    /** Only authorities of this country receive automatic referrals (null: any). */
+    country: z.string().nullable(),
+  }),
+  isp: z.object({
+    /** Reports from one IP in the period before it is alerted. */
+    minReports: z.number().int().positive(),
+    /** Botnet signals (see `bot-signals.ts`) an IP must show before it is alerted. */
+    minSignals: z.number().int().positive(),
+    /** Digest period per operator. */
+    digestIntervalMinutes: z.number().positive(),
+    /** The same IP is not alerted again within this period. */
+    quietPeriodHours: z.number().nonnegative(),
+    /** ASNs that opted out of alerts (besides operators marked opted-out). */
+    optOutAsns: z.array(z.number().int()),
+    /** Format for operators not registered but found through the abuse-contact table. */
+    defaultFormat: z.enum(['xarf', 'arf']),
+    /** Regular expressions over reverse DNS that mark consumer broadband / dynamic pools. */
+    dynamicRdnsPatterns: z.array(z.string()),
+    /**
+     * An origin whose reports are more than this share classified legitimate or sent with
+     * aligned SPF/DKIM is a real mail server, not an infected machine: never alerted.
+     */
+    maxLegitimateShare: z.number().min(0).max(1),
+    /**
+     * Spam its origin sent longer ago than this is not alerted: a dynamic address has changed
+     * hands since, and the ISP could only find the wrong subscriber.
+     */
+    maxOriginAgeDays: z.number().positive(),
+  }),
   gates: z.object({
     /**
      * A case or campaign in which more than this share of the messages is classified legitimate
@@ -113,18 +116,16 @@ export const ActionPolicySchema = z.object({
      */
     minPurity: z.number().min(0).max(1),
   }),
-  fbl: z
-    .object({
-      /** Send ARF feedback to verified senders for complaints about their mail. */
-      enabled: z.boolean(),
-    }),
-  instance: z
-    .object({
-      /** Organisation named in X-ARF `reporter`/`sender` and in package summaries. */
-      org: z.string(),
-      domain: z.string(),
-      contact: z.string(),
-    }),
+  fbl: z.object({
+    /** Send ARF feedback to verified senders for complaints about their mail. */
+    enabled: z.boolean(),
+  }),
+  instance: z.object({
+    /** Organisation named in X-ARF `reporter`/`sender` and in package summaries. */
+    org: z.string(),
+    domain: z.string(),
+    contact: z.string(),
+  }),
 });
 
 export type ActionPolicy = z.infer<typeof ActionPolicySchema>;
@@ -146,7 +147,10 @@ export const DEFAULT_POLICY_INPUT = {
     routes: [
       { categories: ['phishing', 'malware'], competence: 'cybercrime' },
       // Unsolicited commercial mail is a consent matter (Directive 2002/58/EC art. 13), for data protection.
-      { categories: ['consent', 'identity', 'data_protection', 'no_consent', 'commercial'], competence: 'data_protection' },
+      {
+        categories: ['consent', 'identity', 'data_protection', 'no_consent', 'commercial'],
+        competence: 'data_protection',
+      },
       { categories: ['scam', 'fraud', 'deceptive_offer', 'advance_fee'], competence: 'consumer_protection' },
       { categories: ['sms'], competence: 'telecom_regulator' },
     ],

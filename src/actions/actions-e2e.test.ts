@@ -37,7 +37,11 @@ import { readZipEntries, verifyEvidencePackage, type Manifest } from './referral
 import { analysisFor, spamMessage } from './test-factories.ts';
 import { startSmtpSink, startWebhookSink } from './test-sinks.ts';
 
-const REPORTERS = ['marie.curie@reporters.example', 'pierre.martin@reporters.example', 'sophie.germain@reporters.example'];
+const REPORTERS = [
+  'marie.curie@reporters.example',
+  'pierre.martin@reporters.example',
+  'sophie.germain@reporters.example',
+];
 
 function attachmentBytes(content: ArrayBuffer | Uint8Array | string): Buffer {
   if (typeof content === 'string') return Buffer.from(content);
@@ -53,31 +57,87 @@ for (const dialect of DIALECTS) {
     // Default policy, but referred at once (the default waits 15 minutes for the burst to join).
     const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-')), 'policy.json');
     fs.writeFileSync(policyFile, JSON.stringify({ cases: { referDelayMinutes: 0 } }));
-    const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, outboxFrom: 'desk@spamdesk.example', publicUrl: 'https://spamdesk.test', actionsPolicyFile: policyFile });
+    const tdb = await createTestDatabase(t, dialect, {
+      smtpPort: 0,
+      outboxFrom: 'desk@spamdesk.example',
+      publicUrl: 'https://spamdesk.test',
+      actionsPolicyFile: policyFile,
+    });
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
     const intake = await new SmtpIntake(ctx, { ackSender: null }).start();
     const sink = await startSmtpSink();
     const hook = await startWebhookSink();
     const app = await buildApp(ctx);
-    const tr = nodemailer.createTransport({ host: '127.0.0.1', port: intake.address().port, secure: false, ignoreTLS: true });
+    const tr = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: intake.address().port,
+      secure: false,
+      ignoreTLS: true,
+    });
     try {
-      const police = await createAuthority(tdb.db, { name: 'Cybercrime unit', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'referrals@cyber-police.example' });
-      const partner = await createAuthority(tdb.db, { name: 'Partner CERT', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: hook.url, evidenceMode: 'redacted-only' });
-      await createAuthority(tdb.db, { name: 'Data protection', country: 'FR', competence: 'data_protection', contactKind: 'email', contact: 'dpa@dpa.example' });
+      const police = await createAuthority(tdb.db, {
+        name: 'Cybercrime unit',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'email',
+        contact: 'referrals@cyber-police.example',
+      });
+      const partner = await createAuthority(tdb.db, {
+        name: 'Partner CERT',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'partner',
+        contact: hook.url,
+        evidenceMode: 'redacted-only',
+      });
+      await createAuthority(tdb.db, {
+        name: 'Data protection',
+        country: 'FR',
+        competence: 'data_protection',
+        contactKind: 'email',
+        contact: 'dpa@dpa.example',
+      });
 
       // Three reporters forward the phishing mail they received, as an attachment.
       const analyses = new Map<string, Analysis>();
       for (let i = 0; i < REPORTERS.length; i++) {
         const spam = spamMessage({ n: i, ip: `203.0.113.${10 + i}`, to: REPORTERS[i] });
-        analyses.set(sha256Hex(spam), await analysisFor(spam, { ip: `203.0.113.${10 + i}`, asn: 64500, rdns: null, abuse: ['abuse@isp.example'], category: 'phishing' }));
-        await tr.sendMail({ from: REPORTERS[i], to: 'spam@report.test', subject: 'Fwd: phishing', text: 'This is a scam.', attachments: [{ content: spam, contentType: 'message/rfc822', filename: 'spam.eml' }] });
+        analyses.set(
+          sha256Hex(spam),
+          await analysisFor(spam, {
+            ip: `203.0.113.${10 + i}`,
+            asn: 64500,
+            rdns: null,
+            abuse: ['abuse@isp.example'],
+            category: 'phishing',
+          }),
+        );
+        await tr.sendMail({
+          from: REPORTERS[i],
+          to: 'spam@report.test',
+          subject: 'Fwd: phishing',
+          text: 'This is a scam.',
+          attachments: [{ content: spam, contentType: 'message/rfc822', filename: 'spam.eml' }],
+        });
       }
-      const reports = await tdb.db.selectFrom('reports').select(['id', 'message_sha256', 'channel']).orderBy('id').execute();
+      const reports = await tdb.db
+        .selectFrom('reports')
+        .select(['id', 'message_sha256', 'channel'])
+        .orderBy('id')
+        .execute();
       assert.equal(reports.length, 3);
-      assert.ok(reports.every((r) => r.channel === 'smtp' && analyses.has(r.message_sha256)), 'the stored evidence is the attached original, byte for byte');
+      assert.ok(
+        reports.every((r) => r.channel === 'smtp' && analyses.has(r.message_sha256)),
+        'the stored evidence is the attached original, byte for byte',
+      );
       useStoredAnalyses(async (_db, sha) => analyses.get(sha) ?? null);
-      for (const r of reports) await enqueue(tdb.db, 'actions-report', { reportId: r.id, sha256: r.message_sha256, campaignId: 'campaign-phish-1' });
+      for (const r of reports)
+        await enqueue(tdb.db, 'actions-report', {
+          reportId: r.id,
+          sha256: r.message_sha256,
+          campaignId: 'campaign-phish-1',
+        });
 
       // One worker at a time, so the burst of reports has joined the case before it is referred.
       const runner = startWorkers(ctx, [jobHandler('actions-report'), jobHandler('actions-refer')]);
@@ -90,8 +150,15 @@ for (const dialect of DIALECTS) {
       assert.equal(cases[0].category, 'phishing');
       assert.equal(cases[0].state, 'referred');
       assert.equal(cases[0].opened_by, 'rule:PHISHING_CAMPAIGN');
-      const referrals = await tdb.db.selectFrom('action_referrals').select(['id', 'authority_id', 'package_sha256']).execute();
-      assert.deepEqual(referrals.map((r) => r.authority_id).sort(), [police.id, partner.id].sort(), 'routed to cybercrime only');
+      const referrals = await tdb.db
+        .selectFrom('action_referrals')
+        .select(['id', 'authority_id', 'package_sha256'])
+        .execute();
+      assert.deepEqual(
+        referrals.map((r) => r.authority_id).sort(),
+        [police.id, partner.id].sort(),
+        'routed to cybercrime only',
+      );
 
       await drainOutbox({ db: tdb.db, logger: ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
       assert.equal(sink.mails.length, 1);
@@ -110,21 +177,40 @@ for (const dialect of DIALECTS) {
       const call = hook.calls[0];
       assert.match(String(call.headers['idempotency-key']), /^referral-/);
       const sig = String(call.headers['x-spamdesk-signature']).replace(/^ed25519=/, '');
-      assert.ok(verify(null, call.body, createPublicKey(publicKeyPem), Buffer.from(sig, 'base64')), 'webhook body signature verifies');
+      assert.ok(
+        verify(null, call.body, createPublicKey(publicKeyPem), Buffer.from(sig, 'base64')),
+        'webhook body signature verifies',
+      );
       const hookJson: { package: { zipBase64: string; sha256: string } } = JSON.parse(call.body.toString('utf8'));
       const hookedZip = Buffer.from(hookJson.package.zipBase64, 'base64');
 
       const stored = new Set(reports.map((r) => r.message_sha256));
-      for (const [zip, authorityId] of [[mailedZip, police.id], [hookedZip, partner.id]] as const) {
+      for (const [zip, authorityId] of [
+        [mailedZip, police.id],
+        [hookedZip, partner.id],
+      ] as const) {
         const recorded = referrals.find((r) => r.authority_id === authorityId)?.package_sha256;
         assert.equal(sha256Hex(zip), recorded, 'the package hash is the one recorded');
         const entries = await readZipEntries(zip);
         const manifestBytes = entries.get('manifest.json');
         assert.ok(manifestBytes);
-        assert.ok(verify(null, manifestBytes, createPublicKey(publicKeyPem), Buffer.from(entries.get('manifest.sig')?.toString().trim() ?? '', 'base64')), 'manifest signature verifies');
+        assert.ok(
+          verify(
+            null,
+            manifestBytes,
+            createPublicKey(publicKeyPem),
+            Buffer.from(entries.get('manifest.sig')?.toString().trim() ?? '', 'base64'),
+          ),
+          'manifest signature verifies',
+        );
         const manifest: unknown = JSON.parse(manifestBytes.toString());
         assert.ok(isManifest(manifest));
-        for (const f of manifest.files) assert.equal(sha256Hex(entries.get(f.path) ?? Buffer.alloc(0)), f.sha256, `${f.path} re-hashes to the manifest`);
+        for (const f of manifest.files)
+          assert.equal(
+            sha256Hex(entries.get(f.path) ?? Buffer.alloc(0)),
+            f.sha256,
+            `${f.path} re-hashes to the manifest`,
+          );
         assert.deepEqual(new Set(manifest.messages.map((m) => m.sha256)), stored);
         for (const m of manifest.messages) {
           if (m.original) {
@@ -135,9 +221,17 @@ for (const dialect of DIALECTS) {
           assert.ok(m.redacted && m.redactedSha256);
           const red = entries.get(m.redacted) ?? Buffer.alloc(0);
           assert.equal(sha256Hex(red), m.redactedSha256);
-          for (const who of REPORTERS) assert.ok(!red.toString().includes(who) && !red.toString().includes(who.split('@')[0]), 'redacted copy has no reporter');
+          for (const who of REPORTERS)
+            assert.ok(
+              !red.toString().includes(who) && !red.toString().includes(who.split('@')[0]),
+              'redacted copy has no reporter',
+            );
         }
-        if (authorityId === partner.id) assert.ok(manifest.messages.every((m) => m.original === null), 'redacted-only authority gets no originals');
+        if (authorityId === partner.id)
+          assert.ok(
+            manifest.messages.every((m) => m.original === null),
+            'redacted-only authority gets no originals',
+          );
         for (const name of ['summary.json', 'report.html']) {
           const text = entries.get(name)?.toString() ?? '';
           for (const who of REPORTERS) assert.ok(!text.includes(who.split('@')[0]), `${name} names no reporter`);
@@ -149,7 +243,18 @@ for (const dialect of DIALECTS) {
 
       // The police acknowledges, then closes; the partner's referral keeps the case referred.
       const userId = newId();
-      await tdb.db.insertInto('users').values({ id: userId, email: 'officer@cyber-police.example', name: 'Officer', role: 'authority', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+      await tdb.db
+        .insertInto('users')
+        .values({
+          id: userId,
+          email: 'officer@cyber-police.example',
+          name: 'Officer',
+          role: 'authority',
+          password_hash: null,
+          created_at: nowIso(),
+          disabled_at: null,
+        })
+        .execute();
       await tdb.db.updateTable('action_authorities').set({ user_id: userId }).where('id', '=', police.id).execute();
       const token = await createToken(tdb.db, { role: 'authority', userId, name: 'police' });
       const auth = { authorization: `Bearer ${token.secret}` };
@@ -157,22 +262,55 @@ for (const dialect of DIALECTS) {
       assert.equal(mine.statusCode, 200);
       const policeRef = referrals.find((r) => r.authority_id === police.id)?.id ?? '';
       const partnerRef = referrals.find((r) => r.authority_id === partner.id)?.id ?? '';
-      assert.deepEqual(mine.json().referrals.map((r: { id: string }) => r.id), [policeRef]);
-      const other = await app.inject({ method: 'POST', url: `/api/v1/actions/referrals/${partnerRef}/answer`, headers: auth, payload: { answer: 'close' } });
+      assert.deepEqual(
+        mine.json().referrals.map((r: { id: string }) => r.id),
+        [policeRef],
+      );
+      const other = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/referrals/${partnerRef}/answer`,
+        headers: auth,
+        payload: { answer: 'close' },
+      });
       assert.equal(other.statusCode, 404, 'an authority cannot answer another authority’s referral');
-      const dl = await app.inject({ method: 'GET', url: `/api/v1/actions/referrals/${policeRef}/package`, headers: auth });
+      const dl = await app.inject({
+        method: 'GET',
+        url: `/api/v1/actions/referrals/${policeRef}/package`,
+        headers: auth,
+      });
       assert.equal(dl.statusCode, 200);
       assert.equal(sha256Hex(dl.rawPayload), referrals.find((r) => r.id === policeRef)?.package_sha256);
       for (const answer of ['acknowledge', 'request-more', 'close']) {
-        const res = await app.inject({ method: 'POST', url: `/api/v1/actions/referrals/${policeRef}/answer`, headers: auth, payload: { answer, note: `${answer} by the police` } });
+        const res = await app.inject({
+          method: 'POST',
+          url: `/api/v1/actions/referrals/${policeRef}/answer`,
+          headers: auth,
+          payload: { answer, note: `${answer} by the police` },
+        });
         assert.equal(res.statusCode, 200, res.body);
       }
       const caseView = await app.inject({ method: 'GET', url: `/api/v1/actions/cases/${cases[0].id}`, headers: auth });
       assert.equal(caseView.statusCode, 200);
-      assert.ok(!caseView.body.includes('reporters.example'), 'an authority never sees reporter identities through the API');
+      assert.ok(
+        !caseView.body.includes('reporters.example'),
+        'an authority never sees reporter identities through the API',
+      );
       const kinds = (await caseHistory(tdb.db, cases[0].id)).map((h) => h.kind);
-      for (const k of ['opened', 'reports-added', 'referred', 'state:referred', 'acknowledged', 'more-requested', 'closed']) assert.ok(kinds.includes(k), `history has ${k}: ${kinds.join(',')}`);
-      assert.equal((await tdb.db.selectFrom('action_cases').select('state').where('id', '=', cases[0].id).executeTakeFirst())?.state, 'referred');
+      for (const k of [
+        'opened',
+        'reports-added',
+        'referred',
+        'state:referred',
+        'acknowledged',
+        'more-requested',
+        'closed',
+      ])
+        assert.ok(kinds.includes(k), `history has ${k}: ${kinds.join(',')}`);
+      assert.equal(
+        (await tdb.db.selectFrom('action_cases').select('state').where('id', '=', cases[0].id).executeTakeFirst())
+          ?.state,
+        'referred',
+      );
       const anon = await app.inject({ method: 'GET', url: '/api/v1/actions/cases' });
       assert.equal(anon.statusCode, 401);
     } finally {

@@ -48,14 +48,35 @@ export interface ProcessOutcome extends RuleOutcome {
  * Everything the actions area does for one report, given its analysis (the job handler loads it;
  * tests may pass one computed with their own ports).
  */
-export async function processReport(ctx: AppContext, p: { reportId: string; sha256: string; campaignId: string | null }, analysis: Analysis | null, next: ActionsNext): Promise<ProcessOutcome> {
+export async function processReport(
+  ctx: AppContext,
+  p: { reportId: string; sha256: string; campaignId: string | null },
+  analysis: Analysis | null,
+  next: ActionsNext,
+): Promise<ProcessOutcome> {
   const policy = policyFor(ctx.config);
-  const report = await ctx.db.selectFrom('reports').select(['id', 'received_at', 'historical']).where('id', '=', p.reportId).executeTakeFirst();
+  const report = await ctx.db
+    .selectFrom('reports')
+    .select(['id', 'received_at', 'historical'])
+    .where('id', '=', p.reportId)
+    .executeTakeFirst();
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
   const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
   const messageCategory = await messageCategoryOf(ctx.db, p.reportId, p.sha256);
   const historical = Number(report.historical) === 1;
-  const facts = factsFrom({ reportId: p.reportId, sha256: p.sha256, receivedAt: report.received_at, campaignId: p.campaignId, category, messageCategory, historical, analysis }, policy);
+  const facts = factsFrom(
+    {
+      reportId: p.reportId,
+      sha256: p.sha256,
+      receivedAt: report.received_at,
+      campaignId: p.campaignId,
+      category,
+      messageCategory,
+      historical,
+      analysis,
+    },
+    policy,
+  );
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     await saveFacts(trx, facts);
     const rules = await applyCaseRules(trx, facts, policy);
@@ -63,7 +84,8 @@ export async function processReport(ctx: AppContext, p: { reportId: string; sha2
     const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
     if (policy.cases.autoRefer) for (const caseId of rules.opened) await next.refer(trx, { caseId }, referAt);
     if (policy.cases.autoRefer && policy.cases.referUpdates && !historical) {
-      for (const caseId of rules.joined) if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt, next);
+      for (const caseId of rules.joined)
+        if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt, next);
     }
     // Feedback about mail from an archive would reach a sender about mail it sent years ago.
     const feedback = policy.fbl.enabled && !historical ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
@@ -81,10 +103,17 @@ export async function autoRefer(ctx: AppContext, caseId: string): Promise<string
   if (!(await passesGate(ctx.db, c, policy, 'referral'))) return [];
   const authorities = await routeCase(ctx.db, c.category, policy);
   if (authorities.length === 0) {
-    await addCaseEvent(ctx.db, caseId, 'rule:routing', 'not-routed', { category: c.category, reason: 'no active authority has a matching competence' });
+    await addCaseEvent(ctx.db, caseId, 'rule:routing', 'not-routed', {
+      category: c.category,
+      reason: 'no active authority has a matching competence',
+    });
     return [];
   }
-  const already = new Set((await ctx.db.selectFrom('action_referrals').select('authority_id').where('case_id', '=', caseId).execute()).map((r) => r.authority_id));
+  const already = new Set(
+    (await ctx.db.selectFrom('action_referrals').select('authority_id').where('case_id', '=', caseId).execute()).map(
+      (r) => r.authority_id,
+    ),
+  );
   const out: string[] = [];
   for (const a of authorities) {
     if (already.has(a.id)) continue;
@@ -97,8 +126,18 @@ export async function autoRefer(ctx: AppContext, caseId: string): Promise<string
  * Queues an updated referral of a case that was referred before this report joined it — once:
  * while an update is queued, later reports ride along with it.
  */
-async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: Date, next: ActionsNext): Promise<void> {
-  const referred = await db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).limit(1).executeTakeFirst();
+async function scheduleReferralUpdate(
+  db: Kysely<Database>,
+  caseId: string,
+  at: Date,
+  next: ActionsNext,
+): Promise<void> {
+  const referred = await db
+    .selectFrom('action_referrals')
+    .select('id')
+    .where('case_id', '=', caseId)
+    .limit(1)
+    .executeTakeFirst();
   if (!referred) return; // its first referral will carry this report
   if (!(await next.referUpdateQueued(db, { caseId }))) await next.referUpdate(db, { caseId }, at);
 }
@@ -108,21 +147,41 @@ async function scheduleReferralUpdate(db: Kysely<Database>, caseId: string, at: 
  * reports that joined it since (not to one that closed its referral, nor to an inactive one), at
  * most once per `cases.referUpdateIntervalHours`; an authority not yet due is retried when it is.
  */
-export async function updateReferrals(ctx: AppContext, caseId: string, next: ActionsNext, now = new Date()): Promise<string[]> {
+export async function updateReferrals(
+  ctx: AppContext,
+  caseId: string,
+  next: ActionsNext,
+  now = new Date(),
+): Promise<string[]> {
   const policy = policyFor(ctx.config);
   const c = await getCase(ctx.db, caseId);
   if (c.state !== 'referred') return [];
   if (!(await passesGate(ctx.db, c, policy, 'referral update'))) return [];
-  const referrals = await ctx.db.selectFrom('action_referrals').select(['authority_id', 'state', 'created_at']).where('case_id', '=', caseId).orderBy('created_at', 'desc').execute();
+  const referrals = await ctx.db
+    .selectFrom('action_referrals')
+    .select(['authority_id', 'state', 'created_at'])
+    .where('case_id', '=', caseId)
+    .orderBy('created_at', 'desc')
+    .execute();
   const latest = new Map<string, (typeof referrals)[number]>();
   for (const r of referrals) if (!latest.has(r.authority_id)) latest.set(r.authority_id, r);
   const out: string[] = [];
   let retryAt: number | null = null;
   for (const [authorityId, r] of latest) {
     if (r.state === 'closed') continue;
-    const authority = await ctx.db.selectFrom('action_authorities').select('active').where('id', '=', authorityId).executeTakeFirst();
+    const authority = await ctx.db
+      .selectFrom('action_authorities')
+      .select('active')
+      .where('id', '=', authorityId)
+      .executeTakeFirst();
     if (!authority?.active) continue;
-    const joined = await ctx.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).where('added_at', '>', r.created_at).limit(1).executeTakeFirst();
+    const joined = await ctx.db
+      .selectFrom('action_case_reports')
+      .select('report_id')
+      .where('case_id', '=', caseId)
+      .where('added_at', '>', r.created_at)
+      .limit(1)
+      .executeTakeFirst();
     if (!joined) continue;
     const due = Date.parse(r.created_at) + policy.cases.referUpdateIntervalHours * 3_600_000;
     if (due > now.getTime()) {
@@ -151,7 +210,14 @@ async function passesGate(db: Kysely<Database>, c: CaseRow, policy: ActionPolicy
 
 /** A message's own category: an analyst's latest relabel of it, else its classification. */
 async function messageCategoryOf(db: Kysely<Database>, reportId: string, sha256: string): Promise<string | null> {
-  const relabel = await db.selectFrom('relabels').select('category').where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const relabel = await db
+    .selectFrom('relabels')
+    .select('category')
+    .where('message_sha256', '=', sha256)
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   if (relabel) return relabel.category;
   const cls = await db.selectFrom('classifications').select('category').where('sha256', '=', sha256).executeTakeFirst();
   return cls?.category ?? null;
@@ -171,13 +237,20 @@ async function perJob<P>(jobs: TypedJob<P>[], run: (p: P) => Promise<unknown>): 
 }
 
 /** `actions-report`: the last step of the pipeline for one report. */
-export function actionsReportWork(next: ActionsNext): JobWork<{ reportId: string; sha256: string; campaignId?: string | null }, AppContext> {
+export function actionsReportWork(
+  next: ActionsNext,
+): JobWork<{ reportId: string; sha256: string; campaignId?: string | null }, AppContext> {
   return {
     batchSize: 20,
     run: (jobs, ctx) =>
       perJob(jobs, async (p) => {
         const analysis = await loadAnalysis(ctx.db, p.sha256, ctx.config);
-        await processReport(ctx, { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null }, analysis, next);
+        await processReport(
+          ctx,
+          { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null },
+          analysis,
+          next,
+        );
       }),
   };
 }

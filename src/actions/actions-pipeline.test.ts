@@ -32,23 +32,56 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
   fs.writeFileSync(
     policyFile,
     JSON.stringify({
-      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7, excludeCategories: [] }], autoRefer: true, referDelayMinutes: 0 },
+      cases: {
+        rules: [
+          { name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7, excludeCategories: [] },
+        ],
+        autoRefer: true,
+        referDelayMinutes: 0,
+      },
       routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
     }),
   );
-  const tdb = await createTestDatabase(t, 'sqlite', { smtpPort: 0, logLevel: 'error', dnsMode: 'offline', actionsPolicyFile: policyFile, outboxFrom: 'desk@spamdesk.example' });
+  const tdb = await createTestDatabase(t, 'sqlite', {
+    smtpPort: 0,
+    logLevel: 'error',
+    dnsMode: 'offline',
+    actionsPolicyFile: policyFile,
+    outboxFrom: 'desk@spamdesk.example',
+  });
   if (!tdb) return;
   const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
   const intake = await new SmtpIntake(ctx, { ackSender: null }).start();
   const sink = await startSmtpSink();
-  const tr = nodemailer.createTransport({ host: '127.0.0.1', port: intake.address().port, secure: false, ignoreTLS: true });
+  const tr = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: intake.address().port,
+    secure: false,
+    ignoreTLS: true,
+  });
   const runner = startWorkers(ctx, jobHandlers());
   try {
-    await createAuthority(tdb.db, { name: 'Consumer protection', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
-    const reporters = ['anne.leroy@reporters.example', 'bruno.petit@reporters.example', 'chloe.moreau@reporters.example'];
+    await createAuthority(tdb.db, {
+      name: 'Consumer protection',
+      country: 'FR',
+      competence: 'consumer_protection',
+      contactKind: 'email',
+      contact: 'referrals@consumer.example',
+    });
+    const reporters = [
+      'anne.leroy@reporters.example',
+      'bruno.petit@reporters.example',
+      'chloe.moreau@reporters.example',
+    ];
     for (let i = 0; i < reporters.length; i++) {
       const spam = spamMessage({ n: i, ip: `203.0.113.${20 + i}`, to: reporters[i], greet: false });
-      await tr.sendMail({ from: reporters[i], to: 'spam@report.test', subject: 'Fwd: spam', text: 'Spam.', attachments: [{ content: spam, contentType: 'message/rfc822', filename: 'spam.eml' }] });
+      await tr.sendMail({
+        from: reporters[i],
+        to: 'spam@report.test',
+        subject: 'Fwd: spam',
+        text: 'Spam.',
+        attachments: [{ content: spam, contentType: 'message/rfc822', filename: 'spam.eml' }],
+      });
     }
     // Every stage runs in the workers; wait until the referral has been queued.
     const deadline = Date.now() + 60_000;
@@ -62,7 +95,11 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
     }
     const campaigns = await tdb.db.selectFrom('action_report_facts').select(['campaign_id', 'category']).execute();
     assert.equal(campaigns.length, 3);
-    assert.equal(new Set(campaigns.map((c) => c.campaign_id)).size, 1, 'the three reports were clustered into one campaign');
+    assert.equal(
+      new Set(campaigns.map((c) => c.campaign_id)).size,
+      1,
+      'the three reports were clustered into one campaign',
+    );
     const c = await tdb.db.selectFrom('action_cases').selectAll().executeTakeFirstOrThrow();
     assert.equal(c.opened_by, 'rule:CAMPAIGN_VOLUME');
     assert.equal(c.target_value, campaigns[0].campaign_id);
@@ -77,7 +114,10 @@ test('[sqlite] SMTP intake → analysis → campaigns → actions: a campaign pa
     const stored = await tdb.db.selectFrom('reports').select('message_sha256').execute();
     assert.deepEqual(new Set(v.manifest?.messages.map((m) => m.sha256)), new Set(stored.map((r) => r.message_sha256)));
     assert.equal(v.messagesChecked, 3);
-    assert.equal(sha256Hex(zip), (await tdb.db.selectFrom('action_referrals').select('package_sha256').executeTakeFirstOrThrow()).package_sha256);
+    assert.equal(
+      sha256Hex(zip),
+      (await tdb.db.selectFrom('action_referrals').select('package_sha256').executeTakeFirstOrThrow()).package_sha256,
+    );
   } finally {
     await runner.stop();
     tr.close();

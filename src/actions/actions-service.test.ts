@@ -18,8 +18,19 @@ test('the actions service delivers what is queued through the configured relay, 
   try {
     assert.match(service.describe(), /mail via smtp:\/\/127\.0\.0\.1/);
     const messageId = newMessageId('spamdesk.example');
-    const raw = buildMessage({ from: 'desk@spamdesk.example', to: ['x@isp.example'], subject: 'digest', messageId }, { contentType: 'text/plain', encoding: '7bit', body: 'hello\r\n' });
-    await enqueueMail(tdb.db, { messageId, envelopeFrom: 'desk@spamdesk.example', to: 'x@isp.example', raw, purpose: 'test', description: 'service test', maxAttempts: 3 });
+    const raw = buildMessage(
+      { from: 'desk@spamdesk.example', to: ['x@isp.example'], subject: 'digest', messageId },
+      { contentType: 'text/plain', encoding: '7bit', body: 'hello\r\n' },
+    );
+    await enqueueMail(tdb.db, {
+      messageId,
+      envelopeFrom: 'desk@spamdesk.example',
+      to: 'x@isp.example',
+      raw,
+      purpose: 'test',
+      description: 'service test',
+      maxAttempts: 3,
+    });
     notifyOutbox();
     await sink.waitFor(1, 10_000);
     assert.equal(sink.mails[0].messageId, messageId);

@@ -56,7 +56,8 @@ export const actionsService: ServiceFactory = {
       },
     });
     return {
-      describe: () => `Outbox:           ${ctx.config.outboxSmtpUrl ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'}; ISP digests scheduled`,
+      describe: () =>
+        `Outbox:           ${ctx.config.outboxSmtpUrl ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'}; ISP digests scheduled`,
       async stop() {
         await loop.stop();
         closeTransports();

@@ -34,34 +34,96 @@ async function fixture(t: TestContext, dialect: DialectName) {
   fs.writeFileSync(
     policyFile,
     JSON.stringify({
-      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7 }], autoRefer: true, referDelayMinutes: 0 },
+      cases: {
+        rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 3, windowDays: 7 }],
+        autoRefer: true,
+        referDelayMinutes: 0,
+      },
       routing: { routes: [{ categories: ['*'], competence: 'cybercrime' }] },
       isp: { minReports: 3, minSignals: 1 },
     }),
   );
-  const tdb = await createTestDatabase(t, dialect, { actionsPolicyFile: policyFile, outboxFrom: 'abuse-desk@spamdesk.example' });
+  const tdb = await createTestDatabase(t, dialect, {
+    actionsPolicyFile: policyFile,
+    outboxFrom: 'abuse-desk@spamdesk.example',
+  });
   if (!tdb) return null;
   const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
-  await createAuthority(tdb.db, { name: 'Cybercrime unit', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'referrals@police.example' });
+  await createAuthority(tdb.db, {
+    name: 'Cybercrime unit',
+    country: 'FR',
+    competence: 'cybercrime',
+    contactKind: 'email',
+    contact: 'referrals@police.example',
+  });
   let n = 0;
   /** A campaign row as the campaigns area leaves it. */
   const campaign = async (id: string, category: string, purity: number, legitimateShare: number) => {
     const now = nowIso();
     await tdb.db
       .insertInto('campaigns')
-      .values({ id, merged_into: null, category, core_signature: null, core_kind: 'email', purity, legitimate_share: legitimateShare, first_seen_at: now, last_seen_at: now, message_count: 20, report_count: 20, created_at: now, updated_at: now })
+      .values({
+        id,
+        merged_into: null,
+        category,
+        core_signature: null,
+        core_kind: 'email',
+        purity,
+        legitimate_share: legitimateShare,
+        first_seen_at: now,
+        last_seen_at: now,
+        message_count: 20,
+        report_count: 20,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
   };
-  const report = async (o: { campaignId: string; ip?: string; historical?: boolean; category?: string; authenticated?: boolean; sentAt?: Date }) => {
+  const report = async (o: {
+    campaignId: string;
+    ip?: string;
+    historical?: boolean;
+    category?: string;
+    authenticated?: boolean;
+    sentAt?: Date;
+  }) => {
     n++;
     const ip = o.ip ?? `192.0.2.${n}`;
     const raw = spamMessage({ n, ip, to: 'lea.martin@victim.example', sentAt: o.sentAt });
-    const stored = await ctx.writer.submitOne({ raw, channel: o.historical ? 'import' : 'api', historical: o.historical });
+    const stored = await ctx.writer.submitOne({
+      raw,
+      channel: o.historical ? 'import' : 'api',
+      historical: o.historical,
+    });
     if (o.category) {
-      await tdb.db.insertInto('classifications').values({ sha256: stored.sha256, category: o.category, confidence: 0.9, reasons: '[]', model_version: 't', classified_at: nowIso() }).execute();
+      await tdb.db
+        .insertInto('classifications')
+        .values({
+          sha256: stored.sha256,
+          category: o.category,
+          confidence: 0.9,
+          reasons: '[]',
+          model_version: 't',
+          classified_at: nowIso(),
+        })
+        .execute();
     }
-    const a = await analysisFor(raw, { ip, asn: 64500, rdns: `dyn-${n}.pool.broadband.example`, abuse: ['abuse@broadband.example'], authenticated: o.authenticated });
-    return { stored, outcome: await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: o.campaignId }, a, ACTIONS_NEXT) };
+    const a = await analysisFor(raw, {
+      ip,
+      asn: 64500,
+      rdns: `dyn-${n}.pool.broadband.example`,
+      abuse: ['abuse@broadband.example'],
+      authenticated: o.authenticated,
+    });
+    return {
+      stored,
+      outcome: await processReport(
+        ctx,
+        { reportId: stored.id, sha256: stored.sha256, campaignId: o.campaignId },
+        a,
+        ACTIONS_NEXT,
+      ),
+    };
   };
   return {
     tdb,
@@ -91,7 +153,11 @@ for (const dialect of DIALECTS) {
       assert.ok(held, 'the hold is in the history');
       assert.match(JSON.stringify(held.detail), /10 % of campaign camp-mixed's messages are classified legitimate/);
       assert.match(JSON.stringify(held.detail), /mixes categories/);
-      assert.equal((await f.tdb.db.selectFrom('action_outbox').select('id').execute()).length, 0, 'nothing queued for the police');
+      assert.equal(
+        (await f.tdb.db.selectFrom('action_outbox').select('id').execute()).length,
+        0,
+        'nothing queued for the police',
+      );
       // A report joining later does not release it; an analyst refers it by hand.
       await f.report({ campaignId: 'camp-mixed' });
       assert.equal((await getCase(f.tdb.db, caseId)).state, 'needs_review');
@@ -128,7 +194,12 @@ for (const dialect of DIALECTS) {
     const f = await fixture(t, dialect);
     if (!f) return;
     try {
-      await registerOperator(f.tdb.db, { name: 'Example Broadband', abuseAddress: 'abuse@broadband.example', format: 'xarf', asns: [64500] });
+      await registerOperator(f.tdb.db, {
+        name: 'Example Broadband',
+        abuseAddress: 'abuse@broadband.example',
+        format: 'xarf',
+        asns: [64500],
+      });
       await f.campaign('camp-archive', 'phishing', 1, 0);
       for (let i = 0; i < 5; i++) {
         const r = await f.report({ campaignId: 'camp-archive', ip: '203.0.113.9', historical: true });
@@ -141,7 +212,11 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 3; i++) opened.push(...(await f.report({ campaignId: 'camp-archive' })).outcome.opened);
       assert.equal(opened.length, 1);
       const caseId = opened[0];
-      const members = await f.tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).execute();
+      const members = await f.tdb.db
+        .selectFrom('action_case_reports')
+        .select('report_id')
+        .where('case_id', '=', caseId)
+        .execute();
       assert.equal(members.length, 8, 'the case carries the archive as evidence');
       assert.equal((await autoRefer(f.ctx, caseId)).length, 1);
     } finally {
@@ -153,25 +228,48 @@ for (const dialect of DIALECTS) {
     const f = await fixture(t, dialect);
     if (!f) return;
     try {
-      await registerOperator(f.tdb.db, { name: 'Example Broadband', abuseAddress: 'abuse@broadband.example', format: 'xarf', asns: [64500] });
+      await registerOperator(f.tdb.db, {
+        name: 'Example Broadband',
+        abuseAddress: 'abuse@broadband.example',
+        format: 'xarf',
+        asns: [64500],
+      });
       await f.campaign('camp-airline', 'legitimate', 1, 1);
       await f.campaign('camp-bot', 'phishing', 1, 0);
       // An airline's server: three reports, classified legitimate (someone reported a newsletter).
-      for (let i = 0; i < 3; i++) await f.report({ campaignId: 'camp-airline', ip: '198.51.100.20', category: 'legitimate' });
+      for (let i = 0; i < 3; i++)
+        await f.report({ campaignId: 'camp-airline', ip: '198.51.100.20', category: 'legitimate' });
       // A server that signs its mail (aligned DKIM): not an infected machine either.
       for (let i = 0; i < 3; i++) await f.report({ campaignId: 'camp-bot', ip: '198.51.100.21', authenticated: true });
       // An infected machine that sent three phishing mails two and three hours ago.
       const sent = [3, 2, 2].map((h) => new Date(Math.floor(Date.now() / 1000) * 1000 - h * 3_600_000));
       for (const s of sent) await f.report({ campaignId: 'camp-bot', ip: '203.0.113.50', sentAt: s });
       // Spam an origin sent a month ago: its dynamic address has changed hands since.
-      for (let i = 0; i < 3; i++) await f.report({ campaignId: 'camp-bot', ip: '203.0.113.51', sentAt: new Date(Date.now() - 30 * 86_400_000) });
+      for (let i = 0; i < 3; i++)
+        await f.report({ campaignId: 'camp-bot', ip: '203.0.113.51', sentAt: new Date(Date.now() - 30 * 86_400_000) });
       const run = await runIspDigests(f.tdb.db, f.tdb.config, f.ctx.logger, new Date(Date.now() + 1000));
       const alerts = await f.tdb.db.selectFrom('action_isp_alerts').selectAll().execute();
-      assert.deepEqual(alerts.map((a) => a.ip), ['203.0.113.50']);
-      assert.equal(alerts[0].first_seen, sent[0].toISOString(), 'the time the origin sent it, not the time it was reported');
-      assert.match(run.skipped.find((s) => s.ip === '198.51.100.20')?.reason ?? '', /legitimate mail or sent with aligned SPF\/DKIM/);
-      assert.match(run.skipped.find((s) => s.ip === '198.51.100.21')?.reason ?? '', /legitimate mail or sent with aligned SPF\/DKIM/);
-      assert.match(run.skipped.find((s) => s.ip === '203.0.113.51')?.reason ?? '', /0 of its 3 reports are recent spam/);
+      assert.deepEqual(
+        alerts.map((a) => a.ip),
+        ['203.0.113.50'],
+      );
+      assert.equal(
+        alerts[0].first_seen,
+        sent[0].toISOString(),
+        'the time the origin sent it, not the time it was reported',
+      );
+      assert.match(
+        run.skipped.find((s) => s.ip === '198.51.100.20')?.reason ?? '',
+        /legitimate mail or sent with aligned SPF\/DKIM/,
+      );
+      assert.match(
+        run.skipped.find((s) => s.ip === '198.51.100.21')?.reason ?? '',
+        /legitimate mail or sent with aligned SPF\/DKIM/,
+      );
+      assert.match(
+        run.skipped.find((s) => s.ip === '203.0.113.51')?.reason ?? '',
+        /0 of its 3 reports are recent spam/,
+      );
     } finally {
       await f.close();
     }
@@ -188,13 +286,22 @@ test('[sqlite] a referral shows queued until its mail is delivered, then sent; d
     for (let i = 0; i < 3; i++) caseId = (await f.report({ campaignId: 'camp-ok' })).outcome.opened[0] ?? caseId;
     assert.ok(caseId);
     await autoRefer(f.ctx, caseId);
-    assert.deepEqual((await listReferrals(f.tdb.db, { caseId })).map((r) => r.state), ['queued']);
+    assert.deepEqual(
+      (await listReferrals(f.tdb.db, { caseId })).map((r) => r.state),
+      ['queued'],
+    );
     await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
     const [sent] = await listReferrals(f.tdb.db, { caseId });
     assert.equal(sent.state, 'sent');
     assert.ok(sent.delivery.sentAt);
     // A second authority whose address the relay rejects permanently (SMTP 550).
-    const a2 = await createAuthority(f.tdb.db, { name: 'Regulator', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'reject-me@police.example' });
+    const a2 = await createAuthority(f.tdb.db, {
+      name: 'Regulator',
+      country: 'FR',
+      competence: 'cybercrime',
+      contactKind: 'email',
+      contact: 'reject-me@police.example',
+    });
     sink.rejectRecipients.add('reject-me@police.example');
     await referCase(f.ctx, caseId, a2.id, 'analyst:ada');
     await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });

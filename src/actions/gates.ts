@@ -23,12 +23,19 @@ export interface CampaignStanding {
 }
 
 /** Standing of campaigns by id (merged ids answer with their survivor's). */
-export async function campaignStandings(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, CampaignStanding>> {
+export async function campaignStandings(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, CampaignStanding>> {
   const out = new Map<string, CampaignStanding>();
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return out;
   const read = (list: string[]) =>
-    db.selectFrom('campaigns').select(['id', 'merged_into', 'category', 'purity', 'legitimate_share', 'message_count']).where('id', 'in', list).execute();
+    db
+      .selectFrom('campaigns')
+      .select(['id', 'merged_into', 'category', 'purity', 'legitimate_share', 'message_count'])
+      .where('id', 'in', list)
+      .execute();
   const rows = [];
   for (let i = 0; i < wanted.length; i += 500) rows.push(...(await read(wanted.slice(i, i + 500))));
   const rootIds = [...new Set(rows.filter((r) => r.merged_into).map((r) => r.merged_into as string))];
@@ -37,7 +44,13 @@ export async function campaignStandings(db: Kysely<Database>, ids: readonly stri
   for (const r of rows) {
     const root = roots.get(r.merged_into ?? r.id);
     if (!root) continue;
-    out.set(r.id, { root: root.id, category: root.category, purity: Number(root.purity), legitimateShare: Number(root.legitimate_share), messages: Number(root.message_count) });
+    out.set(r.id, {
+      root: root.id,
+      category: root.category,
+      purity: Number(root.purity),
+      legitimateShare: Number(root.legitimate_share),
+      messages: Number(root.message_count),
+    });
   }
   return out;
 }
@@ -46,10 +59,14 @@ export async function campaignStandings(db: Kysely<Database>, ids: readonly stri
 export function campaignGateReasons(s: CampaignStanding, policy: ActionPolicy): string[] {
   const reasons: string[] = [];
   if (s.legitimateShare > policy.gates.maxLegitimateShare) {
-    reasons.push(`${pct(s.legitimateShare)} of campaign ${s.root}'s messages are classified legitimate (policy allows at most ${pct(policy.gates.maxLegitimateShare)})`);
+    reasons.push(
+      `${pct(s.legitimateShare)} of campaign ${s.root}'s messages are classified legitimate (policy allows at most ${pct(policy.gates.maxLegitimateShare)})`,
+    );
   }
   if (s.purity < policy.gates.minPurity) {
-    reasons.push(`campaign ${s.root} mixes categories: its majority (${s.category ?? 'none'}) is ${pct(s.purity)} of its messages (policy requires ${pct(policy.gates.minPurity)})`);
+    reasons.push(
+      `campaign ${s.root} mixes categories: its majority (${s.category ?? 'none'}) is ${pct(s.purity)} of its messages (policy requires ${pct(policy.gates.minPurity)})`,
+    );
   }
   return reasons;
 }

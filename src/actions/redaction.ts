@@ -17,7 +17,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { accountIdentifiers, mergeIdentities, redactReporter, Redactor, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from '../evidence/redact.ts';
+import {
+  accountIdentifiers,
+  mergeIdentities,
+  redactReporter,
+  Redactor,
+  reporterIdentityOf,
+  type RecipientIdentity,
+  type ReporterIdentity,
+} from '../evidence/redact.ts';
 
 export type { ReporterIdentity };
 
@@ -25,7 +33,10 @@ export type { ReporterIdentity };
 const CHUNK = 500;
 
 /** The reporter identity of each report. */
-export async function identitiesByReport(db: Kysely<Database>, reportIds: readonly string[]): Promise<Map<string, ReporterIdentity>> {
+export async function identitiesByReport(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, ReporterIdentity>> {
   const out = new Map<string, ReporterIdentity>();
   for (let i = 0; i < reportIds.length; i += CHUNK) {
     const rows = await db
@@ -34,7 +45,9 @@ export async function identitiesByReport(db: Kysely<Database>, reportIds: readon
       .select(['r.id', 'r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
       .where('r.id', 'in', reportIds.slice(i, i + CHUNK))
       .execute();
-    const accounts = await accountIdentifiers(db, [...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null))]);
+    const accounts = await accountIdentifiers(db, [
+      ...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null)),
+    ]);
     for (const r of rows) {
       const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
       const more = r.reporter_user_id ? accounts.get(r.reporter_user_id) : undefined;
@@ -45,13 +58,22 @@ export async function identitiesByReport(db: Kysely<Database>, reportIds: readon
 }
 
 /** The merged identity of the reporters of these reports. */
-export async function identitiesOfReports(db: Kysely<Database>, reportIds: readonly string[]): Promise<ReporterIdentity> {
+export async function identitiesOfReports(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<ReporterIdentity> {
   return mergeIdentities([...(await identitiesByReport(db, reportIds)).values()]);
 }
 
 /** A redactor for everything said about a case: the identities of all its reporters. */
-export async function redactorForCase(db: Kysely<Database>, caseId: string, recipients?: RecipientIdentity): Promise<Redactor> {
-  const ids = (await db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).execute()).map((r) => r.report_id);
+export async function redactorForCase(
+  db: Kysely<Database>,
+  caseId: string,
+  recipients?: RecipientIdentity,
+): Promise<Redactor> {
+  const ids = (
+    await db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', caseId).execute()
+  ).map((r) => r.report_id);
   return new Redactor(await identitiesOfReports(db, ids), recipients);
 }
 

@@ -25,6 +25,16 @@ const RAW = Buffer.from(
 test('advertised domains come from links, not from resources', async () => {
   const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
   assert.ok(a.indicators.urls.some((u) => u.host === 'images.cdn-host.example' && u.role === 'resource'));
-  const facts = factsFrom({ reportId: 'r', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', campaignId: null, category: null, analysis: a }, parseActionPolicy(DEFAULT_POLICY_INPUT));
+  const facts = factsFrom(
+    {
+      reportId: 'r',
+      sha256: a.sha256,
+      receivedAt: '2026-01-01T00:00:00Z',
+      campaignId: null,
+      category: null,
+      analysis: a,
+    },
+    parseActionPolicy(DEFAULT_POLICY_INPUT),
+  );
   assert.deepEqual(JSON.parse(facts.advertised_domains ?? '[]'), ['shop.example']);
 });

@@ -47,7 +47,9 @@ export function isUnauthenticated(a: Analysis): boolean {
   const spfPass = a.auth.spf.result === 'pass';
   const dkimPass = a.auth.dkim.some((d) => d.result === 'pass');
   const dmarcPass = a.auth.dmarc.result === 'pass';
-  const receiverPass = (a.auth.receiver?.results ?? []).some((r) => ['spf', 'dkim', 'dmarc'].includes(r.method) && r.result === 'pass');
+  const receiverPass = (a.auth.receiver?.results ?? []).some(
+    (r) => ['spf', 'dkim', 'dmarc'].includes(r.method) && r.result === 'pass',
+  );
   return !spfPass && !dkimPass && !dmarcPass && !receiverPass;
 }
 
@@ -71,7 +73,9 @@ export function originPort(a: Analysis): number | null {
   const hop = a.traceback.hops.find((h) => h.index === origin.hopIndex);
   if (!hop) return null;
   const esc = origin.ip.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`\\[(?:IPv6:)?${esc}\\]:(\\d{1,5})\\b|${esc}\\]?[:.](\\d{1,5})\\)`, 'i').exec(hop.raw) ?? /\bport\s+(\d{1,5})\b/i.exec(hop.raw);
+  const m =
+    new RegExp(`\\[(?:IPv6:)?${esc}\\]:(\\d{1,5})\\b|${esc}\\]?[:.](\\d{1,5})\\)`, 'i').exec(hop.raw) ??
+    /\bport\s+(\d{1,5})\b/i.exec(hop.raw);
   const n = m ? Number(m[1] ?? m[2]) : NaN;
   return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : null;
 }
@@ -92,7 +96,14 @@ function domainOfAddress(addr: string | null | undefined): string | null {
   if (!addr) return null;
   const at = addr.lastIndexOf('@');
   if (at < 0) return null;
-  return getDomain(addr.slice(at + 1).toLowerCase().replace(/>$/, '')) ?? null;
+  return (
+    getDomain(
+      addr
+        .slice(at + 1)
+        .toLowerCase()
+        .replace(/>$/, ''),
+    ) ?? null
+  );
 }
 
 export interface FactsInput {
@@ -116,7 +127,16 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   const times = a ? messageTimes(a) : null;
   // Advertised: what the message sends its reader to. Hosts it only makes the client fetch (images,
   // style sheets, pixels) are often shared infrastructure and never make a case target.
-  const advertised = a ? [...new Set(a.indicators.urls.filter((u) => u.role !== 'resource').map((u) => u.registrableDomain).filter((d): d is string => d !== null))].slice(0, MAX_ADVERTISED_DOMAINS) : [];
+  const advertised = a
+    ? [
+        ...new Set(
+          a.indicators.urls
+            .filter((u) => u.role !== 'resource')
+            .map((u) => u.registrableDomain)
+            .filter((d): d is string => d !== null),
+        ),
+      ].slice(0, MAX_ADVERTISED_DOMAINS)
+    : [];
   return {
     report_id: input.reportId,
     message_sha256: input.sha256,

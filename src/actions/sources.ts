@@ -31,11 +31,19 @@ export async function loadAnalysis(db: Kysely<Database>, sha256: string, config?
   if (stored) return stored;
   const raw = await getMessageRaw(db, sha256);
   if (!raw) return null;
-  const settings = defaultAnalysisSettings(config ? { region: config.region, timeoutMs: config.analysisTimeoutMs, maxDecodedBytes: config.analysisMaxDecodedBytes } : {});
+  const settings = defaultAnalysisSettings(
+    config
+      ? { region: config.region, timeoutMs: config.analysisTimeoutMs, maxDecodedBytes: config.analysisMaxDecodedBytes }
+      : {},
+  );
   return analyse(raw, { ports: offlinePorts(), settings });
 }
 
-export async function loadAnalyses(db: Kysely<Database>, shas: string[], config?: Config): Promise<Map<string, Analysis | null>> {
+export async function loadAnalyses(
+  db: Kysely<Database>,
+  shas: string[],
+  config?: Config,
+): Promise<Map<string, Analysis | null>> {
   const out = new Map<string, Analysis | null>();
   for (const sha of shas) out.set(sha, await loadAnalysis(db, sha, config));
   return out;
@@ -43,7 +51,11 @@ export async function loadAnalyses(db: Kysely<Database>, shas: string[], config?
 
 /** A campaign's category (the campaigns area keeps it up to date), following merges one step. */
 export async function campaignCategory(db: Kysely<Database>, campaignId: string): Promise<string | null> {
-  const row = await db.selectFrom('campaigns').select(['category', 'merged_into']).where('id', '=', campaignId).executeTakeFirst();
+  const row = await db
+    .selectFrom('campaigns')
+    .select(['category', 'merged_into'])
+    .where('id', '=', campaignId)
+    .executeTakeFirst();
   if (!row) return null;
   if (row.merged_into) {
     const s = await db.selectFrom('campaigns').select('category').where('id', '=', row.merged_into).executeTakeFirst();
@@ -60,9 +72,18 @@ const MAX_CAMPAIGN_ALIASES = 5000;
  * that now redirects to it (the campaigns area keeps redirects one step deep), root first. Cases
  * and counts keyed on a merged-away id belong to the survivor.
  */
-export async function campaignFamily(db: Kysely<Database>, campaignId: string): Promise<{ root: string; ids: string[] }> {
+export async function campaignFamily(
+  db: Kysely<Database>,
+  campaignId: string,
+): Promise<{ root: string; ids: string[] }> {
   const row = await db.selectFrom('campaigns').select('merged_into').where('id', '=', campaignId).executeTakeFirst();
   const root = row?.merged_into ?? campaignId;
-  const merged = await db.selectFrom('campaigns').select('id').where('merged_into', '=', root).orderBy('id').limit(MAX_CAMPAIGN_ALIASES).execute();
+  const merged = await db
+    .selectFrom('campaigns')
+    .select('id')
+    .where('merged_into', '=', root)
+    .orderBy('id')
+    .limit(MAX_CAMPAIGN_ALIASES)
+    .execute();
   return { root, ids: [root, ...merged.map((r) => r.id).filter((id) => id !== root)] };
 }

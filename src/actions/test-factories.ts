@@ -68,7 +68,24 @@ export async function analysisFor(raw: Buffer, s: OriginScenario): Promise<Analy
   return {
     ...a,
     traceback: {
-      hops: [{ index: 0, raw: hopRaw, fromHelo: 'dyn-host.pool.isp.example', fromRdns: s.rdns, fromIp: s.ip, byHost: 'mx.victim.example', protocol: 'ESMTP', tls: false, id: null, date: a.traceback.hops[0]?.date ?? null, for: null, parsed: true, trusted: false, notes: [] }],
+      hops: [
+        {
+          index: 0,
+          raw: hopRaw,
+          fromHelo: 'dyn-host.pool.isp.example',
+          fromRdns: s.rdns,
+          fromIp: s.ip,
+          byHost: 'mx.victim.example',
+          protocol: 'ESMTP',
+          tls: false,
+          id: null,
+          date: a.traceback.hops[0]?.date ?? null,
+          for: null,
+          parsed: true,
+          trusted: false,
+          notes: [],
+        },
+      ],
       origin: { ip: s.ip, hopIndex: 0, ipVersion: s.ip.includes(':') ? 6 : 4, reason: 'first untrusted hop' },
       steps: [`Hop 0: mx.victim.example received the message from ${s.ip}; that is the origin.`],
       flags: [],
@@ -76,11 +93,20 @@ export async function analysisFor(raw: Buffer, s: OriginScenario): Promise<Analy
     auth: {
       ...a.auth,
       spf: { result: pass ? 'pass' : 'fail', domain: 'secure-bank-login.example', clientIp: s.ip, explanation: null },
-      dkim: pass ? [{ result: 'pass', domain: 'secure-bank-login.example', selector: 's1', aligned: true, info: null }] : [],
+      dkim: pass
+        ? [{ result: 'pass', domain: 'secure-bank-login.example', selector: 's1', aligned: true, info: null }]
+        : [],
       dmarc: { result: pass ? 'pass' : 'fail', domain: 'secure-bank-login.example', policy: 'reject', info: null },
     },
     enrichment: {
-      origin: { ip: s.ip, asn: s.asn, asName: s.asName ?? null, country: s.country ?? 'FR', rdns: s.rdns, abuseContacts: s.abuse.map((address) => ({ address, source: 'operator-table' })) },
+      origin: {
+        ip: s.ip,
+        asn: s.asn,
+        asName: s.asName ?? null,
+        country: s.country ?? 'FR',
+        rdns: s.rdns,
+        abuseContacts: s.abuse.map((address) => ({ address, source: 'operator-table' })),
+      },
     },
     ...(s.category ? { classification: { category: s.category, confidence: 0.9, reasons: ['test scenario'] } } : {}),
   };

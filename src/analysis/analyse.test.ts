@@ -22,11 +22,18 @@ const NOW = new Date('2026-01-01T00:00:00Z');
 const settings = defaultAnalysisSettings({ dnsMode: 'offline' });
 
 function run(raw: Buffer | string, stages?: readonly Stage[]): Promise<Analysis> {
-  return analyse(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw, { ports: offlinePorts(NOW), settings, stages });
+  return analyse(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw, {
+    ports: offlinePorts(NOW),
+    settings,
+    stages,
+  });
 }
 
 function mail(headers: string[], body: string | Buffer, eol = '\r\n'): Buffer {
-  return Buffer.concat([Buffer.from([...headers, '', ''].join(eol), 'latin1'), typeof body === 'string' ? Buffer.from(body, 'latin1') : body]);
+  return Buffer.concat([
+    Buffer.from([...headers, '', ''].join(eol), 'latin1'),
+    typeof body === 'string' ? Buffer.from(body, 'latin1') : body,
+  ]);
 }
 
 const codes = (a: Analysis) => a.findings.map((f) => f.code);
@@ -46,7 +53,15 @@ describe('parse: charsets, encoded words, line endings', () => {
   ];
   for (const [charset, hex, text] of cases) {
     test(`decodes a ${charset} body and records the charset`, async () => {
-      const raw = mail(['From: a@example.com', 'Subject: cs', `Content-Type: text/plain; charset="${charset}"`, 'Content-Transfer-Encoding: 8bit'], Buffer.from(hex, 'hex'));
+      const raw = mail(
+        [
+          'From: a@example.com',
+          'Subject: cs',
+          `Content-Type: text/plain; charset="${charset}"`,
+          'Content-Transfer-Encoding: 8bit',
+        ],
+        Buffer.from(hex, 'hex'),
+      );
       const a = await run(raw);
       assert.equal(a.parse.visibleText, text);
       assert.ok(a.parse.charsets.includes(charset), a.parse.charsets.join(','));
@@ -55,7 +70,12 @@ describe('parse: charsets, encoded words, line endings', () => {
   }
 
   test('decodes RFC 2047 encoded words in Subject and From (B and Q, legacy charsets)', async () => {
-    const a = await run(mail(['From: =?koi8-r?B?8NLJ18XU?= <x@example.ru>', 'Subject: =?iso-8859-2?Q?=A3=F3d=BC?= =?shift_jis?B?k/qWew==?='], 'x'));
+    const a = await run(
+      mail(
+        ['From: =?koi8-r?B?8NLJ18XU?= <x@example.ru>', 'Subject: =?iso-8859-2?Q?=A3=F3d=BC?= =?shift_jis?B?k/qWew==?='],
+        'x',
+      ),
+    );
     assert.equal(a.parse.from[0].name, 'Привет');
     assert.equal(a.parse.subject, 'Łódź日本');
   });
@@ -68,7 +88,13 @@ describe('parse: charsets, encoded words, line endings', () => {
   });
 
   test('CR-only and LF-only messages parse like CRLF ones, and the evidence is not altered', async () => {
-    const headers = ['From: "Shop" <a@shop.example>', 'To: b@example.org', 'Subject: line endings', 'Date: Mon, 2 Jan 2006 15:04:05 +0000', 'Message-ID: <1@shop.example>'];
+    const headers = [
+      'From: "Shop" <a@shop.example>',
+      'To: b@example.org',
+      'Subject: line endings',
+      'Date: Mon, 2 Jan 2006 15:04:05 +0000',
+      'Message-ID: <1@shop.example>',
+    ];
     const crlf = await run(mail(headers, 'Visit http://shop.example/x\r\n', '\r\n'));
     const lfRaw = mail(headers, 'Visit http://shop.example/x\n', '\n');
     const crRaw = mail(headers, 'Visit http://shop.example/x\r', '\r');
@@ -79,7 +105,10 @@ describe('parse: charsets, encoded words, line endings', () => {
     for (const a of [lf, cr]) {
       assert.equal(a.parse.subject, crlf.parse.subject);
       assert.deepEqual(a.parse.from, crlf.parse.from);
-      assert.deepEqual(a.indicators.urls.map((u) => u.url), ['http://shop.example/x']);
+      assert.deepEqual(
+        a.indicators.urls.map((u) => u.url),
+        ['http://shop.example/x'],
+      );
     }
     assert.equal(cr.parse.lineEndings, 'cr');
     assert.equal(lf.parse.lineEndings, 'lf');
@@ -90,7 +119,9 @@ describe('parse: charsets, encoded words, line endings', () => {
   });
 
   test('an mbox From_ line at the top is not taken for a header', async () => {
-    const a = await run(`From spammer@example.com  Thu Aug 22 13:17:22 2002\nFrom: x@example.com\nSubject: hi\n\nbody\n`);
+    const a = await run(
+      `From spammer@example.com  Thu Aug 22 13:17:22 2002\nFrom: x@example.com\nSubject: hi\n\nbody\n`,
+    );
     assert.equal(a.parse.headers[0].name, 'From');
     assert.equal(a.parse.subject, 'hi');
   });
@@ -98,7 +129,8 @@ describe('parse: charsets, encoded words, line endings', () => {
 
 describe('parse: HTML, attachments, carried messages', () => {
   test('renders HTML to visible text without script, style or comments', async () => {
-    const html = '<html><head><title>t</title><style>p{x}</style></head><body><script>alert(1)</script><!-- hidden --><p>Dear&nbsp;customer,</p><div>pay &amp; go</div></body></html>';
+    const html =
+      '<html><head><title>t</title><style>p{x}</style></head><body><script>alert(1)</script><!-- hidden --><p>Dear&nbsp;customer,</p><div>pay &amp; go</div></body></html>';
     const a = await run(mail(['From: a@example.com', 'Content-Type: text/html; charset=utf-8'], html));
     assert.equal(a.parse.visibleText, 'Dear customer,\npay & go');
     assert.ok(codes(a).includes('HTML_ONLY'));
@@ -132,26 +164,63 @@ describe('parse: HTML, attachments, carried messages', () => {
   });
 
   test('analyses a carried message/rfc822 recursively, and stops at the depth limit', async () => {
-    let inner = mail(['From: "PayPal" <service@paypa1-secure.example>', 'Subject: Verify your account'], 'Log in at http://paypa1-secure.example/login\r\n');
+    let inner = mail(
+      ['From: "PayPal" <service@paypa1-secure.example>', 'Subject: Verify your account'],
+      'Log in at http://paypa1-secure.example/login\r\n',
+    );
     for (let depth = 0; depth < 7; depth++) {
       const b = `n${depth}`;
-      inner = mail(['From: fwd@example.org', `Subject: level ${depth}`, `Content-Type: multipart/mixed; boundary="${b}"`], Buffer.concat([Buffer.from(`--${b}\r\nContent-Type: message/rfc822\r\n\r\n`), inner, Buffer.from(`\r\n--${b}--\r\n`)]));
+      inner = mail(
+        ['From: fwd@example.org', `Subject: level ${depth}`, `Content-Type: multipart/mixed; boundary="${b}"`],
+        Buffer.concat([
+          Buffer.from(`--${b}\r\nContent-Type: message/rfc822\r\n\r\n`),
+          inner,
+          Buffer.from(`\r\n--${b}--\r\n`),
+        ]),
+      );
     }
     const a = await run(inner);
     assert.equal(a.parse.nestedDepth, settings.maxNestingDepth);
     assert.ok(codes(a).includes('NESTED_MESSAGE'));
     assert.ok(codes(a).includes('PARSE_LIMIT_REACHED'));
     assert.equal(a.parse.attachments[0].nested?.subject, 'level 5');
-    const shallow = await run(mail(['From: fwd@example.org', 'Content-Type: multipart/mixed; boundary="n"'], Buffer.concat([Buffer.from('--n\r\nContent-Type: message/rfc822\r\n\r\n'), mail(['From: "PayPal" <service@paypa1-secure.example>', 'Subject: Verify'], 'Log in at http://paypa1-secure.example/login\r\n'), Buffer.from('\r\n--n--\r\n')])));
-    assert.ok(shallow.indicators.urls.some((u) => u.registrableDomain === 'paypa1-secure.example' && u.part === 'nested:0'));
+    const shallow = await run(
+      mail(
+        ['From: fwd@example.org', 'Content-Type: multipart/mixed; boundary="n"'],
+        Buffer.concat([
+          Buffer.from('--n\r\nContent-Type: message/rfc822\r\n\r\n'),
+          mail(
+            ['From: "PayPal" <service@paypa1-secure.example>', 'Subject: Verify'],
+            'Log in at http://paypa1-secure.example/login\r\n',
+          ),
+          Buffer.from('\r\n--n--\r\n'),
+        ]),
+      ),
+    );
+    assert.ok(
+      shallow.indicators.urls.some((u) => u.registrableDomain === 'paypa1-secure.example' && u.part === 'nested:0'),
+    );
   });
 });
 
 describe('indicators', () => {
   test('finds URLs in text and HTML (href, src, form action, defanged, bare domains), normalised', async () => {
-    const html = '<a href="https://Bit.ly/AbC">www.mybank.com</a><img src="http://cdn.track.example/p.gif"><form action="https://collect.example/post"><input name=p></form>';
-    const text = 'Go to hxxps://evil[.]example/login or shop.example.co.uk today, not invoice.zip. Mail me: Boss@Corp.example';
-    const body = ['--a', 'Content-Type: text/plain', '', text, '--a', 'Content-Type: text/html', '', html, '--a--', ''].join('\r\n');
+    const html =
+      '<a href="https://Bit.ly/AbC">www.mybank.com</a><img src="http://cdn.track.example/p.gif"><form action="https://collect.example/post"><input name=p></form>';
+    const text =
+      'Go to hxxps://evil[.]example/login or shop.example.co.uk today, not invoice.zip. Mail me: Boss@Corp.example';
+    const body = [
+      '--a',
+      'Content-Type: text/plain',
+      '',
+      text,
+      '--a',
+      'Content-Type: text/html',
+      '',
+      html,
+      '--a--',
+      '',
+    ].join('\r\n');
     const a = await run(mail(['From: a@corp.example', 'Content-Type: multipart/alternative; boundary="a"'], body));
     const by = new Map(a.indicators.urls.map((u) => [u.registrableDomain, u]));
     assert.equal(by.get('evil.example')?.source, 'defanged');
@@ -163,7 +232,8 @@ describe('indicators', () => {
     assert.equal(by.get('collect.example')?.source, 'form-action');
     assert.ok(!a.indicators.urls.some((u) => u.host.endsWith('.zip')), 'file names are not domains');
     assert.ok(a.indicators.emails.includes('boss@corp.example'));
-    for (const c of ['URL_SHORTENER', 'URL_DEFANGED', 'FORM_IN_MESSAGE', 'URL_TEXT_HREF_MISMATCH'] as const) assert.ok(codes(a).includes(c), c);
+    for (const c of ['URL_SHORTENER', 'URL_DEFANGED', 'FORM_IN_MESSAGE', 'URL_TEXT_HREF_MISMATCH'] as const)
+      assert.ok(codes(a).includes(c), c);
   });
 
   test('phone numbers in E.164 with the configured region; wallets only with a valid checksum', async () => {
@@ -176,12 +246,25 @@ describe('indicators', () => {
     assert.deepEqual(a.indicators.phones.map((p) => p.e164).sort(), ['+33612345678', '+442079460958']);
     assert.deepEqual(
       a.indicators.wallets.map((w) => `${w.currency}:${w.address}`),
-      ['BTC:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2', 'BTC:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq', 'ETH:0x52908400098527886E0F7030069857D2E4169EE7'],
+      [
+        'BTC:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
+        'BTC:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+        'ETH:0x52908400098527886E0F7030069857D2E4169EE7',
+      ],
     );
   });
 
   test('sender mismatches and brand impersonation in the display name', async () => {
-    const a = await run(mail(['From: "PayPal Security" <alert@secure-login.example>', 'Reply-To: <collect@other.example>', 'Return-Path: <bounce@bulk.example>'], 'x'));
+    const a = await run(
+      mail(
+        [
+          'From: "PayPal Security" <alert@secure-login.example>',
+          'Reply-To: <collect@other.example>',
+          'Return-Path: <bounce@bulk.example>',
+        ],
+        'x',
+      ),
+    );
     assert.equal(a.indicators.sender.impersonatedBrand, 'PayPal');
     assert.deepEqual(a.indicators.sender.mismatches, ['reply-to-domain', 'return-path-domain', 'brand-display-name']);
     assert.ok(codes(a).includes('BRAND_IMPERSONATION'));
@@ -194,7 +277,16 @@ describe('indicators', () => {
 describe('compliance', () => {
   const base = ['From: news@shop.example', 'Subject: offer', 'Content-Type: text/plain'];
   test('a usable List-Unsubscribe with RFC 8058 one-click is an opt-out', async () => {
-    const a = await run(mail([...base, 'List-Unsubscribe: <mailto:unsub@shop.example>, <https://shop.example/u?id=1>', 'List-Unsubscribe-Post: List-Unsubscribe=One-Click'], 'x'));
+    const a = await run(
+      mail(
+        [
+          ...base,
+          'List-Unsubscribe: <mailto:unsub@shop.example>, <https://shop.example/u?id=1>',
+          'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+        ],
+        'x',
+      ),
+    );
     assert.equal(a.compliance.optOut.status, 'present');
     assert.equal(a.compliance.optOut.oneClick, true);
     assert.ok(!codes(a).includes('NO_OPT_OUT') && !codes(a).includes('BROKEN_OPT_OUT'));
@@ -203,7 +295,12 @@ describe('compliance', () => {
     const a = await run(mail([...base, 'List-Unsubscribe: <mailto:>, <javascript:void(0)>'], 'x'));
     assert.equal(a.compliance.optOut.status, 'broken');
     assert.ok(codes(a).includes('BROKEN_OPT_OUT'));
-    const b = await run(mail([...base, 'List-Unsubscribe: <mailto:u@shop.example>', 'List-Unsubscribe-Post: List-Unsubscribe=One-Click'], 'x'));
+    const b = await run(
+      mail(
+        [...base, 'List-Unsubscribe: <mailto:u@shop.example>', 'List-Unsubscribe-Post: List-Unsubscribe=One-Click'],
+        'x',
+      ),
+    );
     assert.equal(b.compliance.optOut.oneClick, false);
     assert.ok(b.findings.some((f) => f.code === 'BROKEN_OPT_OUT' && f.evidence.rule === 'RFC 8058 §3.1'));
   });
@@ -211,20 +308,36 @@ describe('compliance', () => {
     const a = await run(mail(base, 'Buy now!'));
     assert.equal(a.compliance.optOut.status, 'absent');
     assert.ok(codes(a).includes('NO_OPT_OUT'));
-    const b = await run(mail(['From: news@shop.example', 'Content-Type: text/html; charset=utf-8'], Buffer.from('<a href="https://shop.example/x">Se désinscrire</a>', 'utf8')));
+    const b = await run(
+      mail(
+        ['From: news@shop.example', 'Content-Type: text/html; charset=utf-8'],
+        Buffer.from('<a href="https://shop.example/x">Se désinscrire</a>', 'utf8'),
+      ),
+    );
     assert.equal(b.compliance.optOut.status, 'present');
   });
   test('the reporter’s statement on consent is recorded with its words', async () => {
     const raw = mail(base, 'x');
-    const a = await analyse(raw, { ports: offlinePorts(NOW), settings, reporter: { note: "I never subscribed to this shop", consent: null } });
+    const a = await analyse(raw, {
+      ports: offlinePorts(NOW),
+      settings,
+      reporter: { note: 'I never subscribed to this shop', consent: null },
+    });
     assert.equal(a.compliance.consent.stated, 'not-given');
-    assert.equal(a.findings.find((f) => f.code === 'CONSENT_DENIED_BY_REPORTER')?.evidence.value, 'I never subscribed to this shop');
+    assert.equal(
+      a.findings.find((f) => f.code === 'CONSENT_DENIED_BY_REPORTER')?.evidence.value,
+      'I never subscribed to this shop',
+    );
   });
 });
 
 describe('pipeline', () => {
   test('SMS evidence is analysed as kind sms: text indicators, STOP opt-out', async () => {
-    const raw = serializeSmsEvidence({ sender: 'COLIS-INFO', text: 'Votre colis est bloque: https://bit.ly/3xYz payez 1,99 EUR au 06 12 34 56 78', receivedAt: '2026-01-01T10:00:00.000Z' });
+    const raw = serializeSmsEvidence({
+      sender: 'COLIS-INFO',
+      text: 'Votre colis est bloque: https://bit.ly/3xYz payez 1,99 EUR au 06 12 34 56 78',
+      receivedAt: '2026-01-01T10:00:00.000Z',
+    });
     const a = await run(raw);
     assert.equal(a.kind, 'sms');
     assert.equal(a.indicators.urls[0].host, 'bit.ly');
@@ -234,7 +347,12 @@ describe('pipeline', () => {
   });
 
   test('is deterministic, carries the sha256 and version, and matches the schema', async () => {
-    for (const f of ['spamassassin/001', 'postal_mime/mimetorture.eml', 'zbateson/m4007.txt', 'sisimai/arf-01-cr.eml']) {
+    for (const f of [
+      'spamassassin/001',
+      'postal_mime/mimetorture.eml',
+      'zbateson/m4007.txt',
+      'sisimai/arf-01-cr.eml',
+    ]) {
       const raw = fs.readFileSync(path.join(FIXTURES, f));
       const a = await run(raw);
       const b = await run(raw);
@@ -246,7 +364,15 @@ describe('pipeline', () => {
   });
 
   test('a failing stage becomes a STAGE_ERROR finding and the other stages still run; stages cannot mutate their input', async () => {
-    const boom = defineStage({ id: 'boom', description: 'throws', kinds: ['email'], params: z.object({}), run: () => { throw new Error('kaput'); } });
+    const boom = defineStage({
+      id: 'boom',
+      description: 'throws',
+      kinds: ['email'],
+      params: z.object({}),
+      run: () => {
+        throw new Error('kaput');
+      },
+    });
     const mutate = defineStage({
       id: 'mutate',
       description: 'tries to write into the record it reads',
@@ -257,16 +383,32 @@ describe('pipeline', () => {
         return {};
       },
     });
-    const a = await run(mail(['From: a@example.com', 'Subject: s'], 'http://x.example'), [STAGES[0], boom, mutate, ...STAGES.slice(1)]);
+    const a = await run(mail(['From: a@example.com', 'Subject: s'], 'http://x.example'), [
+      STAGES[0],
+      boom,
+      mutate,
+      ...STAGES.slice(1),
+    ]);
     assert.ok(a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'boom' && /kaput/.test(f.message)));
-    assert.ok(a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'mutate'), 'the frozen record refused the write');
+    assert.ok(
+      a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'mutate'),
+      'the frozen record refused the write',
+    );
     assert.equal(a.kind, 'email');
     assert.equal(a.indicators.urls[0].host, 'x.example', 'later stages ran');
-    assert.deepEqual(a.stages.filter((s) => !s.ok).map((s) => s.id), ['boom', 'mutate']);
+    assert.deepEqual(
+      a.stages.filter((s) => !s.ok).map((s) => s.id),
+      ['boom', 'mutate'],
+    );
   });
 
   test('garbage and empty input yield a record, never an exception', async () => {
-    for (const raw of [Buffer.alloc(0), Buffer.from([0xff, 0xfe, 0x00, 0x0d]), Buffer.from('{"type":"sms"'), Buffer.alloc(100_000, 0x3c)]) {
+    for (const raw of [
+      Buffer.alloc(0),
+      Buffer.from([0xff, 0xfe, 0x00, 0x0d]),
+      Buffer.from('{"type":"sms"'),
+      Buffer.alloc(100_000, 0x3c),
+    ]) {
       const a = await run(raw);
       assert.ok(AnalysisSchema.safeParse(a).success);
     }

@@ -21,7 +21,14 @@ import { FINDINGS } from './findings.ts';
 import { STAGES } from './registry.ts';
 import type { AnalysisPorts, AnalysisSettings, DecodedMessage, ReporterStatement, Stage } from './stage.ts';
 
-const SECTION_KEYS: readonly AnalysisSectionKey[] = ['parse', 'traceback', 'auth', 'indicators', 'enrichment', 'compliance'];
+const SECTION_KEYS: readonly AnalysisSectionKey[] = [
+  'parse',
+  'traceback',
+  'auth',
+  'indicators',
+  'enrichment',
+  'compliance',
+];
 
 export interface AnalyseOptions {
   ports: AnalysisPorts;
@@ -57,7 +64,15 @@ export function failedAnalysis(
     kind: evidenceKind(raw),
     analysedAt,
     ...emptySections(),
-    findings: [{ code, severity: FINDINGS[code].severity, stage: 'pipeline', message: reason, evidence: { rule: code === 'ANALYSIS_TIMEOUT' ? 'SPAMDESK_ANALYSIS_TIMEOUT_MS' : 'pipeline' } }],
+    findings: [
+      {
+        code,
+        severity: FINDINGS[code].severity,
+        stage: 'pipeline',
+        message: reason,
+        evidence: { rule: code === 'ANALYSIS_TIMEOUT' ? 'SPAMDESK_ANALYSIS_TIMEOUT_MS' : 'pipeline' },
+      },
+    ],
     stages: [],
     error: { code, message: reason },
   };
@@ -84,7 +99,12 @@ export function boundedPrefixEnd(raw: Uint8Array, maxText: number): number | nul
  * message's hash, and an ANALYSIS_TRUNCATED finding saying how much was read. What the pool returns
  * when the whole message runs past the time bound, instead of nothing.
  */
-export function asTruncated(part: Analysis, whole: { sha256: string; size: number }, analysedBytes: number, why: string): Analysis {
+export function asTruncated(
+  part: Analysis,
+  whole: { sha256: string; size: number },
+  analysedBytes: number,
+  why: string,
+): Analysis {
   const finding: Finding = {
     code: 'ANALYSIS_TRUNCATED',
     severity: FINDINGS.ANALYSIS_TRUNCATED.severity,
@@ -92,7 +112,10 @@ export function asTruncated(part: Analysis, whole: { sha256: string; size: numbe
     message: `only the first ${analysedBytes} of ${whole.size} bytes (headers and the first part) were analysed: ${why}`,
     evidence: { rule: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES', value: String(analysedBytes) },
   };
-  return Object.assign({}, part, { sha256: whole.sha256, findings: [...part.findings.slice(0, MAX_FINDINGS - 1), finding] });
+  return Object.assign({}, part, {
+    sha256: whole.sha256,
+    findings: [...part.findings.slice(0, MAX_FINDINGS - 1), finding],
+  });
 }
 
 /** Analyses one message. Never throws. */
@@ -130,12 +153,21 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
     const params = stage.params.safeParse(opts.settings.stageParams[stage.id] ?? {});
     if (!params.success) {
       const why = `invalid params for stage ${stage.id}: ${params.error.issues.map((i) => i.message).join('; ')}`;
-      findings.push({ code: 'STAGE_ERROR', severity: 'info', stage: stage.id, message: why, evidence: { rule: 'stageParams' } });
+      findings.push({
+        code: 'STAGE_ERROR',
+        severity: 'info',
+        stage: stage.id,
+        message: why,
+        evidence: { rule: 'stageParams' },
+      });
       ran.push({ id: stage.id, ok: false, error: why });
       continue;
     }
     try {
-      const out = await stage.run({ message: decoded, analysis, reporter: opts.reporter ?? null, mailhosts: opts.mailhosts ?? [] }, { params: params.data, ports: opts.ports, settings: opts.settings });
+      const out = await stage.run(
+        { message: decoded, analysis, reporter: opts.reporter ?? null, mailhosts: opts.mailhosts ?? [] },
+        { params: params.data, ports: opts.ports, settings: opts.settings },
+      );
       const sections: Partial<AnalysisSections> = {};
       for (const k of SECTION_KEYS) {
         const v = out.result?.[k];
@@ -151,7 +183,13 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
       ran.push({ id: stage.id, ok: true });
     } catch (e) {
       const why = `stage ${stage.id} failed: ${message(e)}`;
-      findings.push({ code: 'STAGE_ERROR', severity: 'info', stage: stage.id, message: why, evidence: { rule: stage.id } });
+      findings.push({
+        code: 'STAGE_ERROR',
+        severity: 'info',
+        stage: stage.id,
+        message: why,
+        evidence: { rule: stage.id },
+      });
       ran.push({ id: stage.id, ok: false, error: why });
     }
   }

@@ -168,11 +168,26 @@ export type TracebackResult = z.infer<typeof TracebackResult>;
 // ── stage 3: authentication ───────────────────────────────────────────────────────────────────
 
 /** RFC 8601 §2.7 result values, plus `skipped` when the check was not run (e.g. SMS). */
-export const AuthVerdict = z.enum(['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy', 'skipped']);
+export const AuthVerdict = z.enum([
+  'pass',
+  'fail',
+  'softfail',
+  'neutral',
+  'none',
+  'temperror',
+  'permerror',
+  'policy',
+  'skipped',
+]);
 export type AuthVerdict = z.infer<typeof AuthVerdict>;
 
 export const AuthResult = z.object({
-  spf: z.object({ result: AuthVerdict, domain: z.string().nullable(), clientIp: z.string().nullable(), explanation: z.string().nullable() }),
+  spf: z.object({
+    result: AuthVerdict,
+    domain: z.string().nullable(),
+    clientIp: z.string().nullable(),
+    explanation: z.string().nullable(),
+  }),
   dkim: z.array(
     z.object({
       result: AuthVerdict,
@@ -182,14 +197,21 @@ export const AuthResult = z.object({
       info: z.string().nullable(),
     }),
   ),
-  dmarc: z.object({ result: AuthVerdict, domain: z.string().nullable(), policy: z.string().nullable(), info: z.string().nullable() }),
+  dmarc: z.object({
+    result: AuthVerdict,
+    domain: z.string().nullable(),
+    policy: z.string().nullable(),
+    info: z.string().nullable(),
+  }),
   arc: z.object({ result: AuthVerdict, instances: z.number().int(), info: z.string().nullable() }),
   /** The receiver's own Authentication-Results (RFC 8601) when its authserv-id is trusted. */
   receiver: z
     .object({
       authservId: z.string(),
       raw: z.string(),
-      results: z.array(z.object({ method: z.string(), result: z.string(), properties: z.record(z.string(), z.string()) })),
+      results: z.array(
+        z.object({ method: z.string(), result: z.string(), properties: z.record(z.string(), z.string()) }),
+      ),
     })
     .nullable(),
 });
@@ -202,7 +224,15 @@ export type AuthResult = z.infer<typeof AuthResult>;
  * script, frame, `<link>` stylesheet or icon, `background=`), CSS (`url()`, `@import` in a style
  * attribute or `<style>`), a form action, defanged text, a bare domain.
  */
-export const UrlSource = z.enum(['text', 'html-href', 'html-src', 'html-css', 'form-action', 'defanged', 'bare-domain']);
+export const UrlSource = z.enum([
+  'text',
+  'html-href',
+  'html-src',
+  'html-css',
+  'form-action',
+  'defanged',
+  'bare-domain',
+]);
 export type UrlSource = z.infer<typeof UrlSource>;
 
 export const UrlIndicator = z.object({

@@ -39,7 +39,14 @@ async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
     const mod: unknown = await import(siblingModule('./ports/index.ts', import.meta.url).href);
     if (typeof mod === 'object' && mod !== null && 'createPorts' in mod && typeof mod.createPorts === 'function') {
       const ports: unknown = await mod.createPorts(init.settings);
-      if (typeof ports === 'object' && ports !== null && 'dns' in ports && 'asn' in ports && 'abuse' in ports && 'clock' in ports) {
+      if (
+        typeof ports === 'object' &&
+        ports !== null &&
+        'dns' in ports &&
+        'asn' in ports &&
+        'abuse' in ports &&
+        'clock' in ports
+      ) {
         return { ...(ports as AnalysisPorts), clock: offline.clock };
       }
     }
@@ -86,14 +93,28 @@ if (port) {
     const ports = await portsReady;
     for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
-      const opts = { ports, settings: init.settings, reporter: task.reporter, mailhosts: task.mailhosts ?? [], stages: stagesFor(task.profile) };
+      const opts = {
+        ports,
+        settings: init.settings,
+        reporter: task.reporter,
+        mailhosts: task.mailhosts ?? [],
+        stages: stagesFor(task.profile),
+      };
       // A large message is first analysed up to its bound (headers and the first part), which the
       // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
       const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
       if (end !== null) {
         const part = await analyse(task.raw.subarray(0, end), opts);
         const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };
-        port.postMessage({ id: task.id, partial: asTruncated(part, whole, end, 'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)') });
+        port.postMessage({
+          id: task.id,
+          partial: asTruncated(
+            part,
+            whole,
+            end,
+            'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)',
+          ),
+        });
       }
       const analysis = await analyse(task.raw, opts);
       port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });

@@ -91,7 +91,9 @@ function ConcatBlobConstructor(parts?: BlobPart[], options?: BlobPropertyBag): B
   const views = byteParts(parts, options);
   return views ? new BytesBlob(views, blobType(options?.type)) : new NativeBlob(parts, options);
 }
-Object.defineProperty(ConcatBlobConstructor, Symbol.hasInstance, { value: (x: unknown) => x instanceof NativeBlob || x instanceof BytesBlob });
+Object.defineProperty(ConcatBlobConstructor, Symbol.hasInstance, {
+  value: (x: unknown) => x instanceof NativeBlob || x instanceof BytesBlob,
+});
 ConcatBlobConstructor.prototype = NativeBlob.prototype;
 
 /** Makes `new Blob(…)` return a {@link BytesBlob} for byte parts, in this thread. */

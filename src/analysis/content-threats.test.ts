@@ -26,11 +26,15 @@ function codes(a: Analysis): string[] {
 
 function zipOf(files: Record<string, Buffer>): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const [name, data] of Object.entries(files)) zip.addBuffer(data, name, { mtime: new Date('2026-01-01T00:00:00Z') });
+  for (const [name, data] of Object.entries(files))
+    zip.addBuffer(data, name, { mtime: new Date('2026-01-01T00:00:00Z') });
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
   });
 }
 
@@ -103,8 +107,12 @@ describe('archives carrying executables', () => {
   test('hostile archive bytes (truncated, garbage) yield names or nothing, never an exception', async () => {
     const zip = await zipOf({ 'a.exe': Buffer.from('MZ') });
     for (let cut = 0; cut < zip.length; cut += 7) assert.ok(Array.isArray(archiveEntryNames(zip.subarray(0, cut))));
-    for (const r of [rar4('x.exe'), rar5('x.exe')]) for (let cut = 0; cut < r.length; cut++) assert.ok(Array.isArray(archiveEntryNames(r.subarray(0, cut))));
-    assert.deepEqual(archiveEntryNames(Buffer.from('Rar!\x1a\x07\x01\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff', 'latin1')).length <= 1, true);
+    for (const r of [rar4('x.exe'), rar5('x.exe')])
+      for (let cut = 0; cut < r.length; cut++) assert.ok(Array.isArray(archiveEntryNames(r.subarray(0, cut))));
+    assert.deepEqual(
+      archiveEntryNames(Buffer.from('Rar!\x1a\x07\x01\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff', 'latin1')).length <= 1,
+      true,
+    );
     // Short inputs of every size (a 20-byte .js attachment once read a tar header past its end).
     for (let n = 0; n < 700; n += 11) {
       const b = Buffer.alloc(n, 0x41);
@@ -149,7 +157,10 @@ describe('macro documents', () => {
 
 describe('HTML smuggling', () => {
   test('real phishing_pot attachments that rebuild a .JS file with atob + Blob + msSaveOrOpenBlob', async (t) => {
-    for (const [rel, name] of [['phishing_pot/email/sample-402.eml', 'GDydFKtIKR.JS'], ['phishing_pot/email/sample-432.eml', 'HlGiLfODLD.JS']]) {
+    for (const [rel, name] of [
+      ['phishing_pot/email/sample-402.eml', 'GDydFKtIKR.JS'],
+      ['phishing_pot/email/sample-432.eml', 'HlGiLfODLD.JS'],
+    ]) {
       if (!needsCorpus(t, rel)) return;
       const a = await analysed(fs.readFileSync(path.join(CORPUS_DIR, rel)));
       const f = a.findings.find((x) => x.code === 'HTML_SMUGGLING');
@@ -169,13 +180,18 @@ var u=URL.createObjectURL(new Blob([b]));var a=document.createElement('a');a.hre
 
   test('a data: URI of an archive type offered with a download attribute', () => {
     const page = `<p>Your document is ready.</p><a href="data:application/x-zip-compressed;base64,${payload(300)}" download="Remittance.zip">Open</a>`;
-    assert.match(htmlSmugglingEvidence(page) ?? '', /data: URI of type application\/x-zip-compressed as "Remittance\.zip" with a download link/);
+    assert.match(
+      htmlSmugglingEvidence(page) ?? '',
+      /data: URI of type application\/x-zip-compressed as "Remittance\.zip" with a download link/,
+    );
   });
 
   test('an HTML body that smuggles is found too (not only attachments)', async () => {
     const page = `<html><body><script>const d=atob("${payload(9000)}");const u=new Uint8Array(d.length);for(let i=0;i<d.length;i++)u[i]=d.charCodeAt(i);
 const a=document.createElement('a');a.href=URL.createObjectURL(new Blob([u],{type:'application/octet-stream'}));a.download='Fax_2291.img';a.click();</script></body></html>`;
-    const raw = Buffer.from(`From: "Fax Service" <fax@efax-notify.example>\r\nTo: bob@example.org\r\nSubject: You have a new fax\r\nDate: Mon, 05 Jan 2026 10:00:00 +0000\r\nMessage-ID: <f1@efax-notify.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${page}\r\n`);
+    const raw = Buffer.from(
+      `From: "Fax Service" <fax@efax-notify.example>\r\nTo: bob@example.org\r\nSubject: You have a new fax\r\nDate: Mon, 05 Jan 2026 10:00:00 +0000\r\nMessage-ID: <f1@efax-notify.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${page}\r\n`,
+    );
     const a = await analysed(raw);
     const f = a.findings.find((x) => x.code === 'HTML_SMUGGLING');
     assert.equal(f?.evidence.part, 'text/html');
@@ -186,6 +202,11 @@ const a=document.createElement('a');a.href=URL.createObjectURL(new Blob([u],{typ
     const page = `<html><body><img src="data:image/png;base64,${payload(12000)}"><script>var x = atob('aGVsbG8=');</script><p>50% off this week</p></body></html>`;
     assert.equal(htmlSmugglingEvidence(page), null);
     // A Blob from a small string (a web app's CSV export) is not a payload either.
-    assert.equal(htmlSmugglingEvidence(`<script>const b=new Blob([atob('YSxi')]);a.href=URL.createObjectURL(b);a.download='x.csv'</script>`), null);
+    assert.equal(
+      htmlSmugglingEvidence(
+        `<script>const b=new Blob([atob('YSxi')]);a.href=URL.createObjectURL(b);a.download='x.csv'</script>`,
+      ),
+      null,
+    );
   });
 });

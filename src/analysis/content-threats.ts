@@ -20,7 +20,8 @@
 import { finding, type StageFinding } from './stage.ts';
 
 /** File extensions that run code when opened (also inside an archive). */
-const RUNNABLE_EXT = /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|ps1|jar|lnk|dll|cpl|reg|iso|img|vhdx?|one|docm|xlsm|pptm|dotm|xlam|xll|chm|appx|msix|url|scf|sct|svg|html?)$/i;
+const RUNNABLE_EXT =
+  /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|ps1|jar|lnk|dll|cpl|reg|iso|img|vhdx?|one|docm|xlsm|pptm|dotm|xlam|xll|chm|appx|msix|url|scf|sct|svg|html?)$/i;
 const MAX_ENTRIES = 1000;
 const MAX_NAME = 400;
 /** Bytes scanned for HTML smuggling (a smuggled payload is rarely above a few MB). */
@@ -52,8 +53,15 @@ function zipEntries(b: Uint8Array): string[] {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
   const names: string[] = [];
   // Central directory headers (PK\x01\x02), else local headers (PK\x03\x04) for a truncated file.
-  for (const [sig, nameLenAt, nameAt] of [[CENTRAL, 28, 46], [LOCAL, 26, 30]] as const) {
-    for (let i = buf.indexOf(sig); i >= 0 && i + nameAt <= b.length && names.length < MAX_ENTRIES; i = buf.indexOf(sig, i + 4)) {
+  for (const [sig, nameLenAt, nameAt] of [
+    [CENTRAL, 28, 46],
+    [LOCAL, 26, 30],
+  ] as const) {
+    for (
+      let i = buf.indexOf(sig);
+      i >= 0 && i + nameAt <= b.length && names.length < MAX_ENTRIES;
+      i = buf.indexOf(sig, i + 4)
+    ) {
       const len = Math.min(u16(b, i + nameLenAt), MAX_NAME);
       names.push(latin1(b, i + nameAt, len));
     }
@@ -102,7 +110,14 @@ function rarEntries(b: Uint8Array): string[] {
         q += vint(b, q)[1]; // host OS
         const [nameLen, f2] = vint(b, q);
         q += f2;
-        if (type === 2) names.push(Buffer.from(b.buffer, b.byteOffset + Math.min(q, b.length), Math.max(0, Math.min(nameLen, MAX_NAME, b.length - q))).toString('utf8'));
+        if (type === 2)
+          names.push(
+            Buffer.from(
+              b.buffer,
+              b.byteOffset + Math.min(q, b.length),
+              Math.max(0, Math.min(nameLen, MAX_NAME, b.length - q)),
+            ).toString('utf8'),
+          );
       }
       if (size <= 0 || end + data <= p) break;
       p = end + data;
@@ -179,10 +194,14 @@ export function macroStorage(b: Uint8Array): string | null {
   return null;
 }
 
-const DECODER = /\batob\s*\(|\bUint8Array\b|\.charCodeAt\s*\(|String\.fromCharCode\s*\(|\bunescape\s*\(|\bBuffer\.from\s*\(|\bparseInt\s*\([^;]{0,40}?,\s*16\s*\)|\bTextDecoder\b|\bDecompressionStream\b/gi;
-const BUILDER = /\bnew\s+Blob\s*\(|\bnew\s+File\s*\(|\bcreateObjectURL\s*\(|\bmsSaveOrOpenBlob\b|\bmsSaveBlob\b|\.download\s*=|setAttribute\s*\(\s*["']download["']|<a\b[^>]{0,500}\sdownload\s*=/gi;
-const DOWNLOAD_NAME = /(?:\.download\s*=\s*|download\s*=\s*|msSaveOrOpenBlob\s*\([^,]{1,80},\s*|msSaveBlob\s*\([^,]{1,80},\s*|setAttribute\s*\(\s*["']download["']\s*,\s*)["']([^"'<>]{1,120})["']/i;
-const DATA_URI = /data:(application\/(?:octet-stream|x-msdownload|x-msdos-program|x-dosexec|x-ms-installer|x-msi|zip|x-zip-compressed|x-rar-compressed|vnd\.rar|x-7z-compressed|x-iso9660-image|x-gzip|gzip|java-archive|hta|x-javascript|javascript|vnd\.ms-[a-z.-]+|vnd\.openxmlformats-[a-z.-]+|x-bat|x-sh)|text\/(?:javascript|vbscript|hta))[^,"'\s]{0,60},/i;
+const DECODER =
+  /\batob\s*\(|\bUint8Array\b|\.charCodeAt\s*\(|String\.fromCharCode\s*\(|\bunescape\s*\(|\bBuffer\.from\s*\(|\bparseInt\s*\([^;]{0,40}?,\s*16\s*\)|\bTextDecoder\b|\bDecompressionStream\b/gi;
+const BUILDER =
+  /\bnew\s+Blob\s*\(|\bnew\s+File\s*\(|\bcreateObjectURL\s*\(|\bmsSaveOrOpenBlob\b|\bmsSaveBlob\b|\.download\s*=|setAttribute\s*\(\s*["']download["']|<a\b[^>]{0,500}\sdownload\s*=/gi;
+const DOWNLOAD_NAME =
+  /(?:\.download\s*=\s*|download\s*=\s*|msSaveOrOpenBlob\s*\([^,]{1,80},\s*|msSaveBlob\s*\([^,]{1,80},\s*|setAttribute\s*\(\s*["']download["']\s*,\s*)["']([^"'<>]{1,120})["']/i;
+const DATA_URI =
+  /data:(application\/(?:octet-stream|x-msdownload|x-msdos-program|x-dosexec|x-ms-installer|x-msi|zip|x-zip-compressed|x-rar-compressed|vnd\.rar|x-7z-compressed|x-iso9660-image|x-gzip|gzip|java-archive|hta|x-javascript|javascript|vnd\.ms-[a-z.-]+|vnd\.openxmlformats-[a-z.-]+|x-bat|x-sh)|text\/(?:javascript|vbscript|hta))[^,"'\s]{0,60},/i;
 
 function longestRun(text: string, re: RegExp): number {
   let max = 0;
@@ -204,16 +223,32 @@ export function htmlSmugglingEvidence(html: string): string | null {
   if (dataUri) {
     const start = dataUri.index + dataUri[0].length;
     const payload = /^[A-Za-z0-9+/=%]*/.exec(text.slice(start, start + MIN_BLOB_BASE64 + 10))?.[0].length ?? 0;
-    const offered = /\sdownload\b/i.test(text.slice(Math.max(0, dataUri.index - 2000), dataUri.index)) || /^[^>]{0,300}\sdownload\b/i.test(text.slice(start + payload, start + payload + 310));
-    if (payload >= MIN_BLOB_BASE64 || (offered && payload >= 100)) return `data: URI of type ${dataUri[1]}${named}${offered ? ' with a download link' : ''}`;
+    const offered =
+      /\sdownload\b/i.test(text.slice(Math.max(0, dataUri.index - 2000), dataUri.index)) ||
+      /^[^>]{0,300}\sdownload\b/i.test(text.slice(start + payload, start + payload + 310));
+    if (payload >= MIN_BLOB_BASE64 || (offered && payload >= 100))
+      return `data: URI of type ${dataUri[1]}${named}${offered ? ' with a download link' : ''}`;
   }
   const hex = longestRun(text, /(?:[0-9a-fA-F]{2}){500,}/g);
   const base64 = hex >= MIN_BLOB_HEX ? 0 : longestRun(text, /[A-Za-z0-9+/]{400,}={0,2}/g);
   if (base64 < MIN_BLOB_BASE64 && hex < MIN_BLOB_HEX) return null;
   const decoders = new Set([...text.matchAll(DECODER)].map((m) => /[A-Za-z][A-Za-z0-9.]*/.exec(m[0])?.[0] ?? m[0]));
-  const builders = new Set([...text.matchAll(BUILDER)].map((m) => (m[0].startsWith('<a') ? 'download link' : m[0].replace(/\s*\($/, '').replace(/^\./, '').replace(/\s*=$/, '').replace(/\s+/g, ' '))));
+  const builders = new Set(
+    [...text.matchAll(BUILDER)].map((m) =>
+      m[0].startsWith('<a')
+        ? 'download link'
+        : m[0]
+            .replace(/\s*\($/, '')
+            .replace(/^\./, '')
+            .replace(/\s*=$/, '')
+            .replace(/\s+/g, ' '),
+    ),
+  );
   if (decoders.size === 0 || builders.size === 0) return null;
-  const blob = hex >= MIN_BLOB_HEX ? `${Math.round(hex / 2 / 1024)} KB hex blob` : `${Math.round((base64 * 3) / 4 / 1024)} KB base64 blob`;
+  const blob =
+    hex >= MIN_BLOB_HEX
+      ? `${Math.round(hex / 2 / 1024)} KB hex blob`
+      : `${Math.round((base64 * 3) / 4 / 1024)} KB base64 blob`;
   return `${blob} decoded with ${[...decoders].slice(0, 3).join(', ')} and saved with ${[...builders].slice(0, 3).join(', ')}${named}`;
 }
 
@@ -224,7 +259,13 @@ const HTML_TYPE = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|applicat
  * The content findings of one attachment (MACRO_DOCUMENT, ARCHIVE_CARRIES_EXECUTABLE,
  * HTML_SMUGGLING), with the part and what was found as evidence.
  */
-export function attachmentContentFindings(filename: string | null, declared: string, sniffed: string | null, bytes: Uint8Array, part: string): StageFinding[] {
+export function attachmentContentFindings(
+  filename: string | null,
+  declared: string,
+  sniffed: string | null,
+  bytes: Uint8Array,
+  part: string,
+): StageFinding[] {
   try {
     return contentFindings(filename, declared, sniffed, bytes, part);
   } catch {
@@ -233,18 +274,44 @@ export function attachmentContentFindings(filename: string | null, declared: str
   }
 }
 
-function contentFindings(filename: string | null, declared: string, sniffed: string | null, bytes: Uint8Array, part: string): StageFinding[] {
+function contentFindings(
+  filename: string | null,
+  declared: string,
+  sniffed: string | null,
+  bytes: Uint8Array,
+  part: string,
+): StageFinding[] {
   const out: StageFinding[] = [];
   const label = filename ?? part;
   const macro = macroStorage(bytes);
-  if (macro) out.push(finding('MACRO_DOCUMENT', `Attachment ${label} is a document carrying VBA macros (${macro}).`, { part, value: `${label}: ${macro}` }));
+  if (macro)
+    out.push(
+      finding('MACRO_DOCUMENT', `Attachment ${label} is a document carrying VBA macros (${macro}).`, {
+        part,
+        value: `${label}: ${macro}`,
+      }),
+    );
   else {
     const entry = runnableArchiveEntry(bytes);
-    if (entry) out.push(finding('ARCHIVE_CARRIES_EXECUTABLE', `Archive ${label} contains ${entry}, which runs code when opened.`, { part, value: `${label} → ${entry}` }));
+    if (entry)
+      out.push(
+        finding('ARCHIVE_CARRIES_EXECUTABLE', `Archive ${label} contains ${entry}, which runs code when opened.`, {
+          part,
+          value: `${label} → ${entry}`,
+        }),
+      );
   }
   if (HTML_NAME.test(filename ?? '') || HTML_TYPE.test(declared) || (sniffed !== null && HTML_TYPE.test(sniffed))) {
-    const ev = htmlSmugglingEvidence(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, MAX_HTML_SCAN)).toString('latin1'));
-    if (ev) out.push(finding('HTML_SMUGGLING', `Attachment ${label} builds a file in the browser: ${ev}.`, { part, value: `${label}: ${ev}` }));
+    const ev = htmlSmugglingEvidence(
+      Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, MAX_HTML_SCAN)).toString('latin1'),
+    );
+    if (ev)
+      out.push(
+        finding('HTML_SMUGGLING', `Attachment ${label} builds a file in the browser: ${ev}.`, {
+          part,
+          value: `${label}: ${ev}`,
+        }),
+      );
   }
   return out;
 }
@@ -252,5 +319,7 @@ function contentFindings(filename: string | null, declared: string, sniffed: str
 /** HTML_SMUGGLING in a message's own HTML body, or nothing. */
 export function htmlBodyFindings(html: string | undefined, part: string): StageFinding[] {
   const ev = html ? htmlSmugglingEvidence(html) : null;
-  return ev ? [finding('HTML_SMUGGLING', `The HTML body builds a file in the browser: ${ev}.`, { part, value: ev })] : [];
+  return ev
+    ? [finding('HTML_SMUGGLING', `The HTML body builds a file in the browser: ${ev}.`, { part, value: ev })]
+    : [];
 }

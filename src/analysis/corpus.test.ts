@@ -12,12 +12,18 @@ import { corpusMessages } from './test-support/corpus-messages.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 
-test('every corpus message analyses without an exception, a failed stage or a hang', { timeout: 900_000 }, async (t) => {
+test('every corpus message analyses without an exception, a failed stage or a hang', {
+  timeout: 900_000,
+}, async (t) => {
   if (!needsCorpus(t)) return;
   const messages = corpusMessages(CORPUS_DIR);
   assert.ok(messages.length > 15_000, `corpus has ${messages.length} messages`);
   // Time bound raised well above the default: this test is about exceptions, and CI machines are shared.
-  const pool = new AnalysisPool({ size: os.availableParallelism(), settings: defaultAnalysisSettings({ timeoutMs: 30_000, dnsMode: 'offline' }), fixedNow: new Date('2026-01-01T00:00:00Z') });
+  const pool = new AnalysisPool({
+    size: os.availableParallelism(),
+    settings: defaultAnalysisSettings({ timeoutMs: 30_000, dnsMode: 'offline' }),
+    fixedNow: new Date('2026-01-01T00:00:00Z'),
+  });
   const problems: string[] = [];
   let invalid = 0;
   try {
@@ -28,7 +34,9 @@ test('every corpus message analyses without an exception, a failed stage or a ha
         const origin = batch[k].origin;
         if (!AnalysisSchema.safeParse(r.analysis).success) invalid++;
         if (r.outcome !== 'ok') problems.push(`${origin}: ${r.outcome} ${r.analysis.error?.message ?? ''}`);
-        for (const f of r.analysis.findings) if (f.code === 'STAGE_ERROR' || f.code === 'ANALYSIS_ERROR') problems.push(`${origin}: ${f.code} ${f.message}`);
+        for (const f of r.analysis.findings)
+          if (f.code === 'STAGE_ERROR' || f.code === 'ANALYSIS_ERROR')
+            problems.push(`${origin}: ${f.code} ${f.message}`);
       });
     }
   } finally {

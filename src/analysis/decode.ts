@@ -103,30 +103,48 @@ export function parseCopy(raw: Uint8Array): Uint8Array {
  * analysed as the phishing message, with an ANALYSIS_TRUNCATED finding, instead of running out of
  * time. A cut never splits a surrogate pair.
  */
-export function capText(email: Email, part: string, max: number, problems: { code: FindingCode; message: string }[]): void {
+export function capText(
+  email: Email,
+  part: string,
+  max: number,
+  problems: { code: FindingCode; message: string }[],
+): void {
   const cut = (s: string): string => {
     const end = max > 0 && s.charCodeAt(max - 1) >= 0xd800 && s.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
     return s.slice(0, end);
   };
   const where = part ? ` of the carried message at part ${part}` : '';
   if (email.text !== undefined && email.text.length > max) {
-    problems.push({ code: 'ANALYSIS_TRUNCATED', message: `text${where} of ${email.text.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)` });
+    problems.push({
+      code: 'ANALYSIS_TRUNCATED',
+      message: `text${where} of ${email.text.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)`,
+    });
     email.text = cut(email.text);
   }
   if (email.html !== undefined && email.html.length > max) {
-    problems.push({ code: 'ANALYSIS_TRUNCATED', message: `HTML${where} of ${email.html.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)` });
+    problems.push({
+      code: 'ANALYSIS_TRUNCATED',
+      message: `HTML${where} of ${email.html.length} characters cut to ${max} (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES)`,
+    });
     email.html = cut(email.html);
   }
 }
 
 /** Parses evidence bytes. Never throws: failures become `decodeProblems`. */
-export async function decodeMessage(raw: Uint8Array, sha256: string, settings: AnalysisSettings): Promise<DecodedMessage> {
+export async function decodeMessage(
+  raw: Uint8Array,
+  sha256: string,
+  settings: AnalysisSettings,
+): Promise<DecodedMessage> {
   const sms = parseSmsEvidence(raw);
   if (sms) return { kind: 'sms', raw, sha256, email: null, sms, nested: [], decodeProblems: [] };
 
   const problems: { code: FindingCode; message: string }[] = [];
   if (raw.length > settings.maxDecodedBytes) {
-    problems.push({ code: 'PARSE_LIMIT_REACHED', message: `message of ${raw.length} bytes exceeds the decoded-content bound of ${settings.maxDecodedBytes}` });
+    problems.push({
+      code: 'PARSE_LIMIT_REACHED',
+      message: `message of ${raw.length} bytes exceeds the decoded-content bound of ${settings.maxDecodedBytes}`,
+    });
     return { kind: 'email', raw, sha256, email: null, sms: null, nested: [], decodeProblems: problems };
   }
   let email: Email | null = null;
@@ -147,12 +165,18 @@ export async function decodeMessage(raw: Uint8Array, sha256: string, settings: A
       if (a.mimeType !== 'message/rfc822' && a.mimeType !== 'message/global') continue;
       const part = prefix ? `${prefix}.${i}` : String(i);
       if (depth + 1 > settings.maxNestingDepth) {
-        problems.push({ code: 'PARSE_LIMIT_REACHED', message: `carried message at part ${part} is deeper than ${settings.maxNestingDepth} levels; kept as an attachment` });
+        problems.push({
+          code: 'PARSE_LIMIT_REACHED',
+          message: `carried message at part ${part} is deeper than ${settings.maxNestingDepth} levels; kept as an attachment`,
+        });
         continue;
       }
       const bytes = contentBytes(a.content);
       if (bytes.length > budget) {
-        problems.push({ code: 'PARSE_LIMIT_REACHED', message: `decoded-content bound reached; carried message at part ${part} not parsed` });
+        problems.push({
+          code: 'PARSE_LIMIT_REACHED',
+          message: `decoded-content bound reached; carried message at part ${part} not parsed`,
+        });
         continue;
       }
       try {

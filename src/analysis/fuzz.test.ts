@@ -34,12 +34,33 @@ function seeds(): Buffer[] {
       .filter((m, i) => i % 40 === 0 && m.raw.length < 32_768)
       .forEach((m) => out.push(m.raw));
   } else {
-    process.stderr.write(`\n*** fuzz: ${CORPUS_DIR} absent, seeding from the ${out.length} repository fixtures only ***\n`);
+    process.stderr.write(
+      `\n*** fuzz: ${CORPUS_DIR} absent, seeding from the ${out.length} repository fixtures only ***\n`,
+    );
   }
   return out;
 }
 
-const INJECT = ['\r', '\n', '\r\n\r\n', '\0', '=?', '?=', '=?utf-8?B?', '--', 'boundary="', '<', '"', '>', 'Content-Type: multipart/mixed; boundary=x\r\n', '\r\n--x\r\n', '=\r\n', '&#x', '<a href="', 'http://'];
+const INJECT = [
+  '\r',
+  '\n',
+  '\r\n\r\n',
+  '\0',
+  '=?',
+  '?=',
+  '=?utf-8?B?',
+  '--',
+  'boundary="',
+  '<',
+  '"',
+  '>',
+  'Content-Type: multipart/mixed; boundary=x\r\n',
+  '\r\n--x\r\n',
+  '=\r\n',
+  '&#x',
+  '<a href="',
+  'http://',
+];
 
 function mutate(src: Buffer, rnd: () => number): Buffer {
   const pick = (n: number) => Math.floor(rnd() * n);
@@ -67,7 +88,10 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
   if (kind < 0.95) {
     // Header explosion: thousands of headers, or one header folded over thousands of lines.
     const n = 1000 + pick(3000);
-    const block = rnd() < 0.5 ? 'X-Spam-Filler: aaaaaaaaaaaaaaaaaaaa\r\n'.repeat(n) : `Subject: start\r\n${' folded continuation line\r\n'.repeat(n)}`;
+    const block =
+      rnd() < 0.5
+        ? 'X-Spam-Filler: aaaaaaaaaaaaaaaaaaaa\r\n'.repeat(n)
+        : `Subject: start\r\n${' folded continuation line\r\n'.repeat(n)}`;
     return Buffer.concat([Buffer.from(block), src]);
   }
   if (kind < 0.98) {
@@ -91,24 +115,37 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
   return Buffer.concat([src.subarray(0, at), filler, src.subarray(at)]);
 }
 
-test(`${FUZZ_CASES} mutated messages: no crash, no hang, a record (or an error finding) for each`, { timeout: 1_200_000 }, async () => {
+test(`${FUZZ_CASES} mutated messages: no crash, no hang, a record (or an error finding) for each`, {
+  timeout: 1_200_000,
+}, async () => {
   const base = seeds();
   assert.ok(base.length >= 10);
   const rnd = mulberry32(0x5eed);
   // On every core, with a time bound above the default: on a shared CI machine a stopped thread
   // costs a thread restart, and this test is about crashes and hangs, which any bound catches.
-  const pool = new AnalysisPool({ size: os.availableParallelism(), settings: defaultAnalysisSettings({ dnsMode: 'offline', timeoutMs: 10_000 }), fixedNow: new Date('2026-01-01T00:00:00Z') });
+  const pool = new AnalysisPool({
+    size: os.availableParallelism(),
+    settings: defaultAnalysisSettings({ dnsMode: 'offline', timeoutMs: 10_000 }),
+    fixedNow: new Date('2026-01-01T00:00:00Z'),
+  });
   const outcomes = { ok: 0, error: 0, timeout: 0 };
   const stageErrors: string[] = [];
   let invalid = 0;
   try {
     for (let done = 0; done < FUZZ_CASES; ) {
-      const batch = Array.from({ length: Math.min(200, FUZZ_CASES - done) }, () => mutate(base[Math.floor(rnd() * base.length)], rnd));
+      const batch = Array.from({ length: Math.min(200, FUZZ_CASES - done) }, () =>
+        mutate(base[Math.floor(rnd() * base.length)], rnd),
+      );
       const results = await Promise.all(batch.map((raw) => pool.analyse(raw)));
       for (const r of results) {
         outcomes[r.outcome]++;
         if (!AnalysisSchema.safeParse(r.analysis).success) invalid++;
-        if (r.outcome !== 'ok') assert.ok(r.analysis.findings.some((f) => f.code === (r.outcome === 'timeout' ? 'ANALYSIS_TIMEOUT' : 'ANALYSIS_ERROR')));
+        if (r.outcome !== 'ok')
+          assert.ok(
+            r.analysis.findings.some(
+              (f) => f.code === (r.outcome === 'timeout' ? 'ANALYSIS_TIMEOUT' : 'ANALYSIS_ERROR'),
+            ),
+          );
         for (const f of r.analysis.findings) if (f.code === 'STAGE_ERROR') stageErrors.push(f.message);
       }
       done += batch.length;

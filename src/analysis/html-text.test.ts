@@ -35,11 +35,22 @@ test('CSS: url() in style attributes and <style>, @import with and without url()
     `<style>@import "https://css.example/a.css"; @import url('https://css.example/b.css'); body { background: URL( "https://img.example/c.png" ) }</style>
      <div style="background-image:url(https://px.example/open?id=1)">hi</div>`,
   );
-  assert.deepEqual(got.sort(), ['css https://css.example/a.css', 'css https://css.example/b.css', 'css https://img.example/c.png', 'css https://px.example/open?id=1'].sort());
+  assert.deepEqual(
+    got.sort(),
+    [
+      'css https://css.example/a.css',
+      'css https://css.example/b.css',
+      'css https://img.example/c.png',
+      'css https://px.example/open?id=1',
+    ].sort(),
+  );
 });
 
 test('the first <base href> is returned and is not a resource; head text is not visible text', () => {
-  const r = htmlToText('<head><title>t</title><base href="http://www.rebackee.com/cursos2/">stray</head><body><img src="../img/a.jpg">Hello</body>', 10_000);
+  const r = htmlToText(
+    '<head><title>t</title><base href="http://www.rebackee.com/cursos2/">stray</head><body><img src="../img/a.jpg">Hello</body>',
+    10_000,
+  );
   assert.equal(r.base, 'http://www.rebackee.com/cursos2/');
   assert.deepEqual(r.links, [{ kind: 'src', url: '../img/a.jpg', text: '' }]);
   assert.equal(r.text.trim(), 'Hello');

@@ -33,10 +33,48 @@ export interface HtmlText {
 
 const SKIP_CONTENT = new Set(['script', 'style', 'head', 'title', 'noscript', 'template', 'svg', 'xml']);
 const BLOCK = new Set([
-  'br', 'p', 'div', 'tr', 'li', 'ul', 'ol', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'section',
-  'article', 'header', 'footer', 'hr', 'pre', 'center', 'dd', 'dt', 'dl', 'form', 'body', 'html',
+  'br',
+  'p',
+  'div',
+  'tr',
+  'li',
+  'ul',
+  'ol',
+  'table',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'hr',
+  'pre',
+  'center',
+  'dd',
+  'dt',
+  'dl',
+  'form',
+  'body',
+  'html',
 ]);
-const SRC_TAGS = new Set(['img', 'iframe', 'embed', 'script', 'source', 'frame', 'input', 'video', 'audio', 'object', 'track']);
+const SRC_TAGS = new Set([
+  'img',
+  'iframe',
+  'embed',
+  'script',
+  'source',
+  'frame',
+  'input',
+  'video',
+  'audio',
+  'object',
+  'track',
+]);
 /** `<link rel>` values whose target a client fetches to render: stylesheets and icons. */
 const FETCHED_LINK_RELS = /\b(?:stylesheet|icon|apple-touch-icon|preload|prefetch|image_src)\b/i;
 /** Most CSS references read from one style sheet or attribute. */
@@ -59,7 +97,11 @@ export function cssUrls(css: string, max = MAX_CSS_URLS): string[] {
     if (u >= 0 && (imp < 0 || u < imp)) {
       const close = css.indexOf(')', u + 4);
       const end = close < 0 ? css.length : close;
-      const v = css.slice(u + 4, Math.min(end, u + 4 + 4096)).trim().replace(/^['"]|['"]$/g, '').trim();
+      const v = css
+        .slice(u + 4, Math.min(end, u + 4 + 4096))
+        .trim()
+        .replace(/^['"]|['"]$/g, '')
+        .trim();
       if (v.length > 0) out.push(v);
       i = end + 1;
     } else {
@@ -89,10 +131,40 @@ const MAX_LINKS = 2000;
 const MAX_ANCHOR_TEXT = 200;
 
 const NAMED: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', copy: '©', reg: '®', euro: '€', pound: '£',
-  hellip: '…', mdash: '—', ndash: '–', laquo: '«', raquo: '»', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“',
-  bull: '•', middot: '·', shy: '', zwnj: '', zwj: '', trade: '™', eacute: 'é', egrave: 'è', agrave: 'à',
-  ccedil: 'ç', ecirc: 'ê', uuml: 'ü', ouml: 'ö', auml: 'ä', szlig: 'ß',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '©',
+  reg: '®',
+  euro: '€',
+  pound: '£',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  laquo: '«',
+  raquo: '»',
+  rsquo: '’',
+  lsquo: '‘',
+  rdquo: '”',
+  ldquo: '“',
+  bull: '•',
+  middot: '·',
+  shy: '',
+  zwnj: '',
+  zwj: '',
+  trade: '™',
+  eacute: 'é',
+  egrave: 'è',
+  agrave: 'à',
+  ccedil: 'ç',
+  ecirc: 'ê',
+  uuml: 'ü',
+  ouml: 'ö',
+  auml: 'ä',
+  szlig: 'ß',
 };
 
 /** Decodes character references (`&amp;`, `&#233;`, `&#xE9;`); unknown ones stay as written. */
@@ -185,7 +257,8 @@ function tagEnd(html: string, from: number): number {
       if (c === quote) quote = 0;
     } else if (c === 34 || c === 39) {
       // A quote only opens inside an attribute value (after '='); stray quotes are text.
-      if (html.charCodeAt(i - 1) === 61 || (i > 1 && html.charCodeAt(i - 1) === 32 && html.charCodeAt(i - 2) === 61)) quote = c;
+      if (html.charCodeAt(i - 1) === 61 || (i > 1 && html.charCodeAt(i - 1) === 32 && html.charCodeAt(i - 2) === 61))
+        quote = c;
     } else if (c === 62) return i;
   }
   return -1;
@@ -201,7 +274,8 @@ class Positions {
 
   constructor(text: string, words: readonly string[]) {
     for (const w of words) {
-      for (let k = text.indexOf(w); k >= 0 && this.#at.length < 1_000_000; k = text.indexOf(w, k + w.length)) this.#at.push(k);
+      for (let k = text.indexOf(w); k >= 0 && this.#at.length < 1_000_000; k = text.indexOf(w, k + w.length))
+        this.#at.push(k);
     }
     this.#at.sort((a, b) => a - b);
   }
@@ -237,7 +311,8 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
         pendingSpace = true;
         continue;
       }
-      if (anchor && anchor.text.length < MAX_ANCHOR_TEXT) anchor.text += (pendingSpace && anchor.text ? ' ' : '') + t[k];
+      if (anchor && anchor.text.length < MAX_ANCHOR_TEXT)
+        anchor.text += (pendingSpace && anchor.text ? ' ' : '') + t[k];
       if (out.length >= maxChars) {
         truncated = true;
         pendingSpace = false;
@@ -304,7 +379,8 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
         const a = anchor;
         anchor = null;
         const last = links.length - 1;
-        if (last >= 0 && links[last].url === a.url && links[last].kind === 'href') links[last] = { ...links[last], text: a.text };
+        if (last >= 0 && links[last].url === a.url && links[last].kind === 'href')
+          links[last] = { ...links[last], text: a.text };
       }
       if (BLOCK.has(name)) pendingBreak = true;
       continue;
@@ -336,7 +412,15 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
       continue;
     }
     if (BLOCK.has(name)) pendingBreak = true;
-    if (name === 'a' || name === 'area' || name === 'form' || name === 'base' || SRC_TAGS.has(name) || name === 'link' || name === 'meta') {
+    if (
+      name === 'a' ||
+      name === 'area' ||
+      name === 'form' ||
+      name === 'base' ||
+      SRC_TAGS.has(name) ||
+      name === 'link' ||
+      name === 'meta'
+    ) {
       const attrs = attributes(html.slice(j, end));
       if (name === 'a' || name === 'area') {
         const href = attrs.get('href');
@@ -351,7 +435,8 @@ export function htmlToText(html: string, maxChars: number): HtmlText {
         // <meta http-equiv="refresh" content="0;url=…"> redirects the reader.
         const content = attrs.get('content') ?? '';
         const at = content.toLowerCase().indexOf('url=');
-        if ((attrs.get('http-equiv') ?? '').toLowerCase() === 'refresh' && at >= 0) addLink('href', content.slice(at + 4).replace(/^['"]|['"]$/g, ''));
+        if ((attrs.get('http-equiv') ?? '').toLowerCase() === 'refresh' && at >= 0)
+          addLink('href', content.slice(at + 4).replace(/^['"]|['"]$/g, ''));
       } else if (name === 'base') {
         const href = attrs.get('href');
         if (href && base === null) base = href;

@@ -23,7 +23,9 @@ for (const dialect of DIALECTS) {
       const app = await buildApp(h.ctx);
       let runner: ReturnType<typeof startWorkers> | null = null;
       try {
-        const raw = sampleEmail('job', { body: 'Call +33 6 12 34 56 78 or visit hxxp://evil[.]example/pay today. BTC 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2' });
+        const raw = sampleEmail('job', {
+          body: 'Call +33 6 12 34 56 78 or visit hxxp://evil[.]example/pay today. BTC 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
+        });
         const [r1, r2] = await h.ctx.writer.submit([
           { raw, channel: 'api', note: 'I never subscribed to this' },
           { raw, channel: 'web', context: { consent: true } },
@@ -38,7 +40,11 @@ for (const dialect of DIALECTS) {
           await new Promise((r) => setTimeout(r, 50));
         }
 
-        const failed = await h.ctx.db.selectFrom('jobs').select(['kind', 'last_error']).where('last_error', 'is not', null).execute();
+        const failed = await h.ctx.db
+          .selectFrom('jobs')
+          .select(['kind', 'last_error'])
+          .where('last_error', 'is not', null)
+          .execute();
         assert.deepEqual(failed, [], 'no job failed');
         const rows = await h.ctx.db.selectFrom('analyses').selectAll().execute();
         assert.equal(rows.length, 1, 'one analysis for two reports of the same bytes');
@@ -47,12 +53,18 @@ for (const dialect of DIALECTS) {
         assert.equal(rows[0].from_domain, 'spam.example');
         assert.equal(rows[0].error, null);
 
-        const next = await h.ctx.db.selectFrom('jobs').select(['kind', 'payload']).where('kind', '=', 'campaign-report').execute();
+        const next = await h.ctx.db
+          .selectFrom('jobs')
+          .select(['kind', 'payload'])
+          .where('kind', '=', 'campaign-report')
+          .execute();
         assert.deepEqual(next.map((j) => JSON.parse(j.payload).reportId).sort(), [r1.id, r2.id].sort());
 
         assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'phone', '+33612345678'), [r1.sha256]);
         assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'domain', 'evil.example'), [r1.sha256]);
-        assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'wallet', '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'), [r1.sha256]);
+        assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'wallet', '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'), [
+          r1.sha256,
+        ]);
         assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'email', 'bulk@spam.example'), [r1.sha256]);
 
         const analyst = await createToken(h.ctx.db, { role: 'analyst' });
@@ -63,8 +75,14 @@ for (const dialect of DIALECTS) {
         assert.equal(a1.sha256, r1.sha256);
         assert.equal(a1.compliance.consent.stated, 'not-given');
         assert.ok(a1.findings.some((f: { code: string }) => f.code === 'CONSENT_DENIED_BY_REPORTER'));
-        assert.ok(a1.indicators.urls.some((u: { registrableDomain: string; source: string }) => u.registrableDomain === 'evil.example' && u.source === 'defanged'));
-        const a2 = (await app.inject({ method: 'GET', url: `/api/v1/reports/${r2.id}`, headers: auth })).json().analysis;
+        assert.ok(
+          a1.indicators.urls.some(
+            (u: { registrableDomain: string; source: string }) =>
+              u.registrableDomain === 'evil.example' && u.source === 'defanged',
+          ),
+        );
+        const a2 = (await app.inject({ method: 'GET', url: `/api/v1/reports/${r2.id}`, headers: auth })).json()
+          .analysis;
         assert.equal(a2.compliance.consent.stated, 'given', 'the consent shown is the viewed report’s own');
         assert.ok(!a2.findings.some((f: { code: string }) => f.code === 'CONSENT_DENIED_BY_REPORTER'));
 

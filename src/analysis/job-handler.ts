@@ -33,12 +33,21 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
     async run(jobs: TypedJob<ReportRef>[], ctx: AppContext) {
       const errors = new Map<string, Error>();
       const work: { job: Job; p: ReportRef }[] = jobs.map((job) => ({ job, p: job.data }));
-      const done = await analysedAtCurrentVersion(ctx.db, work.map((w) => w.p.sha256));
+      const done = await analysedAtCurrentVersion(
+        ctx.db,
+        work.map((w) => w.p.sha256),
+      );
       const todo = [...new Set(work.map((w) => w.p.sha256).filter((s) => !done.has(s)))];
       const results = new Map<string, { analysis: Analysis; durationMs: number }>();
-      const keys = await keysOfReports(ctx.db, work.map((w) => w.p.reportId));
+      const keys = await keysOfReports(
+        ctx.db,
+        work.map((w) => w.p.reportId),
+      );
       if (todo.length > 0) {
-        pool ??= new AnalysisPool({ size: Math.max(1, ctx.config.workers), settings: analysisSettingsFrom(ctx.config) });
+        pool ??= new AnalysisPool({
+          size: Math.max(1, ctx.config.workers),
+          settings: analysisSettingsFrom(ctx.config),
+        });
         const p = pool;
         await Promise.all(
           todo.map(async (sha256) => {
@@ -54,7 +63,8 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         );
       }
       for (const w of work) {
-        if (!done.has(w.p.sha256) && !results.has(w.p.sha256)) errors.set(w.job.id, new Error(`message ${w.p.sha256} not found in the evidence store`));
+        if (!done.has(w.p.sha256) && !results.has(w.p.sha256))
+          errors.set(w.job.id, new Error(`message ${w.p.sha256} not found in the evidence store`));
       }
       await ctx.db.transaction().execute(async (trx) => {
         for (const r of results.values()) await storeAnalysis(trx, r.analysis, r.durationMs);

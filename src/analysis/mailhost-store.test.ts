@@ -30,8 +30,16 @@ function corpus(): { files: string[]; probe: string } {
 }
 
 test('reporter keys: the user, else the token, else a hash of the address; and the intake channel', () => {
-  assert.deepEqual(reporterKeys({ reporter_user_id: 'u1', reporter_token_id: 't1', reporter_address: 'a@b.example', channel: 'smtp' }), ['user:u1', 'intake:smtp']);
-  const [k] = reporterKeys({ reporter_user_id: null, reporter_token_id: null, reporter_address: ' A@B.example ', channel: 'smtp' });
+  assert.deepEqual(
+    reporterKeys({ reporter_user_id: 'u1', reporter_token_id: 't1', reporter_address: 'a@b.example', channel: 'smtp' }),
+    ['user:u1', 'intake:smtp'],
+  );
+  const [k] = reporterKeys({
+    reporter_user_id: null,
+    reporter_token_id: null,
+    reporter_address: ' A@B.example ',
+    channel: 'smtp',
+  });
   assert.match(k ?? '', /^address:[0-9a-f]{40}$/);
   assert.ok(!(k ?? '').includes('b.example'), 'the address itself is not kept');
 });
@@ -46,12 +54,17 @@ for (const dialect of DIALECTS) {
       assert.ok(files.length >= RELEARN_EVERY, `${files.length} webnote.net messages`);
       const ports = staticPorts();
       const settings = defaultAnalysisSettings({ dnsMode: 'offline' });
-      const reports = await h.ctx.writer.submit(files.map((f) => ({ raw: fs.readFileSync(f), channel: 'smtp', reporterAddress: 'jm@jmason.example' })));
+      const reports = await h.ctx.writer.submit(
+        files.map((f) => ({ raw: fs.readFileSync(f), channel: 'smtp', reporterAddress: 'jm@jmason.example' })),
+      );
       for (const r of reports) {
         const raw = fs.readFileSync(files[reports.indexOf(r)] ?? '');
         await storeAnalysis(h.ctx.db, await analyse(raw, { ports, settings }), 1);
       }
-      const keys = await keysOfReports(h.ctx.db, reports.map((r) => r.id));
+      const keys = await keysOfReports(
+        h.ctx.db,
+        reports.map((r) => r.id),
+      );
       const relearned = await noteReportsAndRelearn(h.ctx.db, keys.values(), new Date('2026-01-01T00:00:00Z'));
       const reporterKey = keys.get(reports[0]?.id ?? '')?.[0] ?? '';
       assert.ok(relearned.includes(reporterKey), `relearned ${relearned.join(', ')}`);

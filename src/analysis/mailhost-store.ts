@@ -20,17 +20,28 @@ export const RELEARN_EVERY = 25;
 export const MAX_LEARNING_CHAINS = 300;
 
 /** The learning keys of one report. */
-export function reporterKeys(r: { reporter_user_id: string | null; reporter_token_id: string | null; reporter_address: string | null; channel: string }): string[] {
+export function reporterKeys(r: {
+  reporter_user_id: string | null;
+  reporter_token_id: string | null;
+  reporter_address: string | null;
+  channel: string;
+}): string[] {
   const keys: string[] = [];
   if (r.reporter_user_id) keys.push(`user:${r.reporter_user_id}`);
   else if (r.reporter_token_id) keys.push(`token:${r.reporter_token_id}`);
-  else if (r.reporter_address) keys.push(`address:${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`);
+  else if (r.reporter_address)
+    keys.push(
+      `address:${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`,
+    );
   keys.push(`intake:${r.channel}`);
   return keys;
 }
 
 /** The learning keys of each report id. */
-export async function keysOfReports(db: Kysely<Database>, reportIds: readonly string[]): Promise<Map<string, string[]>> {
+export async function keysOfReports(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (let i = 0; i < reportIds.length; i += 200) {
     const rows = await db
@@ -46,7 +57,11 @@ export async function keysOfReports(db: Kysely<Database>, reportIds: readonly st
 /** The learned mail hosts of these keys (deduplicated, bounded). */
 export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];
-  const rows = await db.selectFrom('analysis_mailhosts').select('ip').where('reporter_key', 'in', [...keys]).execute();
+  const rows = await db
+    .selectFrom('analysis_mailhosts')
+    .select('ip')
+    .where('reporter_key', 'in', [...keys])
+    .execute();
   return [...new Set(rows.map((r) => r.ip))].slice(0, MAX_MAILHOSTS * 2);
 }
 
@@ -58,7 +73,9 @@ function chainOf(json: string): ParsedReceived[] | null {
   } catch {
     return null;
   }
-  const a = AnalysisSchema.shape.traceback.safeParse(typeof parsed === 'object' && parsed !== null && 'traceback' in parsed ? parsed.traceback : null);
+  const a = AnalysisSchema.shape.traceback.safeParse(
+    typeof parsed === 'object' && parsed !== null && 'traceback' in parsed ? parsed.traceback : null,
+  );
   if (!a.success) return null;
   return a.data.hops.map((h: Hop) => ({
     fromHelo: h.fromHelo,
@@ -77,10 +94,14 @@ function chainOf(json: string): ParsedReceived[] | null {
 
 /** The condition on `reports` that selects one key's reports. */
 function reportsOfKey(db: Kysely<Database>, key: string) {
-  const q = db.selectFrom('reports').innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256').select(['analyses.json']);
+  const q = db
+    .selectFrom('reports')
+    .innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256')
+    .select(['analyses.json']);
   const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (kind === 'user') return q.where('reports.reporter_user_id', '=', value);
-  if (kind === 'token') return q.where('reports.reporter_token_id', '=', value).where('reports.reporter_user_id', 'is', null);
+  if (kind === 'token')
+    return q.where('reports.reporter_token_id', '=', value).where('reports.reporter_user_id', 'is', null);
   if (kind === 'intake') return q.where('reports.channel', '=', value);
   return null;
 }
@@ -90,15 +111,32 @@ function reportsOfKey(db: Kysely<Database>, key: string) {
  * hashed, so their reports are found by hashing the candidates' addresses (bounded by the same
  * window). Returns the keys learned again.
  */
-export async function noteReportsAndRelearn(db: Kysely<Database>, keysPerReport: Iterable<readonly string[]>, now: Date): Promise<string[]> {
+export async function noteReportsAndRelearn(
+  db: Kysely<Database>,
+  keysPerReport: Iterable<readonly string[]>,
+  now: Date,
+): Promise<string[]> {
   const counts = new Map<string, number>();
   for (const keys of keysPerReport) for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
   const due: string[] = [];
   for (const [key, n] of counts) {
-    const row = await db.selectFrom('analysis_mailhost_keys').select(['reports_since']).where('reporter_key', '=', key).executeTakeFirst();
+    const row = await db
+      .selectFrom('analysis_mailhost_keys')
+      .select(['reports_since'])
+      .where('reporter_key', '=', key)
+      .executeTakeFirst();
     const since = (row?.reports_since ?? 0) + n;
-    if (row) await db.updateTable('analysis_mailhost_keys').set({ reports_since: since >= RELEARN_EVERY ? 0 : since }).where('reporter_key', '=', key).execute();
-    else await db.insertInto('analysis_mailhost_keys').values({ reporter_key: key, reports_since: since >= RELEARN_EVERY ? 0 : since, learned_at: null }).execute();
+    if (row)
+      await db
+        .updateTable('analysis_mailhost_keys')
+        .set({ reports_since: since >= RELEARN_EVERY ? 0 : since })
+        .where('reporter_key', '=', key)
+        .execute();
+    else
+      await db
+        .insertInto('analysis_mailhost_keys')
+        .values({ reporter_key: key, reports_since: since >= RELEARN_EVERY ? 0 : since, learned_at: null })
+        .execute();
     if (since >= RELEARN_EVERY) due.push(key);
   }
   for (const key of due) await relearn(db, key, now);
@@ -120,7 +158,12 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
       .limit(MAX_LEARNING_CHAINS * 20)
       .execute();
     jsons = rows
-      .filter((r) => r.reporter_address !== null && crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40) === hash)
+      .filter(
+        (r) =>
+          r.reporter_address !== null &&
+          crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40) ===
+            hash,
+      )
       .slice(0, MAX_LEARNING_CHAINS)
       .map((r) => r.json);
   } else {
@@ -133,7 +176,11 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('analysis_mailhosts').where('reporter_key', '=', key).execute();
-    if (learned.length > 0) await trx.insertInto('analysis_mailhosts').values(learned.map((ip) => ({ reporter_key: key, ip, learned_at: at }))).execute();
+    if (learned.length > 0)
+      await trx
+        .insertInto('analysis_mailhosts')
+        .values(learned.map((ip) => ({ reporter_key: key, ip, learned_at: at })))
+        .execute();
     await trx.updateTable('analysis_mailhost_keys').set({ learned_at: at }).where('reporter_key', '=', key).execute();
   });
   return learned;

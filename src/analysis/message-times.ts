@@ -34,7 +34,8 @@ export function messageTimes(a: Pick<Analysis, 'analysedAt' | 'parse' | 'traceba
   const top = a.traceback.hops.find((h) => h.index === 0);
   const arrivedAt = plausible(top?.date, latest) ?? plausible(a.parse.date?.iso, latest);
   const origin = a.traceback.origin;
-  const originHop = origin && origin.hopIndex >= 0 ? a.traceback.hops.find((h) => h.index === origin.hopIndex) : undefined;
+  const originHop =
+    origin && origin.hopIndex >= 0 ? a.traceback.hops.find((h) => h.index === origin.hopIndex) : undefined;
   return { arrivedAt, originSentAt: plausible(originHop?.date, latest) ?? arrivedAt };
 }
 

@@ -38,7 +38,9 @@ const rendered = new WeakMap<Email, HtmlText>();
 export function renderHtml(email: Email): HtmlText {
   const hit = rendered.get(email);
   if (hit) return hit;
-  const r = email.html ? htmlToText(email.html, MAX_RENDERED_CHARS) : { text: '', links: [], truncated: false, formCount: 0 };
+  const r = email.html
+    ? htmlToText(email.html, MAX_RENDERED_CHARS)
+    : { text: '', links: [], truncated: false, formCount: 0 };
   rendered.set(email, r);
   return r;
 }
@@ -47,7 +49,13 @@ export function renderHtml(email: Email): HtmlText {
 export function domainOf(address: string | null | undefined): string {
   if (!address) return '';
   const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).trim().replace(/[>\]\s.]+$/, '').toLowerCase();
+  return at < 0
+    ? ''
+    : address
+        .slice(at + 1)
+        .trim()
+        .replace(/[>\]\s.]+$/, '')
+        .toLowerCase();
 }
 
 /** Bounded copy of a string. */

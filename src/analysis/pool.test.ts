@@ -20,12 +20,21 @@ const NOW = new Date('2026-01-01T00:00:00Z');
 
 /** Several megabytes of base64 attachments: far more than 1 ms of work on any machine. */
 function bigMessage(): Buffer {
-  const blob = Buffer.alloc(6 * 1024 * 1024, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(`From: a@example.com\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${blob}\r\n--b--\r\n`);
+  const blob = Buffer.alloc(6 * 1024 * 1024, 7)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    `From: a@example.com\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${blob}\r\n--b--\r\n`,
+  );
 }
 
 test('analyses in worker threads and returns schema-valid records', async () => {
-  const pool = new AnalysisPool({ size: 2, settings: defaultAnalysisSettings({ dnsMode: 'offline' }), fixedNow: NOW, offline: true });
+  const pool = new AnalysisPool({
+    size: 2,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+  });
   try {
     const raws = [1, 2, 3, 4].map((n) => sampleEmail(n));
     const results = await Promise.all(raws.map((r) => pool.analyse(r)));
@@ -40,14 +49,25 @@ test('analyses in worker threads and returns schema-valid records', async () => 
   }
 });
 
-test('a message over the time bound gets ANALYSIS_TIMEOUT, its thread is replaced, and the pool goes on', { timeout: 300_000 }, async () => {
-  const pool = new AnalysisPool({ size: 1, settings: defaultAnalysisSettings({ timeoutMs: 1, dnsMode: 'offline' }), fixedNow: NOW, offline: true });
+test('a message over the time bound gets ANALYSIS_TIMEOUT, its thread is replaced, and the pool goes on', {
+  timeout: 300_000,
+}, async () => {
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({ timeoutMs: 1, dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+  });
   try {
     const raw = bigMessage();
     const r = await pool.analyse(raw);
     assert.equal(r.outcome, 'timeout');
     assert.equal(r.analysis.error?.code, 'ANALYSIS_TIMEOUT');
-    assert.ok(r.analysis.findings.some((f) => f.code === 'ANALYSIS_TIMEOUT' && f.evidence.rule === 'SPAMDESK_ANALYSIS_TIMEOUT_MS'));
+    assert.ok(
+      r.analysis.findings.some(
+        (f) => f.code === 'ANALYSIS_TIMEOUT' && f.evidence.rule === 'SPAMDESK_ANALYSIS_TIMEOUT_MS',
+      ),
+    );
     assert.equal(r.analysis.sha256, createHash('sha256').update(raw).digest('hex'));
     assert.ok(AnalysisSchema.safeParse(r.analysis).success);
     // The replacement thread takes the next message (which times out too under a 1 ms bound).
@@ -58,7 +78,9 @@ test('a message over the time bound gets ANALYSIS_TIMEOUT, its thread is replace
   }
 });
 
-test('a corpus phishing message padded with 300,000 short lines is classified as unpadded, and says it was truncated', { timeout: 300_000 }, async (t) => {
+test('a corpus phishing message padded with 300,000 short lines is classified as unpadded, and says it was truncated', {
+  timeout: 300_000,
+}, async (t) => {
   if (!needsCorpus(t, 'phishing_pot')) return;
   const raw = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email/sample-1016.eml'));
   const padded = Buffer.concat([raw, Buffer.from(`\r\n${'pad line\r\n'.repeat(300_000)}`)]);
@@ -69,7 +91,13 @@ test('a corpus phishing message padded with 300,000 short lines is classified as
   assert.ok(end !== null && end < padded.length);
   // The first pass gets a generous bound; the whole message none (0 ms once the first pass is
   // done), so the path where the padding runs past the bound is taken whatever the machine's speed.
-  const pool = new AnalysisPool({ size: 1, settings: defaultAnalysisSettings({ timeoutMs: 120_000, maxTextBytes, dnsMode: 'offline' }), fixedNow: NOW, offline: true, wholePassTimeoutMs: 0 });
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({ timeoutMs: 120_000, maxTextBytes, dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+    wholePassTimeoutMs: 0,
+  });
   try {
     const plain = await pool.analyse(raw);
     assert.equal(plain.outcome, 'ok');
@@ -83,7 +111,10 @@ test('a corpus phishing message padded with 300,000 short lines is classified as
     assert.equal(classifier.classify(r.analysis).category, 'phishing');
     assert.ok(r.analysis.findings.some((f) => f.code === 'BRAND_IMPERSONATION'));
     const cut = r.analysis.findings.find((f) => f.code === 'ANALYSIS_TRUNCATED');
-    assert.match(cut?.message ?? '', new RegExp(`^only the first \\d+ of ${padded.length} bytes \\(headers and the first part\\) were analysed`));
+    assert.match(
+      cut?.message ?? '',
+      new RegExp(`^only the first \\d+ of ${padded.length} bytes \\(headers and the first part\\) were analysed`),
+    );
     assert.ok(r.analysis.findings.some((f) => f.code === 'ANALYSIS_TIMEOUT'));
   } finally {
     await pool.close();

@@ -84,11 +84,16 @@ interface Slot {
 }
 
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
-type WorkerReply = { ready: true } | { id: number; partial: Analysis } | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
+type WorkerReply =
+  | { ready: true }
+  | { id: number; partial: Analysis }
+  | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
 
 // Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
 // boot file that registers tsx in the thread first.
-const BOOT = import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : new URL('./analysis-worker-boot.mjs', import.meta.url);
+const BOOT = import.meta.url.endsWith('.js')
+  ? new URL('./analysis-worker.js', import.meta.url)
+  : new URL('./analysis-worker-boot.mjs', import.meta.url);
 
 export class AnalysisPool {
   private readonly slots: Slot[] = [];
@@ -98,7 +103,11 @@ export class AnalysisPool {
   private readonly init: WorkerInit;
 
   constructor(private readonly opts: PoolOptions) {
-    this.init = { settings: opts.settings, fixedNow: opts.fixedNow?.toISOString() ?? null, offline: opts.offline ?? false };
+    this.init = {
+      settings: opts.settings,
+      fixedNow: opts.fixedNow?.toISOString() ?? null,
+      offline: opts.offline ?? false,
+    };
     for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
   }
 
@@ -110,7 +119,10 @@ export class AnalysisPool {
     const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
     // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
     // semi-space is plenty for analysis), so the whole heap stays near heapMb.
-    const worker = new Worker(BOOT, { workerData: this.init, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 } });
+    const worker = new Worker(BOOT, {
+      workerData: this.init,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
+    });
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.on('message', (m: WorkerReply) => {
       if ('ready' in m) {
@@ -128,7 +140,11 @@ export class AnalysisPool {
         p.started = began;
         return;
       }
-      this.finish(slot, { analysis: m.analysis, durationMs: m.durationMs, outcome: m.analysis.error ? 'error' : 'ok' }, m.finishedAt);
+      this.finish(
+        slot,
+        { analysis: m.analysis, durationMs: m.durationMs, outcome: m.analysis.error ? 'error' : 'ok' },
+        m.finishedAt,
+      );
     });
     worker.on('error', (e) => this.replace(slot, 'ANALYSIS_ERROR', `analysis thread failed: ${e.message}`));
     worker.on('exit', (code) => {
@@ -174,11 +190,25 @@ export class AnalysisPool {
     this.queue.unshift(...waiting);
     if (p?.partial && code === 'ANALYSIS_TIMEOUT') {
       // What the bounded part found stands for the message (it says it was truncated), with the time-out noted.
-      const timeout: Finding = { code, severity: FINDINGS[code].severity, stage: 'pipeline', message: reason, evidence: { rule: 'SPAMDESK_ANALYSIS_TIMEOUT_MS' } };
-      p.resolve({ analysis: Object.assign({}, p.partial, { findings: [...p.partial.findings, timeout] }), durationMs: sharedClockMs() - p.started, outcome: 'timeout' });
+      const timeout: Finding = {
+        code,
+        severity: FINDINGS[code].severity,
+        stage: 'pipeline',
+        message: reason,
+        evidence: { rule: 'SPAMDESK_ANALYSIS_TIMEOUT_MS' },
+      };
+      p.resolve({
+        analysis: Object.assign({}, p.partial, { findings: [...p.partial.findings, timeout] }),
+        durationMs: sharedClockMs() - p.started,
+        outcome: 'timeout',
+      });
     } else if (p) {
       const durationMs = sharedClockMs() - p.started;
-      p.resolve({ analysis: failedAnalysis(p.task.raw, code, reason, this.now()), durationMs, outcome: code === 'ANALYSIS_TIMEOUT' ? 'timeout' : 'error' });
+      p.resolve({
+        analysis: failedAnalysis(p.task.raw, code, reason, this.now()),
+        durationMs,
+        outcome: code === 'ANALYSIS_TIMEOUT' ? 'timeout' : 'error',
+      });
     }
     this.pump();
   }
@@ -200,7 +230,13 @@ export class AnalysisPool {
         // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
         // copy instead, transferred rather than cloned; the caller's bytes stay as they are.
         const raw = new Uint8Array(p.task.raw);
-        const task: WorkerTask = { id: p.task.id, raw, reporter: p.task.reporter, mailhosts: p.task.mailhosts, profile: p.task.profile };
+        const task: WorkerTask = {
+          id: p.task.id,
+          raw,
+          reporter: p.task.reporter,
+          mailhosts: p.task.mailhosts,
+          profile: p.task.profile,
+        };
         slot.worker.postMessage(task, [raw.buffer]);
       }
     }
@@ -217,9 +253,20 @@ export class AnalysisPool {
    * worker thread. Never rejects.
    */
   analyse(raw: Uint8Array, opts: MessageOptions = {}): Promise<PoolResult> {
-    if (this.closed) return Promise.resolve({ analysis: failedAnalysis(raw, 'ANALYSIS_ERROR', 'analysis pool is closed', this.now()), durationMs: 0, outcome: 'error' });
+    if (this.closed)
+      return Promise.resolve({
+        analysis: failedAnalysis(raw, 'ANALYSIS_ERROR', 'analysis pool is closed', this.now()),
+        durationMs: 0,
+        outcome: 'error',
+      });
     return new Promise((resolve) => {
-      const task: WorkerTask = { id: this.nextId++, raw, reporter: opts.reporter ?? null, mailhosts: [...(opts.mailhosts ?? [])], profile: opts.profile ?? 'report' };
+      const task: WorkerTask = {
+        id: this.nextId++,
+        raw,
+        reporter: opts.reporter ?? null,
+        mailhosts: [...(opts.mailhosts ?? [])],
+        profile: opts.profile ?? 'report',
+      };
       this.queue.push({ task, resolve, started: 0 });
       this.pump();
     });
@@ -228,7 +275,12 @@ export class AnalysisPool {
   async close(): Promise<void> {
     this.closed = true;
     const unfinished = [...this.queue.splice(0), ...this.slots.flatMap((s) => s.inflight.splice(0))];
-    for (const p of unfinished) p.resolve({ analysis: failedAnalysis(p.task.raw, 'ANALYSIS_ERROR', 'analysis pool closed', this.now()), durationMs: 0, outcome: 'error' });
+    for (const p of unfinished)
+      p.resolve({
+        analysis: failedAnalysis(p.task.raw, 'ANALYSIS_ERROR', 'analysis pool closed', this.now()),
+        durationMs: 0,
+        outcome: 'error',
+      });
     await Promise.all(
       this.slots.map(async (s) => {
         if (s.timer) clearTimeout(s.timer);

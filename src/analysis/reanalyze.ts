@@ -36,11 +36,24 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
   const all = await q.execute();
   let current = new Set<string>();
   if (!opts.force) {
-    const rows = await db.selectFrom('analyses').select('message_sha256').where('version', '=', ANALYSER_VERSION).execute();
+    const rows = await db
+      .selectFrom('analyses')
+      .select('message_sha256')
+      .where('version', '=', ANALYSER_VERSION)
+      .execute();
     current = new Set(rows.map((r) => r.message_sha256));
   }
   const todo = all.filter((m) => !current.has(m.sha256));
-  const s: ReanalyzeSummary = { total: all.length, analysed: 0, skipped: all.length - todo.length, errors: 0, timeouts: 0, missing: 0, seconds: 0, version: ANALYSER_VERSION };
+  const s: ReanalyzeSummary = {
+    total: all.length,
+    analysed: 0,
+    skipped: all.length - todo.length,
+    errors: 0,
+    timeouts: 0,
+    missing: 0,
+    seconds: 0,
+    version: ANALYSER_VERSION,
+  };
   const size = opts.batchSize ?? 200;
   for (let i = 0; i < todo.length; i += size) {
     const batch = todo.slice(i, i + size);

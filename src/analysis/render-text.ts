@@ -17,7 +17,9 @@ function section(title: string): string {
 
 /** Removes terminal control characters from hostile text before it reaches a terminal. */
 export function safe(s: string, max = 300): string {
-  const cleaned = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '�').replace(/\s*\n\s*/g, ' ⏎ ');
+  const cleaned = s
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '�')
+    .replace(/\s*\n\s*/g, ' ⏎ ');
   return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
 }
 
@@ -33,7 +35,18 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   out.push(line('return-path', p.returnPath === null ? null : safe(p.returnPath)));
   out.push(line('date', p.date ? safe(p.date.raw) : null));
   out.push(line('message-id', p.messageId === null ? null : safe(p.messageId)));
-  out.push(line('attachments', p.attachments.length === 0 ? 'none' : p.attachments.map((x) => `${safe(x.filename ?? '(unnamed)', 80)} [${x.declaredType}→${x.sniffedType ?? '?'}, ${x.size} B]`).join('; ')));
+  out.push(
+    line(
+      'attachments',
+      p.attachments.length === 0
+        ? 'none'
+        : p.attachments
+            .map(
+              (x) => `${safe(x.filename ?? '(unnamed)', 80)} [${x.declaredType}→${x.sniffedType ?? '?'}, ${x.size} B]`,
+            )
+            .join('; '),
+    ),
+  );
   out.push(line('analysed', `${a.analysedAt} by analyser ${a.analyserVersion}`));
   if (a.error) out.push(line('ERROR', `${a.error.code}: ${safe(a.error.message)}`));
 
@@ -42,41 +55,95 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   a.traceback.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(2)}. ${safe(s, 500)}`));
   for (const h of a.traceback.hops) {
     const from = [h.fromHelo, h.fromRdns, h.fromIp ? `[${h.fromIp}]` : null].filter(Boolean).join(' ');
-    out.push(`     hop ${h.index}${h.trusted ? ' (trusted)' : ''}: from ${safe(from || '?', 120)} by ${safe(h.byHost ?? '?', 80)}${h.protocol ? ` with ${h.protocol}` : ''}${h.date ? `; ${safe(h.date, 60)}` : ''}`);
+    out.push(
+      `     hop ${h.index}${h.trusted ? ' (trusted)' : ''}: from ${safe(from || '?', 120)} by ${safe(h.byHost ?? '?', 80)}${h.protocol ? ` with ${h.protocol}` : ''}${h.date ? `; ${safe(h.date, 60)}` : ''}`,
+    );
   }
   const o = a.traceback.origin;
-  out.push(line('origin', o ? `${o.ip} (IPv${o.ipVersion}, hop ${o.hopIndex}): ${safe(o.reason, 300)}` : 'not determined'));
+  out.push(
+    line('origin', o ? `${o.ip} (IPv${o.ipVersion}, hop ${o.hopIndex}): ${safe(o.reason, 300)}` : 'not determined'),
+  );
   const e = a.enrichment.origin;
   if (e) {
-    out.push(line('network', `${e.asn === null ? 'AS?' : `AS${e.asn}`} ${e.asName ?? ''} ${e.country ? `(${e.country})` : ''}`.trim()));
+    out.push(
+      line(
+        'network',
+        `${e.asn === null ? 'AS?' : `AS${e.asn}`} ${e.asName ?? ''} ${e.country ? `(${e.country})` : ''}`.trim(),
+      ),
+    );
     out.push(line('reverse DNS', e.rdns));
     out.push(line('abuse contact', e.abuseContacts.map((c) => `${c.address} (${c.source})`).join(', ')));
   }
 
   out.push(section('Authentication'));
-  out.push(line('SPF', `${a.auth.spf.result}${a.auth.spf.domain ? ` for ${a.auth.spf.domain}` : ''}${a.auth.spf.clientIp ? ` from ${a.auth.spf.clientIp}` : ''}`));
-  out.push(line('DKIM', a.auth.dkim.length === 0 ? 'no signature' : a.auth.dkim.map((d) => `${d.result} d=${d.domain ?? '?'} s=${d.selector ?? '?'}`).join('; ')));
-  out.push(line('DMARC', `${a.auth.dmarc.result}${a.auth.dmarc.domain ? ` for ${a.auth.dmarc.domain}` : ''}${a.auth.dmarc.policy ? ` (p=${a.auth.dmarc.policy})` : ''}`));
+  out.push(
+    line(
+      'SPF',
+      `${a.auth.spf.result}${a.auth.spf.domain ? ` for ${a.auth.spf.domain}` : ''}${a.auth.spf.clientIp ? ` from ${a.auth.spf.clientIp}` : ''}`,
+    ),
+  );
+  out.push(
+    line(
+      'DKIM',
+      a.auth.dkim.length === 0
+        ? 'no signature'
+        : a.auth.dkim.map((d) => `${d.result} d=${d.domain ?? '?'} s=${d.selector ?? '?'}`).join('; '),
+    ),
+  );
+  out.push(
+    line(
+      'DMARC',
+      `${a.auth.dmarc.result}${a.auth.dmarc.domain ? ` for ${a.auth.dmarc.domain}` : ''}${a.auth.dmarc.policy ? ` (p=${a.auth.dmarc.policy})` : ''}`,
+    ),
+  );
   out.push(line('ARC', `${a.auth.arc.result} (${a.auth.arc.instances} set(s))`));
   const rx = a.auth.receiver;
-  out.push(line('receiver said', rx ? `${safe(rx.authservId, 80)}: ${rx.results.map((r) => `${r.method}=${r.result}`).join(' ')}` : null));
+  out.push(
+    line(
+      'receiver said',
+      rx ? `${safe(rx.authservId, 80)}: ${rx.results.map((r) => `${r.method}=${r.result}`).join(' ')}` : null,
+    ),
+  );
 
   const ind = a.indicators;
   out.push(section('Indicators'));
-  out.push(line('sender', `${safe(ind.sender.displayName ?? '', 80)} <${safe(ind.sender.from ?? '?', 120)}>${ind.sender.mismatches.length ? `  mismatches: ${ind.sender.mismatches.join(', ')}` : ''}`));
+  out.push(
+    line(
+      'sender',
+      `${safe(ind.sender.displayName ?? '', 80)} <${safe(ind.sender.from ?? '?', 120)}>${ind.sender.mismatches.length ? `  mismatches: ${ind.sender.mismatches.join(', ')}` : ''}`,
+    ),
+  );
   if (ind.sender.impersonatedBrand) out.push(line('impersonates', ind.sender.impersonatedBrand));
   out.push(line('URLs', ind.urls.length));
-  for (const u of ind.urls.slice(0, 30)) out.push(`     ${u.shortener ? '[shortener] ' : ''}${safe(u.url, 200)}  (${u.source}, ${u.registrableDomain ?? u.host})`);
+  for (const u of ind.urls.slice(0, 30))
+    out.push(
+      `     ${u.shortener ? '[shortener] ' : ''}${safe(u.url, 200)}  (${u.source}, ${u.registrableDomain ?? u.host})`,
+    );
   if (ind.urls.length > 30) out.push(`     … ${ind.urls.length - 30} more`);
-  out.push(line('e-mail', ind.emails.slice(0, 20).map((x) => safe(x, 100)).join(', ')));
+  out.push(
+    line(
+      'e-mail',
+      ind.emails
+        .slice(0, 20)
+        .map((x) => safe(x, 100))
+        .join(', '),
+    ),
+  );
   out.push(line('phones', ind.phones.map((x) => `${x.e164}${x.region ? ` (${x.region})` : ''}`).join(', ')));
   out.push(line('wallets', ind.wallets.map((w) => `${w.currency} ${w.address}`).join(', ')));
 
   const c = a.compliance;
   out.push(section('Compliance (Directive 2002/58/EC art. 13, seed 004 §1)'));
   out.push(line('sender', c.senderConcealed ? 'CONCEALED OR DISGUISED' : 'identified'));
-  out.push(line('opt-out', `${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}${c.optOut.listUnsubscribe.length ? `: ${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}` : ''}`));
-  out.push(line('consent', `${c.consent.stated}${c.consent.statement ? ` — “${safe(c.consent.statement, 200)}”` : ''}`));
+  out.push(
+    line(
+      'opt-out',
+      `${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}${c.optOut.listUnsubscribe.length ? `: ${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}` : ''}`,
+    ),
+  );
+  out.push(
+    line('consent', `${c.consent.stated}${c.consent.statement ? ` — “${safe(c.consent.statement, 200)}”` : ''}`),
+  );
 
   out.push(section(`Findings (${a.findings.length})`));
   const sorted = [...a.findings].sort((x, y) => SEVERITY_ORDER[x.severity] - SEVERITY_ORDER[y.severity]);
@@ -85,7 +152,9 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
       .filter(([, v]) => v)
       .map(([k, v]) => `${k}: ${safe(String(v), 160)}`)
       .join('; ');
-    out.push(`  [${f.severity.toUpperCase().padEnd(6)}] ${f.code} — ${safe(f.message, 300)}${ev ? `\n             evidence: ${ev}` : ''}`);
+    out.push(
+      `  [${f.severity.toUpperCase().padEnd(6)}] ${f.code} — ${safe(f.message, 300)}${ev ? `\n             evidence: ${ev}` : ''}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

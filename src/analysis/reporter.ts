@@ -28,10 +28,24 @@ export function reporterStatementOf(report: Pick<Report, 'note' | 'context'>): R
 /** The analysis as seen for one report: its consent section and findings from that reporter. */
 export function withReporterStatement(a: Analysis, reporter: ReporterStatement): Analysis {
   const consent = consentOf(reporter);
-  const findings: Finding[] = a.findings.filter((f) => f.code !== 'CONSENT_DENIED_BY_REPORTER' && f.code !== 'CONSENT_GIVEN_BY_REPORTER');
+  const findings: Finding[] = a.findings.filter(
+    (f) => f.code !== 'CONSENT_DENIED_BY_REPORTER' && f.code !== 'CONSENT_GIVEN_BY_REPORTER',
+  );
   const add = (code: 'CONSENT_DENIED_BY_REPORTER' | 'CONSENT_GIVEN_BY_REPORTER', message: string, rule: string) =>
-    findings.push({ code, severity: FINDINGS[code].severity, stage: 'compliance', message, evidence: { rule, value: consent.statement ?? `consent: ${String(reporter.consent)}` } });
-  if (consent.stated === 'not-given') add('CONSENT_DENIED_BY_REPORTER', 'The reporter states they never consented to receive this.', 'Directive 2002/58/EC art. 13(1)');
-  if (consent.stated === 'given') add('CONSENT_GIVEN_BY_REPORTER', 'The reporter states they had consented.', 'Directive 2002/58/EC art. 13(2)');
+    findings.push({
+      code,
+      severity: FINDINGS[code].severity,
+      stage: 'compliance',
+      message,
+      evidence: { rule, value: consent.statement ?? `consent: ${String(reporter.consent)}` },
+    });
+  if (consent.stated === 'not-given')
+    add(
+      'CONSENT_DENIED_BY_REPORTER',
+      'The reporter states they never consented to receive this.',
+      'Directive 2002/58/EC art. 13(1)',
+    );
+  if (consent.stated === 'given')
+    add('CONSENT_GIVEN_BY_REPORTER', 'The reporter states they had consented.', 'Directive 2002/58/EC art. 13(2)');
   return { ...a, compliance: { ...a.compliance, consent }, findings };
 }

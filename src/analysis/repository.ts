@@ -66,7 +66,11 @@ export async function storeAnalysis(db: Kysely<Database>, a: Analysis, durationM
   await db.deleteFrom('message_indicators').where('message_sha256', '=', a.sha256).execute();
   const rows = indicatorRows(a).map((r) => ({ message_sha256: a.sha256, ...r }));
   for (let i = 0; i < rows.length; i += 200) {
-    await db.insertInto('message_indicators').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto('message_indicators')
+      .values(rows.slice(i, i + 200))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
 }
 
@@ -80,8 +84,17 @@ function parseStored(json: string): Analysis | null {
 }
 
 /** The analysis of a message at `version` (default: the current one), or null. */
-export async function getAnalysis(db: Kysely<Database>, sha256: string, version: string = ANALYSER_VERSION): Promise<Analysis | null> {
-  const row = await db.selectFrom('analyses').select('json').where('message_sha256', '=', sha256).where('version', '=', version).executeTakeFirst();
+export async function getAnalysis(
+  db: Kysely<Database>,
+  sha256: string,
+  version: string = ANALYSER_VERSION,
+): Promise<Analysis | null> {
+  const row = await db
+    .selectFrom('analyses')
+    .select('json')
+    .where('message_sha256', '=', sha256)
+    .where('version', '=', version)
+    .executeTakeFirst();
   return row ? parseStored(row.json) : null;
 }
 
@@ -110,7 +123,18 @@ export async function analysedAtCurrentVersion(db: Kysely<Database>, sha256s: re
 }
 
 /** Messages whose indicators include `value` of `kind` (search). */
-export async function messagesWithIndicator(db: Kysely<Database>, kind: IndicatorKind, value: string, limit = 100): Promise<string[]> {
-  const rows = await db.selectFrom('message_indicators').select('message_sha256').where('kind', '=', kind).where('value', '=', value).limit(limit).execute();
+export async function messagesWithIndicator(
+  db: Kysely<Database>,
+  kind: IndicatorKind,
+  value: string,
+  limit = 100,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('message_indicators')
+    .select('message_sha256')
+    .where('kind', '=', kind)
+    .where('value', '=', value)
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.message_sha256);
 }

@@ -71,25 +71,76 @@ function refineZip(b: Uint8Array, type: string): string {
   if (type !== 'application/zip' || b.length < 30) return type;
   const nameLen = b[26] | (b[27] << 8);
   const name = new TextDecoder('latin1').decode(b.subarray(30, 30 + Math.min(nameLen, 100)));
-  if (name === '[Content_Types].xml' || name.startsWith('word/') || name.startsWith('xl/') || name.startsWith('ppt/')) return 'application/vnd.openxmlformats-officedocument';
+  if (name === '[Content_Types].xml' || name.startsWith('word/') || name.startsWith('xl/') || name.startsWith('ppt/'))
+    return 'application/vnd.openxmlformats-officedocument';
   if (name === 'mimetype') return 'application/vnd.oasis.opendocument';
   if (name.startsWith('META-INF/')) return 'application/java-archive';
   return type;
 }
 
 const EXECUTABLE_EXT = new Set([
-  'exe', 'scr', 'com', 'pif', 'bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'hta', 'msi', 'msp', 'ps1',
-  'jar', 'lnk', 'dll', 'cpl', 'reg', 'iso', 'img', 'vhd', 'one', 'docm', 'xlsm', 'pptm', 'dotm', 'xlam', 'html', 'htm', 'svg',
+  'exe',
+  'scr',
+  'com',
+  'pif',
+  'bat',
+  'cmd',
+  'vbs',
+  'vbe',
+  'js',
+  'jse',
+  'wsf',
+  'wsh',
+  'hta',
+  'msi',
+  'msp',
+  'ps1',
+  'jar',
+  'lnk',
+  'dll',
+  'cpl',
+  'reg',
+  'iso',
+  'img',
+  'vhd',
+  'one',
+  'docm',
+  'xlsm',
+  'pptm',
+  'dotm',
+  'xlam',
+  'html',
+  'htm',
+  'svg',
 ]);
 const ARCHIVE_EXT = new Set(['zip', 'rar', '7z', 'gz', 'tgz', 'bz2', 'xz', 'cab', 'ace', 'arj', 'lzh', 'z', 'tar']);
-const EXECUTABLE_TYPES = new Set(['application/x-msdownload', 'application/x-elf', 'application/java-archive', 'application/x-iso9660-image', 'text/x-shellscript']);
-const ARCHIVE_TYPES = new Set(['application/zip', 'application/x-rar-compressed', 'application/x-7z-compressed', 'application/gzip', 'application/x-bzip2', 'application/x-xz', 'application/vnd.ms-cab-compressed']);
+const EXECUTABLE_TYPES = new Set([
+  'application/x-msdownload',
+  'application/x-elf',
+  'application/java-archive',
+  'application/x-iso9660-image',
+  'text/x-shellscript',
+]);
+const ARCHIVE_TYPES = new Set([
+  'application/zip',
+  'application/x-rar-compressed',
+  'application/x-7z-compressed',
+  'application/gzip',
+  'application/x-bzip2',
+  'application/x-xz',
+  'application/vnd.ms-cab-compressed',
+]);
 
 /** Lower-case extension of a file name, '' when none. */
 export function extensionOf(filename: string | null): string {
   if (!filename) return '';
   const dot = filename.lastIndexOf('.');
-  return dot < 0 ? '' : filename.slice(dot + 1).trim().toLowerCase();
+  return dot < 0
+    ? ''
+    : filename
+        .slice(dot + 1)
+        .trim()
+        .toLowerCase();
 }
 
 export function isExecutable(filename: string | null, sniffed: string | null): boolean {
@@ -104,9 +155,23 @@ export function isArchive(filename: string | null, sniffed: string | null): bool
 function family(t: string): string {
   if (t.startsWith('image/')) return 'image';
   if (t.startsWith('text/') || t === 'application/xml' || t === 'image/svg+xml') return 'text';
-  if (t.includes('zip') || t.includes('openxml') || t.includes('opendocument') || t === 'application/java-archive') return 'zip';
-  if (t === 'application/x-ole-storage' || t === 'application/msword' || t.includes('ms-excel') || t.includes('ms-powerpoint') || t.includes('ms-outlook')) return 'ole';
-  if (t === 'application/x-msdownload' || t.includes('msdos') || t.includes('executable') || t === 'application/x-dosexec') return 'exe';
+  if (t.includes('zip') || t.includes('openxml') || t.includes('opendocument') || t === 'application/java-archive')
+    return 'zip';
+  if (
+    t === 'application/x-ole-storage' ||
+    t === 'application/msword' ||
+    t.includes('ms-excel') ||
+    t.includes('ms-powerpoint') ||
+    t.includes('ms-outlook')
+  )
+    return 'ole';
+  if (
+    t === 'application/x-msdownload' ||
+    t.includes('msdos') ||
+    t.includes('executable') ||
+    t === 'application/x-dosexec'
+  )
+    return 'exe';
   return t;
 }
 

@@ -28,7 +28,12 @@ export interface ContextOptions {
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
   const logger = opts.logger ?? createLogger(config);
-  const db = opts.db ?? openDatabase(config.database, { synchronous: config.sqliteSynchronous, ...(opts.cacheKib === undefined ? {} : { cacheKib: opts.cacheKib }) });
+  const db =
+    opts.db ??
+    openDatabase(config.database, {
+      synchronous: config.sqliteSynchronous,
+      ...(opts.cacheKib === undefined ? {} : { cacheKib: opts.cacheKib }),
+    });
   if (opts.migrate !== false) await migrateToLatest(db);
   const metrics = createMetrics();
   const onReports = new Set<(reports: StoredReport[]) => void>();
@@ -37,14 +42,24 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     metrics,
     nextJob: FIRST_JOB,
     // SQLite commits (and their fsyncs) run in a thread of their own; see sqlite-commit-thread.ts.
-    ...(config.database.dialect === 'sqlite' && config.database.path !== ':memory:' && (opts.commitThread ?? config.sqliteCommitThread)
+    ...(config.database.dialect === 'sqlite' &&
+    config.database.path !== ':memory:' &&
+    (opts.commitThread ?? config.sqliteCommitThread)
       ? { commitThread: { path: config.database.path, synchronous: config.sqliteSynchronous } }
       : {}),
     onCommitted: (reports) => {
       for (const l of onReports) l(reports);
     },
   });
-  return { config, db, logger, metrics, writer, onReports, intakeBudget: new InflightBudget(config.intakeMemoryBudgetBytes) };
+  return {
+    config,
+    db,
+    logger,
+    metrics,
+    writer,
+    onReports,
+    intakeBudget: new InflightBudget(config.intakeMemoryBudgetBytes),
+  };
 }
 
 /** Flushes pending reports and closes the database (unless the caller owns it). */

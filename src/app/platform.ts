@@ -20,7 +20,10 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(config: Config, opts: ContextOptions & { keepDb?: boolean } = {}): Promise<Platform> {
+export async function startPlatform(
+  config: Config,
+  opts: ContextOptions & { keepDb?: boolean } = {},
+): Promise<Platform> {
   const ctx = await createContext(config, opts);
   const app = await buildApp(ctx);
   await app.listen({ host: config.httpHost, port: config.httpPort });

@@ -22,7 +22,12 @@ export function polarityOf(category: string | null | undefined): Polarity {
 }
 
 /** Adds facts to a campaign's story (count += n, first/last seen widened). */
-export async function addFacts(db: Db, campaignId: string, facts: readonly (Fact & { count?: number; first?: string; last?: string })[], at: string): Promise<void> {
+export async function addFacts(
+  db: Db,
+  campaignId: string,
+  facts: readonly (Fact & { count?: number; first?: string; last?: string })[],
+  at: string,
+): Promise<void> {
   if (facts.length === 0) return;
   const seen = new Set<string>();
   const rows = [];
@@ -30,7 +35,14 @@ export async function addFacts(db: Db, campaignId: string, facts: readonly (Fact
     const key = `${f.kind}\u0000${f.value}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    rows.push({ campaign_id: campaignId, kind: f.kind, value: f.value, count: f.count ?? 1, first_seen_at: f.first ?? at, last_seen_at: f.last ?? at });
+    rows.push({
+      campaign_id: campaignId,
+      kind: f.kind,
+      value: f.value,
+      count: f.count ?? 1,
+      first_seen_at: f.first ?? at,
+      last_seen_at: f.last ?? at,
+    });
   }
   await db
     .insertInto('campaign_facts')
@@ -70,9 +82,18 @@ export function standingOf(counts: readonly { value: string; count: number }[]):
 
 /** Recomputes and stores a campaign's category, purity and legitimate share. */
 export async function refreshStanding(db: Db, campaignId: string): Promise<Standing> {
-  const counts = await db.selectFrom('campaign_facts').select(['value', 'count']).where('campaign_id', '=', campaignId).where('kind', '=', 'category').execute();
+  const counts = await db
+    .selectFrom('campaign_facts')
+    .select(['value', 'count'])
+    .where('campaign_id', '=', campaignId)
+    .where('kind', '=', 'category')
+    .execute();
   const s = standingOf(counts);
-  await db.updateTable('campaigns').set({ category: s.category, purity: s.purity, legitimate_share: s.legitimateShare }).where('id', '=', campaignId).execute();
+  await db
+    .updateTable('campaigns')
+    .set({ category: s.category, purity: s.purity, legitimate_share: s.legitimateShare })
+    .where('id', '=', campaignId)
+    .execute();
   return s;
 }
 
@@ -84,7 +105,11 @@ export async function refreshStanding(db: Db, campaignId: string): Promise<Stand
  */
 export async function mergeCampaigns(db: Db, winner: string, losers: readonly string[], at: string): Promise<void> {
   if (losers.length === 0) return;
-  const rows = await db.selectFrom('campaigns').selectAll().where('id', 'in', [winner, ...losers]).execute();
+  const rows = await db
+    .selectFrom('campaigns')
+    .selectAll()
+    .where('id', 'in', [winner, ...losers])
+    .execute();
   const w = rows.find((r) => r.id === winner);
   if (!w) throw new Error(`campaign ${winner} does not exist`);
   let messages = w.message_count;
@@ -98,7 +123,11 @@ export async function mergeCampaigns(db: Db, winner: string, losers: readonly st
     if (r.first_seen_at < first) first = r.first_seen_at;
     if (r.last_seen_at > last) last = r.last_seen_at;
   }
-  await db.updateTable('campaigns').set({ merged_into: winner, updated_at: at }).where((eb) => eb.or([eb('id', 'in', losers), eb('merged_into', 'in', losers)])).execute();
+  await db
+    .updateTable('campaigns')
+    .set({ merged_into: winner, updated_at: at })
+    .where((eb) => eb.or([eb('id', 'in', losers), eb('merged_into', 'in', losers)]))
+    .execute();
   await db.updateTable('campaign_messages').set({ campaign_id: winner }).where('campaign_id', 'in', losers).execute();
   const facts = await db.selectFrom('campaign_facts').selectAll().where('campaign_id', 'in', losers).execute();
   const summed = new Map<string, { kind: Fact['kind']; value: string; count: number; first: string; last: string }>();
@@ -110,7 +139,13 @@ export async function mergeCampaigns(db: Db, winner: string, losers: readonly st
       if (f.first_seen_at < s.first) s.first = f.first_seen_at;
       if (f.last_seen_at > s.last) s.last = f.last_seen_at;
     } else {
-      summed.set(key, { kind: f.kind as Fact['kind'], value: f.value, count: f.count, first: f.first_seen_at, last: f.last_seen_at });
+      summed.set(key, {
+        kind: f.kind as Fact['kind'],
+        value: f.value,
+        count: f.count,
+        first: f.first_seen_at,
+        last: f.last_seen_at,
+      });
     }
   }
   const chunk = [...summed.values()];

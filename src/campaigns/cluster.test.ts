@@ -72,13 +72,19 @@ for (const dialect of DIALECTS) {
         const rng = seededRng(7);
         const ids = new Set<string>();
         for (let i = 0; i < 6; i++) {
-          const p = await ingestFingerprint(tdb.db, await fp(personalise(LOTTERY, makeRecipient(rng), rng, i)), { seenAt: day(i), category: 'scam' });
+          const p = await ingestFingerprint(tdb.db, await fp(personalise(LOTTERY, makeRecipient(rng), rng, i)), {
+            seenAt: day(i),
+            category: 'scam',
+          });
           ids.add(p.campaignId);
           if (i === 0) assert.equal(p.created, true);
           else assert.notEqual(p.via, 'new', `copy ${i} should join, got ${p.via}`);
         }
         assert.equal(ids.size, 1);
-        const other = await ingestFingerprint(tdb.db, await fp(personalise(PHARMA, makeRecipient(rng), rng, 99)), { seenAt: day(7), category: 'commercial' });
+        const other = await ingestFingerprint(tdb.db, await fp(personalise(PHARMA, makeRecipient(rng), rng, 99)), {
+          seenAt: day(7),
+          category: 'commercial',
+        });
         assert.equal(other.created, true);
         assert.ok(!ids.has(other.campaignId));
         const story = await getCampaignStory(tdb.db, [...ids][0]);
@@ -115,21 +121,60 @@ for (const dialect of DIALECTS) {
       if (!tdb) return;
       try {
         // A: lottery text advertising domain one; B: pharmacy text advertising domain two.
-        const a = await ingestFingerprint(tdb.db, await fp(mail('Award', LOTTERY.text.replace('https://award-claims-office.com/start', 'https://bridge-one.com/a'), 1)), { seenAt: day(0), category: 'scam' });
-        const b = await ingestFingerprint(tdb.db, await fp(mail('Meds', PHARMA.text.replace('http://pills-discount-store.net/shop', 'https://bridge-two.com/b'), 2)), { seenAt: day(1), category: 'commercial' });
+        const a = await ingestFingerprint(
+          tdb.db,
+          await fp(
+            mail('Award', LOTTERY.text.replace('https://award-claims-office.com/start', 'https://bridge-one.com/a'), 1),
+          ),
+          { seenAt: day(0), category: 'scam' },
+        );
+        const b = await ingestFingerprint(
+          tdb.db,
+          await fp(
+            mail('Meds', PHARMA.text.replace('http://pills-discount-store.net/shop', 'https://bridge-two.com/b'), 2),
+          ),
+          { seenAt: day(1), category: 'commercial' },
+        );
         assert.notEqual(a.campaignId, b.campaignId);
         // C: the lottery text (joins A by similarity) advertising domain two (B's link). One message
         // is no evidence that two operations are one: their cores differ, so nothing merges.
-        const c = await ingestFingerprint(tdb.db, await fp(mail('Award!', LOTTERY.text.replace('https://award-claims-office.com/start', 'https://bridge-two.com/c'), 3)), { seenAt: day(2), category: 'scam' });
+        const c = await ingestFingerprint(
+          tdb.db,
+          await fp(
+            mail(
+              'Award!',
+              LOTTERY.text.replace('https://award-claims-office.com/start', 'https://bridge-two.com/c'),
+              3,
+            ),
+          ),
+          { seenAt: day(2), category: 'scam' },
+        );
         assert.equal(c.campaignId, a.campaignId);
         assert.equal(c.via, 'lsh');
         assert.deepEqual(c.merged, []);
-        const stories = await Promise.all([getCampaignStory(tdb.db, a.campaignId), getCampaignStory(tdb.db, b.campaignId)]);
-        assert.deepEqual(stories.map((x) => [x?.id, x?.messageCount]), [[a.campaignId, 2], [b.campaignId, 1]]);
+        const stories = await Promise.all([
+          getCampaignStory(tdb.db, a.campaignId),
+          getCampaignStory(tdb.db, b.campaignId),
+        ]);
+        assert.deepEqual(
+          stories.map((x) => [x?.id, x?.messageCount]),
+          [
+            [a.campaignId, 2],
+            [b.campaignId, 1],
+          ],
+        );
         // bridge-two.com is now carried by two unrelated campaigns: it links nothing any more.
-        const link = await tdb.db.selectFrom('campaign_links').select(['spread']).where('kind', '=', 'domain').where('value', '=', 'bridge-two.com').executeTakeFirstOrThrow();
+        const link = await tdb.db
+          .selectFrom('campaign_links')
+          .select(['spread'])
+          .where('kind', '=', 'domain')
+          .where('value', '=', 'bridge-two.com')
+          .executeTakeFirstOrThrow();
         assert.equal(Number(link.spread), 2);
-        const d = await ingestFingerprint(tdb.db, await fp(mail('Hello', `${NEWS} https://bridge-two.com/x`, 4)), { seenAt: day(3), category: 'commercial' });
+        const d = await ingestFingerprint(tdb.db, await fp(mail('Hello', `${NEWS} https://bridge-two.com/x`, 4)), {
+          seenAt: day(3),
+          category: 'commercial',
+        });
         assert.equal(d.created, true, 'a value shared by two campaigns is not a link');
       } finally {
         await tdb.drop();
@@ -144,12 +189,22 @@ for (const dialect of DIALECTS) {
         // 0.59–0.64): every neighbour looks alike, but the fourth keeps only 0.20 of the first.
         const words = pseudoWords(200, 12);
         const placed = [];
-        for (let i = 0; i < 5; i++) placed.push(await ingestFingerprint(tdb.db, await fp(mail('Notice', words.slice(i * 20, i * 20 + 100).join(' '), 10 + i)), { seenAt: day(i), category: 'scam' }));
+        for (let i = 0; i < 5; i++)
+          placed.push(
+            await ingestFingerprint(
+              tdb.db,
+              await fp(mail('Notice', words.slice(i * 20, i * 20 + 100).join(' '), 10 + i)),
+              { seenAt: day(i), category: 'scam' },
+            ),
+          );
         assert.equal(placed[1].campaignId, placed[0].campaignId);
         assert.equal(placed[2].campaignId, placed[0].campaignId, 'still within the core');
         assert.notEqual(placed[3].campaignId, placed[0].campaignId, 'resembles a member, not the campaign');
         assert.equal(placed[3].created, true);
-        assert.deepEqual(placed.flatMap((p) => p.merged), []);
+        assert.deepEqual(
+          placed.flatMap((p) => p.merged),
+          [],
+        );
       } finally {
         await tdb.drop();
       }
@@ -160,15 +215,24 @@ for (const dialect of DIALECTS) {
       if (!tdb) return;
       try {
         const words = pseudoWords(100, 23);
-        const a = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(0, 60).join(' '), 1)), { seenAt: day(0), category: 'commercial' });
+        const a = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(0, 60).join(' '), 1)), {
+          seenAt: day(0),
+          category: 'commercial',
+        });
         // B's founder resembles A's core, but the band index missed it (as LSH does, by chance, at
         // this similarity): B starts a campaign of its own.
         const hidden = await tdb.db.selectFrom('campaign_bands').selectAll().execute();
         await tdb.db.deleteFrom('campaign_bands').execute();
-        const b = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(8, 68).join(' '), 2)), { seenAt: day(1), category: 'commercial' });
+        const b = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(8, 68).join(' '), 2)), {
+          seenAt: day(1),
+          category: 'commercial',
+        });
         await tdb.db.insertInto('campaign_bands').values(hidden).execute();
         assert.equal(b.created, true);
-        const c = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(4, 64).join(' '), 3)), { seenAt: day(2), category: 'commercial' });
+        const c = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(4, 64).join(' '), 3)), {
+          seenAt: day(2),
+          category: 'commercial',
+        });
         assert.equal(c.campaignId, a.campaignId, 'the oldest campaign survives');
         assert.deepEqual(c.merged, [b.campaignId]);
         const viaOld = await getCampaignStory(tdb.db, b.campaignId);
@@ -185,14 +249,29 @@ for (const dialect of DIALECTS) {
       const tdb = await createTestDatabase(t, dialect);
       if (!tdb) return;
       try {
-        const spam = await ingestFingerprint(tdb.db, await fp(mail('Award', LOTTERY.text, 1)), { seenAt: day(0), category: 'scam' });
+        const spam = await ingestFingerprint(tdb.db, await fp(mail('Award', LOTTERY.text, 1)), {
+          seenAt: day(0),
+          category: 'scam',
+        });
         // A newsletter that happens to link the same site, and one that quotes half the spam.
-        const linked = await ingestFingerprint(tdb.db, await fp(mail('Our weekly news', `${NEWS} Read about scams like https://award-claims-office.com/start`, 2)), { seenAt: day(1), category: 'legitimate' });
+        const linked = await ingestFingerprint(
+          tdb.db,
+          await fp(mail('Our weekly news', `${NEWS} Read about scams like https://award-claims-office.com/start`, 2)),
+          { seenAt: day(1), category: 'legitimate' },
+        );
         assert.notEqual(linked.campaignId, spam.campaignId);
         const half = LOTTERY.text.split(' ');
-        const quoted = await ingestFingerprint(tdb.db, await fp(mail('Beware', `${half.slice(0, Math.floor(half.length * 0.75)).join(' ')} ${NEWS}`, 3)), { seenAt: day(2), category: 'legitimate' });
+        const quoted = await ingestFingerprint(
+          tdb.db,
+          await fp(mail('Beware', `${half.slice(0, Math.floor(half.length * 0.75)).join(' ')} ${NEWS}`, 3)),
+          { seenAt: day(2), category: 'legitimate' },
+        );
         assert.notEqual(quoted.campaignId, spam.campaignId);
-        const row = await tdb.db.selectFrom('campaigns').select(['category', 'purity', 'legitimate_share']).where('id', '=', spam.campaignId).executeTakeFirstOrThrow();
+        const row = await tdb.db
+          .selectFrom('campaigns')
+          .select(['category', 'purity', 'legitimate_share'])
+          .where('id', '=', spam.campaignId)
+          .executeTakeFirstOrThrow();
         assert.deepEqual([row.category, Number(row.purity), Number(row.legitimate_share)], ['scam', 1, 0]);
       } finally {
         await tdb.drop();
@@ -206,15 +285,25 @@ for (const dialect of DIALECTS) {
         const rng = seededRng(5);
         const cats = ['phishing', 'phishing', 'phishing', 'scam'];
         let id = '';
-        for (let i = 0; i < cats.length; i++) id = (await ingestFingerprint(tdb.db, await fp(personalise(LOTTERY, makeRecipient(rng), rng, i)), { seenAt: day(i), category: cats[i] })).campaignId;
-        const row = await tdb.db.selectFrom('campaigns').select(['category', 'purity', 'legitimate_share']).where('id', '=', id).executeTakeFirstOrThrow();
+        for (let i = 0; i < cats.length; i++)
+          id = (
+            await ingestFingerprint(tdb.db, await fp(personalise(LOTTERY, makeRecipient(rng), rng, i)), {
+              seenAt: day(i),
+              category: cats[i],
+            })
+          ).campaignId;
+        const row = await tdb.db
+          .selectFrom('campaigns')
+          .select(['category', 'purity', 'legitimate_share'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         assert.deepEqual([row.category, Number(row.purity), Number(row.legitimate_share)], ['phishing', 0.75, 0]);
       } finally {
         await tdb.drop();
       }
     });
 
-    test('hosts the reader\'s client fetches (images) and impersonated brands\' own domains link nothing', async (t) => {
+    test("hosts the reader's client fetches (images) and impersonated brands' own domains link nothing", async (t) => {
       const tdb = await createTestDatabase(t, dialect);
       if (!tdb) return;
       try {
@@ -223,9 +312,15 @@ for (const dialect of DIALECTS) {
             `From: "PayPal" <service@sender${n}.example>\r\nTo: someone@example.org\r\nSubject: Notice ${n}\r\nMessage-ID: <h${n}@x.example>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>${text}</p><img src="https://img.shared-cdn-host.com/logo.png"><a href="https://www.paypal.com/privacy">Privacy</a>\r\n`,
           );
         const a = await fp(html(1, LOTTERY.text));
-        assert.deepEqual(a.links.map((l) => l.value), ['award-claims-office.com']);
+        assert.deepEqual(
+          a.links.map((l) => l.value),
+          ['award-claims-office.com'],
+        );
         const first = await ingestFingerprint(tdb.db, a, { seenAt: day(0), category: 'phishing' });
-        const other = await ingestFingerprint(tdb.db, await fp(html(2, PHARMA.text)), { seenAt: day(1), category: 'phishing' });
+        const other = await ingestFingerprint(tdb.db, await fp(html(2, PHARMA.text)), {
+          seenAt: day(1),
+          category: 'phishing',
+        });
         assert.notEqual(other.campaignId, first.campaignId);
       } finally {
         await tdb.drop();
@@ -236,8 +331,24 @@ for (const dialect of DIALECTS) {
       const tdb = await createTestDatabase(t, dialect);
       if (!tdb) return;
       try {
-        const email = await ingestFingerprint(tdb.db, await fp(mail('Your parcel', 'Your parcel is held at the depot. Pay the customs fee at https://parcel-fee-depot.com/pay within 24 hours.', 1)), { seenAt: day(0), category: 'phishing' });
-        const smsFp = await fp(serializeSmsEvidence({ sender: 'POSTE', text: 'Colis en attente: reglez les frais sur parcel-fee-depot.com/x7 avant demain.', receivedAt: null }));
+        const email = await ingestFingerprint(
+          tdb.db,
+          await fp(
+            mail(
+              'Your parcel',
+              'Your parcel is held at the depot. Pay the customs fee at https://parcel-fee-depot.com/pay within 24 hours.',
+              1,
+            ),
+          ),
+          { seenAt: day(0), category: 'phishing' },
+        );
+        const smsFp = await fp(
+          serializeSmsEvidence({
+            sender: 'POSTE',
+            text: 'Colis en attente: reglez les frais sur parcel-fee-depot.com/x7 avant demain.',
+            receivedAt: null,
+          }),
+        );
         assert.equal(smsFp.kind, 'sms');
         const matches = await findMatches(tdb.db, smsFp);
         assert.equal(matches[0]?.campaignId, email.campaignId);
@@ -255,8 +366,16 @@ for (const dialect of DIALECTS) {
       const tdb = await createTestDatabase(t, dialect);
       if (!tdb) return;
       try {
-        const a = await ingestFingerprint(tdb.db, await fp(mail('Award', `${LOTTERY.text} https://www.google.com/maps`, 1)), { seenAt: day(0), category: 'scam' });
-        const b = await ingestFingerprint(tdb.db, await fp(mail('Meds', `${PHARMA.text} https://www.google.com/search`, 2)), { seenAt: day(1), category: 'commercial' });
+        const a = await ingestFingerprint(
+          tdb.db,
+          await fp(mail('Award', `${LOTTERY.text} https://www.google.com/maps`, 1)),
+          { seenAt: day(0), category: 'scam' },
+        );
+        const b = await ingestFingerprint(
+          tdb.db,
+          await fp(mail('Meds', `${PHARMA.text} https://www.google.com/search`, 2)),
+          { seenAt: day(1), category: 'commercial' },
+        );
         assert.notEqual(a.campaignId, b.campaignId);
       } finally {
         await tdb.drop();

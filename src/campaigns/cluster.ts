@@ -108,22 +108,42 @@ interface Lookup {
 const linkKey = (l: { kind: string; value: string }) => `${l.kind}\u0000${l.value}`;
 
 /** Follows merge redirects (one step by construction) and reads each root's core and category. */
-async function rootsOf(db: Db, ids: readonly string[]): Promise<{ rootOf: Map<string, string>; roots: Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }> }> {
+async function rootsOf(
+  db: Db,
+  ids: readonly string[],
+): Promise<{
+  rootOf: Map<string, string>;
+  roots: Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }>;
+}> {
   const rootOf = new Map<string, string>();
   const roots = new Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }>();
   if (ids.length === 0) return { rootOf, roots };
   const read = (list: string[]) =>
-    db.selectFrom('campaigns').select(['id', 'merged_into', 'category', 'core_signature', 'core_kind']).where('id', 'in', list).execute();
+    db
+      .selectFrom('campaigns')
+      .select(['id', 'merged_into', 'category', 'core_signature', 'core_kind'])
+      .where('id', 'in', list)
+      .execute();
   const rows = await read([...new Set(ids)]);
   const missing = new Set<string>();
   for (const r of rows) {
     rootOf.set(r.id, r.merged_into ?? r.id);
     if (r.merged_into) missing.add(r.merged_into);
-    else roots.set(r.id, { category: r.category, core: r.core_signature ? signatureFromBytes(r.core_signature) : null, coreKind: r.core_kind });
+    else
+      roots.set(r.id, {
+        category: r.category,
+        core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
+        coreKind: r.core_kind,
+      });
   }
   for (const id of roots.keys()) missing.delete(id);
   if (missing.size > 0) {
-    for (const r of await read([...missing])) roots.set(r.id, { category: r.category, core: r.core_signature ? signatureFromBytes(r.core_signature) : null, coreKind: r.core_kind });
+    for (const r of await read([...missing]))
+      roots.set(r.id, {
+        category: r.category,
+        core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
+        coreKind: r.core_kind,
+      });
   }
   return { rootOf, roots };
 }
@@ -132,23 +152,43 @@ async function rootsOf(db: Db, ids: readonly string[]): Promise<{ rootOf: Map<st
 async function lookup(db: Db, fp: Fingerprint): Promise<Lookup> {
   const repSims: { campaign: string; sim: number }[] = [];
   if (fp.signature && fp.bands.length > 0) {
-    const bandRows = await db.selectFrom('campaign_bands').select(['rep_id']).where('band_key', 'in', fp.bands).limit(MAX_BAND_ROWS).execute();
+    const bandRows = await db
+      .selectFrom('campaign_bands')
+      .select(['rep_id'])
+      .where('band_key', 'in', fp.bands)
+      .limit(MAX_BAND_ROWS)
+      .execute();
     const hits = new Map<string, number>();
     for (const r of bandRows) hits.set(r.rep_id, (hits.get(r.rep_id) ?? 0) + 1);
-    const reps = [...hits.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_CANDIDATE_REPS).map(([id]) => id);
+    const reps = [...hits.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_CANDIDATE_REPS)
+      .map(([id]) => id);
     if (reps.length > 0) {
-      const repRows = await db.selectFrom('campaign_reps').select(['campaign_id', 'signature']).where('id', 'in', reps).execute();
-      for (const r of repRows) repSims.push({ campaign: r.campaign_id, sim: similarity(fp.signature, signatureFromBytes(r.signature)) });
+      const repRows = await db
+        .selectFrom('campaign_reps')
+        .select(['campaign_id', 'signature'])
+        .where('id', 'in', reps)
+        .execute();
+      for (const r of repRows)
+        repSims.push({ campaign: r.campaign_id, sim: similarity(fp.signature, signatureFromBytes(r.signature)) });
     }
   }
   const linkRows = fp.links.length
     ? await db
         .selectFrom('campaign_links')
         .select(['kind', 'value', 'campaign_id', 'spread'])
-        .where((eb) => eb.or(groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
+        .where((eb) =>
+          eb.or(
+            groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)])),
+          ),
+        )
         .execute()
     : [];
-  const { rootOf, roots } = await rootsOf(db, [...repSims.map((r) => r.campaign), ...linkRows.map((r) => r.campaign_id)]);
+  const { rootOf, roots } = await rootsOf(db, [
+    ...repSims.map((r) => r.campaign),
+    ...linkRows.map((r) => r.campaign_id),
+  ]);
   const byId = new Map<string, Candidate>();
   const candidate = (rawId: string): Candidate | null => {
     const id = rootOf.get(rawId) ?? rawId;
@@ -200,14 +240,21 @@ function joinBy(fp: Fingerprint, c: Candidate, polarity: Polarity): 'text' | Lin
 }
 
 /** The campaigns a fingerprint belongs to, best first (text before links, then similarity, then age). */
-function eligible(fp: Fingerprint, candidates: readonly Candidate[], polarity: Polarity): { c: Candidate; by: string }[] {
+function eligible(
+  fp: Fingerprint,
+  candidates: readonly Candidate[],
+  polarity: Polarity,
+): { c: Candidate; by: string }[] {
   const out: { c: Candidate; by: string }[] = [];
   for (const c of candidates) {
     const by = joinBy(fp, c, polarity);
     if (by) out.push({ c, by });
   }
   const score = (x: { c: Candidate; by: string }) => Math.max(x.c.repSim, x.c.coreSim ?? 0);
-  return out.sort((a, b) => (a.by === 'text' ? 0 : 1) - (b.by === 'text' ? 0 : 1) || score(b) - score(a) || (a.c.id < b.c.id ? -1 : 1));
+  return out.sort(
+    (a, b) =>
+      (a.by === 'text' ? 0 : 1) - (b.by === 'text' ? 0 : 1) || score(b) - score(a) || (a.c.id < b.c.id ? -1 : 1),
+  );
 }
 
 /**
@@ -237,7 +284,11 @@ function groupLinks(links: readonly Link[]): [string, string[]][] {
 export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMeta): Promise<Placement> {
   const day = meta.seenAt.slice(0, 10);
   const reportFacts: Fact[] = [{ kind: 'day', value: day }];
-  const existing = await db.selectFrom('campaign_messages').select(['campaign_id']).where('sha256', '=', fp.sha256).executeTakeFirst();
+  const existing = await db
+    .selectFrom('campaign_messages')
+    .select(['campaign_id'])
+    .where('sha256', '=', fp.sha256)
+    .executeTakeFirst();
   if (existing) {
     const id = (await rootsOf(db, [existing.campaign_id])).rootOf.get(existing.campaign_id) ?? existing.campaign_id;
     await db
@@ -293,7 +344,11 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     if (best.c.core) {
       for (const { c, by } of ranked.slice(1)) {
         if (by !== 'text' || !c.core) continue;
-        if (similarity(best.c.core, c.core) >= MERGE_THRESHOLD && polarityOf(c.category) === polarityOf(best.c.category)) family.push(c);
+        if (
+          similarity(best.c.core, c.core) >= MERGE_THRESHOLD &&
+          polarityOf(c.category) === polarityOf(best.c.category)
+        )
+          family.push(c);
       }
     }
     const survivor = family.reduce((a, b) => (b.id < a.id ? b : a));
@@ -306,11 +361,18 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     // A campaign founded by a message without text takes the first text that joins it as its core.
     if (!core && fp.signature) {
       core = fp.signature;
-      await db.updateTable('campaigns').set({ core_signature: signatureToBytes(fp.signature) }).where('id', '=', campaignId).execute();
+      await db
+        .updateTable('campaigns')
+        .set({ core_signature: signatureToBytes(fp.signature) })
+        .where('id', '=', campaignId)
+        .execute();
     }
   }
 
-  await db.insertInto('campaign_messages').values({ sha256: fp.sha256, campaign_id: campaignId, kind: fp.kind, via, similarity: sim, joined_at: meta.seenAt }).execute();
+  await db
+    .insertInto('campaign_messages')
+    .values({ sha256: fp.sha256, campaign_id: campaignId, kind: fp.kind, via, similarity: sim, joined_at: meta.seenAt })
+    .execute();
   await db
     .updateTable('campaigns')
     .set((eb) => ({
@@ -334,7 +396,15 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   const inCore = fp.signature !== null && (core === null || similarity(fp.signature, core) >= CORE_FLOOR);
   if (fp.signature && inCore && (via !== 'lsh' || sim < NEW_REP_BELOW)) {
     const repId = newId();
-    await db.insertInto('campaign_reps').values({ id: repId, campaign_id: campaignId, signature: signatureToBytes(fp.signature), created_at: meta.seenAt }).execute();
+    await db
+      .insertInto('campaign_reps')
+      .values({
+        id: repId,
+        campaign_id: campaignId,
+        signature: signatureToBytes(fp.signature),
+        created_at: meta.seenAt,
+      })
+      .execute();
     await db
       .insertInto('campaign_bands')
       .values(fp.bands.map((k) => ({ band_key: k, rep_id: repId, campaign_id: campaignId })))
@@ -347,7 +417,14 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
  * Claims the message's new link values for its campaign (when `claim`), and widens the spread of values that
  * already belong to another campaign: from {@link GENERIC_SPREAD} on they link nothing more.
  */
-async function recordLinks(db: Db, fp: Fingerprint, campaignId: string, known: ReadonlyMap<string, string>, at: string, claim: boolean): Promise<void> {
+async function recordLinks(
+  db: Db,
+  fp: Fingerprint,
+  campaignId: string,
+  known: ReadonlyMap<string, string>,
+  at: string,
+  claim: boolean,
+): Promise<void> {
   const fresh = claim ? fp.links.filter((l) => !known.has(linkKey(l))) : [];
   if (fresh.length > 0) {
     await db
@@ -364,7 +441,11 @@ async function recordLinks(db: Db, fp: Fingerprint, campaignId: string, known: R
     await db
       .updateTable('campaign_links')
       .set((eb) => ({ spread: eb('spread', '+', 1) }))
-      .where((eb) => eb.or(groupLinks(elsewhere).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))))
+      .where((eb) =>
+        eb.or(
+          groupLinks(elsewhere).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)])),
+        ),
+      )
       .execute();
   }
 }

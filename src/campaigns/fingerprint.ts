@@ -17,7 +17,18 @@ const MAX_FACT_CHARS = 200;
 const MAX_LINKS = 50;
 
 export type LinkKind = 'domain' | 'phone' | 'wallet' | 'attachment';
-export type FactKind = 'day' | 'category' | 'subject' | 'sender' | 'ip' | 'asn' | 'country' | 'domain' | 'phone' | 'wallet' | 'kind';
+export type FactKind =
+  | 'day'
+  | 'category'
+  | 'subject'
+  | 'sender'
+  | 'ip'
+  | 'asn'
+  | 'country'
+  | 'domain'
+  | 'phone'
+  | 'wallet'
+  | 'kind';
 
 export interface Link {
   kind: LinkKind;
@@ -70,7 +81,8 @@ export function fingerprintOf(a: Analysis): Fingerprint {
     // infrastructure, not what the message advertises: neither a link nor a story domain.
     if (!d || u.role === 'resource') continue;
     facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
-    if (!u.shortener && u.registrableDomain && !isCommonDomain(u.registrableDomain)) links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
+    if (!u.shortener && u.registrableDomain && !isCommonDomain(u.registrableDomain))
+      links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
   }
   for (const p of a.indicators.phones) {
     links.push({ kind: 'phone', value: p.e164 });
@@ -82,7 +94,8 @@ export function fingerprintOf(a: Analysis): Fingerprint {
   }
   for (const att of a.parse.attachments) {
     const type = (att.sniffedType ?? att.declaredType).toLowerCase();
-    if (att.size >= MIN_LINK_ATTACHMENT_BYTES && !type.startsWith('image/') && att.sha256) links.push({ kind: 'attachment', value: att.sha256 });
+    if (att.size >= MIN_LINK_ATTACHMENT_BYTES && !type.startsWith('image/') && att.sha256)
+      links.push({ kind: 'attachment', value: att.sha256 });
   }
   if (a.parse.subject) facts.push({ kind: 'subject', value: clip(a.parse.subject) });
   const sender = a.indicators.sender;
@@ -91,7 +104,8 @@ export function fingerprintOf(a: Analysis): Fingerprint {
   const origin = a.enrichment.origin;
   const ip = origin?.ip ?? a.traceback.origin?.ip ?? null;
   if (ip) facts.push({ kind: 'ip', value: ip });
-  if (origin?.asn != null) facts.push({ kind: 'asn', value: origin.asName ? `AS${origin.asn} ${clip(origin.asName)}` : `AS${origin.asn}` });
+  if (origin?.asn != null)
+    facts.push({ kind: 'asn', value: origin.asName ? `AS${origin.asn} ${clip(origin.asName)}` : `AS${origin.asn}` });
   if (origin?.country) facts.push({ kind: 'country', value: origin.country });
   facts.push({ kind: 'kind', value: a.kind });
 

@@ -29,10 +29,34 @@ for (const dialect of DIALECTS) {
         const { db } = h.ctx;
         const sha = sha256Hex(RAW);
         const reportId = newId();
-        await db.insertInto('messages').values({ sha256: sha, kind: 'email', size: RAW.length, codec: 'identity', content: RAW, first_seen_at: nowIso() }).execute();
+        await db
+          .insertInto('messages')
+          .values({
+            sha256: sha,
+            kind: 'email',
+            size: RAW.length,
+            codec: 'identity',
+            content: RAW,
+            first_seen_at: nowIso(),
+          })
+          .execute();
         await db
           .insertInto('reports')
-          .values({ id: reportId, message_sha256: sha, channel: 'api', received_at: '2026-01-05T11:00:00.000Z', reporter_user_id: null, reporter_token_id: null, reporter_address: null, client_ip: null, note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+          .values({
+            id: reportId,
+            message_sha256: sha,
+            channel: 'api',
+            received_at: '2026-01-05T11:00:00.000Z',
+            reporter_user_id: null,
+            reporter_token_id: null,
+            reporter_address: null,
+            client_ip: null,
+            note: null,
+            quality: 'full',
+            dedup_key: null,
+            context: null,
+            tracking_token: newId(),
+          })
           .execute();
         await storeAnalysis(db, await analyse(RAW, { ports: offlinePorts(), settings: defaultAnalysisSettings() }), 1);
         await enqueueJob(db, CAMPAIGN_JOB, { reportId, sha256: sha });
@@ -40,12 +64,28 @@ for (const dialect of DIALECTS) {
         assert.equal(jobs.length, 1);
         const errors = await jobHandler(CAMPAIGN_JOB).run(jobs, h.ctx);
         assert.equal(errors?.size ?? 0, 0, [...(errors?.values() ?? [])].map((e) => e.message).join('; '));
-        const c = await db.selectFrom('classifications').selectAll().where('sha256', '=', sha).executeTakeFirstOrThrow();
+        const c = await db
+          .selectFrom('classifications')
+          .selectAll()
+          .where('sha256', '=', sha)
+          .executeTakeFirstOrThrow();
         assert.equal(c.category, 'scam');
-        const member = await db.selectFrom('campaign_messages').selectAll().where('sha256', '=', sha).executeTakeFirstOrThrow();
-        const next = await db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').executeTakeFirstOrThrow();
+        const member = await db
+          .selectFrom('campaign_messages')
+          .selectAll()
+          .where('sha256', '=', sha)
+          .executeTakeFirstOrThrow();
+        const next = await db
+          .selectFrom('jobs')
+          .select(['payload'])
+          .where('kind', '=', 'actions-report')
+          .executeTakeFirstOrThrow();
         assert.deepEqual(JSON.parse(next.payload), { reportId, sha256: sha, campaignId: member.campaign_id });
-        const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', member.campaign_id).executeTakeFirstOrThrow();
+        const campaign = await db
+          .selectFrom('campaigns')
+          .selectAll()
+          .where('id', '=', member.campaign_id)
+          .executeTakeFirstOrThrow();
         assert.equal(campaign.first_seen_at, '2026-01-05T11:00:00.000Z', 'the story is in reporting time');
       } finally {
         await h.close();

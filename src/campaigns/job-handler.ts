@@ -12,10 +12,15 @@ import { analysisOf } from './analysis-source.ts';
 import { processReport, type PlacedReport } from './service.ts';
 
 /** The work of the `campaign-report` job; `placed` hands each report on. */
-export function campaignReportWork(placed: HandOn<PlacedReport>): JobWork<{ reportId: string; sha256: string }, AppContext> {
+export function campaignReportWork(
+  placed: HandOn<PlacedReport>,
+): JobWork<{ reportId: string; sha256: string }, AppContext> {
   let classifier: Classifier | null = null;
   const classifierFor = (ctx: AppContext): Classifier => {
-    classifier ??= createClassifier({ model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE), scores: loadScores(ctx.config.classifyScoresFile ?? null) });
+    classifier ??= createClassifier({
+      model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE),
+      scores: loadScores(ctx.config.classifyScoresFile ?? null),
+    });
     return classifier;
   };
   return {
@@ -26,12 +31,25 @@ export function campaignReportWork(placed: HandOn<PlacedReport>): JobWork<{ repo
       for (const job of jobs) {
         try {
           const { reportId, sha256 } = job.data;
-          const report = await ctx.db.selectFrom('reports').select(['received_at']).where('id', '=', reportId).executeTakeFirst();
+          const report = await ctx.db
+            .selectFrom('reports')
+            .select(['received_at'])
+            .where('id', '=', reportId)
+            .executeTakeFirst();
           if (!report) continue;
           const analysis = await analysisOf(ctx, sha256);
           if (!analysis) continue;
-          const { verdict, placement } = await processReport(ctx.db, classifierFor(ctx), { reportId, sha256, seenAt: report.received_at }, analysis, placed);
-          ctx.logger.debug({ reportId, category: verdict.category, campaignId: placement.campaignId, via: placement.via }, 'report classified and clustered');
+          const { verdict, placement } = await processReport(
+            ctx.db,
+            classifierFor(ctx),
+            { reportId, sha256, seenAt: report.received_at },
+            analysis,
+            placed,
+          );
+          ctx.logger.debug(
+            { reportId, category: verdict.category, campaignId: placement.campaignId, via: placement.via },
+            'report classified and clustered',
+          );
         } catch (e) {
           errors.set(job.id, e instanceof Error ? e : new Error(String(e)));
         }

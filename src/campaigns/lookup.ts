@@ -35,14 +35,19 @@ export interface LookupResult {
 /** Looks a raw message up; throws `ANALYSIS_BOUND` when its analysis ran out of time or memory. */
 export async function lookupMessage(db: Kysely<Database>, pool: AnalysisPool, raw: Uint8Array): Promise<LookupResult> {
   const r = await pool.analyse(raw, { profile: 'lookup' });
-  if (r.analysis.error) throw new AppError('ANALYSIS_BOUND', `${r.analysis.error.message}; the message was not looked up.`);
+  if (r.analysis.error)
+    throw new AppError('ANALYSIS_BOUND', `${r.analysis.error.message}; the message was not looked up.`);
   const fp = fingerprintOf(r.analysis);
   const matches = (await findMatches(db, fp)).slice(0, MAX_MATCHES);
   if (matches.length === 0) return { matches: [], tokens: fp.tokenCount };
   const rows = await db
     .selectFrom('campaigns')
     .select(['id', 'category', 'report_count', 'message_count', 'first_seen_at', 'last_seen_at'])
-    .where('id', 'in', matches.map((m) => m.campaignId))
+    .where(
+      'id',
+      'in',
+      matches.map((m) => m.campaignId),
+    )
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   return {

@@ -23,19 +23,31 @@ const settings = defaultAnalysisSettings();
 describe('normalisation', () => {
   test('greeting lines, recipient names, numbers, URLs and hash-busters collapse to the template', () => {
     const names = recipientNameTokens([{ name: 'Anna Martin', address: 'anna.martin42@example.org' }]);
-    const a = normaliseText('Dear Anna Martin,\nAnna, your order 48213 of 12/03/2025 ships today: https://shop-x.com/t/9f8e7d?uid=abc123\nxkqzvbtw', names);
-    const b = normaliseText('Hi Julie,\nJulie, your order 99120 of 01/07/2024 ships today: https://www.shop-x.com/t/zz?u=qq\nbrtkplmn', recipientNameTokens([{ name: 'Julie', address: 'j@x.example' }]));
+    const a = normaliseText(
+      'Dear Anna Martin,\nAnna, your order 48213 of 12/03/2025 ships today: https://shop-x.com/t/9f8e7d?uid=abc123\nxkqzvbtw',
+      names,
+    );
+    const b = normaliseText(
+      'Hi Julie,\nJulie, your order 99120 of 01/07/2024 ships today: https://www.shop-x.com/t/zz?u=qq\nbrtkplmn',
+      recipientNameTokens([{ name: 'Julie', address: 'j@x.example' }]),
+    );
     assert.deepEqual(a.tokens, b.tokens);
     assert.deepEqual(a.tokens, ['your', 'order', '#', 'of', '#', 'ships', 'today', 'url', 'shop', 'x', 'com']);
   });
 
   test('random strings are recognised, words are not', () => {
-    for (const w of ['xkqzvbtw', 'qwrtplkj', 'abkqzvtwplm', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa']) assert.ok(looksRandom(w), w);
+    for (const w of ['xkqzvbtw', 'qwrtplkj', 'abkqzvtwplm', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'])
+      assert.ok(looksRandom(w), w);
     for (const w of ['strengths', 'account', 'verification', 'bonjour', 'rhythm']) assert.ok(!looksRandom(w), w);
   });
 
   test('the generator is deterministic for a seed', () => {
-    const base: BaseMessage = { subject: 's', from: 'a@b.example', text: 'hello world, visit https://x-offer.com/a', urls: ['https://x-offer.com/a'] };
+    const base: BaseMessage = {
+      subject: 's',
+      from: 'a@b.example',
+      text: 'hello world, visit https://x-offer.com/a',
+      urls: ['https://x-offer.com/a'],
+    };
     const r1 = seededRng(3);
     const r2 = seededRng(3);
     assert.ok(personalise(base, makeRecipient(r1), r1, 0).equals(personalise(base, makeRecipient(r2), r2, 0)));
@@ -61,7 +73,10 @@ describe('personalised copies of real corpus spams', () => {
         subject: a.parse.subject ?? '',
         from: a.parse.from[0]?.address ?? 'x@spam.example',
         text: a.parse.visibleText,
-        urls: a.indicators.urls.filter((u) => /^https?:/.test(u.url)).map((u) => u.url).slice(0, 3),
+        urls: a.indicators.urls
+          .filter((u) => /^https?:/.test(u.url))
+          .map((u) => u.url)
+          .slice(0, 3),
       };
       const copies: Uint32Array[] = [];
       for (let i = 0; i < 5; i++) {
@@ -73,10 +88,15 @@ describe('personalised copies of real corpus spams', () => {
     }
     assert.ok(sigs.length >= 3);
     for (const copies of sigs) {
-      for (let i = 1; i < copies.length; i++) assert.ok(similarity(copies[0], copies[i]) >= JOIN_THRESHOLD, `copy similarity ${similarity(copies[0], copies[i])}`);
+      for (let i = 1; i < copies.length; i++)
+        assert.ok(
+          similarity(copies[0], copies[i]) >= JOIN_THRESHOLD,
+          `copy similarity ${similarity(copies[0], copies[i])}`,
+        );
     }
     for (let i = 0; i < sigs.length; i++) {
-      for (let j = i + 1; j < sigs.length; j++) assert.ok(similarity(sigs[i][0], sigs[j][0]) < JOIN_THRESHOLD, `spams ${i} and ${j}`);
+      for (let j = i + 1; j < sigs.length; j++)
+        assert.ok(similarity(sigs[i][0], sigs[j][0]) < JOIN_THRESHOLD, `spams ${i} and ${j}`);
     }
   });
 });

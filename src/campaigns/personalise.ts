@@ -30,8 +30,50 @@ export interface Recipient {
   address: string;
 }
 
-const FIRST = ['Anna', 'Marc', 'Julie', 'Pierre', 'Sofia', 'Lukas', 'Emma', 'Jan', 'Chloé', 'Mohamed', 'Olga', 'Pablo', 'Ines', 'Tomasz', 'Eva', 'Noah', 'Léa', 'Ahmed', 'Giulia', 'Henrik'];
-const LAST = ['Martin', 'Bernard', 'Dubois', 'Schmidt', 'Rossi', 'García', 'Kowalski', 'Novak', 'Jensen', 'Petit', 'Moreau', 'Fischer', 'Silva', 'Nielsen', 'Laurent', 'Horvat', 'Costa', 'Weber', 'Leroy', 'Ivanova'];
+const FIRST = [
+  'Anna',
+  'Marc',
+  'Julie',
+  'Pierre',
+  'Sofia',
+  'Lukas',
+  'Emma',
+  'Jan',
+  'Chloé',
+  'Mohamed',
+  'Olga',
+  'Pablo',
+  'Ines',
+  'Tomasz',
+  'Eva',
+  'Noah',
+  'Léa',
+  'Ahmed',
+  'Giulia',
+  'Henrik',
+];
+const LAST = [
+  'Martin',
+  'Bernard',
+  'Dubois',
+  'Schmidt',
+  'Rossi',
+  'García',
+  'Kowalski',
+  'Novak',
+  'Jensen',
+  'Petit',
+  'Moreau',
+  'Fischer',
+  'Silva',
+  'Nielsen',
+  'Laurent',
+  'Horvat',
+  'Costa',
+  'Weber',
+  'Leroy',
+  'Ivanova',
+];
 const DOMAINS = ['example.org', 'example.net', 'mail.example', 'corp.example', 'fai.example'];
 
 export type Rng = () => number;
@@ -51,7 +93,10 @@ function token(rng: Rng, n: number, alphabet = 'abcdefghijklmnopqrstuvwxyz012345
 }
 
 function ascii(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 export function makeRecipient(rng: Rng): Recipient {
@@ -75,17 +120,30 @@ export function personaliseUrl(url: string, rng: Rng): string {
 
 /** The personalised text of one copy (subject and body). */
 export function personaliseText(base: BaseMessage, r: Recipient, rng: Rng): { subject: string; body: string } {
-  const greetings = [`Dear ${r.first} ${r.last},`, `Hi ${r.first},`, `Hello ${r.address.split('@')[0]},`, `Dear ${r.first.toUpperCase()},`, `Bonjour ${r.first},`, `Good day ${r.first} ${r.last},`];
+  const greetings = [
+    `Dear ${r.first} ${r.last},`,
+    `Hi ${r.first},`,
+    `Hello ${r.address.split('@')[0]},`,
+    `Dear ${r.first.toUpperCase()},`,
+    `Bonjour ${r.first},`,
+    `Good day ${r.first} ${r.last},`,
+  ];
   const lines: string[] = [];
   if (rng() < 0.9) lines.push(pick(rng, greetings), '');
   let text = base.text;
   for (const url of base.urls) text = text.split(url).join(personaliseUrl(url, rng));
   lines.push(text.trim(), '');
   for (const url of base.urls.slice(0, 3)) lines.push(personaliseUrl(url, rng));
-  const day = new Date(Date.UTC(2024, Math.floor(rng() * 12), 1 + Math.floor(rng() * 28), Math.floor(rng() * 24), Math.floor(rng() * 60)));
+  const day = new Date(
+    Date.UTC(2024, Math.floor(rng() * 12), 1 + Math.floor(rng() * 28), Math.floor(rng() * 24), Math.floor(rng() * 60)),
+  );
   lines.push('', `Reference: ${token(rng, 8, 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789')}`, `Sent: ${day.toUTCString()}`);
   lines.push(`This message was sent to ${r.address}.`);
-  if (rng() < 0.8) lines.push('', Array.from({ length: 3 + Math.floor(rng() * 4) }, () => token(rng, 6 + Math.floor(rng() * 8))).join(' '));
+  if (rng() < 0.8)
+    lines.push(
+      '',
+      Array.from({ length: 3 + Math.floor(rng() * 4) }, () => token(rng, 6 + Math.floor(rng() * 8))).join(' '),
+    );
   const subject = rng() < 0.5 ? `${r.first}, ${base.subject}` : base.subject;
   return { subject, body: lines.join('\n') };
 }

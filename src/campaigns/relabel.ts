@@ -28,9 +28,20 @@ export interface RelabelResult {
 
 /** The category currently in force for a message: the latest relabel, else the automatic one. */
 export async function currentCategory(db: Kysely<Database>, sha256: string): Promise<string | null> {
-  const relabel = await db.selectFrom('relabels').select('category').where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const relabel = await db
+    .selectFrom('relabels')
+    .select('category')
+    .where('message_sha256', '=', sha256)
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   if (relabel) return relabel.category;
-  const auto = await db.selectFrom('classifications').select('category').where('sha256', '=', sha256).executeTakeFirst();
+  const auto = await db
+    .selectFrom('classifications')
+    .select('category')
+    .where('sha256', '=', sha256)
+    .executeTakeFirst();
   return auto?.category ?? null;
 }
 
@@ -39,17 +50,48 @@ export async function currentCategory(db: Kysely<Database>, sha256: string): Pro
  * `user:…(alice@example.org):analyst`). Throws NOT_FOUND for an unknown report and BAD_REQUEST
  * for an unknown category.
  */
-export async function relabelReport(db: Kysely<Database>, reportId: string, category: string, actor: string): Promise<RelabelResult> {
+export async function relabelReport(
+  db: Kysely<Database>,
+  reportId: string,
+  category: string,
+  actor: string,
+): Promise<RelabelResult> {
   if (!isCategory(category)) throw new AppError('BAD_REQUEST', `Unknown category ${JSON.stringify(category)}.`);
   return db.transaction().execute(async (trx) => {
-    const report = await trx.selectFrom('reports').select(['id', 'message_sha256']).where('id', '=', reportId).executeTakeFirst();
+    const report = await trx
+      .selectFrom('reports')
+      .select(['id', 'message_sha256'])
+      .where('id', '=', reportId)
+      .executeTakeFirst();
     if (!report) throw new AppError('NOT_FOUND', 'No such report.');
     const previous = await currentCategory(trx, report.message_sha256);
-    const row = { id: newId(), report_id: report.id, message_sha256: report.message_sha256, category, previous_category: previous, actor, at: nowIso() };
+    const row = {
+      id: newId(),
+      report_id: report.id,
+      message_sha256: report.message_sha256,
+      category,
+      previous_category: previous,
+      actor,
+      at: nowIso(),
+    };
     await trx.insertInto('relabels').values(row).execute();
     if (previous !== category) await moveCampaignCategory(trx, report.message_sha256, previous, category, row.at);
-    await writeAudit(trx, { actor, action: 'report.relabel', subject: `report:${report.id}`, ip: null, detail: { from: previous, to: category } });
-    return { id: row.id, reportId: report.id, sha256: report.message_sha256, category, previousCategory: previous, actor, at: row.at };
+    await writeAudit(trx, {
+      actor,
+      action: 'report.relabel',
+      subject: `report:${report.id}`,
+      ip: null,
+      detail: { from: previous, to: category },
+    });
+    return {
+      id: row.id,
+      reportId: report.id,
+      sha256: report.message_sha256,
+      category,
+      previousCategory: previous,
+      actor,
+      at: row.at,
+    };
   });
 }
 
@@ -57,8 +99,19 @@ export async function relabelReport(db: Kysely<Database>, reportId: string, cate
  * A relabel moves its message's unit in its campaign's category counts, so the campaign's majority,
  * purity and legitimate share — which the actions gates read — follow the analyst at once.
  */
-async function moveCampaignCategory(db: Kysely<Database>, sha256: string, from: string | null, to: string, at: string): Promise<void> {
-  const member = await db.selectFrom('campaign_messages as m').innerJoin('campaigns as c', 'c.id', 'm.campaign_id').select(['c.id', 'c.merged_into']).where('m.sha256', '=', sha256).executeTakeFirst();
+async function moveCampaignCategory(
+  db: Kysely<Database>,
+  sha256: string,
+  from: string | null,
+  to: string,
+  at: string,
+): Promise<void> {
+  const member = await db
+    .selectFrom('campaign_messages as m')
+    .innerJoin('campaigns as c', 'c.id', 'm.campaign_id')
+    .select(['c.id', 'c.merged_into'])
+    .where('m.sha256', '=', sha256)
+    .executeTakeFirst();
   if (!member) return;
   const campaignId = member.merged_into ?? member.id;
   if (from) {
@@ -69,17 +122,31 @@ async function moveCampaignCategory(db: Kysely<Database>, sha256: string, from: 
       .where('kind', '=', 'category')
       .where('value', '=', from)
       .execute();
-    await db.deleteFrom('campaign_facts').where('campaign_id', '=', campaignId).where('kind', '=', 'category').where('count', '<=', 0).execute();
+    await db
+      .deleteFrom('campaign_facts')
+      .where('campaign_id', '=', campaignId)
+      .where('kind', '=', 'category')
+      .where('count', '<=', 0)
+      .execute();
   }
   await addFacts(db, campaignId, [{ kind: 'category', value: to }], at);
   await refreshStanding(db, campaignId);
 }
 
 /** The latest relabel of each relabelled message (training data). */
-export async function latestRelabels(db: Kysely<Database>): Promise<{ message_sha256: string; category: string; at: string; actor: string }[]> {
-  const rows = await db.selectFrom('relabels').select(['message_sha256', 'category', 'at', 'actor', 'id']).orderBy('message_sha256').orderBy('at').orderBy('id').execute();
+export async function latestRelabels(
+  db: Kysely<Database>,
+): Promise<{ message_sha256: string; category: string; at: string; actor: string }[]> {
+  const rows = await db
+    .selectFrom('relabels')
+    .select(['message_sha256', 'category', 'at', 'actor', 'id'])
+    .orderBy('message_sha256')
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
   const latest = new Map<string, { message_sha256: string; category: string; at: string; actor: string }>();
-  for (const r of rows) latest.set(r.message_sha256, { message_sha256: r.message_sha256, category: r.category, at: r.at, actor: r.actor });
+  for (const r of rows)
+    latest.set(r.message_sha256, { message_sha256: r.message_sha256, category: r.category, at: r.at, actor: r.actor });
   return [...latest.values()];
 }
 

@@ -10,7 +10,11 @@ import { resolveCampaign } from './story.ts';
 export const classificationViewPart: ReportViewPart = {
   name: 'classification',
   async load(db, report) {
-    const auto = await db.selectFrom('classifications').selectAll().where('sha256', '=', report.message_sha256).executeTakeFirst();
+    const auto = await db
+      .selectFrom('classifications')
+      .selectAll()
+      .where('sha256', '=', report.message_sha256)
+      .executeTakeFirst();
     const relabel = await db
       .selectFrom('relabels')
       .selectAll()
@@ -22,9 +26,17 @@ export const classificationViewPart: ReportViewPart = {
     if (!auto && !relabel) return undefined;
     return {
       category: relabel?.category ?? auto?.category ?? null,
-      relabel: relabel ? { category: relabel.category, previous: relabel.previous_category, by: relabel.actor, at: relabel.at } : null,
+      relabel: relabel
+        ? { category: relabel.category, previous: relabel.previous_category, by: relabel.actor, at: relabel.at }
+        : null,
       automatic: auto
-        ? { category: auto.category, confidence: Number(auto.confidence), reasons: JSON.parse(auto.reasons) as unknown, modelVersion: auto.model_version, classifiedAt: auto.classified_at }
+        ? {
+            category: auto.category,
+            confidence: Number(auto.confidence),
+            reasons: JSON.parse(auto.reasons) as unknown,
+            modelVersion: auto.model_version,
+            classifiedAt: auto.classified_at,
+          }
         : null,
     };
   },
@@ -33,7 +45,11 @@ export const classificationViewPart: ReportViewPart = {
 export const campaignViewPart: ReportViewPart = {
   name: 'campaign',
   async load(db, report) {
-    const m = await db.selectFrom('campaign_messages').select(['campaign_id', 'via', 'similarity']).where('sha256', '=', report.message_sha256).executeTakeFirst();
+    const m = await db
+      .selectFrom('campaign_messages')
+      .select(['campaign_id', 'via', 'similarity'])
+      .where('sha256', '=', report.message_sha256)
+      .executeTakeFirst();
     if (!m) return undefined;
     const resolved = await resolveCampaign(db, m.campaign_id);
     if (!resolved) return undefined;

@@ -39,7 +39,10 @@ async function setup(t: TestContext, overrides: Parameters<typeof createTestCont
   const rng = seededRng(11);
   const stored = personalise(BASE, makeRecipient(rng), rng, 0);
   const a = await analyse(stored, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-  const placed = await ingestFingerprint(h.ctx.db, fingerprintOf(a), { seenAt: '2026-01-05T10:00:00.000Z', category: 'phishing' });
+  const placed = await ingestFingerprint(h.ctx.db, fingerprintOf(a), {
+    seenAt: '2026-01-05T10:00:00.000Z',
+    category: 'phishing',
+  });
   const tokens = new Map<Role, string>();
   for (const role of ['admin', 'analyst', 'partner', 'network_operator', 'sender', 'reporter', 'authority'] as const) {
     tokens.set(role, (await createToken(h.ctx.db, { role, name: `t-${role}` })).secret);
@@ -63,13 +66,28 @@ describe('POST /api/v1/lookup', () => {
     if (!s) return;
     try {
       const body = personalise(BASE, makeRecipient(s.rng), s.rng, 1);
-      const anon = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822' }, payload: body });
+      const anon = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/lookup',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: body,
+      });
       assert.equal(anon.statusCode, 401);
       for (const role of ['reporter', 'authority'] as const) {
-        const r: LightMyRequestResponse = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        const r: LightMyRequestResponse = await s.app.inject({
+          method: 'POST',
+          url: '/api/v1/lookup',
+          headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` },
+          payload: body,
+        });
         assert.equal(r.statusCode, 403, role);
       }
-      const bad = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: 'Bearer sdk_not-a-real-token' }, payload: body });
+      const bad = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/lookup',
+        headers: { 'content-type': 'message/rfc822', authorization: 'Bearer sdk_not-a-real-token' },
+        payload: body,
+      });
       assert.equal(bad.statusCode, 401);
     } finally {
       await s.close();
@@ -82,9 +100,16 @@ describe('POST /api/v1/lookup', () => {
     try {
       for (const role of ['admin', 'analyst', 'partner', 'network_operator', 'sender'] as const) {
         const body = personalise(BASE, makeRecipient(s.rng), s.rng, 2);
-        const r: LightMyRequestResponse = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` }, payload: body });
+        const r: LightMyRequestResponse = await s.app.inject({
+          method: 'POST',
+          url: '/api/v1/lookup',
+          headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${s.tokens.get(role)}` },
+          payload: body,
+        });
         assert.equal(r.statusCode, 200, `${role}: ${r.body}`);
-        const json = r.json<{ matches: { campaignId: string; similarity: number; category: string; reportCount: number }[] }>();
+        const json = r.json<{
+          matches: { campaignId: string; similarity: number; category: string; reportCount: number }[];
+        }>();
         assert.equal(json.matches[0]?.campaignId, s.campaignId);
         assert.ok(json.matches[0].similarity >= 0.5);
         assert.equal(json.matches[0].category, 'phishing');
@@ -101,11 +126,23 @@ describe('POST /api/v1/lookup', () => {
     if (!s) return;
     try {
       const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
-      const other = Buffer.from('From: a@b.example\r\nSubject: lunch\r\n\r\nShall we meet for lunch on Thursday at the usual place near the office?\r\n');
-      const r = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'application/json' }, payload: { raw: other.toString('base64') } });
+      const other = Buffer.from(
+        'From: a@b.example\r\nSubject: lunch\r\n\r\nShall we meet for lunch on Thursday at the usual place near the office?\r\n',
+      );
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/lookup',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { raw: other.toString('base64') },
+      });
       assert.equal(r.statusCode, 200);
       assert.deepEqual(r.json<{ matches: unknown[] }>().matches, []);
-      const empty = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'application/json' }, payload: { raw: '' } });
+      const empty = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/lookup',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { raw: '' },
+      });
       assert.equal(empty.statusCode, 400);
     } finally {
       await s.close();
@@ -129,9 +166,16 @@ describe('POST /api/v1/lookup under hostile input', () => {
     try {
       const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
       let lookupDone = false;
-      const lookup = s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'message/rfc822' }, payload: crOnlyMessage() }).finally(() => {
-        lookupDone = true;
-      });
+      const lookup = s.app
+        .inject({
+          method: 'POST',
+          url: '/api/v1/lookup',
+          headers: { ...auth, 'content-type': 'message/rfc822' },
+          payload: crOnlyMessage(),
+        })
+        .finally(() => {
+          lookupDone = true;
+        });
       // Ask the server something else until the look-up is answered; at least one answer must
       // come while it runs (on the main thread the look-up held every other request back).
       let answeredMeanwhile = 0;
@@ -149,7 +193,12 @@ describe('POST /api/v1/lookup under hostile input', () => {
       assert.equal(body.error, 'ANALYSIS_BOUND');
       assert.match(body.message, /analysis stopped after 50 ms/);
       // The pool goes on: a normal look-up after it is answered.
-      const ok = await s.app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...auth, 'content-type': 'message/rfc822' }, payload: Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nShort.\r\n') });
+      const ok = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/lookup',
+        headers: { ...auth, 'content-type': 'message/rfc822' },
+        payload: Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nShort.\r\n'),
+      });
       assert.notEqual(ok.statusCode, 500);
     } finally {
       await s.close();
@@ -162,13 +211,29 @@ describe('GET /api/v1/campaigns/:id', () => {
     const s = await setup(t);
     if (!s) return;
     try {
-      const ok = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });
+      const ok = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/campaigns/${s.campaignId}`,
+        headers: { authorization: `Bearer ${s.tokens.get('analyst')}` },
+      });
       assert.equal(ok.statusCode, 200);
       const story = ok.json<{ messageCount: number; purity: number; legitimateShare: number }>();
-      assert.deepEqual([story.messageCount, story.purity, story.legitimateShare], [1, 1, 0], 'the story says how pure the campaign is');
-      const no = await s.app.inject({ method: 'GET', url: `/api/v1/campaigns/${s.campaignId}`, headers: { authorization: `Bearer ${s.tokens.get('partner')}` } });
+      assert.deepEqual(
+        [story.messageCount, story.purity, story.legitimateShare],
+        [1, 1, 0],
+        'the story says how pure the campaign is',
+      );
+      const no = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/campaigns/${s.campaignId}`,
+        headers: { authorization: `Bearer ${s.tokens.get('partner')}` },
+      });
       assert.equal(no.statusCode, 403);
-      const missing = await s.app.inject({ method: 'GET', url: '/api/v1/campaigns/01NOPE', headers: { authorization: `Bearer ${s.tokens.get('analyst')}` } });
+      const missing = await s.app.inject({
+        method: 'GET',
+        url: '/api/v1/campaigns/01NOPE',
+        headers: { authorization: `Bearer ${s.tokens.get('analyst')}` },
+      });
       assert.equal(missing.statusCode, 404);
     } finally {
       await s.close();
@@ -181,13 +246,43 @@ async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestC
   const rng = seededRng(seed);
   const raw = personalise(BASE, makeRecipient(rng), rng, 0);
   const stored = { id: newId(), sha256: sha256Hex(raw) };
-  await h.ctx.db.insertInto('messages').values({ sha256: stored.sha256, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() }).execute();
+  await h.ctx.db
+    .insertInto('messages')
+    .values({
+      sha256: stored.sha256,
+      kind: 'email',
+      size: raw.length,
+      codec: 'identity',
+      content: raw,
+      first_seen_at: nowIso(),
+    })
+    .execute();
   await h.ctx.db
     .insertInto('reports')
-    .values({ id: stored.id, message_sha256: stored.sha256, channel: 'api', received_at: nowIso(), reporter_user_id: null, reporter_token_id: null, reporter_address: 'victim@example.org', client_ip: '192.0.2.1', note: null, quality: 'full', dedup_key: null, context: null, tracking_token: newId() })
+    .values({
+      id: stored.id,
+      message_sha256: stored.sha256,
+      channel: 'api',
+      received_at: nowIso(),
+      reporter_user_id: null,
+      reporter_token_id: null,
+      reporter_address: 'victim@example.org',
+      client_ip: '192.0.2.1',
+      note: null,
+      quality: 'full',
+      dedup_key: null,
+      context: null,
+      tracking_token: newId(),
+    })
     .execute();
   const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-  const { verdict, placement } = await processReport(h.ctx.db, createClassifier(), { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' }, a, handOn('actions-report'));
+  const { verdict, placement } = await processReport(
+    h.ctx.db,
+    createClassifier(),
+    { reportId: stored.id, sha256: stored.sha256, seenAt: '2026-01-05T10:00:00.000Z' },
+    a,
+    handOn('actions-report'),
+  );
   return { stored, verdict, placement };
 }
 
@@ -199,7 +294,11 @@ describe('report processing and relabels', () => {
       const { stored, verdict, placement } = await storedReport(h, 5);
       assert.equal(verdict.category, 'phishing');
       const next = await h.ctx.db.selectFrom('jobs').select(['payload']).where('kind', '=', 'actions-report').execute();
-      assert.deepEqual(JSON.parse(next[0].payload), { reportId: stored.id, sha256: stored.sha256, campaignId: placement.campaignId });
+      assert.deepEqual(JSON.parse(next[0].payload), {
+        reportId: stored.id,
+        sha256: stored.sha256,
+        campaignId: placement.campaignId,
+      });
       let view = (await getReportView(h.ctx.db, stored.id, REPORT_VIEW_PARTS))?.present(true);
       assert.equal((view?.classification as { category: string }).category, 'phishing');
       assert.equal((view?.campaign as { id: string }).id, placement.campaignId);
@@ -208,15 +307,27 @@ describe('report processing and relabels', () => {
       assert.equal(r.previousCategory, 'phishing');
       assert.equal(await currentCategory(h.ctx.db, stored.sha256), 'scam');
       view = (await getReportView(h.ctx.db, stored.id, REPORT_VIEW_PARTS))?.present(true);
-      const c = view?.classification as { category: string; relabel: { by: string; at: string }; automatic: { category: string } };
+      const c = view?.classification as {
+        category: string;
+        relabel: { by: string; at: string };
+        automatic: { category: string };
+      };
       assert.equal(c.category, 'scam');
       assert.equal(c.relabel.by, 'user:u1(alice@example.org):analyst');
       assert.equal(c.automatic.category, 'phishing');
       // The campaign's standing follows the analyst: its only message is now a scam.
-      const camp = await h.ctx.db.selectFrom('campaigns').select(['category', 'purity', 'legitimate_share']).where('id', '=', placement.campaignId).executeTakeFirstOrThrow();
+      const camp = await h.ctx.db
+        .selectFrom('campaigns')
+        .select(['category', 'purity', 'legitimate_share'])
+        .where('id', '=', placement.campaignId)
+        .executeTakeFirstOrThrow();
       assert.deepEqual([camp.category, Number(camp.purity), Number(camp.legitimate_share)], ['scam', 1, 0]);
       await relabelReport(h.ctx.db, stored.id, 'legitimate', 'user:u1(alice@example.org):analyst');
-      const after = await h.ctx.db.selectFrom('campaigns').select(['category', 'legitimate_share']).where('id', '=', placement.campaignId).executeTakeFirstOrThrow();
+      const after = await h.ctx.db
+        .selectFrom('campaigns')
+        .select(['category', 'legitimate_share'])
+        .where('id', '=', placement.campaignId)
+        .executeTakeFirstOrThrow();
       assert.deepEqual([after.category, Number(after.legitimate_share)], ['legitimate', 1]);
       await assert.rejects(relabelReport(h.ctx.db, stored.id, 'spammy', 'x'), /Unknown category/);
       await assert.rejects(relabelReport(h.ctx.db, 'nope', 'scam', 'x'), /No such report/);
@@ -233,7 +344,12 @@ describe('POST /api/v1/reports/:id/relabel', () => {
     try {
       const { stored } = await storedReport(s.h, 8);
       const post = (role: Role | null, body: unknown, id = stored.id) =>
-        s.app.inject({ method: 'POST', url: `/api/v1/reports/${id}/relabel`, headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {}, payload: body as object });
+        s.app.inject({
+          method: 'POST',
+          url: `/api/v1/reports/${id}/relabel`,
+          headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {},
+          payload: body as object,
+        });
       assert.equal((await post(null, { category: 'scam' })).statusCode, 401);
       assert.equal((await post('partner', { category: 'scam' })).statusCode, 403);
       assert.equal((await post('reporter', { category: 'scam' })).statusCode, 403);
@@ -247,16 +363,26 @@ describe('POST /api/v1/reports/:id/relabel', () => {
       assert.equal(r.previousCategory, 'phishing');
       assert.match(r.actor, /^token:.*\(t-analyst\):analyst$/);
       assert.equal(await currentCategory(s.h.ctx.db, stored.sha256), 'legitimate');
-      const audit = await s.h.ctx.db.selectFrom('audit_log').select(['action', 'actor']).where('action', '=', 'report.relabel').execute();
+      const audit = await s.h.ctx.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor'])
+        .where('action', '=', 'report.relabel')
+        .execute();
       assert.equal(audit.length, 1);
 
       let examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
-      assert.deepEqual(examples.map((e) => [e.sha256, e.label]), [[stored.sha256, 'legitimate']]);
+      assert.deepEqual(
+        examples.map((e) => [e.sha256, e.label]),
+        [[stored.sha256, 'legitimate']],
+      );
       assert.equal(examples[0].analysis.sha256, stored.sha256);
       // The latest relabel wins; a relabel to `other` (no model class) is no training example.
       assert.equal((await post('admin', { category: 'scam' })).statusCode, 200);
       examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
-      assert.deepEqual(examples.map((e) => e.label), ['spam']);
+      assert.deepEqual(
+        examples.map((e) => e.label),
+        ['spam'],
+      );
       assert.equal((await post('analyst', { category: 'other' })).statusCode, 200);
       assert.deepEqual(await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z')), []);
     } finally {

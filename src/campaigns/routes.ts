@@ -21,7 +21,12 @@ import { writeAudit } from '../evidence/audit.ts';
 /** Look-ups allowed to wait per look-up thread; past it, 503 (retry later) rather than an unbounded queue. */
 const LOOKUPS_WAITING_PER_THREAD = 4;
 
-const jsonBody = z.object({ raw: z.string().min(1, 'raw must not be empty').regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64') });
+const jsonBody = z.object({
+  raw: z
+    .string()
+    .min(1, 'raw must not be empty')
+    .regex(/^[A-Za-z0-9+/=\r\n]+$/, 'raw must be base64'),
+});
 
 const matchSchema = {
   type: 'object',
@@ -44,13 +49,22 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
   // never runs on the thread that answers HTTP (and SMTP), and is stopped at the time and memory bounds.
   let pool: AnalysisPool | null = null;
   const lookupPool = (): AnalysisPool =>
-    (pool ??= new AnalysisPool({ size: config.lookupWorkers, settings: analysisSettingsFrom(config), heapMb: config.analysisHeapMb, offline: true }));
+    (pool ??= new AnalysisPool({
+      size: config.lookupWorkers,
+      settings: analysisSettingsFrom(config),
+      heapMb: config.analysisHeapMb,
+      offline: true,
+    }));
   app.addHook('onClose', async () => {
     await pool?.close();
     pool = null;
   });
   // Raw bodies as exact bytes (this plugin's own parser: content-type parsers are encapsulated).
-  app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['message/rfc822', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: limit },
+    (_req, body, done) => done(null, body),
+  );
 
   app.post(
     '/api/v1/lookup',
@@ -62,7 +76,12 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
           'Body: the raw message as `message/rfc822` (or `application/octet-stream`), or JSON `{ "raw": "<base64>" }`. Needs an API token with the `lookup:query` permission. The answer names campaigns only, never reports or reporters; `similarity` is the estimated Jaccard similarity of the normalised text (0 when matched by a strong link only: same advertised domain, phone, wallet or attachment).',
         tags: ['campaigns'],
         consumes: ['message/rfc822', 'application/octet-stream', 'application/json'],
-        response: { 200: { type: 'object', properties: { matches: { type: 'array', items: matchSchema }, tokens: { type: 'integer' } } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { matches: { type: 'array', items: matchSchema }, tokens: { type: 'integer' } },
+          },
+        },
       },
     },
     async (req) => {
@@ -72,13 +91,19 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
         raw = req.body;
       } else {
         const parsed = jsonBody.safeParse(req.body);
-        if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+        if (!parsed.success)
+          throw new AppError(
+            'BAD_REQUEST',
+            parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+          );
         raw = Buffer.from(parsed.data.raw, 'base64');
       }
       if (raw.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.');
-      if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message is larger than the configured limit of ${limit} bytes.`);
+      if (raw.length > limit)
+        throw new AppError('MESSAGE_TOO_LARGE', `The message is larger than the configured limit of ${limit} bytes.`);
       const p = lookupPool();
-      if (p.pending >= LOOKUPS_WAITING_PER_THREAD * p.size) throw new AppError('UNAVAILABLE', 'Too many look-ups are waiting; retry later.');
+      if (p.pending >= LOOKUPS_WAITING_PER_THREAD * p.size)
+        throw new AppError('UNAVAILABLE', 'Too many look-ups are waiting; retry later.');
       return lookupMessage(app.ctx.db, p, raw);
     },
   );
@@ -87,11 +112,18 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/reports/:id/relabel',
     {
       schema: {
-        summary: 'Relabel a report’s category (analysts): stored with who and when, audited, used by the next `npm run train`',
-        description: 'The relabel outranks the automatic verdict in the report view (which stays visible) and belongs to the message: every report of the same message shows it. Needs the `report:relabel` permission (admin, analyst).',
+        summary:
+          'Relabel a report’s category (analysts): stored with who and when, audited, used by the next `npm run train`',
+        description:
+          'The relabel outranks the automatic verdict in the report view (which stays visible) and belongs to the message: every report of the same message shows it. Needs the `report:relabel` permission (admin, analyst).',
         tags: ['campaigns'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
-        body: { type: 'object', properties: { category: { type: 'string', enum: [...CATEGORIES] } }, required: ['category'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { category: { type: 'string', enum: [...CATEGORIES] } },
+          required: ['category'],
+          additionalProperties: false,
+        },
         response: {
           200: {
             type: 'object',
@@ -121,7 +153,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/campaigns/:id',
     {
       schema: {
-        summary: 'A campaign’s story: first/last seen, reports by day, categories, subjects, senders, origins, domains, phones, wallets',
+        summary:
+          'A campaign’s story: first/last seen, reports by day, categories, subjects, senders, origins, domains, phones, wallets',
         tags: ['campaigns'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
       },
@@ -130,7 +163,13 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       authorize(req.principal, 'campaign:read');
       const story = await getCampaignStory(app.ctx.db, req.params.id);
       if (!story) throw new AppError('NOT_FOUND', 'No such campaign.');
-      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'campaign.view', subject: `campaign:${story.id}`, ip: req.ip, detail: { via: 'api' } });
+      await writeAudit(app.ctx.db, {
+        actor: principalLabel(req.principal),
+        action: 'campaign.view',
+        subject: `campaign:${story.id}`,
+        ip: req.ip,
+        detail: { via: 'api' },
+      });
       return storyFor(req.principal, story);
     },
   );

@@ -28,11 +28,28 @@ export interface ProcessedReport {
 
 /** Stores the automatic classification of a message (replacing an older one). */
 export async function saveClassification(db: Kysely<Database>, sha256: string, v: Verdict, at: string): Promise<void> {
-  const row = { sha256, category: v.category, confidence: v.confidence, reasons: JSON.stringify(v.reasons), model_version: v.model.version, classified_at: at };
+  const row = {
+    sha256,
+    category: v.category,
+    confidence: v.confidence,
+    reasons: JSON.stringify(v.reasons),
+    model_version: v.model.version,
+    classified_at: at,
+  };
   await db
     .insertInto('classifications')
     .values(row)
-    .onConflict((oc) => oc.column('sha256').doUpdateSet({ category: row.category, confidence: row.confidence, reasons: row.reasons, model_version: row.model_version, classified_at: row.classified_at }))
+    .onConflict((oc) =>
+      oc
+        .column('sha256')
+        .doUpdateSet({
+          category: row.category,
+          confidence: row.confidence,
+          reasons: row.reasons,
+          model_version: row.model_version,
+          classified_at: row.classified_at,
+        }),
+    )
     .execute();
 }
 
@@ -41,9 +58,17 @@ export async function saveClassification(db: Kysely<Database>, sha256: string, v
  * identity (a personalised subject "Léa Martin, votre compte…", the recipient's own number or
  * domain), which also groups personalised subjects as one.
  */
-export async function withoutReporter(db: Kysely<Database>, reportId: string, analysis: Analysis, fp: Fingerprint): Promise<Fingerprint> {
+export async function withoutReporter(
+  db: Kysely<Database>,
+  reportId: string,
+  analysis: Analysis,
+  fp: Fingerprint,
+): Promise<Fingerprint> {
   const recipients = [...analysis.parse.to, ...analysis.parse.cc];
-  const redactor = new Redactor(await identityOfReport(db, reportId), { addresses: recipients.map((m) => m.address), names: recipients.map((m) => m.name).filter(Boolean) });
+  const redactor = new Redactor(await identityOfReport(db, reportId), {
+    addresses: recipients.map((m) => m.address),
+    names: recipients.map((m) => m.name).filter(Boolean),
+  });
   const facts: Fact[] = [];
   for (const f of fp.facts) {
     if (f.kind === 'subject' || f.kind === 'sender') facts.push({ kind: f.kind, value: redactor.string(f.value) });

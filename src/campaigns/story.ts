@@ -111,5 +111,8 @@ const ADDRESS_RE = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[a-z]{2,}/gi;
  */
 export function storyFor(principal: Principal, story: CampaignStory): CampaignStory {
   if (maySeeReporterIdentity(principal)) return story;
-  return { ...story, subjects: story.subjects.map((s) => ({ ...s, value: s.value.replace(ADDRESS_RE, REDACTED_TEXT) })) };
+  return {
+    ...story,
+    subjects: story.subjects.map((s) => ({ ...s, value: s.value.replace(ADDRESS_RE, REDACTED_TEXT) })),
+  };
 }

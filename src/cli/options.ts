@@ -14,7 +14,10 @@ export const SETTINGS_HELP_LINE = `Also takes the ${Object.keys(SETTINGS).length
 
 function settingOption(def: SettingDef): Option {
   const dflt = def.docDefault ?? def.default;
-  return new Option(`--${def.flag} <value>`, `${def.description} [env ${def.env}${dflt === undefined || dflt === '' ? '' : `, default ${dflt}`}]`);
+  return new Option(
+    `--${def.flag} <value>`,
+    `${def.description} [env ${def.env}${dflt === undefined || dflt === '' ? '' : `, default ${dflt}`}]`,
+  );
 }
 
 /** Adds every setting as a flag of `cmd`, left out of its help (listed once by `spamdesk help settings`). */

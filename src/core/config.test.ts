@@ -15,13 +15,22 @@ test('every problem is reported at once, naming the variable, the flag and the s
   assert.ok(err instanceof ConfigError);
   assert.equal(err.problems.length, 5, err.message);
   const text = err.problems.join('\n');
-  for (const needle of ['SPAMDESK_HTTP_PORT / --http-port (from SPAMDESK_HTTP_PORT', 'SPAMDESK_REGION', 'DATABASE_URL', '--max-message-bytes (from --max-message-bytes', '--log-level']) {
+  for (const needle of [
+    'SPAMDESK_HTTP_PORT / --http-port (from SPAMDESK_HTTP_PORT',
+    'SPAMDESK_REGION',
+    'DATABASE_URL',
+    '--max-message-bytes (from --max-message-bytes',
+    '--log-level',
+  ]) {
     assert.ok(text.includes(needle), `${needle} in\n${text}`);
   }
 });
 
 test('flags win over the environment, which wins over defaults; empty variables count as unset', () => {
-  const c = loadConfig({ env: { SPAMDESK_HTTP_PORT: '9000', SPAMDESK_SMTP_PORT: '', SPAMDESK_ANON_RATE_LIMIT: '7' }, flags: { httpPort: '9100' } });
+  const c = loadConfig({
+    env: { SPAMDESK_HTTP_PORT: '9000', SPAMDESK_SMTP_PORT: '', SPAMDESK_ANON_RATE_LIMIT: '7' },
+    flags: { httpPort: '9100' },
+  });
   assert.equal(c.httpPort, 9100);
   assert.equal(c.smtpPort, 2525);
   assert.equal(c.anonRateLimit, 7);
@@ -31,13 +40,22 @@ test('flags win over the environment, which wins over defaults; empty variables 
 test('the database location: SQLite under the data directory, sqlite:PATH, or PostgreSQL', () => {
   const d = loadConfig({ env: { SPAMDESK_DATA_DIR: '/tmp/sd-x' } });
   assert.deepEqual(d.database, { dialect: 'sqlite', path: '/tmp/sd-x/spamdesk.db' });
-  assert.deepEqual(loadConfig({ env: { DATABASE_URL: 'sqlite:/tmp/other.db' } }).database, { dialect: 'sqlite', path: '/tmp/other.db' });
-  assert.deepEqual(loadConfig({ env: { DATABASE_URL: 'postgres://u@h:5432/db' } }).database, { dialect: 'postgres', url: 'postgres://u@h:5432/db' });
+  assert.deepEqual(loadConfig({ env: { DATABASE_URL: 'sqlite:/tmp/other.db' } }).database, {
+    dialect: 'sqlite',
+    path: '/tmp/other.db',
+  });
+  assert.deepEqual(loadConfig({ env: { DATABASE_URL: 'postgres://u@h:5432/db' } }).database, {
+    dialect: 'postgres',
+    url: 'postgres://u@h:5432/db',
+  });
 });
 
 test('public URL: configured, or derived from the bound port', () => {
   assert.equal(publicBaseUrl(loadConfig({ env: {} }), 4321), 'http://127.0.0.1:4321');
-  assert.equal(publicBaseUrl(loadConfig({ env: { SPAMDESK_PUBLIC_URL: 'https://spam.example/' } })), 'https://spam.example');
+  assert.equal(
+    publicBaseUrl(loadConfig({ env: { SPAMDESK_PUBLIC_URL: 'https://spam.example/' } })),
+    'https://spam.example',
+  );
 });
 
 test('every setting has a distinct flag and variable, and its default is itself valid', () => {

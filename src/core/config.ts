@@ -97,7 +97,8 @@ export const SETTINGS = {
   publicUrl: setting({
     env: 'SPAMDESK_PUBLIC_URL',
     flag: 'public-url',
-    description: 'Base URL people use to reach this instance (tracking links, mails). Unset: derived from host and port.',
+    description:
+      'Base URL people use to reach this instance (tracking links, mails). Unset: derived from host and port.',
     schema: z.url().optional(),
   }),
   maxMessageBytes: setting({
@@ -183,29 +184,38 @@ export const SETTINGS = {
   analysisHeapMb: setting({
     env: 'SPAMDESK_ANALYSIS_HEAP_MB',
     flag: 'analysis-heap-mb',
-    description: 'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
+    description:
+      'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
     schema: z.coerce.number().int().min(64).max(16384),
     default: '768',
   }),
   analysisMaxTextBytes: setting({
     env: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES',
     flag: 'analysis-max-text-bytes',
-    description: 'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time bound.',
+    description:
+      'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time bound.',
     schema: positiveInt,
     default: String(256 * 1024),
   }),
   lookupWorkers: setting({
     env: 'SPAMDESK_LOOKUP_WORKERS',
     flag: 'lookup-workers',
-    description: 'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 look-ups per thread wait, more get HTTP 503.',
+    description:
+      'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 look-ups per thread wait, more get HTTP 503.',
     schema: z.coerce.number().int().min(1).max(64),
     default: '1',
   }),
   intakeHosts: setting({
     env: 'SPAMDESK_INTAKE_HOSTS',
     flag: 'intake-hosts',
-    description: 'Comma-separated host names, IPs or CIDRs of this instance’s own mail intake (trusted by the trace-back).',
-    schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    description:
+      'Comma-separated host names, IPs or CIDRs of this instance’s own mail intake (trusted by the trace-back).',
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     default: '',
   }),
   abuseContactsFile: setting({
@@ -217,34 +227,44 @@ export const SETTINGS = {
   trustedRelaysFile: setting({
     env: 'SPAMDESK_TRUSTED_RELAYS_FILE',
     flag: 'trusted-relays-file',
-    description: 'JSON file of extra trusted mail relays for the trace-back (providers: names, networks, ASNs, authserv-ids), added to the shipped table.',
+    description:
+      'JSON file of extra trusted mail relays for the trace-back (providers: names, networks, ASNs, authserv-ids), added to the shipped table.',
     schema: z.string().min(1).optional(),
   }),
   trustedAuthservIds: setting({
     env: 'SPAMDESK_TRUSTED_AUTHSERV_IDS',
     flag: 'trusted-authserv-ids',
-    description: 'Comma-separated Authentication-Results authserv-ids (RFC 8601) whose verdicts are kept, besides the trusted providers’ own.',
-    schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    description:
+      'Comma-separated Authentication-Results authserv-ids (RFC 8601) whose verdicts are kept, besides the trusted providers’ own.',
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     default: '',
   }),
   dnsMode: setting({
     env: 'SPAMDESK_DNS_MODE',
     flag: 'dns-mode',
-    description: '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS); `offline`: every lookup answers not-found at once (air-gapped, benchmarks).',
+    description:
+      '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS); `offline`: every lookup answers not-found at once (air-gapped, benchmarks).',
     schema: z.enum(['live', 'offline']),
     default: 'live',
   }),
   dnsTimeoutMs: setting({
     env: 'SPAMDESK_DNS_TIMEOUT_MS',
     flag: 'dns-timeout-ms',
-    description: 'Timeout of one DNS query made by the analysis (one try); a timed-out lookup is a DNS_TEMPFAIL finding.',
+    description:
+      'Timeout of one DNS query made by the analysis (one try); a timed-out lookup is a DNS_TEMPFAIL finding.',
     schema: positiveInt,
     default: '800',
   }),
   dnsMaxLookups: setting({
     env: 'SPAMDESK_DNS_MAX_LOOKUPS',
     flag: 'dns-max-lookups',
-    description: 'DNS lookups one message may cost per analysis stage (SPF alone is also capped at 10, RFC 7208 §4.6.4).',
+    description:
+      'DNS lookups one message may cost per analysis stage (SPF alone is also capped at 10, RFC 7208 §4.6.4).',
     schema: positiveInt,
     default: '40',
   }),
@@ -258,7 +278,8 @@ export const SETTINGS = {
   smtpServerName: setting({
     env: 'SPAMDESK_SMTP_SERVER_NAME',
     flag: 'smtp-server-name',
-    description: 'Host name the SMTP intake announces in its greeting (the MX host name). Unset: the machine host name.',
+    description:
+      'Host name the SMTP intake announces in its greeting (the MX host name). Unset: the machine host name.',
     schema: z.string().min(1).max(253).optional(),
   }),
   smtpTlsCert: setting({
@@ -298,7 +319,8 @@ export const SETTINGS = {
   smtpIdleTimeoutMs: setting({
     env: 'SPAMDESK_SMTP_IDLE_TIMEOUT_MS',
     flag: 'smtp-idle-timeout-ms',
-    description: 'An SMTP client silent this long while the server waits for its next command or data is disconnected (421).',
+    description:
+      'An SMTP client silent this long while the server waits for its next command or data is disconnected (421).',
     schema: positiveInt,
     default: '20000',
   }),
@@ -317,8 +339,16 @@ export const SETTINGS = {
       'Comma-separated IPs or CIDRs of relays whose From is taken as proved (e.g. your own webmail or MX that authenticated the user). Mail from anywhere else is attributed to a reporter account, and acknowledged, only when SPF or DKIM passes aligned with its From domain.',
     schema: z
       .string()
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .refine((l) => l.every((c) => isIpOrCidr(c)), 'every entry must be an IP address or a CIDR (203.0.113.0/24, 2001:db8::/32)'),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (l) => l.every((c) => isIpOrCidr(c)),
+        'every entry must be an IP address or a CIDR (203.0.113.0/24, 2001:db8::/32)',
+      ),
     default: '',
   }),
   smtpAckEnabled: setting({
@@ -331,8 +361,12 @@ export const SETTINGS = {
   smtpAckRelayUrl: setting({
     env: 'SPAMDESK_SMTP_ACK_RELAY_URL',
     flag: 'smtp-ack-relay-url',
-    description: 'Relay for acknowledgement mails (`smtp://host:port`, `smtps://user:pass@host:465`). Required when acknowledgements are on.',
-    schema: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+    description:
+      'Relay for acknowledgement mails (`smtp://host:port`, `smtps://user:pass@host:465`). Required when acknowledgements are on.',
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      .optional(),
   }),
   smtpAckFrom: setting({
     env: 'SPAMDESK_SMTP_ACK_FROM',
@@ -351,8 +385,12 @@ export const SETTINGS = {
   outboxSmtpUrl: setting({
     env: 'SPAMDESK_OUTBOX_SMTP_URL',
     flag: 'outbox-smtp-url',
-    description: 'Relay for outgoing mail (`smtp://host:port`, `smtps://user:pass@host:465`). Unset: mail stays queued in the outbox.',
-    schema: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+    description:
+      'Relay for outgoing mail (`smtp://host:port`, `smtps://user:pass@host:465`). Unset: mail stays queued in the outbox.',
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      .optional(),
   }),
   outboxFrom: setting({
     env: 'SPAMDESK_OUTBOX_FROM',
@@ -385,7 +423,8 @@ export const SETTINGS = {
   actionsPolicyFile: setting({
     env: 'SPAMDESK_ACTIONS_POLICY',
     flag: 'actions-policy',
-    description: 'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in defaults.',
+    description:
+      'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in defaults.',
     schema: z.string().min(1).optional(),
   }),
   webCookieSecure: setting({
@@ -413,7 +452,8 @@ export const SETTINGS = {
   webLoginAddressMaxFailures: setting({
     env: 'SPAMDESK_WEB_LOGIN_ADDRESS_MAX_FAILURES',
     flag: 'web-login-address-max-failures',
-    description: 'Wrong passwords from one client address, whatever the account (password spraying), before its tries are slowed the same way.',
+    description:
+      'Wrong passwords from one client address, whatever the account (password spraying), before its tries are slowed the same way.',
     schema: positiveInt,
     default: '20',
   }),
@@ -449,7 +489,8 @@ export const SETTINGS = {
   classifyScoresFile: setting({
     env: 'SPAMDESK_CLASSIFY_SCORES_FILE',
     flag: 'classify-scores-file',
-    description: 'JSON file overriding classification rule weights and priors (same shape as `src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
+    description:
+      'JSON file overriding classification rule weights and priors (same shape as `src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
     schema: z.string().min(1).optional(),
   }),
   textModelFile: setting({
@@ -469,35 +510,40 @@ export const SETTINGS = {
   retentionRawDays: setting({
     env: 'SPAMDESK_RETENTION_RAW_DAYS',
     flag: 'retention-raw-days',
-    description: 'Days the raw evidence (message bytes) and its analysis are kept after the last report of it; then only its hash, size and the report rows remain. Evidence under a referred case is kept. 0: forever.',
+    description:
+      'Days the raw evidence (message bytes) and its analysis are kept after the last report of it; then only its hash, size and the report rows remain. Evidence under a referred case is kept. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '365',
   }),
   retentionReportsDays: setting({
     env: 'SPAMDESK_RETENTION_REPORTS_DAYS',
     flag: 'retention-reports-days',
-    description: 'Days a report is kept (then it is deleted with what was derived from it; statistics roll-ups stay). Reports under a referred case are kept. 0: forever.',
+    description:
+      'Days a report is kept (then it is deleted with what was derived from it; statistics roll-ups stay). Reports under a referred case are kept. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '730',
   }),
   retentionIdentityDays: setting({
     env: 'SPAMDESK_RETENTION_IDENTITY_DAYS',
     flag: 'retention-identity-days',
-    description: 'Days the reporter’s identity (address, number, account link, client IP, note, forwarding wrapper) is kept with a report. 0: forever.',
+    description:
+      'Days the reporter’s identity (address, number, account link, client IP, note, forwarding wrapper) is kept with a report. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '180',
   }),
   retentionAuditDays: setting({
     env: 'SPAMDESK_RETENTION_AUDIT_DAYS',
     flag: 'retention-audit-days',
-    description: 'Days audit-log entries are kept; older ones are pruned behind a checkpoint so the chain still verifies. 0: forever.',
+    description:
+      'Days audit-log entries are kept; older ones are pruned behind a checkpoint so the chain still verifies. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '3650',
   }),
   retentionIntervalMinutes: setting({
     env: 'SPAMDESK_RETENTION_INTERVAL_MINUTES',
     flag: 'retention-interval-minutes',
-    description: 'How often `serve` applies the retention periods. 0: never (run `spamdesk privacy retention` from cron instead).',
+    description:
+      'How often `serve` applies the retention periods. 0: never (run `spamdesk privacy retention` from cron instead).',
     schema: z.coerce.number().int().min(0),
     default: '60',
   }),
@@ -509,7 +555,9 @@ type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema'
 /** The validated, frozen configuration. */
 export type Config = { readonly [K in SettingKey]: SettingValue<K> } & {
   /** Resolved database location. */
-  readonly database: { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
+  readonly database:
+    | { readonly dialect: 'sqlite'; readonly path: string }
+    | { readonly dialect: 'postgres'; readonly url: string };
 };
 
 /** Thrown by {@link loadConfig}; lists every problem. */
@@ -539,7 +587,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const fromFlag = flags[key];
     const fromEnv = env[def.env];
     const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : def.default;
-    const source = fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
+    const source =
+      fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
     const parsed = def.schema.safeParse(raw);
     if (parsed.success) {
       out[key] = parsed.data;

@@ -16,7 +16,11 @@ export const ERRORS = {
   CONFLICT: { status: 409, smtp: 550, message: 'Conflict with the current state.' },
   RATE_LIMITED: { status: 429, smtp: 451, message: 'Too many requests; slow down.' },
   NO_ATTACHED_MESSAGE: { status: 400, smtp: 554, message: 'No attached message found.' },
-  ANALYSIS_BOUND: { status: 422, smtp: 554, message: 'The message could not be analysed within the configured time and memory bounds.' },
+  ANALYSIS_BOUND: {
+    status: 422,
+    smtp: 554,
+    message: 'The message could not be analysed within the configured time and memory bounds.',
+  },
   UNAVAILABLE: { status: 503, smtp: 451, message: 'The service is shutting down or overloaded; retry later.' },
   INTERNAL: { status: 500, smtp: 451, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; smtp: number; message: string }>;
@@ -40,7 +44,12 @@ export class AppError extends Error {
 
   /** The JSON body the HTTP API answers with. */
   toJSON(): { error: ErrorCode; message: string; statusCode: number; details?: Record<string, unknown> } {
-    return { error: this.code, message: this.message, statusCode: this.status, ...(this.details ? { details: this.details } : {}) };
+    return {
+      error: this.code,
+      message: this.message,
+      statusCode: this.status,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

@@ -13,9 +13,15 @@ export const MIN_PASSWORD_CHARS = 12;
 /** Longer inputs are refused before hashing (denial of service by huge passwords). */
 export const MAX_PASSWORD_CHARS = 1024;
 
-function derive(password: string, salt: Buffer, opts: ScryptOptions & { N: number; r: number; p: number }): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  opts: ScryptOptions & { N: number; r: number; p: number },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_LEN, { ...opts, maxmem: 256 * opts.N * opts.r }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password.normalize('NFKC'), salt, KEY_LEN, { ...opts, maxmem: 256 * opts.N * opts.r }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -31,7 +37,8 @@ export async function verifyPassword(password: string, stored: string | null): P
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || N > 2 ** 20 || r > 32 || p > 16) return false;
+  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || N > 2 ** 20 || r > 32 || p > 16)
+    return false;
   const expected = Buffer.from(parts[5], 'base64url');
   const key = await derive(password, Buffer.from(parts[4], 'base64url'), { N, r, p });
   return expected.length === key.length && timingSafeEqual(expected, key);

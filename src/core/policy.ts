@@ -20,7 +20,16 @@ export const PERMISSIONS = {
   'evidence:read-raw': ['admin', 'analyst'],
   'stats:read': ['admin', 'analyst', 'authority'],
   /** Public statistics and awareness pages. */
-  'stats:read-public': ['anonymous', 'admin', 'analyst', 'authority', 'network_operator', 'sender', 'partner', 'reporter'],
+  'stats:read-public': [
+    'anonymous',
+    'admin',
+    'analyst',
+    'authority',
+    'network_operator',
+    'sender',
+    'partner',
+    'reporter',
+  ],
   /** The analyst workbench: dashboard, report list and detail, campaigns, CSV exports. */
   'workbench:use': ['admin', 'analyst'],
   /** Change a report's category (stored with who and when). */
@@ -114,18 +123,26 @@ export type ReportScope =
 export function reportScope(p: Principal, facts: ScopeFacts): ReportScope {
   if (can(p, 'report:read-any')) return { kind: 'all' };
   if (p.kind === 'anonymous') return { kind: 'none' };
-  if (can(p, 'report:read-network')) return facts.networks.length > 0 ? { kind: 'networks', asns: facts.networks } : { kind: 'none' };
-  if (can(p, 'report:read-own')) return { kind: 'own', userId: p.userId, tokenId: p.kind === 'token' ? p.tokenId : null };
+  if (can(p, 'report:read-network'))
+    return facts.networks.length > 0 ? { kind: 'networks', asns: facts.networks } : { kind: 'none' };
+  if (can(p, 'report:read-own'))
+    return { kind: 'own', userId: p.userId, tokenId: p.kind === 'token' ? p.tokenId : null };
   return { kind: 'none' };
 }
 
 /** Whether a given report falls in the scope. */
-export function reportInScope(scope: ReportScope, r: { reporterUserId: string | null; reporterTokenId: string | null; originAsn: number | null }): boolean {
+export function reportInScope(
+  scope: ReportScope,
+  r: { reporterUserId: string | null; reporterTokenId: string | null; originAsn: number | null },
+): boolean {
   switch (scope.kind) {
     case 'all':
       return true;
     case 'own':
-      return (scope.userId !== null && r.reporterUserId === scope.userId) || (scope.tokenId !== null && r.reporterTokenId === scope.tokenId);
+      return (
+        (scope.userId !== null && r.reporterUserId === scope.userId) ||
+        (scope.tokenId !== null && r.reporterTokenId === scope.tokenId)
+      );
     case 'networks':
       return r.originAsn !== null && scope.asns.includes(r.originAsn);
     case 'none':
@@ -281,7 +298,9 @@ export function routeRule(method: string, url: string): RouteRule | undefined {
   const m = method === 'HEAD' ? 'GET' : method;
   const exact = ROUTE_RULES[`${m} ${url}`];
   if (exact) return exact;
-  return ROUTE_PREFIX_RULES.find((r) => url === r.prefix || url.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`))?.rule;
+  return ROUTE_PREFIX_RULES.find(
+    (r) => url === r.prefix || url.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`),
+  )?.rule;
 }
 
 /** True when the principal passes the rule. */

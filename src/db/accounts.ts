@@ -12,7 +12,13 @@ import { isRole, type Role } from '../core/roles.ts';
 import { isUniqueViolation } from './dialect.ts';
 import { AppError } from '../core/errors.ts';
 import { loginWaitSeconds } from './login-backoff.ts';
-import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, generatePassword, hashPassword, verifyPassword } from '../core/passwords.ts';
+import {
+  MAX_PASSWORD_CHARS,
+  MIN_PASSWORD_CHARS,
+  generatePassword,
+  hashPassword,
+  verifyPassword,
+} from '../core/passwords.ts';
 
 /** `users` with the columns 0005_web adds. */
 export type AccountsDb = Kysely<Database & { users: UsersTable & WebUserColumns }>;
@@ -52,7 +58,12 @@ function parseNetworks(v: string | null): number[] {
 }
 
 export async function loadAccount(db: Kysely<Database>, userId: string): Promise<Account | null> {
-  const u = await accountsDb(db).selectFrom('users').selectAll().where('id', '=', userId).where('disabled_at', 'is', null).executeTakeFirst();
+  const u = await accountsDb(db)
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', userId)
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
   if (!u || !isRole(u.role)) return null;
   return {
     id: u.id,
@@ -78,12 +89,17 @@ export interface NewAccount {
 }
 
 export function checkPasswordStrength(password: string): void {
-  if (password.length < MIN_PASSWORD_CHARS) throw new AppError('BAD_REQUEST', `The password must have at least ${MIN_PASSWORD_CHARS} characters.`);
-  if (password.length > MAX_PASSWORD_CHARS) throw new AppError('BAD_REQUEST', `The password must have at most ${MAX_PASSWORD_CHARS} characters.`);
+  if (password.length < MIN_PASSWORD_CHARS)
+    throw new AppError('BAD_REQUEST', `The password must have at least ${MIN_PASSWORD_CHARS} characters.`);
+  if (password.length > MAX_PASSWORD_CHARS)
+    throw new AppError('BAD_REQUEST', `The password must have at most ${MAX_PASSWORD_CHARS} characters.`);
 }
 
 /** Creates an account; CONFLICT when the address is taken. Returns the generated password if any. */
-export async function createAccount(db: Kysely<Database>, a: NewAccount): Promise<{ id: string; generatedPassword: string | null }> {
+export async function createAccount(
+  db: Kysely<Database>,
+  a: NewAccount,
+): Promise<{ id: string; generatedPassword: string | null }> {
   const email = normaliseEmail(a.email);
   if (!isValidEmail(email)) throw new AppError('BAD_REQUEST', `"${a.email}" is not a valid e-mail address.`);
   const generated = a.password === undefined ? generatePassword() : null;
@@ -119,7 +135,11 @@ export async function createAccount(db: Kysely<Database>, a: NewAccount): Promis
 
 export async function setPassword(db: Kysely<Database>, userId: string, password: string): Promise<void> {
   checkPasswordStrength(password);
-  await accountsDb(db).updateTable('users').set({ password_hash: await hashPassword(password), must_change_password: 0 }).where('id', '=', userId).execute();
+  await accountsDb(db)
+    .updateTable('users')
+    .set({ password_hash: await hashPassword(password), must_change_password: 0 })
+    .where('id', '=', userId)
+    .execute();
 }
 
 export async function checkCurrentPassword(db: Kysely<Database>, userId: string, password: string): Promise<boolean> {
@@ -127,7 +147,10 @@ export async function checkCurrentPassword(db: Kysely<Database>, userId: string,
   return verifyPassword(password, u?.password_hash ?? null);
 }
 
-export type LoginResult = { ok: true; userId: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+export type LoginResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /** A hash to verify against when the account does not exist, so timing does not reveal accounts. */
 let dummyHash: Promise<string> | null = null;
@@ -137,13 +160,23 @@ let dummyHash: Promise<string> | null = null;
  * account must wait first: then `throttled` with the seconds to wait, and the password is not
  * looked at. Every checked try is recorded in `web_login_attempts`, which the backoff counts.
  */
-export async function attemptLogin(db: Kysely<Database>, config: Config, emailIn: string, password: string, ip: string | null): Promise<LoginResult> {
+export async function attemptLogin(
+  db: Kysely<Database>,
+  config: Config,
+  emailIn: string,
+  password: string,
+  ip: string | null,
+): Promise<LoginResult> {
   const email = normaliseEmail(emailIn).slice(0, 320);
   const wait = await loginWaitSeconds(db, config, { email, ip });
   if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
   const adb = accountsDb(db);
   const user = await adb.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-  const record = (ok: boolean) => db.insertInto('web_login_attempts').values({ id: newId(), at: nowIso(), email, ip, ok: ok ? 1 : 0 }).execute();
+  const record = (ok: boolean) =>
+    db
+      .insertInto('web_login_attempts')
+      .values({ id: newId(), at: nowIso(), email, ip, ok: ok ? 1 : 0 })
+      .execute();
   if (!user || user.disabled_at !== null) {
     dummyHash ??= hashPassword(generatePassword());
     await verifyPassword(password, await dummyHash);
@@ -154,7 +187,11 @@ export async function attemptLogin(db: Kysely<Database>, config: Config, emailIn
     await record(false);
     return { ok: false, reason: 'invalid' };
   }
-  await adb.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: nowIso() }).where('id', '=', user.id).execute();
+  await adb
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, last_login_at: nowIso() })
+    .where('id', '=', user.id)
+    .execute();
   await record(true);
   return { ok: true, userId: user.id };
 }
@@ -170,7 +207,12 @@ export interface Session {
 }
 
 /** Creates a session; returns the cookie secret (never stored) and the session. */
-export async function createSession(db: Kysely<Database>, config: Config, userId: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ secret: string; session: Session }> {
+export async function createSession(
+  db: Kysely<Database>,
+  config: Config,
+  userId: string,
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<{ secret: string; session: Session }> {
   const secret = randomSecret(32);
   const idHash = sha256Hex(secret);
   const now = new Date();
@@ -201,7 +243,10 @@ export async function findSession(db: Kysely<Database>, config: Config, secret: 
   if (now.getTime() - Date.parse(s.last_seen_at) > 60_000) {
     await db
       .updateTable('web_sessions')
-      .set({ last_seen_at: now.toISOString(), expires_at: new Date(now.getTime() + config.webSessionHours * 3_600_000).toISOString() })
+      .set({
+        last_seen_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + config.webSessionHours * 3_600_000).toISOString(),
+      })
       .where('id_hash', '=', idHash)
       .execute();
   }

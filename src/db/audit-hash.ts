@@ -21,6 +21,16 @@ export interface HashedFields {
 }
 
 export function auditEntryHash(e: HashedFields): string {
-  const canonical = JSON.stringify([AUDIT_HASH_FORMAT, e.seq, e.at, e.actor, e.action, e.subject, e.ip, e.detail, e.prev_hash]);
+  const canonical = JSON.stringify([
+    AUDIT_HASH_FORMAT,
+    e.seq,
+    e.at,
+    e.actor,
+    e.action,
+    e.subject,
+    e.ip,
+    e.detail,
+    e.prev_hash,
+  ]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

@@ -80,7 +80,8 @@ const UNSAFE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function safeParameter(v: unknown): unknown {
   if (typeof v === 'string') return safeText(v);
-  if (Array.isArray(v) && v.some((x) => typeof x === 'string')) return v.map((x: unknown) => (typeof x === 'string' ? safeText(x) : x));
+  if (Array.isArray(v) && v.some((x) => typeof x === 'string'))
+    return v.map((x: unknown) => (typeof x === 'string' ? safeText(x) : x));
   return v;
 }
 
@@ -118,7 +119,8 @@ class SafeTextDriver implements Driver {
     const inner = await this.#inner.acquireConnection();
     const outer: DatabaseConnection = {
       executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> => inner.executeQuery<R>(safeQuery(q)),
-      streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> => inner.streamQuery<R>(safeQuery(q), chunkSize),
+      streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> =>
+        inner.streamQuery<R>(safeQuery(q), chunkSize),
     };
     this.#own.set(outer, inner);
     return outer;
@@ -132,13 +134,25 @@ class SafeTextDriver implements Driver {
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
     return this.#inner.rollbackTransaction(this.#unwrap(c));
   }
-  async savepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+  async savepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['savepoint']>>[2],
+  ): Promise<void> {
     await this.#inner.savepoint?.(this.#unwrap(c), name, compile);
   }
-  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2]): Promise<void> {
+  async rollbackToSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2],
+  ): Promise<void> {
     await this.#inner.rollbackToSavepoint?.(this.#unwrap(c), name, compile);
   }
-  async releaseSavepoint(c: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2]): Promise<void> {
+  async releaseSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2],
+  ): Promise<void> {
     await this.#inner.releaseSavepoint?.(this.#unwrap(c), name, compile);
   }
   releaseConnection(c: DatabaseConnection): Promise<void> {

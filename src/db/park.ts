@@ -22,11 +22,25 @@ export interface Parked {
 /** Parks once: an open dead letter with the same source and origin is not written again. Returns true when written. */
 export async function parkFailure(db: Kysely<Database>, p: Parked): Promise<boolean> {
   const source = p.source.slice(0, 32);
-  const known = await db.selectFrom('dead_letters').select('id').where('source', '=', source).where('origin', '=', p.origin).where('retried_at', 'is', null).executeTakeFirst();
+  const known = await db
+    .selectFrom('dead_letters')
+    .select('id')
+    .where('source', '=', source)
+    .where('origin', '=', p.origin)
+    .where('retried_at', 'is', null)
+    .executeTakeFirst();
   if (known) return false;
   await db
     .insertInto('dead_letters')
-    .values({ id: newId(), source, reason: p.reason.slice(0, MAX_REASON), origin: p.origin, payload: null, created_at: nowIso(), retried_at: null })
+    .values({
+      id: newId(),
+      source,
+      reason: p.reason.slice(0, MAX_REASON),
+      origin: p.origin,
+      payload: null,
+      created_at: nowIso(),
+      retried_at: null,
+    })
     .execute();
   return true;
 }

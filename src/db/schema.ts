@@ -10,4 +10,10 @@ import type { IntakeTables } from './intake-tables.ts';
 import type { WebTables } from './web-tables.ts';
 import type { ActionTables } from './actions-tables.ts';
 
-export interface Database extends FoundationTables, AnalysisTables, CampaignTables, IntakeTables, WebTables, ActionTables {}
+export interface Database
+  extends FoundationTables,
+    AnalysisTables,
+    CampaignTables,
+    IntakeTables,
+    WebTables,
+    ActionTables {}

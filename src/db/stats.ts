@@ -16,12 +16,31 @@ export interface Stats {
 export async function collectStats(db: Kysely<Database>): Promise<Stats> {
   const m = await db
     .selectFrom('messages')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('raw'), eb.fn.sum<number>(eb.fn('length', ['content'])).as('stored')])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>('size').as('raw'),
+      eb.fn.sum<number>(eb.fn('length', ['content'])).as('stored'),
+    ])
     .executeTakeFirstOrThrow();
-  const byChannel = await db.selectFrom('reports').select(['channel', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('channel').execute();
-  const jobs = await db.selectFrom('jobs').select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'state']).execute();
-  const dl = await db.selectFrom('dead_letters').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const tk = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+  const byChannel = await db
+    .selectFrom('reports')
+    .select(['channel', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('channel')
+    .execute();
+  const jobs = await db
+    .selectFrom('jobs')
+    .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['kind', 'state'])
+    .execute();
+  const dl = await db
+    .selectFrom('dead_letters')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const tk = await db
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirstOrThrow();
   const reportsByChannel: Record<string, number> = {};
   let reports = 0;
   for (const r of byChannel) {

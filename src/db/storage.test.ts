@@ -23,7 +23,10 @@ for (const dialect of DIALECTS) {
       try {
         const { db, writer } = h.ctx;
         // Bytes that must survive untouched: CRLF, a bare CR, NUL, 8-bit, trailing spaces.
-        const raw = Buffer.concat([sampleEmail(1, { body: 'x'.repeat(5000) }), Buffer.from([0, 13, 0xff, 0xe9, 32, 32, 10])]);
+        const raw = Buffer.concat([
+          sampleEmail(1, { body: 'x'.repeat(5000) }),
+          Buffer.from([0, 13, 0xff, 0xe9, 32, 32, 10]),
+        ]);
         const a = await writer.submitOne({ raw, channel: 'api' });
         const b = await writer.submitOne({ raw, channel: 'web' });
         assert.notEqual(a.id, b.id);
@@ -39,7 +42,11 @@ for (const dialect of DIALECTS) {
         // Incompressible bytes are kept as they are.
         const noise = Buffer.concat([Buffer.from('Subject: noise\r\nFrom: a@b.example\r\n\r\n'), randomBytes(3000)]);
         const n = await writer.submitOne({ raw: noise, channel: 'api' });
-        const row = await db.selectFrom('messages').select('codec').where('sha256', '=', n.sha256).executeTakeFirstOrThrow();
+        const row = await db
+          .selectFrom('messages')
+          .select('codec')
+          .where('sha256', '=', n.sha256)
+          .executeTakeFirstOrThrow();
         assert.equal(row.codec, CODECS.IDENTITY);
         assert.ok((await getMessageRaw(db, n.sha256))?.equals(noise));
         assert.equal(await getMessageRaw(db, '0'.repeat(64)), null);
@@ -82,7 +89,10 @@ for (const dialect of DIALECTS) {
         await assert.rejects(bad);
         const [g] = await good;
         const messages = await db.selectFrom('messages').select('sha256').execute();
-        assert.deepEqual(messages.map((m) => m.sha256), [g.sha256]);
+        assert.deepEqual(
+          messages.map((m) => m.sha256),
+          [g.sha256],
+        );
         assert.equal((await db.selectFrom('reports').select('id').execute()).length, 1);
         assert.equal((await db.selectFrom('jobs').select('id').execute()).length, 1);
       } finally {
@@ -104,7 +114,11 @@ for (const dialect of DIALECTS) {
         ]);
         assert.equal(a.sha256, b.sha256);
         assert.equal((await db.selectFrom('messages').select('sha256').execute()).length, 1);
-        const reports = await db.selectFrom('reports').select(['reporter_token_id', 'message_sha256']).orderBy('id').execute();
+        const reports = await db
+          .selectFrom('reports')
+          .select(['reporter_token_id', 'message_sha256'])
+          .orderBy('id')
+          .execute();
         assert.deepEqual(
           reports.map((r) => r.reporter_token_id),
           [alice.id, bob.id],
@@ -120,9 +134,17 @@ for (const dialect of DIALECTS) {
       try {
         const { db, writer } = h.ctx;
         const first = writer.submitOne({ raw: sampleEmail(3), channel: 'import', dedupKey: (sha) => `import:${sha}` });
-        const sameBatch = writer.submitOne({ raw: sampleEmail(3), channel: 'import', dedupKey: (sha) => `import:${sha}` });
+        const sameBatch = writer.submitOne({
+          raw: sampleEmail(3),
+          channel: 'import',
+          dedupKey: (sha) => `import:${sha}`,
+        });
         const [x, y] = await Promise.all([first, sameBatch]);
-        const later = await writer.submitOne({ raw: sampleEmail(3), channel: 'import', dedupKey: (sha) => `import:${sha}` });
+        const later = await writer.submitOne({
+          raw: sampleEmail(3),
+          channel: 'import',
+          dedupKey: (sha) => `import:${sha}`,
+        });
         assert.equal(x.duplicate, false);
         assert.equal(y.duplicate, true);
         assert.equal(later.duplicate, true);
@@ -132,9 +154,19 @@ for (const dialect of DIALECTS) {
         assert.equal((await db.selectFrom('reports').select('id').execute()).length, 1);
         assert.equal((await db.selectFrom('jobs').select('id').execute()).length, 1);
         // An idempotency key reused for a different message is a conflict, not a silent answer.
-        await writer.submitOne({ raw: sampleEmail(4), channel: 'api', dedupKey: 'idem:k1', dedupRequiresSameMessage: true });
+        await writer.submitOne({
+          raw: sampleEmail(4),
+          channel: 'api',
+          dedupKey: 'idem:k1',
+          dedupRequiresSameMessage: true,
+        });
         await assert.rejects(
-          writer.submitOne({ raw: sampleEmail(5), channel: 'api', dedupKey: 'idem:k1', dedupRequiresSameMessage: true }),
+          writer.submitOne({
+            raw: sampleEmail(5),
+            channel: 'api',
+            dedupKey: 'idem:k1',
+            dedupRequiresSameMessage: true,
+          }),
           (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
         );
         assert.equal((await db.selectFrom('reports').select('id').execute()).length, 2);
@@ -149,10 +181,15 @@ for (const dialect of DIALECTS) {
       try {
         const { db, writer } = h.ctx;
         const n = 1500;
-        const stored = await Promise.all(Array.from({ length: n }, (_, i) => writer.submitOne({ raw: sampleEmail(`bulk-${i}`), channel: 'import' })));
+        const stored = await Promise.all(
+          Array.from({ length: n }, (_, i) => writer.submitOne({ raw: sampleEmail(`bulk-${i}`), channel: 'import' })),
+        );
         assert.equal(new Set(stored.map((s) => s.id)).size, n);
         assert.ok(writer.stats.commits <= 3, `${writer.stats.commits} commits for ${n} reports`);
-        const c = await db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const c = await db
+          .selectFrom('reports')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         assert.equal(Number(c.n), n);
       } finally {
         await h.close();
@@ -168,11 +205,18 @@ for (const dialect of DIALECTS) {
         await enqueueJob(db, 'test-kind', { n: 2 }, new Date(Date.now() + 3_600_000));
         await enqueueJob(db, 'other-kind', { n: 3 });
         const claimed = await claimJobs(db, 'w1', ['test-kind'], 10);
-        assert.deepEqual(claimed.map((j) => j.id), [a]);
+        assert.deepEqual(
+          claimed.map((j) => j.id),
+          [a],
+        );
         assert.equal(claimed[0].state, 'running');
         assert.equal(claimed[0].attempts, 1);
         assert.equal(claimed[0].locked_by, 'w1');
-        assert.deepEqual(await claimJobs(db, 'w2', ['test-kind'], 10), [], 'a running or future job is not claimed again');
+        assert.deepEqual(
+          await claimJobs(db, 'w2', ['test-kind'], 10),
+          [],
+          'a running or future job is not claimed again',
+        );
 
         const before = Date.now();
         assert.equal(await failJob(db, claimed[0], 'boom'), 'retry');
@@ -182,18 +226,33 @@ for (const dialect of DIALECTS) {
         assert.ok(Date.parse(failed.run_at) >= before + 2000, 'second attempt waits 2 s (exponential backoff)');
 
         // Exhaust the attempts: the job is parked as dead, never claimed again.
-        await db.updateTable('jobs').set({ attempts: MAX_JOB_ATTEMPTS - 1, run_at: new Date(0).toISOString() }).where('id', '=', a).execute();
+        await db
+          .updateTable('jobs')
+          .set({ attempts: MAX_JOB_ATTEMPTS - 1, run_at: new Date(0).toISOString() })
+          .where('id', '=', a)
+          .execute();
         const [last] = await claimJobs(db, 'w1', ['test-kind'], 10);
         assert.equal(last.attempts, MAX_JOB_ATTEMPTS);
         assert.equal(await failJob(db, last, 'still broken'), 'dead');
-        assert.equal((await db.selectFrom('jobs').select('state').where('id', '=', a).executeTakeFirstOrThrow()).state, 'dead');
-        await db.updateTable('jobs').set({ run_at: new Date(0).toISOString() }).where('id', '=', a).execute();
+        assert.equal(
+          (await db.selectFrom('jobs').select('state').where('id', '=', a).executeTakeFirstOrThrow()).state,
+          'dead',
+        );
+        await db
+          .updateTable('jobs')
+          .set({ run_at: new Date(0).toISOString() })
+          .where('id', '=', a)
+          .execute();
         assert.deepEqual(await claimJobs(db, 'w1', ['test-kind'], 10), []);
 
         // A worker that died holding a job: its lease expires and the job is queued again.
         const [other] = await claimJobs(db, 'w3', ['other-kind'], 10);
         assert.equal(await requeueStaleJobs(db, 60_000), 0, 'a fresh lease is kept');
-        await db.updateTable('jobs').set({ locked_at: new Date(Date.now() - 120_000).toISOString() }).where('id', '=', other.id).execute();
+        await db
+          .updateTable('jobs')
+          .set({ locked_at: new Date(Date.now() - 120_000).toISOString() })
+          .where('id', '=', other.id)
+          .execute();
         assert.equal(await requeueStaleJobs(db, 60_000), 1);
         const [again] = await claimJobs(db, 'w4', ['other-kind'], 10);
         assert.equal(again.id, other.id);
@@ -229,7 +288,10 @@ for (const dialect of DIALECTS) {
         assert.match(tok.secret, /^sdk_[A-Za-z0-9_-]{43}$/);
         const row = await db.selectFrom('api_tokens').selectAll().where('id', '=', tok.id).executeTakeFirstOrThrow();
         assert.equal(row.token_hash, sha256Hex(tok.secret));
-        assert.ok(!Object.values(row).some((v) => typeof v === 'string' && v.includes(tok.secret.slice(4))), 'the secret is stored nowhere');
+        assert.ok(
+          !Object.values(row).some((v) => typeof v === 'string' && v.includes(tok.secret.slice(4))),
+          'the secret is stored nowhere',
+        );
         assert.equal((await findToken(db, tok.secret))?.id, tok.id);
         assert.equal(await findToken(db, `${tok.secret}x`), null);
         assert.equal(await findToken(db, 'not-a-token'), null);
@@ -249,20 +311,31 @@ for (const dialect of DIALECTS) {
       if (!h) return;
       try {
         const { db, writer } = h.ctx;
-        const stored = await Promise.all([1, 2, 3].map((i) => writer.submitOne({ raw: sampleEmail(`v${i}`, { body: `body ${i} `.repeat(200) }), channel: 'api' })));
+        const stored = await Promise.all(
+          [1, 2, 3].map((i) =>
+            writer.submitOne({ raw: sampleEmail(`v${i}`, { body: `body ${i} `.repeat(200) }), channel: 'api' }),
+          ),
+        );
         const clean = await verifyEvidence(db);
         assert.equal(clean.checked, 3);
         assert.deepEqual(clean.mismatches, []);
 
         // Flip one byte of one stored row, directly in the database.
         const victim = stored[1].sha256;
-        const row = await db.selectFrom('messages').select('content').where('sha256', '=', victim).executeTakeFirstOrThrow();
+        const row = await db
+          .selectFrom('messages')
+          .select('content')
+          .where('sha256', '=', victim)
+          .executeTakeFirstOrThrow();
         const tampered = Buffer.from(row.content);
         tampered[Math.floor(tampered.length / 2)] ^= 0x01;
         await db.updateTable('messages').set({ content: tampered }).where('sha256', '=', victim).execute();
         const dirty = await verifyEvidence(db);
         assert.equal(dirty.checked, 3);
-        assert.deepEqual(dirty.mismatches.map((m) => m.sha256), [victim]);
+        assert.deepEqual(
+          dirty.mismatches.map((m) => m.sha256),
+          [victim],
+        );
 
         // Raw SQL (no application code) to prove the check reads what is really on disk.
         const size = await sql<{ n: number }>`select count(*) as n from messages`.execute(db);
@@ -284,14 +357,26 @@ test('the SQLite commit thread keeps units atomic and carries errors and duplica
       { raw: sampleEmail('t-bad-1'), channel: 'api' },
       { raw: sampleEmail('t-bad-2'), channel: 'api', reporterTokenId: 'no-such-token' },
     ]);
-    const good = writer.submit([{ raw: sampleEmail('t-good'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true }]);
+    const good = writer.submit([
+      { raw: sampleEmail('t-good'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true },
+    ]);
     await assert.rejects(bad, (e: unknown) => e instanceof Error && /FOREIGN KEY/i.test(e.message));
     const [g] = await good;
-    const again = await writer.submitOne({ raw: sampleEmail('t-good'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true });
+    const again = await writer.submitOne({
+      raw: sampleEmail('t-good'),
+      channel: 'api',
+      dedupKey: 'idem:t',
+      dedupRequiresSameMessage: true,
+    });
     assert.equal(again.id, g.id);
     assert.equal(again.duplicate, true);
     await assert.rejects(
-      writer.submitOne({ raw: sampleEmail('t-other'), channel: 'api', dedupKey: 'idem:t', dedupRequiresSameMessage: true }),
+      writer.submitOne({
+        raw: sampleEmail('t-other'),
+        channel: 'api',
+        dedupKey: 'idem:t',
+        dedupRequiresSameMessage: true,
+      }),
       (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
     );
     assert.equal((await db.selectFrom('reports').select('id').execute()).length, 1);

@@ -70,7 +70,9 @@ export async function createTestDatabase(
   }
   const reason = await postgresUnavailable();
   if (!needs(t, `PostgreSQL at ${PG_ADMIN_URL}`, reason === null, reason ?? '')) return null;
-  const name = `spamdesk_test_${randomSecret(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  const name = `spamdesk_test_${randomSecret(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(`create database ${name}`);

@@ -26,7 +26,16 @@ export async function createToken(
   const secret = TOKEN_PREFIX + randomSecret(32);
   await db
     .insertInto('api_tokens')
-    .values({ id, name: opts.name ?? null, role: opts.role, user_id: opts.userId ?? null, token_hash: sha256Hex(secret), created_at: nowIso(), revoked_at: null, last_used_at: null })
+    .values({
+      id,
+      name: opts.name ?? null,
+      role: opts.role,
+      user_id: opts.userId ?? null,
+      token_hash: sha256Hex(secret),
+      created_at: nowIso(),
+      revoked_at: null,
+      last_used_at: null,
+    })
     .execute();
   return { id, secret, role: opts.role, name: opts.name ?? null };
 }
@@ -34,7 +43,11 @@ export async function createToken(
 /** The live token for a presented secret, or null. */
 export async function findToken(db: Kysely<Database>, secret: string): Promise<ApiToken | null> {
   if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
-  const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', sha256Hex(secret)).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('token_hash', '=', sha256Hex(secret))
+    .executeTakeFirst();
   if (!row || row.revoked_at !== null) return null;
   return row;
 }
@@ -46,7 +59,11 @@ export const TOKEN_TOUCH_INTERVAL_MS = 60_000;
  * Records that a token was used, unless its `last_used_at` is already recent. Best effort: never
  * throws (a request must not fail because of this bookkeeping).
  */
-export async function touchToken(db: Kysely<Database>, token: Pick<ApiToken, 'id' | 'last_used_at'>, now = Date.now()): Promise<void> {
+export async function touchToken(
+  db: Kysely<Database>,
+  token: Pick<ApiToken, 'id' | 'last_used_at'>,
+  now = Date.now(),
+): Promise<void> {
   if (token.last_used_at !== null && now - Date.parse(token.last_used_at) < TOKEN_TOUCH_INTERVAL_MS) return;
   await db
     .updateTable('api_tokens')
@@ -57,10 +74,19 @@ export async function touchToken(db: Kysely<Database>, token: Pick<ApiToken, 'id
 }
 
 export async function revokeToken(db: Kysely<Database>, id: string): Promise<boolean> {
-  const res = await db.updateTable('api_tokens').set({ revoked_at: nowIso() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const res = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: nowIso() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
 
 export async function listTokens(db: Kysely<Database>): Promise<Omit<ApiToken, 'token_hash'>[]> {
-  return db.selectFrom('api_tokens').select(['id', 'name', 'role', 'user_id', 'created_at', 'revoked_at', 'last_used_at']).orderBy('created_at').execute();
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'role', 'user_id', 'created_at', 'revoked_at', 'last_used_at'])
+    .orderBy('created_at')
+    .execute();
 }

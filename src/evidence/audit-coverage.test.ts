@@ -21,7 +21,10 @@ import { verifyAuditChain } from './audit.ts';
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let stdout = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.on('exit', (code) => resolve({ code, stdout }));
@@ -42,11 +45,37 @@ test('[sqlite] every view, export and outbound copy of evidence is in the audit 
   const [report] = await ctx.writer.submit([{ raw, channel: 'api' }]);
   const analyst = await userWithSession(db, config, 'analyst');
   const authorityUser = await userWithSession(db, config, 'authority');
-  const authority = await createAuthority(db, { name: 'Police', country: 'FR', competence: 'cybercrime', contactKind: 'webhook', contact: hook.url, userId: authorityUser.id });
-  const c = await openCase(db, { targetKind: 'sender_domain', targetValue: 'spam.example', title: 'Prize scam', category: 'scam', openedBy: 'test' });
+  const authority = await createAuthority(db, {
+    name: 'Police',
+    country: 'FR',
+    competence: 'cybercrime',
+    contactKind: 'webhook',
+    contact: hook.url,
+    userId: authorityUser.id,
+  });
+  const c = await openCase(db, {
+    targetKind: 'sender_domain',
+    targetValue: 'spam.example',
+    title: 'Prize scam',
+    category: 'scam',
+    openedBy: 'test',
+  });
   await addReportsToCase(db, c.id, [{ reportId: report.id, sha256: report.sha256 }], 'test');
   const campaign = newId();
-  await db.insertInto('campaigns').values({ id: campaign, merged_into: null, category: 'scam', first_seen_at: nowIso(), last_seen_at: nowIso(), message_count: 1, report_count: 1, created_at: nowIso(), updated_at: nowIso() }).execute();
+  await db
+    .insertInto('campaigns')
+    .values({
+      id: campaign,
+      merged_into: null,
+      category: 'scam',
+      first_seen_at: nowIso(),
+      last_seen_at: nowIso(),
+      message_count: 1,
+      report_count: 1,
+      created_at: nowIso(),
+      updated_at: nowIso(),
+    })
+    .execute();
 
   const referral = await referCase(ctx, c.id, authority.id, 'user:analyst');
   await drainOutbox({ db, logger: ctx.logger, relayUrl: undefined, retryBaseMs: 1, leaseMs: 60_000 });
@@ -70,11 +99,21 @@ test('[sqlite] every view, export and outbound copy of evidence is in the audit 
   const show = await cli(['show', report.id, '--database-url', dbUrl, '--data-dir', config.dataDir]);
   assert.notEqual(show.code, 1, 'spamdesk show ran');
   const outboxId = (await db.selectFrom('action_outbox').select('id').executeTakeFirstOrThrow()).id;
-  const inspect = await cli(['outbox', 'inspect', outboxId, '--raw', '--database-url', dbUrl, '--data-dir', config.dataDir]);
+  const inspect = await cli([
+    'outbox',
+    'inspect',
+    outboxId,
+    '--raw',
+    '--database-url',
+    dbUrl,
+    '--data-dir',
+    config.dataDir,
+  ]);
   assert.equal(inspect.code, 0);
 
   const entries = await db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
-  const has = (action: string, subject: string): boolean => entries.some((e) => e.action === action && e.subject === subject);
+  const has = (action: string, subject: string): boolean =>
+    entries.some((e) => e.action === action && e.subject === subject);
   const expected: [string, string][] = [
     ['evidence.view-report', `report:${report.id}`],
     ['evidence.download', `message:${report.sha256}`],
@@ -88,8 +127,16 @@ test('[sqlite] every view, export and outbound copy of evidence is in the audit 
     ['outbound.sent', `outbox:${outboxId}`],
     ['outbound.inspect-raw', `outbox:${outboxId}`],
   ];
-  for (const [action, subject] of expected) assert.ok(has(action, subject), `audited: ${action} ${subject} (have ${entries.map((e) => `${e.action} ${e.subject}`).join(', ')})`);
-  assert.equal(entries.filter((e) => e.action === 'evidence.view-report').length, 3, 'API view, workbench page and CLI show');
+  for (const [action, subject] of expected)
+    assert.ok(
+      has(action, subject),
+      `audited: ${action} ${subject} (have ${entries.map((e) => `${e.action} ${e.subject}`).join(', ')})`,
+    );
+  assert.equal(
+    entries.filter((e) => e.action === 'evidence.view-report').length,
+    3,
+    'API view, workbench page and CLI show',
+  );
   // Each outbound package: to whom and which hash.
   const pkg = entries.find((e) => e.action === 'evidence.package');
   const detail = JSON.parse(pkg?.detail ?? '{}') as { packageSha256?: string; destination?: string };

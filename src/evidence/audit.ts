@@ -69,7 +69,12 @@ async function flush(db: Kysely<Database>, p: Pending): Promise<void> {
   while (p.entries.length > 0) {
     const batch = p.entries.splice(0, MAX_BATCH);
     try {
-      await db.transaction().execute((trx) => appendEntries(trx, batch.map((b) => b.e)));
+      await db.transaction().execute((trx) =>
+        appendEntries(
+          trx,
+          batch.map((b) => b.e),
+        ),
+      );
       for (const b of batch) b.resolve();
     } catch (err) {
       for (const b of batch) b.reject(err);
@@ -89,17 +94,34 @@ export async function appendEntries(trx: Kysely<Database>, entries: readonly Aud
   let prev = head.hash;
   const rows = entries.map((e) => {
     seq++;
-    const fields = { seq, at, actor: e.actor.slice(0, 500), action: e.action.slice(0, 64), subject: e.subject.slice(0, 2000), ip: e.ip ?? null, detail: e.detail ? JSON.stringify(e.detail) : null, prev_hash: prev };
+    const fields = {
+      seq,
+      at,
+      actor: e.actor.slice(0, 500),
+      action: e.action.slice(0, 64),
+      subject: e.subject.slice(0, 2000),
+      ip: e.ip ?? null,
+      detail: e.detail ? JSON.stringify(e.detail) : null,
+      prev_hash: prev,
+    };
     const hash = auditEntryHash(fields);
     prev = hash;
     return { id: newId(), ...fields, hash };
   });
-  for (let i = 0; i < rows.length; i += 100) await trx.insertInto('audit_log').values(rows.slice(i, i + 100)).execute();
+  for (let i = 0; i < rows.length; i += 100)
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 100))
+      .execute();
   await trx.updateTable('audit_head').set({ seq, hash: prev, updated_at: at }).where('id', '=', 1).execute();
 }
 
 export async function listAudit(db: Kysely<Database>, opts: { limit?: number; before?: string } = {}) {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(Math.min(opts.limit ?? 100, 1000));
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(Math.min(opts.limit ?? 100, 1000));
   if (opts.before && /^\d+$/.test(opts.before)) q = q.where('seq', '<', Number(opts.before));
   return q.execute();
 }
@@ -125,32 +147,74 @@ const MAX_PROBLEMS = 100;
  * a head row that does not name the last entry (entries removed at the end), and an anchor
  * (`seq:hash` recorded earlier) that the chain no longer holds.
  */
-export async function verifyAuditChain(db: Kysely<Database>, opts: { anchors?: { seq: number; hash: string }[]; onProgress?: (n: number) => void } = {}): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  opts: { anchors?: { seq: number; hash: string }[]; onProgress?: (n: number) => void } = {},
+): Promise<AuditVerification> {
   const problems: string[] = [];
   const add = (p: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);
     else if (problems.length === MAX_PROBLEMS) problems.push('… (more problems not listed)');
   };
-  const cp = await db.selectFrom('audit_checkpoints').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const cp = await db
+    .selectFrom('audit_checkpoints')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   const startsAfter = cp ? Number(cp.seq) : 0;
   let expected = startsAfter + 1;
   let prev = cp ? cp.hash : GENESIS_HASH;
   let checked = 0;
   let last: { seq: number; hash: string } | null = null;
   const anchors = new Map((opts.anchors ?? []).map((a) => [a.seq, a.hash]));
-  const unchained = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', 'is', null).executeTakeFirst();
-  if (Number(unchained?.n ?? 0) > 0) add(`${Number(unchained?.n)} entries are outside the chain (written without a sequence number or hash)`);
+  const unchained = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('seq', 'is', null)
+    .executeTakeFirst();
+  if (Number(unchained?.n ?? 0) > 0)
+    add(`${Number(unchained?.n)} entries are outside the chain (written without a sequence number or hash)`);
   for (let after = startsAfter; ; ) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(1000).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(1000)
+      .execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       const seq = Number(r.seq);
-      if (seq !== expected) add(seq > expected ? `entries ${expected}–${seq - 1} are missing (removed?)` : `entry ${seq} appears twice or out of order`);
-      if (r.prev_hash !== prev) add(`entry ${seq}: its prev_hash is not the hash of the entry before it (an entry was removed, inserted or edited)`);
-      const recomputed = auditEntryHash({ seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, ip: r.ip, detail: r.detail, prev_hash: r.prev_hash ?? '' });
-      if (recomputed !== r.hash) add(`entry ${seq} (${r.action} ${r.subject}, ${r.at}): its fields no longer hash to its recorded hash (edited)`);
+      if (seq !== expected)
+        add(
+          seq > expected
+            ? `entries ${expected}–${seq - 1} are missing (removed?)`
+            : `entry ${seq} appears twice or out of order`,
+        );
+      if (r.prev_hash !== prev)
+        add(
+          `entry ${seq}: its prev_hash is not the hash of the entry before it (an entry was removed, inserted or edited)`,
+        );
+      const recomputed = auditEntryHash({
+        seq,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        subject: r.subject,
+        ip: r.ip,
+        detail: r.detail,
+        prev_hash: r.prev_hash ?? '',
+      });
+      if (recomputed !== r.hash)
+        add(
+          `entry ${seq} (${r.action} ${r.subject}, ${r.at}): its fields no longer hash to its recorded hash (edited)`,
+        );
       const anchor = anchors.get(seq);
-      if (anchor !== undefined && anchor !== r.hash) add(`entry ${seq}: hash ${r.hash ?? '?'} differs from the anchor ${anchor} recorded earlier (the chain was rewritten)`);
+      if (anchor !== undefined && anchor !== r.hash)
+        add(
+          `entry ${seq}: hash ${r.hash ?? '?'} differs from the anchor ${anchor} recorded earlier (the chain was rewritten)`,
+        );
       anchors.delete(seq);
       prev = r.hash ?? '';
       expected = seq + 1;
@@ -160,11 +224,17 @@ export async function verifyAuditChain(db: Kysely<Database>, opts: { anchors?: {
     }
     opts.onProgress?.(checked);
   }
-  for (const [seq] of anchors) add(`anchor entry ${seq} is no longer in the chain${seq <= startsAfter ? ' (pruned by retention)' : ' (removed)'}`);
+  for (const [seq] of anchors)
+    add(`anchor entry ${seq} is no longer in the chain${seq <= startsAfter ? ' (pruned by retention)' : ' (removed)'}`);
   const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
   if (!head) add('the audit head row is missing');
-  else if (Number(head.seq) !== (last?.seq ?? startsAfter) || head.hash !== (last?.hash ?? (cp ? cp.hash : GENESIS_HASH))) {
-    add(`the chain ends at entry ${last?.seq ?? startsAfter} but its head records entry ${Number(head.seq)} (entries removed at the end, or the head edited)`);
+  else if (
+    Number(head.seq) !== (last?.seq ?? startsAfter) ||
+    head.hash !== (last?.hash ?? (cp ? cp.hash : GENESIS_HASH))
+  ) {
+    add(
+      `the chain ends at entry ${last?.seq ?? startsAfter} but its head records entry ${Number(head.seq)} (entries removed at the end, or the head edited)`,
+    );
   }
   return { ok: problems.length === 0, checked, startsAfter, head: last, problems };
 }
@@ -176,12 +246,22 @@ export async function verifyAuditChain(db: Kysely<Database>, opts: { anchors?: {
 export async function pruneAudit(db: Kysely<Database>, before: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
     await trx.updateTable('audit_head').set({ updated_at: nowIso() }).where('id', '=', 1).execute();
-    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).where('at', '<', before).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const last = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where('at', '<', before)
+      .where('seq', 'is not', null)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (!last || last.seq === null || last.hash === null) return 0;
     // Never cut inside the chain: only the prefix up to the newest old entry goes.
     const res = await trx.deleteFrom('audit_log').where('seq', '<=', last.seq).executeTakeFirst();
     const n = Number(res.numDeletedRows);
-    await trx.insertInto('audit_checkpoints').values({ seq: last.seq, hash: last.hash, pruned: n, created_at: nowIso() }).execute();
+    await trx
+      .insertInto('audit_checkpoints')
+      .values({ seq: last.seq, hash: last.hash, pruned: n, created_at: nowIso() })
+      .execute();
     return n;
   });
 }

@@ -10,9 +10,28 @@ import { AppError } from '../core/errors.ts';
 export const MAX_HEADER_SCAN_BYTES = 1024 * 1024;
 /** Header names whose presence makes a header block look like a message's. */
 const MESSAGE_HEADERS = new Set([
-  'from', 'to', 'cc', 'subject', 'date', 'message-id', 'received', 'return-path', 'sender', 'reply-to',
-  'mime-version', 'content-type', 'delivered-to', 'x-original-to', 'envelope-to', 'arc-seal',
-  'dkim-signature', 'authentication-results', 'x-mailer', 'list-unsubscribe', 'in-reply-to', 'references',
+  'from',
+  'to',
+  'cc',
+  'subject',
+  'date',
+  'message-id',
+  'received',
+  'return-path',
+  'sender',
+  'reply-to',
+  'mime-version',
+  'content-type',
+  'delivered-to',
+  'x-original-to',
+  'envelope-to',
+  'arc-seal',
+  'dkim-signature',
+  'authentication-results',
+  'x-mailer',
+  'list-unsubscribe',
+  'in-reply-to',
+  'references',
 ]);
 const FIELD_NAME = /^[!-9;-~]+$/;
 
@@ -33,7 +52,10 @@ export function assertEmailMessage(raw: Uint8Array): void {
     if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27 && c !== 12) || c === 127) controls++;
   }
   if (controls > 0 && controls > head.length / 100) {
-    throw new AppError('NOT_AN_EMAIL', `The bytes are not an e-mail message: the header block holds ${controls} binary control characters.`);
+    throw new AppError(
+      'NOT_AN_EMAIL',
+      `The bytes are not an e-mail message: the header block holds ${controls} binary control characters.`,
+    );
   }
   const lines = head.split(/\r\n|\r|\n/);
   let i = 0;
@@ -42,7 +64,10 @@ export function assertEmailMessage(raw: Uint8Array): void {
   const first = lines[i] ?? '';
   const colon = first.indexOf(':');
   if (colon <= 0 || !FIELD_NAME.test(first.slice(0, colon).trimEnd())) {
-    throw new AppError('NOT_AN_EMAIL', 'The bytes are not an e-mail message: they do not start with a header field (`Name: value`). Send the full source of the message, headers included.');
+    throw new AppError(
+      'NOT_AN_EMAIL',
+      'The bytes are not an e-mail message: they do not start with a header field (`Name: value`). Send the full source of the message, headers included.',
+    );
   }
   let known = 0;
   for (; i < lines.length; i++) {
@@ -52,7 +77,10 @@ export function assertEmailMessage(raw: Uint8Array): void {
     if (c > 0 && MESSAGE_HEADERS.has(line.slice(0, c).trim().toLowerCase())) known++;
   }
   if (known === 0) {
-    throw new AppError('NOT_AN_EMAIL', 'The bytes are not an e-mail message: the header block has none of From, To, Subject, Date, Received, Message-ID.');
+    throw new AppError(
+      'NOT_AN_EMAIL',
+      'The bytes are not an e-mail message: the header block has none of From, To, Subject, Date, Received, Message-ID.',
+    );
   }
 }
 

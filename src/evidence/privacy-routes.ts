@@ -16,7 +16,10 @@ const ErasureBody = z
   .object({
     userId: z.string().min(1).max(40).optional(),
     email: z.email().max(320).optional(),
-    number: z.string().regex(/^\+?[\d\s().-]{6,30}$/, 'a phone number').optional(),
+    number: z
+      .string()
+      .regex(/^\+?[\d\s().-]{6,30}$/, 'a phone number')
+      .optional(),
   })
   .refine((b) => b.userId || b.email || b.number, 'name the reporter: userId, email or number');
 
@@ -28,8 +31,10 @@ export async function privacyRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/account/erasure',
     {
       schema: {
-        summary: 'Erase my identity and my reports (evidence already referred to an authority stays under its case, without my identity)',
-        description: 'Send `{"confirm": "erase"}`. The account is anonymised and disabled, its tokens and sessions deleted; the answer says what was deleted and what was kept.',
+        summary:
+          'Erase my identity and my reports (evidence already referred to an authority stays under its case, without my identity)',
+        description:
+          'Send `{"confirm": "erase"}`. The account is anonymised and disabled, its tokens and sessions deleted; the answer says what was deleted and what was kept.',
         tags,
       },
     },
@@ -47,19 +52,31 @@ export async function privacyRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post('/api/v1/privacy/erasures', { schema: { summary: 'Erase a reporter on request: by account id, e-mail address or phone number', tags } }, async (req) => {
-    authorize(req.principal, 'privacy:erase');
-    const b = ErasureBody.safeParse(req.body ?? {});
-    if (!b.success) throw new AppError('BAD_REQUEST', b.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    try {
-      return await eraseReporter(db, b.data, principalLabel(req.principal));
-    } catch (e) {
-      throw new AppError('CONFLICT', e instanceof Error ? e.message : String(e));
-    }
-  });
+  app.post(
+    '/api/v1/privacy/erasures',
+    { schema: { summary: 'Erase a reporter on request: by account id, e-mail address or phone number', tags } },
+    async (req) => {
+      authorize(req.principal, 'privacy:erase');
+      const b = ErasureBody.safeParse(req.body ?? {});
+      if (!b.success)
+        throw new AppError(
+          'BAD_REQUEST',
+          b.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
+      try {
+        return await eraseReporter(db, b.data, principalLabel(req.principal));
+      } catch (e) {
+        throw new AppError('CONFLICT', e instanceof Error ? e.message : String(e));
+      }
+    },
+  );
 
-  app.get('/api/v1/audit/verify', { schema: { summary: 'Re-hash the whole audit chain: edits, gaps and a cut tail are listed', tags } }, async (req) => {
-    authorize(req.principal, 'audit:read');
-    return verifyAuditChain(db);
-  });
+  app.get(
+    '/api/v1/audit/verify',
+    { schema: { summary: 'Re-hash the whole audit chain: edits, gaps and a cut tail are listed', tags } },
+    async (req) => {
+      authorize(req.principal, 'audit:read');
+      return verifyAuditChain(db);
+    },
+  );
 }

@@ -40,7 +40,15 @@ export function base64Fragments(s: string): string[] {
 }
 
 function isB64Char(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f;
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f ||
+    c === 0x2d ||
+    c === 0x5f
+  );
 }
 
 export interface Fragments {
@@ -66,7 +74,13 @@ export function buildFragments(forms: IdentityForms): Fragments | null {
  * Base64 runs holding a fragment of the identity: decoded from the fragment's alignment,
  * redacted, re-encoded in the same alphabet and padding.
  */
-export function redactBase64(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+export function redactBase64(
+  text: string,
+  frags: Fragments,
+  redactor: (s: string, c: Counter, depth: number) => string,
+  counter: Counter,
+  depth: number,
+): string {
   let out = text;
   // One region per run and pass; a run holding fragments at two alignments takes a second pass.
   for (let pass = 0; pass < 3; pass++) {
@@ -77,7 +91,13 @@ export function redactBase64(text: string, frags: Fragments, redactor: (s: strin
   return out;
 }
 
-function redactBase64Pass(text: string, frags: Fragments, redactor: (s: string, c: Counter, depth: number) => string, counter: Counter, depth: number): string {
+function redactBase64Pass(
+  text: string,
+  frags: Fragments,
+  redactor: (s: string, c: Counter, depth: number) => string,
+  counter: Counter,
+  depth: number,
+): string {
   const lower = text.toLowerCase();
   if (!frags.anchors.some((a) => lower.includes(a))) return text;
   const regions = new Map<number, { start: number; end: number }>();
@@ -112,7 +132,8 @@ function redactBase64Pass(text: string, frags: Fragments, redactor: (s: string, 
     } else {
       // Not decodable into the identity (a fragment by chance, or too deep): blank the fragments.
       replacement = region;
-      for (const f of frags.list) if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
+      for (const f of frags.list)
+        if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
       if (replacement !== region) counter.n++;
     }
     out = out.slice(0, r.start) + replacement + out.slice(r.end);

@@ -50,16 +50,95 @@ export interface IdentityForms {
 
 /** Local parts too common to redact on their own (they would blank out ordinary words). */
 const COMMON_LOCAL_PARTS = new Set([
-  'info', 'admin', 'contact', 'mail', 'email', 'user', 'test', 'hello', 'support', 'office', 'sales', 'team', 'abuse',
-  'postmaster', 'webmaster', 'noreply', 'service', 'news', 'home', 'paypal', 'bank', 'account', 'spam', 'report', 'compta',
-  'accueil', 'bonjour', 'direction', 'secretariat', 'mairie', 'billing', 'hr', 'jobs', 'careers', 'marketing',
+  'info',
+  'admin',
+  'contact',
+  'mail',
+  'email',
+  'user',
+  'test',
+  'hello',
+  'support',
+  'office',
+  'sales',
+  'team',
+  'abuse',
+  'postmaster',
+  'webmaster',
+  'noreply',
+  'service',
+  'news',
+  'home',
+  'paypal',
+  'bank',
+  'account',
+  'spam',
+  'report',
+  'compta',
+  'accueil',
+  'bonjour',
+  'direction',
+  'secretariat',
+  'mairie',
+  'billing',
+  'hr',
+  'jobs',
+  'careers',
+  'marketing',
 ]);
 /** Words of generic recipient display names ("Valued Customer"): never redacted alone. */
 const GENERIC_NAME_WORDS = new Set([
-  'customer', 'customers', 'client', 'clients', 'member', 'members', 'user', 'users', 'undisclosed', 'recipient', 'recipients',
-  'valued', 'dear', 'friend', 'friends', 'sir', 'madam', 'madame', 'monsieur', 'mr', 'mrs', 'ms', 'dr', 'team', 'info', 'subscriber',
-  'subscribers', 'account', 'owner', 'holder', 'abonne', 'abonnes', 'cher', 'chere', 'utilisateur', 'destinataire', 'destinataires',
-  'the', 'and', 'for', 'you', 'your', 'list', 'mailing', 'all', 'staff', 'contact', 'service', 'support', 'admin', 'webmaster',
+  'customer',
+  'customers',
+  'client',
+  'clients',
+  'member',
+  'members',
+  'user',
+  'users',
+  'undisclosed',
+  'recipient',
+  'recipients',
+  'valued',
+  'dear',
+  'friend',
+  'friends',
+  'sir',
+  'madam',
+  'madame',
+  'monsieur',
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'team',
+  'info',
+  'subscriber',
+  'subscribers',
+  'account',
+  'owner',
+  'holder',
+  'abonne',
+  'abonnes',
+  'cher',
+  'chere',
+  'utilisateur',
+  'destinataire',
+  'destinataires',
+  'the',
+  'and',
+  'for',
+  'you',
+  'your',
+  'list',
+  'mailing',
+  'all',
+  'staff',
+  'contact',
+  'service',
+  'support',
+  'admin',
+  'webmaster',
 ]);
 /** Shortest local part redacted on its own. */
 const MIN_LOCAL_PART = 4;
@@ -107,7 +186,13 @@ export function addressVariants(address: string): string[] {
 export function identifyingDomain(address: string): string | null {
   const at = address.lastIndexOf('@');
   if (at < 0) return null;
-  const host = domainToASCII(address.slice(at + 1).trim().replace(/\.$/, '').toLowerCase());
+  const host = domainToASCII(
+    address
+      .slice(at + 1)
+      .trim()
+      .replace(/\.$/, '')
+      .toLowerCase(),
+  );
   if (!host) return null;
   const reg = getDomain(host, { allowPrivateDomains: true });
   if (!reg || isSharedMailDomain(reg) || reg.endsWith('.invalid')) return null;
@@ -134,9 +219,14 @@ function numberForm(num: string): { core: string; e164: string | null } | null {
  * Expands an identity (and the recipients a message names) into the forms the redactor searches.
  * The reporter's own addresses come first, so their encoded forms are always searched.
  */
-export function identityForms(identity: ReporterIdentity, recipients: RecipientIdentity = { addresses: [], names: [] }): IdentityForms {
+export function identityForms(
+  identity: ReporterIdentity,
+  recipients: RecipientIdentity = { addresses: [], names: [] },
+): IdentityForms {
   const own = [...new Set(identity.addresses.flatMap((a) => (ADDRESS_RE.test(a.trim()) ? addressVariants(a) : [])))];
-  const theirs = [...new Set(recipients.addresses.flatMap((a) => (ADDRESS_RE.test(a.trim()) ? addressVariants(a) : [])))].filter((a) => !own.includes(a));
+  const theirs = [
+    ...new Set(recipients.addresses.flatMap((a) => (ADDRESS_RE.test(a.trim()) ? addressVariants(a) : []))),
+  ].filter((a) => !own.includes(a));
   const addresses = [...own, ...theirs].slice(0, MAX_ADDRESSES);
   const fullyEncoded = Math.min(addresses.length, own.length + FULLY_ENCODED_RECIPIENTS);
 
@@ -176,7 +266,14 @@ export function identityForms(identity: ReporterIdentity, recipients: RecipientI
     const f = numberForm(n);
     if (f && !numbers.has(f.core)) numbers.set(f.core, f);
   }
-  return { addresses, fullyEncoded, localParts: [...localParts], domains: [...domains], names, numbers: [...numbers.values()] };
+  return {
+    addresses,
+    fullyEncoded,
+    localParts: [...localParts],
+    domains: [...domains],
+    names,
+    numbers: [...numbers.values()],
+  };
 }
 
 /** Name tokens redacted on their own: long enough and not a generic word. */
@@ -210,7 +307,10 @@ export function reporterIdentityOf(
     const ctx: unknown = report.context ? JSON.parse(report.context) : null;
     if (ctx && typeof ctx === 'object') {
       const wrapper = 'wrapper' in ctx ? ctx.wrapper : null;
-      const from = wrapper && typeof wrapper === 'object' && 'from' in wrapper && typeof wrapper.from === 'string' ? wrapper.from : null;
+      const from =
+        wrapper && typeof wrapper === 'object' && 'from' in wrapper && typeof wrapper.from === 'string'
+          ? wrapper.from
+          : null;
       const name = from ? /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1] : null;
       if (name) id.names.push(name);
       const fromAddr = from ? /<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] : null;

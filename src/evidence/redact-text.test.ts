@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { redactReporter, redactText, redactValue, recipientIdentityOf, REDACTED_ADDRESS, type ReporterIdentity } from './redact.ts';
+import {
+  redactReporter,
+  redactText,
+  redactValue,
+  recipientIdentityOf,
+  REDACTED_ADDRESS,
+  type ReporterIdentity,
+} from './redact.ts';
 import { foldAccents, identityForms } from './redact-identity.ts';
 
 const ADDRESS = 'lea.martin@martin-famille.fr';
@@ -14,7 +21,10 @@ test('a percent-encoded address in a query is replaced by the percent-encoded pl
   const out = r('https://t.example/verify?u=lea.martin%40martin-famille.fr&x=1');
   assert.equal(out, 'https://t.example/verify?u=x%40redacted.invalid&x=1');
   assert.equal(new URL(out).searchParams.get('u'), REDACTED_ADDRESS);
-  assert.equal(r('a?u=%6C%65%61%2E%6D%61%72%74%69%6E%40%6D%61%72%74%69%6E%2D%66%61%6D%69%6C%6C%65%2E%66%72'), 'a?u=x%40redacted.invalid');
+  assert.equal(
+    r('a?u=%6C%65%61%2E%6D%61%72%74%69%6E%40%6D%61%72%74%69%6E%2D%66%61%6D%69%6C%6C%65%2E%66%72'),
+    'a?u=x%40redacted.invalid',
+  );
   assert.equal(r('a?u=lea.martin%2540martin-famille.fr'), 'a?u=x%40redacted.invalid', 'percent-encoded twice');
 });
 
@@ -26,7 +36,15 @@ test('HTML character references, numeric, hexadecimal and named, whole or partia
 });
 
 test('names are redacted whole and by parts, in any case, with or without accents, in both orders', () => {
-  for (const s of ['Léa Martin', 'LÉA MARTIN', 'lea martin', 'Lea Martin', 'MARTIN, Léa', 'Martin Lea', 'L%C3%A9a+Martin']) {
+  for (const s of [
+    'Léa Martin',
+    'LÉA MARTIN',
+    'lea martin',
+    'Lea Martin',
+    'MARTIN, Léa',
+    'Martin Lea',
+    'L%C3%A9a+Martin',
+  ]) {
     assert.doesNotMatch(r(`Dear ${s}, hello`), /l[ée]a|martin|%C3%A9/i, s);
   }
   for (const s of ['Hello Lea,', 'Bonjour Léa !', 'HELLO LEA', 'Hi léa']) assert.doesNotMatch(r(s), /l[ée]a/i, s);
@@ -46,8 +64,14 @@ test('base64 and base64url of the address are decoded, redacted and re-encoded i
       const token = Buffer.from(`${prefix}${ADDRESS}&ts=1700000000`).toString(enc);
       const red = r(`x?d=${token}`);
       const decoded = Buffer.from(red.slice('x?d='.length), 'base64').toString('latin1');
-      assert.ok(!decoded.includes(ADDRESS) && !decoded.includes('lea.martin'), `${enc} prefix ${prefix.length}: ${decoded}`);
-      assert.ok(decoded.includes(`${prefix}${REDACTED_ADDRESS}&ts=1700000000`), `${enc} prefix ${prefix.length}: the rest survives: ${decoded}`);
+      assert.ok(
+        !decoded.includes(ADDRESS) && !decoded.includes('lea.martin'),
+        `${enc} prefix ${prefix.length}: ${decoded}`,
+      );
+      assert.ok(
+        decoded.includes(`${prefix}${REDACTED_ADDRESS}&ts=1700000000`),
+        `${enc} prefix ${prefix.length}: the rest survives: ${decoded}`,
+      );
     }
   }
   // Inside a longer base64 text that does not start where the address does.
@@ -60,8 +84,16 @@ test('MD5, SHA-1 and SHA-256 of the address, in its case variants, become the sa
   for (const algo of ['md5', 'sha1', 'sha256']) {
     for (const v of [ADDRESS, ADDRESS.toUpperCase(), 'Lea.martin@martin-famille.fr']) {
       const h = hex(algo, v);
-      assert.equal(r(`https://t.example/p.gif?h=${h}`), `https://t.example/p.gif?h=${hex(algo, REDACTED_ADDRESS)}`, `${algo} ${v}`);
-      assert.equal(r(`h=${h.toUpperCase()}`), `h=${hex(algo, REDACTED_ADDRESS).toUpperCase()}`, `${algo} upper-case hex`);
+      assert.equal(
+        r(`https://t.example/p.gif?h=${h}`),
+        `https://t.example/p.gif?h=${hex(algo, REDACTED_ADDRESS)}`,
+        `${algo} ${v}`,
+      );
+      assert.equal(
+        r(`h=${h.toUpperCase()}`),
+        `h=${hex(algo, REDACTED_ADDRESS).toUpperCase()}`,
+        `${algo} upper-case hex`,
+      );
     }
   }
   assert.doesNotMatch(r(`id=${Buffer.from(ADDRESS).toString('hex')}`), /6c65612e6d617274696e/);
@@ -71,18 +103,28 @@ test('quoted-printable escapes and soft line breaks, and RFC 2047 words split ac
   assert.equal(r('write to lea.martin=40martin-famille.fr'), `write to ${REDACTED_ADDRESS}`);
   assert.doesNotMatch(r('lea.mar=\r\ntin@martin-famille.fr'), /lea|martin/);
   const split = `=?utf-8?B?${Buffer.from('lea.mar').toString('base64')}?= =?utf-8?B?${Buffer.from('tin@martin-famille.fr').toString('base64')}?=`;
-  const raw = Buffer.from(`From: a@spam.example\r\nTo: ${split}\r\nSubject: =?utf-8?Q?L=C3=A9a_?= =?utf-8?Q?Martin=2C_votre_compte?=\r\n\r\nbody\r\n`);
+  const raw = Buffer.from(
+    `From: a@spam.example\r\nTo: ${split}\r\nSubject: =?utf-8?Q?L=C3=A9a_?= =?utf-8?Q?Martin=2C_votre_compte?=\r\n\r\nbody\r\n`,
+  );
   const out = redactReporter(raw, IDENTITY).raw.toString('latin1');
   const subject = /Subject: (.*)/.exec(out)?.[1] ?? '';
-  const words = [...subject.matchAll(/=\?utf-8\?B\?([^?]*)\?=/g)].map((m) => Buffer.from(m[1], 'base64').toString()).join('');
+  const words = [...subject.matchAll(/=\?utf-8\?B\?([^?]*)\?=/g)]
+    .map((m) => Buffer.from(m[1], 'base64').toString())
+    .join('');
   assert.equal(words, '[redacted], votre compte');
   assert.doesNotMatch(out, /bGVhLm1hcn/);
 });
 
 test('the reporter’s own mail domain and its hosts are redacted; a shared provider’s are not', () => {
-  assert.equal(r('Received: from x by mx1.martin-famille.fr with ESMTP'), `Received: from x by redacted.invalid with ESMTP`);
+  assert.equal(
+    r('Received: from x by mx1.martin-famille.fr with ESMTP'),
+    `Received: from x by redacted.invalid with ESMTP`,
+  );
   const gmail: ReporterIdentity = { addresses: ['lea.martin@gmail.com'], names: [], numbers: [] };
-  assert.equal(r('by mx.google.com for <lea.martin@gmail.com>; see gmail.com', gmail), `by mx.google.com for <${REDACTED_ADDRESS}>; see gmail.com`);
+  assert.equal(
+    r('by mx.google.com for <lea.martin@gmail.com>; see gmail.com', gmail),
+    `by mx.google.com for <${REDACTED_ADDRESS}>; see gmail.com`,
+  );
   // Punycode and Unicode forms of an internationalised domain.
   const idn: ReporterIdentity = { addresses: ['zoe@café-martin.fr'], names: [], numbers: [] };
   const ascii = domainToASCII('café-martin.fr');
@@ -91,7 +133,14 @@ test('the reporter’s own mail domain and its hosts are redacted; a shared prov
 });
 
 test('phone numbers in national, international, URL and tel: forms', () => {
-  for (const s of ['06 12 34 56 78', '+33 6 12 34 56 78', '0033612345678', 'tel:+33612345678', 'tel:%2B33612345678', '(0)6.12.34.56.78']) {
+  for (const s of [
+    '06 12 34 56 78',
+    '+33 6 12 34 56 78',
+    '0033612345678',
+    'tel:+33612345678',
+    'tel:%2B33612345678',
+    '(0)6.12.34.56.78',
+  ]) {
     assert.doesNotMatch(r(`call ${s}`), /12.?34.?56/, s);
   }
   assert.equal(r(`h=${hex('sha256', '+33612345678')}`), `h=${hex('sha256', '+00000000000')}`);
@@ -103,7 +152,9 @@ test('the local part alone is redacted when distinctive', () => {
 });
 
 test('recipient fields name the reporter: their addresses and display names are redacted; generic names are not', () => {
-  const raw = Buffer.from('To: "Chloé Dubreuil" <c.dubreuil@agence-dubreuil.fr>, Valued Customer <vc@example.org>\r\nSubject: Chloé, your parcel\r\n\r\nHello Chloe, dear valued customer\r\n');
+  const raw = Buffer.from(
+    'To: "Chloé Dubreuil" <c.dubreuil@agence-dubreuil.fr>, Valued Customer <vc@example.org>\r\nSubject: Chloé, your parcel\r\n\r\nHello Chloe, dear valued customer\r\n',
+  );
   const rec = recipientIdentityOf(raw);
   assert.deepEqual(rec.names, ['Chloé Dubreuil', 'Valued Customer']);
   const out = redactReporter(raw, { addresses: [], names: [], numbers: [] }).raw.toString('utf8');
@@ -112,7 +163,17 @@ test('recipient fields name the reporter: their addresses and display names are 
 });
 
 test('a JSON-like value is redacted string by string, keys included, structure kept', () => {
-  const v = { subject: 'Léa Martin, votre compte', urls: [{ value: 'https://v.example/verify?u=lea.martin%40martin-famille.fr', count: 2 }], n: 3, ok: true };
+  const v = {
+    subject: 'Léa Martin, votre compte',
+    urls: [{ value: 'https://v.example/verify?u=lea.martin%40martin-famille.fr', count: 2 }],
+    n: 3,
+    ok: true,
+  };
   const out = redactValue(v, IDENTITY);
-  assert.deepEqual(out, { subject: '[redacted], votre compte', urls: [{ value: 'https://v.example/verify?u=x%40redacted.invalid', count: 2 }], n: 3, ok: true });
+  assert.deepEqual(out, {
+    subject: '[redacted], votre compte',
+    urls: [{ value: 'https://v.example/verify?u=x%40redacted.invalid', count: 2 }],
+    n: 3,
+    ok: true,
+  });
 });

@@ -85,7 +85,10 @@ const ACCENTED: Map<string, string[]> = (() => {
   const m = new Map<string, Set<string>>();
   for (let cp = 0xc0; cp <= 0x24f; cp++) {
     const ch = String.fromCharCode(cp);
-    const base = ch.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+    const base = ch
+      .normalize('NFD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase();
     if (!/^[a-z]$/.test(base) || base === ch.toLowerCase()) continue;
     const set = m.get(base) ?? new Set<string>();
     for (const f of charForms(ch)) set.add(f);
@@ -101,7 +104,7 @@ function accentInsensitive(token: string): string {
     const lower = ch.toLowerCase();
     const variants = ACCENTED.get(lower);
     if (/[a-z]/.test(lower) && variants) out += `(?:${lower}|${variants.map(escapeRe).join('|')})`;
-    else if (ch === '-' || ch === '\'') out += `(?:${escapeRe(ch)}|\\s|_|\\+|%20|%27|&#39;)?`;
+    else if (ch === '-' || ch === "'") out += `(?:${escapeRe(ch)}|\\s|_|\\+|%20|%27|&#39;)?`;
     else {
       const f = charForms(ch).map(escapeRe);
       out += f.length > 1 ? `(?:${f.join('|')})` : f[0];
@@ -143,18 +146,29 @@ function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
   }
   for (const n of forms.numbers) {
     if (!n.e164) continue;
-    for (const v of [n.e164, n.e164.slice(1)]) for (const h of hexHashes(v)) hexTargets.set(h.hex, numberPlaceholder.get(h.algo) ?? '');
+    for (const v of [n.e164, n.e164.slice(1)])
+      for (const h of hexHashes(v)) hexTargets.set(h.hex, numberPlaceholder.get(h.algo) ?? '');
   }
   for (const [hex, placeholder] of hexTargets) {
     const anchor = hex.slice(0, 12);
-    rules.push({ source: hex, flags: 'gi', replace: (m) => sameCase(m, placeholder), gate: (t) => t.lower.includes(anchor) });
+    rules.push({
+      source: hex,
+      flags: 'gi',
+      replace: (m) => sameCase(m, placeholder),
+      gate: (t) => t.lower.includes(anchor),
+    });
   }
 
   // Addresses as regex rules only in decoded views (plain ones are replaced by search, faster).
   if (encodedAddresses) {
     for (const a of fully) {
       const form = utf8Latin1(a);
-      rules.push({ source: escapeRe(form), flags: 'gi', replace: () => REDACTED_ADDRESS, gate: (t) => t.lower.includes(form) });
+      rules.push({
+        source: escapeRe(form),
+        flags: 'gi',
+        replace: () => REDACTED_ADDRESS,
+        gate: (t) => t.lower.includes(form),
+      });
     }
   }
 
@@ -163,24 +177,44 @@ function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
     const orders = n.tokens.length > 1 ? [n.tokens, [...n.tokens].reverse()] : [n.tokens];
     const longest = n.tokens.reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
     for (const order of orders) {
-      rules.push({ source: `${B}${order.map(accentInsensitive).join(NAME_SEP)}${E}`, flags: 'gi', replace: () => `${REDACTED_TEXT}`, gate: (t) => t.nonAscii || t.lower.includes(longest) });
+      rules.push({
+        source: `${B}${order.map(accentInsensitive).join(NAME_SEP)}${E}`,
+        flags: 'gi',
+        replace: () => `${REDACTED_TEXT}`,
+        gate: (t) => t.nonAscii || t.lower.includes(longest),
+      });
     }
   }
   // Local parts alone ("lea.martin"), before single name words so the longer match wins.
   for (const local of forms.localParts) {
     const form = utf8Latin1(local);
-    rules.push({ source: `${B}${escapeRe(form)}${E}`, flags: 'gi', replace: () => REDACTED_TEXT, gate: (t) => t.lower.includes(form) });
+    rules.push({
+      source: `${B}${escapeRe(form)}${E}`,
+      flags: 'gi',
+      replace: () => REDACTED_TEXT,
+      gate: (t) => t.lower.includes(form),
+    });
   }
   // The reporter's own mail domains and every host under them (the recipient's mail host).
   for (const d of forms.domains) {
     const form = utf8Latin1(d);
-    rules.push({ source: `(?<![A-Za-z0-9-])(?:[A-Za-z0-9-]{1,63}\\.){0,8}${escapeRe(form)}(?![A-Za-z0-9-])`, flags: 'gi', replace: () => REDACTED_DOMAIN, gate: (t) => t.lower.includes(form) });
+    rules.push({
+      source: `(?<![A-Za-z0-9-])(?:[A-Za-z0-9-]{1,63}\\.){0,8}${escapeRe(form)}(?![A-Za-z0-9-])`,
+      flags: 'gi',
+      replace: () => REDACTED_DOMAIN,
+      gate: (t) => t.lower.includes(form),
+    });
   }
   // Single name words, accent- and case-insensitive ("Hello LEA", "Bonjour Léa").
   for (const n of forms.names) {
     for (const part of namePartsOf(n)) {
       const lower = part.toLowerCase();
-      rules.push({ source: `${B}${accentInsensitive(part)}${E}`, flags: 'gi', replace: () => REDACTED_TEXT, gate: (t) => t.nonAscii || t.lower.includes(lower) });
+      rules.push({
+        source: `${B}${accentInsensitive(part)}${E}`,
+        flags: 'gi',
+        replace: () => REDACTED_TEXT,
+        gate: (t) => t.nonAscii || t.lower.includes(lower),
+      });
     }
   }
   // Phone numbers: national (0 6 12 34 56 78), international (+33 6…, 0033 6…, %2B33…).
@@ -217,7 +251,11 @@ interface Hit {
 function findHits(text: string, compiled: Compiled): Hit[] {
   const lower = text.toLowerCase();
   let digits: string | null = null;
-  const gate: GateInput = { lower, nonAscii: /[\x80-\xff]/.test(text), digits: () => (digits ??= text.replace(/[\s.\-()/]/g, '')) };
+  const gate: GateInput = {
+    lower,
+    nonAscii: /[\x80-\xff]/.test(text),
+    digits: () => (digits ??= text.replace(/[\s.\-()/]/g, '')),
+  };
   const active: number[] = [];
   compiled.rules.forEach((r, i) => {
     if (r.gate(gate)) active.push(i);
@@ -262,7 +300,13 @@ function splice(text: string, hits: Hit[], counter: Counter): string {
 }
 
 /** Runs the rules over a view and replaces each match's source bytes, in the source's style. */
-function redactThroughView(text: string, view: View | null, compiled: Compiled, counter: Counter, style: 'percent' | 'qp'): string {
+function redactThroughView(
+  text: string,
+  view: View | null,
+  compiled: Compiled,
+  counter: Counter,
+  style: 'percent' | 'qp',
+): string {
   if (!view) return text;
   const hits = findHits(view.text, compiled);
   if (hits.length === 0) return text;
@@ -271,7 +315,11 @@ function redactThroughView(text: string, view: View | null, compiled: Compiled, 
     const end = view.ends[h.end - 1];
     // Percent-encoded in, percent-encoded out (also when only a neighbour was escaped: `%20Lea`).
     const around = text.slice(Math.max(0, start - 3), end);
-    return { start, end, replacement: style === 'percent' && around.includes('%') ? percentEncode(h.replacement) : h.replacement };
+    return {
+      start,
+      end,
+      replacement: style === 'percent' && around.includes('%') ? percentEncode(h.replacement) : h.replacement,
+    };
   });
   return splice(text, mapped, counter);
 }

@@ -21,15 +21,50 @@ export interface View {
 /** Named character references that can hide an identity (HTML Living Standard §13.5). */
 const NAMED: Record<string, number> = (() => {
   const m: Record<string, number> = {
-    commat: 0x40, period: 0x2e, lowbar: 0x5f, hyphen: 0x2d, dash: 0x2010, plus: 0x2b, nbsp: 0xa0, amp: 0x26, num: 0x23, percnt: 0x25,
-    equals: 0x3d, quest: 0x3f, colon: 0x3a, sol: 0x2f, apos: 0x27, quot: 0x22, szlig: 0xdf, yuml: 0xff, OElig: 0x152, oelig: 0x153,
-    Scaron: 0x160, scaron: 0x161, Yuml: 0x178, Zcaron: 0x17d, zcaron: 0x17e, lt: 0x3c, gt: 0x3e,
+    commat: 0x40,
+    period: 0x2e,
+    lowbar: 0x5f,
+    hyphen: 0x2d,
+    dash: 0x2010,
+    plus: 0x2b,
+    nbsp: 0xa0,
+    amp: 0x26,
+    num: 0x23,
+    percnt: 0x25,
+    equals: 0x3d,
+    quest: 0x3f,
+    colon: 0x3a,
+    sol: 0x2f,
+    apos: 0x27,
+    quot: 0x22,
+    szlig: 0xdf,
+    yuml: 0xff,
+    OElig: 0x152,
+    oelig: 0x153,
+    Scaron: 0x160,
+    scaron: 0x161,
+    Yuml: 0x178,
+    Zcaron: 0x17d,
+    zcaron: 0x17e,
+    lt: 0x3c,
+    gt: 0x3e,
   };
-  const upper = 'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'.split(' ');
+  const upper =
+    'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'.split(
+      ' ',
+    );
   upper.forEach((name, i) => {
     if (name === '-') return;
     m[name] = 0xc0 + i;
-    m[name === 'AElig' ? 'aelig' : name === 'ETH' ? 'eth' : name === 'THORN' ? 'thorn' : name[0].toLowerCase() + name.slice(1)] = 0xe0 + i;
+    m[
+      name === 'AElig'
+        ? 'aelig'
+        : name === 'ETH'
+          ? 'eth'
+          : name === 'THORN'
+            ? 'thorn'
+            : name[0].toLowerCase() + name.slice(1)
+    ] = 0xe0 + i;
   });
   return m;
 })();
@@ -83,7 +118,13 @@ export function percentEntityView(t: string): View | null {
     }
     if (c === 0x26) {
       const m = /^&(?:#[xX]([0-9A-Fa-f]{1,6});?|#([0-9]{1,7});?|([A-Za-z]{2,8});)/.exec(t.slice(i, i + 12));
-      const cp = m ? (m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? Number(m[2]) : (NAMED[m[3] ?? ''] ?? -1)) : -1;
+      const cp = m
+        ? m[1] !== undefined
+          ? parseInt(m[1], 16)
+          : m[2] !== undefined
+            ? Number(m[2])
+            : (NAMED[m[3] ?? ''] ?? -1)
+        : -1;
       if (m && cp >= 0 && cp <= 0x10ffff) {
         b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), i, i + m[0].length);
         b.decoded = true;

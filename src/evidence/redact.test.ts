@@ -5,7 +5,14 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import PostalMime from 'postal-mime';
 import { CORPUS_DIR, REPO_ROOT, needsCorpus } from '../core/test-env.ts';
-import { base64Fragments, redactedEvidenceOf, redactReporter, redactText, reporterIdentityOf, type ReporterIdentity } from './redact.ts';
+import {
+  base64Fragments,
+  redactedEvidenceOf,
+  redactReporter,
+  redactText,
+  reporterIdentityOf,
+  type ReporterIdentity,
+} from './redact.ts';
 import { createTestDatabase, DIALECTS } from '../db/test-databases.ts';
 import { createContext, closeContext } from '../app/context.ts';
 import { newId, nowIso } from '../core/ids.ts';
@@ -27,24 +34,38 @@ async function traces(raw: Buffer): Promise<string[]> {
     if (hay.includes('zoe.reportertest')) found.add('local part');
     if (hay.includes('duclos-marchetti')) found.add('name');
     if (hay.includes(md5)) found.add('md5');
-    if (/6[\s.\-()]{0,3}1[\s.\-()]{0,3}2[\s.\-()]{0,3}3[\s.\-()]{0,3}4[\s.\-()]{0,3}5[\s.\-()]{0,3}6[\s.\-()]{0,3}7[\s.\-()]{0,3}8/.test(hay)) found.add('number');
+    if (
+      /6[\s.\-()]{0,3}1[\s.\-()]{0,3}2[\s.\-()]{0,3}3[\s.\-()]{0,3}4[\s.\-()]{0,3}5[\s.\-()]{0,3}6[\s.\-()]{0,3}7[\s.\-()]{0,3}8/.test(
+        hay,
+      )
+    )
+      found.add('number');
   };
   /** Decoded views of a text: URL-decoded, HTML entities, QP soft breaks, short base64 runs. */
   const checkDecoded = (text: string): void => {
     check(text);
     check(safeDecodeURIComponent(text));
-    check(text.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
+    check(
+      text
+        .replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d)))
+        .replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    );
     check(text.replace(/=\r?\n/g, ''));
     // Short base64 runs (tokens in links); whole base64 bodies are decoded by postal-mime.
     for (const run of new Set(text.match(/[A-Za-z0-9+/_-]{16,2000}={0,2}/g) ?? [])) {
-      for (const shift of [0, 1, 2, 3]) check(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+      for (const shift of [0, 1, 2, 3])
+        check(Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
     }
   };
   const collect = async (buf: Buffer, depth: number): Promise<void> => {
     check(buf.toString('latin1'));
     check(buf.toString('utf8'));
     if (depth > 4) return;
-    const email = await PostalMime.parse(buf, { forceRfc822Attachments: true, attachmentEncoding: 'arraybuffer', maxNestingDepth: 20 });
+    const email = await PostalMime.parse(buf, {
+      forceRfc822Attachments: true,
+      attachmentEncoding: 'arraybuffer',
+      maxNestingDepth: 20,
+    });
     for (const h of email.headers) checkDecoded(h.value);
     for (const a of [email.from, email.sender, ...(email.to ?? []), ...(email.cc ?? []), ...(email.replyTo ?? [])]) {
       if (a) check(JSON.stringify(a));
@@ -93,7 +114,9 @@ function personalise(original: Buffer): Buffer {
 /** A forward as attachment by the reporter, the attachment 8bit or base64. */
 function wrap(original: Buffer, encoding: '8bit' | 'base64'): Buffer {
   const b = 'fwd-boundary-42';
-  const fromName = `=?utf-8?Q?${Buffer.from(NAME).toString('latin1').replace(/[^A-Za-z0-9-]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}?=`;
+  const fromName = `=?utf-8?Q?${Buffer.from(NAME)
+    .toString('latin1')
+    .replace(/[^A-Za-z0-9-]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}?=`;
   const head = [
     `From: ${fromName} <${ADDRESS}>`,
     'To: spam@report.test',
@@ -113,8 +136,15 @@ function wrap(original: Buffer, encoding: '8bit' | 'base64'): Buffer {
     '',
     '',
   ].join('\r\n');
-  const body = encoding === 'base64' ? `${original.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n` : original.toString('latin1');
-  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'latin1'), Buffer.from(`\r\n--${b}--\r\n`, 'latin1')]);
+  const body =
+    encoding === 'base64'
+      ? `${original.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`
+      : original.toString('latin1');
+  return Buffer.concat([
+    Buffer.from(head, 'latin1'),
+    Buffer.from(body, 'latin1'),
+    Buffer.from(`\r\n--${b}--\r\n`, 'latin1'),
+  ]);
 }
 
 /** The analysis area's golden set, and corpus spam and ARF reports. */
@@ -132,13 +162,32 @@ function goldenSet(): { name: string; raw: Buffer }[] {
   // Besides the golden set, a wider corpus sample (spam of 2002, ARF reports, recent spam).
   if (fs.existsSync(path.join(CORPUS_DIR, 'spamassassin', 'spam'))) {
     const spam = path.join(CORPUS_DIR, 'spamassassin', 'spam');
-    files.push(...fs.readdirSync(spam).filter((f) => /^\d{5}\./.test(f)).sort().slice(0, 60).map((f) => path.join(spam, f)));
+    files.push(
+      ...fs
+        .readdirSync(spam)
+        .filter((f) => /^\d{5}\./.test(f))
+        .sort()
+        .slice(0, 60)
+        .map((f) => path.join(spam, f)),
+    );
     const arf = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');
-    files.push(...fs.readdirSync(arf).filter((f) => f.startsWith('arf-')).map((f) => path.join(arf, f)));
+    files.push(
+      ...fs
+        .readdirSync(arf)
+        .filter((f) => f.startsWith('arf-'))
+        .map((f) => path.join(arf, f)),
+    );
     const recent = path.join(CORPUS_DIR, 'spam_archive_2023_2025', '2024');
     if (fs.existsSync(recent)) {
-      const small = fs.readdirSync(recent).filter((f) => f.endsWith('.eml') && fs.statSync(path.join(recent, f)).size < 400_000);
-      files.push(...small.sort().slice(0, 30).map((f) => path.join(recent, f)));
+      const small = fs
+        .readdirSync(recent)
+        .filter((f) => f.endsWith('.eml') && fs.statSync(path.join(recent, f)).size < 400_000);
+      files.push(
+        ...small
+          .sort()
+          .slice(0, 30)
+          .map((f) => path.join(recent, f)),
+      );
     }
   }
   return files.sort().map((f) => ({ name: path.relative(REPO_ROOT, f), raw: fs.readFileSync(f) }));
@@ -188,13 +237,20 @@ test('phone numbers are redacted in national and international formats', () => {
   for (const form of ['+33 6 12 34 56 78', '06.12.34.56.78', '0033612345678', '(0)6-12-34-56-78']) {
     assert.equal(redactText(`call ${form} now`, IDENTITY), `call [redacted-number] now`, form);
   }
-  assert.equal(redactText('order 1612345678901 shipped', IDENTITY), 'order 1612345678901 shipped', 'a longer digit run is another number');
+  assert.equal(
+    redactText('order 1612345678901 shipped', IDENTITY),
+    'order 1612345678901 shipped',
+    'a longer digit run is another number',
+  );
 });
 
 test('base64 fragments of the address are found at every alignment', () => {
   for (const prefix of ['', 'a', 'ab', 'abc']) {
     const enc = Buffer.from(`${prefix}${ADDRESS}&x=1`).toString('base64');
-    assert.ok(base64Fragments(ADDRESS).some((f) => enc.includes(f)), `prefix ${prefix.length}`);
+    assert.ok(
+      base64Fragments(ADDRESS).some((f) => enc.includes(f)),
+      `prefix ${prefix.length}`,
+    );
   }
 });
 
@@ -219,11 +275,34 @@ for (const dialect of DIALECTS) {
       await tdb.drop();
     });
     const userId = newId();
-    await ctx.db.insertInto('users').values({ id: userId, email: 'zoe@other.example', name: NAME, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
-    const original = Buffer.from(`From: Prize <prize@lotto.example>\r\nTo: ${NAME} <zoe@other.example>\r\nSubject: You won\r\n\r\nDear ${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zoe@other.example')}\r\n`);
+    await ctx.db
+      .insertInto('users')
+      .values({
+        id: userId,
+        email: 'zoe@other.example',
+        name: NAME,
+        role: 'reporter',
+        password_hash: null,
+        created_at: nowIso(),
+        disabled_at: null,
+      })
+      .execute();
+    const original = Buffer.from(
+      `From: Prize <prize@lotto.example>\r\nTo: ${NAME} <zoe@other.example>\r\nSubject: You won\r\n\r\nDear ${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zoe@other.example')}\r\n`,
+    );
     const [mail, sms] = await ctx.writer.submit([
       { raw: original, channel: 'smtp', reporterAddress: ADDRESS, reporterUserId: userId },
-      { raw: serializeSmsEvidence({ sender: '+33611111111', text: `Bonjour ${NAME}, votre colis attend`, receivedAt: null }), kind: 'sms', channel: 'sms', reporterAddress: NUMBER, reporterUserId: userId },
+      {
+        raw: serializeSmsEvidence({
+          sender: '+33611111111',
+          text: `Bonjour ${NAME}, votre colis attend`,
+          receivedAt: null,
+        }),
+        kind: 'sms',
+        channel: 'sms',
+        reporterAddress: NUMBER,
+        reporterUserId: userId,
+      },
     ]);
     const out = await redactedEvidenceOf(ctx.db, mail.id);
     assert.ok(out);

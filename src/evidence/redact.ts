@@ -28,7 +28,13 @@ import {
   walkMime,
   type MimeEntity,
 } from '../mail/mime-walk.ts';
-import { identityForms, mergeIdentities, reporterIdentityOf, type RecipientIdentity, type ReporterIdentity } from './redact-identity.ts';
+import {
+  identityForms,
+  mergeIdentities,
+  reporterIdentityOf,
+  type RecipientIdentity,
+  type ReporterIdentity,
+} from './redact-identity.ts';
 import { compileRedactor, type Counter, type TextRedactor } from './redact-text.ts';
 
 export type { ReporterIdentity, RecipientIdentity };
@@ -138,7 +144,10 @@ const MAX_ACCOUNT_IDENTIFIERS = 50;
  * What else the platform knows of these accounts: the addresses and numbers they reported from
  * (an account that once reported an SMS has given its phone number, which a spam may repeat).
  */
-export async function accountIdentifiers(db: Kysely<Database>, userIds: readonly string[]): Promise<Map<string, ReporterIdentity>> {
+export async function accountIdentifiers(
+  db: Kysely<Database>,
+  userIds: readonly string[],
+): Promise<Map<string, ReporterIdentity>> {
   const out = new Map<string, ReporterIdentity>();
   for (let i = 0; i < userIds.length; i += 500) {
     const rows = await db
@@ -170,7 +179,9 @@ export async function identityOfReport(db: Kysely<Database>, reportId: string): 
     .executeTakeFirst();
   if (!r) return { addresses: [], names: [], numbers: [] };
   const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
-  const more = r.reporter_user_id ? (await accountIdentifiers(db, [r.reporter_user_id])).get(r.reporter_user_id) : undefined;
+  const more = r.reporter_user_id
+    ? (await accountIdentifiers(db, [r.reporter_user_id])).get(r.reporter_user_id)
+    : undefined;
   return more ? mergeIdentities([own, more]) : own;
 }
 
@@ -180,8 +191,15 @@ export async function identityOfReport(db: Kysely<Database>, reportId: string): 
  * from the text, the canonical JSON kept). Null when the report or its evidence does not exist.
  * The stored evidence is read, never written.
  */
-export async function redactedEvidenceOf(db: Kysely<Database>, reportId: string): Promise<(RedactionResult & { identity: ReporterIdentity; kind: 'email' | 'sms' }) | null> {
-  const report = await db.selectFrom('reports').select(['message_sha256']).where('id', '=', reportId).executeTakeFirst();
+export async function redactedEvidenceOf(
+  db: Kysely<Database>,
+  reportId: string,
+): Promise<(RedactionResult & { identity: ReporterIdentity; kind: 'email' | 'sms' }) | null> {
+  const report = await db
+    .selectFrom('reports')
+    .select(['message_sha256'])
+    .where('id', '=', reportId)
+    .executeTakeFirst();
   if (!report) return null;
   const raw = await getMessageRaw(db, report.message_sha256);
   if (!raw) return null;
@@ -189,7 +207,12 @@ export async function redactedEvidenceOf(db: Kysely<Database>, reportId: string)
   const sms = parseSmsEvidence(raw);
   if (sms) {
     const text = redactText(sms.text, identity);
-    return { raw: serializeSmsEvidence({ sender: sms.sender, text, receivedAt: sms.receivedAt }), replacements: text === sms.text ? 0 : 1, identity, kind: 'sms' };
+    return {
+      raw: serializeSmsEvidence({ sender: sms.sender, text, receivedAt: sms.receivedAt }),
+      replacements: text === sms.text ? 0 : 1,
+      identity,
+      kind: 'sms',
+    };
   }
   return { ...redactReporter(raw, identity), identity, kind: 'email' };
 }
@@ -212,11 +235,19 @@ function redactMessage(buf: Buffer, redactor: Redactor, counter: Counter, depth:
   return Buffer.from(redactor.latin1(joined, counter), 'latin1');
 }
 
-function collectEdits(buf: Buffer, e: MimeEntity, redactor: Redactor, counter: Counter, depth: number, edits: { start: number; end: number; bytes: Buffer }[]): void {
+function collectEdits(
+  buf: Buffer,
+  e: MimeEntity,
+  redactor: Redactor,
+  counter: Counter,
+  depth: number,
+  edits: { start: number; end: number; bytes: Buffer }[],
+): void {
   const headerEnd = parseHeaderBlock(buf, e.start, e.end).headerEnd;
   const headers = buf.subarray(e.start, headerEnd).toString('latin1');
   const redactedHeaders = redactor.latin1(redactEncodedWords(headers, redactor, counter), counter);
-  if (redactedHeaders !== headers) edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(redactedHeaders, 'latin1') });
+  if (redactedHeaders !== headers)
+    edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(redactedHeaders, 'latin1') });
   if (e.children.length > 0) {
     for (const c of e.children) collectEdits(buf, c, redactor, counter, depth, edits);
     return;
@@ -227,9 +258,10 @@ function collectEdits(buf: Buffer, e: MimeEntity, redactor: Redactor, counter: C
   const decoded = decodeTransfer(Buffer.from(body), cte);
   const before = counter.n;
   const embedded = e.contentType === 'message/rfc822' || e.contentType === 'message/global';
-  const redacted = embedded && depth < MAX_DEPTH
-    ? redactMessage(decoded, redactor, counter, depth + 1)
-    : Buffer.from(redactor.latin1(decoded.toString('latin1'), counter), 'latin1');
+  const redacted =
+    embedded && depth < MAX_DEPTH
+      ? redactMessage(decoded, redactor, counter, depth + 1)
+      : Buffer.from(redactor.latin1(decoded.toString('latin1'), counter), 'latin1');
   if (counter.n === before) return;
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const encoded = cte === 'base64' ? encodeBase64Lines(redacted, eol) : encodeQuotedPrintable(redacted, eol);
@@ -244,7 +276,9 @@ const ENCODED_RUN = /=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=(?:[ \t]*(?:\r?\n)?[ \t]+=\?[
 const MAX_WORD_CHARS = 75;
 
 function decodeWordBytes(enc: string, text: string): Buffer {
-  return enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQuotedPrintable(Buffer.from(text.replace(/_/g, ' '), 'latin1'));
+  return enc.toUpperCase() === 'B'
+    ? Buffer.from(text, 'base64')
+    : decodeQuotedPrintable(Buffer.from(text.replace(/_/g, ' '), 'latin1'));
 }
 
 /**
@@ -278,7 +312,19 @@ function redactEncodedWords(headers: string, redactor: Redactor, counter: Counte
 }
 
 /** The recipient header fields of a message (a spam's recipient is its reporter). */
-const RECIPIENT_FIELDS = ['to', 'cc', 'bcc', 'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-rcpt-to', 'original-recipient', 'x-delivered-to', 'x-apparently-to'];
+const RECIPIENT_FIELDS = [
+  'to',
+  'cc',
+  'bcc',
+  'delivered-to',
+  'x-original-to',
+  'envelope-to',
+  'x-envelope-to',
+  'x-rcpt-to',
+  'original-recipient',
+  'x-delivered-to',
+  'x-apparently-to',
+];
 const ADDRESS_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Addresses and display names in the message's own recipient fields. */
@@ -311,9 +357,13 @@ export function recipientAddresses(raw: Uint8Array): string[] {
 
 function decodeHeaderText(value: string): string {
   const joined = value.replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1');
-  const decoded = joined.replace(ENCODED_WORD, (_m, cs: string, enc: string, text: string) => decodeCharset(decodeWordBytes(enc, text), cs.split('*')[0]));
+  const decoded = joined.replace(ENCODED_WORD, (_m, cs: string, enc: string, text: string) =>
+    decodeCharset(decodeWordBytes(enc, text), cs.split('*')[0]),
+  );
   // Unencoded 8-bit headers are mostly UTF-8 today (RFC 6532).
-  return /[\x80-\xff]/.test(decoded) && !/[^\x00-\xff]/.test(decoded) ? Buffer.from(decoded, 'latin1').toString('utf8') : decoded;
+  return /[\x80-\xff]/.test(decoded) && !/[^\x00-\xff]/.test(decoded)
+    ? Buffer.from(decoded, 'latin1').toString('utf8')
+    : decoded;
 }
 
 /** Recipients of the message and of every message embedded in it. */
@@ -328,8 +378,10 @@ function allRecipients(buf: Buffer, depth: number): RecipientIdentity {
   if (depth < MAX_DEPTH) {
     const visit = (e: MimeEntity): void => {
       const embedded = e.contentType === 'message/rfc822' || e.contentType === 'message/global';
-      if (embedded && e.children.length > 0) add(recipientIdentityOf(buf.subarray(e.children[0].start, e.children[0].end)));
-      else if (embedded) add(allRecipients(decodeTransfer(buf.subarray(e.bodyStart, e.end), e.transferEncoding), depth + 1));
+      if (embedded && e.children.length > 0)
+        add(recipientIdentityOf(buf.subarray(e.children[0].start, e.children[0].end)));
+      else if (embedded)
+        add(allRecipients(decodeTransfer(buf.subarray(e.bodyStart, e.end), e.transferEncoding), depth + 1));
       for (const c of e.children) visit(c);
     };
     visit(walkMime(buf));
@@ -354,7 +406,10 @@ function encodeQuotedPrintable(data: Buffer, eol: string): string {
       for (let i = 0; i < line.length; i++) {
         const c = line.charCodeAt(i);
         const trailingSpace = (c === 32 || c === 9) && i === line.length - 1;
-        enc += (c >= 33 && c <= 126 && c !== 61) || ((c === 32 || c === 9) && !trailingSpace) ? line[i] : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
+        enc +=
+          (c >= 33 && c <= 126 && c !== 61) || ((c === 32 || c === 9) && !trailingSpace)
+            ? line[i]
+            : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
       }
       const out: string[] = [];
       while (enc.length > 76) {

@@ -43,7 +43,8 @@ export interface ReportFields {
  * A report to store: its raw message, or the message already hashed and compressed elsewhere
  * (bulk import prepares evidence on its own thread; the raw bytes then never reach this one).
  */
-export type ReportInput = ReportFields & ({ raw: Uint8Array; prepared?: undefined } | { raw?: undefined; prepared: PreparedMessage });
+export type ReportInput = ReportFields &
+  ({ raw: Uint8Array; prepared?: undefined } | { raw?: undefined; prepared: PreparedMessage });
 
 export interface StoredReport {
   id: string;

@@ -13,7 +13,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
-import { HASH_SLICE_BYTES, hashMessage, hashMessageAsync, prepareMessageAsync, type HashedMessage, type PreparedMessage } from './store.ts';
+import {
+  HASH_SLICE_BYTES,
+  hashMessage,
+  hashMessageAsync,
+  prepareMessageAsync,
+  type HashedMessage,
+  type PreparedMessage,
+} from './store.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../core/errors.ts';
 import type { ReportInput, StoredReport } from './report-input.ts';
@@ -64,7 +71,10 @@ function ownBuffer(m: PreparedMessage): PreparedMessage {
 
 function toWire(input: ReportInput, message: PreparedMessage | HashedMessage): WireUnit['items'][number] {
   const { raw: _raw, prepared: _prepared, dedupKey, ...rest } = input;
-  return { input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) }, message };
+  return {
+    input: { ...rest, dedupKey: typeof dedupKey === 'function' ? dedupKey(message.sha256) : (dedupKey ?? null) },
+    message,
+  };
 }
 
 export class ReportWriter {
@@ -96,10 +106,21 @@ export class ReportWriter {
     const prepared = this.opts.commitThread
       ? Promise.all(
           inputs.map(async (input) =>
-            toWire(input, input.prepared ? ownBuffer(input.prepared) : input.raw.length > HASH_SLICE_BYTES ? await hashMessageAsync(input.raw, input.kind ?? 'email') : hashMessage(input.raw, input.kind ?? 'email')),
+            toWire(
+              input,
+              input.prepared
+                ? ownBuffer(input.prepared)
+                : input.raw.length > HASH_SLICE_BYTES
+                  ? await hashMessageAsync(input.raw, input.kind ?? 'email')
+                  : hashMessage(input.raw, input.kind ?? 'email'),
+            ),
           ),
         )
-      : Promise.all(inputs.map(async (input) => toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email')))));
+      : Promise.all(
+          inputs.map(async (input) =>
+            toWire(input, input.prepared ?? (await prepareMessageAsync(input.raw, input.kind ?? 'email'))),
+          ),
+        );
     const done = prepared.then(
       (items) =>
         new Promise<StoredReport[]>((resolve, reject) => {
@@ -144,7 +165,8 @@ export class ReportWriter {
 
   /** Runs one transaction over `units`, in the commit thread or here. */
   private commit(units: WireUnit[]): Promise<StoredReport[][]> {
-    if (!this.opts.commitThread) return this.db.transaction().execute((trx) => storeUnits(trx, units, this.opts.nextJob ?? null));
+    if (!this.opts.commitThread)
+      return this.db.transaction().execute((trx) => storeUnits(trx, units, this.opts.nextJob ?? null));
     const thread = this.startThread(this.opts.commitThread);
     const id = thread.nextId++;
     // Raw bytes cross in one transferred buffer: cloning thousands of small buffers one by one
@@ -152,13 +174,19 @@ export class ReportWriter {
     const packed = packRaw(units);
     return new Promise((resolve, reject) => {
       thread.waiting.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, units: packed.units, raw: packed.buffer, nextJob: this.opts.nextJob ?? null } satisfies CommitRequest, [packed.buffer]);
+      thread.worker.postMessage(
+        { id, units: packed.units, raw: packed.buffer, nextJob: this.opts.nextJob ?? null } satisfies CommitRequest,
+        [packed.buffer],
+      );
     });
   }
 
   private startThread(data: CommitThreadData): CommitThread {
     if (this.thread) return this.thread;
-    const worker = startTsWorker(siblingModule('./sqlite-commit-thread.ts', import.meta.url), { ...data, role: 'spamdesk-commit-thread' } satisfies CommitThreadData);
+    const worker = startTsWorker(siblingModule('./sqlite-commit-thread.ts', import.meta.url), {
+      ...data,
+      role: 'spamdesk-commit-thread',
+    } satisfies CommitThreadData);
     const thread: CommitThread = { worker, nextId: 1, waiting: new Map() };
     worker.on('message', (msg: CommitResponse) => {
       const w = thread.waiting.get(msg.id);
@@ -249,4 +277,3 @@ export class ReportWriter {
     u.reject(e);
   }
 }
-

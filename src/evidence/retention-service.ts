@@ -29,7 +29,8 @@ export const retentionService: ServiceFactory = {
     every.unref();
     const c = ctx.config;
     return {
-      describe: () => `Retention:        identity ${c.retentionIdentityDays || '∞'} d, raw evidence ${c.retentionRawDays || '∞'} d, reports ${c.retentionReportsDays || '∞'} d, audit ${c.retentionAuditDays || '∞'} d; every ${c.retentionIntervalMinutes} min`,
+      describe: () =>
+        `Retention:        identity ${c.retentionIdentityDays || '∞'} d, raw evidence ${c.retentionRawDays || '∞'} d, reports ${c.retentionReportsDays || '∞'} d, audit ${c.retentionAuditDays || '∞'} d; every ${c.retentionIntervalMinutes} min`,
       async stop() {
         clearTimeout(first);
         clearInterval(every);

@@ -22,19 +22,54 @@ async function scenario(ctx: AppContext) {
   const { db } = ctx;
   const lea = newId();
   const bob = newId();
-  for (const [id, email, name] of [[lea, LEA, 'Léa Martin'], [bob, 'bob@example.org', 'Bob']] as const) {
-    await db.insertInto('users').values({ id, email, name, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+  for (const [id, email, name] of [
+    [lea, LEA, 'Léa Martin'],
+    [bob, 'bob@example.org', 'Bob'],
+  ] as const) {
+    await db
+      .insertInto('users')
+      .values({ id, email, name, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null })
+      .execute();
   }
   const [referred, own, shared] = [sampleEmail('referred'), sampleEmail('own'), sampleEmail('shared')];
   const reports = await ctx.writer.submit([
-    { raw: referred, channel: 'smtp', reporterUserId: lea, reporterAddress: LEA, clientIp: '192.0.2.1', note: 'from Léa', context: { wrapper: { from: `"Léa Martin" <${LEA}>` }, how: 'attachment' } },
+    {
+      raw: referred,
+      channel: 'smtp',
+      reporterUserId: lea,
+      reporterAddress: LEA,
+      clientIp: '192.0.2.1',
+      note: 'from Léa',
+      context: { wrapper: { from: `"Léa Martin" <${LEA}>` }, how: 'attachment' },
+    },
     { raw: own, channel: 'api', reporterUserId: lea, clientIp: '192.0.2.1' },
     { raw: shared, channel: 'api', reporterUserId: lea },
     { raw: shared, channel: 'api', reporterUserId: bob },
   ]);
-  const [sms] = await ctx.writer.submit([smsReportInput({ sender: '+33700000001', text: 'Votre colis attend', receivedAt: null, reporterNumber: '+33612345678', reporterUserId: lea, clientIp: null })]);
-  const police = await createAuthority(db, { name: 'Police', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'cyber@police.example' });
-  const c = await openCase(db, { targetKind: 'sender_domain', targetValue: 'spam.example', title: 'Prize scam', category: 'scam', openedBy: 'test' });
+  const [sms] = await ctx.writer.submit([
+    smsReportInput({
+      sender: '+33700000001',
+      text: 'Votre colis attend',
+      receivedAt: null,
+      reporterNumber: '+33612345678',
+      reporterUserId: lea,
+      clientIp: null,
+    }),
+  ]);
+  const police = await createAuthority(db, {
+    name: 'Police',
+    country: 'FR',
+    competence: 'cybercrime',
+    contactKind: 'email',
+    contact: 'cyber@police.example',
+  });
+  const c = await openCase(db, {
+    targetKind: 'sender_domain',
+    targetValue: 'spam.example',
+    title: 'Prize scam',
+    category: 'scam',
+    openedBy: 'test',
+  });
   await addReportsToCase(db, c.id, [{ reportId: reports[0].id, sha256: reports[0].sha256 }], 'test');
   const referral = await referCase(ctx, c.id, police.id, 'test');
   return { lea, bob, reports, sms, referral, referred, own, shared };
@@ -51,14 +86,33 @@ for (const dialect of DIALECTS) {
       const { db } = ctx;
       const token = await createToken(db, { role: 'reporter', userId: s.lea, name: 'addon' });
       // Self-service erasure needs an explicit confirmation.
-      const unconfirmed = await app.inject({ method: 'POST', url: '/api/v1/account/erasure', headers: { authorization: `Bearer ${token.secret}` }, payload: {} });
+      const unconfirmed = await app.inject({
+        method: 'POST',
+        url: '/api/v1/account/erasure',
+        headers: { authorization: `Bearer ${token.secret}` },
+        payload: {},
+      });
       assert.equal(unconfirmed.statusCode, 400);
-      const res = await app.inject({ method: 'POST', url: '/api/v1/account/erasure', headers: { authorization: `Bearer ${token.secret}` }, payload: { confirm: 'erase' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/account/erasure',
+        headers: { authorization: `Bearer ${token.secret}` },
+        payload: { confirm: 'erase' },
+      });
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json(), { reportsDeleted: 3, messagesDeleted: 2, reportsKeptForAuthorities: 1, accountErased: s.lea });
+      assert.deepEqual(res.json(), {
+        reportsDeleted: 3,
+        messagesDeleted: 2,
+        reportsKeptForAuthorities: 1,
+        accountErased: s.lea,
+      });
 
       // Kept: the referred report and its evidence, without any trace of Léa.
-      const kept = await db.selectFrom('reports').selectAll().where('id', '=', s.reports[0].id).executeTakeFirstOrThrow();
+      const kept = await db
+        .selectFrom('reports')
+        .selectAll()
+        .where('id', '=', s.reports[0].id)
+        .executeTakeFirstOrThrow();
       assert.equal(kept.reporter_user_id, null);
       assert.equal(kept.reporter_address, null);
       assert.equal(kept.client_ip, null);
@@ -67,8 +121,17 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(kept.context ?? '', /lea|Martin|wrapper/i);
       assert.match(kept.context ?? '', /"how":"attachment"/, 'what says nothing about her stays');
       assert.ok((await getMessageRaw(db, s.reports[0].sha256))?.equals(s.referred), 'the referred evidence is intact');
-      assert.ok(await db.selectFrom('action_case_reports').select('report_id').where('report_id', '=', s.reports[0].id).executeTakeFirst(), 'still under its case');
-      assert.ok(await db.selectFrom('action_referrals').select('id').where('id', '=', s.referral.referralId).executeTakeFirst());
+      assert.ok(
+        await db
+          .selectFrom('action_case_reports')
+          .select('report_id')
+          .where('report_id', '=', s.reports[0].id)
+          .executeTakeFirst(),
+        'still under its case',
+      );
+      assert.ok(
+        await db.selectFrom('action_referrals').select('id').where('id', '=', s.referral.referralId).executeTakeFirst(),
+      );
       // Gone: her other reports, evidence only she reported; Bob's report of the shared message stays.
       const left = await db.selectFrom('reports').select(['id', 'reporter_user_id']).execute();
       assert.deepEqual(left.map((r) => r.id).sort(), [s.reports[0].id, s.reports[3].id].sort());
@@ -82,18 +145,41 @@ for (const dialect of DIALECTS) {
       assert.ok(user.disabled_at);
       assert.equal((await db.selectFrom('api_tokens').select('id').where('user_id', '=', s.lea).execute()).length, 0);
       // The erasure is in the audit chain, without her identity; the chain still verifies.
-      const entry = await db.selectFrom('audit_log').selectAll().where('action', '=', 'privacy.erasure').executeTakeFirstOrThrow();
+      const entry = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'privacy.erasure')
+        .executeTakeFirstOrThrow();
       assert.doesNotMatch(JSON.stringify(entry), /lea\.martin|famille-martin|Léa/);
       assert.deepEqual((await verifyAuditChain(db)).problems, []);
       // Bob, erased by an admin on request by address, and a staff account that cannot be.
       const admin = await createToken(db, { role: 'admin', name: 'dpo' });
-      const byAdmin = await app.inject({ method: 'POST', url: '/api/v1/privacy/erasures', headers: { authorization: `Bearer ${admin.secret}` }, payload: { email: 'bob@example.org' } });
+      const byAdmin = await app.inject({
+        method: 'POST',
+        url: '/api/v1/privacy/erasures',
+        headers: { authorization: `Bearer ${admin.secret}` },
+        payload: { email: 'bob@example.org' },
+      });
       assert.equal(byAdmin.statusCode, 200, byAdmin.body);
       assert.equal(byAdmin.json().reportsDeleted, 1);
       assert.equal(await getMessageRaw(db, s.reports[2].sha256), null, 'nobody reports the shared message any more');
       const analyst = newId();
-      await db.insertInto('users').values({ id: analyst, email: 'analyst@spamdesk.example', name: null, role: 'analyst', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
-      await assert.rejects(eraseReporter(db, { userId: analyst }, 'test'), /staff and partner accounts are disabled, not erased/);
+      await db
+        .insertInto('users')
+        .values({
+          id: analyst,
+          email: 'analyst@spamdesk.example',
+          name: null,
+          role: 'analyst',
+          password_hash: null,
+          created_at: nowIso(),
+          disabled_at: null,
+        })
+        .execute();
+      await assert.rejects(
+        eraseReporter(db, { userId: analyst }, 'test'),
+        /staff and partner accounts are disabled, not erased/,
+      );
     } finally {
       await app.close();
       await h.close();
@@ -101,7 +187,12 @@ for (const dialect of DIALECTS) {
   });
 
   test(`[${dialect}] retention periods per kind of data: identity, raw evidence, reports, audit; referred evidence kept`, async (t) => {
-    const h = await createTestContext(t, dialect, { retentionIdentityDays: 30, retentionRawDays: 60, retentionReportsDays: 90, retentionAuditDays: 100 });
+    const h = await createTestContext(t, dialect, {
+      retentionIdentityDays: 30,
+      retentionRawDays: 60,
+      retentionReportsDays: 90,
+      retentionAuditDays: 100,
+    });
     if (!h) return;
     const { ctx } = h;
     try {
@@ -117,7 +208,11 @@ for (const dialect of DIALECTS) {
       assert.equal(r1.identityCleared, 5);
       const reports = await db.selectFrom('reports').selectAll().execute();
       assert.equal(reports.length, 5);
-      assert.ok(reports.every((r) => r.reporter_user_id === null && r.reporter_address === null && r.client_ip === null && r.note === null));
+      assert.ok(
+        reports.every(
+          (r) => r.reporter_user_id === null && r.reporter_address === null && r.client_ip === null && r.note === null,
+        ),
+      );
       assert.ok(reports.every((r) => !/wrapper|lea/i.test(r.context ?? '')));
       assert.ok(await getMessageRaw(db, s.reports[1].sha256));
 
@@ -125,8 +220,15 @@ for (const dialect of DIALECTS) {
       const r2 = await applyRetention(db, config, at(75));
       assert.equal(r2.rawExpired, 3, JSON.stringify(r2));
       assert.equal(await getMessageRaw(db, s.reports[1].sha256), null);
-      assert.ok((await getMessageRaw(db, s.reports[0].sha256))?.equals(s.referred), 'the referred evidence keeps its bytes');
-      const meta = await db.selectFrom('messages').select(['sha256', 'size', 'codec']).where('sha256', '=', s.reports[1].sha256).executeTakeFirstOrThrow();
+      assert.ok(
+        (await getMessageRaw(db, s.reports[0].sha256))?.equals(s.referred),
+        'the referred evidence keeps its bytes',
+      );
+      const meta = await db
+        .selectFrom('messages')
+        .select(['sha256', 'size', 'codec'])
+        .where('sha256', '=', s.reports[1].sha256)
+        .executeTakeFirstOrThrow();
       assert.equal(meta.codec, 'expired');
       assert.equal(Number(meta.size), s.own.length);
       const v = await verifyEvidence(db);
@@ -140,9 +242,15 @@ for (const dialect of DIALECTS) {
       const r3 = await applyRetention(db, config, at(120));
       assert.ok(r3.reportsDeleted >= 5 && r3.keptForAuthorities === 1, JSON.stringify(r3));
       const left = await db.selectFrom('reports').select('id').execute();
-      assert.deepEqual(left.map((r) => r.id), [s.reports[0].id]);
+      assert.deepEqual(
+        left.map((r) => r.id),
+        [s.reports[0].id],
+      );
       assert.ok((await getMessageRaw(db, s.reports[0].sha256))?.equals(s.referred));
-      assert.equal(await db.selectFrom('messages').select('sha256').where('sha256', '=', s.reports[2].sha256).executeTakeFirst(), undefined);
+      assert.equal(
+        await db.selectFrom('messages').select('sha256').where('sha256', '=', s.reports[2].sha256).executeTakeFirst(),
+        undefined,
+      );
       assert.ok(r3.auditPruned > 0);
       const chain = await verifyAuditChain(db);
       assert.deepEqual(chain.problems, []);

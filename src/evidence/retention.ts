@@ -32,9 +32,28 @@ const DAY_MS = 86_400_000;
 
 /** Context keys that say nothing about the reporter; everything else is identity (wrapper, envelope…). */
 const CONTEXT_KEEP = new Set([
-  'how', 'recoveredHeaders', 'feedbackType', 'wholeMail', 'source', 'shortNumber', 'senderUnknown', 'senderAsReported', 'consent', 'form',
-  'senderAsTyped', 'partner', 'packageId', 'packageSha256', 'remoteCaseId', 'remoteInstance', 'originalSha256', 'redactedCopy',
-  'remoteReportCount', 'firstReportedAt', 'lastReportedAt', 'identityErased',
+  'how',
+  'recoveredHeaders',
+  'feedbackType',
+  'wholeMail',
+  'source',
+  'shortNumber',
+  'senderUnknown',
+  'senderAsReported',
+  'consent',
+  'form',
+  'senderAsTyped',
+  'partner',
+  'packageId',
+  'packageSha256',
+  'remoteCaseId',
+  'remoteInstance',
+  'originalSha256',
+  'redactedCopy',
+  'remoteReportCount',
+  'firstReportedAt',
+  'lastReportedAt',
+  'identityErased',
 ]);
 
 /** A report context without the reporter's identity. */
@@ -66,7 +85,9 @@ export async function referredAmong(db: Kysely<Database>, ids: readonly string[]
       .selectFrom('action_case_reports as cr')
       .select('cr.report_id')
       .where('cr.report_id', 'in', ids.slice(i, i + BATCH))
-      .where(({ exists, selectFrom }) => exists(selectFrom('action_referrals as rf').select('rf.id').whereRef('rf.case_id', '=', 'cr.case_id')))
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('action_referrals as rf').select('rf.id').whereRef('rf.case_id', '=', 'cr.case_id')),
+      )
       .execute();
     for (const r of rows) out.add(r.report_id);
   }
@@ -74,7 +95,11 @@ export async function referredAmong(db: Kysely<Database>, ids: readonly string[]
 }
 
 /** Clears the reporter's identity from reports (the reports and their evidence stay). */
-export async function clearIdentity(db: Kysely<Database>, ids: readonly string[], opts: { revokeTracking?: boolean } = {}): Promise<number> {
+export async function clearIdentity(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  opts: { revokeTracking?: boolean } = {},
+): Promise<number> {
   let n = 0;
   for (let i = 0; i < ids.length; i += BATCH) {
     const chunk = ids.slice(i, i + BATCH);
@@ -97,7 +122,11 @@ export async function clearIdentity(db: Kysely<Database>, ids: readonly string[]
           .where('id', '=', r.id)
           .execute();
       }
-      await trx.updateTable('web_report_index').set({ reporter_user_id: null }).where('report_id', 'in', chunk).execute();
+      await trx
+        .updateTable('web_report_index')
+        .set({ reporter_user_id: null })
+        .where('report_id', 'in', chunk)
+        .execute();
       n += rows.length;
     });
   }
@@ -108,13 +137,22 @@ export async function clearIdentity(db: Kysely<Database>, ids: readonly string[]
  * Deletes reports (never referred ones: callers exclude them) with every row derived from them,
  * then the evidence no remaining report points at. Returns how many messages went.
  */
-export async function deleteReports(db: Kysely<Database>, ids: readonly string[]): Promise<{ reports: number; messages: number }> {
+export async function deleteReports(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<{ reports: number; messages: number }> {
   let reports = 0;
   let messages = 0;
   for (let i = 0; i < ids.length; i += BATCH) {
     const chunk = ids.slice(i, i + BATCH);
     const r = await db.transaction().execute(async (trx) => {
-      const shas = [...new Set((await trx.selectFrom('reports').select('message_sha256').where('id', 'in', chunk).execute()).map((x) => x.message_sha256))];
+      const shas = [
+        ...new Set(
+          (await trx.selectFrom('reports').select('message_sha256').where('id', 'in', chunk).execute()).map(
+            (x) => x.message_sha256,
+          ),
+        ),
+      ];
       await trx.deleteFrom('web_report_terms').where('report_id', 'in', chunk).execute();
       await trx.deleteFrom('web_report_marks').where('report_id', 'in', chunk).execute();
       await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
@@ -124,7 +162,13 @@ export async function deleteReports(db: Kysely<Database>, ids: readonly string[]
       await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
       const deleted = await trx.deleteFrom('reports').where('id', 'in', chunk).executeTakeFirst();
       // Evidence nobody reports any more goes with its analysis.
-      const still = new Set(shas.length ? (await trx.selectFrom('reports').select('message_sha256').where('message_sha256', 'in', shas).execute()).map((x) => x.message_sha256) : []);
+      const still = new Set(
+        shas.length
+          ? (
+              await trx.selectFrom('reports').select('message_sha256').where('message_sha256', 'in', shas).execute()
+            ).map((x) => x.message_sha256)
+          : [],
+      );
       const orphans = shas.filter((s) => !still.has(s));
       if (orphans.length > 0) {
         await trx.deleteFrom('message_indicators').where('message_sha256', 'in', orphans).execute();
@@ -157,7 +201,14 @@ function cutoff(now: Date, days: number): string | null {
 
 /** Applies every retention period once. */
 export async function applyRetention(db: Kysely<Database>, config: Config, now = new Date()): Promise<RetentionRun> {
-  const run: RetentionRun = { identityCleared: 0, rawExpired: 0, reportsDeleted: 0, messagesDeleted: 0, auditPruned: 0, keptForAuthorities: 0 };
+  const run: RetentionRun = {
+    identityCleared: 0,
+    rawExpired: 0,
+    reportsDeleted: 0,
+    messagesDeleted: 0,
+    auditPruned: 0,
+    keptForAuthorities: 0,
+  };
   const kept = new Set<string>();
 
   const identityBefore = cutoff(now, config.retentionIdentityDays);
@@ -169,7 +220,16 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
           .select('id')
           .where('received_at', '<', identityBefore)
           .where('id', '>', after)
-          .where((eb) => eb.or([eb('reporter_address', 'is not', null), eb('reporter_user_id', 'is not', null), eb('reporter_token_id', 'is not', null), eb('client_ip', 'is not', null), eb('note', 'is not', null), eb('dedup_key', 'is not', null)]))
+          .where((eb) =>
+            eb.or([
+              eb('reporter_address', 'is not', null),
+              eb('reporter_user_id', 'is not', null),
+              eb('reporter_token_id', 'is not', null),
+              eb('client_ip', 'is not', null),
+              eb('note', 'is not', null),
+              eb('dedup_key', 'is not', null),
+            ]),
+          )
           .orderBy('id')
           .limit(BATCH)
           .execute()
@@ -183,12 +243,24 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
   const reportsBefore = cutoff(now, config.retentionReportsDays);
   if (reportsBefore) {
     for (let after = ''; ; ) {
-      const ids = (await db.selectFrom('reports').select('id').where('received_at', '<', reportsBefore).where('id', '>', after).orderBy('id').limit(BATCH).execute()).map((r) => r.id);
+      const ids = (
+        await db
+          .selectFrom('reports')
+          .select('id')
+          .where('received_at', '<', reportsBefore)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(BATCH)
+          .execute()
+      ).map((r) => r.id);
       if (ids.length === 0) break;
       after = ids[ids.length - 1];
       const referred = await referredAmong(db, ids);
       for (const id of referred) kept.add(id);
-      const r = await deleteReports(db, ids.filter((id) => !referred.has(id)));
+      const r = await deleteReports(
+        db,
+        ids.filter((id) => !referred.has(id)),
+      );
       run.reportsDeleted += r.reports;
       run.messagesDeleted += r.messages;
     }
@@ -204,18 +276,42 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
           .where('m.codec', '!=', CODECS.EXPIRED)
           .where('m.sha256', '>', after)
           .where('m.first_seen_at', '<', rawBefore)
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('reports as r').select('r.id').whereRef('r.message_sha256', '=', 'm.sha256').where('r.received_at', '>=', rawBefore))))
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('reports as r')
+                  .select('r.id')
+                  .whereRef('r.message_sha256', '=', 'm.sha256')
+                  .where('r.received_at', '>=', rawBefore),
+              ),
+            ),
+          )
           .orderBy('m.sha256')
           .limit(BATCH)
           .execute()
       ).map((m) => m.sha256);
       if (shas.length === 0) break;
       after = shas[shas.length - 1];
-      const reportIds = (await db.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map((r) => r.id);
+      const reportIds = (await db.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map(
+        (r) => r.id,
+      );
       const referred = await referredAmong(db, reportIds);
       for (const id of referred) kept.add(id);
-      const keepShas = new Set(referred.size ? (await db.selectFrom('reports').select('message_sha256').where('id', 'in', [...referred]).execute()).map((r) => r.message_sha256) : []);
-      run.rawExpired += await expireRaw(db, shas.filter((s) => !keepShas.has(s)));
+      const keepShas = new Set(
+        referred.size
+          ? (
+              await db
+                .selectFrom('reports')
+                .select('message_sha256')
+                .where('id', 'in', [...referred])
+                .execute()
+            ).map((r) => r.message_sha256)
+          : [],
+      );
+      run.rawExpired += await expireRaw(
+        db,
+        shas.filter((s) => !keepShas.has(s)),
+      );
     }
   }
 
@@ -223,7 +319,12 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
   if (auditBefore) run.auditPruned = await pruneAudit(db, auditBefore);
   run.keptForAuthorities = kept.size;
   if (run.identityCleared + run.rawExpired + run.reportsDeleted + run.auditPruned > 0) {
-    await writeAudit(db, { actor: 'retention', action: 'privacy.retention', subject: 'instance', detail: { ...run, at: nowIso() } });
+    await writeAudit(db, {
+      actor: 'retention',
+      action: 'privacy.retention',
+      subject: 'instance',
+      detail: { ...run, at: nowIso() },
+    });
   }
   return run;
 }
@@ -232,12 +333,26 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
 async function expireRaw(db: Kysely<Database>, shas: readonly string[]): Promise<number> {
   if (shas.length === 0) return 0;
   return db.transaction().execute(async (trx) => {
-    const reportIds = (await trx.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map((r) => r.id);
-    for (let i = 0; i < reportIds.length; i += BATCH) await trx.deleteFrom('web_report_terms').where('report_id', 'in', reportIds.slice(i, i + BATCH)).execute();
-    await trx.updateTable('web_report_index').set({ subject: null, sender: null }).where('message_sha256', 'in', shas).execute();
+    const reportIds = (await trx.selectFrom('reports').select('id').where('message_sha256', 'in', shas).execute()).map(
+      (r) => r.id,
+    );
+    for (let i = 0; i < reportIds.length; i += BATCH)
+      await trx
+        .deleteFrom('web_report_terms')
+        .where('report_id', 'in', reportIds.slice(i, i + BATCH))
+        .execute();
+    await trx
+      .updateTable('web_report_index')
+      .set({ subject: null, sender: null })
+      .where('message_sha256', 'in', shas)
+      .execute();
     await trx.deleteFrom('message_indicators').where('message_sha256', 'in', shas).execute();
     await trx.deleteFrom('analyses').where('message_sha256', 'in', shas).execute();
-    const r = await trx.updateTable('messages').set({ codec: CODECS.EXPIRED, content: Buffer.alloc(0) }).where('sha256', 'in', shas).executeTakeFirst();
+    const r = await trx
+      .updateTable('messages')
+      .set({ codec: CODECS.EXPIRED, content: Buffer.alloc(0) })
+      .where('sha256', 'in', shas)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows);
   });
 }
@@ -262,41 +377,91 @@ export interface ErasureResult {
  * was referred to an authority, which stays under its case with the reporter's identity cleared;
  * their account is anonymised and disabled, its tokens and sessions deleted.
  */
-export async function eraseReporter(db: Kysely<Database>, target: ErasureTarget, actor: string): Promise<ErasureResult> {
+export async function eraseReporter(
+  db: Kysely<Database>,
+  target: ErasureTarget,
+  actor: string,
+): Promise<ErasureResult> {
   const email = target.email?.trim().toLowerCase();
   const user = target.userId
     ? await db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', target.userId).executeTakeFirst()
     : email
       ? await db.selectFrom('users').select(['id', 'email', 'role']).where('email', '=', email).executeTakeFirst()
       : undefined;
-  if (user && user.role !== 'reporter') throw new Error(`account ${user.id} is a ${user.role} account: staff and partner accounts are disabled, not erased`);
+  if (user && user.role !== 'reporter')
+    throw new Error(
+      `account ${user.id} is a ${user.role} account: staff and partner accounts are disabled, not erased`,
+    );
   const digits = target.number?.replace(/\D/g, '') ?? '';
   const addresses = [...new Set([email, user?.email.toLowerCase()].filter((a): a is string => Boolean(a)))];
   const ids = new Set<string>();
-  if (user) for (const r of await db.selectFrom('reports').select('id').where('reporter_user_id', '=', user.id).execute()) ids.add(r.id);
-  for (const a of addresses) for (const r of await db.selectFrom('reports').select(['id', 'reporter_address']).where('reporter_address', 'is not', null).where((eb) => eb.fn('lower', ['reporter_address']), '=', a).execute()) ids.add(r.id);
+  if (user)
+    for (const r of await db.selectFrom('reports').select('id').where('reporter_user_id', '=', user.id).execute())
+      ids.add(r.id);
+  for (const a of addresses)
+    for (const r of await db
+      .selectFrom('reports')
+      .select(['id', 'reporter_address'])
+      .where('reporter_address', 'is not', null)
+      .where((eb) => eb.fn('lower', ['reporter_address']), '=', a)
+      .execute())
+      ids.add(r.id);
   if (digits.length >= 6) {
-    const numbers = await db.selectFrom('reports').select(['id', 'reporter_address']).where('reporter_address', 'like', `%${digits.slice(-6)}`).execute();
-    for (const r of numbers) if ((r.reporter_address ?? '').replace(/\D/g, '').endsWith(digits.slice(-9))) ids.add(r.id);
-    await db.deleteFrom('sms_pending').where('reporter_number', 'like', `%${digits.slice(-9)}`).execute();
+    const numbers = await db
+      .selectFrom('reports')
+      .select(['id', 'reporter_address'])
+      .where('reporter_address', 'like', `%${digits.slice(-6)}`)
+      .execute();
+    for (const r of numbers)
+      if ((r.reporter_address ?? '').replace(/\D/g, '').endsWith(digits.slice(-9))) ids.add(r.id);
+    await db
+      .deleteFrom('sms_pending')
+      .where('reporter_number', 'like', `%${digits.slice(-9)}`)
+      .execute();
   }
   const all = [...ids];
   const referred = await referredAmong(db, all);
   await clearIdentity(db, [...referred], { revokeTracking: true });
-  const removed = await deleteReports(db, all.filter((id) => !referred.has(id)));
+  const removed = await deleteReports(
+    db,
+    all.filter((id) => !referred.has(id)),
+  );
   let accountErased: string | null = null;
   if (user) {
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('reports').set({ reporter_token_id: null }).where('reporter_token_id', 'in', trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id)).execute();
+      await trx
+        .updateTable('reports')
+        .set({ reporter_token_id: null })
+        .where('reporter_token_id', 'in', trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id))
+        .execute();
       await trx.deleteFrom('api_tokens').where('user_id', '=', user.id).execute();
       await trx.deleteFrom('web_sessions').where('user_id', '=', user.id).execute();
       await trx.deleteFrom('web_login_attempts').where('email', '=', user.email).execute();
-      await trx.updateTable('users').set({ email: `erased-${user.id.toLowerCase()}@erased.invalid`, name: null, password_hash: null, disabled_at: nowIso() }).where('id', '=', user.id).execute();
+      await trx
+        .updateTable('users')
+        .set({
+          email: `erased-${user.id.toLowerCase()}@erased.invalid`,
+          name: null,
+          password_hash: null,
+          disabled_at: nowIso(),
+        })
+        .where('id', '=', user.id)
+        .execute();
     });
     accountErased = user.id;
   }
-  const result = { reportsDeleted: removed.reports, messagesDeleted: removed.messages, reportsKeptForAuthorities: referred.size, accountErased };
+  const result = {
+    reportsDeleted: removed.reports,
+    messagesDeleted: removed.messages,
+    reportsKeptForAuthorities: referred.size,
+    accountErased,
+  };
   // The record of the erasure names the account id only, never the erased identity.
-  await writeAudit(db, { actor, action: 'privacy.erasure', subject: user ? `user:${user.id}` : 'reporter', detail: result });
+  await writeAudit(db, {
+    actor,
+    action: 'privacy.erasure',
+    subject: user ? `user:${user.id}` : 'reporter',
+    detail: result,
+  });
   return result;
 }

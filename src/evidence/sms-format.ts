@@ -21,7 +21,13 @@ export type SmsEvidence = z.infer<typeof SmsEvidence>;
 
 /** Canonical bytes of an SMS (stable key order). */
 export function serializeSmsEvidence(sms: Omit<SmsEvidence, 'type' | 'v'>): Buffer {
-  const doc: SmsEvidence = { type: 'sms', v: SMS_EVIDENCE_VERSION, sender: sms.sender, text: sms.text, receivedAt: sms.receivedAt };
+  const doc: SmsEvidence = {
+    type: 'sms',
+    v: SMS_EVIDENCE_VERSION,
+    sender: sms.sender,
+    text: sms.text,
+    receivedAt: sms.receivedAt,
+  };
   return Buffer.from(JSON.stringify(doc), 'utf8');
 }
 

@@ -45,7 +45,9 @@ export function toPrepared(m: PreparedMessage | HashedMessage): PreparedMessage 
  * anything that lands between this read and the transaction is handled there.
  */
 export async function compressNewEvidence(db: Kysely<Database>, units: WireUnit[]): Promise<WireUnit[]> {
-  const hashed = [...new Set(units.flatMap((u) => u.items.filter((it) => !isPrepared(it.message)).map((it) => it.message.sha256)))];
+  const hashed = [
+    ...new Set(units.flatMap((u) => u.items.filter((it) => !isPrepared(it.message)).map((it) => it.message.sha256))),
+  ];
   if (hashed.length === 0) return units;
   const stored = new Set<string>();
   for (const part of chunks(hashed)) {
@@ -107,13 +109,23 @@ function chunks<T>(rows: T[], size: (row: T) => number = () => 0): T[][] {
  * keys and known evidence, then insert new evidence, reports and, when `nextJob` is set, the job
  * each new report becomes (app/pipeline.ts's `FIRST_JOB`).
  */
-export async function storeUnits(trx: Kysely<Database>, units: WireUnit[], nextJob: string | null): Promise<StoredReport[][]> {
+export async function storeUnits(
+  trx: Kysely<Database>,
+  units: WireUnit[],
+  nextJob: string | null,
+): Promise<StoredReport[][]> {
   const keys = units.flatMap((u) => u.items.map((it) => it.input.dedupKey));
   const wantedKeys = [...new Set(keys.filter((k): k is string => k !== null))];
   const existing = new Map<string, { id: string; sha256: string; trackingToken: string }>();
   for (const part of chunks(wantedKeys)) {
-    const rows = await trx.selectFrom('reports').select(['id', 'message_sha256', 'tracking_token', 'dedup_key']).where('dedup_key', 'in', part).execute();
-    for (const r of rows) if (r.dedup_key) existing.set(r.dedup_key, { id: r.id, sha256: r.message_sha256, trackingToken: r.tracking_token });
+    const rows = await trx
+      .selectFrom('reports')
+      .select(['id', 'message_sha256', 'tracking_token', 'dedup_key'])
+      .where('dedup_key', 'in', part)
+      .execute();
+    for (const r of rows)
+      if (r.dedup_key)
+        existing.set(r.dedup_key, { id: r.id, sha256: r.message_sha256, trackingToken: r.tracking_token });
   }
 
   const now = nowIso();
@@ -131,7 +143,13 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[], nextJ
         if (input.dedupRequiresSameMessage && prior.sha256 !== message.sha256) {
           throw new AppError('CONFLICT', 'This idempotency key was already used for a different message.');
         }
-        stored.push({ id: prior.id, sha256: prior.sha256, size: message.size, trackingToken: prior.trackingToken, duplicate: true });
+        stored.push({
+          id: prior.id,
+          sha256: prior.sha256,
+          size: message.size,
+          trackingToken: prior.trackingToken,
+          duplicate: true,
+        });
         continue;
       }
       const id = newId();
@@ -164,7 +182,12 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[], nextJ
   const shas = [...newMessages.keys()];
   for (const part of chunks(shas)) {
     // (Evidence whose bytes retention dropped is stored again: the hash proves it is the same.)
-    const rows = await trx.selectFrom('messages').select('sha256').where('sha256', 'in', part).where('codec', '!=', 'expired').execute();
+    const rows = await trx
+      .selectFrom('messages')
+      .select('sha256')
+      .where('sha256', 'in', part)
+      .where('codec', '!=', 'expired')
+      .execute();
     for (const r of rows) newMessages.delete(r.sha256);
   }
   // Normally compressed already (before the transaction); a message that turned out new only now
@@ -172,30 +195,45 @@ export async function storeUnits(trx: Kysely<Database>, units: WireUnit[], nextJ
   for (const part of chunks([...newMessages.values()].map(toPrepared), (m) => m.content.length)) {
     await trx
       .insertInto('messages')
-      .values(part.map((m) => ({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: now })))
-      .onConflict((oc) => oc.column('sha256').doUpdateSet({ codec: sql`excluded.codec`, content: sql`excluded.content` }).where('messages.codec', '=', 'expired'))
-      .execute();
-  }
-  for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
-  if (nextJob !== null) for (const part of chunks(reportRows)) {
-    await trx
-      .insertInto('jobs')
       .values(
-        part.map((r) => ({
-          id: newId(),
-          kind: nextJob,
-          payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
-          state: 'queued',
-          run_at: now,
-          attempts: 0,
-          locked_by: null,
-          locked_at: null,
-          last_error: null,
-          created_at: now,
-          updated_at: now,
+        part.map((m) => ({
+          sha256: m.sha256,
+          kind: m.kind,
+          size: m.size,
+          codec: m.codec,
+          content: m.content,
+          first_seen_at: now,
         })),
+      )
+      .onConflict((oc) =>
+        oc
+          .column('sha256')
+          .doUpdateSet({ codec: sql`excluded.codec`, content: sql`excluded.content` })
+          .where('messages.codec', '=', 'expired'),
       )
       .execute();
   }
+  for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
+  if (nextJob !== null)
+    for (const part of chunks(reportRows)) {
+      await trx
+        .insertInto('jobs')
+        .values(
+          part.map((r) => ({
+            id: newId(),
+            kind: nextJob,
+            payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
+            state: 'queued',
+            run_at: now,
+            attempts: 0,
+            locked_by: null,
+            locked_at: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
   return out;
 }

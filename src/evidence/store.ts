@@ -50,7 +50,8 @@ export function encodeContentAsync(raw: Uint8Array): Promise<{ codec: string; co
  * or tampered row cannot expand into gigabytes.
  */
 export function decodeContent(codec: string, content: Uint8Array, maxBytes?: number): Buffer {
-  if (codec === CODECS.DEFLATE_RAW) return inflateRawSync(content, maxBytes === undefined ? {} : { maxOutputLength: Math.max(1, maxBytes + 1) });
+  if (codec === CODECS.DEFLATE_RAW)
+    return inflateRawSync(content, maxBytes === undefined ? {} : { maxOutputLength: Math.max(1, maxBytes + 1) });
   if (codec === CODECS.IDENTITY) return Buffer.from(content);
   throw new Error(`unknown evidence codec ${codec}`);
 }
@@ -129,22 +130,42 @@ export async function prepareMessageAsync(raw: Uint8Array, kind: MessageKind = '
 export async function putMessage(db: Kysely<Database>, m: PreparedMessage): Promise<void> {
   await db
     .insertInto('messages')
-    .values({ sha256: m.sha256, kind: m.kind, size: m.size, codec: m.codec, content: m.content, first_seen_at: nowIso() })
+    .values({
+      sha256: m.sha256,
+      kind: m.kind,
+      size: m.size,
+      codec: m.codec,
+      content: m.content,
+      first_seen_at: nowIso(),
+    })
     // Evidence whose bytes retention dropped is stored again (the same hash proves the same bytes).
-    .onConflict((oc) => oc.column('sha256').doUpdateSet({ codec: m.codec, content: m.content }).where('messages.codec', '=', CODECS.EXPIRED))
+    .onConflict((oc) =>
+      oc
+        .column('sha256')
+        .doUpdateSet({ codec: m.codec, content: m.content })
+        .where('messages.codec', '=', CODECS.EXPIRED),
+    )
     .execute();
 }
 
 /** The exact raw bytes of a stored message, or null (unknown, or expired by retention). */
 export async function getMessageRaw(db: Kysely<Database>, sha256: string): Promise<Buffer | null> {
-  const row = await db.selectFrom('messages').select(['codec', 'content', 'size']).where('sha256', '=', sha256).executeTakeFirst();
+  const row = await db
+    .selectFrom('messages')
+    .select(['codec', 'content', 'size'])
+    .where('sha256', '=', sha256)
+    .executeTakeFirst();
   if (!row || row.codec === CODECS.EXPIRED) return null;
   return decodeContent(row.codec, row.content, Number(row.size));
 }
 
 /** Metadata of a stored message. */
 export async function getMessageMeta(db: Kysely<Database>, sha256: string) {
-  return db.selectFrom('messages').select(['sha256', 'kind', 'size', 'codec', 'first_seen_at']).where('sha256', '=', sha256).executeTakeFirst();
+  return db
+    .selectFrom('messages')
+    .select(['sha256', 'kind', 'size', 'codec', 'first_seen_at'])
+    .where('sha256', '=', sha256)
+    .executeTakeFirst();
 }
 
 export interface VerifyResult {
@@ -192,7 +213,8 @@ export async function verifyEvidence(
       result.bytes += raw.length;
       const actual = sha256Hex(raw);
       if (actual !== row.sha256) result.mismatches.push({ sha256: row.sha256, problem: `content hashes to ${actual}` });
-      else if (raw.length !== Number(row.size)) result.mismatches.push({ sha256: row.sha256, problem: `size ${raw.length} ≠ recorded ${row.size}` });
+      else if (raw.length !== Number(row.size))
+        result.mismatches.push({ sha256: row.sha256, problem: `size ${raw.length} ≠ recorded ${row.size}` });
     }
     onProgress?.(result.checked);
   }

@@ -14,8 +14,16 @@ const count = Number(countArg);
 try {
   const writes: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    if (i % 2 === 0) writes.push(writeAudit(db, { actor: `process:${label}`, action: 'test.append', subject: `entry:${label}:${i}` }));
-    else writes.push(db.transaction().execute((trx) => appendEntries(trx, [{ actor: `process:${label}`, action: 'test.append', subject: `entry:${label}:${i}` }])));
+    if (i % 2 === 0)
+      writes.push(writeAudit(db, { actor: `process:${label}`, action: 'test.append', subject: `entry:${label}:${i}` }));
+    else
+      writes.push(
+        db
+          .transaction()
+          .execute((trx) =>
+            appendEntries(trx, [{ actor: `process:${label}`, action: 'test.append', subject: `entry:${label}:${i}` }]),
+          ),
+      );
     // Interleave with the other process rather than finishing in one burst.
     if (i % 10 === 9) await Promise.all(writes.splice(0));
   }

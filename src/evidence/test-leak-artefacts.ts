@@ -44,10 +44,24 @@ const outbox: ArtefactSource = {
   async collect({ ctx }) {
     const { db } = ctx;
     const rows = await db.selectFrom('action_outbox').selectAll().orderBy('id').execute();
-    const referrals = new Map((await db.selectFrom('action_referrals as r').innerJoin('action_authorities as a', 'a.id', 'r.authority_id').select(['r.id', 'a.name', 'a.contact_kind', 'a.evidence_mode', 'a.legal_basis']).execute()).map((r) => [r.id, r]));
+    const referrals = new Map(
+      (
+        await db
+          .selectFrom('action_referrals as r')
+          .innerJoin('action_authorities as a', 'a.id', 'r.authority_id')
+          .select(['r.id', 'a.name', 'a.contact_kind', 'a.evidence_mode', 'a.legal_basis'])
+          .execute()
+      ).map((r) => [r.id, r]),
+    );
     return rows.map((r): Artefact => {
       const ref = r.purpose === 'referral' && r.subject_id ? referrals.get(r.subject_id) : undefined;
-      const audience = ref ? `${ref.contact_kind} ${ref.name}, ${evidenceModeOf(ref)}` : r.purpose === 'isp-digest' ? 'network operator' : r.purpose === 'fbl' ? 'sender' : r.purpose;
+      const audience = ref
+        ? `${ref.contact_kind} ${ref.name}, ${evidenceModeOf(ref)}`
+        : r.purpose === 'isp-digest'
+          ? 'network operator'
+          : r.purpose === 'fbl'
+            ? 'sender'
+            : r.purpose;
       return {
         name: `outbox ${r.purpose} ${r.channel} → ${r.destination}`,
         audience,
@@ -64,12 +78,26 @@ const downloads: ArtefactSource = {
   name: 'package downloads',
   async collect({ ctx, app, accounts }) {
     const out: Artefact[] = [];
-    const refs = await ctx.db.selectFrom('action_referrals as r').innerJoin('action_authorities as a', 'a.id', 'r.authority_id').select(['r.id', 'a.name', 'a.contact_kind', 'a.evidence_mode', 'a.legal_basis', 'a.user_id']).execute();
+    const refs = await ctx.db
+      .selectFrom('action_referrals as r')
+      .innerJoin('action_authorities as a', 'a.id', 'r.authority_id')
+      .select(['r.id', 'a.name', 'a.contact_kind', 'a.evidence_mode', 'a.legal_basis', 'a.user_id'])
+      .execute();
     for (const r of refs) {
       if (r.user_id !== accounts.authority.id) continue;
-      const res = await app.inject({ method: 'GET', url: `/api/v1/actions/referrals/${r.id}/package`, headers: { cookie: accounts.authority.cookie } });
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/v1/actions/referrals/${r.id}/package`,
+        headers: { cookie: accounts.authority.cookie },
+      });
       if (res.statusCode !== 200) throw new Error(`package ${r.id}: HTTP ${res.statusCode}`);
-      out.push({ name: `GET /api/v1/actions/referrals/${r.id}/package`, audience: `authority ${r.name}`, kind: 'zip', bytes: res.rawPayload, ...(evidenceModeOf(r) === 'original-and-redacted' ? { exempt: ORIGINALS } : {}) });
+      out.push({
+        name: `GET /api/v1/actions/referrals/${r.id}/package`,
+        audience: `authority ${r.name}`,
+        kind: 'zip',
+        bytes: res.rawPayload,
+        ...(evidenceModeOf(r) === 'original-and-redacted' ? { exempt: ORIGINALS } : {}),
+      });
     }
     return out;
   },
@@ -81,13 +109,25 @@ async function paramValues(ctx: AppContext, route: string): Promise<string[][] |
   const params = route.match(/:[a-z0-9]+/gi) ?? [];
   if (params.length === 0) return [[]];
   if (params.length > 1) return null;
-  if (route.startsWith('/api/v1/actions/cases/') || route === '/cases/:id') return (await db.selectFrom('action_cases').select('id').execute()).map((r) => [r.id]);
-  if (route.startsWith('/api/v1/actions/referrals/')) return (await db.selectFrom('action_referrals').select('id').execute()).map((r) => [r.id]);
-  if (route.startsWith('/api/v1/campaigns/')) return (await db.selectFrom('campaigns').select('id').execute()).map((r) => [r.id]);
+  if (route.startsWith('/api/v1/actions/cases/') || route === '/cases/:id')
+    return (await db.selectFrom('action_cases').select('id').execute()).map((r) => [r.id]);
+  if (route.startsWith('/api/v1/actions/referrals/'))
+    return (await db.selectFrom('action_referrals').select('id').execute()).map((r) => [r.id]);
+  if (route.startsWith('/api/v1/campaigns/'))
+    return (await db.selectFrom('campaigns').select('id').execute()).map((r) => [r.id]);
   if (route.includes('/reports/:id')) return (await db.selectFrom('reports').select('id').execute()).map((r) => [r.id]);
-  if (route.includes('/alerts/:id') || route.includes('/outbox/:id') || route.includes('/senders/') || route.includes('/tokens/:id') || route.includes('/users/:id') || route.includes('/dead-letters/')) return null;
+  if (
+    route.includes('/alerts/:id') ||
+    route.includes('/outbox/:id') ||
+    route.includes('/senders/') ||
+    route.includes('/tokens/:id') ||
+    route.includes('/users/:id') ||
+    route.includes('/dead-letters/')
+  )
+    return null;
   if (route === '/track/:token') return null;
-  if (route === '/api/v1/messages/:sha256/raw') return (await db.selectFrom('messages').select('sha256').execute()).map((r) => [r.sha256]);
+  if (route === '/api/v1/messages/:sha256/raw')
+    return (await db.selectFrom('messages').select('sha256').execute()).map((r) => [r.sha256]);
   return null;
 }
 
@@ -103,7 +143,12 @@ const views: ArtefactSource = {
         const [method, route] = key.split(' ');
         if (!passesRule(principal, rule)) continue;
         if (method === 'POST' && route === '/api/v1/lookup') {
-          const res = await env.app.inject({ method: 'POST', url: route, headers: { cookie: account.cookie, 'content-type': 'message/rfc822' }, payload: env.lookupMessage });
+          const res = await env.app.inject({
+            method: 'POST',
+            url: route,
+            headers: { cookie: account.cookie, 'content-type': 'message/rfc822' },
+            payload: env.lookupMessage,
+          });
           out.push({ name: `POST ${route} → ${res.statusCode}`, audience: role, kind: 'json', bytes: res.rawPayload });
           continue;
         }
@@ -117,7 +162,12 @@ const views: ArtefactSource = {
           const res = await env.app.inject({ method: 'GET', url, headers: { cookie: account.cookie } });
           if (res.statusCode >= 300) continue;
           const type = String(res.headers['content-type'] ?? '');
-          out.push({ name: `GET ${url}`, audience: role, kind: type.includes('json') ? 'json' : type.includes('zip') ? 'zip' : 'text', bytes: res.rawPayload });
+          out.push({
+            name: `GET ${url}`,
+            audience: role,
+            kind: type.includes('json') ? 'json' : type.includes('zip') ? 'zip' : 'text',
+            bytes: res.rawPayload,
+          });
         }
       }
     }

@@ -23,7 +23,8 @@ const hex = (algo: string, s: string): string => createHash(algo).update(s, 'utf
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
 const pct = (s: string): string => encodeURIComponent(s);
-const pctAll = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+const pctAll = (s: string): string =>
+  [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 const entitiesAll = (s: string): string => [...s].map((c) => `&#${c.codePointAt(0)};`).join('');
 
 /** The forms planted in every message, each with the encoding it exercises (for the report). */
@@ -94,7 +95,10 @@ function toQuotedPrintable(data: Buffer, eol: string): string {
       for (let i = 0; i < line.length; i++) {
         const c = line.charCodeAt(i);
         const last = i === line.length - 1;
-        enc += (c >= 33 && c <= 126 && c !== 61) || ((c === 32 || c === 9) && !last) ? line[i] : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
+        enc +=
+          (c >= 33 && c <= 126 && c !== 61) || ((c === 32 || c === 9) && !last)
+            ? line[i]
+            : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
       }
       const out: string[] = [];
       while (enc.length > 75) {
@@ -128,7 +132,13 @@ function firstLeaf(e: MimeEntity, type: string): MimeEntity | null {
 }
 
 /** Replaces a leaf's body (and transfer encoding) with planted text before its own. */
-function plantLeaf(buf: Buffer, e: MimeEntity, planted: string, html: boolean, qp: boolean): { start: number; end: number; bytes: Buffer } {
+function plantLeaf(
+  buf: Buffer,
+  e: MimeEntity,
+  planted: string,
+  html: boolean,
+  qp: boolean,
+): { start: number; end: number; bytes: Buffer } {
   const eol = eolOf(buf);
   const header = buf.subarray(e.start, e.bodyStart).toString('latin1');
   const body = decodeTransfer(Buffer.from(buf.subarray(e.bodyStart, e.end)), e.transferEncoding);
@@ -139,16 +149,36 @@ function plantLeaf(buf: Buffer, e: MimeEntity, planted: string, html: boolean, q
   if (html) {
     const at = /<body[^>]*>/i.exec(text);
     const cut = at ? at.index + at[0].length : 0;
-    combined = Buffer.concat([Buffer.from(text.slice(0, cut), 'latin1'), plantedBytes, Buffer.from(text.slice(cut), 'latin1')]);
+    combined = Buffer.concat([
+      Buffer.from(text.slice(0, cut), 'latin1'),
+      plantedBytes,
+      Buffer.from(text.slice(cut), 'latin1'),
+    ]);
   } else {
     combined = Buffer.concat([plantedBytes, body]);
     text = '';
   }
-  const cte = qp ? 'quoted-printable' : e.transferEncoding === 'base64' ? 'base64' : e.transferEncoding === 'quoted-printable' ? 'quoted-printable' : '8bit';
-  const encoded = cte === 'base64' ? base64Lines(combined, eol) : cte === 'quoted-printable' ? `${toQuotedPrintable(combined, eol)}${eol}` : combined.toString('latin1');
+  const cte = qp
+    ? 'quoted-printable'
+    : e.transferEncoding === 'base64'
+      ? 'base64'
+      : e.transferEncoding === 'quoted-printable'
+        ? 'quoted-printable'
+        : '8bit';
+  const encoded =
+    cte === 'base64'
+      ? base64Lines(combined, eol)
+      : cte === 'quoted-printable'
+        ? `${toQuotedPrintable(combined, eol)}${eol}`
+        : combined.toString('latin1');
   // The part's header with its transfer encoding replaced (folded continuation lines included).
-  const newHeader = header.replace(/^content-transfer-encoding:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*\r?\n?/gim, '').replace(/[\r\n]+$/, '');
-  const headerBlock = newHeader.length > 0 ? `${newHeader}${eol}Content-Transfer-Encoding: ${cte}${eol}${eol}` : `Content-Transfer-Encoding: ${cte}${eol}${eol}`;
+  const newHeader = header
+    .replace(/^content-transfer-encoding:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*\r?\n?/gim, '')
+    .replace(/[\r\n]+$/, '');
+  const headerBlock =
+    newHeader.length > 0
+      ? `${newHeader}${eol}Content-Transfer-Encoding: ${cte}${eol}${eol}`
+      : `Content-Transfer-Encoding: ${cte}${eol}${eol}`;
   return { start: e.start, end: e.end, bytes: Buffer.from(`${headerBlock}${encoded}`, 'latin1') };
 }
 

@@ -62,11 +62,15 @@ function buildForms(): Form[] {
     // Word boundaries exclude base64's `+` and `/` too: "…+LEa/…" inside a base64 body is not a name.
     pattern('first name', /(?<![\p{L}\p{N}+/])l[eéÉ]a(?![\p{L}\p{N}+/])/iu),
     pattern('surname', /(?<![\p{L}\p{N}+/])martin(?![\p{L}\p{N}+/])/iu),
-    { name: 'phone number', test: (t) => t.replace(/[\s.\-()/]/g, '').search(/(?<!\d)(?:\+33|0033|0)?612345678(?!\d)/) },
+    {
+      name: 'phone number',
+      test: (t) => t.replace(/[\s.\-()/]/g, '').search(/(?<!\d)(?:\+33|0033|0)?612345678(?!\d)/),
+    },
   ];
   for (const a of [LEAK_ADDRESS, LEAK_ADDRESS_ASCII]) {
     for (const v of new Set([a, a.toUpperCase(), a.replace(/^./, (c) => c.toUpperCase())])) {
-      for (const algo of ['md5', 'sha1', 'sha256']) forms.push(literal(`${algo} of ${v === a ? 'the address' : 'a case variant'}`, hex(algo, v)));
+      for (const algo of ['md5', 'sha1', 'sha256'])
+        forms.push(literal(`${algo} of ${v === a ? 'the address' : 'a case variant'}`, hex(algo, v)));
     }
     forms.push(literal('hex of the address', Buffer.from(a, 'utf8').toString('hex')));
     // Base64 fragments fully determined by the address at each alignment (both alphabets).
@@ -76,7 +80,8 @@ function buildForms(): Form[] {
       const first = Math.ceil(k / 3);
       const last = Math.floor((k + bytes.length) / 3) - 1;
       const frag = enc.slice(first * 4, (last + 1) * 4);
-      for (const f of new Set([frag, frag.replace(/\+/g, '-').replace(/\//g, '_')])) forms.push({ name: `base64 of the address (alignment ${k})`, test: (t) => t.indexOf(f) });
+      for (const f of new Set([frag, frag.replace(/\+/g, '-').replace(/\//g, '_')]))
+        forms.push({ name: `base64 of the address (alignment ${k})`, test: (t) => t.indexOf(f) });
     }
   }
   return forms;
@@ -102,7 +107,20 @@ function decodePercent(s: string, plus: boolean): string {
   });
 }
 
-const NAMED: Record<string, string> = { commat: '@', period: '.', eacute: 'é', Eacute: 'É', nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', hyphen: '-', lowbar: '_', plus: '+' };
+const NAMED: Record<string, string> = {
+  commat: '@',
+  period: '.',
+  eacute: 'é',
+  Eacute: 'É',
+  nbsp: ' ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  hyphen: '-',
+  lowbar: '_',
+  plus: '+',
+};
 
 function decodeEntities(s: string): string {
   return s
@@ -113,7 +131,9 @@ function decodeEntities(s: string): string {
 
 function decodeQp(s: string): string {
   if (!/=[0-9A-F]{2}|=\r?\n/i.test(s)) return s;
-  const bytes = Buffer.from(s.replace(/=\r?\n/g, ''), 'utf8').toString('latin1').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const bytes = Buffer.from(s.replace(/=\r?\n/g, ''), 'utf8')
+    .toString('latin1')
+    .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
@@ -131,7 +151,13 @@ export class LeakScanner {
     const lower = text.toLowerCase();
     for (const f of FORMS) {
       const at = f.test(text, lower);
-      if (at >= 0) this.leaks.push({ artefact: `${a.name} (${a.audience})`, where, form: f.name, excerpt: text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ') });
+      if (at >= 0)
+        this.leaks.push({
+          artefact: `${a.name} (${a.audience})`,
+          where,
+          form: f.name,
+          excerpt: text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' '),
+        });
     }
   }
 
@@ -156,7 +182,11 @@ export class LeakScanner {
       await this.text(a, bytes.toString('utf8'), `${where} (raw)`, depth);
       let email;
       try {
-        email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer', forceRfc822Attachments: true, maxNestingDepth: 20 });
+        email = await PostalMime.parse(bytes, {
+          attachmentEncoding: 'arraybuffer',
+          forceRfc822Attachments: true,
+          maxNestingDepth: 20,
+        });
       } catch {
         return;
       }
@@ -165,8 +195,17 @@ export class LeakScanner {
       await this.text(a, email.text ?? '', `${where} › text`, depth);
       await this.text(a, email.html ?? '', `${where} › html`, depth);
       for (const [i, att] of email.attachments.entries()) {
-        const data = Buffer.from(typeof att.content === 'string' ? Buffer.from(att.content) : new Uint8Array(att.content));
-        const k: ArtefactKind = att.mimeType === 'message/rfc822' || att.mimeType === 'message/global' ? 'mail' : att.mimeType === 'application/zip' || data.subarray(0, 2).toString('latin1') === 'PK' ? 'zip' : att.mimeType.includes('json') ? 'json' : 'text';
+        const data = Buffer.from(
+          typeof att.content === 'string' ? Buffer.from(att.content) : new Uint8Array(att.content),
+        );
+        const k: ArtefactKind =
+          att.mimeType === 'message/rfc822' || att.mimeType === 'message/global'
+            ? 'mail'
+            : att.mimeType === 'application/zip' || data.subarray(0, 2).toString('latin1') === 'PK'
+              ? 'zip'
+              : att.mimeType.includes('json')
+                ? 'json'
+                : 'text';
         await this.text(a, att.filename ?? '', `${where} › attachment ${i} name`, depth);
         await this.visit(a, k, data, `${where} › attachment ${i} (${att.mimeType})`, depth + 1);
       }
@@ -192,7 +231,12 @@ export class LeakScanner {
       // A large base64 value is a file (a package, a sample): open it.
       if (v.length > 1000 && /^[A-Za-z0-9+/=\r\n]+$/.test(v)) {
         const data = Buffer.from(v, 'base64');
-        const k: ArtefactKind = data.subarray(0, 2).toString('latin1') === 'PK' ? 'zip' : /^[\x20-\x7e\r\n\t]{0,200}:/.test(data.subarray(0, 200).toString('latin1')) ? 'mail' : 'text';
+        const k: ArtefactKind =
+          data.subarray(0, 2).toString('latin1') === 'PK'
+            ? 'zip'
+            : /^[\x20-\x7e\r\n\t]{0,200}:/.test(data.subarray(0, 200).toString('latin1'))
+              ? 'mail'
+              : 'text';
         await this.visit(a, k, data, `${where} (base64 ${k})`, depth + 1);
         return;
       }
@@ -243,7 +287,8 @@ export class LeakScanner {
         const utf8 = data.toString('utf8');
         const latin = data.toString('latin1');
         const ascii = latin.replace(/[^\x20-\x7e\r\n\t]/g, '').length / latin.length;
-        const validUtf8 = !utf8.includes('\ufffd') && utf8.replace(/[\p{C}]/gu, '').length / Math.max(1, [...utf8].length) > 0.95;
+        const validUtf8 =
+          !utf8.includes('\ufffd') && utf8.replace(/[\p{C}]/gu, '').length / Math.max(1, [...utf8].length) > 0.95;
         if (validUtf8) {
           this.found(a, `${where} › base64@${off}`, utf8);
           this.found(a, `${where} › base64@${off} percent-decoded`, decodePercent(utf8, true));

@@ -112,7 +112,11 @@ export function parseStructured(value: string): { value: string; params: Record<
     if (m) {
       key = m[1];
       const list = continued.get(key) ?? [];
-      list.push({ idx: m[2] === undefined ? 0 : Number(m[2]), val, encoded: m[3] === '*' || (m[2] === undefined && p.slice(0, eq).trim().endsWith('*')) });
+      list.push({
+        idx: m[2] === undefined ? 0 : Number(m[2]),
+        val,
+        encoded: m[3] === '*' || (m[2] === undefined && p.slice(0, eq).trim().endsWith('*')),
+      });
       continued.set(key, list);
       continue;
     }
@@ -191,7 +195,14 @@ export function walkMime(buf: Uint8Array): MimeEntity {
   return walkEntity(buf, 0, buf.length, 0, counter, null);
 }
 
-function walkEntity(buf: Uint8Array, start: number, end: number, depth: number, counter: { parts: number }, defaultType: string | null): MimeEntity {
+function walkEntity(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  depth: number,
+  counter: { parts: number },
+  defaultType: string | null,
+): MimeEntity {
   counter.parts++;
   const hb = parseHeaderBlock(buf, start, end);
   const ct = parseStructured(headerValue(hb.fields, 'content-type') ?? defaultType ?? 'text/plain');
@@ -233,7 +244,12 @@ function isEncoded(cte: string): boolean {
 }
 
 /** Byte ranges of the body parts of a multipart between `start` and `end`. */
-export function splitMultipart(buf: Uint8Array, start: number, end: number, boundary: string): { start: number; end: number }[] {
+export function splitMultipart(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  boundary: string,
+): { start: number; end: number }[] {
   const delim = Buffer.from(`--${boundary}`, 'latin1');
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const ranges: { start: number; end: number }[] = [];
@@ -334,7 +350,10 @@ export function decodeEncodedWords(value: string): string {
     .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1')
     .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
       const charset = cs.split('*')[0];
-      const bytes = enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQuotedPrintable(Buffer.from(text.replace(/_/g, ' '), 'latin1'));
+      const bytes =
+        enc.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : decodeQuotedPrintable(Buffer.from(text.replace(/_/g, ' '), 'latin1'));
       return decodeCharset(bytes, charset);
     });
 }

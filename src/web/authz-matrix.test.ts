@@ -85,7 +85,9 @@ const EXPECTED: Record<string, Who[]> = {
 };
 
 function principalOf(who: Who): Principal {
-  return who === 'anonymous' ? { kind: 'anonymous' } : { kind: 'session', userId: 'x', role: who, email: 'x@example.org' };
+  return who === 'anonymous'
+    ? { kind: 'anonymous' }
+    : { kind: 'session', userId: 'x', role: who, email: 'x@example.org' };
 }
 
 test('authorisation matrix: every route × every role', async (t) => {
@@ -104,13 +106,26 @@ test('authorisation matrix: every route × every role', async (t) => {
   // Fixtures: one user per role (scoped roles with their scope), and a report of the reporter
   // whose origin lies in the network operator's network.
   const users = new Map<Role, TestUser>();
-  for (const r of ROLES) users.set(r, await userWithSession(db, config, r, r === 'network_operator' ? { networks: [64500] } : r === 'authority' ? { authorityId: 'authority-1' } : {}));
+  for (const r of ROLES)
+    users.set(
+      r,
+      await userWithSession(
+        db,
+        config,
+        r,
+        r === 'network_operator' ? { networks: [64500] } : r === 'authority' ? { authorityId: 'authority-1' } : {},
+      ),
+    );
   const loginUser = await userWithSession(db, config, 'reporter');
   const reporter = users.get('reporter');
   assert.ok(reporter);
   const [stored] = await ctx.writer.submit([{ raw: sampleSpam(), channel: 'web', reporterUserId: reporter.id }]);
   await indexAll(db);
-  await db.updateTable('web_report_index').set({ origin_asn: 64500, origin_ip: '203.0.113.7' }).where('report_id', '=', stored.id).execute();
+  await db
+    .updateTable('web_report_index')
+    .set({ origin_asn: 64500, origin_ip: '203.0.113.7' })
+    .where('report_id', '=', stored.id)
+    .execute();
 
   const params: Record<string, string> = { id: stored.id, sha256: stored.sha256, token: stored.trackingToken };
   const concrete = (url: string): string =>
@@ -141,7 +156,12 @@ test('authorisation matrix: every route × every role', async (t) => {
     const fromRule = EVERYONE.filter((w) => passesRule(principalOf(w), rule));
     const allowed = EXPECTED[key] ?? fromRule;
     const gated = !(typeof rule === 'object' && rule.gate === false);
-    if (EXPECTED[key] && gated) assert.deepEqual([...fromRule].sort(), [...allowed].sort(), `${key}: the rule in policy.ts and the expected matrix disagree`);
+    if (EXPECTED[key] && gated)
+      assert.deepEqual(
+        [...fromRule].sort(),
+        [...allowed].sort(),
+        `${key}: the rule in policy.ts and the expected matrix disagree`,
+      );
     for (const who of EVERYONE) {
       const headers: Record<string, string> = {};
       let csrf = '';
@@ -159,7 +179,10 @@ test('authorisation matrix: every route × every role', async (t) => {
       let payload: string | Buffer | undefined;
       if (method === 'POST') {
         if (url === '/report') {
-          const mp = multipart([['_csrf', csrf], ['source', sampleSpam().toString()]]);
+          const mp = multipart([
+            ['_csrf', csrf],
+            ['source', sampleSpam().toString()],
+          ]);
           headers['content-type'] = mp.contentType;
           payload = mp.body;
         } else if (url.startsWith('/api/')) {
@@ -169,18 +192,22 @@ test('authorisation matrix: every route × every role', async (t) => {
           headers['content-type'] = 'application/x-www-form-urlencoded';
           const fields: Record<string, string> = { _csrf: csrf };
           if (url === '/login') Object.assign(fields, { email: loginUser.email, password: TEST_PASSWORD });
-          if (url === '/register') Object.assign(fields, { email: `matrix-${n}@example.org`, password: 'a long enough password' });
+          if (url === '/register')
+            Object.assign(fields, { email: `matrix-${n}@example.org`, password: 'a long enough password' });
           payload = new URLSearchParams(fields).toString();
         }
       }
       n++;
       const res = await app.inject({ method: method as 'GET' | 'POST', url: concrete(url), headers, payload });
       const loc = String(res.headers.location ?? '');
-      const denied = res.statusCode === 401 || res.statusCode === 403 || (res.statusCode === 303 && loc.startsWith('/login'));
+      const denied =
+        res.statusCode === 401 || res.statusCode === 403 || (res.statusCode === 303 && loc.startsWith('/login'));
       const expectAllowed = allowed.includes(who);
-      if (expectAllowed && denied) failures.push(`${key} as ${who}: expected allowed, got ${res.statusCode} ${res.body.slice(0, 120)}`);
+      if (expectAllowed && denied)
+        failures.push(`${key} as ${who}: expected allowed, got ${res.statusCode} ${res.body.slice(0, 120)}`);
       if (!expectAllowed && !denied) failures.push(`${key} as ${who}: expected denied, got ${res.statusCode}`);
-      if (res.statusCode >= 500) failures.push(`${key} as ${who}: server error ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.statusCode >= 500)
+        failures.push(`${key} as ${who}: server error ${res.statusCode} ${res.body.slice(0, 200)}`);
     }
   }
   assert.deepEqual(failures, [], failures.join('\n'));

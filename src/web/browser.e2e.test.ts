@@ -21,7 +21,15 @@ import { indexAll } from './indexer.ts';
 import { sampleSpam } from './test-helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const ANALYST_PASSWORD = 'analyst password for e2e';
 
@@ -42,9 +50,26 @@ async function signIn(page: Page, base: string, email: string): Promise<void> {
 }
 
 test('web app in headless Chromium', async (t) => {
-  if (!needs(t, 'Chromium', fs.existsSync(CHROMIUM) && hasCommand('chromium'), 'apt-get install chromium (scripts/ci-prepare.sh)')) return;
+  if (
+    !needs(
+      t,
+      'Chromium',
+      fs.existsSync(CHROMIUM) && hasCommand('chromium'),
+      'apt-get install chromium (scripts/ci-prepare.sh)',
+    )
+  )
+    return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-e2e-'));
-  const platform: Platform = await startPlatform(testConfig({ dataDir: dir, httpPort: 0, workers: 1, smtpEnabled: false, dnsMode: 'offline', webIndexIntervalMs: 300 }));
+  const platform: Platform = await startPlatform(
+    testConfig({
+      dataDir: dir,
+      httpPort: 0,
+      workers: 1,
+      smtpEnabled: false,
+      dnsMode: 'offline',
+      webIndexIntervalMs: 300,
+    }),
+  );
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   t.after(async () => {
     await browser.close();
@@ -53,7 +78,11 @@ test('web app in headless Chromium', async (t) => {
   });
   const base = platform.url;
   const { db } = platform.ctx;
-  const { id: analystId } = await createAccount(db, { email: 'analyst@example.org', role: 'analyst', password: ANALYST_PASSWORD });
+  const { id: analystId } = await createAccount(db, {
+    email: 'analyst@example.org',
+    role: 'analyst',
+    password: ANALYST_PASSWORD,
+  });
   assert.ok(analystId);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -62,7 +91,9 @@ test('web app in headless Chromium', async (t) => {
     const page = await context.newPage();
     await page.goto(`${base}/report`);
     const marker = `zebracrossing${Date.now()}`;
-    await page.getByLabel('Full source of the message').fill(sampleSpam({ subject: `Claim your ${marker} prize` }).toString());
+    await page
+      .getByLabel('Full source of the message')
+      .fill(sampleSpam({ subject: `Claim your ${marker} prize` }).toString());
     await page.getByLabel('No, never').check();
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Send the report' }).click()]);
     await page.getByRole('heading', { name: 'Thank you, your report is stored' }).waitFor();
@@ -129,7 +160,9 @@ test('web app in headless Chromium', async (t) => {
 <iframe src="${r}/frame"></iframe><object data="${r}/object"></object>
 <form action="${r}/submit" method="post"><input name="password" value="secret"><button>Log in</button></form>
 <a href="${r}/phish">Click here</a><svg><image href="${r}/svg.png"/></svg></body></html>`;
-    const [stored] = await platform.ctx.writer.submit([{ raw: sampleSpam({ subject: 'Hostile HTML', html: hostile }), channel: 'web' }]);
+    const [stored] = await platform.ctx.writer.submit([
+      { raw: sampleSpam({ subject: 'Hostile HTML', html: hostile }), channel: 'web' },
+    ]);
     await indexAll(db);
 
     const context = await browser.newContext();
@@ -150,13 +183,20 @@ test('web app in headless Chromium', async (t) => {
     await frame.locator('h1', { hasText: 'Your account is suspended' }).waitFor();
     // Give anything that would load (refresh, lazy images) time to try.
     await page.waitForTimeout(1500);
-    await frame.getByText('Click here').click({ timeout: 5000 }).catch(() => undefined);
+    await frame
+      .getByText('Click here')
+      .click({ timeout: 5000 })
+      .catch(() => undefined);
     await page.waitForTimeout(500);
     const offOrigin = requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'));
     assert.deepEqual(offOrigin, [], 'requests recorded by page.on(request) that left the platform');
     assert.deepEqual(offPage, [], 'requests intercepted on their way off the page');
     assert.deepEqual(hits, [], 'the "remote" server received requests');
-    assert.equal(await frame.locator('script, form, input, iframe, object, link, meta[http-equiv=refresh], svg').count(), 0, 'sanitised away');
+    assert.equal(
+      await frame.locator('script, form, input, iframe, object, link, meta[http-equiv=refresh], svg').count(),
+      0,
+      'sanitised away',
+    );
     assert.equal(await frame.getByText('Verify now').count(), 1, 'the content itself is readable');
     // The iframe grants nothing: no scripts, forms, same-origin, popups or navigation.
     assert.equal(await page.locator('iframe[data-testid="safe-view"]').getAttribute('sandbox'), '');
@@ -175,8 +215,13 @@ test('web app in headless Chromium', async (t) => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${p} scrolls sideways by ${overflow}px on a phone`);
       // Every visible form control has a label.
-      const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll('input:not([type=hidden]), textarea, select')].filter((el) => el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement ? (el.labels?.length ?? 0) === 0 : false).length,
+      const unlabelled = await page.evaluate(
+        () =>
+          [...document.querySelectorAll('input:not([type=hidden]), textarea, select')].filter((el) =>
+            el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement
+              ? (el.labels?.length ?? 0) === 0
+              : false,
+          ).length,
       );
       assert.equal(unlabelled, 0, `${p} has unlabelled controls`);
     }

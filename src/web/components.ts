@@ -12,7 +12,14 @@ export interface ChartData {
  * A chart drawn by Chart.js from a JSON block (CSP forbids inline scripts), with the same numbers
  * in a data table for screen readers and for anyone without JavaScript.
  */
-export function chartBlock(ctx: PageCtx, id: string, title: string, data: ChartData, kind: 'line' | 'bar' | 'stacked', csvHref?: string): SafeHtml {
+export function chartBlock(
+  ctx: PageCtx,
+  id: string,
+  title: string,
+  data: ChartData,
+  kind: 'line' | 'bar' | 'stacked',
+  csvHref?: string,
+): SafeHtml {
   const empty = data.datasets.length === 0 || data.datasets.every((d) => d.data.every((n) => n === 0));
   return html`<figure class="chart" id="fig-${id}">
   <figcaption><h2>${title}</h2>${csvHref ? html` <a class="csv" href="${csvHref}">${ctx.t('csv')}</a>` : ''}</figcaption>
@@ -35,7 +42,13 @@ function dataTable(ctx: PageCtx, data: ChartData): SafeHtml {
 }
 
 /** A "top N" table with a CSV link. */
-export function topTable(ctx: PageCtx, title: string, valueHeader: string, rows: { value: HtmlValue; n: number }[], csvHref: string): SafeHtml {
+export function topTable(
+  ctx: PageCtx,
+  title: string,
+  valueHeader: string,
+  rows: { value: HtmlValue; n: number }[],
+  csvHref: string,
+): SafeHtml {
   return html`<section class="card">
   <h2>${title} <a class="csv" href="${csvHref}">${ctx.t('csv')}</a></h2>
   ${

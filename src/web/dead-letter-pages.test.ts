@@ -49,15 +49,28 @@ for (const dialect of DIALECTS) {
       const res = await get('/workbench/dead-letters', analyst.cookie);
       assert.equal(res.statusCode, 200);
       for (const l of letters) assert.ok(res.body.includes(`data-dead-letter-id="${l.id}"`));
-      assert.ok(res.body.includes(text.reason.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/"/g, '&quot;').slice(0, 20)));
+      assert.ok(
+        res.body.includes(
+          text.reason.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/"/g, '&quot;').slice(0, 20),
+        ),
+      );
       assert.equal((await get('/workbench/dead-letters', reporter.cookie)).statusCode, 403);
     });
 
     await t.test('a retry that fails again says why and keeps the entry waiting', async () => {
-      const res = await postForm(app, `/workbench/dead-letters/${text.id}/retry`, { _csrf: analyst.csrf }, analyst.cookie);
+      const res = await postForm(
+        app,
+        `/workbench/dead-letters/${text.id}/retry`,
+        { _csrf: analyst.csrf },
+        analyst.cookie,
+      );
       assert.equal(res.statusCode, 303);
       assert.match(String(res.headers.location), /done=refused/);
-      const row = await db.selectFrom('dead_letters').select('retried_at').where('id', '=', text.id).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('dead_letters')
+        .select('retried_at')
+        .where('id', '=', text.id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.retried_at, null);
       const page = await get('/workbench/dead-letters', analyst.cookie);
       assert.ok(page.body.includes(`data-dead-letter-id="${text.id}"`));
@@ -65,34 +78,60 @@ for (const dialect of DIALECTS) {
 
     await t.test('a kept copy that now passes becomes a report, once; the entry is closed', async () => {
       // What an operator does after fixing the cause: here, the kept copy is now a valid message.
-      await db.updateTable('dead_letters').set({ payload: sampleSpam({ subject: 'Repaired' }) }).where('id', '=', text.id).execute();
+      await db
+        .updateTable('dead_letters')
+        .set({ payload: sampleSpam({ subject: 'Repaired' }) })
+        .where('id', '=', text.id)
+        .execute();
       const before = (await db.selectFrom('reports').select('id').execute()).length;
-      const res = await postForm(app, `/workbench/dead-letters/${text.id}/retry`, { _csrf: analyst.csrf }, analyst.cookie);
+      const res = await postForm(
+        app,
+        `/workbench/dead-letters/${text.id}/retry`,
+        { _csrf: analyst.csrf },
+        analyst.cookie,
+      );
       assert.match(String(res.headers.location), /done=retried&report=/);
       const reports = await db.selectFrom('reports').selectAll().orderBy('id').execute();
       assert.equal(reports.length, before + 1);
       const stored = reports[reports.length - 1];
       assert.equal(stored.channel, 'import');
       assert.equal(JSON.parse(stored.context ?? '{}').deadLetter, text.id);
-      const again = await postForm(app, `/workbench/dead-letters/${text.id}/retry`, { _csrf: analyst.csrf }, analyst.cookie);
+      const again = await postForm(
+        app,
+        `/workbench/dead-letters/${text.id}/retry`,
+        { _csrf: analyst.csrf },
+        analyst.cookie,
+      );
       assert.equal(again.statusCode, 409, 'a closed entry is not retried twice');
       const closed = await get('/workbench/dead-letters?state=closed', analyst.cookie);
       assert.ok(closed.body.includes(`data-dead-letter-id="${text.id}"`));
       assert.ok(closed.body.includes(`/workbench/reports/${stored.id}`));
       const audit = await db.selectFrom('audit_log').selectAll().where('action', '=', 'dead-letter.retry').execute();
-      assert.equal(audit.length, 2, "the refused and the successful retry");
+      assert.equal(audit.length, 2, 'the refused and the successful retry');
     });
 
     await t.test('dismiss closes an entry without a copy; CSRF is required', async () => {
       const empty = letters.find((l) => l.id !== text.id);
       assert.ok(empty);
-      assert.equal((await postForm(app, `/workbench/dead-letters/${empty.id}/dismiss`, {}, analyst.cookie)).statusCode, 403);
-      const res = await postForm(app, `/workbench/dead-letters/${empty.id}/dismiss`, { _csrf: analyst.csrf }, analyst.cookie);
+      assert.equal(
+        (await postForm(app, `/workbench/dead-letters/${empty.id}/dismiss`, {}, analyst.cookie)).statusCode,
+        403,
+      );
+      const res = await postForm(
+        app,
+        `/workbench/dead-letters/${empty.id}/dismiss`,
+        { _csrf: analyst.csrf },
+        analyst.cookie,
+      );
       assert.equal(res.statusCode, 303);
       const open = await get('/workbench/dead-letters', analyst.cookie);
       assert.ok(!open.body.includes(`data-dead-letter-id="${empty.id}"`));
       assert.ok(open.body.includes('No dead letter.'));
-      const action = await db.selectFrom('web_dead_letter_actions').selectAll().where('dead_letter_id', '=', empty.id).executeTakeFirstOrThrow();
+      const action = await db
+        .selectFrom('web_dead_letter_actions')
+        .selectAll()
+        .where('dead_letter_id', '=', empty.id)
+        .executeTakeFirstOrThrow();
       assert.equal(action.action, 'dismissed');
       assert.match(action.actor, /analyst/);
     });
@@ -101,7 +140,11 @@ for (const dialect of DIALECTS) {
       const res = await get(`/workbench/dead-letters/${text.id}/copy`, analyst.cookie);
       assert.equal(res.statusCode, 200);
       assert.ok(res.body.includes('Subject: Repaired'));
-      const audit = await db.selectFrom('audit_log').selectAll().where('action', '=', 'evidence.download-dead-letter').execute();
+      const audit = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'evidence.download-dead-letter')
+        .execute();
       assert.equal(audit.length, 1);
     });
   });

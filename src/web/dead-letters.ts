@@ -47,24 +47,70 @@ function notRetryable(source: string, size: number | null): DeadLetterRow['notRe
 }
 
 /** `open`: waiting for someone (not retried, not dismissed); `closed`: the others. Newest first, keyset on id. */
-export async function listDeadLetters(db: Kysely<Database>, state: 'open' | 'closed', before: string | null, limit = DEAD_LETTER_PAGE): Promise<{ rows: DeadLetterRow[]; next: string | null }> {
+export async function listDeadLetters(
+  db: Kysely<Database>,
+  state: 'open' | 'closed',
+  before: string | null,
+  limit = DEAD_LETTER_PAGE,
+): Promise<{ rows: DeadLetterRow[]; next: string | null }> {
   let q = db
     .selectFrom('dead_letters as d')
-    .select(['d.id', 'd.source', 'd.reason', 'd.origin', 'd.created_at', 'd.retried_at', (eb) => eb.fn('length', ['d.payload']).as('size')])
+    .select([
+      'd.id',
+      'd.source',
+      'd.reason',
+      'd.origin',
+      'd.created_at',
+      'd.retried_at',
+      (eb) => eb.fn('length', ['d.payload']).as('size'),
+    ])
     .orderBy('d.id', 'desc')
     .limit(limit + 1);
   q = q.where((eb) => {
-    const dismissed = eb.exists(eb.selectFrom('web_dead_letter_actions as a').select('a.dead_letter_id').whereRef('a.dead_letter_id', '=', 'd.id').where('a.action', '=', 'dismissed'));
-    return state === 'open' ? eb.and([eb('d.retried_at', 'is', null), eb.not(dismissed)]) : eb.or([eb('d.retried_at', 'is not', null), dismissed]);
+    const dismissed = eb.exists(
+      eb
+        .selectFrom('web_dead_letter_actions as a')
+        .select('a.dead_letter_id')
+        .whereRef('a.dead_letter_id', '=', 'd.id')
+        .where('a.action', '=', 'dismissed'),
+    );
+    return state === 'open'
+      ? eb.and([eb('d.retried_at', 'is', null), eb.not(dismissed)])
+      : eb.or([eb('d.retried_at', 'is not', null), dismissed]);
   });
   if (before) q = q.where('d.id', '<', before);
   const found = await q.execute();
   const page = found.slice(0, limit);
-  const actions = page.length > 0 ? await db.selectFrom('web_dead_letter_actions').selectAll().where('dead_letter_id', 'in', page.map((r) => r.id)).orderBy('at').orderBy('id').execute() : [];
-  const last = new Map(actions.map((a) => [a.dead_letter_id, { action: a.action, actor: a.actor, at: a.at, detail: a.detail }]));
+  const actions =
+    page.length > 0
+      ? await db
+          .selectFrom('web_dead_letter_actions')
+          .selectAll()
+          .where(
+            'dead_letter_id',
+            'in',
+            page.map((r) => r.id),
+          )
+          .orderBy('at')
+          .orderBy('id')
+          .execute()
+      : [];
+  const last = new Map(
+    actions.map((a) => [a.dead_letter_id, { action: a.action, actor: a.actor, at: a.at, detail: a.detail }]),
+  );
   const rows = page.map((r) => {
     const size = r.size === null ? null : Number(r.size);
-    return { id: r.id, source: r.source, reason: r.reason, origin: r.origin, size, createdAt: r.created_at, retriedAt: r.retried_at, last: last.get(r.id) ?? null, notRetryable: notRetryable(r.source, size) };
+    return {
+      id: r.id,
+      source: r.source,
+      reason: r.reason,
+      origin: r.origin,
+      size,
+      createdAt: r.created_at,
+      retriedAt: r.retried_at,
+      last: last.get(r.id) ?? null,
+      notRetryable: notRetryable(r.source, size),
+    };
   });
   return { rows, next: found.length > limit ? (page[page.length - 1]?.id ?? null) : null };
 }
@@ -75,33 +121,65 @@ export async function countOpenDeadLetters(db: Kysely<Database>): Promise<number
     .selectFrom('dead_letters as d')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('d.retried_at', 'is', null)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('web_dead_letter_actions as a').select('a.dead_letter_id').whereRef('a.dead_letter_id', '=', 'd.id').where('a.action', '=', 'dismissed'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('web_dead_letter_actions as a')
+            .select('a.dead_letter_id')
+            .whereRef('a.dead_letter_id', '=', 'd.id')
+            .where('a.action', '=', 'dismissed'),
+        ),
+      ),
+    )
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-async function record(db: Kysely<Database>, id: string, action: string, actor: string, detail: string | null): Promise<void> {
-  await db.insertInto('web_dead_letter_actions').values({ id: newId(), dead_letter_id: id, action, actor, at: nowIso(), detail }).execute();
+async function record(
+  db: Kysely<Database>,
+  id: string,
+  action: string,
+  actor: string,
+  detail: string | null,
+): Promise<void> {
+  await db
+    .insertInto('web_dead_letter_actions')
+    .values({ id: newId(), dead_letter_id: id, action, actor, at: nowIso(), detail })
+    .execute();
 }
 
 async function openLetter(db: Kysely<Database>, id: string) {
   const d = await db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst();
   if (!d) throw new AppError('NOT_FOUND', 'No such dead letter.');
-  const dismissed = await db.selectFrom('web_dead_letter_actions').select('id').where('dead_letter_id', '=', id).where('action', '=', 'dismissed').executeTakeFirst();
-  if (d.retried_at !== null || dismissed) throw new AppError('CONFLICT', 'This dead letter was already retried or dismissed.');
+  const dismissed = await db
+    .selectFrom('web_dead_letter_actions')
+    .select('id')
+    .where('dead_letter_id', '=', id)
+    .where('action', '=', 'dismissed')
+    .executeTakeFirst();
+  if (d.retried_at !== null || dismissed)
+    throw new AppError('CONFLICT', 'This dead letter was already retried or dismissed.');
   return d;
 }
 
 export type RetryOutcome = { stored: true; reportId: string; duplicate: boolean } | { stored: false; reason: string };
 
 /** Runs the source's check on the kept copy again and stores it as a report when it passes. */
-export async function retryDeadLetter(db: Kysely<Database>, writer: ReportWriter, id: string, actor: string): Promise<RetryOutcome> {
+export async function retryDeadLetter(
+  db: Kysely<Database>,
+  writer: ReportWriter,
+  id: string,
+  actor: string,
+): Promise<RetryOutcome> {
   const d = await openLetter(db, id);
   const size = d.payload === null ? null : d.payload.length;
   const why = notRetryable(d.source, size);
-  if (why === 'no-copy') throw new AppError('CONFLICT', 'Nothing was kept of this entry; fix the source and import it again.');
+  if (why === 'no-copy')
+    throw new AppError('CONFLICT', 'Nothing was kept of this entry; fix the source and import it again.');
   if (why === 'source') throw new AppError('CONFLICT', `Entries from ${d.source} cannot be stored again from here.`);
-  if (why === 'cut') throw new AppError('CONFLICT', 'Only the first megabyte of this entry was kept; import the source again instead.');
+  if (why === 'cut')
+    throw new AppError('CONFLICT', 'Only the first megabyte of this entry was kept; import the source again instead.');
   const how = RETRYABLE[d.source];
   const raw = Buffer.from(d.payload ?? Buffer.alloc(0));
   try {
@@ -111,7 +189,12 @@ export async function retryDeadLetter(db: Kysely<Database>, writer: ReportWriter
     await record(db, id, 'retry-refused', actor, e.message);
     return { stored: false, reason: e.message };
   }
-  const r = await writer.submitOne({ raw, channel: how.channel, dedupKey: how.dedupKey, context: { origin: d.origin, deadLetter: d.id } });
+  const r = await writer.submitOne({
+    raw,
+    channel: how.channel,
+    dedupKey: how.dedupKey,
+    context: { origin: d.origin, deadLetter: d.id },
+  });
   await db.updateTable('dead_letters').set({ retried_at: nowIso() }).where('id', '=', id).execute();
   await record(db, id, 'retried', actor, r.id);
   return { stored: true, reportId: r.id, duplicate: r.duplicate };

@@ -21,23 +21,38 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * Errors of the multipart parser (@fastify/busboy) carry no code or status, only these messages:
  * a malformed or truncated upload is the client's fault, so 400 rather than 500.
  */
-const MULTIPART_MESSAGES = [/^Multipart: Boundary not found$/, /^Boundary required$/, /^Unexpected end of (multipart data|form)$/, /terminated early due to unexpected end of multipart data$/, /^Malformed part header$/];
+const MULTIPART_MESSAGES = [
+  /^Multipart: Boundary not found$/,
+  /^Boundary required$/,
+  /^Unexpected end of (multipart data|form)$/,
+  /terminated early due to unexpected end of multipart data$/,
+  /^Malformed part header$/,
+];
 
 export function toAppError(err: unknown, limitBytes?: number): AppError {
   if (isAppError(err)) return err;
   const fe = err as Partial<FastifyError> & { message?: string };
   // The request body stopped before the parser had what it was told to expect.
   if (fe.code === 'ERR_STREAM_PREMATURE_CLOSE') return new AppError('BAD_REQUEST', 'The request body ended early.');
-  if (typeof fe.message === 'string' && fe.code === undefined && MULTIPART_MESSAGES.some((re) => re.test(fe.message ?? ''))) {
+  if (
+    typeof fe.message === 'string' &&
+    fe.code === undefined &&
+    MULTIPART_MESSAGES.some((re) => re.test(fe.message ?? ''))
+  ) {
     return new AppError('BAD_REQUEST', `Malformed multipart body: ${fe.message}.`);
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped === 'MESSAGE_TOO_LARGE') {
-    return new AppError(mapped, `The message is larger than the configured limit${limitBytes ? ` of ${limitBytes} bytes` : ''}.`, limitBytes ? { limitBytes } : undefined);
+    return new AppError(
+      mapped,
+      `The message is larger than the configured limit${limitBytes ? ` of ${limitBytes} bytes` : ''}.`,
+      limitBytes ? { limitBytes } : undefined,
+    );
   }
   if (mapped) return new AppError(mapped, fe.message);
   if (typeof fe.statusCode === 'number' && fe.statusCode === 429) return new AppError('RATE_LIMITED', fe.message);
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new AppError('BAD_REQUEST', fe.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new AppError('BAD_REQUEST', fe.message);
   return new AppError('INTERNAL');
 }
 

@@ -31,7 +31,12 @@ test('serve creates the first admin once and prints a one-time password that sig
 test('spamdesk admin create prints a one-time password; a taken address is refused', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-admin-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'admin', 'create', '--data-dir', dir, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  const run = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'admin', 'create', '--data-dir', dir, ...args],
+      { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] },
+    );
   const password = run('--email', 'Alice@Example.org', '--role', 'analyst').trim();
   assert.match(password, /^[A-Za-z0-9_-]{20,}$/);
   assert.throws(() => run('--email', 'alice@example.org'), /already exists/);

@@ -12,7 +12,13 @@ import { createAccount } from '../db/accounts.ts';
 export const FIRST_ADMIN_EMAIL = 'admin@spamdesk.local';
 
 export async function hasAdmin(db: Kysely<Database>): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -23,7 +29,11 @@ export async function hasAdmin(db: Kysely<Database>): Promise<boolean> {
 export async function ensureFirstAdmin(db: Kysely<Database>): Promise<{ email: string; password: string } | null> {
   if (await hasAdmin(db)) return null;
   try {
-    const { generatedPassword } = await createAccount(db, { email: FIRST_ADMIN_EMAIL, role: 'admin', name: 'Administrator' });
+    const { generatedPassword } = await createAccount(db, {
+      email: FIRST_ADMIN_EMAIL,
+      role: 'admin',
+      name: 'Administrator',
+    });
     return generatedPassword ? { email: FIRST_ADMIN_EMAIL, password: generatedPassword } : null;
   } catch (e) {
     if (e instanceof AppError && e.code === 'CONFLICT') return null;
@@ -32,7 +42,10 @@ export async function ensureFirstAdmin(db: Kysely<Database>): Promise<{ email: s
 }
 
 /** Start-up hook for `serve` (listed in web/area.ts). */
-export async function firstAdminHook(ctx: { db: Kysely<Database>; config: { publicUrl?: string } }): Promise<string[] | void> {
+export async function firstAdminHook(ctx: {
+  db: Kysely<Database>;
+  config: { publicUrl?: string };
+}): Promise<string[] | void> {
   const created = await ensureFirstAdmin(ctx.db);
   if (!created) return;
   return [

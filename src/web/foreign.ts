@@ -34,14 +34,22 @@ export async function loadAnalysis(db: Kysely<Database>, sha256: string): Promis
 
 /** True when an analysis of the message is stored (cheap: no document is read). */
 export async function hasAnalysis(db: Kysely<Database>, sha256: string): Promise<boolean> {
-  const row = await db.selectFrom('analyses').select('message_sha256').where('message_sha256', '=', sha256).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('analyses')
+    .select('message_sha256')
+    .where('message_sha256', '=', sha256)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 /** True when the message has an automatic classification. */
 export async function hasClassification(db: Kysely<Database>, sha256: string): Promise<boolean> {
   if (!(await hasTable(db, 'classifications'))) return false;
-  return (await db.selectFrom('classifications').select('sha256').where('sha256', '=', sha256).executeTakeFirst()) !== undefined;
+  return (
+    (await db.selectFrom('classifications').select('sha256').where('sha256', '=', sha256).executeTakeFirst()) !==
+    undefined
+  );
 }
 
 export interface ClassificationView {
@@ -56,14 +64,37 @@ export interface ClassificationView {
  * The category in force for a report's message: the latest analyst relabel of that message (a
  * category belongs to the message, as in src/campaigns/relabel.ts), else the automatic verdict.
  */
-export async function loadClassification(db: Kysely<Database>, _reportId: string, sha256: string): Promise<ClassificationView | null> {
+export async function loadClassification(
+  db: Kysely<Database>,
+  _reportId: string,
+  sha256: string,
+): Promise<ClassificationView | null> {
   if (await hasTable(db, 'relabels')) {
-    const r = await db.selectFrom('relabels').selectAll().where('message_sha256', '=', sha256).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-    if (r) return { category: r.category, confidence: null, reasons: [], relabel: { by: r.actor, at: r.at, previous: r.previous_category } };
+    const r = await db
+      .selectFrom('relabels')
+      .selectAll()
+      .where('message_sha256', '=', sha256)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (r)
+      return {
+        category: r.category,
+        confidence: null,
+        reasons: [],
+        relabel: { by: r.actor, at: r.at, previous: r.previous_category },
+      };
   }
   if (await hasTable(db, 'classifications')) {
     const c = await db.selectFrom('classifications').selectAll().where('sha256', '=', sha256).executeTakeFirst();
-    if (c) return { category: c.category, confidence: Number(c.confidence), reasons: parseReasons(c.reasons), relabel: null };
+    if (c)
+      return {
+        category: c.category,
+        confidence: Number(c.confidence),
+        reasons: parseReasons(c.reasons),
+        relabel: null,
+      };
   }
   return null;
 }
@@ -72,7 +103,13 @@ function parseReasons(text: string): string[] {
   try {
     const v: unknown = JSON.parse(text);
     if (!Array.isArray(v)) return [];
-    return v.map((x) => (typeof x === 'string' ? x : typeof x === 'object' && x !== null ? Object.values(x).map(String).join(' · ') : String(x)));
+    return v.map((x) =>
+      typeof x === 'string'
+        ? x
+        : typeof x === 'object' && x !== null
+          ? Object.values(x).map(String).join(' · ')
+          : String(x),
+    );
   } catch {
     return [];
   }
@@ -87,7 +124,13 @@ export interface RelabelEntry {
 
 export async function relabelHistory(db: Kysely<Database>, sha256: string): Promise<RelabelEntry[]> {
   if (!(await hasTable(db, 'relabels'))) return [];
-  const rows = await db.selectFrom('relabels').selectAll().where('message_sha256', '=', sha256).orderBy('at', 'desc').limit(50).execute();
+  const rows = await db
+    .selectFrom('relabels')
+    .selectAll()
+    .where('message_sha256', '=', sha256)
+    .orderBy('at', 'desc')
+    .limit(50)
+    .execute();
   return rows.map((r) => ({ category: r.category, previous: r.previous_category, actor: r.actor, at: r.at }));
 }
 
@@ -107,28 +150,57 @@ export interface CampaignView {
 /** The campaign a message belongs to (following a merge redirect). */
 export async function loadCampaignOf(db: Kysely<Database>, sha256: string): Promise<CampaignView | null> {
   if (!(await hasTable(db, 'campaign_messages'))) return null;
-  const m = await db.selectFrom('campaign_messages').select('campaign_id').where('sha256', '=', sha256).executeTakeFirst();
+  const m = await db
+    .selectFrom('campaign_messages')
+    .select('campaign_id')
+    .where('sha256', '=', sha256)
+    .executeTakeFirst();
   return m ? loadCampaign(db, m.campaign_id) : null;
 }
 
 export async function loadCampaign(db: Kysely<Database>, id: string): Promise<CampaignView | null> {
   if (!(await hasTable(db, 'campaigns'))) return null;
   let c = await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
-  if (c?.merged_into) c = await db.selectFrom('campaigns').selectAll().where('id', '=', c.merged_into).executeTakeFirst();
+  if (c?.merged_into)
+    c = await db.selectFrom('campaigns').selectAll().where('id', '=', c.merged_into).executeTakeFirst();
   if (!c) return null;
-  return { id: c.id, category: c.category, firstSeenAt: c.first_seen_at, lastSeenAt: c.last_seen_at, reportCount: Number(c.report_count), messageCount: Number(c.message_count), purity: Number(c.purity), legitimateShare: Number(c.legitimate_share) };
+  return {
+    id: c.id,
+    category: c.category,
+    firstSeenAt: c.first_seen_at,
+    lastSeenAt: c.last_seen_at,
+    reportCount: Number(c.report_count),
+    messageCount: Number(c.message_count),
+    purity: Number(c.purity),
+    legitimateShare: Number(c.legitimate_share),
+  };
 }
 
 /** The campaign's story facts (subjects, senders, domains, …), most frequent first. */
-export async function campaignFacts(db: Kysely<Database>, id: string): Promise<{ kind: string; value: string; count: number }[]> {
+export async function campaignFacts(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ kind: string; value: string; count: number }[]> {
   if (!(await hasTable(db, 'campaign_facts'))) return [];
-  const rows = await db.selectFrom('campaign_facts').select(['kind', 'value', 'count']).where('campaign_id', '=', id).orderBy('kind').orderBy('count', 'desc').limit(500).execute();
+  const rows = await db
+    .selectFrom('campaign_facts')
+    .select(['kind', 'value', 'count'])
+    .where('campaign_id', '=', id)
+    .orderBy('kind')
+    .orderBy('count', 'desc')
+    .limit(500)
+    .execute();
   return rows.map((r) => ({ kind: r.kind, value: r.value, count: Number(r.count) }));
 }
 
 /** Names of the authorities a report's cases were referred to (no other reporter's data). */
 export async function referralsOf(db: Kysely<Database>, reportId: string): Promise<string[]> {
-  if (!(await hasTable(db, 'action_case_reports')) || !(await hasTable(db, 'action_referrals')) || !(await hasTable(db, 'action_authorities'))) return [];
+  if (
+    !(await hasTable(db, 'action_case_reports')) ||
+    !(await hasTable(db, 'action_referrals')) ||
+    !(await hasTable(db, 'action_authorities'))
+  )
+    return [];
   const rows = await db
     .selectFrom('action_case_reports as cr')
     .innerJoin('action_referrals as rf', 'rf.case_id', 'cr.case_id')
@@ -169,24 +241,61 @@ export interface CaseListRow {
 }
 
 /** Cases, all or only those referred to the given authorities. */
-export async function listCases(db: Kysely<Database>, authorityIds: readonly string[] | 'all', limit = 200): Promise<CaseListRow[] | null> {
+export async function listCases(
+  db: Kysely<Database>,
+  authorityIds: readonly string[] | 'all',
+  limit = 200,
+): Promise<CaseListRow[] | null> {
   if (!(await hasTable(db, 'action_cases'))) return null;
-  let q = db.selectFrom('action_cases as c').select(['c.id', 'c.title', 'c.category', 'c.state', 'c.created_at', 'c.updated_at']).orderBy('c.updated_at', 'desc').limit(limit);
+  let q = db
+    .selectFrom('action_cases as c')
+    .select(['c.id', 'c.title', 'c.category', 'c.state', 'c.created_at', 'c.updated_at'])
+    .orderBy('c.updated_at', 'desc')
+    .limit(limit);
   if (authorityIds !== 'all') {
     if (authorityIds.length === 0 || !(await hasTable(db, 'action_referrals'))) return [];
-    q = q.where('c.id', 'in', db.selectFrom('action_referrals').select('case_id').where('authority_id', 'in', [...authorityIds]));
+    q = q.where(
+      'c.id',
+      'in',
+      db
+        .selectFrom('action_referrals')
+        .select('case_id')
+        .where('authority_id', 'in', [...authorityIds]),
+    );
   }
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, title: r.title, category: r.category, state: r.state, createdAt: r.created_at, updatedAt: r.updated_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    category: r.category,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
 }
 
 /**
  * Network operators (actions area) an account speaks for: linked to the account, or owning one
  * of the AS numbers the account lists. Empty when the actions area is not installed.
  */
-export async function operatorIdsOfUser(db: Kysely<Database>, userId: string, asns: readonly number[]): Promise<string[]> {
+export async function operatorIdsOfUser(
+  db: Kysely<Database>,
+  userId: string,
+  asns: readonly number[],
+): Promise<string[]> {
   if (!(await hasTable(db, 'action_operators')) || !(await hasTable(db, 'action_operator_asns'))) return [];
-  const linked = (await db.selectFrom('action_operators').select('id').where('user_id', '=', userId).execute()).map((r) => r.id);
-  const byAsn = asns.length > 0 ? (await db.selectFrom('action_operator_asns').select('operator_id').where('asn', 'in', [...asns]).execute()).map((r) => r.operator_id) : [];
+  const linked = (await db.selectFrom('action_operators').select('id').where('user_id', '=', userId).execute()).map(
+    (r) => r.id,
+  );
+  const byAsn =
+    asns.length > 0
+      ? (
+          await db
+            .selectFrom('action_operator_asns')
+            .select('operator_id')
+            .where('asn', 'in', [...asns])
+            .execute()
+        ).map((r) => r.operator_id)
+      : [];
   return [...new Set([...linked, ...byAsn])];
 }

@@ -42,7 +42,12 @@ export function fromAcceptLanguage(header: string | undefined): Locale | null {
   return null;
 }
 
-export function pickLocale(opts: { query?: unknown; cookie?: unknown; userLocale?: string | null; acceptLanguage?: string }): Locale {
+export function pickLocale(opts: {
+  query?: unknown;
+  cookie?: unknown;
+  userLocale?: string | null;
+  acceptLanguage?: string;
+}): Locale {
   if (isLocale(opts.query)) return opts.query;
   if (isLocale(opts.cookie)) return opts.cookie;
   if (isLocale(opts.userLocale)) return opts.userLocale;

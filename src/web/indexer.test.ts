@@ -17,20 +17,54 @@ import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports,
 import { sampleSpam } from './test-helpers.ts';
 import type { DB } from '../db/dialect.ts';
 
-function analysisOf(sha256: string, opts: { subject: string; ip: string; asn: number; country: string; url: string }): Analysis {
+function analysisOf(
+  sha256: string,
+  opts: { subject: string; ip: string; asn: number; country: string; url: string },
+): Analysis {
   const s = emptySections();
   s.parse.subject = opts.subject;
   s.traceback.origin = { ip: opts.ip, hopIndex: 1, ipVersion: 4, reason: 'first untrusted hop' };
-  s.enrichment.origin = { ip: opts.ip, asn: opts.asn, asName: 'TEST-AS', country: opts.country, rdns: null, abuseContacts: [] };
+  s.enrichment.origin = {
+    ip: opts.ip,
+    asn: opts.asn,
+    asName: 'TEST-AS',
+    country: opts.country,
+    rdns: null,
+    abuseContacts: [],
+  };
   const host = new URL(opts.url).hostname;
-  s.indicators.urls = [{ raw: opts.url, url: opts.url, host, registrableDomain: host.split('.').slice(-2).join('.'), shortener: false, source: 'text', role: 'link', part: 'text' }];
+  s.indicators.urls = [
+    {
+      raw: opts.url,
+      url: opts.url,
+      host,
+      registrableDomain: host.split('.').slice(-2).join('.'),
+      shortener: false,
+      source: 'text',
+      role: 'link',
+      part: 'text',
+    },
+  ];
   s.indicators.sender.from = 'winner@lottery.example';
-  return { sha256, analyserVersion: ANALYSER_VERSION, kind: 'email', analysedAt: nowIso(), ...s, findings: [], stages: [], error: null };
+  return {
+    sha256,
+    analyserVersion: ANALYSER_VERSION,
+    kind: 'email',
+    analysedAt: nowIso(),
+    ...s,
+    findings: [],
+    stages: [],
+    error: null,
+  };
 }
 
-async function rollup(db: DB, dim: 'category' | 'country' | 'channel' | 'domain' | 'asn'): Promise<Record<string, number>> {
+async function rollup(
+  db: DB,
+  dim: 'category' | 'country' | 'channel' | 'domain' | 'asn',
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const p of await dailySeries(db, dim, rangeOf('2000-01-01', '2100-01-01'))) out[p.value] = (out[p.value] ?? 0) + p.n;
+  for (const p of await dailySeries(db, dim, rangeOf('2000-01-01', '2100-01-01')))
+    out[p.value] = (out[p.value] ?? 0) + p.n;
   return out;
 }
 
@@ -46,13 +80,22 @@ for (const dialect of DIALECTS) {
     });
 
     const stored = await writer.submit(
-      Array.from({ length: 120 }, (_, i) => ({ raw: sampleSpam({ subject: i % 2 === 0 ? `Even prize ${i}` : `Odd offer ${i}` }), channel: i % 3 === 0 ? ('smtp' as const) : ('web' as const), receivedAt: new Date(Date.UTC(2026, 10, 1 + (i % 20), 12, 0, i)).toISOString(), reporterUserId: null })),
+      Array.from({ length: 120 }, (_, i) => ({
+        raw: sampleSpam({ subject: i % 2 === 0 ? `Even prize ${i}` : `Odd offer ${i}` }),
+        channel: i % 3 === 0 ? ('smtp' as const) : ('web' as const),
+        receivedAt: new Date(Date.UTC(2026, 10, 1 + (i % 20), 12, 0, i)).toISOString(),
+        reporterUserId: null,
+      })),
     );
 
     await t.test('new reports are indexed from their headers, counted once per channel', async () => {
       assert.equal(await indexAll(db), 120);
       assert.equal(await indexAll(db), 0, 'a second pass has nothing to do');
-      const row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[1].id).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('web_report_index')
+        .selectAll()
+        .where('report_id', '=', stored[1].id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.stage, STAGE_RAW);
       assert.equal(row.subject, 'Odd offer 1');
       assert.equal(row.sender_domain, 'lottery.example');
@@ -61,9 +104,23 @@ for (const dialect of DIALECTS) {
     });
 
     await t.test('an analysis moves a report to the analysed stage and its roll-ups move with it', async () => {
-      await storeAnalysis(db, analysisOf(stored[0].sha256, { subject: 'Even prize 0', ip: '203.0.113.7', asn: 64500, country: 'NL', url: 'https://pay.evil-bank.example/login' }), 1);
+      await storeAnalysis(
+        db,
+        analysisOf(stored[0].sha256, {
+          subject: 'Even prize 0',
+          ip: '203.0.113.7',
+          asn: 64500,
+          country: 'NL',
+          url: 'https://pay.evil-bank.example/login',
+        }),
+        1,
+      );
       await indexAll(db);
-      const row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('web_report_index')
+        .selectAll()
+        .where('report_id', '=', stored[0].id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.stage, STAGE_ANALYSED);
       assert.equal(row.origin_asn, 64500);
       assert.equal(row.origin_country, 'NL');
@@ -76,29 +133,63 @@ for (const dialect of DIALECTS) {
     });
 
     await t.test('classification and a relabel move the category roll-up without double counting', async () => {
-      await db.insertInto('classifications').values({ sha256: stored[0].sha256, category: 'phishing', confidence: 0.9, reasons: '[]', model_version: 'test', classified_at: nowIso() }).execute();
+      await db
+        .insertInto('classifications')
+        .values({
+          sha256: stored[0].sha256,
+          category: 'phishing',
+          confidence: 0.9,
+          reasons: '[]',
+          model_version: 'test',
+          classified_at: nowIso(),
+        })
+        .execute();
       await indexAll(db);
-      let row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      let row = await db
+        .selectFrom('web_report_index')
+        .selectAll()
+        .where('report_id', '=', stored[0].id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.stage, STAGE_CLASSIFIED);
       assert.deepEqual(await rollup(db, 'category'), { '': 119, phishing: 1 });
       await relabelReport(db, stored[0].id, 'scam', 'user:test:analyst');
       const { indexReports } = await import('./indexer.ts');
       await indexReports(db, [stored[0].id]);
-      row = await db.selectFrom('web_report_index').selectAll().where('report_id', '=', stored[0].id).executeTakeFirstOrThrow();
+      row = await db
+        .selectFrom('web_report_index')
+        .selectAll()
+        .where('report_id', '=', stored[0].id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.category, 'scam');
       assert.deepEqual(await rollup(db, 'category'), { '': 119, scam: 1 });
     });
 
     await t.test('totals and top tables over long ranges (monthly rows) match the daily rows', async () => {
       assert.equal(await totalReports(db, rangeOf('2026-01-01', '2026-12-31')), 120);
-      for (const [from, to] of [['2026-11-05', '2026-11-20'], ['2026-10-15', '2026-12-02'], ['2026-11-01', '2026-11-30']]) {
+      for (const [from, to] of [
+        ['2026-11-05', '2026-11-20'],
+        ['2026-10-15', '2026-12-02'],
+        ['2026-11-01', '2026-11-30'],
+      ]) {
         const r = rangeOf(from, to);
         const daily = (await dailySeries(db, 'channel', r)).reduce((n, p) => n + p.n, 0);
         assert.equal(await totalReports(db, r), daily, `${from}..${to}`);
       }
-      assert.deepEqual(rangeParts({ from: '2026-01-15', to: '2026-04-10' }), { days: [['2026-01-15', '2026-01-31'], ['2026-04-01', '2026-04-10']], months: ['2026-02', '2026-03'] });
-      assert.deepEqual(rangeParts({ from: '2026-02-01', to: '2026-02-28' }), { days: [], months: ['2026-02', '2026-02'] });
-      assert.deepEqual(rangeParts({ from: '2026-02-03', to: '2026-02-20' }), { days: [['2026-02-03', '2026-02-20']], months: null });
+      assert.deepEqual(rangeParts({ from: '2026-01-15', to: '2026-04-10' }), {
+        days: [
+          ['2026-01-15', '2026-01-31'],
+          ['2026-04-01', '2026-04-10'],
+        ],
+        months: ['2026-02', '2026-03'],
+      });
+      assert.deepEqual(rangeParts({ from: '2026-02-01', to: '2026-02-28' }), {
+        days: [],
+        months: ['2026-02', '2026-02'],
+      });
+      assert.deepEqual(rangeParts({ from: '2026-02-03', to: '2026-02-20' }), {
+        days: [['2026-02-03', '2026-02-20']],
+        months: null,
+      });
     });
 
     await t.test('keyset paging walks every report once, newest first', async () => {
@@ -132,9 +223,15 @@ for (const dialect of DIALECTS) {
       assert.ok(even.every((r) => r.subject?.startsWith('Even prize')));
       assert.equal((await listReports(db, { kind: 'all' }, { domain: 'evil-bank.example' }, null)).rows.length, 1);
       assert.equal((await listReports(db, { kind: 'all' }, { ip: '203.0.113.7' }, null)).rows.length, 1);
-      assert.equal((await listReports(db, { kind: 'all' }, { sender: 'lottery.example', channel: 'smtp' }, null, 200)).rows.length, 40);
+      assert.equal(
+        (await listReports(db, { kind: 'all' }, { sender: 'lottery.example', channel: 'smtp' }, null, 200)).rows.length,
+        40,
+      );
       assert.equal((await listReports(db, { kind: 'all' }, { category: 'scam' }, null)).rows.length, 1);
-      assert.equal((await listReports(db, { kind: 'all' }, { from: '2026-11-01', to: '2026-11-01' }, null)).rows.length, 6);
+      assert.equal(
+        (await listReports(db, { kind: 'all' }, { from: '2026-11-01', to: '2026-11-01' }, null)).rows.length,
+        6,
+      );
     });
 
     await t.test('scopes: network operators see their networks only, reporters their own reports only', async () => {
@@ -144,30 +241,44 @@ for (const dialect of DIALECTS) {
       assert.equal((await listReports(db, { kind: 'none' }, {}, null)).rows.length, 0);
     });
 
-    await t.test('an operator of several networks pages through all of them, newest first, without gaps or repeats', async () => {
-      // Spread the index rows over three networks (the roll-ups are not read here).
-      const ids = (await db.selectFrom('web_report_index').select('report_id').orderBy('report_id').execute()).map((r) => r.report_id);
-      for (const [i, id] of ids.entries()) await db.updateTable('web_report_index').set({ origin_asn: 64600 + (i % 4) }).where('report_id', '=', id).execute();
-      const scope = { kind: 'networks', asns: [64600, 64601, 64602] } as const;
-      const seen: string[] = [];
-      let prev = '\uffff';
-      let cursor: Cursor | null = null;
-      do {
-        const page = await listReports(db, scope, {}, cursor, 7);
-        for (const r of page.rows) {
-          const key = `${r.received_at}|${r.report_id}`;
-          assert.ok(key < prev, 'strictly descending');
-          prev = key;
-          assert.notEqual(r.origin_asn, 64603);
-          seen.push(r.report_id);
-        }
-        cursor = page.next;
-      } while (cursor);
-      assert.equal(seen.length, 90);
-      assert.equal(new Set(seen).size, 90);
-      assert.equal((await listReports(db, scope, { asn: 'AS64601' }, null, 100)).rows.length, 30);
-      assert.equal((await listReports(db, scope, { asn: '64603' }, null, 100)).rows.length, 0, 'a filter cannot leave the scope');
-    });
+    await t.test(
+      'an operator of several networks pages through all of them, newest first, without gaps or repeats',
+      async () => {
+        // Spread the index rows over three networks (the roll-ups are not read here).
+        const ids = (await db.selectFrom('web_report_index').select('report_id').orderBy('report_id').execute()).map(
+          (r) => r.report_id,
+        );
+        for (const [i, id] of ids.entries())
+          await db
+            .updateTable('web_report_index')
+            .set({ origin_asn: 64600 + (i % 4) })
+            .where('report_id', '=', id)
+            .execute();
+        const scope = { kind: 'networks', asns: [64600, 64601, 64602] } as const;
+        const seen: string[] = [];
+        let prev = '\uffff';
+        let cursor: Cursor | null = null;
+        do {
+          const page = await listReports(db, scope, {}, cursor, 7);
+          for (const r of page.rows) {
+            const key = `${r.received_at}|${r.report_id}`;
+            assert.ok(key < prev, 'strictly descending');
+            prev = key;
+            assert.notEqual(r.origin_asn, 64603);
+            seen.push(r.report_id);
+          }
+          cursor = page.next;
+        } while (cursor);
+        assert.equal(seen.length, 90);
+        assert.equal(new Set(seen).size, 90);
+        assert.equal((await listReports(db, scope, { asn: 'AS64601' }, null, 100)).rows.length, 30);
+        assert.equal(
+          (await listReports(db, scope, { asn: '64603' }, null, 100)).rows.length,
+          0,
+          'a filter cannot leave the scope',
+        );
+      },
+    );
   });
 }
 
@@ -182,19 +293,63 @@ for (const dialect of DIALECTS) {
       await tdb.drop();
     });
     const [old, fresh] = await writer.submit([
-      { raw: sampleSpam({ subject: 'From the 2003 archive' }), channel: 'import', historical: true, receivedAt: '2026-11-20T09:00:00.000Z' },
+      {
+        raw: sampleSpam({ subject: 'From the 2003 archive' }),
+        channel: 'import',
+        historical: true,
+        receivedAt: '2026-11-20T09:00:00.000Z',
+      },
       { raw: sampleSpam({ subject: 'Reported today' }), channel: 'web', receivedAt: '2026-11-20T09:00:00.000Z' },
     ]);
-    const a = analysisOf(old.sha256, { subject: 'From the 2003 archive', ip: '203.0.113.9', asn: 64500, country: 'NL', url: 'https://old.example/' });
+    const a = analysisOf(old.sha256, {
+      subject: 'From the 2003 archive',
+      ip: '203.0.113.9',
+      asn: 64500,
+      country: 'NL',
+      url: 'https://old.example/',
+    });
     a.parse.date = { raw: 'Tue, 14 Oct 2003 08:12:00 +0200', iso: '2003-10-14T06:12:00.000Z' };
-    a.traceback.hops = [{ index: 0, raw: 'from relay by mx', fromHelo: null, fromRdns: null, fromIp: '203.0.113.9', byHost: 'mx.example', protocol: 'SMTP', tls: null, id: null, for: null, date: '2003-10-14T06:13:05.000Z', parsed: true, trusted: false, notes: [] }];
+    a.traceback.hops = [
+      {
+        index: 0,
+        raw: 'from relay by mx',
+        fromHelo: null,
+        fromRdns: null,
+        fromIp: '203.0.113.9',
+        byHost: 'mx.example',
+        protocol: 'SMTP',
+        tls: null,
+        id: null,
+        for: null,
+        date: '2003-10-14T06:13:05.000Z',
+        parsed: true,
+        trusted: false,
+        notes: [],
+      },
+    ];
     await storeAnalysis(db, a, 1);
     await indexAll(db);
-    const row = await db.selectFrom('web_report_index').select(['arrived_at', 'received_at']).where('report_id', '=', old.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('web_report_index')
+      .select(['arrived_at', 'received_at'])
+      .where('report_id', '=', old.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(row, { arrived_at: '2003-10-14T06:13:05.000Z', received_at: '2026-11-20T09:00:00.000Z' });
-    assert.equal(await totalReports(db, rangeOf('2003-10-14', '2003-10-14')), 1, 'counted on the day its receiver wrote it down');
-    assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 1, 'the import day shows only the live report');
-    const freshRow = await db.selectFrom('web_report_index').select('arrived_at').where('report_id', '=', fresh.id).executeTakeFirstOrThrow();
+    assert.equal(
+      await totalReports(db, rangeOf('2003-10-14', '2003-10-14')),
+      1,
+      'counted on the day its receiver wrote it down',
+    );
+    assert.equal(
+      await totalReports(db, rangeOf('2026-11-20', '2026-11-20')),
+      1,
+      'the import day shows only the live report',
+    );
+    const freshRow = await db
+      .selectFrom('web_report_index')
+      .select('arrived_at')
+      .where('report_id', '=', fresh.id)
+      .executeTakeFirstOrThrow();
     assert.equal(freshRow.arrived_at, '2026-11-20T09:00:00.000Z', 'not analysed yet: counted when reported');
   });
 }
@@ -214,23 +369,50 @@ for (const dialect of DIALECTS) {
       await writer.close();
       await tdb.drop();
     });
-    const poisoned = await writer.submitOne({ raw: sampleSpam({ subject: encodedWord('Jackpot\0 claim now') }), channel: 'web' });
+    const poisoned = await writer.submitOne({
+      raw: sampleSpam({ subject: encodedWord('Jackpot\0 claim now') }),
+      channel: 'web',
+    });
     await indexAll(db);
-    let row = await db.selectFrom('web_report_index').select(['subject', 'stage']).where('report_id', '=', poisoned.id).executeTakeFirstOrThrow();
+    let row = await db
+      .selectFrom('web_report_index')
+      .select(['subject', 'stage'])
+      .where('report_id', '=', poisoned.id)
+      .executeTakeFirstOrThrow();
     assert.equal(row.subject, 'Jackpot\uFFFD claim now', 'indexed from its headers, NUL replaced');
     // The analysis stage stores the decoded subject (the analyses table has a subject column too).
-    await storeAnalysis(db, analysisOf(poisoned.sha256, { subject: 'Jackpot\0 \uD800 claim now', ip: '203.0.113.7', asn: 64500, country: 'NL', url: 'https://jackpot.example/' }), 1);
+    await storeAnalysis(
+      db,
+      analysisOf(poisoned.sha256, {
+        subject: 'Jackpot\0 \uD800 claim now',
+        ip: '203.0.113.7',
+        asn: 64500,
+        country: 'NL',
+        url: 'https://jackpot.example/',
+      }),
+      1,
+    );
     await indexAll(db);
-    row = await db.selectFrom('web_report_index').select(['subject', 'stage']).where('report_id', '=', poisoned.id).executeTakeFirstOrThrow();
+    row = await db
+      .selectFrom('web_report_index')
+      .select(['subject', 'stage'])
+      .where('report_id', '=', poisoned.id)
+      .executeTakeFirstOrThrow();
     assert.equal(row.stage, STAGE_ANALYSED);
     assert.equal(row.subject, 'Jackpot\uFFFD \uFFFD claim now');
     const later = await writer.submitOne({ raw: sampleSpam({ subject: 'Reported afterwards' }), channel: 'web' });
     await indexAll(db);
     const listed = (await listReports(db, { kind: 'all' }, {}, null)).rows.map((r) => r.report_id);
     assert.deepEqual(listed.sort(), [poisoned.id, later.id].sort());
-    assert.deepEqual((await listReports(db, { kind: 'all' }, { q: 'jackpot' }, null)).rows.map((r) => r.report_id), [poisoned.id]);
+    assert.deepEqual(
+      (await listReports(db, { kind: 'all' }, { q: 'jackpot' }, null)).rows.map((r) => r.report_id),
+      [poisoned.id],
+    );
     // A filter parameter holding NUL is compared, not refused.
-    assert.deepEqual((await listReports(db, { kind: 'all' }, { q: 'jackpot\0' }, null)).rows.map((r) => r.report_id), [poisoned.id]);
+    assert.deepEqual(
+      (await listReports(db, { kind: 'all' }, { q: 'jackpot\0' }, null)).rows.map((r) => r.report_id),
+      [poisoned.id],
+    );
   });
 
   test(`a report that cannot be indexed is parked with its reason and the next reports are indexed (${dialect})`, async (t) => {
@@ -242,9 +424,27 @@ for (const dialect of DIALECTS) {
       await writer.close();
       await tdb.drop();
     });
-    const [first, bad, third] = await writer.submit(['First', 'Poisoned', 'Third'].map((s) => ({ raw: sampleSpam({ subject: s }), channel: 'web' as const })));
+    const [first, bad, third] = await writer.submit(
+      ['First', 'Poisoned', 'Third'].map((s) => ({ raw: sampleSpam({ subject: s }), channel: 'web' as const })),
+    );
     // A stored analysis the indexer cannot read (as a bug in any stage could leave behind).
-    await db.insertInto('analyses').values({ message_sha256: bad.sha256, version: ANALYSER_VERSION, analysed_at: nowIso(), duration_ms: 1, error: null, json: '{"truncated', subject: null, from_address: null, from_domain: null, origin_ip: null, origin_asn: null, origin_country: null }).execute();
+    await db
+      .insertInto('analyses')
+      .values({
+        message_sha256: bad.sha256,
+        version: ANALYSER_VERSION,
+        analysed_at: nowIso(),
+        duration_ms: 1,
+        error: null,
+        json: '{"truncated',
+        subject: null,
+        from_address: null,
+        from_domain: null,
+        origin_ip: null,
+        origin_asn: null,
+        origin_country: null,
+      })
+      .execute();
     assert.equal(await indexAll(db), 3, 'two indexed, one parked; the pass ends');
     const indexed = (await db.selectFrom('web_report_index').select('report_id').execute()).map((r) => r.report_id);
     assert.deepEqual(indexed.sort(), [first.id, third.id].sort());
@@ -255,7 +455,10 @@ for (const dialect of DIALECTS) {
     assert.match(open.rows[0].reason, /^indexing failed: the stored analysis of message [0-9a-f]{64} cannot be read/);
     const later = await writer.submitOne({ raw: sampleSpam({ subject: 'Later' }), channel: 'web' });
     assert.equal(await indexAll(db), 1);
-    assert.ok(await db.selectFrom('web_report_index').select('report_id').where('report_id', '=', later.id).executeTakeFirst(), 'a later report is indexed');
+    assert.ok(
+      await db.selectFrom('web_report_index').select('report_id').where('report_id', '=', later.id).executeTakeFirst(),
+      'a later report is indexed',
+    );
     assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 1, 'parked once');
   });
 }

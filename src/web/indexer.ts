@@ -55,7 +55,11 @@ interface IndexFacts {
 
 /** Words of a subject for the term index: lower-case letters/digits, 3..40 chars. */
 export function subjectWords(subject: string): string[] {
-  const words = subject.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]{3,40}/gu) ?? [];
+  const words =
+    subject
+      .toLowerCase()
+      .normalize('NFKC')
+      .match(/[\p{L}\p{N}]{3,40}/gu) ?? [];
   return [...new Set(words)].slice(0, 30);
 }
 
@@ -69,7 +73,11 @@ function domainOf(address: string | null | undefined): string | null {
   if (!address) return null;
   const at = address.lastIndexOf('@');
   if (at < 0) return null;
-  const d = address.slice(at + 1).trim().toLowerCase().replace(/[>\s].*$/, '');
+  const d = address
+    .slice(at + 1)
+    .trim()
+    .toLowerCase()
+    .replace(/[>\s].*$/, '');
   return d.length > 0 && d.length <= 255 ? d : null;
 }
 
@@ -78,7 +86,10 @@ async function headerFacts(raw: Buffer): Promise<{ subject: string | null; sende
   if (end < 0) end = raw.indexOf('\n\n');
   const head = raw.subarray(0, Math.min(end < 0 ? raw.length : end, HEADER_SCAN_BYTES));
   try {
-    const email = await PostalMime.parse(Buffer.concat([head, Buffer.from('\r\n\r\n')]), { maxHeadersSize: HEADER_SCAN_BYTES, maxNestingDepth: 4 });
+    const email = await PostalMime.parse(Buffer.concat([head, Buffer.from('\r\n\r\n')]), {
+      maxHeadersSize: HEADER_SCAN_BYTES,
+      maxNestingDepth: 4,
+    });
     return { subject: email.subject?.slice(0, 500) ?? null, sender: email.from?.address?.slice(0, 320) ?? null };
   } catch {
     return { subject: null, sender: null };
@@ -87,7 +98,11 @@ async function headerFacts(raw: Buffer): Promise<{ subject: string | null; sende
 
 /** Gathers what the index should say about one report now. */
 export async function computeFacts(db: Kysely<Database>, report: Report): Promise<IndexFacts> {
-  const msg = await db.selectFrom('messages').select(['kind']).where('sha256', '=', report.message_sha256).executeTakeFirstOrThrow();
+  const msg = await db
+    .selectFrom('messages')
+    .select(['kind'])
+    .where('sha256', '=', report.message_sha256)
+    .executeTakeFirstOrThrow();
   const terms = new Set<string>();
   const advertised = new Set<string>();
   let subject: string | null = null;
@@ -100,7 +115,8 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   const analysis = await loadAnalysis(db, report.message_sha256);
   // A stored analysis that cannot be read would leave the report waiting for one forever (and
   // every pass indexing it again): it is a failure of this report, parked by the caller.
-  if (!analysis && (await hasAnalysis(db, report.message_sha256))) throw new Error(`the stored analysis of message ${report.message_sha256} cannot be read`);
+  if (!analysis && (await hasAnalysis(db, report.message_sha256)))
+    throw new Error(`the stored analysis of message ${report.message_sha256} cannot be read`);
   if (analysis) {
     stage = STAGE_ANALYSED;
     subject = analysis.parse.subject;
@@ -188,7 +204,18 @@ export function monthlyDim(dim: RollupDim): string {
   return `${dim}:m`;
 }
 
-function rollupKeys(r: { received_at: string; arrived_at: string | null; channel: string; category: string | null; origin_country: string | null; origin_asn: number | null; campaign_id: string | null }, advertised: Iterable<string>): Set<Key> {
+function rollupKeys(
+  r: {
+    received_at: string;
+    arrived_at: string | null;
+    channel: string;
+    category: string | null;
+    origin_country: string | null;
+    origin_asn: number | null;
+    campaign_id: string | null;
+  },
+  advertised: Iterable<string>,
+): Set<Key> {
   // Statistics count mail when it arrived, so an imported archive shows its own years, not one
   // spike on the day of the import.
   const day = (r.arrived_at ?? r.received_at).slice(0, 10);
@@ -214,7 +241,9 @@ async function bump(trx: Transaction<Database>, key: Key, delta: number): Promis
   await trx
     .insertInto('web_rollup_daily')
     .values({ dim, day, value, n: delta })
-    .onConflict((oc) => oc.columns(['dim', 'day', 'value']).doUpdateSet((eb) => ({ n: eb('web_rollup_daily.n', '+', delta) })))
+    .onConflict((oc) =>
+      oc.columns(['dim', 'day', 'value']).doUpdateSet((eb) => ({ n: eb('web_rollup_daily.n', '+', delta) })),
+    )
     .execute();
 }
 
@@ -222,30 +251,50 @@ async function bump(trx: Transaction<Database>, key: Key, delta: number): Promis
 export async function applyFacts(trx: Transaction<Database>, f: IndexFacts): Promise<void> {
   const id = f.row.report_id;
   const old = await trx.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst();
-  const oldTerms = old ? await trx.selectFrom('web_report_terms').select('term').where('report_id', '=', id).execute() : [];
-  const oldAdvertised = oldTerms.filter((t) => t.term.startsWith(TERM.advertised)).map((t) => t.term.slice(TERM.advertised.length));
+  const oldTerms = old
+    ? await trx.selectFrom('web_report_terms').select('term').where('report_id', '=', id).execute()
+    : [];
+  const oldAdvertised = oldTerms
+    .filter((t) => t.term.startsWith(TERM.advertised))
+    .map((t) => t.term.slice(TERM.advertised.length));
   const before = old ? rollupKeys(old, oldAdvertised) : new Set<Key>();
   const after = rollupKeys(f.row, f.advertised);
   for (const k of before) if (!after.has(k)) await bump(trx, k, -1);
   for (const k of after) if (!before.has(k)) await bump(trx, k, 1);
   const now = nowIso();
   if (old) {
-    await trx.updateTable('web_report_index').set({ ...f.row, updated_at: now }).where('report_id', '=', id).execute();
+    await trx
+      .updateTable('web_report_index')
+      .set({ ...f.row, updated_at: now })
+      .where('report_id', '=', id)
+      .execute();
   } else {
-    await trx.insertInto('web_report_index').values({ ...f.row, false_report: 0, updated_at: now }).execute();
+    await trx
+      .insertInto('web_report_index')
+      .values({ ...f.row, false_report: 0, updated_at: now })
+      .execute();
   }
   const oldSet = new Set(oldTerms.map((t) => t.term));
   const removed = [...oldSet].filter((t) => !f.terms.has(t));
   const added = [...f.terms].filter((t) => !oldSet.has(t));
-  if (removed.length > 0) await trx.deleteFrom('web_report_terms').where('report_id', '=', id).where('term', 'in', removed).execute();
-  if (added.length > 0) await trx.insertInto('web_report_terms').values(added.map((term) => ({ term, received_at: f.row.received_at, report_id: id }))).execute();
+  if (removed.length > 0)
+    await trx.deleteFrom('web_report_terms').where('report_id', '=', id).where('term', 'in', removed).execute();
+  if (added.length > 0)
+    await trx
+      .insertInto('web_report_terms')
+      .values(added.map((term) => ({ term, received_at: f.row.received_at, report_id: id })))
+      .execute();
 }
 
 /** Where the indexer parks a report it cannot index (`dead_letters.source`). */
 export const INDEXER_SOURCE = 'web-indexer';
 
 async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
-  const reports = await db.selectFrom('reports').selectAll().where('id', 'in', [...ids]).execute();
+  const reports = await db
+    .selectFrom('reports')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
   const facts: IndexFacts[] = [];
   for (const r of reports) facts.push(await computeFacts(db, r));
   await db.transaction().execute(async (trx) => {
@@ -265,7 +314,8 @@ export async function indexReports(db: Kysely<Database>, ids: readonly string[])
   try {
     return await indexBatch(db, ids);
   } catch (batchError) {
-    const park = (id: string, e: unknown) => parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
+    const park = (id: string, e: unknown) =>
+      parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
     if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
     let n = 0;
     for (const id of ids) {
@@ -287,7 +337,11 @@ async function parkedReports(db: Kysely<Database>, ids: readonly string[]): Prom
     .select('origin')
     .where('source', '=', INDEXER_SOURCE)
     .where('retried_at', 'is', null)
-    .where('origin', 'in', ids.map((id) => `report:${id}`))
+    .where(
+      'origin',
+      'in',
+      ids.map((id) => `report:${id}`),
+    )
     .execute();
   return new Set(rows.map((r) => (r.origin ?? '').slice('report:'.length)));
 }
@@ -337,11 +391,15 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
     .execute();
   // Cheap existence checks; the full facts are computed only for rows that moved on. A parked
   // report waits for staff (dead letters), not for the next pass.
-  const parked = await parkedReports(db, pending.map((p) => p.report_id));
+  const parked = await parkedReports(
+    db,
+    pending.map((p) => p.report_id),
+  );
   const changed: string[] = [];
   for (const p of pending) {
     if (parked.has(p.report_id)) continue;
-    const moved = p.stage === STAGE_RAW ? await hasAnalysis(db, p.message_sha256) : await hasClassification(db, p.message_sha256);
+    const moved =
+      p.stage === STAGE_RAW ? await hasAnalysis(db, p.message_sha256) : await hasClassification(db, p.message_sha256);
     if (moved) changed.push(p.report_id);
   }
   written += await indexReports(db, changed);
@@ -360,7 +418,11 @@ export async function indexAll(db: Kysely<Database>): Promise<number> {
 
 /** Sets or clears the false-report flag on the index row (the mark itself is in web_report_marks). */
 export async function setFalseReportFlag(db: Kysely<Database>, reportId: string, flag: boolean): Promise<void> {
-  await db.updateTable('web_report_index').set({ false_report: flag ? 1 : 0, updated_at: nowIso() }).where('report_id', '=', reportId).execute();
+  await db
+    .updateTable('web_report_index')
+    .set({ false_report: flag ? 1 : 0, updated_at: nowIso() })
+    .where('report_id', '=', reportId)
+    .execute();
 }
 
 /**
@@ -370,18 +432,31 @@ export async function setFalseReportFlag(db: Kysely<Database>, reportId: string,
  */
 export async function reindexCampaigns(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`update web_report_index set campaign_id = (select coalesce(c.merged_into, c.id) from campaign_messages m join campaigns c on c.id = m.campaign_id where m.sha256 = web_report_index.message_sha256)`.execute(trx);
-    await trx.deleteFrom('web_rollup_daily').where('dim', 'in', ['campaign', monthlyDim('campaign')]).execute();
+    await sql`update web_report_index set campaign_id = (select coalesce(c.merged_into, c.id) from campaign_messages m join campaigns c on c.id = m.campaign_id where m.sha256 = web_report_index.message_sha256)`.execute(
+      trx,
+    );
+    await trx
+      .deleteFrom('web_rollup_daily')
+      .where('dim', 'in', ['campaign', monthlyDim('campaign')])
+      .execute();
     const day = sql<string>`substr(coalesce(arrived_at, received_at), 1, 10)`;
     const month = sql<string>`substr(coalesce(arrived_at, received_at), 1, 7)`;
-    for (const [dim, period] of [['campaign', day], [monthlyDim('campaign'), month]] as const) {
+    for (const [dim, period] of [
+      ['campaign', day],
+      [monthlyDim('campaign'), month],
+    ] as const) {
       await trx
         .insertInto('web_rollup_daily')
         .columns(['dim', 'day', 'value', 'n'])
         .expression((eb) =>
           eb
             .selectFrom('web_report_index')
-            .select([sql<string>`${sql.lit(dim)}`.as('dim'), period.as('day'), sql<string>`campaign_id`.as('value'), eb.fn.countAll<number>().as('n')])
+            .select([
+              sql<string>`${sql.lit(dim)}`.as('dim'),
+              period.as('day'),
+              sql<string>`campaign_id`.as('value'),
+              eb.fn.countAll<number>().as('n'),
+            ])
             .where('campaign_id', 'is not', null)
             .groupBy([period, 'campaign_id']),
         )

@@ -53,16 +53,40 @@ export function pageContext(req: FastifyRequest, reply: FastifyReply): PageCtx {
   const cookies = requestCookies(req);
   const query = req.query && typeof req.query === 'object' ? (req.query as Record<string, unknown>) : {};
   const rs = requestSession(req);
-  const locale = pickLocale({ query: query.lang, cookie: cookies[LOCALE_COOKIE], userLocale: rs?.account.locale, acceptLanguage: req.headers['accept-language'] });
+  const locale = pickLocale({
+    query: query.lang,
+    cookie: cookies[LOCALE_COOKIE],
+    userLocale: rs?.account.locale,
+    acceptLanguage: req.headers['accept-language'],
+  });
   if (isLocale(query.lang) && cookies[LOCALE_COOKIE] !== query.lang) {
-    void reply.setCookie(LOCALE_COOKIE, query.lang, { path: '/', sameSite: 'lax', httpOnly: true, secure: cookieSecure(config), maxAge: 365 * 86400 });
+    void reply.setCookie(LOCALE_COOKIE, query.lang, {
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: true,
+      secure: cookieSecure(config),
+      maxAge: 365 * 86400,
+    });
   }
   let csrf = rs?.session.csrfToken ?? cookies[CSRF_COOKIE];
   if (!csrf || csrf.length < 20 || csrf.length > 64) {
     csrf = randomSecret(24);
-    void reply.setCookie(CSRF_COOKIE, csrf, { path: '/', sameSite: 'lax', httpOnly: true, secure: cookieSecure(config) });
+    void reply.setCookie(CSRF_COOKIE, csrf, {
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: true,
+      secure: cookieSecure(config),
+    });
   }
-  return { t: translator(locale), locale, principal: req.principal, account: rs?.account ?? null, csrf, url: req.url, config };
+  return {
+    t: translator(locale),
+    locale,
+    principal: req.principal,
+    account: rs?.account ?? null,
+    csrf,
+    url: req.url,
+    config,
+  };
 }
 
 /**
@@ -72,8 +96,15 @@ export function pageContext(req: FastifyRequest, reply: FastifyReply): PageCtx {
 export function verifyCsrf(req: FastifyRequest, provided: unknown): void {
   const rs = requestSession(req);
   const expected = rs?.session.csrfToken ?? requestCookies(req)[CSRF_COOKIE];
-  if (typeof provided !== 'string' || !expected || provided.length !== expected.length || !timingSafeEqual(Buffer.from(provided), Buffer.from(expected))) {
-    throw new AppError('FORBIDDEN', 'The form token (CSRF) is missing or wrong; reload the page and try again.', { csrf: true });
+  if (
+    typeof provided !== 'string' ||
+    !expected ||
+    provided.length !== expected.length ||
+    !timingSafeEqual(Buffer.from(provided), Buffer.from(expected))
+  ) {
+    throw new AppError('FORBIDDEN', 'The form token (CSRF) is missing or wrong; reload the page and try again.', {
+      csrf: true,
+    });
   }
 }
 
@@ -101,7 +132,11 @@ function navItems(ctx: PageCtx): NavItem[] {
     { href: '/stats', label: t('nav.stats') },
     { href: '/rules', label: t('nav.rules') },
   ];
-  if (can(p, 'workbench:use')) items.push({ href: '/workbench', label: t('nav.dashboard') }, { href: '/workbench/reports', label: t('nav.reports') });
+  if (can(p, 'workbench:use'))
+    items.push(
+      { href: '/workbench', label: t('nav.dashboard') },
+      { href: '/workbench/reports', label: t('nav.reports') },
+    );
   if (can(p, 'dead-letter:read')) items.push({ href: '/workbench/dead-letters', label: t('nav.deadletters') });
   if (can(p, 'report:read-network')) items.push({ href: '/network', label: t('nav.network') });
   if (can(p, 'case:read')) items.push({ href: '/cases', label: t('nav.cases') });
@@ -144,8 +179,11 @@ ${(opts.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
       <form method="post" action="/logout" class="inline">${csrfField(ctx)}<button type="submit" class="link">${t('nav.logout')}</button></form>`
           : html`<a href="/login">${t('nav.login')}</a>`
       }
-      <span class="langs" role="group" aria-label="${t('nav.language')}">${(Object.keys(LOCALES) as Locale[]).map((l) =>
-        l === ctx.locale ? html`<strong lang="${l}" aria-current="true">${LOCALES[l]['lang.name']}</strong>` : html`<a lang="${l}" hreflang="${l}" href="${langUrl(ctx.url, l)}">${LOCALES[l]['lang.name']}</a>`,
+      <span class="langs" role="group" aria-label="${t('nav.language')}">${(Object.keys(LOCALES) as Locale[]).map(
+        (l) =>
+          l === ctx.locale
+            ? html`<strong lang="${l}" aria-current="true">${LOCALES[l]['lang.name']}</strong>`
+            : html`<a lang="${l}" hreflang="${l}" href="${langUrl(ctx.url, l)}">${LOCALES[l]['lang.name']}</a>`,
       )}</span>
     </div>
   </div>
@@ -174,7 +212,11 @@ export function sendPage(reply: FastifyReply, doc: string, status = 200): Fastif
 
 /** An error page (HTML) for a failed page request. */
 export function errorPage(ctx: PageCtx, status: number, message: string): string {
-  return layout(ctx, ctx.t('error.title'), html`<h1>${ctx.t('error.title')}</h1><p role="alert">${message}</p><p><a href="/">${ctx.t('error.back')}</a></p>`);
+  return layout(
+    ctx,
+    ctx.t('error.title'),
+    html`<h1>${ctx.t('error.title')}</h1><p role="alert">${message}</p><p><a href="/">${ctx.t('error.back')}</a></p>`,
+  );
 }
 
 /** Formats an ISO timestamp for display (UTC, minutes). */

@@ -73,13 +73,23 @@ export interface ListPage {
 }
 
 /** One page of reports, newest first, within the caller's scope. */
-export async function listReports(db: Kysely<Database>, scope: ReportScope, f: ListFilters, cursor: Cursor | null, limit = PAGE_SIZE): Promise<ListPage> {
+export async function listReports(
+  db: Kysely<Database>,
+  scope: ReportScope,
+  f: ListFilters,
+  cursor: Cursor | null,
+  limit = PAGE_SIZE,
+): Promise<ListPage> {
   if (scope.kind === 'none') return { rows: [], next: null };
   if (scope.kind === 'networks') {
     const asn = f.asn ? Number(f.asn.replace(/^AS/i, '')) : null;
     const asns = asn === null ? [...new Set(scope.asns)] : scope.asns.includes(asn) ? [asn] : [];
     if (asns.length === 0) return { rows: [], next: null };
-    if (asns.length > 1) return mergePages(await Promise.all(asns.map((a) => listReports(db, { kind: 'networks', asns: [a] }, f, cursor, limit))), limit);
+    if (asns.length > 1)
+      return mergePages(
+        await Promise.all(asns.map((a) => listReports(db, { kind: 'networks', asns: [a] }, f, cursor, limit))),
+        limit,
+      );
   }
   const terms = filterTerms(f);
   let q;
@@ -95,33 +105,59 @@ export async function listReports(db: Kysely<Database>, scope: ReportScope, f: L
     for (const extra of terms.slice(1)) {
       // A full primary-key seek (term, received_at, report_id) per candidate row.
       q = q.where((eb) =>
-        eb.exists(eb.selectFrom('web_report_terms as t2').select('t2.report_id').where('t2.term', '=', extra).whereRef('t2.received_at', '=', 't.received_at').whereRef('t2.report_id', '=', 't.report_id')),
+        eb.exists(
+          eb
+            .selectFrom('web_report_terms as t2')
+            .select('t2.report_id')
+            .where('t2.term', '=', extra)
+            .whereRef('t2.received_at', '=', 't.received_at')
+            .whereRef('t2.report_id', '=', 't.report_id'),
+        ),
       );
     }
-    if (cursor) q = q.where((eb) => eb(eb.refTuple('t.received_at', 't.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)));
+    if (cursor)
+      q = q.where((eb) =>
+        eb(eb.refTuple('t.received_at', 't.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)),
+      );
     if (isDay(f.from)) q = q.where('t.received_at', '>=', f.from);
     if (isDay(f.to)) q = q.where('t.received_at', '<', nextDay(f.to));
   } else {
-    q = db.selectFrom('web_report_index as r').selectAll('r').orderBy('r.received_at', 'desc').orderBy('r.report_id', 'desc');
-    if (cursor) q = q.where((eb) => eb(eb.refTuple('r.received_at', 'r.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)));
+    q = db
+      .selectFrom('web_report_index as r')
+      .selectAll('r')
+      .orderBy('r.received_at', 'desc')
+      .orderBy('r.report_id', 'desc');
+    if (cursor)
+      q = q.where((eb) =>
+        eb(eb.refTuple('r.received_at', 'r.report_id'), '<', eb.tuple(cursor.receivedAt, cursor.reportId)),
+      );
     if (isDay(f.from)) q = q.where('r.received_at', '>=', f.from);
     if (isDay(f.to)) q = q.where('r.received_at', '<', nextDay(f.to));
   }
   if (f.campaign) q = q.where('r.campaign_id', '=', f.campaign.trim());
-  if (f.asn && /^\d{1,10}$/.test(f.asn.replace(/^AS/i, ''))) q = q.where('r.origin_asn', '=', Number(f.asn.replace(/^AS/i, '')));
-  if (f.category) q = f.category === UNKNOWN || f.category === '-' ? q.where('r.category', 'is', null) : q.where('r.category', '=', f.category);
+  if (f.asn && /^\d{1,10}$/.test(f.asn.replace(/^AS/i, '')))
+    q = q.where('r.origin_asn', '=', Number(f.asn.replace(/^AS/i, '')));
+  if (f.category)
+    q =
+      f.category === UNKNOWN || f.category === '-'
+        ? q.where('r.category', 'is', null)
+        : q.where('r.category', '=', f.category);
   if (f.channel) q = q.where('r.channel', '=', f.channel);
   if (scope.kind === 'own') {
     const { userId, tokenId } = scope;
     if (userId) q = q.where('r.reporter_user_id', '=', userId);
-    else if (tokenId) q = q.where('r.report_id', 'in', db.selectFrom('reports').select('id').where('reporter_token_id', '=', tokenId));
+    else if (tokenId)
+      q = q.where('r.report_id', 'in', db.selectFrom('reports').select('id').where('reporter_token_id', '=', tokenId));
     else return { rows: [], next: null };
   }
   if (scope.kind === 'networks') q = q.where('r.origin_asn', 'in', [...scope.asns]);
   const rows = await q.limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { rows: page, next: rows.length > limit && last ? { receivedAt: last.received_at, reportId: last.report_id } : null };
+  return {
+    rows: page,
+    next: rows.length > limit && last ? { receivedAt: last.received_at, reportId: last.report_id } : null,
+  };
 }
 
 /**
@@ -129,7 +165,11 @@ export async function listReports(db: Kysely<Database>, scope: ReportScope, f: L
  * newest first — an `origin_asn in (…)` would have to sort every row of every AS instead.
  */
 function mergePages(pages: ListPage[], limit: number): ListPage {
-  const all = pages.flatMap((p) => p.rows).sort((a, b) => (a.received_at === b.received_at ? (a.report_id < b.report_id ? 1 : -1) : a.received_at < b.received_at ? 1 : -1));
+  const all = pages
+    .flatMap((p) => p.rows)
+    .sort((a, b) =>
+      a.received_at === b.received_at ? (a.report_id < b.report_id ? 1 : -1) : a.received_at < b.received_at ? 1 : -1,
+    );
   const rows = all.slice(0, limit);
   const last = rows[rows.length - 1];
   const more = all.length > limit || pages.some((p) => p.next !== null);
@@ -145,7 +185,9 @@ function nextDay(day: string): string {
 /** A date range from filters, defaulting to the last `days` days (inclusive, UTC). */
 export function rangeOf(from: unknown, to: unknown, days = 30, now = new Date()): Range {
   const end = isDay(to) ? to : now.toISOString().slice(0, 10);
-  const start = isDay(from) ? from : new Date(Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const start = isDay(from)
+    ? from
+    : new Date(Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
   return start <= end ? { from: start, to: end } : { from: end, to: start };
 }
 
@@ -173,10 +215,22 @@ export async function dailySeries(db: Kysely<Database>, dim: RollupDim, r: Range
  * Reports per day of one value (a campaign's timeline): a key seek per day of the range — the
  * primary key is (dim, day, value), so a day range with a value filter would read every value.
  */
-export async function valueSeries(db: Kysely<Database>, dim: RollupDim, value: string, r: Range): Promise<{ day: string; n: number }[]> {
+export async function valueSeries(
+  db: Kysely<Database>,
+  dim: RollupDim,
+  value: string,
+  r: Range,
+): Promise<{ day: string; n: number }[]> {
   const days = daysOf(r);
   if (days.length === 0) return [];
-  const rows = await db.selectFrom('web_rollup_daily').select(['day', 'n']).where('dim', '=', dim).where('day', 'in', days).where('value', '=', value).orderBy('day').execute();
+  const rows = await db
+    .selectFrom('web_rollup_daily')
+    .select(['day', 'n'])
+    .where('dim', '=', dim)
+    .where('day', 'in', days)
+    .where('value', '=', value)
+    .orderBy('day')
+    .execute();
   return rows.map((x) => ({ day: x.day, n: Number(x.n) }));
 }
 
@@ -191,14 +245,22 @@ export async function totalReports(db: Kysely<Database>, r: Range): Promise<numb
 /** Every day of a range (for chart axes without gaps). */
 export function daysOf(r: Range, max = 800): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${r.from}T00:00:00Z`); t <= Date.parse(`${r.to}T00:00:00Z`) && out.length < max; t += 86_400_000) {
+  for (
+    let t = Date.parse(`${r.from}T00:00:00Z`);
+    t <= Date.parse(`${r.to}T00:00:00Z`) && out.length < max;
+    t += 86_400_000
+  ) {
     out.push(new Date(t).toISOString().slice(0, 10));
   }
   return out;
 }
 
 /** Chart.js-shaped data: one dataset per value, zero-filled. */
-export function toChart(points: SeriesPoint[], r: Range, label: (v: string) => string): { labels: string[]; datasets: { label: string; data: number[] }[] } {
+export function toChart(
+  points: SeriesPoint[],
+  r: Range,
+  label: (v: string) => string,
+): { labels: string[]; datasets: { label: string; data: number[] }[] } {
   const labels = daysOf(r);
   const idx = new Map(labels.map((d, i) => [d, i]));
   const byValue = new Map<string, number[]>();
@@ -212,7 +274,9 @@ export function toChart(points: SeriesPoint[], r: Range, label: (v: string) => s
     }
     arr[i] += p.n;
   }
-  const datasets = [...byValue.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([v, data]) => ({ label: label(v), data }));
+  const datasets = [...byValue.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([v, data]) => ({ label: label(v), data }));
   return { labels, datasets };
 }
 

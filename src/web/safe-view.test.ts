@@ -12,7 +12,10 @@ test('scripts, event handlers, forms, frames, objects and meta refreshes are rem
       `<iframe src="${REMOTE}/f"></iframe><object data="${REMOTE}/o"></object><embed src="${REMOTE}/e"><meta http-equiv="refresh" content="0;url=${REMOTE}">` +
       `<svg onload="alert(3)"><image href="${REMOTE}/i"/></svg><math><mi xlink:href="javascript:alert(4)">x</mi></math><base href="${REMOTE}/">`,
   );
-  assert.doesNotMatch(html, /<script|onclick|onmouseover|<form|<input|<button|<iframe|<object|<embed|<meta|<svg|<math|<base|javascript:/i);
+  assert.doesNotMatch(
+    html,
+    /<script|onclick|onmouseover|<form|<input|<button|<iframe|<object|<embed|<meta|<svg|<math|<base|javascript:/i,
+  );
   assert.match(html, /<p>hi<\/p>/);
 });
 
@@ -30,13 +33,18 @@ test('remote images become local placeholders and CSS url() beacons are dropped'
 });
 
 test('links are shown but cannot be followed', () => {
-  const { html } = sanitiseMessageHtml(`<a href="${REMOTE}/phish" target="_top">Click</a><a href="javascript:alert(1)">j</a>`);
+  const { html } = sanitiseMessageHtml(
+    `<a href="${REMOTE}/phish" target="_top">Click</a><a href="javascript:alert(1)">j</a>`,
+  );
   assert.doesNotMatch(html, /\shref=|target=/);
   assert.match(html, /title="http:\/\/tracker\.example\/phish"/);
 });
 
 test('inline cid: images are kept as data: URIs', async () => {
-  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d5b6e60000000049454e44ae426082', 'hex');
+  const png = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d5b6e60000000049454e44ae426082',
+    'hex',
+  );
   const raw = Buffer.from(
     [
       'From: a@example.org',
@@ -67,7 +75,9 @@ test('a text-only message is shown as escaped text', async () => {
   const r = await renderSafeView(sampleSpam({ subject: 'plain' }));
   assert.equal(r.hadHtml, false);
   assert.match(r.document, /<pre>Claim your prize at https:\/\/claim\.lottery\.example\//);
-  const evil = await renderSafeView(Buffer.from('From: a@example.org\r\nSubject: x\r\n\r\n</pre><script>alert(1)</script>\r\n'));
+  const evil = await renderSafeView(
+    Buffer.from('From: a@example.org\r\nSubject: x\r\n\r\n</pre><script>alert(1)</script>\r\n'),
+  );
   assert.doesNotMatch(evil.document, /<script>/);
 });
 

@@ -43,9 +43,32 @@ const INLINE_IMAGE_TYPES = new Set(['image/png', 'image/gif', 'image/jpeg', 'ima
 /** CSS properties kept in style attributes; values holding `url(`, `expression(` or `@import` are dropped. */
 const SAFE_CSS_VALUE = /^(?!.*(?:url\s*\(|expression\s*\(|@import|\\|image-set|-moz-binding|behavior)).{0,200}$/i;
 const STYLE_PROPS = [
-  'color', 'background-color', 'font-family', 'font-size', 'font-weight', 'font-style', 'text-align', 'text-decoration',
-  'line-height', 'padding', 'padding-top', 'padding-bottom', 'padding-left', 'padding-right', 'margin', 'margin-top',
-  'margin-bottom', 'margin-left', 'margin-right', 'border', 'border-collapse', 'width', 'max-width', 'height', 'vertical-align', 'display',
+  'color',
+  'background-color',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'font-style',
+  'text-align',
+  'text-decoration',
+  'line-height',
+  'padding',
+  'padding-top',
+  'padding-bottom',
+  'padding-left',
+  'padding-right',
+  'margin',
+  'margin-top',
+  'margin-bottom',
+  'margin-left',
+  'margin-right',
+  'border',
+  'border-collapse',
+  'width',
+  'max-width',
+  'height',
+  'vertical-align',
+  'display',
 ];
 
 export interface SafeRendering {
@@ -57,15 +80,65 @@ export interface SafeRendering {
 }
 
 /** Sanitises one HTML body. `cidImages` maps Content-ID (without brackets) → data URI. */
-export function sanitiseMessageHtml(input: string, cidImages: Map<string, string> = new Map()): { html: string; removedRemote: number } {
+export function sanitiseMessageHtml(
+  input: string,
+  cidImages: Map<string, string> = new Map(),
+): { html: string; removedRemote: number } {
   let removedRemote = 0;
   const allowedStyles: Record<string, RegExp[]> = {};
   for (const p of STYLE_PROPS) allowedStyles[p] = [SAFE_CSS_VALUE];
   const html = sanitizeHtml(input, {
     allowedTags: [
-      'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'center', 'code', 'col', 'colgroup', 'dd', 'del', 'div', 'dl', 'dt', 'em',
-      'font', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'li', 'mark', 'ol', 'p', 'pre', 'q', 's', 'small',
-      'span', 'strike', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'tt', 'u', 'ul',
+      'a',
+      'abbr',
+      'b',
+      'blockquote',
+      'br',
+      'caption',
+      'center',
+      'code',
+      'col',
+      'colgroup',
+      'dd',
+      'del',
+      'div',
+      'dl',
+      'dt',
+      'em',
+      'font',
+      'h1',
+      'h2',
+      'h3',
+      'h4',
+      'h5',
+      'h6',
+      'hr',
+      'i',
+      'img',
+      'ins',
+      'li',
+      'mark',
+      'ol',
+      'p',
+      'pre',
+      'q',
+      's',
+      'small',
+      'span',
+      'strike',
+      'strong',
+      'sub',
+      'sup',
+      'table',
+      'tbody',
+      'td',
+      'tfoot',
+      'th',
+      'thead',
+      'tr',
+      'tt',
+      'u',
+      'ul',
     ],
     allowedAttributes: {
       '*': ['style', 'align', 'valign', 'width', 'height', 'dir', 'lang', 'title'],
@@ -83,10 +156,28 @@ export function sanitiseMessageHtml(input: string, cidImages: Map<string, string
     allowedSchemesAppliedToAttributes: ['src', 'href', 'cite'],
     allowProtocolRelative: false,
     // Script, style, template… are dropped with their content.
-    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'template', 'xmp', 'iframe', 'object', 'embed', 'svg', 'math', 'head'],
+    nonTextTags: [
+      'script',
+      'style',
+      'textarea',
+      'option',
+      'noscript',
+      'title',
+      'template',
+      'xmp',
+      'iframe',
+      'object',
+      'embed',
+      'svg',
+      'math',
+      'head',
+    ],
     transformTags: {
       // Links are shown, never followed: the target becomes a tooltip.
-      a: (_tag, attribs): sanitizeHtml.Tag => ({ tagName: 'a', attribs: attribs.href ? { title: attribs.href.slice(0, 500), 'data-href': attribs.href.slice(0, 500) } : {} }),
+      a: (_tag, attribs): sanitizeHtml.Tag => ({
+        tagName: 'a',
+        attribs: attribs.href ? { title: attribs.href.slice(0, 500), 'data-href': attribs.href.slice(0, 500) } : {},
+      }),
       img: (_tag, attribs): sanitizeHtml.Tag => {
         const src = (attribs.src ?? '').trim();
         if (/^cid:/i.test(src)) {
@@ -101,7 +192,15 @@ export function sanitiseMessageHtml(input: string, cidImages: Map<string, string
         if (/^data:image\//i.test(src)) return { tagName: 'img', attribs: { src, alt: attribs.alt ?? '' } };
         if (src !== '') removedRemote++;
         // A local placeholder that says what was there (never the remote address as a source).
-        return { tagName: 'img', attribs: { src: PLACEHOLDER_IMAGE, alt: `[remote image removed${attribs.alt ? `: ${attribs.alt.slice(0, 100)}` : ''}]`, title: src.slice(0, 300), 'data-removed': 'image' } };
+        return {
+          tagName: 'img',
+          attribs: {
+            src: PLACEHOLDER_IMAGE,
+            alt: `[remote image removed${attribs.alt ? `: ${attribs.alt.slice(0, 100)}` : ''}]`,
+            title: src.slice(0, 300),
+            'data-removed': 'image',
+          },
+        };
       },
     },
     exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
@@ -120,12 +219,27 @@ function documentOf(body: string, lang: string): string {
 export async function renderSafeView(raw: Uint8Array, lang = 'en'): Promise<SafeRendering> {
   let email;
   try {
-    email = await PostalMime.parse(raw, { maxNestingDepth: 50, maxHeadersSize: 1024 * 1024, attachmentEncoding: 'base64' });
+    email = await PostalMime.parse(raw, {
+      maxNestingDepth: 50,
+      maxHeadersSize: 1024 * 1024,
+      attachmentEncoding: 'base64',
+    });
   } catch (e) {
-    return { document: documentOf(`<pre>${esc(`The message could not be parsed: ${e instanceof Error ? e.message : String(e)}`)}</pre>`, lang), removedRemote: 0, hadHtml: false };
+    return {
+      document: documentOf(
+        `<pre>${esc(`The message could not be parsed: ${e instanceof Error ? e.message : String(e)}`)}</pre>`,
+        lang,
+      ),
+      removedRemote: 0,
+      hadHtml: false,
+    };
   }
   if (!email.html) {
-    return { document: documentOf(`<pre>${esc((email.text ?? '').slice(0, 2_000_000))}</pre>`, lang), removedRemote: 0, hadHtml: false };
+    return {
+      document: documentOf(`<pre>${esc((email.text ?? '').slice(0, 2_000_000))}</pre>`, lang),
+      removedRemote: 0,
+      hadHtml: false,
+    };
   }
   const cid = new Map<string, string>();
   let budget = MAX_INLINE_IMAGES_TOTAL;

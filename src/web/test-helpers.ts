@@ -19,7 +19,11 @@ import { buildApp } from '../app/build-app.ts';
  * The whole HTTP app on a fresh real database of `dialect` (null when that engine is absent: the
  * test is skipped loudly); closed and dropped when the test ends.
  */
-export async function createTestApp(t: TestContext, dialect: DialectName = 'sqlite', overrides: Parameters<typeof createTestContext>[2] = {}): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
+export async function createTestApp(
+  t: TestContext,
+  dialect: DialectName = 'sqlite',
+  overrides: Parameters<typeof createTestContext>[2] = {},
+): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
   const h = await createTestContext(t, dialect, overrides);
   if (!h) return null;
   const app = await buildApp(h.ctx);
@@ -43,7 +47,12 @@ let cachedHash: Promise<string> | null = null;
 export const TEST_PASSWORD = 'correct horse battery staple';
 
 /** A user of the role with a live session (no sign-in round trip; the password is TEST_PASSWORD). */
-export async function userWithSession(db: Kysely<Database>, config: Config, role: Role, extra: { networks?: number[]; authorityId?: string } = {}): Promise<TestUser> {
+export async function userWithSession(
+  db: Kysely<Database>,
+  config: Config,
+  role: Role,
+  extra: { networks?: number[]; authorityId?: string } = {},
+): Promise<TestUser> {
   cachedHash ??= hashPassword(TEST_PASSWORD);
   const id = newId();
   const email = `${role}-${id.toLowerCase()}@example.org`;
@@ -77,7 +86,12 @@ export function anonymousCsrf(): { cookie: string; csrf: string } {
 }
 
 /** POSTs an urlencoded form. */
-export function postForm(app: FastifyInstance, url: string, fields: Record<string, string>, cookie?: string): Promise<LightMyRequestResponse> {
+export function postForm(
+  app: FastifyInstance,
+  url: string,
+  fields: Record<string, string>,
+  cookie?: string,
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url,
@@ -87,12 +101,22 @@ export function postForm(app: FastifyInstance, url: string, fields: Record<strin
 }
 
 /** A multipart body: fields in order, then files. */
-export function multipart(fields: [string, string][], files: { name: string; filename: string; content: Buffer }[] = []): { body: Buffer; contentType: string } {
+export function multipart(
+  fields: [string, string][],
+  files: { name: string; filename: string; content: Buffer }[] = [],
+): { body: Buffer; contentType: string } {
   const boundary = `----spamdesk${randomSecret(8)}`;
   const parts: Buffer[] = [];
-  for (const [k, v] of fields) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  for (const [k, v] of fields)
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   for (const f of files) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: message/rfc822\r\n\r\n`), f.content, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: message/rfc822\r\n\r\n`,
+      ),
+      f.content,
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
@@ -113,5 +137,13 @@ export function sampleSpam(opts: { subject?: string; from?: string; html?: strin
   if (opts.html) {
     return Buffer.from([...headers, 'Content-Type: text/html; charset=utf-8', '', opts.html, ''].join('\r\n'));
   }
-  return Buffer.from([...headers, 'Content-Type: text/plain; charset=utf-8', '', `Claim your prize at https://claim.lottery.example/${id} now!`, ''].join('\r\n'));
+  return Buffer.from(
+    [
+      ...headers,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `Claim your prize at https://claim.lottery.example/${id} now!`,
+      '',
+    ].join('\r\n'),
+  );
 }

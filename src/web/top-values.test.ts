@@ -26,10 +26,13 @@ test('the blocks of a range cover each day exactly once', () => {
     const days: string[] = [];
     for (const b of blocks) {
       if (b.dim === 'campaign') days.push(b.key);
-      else for (let t = Date.parse(`${b.key}-01T00:00:00Z`); new Date(t).toISOString().startsWith(b.key); t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
+      else
+        for (let t = Date.parse(`${b.key}-01T00:00:00Z`); new Date(t).toISOString().startsWith(b.key); t += DAY)
+          days.push(new Date(t).toISOString().slice(0, 10));
     }
     const expected: string[] = [];
-    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY) expected.push(new Date(t).toISOString().slice(0, 10));
+    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY)
+      expected.push(new Date(t).toISOString().slice(0, 10));
     assert.deepEqual(days.sort(), expected, `${from}..${to}`);
     assert.ok(rangeParts({ from, to }));
   }
@@ -70,7 +73,11 @@ for (const dialect of DIALECTS) {
       const [dim, day, value] = k.split('|');
       return { dim, day, value, n };
     });
-    for (let i = 0; i < entries.length; i += 500) await db.insertInto('web_rollup_daily').values(entries.slice(i, i + 500)).execute();
+    for (let i = 0; i < entries.length; i += 500)
+      await db
+        .insertInto('web_rollup_daily')
+        .values(entries.slice(i, i + 500))
+        .execute();
 
     const ranges: [string, string][] = [
       ['2026-11-23', '2026-11-23'],
@@ -83,20 +90,35 @@ for (const dialect of DIALECTS) {
     for (let i = 0; i < 8; i++) {
       const a = Math.floor(rand() * DAYS);
       const b = Math.min(DAYS - 1, a + Math.floor(rand() * 200));
-      ranges.push([new Date(START + a * DAY).toISOString().slice(0, 10), new Date(START + b * DAY).toISOString().slice(0, 10)]);
+      ranges.push([
+        new Date(START + a * DAY).toISOString().slice(0, 10),
+        new Date(START + b * DAY).toISOString().slice(0, 10),
+      ]);
     }
     const plans: Record<string, TopPlan['kind'][]> = { campaign: [], domain: [], asn: [] };
     for (const dim of ['campaign', 'domain', 'asn'] as const) {
       for (const [from, to] of ranges) {
         for (const limit of [1, 3, 10, 50]) {
           const r = { from, to };
-          assert.deepEqual(await topValues(db, dim, r, limit, (p) => plans[dim].push(p.kind)), await topValuesBySum(db, dim, r, limit), `${dim} ${from}..${to} top ${limit}`);
+          assert.deepEqual(
+            await topValues(db, dim, r, limit, (p) => plans[dim].push(p.kind)),
+            await topValuesBySum(db, dim, r, limit),
+            `${dim} ${from}..${to} top ${limit}`,
+          );
         }
       }
     }
     // The steep distribution is answered by the threshold algorithm, not by falling back to the sum.
-    assert.ok(plans.campaign.every((k) => k === 'threshold'), plans.campaign.join(','));
-    assert.equal(await topValues(db, 'campaign', { from: '2025-11-24', to: '2026-11-23' }, 500, (p) => plans.campaign.push(p.kind)).then((x) => x.length), 400);
+    assert.ok(
+      plans.campaign.every((k) => k === 'threshold'),
+      plans.campaign.join(','),
+    );
+    assert.equal(
+      await topValues(db, 'campaign', { from: '2025-11-24', to: '2026-11-23' }, 500, (p) =>
+        plans.campaign.push(p.kind),
+      ).then((x) => x.length),
+      400,
+    );
     assert.equal(plans.campaign.at(-1), 'sum', 'long exports use the plain sum');
   });
 }

@@ -51,9 +51,11 @@ const MAX_SURVIVORS = 400;
 export function rangeParts(r: Range): { days: [string, string][]; months: [string, string] | null } {
   const from = new Date(`${r.from}T00:00:00Z`);
   const to = new Date(`${r.to}T00:00:00Z`);
-  const firstFull = from.getUTCDate() === 1 ? new Date(from) : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
+  const firstFull =
+    from.getUTCDate() === 1 ? new Date(from) : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
   const afterTo = new Date(to.getTime() + 86_400_000);
-  const lastFullEnd = afterTo.getUTCDate() === 1 ? afterTo : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
+  const lastFullEnd =
+    afterTo.getUTCDate() === 1 ? afterTo : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
   if (firstFull >= lastFullEnd) return { days: [[r.from, r.to]], months: null };
   const iso = (d: Date) => d.toISOString().slice(0, 10);
   const days: [string, string][] = [];
@@ -74,7 +76,8 @@ export function blocksOf(dim: RollupDim, r: Range): Block[] {
   const parts = rangeParts(r);
   const out: Block[] = [];
   for (const [a, b] of parts.days) {
-    for (let t = Date.parse(`${a}T00:00:00Z`); t <= Date.parse(`${b}T00:00:00Z`); t += 86_400_000) out.push({ dim, key: new Date(t).toISOString().slice(0, 10) });
+    for (let t = Date.parse(`${a}T00:00:00Z`); t <= Date.parse(`${b}T00:00:00Z`); t += 86_400_000)
+      out.push({ dim, key: new Date(t).toISOString().slice(0, 10) });
   }
   if (parts.months) {
     const [y0, m0] = parts.months[0].split('-').map(Number);
@@ -115,12 +118,22 @@ async function exactTotals(db: Kysely<Database>, blocks: Block[], values: string
 /** The roll-up rows of a dimension covering a range (daily rows at the ends, monthly in between). */
 export function rollupRange(db: Kysely<Database>, dim: RollupDim, r: Range) {
   const parts = rangeParts(r);
-  return db.selectFrom('web_rollup_daily').where((eb) =>
-    eb.or([
-      ...parts.days.map(([a, b]) => eb.and([eb('dim', '=', dim), eb('day', '>=', a), eb('day', '<=', b)])),
-      ...(parts.months ? [eb.and([eb('dim', '=', monthlyDim(dim)), eb('day', '>=', parts.months[0]), eb('day', '<=', parts.months[1])])] : []),
-    ]),
-  );
+  return db
+    .selectFrom('web_rollup_daily')
+    .where((eb) =>
+      eb.or([
+        ...parts.days.map(([a, b]) => eb.and([eb('dim', '=', dim), eb('day', '>=', a), eb('day', '<=', b)])),
+        ...(parts.months
+          ? [
+              eb.and([
+                eb('dim', '=', monthlyDim(dim)),
+                eb('day', '>=', parts.months[0]),
+                eb('day', '<=', parts.months[1]),
+              ]),
+            ]
+          : []),
+      ]),
+    );
 }
 
 /** The reference: sums every value of every block (what a plain `group by` does). */
@@ -137,10 +150,18 @@ export async function topValuesBySum(db: Kysely<Database>, dim: RollupDim, r: Ra
 }
 
 /** How an answer was found: the depth read per block and the values read by key, or the plain sum. */
-export type TopPlan = { kind: 'threshold'; blocks: number; depth: number; survivors: number } | { kind: 'sum'; blocks: number };
+export type TopPlan =
+  | { kind: 'threshold'; blocks: number; depth: number; survivors: number }
+  | { kind: 'sum'; blocks: number };
 
 /** The most reported values of one dimension in the range (unknown excluded), exact. */
-export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, limit = 10, onPlan?: (p: TopPlan) => void): Promise<TopRow[]> {
+export async function topValues(
+  db: Kysely<Database>,
+  dim: RollupDim,
+  r: Range,
+  limit = 10,
+  onPlan?: (p: TopPlan) => void,
+): Promise<TopRow[]> {
   const blocks = blocksOf(dim, r);
   if (limit > MAX_THRESHOLD_LIMIT) {
     onPlan?.({ kind: 'sum', blocks: blocks.length });
@@ -177,7 +198,10 @@ export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, 
     // Every block read to its end: the lower bounds are the totals.
     if (threshold === 0) {
       onPlan?.({ kind: 'threshold', blocks: blocks.length, depth, survivors: 0 });
-      return rank([...seen].map(([value, s]) => ({ value, n: s.lower })), limit);
+      return rank(
+        [...seen].map(([value, s]) => ({ value, n: s.lower })),
+        limit,
+      );
     }
     const lowers = [...seen.values()].map((s) => s.lower).sort((a, b) => b - a);
     const kth = lowers.length >= limit ? lowers[limit - 1] : 0;
@@ -187,7 +211,10 @@ export async function topValues(db: Kysely<Database>, dim: RollupDim, r: Range, 
     if (survivors.length > MAX_SURVIVORS) continue;
     const totals = await exactTotals(db, blocks, survivors);
     onPlan?.({ kind: 'threshold', blocks: blocks.length, depth, survivors: survivors.length });
-    return rank([...totals].map(([value, n]) => ({ value, n })), limit);
+    return rank(
+      [...totals].map(([value, n]) => ({ value, n })),
+      limit,
+    );
   }
   onPlan?.({ kind: 'sum', blocks: blocks.length });
   return topValuesBySum(db, dim, r, limit);

@@ -37,7 +37,13 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
       return parseUrlEncoded(text);
     },
   });
-  await app.register(fastifyStatic, { root: path.join(HERE, 'static'), prefix: '/static/app/', decorateReply: false, index: false, maxAge: 3600_000 });
+  await app.register(fastifyStatic, {
+    root: path.join(HERE, 'static'),
+    prefix: '/static/app/',
+    decorateReply: false,
+    index: false,
+    maxAge: 3600_000,
+  });
   await app.register(fastifyStatic, {
     root: CHART_JS_DIR,
     prefix: '/static/vendor/chartjs/',
@@ -50,11 +56,19 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   // Page routes answer errors with an HTML page; 401 sends the visitor to the sign-in page.
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, app.ctx.config.maxMessageBytes);
-    if (e instanceof MalformedRequestError) return reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
+    if (e instanceof MalformedRequestError)
+      return reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
     if (e.status >= 500) req.log.error({ err }, 'page failed');
     const ctx = pageContext(req, reply);
-    if (e.status === 401 && req.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
-    const message = e.details?.csrf ? ctx.t('error.csrf') : e.status === 403 ? ctx.t('error.forbidden') : e.status === 404 ? ctx.t('error.notfound') : e.message;
+    if (e.status === 401 && req.method === 'GET')
+      return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+    const message = e.details?.csrf
+      ? ctx.t('error.csrf')
+      : e.status === 403
+        ? ctx.t('error.forbidden')
+        : e.status === 404
+          ? ctx.t('error.notfound')
+          : e.message;
     return sendPage(reply, errorPage(ctx, e.status, message), e.status);
   });
 

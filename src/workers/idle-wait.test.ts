@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIdleWait } from './idle-wait.ts';
 
-test('wake() ends a long idle wait at once, and a wake with nobody waiting is forgotten', { timeout: 10_000 }, async () => {
+test('wake() ends a long idle wait at once, and a wake with nobody waiting is forgotten', {
+  timeout: 10_000,
+}, async () => {
   const idle = createIdleWait();
   idle.wake(); // nobody waits: must not pre-empt the next wait
   let ended = false;

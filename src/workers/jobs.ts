@@ -14,12 +14,29 @@ export const MAX_JOB_ATTEMPTS = 5;
 /** A `running` job whose lease is older than this is considered abandoned and requeued. */
 export const JOB_LEASE_MS = 5 * 60 * 1000;
 
-export async function enqueueJob(db: Kysely<Database>, kind: string, payload: unknown, runAt: Date = new Date()): Promise<string> {
+export async function enqueueJob(
+  db: Kysely<Database>,
+  kind: string,
+  payload: unknown,
+  runAt: Date = new Date(),
+): Promise<string> {
   const id = newId();
   const now = nowIso();
   await db
     .insertInto('jobs')
-    .values({ id, kind, payload: JSON.stringify(payload), state: 'queued', run_at: runAt.toISOString(), attempts: 0, locked_by: null, locked_at: null, last_error: null, created_at: now, updated_at: now })
+    .values({
+      id,
+      kind,
+      payload: JSON.stringify(payload),
+      state: 'queued',
+      run_at: runAt.toISOString(),
+      attempts: 0,
+      locked_by: null,
+      locked_at: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   return id;
 }
@@ -36,7 +53,12 @@ export const JOB_QUEUE = createLeaseQueue<Job>({
 });
 
 /** Claims up to `limit` due jobs of the given kinds for `workerId`. */
-export function claimJobs(db: Kysely<Database>, workerId: string, kinds: readonly string[], limit: number): Promise<Job[]> {
+export function claimJobs(
+  db: Kysely<Database>,
+  workerId: string,
+  kinds: readonly string[],
+  limit: number,
+): Promise<Job[]> {
   return JOB_QUEUE.claim(db, workerId, limit, kinds);
 }
 
@@ -60,13 +82,21 @@ export function requeueStaleJobs(db: Kysely<Database>, leaseMs = JOB_LEASE_MS): 
  * Queues dead jobs again, due now, with a fresh count of attempts (`spamdesk jobs requeue`): the
  * given ids, or every dead job (of the given kinds). Returns how many.
  */
-export function requeueDeadJobs(db: Kysely<Database>, opts: { ids?: readonly string[]; kinds?: readonly string[] } = {}): Promise<number> {
+export function requeueDeadJobs(
+  db: Kysely<Database>,
+  opts: { ids?: readonly string[]; kinds?: readonly string[] } = {},
+): Promise<number> {
   return JOB_QUEUE.requeue(db, { ids: opts.ids, only: opts.kinds });
 }
 
 /** Dead jobs, oldest first (`spamdesk jobs list`). */
 export async function listDeadJobs(db: Kysely<Database>, opts: { kind?: string; limit?: number } = {}): Promise<Job[]> {
-  let q = db.selectFrom('jobs').selectAll().where('state', '=', 'dead').orderBy('updated_at').limit(Math.min(opts.limit ?? 100, 1000));
+  let q = db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('state', '=', 'dead')
+    .orderBy('updated_at')
+    .limit(Math.min(opts.limit ?? 100, 1000));
   if (opts.kind) q = q.where('kind', '=', opts.kind);
   return q.execute();
 }

@@ -48,6 +48,10 @@ test('runIsolated keeps per-job errors a handler returns', async (t) => {
   t.after(() => h.close());
   await enqueueJob(h.ctx.db, 'test-poison', { p: 'x' });
   const jobs = await h.ctx.db.selectFrom('jobs').selectAll().execute();
-  const errors = await runIsolated({ kind: 'test-poison', run: async (js) => new Map(js.map((j) => [j.id, new Error('bad payload')])) }, jobs, h.ctx);
+  const errors = await runIsolated(
+    { kind: 'test-poison', run: async (js) => new Map(js.map((j) => [j.id, new Error('bad payload')])) },
+    jobs,
+    h.ctx,
+  );
   assert.equal(errors.get(jobs[0].id)?.message, 'bad payload');
 });

@@ -29,7 +29,11 @@ function asError(e: unknown): Error {
  * the one job that makes it throw fails alone (retried with backoff, then parked) and the others
  * go on. Per-job errors the handler returns are kept as they are.
  */
-export async function runIsolated<C extends WorkerContext>(h: JobHandler<C>, jobs: Job[], ctx: C): Promise<Map<string, Error>> {
+export async function runIsolated<C extends WorkerContext>(
+  h: JobHandler<C>,
+  jobs: Job[],
+  ctx: C,
+): Promise<Map<string, Error>> {
   try {
     return (await h.run(jobs, ctx)) ?? new Map();
   } catch (e) {
@@ -77,7 +81,12 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
           ctx.metrics.errors.inc({ kind: `job_${h.kind}` });
           const outcome = await failJob(ctx.db, j, err.stack ?? err.message);
           log.warn({ job: j.id, kind: j.kind, attempts: j.attempts, outcome, err: err.message }, 'job failed');
-          if (outcome === 'dead') await parkFailure(ctx.db, { source: `job:${h.kind}`, origin: `job:${j.id} ${j.payload.slice(0, 300)}`, reason: `${h.kind} failed ${j.attempts} times: ${err.message}` });
+          if (outcome === 'dead')
+            await parkFailure(ctx.db, {
+              source: `job:${h.kind}`,
+              origin: `job:${j.id} ${j.payload.slice(0, 300)}`,
+              reason: `${h.kind} failed ${j.attempts} times: ${err.message}`,
+            });
         } else {
           await completeJob(ctx.db, j.id);
         }

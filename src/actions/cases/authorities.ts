@@ -22,14 +22,25 @@ export const AuthorityInput = z
     contact: z.string().min(3).max(2000),
     /** Default: originals and redacted copies for an authority; redacted copies only for a partner. */
     evidenceMode: z.enum(['original-and-redacted', 'redacted-only']).optional(),
-    legalBasis: z.string().trim().min(10, 'a legal basis names the statute, agreement or order (10 characters at least)').max(2000).nullable().default(null),
+    legalBasis: z
+      .string()
+      .trim()
+      .min(10, 'a legal basis names the statute, agreement or order (10 characters at least)')
+      .max(2000)
+      .nullable()
+      .default(null),
     userId: z.string().max(32).nullable().default(null),
   })
   .superRefine((v, ctx) => {
     if (v.contactKind === 'partner' && v.evidenceMode === 'original-and-redacted' && !v.legalBasis) {
-      ctx.addIssue({ code: 'custom', path: ['legalBasis'], message: 'a partner platform receives originals (which name the reporter) only with a recorded legal basis' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['legalBasis'],
+        message: 'a partner platform receives originals (which name the reporter) only with a recorded legal basis',
+      });
     }
-    if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success) ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
+    if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success)
+      ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
     if (v.contactKind !== 'email') {
       const p = webhookUrlProblem(v.contact);
       if (p) ctx.addIssue({ code: 'custom', path: ['contact'], message: p });
@@ -49,7 +60,8 @@ export function partnerEndpoint(contact: string): string {
 
 export async function createAuthority(db: Kysely<Database>, input: AuthorityInput): Promise<AuthorityRow> {
   const parsed = AuthorityInput.safeParse(input);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const v = parsed.data;
   const row: AuthorityRow = {
     id: newId(),
@@ -73,7 +85,9 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
  * originals and a legal basis (checked again here, whatever the row says); an unknown mode is
  * the safe one.
  */
-export function evidenceModeOf(a: Pick<AuthorityRow, 'contact_kind' | 'evidence_mode' | 'legal_basis'>): 'original-and-redacted' | 'redacted-only' {
+export function evidenceModeOf(
+  a: Pick<AuthorityRow, 'contact_kind' | 'evidence_mode' | 'legal_basis'>,
+): 'original-and-redacted' | 'redacted-only' {
   if (a.evidence_mode !== 'original-and-redacted') return 'redacted-only';
   if (a.contact_kind === 'partner' && !a.legal_basis?.trim()) return 'redacted-only';
   return 'original-and-redacted';
@@ -91,7 +105,11 @@ export async function getAuthority(db: Kysely<Database>, id: string): Promise<Au
 
 export async function setAuthorityActive(db: Kysely<Database>, id: string, active: boolean): Promise<void> {
   await getAuthority(db, id);
-  await db.updateTable('action_authorities').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+  await db
+    .updateTable('action_authorities')
+    .set({ active: active ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Competences a case category is routed to (the `*` route matches any category). */
@@ -105,10 +123,18 @@ export function competencesFor(category: string | null, policy: ActionPolicy): C
 }
 
 /** Active authorities that should receive a case of this category. */
-export async function routeCase(db: Kysely<Database>, category: string | null, policy: ActionPolicy): Promise<AuthorityRow[]> {
+export async function routeCase(
+  db: Kysely<Database>,
+  category: string | null,
+  policy: ActionPolicy,
+): Promise<AuthorityRow[]> {
   const competences = competencesFor(category, policy);
   if (competences.length === 0) return [];
-  let q = db.selectFrom('action_authorities').selectAll().where('active', '=', 1).where('competence', 'in', competences);
+  let q = db
+    .selectFrom('action_authorities')
+    .selectAll()
+    .where('active', '=', 1)
+    .where('competence', 'in', competences);
   if (policy.routing.country) q = q.where('country', '=', policy.routing.country);
   return q.orderBy('name').execute();
 }

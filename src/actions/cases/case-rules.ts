@@ -37,13 +37,26 @@ interface Match {
   detail: Record<string, unknown>;
 }
 
-async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[], now: Date, campaignIds: string[]): Promise<Match[]> {
+async function matches(
+  db: Kysely<Database>,
+  f: ReportFactsRow,
+  rules: CaseRule[],
+  now: Date,
+  campaignIds: string[],
+): Promise<Match[]> {
   const out: Match[] = [];
   for (const rule of rules) {
     if (rule.kind === 'campaign-category') {
       if (!f.campaign_id || !f.category) continue;
       if (!rule.categories.some((c) => c.toLowerCase() === f.category?.toLowerCase())) continue;
-      out.push({ rule, kind: 'campaign', value: f.campaign_id, category: f.category, title: `${f.category} campaign ${f.campaign_id}`, detail: { category: f.category } });
+      out.push({
+        rule,
+        kind: 'campaign',
+        value: f.campaign_id,
+        category: f.category,
+        title: `${f.category} campaign ${f.campaign_id}`,
+        detail: { category: f.category },
+      });
     } else if (rule.kind === 'campaign-volume') {
       if (!f.campaign_id) continue;
       if (f.category && rule.excludeCategories.some((c) => c.toLowerCase() === f.category?.toLowerCase())) continue;
@@ -57,7 +70,14 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
         .executeTakeFirst();
       const n = Number(row?.n ?? 0);
       if (n < rule.minReports) continue;
-      out.push({ rule, kind: 'campaign', value: f.campaign_id, category: f.category, title: `campaign ${f.campaign_id}: ${n} reports in ${rule.windowDays} days`, detail: { reports: n, windowDays: rule.windowDays } });
+      out.push({
+        rule,
+        kind: 'campaign',
+        value: f.campaign_id,
+        category: f.category,
+        title: `campaign ${f.campaign_id}: ${n} reports in ${rule.windowDays} days`,
+        detail: { reports: n, windowDays: rule.windowDays },
+      });
     } else {
       if (!f.consent_denied || !f.sender_domain) continue;
       const row = await db
@@ -70,15 +90,31 @@ async function matches(db: Kysely<Database>, f: ReportFactsRow, rules: CaseRule[
         .executeTakeFirst();
       const n = Number(row?.n ?? 0);
       if (n < rule.minComplaints) continue;
-      out.push({ rule, kind: 'sender_domain', value: f.sender_domain, category: 'consent', title: `sender ${f.sender_domain}: ${n} consent complaints in ${rule.windowDays} days`, detail: { complaints: n, windowDays: rule.windowDays } });
+      out.push({
+        rule,
+        kind: 'sender_domain',
+        value: f.sender_domain,
+        category: 'consent',
+        title: `sender ${f.sender_domain}: ${n} consent complaints in ${rule.windowDays} days`,
+        detail: { complaints: n, windowDays: rule.windowDays },
+      });
     }
   }
   return out;
 }
 
 /** Earlier reports of a target, from the facts table. */
-async function reportsOfTarget(db: Kysely<Database>, kind: TargetKind, value: string, campaignIds: string[]): Promise<{ reportId: string; sha256: string }[]> {
-  let q = db.selectFrom('action_report_facts').select(['report_id', 'message_sha256']).orderBy('received_at').limit(MAX_BACKFILL);
+async function reportsOfTarget(
+  db: Kysely<Database>,
+  kind: TargetKind,
+  value: string,
+  campaignIds: string[],
+): Promise<{ reportId: string; sha256: string }[]> {
+  let q = db
+    .selectFrom('action_report_facts')
+    .select(['report_id', 'message_sha256'])
+    .orderBy('received_at')
+    .limit(MAX_BACKFILL);
   if (kind === 'campaign') q = q.where('campaign_id', 'in', campaignIds.length > 0 ? campaignIds : [value]);
   else if (kind === 'sender_domain') q = q.where('sender_domain', '=', value);
   else if (kind === 'origin_network') q = q.where('origin_asn', '=', Number(value));
@@ -112,17 +148,35 @@ async function liveCampaignCase(db: Kysely<Database>, root: string, ids: string[
   if (!keep) return undefined;
   const actor = 'rule:campaign-merge';
   if (live.length > 1) {
-    await mergeCases(db, keep.id, live.slice(1).map((c) => c.id), actor);
+    await mergeCases(
+      db,
+      keep.id,
+      live.slice(1).map((c) => c.id),
+      actor,
+    );
   }
   if (keep.target_value !== root) {
-    await db.updateTable('action_cases').set({ target_value: root, updated_at: new Date().toISOString() }).where('id', '=', keep.id).execute();
-    await addCaseEvent(db, keep.id, actor, 'retargeted', { from: `campaign:${keep.target_value}`, to: `campaign:${root}`, reason: 'the campaigns merged' });
+    await db
+      .updateTable('action_cases')
+      .set({ target_value: root, updated_at: new Date().toISOString() })
+      .where('id', '=', keep.id)
+      .execute();
+    await addCaseEvent(db, keep.id, actor, 'retargeted', {
+      from: `campaign:${keep.target_value}`,
+      to: `campaign:${root}`,
+      reason: 'the campaigns merged',
+    });
     keep.target_value = root;
   }
   return keep;
 }
 
-export async function applyCaseRules(db: Kysely<Database>, f0: ReportFactsRow, policy: ActionPolicy, now = new Date()): Promise<RuleOutcome> {
+export async function applyCaseRules(
+  db: Kysely<Database>,
+  f0: ReportFactsRow,
+  policy: ActionPolicy,
+  now = new Date(),
+): Promise<RuleOutcome> {
   const outcome: RuleOutcome = { opened: [], joined: [] };
   const seen = new Set<string>();
   // A campaign id that was merged away stands for its survivor.
@@ -136,7 +190,8 @@ export async function applyCaseRules(db: Kysely<Database>, f0: ReportFactsRow, p
   ];
   for (const [kind, value] of targets) {
     if (!value) continue;
-    const live = kind === 'campaign' ? await liveCampaignCase(db, value, campaignIds) : await findLiveCase(db, kind, value);
+    const live =
+      kind === 'campaign' ? await liveCampaignCase(db, value, campaignIds) : await findLiveCase(db, kind, value);
     if (!live) continue;
     seen.add(`${kind}:${value}`);
     await addReportsToCase(db, live.id, [{ reportId: f.report_id, sha256: f.message_sha256 }], 'rule:join');
@@ -150,7 +205,14 @@ export async function applyCaseRules(db: Kysely<Database>, f0: ReportFactsRow, p
     if (seen.has(key)) continue;
     seen.add(key);
     const actor = `rule:${m.rule.name}`;
-    const c = await openCase(db, { targetKind: m.kind, targetValue: m.value, title: m.title, category: m.category, openedBy: actor, detail: { rule: m.rule.name, ...m.detail } });
+    const c = await openCase(db, {
+      targetKind: m.kind,
+      targetValue: m.value,
+      title: m.title,
+      category: m.category,
+      openedBy: actor,
+      detail: { rule: m.rule.name, ...m.detail },
+    });
     await addReportsToCase(db, c.id, await reportsOfTarget(db, m.kind, m.value, campaignIds), actor);
     outcome.opened.push(c.id);
     outcome.joined.push(c.id);

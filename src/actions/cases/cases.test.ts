@@ -27,7 +27,11 @@ test('routing maps categories to competences; a bad policy lists every problem',
   const star = parseActionPolicy({ routing: { routes: [{ categories: ['*'], competence: 'telecom_regulator' }] } });
   assert.deepEqual(competencesFor(null, star), ['telecom_regulator']);
   assert.throws(
-    () => parseActionPolicy({ cases: { rules: [{ name: 'lower', kind: 'campaign-volume', minReports: 0, windowDays: 1 }] }, isp: { minReports: -1 } }),
+    () =>
+      parseActionPolicy({
+        cases: { rules: [{ name: 'lower', kind: 'campaign-volume', minReports: 0, windowDays: 1 }] },
+        isp: { minReports: -1 },
+      }),
     (e: Error) => /UPPER_SNAKE/.test(e.message) && /minReports/.test(e.message) && /isp\.minReports/.test(e.message),
   );
 });
@@ -56,8 +60,20 @@ for (const dialect of DIALECTS) {
       const ingest = async (n: number, campaignId: string, opts: { from?: string; consentDenied?: boolean } = {}) => {
         const raw = spamMessage({ n, ip: `203.0.113.${n}`, to: 'someone@victim.example', from: opts.from });
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
-        const a = await analysisFor(raw, { ip: `203.0.113.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
-        const analysis = opts.consentDenied ? { ...a, compliance: { ...a.compliance, consent: { stated: 'not-given' as const, statement: 'never subscribed' } } } : a;
+        const a = await analysisFor(raw, {
+          ip: `203.0.113.${n}`,
+          asn: 64500,
+          rdns: null,
+          abuse: [],
+          authenticated: true,
+          category: 'commercial',
+        });
+        const analysis = opts.consentDenied
+          ? {
+              ...a,
+              compliance: { ...a.compliance, consent: { stated: 'not-given' as const, statement: 'never subscribed' } },
+            }
+          : a;
         return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis, ACTIONS_NEXT);
       };
       assert.deepEqual((await ingest(1, 'camp-1')).opened, []);
@@ -68,13 +84,24 @@ for (const dialect of DIALECTS) {
       const fourth = await ingest(4, 'camp-1');
       assert.deepEqual(fourth.opened, []);
       assert.deepEqual(fourth.joined, [volumeCase], 'later reports join the live case');
-      const reportsIn = await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', volumeCase).execute();
+      const reportsIn = await tdb.db
+        .selectFrom('action_case_reports')
+        .select('report_id')
+        .where('case_id', '=', volumeCase)
+        .execute();
       assert.equal(reportsIn.length, 4, 'the case collected the earlier reports too');
 
-      assert.deepEqual((await ingest(5, 'camp-2', { from: 'promo@pushy-shop.example', consentDenied: true })).opened, []);
+      assert.deepEqual(
+        (await ingest(5, 'camp-2', { from: 'promo@pushy-shop.example', consentDenied: true })).opened,
+        [],
+      );
       const consent = await ingest(6, 'camp-3', { from: 'offers@pushy-shop.example', consentDenied: true });
       assert.equal(consent.opened.length, 1);
-      const consentCase = await tdb.db.selectFrom('action_cases').selectAll().where('id', '=', consent.opened[0]).executeTakeFirstOrThrow();
+      const consentCase = await tdb.db
+        .selectFrom('action_cases')
+        .selectAll()
+        .where('id', '=', consent.opened[0])
+        .executeTakeFirstOrThrow();
       assert.equal(consentCase.target_kind, 'sender_domain');
       assert.equal(consentCase.target_value, 'pushy-shop.example');
       assert.equal(consentCase.category, 'consent');
@@ -84,32 +111,87 @@ for (const dialect of DIALECTS) {
       const analyst = await createToken(tdb.db, { role: 'analyst', name: 'ana' });
       const h = { authorization: `Bearer ${analyst.secret}` };
       const reporter = await createToken(tdb.db, { role: 'reporter', name: 'rep' });
-      const denied = await app.inject({ method: 'POST', url: '/api/v1/actions/cases', headers: { authorization: `Bearer ${reporter.secret}` }, payload: { targetKind: 'campaign', targetValue: 'x', title: 'x' } });
+      const denied = await app.inject({
+        method: 'POST',
+        url: '/api/v1/actions/cases',
+        headers: { authorization: `Bearer ${reporter.secret}` },
+        payload: { targetKind: 'campaign', targetValue: 'x', title: 'x' },
+      });
       assert.equal(denied.statusCode, 403);
-      const opened = await app.inject({ method: 'POST', url: '/api/v1/actions/cases', headers: h, payload: { targetKind: 'advertised_domain', targetValue: 'secure-bank-login.example', title: 'Fake bank domain', category: 'phishing', reportIds: reportsIn.slice(0, 1).map((r) => r.report_id) } });
+      const opened = await app.inject({
+        method: 'POST',
+        url: '/api/v1/actions/cases',
+        headers: h,
+        payload: {
+          targetKind: 'advertised_domain',
+          targetValue: 'secure-bank-login.example',
+          title: 'Fake bank domain',
+          category: 'phishing',
+          reportIds: reportsIn.slice(0, 1).map((r) => r.report_id),
+        },
+      });
       assert.equal(opened.statusCode, 201, opened.body);
       const manual: string = opened.json().case.id;
-      const badReports = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/reports`, headers: h, payload: { reportIds: ['nope'] } });
+      const badReports = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/reports`,
+        headers: h,
+        payload: { reportIds: ['nope'] },
+      });
       assert.equal(badReports.statusCode, 400);
-      const note = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/annotations`, headers: h, payload: { note: 'Registrar contacted.' } });
+      const note = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/annotations`,
+        headers: h,
+        payload: { note: 'Registrar contacted.' },
+      });
       assert.equal(note.statusCode, 201);
-      const merge = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/merge`, headers: h, payload: { caseIds: [volumeCase] } });
+      const merge = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/merge`,
+        headers: h,
+        payload: { caseIds: [volumeCase] },
+      });
       assert.equal(merge.statusCode, 200, merge.body);
       assert.equal(merge.json().moved, 3, 'the merged case’s other reports moved over');
-      const again = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/merge`, headers: h, payload: { caseIds: [volumeCase] } });
+      const again = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/merge`,
+        headers: h,
+        payload: { caseIds: [volumeCase] },
+      });
       assert.equal(again.statusCode, 409);
       // No authority is competent yet: the referral attempt is recorded, nothing is sent.
-      const refer = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/referrals`, headers: h, payload: {} });
+      const refer = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/referrals`,
+        headers: h,
+        payload: {},
+      });
       assert.equal(refer.statusCode, 201);
       assert.deepEqual(refer.json().referrals, []);
-      await createAuthority(tdb.db, { name: 'Police', country: 'FR', competence: 'cybercrime', contactKind: 'email', contact: 'cyber@police.example' });
-      const refer2 = await app.inject({ method: 'POST', url: `/api/v1/actions/cases/${manual}/referrals`, headers: h, payload: {} });
+      await createAuthority(tdb.db, {
+        name: 'Police',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'email',
+        contact: 'cyber@police.example',
+      });
+      const refer2 = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/cases/${manual}/referrals`,
+        headers: h,
+        payload: {},
+      });
       assert.equal(refer2.json().referrals.length, 1);
       const view = await app.inject({ method: 'GET', url: `/api/v1/actions/cases/${manual}`, headers: h });
       assert.equal(view.json().reports.length, 4);
       assert.equal(view.json().case.state, 'referred');
       const kinds = (await caseHistory(tdb.db, manual)).map((e) => e.kind);
-      assert.deepEqual(kinds.filter((k) => k !== 'reports-added'), ['opened', 'annotated', 'merged-in', 'not-routed', 'refer-requested', 'referred', 'state:referred']);
+      assert.deepEqual(
+        kinds.filter((k) => k !== 'reports-added'),
+        ['opened', 'annotated', 'merged-in', 'not-routed', 'refer-requested', 'referred', 'state:referred'],
+      );
       assert.deepEqual((await caseHistory(tdb.db, volumeCase)).map((e) => e.kind).slice(-1), ['merged']);
       const outbox = await app.inject({ method: 'GET', url: '/api/v1/actions/outbox?state=queued', headers: h });
       assert.equal(outbox.json().counts.queued, 1, 'the referral waits in the outbox (no relay configured)');
@@ -125,23 +207,53 @@ for (const dialect of DIALECTS) {
   test(`[${dialect}] cases follow campaign merges: counts span the merged ids, two live cases become one re-targeted at the survivor, no second case opens`, async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
     const policyFile = path.join(dir, 'policy.json');
-    fs.writeFileSync(policyFile, JSON.stringify({ cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: false } }));
+    fs.writeFileSync(
+      policyFile,
+      JSON.stringify({
+        cases: {
+          rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }],
+          autoRefer: false,
+        },
+      }),
+    );
     const tdb = await createTestDatabase(t, dialect, { actionsPolicyFile: policyFile });
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
     try {
       const now = new Date().toISOString();
       for (const id of ['camp-a', 'camp-b', 'camp-c']) {
-        await tdb.db.insertInto('campaigns').values({ id, merged_into: null, category: 'commercial', first_seen_at: now, last_seen_at: now, message_count: 1, report_count: 1, created_at: now, updated_at: now }).execute();
+        await tdb.db
+          .insertInto('campaigns')
+          .values({
+            id,
+            merged_into: null,
+            category: 'commercial',
+            first_seen_at: now,
+            last_seen_at: now,
+            message_count: 1,
+            report_count: 1,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
       }
       const ingest = async (n: number, campaignId: string) => {
         const raw = spamMessage({ n, ip: `198.51.100.${n}`, to: 'someone@victim.example' });
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
-        const analysis = await analysisFor(raw, { ip: `198.51.100.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' });
+        const analysis = await analysisFor(raw, {
+          ip: `198.51.100.${n}`,
+          asn: 64500,
+          rdns: null,
+          abuse: [],
+          authenticated: true,
+          category: 'commercial',
+        });
         return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, analysis, ACTIONS_NEXT);
       };
-      const caseOf = (id: string) => tdb.db.selectFrom('action_cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      const reportsOf = async (id: string) => (await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', id).execute()).length;
+      const caseOf = (id: string) =>
+        tdb.db.selectFrom('action_cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const reportsOf = async (id: string) =>
+        (await tdb.db.selectFrom('action_case_reports').select('report_id').where('case_id', '=', id).execute()).length;
 
       await ingest(1, 'camp-a');
       const [caseA] = (await ingest(2, 'camp-a')).opened;
@@ -152,7 +264,11 @@ for (const dialect of DIALECTS) {
       // One report of camp-c alone opens nothing; merged into camp-b, it counts with camp-b's.
       assert.deepEqual((await ingest(5, 'camp-c')).opened, []);
       // A message bridged the campaigns: camp-a and camp-c now redirect to camp-b (the survivor).
-      await tdb.db.updateTable('campaigns').set({ merged_into: 'camp-b' }).where('id', 'in', ['camp-a', 'camp-c']).execute();
+      await tdb.db
+        .updateTable('campaigns')
+        .set({ merged_into: 'camp-b' })
+        .where('id', 'in', ['camp-a', 'camp-c'])
+        .execute();
 
       const next = await ingest(6, 'camp-b');
       assert.deepEqual(next.opened, [], 'no second case for the same operation');
@@ -170,7 +286,11 @@ for (const dialect of DIALECTS) {
       // A job that still carries a merged-away id lands in the same case.
       assert.deepEqual((await ingest(7, 'camp-a')).joined, [caseA]);
       assert.equal(await reportsOf(caseA), 6);
-      assert.equal((await tdb.db.selectFrom('action_cases').select('id').where('state', 'in', ['open', 'referred']).execute()).length, 1);
+      assert.equal(
+        (await tdb.db.selectFrom('action_cases').select('id').where('state', 'in', ['open', 'referred']).execute())
+          .length,
+        1,
+      );
     } finally {
       await closeContext(ctx, { keepDb: true });
       await tdb.drop();
@@ -188,18 +308,40 @@ async function referralFixture(t: TestContext, cases: Record<string, unknown>, c
   fs.writeFileSync(
     policyFile,
     JSON.stringify({
-      cases: { rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }], autoRefer: true, ...cases },
+      cases: {
+        rules: [{ name: 'CAMPAIGN_VOLUME', kind: 'campaign-volume', minReports: 2, windowDays: 7 }],
+        autoRefer: true,
+        ...cases,
+      },
       routing: { routes: [{ categories: ['*'], competence: 'consumer_protection' }] },
     }),
   );
   const tdb = await createTestDatabase(t, 'sqlite', { actionsPolicyFile: policyFile });
   if (!tdb) return null;
   const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
-  await createAuthority(tdb.db, { name: 'DGCCRF', country: 'FR', competence: 'consumer_protection', contactKind: 'email', contact: 'referrals@consumer.example' });
+  await createAuthority(tdb.db, {
+    name: 'DGCCRF',
+    country: 'FR',
+    competence: 'consumer_protection',
+    contactKind: 'email',
+    contact: 'referrals@consumer.example',
+  });
   const ingest = async (n: number) => {
     const raw = spamMessage({ n, ip: `192.0.2.${n}`, to: 'x@victim.example' });
     const stored = await ctx.writer.submitOne({ raw, channel: 'api' });
-    return processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId }, await analysisFor(raw, { ip: `192.0.2.${n}`, asn: 64500, rdns: null, abuse: [], authenticated: true, category: 'commercial' }), ACTIONS_NEXT);
+    return processReport(
+      ctx,
+      { reportId: stored.id, sha256: stored.sha256, campaignId },
+      await analysisFor(raw, {
+        ip: `192.0.2.${n}`,
+        asn: 64500,
+        rdns: null,
+        abuse: [],
+        authenticated: true,
+        category: 'commercial',
+      }),
+      ACTIONS_NEXT,
+    );
   };
   return {
     tdb,
@@ -221,7 +363,11 @@ test('[sqlite] an automatic referral waits referDelayMinutes, so the package car
     const before = Date.now();
     const [caseId] = (await ingest(2)).opened;
     assert.ok(caseId);
-    const job = await tdb.db.selectFrom('jobs').selectAll().where('kind', '=', 'actions-refer').executeTakeFirstOrThrow();
+    const job = await tdb.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'actions-refer')
+      .executeTakeFirstOrThrow();
     const due = Date.parse(job.run_at) - before;
     assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `the referral is due in 10 minutes (${due} ms)`);
     // The rest of the burst arrives meanwhile.
@@ -244,9 +390,19 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
   if (!f) return;
   const { tdb, ctx, ingest } = f;
   try {
-    const updateJobs = () => tdb.db.selectFrom('jobs').select(['run_at', 'state']).where('kind', '=', 'actions-refer-update').orderBy('run_at').execute();
+    const updateJobs = () =>
+      tdb.db
+        .selectFrom('jobs')
+        .select(['run_at', 'state'])
+        .where('kind', '=', 'actions-refer-update')
+        .orderBy('run_at')
+        .execute();
     const packageOf = async (id: string) => {
-      const ref = await tdb.db.selectFrom('action_referrals').select('package').where('id', '=', id).executeTakeFirstOrThrow();
+      const ref = await tdb.db
+        .selectFrom('action_referrals')
+        .select('package')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       const v = await verifyEvidencePackage(ref.package);
       assert.deepEqual(v.problems, []);
       return v.manifest?.messages.length;
@@ -257,7 +413,15 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
     assert.deepEqual(await updateJobs(), [], 'a report of a case not yet referred waits for the first referral');
     const [first] = await autoRefer(ctx, caseId);
     assert.equal(await packageOf(first), 2);
-    const referredAt = Date.parse((await tdb.db.selectFrom('action_referrals').select('created_at').where('id', '=', first).executeTakeFirstOrThrow()).created_at);
+    const referredAt = Date.parse(
+      (
+        await tdb.db
+          .selectFrom('action_referrals')
+          .select('created_at')
+          .where('id', '=', first)
+          .executeTakeFirstOrThrow()
+      ).created_at,
+    );
 
     // Two more reports: one update is queued, after the burst delay; the second rides along.
     const before = Date.now();
@@ -270,7 +434,10 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
 
     // When it runs, the authority got the case less than 24 h ago: nothing is sent, a retry is queued for then.
     assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 10 * 60_000)), []);
-    assert.ok((await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000), 'retried when the interval has passed');
+    assert.ok(
+      (await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000),
+      'retried when the interval has passed',
+    );
 
     // A day later the update goes out with everything the case holds.
     const later = new Date(referredAt + 25 * 3_600_000);
@@ -279,13 +446,19 @@ test('[sqlite] reports that join a referred case reach its authority in an updat
     assert.equal(await packageOf(second), 4, 'the updated package carries the reports that joined');
     assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, later), [], 'nothing new: nothing sent');
     const history = await caseHistory(tdb.db, caseId);
-    assert.ok(history.some((e) => e.actor === 'rule:update'), 'the update is in the case history');
+    assert.ok(
+      history.some((e) => e.actor === 'rule:update'),
+      'the update is in the case history',
+    );
 
     // An authority that closed its referral gets no more updates.
     await answerReferral(tdb.db, second, 'close', 'authority', 'handled');
     await ingest(5);
     assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 72 * 3_600_000)), []);
-    assert.equal((await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length, 2);
+    assert.equal(
+      (await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length,
+      2,
+    );
   } finally {
     await f.close();
   }

@@ -24,7 +24,13 @@ export function isTargetKind(v: string): v is TargetKind {
 }
 
 /** Appends one event to a case's history. */
-export async function addCaseEvent(db: Kysely<Database>, caseId: string, actor: string, kind: string, detail: Record<string, unknown> | null = null): Promise<void> {
+export async function addCaseEvent(
+  db: Kysely<Database>,
+  caseId: string,
+  actor: string,
+  kind: string,
+  detail: Record<string, unknown> | null = null,
+): Promise<void> {
   await db
     .insertInto('action_case_events')
     .values({ id: newId(), case_id: caseId, at: nowIso(), actor, kind, detail: detail ? JSON.stringify(detail) : null })
@@ -55,12 +61,20 @@ export async function openCase(db: Kysely<Database>, input: OpenCaseInput): Prom
     updated_at: now,
   };
   await db.insertInto('action_cases').values(row).execute();
-  await addCaseEvent(db, row.id, input.openedBy, 'opened', { target: `${input.targetKind}:${input.targetValue}`, category: input.category, ...input.detail });
+  await addCaseEvent(db, row.id, input.openedBy, 'opened', {
+    target: `${input.targetKind}:${input.targetValue}`,
+    category: input.category,
+    ...input.detail,
+  });
   return row;
 }
 
 /** The live (open or referred) case against a target, if any. */
-export async function findLiveCase(db: Kysely<Database>, kind: TargetKind, value: string): Promise<CaseRow | undefined> {
+export async function findLiveCase(
+  db: Kysely<Database>,
+  kind: TargetKind,
+  value: string,
+): Promise<CaseRow | undefined> {
   return db
     .selectFrom('action_cases')
     .selectAll()
@@ -78,7 +92,12 @@ export async function getCase(db: Kysely<Database>, id: string): Promise<CaseRow
 }
 
 /** Adds reports to a case (already present ones are skipped); returns how many were new. */
-export async function addReportsToCase(db: Kysely<Database>, caseId: string, reports: { reportId: string; sha256: string }[], actor: string): Promise<number> {
+export async function addReportsToCase(
+  db: Kysely<Database>,
+  caseId: string,
+  reports: { reportId: string; sha256: string }[],
+  actor: string,
+): Promise<number> {
   if (reports.length === 0) return 0;
   const existing = new Set(
     (
@@ -94,17 +113,26 @@ export async function addReportsToCase(db: Kysely<Database>, caseId: string, rep
         .execute()
     ).map((r) => r.report_id),
   );
-  const fresh = reports.filter((r, i) => !existing.has(r.reportId) && reports.findIndex((x) => x.reportId === r.reportId) === i);
+  const fresh = reports.filter(
+    (r, i) => !existing.has(r.reportId) && reports.findIndex((x) => x.reportId === r.reportId) === i,
+  );
   if (fresh.length === 0) return 0;
   const now = nowIso();
   for (let i = 0; i < fresh.length; i += 500) {
     await db
       .insertInto('action_case_reports')
-      .values(fresh.slice(i, i + 500).map((r) => ({ case_id: caseId, report_id: r.reportId, message_sha256: r.sha256, added_at: now })))
+      .values(
+        fresh
+          .slice(i, i + 500)
+          .map((r) => ({ case_id: caseId, report_id: r.reportId, message_sha256: r.sha256, added_at: now })),
+      )
       .execute();
   }
   await db.updateTable('action_cases').set({ updated_at: now }).where('id', '=', caseId).execute();
-  await addCaseEvent(db, caseId, actor, 'reports-added', { count: fresh.length, reportIds: fresh.slice(0, 20).map((r) => r.reportId) });
+  await addCaseEvent(db, caseId, actor, 'reports-added', {
+    count: fresh.length,
+    reportIds: fresh.slice(0, 20).map((r) => r.reportId),
+  });
   return fresh.length;
 }
 
@@ -114,7 +142,13 @@ export async function annotateCase(db: Kysely<Database>, caseId: string, actor: 
   await db.updateTable('action_cases').set({ updated_at: nowIso() }).where('id', '=', caseId).execute();
 }
 
-export async function setCaseState(db: Kysely<Database>, caseId: string, state: CaseState, actor: string, detail: Record<string, unknown> | null = null): Promise<void> {
+export async function setCaseState(
+  db: Kysely<Database>,
+  caseId: string,
+  state: CaseState,
+  actor: string,
+  detail: Record<string, unknown> | null = null,
+): Promise<void> {
   const c = await getCase(db, caseId);
   if (c.state === state) return;
   await db.updateTable('action_cases').set({ state, updated_at: nowIso() }).where('id', '=', caseId).execute();
@@ -122,19 +156,41 @@ export async function setCaseState(db: Kysely<Database>, caseId: string, state: 
 }
 
 /** Moves the reports of `fromIds` into `intoId`; the others become `merged` and point at it. */
-export async function mergeCases(db: Kysely<Database>, intoId: string, fromIds: string[], actor: string): Promise<number> {
+export async function mergeCases(
+  db: Kysely<Database>,
+  intoId: string,
+  fromIds: string[],
+  actor: string,
+): Promise<number> {
   const into = await getCase(db, intoId);
-  if (into.state === 'merged') throw new AppError('CONFLICT', `Case ${intoId} was itself merged into ${into.merged_into}.`);
+  if (into.state === 'merged')
+    throw new AppError('CONFLICT', `Case ${intoId} was itself merged into ${into.merged_into}.`);
   let moved = 0;
   for (const fromId of fromIds) {
     if (fromId === intoId) continue;
     const from = await getCase(db, fromId);
     if (from.state === 'merged') throw new AppError('CONFLICT', `Case ${fromId} is already merged.`);
-    const reports = await db.selectFrom('action_case_reports').select(['report_id', 'message_sha256']).where('case_id', '=', fromId).execute();
-    moved += await addReportsToCase(db, intoId, reports.map((r) => ({ reportId: r.report_id, sha256: r.message_sha256 })), actor);
-    await db.updateTable('action_cases').set({ state: 'merged', merged_into: intoId, updated_at: nowIso() }).where('id', '=', fromId).execute();
+    const reports = await db
+      .selectFrom('action_case_reports')
+      .select(['report_id', 'message_sha256'])
+      .where('case_id', '=', fromId)
+      .execute();
+    moved += await addReportsToCase(
+      db,
+      intoId,
+      reports.map((r) => ({ reportId: r.report_id, sha256: r.message_sha256 })),
+      actor,
+    );
+    await db
+      .updateTable('action_cases')
+      .set({ state: 'merged', merged_into: intoId, updated_at: nowIso() })
+      .where('id', '=', fromId)
+      .execute();
     await addCaseEvent(db, fromId, actor, 'merged', { into: intoId });
-    await addCaseEvent(db, intoId, actor, 'merged-in', { from: fromId, target: `${from.target_kind}:${from.target_value}` });
+    await addCaseEvent(db, intoId, actor, 'merged-in', {
+      from: fromId,
+      target: `${from.target_kind}:${from.target_value}`,
+    });
   }
   return moved;
 }
@@ -143,11 +199,20 @@ export interface CaseListItem extends CaseRow {
   report_count: number;
 }
 
-export async function listCases(db: Kysely<Database>, opts: { state?: string; limit?: number; before?: string } = {}): Promise<CaseListItem[]> {
+export async function listCases(
+  db: Kysely<Database>,
+  opts: { state?: string; limit?: number; before?: string } = {},
+): Promise<CaseListItem[]> {
   let q = db
     .selectFrom('action_cases as c')
     .selectAll('c')
-    .select((eb) => eb.selectFrom('action_case_reports as r').select((e) => e.fn.countAll<number>().as('n')).whereRef('r.case_id', '=', 'c.id').as('report_count'))
+    .select((eb) =>
+      eb
+        .selectFrom('action_case_reports as r')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('r.case_id', '=', 'c.id')
+        .as('report_count'),
+    )
     .orderBy('c.id', 'desc')
     .limit(Math.min(opts.limit ?? 100, 1000));
   if (opts.state) q = q.where('c.state', '=', opts.state);
@@ -157,15 +222,36 @@ export async function listCases(db: Kysely<Database>, opts: { state?: string; li
 }
 
 export async function caseHistory(db: Kysely<Database>, caseId: string) {
-  const rows = await db.selectFrom('action_case_events').selectAll().where('case_id', '=', caseId).orderBy('at').orderBy('id').execute();
-  return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, kind: r.kind, detail: r.detail ? (JSON.parse(r.detail) as unknown) : null }));
+  const rows = await db
+    .selectFrom('action_case_events')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    kind: r.kind,
+    detail: r.detail ? (JSON.parse(r.detail) as unknown) : null,
+  }));
 }
 
 export async function caseReports(db: Kysely<Database>, caseId: string) {
   return db
     .selectFrom('action_case_reports as cr')
     .innerJoin('reports as r', 'r.id', 'cr.report_id')
-    .select(['cr.report_id', 'cr.message_sha256', 'cr.added_at', 'r.received_at', 'r.channel', 'r.reporter_address', 'r.reporter_user_id', 'r.context'])
+    .select([
+      'cr.report_id',
+      'cr.message_sha256',
+      'cr.added_at',
+      'r.received_at',
+      'r.channel',
+      'r.reporter_address',
+      'r.reporter_user_id',
+      'r.context',
+    ])
     .where('cr.case_id', '=', caseId)
     .orderBy('r.received_at')
     .execute();

@@ -38,27 +38,84 @@ for (const dialect of DIALECTS) {
       // B's admin registers A by its public key (obtained out of band).
       const keyA = await loadInstanceKey(tdbA.db, tdbA.config);
       const adminB = await createToken(tdbB.db, { role: 'admin', name: 'b-admin' });
-      const reg = await fetch(`${urlB}/api/v1/actions/partners`, { method: 'POST', headers: { authorization: `Bearer ${adminB.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Instance A', country: 'be', publicKeyPem: keyA.publicKeyPem }) });
+      const reg = await fetch(`${urlB}/api/v1/actions/partners`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminB.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Instance A', country: 'be', publicKeyPem: keyA.publicKeyPem }),
+      });
       assert.equal(reg.status, 201, await reg.clone().text());
       assert.equal((await reg.json()).partner.keyFingerprint, keyA.fingerprint);
       const analystB = await createToken(tdbB.db, { role: 'analyst', name: 'b-analyst' });
-      const refused = await fetch(`${urlB}/api/v1/actions/partners`, { method: 'POST', headers: { authorization: `Bearer ${analystB.secret}`, 'content-type': 'application/json' }, body: '{}' });
+      const refused = await fetch(`${urlB}/api/v1/actions/partners`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${analystB.secret}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(refused.status, 403, 'only admins register partners');
 
       // A: three reports, a case, referred to B as a partner authority.
-      const originals = [0, 1, 2].map((n) => spamMessage({ n, ip: `203.0.113.${20 + n}`, to: `victim${n}@reporters.example` }));
-      const stored = await ctxA.writer.submit(originals.map((raw) => ({ raw, channel: 'api' as const, reporterAddress: 'victim@reporters.example' })));
-      const c = await openCase(tdbA.db, { targetKind: 'advertised_domain', targetValue: 'secure-bank-login.example', title: 'Fake bank login', category: 'phishing', openedBy: 'test' });
-      await addReportsToCase(tdbA.db, c.id, stored.map((r) => ({ reportId: r.id, sha256: r.sha256 })), 'test');
+      const originals = [0, 1, 2].map((n) =>
+        spamMessage({ n, ip: `203.0.113.${20 + n}`, to: `victim${n}@reporters.example` }),
+      );
+      const stored = await ctxA.writer.submit(
+        originals.map((raw) => ({ raw, channel: 'api' as const, reporterAddress: 'victim@reporters.example' })),
+      );
+      const c = await openCase(tdbA.db, {
+        targetKind: 'advertised_domain',
+        targetValue: 'secure-bank-login.example',
+        title: 'Fake bank login',
+        category: 'phishing',
+        openedBy: 'test',
+      });
+      await addReportsToCase(
+        tdbA.db,
+        c.id,
+        stored.map((r) => ({ reportId: r.id, sha256: r.sha256 })),
+        'test',
+      );
       // A partner receives originals (which name the reporters) only with a recorded legal basis.
-      await assert.rejects(createAuthority(tdbA.db, { name: 'Instance B', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB, evidenceMode: 'original-and-redacted' }), /legal basis/);
-      const byDefault = await createAuthority(tdbA.db, { name: 'Instance B (default)', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB });
+      await assert.rejects(
+        createAuthority(tdbA.db, {
+          name: 'Instance B',
+          country: 'FR',
+          competence: 'cybercrime',
+          contactKind: 'partner',
+          contact: urlB,
+          evidenceMode: 'original-and-redacted',
+        }),
+        /legal basis/,
+      );
+      const byDefault = await createAuthority(tdbA.db, {
+        name: 'Instance B (default)',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'partner',
+        contact: urlB,
+      });
       assert.equal(byDefault.evidence_mode, 'redacted-only', 'partners get redacted copies by default');
       await tdbA.db.deleteFrom('action_authorities').where('id', '=', byDefault.id).execute();
-      const partnerB = await createAuthority(tdbA.db, { name: 'Instance B', country: 'FR', competence: 'cybercrime', contactKind: 'partner', contact: urlB, evidenceMode: 'original-and-redacted', legalBasis: 'Agreement FR-BE of 2026-04-01 on the exchange of spam evidence, art. 3' });
-      assert.equal(partnerB.contact, `${urlB}/api/v1/exchange/referrals`, 'a partner given by its base URL gets the exchange path');
+      const partnerB = await createAuthority(tdbA.db, {
+        name: 'Instance B',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'partner',
+        contact: urlB,
+        evidenceMode: 'original-and-redacted',
+        legalBasis: 'Agreement FR-BE of 2026-04-01 on the exchange of spam evidence, art. 3',
+      });
+      assert.equal(
+        partnerB.contact,
+        `${urlB}/api/v1/exchange/referrals`,
+        'a partner given by its base URL gets the exchange path',
+      );
       await referCase(ctxA, c.id, partnerB.id, 'test');
-      const round = await drainOutbox({ db: tdbA.db, logger: ctxA.logger, relayUrl: undefined, retryBaseMs: 1, leaseMs: 60_000 });
+      const round = await drainOutbox({
+        db: tdbA.db,
+        logger: ctxA.logger,
+        relayUrl: undefined,
+        retryBaseMs: 1,
+        leaseMs: 60_000,
+      });
       assert.equal(round.sent, 1, `delivered (${JSON.stringify(round)})`);
       const [entry] = await tdbA.db.selectFrom('action_outbox').selectAll().execute();
       assert.equal(entry.state, 'sent');
@@ -90,7 +147,12 @@ for (const dialect of DIALECTS) {
 
       // The same delivery again (A's outbox retrying after a lost answer): same answer, nothing new.
       const headers = JSON.parse(entry.headers ?? '{}') as Record<string, string>;
-      const post = (body: Buffer, h: Record<string, string> = headers) => fetch(`${urlB}/api/v1/exchange/referrals`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: new Uint8Array(body) });
+      const post = (body: Buffer, h: Record<string, string> = headers) =>
+        fetch(`${urlB}/api/v1/exchange/referrals`, {
+          method: 'POST',
+          headers: { ...h, 'content-type': 'application/json' },
+          body: new Uint8Array(body),
+        });
       const again = await post(entry.body);
       assert.equal(again.status, 200);
       assert.equal((await again.json()).duplicate, true);
@@ -110,13 +172,23 @@ for (const dialect of DIALECTS) {
       const entries = await readZipEntries(Buffer.from(json.package.zipBase64, 'base64'));
       const yazl = (await import('yazl')).default;
       const zf = new yazl.ZipFile();
-      for (const [name, data] of entries) zf.addBuffer(name.startsWith('messages/original/') ? Buffer.concat([data, Buffer.from('X')]) : data, name);
+      for (const [name, data] of entries)
+        zf.addBuffer(name.startsWith('messages/original/') ? Buffer.concat([data, Buffer.from('X')]) : data, name);
       zf.end();
       const chunks: Buffer[] = [];
       for await (const ch of zf.outputStream) chunks.push(ch as Buffer);
       const badZip = Buffer.concat(chunks);
       const { sha256Hex } = await import('../../core/ids.ts');
-      const forgedJson = { ...json, referralId: 'forged-1', package: { ...json.package, zipBase64: badZip.toString('base64'), sha256: sha256Hex(badZip), size: badZip.length } };
+      const forgedJson = {
+        ...json,
+        referralId: 'forged-1',
+        package: {
+          ...json.package,
+          zipBase64: badZip.toString('base64'),
+          sha256: sha256Hex(badZip),
+          size: badZip.length,
+        },
+      };
       const forgedBody = Buffer.from(JSON.stringify(forgedJson));
       const r400 = await post(forgedBody, { ...headers, 'x-spamdesk-signature': signatureHeader(keyA, forgedBody) });
       assert.equal(r400.status, 400);

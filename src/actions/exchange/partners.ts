@@ -34,11 +34,26 @@ export async function registerPartner(db: Kysely<Database>, input: PartnerInput)
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType ?? 'non-asymmetric'} key`);
     fingerprint = fingerprintOf(p.publicKeyPem);
   } catch (e) {
-    throw new AppError('BAD_REQUEST', `publicKeyPem must be an Ed25519 public key in PEM (SPKI): ${(e as Error).message}`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `publicKeyPem must be an Ed25519 public key in PEM (SPKI): ${(e as Error).message}`,
+    );
   }
-  const known = await db.selectFrom('action_partners').select(['id', 'name']).where('key_fingerprint', '=', fingerprint).executeTakeFirst();
+  const known = await db
+    .selectFrom('action_partners')
+    .select(['id', 'name'])
+    .where('key_fingerprint', '=', fingerprint)
+    .executeTakeFirst();
   if (known) throw new AppError('CONFLICT', `This key is already registered for partner ${known.name} (${known.id}).`);
-  const row: PartnerRow = { id: newId(), name: p.name, country: p.country, public_key_pem: p.publicKeyPem.trim() + '\n', key_fingerprint: fingerprint, created_at: nowIso(), disabled_at: null };
+  const row: PartnerRow = {
+    id: newId(),
+    name: p.name,
+    country: p.country,
+    public_key_pem: p.publicKeyPem.trim() + '\n',
+    key_fingerprint: fingerprint,
+    created_at: nowIso(),
+    disabled_at: null,
+  };
   await db.insertInto('action_partners').values(row).execute();
   return row;
 }
@@ -50,10 +65,19 @@ export async function listPartners(db: Kysely<Database>): Promise<PartnerRow[]> 
 /** The enabled partner holding this key, if any. */
 export async function partnerByFingerprint(db: Kysely<Database>, fingerprint: string): Promise<PartnerRow | undefined> {
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return undefined;
-  return db.selectFrom('action_partners').selectAll().where('key_fingerprint', '=', fingerprint).where('disabled_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('action_partners')
+    .selectAll()
+    .where('key_fingerprint', '=', fingerprint)
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export async function setPartnerEnabled(db: Kysely<Database>, id: string, enabled: boolean): Promise<void> {
-  const r = await db.updateTable('action_partners').set({ disabled_at: enabled ? null : nowIso() }).where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .updateTable('action_partners')
+    .set({ disabled_at: enabled ? null : nowIso() })
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No partner ${id}.`);
 }

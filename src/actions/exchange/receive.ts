@@ -34,7 +34,10 @@ const ReferralBody = z.object({
   caseId: z.string().min(1).max(64),
   title: z.string().max(500).default(''),
   category: z.string().max(64).nullable().default(null),
-  instance: z.object({ org: z.string().max(300).optional(), url: z.string().max(2000).optional() }).passthrough().optional(),
+  instance: z
+    .object({ org: z.string().max(300).optional(), url: z.string().max(2000).optional() })
+    .passthrough()
+    .optional(),
   package: z.object({
     fileName: z.string().max(300).optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -57,7 +60,10 @@ export interface ReceivedReferral {
 /** Checks only the key the request names (cheap: done before the body is read). */
 export async function assertKnownPartner(ctx: AppContext, fingerprintHeader: string | undefined): Promise<void> {
   if (!(await partnerByFingerprint(ctx.db, (fingerprintHeader ?? '').trim().toLowerCase()))) {
-    throw new AppError('UNAUTHENTICATED', 'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.');
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.',
+    );
   }
 }
 
@@ -65,12 +71,23 @@ type ReferralJson = z.infer<typeof ReferralBody>;
 type PartnerView = ReceivedReferral['partner'];
 
 /** Authenticates a referral: a registered partner's key, its signature over the exact body, a body of the right shape. */
-async function authenticatedReferral(db: AppContext['db'], body: Buffer, headers: { signature?: string; fingerprint?: string }): Promise<{ partner: PartnerRow; ref: ReferralJson }> {
+async function authenticatedReferral(
+  db: AppContext['db'],
+  body: Buffer,
+  headers: { signature?: string; fingerprint?: string },
+): Promise<{ partner: PartnerRow; ref: ReferralJson }> {
   const partner = await partnerByFingerprint(db, (headers.fingerprint ?? '').trim().toLowerCase());
-  if (!partner) throw new AppError('UNAUTHENTICATED', 'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.');
+  if (!partner)
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.',
+    );
   const sig = parseSignatureHeader(headers.signature);
   if (!sig || !verifyBytes(partner.public_key_pem, body, sig)) {
-    throw new AppError('UNAUTHENTICATED', `X-Spamdesk-Signature does not verify over the body with ${partner.name}'s key.`);
+    throw new AppError(
+      'UNAUTHENTICATED',
+      `X-Spamdesk-Signature does not verify over the body with ${partner.name}'s key.`,
+    );
   }
   let json: unknown;
   try {
@@ -79,34 +96,58 @@ async function authenticatedReferral(db: AppContext['db'], body: Buffer, headers
     throw new AppError('BAD_REQUEST', 'The body is not JSON.');
   }
   const parsed = ReferralBody.safeParse(json);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_REQUEST',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
   const ref = parsed.data;
-  if (ref.package.keyFingerprint !== partner.key_fingerprint) throw new AppError('BAD_REQUEST', 'package.keyFingerprint is not the key that signed the request.');
+  if (ref.package.keyFingerprint !== partner.key_fingerprint)
+    throw new AppError('BAD_REQUEST', 'package.keyFingerprint is not the key that signed the request.');
   return { partner, ref };
 }
 
 /** Verifies the package as an authority would, and that it is the one the body names, within bounds. */
 async function verifiedPackage(partner: PartnerRow, ref: ReferralJson): Promise<{ zip: Buffer; manifest: Manifest }> {
   const zip = Buffer.from(ref.package.zipBase64, 'base64');
-  if (zip.length !== ref.package.size || sha256Hex(zip) !== ref.package.sha256) throw new AppError('BAD_REQUEST', 'The package does not hash to package.sha256 (or its size differs).');
+  if (zip.length !== ref.package.size || sha256Hex(zip) !== ref.package.sha256)
+    throw new AppError('BAD_REQUEST', 'The package does not hash to package.sha256 (or its size differs).');
   const check = await verifyEvidencePackage(zip, partner.public_key_pem);
   if (!check.ok || !check.manifest) {
-    throw new AppError('BAD_REQUEST', `The evidence package does not verify: ${check.problems.slice(0, 10).join('; ')}`, { problems: check.problems.slice(0, 100) });
+    throw new AppError(
+      'BAD_REQUEST',
+      `The evidence package does not verify: ${check.problems.slice(0, 10).join('; ')}`,
+      { problems: check.problems.slice(0, 100) },
+    );
   }
   const manifest = check.manifest;
-  if (manifest.packageId !== ref.referralId || manifest.caseId !== ref.caseId) throw new AppError('BAD_REQUEST', 'The manifest names another package or case than the body.');
+  if (manifest.packageId !== ref.referralId || manifest.caseId !== ref.caseId)
+    throw new AppError('BAD_REQUEST', 'The manifest names another package or case than the body.');
   if (manifest.messages.length === 0) throw new AppError('BAD_REQUEST', 'The package carries no message.');
-  if (manifest.messages.length > MAX_RECEIVED_MESSAGES) throw new AppError('BAD_REQUEST', `The package carries ${manifest.messages.length} messages; at most ${MAX_RECEIVED_MESSAGES} are accepted at once.`);
+  if (manifest.messages.length > MAX_RECEIVED_MESSAGES)
+    throw new AppError(
+      'BAD_REQUEST',
+      `The package carries ${manifest.messages.length} messages; at most ${MAX_RECEIVED_MESSAGES} are accepted at once.`,
+    );
   return { zip, manifest };
 }
 
 /** Builds one report per message: the original where the partner sent it, else its redacted copy, marked as such. */
-async function reportInputs(zip: Buffer, manifest: Manifest, p: PartnerView, ref: ReferralJson): Promise<ReportInput[]> {
+async function reportInputs(
+  zip: Buffer,
+  manifest: Manifest,
+  p: PartnerView,
+  ref: ReferralJson,
+): Promise<ReportInput[]> {
   const entries = await readZipEntries(zip);
   return manifest.messages.map((m) => {
     const path = m.original ?? m.redacted;
     const raw = path ? entries.get(path) : undefined;
-    if (!raw) throw new AppError('BAD_REQUEST', `Message ${m.sha256} has neither an original nor a redacted copy in the package.`);
+    if (!raw)
+      throw new AppError(
+        'BAD_REQUEST',
+        `Message ${m.sha256} has neither an original nor a redacted copy in the package.`,
+      );
     return {
       raw,
       channel: 'partner',
@@ -134,10 +175,21 @@ async function reportInputs(zip: Buffer, manifest: Manifest, p: PartnerView, ref
  * records the package as received, in one transaction; a package filed meanwhile by a parallel
  * request keeps its case. Returns the case id.
  */
-async function fileUnderCase(db: AppContext['db'], partner: PartnerRow, ref: ReferralJson, manifest: Manifest, stored: StoredReport[]): Promise<string> {
+async function fileUnderCase(
+  db: AppContext['db'],
+  partner: PartnerRow,
+  ref: ReferralJson,
+  manifest: Manifest,
+  stored: StoredReport[],
+): Promise<string> {
   const p = { id: partner.id, name: partner.name, country: partner.country };
   return db.transaction().execute(async (trx) => {
-    const again = await trx.selectFrom('action_received_packages').select('case_id').where('partner_id', '=', partner.id).where('package_id', '=', manifest.packageId).executeTakeFirst();
+    const again = await trx
+      .selectFrom('action_received_packages')
+      .select('case_id')
+      .where('partner_id', '=', partner.id)
+      .where('package_id', '=', manifest.packageId)
+      .executeTakeFirst();
     if (again) return again.case_id;
     const target = `${partner.id}:${manifest.caseId}`;
     const actor = `partner:${partner.name}`;
@@ -151,7 +203,12 @@ async function fileUnderCase(db: AppContext['db'], partner: PartnerRow, ref: Ref
         openedBy: actor,
         detail: { partner: p, remoteCaseId: manifest.caseId },
       }));
-    await addReportsToCase(trx, c.id, stored.map((r) => ({ reportId: r.id, sha256: r.sha256 })), actor);
+    await addReportsToCase(
+      trx,
+      c.id,
+      stored.map((r) => ({ reportId: r.id, sha256: r.sha256 })),
+      actor,
+    );
     await addCaseEvent(trx, c.id, actor, 'received-from-partner', {
       packageId: manifest.packageId,
       packageSha256: ref.package.sha256,
@@ -162,23 +219,56 @@ async function fileUnderCase(db: AppContext['db'], partner: PartnerRow, ref: Ref
     });
     await trx
       .insertInto('action_received_packages')
-      .values({ id: newId(), partner_id: partner.id, package_id: manifest.packageId, package_sha256: ref.package.sha256, remote_case_id: manifest.caseId, case_id: c.id, messages: manifest.messages.length, report_ids: JSON.stringify(stored.map((r) => r.id)), received_at: nowIso() })
+      .values({
+        id: newId(),
+        partner_id: partner.id,
+        package_id: manifest.packageId,
+        package_sha256: ref.package.sha256,
+        remote_case_id: manifest.caseId,
+        case_id: c.id,
+        messages: manifest.messages.length,
+        report_ids: JSON.stringify(stored.map((r) => r.id)),
+        received_at: nowIso(),
+      })
       .execute();
     return c.id;
   });
 }
 
 /** Receives a partner's referral: authenticate, answer a repeat as before, verify, store the reports, file them under a case. */
-export async function receivePartnerReferral(ctx: AppContext, body: Buffer, headers: { signature?: string; fingerprint?: string }): Promise<ReceivedReferral> {
+export async function receivePartnerReferral(
+  ctx: AppContext,
+  body: Buffer,
+  headers: { signature?: string; fingerprint?: string },
+): Promise<ReceivedReferral> {
   const { db } = ctx;
   const { partner, ref } = await authenticatedReferral(db, body, headers);
   const p = { id: partner.id, name: partner.name, country: partner.country };
-  const previous = await db.selectFrom('action_received_packages').selectAll().where('partner_id', '=', partner.id).where('package_id', '=', ref.referralId).executeTakeFirst();
+  const previous = await db
+    .selectFrom('action_received_packages')
+    .selectAll()
+    .where('partner_id', '=', partner.id)
+    .where('package_id', '=', ref.referralId)
+    .executeTakeFirst();
   if (previous) {
-    return { caseId: previous.case_id, partner: p, packageId: previous.package_id, messages: previous.messages, reportIds: JSON.parse(previous.report_ids) as string[], duplicate: true };
+    return {
+      caseId: previous.case_id,
+      partner: p,
+      packageId: previous.package_id,
+      messages: previous.messages,
+      reportIds: JSON.parse(previous.report_ids) as string[],
+      duplicate: true,
+    };
   }
   const { zip, manifest } = await verifiedPackage(partner, ref);
   const stored = await ctx.writer.submit(await reportInputs(zip, manifest, p, ref));
   const caseId = await fileUnderCase(db, partner, ref, manifest, stored);
-  return { caseId, partner: p, packageId: manifest.packageId, messages: manifest.messages.length, reportIds: stored.map((r) => r.id), duplicate: false };
+  return {
+    caseId,
+    partner: p,
+    packageId: manifest.packageId,
+    messages: manifest.messages.length,
+    reportIds: stored.map((r) => r.id),
+    duplicate: false,
+  };
 }

@@ -34,42 +34,120 @@ for (const dialect of DIALECTS) {
     const sink = await startSmtpSink();
     try {
       const userId = newId();
-      await tdb.db.insertInto('users').values({ id: userId, email: 'ops@newsletter.example', name: 'Newsletter Ops', role: 'sender', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+      await tdb.db
+        .insertInto('users')
+        .values({
+          id: userId,
+          email: 'ops@newsletter.example',
+          name: 'Newsletter Ops',
+          role: 'sender',
+          password_hash: null,
+          created_at: nowIso(),
+          disabled_at: null,
+        })
+        .execute();
       const token = await createToken(tdb.db, { role: 'sender', userId, name: 'esp' });
       const headers = { authorization: `Bearer ${token.secret}` };
-      const reg = await app.inject({ method: 'POST', url: '/api/v1/actions/senders', headers, payload: { name: 'Newsletter Inc', feedbackAddress: 'fbl@newsletter.example' } });
+      const reg = await app.inject({
+        method: 'POST',
+        url: '/api/v1/actions/senders',
+        headers,
+        payload: { name: 'Newsletter Inc', feedbackAddress: 'fbl@newsletter.example' },
+      });
       assert.equal(reg.statusCode, 201, reg.body);
       const senderId: string = reg.json().sender.id;
-      const bad = await app.inject({ method: 'POST', url: `/api/v1/actions/senders/${senderId}/identities`, headers, payload: { kind: 'domain', value: 'com' } });
+      const bad = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/senders/${senderId}/identities`,
+        headers,
+        payload: { kind: 'domain', value: 'com' },
+      });
       assert.equal(bad.statusCode, 400, 'a public suffix cannot be claimed');
-      const claim = await app.inject({ method: 'POST', url: `/api/v1/actions/senders/${senderId}/identities`, headers, payload: { kind: 'domain', value: 'Newsletter.example' } });
+      const claim = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/senders/${senderId}/identities`,
+        headers,
+        payload: { kind: 'domain', value: 'Newsletter.example' },
+      });
       assert.equal(claim.statusCode, 201, claim.body);
       const identity: { id: string; txtName: string; txtValue: string } = claim.json().identity;
       assert.equal(identity.txtName, '_spamdesk.newsletter.example');
 
       useSenderDnsResolver(new StaticZoneResolver({}));
-      const before = await app.inject({ method: 'POST', url: `/api/v1/actions/senders/identities/${identity.id}/verify`, headers });
+      const before = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/senders/identities/${identity.id}/verify`,
+        headers,
+      });
       assert.equal(before.json().verified, false);
       assert.match(before.json().reason, /no TXT record/);
-      useSenderDnsResolver(new StaticZoneResolver({ [identity.txtName]: { TXT: [['v=spf1 -all'], [identity.txtValue.slice(0, 20), identity.txtValue.slice(20)]] } }));
-      const after = await app.inject({ method: 'POST', url: `/api/v1/actions/senders/identities/${identity.id}/verify`, headers });
+      useSenderDnsResolver(
+        new StaticZoneResolver({
+          [identity.txtName]: { TXT: [['v=spf1 -all'], [identity.txtValue.slice(0, 20), identity.txtValue.slice(20)]] },
+        }),
+      );
+      const after = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/senders/identities/${identity.id}/verify`,
+        headers,
+      });
       assert.equal(after.json().verified, true, after.body);
 
       // Another account cannot read or verify this sender's identities.
       const other = await createToken(tdb.db, { role: 'sender', userId: null, name: 'stranger' });
-      const peek = await app.inject({ method: 'POST', url: `/api/v1/actions/senders/identities/${identity.id}/verify`, headers: { authorization: `Bearer ${other.secret}` } });
+      const peek = await app.inject({
+        method: 'POST',
+        url: `/api/v1/actions/senders/identities/${identity.id}/verify`,
+        headers: { authorization: `Bearer ${other.secret}` },
+      });
       assert.equal(peek.statusCode, 404);
 
       // A complaint about authenticated mail from the domain → ARF; a forgery from a botnet → nothing.
-      const genuine = spamMessage({ n: 1, ip: '198.51.100.7', to: VICTIM, from: 'news@newsletter.example', subject: 'Our weekly deals' });
-      const forged = spamMessage({ n: 2, ip: '203.0.113.66', to: VICTIM, from: 'news@newsletter.example', subject: 'Your prize' });
-      for (const [raw, authenticated] of [[genuine, true], [forged, false]] as const) {
+      const genuine = spamMessage({
+        n: 1,
+        ip: '198.51.100.7',
+        to: VICTIM,
+        from: 'news@newsletter.example',
+        subject: 'Our weekly deals',
+      });
+      const forged = spamMessage({
+        n: 2,
+        ip: '203.0.113.66',
+        to: VICTIM,
+        from: 'news@newsletter.example',
+        subject: 'Your prize',
+      });
+      for (const [raw, authenticated] of [
+        [genuine, true],
+        [forged, false],
+      ] as const) {
         const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: VICTIM });
-        const analysis = await analysisFor(raw, { ip: authenticated ? '198.51.100.7' : '203.0.113.66', asn: 64500, rdns: null, abuse: [], authenticated });
-        const out = await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis, ACTIONS_NEXT);
+        const analysis = await analysisFor(raw, {
+          ip: authenticated ? '198.51.100.7' : '203.0.113.66',
+          asn: 64500,
+          rdns: null,
+          abuse: [],
+          authenticated,
+        });
+        const out = await processReport(
+          ctx,
+          { reportId: stored.id, sha256: stored.sha256, campaignId: null },
+          analysis,
+          ACTIONS_NEXT,
+        );
         assert.equal(out.feedback, authenticated ? 1 : 0);
         // Processing the same report again (a re-run) never sends a second report.
-        assert.equal((await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, analysis, ACTIONS_NEXT)).feedback, 0);
+        assert.equal(
+          (
+            await processReport(
+              ctx,
+              { reportId: stored.id, sha256: stored.sha256, campaignId: null },
+              analysis,
+              ACTIONS_NEXT,
+            )
+          ).feedback,
+          0,
+        );
       }
       await drainOutbox({ db: tdb.db, logger: ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
       assert.equal(sink.mails.length, 1);

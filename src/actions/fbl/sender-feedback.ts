@@ -21,7 +21,15 @@ import type { DnsResolver } from '../../analysis/stage.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, randomSecret } from '../../core/ids.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
-import { buildMessage, domainOf, isEmbeddable, newMessageId, rfc5322Date, toCrlf, type MimeNode } from '../formats/mime.ts';
+import {
+  buildMessage,
+  domainOf,
+  isEmbeddable,
+  newMessageId,
+  rfc5322Date,
+  toCrlf,
+  type MimeNode,
+} from '../formats/mime.ts';
 import { enqueueMail } from '../outbox/outbox.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
@@ -36,8 +44,15 @@ export const SenderInput = z.object({
 
 export async function registerSender(db: Kysely<Database>, input: z.input<typeof SenderInput>) {
   const p = SenderInput.safeParse(input);
-  if (!p.success) throw new AppError('BAD_REQUEST', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const row = { id: newId(), name: p.data.name, feedback_address: p.data.feedbackAddress, user_id: p.data.userId, created_at: nowIso() };
+  if (!p.success)
+    throw new AppError('BAD_REQUEST', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const row = {
+    id: newId(),
+    name: p.data.name,
+    feedback_address: p.data.feedbackAddress,
+    user_id: p.data.userId,
+    created_at: nowIso(),
+  };
   await db.insertInto('action_senders').values(row).execute();
   return row;
 }
@@ -67,7 +82,11 @@ export function normaliseIdentity(kind: string, value: string): { kind: 'domain'
   if (kind === 'domain') {
     const d = value.trim().toLowerCase().replace(/\.$/, '');
     const reg = getDomain(d);
-    if (!reg || reg !== d) throw new AppError('BAD_REQUEST', `${value} is not a registrable domain (register example.com, not a sub-domain or a public suffix).`);
+    if (!reg || reg !== d)
+      throw new AppError(
+        'BAD_REQUEST',
+        `${value} is not a registrable domain (register example.com, not a sub-domain or a public suffix).`,
+      );
     return { kind, value: d };
   }
   throw new AppError('BAD_REQUEST', 'kind must be domain or ip.');
@@ -79,7 +98,15 @@ export async function addSenderIdentity(db: Kysely<Database>, senderId: string, 
   if (!sender) throw new AppError('NOT_FOUND', `No sender ${senderId}.`);
   const n = normaliseIdentity(kind, value);
   const token = randomSecret(18);
-  const row = { id: newId(), sender_id: senderId, kind: n.kind, value: n.value, token, verified_at: null, created_at: nowIso() };
+  const row = {
+    id: newId(),
+    sender_id: senderId,
+    kind: n.kind,
+    value: n.value,
+    token,
+    verified_at: null,
+    created_at: nowIso(),
+  };
   await db.insertInto('action_sender_identities').values(row).execute();
   return { ...row, txtName: proofName(n.kind, n.value), txtValue: `${TXT_PREFIX}${token}` };
 }
@@ -88,8 +115,16 @@ export async function addSenderIdentity(db: Kysely<Database>, senderId: string, 
  * Looks the token up in DNS. Verified identities are the only ones fed back to; another sender
  * verifying the same value does not take it over (the first verified claim stands).
  */
-export async function verifySenderIdentity(db: Kysely<Database>, resolver: DnsResolver, identityId: string): Promise<{ verified: boolean; reason: string }> {
-  const id = await db.selectFrom('action_sender_identities').selectAll().where('id', '=', identityId).executeTakeFirst();
+export async function verifySenderIdentity(
+  db: Kysely<Database>,
+  resolver: DnsResolver,
+  identityId: string,
+): Promise<{ verified: boolean; reason: string }> {
+  const id = await db
+    .selectFrom('action_sender_identities')
+    .selectAll()
+    .where('id', '=', identityId)
+    .executeTakeFirst();
   if (!id) throw new AppError('NOT_FOUND', `No identity ${identityId}.`);
   if (id.verified_at) return { verified: true, reason: 'already verified' };
   const kind = id.kind === 'ip' ? 'ip' : 'domain';
@@ -99,14 +134,31 @@ export async function verifySenderIdentity(db: Kysely<Database>, resolver: DnsRe
     records = await resolver.resolveTxt(name);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { verified: false, reason: code === 'ENOTFOUND' || code === 'ENODATA' ? `no TXT record at ${name}` : `DNS lookup of ${name} failed temporarily (${code ?? 'error'}); try again` };
+    return {
+      verified: false,
+      reason:
+        code === 'ENOTFOUND' || code === 'ENODATA'
+          ? `no TXT record at ${name}`
+          : `DNS lookup of ${name} failed temporarily (${code ?? 'error'}); try again`,
+    };
   }
   const want = `${TXT_PREFIX}${id.token}`;
   // RFC 7208 §3.3 style: a TXT record's strings are concatenated.
-  if (!records.some((chunks) => chunks.join('') === want)) return { verified: false, reason: `TXT at ${name} does not hold ${want}` };
-  const taken = await db.selectFrom('action_sender_identities').select('id').where('kind', '=', id.kind).where('value', '=', id.value).where('verified_at', 'is not', null).executeTakeFirst();
+  if (!records.some((chunks) => chunks.join('') === want))
+    return { verified: false, reason: `TXT at ${name} does not hold ${want}` };
+  const taken = await db
+    .selectFrom('action_sender_identities')
+    .select('id')
+    .where('kind', '=', id.kind)
+    .where('value', '=', id.value)
+    .where('verified_at', 'is not', null)
+    .executeTakeFirst();
   if (taken) return { verified: false, reason: `${id.value} is already verified by another sender` };
-  await db.updateTable('action_sender_identities').set({ verified_at: nowIso() }).where('id', '=', identityId).execute();
+  await db
+    .updateTable('action_sender_identities')
+    .set({ verified_at: nowIso() })
+    .where('id', '=', identityId)
+    .execute();
   return { verified: true, reason: `TXT found at ${name}` };
 }
 
@@ -115,10 +167,21 @@ export async function listSenders(db: Kysely<Database>, filter: { userId?: strin
   if (filter.userId) q = q.where('user_id', '=', filter.userId);
   const senders = await q.execute();
   const ids = senders.map((s) => s.id);
-  const identities = ids.length ? await db.selectFrom('action_sender_identities').selectAll().where('sender_id', 'in', ids).execute() : [];
+  const identities = ids.length
+    ? await db.selectFrom('action_sender_identities').selectAll().where('sender_id', 'in', ids).execute()
+    : [];
   return senders.map((s) => ({
     ...s,
-    identities: identities.filter((i) => i.sender_id === s.id).map((i) => ({ id: i.id, kind: i.kind, value: i.value, verified_at: i.verified_at, txtName: proofName(i.kind === 'ip' ? 'ip' : 'domain', i.value), txtValue: `${TXT_PREFIX}${i.token}` })),
+    identities: identities
+      .filter((i) => i.sender_id === s.id)
+      .map((i) => ({
+        id: i.id,
+        kind: i.kind,
+        value: i.value,
+        verified_at: i.verified_at,
+        txtName: proofName(i.kind === 'ip' ? 'ip' : 'domain', i.value),
+        txtValue: `${TXT_PREFIX}${i.token}`,
+      })),
   }));
 }
 
@@ -139,14 +202,37 @@ export async function queueSenderFeedback(db: Kysely<Database>, config: Config, 
       .where('i.verified_at', 'is not', null)
       .execute();
     for (const r of rows) {
-      const done = await db.selectFrom('action_fbl_sent').select('report_id').where('report_id', '=', f.report_id).where('identity_id', '=', r.identity_id).executeTakeFirst();
+      const done = await db
+        .selectFrom('action_fbl_sent')
+        .select('report_id')
+        .where('report_id', '=', f.report_id)
+        .where('identity_id', '=', r.identity_id)
+        .executeTakeFirst();
       if (done) continue;
       const raw = await getMessageRaw(db, f.message_sha256);
       if (!raw) continue;
       const redacted = redactMessage(raw, await identitiesOfReports(db, [f.report_id]));
-      const { messageId, raw: arf } = senderArf(config.outboxFrom, r.feedback_address, f, redacted, `${c.kind} ${c.value}`);
-      const outboxId = await enqueueMail(db, { messageId, envelopeFrom: config.outboxFrom, to: r.feedback_address, raw: arf, purpose: 'fbl', subjectId: f.report_id, description: `feedback to ${r.name} (${c.kind} ${c.value})`, maxAttempts: config.outboxMaxAttempts });
-      await db.insertInto('action_fbl_sent').values({ report_id: f.report_id, identity_id: r.identity_id, outbox_id: outboxId, created_at: nowIso() }).execute();
+      const { messageId, raw: arf } = senderArf(
+        config.outboxFrom,
+        r.feedback_address,
+        f,
+        redacted,
+        `${c.kind} ${c.value}`,
+      );
+      const outboxId = await enqueueMail(db, {
+        messageId,
+        envelopeFrom: config.outboxFrom,
+        to: r.feedback_address,
+        raw: arf,
+        purpose: 'fbl',
+        subjectId: f.report_id,
+        description: `feedback to ${r.name} (${c.kind} ${c.value})`,
+        maxAttempts: config.outboxMaxAttempts,
+      });
+      await db
+        .insertInto('action_fbl_sent')
+        .values({ report_id: f.report_id, identity_id: r.identity_id, outbox_id: outboxId, created_at: nowIso() })
+        .execute();
       n++;
     }
   }
@@ -154,7 +240,13 @@ export async function queueSenderFeedback(db: Kysely<Database>, config: Config, 
 }
 
 /** One ARF report (RFC 5965 §3.1, Feedback-Type: abuse) about one complaint. */
-export function senderArf(from: string, to: string, f: ReportFactsRow, redacted: Buffer, matched: string): { messageId: string; raw: Buffer } {
+export function senderArf(
+  from: string,
+  to: string,
+  f: ReportFactsRow,
+  redacted: Buffer,
+  matched: string,
+): { messageId: string; raw: Buffer } {
   const messageId = newMessageId(domainOf(from));
   const fields = [
     'Feedback-Type: abuse',
@@ -167,13 +259,21 @@ export function senderArf(from: string, to: string, f: ReportFactsRow, redacted:
   const sample = toCrlf(redacted);
   const original: MimeNode = isEmbeddable(sample)
     ? { contentType: 'message/rfc822', encoding: '8bit', body: sample }
-    : { contentType: 'text/rfc822-headers', encoding: '8bit', body: sample.subarray(0, Math.max(0, sample.indexOf('\r\n\r\n')) + 2) };
+    : {
+        contentType: 'text/rfc822-headers',
+        encoding: '8bit',
+        body: sample.subarray(0, Math.max(0, sample.indexOf('\r\n\r\n')) + 2),
+      };
   const raw = buildMessage(
     { from, to: [to], subject: `Complaint about your mail (${matched})`, messageId },
     {
       contentType: 'multipart/report; report-type=feedback-report',
       parts: [
-        { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: `A recipient reported this message, sent from your registered ${matched}, as unwanted. The recipient's address has been removed; find the recipient through your own per-recipient identifiers (Message-ID, VERP, list headers) and stop mailing them.\r\n` },
+        {
+          contentType: 'text/plain; charset=utf-8',
+          encoding: '8bit',
+          body: `A recipient reported this message, sent from your registered ${matched}, as unwanted. The recipient's address has been removed; find the recipient through your own per-recipient identifiers (Message-ID, VERP, list headers) and stop mailing them.\r\n`,
+        },
         { contentType: 'message/feedback-report', encoding: '7bit', body: `${fields.join('\r\n')}\r\n` },
         original,
       ],

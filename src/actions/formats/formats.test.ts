@@ -29,12 +29,21 @@ function alert(over: Partial<AlertForDigest> = {}): AlertForDigest {
 }
 
 test('CSV quotes separators and neutralises spreadsheet formulas from hostile values', () => {
-  const csv = toCsv(['a', 'b'], [['=HYPERLINK("http://x")', 'x,y'], ['say "hi"', null]]);
+  const csv = toCsv(
+    ['a', 'b'],
+    [
+      ['=HYPERLINK("http://x")', 'x,y'],
+      ['say "hi"', null],
+    ],
+  );
   assert.equal(csv, 'a,b\r\n"\'=HYPERLINK(""http://x"")","x,y"\r\n"say ""hi""",\r\n');
 });
 
 test('header values cannot inject headers; non-ASCII is RFC 2047 encoded', () => {
-  const raw = buildMessage({ from: 'a@b.example', to: ['c@d.example'], subject: 'hi\r\nBcc: victim@evil.example', messageId: '<1@b.example>' }, { contentType: 'text/plain', encoding: '7bit', body: 'x' });
+  const raw = buildMessage(
+    { from: 'a@b.example', to: ['c@d.example'], subject: 'hi\r\nBcc: victim@evil.example', messageId: '<1@b.example>' },
+    { contentType: 'text/plain', encoding: '7bit', body: 'x' },
+  );
   assert.ok(!/^Bcc:/m.test(raw.toString()));
   assert.equal(encodeHeaderValue('Tèst'), '=?UTF-8?B?VMOoc3Q=?=');
 });
@@ -45,10 +54,26 @@ test('the HTML report escapes everything taken from messages', () => {
     instance: { org: 'o', url: 'u' },
     generatedAt: 'now',
     authority: { name: 'A', country: 'FR', competence: 'cybercrime' },
-    case: { id: 'C', title: '<img src=x onerror=alert(1)>', target: { kind: 'campaign', value: 'v' }, category: null, state: 'open', openedAt: 't', openedBy: 'rule:X' },
+    case: {
+      id: 'C',
+      title: '<img src=x onerror=alert(1)>',
+      target: { kind: 'campaign', value: 'v' },
+      category: null,
+      state: 'open',
+      openedAt: 't',
+      openedBy: 'rule:X',
+    },
     volumes: { reports: 1, distinctMessages: 1, firstReportedAt: null, lastReportedAt: null, byDay: [], byChannel: [] },
     timeline: [],
-    indicators: { urls: [{ value: 'javascript:alert(1)"><b>', count: 1 }], domains: [], resources: [], resourceHosts: [{ value: '<script>x</script>', count: 1 }], phones: [], wallets: [], senders: [] },
+    indicators: {
+      urls: [{ value: 'javascript:alert(1)"><b>', count: 1 }],
+      domains: [],
+      resources: [],
+      resourceHosts: [{ value: '<script>x</script>', count: 1 }],
+      phones: [],
+      wallets: [],
+      senders: [],
+    },
     traceback: [],
     findings: [],
     messages: [],

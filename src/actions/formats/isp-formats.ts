@@ -66,7 +66,13 @@ export function toXarf(a: AlertForDigest, me: InstanceIdentity): Record<string, 
   const contact = { org: me.org.slice(0, 200), contact: me.contact, domain: me.domain };
   const csv = Buffer.from(incidentsCsv(a));
   const evidence: Record<string, unknown>[] = [
-    { content_type: 'text/csv', description: 'Incidents: UTC time, IP and source port of each reported message', payload: csv.toString('base64'), hash: `sha256:${sha256Hex(csv)}`, size: csv.length },
+    {
+      content_type: 'text/csv',
+      description: 'Incidents: UTC time, IP and source port of each reported message',
+      payload: csv.toString('base64'),
+      hash: `sha256:${sha256Hex(csv)}`,
+      size: csv.length,
+    },
   ];
   if (a.sample && a.sample.length <= MAX_SAMPLE_BYTES) {
     evidence.push({
@@ -94,7 +100,10 @@ export function toXarf(a: AlertForDigest, me: InstanceIdentity): Record<string, 
     first_seen: utc(a.firstSeen),
     last_seen: utc(a.lastSeen),
     evidence,
-    tags: ['spam:botnet', ...a.signals.map((s) => `signal:${s.toLowerCase().replace(/[^a-z0-9_+-]/g, '-')}`)].slice(0, 20),
+    tags: ['spam:botnet', ...a.signals.map((s) => `signal:${s.toLowerCase().replace(/[^a-z0-9_+-]/g, '-')}`)].slice(
+      0,
+      20,
+    ),
     confidence: Math.min(0.95, 0.5 + 0.1 * a.signals.length),
     description: describe(a).slice(0, 1000),
   };
@@ -123,7 +132,12 @@ export function digestCsv(alerts: AlertForDigest[]): string {
  * the latest incident, `Incidents` (§3.2), the redacted sample as `message/rfc822` (or its header
  * only as `text/rfc822-headers` when the sample cannot travel as 8bit text).
  */
-export function toArf(a: AlertForDigest, me: InstanceIdentity, from: string, to: string): { messageId: string; raw: Buffer } {
+export function toArf(
+  a: AlertForDigest,
+  me: InstanceIdentity,
+  from: string,
+  to: string,
+): { messageId: string; raw: Buffer } {
   const messageId = newMessageId(domainOf(from));
   const fields = [
     'Feedback-Type: abuse',
@@ -145,7 +159,11 @@ export function toArf(a: AlertForDigest, me: InstanceIdentity, from: string, to:
     parts.push({ contentType: 'message/rfc822', encoding: '8bit', body: sample });
   } else if (sample) {
     const end = sample.indexOf('\r\n\r\n');
-    parts.push({ contentType: 'text/rfc822-headers', encoding: '8bit', body: end >= 0 ? sample.subarray(0, end + 2) : sample.subarray(0, 8192) });
+    parts.push({
+      contentType: 'text/rfc822-headers',
+      encoding: '8bit',
+      body: end >= 0 ? sample.subarray(0, end + 2) : sample.subarray(0, 8192),
+    });
   }
   const raw = buildMessage(
     { from, to: [to], subject: `Abuse report: spam sent from ${a.ip} (infected or abused host)`, messageId },

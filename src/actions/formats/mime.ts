@@ -107,7 +107,9 @@ function renderNode(node: MimeNode): Buffer {
   if ('parts' in node) {
     const boundary = `=_sd_${randomBytes(12).toString('hex')}`;
     lines.push(foldHeader('Content-Type', `${node.contentType}; boundary="${boundary}"`));
-    const chunks: Buffer[] = [Buffer.from(lines.join(CRLF) + CRLF + CRLF + `This is a multi-part message in MIME format.${CRLF}`)];
+    const chunks: Buffer[] = [
+      Buffer.from(lines.join(CRLF) + CRLF + CRLF + `This is a multi-part message in MIME format.${CRLF}`),
+    ];
     for (const p of node.parts) {
       chunks.push(Buffer.from(`--${boundary}${CRLF}`), renderNode(p), Buffer.from(CRLF));
     }
@@ -118,7 +120,12 @@ function renderNode(node: MimeNode): Buffer {
   lines.push(foldHeader('Content-Type', ct));
   lines.push(`Content-Transfer-Encoding: ${node.encoding}`);
   if (node.disposition || node.filename) {
-    lines.push(foldHeader('Content-Disposition', `${node.disposition ?? 'attachment'}${node.filename ? `; ${param('filename', node.filename)}` : ''}`));
+    lines.push(
+      foldHeader(
+        'Content-Disposition',
+        `${node.disposition ?? 'attachment'}${node.filename ? `; ${param('filename', node.filename)}` : ''}`,
+      ),
+    );
   }
   const body = typeof node.body === 'string' ? Buffer.from(node.body, 'utf8') : node.body;
   const encoded = node.encoding === 'base64' ? Buffer.from(base64Lines(body)) : toCrlf(body);

@@ -16,7 +16,10 @@ const MASTER_ID = 'https://xarf.org/schemas/v4/xarf-v4-master.json';
 let compiled: ValidateFunction | undefined;
 
 function schemaFiles(): string[] {
-  const types = fs.readdirSync(path.join(SCHEMA_DIR, 'types')).filter((f) => f.endsWith('.json')).map((f) => path.join(SCHEMA_DIR, 'types', f));
+  const types = fs
+    .readdirSync(path.join(SCHEMA_DIR, 'types'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => path.join(SCHEMA_DIR, 'types', f));
   return [path.join(SCHEMA_DIR, 'xarf-core.json'), path.join(SCHEMA_DIR, 'xarf-v4-master.json'), ...types];
 }
 

@@ -31,7 +31,14 @@ function compileXarf(dir: string) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   const addFormats: FormatsPlugin = createRequire(import.meta.url)('ajv-formats');
   addFormats(ajv);
-  const files = [path.join(dir, 'xarf-core.json'), path.join(dir, 'xarf-v4-master.json'), ...fs.readdirSync(path.join(dir, 'types')).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, 'types', f))];
+  const files = [
+    path.join(dir, 'xarf-core.json'),
+    path.join(dir, 'xarf-v4-master.json'),
+    ...fs
+      .readdirSync(path.join(dir, 'types'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => path.join(dir, 'types', f)),
+  ];
   for (const f of files) ajv.addSchema(JSON.parse(fs.readFileSync(f, 'utf8')));
   const v = ajv.getSchema('https://xarf.org/schemas/v4/xarf-v4-master.json');
   assert.ok(v);
@@ -47,27 +54,81 @@ for (const dialect of DIALECTS) {
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config) });
     const sink = await startSmtpSink();
     try {
-      await registerOperator(tdb.db, { name: 'Example Broadband', abuseAddress: 'abuse@broadband.example', format: 'xarf', asns: [64500] });
-      await registerOperator(tdb.db, { name: 'Other Telecom', abuseAddress: 'abuse@other.example', format: 'arf', asns: [64501] });
-      const scenarios: { ip: string; asn: number; rdns: string | null; reports: number; authenticated?: boolean; campaign: string }[] = [];
+      await registerOperator(tdb.db, {
+        name: 'Example Broadband',
+        abuseAddress: 'abuse@broadband.example',
+        format: 'xarf',
+        asns: [64500],
+      });
+      await registerOperator(tdb.db, {
+        name: 'Other Telecom',
+        abuseAddress: 'abuse@other.example',
+        format: 'arf',
+        asns: [64501],
+      });
+      const scenarios: {
+        ip: string;
+        asn: number;
+        rdns: string | null;
+        reports: number;
+        authenticated?: boolean;
+        campaign: string;
+      }[] = [];
       // Six infected broadband hosts in AS64500, four reports each, in two campaigns.
-      for (let h = 1; h <= 6; h++) scenarios.push({ ip: `203.0.113.${h}`, asn: 64500, rdns: `dyn-203-0-113-${h}.pool.broadband.example`, reports: 4, campaign: h % 2 ? 'camp-a' : 'camp-b' });
+      for (let h = 1; h <= 6; h++)
+        scenarios.push({
+          ip: `203.0.113.${h}`,
+          asn: 64500,
+          rdns: `dyn-203-0-113-${h}.pool.broadband.example`,
+          reports: 4,
+          campaign: h % 2 ? 'camp-a' : 'camp-b',
+        });
       // One host below the report threshold.
-      scenarios.push({ ip: '203.0.113.99', asn: 64500, rdns: 'dyn-203-0-113-99.pool.broadband.example', reports: 1, campaign: 'camp-a' });
+      scenarios.push({
+        ip: '203.0.113.99',
+        asn: 64500,
+        rdns: 'dyn-203-0-113-99.pool.broadband.example',
+        reports: 1,
+        campaign: 'camp-a',
+      });
       // A properly authenticated server with a static name: not a zombie.
-      scenarios.push({ ip: '198.51.100.7', asn: 64500, rdns: 'mail.newsletter.example', reports: 5, authenticated: true, campaign: 'camp-c' });
+      scenarios.push({
+        ip: '198.51.100.7',
+        asn: 64500,
+        rdns: 'mail.newsletter.example',
+        reports: 5,
+        authenticated: true,
+        campaign: 'camp-c',
+      });
       // Two hosts without rDNS in AS64501 (ARF operator).
-      for (let h = 1; h <= 2; h++) scenarios.push({ ip: `192.0.2.${h}`, asn: 64501, rdns: null, reports: 3, campaign: 'camp-a' });
+      for (let h = 1; h <= 2; h++)
+        scenarios.push({ ip: `192.0.2.${h}`, asn: 64501, rdns: null, reports: 3, campaign: 'camp-a' });
       let n = 0;
       for (const s of scenarios) {
         for (let i = 0; i < s.reports; i++) {
           n++;
           const raw = spamMessage({ n, ip: s.ip, port: 40_000 + n, to: VICTIM });
           const stored = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: VICTIM });
-          const analysis = await analysisFor(raw, { ip: s.ip, port: 40_000 + n, asn: s.asn, rdns: s.rdns, abuse: [], authenticated: s.authenticated });
-          await processReport(ctx, { reportId: stored.id, sha256: stored.sha256, campaignId: null }, { ...analysis }, ACTIONS_NEXT);
+          const analysis = await analysisFor(raw, {
+            ip: s.ip,
+            port: 40_000 + n,
+            asn: s.asn,
+            rdns: s.rdns,
+            abuse: [],
+            authenticated: s.authenticated,
+          });
+          await processReport(
+            ctx,
+            { reportId: stored.id, sha256: stored.sha256, campaignId: null },
+            { ...analysis },
+            ACTIONS_NEXT,
+          );
           // Campaign ids come from the campaigns area; here they are set on the facts directly.
-          await tdb.db.updateTable('action_report_facts').set({ campaign_id: s.campaign }).where('report_id', '=', stored.id).execute();
+          await tdb.db
+            .updateTable('action_report_facts')
+            .set({ campaign_id: s.campaign })
+            .where('report_id', '=', stored.id)
+            .execute();
         }
       }
       const run = await runIspDigests(tdb.db, tdb.config, ctx.logger, new Date(Date.now() + 1000));
@@ -80,7 +141,8 @@ for (const dialect of DIALECTS) {
 
       await drainOutbox({ db: tdb.db, logger: ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
       assert.equal(sink.mails.length, 4);
-      for (const m of sink.mails) assert.ok(!m.raw.toString('latin1').toLowerCase().includes('jean.dupont'), 'no reporter identity leaves');
+      for (const m of sink.mails)
+        assert.ok(!m.raw.toString('latin1').toLowerCase().includes('jean.dupont'), 'no reporter identity leaves');
 
       // X-ARF: every report validates against the official v4 schemas.
       const validators = [compileXarf(REPO_SCHEMAS)];
@@ -93,21 +155,39 @@ for (const dialect of DIALECTS) {
       assert.equal(jsons.length, 6);
       const ips = new Set<string>();
       for (const att of jsons) {
-        const report: unknown = JSON.parse(Buffer.from(att.content instanceof ArrayBuffer ? new Uint8Array(att.content) : Buffer.from(String(att.content))).toString('utf8'));
+        const report: unknown = JSON.parse(
+          Buffer.from(
+            att.content instanceof ArrayBuffer ? new Uint8Array(att.content) : Buffer.from(String(att.content)),
+          ).toString('utf8'),
+        );
         for (const v of validators) assert.ok(v(report), JSON.stringify(v.errors));
-        assert.ok(typeof report === 'object' && report !== null && 'source_identifier' in report && 'source_port' in report);
+        assert.ok(
+          typeof report === 'object' && report !== null && 'source_identifier' in report && 'source_port' in report,
+        );
         ips.add(String(report.source_identifier));
         assert.match(JSON.stringify(report), /"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
       }
-      assert.deepEqual([...ips].sort(), ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5', '203.0.113.6']);
+      assert.deepEqual([...ips].sort(), [
+        '203.0.113.1',
+        '203.0.113.2',
+        '203.0.113.3',
+        '203.0.113.4',
+        '203.0.113.5',
+        '203.0.113.6',
+      ]);
       const csv = parsed.attachments.find((a) => a.filename === 'digest.csv');
       assert.ok(csv);
-      const csvText = Buffer.from(csv.content instanceof ArrayBuffer ? new Uint8Array(csv.content) : Buffer.from(String(csv.content))).toString();
+      const csvText = Buffer.from(
+        csv.content instanceof ArrayBuffer ? new Uint8Array(csv.content) : Buffer.from(String(csv.content)),
+      ).toString();
       assert.equal(csvText.trim().split('\r\n').length, 7, 'header + one row per IP');
       assert.match(csvText, /203\.0\.113\.1,64500,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
 
       // ARF: parsed back by the project's own parser (the one the SMTP intake uses).
-      const arfs = sink.mails.filter((m) => m.to[0] === 'abuse@other.example').map((m) => parseArf(m.raw)).filter((r) => r !== null);
+      const arfs = sink.mails
+        .filter((m) => m.to[0] === 'abuse@other.example')
+        .map((m) => parseArf(m.raw))
+        .filter((r) => r !== null);
       assert.equal(arfs.length, 2);
       for (const r of arfs) {
         assert.equal(r.feedbackType, 'abuse');
@@ -130,22 +210,44 @@ for (const dialect of DIALECTS) {
       const mine = await listAlerts(tdb.db, { operatorIds: [broadband] });
       assert.equal(mine.length, 6);
       const theirs = (await listAlerts(tdb.db, { operatorIds: [other] }))[0];
-      assert.equal(await markAlertHandled(tdb.db, theirs.id, 'user:x', [broadband]), false, 'cannot handle another operator’s alert');
+      assert.equal(
+        await markAlertHandled(tdb.db, theirs.id, 'user:x', [broadband]),
+        false,
+        'cannot handle another operator’s alert',
+      );
       assert.equal(await markAlertHandled(tdb.db, mine[0].id, 'user:x', [broadband]), true);
       assert.equal((await listAlerts(tdb.db, { operatorIds: [broadband], state: 'handled' })).length, 1);
 
       // Through the API: a network-operator account whose web account lists AS64501.
       const app = await buildApp(ctx);
       try {
-        const acct = await createAccount(tdb.db, { email: 'noc@other.example', role: 'network_operator', networks: [64501] });
+        const acct = await createAccount(tdb.db, {
+          email: 'noc@other.example',
+          role: 'network_operator',
+          networks: [64501],
+        });
         const tok = await createToken(tdb.db, { role: 'network_operator', userId: acct.id, name: 'noc' });
         const h = { authorization: `Bearer ${tok.secret}` };
         const res = await app.inject({ method: 'GET', url: '/api/v1/actions/isp/alerts', headers: h });
         assert.equal(res.statusCode, 200, res.body);
-        assert.deepEqual(res.json().alerts.map((a: { ip: string }) => a.ip).sort(), ['192.0.2.1', '192.0.2.2']);
-        const foreign = await app.inject({ method: 'POST', url: `/api/v1/actions/isp/alerts/${mine[1].id}/handled`, headers: h });
+        assert.deepEqual(
+          res
+            .json()
+            .alerts.map((a: { ip: string }) => a.ip)
+            .sort(),
+          ['192.0.2.1', '192.0.2.2'],
+        );
+        const foreign = await app.inject({
+          method: 'POST',
+          url: `/api/v1/actions/isp/alerts/${mine[1].id}/handled`,
+          headers: h,
+        });
         assert.equal(foreign.statusCode, 404);
-        const own = await app.inject({ method: 'POST', url: `/api/v1/actions/isp/alerts/${theirs.id}/handled`, headers: h });
+        const own = await app.inject({
+          method: 'POST',
+          url: `/api/v1/actions/isp/alerts/${theirs.id}/handled`,
+          headers: h,
+        });
         assert.equal(own.statusCode, 200, own.body);
         const ops = await app.inject({ method: 'GET', url: '/api/v1/actions/isp/operators', headers: h });
         assert.equal(ops.statusCode, 403);

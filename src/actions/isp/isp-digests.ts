@@ -46,7 +46,13 @@ function sentAt(r: ReportFactsRow): string {
  * a real mail server (a newsletter reported by mistake, a provider's relay), never an infected
  * machine: it is skipped, and says why.
  */
-export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, from: string, to: string, skipped: { ip: string; reason: string }[] = []): Promise<JudgedIp[]> {
+export async function judgeOrigins(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  from: string,
+  to: string,
+  skipped: { ip: string; reason: string }[] = [],
+): Promise<JudgedIp[]> {
   const candidates = await db
     .selectFrom('action_report_facts')
     .select(['origin_ip', (eb) => eb.fn.countAll<number>().as('n')])
@@ -69,7 +75,14 @@ export async function judgeOrigins(db: Kysely<Database>, policy: ActionPolicy, f
 }
 
 /** Judges one origin IP on its live reports in [from, to): its alert, or null (with the reason in `skipped` when it is one of the gates). */
-async function judgeOrigin(db: Kysely<Database>, policy: ActionPolicy, ip: string, from: string, to: string, skipped: { ip: string; reason: string }[]): Promise<JudgedIp | null> {
+async function judgeOrigin(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  ip: string,
+  from: string,
+  to: string,
+  skipped: { ip: string; reason: string }[],
+): Promise<JudgedIp | null> {
   const oldest = new Date(Date.parse(to) - policy.isp.maxOriginAgeDays * 86_400_000).toISOString();
   const all = await db
     .selectFrom('action_report_facts')
@@ -82,10 +95,16 @@ async function judgeOrigin(db: Kysely<Database>, policy: ActionPolicy, ip: strin
     .execute();
   const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
   if (clean / all.length > policy.isp.maxLegitimateShare) {
-    skipped.push({ ip, reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine` });
+    skipped.push({
+      ip,
+      reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine`,
+    });
     return null;
   }
-  const standings = await campaignStandings(db, all.map((r) => r.campaign_id).filter((id): id is string => id !== null));
+  const standings = await campaignStandings(
+    db,
+    all.map((r) => r.campaign_id).filter((id): id is string => id !== null),
+  );
   const rows = all
     .filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1)
     .filter((r) => sentAt(r) >= oldest)
@@ -95,7 +114,10 @@ async function judgeOrigin(db: Kysely<Database>, policy: ActionPolicy, ip: strin
     })
     .sort((a, b) => (sentAt(a) < sentAt(b) ? -1 : sentAt(a) > sentAt(b) ? 1 : 0));
   if (rows.length < policy.isp.minReports) {
-    skipped.push({ ip, reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)` });
+    skipped.push({
+      ip,
+      reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)`,
+    });
     return null;
   }
   const signals = new Set<string>();
@@ -153,20 +175,40 @@ interface DigestMail {
 }
 
 /** Why a judged IP gets no alert now, or the operator its alert goes to. */
-async function alertDestination(db: Kysely<Database>, policy: ActionPolicy, j: JudgedIp, w: DigestWindow): Promise<{ op: OperatorRow } | { skip: string }> {
+async function alertDestination(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  j: JudgedIp,
+  w: DigestWindow,
+): Promise<{ op: OperatorRow } | { skip: string }> {
   if (j.asn !== null && policy.isp.optOutAsns.includes(j.asn)) return { skip: `AS${j.asn} opted out` };
-  const recent = await db.selectFrom('action_isp_alerts').select('id').where('ip', '=', j.ip).where('created_at', '>', w.quietSince).executeTakeFirst();
+  const recent = await db
+    .selectFrom('action_isp_alerts')
+    .select('id')
+    .where('ip', '=', j.ip)
+    .where('created_at', '>', w.quietSince)
+    .executeTakeFirst();
   if (recent) return { skip: 'alerted within the quiet period' };
   const op = await operatorForAsn(db, j.asn, j.abuse, j.asName, policy);
   if (!op) return { skip: 'no network operator or abuse contact known' };
   if (op.opted_out) return { skip: `operator ${op.name} opted out` };
-  const lastDigest = await db.selectFrom('action_isp_digests').select('created_at').where('operator_id', '=', op.id).where('created_at', '>', w.from).executeTakeFirst();
+  const lastDigest = await db
+    .selectFrom('action_isp_digests')
+    .select('created_at')
+    .where('operator_id', '=', op.id)
+    .where('created_at', '>', w.from)
+    .executeTakeFirst();
   if (lastDigest) return { skip: `operator ${op.name} had a digest this period` };
   return { op };
 }
 
 /** Gathers the alerts due in the window, grouped by the operator they go to; skipped IPs say why. */
-async function alertsByOperator(db: Kysely<Database>, policy: ActionPolicy, w: DigestWindow, skipped: DigestRun['skipped']): Promise<Map<string, { op: OperatorRow; alerts: JudgedIp[] }>> {
+async function alertsByOperator(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  w: DigestWindow,
+  skipped: DigestRun['skipped'],
+): Promise<Map<string, { op: OperatorRow; alerts: JudgedIp[] }>> {
   const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
   for (const j of await judgeOrigins(db, policy, w.from, w.to, skipped)) {
     const dest = await alertDestination(db, policy, j, w);
@@ -185,28 +227,60 @@ async function alertsByOperator(db: Kysely<Database>, policy: ActionPolicy, w: D
  * Builds the mails of one operator's digest: one X-ARF mail with a JSON report per IP, or an ARF
  * cover mail followed by one ARF report per IP; the CSV rides in the first mail either way.
  */
-function digestMails(op: OperatorRow, alerts: JudgedIp[], csv: string, me: ActionPolicy['instance'], sender: string, w: DigestWindow): DigestMail[] {
+function digestMails(
+  op: OperatorRow,
+  alerts: JudgedIp[],
+  csv: string,
+  me: ActionPolicy['instance'],
+  sender: string,
+  w: DigestWindow,
+): DigestMail[] {
   const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between ${w.from} and ${w.to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
   const text: MimeNode = { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary };
-  const csvPart: MimeNode = { contentType: 'text/csv; charset=utf-8', encoding: 'base64', body: Buffer.from(csv), filename: 'digest.csv' };
+  const csvPart: MimeNode = {
+    contentType: 'text/csv; charset=utf-8',
+    encoding: 'base64',
+    body: Buffer.from(csv),
+    filename: 'digest.csv',
+  };
   if (op.format === 'xarf') {
     const parts: MimeNode[] = [text, csvPart];
     for (const a of alerts) {
       const report = toXarf(a, me);
       const problems = xarfProblems(report);
       if (problems.length > 0) throw new Error(`X-ARF report for ${a.ip} does not validate: ${problems.join('; ')}`);
-      parts.push({ contentType: 'application/json', encoding: 'base64', body: Buffer.from(JSON.stringify(report, null, 2)), filename: `xarf-${a.ip.replace(/:/g, '_')}.json` });
+      parts.push({
+        contentType: 'application/json',
+        encoding: 'base64',
+        body: Buffer.from(JSON.stringify(report, null, 2)),
+        filename: `xarf-${a.ip.replace(/:/g, '_')}.json`,
+      });
     }
     const messageId = newMessageId(domainOf(sender));
-    const raw = buildMessage({ from: sender, to: [op.abuse_address], subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`, messageId }, { contentType: 'multipart/mixed', parts });
+    const raw = buildMessage(
+      {
+        from: sender,
+        to: [op.abuse_address],
+        subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`,
+        messageId,
+      },
+      { contentType: 'multipart/mixed', parts },
+    );
     return [{ messageId, raw, description: `X-ARF digest (${alerts.length} IPs) → ${op.name}` }];
   }
   const cover = newMessageId(domainOf(sender));
   const raw = buildMessage(
-    { from: sender, to: [op.abuse_address], subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`, messageId: cover },
+    {
+      from: sender,
+      to: [op.abuse_address],
+      subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`,
+      messageId: cover,
+    },
     { contentType: 'multipart/mixed', parts: [text, csvPart] },
   );
-  const mails: DigestMail[] = [{ messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` }];
+  const mails: DigestMail[] = [
+    { messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` },
+  ];
   for (const a of alerts) {
     const arf = toArf(a, me, sender, op.abuse_address);
     mails.push({ messageId: arf.messageId, raw: arf.raw, description: `ARF ${a.ip} → ${op.name}` });
@@ -215,11 +289,27 @@ function digestMails(op: OperatorRow, alerts: JudgedIp[], csv: string, me: Actio
 }
 
 /** Writes one digest in one transaction: the digest row, an alert per IP, its mails in the outbox. Returns the outbox ids. */
-async function writeDigest(db: Kysely<Database>, config: Config, d: { digestId: string; op: OperatorRow; alerts: JudgedIp[]; csv: string; mails: DigestMail[]; w: DigestWindow }): Promise<string[]> {
+async function writeDigest(
+  db: Kysely<Database>,
+  config: Config,
+  d: { digestId: string; op: OperatorRow; alerts: JudgedIp[]; csv: string; mails: DigestMail[]; w: DigestWindow },
+): Promise<string[]> {
   const { digestId, op, alerts, csv, mails, w } = d;
   return db.transaction().execute(async (trx) => {
     const created = nowIso();
-    await trx.insertInto('action_isp_digests').values({ id: digestId, operator_id: op.id, format: op.format, period_start: w.from, period_end: w.to, alert_count: alerts.length, csv, created_at: created }).execute();
+    await trx
+      .insertInto('action_isp_digests')
+      .values({
+        id: digestId,
+        operator_id: op.id,
+        format: op.format,
+        period_start: w.from,
+        period_end: w.to,
+        alert_count: alerts.length,
+        csv,
+        created_at: created,
+      })
+      .execute();
     for (const a of alerts) {
       await trx
         .insertInto('action_isp_alerts')
@@ -241,7 +331,13 @@ async function writeDigest(db: Kysely<Database>, config: Config, d: { digestId: 
         })
         .execute();
     }
-    const base = { envelopeFrom: config.outboxFrom, to: op.abuse_address, purpose: 'isp-digest', subjectId: digestId, maxAttempts: config.outboxMaxAttempts };
+    const base = {
+      envelopeFrom: config.outboxFrom,
+      to: op.abuse_address,
+      purpose: 'isp-digest',
+      subjectId: digestId,
+      maxAttempts: config.outboxMaxAttempts,
+    };
     const outboxIds: string[] = [];
     for (const m of mails) outboxIds.push(await enqueueMail(trx, { ...base, ...m }));
     return outboxIds;
@@ -252,7 +348,12 @@ async function writeDigest(db: Kysely<Database>, config: Config, d: { digestId: 
  * Builds and queues the digests due now. An operator that received a digest within the last
  * period is left for later; IPs alerted within the quiet period are skipped.
  */
-export async function runIspDigests(db: Kysely<Database>, config: Config, logger: Logger, now = new Date()): Promise<DigestRun> {
+export async function runIspDigests(
+  db: Kysely<Database>,
+  config: Config,
+  logger: Logger,
+  now = new Date(),
+): Promise<DigestRun> {
   const policy = policyFor(config);
   const periodMs = policy.isp.digestIntervalMinutes * 60_000;
   const w: DigestWindow = {
@@ -274,15 +375,31 @@ export async function runIspDigests(db: Kysely<Database>, config: Config, logger
 }
 
 /** Alerts visible to a caller: all (staff) or those of the operators tied to a user. */
-export async function listAlerts(db: Kysely<Database>, filter: { operatorIds?: string[]; state?: string; limit?: number }) {
-  let q = db.selectFrom('action_isp_alerts').selectAll().orderBy('created_at', 'desc').limit(Math.min(filter.limit ?? 200, 1000));
+export async function listAlerts(
+  db: Kysely<Database>,
+  filter: { operatorIds?: string[]; state?: string; limit?: number },
+) {
+  let q = db
+    .selectFrom('action_isp_alerts')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .limit(Math.min(filter.limit ?? 200, 1000));
   if (filter.operatorIds) q = q.where('operator_id', 'in', filter.operatorIds.length > 0 ? filter.operatorIds : ['-']);
   if (filter.state) q = q.where('state', '=', filter.state);
   return (await q.execute()).map((a) => ({ ...a, evidence: JSON.parse(a.evidence) as unknown }));
 }
 
-export async function markAlertHandled(db: Kysely<Database>, id: string, actor: string, operatorIds: string[] | null): Promise<boolean> {
-  let q = db.updateTable('action_isp_alerts').set({ state: 'handled', handled_at: nowIso(), handled_by: actor }).where('id', '=', id).where('state', '=', 'open');
+export async function markAlertHandled(
+  db: Kysely<Database>,
+  id: string,
+  actor: string,
+  operatorIds: string[] | null,
+): Promise<boolean> {
+  let q = db
+    .updateTable('action_isp_alerts')
+    .set({ state: 'handled', handled_at: nowIso(), handled_by: actor })
+    .where('id', '=', id)
+    .where('state', '=', 'open');
   if (operatorIds) q = q.where('operator_id', 'in', operatorIds.length > 0 ? operatorIds : ['-']);
   const res = await q.executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;

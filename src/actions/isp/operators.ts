@@ -22,15 +22,31 @@ export const OperatorInput = z.object({
   userId: z.string().max(32).nullable().default(null),
 });
 
-export async function registerOperator(db: Kysely<Database>, input: z.input<typeof OperatorInput>): Promise<OperatorRow> {
+export async function registerOperator(
+  db: Kysely<Database>,
+  input: z.input<typeof OperatorInput>,
+): Promise<OperatorRow> {
   const p = OperatorInput.safeParse(input);
-  if (!p.success) throw new AppError('BAD_REQUEST', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!p.success)
+    throw new AppError('BAD_REQUEST', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const v = p.data;
-  const row: OperatorRow = { id: newId(), name: v.name, abuse_address: v.abuseAddress, format: v.format, opted_out: v.optedOut ? 1 : 0, user_id: v.userId, created_at: nowIso() };
+  const row: OperatorRow = {
+    id: newId(),
+    name: v.name,
+    abuse_address: v.abuseAddress,
+    format: v.format,
+    opted_out: v.optedOut ? 1 : 0,
+    user_id: v.userId,
+    created_at: nowIso(),
+  };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('action_operators').values(row).execute();
     for (const asn of v.asns) {
-      const taken = await trx.selectFrom('action_operator_asns').select('operator_id').where('asn', '=', asn).executeTakeFirst();
+      const taken = await trx
+        .selectFrom('action_operator_asns')
+        .select('operator_id')
+        .where('asn', '=', asn)
+        .executeTakeFirst();
       if (taken) throw new AppError('CONFLICT', `AS${asn} already belongs to operator ${taken.operator_id}.`);
       await trx.insertInto('action_operator_asns').values({ asn, operator_id: row.id }).execute();
     }
@@ -38,7 +54,11 @@ export async function registerOperator(db: Kysely<Database>, input: z.input<type
   return row;
 }
 
-export async function updateOperator(db: Kysely<Database>, id: string, patch: { format?: 'xarf' | 'arf'; optedOut?: boolean; abuseAddress?: string; userId?: string | null }): Promise<void> {
+export async function updateOperator(
+  db: Kysely<Database>,
+  id: string,
+  patch: { format?: 'xarf' | 'arf'; optedOut?: boolean; abuseAddress?: string; userId?: string | null },
+): Promise<void> {
   const op = await db.selectFrom('action_operators').select('id').where('id', '=', id).executeTakeFirst();
   if (!op) throw new AppError('NOT_FOUND', `No operator ${id}.`);
   await db
@@ -63,7 +83,13 @@ export async function listOperators(db: Kysely<Database>) {
  * The operator responsible for an ASN: the registered one, or one made from the abuse contacts
  * enrichment found. Null when nobody can be told (no ASN, no contact).
  */
-export async function operatorForAsn(db: Kysely<Database>, asn: number | null, abuse: string[], asName: string | null, policy: ActionPolicy): Promise<OperatorRow | null> {
+export async function operatorForAsn(
+  db: Kysely<Database>,
+  asn: number | null,
+  abuse: string[],
+  asName: string | null,
+  policy: ActionPolicy,
+): Promise<OperatorRow | null> {
   if (asn !== null) {
     const row = await db
       .selectFrom('action_operator_asns as m')
@@ -75,7 +101,11 @@ export async function operatorForAsn(db: Kysely<Database>, asn: number | null, a
   }
   const contact = abuse.find((a) => z.email().safeParse(a).success);
   if (!contact) return null;
-  const existing = await db.selectFrom('action_operators').selectAll().where('abuse_address', '=', contact).executeTakeFirst();
+  const existing = await db
+    .selectFrom('action_operators')
+    .selectAll()
+    .where('abuse_address', '=', contact)
+    .executeTakeFirst();
   const op: OperatorRow = existing ?? {
     id: newId(),
     name: asName ?? (asn !== null ? `AS${asn}` : contact),

@@ -50,13 +50,19 @@ export async function deliverRound(opts: DeliveryOptions): Promise<RoundResult> 
       if (r.ok) {
         await markSent(opts.db, row, r.detail);
         result.sent++;
-        opts.logger.info({ outbox: row.id, channel: row.channel, to: row.destination, detail: r.detail }, 'outbox entry delivered');
+        opts.logger.info(
+          { outbox: row.id, channel: row.channel, to: row.destination, detail: r.detail },
+          'outbox entry delivered',
+        );
         return;
       }
       const state = await markFailed(opts.db, row, r.error, { permanent: r.permanent, baseMs: opts.retryBaseMs });
       if (state === 'dead') result.dead++;
       else result.retried++;
-      opts.logger.warn({ outbox: row.id, channel: row.channel, to: row.destination, attempts: row.attempts, state, err: r.error }, 'outbox delivery failed');
+      opts.logger.warn(
+        { outbox: row.id, channel: row.channel, to: row.destination, attempts: row.attempts, state, err: r.error },
+        'outbox delivery failed',
+      );
     }),
   );
   return result;
@@ -86,7 +92,9 @@ export interface DeliveryLoop {
 }
 
 /** Runs rounds forever: at once when woken, otherwise every `pollMs`. */
-export function startDeliveryLoop(opts: DeliveryOptions & { pollMs?: number; onIdle?: () => Promise<void> }): DeliveryLoop {
+export function startDeliveryLoop(
+  opts: DeliveryOptions & { pollMs?: number; onIdle?: () => Promise<void> },
+): DeliveryLoop {
   let stopping = false;
   const idle = createIdleWait();
   const listener = () => idle.wake();

@@ -7,7 +7,15 @@ import { REPO_ROOT } from '../../core/test-env.ts';
 import { createLogger } from '../../core/logger.ts';
 import { testConfig } from '../../core/config.ts';
 import { buildMessage, newMessageId } from '../formats/mime.ts';
-import { enqueueMail, enqueueWebhook, getOutboxEntry, listOutbox, outboxCounts, retryEntry, backoffMs } from './outbox.ts';
+import {
+  enqueueMail,
+  enqueueWebhook,
+  getOutboxEntry,
+  listOutbox,
+  outboxCounts,
+  retryEntry,
+  backoffMs,
+} from './outbox.ts';
 import { drainOutbox, type DeliveryOptions } from './delivery.ts';
 import { closeTransports } from './transports.ts';
 import { startSmtpSink, startWebhookSink } from '../test-sinks.ts';
@@ -17,8 +25,19 @@ const logger = createLogger(testConfig());
 
 function mail(i: number) {
   const messageId = newMessageId('test.example');
-  const raw = buildMessage({ from: 'desk@test.example', to: ['abuse@isp.example'], subject: `report ${i} — é`, messageId }, { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: `body ${i}\r\n` });
-  return { messageId, envelopeFrom: 'desk@test.example', to: 'abuse@isp.example', raw, purpose: 'test', description: `mail ${i}`, maxAttempts: 5 };
+  const raw = buildMessage(
+    { from: 'desk@test.example', to: ['abuse@isp.example'], subject: `report ${i} — é`, messageId },
+    { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: `body ${i}\r\n` },
+  );
+  return {
+    messageId,
+    envelopeFrom: 'desk@test.example',
+    to: 'abuse@isp.example',
+    raw,
+    purpose: 'test',
+    description: `mail ${i}`,
+    maxAttempts: 5,
+  };
 }
 
 function opts(db: DB, relayUrl: string | undefined): DeliveryOptions {
@@ -40,7 +59,15 @@ for (const dialect of DIALECTS) {
     try {
       const m = mail(1);
       await enqueueMail(tdb.db, m);
-      await enqueueWebhook(tdb.db, { url: hook.url, idempotencyKey: 'key-1', contentType: 'application/json', body: Buffer.from('{"a":1}'), purpose: 'test', description: 'hook', maxAttempts: 3 });
+      await enqueueWebhook(tdb.db, {
+        url: hook.url,
+        idempotencyKey: 'key-1',
+        contentType: 'application/json',
+        body: Buffer.from('{"a":1}'),
+        purpose: 'test',
+        description: 'hook',
+        maxAttempts: 3,
+      });
       const r = await drainOutbox(opts(tdb.db, sink.url));
       assert.equal(r.sent, 2);
       assert.equal(sink.mails.length, 1);
@@ -65,8 +92,24 @@ for (const dialect of DIALECTS) {
     const hook = await startWebhookSink((n) => (n <= 2 ? 503 : 200));
     const gone = await startWebhookSink(() => 404);
     try {
-      const a = await enqueueWebhook(tdb.db, { url: hook.url, idempotencyKey: 'retry-me', contentType: 'application/json', body: Buffer.from('{}'), purpose: 'test', description: 'a', maxAttempts: 5 });
-      const b = await enqueueWebhook(tdb.db, { url: gone.url, idempotencyKey: 'gone', contentType: 'application/json', body: Buffer.from('{}'), purpose: 'test', description: 'b', maxAttempts: 5 });
+      const a = await enqueueWebhook(tdb.db, {
+        url: hook.url,
+        idempotencyKey: 'retry-me',
+        contentType: 'application/json',
+        body: Buffer.from('{}'),
+        purpose: 'test',
+        description: 'a',
+        maxAttempts: 5,
+      });
+      const b = await enqueueWebhook(tdb.db, {
+        url: gone.url,
+        idempotencyKey: 'gone',
+        contentType: 'application/json',
+        body: Buffer.from('{}'),
+        purpose: 'test',
+        description: 'b',
+        maxAttempts: 5,
+      });
       for (let i = 0; i < 20 && (await getOutboxEntry(tdb.db, a))?.state !== 'sent'; i++) {
         await drainOutbox(opts(tdb.db, undefined));
         await new Promise((r) => setTimeout(r, 10));
@@ -123,9 +166,18 @@ for (const dialect of DIALECTS) {
       const keys = new Set<string>();
       for (let i = 0; i < 10; i++) {
         keys.add(`k${i}`);
-        await enqueueWebhook(tdb.db, { url: hook.url, idempotencyKey: `k${i}`, contentType: 'application/json', body: Buffer.from(`{"i":${i}}`), purpose: 'test', description: 'w', maxAttempts: 5 });
+        await enqueueWebhook(tdb.db, {
+          url: hook.url,
+          idempotencyKey: `k${i}`,
+          contentType: 'application/json',
+          body: Buffer.from(`{"i":${i}}`),
+          purpose: 'test',
+          description: 'w',
+          maxAttempts: 5,
+        });
       }
-      const dbUrl = tdb.config.database.dialect === 'sqlite' ? `sqlite:${tdb.config.database.path}` : tdb.config.database.url;
+      const dbUrl =
+        tdb.config.database.dialect === 'sqlite' ? `sqlite:${tdb.config.database.path}` : tdb.config.database.url;
       const start = (lease: number) => {
         const script = `import { startDeliveryLoop } from ${JSON.stringify(path.join(REPO_ROOT, 'src/actions/outbox/delivery.ts'))};
 import { openDatabase } from ${JSON.stringify(path.join(REPO_ROOT, 'src/db/dialect.ts'))};
@@ -147,7 +199,10 @@ startDeliveryLoop({ db, logger: createLogger(config), relayUrl: process.env.RELA
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
       const countsAfterKill = await outboxCounts(tdb.db);
-      assert.ok(countsAfterKill.queued + countsAfterKill.sending > 0, 'the outbox still held messages when the process died');
+      assert.ok(
+        countsAfterKill.queued + countsAfterKill.sending > 0,
+        'the outbox still held messages when the process died',
+      );
       // Restarted with a zero lease: entries the dead process had claimed are taken over at once.
       const second = start(0);
       const deadline = Date.now() + 60_000;
@@ -168,7 +223,9 @@ startDeliveryLoop({ db, logger: createLogger(config), relayUrl: process.env.RELA
       }
       const hookKeys = hook.calls.map((c) => String(c.headers['idempotency-key']));
       assert.deepEqual(new Set(hookKeys), keys);
-      t.diagnostic(`mails delivered ${sink.mails.length} for ${N} queued (${sink.mails.length - N} duplicates), webhook calls ${hook.calls.length} for 10`);
+      t.diagnostic(
+        `mails delivered ${sink.mails.length} for ${N} queued (${sink.mails.length - N} duplicates), webhook calls ${hook.calls.length} for 10`,
+      );
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       closeTransports();

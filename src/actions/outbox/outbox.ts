@@ -111,7 +111,14 @@ async function insertEntry(db: Kysely<Database>, t: EntryTarget, e: CommonEntry)
     actor: 'outbox',
     action: 'outbound.queued',
     subject: `outbox:${id}`,
-    detail: { purpose: e.purpose, subjectId: e.subjectId ?? null, channel: t.channel, destination: t.destination, sha256: sha256Hex(t.body), size: t.body.length },
+    detail: {
+      purpose: e.purpose,
+      subjectId: e.subjectId ?? null,
+      channel: t.channel,
+      destination: t.destination,
+      sha256: sha256Hex(t.body),
+      size: t.body.length,
+    },
   });
   return id;
 }
@@ -151,19 +158,35 @@ export function enqueueWebhook(db: Kysely<Database>, e: WebhookEntry): Promise<s
 }
 
 /** Claims up to `limit` due entries for `workerId` (SKIP LOCKED on PostgreSQL). */
-export function claimDue(db: Kysely<Database>, workerId: string, limit: number, channels?: readonly string[]): Promise<OutboxRow[]> {
+export function claimDue(
+  db: Kysely<Database>,
+  workerId: string,
+  limit: number,
+  channels?: readonly string[],
+): Promise<OutboxRow[]> {
   return OUTBOX_QUEUE.claim(db, workerId, limit, channels);
 }
 
 /** Marks an entry sent and records in the audit chain what left, to whom, with which hash. */
-export async function markSent(db: Kysely<Database>, row: Pick<OutboxRow, 'id' | 'channel' | 'destination' | 'body_sha256' | 'purpose' | 'subject_id'>, detail?: string): Promise<void> {
+export async function markSent(
+  db: Kysely<Database>,
+  row: Pick<OutboxRow, 'id' | 'channel' | 'destination' | 'body_sha256' | 'purpose' | 'subject_id'>,
+  detail?: string,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await OUTBOX_QUEUE.complete(trx, row.id);
     await writeAudit(trx, {
       actor: 'outbox',
       action: 'outbound.sent',
       subject: `outbox:${row.id}`,
-      detail: { purpose: row.purpose, subjectId: row.subject_id, channel: row.channel, destination: row.destination, sha256: row.body_sha256, response: detail?.slice(0, 300) ?? null },
+      detail: {
+        purpose: row.purpose,
+        subjectId: row.subject_id,
+        channel: row.channel,
+        destination: row.destination,
+        sha256: row.body_sha256,
+        response: detail?.slice(0, 300) ?? null,
+      },
     });
   });
 }
@@ -177,8 +200,17 @@ export function backoffMs(attempts: number, baseMs: number): number {
  * Records a failed attempt. A permanent failure (SMTP 5xx, HTTP 4xx other than 408/425/429) or the
  * last allowed attempt moves the entry to `dead`; otherwise it is retried after the backoff.
  */
-export function markFailed(db: Kysely<Database>, row: OutboxRow, error: string, opts: { permanent: boolean; baseMs: number }): Promise<OutboxState> {
-  return OUTBOX_QUEUE.fail(db, row, error, { maxAttempts: row.max_attempts, permanent: opts.permanent, baseMs: opts.baseMs });
+export function markFailed(
+  db: Kysely<Database>,
+  row: OutboxRow,
+  error: string,
+  opts: { permanent: boolean; baseMs: number },
+): Promise<OutboxState> {
+  return OUTBOX_QUEUE.fail(db, row, error, {
+    maxAttempts: row.max_attempts,
+    permanent: opts.permanent,
+    baseMs: opts.baseMs,
+  });
 }
 
 /** Entries left in `sending` by a process that died are queued again. Returns how many. */
@@ -222,8 +254,15 @@ const SUMMARY_COLUMNS = [
   'sent_at',
 ] as const;
 
-export async function listOutbox(db: Kysely<Database>, opts: { state?: string; limit?: number; before?: string } = {}): Promise<OutboxSummary[]> {
-  let q = db.selectFrom('action_outbox').select(SUMMARY_COLUMNS).orderBy('id', 'desc').limit(Math.min(opts.limit ?? 100, 1000));
+export async function listOutbox(
+  db: Kysely<Database>,
+  opts: { state?: string; limit?: number; before?: string } = {},
+): Promise<OutboxSummary[]> {
+  let q = db
+    .selectFrom('action_outbox')
+    .select(SUMMARY_COLUMNS)
+    .orderBy('id', 'desc')
+    .limit(Math.min(opts.limit ?? 100, 1000));
   if (opts.state) q = q.where('state', '=', opts.state);
   if (opts.before) q = q.where('id', '<', opts.before);
   return q.execute();
@@ -234,7 +273,11 @@ export async function getOutboxEntry(db: Kysely<Database>, id: string): Promise<
 }
 
 export async function outboxCounts(db: Kysely<Database>): Promise<Record<OutboxState, number>> {
-  const rows = await db.selectFrom('action_outbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+  const rows = await db
+    .selectFrom('action_outbox')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
   const out: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, dead: 0 };
   for (const r of rows) if (isOutboxState(r.state)) out[r.state] = Number(r.n);
   return out;

@@ -44,7 +44,11 @@ export async function deliverMail(row: OutboxRow, relayUrl: string | undefined):
   const from = row.envelope_from ?? '';
   try {
     const t = transportFor(relayUrl);
-    const info = await withTimeout(t.sendMail({ envelope: { from, to: [row.destination] }, raw: row.body }), SMTP_TIMEOUT_MS, 'SMTP');
+    const info = await withTimeout(
+      t.sendMail({ envelope: { from, to: [row.destination] }, raw: row.body }),
+      SMTP_TIMEOUT_MS,
+      'SMTP',
+    );
     return { ok: true, detail: String(info.response ?? 'sent') };
   } catch (e) {
     const code = errorCode(e);
@@ -91,7 +95,8 @@ function parseHeaders(json: string | null): Record<string, string> {
   if (!json) return {};
   const v: unknown = JSON.parse(json);
   const out: Record<string, string> = {};
-  if (typeof v === 'object' && v !== null) for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  if (typeof v === 'object' && v !== null)
+    for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
   return out;
 }
 

@@ -27,7 +27,18 @@ const RAW = Buffer.from(
 test('resources are counted apart from links and advertised domains, and listed apart in the report', async () => {
   const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
   const summary = buildCaseSummary({
-    case: { id: 'C1', target_kind: 'campaign', target_value: 'k', title: 'Deals', category: 'scam', state: 'open', merged_into: null, opened_by: 'rule:X', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' },
+    case: {
+      id: 'C1',
+      target_kind: 'campaign',
+      target_value: 'k',
+      title: 'Deals',
+      category: 'scam',
+      state: 'open',
+      merged_into: null,
+      opened_by: 'rule:X',
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+    },
     authority: { name: 'A', country: 'FR', competence: 'consumer' },
     reports: [{ reportId: 'r1', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', channel: 'web' }],
     facts: new Map(),
@@ -36,8 +47,14 @@ test('resources are counted apart from links and advertised domains, and listed 
     generatedAt: '2026-01-02T00:00:00Z',
     instance: { org: 'o', url: 'u' },
   });
-  assert.deepEqual(summary.indicators.urls.map((u) => u.value), ['https://buy.shop.example/now']);
-  assert.deepEqual(summary.indicators.domains.map((u) => u.value), ['shop.example']);
+  assert.deepEqual(
+    summary.indicators.urls.map((u) => u.value),
+    ['https://buy.shop.example/now'],
+  );
+  assert.deepEqual(
+    summary.indicators.domains.map((u) => u.value),
+    ['shop.example'],
+  );
   assert.deepEqual(summary.indicators.resourceHosts.map((u) => u.value).sort(), ['cdn.example.net', 'img.example.com']);
   assert.ok(!summary.indicators.resources.some((u) => u.value.includes('logo.png')), 'a relative logo.png is no host');
   const html = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' });

@@ -35,13 +35,17 @@ function countInto<K>(m: Map<K, number>, k: K, n = 1): void {
 }
 
 function top<K>(m: Map<K, number>, n = MAX_LISTED): { value: K; count: number }[] {
-  return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([value, count]) => ({ value, count }));
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([value, count]) => ({ value, count }));
 }
 
 /** Actors in the history are staff or rules, never reporters; keep only the kind of actor. */
 function actorKind(actor: string): string {
   if (actor.startsWith('rule:')) return actor;
-  if (actor.startsWith('user:') || actor.startsWith('token:')) return actor.endsWith(':authority') ? 'authority' : 'analyst';
+  if (actor.startsWith('user:') || actor.startsWith('token:'))
+    return actor.endsWith(':authority') ? 'authority' : 'analyst';
   return 'system';
 }
 
@@ -111,14 +115,31 @@ function tallyReports(input: SummaryInput): Tally {
     byChannel: new Map(),
     origins: new Map(),
     messages: new Map(),
-    counts: { urls: new Map(), domains: new Map(), resources: new Map(), resourceHosts: new Map(), phones: new Map(), wallets: new Map(), senders: new Map(), findings: new Map() },
+    counts: {
+      urls: new Map(),
+      domains: new Map(),
+      resources: new Map(),
+      resourceHosts: new Map(),
+      phones: new Map(),
+      wallets: new Map(),
+      senders: new Map(),
+      findings: new Map(),
+    },
   };
   for (const r of input.reports) {
     countInto(t.byDay, r.receivedAt.slice(0, 10));
     countInto(t.byChannel, r.channel);
     const f = input.facts.get(r.reportId);
     if (f?.origin_ip) {
-      const o = t.origins.get(f.origin_ip) ?? { ip: f.origin_ip, asn: f.origin_asn, asName: f.origin_as_name, country: f.origin_country, rdns: f.origin_rdns, reports: 0, ports: new Set<number>() };
+      const o = t.origins.get(f.origin_ip) ?? {
+        ip: f.origin_ip,
+        asn: f.origin_asn,
+        asName: f.origin_as_name,
+        country: f.origin_country,
+        rdns: f.origin_rdns,
+        reports: 0,
+        ports: new Set<number>(),
+      };
       o.reports++;
       if (f.origin_port) o.ports.add(f.origin_port);
       t.origins.set(f.origin_ip, o);
@@ -178,11 +199,27 @@ export function buildCaseSummary(input: SummaryInput) {
       ...(times[0] ? [{ at: times[0], event: 'first-report', by: 'reporters' }] : []),
       ...(times.length > 1 ? [{ at: times[times.length - 1], event: 'latest-report', by: 'reporters' }] : []),
     ].sort((x, y) => x.at.localeCompare(y.at)),
-    indicators: { urls: top(urls), domains: top(domains), resources: top(resources), resourceHosts: top(resourceHosts), phones: top(phones), wallets: top(wallets), senders: top(senders) },
+    indicators: {
+      urls: top(urls),
+      domains: top(domains),
+      resources: top(resources),
+      resourceHosts: top(resourceHosts),
+      phones: top(phones),
+      wallets: top(wallets),
+      senders: top(senders),
+    },
     traceback: [...origins.values()]
       .sort((a, b) => b.reports - a.reports)
       .slice(0, MAX_LISTED)
-      .map((o) => ({ ip: o.ip, asn: o.asn, asName: o.asName, country: o.country, rdns: o.rdns, reports: o.reports, sourcePorts: [...o.ports] })),
+      .map((o) => ({
+        ip: o.ip,
+        asn: o.asn,
+        asName: o.asName,
+        country: o.country,
+        rdns: o.rdns,
+        reports: o.reports,
+        sourcePorts: [...o.ports],
+      })),
     findings: top(findings).map((f) => ({
       code: f.value,
       count: f.count,

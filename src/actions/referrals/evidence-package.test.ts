@@ -15,7 +15,16 @@ function input(key: InstanceKey, mode: PackageInput['evidenceMode']): PackageInp
     authority: { id: 'A1', name: 'Cyber police', country: 'FR', competence: 'cybercrime' },
     instance: { org: 'Test', url: 'http://127.0.0.1' },
     evidenceMode: mode,
-    messages: [{ sha256: sha256Hex(raw), raw, redacted, reportCount: 2, firstReportedAt: '2026-01-01T00:00:00Z', lastReportedAt: '2026-01-02T00:00:00Z' }],
+    messages: [
+      {
+        sha256: sha256Hex(raw),
+        raw,
+        redacted,
+        reportCount: 2,
+        firstReportedAt: '2026-01-01T00:00:00Z',
+        lastReportedAt: '2026-01-02T00:00:00Z',
+      },
+    ],
     summary: { hello: 'world' },
     html: '<!doctype html><title>x</title>',
     key,

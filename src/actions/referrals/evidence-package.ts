@@ -105,7 +105,9 @@ function fileName(prefix: string, sha: string): string {
 }
 
 /** Builds the ZIP. Returns its bytes, its SHA-256 and the manifest. */
-export async function buildEvidencePackage(input: PackageInput): Promise<{ zip: Buffer; sha256: string; manifest: Manifest }> {
+export async function buildEvidencePackage(
+  input: PackageInput,
+): Promise<{ zip: Buffer; sha256: string; manifest: Manifest }> {
   const entries: { path: string; data: Buffer }[] = [];
   const messages: ManifestMessage[] = [];
   for (const m of input.messages) {
@@ -160,7 +162,11 @@ export async function buildEvidencePackage(input: PackageInput): Promise<{ zip: 
 
 /** Reads every entry of a ZIP into memory, within bounds. */
 export async function readZipEntries(zip: Buffer): Promise<Map<string, Buffer>> {
-  const file = await yauzl.fromBufferPromise(zip, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true });
+  const file = await yauzl.fromBufferPromise(zip, {
+    lazyEntries: true,
+    validateEntrySizes: true,
+    strictFileNames: true,
+  });
   const out = new Map<string, Buffer>();
   let total = 0;
   try {
@@ -191,7 +197,14 @@ export interface PackageVerification {
 
 function isManifest(v: unknown): v is Manifest {
   if (typeof v !== 'object' || v === null) return false;
-  return 'format' in v && v.format === PACKAGE_FORMAT && 'files' in v && Array.isArray(v.files) && 'messages' in v && Array.isArray(v.messages);
+  return (
+    'format' in v &&
+    v.format === PACKAGE_FORMAT &&
+    'files' in v &&
+    Array.isArray(v.files) &&
+    'messages' in v &&
+    Array.isArray(v.messages)
+  );
 }
 
 /**
@@ -205,22 +218,43 @@ export async function verifyEvidencePackage(zip: Buffer, trustedPublicKeyPem?: s
   try {
     entries = await readZipEntries(zip);
   } catch (e) {
-    return { ok: false, problems: [`not a readable ZIP: ${(e as Error).message}`], manifest: null, keyFingerprint: null, messagesChecked: 0 };
+    return {
+      ok: false,
+      problems: [`not a readable ZIP: ${(e as Error).message}`],
+      manifest: null,
+      keyFingerprint: null,
+      messagesChecked: 0,
+    };
   }
   const manifestBytes = entries.get('manifest.json');
   const pem = trustedPublicKeyPem ?? entries.get('public-key.pem')?.toString();
-  if (!manifestBytes || !pem) return { ok: false, problems: ['manifest.json or public key missing'], manifest: null, keyFingerprint: null, messagesChecked: 0 };
+  if (!manifestBytes || !pem)
+    return {
+      ok: false,
+      problems: ['manifest.json or public key missing'],
+      manifest: null,
+      keyFingerprint: null,
+      messagesChecked: 0,
+    };
   const sig = entries.get('manifest.sig')?.toString().trim() ?? '';
   if (!verifyBytes(pem, manifestBytes, sig)) problems.push('manifest.sig does not verify');
   const summary = entries.get('summary.json');
-  if (!summary || !verifyBytes(pem, summary, entries.get('summary.sig')?.toString().trim() ?? '')) problems.push('summary.sig does not verify');
+  if (!summary || !verifyBytes(pem, summary, entries.get('summary.sig')?.toString().trim() ?? ''))
+    problems.push('summary.sig does not verify');
   let parsed: unknown;
   try {
     parsed = JSON.parse(manifestBytes.toString('utf8'));
   } catch {
     parsed = null;
   }
-  if (!isManifest(parsed)) return { ok: false, problems: [...problems, 'manifest.json is not a package manifest'], manifest: null, keyFingerprint: null, messagesChecked: 0 };
+  if (!isManifest(parsed))
+    return {
+      ok: false,
+      problems: [...problems, 'manifest.json is not a package manifest'],
+      manifest: null,
+      keyFingerprint: null,
+      messagesChecked: 0,
+    };
   const listed = new Set(['manifest.json', 'manifest.sig', 'summary.sig']);
   for (const f of parsed.files) {
     listed.add(f.path);
@@ -234,16 +268,19 @@ export async function verifyEvidencePackage(zip: Buffer, trustedPublicKeyPem?: s
   for (const m of parsed.messages) {
     if (m.original) {
       const data = entries.get(m.original);
-      if (!data || sha256Hex(data) !== m.sha256) problems.push(`${m.original}: does not hash to the recorded evidence hash ${m.sha256}`);
+      if (!data || sha256Hex(data) !== m.sha256)
+        problems.push(`${m.original}: does not hash to the recorded evidence hash ${m.sha256}`);
       else messagesChecked++;
     }
     if (m.redacted) {
       const data = entries.get(m.redacted);
-      if (!data || sha256Hex(data) !== m.redactedSha256) problems.push(`${m.redacted}: does not hash to ${m.redactedSha256}`);
+      if (!data || sha256Hex(data) !== m.redactedSha256)
+        problems.push(`${m.redacted}: does not hash to ${m.redactedSha256}`);
       else if (!m.original) messagesChecked++;
     }
   }
   const fingerprint = fingerprintOf(pem);
-  if (fingerprint !== parsed.instance.keyFingerprint) problems.push('the signing key is not the one the manifest names');
+  if (fingerprint !== parsed.instance.keyFingerprint)
+    problems.push('the signing key is not the one the manifest names');
   return { ok: problems.length === 0, problems, manifest: parsed, keyFingerprint: fingerprint, messagesChecked };
 }

@@ -13,7 +13,15 @@ import { REPO_ROOT } from '../../core/test-env.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { buildApp } from '../../app/build-app.ts';
 import { buildEvidencePackage, verifyEvidencePackage } from './evidence-package.ts';
-import { legacyKeyPath, loadInstanceKey, publishedKeys, rotateInstanceKey, rotationStatement, verifyBytes, type InstanceKey } from './instance-key.ts';
+import {
+  legacyKeyPath,
+  loadInstanceKey,
+  publishedKeys,
+  rotateInstanceKey,
+  rotationStatement,
+  verifyBytes,
+  type InstanceKey,
+} from './instance-key.ts';
 
 const SECRET = 'a shared secret of this instance, 2026';
 
@@ -30,7 +38,9 @@ async function packageSignedBy(key: InstanceKey) {
     authority: { id: 'A', name: 'Police', country: 'FR', competence: 'cybercrime' },
     instance: { org: 'Test', url: 'https://spamdesk.test' },
     evidenceMode: 'redacted-only',
-    messages: [{ sha256: sha256Hex(raw), raw, redacted: null, reportCount: 1, firstReportedAt: '', lastReportedAt: '' }],
+    messages: [
+      { sha256: sha256Hex(raw), raw, redacted: null, reportCount: 1, firstReportedAt: '', lastReportedAt: '' },
+    ],
     summary: {},
     html: '<p>x</p>',
     key,
@@ -42,7 +52,11 @@ for (const dialect of DIALECTS) {
     const tdb = await createTestDatabase(t, dialect, { instanceKeySecret: SECRET });
     if (!tdb) return;
     const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-'));
-    const config2 = testConfig({ dataDir: otherDir, databaseUrl: databaseUrlOf(tdb.config), instanceKeySecret: SECRET });
+    const config2 = testConfig({
+      dataDir: otherDir,
+      databaseUrl: databaseUrlOf(tdb.config),
+      instanceKeySecret: SECRET,
+    });
     const db2 = openDatabase(config2.database);
     const ctx1 = await createContext(tdb.config, { db: tdb.db, migrate: false });
     const ctx2 = await createContext(config2, { db: db2, migrate: false });
@@ -53,7 +67,10 @@ for (const dialect of DIALECTS) {
       const [k1, k2] = await Promise.all([loadInstanceKey(tdb.db, tdb.config), loadInstanceKey(db2, config2)]);
       assert.equal(k1.fingerprint, k2.fingerprint);
       assert.equal((await publishedKeys(tdb.db)).length, 1);
-      const [r1, r2] = await Promise.all([app1.inject({ method: 'GET', url: '/api/v1/actions/public-key' }), app2.inject({ method: 'GET', url: '/api/v1/actions/public-key' })]);
+      const [r1, r2] = await Promise.all([
+        app1.inject({ method: 'GET', url: '/api/v1/actions/public-key' }),
+        app2.inject({ method: 'GET', url: '/api/v1/actions/public-key' }),
+      ]);
       assert.equal(r1.json().fingerprint, k1.fingerprint);
       assert.deepEqual(r1.json(), r2.json(), 'every process answers the same keys');
       // Each signs; the published key verifies both packages.
@@ -66,7 +83,11 @@ for (const dialect of DIALECTS) {
       const row = await tdb.db.selectFrom('action_instance_keys').select('private_key_enc').executeTakeFirstOrThrow();
       assert.doesNotMatch(row.private_key_enc, /PRIVATE KEY/);
       // A process with another secret can publish the key but never sign with it.
-      const config3 = testConfig({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-')), databaseUrl: databaseUrlOf(tdb.config), instanceKeySecret: 'a different secret entirely' });
+      const config3 = testConfig({
+        dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-')),
+        databaseUrl: databaseUrlOf(tdb.config),
+        instanceKeySecret: 'a different secret entirely',
+      });
       await assert.rejects(loadInstanceKey(db2, config3), /same SPAMDESK_INSTANCE_KEY_SECRET/);
     } finally {
       await app1.close();
@@ -84,15 +105,35 @@ for (const dialect of DIALECTS) {
       const run = () =>
         new Promise<string>((resolve, reject) => {
           const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-'));
-          const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'keys', 'list', '--database-url', databaseUrlOf(tdb.config), '--data-dir', dir, '--instance-key-secret', SECRET, '--log-level', 'silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+          const p = spawn(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              path.join(REPO_ROOT, 'src/cli/main.ts'),
+              'keys',
+              'list',
+              '--database-url',
+              databaseUrlOf(tdb.config),
+              '--data-dir',
+              dir,
+              '--instance-key-secret',
+              SECRET,
+              '--log-level',
+              'silent',
+            ],
+            { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+          );
           let out = '';
           let err = '';
           p.stdout.on('data', (d: Buffer) => (out += d.toString()));
           p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`keys list exited ${code}: ${err}`))));
+          p.on('exit', (code) =>
+            code === 0 ? resolve(out.trim()) : reject(new Error(`keys list exited ${code}: ${err}`)),
+          );
         });
       const [a, b] = await Promise.all([run(), run()]);
-      assert.match(a, /^[0-9a-f]{64}  current/);
+      assert.match(a, /^[0-9a-f]{64} {2}current/);
       assert.equal(a, b);
       assert.equal((await publishedKeys(tdb.db)).length, 1);
     } finally {
@@ -112,7 +153,13 @@ for (const dialect of DIALECTS) {
       assert.equal(current.fingerprint, r.current);
       assert.notEqual(current.fingerprint, old.fingerprint);
       const keys = await publishedKeys(tdb.db);
-      assert.deepEqual(keys.map((k) => [k.fingerprint, k.state]), [[r.current, 'current'], [r.retired, 'retired']]);
+      assert.deepEqual(
+        keys.map((k) => [k.fingerprint, k.state]),
+        [
+          [r.current, 'current'],
+          [r.retired, 'retired'],
+        ],
+      );
       const retired = keys[1];
       assert.equal(retired.validUntil, r.at);
       // The package signed before the rotation verifies with the retired key, as published.
@@ -127,14 +174,36 @@ for (const dialect of DIALECTS) {
       // New packages are signed with the new key only.
       const after = await packageSignedBy(current);
       assert.deepEqual((await verifyEvidencePackage(after.zip, keys[0].publicKeyPem)).problems, []);
-      assert.ok((await verifyEvidencePackage(after.zip, retired.publicKeyPem)).problems.includes('manifest.sig does not verify'));
+      assert.ok(
+        (await verifyEvidencePackage(after.zip, retired.publicKeyPem)).problems.includes(
+          'manifest.sig does not verify',
+        ),
+      );
       // `spamdesk cases verify-package --public-key keys.json` picks the key a package names.
       if (dialect === 'sqlite') {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-'));
         fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys }));
-        for (const [name, zip] of [['before.zip', before.zip], ['after.zip', after.zip]] as const) {
+        for (const [name, zip] of [
+          ['before.zip', before.zip],
+          ['after.zip', after.zip],
+        ] as const) {
           fs.writeFileSync(path.join(dir, name), zip);
-          const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'cases', 'verify-package', path.join(dir, name), '--public-key', path.join(dir, 'keys.json')], { cwd: REPO_ROOT, stdio: 'ignore' }).on('exit', resolve));
+          const code = await new Promise<number | null>((resolve) =>
+            spawn(
+              process.execPath,
+              [
+                '--import',
+                'tsx',
+                path.join(REPO_ROOT, 'src/cli/main.ts'),
+                'cases',
+                'verify-package',
+                path.join(dir, name),
+                '--public-key',
+                path.join(dir, 'keys.json'),
+              ],
+              { cwd: REPO_ROOT, stdio: 'ignore' },
+            ).on('exit', resolve),
+          );
           assert.equal(code, 0, `${name} verifies against the published key list`);
         }
       }
@@ -153,9 +222,16 @@ test('an instance upgraded from the key file keeps its identity: the file key is
   try {
     const { privateKey } = generateKeyPairSync('ed25519');
     fs.mkdirSync(path.dirname(legacyKeyPath(tdb.config.dataDir)), { recursive: true });
-    fs.writeFileSync(legacyKeyPath(tdb.config.dataDir), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    fs.writeFileSync(
+      legacyKeyPath(tdb.config.dataDir),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      { mode: 0o600 },
+    );
     const k = await loadInstanceKey(tdb.db, tdb.config);
-    assert.equal(k.publicKeyPem, (await import('node:crypto')).createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString());
+    assert.equal(
+      k.publicKeyPem,
+      (await import('node:crypto')).createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+    );
     assert.equal((await publishedKeys(tdb.db))[0].fingerprint, k.fingerprint);
   } finally {
     await tdb.drop();

@@ -18,7 +18,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scryptSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  scryptSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../../core/config.ts';
@@ -94,7 +105,12 @@ function encryptionKey(secret: string): Buffer {
 function fromPrivate(privateKey: KeyObject): InstanceKey {
   const publicKey = createPublicKey(privateKey);
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: sha256Hex(der) };
+  return {
+    privateKey,
+    publicKey,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    fingerprint: sha256Hex(der),
+  };
 }
 
 /** AES-256-GCM over the PKCS#8 DER; the fingerprint is authenticated data (a row cannot be swapped). */
@@ -104,7 +120,13 @@ function encryptPrivate(key: InstanceKey, secret: string): string {
   cipher.setAAD(Buffer.from(key.fingerprint));
   const der = key.privateKey.export({ type: 'pkcs8', format: 'der' });
   const ct = Buffer.concat([cipher.update(der), cipher.final()]);
-  return JSON.stringify({ alg: 'A256GCM', kdf: 'scrypt', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') });
+  return JSON.stringify({
+    alg: 'A256GCM',
+    kdf: 'scrypt',
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'),
+  });
 }
 
 /** A process knows a key only through the secret it was given: the cache is per secret. */
@@ -112,7 +134,10 @@ function cacheKey(secret: string, fingerprint: string): string {
   return `${sha256Hex(Buffer.from(secret))}:${fingerprint}`;
 }
 
-function decryptPrivate(row: Pick<ActionInstanceKeysTable, 'fingerprint' | 'private_key_enc'>, secret: string): InstanceKey {
+function decryptPrivate(
+  row: Pick<ActionInstanceKeysTable, 'fingerprint' | 'private_key_enc'>,
+  secret: string,
+): InstanceKey {
   const cached = keys.get(cacheKey(secret, row.fingerprint));
   if (cached) return cached;
   let key: InstanceKey;
@@ -133,7 +158,13 @@ function decryptPrivate(row: Pick<ActionInstanceKeysTable, 'fingerprint' | 'priv
   return key;
 }
 
-async function insertCurrent(db: Kysely<Database>, key: InstanceKey, secret: string, at: string, endorsement: PublishedKey['endorsement']): Promise<void> {
+async function insertCurrent(
+  db: Kysely<Database>,
+  key: InstanceKey,
+  secret: string,
+  at: string,
+  endorsement: PublishedKey['endorsement'],
+): Promise<void> {
   await db
     .insertInto('action_instance_keys')
     .values({
@@ -162,10 +193,16 @@ export function generateInstanceKey(): InstanceKey {
 export async function loadInstanceKey(db: Kysely<Database>, config: Config): Promise<InstanceKey> {
   const secret = secretOf(config);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const row = await db.selectFrom('action_instance_keys').select(['fingerprint', 'private_key_enc']).where('active_slot', '=', SLOT).executeTakeFirst();
+    const row = await db
+      .selectFrom('action_instance_keys')
+      .select(['fingerprint', 'private_key_enc'])
+      .where('active_slot', '=', SLOT)
+      .executeTakeFirst();
     if (row) return decryptPrivate(row, secret);
     const legacy = legacyKeyPath(config.dataDir);
-    const fresh = fs.existsSync(legacy) ? fromPrivate(createPrivateKey(fs.readFileSync(legacy, 'utf8'))) : fromPrivate(generateKeyPairSync('ed25519').privateKey);
+    const fresh = fs.existsSync(legacy)
+      ? fromPrivate(createPrivateKey(fs.readFileSync(legacy, 'utf8')))
+      : fromPrivate(generateKeyPairSync('ed25519').privateKey);
     try {
       await insertCurrent(db, fresh, secret, nowIso(), null);
       keys.set(cacheKey(secret, fresh.fingerprint), fresh);
@@ -185,7 +222,11 @@ export async function currentPublicKey(db: Kysely<Database>): Promise<PublishedK
 
 /** Every key the instance has signed with: the current one first, then retired ones, newest first. */
 export async function publishedKeys(db: Kysely<Database>): Promise<PublishedKey[]> {
-  const rows = await db.selectFrom('action_instance_keys').select(['fingerprint', 'public_key_pem', 'active_slot', 'valid_from', 'valid_until', 'endorsement']).orderBy('valid_from', 'desc').execute();
+  const rows = await db
+    .selectFrom('action_instance_keys')
+    .select(['fingerprint', 'public_key_pem', 'active_slot', 'valid_from', 'valid_until', 'endorsement'])
+    .orderBy('valid_from', 'desc')
+    .execute();
   return rows
     .map((r) => ({
       algorithm: 'Ed25519' as const,
@@ -208,7 +249,10 @@ export function rotationStatement(oldFingerprint: string, newFingerprint: string
  * Retires the current key and makes a new one current, in one transaction: a concurrent rotation
  * finds the slot already taken and fails rather than leaving two current keys.
  */
-export async function rotateInstanceKey(db: Kysely<Database>, config: Config): Promise<{ retired: string; current: string; at: string }> {
+export async function rotateInstanceKey(
+  db: Kysely<Database>,
+  config: Config,
+): Promise<{ retired: string; current: string; at: string }> {
   const secret = secretOf(config);
   const old = await loadInstanceKey(db, config);
   const fresh = fromPrivate(generateKeyPairSync('ed25519').privateKey);
@@ -216,8 +260,14 @@ export async function rotateInstanceKey(db: Kysely<Database>, config: Config): P
   const statement = rotationStatement(old.fingerprint, fresh.fingerprint, at);
   const endorsement = { by: old.fingerprint, statement, signature: signBytes(old, Buffer.from(statement)) };
   await db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('action_instance_keys').set({ active_slot: null, valid_until: at }).where('fingerprint', '=', old.fingerprint).where('active_slot', '=', SLOT).executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw new Error('the signing key was rotated by another process meanwhile; run the command again');
+    const r = await trx
+      .updateTable('action_instance_keys')
+      .set({ active_slot: null, valid_until: at })
+      .where('fingerprint', '=', old.fingerprint)
+      .where('active_slot', '=', SLOT)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1)
+      throw new Error('the signing key was rotated by another process meanwhile; run the command again');
     await insertCurrent(trx, fresh, secret, at, endorsement);
   });
   keys.set(cacheKey(secret, fresh.fingerprint), fresh);

@@ -66,7 +66,10 @@ async function packageMessages(db: Kysely<Database>, reports: Awaited<ReturnType
   const bySha = new Map<string, typeof reports>();
   for (const r of reports) bySha.set(r.message_sha256, [...(bySha.get(r.message_sha256) ?? []), r]);
   const shas = [...bySha.keys()].slice(0, MAX_PACKAGE_MESSAGES);
-  const identities = await identitiesByReport(db, reports.map((r) => r.report_id));
+  const identities = await identitiesByReport(
+    db,
+    reports.map((r) => r.report_id),
+  );
   const messages: PackageMessage[] = [];
   const recipients: RecipientIdentity[] = [];
   let rawBytes = 0;
@@ -80,7 +83,9 @@ async function packageMessages(db: Kysely<Database>, reports: Awaited<ReturnType
     }
     rawBytes += raw.length;
     const rs = bySha.get(sha) ?? [];
-    const own = mergeIdentities(rs.map((r) => identities.get(r.report_id) ?? { addresses: [], names: [], numbers: [] }));
+    const own = mergeIdentities(
+      rs.map((r) => identities.get(r.report_id) ?? { addresses: [], names: [], numbers: [] }),
+    );
     const redacted = redactMessage(raw, own);
     recipients.push(recipientIdentityOf(raw));
     messages.push({
@@ -94,25 +99,46 @@ async function packageMessages(db: Kysely<Database>, reports: Awaited<ReturnType
   }
   // Everything the summary says comes from these messages: redact it of every reporter and every
   // recipient of the case (first few recipients per message, as for each message's copy).
-  const allRecipients: RecipientIdentity = { addresses: [...new Set(recipients.flatMap((r) => r.addresses.slice(0, 5)))], names: [...new Set(recipients.flatMap((r) => r.names.slice(0, 5)))] };
+  const allRecipients: RecipientIdentity = {
+    addresses: [...new Set(recipients.flatMap((r) => r.addresses.slice(0, 5)))],
+    names: [...new Set(recipients.flatMap((r) => r.names.slice(0, 5)))],
+  };
   const redactor = new Redactor(mergeIdentities([...identities.values()]), allRecipients);
   return { shas, messages, omitted, redactor };
 }
 
 /** Builds the signed package of a case for one authority. */
-async function buildPackage(ctx: AppContext, c: CaseRow, authority: AuthorityRow, createdAt: string): Promise<BuiltPackage> {
+async function buildPackage(
+  ctx: AppContext,
+  c: CaseRow,
+  authority: AuthorityRow,
+  createdAt: string,
+): Promise<BuiltPackage> {
   const { db, config } = ctx;
   const reports = await caseReports(db, c.id);
   if (reports.length === 0) throw new AppError('CONFLICT', 'The case has no reports to refer.');
   const { shas, messages, omitted, redactor } = await packageMessages(db, reports);
   const facts = new Map<string, ReportFactsRow>();
-  const factRows = await db.selectFrom('action_report_facts').selectAll().where('report_id', 'in', reports.map((r) => r.report_id)).execute();
+  const factRows = await db
+    .selectFrom('action_report_facts')
+    .selectAll()
+    .where(
+      'report_id',
+      'in',
+      reports.map((r) => r.report_id),
+    )
+    .execute();
   for (const f of factRows) facts.set(f.report_id, f);
   const instance = { org: policyFor(config).instance.org, url: publicBaseUrl(config) };
   const built = buildCaseSummary({
     case: c,
     authority: { name: authority.name, country: authority.country, competence: authority.competence },
-    reports: reports.map((r) => ({ reportId: r.report_id, sha256: r.message_sha256, receivedAt: r.received_at, channel: r.channel })),
+    reports: reports.map((r) => ({
+      reportId: r.report_id,
+      sha256: r.message_sha256,
+      receivedAt: r.received_at,
+      channel: r.channel,
+    })),
     facts,
     analyses: await loadAnalyses(db, shas),
     history: await caseHistory(db, c.id),
@@ -137,11 +163,29 @@ async function buildPackage(ctx: AppContext, c: CaseRow, authority: AuthorityRow
     html: renderCaseReportHtml(summary, { packageId, keyFingerprint: key.fingerprint }),
     key,
   });
-  return { packageId, zip: pkg.zip, sha256: pkg.sha256, manifest: pkg.manifest, summary, messages: messages.length, omitted, evidenceMode, key, redactor };
+  return {
+    packageId,
+    zip: pkg.zip,
+    sha256: pkg.sha256,
+    manifest: pkg.manifest,
+    summary,
+    messages: messages.length,
+    omitted,
+    evidenceMode,
+    key,
+    redactor,
+  };
 }
 
 /** The referral mail: a short text and the package attached. */
-function referralMail(from: string, authority: AuthorityRow, c: CaseRow, built: BuiltPackage, title: string, instance: { org: string; url: string }) {
+function referralMail(
+  from: string,
+  authority: AuthorityRow,
+  c: CaseRow,
+  built: BuiltPackage,
+  title: string,
+  instance: { org: string; url: string },
+) {
   const fileName = `case-${c.id}-${built.packageId}.zip`;
   const s = built.summary;
   const messageId = newMessageId(domainOf(from));
@@ -158,7 +202,13 @@ function referralMail(from: string, authority: AuthorityRow, c: CaseRow, built: 
     `Referral id: ${built.packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,
   ].join('\r\n');
   const raw = buildMessage(
-    { from, to: [authority.contact], subject: `[Spamdesk referral] Case ${c.id}: ${title}`, messageId, headers: [['X-Spamdesk-Package-SHA256', built.sha256]] },
+    {
+      from,
+      to: [authority.contact],
+      subject: `[Spamdesk referral] Case ${c.id}: ${title}`,
+      messageId,
+      headers: [['X-Spamdesk-Package-SHA256', built.sha256]],
+    },
     {
       contentType: 'multipart/mixed',
       parts: [
@@ -171,7 +221,13 @@ function referralMail(from: string, authority: AuthorityRow, c: CaseRow, built: 
 }
 
 /** The webhook (or partner) body: the referral's facts and the package in base64, signed. */
-function referralWebhookBody(authority: AuthorityRow, c: CaseRow, built: BuiltPackage, title: string, instance: { org: string; url: string }): Buffer {
+function referralWebhookBody(
+  authority: AuthorityRow,
+  c: CaseRow,
+  built: BuiltPackage,
+  title: string,
+  instance: { org: string; url: string },
+): Buffer {
   return Buffer.from(
     JSON.stringify({
       type: 'spamdesk.referral',
@@ -182,28 +238,56 @@ function referralWebhookBody(authority: AuthorityRow, c: CaseRow, built: BuiltPa
       category: c.category,
       authority: { id: authority.id, name: authority.name },
       instance,
-      package: { fileName: `case-${c.id}-${built.packageId}.zip`, sha256: built.sha256, size: built.zip.length, keyFingerprint: built.key.fingerprint, zipBase64: built.zip.toString('base64') },
+      package: {
+        fileName: `case-${c.id}-${built.packageId}.zip`,
+        sha256: built.sha256,
+        size: built.zip.length,
+        keyFingerprint: built.key.fingerprint,
+        zipBase64: built.zip.toString('base64'),
+      },
     }),
   );
 }
 
 /** Gathers the case and the authority of a referral, refusing a merged case and an inactive authority. */
-async function referralParties(db: Kysely<Database>, caseId: string, authorityId: string): Promise<{ c: CaseRow; authority: AuthorityRow }> {
+async function referralParties(
+  db: Kysely<Database>,
+  caseId: string,
+  authorityId: string,
+): Promise<{ c: CaseRow; authority: AuthorityRow }> {
   const c = await getCase(db, caseId);
-  if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
+  if (c.state === 'merged')
+    throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}; refer that one.`);
   const authority = await getAuthority(db, authorityId);
   if (!authority.active) throw new AppError('CONFLICT', `Authority ${authority.name} is inactive.`);
   return { c, authority };
 }
 
 /** Writes the package's delivery to the outbox: a mail with the ZIP attached, or a signed webhook / partner call. */
-async function queueReferralDelivery(trx: Kysely<Database>, config: AppContext['config'], authority: AuthorityRow, c: CaseRow, built: BuiltPackage): Promise<string> {
+async function queueReferralDelivery(
+  trx: Kysely<Database>,
+  config: AppContext['config'],
+  authority: AuthorityRow,
+  c: CaseRow,
+  built: BuiltPackage,
+): Promise<string> {
   const instance = built.summary.instance;
   const title = built.summary.case.title;
-  const base = { purpose: 'referral', subjectId: built.packageId, description: `case ${c.id} → ${authority.name}`, maxAttempts: config.outboxMaxAttempts };
+  const base = {
+    purpose: 'referral',
+    subjectId: built.packageId,
+    description: `case ${c.id} → ${authority.name}`,
+    maxAttempts: config.outboxMaxAttempts,
+  };
   if (authority.contact_kind === 'email') {
     const mail = referralMail(config.outboxFrom, authority, c, built, title, instance);
-    return enqueueMail(trx, { ...base, messageId: mail.messageId, envelopeFrom: config.outboxFrom, to: authority.contact, raw: mail.raw });
+    return enqueueMail(trx, {
+      ...base,
+      messageId: mail.messageId,
+      envelopeFrom: config.outboxFrom,
+      to: authority.contact,
+      raw: mail.raw,
+    });
   }
   const body = referralWebhookBody(authority, c, built, title, instance);
   return enqueueWebhook(trx, {
@@ -212,25 +296,60 @@ async function queueReferralDelivery(trx: Kysely<Database>, config: AppContext['
     idempotencyKey: `referral-${built.packageId}`,
     contentType: 'application/json',
     body,
-    headers: { 'x-spamdesk-signature': signatureHeader(built.key, body), 'x-spamdesk-key-fingerprint': built.key.fingerprint },
+    headers: {
+      'x-spamdesk-signature': signatureHeader(built.key, body),
+      'x-spamdesk-key-fingerprint': built.key.fingerprint,
+    },
   });
 }
 
 /** Writes the referral: its row with the package, the case event, the audit record, the case's new state. */
-async function recordReferral(trx: Kysely<Database>, r: { c: CaseRow; authority: AuthorityRow; built: BuiltPackage; createdAt: string; outboxId: string; actor: string }): Promise<void> {
+async function recordReferral(
+  trx: Kysely<Database>,
+  r: { c: CaseRow; authority: AuthorityRow; built: BuiltPackage; createdAt: string; outboxId: string; actor: string },
+): Promise<void> {
   const { c, authority, built, createdAt, outboxId, actor } = r;
   await trx
     .insertInto('action_referrals')
-    .values({ id: built.packageId, case_id: c.id, authority_id: authority.id, state: 'queued', outbox_id: outboxId, package_sha256: built.sha256, package_size: built.zip.length, package: built.zip, created_at: createdAt, updated_at: createdAt })
+    .values({
+      id: built.packageId,
+      case_id: c.id,
+      authority_id: authority.id,
+      state: 'queued',
+      outbox_id: outboxId,
+      package_sha256: built.sha256,
+      package_size: built.zip.length,
+      package: built.zip,
+      created_at: createdAt,
+      updated_at: createdAt,
+    })
     .execute();
-  const detail = { referralId: built.packageId, authority: authority.name, authorityId: authority.id, packageSha256: built.sha256, packageSize: built.zip.length, messages: built.messages, omittedMessages: built.omitted, evidenceMode: built.evidenceMode, outboxId };
+  const detail = {
+    referralId: built.packageId,
+    authority: authority.name,
+    authorityId: authority.id,
+    packageSha256: built.sha256,
+    packageSize: built.zip.length,
+    messages: built.messages,
+    omittedMessages: built.omitted,
+    evidenceMode: built.evidenceMode,
+    outboxId,
+  };
   await addCaseEvent(trx, c.id, actor, 'referred', detail);
   // Chain of custody: which package (by hash), to whom, by which channel, with or without originals.
   await writeAudit(trx, {
     actor,
     action: 'evidence.package',
     subject: `referral:${built.packageId}`,
-    detail: { ...detail, caseId: c.id, contactKind: authority.contact_kind, destination: authority.contact, keyFingerprint: built.key.fingerprint, legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null, originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256) },
+    detail: {
+      ...detail,
+      caseId: c.id,
+      contactKind: authority.contact_kind,
+      destination: authority.contact,
+      keyFingerprint: built.key.fingerprint,
+      legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null,
+      originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256),
+    },
   });
   if (c.state === 'open' || c.state === 'needs_review') await setCaseState(trx, c.id, 'referred', actor);
 }
@@ -240,7 +359,12 @@ async function recordReferral(trx: Kysely<Database>, r: { c: CaseRow; authority:
  * (outside the transaction: it reads every message), then writes its delivery and the referral in
  * one transaction, so a referral either exists with its outbox entry or not at all.
  */
-export async function referCase(ctx: AppContext, caseId: string, authorityId: string, actor: string): Promise<ReferralResult> {
+export async function referCase(
+  ctx: AppContext,
+  caseId: string,
+  authorityId: string,
+  actor: string,
+): Promise<ReferralResult> {
   const { db, config } = ctx;
   const { c, authority } = await referralParties(db, caseId, authorityId);
   // Taken before the reports are read: a report that joins the case while the package is built
@@ -256,19 +380,42 @@ export async function referCase(ctx: AppContext, caseId: string, authorityId: st
   return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
 }
 
-const ANSWER_STATE: Record<ReferralAnswer, string> = { acknowledge: 'acknowledged', 'request-more': 'more-requested', close: 'closed' };
+const ANSWER_STATE: Record<ReferralAnswer, string> = {
+  acknowledge: 'acknowledged',
+  'request-more': 'more-requested',
+  close: 'closed',
+};
 
 /** Records an authority's answer to a referral; closing the last live referral closes the case. */
-export async function answerReferral(db: Kysely<Database>, referralId: string, answer: ReferralAnswer, actor: string, note: string | null): Promise<void> {
-  const ref = await db.selectFrom('action_referrals').select(['id', 'case_id', 'state', 'authority_id']).where('id', '=', referralId).executeTakeFirst();
+export async function answerReferral(
+  db: Kysely<Database>,
+  referralId: string,
+  answer: ReferralAnswer,
+  actor: string,
+  note: string | null,
+): Promise<void> {
+  const ref = await db
+    .selectFrom('action_referrals')
+    .select(['id', 'case_id', 'state', 'authority_id'])
+    .where('id', '=', referralId)
+    .executeTakeFirst();
   if (!ref) throw new AppError('NOT_FOUND', `No referral ${referralId}.`);
   if (ref.state === 'closed') throw new AppError('CONFLICT', 'This referral is closed.');
   const state = ANSWER_STATE[answer];
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('action_referrals').set({ state, updated_at: nowIso() }).where('id', '=', referralId).execute();
+    await trx
+      .updateTable('action_referrals')
+      .set({ state, updated_at: nowIso() })
+      .where('id', '=', referralId)
+      .execute();
     await addCaseEvent(trx, ref.case_id, actor, state, { referralId, note: note?.slice(0, 10_000) ?? null });
     if (answer !== 'close') return;
-    const live = await trx.selectFrom('action_referrals').select('id').where('case_id', '=', ref.case_id).where('state', '!=', 'closed').executeTakeFirst();
+    const live = await trx
+      .selectFrom('action_referrals')
+      .select('id')
+      .where('case_id', '=', ref.case_id)
+      .where('state', '!=', 'closed')
+      .executeTakeFirst();
     if (!live) await setCaseState(trx, ref.case_id, 'closed', actor, { reason: 'all referrals closed' });
   });
 }
@@ -282,7 +429,10 @@ const ANSWERED: ReadonlySet<string> = new Set(Object.values(ANSWER_STATE));
  * `sent` (the relay or the authority's endpoint accepted it) or `dead` (given up: an analyst must
  * act). A referral never shows `sent` while its mail still sits in the outbox.
  */
-export function referralState(stored: string, delivery: { state: string | null; attempts: number | null; lastError: string | null }): string {
+export function referralState(
+  stored: string,
+  delivery: { state: string | null; attempts: number | null; lastError: string | null },
+): string {
   if (ANSWERED.has(stored)) return stored;
   switch (delivery.state) {
     case 'sent':
@@ -304,21 +454,50 @@ export async function listReferrals(db: Kysely<Database>, filter: { caseId?: str
     .selectFrom('action_referrals as r')
     .innerJoin('action_authorities as a', 'a.id', 'r.authority_id')
     .leftJoin('action_outbox as o', 'o.id', 'r.outbox_id')
-    .select(['r.id', 'r.case_id', 'r.authority_id', 'a.name as authority_name', 'r.state', 'r.package_sha256', 'r.package_size', 'r.created_at', 'r.updated_at'])
-    .select(['o.state as delivery_state', 'o.attempts as delivery_attempts', 'o.last_error as delivery_error', 'o.sent_at as delivered_at'])
+    .select([
+      'r.id',
+      'r.case_id',
+      'r.authority_id',
+      'a.name as authority_name',
+      'r.state',
+      'r.package_sha256',
+      'r.package_size',
+      'r.created_at',
+      'r.updated_at',
+    ])
+    .select([
+      'o.state as delivery_state',
+      'o.attempts as delivery_attempts',
+      'o.last_error as delivery_error',
+      'o.sent_at as delivered_at',
+    ])
     .orderBy('r.created_at', 'desc');
   if (filter.caseId) q = q.where('r.case_id', '=', filter.caseId);
-  if (filter.authorityIds) q = q.where('r.authority_id', 'in', filter.authorityIds.length > 0 ? filter.authorityIds : ['-']);
+  if (filter.authorityIds)
+    q = q.where('r.authority_id', 'in', filter.authorityIds.length > 0 ? filter.authorityIds : ['-']);
   const rows = await q.limit(1000).execute();
   return rows.map(({ delivery_state, delivery_attempts, delivery_error, delivered_at, ...r }) => ({
     ...r,
-    state: referralState(r.state, { state: delivery_state, attempts: delivery_attempts === null ? null : Number(delivery_attempts), lastError: delivery_error }),
-    delivery: { state: delivery_state, attempts: delivery_attempts === null ? null : Number(delivery_attempts), lastError: delivery_error, sentAt: delivered_at },
+    state: referralState(r.state, {
+      state: delivery_state,
+      attempts: delivery_attempts === null ? null : Number(delivery_attempts),
+      lastError: delivery_error,
+    }),
+    delivery: {
+      state: delivery_state,
+      attempts: delivery_attempts === null ? null : Number(delivery_attempts),
+      lastError: delivery_error,
+      sentAt: delivered_at,
+    },
   }));
 }
 
 export async function getReferralPackage(db: Kysely<Database>, referralId: string) {
-  const r = await db.selectFrom('action_referrals').select(['id', 'case_id', 'authority_id', 'package', 'package_sha256']).where('id', '=', referralId).executeTakeFirst();
+  const r = await db
+    .selectFrom('action_referrals')
+    .select(['id', 'case_id', 'authority_id', 'package', 'package_sha256'])
+    .where('id', '=', referralId)
+    .executeTakeFirst();
   if (!r) throw new AppError('NOT_FOUND', `No referral ${referralId}.`);
   return r;
 }

@@ -21,19 +21,44 @@ import { loadScores } from './scores.ts';
 const classifier = createClassifier();
 
 async function analysed(rel: string): Promise<Analysis> {
-  return analyse(fs.readFileSync(path.join(CORPUS_DIR, rel)), { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings() });
+  return analyse(fs.readFileSync(path.join(CORPUS_DIR, rel)), {
+    ports: offlinePorts(new Date('2026-01-01T00:00:00Z')),
+    settings: defaultAnalysisSettings(),
+  });
 }
 
 function bare(over: Partial<Analysis> = {}): Analysis {
-  return { sha256: '0'.repeat(64), analyserVersion: ANALYSER_VERSION, kind: 'email', analysedAt: '2026-01-01T00:00:00.000Z', ...emptySections(), findings: [], stages: [], error: null, ...over };
+  return {
+    sha256: '0'.repeat(64),
+    analyserVersion: ANALYSER_VERSION,
+    kind: 'email',
+    analysedAt: '2026-01-01T00:00:00.000Z',
+    ...emptySections(),
+    findings: [],
+    stages: [],
+    error: null,
+    ...over,
+  };
 }
 
 describe('classification of real corpus messages', () => {
   const cases: [string, string, string][] = [
-    ['macro-laden spreadsheet attachment → malware', 'spamassassin_testdata/t/data/spam/olevbmacro/macro.eml', 'malware'],
-    ['advance-fee letter → scam', 'spam_archive_2023_2025/2024/60_Official Message From Ministry of Economy and Finance_modified.eml', 'scam'],
+    [
+      'macro-laden spreadsheet attachment → malware',
+      'spamassassin_testdata/t/data/spam/olevbmacro/macro.eml',
+      'malware',
+    ],
+    [
+      'advance-fee letter → scam',
+      'spam_archive_2023_2025/2024/60_Official Message From Ministry of Economy and Finance_modified.eml',
+      'scam',
+    ],
     ['honeypot phishing → phishing', 'phishing_pot/email/sample-1.eml', 'phishing'],
-    ['mailing-list discussion → legitimate', 'spamassassin/easy_ham/00001.7c53336b37003a9286aba55d2945844c', 'legitimate'],
+    [
+      'mailing-list discussion → legitimate',
+      'spamassassin/easy_ham/00001.7c53336b37003a9286aba55d2945844c',
+      'legitimate',
+    ],
     ['advertising spam → commercial', 'spamassassin/spam/00001.7848dde101aa985090474a91ec93fcf0', 'commercial'],
   ];
   for (const [name, rel, want] of cases) {
@@ -42,7 +67,10 @@ describe('classification of real corpus messages', () => {
       const v = classifier.classify(await analysed(rel));
       assert.equal(v.category, want, reasonLines(v).join('\n'));
       assert.ok(v.confidence > 0.5 && v.confidence <= 1);
-      assert.ok(v.reasons.some((r) => r.name === 'MODEL_TEXT'), 'the model term is always explained');
+      assert.ok(
+        v.reasons.some((r) => r.name === 'MODEL_TEXT'),
+        'the model term is always explained',
+      );
     });
   }
 
@@ -90,34 +118,92 @@ function zipOf(name: string, data: Buffer): Promise<Buffer> {
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
   });
 }
 
-const LURE = 'Hello Dana,\r\n\r\nPlease find attached the invoice for order 4471 and confirm payment by Friday.\r\n\r\nKind regards,\r\nAccounts Payable';
+const LURE =
+  'Hello Dana,\r\n\r\nPlease find attached the invoice for order 4471 and confirm payment by Friday.\r\n\r\nKind regards,\r\nAccounts Payable';
 const PE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(2000, 0x41)]);
 const ISO = Buffer.alloc(0x8800);
 ISO.write('\x01CD001', 0x8000, 'latin1');
 
 describe('every malware delivery the issue lists is judged malware, by a named rule', () => {
   const built: [string, () => Promise<Buffer>, string][] = [
-    ['an executable disguised as a PDF', async () => withAttachment('Invoice 4471', LURE, 'Invoice_4471.pdf', 'application/pdf', PE), 'EXECUTABLE_ATTACHMENT'],
-    ['a script file (.js)', async () => withAttachment('Payment advice', LURE, 'Payment_Advice.js', 'application/javascript', Buffer.from('var s=new ActiveXObject("WScript.Shell");s.Run("powershell -enc JABjAD0A");')), 'EXECUTABLE_ATTACHMENT'],
-    ['a disk image (.iso)', async () => withAttachment('Order documents', LURE, 'Order_4471.iso', 'application/octet-stream', ISO), 'EXECUTABLE_ATTACHMENT'],
-    ['a ZIP archive carrying an executable', async () => withAttachment('Invoice 4471', LURE, 'Invoice_4471.zip', 'application/zip', await zipOf('Invoice_4471.pdf.exe', PE)), 'ARCHIVE_CARRIES_EXECUTABLE'],
+    [
+      'an executable disguised as a PDF',
+      async () => withAttachment('Invoice 4471', LURE, 'Invoice_4471.pdf', 'application/pdf', PE),
+      'EXECUTABLE_ATTACHMENT',
+    ],
+    [
+      'a script file (.js)',
+      async () =>
+        withAttachment(
+          'Payment advice',
+          LURE,
+          'Payment_Advice.js',
+          'application/javascript',
+          Buffer.from('var s=new ActiveXObject("WScript.Shell");s.Run("powershell -enc JABjAD0A");'),
+        ),
+      'EXECUTABLE_ATTACHMENT',
+    ],
+    [
+      'a disk image (.iso)',
+      async () => withAttachment('Order documents', LURE, 'Order_4471.iso', 'application/octet-stream', ISO),
+      'EXECUTABLE_ATTACHMENT',
+    ],
+    [
+      'a ZIP archive carrying an executable',
+      async () =>
+        withAttachment(
+          'Invoice 4471',
+          LURE,
+          'Invoice_4471.zip',
+          'application/zip',
+          await zipOf('Invoice_4471.pdf.exe', PE),
+        ),
+      'ARCHIVE_CARRIES_EXECUTABLE',
+    ],
   ];
   for (const [name, build, rule] of built) {
     test(`${name} → malware (${rule})`, async () => {
-      const v = classifier.classify(await analyse(await build(), { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings() }));
+      const v = classifier.classify(
+        await analyse(await build(), {
+          ports: offlinePorts(new Date('2026-01-01T00:00:00Z')),
+          settings: defaultAnalysisSettings(),
+        }),
+      );
       assert.equal(v.category, 'malware', reasonLines(v).join('\n'));
-      assert.ok(v.reasons.some((r) => r.name === rule && r.category === 'malware'), reasonLines(v).join('\n'));
+      assert.ok(
+        v.reasons.some((r) => r.name === rule && r.category === 'malware'),
+        reasonLines(v).join('\n'),
+      );
     });
   }
   const real: [string, string, string][] = [
-    ['a macro document renamed .jpg (SpamAssassin renamedmacro.eml)', 'spamassassin_testdata/t/data/spam/olevbmacro/renamedmacro.eml', 'MACRO_DOCUMENT'],
-    ['a password-protected ZIP carrying a macro document (SpamAssassin zippwmacro.eml)', 'spamassassin_testdata/t/data/spam/olevbmacro/zippwmacro.eml', 'ARCHIVE_CARRIES_EXECUTABLE'],
-    ['HTML smuggling of a .JS payload (phishing_pot sample-402)', 'phishing_pot/email/sample-402.eml', 'HTML_SMUGGLING'],
-    ['HTML smuggling of a .JS payload (phishing_pot sample-432)', 'phishing_pot/email/sample-432.eml', 'HTML_SMUGGLING'],
+    [
+      'a macro document renamed .jpg (SpamAssassin renamedmacro.eml)',
+      'spamassassin_testdata/t/data/spam/olevbmacro/renamedmacro.eml',
+      'MACRO_DOCUMENT',
+    ],
+    [
+      'a password-protected ZIP carrying a macro document (SpamAssassin zippwmacro.eml)',
+      'spamassassin_testdata/t/data/spam/olevbmacro/zippwmacro.eml',
+      'ARCHIVE_CARRIES_EXECUTABLE',
+    ],
+    [
+      'HTML smuggling of a .JS payload (phishing_pot sample-402)',
+      'phishing_pot/email/sample-402.eml',
+      'HTML_SMUGGLING',
+    ],
+    [
+      'HTML smuggling of a .JS payload (phishing_pot sample-432)',
+      'phishing_pot/email/sample-432.eml',
+      'HTML_SMUGGLING',
+    ],
   ];
   for (const [name, rel, rule] of real) {
     test(`${name} → malware (${rule})`, async (t) => {
@@ -141,24 +227,40 @@ describe('every malware delivery the issue lists is judged malware, by a named r
 
 describe('SMS are judged by the SMS model', () => {
   async function sms(text: string): Promise<Analysis> {
-    return analyse(serializeSmsEvidence({ sender: '+447700900123', text, receivedAt: null }), { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings({ region: 'GB' }) });
+    return analyse(serializeSmsEvidence({ sender: '+447700900123', text, receivedAt: null }), {
+      ports: offlinePorts(new Date('2026-01-01T00:00:00Z')),
+      settings: defaultAnalysisSettings({ region: 'GB' }),
+    });
   }
 
   test('a chat message is legitimate, a premium-rate prize SMS is abusive, both by sms-model', async () => {
-    const ham = classifier.classify(await sms("Hey, are we still on for dinner tonight? I'll be there around 7, text me if you're running late x"));
+    const ham = classifier.classify(
+      await sms("Hey, are we still on for dinner tonight? I'll be there around 7, text me if you're running late x"),
+    );
     assert.equal(ham.category, 'legitimate', reasonLines(ham).join('\n'));
     assert.match(ham.model.version, /^sms-model:[0-9a-f]{16}$/);
     assert.equal(classifier.smsModelVersion, ham.model.version);
-    const spam = classifier.classify(await sms('URGENT! Your mobile number has been awarded a £2000 bonus prize. To claim call 09066364311 now. T&Cs apply 150p/min 18+'));
+    const spam = classifier.classify(
+      await sms(
+        'URGENT! Your mobile number has been awarded a £2000 bonus prize. To claim call 09066364311 now. T&Cs apply 150p/min 18+',
+      ),
+    );
     assert.notEqual(spam.category, 'legitimate', reasonLines(spam).join('\n'));
     assert.notEqual(spam.category, 'other');
   });
 
   test('the SMS model has no phishing class: a credential lure decides phishing, and the reasons say so', async () => {
-    const v = classifier.classify(await sms('Your bank account has been suspended due to unusual activity. Verify your identity now at https://secure-bank-verify-login.com/auth'));
+    const v = classifier.classify(
+      await sms(
+        'Your bank account has been suspended due to unusual activity. Verify your identity now at https://secure-bank-verify-login.com/auth',
+      ),
+    );
     assert.equal(v.category, 'phishing', reasonLines(v).join('\n'));
     assert.ok(v.reasons.some((r) => r.name === 'CREDENTIAL_LURE'));
-    assert.match(v.reasons.find((r) => r.name === 'MODEL_TEXT' && r.category === 'phishing')?.detail ?? '', /has no phishing class/);
+    assert.match(
+      v.reasons.find((r) => r.name === 'MODEL_TEXT' && r.category === 'phishing')?.detail ?? '',
+      /has no phishing class/,
+    );
     assert.deepEqual(Object.keys(v.model.probabilities).sort(), ['legitimate', 'spam']);
   });
 });
@@ -174,25 +276,59 @@ describe('rules', () => {
     const s = emptySections();
     const only = bare({ parse: { ...s.parse, visibleText: 'Send 0.1 bitcoin to this address today.' } });
     assert.ok(!evaluateRules(only).some((h) => h.rule === 'SEXTORTION'));
-    const both = bare({ parse: { ...s.parse, visibleText: 'I recorded a video of you through your webcam. Send 0.1 bitcoin or your contacts will see it.' } });
+    const both = bare({
+      parse: {
+        ...s.parse,
+        visibleText: 'I recorded a video of you through your webcam. Send 0.1 bitcoin or your contacts will see it.',
+      },
+    });
     assert.ok(evaluateRules(both).some((h) => h.rule === 'SEXTORTION'));
   });
 
   test('a double extension attachment fires DANGEROUS_ATTACHMENT_NAME', () => {
     const s = emptySections();
-    const a = bare({ parse: { ...s.parse, attachments: [{ filename: 'invoice.pdf.exe', declaredType: 'application/pdf', sniffedType: null, size: 1000, sha256: 'a'.repeat(64), disposition: 'attachment' }] } });
-    assert.deepEqual(evaluateRules(a).map((h) => h.rule), ['DANGEROUS_ATTACHMENT_NAME', 'EXECUTABLE_ATTACHMENT']);
+    const a = bare({
+      parse: {
+        ...s.parse,
+        attachments: [
+          {
+            filename: 'invoice.pdf.exe',
+            declaredType: 'application/pdf',
+            sniffedType: null,
+            size: 1000,
+            sha256: 'a'.repeat(64),
+            disposition: 'attachment',
+          },
+        ],
+      },
+    });
+    assert.deepEqual(
+      evaluateRules(a).map((h) => h.rule),
+      ['DANGEROUS_ATTACHMENT_NAME', 'EXECUTABLE_ATTACHMENT'],
+    );
   });
 
   test('aligned DKIM with a one-click unsubscribe votes legitimate', () => {
     const s = emptySections();
     const a = bare({
-      parse: { ...s.parse, visibleText: 'Your monthly newsletter', from: [{ name: 'News', address: 'news@shop.example' }] },
-      auth: { ...s.auth, dkim: [{ result: 'pass', domain: 'shop.example', selector: 's1', aligned: true, info: null }], dmarc: { result: 'pass', domain: 'shop.example', policy: 'reject', info: null } },
-      compliance: { ...s.compliance, optOut: { status: 'present', listUnsubscribe: ['https://shop.example/u'], oneClick: true, bodyLinks: [] } },
+      parse: {
+        ...s.parse,
+        visibleText: 'Your monthly newsletter',
+        from: [{ name: 'News', address: 'news@shop.example' }],
+      },
+      auth: {
+        ...s.auth,
+        dkim: [{ result: 'pass', domain: 'shop.example', selector: 's1', aligned: true, info: null }],
+        dmarc: { result: 'pass', domain: 'shop.example', policy: 'reject', info: null },
+      },
+      compliance: {
+        ...s.compliance,
+        optOut: { status: 'present', listUnsubscribe: ['https://shop.example/u'], oneClick: true, bodyLinks: [] },
+      },
     });
     const rules = evaluateRules(a).map((h) => h.rule);
-    for (const r of ['DKIM_ALIGNED_PASS', 'DMARC_PASS', 'LIST_UNSUBSCRIBE_ONE_CLICK', 'CONSISTENT_IDENTITY'] as const) assert.ok(rules.includes(r), r);
+    for (const r of ['DKIM_ALIGNED_PASS', 'DMARC_PASS', 'LIST_UNSUBSCRIBE_ONE_CLICK', 'CONSISTENT_IDENTITY'] as const)
+      assert.ok(rules.includes(r), r);
   });
 });
 

@@ -72,9 +72,16 @@ function round(n: number): number {
  * A classifier bound to one e-mail model, one SMS model and one set of scores. The SMS model
  * defaults to `models/sms-model.json` when it exists (else SMS use the e-mail model).
  */
-export function createClassifier(opts: { model?: TextModel; smsModel?: TextModel | null; scores?: Scores; scoresFile?: string | null } = {}): Classifier {
+export function createClassifier(
+  opts: { model?: TextModel; smsModel?: TextModel | null; scores?: Scores; scoresFile?: string | null } = {},
+): Classifier {
   const emailModel = opts.model ?? loadModel();
-  const smsModel = opts.smsModel === undefined ? (fs.existsSync(DEFAULT_SMS_MODEL_FILE) ? loadModel(DEFAULT_SMS_MODEL_FILE) : null) : opts.smsModel;
+  const smsModel =
+    opts.smsModel === undefined
+      ? fs.existsSync(DEFAULT_SMS_MODEL_FILE)
+        ? loadModel(DEFAULT_SMS_MODEL_FILE)
+        : null
+      : opts.smsModel;
   const scores = opts.scores ?? loadScores(opts.scoresFile ?? null);
   return {
     modelVersion: emailModel.version,
@@ -90,7 +97,8 @@ export function createClassifier(opts: { model?: TextModel; smsModel?: TextModel
         const cls = CLASS_OF[c];
         const list: Reason[] = [];
         let s = scores.priors[c];
-        if (scores.priors[c] !== 0) list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
+        if (scores.priors[c] !== 0)
+          list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
         if (cls) {
           let p: number;
           let detail: string;
@@ -123,13 +131,20 @@ export function createClassifier(opts: { model?: TextModel; smsModel?: TextModel
       const sum = CATEGORIES.reduce((acc, c) => acc + Math.exp(score[c] - max), 0);
       const confidence = 1 / sum;
       const winning = (terms.get(best) ?? []).slice().sort((x, y) => Math.abs(y.weight) - Math.abs(x.weight));
-      const others = CATEGORIES.filter((c) => c !== best).flatMap((c) => (terms.get(c) ?? []).filter((r) => r.name !== 'MODEL_TEXT' && r.name !== 'PRIOR'));
+      const others = CATEGORIES.filter((c) => c !== best).flatMap((c) =>
+        (terms.get(c) ?? []).filter((r) => r.name !== 'MODEL_TEXT' && r.name !== 'PRIOR'),
+      );
       return {
         category: best,
         confidence: round(confidence),
         reasons: [...winning, ...others],
         scores: Object.fromEntries(CATEGORIES.map((c) => [c, round(score[c])])) as Record<Category, number>,
-        model: { version: model.version, probabilities: Object.fromEntries(Object.entries(probs).map(([k, v]) => [k, round(v)])) as Partial<Record<ModelClass, number>> },
+        model: {
+          version: model.version,
+          probabilities: Object.fromEntries(Object.entries(probs).map(([k, v]) => [k, round(v)])) as Partial<
+            Record<ModelClass, number>
+          >,
+        },
       };
     },
   };
@@ -137,5 +152,7 @@ export function createClassifier(opts: { model?: TextModel; smsModel?: TextModel
 
 /** One-line reasons for the Analysis record's `classification.reasons`. */
 export function reasonLines(v: Verdict): string[] {
-  return v.reasons.map((r) => `${r.name} ${r.weight >= 0 ? '+' : ''}${r.weight} → ${r.category}${r.detail ? ` (${r.detail})` : ''}`);
+  return v.reasons.map(
+    (r) => `${r.name} ${r.weight >= 0 ? '+' : ''}${r.weight} → ${r.category}${r.detail ? ` (${r.detail})` : ''}`,
+  );
 }

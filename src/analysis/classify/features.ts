@@ -66,7 +66,12 @@ export function featureTokens(a: Analysis): string[] {
     if (ext) toks.push(`ax:${ext[1].toLowerCase()}`);
   }
   for (const f of a.findings) toks.push(`f:${f.code}`);
-  toks.push(`html:${a.parse.htmlPresent}`, `text:${a.parse.textPresent}`, `optout:${a.compliance.optOut.status}`, `kind:${a.kind}`);
+  toks.push(
+    `html:${a.parse.htmlPresent}`,
+    `text:${a.parse.textPresent}`,
+    `optout:${a.compliance.optOut.status}`,
+    `kind:${a.kind}`,
+  );
   for (const c of a.parse.charsets.slice(0, 10)) toks.push(`cs:${c}`);
   if (a.indicators.wallets.length > 0) toks.push('wallet');
   if (a.indicators.phones.length > 0) toks.push('phone');

@@ -28,7 +28,11 @@ test('training twice with the same seed gives a byte-identical artifact', () => 
 test('the parsed (quantised) model predicts the training classes', () => {
   const m = parseModel(serialiseModel(trainModel(examples, { ...DEFAULT_TRAIN_OPTIONS, epochs: 3 }), {}));
   assert.equal(m.weights.length, 3 * FEATURE_DIM);
-  for (const [feat, want] of [[[1, 2], 0], [[3, 4], 1], [[5, 6], 2]] as const) {
+  for (const [feat, want] of [
+    [[1, 2], 0],
+    [[3, 4], 1],
+    [[5, 6], 2],
+  ] as const) {
     const p = predictProba(m, vec([...feat]));
     assert.equal(p.indexOf(Math.max(...p)), want);
   }

@@ -16,12 +16,18 @@ import { MODEL_CLASSES, type ModelClass } from './categories.ts';
 import { mulberry32 } from '../../core/prng.ts';
 
 export const MODEL_FORMAT = 'spamdesk-text-model/1';
-export const DEFAULT_MODEL_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/text-model.json');
+export const DEFAULT_MODEL_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../models/text-model.json',
+);
 /**
  * The SMS model: trained on the training part of the UCI SMS Spam Collection only, whose labels
  * are ham/spam, so its classes are legitimate and spam (no phishing class).
  */
-export const DEFAULT_SMS_MODEL_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/sms-model.json');
+export const DEFAULT_SMS_MODEL_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../models/sms-model.json',
+);
 
 export interface TrainOptions {
   epochs: number;
@@ -124,7 +130,10 @@ const ModelFile = z.object({
 });
 
 /** Serialises (quantised) and returns the artifact's text; byte-identical for identical weights. */
-export function serialiseModel(m: Pick<TextModel, 'weights' | 'bias' | 'classes'>, meta: Record<string, unknown>): string {
+export function serialiseModel(
+  m: Pick<TextModel, 'weights' | 'bias' | 'classes'>,
+  meta: Record<string, unknown>,
+): string {
   const { scales, bytes } = quantise(m.weights, m.classes.length);
   const doc = {
     format: MODEL_FORMAT,
@@ -143,9 +152,11 @@ export function parseModel(text: string, name = 'text-model'): TextModel {
   const doc = ModelFile.parse(JSON.parse(text));
   const bytes = zlib.inflateRawSync(Buffer.from(doc.weights, 'base64'));
   const k = doc.classes.length;
-  if (bytes.length !== k * FEATURE_DIM) throw new Error(`model weights have ${bytes.length} bytes, expected ${k * FEATURE_DIM}`);
+  if (bytes.length !== k * FEATURE_DIM)
+    throw new Error(`model weights have ${bytes.length} bytes, expected ${k * FEATURE_DIM}`);
   const weights = new Float32Array(k * FEATURE_DIM);
-  for (let c = 0; c < k; c++) for (let j = c * FEATURE_DIM; j < (c + 1) * FEATURE_DIM; j++) weights[j] = bytes.readInt8(j) * doc.scales[c];
+  for (let c = 0; c < k; c++)
+    for (let j = c * FEATURE_DIM; j < (c + 1) * FEATURE_DIM; j++) weights[j] = bytes.readInt8(j) * doc.scales[c];
   return {
     version: `${name}:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
     classes: doc.classes,

@@ -15,44 +15,110 @@ export interface RuleDef {
 
 export const RULES = {
   // malware: a dangerous attachment
-  EXECUTABLE_ATTACHMENT: { category: 'malware', description: 'An attachment is an executable, script or macro-capable document.' },
-  ATTACHMENT_TYPE_MISMATCH: { category: 'malware', description: 'An attachment’s content does not match its declared type or name.' },
-  DANGEROUS_ATTACHMENT_NAME: { category: 'malware', description: 'An attachment is named like an executable, script, disk image or double extension (invoice.pdf.exe).' },
-  ARCHIVE_ATTACHMENT: { category: 'malware', description: 'An attachment is an archive, which may hide an executable.' },
-  MACRO_DOCUMENT: { category: 'malware', description: 'A document attachment carries VBA macros (vbaProject.bin, an OLE _VBA_PROJECT storage), whatever its name.' },
-  ARCHIVE_CARRIES_EXECUTABLE: { category: 'malware', description: 'An archive attachment contains an executable, script, macro document or disk image (names read even when password-protected).' },
-  HTML_SMUGGLING: { category: 'malware', description: 'HTML whose script decodes an embedded blob and saves it as a file (atob/Uint8Array + Blob/createObjectURL/msSaveOrOpenBlob/download), or a data: URI of an executable or archive type.' },
+  EXECUTABLE_ATTACHMENT: {
+    category: 'malware',
+    description: 'An attachment is an executable, script or macro-capable document.',
+  },
+  ATTACHMENT_TYPE_MISMATCH: {
+    category: 'malware',
+    description: 'An attachment’s content does not match its declared type or name.',
+  },
+  DANGEROUS_ATTACHMENT_NAME: {
+    category: 'malware',
+    description: 'An attachment is named like an executable, script, disk image or double extension (invoice.pdf.exe).',
+  },
+  ARCHIVE_ATTACHMENT: {
+    category: 'malware',
+    description: 'An attachment is an archive, which may hide an executable.',
+  },
+  MACRO_DOCUMENT: {
+    category: 'malware',
+    description:
+      'A document attachment carries VBA macros (vbaProject.bin, an OLE _VBA_PROJECT storage), whatever its name.',
+  },
+  ARCHIVE_CARRIES_EXECUTABLE: {
+    category: 'malware',
+    description:
+      'An archive attachment contains an executable, script, macro document or disk image (names read even when password-protected).',
+  },
+  HTML_SMUGGLING: {
+    category: 'malware',
+    description:
+      'HTML whose script decodes an embedded blob and saves it as a file (atob/Uint8Array + Blob/createObjectURL/msSaveOrOpenBlob/download), or a data: URI of an executable or archive type.',
+  },
   // phishing: credential or payment theft, brand impersonation
   FORM_IN_MESSAGE: { category: 'phishing', description: 'The HTML contains a form that posts data somewhere.' },
-  BRAND_IMPERSONATION: { category: 'phishing', description: 'The display name names a brand the sending domain does not belong to.' },
+  BRAND_IMPERSONATION: {
+    category: 'phishing',
+    description: 'The display name names a brand the sending domain does not belong to.',
+  },
   LINK_TEXT_MISMATCH: { category: 'phishing', description: 'A link shows one domain but points to another.' },
-  CREDENTIAL_LURE: { category: 'phishing', description: 'The text asks to verify, unlock or sign in to an account or mailbox.' },
+  CREDENTIAL_LURE: {
+    category: 'phishing',
+    description: 'The text asks to verify, unlock or sign in to an account or mailbox.',
+  },
   URL_IP_LITERAL: { category: 'phishing', description: 'A link points at a bare IP address.' },
   HTML_ATTACHMENT: { category: 'phishing', description: 'An HTML file is attached (a local credential form).' },
   // scam: advance fee, lottery, romance, crypto/investment, extortion
-  ADVANCE_FEE: { category: 'scam', description: 'Advance-fee vocabulary: inheritance, beneficiary, fund transfer, next of kin.' },
+  ADVANCE_FEE: {
+    category: 'scam',
+    description: 'Advance-fee vocabulary: inheritance, beneficiary, fund transfer, next of kin.',
+  },
   LOTTERY_PRIZE: { category: 'scam', description: 'Lottery or prize vocabulary: you have won, claim your prize.' },
-  SEXTORTION: { category: 'scam', description: 'Extortion: a payment in bitcoin demanded under threat of a compromising video.' },
+  SEXTORTION: {
+    category: 'scam',
+    description: 'Extortion: a payment in bitcoin demanded under threat of a compromising video.',
+  },
   INVESTMENT_FRAUD: { category: 'scam', description: 'Crypto or investment returns promised.' },
-  ROMANCE_LURE: { category: 'scam', description: 'Romance-scam vocabulary: lonely, looking for a serious relationship.' },
+  ROMANCE_LURE: {
+    category: 'scam',
+    description: 'Romance-scam vocabulary: lonely, looking for a serious relationship.',
+  },
   CRYPTO_WALLET_PRESENT: { category: 'scam', description: 'The text carries a cryptocurrency wallet address.' },
   REPLY_TO_DIVERTED: { category: 'scam', description: 'Replies go to another domain than the From address.' },
   // commercial: unsolicited advertising
-  MARKETING_LANGUAGE: { category: 'commercial', description: 'Advertising vocabulary: offer, discount, order now, free shipping.' },
-  UNSUBSCRIBE_OFFERED: { category: 'commercial', description: 'An opt-out (List-Unsubscribe or an unsubscribe link) is offered: bulk mail.' },
+  MARKETING_LANGUAGE: {
+    category: 'commercial',
+    description: 'Advertising vocabulary: offer, discount, order now, free shipping.',
+  },
+  UNSUBSCRIBE_OFFERED: {
+    category: 'commercial',
+    description: 'An opt-out (List-Unsubscribe or an unsubscribe link) is offered: bulk mail.',
+  },
   // legitimate: a newsletter or transactional mail the reporter probably signed up for
-  DKIM_ALIGNED_PASS: { category: 'legitimate', description: 'A DKIM signature aligned with the From domain verifies (RFC 6376, RFC 7489 §3.1).' },
+  DKIM_ALIGNED_PASS: {
+    category: 'legitimate',
+    description: 'A DKIM signature aligned with the From domain verifies (RFC 6376, RFC 7489 §3.1).',
+  },
   DMARC_PASS: { category: 'legitimate', description: 'DMARC passes for the From domain (RFC 7489).' },
-  RECEIVER_AUTH_PASS: { category: 'legitimate', description: 'The trusted receiver recorded DKIM/DMARC pass at arrival (RFC 8601).' },
-  LIST_UNSUBSCRIBE_ONE_CLICK: { category: 'legitimate', description: 'A working one-click List-Unsubscribe (RFC 8058).' },
-  KNOWN_SENDING_PLATFORM: { category: 'legitimate', description: 'Sent through a known e-mail service provider that enforces opt-in.' },
-  CONSISTENT_IDENTITY: { category: 'legitimate', description: 'From, Return-Path and DKIM domains agree; no mismatch, no concealment.' },
+  RECEIVER_AUTH_PASS: {
+    category: 'legitimate',
+    description: 'The trusted receiver recorded DKIM/DMARC pass at arrival (RFC 8601).',
+  },
+  LIST_UNSUBSCRIBE_ONE_CLICK: {
+    category: 'legitimate',
+    description: 'A working one-click List-Unsubscribe (RFC 8058).',
+  },
+  KNOWN_SENDING_PLATFORM: {
+    category: 'legitimate',
+    description: 'Sent through a known e-mail service provider that enforces opt-in.',
+  },
+  CONSISTENT_IDENTITY: {
+    category: 'legitimate',
+    description: 'From, Return-Path and DKIM domains agree; no mismatch, no concealment.',
+  },
   REPORTER_CONSENTED: { category: 'legitimate', description: 'The reporter says they had consented.' },
   // evidence against legitimacy
-  SENDER_CONCEALED: { category: 'scam', description: 'The sender identity is concealed or disguised (2002/58/EC art. 13(4)).' },
+  SENDER_CONCEALED: {
+    category: 'scam',
+    description: 'The sender identity is concealed or disguised (2002/58/EC art. 13(4)).',
+  },
   DMARC_FAILED: { category: 'phishing', description: 'DMARC fails for the From domain: the From address is spoofed.' },
   // other
-  NO_CONTENT: { category: 'other', description: 'Nothing to judge: no text, no links, no attachments (or the analysis failed).' },
+  NO_CONTENT: {
+    category: 'other',
+    description: 'Nothing to judge: no text, no links, no attachments (or the analysis failed).',
+  },
 } as const satisfies Record<string, RuleDef>;
 
 export type RuleName = keyof typeof RULES;
@@ -70,38 +136,76 @@ export interface RuleHit {
 
 const MAX_SCAN_CHARS = 20_000;
 
-const EXEC_EXT = /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|lnk|ps1|jar|cpl|reg|dll|iso|img|vhd|vhdx|docm|xlsm|pptm|xlam|dotm|one|chm|appx)$/i;
+const EXEC_EXT =
+  /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|lnk|ps1|jar|cpl|reg|dll|iso|img|vhd|vhdx|docm|xlsm|pptm|xlam|dotm|one|chm|appx)$/i;
 const DOUBLE_EXT = /\.(pdf|doc|docx|xls|xlsx|jpg|png|txt|zip)\.[a-z0-9]{2,4}$/i;
 const ARCHIVE = /(zip|rar|7z|x-tar|gzip|x-ace|x-arj|cab|iso9660)|\.(zip|rar|7z|tar|gz|ace|arj|cab|r\d\d)$/i;
 const HTML_NAME = /\.(html?|shtml|xhtml|svg)$/i;
 
-const PHRASES: Record<'CREDENTIAL_LURE' | 'ADVANCE_FEE' | 'LOTTERY_PRIZE' | 'INVESTMENT_FRAUD' | 'ROMANCE_LURE' | 'MARKETING_LANGUAGE', RegExp> = {
+const PHRASES: Record<
+  'CREDENTIAL_LURE' | 'ADVANCE_FEE' | 'LOTTERY_PRIZE' | 'INVESTMENT_FRAUD' | 'ROMANCE_LURE' | 'MARKETING_LANGUAGE',
+  RegExp
+> = {
   CREDENTIAL_LURE:
     /\b(verify your (account|identity|information|email)|confirm your (account|identity|details|password|email)|account (has been|will be) (suspended|locked|limited|closed|disabled|deactivated)|unusual (sign[- ]?in|activity)|update your (billing|payment|account) (details|information)|(mailbox|storage) (is )?(full|quota)|password (will )?expire|re-?activate your account|validate your (account|mailbox)|v[ée]rifie[rz]? votre (compte|identit[ée])|votre compte (a [ée]t[ée]|sera) (suspendu|bloqu[ée]))/i,
   ADVANCE_FEE:
     /\b(next of kin|beneficiary|inheritance|(unclaimed|dormant) (fund|account)|fund transfer|transfer of (the )?(sum|fund)|barrister|diplomat(ic)? (bag|courier)|compensation (fund|payment)|atm (master|visa )?card|million (united states )?(dollars|usd|euros?|pounds)|\$\s?\d+(\.\d+)?\s?million|(us|usd)\s?\d+(,\d{3}){2})/i,
-  LOTTERY_PRIZE: /\b(you (have )?won|winning (number|notification)|lottery|sweepstake|claim your (prize|reward|winnings)|prize (money|award)|lucky (winner|draw))/i,
-  INVESTMENT_FRAUD: /\b(guaranteed (return|profit)|double your (money|investment|bitcoin)|investment (opportunity|plan)|trading (platform|bot)|passive income|crypto ?currency (investment|trading)|forex)/i,
-  ROMANCE_LURE: /\b(lonely|serious relationship|looking for (love|a man|a woman|my soulmate)|my (sweetheart|darling|dear friend)|widow(er)?\b.*\b(meet|relationship))/i,
+  LOTTERY_PRIZE:
+    /\b(you (have )?won|winning (number|notification)|lottery|sweepstake|claim your (prize|reward|winnings)|prize (money|award)|lucky (winner|draw))/i,
+  INVESTMENT_FRAUD:
+    /\b(guaranteed (return|profit)|double your (money|investment|bitcoin)|investment (opportunity|plan)|trading (platform|bot)|passive income|crypto ?currency (investment|trading)|forex)/i,
+  ROMANCE_LURE:
+    /\b(lonely|serious relationship|looking for (love|a man|a woman|my soulmate)|my (sweetheart|darling|dear friend)|widow(er)?\b.*\b(meet|relationship))/i,
   MARKETING_LANGUAGE:
     /\b(special offer|limited time|order now|buy now|free shipping|best price|\d+\s?% off|discount|lowest price|act now|save (up to )?\$?\d+|click here to (order|buy|shop)|promo(tion)? code|newsletter|viagra|cialis|pharmacy|replica|mortgage rates?|weight loss|casino|meds?\b)/i,
 };
 
 const SEXTORTION_PAY = /\b(bitcoin|btc)\b/i;
-const SEXTORTION_THREAT = /\b(webcam|video|recorded|record(ing)?|adult (site|website)|porn|masturbat|intimate|compromising|your contacts)\b/i;
+const SEXTORTION_THREAT =
+  /\b(webcam|video|recorded|record(ing)?|adult (site|website)|porn|masturbat|intimate|compromising|your contacts)\b/i;
 
 /** Domains of e-mail service providers (DKIM d= or Return-Path) that enforce opt-in lists. */
 export const KNOWN_ESP_DOMAINS: readonly string[] = [
-  'sendgrid.net', 'mcsv.net', 'mcdlv.net', 'rsgsv.net', 'mailchimpapp.net', 'amazonses.com', 'sparkpostmail.com', 'mailgun.org',
-  'exacttarget.com', 'exct.net', 'hubspotemail.net', 'constantcontact.com', 'ccsend.com', 'sendinblue.com', 'brevo.com',
-  'mailjet.com', 'klaviyomail.com', 'createsend.com', 'cmail19.com', 'cmail20.com', 'mandrillapp.com', 'postmarkapp.com',
-  'mktomail.com', 'emarsys.net', 'salesforce.com', 'msgfocus.com', 'sailthru.com', 'responsys.net', 'bounces.google.com',
+  'sendgrid.net',
+  'mcsv.net',
+  'mcdlv.net',
+  'rsgsv.net',
+  'mailchimpapp.net',
+  'amazonses.com',
+  'sparkpostmail.com',
+  'mailgun.org',
+  'exacttarget.com',
+  'exct.net',
+  'hubspotemail.net',
+  'constantcontact.com',
+  'ccsend.com',
+  'sendinblue.com',
+  'brevo.com',
+  'mailjet.com',
+  'klaviyomail.com',
+  'createsend.com',
+  'cmail19.com',
+  'cmail20.com',
+  'mandrillapp.com',
+  'postmarkapp.com',
+  'mktomail.com',
+  'emarsys.net',
+  'salesforce.com',
+  'msgfocus.com',
+  'sailthru.com',
+  'responsys.net',
+  'bounces.google.com',
 ];
 
 function domainOf(address: string | null | undefined): string | null {
   if (!address) return null;
   const at = address.lastIndexOf('@');
-  return at >= 0 ? address.slice(at + 1).toLowerCase().replace(/[>\s]/g, '') : null;
+  return at >= 0
+    ? address
+        .slice(at + 1)
+        .toLowerCase()
+        .replace(/[>\s]/g, '')
+    : null;
 }
 
 function sameOrg(a: string | null, b: string | null): boolean {
@@ -132,53 +236,105 @@ export function evaluateRules(a: Analysis): RuleHit[] {
   }
   // An HTML or SVG file is "executable" for the analysis (it runs script), but on its own it is a
   // local credential form (HTML_ATTACHMENT, phishing); it is malware when it smuggles a file.
-  const runnable = a.parse.attachments.find((att) => isExecutable(att.filename, att.sniffedType) && !HTML_NAME.test(att.filename ?? '') && !/html|svg/i.test(att.sniffedType ?? ''));
-  if (runnable) hit('EXECUTABLE_ATTACHMENT', `${runnable.filename ?? '(no name)'} declared ${runnable.declaredType}, content ${runnable.sniffedType ?? 'unrecognised'}`);
+  const runnable = a.parse.attachments.find(
+    (att) =>
+      isExecutable(att.filename, att.sniffedType) &&
+      !HTML_NAME.test(att.filename ?? '') &&
+      !/html|svg/i.test(att.sniffedType ?? ''),
+  );
+  if (runnable)
+    hit(
+      'EXECUTABLE_ATTACHMENT',
+      `${runnable.filename ?? '(no name)'} declared ${runnable.declaredType}, content ${runnable.sniffedType ?? 'unrecognised'}`,
+    );
   for (const code of ['MACRO_DOCUMENT', 'ARCHIVE_CARRIES_EXECUTABLE', 'HTML_SMUGGLING'] as const) {
     if (codes.has(code)) hit(code, a.findings.find((f) => f.code === code)?.evidence.value ?? '');
   }
-  if (codes.has('ATTACHMENT_TYPE_MISMATCH')) hit('ATTACHMENT_TYPE_MISMATCH', a.findings.find((f) => f.code === 'ATTACHMENT_TYPE_MISMATCH')?.evidence.value ?? '');
+  if (codes.has('ATTACHMENT_TYPE_MISMATCH'))
+    hit(
+      'ATTACHMENT_TYPE_MISMATCH',
+      a.findings.find((f) => f.code === 'ATTACHMENT_TYPE_MISMATCH')?.evidence.value ?? '',
+    );
 
-  if (codes.has('FORM_IN_MESSAGE')) hit('FORM_IN_MESSAGE', a.findings.find((f) => f.code === 'FORM_IN_MESSAGE')?.evidence.value ?? '');
-  if (codes.has('BRAND_IMPERSONATION') || a.indicators.sender.impersonatedBrand) hit('BRAND_IMPERSONATION', a.indicators.sender.impersonatedBrand ?? '');
-  if (codes.has('URL_TEXT_HREF_MISMATCH')) hit('LINK_TEXT_MISMATCH', a.findings.find((f) => f.code === 'URL_TEXT_HREF_MISMATCH')?.evidence.value ?? '');
-  if (codes.has('URL_IP_LITERAL') || a.indicators.urls.some((u) => u.registrableDomain === null && /^[\d.]+$|:/.test(u.host))) {
+  if (codes.has('FORM_IN_MESSAGE'))
+    hit('FORM_IN_MESSAGE', a.findings.find((f) => f.code === 'FORM_IN_MESSAGE')?.evidence.value ?? '');
+  if (codes.has('BRAND_IMPERSONATION') || a.indicators.sender.impersonatedBrand)
+    hit('BRAND_IMPERSONATION', a.indicators.sender.impersonatedBrand ?? '');
+  if (codes.has('URL_TEXT_HREF_MISMATCH'))
+    hit('LINK_TEXT_MISMATCH', a.findings.find((f) => f.code === 'URL_TEXT_HREF_MISMATCH')?.evidence.value ?? '');
+  if (
+    codes.has('URL_IP_LITERAL') ||
+    a.indicators.urls.some((u) => u.registrableDomain === null && /^[\d.]+$|:/.test(u.host))
+  ) {
     hit('URL_IP_LITERAL', a.indicators.urls.find((u) => u.registrableDomain === null)?.host ?? '');
   }
-  for (const name of ['CREDENTIAL_LURE', 'ADVANCE_FEE', 'LOTTERY_PRIZE', 'INVESTMENT_FRAUD', 'ROMANCE_LURE', 'MARKETING_LANGUAGE'] as const) {
+  for (const name of [
+    'CREDENTIAL_LURE',
+    'ADVANCE_FEE',
+    'LOTTERY_PRIZE',
+    'INVESTMENT_FRAUD',
+    'ROMANCE_LURE',
+    'MARKETING_LANGUAGE',
+  ] as const) {
     const m = PHRASES[name].exec(text);
     if (m) hit(name, m[0]);
   }
-  if (SEXTORTION_PAY.test(text) && SEXTORTION_THREAT.test(text)) hit('SEXTORTION', `${SEXTORTION_PAY.exec(text)?.[0]} + ${SEXTORTION_THREAT.exec(text)?.[0]}`);
-  if (a.indicators.wallets.length > 0 || codes.has('CRYPTO_WALLET')) hit('CRYPTO_WALLET_PRESENT', a.indicators.wallets[0]?.address ?? '');
+  if (SEXTORTION_PAY.test(text) && SEXTORTION_THREAT.test(text))
+    hit('SEXTORTION', `${SEXTORTION_PAY.exec(text)?.[0]} + ${SEXTORTION_THREAT.exec(text)?.[0]}`);
+  if (a.indicators.wallets.length > 0 || codes.has('CRYPTO_WALLET'))
+    hit('CRYPTO_WALLET_PRESENT', a.indicators.wallets[0]?.address ?? '');
 
   const fromDomain = domainOf(a.indicators.sender.from ?? a.parse.from[0]?.address);
   const replyDomain = domainOf(a.indicators.sender.replyTo ?? a.parse.replyTo[0]?.address);
-  if (replyDomain && fromDomain && !sameOrg(replyDomain, fromDomain)) hit('REPLY_TO_DIVERTED', `${fromDomain} → ${replyDomain}`);
+  if (replyDomain && fromDomain && !sameOrg(replyDomain, fromDomain))
+    hit('REPLY_TO_DIVERTED', `${fromDomain} → ${replyDomain}`);
 
   const optOut = a.compliance.optOut;
-  if (optOut.status === 'present' || optOut.listUnsubscribe.length > 0) hit('UNSUBSCRIBE_OFFERED', optOut.listUnsubscribe[0] ?? optOut.bodyLinks[0] ?? '');
+  if (optOut.status === 'present' || optOut.listUnsubscribe.length > 0)
+    hit('UNSUBSCRIBE_OFFERED', optOut.listUnsubscribe[0] ?? optOut.bodyLinks[0] ?? '');
   if (optOut.oneClick) hit('LIST_UNSUBSCRIBE_ONE_CLICK', optOut.listUnsubscribe[0] ?? '');
 
-  const alignedDkim = a.auth.dkim.find((d) => d.result === 'pass' && (d.aligned === true || sameOrg(d.domain?.toLowerCase() ?? null, fromDomain)));
+  const alignedDkim = a.auth.dkim.find(
+    (d) => d.result === 'pass' && (d.aligned === true || sameOrg(d.domain?.toLowerCase() ?? null, fromDomain)),
+  );
   if (alignedDkim) hit('DKIM_ALIGNED_PASS', alignedDkim.domain ?? '');
   if (a.auth.dmarc.result === 'pass') hit('DMARC_PASS', a.auth.dmarc.domain ?? '');
   if (a.auth.dmarc.result === 'fail') hit('DMARC_FAILED', a.auth.dmarc.domain ?? '');
   const receiver = a.auth.receiver?.results ?? [];
-  const rxPass = receiver.some((r) => r.method === 'dmarc' && r.result === 'pass') || receiver.some((r) => r.method === 'dkim' && r.result === 'pass' && sameOrg(r.properties['header.d']?.toLowerCase() ?? null, fromDomain));
+  const rxPass =
+    receiver.some((r) => r.method === 'dmarc' && r.result === 'pass') ||
+    receiver.some(
+      (r) =>
+        r.method === 'dkim' &&
+        r.result === 'pass' &&
+        sameOrg(r.properties['header.d']?.toLowerCase() ?? null, fromDomain),
+    );
   if (rxPass) hit('RECEIVER_AUTH_PASS', a.auth.receiver?.authservId ?? '');
-  if (!a.auth.dmarc.result.startsWith('fail') && receiver.some((r) => r.method === 'dmarc' && r.result === 'fail')) hit('DMARC_FAILED', a.auth.receiver?.authservId ?? '');
+  if (!a.auth.dmarc.result.startsWith('fail') && receiver.some((r) => r.method === 'dmarc' && r.result === 'fail'))
+    hit('DMARC_FAILED', a.auth.receiver?.authservId ?? '');
 
-  const esp = onEsp(a.auth.dkim.find((d) => d.result === 'pass')?.domain?.toLowerCase() ?? null) ?? onEsp(domainOf(a.indicators.sender.returnPath ?? a.parse.returnPath));
+  const esp =
+    onEsp(a.auth.dkim.find((d) => d.result === 'pass')?.domain?.toLowerCase() ?? null) ??
+    onEsp(domainOf(a.indicators.sender.returnPath ?? a.parse.returnPath));
   if (esp) hit('KNOWN_SENDING_PLATFORM', esp);
   const rpDomain = domainOf(a.indicators.sender.returnPath ?? a.parse.returnPath);
-  if (alignedDkim && a.indicators.sender.mismatches.length === 0 && !a.compliance.senderConcealed && (rpDomain === null || sameOrg(rpDomain, fromDomain) || esp)) {
+  if (
+    alignedDkim &&
+    a.indicators.sender.mismatches.length === 0 &&
+    !a.compliance.senderConcealed &&
+    (rpDomain === null || sameOrg(rpDomain, fromDomain) || esp)
+  ) {
     hit('CONSISTENT_IDENTITY', fromDomain ?? '');
   }
   if (a.compliance.consent.stated === 'given') hit('REPORTER_CONSENTED', a.compliance.consent.statement ?? '');
-  if (a.compliance.senderConcealed || codes.has('SENDER_CONCEALED')) hit('SENDER_CONCEALED', a.indicators.sender.from ?? '');
+  if (a.compliance.senderConcealed || codes.has('SENDER_CONCEALED'))
+    hit('SENDER_CONCEALED', a.indicators.sender.from ?? '');
 
-  const empty = a.parse.visibleText.trim().length === 0 && (a.parse.subject ?? '').trim().length === 0 && a.indicators.urls.length === 0 && a.parse.attachments.length === 0;
+  const empty =
+    a.parse.visibleText.trim().length === 0 &&
+    (a.parse.subject ?? '').trim().length === 0 &&
+    a.indicators.urls.length === 0 &&
+    a.parse.attachments.length === 0;
   if (empty || a.error) hit('NO_CONTENT', a.error?.message ?? 'empty');
   return hits;
 }

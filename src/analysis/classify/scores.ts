@@ -36,8 +36,10 @@ function parseScoresFile(file: string): { data: ScoresFileData } | { problems: F
   const parsed = ScoresFile.safeParse(read.json);
   if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
   const problems: FileProblem[] = [];
-  for (const k of Object.keys(parsed.data.rules ?? {})) if (!isRuleName(k)) problems.push({ file, where: `rules.${k}`, message: `unknown rule ${k}` });
-  for (const k of Object.keys(parsed.data.priors ?? {})) if (!isCategory(k)) problems.push({ file, where: `priors.${k}`, message: `unknown category ${k}` });
+  for (const k of Object.keys(parsed.data.rules ?? {}))
+    if (!isRuleName(k)) problems.push({ file, where: `rules.${k}`, message: `unknown rule ${k}` });
+  for (const k of Object.keys(parsed.data.priors ?? {}))
+    if (!isCategory(k)) problems.push({ file, where: `priors.${k}`, message: `unknown category ${k}` });
   return problems.length > 0 ? { problems } : { data: parsed.data };
 }
 
@@ -49,7 +51,10 @@ export function scoresFileProblems(file: string): FileProblem[] {
 
 function readScoresFile(file: string): ScoresFileData {
   const r = parseScoresFile(file);
-  if ('problems' in r) throw new Error(`classification scores ${file}: ${r.problems.map((p) => `${p.where === null ? '' : `${p.where}: `}${p.message}`).join('; ')}`);
+  if ('problems' in r)
+    throw new Error(
+      `classification scores ${file}: ${r.problems.map((p) => `${p.where === null ? '' : `${p.where}: `}${p.message}`).join('; ')}`,
+    );
   return r.data;
 }
 

@@ -23,7 +23,16 @@ export const GOLDEN_NOW = new Date('2026-01-01T00:00:00Z');
  * lists them as intake hosts: mail.netnoteinc.com / gw.netnoteinc.com, webnote.net (secondary MX),
  * dogma.slashnull.org, mandark / phobos.labs.netnoteinc.com and jmason.org.
  */
-const JM_HOSTS = ['netnoteinc.com', 'webnote.net', 'slashnull.org', 'jmason.org', '193.120.149.226', '193.120.211.219', '212.17.35.0/24', '213.105.180.140'];
+const JM_HOSTS = [
+  'netnoteinc.com',
+  'webnote.net',
+  'slashnull.org',
+  'jmason.org',
+  '193.120.149.226',
+  '193.120.211.219',
+  '212.17.35.0/24',
+  '213.105.180.140',
+];
 
 export interface SourceConfig {
   licence: string;
@@ -35,9 +44,24 @@ export interface SourceConfig {
 }
 
 export const SOURCES: Record<string, SourceConfig> = {
-  spamassassin: { licence: 'Apache-2.0 (LICENSES/spamassassin-LICENSE, spamassassin-NOTICE); github.com/apache/spamassassin t/data', intakeHosts: JM_HOSTS, documentationIsPublic: false, zoneInFile: false },
-  stalwart: { licence: 'Apache-2.0 OR MIT (LICENSES/stalwart-*); github.com/stalwartlabs/mail-auth resources/arc', intakeHosts: [], documentationIsPublic: false, zoneInFile: true },
-  synthetic: { licence: 'written for this project (trace-back cases), AGPL-3.0-or-later', intakeHosts: ['intake.spamdesk.example'], documentationIsPublic: true, zoneInFile: false },
+  spamassassin: {
+    licence: 'Apache-2.0 (LICENSES/spamassassin-LICENSE, spamassassin-NOTICE); github.com/apache/spamassassin t/data',
+    intakeHosts: JM_HOSTS,
+    documentationIsPublic: false,
+    zoneInFile: false,
+  },
+  stalwart: {
+    licence: 'Apache-2.0 OR MIT (LICENSES/stalwart-*); github.com/stalwartlabs/mail-auth resources/arc',
+    intakeHosts: [],
+    documentationIsPublic: false,
+    zoneInFile: true,
+  },
+  synthetic: {
+    licence: 'written for this project (trace-back cases), AGPL-3.0-or-later',
+    intakeHosts: ['intake.spamdesk.example'],
+    documentationIsPublic: true,
+    zoneInFile: false,
+  },
 };
 
 /** What the golden test compares. */
@@ -68,7 +92,8 @@ export function goldenCases(): GoldenCase[] {
   const out: GoldenCase[] = [];
   for (const source of Object.keys(SOURCES)) {
     const dir = path.join(GOLDEN_DIR, 'messages', source);
-    for (const name of fs.readdirSync(dir).sort()) out.push({ id: `${source}__${name}`, source, file: path.join(dir, name) });
+    for (const name of fs.readdirSync(dir).sort())
+      out.push({ id: `${source}__${name}`, source, file: path.join(dir, name) });
   }
   return out;
 }
@@ -104,7 +129,9 @@ export function summarise(a: Analysis): GoldenExpected {
       dkim: a.auth.dkim.map((d) => `${d.domain ?? '?'}=${d.result}`),
       dmarc: a.auth.dmarc.result,
       arc: a.auth.arc.result,
-      receiver: a.auth.receiver ? [a.auth.receiver.authservId, ...a.auth.receiver.results.map((r) => `${r.method}=${r.result}`)] : null,
+      receiver: a.auth.receiver
+        ? [a.auth.receiver.authservId, ...a.auth.receiver.results.map((r) => `${r.method}=${r.result}`)]
+        : null,
     },
     urls: uniq(a.indicators.urls.map((u) => u.url)),
     findings: uniq(a.findings.filter((f) => MY_STAGES.has(f.stage)).map((f) => f.code)),

@@ -37,7 +37,9 @@ export function impersonatedBrand(displayName: string, fromAddress: string): Bra
   const org = orgDomain(fromAddress);
   for (const b of BRANDS) {
     if (!b.keywords.some((k) => containsWord(name, k))) continue;
-    const legit = b.domains.some((d) => org === d || org === (getDomain(d) ?? d) || domainOf(fromAddress).endsWith(`.${d}`));
+    const legit = b.domains.some(
+      (d) => org === d || org === (getDomain(d) ?? d) || domainOf(fromAddress).endsWith(`.${d}`),
+    );
     if (!legit) return b;
   }
   return null;
@@ -57,12 +59,22 @@ export function senderIdentity(p: ParseResult): { sender: SenderIdentity; findin
   const replyOrg = orgDomain(replyTo);
   if (fromOrg && replyOrg && replyOrg !== fromOrg) {
     mismatches.push('reply-to-domain');
-    findings.push(finding('FROM_REPLY_TO_MISMATCH', `Replies go to ${replyOrg}, not to the From domain ${fromOrg}.`, { header: 'Reply-To', value: replyTo ?? '' }));
+    findings.push(
+      finding('FROM_REPLY_TO_MISMATCH', `Replies go to ${replyOrg}, not to the From domain ${fromOrg}.`, {
+        header: 'Reply-To',
+        value: replyTo ?? '',
+      }),
+    );
   }
   const rpOrg = orgDomain(p.returnPath);
   if (fromOrg && rpOrg && rpOrg !== fromOrg) {
     mismatches.push('return-path-domain');
-    findings.push(finding('FROM_RETURN_PATH_MISMATCH', `The envelope sender is at ${rpOrg}, the From at ${fromOrg}.`, { header: 'Return-Path', value: p.returnPath ?? '' }));
+    findings.push(
+      finding('FROM_RETURN_PATH_MISMATCH', `The envelope sender is at ${rpOrg}, the From at ${fromOrg}.`, {
+        header: 'Return-Path',
+        value: p.returnPath ?? '',
+      }),
+    );
   }
   const senderOrg = orgDomain(p.sender?.address);
   if (fromOrg && senderOrg && senderOrg !== fromOrg) mismatches.push('sender-domain');
@@ -72,13 +84,25 @@ export function senderIdentity(p: ParseResult): { sender: SenderIdentity; findin
     const inName = ADDRESS_IN_NAME.exec(displayName)?.[0].toLowerCase();
     if (inName && inName !== fromAddress.toLowerCase()) {
       mismatches.push('display-name-address');
-      findings.push(finding('DISPLAY_NAME_ADDRESS_MISMATCH', `The display name shows ${inName} but the address is ${fromAddress}.`, { header: 'From', value: `${displayName} <${fromAddress}>` }));
+      findings.push(
+        finding(
+          'DISPLAY_NAME_ADDRESS_MISMATCH',
+          `The display name shows ${inName} but the address is ${fromAddress}.`,
+          { header: 'From', value: `${displayName} <${fromAddress}>` },
+        ),
+      );
     }
     const brand = impersonatedBrand(displayName, fromAddress);
     if (brand) {
       impersonated = brand.name;
       mismatches.push('brand-display-name');
-      findings.push(finding('BRAND_IMPERSONATION', `The display name names ${brand.name} but the address is at ${fromOrg || 'an unknown domain'}.`, { header: 'From', rule: 'data/brands.ts', value: `${displayName} <${fromAddress}>` }));
+      findings.push(
+        finding(
+          'BRAND_IMPERSONATION',
+          `The display name names ${brand.name} but the address is at ${fromOrg || 'an unknown domain'}.`,
+          { header: 'From', rule: 'data/brands.ts', value: `${displayName} <${fromAddress}>` },
+        ),
+      );
     }
   }
   return {

@@ -24,7 +24,30 @@ function parseDomain(host: string): { isIp: boolean; isIcann: boolean; domain: s
 const MAX_TOKEN = 2048;
 const MAX_RAW_KEPT = 500;
 /** TLDs that are also common file extensions: a bare `invoice.zip` is a file name, not a link. */
-const FILE_LIKE_TLDS = new Set(['zip', 'mov', 'pdf', 'exe', 'doc', 'txt', 'jpg', 'png', 'gif', 'htm', 'html', 'php', 'asp', 'js', 'sh', 'py', 'pl', 'rs', 'md', 'so', 'cc', 'ai']);
+const FILE_LIKE_TLDS = new Set([
+  'zip',
+  'mov',
+  'pdf',
+  'exe',
+  'doc',
+  'txt',
+  'jpg',
+  'png',
+  'gif',
+  'htm',
+  'html',
+  'php',
+  'asp',
+  'js',
+  'sh',
+  'py',
+  'pl',
+  'rs',
+  'md',
+  'so',
+  'cc',
+  'ai',
+]);
 const EMAIL_RE = /[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g;
 const DEFANG_RE = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[\/\]|^hxxp|^hxxps|^h\*\*p|^meow/i;
 
@@ -81,7 +104,19 @@ function examineToken(token: string, urls: UrlCandidate[], emails: Set<string>, 
   if (token.indexOf('.') < 0 && token.indexOf('[') < 0 && token.indexOf('(') < 0) return;
   const lower = token.toLowerCase();
   let at = -1;
-  for (const p of ['http://', 'https://', 'hxxp://', 'hxxps://', 'hxxp[:]//', 'hxxps[:]//', 'http[:]//', 'https[:]//', 'ftp://', 'www.', 'www[.]']) {
+  for (const p of [
+    'http://',
+    'https://',
+    'hxxp://',
+    'hxxps://',
+    'hxxp[:]//',
+    'hxxps[:]//',
+    'http[:]//',
+    'https[:]//',
+    'ftp://',
+    'www.',
+    'www[.]',
+  ]) {
     const k = lower.indexOf(p);
     if (k >= 0 && (at < 0 || k < at)) at = k;
   }

@@ -35,7 +35,13 @@ export interface AbuseTable {
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
 
 /** Every line of the CSV: its rule or what is wrong with it (blank lines, comments and the header skipped). */
-function* csvLines(text: string): Generator<{ line: number; asn: number; address: string } | { line: number; cidr: Cidr; address: string } | { line: number; problem: string }> {
+function* csvLines(
+  text: string,
+): Generator<
+  | { line: number; asn: number; address: string }
+  | { line: number; cidr: Cidr; address: string }
+  | { line: number; problem: string }
+> {
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -78,7 +84,8 @@ export function abuseContactsProblems(file: string): FileProblem[] {
   const read = readTextFile(file);
   if ('problem' in read) return [read.problem];
   const problems: FileProblem[] = [];
-  for (const l of csvLines(read.text)) if ('problem' in l) problems.push({ file, where: `line ${l.line}`, message: l.problem });
+  for (const l of csvLines(read.text))
+    if ('problem' in l) problems.push({ file, where: `line ${l.line}`, message: l.problem });
   return problems;
 }
 

@@ -33,7 +33,9 @@ export class BudgetedResolver implements DnsResolver {
   private async run<T>(type: string, name: string, f: () => Promise<T>): Promise<T> {
     this.count++;
     if (this.count > this.maxLookups) {
-      const err = Object.assign(new Error(`DNS lookup budget of ${this.maxLookups} exhausted (${type} ${name})`), { code: 'EBUDGET' });
+      const err = Object.assign(new Error(`DNS lookup budget of ${this.maxLookups} exhausted (${type} ${name})`), {
+        code: 'EBUDGET',
+      });
       this.failures.push({ type, name, code: 'EBUDGET' });
       throw err;
     }
@@ -41,7 +43,8 @@ export class BudgetedResolver implements DnsResolver {
       return await f();
     } catch (e) {
       if (!isNotFound(e)) {
-        const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'EUNKNOWN';
+        const code =
+          typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'EUNKNOWN';
         this.failures.push({ type, name, code });
         // mailauth maps ETIMEOUT / EREFUSED to temperror; give every other failure a code it knows.
         if (!('code' in Object(e))) throw Object.assign(new Error(String(e)), { code: 'ETIMEOUT' });

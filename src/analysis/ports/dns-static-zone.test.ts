@@ -7,7 +7,10 @@ import { MAX_COUNTED_NAMES, StaticZoneResolver, zoneFromText } from './dns-stati
 test('answers, ENOTFOUND, ENODATA and simulated failures, with lookup counts', async () => {
   const z = new StaticZoneResolver({ 'Example.COM.': { TXT: [['v=spf1 -all']], A: 'SERVFAIL' } });
   assert.deepEqual(await z.resolveTxt('example.com'), [['v=spf1 -all']]);
-  await assert.rejects(z.resolveMx('example.com'), (e: unknown) => isNotFound(e) && e instanceof Error && /ENODATA/.test(e.message));
+  await assert.rejects(
+    z.resolveMx('example.com'),
+    (e: unknown) => isNotFound(e) && e instanceof Error && /ENODATA/.test(e.message),
+  );
   await assert.rejects(z.resolveTxt('nope.example'), (e: unknown) => isNotFound(e));
   await assert.rejects(z.resolve4('example.com'), { code: 'ESERVFAIL' });
   assert.equal(z.count, 4);

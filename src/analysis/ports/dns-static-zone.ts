@@ -57,7 +57,10 @@ export class StaticZoneResolver implements DnsResolver {
     return this.total;
   }
 
-  private answer<K extends keyof ZoneRecords>(type: K, name: string): Promise<Exclude<NonNullable<ZoneRecords[K]>, SimulatedFailure>> {
+  private answer<K extends keyof ZoneRecords>(
+    type: K,
+    name: string,
+  ): Promise<Exclude<NonNullable<ZoneRecords[K]>, SimulatedFailure>> {
     const key = name.toLowerCase().replace(/\.$/, '');
     this.total++;
     const counted = this.lookups.get(`${type} ${key}`);
@@ -67,7 +70,8 @@ export class StaticZoneResolver implements DnsResolver {
     const rec = this.zone.get(key);
     if (rec === undefined) return Promise.reject(dnsError('ENOTFOUND', syscall, name));
     const v = rec[type];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) return Promise.reject(dnsError('ENODATA', syscall, name));
+    if (v === undefined || (Array.isArray(v) && v.length === 0))
+      return Promise.reject(dnsError('ENODATA', syscall, name));
     if (typeof v === 'string') return Promise.reject(dnsError(failureCode(v), syscall, name));
     return Promise.resolve(v as Exclude<NonNullable<ZoneRecords[K]>, SimulatedFailure>);
   }

@@ -16,7 +16,8 @@ import { ipLocationDbAsnLookup, loadIpLocationDb } from './ip-location-db.ts';
  * The ASN data is loaded here, at worker start, so no message pays for it inside its time bound.
  */
 export function createPorts(settings: AnalysisSettings): AnalysisPorts {
-  const dns = settings.dnsMode === 'offline' ? new StaticZoneResolver() : liveDnsResolver({ timeoutMs: settings.dnsTimeoutMs });
+  const dns =
+    settings.dnsMode === 'offline' ? new StaticZoneResolver() : liveDnsResolver({ timeoutMs: settings.dnsTimeoutMs });
   return {
     dns,
     asn: ipLocationDbAsnLookup(loadIpLocationDb()),
@@ -26,7 +27,11 @@ export function createPorts(settings: AnalysisSettings): AnalysisPorts {
 }
 
 /** Deterministic ports for tests and benchmarks: a static zone, the real ASN data, a fixed clock. */
-export function staticPorts(zone: Zone = {}, now = new Date('2026-01-01T00:00:00Z'), abuseCsvFile: string | null = null): AnalysisPorts & { dns: StaticZoneResolver } {
+export function staticPorts(
+  zone: Zone = {},
+  now = new Date('2026-01-01T00:00:00Z'),
+  abuseCsvFile: string | null = null,
+): AnalysisPorts & { dns: StaticZoneResolver } {
   return {
     dns: new StaticZoneResolver(zone),
     asn: ipLocationDbAsnLookup(),

@@ -1,7 +1,13 @@
 /** IP → ASN / country over the shipped ip-location-db data, and the range table underneath. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildIpLocationData, deserialiseIpLocationData, loadIpLocationDb, lookupIn, serialiseIpLocationData } from './ip-location-db.ts';
+import {
+  buildIpLocationData,
+  deserialiseIpLocationData,
+  loadIpLocationDb,
+  lookupIn,
+  serialiseIpLocationData,
+} from './ip-location-db.ts';
 
 const SMALL = buildIpLocationData({
   asn4: '1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."\n8.8.8.0,8.8.8.255,15169,Google LLC\n',
@@ -11,7 +17,12 @@ const SMALL = buildIpLocationData({
 });
 
 test('range table: inclusive bounds, gaps, quoted AS names, IPv6', () => {
-  assert.deepEqual(lookupIn(SMALL, '1.0.0.0'), { asn: 13335, asName: 'Cloudflare, Inc.', country: 'AU', network: null });
+  assert.deepEqual(lookupIn(SMALL, '1.0.0.0'), {
+    asn: 13335,
+    asName: 'Cloudflare, Inc.',
+    country: 'AU',
+    network: null,
+  });
   assert.equal(lookupIn(SMALL, '1.0.0.255')?.asn, 13335);
   assert.equal(lookupIn(SMALL, '1.0.1.0'), null);
   assert.equal(lookupIn(SMALL, '8.8.4.4'), null);

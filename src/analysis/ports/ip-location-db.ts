@@ -77,7 +77,12 @@ class RangeBuilder {
   }
   build(): RangeTable {
     const w = this.words;
-    return new RangeTable(w, this.starts.slice(0, this.n * w), this.ends.slice(0, this.n * w), this.values.slice(0, this.n));
+    return new RangeTable(
+      w,
+      this.starts.slice(0, this.n * w),
+      this.ends.slice(0, this.n * w),
+      this.values.slice(0, this.n),
+    );
   }
 }
 
@@ -97,8 +102,20 @@ function fastWords(s: string, out: Uint32Array): boolean {
   }
   if (s.includes('.')) return false;
   const dbl = s.indexOf('::');
-  const head = dbl < 0 ? s.split(':') : s.slice(0, dbl).split(':').filter((x) => x.length > 0);
-  const tail = dbl < 0 ? [] : s.slice(dbl + 2).split(':').filter((x) => x.length > 0);
+  const head =
+    dbl < 0
+      ? s.split(':')
+      : s
+          .slice(0, dbl)
+          .split(':')
+          .filter((x) => x.length > 0);
+  const tail =
+    dbl < 0
+      ? []
+      : s
+          .slice(dbl + 2)
+          .split(':')
+          .filter((x) => x.length > 0);
   if (head.length + tail.length > 8 || (dbl < 0 && head.length !== 8)) return false;
   const groups = new Array<number>(8).fill(0);
   for (let i = 0; i < head.length; i++) groups[i] = parseInt(head[i] ?? '0', 16);
@@ -122,7 +139,10 @@ export function ipWords(ip: string): Uint32Array | null {
     }
     const p = a.toByteArray();
     const out = new Uint32Array(4);
-    for (let k = 0; k < 4; k++) out[k] = (((p[k * 4] ?? 0) << 24) | ((p[k * 4 + 1] ?? 0) << 16) | ((p[k * 4 + 2] ?? 0) << 8) | (p[k * 4 + 3] ?? 0)) >>> 0;
+    for (let k = 0; k < 4; k++)
+      out[k] =
+        (((p[k * 4] ?? 0) << 24) | ((p[k * 4 + 1] ?? 0) << 16) | ((p[k * 4 + 2] ?? 0) << 8) | (p[k * 4 + 3] ?? 0)) >>>
+        0;
     return out;
   } catch {
     return null;
@@ -158,7 +178,12 @@ export interface IpLocationData {
 }
 
 /** Builds the tables from CSV text (`start,end,asn,name` and `start,end,cc`). */
-export function buildIpLocationData(src: { asn4: string; asn6: string; country4: string; country6: string }): IpLocationData {
+export function buildIpLocationData(src: {
+  asn4: string;
+  asn6: string;
+  country4: string;
+  country6: string;
+}): IpLocationData {
   const nameIndex = new Map<string, number>();
   const asNames: string[] = [];
   const asnValue = new Map<string, number>();
@@ -259,11 +284,21 @@ const CACHE_MAGIC = 'spamdesk-ipdb-1';
 export function serialiseIpLocationData(d: IpLocationData, version: string): Buffer {
   const tables = [d.asn4, d.asn6, d.country4, d.country6];
   const arrays: Uint32Array[] = [...tables.flatMap((t) => [t.starts, t.ends, t.values]), d.asns];
-  const header = JSON.stringify({ magic: CACHE_MAGIC, version, lengths: arrays.map((a) => a.length), asNames: d.asNames, countries: d.countries });
+  const header = JSON.stringify({
+    magic: CACHE_MAGIC,
+    version,
+    lengths: arrays.map((a) => a.length),
+    asNames: d.asNames,
+    countries: d.countries,
+  });
   const head = Buffer.from(`${header}\n`, 'utf8');
   // Pad so the arrays start on a 4-byte boundary.
   const pad = (4 - (head.length % 4)) % 4;
-  return Buffer.concat([head, Buffer.alloc(pad, 0x20), ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
+  return Buffer.concat([
+    head,
+    Buffer.alloc(pad, 0x20),
+    ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+  ]);
 }
 
 /** Reads a buffer written by {@link serialiseIpLocationData}; null when it is not one of `version`. */
@@ -282,7 +317,8 @@ export function deserialiseIpLocationData(buf: Buffer, version: string): IpLocat
   const lengths = h.lengths;
   const asNames = h.asNames;
   const countries = h.countries;
-  if (!Array.isArray(lengths) || !Array.isArray(asNames) || !Array.isArray(countries) || lengths.length !== 13) return null;
+  if (!Array.isArray(lengths) || !Array.isArray(asNames) || !Array.isArray(countries) || lengths.length !== 13)
+    return null;
   let off = nl + 1;
   off += (4 - (off % 4)) % 4;
   const aligned = new Uint8Array(buf.length - off);
@@ -294,7 +330,13 @@ export function deserialiseIpLocationData(buf: Buffer, version: string): IpLocat
     arrays.push(new Uint32Array(aligned.buffer, pos, len));
     pos += len * 4;
   }
-  const t = (i: number, w: 1 | 4) => new RangeTable(w, arrays[i] ?? new Uint32Array(), arrays[i + 1] ?? new Uint32Array(), arrays[i + 2] ?? new Uint32Array());
+  const t = (i: number, w: 1 | 4) =>
+    new RangeTable(
+      w,
+      arrays[i] ?? new Uint32Array(),
+      arrays[i + 1] ?? new Uint32Array(),
+      arrays[i + 2] ?? new Uint32Array(),
+    );
   return {
     asn4: t(0, 1),
     asn6: t(3, 4),

@@ -9,8 +9,10 @@ import type { ComplianceResult } from '../analysis-schema.ts';
 import { clip, headerValues, renderHtml } from '../parsed-email.ts';
 import { defineStage, finding, type ReporterStatement, type StageFinding, type StageInput } from '../stage.ts';
 
-const OPT_OUT_WORDS = /unsubscri|opt[\s-]?out|d[ée]sinscri|d[ée]sabonn|abmeld|abbestell|darse de baja|cancelar suscri|disiscriv|uitschrijv|remove me|removal|stop receiving|manage (your )?(email )?preferences|se d[ée]sinscrire/i;
-const DENIAL = /never (subscribed|signed|consented|agreed|gave|asked|registered)|not? (subscribed|consent)|without (my )?consent|jamais (inscrit|abonn|donn|consenti)|sans (mon )?(accord|consentement)|pas (inscrit|abonn)|unsolicited|non sollicit/i;
+const OPT_OUT_WORDS =
+  /unsubscri|opt[\s-]?out|d[ée]sinscri|d[ée]sabonn|abmeld|abbestell|darse de baja|cancelar suscri|disiscriv|uitschrijv|remove me|removal|stop receiving|manage (your )?(email )?preferences|se d[ée]sinscrire/i;
+const DENIAL =
+  /never (subscribed|signed|consented|agreed|gave|asked|registered)|not? (subscribed|consent)|without (my )?consent|jamais (inscrit|abonn|donn|consenti)|sans (mon )?(accord|consentement)|pas (inscrit|abonn)|unsolicited|non sollicit/i;
 
 /** RFC 2369 §2: a comma-separated list of angle-bracketed URIs. */
 export function listUnsubscribeUris(value: string): string[] {
@@ -46,7 +48,13 @@ function optOut(input: StageInput, findings: StageFinding[]): ComplianceResult['
   if (message.sms) {
     // SMS marketing opt-out is a STOP keyword to a short number (e.g. "STOP au 36111").
     const stop = /\bSTOP\b/.test(message.sms.text);
-    if (!stop) findings.push(finding('NO_OPT_OUT', 'The SMS offers no STOP opt-out.', { part: 'sms', rule: 'Directive 2002/58/EC art. 13(4)' }));
+    if (!stop)
+      findings.push(
+        finding('NO_OPT_OUT', 'The SMS offers no STOP opt-out.', {
+          part: 'sms',
+          rule: 'Directive 2002/58/EC art. 13(4)',
+        }),
+      );
     return { status: stop ? 'present' : 'absent', listUnsubscribe: [], oneClick: false, bodyLinks: [] };
   }
   const email = message.email;
@@ -60,7 +68,8 @@ function optOut(input: StageInput, findings: StageFinding[]): ComplianceResult['
   const oneClick = oneClickClaimed && usable.some((u) => /^https:/i.test(u));
   const bodyLinks: string[] = [];
   for (const l of renderHtml(email).links) {
-    if (l.kind === 'href' && (OPT_OUT_WORDS.test(l.text) || OPT_OUT_WORDS.test(l.url)) && bodyLinks.length < 10) bodyLinks.push(clip(l.url, 500));
+    if (l.kind === 'href' && (OPT_OUT_WORDS.test(l.text) || OPT_OUT_WORDS.test(l.url)) && bodyLinks.length < 10)
+      bodyLinks.push(clip(l.url, 500));
   }
   const text = email.text ?? '';
   const textLink = /(https?:\/\/|mailto:)\S*(unsub|opt-?out|remove|desinscri|listinfo)/i.exec(clip(text, 200_000));
@@ -68,14 +77,31 @@ function optOut(input: StageInput, findings: StageFinding[]): ComplianceResult['
   const listUnsubscribe = uris.map((u) => clip(u, 500)).slice(0, 10);
 
   if (headers.length > 0 && usable.length === 0) {
-    findings.push(finding('BROKEN_OPT_OUT', 'List-Unsubscribe is present but none of its URIs is usable.', { header: 'List-Unsubscribe', rule: 'RFC 2369 §3.2', value: clip(headers.join(', '), 500) }));
+    findings.push(
+      finding('BROKEN_OPT_OUT', 'List-Unsubscribe is present but none of its URIs is usable.', {
+        header: 'List-Unsubscribe',
+        rule: 'RFC 2369 §3.2',
+        value: clip(headers.join(', '), 500),
+      }),
+    );
   }
   if (oneClickClaimed && !oneClick) {
-    findings.push(finding('BROKEN_OPT_OUT', 'One-click unsubscribe is announced but no https URI is given.', { header: 'List-Unsubscribe-Post', rule: 'RFC 8058 §3.1', value: clip(post, 300) }));
+    findings.push(
+      finding('BROKEN_OPT_OUT', 'One-click unsubscribe is announced but no https URI is given.', {
+        header: 'List-Unsubscribe-Post',
+        rule: 'RFC 8058 §3.1',
+        value: clip(post, 300),
+      }),
+    );
   }
   if (usable.length > 0 || bodyLinks.length > 0) return { status: 'present', listUnsubscribe, oneClick, bodyLinks };
   if (headers.length > 0) return { status: 'broken', listUnsubscribe, oneClick, bodyLinks };
-  findings.push(finding('NO_OPT_OUT', 'No List-Unsubscribe header and no unsubscribe link in the body.', { header: 'List-Unsubscribe', rule: 'RFC 2369; Directive 2002/58/EC art. 13(4)' }));
+  findings.push(
+    finding('NO_OPT_OUT', 'No List-Unsubscribe header and no unsubscribe link in the body.', {
+      header: 'List-Unsubscribe',
+      rule: 'RFC 2369; Directive 2002/58/EC art. 13(4)',
+    }),
+  );
   return { status: 'absent', listUnsubscribe, oneClick, bodyLinks };
 }
 
@@ -86,12 +112,16 @@ function concealment(input: StageInput): string[] {
   if (input.message.sms) return reasons;
   const from = a.parse.from[0]?.address ?? '';
   if (!from) reasons.push('no From address');
-  else if (!/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(from)) reasons.push(`From address "${clip(from, 100)}" is not a deliverable address`);
-  if (a.indicators.sender.impersonatedBrand) reasons.push(`display name impersonates ${a.indicators.sender.impersonatedBrand}`);
-  if (a.indicators.sender.mismatches.includes('display-name-address')) reasons.push('display name shows another address');
+  else if (!/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(from))
+    reasons.push(`From address "${clip(from, 100)}" is not a deliverable address`);
+  if (a.indicators.sender.impersonatedBrand)
+    reasons.push(`display name impersonates ${a.indicators.sender.impersonatedBrand}`);
+  if (a.indicators.sender.mismatches.includes('display-name-address'))
+    reasons.push('display name shows another address');
   if (a.auth.dmarc.result === 'fail') reasons.push(`DMARC fails for ${a.auth.dmarc.domain ?? 'the From domain'}`);
   const rx = a.auth.receiver?.results.find((r) => r.method === 'dmarc');
-  if (rx && rx.result === 'fail' && a.auth.dmarc.result !== 'fail') reasons.push(`the receiver ${a.auth.receiver?.authservId ?? ''} recorded dmarc=fail`);
+  if (rx && rx.result === 'fail' && a.auth.dmarc.result !== 'fail')
+    reasons.push(`the receiver ${a.auth.receiver?.authservId ?? ''} recorded dmarc=fail`);
   return reasons;
 }
 
@@ -104,12 +134,30 @@ export const complianceStage = defineStage({
     const findings: StageFinding[] = [];
     const reasons = concealment(input);
     if (reasons.length > 0) {
-      findings.push(finding('SENDER_CONCEALED', `Sender identity concealed or disguised: ${reasons.join('; ')}.`, { header: 'From', rule: 'Directive 2002/58/EC art. 13(4)', value: reasons.join('; ') }));
+      findings.push(
+        finding('SENDER_CONCEALED', `Sender identity concealed or disguised: ${reasons.join('; ')}.`, {
+          header: 'From',
+          rule: 'Directive 2002/58/EC art. 13(4)',
+          value: reasons.join('; '),
+        }),
+      );
     }
     const opt = optOut(input, findings);
     const consent = consentOf(input.reporter);
-    if (consent.stated === 'not-given') findings.push(finding('CONSENT_DENIED_BY_REPORTER', 'The reporter states they never consented to receive this.', { rule: 'Directive 2002/58/EC art. 13(1)', value: consent.statement ?? 'consent: false' }));
-    if (consent.stated === 'given') findings.push(finding('CONSENT_GIVEN_BY_REPORTER', 'The reporter states they had consented.', { rule: 'Directive 2002/58/EC art. 13(2)', value: consent.statement ?? 'consent: true' }));
+    if (consent.stated === 'not-given')
+      findings.push(
+        finding('CONSENT_DENIED_BY_REPORTER', 'The reporter states they never consented to receive this.', {
+          rule: 'Directive 2002/58/EC art. 13(1)',
+          value: consent.statement ?? 'consent: false',
+        }),
+      );
+    if (consent.stated === 'given')
+      findings.push(
+        finding('CONSENT_GIVEN_BY_REPORTER', 'The reporter states they had consented.', {
+          rule: 'Directive 2002/58/EC art. 13(2)',
+          value: consent.statement ?? 'consent: true',
+        }),
+      );
     const compliance: ComplianceResult = { senderConcealed: reasons.length > 0, optOut: opt, consent };
     return { result: { compliance }, findings };
   },

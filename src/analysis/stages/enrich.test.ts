@@ -17,12 +17,32 @@ const DATA = buildIpLocationData({
 });
 
 function ports(zone: Zone, csv = ''): AnalysisPorts {
-  return { dns: new StaticZoneResolver(zone), asn: ipLocationDbAsnLookup(DATA), abuse: abuseContactLookup(parseAbuseContactsCsv(csv)), clock: { now: () => new Date(0) } };
+  return {
+    dns: new StaticZoneResolver(zone),
+    asn: ipLocationDbAsnLookup(DATA),
+    abuse: abuseContactLookup(parseAbuseContactsCsv(csv)),
+    clock: { now: () => new Date(0) },
+  };
 }
 
 function inputWith(origin: Analysis['traceback']['origin'], rdns: string | null = null): StageInput {
   const sections = emptySections();
-  const hop = { index: 0, raw: '', fromHelo: null, fromRdns: rdns, fromIp: origin?.ip ?? null, byHost: 'mx.example.org', protocol: 'ESMTP', tls: false, id: null, for: null, date: null, parsed: true, trusted: true, notes: [] };
+  const hop = {
+    index: 0,
+    raw: '',
+    fromHelo: null,
+    fromRdns: rdns,
+    fromIp: origin?.ip ?? null,
+    byHost: 'mx.example.org',
+    protocol: 'ESMTP',
+    tls: false,
+    id: null,
+    for: null,
+    date: null,
+    parsed: true,
+    trusted: true,
+    notes: [],
+  };
   const analysis: Analysis = {
     sha256: '0'.repeat(64),
     analyserVersion: 'test',
@@ -34,7 +54,19 @@ function inputWith(origin: Analysis['traceback']['origin'], rdns: string | null 
     stages: [],
     error: null,
   };
-  return { message: { kind: 'email', raw: new Uint8Array(), sha256: '0'.repeat(64), email: null, sms: null, nested: [], decodeProblems: [] }, analysis, reporter: null };
+  return {
+    message: {
+      kind: 'email',
+      raw: new Uint8Array(),
+      sha256: '0'.repeat(64),
+      email: null,
+      sms: null,
+      nested: [],
+      decodeProblems: [],
+    },
+    analysis,
+    reporter: null,
+  };
 }
 
 const ctx = (p: AnalysisPorts) => ({ params: { ptrLookup: true }, ports: p, settings: defaultAnalysisSettings() });
@@ -45,7 +77,10 @@ test('reverse names for IPv4 and IPv6 (RFC 1035 §3.5, RFC 3596 §2.5)', () => {
 });
 
 test('origin gets AS, country, PTR name from the zone and the operator’s abuse contact', async () => {
-  const out = await enrichStage.run(inputWith({ ip: '198.51.100.7', hopIndex: 0, ipVersion: 4, reason: '' }), ctx(ports({ '7.100.51.198.in-addr.arpa': { PTR: ['host7.example.net.'] } }, 'AS64500,abuse@transit.example')));
+  const out = await enrichStage.run(
+    inputWith({ ip: '198.51.100.7', hopIndex: 0, ipVersion: 4, reason: '' }),
+    ctx(ports({ '7.100.51.198.in-addr.arpa': { PTR: ['host7.example.net.'] } }, 'AS64500,abuse@transit.example')),
+  );
   assert.deepEqual(out.result?.enrichment?.origin, {
     ip: '198.51.100.7',
     asn: 64500,
@@ -59,10 +94,17 @@ test('origin gets AS, country, PTR name from the zone and the operator’s abuse
 
 test('the name the receiver recorded wins over a fresh lookup; IPv6 is looked up too', async () => {
   const p = ports({});
-  const out = await enrichStage.run(inputWith({ ip: '2001:db8::5', hopIndex: 0, ipVersion: 6, reason: '' }, 'recorded.example.net'), ctx(p));
+  const out = await enrichStage.run(
+    inputWith({ ip: '2001:db8::5', hopIndex: 0, ipVersion: 6, reason: '' }, 'recorded.example.net'),
+    ctx(p),
+  );
   assert.equal(out.result?.enrichment?.origin?.rdns, 'recorded.example.net');
   assert.equal(out.result?.enrichment?.origin?.asn, 64501);
-  assert.equal(p.dns instanceof StaticZoneResolver ? p.dns.count : -1, 0, 'no PTR query when the receiver recorded a name');
+  assert.equal(
+    p.dns instanceof StaticZoneResolver ? p.dns.count : -1,
+    0,
+    'no PTR query when the receiver recorded a name',
+  );
   assert.deepEqual(
     (out.findings ?? []).map((f) => f.code),
     ['ORIGIN_NO_ABUSE_CONTACT'],
@@ -70,9 +112,15 @@ test('the name the receiver recorded wins over a fresh lookup; IPv6 is looked up
 });
 
 test('no PTR → ORIGIN_NO_RDNS; a failing resolver → DNS_TEMPFAIL, not a throw', async () => {
-  const none = await enrichStage.run(inputWith({ ip: '198.51.100.8', hopIndex: 0, ipVersion: 4, reason: '' }), ctx(ports({})));
+  const none = await enrichStage.run(
+    inputWith({ ip: '198.51.100.8', hopIndex: 0, ipVersion: 4, reason: '' }),
+    ctx(ports({})),
+  );
   assert.ok((none.findings ?? []).some((f) => f.code === 'ORIGIN_NO_RDNS'));
-  const fail = await enrichStage.run(inputWith({ ip: '198.51.100.9', hopIndex: 0, ipVersion: 4, reason: '' }), ctx(ports({ '9.100.51.198.in-addr.arpa': { PTR: 'SERVFAIL' } })));
+  const fail = await enrichStage.run(
+    inputWith({ ip: '198.51.100.9', hopIndex: 0, ipVersion: 4, reason: '' }),
+    ctx(ports({ '9.100.51.198.in-addr.arpa': { PTR: 'SERVFAIL' } })),
+  );
   assert.ok((fail.findings ?? []).some((f) => f.code === 'DNS_TEMPFAIL'));
   assert.equal(fail.result?.enrichment?.origin?.rdns, null);
 });

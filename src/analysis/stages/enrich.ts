@@ -17,7 +17,8 @@ export function reverseName(ip: string): string {
   const parts = ip.split('::');
   const head = (parts[0] ?? '').split(':').filter(Boolean);
   const tail = (parts[1] ?? '').split(':').filter(Boolean);
-  const groups = parts.length > 1 ? [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
+  const groups =
+    parts.length > 1 ? [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
   const nibbles = groups.map((g) => g.padStart(4, '0')).join('');
   return `${nibbles.split('').reverse().join('.')}.ip6.arpa`;
 }
@@ -46,17 +47,37 @@ export const enrichStage = defineStage({
         const names = await dns.resolvePtr(reverseName(origin.ip));
         rdns = names[0]?.replace(/\.$/, '').toLowerCase() ?? null;
       } catch (e) {
-        if (!isNotFound(e)) findings.push(finding('DNS_TEMPFAIL', `Reverse DNS of ${origin.ip} failed temporarily.`, { value: origin.ip, rule: 'SPAMDESK_DNS_TIMEOUT_MS' }));
+        if (!isNotFound(e))
+          findings.push(
+            finding('DNS_TEMPFAIL', `Reverse DNS of ${origin.ip} failed temporarily.`, {
+              value: origin.ip,
+              rule: 'SPAMDESK_DNS_TIMEOUT_MS',
+            }),
+          );
       }
     }
-    if (rdns === null && findings.length === 0) findings.push(finding('ORIGIN_NO_RDNS', `The origin ${origin.ip} has no reverse DNS.`, { value: origin.ip }));
+    if (rdns === null && findings.length === 0)
+      findings.push(finding('ORIGIN_NO_RDNS', `The origin ${origin.ip} has no reverse DNS.`, { value: origin.ip }));
     if (abuseContacts.length === 0) {
-      findings.push(finding('ORIGIN_NO_ABUSE_CONTACT', `No abuse contact is known for ${origin.ip}${asn !== null ? ` (AS${asn})` : ''}.`, { value: origin.ip }));
+      findings.push(
+        finding(
+          'ORIGIN_NO_ABUSE_CONTACT',
+          `No abuse contact is known for ${origin.ip}${asn !== null ? ` (AS${asn})` : ''}.`,
+          { value: origin.ip },
+        ),
+      );
     }
     return {
       result: {
         enrichment: {
-          origin: { ip: origin.ip, asn, asName: rec?.asName ?? null, country: rec?.country ?? null, rdns, abuseContacts },
+          origin: {
+            ip: origin.ip,
+            asn,
+            asName: rec?.asName ?? null,
+            country: rec?.country ?? null,
+            rdns,
+            abuseContacts,
+          },
         },
       },
       findings,

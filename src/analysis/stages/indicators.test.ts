@@ -55,7 +55,11 @@ test('relative image references are never turned into domains (27 corpus message
   for (const rel of RELATIVE_IMAGES) {
     const a = await run(rel);
     const fileHosts = a.indicators.urls.filter((u) => /\.(?:png|gif|jpe?g|bmp)$/i.test(u.host));
-    assert.deepEqual(fileHosts.map((u) => u.url), [], rel);
+    assert.deepEqual(
+      fileHosts.map((u) => u.url),
+      [],
+      rel,
+    );
   }
 });
 
@@ -79,7 +83,9 @@ test('a tracking pixel and remote images are resources, the links stay links (sp
 test('CSS url() in style attributes is extracted as a resource (trec07p inmail.1373)', async (t) => {
   if (!needsCorpus(t, 'trec07p')) return;
   const a = await run('trec07p/data/inmail.1373');
-  const css = a.indicators.urls.find((u) => u.url === 'http://www.cnn.com/linkto/student.news/images/sn.light.pattern.jpg');
+  const css = a.indicators.urls.find(
+    (u) => u.url === 'http://www.cnn.com/linkto/student.news/images/sn.light.pattern.jpg',
+  );
   assert.equal(css?.source, 'html-css');
   assert.equal(css?.role, 'resource');
 });
@@ -88,7 +94,13 @@ test('<link> style sheets, @import, srcset and font hosts are resources (phishin
   if (!needsCorpus(t, 'phishing_pot')) return;
   const a = await run('phishing_pot/email/sample-485.eml');
   const res = a.indicators.urls.filter((u) => u.role === 'resource').map((u) => u.host);
-  for (const h of ['acf-producao.s3.us-east-1.amazonaws.com', 'fonts.googleapis.com', 'hello.myfonts.net', 'acontafecha.com.br']) assert.ok(res.includes(h), `${h} in ${res.join(' ')}`);
+  for (const h of [
+    'acf-producao.s3.us-east-1.amazonaws.com',
+    'fonts.googleapis.com',
+    'hello.myfonts.net',
+    'acontafecha.com.br',
+  ])
+    assert.ok(res.includes(h), `${h} in ${res.join(' ')}`);
   const b = await run('phishing_pot/email/sample-950.eml');
   const srcset = b.indicators.urls.filter((u) => u.host === 'hs-8726485.f.hubspotemail.net' && u.role === 'resource');
   assert.ok(srcset.length >= 3, 'src and each srcset candidate');

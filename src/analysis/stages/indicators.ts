@@ -28,13 +28,15 @@ function sourcesOf(input: StageInput): Source[] {
   if (m.sms) return [{ part: 'sms', text: m.sms.text, email: null }];
   const out: Source[] = [];
   if (m.email) out.push({ part: 'body', text: `${m.email.subject ?? ''}\n${m.email.text ?? ''}`, email: m.email });
-  for (const n of m.nested) out.push({ part: `nested:${n.part}`, text: `${n.email.subject ?? ''}\n${n.email.text ?? ''}`, email: n.email });
+  for (const n of m.nested)
+    out.push({ part: `nested:${n.part}`, text: `${n.email.subject ?? ''}\n${n.email.text ?? ''}`, email: n.email });
   return out;
 }
 
 export const indicatorsStage = defineStage({
   id: 'indicators',
-  description: 'URLs, e-mail addresses, phone numbers (E.164), crypto wallets, sender identity and brand impersonation.',
+  description:
+    'URLs, e-mail addresses, phone numbers (E.164), crypto wallets, sender identity and brand impersonation.',
   kinds: ['email', 'sms'],
   params: z.object({
     /** Characters of text scanned for phone numbers per part (libphonenumber is the slow step). */
@@ -61,7 +63,8 @@ export const indicatorsStage = defineStage({
       return u;
     };
     const addPhone = (raw: string, e164: string, country: string | null) => {
-      if (!phones.has(e164) && phones.size < MAX_INDICATORS_PER_KIND) phones.set(e164, { raw: clip(raw, 100), e164, region: country });
+      if (!phones.has(e164) && phones.size < MAX_INDICATORS_PER_KIND)
+        phones.set(e164, { raw: clip(raw, 100), e164, region: country });
     };
 
     for (const src of sourcesOf(input)) {
@@ -74,7 +77,8 @@ export const indicatorsStage = defineStage({
         const lower = l.url.trim().toLowerCase();
         if (lower.startsWith('mailto:')) {
           const addr = l.url.trim().slice(7).split('?')[0];
-          if (addr.includes('@') && emails.size < MAX_INDICATORS_PER_KIND) emails.add(decodeURIComponentSafe(addr).toLowerCase());
+          if (addr.includes('@') && emails.size < MAX_INDICATORS_PER_KIND)
+            emails.add(decodeURIComponentSafe(addr).toLowerCase());
           continue;
         }
         if (lower.startsWith('tel:') || lower.startsWith('sms:')) {
@@ -82,13 +86,37 @@ export const indicatorsStage = defineStage({
           if (p?.isValid()) addPhone(l.url, p.number, p.country ?? null);
           continue;
         }
-        if (l.kind === 'form-action') findings.push(finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, { part: src.part, value: clip(l.url, 300) }));
-        if (lower.startsWith('cid:') || lower.startsWith('data:') || lower.startsWith('#') || lower.startsWith('javascript:')) continue;
-        const source = l.kind === 'href' ? 'html-href' : l.kind === 'src' ? 'html-src' : l.kind === 'css' ? 'html-css' : 'form-action';
+        if (l.kind === 'form-action')
+          findings.push(
+            finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, {
+              part: src.part,
+              value: clip(l.url, 300),
+            }),
+          );
+        if (
+          lower.startsWith('cid:') ||
+          lower.startsWith('data:') ||
+          lower.startsWith('#') ||
+          lower.startsWith('javascript:')
+        )
+          continue;
+        const source =
+          l.kind === 'href'
+            ? 'html-href'
+            : l.kind === 'src'
+              ? 'html-src'
+              : l.kind === 'css'
+                ? 'html-css'
+                : 'form-action';
         const u = add({ raw: l.url, source }, src.part, html?.base ?? null);
         const shown = l.kind === 'href' ? shownDomain(l.text) : null;
         if (u && shown && u.registrableDomain !== shown && u.host !== shown) {
-          findings.push(finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, { part: src.part, value: `${clip(l.text, 200)} → ${clip(u.url, 300)}` }));
+          findings.push(
+            finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, {
+              part: src.part,
+              value: `${clip(l.text, 200)} → ${clip(u.url, 300)}`,
+            }),
+          );
         }
       }
       for (const cand of phoneCandidates(clip(text, ctx.params.maxPhoneScanChars))) {
@@ -101,12 +129,33 @@ export const indicatorsStage = defineStage({
     }
 
     for (const u of urls) {
-      if (u.shortener) findings.push(finding('URL_SHORTENER', `${u.host} hides the destination of a link.`, { part: u.part, rule: 'data/shorteners.ts', value: u.url }));
-      if (u.source === 'defanged') findings.push(finding('URL_DEFANGED', `The URL is written defanged: ${u.raw}.`, { part: u.part, value: u.raw }));
-      if (u.registrableDomain === null) findings.push(finding('URL_IP_LITERAL', `A link points at the bare address ${u.host}.`, { part: u.part, value: u.url }));
+      if (u.shortener)
+        findings.push(
+          finding('URL_SHORTENER', `${u.host} hides the destination of a link.`, {
+            part: u.part,
+            rule: 'data/shorteners.ts',
+            value: u.url,
+          }),
+        );
+      if (u.source === 'defanged')
+        findings.push(
+          finding('URL_DEFANGED', `The URL is written defanged: ${u.raw}.`, { part: u.part, value: u.raw }),
+        );
+      if (u.registrableDomain === null)
+        findings.push(
+          finding('URL_IP_LITERAL', `A link points at the bare address ${u.host}.`, { part: u.part, value: u.url }),
+        );
     }
-    for (const w of wallets) findings.push(finding('CRYPTO_WALLET', `A ${w.currency} wallet address appears in the message.`, { value: w.address }));
-    if (phones.size > 0) findings.push(finding('PHONE_NUMBER', `${phones.size} phone number(s) in the message.`, { value: [...phones.keys()].slice(0, 5).join(', ') }));
+    for (const w of wallets)
+      findings.push(
+        finding('CRYPTO_WALLET', `A ${w.currency} wallet address appears in the message.`, { value: w.address }),
+      );
+    if (phones.size > 0)
+      findings.push(
+        finding('PHONE_NUMBER', `${phones.size} phone number(s) in the message.`, {
+          value: [...phones.keys()].slice(0, 5).join(', '),
+        }),
+      );
 
     const id = senderIdentity(input.analysis.parse);
     findings.push(...id.findings);

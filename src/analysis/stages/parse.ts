@@ -38,7 +38,9 @@ function decodable(label: string): boolean {
       ok = true;
     } catch {
       // postal-mime also knows cp/ms/x- aliases and code pages (decode-strings.ts).
-      ok = /^(x-|cs|cp|ms|windows-|ibm)/.test(label) || /^(us-)?ascii$|^utf-?8$|^8bit$|^7bit$|^binary$|^default$/.test(label);
+      ok =
+        /^(x-|cs|cp|ms|windows-|ibm)/.test(label) ||
+        /^(us-)?ascii$|^utf-?8$|^8bit$|^7bit$|^binary$|^default$/.test(label);
     }
     if (knownCharset.size < 10_000) knownCharset.set(label, ok);
   }
@@ -78,7 +80,13 @@ function nestedSummary(n: NestedDecoded): NestedMessage {
   };
 }
 
-function attachmentInfos(email: Email, nested: readonly NestedDecoded[], prefix: string, out: AttachmentInfo[], findings: StageFinding[]): void {
+function attachmentInfos(
+  email: Email,
+  nested: readonly NestedDecoded[],
+  prefix: string,
+  out: AttachmentInfo[],
+  findings: StageFinding[],
+): void {
   email.attachments.forEach((a, i) => {
     if (out.length >= MAX_ATTACHMENTS_KEPT) return;
     const part = prefix ? `${prefix}.${i}` : String(i);
@@ -95,13 +103,33 @@ function attachmentInfos(email: Email, nested: readonly NestedDecoded[], prefix:
       ...(carried ? { nested: nestedSummary(carried) } : {}),
     };
     out.push(info);
-    const ev = { part: `attachment ${part}`, value: `${a.filename ?? '(no name)'} declared ${a.mimeType}, content ${sniffed ?? 'unrecognised'}` };
-    if (isExecutable(a.filename, sniffed)) findings.push(finding('EXECUTABLE_ATTACHMENT', `Attachment ${a.filename ?? part} is executable or macro-capable.`, ev));
-    else if (isArchive(a.filename, sniffed)) findings.push(finding('ARCHIVE_ATTACHMENT', `Attachment ${a.filename ?? part} is an archive.`, ev));
-    if (typeMismatch(a.mimeType, sniffed)) findings.push(finding('ATTACHMENT_TYPE_MISMATCH', `Attachment ${a.filename ?? part} is ${sniffed} but declared ${a.mimeType}.`, ev));
+    const ev = {
+      part: `attachment ${part}`,
+      value: `${a.filename ?? '(no name)'} declared ${a.mimeType}, content ${sniffed ?? 'unrecognised'}`,
+    };
+    if (isExecutable(a.filename, sniffed))
+      findings.push(
+        finding('EXECUTABLE_ATTACHMENT', `Attachment ${a.filename ?? part} is executable or macro-capable.`, ev),
+      );
+    else if (isArchive(a.filename, sniffed))
+      findings.push(finding('ARCHIVE_ATTACHMENT', `Attachment ${a.filename ?? part} is an archive.`, ev));
+    if (typeMismatch(a.mimeType, sniffed))
+      findings.push(
+        finding(
+          'ATTACHMENT_TYPE_MISMATCH',
+          `Attachment ${a.filename ?? part} is ${sniffed} but declared ${a.mimeType}.`,
+          ev,
+        ),
+      );
     findings.push(...attachmentContentFindings(a.filename, a.mimeType, sniffed, bytes, `attachment ${part}`));
     if (carried) {
-      findings.push(finding('NESTED_MESSAGE', `Attachment ${part} carries a message: "${clip(carried.email.subject ?? '', 120)}".`, { part: `attachment ${part}` }));
+      findings.push(
+        finding(
+          'NESTED_MESSAGE',
+          `Attachment ${part} carries a message: "${clip(carried.email.subject ?? '', 120)}".`,
+          { part: `attachment ${part}` },
+        ),
+      );
       attachmentInfos(carried.email, nested, part, out, findings);
     }
   });
@@ -120,33 +148,56 @@ function smsParse(text: string, sender: string, receivedAt: string | null): Pars
 
 export const parseStage = defineStage({
   id: 'parse',
-  description: 'Headers, addresses, visible text, attachments (declared vs sniffed type, SHA-256), carried messages, charsets.',
+  description:
+    'Headers, addresses, visible text, attachments (declared vs sniffed type, SHA-256), carried messages, charsets.',
   kinds: ['email', 'sms'],
   params: z.object({}),
   run({ message }) {
-    const findings: StageFinding[] = message.decodeProblems.map((p) => finding(p.code, p.message, { rule: p.code === 'ANALYSIS_TRUNCATED' ? 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES' : 'postal-mime limits' }));
+    const findings: StageFinding[] = message.decodeProblems.map((p) =>
+      finding(p.code, p.message, {
+        rule: p.code === 'ANALYSIS_TRUNCATED' ? 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES' : 'postal-mime limits',
+      }),
+    );
     if (message.sms) {
       const s = message.sms;
-      if (/[A-Za-z]/.test(s.sender) && !/^\+?[0-9 ]+$/.test(s.sender)) findings.push(finding('SMS_ALPHANUMERIC_SENDER', `Sent under the sender id "${s.sender}".`, { value: s.sender }));
+      if (/[A-Za-z]/.test(s.sender) && !/^\+?[0-9 ]+$/.test(s.sender))
+        findings.push(
+          finding('SMS_ALPHANUMERIC_SENDER', `Sent under the sender id "${s.sender}".`, { value: s.sender }),
+        );
       return { result: { parse: smsParse(s.text, s.sender, s.receivedAt) }, findings };
     }
     const { kind: lineEndings, bareCr } = lineEndingsOf(message.raw);
     const charsets = declaredCharsets(message.raw);
     const warnings = message.decodeProblems.map((p) => p.message);
     if (bareCr) warnings.push(`line endings: ${lineEndings} (parsed from a normalised copy; evidence unchanged)`);
-    if (bareCr) findings.push(finding('BARE_LINE_ENDINGS', `The message uses ${lineEndings} line endings.`, { rule: 'RFC 5322 §2.3' }));
-    for (const c of charsets) if (!decodable(c)) findings.push(finding('UNKNOWN_CHARSET', `Charset "${c}" is not known; its text may be garbled.`, { value: c }));
+    if (bareCr)
+      findings.push(
+        finding('BARE_LINE_ENDINGS', `The message uses ${lineEndings} line endings.`, { rule: 'RFC 5322 §2.3' }),
+      );
+    for (const c of charsets)
+      if (!decodable(c))
+        findings.push(
+          finding('UNKNOWN_CHARSET', `Charset "${c}" is not known; its text may be garbled.`, { value: c }),
+        );
 
     const email = message.email;
-    if (!email) return { result: { parse: { ...emptySections().parse, lineEndings, charsets, parseWarnings: warnings } }, findings };
+    if (!email)
+      return {
+        result: { parse: { ...emptySections().parse, lineEndings, charsets, parseWarnings: warnings } },
+        findings,
+      };
 
     const html = renderHtml(email);
     const text = email.text ?? '';
     const visible = email.html ? html.text : text;
     const attachments: AttachmentInfo[] = [];
     attachmentInfos(email, message.nested, '', attachments, findings);
-    findings.push(...htmlBodyFindings(email.html, 'text/html'), ...message.nested.flatMap((n) => htmlBodyFindings(n.email.html, `attachment ${n.part} text/html`)));
-    if (email.attachments.length > MAX_ATTACHMENTS_KEPT) warnings.push(`${email.attachments.length} attachments; first ${MAX_ATTACHMENTS_KEPT} kept`);
+    findings.push(
+      ...htmlBodyFindings(email.html, 'text/html'),
+      ...message.nested.flatMap((n) => htmlBodyFindings(n.email.html, `attachment ${n.part} text/html`)),
+    );
+    if (email.attachments.length > MAX_ATTACHMENTS_KEPT)
+      warnings.push(`${email.attachments.length} attachments; first ${MAX_ATTACHMENTS_KEPT} kept`);
 
     const dateRaw = firstHeader(email, 'date');
     const iso = email.date && !Number.isNaN(Date.parse(email.date)) && /^\d{4}-/.test(email.date) ? email.date : null;
@@ -162,7 +213,9 @@ export const parseStage = defineStage({
       sender,
       date: dateRaw === null ? null : { raw: clip(dateRaw, 200), iso },
       messageId: email.messageId ?? null,
-      headers: email.headers.slice(0, MAX_HEADERS_KEPT).map((h) => ({ name: h.originalKey, value: clip(h.value, MAX_HEADER_VALUE_CHARS) })),
+      headers: email.headers
+        .slice(0, MAX_HEADERS_KEPT)
+        .map((h) => ({ name: h.originalKey, value: clip(h.value, MAX_HEADER_VALUE_CHARS) })),
       headerCount: email.headers.length,
       textExcerpt: clip((text || visible).trim(), MAX_TEXT_EXCERPT_CHARS),
       visibleText: clip(visible.trim(), MAX_VISIBLE_TEXT_CHARS),
@@ -174,11 +227,25 @@ export const parseStage = defineStage({
       lineEndings,
       parseWarnings: warnings.slice(0, 50),
     };
-    if (email.headers.length > MAX_HEADERS_KEPT) parse.parseWarnings.push(`${email.headers.length} headers; first ${MAX_HEADERS_KEPT} kept`);
-    if (parse.from.length === 0) findings.push(finding('NO_FROM_HEADER', 'The message has no usable From header.', { header: 'From', rule: 'RFC 5322 §3.6' }));
-    if (dateRaw === null) findings.push(finding('NO_DATE_HEADER', 'The message has no Date header.', { header: 'Date', rule: 'RFC 5322 §3.6' }));
-    if (!parse.messageId) findings.push(finding('NO_MESSAGE_ID', 'The message has no Message-ID header.', { header: 'Message-ID', rule: 'RFC 5322 §3.6.4' }));
-    if (parse.htmlPresent && !parse.textPresent) findings.push(finding('HTML_ONLY', 'The message has HTML but no plain-text part.', { part: 'text/html' }));
+    if (email.headers.length > MAX_HEADERS_KEPT)
+      parse.parseWarnings.push(`${email.headers.length} headers; first ${MAX_HEADERS_KEPT} kept`);
+    if (parse.from.length === 0)
+      findings.push(
+        finding('NO_FROM_HEADER', 'The message has no usable From header.', { header: 'From', rule: 'RFC 5322 §3.6' }),
+      );
+    if (dateRaw === null)
+      findings.push(
+        finding('NO_DATE_HEADER', 'The message has no Date header.', { header: 'Date', rule: 'RFC 5322 §3.6' }),
+      );
+    if (!parse.messageId)
+      findings.push(
+        finding('NO_MESSAGE_ID', 'The message has no Message-ID header.', {
+          header: 'Message-ID',
+          rule: 'RFC 5322 §3.6.4',
+        }),
+      );
+    if (parse.htmlPresent && !parse.textPresent)
+      findings.push(finding('HTML_ONLY', 'The message has HTML but no plain-text part.', { part: 'text/html' }));
     return { result: { parse }, findings };
   },
 });

@@ -33,23 +33,44 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
   const receivedFields = fields.filter((f) => f.name === 'received');
   const findings: StageFinding[] = [];
   if (receivedFields.length > MAX_HOPS) {
-    findings.push(finding('RECEIVED_UNPARSED', `${receivedFields.length} Received headers; only the top ${MAX_HOPS} are traced.`, { rule: 'MAX_HOPS' }));
+    findings.push(
+      finding('RECEIVED_UNPARSED', `${receivedFields.length} Received headers; only the top ${MAX_HOPS} are traced.`, {
+        rule: 'MAX_HOPS',
+      }),
+    );
   }
-  const received = receivedFields.slice(0, MAX_HOPS).map((f) => Object.assign(parseReceived(f.value), { raw: f.value.slice(0, MAX_HEADER_VALUE_CHARS) }));
+  const received = receivedFields
+    .slice(0, MAX_HOPS)
+    .map((f) => Object.assign(parseReceived(f.value), { raw: f.value.slice(0, MAX_HEADER_VALUE_CHARS) }));
   const { trust } = opts;
   // AS numbers and names of the public hop addresses (offline data), for AS-based trust.
   const asnOf = new Map<string, number | null>();
   const asNameOf = new Map<number, string | null>();
   for (const r of received) {
     const ip = r.fromIp;
-    if (ip === null || asnOf.has(ip) || r.notes.includes('retrieval') || classifyIp(ip) !== 'public' || trust.byIp(ip) !== null) continue;
+    if (
+      ip === null ||
+      asnOf.has(ip) ||
+      r.notes.includes('retrieval') ||
+      classifyIp(ip) !== 'public' ||
+      trust.byIp(ip) !== null
+    )
+      continue;
     const rec = await opts.asn.lookup(ip).catch(() => null);
     asnOf.set(ip, rec?.asn ?? null);
     if (rec?.asn != null) asNameOf.set(rec.asn, rec.asName);
   }
   const webmailHeaders = fields.filter((f) => WEBMAIL_SET.has(f.name));
   const mailhosts = mailhostRelay(opts.mailhosts);
-  const out = walkChain({ received, trust, asnOf, asNameOf, mailhosts, webmailHeaders, documentationIsPublic: opts.documentationIsPublic });
+  const out = walkChain({
+    received,
+    trust,
+    asnOf,
+    asNameOf,
+    mailhosts,
+    webmailHeaders,
+    documentationIsPublic: opts.documentationIsPublic,
+  });
   return { ...out, findings: [...findings, ...out.findings] };
 }
 
@@ -69,9 +90,18 @@ export const tracebackStage = defineStage({
     } catch (e) {
       // A bad operator file must not stop analysis: fall back to the shipped table and say so.
       trust = trustTableFor(ctx.settings.intakeHosts, null);
-      findings.push(finding('STAGE_ERROR', e instanceof TrustedRelaysFileError ? e.message : 'trusted relays file unusable', { rule: 'SPAMDESK_TRUSTED_RELAYS_FILE' }));
+      findings.push(
+        finding('STAGE_ERROR', e instanceof TrustedRelaysFileError ? e.message : 'trusted relays file unusable', {
+          rule: 'SPAMDESK_TRUSTED_RELAYS_FILE',
+        }),
+      );
     }
-    const out = await traceRaw(input.message.raw, { trust, asn: ctx.ports.asn, mailhosts: input.mailhosts ?? [], documentationIsPublic: ctx.params.documentationIsPublic });
+    const out = await traceRaw(input.message.raw, {
+      trust,
+      asn: ctx.ports.asn,
+      mailhosts: input.mailhosts ?? [],
+      documentationIsPublic: ctx.params.documentationIsPublic,
+    });
     findings.push(...out.findings);
     return {
       result: { traceback: { hops: out.hops, origin: out.origin, steps: out.steps, flags: out.flags } },

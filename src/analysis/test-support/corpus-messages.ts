@@ -29,8 +29,11 @@ function walk(dir: string, out: string[]): void {
 export function splitMbox(buf: Buffer): Buffer[] {
   const starts: number[] = [];
   if (buf.subarray(0, 5).toString('latin1') === 'From ') starts.push(0);
-  for (let i = buf.indexOf('\nFrom ', 0, 'latin1'); i >= 0; i = buf.indexOf('\nFrom ', i + 1, 'latin1')) starts.push(i + 1);
-  return starts.map((s, k) => buf.subarray(s, k + 1 < starts.length ? starts[k + 1] - 1 : buf.length)).filter((b) => b.length > 0);
+  for (let i = buf.indexOf('\nFrom ', 0, 'latin1'); i >= 0; i = buf.indexOf('\nFrom ', i + 1, 'latin1'))
+    starts.push(i + 1);
+  return starts
+    .map((s, k) => buf.subarray(s, k + 1 < starts.length ? starts[k + 1] - 1 : buf.length))
+    .filter((b) => b.length > 0);
 }
 
 /** The corpus files of `dir` (or one of its folders), in a stable order. */
@@ -54,7 +57,15 @@ export function corpusMessages(dir: string, limit = Number.POSITIVE_INFINITY): C
         .split('\n')
         .forEach((l, i) => {
           const tab = l.indexOf('\t');
-          if (tab > 0) out.push({ origin: `${file}:${i + 1}`, raw: serializeSmsEvidence({ sender: 'unknown', text: l.slice(tab + 1).slice(0, 20_000), receivedAt: null }) });
+          if (tab > 0)
+            out.push({
+              origin: `${file}:${i + 1}`,
+              raw: serializeSmsEvidence({
+                sender: 'unknown',
+                text: l.slice(tab + 1).slice(0, 20_000),
+                receivedAt: null,
+              }),
+            });
         });
     } else out.push({ origin: file, raw: buf });
   }

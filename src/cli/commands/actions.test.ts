@@ -18,7 +18,10 @@ const run = promisify(execFile);
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_LOG_LEVEL: 'silent' } });
+    const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPAMDESK_LOG_LEVEL: 'silent' },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -31,8 +34,22 @@ test('spamdesk outbox list shows a dead entry and outbox requeue queues it again
   if (!tdb) return;
   const gone = await startWebhookSink(() => 410);
   try {
-    const id = await enqueueWebhook(tdb.db, { url: gone.url, idempotencyKey: 'k', contentType: 'application/json', body: Buffer.from('{}'), purpose: 'test', description: 'cli test hook', maxAttempts: 3 });
-    await drainOutbox({ db: tdb.db, logger: createLogger(tdb.config), relayUrl: undefined, retryBaseMs: 1, leaseMs: 60_000 });
+    const id = await enqueueWebhook(tdb.db, {
+      url: gone.url,
+      idempotencyKey: 'k',
+      contentType: 'application/json',
+      body: Buffer.from('{}'),
+      purpose: 'test',
+      description: 'cli test hook',
+      maxAttempts: 3,
+    });
+    await drainOutbox({
+      db: tdb.db,
+      logger: createLogger(tdb.config),
+      relayUrl: undefined,
+      retryBaseMs: 1,
+      leaseMs: 60_000,
+    });
     assert.equal((await getOutboxEntry(tdb.db, id))?.state, 'dead');
     const db = tdb.config.database.dialect === 'sqlite' ? `sqlite:${tdb.config.database.path}` : '';
     const list = await cli(['outbox', 'list', '--state', 'dead', '--database-url', db]);
@@ -61,7 +78,9 @@ test('spamdesk cases verify-package accepts a genuine package and rejects a tamp
       authority: { id: 'A', name: 'Police', country: 'FR', competence: 'cybercrime' },
       instance: { org: 'Test', url: 'https://spamdesk.test' },
       evidenceMode: 'original-and-redacted',
-      messages: [{ sha256: sha256Hex(raw), raw, redacted: null, reportCount: 1, firstReportedAt: '', lastReportedAt: '' }],
+      messages: [
+        { sha256: sha256Hex(raw), raw, redacted: null, reportCount: 1, firstReportedAt: '', lastReportedAt: '' },
+      ],
       summary: {},
       html: '<p>x</p>',
       key,

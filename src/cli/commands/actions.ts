@@ -11,7 +11,14 @@ import { writeAudit } from '../../evidence/audit.ts';
 import { closeContext, createContext, type AppContext } from '../../app/context.ts';
 import { isAppError } from '../../core/errors.ts';
 import { COMPETENCES } from '../../actions/action-policy.ts';
-import { getOutboxEntry, isOutboxState, listOutbox, outboxCounts, retryAllDead, retryEntry } from '../../actions/outbox/outbox.ts';
+import {
+  getOutboxEntry,
+  isOutboxState,
+  listOutbox,
+  outboxCounts,
+  retryAllDead,
+  retryEntry,
+} from '../../actions/outbox/outbox.ts';
 import { drainOutbox } from '../../actions/outbox/delivery.ts';
 import { closeTransports } from '../../actions/outbox/transports.ts';
 import { deliveryOptions } from '../../actions/actions-service.ts';
@@ -23,7 +30,12 @@ import { autoRefer } from '../../actions/actions-jobs.ts';
 import { verifyEvidencePackage } from '../../actions/referrals/evidence-package.ts';
 import { listOperators, registerOperator } from '../../actions/isp/operators.ts';
 import { runIspDigests } from '../../actions/isp/isp-digests.ts';
-import { addSenderIdentity, listSenders, registerSender, verifySenderIdentity } from '../../actions/fbl/sender-feedback.ts';
+import {
+  addSenderIdentity,
+  listSenders,
+  registerSender,
+  verifySenderIdentity,
+} from '../../actions/fbl/sender-feedback.ts';
 
 /** Opens the context, runs `fn`, closes; AppErrors become a one-line CLI message. */
 async function withCtx(cmd: Command, fn: (ctx: AppContext) => Promise<void>): Promise<void> {
@@ -57,7 +69,9 @@ function registerOutbox(program: Command): void {
         const c = await outboxCounts(ctx.db);
         out(`queued ${c.queued}  sending ${c.sending}  sent ${c.sent}  dead ${c.dead}`);
         for (const e of await listOutbox(ctx.db, { state: o.state, limit: Number(o.limit) })) {
-          out(`${e.id}  ${e.state.padEnd(7)} ${e.channel.padEnd(7)} tries ${e.attempts}/${e.max_attempts}  ${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 120)}]` : ''}`);
+          out(
+            `${e.id}  ${e.state.padEnd(7)} ${e.channel.padEnd(7)} tries ${e.attempts}/${e.max_attempts}  ${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 120)}]` : ''}`,
+          );
         }
       });
     });
@@ -68,7 +82,12 @@ function registerOutbox(program: Command): void {
       await withCtx(cmd, async (ctx) => {
         const e = await getOutboxEntry(ctx.db, id);
         if (!e) fail(`no outbox entry ${id}`);
-        await writeAudit(ctx.db, { actor: cliActor(), action: o.raw ? 'outbound.inspect-raw' : 'outbound.inspect', subject: `outbox:${id}`, detail: { sha256: e.body_sha256, destination: e.destination } });
+        await writeAudit(ctx.db, {
+          actor: cliActor(),
+          action: o.raw ? 'outbound.inspect-raw' : 'outbound.inspect',
+          subject: `outbox:${id}`,
+          detail: { sha256: e.body_sha256, destination: e.destination },
+        });
         if (o.raw) {
           process.stdout.write(e.body);
           return;
@@ -77,7 +96,12 @@ function registerOutbox(program: Command): void {
         json({ ...rest, size: body.length });
       });
     });
-  withSettings(outbox.command('requeue').alias('retry').description('Queue a dead entry again, due now with fresh attempts (or every dead one with --all-dead).'))
+  withSettings(
+    outbox
+      .command('requeue')
+      .alias('retry')
+      .description('Queue a dead entry again, due now with fresh attempts (or every dead one with --all-dead).'),
+  )
     .argument('[id]')
     .option('--all-dead', 'retry every dead entry')
     .action(async (id: string | undefined, o: { allDead?: boolean }, cmd: Command) => {
@@ -91,12 +115,14 @@ function registerOutbox(program: Command): void {
         out(`queued again: ${id}`);
       });
     });
-  withSettings(outbox.command('flush').description('Deliver everything due now, then exit.')).action(async (_o, cmd: Command) => {
-    await withCtx(cmd, async (ctx) => {
-      const r = await drainOutbox(deliveryOptions(ctx));
-      out(`claimed ${r.claimed}, sent ${r.sent}, to retry ${r.retried}, dead ${r.dead}`);
-    });
-  });
+  withSettings(outbox.command('flush').description('Deliver everything due now, then exit.')).action(
+    async (_o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        const r = await drainOutbox(deliveryOptions(ctx));
+        out(`claimed ${r.claimed}, sent ${r.sent}, to retry ${r.retried}, dead ${r.dead}`);
+      });
+    },
+  );
 }
 
 function registerCases(program: Command): void {
@@ -105,18 +131,33 @@ function registerCases(program: Command): void {
     .option('--state <state>', 'open | referred | closed | merged')
     .action(async (o: { state?: string }, cmd: Command) => {
       await withCtx(cmd, async (ctx) => {
-        for (const c of await listCases(ctx.db, { state: o.state })) out(`${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  ${c.title}`);
+        for (const c of await listCases(ctx.db, { state: o.state }))
+          out(
+            `${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  ${c.title}`,
+          );
       });
     });
   withSettings(cases.command('show').description('A case: target, reports, history, referrals.'))
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       await withCtx(cmd, async (ctx) => {
-        await writeAudit(ctx.db, { actor: cliActor(), action: 'case.view', subject: `case:${id}`, detail: { via: 'cli' } });
-        json({ case: await getCase(ctx.db, id), reports: (await caseReports(ctx.db, id)).length, history: await caseHistory(ctx.db, id), referrals: await listReferrals(ctx.db, { caseId: id }) });
+        await writeAudit(ctx.db, {
+          actor: cliActor(),
+          action: 'case.view',
+          subject: `case:${id}`,
+          detail: { via: 'cli' },
+        });
+        json({
+          case: await getCase(ctx.db, id),
+          reports: (await caseReports(ctx.db, id)).length,
+          history: await caseHistory(ctx.db, id),
+          referrals: await listReferrals(ctx.db, { caseId: id }),
+        });
       });
     });
-  withSettings(cases.command('refer').description('Refer a case to an authority (or route it by competence without --authority).'))
+  withSettings(
+    cases.command('refer').description('Refer a case to an authority (or route it by competence without --authority).'),
+  )
     .argument('<id>')
     .option('--authority <authorityId>')
     .action(async (id: string, o: { authority?: string }, cmd: Command) => {
@@ -129,7 +170,10 @@ function registerCases(program: Command): void {
     .command('verify-package')
     .description('Verify an evidence package: signatures, every hash, nothing unlisted (exit 1 on any problem).')
     .argument('<zip>')
-    .option('--public-key <file>', 'trusted public key (PEM), or the instance’s key list (JSON of GET /api/v1/actions/public-key: retired keys verify packages made while they were valid); default: the key inside, check its fingerprint')
+    .option(
+      '--public-key <file>',
+      'trusted public key (PEM), or the instance’s key list (JSON of GET /api/v1/actions/public-key: retired keys verify packages made while they were valid); default: the key inside, check its fingerprint',
+    )
     .action(async (file: string, o: { publicKey?: string }) => {
       let zip: Buffer;
       try {
@@ -143,17 +187,36 @@ function registerCases(program: Command): void {
       // The instance's published key list (GET /api/v1/actions/public-key, saved as JSON): the key
       // the manifest names, and the package must have been made while that key was valid.
       if (trusted?.trimStart().startsWith('{')) {
-        const listed = z.object({ keys: z.array(z.object({ fingerprint: z.string(), publicKeyPem: z.string(), validFrom: z.string(), validUntil: z.string().nullable() })) }).safeParse(JSON.parse(trusted));
+        const listed = z
+          .object({
+            keys: z.array(
+              z.object({
+                fingerprint: z.string(),
+                publicKeyPem: z.string(),
+                validFrom: z.string(),
+                validUntil: z.string().nullable(),
+              }),
+            ),
+          })
+          .safeParse(JSON.parse(trusted));
         if (!listed.success) fail(`${o.publicKey}: not a key list (the JSON of GET /api/v1/actions/public-key)`, 2);
         const named = (await verifyEvidencePackage(zip)).manifest;
         const k = listed.data.keys.find((x) => x.fingerprint === named?.instance.keyFingerprint);
-        if (!k) keyProblems.push(`the package names key ${named?.instance.keyFingerprint ?? '?'}, which the instance does not publish`);
-        else if (named && (named.createdAt < k.validFrom || (k.validUntil !== null && named.createdAt > k.validUntil))) keyProblems.push(`the package was made ${named.createdAt}, outside its key's validity (${k.validFrom} – ${k.validUntil ?? 'now'})`);
+        if (!k)
+          keyProblems.push(
+            `the package names key ${named?.instance.keyFingerprint ?? '?'}, which the instance does not publish`,
+          );
+        else if (named && (named.createdAt < k.validFrom || (k.validUntil !== null && named.createdAt > k.validUntil)))
+          keyProblems.push(
+            `the package was made ${named.createdAt}, outside its key's validity (${k.validFrom} – ${k.validUntil ?? 'now'})`,
+          );
         pem = k?.publicKeyPem ?? '';
       }
       const v = await verifyEvidencePackage(zip, pem);
       const problems = [...keyProblems, ...v.problems];
-      out(`${file}: ${problems.length === 0 ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`);
+      out(
+        `${file}: ${problems.length === 0 ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`,
+      );
       for (const p of problems) out(`  - ${p}`);
       if (problems.length > 0) process.exit(1);
     });
@@ -169,30 +232,56 @@ function registerRegistries(program: Command): void {
     .requiredOption('--contact <addressOrUrl>')
     .option('--redacted-only', 'send redacted copies only (originals withheld, hashes kept); the default for a partner')
     .option('--originals', 'send the originals too (they name the reporter); a partner needs --legal-basis')
-    .option('--legal-basis <text>', 'why it may receive originals: statute, agreement or order (recorded, and quoted in the audit log of each package)')
+    .option(
+      '--legal-basis <text>',
+      'why it may receive originals: statute, agreement or order (recorded, and quoted in the audit log of each package)',
+    )
     .option('--user <userId>', 'the account that acknowledges referrals for it')
-    .action(async (o: { name: string; country: string; competence: string; contactKind: string; contact: string; redactedOnly?: boolean; originals?: boolean; legalBasis?: string; user?: string }, cmd: Command) => {
-      if (o.redactedOnly && o.originals) fail('--redacted-only and --originals contradict each other', 2);
-      const competence = z.enum(COMPETENCES).safeParse(o.competence);
-      if (!competence.success) fail(`--competence must be one of ${COMPETENCES.join(', ')}`, 2);
-      const contactKind = z.enum(['email', 'webhook', 'partner']).safeParse(o.contactKind);
-      if (!contactKind.success) fail('--contact-kind must be email, webhook or partner', 2);
-      await withCtx(cmd, async (ctx) => {
-        const a = await createAuthority(ctx.db, {
-          name: o.name,
-          country: o.country,
-          competence: competence.data,
-          contactKind: contactKind.data,
-          contact: o.contact,
-          evidenceMode: o.redactedOnly ? 'redacted-only' : o.originals ? 'original-and-redacted' : undefined,
-          legalBasis: o.legalBasis ?? null,
-          userId: o.user ?? null,
+    .action(
+      async (
+        o: {
+          name: string;
+          country: string;
+          competence: string;
+          contactKind: string;
+          contact: string;
+          redactedOnly?: boolean;
+          originals?: boolean;
+          legalBasis?: string;
+          user?: string;
+        },
+        cmd: Command,
+      ) => {
+        if (o.redactedOnly && o.originals) fail('--redacted-only and --originals contradict each other', 2);
+        const competence = z.enum(COMPETENCES).safeParse(o.competence);
+        if (!competence.success) fail(`--competence must be one of ${COMPETENCES.join(', ')}`, 2);
+        const contactKind = z.enum(['email', 'webhook', 'partner']).safeParse(o.contactKind);
+        if (!contactKind.success) fail('--contact-kind must be email, webhook or partner', 2);
+        await withCtx(cmd, async (ctx) => {
+          const a = await createAuthority(ctx.db, {
+            name: o.name,
+            country: o.country,
+            competence: competence.data,
+            contactKind: contactKind.data,
+            contact: o.contact,
+            evidenceMode: o.redactedOnly ? 'redacted-only' : o.originals ? 'original-and-redacted' : undefined,
+            legalBasis: o.legalBasis ?? null,
+            userId: o.user ?? null,
+          });
+          out(`${a.id}  ${a.name}  (${a.evidence_mode})`);
         });
-        out(`${a.id}  ${a.name}  (${a.evidence_mode})`);
-      });
-    });
-  const partner = program.command('partner').description('Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).');
-  withSettings(partner.command('add').description("Register a partner by its Ed25519 public key (its GET /api/v1/actions/public-key; confirm the fingerprint out of band)."))
+      },
+    );
+  const partner = program
+    .command('partner')
+    .description('Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).');
+  withSettings(
+    partner
+      .command('add')
+      .description(
+        'Register a partner by its Ed25519 public key (its GET /api/v1/actions/public-key; confirm the fingerprint out of band).',
+      ),
+  )
     .requiredOption('--name <name>')
     .requiredOption('--country <CC>')
     .requiredOption('--public-key <file.pem>')
@@ -210,12 +299,16 @@ function registerRegistries(program: Command): void {
     });
   withSettings(partner.command('list').description('List partners.')).action(async (_o, cmd: Command) => {
     await withCtx(cmd, async (ctx) => {
-      for (const p of await listPartners(ctx.db)) out(`${p.id}  ${p.disabled_at ? 'disabled' : 'enabled '} ${p.country} ${p.key_fingerprint}  ${p.name}`);
+      for (const p of await listPartners(ctx.db))
+        out(`${p.id}  ${p.disabled_at ? 'disabled' : 'enabled '} ${p.country} ${p.key_fingerprint}  ${p.name}`);
     });
   });
   withSettings(authority.command('list').description('List authorities.')).action(async (_o, cmd: Command) => {
     await withCtx(cmd, async (ctx) => {
-      for (const a of await listAuthorities(ctx.db)) out(`${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} ${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`);
+      for (const a of await listAuthorities(ctx.db))
+        out(
+          `${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} ${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`,
+        );
     });
   });
   const operator = program.command('operator').description('Network operators receiving ISP alerts.');
@@ -226,31 +319,50 @@ function registerRegistries(program: Command): void {
     .option('--asn <n...>', 'AS numbers')
     .option('--opt-out', 'never send it alerts')
     .option('--user <userId>', 'the account that sees its alerts')
-    .action(async (o: { name: string; abuse: string; format: string; asn?: string[]; optOut?: boolean; user?: string }, cmd: Command) => {
-      if (o.format !== 'xarf' && o.format !== 'arf') fail('--format must be xarf or arf', 2);
-      await withCtx(cmd, async (ctx) => {
-        const op = await registerOperator(ctx.db, { name: o.name, abuseAddress: o.abuse, format: o.format === 'arf' ? 'arf' : 'xarf', asns: (o.asn ?? []).map(Number), optedOut: o.optOut ?? false, userId: o.user ?? null });
-        out(`${op.id}  ${op.name}`);
-      });
-    });
+    .action(
+      async (
+        o: { name: string; abuse: string; format: string; asn?: string[]; optOut?: boolean; user?: string },
+        cmd: Command,
+      ) => {
+        if (o.format !== 'xarf' && o.format !== 'arf') fail('--format must be xarf or arf', 2);
+        await withCtx(cmd, async (ctx) => {
+          const op = await registerOperator(ctx.db, {
+            name: o.name,
+            abuseAddress: o.abuse,
+            format: o.format === 'arf' ? 'arf' : 'xarf',
+            asns: (o.asn ?? []).map(Number),
+            optedOut: o.optOut ?? false,
+            userId: o.user ?? null,
+          });
+          out(`${op.id}  ${op.name}`);
+        });
+      },
+    );
   withSettings(operator.command('list').description('List operators.')).action(async (_o, cmd: Command) => {
     await withCtx(cmd, async (ctx) => {
-      for (const op of await listOperators(ctx.db)) out(`${op.id}  ${op.format.padEnd(4)} ${op.opted_out ? 'OPTED-OUT ' : ''}${op.abuse_address}  AS${op.asns.join(',AS')}  ${op.name}`);
+      for (const op of await listOperators(ctx.db))
+        out(
+          `${op.id}  ${op.format.padEnd(4)} ${op.opted_out ? 'OPTED-OUT ' : ''}${op.abuse_address}  AS${op.asns.join(',AS')}  ${op.name}`,
+        );
     });
   });
   const isp = program.command('isp').description('ISP alerts about infected or abused machines.');
-  withSettings(isp.command('digest').description('Build and queue the ISP digests due now.')).action(async (_o, cmd: Command) => {
-    await withCtx(cmd, async (ctx) => {
-      json(await runIspDigests(ctx.db, ctx.config, ctx.logger));
-    });
-  });
+  withSettings(isp.command('digest').description('Build and queue the ISP digests due now.')).action(
+    async (_o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        json(await runIspDigests(ctx.db, ctx.config, ctx.logger));
+      });
+    },
+  );
   const sender = program.command('sender').description('Legitimate senders in the feedback loop.');
   withSettings(sender.command('add').description('Register a sender.'))
     .requiredOption('--name <name>')
     .requiredOption('--feedback <address>', 'where ARF reports go')
     .option('--user <userId>')
     .action(async (o: { name: string; feedback: string; user?: string }, cmd: Command) => {
-      await withCtx(cmd, async (ctx) => out((await registerSender(ctx.db, { name: o.name, feedbackAddress: o.feedback, userId: o.user ?? null })).id));
+      await withCtx(cmd, async (ctx) =>
+        out((await registerSender(ctx.db, { name: o.name, feedbackAddress: o.feedback, userId: o.user ?? null })).id),
+      );
     });
   withSettings(sender.command('claim').description('Claim a domain or IP; prints the TXT record to publish.'))
     .argument('<senderId>')
@@ -266,11 +378,15 @@ function registerRegistries(program: Command): void {
   withSettings(sender.command('verify').description('Look the TXT proof up in DNS.'))
     .argument('<identityId>')
     .action(async (id: string, _o, cmd: Command) => {
-      await withCtx(cmd, async (ctx) => json(await verifySenderIdentity(ctx.db, new Resolver({ timeout: 5000, tries: 2 }), id)));
+      await withCtx(cmd, async (ctx) =>
+        json(await verifySenderIdentity(ctx.db, new Resolver({ timeout: 5000, tries: 2 }), id)),
+      );
     });
-  withSettings(sender.command('list').description('List senders and their identities.')).action(async (_o, cmd: Command) => {
-    await withCtx(cmd, async (ctx) => json(await listSenders(ctx.db)));
-  });
+  withSettings(sender.command('list').description('List senders and their identities.')).action(
+    async (_o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => json(await listSenders(ctx.db)));
+    },
+  );
 }
 
 export function registerActions(program: Command): void {

@@ -12,7 +12,12 @@ import { analysisSettingsFrom } from '../../analysis/settings.ts';
 import { reanalyze } from '../../analysis/reanalyze.ts';
 
 export function registerAnalysis(program: Command): void {
-  withSettings(program.command('show').description('Show a report and its analysis: trace-back step by step, authentication, indicators, findings.').argument('<report-id>'))
+  withSettings(
+    program
+      .command('show')
+      .description('Show a report and its analysis: trace-back step by step, authentication, indicators, findings.')
+      .argument('<report-id>'),
+  )
     .option('--json', 'print the analysis as JSON')
     .action(async (reportId: string, o: { json?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
@@ -22,16 +27,27 @@ export function registerAnalysis(program: Command): void {
         const report = await db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
         if (!report) fail(`no report ${reportId}`);
         const stored = await getLatestAnalysis(db, report.message_sha256);
-        await writeAudit(db, { actor: cliActor(), action: 'evidence.view-report', subject: `report:${report.id}`, detail: { via: 'cli show', sha256: report.message_sha256, json: o.json === true } });
+        await writeAudit(db, {
+          actor: cliActor(),
+          action: 'evidence.view-report',
+          subject: `report:${report.id}`,
+          detail: { via: 'cli show', sha256: report.message_sha256, json: o.json === true },
+        });
         const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
         if (o.json) {
-          process.stdout.write(`${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`,
+          );
           return;
         }
-        const header = [`Report ${report.id}  (${report.channel}, received ${report.received_at}, quality ${report.quality})`];
+        const header = [
+          `Report ${report.id}  (${report.channel}, received ${report.received_at}, quality ${report.quality})`,
+        ];
         if (report.note) header.push(`  reporter's note: ${safe(report.note, 500)}`);
         if (!analysis) {
-          process.stdout.write(`${header.join('\n')}\n\nNot analysed yet: the analyse-report job is still queued (run \`spamdesk serve\`, or \`spamdesk reanalyze\`).\n`);
+          process.stdout.write(
+            `${header.join('\n')}\n\nNot analysed yet: the analyse-report job is still queued (run \`spamdesk serve\`, or \`spamdesk reanalyze\`).\n`,
+          );
           process.exitCode = 3;
           return;
         }
@@ -41,12 +57,15 @@ export function registerAnalysis(program: Command): void {
       }
     });
 
-  withSettings(program.command('reanalyze').description('Re-run the analysis on stored evidence at the current analyser version.'))
+  withSettings(
+    program.command('reanalyze').description('Re-run the analysis on stored evidence at the current analyser version.'),
+  )
     .option('--since <iso>', 'only messages first seen at or after this ISO 8601 time')
     .option('--force', 're-run messages already analysed at the current version too')
     .action(async (o: { since?: string; force?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
-      if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
+      if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
+        fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
       const since = o.since === undefined ? null : new Date(o.since).toISOString();
       const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
       const pool = new AnalysisPool({ size: Math.max(1, config.workers), settings: analysisSettingsFrom(config) });

@@ -44,17 +44,69 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 8; i++) {
         const base = i % 2 === 0 ? LOTTERY : PHARMA;
         const raw = personalise(base, makeRecipient(rng), rng, i);
-        const stored = await h.ctx.writer.submitOne({ raw, channel: 'api', receivedAt: new Date(Date.UTC(2026, 0, 1, 10, i)).toISOString() });
+        const stored = await h.ctx.writer.submitOne({
+          raw,
+          channel: 'api',
+          receivedAt: new Date(Date.UTC(2026, 0, 1, 10, i)).toISOString(),
+        });
         await storeAnalysis(db, await analyse(raw, { ports, settings: defaultAnalysisSettings() }), 1);
-        await db.insertInto('classifications').values({ sha256: stored.sha256, category: base === LOTTERY ? 'scam' : 'commercial', confidence: 0.9, reasons: '[]', model_version: 't', classified_at: nowIso() }).execute();
+        await db
+          .insertInto('classifications')
+          .values({
+            sha256: stored.sha256,
+            category: base === LOTTERY ? 'scam' : 'commercial',
+            confidence: 0.9,
+            reasons: '[]',
+            model_version: 't',
+            classified_at: nowIso(),
+          })
+          .execute();
         reports.push({ id: stored.id, sha256: stored.sha256, base: base === LOTTERY ? 'lottery' : 'pharma' });
       }
       // What older rules left: one campaign chaining both operations, and a live case against it.
       const at = nowIso();
-      await db.insertInto('campaigns').values({ id: 'OLDCHAIN', merged_into: null, category: 'scam', core_signature: null, core_kind: 'email', first_seen_at: at, last_seen_at: at, message_count: 8, report_count: 8, created_at: at, updated_at: at }).execute();
-      await db.insertInto('campaign_messages').values(reports.map((r) => ({ sha256: r.sha256, campaign_id: 'OLDCHAIN', kind: 'email', via: 'link:domain', similarity: 0, joined_at: at }))).execute();
-      const c = await openCase(db, { targetKind: 'campaign', targetValue: 'OLDCHAIN', title: 'scam campaign OLDCHAIN', category: 'scam', openedBy: 'rule:TEST' });
-      await addReportsToCase(db, c.id, reports.map((r) => ({ reportId: r.id, sha256: r.sha256 })), 'rule:TEST');
+      await db
+        .insertInto('campaigns')
+        .values({
+          id: 'OLDCHAIN',
+          merged_into: null,
+          category: 'scam',
+          core_signature: null,
+          core_kind: 'email',
+          first_seen_at: at,
+          last_seen_at: at,
+          message_count: 8,
+          report_count: 8,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+      await db
+        .insertInto('campaign_messages')
+        .values(
+          reports.map((r) => ({
+            sha256: r.sha256,
+            campaign_id: 'OLDCHAIN',
+            kind: 'email',
+            via: 'link:domain',
+            similarity: 0,
+            joined_at: at,
+          })),
+        )
+        .execute();
+      const c = await openCase(db, {
+        targetKind: 'campaign',
+        targetValue: 'OLDCHAIN',
+        title: 'scam campaign OLDCHAIN',
+        category: 'scam',
+        openedBy: 'rule:TEST',
+      });
+      await addReportsToCase(
+        db,
+        c.id,
+        reports.map((r) => ({ reportId: r.id, sha256: r.sha256 })),
+        'rule:TEST',
+      );
       await indexAll(db);
 
       // Cut short after 3 reports (a crash, Ctrl-C): nothing is finished, the state says where.
@@ -69,22 +121,38 @@ for (const dialect of DIALECTS) {
 
       const members = await db.selectFrom('campaign_messages').select(['sha256', 'campaign_id']).execute();
       const campaignOf = new Map(members.map((m) => [m.sha256, m.campaign_id]));
-      for (const base of ['lottery', 'pharma']) assert.equal(new Set(reports.filter((r) => r.base === base).map((r) => campaignOf.get(r.sha256))).size, 1, `${base} copies together`);
+      for (const base of ['lottery', 'pharma'])
+        assert.equal(
+          new Set(reports.filter((r) => r.base === base).map((r) => campaignOf.get(r.sha256))).size,
+          1,
+          `${base} copies together`,
+        );
       assert.notEqual(campaignOf.get(reports[0].sha256), campaignOf.get(reports[1].sha256), 'the two operations apart');
 
       const after = await getCase(db, c.id);
       assert.equal(after.state, 'needs_review');
       assert.ok([campaignOf.get(reports[0].sha256), campaignOf.get(reports[1].sha256)].includes(after.target_value));
       const split = (await caseHistory(db, c.id)).find((e) => e.kind === 'campaign-split');
-      assert.match(JSON.stringify(split?.detail), /campaign OLDCHAIN was re-clustered: its 8 messages are now in 2 campaigns/);
+      assert.match(
+        JSON.stringify(split?.detail),
+        /campaign OLDCHAIN was re-clustered: its 8 messages are now in 2 campaigns/,
+      );
       const index = await db.selectFrom('web_report_index').select(['message_sha256', 'campaign_id']).execute();
       for (const row of index) assert.equal(row.campaign_id, campaignOf.get(row.message_sha256));
-      const rollup = await db.selectFrom('web_rollup_daily').select(['value', 'n']).where('dim', '=', 'campaign').execute();
+      const rollup = await db
+        .selectFrom('web_rollup_daily')
+        .select(['value', 'n'])
+        .where('dim', '=', 'campaign')
+        .execute();
       const perCampaign = new Map<string, number>();
       for (const r of rollup) perCampaign.set(r.value, (perCampaign.get(r.value) ?? 0) + Number(r.n));
       assert.deepEqual([...perCampaign.values()], [4, 4]);
       assert.ok(!perCampaign.has('OLDCHAIN'));
-      assert.equal((await db.selectFrom('campaign_recluster_old').select('sha256').execute()).length, 0, 'the old membership is forgotten');
+      assert.equal(
+        (await db.selectFrom('campaign_recluster_old').select('sha256').execute()).length,
+        0,
+        'the old membership is forgotten',
+      );
       assert.equal((await reclusterState(db))?.phase, 'done');
     } finally {
       await h.close();

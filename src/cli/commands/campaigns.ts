@@ -20,13 +20,20 @@ export interface ReclusterSummary {
  * run), then the actions area re-targets its cases and the workbench recounts its campaign
  * figures. `maxReports` stops the walk early (tests, and a run cut short) — the next call resumes.
  */
-export async function runRecluster(db: DB, opts: { maxReports?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ReclusterSummary | null> {
+export async function runRecluster(
+  db: DB,
+  opts: { maxReports?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<ReclusterSummary | null> {
   const walked = await reclusterStep(db, opts);
   if (walked.phase === 'clustering') return null;
   const cases = await followRecluster(db, await splitsOf(db));
   await reindexCampaigns(db);
   await finishRecluster(db);
-  const campaigns = await db.selectFrom('campaigns').select((eb) => eb.fn.countAll<number>().as('n')).where('merged_into', 'is', null).executeTakeFirstOrThrow();
+  const campaigns = await db
+    .selectFrom('campaigns')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('merged_into', 'is', null)
+    .executeTakeFirstOrThrow();
   return { reports: walked.done, campaigns: Number(campaigns.n), resumed: walked.resumed, cases };
 }
 
@@ -42,12 +49,21 @@ export function registerCampaigns(program: Command): void {
     const config = configFrom(cmd);
     const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
     const tty = process.stderr.isTTY === true;
-    const bar = tty ? new cliProgress.SingleBar({ format: 're-clustering [{bar}] {percentage}% | {value}/{total} reports | {eta_formatted} left', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+    const bar = tty
+      ? new cliProgress.SingleBar(
+          {
+            format: 're-clustering [{bar}] {percentage}% | {value}/{total} reports | {eta_formatted} left',
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
     let started = false;
     try {
       await migrateToLatest(db);
       const before = await reclusterState(db);
-      if (before && before.phase !== 'done') process.stderr.write(`resuming the run left at ${before.done} of ${before.total} reports\n`);
+      if (before && before.phase !== 'done')
+        process.stderr.write(`resuming the run left at ${before.done} of ${before.total} reports\n`);
       const s = await runRecluster(db, {
         onProgress: (done, total) => {
           if (!bar) return;

@@ -7,17 +7,19 @@ import { verifyEvidence } from '../../evidence/store.ts';
 import { collectStats } from '../../db/stats.ts';
 
 export function registerMaintenance(program: Command): void {
-  withSettings(program.command('migrate').description('Apply pending database migrations.')).action(async (_o, cmd: Command) => {
-    const config = configFrom(cmd);
-    const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
-    try {
-      const res = await migrateToLatest(db);
-      const applied = (res.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
-    } finally {
-      await db.destroy();
-    }
-  });
+  withSettings(program.command('migrate').description('Apply pending database migrations.')).action(
+    async (_o, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+      try {
+        const res = await migrateToLatest(db);
+        const applied = (res.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+        process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
 
   withSettings(program.command('stats').description('Print counts: messages, reports by channel, jobs, dead letters.'))
     .option('--json', 'print JSON')
@@ -35,7 +37,11 @@ export function registerMaintenance(program: Command): void {
           `messages (distinct evidence): ${s.messages}  (${(s.rawBytes / 1e6).toFixed(1)} MB raw, ${(s.storedBytes / 1e6).toFixed(1)} MB stored)`,
           `reports: ${s.reports}`,
           ...Object.entries(s.reportsByChannel).map(([c, n]) => `  ${c.padEnd(8)} ${n}`),
-          `jobs waiting: ${Object.entries(s.jobs).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}`,
+          `jobs waiting: ${
+            Object.entries(s.jobs)
+              .map(([k, n]) => `${k}=${n}`)
+              .join(' ') || 'none'
+          }`,
           `dead letters: ${s.deadLetters}`,
           `API tokens: ${s.tokens}`,
         ];
@@ -45,21 +51,23 @@ export function registerMaintenance(program: Command): void {
       }
     });
 
-  withSettings(program.command('verify').description('Re-hash all stored evidence and report any mismatch (exit 1 on mismatch).')).action(
-    async (_o, cmd: Command) => {
-      const config = configFrom(cmd);
-      const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
-      try {
-        const r = await verifyEvidence(db, (n) => {
-          if (process.stderr.isTTY) process.stderr.write(`\rchecked ${n}`);
-        });
-        if (process.stderr.isTTY) process.stderr.write('\n');
-        for (const m of r.mismatches) process.stdout.write(`MISMATCH ${m.sha256}: ${m.problem}\n`);
-        process.stdout.write(`verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} mismatch(es)${r.expired ? `; ${r.expired} expired by retention (hash kept)` : ''}\n`);
-        process.exitCode = r.mismatches.length > 0 ? 1 : 0;
-      } finally {
-        await db.destroy();
-      }
-    },
-  );
+  withSettings(
+    program.command('verify').description('Re-hash all stored evidence and report any mismatch (exit 1 on mismatch).'),
+  ).action(async (_o, cmd: Command) => {
+    const config = configFrom(cmd);
+    const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+    try {
+      const r = await verifyEvidence(db, (n) => {
+        if (process.stderr.isTTY) process.stderr.write(`\rchecked ${n}`);
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      for (const m of r.mismatches) process.stdout.write(`MISMATCH ${m.sha256}: ${m.problem}\n`);
+      process.stdout.write(
+        `verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} mismatch(es)${r.expired ? `; ${r.expired} expired by retention (hash kept)` : ''}\n`,
+      );
+      process.exitCode = r.mismatches.length > 0 ? 1 : 0;
+    } finally {
+      await db.destroy();
+    }
+  });
 }

@@ -32,7 +32,21 @@ interface Server {
 function startServer(t: TestContext, dataDir: string, extra: string[] = []): Promise<Server> {
   const proc = spawn(
     process.execPath,
-    [...CLI, 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--log-level', 'warn', ...extra],
+    [
+      ...CLI,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--workers',
+      '0',
+      '--smtp-enabled',
+      'false',
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
@@ -86,12 +100,20 @@ interface Ack {
 /** One POST over a fresh connection; resolves with the status and body, rejects on a broken connection. */
 function post(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/api/v1/reports`, { method: 'POST', agent: false, headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${url}/api/v1/reports`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'message/rfc822', 'content-length': String(body.length), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -100,20 +122,44 @@ function post(url: string, body: Buffer, headers: Record<string, string>): Promi
 test('invalid settings: every problem is listed and the exit code is 2', async () => {
   const proc = spawn(
     process.execPath,
-    [...CLI, 'serve', '--http-port', 'eighty', '--max-message-bytes', '-5', '--region', 'france', '--sqlite-synchronous', 'SOMETIMES'],
-    { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_LOG_LEVEL: 'chatty', SPAMDESK_WORKERS: 'many' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      ...CLI,
+      'serve',
+      '--http-port',
+      'eighty',
+      '--max-message-bytes',
+      '-5',
+      '--region',
+      'france',
+      '--sqlite-synchronous',
+      'SOMETIMES',
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPAMDESK_LOG_LEVEL: 'chatty', SPAMDESK_WORKERS: 'many' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
   assert.equal(code, 2, err);
-  for (const needle of ['--http-port', '--max-message-bytes', '--region', '--sqlite-synchronous', 'SPAMDESK_LOG_LEVEL', 'SPAMDESK_WORKERS']) {
+  for (const needle of [
+    '--http-port',
+    '--max-message-bytes',
+    '--region',
+    '--sqlite-synchronous',
+    'SPAMDESK_LOG_LEVEL',
+    'SPAMDESK_WORKERS',
+  ]) {
     assert.ok(err.includes(needle), `${needle} missing from:\n${err}`);
   }
   assert.equal(err.match(/^ {2}- /gm)?.length, 6, err);
 });
 
-test('serve --actions-policy FILE: the operator file is read at start (its instance shown), a broken one stops the start with 2', { timeout: 120_000 }, async (t) => {
+test('serve --actions-policy FILE: the operator file is read at start (its instance shown), a broken one stops the start with 2', {
+  timeout: 120_000,
+}, async (t) => {
   const dataDir = tempDir(t);
   const good = path.join(dataDir, 'actions.json');
   fs.writeFileSync(good, JSON.stringify({ instance: { org: 'Acme Abuse Desk' } }));
@@ -126,11 +172,28 @@ test('serve --actions-policy FILE: the operator file is read at start (its insta
 
   const bad = path.join(dataDir, 'broken.json');
   fs.writeFileSync(bad, '{"cases": ');
-  const proc = spawn(process.execPath, [...CLI, 'serve', '--data-dir', dataDir, '--http-port', '0', '--workers', '0', '--smtp-enabled', 'false', '--actions-policy', bad], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      ...CLI,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--workers',
+      '0',
+      '--smtp-enabled',
+      'false',
+      '--actions-policy',
+      bad,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
@@ -138,7 +201,9 @@ test('serve --actions-policy FILE: the operator file is read at start (its insta
   assert.match(err, /broken\.json: not JSON/);
 });
 
-test('SIGKILL mid-stream: every acknowledged report survives intact, retries with the same key add nothing', { timeout: 300_000 }, async (t) => {
+test('SIGKILL mid-stream: every acknowledged report survives intact, retries with the same key add nothing', {
+  timeout: 300_000,
+}, async (t) => {
   const dataDir = tempDir(t);
   const token = await reporterToken(dataDir);
   const first = await startServer(t, dataDir);
@@ -147,7 +212,10 @@ test('SIGKILL mid-stream: every acknowledged report survives intact, retries wit
   const KILL_AFTER = 120;
   const acked = new Map<string, Ack>();
   const sent = new Set<string>();
-  const submission = (c: number, i: number) => ({ key: `client${c}-msg${i}`, raw: sampleEmail(`c${c}-${i}`, { body: `durability ${c}/${i} `.repeat(40) }) });
+  const submission = (c: number, i: number) => ({
+    key: `client${c}-msg${i}`,
+    raw: sampleEmail(`c${c}-${i}`, { body: `durability ${c}/${i} `.repeat(40) }),
+  });
   const headers = (key: string) => ({ authorization: `Bearer ${token}`, 'idempotency-key': key });
 
   let killed = false;
@@ -181,10 +249,18 @@ test('SIGKILL mid-stream: every acknowledged report survives intact, retries wit
     const db = openDatabase(testConfig({ dataDir }).database);
     try {
       for (const [key, ack] of acked) {
-        const row = await db.selectFrom('reports').select(['id', 'message_sha256', 'dedup_key']).where('id', '=', ack.id).executeTakeFirst();
+        const row = await db
+          .selectFrom('reports')
+          .select(['id', 'message_sha256', 'dedup_key'])
+          .where('id', '=', ack.id)
+          .executeTakeFirst();
         assert.ok(row, `acknowledged report ${key} is missing`);
         assert.equal(row.message_sha256, ack.sha256);
-        assert.ok((await getMessageRaw(db, ack.sha256))?.equals(submission(Number(/client(\d+)/.exec(key)?.[1]), Number(/msg(\d+)/.exec(key)?.[1])).raw));
+        assert.ok(
+          (await getMessageRaw(db, ack.sha256))?.equals(
+            submission(Number(/client(\d+)/.exec(key)?.[1]), Number(/msg(\d+)/.exec(key)?.[1])).raw,
+          ),
+        );
       }
       const v = await verifyEvidence(db);
       assert.deepEqual(v.mismatches, []);
@@ -223,16 +299,26 @@ test('SIGKILL mid-stream: every acknowledged report survives intact, retries wit
   }
 });
 
-test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the process exits 0', { timeout: 120_000 }, async (t) => {
+test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the process exits 0', {
+  timeout: 120_000,
+}, async (t) => {
   const dataDir = tempDir(t);
   const server = await startServer(t, dataDir);
   const raw = sampleEmail('slow', { body: 'slowly '.repeat(2000) });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request(`${server.url}/api/v1/reports`, { method: 'POST', agent: false, headers: { 'content-type': 'message/rfc822', 'content-length': String(raw.length) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = http.request(
+      `${server.url}/api/v1/reports`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'message/rfc822', 'content-length': String(raw.length) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     // First half now, SIGTERM, the rest a while later.
     req.write(raw.subarray(0, 1000));
@@ -257,7 +343,9 @@ test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the 
   }
 });
 
-test('spamdesk import beside a running server on the same SQLite file: every message is stored once, nothing is locked out', { timeout: 300_000 }, async (t) => {
+test('spamdesk import beside a running server on the same SQLite file: every message is stored once, nothing is locked out', {
+  timeout: 300_000,
+}, async (t) => {
   const dataDir = tempDir(t);
   const token = await reporterToken(dataDir);
   // The server does its background work meanwhile (analysis, campaigns, actions, indexing), so
@@ -267,11 +355,17 @@ test('spamdesk import beside a running server on the same SQLite file: every mes
   fs.mkdirSync(folder);
   const imported: Buffer[] = [];
   for (let i = 0; i < 1500; i++) {
-    const raw = sampleEmail(`archive-${i}`, { body: `Old offer number ${i}: ${'cheap watches and pills '.repeat(1 + (i % 40))}` });
+    const raw = sampleEmail(`archive-${i}`, {
+      body: `Old offer number ${i}: ${'cheap watches and pills '.repeat(1 + (i % 40))}`,
+    });
     imported.push(raw);
     fs.writeFileSync(path.join(folder, `${i}.eml`), raw);
   }
-  const importer = spawn(process.execPath, [...CLI, 'import', '--data-dir', dataDir, folder], { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const importer = spawn(process.execPath, [...CLI, 'import', '--data-dir', dataDir, folder], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let importOut = '';
   importer.stdout?.on('data', (d: Buffer) => (importOut += d.toString()));
   importer.stderr?.on('data', (d: Buffer) => (importOut += d.toString()));

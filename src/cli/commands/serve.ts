@@ -21,9 +21,16 @@ export function registerServe(program: Command): void {
       fail((e as Error).message, 2);
     }
     const platform = await startPlatform(config);
-    const lines = [`Spamdesk is running.`, `  Web app and API:  ${platform.url}/`, `  API description:  ${platform.url}/api/docs`, `  Metrics:          ${platform.url}/metrics`];
+    const lines = [
+      `Spamdesk is running.`,
+      `  Web app and API:  ${platform.url}/`,
+      `  API description:  ${platform.url}/api/docs`,
+      `  Metrics:          ${platform.url}/metrics`,
+    ];
     for (const s of platform.services) lines.push(`  ${s.describe()}`);
-    lines.push(`  Database:         ${config.database.dialect === 'sqlite' ? config.database.path : 'PostgreSQL (DATABASE_URL)'}`);
+    lines.push(
+      `  Database:         ${config.database.dialect === 'sqlite' ? config.database.path : 'PostgreSQL (DATABASE_URL)'}`,
+    );
     lines.push(`  Workers:          ${config.workers}`);
     lines.push(`  Actions policy:   ${config.actionsPolicyFile ?? 'built-in defaults'} (instance ${policyOrg})`);
     for (const hook of STARTUP_HOOKS) {

@@ -19,24 +19,30 @@ export function registerToken(program: Command): void {
       try {
         await migrateToLatest(db);
         const t = await createToken(db, { role: o.role, name: o.name ?? null, userId: o.user ?? null });
-        process.stderr.write(`Created token ${t.id} (role ${t.role}${t.name ? `, name ${t.name}` : ''}). It is shown only now:\n`);
+        process.stderr.write(
+          `Created token ${t.id} (role ${t.role}${t.name ? `, name ${t.name}` : ''}). It is shown only now:\n`,
+        );
         process.stdout.write(`${t.secret}\n`);
       } finally {
         await db.destroy();
       }
     });
-  withSettings(token.command('list').description('List tokens (never their secrets).')).action(async (_o, cmd: Command) => {
-    const config = configFrom(cmd);
-    const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
-    try {
-      await migrateToLatest(db);
-      for (const t of await listTokens(db)) {
-        process.stdout.write(`${t.id}  ${t.role.padEnd(16)} ${(t.name ?? '').padEnd(20)} created ${t.created_at}${t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''}\n`);
+  withSettings(token.command('list').description('List tokens (never their secrets).')).action(
+    async (_o, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
+      try {
+        await migrateToLatest(db);
+        for (const t of await listTokens(db)) {
+          process.stdout.write(
+            `${t.id}  ${t.role.padEnd(16)} ${(t.name ?? '').padEnd(20)} created ${t.created_at}${t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''}\n`,
+          );
+        }
+      } finally {
+        await db.destroy();
       }
-    } finally {
-      await db.destroy();
-    }
-  });
+    },
+  );
   withSettings(token.command('revoke').description('Revoke a token by id.'))
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {

@@ -60,7 +60,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('reports_message_idx').on('reports').column('message_sha256').execute();
   await db.schema.createIndex('reports_received_idx').on('reports').column('received_at').execute();
-  await db.schema.createIndex('reports_reporter_idx').on('reports').columns(['reporter_user_id', 'received_at']).execute();
+  await db.schema
+    .createIndex('reports_reporter_idx')
+    .on('reports')
+    .columns(['reporter_user_id', 'received_at'])
+    .execute();
   await db.schema.createIndex('reports_channel_idx').on('reports').columns(['channel', 'received_at']).execute();
 
   await db.schema

@@ -31,7 +31,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('value', 'varchar(2048)', (c) => c.notNull())
     .addPrimaryKeyConstraint('message_indicators_pk', ['message_sha256', 'kind', 'value'])
     .execute();
-  await db.schema.createIndex('message_indicators_value_idx').on('message_indicators').columns(['kind', 'value']).execute();
+  await db.schema
+    .createIndex('message_indicators_value_idx')
+    .on('message_indicators')
+    .columns(['kind', 'value'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -93,7 +93,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['relabels', 'classifications', 'campaign_facts', 'campaign_links', 'campaign_bands', 'campaign_reps', 'campaign_messages', 'campaigns']) {
+  for (const t of [
+    'relabels',
+    'classifications',
+    'campaign_facts',
+    'campaign_links',
+    'campaign_bands',
+    'campaign_reps',
+    'campaign_messages',
+    'campaigns',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

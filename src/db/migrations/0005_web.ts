@@ -8,7 +8,10 @@ import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('users').addColumn('locale', 'varchar(8)').execute();
-  await db.schema.alterTable('users').addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('users').addColumn('locked_until', 'varchar(32)').execute();
   await db.schema.alterTable('users').addColumn('last_login_at', 'varchar(32)').execute();
   /** authorities.id (actions area) an authority user acts for. */
@@ -16,7 +19,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   /** JSON array of AS numbers a network-operator user speaks for. */
   await db.schema.alterTable('users').addColumn('networks', 'text').execute();
   /** Set when the password was generated (first admin): the user is asked to change it. */
-  await db.schema.alterTable('users').addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 
   await db.schema
     .createTable('web_sessions')
@@ -51,7 +57,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('at', 'varchar(32)', (c) => c.notNull())
     .addColumn('note', 'text')
     .execute();
-  await db.schema.createIndex('web_report_marks_report_idx').on('web_report_marks').columns(['report_id', 'at']).execute();
+  await db.schema
+    .createIndex('web_report_marks_report_idx')
+    .on('web_report_marks')
+    .columns(['report_id', 'at'])
+    .execute();
 
   await db.schema
     .createTable('web_report_index')
@@ -75,15 +85,47 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
     .execute();
   // Keyset paging walks (received_at, report_id) backwards; each filter has its own index.
-  await db.schema.createIndex('web_ri_received_idx').on('web_report_index').columns(['received_at', 'report_id']).execute();
-  await db.schema.createIndex('web_ri_category_idx').on('web_report_index').columns(['category', 'received_at', 'report_id']).execute();
-  await db.schema.createIndex('web_ri_campaign_idx').on('web_report_index').columns(['campaign_id', 'received_at', 'report_id']).execute();
-  await db.schema.createIndex('web_ri_origin_idx').on('web_report_index').columns(['origin_ip', 'received_at']).execute();
-  await db.schema.createIndex('web_ri_asn_idx').on('web_report_index').columns(['origin_asn', 'received_at', 'report_id']).execute();
-  await db.schema.createIndex('web_ri_domain_idx').on('web_report_index').columns(['sender_domain', 'received_at']).execute();
-  await db.schema.createIndex('web_ri_reporter_idx').on('web_report_index').columns(['reporter_user_id', 'received_at', 'report_id']).execute();
+  await db.schema
+    .createIndex('web_ri_received_idx')
+    .on('web_report_index')
+    .columns(['received_at', 'report_id'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_category_idx')
+    .on('web_report_index')
+    .columns(['category', 'received_at', 'report_id'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_campaign_idx')
+    .on('web_report_index')
+    .columns(['campaign_id', 'received_at', 'report_id'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_origin_idx')
+    .on('web_report_index')
+    .columns(['origin_ip', 'received_at'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_asn_idx')
+    .on('web_report_index')
+    .columns(['origin_asn', 'received_at', 'report_id'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_domain_idx')
+    .on('web_report_index')
+    .columns(['sender_domain', 'received_at'])
+    .execute();
+  await db.schema
+    .createIndex('web_ri_reporter_idx')
+    .on('web_report_index')
+    .columns(['reporter_user_id', 'received_at', 'report_id'])
+    .execute();
   await db.schema.createIndex('web_ri_stage_idx').on('web_report_index').columns(['stage', 'received_at']).execute();
-  await db.schema.createIndex('web_ri_channel_idx').on('web_report_index').columns(['channel', 'received_at', 'report_id']).execute();
+  await db.schema
+    .createIndex('web_ri_channel_idx')
+    .on('web_report_index')
+    .columns(['channel', 'received_at', 'report_id'])
+    .execute();
 
   /** Searchable terms of a report: subject words, URLs, URL domains, e-mail addresses, IPs. */
   await db.schema
@@ -114,10 +156,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['web_state', 'web_rollup_daily', 'web_report_terms', 'web_report_index', 'web_report_marks', 'web_login_attempts', 'web_sessions']) {
+  for (const t of [
+    'web_state',
+    'web_rollup_daily',
+    'web_report_terms',
+    'web_report_index',
+    'web_report_marks',
+    'web_login_attempts',
+    'web_sessions',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
-  for (const c of ['must_change_password', 'networks', 'authority_id', 'last_login_at', 'locked_until', 'failed_logins', 'locale']) {
+  for (const c of [
+    'must_change_password',
+    'networks',
+    'authority_id',
+    'last_login_at',
+    'locked_until',
+    'failed_logins',
+    'locale',
+  ]) {
     await db.schema.alterTable('users').dropColumn(c).execute();
   }
 }

@@ -35,8 +35,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', ts, (c) => c.notNull())
     .addColumn('sent_at', ts)
     .execute();
-  await db.schema.createIndex('action_outbox_due_idx').on('action_outbox').columns(['state', 'next_attempt_at']).execute();
-  await db.schema.createIndex('action_outbox_subject_idx').on('action_outbox').columns(['purpose', 'subject_id']).execute();
+  await db.schema
+    .createIndex('action_outbox_due_idx')
+    .on('action_outbox')
+    .columns(['state', 'next_attempt_at'])
+    .execute();
+  await db.schema
+    .createIndex('action_outbox_subject_idx')
+    .on('action_outbox')
+    .columns(['purpose', 'subject_id'])
+    .execute();
 
   await db.schema
     .createTable('action_report_facts')
@@ -59,9 +67,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('bot_signals', 'text')
     .addColumn('created_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('action_facts_campaign_idx').on('action_report_facts').columns(['campaign_id', 'received_at']).execute();
-  await db.schema.createIndex('action_facts_sender_idx').on('action_report_facts').columns(['sender_domain', 'received_at']).execute();
-  await db.schema.createIndex('action_facts_origin_idx').on('action_report_facts').columns(['origin_ip', 'received_at']).execute();
+  await db.schema
+    .createIndex('action_facts_campaign_idx')
+    .on('action_report_facts')
+    .columns(['campaign_id', 'received_at'])
+    .execute();
+  await db.schema
+    .createIndex('action_facts_sender_idx')
+    .on('action_report_facts')
+    .columns(['sender_domain', 'received_at'])
+    .execute();
+  await db.schema
+    .createIndex('action_facts_origin_idx')
+    .on('action_report_facts')
+    .columns(['origin_ip', 'received_at'])
+    .execute();
   await db.schema.createIndex('action_facts_received_idx').on('action_report_facts').column('received_at').execute();
 
   await db.schema
@@ -77,7 +97,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', ts, (c) => c.notNull())
     .addColumn('updated_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('action_cases_target_idx').on('action_cases').columns(['target_kind', 'target_value', 'state']).execute();
+  await db.schema
+    .createIndex('action_cases_target_idx')
+    .on('action_cases')
+    .columns(['target_kind', 'target_value', 'state'])
+    .execute();
 
   await db.schema
     .createTable('action_case_reports')
@@ -97,7 +121,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('kind', 'varchar(32)', (c) => c.notNull())
     .addColumn('detail', 'text')
     .execute();
-  await db.schema.createIndex('action_case_events_case_idx').on('action_case_events').columns(['case_id', 'at']).execute();
+  await db.schema
+    .createIndex('action_case_events_case_idx')
+    .on('action_case_events')
+    .columns(['case_id', 'at'])
+    .execute();
 
   await db.schema
     .createTable('action_authorities')
@@ -160,8 +188,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('handled_by', 'text')
     .addColumn('created_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('action_isp_alerts_ip_idx').on('action_isp_alerts').columns(['ip', 'created_at']).execute();
-  await db.schema.createIndex('action_isp_alerts_operator_idx').on('action_isp_alerts').columns(['operator_id', 'state']).execute();
+  await db.schema
+    .createIndex('action_isp_alerts_ip_idx')
+    .on('action_isp_alerts')
+    .columns(['ip', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('action_isp_alerts_operator_idx')
+    .on('action_isp_alerts')
+    .columns(['operator_id', 'state'])
+    .execute();
 
   await db.schema
     .createTable('action_isp_digests')
@@ -193,7 +229,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('verified_at', ts)
     .addColumn('created_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('action_sender_identities_value_idx').on('action_sender_identities').columns(['kind', 'value']).execute();
+  await db.schema
+    .createIndex('action_sender_identities_value_idx')
+    .on('action_sender_identities')
+    .columns(['kind', 'value'])
+    .execute();
   await db.schema
     .createTable('action_fbl_sent')
     .addColumn('report_id', id, (c) => c.notNull())

@@ -6,7 +6,11 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.createIndex('web_rollup_cover_idx').on('web_rollup_daily').columns(['dim', 'day', 'value', 'n']).execute();
+  await db.schema
+    .createIndex('web_rollup_cover_idx')
+    .on('web_rollup_daily')
+    .columns(['dim', 'day', 'value', 'n'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -7,11 +7,19 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.createIndex('web_rollup_top_idx').on('web_rollup_daily').columns(['dim', 'day', 'n', 'value']).execute();
+  await db.schema
+    .createIndex('web_rollup_top_idx')
+    .on('web_rollup_daily')
+    .columns(['dim', 'day', 'n', 'value'])
+    .execute();
   await db.schema.dropIndex('web_rollup_cover_idx').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.createIndex('web_rollup_cover_idx').on('web_rollup_daily').columns(['dim', 'day', 'value', 'n']).execute();
+  await db.schema
+    .createIndex('web_rollup_cover_idx')
+    .on('web_rollup_daily')
+    .columns(['dim', 'day', 'value', 'n'])
+    .execute();
   await db.schema.dropIndex('web_rollup_top_idx').execute();
 }

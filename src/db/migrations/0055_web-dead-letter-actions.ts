@@ -18,7 +18,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     /** The report id (retried) or the reason (retry-refused). */
     .addColumn('detail', 'text')
     .execute();
-  await db.schema.createIndex('web_dla_letter_idx').on('web_dead_letter_actions').columns(['dead_letter_id', 'at']).execute();
+  await db.schema
+    .createIndex('web_dla_letter_idx')
+    .on('web_dead_letter_actions')
+    .columns(['dead_letter_id', 'at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -28,7 +28,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('report_ids', 'text', (c) => c.notNull())
     .addColumn('received_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('action_received_packages_key').on('action_received_packages').columns(['partner_id', 'package_id']).unique().execute();
+  await db.schema
+    .createIndex('action_received_packages_key')
+    .on('action_received_packages')
+    .columns(['partner_id', 'package_id'])
+    .unique()
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -13,7 +13,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('outcome', 'text', (c) => c.notNull())
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('sms_gateway_messages_created_idx').on('sms_gateway_messages').column('created_at').execute();
+  await db.schema
+    .createIndex('sms_gateway_messages_created_idx')
+    .on('sms_gateway_messages')
+    .column('created_at')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

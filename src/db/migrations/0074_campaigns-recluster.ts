@@ -22,7 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('sha256', 'varchar(64)', (c) => c.primaryKey())
     .addColumn('campaign_id', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('campaign_recluster_old_campaign_idx').on('campaign_recluster_old').column('campaign_id').execute();
+  await db.schema
+    .createIndex('campaign_recluster_old_campaign_idx')
+    .on('campaign_recluster_old')
+    .column('campaign_id')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

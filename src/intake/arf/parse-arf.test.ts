@@ -24,16 +24,28 @@ interface StalwartExpected {
   version: number;
 }
 
-const FEEDBACK_TYPE: Record<string, string> = { Abuse: 'abuse', AuthFailure: 'auth-failure', Fraud: 'fraud', NotSpam: 'not-spam', Other: 'other', Virus: 'virus' };
+const FEEDBACK_TYPE: Record<string, string> = {
+  Abuse: 'abuse',
+  AuthFailure: 'auth-failure',
+  Fraud: 'fraud',
+  NotSpam: 'not-spam',
+  Other: 'other',
+  Virus: 'virus',
+};
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 const bare = (s: string | null) => (s === null ? null : s.replace(/^<|>$/g, ''));
 
 test('parseArf reads the Stalwart mail-auth ARF samples as Stalwart’s own parser does', (t) => {
   if (!needsCorpus(t, 'arf_dmarc_reports/stalwart_mail_auth/resources/arf')) return;
-  const files = fs.readdirSync(STALWART).filter((f) => f.endsWith('.eml')).sort();
+  const files = fs
+    .readdirSync(STALWART)
+    .filter((f) => f.endsWith('.eml'))
+    .sort();
   assert.ok(files.length >= 5);
   for (const f of files) {
-    const expected = JSON.parse(fs.readFileSync(path.join(STALWART, f.replace(/\.eml$/, '.json')), 'utf8')) as StalwartExpected;
+    const expected = JSON.parse(
+      fs.readFileSync(path.join(STALWART, f.replace(/\.eml$/, '.json')), 'utf8'),
+    ) as StalwartExpected;
     const r = parseArf(fs.readFileSync(path.join(STALWART, f)));
     assert.ok(r, `${f} is ARF`);
     assert.equal(r.feedbackType, FEEDBACK_TYPE[expected.feedback_type], f);
@@ -48,7 +60,11 @@ test('parseArf reads the Stalwart mail-auth ARF samples as Stalwart’s own pars
     assert.deepEqual(r.reportedUri, expected.reported_uri, f);
     assert.deepEqual(r.authenticationResults.map(squash), expected.authentication_results.map(squash), f);
     assert.equal(r.incidents ?? 1, expected.incidents, f);
-    assert.equal(r.arrivalDateIso, expected.arrival_date === null ? null : new Date(expected.arrival_date * 1000).toISOString(), f);
+    assert.equal(
+      r.arrivalDateIso,
+      expected.arrival_date === null ? null : new Date(expected.arrival_date * 1000).toISOString(),
+      f,
+    );
   }
 });
 
@@ -88,7 +104,8 @@ test('parseArf reads every sisimai feedback-loop report, with LF, CRLF and CR-on
 });
 
 test('a feedback report built to RFC 5965 §3 reads back field for field, base64 original decoded', () => {
-  const original = 'From: shop@spammer.example\r\nTo: victim@isp.example\r\nSubject: Deals\r\nMessage-ID: <1@spammer.example>\r\n\r\nBuy now\r\n';
+  const original =
+    'From: shop@spammer.example\r\nTo: victim@isp.example\r\nSubject: Deals\r\nMessage-ID: <1@spammer.example>\r\n\r\nBuy now\r\n';
   const raw = [
     'From: fbl@isp.example',
     'To: abuse@sender.example',
@@ -160,7 +177,8 @@ test('a feedback report built to RFC 5965 §3 reads back field for field, base64
 
 test('messages that are not feedback reports give null, hostile structure never throws', () => {
   assert.equal(parseArf(Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nhello\r\n')), null);
-  const dsn = 'From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n';
+  const dsn =
+    'From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n';
   assert.equal(parseArf(Buffer.from(dsn)), null);
   assert.equal(isArf(Buffer.from(dsn)), false);
   // 5,000 nested multiparts: bounded depth, no stack overflow.
@@ -168,7 +186,8 @@ test('messages that are not feedback reports give null, hostile structure never 
   for (let i = 0; i < 5000; i++) nested += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
   assert.equal(parseArf(Buffer.from(`From: x@y.example\r\n${nested}`)), null);
   // A report whose feedback part lacks the required fields still parses, with warnings.
-  const minimal = 'Content-Type: multipart/report; report-type=feedback-report; boundary=z\r\n\r\n--z\r\nContent-Type: message/feedback-report\r\n\r\nX: y\r\n--z--\r\n';
+  const minimal =
+    'Content-Type: multipart/report; report-type=feedback-report; boundary=z\r\n\r\n--z\r\nContent-Type: message/feedback-report\r\n\r\nX: y\r\n--z--\r\n';
   const r = parseArf(Buffer.from(minimal));
   assert.equal(r?.feedbackType, 'other');
   assert.equal(r?.warnings.length, 4);

@@ -93,7 +93,8 @@ export function parseArf(raw: Uint8Array): ArfReport | null {
 
   let original: Buffer | null = null;
   let originalKind: ArfReport['originalKind'] = null;
-  const origPart = parts.find((p) => isEmbeddedMessage(p)) ?? parts.find((p) => p.contentType === 'text/rfc822-headers');
+  const origPart =
+    parts.find((p) => isEmbeddedMessage(p)) ?? parts.find((p) => p.contentType === 'text/rfc822-headers');
   if (origPart) {
     // Identity for 7bit/8bit/binary (the exact bytes), decoded when a sender encoded the part.
     original = decodeBody(raw, origPart);
@@ -101,8 +102,13 @@ export function parseArf(raw: Uint8Array): ArfReport | null {
   } else {
     warnings.push('no original message or header part (RFC 5965 §2 item d)');
   }
-  const human = parts[0] && parts[0] !== fbPart && parts[0].contentType.startsWith('text/') && parts[0] !== origPart ? parts[0] : null;
-  const humanReadable = human ? decodeCharset(decodeBody(raw, human), human.params.charset ?? 'utf-8').slice(0, MAX_HUMAN_CHARS) : null;
+  const human =
+    parts[0] && parts[0] !== fbPart && parts[0].contentType.startsWith('text/') && parts[0] !== origPart
+      ? parts[0]
+      : null;
+  const humanReadable = human
+    ? decodeCharset(decodeBody(raw, human), human.params.charset ?? 'utf-8').slice(0, MAX_HUMAN_CHARS)
+    : null;
   return { ...fields, original, originalKind, humanReadable, warnings };
 }
 
@@ -124,7 +130,11 @@ export function parseFeedbackFields(body: Uint8Array, warnings: string[] = []): 
   let start = 0;
   while (start < body.length && (body[start] === 0x0a || body[start] === 0x0d)) start++;
   const { fields } = parseHeaderBlock(body, start);
-  const all = (n: string) => fields.filter((f) => f.name.toLowerCase() === n).map((f) => f.value.trim()).filter((v) => v !== '');
+  const all = (n: string) =>
+    fields
+      .filter((f) => f.name.toLowerCase() === n)
+      .map((f) => f.value.trim())
+      .filter((v) => v !== '');
   const one = (n: string) => all(n)[0] ?? null;
   const feedbackType = (one('feedback-type') ?? '').toLowerCase();
   if (!feedbackType) warnings.push('Feedback-Type missing (RFC 5965 §3.1)');
@@ -135,8 +145,20 @@ export function parseFeedbackFields(body: Uint8Array, warnings: string[] = []): 
   const arrivalDate = one('arrival-date') ?? one('received-date');
   const incidentsRaw = one('incidents');
   const known = new Set([
-    'feedback-type', 'user-agent', 'version', 'original-envelope-id', 'original-mail-from', 'original-rcpt-to', 'arrival-date',
-    'received-date', 'reporting-mta', 'source-ip', 'incidents', 'authentication-results', 'reported-domain', 'reported-uri',
+    'feedback-type',
+    'user-agent',
+    'version',
+    'original-envelope-id',
+    'original-mail-from',
+    'original-rcpt-to',
+    'arrival-date',
+    'received-date',
+    'reporting-mta',
+    'source-ip',
+    'incidents',
+    'authentication-results',
+    'reported-domain',
+    'reported-uri',
   ]);
   const other: Record<string, string[]> = {};
   for (const f of fields as HeaderField[]) {

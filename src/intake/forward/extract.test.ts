@@ -9,17 +9,79 @@ import { extractForwarded, parseMailbox } from './extract.ts';
 const CRLF = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'utf8');
 
 function inlineForward(body: string, contentType = 'text/plain; charset=utf-8'): Buffer {
-  return CRLF(['From: "Léa Martin" <lea@example.fr>', 'To: spam@report.test', 'Subject: TR: offre', 'MIME-Version: 1.0', `Content-Type: ${contentType}`, 'Content-Transfer-Encoding: 8bit', '', body]);
+  return CRLF([
+    'From: "Léa Martin" <lea@example.fr>',
+    'To: spam@report.test',
+    'Subject: TR: offre',
+    'MIME-Version: 1.0',
+    `Content-Type: ${contentType}`,
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    body,
+  ]);
 }
 
 test('inline forwards of the common mail clients are recovered with their header blocks', () => {
   const clients: Record<string, string> = {
-    gmail: ['FYI', '', '---------- Forwarded message ---------', 'From: Lotto <win@lotto.example>', 'Date: Mon, 2 Nov 2026 at 10:00', 'Subject: You won', 'To: <lea@example.fr>', '', 'Claim now'].join('\n'),
-    thunderbird: ['', '-------- Forwarded Message --------', 'Subject: \tYou won', 'Date: \tMon, 2 Nov 2026 10:00:00 +0100', 'From: \tLotto <win@lotto.example>', 'To: \tlea@example.fr', '', 'Claim now'].join('\n'),
-    apple: ['Begin forwarded message:', '', 'From: Lotto <win@lotto.example>', 'Subject: You won', 'Date: 2 November 2026 at 10:00:00 CET', 'To: lea@example.fr', '', 'Claim now'].join('\n'),
-    outlook: ['Spam ci-dessous', '', '________________________________', 'From: Lotto <win@lotto.example>', 'Sent: Monday, November 2, 2026 10:00 AM', 'To: Léa Martin <lea@example.fr>', 'Subject: You won', '', 'Claim now'].join('\n'),
-    outlookBold: ['________________________________', '*From:* Lotto <win@lotto.example>', '*Sent:* Monday, November 2, 2026 10:00 AM', '*Subject:* You won', '', 'Claim now'].join('\n'),
-    outlookFr: ['________________________________', 'De : Lotto <win@lotto.example>', 'Envoyé : lundi 2 novembre 2026 10:00', 'À : lea@example.fr', 'Objet : You won', '', 'Claim now'].join('\n'),
+    gmail: [
+      'FYI',
+      '',
+      '---------- Forwarded message ---------',
+      'From: Lotto <win@lotto.example>',
+      'Date: Mon, 2 Nov 2026 at 10:00',
+      'Subject: You won',
+      'To: <lea@example.fr>',
+      '',
+      'Claim now',
+    ].join('\n'),
+    thunderbird: [
+      '',
+      '-------- Forwarded Message --------',
+      'Subject: \tYou won',
+      'Date: \tMon, 2 Nov 2026 10:00:00 +0100',
+      'From: \tLotto <win@lotto.example>',
+      'To: \tlea@example.fr',
+      '',
+      'Claim now',
+    ].join('\n'),
+    apple: [
+      'Begin forwarded message:',
+      '',
+      'From: Lotto <win@lotto.example>',
+      'Subject: You won',
+      'Date: 2 November 2026 at 10:00:00 CET',
+      'To: lea@example.fr',
+      '',
+      'Claim now',
+    ].join('\n'),
+    outlook: [
+      'Spam ci-dessous',
+      '',
+      '________________________________',
+      'From: Lotto <win@lotto.example>',
+      'Sent: Monday, November 2, 2026 10:00 AM',
+      'To: Léa Martin <lea@example.fr>',
+      'Subject: You won',
+      '',
+      'Claim now',
+    ].join('\n'),
+    outlookBold: [
+      '________________________________',
+      '*From:* Lotto <win@lotto.example>',
+      '*Sent:* Monday, November 2, 2026 10:00 AM',
+      '*Subject:* You won',
+      '',
+      'Claim now',
+    ].join('\n'),
+    outlookFr: [
+      '________________________________',
+      'De : Lotto <win@lotto.example>',
+      'Envoyé : lundi 2 novembre 2026 10:00',
+      'À : lea@example.fr',
+      'Objet : You won',
+      '',
+      'Claim now',
+    ].join('\n'),
   };
   for (const [client, body] of Object.entries(clients)) {
     const ex = extractForwarded(inlineForward(body));
@@ -37,17 +99,39 @@ test('inline forwards of the common mail clients are recovered with their header
 });
 
 test('an HTML-only inline forward is recovered too, and a ">"-quoted one', () => {
-  const html = inlineForward('<div>Regardez</div><div>---------- Forwarded message ---------<br>From: <b>Promo</b> &lt;promo@shop.example&gt;<br>Subject: -50%<br><br>Achetez</div>', 'text/html; charset=utf-8');
+  const html = inlineForward(
+    '<div>Regardez</div><div>---------- Forwarded message ---------<br>From: <b>Promo</b> &lt;promo@shop.example&gt;<br>Subject: -50%<br><br>Achetez</div>',
+    'text/html; charset=utf-8',
+  );
   const o = extractForwarded(html).originals[0];
   assert.match(o.raw.toString('utf8'), /\r\nFrom: Promo <promo@shop\.example>\r\nSubject: -50%\r\n/);
-  const quoted = inlineForward(['-------- Original Message --------', '> From: Promo <promo@shop.example>', '> Subject: -50%', '>', '> Achetez'].join('\n'));
-  assert.match(extractForwarded(quoted).originals[0].raw.toString('utf8'), /\r\nFrom: Promo <promo@shop\.example>\r\nSubject: -50%\r\n/);
+  const quoted = inlineForward(
+    [
+      '-------- Original Message --------',
+      '> From: Promo <promo@shop.example>',
+      '> Subject: -50%',
+      '>',
+      '> Achetez',
+    ].join('\n'),
+  );
+  assert.match(
+    extractForwarded(quoted).originals[0].raw.toString('utf8'),
+    /\r\nFrom: Promo <promo@shop\.example>\r\nSubject: -50%\r\n/,
+  );
 });
 
 test('an .eml file attachment counts as an attached original; a message inside the spam does not count twice', (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
   const spamDir = path.join(CORPUS_DIR, 'spamassassin', 'spam');
-  const spam = fs.readFileSync(path.join(spamDir, fs.readdirSync(spamDir).filter((f) => /^\d{5}\./.test(f)).sort()[0]));
+  const spam = fs.readFileSync(
+    path.join(
+      spamDir,
+      fs
+        .readdirSync(spamDir)
+        .filter((f) => /^\d{5}\./.test(f))
+        .sort()[0],
+    ),
+  );
   const eml = CRLF([
     'From: lea@example.fr',
     'Subject: see file',
@@ -73,20 +157,56 @@ test('an .eml file attachment counts as an attached original; a message inside t
   assert.ok(ex.originals[0].raw.equals(spam));
   assert.equal(ex.note, 'Attached the spam as a file.');
 
-  const carrier = Buffer.concat([CRLF(['From: x@spam.example', 'Subject: carrier', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=YY', '', '--YY', 'Content-Type: message/rfc822', '', '']), spam, Buffer.from('\r\n--YY--\r\n')]);
-  const wrapper = Buffer.concat([CRLF(['From: lea@example.fr', 'Subject: fw', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=ZZ', '', '--ZZ', 'Content-Type: message/rfc822', '', '']), carrier, Buffer.from('\r\n--ZZ--\r\n')]);
+  const carrier = Buffer.concat([
+    CRLF([
+      'From: x@spam.example',
+      'Subject: carrier',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=YY',
+      '',
+      '--YY',
+      'Content-Type: message/rfc822',
+      '',
+      '',
+    ]),
+    spam,
+    Buffer.from('\r\n--YY--\r\n'),
+  ]);
+  const wrapper = Buffer.concat([
+    CRLF([
+      'From: lea@example.fr',
+      'Subject: fw',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=ZZ',
+      '',
+      '--ZZ',
+      'Content-Type: message/rfc822',
+      '',
+      '',
+    ]),
+    carrier,
+    Buffer.from('\r\n--ZZ--\r\n'),
+  ]);
   const nested = extractForwarded(wrapper);
   assert.equal(nested.originals.length, 1);
   assert.ok(nested.originals[0].raw.equals(carrier));
 });
 
 test('a redirected mail (Resent-From) is its own original; a note without anything attached is refused with the reason', () => {
-  const redirected = CRLF(['Resent-From: lea@example.fr', 'From: promo@shop.example', 'To: lea@example.fr', 'Subject: -50%', '', 'Achetez']);
+  const redirected = CRLF([
+    'Resent-From: lea@example.fr',
+    'From: promo@shop.example',
+    'To: lea@example.fr',
+    'Subject: -50%',
+    '',
+    'Achetez',
+  ]);
   const ex = extractForwarded(redirected);
   assert.equal(ex.originals[0].how, 'resent');
   assert.ok(ex.originals[0].raw.equals(redirected));
   assert.throws(
-    () => extractForwarded(CRLF(['From: lea@example.fr', 'Subject: hello', '', 'I got a spam yesterday, what do I do?'])),
+    () =>
+      extractForwarded(CRLF(['From: lea@example.fr', 'Subject: hello', '', 'I got a spam yesterday, what do I do?'])),
     (e: unknown) => e instanceof AppError && e.code === 'NO_ATTACHED_MESSAGE' && /as an attachment/.test(e.message),
   );
 });

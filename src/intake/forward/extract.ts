@@ -81,26 +81,45 @@ export function extractForwarded(raw: Buffer): Extraction {
   if (arf) {
     const usable = arf.original !== null && isEmail(arf.original);
     // Without a usable original (absent, or redacted by the provider) the report itself is the evidence.
-    const original: ExtractedOriginal = usable && arf.original
-      ? { raw: arf.original, quality: 'full', how: 'arf', filename: null, transferEncoding: null }
-      : { raw, quality: 'full', how: 'arf', filename: null, transferEncoding: null, wholeMail: true };
+    const original: ExtractedOriginal =
+      usable && arf.original
+        ? { raw: arf.original, quality: 'full', how: 'arf', filename: null, transferEncoding: null }
+        : { raw, quality: 'full', how: 'arf', filename: null, transferEncoding: null, wholeMail: true };
     return { wrapper, originals: [original], arf, note: null };
   }
 
   const attached = attachedMessages(raw, root);
   if (attached.length > MAX_ORIGINALS_PER_MAIL) {
-    throw new AppError('NO_ATTACHED_MESSAGE', `The mail carries ${attached.length} attached messages; at most ${MAX_ORIGINALS_PER_MAIL} are accepted per mail.`);
+    throw new AppError(
+      'NO_ATTACHED_MESSAGE',
+      `The mail carries ${attached.length} attached messages; at most ${MAX_ORIGINALS_PER_MAIL} are accepted per mail.`,
+    );
   }
   if (attached.length > 0) return { wrapper, originals: attached, arf: null, note: wrapperNote(raw, root) };
 
-  if (wrapper.resentFrom) return { wrapper, originals: [{ raw, quality: 'full', how: 'resent', filename: null, transferEncoding: null, wholeMail: true }], arf: null, note: null };
+  if (wrapper.resentFrom)
+    return {
+      wrapper,
+      originals: [{ raw, quality: 'full', how: 'resent', filename: null, transferEncoding: null, wholeMail: true }],
+      arf: null,
+      note: null,
+    };
 
   const text = firstText(raw, root);
   const inline = text ? recoverInlineForward(text, wrapper.sha256) : null;
   if (inline) {
     return {
       wrapper,
-      originals: [{ raw: inline.raw, quality: 'inline', how: 'inline', filename: null, transferEncoding: null, recoveredHeaders: inline.headers }],
+      originals: [
+        {
+          raw: inline.raw,
+          quality: 'inline',
+          how: 'inline',
+          filename: null,
+          transferEncoding: null,
+          recoveredHeaders: inline.headers,
+        },
+      ],
       arf: null,
       note: inline.note ? inline.note.slice(0, MAX_NOTE_CHARS) : null,
     };
@@ -131,13 +150,26 @@ function attachedMessages(raw: Buffer, root: MimeEntity): ExtractedOriginal[] {
     if (isEmbeddedMessage(e)) {
       const bytes = decodeBody(raw, e);
       if (bytes.length > 0 && isEmail(bytes)) {
-        out.push({ raw: bytes, quality: 'full', how: 'attached', filename: filenameOf(e), transferEncoding: e.transferEncoding });
+        out.push({
+          raw: bytes,
+          quality: 'full',
+          how: 'attached',
+          filename: filenameOf(e),
+          transferEncoding: e.transferEncoding,
+        });
       }
       return;
     }
     if (e !== root && isEmlFile(e)) {
       const bytes = decodeBody(raw, e);
-      if (isEmail(bytes)) out.push({ raw: bytes, quality: 'full', how: 'eml-file', filename: filenameOf(e), transferEncoding: e.transferEncoding });
+      if (isEmail(bytes))
+        out.push({
+          raw: bytes,
+          quality: 'full',
+          how: 'eml-file',
+          filename: filenameOf(e),
+          transferEncoding: e.transferEncoding,
+        });
       return;
     }
     for (const c of e.children) visit(c);
@@ -149,7 +181,11 @@ function attachedMessages(raw: Buffer, root: MimeEntity): ExtractedOriginal[] {
 function isEmlFile(e: MimeEntity): boolean {
   const name = filenameOf(e);
   if (!name || !/\.(eml|msg\.txt)$/i.test(name)) return false;
-  return e.contentType === 'application/octet-stream' || e.contentType === 'text/plain' || e.contentType === 'application/eml';
+  return (
+    e.contentType === 'application/octet-stream' ||
+    e.contentType === 'text/plain' ||
+    e.contentType === 'application/eml'
+  );
 }
 
 function filenameOf(e: MimeEntity): string | null {
@@ -172,7 +208,8 @@ function firstText(raw: Buffer, root: MimeEntity): string | null {
     if (e.disposition === 'attachment') continue;
     if (e.end - e.bodyStart > MAX_INLINE_SCAN_BYTES) continue;
     if (e.contentType === 'text/plain') return decodeCharset(decodeBody(raw, e), e.params.charset ?? 'utf-8');
-    if (e.contentType === 'text/html' && html === null) html = htmlToText(decodeCharset(decodeBody(raw, e), e.params.charset ?? 'utf-8'));
+    if (e.contentType === 'text/html' && html === null)
+      html = htmlToText(decodeCharset(decodeBody(raw, e), e.params.charset ?? 'utf-8'));
   }
   return html;
 }
@@ -210,7 +247,10 @@ function decodeOrNull(v: string | null): string | null {
 export function parseMailbox(value: string): { address: string; name: string | null } | null {
   const angle = /^(.*)<\s*([^<>\s]+@[^<>\s]+)\s*>/.exec(value);
   if (angle) {
-    const name = angle[1].trim().replace(/^"(.*)"$/, '$1').trim();
+    const name = angle[1]
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim();
     return { address: angle[2].toLowerCase(), name: name || null };
   }
   const bare = /([^\s<>()",;:]+@[^\s<>()",;:]+)/.exec(value);

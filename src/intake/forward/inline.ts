@@ -17,12 +17,44 @@ const MARKERS: RegExp[] = [
 
 /** Localised labels of the header block, mapped to RFC 5322 field names. */
 const LABELS: Record<string, string> = {
-  from: 'From', de: 'From', von: 'From', da: 'From', van: 'From', remetente: 'From', expéditeur: 'From',
-  to: 'To', 'à': 'To', a: 'To', an: 'To', para: 'To', aan: 'To', destinataire: 'To',
-  cc: 'Cc', kopie: 'Cc',
-  date: 'Date', sent: 'Date', 'envoyé': 'Date', 'envoyé le': 'Date', gesendet: 'Date', datum: 'Date', fecha: 'Date', enviado: 'Date', inviato: 'Date', data: 'Date', verzonden: 'Date',
-  subject: 'Subject', objet: 'Subject', sujet: 'Subject', betreff: 'Subject', asunto: 'Subject', oggetto: 'Subject', onderwerp: 'Subject', assunto: 'Subject',
-  'reply-to': 'Reply-To', 'répondre à': 'Reply-To', 'antwort an': 'Reply-To',
+  from: 'From',
+  de: 'From',
+  von: 'From',
+  da: 'From',
+  van: 'From',
+  remetente: 'From',
+  expéditeur: 'From',
+  to: 'To',
+  à: 'To',
+  a: 'To',
+  an: 'To',
+  para: 'To',
+  aan: 'To',
+  destinataire: 'To',
+  cc: 'Cc',
+  kopie: 'Cc',
+  date: 'Date',
+  sent: 'Date',
+  envoyé: 'Date',
+  'envoyé le': 'Date',
+  gesendet: 'Date',
+  datum: 'Date',
+  fecha: 'Date',
+  enviado: 'Date',
+  inviato: 'Date',
+  data: 'Date',
+  verzonden: 'Date',
+  subject: 'Subject',
+  objet: 'Subject',
+  sujet: 'Subject',
+  betreff: 'Subject',
+  asunto: 'Subject',
+  oggetto: 'Subject',
+  onderwerp: 'Subject',
+  assunto: 'Subject',
+  'reply-to': 'Reply-To',
+  'répondre à': 'Reply-To',
+  'antwort an': 'Reply-To',
   'message-id': 'Message-ID',
 };
 
@@ -85,7 +117,10 @@ export function recoverInlineForward(text: string, wrapperSha256: string): Inlin
   // The body was decoded by the forwarding client; we store it as UTF-8 text.
   head.push('Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit');
   const note = lines.slice(0, markerIdx).join('\n').trim();
-  const raw = Buffer.from(`${head.map(sanitizeHeaderLine).join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}`, 'utf8');
+  const raw = Buffer.from(
+    `${head.map(sanitizeHeaderLine).join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}`,
+    'utf8',
+  );
   return { raw, headers, note, marker: lines[markerIdx].trim() };
 }
 

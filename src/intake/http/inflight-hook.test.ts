@@ -27,39 +27,52 @@ interface Answer {
 function post(port: number, body: Buffer, sendFirst = body.length): { answer: Promise<Answer>; rest(): void } {
   let req!: http.ClientRequest;
   const answer = new Promise<Answer>((resolve, reject) => {
-    req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/reports', headers: { 'content-type': 'message/rfc822', 'content-length': body.length } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
+    req = http.request(
+      {
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822', 'content-length': body.length },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
     req.on('error', reject);
     req.write(body.subarray(0, sendFirst));
   });
   return { answer, rest: () => req.end(body.subarray(sendFirst)) };
 }
 
-for (const dialect of DIALECTS) test(`HTTP: beyond the in-flight memory budget a large upload gets 503 with Retry-After and a JSON reason, and is taken once there is room (${dialect})`, { timeout: 60_000 }, async (t) => {
-  const s = await createTestApp(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
-  if (!s) return;
-  await s.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = s.app.server.address() as AddressInfo;
-  const first = padded('first', 300_000);
-  const second = padded('second', 300_000);
-  const slow = post(port, first, 1000);
-  // Wait until the server holds the first upload's share.
-  while (s.ctx.intakeBudget.inUse === 0) await new Promise((r) => setTimeout(r, 10));
-  const refused = await post(port, second).answer;
-  assert.equal(refused.status, 503, refused.body);
-  assert.equal(refused.headers['retry-after'], '5');
-  const reason = JSON.parse(refused.body) as { error: string; message: string };
-  assert.equal(reason.error, 'UNAVAILABLE');
-  assert.match(reason.message, /memory budget 500000 bytes.*retry in 5 s/);
-  const small = await post(port, sampleSpam({ id: 'small' })).answer;
-  assert.equal(small.status, 202, 'a small message is not held up by the budget');
-  slow.rest();
-  assert.equal((await slow.answer).status, 202);
-  assert.equal(s.ctx.intakeBudget.inUse, 0, 'the budget is given back once answered');
-  const retried = await post(port, second).answer;
-  assert.equal(retried.status, 202, retried.body);
-  for (const m of [first, second]) assert.ok((await getMessageRaw(s.ctx.db, sha256Hex(m)))?.equals(m), 'stored byte for byte');
-});
+for (const dialect of DIALECTS)
+  test(`HTTP: beyond the in-flight memory budget a large upload gets 503 with Retry-After and a JSON reason, and is taken once there is room (${dialect})`, {
+    timeout: 60_000,
+  }, async (t) => {
+    const s = await createTestApp(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
+    if (!s) return;
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = s.app.server.address() as AddressInfo;
+    const first = padded('first', 300_000);
+    const second = padded('second', 300_000);
+    const slow = post(port, first, 1000);
+    // Wait until the server holds the first upload's share.
+    while (s.ctx.intakeBudget.inUse === 0) await new Promise((r) => setTimeout(r, 10));
+    const refused = await post(port, second).answer;
+    assert.equal(refused.status, 503, refused.body);
+    assert.equal(refused.headers['retry-after'], '5');
+    const reason = JSON.parse(refused.body) as { error: string; message: string };
+    assert.equal(reason.error, 'UNAVAILABLE');
+    assert.match(reason.message, /memory budget 500000 bytes.*retry in 5 s/);
+    const small = await post(port, sampleSpam({ id: 'small' })).answer;
+    assert.equal(small.status, 202, 'a small message is not held up by the budget');
+    slow.rest();
+    assert.equal((await slow.answer).status, 202);
+    assert.equal(s.ctx.intakeBudget.inUse, 0, 'the budget is given back once answered');
+    const retried = await post(port, second).answer;
+    assert.equal(retried.status, 202, retried.body);
+    for (const m of [first, second])
+      assert.ok((await getMessageRaw(s.ctx.db, sha256Hex(m)))?.equals(m), 'stored byte for byte');
+  });

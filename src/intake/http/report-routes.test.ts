@@ -19,7 +19,11 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(t: TestContext, overrides: Record<string, unknown> = {}, dialect: DialectName = 'sqlite'): Promise<Harness | null> {
+async function harness(
+  t: TestContext,
+  overrides: Record<string, unknown> = {},
+  dialect: DialectName = 'sqlite',
+): Promise<Harness | null> {
   const h = await createTestContext(t, dialect, overrides);
   if (!h) return null;
   const app = await buildApp(h.ctx);
@@ -38,7 +42,8 @@ function multipart(parts: ({ name: string; filename: string; data: Buffer } | { 
   const boundary = `----spamdesk${randomBytes(8).toString('hex')}`;
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const disp = 'filename' in p ? `form-data; name="${p.name}"; filename="${p.filename}"` : `form-data; name="${p.name}"`;
+    const disp =
+      'filename' in p ? `form-data; name="${p.name}"; filename="${p.filename}"` : `form-data; name="${p.name}"`;
     const type = 'filename' in p ? 'Content-Type: message/rfc822\r\n' : '';
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}\r\n${type}\r\n`));
     chunks.push('filename' in p ? p.data : Buffer.from(p.value));
@@ -58,7 +63,10 @@ interface Submitted {
 }
 
 async function count(h: TestAppContext, table: 'reports' | 'messages' | 'jobs' | 'audit_log'): Promise<number> {
-  const r = await h.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await h.ctx.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -68,7 +76,12 @@ describe('POST /api/v1/reports', () => {
     if (!s) return;
     try {
       const raw1 = sampleEmail('rfc822');
-      const r1 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: raw1 });
+      const r1 = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: raw1,
+      });
       assert.equal(r1.statusCode, 202, r1.body);
       const b1 = r1.json<Submitted>();
       assert.equal(b1.reports.length, 1);
@@ -85,15 +98,29 @@ describe('POST /api/v1/reports', () => {
       const r2 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', ...mp });
       assert.equal(r2.statusCode, 202, r2.body);
       const b2 = r2.json<Submitted>();
-      assert.deepEqual(b2.reports.map((r) => r.sha256), files.map((f) => sha256Hex(f)));
+      assert.deepEqual(
+        b2.reports.map((r) => r.sha256),
+        files.map((f) => sha256Hex(f)),
+      );
 
       const raw3 = sampleEmail('json');
-      const r3 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw: raw3.toString('base64'), note: 'from JSON' } });
+      const r3 = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        payload: { raw: raw3.toString('base64'), note: 'from JSON' },
+      });
       assert.equal(r3.statusCode, 202, r3.body);
       assert.equal(r3.json<Submitted>().reports[0].sha256, sha256Hex(raw3));
 
-      const notes = await s.h.ctx.db.selectFrom('reports').select(['note', 'context', 'channel']).orderBy('id').execute();
-      assert.deepEqual(notes.map((n) => n.note), [null, 'three in one go', 'three in one go', 'three in one go', 'from JSON']);
+      const notes = await s.h.ctx.db
+        .selectFrom('reports')
+        .select(['note', 'context', 'channel'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        notes.map((n) => n.note),
+        [null, 'three in one go', 'three in one go', 'three in one go', 'from JSON'],
+      );
       assert.deepEqual(JSON.parse(notes[1].context ?? 'null'), { filename: 'm0.eml' });
       assert.ok(notes.every((n) => n.channel === 'api'));
       assert.equal(await count(s.h, 'messages'), 5);
@@ -111,20 +138,38 @@ describe('POST /api/v1/reports', () => {
       const atLimit = Buffer.concat([sampleEmail('limit'), Buffer.alloc(0)]);
       const fits = Buffer.concat([atLimit, Buffer.from('x'.repeat(limit - atLimit.length))]);
       assert.equal(fits.length, limit);
-      const ok = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: fits });
+      const ok = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: fits,
+      });
       assert.equal(ok.statusCode, 202, 'exactly at the limit is accepted');
 
       const over = Buffer.concat([fits, Buffer.from('x')]);
-      const r1 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: over });
+      const r1 = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: over,
+      });
       assert.equal(r1.statusCode, 413);
       assert.equal(r1.json().error, 'MESSAGE_TOO_LARGE');
       assert.match(r1.json().message, /2000 bytes/);
 
-      const r2 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', ...multipart([{ name: 'file', filename: 'big.eml', data: over }]) });
+      const r2 = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        ...multipart([{ name: 'file', filename: 'big.eml', data: over }]),
+      });
       assert.equal(r2.statusCode, 413, r2.body);
       assert.equal(r2.json().error, 'MESSAGE_TOO_LARGE');
 
-      const r3 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw: over.toString('base64') } });
+      const r3 = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        payload: { raw: over.toString('base64') },
+      });
       assert.equal(r3.statusCode, 413, r3.body);
       assert.equal(r3.json().error, 'MESSAGE_TOO_LARGE');
 
@@ -150,7 +195,12 @@ describe('POST /api/v1/reports', () => {
         ['headers that are not a message', Buffer.from('Foo: bar\nBaz: qux\n\nbody\n'), 'NOT_AN_EMAIL'],
       ];
       for (const [name, payload, code] of cases) {
-        const r: InjectResponse = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload });
+        const r: InjectResponse = await s.app.inject({
+          method: 'POST',
+          url: '/api/v1/reports',
+          headers: { 'content-type': 'message/rfc822' },
+          payload,
+        });
         const body = r.json<ErrorBody>();
         assert.equal(r.statusCode, 400, `${name}: ${r.body}`);
         assert.equal(body.error, code, name);
@@ -163,12 +213,26 @@ describe('POST /api/v1/reports', () => {
         assert.equal(body.error, 'BAD_REQUEST');
         assert.match(body.message, /raw/);
       }
-      const noFile = await s.app.inject({ method: 'POST', url: '/api/v1/reports', ...multipart([{ name: 'note', value: 'forgot the file' }]) });
+      const noFile = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        ...multipart([{ name: 'note', value: 'forgot the file' }]),
+      });
       assert.equal(noFile.statusCode, 400);
-      const broken = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'application/json' }, payload: '{"raw": ' });
+      const broken = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"raw": ',
+      });
       assert.equal(broken.statusCode, 400);
       assert.equal(broken.json().error, 'BAD_REQUEST');
-      const wrongType = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'text/html' }, payload: '<p>hi</p>' });
+      const wrongType = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'text/html' },
+        payload: '<p>hi</p>',
+      });
       assert.equal(wrongType.statusCode, 415);
       assert.equal(wrongType.json().error, 'UNSUPPORTED_MEDIA_TYPE');
       assert.equal(await count(s.h, 'reports'), 0);
@@ -209,7 +273,12 @@ describe('POST /api/v1/reports', () => {
       const tok = await createToken(s.h.ctx.db, { role: 'reporter' });
       const other = await createToken(s.h.ctx.db, { role: 'reporter' });
       const send = (raw: Buffer, key: string, secret = tok.secret) =>
-        s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822', 'idempotency-key': key, authorization: `Bearer ${secret}` }, payload: raw });
+        s.app.inject({
+          method: 'POST',
+          url: '/api/v1/reports',
+          headers: { 'content-type': 'message/rfc822', 'idempotency-key': key, authorization: `Bearer ${secret}` },
+          payload: raw,
+        });
       const first = await send(sampleEmail('idem'), 'key-1');
       const retry = await send(sampleEmail('idem'), 'key-1');
       assert.equal(first.statusCode, 202);
@@ -234,12 +303,23 @@ describe('POST /api/v1/reports', () => {
     if (!s) return;
     try {
       const post = (i: number, headers: Record<string, string> = {}) =>
-        s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822', ...headers }, payload: sampleEmail(`rl-${i}`) });
+        s.app.inject({
+          method: 'POST',
+          url: '/api/v1/reports',
+          headers: { 'content-type': 'message/rfc822', ...headers },
+          payload: sampleEmail(`rl-${i}`),
+        });
       for (let i = 0; i < 3; i++) assert.equal((await post(i)).statusCode, 202);
       const limited = await post(3);
       assert.equal(limited.statusCode, 429);
       assert.equal(limited.json().error, 'RATE_LIMITED');
-      const elsewhere = await s.app.inject({ method: 'POST', url: '/api/v1/reports', remoteAddress: '198.51.100.9', headers: { 'content-type': 'message/rfc822' }, payload: sampleEmail('rl-other') });
+      const elsewhere = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        remoteAddress: '198.51.100.9',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: sampleEmail('rl-other'),
+      });
       assert.equal(elsewhere.statusCode, 202, 'the limit is per client address');
 
       const tok = await createToken(s.h.ctx.db, { role: 'reporter', name: 'r1' });
@@ -249,7 +329,11 @@ describe('POST /api/v1/reports', () => {
         assert.equal(r.statusCode, 202);
         last = r.json<Submitted>().reports[0].id;
       }
-      const row = await s.h.ctx.db.selectFrom('reports').select(['reporter_token_id', 'client_ip']).where('id', '=', last).executeTakeFirstOrThrow();
+      const row = await s.h.ctx.db
+        .selectFrom('reports')
+        .select(['reporter_token_id', 'client_ip'])
+        .where('id', '=', last)
+        .executeTakeFirstOrThrow();
       assert.equal(row.reporter_token_id, tok.id);
       const bad = await post(20, { authorization: 'Bearer sdk_nope' });
       assert.equal(bad.statusCode, 401);
@@ -266,14 +350,23 @@ describe('reading reports and evidence', () => {
     if (!s) return;
     try {
       const raw = Buffer.concat([sampleEmail('evidence'), Buffer.from([0xff, 0x00, 0x0d, 0x0a])]);
-      const sub = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: raw });
+      const sub = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: raw,
+      });
       const { sha256, id } = sub.json<Submitted>().reports[0];
       const url = `/api/v1/messages/${sha256}/raw`;
       const anon = await s.app.inject({ method: 'GET', url });
       assert.equal(anon.statusCode, 401);
       assert.equal(anon.json().error, 'UNAUTHENTICATED');
       const reporter = await createToken(s.h.ctx.db, { role: 'reporter' });
-      const forbidden = await s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${reporter.secret}` } });
+      const forbidden = await s.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${reporter.secret}` },
+      });
       assert.equal(forbidden.statusCode, 403);
       assert.equal(forbidden.json().error, 'FORBIDDEN');
       assert.equal(await count(s.h, 'audit_log'), 0);
@@ -290,12 +383,24 @@ describe('reading reports and evidence', () => {
       assert.equal(audit[0].subject, `message:${sha256}`);
       assert.match(audit[0].actor, new RegExp(analyst.id));
 
-      const missing = await s.app.inject({ method: 'GET', url: `/api/v1/messages/${'0'.repeat(64)}/raw`, headers: { authorization: `Bearer ${analyst.secret}` } });
+      const missing = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/messages/${'0'.repeat(64)}/raw`,
+        headers: { authorization: `Bearer ${analyst.secret}` },
+      });
       assert.equal(missing.statusCode, 404);
-      const malformed = await s.app.inject({ method: 'GET', url: '/api/v1/messages/xyz/raw', headers: { authorization: `Bearer ${analyst.secret}` } });
+      const malformed = await s.app.inject({
+        method: 'GET',
+        url: '/api/v1/messages/xyz/raw',
+        headers: { authorization: `Bearer ${analyst.secret}` },
+      });
       assert.equal(malformed.statusCode, 400);
 
-      const view = await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}`, headers: { authorization: `Bearer ${analyst.secret}` } });
+      const view = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/reports/${id}`,
+        headers: { authorization: `Bearer ${analyst.secret}` },
+      });
       assert.equal(view.statusCode, 200);
       assert.equal(view.json().message.sha256, sha256);
       assert.equal(view.json().reporter.clientIp, '127.0.0.1');
@@ -312,12 +417,25 @@ describe('reading reports and evidence', () => {
     try {
       const mine = await createToken(s.h.ctx.db, { role: 'reporter' });
       const theirs = await createToken(s.h.ctx.db, { role: 'reporter' });
-      const sub = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${mine.secret}` }, payload: sampleEmail('own') });
+      const sub = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${mine.secret}` },
+        payload: sampleEmail('own'),
+      });
       const { id } = sub.json<Submitted>().reports[0];
-      const own = await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}`, headers: { authorization: `Bearer ${mine.secret}` } });
+      const own = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/reports/${id}`,
+        headers: { authorization: `Bearer ${mine.secret}` },
+      });
       assert.equal(own.statusCode, 200);
       assert.equal(own.json().reporter, undefined);
-      const other = await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}`, headers: { authorization: `Bearer ${theirs.secret}` } });
+      const other = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/reports/${id}`,
+        headers: { authorization: `Bearer ${theirs.secret}` },
+      });
       assert.equal(other.statusCode, 403);
     } finally {
       await s.close();
@@ -348,10 +466,24 @@ describe('documentation and metrics', () => {
     const s = await harness(t);
     if (!s) return;
     try {
-      await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: sampleEmail('m1') });
-      await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw: sampleEmail('m2').toString('base64') } });
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: sampleEmail('m1'),
+      });
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        payload: { raw: sampleEmail('m2').toString('base64') },
+      });
       await s.h.ctx.writer.submitOne({ raw: sampleEmail('m3'), channel: 'import' });
-      await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: Buffer.alloc(0) });
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: Buffer.alloc(0),
+      });
       const m = await s.app.inject({ method: 'GET', url: '/metrics' });
       assert.equal(m.statusCode, 200);
       assert.match(m.body, /spamdesk_reports_received_total\{channel="api"\} 2/);
@@ -368,10 +500,19 @@ describe('documentation and metrics', () => {
     if (!s) return;
     try {
       const raw = sampleEmail('pg');
-      const r = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'message/rfc822' }, payload: raw });
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        headers: { 'content-type': 'message/rfc822' },
+        payload: raw,
+      });
       assert.equal(r.statusCode, 202, r.body);
       const analyst = await createToken(s.h.ctx.db, { role: 'analyst' });
-      const back = await s.app.inject({ method: 'GET', url: `/api/v1/messages/${sha256Hex(raw)}/raw`, headers: { authorization: `Bearer ${analyst.secret}` } });
+      const back = await s.app.inject({
+        method: 'GET',
+        url: `/api/v1/messages/${sha256Hex(raw)}/raw`,
+        headers: { authorization: `Bearer ${analyst.secret}` },
+      });
       assert.ok(back.rawPayload.equals(raw));
     } finally {
       await s.close();

@@ -73,7 +73,11 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.ctx;
   const limit = config.maxMessageBytes;
   // Raw bodies: the exact bytes, never re-encoded.
-  app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['message/rfc822', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: limit },
+    (_req, body, done) => done(null, body),
+  );
 
   app.post(
     '/api/v1/reports',
@@ -98,7 +102,15 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
             },
           },
         },
-        response: { 202: submitResponse, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema },
+        response: {
+          202: submitResponse,
+          400: errorSchema,
+          401: errorSchema,
+          409: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+          429: errorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -116,12 +128,20 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
         context: it.filename ? { filename: it.filename } : null,
         // One key covers the whole submission; the n-th message of a retried upload maps to the
         // n-th stored report. Scoped per caller so two clients never collide on a key.
-        ...(idempotencyKey === null ? {} : { dedupKey: `idem:${scope}:${sha256Hex(idempotencyKey)}:${i}`, dedupRequiresSameMessage: true }),
+        ...(idempotencyKey === null
+          ? {}
+          : { dedupKey: `idem:${scope}:${sha256Hex(idempotencyKey)}:${i}`, dedupRequiresSameMessage: true }),
       }));
       const stored = await app.ctx.writer.submit(inputs);
       const base = app.publicUrl();
       return reply.status(202).send({
-        reports: stored.map((r) => ({ id: r.id, sha256: r.sha256, size: r.size, duplicate: r.duplicate, trackingUrl: `${base}/track/${r.trackingToken}` })),
+        reports: stored.map((r) => ({
+          id: r.id,
+          sha256: r.sha256,
+          size: r.size,
+          duplicate: r.duplicate,
+          trackingUrl: `${base}/track/${r.trackingToken}`,
+        })),
       });
     },
   );
@@ -138,7 +158,10 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
     async (req) => {
       const view = await getReportView(app.ctx.db, req.params.id, app.reportViewParts);
       if (!view) throw new AppError('NOT_FOUND', 'No such report.');
-      const own = req.principal.kind !== 'anonymous' && req.principal.userId !== null && view.reporterUserId === req.principal.userId;
+      const own =
+        req.principal.kind !== 'anonymous' &&
+        req.principal.userId !== null &&
+        view.reporterUserId === req.principal.userId;
       const ownToken = req.principal.kind === 'token' && view.reporterTokenId === req.principal.tokenId;
       if (!can(req.principal, 'report:read-any')) {
         if (!(own || ownToken)) {
@@ -146,7 +169,13 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
         }
       }
       // The full parsed text of the evidence: every read is in the audit chain.
-      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'evidence.view-report', subject: `report:${req.params.id}`, ip: req.ip, detail: { via: 'api' } });
+      await writeAudit(app.ctx.db, {
+        actor: principalLabel(req.principal),
+        action: 'evidence.view-report',
+        subject: `report:${req.params.id}`,
+        ip: req.ip,
+        detail: { via: 'api' },
+      });
       return view.present(can(req.principal, 'report:read-any'));
     },
   );
@@ -157,16 +186,26 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'The exact raw bytes of a reported message (analyst or admin; audited)',
         tags: ['evidence'],
-        params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
+        params: {
+          type: 'object',
+          properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+          required: ['sha256'],
+        },
         produces: ['message/rfc822'],
       },
     },
     async (req, reply) => {
       authorize(req.principal, 'evidence:read-raw');
-      if (!SHA256_RE.test(req.params.sha256)) throw new AppError('BAD_REQUEST', 'sha256 must be 64 lower-case hex digits.');
+      if (!SHA256_RE.test(req.params.sha256))
+        throw new AppError('BAD_REQUEST', 'sha256 must be 64 lower-case hex digits.');
       const raw = await getMessageRaw(app.ctx.db, req.params.sha256);
       if (!raw) throw new AppError('NOT_FOUND', 'No such message.');
-      await writeAudit(app.ctx.db, { actor: principalLabel(req.principal), action: 'evidence.download', subject: `message:${req.params.sha256}`, ip: req.ip });
+      await writeAudit(app.ctx.db, {
+        actor: principalLabel(req.principal),
+        action: 'evidence.download',
+        subject: `message:${req.params.sha256}`,
+        ip: req.ip,
+      });
       return reply
         .type('message/rfc822')
         .header('content-disposition', `attachment; filename="${req.params.sha256}.eml"`)
@@ -196,7 +235,11 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
   }
   if (type === 'application/json') {
     const parsed = jsonBody.safeParse(req.body);
-    if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new AppError(
+        'BAD_REQUEST',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
     const raw = Buffer.from(parsed.data.raw, 'base64');
     check(raw, limit, null);
     return [{ raw, note: parsed.data.note ?? null, filename: null, channel }];
@@ -206,14 +249,18 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
     let note: string | null = null;
     let total = 0;
     try {
-      for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 } })) {
+      for await (const part of req.parts({
+        limits: { fileSize: limit, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: MAX_NOTE_CHARS * 4 },
+      })) {
         if (part.type === 'file') {
           const raw = await part.toBuffer();
           check(raw, limit, part.filename || null);
           // Several files may each be under the limit; together they must fit the request limit too.
           total += raw.length;
           if (total > totalLimit(limit)) {
-            throw new AppError('MESSAGE_TOO_LARGE', `The upload is larger than ${totalLimit(limit)} bytes in total.`, { limitBytes: totalLimit(limit) });
+            throw new AppError('MESSAGE_TOO_LARGE', `The upload is larger than ${totalLimit(limit)} bytes in total.`, {
+              limitBytes: totalLimit(limit),
+            });
           }
           items.push({ raw, note: null, filename: part.filename || null, channel });
         } else if (part.fieldname === 'note' && typeof part.value === 'string') {
@@ -223,7 +270,11 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
     } catch (e) {
       throw uploadError(e);
     }
-    if (items.length === 0) throw new AppError('BAD_REQUEST', 'The upload holds no file: send the messages as file parts (e.g. `-F file=@spam.eml`).');
+    if (items.length === 0)
+      throw new AppError(
+        'BAD_REQUEST',
+        'The upload holds no file: send the messages as file parts (e.g. `-F file=@spam.eml`).',
+      );
     return items.map((i) => ({ ...i, note }));
   }
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822, multipart/form-data or application/json.');
@@ -249,7 +300,10 @@ function readIdempotencyKey(req: FastifyRequest): string | null {
   if (v === undefined) return null;
   const key = Array.isArray(v) ? v.join(',') : v;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_CHARS || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1–${MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters without spaces.`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Idempotency-Key must be 1–${MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters without spaces.`,
+    );
   }
   return key;
 }
@@ -263,7 +317,12 @@ function principalScope(req: FastifyRequest): string {
 }
 
 function check(raw: Buffer, limit: number, filename: string | null): void {
-  if (raw.length > limit) throw new AppError('MESSAGE_TOO_LARGE', `The message${filename ? ` ${filename}` : ''} is larger than the configured limit of ${limit} bytes.`, { limitBytes: limit });
+  if (raw.length > limit)
+    throw new AppError(
+      'MESSAGE_TOO_LARGE',
+      `The message${filename ? ` ${filename}` : ''} is larger than the configured limit of ${limit} bytes.`,
+      { limitBytes: limit },
+    );
   try {
     assertEmailMessage(raw);
   } catch (e) {

@@ -15,10 +15,18 @@ export interface ReportView {
   present(privileged: boolean): Record<string, unknown>;
 }
 
-export async function getReportView(db: Kysely<Database>, id: string, viewParts: readonly ReportViewPart[]): Promise<ReportView | null> {
+export async function getReportView(
+  db: Kysely<Database>,
+  id: string,
+  viewParts: readonly ReportViewPart[],
+): Promise<ReportView | null> {
   const report = await db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!report) return null;
-  const message = await db.selectFrom('messages').select(['sha256', 'kind', 'size', 'first_seen_at']).where('sha256', '=', report.message_sha256).executeTakeFirstOrThrow();
+  const message = await db
+    .selectFrom('messages')
+    .select(['sha256', 'kind', 'size', 'first_seen_at'])
+    .where('sha256', '=', report.message_sha256)
+    .executeTakeFirstOrThrow();
   const parts: Record<string, unknown> = {};
   for (const part of viewParts) {
     const v = await part.load(db, report);
@@ -37,9 +45,21 @@ export async function getReportView(db: Kysely<Database>, id: string, viewParts:
         quality: report.quality,
         note: report.note,
         context: report.context ? (JSON.parse(report.context) as unknown) : null,
-        message: { sha256: message.sha256, kind: message.kind, size: Number(message.size), firstSeenAt: message.first_seen_at },
+        message: {
+          sha256: message.sha256,
+          kind: message.kind,
+          size: Number(message.size),
+          firstSeenAt: message.first_seen_at,
+        },
         ...(privileged
-          ? { reporter: { userId: report.reporter_user_id, tokenId: report.reporter_token_id, address: report.reporter_address, clientIp: report.client_ip } }
+          ? {
+              reporter: {
+                userId: report.reporter_user_id,
+                tokenId: report.reporter_token_id,
+                address: report.reporter_address,
+                clientIp: report.client_ip,
+              },
+            }
           : {}),
         ...parts,
       };

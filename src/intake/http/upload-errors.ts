@@ -14,5 +14,8 @@ export function uploadError(e: unknown): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('FST_')) return e;
   const reason = e instanceof Error ? e.message : String(e);
-  return new AppError('BAD_REQUEST', `The multipart/form-data body is malformed or cut short (${reason}); send it again whole.`);
+  return new AppError(
+    'BAD_REQUEST',
+    `The multipart/form-data body is malformed or cut short (${reason}); send it again whole.`,
+  );
 }

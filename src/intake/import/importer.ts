@@ -8,7 +8,12 @@ import type { Database } from '../../db/schema.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import type { ReportWriter } from '../../evidence/report-writer.ts';
 import { listSourceFiles } from './sources.ts';
-import { MAX_PROBLEM_RAW_BYTES, preparationThreadPays, preparedEntries, preparedEntriesThreaded } from './prepared-entries.ts';
+import {
+  MAX_PROBLEM_RAW_BYTES,
+  preparationThreadPays,
+  preparedEntries,
+  preparedEntriesThreaded,
+} from './prepared-entries.ts';
 import type { MboxFormat } from './mbox.ts';
 
 /** Reports in flight at once: enough for the writer to fill large group commits. */
@@ -55,17 +60,44 @@ export interface ImportSummary {
  * second run over the same sources adds nothing. Problems go to `dead_letters` (once per origin)
  * and to `onProblem`; only a storage failure aborts the import.
  */
-export async function importPaths(db: Kysely<Database>, writer: ReportWriter, paths: string[], opts: ImportOptions): Promise<ImportSummary> {
+export async function importPaths(
+  db: Kysely<Database>,
+  writer: ReportWriter,
+  paths: string[],
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const started = process.hrtime.bigint();
-  const summary: ImportSummary = { files: 0, entries: 0, added: 0, alreadyPresent: 0, malformed: 0, bytes: 0, seconds: 0 };
+  const summary: ImportSummary = {
+    files: 0,
+    entries: 0,
+    added: 0,
+    alreadyPresent: 0,
+    malformed: 0,
+    bytes: 0,
+    seconds: 0,
+  };
   const problem = async (origin: string, reason: string, raw: Buffer | null) => {
     summary.malformed++;
     opts.onProblem?.(origin, reason);
-    const known = await db.selectFrom('dead_letters').select('id').where('source', '=', 'import').where('origin', '=', origin).where('retried_at', 'is', null).executeTakeFirst();
+    const known = await db
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('source', '=', 'import')
+      .where('origin', '=', origin)
+      .where('retried_at', 'is', null)
+      .executeTakeFirst();
     if (known) return;
     await db
       .insertInto('dead_letters')
-      .values({ id: newId(), source: 'import', reason, origin, payload: raw ? raw.subarray(0, MAX_PROBLEM_RAW_BYTES) : null, created_at: nowIso(), retried_at: null })
+      .values({
+        id: newId(),
+        source: 'import',
+        reason,
+        origin,
+        payload: raw ? raw.subarray(0, MAX_PROBLEM_RAW_BYTES) : null,
+        created_at: nowIso(),
+        retried_at: null,
+      })
       .execute();
   };
   const listingProblems: [string, string][] = [];
@@ -98,7 +130,14 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
       const size = entry.message.content.length;
       bytesInFlight += size;
       const p: Promise<void> = writer
-        .submitOne({ prepared: entry.message, channel: 'import', historical: opts.live !== true, note: opts.note ?? null, dedupKey: (sha) => `import:${sha}`, context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin } })
+        .submitOne({
+          prepared: entry.message,
+          channel: 'import',
+          historical: opts.live !== true,
+          note: opts.note ?? null,
+          dedupKey: (sha) => `import:${sha}`,
+          context: entry.envelope ? { origin: entry.origin, envelope: entry.envelope } : { origin: entry.origin },
+        })
         .then(
           (r) => {
             if (r.duplicate) summary.alreadyPresent++;
@@ -117,7 +156,8 @@ export async function importPaths(db: Kysely<Database>, writer: ReportWriter, pa
       inFlight.add(p);
       // Not Promise.race(inFlight): every race call attaches a reaction to each of the ~1,000
       // pending promises, and those pile up until they settle (tens of MB at full speed).
-      while (inFlight.size >= IMPORT_WINDOW || bytesInFlight >= IMPORT_WINDOW_BYTES) await new Promise<void>((r) => (slotFreed = r));
+      while (inFlight.size >= IMPORT_WINDOW || bytesInFlight >= IMPORT_WINDOW_BYTES)
+        await new Promise<void>((r) => (slotFreed = r));
       if (firstError) break;
     }
   } finally {

@@ -112,7 +112,12 @@ describe('MboxSplitter', () => {
   });
 
   test('a UTF-8 byte-order mark before the first separator is ignored', () => {
-    const e = split(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('From a@b Mon Jan  2 15:04:05 2006\nSubject: bom\n\nx\n')]));
+    const e = split(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('From a@b Mon Jan  2 15:04:05 2006\nSubject: bom\n\nx\n'),
+      ]),
+    );
     assert.equal(e.length, 1);
     assert.equal(e[0].problem, undefined);
     assert.equal(e[0].raw?.toString(), 'Subject: bom\n\nx\n');

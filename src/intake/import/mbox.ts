@@ -29,7 +29,14 @@ export class MboxSplitter {
   private partial: Buffer | null = null;
   private offset = 0;
   private lineNo = 0;
-  private current: { parts: Buffer[]; size: number; offset: number; line: number; envelope: string; tooLarge: boolean } | null = null;
+  private current: {
+    parts: Buffer[];
+    size: number;
+    offset: number;
+    line: number;
+    envelope: string;
+    tooLarge: boolean;
+  } | null = null;
   private prevBlank = true;
   /** A blank line held back: it is dropped if the next line is a separator. */
   private heldBlank: Buffer | null = null;
@@ -97,7 +104,14 @@ export class MboxSplitter {
     if (isSeparator) {
       this.heldBlank = null; // the blank line before a separator is part of the format
       this.finish(out, false);
-      this.current = { parts: [], size: 0, offset: lineOffset, line: this.lineNo, envelope: line.toString('latin1').replace(/\r?\n$/, ''), tooLarge: false };
+      this.current = {
+        parts: [],
+        size: 0,
+        offset: lineOffset,
+        line: this.lineNo,
+        envelope: line.toString('latin1').replace(/\r?\n$/, ''),
+        tooLarge: false,
+      };
       this.prevBlank = false;
       return;
     }
@@ -149,10 +163,22 @@ export class MboxSplitter {
       this.heldBlank = null;
     }
     if (c.tooLarge) {
-      out.push({ raw: null, offset: c.offset, line: c.line, envelope: c.envelope, problem: `message larger than ${this.maxMessageBytes} bytes (${c.size})` });
+      out.push({
+        raw: null,
+        offset: c.offset,
+        line: c.line,
+        envelope: c.envelope,
+        problem: `message larger than ${this.maxMessageBytes} bytes (${c.size})`,
+      });
       return;
     }
     if (c.envelope === '' && c.size === 0) return;
-    out.push({ raw: Buffer.concat(c.parts), offset: c.offset, line: c.line, envelope: c.envelope, ...(c.envelope === '' ? { problem: 'text before the first "From " separator line' } : {}) });
+    out.push({
+      raw: Buffer.concat(c.parts),
+      offset: c.offset,
+      line: c.line,
+      envelope: c.envelope,
+      ...(c.envelope === '' ? { problem: 'text before the first "From " separator line' } : {}),
+    });
   }
 }

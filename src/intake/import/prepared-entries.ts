@@ -46,12 +46,23 @@ export interface EntryProgress {
 }
 
 /** Checks and prepares one source entry. */
-async function prepareEntry(e: { raw: Buffer | null; origin: string; envelope?: string; problem?: string }): Promise<PreparedEntry> {
-  if (!e.raw || e.problem) return { origin: e.origin, problem: e.problem ?? 'unreadable entry', raw: e.raw ? e.raw.subarray(0, MAX_PROBLEM_RAW_BYTES) : null };
+async function prepareEntry(e: {
+  raw: Buffer | null;
+  origin: string;
+  envelope?: string;
+  problem?: string;
+}): Promise<PreparedEntry> {
+  if (!e.raw || e.problem)
+    return {
+      origin: e.origin,
+      problem: e.problem ?? 'unreadable entry',
+      raw: e.raw ? e.raw.subarray(0, MAX_PROBLEM_RAW_BYTES) : null,
+    };
   try {
     assertEmailMessage(e.raw);
   } catch (err) {
-    if (err instanceof AppError) return { origin: e.origin, problem: err.message, raw: e.raw.subarray(0, MAX_PROBLEM_RAW_BYTES) };
+    if (err instanceof AppError)
+      return { origin: e.origin, problem: err.message, raw: e.raw.subarray(0, MAX_PROBLEM_RAW_BYTES) };
     throw err;
   }
   const message = await prepareMessageAsync(e.raw, 'email');
@@ -59,7 +70,10 @@ async function prepareEntry(e: { raw: Buffer | null; origin: string; envelope?: 
 }
 
 /** The pipeline on the calling thread. */
-export async function* preparedEntries(files: SourceFile[], opts: ReadOptions & EntryProgress): AsyncGenerator<PreparedEntry> {
+export async function* preparedEntries(
+  files: SourceFile[],
+  opts: ReadOptions & EntryProgress,
+): AsyncGenerator<PreparedEntry> {
   for await (const e of readAllEntries(files, { ...opts, onFile: () => opts.onFile?.() })) yield await prepareEntry(e);
 }
 
@@ -75,7 +89,10 @@ type WireEntry =
   | { origin: string; envelope?: string; sha256: string; size: number; codec: string; offset: number; length: number }
   | { origin: string; problem: string; offset: number; length: number };
 
-type FromThread = { batch: WireEntry[]; buffer: ArrayBuffer; bytes: number; files: number } | { done: true } | { error: string };
+type FromThread =
+  | { batch: WireEntry[]; buffer: ArrayBuffer; bytes: number; files: number }
+  | { done: true }
+  | { error: string };
 
 const data = workerData as ThreadData | undefined;
 if (parentPort && data?.role === 'spamdesk-import-prepare') {
@@ -106,7 +123,15 @@ if (parentPort && data?.role === 'spamdesk-import-prepare') {
       offset += b.length;
       if (e.message) {
         const m = e.message;
-        return { origin: e.origin, ...(e.envelope === undefined ? {} : { envelope: e.envelope }), sha256: m.sha256, size: m.size, codec: m.codec, offset: at, length: b.length };
+        return {
+          origin: e.origin,
+          ...(e.envelope === undefined ? {} : { envelope: e.envelope }),
+          sha256: m.sha256,
+          size: m.size,
+          codec: m.codec,
+          offset: at,
+          length: b.length,
+        };
       }
       return { origin: e.origin, problem: e.problem, offset: at, length: e.raw ? b.length : -1 };
     });
@@ -118,7 +143,11 @@ if (parentPort && data?.role === 'spamdesk-import-prepare') {
   };
   void (async () => {
     try {
-      for await (const e of readAllEntries(data.files, { ...data, onBytes: (n) => (bytesRead += n), onFile: () => filesStarted++ })) {
+      for await (const e of readAllEntries(data.files, {
+        ...data,
+        onBytes: (n) => (bytesRead += n),
+        onFile: () => filesStarted++,
+      })) {
         const p = await prepareEntry(e);
         entries.push(p);
         pendingBytes += p.message ? p.message.content.length : (p.raw?.length ?? 0);
@@ -139,12 +168,24 @@ export function preparationThreadPays(): boolean {
 }
 
 /** The pipeline in a worker thread; the importer receives prepared entries in order. */
-export async function* preparedEntriesThreaded(files: SourceFile[], opts: ReadOptions & EntryProgress): AsyncGenerator<PreparedEntry> {
+export async function* preparedEntriesThreaded(
+  files: SourceFile[],
+  opts: ReadOptions & EntryProgress,
+): AsyncGenerator<PreparedEntry> {
   // A small young generation: the thread's garbage is short-lived chunk and zlib buffers, and the
   // default semi-spaces alone held ~30 MB of peak memory in a 300 MB mbox import.
-  const worker = startTsWorker(new URL(import.meta.url), { role: 'spamdesk-import-prepare', files, maxMessageBytes: opts.maxMessageBytes, mboxFormat: opts.mboxFormat } satisfies ThreadData, {
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-  });
+  const worker = startTsWorker(
+    new URL(import.meta.url),
+    {
+      role: 'spamdesk-import-prepare',
+      files,
+      maxMessageBytes: opts.maxMessageBytes,
+      mboxFormat: opts.mboxFormat,
+    } satisfies ThreadData,
+    {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    },
+  );
   const inbox: FromThread[] = [];
   let wake: (() => void) | null = null;
   const arrive = (m: FromThread) => {
@@ -167,10 +208,23 @@ export async function* preparedEntriesThreaded(files: SourceFile[], opts: ReadOp
       for (let i = 0; i < m.files; i++) opts.onFile?.();
       if (m.bytes > 0) opts.onBytes?.(m.bytes);
       for (const w of m.batch) {
-        if ('problem' in w) yield { origin: w.origin, problem: w.problem, raw: w.length < 0 ? null : Buffer.from(m.buffer, w.offset, w.length) };
+        if ('problem' in w)
+          yield {
+            origin: w.origin,
+            problem: w.problem,
+            raw: w.length < 0 ? null : Buffer.from(m.buffer, w.offset, w.length),
+          };
         else {
-          const message: PreparedMessage = { sha256: w.sha256, kind: 'email', size: w.size, codec: w.codec, content: Buffer.from(m.buffer, w.offset, w.length) };
-          yield w.envelope === undefined ? { origin: w.origin, message } : { origin: w.origin, envelope: w.envelope, message };
+          const message: PreparedMessage = {
+            sha256: w.sha256,
+            kind: 'email',
+            size: w.size,
+            codec: w.codec,
+            content: Buffer.from(m.buffer, w.offset, w.length),
+          };
+          yield w.envelope === undefined
+            ? { origin: w.origin, message }
+            : { origin: w.origin, envelope: w.envelope, message };
         }
       }
       worker.postMessage('credit');

@@ -24,7 +24,11 @@ import { listSourceFiles, readAllEntries, type SourceFile } from './sources.ts';
 
 const MAX = 25 * 1024 * 1024;
 
-async function roundTrip(t: TestContext, dialect: DialectName, pick: (files: SourceFile[]) => SourceFile[]): Promise<void> {
+async function roundTrip(
+  t: TestContext,
+  dialect: DialectName,
+  pick: (files: SourceFile[]) => SourceFile[],
+): Promise<void> {
   if (!needsCorpus(t)) return;
   const h = await createTestContext(t, dialect);
   if (!h) return;
@@ -67,7 +71,13 @@ async function roundTrip(t: TestContext, dialect: DialectName, pick: (files: Sou
     let checked = 0;
     let after = '';
     for (;;) {
-      const rows = await db.selectFrom('messages').select(['sha256', 'codec', 'content', 'size']).where('sha256', '>', after).orderBy('sha256').limit(500).execute();
+      const rows = await db
+        .selectFrom('messages')
+        .select(['sha256', 'codec', 'content', 'size'])
+        .where('sha256', '>', after)
+        .orderBy('sha256')
+        .limit(500)
+        .execute();
       if (rows.length === 0) break;
       for (const r of rows) {
         after = r.sha256;
@@ -79,15 +89,26 @@ async function roundTrip(t: TestContext, dialect: DialectName, pick: (files: Sou
     }
     assert.deepEqual([...expected.values()], [], 'every source message is stored');
     assert.equal(checked, summary.added);
-    const dead = await db.selectFrom('dead_letters').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    assert.equal(Number(dead.n), new Set(problems.map((p) => p.slice(0, p.indexOf(': ')))).size, 'one dead letter per malformed origin');
-    t.diagnostic(`${dialect}: ${summary.entries} entries from ${summary.files} files, ${summary.added} stored, ${summary.malformed} malformed, ${(summary.bytes / 1e6).toFixed(0)} MB in ${summary.seconds.toFixed(1)} s`);
+    const dead = await db
+      .selectFrom('dead_letters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    assert.equal(
+      Number(dead.n),
+      new Set(problems.map((p) => p.slice(0, p.indexOf(': ')))).size,
+      'one dead letter per malformed origin',
+    );
+    t.diagnostic(
+      `${dialect}: ${summary.entries} entries from ${summary.files} files, ${summary.added} stored, ${summary.malformed} malformed, ${(summary.bytes / 1e6).toFixed(0)} MB in ${summary.seconds.toFixed(1)} s`,
+    );
   } finally {
     await h.close();
   }
 }
 
-test('every message of every corpus round-trips byte-identical through SQLite', { timeout: 600_000 }, (t) => roundTrip(t, 'sqlite', (f) => f));
+test('every message of every corpus round-trips byte-identical through SQLite', { timeout: 600_000 }, (t) =>
+  roundTrip(t, 'sqlite', (f) => f),
+);
 
 test('a deterministic tenth of the corpus round-trips byte-identical through PostgreSQL', { timeout: 600_000 }, (t) =>
   roundTrip(t, 'postgres', (files) => files.filter((_, i) => i % 10 === 0)),

@@ -27,7 +27,17 @@ export interface SourceFile {
   kind: 'mbox' | 'message' | 'auto';
 }
 
-const SKIP_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'SOURCE.txt', 'LICENSE', 'LICENSE.txt', 'labels.csv', 'cmds', 'README.md', 'COPYING']);
+const SKIP_NAMES = new Set([
+  '.DS_Store',
+  'Thumbs.db',
+  'SOURCE.txt',
+  'LICENSE',
+  'LICENSE.txt',
+  'labels.csv',
+  'cmds',
+  'README.md',
+  'COPYING',
+]);
 const NON_MESSAGE_EXT = /\.(json|csv|xml|gz|zip|md|py|rb|js|ts|pl|cs|sh|html?|png|jpe?g|gif|pdf|bin|tsv)$/i;
 /**
  * Files up to this size are read whole and, when they are mboxes, split in memory (SpamAssassin's
@@ -85,7 +95,10 @@ function isInside(p: string, root: string): boolean {
  * Synchronous file-system calls on purpose: this is a batch job, and on a slow virtual disk the
  * promise API costs several times the CPU per file (measured 0.15 ms against 0.3–0.7 ms).
  */
-export async function listSourceFiles(paths: string[], onProblem: (origin: string, problem: string) => void): Promise<SourceFile[]> {
+export async function listSourceFiles(
+  paths: string[],
+  onProblem: (origin: string, problem: string) => void,
+): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   const walked = new Set<string>();
   function visit(p: string, explicit: boolean, root: string): void {
@@ -121,7 +134,8 @@ export async function listSourceFiles(paths: string[], onProblem: (origin: strin
         // Maildir: delivered messages are in cur/ and new/; tmp/ holds deliveries in progress.
         if (isMaildir(real)) {
           for (const sub of ['cur', 'new']) {
-            for (const n of fs.readdirSync(path.join(real, sub)).sort()) if (!n.startsWith('.')) visit(path.join(real, sub, n), false, root);
+            for (const n of fs.readdirSync(path.join(real, sub)).sort())
+              if (!n.startsWith('.')) visit(path.join(real, sub, n), false, root);
           }
           return;
         }
@@ -160,7 +174,10 @@ export async function listSourceFiles(paths: string[], onProblem: (origin: strin
     try {
       root = fs.realpathSync(given);
     } catch (e) {
-      onProblem(given, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message);
+      onProblem(
+        given,
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message,
+      );
       continue;
     }
     // The named path itself is followed (the operator chose it); its real path bounds the walk.
@@ -196,14 +213,23 @@ export async function* readEntries(
     }
   } catch (e) {
     // A read error ends this file, not the import.
-    yield { raw: null, origin: `${file.path}:${splitter.lineCount + 1}`, problem: `cannot read: ${(e as Error).message}` };
+    yield {
+      raw: null,
+      origin: `${file.path}:${splitter.lineCount + 1}`,
+      problem: `cannot read: ${(e as Error).message}`,
+    };
     return;
   }
   for (const e of splitter.end()) yield toEntry(file.path, e);
 }
 
 function toEntry(file: string, e: MboxEntry): SourceEntry {
-  return { raw: e.raw, origin: `${file}:${e.line} (offset ${e.offset})`, ...(e.envelope ? { envelope: e.envelope } : {}), ...(e.problem ? { problem: e.problem } : {}) };
+  return {
+    raw: e.raw,
+    origin: `${file}:${e.line} (offset ${e.offset})`,
+    ...(e.envelope ? { envelope: e.envelope } : {}),
+    ...(e.problem ? { problem: e.problem } : {}),
+  };
 }
 
 /**
@@ -211,7 +237,12 @@ function toEntry(file: string, e: MboxEntry): SourceEntry {
  */
 export async function* readAllEntries(
   files: SourceFile[],
-  opts: { maxMessageBytes: number; mboxFormat: MboxFormat; onBytes?: (n: number) => void; onFile?: (f: SourceFile) => void },
+  opts: {
+    maxMessageBytes: number;
+    mboxFormat: MboxFormat;
+    onBytes?: (n: number) => void;
+    onFile?: (f: SourceFile) => void;
+  },
 ): AsyncGenerator<SourceEntry> {
   for (const file of files) {
     opts.onFile?.(file);
@@ -222,7 +253,9 @@ export async function* readAllEntries(
 /** Reads a whole file: one message, or an mbox split in memory. */
 function readSmallFile(file: SourceFile, opts: { maxMessageBytes: number; mboxFormat: MboxFormat }): SourceEntry[] {
   if (file.size > opts.maxMessageBytes && file.kind !== 'mbox' && file.size > WHOLE_FILE_MAX_BYTES) {
-    return [{ raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${file.size})` }];
+    return [
+      { raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${file.size})` },
+    ];
   }
   let buf: Buffer;
   try {
@@ -240,6 +273,9 @@ function readSmallFile(file: SourceFile, opts: { maxMessageBytes: number; mboxFo
     return [...splitter.push(buf), ...splitter.end()].map((e) => toEntry(file.path, e));
   }
   // The file may have grown since it was listed.
-  if (buf.length > opts.maxMessageBytes) return [{ raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${buf.length})` }];
+  if (buf.length > opts.maxMessageBytes)
+    return [
+      { raw: null, origin: file.path, problem: `message larger than ${opts.maxMessageBytes} bytes (${buf.length})` },
+    ];
   return [{ raw: buf, origin: file.path }];
 }

@@ -46,7 +46,9 @@ export function toE164(s: string, region: string): string | null {
   const compact = s.replace(/[\s.\-()/]/g, '');
   if (/^\d{3,6}$/.test(compact)) return compact;
   if (!/^\+?\d{6,17}$/.test(compact)) return null;
-  const parsed = isSupportedCountry(region) ? parsePhoneNumberFromString(compact, { defaultCountry: region }) : parsePhoneNumberFromString(compact);
+  const parsed = isSupportedCountry(region)
+    ? parsePhoneNumberFromString(compact, { defaultCountry: region })
+    : parsePhoneNumberFromString(compact);
   return parsed && parsed.isPossible() ? parsed.number : null;
 }
 
@@ -61,7 +63,14 @@ export function looksLikeSender(text: string, region: string): boolean {
 /** ISO 8601 UTC from any date string Date.parse understands; null when absent or invalid. */
 export function toIsoOrNull(v: string | number | null | undefined): string | null {
   if (v === null || v === undefined || v === '') return null;
-  const t = typeof v === 'number' ? (v < 1e12 ? v * 1000 : v) : /^\d+$/.test(v) ? Number(v) * (v.length <= 10 ? 1000 : 1) : Date.parse(v);
+  const t =
+    typeof v === 'number'
+      ? v < 1e12
+        ? v * 1000
+        : v
+      : /^\d+$/.test(v)
+        ? Number(v) * (v.length <= 10 ? 1000 : 1)
+        : Date.parse(v);
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
 
@@ -80,7 +89,8 @@ export interface SmsReportInput {
 
 /** The report input for one SMS (canonical evidence bytes, kind `sms`, channel `sms`). */
 export function smsReportInput(i: SmsReportInput): ReportInput {
-  if (i.text.length > MAX_SMS_CHARS) throw new AppError('MESSAGE_TOO_LARGE', `The SMS text is longer than ${MAX_SMS_CHARS} characters.`);
+  if (i.text.length > MAX_SMS_CHARS)
+    throw new AppError('MESSAGE_TOO_LARGE', `The SMS text is longer than ${MAX_SMS_CHARS} characters.`);
   return {
     raw: serializeSmsEvidence({ sender: i.sender, text: i.text, receivedAt: i.receivedAt }),
     kind: 'sms',
@@ -124,19 +134,33 @@ export const GATEWAY_ID_TTL_MS = 7 * 86_400_000;
  * the first time, and nothing is stored again: a retried completing message must not open a second
  * conversation (whose "spam text" would be the sender's number).
  */
-export async function handleGatewayMessage(ctx: AppContext, msg: GatewayMessage, tokenId: string | null): Promise<GatewayOutcome> {
+export async function handleGatewayMessage(
+  ctx: AppContext,
+  msg: GatewayMessage,
+  tokenId: string | null,
+): Promise<GatewayOutcome> {
   if (!msg.messageId) return converse(ctx, msg, tokenId);
   const key = `${tokenId ?? '-'}:${msg.messageId}`;
-  const seen = await ctx.db.selectFrom('sms_gateway_messages').select('outcome').where('key', '=', key).executeTakeFirst();
+  const seen = await ctx.db
+    .selectFrom('sms_gateway_messages')
+    .select('outcome')
+    .where('key', '=', key)
+    .executeTakeFirst();
   if (seen) return replayed(seen.outcome);
   const outcome = await converse(ctx, msg, tokenId);
   try {
-    await ctx.db.insertInto('sms_gateway_messages').values({ key, outcome: JSON.stringify(outcome), created_at: nowIso() }).execute();
+    await ctx.db
+      .insertInto('sms_gateway_messages')
+      .values({ key, outcome: JSON.stringify(outcome), created_at: nowIso() })
+      .execute();
   } catch (e) {
     // Two deliveries of one id raced: both were answered from the same stored state (dedup keys).
     if (!isUniqueViolation(e)) throw e;
   }
-  await ctx.db.deleteFrom('sms_gateway_messages').where('created_at', '<', new Date(Date.now() - GATEWAY_ID_TTL_MS).toISOString()).execute();
+  await ctx.db
+    .deleteFrom('sms_gateway_messages')
+    .where('created_at', '<', new Date(Date.now() - GATEWAY_ID_TTL_MS).toISOString())
+    .execute();
   return outcome;
 }
 
@@ -152,36 +176,66 @@ async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | 
   const reporter = toE164(msg.from, region) ?? normaliseSender(msg.from, region);
   const receivedAt = msg.receivedAt ?? nowIso();
   const stale = await closeStale(ctx);
-  const base = { reporterNumber: reporter, reporterTokenId: tokenId, context: { source: 'gateway', shortNumber: msg.to } };
+  const base = {
+    reporterNumber: reporter,
+    reporterTokenId: tokenId,
+    context: { source: 'gateway', shortNumber: msg.to },
+  };
 
   if (msg.sender) {
-    const input = smsReportInput({ ...base, sender: normaliseSender(msg.sender, region), text: msg.text, receivedAt, dedupKey: msg.messageId ? `sms-gw:${msg.messageId}` : null });
+    const input = smsReportInput({
+      ...base,
+      sender: normaliseSender(msg.sender, region),
+      text: msg.text,
+      receivedAt,
+      dedupKey: msg.messageId ? `sms-gw:${msg.messageId}` : null,
+    });
     return { status: 'reported', reply: REPLIES.reported, reports: [...stale, ...(await ctx.writer.submit([input]))] };
   }
 
-  const pending = await ctx.db.selectFrom('sms_pending').selectAll().where('reporter_number', '=', reporter).executeTakeFirst();
+  const pending = await ctx.db
+    .selectFrom('sms_pending')
+    .selectAll()
+    .where('reporter_number', '=', reporter)
+    .executeTakeFirst();
   if (pending && msg.messageId && pending.gateway_message_id === msg.messageId) {
     // The gateway retried a message we already hold.
     return { status: 'awaiting-sender', reply: REPLIES.askSender, reports: stale };
   }
   if (pending && looksLikeSender(msg.text, region)) {
-    const input = smsReportInput({ ...base, sender: normaliseSender(msg.text, region), text: pending.text, receivedAt: pending.received_at, dedupKey: `sms-pending:${pending.id}` });
+    const input = smsReportInput({
+      ...base,
+      sender: normaliseSender(msg.text, region),
+      text: pending.text,
+      receivedAt: pending.received_at,
+      dedupKey: `sms-pending:${pending.id}`,
+    });
     const reports = await ctx.writer.submit([input]);
     // After the commit: a crash in between leaves a pending row whose report the dedup key finds.
     await ctx.db.deleteFrom('sms_pending').where('id', '=', pending.id).execute();
     return { status: 'reported', reply: REPLIES.reported, reports: [...stale, ...reports] };
   }
   const flushed = pending ? await flushPending(ctx, pending) : [];
-  if (msg.text.length > MAX_SMS_CHARS) throw new AppError('MESSAGE_TOO_LARGE', `The SMS text is longer than ${MAX_SMS_CHARS} characters.`);
+  if (msg.text.length > MAX_SMS_CHARS)
+    throw new AppError('MESSAGE_TOO_LARGE', `The SMS text is longer than ${MAX_SMS_CHARS} characters.`);
   try {
     await ctx.db
       .insertInto('sms_pending')
-      .values({ id: newId(), reporter_number: reporter, text: msg.text, received_at: receivedAt, gateway_message_id: msg.messageId, token_id: tokenId, created_at: nowIso() })
+      .values({
+        id: newId(),
+        reporter_number: reporter,
+        text: msg.text,
+        received_at: receivedAt,
+        gateway_message_id: msg.messageId,
+        token_id: tokenId,
+        created_at: nowIso(),
+      })
       .execute();
   } catch (e) {
     // Two forwards of one subscriber raced; the other one is now pending. Ask the gateway to retry
     // this one (it then completes or supersedes the other), rather than answering 500.
-    if (isUniqueViolation(e)) throw new AppError('CONFLICT', 'Another SMS of this subscriber is being recorded; retry.');
+    if (isUniqueViolation(e))
+      throw new AppError('CONFLICT', 'Another SMS of this subscriber is being recorded; retry.');
     throw e;
   }
   return { status: 'awaiting-sender', reply: REPLIES.askSender, reports: [...stale, ...flushed] };
@@ -208,7 +262,13 @@ async function flushPending(ctx: AppContext, p: PendingRow): Promise<StoredRepor
 /** Conversations older than the TTL are stored without a sender (evidence is never dropped). */
 async function closeStale(ctx: AppContext): Promise<StoredReport[]> {
   const cutoff = new Date(Date.now() - PENDING_TTL_MS).toISOString();
-  const rows = await ctx.db.selectFrom('sms_pending').selectAll().where('created_at', '<', cutoff).orderBy('created_at').limit(MAX_STALE_PER_CALL).execute();
+  const rows = await ctx.db
+    .selectFrom('sms_pending')
+    .selectAll()
+    .where('created_at', '<', cutoff)
+    .orderBy('created_at')
+    .limit(MAX_STALE_PER_CALL)
+    .execute();
   const out: StoredReport[] = [];
   for (const r of rows) out.push(...(await flushPending(ctx, r)));
   return out;

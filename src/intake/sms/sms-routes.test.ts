@@ -13,7 +13,10 @@ import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import type { DialectName } from '../../db/dialect.ts';
 import { REPLIES } from './sms-intake.ts';
 
-async function setup(t: TestContext, dialect: DialectName = 'sqlite'): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
+async function setup(
+  t: TestContext,
+  dialect: DialectName = 'sqlite',
+): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
   return createTestApp(t, dialect, { region: 'FR' });
 }
 
@@ -31,7 +34,12 @@ for (const dialect of DIALECTS) {
     const res = await s.app.inject({
       method: 'POST',
       url: '/api/v1/sms-reports',
-      payload: { sender: '06 12 34 56 78', text: 'Votre colis est bloqué: https://colis-suivi.example/x', receivedAt: '2026-11-23T10:00:00+01:00', reporterNumber: '07 98 76 54 32' },
+      payload: {
+        sender: '06 12 34 56 78',
+        text: 'Votre colis est bloqué: https://colis-suivi.example/x',
+        receivedAt: '2026-11-23T10:00:00+01:00',
+        reporterNumber: '07 98 76 54 32',
+      },
     });
     assert.equal(res.statusCode, 202, res.body);
     const [rep] = res.json().reports;
@@ -39,9 +47,18 @@ for (const dialect of DIALECTS) {
     assert.equal(report.channel, 'sms');
     assert.equal(meta?.kind, 'sms');
     assert.equal(report.reporter_address, '+33798765432');
-    assert.deepEqual(sms, { type: 'sms', v: 1, sender: '+33612345678', text: 'Votre colis est bloqué: https://colis-suivi.example/x', receivedAt: '2026-11-23T09:00:00.000Z' });
+    assert.deepEqual(sms, {
+      type: 'sms',
+      v: 1,
+      sender: '+33612345678',
+      text: 'Votre colis est bloqué: https://colis-suivi.example/x',
+      receivedAt: '2026-11-23T09:00:00.000Z',
+    });
     const jobs = await s.ctx.db.selectFrom('jobs').select('kind').execute();
-    assert.deepEqual(jobs.map((j) => j.kind), ['analyse-report']);
+    assert.deepEqual(
+      jobs.map((j) => j.kind),
+      ['analyse-report'],
+    );
   });
 }
 
@@ -76,7 +93,11 @@ test('bad SMS reports are refused with the reason', async (t) => {
 test('the gateway webhook needs a token and runs the 33700 conversation: spam first, then its sender', async (t) => {
   const s = await setup(t);
   if (!s) return;
-  const anon = await s.app.inject({ method: 'POST', url: '/api/v1/sms-gateway', payload: { from: '+33798765432', text: 'spam' } });
+  const anon = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/sms-gateway',
+    payload: { from: '+33798765432', text: 'spam' },
+  });
   assert.equal(anon.statusCode, 401);
   const gw = await createToken(s.ctx.db, { role: 'partner', name: 'sms-gateway' });
   // Twilio-style form post to a fixed URL carrying the token.
@@ -86,12 +107,28 @@ test('the gateway webhook needs a token and runs the 33700 conversation: spam fi
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams(fields).toString(),
   });
-  const first = await s.app.inject(form({ From: '+33798765432', To: '33700', Body: 'URGENT: votre CPF expire, appelez le 0899 00 00 00', MessageSid: 'SM1' }));
+  const first = await s.app.inject(
+    form({
+      From: '+33798765432',
+      To: '33700',
+      Body: 'URGENT: votre CPF expire, appelez le 0899 00 00 00',
+      MessageSid: 'SM1',
+    }),
+  );
   assert.equal(first.statusCode, 200, first.body);
   assert.deepEqual(first.json(), { status: 'awaiting-sender', reply: REPLIES.askSender, reports: [] });
-  const retry = await s.app.inject(form({ From: '+33798765432', To: '33700', Body: 'URGENT: votre CPF expire, appelez le 0899 00 00 00', MessageSid: 'SM1' }));
+  const retry = await s.app.inject(
+    form({
+      From: '+33798765432',
+      To: '33700',
+      Body: 'URGENT: votre CPF expire, appelez le 0899 00 00 00',
+      MessageSid: 'SM1',
+    }),
+  );
   assert.equal(retry.json().status, 'awaiting-sender');
-  const second = await s.app.inject(form({ From: '+33798765432', To: '33700', Body: '06 11 22 33 44', MessageSid: 'SM2' }));
+  const second = await s.app.inject(
+    form({ From: '+33798765432', To: '33700', Body: '06 11 22 33 44', MessageSid: 'SM2' }),
+  );
   const body = second.json();
   assert.equal(body.status, 'reported');
   assert.equal(body.reports.length, 1);
@@ -103,15 +140,25 @@ test('the gateway webhook needs a token and runs the 33700 conversation: spam fi
   assert.equal((await s.ctx.db.selectFrom('sms_pending').select('id').execute()).length, 0);
   // The gateway did not see our answer and retries the completing message: it gets the same
   // answer, and no second conversation starts (whose spam text would be the sender's number).
-  const again = await s.app.inject(form({ From: '+33798765432', To: '33700', Body: '06 11 22 33 44', MessageSid: 'SM2' }));
+  const again = await s.app.inject(
+    form({ From: '+33798765432', To: '33700', Body: '06 11 22 33 44', MessageSid: 'SM2' }),
+  );
   assert.equal(again.statusCode, 200, again.body);
   const replay = again.json() as { status: string; reply: string; reports: { id: string; duplicate: boolean }[] };
-  assert.deepEqual([replay.status, replay.reply, replay.reports.map((r) => [r.id, r.duplicate])], ['reported', REPLIES.reported, [[body.reports[0].id, true]]]);
+  assert.deepEqual(
+    [replay.status, replay.reply, replay.reports.map((r) => [r.id, r.duplicate])],
+    ['reported', REPLIES.reported, [[body.reports[0].id, true]]],
+  );
   assert.equal((await s.ctx.db.selectFrom('sms_pending').select('id').execute()).length, 0, 'nothing pending');
   assert.equal((await s.ctx.db.selectFrom('reports').select('id').execute()).length, 1, 'one report, stored once');
   // Another gateway's message that happens to carry the same provider id is its own message.
   const gw2 = await createToken(s.ctx.db, { role: 'partner', name: 'other-gateway' });
-  const other = await s.app.inject({ method: 'POST', url: '/api/v1/sms-gateway', headers: { authorization: `Bearer ${gw2.secret}` }, payload: { from: '+33798765433', text: 'Colis bloque, payez ici', sender: 'COLIS', messageId: 'SM2' } });
+  const other = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/sms-gateway',
+    headers: { authorization: `Bearer ${gw2.secret}` },
+    payload: { from: '+33798765433', text: 'Colis bloque, payez ici', sender: 'COLIS', messageId: 'SM2' },
+  });
   assert.equal(other.json().reports[0].duplicate, false);
 });
 
@@ -119,10 +166,20 @@ test('the gateway stores at once when it knows the sender, and never drops a for
   const s = await setup(t);
   if (!s) return;
   const gw = await createToken(s.ctx.db, { role: 'partner', name: 'sms-gateway' });
-  const post = (payload: Record<string, unknown>) => s.app.inject({ method: 'POST', url: '/api/v1/sms-gateway', headers: { authorization: `Bearer ${gw.secret}` }, payload });
-  const direct = (await post({ from: '+33700000001', text: 'Gagnez un iPhone', sender: 'PROMO', messageId: 'a1' })).json();
+  const post = (payload: Record<string, unknown>) =>
+    s.app.inject({
+      method: 'POST',
+      url: '/api/v1/sms-gateway',
+      headers: { authorization: `Bearer ${gw.secret}` },
+      payload,
+    });
+  const direct = (
+    await post({ from: '+33700000001', text: 'Gagnez un iPhone', sender: 'PROMO', messageId: 'a1' })
+  ).json();
   assert.equal(direct.status, 'reported');
-  const again = (await post({ from: '+33700000001', text: 'Gagnez un iPhone', sender: 'PROMO', messageId: 'a1' })).json();
+  const again = (
+    await post({ from: '+33700000001', text: 'Gagnez un iPhone', sender: 'PROMO', messageId: 'a1' })
+  ).json();
   assert.equal(again.reports[0].id, direct.reports[0].id, 'a retried message id is idempotent');
 
   await post({ from: '+33700000002', text: 'first spam, sender never given' });
@@ -144,10 +201,19 @@ test('UCI SMS Spam Collection messages round-trip through the API exactly', asyn
   if (!s) return;
   // A token holder is not limited per minute (anonymous callers are: 30/min by default).
   const app = await createToken(s.ctx.db, { role: 'reporter', name: 'phone app' });
-  const lines = fs.readFileSync(path.join(CORPUS_DIR, 'sms_spam_collection', 'SMSSpamCollection'), 'utf8').split('\n').filter((l) => l.startsWith('spam\t')).slice(0, 40);
+  const lines = fs
+    .readFileSync(path.join(CORPUS_DIR, 'sms_spam_collection', 'SMSSpamCollection'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('spam\t'))
+    .slice(0, 40);
   for (const line of lines) {
     const text = line.slice('spam\t'.length);
-    const res: LightMyRequestResponse = await s.app.inject({ method: 'POST', url: '/api/v1/sms-reports', headers: { authorization: `Bearer ${app.secret}` }, payload: { sender: '81010', text } });
+    const res: LightMyRequestResponse = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/sms-reports',
+      headers: { authorization: `Bearer ${app.secret}` },
+      payload: { sender: '81010', text },
+    });
     assert.equal(res.statusCode, 202, res.body);
     const { sms } = await evidenceOf(s.ctx, res.json().reports[0].id);
     assert.equal(sms?.text, text);

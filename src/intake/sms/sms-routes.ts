@@ -12,7 +12,14 @@ import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { findToken } from '../../db/tokens.ts';
 import { isRole, type Principal } from '../../core/roles.ts';
-import { handleGatewayMessage, MAX_SMS_CHARS, normaliseSender, smsReportInput, toE164, toIsoOrNull } from './sms-intake.ts';
+import {
+  handleGatewayMessage,
+  MAX_SMS_CHARS,
+  normaliseSender,
+  smsReportInput,
+  toE164,
+  toIsoOrNull,
+} from './sms-intake.ts';
 
 const MAX_NOTE_CHARS = 4000;
 
@@ -41,7 +48,15 @@ const reportsResponse = {
     reply: { type: 'string' },
     reports: {
       type: 'array',
-      items: { type: 'object', properties: { id: { type: 'string' }, sha256: { type: 'string' }, duplicate: { type: 'boolean' }, trackingUrl: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          sha256: { type: 'string' },
+          duplicate: { type: 'boolean' },
+          trackingUrl: { type: 'string' },
+        },
+      },
     },
   },
 } as const;
@@ -49,16 +64,25 @@ const reportsResponse = {
 export async function smsRoutes(app: FastifyInstance): Promise<void> {
   // Gateways often post HTML-form encoding; parse it here unless the app already does.
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
-    });
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 256 * 1024 },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+      },
+    );
   }
 
   app.post(
     '/api/v1/sms-reports',
     {
       config: {
-        rateLimit: { max: app.ctx.config.anonRateLimit, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip, allowList: (req: FastifyRequest) => req.principal.kind !== 'anonymous' },
+        rateLimit: {
+          max: app.ctx.config.anonRateLimit,
+          timeWindow: 60_000,
+          keyGenerator: (req: FastifyRequest) => req.ip,
+          allowList: (req: FastifyRequest) => req.principal.kind !== 'anonymous',
+        },
       },
       schema: {
         summary: 'Report a spam SMS',
@@ -71,13 +95,19 @@ export async function smsRoutes(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       authorize(req.principal, 'report:submit');
       const parsed = smsReportBody.safeParse(req.body);
-      if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new AppError(
+          'BAD_REQUEST',
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
       const b = parsed.data;
       const region = app.ctx.config.region;
       const receivedAt = b.receivedAt === undefined ? null : toIsoOrNull(b.receivedAt);
-      if (b.receivedAt !== undefined && receivedAt === null) throw new AppError('BAD_REQUEST', 'receivedAt: not a date (use ISO 8601).');
+      if (b.receivedAt !== undefined && receivedAt === null)
+        throw new AppError('BAD_REQUEST', 'receivedAt: not a date (use ISO 8601).');
       const reporterNumber = b.reporterNumber === undefined ? null : toE164(b.reporterNumber, region);
-      if (b.reporterNumber !== undefined && reporterNumber === null) throw new AppError('BAD_REQUEST', 'reporterNumber: not a phone number.');
+      if (b.reporterNumber !== undefined && reporterNumber === null)
+        throw new AppError('BAD_REQUEST', 'reporterNumber: not a phone number.');
       const input = smsReportInput({
         sender: normaliseSender(b.sender, region),
         text: b.text,
@@ -108,7 +138,8 @@ export async function smsRoutes(app: FastifyInstance): Promise<void> {
     async (req) => {
       const principal = await gatewayPrincipal(app, req);
       authorize(principal, 'report:submit');
-      if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'The SMS gateway must present an API token.');
+      if (principal.kind === 'anonymous')
+        throw new AppError('UNAUTHENTICATED', 'The SMS gateway must present an API token.');
       const msg = readGatewayBody(req.body);
       const outcome = await handleGatewayMessage(app.ctx, msg, principal.kind === 'token' ? principal.tokenId : null);
       return { status: outcome.status, reply: outcome.reply, reports: present(app, outcome.reports) };
@@ -116,9 +147,17 @@ export async function smsRoutes(app: FastifyInstance): Promise<void> {
   );
 }
 
-function present(app: FastifyInstance, stored: { id: string; sha256: string; duplicate: boolean; trackingToken: string }[]) {
+function present(
+  app: FastifyInstance,
+  stored: { id: string; sha256: string; duplicate: boolean; trackingToken: string }[],
+) {
   const base = app.publicUrl();
-  return stored.map((r) => ({ id: r.id, sha256: r.sha256, duplicate: r.duplicate, trackingUrl: `${base}/track/${r.trackingToken}` }));
+  return stored.map((r) => ({
+    id: r.id,
+    sha256: r.sha256,
+    duplicate: r.duplicate,
+    trackingUrl: `${base}/track/${r.trackingToken}`,
+  }));
 }
 
 /** The Bearer principal, or a token in `X-Spamdesk-Token` / `?token=`. */
@@ -153,7 +192,11 @@ function readGatewayBody(body: unknown): z.infer<typeof gatewayBody> {
     sender: pick('sender', 'originalSender', 'original_sender'),
     messageId: pick('messageId', 'MessageSid', 'message_id', 'id', 'smsId'),
   });
-  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_REQUEST',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
   if (parsed.data.text.trim() === '') throw new AppError('BAD_REQUEST', 'text: the SMS is empty.');
   return parsed.data;
 }

@@ -51,12 +51,18 @@ export async function acceptMail(ctx: AppContext, raw: Buffer, env: Envelope, dn
   });
   const inputs = await buildReportInputs(ctx, extraction, env, reporterAuth);
   const reports = await ctx.writer.submit(inputs);
-  return { reports, extraction, reporterAddress: inputs[0]?.reporterAddress ?? null, qualities: inputs.map((i) => i.quality ?? 'full'), reporterAuth };
+  return {
+    reports,
+    extraction,
+    reporterAddress: inputs[0]?.reporterAddress ?? null,
+    qualities: inputs.map((i) => i.quality ?? 'full'),
+    reporterAuth,
+  };
 }
 
 /** Who claims to have forwarded the mail: the wrapper's From, else the envelope sender (ARF: the loop's address). */
 export function claimedReporter(ex: Extraction, env: Envelope): string | null {
-  const envelopeFrom = env.mailFrom ? parseMailbox(env.mailFrom)?.address ?? null : null;
+  const envelopeFrom = env.mailFrom ? (parseMailbox(env.mailFrom)?.address ?? null) : null;
   return ex.wrapper.fromAddress ?? envelopeFrom;
 }
 
@@ -65,10 +71,21 @@ export function claimedReporter(ex: Extraction, env: Envelope): string | null {
  * address gets the report attributed to it only when the address was proved (see
  * forwarder-auth.ts); the claim and how it was checked are kept in the report's context.
  */
-export async function buildReportInputs(ctx: AppContext, ex: Extraction, env: Envelope, auth: ForwarderAuth): Promise<ReportInput[]> {
+export async function buildReportInputs(
+  ctx: AppContext,
+  ex: Extraction,
+  env: Envelope,
+  auth: ForwarderAuth,
+): Promise<ReportInput[]> {
   const reporterAddress = claimedReporter(ex, env);
   const userId = reporterAddress && auth.verified ? await findUserIdByEmail(ctx, reporterAddress) : null;
-  const smtp = { mailFrom: env.mailFrom || null, rcptTo: env.rcptTo.slice(0, 20), clientIp: env.clientIp, helo: env.heloName, tls: env.tls };
+  const smtp = {
+    mailFrom: env.mailFrom || null,
+    rcptTo: env.rcptTo.slice(0, 20),
+    clientIp: env.clientIp,
+    helo: env.heloName,
+    tls: env.tls,
+  };
   const wrapper = {
     sha256: ex.wrapper.sha256,
     size: ex.wrapper.size,

@@ -26,10 +26,15 @@ export interface AckSender {
 /** The plain-text acknowledgement (no HTML, no remote content). */
 export function renderAck(ack: Ack): { subject: string; text: string } {
   const lines = [
-    ack.reports.length === 1 ? 'Thank you: your report was received and stored as evidence.' : `Thank you: your ${ack.reports.length} reports were received and stored as evidence.`,
+    ack.reports.length === 1
+      ? 'Thank you: your report was received and stored as evidence.'
+      : `Thank you: your ${ack.reports.length} reports were received and stored as evidence.`,
     '',
     'Follow what becomes of it with your private link (do not share it):',
-    ...ack.reports.map((r) => `  ${r.trackingUrl}${r.quality === 'inline' ? '  (forwarded inline: the original headers were partly lost; next time please forward as attachment)' : ''}`),
+    ...ack.reports.map(
+      (r) =>
+        `  ${r.trackingUrl}${r.quality === 'inline' ? '  (forwarded inline: the original headers were partly lost; next time please forward as attachment)' : ''}`,
+    ),
     '',
     'This is an automatic message; replies are not read.',
   ];
@@ -39,7 +44,8 @@ export function renderAck(ack: Ack): { subject: string; text: string } {
 
 /** Sends through the configured relay (`smtpAckRelayUrl`) with nodemailer. */
 export function relayAckSender(config: Config): AckSender {
-  if (!config.smtpAckRelayUrl) throw new Error('SPAMDESK_SMTP_ACK_RELAY_URL must be set when SPAMDESK_SMTP_ACK_ENABLED is on');
+  if (!config.smtpAckRelayUrl)
+    throw new Error('SPAMDESK_SMTP_ACK_RELAY_URL must be set when SPAMDESK_SMTP_ACK_ENABLED is on');
   const transport = nodemailer.createTransport(config.smtpAckRelayUrl);
   return {
     async send(ack) {

@@ -49,11 +49,21 @@ export class ConnectionTable {
   /** Admits session `id` from `ip` (counted at once), possibly naming one to close for room. */
   admit(id: string, ip: string): Admission {
     const mine = this.count(ip);
-    if (mine >= this.maxPerClient) return { ok: false, evict: null, reason: `Too many connections from ${ip} (at most ${this.maxPerClient}); try again later.` };
+    if (mine >= this.maxPerClient)
+      return {
+        ok: false,
+        evict: null,
+        reason: `Too many connections from ${ip} (at most ${this.maxPerClient}); try again later.`,
+      };
     let evict: string | null = null;
     if (this.sessions.size >= this.maxTotal) {
       evict = this.victim(mine + 1);
-      if (evict === null) return { ok: false, evict: null, reason: `Server busy: ${this.sessions.size} connections open; try again later.` };
+      if (evict === null)
+        return {
+          ok: false,
+          evict: null,
+          reason: `Server busy: ${this.sessions.size} connections open; try again later.`,
+        };
       this.release(evict);
     }
     this.sessions.set(id, { ip, seq: this.seq++, busy: false });

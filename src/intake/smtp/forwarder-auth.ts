@@ -82,9 +82,19 @@ export async function authenticateForwarder(input: ForwarderAuthInput): Promise<
   if (!address || at <= 0) return unverified('no reporter address');
   const domain = address.slice(at + 1);
   if (inList(input.clientIp, input.trustedForwarders)) {
-    return { verified: true, method: 'trusted-relay', domain, reason: `received from ${input.clientIp}, a trusted forwarding relay`, spf: null, dkim: [], dmarc: null };
+    return {
+      verified: true,
+      method: 'trusted-relay',
+      domain,
+      reason: `received from ${input.clientIp}, a trusted forwarding relay`,
+      spf: null,
+      dkim: [],
+      dmarc: null,
+    };
   }
-  const signed = /^(dkim-signature|arc-seal)\s*:/im.test(Buffer.from(input.raw.buffer, input.raw.byteOffset, Math.min(input.raw.byteLength, 256 * 1024)).toString('latin1'));
+  const signed = /^(dkim-signature|arc-seal)\s*:/im.test(
+    Buffer.from(input.raw.buffer, input.raw.byteOffset, Math.min(input.raw.byteLength, 256 * 1024)).toString('latin1'),
+  );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), input.timeoutMs ?? 5000);
@@ -109,11 +119,29 @@ export async function authenticateForwarder(input: ForwarderAuthInput): Promise<
     const dmarc = { result: out.dmarc.result, domain: out.dmarc.domain, policy: out.dmarc.policy };
     const rest = { spf, dkim, dmarc };
     const goodDkim = dkim.find((d) => d.result === 'pass' && d.aligned);
-    if (goodDkim) return { verified: true, method: 'dkim', domain, reason: `DKIM signature of ${goodDkim.domain} verified, aligned with ${domain}`, ...rest };
+    if (goodDkim)
+      return {
+        verified: true,
+        method: 'dkim',
+        domain,
+        reason: `DKIM signature of ${goodDkim.domain} verified, aligned with ${domain}`,
+        ...rest,
+      };
     if (spf.result === 'pass' && aligned(spf.domain, domain)) {
-      return { verified: true, method: 'spf', domain, reason: `SPF of ${spf.domain} passed for ${input.clientIp}, aligned with ${domain}`, ...rest };
+      return {
+        verified: true,
+        method: 'spf',
+        domain,
+        reason: `SPF of ${spf.domain} passed for ${input.clientIp}, aligned with ${domain}`,
+        ...rest,
+      };
     }
-    const why = [`SPF ${spf.result}${spf.domain ? ` (${spf.domain})` : ''}`, dkim.length ? `DKIM ${dkim.map((d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}`).join(', ')}` : 'no DKIM signature'];
+    const why = [
+      `SPF ${spf.result}${spf.domain ? ` (${spf.domain})` : ''}`,
+      dkim.length
+        ? `DKIM ${dkim.map((d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}`).join(', ')}`
+        : 'no DKIM signature',
+    ];
     return unverified(`${domain} not proved: ${why.join('; ')}`, rest);
   } catch (e) {
     return unverified(`authentication failed: ${(e as Error).message}`);

@@ -22,7 +22,10 @@ const SPAM_DIR = path.join(CORPUS_DIR, 'spamassassin', 'spam');
 const ARF_DIR = path.join(CORPUS_DIR, 'sisimai', 'maildir', 'bsd');
 
 function spam(n: number): Buffer {
-  const files = fs.readdirSync(SPAM_DIR).filter((f) => /^\d{5}\./.test(f)).sort();
+  const files = fs
+    .readdirSync(SPAM_DIR)
+    .filter((f) => /^\d{5}\./.test(f))
+    .sort();
   return fs.readFileSync(path.join(SPAM_DIR, files[n]));
 }
 
@@ -47,7 +50,12 @@ const ZONE: Zone = {
   'example.net': { TXT: [['v=spf1 ip4:192.0.2.1 -all']] },
 };
 
-async function harness(t: TestContext, dialect: DialectName = 'sqlite', overrides: Partial<Record<keyof Config, unknown>> = {}, opts: SmtpIntakeOptions = {}): Promise<Harness | null> {
+async function harness(
+  t: TestContext,
+  dialect: DialectName = 'sqlite',
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  opts: SmtpIntakeOptions = {},
+): Promise<Harness | null> {
   const tdb = await createTestDatabase(t, dialect, { smtpPort: 0, publicUrl: 'https://spamdesk.test', ...overrides });
   if (!tdb) return null;
   const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
@@ -82,7 +90,18 @@ for (const dialect of DIALECTS) {
     const h = await harness(t, dialect);
     if (!h) return;
     const userId = newId();
-    await h.ctx.db.insertInto('users').values({ id: userId, email: 'alice@example.org', name: 'Alice Reporter', role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+    await h.ctx.db
+      .insertInto('users')
+      .values({
+        id: userId,
+        email: 'alice@example.org',
+        name: 'Alice Reporter',
+        role: 'reporter',
+        password_hash: null,
+        created_at: nowIso(),
+        disabled_at: null,
+      })
+      .execute();
     const original = spam(0);
     const info = await h.transport().sendMail({
       from: 'Alice Reporter <alice@example.org>',
@@ -106,7 +125,10 @@ for (const dialect of DIALECTS) {
     assert.equal(context.wrapper.subject, 'Fwd: spam');
     assert.equal(context.smtp.mailFrom, 'alice@example.org');
     const jobs = await h.ctx.db.selectFrom('jobs').select(['kind', 'payload']).execute();
-    assert.deepEqual(jobs.map((j) => j.kind), ['analyse-report']);
+    assert.deepEqual(
+      jobs.map((j) => j.kind),
+      ['analyse-report'],
+    );
   });
 }
 
@@ -142,7 +164,15 @@ test('a base64-encoded attached message is stored as the decoded exact bytes', a
     to: 'spam@report.test',
     subject: 'fw',
     text: '',
-    attachments: [{ content: original, contentType: 'message/rfc822', filename: 'x.eml', encoding: 'base64', contentTransferEncoding: 'base64' }],
+    attachments: [
+      {
+        content: original,
+        contentType: 'message/rfc822',
+        filename: 'x.eml',
+        encoding: 'base64',
+        contentTransferEncoding: 'base64',
+      },
+    ],
   });
   const [r] = await reportsOf(h.ctx);
   const stored = await getMessageRaw(h.ctx.db, r.message_sha256);
@@ -179,7 +209,9 @@ test('an inline forward is accepted as a lower-quality report with the original 
     '',
     'Claim your prize at http://lotto.example/claim now.',
   ].join('\n');
-  await h.transport().sendMail({ from: 'Dave <dave@example.org>', to: 'spam@report.test', subject: 'Fwd: You won', text });
+  await h
+    .transport()
+    .sendMail({ from: 'Dave <dave@example.org>', to: 'spam@report.test', subject: 'Fwd: You won', text });
   const [r] = await reportsOf(h.ctx);
   assert.equal(r.quality, 'inline');
   assert.equal(r.note, 'Look at this one.');
@@ -195,11 +227,19 @@ test('refusals carry their reason: no attached message (554), not an e-mail (550
   if (!h) return;
   const tr = h.transport();
   await assert.rejects(
-    tr.sendMail({ from: 'e@example.org', to: 'spam@report.test', subject: 'hello', text: 'just a note, nothing attached' }),
+    tr.sendMail({
+      from: 'e@example.org',
+      to: 'spam@report.test',
+      subject: 'hello',
+      text: 'just a note, nothing attached',
+    }),
     (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message found/.test(e.message),
   );
   await assert.rejects(
-    tr.sendMail({ envelope: { from: 'e@example.org', to: ['spam@report.test'] }, raw: 'this is not a mail at all\r\nno headers\r\n' }),
+    tr.sendMail({
+      envelope: { from: 'e@example.org', to: ['spam@report.test'] },
+      raw: 'this is not a mail at all\r\nno headers\r\n',
+    }),
     (e: Error & { responseCode?: number }) => e.responseCode === 550 && /not an e-mail/.test(e.message),
   );
   await assert.rejects(
@@ -217,10 +257,20 @@ test('a client over its per-minute limit gets a temporary 451 and nothing is sto
   const h = await harness(t, 'sqlite', { smtpRateLimit: 2 });
   if (!h) return;
   const tr = h.transport();
-  const send = () => tr.sendMail({ from: 'f@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(5), contentType: 'message/rfc822' }] });
+  const send = () =>
+    tr.sendMail({
+      from: 'f@example.org',
+      to: 'spam@report.test',
+      subject: 's',
+      text: '',
+      attachments: [{ content: spam(5), contentType: 'message/rfc822' }],
+    });
   await send();
   await send();
-  await assert.rejects(send(), (e: Error & { responseCode?: number }) => e.responseCode === 451 && /Rate limit/.test(e.message));
+  await assert.rejects(
+    send(),
+    (e: Error & { responseCode?: number }) => e.responseCode === 451 && /Rate limit/.test(e.message),
+  );
   assert.equal((await reportsOf(h.ctx)).length, 2, 'the refused third mail stored nothing');
 });
 
@@ -230,7 +280,15 @@ test('a mail that cannot be committed gets 451 and no 250', async (t) => {
   if (!h) return;
   await h.ctx.writer.close();
   await assert.rejects(
-    h.transport().sendMail({ from: 'g@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(6), contentType: 'message/rfc822' }] }),
+    h
+      .transport()
+      .sendMail({
+        from: 'g@example.org',
+        to: 'spam@report.test',
+        subject: 's',
+        text: '',
+        attachments: [{ content: spam(6), contentType: 'message/rfc822' }],
+      }),
     (e: Error & { responseCode?: number }) => e.responseCode === 451,
   );
 });
@@ -242,7 +300,25 @@ test('STARTTLS is offered when a certificate is configured and the report record
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   const h = await harness(t, 'sqlite', { smtpTlsCert: cert, smtpTlsKey: key });
   if (!h) return;
   await h.transport({ ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } }).sendMail({
@@ -269,12 +345,32 @@ test('without a configured certificate STARTTLS is refused even when a client se
   // swaks with --tls gives up rather than send in clear text; with --tls-optional it goes on unencrypted.
   const msg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-notls-')), 'm.eml');
   t.after(() => fs.rmSync(path.dirname(msg), { recursive: true, force: true }));
-  fs.writeFileSync(msg, Buffer.concat([Buffer.from('From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n'), crlf(spam(8))]));
+  fs.writeFileSync(
+    msg,
+    Buffer.concat([
+      Buffer.from(
+        'From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n',
+      ),
+      crlf(spam(8)),
+    ]),
+  );
   // Asynchronous: the server answers from this very event loop.
   const swaks = (extra: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) => {
-      execFile('swaks', ['--server', `127.0.0.1:${h.port}`, '--from', 'n@example.org', '--to', 'spam@report.test', '--data', `@${msg}`, ...extra], (err, stdout) =>
-        resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
+      execFile(
+        'swaks',
+        [
+          '--server',
+          `127.0.0.1:${h.port}`,
+          '--from',
+          'n@example.org',
+          '--to',
+          'spam@report.test',
+          '--data',
+          `@${msg}`,
+          ...extra,
+        ],
+        (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
       );
     });
   assert.notEqual((await swaks(['--tls'])).code, 0);
@@ -305,18 +401,43 @@ test('the reporter gets an acknowledgement with the tracking link through the re
   t.after(() => new Promise<void>((resolve) => sink.close(() => resolve())));
   const sinkAddr = sink.server.address();
   assert.ok(sinkAddr && typeof sinkAddr === 'object');
-  const h = await harness(t, 'sqlite', { smtpAckEnabled: true, smtpAckRelayUrl: `smtp://127.0.0.1:${sinkAddr.port}`, smtpAckFrom: 'Spamdesk <noreply@spamdesk.test>' }, { ackSender: undefined });
+  const h = await harness(
+    t,
+    'sqlite',
+    {
+      smtpAckEnabled: true,
+      smtpAckRelayUrl: `smtp://127.0.0.1:${sinkAddr.port}`,
+      smtpAckFrom: 'Spamdesk <noreply@spamdesk.test>',
+    },
+    { ackSender: undefined },
+  );
   if (!h) return;
   const tr = h.transport();
-  await tr.sendMail({ from: 'ivy@example.org', to: 'spam@report.test', subject: 'Fwd: offer', text: '', attachments: [{ content: spam(8), contentType: 'message/rfc822' }] });
-  await tr.sendMail({ envelope: { from: '', to: ['spam@report.test'] }, from: 'MAILER-DAEMON@example.org', to: 'spam@report.test', subject: 'bounce', text: '', attachments: [{ content: spam(9), contentType: 'message/rfc822' }] });
+  await tr.sendMail({
+    from: 'ivy@example.org',
+    to: 'spam@report.test',
+    subject: 'Fwd: offer',
+    text: '',
+    attachments: [{ content: spam(8), contentType: 'message/rfc822' }],
+  });
+  await tr.sendMail({
+    envelope: { from: '', to: ['spam@report.test'] },
+    from: 'MAILER-DAEMON@example.org',
+    to: 'spam@report.test',
+    subject: 'bounce',
+    text: '',
+    attachments: [{ content: spam(9), contentType: 'message/rfc822' }],
+  });
   await h.intake.stop();
   assert.equal(received.length, 1, 'one acknowledgement, none for the mailer daemon');
   const ack = received[0].toString('utf8');
   const [r] = await reportsOf(h.ctx);
   assert.match(ack, /^To: ivy@example\.org/m);
   assert.match(ack, /^Auto-Submitted: auto-replied/m);
-  assert.ok(ack.includes(`https://spamdesk.test/track/${r.tracking_token}`), 'the tracking link is in the acknowledgement');
+  assert.ok(
+    ack.includes(`https://spamdesk.test/track/${r.tracking_token}`),
+    'the tracking link is in the acknowledgement',
+  );
 });
 
 test('acknowledgements go through an injected sender (the outbox can take them over)', async (t) => {
@@ -324,7 +445,15 @@ test('acknowledgements go through an injected sender (the outbox can take them o
   const acks: Ack[] = [];
   const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
   if (!h) return;
-  await h.transport().sendMail({ from: 'Jo <jo@example.org>', to: 'spam@report.test', subject: 'x', text: '', attachments: [{ content: spam(10), contentType: 'message/rfc822' }] });
+  await h
+    .transport()
+    .sendMail({
+      from: 'Jo <jo@example.org>',
+      to: 'spam@report.test',
+      subject: 'x',
+      text: '',
+      attachments: [{ content: spam(10), contentType: 'message/rfc822' }],
+    });
   await h.intake.stop();
   assert.equal(acks.length, 1);
   assert.equal(acks[0].to, 'jo@example.org');
@@ -340,7 +469,8 @@ async function rawSmtp(port: number, lines: string[]): Promise<string> {
     let i = 0;
     sock.on('data', (d) => {
       out += d.toString('latin1');
-      if (/^\d{3} /m.test(out.split('\r\n').filter(Boolean).slice(-1)[0] ?? '') && i < lines.length) sock.write(`${lines[i++]}\r\n`);
+      if (/^\d{3} /m.test(out.split('\r\n').filter(Boolean).slice(-1)[0] ?? '') && i < lines.length)
+        sock.write(`${lines[i++]}\r\n`);
     });
     sock.on('end', () => resolve(out));
     sock.on('error', reject);
@@ -352,7 +482,9 @@ test('a client resending the same mail after a lost 250 does not create a second
   const h = await harness(t);
   if (!h) return;
   const wrapper = Buffer.concat([
-    Buffer.from('From: kim@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMessage-ID: <retry-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n'),
+    Buffer.from(
+      'From: kim@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMessage-ID: <retry-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n',
+    ),
     crlf(spam(11)),
   ]);
   const tr = h.transport();
@@ -373,13 +505,28 @@ test('hostile mails get a reasoned refusal and the server keeps serving', async 
   for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919) % 256;
   await assert.rejects(send(binary), (e: Error & { responseCode?: number }) => e.responseCode === 550);
   // An attachment claiming to be a message that is not one.
-  const fake = Buffer.from('From: m@example.org\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02 garbage\r\n--q--\r\n', 'latin1');
-  await assert.rejects(send(fake), (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message/.test(e.message));
+  const fake = Buffer.from(
+    'From: m@example.org\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02 garbage\r\n--q--\r\n',
+    'latin1',
+  );
+  await assert.rejects(
+    send(fake),
+    (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message/.test(e.message),
+  );
   // 3,000 nested multiparts with the spam at the bottom: bounded depth, answered, nothing crashes.
   let nested = 'From: m@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n';
   for (let i = 0; i < 3000; i++) nested += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
-  await assert.rejects(send(Buffer.from(`${nested}Content-Type: message/rfc822\r\n\r\n${crlf(spam(12)).toString('latin1')}`, 'latin1')), (e: Error & { responseCode?: number }) => e.responseCode === 554);
-  const ok = await tr.sendMail({ from: 'm@example.org', to: 'spam@report.test', subject: 'fw', text: '', attachments: [{ content: spam(13), contentType: 'message/rfc822' }] });
+  await assert.rejects(
+    send(Buffer.from(`${nested}Content-Type: message/rfc822\r\n\r\n${crlf(spam(12)).toString('latin1')}`, 'latin1')),
+    (e: Error & { responseCode?: number }) => e.responseCode === 554,
+  );
+  const ok = await tr.sendMail({
+    from: 'm@example.org',
+    to: 'spam@report.test',
+    subject: 'fw',
+    text: '',
+    attachments: [{ content: spam(13), contentType: 'message/rfc822' }],
+  });
   assert.match(ok.response, /^250 /);
 });
 
@@ -393,7 +540,8 @@ test('a client over its connection limit gets 421, and a closed connection frees
       sock.once('data', (d) => resolve({ sock, greeting: d.toString('latin1') }));
       sock.once('error', reject);
     });
-  const closed = (sock: import('node:net').Socket) => new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  const closed = (sock: import('node:net').Socket) =>
+    new Promise<void>((resolve) => sock.once('close', () => resolve()));
   const a = await open();
   const b = await open();
   assert.match(a.greeting, /^220 /);
@@ -413,9 +561,11 @@ test('a client over its connection limit gets 421, and a closed connection frees
   for (const s of [a, d, e]) s.sock.destroy();
 });
 
-
 /** Opens a raw connection from `localAddress` (any of 127/8) and resolves with its greeting. */
-async function idleFrom(port: number, localAddress: string): Promise<{ sock: import('node:net').Socket; greeting: string; said(): string; closed: Promise<void> }> {
+async function idleFrom(
+  port: number,
+  localAddress: string,
+): Promise<{ sock: import('node:net').Socket; greeting: string; said(): string; closed: Promise<void> }> {
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port, host: '127.0.0.1', localAddress });
@@ -427,28 +577,46 @@ async function idleFrom(port: number, localAddress: string): Promise<{ sock: imp
   });
 }
 
-for (const dialect of DIALECTS) test(`with every place held by idle connections from a few addresses, a client from another address still delivers; an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
-  if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const h = await harness(t, dialect, { smtpMaxConnections: 20, smtpMaxConnectionsPerClient: 10 });
-  if (!h) return;
-  const idle: Awaited<ReturnType<typeof idleFrom>>[] = [];
-  for (const addr of ['127.0.0.2', '127.0.0.3']) for (let i = 0; i < 10; i++) idle.push(await idleFrom(h.port, addr));
-  t.after(() => idle.forEach((c) => c.sock.destroy()));
-  assert.ok(idle.every((c) => /^220 /.test(c.greeting)), 'all 20 places taken');
-  const over = await idleFrom(h.port, '127.0.0.2');
-  assert.match(over.greeting, /^421 .*Too many connections from 127\.0\.0\.2/, 'one address cannot hold more than its cap');
-  over.sock.destroy();
-  const sent = await h.transport({ localAddress: '127.0.0.4' }).sendMail({ from: 'p@example.org', to: 'spam@report.test', subject: 's', text: '', attachments: [{ content: spam(14), contentType: 'message/rfc822' }] });
-  assert.match(sent.response, /^250 /);
-  const evicted = idle.filter((c) => c.said().includes('421 '));
-  assert.equal(evicted.length, 1, 'one idle connection made room');
-  assert.match(evicted[0].said(), /421 \S+ Too many connections from your address/);
-  await evicted[0].closed;
-  const [r] = await reportsOf(h.ctx);
-  assert.equal(JSON.parse(r.context ?? '{}').smtp.clientIp, '127.0.0.4');
-});
+for (const dialect of DIALECTS)
+  test(`with every place held by idle connections from a few addresses, a client from another address still delivers; an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const h = await harness(t, dialect, { smtpMaxConnections: 20, smtpMaxConnectionsPerClient: 10 });
+    if (!h) return;
+    const idle: Awaited<ReturnType<typeof idleFrom>>[] = [];
+    for (const addr of ['127.0.0.2', '127.0.0.3']) for (let i = 0; i < 10; i++) idle.push(await idleFrom(h.port, addr));
+    t.after(() => idle.forEach((c) => c.sock.destroy()));
+    assert.ok(
+      idle.every((c) => /^220 /.test(c.greeting)),
+      'all 20 places taken',
+    );
+    const over = await idleFrom(h.port, '127.0.0.2');
+    assert.match(
+      over.greeting,
+      /^421 .*Too many connections from 127\.0\.0\.2/,
+      'one address cannot hold more than its cap',
+    );
+    over.sock.destroy();
+    const sent = await h
+      .transport({ localAddress: '127.0.0.4' })
+      .sendMail({
+        from: 'p@example.org',
+        to: 'spam@report.test',
+        subject: 's',
+        text: '',
+        attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
+      });
+    assert.match(sent.response, /^250 /);
+    const evicted = idle.filter((c) => c.said().includes('421 '));
+    assert.equal(evicted.length, 1, 'one idle connection made room');
+    assert.match(evicted[0].said(), /421 \S+ Too many connections from your address/);
+    await evicted[0].closed;
+    const [r] = await reportsOf(h.ctx);
+    assert.equal(JSON.parse(r.context ?? '{}').smtp.clientIp, '127.0.0.4');
+  });
 
-test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with 421', { timeout: 60_000 }, async (t) => {
+test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with 421', {
+  timeout: 60_000,
+}, async (t) => {
   const h = await harness(t, 'sqlite', { smtpIdleTimeoutMs: 300, smtpPreDataTimeoutMs: 1500 });
   if (!h) return;
   const silent = await idleFrom(h.port, '127.0.0.5');
@@ -463,45 +631,61 @@ test('a silent client is closed after the idle time-out, a client trickling NOOP
   assert.equal(h.intake.openConnections(), 0, 'both places released');
 });
 
-
-for (const dialect of DIALECTS) test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room (${dialect})`, { timeout: 120_000 }, async (t) => {
-  const h = await harness(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
-  if (!h) return;
-  const wrap = (id: string) =>
-    Buffer.concat([
-      Buffer.from(`From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`),
-      crlf(Buffer.from(`From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: <${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(1) + `${'z'.repeat(76)}\n`.repeat(3800))),
-    ]);
-  // A first client is in the middle of sending ~300 KB: the server holds that much of the budget.
-  const first = await idleFrom(h.port, '127.0.0.7');
-  const body = wrap('first');
-  const said = (re: RegExp) => new Promise<void>((resolve) => {
-    const check = () => (re.test(first.said()) ? resolve() : setTimeout(check, 10));
-    check();
+for (const dialect of DIALECTS)
+  test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room (${dialect})`, {
+    timeout: 120_000,
+  }, async (t) => {
+    const h = await harness(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
+    if (!h) return;
+    const wrap = (id: string) =>
+      Buffer.concat([
+        Buffer.from(
+          `From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`,
+        ),
+        crlf(
+          Buffer.from(
+            `From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: <${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(
+              1,
+            ) + `${'z'.repeat(76)}\n`.repeat(3800),
+          ),
+        ),
+      ]);
+    // A first client is in the middle of sending ~300 KB: the server holds that much of the budget.
+    const first = await idleFrom(h.port, '127.0.0.7');
+    const body = wrap('first');
+    const said = (re: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => (re.test(first.said()) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    first.sock.write('EHLO a.test\r\nMAIL FROM:<q@example.org>\r\nRCPT TO:<spam@report.test>\r\nDATA\r\n');
+    await said(/^354 /m);
+    first.sock.write(body);
+    while (h.ctx.intakeBudget.inUse < body.length - 1000) await new Promise((r) => setTimeout(r, 10));
+    // A declared SIZE that cannot fit is refused before the data; an undeclared one after it.
+    const early = await rawSmtp(h.port, ['EHLO b.test', 'MAIL FROM:<q@example.org> SIZE=300000', 'QUIT']);
+    assert.match(early, /^452 .*try again later/m);
+    const tr = h.transport({ localAddress: '127.0.0.8' });
+    const second = wrap('second');
+    await assert.rejects(
+      tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second }),
+      (e: Error & { responseCode?: number }) => e.responseCode === 452 && /try again later/.test(e.message),
+    );
+    first.sock.write('\r\n.\r\nQUIT\r\n');
+    await first.closed;
+    assert.match(first.said(), /^250 Stored 1 report/m);
+    assert.equal(h.ctx.intakeBudget.inUse, 0);
+    const ok = await tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second });
+    assert.match(ok.response, /^250 /);
+    assert.equal((await reportsOf(h.ctx)).length, 2, 'both mails stored once, the refused attempt left nothing');
   });
-  first.sock.write('EHLO a.test\r\nMAIL FROM:<q@example.org>\r\nRCPT TO:<spam@report.test>\r\nDATA\r\n');
-  await said(/^354 /m);
-  first.sock.write(body);
-  while (h.ctx.intakeBudget.inUse < body.length - 1000) await new Promise((r) => setTimeout(r, 10));
-  // A declared SIZE that cannot fit is refused before the data; an undeclared one after it.
-  const early = await rawSmtp(h.port, ['EHLO b.test', 'MAIL FROM:<q@example.org> SIZE=300000', 'QUIT']);
-  assert.match(early, /^452 .*try again later/m);
-  const tr = h.transport({ localAddress: '127.0.0.8' });
-  const second = wrap('second');
-  await assert.rejects(tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second }), (e: Error & { responseCode?: number }) => e.responseCode === 452 && /try again later/.test(e.message));
-  first.sock.write('\r\n.\r\nQUIT\r\n');
-  await first.closed;
-  assert.match(first.said(), /^250 Stored 1 report/m);
-  assert.equal(h.ctx.intakeBudget.inUse, 0);
-  const ok = await tr.sendMail({ envelope: { from: 'q@example.org', to: ['spam@report.test'] }, raw: second });
-  assert.match(ok.response, /^250 /);
-  assert.equal((await reportsOf(h.ctx)).length, 2, 'both mails stored once, the refused attempt left nothing');
-});
-
 
 async function addUser(ctx: AppContext, email: string): Promise<string> {
   const id = newId();
-  await ctx.db.insertInto('users').values({ id, email, name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null }).execute();
+  await ctx.db
+    .insertInto('users')
+    .values({ id, email, name: null, role: 'reporter', password_hash: null, created_at: nowIso(), disabled_at: null })
+    .execute();
   return id;
 }
 
@@ -512,7 +696,15 @@ test('a forged From is kept as claimed but never attributed to the account nor a
   if (!h) return;
   const victim = await addUser(h.ctx, 'carol@example.net');
   // example.net allows only 192.0.2.1; this mail comes from 127.0.0.1.
-  const info = await h.transport().sendMail({ from: 'carol@example.net', to: 'spam@report.test', subject: 'Fwd', text: '', attachments: [{ content: spam(11), contentType: 'message/rfc822' }] });
+  const info = await h
+    .transport()
+    .sendMail({
+      from: 'carol@example.net',
+      to: 'spam@report.test',
+      subject: 'Fwd',
+      text: '',
+      attachments: [{ content: spam(11), contentType: 'message/rfc822' }],
+    });
   assert.match(info.response, /^250 /, 'the report itself is still taken');
   await h.intake.stop();
   const [r] = await reportsOf(h.ctx);
@@ -530,18 +722,46 @@ test('an aligned DKIM signature proves the forwarder even when SPF does not; a t
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   // The key is published for mail.signed.example; From is signed.example: relaxed alignment.
-  const zone: Zone = { ...ZONE, 'sd1._domainkey.mail.signed.example': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] }, 'signed.example': { TXT: [['v=spf1 -all']] } };
+  const zone: Zone = {
+    ...ZONE,
+    'sd1._domainkey.mail.signed.example': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] },
+    'signed.example': { TXT: [['v=spf1 -all']] },
+  };
   const acks: Ack[] = [];
-  const h = await harness(t, 'sqlite', {}, { dns: new StaticZoneResolver(zone), ackSender: { send: async (a) => void acks.push(a) } });
+  const h = await harness(
+    t,
+    'sqlite',
+    {},
+    { dns: new StaticZoneResolver(zone), ackSender: { send: async (a) => void acks.push(a) } },
+  );
   if (!h) return;
   const bob = await addUser(h.ctx, 'bob@signed.example');
-  const signer = nodemailer.createTransport({ streamTransport: true, buffer: true, dkim: { domainName: 'mail.signed.example', keySelector: 'sd1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } });
+  const signer = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    dkim: {
+      domainName: 'mail.signed.example',
+      keySelector: 'sd1',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    },
+  });
   const signed = async (subject: string): Promise<Buffer> =>
-    (await signer.sendMail({ from: 'Bob <bob@signed.example>', to: 'spam@report.test', subject, text: 'see attached', attachments: [{ content: spam(12), contentType: 'message/rfc822' }] })).message as Buffer;
+    (
+      await signer.sendMail({
+        from: 'Bob <bob@signed.example>',
+        to: 'spam@report.test',
+        subject,
+        text: 'see attached',
+        attachments: [{ content: spam(12), contentType: 'message/rfc822' }],
+      })
+    ).message as Buffer;
   const envelope = { from: 'bob@signed.example', to: ['spam@report.test'] };
   const tr = h.transport();
   await tr.sendMail({ envelope, raw: await signed('Fwd: scam') });
-  const tampered = Buffer.from((await signed('Fwd: scam 2')).toString('latin1').replace('see attached', 'see attachmnt'), 'latin1');
+  const tampered = Buffer.from(
+    (await signed('Fwd: scam 2')).toString('latin1').replace('see attached', 'see attachmnt'),
+    'latin1',
+  );
   await tr.sendMail({ envelope, raw: tampered });
   await h.intake.stop();
   const rows = await reportsOf(h.ctx);
@@ -558,15 +778,32 @@ test('an aligned DKIM signature proves the forwarder even when SPF does not; a t
   assert.equal(badAuth.verified, false);
   assert.notEqual(badAuth.dkim[0].result, 'pass', 'mailauth: body hash did not verify');
   assert.equal(bad.reporter_user_id, null);
-  assert.deepEqual(acks.map((a) => a.reports[0].id), [good.id], 'only the proved mail is acknowledged');
+  assert.deepEqual(
+    acks.map((a) => a.reports[0].id),
+    [good.id],
+    'only the proved mail is acknowledged',
+  );
 });
 
 test('a relay listed in smtpTrustedForwarders proves its From without DNS', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const h = await harness(t, 'sqlite', { smtpTrustedForwarders: '127.0.0.0/8, ::1' }, { dns: new StaticZoneResolver({}) });
+  const h = await harness(
+    t,
+    'sqlite',
+    { smtpTrustedForwarders: '127.0.0.0/8, ::1' },
+    { dns: new StaticZoneResolver({}) },
+  );
   if (!h) return;
   const dave = await addUser(h.ctx, 'dave@corp.example');
-  await h.transport().sendMail({ from: 'dave@corp.example', to: 'spam@report.test', subject: 'Fwd', text: '', attachments: [{ content: spam(14), contentType: 'message/rfc822' }] });
+  await h
+    .transport()
+    .sendMail({
+      from: 'dave@corp.example',
+      to: 'spam@report.test',
+      subject: 'Fwd',
+      text: '',
+      attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
+    });
   const [r] = await reportsOf(h.ctx);
   assert.equal(r.reporter_user_id, dave);
   const auth = JSON.parse(r.context ?? '{}').reporterAuth;

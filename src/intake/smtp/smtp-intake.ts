@@ -81,15 +81,23 @@ export class SmtpIntake implements RunningService {
   ) {
     this.mailLimiter = new WindowLimiter(ctx.config.smtpRateLimit, 60_000);
     this.connections = new ConnectionTable(ctx.config.smtpMaxConnections, ctx.config.smtpMaxConnectionsPerClient);
-    this.ack = opts.ackSender !== undefined ? opts.ackSender : ctx.config.smtpAckEnabled ? relayAckSender(ctx.config) : null;
-    this.dns = opts.dns ?? (ctx.config.dnsMode === 'offline' ? new StaticZoneResolver() : liveDnsResolver({ timeoutMs: ctx.config.dnsTimeoutMs }));
+    this.ack =
+      opts.ackSender !== undefined ? opts.ackSender : ctx.config.smtpAckEnabled ? relayAckSender(ctx.config) : null;
+    this.dns =
+      opts.dns ??
+      (ctx.config.dnsMode === 'offline'
+        ? new StaticZoneResolver()
+        : liveDnsResolver({ timeoutMs: ctx.config.dnsTimeoutMs }));
   }
 
   private readonly dns: DnsResolver;
 
   async start(): Promise<this> {
     const { config } = this.ctx;
-    const tls = config.smtpTlsCert && config.smtpTlsKey ? { cert: fs.readFileSync(config.smtpTlsCert), key: fs.readFileSync(config.smtpTlsKey) } : null;
+    const tls =
+      config.smtpTlsCert && config.smtpTlsKey
+        ? { cert: fs.readFileSync(config.smtpTlsCert), key: fs.readFileSync(config.smtpTlsKey) }
+        : null;
     const server = new SMTPServer({
       name: config.smtpServerName,
       banner: 'Spamdesk reporting mailbox: forward spam as attachment',
@@ -119,7 +127,8 @@ export class SmtpIntake implements RunningService {
       },
       onMailFrom: (address, session, cb) => this.onMailFrom(address.args, session, cb),
       onRcptTo: (_address, session, cb) => {
-        if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return cb(new SmtpReply(452, `Too many recipients (at most ${MAX_RECIPIENTS}).`));
+        if (session.envelope.rcptTo.length >= MAX_RECIPIENTS)
+          return cb(new SmtpReply(452, `Too many recipients (at most ${MAX_RECIPIENTS}).`));
         cb();
       },
       onData: (stream, session, cb) => this.onData(stream, session, cb),
@@ -171,7 +180,10 @@ export class SmtpIntake implements RunningService {
     }
     if (a.evict !== null) {
       this.ctx.metrics.errors.inc({ kind: 'smtp_connection_evicted' });
-      this.disconnect(a.evict, 'Too many connections from your address while others wait; closing this idle one, try again later.');
+      this.disconnect(
+        a.evict,
+        'Too many connections from your address while others wait; closing this idle one, try again later.',
+      );
     }
     this.armPreData(session.id);
     cb();
@@ -183,7 +195,10 @@ export class SmtpIntake implements RunningService {
     const timer = setTimeout(() => {
       this.preDataTimers.delete(id);
       this.ctx.metrics.errors.inc({ kind: 'smtp_pre_data_timeout' });
-      this.disconnect(id, `No mail within ${Math.round(this.ctx.config.smtpPreDataTimeoutMs / 1000)} s; closing connection.`);
+      this.disconnect(
+        id,
+        `No mail within ${Math.round(this.ctx.config.smtpPreDataTimeoutMs / 1000)} s; closing connection.`,
+      );
     }, this.ctx.config.smtpPreDataTimeoutMs);
     timer.unref();
     this.preDataTimers.set(id, timer);
@@ -219,14 +234,23 @@ export class SmtpIntake implements RunningService {
     if (!this.mailLimiter.tryTake(key)) {
       this.ctx.metrics.errors.inc({ kind: 'smtp_rate_limited' });
       const retry = this.mailLimiter.retryAfterSeconds(key);
-      cb(new SmtpReply(451, `Rate limit: at most ${this.mailLimiter.max} mails per minute from ${key}; retry in ${retry} s.`));
+      cb(
+        new SmtpReply(
+          451,
+          `Rate limit: at most ${this.mailLimiter.max} mails per minute from ${key}; retry in ${retry} s.`,
+        ),
+      );
       return;
     }
     // Refuse at once when the declared SIZE (RFC 1870) cannot fit beside the mails being received:
     // 452 asks the client to come back later (RFC 5321 §4.2.3) before it sends a byte. Nothing is
     // held until DATA, so a client idling after MAIL FROM holds no memory.
     const declared = Number((args as { SIZE?: unknown } | null | undefined)?.SIZE);
-    if (!this.ctx.intakeBudget.fits(Number.isFinite(declared) && declared > 0 ? Math.min(declared, this.ctx.config.maxMessageBytes) : 1)) {
+    if (
+      !this.ctx.intakeBudget.fits(
+        Number.isFinite(declared) && declared > 0 ? Math.min(declared, this.ctx.config.maxMessageBytes) : 1,
+      )
+    ) {
       this.ctx.metrics.errors.inc({ kind: 'smtp_memory_budget' });
       cb(new SmtpReply(452, BUDGET_REPLY));
       return;
@@ -234,7 +258,11 @@ export class SmtpIntake implements RunningService {
     cb();
   }
 
-  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void): void {
+  private onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    done: (err?: Error | null, message?: string) => void,
+  ): void {
     // In the middle of a mail: neither the DATA deadline nor eviction applies until it is answered.
     this.clearPreData(session.id);
     this.connections.setBusy(session.id, true);
@@ -309,7 +337,11 @@ export class SmtpIntake implements RunningService {
     const p = this.ack
       .send({
         to: accepted.reporterAddress,
-        reports: fresh.map((x) => ({ id: x.r.id, trackingUrl: trackingUrl(this.ctx, x.r.trackingToken), quality: x.quality })),
+        reports: fresh.map((x) => ({
+          id: x.r.id,
+          trackingUrl: trackingUrl(this.ctx, x.r.trackingToken),
+          quality: x.quality,
+        })),
         inReplyTo: accepted.extraction.wrapper.messageId,
         subject: accepted.extraction.wrapper.subject,
       })

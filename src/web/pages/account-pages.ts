@@ -7,7 +7,17 @@ import { AppError } from '../../core/errors.ts';
 import { authorize, can, reportScope } from '../../core/policy.ts';
 import { createToken, revokeToken } from '../../db/tokens.ts';
 import { html } from '../html.ts';
-import { CSRF_FIELD, cookieSecure, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
+import {
+  CSRF_FIELD,
+  cookieSecure,
+  csrfField,
+  fmtTime,
+  layout,
+  pageContext,
+  sendPage,
+  verifyCsrf,
+  type PageCtx,
+} from '../page.ts';
 import { requestSession } from '../session-auth.ts';
 import {
   SESSION_COOKIE,
@@ -26,7 +36,8 @@ import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
 
 type Body = Record<string, unknown>;
-const field = (b: unknown, k: string): string => (b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '');
+const field = (b: unknown, k: string): string =>
+  b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '';
 
 /** Longest `next` kept; anything longer falls back to the default page. */
 const MAX_NEXT_CHARS = 500;
@@ -96,13 +107,26 @@ async function startSession(req: FastifyRequest, reply: FastifyReply, userId: st
   const { db, config } = req.server.ctx;
   const old = requestSession(req);
   if (old) await destroySession(db, old.session.idHash);
-  const { secret } = await createSession(db, config, userId, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
-  void reply.setCookie(SESSION_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieSecure(config), maxAge: config.webSessionHours * 3600 });
+  const { secret } = await createSession(db, config, userId, {
+    ip: req.ip,
+    userAgent: req.headers['user-agent'] ?? null,
+  });
+  void reply.setCookie(SESSION_COOKIE, secret, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: cookieSecure(config),
+    maxAge: config.webSessionHours * 3600,
+  });
 }
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { db, config } = app.ctx;
-  const loginLimit = { max: config.webLoginAddressMaxFailures, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip };
+  const loginLimit = {
+    max: config.webLoginAddressMaxFailures,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequest) => req.ip,
+  };
 
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
     const ctx = pageContext(req, reply);
@@ -116,7 +140,8 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     const next = safeNext(field(req.body, 'next'));
     const res = await attemptLogin(db, config, email, field(req.body, 'password'), req.ip);
     if (!res.ok) {
-      if (res.reason === 'invalid') return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.failed'), next }), 401);
+      if (res.reason === 'invalid')
+        return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.failed'), next }), 401);
       void reply.header('retry-after', String(res.retryAfterSeconds));
       return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.locked'), next }), 429);
     }
@@ -141,13 +166,16 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     const ctx = pageContext(req, reply);
     const email = normaliseEmail(field(req.body, 'email'));
     const password = field(req.body, 'password');
-    if (!isValidEmail(email)) return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.email.bad') }), 400);
-    if (password.length < MIN_PASSWORD_CHARS) return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.weak') }), 400);
+    if (!isValidEmail(email))
+      return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.email.bad') }), 400);
+    if (password.length < MIN_PASSWORD_CHARS)
+      return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.weak') }), 400);
     try {
       const { id } = await createAccount(db, { email, password, role: 'reporter', locale: ctx.locale });
       await startSession(req, reply, id);
     } catch (e) {
-      if (e instanceof AppError && e.code === 'CONFLICT') return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.exists') }), 409);
+      if (e instanceof AppError && e.code === 'CONFLICT')
+        return sendPage(reply, registerPage(ctx, { email, error: ctx.t('register.exists') }), 409);
       throw e;
     }
     return reply.redirect('/account', 303);
@@ -161,11 +189,22 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, await accountPage(ctx, rs.account.id, { mustChange: rs.account.mustChangePassword }));
   });
 
-  async function accountPage(ctx: PageCtx, userId: string, opts: { newToken?: string; message?: string; error?: string; mustChange?: boolean }): Promise<string> {
+  async function accountPage(
+    ctx: PageCtx,
+    userId: string,
+    opts: { newToken?: string; message?: string; error?: string; mustChange?: boolean },
+  ): Promise<string> {
     const { t } = ctx;
     const scope = reportScope(ctx.principal, { networks: [], authorityId: null });
-    const own = can(ctx.principal, 'report:read-own') ? await listReports(db, scope.kind === 'all' ? { kind: 'own', userId, tokenId: null } : scope, {}, null, 100) : { rows: [], next: null };
-    const tokens = await db.selectFrom('api_tokens').select(['id', 'name', 'role', 'created_at', 'revoked_at', 'last_used_at']).where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+    const own = can(ctx.principal, 'report:read-own')
+      ? await listReports(db, scope.kind === 'all' ? { kind: 'own', userId, tokenId: null } : scope, {}, null, 100)
+      : { rows: [], next: null };
+    const tokens = await db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'role', 'created_at', 'revoked_at', 'last_used_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'desc')
+      .execute();
     return layout(
       ctx,
       t('account.title'),
@@ -188,11 +227,12 @@ ${
     ? html`<p>${t('account.tokens.none')}</p>`
     : html`<table><thead><tr><th scope="col">${t('col.name')}</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${tokens.map(
-  (tk) => html`<tr><td>${tk.name ?? tk.id}</td><td>${fmtTime(tk.created_at)}</td><td>${fmtTime(tk.last_used_at)}</td><td>${
-    tk.revoked_at
-      ? t('account.tokens.revoked')
-      : html`<form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit">${t('account.tokens.revoke')}</button></form>`
-  }</td></tr>`,
+  (tk) =>
+    html`<tr><td>${tk.name ?? tk.id}</td><td>${fmtTime(tk.created_at)}</td><td>${fmtTime(tk.last_used_at)}</td><td>${
+      tk.revoked_at
+        ? t('account.tokens.revoked')
+        : html`<form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit">${t('account.tokens.revoke')}</button></form>`
+    }</td></tr>`,
 )}</tbody></table>`
 }
 <form method="post" action="/account/tokens" class="row">${csrfField(ctx)}
@@ -225,7 +265,11 @@ ${tokens.map(
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const rs = requestSession(req);
     if (!rs) throw new AppError('UNAUTHENTICATED');
-    const tk = await db.selectFrom('api_tokens').select(['id', 'user_id']).where('id', '=', req.params.id).executeTakeFirst();
+    const tk = await db
+      .selectFrom('api_tokens')
+      .select(['id', 'user_id'])
+      .where('id', '=', req.params.id)
+      .executeTakeFirst();
     // Another user's token is reported as missing, so ids cannot be probed.
     if (!tk || tk.user_id !== rs.account.id) throw new AppError('NOT_FOUND', 'No such token.');
     await revokeToken(db, tk.id);
@@ -242,7 +286,8 @@ ${tokens.map(
       return sendPage(reply, await accountPage(ctx, rs.account.id, { error: ctx.t('account.password.wrong') }), 400);
     }
     const pw = field(req.body, 'password');
-    if (pw.length < MIN_PASSWORD_CHARS) return sendPage(reply, await accountPage(ctx, rs.account.id, { error: ctx.t('register.weak') }), 400);
+    if (pw.length < MIN_PASSWORD_CHARS)
+      return sendPage(reply, await accountPage(ctx, rs.account.id, { error: ctx.t('register.weak') }), 400);
     await setPassword(db, rs.account.id, pw);
     await destroyUserSessions(db, rs.account.id, rs.session.idHash);
     return sendPage(reply, await accountPage(ctx, rs.account.id, { message: ctx.t('account.password.changed') }));

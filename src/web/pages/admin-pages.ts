@@ -10,14 +10,23 @@ import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCs
 import { accountsDb, createAccount, destroyUserSessions } from '../../db/accounts.ts';
 
 type Body = Record<string, unknown>;
-const field = (b: unknown, k: string): string => (b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '');
+const field = (b: unknown, k: string): string =>
+  b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '';
 
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.ctx;
 
-  async function usersPage(ctx: PageCtx, opts: { created?: { email: string; password: string | null }; error?: string }): Promise<string> {
+  async function usersPage(
+    ctx: PageCtx,
+    opts: { created?: { email: string; password: string | null }; error?: string },
+  ): Promise<string> {
     const { t } = ctx;
-    const users = await accountsDb(db).selectFrom('users').select(['id', 'email', 'role', 'created_at', 'disabled_at', 'last_login_at', 'authority_id', 'networks']).orderBy('created_at').limit(1000).execute();
+    const users = await accountsDb(db)
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'created_at', 'disabled_at', 'last_login_at', 'authority_id', 'networks'])
+      .orderBy('created_at')
+      .limit(1000)
+      .execute();
     return layout(
       ctx,
       t('admin.users'),
@@ -26,11 +35,12 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
 ${opts.created ? html`<div class="notice" role="status"><p>${opts.created.email}</p>${opts.created.password ? html`<p>${t('admin.users.created')} <code class="secret">${opts.created.password}</code></p>` : ''}</div>` : ''}
 <div class="table-scroll"><table><thead><tr><th scope="col">${t('login.email')}</th><th scope="col">${t('col.role')}</th><th scope="col">scope</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${users.map(
-  (u) => html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td><td>${fmtTime(u.created_at)}</td><td>${fmtTime(u.last_login_at)}</td><td>${
-    u.disabled_at
-      ? t('admin.users.disabled')
-      : html`<form method="post" action="/admin/users/${u.id}/disable" class="inline">${csrfField(ctx)}<button type="submit">${t('admin.users.disable')}</button></form>`
-  }</td></tr>`,
+  (u) =>
+    html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td><td>${fmtTime(u.created_at)}</td><td>${fmtTime(u.last_login_at)}</td><td>${
+      u.disabled_at
+        ? t('admin.users.disabled')
+        : html`<form method="post" action="/admin/users/${u.id}/disable" class="inline">${csrfField(ctx)}<button type="submit">${t('admin.users.disable')}</button></form>`
+    }</td></tr>`,
 )}</tbody></table></div>
 <section class="card"><h2>${t('admin.users.create')}</h2>
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
@@ -47,14 +57,22 @@ ${users.map(
     authorize(req.principal, 'user:manage');
     const ctx = pageContext(req, reply);
     const { t } = ctx;
-    return sendPage(reply, layout(ctx, t('admin.title'), html`<h1>${t('admin.title')}</h1><ul><li><a href="/admin/audit">${t('admin.audit')}</a></li><li><a href="/admin/users">${t('admin.users')}</a></li></ul>`));
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('admin.title'),
+        html`<h1>${t('admin.title')}</h1><ul><li><a href="/admin/audit">${t('admin.audit')}</a></li><li><a href="/admin/users">${t('admin.users')}</a></li></ul>`,
+      ),
+    );
   });
 
   app.get<{ Querystring: { before?: string } }>('/admin/audit', async (req, reply) => {
     authorize(req.principal, 'audit:read');
     const ctx = pageContext(req, reply);
     const { t } = ctx;
-    const before = typeof req.query.before === 'string' && /^\d{1,15}$/.test(req.query.before) ? req.query.before : undefined;
+    const before =
+      typeof req.query.before === 'string' && /^\d{1,15}$/.test(req.query.before) ? req.query.before : undefined;
     const rows = await listAudit(db, { limit: 200, before });
     const last = rows[rows.length - 1];
     return sendPage(
@@ -90,11 +108,23 @@ ${rows.length === 200 && last ? html`<p><a rel="next" href="/admin/audit?before=
       .map(Number);
     try {
       const email = field(req.body, 'email');
-      const { generatedPassword } = await createAccount(db, { email, role, authorityId: field(req.body, 'authority').trim() || null, networks });
-      await writeAudit(db, { actor: principalLabel(req.principal), action: 'account.create', subject: `user:${email}`, ip: req.ip, detail: { role } });
+      const { generatedPassword } = await createAccount(db, {
+        email,
+        role,
+        authorityId: field(req.body, 'authority').trim() || null,
+        networks,
+      });
+      await writeAudit(db, {
+        actor: principalLabel(req.principal),
+        action: 'account.create',
+        subject: `user:${email}`,
+        ip: req.ip,
+        detail: { role },
+      });
       return sendPage(reply, await usersPage(ctx, { created: { email, password: generatedPassword } }), 201);
     } catch (e) {
-      if (e instanceof AppError && (e.code === 'CONFLICT' || e.code === 'BAD_REQUEST')) return sendPage(reply, await usersPage(ctx, { error: e.message }), e.status);
+      if (e instanceof AppError && (e.code === 'CONFLICT' || e.code === 'BAD_REQUEST'))
+        return sendPage(reply, await usersPage(ctx, { error: e.message }), e.status);
       throw e;
     }
   });
@@ -102,11 +132,26 @@ ${rows.length === 200 && last ? html`<p><a rel="next" href="/admin/audit?before=
   app.post<{ Params: { id: string } }>('/admin/users/:id/disable', async (req, reply) => {
     authorize(req.principal, 'user:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const res = await db.updateTable('users').set({ disabled_at: nowIso() }).where('id', '=', req.params.id).where('disabled_at', 'is', null).executeTakeFirst();
+    const res = await db
+      .updateTable('users')
+      .set({ disabled_at: nowIso() })
+      .where('id', '=', req.params.id)
+      .where('disabled_at', 'is', null)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', 'No such active account.');
     await destroyUserSessions(db, req.params.id);
-    await db.updateTable('api_tokens').set({ revoked_at: nowIso() }).where('user_id', '=', req.params.id).where('revoked_at', 'is', null).execute();
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'account.disable', subject: `user:${req.params.id}`, ip: req.ip });
+    await db
+      .updateTable('api_tokens')
+      .set({ revoked_at: nowIso() })
+      .where('user_id', '=', req.params.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'account.disable',
+      subject: `user:${req.params.id}`,
+      ip: req.ip,
+    });
     return reply.redirect('/admin/users', 303);
   });
 }

@@ -32,10 +32,17 @@ const ALERT_STATES = ['open', 'handled'] as const;
 
 /** Filters a network operator may use: dates, category, origin IP, one of its AS numbers. */
 function networkFilters(q: Record<string, unknown>): ListFilters {
-  const s = (k: string): string | undefined => (typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).trim().slice(0, 100) : undefined);
+  const s = (k: string): string | undefined =>
+    typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).trim().slice(0, 100) : undefined;
   const from = s('from');
   const to = s('to');
-  return { from: isDay(from) ? from : undefined, to: isDay(to) ? to : undefined, category: s('category'), ip: s('ip'), asn: s('asn') };
+  return {
+    from: isDay(from) ? from : undefined,
+    to: isDay(to) ? to : undefined,
+    category: s('category'),
+    ip: s('ip'),
+    asn: s('asn'),
+  };
 }
 
 function filterQuery(f: ListFilters): string {
@@ -63,7 +70,10 @@ const ADDRESS_RE = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[a-z]{2,}/gi;
 async function redactedSubjects(app: FastifyInstance, rows: ReportIndexRow[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (rows.length === 0) return out;
-  const identities = await identitiesByReport(app.ctx.db, rows.map((r) => r.report_id));
+  const identities = await identitiesByReport(
+    app.ctx.db,
+    rows.map((r) => r.report_id),
+  );
   for (const row of rows) {
     const identity = identities.get(row.report_id) ?? { addresses: [], names: [], numbers: [] };
     out.set(row.report_id, redactText(row.subject ?? '', identity).replace(ADDRESS_RE, REDACTED_TEXT));
@@ -73,7 +83,11 @@ async function redactedSubjects(app: FastifyInstance, rows: ReportIndexRow[]): P
 
 function noNetworks(ctx: PageCtx): string {
   const { t } = ctx;
-  return layout(ctx, t('network.title'), html`<h1>${t('network.title')}</h1><p class="notice">${t('network.none')}</p>`);
+  return layout(
+    ctx,
+    t('network.title'),
+    html`<h1>${t('network.title')}</h1><p class="notice">${t('network.none')}</p>`,
+  );
 }
 
 export async function networkRoutes(app: FastifyInstance): Promise<void> {
@@ -89,8 +103,16 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
     const page = await listReports(db, scope, f, decodeCursor(req.query.before));
     const fq = filterQuery(f);
     const subjects = await redactedSubjects(app, page.rows);
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.list', subject: `asns:${scope.asns.join(',')}`, ip: req.ip, detail: { reports: page.rows.map((r) => r.report_id) } });
-    const openAlerts = (await hasTable(db, 'action_isp_alerts')) ? (await listAlerts(db, { operatorIds: (await alertScope(req)) ?? undefined, state: 'open', limit: 1000 })).length : 0;
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'network.list',
+      subject: `asns:${scope.asns.join(',')}`,
+      ip: req.ip,
+      detail: { reports: page.rows.map((r) => r.report_id) },
+    });
+    const openAlerts = (await hasTable(db, 'action_isp_alerts'))
+      ? (await listAlerts(db, { operatorIds: (await alertScope(req)) ?? undefined, state: 'open', limit: 1000 })).length
+      : 0;
     return sendPage(
       reply,
       layout(
@@ -106,7 +128,12 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
 <label>${t('filter.to')} <input type="date" name="to" value="${f.to ?? ''}"></label>
 <button type="submit" class="primary">${t('list.search')}</button> <a href="/network">${t('filter.reset')}</a>
 </form>
-${reportTable(ctx, page.rows, (id) => `/network/reports/${id}`, (r) => subjects.get(r.report_id) ?? null)}
+${reportTable(
+  ctx,
+  page.rows,
+  (id) => `/network/reports/${id}`,
+  (r) => subjects.get(r.report_id) ?? null,
+)}
 ${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}`,
         { wide: true },
       ),
@@ -119,16 +146,35 @@ ${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=$
     const { t } = ctx;
     const scope = reportScope(req.principal, await scopeFacts(req));
     const id = req.params.id;
-    const row = /^[0-9A-Za-z]{1,32}$/.test(id) ? await db.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst() : undefined;
+    const row = /^[0-9A-Za-z]{1,32}$/.test(id)
+      ? await db.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst()
+      : undefined;
     // Outside the caller's networks a report does not exist for them.
-    if (!row || !reportInScope(scope, { reporterUserId: null, reporterTokenId: null, originAsn: row.origin_asn })) throw new AppError('NOT_FOUND', 'No such report in your networks.');
+    if (!row || !reportInScope(scope, { reporterUserId: null, reporterTokenId: null, originAsn: row.origin_asn }))
+      throw new AppError('NOT_FOUND', 'No such report in your networks.');
     const evidence = await getMessageRaw(db, row.message_sha256);
     const redactor = new Redactor(await identityOfReport(db, id), evidence ? recipientIdentityOf(evidence) : undefined);
-    const redact = (s: string | null | undefined): string => (s ? redactor.string(s).replace(ADDRESS_RE, REDACTED_TEXT) : '');
-    const [analysis, campaign] = await Promise.all([loadAnalysis(db, row.message_sha256), loadCampaignOf(db, row.message_sha256)]);
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'network.view-report', subject: `report:${id}`, ip: req.ip });
+    const redact = (s: string | null | undefined): string =>
+      s ? redactor.string(s).replace(ADDRESS_RE, REDACTED_TEXT) : '';
+    const [analysis, campaign] = await Promise.all([
+      loadAnalysis(db, row.message_sha256),
+      loadCampaignOf(db, row.message_sha256),
+    ]);
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'network.view-report',
+      subject: `report:${id}`,
+      ip: req.ip,
+    });
     const o = analysis?.enrichment.origin ?? null;
-    const domains = [...new Set((analysis?.indicators.urls ?? []).filter((u) => u.role !== 'resource').map((u) => u.registrableDomain).filter((d): d is string => typeof d === 'string'))].slice(0, 50);
+    const domains = [
+      ...new Set(
+        (analysis?.indicators.urls ?? [])
+          .filter((u) => u.role !== 'resource')
+          .map((u) => u.registrableDomain)
+          .filter((d): d is string => typeof d === 'string'),
+      ),
+    ].slice(0, 50);
     const body = html`<p class="crumbs"><a href="/network">${t('network.title')}</a></p>
 <h1>${t('detail.title', { id })}</h1><p class="subject">${redact(row.subject) || id}</p>
 ${section(
@@ -167,9 +213,14 @@ ${analysis ? authSection(ctx, analysis) : ''}`;
     const { t } = ctx;
     const state = (ALERT_STATES as readonly string[]).includes(req.query.state ?? '') ? req.query.state : 'open';
     const operatorIds = await alertScope(req);
-    const alerts = (await hasTable(db, 'action_isp_alerts')) ? await listAlerts(db, { operatorIds: operatorIds ?? undefined, state, limit: 500 }) : [];
+    const alerts = (await hasTable(db, 'action_isp_alerts'))
+      ? await listAlerts(db, { operatorIds: operatorIds ?? undefined, state, limit: 500 })
+      : [];
     const mayHandle = can(req.principal, 'isp-alert:handle');
-    const listHref = (ip: string) => (can(req.principal, 'workbench:use') ? `/workbench/reports?ip=${encodeURIComponent(ip)}` : `/network?ip=${encodeURIComponent(ip)}`);
+    const listHref = (ip: string) =>
+      can(req.principal, 'workbench:use')
+        ? `/workbench/reports?ip=${encodeURIComponent(ip)}`
+        : `/network?ip=${encodeURIComponent(ip)}`;
     return sendPage(
       reply,
       layout(
@@ -182,7 +233,9 @@ ${
     ? html`<p class="empty">${t('network.alerts.none')}</p>`
     : html`<div class="table-scroll"><table data-testid="alerts"><thead><tr><th scope="col">IP</th><th scope="col">${t('col.network')}</th><th scope="col">${t('network.alerts.seen')}</th><th scope="col" class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.alerts.campaigns')}</th><th scope="col">${t('col.state')}</th></tr></thead><tbody>
 ${alerts.map(
-  (a) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td><td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
+  (
+    a,
+  ) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td><td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
 <td>${
     a.state === 'open' && mayHandle
       ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button type="submit">${t('network.alerts.handle')}</button></form>`
@@ -199,7 +252,10 @@ ${alerts.map(
     authorize(req.principal, 'isp-alert:handle');
     verifyCsrf(req, (req.body as Record<string, unknown> | undefined)?._csrf);
     const operatorIds = await alertScope(req);
-    if (!(await hasTable(db, 'action_isp_alerts')) || !(await markAlertHandled(db, req.params.id.slice(0, 40), principalLabel(req.principal), operatorIds))) {
+    if (
+      !(await hasTable(db, 'action_isp_alerts')) ||
+      !(await markAlertHandled(db, req.params.id.slice(0, 40), principalLabel(req.principal), operatorIds))
+    ) {
       throw new AppError('NOT_FOUND', 'No open alert with this id in your networks.');
     }
     return reply.redirect('/network/alerts', 303);

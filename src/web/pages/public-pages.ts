@@ -59,7 +59,8 @@ ${f.error ? html`<div class="error" role="alert"><strong>${t('report.error.title
   <fieldset>
     <legend>${t('report.consent')}</legend>
     ${CONSENT.map(
-      (c) => html`<label class="radio"><input type="radio" name="consent" value="${c}" ${f.consent === c ? 'checked' : ''}> ${t(c === 'unknown' ? 'report.consent.unknown' : c === 'not-given' ? 'report.consent.no' : 'report.consent.yes')}</label>`,
+      (c) =>
+        html`<label class="radio"><input type="radio" name="consent" value="${c}" ${f.consent === c ? 'checked' : ''}> ${t(c === 'unknown' ? 'report.consent.unknown' : c === 'not-given' ? 'report.consent.no' : 'report.consent.yes')}</label>`,
     )}
   </fieldset>
   <label for="note">${t('report.note')}</label>
@@ -106,7 +107,8 @@ function thanksPage(ctx: PageCtx, stored: StoredReport[], base: string): string 
 <p class="lead">${t('thanks.lead')}</p>
 <p>${t('thanks.count', { n: stored.length })}</p>
 <ul class="tracking">${stored.map(
-      (r) => html`<li><a href="/track/${r.trackingToken}" data-testid="tracking-link">${base}/track/${r.trackingToken}</a>${r.duplicate ? html` <span class="badge">${t('thanks.duplicate')}</span>` : ''}</li>`,
+      (r) =>
+        html`<li><a href="/track/${r.trackingToken}" data-testid="tracking-link">${base}/track/${r.trackingToken}</a>${r.duplicate ? html` <span class="badge">${t('thanks.duplicate')}</span>` : ''}</li>`,
     )}</ul>
 <p><a class="button" href="/report">${t('thanks.another')}</a></p>`,
   );
@@ -152,9 +154,12 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
     const form: ReportForm = { source: '', note: '', consent: 'unknown' };
     const raws: { raw: Buffer; filename: string | null }[] = [];
     let csrfChecked = false;
-    if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'The report form is sent as multipart/form-data.');
+    if (!req.isMultipart())
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'The report form is sent as multipart/form-data.');
     try {
-      for await (const part of req.parts({ limits: { fileSize: limit, files: MAX_FORM_FILES, fields: 10, fieldSize: limit } })) {
+      for await (const part of req.parts({
+        limits: { fileSize: limit, files: MAX_FORM_FILES, fields: 10, fieldSize: limit },
+      })) {
         if (!csrfChecked) {
           // The token is the form's first field: nothing is read before it is checked.
           verifyCsrf(req, part.type === 'field' && part.fieldname === CSRF_FIELD ? part.value : undefined);
@@ -163,12 +168,14 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
         }
         if (part.type === 'file') {
           const buf = await part.toBuffer();
-          if (part.file.truncated) throw new AppError('MESSAGE_TOO_LARGE', `${part.filename}: larger than ${limit} bytes.`);
+          if (part.file.truncated)
+            throw new AppError('MESSAGE_TOO_LARGE', `${part.filename}: larger than ${limit} bytes.`);
           if (buf.length > 0) raws.push({ raw: buf, filename: part.filename || null });
         } else if (typeof part.value === 'string') {
           if (part.fieldname === 'source') form.source = part.value;
           else if (part.fieldname === 'note') form.note = part.value.slice(0, MAX_NOTE);
-          else if (part.fieldname === 'consent' && (CONSENT as readonly string[]).includes(part.value)) form.consent = part.value as Consent;
+          else if (part.fieldname === 'consent' && (CONSENT as readonly string[]).includes(part.value))
+            form.consent = part.value as Consent;
         }
       }
     } catch (e) {
@@ -176,14 +183,20 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
     }
     if (!csrfChecked) verifyCsrf(req, undefined);
     if (form.source.trim() !== '') raws.unshift({ raw: Buffer.from(form.source, 'utf8'), filename: null });
-    if (raws.length === 0) return sendPage(reply, reportFormPage(ctx, { ...form, error: ctx.t('report.error.none') }), 400);
+    if (raws.length === 0)
+      return sendPage(reply, reportFormPage(ctx, { ...form, error: ctx.t('report.error.none') }), 400);
     for (const r of raws) {
-      if (r.raw.length > limit) return sendPage(reply, reportFormPage(ctx, { ...form, error: `${r.filename ?? ''} ${limit}` }), 413);
+      if (r.raw.length > limit)
+        return sendPage(reply, reportFormPage(ctx, { ...form, error: `${r.filename ?? ''} ${limit}` }), 413);
       try {
         assertEmailMessage(r.raw);
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
-        return sendPage(reply, reportFormPage(ctx, { ...form, error: r.filename ? `${r.filename}: ${e.message}` : e.message }), e.status);
+        return sendPage(
+          reply,
+          reportFormPage(ctx, { ...form, error: r.filename ? `${r.filename}: ${e.message}` : e.message }),
+          e.status,
+        );
       }
     }
     const userId = requestSession(req)?.account.id ?? null;
@@ -193,7 +206,11 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
       note: form.note.trim() || null,
       reporterUserId: userId,
       clientIp: req.ip,
-      context: { ...(r.filename ? { filename: r.filename } : {}), consent: form.consent, form: r.filename ? 'upload' : 'paste' },
+      context: {
+        ...(r.filename ? { filename: r.filename } : {}),
+        consent: form.consent,
+        form: r.filename ? 'upload' : 'paste',
+      },
     }));
     const stored = await appCtx.writer.submit(inputs);
     return sendPage(reply, thanksPage(ctx, stored, app.publicUrl()), 201);
@@ -204,47 +221,78 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, smsFormPage(ctx, { sender: '', text: '', date: '' }));
   });
 
-  app.post<{ Body: Record<string, unknown> }>('/report/sms', { config: { rateLimit: anonymousLimit(app) } }, async (req, reply) => {
-    authorize(req.principal, 'report:submit');
-    const body = req.body && typeof req.body === 'object' ? req.body : {};
-    verifyCsrf(req, body[CSRF_FIELD]);
-    const ctx = pageContext(req, reply);
-    const str = (k: string) => (typeof body[k] === 'string' ? String(body[k]) : '');
-    const f: SmsForm = { sender: str('sender').trim().slice(0, 64), text: str('text').slice(0, 20_000), date: str('date').trim() };
-    if (f.sender === '') return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.sender') }), 400);
-    if (f.text.trim() === '') return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.text') }), 400);
-    let receivedAt: string | null = null;
-    if (f.date !== '') {
-      // datetime-local carries no zone; it is kept as UTC (the evidence records what was typed).
-      const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(f.date) ? Date.parse(`${f.date}Z`) : NaN;
-      if (Number.isNaN(ms)) return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.date') }), 400);
-      receivedAt = new Date(ms).toISOString();
-    }
-    // The SMS channel's own service builds the evidence (one SMS format, one normalisation).
-    let sender: string;
-    try {
-      sender = normaliseSender(f.sender, appCtx.config.region);
-    } catch (e) {
-      if (e instanceof AppError) return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.sender') }), 400);
-      throw e;
-    }
-    const stored = await appCtx.writer.submit([
-      smsReportInput({ sender, text: f.text, receivedAt, reporterNumber: null, reporterUserId: requestSession(req)?.account.id ?? null, clientIp: req.ip, context: { form: 'web-sms', senderAsTyped: f.sender } }),
-    ]);
-    return sendPage(reply, thanksPage(ctx, stored, app.publicUrl()), 201);
-  });
+  app.post<{ Body: Record<string, unknown> }>(
+    '/report/sms',
+    { config: { rateLimit: anonymousLimit(app) } },
+    async (req, reply) => {
+      authorize(req.principal, 'report:submit');
+      const body = req.body && typeof req.body === 'object' ? req.body : {};
+      verifyCsrf(req, body[CSRF_FIELD]);
+      const ctx = pageContext(req, reply);
+      const str = (k: string) => (typeof body[k] === 'string' ? String(body[k]) : '');
+      const f: SmsForm = {
+        sender: str('sender').trim().slice(0, 64),
+        text: str('text').slice(0, 20_000),
+        date: str('date').trim(),
+      };
+      if (f.sender === '') return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.sender') }), 400);
+      if (f.text.trim() === '') return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.text') }), 400);
+      let receivedAt: string | null = null;
+      if (f.date !== '') {
+        // datetime-local carries no zone; it is kept as UTC (the evidence records what was typed).
+        const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(f.date) ? Date.parse(`${f.date}Z`) : NaN;
+        if (Number.isNaN(ms)) return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.date') }), 400);
+        receivedAt = new Date(ms).toISOString();
+      }
+      // The SMS channel's own service builds the evidence (one SMS format, one normalisation).
+      let sender: string;
+      try {
+        sender = normaliseSender(f.sender, appCtx.config.region);
+      } catch (e) {
+        if (e instanceof AppError)
+          return sendPage(reply, smsFormPage(ctx, { ...f, error: ctx.t('sms.error.sender') }), 400);
+        throw e;
+      }
+      const stored = await appCtx.writer.submit([
+        smsReportInput({
+          sender,
+          text: f.text,
+          receivedAt,
+          reporterNumber: null,
+          reporterUserId: requestSession(req)?.account.id ?? null,
+          clientIp: req.ip,
+          context: { form: 'web-sms', senderAsTyped: f.sender },
+        }),
+      ]);
+      return sendPage(reply, thanksPage(ctx, stored, app.publicUrl()), 201);
+    },
+  );
 
   app.get<{ Params: { token: string } }>('/track/:token', async (req, reply) => {
     const ctx = pageContext(req, reply);
     const { t } = ctx;
     const token = req.params.token;
-    const report = token.length >= 16 && token.length <= 64 ? await appCtx.db.selectFrom('reports').selectAll().where('tracking_token', '=', token).executeTakeFirst() : undefined;
-    if (!report) return sendPage(reply, layout(ctx, t('track.title'), html`<h1>${t('track.title')}</h1><p role="alert">${t('track.notfound')}</p>`), 404);
+    const report =
+      token.length >= 16 && token.length <= 64
+        ? await appCtx.db.selectFrom('reports').selectAll().where('tracking_token', '=', token).executeTakeFirst()
+        : undefined;
+    if (!report)
+      return sendPage(
+        reply,
+        layout(ctx, t('track.title'), html`<h1>${t('track.title')}</h1><p role="alert">${t('track.notfound')}</p>`),
+        404,
+      );
     const analysed = await hasAnalysis(appCtx.db, report.message_sha256);
     const cls = await loadClassification(appCtx.db, report.id, report.message_sha256);
     const campaign = await loadCampaignOf(appCtx.db, report.message_sha256);
     const referred = await referralsOf(appCtx.db, report.id);
-    const mark = await appCtx.db.selectFrom('web_report_marks').select('mark').where('report_id', '=', report.id).orderBy('at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    const mark = await appCtx.db
+      .selectFrom('web_report_marks')
+      .select('mark')
+      .where('report_id', '=', report.id)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
     return sendPage(
       reply,
       layout(
@@ -305,7 +353,14 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
   app.get('/protect', async (req, reply) => {
     const ctx = pageContext(req, reply);
     const { t } = ctx;
-    return sendPage(reply, textPage(ctx, t('protect.title'), html`<ol>${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map((k) => html`<li>${t(k)}</li>`)}</ol>`));
+    return sendPage(
+      reply,
+      textPage(
+        ctx,
+        t('protect.title'),
+        html`<ol>${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map((k) => html`<li>${t(k)}</li>`)}</ol>`,
+      ),
+    );
   });
 
   app.get('/complain', async (req, reply) => {
@@ -313,7 +368,11 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
     const { t } = ctx;
     return sendPage(
       reply,
-      textPage(ctx, t('complain.title'), html`<p class="lead">${t('complain.lead')}</p><ul>${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 'complain.bank'] as const).map((k) => html`<li>${t(k)}</li>`)}</ul>`),
+      textPage(
+        ctx,
+        t('complain.title'),
+        html`<p class="lead">${t('complain.lead')}</p><ul>${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 'complain.bank'] as const).map((k) => html`<li>${t(k)}</li>`)}</ul>`,
+      ),
     );
   });
 
@@ -322,7 +381,11 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
     const ctx = pageContext(req, reply);
     const { t } = ctx;
     const range = rangeOf(req.query.from, req.query.to, 90);
-    const [series, countries, total] = await Promise.all([dailySeries(appCtx.db, 'category', range), topValues(appCtx.db, 'country', range, 10), totalReports(appCtx.db, range)]);
+    const [series, countries, total] = await Promise.all([
+      dailySeries(appCtx.db, 'category', range),
+      topValues(appCtx.db, 'country', range, 10),
+      totalReports(appCtx.db, range),
+    ]);
     const qs = rangeQuery(range);
     return sendPage(
       reply,
@@ -331,7 +394,14 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
         t('stats.title'),
         html`<h1>${t('stats.title')}</h1><p class="lead">${t('stats.lead')} ${t('stats.total', { n: total })}</p>
 ${rangeForm(ctx, '/stats', range)}
-${chartBlock(ctx, 'stats-category', t('stats.byCategory'), toChart(series, range, (v) => categoryLabel(ctx, v)), 'stacked', `/stats.csv?table=category&${qs}`)}
+${chartBlock(
+  ctx,
+  'stats-category',
+  t('stats.byCategory'),
+  toChart(series, range, (v) => categoryLabel(ctx, v)),
+  'stacked',
+  `/stats.csv?table=category&${qs}`,
+)}
 ${chartBlock(ctx, 'stats-countries', t('stats.countries'), { labels: countries.map((c) => countryName(c.value, ctx.locale)), datasets: [{ label: t('col.reports'), data: countries.map((c) => c.n) }] }, 'bar', `/stats.csv?table=countries&${qs}`)}`,
         { scripts: ['/static/vendor/chartjs/chart.umd.min.js', '/static/app/charts.js'] },
       ),
@@ -343,10 +413,22 @@ ${chartBlock(ctx, 'stats-countries', t('stats.countries'), { labels: countries.m
     const range = rangeOf(req.query.from, req.query.to, 90);
     let csv: string;
     if (req.query.table === 'countries') {
-      csv = toCsv(['country', 'reports'], (await topValues(appCtx.db, 'country', range, 250)).map((r) => [r.value, r.n]));
+      csv = toCsv(
+        ['country', 'reports'],
+        (await topValues(appCtx.db, 'country', range, 250)).map((r) => [r.value, r.n]),
+      );
     } else {
-      csv = toCsv(['day', 'category', 'reports'], (await dailySeries(appCtx.db, 'category', range)).map((p) => [p.day, p.value || 'unclassified', p.n]));
+      csv = toCsv(
+        ['day', 'category', 'reports'],
+        (await dailySeries(appCtx.db, 'category', range)).map((p) => [p.day, p.value || 'unclassified', p.n]),
+      );
     }
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="spamdesk-stats-${req.query.table === 'countries' ? 'countries' : 'category'}-${range.from}-${range.to}.csv"`).send(csv);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header(
+        'content-disposition',
+        `attachment; filename="spamdesk-stats-${req.query.table === 'countries' ? 'countries' : 'category'}-${range.from}-${range.to}.csv"`,
+      )
+      .send(csv);
   });
 }

@@ -26,7 +26,8 @@ import { indexReports, setFalseReportFlag } from '../indexer.ts';
 import { SAFE_VIEW_CSP, SAFE_VIEW_SANDBOX, renderSafeView } from '../safe-view.ts';
 
 type Body = Record<string, unknown>;
-const field = (b: unknown, k: string): string => (b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '');
+const field = (b: unknown, k: string): string =>
+  b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '';
 const MAX_RAW_VIEW_BYTES = 2 * 1024 * 1024;
 
 interface Fallback {
@@ -37,16 +38,34 @@ interface Fallback {
 /** Headers and attachments parsed here when the analysis is not there yet. */
 async function fallbackParse(raw: Buffer): Promise<Fallback> {
   try {
-    const email = await PostalMime.parse(raw, { maxNestingDepth: 50, maxHeadersSize: 1024 * 1024, attachmentEncoding: 'arraybuffer' });
+    const email = await PostalMime.parse(raw, {
+      maxNestingDepth: 50,
+      maxHeadersSize: 1024 * 1024,
+      attachmentEncoding: 'arraybuffer',
+    });
     return {
       headers: email.headerLines.slice(0, 300).map((h) => {
         const line = h.line.replace(/\r?\n[ \t]+/g, ' ');
         const c = line.indexOf(':');
-        return { name: c > 0 ? line.slice(0, c) : h.key, value: c > 0 ? line.slice(c + 1).trim().slice(0, 4000) : line.slice(0, 4000) };
+        return {
+          name: c > 0 ? line.slice(0, c) : h.key,
+          value:
+            c > 0
+              ? line
+                  .slice(c + 1)
+                  .trim()
+                  .slice(0, 4000)
+              : line.slice(0, 4000),
+        };
       }),
       attachments: email.attachments.slice(0, 100).map((a) => {
         const bytes = a.content instanceof ArrayBuffer ? Buffer.from(a.content) : Buffer.from(String(a.content));
-        return { filename: a.filename, type: a.mimeType, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+        return {
+          filename: a.filename,
+          type: a.mimeType,
+          size: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        };
       }),
     };
   } catch {
@@ -64,13 +83,16 @@ function headersTable(rows: { name: string; value: string }[]): SafeHtml {
 
 function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
   const { t } = ctx;
-  if (!a || a.traceback.hops.length === 0) return section('trace', t('detail.trace'), html`<p class="empty">${t('detail.trace.none')}</p>`);
+  if (!a || a.traceback.hops.length === 0)
+    return section('trace', t('detail.trace'), html`<p class="empty">${t('detail.trace.none')}</p>`);
   const o = a.enrichment.origin;
   return section(
     'trace',
     t('detail.trace'),
     html`<ol class="hops">${a.traceback.hops.map(
-      (h) => html`<li class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
+      (
+        h,
+      ) => html`<li class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
   <div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''}${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>
   ${h.notes.length > 0 ? html`<ul class="notes">${h.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
   <details><summary>Received</summary><pre class="mono">${h.raw}</pre></details></li>`,
@@ -79,7 +101,9 @@ ${a.traceback.steps.length > 0 ? html`<ol class="steps">${a.traceback.steps.map(
 ${
   a.traceback.origin
     ? html`<p><strong>${t('detail.origin')}:</strong> <span class="mono">${a.traceback.origin.ip}</span> — ${a.traceback.origin.reason}${
-        o ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${o.country ? `· ${countryName(o.country, ctx.locale)}` : ''} ${o.rdns ? `· ${o.rdns}` : ''} ${o.abuseContacts.length > 0 ? `· abuse: ${o.abuseContacts.map((c) => c.address).join(', ')}` : ''}` : ''
+        o
+          ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${o.country ? `· ${countryName(o.country, ctx.locale)}` : ''} ${o.rdns ? `· ${o.rdns}` : ''} ${o.abuseContacts.length > 0 ? `· abuse: ${o.abuseContacts.map((c) => c.address).join(', ')}` : ''}`
+          : ''
       }</p>`
     : ''
 }`,
@@ -105,7 +129,10 @@ ${au.receiver ? html`<tr><th scope="row">Authentication-Results</th><td class="m
 function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
   const { t } = ctx;
   const ind = a.indicators;
-  const list = (items: (string | SafeHtml)[]) => (items.length === 0 ? html`<p class="empty">${t('detail.none')}</p>` : html`<ul class="plain">${items.map((i) => html`<li class="mono">${i}</li>`)}</ul>`);
+  const list = (items: (string | SafeHtml)[]) =>
+    items.length === 0
+      ? html`<p class="empty">${t('detail.none')}</p>`
+      : html`<ul class="plain">${items.map((i) => html`<li class="mono">${i}</li>`)}</ul>`;
   return section(
     'indicators',
     t('detail.indicators'),
@@ -131,14 +158,18 @@ ${
   a.findings.length === 0
     ? ''
     : html`<table><thead><tr><th scope="col">code</th><th scope="col">severity</th><th scope="col">message</th><th scope="col">evidence</th></tr></thead><tbody>${a.findings.map(
-        (f) => html`<tr><td class="mono">${f.code}</td><td><span class="sev sev-${f.severity}">${f.severity}</span></td><td>${f.message}</td><td class="mono">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}</td></tr>`,
+        (f) =>
+          html`<tr><td class="mono">${f.code}</td><td><span class="sev sev-${f.severity}">${f.severity}</span></td><td>${f.message}</td><td class="mono">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}</td></tr>`,
       )}</tbody></table>`
 }
 ${a.error ? html`<p class="error">${a.error.code}: ${a.error.message}</p>` : ''}`,
   );
 }
 
-function attachmentsSection(ctx: PageCtx, rows: { filename: string | null; type: string; sniffed?: string | null; size: number; sha256: string }[]): SafeHtml {
+function attachmentsSection(
+  ctx: PageCtx,
+  rows: { filename: string | null; type: string; sniffed?: string | null; size: number; sha256: string }[],
+): SafeHtml {
   const { t } = ctx;
   return section(
     'attachments',
@@ -146,7 +177,8 @@ function attachmentsSection(ctx: PageCtx, rows: { filename: string | null; type:
     rows.length === 0
       ? html`<p class="empty">${t('detail.attachments.none')}</p>`
       : html`<div class="table-scroll"><table><thead><tr><th scope="col">file</th><th scope="col">type</th><th scope="col" class="num">${t('detail.size')}</th><th scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
-          (r) => html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${r.sniffed && r.sniffed !== r.type ? html` <span class="badge">${r.sniffed}</span>` : ''}</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
+          (r) =>
+            html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${r.sniffed && r.sniffed !== r.type ? html` <span class="badge">${r.sniffed}</span>` : ''}</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
         )}</tbody></table></div>`,
   );
 }
@@ -160,7 +192,13 @@ async function loadReport(req: FastifyRequest<{ Params: { id: string } }>): Prom
 }
 
 async function audit(req: FastifyRequest, action: string, report: Report): Promise<void> {
-  await writeAudit(req.server.ctx.db, { actor: principalLabel(req.principal), action, subject: `report:${report.id}`, ip: req.ip, detail: { sha256: report.message_sha256 } });
+  await writeAudit(req.server.ctx.db, {
+    actor: principalLabel(req.principal),
+    action,
+    subject: `report:${report.id}`,
+    ip: req.ip,
+    detail: { sha256: report.message_sha256 },
+  });
 }
 
 export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
@@ -171,7 +209,11 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
     const report = await loadReport(req);
     const ctx = pageContext(req, reply);
     const { t } = ctx;
-    const msg = await db.selectFrom('messages').select(['kind', 'size']).where('sha256', '=', report.message_sha256).executeTakeFirstOrThrow();
+    const msg = await db
+      .selectFrom('messages')
+      .select(['kind', 'size'])
+      .where('sha256', '=', report.message_sha256)
+      .executeTakeFirstOrThrow();
     const raw = (await getMessageRaw(db, report.message_sha256)) ?? Buffer.alloc(0);
     await audit(req, 'evidence.view-report', report);
     const [analysis, cls, campaign, history, mark] = await Promise.all([
@@ -179,13 +221,22 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
       loadClassification(db, report.id, report.message_sha256),
       loadCampaignOf(db, report.message_sha256),
       relabelHistory(db, report.message_sha256),
-      db.selectFrom('web_report_marks').selectAll().where('report_id', '=', report.id).orderBy('at', 'desc').orderBy('id', 'desc').executeTakeFirst(),
+      db
+        .selectFrom('web_report_marks')
+        .selectAll()
+        .where('report_id', '=', report.id)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst(),
     ]);
     const sms = msg.kind === 'sms' ? parseSmsEvidence(raw) : null;
     const fb = !analysis && !sms ? await fallbackParse(raw) : null;
     const ctxJson = report.context ? (JSON.parse(report.context) as Record<string, unknown>) : {};
     const relabelOk = await hasTable(db, 'relabels');
-    const subject = analysis?.parse.subject ?? (sms ? sms.text.slice(0, 80) : fb?.headers.find((h) => h.name.toLowerCase() === 'subject')?.value) ?? report.id;
+    const subject =
+      analysis?.parse.subject ??
+      (sms ? sms.text.slice(0, 80) : fb?.headers.find((h) => h.name.toLowerCase() === 'subject')?.value) ??
+      report.id;
     const body = html`<p class="crumbs"><a href="/workbench/reports">${t('list.title')}</a></p>
 <h1>${t('detail.title', { id: report.id })}</h1><p class="subject">${subject}</p>
 ${mark?.mark === 'false-report' ? html`<p class="notice" data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at) })}</p>` : ''}
@@ -225,7 +276,11 @@ ${history.length > 0 ? html`<h3>${t('detail.history')}</h3><ul class="plain">${h
 </div>
 ${
   sms
-    ? section('sms', t('detail.sms'), html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd><dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre class="sms">${sms.text}</pre>`)
+    ? section(
+        'sms',
+        t('detail.sms'),
+        html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd><dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre class="sms">${sms.text}</pre>`,
+      )
     : html`${section(
         'safe',
         t('detail.safe'),
@@ -267,8 +322,19 @@ ${section('raw', t('detail.raw'), html`<p><a href="/workbench/reports/${report.i
     if (!raw) throw new AppError('NOT_FOUND', 'No such message.');
     await audit(req, 'evidence.view-raw', report);
     // Shown as text, never interpreted: text/plain under a sandboxing CSP and nosniff.
-    const shown = raw.length > MAX_RAW_VIEW_BYTES ? Buffer.concat([raw.subarray(0, MAX_RAW_VIEW_BYTES), Buffer.from(`\n\n[… ${raw.length - MAX_RAW_VIEW_BYTES} more bytes: download the .eml]\n`)]) : raw;
-    return reply.type('text/plain; charset=utf-8').header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').send(shown);
+    const shown =
+      raw.length > MAX_RAW_VIEW_BYTES
+        ? Buffer.concat([
+            raw.subarray(0, MAX_RAW_VIEW_BYTES),
+            Buffer.from(`\n\n[… ${raw.length - MAX_RAW_VIEW_BYTES} more bytes: download the .eml]\n`),
+          ])
+        : raw;
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(shown);
   });
 
   app.get<{ Params: { id: string } }>('/workbench/reports/:id/raw.eml', async (req, reply) => {
@@ -279,7 +345,10 @@ ${section('raw', t('detail.raw'), html`<p><a href="/workbench/reports/${report.i
     await audit(req, 'evidence.download', report);
     return reply
       .type('message/rfc822')
-      .header('content-disposition', `attachment; filename="${report.message_sha256}.${report.channel === 'sms' ? 'json' : 'eml'}"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="${report.message_sha256}.${report.channel === 'sms' ? 'json' : 'eml'}"`,
+      )
       .header('content-security-policy', "default-src 'none'; sandbox")
       .header('x-content-type-options', 'nosniff')
       .send(raw);
@@ -300,7 +369,17 @@ ${section('raw', t('detail.raw'), html`<p><a href="/workbench/reports/${report.i
     const report = await loadReport(req);
     const mark = field(req.body, 'mark') === 'not-false-report' ? 'not-false-report' : 'false-report';
     const actor = principalLabel(req.principal);
-    await db.insertInto('web_report_marks').values({ id: newId(), report_id: report.id, mark, actor, at: nowIso(), note: field(req.body, 'note').slice(0, 2000) || null }).execute();
+    await db
+      .insertInto('web_report_marks')
+      .values({
+        id: newId(),
+        report_id: report.id,
+        mark,
+        actor,
+        at: nowIso(),
+        note: field(req.body, 'note').slice(0, 2000) || null,
+      })
+      .execute();
     await writeAudit(db, { actor, action: `report.${mark}`, subject: `report:${report.id}`, ip: req.ip });
     await setFalseReportFlag(db, report.id, mark === 'false-report');
     return reply.redirect(`/workbench/reports/${report.id}`, 303);

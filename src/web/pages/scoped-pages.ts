@@ -34,7 +34,12 @@ export async function scopedRoutes(app: FastifyInstance): Promise<void> {
     if (scope.kind === 'none') throw new AppError('FORBIDDEN', 'No authority is attached to your account.');
     const listed = await listCases(db, scope.kind === 'all' ? 'all' : scope.authorityIds);
     // Authorities read titles redacted of the case's reporters (titles are free text).
-    const cases = scope.kind === 'all' || listed === null ? listed : await Promise.all(listed.map(async (c) => ({ ...c, title: (await redactorForCase(db, c.id)).string(c.title) })));
+    const cases =
+      scope.kind === 'all' || listed === null
+        ? listed
+        : await Promise.all(
+            listed.map(async (c) => ({ ...c, title: (await redactorForCase(db, c.id)).string(c.title) })),
+          );
     const title = scope.kind === 'all' ? t('cases.all') : t('cases.title');
     return sendPage(
       reply,

@@ -13,7 +13,20 @@ import { CHANNELS } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
-import { PAGE_SIZE, dailySeries, decodeCursor, encodeCursor, listReports, rangeOf, toChart, toCsv, topValues, totalReports, valueSeries, type ListFilters } from '../queries.ts';
+import {
+  PAGE_SIZE,
+  dailySeries,
+  decodeCursor,
+  encodeCursor,
+  listReports,
+  rangeOf,
+  toChart,
+  toCsv,
+  topValues,
+  totalReports,
+  valueSeries,
+  type ListFilters,
+} from '../queries.ts';
 import { countryName } from '../countries.ts';
 import { campaignFacts, loadCampaign } from '../foreign.ts';
 import type { ReportIndexRow } from '../../db/web-tables.ts';
@@ -30,7 +43,12 @@ const TABLES: Record<string, { dim: RollupDim; header: string }> = {
 export const MAX_CSV_ROWS = 100_000;
 
 /** The report table shared by the list, campaign and network pages (`subject` rewrites what is shown, e.g. redacted). */
-export function reportTable(ctx: PageCtx, rows: ReportIndexRow[], link: (id: string) => string | null, subjectOf: (r: ReportIndexRow) => string | null = (r) => r.subject): SafeHtml {
+export function reportTable(
+  ctx: PageCtx,
+  rows: ReportIndexRow[],
+  link: (id: string) => string | null,
+  subjectOf: (r: ReportIndexRow) => string | null = (r) => r.subject,
+): SafeHtml {
   const { t } = ctx;
   if (rows.length === 0) return html`<p class="empty">${t('list.empty')}</p>`;
   return html`<div class="table-scroll"><table class="reports">
@@ -51,8 +69,21 @@ export function reportTable(ctx: PageCtx, rows: ReportIndexRow[], link: (id: str
 }
 
 function filtersOf(q: Record<string, unknown>): ListFilters {
-  const s = (k: string): string | undefined => (typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).slice(0, 500) : undefined);
-  return { q: s('q'), sender: s('sender'), domain: s('domain'), url: s('url'), ip: s('ip'), campaign: s('campaign'), asn: s('asn'), category: s('category'), channel: s('channel'), from: s('from'), to: s('to') };
+  const s = (k: string): string | undefined =>
+    typeof q[k] === 'string' && String(q[k]).trim() !== '' ? String(q[k]).slice(0, 500) : undefined;
+  return {
+    q: s('q'),
+    sender: s('sender'),
+    domain: s('domain'),
+    url: s('url'),
+    ip: s('ip'),
+    campaign: s('campaign'),
+    asn: s('asn'),
+    category: s('category'),
+    channel: s('channel'),
+    from: s('from'),
+    to: s('to'),
+  };
 }
 
 function filterQuery(f: ListFilters): string {
@@ -102,35 +133,98 @@ export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
 ${rangeForm(ctx, '/workbench', range)}
 <p>${t('stats.total', { n: total })}</p>
 <div class="grid2">
-${chartBlock(ctx, 'dash-category', t('dash.volume.category'), toChart(cat, range, (v) => categoryLabel(ctx, v)), 'stacked', csv('category'))}
-${chartBlock(ctx, 'dash-channel', t('dash.volume.channel'), toChart(chan, range, (v) => channelLabel(ctx, v)), 'line', csv('channel'))}
+${chartBlock(
+  ctx,
+  'dash-category',
+  t('dash.volume.category'),
+  toChart(cat, range, (v) => categoryLabel(ctx, v)),
+  'stacked',
+  csv('category'),
+)}
+${chartBlock(
+  ctx,
+  'dash-channel',
+  t('dash.volume.channel'),
+  toChart(chan, range, (v) => channelLabel(ctx, v)),
+  'line',
+  csv('channel'),
+)}
 </div>
 <div class="grid2">
-${topTable(ctx, t('dash.campaigns'), t('col.campaign'), campaigns.map((c) => ({ value: html`<a href="/workbench/campaigns/${c.value}">${c.value}</a>`, n: c.n })), csv('campaigns'))}
-${topTable(ctx, t('dash.networks'), t('col.network'), networks.map((c) => ({ value: html`<a href="/workbench/reports?asn=${c.value}">AS${c.value}</a>`, n: c.n })), csv('networks'))}
-${topTable(ctx, t('dash.countries'), t('col.country'), countries.map((c) => ({ value: `${countryName(c.value, ctx.locale)} (${c.value})`, n: c.n })), csv('countries'))}
-${topTable(ctx, t('dash.domains'), t('col.domain'), domains.map((c) => ({ value: html`<a href="/workbench/reports?domain=${encodeURIComponent(c.value)}">${c.value}</a>`, n: c.n })), csv('domains'))}
+${topTable(
+  ctx,
+  t('dash.campaigns'),
+  t('col.campaign'),
+  campaigns.map((c) => ({ value: html`<a href="/workbench/campaigns/${c.value}">${c.value}</a>`, n: c.n })),
+  csv('campaigns'),
+)}
+${topTable(
+  ctx,
+  t('dash.networks'),
+  t('col.network'),
+  networks.map((c) => ({ value: html`<a href="/workbench/reports?asn=${c.value}">AS${c.value}</a>`, n: c.n })),
+  csv('networks'),
+)}
+${topTable(
+  ctx,
+  t('dash.countries'),
+  t('col.country'),
+  countries.map((c) => ({ value: `${countryName(c.value, ctx.locale)} (${c.value})`, n: c.n })),
+  csv('countries'),
+)}
+${topTable(
+  ctx,
+  t('dash.domains'),
+  t('col.domain'),
+  domains.map((c) => ({
+    value: html`<a href="/workbench/reports?domain=${encodeURIComponent(c.value)}">${c.value}</a>`,
+    n: c.n,
+  })),
+  csv('domains'),
+)}
 </div>`,
         { scripts: CHART_SCRIPTS, wide: true },
       ),
     );
   });
 
-  app.get<{ Querystring: { from?: string; to?: string; table?: string } }>('/workbench/export.csv', async (req, reply) => {
-    authorize(req.principal, 'workbench:use');
-    const range = rangeOf(req.query.from, req.query.to, 30);
-    const table = req.query.table ?? 'category';
-    let csv: string;
-    if (table === 'category' || table === 'channel') {
-      csv = toCsv(['day', table, 'reports'], (await dailySeries(db, table, range)).map((p) => [p.day, p.value, p.n]));
-    } else {
-      const def = TABLES[table];
-      if (!def) throw new AppError('BAD_REQUEST', `Unknown table ${JSON.stringify(table)}; use category, channel, ${Object.keys(TABLES).join(', ')}.`);
-      csv = toCsv([def.header, 'reports'], (await topValues(db, def.dim, range, 10_000)).map((r) => [r.value, r.n]));
-    }
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'export.workbench', subject: `table:${table}`, ip: req.ip, detail: { from: range.from, to: range.to, bytes: csv.length } });
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="spamdesk-${table}-${range.from}-${range.to}.csv"`).send(csv);
-  });
+  app.get<{ Querystring: { from?: string; to?: string; table?: string } }>(
+    '/workbench/export.csv',
+    async (req, reply) => {
+      authorize(req.principal, 'workbench:use');
+      const range = rangeOf(req.query.from, req.query.to, 30);
+      const table = req.query.table ?? 'category';
+      let csv: string;
+      if (table === 'category' || table === 'channel') {
+        csv = toCsv(
+          ['day', table, 'reports'],
+          (await dailySeries(db, table, range)).map((p) => [p.day, p.value, p.n]),
+        );
+      } else {
+        const def = TABLES[table];
+        if (!def)
+          throw new AppError(
+            'BAD_REQUEST',
+            `Unknown table ${JSON.stringify(table)}; use category, channel, ${Object.keys(TABLES).join(', ')}.`,
+          );
+        csv = toCsv(
+          [def.header, 'reports'],
+          (await topValues(db, def.dim, range, 10_000)).map((r) => [r.value, r.n]),
+        );
+      }
+      await writeAudit(db, {
+        actor: principalLabel(req.principal),
+        action: 'export.workbench',
+        subject: `table:${table}`,
+        ip: req.ip,
+        detail: { from: range.from, to: range.to, bytes: csv.length },
+      });
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="spamdesk-${table}-${range.from}-${range.to}.csv"`)
+        .send(csv);
+    },
+  );
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/workbench/reports', async (req, reply) => {
     authorize(req.principal, 'workbench:use');
@@ -163,60 +257,122 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
     let cursor = null;
     while (rows.length < MAX_CSV_ROWS) {
       const page = await listReports(db, scope, f, cursor, 1000);
-      for (const r of page.rows) rows.push([r.report_id, r.received_at, r.channel, r.subject, r.sender, r.origin_ip, r.origin_country, r.origin_asn, r.category, r.campaign_id, r.false_report]);
+      for (const r of page.rows)
+        rows.push([
+          r.report_id,
+          r.received_at,
+          r.channel,
+          r.subject,
+          r.sender,
+          r.origin_ip,
+          r.origin_country,
+          r.origin_asn,
+          r.category,
+          r.campaign_id,
+          r.false_report,
+        ]);
       if (!page.next) break;
       cursor = page.next;
     }
-    const csv = toCsv(['report_id', 'received_at', 'channel', 'subject', 'sender', 'origin_ip', 'origin_country', 'origin_asn', 'category', 'campaign_id', 'false_report'], rows);
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'export.reports', subject: 'reports.csv', ip: req.ip, detail: { filters: f, rows: rows.length } });
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="spamdesk-reports.csv"').send(csv);
+    const csv = toCsv(
+      [
+        'report_id',
+        'received_at',
+        'channel',
+        'subject',
+        'sender',
+        'origin_ip',
+        'origin_country',
+        'origin_asn',
+        'category',
+        'campaign_id',
+        'false_report',
+      ],
+      rows,
+    );
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'export.reports',
+      subject: 'reports.csv',
+      ip: req.ip,
+      detail: { filters: f, rows: rows.length },
+    });
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="spamdesk-reports.csv"')
+      .send(csv);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { before?: string } }>('/workbench/campaigns/:id', async (req, reply) => {
-    authorize(req.principal, 'workbench:use');
-    const ctx = pageContext(req, reply);
-    const { t } = ctx;
-    const id = req.params.id.slice(0, 64);
-    const campaign = await loadCampaign(db, id);
-    const page = await listReports(db, { kind: 'all' }, { campaign: campaign?.id ?? id }, decodeCursor(req.query.before), PAGE_SIZE);
-    if (!campaign && page.rows.length === 0) throw new AppError('NOT_FOUND', 'No such campaign.');
-    const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
-    const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
-    const range = rangeOf(first, last, 30);
-    const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
-    const facts = await campaignFacts(db, campaign?.id ?? id);
-    await writeAudit(db, { actor: principalLabel(req.principal), action: 'campaign.view', subject: `campaign:${campaign?.id ?? id}`, ip: req.ip });
-    const byKind = new Map<string, { value: string; count: number }[]>();
-    for (const f of facts) {
-      const list = byKind.get(f.kind) ?? [];
-      if (list.length < 15) list.push(f);
-      byKind.set(f.kind, list);
-    }
-    return sendPage(
-      reply,
-      layout(
-        ctx,
-        t('campaign.title', { id }),
-        html`<h1>${t('campaign.title', { id })}</h1>
+  app.get<{ Params: { id: string }; Querystring: { before?: string } }>(
+    '/workbench/campaigns/:id',
+    async (req, reply) => {
+      authorize(req.principal, 'workbench:use');
+      const ctx = pageContext(req, reply);
+      const { t } = ctx;
+      const id = req.params.id.slice(0, 64);
+      const campaign = await loadCampaign(db, id);
+      const page = await listReports(
+        db,
+        { kind: 'all' },
+        { campaign: campaign?.id ?? id },
+        decodeCursor(req.query.before),
+        PAGE_SIZE,
+      );
+      if (!campaign && page.rows.length === 0) throw new AppError('NOT_FOUND', 'No such campaign.');
+      const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
+      const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
+      const range = rangeOf(first, last, 30);
+      const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
+      const facts = await campaignFacts(db, campaign?.id ?? id);
+      await writeAudit(db, {
+        actor: principalLabel(req.principal),
+        action: 'campaign.view',
+        subject: `campaign:${campaign?.id ?? id}`,
+        ip: req.ip,
+      });
+      const byKind = new Map<string, { value: string; count: number }[]>();
+      for (const f of facts) {
+        const list = byKind.get(f.kind) ?? [];
+        if (list.length < 15) list.push(f);
+        byKind.set(f.kind, list);
+      }
+      return sendPage(
+        reply,
+        layout(
+          ctx,
+          t('campaign.title', { id }),
+          html`<h1>${t('campaign.title', { id })}</h1>
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd><dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt><dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd><dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt><dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
     : html`<p class="notice">${t('campaign.unavailable')}</p>`
 }
-${chartBlock(ctx, 'campaign-timeline', t('campaign.timeline'), toChart(series.map((s) => ({ day: s.day, value: t('col.reports'), n: Number(s.n) })), range, (v) => v), 'bar')}
+${chartBlock(
+  ctx,
+  'campaign-timeline',
+  t('campaign.timeline'),
+  toChart(
+    series.map((s) => ({ day: s.day, value: t('col.reports'), n: Number(s.n) })),
+    range,
+    (v) => v,
+  ),
+  'bar',
+)}
 <section class="card"><h2>${t('campaign.indicators')}</h2>${
-          byKind.size === 0
-            ? html`<p class="empty">${t('detail.none')}</p>`
-            : html`<div class="grid3">${[...byKind.entries()].map(
-                ([kind, list]) => html`<div><h3>${kind}</h3><ul class="plain">${list.map((f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`)}</ul></div>`,
-              )}</div>`
-        }</section>
+            byKind.size === 0
+              ? html`<p class="empty">${t('detail.none')}</p>`
+              : html`<div class="grid3">${[...byKind.entries()].map(
+                  ([kind, list]) =>
+                    html`<div><h3>${kind}</h3><ul class="plain">${list.map((f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`)}</ul></div>`,
+                )}</div>`
+          }</section>
 <section><h2>${t('campaign.members')} <a class="csv" href="/workbench/reports.csv?campaign=${campaign?.id ?? id}">${t('csv')}</a></h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
 ${page.next ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}</section>`,
-        { scripts: CHART_SCRIPTS, wide: true },
-      ),
-    );
-  });
+          { scripts: CHART_SCRIPTS, wide: true },
+        ),
+      );
+    },
+  );
 }
 
 /** A share as a percentage with one decimal where it matters (99.5 %, not 100 %). */

@@ -1,19 +1,34 @@
 // Draws every <canvas data-chart="ID"> from the JSON in <script type="application/json" id="ID">.
 // Served from /static (the page CSP forbids inline scripts); Chart.js is loaded before this file.
-(function () {
-  'use strict';
-  var PALETTE = ['#1f5fa8', '#c0392b', '#2e8b57', '#b8860b', '#7d3c98', '#16828a', '#a0522d', '#556b2f', '#d35400', '#34495e'];
+(() => {
+  
+  var PALETTE = [
+    '#1f5fa8',
+    '#c0392b',
+    '#2e8b57',
+    '#b8860b',
+    '#7d3c98',
+    '#16828a',
+    '#a0522d',
+    '#556b2f',
+    '#d35400',
+    '#34495e',
+  ];
   function draw() {
     if (typeof window.Chart !== 'function') return;
     var reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+    document.querySelectorAll('canvas[data-chart]').forEach((canvas) => {
       var src = document.getElementById(canvas.getAttribute('data-chart'));
       if (!src) return;
       var data;
-      try { data = JSON.parse(src.textContent || '{}'); } catch (e) { return; }
+      try {
+        data = JSON.parse(src.textContent || '{}');
+      } catch (e) {
+        return;
+      }
       var kind = canvas.getAttribute('data-kind') || 'line';
       var stacked = kind === 'stacked';
-      data.datasets.forEach(function (d, i) {
+      data.datasets.forEach((d, i) => {
         var c = PALETTE[i % PALETTE.length];
         d.backgroundColor = c;
         d.borderColor = c;
@@ -29,12 +44,16 @@
           animation: reduce ? false : { duration: 300 },
           interaction: { mode: 'index', intersect: false },
           plugins: { legend: { display: data.datasets.length > 1, position: 'bottom' } },
-          scales: { x: { stacked: stacked, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } } }
-        }
+          scales: {
+            x: { stacked: stacked, ticks: { maxRotation: 0, autoSkip: true } },
+            y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
+          },
+        },
       });
       canvas.setAttribute('data-rendered', 'true');
       canvas.chart = chart;
     });
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw); else draw();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw);
+  else draw();
 })();

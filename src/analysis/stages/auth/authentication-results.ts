@@ -90,7 +90,10 @@ export function parseAuthenticationResults(value: string): ParsedAuthResults {
     const head = tokens[0];
     if (head === undefined) continue;
     const eq = head.indexOf('=');
-    const method = head.slice(0, eq).replace(/\/\d+$/, '').toLowerCase();
+    const method = head
+      .slice(0, eq)
+      .replace(/\/\d+$/, '')
+      .toLowerCase();
     const result = unquote(head.slice(eq + 1)).toLowerCase();
     const properties: Record<string, string> = {};
     for (const t of tokens.slice(1)) {

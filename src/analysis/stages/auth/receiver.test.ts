@@ -66,10 +66,15 @@ test('keeps the trusted receiver’s verdict above the boundary', () => {
 test('ignores an untrusted authserv-id and any field below the origin’s Received header', () => {
   const untrusted = headerFields(MSG('mx.evil.example; spf=pass'));
   assert.equal(receiverVerdict(untrusted, 1, new TrustTable([], null), []), null);
-  const forgedBelow = headerFields(MSG('mx.example.org; spf=fail', 'Authentication-Results: mx.google.com; spf=pass dkim=pass'));
+  const forgedBelow = headerFields(
+    MSG('mx.example.org; spf=fail', 'Authentication-Results: mx.google.com; spf=pass dkim=pass'),
+  );
   assert.equal(receiverVerdict(forgedBelow, 1, new TrustTable([], null), [])?.authservId, undefined);
   const operatorListed = headerFields(MSG('mx.example.org; spf=fail'));
-  assert.equal(receiverVerdict(operatorListed, 1, new TrustTable([], null), ['mx.example.org'])?.authservId, 'mx.example.org');
+  assert.equal(
+    receiverVerdict(operatorListed, 1, new TrustTable([], null), ['mx.example.org'])?.authservId,
+    'mx.example.org',
+  );
 });
 
 test('a Microsoft field without authserv-id is attributed to the host that wrote the next Received', () => {
@@ -92,10 +97,17 @@ test('the auth stage refuses to verify an explosion of DKIM signatures and says 
   const { defaultAnalysisSettings } = await import('../../settings.ts');
   const { parseStage } = await import('../parse.ts');
   const { tracebackStage } = await import('../traceback.ts');
-  const sigs = Array.from({ length: MAX_DKIM_SIGNATURES + 1 }, (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; d=e${i}.example; s=s; h=from; bh=x; b=y`);
+  const sigs = Array.from(
+    { length: MAX_DKIM_SIGNATURES + 1 },
+    (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; d=e${i}.example; s=s; h=from; bh=x; b=y`,
+  );
   const raw = Buffer.from(`${sigs.join('\r\n')}\r\nFrom: a@example.com\r\n\r\nx\r\n`);
   const ports = staticPorts({});
-  const a = await analyse(raw, { ports, settings: defaultAnalysisSettings(), stages: [parseStage, tracebackStage, authStage] });
+  const a = await analyse(raw, {
+    ports,
+    settings: defaultAnalysisSettings(),
+    stages: [parseStage, tracebackStage, authStage],
+  });
   assert.equal(a.auth.dkim[0]?.result, 'permerror');
   assert.ok(a.findings.some((f) => f.code === 'DKIM_FAIL' && f.evidence.rule === 'MAX_DKIM_SIGNATURES'));
   assert.ok(![...ports.dns.lookups.keys()].some((k) => k.includes('_domainkey')), 'no key was looked up');

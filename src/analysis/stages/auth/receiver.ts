@@ -37,7 +37,8 @@ export function receiverVerdict(
     const parsed = parseAuthenticationResults(f.value);
     // Microsoft 365 writes no authserv-id: attribute it to the host that wrote the next Received below.
     const next = receivedAt.find((at) => at > i);
-    const nextBy = next === undefined ? null : (/\bby\s+([^\s(;]+)/i.exec(fields[next]?.value ?? '')?.[1]?.toLowerCase() ?? null);
+    const nextBy =
+      next === undefined ? null : (/\bby\s+([^\s(;]+)/i.exec(fields[next]?.value ?? '')?.[1]?.toLowerCase() ?? null);
     const id = parsed.authservId ?? nextBy;
     if (id === null || trust.byAuthservId(id, extraIds) === null) continue;
     chosen = {

@@ -18,7 +18,17 @@ export const MIN_KEY_BITS = 1024;
 /** Name written in mailauth's comments; fixed so the output does not depend on the host. */
 const MTA_NAME = 'spamdesk';
 
-const VERDICTS: ReadonlySet<string> = new Set(['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy', 'skipped']);
+const VERDICTS: ReadonlySet<string> = new Set([
+  'pass',
+  'fail',
+  'softfail',
+  'neutral',
+  'none',
+  'temperror',
+  'permerror',
+  'policy',
+  'skipped',
+]);
 
 /** Maps mailauth's result words (it also writes `temperr`) to RFC 8601 verdicts. */
 export function verdict(v: string | undefined | null): AuthVerdict {
@@ -52,10 +62,22 @@ export async function verifyMessage(input: VerifyInput): Promise<VerifyOutput> {
   const resolver = mailauthResolver(input.dns) as unknown as DNSResolver;
   const buf = Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength);
 
-  const dkimRes = input.signed ? await dkimVerify(buf, { resolver, curTime: input.now, minBitLength: MIN_KEY_BITS, sender: input.sender ?? undefined }) : null;
+  const dkimRes = input.signed
+    ? await dkimVerify(buf, {
+        resolver,
+        curTime: input.now,
+        minBitLength: MIN_KEY_BITS,
+        sender: input.sender ?? undefined,
+      })
+    : null;
   const headerFrom = dkimRes?.headerFrom?.length ? dkimRes.headerFrom : [...input.headerFrom];
 
-  let spfOut: VerifyOutput['spf'] = { result: 'none', domain: null, clientIp: input.ip, explanation: 'no origin address to check' };
+  let spfOut: VerifyOutput['spf'] = {
+    result: 'none',
+    domain: null,
+    clientIp: input.ip,
+    explanation: 'no origin address to check',
+  };
   let spfPassDomain: string | null = null;
   if (input.ip !== null) {
     const sender = input.sender !== null && input.sender.length > 0 ? input.sender : undefined;
@@ -69,7 +91,12 @@ export async function verifyMessage(input: VerifyInput): Promise<VerifyOutput> {
       maxVoidCount: MAX_SPF_VOID_LOOKUPS,
     });
     const result = verdict(s.status?.result);
-    spfOut = { result, domain: s.domain ?? null, clientIp: input.ip, explanation: s.status?.comment ? String(s.status.comment) : null };
+    spfOut = {
+      result,
+      domain: s.domain ?? null,
+      clientIp: input.ip,
+      explanation: s.status?.comment ? String(s.status.comment) : null,
+    };
     if (result === 'pass') spfPassDomain = s.domain;
   }
 
@@ -85,8 +112,15 @@ export async function verifyMessage(input: VerifyInput): Promise<VerifyOutput> {
   let arcResult: Awaited<ReturnType<typeof arc>> | undefined;
   const arcData = dkimRes?.arc;
   if (arcData && (arcData.chain !== false || arcData.error)) {
-    arcResult = await arc({ chain: arcData.chain || [], lastEntry: arcData.lastEntry, error: arcData.error }, { resolver, minBitLength: MIN_KEY_BITS });
-    arcOut = { result: verdict(arcResult.status?.result), instances: typeof arcResult.i === 'number' ? arcResult.i : 0, info: arcResult.status?.comment ? String(arcResult.status.comment) : null };
+    arcResult = await arc(
+      { chain: arcData.chain || [], lastEntry: arcData.lastEntry, error: arcData.error },
+      { resolver, minBitLength: MIN_KEY_BITS },
+    );
+    arcOut = {
+      result: verdict(arcResult.status?.result),
+      instances: typeof arcResult.i === 'number' ? arcResult.i : 0,
+      info: arcResult.status?.comment ? String(arcResult.status.comment) : null,
+    };
   }
 
   let dmarcOut: VerifyOutput['dmarc'] = { result: 'none', domain: null, policy: null, info: 'no From address' };
@@ -96,12 +130,22 @@ export async function verifyMessage(input: VerifyInput): Promise<VerifyOutput> {
       spfDomains: spfPassDomain ? [spfPassDomain] : [],
       dkimDomains: (dkimRes?.results ?? [])
         .filter((r) => r.status?.result === 'pass')
-        .map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
+        .map((r) => ({
+          id: r.id,
+          domain: r.signingDomain,
+          aligned: r.status.aligned,
+          underSized: r.status.underSized,
+        })),
       arcResult,
       resolver,
     });
     if (d) {
-      dmarcOut = { result: verdict(d.status?.result), domain: d.domain ?? null, policy: d.policy ?? null, info: d.info ? String(d.info).slice(0, 500) : null };
+      dmarcOut = {
+        result: verdict(d.status?.result),
+        domain: d.domain ?? null,
+        policy: d.policy ?? null,
+        info: d.info ? String(d.info).slice(0, 500) : null,
+      };
     } else {
       dmarcOut = { result: 'permerror', domain: null, policy: null, info: 'several From addresses (RFC 7489 §6.6.1)' };
     }

@@ -18,7 +18,12 @@ import { trustTableFor } from './trust.ts';
 const asn = ipLocationDbAsnLookup();
 
 async function trace(rel: string, mailhosts: string[] = []) {
-  return traceRaw(readLabelled(CORPUS_DIR, rel), { trust: trustTableFor([], null), asn, mailhosts, documentationIsPublic: false });
+  return traceRaw(readLabelled(CORPUS_DIR, rel), {
+    trust: trustTableFor([], null),
+    asn,
+    mailhosts,
+    documentationIsPublic: false,
+  });
 }
 
 test('a university hub handing to its delivery host is the organisation’s own relay, not the origin (trec07p inmail.3)', async (t) => {
@@ -65,7 +70,10 @@ test('a wanadoo subscriber line sending straight to the receiver is the origin (
   if (!needsCorpus(t, 'spamassassin')) return;
   const w = await trace('spamassassin/spam_2/00471.df77fa930951f79466c195052ff56816');
   assert.equal(w.origin?.ip, '80.14.235.250');
-  assert.ok(!w.flags.includes('origin-trusted-provider'), 'not “submitted through Orange”: a subscriber line is no Orange relay');
+  assert.ok(
+    !w.flags.includes('origin-trusted-provider'),
+    'not “submitted through Orange”: a subscriber line is no Orange relay',
+  );
 });
 
 test('fetchmail POP3/IMAP pickups are skipped: the mailbox provider is never the origin (spamassassin)', async (t) => {
@@ -76,7 +84,10 @@ test('fetchmail POP3/IMAP pickups are skipped: the mailbox provider is never the
   assert.ok(w.hops[1]?.notes.includes('retrieval'));
   // web.de POP3 and Fastmail IMAP pickups.
   assert.equal((await trace('spamassassin/spam_2/01392.891b7eeda19704fc8a990e56e0b52f89')).origin?.ip, '203.24.88.72');
-  assert.equal((await trace('spamassassin/hard_ham/00204.3f44646104dbe9da75d726e4e283b7fb')).origin?.ip, '207.106.87.13');
+  assert.equal(
+    (await trace('spamassassin/hard_ham/00204.3f44646104dbe9da75d726e4e283b7fb')).origin?.ip,
+    '207.106.87.13',
+  );
 });
 
 test('across the SpamAssassin corpus no origin is a retrieval hop (800 of 6,299 messages named the fetched-from server before)', async (t) => {
@@ -118,7 +129,10 @@ test('a report forwarded from Gmail into Microsoft 365 is traced through both to
   if (!needsCorpus(t, 'phishing_pot')) return;
   const w = await trace('phishing_pot/email/sample-5.eml');
   assert.equal(w.origin?.ip, '2a01:111:f400:7e8b::811', w.steps.join('\n'));
-  assert.ok(!w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'), 'X-Sender-IP names the forwarding Gmail relay');
+  assert.ok(
+    !w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'),
+    'X-Sender-IP names the forwarding Gmail relay',
+  );
 });
 
 test('learned mail hosts: the reporter’s secondary MX is looked past (spamassassin spam_2/00886)', async (t) => {
@@ -136,7 +150,10 @@ test('a research institute’s qmail hub, named by an unverified reverse name in
   // o05.xray.mpe.mpg.de (qmail) ← mpehp1.mpe-garching.mpg.de (root@130.183.70.10, AS680 DFN) ← lorien.mallorn.com [64.5.98.30]
   const w = await trace('spamassassin_testdata/t/data/nice/cjk/iso-2022-jp.1');
   assert.equal(w.origin?.ip, '64.5.98.30', w.steps.join('\n'));
-  assert.match(w.steps.join('\n'), /unverified reverse name mpehp1\.mpe-garching\.mpg\.de.*research and education network/);
+  assert.match(
+    w.steps.join('\n'),
+    /unverified reverse name mpehp1\.mpe-garching\.mpg\.de.*research and education network/,
+  );
 });
 
 test('a bot’s forged hop “by speedy.uwaterloo.ca” below itself does not shift the blame to the server it names (trec07p inmail.1008, 1234, 131)', async (t) => {

@@ -56,7 +56,8 @@ function splitFields(raw: Uint8Array): HeaderField[] {
   let name: string | null = null;
   let parts: string[] = [];
   const flush = () => {
-    if (name !== null && out.length < MAX_HEADER_FIELDS) out.push({ name, value: parts.join(' ').replace(/\s+/g, ' ').trim() });
+    if (name !== null && out.length < MAX_HEADER_FIELDS)
+      out.push({ name, value: parts.join(' ').replace(/\s+/g, ' ').trim() });
     name = null;
     parts = [];
   };

@@ -173,5 +173,8 @@ export function matchCidr(ip: string | ipaddr.IPv4 | ipaddr.IPv6, list: readonly
 
 /** Looks like an IPv4 dotted quad or an IPv6 literal somewhere in `text` (coverage measurement). */
 export function containsIpLiteral(text: string): boolean {
-  return /\b\d{1,3}(?:\.\d{1,3}){3}\b/.test(text) || /\[(?:ipv6:)?[0-9a-f]*:[0-9a-f:.%]+\]|\((?:[0-9a-f]{0,4}:){2,}[0-9a-f.:%]*\)/i.test(text);
+  return (
+    /\b\d{1,3}(?:\.\d{1,3}){3}\b/.test(text) ||
+    /\[(?:ipv6:)?[0-9a-f]*:[0-9a-f:.%]+\]|\((?:[0-9a-f]{0,4}:){2,}[0-9a-f.:%]*\)/i.test(text)
+  );
 }

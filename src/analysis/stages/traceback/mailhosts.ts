@@ -59,7 +59,14 @@ export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], t
     const relay = mailhostRelay(learned);
     const seen = new Map<string, { reports: number; sources: Set<string> }>();
     for (const c of chains) {
-      const out = walkChain({ received: c.map((r) => ({ ...r, raw: '' })), trust, asnOf: new Map(), mailhosts: relay, webmailHeaders: [], documentationIsPublic: false });
+      const out = walkChain({
+        received: c.map((r) => ({ ...r, raw: '' })),
+        trust,
+        asnOf: new Map(),
+        mailhosts: relay,
+        webmailHeaders: [],
+        documentationIsPublic: false,
+      });
       const i = out.origin?.hopIndex ?? -1;
       const hop = c[i];
       const below = c[i + 1];
@@ -74,7 +81,10 @@ export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], t
       seen.set(hop.fromIp, s);
     }
     const fresh = [...seen.entries()]
-      .filter(([ip, s]) => s.reports >= MIN_MAILHOST_REPORTS && s.sources.size >= MIN_MAILHOST_SOURCES && !learned.includes(ip))
+      .filter(
+        ([ip, s]) =>
+          s.reports >= MIN_MAILHOST_REPORTS && s.sources.size >= MIN_MAILHOST_SOURCES && !learned.includes(ip),
+      )
       .sort((a, b) => b[1].reports - a[1].reports)
       .map(([ip]) => ip);
     if (fresh.length === 0) break;
@@ -103,7 +113,11 @@ export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
     if (c !== null) networks.push(e);
     else if (/^[a-z0-9.-]{1,253}$/i.test(e) && e.includes('.')) names.push(e);
   }
-  const relay = compileRelay({ name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false }, 'learned', 'learned mail hosts');
+  const relay = compileRelay(
+    { name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false },
+    'learned',
+    'learned mail hosts',
+  );
   if (relayMemo.size > 256) relayMemo.clear();
   relayMemo.set(key, relay);
   return relay;

@@ -17,14 +17,71 @@ import { BoundedMemo } from '../../../core/bounded-memo.ts';
  * `li123-45.members.linode.com`. A mail relay is named `smtp`, `mx`, `mail`, `relay`, … instead.
  */
 const ACCESS_LABELS = new Set([
-  'abo', 'subs', 'fbx', 'dsl', 'adsl', 'vdsl', 'xdsl', 'sdsl', 'cable', 'cpe', 'dhcp', 'dyn', 'dynamic', 'dynip', 'dial', 'dialup',
-  'dialin', 'ppp', 'pppoe', 'pool', 'res', 'client', 'clients', 'customer', 'customers', 'cust', 'user', 'users', 'broadband', 'hsd1',
-  'cm', 'catv', 'ftth', 'fttx', 'fttb', 'fiber', 'fibre', 'wireless', 'wlan', 'mobile', 'lte', 'nat', 'home', 'access', 'members',
-  'range', 'rev', 'static', 'dip', 'dip0', 'resnet', 'modem', 'sta', 'ip', 'in-addr', 'vps', 'compute', 'cloud', 'hosted-by', 'your-server',
+  'abo',
+  'subs',
+  'fbx',
+  'dsl',
+  'adsl',
+  'vdsl',
+  'xdsl',
+  'sdsl',
+  'cable',
+  'cpe',
+  'dhcp',
+  'dyn',
+  'dynamic',
+  'dynip',
+  'dial',
+  'dialup',
+  'dialin',
+  'ppp',
+  'pppoe',
+  'pool',
+  'res',
+  'client',
+  'clients',
+  'customer',
+  'customers',
+  'cust',
+  'user',
+  'users',
+  'broadband',
+  'hsd1',
+  'cm',
+  'catv',
+  'ftth',
+  'fttx',
+  'fttb',
+  'fiber',
+  'fibre',
+  'wireless',
+  'wlan',
+  'mobile',
+  'lte',
+  'nat',
+  'home',
+  'access',
+  'members',
+  'range',
+  'rev',
+  'static',
+  'dip',
+  'dip0',
+  'resnet',
+  'modem',
+  'sta',
+  'ip',
+  'in-addr',
+  'vps',
+  'compute',
+  'cloud',
+  'hosted-by',
+  'your-server',
 ]);
 
 /** A label that starts like a generic line name: `host86-128-81-59`, `ip-10-0-0-1`, `dsl88-233`, `pd184`, `bb220-255`. */
-const GENERIC_LABEL = /^(?:host|ip|dsl|adsl|ppp|dhcp|dyn|dial|pool|cable|cpe|bb|client|cust|static|dynamic|vps|ec2|li)[-_]?\d/i;
+const GENERIC_LABEL =
+  /^(?:host|ip|dsl|adsl|ppp|dhcp|dyn|dial|pool|cable|cpe|bb|client|cust|static|dynamic|vps|ec2|li)[-_]?\d/i;
 
 /** Longest host name looked at (RFC 1035 §2.3.4). */
 const MAX_NAME = 255;
@@ -54,7 +111,12 @@ function accessUncached(name: string, ip: string | null): boolean {
   }
   if (ip !== null && !ip.includes(':')) {
     const octets = ip.split('.');
-    const numbers = new Set(n.split(/[^0-9]+/).filter((x) => x.length > 0 && x.length <= 3).map((x) => String(Number(x))));
+    const numbers = new Set(
+      n
+        .split(/[^0-9]+/)
+        .filter((x) => x.length > 0 && x.length <= 3)
+        .map((x) => String(Number(x))),
+    );
     let hits = 0;
     for (const o of new Set(octets)) if (numbers.has(o)) hits++;
     if (hits >= 3) return true;
@@ -102,7 +164,10 @@ const RESEARCH_AS_WORDS =
  */
 export function isResearchAs(asName: string | null): boolean {
   if (asName === null) return false;
-  return RESEARCH_AS_WORDS.test(asName) && !/\b(?:hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|broadband|dsl|cable\w*)\b/i.test(asName);
+  return (
+    RESEARCH_AS_WORDS.test(asName) &&
+    !/\b(?:hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|broadband|dsl|cable\w*)\b/i.test(asName)
+  );
 }
 
 /** The /24 (IPv4) or /48 (IPv6) an address lies in, as text, for "same small network" comparisons. */

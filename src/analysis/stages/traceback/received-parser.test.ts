@@ -19,17 +19,43 @@ const CASES: [string, string, Expect][] = [
   [
     'Postfix: helo (rdns [ip]) with TLS comment',
     'from mail.example.net (mail.example.net [IPv6:2001:db8::25]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) (No client certificate requested) by mx.example.org (Postfix) with ESMTPS id 4XyZ for <a@example.org>; Mon, 1 Jan 2024 10:00:00 +0100 (CET)',
-    { fromHelo: 'mail.example.net', fromRdns: 'mail.example.net', fromIp: '2001:db8::25', byHost: 'mx.example.org', protocol: 'ESMTPS', tls: true, id: '4XyZ', for: 'a@example.org', date: '2024-01-01T09:00:00.000Z' },
+    {
+      fromHelo: 'mail.example.net',
+      fromRdns: 'mail.example.net',
+      fromIp: '2001:db8::25',
+      byHost: 'mx.example.org',
+      protocol: 'ESMTPS',
+      tls: true,
+      id: '4XyZ',
+      for: 'a@example.org',
+      date: '2024-01-01T09:00:00.000Z',
+    },
   ],
   [
     'Postfix: unknown reverse DNS (spamassassin_testdata spam/015)',
     'from CM-vtr0-104-67.cm.vtr.net (unknown [200.83.104.67]) by eclectic.kluge.net (Postfix) with SMTP id 23F574480F4 for <user@example.com>; Thu, 2 Dec 2004 10:55:53 -0500 (EST)',
-    { fromHelo: 'cm-vtr0-104-67.cm.vtr.net', fromRdns: null, fromIp: '200.83.104.67', byHost: 'eclectic.kluge.net', protocol: 'SMTP', tls: false, notes: ['rdns-unknown'] },
+    {
+      fromHelo: 'cm-vtr0-104-67.cm.vtr.net',
+      fromRdns: null,
+      fromIp: '200.83.104.67',
+      byHost: 'eclectic.kluge.net',
+      protocol: 'SMTP',
+      tls: false,
+      notes: ['rdns-unknown'],
+    },
   ],
   [
     'Sendmail: may be forged (spamassassin_testdata spam/001)',
     'from netsvr.Internet (USR-157-050.dr.cgocable.ca [24.226.157.50] (may be forged)) by webnote.net (8.9.3/8.9.3) with ESMTP id IAA29903 for <jm7@netnoteinc.com>; Sun, 18 Feb 2001 08:28:16 GMT',
-    { fromHelo: 'netsvr.internet', fromRdns: 'usr-157-050.dr.cgocable.ca', fromIp: '24.226.157.50', byHost: 'webnote.net', protocol: 'ESMTP', id: 'IAA29903', notes: ['rdns-may-be-forged'] },
+    {
+      fromHelo: 'netsvr.internet',
+      fromRdns: 'usr-157-050.dr.cgocable.ca',
+      fromIp: '24.226.157.50',
+      byHost: 'webnote.net',
+      protocol: 'ESMTP',
+      id: 'IAA29903',
+      notes: ['rdns-may-be-forged'],
+    },
   ],
   [
     'Sendmail: no HELO name, only a literal ([ip])',
@@ -39,7 +65,16 @@ const CASES: [string, string, Expect][] = [
   [
     'Gmail MX: trailing dot in the reverse name, Google Transport Security',
     'from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.google.com with SMTPS id e14-20020adff34e for <rcpt@example.org> (Google Transport Security); Mon, 11 Dec 2023 10:37:07 -0800 (PST)',
-    { fromHelo: 'mail-sor-f41.google.com', fromRdns: 'mail-sor-f41.google.com', fromIp: '209.85.220.41', byHost: 'mx.google.com', protocol: 'SMTPS', tls: true, for: 'rcpt@example.org', date: '2023-12-11T18:37:07.000Z' },
+    {
+      fromHelo: 'mail-sor-f41.google.com',
+      fromRdns: 'mail-sor-f41.google.com',
+      fromIp: '209.85.220.41',
+      byHost: 'mx.google.com',
+      protocol: 'SMTPS',
+      tls: true,
+      for: 'rcpt@example.org',
+      date: '2023-12-11T18:37:07.000Z',
+    },
   ],
   [
     'Gmail internal hop without from (spamassassin_testdata)',
@@ -49,17 +84,36 @@ const CASES: [string, string, Expect][] = [
   [
     'Gmail submission: IPv6 literal, ESMTPSA, TLS comment (spamassassin_testdata dmarc/noneko)',
     'from PC ([2409:4063:231e:c527:1997:664a:34e5:7d88]) by smtp.gmail.com with ESMTPSA id n23sm15339981pgv.76.2021.06.15.02.55.37 for <test@dmarc1.spamassassin.org> (version=TLS1 cipher=ECDHE-ECDSA-AES128-SHA bits=128/128); Tue, 15 Jun 2021 02:55:43 -0700 (PDT)',
-    { fromHelo: 'pc', fromIp: '2409:4063:231e:c527:1997:664a:34e5:7d88', byHost: 'smtp.gmail.com', protocol: 'ESMTPSA', tls: true },
+    {
+      fromHelo: 'pc',
+      fromIp: '2409:4063:231e:c527:1997:664a:34e5:7d88',
+      byHost: 'smtp.gmail.com',
+      protocol: 'ESMTPSA',
+      tls: true,
+    },
   ],
   [
     'Microsoft 365 frontend: helo (ip) … with Microsoft SMTP Server (version=TLS1_2, cipher=…)',
     'from rokujo.cr.nyaan.jp (192.0.2.202) by BY2NAM03FT015.mail.protection.outlook.com (10.152.84.212) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384) id 15.20.1771.16 via Frontend Transport; Wed, 17 Apr 2019 05:39:01 +0000',
-    { fromHelo: 'rokujo.cr.nyaan.jp', fromRdns: null, fromIp: '192.0.2.202', byHost: 'by2nam03ft015.mail.protection.outlook.com', protocol: 'SMTP', tls: true, id: '15.20.1771.16' },
+    {
+      fromHelo: 'rokujo.cr.nyaan.jp',
+      fromRdns: null,
+      fromIp: '192.0.2.202',
+      byHost: 'by2nam03ft015.mail.protection.outlook.com',
+      protocol: 'SMTP',
+      tls: true,
+      id: '15.20.1771.16',
+    },
   ],
   [
     'Microsoft 365 internal hop over IPv6',
     'from BN0PR03CA0023.namprd03.prod.outlook.com (2603:10b6:408:e6::28) by SA3PR19MB7370.namprd19.prod.outlook.com (2603:10b6:806:317::17) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.27; Tue, 19 Sep 2023 18:36:45 +0000',
-    { fromHelo: 'bn0pr03ca0023.namprd03.prod.outlook.com', fromIp: '2603:10b6:408:e6::28', byHost: 'sa3pr19mb7370.namprd19.prod.outlook.com', tls: true },
+    {
+      fromHelo: 'bn0pr03ca0023.namprd03.prod.outlook.com',
+      fromIp: '2603:10b6:408:e6::28',
+      byHost: 'sa3pr19mb7370.namprd19.prod.outlook.com',
+      tls: true,
+    },
   ],
   [
     'Microsoft 365 mailbox hop: (::1) with HTTPS',
@@ -74,7 +128,14 @@ const CASES: [string, string, Expect][] = [
   [
     'Exim: [ip]:port helo=… (sisimai)',
     'from mta2.relay2.example.org ([192.0.2.222]:22222) by nyaan.example.com with esmtps (TLSv1:DHE-RSA-AES256-SHA:256) (Exim 4.81) (envelope-from <nyaan@neko.example.org>) id 2NEKOS-222222-22 for neko@libsisimai.org; Thu, 29 Apr 2005 23:34:45 +0900',
-    { fromIp: '192.0.2.222', byHost: 'nyaan.example.com', protocol: 'ESMTPS', tls: true, id: '2NEKOS-222222-22', for: 'neko@libsisimai.org' },
+    {
+      fromIp: '192.0.2.222',
+      byHost: 'nyaan.example.com',
+      protocol: 'ESMTPS',
+      tls: true,
+      id: '2NEKOS-222222-22',
+      for: 'neko@libsisimai.org',
+    },
   ],
   [
     'Exim: [ip] (port=… helo=…)',
@@ -131,9 +192,21 @@ const CASES: [string, string, Expect][] = [
     'from relay.example.com (root@relay.example.com [198.51.100.9]) by mx.example.net (8.13.1/8.13.1) with ESMTP id k1; Mon, 1 Jan 2007 00:00:00 GMT',
     { fromIp: '198.51.100.9', fromRdns: 'relay.example.com' },
   ],
-  ['comment-only qmail (sisimai)', '(qmail 12733 invoked from network); 8 Mar 2017 05:57:05 -0000', { fromIp: null, notes: ['comment-only', 'qmail-from-network'], date: '2017-03-08T05:57:05.000Z' }],
-  ['comment-only local submission (nazario shape)', '(from root@localhost) by gatekeeper.example.com (8.13.3/8.13.3/Submit) id e1ILCgSU030344; Fri, 18 Feb 2000 15:12:42 -0600', { fromIp: null, byHost: 'gatekeeper.example.com', notes: ['comment-only', 'local-submission'] }],
-  ['invalid address is not taken', 'from 199.181.135.367 (mailrly03fa.starwave.com) (199.181.135.367) by mta182.mail.re1.yahoo.com with SMTP; Mon, 09 Apr 2007 02:25:36 -0500', { fromIp: null }],
+  [
+    'comment-only qmail (sisimai)',
+    '(qmail 12733 invoked from network); 8 Mar 2017 05:57:05 -0000',
+    { fromIp: null, notes: ['comment-only', 'qmail-from-network'], date: '2017-03-08T05:57:05.000Z' },
+  ],
+  [
+    'comment-only local submission (nazario shape)',
+    '(from root@localhost) by gatekeeper.example.com (8.13.3/8.13.3/Submit) id e1ILCgSU030344; Fri, 18 Feb 2000 15:12:42 -0600',
+    { fromIp: null, byHost: 'gatekeeper.example.com', notes: ['comment-only', 'local-submission'] },
+  ],
+  [
+    'invalid address is not taken',
+    'from 199.181.135.367 (mailrly03fa.starwave.com) (199.181.135.367) by mta182.mail.re1.yahoo.com with SMTP; Mon, 09 Apr 2007 02:25:36 -0500',
+    { fromIp: null },
+  ],
 ];
 
 for (const [name, value, expected] of CASES) {
@@ -146,14 +219,22 @@ for (const [name, value, expected] of CASES) {
 }
 
 test('unbalanced brackets, stray closers and megabyte headers never hang or throw', () => {
-  for (const v of ['from x (a (b [1.2.3.4', 'from ) ] > ; ;;', 'by (((((((', `from ${'('.repeat(100000)}`, `from a ${'[1.2.3.4] '.repeat(50000)}`]) {
+  for (const v of [
+    'from x (a (b [1.2.3.4',
+    'from ) ] > ; ;;',
+    'by (((((((',
+    `from ${'('.repeat(100000)}`,
+    `from a ${'[1.2.3.4] '.repeat(50000)}`,
+  ]) {
     const r = parseReceived(v);
     assert.equal(typeof r.parsed, 'boolean');
   }
 });
 
 test('header block: unfolds Received fields in order and stops at the body, for CR-only input too', () => {
-  const raw = Buffer.from('Received: from a (a [192.0.2.1])\r by b;\r Mon, 1 Jan 2024 00:00:00 +0000\rReceived: by c; Mon, 1 Jan 2024 00:00:00 +0000\rSubject: x\r\rReceived: body\r');
+  const raw = Buffer.from(
+    'Received: from a (a [192.0.2.1])\r by b;\r Mon, 1 Jan 2024 00:00:00 +0000\rReceived: by c; Mon, 1 Jan 2024 00:00:00 +0000\rSubject: x\r\rReceived: body\r',
+  );
   const f = headerFields(raw).filter((h) => h.name === 'received');
   assert.equal(f.length, 2);
   assert.equal(parseReceived(f[0]?.value ?? '').fromIp, '192.0.2.1');
@@ -172,13 +253,20 @@ test('extracts the client address from ≥ 99.5 % of corpus Received headers tha
   if (!needsCorpus(t, 'phishing_pot')) return;
   let present = 0;
   let got = 0;
-  for (const sub of ['phishing_pot', 'spam_archive_2023_2025', 'spamassassin_testdata', 'sisimai', 'spamassassin/spam']) {
+  for (const sub of [
+    'phishing_pot',
+    'spam_archive_2023_2025',
+    'spamassassin_testdata',
+    'sisimai',
+    'spamassassin/spam',
+  ]) {
     const dir = path.join(CORPUS_DIR, sub);
     if (!fs.existsSync(dir)) continue;
     for (const f of files(dir)) {
       for (const h of headerFields(fs.readFileSync(f))) {
         if (h.name !== 'received') continue;
-        const fromPart = /^(.*?)\sby\s/i.exec(h.value)?.[1] ?? (/^from\s/i.test(h.value) ? (h.value.split(';')[0] ?? '') : '');
+        const fromPart =
+          /^(.*?)\sby\s/i.exec(h.value)?.[1] ?? (/^from\s/i.test(h.value) ? (h.value.split(';')[0] ?? '') : '');
         if (!containsIpLiteral(fromPart)) continue;
         present++;
         if (parseReceived(h.value).fromIp !== null) got++;
@@ -208,16 +296,31 @@ test('POP3/IMAP pickups are marked as retrieval: fetchmail, getmail6, POPDOWN; S
 });
 
 test('qmail names are marked unverified; a receiver’s own address in its by clause is read', () => {
-  const helo = parseReceived('from mail.axess.com (HELO x) (216.162.64.150) by newmail.axess.com with SMTP; 23 Aug 2002 07:44:19 -0000');
+  const helo = parseReceived(
+    'from mail.axess.com (HELO x) (216.162.64.150) by newmail.axess.com with SMTP; 23 Aug 2002 07:44:19 -0000',
+  );
   assert.equal(helo.fromRdns, 'mail.axess.com');
   assert.ok(helo.notes.includes('rdns-unverified'), helo.notes.join());
-  const same = parseReceived('from mpehp1.mpe-garching.mpg.de (root@130.183.70.10) by o05.xray.mpe.mpg.de with SMTP; 16 Dec 2002 14:31:36 -0000');
+  const same = parseReceived(
+    'from mpehp1.mpe-garching.mpg.de (root@130.183.70.10) by o05.xray.mpe.mpg.de with SMTP; 16 Dec 2002 14:31:36 -0000',
+  );
   assert.equal(same.fromHelo, 'mpehp1.mpe-garching.mpg.de');
   assert.ok(same.notes.includes('qmail-name'), same.notes.join());
   // Exchange writes `from helo (ip)` too, but with an id and its own address: a greeting, not a reverse name.
-  const exchange = parseReceived('from apiron13.triara.com (200.57.129.98) by APCNHUB11.correo.local (172.18.31.175) with Microsoft SMTP Server id 14.3.498.0; Mon, 10 Oct 2022 15:11:35 -0500');
+  const exchange = parseReceived(
+    'from apiron13.triara.com (200.57.129.98) by APCNHUB11.correo.local (172.18.31.175) with Microsoft SMTP Server id 14.3.498.0; Mon, 10 Oct 2022 15:11:35 -0500',
+  );
   assert.ok(!exchange.notes.includes('qmail-name') && !exchange.notes.includes('rdns-unverified'));
   assert.equal(exchange.byIp, '172.18.31.175');
-  assert.equal(parseReceived('from mx03.futurequest.net (mx03.futurequest.net [69.5.6.174]) by pt02.futurequest.net ([69.5.6.173]) with FQDP via TCP; 21 Aug 2016 10:49:40 -0000').byIp, '69.5.6.173');
-  assert.equal(parseReceived('from a (a [192.0.2.1]) by mx.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000').byIp, null);
+  assert.equal(
+    parseReceived(
+      'from mx03.futurequest.net (mx03.futurequest.net [69.5.6.174]) by pt02.futurequest.net ([69.5.6.173]) with FQDP via TCP; 21 Aug 2016 10:49:40 -0000',
+    ).byIp,
+    '69.5.6.173',
+  );
+  assert.equal(
+    parseReceived('from a (a [192.0.2.1]) by mx.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000')
+      .byIp,
+    null,
+  );
 });

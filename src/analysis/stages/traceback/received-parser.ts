@@ -68,7 +68,17 @@ type Token =
 
 /** A character that ends a word token: whitespace, `(`, `)`, `[`, `<` or `;`. */
 function isWordEnd(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x3c || c === 0x3b;
+  return (
+    c === 0x20 ||
+    c === 0x09 ||
+    c === 0x0d ||
+    c === 0x0a ||
+    c === 0x28 ||
+    c === 0x29 ||
+    c === 0x5b ||
+    c === 0x3c ||
+    c === 0x3b
+  );
 }
 
 /** Splits a header value into top-level tokens. Unbalanced brackets run to the end. */
@@ -176,7 +186,14 @@ function readComment(text: string, info: ClientInfo): void {
 }
 
 /** Interprets the tokens of the `from` clause. */
-function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & { forged: boolean; unknownRdns: boolean; bareIp: boolean; leadingName: boolean } {
+function readFrom(
+  tokens: Token[],
+): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & {
+  forged: boolean;
+  unknownRdns: boolean;
+  bareIp: boolean;
+  leadingName: boolean;
+} {
   const info: ClientInfo = { ip: null, rdns: null, helo: null, forged: false, unknownRdns: false, bareIp: false };
   const first = tokens[0];
   let firstName: string | null = null;
@@ -194,7 +211,8 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
   // Exchange 5.5 SMTPSVC: `from helo - 192.0.2.1 by …`.
   const second = tokens[1];
   const third = tokens[2];
-  if (info.ip === null && second?.kind === 'word' && second.text === '-' && third?.kind === 'word') info.ip = normaliseIp(third.text);
+  if (info.ip === null && second?.kind === 'word' && second.text === '-' && third?.kind === 'word')
+    info.ip = normaliseIp(third.text);
   const explicitHelo = info.helo;
   const ip = info.ip ?? firstIp;
   let helo: string | null;
@@ -210,10 +228,19 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
     // Sendmail / Postfix / Exchange / Gmail: the leading name is the HELO.
     helo = firstName;
   }
-  return { fromHelo: helo, fromRdns: rdns, fromIp: ip, forged: info.forged, unknownRdns: info.unknownRdns, bareIp: info.bareIp && info.rdns === null, leadingName: firstName !== null && firstName !== 'unknown' };
+  return {
+    fromHelo: helo,
+    fromRdns: rdns,
+    fromIp: ip,
+    forged: info.forged,
+    unknownRdns: info.unknownRdns,
+    bareIp: info.bareIp && info.rdns === null,
+    leadingName: firstName !== null && firstName !== 'unknown',
+  };
 }
 
-const TLS_PROTOCOL = /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
+const TLS_PROTOCOL =
+  /^(?:E?SMTPS|ESMTPSA|ESMTPS|LMTPS|LMTPSA|UTF8SMTPS|UTF8SMTPSA|UTF8LMTPS|UTF8LMTPSA|HTTPS|IMAPS|POP3S)$/;
 const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Security|cipher=|\bSSLv3\b|\(TLS\b/i;
 
 /** `with` words of a mailbox pickup (POP3, IMAP4, IMAPS, …). */
@@ -246,7 +273,12 @@ const PLAIN_DATE = /^(?:[!-'*-~]| (?! ))*$/;
 /** Parses the date part (`Tue, 19 Sep 2023 18:36:46 +0000 (UTC)`) to ISO 8601, or null. */
 export function parseReceivedDate(text: string): string | null {
   // Most dates are plain printable ASCII without a comment or a double space: nothing to clean.
-  const s = PLAIN_DATE.test(text) ? text.trim() : text.replace(/\([^)]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  const s = PLAIN_DATE.test(text)
+    ? text.trim()
+    : text
+        .replace(/\([^)]*\)/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
   if (s.length === 0 || s.length > 80) return null;
   const ms = Date.parse(s);
   if (Number.isNaN(ms)) return null;
@@ -301,7 +333,17 @@ export function parseReceived(value: string): ParsedReceived {
       notes.push(/invoked from network/i.test(inner) ? 'qmail-from-network' : 'local-submission');
     }
   }
-  const from = fromTokens ? readFrom(fromTokens) : { fromHelo: null, fromRdns: null, fromIp: null, forged: false, unknownRdns: false, bareIp: false, leadingName: false };
+  const from = fromTokens
+    ? readFrom(fromTokens)
+    : {
+        fromHelo: null,
+        fromRdns: null,
+        fromIp: null,
+        forged: false,
+        unknownRdns: false,
+        bareIp: false,
+        leadingName: false,
+      };
   if (from.forged) notes.push('rdns-may-be-forged');
   if (from.unknownRdns) notes.push('rdns-unknown');
 
@@ -315,7 +357,8 @@ export function parseReceived(value: string): ParsedReceived {
   let protocol: string | null = null;
   const withText = withWords.join(' ');
   if (/^microsoft\s+smtp/i.test(withText)) protocol = 'SMTP';
-  else if (withWords[0] !== undefined) protocol = clip(withWords[0].replace(/[^A-Za-z0-9_-]/g, '').toUpperCase(), 20) || null;
+  else if (withWords[0] !== undefined)
+    protocol = clip(withWords[0].replace(/[^A-Za-z0-9_-]/g, '').toUpperCase(), 20) || null;
   const viaTokens = clauses.get('via') ?? [];
   const viaWord = viaTokens.find((t) => t.kind === 'word');
   if (viaWord?.kind === 'word' && /^https?$/i.test(viaWord.text)) {
@@ -329,19 +372,33 @@ export function parseReceived(value: string): ParsedReceived {
   if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || RETRIEVAL_AGENT.test(text)) notes.push('retrieval');
   const allComments = body.filter((t) => t.kind === 'comment').map((t) => t.text);
   let tls: boolean | null = null;
-  if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))) tls = true;
+  if (
+    (protocol !== null && TLS_PROTOCOL.test(protocol)) ||
+    [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))
+  )
+    tls = true;
   else if (protocol !== null && /^(?:E?SMTPA?|LMTP|HTTP|UTF8SMTPA?)$/.test(protocol)) tls = false;
 
   // qmail-smtpd writes `from <TCPREMOTEHOST> (HELO <helo>) (<info>@<ip>) by <host> with SMTP`, without
   // an id and without the receiver's address, and leaves out `(HELO …)` when the greeting equals the
   // reverse name. Exchange's `from helo (ip)` always carries `id` (and names itself with its address).
-  if (from.bareIp && from.leadingName && byIp === null && !clauses.has('id') && protocol !== null && QMAIL_PROTOCOL.test(protocol) && !/^microsoft/i.test(withText)) {
+  if (
+    from.bareIp &&
+    from.leadingName &&
+    byIp === null &&
+    !clauses.has('id') &&
+    protocol !== null &&
+    QMAIL_PROTOCOL.test(protocol) &&
+    !/^microsoft/i.test(withText)
+  ) {
     notes.push(from.fromRdns !== null ? 'rdns-unverified' : 'qmail-name');
   }
   const idTok = (clauses.get('id') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
-  const id = idTok && (idTok.kind === 'word' || idTok.kind === 'angle') ? clip(idTok.text.replace(/[;,]+$/, ''), 200) : null;
+  const id =
+    idTok && (idTok.kind === 'word' || idTok.kind === 'angle') ? clip(idTok.text.replace(/[;,]+$/, ''), 200) : null;
   const forTok = (clauses.get('for') ?? []).find((t) => t.kind === 'word' || t.kind === 'angle');
-  const forAddr = forTok && (forTok.kind === 'word' || forTok.kind === 'angle') ? clip(forTok.text.replace(/[;,]+$/, '')) : null;
+  const forAddr =
+    forTok && (forTok.kind === 'word' || forTok.kind === 'angle') ? clip(forTok.text.replace(/[;,]+$/, '')) : null;
 
   const parsed = byHost !== null || from.fromIp !== null || from.fromHelo !== null || notes.includes('comment-only');
   return {

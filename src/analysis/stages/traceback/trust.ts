@@ -59,7 +59,13 @@ function cidrs(list: readonly string[], name: string, where: string): Cidr[] {
 
 /** Compiles one table entry; throws {@link TrustedRelaysFileError} naming `where` for an invalid network. */
 export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where: string): CompiledRelay {
-  const lower = (xs: readonly string[]) => xs.map((x) => x.toLowerCase().replace(/^\*?\./, '').replace(/\.$/, ''));
+  const lower = (xs: readonly string[]) =>
+    xs.map((x) =>
+      x
+        .toLowerCase()
+        .replace(/^\*?\./, '')
+        .replace(/\.$/, ''),
+    );
   return {
     name: r.name,
     names: lower(r.names),
@@ -85,7 +91,8 @@ function parseTrustedRelaysFile(file: string): { data: RelayFileData } | { probl
   parsed.data.forEach((r, i) => {
     for (const field of ['networks', 'internalNetworks'] as const) {
       r[field].forEach((n, j) => {
-        if (parseCidr(n) === null) problems.push({ file, where: `${i}.${field}.${j}`, message: `provider "${r.name}": invalid network "${n}"` });
+        if (parseCidr(n) === null)
+          problems.push({ file, where: `${i}.${field}.${j}`, message: `provider "${r.name}": invalid network "${n}"` });
       });
     }
   });
@@ -117,7 +124,8 @@ let lastTable: { intakeHosts: readonly string[]; extraFile: string | null; table
 
 /** The table for these settings, built once per process (settings do not change while it runs). */
 export function trustTableFor(intakeHosts: readonly string[], extraFile: string | null): TrustTable {
-  if (lastTable !== null && lastTable.intakeHosts === intakeHosts && lastTable.extraFile === extraFile) return lastTable.table;
+  if (lastTable !== null && lastTable.intakeHosts === intakeHosts && lastTable.extraFile === extraFile)
+    return lastTable.table;
   const table = cachedTable(intakeHosts, extraFile);
   lastTable = { intakeHosts, extraFile, table };
   return table;
@@ -146,7 +154,14 @@ export class TrustTable {
       else intakeNames.push(h);
     }
     const intake = compileRelay(
-      { name: 'this instance’s intake', names: intakeNames, networks: intakeNets, asns: [], authservIds: intakeNames, webmail: false },
+      {
+        name: 'this instance’s intake',
+        names: intakeNames,
+        networks: intakeNets,
+        asns: [],
+        authservIds: intakeNames,
+        webmail: false,
+      },
       'intake',
       'SPAMDESK_INTAKE_HOSTS',
     );

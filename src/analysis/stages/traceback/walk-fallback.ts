@@ -45,7 +45,13 @@ const HEADER_WRITERS: Readonly<Record<string, readonly string[]>> = {
 const SUBMISSION = /^(?:HTTP|HTTPS|HTTPREST|MAPI|LOCAL)$/;
 
 /** No untrusted hop: a webmail's client-address header, or the sending provider's relay, or nobody. */
-export function fallbackOrigin(input: FallbackInput, believed: readonly Believed[], steps: string[], flags: string[], findings: StageFinding[]): Origin | null {
+export function fallbackOrigin(
+  input: FallbackInput,
+  believed: readonly Believed[],
+  steps: string[],
+  flags: string[],
+  findings: StageFinding[],
+): Origin | null {
   const providers = believed.filter((b) => b.kind !== 'own');
   const last = providers[providers.length - 1] ?? null;
   const lastHop = last?.hop ?? -1;
@@ -56,7 +62,12 @@ export function fallbackOrigin(input: FallbackInput, believed: readonly Believed
     last.relay.webmail &&
     below.length > 0 &&
     below.every((r) => r.fromIp === null || classifyIp(r.fromIp) !== 'public') &&
-    below.some((r) => r.notes.includes('webmail-http') || (r.protocol !== null && SUBMISSION.test(r.protocol)) || r.notes.includes('local-submission'));
+    below.some(
+      (r) =>
+        r.notes.includes('webmail-http') ||
+        (r.protocol !== null && SUBMISSION.test(r.protocol)) ||
+        r.notes.includes('local-submission'),
+    );
   const relayIps = new Set(input.received.map((r) => r.fromIp).filter((x): x is string => x !== null));
   for (const hdr of input.webmailHeaders) {
     const ip = normaliseIp(hdr.value.split(/[,\s]+/).find((x) => x.length > 0) ?? '');
@@ -67,7 +78,12 @@ export function fallbackOrigin(input: FallbackInput, believed: readonly Believed
       continue;
     }
     const writers = HEADER_WRITERS[hdr.name];
-    if (!submittedThere || last === null || relayIps.has(ip) || (writers !== undefined && !writers.includes(last.relay.name))) {
+    if (
+      !submittedThere ||
+      last === null ||
+      relayIps.has(ip) ||
+      (writers !== undefined && !writers.includes(last.relay.name))
+    ) {
       steps.push(
         relayIps.has(ip)
           ? `The ${hdr.name} header names ${ip}, a relay of this very chain (a receiver's note about who connected), not a browser; not used.`
@@ -75,9 +91,21 @@ export function fallbackOrigin(input: FallbackInput, believed: readonly Believed
       );
       continue;
     }
-    steps.push(`Every relay is believed and the message was submitted through ${last.relay.name}'s own service; its ${hdr.name} header names the browser’s address ${ip}, which is the origin.`);
-    findings.push(finding('WEBMAIL_ORIGINATING_IP', `${hdr.name}: ${ip} (written by ${last.relay.name}) is the origin.`, { header: hdr.name, value: hdr.value.slice(0, 100) }));
-    return { ip, hopIndex: -1, ipVersion: ipVersion(ip), reason: `${hdr.name} written by trusted webmail ${last.relay.name}` };
+    steps.push(
+      `Every relay is believed and the message was submitted through ${last.relay.name}'s own service; its ${hdr.name} header names the browser’s address ${ip}, which is the origin.`,
+    );
+    findings.push(
+      finding('WEBMAIL_ORIGINATING_IP', `${hdr.name}: ${ip} (written by ${last.relay.name}) is the origin.`, {
+        header: hdr.name,
+        value: hdr.value.slice(0, 100),
+      }),
+    );
+    return {
+      ip,
+      hopIndex: -1,
+      ipVersion: ipVersion(ip),
+      reason: `${hdr.name} written by trusted webmail ${last.relay.name}`,
+    };
   }
   // The relay through which the sending provider handed the message out: its deepest published relay.
   const outbound = [...providers].reverse().find((b) => b.kind === 'provider') ?? last;
@@ -86,7 +114,12 @@ export function fallbackOrigin(input: FallbackInput, believed: readonly Believed
     steps.push(
       `Every relay is believed: the message entered the mail system at ${outbound.relay.name} (${outbound.ip}, hop ${outbound.hop ?? -1}). The sender is an account of ${outbound.relay.name}; its abuse desk is the one to tell.`,
     );
-    return { ip: outbound.ip, hopIndex: outbound.hop ?? -1, ipVersion: ipVersion(outbound.ip), reason: `submitted through trusted provider ${outbound.relay.name}` };
+    return {
+      ip: outbound.ip,
+      hopIndex: outbound.hop ?? -1,
+      ipVersion: ipVersion(outbound.ip),
+      reason: `submitted through trusted provider ${outbound.relay.name}`,
+    };
   }
   // The chain ends inside the receiving side: the deepest of its machines with a public address
   // handed the message in first (a compromised web server or account of the organisation itself).
@@ -96,7 +129,12 @@ export function fallbackOrigin(input: FallbackInput, believed: readonly Believed
     steps.push(
       `Every hop is on the receiving side: nothing outside handed the message in. The deepest of its machines, ${inside.ip} (hop ${inside.hop ?? -1}, ${inside.relay.name}), is where it entered the mail system: it is named, and the receiving organisation's own abuse desk is the one to tell.`,
     );
-    return { ip: inside.ip, hopIndex: inside.hop ?? -1, ipVersion: ipVersion(inside.ip), reason: `written inside the receiving side: ${inside.relay.name}` };
+    return {
+      ip: inside.ip,
+      hopIndex: inside.hop ?? -1,
+      ipVersion: ipVersion(inside.ip),
+      reason: `written inside the receiving side: ${inside.relay.name}`,
+    };
   }
   steps.push('No hop names a public address outside the trusted relays: no origin can be named.');
   findings.push(finding('NO_ORIGIN', 'No untrusted hop with a public address was found.'));

@@ -46,7 +46,9 @@ test('Microsoft 365 chain: internal hops are trusted, the frontend’s client is
 });
 
 test('without trusted relays the documentation addresses are reserved: skipped, and no origin', () => {
-  const w = walk(['from x (x [192.0.2.7]) by mx.example.org with ESMTP; Mon, 1 Jan 2024 00:00:00 +0000'], { documentationIsPublic: false });
+  const w = walk(['from x (x [192.0.2.7]) by mx.example.org with ESMTP; Mon, 1 Jan 2024 00:00:00 +0000'], {
+    documentationIsPublic: false,
+  });
   assert.equal(w.origin, null);
   assert.ok(codes(w).includes('NO_ORIGIN'));
   assert.ok(codes(w).includes('PRIVATE_ADDRESS_SKIPPED'));
@@ -66,7 +68,9 @@ test('Gmail → Yahoo relay trusted by AS number → the Yahoo client is the ori
 });
 
 test('a reverse-DNS name flagged "may be forged" earns no trust', () => {
-  const w = walk(['from mx.google.com (mail-x.google.com [198.51.100.9] (may be forged)) by mx.example.org (8.14/8.14) with ESMTP id a; Mon, 1 Jan 2024 00:00:00 GMT']);
+  const w = walk([
+    'from mx.google.com (mail-x.google.com [198.51.100.9] (may be forged)) by mx.example.org (8.14/8.14) with ESMTP id a; Mon, 1 Jan 2024 00:00:00 GMT',
+  ]);
   assert.equal(w.origin?.ip, '198.51.100.9');
   assert.ok(codes(w).includes('FORGED_HOP'), 'HELO claims Google from a foreign address');
 });
@@ -119,8 +123,11 @@ test('intake hosts (names and CIDRs) are trusted: a forwarded report is traced p
 });
 
 test('X-Originating-IP is used only when the message was submitted at the trusted webmail’s own service', () => {
-  const relay = 'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000';
-  const used = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], { webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }] });
+  const relay =
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000';
+  const used = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], {
+    webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
+  });
   assert.equal(used.origin?.ip, '198.51.100.33');
   assert.equal(used.origin?.hopIndex, -1);
   assert.ok(codes(used).includes('WEBMAIL_ORIGINATING_IP'));
@@ -131,25 +138,36 @@ test('X-Originating-IP is used only when the message was submitted at the truste
   assert.ok(!codes(noSubmission).includes('WEBMAIL_ORIGINATING_IP'));
 
   // A receiver's note about the relay that connected (X-Sender-IP = a hop of this chain) is no browser.
-  const note = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], { webmailHeaders: [{ name: 'x-sender-ip', value: '209.85.220.41' }] });
+  const note = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], {
+    webmailHeaders: [{ name: 'x-sender-ip', value: '209.85.220.41' }],
+  });
   assert.equal(note.origin?.ip, '209.85.220.41');
   assert.ok(!codes(note).includes('WEBMAIL_ORIGINATING_IP'));
 
-  const ignored = walk(['from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000'], {
-    webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
-  });
+  const ignored = walk(
+    [
+      'from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000',
+    ],
+    {
+      webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
+    },
+  );
   assert.equal(ignored.origin?.ip, '192.0.2.80');
   assert.ok(!codes(ignored).includes('WEBMAIL_ORIGINATING_IP'));
 });
 
 test('all relays trusted and no webmail header: the provider’s relay is named, with the reason', () => {
-  const w = walk(['from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000']);
+  const w = walk([
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000',
+  ]);
   assert.equal(w.origin?.ip, '209.85.220.41');
   assert.ok(w.flags.includes('origin-trusted-provider'));
 });
 
 test('an IPv6 origin is reported as such', () => {
-  const w = walk(['from h (h [IPv6:2001:db8:1::25]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000']);
+  const w = walk([
+    'from h (h [IPv6:2001:db8:1::25]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000',
+  ]);
   assert.equal(w.origin?.ipVersion, 6);
   assert.ok(codes(w).includes('ORIGIN_IPV6'));
 });
@@ -174,7 +192,11 @@ test('the operator’s relay file adds a provider; a bad file names the file and
   assert.equal(w.origin?.ip, '198.51.100.5');
   const bad = path.join(dir, 'bad.json');
   fs.writeFileSync(bad, JSON.stringify([{ name: 'X', networks: ['not-a-cidr'] }]));
-  assert.throws(() => loadTrustedRelaysFile(bad), (e: unknown) => e instanceof TrustedRelaysFileError && e.message.includes('bad.json') && e.message.includes('not-a-cidr'));
+  assert.throws(
+    () => loadTrustedRelaysFile(bad),
+    (e: unknown) =>
+      e instanceof TrustedRelaysFileError && e.message.includes('bad.json') && e.message.includes('not-a-cidr'),
+  );
   const notJson = path.join(dir, 'x.json');
   fs.writeFileSync(notJson, '{');
   assert.throws(() => loadTrustedRelaysFile(notJson), /x\.json: not JSON/);
@@ -182,21 +204,32 @@ test('the operator’s relay file adds a provider; a bad file names the file and
 
 // qmail-smtpd: `from <reverse name> (HELO <greeting>) (<ip>) by <host> with SMTP`; the reverse name is
 // tcpserver's PTR look-up, never checked to resolve back.
-const QMAIL_TOP = 'from mail.victim.example (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000';
-const QMAIL_BELOW = 'from relay.innocent.example (relay.innocent.example [203.0.113.9]) by mail.victim.example (8.12.2/8.12.2) with ESMTP id g7FLk7wW021603; Mon, 16 Dec 2002 15:31:34 +0100';
+const QMAIL_TOP =
+  'from mail.victim.example (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000';
+const QMAIL_BELOW =
+  'from relay.innocent.example (relay.innocent.example [203.0.113.9]) by mail.victim.example (8.12.2/8.12.2) with ESMTP id g7FLk7wW021603; Mon, 16 Dec 2002 15:31:34 +0100';
 
 test('an unverified qmail reverse name in the organisation’s domain is not believed on its own: a forged chain does not shift the blame', () => {
   // The address is in an AS of no research network and near no address of the organisation: the
   // name could be anybody's reverse zone, so 198.51.100.20 is the origin, not the relay it wrote below.
-  const w = walk([QMAIL_TOP, QMAIL_BELOW], { asnOf: new Map([['198.51.100.20', 64500]]), asNameOf: new Map([[64500, 'Example Holdings LLC']]) });
+  const w = walk([QMAIL_TOP, QMAIL_BELOW], {
+    asnOf: new Map([['198.51.100.20', 64500]]),
+    asNameOf: new Map([[64500, 'Example Holdings LLC']]),
+  });
   assert.equal(w.origin?.ip, '198.51.100.20', w.steps.join('\n'));
   // The same with qmail's `(HELO x)` form, whose leading name used to be read as a checked reverse name.
-  const w2 = walk(['from mail.victim.example (HELO bulk) (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000', QMAIL_BELOW]);
+  const w2 = walk([
+    'from mail.victim.example (HELO bulk) (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
+    QMAIL_BELOW,
+  ]);
   assert.equal(w2.origin?.ip, '198.51.100.20', w2.steps.join('\n'));
 });
 
 test('an unverified qmail reverse name is believed when the address agrees: a research network, or the /24 of a relay already believed', () => {
-  const research = walk([QMAIL_TOP, QMAIL_BELOW], { asnOf: new Map([['198.51.100.20', 680]]), asNameOf: new Map([[680, 'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.']]) });
+  const research = walk([QMAIL_TOP, QMAIL_BELOW], {
+    asnOf: new Map([['198.51.100.20', 680]]),
+    asNameOf: new Map([[680, 'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.']]),
+  });
   assert.equal(research.origin?.ip, '203.0.113.9', research.steps.join('\n'));
   assert.match(research.steps.join('\n'), /research and education network/);
   // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name).

@@ -31,7 +31,14 @@ import type { CompiledRelay, TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
 
 /** Webmail headers naming the browser's address (RFC 7239 has no mail equivalent; these are de facto). */
-export const WEBMAIL_IP_HEADERS = ['x-originating-ip', 'x-sender-ip', 'x-aol-ip', 'x-yahoo-post-ip', 'x-source-ip', 'x-client-ip'] as const;
+export const WEBMAIL_IP_HEADERS = [
+  'x-originating-ip',
+  'x-sender-ip',
+  'x-aol-ip',
+  'x-yahoo-post-ip',
+  'x-source-ip',
+  'x-client-ip',
+] as const;
 
 export interface WalkInput {
   /** Parsed Received headers, top first, with their raw text. */
@@ -81,23 +88,51 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
 }
 
 /** Why a public client is believed, or null when it is not: see the file comment for the order. */
-function believe(h: ParsedReceived, byHost: string | null, ip: string, input: WalkInput, org: OrgState): Believed | null {
+function believe(
+  h: ParsedReceived,
+  byHost: string | null,
+  ip: string,
+  input: WalkInput,
+  org: OrgState,
+): Believed | null {
   const { trust, asnOf } = input;
-  const rdnsBelieved = h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified');
+  const rdnsBelieved =
+    h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified');
   let accessKnown: boolean | null = null;
   const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
   const mine = input.mailhosts ?? null;
   if (mine !== null) {
     const c = matchCidr(ip, mine.networks);
-    if (c) return { relay: mine, kind: 'own', ip, why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports` };
-    if (rdnsBelieved && h.fromRdns !== null && !isAccess() && mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)) {
-      return { relay: mine, kind: 'own', ip, why: `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports` };
+    if (c)
+      return {
+        relay: mine,
+        kind: 'own',
+        ip,
+        why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports`,
+      };
+    if (
+      rdnsBelieved &&
+      h.fromRdns !== null &&
+      !isAccess() &&
+      mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)
+    ) {
+      return {
+        relay: mine,
+        kind: 'own',
+        ip,
+        why: `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports`,
+      };
     }
   }
   const net = trust.byIp(ip);
   if (net) {
     const kind = net.relay.kind === 'provider' ? (net.internal ? 'provider-internal' : 'provider') : 'own';
-    return { relay: net.relay, kind, ip, why: `${ip} is in its ${net.internal ? 'internal network' : 'network'} ${net.cidr}` };
+    return {
+      relay: net.relay,
+      kind,
+      ip,
+      why: `${ip} is in its ${net.internal ? 'internal network' : 'network'} ${net.cidr}`,
+    };
   }
   const asn = asnOf.get(ip) ?? null;
   const byAsn = trust.byAsn(asn);
@@ -105,20 +140,38 @@ function believe(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
   if (rdnsBelieved && h.fromRdns !== null) {
     const byName = trust.byName(h.fromRdns);
     if (byName && isAccess()) {
-      org.notes.push(`the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line name: it earns no trust`);
-    } else if (byName) return { relay: byName, kind: byName.kind === 'provider' ? 'provider' : 'own', ip, why: `the receiver found the reverse-DNS name ${h.fromRdns}` };
+      org.notes.push(
+        `the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line name: it earns no trust`,
+      );
+    } else if (byName)
+      return {
+        relay: byName,
+        kind: byName.kind === 'provider' ? 'provider' : 'own',
+        ip,
+        why: `the receiver found the reverse-DNS name ${h.fromRdns}`,
+      };
   }
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
   const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
   const receiverDomain = registeredDomain(byHost);
   if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
     const relay: CompiledRelay = orgRelay(clientDomain);
-    return { relay, kind: 'own', ip, why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain ${clientDomain}` };
+    return {
+      relay,
+      kind: 'own',
+      ip,
+      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain ${clientDomain}`,
+    };
   }
   if (asn !== null && org.asns.has(asn)) {
     const asName = input.asNameOf?.get(asn) ?? null;
     if (!isSharedAs(asName) && !isAccess()) {
-      return { relay: orgRelay(`AS${asn}`), kind: 'own', ip, why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network` };
+      return {
+        relay: orgRelay(`AS${asn}`),
+        kind: 'own',
+        ip,
+        why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network`,
+      };
     }
   }
   return unverifiedOwnName(h, byHost, ip, asn, input, org);
@@ -129,20 +182,43 @@ function believe(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
  * resolves back, so whoever holds the address's reverse zone chose it. Believed only with an
  * address that agrees; the name alone, like a HELO, could be anybody's.
  */
-function unverifiedOwnName(h: ParsedReceived, byHost: string | null, ip: string, asn: number | null, input: WalkInput, org: OrgState): Believed | null {
+function unverifiedOwnName(
+  h: ParsedReceived,
+  byHost: string | null,
+  ip: string,
+  asn: number | null,
+  input: WalkInput,
+  org: OrgState,
+): Believed | null {
   const name = h.notes.includes('rdns-unverified') ? h.fromRdns : h.notes.includes('qmail-name') ? h.fromHelo : null;
   if (name === null || isAccessName(name, ip)) return null;
   const domain = registeredDomain(name);
   if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
   // Compared only here, for the rare qmail name: the common walk pays nothing for it.
   const site = sitePrefix(ip);
-  const seen = org.addresses.find((a) => a !== ip && a.includes(':') === ip.includes(':') && sitePrefix(a) === site && effectiveClass(a, input.documentationIsPublic) === 'public');
+  const seen = org.addresses.find(
+    (a) =>
+      a !== ip &&
+      a.includes(':') === ip.includes(':') &&
+      sitePrefix(a) === site &&
+      effectiveClass(a, input.documentationIsPublic) === 'public',
+  );
   if (seen !== undefined) {
-    return { relay: orgRelay(domain), kind: 'own', ip, why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in the same /24 as ${seen}, an address of that organisation already believed` };
+    return {
+      relay: orgRelay(domain),
+      kind: 'own',
+      ip,
+      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in the same /24 as ${seen}, an address of that organisation already believed`,
+    };
   }
   const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
   if (asn !== null && isResearchAs(asName)) {
-    return { relay: orgRelay(domain), kind: 'own', ip, why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member institutions, which write their own reverse names` };
+    return {
+      relay: orgRelay(domain),
+      kind: 'own',
+      ip,
+      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member institutions, which write their own reverse names`,
+    };
   }
   return null;
 }
@@ -165,7 +241,16 @@ function orgRelay(label: string): CompiledRelay {
   let r = orgRelays.get(label);
   if (r === undefined) {
     if (orgRelays.size > 1000) orgRelays.clear();
-    r = { name: `the receiving organisation (${label})`, names: [], networks: [], internalNetworks: [], asns: new Set(), authservIds: [], webmail: false, kind: 'learned' };
+    r = {
+      name: `the receiving organisation (${label})`,
+      names: [],
+      networks: [],
+      internalNetworks: [],
+      asns: new Set(),
+      authservIds: [],
+      webmail: false,
+      kind: 'learned',
+    };
     orgRelays.set(label, r);
   }
   return r;
@@ -229,13 +314,20 @@ export function walkChain(input: WalkInput): WalkOutput {
     h.trusted = true;
     if (!h.parsed) {
       steps.push(`Hop ${i}: the header could not be read; skipped.`);
-      findings.push(finding('RECEIVED_UNPARSED', `Received header ${i} could not be parsed.`, { header: `Received[${i}]`, value: h.raw.slice(0, 200) }));
+      findings.push(
+        finding('RECEIVED_UNPARSED', `Received header ${i} could not be parsed.`, {
+          header: `Received[${i}]`,
+          value: h.raw.slice(0, 200),
+        }),
+      );
       continue;
     }
     if (r.notes.includes('retrieval')) {
       // RFC 5321 §4.4 stamps record SMTP hand-offs; a POP3/IMAP pickup is the reporter's own client
       // reading its mailbox. The next header down was written by that mailbox's server: believed.
-      steps.push(`Hop ${i}: the reporter’s own client fetched the message from its mailbox at ${describe(h)} (${h.protocol ?? 'POP3/IMAP'} retrieval): not a hand-off, skipped; the mailbox’s server wrote the header below.`);
+      steps.push(
+        `Hop ${i}: the reporter’s own client fetched the message from its mailbox at ${describe(h)} (${h.protocol ?? 'POP3/IMAP'} retrieval): not a hand-off, skipped; the mailbox’s server wrote the header below.`,
+      );
       h.notes.push('retrieval');
       sender = null;
       continue;
@@ -243,22 +335,35 @@ export function walkChain(input: WalkInput): WalkOutput {
     if (sender !== null && h.byHost !== null && !sameHost(h.byHost, sender, trust)) {
       flags.push(`broken-chain@${i}`);
       h.notes.push('broken-chain');
-      steps.push(`Hop ${i}: written by ${h.byHost}, but the hop above says the message came from ${sender.names.filter(Boolean).join(' / ') || sender.ip}: the chain has a gap here.`);
-      findings.push(finding('BROKEN_CHAIN', `Hop ${i} was written by ${h.byHost}, not by the client named in hop ${i - 1}.`, { header: `Received[${i}]`, value: h.byHost }));
+      steps.push(
+        `Hop ${i}: written by ${h.byHost}, but the hop above says the message came from ${sender.names.filter(Boolean).join(' / ') || sender.ip}: the chain has a gap here.`,
+      );
+      findings.push(
+        finding('BROKEN_CHAIN', `Hop ${i} was written by ${h.byHost}, not by the client named in hop ${i - 1}.`, {
+          header: `Received[${i}]`,
+          value: h.byHost,
+        }),
+      );
     }
     if (r.notes.includes('rdns-may-be-forged')) {
-      steps.push(`Hop ${i}: the receiver noted that the reverse-DNS name of ${h.fromIp ?? 'the client'} “may be forged” (it does not resolve back to the address); the name is not believed.`);
+      steps.push(
+        `Hop ${i}: the receiver noted that the reverse-DNS name of ${h.fromIp ?? 'the client'} “may be forged” (it does not resolve back to the address); the name is not believed.`,
+      );
     }
     const ip = h.fromIp;
     if (ip === null) {
-      steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} handled the message internally${h.protocol ? ` (${h.protocol})` : ''}; no sending address here.`);
+      steps.push(
+        `Hop ${i}: ${h.byHost ?? 'a host'} handled the message internally${h.protocol ? ` (${h.protocol})` : ''}; no sending address here.`,
+      );
       continue;
     }
     const cls = effectiveClass(ip, input.documentationIsPublic);
     if (cls !== 'public') {
       skipped.push(ip);
       h.notes.push(`address-${cls}`);
-      steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}, a ${cls} address inside a network we cannot see; skipped, never blamed.`);
+      steps.push(
+        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}, a ${cls} address inside a network we cannot see; skipped, never blamed.`,
+      );
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
     }
@@ -268,13 +373,19 @@ export function walkChain(input: WalkInput): WalkOutput {
     // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
     if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
     const t = believe(r, h.byHost, ip, input, org);
-    const notes = org.notes.splice(0).map((n) => ` (${n})`).join('');
+    const notes = org.notes
+      .splice(0)
+      .map((n) => ` (${n})`)
+      .join('');
     if (t) {
-      steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`);
+      steps.push(
+        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`,
+      );
       believed.push({ ...t, hop: i });
       if (t.kind === 'own') {
         const d = registeredDomain(h.fromRdns);
-        if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) org.domains.add(d);
+        if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified'))
+          org.domains.add(d);
         const asn = asnOf.get(ip) ?? null;
         if (asn !== null) org.asns.add(asn);
         org.addresses.push(ip);
@@ -282,15 +393,30 @@ export function walkChain(input: WalkInput): WalkOutput {
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
     }
-    origin = { ip, hopIndex: i, ipVersion: ipVersion(ip), reason: `first untrusted hop: ${h.byHost ?? 'a trusted host'} received it from ${describe(h)}` };
-    steps.push(`Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is neither a trusted provider’s relay nor a host of the receiving organisation, so it is the origin: the first untrusted hop.${notes}`);
+    origin = {
+      ip,
+      hopIndex: i,
+      ipVersion: ipVersion(ip),
+      reason: `first untrusted hop: ${h.byHost ?? 'a trusted host'} received it from ${describe(h)}`,
+    };
+    steps.push(
+      `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is neither a trusted provider’s relay nor a host of the receiving organisation, so it is the origin: the first untrusted hop.${notes}`,
+    );
     // Only when the receiver looked the address up (a name that is not the provider's, or `unknown`):
     // an old header without reverse DNS cannot tell a forged greeting from a since-reassigned address.
     const heloRelay = h.fromRdns !== null || r.notes.includes('rdns-unknown') ? trust.byName(h.fromHelo) : null;
     if (heloRelay !== null) {
       flags.push(`forged-helo@${i}`);
-      steps.push(`Hop ${i}: the client said HELO ${h.fromHelo}, a name of ${heloRelay.name}, but its address does not belong to ${heloRelay.name}: a forged-looking greeting.`);
-      findings.push(finding('FORGED_HOP', `Hop ${i}: HELO ${h.fromHelo} claims ${heloRelay.name} from ${ip}, which is not theirs.`, { header: `Received[${i}]`, value: h.fromHelo ?? '' }));
+      steps.push(
+        `Hop ${i}: the client said HELO ${h.fromHelo}, a name of ${heloRelay.name}, but its address does not belong to ${heloRelay.name}: a forged-looking greeting.`,
+      );
+      findings.push(
+        finding(
+          'FORGED_HOP',
+          `Hop ${i}: HELO ${h.fromHelo} claims ${heloRelay.name} from ${ip}, which is not theirs.`,
+          { header: `Received[${i}]`, value: h.fromHelo ?? '' },
+        ),
+      );
     }
     stop = i + 1;
     break;
@@ -304,7 +430,9 @@ export function walkChain(input: WalkInput): WalkOutput {
   const below = hops.slice(stop);
   if (origin !== null && below.length > 0) {
     const range = below.length === 1 ? `Hop ${stop} sits` : `Hops ${stop}–${hops.length - 1} sit`;
-    steps.push(`${range} below the origin: the sender or earlier relays wrote ${below.length === 1 ? 'it' : 'them'}, and ${below.length === 1 ? 'it proves' : 'they prove'} nothing.`);
+    steps.push(
+      `${range} below the origin: the sender or earlier relays wrote ${below.length === 1 ? 'it' : 'them'}, and ${below.length === 1 ? 'it proves' : 'they prove'} nothing.`,
+    );
     for (const h of below) {
       const claimed = trust.byName(h.byHost) ?? (h.fromIp !== null ? (trust.byIp(h.fromIp)?.relay ?? null) : null);
       // Our own intake below the origin is a mail loop (a list echoing a post), not a forgery.
@@ -312,18 +440,30 @@ export function walkChain(input: WalkInput): WalkOutput {
         flags.push(`forged-hop@${h.index}`);
         h.notes.push('forged-looking');
         findings.push(
-          finding('FORGED_HOP', `Hop ${h.index} below the untrusted origin claims to involve ${claimed.name} (${h.byHost ?? h.fromIp}); the sender could have written it.`, {
-            header: `Received[${h.index}]`,
-            value: h.raw.slice(0, 200),
-          }),
+          finding(
+            'FORGED_HOP',
+            `Hop ${h.index} below the untrusted origin claims to involve ${claimed.name} (${h.byHost ?? h.fromIp}); the sender could have written it.`,
+            {
+              header: `Received[${h.index}]`,
+              value: h.raw.slice(0, 200),
+            },
+          ),
         );
-        steps.push(`Hop ${h.index}: claims ${claimed.name} (${h.byHost ?? h.fromIp}) but lies below the origin: forged-looking.`);
+        steps.push(
+          `Hop ${h.index}: claims ${claimed.name} (${h.byHost ?? h.fromIp}) but lies below the origin: forged-looking.`,
+        );
       }
     }
   }
 
   if (skipped.length > 0) {
-    findings.push(finding('PRIVATE_ADDRESS_SKIPPED', `Private or reserved addresses skipped, never blamed: ${[...new Set(skipped)].join(', ')}.`, { value: [...new Set(skipped)].join(',') }));
+    findings.push(
+      finding(
+        'PRIVATE_ADDRESS_SKIPPED',
+        `Private or reserved addresses skipped, never blamed: ${[...new Set(skipped)].join(', ')}.`,
+        { value: [...new Set(skipped)].join(',') },
+      ),
+    );
   }
 
   if (origin === null) origin = fallbackOrigin(input, believed, steps, flags, findings);
