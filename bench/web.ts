@@ -63,7 +63,8 @@ function zipf(n: number, rand: () => number, s = 1.1): () => number {
 function pick<T>(rand: () => number, weighted: [T, number][]): T {
   let u = rand();
   for (const [v, w] of weighted) {
-    if ((u -= w) <= 0) return v;
+    u -= w;
+    if (u <= 0) return v;
   }
   return weighted[weighted.length - 1][0];
 }
@@ -184,7 +185,7 @@ function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number
           ...new Set([
             TERM.word + w1,
             TERM.word + w2,
-            TERM.sender + `news@${sdom}`,
+            `${TERM.sender}news@${sdom}`,
             TERM.sender + sdom,
             TERM.domain + d,
             TERM.advertised + d,
@@ -292,7 +293,11 @@ async function buildPostgres(url: string): Promise<void> {
     for (let base = 0; base < REPORTS; base += CHUNK) {
       const rows: GeneratedRow[] = [];
       for (let i = base; i < Math.min(REPORTS, base + CHUNK); i++) rows.push(gen.row(i));
-      const fresh = rows.filter((r) => !seen.has(r.sha) && (seen.add(r.sha), true));
+      const fresh = rows.filter((r) => {
+        if (seen.has(r.sha)) return false;
+        seen.add(r.sha);
+        return true;
+      });
       await client.query('begin');
       await client.query(
         "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', '\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",

@@ -98,14 +98,12 @@ export async function evaluateCampaignStream(
       const t1 = performance.now();
       analyseMs += t1 - t0;
       const seenAt = new Date(Date.UTC(2026, 0, 1) + i * 30_000).toISOString();
-      const placement = await db
-        .transaction()
-        .execute((trx) =>
-          ingestFingerprint(trx, fingerprintOf(a), {
-            seenAt,
-            category: opts.withoutCategories ? null : verdict.category,
-          }),
-        );
+      const placement = await db.transaction().execute((trx) =>
+        ingestFingerprint(trx, fingerprintOf(a), {
+          seenAt,
+          category: opts.withoutCategories ? null : verdict.category,
+        }),
+      );
       clusterMs += performance.now() - t1;
       if (!labelOf.has(a.sha256))
         labelOf.set(a.sha256, {

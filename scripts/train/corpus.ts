@@ -56,7 +56,7 @@ function labelsOf(dir: string): { path: string; label: string }[] {
   });
 }
 
-function mapLabel(source: string, label: string): ModelClass | null {
+function mapLabel(label: string): ModelClass | null {
   if (label === 'ham' || label === 'nice') return 'legitimate';
   if (label === 'phishing') return 'phishing';
   if (label === 'spam' || label === 'spam/scam') return 'spam';
@@ -98,7 +98,7 @@ export function* corpusMessages(
       continue;
     }
     for (const row of labelsOf(dir)) {
-      const label = mapLabel(source, row.label);
+      const label = mapLabel(row.label);
       if (!label) continue;
       const file = path.join(dir, row.path);
       if (!fs.existsSync(file)) continue;

@@ -62,7 +62,7 @@ export async function processReport(
     .executeTakeFirst();
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
   const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
-  const messageCategory = await messageCategoryOf(ctx.db, p.reportId, p.sha256);
+  const messageCategory = await messageCategoryOf(ctx.db, p.sha256);
   const historical = Number(report.historical) === 1;
   const facts = factsFrom(
     {
@@ -209,7 +209,7 @@ async function passesGate(db: Kysely<Database>, c: CaseRow, policy: ActionPolicy
 }
 
 /** A message's own category: an analyst's latest relabel of it, else its classification. */
-async function messageCategoryOf(db: Kysely<Database>, reportId: string, sha256: string): Promise<string | null> {
+async function messageCategoryOf(db: Kysely<Database>, sha256: string): Promise<string | null> {
   const relabel = await db
     .selectFrom('relabels')
     .select('category')

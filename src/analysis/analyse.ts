@@ -88,7 +88,7 @@ export function boundedPrefixEnd(raw: Uint8Array, maxText: number): number | nul
   let headEnd = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).indexOf('\n\n');
   const crlf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).indexOf('\r\n\r\n');
   if (crlf >= 0 && (headEnd < 0 || crlf < headEnd)) headEnd = crlf;
-  const want = (headEnd < 0 ? 0 : headEnd) + maxText;
+  const want = Math.max(headEnd, 0) + maxText;
   if (raw.length <= want) return null;
   const cut = raw.lastIndexOf(0x0a, want);
   return cut > 0 ? cut + 1 : want;

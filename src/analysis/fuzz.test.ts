@@ -32,7 +32,9 @@ function seeds(): Buffer[] {
     // Every 40th small corpus message: a spread over all folders, the same ones every run.
     corpusMessages(CORPUS_DIR)
       .filter((m, i) => i % 40 === 0 && m.raw.length < 32_768)
-      .forEach((m) => out.push(m.raw));
+      .forEach((m) => {
+        out.push(m.raw);
+      });
   } else {
     process.stderr.write(
       `\n*** fuzz: ${CORPUS_DIR} absent, seeding from the ${out.length} repository fixtures only ***\n`,

@@ -18,6 +18,7 @@ function section(title: string): string {
 /** Removes terminal control characters from hostile text before it reaches a terminal. */
 export function safe(s: string, max = 300): string {
   const cleaned = s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips control and bidi characters on purpose
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '�')
     .replace(/\s*\n\s*/g, ' ⏎ ');
   return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
@@ -52,7 +53,9 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
 
   out.push(section('Trace-back (where it came from)'));
   if (a.traceback.steps.length === 0) out.push('  (no trace-back recorded)');
-  a.traceback.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(2)}. ${safe(s, 500)}`));
+  a.traceback.steps.forEach((s, i) => {
+    out.push(`  ${String(i + 1).padStart(2)}. ${safe(s, 500)}`);
+  });
   for (const h of a.traceback.hops) {
     const from = [h.fromHelo, h.fromRdns, h.fromIp ? `[${h.fromIp}]` : null].filter(Boolean).join(' ');
     out.push(

@@ -29,7 +29,7 @@ export function indicatorRows(a: Analysis): { kind: IndicatorKind; value: string
   }
   const s = a.indicators.sender;
   for (const e of [...a.indicators.emails, s.from, s.replyTo, s.returnPath, s.sender]) {
-    if (!e || !e.includes('@')) continue;
+    if (!e?.includes('@')) continue;
     add('email', e.toLowerCase());
     add('domain', orgDomain(e));
   }

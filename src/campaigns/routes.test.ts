@@ -300,8 +300,9 @@ describe('report processing and relabels', () => {
         campaignId: placement.campaignId,
       });
       let view = (await getReportView(h.ctx.db, stored.id, REPORT_VIEW_PARTS))?.present(true);
-      assert.equal((view?.classification as { category: string }).category, 'phishing');
-      assert.equal((view?.campaign as { id: string }).id, placement.campaignId);
+      assert.ok(view);
+      assert.equal((view.classification as { category: string }).category, 'phishing');
+      assert.equal((view.campaign as { id: string }).id, placement.campaignId);
 
       const r = await relabelReport(h.ctx.db, stored.id, 'scam', 'user:u1(alice@example.org):analyst');
       assert.equal(r.previousCategory, 'phishing');

@@ -40,15 +40,13 @@ export async function saveClassification(db: Kysely<Database>, sha256: string, v
     .insertInto('classifications')
     .values(row)
     .onConflict((oc) =>
-      oc
-        .column('sha256')
-        .doUpdateSet({
-          category: row.category,
-          confidence: row.confidence,
-          reasons: row.reasons,
-          model_version: row.model_version,
-          classified_at: row.classified_at,
-        }),
+      oc.column('sha256').doUpdateSet({
+        category: row.category,
+        confidence: row.confidence,
+        reasons: row.reasons,
+        model_version: row.model_version,
+        classified_at: row.classified_at,
+      }),
     )
     .execute();
 }

@@ -61,7 +61,7 @@ export type ReportViewPart = {
  * A hook `spamdesk serve` runs once the platform is up; it may print lines in the banner (the
  * accounts area creates the first admin on a fresh database and prints its one-time password).
  */
-export type StartupHook = (ctx: AppContext) => Promise<string[] | void>;
+export type StartupHook = (ctx: AppContext) => Promise<string[] | undefined>;
 
 /**
  * An area's front door (`<area>/area.ts`): everything it offers the platform. `src/app/areas.ts`

@@ -240,7 +240,9 @@ export class ReportWriter {
       const results = await this.commit(batch.map((u) => u.wire));
       this.stats.commits++;
       this.stats.reports += n;
-      batch.forEach((u, i) => this.committed(u, results[i]));
+      batch.forEach((u, i) => {
+        this.committed(u, results[i]);
+      });
     } catch (batchError) {
       // One bad unit must not sink the others: retry each alone. A unique violation means another
       // process stored the same dedup key between our look-up and insert; the retry finds it.

@@ -60,7 +60,10 @@ export async function compressNewEvidence(db: Kysely<Database>, units: WireUnit[
       const m = it.message;
       if (isPrepared(m) || stored.has(m.sha256)) return it;
       let p = done.get(m.sha256);
-      if (!p) done.set(m.sha256, (p = toPrepared(m)));
+      if (!p) {
+        p = toPrepared(m);
+        done.set(m.sha256, p);
+      }
       return { input: it.input, message: p };
     }),
   }));

@@ -6,7 +6,7 @@
  * searches every decoded text for every form of the identity.
  */
 import { createHash } from 'node:crypto';
-import PostalMime from 'postal-mime';
+import PostalMime, { type Email } from 'postal-mime';
 import { readZipEntries } from '../actions/referrals/evidence-package.ts';
 import { LEAK_ADDRESS, LEAK_ADDRESS_ASCII, LEAK_DOMAIN, LEAK_DOMAIN_ASCII } from './test-leak-plant.ts';
 
@@ -180,7 +180,7 @@ export class LeakScanner {
     }
     if (kind === 'mail') {
       await this.text(a, bytes.toString('utf8'), `${where} (raw)`, depth);
-      let email;
+      let email: Email;
       try {
         email = await PostalMime.parse(bytes, {
           attachmentEncoding: 'arraybuffer',

@@ -45,7 +45,7 @@ export async function ensureFirstAdmin(db: Kysely<Database>): Promise<{ email: s
 export async function firstAdminHook(ctx: {
   db: Kysely<Database>;
   config: { publicUrl?: string };
-}): Promise<string[] | void> {
+}): Promise<string[] | undefined> {
   const created = await ensureFirstAdmin(ctx.db);
   if (!created) return;
   return [

@@ -372,7 +372,7 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
   }
   // Reports still waiting for analysis or classification, created (ULID time) in the window, are
   // walked round-robin from a cursor, so a backlog larger than one batch is covered over passes.
-  const windowStart = encodeTime(Date.now() - PENDING_WINDOW_DAYS * 86_400_000, 10) + '0000000000000000';
+  const windowStart = `${encodeTime(Date.now() - PENDING_WINDOW_DAYS * 86_400_000, 10)}0000000000000000`;
   const cur = await db.selectFrom('web_state').select('value').where('key', '=', PENDING_CURSOR).executeTakeFirst();
   let pq = db
     .selectFrom('web_report_index')

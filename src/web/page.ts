@@ -211,7 +211,7 @@ export function sendPage(reply: FastifyReply, doc: string, status = 200): Fastif
 }
 
 /** An error page (HTML) for a failed page request. */
-export function errorPage(ctx: PageCtx, status: number, message: string): string {
+export function errorPage(ctx: PageCtx, message: string): string {
   return layout(
     ctx,
     ctx.t('error.title'),
@@ -222,7 +222,7 @@ export function errorPage(ctx: PageCtx, status: number, message: string): string
 /** Formats an ISO timestamp for display (UTC, minutes). */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return iso.replace('T', ' ').slice(0, 16) + ' UTC';
+  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 }
 
 export { raw };

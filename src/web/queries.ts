@@ -92,6 +92,7 @@ export async function listReports(
       );
   }
   const terms = filterTerms(f);
+  // biome-ignore lint/suspicious/noImplicitAnyLet: not any — tsc types q by control flow; the branches build different Kysely joins
   let q;
   if (terms.length > 0) {
     // Drive from the first term's index range (term, received_at, report_id); join the index row.
@@ -288,5 +289,5 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
     if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
 }

@@ -10,7 +10,7 @@
  * 3. the page embeds it in an `<iframe sandbox>` without allow-scripts, allow-forms,
  *    allow-same-origin, allow-popups or allow-top-navigation.
  */
-import PostalMime from 'postal-mime';
+import PostalMime, { type Email } from 'postal-mime';
 import sanitizeHtml from 'sanitize-html';
 import { esc } from './html.ts';
 
@@ -217,7 +217,7 @@ function documentOf(body: string, lang: string): string {
 
 /** Renders a raw RFC 5322 message for the safe view. */
 export async function renderSafeView(raw: Uint8Array, lang = 'en'): Promise<SafeRendering> {
-  let email;
+  let email: Email;
   try {
     email = await PostalMime.parse(raw, {
       maxNestingDepth: 50,

@@ -82,8 +82,12 @@ export function blocksOf(dim: RollupDim, r: Range): Block[] {
   if (parts.months) {
     const [y0, m0] = parts.months[0].split('-').map(Number);
     const [y1, m1] = parts.months[1].split('-').map(Number);
-    for (let y = y0, m = m0; y < y1 || (y === y1 && m <= m1); m === 12 ? ((y += 1), (m = 1)) : (m += 1)) {
+    for (let y = y0, m = m0; y < y1 || (y === y1 && m <= m1); ) {
       out.push({ dim: monthlyDim(dim), key: `${y}-${String(m).padStart(2, '0')}` });
+      if (m === 12) {
+        y += 1;
+        m = 1;
+      } else m += 1;
     }
   }
   return out;

@@ -69,7 +69,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
         : e.status === 404
           ? ctx.t('error.notfound')
           : e.message;
-    return sendPage(reply, errorPage(ctx, e.status, message), e.status);
+    return sendPage(reply, errorPage(ctx, message), e.status);
   });
 
   await app.register(publicRoutes);

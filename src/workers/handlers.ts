@@ -24,7 +24,7 @@ export interface JobHandler<C = WorkerContext> {
   /** Jobs of this kind claimed per round. */
   batchSize?: number;
   /** Handles a batch; throw (or return per-job errors) to retry. */
-  run(jobs: Job[], ctx: C): Promise<Map<string, Error> | void>;
+  run(jobs: Job[], ctx: C): Promise<Map<string, Error> | undefined>;
   /** Called once when the runner stops (worker threads, caches). */
   close?(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export type TypedJob<P> = Job & { data: P };
  */
 export interface JobWork<P, C> {
   batchSize?: number;
-  run(jobs: TypedJob<P>[], ctx: C): Promise<Map<string, Error> | void>;
+  run(jobs: TypedJob<P>[], ctx: C): Promise<Map<string, Error> | undefined>;
   close?(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ function poisonAwareHandler(seen: string[]): JobHandler {
       // Like a batch stored in one transaction: one bad payload fails the whole batch.
       if (jobs.some((j) => j.payload.includes('poison'))) throw new Error('cannot store a poisoned row');
       for (const j of jobs) seen.push(j.payload);
+      return undefined;
     },
   };
 }

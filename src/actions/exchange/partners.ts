@@ -49,7 +49,7 @@ export async function registerPartner(db: Kysely<Database>, input: PartnerInput)
     id: newId(),
     name: p.name,
     country: p.country,
-    public_key_pem: p.publicKeyPem.trim() + '\n',
+    public_key_pem: `${p.publicKeyPem.trim()}\n`,
     key_fingerprint: fingerprint,
     created_at: nowIso(),
     disabled_at: null,

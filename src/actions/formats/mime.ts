@@ -108,7 +108,7 @@ function renderNode(node: MimeNode): Buffer {
     const boundary = `=_sd_${randomBytes(12).toString('hex')}`;
     lines.push(foldHeader('Content-Type', `${node.contentType}; boundary="${boundary}"`));
     const chunks: Buffer[] = [
-      Buffer.from(lines.join(CRLF) + CRLF + CRLF + `This is a multi-part message in MIME format.${CRLF}`),
+      Buffer.from(`${lines.join(CRLF)}${CRLF}${CRLF}This is a multi-part message in MIME format.${CRLF}`),
     ];
     for (const p of node.parts) {
       chunks.push(Buffer.from(`--${boundary}${CRLF}`), renderNode(p), Buffer.from(CRLF));

@@ -195,7 +195,7 @@ for (const dialect of DIALECTS) {
         assert.equal(r.incidents, 3);
         assert.ok(r.arrivalDateIso);
         assert.equal(r.originalKind, 'message/rfc822');
-        assert.ok(r.original && r.original.toString().includes('[redacted]'));
+        assert.ok(r.original?.toString().includes('[redacted]'));
         assert.deepEqual(r.warnings, []);
       }
 

@@ -108,7 +108,8 @@ export function zoneFromText(text: string): Zone {
     const sp = t.indexOf(' ');
     if (sp < 0) continue;
     const name = t.slice(0, sp).toLowerCase().replace(/\.$/, '');
-    const rec = (zone[name] ??= {});
+    zone[name] ??= {};
+    const rec = zone[name];
     const txt = rec.TXT;
     const value = t.slice(sp + 1).trim();
     // Long TXT values are split into 255-byte strings, as DNS serves them (RFC 1035 §3.3.14).

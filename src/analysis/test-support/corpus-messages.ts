@@ -50,7 +50,9 @@ export function corpusMessages(dir: string, limit = Number.POSITIVE_INFINITY): C
     if (out.length >= limit) break;
     const buf = fs.readFileSync(file);
     if (file.endsWith('.mbox')) {
-      splitMbox(buf).forEach((raw, i) => out.push({ origin: `${file}#${i}`, raw }));
+      splitMbox(buf).forEach((raw, i) => {
+        out.push({ origin: `${file}#${i}`, raw });
+      });
     } else if (path.basename(file) === 'SMSSpamCollection') {
       buf
         .toString('utf8')

@@ -164,7 +164,8 @@ export function parseFeedbackFields(body: Uint8Array, warnings: string[] = []): 
   for (const f of fields as HeaderField[]) {
     const n = f.name.toLowerCase();
     if (known.has(n)) continue;
-    (other[n] ??= []).push(f.value.trim());
+    other[n] ??= [];
+    other[n].push(f.value.trim());
   }
   return {
     feedbackType: feedbackType || 'other',

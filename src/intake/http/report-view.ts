@@ -5,7 +5,6 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { Report } from '../../db/tables.ts';
 import type { ReportViewPart } from '../../evidence/context.ts';
 
 export interface ReportView {

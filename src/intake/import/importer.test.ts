@@ -192,7 +192,7 @@ for (const dialect of DIALECTS)
       const root = tempTree(t, { 'a.eml': sampleEmail('inside-a'), 'sub/b.eml': sampleEmail('inside-b') });
       fs.symlinkSync(path.join(outside, 'shadow'), path.join(root, 'shadow.eml'));
       fs.symlinkSync(path.join(outside, 'dir'), path.join(root, 'linked-dir'));
-      fs.symlinkSync('../sub/../../' + path.basename(outside) + '/shadow', path.join(root, 'sub', 'relative.eml'));
+      fs.symlinkSync(`../sub/../../${path.basename(outside)}/shadow`, path.join(root, 'sub', 'relative.eml'));
       fs.symlinkSync('..', path.join(root, 'sub', 'loop'));
       fs.symlinkSync(path.join(root, 'sub', 'b.eml'), path.join(root, 'alias.eml'));
       fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling.eml'));

@@ -49,7 +49,7 @@ export function toE164(s: string, region: string): string | null {
   const parsed = isSupportedCountry(region)
     ? parsePhoneNumberFromString(compact, { defaultCountry: region })
     : parsePhoneNumberFromString(compact);
-  return parsed && parsed.isPossible() ? parsed.number : null;
+  return parsed?.isPossible() ? parsed.number : null;
 }
 
 /** Could this SMS be the subscriber's answer "this is who sent it"? */

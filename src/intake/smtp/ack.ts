@@ -71,7 +71,7 @@ export function relayAckSender(config: Config): AckSender {
  * no-reply robots (RFC 3834 §2: do not respond to automatic mail), so we never cause backscatter.
  */
 export function shouldAcknowledge(address: string | null, autoSubmitted: string | null): address is string {
-  if (!address || !address.includes('@')) return false;
+  if (!address?.includes('@')) return false;
   if (autoSubmitted && autoSubmitted.trim().toLowerCase() !== 'no') return false;
   const local = address.split('@')[0].toLowerCase();
   return !/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|fbl|feedback-?loop)([+.-]|$)/.test(local);

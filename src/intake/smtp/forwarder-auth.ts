@@ -62,7 +62,10 @@ const parsedLists = new WeakMap<readonly string[], Cidr[]>();
 function inList(ip: string | null, list: readonly string[]): boolean {
   if (!ip || list.length === 0) return false;
   let cidrs = parsedLists.get(list);
-  if (!cidrs) parsedLists.set(list, (cidrs = list.map(parseCidr).filter((c): c is Cidr => c !== null)));
+  if (!cidrs) {
+    cidrs = list.map(parseCidr).filter((c): c is Cidr => c !== null);
+    parsedLists.set(list, cidrs);
+  }
   try {
     // process(): smtp-server reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
     return matchCidr(ipaddr.process(ip), cidrs) !== null;

@@ -280,15 +280,13 @@ test('a mail that cannot be committed gets 451 and no 250', async (t) => {
   if (!h) return;
   await h.ctx.writer.close();
   await assert.rejects(
-    h
-      .transport()
-      .sendMail({
-        from: 'g@example.org',
-        to: 'spam@report.test',
-        subject: 's',
-        text: '',
-        attachments: [{ content: spam(6), contentType: 'message/rfc822' }],
-      }),
+    h.transport().sendMail({
+      from: 'g@example.org',
+      to: 'spam@report.test',
+      subject: 's',
+      text: '',
+      attachments: [{ content: spam(6), contentType: 'message/rfc822' }],
+    }),
     (e: Error & { responseCode?: number }) => e.responseCode === 451,
   );
 });
@@ -445,15 +443,13 @@ test('acknowledgements go through an injected sender (the outbox can take them o
   const acks: Ack[] = [];
   const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
   if (!h) return;
-  await h
-    .transport()
-    .sendMail({
-      from: 'Jo <jo@example.org>',
-      to: 'spam@report.test',
-      subject: 'x',
-      text: '',
-      attachments: [{ content: spam(10), contentType: 'message/rfc822' }],
-    });
+  await h.transport().sendMail({
+    from: 'Jo <jo@example.org>',
+    to: 'spam@report.test',
+    subject: 'x',
+    text: '',
+    attachments: [{ content: spam(10), contentType: 'message/rfc822' }],
+  });
   await h.intake.stop();
   assert.equal(acks.length, 1);
   assert.equal(acks[0].to, 'jo@example.org');
@@ -584,7 +580,9 @@ for (const dialect of DIALECTS)
     if (!h) return;
     const idle: Awaited<ReturnType<typeof idleFrom>>[] = [];
     for (const addr of ['127.0.0.2', '127.0.0.3']) for (let i = 0; i < 10; i++) idle.push(await idleFrom(h.port, addr));
-    t.after(() => idle.forEach((c) => c.sock.destroy()));
+    t.after(() => {
+      for (const c of idle) c.sock.destroy();
+    });
     assert.ok(
       idle.every((c) => /^220 /.test(c.greeting)),
       'all 20 places taken',
@@ -596,15 +594,13 @@ for (const dialect of DIALECTS)
       'one address cannot hold more than its cap',
     );
     over.sock.destroy();
-    const sent = await h
-      .transport({ localAddress: '127.0.0.4' })
-      .sendMail({
-        from: 'p@example.org',
-        to: 'spam@report.test',
-        subject: 's',
-        text: '',
-        attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
-      });
+    const sent = await h.transport({ localAddress: '127.0.0.4' }).sendMail({
+      from: 'p@example.org',
+      to: 'spam@report.test',
+      subject: 's',
+      text: '',
+      attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
+    });
     assert.match(sent.response, /^250 /);
     const evicted = idle.filter((c) => c.said().includes('421 '));
     assert.equal(evicted.length, 1, 'one idle connection made room');
@@ -696,15 +692,13 @@ test('a forged From is kept as claimed but never attributed to the account nor a
   if (!h) return;
   const victim = await addUser(h.ctx, 'carol@example.net');
   // example.net allows only 192.0.2.1; this mail comes from 127.0.0.1.
-  const info = await h
-    .transport()
-    .sendMail({
-      from: 'carol@example.net',
-      to: 'spam@report.test',
-      subject: 'Fwd',
-      text: '',
-      attachments: [{ content: spam(11), contentType: 'message/rfc822' }],
-    });
+  const info = await h.transport().sendMail({
+    from: 'carol@example.net',
+    to: 'spam@report.test',
+    subject: 'Fwd',
+    text: '',
+    attachments: [{ content: spam(11), contentType: 'message/rfc822' }],
+  });
   assert.match(info.response, /^250 /, 'the report itself is still taken');
   await h.intake.stop();
   const [r] = await reportsOf(h.ctx);
@@ -795,15 +789,13 @@ test('a relay listed in smtpTrustedForwarders proves its From without DNS', asyn
   );
   if (!h) return;
   const dave = await addUser(h.ctx, 'dave@corp.example');
-  await h
-    .transport()
-    .sendMail({
-      from: 'dave@corp.example',
-      to: 'spam@report.test',
-      subject: 'Fwd',
-      text: '',
-      attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
-    });
+  await h.transport().sendMail({
+    from: 'dave@corp.example',
+    to: 'spam@report.test',
+    subject: 'Fwd',
+    text: '',
+    attachments: [{ content: spam(14), contentType: 'message/rfc822' }],
+  });
   const [r] = await reportsOf(h.ctx);
   assert.equal(r.reporter_user_id, dave);
   const auth = JSON.parse(r.context ?? '{}').reporterAuth;

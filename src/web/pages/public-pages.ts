@@ -13,7 +13,7 @@ import { uploadError } from '../../intake/http/upload-errors.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, csrfField, layout, pageContext, sendPage, verifyCsrf, fmtTime, type PageCtx } from '../page.ts';
 import { requestSession } from '../session-auth.ts';
-import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
+import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery } from '../components.ts';
 import { dailySeries, rangeOf, toChart, toCsv, topValues, totalReports } from '../queries.ts';
 import { hasAnalysis, loadCampaignOf, loadClassification, referralsOf } from '../foreign.ts';
 import { countryName } from '../countries.ts';

@@ -1,7 +1,6 @@
 // Draws every <canvas data-chart="ID"> from the JSON in <script type="application/json" id="ID">.
 // Served from /static (the page CSP forbids inline scripts); Chart.js is loaded before this file.
 (() => {
-  
   var PALETTE = [
     '#1f5fa8',
     '#c0392b',
@@ -16,14 +15,14 @@
   ];
   function draw() {
     if (typeof window.Chart !== 'function') return;
-    var reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    var reduce = window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
     document.querySelectorAll('canvas[data-chart]').forEach((canvas) => {
       var src = document.getElementById(canvas.getAttribute('data-chart'));
       if (!src) return;
       var data;
       try {
         data = JSON.parse(src.textContent || '{}');
-      } catch (e) {
+      } catch {
         return;
       }
       var kind = canvas.getAttribute('data-kind') || 'line';

@@ -186,9 +186,7 @@ function readComment(text: string, info: ClientInfo): void {
 }
 
 /** Interprets the tokens of the `from` clause. */
-function readFrom(
-  tokens: Token[],
-): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & {
+function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & {
   forged: boolean;
   unknownRdns: boolean;
   bareIp: boolean;

@@ -58,8 +58,7 @@ export function fallbackOrigin(
   // Below the provider's last believed hop, only its own submission hops (no client address).
   const below = input.received.slice(lastHop + 1);
   const submittedThere =
-    last !== null &&
-    last.relay.webmail &&
+    last?.relay.webmail &&
     below.length > 0 &&
     below.every((r) => r.fromIp === null || classifyIp(r.fromIp) !== 'public') &&
     below.some(
