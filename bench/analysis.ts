@@ -75,10 +75,13 @@ async function runSpamdesk(pool: AnalysisPool, msgs: CorpusMessage[]): Promise<S
 function report(label: string, n: number, r: SpamdeskRun): number {
   const rate = n / r.seconds;
   say(
-    `${label}: ${n} messages, ${mb(r.bytes)} in ${r.seconds.toFixed(2)} s → ${rate.toFixed(0)} messages/s, ${(r.bytes / 1e6 / r.seconds).toFixed(1)} MB/s; ` +
-      `per message p50 ${percentile(r.lat, 50).toFixed(2)} ms, p99 ${percentile(r.lat, 99).toFixed(2)} ms, max ${r.lat[r.lat.length - 1]?.toFixed(0)} ms; ` +
+    `${label}: ${n} messages, ${mb(r.bytes)} in ${r.seconds.toFixed(2)} s → ${rate.toFixed(0)} messages/s, \
+${(r.bytes / 1e6 / r.seconds).toFixed(1)} MB/s; ` +
+      `per message p50 ${percentile(r.lat, 50).toFixed(2)} ms, p99 ${percentile(r.lat, 99).toFixed(2)} ms, max \
+${r.lat[r.lat.length - 1]?.toFixed(0)} ms; ` +
       `not ok ${r.notOk}; peak RSS ${mb(r.rss)} (${CORES} threads); ` +
-      `${(n / r.cpuSeconds).toFixed(0)} messages per CPU-second (${r.cpuSeconds.toFixed(1)} CPU-s, all threads); load average ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`,
+      `${(n / r.cpuSeconds).toFixed(0)} messages per CPU-second (${r.cpuSeconds.toFixed(1)} CPU-s, all threads); load \
+average ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`,
   );
   return rate;
 }
@@ -201,7 +204,9 @@ async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
     const r = await drive(msgs, Number(children) * 2, (raw) => spamcCheck(port, raw));
     const rate = msgs.length / r.seconds;
     say(
-      `SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; failures ${r.failures}; load average ${loadNow()}`,
+      `SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → \
+${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; \
+failures ${r.failures}; load average ${loadNow()}`,
     );
     return rate;
   } finally {
@@ -324,7 +329,9 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
     const r = await drive(msgs, CORES * 4, (raw) => rspamdCheck(port, raw, agent));
     const rate = msgs.length / r.seconds;
     say(
-      `rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 ${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`,
+      `rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in \
+${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 \
+${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`,
     );
     return rate;
   } finally {
@@ -363,7 +370,8 @@ export const analysisBench: Bench = {
     const sa = await runSpamAssassin(peers.slice(0, SA_MESSAGES));
     const rs = await runRspamd(peers);
     say(
-      `ratios on the same messages: spamdesk/SpamAssassin ${sa ? `${(ours / sa).toFixed(1)}×` : 'n/a'} (target ≥ 50×), spamdesk/rspamd ${rs ? `${(ours / rs).toFixed(2)}×` : 'n/a'} (target ≥ 2×); target ≥ 1,500 messages/s`,
+      `ratios on the same messages: spamdesk/SpamAssassin ${sa ? `${(ours / sa).toFixed(1)}×` : 'n/a'} (target ≥ 50×), \
+spamdesk/rspamd ${rs ? `${(ours / rs).toFixed(2)}×` : 'n/a'} (target ≥ 2×); target ≥ 1,500 messages/s`,
     );
   },
 };

@@ -206,7 +206,9 @@ export const attackBench: Bench = {
       const baseLat = [...base.latencies].sort((a, b) => a - b);
       process.stdout.write(
         `${[
-          `attack: ${outcomes.length} requests (${payloads.length} payloads × ${Object.keys(routes).length} routes, ${mb(payloadBytes)} of payloads per route) in ${seconds.toFixed(1)} s: ${(outcomes.length / seconds).toFixed(1)} requests/s, ${concurrency} in flight; ${answered} answered`,
+          `attack: ${outcomes.length} requests (${payloads.length} payloads × ${Object.keys(routes).length} routes, \
+${mb(payloadBytes)} of payloads per route) in ${seconds.toFixed(1)} s: ${(outcomes.length / seconds).toFixed(1)} \
+requests/s, ${concurrency} in flight; ${answered} answered`,
           `outcomes (route kind, status × count): ${[...byStatus.entries()]
             .sort()
             .map(([k, n]) => `${k}×${n}`)
@@ -219,9 +221,13 @@ export const attackBench: Bench = {
                   .join('; ')})`
               : ''
           }`,
-          `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 ${percentile(baseLat, 99).toFixed(1)} ms`,
-          `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
-          `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
+          `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 \
+${percentile(baseLat, 99).toFixed(1)} ms`,
+          `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 \
+${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} \
+ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
+          `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} \
+(bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
         ].join('\n')}\n`,
       );
     } finally {

@@ -36,9 +36,11 @@ function get(url: string): Promise<number> {
 
 function bigForward(i: number, bytes: number): Buffer {
   const line = `${'spam '.repeat(15)}${i}\r\n`;
-  const inner = `From: a@spam.example\r\nTo: b@example.org\r\nSubject: burst ${i}\r\nMessage-ID: <burst-${i}-${Date.now()}@spam.example>\r\n\r\n${line.repeat(Math.floor(bytes / line.length))}`;
+  const inner = `From: a@spam.example\r\nTo: b@example.org\r\nSubject: burst ${i}\r\nMessage-ID: \
+<burst-${i}-${Date.now()}@spam.example>\r\n\r\n${line.repeat(Math.floor(bytes / line.length))}`;
   return Buffer.from(
-    `From: f${i}@example.org\r\nTo: spam@report.test\r\nSubject: fw ${i}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n${inner}`,
+    `From: f${i}@example.org\r\nTo: spam@report.test\r\nSubject: fw ${i}\r\nMIME-Version: 1.0\r\nContent-Type: \
+message/rfc822\r\n\r\n${inner}`,
   );
 }
 
@@ -134,8 +136,10 @@ export const burstBench: Bench = {
       const idle = statusKb(pid, 'VmRSS');
       probes.sort((a, b) => a - b);
       process.stdout.write(
-        `${clients} × ${mb(size)} over SMTP in ${seconds.toFixed(1)} s, all stored; ${refusals} temporary refusal(s) (4xx, retried after 1 s)\n` +
-          `GET /healthz meanwhile: ${probes.length} probes, p50 ${percentile(probes, 50).toFixed(0)} ms, p99 ${percentile(probes, 99).toFixed(0)} ms, worst ${(probes.at(-1) ?? 0).toFixed(0)} ms\n` +
+        `${clients} × ${mb(size)} over SMTP in ${seconds.toFixed(1)} s, all stored; ${refusals} temporary refusal(s) \
+(4xx, retried after 1 s)\n` +
+          `GET /healthz meanwhile: ${probes.length} probes, p50 ${percentile(probes, 50).toFixed(0)} ms, p99 \
+${percentile(probes, 99).toFixed(0)} ms, worst ${(probes.at(-1) ?? 0).toFixed(0)} ms\n` +
           `server RSS: ${mb(rssStart)} at start, peak ${mb(peak)}, ${mb(idle)} after 15 s idle\n`,
       );
     } finally {

@@ -183,7 +183,10 @@ async function measureLookups(
     }
     lat.sort((a, b) => a - b);
     process.stdout.write(
-      `lookup over loopback HTTP with ${what}: ${bodies.length} requests (${matched} matched a campaign), p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 10 ms; JS heap ${heapMb.toFixed(0)} MB before the look-ups; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
+      `lookup over loopback HTTP with ${what}: ${bodies.length} requests (${matched} matched a campaign), p50 \
+${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} \
+ms (target p99 < 10 ms; JS heap ${heapMb.toFixed(0)} MB before the look-ups; load average \
+${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
     );
   } finally {
     agent.destroy();
@@ -193,7 +196,8 @@ async function measureLookups(
 
 export const campaignsBench: Bench = {
   name: 'campaigns',
-  description: `clustering ${TOTAL.toLocaleString('en')} synthetic corpus-derived messages into SQLite; lookup latency over loopback HTTP`,
+  description: `clustering ${TOTAL.toLocaleString('en')} synthetic corpus-derived messages into SQLite; lookup latency \
+over loopback HTTP`,
   async run() {
     if (!corpusAvailable()) {
       process.stdout.write(`SKIP campaigns bench: corpus ${CORPUS_DIR} not found\n`);
@@ -202,7 +206,8 @@ export const campaignsBench: Bench = {
     if (KEEP_DB && fs.existsSync(KEEP_DB) && fs.existsSync(`${KEEP_DB}.lookups`)) {
       const bodies = readBodies(`${KEEP_DB}.lookups`);
       process.stdout.write(
-        `re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest skipped\n`,
+        `re-using ${KEEP_DB} (${mb(fs.statSync(KEEP_DB).size)}) and its ${bodies.length} look-up bodies: ingest \
+skipped\n`,
       );
       const ctx = await createContext(
         testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }),
@@ -220,7 +225,8 @@ export const campaignsBench: Bench = {
         await measureLookups(
           ctx,
           bodies,
-          `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative fingerprints)`,
+          `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative \
+fingerprints)`,
         );
       } finally {
         await closeContext(ctx);
@@ -231,7 +237,8 @@ export const campaignsBench: Bench = {
     const bases = await corpusBases();
     const vocab = [...new Set(bases.flatMap((b) => b.text.toLowerCase().match(/[a-z]{3,12}/g) ?? []))].sort();
     process.stdout.write(
-      `${bases.length} corpus spams analysed as campaign bases, vocabulary ${vocab.length} words (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+      `${bases.length} corpus spams analysed as campaign bases, vocabulary ${vocab.length} words \
+(${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
     );
 
     const dir = KEEP_DB
@@ -277,7 +284,8 @@ export const campaignsBench: Bench = {
         const stored = n;
         if (stored % 50_000 === 0)
           process.stdout.write(
-            `  ${stored.toLocaleString('en')} stored, ${created.toLocaleString('en')} campaigns, ${templates.length.toLocaleString('en')} true campaigns, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+            `  ${stored.toLocaleString('en')} stored, ${created.toLocaleString('en')} campaigns, \
+${templates.length.toLocaleString('en')} true campaigns, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
           );
         // Rate over the last 10 % before each mark.
         for (const m of marks) {
@@ -292,13 +300,17 @@ export const campaignsBench: Bench = {
             // Per CPU-second too: on a shared, loaded machine wall-clock rates measure the neighbours.
             const perCpu = (stored - windowFrom) / ((cpu.user + cpu.system) / 1e6);
             process.stdout.write(
-              `at ${stored.toLocaleString('en')} stored: ${rate.toFixed(0)} messages/s wall, ${perCpu.toFixed(0)} messages per CPU-second (over the last ${(stored - windowFrom).toLocaleString('en')}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
+              `at ${stored.toLocaleString('en')} stored: ${rate.toFixed(0)} messages/s wall, ${perCpu.toFixed(0)} \
+messages per CPU-second (over the last ${(stored - windowFrom).toLocaleString('en')}; load average \
+${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
             );
           }
         }
       }
       process.stdout.write(
-        `clustering: ${TOTAL.toLocaleString('en')} messages into ${created.toLocaleString('en')} campaigns (truth ${templates.length.toLocaleString('en')}), peak RSS ${mb(rss.stop())}, database ${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '').size)}\n`,
+        `clustering: ${TOTAL.toLocaleString('en')} messages into ${created.toLocaleString('en')} campaigns (truth \
+${templates.length.toLocaleString('en')}), peak RSS ${mb(rss.stop())}, database \
+${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '').size)}\n`,
       );
 
       const lrng = seededRng(99);

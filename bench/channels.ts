@@ -108,7 +108,8 @@ function redactPart(originals: Buffer[]): void {
   const forwarded = originals.map((o) =>
     Buffer.concat([
       Buffer.from(
-        `From: Zoé <${identity.addresses[0]}>\r\nTo: spam@report.test\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`,
+        `From: Zoé <${identity.addresses[0]}>\r\nTo: spam@report.test\r\nSubject: Fwd\r\nMIME-Version: \
+1.0\r\nContent-Type: message/rfc822\r\n\r\n`,
       ),
       o,
     ]),

@@ -204,11 +204,13 @@ export const httpBench: Bench = {
       readerAgent.destroy();
       latencies.sort((a, b) => a - b);
       process.stdout.write(
-        `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
+        `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, \
+${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
           `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}` +
           (readers > 0
-            ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, ${readFailures} failed)`
+            ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, \
+${readFailures} failed)`
             : '') +
           '\n',
       );

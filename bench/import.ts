@@ -71,9 +71,11 @@ async function phase(kind: string, target: string): Promise<ImportResult> {
 
 function report(label: string, r: ImportResult): void {
   process.stdout.write(
-    `${label.padEnd(28)} ${String(r.added).padStart(6)} reports  ${(r.added / r.seconds).toFixed(0).padStart(5)} reports/s  ` +
+    `${label.padEnd(28)} ${String(r.added).padStart(6)} reports  ${(r.added / r.seconds).toFixed(0).padStart(5)} \
+reports/s  ` +
       `${(r.bytes / 1e6 / r.seconds).toFixed(1).padStart(5)} MB/s  ${r.seconds.toFixed(1)} s  ` +
-      `${(r.added / Math.max(1, r.commits)).toFixed(0)} reports/commit  ${(r.added / r.cpuSeconds).toFixed(0)} reports/CPU-s  peak RSS ${mb(r.maxRssBytes)}\n`,
+      `${(r.added / Math.max(1, r.commits)).toFixed(0)} reports/commit  ${(r.added / r.cpuSeconds).toFixed(0)} \
+reports/CPU-s  peak RSS ${mb(r.maxRssBytes)}\n`,
   );
 }
 

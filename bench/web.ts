@@ -69,14 +69,15 @@ function pick<T>(rand: () => number, weighted: [T, number][]): T {
   return weighted[weighted.length - 1][0];
 }
 
-const COUNTRIES =
-  'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG CA AU SE CZ HU BD VE MA DZ KE BY LT LV EE PT GR AT CH BE DK FI NO IE'.split(
-    ' ',
-  );
-const WORDS =
-  'account verify prize winner urgent payment invoice parcel delivery bank security update password offer free bitcoin investment loan cheap pharmacy meeting dating lottery refund tax customs suspended confirm reward gift card crypto wallet profit click limited exclusive deal newsletter order shipping bonus casino insurance'.split(
-    ' ',
-  );
+const COUNTRIES = (
+  'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG ' +
+  'CA AU SE CZ HU BD VE MA DZ KE BY LT LV EE PT GR AT CH BE DK FI NO IE'
+).split(' ');
+const WORDS = (
+  'account verify prize winner urgent payment invoice parcel delivery bank security update password offer free ' +
+  'bitcoin investment loan cheap pharmacy meeting dating lottery refund tax customs suspended confirm reward gift ' +
+  'card crypto wallet profit click limited exclusive deal newsletter order shipping bonus casino insurance'
+).split(' ');
 
 /** One generated report: its message, report row, index row and search terms. */
 interface GeneratedRow {
@@ -214,7 +215,8 @@ async function buildSqlite(): Promise<void> {
   // million random B-tree inserts); the schema ends up exactly as the migrations made it.
   const indexes = db
     .prepare(
-      "select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', 'web_report_index', 'web_report_terms', 'messages')",
+      "select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('reports', " +
+        "'web_report_index', 'web_report_terms', 'messages')",
     )
     .all() as { name: string; sql: string }[];
   for (const ix of indexes) db.exec(`drop index ${ix.name}`);
@@ -222,10 +224,14 @@ async function buildSqlite(): Promise<void> {
     'insert or ignore into messages (sha256, kind, size, codec, content, first_seen_at) values (?, ?, ?, ?, ?, ?)',
   );
   const insRep = db.prepare(
-    "insert into reports (id, message_sha256, channel, received_at, reporter_user_id, reporter_token_id, reporter_address, client_ip, note, quality, dedup_key, context, tracking_token) values (?, ?, ?, ?, null, null, null, null, null, 'full', null, null, ?)",
+    'insert into reports (id, message_sha256, channel, received_at, reporter_user_id, reporter_token_id, ' +
+      'reporter_address, client_ip, note, quality, dedup_key, context, tracking_token) values (?, ?, ?, ?, null, ' +
+      "null, null, null, null, 'full', null, null, ?)",
   );
   const insIdx = db.prepare(
-    'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, reporter_user_id, subject, sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
+    'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, reporter_user_id, subject, ' +
+      'sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, ' +
+      'updated_at) values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
   );
   const insTerm = db.prepare('insert or ignore into web_report_terms (term, received_at, report_id) values (?, ?, ?)');
   const gen = generator();
@@ -266,7 +272,8 @@ async function buildSqlite(): Promise<void> {
   for (const ix of indexes) db.exec(ix.sql);
   // Monthly rows, as the indexer keeps them (same statement as migration 0052).
   db.exec(
-    "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+    "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from " +
+      "web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
   );
   db.prepare("insert into web_state (key, value) values ('bench.rows', ?)").run(String(REPORTS));
   db.pragma('wal_checkpoint(TRUNCATE)');
@@ -285,7 +292,8 @@ async function buildPostgres(url: string): Promise<void> {
     await client.query('set synchronous_commit = off');
     // Secondary indexes are built after the load, as for SQLite (constraint indexes stay).
     const { rows: indexes } = await client.query<{ indexname: string; indexdef: string }>(
-      "select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('reports', 'web_report_index', 'web_report_terms', 'messages') and indexname not in (select conname from pg_constraint)",
+      "select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('reports', " +
+        "'web_report_index', 'web_report_terms', 'messages') and indexname not in (select conname from pg_constraint)",
     );
     for (const ix of indexes) await client.query(`drop index ${ix.indexname}`);
     const gen = generator();
@@ -300,11 +308,13 @@ async function buildPostgres(url: string): Promise<void> {
       });
       await client.query('begin');
       await client.query(
-        "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', '\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",
+        "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', " +
+          "'\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",
         [fresh.map((r) => r.sha), fresh.map((r) => r.kind), fresh.map((r) => r.iso)],
       );
       await client.query(
-        "insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, 'full', tk from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u(id, s, c, t, tk)",
+        'insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, ' +
+          "'full', tk from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u(id, s, c, t, tk)",
         [
           rows.map((r) => r.id),
           rows.map((r) => r.sha),
@@ -314,8 +324,13 @@ async function buildPostgres(url: string): Promise<void> {
         ],
       );
       await client.query(
-        'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, subject, sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) ' +
-          'select id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st, 0, t from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::int[]) as u(id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st)',
+        'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, subject, sender, ' +
+          'sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, ' +
+          'updated_at) ' +
+          'select id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st, 0, t from unnest($1::text[], ' +
+          '$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], ' +
+          '$10::text[], $11::int[], $12::text[], $13::text[], $14::int[]) as u(id, t, c, k, s, subj, snd, sd, ip, ' +
+          'cc, asn, cat, camp, st)',
         [
           rows.map((r) => r.id),
           rows.map((r) => r.iso),
@@ -335,19 +350,22 @@ async function buildPostgres(url: string): Promise<void> {
       );
       const terms = rows.flatMap((r) => r.terms.map((term) => [term, r.iso, r.id] as const));
       await client.query(
-        'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], $3::text[]) on conflict do nothing',
+        'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], ' +
+          '$3::text[]) on conflict do nothing',
         [terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2])],
       );
       await client.query('commit');
     }
     const roll = [...gen.rollup].map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
     await client.query(
-      'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], $3::text[], $4::int[])',
+      'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], $3::text[], ' +
+        '$4::int[])',
       [roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3])],
     );
     for (const ix of indexes) await client.query(ix.indexdef);
     await client.query(
-      "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+      "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) from " +
+        "web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
     );
     await client.query("insert into web_state (key, value) values ('bench.rows', $1)", [String(REPORTS)]);
     // What autovacuum does to an insert-only table soon after a load: without the visibility map
@@ -498,7 +516,8 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
           ? `sum of ${p.blocks} blocks`
           : `${p.blocks} blocks, depth ${p.depth}, ${p.survivors} by key`;
     process.stdout.write(
-      `${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.p99 < TARGET_MS ? 'yes' : 'NO', how], widths)}\n`,
+      `\
+${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.p99 < TARGET_MS ? 'yes' : 'NO', how], widths)}\n`,
     );
   }
   for (const [name, fn] of reference) {
@@ -506,7 +525,8 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
     process.stdout.write(`${row([name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), '', ''], widths)}\n`);
   }
   process.stdout.write(
-    `${label}: ${cases.length - over}/${cases.length} queries under ${TARGET_MS} ms at p99; peak RSS ${mb(rss.stop())}\n`,
+    `${label}: ${cases.length - over}/${cases.length} queries under ${TARGET_MS} ms at p99; peak RSS \
+${mb(rss.stop())}\n`,
   );
 }
 
@@ -526,7 +546,8 @@ async function pgReady(url: string): Promise<boolean> {
 
 export const webBench: Bench = {
   name: 'web',
-  description: `workbench list and dashboard queries at ${REPORTS.toLocaleString('en')} reports (SQLite; PostgreSQL too with SPAMDESK_BENCH_WEB_POSTGRES=1)`,
+  description: `workbench list and dashboard queries at ${REPORTS.toLocaleString('en')} reports (SQLite; PostgreSQL \
+too with SPAMDESK_BENCH_WEB_POSTGRES=1)`,
   async run() {
     let rss = sampleRss();
     if (!(await ready())) {
@@ -548,7 +569,8 @@ export const webBench: Bench = {
 
     if (process.env.SPAMDESK_BENCH_WEB_POSTGRES !== '1') {
       process.stdout.write(
-        'PostgreSQL: not run (SPAMDESK_BENCH_WEB_POSTGRES=1 runs the same queries on a PostgreSQL copy; the first run generates it)\n',
+        'PostgreSQL: not run (SPAMDESK_BENCH_WEB_POSTGRES=1 runs the same queries on a PostgreSQL copy; the first ' +
+          'run generates it)\n',
       );
       return;
     }

@@ -82,5 +82,6 @@ fs.writeFileSync(
   `${JSON.stringify({ builtAt: new Date().toISOString(), modules: entryPoints.length, copied })}\n`,
 );
 process.stdout.write(
-  `spamdesk: compiled ${entryPoints.length} modules to ${path.relative(ROOT, OUT)}/ (${copied} files copied) in ${Date.now() - started} ms\n`,
+  `spamdesk: compiled ${entryPoints.length} modules to ${path.relative(ROOT, OUT)}/ (${copied} files copied) in \
+${Date.now() - started} ms\n`,
 );

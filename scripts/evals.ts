@@ -26,13 +26,16 @@ export const EVALS: Eval[] = [
   {
     name: 'classification',
     description:
-      'categories on the held-out corpus split: confusion matrix, per-class P/R/F1; bogofilter and SpamAssassin on the same messages',
+      'categories on the held-out corpus split: confusion matrix, per-class P/R/F1; bogofilter and SpamAssassin on ' +
+      'the same messages',
     run: () => evaluateClassification(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
   {
     name: 'campaigns',
     description:
-      'clustering of personalised copies of real corpus spams (seeded generator): pairwise precision and recall; then the shared corpora as one mixed stream: impure share, legitimate mail in abusive campaigns, largest campaigns',
+      'clustering of personalised copies of real corpus spams (seeded generator): pairwise precision and recall; ' +
+      'then the shared corpora as one mixed stream: impure share, legitimate mail in abusive campaigns, largest ' +
+      'campaigns',
     run: async () => {
       await evaluateCampaigns(CORPUS_DIR, (s) => process.stdout.write(s));
       process.stdout.write('\n--- the shared corpora as one mixed stream\n');
@@ -48,13 +51,15 @@ export const EVALS: Eval[] = [
   {
     name: 'sms',
     description:
-      'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam labels',
+      'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam ' +
+      'labels',
     run: () => evaluateSms(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
   {
     name: 'traceback',
     description:
-      'trace-back origin against hand-checked Received chains (src/analysis/golden/traceback-chains.json): accuracy overall, by split and by receiving-organisation class',
+      'trace-back origin against hand-checked Received chains (src/analysis/golden/traceback-chains.json): accuracy ' +
+      'overall, by split and by receiving-organisation class',
     run: async () => {
       await evaluateTraceback(CORPUS_DIR, (s) => process.stdout.write(s));
     },

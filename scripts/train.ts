@@ -132,7 +132,8 @@ function buildModel(
     }
   }
   process.stdout.write(
-    `train ${name}: calibrated on ${validation.length} validation examples (${VALIDATION_PERCENT}% slice): legitimate offset ${legitimateOffset} (cost ${bestCost}, FP weight ${FALSE_POSITIVE_COST})\n`,
+    `train ${name}: calibrated on ${validation.length} validation examples (${VALIDATION_PERCENT}% slice): legitimate \
+offset ${legitimateOffset} (cost ${bestCost}, FP weight ${FALSE_POSITIVE_COST})\n`,
   );
   const model = trainModel(examples, DEFAULT_TRAIN_OPTIONS, classes);
   model.bias[legit] += legitimateOffset;
@@ -153,7 +154,8 @@ function buildModel(
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
   process.stdout.write(
-    `train ${name}: wrote ${file} (${(text.length / 1024).toFixed(0)} KiB, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})\n`,
+    `train ${name}: wrote ${file} (${(text.length / 1024).toFixed(0)} KiB, sha256 \
+${createHash('sha256').update(text).digest('hex').slice(0, 16)})\n`,
   );
 }
 

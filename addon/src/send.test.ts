@@ -44,50 +44,57 @@ function corpusMessages(n: number): Buffer[] {
     .map((f) => fs.readFileSync(path.join(dir, f)));
 }
 
-test('reporting a multi-selection sends each exact raw source and stores it byte for byte as an add-on report', async (t) => {
-  if (!needsCorpus(t, 'spam_archive_2023_2025/2024')) return;
-  const s = await server(t);
-  if (!s) return;
-  const token = await createToken(s.ctx.db, { role: 'reporter', name: 'thunderbird' });
-  const originals = corpusMessages(3);
-  // Thunderbird 117+ hands out a File with { data_format: 'File' }, older versions a binary string.
-  const raws = new Map<number, RawMessage>([
-    [11, binaryString(originals[0])],
-    [12, new Blob([new Uint8Array(originals[1])])],
-    [13, binaryString(originals[2])],
-  ]);
-  const settings: AddonSettings = {
-    instanceUrl: `${s.url}/`,
-    token: token.secret,
-    moveToJunk: true,
-    note: 'Reçu ce matin, encore.',
-  };
-  const outcomes = await reportMessages([11, 12, 13], {
-    fetch,
-    getRaw: async (id) => {
-      const r = raws.get(id);
-      if (r === undefined) throw new Error(`no message ${id}`);
-      return r;
-    },
-    settings,
-  });
-  assert.deepEqual(
-    outcomes.map((o) => o.ok),
-    [true, true, true],
-    JSON.stringify(outcomes),
-  );
-  for (const [i, o] of outcomes.entries()) {
-    assert.ok(o.reportId);
-    const row = await s.ctx.db.selectFrom('reports').selectAll().where('id', '=', o.reportId).executeTakeFirstOrThrow();
-    assert.equal(row.channel, 'addon');
-    assert.equal(row.note, 'Reçu ce matin, encore.');
-    assert.equal(row.reporter_token_id, token.id);
-    const stored = await getMessageRaw(s.ctx.db, row.message_sha256);
-    assert.ok(stored?.equals(originals[i]), `message ${i} stored exactly`);
-    assert.ok(o.trackingUrl?.startsWith(`${s.url}/track/`));
-  }
-  assert.deepEqual(summarise(outcomes), { title: 'Spam reported', message: 'Thank you: 3 messages were reported.' });
-});
+test(
+  'reporting a multi-selection sends each exact raw source and stores it byte for byte as an add-on ' + 'report',
+  async (t) => {
+    if (!needsCorpus(t, 'spam_archive_2023_2025/2024')) return;
+    const s = await server(t);
+    if (!s) return;
+    const token = await createToken(s.ctx.db, { role: 'reporter', name: 'thunderbird' });
+    const originals = corpusMessages(3);
+    // Thunderbird 117+ hands out a File with { data_format: 'File' }, older versions a binary string.
+    const raws = new Map<number, RawMessage>([
+      [11, binaryString(originals[0])],
+      [12, new Blob([new Uint8Array(originals[1])])],
+      [13, binaryString(originals[2])],
+    ]);
+    const settings: AddonSettings = {
+      instanceUrl: `${s.url}/`,
+      token: token.secret,
+      moveToJunk: true,
+      note: 'Reçu ce matin, encore.',
+    };
+    const outcomes = await reportMessages([11, 12, 13], {
+      fetch,
+      getRaw: async (id) => {
+        const r = raws.get(id);
+        if (r === undefined) throw new Error(`no message ${id}`);
+        return r;
+      },
+      settings,
+    });
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [true, true, true],
+      JSON.stringify(outcomes),
+    );
+    for (const [i, o] of outcomes.entries()) {
+      assert.ok(o.reportId);
+      const row = await s.ctx.db
+        .selectFrom('reports')
+        .selectAll()
+        .where('id', '=', o.reportId)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.channel, 'addon');
+      assert.equal(row.note, 'Reçu ce matin, encore.');
+      assert.equal(row.reporter_token_id, token.id);
+      const stored = await getMessageRaw(s.ctx.db, row.message_sha256);
+      assert.ok(stored?.equals(originals[i]), `message ${i} stored exactly`);
+      assert.ok(o.trackingUrl?.startsWith(`${s.url}/track/`));
+    }
+    assert.deepEqual(summarise(outcomes), { title: 'Spam reported', message: 'Thank you: 3 messages were reported.' });
+  },
+);
 
 test("the server's error is what the user sees: revoked token, not an e-mail, unreachable instance", async (t) => {
   const s = await server(t);

@@ -165,13 +165,20 @@ export async function evaluateCampaignStream(
       ['200+', 200, Infinity],
     ];
     out(
-      `${opts.withoutCategories ? "[ablation: clustered without the classifier's categories] " : ''}stream: ${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')}, seed ${opts.seed ?? STREAM_SEED}\n`,
+      `${opts.withoutCategories ? "[ablation: clustered without the classifier's categories] " : ''}stream: \
+${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')}, seed ${opts.seed ?? STREAM_SEED}\n`,
     );
     out(
-      `analysis + classification ${(analyseMs / 1000).toFixed(1)} s; clustering ${(clusterMs / 1000).toFixed(1)} s (${((clusterMs / Math.max(1, labelOf.size)) * 1000).toFixed(0)} µs a message)\n`,
+      `analysis + classification ${(analyseMs / 1000).toFixed(1)} s; clustering ${(clusterMs / 1000).toFixed(1)} s \
+(${((clusterMs / Math.max(1, labelOf.size)) * 1000).toFixed(0)} µs a message)\n`,
     );
     out(
-      `campaigns: ${members.size}; sizes: ${buckets.map(([n, lo, hi]) => `${n}: ${sizes.filter((s) => s >= lo && s <= hi).length}`).join(', ')}\n`,
+      `campaigns: ${members.size}; sizes: ${buckets
+        .map(
+          ([n, lo, hi]) => `${n}: \
+${sizes.filter((s) => s >= lo && s <= hi).length}`,
+        )
+        .join(', ')}\n`,
     );
     const largest = [...members.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 5);
     for (const [id, list] of largest) {
@@ -187,11 +194,13 @@ export async function evaluateCampaignStream(
       out(`      top: ${top.map((f) => `${f.kind} ${JSON.stringify(f.value.slice(0, 50))} ×${f.count}`).join('; ')}\n`);
     }
     out(
-      `impure share: ${impure} of ${clustered} clustered messages (${pct(impure, clustered)} %; target ≤ 1 %) in ${impureCampaigns.length} campaigns\n`,
+      `impure share: ${impure} of ${clustered} clustered messages (${pct(impure, clustered)} %; target ≤ 1 %) in \
+${impureCampaigns.length} campaigns\n`,
     );
     out(`legitimate messages in abusive campaigns of ten or more: ${legitInLarge} (target 0)\n`);
     out(
-      `abusive campaigns of five or more: ${actionable.length}; purity 1: ${gate.pure}; purity ≥ 0.9: ${gate.ninety}; legitimate share > 5 %: ${gate.legit}\n`,
+      `abusive campaigns of five or more: ${actionable.length}; purity 1: ${gate.pure}; purity ≥ 0.9: ${gate.ninety}; \
+legitimate share > 5 %: ${gate.legit}\n`,
     );
     for (const c of impureCampaigns.sort((a, b) => b.list.length - a.list.length).slice(0, 8)) {
       out(`  impure ${describe(c.id, c.list, categoryOf.get(c.id) ?? null)}\n`);

@@ -107,7 +107,8 @@ export async function evaluateCampaigns(
     [copies[i], copies[j]] = [copies[j], copies[i]];
   }
   out(
-    `labelled set: ${chosen.length} corpus spams → ${copies.length} personalised copies (seed ${opts.seed ?? EVAL_SEED})\n`,
+    `labelled set: ${chosen.length} corpus spams → ${copies.length} personalised copies (seed \
+${opts.seed ?? EVAL_SEED})\n`,
   );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-cluster-eval-'));
@@ -131,10 +132,13 @@ export async function evaluateCampaigns(
     );
     const campaigns = new Set(predicted).size;
     out(
-      `clustered ${copies.length} copies in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${campaigns} campaigns (truth: ${chosen.length})\n`,
+      `clustered ${copies.length} copies in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${campaigns} campaigns \
+(truth: ${chosen.length})\n`,
     );
     out(
-      `pairwise precision ${(scores.precision * 100).toFixed(2)}%  recall ${(scores.recall * 100).toFixed(2)}%  (${scores.agreeingPairs} agreeing of ${scores.predictedPairs} predicted / ${scores.truePairs} true pairs; target ≥ 98 / ≥ 95)\n`,
+      `pairwise precision ${(scores.precision * 100).toFixed(2)}%  recall ${(scores.recall * 100).toFixed(2)}%  \
+(${scores.agreeingPairs} agreeing of ${scores.predictedPairs} predicted / ${scores.truePairs} true pairs; target ≥ 98 \
+/ ≥ 95)\n`,
     );
     return scores;
   } finally {

@@ -68,7 +68,8 @@ function collapse(c: Category): ModelClass {
 }
 
 function binaryLine(name: string, s: BinaryStats): string {
-  return `${name.padEnd(28)} n=${String(s.n).padStart(5)}  precision ${pct(s.precision)}%  recall ${pct(s.recall)}%  F1 ${pct(s.f1)}%  legit misjudged ${s.fp}/${s.legit} = ${pct(s.fpRate)}%`;
+  return `${name.padEnd(28)} n=${String(s.n).padStart(5)}  precision ${pct(s.precision)}%  recall ${pct(s.recall)}%  \
+F1 ${pct(s.f1)}%  legit misjudged ${s.fp}/${s.legit} = ${pct(s.fpRate)}%`;
 }
 
 /**
@@ -100,7 +101,8 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
   const trainKeys = new Set(train.map((e) => e.dupKey));
   const leaked = held.filter((e) => trainKeys.has(e.dupKey)).length;
   out(
-    `data: ${all.length} messages (${train.length} train, ${held.length} held-out; duplicate groups crossing the split: ${leaked}) analysed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    `data: ${all.length} messages (${train.length} train, ${held.length} held-out; duplicate groups crossing the \
+split: ${leaked}) analysed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
   );
 
   const classifier = createClassifier();
@@ -108,7 +110,8 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
   const predicted = new Map<string, Category>();
   for (const e of held) predicted.set(e.sha256, classifier.classify(e.analysis).category);
   out(
-    `spamdesk: model ${classifier.modelVersion}, ${held.length} held-out messages classified in ${((Date.now() - t1) / 1000).toFixed(1)} s\n\n`,
+    `spamdesk: model ${classifier.modelVersion}, ${held.length} held-out messages classified in \
+${((Date.now() - t1) / 1000).toFixed(1)} s\n\n`,
   );
 
   // Confusion matrix: gold rows × predicted categories.
@@ -126,7 +129,8 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
     const p = predN ? tp / predN : 0;
     const r = goldN ? tp / goldN : 0;
     out(
-      `${c.padEnd(12)} precision ${pct(p)}%  recall ${pct(r)}%  F1 ${pct(p + r ? (2 * p * r) / (p + r) : 0)}%  (support ${goldN})\n`,
+      `${c.padEnd(12)} precision ${pct(p)}%  recall ${pct(r)}%  F1 ${pct(p + r ? (2 * p * r) / (p + r) : 0)}%  \
+(support ${goldN})\n`,
     );
   }
   const abusive = held.filter((e) => e.label !== 'legitimate');
@@ -134,7 +138,8 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
   const phPred = abusive.filter((e) => predicted.get(e.sha256) === 'phishing').length;
   const phGold = abusive.filter((e) => e.label === 'phishing').length;
   out(
-    `phishing among abusive messages: precision ${pct(phPred ? phTp / phPred : 0)}%  recall ${pct(phGold ? phTp / phGold : 0)}%  (target ≥ 95 / ≥ 95)\n\n`,
+    `phishing among abusive messages: precision ${pct(phPred ? phTp / phPred : 0)}%  recall \
+${pct(phGold ? phTp / phGold : 0)}%  (target ≥ 95 / ≥ 95)\n\n`,
   );
 
   const ours = (set: readonly Example[]) =>
@@ -187,7 +192,9 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
       const secs = (Date.now() - t3) / 1000;
       const scored = sample.filter((e) => sa.has(fileOf(e)));
       out(
-        `\nSpamAssassin scored ${scored.length} of a ${sample.length}-message deterministic sample of the held-out split in ${secs.toFixed(0)} s (${(scored.length / secs).toFixed(1)} messages/s, 2 spamd children; budget SPAMDESK_EVAL_SA_SECONDS=${budget}); all rows below are on exactly those messages\n`,
+        `\nSpamAssassin scored ${scored.length} of a ${sample.length}-message deterministic sample of the held-out \
+split in ${secs.toFixed(0)} s (${(scored.length / secs).toFixed(1)} messages/s, 2 spamd children; budget \
+SPAMDESK_EVAL_SA_SECONDS=${budget}); all rows below are on exactly those messages\n`,
       );
       sample.splice(0, sample.length, ...scored);
       out(`${binaryLine('spamdesk (sample)', ours(sample))}\n`);
@@ -206,7 +213,12 @@ export async function evaluateClassification(corpusDir: string, out: Out): Promi
         );
       }
       out(
-        `${binaryLine('spamassassin --local (sample)', binaryStats(sample.map((e) => ({ gold: e.label !== 'legitimate', pred: sa.get(fileOf(e))?.verdict === 'spam' }))))}\n`,
+        `${binaryLine(
+          'spamassassin --local ' + '(sample)',
+          binaryStats(
+            sample.map((e) => ({ gold: e.label !== 'legitimate', pred: sa.get(fileOf(e))?.verdict === 'spam' })),
+          ),
+        )}\n`,
       );
     } else {
       out(`spamassassin: not available (or SPAMDESK_EVAL_SA_SAMPLE=0) — reference row skipped\n`);

@@ -61,7 +61,9 @@ export async function evaluateSms(corpusDir: string, out: (s: string) => void): 
   const tn = sum('ham', (c) => HAM_CATEGORIES.has(c));
   const fp = sum('ham', (c) => !HAM_CATEGORIES.has(c));
   out(
-    `${rows.length} SMS analysed in ${seconds.toFixed(1)} s (${(rows.length / Math.max(seconds, 0.001)).toFixed(0)} SMS/s); scored: the ${n} distinct SMS of the held-out split (${tp + fn} spam, ${tn + fp} ham); model ${classifier.smsModelVersion}, region ${settings.region}\n`,
+    `${rows.length} SMS analysed in ${seconds.toFixed(1)} s (${(rows.length / Math.max(seconds, 0.001)).toFixed(0)} \
+SMS/s); scored: the ${n} distinct SMS of the held-out split (${tp + fn} spam, ${tn + fp} ham); model \
+${classifier.smsModelVersion}, region ${settings.region}\n`,
   );
   out(`\nlabel \\ category  ${CATEGORIES.map((c) => c.padStart(11)).join('')}\n`);
   for (const label of ['ham', 'spam'] as const)
@@ -71,7 +73,8 @@ export async function evaluateSms(corpusDir: string, out: (s: string) => void): 
   out(`baseline (always ham, the majority label): ${pct((tn + fp) / Math.max(n, 1))}\n`);
   out(`spam precision ${pct(tp / Math.max(tp + fp, 1))}, spam recall ${pct(tp / Math.max(tp + fn, 1))}\n`);
   out(
-    `ham  precision ${pct(tn / Math.max(tn + fn, 1))}, ham recall ${pct(tn / Math.max(tn + fp, 1))} (ham judged spam: ${fp} of ${tn + fp})\n`,
+    `ham  precision ${pct(tn / Math.max(tn + fn, 1))}, ham recall ${pct(tn / Math.max(tn + fp, 1))} (ham judged spam: \
+${fp} of ${tn + fp})\n`,
   );
   out(`indicators (all ${rows.length} SMS): ${withUrl} SMS with a URL, ${withPhone} with a phone number\n`);
 }

@@ -75,7 +75,10 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-/** Learns each reporter's mail hosts from the reporter's corpus messages (the labelled ones included, as a live stream would). */
+/**
+ * Learns each reporter's mail hosts from the reporter's corpus messages (the labelled ones included, as a live stream
+ * would).
+ */
 export function learnReporters(corpusDir: string, labels: LabelledChains): Map<string, string[]> {
   const trust = trustTableFor([], null);
   const out = new Map<string, string[]>();
@@ -159,7 +162,8 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
   write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
   for (const batch of [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort()) {
     write(
-      `${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round ${batch}, part of held-out)\n`,
+      `${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round \
+${batch}, part of held-out)\n`,
     );
   }
   const orgs = new Set(labels.chains.map((c) => c.organisation));
@@ -168,7 +172,8 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
   if (misses.length > 0) write('\nmisses:\n');
   for (const m of misses)
     write(
-      `- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: ${m.chain.reason}\n    walk: ${m.lastStep}\n`,
+      `- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: \
+${m.chain.reason}\n    walk: ${m.lastStep}\n`,
     );
   return results;
 }

@@ -164,7 +164,8 @@ export const DEFAULT_POLICY_INPUT = {
     optOutAsns: [],
     defaultFormat: 'xarf',
     dynamicRdnsPatterns: [
-      '(^|[.-])(dyn|dynamic|dhcp|dial|dialup|ppp|pppoe|dsl|adsl|vdsl|cable|broadband|pool|client|customer|cust|res|residential|home|user)[0-9.-]',
+      '(^|[.-])(dyn|dynamic|dhcp|dial|dialup|ppp|pppoe|dsl|adsl|vdsl|cable|broadband|pool|client|customer|cust|res|re' +
+        'sidential|home|user)[0-9.-]',
       '\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}[.-]\\d{1,3}',
       '(^|\\.)(ftth|fttx|gpon|catv|wireless|mobile|lte|3g|4g|5g)[.-]',
     ],

@@ -53,7 +53,8 @@ function isManifest(v: unknown): v is Manifest {
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] phishing over SMTP → case → cybercrime authorities → signed packages at a real SMTP sink and webhook, re-hashed and verified`, async (t) => {
+  test(`[${dialect}] phishing over SMTP → case → cybercrime authorities → signed packages at a real SMTP sink and \
+webhook, re-hashed and verified`, async (t) => {
     // Default policy, but referred at once (the default waits 15 minutes for the burst to join).
     const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-')), 'policy.json');
     fs.writeFileSync(policyFile, JSON.stringify({ cases: { referDelayMinutes: 0 } }));

@@ -57,7 +57,12 @@ export const actionsService: ServiceFactory = {
     });
     return {
       describe: () =>
-        `Outbox:           ${ctx.config.outboxSmtpUrl ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'}; ISP digests scheduled`,
+        `Outbox:           ${
+          ctx.config.outboxSmtpUrl
+            ? `mail via \
+${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+            : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'
+        }; ISP digests scheduled`,
       async stop() {
         await loop.stop();
         closeTransports();

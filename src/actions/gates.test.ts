@@ -138,7 +138,8 @@ async function fixture(t: TestContext, dialect: DialectName) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] a campaign that mixes legitimate mail in waits for an analyst: no automatic referral, the reasons in its history`, async (t) => {
+  test(`[${dialect}] a campaign that mixes legitimate mail in waits for an analyst: no automatic referral, the reasons \
+in its history`, async (t) => {
     const f = await fixture(t, dialect);
     if (!f) return;
     try {
@@ -190,7 +191,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] historical reports open no case, count towards no rule and reach no ISP; live reports open the case, which is referred with the archive as evidence`, async (t) => {
+  test(`[${dialect}] historical reports open no case, count towards no rule and reach no ISP; live reports open the \
+case, which is referred with the archive as evidence`, async (t) => {
     const f = await fixture(t, dialect);
     if (!f) return;
     try {
@@ -224,7 +226,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] an ISP is never told about a mail server whose reports are legitimate or authenticated; alerts carry when the origin sent the spam`, async (t) => {
+  test(`[${dialect}] an ISP is never told about a mail server whose reports are legitimate or authenticated; alerts \
+carry when the origin sent the spam`, async (t) => {
     const f = await fixture(t, dialect);
     if (!f) return;
     try {
@@ -276,41 +279,45 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('[sqlite] a referral shows queued until its mail is delivered, then sent; dead when the relay refuses it for good', async (t) => {
-  const f = await fixture(t, 'sqlite');
-  if (!f) return;
-  const sink = await startSmtpSink();
-  try {
-    await f.campaign('camp-ok', 'phishing', 1, 0);
-    let caseId: string | undefined;
-    for (let i = 0; i < 3; i++) caseId = (await f.report({ campaignId: 'camp-ok' })).outcome.opened[0] ?? caseId;
-    assert.ok(caseId);
-    await autoRefer(f.ctx, caseId);
-    assert.deepEqual(
-      (await listReferrals(f.tdb.db, { caseId })).map((r) => r.state),
-      ['queued'],
-    );
-    await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
-    const [sent] = await listReferrals(f.tdb.db, { caseId });
-    assert.equal(sent.state, 'sent');
-    assert.ok(sent.delivery.sentAt);
-    // A second authority whose address the relay rejects permanently (SMTP 550).
-    const a2 = await createAuthority(f.tdb.db, {
-      name: 'Regulator',
-      country: 'FR',
-      competence: 'cybercrime',
-      contactKind: 'email',
-      contact: 'reject-me@police.example',
-    });
-    sink.rejectRecipients.add('reject-me@police.example');
-    await referCase(f.ctx, caseId, a2.id, 'analyst:ada');
-    await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
-    const states = new Map((await listReferrals(f.tdb.db, { caseId })).map((r) => [r.authority_name, r.state]));
-    assert.equal(states.get('Cybercrime unit'), 'sent');
-    assert.equal(states.get('Regulator'), 'dead');
-  } finally {
-    await sink.close();
-    await closeTransports();
-    await f.close();
-  }
-});
+test(
+  '[sqlite] a referral shows queued until its mail is delivered, then sent; dead when the relay refuses it for ' +
+    'good',
+  async (t) => {
+    const f = await fixture(t, 'sqlite');
+    if (!f) return;
+    const sink = await startSmtpSink();
+    try {
+      await f.campaign('camp-ok', 'phishing', 1, 0);
+      let caseId: string | undefined;
+      for (let i = 0; i < 3; i++) caseId = (await f.report({ campaignId: 'camp-ok' })).outcome.opened[0] ?? caseId;
+      assert.ok(caseId);
+      await autoRefer(f.ctx, caseId);
+      assert.deepEqual(
+        (await listReferrals(f.tdb.db, { caseId })).map((r) => r.state),
+        ['queued'],
+      );
+      await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
+      const [sent] = await listReferrals(f.tdb.db, { caseId });
+      assert.equal(sent.state, 'sent');
+      assert.ok(sent.delivery.sentAt);
+      // A second authority whose address the relay rejects permanently (SMTP 550).
+      const a2 = await createAuthority(f.tdb.db, {
+        name: 'Regulator',
+        country: 'FR',
+        competence: 'cybercrime',
+        contactKind: 'email',
+        contact: 'reject-me@police.example',
+      });
+      sink.rejectRecipients.add('reject-me@police.example');
+      await referCase(f.ctx, caseId, a2.id, 'analyst:ada');
+      await drainOutbox({ db: f.tdb.db, logger: f.ctx.logger, relayUrl: sink.url, retryBaseMs: 1, leaseMs: 60_000 });
+      const states = new Map((await listReferrals(f.tdb.db, { caseId })).map((r) => [r.authority_name, r.state]));
+      assert.equal(states.get('Cybercrime unit'), 'sent');
+      assert.equal(states.get('Regulator'), 'dead');
+    } finally {
+      await sink.close();
+      await closeTransports();
+      await f.close();
+    }
+  },
+);

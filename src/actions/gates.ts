@@ -60,12 +60,14 @@ export function campaignGateReasons(s: CampaignStanding, policy: ActionPolicy): 
   const reasons: string[] = [];
   if (s.legitimateShare > policy.gates.maxLegitimateShare) {
     reasons.push(
-      `${pct(s.legitimateShare)} of campaign ${s.root}'s messages are classified legitimate (policy allows at most ${pct(policy.gates.maxLegitimateShare)})`,
+      `${pct(s.legitimateShare)} of campaign ${s.root}'s messages are classified legitimate (policy allows at most \
+${pct(policy.gates.maxLegitimateShare)})`,
     );
   }
   if (s.purity < policy.gates.minPurity) {
     reasons.push(
-      `campaign ${s.root} mixes categories: its majority (${s.category ?? 'none'}) is ${pct(s.purity)} of its messages (policy requires ${pct(policy.gates.minPurity)})`,
+      `campaign ${s.root} mixes categories: its majority (${s.category ?? 'none'}) is ${pct(s.purity)} of its messages \
+(policy requires ${pct(policy.gates.minPurity)})`,
     );
   }
   return reasons;

@@ -18,7 +18,8 @@ const RAW = Buffer.from(
     'Message-ID: <2@shop.example>',
     'Content-Type: text/html; charset=utf-8',
     '',
-    '<a href="https://buy.shop.example/now">Buy</a><img src="https://images.cdn-host.example/banner.png"><div style="background:url(https://px.tracker.example/o.gif)"></div>',
+    '<a href="https://buy.shop.example/now">Buy</a><img src="https://images.cdn-host.example/banner.png"><div ' +
+      'style="background:url(https://px.tracker.example/o.gif)"></div>',
   ].join('\r\n'),
 );
 

@@ -31,7 +31,8 @@ export function spamMessage(o: SpamOptions): Buffer {
   const date = (o.sentAt ?? new Date(Date.now() - 3_600_000)).toUTCString().replace('GMT', '+0000');
   return Buffer.from(
     [
-      `Received: from dyn-host.pool.isp.example ([${o.ip}]:${o.port ?? 50_000 + o.n}) by mx.victim.example with ESMTP id ${o.n}; ${date}`,
+      `Received: from dyn-host.pool.isp.example ([${o.ip}]:${o.port ?? 50_000 + o.n}) by mx.victim.example with ESMTP \
+id ${o.n}; ${date}`,
       `Return-Path: <bounce${o.n}@secure-bank-login.example>`,
       `From: "Your Bank" <${from}>`,
       `To: ${o.to}`,
@@ -63,7 +64,8 @@ export interface OriginScenario {
 /** The real analysis of `raw`, with the origin sections set from the scenario. */
 export async function analysisFor(raw: Buffer, s: OriginScenario): Promise<Analysis> {
   const a = await analyse(raw, { ports: offlinePorts(new Date()), settings: defaultAnalysisSettings() });
-  const hopRaw = `from dyn-host.pool.isp.example ([${s.ip}]${s.port ? `:${s.port}` : ''}) by mx.victim.example with ESMTP`;
+  const hopRaw = `from dyn-host.pool.isp.example ([${s.ip}]${s.port ? `:${s.port}` : ''}) by mx.victim.example with \
+ESMTP`;
   const pass = s.authenticated === true;
   return {
     ...a,

@@ -130,7 +130,8 @@ describe('parse: charsets, encoded words, line endings', () => {
 describe('parse: HTML, attachments, carried messages', () => {
   test('renders HTML to visible text without script, style or comments', async () => {
     const html =
-      '<html><head><title>t</title><style>p{x}</style></head><body><script>alert(1)</script><!-- hidden --><p>Dear&nbsp;customer,</p><div>pay &amp; go</div></body></html>';
+      '<html><head><title>t</title><style>p{x}</style></head><body><script>alert(1)</script><!-- hidden ' +
+      '--><p>Dear&nbsp;customer,</p><div>pay &amp; go</div></body></html>';
     const a = await run(mail(['From: a@example.com', 'Content-Type: text/html; charset=utf-8'], html));
     assert.equal(a.parse.visibleText, 'Dear customer,\npay & go');
     assert.ok(codes(a).includes('HTML_ONLY'));
@@ -206,7 +207,8 @@ describe('parse: HTML, attachments, carried messages', () => {
 describe('indicators', () => {
   test('finds URLs in text and HTML (href, src, form action, defanged, bare domains), normalised', async () => {
     const html =
-      '<a href="https://Bit.ly/AbC">www.mybank.com</a><img src="http://cdn.track.example/p.gif"><form action="https://collect.example/post"><input name=p></form>';
+      '<a href="https://Bit.ly/AbC">www.mybank.com</a><img src="http://cdn.track.example/p.gif"><form ' +
+      'action="https://collect.example/post"><input name=p></form>';
     const text =
       'Go to hxxps://evil[.]example/login or shop.example.co.uk today, not invoice.zip. Mail me: Boss@Corp.example';
     const body = [
@@ -363,44 +365,48 @@ describe('pipeline', () => {
     }
   });
 
-  test('a failing stage becomes a STAGE_ERROR finding and the other stages still run; stages cannot mutate their input', async () => {
-    const boom = defineStage({
-      id: 'boom',
-      description: 'throws',
-      kinds: ['email'],
-      params: z.object({}),
-      run: () => {
-        throw new Error('kaput');
-      },
-    });
-    const mutate = defineStage({
-      id: 'mutate',
-      description: 'tries to write into the record it reads',
-      kinds: ['email'],
-      params: z.object({}),
-      run: ({ analysis }) => {
-        Object.assign(analysis, { kind: 'sms' });
-        return {};
-      },
-    });
-    const a = await run(mail(['From: a@example.com', 'Subject: s'], 'http://x.example'), [
-      STAGES[0],
-      boom,
-      mutate,
-      ...STAGES.slice(1),
-    ]);
-    assert.ok(a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'boom' && /kaput/.test(f.message)));
-    assert.ok(
-      a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'mutate'),
-      'the frozen record refused the write',
-    );
-    assert.equal(a.kind, 'email');
-    assert.equal(a.indicators.urls[0].host, 'x.example', 'later stages ran');
-    assert.deepEqual(
-      a.stages.filter((s) => !s.ok).map((s) => s.id),
-      ['boom', 'mutate'],
-    );
-  });
+  test(
+    'a failing stage becomes a STAGE_ERROR finding and the other stages still run; stages cannot mutate their ' +
+      'input',
+    async () => {
+      const boom = defineStage({
+        id: 'boom',
+        description: 'throws',
+        kinds: ['email'],
+        params: z.object({}),
+        run: () => {
+          throw new Error('kaput');
+        },
+      });
+      const mutate = defineStage({
+        id: 'mutate',
+        description: 'tries to write into the record it reads',
+        kinds: ['email'],
+        params: z.object({}),
+        run: ({ analysis }) => {
+          Object.assign(analysis, { kind: 'sms' });
+          return {};
+        },
+      });
+      const a = await run(mail(['From: a@example.com', 'Subject: s'], 'http://x.example'), [
+        STAGES[0],
+        boom,
+        mutate,
+        ...STAGES.slice(1),
+      ]);
+      assert.ok(a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'boom' && /kaput/.test(f.message)));
+      assert.ok(
+        a.findings.some((f) => f.code === 'STAGE_ERROR' && f.stage === 'mutate'),
+        'the frozen record refused the write',
+      );
+      assert.equal(a.kind, 'email');
+      assert.equal(a.indicators.urls[0].host, 'x.example', 'later stages ran');
+      assert.deepEqual(
+        a.stages.filter((s) => !s.ok).map((s) => s.id),
+        ['boom', 'mutate'],
+      );
+    },
+  );
 
   test('garbage and empty input yield a record, never an exception', async () => {
     for (const raw of [

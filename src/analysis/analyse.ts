@@ -109,7 +109,8 @@ export function asTruncated(
     code: 'ANALYSIS_TRUNCATED',
     severity: FINDINGS.ANALYSIS_TRUNCATED.severity,
     stage: 'pipeline',
-    message: `only the first ${analysedBytes} of ${whole.size} bytes (headers and the first part) were analysed: ${why}`,
+    message: `only the first ${analysedBytes} of ${whole.size} bytes (headers and the first part) were analysed: \
+${why}`,
     evidence: { rule: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES', value: String(analysedBytes) },
   };
   return Object.assign({}, part, {

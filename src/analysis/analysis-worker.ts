@@ -61,8 +61,10 @@ if (!isMainThread) installConcatBlob();
 
 const WARM_UP_MESSAGE = Buffer.from(
   [
-    'Received: from mx.example.net (mx.example.net [198.51.100.7]) by in.example.org with ESMTPS id 1; Mon, 2 Jan 2006 15:04:05 +0000',
-    'Received: from client (host.example.com [8.8.8.8]) by mx.example.net with ESMTP id 2; Mon, 2 Jan 2006 15:04:04 +0000',
+    'Received: from mx.example.net (mx.example.net [198.51.100.7]) by in.example.org with ESMTPS id 1; Mon, 2 Jan ' +
+      '2006 15:04:05 +0000',
+    'Received: from client (host.example.com [8.8.8.8]) by mx.example.net with ESMTP id 2; Mon, 2 Jan 2006 15:04:04 ' +
+      '+0000',
     'From: "Warm Up" <warm@example.com>',
     'To: x@example.org',
     'Subject: warm-up',

@@ -132,12 +132,18 @@ describe('archives carrying executables', () => {
 });
 
 describe('macro documents', () => {
-  test('an Office Open XML file renamed .jpg still carries its vbaProject.bin (SpamAssassin renamedmacro.eml)', async (t) => {
-    const rel = 'spamassassin_testdata/t/data/spam/olevbmacro/renamedmacro.eml';
-    if (!needsCorpus(t, rel)) return;
-    const a = await analysed(fs.readFileSync(path.join(CORPUS_DIR, rel)));
-    assert.equal(a.findings.find((x) => x.code === 'MACRO_DOCUMENT')?.evidence.value, 'renamed.jpg: xl/vbaProject.bin');
-  });
+  test(
+    'an Office Open XML file renamed .jpg still carries its vbaProject.bin (SpamAssassin ' + 'renamedmacro.eml)',
+    async (t) => {
+      const rel = 'spamassassin_testdata/t/data/spam/olevbmacro/renamedmacro.eml';
+      if (!needsCorpus(t, rel)) return;
+      const a = await analysed(fs.readFileSync(path.join(CORPUS_DIR, rel)));
+      assert.equal(
+        a.findings.find((x) => x.code === 'MACRO_DOCUMENT')?.evidence.value,
+        'renamed.jpg: xl/vbaProject.bin',
+      );
+    },
+  );
 
   test('a spreadsheet without macros is not a macro document (SpamAssassin nomacro.eml)', async (t) => {
     const rel = 'spamassassin_testdata/t/data/spam/olevbmacro/nomacro.eml';
@@ -173,13 +179,16 @@ describe('HTML smuggling', () => {
 
   test('a hex blob turned into bytes and offered through createObjectURL', () => {
     const hex = Buffer.from(payload(6000)).toString('hex');
-    const page = `<html><body><script>var h="${hex}";var b=new Uint8Array(h.length/2);for(var i=0;i<b.length;i++)b[i]=parseInt(h.substr(i*2,2),16);
-var u=URL.createObjectURL(new Blob([b]));var a=document.createElement('a');a.href=u;a.download='Statement.iso';a.click();</script></body></html>`;
+    const page = `<html><body><script>var h="${hex}";var b=new Uint8Array(h.length/2);for(var i=0;i\
+<b.length;i++)b[i]=parseInt(h.substr(i*2,2),16);
+var u=URL.createObjectURL(new Blob([b]));var a=document.createElement('a');a.href=u;a.download='Statement.iso';a.click(\
+);</script></body></html>`;
     assert.match(htmlSmugglingEvidence(page) ?? '', /hex blob .* saved with .*"Statement\.iso"/);
   });
 
   test('a data: URI of an archive type offered with a download attribute', () => {
-    const page = `<p>Your document is ready.</p><a href="data:application/x-zip-compressed;base64,${payload(300)}" download="Remittance.zip">Open</a>`;
+    const page = `<p>Your document is ready.</p><a href="data:application/x-zip-compressed;base64,${payload(300)}" \
+download="Remittance.zip">Open</a>`;
     assert.match(
       htmlSmugglingEvidence(page) ?? '',
       /data: URI of type application\/x-zip-compressed as "Remittance\.zip" with a download link/,
@@ -187,10 +196,14 @@ var u=URL.createObjectURL(new Blob([b]));var a=document.createElement('a');a.hre
   });
 
   test('an HTML body that smuggles is found too (not only attachments)', async () => {
-    const page = `<html><body><script>const d=atob("${payload(9000)}");const u=new Uint8Array(d.length);for(let i=0;i<d.length;i++)u[i]=d.charCodeAt(i);
-const a=document.createElement('a');a.href=URL.createObjectURL(new Blob([u],{type:'application/octet-stream'}));a.download='Fax_2291.img';a.click();</script></body></html>`;
+    const page = `<html><body><script>const d=atob("${payload(9000)}");const u=new Uint8Array(d.length);for(let i=0;i\
+<d.length;i++)u[i]=d.charCodeAt(i);
+const a=document.createElement('a');a.href=URL.createObjectURL(new Blob([u],{type:'application/octet-stream'}));a.downl\
+oad='Fax_2291.img';a.click();</script></body></html>`;
     const raw = Buffer.from(
-      `From: "Fax Service" <fax@efax-notify.example>\r\nTo: bob@example.org\r\nSubject: You have a new fax\r\nDate: Mon, 05 Jan 2026 10:00:00 +0000\r\nMessage-ID: <f1@efax-notify.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${page}\r\n`,
+      `From: "Fax Service" <fax@efax-notify.example>\r\nTo: bob@example.org\r\nSubject: You have a new fax\r\nDate: \
+Mon, 05 Jan 2026 10:00:00 +0000\r\nMessage-ID: <f1@efax-notify.example>\r\nMIME-Version: 1.0\r\nContent-Type: \
+text/html; charset=utf-8\r\n\r\n${page}\r\n`,
     );
     const a = await analysed(raw);
     const f = a.findings.find((x) => x.code === 'HTML_SMUGGLING');
@@ -199,7 +212,8 @@ const a=document.createElement('a');a.href=URL.createObjectURL(new Blob([u],{typ
   });
 
   test('a newsletter with inline base64 images and no file-building script is not smuggling', () => {
-    const page = `<html><body><img src="data:image/png;base64,${payload(12000)}"><script>var x = atob('aGVsbG8=');</script><p>50% off this week</p></body></html>`;
+    const page = `<html><body><img src="data:image/png;base64,${payload(12000)}"><script>var x = atob('aGVsbG8=');\
+</script><p>50% off this week</p></body></html>`;
     assert.equal(htmlSmugglingEvidence(page), null);
     // A Blob from a small string (a web app's CSV export) is not a payload either.
     assert.equal(

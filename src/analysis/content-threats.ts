@@ -249,7 +249,8 @@ export function htmlSmugglingEvidence(html: string): string | null {
     hex >= MIN_BLOB_HEX
       ? `${Math.round(hex / 2 / 1024)} KB hex blob`
       : `${Math.round((base64 * 3) / 4 / 1024)} KB base64 blob`;
-  return `${blob} decoded with ${[...decoders].slice(0, 3).join(', ')} and saved with ${[...builders].slice(0, 3).join(', ')}${named}`;
+  return `${blob} decoded with ${[...decoders].slice(0, 3).join(', ')} and saved with \
+${[...builders].slice(0, 3).join(', ')}${named}`;
 }
 
 const HTML_NAME = /\.(html?|shtml|xhtml|svg|hta)$/i;

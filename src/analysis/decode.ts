@@ -167,7 +167,8 @@ export async function decodeMessage(
       if (depth + 1 > settings.maxNestingDepth) {
         problems.push({
           code: 'PARSE_LIMIT_REACHED',
-          message: `carried message at part ${part} is deeper than ${settings.maxNestingDepth} levels; kept as an attachment`,
+          message: `carried message at part ${part} is deeper than ${settings.maxNestingDepth} levels; kept as an \
+attachment`,
         });
         continue;
       }

@@ -25,7 +25,8 @@ export const FINDINGS = {
   ANALYSIS_TRUNCATED: {
     severity: 'info',
     meaning:
-      'The decoded text was longer than the analysis reads (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES): headers and the text up to the bound were analysed, the rest was not.',
+      'The decoded text was longer than the analysis reads (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES): headers and the text ' +
+      'up to the bound were analysed, the rest was not.',
   },
   ANALYSIS_TIMEOUT: { severity: 'info', meaning: 'The analysis exceeded its time bound and was stopped.' },
   STAGE_ERROR: { severity: 'info', meaning: 'One stage failed; the other stages still ran.' },
@@ -59,12 +60,14 @@ export const FINDINGS = {
   ARCHIVE_CARRIES_EXECUTABLE: {
     severity: 'high',
     meaning:
-      'An archive attachment contains a file that runs code when opened (executable, script, macro document, disk image).',
+      'An archive attachment contains a file that runs code when opened (executable, script, macro document, disk ' +
+      'image).',
   },
   HTML_SMUGGLING: {
     severity: 'high',
     meaning:
-      'HTML (a body or an attachment) whose script builds a file in the browser from an embedded blob (MITRE T1027.006).',
+      'HTML (a body or an attachment) whose script builds a file in the browser from an embedded blob (MITRE ' +
+      'T1027.006).',
   },
   NESTED_MESSAGE: {
     severity: 'info',

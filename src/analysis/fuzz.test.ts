@@ -104,7 +104,8 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
     for (let d = 0; d < depth; d++) {
       const b = `b${d}`;
       const head = rfc822
-        ? `From: x${d}@example.org\r\nContent-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: message/rfc822\r\n\r\n`
+        ? `From: x${d}@example.org\r\nContent-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: \
+message/rfc822\r\n\r\n`
         : `Content-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\n`;
       body = Buffer.concat([Buffer.from(head), body, Buffer.from(`\r\n--${b}--\r\n`)]);
     }

@@ -10,9 +10,12 @@ const kinds = (html: string) => htmlToText(html, 10_000).links.map((l) => `${l.k
 
 test('resources: img src and srcset, script, link stylesheet and icon, background=, video poster', () => {
   const got = kinds(
-    `<html><head><link rel="stylesheet" href="https://cdn.example/s.css"><link rel="icon" href="/favicon.ico"><link rel="canonical" href="https://site.example/"></head>
-     <body background="https://img.example/bg.jpg"><img src="https://img.example/a.png" srcset="https://img.example/a2.png 2x, https://img.example/a3.png 3x">
-     <script src="https://js.example/t.js"></script><video poster="https://img.example/p.jpg"></video><table><td background="https://img.example/td.gif">x</td></table></body></html>`,
+    `<html><head><link rel="stylesheet" href="https://cdn.example/s.css"><link rel="icon" href="/favicon.ico"><link \
+rel="canonical" href="https://site.example/"></head>
+     <body background="https://img.example/bg.jpg"><img src="https://img.example/a.png" \
+srcset="https://img.example/a2.png 2x, https://img.example/a3.png 3x">
+     <script src="https://js.example/t.js"></script><video poster="https://img.example/p.jpg"></video><table><td \
+background="https://img.example/td.gif">x</td></table></body></html>`,
   );
   for (const want of [
     'src https://cdn.example/s.css',
@@ -32,7 +35,8 @@ test('resources: img src and srcset, script, link stylesheet and icon, backgroun
 
 test('CSS: url() in style attributes and <style>, @import with and without url()', () => {
   const got = kinds(
-    `<style>@import "https://css.example/a.css"; @import url('https://css.example/b.css'); body { background: URL( "https://img.example/c.png" ) }</style>
+    `<style>@import "https://css.example/a.css"; @import url('https://css.example/b.css'); body { background: URL( \
+"https://img.example/c.png" ) }</style>
      <div style="background-image:url(https://px.example/open?id=1)">hi</div>`,
   );
   assert.deepEqual(
@@ -48,7 +52,8 @@ test('CSS: url() in style attributes and <style>, @import with and without url()
 
 test('the first <base href> is returned and is not a resource; head text is not visible text', () => {
   const r = htmlToText(
-    '<head><title>t</title><base href="http://www.rebackee.com/cursos2/">stray</head><body><img src="../img/a.jpg">Hello</body>',
+    '<head><title>t</title><base href="http://www.rebackee.com/cursos2/">stray</head><body><img ' +
+      'src="../img/a.jpg">Hello</body>',
     10_000,
   );
   assert.equal(r.base, 'http://www.rebackee.com/cursos2/');

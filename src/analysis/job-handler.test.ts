@@ -24,7 +24,9 @@ for (const dialect of DIALECTS) {
       let runner: ReturnType<typeof startWorkers> | null = null;
       try {
         const raw = sampleEmail('job', {
-          body: 'Call +33 6 12 34 56 78 or visit hxxp://evil[.]example/pay today. BTC 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
+          body:
+            'Call +33 6 12 34 56 78 or visit hxxp://evil[.]example/pay today. BTC ' +
+            '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
         });
         const [r1, r2] = await h.ctx.writer.submit([
           { raw, channel: 'api', note: 'I never subscribed to this' },

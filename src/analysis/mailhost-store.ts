@@ -31,7 +31,8 @@ export function reporterKeys(r: {
   else if (r.reporter_token_id) keys.push(`token:${r.reporter_token_id}`);
   else if (r.reporter_address)
     keys.push(
-      `address:${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`,
+      `address:\
+${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`,
     );
   keys.push(`intake:${r.channel}`);
   return keys;

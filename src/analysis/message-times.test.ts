@@ -28,18 +28,22 @@ test('a 2002 SpamAssassin message arrived in 2002, whenever it is reported', asy
   assert.equal(arrivalOrReceived(times.arrivedAt, '2026-12-01T09:00:00.000Z'), '2002-08-22T11:36:16.000Z');
 });
 
-test('without Received lines the Date: header says when; a clock in the future or before 1990 is not believed', async () => {
-  const dated = await at(
-    'From: a@example.org\nTo: b@example.org\nSubject: hi\nDate: Mon, 2 Nov 2026 10:00:00 +0100\n\nhello there\n',
-  );
-  assert.deepEqual(messageTimes(dated), {
-    arrivedAt: '2026-11-02T09:00:00.000Z',
-    originSentAt: '2026-11-02T09:00:00.000Z',
-  });
-  const future = await at(
-    'Received: from x ([192.0.2.1]) by mx.example.org; Tue, 1 Jan 2030 00:00:00 +0000\nFrom: a@example.org\nDate: Thu, 1 Jan 1970 00:00:00 +0000\nSubject: hi\n\nhello there\n',
-  );
-  assert.deepEqual(messageTimes(future), { arrivedAt: null, originSentAt: null });
-  // A report cannot precede its mail: a clock ahead of the intake's is clipped to the report time.
-  assert.equal(arrivalOrReceived('2026-12-01T10:00:00.000Z', '2026-12-01T09:00:00.000Z'), '2026-12-01T09:00:00.000Z');
-});
+test(
+  'without Received lines the Date: header says when; a clock in the future or before 1990 is not ' + 'believed',
+  async () => {
+    const dated = await at(
+      'From: a@example.org\nTo: b@example.org\nSubject: hi\nDate: Mon, 2 Nov 2026 10:00:00 +0100\n\nhello there\n',
+    );
+    assert.deepEqual(messageTimes(dated), {
+      arrivedAt: '2026-11-02T09:00:00.000Z',
+      originSentAt: '2026-11-02T09:00:00.000Z',
+    });
+    const future = await at(
+      'Received: from x ([192.0.2.1]) by mx.example.org; Tue, 1 Jan 2030 00:00:00 +0000\nFrom: a@example.org\nDate: ' +
+        'Thu, 1 Jan 1970 00:00:00 +0000\nSubject: hi\n\nhello there\n',
+    );
+    assert.deepEqual(messageTimes(future), { arrivedAt: null, originSentAt: null });
+    // A report cannot precede its mail: a clock ahead of the intake's is clipped to the report time.
+    assert.equal(arrivalOrReceived('2026-12-01T10:00:00.000Z', '2026-12-01T09:00:00.000Z'), '2026-12-01T09:00:00.000Z');
+  },
+);

@@ -26,7 +26,10 @@ import type { AnalysisSettings, ReporterStatement } from './stage.ts';
 import type { WorkerInit, WorkerTask } from './analysis-worker.ts';
 import { sharedClockMs } from './shared-clock.ts';
 
-/** Default heap limit per analysis thread (SPAMDESK_ANALYSIS_HEAP_MB): a hostile message that needs more kills only its thread. */
+/**
+ * Default heap limit per analysis thread (SPAMDESK_ANALYSIS_HEAP_MB): a hostile message that needs more kills only its
+ * thread.
+ */
 export const WORKER_HEAP_MB = 768;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
@@ -174,7 +177,10 @@ export class AnalysisPool {
     this.pump();
   }
 
-  /** Ends the slot's worker (if not yet ended), fails its current task, requeues the ones behind it, and puts a fresh worker in its place. */
+  /**
+   * Ends the slot's worker (if not yet ended), fails its current task, requeues the ones behind it, and puts a fresh
+   * worker in its place.
+   */
   private replace(slot: Slot, code: 'ANALYSIS_ERROR' | 'ANALYSIS_TIMEOUT', reason: string): void {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;

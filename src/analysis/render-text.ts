@@ -59,7 +59,8 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   for (const h of a.traceback.hops) {
     const from = [h.fromHelo, h.fromRdns, h.fromIp ? `[${h.fromIp}]` : null].filter(Boolean).join(' ');
     out.push(
-      `     hop ${h.index}${h.trusted ? ' (trusted)' : ''}: from ${safe(from || '?', 120)} by ${safe(h.byHost ?? '?', 80)}${h.protocol ? ` with ${h.protocol}` : ''}${h.date ? `; ${safe(h.date, 60)}` : ''}`,
+      `     hop ${h.index}${h.trusted ? ' (trusted)' : ''}: from ${safe(from || '?', 120)} by \
+${safe(h.byHost ?? '?', 80)}${h.protocol ? ` with ${h.protocol}` : ''}${h.date ? `; ${safe(h.date, 60)}` : ''}`,
     );
   }
   const o = a.traceback.origin;
@@ -82,7 +83,12 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   out.push(
     line(
       'SPF',
-      `${a.auth.spf.result}${a.auth.spf.domain ? ` for ${a.auth.spf.domain}` : ''}${a.auth.spf.clientIp ? ` from ${a.auth.spf.clientIp}` : ''}`,
+      `${a.auth.spf.result}${a.auth.spf.domain ? ` for ${a.auth.spf.domain}` : ''}${
+        a.auth.spf.clientIp
+          ? ` from \
+${a.auth.spf.clientIp}`
+          : ''
+      }`,
     ),
   );
   out.push(
@@ -96,7 +102,12 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   out.push(
     line(
       'DMARC',
-      `${a.auth.dmarc.result}${a.auth.dmarc.domain ? ` for ${a.auth.dmarc.domain}` : ''}${a.auth.dmarc.policy ? ` (p=${a.auth.dmarc.policy})` : ''}`,
+      `${a.auth.dmarc.result}${a.auth.dmarc.domain ? ` for ${a.auth.dmarc.domain}` : ''}${
+        a.auth.dmarc.policy
+          ? ` \
+(p=${a.auth.dmarc.policy})`
+          : ''
+      }`,
     ),
   );
   out.push(line('ARC', `${a.auth.arc.result} (${a.auth.arc.instances} set(s))`));
@@ -113,7 +124,13 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   out.push(
     line(
       'sender',
-      `${safe(ind.sender.displayName ?? '', 80)} <${safe(ind.sender.from ?? '?', 120)}>${ind.sender.mismatches.length ? `  mismatches: ${ind.sender.mismatches.join(', ')}` : ''}`,
+      `${safe(ind.sender.displayName ?? '', 80)} \
+<${safe(ind.sender.from ?? '?', 120)}>${
+        ind.sender.mismatches.length
+          ? `  mismatches: \
+${ind.sender.mismatches.join(', ')}`
+          : ''
+      }`,
     ),
   );
   if (ind.sender.impersonatedBrand) out.push(line('impersonates', ind.sender.impersonatedBrand));
@@ -141,7 +158,12 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
   out.push(
     line(
       'opt-out',
-      `${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}${c.optOut.listUnsubscribe.length ? `: ${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}` : ''}`,
+      `${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}${
+        c.optOut.listUnsubscribe.length
+          ? `: \
+${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}`
+          : ''
+      }`,
     ),
   );
   out.push(
@@ -156,7 +178,12 @@ export function renderAnalysisText(a: Analysis, header: string[] = []): string {
       .map(([k, v]) => `${k}: ${safe(String(v), 160)}`)
       .join('; ');
     out.push(
-      `  [${f.severity.toUpperCase().padEnd(6)}] ${f.code} — ${safe(f.message, 300)}${ev ? `\n             evidence: ${ev}` : ''}`,
+      `  [${f.severity.toUpperCase().padEnd(6)}] ${f.code} — ${safe(f.message, 300)}${
+        ev
+          ? `\n             evidence: \
+${ev}`
+          : ''
+      }`,
     );
   }
   return `${out.join('\n')}\n`;

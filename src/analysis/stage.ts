@@ -81,7 +81,10 @@ export interface AnalysisSettings {
   maxDecodedBytes: number;
   /** Deepest message/rfc822 nesting analysed. */
   maxNestingDepth: number;
-  /** Decoded text (plain and HTML) read per message, in characters (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES); unset: {@link DEFAULT_MAX_TEXT}. */
+  /**
+   * Decoded text (plain and HTML) read per message, in characters (SPAMDESK_ANALYSIS_MAX_TEXT_BYTES); unset: {@link
+   * DEFAULT_MAX_TEXT}.
+   */
   maxTextBytes?: number;
   /** Host names / IPs / CIDRs of this instance's own intake (trusted for trace-back). */
   intakeHosts: readonly string[];

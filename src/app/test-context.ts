@@ -44,7 +44,8 @@ export function sampleEmail(n: number | string, opts: { body?: string; subject?:
   return Buffer.from(
     [
       'Return-Path: <bulk@spam.example>',
-      'Received: from mx.spam.example (mx.spam.example [192.0.2.7]) by mail.example.org; Mon, 2 Jan 2006 15:04:05 +0000',
+      'Received: from mx.spam.example (mx.spam.example [192.0.2.7]) by mail.example.org; Mon, 2 Jan 2006 15:04:05 ' +
+        '+0000',
       'From: "Prize Desk" <bulk@spam.example>',
       'To: victim@example.org',
       `Subject: ${opts.subject ?? `You have won #${n}`}`,

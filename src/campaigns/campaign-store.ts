@@ -50,8 +50,10 @@ export async function addFacts(
     .onConflict((oc) =>
       oc.columns(['campaign_id', 'kind', 'value']).doUpdateSet({
         count: sql`campaign_facts.count + excluded.count`,
-        first_seen_at: sql`case when excluded.first_seen_at < campaign_facts.first_seen_at then excluded.first_seen_at else campaign_facts.first_seen_at end`,
-        last_seen_at: sql`case when excluded.last_seen_at > campaign_facts.last_seen_at then excluded.last_seen_at else campaign_facts.last_seen_at end`,
+        first_seen_at: sql`case when excluded.first_seen_at < campaign_facts.first_seen_at then excluded.first_seen_at \
+else campaign_facts.first_seen_at end`,
+        last_seen_at: sql`case when excluded.last_seen_at > campaign_facts.last_seen_at then excluded.last_seen_at \
+else campaign_facts.last_seen_at end`,
       }),
     )
     .execute();

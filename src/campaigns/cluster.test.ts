@@ -26,26 +26,39 @@ async function fp(raw: Buffer): Promise<Fingerprint> {
 
 function mail(subject: string, body: string, n: number): Buffer {
   return Buffer.from(
-    `From: "Shop" <promo@sender${n}.example>\r\nTo: someone@example.org\r\nSubject: ${subject}\r\nDate: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <m${n}@sender.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
+    `From: "Shop" <promo@sender${n}.example>\r\nTo: someone@example.org\r\nSubject: ${subject}\r\nDate: Mon, 5 Jan \
+2026 10:00:00 +0000\r\nMessage-ID: <m${n}@sender.example>\r\nContent-Type: text/plain; \
+charset=utf-8\r\n\r\n${body}\r\n`,
   );
 }
 
 const LOTTERY: BaseMessage = {
   subject: 'Final notice: your unclaimed award',
   from: 'claims@award-office.example',
-  text: 'We are pleased to inform you that your e-mail address was selected in our annual international promotion draw. Your award is waiting for you and must be claimed before the end of the month, otherwise it will be returned to the treasury. To start the release of your funds, reply with your full name, address and telephone number to our claims agent who will guide you through the process. Visit https://award-claims-office.com/start for details.',
+  text:
+    'We are pleased to inform you that your e-mail address was selected in our annual international promotion ' +
+    'draw. Your award is waiting for you and must be claimed before the end of the month, otherwise it will be ' +
+    'returned to the treasury. To start the release of your funds, reply with your full name, address and telephone ' +
+    'number to our claims agent who will guide you through the process. Visit https://award-claims-office.com/start ' +
+    'for details.',
   urls: ['https://award-claims-office.com/start'],
 };
 const PHARMA: BaseMessage = {
   subject: 'Cheap meds without prescription',
   from: 'sales@pills.example',
-  text: 'Our online pharmacy ships discreetly worldwide, with no prescription needed and the lowest prices you will find anywhere on the internet. Choose from hundreds of brand and generic products, pay securely and receive your order within days. Satisfaction guaranteed or your money back. Order today at http://pills-discount-store.net/shop and save on every purchase.',
+  text:
+    'Our online pharmacy ships discreetly worldwide, with no prescription needed and the lowest prices you will ' +
+    'find anywhere on the internet. Choose from hundreds of brand and generic products, pay securely and receive ' +
+    'your order within days. Satisfaction guaranteed or your money back. Order today at ' +
+    'http://pills-discount-store.net/shop and save on every purchase.',
   urls: ['http://pills-discount-store.net/shop'],
 };
 
 /** Unrelated newsletter text (legitimate mail in the tests). */
 const NEWS =
-  'This week in the village: the library extends its opening hours on Saturdays, the football club looks for volunteers to coach the under twelve team, and the market moves to the church square while the road works last. Our next council meeting discusses the new cycling lane.';
+  'This week in the village: the library extends its opening hours on Saturdays, the football club looks for ' +
+  'volunteers to coach the under twelve team, and the market moves to the church square while the road works last. ' +
+  'Our next council meeting discusses the new cycling lane.';
 
 /** Distinct pronounceable words from a seed (letters only: digits are normalised away). */
 function pseudoWords(n: number, seed: number): string[] {
@@ -210,73 +223,79 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test('two campaigns whose cores resemble each other merge when a message matches both; the newer id redirects', async (t) => {
-      const tdb = await createTestDatabase(t, dialect);
-      if (!tdb) return;
-      try {
-        const words = pseudoWords(100, 23);
-        const a = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(0, 60).join(' '), 1)), {
-          seenAt: day(0),
-          category: 'commercial',
-        });
-        // B's founder resembles A's core, but the band index missed it (as LSH does, by chance, at
-        // this similarity): B starts a campaign of its own.
-        const hidden = await tdb.db.selectFrom('campaign_bands').selectAll().execute();
-        await tdb.db.deleteFrom('campaign_bands').execute();
-        const b = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(8, 68).join(' '), 2)), {
-          seenAt: day(1),
-          category: 'commercial',
-        });
-        await tdb.db.insertInto('campaign_bands').values(hidden).execute();
-        assert.equal(b.created, true);
-        const c = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(4, 64).join(' '), 3)), {
-          seenAt: day(2),
-          category: 'commercial',
-        });
-        assert.equal(c.campaignId, a.campaignId, 'the oldest campaign survives');
-        assert.deepEqual(c.merged, [b.campaignId]);
-        const viaOld = await getCampaignStory(tdb.db, b.campaignId);
-        assert.equal(viaOld?.id, a.campaignId);
-        assert.equal(viaOld?.redirectedFrom, b.campaignId);
-        assert.equal(viaOld?.messageCount, 3);
-        assert.equal(viaOld?.firstSeen, day(0));
-      } finally {
-        await tdb.drop();
-      }
-    });
+    test(
+      'two campaigns whose cores resemble each other merge when a message matches both; the newer id ' + 'redirects',
+      async (t) => {
+        const tdb = await createTestDatabase(t, dialect);
+        if (!tdb) return;
+        try {
+          const words = pseudoWords(100, 23);
+          const a = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(0, 60).join(' '), 1)), {
+            seenAt: day(0),
+            category: 'commercial',
+          });
+          // B's founder resembles A's core, but the band index missed it (as LSH does, by chance, at
+          // this similarity): B starts a campaign of its own.
+          const hidden = await tdb.db.selectFrom('campaign_bands').selectAll().execute();
+          await tdb.db.deleteFrom('campaign_bands').execute();
+          const b = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(8, 68).join(' '), 2)), {
+            seenAt: day(1),
+            category: 'commercial',
+          });
+          await tdb.db.insertInto('campaign_bands').values(hidden).execute();
+          assert.equal(b.created, true);
+          const c = await ingestFingerprint(tdb.db, await fp(mail('Offer', words.slice(4, 64).join(' '), 3)), {
+            seenAt: day(2),
+            category: 'commercial',
+          });
+          assert.equal(c.campaignId, a.campaignId, 'the oldest campaign survives');
+          assert.deepEqual(c.merged, [b.campaignId]);
+          const viaOld = await getCampaignStory(tdb.db, b.campaignId);
+          assert.equal(viaOld?.id, a.campaignId);
+          assert.equal(viaOld?.redirectedFrom, b.campaignId);
+          assert.equal(viaOld?.messageCount, 3);
+          assert.equal(viaOld?.firstSeen, day(0));
+        } finally {
+          await tdb.drop();
+        }
+      },
+    );
 
-    test('a legitimate message does not join an abusive campaign through a shared link or a loose resemblance', async (t) => {
-      const tdb = await createTestDatabase(t, dialect);
-      if (!tdb) return;
-      try {
-        const spam = await ingestFingerprint(tdb.db, await fp(mail('Award', LOTTERY.text, 1)), {
-          seenAt: day(0),
-          category: 'scam',
-        });
-        // A newsletter that happens to link the same site, and one that quotes half the spam.
-        const linked = await ingestFingerprint(
-          tdb.db,
-          await fp(mail('Our weekly news', `${NEWS} Read about scams like https://award-claims-office.com/start`, 2)),
-          { seenAt: day(1), category: 'legitimate' },
-        );
-        assert.notEqual(linked.campaignId, spam.campaignId);
-        const half = LOTTERY.text.split(' ');
-        const quoted = await ingestFingerprint(
-          tdb.db,
-          await fp(mail('Beware', `${half.slice(0, Math.floor(half.length * 0.75)).join(' ')} ${NEWS}`, 3)),
-          { seenAt: day(2), category: 'legitimate' },
-        );
-        assert.notEqual(quoted.campaignId, spam.campaignId);
-        const row = await tdb.db
-          .selectFrom('campaigns')
-          .select(['category', 'purity', 'legitimate_share'])
-          .where('id', '=', spam.campaignId)
-          .executeTakeFirstOrThrow();
-        assert.deepEqual([row.category, Number(row.purity), Number(row.legitimate_share)], ['scam', 1, 0]);
-      } finally {
-        await tdb.drop();
-      }
-    });
+    test(
+      'a legitimate message does not join an abusive campaign through a shared link or a loose ' + 'resemblance',
+      async (t) => {
+        const tdb = await createTestDatabase(t, dialect);
+        if (!tdb) return;
+        try {
+          const spam = await ingestFingerprint(tdb.db, await fp(mail('Award', LOTTERY.text, 1)), {
+            seenAt: day(0),
+            category: 'scam',
+          });
+          // A newsletter that happens to link the same site, and one that quotes half the spam.
+          const linked = await ingestFingerprint(
+            tdb.db,
+            await fp(mail('Our weekly news', `${NEWS} Read about scams like https://award-claims-office.com/start`, 2)),
+            { seenAt: day(1), category: 'legitimate' },
+          );
+          assert.notEqual(linked.campaignId, spam.campaignId);
+          const half = LOTTERY.text.split(' ');
+          const quoted = await ingestFingerprint(
+            tdb.db,
+            await fp(mail('Beware', `${half.slice(0, Math.floor(half.length * 0.75)).join(' ')} ${NEWS}`, 3)),
+            { seenAt: day(2), category: 'legitimate' },
+          );
+          assert.notEqual(quoted.campaignId, spam.campaignId);
+          const row = await tdb.db
+            .selectFrom('campaigns')
+            .select(['category', 'purity', 'legitimate_share'])
+            .where('id', '=', spam.campaignId)
+            .executeTakeFirstOrThrow();
+          assert.deepEqual([row.category, Number(row.purity), Number(row.legitimate_share)], ['scam', 1, 0]);
+        } finally {
+          await tdb.drop();
+        }
+      },
+    );
 
     test('a campaign stores its majority category, purity and legitimate share', async (t) => {
       const tdb = await createTestDatabase(t, dialect);
@@ -309,7 +328,9 @@ for (const dialect of DIALECTS) {
       try {
         const html = (n: number, text: string) =>
           Buffer.from(
-            `From: "PayPal" <service@sender${n}.example>\r\nTo: someone@example.org\r\nSubject: Notice ${n}\r\nMessage-ID: <h${n}@x.example>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>${text}</p><img src="https://img.shared-cdn-host.com/logo.png"><a href="https://www.paypal.com/privacy">Privacy</a>\r\n`,
+            `From: "PayPal" <service@sender${n}.example>\r\nTo: someone@example.org\r\nSubject: Notice \
+${n}\r\nMessage-ID: <h${n}@x.example>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>${text}</p><img \
+src="https://img.shared-cdn-host.com/logo.png"><a href="https://www.paypal.com/privacy">Privacy</a>\r\n`,
           );
         const a = await fp(html(1, LOTTERY.text));
         assert.deepEqual(
@@ -336,7 +357,8 @@ for (const dialect of DIALECTS) {
           await fp(
             mail(
               'Your parcel',
-              'Your parcel is held at the depot. Pay the customs fee at https://parcel-fee-depot.com/pay within 24 hours.',
+              'Your parcel is held at the depot. Pay the customs fee at https://parcel-fee-depot.com/pay within 24 ' +
+                'hours.',
               1,
             ),
           ),

@@ -2,7 +2,8 @@
  * What clustering needs from an Analysis: the MinHash signature of the visible text (subject plus
  * body, personalisation removed), the strong-link values (registrable domains of non-shortener
  * links — never resources such as images, nor platforms and impersonated brands' own domains —,
- * phone numbers, wallets, non-image attachment hashes) and the facts a campaign's story is made of. Pure: the same Analysis always gives the same fingerprint.
+ * phone numbers, wallets, non-image attachment hashes) and the facts a campaign's story is made of. Pure: the same
+ * Analysis always gives the same fingerprint.
  */
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { isCommonDomain } from './common-domains.ts';

@@ -17,7 +17,10 @@ import { jobHandler } from '../app/pipeline.ts';
 const CAMPAIGN_JOB = 'campaign-report';
 
 const RAW = Buffer.from(
-  'From: "Prize Office" <office@lottery-win.example>\r\nTo: you@example.org\r\nSubject: You have won\r\nDate: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <w1@lottery-win.example>\r\n\r\nCongratulations! You have won the international lottery draw. To claim your prize of five hundred thousand euros, contact our agent with your name, address and bank details at https://claim-prize-office.com/form today.\r\n',
+  'From: "Prize Office" <office@lottery-win.example>\r\nTo: you@example.org\r\nSubject: You have won\r\nDate: Mon, 5 ' +
+    'Jan 2026 10:00:00 +0000\r\nMessage-ID: <w1@lottery-win.example>\r\n\r\nCongratulations! You have won the ' +
+    'international lottery draw. To claim your prize of five hundred thousand euros, contact our agent with your ' +
+    'name, address and bank details at https://claim-prize-office.com/form today.\r\n',
 );
 
 for (const dialect of DIALECTS) {

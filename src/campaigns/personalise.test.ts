@@ -24,7 +24,8 @@ describe('normalisation', () => {
   test('greeting lines, recipient names, numbers, URLs and hash-busters collapse to the template', () => {
     const names = recipientNameTokens([{ name: 'Anna Martin', address: 'anna.martin42@example.org' }]);
     const a = normaliseText(
-      'Dear Anna Martin,\nAnna, your order 48213 of 12/03/2025 ships today: https://shop-x.com/t/9f8e7d?uid=abc123\nxkqzvbtw',
+      'Dear Anna Martin,\nAnna, your order 48213 of 12/03/2025 ships today: ' +
+        'https://shop-x.com/t/9f8e7d?uid=abc123\nxkqzvbtw',
       names,
     );
     const b = normaliseText(

@@ -122,9 +122,8 @@ async function startRun(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('campaign_recluster_old').execute();
     await sql`insert into campaign_recluster_old (sha256, campaign_id)
-      select m.sha256, coalesce(c.merged_into, m.campaign_id) from campaign_messages m left join campaigns c on c.id = m.campaign_id`.execute(
-      trx,
-    );
+      select m.sha256, coalesce(c.merged_into, m.campaign_id) from campaign_messages m left join campaigns c on c.id = \
+m.campaign_id`.execute(trx);
     for (const t of [
       'campaign_bands',
       'campaign_reps',

@@ -28,7 +28,10 @@ import { makeRecipient, personalise, seededRng, type BaseMessage } from './perso
 const BASE: BaseMessage = {
   subject: 'Your account will be suspended',
   from: 'security@bank-alerts.example',
-  text: 'We detected unusual sign-in activity on your online banking account. To avoid the suspension of your account, verify your identity within 24 hours by following the secure link below and confirming your card details. Failure to do so will result in the permanent closure of your account and the loss of your funds.',
+  text:
+    'We detected unusual sign-in activity on your online banking account. To avoid the suspension of your ' +
+    'account, verify your identity within 24 hours by following the secure link below and confirming your card ' +
+    'details. Failure to do so will result in the permanent closure of your account and the loss of your funds.',
   urls: ['https://secure-bank-verify-login.com/auth'],
 };
 
@@ -127,7 +130,8 @@ describe('POST /api/v1/lookup', () => {
     try {
       const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
       const other = Buffer.from(
-        'From: a@b.example\r\nSubject: lunch\r\n\r\nShall we meet for lunch on Thursday at the usual place near the office?\r\n',
+        'From: a@b.example\r\nSubject: lunch\r\n\r\nShall we meet for lunch on Thursday at the usual place near the ' +
+          'office?\r\n',
       );
       const r = await s.app.inject({
         method: 'POST',
@@ -158,52 +162,56 @@ function crOnlyMessage(): Buffer {
 }
 
 describe('POST /api/v1/lookup under hostile input', () => {
-  test('a 10 MB CR-only message is analysed off the HTTP thread: other requests are answered meanwhile, and past the time bound it is a 422 with its reason', async (t) => {
-    // A time bound far below what 10 MB takes anywhere, so the answer is the bound's, whatever the machine.
-    // No bounded first pass (text bound above the message), so nothing can be found in time: a 422.
-    const s = await setup(t, { analysisTimeoutMs: 50, analysisMaxTextBytes: 64 * 1024 * 1024 });
-    if (!s) return;
-    try {
-      const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
-      let lookupDone = false;
-      const lookup = s.app
-        .inject({
+  test(
+    'a 10 MB CR-only message is analysed off the HTTP thread: other requests are answered meanwhile, and past the ' +
+      'time bound it is a 422 with its reason',
+    async (t) => {
+      // A time bound far below what 10 MB takes anywhere, so the answer is the bound's, whatever the machine.
+      // No bounded first pass (text bound above the message), so nothing can be found in time: a 422.
+      const s = await setup(t, { analysisTimeoutMs: 50, analysisMaxTextBytes: 64 * 1024 * 1024 });
+      if (!s) return;
+      try {
+        const auth = { authorization: `Bearer ${s.tokens.get('partner')}` };
+        let lookupDone = false;
+        const lookup = s.app
+          .inject({
+            method: 'POST',
+            url: '/api/v1/lookup',
+            headers: { ...auth, 'content-type': 'message/rfc822' },
+            payload: crOnlyMessage(),
+          })
+          .finally(() => {
+            lookupDone = true;
+          });
+        // Ask the server something else until the look-up is answered; at least one answer must
+        // come while it runs (on the main thread the look-up held every other request back).
+        let answeredMeanwhile = 0;
+        while (!lookupDone) {
+          const health: LightMyRequestResponse = await s.app.inject({ method: 'GET', url: '/healthz' });
+          assert.equal(health.statusCode, 200);
+          if (!lookupDone) answeredMeanwhile++;
+          // A turn of the event loop (inject answers within microtasks), as a network client's would.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.ok(answeredMeanwhile > 0, 'another request was answered while the look-up ran');
+        const r = await lookup;
+        assert.equal(r.statusCode, 422, r.body);
+        const body = r.json<{ error: string; message: string }>();
+        assert.equal(body.error, 'ANALYSIS_BOUND');
+        assert.match(body.message, /analysis stopped after 50 ms/);
+        // The pool goes on: a normal look-up after it is answered.
+        const ok = await s.app.inject({
           method: 'POST',
           url: '/api/v1/lookup',
           headers: { ...auth, 'content-type': 'message/rfc822' },
-          payload: crOnlyMessage(),
-        })
-        .finally(() => {
-          lookupDone = true;
+          payload: Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nShort.\r\n'),
         });
-      // Ask the server something else until the look-up is answered; at least one answer must
-      // come while it runs (on the main thread the look-up held every other request back).
-      let answeredMeanwhile = 0;
-      while (!lookupDone) {
-        const health: LightMyRequestResponse = await s.app.inject({ method: 'GET', url: '/healthz' });
-        assert.equal(health.statusCode, 200);
-        if (!lookupDone) answeredMeanwhile++;
-        // A turn of the event loop (inject answers within microtasks), as a network client's would.
-        await new Promise((resolve) => setImmediate(resolve));
+        assert.notEqual(ok.statusCode, 500);
+      } finally {
+        await s.close();
       }
-      assert.ok(answeredMeanwhile > 0, 'another request was answered while the look-up ran');
-      const r = await lookup;
-      assert.equal(r.statusCode, 422, r.body);
-      const body = r.json<{ error: string; message: string }>();
-      assert.equal(body.error, 'ANALYSIS_BOUND');
-      assert.match(body.message, /analysis stopped after 50 ms/);
-      // The pool goes on: a normal look-up after it is answered.
-      const ok = await s.app.inject({
-        method: 'POST',
-        url: '/api/v1/lookup',
-        headers: { ...auth, 'content-type': 'message/rfc822' },
-        payload: Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nShort.\r\n'),
-      });
-      assert.notEqual(ok.statusCode, 500);
-    } finally {
-      await s.close();
-    }
-  });
+    },
+  );
 });
 
 describe('GET /api/v1/campaigns/:id', () => {
@@ -339,55 +347,58 @@ describe('report processing and relabels', () => {
 });
 
 describe('POST /api/v1/reports/:id/relabel', () => {
-  test('an analyst relabels over the API; the relabel names the token and becomes training data for `npm run train`', async (t) => {
-    const s = await setup(t);
-    if (!s) return;
-    try {
-      const { stored } = await storedReport(s.h, 8);
-      const post = (role: Role | null, body: unknown, id = stored.id) =>
-        s.app.inject({
-          method: 'POST',
-          url: `/api/v1/reports/${id}/relabel`,
-          headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {},
-          payload: body as object,
-        });
-      assert.equal((await post(null, { category: 'scam' })).statusCode, 401);
-      assert.equal((await post('partner', { category: 'scam' })).statusCode, 403);
-      assert.equal((await post('reporter', { category: 'scam' })).statusCode, 403);
-      assert.equal((await post('analyst', { category: 'spammy' })).statusCode, 400);
-      assert.equal((await post('analyst', { category: 'scam' }, 'no-such-report')).statusCode, 404);
+  test(
+    'an analyst relabels over the API; the relabel names the token and becomes training data for `npm run ' + 'train`',
+    async (t) => {
+      const s = await setup(t);
+      if (!s) return;
+      try {
+        const { stored } = await storedReport(s.h, 8);
+        const post = (role: Role | null, body: unknown, id = stored.id) =>
+          s.app.inject({
+            method: 'POST',
+            url: `/api/v1/reports/${id}/relabel`,
+            headers: role ? { authorization: `Bearer ${s.tokens.get(role)}` } : {},
+            payload: body as object,
+          });
+        assert.equal((await post(null, { category: 'scam' })).statusCode, 401);
+        assert.equal((await post('partner', { category: 'scam' })).statusCode, 403);
+        assert.equal((await post('reporter', { category: 'scam' })).statusCode, 403);
+        assert.equal((await post('analyst', { category: 'spammy' })).statusCode, 400);
+        assert.equal((await post('analyst', { category: 'scam' }, 'no-such-report')).statusCode, 404);
 
-      const first = await post('analyst', { category: 'legitimate' });
-      assert.equal(first.statusCode, 200, first.body);
-      const r = first.json() as { category: string; previousCategory: string; actor: string; sha256: string };
-      assert.equal(r.category, 'legitimate');
-      assert.equal(r.previousCategory, 'phishing');
-      assert.match(r.actor, /^token:.*\(t-analyst\):analyst$/);
-      assert.equal(await currentCategory(s.h.ctx.db, stored.sha256), 'legitimate');
-      const audit = await s.h.ctx.db
-        .selectFrom('audit_log')
-        .select(['action', 'actor'])
-        .where('action', '=', 'report.relabel')
-        .execute();
-      assert.equal(audit.length, 1);
+        const first = await post('analyst', { category: 'legitimate' });
+        assert.equal(first.statusCode, 200, first.body);
+        const r = first.json() as { category: string; previousCategory: string; actor: string; sha256: string };
+        assert.equal(r.category, 'legitimate');
+        assert.equal(r.previousCategory, 'phishing');
+        assert.match(r.actor, /^token:.*\(t-analyst\):analyst$/);
+        assert.equal(await currentCategory(s.h.ctx.db, stored.sha256), 'legitimate');
+        const audit = await s.h.ctx.db
+          .selectFrom('audit_log')
+          .select(['action', 'actor'])
+          .where('action', '=', 'report.relabel')
+          .execute();
+        assert.equal(audit.length, 1);
 
-      let examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
-      assert.deepEqual(
-        examples.map((e) => [e.sha256, e.label]),
-        [[stored.sha256, 'legitimate']],
-      );
-      assert.equal(examples[0].analysis.sha256, stored.sha256);
-      // The latest relabel wins; a relabel to `other` (no model class) is no training example.
-      assert.equal((await post('admin', { category: 'scam' })).statusCode, 200);
-      examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
-      assert.deepEqual(
-        examples.map((e) => e.label),
-        ['spam'],
-      );
-      assert.equal((await post('analyst', { category: 'other' })).statusCode, 200);
-      assert.deepEqual(await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z')), []);
-    } finally {
-      await s.close();
-    }
-  });
+        let examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
+        assert.deepEqual(
+          examples.map((e) => [e.sha256, e.label]),
+          [[stored.sha256, 'legitimate']],
+        );
+        assert.equal(examples[0].analysis.sha256, stored.sha256);
+        // The latest relabel wins; a relabel to `other` (no model class) is no training example.
+        assert.equal((await post('admin', { category: 'scam' })).statusCode, 200);
+        examples = await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z'));
+        assert.deepEqual(
+          examples.map((e) => e.label),
+          ['spam'],
+        );
+        assert.equal((await post('analyst', { category: 'other' })).statusCode, 200);
+        assert.deepEqual(await relabelTrainingExamples(s.h.ctx.db, new Date('2026-01-01T00:00:00Z')), []);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 });

@@ -73,7 +73,10 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Has the public reported this message? Matching campaigns with similarity, category and report count',
         description:
-          'Body: the raw message as `message/rfc822` (or `application/octet-stream`), or JSON `{ "raw": "<base64>" }`. Needs an API token with the `lookup:query` permission. The answer names campaigns only, never reports or reporters; `similarity` is the estimated Jaccard similarity of the normalised text (0 when matched by a strong link only: same advertised domain, phone, wallet or attachment).',
+          'Body: the raw message as `message/rfc822` (or `application/octet-stream`), or JSON `{ "raw": "<base64>" ' +
+          '}`. Needs an API token with the `lookup:query` permission. The answer names campaigns only, never reports ' +
+          'or reporters; `similarity` is the estimated Jaccard similarity of the normalised text (0 when matched by ' +
+          'a strong link only: same advertised domain, phone, wallet or attachment).',
         tags: ['campaigns'],
         consumes: ['message/rfc822', 'application/octet-stream', 'application/json'],
         response: {
@@ -115,7 +118,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
         summary:
           'Relabel a report’s category (analysts): stored with who and when, audited, used by the next `npm run train`',
         description:
-          'The relabel outranks the automatic verdict in the report view (which stays visible) and belongs to the message: every report of the same message shows it. Needs the `report:relabel` permission (admin, analyst).',
+          'The relabel outranks the automatic verdict in the report view (which stays visible) and belongs to the ' +
+          'message: every report of the same message shows it. Needs the `report:relabel` permission (admin, analyst).',
         tags: ['campaigns'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
         body: {
@@ -154,7 +158,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary:
-          'A campaign’s story: first/last seen, reports by day, categories, subjects, senders, origins, domains, phones, wallets',
+          'A campaign’s story: first/last seen, reports by day, categories, subjects, senders, origins, domains, ' +
+          'phones, wallets',
         tags: ['campaigns'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
       },

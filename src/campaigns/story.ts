@@ -27,7 +27,10 @@ export interface CampaignStory {
   redirectedFrom: string | null;
   /** Its members' majority category (an analyst's relabel counts as the message's category). */
   category: string | null;
-  /** Share of its messages in the majority category (1: all agree); below the policy's minimum, nothing is sent automatically. */
+  /**
+   * Share of its messages in the majority category (1: all agree); below the policy's minimum, nothing is sent
+   * automatically.
+   */
   purity: number;
   /** Share of its messages classified legitimate. */
   legitimateShare: number;

@@ -37,7 +37,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'check-config',
     summary:
-      'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.',
+      'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, ' +
+      'abuse contacts); exit 2 on any problem.',
     load: checkConfig,
   },
   { name: 'migrate', summary: 'Apply pending database migrations.', load: maintenance },

@@ -8,7 +8,8 @@ import { Command } from 'commander';
 import { COMMANDS } from './command-index.ts';
 
 const SETTINGS_LINE =
-  'Every command also takes the shared server settings (database, data directory, files, limits) as flags or environment variables: spamdesk help settings';
+  'Every command also takes the shared server settings (database, data directory, files, limits) as flags or ' +
+  'environment variables: spamdesk help settings';
 
 const program = new Command('spamdesk')
   .description('Spamdesk: report spam, keep it as evidence, analyse it, act on it.')

@@ -24,7 +24,8 @@ function tmpDir(t: { after(fn: () => void): void }): string {
 
 /** An actions policy with three problems in three sections. */
 const BAD_POLICY = `{
-  "cases": { "autoRefer": "yes", "rules": [{ "name": "CAMPAIGN_VOLUME", "kind": "campaign-volume", "minReports": 0, "windowDays": 7 }] },
+  "cases": { "autoRefer": "yes", "rules": [{ "name": "CAMPAIGN_VOLUME", "kind": "campaign-volume", "minReports": 0, \
+"windowDays": 7 }] },
   "isp": { "defaultFormat": "pdf" }
 }
 `;
@@ -129,7 +130,8 @@ test('serve with an invalid actions policy exits 2 before ready, naming the file
     assert.match(
       r.stderr,
       new RegExp(
-        `actions policy \\(SPAMDESK_ACTIONS_POLICY\\) ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${p.replace(/\./g, '\\.')}: `,
+        `actions policy \\(SPAMDESK_ACTIONS_POLICY\\) ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \
+${p.replace(/\./g, '\\.')}: `,
       ),
       p,
     );

@@ -48,7 +48,8 @@ export function operatorFileProblemLines(reports: readonly OperatorFileReport[])
   return reports.flatMap((r) =>
     r.problems.map(
       (p) =>
-        `  - ${r.file.what} (${SETTINGS[r.file.setting].env}) ${p.file}${p.where === null ? '' : `: ${p.where}`}: ${p.message}`,
+        `  - ${r.file.what} (${SETTINGS[r.file.setting].env}) ${p.file}${p.where === null ? '' : `: ${p.where}`}: \
+${p.message}`,
     ),
   );
 }

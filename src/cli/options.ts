@@ -10,7 +10,8 @@ import { ConfigError, SETTINGS, loadConfig, type Config, type SettingDef, type S
 import { checkOperatorFiles, operatorFileProblemLines } from './operator-files.ts';
 
 /** The line each command's help ends with. */
-export const SETTINGS_HELP_LINE = `Also takes the ${Object.keys(SETTINGS).length} shared server settings (--data-dir, --database-url, --actions-policy …) as flags or environment variables: spamdesk help settings`;
+export const SETTINGS_HELP_LINE = `Also takes the ${Object.keys(SETTINGS).length} shared server settings (--data-dir, \
+--database-url, --actions-policy …) as flags or environment variables: spamdesk help settings`;
 
 function settingOption(def: SettingDef): Option {
   const dflt = def.docDefault ?? def.default;
@@ -32,7 +33,9 @@ export function settingsHelp(): string {
   const cmd = new Command('spamdesk')
     .usage('<command> [settings] [options]')
     .description(
-      'Shared server settings. Every command takes them as flags; the environment variable sets the same, a flag wins over the environment, the environment over the default. `spamdesk check-config` validates them and the files they name.',
+      'Shared server settings. Every command takes them as flags; the environment variable sets the same, a flag ' +
+        'wins over the environment, the environment over the default. `spamdesk check-config` validates them and the ' +
+        'files they name.',
     )
     .helpOption(false);
   for (const def of Object.values(SETTINGS)) cmd.addOption(settingOption(def));

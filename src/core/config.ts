@@ -112,7 +112,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_INTAKE_MEMORY_BUDGET_BYTES',
     flag: 'intake-memory-budget-bytes',
     description:
-      'Message bytes being received at once over HTTP and SMTP together. Beyond it HTTP answers 503 with Retry-After and SMTP 452 (retry later); nothing is lost. One message larger than the budget is still taken when nothing else is in flight.',
+      'Message bytes being received at once over HTTP and SMTP together. Beyond it HTTP answers 503 with Retry-After ' +
+      'and SMTP 452 (retry later); nothing is lost. One message larger than the budget is still taken when nothing ' +
+      'else is in flight.',
     schema: positiveInt,
     default: String(256 * 1024 * 1024),
   }),
@@ -134,7 +136,10 @@ export const SETTINGS = {
     env: 'SPAMDESK_SQLITE_COMMIT_THREAD',
     flag: 'sqlite-commit-thread',
     description:
-      'Compress and commit reports to SQLite in a worker thread of their own, so neither compression nor the fsync of a group commit stops the server from reading requests. Off by default: on an idle 2-core machine one thread was faster (16 HTTP clients: 1,120–1,189 against 795–1,047 reports/s) and uses ~90 MB less; try it with more cores.',
+      'Compress and commit reports to SQLite in a worker thread of their own, so neither compression nor the fsync ' +
+      'of a group commit stops the server from reading requests. Off by default: on an idle 2-core machine one ' +
+      'thread was faster (16 HTTP clients: 1,120–1,189 against 795–1,047 reports/s) and uses ~90 MB less; try it ' +
+      'with more cores.',
     schema: bool,
     default: 'false',
   }),
@@ -185,7 +190,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_ANALYSIS_HEAP_MB',
     flag: 'analysis-heap-mb',
     description:
-      'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
+      'Memory bound of one analysis thread (V8 old-generation heap, MiB): a message that needs more ends only its ' +
+      'thread and gets an ANALYSIS_ERROR record (look-up: HTTP 422).',
     schema: z.coerce.number().int().min(64).max(16384),
     default: '768',
   }),
@@ -193,7 +199,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_ANALYSIS_MAX_TEXT_BYTES',
     flag: 'analysis-max-text-bytes',
     description:
-      'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time bound.',
+      'Decoded text (plain and HTML, per message) the analysis reads; past it the text is cut, the message analysed ' +
+      'as far as it goes and an ANALYSIS_TRUNCATED finding added, so padding cannot push a message past the time ' +
+      'bound.',
     schema: positiveInt,
     default: String(256 * 1024),
   }),
@@ -201,7 +209,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_LOOKUP_WORKERS',
     flag: 'lookup-workers',
     description:
-      'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 look-ups per thread wait, more get HTTP 503.',
+      'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 ' +
+      'look-ups per thread wait, more get HTTP 503.',
     schema: z.coerce.number().int().min(1).max(64),
     default: '1',
   }),
@@ -228,14 +237,16 @@ export const SETTINGS = {
     env: 'SPAMDESK_TRUSTED_RELAYS_FILE',
     flag: 'trusted-relays-file',
     description:
-      'JSON file of extra trusted mail relays for the trace-back (providers: names, networks, ASNs, authserv-ids), added to the shipped table.',
+      'JSON file of extra trusted mail relays for the trace-back (providers: names, networks, ASNs, authserv-ids), ' +
+      'added to the shipped table.',
     schema: z.string().min(1).optional(),
   }),
   trustedAuthservIds: setting({
     env: 'SPAMDESK_TRUSTED_AUTHSERV_IDS',
     flag: 'trusted-authserv-ids',
     description:
-      'Comma-separated Authentication-Results authserv-ids (RFC 8601) whose verdicts are kept, besides the trusted providers’ own.',
+      'Comma-separated Authentication-Results authserv-ids (RFC 8601) whose verdicts are kept, besides the trusted ' +
+      'providers’ own.',
     schema: z.string().transform((v) =>
       v
         .split(',')
@@ -248,7 +259,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_DNS_MODE',
     flag: 'dns-mode',
     description:
-      '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS); `offline`: every lookup answers not-found at once (air-gapped, benchmarks).',
+      '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS); `offline`: every lookup answers not-found ' +
+      'at once (air-gapped, benchmarks).',
     schema: z.enum(['live', 'offline']),
     default: 'live',
   }),
@@ -312,7 +324,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_SMTP_MAX_CONNECTIONS',
     flag: 'smtp-max-connections',
     description:
-      'Simultaneous SMTP connections in all. When all are taken, the oldest connection not in the middle of a mail of the address holding the most is closed (421) to admit a newcomer; only when every address holds its fair share is the newcomer refused (421).',
+      'Simultaneous SMTP connections in all. When all are taken, the oldest connection not in the middle of a mail ' +
+      'of the address holding the most is closed (421) to admit a newcomer; only when every address holds its fair ' +
+      'share is the newcomer refused (421).',
     schema: positiveInt,
     default: '100',
   }),
@@ -328,7 +342,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_SMTP_PRE_DATA_TIMEOUT_MS',
     flag: 'smtp-pre-data-timeout-ms',
     description:
-      'Longest an SMTP connection may take from its greeting (or the end of its previous mail) to DATA, however active: a client trickling NOOPs is disconnected (421) like an idle one.',
+      'Longest an SMTP connection may take from its greeting (or the end of its previous mail) to DATA, however ' +
+      'active: a client trickling NOOPs is disconnected (421) like an idle one.',
     schema: positiveInt,
     default: '60000',
   }),
@@ -336,7 +351,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_SMTP_TRUSTED_FORWARDERS',
     flag: 'smtp-trusted-forwarders',
     description:
-      'Comma-separated IPs or CIDRs of relays whose From is taken as proved (e.g. your own webmail or MX that authenticated the user). Mail from anywhere else is attributed to a reporter account, and acknowledged, only when SPF or DKIM passes aligned with its From domain.',
+      'Comma-separated IPs or CIDRs of relays whose From is taken as proved (e.g. your own webmail or MX that ' +
+      'authenticated the user). Mail from anywhere else is attributed to a reporter account, and acknowledged, only ' +
+      'when SPF or DKIM passes aligned with its From domain.',
     schema: z
       .string()
       .transform((v) =>
@@ -362,7 +379,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_SMTP_ACK_RELAY_URL',
     flag: 'smtp-ack-relay-url',
     description:
-      'Relay for acknowledgement mails (`smtp://host:port`, `smtps://user:pass@host:465`). Required when acknowledgements are on.',
+      'Relay for acknowledgement mails (`smtp://host:port`, `smtps://user:pass@host:465`). Required when ' +
+      'acknowledgements are on.',
     schema: z
       .string()
       .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -386,7 +404,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_OUTBOX_SMTP_URL',
     flag: 'outbox-smtp-url',
     description:
-      'Relay for outgoing mail (`smtp://host:port`, `smtps://user:pass@host:465`). Unset: mail stays queued in the outbox.',
+      'Relay for outgoing mail (`smtp://host:port`, `smtps://user:pass@host:465`). Unset: mail stays queued in the ' +
+      'outbox.',
     schema: z
       .string()
       .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -424,7 +443,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_ACTIONS_POLICY',
     flag: 'actions-policy',
     description:
-      'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in defaults.',
+      'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in ' +
+      'defaults.',
     schema: z.string().min(1).optional(),
   }),
   webCookieSecure: setting({
@@ -445,7 +465,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_WEB_LOGIN_MAX_FAILURES',
     flag: 'web-login-max-failures',
     description:
-      'Wrong passwords for one account from one client address before each further try from there must wait (HTTP 429 with `Retry-After`), the wait doubling from `web-login-backoff-seconds` up to `web-lockout-minutes`. The owner signing in from another address is not slowed.',
+      'Wrong passwords for one account from one client address before each further try from there must wait (HTTP ' +
+      '429 with `Retry-After`), the wait doubling from `web-login-backoff-seconds` up to `web-lockout-minutes`. The ' +
+      'owner signing in from another address is not slowed.',
     schema: positiveInt,
     default: '5',
   }),
@@ -453,7 +475,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_WEB_LOGIN_ADDRESS_MAX_FAILURES',
     flag: 'web-login-address-max-failures',
     description:
-      'Wrong passwords from one client address, whatever the account (password spraying), before its tries are slowed the same way.',
+      'Wrong passwords from one client address, whatever the account (password spraying), before its tries are ' +
+      'slowed the same way.',
     schema: positiveInt,
     default: '20',
   }),
@@ -461,7 +484,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_WEB_LOGIN_ACCOUNT_MAX_FAILURES',
     flag: 'web-login-account-max-failures',
     description:
-      'Wrong passwords for one account from all addresses together (distributed guessing) before its tries are slowed the same way; addresses the account signed in from in the last 30 days are exempt from this count.',
+      'Wrong passwords for one account from all addresses together (distributed guessing) before its tries are ' +
+      'slowed the same way; addresses the account signed in from in the last 30 days are exempt from this count.',
     schema: positiveInt,
     default: '20',
   }),
@@ -490,7 +514,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_CLASSIFY_SCORES_FILE',
     flag: 'classify-scores-file',
     description:
-      'JSON file overriding classification rule weights and priors (same shape as `src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
+      'JSON file overriding classification rule weights and priors (same shape as ' +
+      '`src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
     schema: z.string().min(1).optional(),
   }),
   textModelFile: setting({
@@ -503,7 +528,9 @@ export const SETTINGS = {
     env: 'SPAMDESK_INSTANCE_KEY_SECRET',
     flag: 'instance-key-secret',
     description:
-      'Secret that encrypts the instance’s Ed25519 signing keys in the database (AES-256-GCM, key derived with scrypt). Every process of one instance must have the same value. Unset: a random secret kept in `<data-dir>/keys/instance-key-secret` (enough for processes sharing one data directory). See docs/privacy.md.',
+      'Secret that encrypts the instance’s Ed25519 signing keys in the database (AES-256-GCM, key derived with ' +
+      'scrypt). Every process of one instance must have the same value. Unset: a random secret kept in ' +
+      '`<data-dir>/keys/instance-key-secret` (enough for processes sharing one data directory). See docs/privacy.md.',
     schema: z.string().min(16, 'at least 16 characters').max(1024).optional(),
     secret: true,
   }),
@@ -511,7 +538,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_RETENTION_RAW_DAYS',
     flag: 'retention-raw-days',
     description:
-      'Days the raw evidence (message bytes) and its analysis are kept after the last report of it; then only its hash, size and the report rows remain. Evidence under a referred case is kept. 0: forever.',
+      'Days the raw evidence (message bytes) and its analysis are kept after the last report of it; then only its ' +
+      'hash, size and the report rows remain. Evidence under a referred case is kept. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '365',
   }),
@@ -519,7 +547,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_RETENTION_REPORTS_DAYS',
     flag: 'retention-reports-days',
     description:
-      'Days a report is kept (then it is deleted with what was derived from it; statistics roll-ups stay). Reports under a referred case are kept. 0: forever.',
+      'Days a report is kept (then it is deleted with what was derived from it; statistics roll-ups stay). Reports ' +
+      'under a referred case are kept. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '730',
   }),
@@ -527,7 +556,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_RETENTION_IDENTITY_DAYS',
     flag: 'retention-identity-days',
     description:
-      'Days the reporter’s identity (address, number, account link, client IP, note, forwarding wrapper) is kept with a report. 0: forever.',
+      'Days the reporter’s identity (address, number, account link, client IP, note, forwarding wrapper) is kept ' +
+      'with a report. 0: forever.',
     schema: z.coerce.number().int().min(0),
     default: '180',
   }),
@@ -535,7 +565,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_RETENTION_AUDIT_DAYS',
     flag: 'retention-audit-days',
     description:
-      'Days audit-log entries are kept; older ones are pruned behind a checkpoint so the chain still verifies. 0: forever.',
+      'Days audit-log entries are kept; older ones are pruned behind a checkpoint so the chain still verifies. 0: ' +
+      'forever.',
     schema: z.coerce.number().int().min(0),
     default: '3650',
   }),

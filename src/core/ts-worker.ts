@@ -27,6 +27,7 @@ export function startTsWorker(
 ): Worker {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { ...options, workerData });
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const bootstrap = `import(${api}).then((m) => m.tsImport(${JSON.stringify(module.href)}, ${JSON.stringify(import.meta.url)}));`;
+  const bootstrap = `import(${api}).then((m) => m.tsImport(${JSON.stringify(module.href)}, \
+${JSON.stringify(import.meta.url)}));`;
   return new Worker(bootstrap, { ...options, eval: true, workerData });
 }

@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../core/test-env.ts';
 import { appendEntries, listAudit, pruneAudit, verifyAuditChain, writeAudit } from './audit.ts';
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] the audit log is a hash chain: verify passes, then detects an edit, a removal, an insertion and a cut tail`, async (t) => {
+  test(`[${dialect}] the audit log is a hash chain: verify passes, then detects an edit, a removal, an insertion and a \
+cut tail`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     try {
@@ -147,7 +148,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] retention prunes the oldest entries behind a checkpoint and the rest still verifies`, async (t) => {
+  test(`[${dialect}] retention prunes the oldest entries behind a checkpoint and the rest still \
+verifies`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     try {
@@ -172,39 +174,42 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('`spamdesk audit verify` exits 0 on an intact chain and 1 on an edited one, and checks a kept anchor', async (t) => {
-  const tdb = await createTestDatabase(t, 'sqlite');
-  if (!tdb) return;
-  try {
-    for (let i = 0; i < 5; i++)
-      await writeAudit(tdb.db, { actor: 'user:a', action: 'evidence.view-report', subject: `report:${i}` });
-    const args = [
-      '--database-url',
-      `sqlite:${tdb.config.database.dialect === 'sqlite' ? tdb.config.database.path : ''}`,
-      '--data-dir',
-      tdb.config.dataDir,
-    ];
-    const run = (extra: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const p = spawn(
-          process.execPath,
-          ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'audit', 'verify', ...args, ...extra],
-          { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
-        );
-        let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.on('exit', (code) => resolve({ code, out }));
-      });
-    const ok = await run([]);
-    assert.equal(ok.code, 0, ok.out);
-    const head = /head: (\d+:[0-9a-f]{64})/.exec(ok.out)?.[1];
-    assert.ok(head, ok.out);
-    assert.equal((await run(['--anchor', head])).code, 0);
-    await tdb.db.updateTable('audit_log').set({ subject: 'report:other' }).where('seq', '=', 3).execute();
-    const broken = await run(['--anchor', head]);
-    assert.equal(broken.code, 1);
-    assert.match(broken.out, /PROBLEM entry 3 .*edited/);
-  } finally {
-    await tdb.drop();
-  }
-});
+test(
+  '`spamdesk audit verify` exits 0 on an intact chain and 1 on an edited one, and checks a kept ' + 'anchor',
+  async (t) => {
+    const tdb = await createTestDatabase(t, 'sqlite');
+    if (!tdb) return;
+    try {
+      for (let i = 0; i < 5; i++)
+        await writeAudit(tdb.db, { actor: 'user:a', action: 'evidence.view-report', subject: `report:${i}` });
+      const args = [
+        '--database-url',
+        `sqlite:${tdb.config.database.dialect === 'sqlite' ? tdb.config.database.path : ''}`,
+        '--data-dir',
+        tdb.config.dataDir,
+      ];
+      const run = (extra: string[]) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const p = spawn(
+            process.execPath,
+            ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'audit', 'verify', ...args, ...extra],
+            { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
+          );
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('exit', (code) => resolve({ code, out }));
+        });
+      const ok = await run([]);
+      assert.equal(ok.code, 0, ok.out);
+      const head = /head: (\d+:[0-9a-f]{64})/.exec(ok.out)?.[1];
+      assert.ok(head, ok.out);
+      assert.equal((await run(['--anchor', head])).code, 0);
+      await tdb.db.updateTable('audit_log').set({ subject: 'report:other' }).where('seq', '=', 3).execute();
+      const broken = await run(['--anchor', head]);
+      assert.equal(broken.code, 1);
+      assert.match(broken.out, /PROBLEM entry 3 .*edited/);
+    } finally {
+      await tdb.drop();
+    }
+  },
+);

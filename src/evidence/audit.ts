@@ -194,7 +194,8 @@ export async function verifyAuditChain(
         );
       if (r.prev_hash !== prev)
         add(
-          `entry ${seq}: its prev_hash is not the hash of the entry before it (an entry was removed, inserted or edited)`,
+          `entry ${seq}: its prev_hash is not the hash of the entry before it (an entry was removed, inserted or \
+edited)`,
         );
       const recomputed = auditEntryHash({
         seq,
@@ -213,7 +214,8 @@ export async function verifyAuditChain(
       const anchor = anchors.get(seq);
       if (anchor !== undefined && anchor !== r.hash)
         add(
-          `entry ${seq}: hash ${r.hash ?? '?'} differs from the anchor ${anchor} recorded earlier (the chain was rewritten)`,
+          `entry ${seq}: hash ${r.hash ?? '?'} differs from the anchor ${anchor} recorded earlier (the chain was \
+rewritten)`,
         );
       anchors.delete(seq);
       prev = r.hash ?? '';
@@ -233,7 +235,8 @@ export async function verifyAuditChain(
     head.hash !== (last?.hash ?? (cp ? cp.hash : GENESIS_HASH))
   ) {
     add(
-      `the chain ends at entry ${last?.seq ?? startsAfter} but its head records entry ${Number(head.seq)} (entries removed at the end, or the head edited)`,
+      `the chain ends at entry ${last?.seq ?? startsAfter} but its head records entry ${Number(head.seq)} (entries \
+removed at the end, or the head edited)`,
     );
   }
   return { ok: problems.length === 0, checked, startsAfter, head: last, problems };

@@ -66,7 +66,8 @@ export function assertEmailMessage(raw: Uint8Array): void {
   if (colon <= 0 || !FIELD_NAME.test(first.slice(0, colon).trimEnd())) {
     throw new AppError(
       'NOT_AN_EMAIL',
-      'The bytes are not an e-mail message: they do not start with a header field (`Name: value`). Send the full source of the message, headers included.',
+      'The bytes are not an e-mail message: they do not start with a header field (`Name: value`). Send the full ' +
+        'source of the message, headers included.',
     );
   }
   let known = 0;
@@ -79,7 +80,8 @@ export function assertEmailMessage(raw: Uint8Array): void {
   if (known === 0) {
     throw new AppError(
       'NOT_AN_EMAIL',
-      'The bytes are not an e-mail message: the header block has none of From, To, Subject, Date, Received, Message-ID.',
+      'The bytes are not an e-mail message: the header block has none of From, To, Subject, Date, Received, ' +
+        'Message-ID.',
     );
   }
 }

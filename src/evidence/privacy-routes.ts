@@ -32,9 +32,11 @@ export async function privacyRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary:
-          'Erase my identity and my reports (evidence already referred to an authority stays under its case, without my identity)',
+          'Erase my identity and my reports (evidence already referred to an authority stays under its case, without ' +
+          'my identity)',
         description:
-          'Send `{"confirm": "erase"}`. The account is anonymised and disabled, its tokens and sessions deleted; the answer says what was deleted and what was kept.',
+          'Send `{"confirm": "erase"}`. The account is anonymised and disabled, its tokens and sessions deleted; the ' +
+          'answer says what was deleted and what was kept.',
         tags,
       },
     },

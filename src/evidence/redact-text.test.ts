@@ -17,16 +17,19 @@ const IDENTITY: ReporterIdentity = { addresses: [ADDRESS], names: ['Léa Martin'
 const r = (s: string, id: ReporterIdentity = IDENTITY): string => redactText(s, id);
 const hex = (algo: string, s: string): string => createHash(algo).update(s).digest('hex');
 
-test('a percent-encoded address in a query is replaced by the percent-encoded placeholder, so the link still parses', () => {
-  const out = r('https://t.example/verify?u=lea.martin%40martin-famille.fr&x=1');
-  assert.equal(out, 'https://t.example/verify?u=x%40redacted.invalid&x=1');
-  assert.equal(new URL(out).searchParams.get('u'), REDACTED_ADDRESS);
-  assert.equal(
-    r('a?u=%6C%65%61%2E%6D%61%72%74%69%6E%40%6D%61%72%74%69%6E%2D%66%61%6D%69%6C%6C%65%2E%66%72'),
-    'a?u=x%40redacted.invalid',
-  );
-  assert.equal(r('a?u=lea.martin%2540martin-famille.fr'), 'a?u=x%40redacted.invalid', 'percent-encoded twice');
-});
+test(
+  'a percent-encoded address in a query is replaced by the percent-encoded placeholder, so the link still ' + 'parses',
+  () => {
+    const out = r('https://t.example/verify?u=lea.martin%40martin-famille.fr&x=1');
+    assert.equal(out, 'https://t.example/verify?u=x%40redacted.invalid&x=1');
+    assert.equal(new URL(out).searchParams.get('u'), REDACTED_ADDRESS);
+    assert.equal(
+      r('a?u=%6C%65%61%2E%6D%61%72%74%69%6E%40%6D%61%72%74%69%6E%2D%66%61%6D%69%6C%6C%65%2E%66%72'),
+      'a?u=x%40redacted.invalid',
+    );
+    assert.equal(r('a?u=lea.martin%2540martin-famille.fr'), 'a?u=x%40redacted.invalid', 'percent-encoded twice');
+  },
+);
 
 test('HTML character references, numeric, hexadecimal and named, whole or partial, are decoded before matching', () => {
   const entities = [...ADDRESS].map((c) => `&#${c.charCodeAt(0)};`).join('');
@@ -102,9 +105,11 @@ test('MD5, SHA-1 and SHA-256 of the address, in its case variants, become the sa
 test('quoted-printable escapes and soft line breaks, and RFC 2047 words split across the address, are decoded', () => {
   assert.equal(r('write to lea.martin=40martin-famille.fr'), `write to ${REDACTED_ADDRESS}`);
   assert.doesNotMatch(r('lea.mar=\r\ntin@martin-famille.fr'), /lea|martin/);
-  const split = `=?utf-8?B?${Buffer.from('lea.mar').toString('base64')}?= =?utf-8?B?${Buffer.from('tin@martin-famille.fr').toString('base64')}?=`;
+  const split = `=?utf-8?B?${Buffer.from('lea.mar').toString('base64')}?= \
+=?utf-8?B?${Buffer.from('tin@martin-famille.fr').toString('base64')}?=`;
   const raw = Buffer.from(
-    `From: a@spam.example\r\nTo: ${split}\r\nSubject: =?utf-8?Q?L=C3=A9a_?= =?utf-8?Q?Martin=2C_votre_compte?=\r\n\r\nbody\r\n`,
+    `From: a@spam.example\r\nTo: ${split}\r\nSubject: =?utf-8?Q?L=C3=A9a_?= \
+=?utf-8?Q?Martin=2C_votre_compte?=\r\n\r\nbody\r\n`,
   );
   const out = redactReporter(raw, IDENTITY).raw.toString('latin1');
   const subject = /Subject: (.*)/.exec(out)?.[1] ?? '';
@@ -151,16 +156,21 @@ test('the local part alone is redacted when distinctive', () => {
   assert.equal(r('https://x.example/u/lea.martin/profile'), 'https://x.example/u/[redacted]/profile');
 });
 
-test('recipient fields name the reporter: their addresses and display names are redacted; generic names are not', () => {
-  const raw = Buffer.from(
-    'To: "Chloé Dubreuil" <c.dubreuil@agence-dubreuil.fr>, Valued Customer <vc@example.org>\r\nSubject: Chloé, your parcel\r\n\r\nHello Chloe, dear valued customer\r\n',
-  );
-  const rec = recipientIdentityOf(raw);
-  assert.deepEqual(rec.names, ['Chloé Dubreuil', 'Valued Customer']);
-  const out = redactReporter(raw, { addresses: [], names: [], numbers: [] }).raw.toString('utf8');
-  assert.doesNotMatch(out, /Chlo|dubreuil/i);
-  assert.match(out, /dear valued customer/, 'generic display names do not blank ordinary words');
-});
+test(
+  'recipient fields name the reporter: their addresses and display names are redacted; generic names are ' + 'not',
+  () => {
+    const raw = Buffer.from(
+      'To: "Chloé Dubreuil" <c.dubreuil@agence-dubreuil.fr>, Valued Customer <vc@example.org>\r\nSubject: Chloé, ' +
+        'your ' +
+        'parcel\r\n\r\nHello Chloe, dear valued customer\r\n',
+    );
+    const rec = recipientIdentityOf(raw);
+    assert.deepEqual(rec.names, ['Chloé Dubreuil', 'Valued Customer']);
+    const out = redactReporter(raw, { addresses: [], names: [], numbers: [] }).raw.toString('utf8');
+    assert.doesNotMatch(out, /Chlo|dubreuil/i);
+    assert.match(out, /dear valued customer/, 'generic display names do not blank ordinary words');
+  },
+);
 
 test('a JSON-like value is redacted string by string, keys included, structure kept', () => {
   const v = {

@@ -3,7 +3,8 @@
  * character per byte, so UTF-8 and legacy 8-bit text are searched alike) and replaces it.
  *
  * Four passes, each over the output of the one before:
- * 1. plain (after passes 2–3, which see plain text too): addresses (any case, both IDN forms), MD5 / SHA-1 / SHA-256 hex of the address in
+ * 1. plain (after passes 2–3, which see plain text too): addresses (any case, both IDN forms), MD5 / SHA-1 / SHA-256
+ * hex of the address in
  *    its case variants and its hex encoding (replaced by the same hash of the placeholder
  *    address, so a tracking link keeps its shape), names whole and by parts (case- and
  *    accent-insensitive), distinctive local parts, the reporter's own mail domains and their

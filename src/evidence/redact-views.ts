@@ -49,10 +49,10 @@ const NAMED: Record<string, number> = (() => {
     lt: 0x3c,
     gt: 0x3e,
   };
-  const upper =
-    'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'.split(
-      ' ',
-    );
+  const upper = (
+    'Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde ' +
+    'Ograve Oacute Ocirc Otilde Ouml - Oslash Ugrave Uacute Ucirc Uuml Yacute THORN'
+  ).split(' ');
   upper.forEach((name, i) => {
     if (name === '-') return;
     m[name] = 0xc0 + i;

@@ -104,7 +104,8 @@ function personalise(original: Buffer): Buffer {
   const extra = [
     `X-Original-To: ${ADDRESS}`,
     `Delivered-To: ${ADDRESS.toUpperCase()}`,
-    `X-Tracking: https://t.example/o?e=${encodeURIComponent(ADDRESS)}&b=${Buffer.from(`id=7;${ADDRESS}`).toString('base64')}&h=${createHash('md5').update(ADDRESS).digest('hex')}`,
+    `X-Tracking: https://t.example/o?e=${encodeURIComponent(ADDRESS)}&b=${Buffer.from(`id=7;${ADDRESS}\
+`).toString('base64')}&h=${createHash('md5').update(ADDRESS).digest('hex')}`,
     `X-Greeting: =?utf-8?B?${Buffer.from(`Bonjour ${NAME}`).toString('base64')}?=`,
   ].join(eol);
   if (headerEnd === -1) return original;
@@ -193,29 +194,40 @@ function goldenSet(): { name: string; raw: Buffer }[] {
   return files.sort().map((f) => ({ name: path.relative(REPO_ROOT, f), raw: fs.readFileSync(f) }));
 }
 
-test('for every report of the golden set forwarded by a known reporter, the reporter cannot be found in the redacted output', async (t) => {
-  if (!fs.existsSync(path.join(REPO_ROOT, 'src', 'analysis', 'golden')) && !needsCorpus(t, 'spamassassin/spam')) return;
-  const set = goldenSet();
-  assert.ok(set.length >= 20, `a real set (${set.length} messages)`);
-  let checked = 0;
-  for (const { name, raw } of set) {
-    for (const encoding of ['8bit', 'base64'] as const) {
-      const forwarded = wrap(personalise(raw), encoding);
-      const before = createHash('sha256').update(forwarded).digest('hex');
-      assert.ok((await traces(forwarded)).includes('address'), `${name}: the test input does carry the address`);
-      const { raw: redacted, replacements } = redactReporter(forwarded, IDENTITY);
-      assert.equal(createHash('sha256').update(forwarded).digest('hex'), before, `${name}: the input is not modified`);
-      assert.ok(replacements > 0);
-      assert.deepEqual(await traces(redacted), [], `${name} (${encoding}): no trace of the reporter`);
-      checked++;
+test(
+  'for every report of the golden set forwarded by a known reporter, the reporter cannot be found in the redacted ' +
+    'output',
+  async (t) => {
+    if (!fs.existsSync(path.join(REPO_ROOT, 'src', 'analysis', 'golden')) && !needsCorpus(t, 'spamassassin/spam'))
+      return;
+    const set = goldenSet();
+    assert.ok(set.length >= 20, `a real set (${set.length} messages)`);
+    let checked = 0;
+    for (const { name, raw } of set) {
+      for (const encoding of ['8bit', 'base64'] as const) {
+        const forwarded = wrap(personalise(raw), encoding);
+        const before = createHash('sha256').update(forwarded).digest('hex');
+        assert.ok((await traces(forwarded)).includes('address'), `${name}: the test input does carry the address`);
+        const { raw: redacted, replacements } = redactReporter(forwarded, IDENTITY);
+        assert.equal(
+          createHash('sha256').update(forwarded).digest('hex'),
+          before,
+          `${name}: the input is not modified`,
+        );
+        assert.ok(replacements > 0);
+        assert.deepEqual(await traces(redacted), [], `${name} (${encoding}): no trace of the reporter`);
+        checked++;
+      }
     }
-  }
-  process.stdout.write(`# redaction checked on ${checked} forwarded messages from ${set.length} originals\n`);
-});
+    process.stdout.write(`# redaction checked on ${checked} forwarded messages from ${set.length} originals\n`);
+  },
+);
 
 test('the redacted copy still parses, keeps the spam and only loses the identity', async () => {
   const original = Buffer.from(
-    `From: Prize Dept <prize@lotto.example>\r\nTo: "${NAME}" <${ADDRESS}>\r\nSubject: You won\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`<p>Dear ${NAME},</p><a href="http://lotto.example/c?u=${encodeURIComponent(ADDRESS)}">claim</a>`).toString('base64')}\r\n`,
+    `From: Prize Dept <prize@lotto.example>\r\nTo: "${NAME}" <${ADDRESS}>\r\nSubject: You won\r\nMIME-Version: \
+1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`<p>Dear \
+${NAME},</p><a href="http://lotto.example/c?u=${encodeURIComponent(ADDRESS)}">claim</a>`).toString('base64')}\r\n`,
   );
   const { raw } = redactReporter(original, IDENTITY);
   const email = await PostalMime.parse(raw);
@@ -266,7 +278,8 @@ test('the reporter identity of a report comes from its address, account and forw
 });
 
 for (const dialect of DIALECTS) {
-  test(`redactedEvidenceOf redacts a stored report for export and leaves the evidence as stored (${dialect})`, async (t) => {
+  test(`redactedEvidenceOf redacts a stored report for export and leaves the evidence as stored \
+(${dialect})`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
@@ -288,7 +301,8 @@ for (const dialect of DIALECTS) {
       })
       .execute();
     const original = Buffer.from(
-      `From: Prize <prize@lotto.example>\r\nTo: ${NAME} <zoe@other.example>\r\nSubject: You won\r\n\r\nDear ${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zoe@other.example')}\r\n`,
+      `From: Prize <prize@lotto.example>\r\nTo: ${NAME} <zoe@other.example>\r\nSubject: You won\r\n\r\nDear \
+${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zoe@other.example')}\r\n`,
     );
     const [mail, sms] = await ctx.writer.submit([
       { raw: original, channel: 'smtp', reporterAddress: ADDRESS, reporterUserId: userId },

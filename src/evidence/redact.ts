@@ -169,7 +169,10 @@ export async function accountIdentifiers(
   return out;
 }
 
-/** The reporter identity of one stored report (its address, account, forwarding wrapper, the account's other identifiers). */
+/**
+ * The reporter identity of one stored report (its address, account, forwarding wrapper, the account's other
+ * identifiers).
+ */
 export async function identityOfReport(db: Kysely<Database>, reportId: string): Promise<ReporterIdentity> {
   const r = await db
     .selectFrom('reports as r')

@@ -30,7 +30,9 @@ export const retentionService: ServiceFactory = {
     const c = ctx.config;
     return {
       describe: () =>
-        `Retention:        identity ${c.retentionIdentityDays || '∞'} d, raw evidence ${c.retentionRawDays || '∞'} d, reports ${c.retentionReportsDays || '∞'} d, audit ${c.retentionAuditDays || '∞'} d; every ${c.retentionIntervalMinutes} min`,
+        `Retention:        identity ${c.retentionIdentityDays || '∞'} d, raw evidence ${c.retentionRawDays || '∞'} d, \
+reports ${c.retentionReportsDays || '∞'} d, audit ${c.retentionAuditDays || '∞'} d; every \
+${c.retentionIntervalMinutes} min`,
       async stop() {
         clearTimeout(first);
         clearInterval(every);

@@ -76,7 +76,8 @@ async function scenario(ctx: AppContext) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] a reporter is erased: identity and reports gone, evidence referred to an authority kept under its case`, async (t) => {
+  test(`[${dialect}] a reporter is erased: identity and reports gone, evidence referred to an authority kept under its \
+case`, async (t) => {
     const h = await createTestContext(t, dialect);
     if (!h) return;
     const { ctx } = h;
@@ -186,7 +187,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] retention periods per kind of data: identity, raw evidence, reports, audit; referred evidence kept`, async (t) => {
+  test(`[${dialect}] retention periods per kind of data: identity, raw evidence, reports, audit; referred evidence \
+kept`, async (t) => {
     const h = await createTestContext(t, dialect, {
       retentionIdentityDays: 30,
       retentionRawDays: 60,

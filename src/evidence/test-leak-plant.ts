@@ -58,9 +58,11 @@ export function plantedText(i: number): string {
     greet,
     `Votre identifiant : lea.martin — compte ${i % 2 ? LEAK_ADDRESS.toUpperCase() : LEAK_ADDRESS}.`,
     `Nous vous rappellerons au ${phone}.`,
-    `Vérifiez votre compte : https://secure-verify.example/login?u=${pct(LEAK_ADDRESS_ASCII)}&n=${pct(LEAK_NAME).replace(/%20/g, '+')}`,
+    `Vérifiez votre compte : https://secure-verify.example/login?u=${pct(LEAK_ADDRESS_ASCII)}&n=\
+${pct(LEAK_NAME).replace(/%20/g, '+')}`,
     `Suivi : https://trk.example/o?e=${b64(LEAK_ADDRESS)}&e2=${b64url(LEAK_ADDRESS_ASCII)}&d=${token}`,
-    `Pixel : https://trk.example/p.gif?h=${hex('md5', LEAK_ADDRESS)}&s=${hex('sha1', LEAK_ADDRESS_ASCII).toUpperCase()}&k=${hex('sha256', LEAK_ADDRESS)}&x=${Buffer.from(LEAK_ADDRESS_ASCII).toString('hex')}`,
+    `Pixel : https://trk.example/p.gif?h=${hex('md5', LEAK_ADDRESS)}&s=${hex('sha1', LEAK_ADDRESS_ASCII).toUpperCase()}\
+&k=${hex('sha256', LEAK_ADDRESS)}&x=${Buffer.from(LEAK_ADDRESS_ASCII).toString('hex')}`,
     `Redirection : https://r.example/?to=${pctAll(LEAK_ADDRESS_ASCII)}`,
     // Long enough that quoted-printable soft-breaks inside the address.
     `${'Votre messagerie '.repeat(3)}${LEAK_ADDRESS_ASCII} est presque pleine (serveur ${LEAK_MAIL_HOST}).`,
@@ -75,7 +77,8 @@ export function plantedHtml(i: number): string {
     `<p>Compte : ${entitiesAll(LEAK_ADDRESS_ASCII)}</p>`,
     `<p>lea.martin&#64;${LEAK_DOMAIN_ASCII.replace(/\./g, '&period;')}</p>`,
     `<a href="https://secure-verify.example/login?u=${pct(LEAK_ADDRESS)}&amp;r=1">V&eacute;rifier</a>`,
-    `<img src="https://trk.example/p.gif?e=${b64(LEAK_ADDRESS_ASCII)}&amp;h=${hex('md5', LEAK_ADDRESS_ASCII)}" width="1" height="1">`,
+    `<img src="https://trk.example/p.gif?e=${b64(LEAK_ADDRESS_ASCII)}&amp;h=${hex('md5', LEAK_ADDRESS_ASCII)}" \
+width="1" height="1">`,
     // Everything the text part carries too (an HTML-only message has no text part).
     `<pre>${plantedText(i).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`,
     '',
@@ -206,7 +209,9 @@ function plantHeaders(head: string, i: number, eol: string): string {
     `X-Original-To: ${split}`,
     `X-Received-For: by ${LEAK_MAIL_HOST} for <${LEAK_ADDRESS_ASCII}>`,
     `Authentication-Results: ${LEAK_MAIL_HOST}; spf=neutral smtp.mailfrom=${LEAK_DOMAIN_ASCII}`,
-    `List-Unsubscribe: <https://lists.example/u?e=${b64(LEAK_ADDRESS)}&h=${hex('sha256', LEAK_ADDRESS_ASCII.toUpperCase())}>, <mailto:unsub@lists.example?subject=${pct(LEAK_ADDRESS)}>`,
+    `List-Unsubscribe: \
+<https://lists.example/u?e=${b64(LEAK_ADDRESS)}&h=${hex('sha256', LEAK_ADDRESS_ASCII.toUpperCase())}>, \
+<mailto:unsub@lists.example?subject=${pct(LEAK_ADDRESS)}>`,
   ];
   return `${added.join(eol)}${eol}${h}${eol}`;
 }

@@ -198,7 +198,9 @@ export function forwardAsAttachment(from: string, original: Buffer): Buffer {
   const b = 'fwd-attack-boundary';
   return Buffer.concat([
     latin1(
-      `From: ${from}\r\nTo: spam@report.test\r\nSubject: Fwd: spam\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: text/plain\r\n\r\nspam below\r\n--${b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="spam.eml"\r\n\r\n`,
+      `From: ${from}\r\nTo: spam@report.test\r\nSubject: Fwd: spam\r\nMIME-Version: 1.0\r\nContent-Type: \
+multipart/mixed; boundary="${b}"\r\n\r\n--${b}\r\nContent-Type: text/plain\r\n\r\nspam \
+below\r\n--${b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="spam.eml"\r\n\r\n`,
     ),
     original,
     latin1(`\r\n--${b}--\r\n`),
@@ -210,7 +212,8 @@ function multipartBody(file: Buffer): { body: Buffer; type: string } {
   return {
     body: Buffer.concat([
       latin1(
-        `--${b}\r\nContent-Disposition: form-data; name="file"; filename="spam.eml"\r\nContent-Type: message/rfc822\r\n\r\n`,
+        `--${b}\r\nContent-Disposition: form-data; name="file"; filename="spam.eml"\r\nContent-Type: \
+message/rfc822\r\n\r\n`,
       ),
       file,
       latin1(`\r\n--${b}--\r\n`),

@@ -153,10 +153,13 @@ test('web app in headless Chromium', async (t) => {
     await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
     t.after(() => new Promise<void>((r) => remote.close(() => r())));
     const r = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
-    const hostile = `<html><head><link rel="stylesheet" href="${r}/style.css"><style>body{background:url(${r}/style-bg.png)}</style>
-<meta http-equiv="refresh" content="0;url=${r}/refresh"><script src="${r}/script.js"></script><script>fetch('${r}/inline-fetch');new Image().src='${r}/inline-img';</script></head>
+    const hostile = `<html><head><link rel="stylesheet" href="${r}/style.css">\
+<style>body{background:url(${r}/style-bg.png)}</style>
+<meta http-equiv="refresh" content="0;url=${r}/refresh"><script src="${r}/script.js"></script>\
+<script>fetch('${r}/inline-fetch');new Image().src='${r}/inline-img';</script></head>
 <body><h1>Your account is suspended</h1><img src="${r}/pixel.gif" width="1" height="1" alt="pixel">
-<div style="background-image:url(${r}/div-bg.png)">Verify now</div><table background="${r}/table-bg.png"><tr><td>x</td></tr></table>
+<div style="background-image:url(${r}/div-bg.png)">Verify now</div><table background="${r}/table-bg.png"><tr><td>x</td>\
+</tr></table>
 <iframe src="${r}/frame"></iframe><object data="${r}/object"></object>
 <form action="${r}/submit" method="post"><input name="password" value="secret"><button>Log in</button></form>
 <a href="${r}/phish">Click here</a><svg><image href="${r}/svg.png"/></svg></body></html>`;

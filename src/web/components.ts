@@ -22,11 +22,13 @@ export function chartBlock(
 ): SafeHtml {
   const empty = data.datasets.length === 0 || data.datasets.every((d) => d.data.every((n) => n === 0));
   return html`<figure class="chart" id="fig-${id}">
-  <figcaption><h2>${title}</h2>${csvHref ? html` <a class="csv" href="${csvHref}">${ctx.t('csv')}</a>` : ''}</figcaption>
+  <figcaption><h2>${title}</h2>${csvHref ? html` <a class="csv" href="${csvHref}">${ctx.t('csv')}</a>` : ''}</figcaptio\
+n>
   ${
     empty
       ? html`<p class="empty">${ctx.t('chart.nodata')}</p>`
-      : html`<div class="canvas-box"><canvas id="${id}" data-chart="${id}-data" data-kind="${kind}" role="img" aria-label="${title}"></canvas></div>
+      : html`<div class="canvas-box"><canvas id="${id}" data-chart="${id}-data" data-kind="${kind}" role="img" \
+aria-label="${title}"></canvas></div>
   ${jsonScript(`${id}-data`, data)}
   <details><summary>${ctx.t('chart.table')}</summary>${dataTable(ctx, data)}</details>`
   }
@@ -36,8 +38,17 @@ export function chartBlock(
 function dataTable(ctx: PageCtx, data: ChartData): SafeHtml {
   const nonEmpty = data.labels.map((_, i) => i).filter((i) => data.datasets.some((d) => d.data[i] > 0));
   return html`<div class="table-scroll"><table>
-<thead><tr><th scope="col">${ctx.t('col.day')}</th>${data.datasets.map((d) => html`<th scope="col">${d.label}</th>`)}</tr></thead>
-<tbody>${nonEmpty.map((i) => html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map((d) => html`<td>${d.data[i]}</td>`)}</tr>`)}</tbody>
+<thead><tr><th scope="col">${ctx.t('col.day')}</th>${data.datasets.map(
+    (d) => html`<th \
+scope="col">${d.label}</th>`,
+  )}</tr></thead>
+<tbody>${nonEmpty.map(
+    (i) =>
+      html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map(
+        (d) => html`<td>\
+${d.data[i]}</td>`,
+      )}</tr>`,
+  )}</tbody>
 </table></div>`;
 }
 
@@ -54,7 +65,8 @@ export function topTable(
   ${
     rows.length === 0
       ? html`<p class="empty">${ctx.t('chart.nodata')}</p>`
-      : html`<table><thead><tr><th scope="col">${valueHeader}</th><th scope="col" class="num">${ctx.t('col.reports')}</th></tr></thead>
+      : html`<table><thead><tr><th scope="col">${valueHeader}</th><th scope="col" \
+class="num">${ctx.t('col.reports')}</th></tr></thead>
   <tbody>${rows.map((r) => html`<tr><td>${r.value}</td><td class="num">${r.n}</td></tr>`)}</tbody></table>`
   }
 </section>`;

@@ -360,7 +360,8 @@ function encodedWord(text: string): string {
 }
 
 for (const dialect of DIALECTS) {
-  test(`a report whose Subject holds NUL and a lone surrogate is stored, indexed and found, and later reports still appear (${dialect})`, async (t) => {
+  test(`a report whose Subject holds NUL and a lone surrogate is stored, indexed and found, and later reports still \
+appear (${dialect})`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const { db } = tdb;
@@ -415,7 +416,8 @@ for (const dialect of DIALECTS) {
     );
   });
 
-  test(`a report that cannot be indexed is parked with its reason and the next reports are indexed (${dialect})`, async (t) => {
+  test(`a report that cannot be indexed is parked with its reason and the next reports are indexed \
+(${dialect})`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const { db } = tdb;

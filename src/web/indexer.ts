@@ -432,9 +432,8 @@ export async function setFalseReportFlag(db: Kysely<Database>, reportId: string,
  */
 export async function reindexCampaigns(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`update web_report_index set campaign_id = (select coalesce(c.merged_into, c.id) from campaign_messages m join campaigns c on c.id = m.campaign_id where m.sha256 = web_report_index.message_sha256)`.execute(
-      trx,
-    );
+    await sql`update web_report_index set campaign_id = (select coalesce(c.merged_into, c.id) from campaign_messages m \
+join campaigns c on c.id = m.campaign_id where m.sha256 = web_report_index.message_sha256)`.execute(trx);
     await trx
       .deleteFrom('web_rollup_daily')
       .where('dim', 'in', ['campaign', monthlyDim('campaign')])

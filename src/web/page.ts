@@ -176,7 +176,8 @@ ${(opts.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
       ${
         signedIn
           ? html`<a href="/account">${t('nav.account')}</a>
-      <form method="post" action="/logout" class="inline">${csrfField(ctx)}<button type="submit" class="link">${t('nav.logout')}</button></form>`
+      <form method="post" action="/logout" class="inline">${csrfField(ctx)}<button type="submit" \
+class="link">${t('nav.logout')}</button></form>`
           : html`<a href="/login">${t('nav.login')}</a>`
       }
       <span class="langs" role="group" aria-label="${t('nav.language')}">${(Object.keys(LOCALES) as Locale[]).map(
@@ -192,7 +193,8 @@ ${(opts.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 ${body}
 </main>
 <footer class="site"><p>${t('footer.text')}</p>
-<p><a href="/protect">${t('nav.protect')}</a> · <a href="/complain">${t('nav.complain')}</a> · <a href="/guide">${t('nav.guide')}</a></p></footer>
+<p><a href="/protect">${t('nav.protect')}</a> · <a href="/complain">${t('nav.complain')}</a> · <a \
+href="/guide">${t('nav.guide')}</a></p></footer>
 </body>
 </html>`;
   return doc.value;

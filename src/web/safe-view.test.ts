@@ -8,9 +8,12 @@ const REMOTE = 'http://tracker.example';
 
 test('scripts, event handlers, forms, frames, objects and meta refreshes are removed', () => {
   const { html } = sanitiseMessageHtml(
-    `<script>alert(1)</script><p onclick="alert(2)" onmouseover="x()">hi</p><form action="${REMOTE}/s"><input name="p"><button>go</button></form>` +
-      `<iframe src="${REMOTE}/f"></iframe><object data="${REMOTE}/o"></object><embed src="${REMOTE}/e"><meta http-equiv="refresh" content="0;url=${REMOTE}">` +
-      `<svg onload="alert(3)"><image href="${REMOTE}/i"/></svg><math><mi xlink:href="javascript:alert(4)">x</mi></math><base href="${REMOTE}/">`,
+    `<script>alert(1)</script><p onclick="alert(2)" onmouseover="x()">hi</p><form action="${REMOTE}/s"><input name="p">\
+<button>go</button></form>` +
+      `<iframe src="${REMOTE}/f"></iframe><object data="${REMOTE}/o"></object><embed src="${REMOTE}/e"><meta \
+http-equiv="refresh" content="0;url=${REMOTE}">` +
+      `<svg onload="alert(3)"><image href="${REMOTE}/i"/></svg><math><mi xlink:href="javascript:alert(4)">x</mi></math>\
+<base href="${REMOTE}/">`,
   );
   assert.doesNotMatch(
     html,
@@ -21,8 +24,10 @@ test('scripts, event handlers, forms, frames, objects and meta refreshes are rem
 
 test('remote images become local placeholders and CSS url() beacons are dropped', () => {
   const { html, removedRemote } = sanitiseMessageHtml(
-    `<img src="${REMOTE}/pixel.gif" alt="logo"><img src="//tracker.example/p2.gif"><div style="background-image:url(${REMOTE}/bg.png);color:red">x</div>` +
-      `<p style="background: url('${REMOTE}/b2.png')">y</p><table background="${REMOTE}/t.png"><tr><td style="color:blue">z</td></tr></table><style>@import url(${REMOTE}/s.css)</style>`,
+    `<img src="${REMOTE}/pixel.gif" alt="logo"><img src="//tracker.example/p2.gif"><div \
+style="background-image:url(${REMOTE}/bg.png);color:red">x</div>` +
+      `<p style="background: url('${REMOTE}/b2.png')">y</p><table background="${REMOTE}/t.png"><tr><td \
+style="color:blue">z</td></tr></table><style>@import url(${REMOTE}/s.css)</style>`,
   );
   assert.doesNotMatch(html, /src="(?:https?:)?\/\//);
   assert.doesNotMatch(html, /url\(|@import|background=/i);
@@ -42,7 +47,8 @@ test('links are shown but cannot be followed', () => {
 
 test('inline cid: images are kept as data: URIs', async () => {
   const png = Buffer.from(
-    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d5b6e60000000049454e44ae426082',
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d5' +
+      'b6e60000000049454e44ae426082',
     'hex',
   );
   const raw = Buffer.from(

@@ -212,7 +212,11 @@ export function sanitiseMessageHtml(
 }
 
 function documentOf(body: string, lang: string): string {
-  return `<!doctype html><html lang="${esc(lang)}"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${esc(META_CSP)}"><meta name="referrer" content="no-referrer"><style>body{font-family:system-ui,sans-serif;margin:8px;color:#111;background:#fff;overflow-wrap:anywhere}pre{white-space:pre-wrap}img{max-width:100%;height:auto}img[data-removed]{min-width:16px;min-height:16px;outline:1px dashed #999}</style></head><body>${body}</body></html>`;
+  return `<!doctype html><html lang="${esc(lang)}"><head><meta charset="utf-8"><meta \
+http-equiv="Content-Security-Policy" content="${esc(META_CSP)}"><meta name="referrer" content="no-referrer">\
+<style>body{font-family:system-ui,sans-serif;margin:8px;color:#111;background:#fff;overflow-wrap:anywhere}pre{white-spa\
+ce:pre-wrap}img{max-width:100%;height:auto}img[data-removed]{min-width:16px;min-height:16px;outline:1px dashed #999}\
+</style></head><body>${body}</body></html>`;
 }
 
 /** Renders a raw RFC 5322 message for the safe view. */

@@ -112,7 +112,8 @@ export function multipart(
   for (const f of files) {
     parts.push(
       Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: message/rfc822\r\n\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: \
+message/rfc822\r\n\r\n`,
       ),
       f.content,
       Buffer.from('\r\n'),
@@ -126,7 +127,8 @@ export function multipart(
 export function sampleSpam(opts: { subject?: string; from?: string; html?: string; id?: string } = {}): Buffer {
   const id = opts.id ?? randomSecret(6);
   const headers = [
-    'Received: from mail.example.net (mail.example.net [203.0.113.7]) by mx.example.org with ESMTP id abc; Mon, 23 Nov 2026 10:00:00 +0000',
+    'Received: from mail.example.net (mail.example.net [203.0.113.7]) by mx.example.org with ESMTP id abc; Mon, 23 ' +
+      'Nov 2026 10:00:00 +0000',
     `From: ${opts.from ?? 'Prize Team <winner@lottery.example>'}`,
     'To: victim@example.org',
     `Subject: ${opts.subject ?? 'You are a winner'}`,

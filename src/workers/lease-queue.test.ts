@@ -6,7 +6,9 @@ import type { Job } from '../db/tables.ts';
 import { backoffDelayMs, createLeaseQueue } from './lease-queue.ts';
 import { enqueueJob } from './jobs.ts';
 
-/** A queue over the jobs table that keeps finished rows (state `done`, time in `run_at`), as the outbox keeps `sent`. */
+/**
+ * A queue over the jobs table that keeps finished rows (state `done`, time in `run_at`), as the outbox keeps `sent`.
+ */
 const KEEPING = createLeaseQueue<Job>({
   table: 'jobs',
   dueColumn: 'run_at',
@@ -30,7 +32,8 @@ test('back-off doubles from the base and stops at the cap', () => {
 });
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] lease queue: claim, renew, complete, fail with back-off, dead after N or at once, requeue stale and dead`, async (t) => {
+  test(`[${dialect}] lease queue: claim, renew, complete, fail with back-off, dead after N or at once, requeue stale \
+and dead`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const { db } = tdb;
@@ -120,7 +123,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] lease queue: four workers claiming at once never share a row, and a claim takes at most its limit`, async (t) => {
+  test(`[${dialect}] lease queue: four workers claiming at once never share a row, and a claim takes at most its \
+limit`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     try {

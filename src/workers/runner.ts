@@ -1,7 +1,8 @@
 /**
  * The worker loop: claims due jobs of the kinds that have a handler, runs them, retries failures
  * with backoff, parks the hopeless as `dead` and in `dead_letters` with the reason (visible to staff).
- * A batch that fails as a whole is re-run one job at a time, so one poisoned message fails alone. Wakes at once when a report commits; otherwise polls.
+ * A batch that fails as a whole is re-run one job at a time, so one poisoned message fails alone. Wakes at once when a
+ * report commits; otherwise polls.
  */
 import os from 'node:os';
 import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';

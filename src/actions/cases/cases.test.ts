@@ -37,7 +37,8 @@ test('routing maps categories to competences; a bad policy lists every problem',
 });
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] configured rules open cases (campaign volume, sender consent); analysts annotate and merge through the API; history is complete`, async (t) => {
+  test(`[${dialect}] configured rules open cases (campaign volume, sender consent); analysts annotate and merge \
+through the API; history is complete`, async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
     const policyFile = path.join(dir, 'policy.json');
     fs.writeFileSync(
@@ -204,7 +205,8 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] cases follow campaign merges: counts span the merged ids, two live cases become one re-targeted at the survivor, no second case opens`, async (t) => {
+  test(`[${dialect}] cases follow campaign merges: counts span the merged ids, two live cases become one re-targeted \
+at the survivor, no second case opens`, async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-policy-'));
     const policyFile = path.join(dir, 'policy.json');
     fs.writeFileSync(
@@ -354,112 +356,120 @@ async function referralFixture(t: TestContext, cases: Record<string, unknown>, c
   };
 }
 
-test('[sqlite] an automatic referral waits referDelayMinutes, so the package carries the burst that arrived after the case opened', async (t) => {
-  const f = await referralFixture(t, { referDelayMinutes: 10 }, 'camp-burst');
-  if (!f) return;
-  const { tdb, ctx, ingest } = f;
-  try {
-    await ingest(1);
-    const before = Date.now();
-    const [caseId] = (await ingest(2)).opened;
-    assert.ok(caseId);
-    const job = await tdb.db
-      .selectFrom('jobs')
-      .selectAll()
-      .where('kind', '=', 'actions-refer')
-      .executeTakeFirstOrThrow();
-    const due = Date.parse(job.run_at) - before;
-    assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `the referral is due in 10 minutes (${due} ms)`);
-    // The rest of the burst arrives meanwhile.
-    for (const n of [3, 4, 5]) await ingest(n);
-    // The job runs when due (here: now, by hand).
-    const referred = await autoRefer(ctx, caseId);
-    assert.equal(referred.length, 1);
-    const ref = await tdb.db.selectFrom('action_referrals').select('package').executeTakeFirstOrThrow();
-    const v = await verifyEvidencePackage(ref.package);
-    assert.deepEqual(v.problems, []);
-    assert.equal(v.manifest?.messages.length, 5, 'all five reports of the burst are in the package');
-  } finally {
-    await f.close();
-  }
-});
-
-test('[sqlite] reports that join a referred case reach its authority in an updated package: after the burst, at most once per interval, never after the authority closed it', async (t) => {
-  assert.equal(parseActionPolicy({}).cases.referUpdates, true, 'on by default with autoRefer');
-  const f = await referralFixture(t, { referDelayMinutes: 10, referUpdateIntervalHours: 24 }, 'camp-upd');
-  if (!f) return;
-  const { tdb, ctx, ingest } = f;
-  try {
-    const updateJobs = () =>
-      tdb.db
+test(
+  '[sqlite] an automatic referral waits referDelayMinutes, so the package carries the burst that arrived after ' +
+    'the case opened',
+  async (t) => {
+    const f = await referralFixture(t, { referDelayMinutes: 10 }, 'camp-burst');
+    if (!f) return;
+    const { tdb, ctx, ingest } = f;
+    try {
+      await ingest(1);
+      const before = Date.now();
+      const [caseId] = (await ingest(2)).opened;
+      assert.ok(caseId);
+      const job = await tdb.db
         .selectFrom('jobs')
-        .select(['run_at', 'state'])
-        .where('kind', '=', 'actions-refer-update')
-        .orderBy('run_at')
-        .execute();
-    const packageOf = async (id: string) => {
-      const ref = await tdb.db
-        .selectFrom('action_referrals')
-        .select('package')
-        .where('id', '=', id)
+        .selectAll()
+        .where('kind', '=', 'actions-refer')
         .executeTakeFirstOrThrow();
+      const due = Date.parse(job.run_at) - before;
+      assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `the referral is due in 10 minutes (${due} ms)`);
+      // The rest of the burst arrives meanwhile.
+      for (const n of [3, 4, 5]) await ingest(n);
+      // The job runs when due (here: now, by hand).
+      const referred = await autoRefer(ctx, caseId);
+      assert.equal(referred.length, 1);
+      const ref = await tdb.db.selectFrom('action_referrals').select('package').executeTakeFirstOrThrow();
       const v = await verifyEvidencePackage(ref.package);
       assert.deepEqual(v.problems, []);
-      return v.manifest?.messages.length;
-    };
-    await ingest(1);
-    const [caseId] = (await ingest(2)).opened;
-    assert.ok(caseId);
-    assert.deepEqual(await updateJobs(), [], 'a report of a case not yet referred waits for the first referral');
-    const [first] = await autoRefer(ctx, caseId);
-    assert.equal(await packageOf(first), 2);
-    const referredAt = Date.parse(
-      (
-        await tdb.db
+      assert.equal(v.manifest?.messages.length, 5, 'all five reports of the burst are in the package');
+    } finally {
+      await f.close();
+    }
+  },
+);
+
+test(
+  '[sqlite] reports that join a referred case reach its authority in an updated package: after the burst, at most ' +
+    'once per interval, never after the authority closed it',
+  async (t) => {
+    assert.equal(parseActionPolicy({}).cases.referUpdates, true, 'on by default with autoRefer');
+    const f = await referralFixture(t, { referDelayMinutes: 10, referUpdateIntervalHours: 24 }, 'camp-upd');
+    if (!f) return;
+    const { tdb, ctx, ingest } = f;
+    try {
+      const updateJobs = () =>
+        tdb.db
+          .selectFrom('jobs')
+          .select(['run_at', 'state'])
+          .where('kind', '=', 'actions-refer-update')
+          .orderBy('run_at')
+          .execute();
+      const packageOf = async (id: string) => {
+        const ref = await tdb.db
           .selectFrom('action_referrals')
-          .select('created_at')
-          .where('id', '=', first)
-          .executeTakeFirstOrThrow()
-      ).created_at,
-    );
+          .select('package')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        const v = await verifyEvidencePackage(ref.package);
+        assert.deepEqual(v.problems, []);
+        return v.manifest?.messages.length;
+      };
+      await ingest(1);
+      const [caseId] = (await ingest(2)).opened;
+      assert.ok(caseId);
+      assert.deepEqual(await updateJobs(), [], 'a report of a case not yet referred waits for the first referral');
+      const [first] = await autoRefer(ctx, caseId);
+      assert.equal(await packageOf(first), 2);
+      const referredAt = Date.parse(
+        (
+          await tdb.db
+            .selectFrom('action_referrals')
+            .select('created_at')
+            .where('id', '=', first)
+            .executeTakeFirstOrThrow()
+        ).created_at,
+      );
 
-    // Two more reports: one update is queued, after the burst delay; the second rides along.
-    const before = Date.now();
-    await ingest(3);
-    await ingest(4);
-    const queued = await updateJobs();
-    assert.equal(queued.length, 1);
-    const due = Date.parse(queued[0].run_at) - before;
-    assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `due after the burst delay (${due} ms)`);
+      // Two more reports: one update is queued, after the burst delay; the second rides along.
+      const before = Date.now();
+      await ingest(3);
+      await ingest(4);
+      const queued = await updateJobs();
+      assert.equal(queued.length, 1);
+      const due = Date.parse(queued[0].run_at) - before;
+      assert.ok(due >= 9.9 * 60_000 && due <= 10.1 * 60_000, `due after the burst delay (${due} ms)`);
 
-    // When it runs, the authority got the case less than 24 h ago: nothing is sent, a retry is queued for then.
-    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 10 * 60_000)), []);
-    assert.ok(
-      (await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000),
-      'retried when the interval has passed',
-    );
+      // When it runs, the authority got the case less than 24 h ago: nothing is sent, a retry is queued for then.
+      assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 10 * 60_000)), []);
+      assert.ok(
+        (await updateJobs()).some((j) => j.state === 'queued' && Date.parse(j.run_at) === referredAt + 24 * 3_600_000),
+        'retried when the interval has passed',
+      );
 
-    // A day later the update goes out with everything the case holds.
-    const later = new Date(referredAt + 25 * 3_600_000);
-    const [second] = await updateReferrals(ctx, caseId, ACTIONS_NEXT, later);
-    assert.ok(second && second !== first);
-    assert.equal(await packageOf(second), 4, 'the updated package carries the reports that joined');
-    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, later), [], 'nothing new: nothing sent');
-    const history = await caseHistory(tdb.db, caseId);
-    assert.ok(
-      history.some((e) => e.actor === 'rule:update'),
-      'the update is in the case history',
-    );
+      // A day later the update goes out with everything the case holds.
+      const later = new Date(referredAt + 25 * 3_600_000);
+      const [second] = await updateReferrals(ctx, caseId, ACTIONS_NEXT, later);
+      assert.ok(second && second !== first);
+      assert.equal(await packageOf(second), 4, 'the updated package carries the reports that joined');
+      assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, later), [], 'nothing new: nothing sent');
+      const history = await caseHistory(tdb.db, caseId);
+      assert.ok(
+        history.some((e) => e.actor === 'rule:update'),
+        'the update is in the case history',
+      );
 
-    // An authority that closed its referral gets no more updates.
-    await answerReferral(tdb.db, second, 'close', 'authority', 'handled');
-    await ingest(5);
-    assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 72 * 3_600_000)), []);
-    assert.equal(
-      (await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length,
-      2,
-    );
-  } finally {
-    await f.close();
-  }
-});
+      // An authority that closed its referral gets no more updates.
+      await answerReferral(tdb.db, second, 'close', 'authority', 'handled');
+      await ingest(5);
+      assert.deepEqual(await updateReferrals(ctx, caseId, ACTIONS_NEXT, new Date(referredAt + 72 * 3_600_000)), []);
+      assert.equal(
+        (await tdb.db.selectFrom('action_referrals').select('id').where('case_id', '=', caseId).execute()).length,
+        2,
+      );
+    } finally {
+      await f.close();
+    }
+  },
+);

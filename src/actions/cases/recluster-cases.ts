@@ -27,9 +27,8 @@ export async function followRecluster(
   db: Kysely<Database>,
   splits: ReadonlyMap<string, CampaignSplit>,
 ): Promise<ReclusterCasesOutcome> {
-  await sql`update action_report_facts set campaign_id = (select m.campaign_id from campaign_messages m where m.sha256 = action_report_facts.message_sha256)`.execute(
-    db,
-  );
+  await sql`update action_report_facts set campaign_id = (select m.campaign_id from campaign_messages m where m.sha256 \
+= action_report_facts.message_sha256)`.execute(db);
   const out: ReclusterCasesOutcome = { retargeted: 0, heldForReview: 0 };
   const cases = await db
     .selectFrom('action_cases')
@@ -54,12 +53,14 @@ export async function followRecluster(
         reason: 'the campaigns were re-clustered',
       });
       if (split.pieces.length > 1) {
-        const reason = `campaign ${c.target_value} was re-clustered: its ${total} messages are now in ${split.pieces.length} campaigns (${split.pieces
+        const reason = `campaign ${c.target_value} was re-clustered: its ${total} messages are now in \
+${split.pieces.length} campaigns (${split.pieces
           .slice(0, 10)
           .map((p) => `${p.campaignId}: ${p.messages}`)
           .join(
             ', ',
-          )}${split.pieces.length > 10 ? ', …' : ''}); the case follows the largest, and its reports stay until an analyst decides`;
+          )}${split.pieces.length > 10 ? ', …' : ''}); the case follows the largest, and its reports stay until an \
+analyst decides`;
         await addCaseEvent(trx, c.id, ACTOR, 'campaign-split', { reason, pieces: split.pieces.slice(0, 100) });
         await setCaseState(trx, c.id, 'needs_review', ACTOR, { reason });
       }

@@ -24,7 +24,8 @@ import { spamMessage } from '../test-factories.ts';
 import { readZipEntries } from '../referrals/evidence-package.ts';
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] a case referred to a partner instance arrives over HTTP, verified, byte-exact, filed once; altered, unknown-key and forged-content deliveries are refused`, async (t) => {
+  test(`[${dialect}] a case referred to a partner instance arrives over HTTP, verified, byte-exact, filed once; \
+altered, unknown-key and forged-content deliveries are refused`, async (t) => {
     // A (the sender) on SQLite; B (the receiver) on the dialect under test.
     const tdbA = await createTestDatabase(t, 'sqlite', { publicUrl: 'https://a.spamdesk.test' });
     const tdbB = await createTestDatabase(t, dialect, { publicUrl: 'https://b.spamdesk.test' });

@@ -70,7 +70,9 @@ export async function assertKnownPartner(ctx: AppContext, fingerprintHeader: str
 type ReferralJson = z.infer<typeof ReferralBody>;
 type PartnerView = ReceivedReferral['partner'];
 
-/** Authenticates a referral: a registered partner's key, its signature over the exact body, a body of the right shape. */
+/**
+ * Authenticates a referral: a registered partner's key, its signature over the exact body, a body of the right shape.
+ */
 async function authenticatedReferral(
   db: AppContext['db'],
   body: Buffer,
@@ -127,7 +129,8 @@ async function verifiedPackage(partner: PartnerRow, ref: ReferralJson): Promise<
   if (manifest.messages.length > MAX_RECEIVED_MESSAGES)
     throw new AppError(
       'BAD_REQUEST',
-      `The package carries ${manifest.messages.length} messages; at most ${MAX_RECEIVED_MESSAGES} are accepted at once.`,
+      `The package carries ${manifest.messages.length} messages; at most ${MAX_RECEIVED_MESSAGES} are accepted at \
+once.`,
     );
   return { zip, manifest };
 }
@@ -235,7 +238,10 @@ async function fileUnderCase(
   });
 }
 
-/** Receives a partner's referral: authenticate, answer a repeat as before, verify, store the reports, file them under a case. */
+/**
+ * Receives a partner's referral: authenticate, answer a repeat as before, verify, store the reports, file them under a
+ * case.
+ */
 export async function receivePartnerReferral(
   ctx: AppContext,
   body: Buffer,

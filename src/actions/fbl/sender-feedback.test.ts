@@ -26,7 +26,8 @@ test('TXT proofs live at _spamdesk.<domain> and under the reverse zone of an IP'
 });
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] a sender proves its domain by DNS TXT and receives redacted ARF for complaints about its authenticated mail only`, async (t) => {
+  test(`[${dialect}] a sender proves its domain by DNS TXT and receives redacted ARF for complaints about its \
+authenticated mail only`, async (t) => {
     const tdb = await createTestDatabase(t, dialect, { outboxFrom: 'fbl@spamdesk.example' });
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });

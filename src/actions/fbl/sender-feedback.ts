@@ -272,7 +272,9 @@ export function senderArf(
         {
           contentType: 'text/plain; charset=utf-8',
           encoding: '8bit',
-          body: `A recipient reported this message, sent from your registered ${matched}, as unwanted. The recipient's address has been removed; find the recipient through your own per-recipient identifiers (Message-ID, VERP, list headers) and stop mailing them.\r\n`,
+          body: `A recipient reported this message, sent from your registered ${matched}, as unwanted. The recipient's \
+address has been removed; find the recipient through your own per-recipient identifiers (Message-ID, VERP, list \
+headers) and stop mailing them.\r\n`,
         },
         { contentType: 'message/feedback-report', encoding: '7bit', body: `${fields.join('\r\n')}\r\n` },
         original,

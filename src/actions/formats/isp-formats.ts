@@ -58,7 +58,9 @@ function incidentsCsv(a: AlertForDigest): string {
 }
 
 function describe(a: AlertForDigest): string {
-  return `${a.reportCount} spam report(s) received about mail sent from ${a.ip} between ${utc(a.firstSeen)} and ${utc(a.lastSeen)}, in ${a.campaignCount} campaign(s). Signals of an infected or abused machine: ${a.signals.join(', ') || 'none'}.`;
+  return `${a.reportCount} spam report(s) received about mail sent from ${a.ip} between ${utc(a.firstSeen)} and \
+${utc(a.lastSeen)}, in ${a.campaignCount} campaign(s). Signals of an infected or abused machine: \
+${a.signals.join(', ') || 'none'}.`;
 }
 
 /** One X-ARF v4 report (category `infrastructure`, type `botnet`) for one IP. */

@@ -48,7 +48,8 @@ function compileXarf(dir: string) {
 const VICTIM = 'jean.dupont@victim-mail.example';
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] a simulated botnet in one ASN becomes X-ARF v4 (schema-valid) and ARF digests (parsed back), reporters redacted`, async (t) => {
+  test(`[${dialect}] a simulated botnet in one ASN becomes X-ARF v4 (schema-valid) and ARF digests (parsed back), \
+reporters redacted`, async (t) => {
     const tdb = await createTestDatabase(t, dialect, { outboxFrom: 'abuse-desk@spamdesk.example' });
     if (!tdb) return;
     const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config) });

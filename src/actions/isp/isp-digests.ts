@@ -74,7 +74,10 @@ export async function judgeOrigins(
   return out;
 }
 
-/** Judges one origin IP on its live reports in [from, to): its alert, or null (with the reason in `skipped` when it is one of the gates). */
+/**
+ * Judges one origin IP on its live reports in [from, to): its alert, or null (with the reason in `skipped` when it is
+ * one of the gates).
+ */
 async function judgeOrigin(
   db: Kysely<Database>,
   policy: ActionPolicy,
@@ -97,7 +100,8 @@ async function judgeOrigin(
   if (clean / all.length > policy.isp.maxLegitimateShare) {
     skipped.push({
       ip,
-      reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine`,
+      reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, \
+not an infected machine`,
     });
     return null;
   }
@@ -116,7 +120,8 @@ async function judgeOrigin(
   if (rows.length < policy.isp.minReports) {
     skipped.push({
       ip,
-      reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least ${policy.isp.minReports} needed)`,
+      reason: `${rows.length} of its ${all.length} reports are recent spam of sound campaigns (at least \
+${policy.isp.minReports} needed)`,
     });
     return null;
   }
@@ -235,7 +240,9 @@ function digestMails(
   sender: string,
   w: DigestWindow,
 ): DigestMail[] {
-  const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between ${w.from} and ${w.to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
+  const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between \
+${w.from} and ${w.to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, \
+source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
   const text: MimeNode = { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary };
   const csvPart: MimeNode = {
     contentType: 'text/csv; charset=utf-8',
@@ -288,7 +295,10 @@ function digestMails(
   return mails;
 }
 
-/** Writes one digest in one transaction: the digest row, an alert per IP, its mails in the outbox. Returns the outbox ids. */
+/**
+ * Writes one digest in one transaction: the digest row, an alert per IP, its mails in the outbox. Returns the outbox
+ * ids.
+ */
 async function writeDigest(
   db: Kysely<Database>,
   config: Config,

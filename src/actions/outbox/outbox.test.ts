@@ -51,7 +51,8 @@ test('backoff doubles per attempt and is capped', () => {
 });
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] mail reaches a real SMTP sink byte-exact with its Message-ID; webhooks carry Idempotency-Key`, async (t) => {
+  test(`[${dialect}] mail reaches a real SMTP sink byte-exact with its Message-ID; webhooks carry \
+Idempotency-Key`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const sink = await startSmtpSink();
@@ -148,7 +149,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] SIGKILL of the delivering process loses nothing; duplicates carry the same idempotency key`, async (t) => {
+  test(`[${dialect}] SIGKILL of the delivering process loses nothing; duplicates carry the same idempotency \
+key`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     // The sink holds each reply, so the process is killed with mail in flight.
@@ -179,13 +181,16 @@ for (const dialect of DIALECTS) {
       const dbUrl =
         tdb.config.database.dialect === 'sqlite' ? `sqlite:${tdb.config.database.path}` : tdb.config.database.url;
       const start = (lease: number) => {
-        const script = `import { startDeliveryLoop } from ${JSON.stringify(path.join(REPO_ROOT, 'src/actions/outbox/delivery.ts'))};
+        const script = `import { startDeliveryLoop } from ${JSON.stringify(
+          path.join(REPO_ROOT, 'src/actions/outbox/d' + 'elivery.ts'),
+        )};
 import { openDatabase } from ${JSON.stringify(path.join(REPO_ROOT, 'src/db/dialect.ts'))};
 import { createLogger } from ${JSON.stringify(path.join(REPO_ROOT, 'src/core/logger.ts'))};
 import { loadConfig } from ${JSON.stringify(path.join(REPO_ROOT, 'src/core/config.ts'))};
 const config = loadConfig({ env: {}, flags: { databaseUrl: process.env.DB_URL, logLevel: 'silent' } });
 const db = openDatabase(config.database);
-startDeliveryLoop({ db, logger: createLogger(config), relayUrl: process.env.RELAY, retryBaseMs: 50, leaseMs: Number(process.env.LEASE), pollMs: 20 });`;
+startDeliveryLoop({ db, logger: createLogger(config), relayUrl: process.env.RELAY, retryBaseMs: 50, leaseMs: \
+Number(process.env.LEASE), pollMs: 20 });`;
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
           cwd: REPO_ROOT,
           env: { ...process.env, DB_URL: dbUrl, RELAY: sink.url, LEASE: String(lease) },
@@ -224,7 +229,8 @@ startDeliveryLoop({ db, logger: createLogger(config), relayUrl: process.env.RELA
       const hookKeys = hook.calls.map((c) => String(c.headers['idempotency-key']));
       assert.deepEqual(new Set(hookKeys), keys);
       t.diagnostic(
-        `mails delivered ${sink.mails.length} for ${N} queued (${sink.mails.length - N} duplicates), webhook calls ${hook.calls.length} for 10`,
+        `mails delivered ${sink.mails.length} for ${N} queued (${sink.mails.length - N} duplicates), webhook calls \
+${hook.calls.length} for 10`,
       );
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

@@ -26,14 +26,21 @@ export function renderCaseReportHtml(s: CaseSummary, pkg: { packageId: string; k
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Case ${escapeHtml(c.id)} — ${escapeHtml(c.title)}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left;vertical-align:top;word-break:break-all}th{background:#eee}.none{color:#666}code{font-size:12px}</style>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0 \
+1.5em}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left;vertical-align:top;word-break:break-all}th{backgrou\
+nd:#eee}.none{color:#666}code{font-size:12px}</style>
 </head><body>
 <h1>Case ${escapeHtml(c.id)}: ${escapeHtml(c.title)}</h1>
-<p>Referred to <strong>${escapeHtml(s.authority.name)}</strong> (${escapeHtml(s.authority.country)}, ${escapeHtml(s.authority.competence)}) by ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), generated ${escapeHtml(s.generatedAt)}.</p>
-<p>Target: <code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · category: ${escapeHtml(c.category ?? 'unclassified')} · opened ${escapeHtml(c.openedAt)} by ${escapeHtml(c.openedBy)}.</p>
-<p>Package <code>${escapeHtml(pkg.packageId)}</code>, signed with Ed25519 key <code>${escapeHtml(pkg.keyFingerprint)}</code>; see VERIFY.txt. Reporters' identities are redacted throughout.</p>
+<p>Referred to <strong>${escapeHtml(s.authority.name)}</strong> (${escapeHtml(s.authority.country)}, \
+${escapeHtml(s.authority.competence)}) by ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), generated \
+${escapeHtml(s.generatedAt)}.</p>
+<p>Target: <code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · category: \
+${escapeHtml(c.category ?? 'unclassified')} · opened ${escapeHtml(c.openedAt)} by ${escapeHtml(c.openedBy)}.</p>
+<p>Package <code>${escapeHtml(pkg.packageId)}</code>, signed with Ed25519 key \
+<code>${escapeHtml(pkg.keyFingerprint)}</code>; see VERIFY.txt. Reporters' identities are redacted throughout.</p>
 <h2>Volumes</h2>
-<p>${escapeHtml(s.volumes.reports)} reports of ${escapeHtml(s.volumes.distinctMessages)} distinct messages, from ${escapeHtml(s.volumes.firstReportedAt ?? '—')} to ${escapeHtml(s.volumes.lastReportedAt ?? '—')} (UTC).</p>
+<p>${escapeHtml(s.volumes.reports)} reports of ${escapeHtml(s.volumes.distinctMessages)} distinct messages, from \
+${escapeHtml(s.volumes.firstReportedAt ?? '—')} to ${escapeHtml(s.volumes.lastReportedAt ?? '—')} (UTC).</p>
 ${table(
   ['day (UTC)', 'reports'],
   s.volumes.byDay.map((d) => [d.day, d.count]),
@@ -64,7 +71,8 @@ ${table(
   s.indicators.urls.map((d) => [d.value, d.count]),
 )}
 <h3>Resources the message makes a mail client fetch (images, style sheets, tracking pixels)</h3>
-<p>Listed apart from the links: such hosts are often shared infrastructure (image hosts, CDNs) rather than what the spam advertises.</p>
+<p>Listed apart from the links: such hosts are often shared infrastructure (image hosts, CDNs) rather than what the \
+spam advertises.</p>
 ${table(
   ['host', 'messages'],
   s.indicators.resourceHosts.map((d) => [d.value, d.count]),

@@ -19,7 +19,8 @@ const RAW = Buffer.from(
     'Content-Type: text/html; charset=utf-8',
     '',
     '<html><head><link rel="stylesheet" href="https://cdn.example.net/s.css"></head><body>',
-    '<a href="https://buy.shop.example/now">Buy</a> <img src="https://img.example.com/banner.png"> <img src="logo.png" width="1" height="1">',
+    '<a href="https://buy.shop.example/now">Buy</a> <img src="https://img.example.com/banner.png"> <img ' +
+      'src="logo.png" width="1" height="1">',
     '</body></html>',
   ].join('\r\n'),
 );

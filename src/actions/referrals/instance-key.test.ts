@@ -48,7 +48,8 @@ async function packageSignedBy(key: InstanceKey) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] two app instances on one database, each with its own data directory, publish the same key and sign with it`, async (t) => {
+  test(`[${dialect}] two app instances on one database, each with its own data directory, publish the same key and \
+sign with it`, async (t) => {
     const tdb = await createTestDatabase(t, dialect, { instanceKeySecret: SECRET });
     if (!tdb) return;
     const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-key-'));
@@ -141,7 +142,8 @@ for (const dialect of DIALECTS) {
     }
   });
 
-  test(`[${dialect}] rotation: a new key signs, the retired one stays published with its validity, older packages still verify`, async (t) => {
+  test(`[${dialect}] rotation: a new key signs, the retired one stays published with its validity, older packages \
+still verify`, async (t) => {
     const tdb = await createTestDatabase(t, dialect, { instanceKeySecret: SECRET });
     if (!tdb) return;
     try {

@@ -150,7 +150,8 @@ function decryptPrivate(
     key = fromPrivate(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
   } catch {
     throw new Error(
-      `this process cannot decrypt the instance signing key ${row.fingerprint.slice(0, 16)}…: every process of an instance must have the same SPAMDESK_INSTANCE_KEY_SECRET (or share one data directory)`,
+      `this process cannot decrypt the instance signing key ${row.fingerprint.slice(0, 16)}…: every process of an \
+instance must have the same SPAMDESK_INSTANCE_KEY_SECRET (or share one data directory)`,
     );
   }
   if (key.fingerprint !== row.fingerprint) throw new Error(`instance key ${row.fingerprint} decrypts to another key`);

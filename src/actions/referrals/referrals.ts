@@ -193,10 +193,12 @@ function referralMail(
     `Case ${c.id}: ${title}`,
     '',
     `${instance.org} refers this case to ${authority.name} (${authority.competence}).`,
-    `${s.volumes.reports} reports of ${s.volumes.distinctMessages} messages, ${s.volumes.firstReportedAt ?? ''} to ${s.volumes.lastReportedAt ?? ''} (UTC).`,
+    `${s.volumes.reports} reports of ${s.volumes.distinctMessages} messages, ${s.volumes.firstReportedAt ?? ''} to \
+${s.volumes.lastReportedAt ?? ''} (UTC).`,
     '',
     `The attached evidence package (${fileName}) has SHA-256 ${built.sha256}.`,
-    `Its manifest is signed with Ed25519 key ${built.key.fingerprint}; the instance's keys are at ${instance.url}/api/v1/actions/public-key.`,
+    `Its manifest is signed with Ed25519 key ${built.key.fingerprint}; the instance's keys are at \
+${instance.url}/api/v1/actions/public-key.`,
     'report.html inside the package is the readable report; VERIFY.txt explains the checks.',
     '',
     `Referral id: ${built.packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,

@@ -15,9 +15,12 @@ export async function publicKeyRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary:
-          'The Ed25519 key that signs evidence packages and webhook bodies now, and every retired key with its validity period',
+          'The Ed25519 key that signs evidence packages and webhook bodies now, and every retired key with its ' +
+          'validity period',
         description:
-          'The same answer from every process of the instance. A package verifies with the key its manifest names (`instance.keyFingerprint`) when it was created within that key’s validity; a rotated key’s successor carries the retired key’s signature over its rotation statement (`endorsement`).',
+          'The same answer from every process of the instance. A package verifies with the key its manifest names ' +
+          '(`instance.keyFingerprint`) when it was created within that key’s validity; a rotated key’s successor ' +
+          'carries the retired key’s signature over its rotation statement (`endorsement`).',
         tags,
       },
     },

@@ -126,7 +126,8 @@ function zipOf(name: string, data: Buffer): Promise<Buffer> {
 }
 
 const LURE =
-  'Hello Dana,\r\n\r\nPlease find attached the invoice for order 4471 and confirm payment by Friday.\r\n\r\nKind regards,\r\nAccounts Payable';
+  'Hello Dana,\r\n\r\nPlease find attached the invoice for order 4471 and confirm payment by Friday.\r\n\r\nKind ' +
+  'regards,\r\nAccounts Payable';
 const PE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(2000, 0x41)]);
 const ISO = Buffer.alloc(0x8800);
 ISO.write('\x01CD001', 0x8000, 'latin1');
@@ -242,7 +243,8 @@ describe('SMS are judged by the SMS model', () => {
     assert.equal(classifier.smsModelVersion, ham.model.version);
     const spam = classifier.classify(
       await sms(
-        'URGENT! Your mobile number has been awarded a £2000 bonus prize. To claim call 09066364311 now. T&Cs apply 150p/min 18+',
+        'URGENT! Your mobile number has been awarded a £2000 bonus prize. To claim call 09066364311 now. T&Cs apply ' +
+          '150p/min 18+',
       ),
     );
     assert.notEqual(spam.category, 'legitimate', reasonLines(spam).join('\n'));
@@ -252,7 +254,8 @@ describe('SMS are judged by the SMS model', () => {
   test('the SMS model has no phishing class: a credential lure decides phishing, and the reasons say so', async () => {
     const v = classifier.classify(
       await sms(
-        'Your bank account has been suspended due to unusual activity. Verify your identity now at https://secure-bank-verify-login.com/auth',
+        'Your bank account has been suspended due to unusual activity. Verify your identity now at ' +
+          'https://secure-bank-verify-login.com/auth',
       ),
     );
     assert.equal(v.category, 'phishing', reasonLines(v).join('\n'));

@@ -5,7 +5,8 @@
  *   score(c) = model_weight × ln P_model(class of c) + prior(c) + Σ weight(rule) over its rules that fired
  *
  * where the model classes are legitimate / phishing / spam (commercial and scam share the spam
- * probability, malware reads P(not legitimate); they are told apart by their rules and priors; `other` has no model term,
+ * probability, malware reads P(not legitimate); they are told apart by their rules and priors; `other` has no model
+ * term,
  * only its prior and NO_CONTENT). The best score wins; the confidence is its softmax share. Every term is listed in
  * the reasons.
  */

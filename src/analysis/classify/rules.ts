@@ -39,12 +39,14 @@ export const RULES = {
   ARCHIVE_CARRIES_EXECUTABLE: {
     category: 'malware',
     description:
-      'An archive attachment contains an executable, script, macro document or disk image (names read even when password-protected).',
+      'An archive attachment contains an executable, script, macro document or disk image (names read even when ' +
+      'password-protected).',
   },
   HTML_SMUGGLING: {
     category: 'malware',
     description:
-      'HTML whose script decodes an embedded blob and saves it as a file (atob/Uint8Array + Blob/createObjectURL/msSaveOrOpenBlob/download), or a data: URI of an executable or archive type.',
+      'HTML whose script decodes an embedded blob and saves it as a file (atob/Uint8Array + ' +
+      'Blob/createObjectURL/msSaveOrOpenBlob/download), or a data: URI of an executable or archive type.',
   },
   // phishing: credential or payment theft, brand impersonation
   FORM_IN_MESSAGE: { category: 'phishing', description: 'The HTML contains a form that posts data somewhere.' },
@@ -245,7 +247,8 @@ export function evaluateRules(a: Analysis): RuleHit[] {
   if (runnable)
     hit(
       'EXECUTABLE_ATTACHMENT',
-      `${runnable.filename ?? '(no name)'} declared ${runnable.declaredType}, content ${runnable.sniffedType ?? 'unrecognised'}`,
+      `${runnable.filename ?? '(no name)'} declared ${runnable.declaredType}, content \
+${runnable.sniffedType ?? 'unrecognised'}`,
     );
   for (const code of ['MACRO_DOCUMENT', 'ARCHIVE_CARRIES_EXECUTABLE', 'HTML_SMUGGLING'] as const) {
     if (codes.has(code)) hit(code, a.findings.find((f) => f.code === code)?.evidence.value ?? '');

@@ -53,7 +53,17 @@ function readScoresFile(file: string): ScoresFileData {
   const r = parseScoresFile(file);
   if ('problems' in r)
     throw new Error(
-      `classification scores ${file}: ${r.problems.map((p) => `${p.where === null ? '' : `${p.where}: `}${p.message}`).join('; ')}`,
+      `classification scores ${file}: ${r.problems
+        .map(
+          (p) =>
+            `${
+              p.where === null
+                ? ''
+                : `${p.where}: \
+`
+            }${p.message}`,
+        )
+        .join('; ')}`,
     );
   return r.data;
 }

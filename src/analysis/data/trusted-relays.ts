@@ -13,7 +13,8 @@
  *   from `_spf.google.com`); https://support.google.com/a/answer/10026322 ; AS15169.
  * - Microsoft 365 / Outlook.com: `spf.protection.outlook.com` (ip4 40.92.0.0/15, 40.107.0.0/16,
  *   52.100.0.0/14, 104.47.0.0/17; ip6 2a01:111:f400::/48, 2a01:111:f403::/48); "Microsoft 365 URLs and
- *   IP address ranges", Exchange Online rows 9 and 10 (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges).
+ *   IP address ranges", Exchange Online rows 9 and 10
+ *   (https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges).
  *   2603:1000::/24 is Microsoft's IPv6 allocation (ARIN NET6-2603-1000-1) used by the internal
  *   `*.prod.outlook.com` hops: internal, believed but never named as a sender's relay. Never AS8075
  *   as a whole: it holds every Azure customer's virtual machine.

@@ -13,7 +13,8 @@ import {
 
 test('most specific network wins, then the ASN, then the shipped default', async () => {
   const t = parseAbuseContactsCsv(
-    'network,address\n# comment\n198.51.100.0/24,net@example.net\n198.51.100.128/25,small@example.net # inline\nAS64500,asn@example.org\n',
+    'network,address\n# comment\n198.51.100.0/24,net@example.net\n198.51.100.128/25,small@example.net # ' +
+      'inline\nAS64500,asn@example.org\n',
   );
   const l = abuseContactLookup(t);
   assert.deepEqual(await l.lookup('198.51.100.200', 64500), [

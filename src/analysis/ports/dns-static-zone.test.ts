@@ -17,16 +17,19 @@ test('answers, ENOTFOUND, ENODATA and simulated failures, with lookup counts', a
   assert.equal(z.lookups.get('TXT example.com'), 1);
 });
 
-test('a long-running offline resolver keeps per-name counts for a bounded number of names, and the total for all', async () => {
-  const z = new StaticZoneResolver({});
-  const n = MAX_COUNTED_NAMES + 500;
-  for (let i = 0; i < n; i++) await z.resolve4(`host${i}.example`).catch(() => undefined);
-  await z.resolve4('host0.example').catch(() => undefined);
-  assert.equal(z.count, n + 1);
-  assert.equal(z.lookups.size, MAX_COUNTED_NAMES);
-  assert.equal(z.lookups.get('A host0.example'), 2, 'names already counted go on being counted');
-  assert.equal(z.lookups.get(`A host${n - 1}.example`), undefined);
-});
+test(
+  'a long-running offline resolver keeps per-name counts for a bounded number of names, and the total for ' + 'all',
+  async () => {
+    const z = new StaticZoneResolver({});
+    const n = MAX_COUNTED_NAMES + 500;
+    for (let i = 0; i < n; i++) await z.resolve4(`host${i}.example`).catch(() => undefined);
+    await z.resolve4('host0.example').catch(() => undefined);
+    assert.equal(z.count, n + 1);
+    assert.equal(z.lookups.size, MAX_COUNTED_NAMES);
+    assert.equal(z.lookups.get('A host0.example'), 2, 'names already counted go on being counted');
+    assert.equal(z.lookups.get(`A host${n - 1}.example`), undefined);
+  },
+);
 
 test('zoneFromText splits long TXT values into 255-byte strings', async () => {
   const z = new StaticZoneResolver(zoneFromText(`k._domainkey.example.com v=DKIM1; p=${'A'.repeat(400)}\n# comment\n`));

@@ -35,7 +35,8 @@ export const MAX_ARC_INSTANCES = 50;
 export const authStage = defineStage({
   id: 'auth',
   description:
-    'SPF, DKIM, DMARC and ARC through mailauth with the injected DNS port; keeps the trusted receiver’s Authentication-Results.',
+    'SPF, DKIM, DMARC and ARC through mailauth with the injected DNS port; keeps the trusted receiver’s ' +
+    'Authentication-Results.',
   kinds: ['email'],
   params: z.object({}),
   async run(input, ctx) {
@@ -91,13 +92,15 @@ export const authStage = defineStage({
           domain: null,
           selector: null,
           aligned: null,
-          info: `${sigCount} DKIM signatures / ${sealCount} ARC seals: over the limit (${MAX_DKIM_SIGNATURES} / ${MAX_ARC_INSTANCES}), not verified`,
+          info: `${sigCount} DKIM signatures / ${sealCount} ARC seals: over the limit (${MAX_DKIM_SIGNATURES} / \
+${MAX_ARC_INSTANCES}), not verified`,
         },
       ];
       findings.push(
         finding(
           'DKIM_FAIL',
-          `The message carries ${sigCount} DKIM signatures and ${sealCount} ARC seals, more than any sender needs; none was verified.`,
+          `The message carries ${sigCount} DKIM signatures and ${sealCount} ARC seals, more than any sender needs; \
+none was verified.`,
           { header: 'DKIM-Signature', rule: 'MAX_DKIM_SIGNATURES' },
         ),
       );
@@ -161,7 +164,8 @@ export const authStage = defineStage({
       findings.push(
         finding(
           'DNS_TEMPFAIL',
-          `DNS failed during authentication checks${what ? ` (${what})` : ''}; affected results are temperror, not verdicts.`,
+          `DNS failed during authentication checks${what ? ` (${what})` : ''}; affected results are temperror, not \
+verdicts.`,
           { rule: 'SPAMDESK_DNS_TIMEOUT_MS' },
         ),
       );

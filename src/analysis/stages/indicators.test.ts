@@ -50,27 +50,34 @@ const RELATIVE_IMAGES = [
   'trec07p/data/inmail.4326',
 ];
 
-test('relative image references are never turned into domains (27 corpus messages did: dot.gif, header.png, ebay_logo.gif)', async (t) => {
-  if (!needsCorpus(t)) return;
-  for (const rel of RELATIVE_IMAGES) {
-    const a = await run(rel);
-    const fileHosts = a.indicators.urls.filter((u) => /\.(?:png|gif|jpe?g|bmp)$/i.test(u.host));
-    assert.deepEqual(
-      fileHosts.map((u) => u.url),
-      [],
-      rel,
-    );
-  }
-});
+test(
+  'relative image references are never turned into domains (27 corpus messages did: dot.gif, header.png, ' +
+    'ebay_logo.gif)',
+  async (t) => {
+    if (!needsCorpus(t)) return;
+    for (const rel of RELATIVE_IMAGES) {
+      const a = await run(rel);
+      const fileHosts = a.indicators.urls.filter((u) => /\.(?:png|gif|jpe?g|bmp)$/i.test(u.host));
+      assert.deepEqual(
+        fileHosts.map((u) => u.url),
+        [],
+        rel,
+      );
+    }
+  },
+);
 
-test('<base href> resolves relative images to the spammer’s host, as resources (spamassassin spam_2/00756)', async (t) => {
-  if (!needsCorpus(t, 'spamassassin')) return;
-  const a = await run('spamassassin/spam_2/00756.b68f9bcfd782a01a2ece132eccdcbbe9');
-  const img = a.indicators.urls.find((u) => u.url === 'http://www.rebackee.com/www/imagesjulio/contraloria.jpg');
-  assert.ok(img, a.indicators.urls.map((u) => u.url).join('\n'));
-  assert.equal(img.role, 'resource');
-  assert.equal(img.source, 'html-src');
-});
+test(
+  '<base href> resolves relative images to the spammer’s host, as resources (spamassassin ' + 'spam_2/00756)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const a = await run('spamassassin/spam_2/00756.b68f9bcfd782a01a2ece132eccdcbbe9');
+    const img = a.indicators.urls.find((u) => u.url === 'http://www.rebackee.com/www/imagesjulio/contraloria.jpg');
+    assert.ok(img, a.indicators.urls.map((u) => u.url).join('\n'));
+    assert.equal(img.role, 'resource');
+    assert.equal(img.source, 'html-src');
+  },
+);
 
 test('a tracking pixel and remote images are resources, the links stay links (spamassassin spam/00449)', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
@@ -90,19 +97,22 @@ test('CSS url() in style attributes is extracted as a resource (trec07p inmail.1
   assert.equal(css?.role, 'resource');
 });
 
-test('<link> style sheets, @import, srcset and font hosts are resources (phishing_pot sample-485, sample-950)', async (t) => {
-  if (!needsCorpus(t, 'phishing_pot')) return;
-  const a = await run('phishing_pot/email/sample-485.eml');
-  const res = a.indicators.urls.filter((u) => u.role === 'resource').map((u) => u.host);
-  for (const h of [
-    'acf-producao.s3.us-east-1.amazonaws.com',
-    'fonts.googleapis.com',
-    'hello.myfonts.net',
-    'acontafecha.com.br',
-  ])
-    assert.ok(res.includes(h), `${h} in ${res.join(' ')}`);
-  const b = await run('phishing_pot/email/sample-950.eml');
-  const srcset = b.indicators.urls.filter((u) => u.host === 'hs-8726485.f.hubspotemail.net' && u.role === 'resource');
-  assert.ok(srcset.length >= 3, 'src and each srcset candidate');
-  assert.ok(b.indicators.urls.some((u) => u.host === 'fonts.googleapis.com' && u.role === 'resource'));
-});
+test(
+  '<link> style sheets, @import, srcset and font hosts are resources (phishing_pot sample-485, ' + 'sample-950)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const a = await run('phishing_pot/email/sample-485.eml');
+    const res = a.indicators.urls.filter((u) => u.role === 'resource').map((u) => u.host);
+    for (const h of [
+      'acf-producao.s3.us-east-1.amazonaws.com',
+      'fonts.googleapis.com',
+      'hello.myfonts.net',
+      'acontafecha.com.br',
+    ])
+      assert.ok(res.includes(h), `${h} in ${res.join(' ')}`);
+    const b = await run('phishing_pot/email/sample-950.eml');
+    const srcset = b.indicators.urls.filter((u) => u.host === 'hs-8726485.f.hubspotemail.net' && u.role === 'resource');
+    assert.ok(srcset.length >= 3, 'src and each srcset candidate');
+    assert.ok(b.indicators.urls.some((u) => u.host === 'fonts.googleapis.com' && u.role === 'resource'));
+  },
+);

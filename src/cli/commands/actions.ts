@@ -70,7 +70,8 @@ function registerOutbox(program: Command): void {
         out(`queued ${c.queued}  sending ${c.sending}  sent ${c.sent}  dead ${c.dead}`);
         for (const e of await listOutbox(ctx.db, { state: o.state, limit: Number(o.limit) })) {
           out(
-            `${e.id}  ${e.state.padEnd(7)} ${e.channel.padEnd(7)} tries ${e.attempts}/${e.max_attempts}  ${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 120)}]` : ''}`,
+            `${e.id}  ${e.state.padEnd(7)} ${e.channel.padEnd(7)} tries ${e.attempts}/${e.max_attempts}  \
+${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 120)}]` : ''}`,
           );
         }
       });
@@ -133,7 +134,8 @@ function registerCases(program: Command): void {
       await withCtx(cmd, async (ctx) => {
         for (const c of await listCases(ctx.db, { state: o.state }))
           out(
-            `${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  ${c.title}`,
+            `${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  \
+${c.title}`,
           );
       });
     });
@@ -172,7 +174,8 @@ function registerCases(program: Command): void {
     .argument('<zip>')
     .option(
       '--public-key <file>',
-      'trusted public key (PEM), or the instance’s key list (JSON of GET /api/v1/actions/public-key: retired keys verify packages made while they were valid); default: the key inside, check its fingerprint',
+      'trusted public key (PEM), or the instance’s key list (JSON of GET /api/v1/actions/public-key: retired keys ' +
+        'verify packages made while they were valid); default: the key inside, check its fingerprint',
     )
     .action(async (file: string, o: { publicKey?: string }) => {
       let zip: Buffer;
@@ -208,14 +211,16 @@ function registerCases(program: Command): void {
           );
         else if (named && (named.createdAt < k.validFrom || (k.validUntil !== null && named.createdAt > k.validUntil)))
           keyProblems.push(
-            `the package was made ${named.createdAt}, outside its key's validity (${k.validFrom} – ${k.validUntil ?? 'now'})`,
+            `the package was made ${named.createdAt}, outside its key's validity (${k.validFrom} – \
+${k.validUntil ?? 'now'})`,
           );
         pem = k?.publicKeyPem ?? '';
       }
       const v = await verifyEvidencePackage(zip, pem);
       const problems = [...keyProblems, ...v.problems];
       out(
-        `${file}: ${problems.length === 0 ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages checked ${v.messagesChecked}`,
+        `${file}: ${problems.length === 0 ? 'OK' : 'INVALID'}; key fingerprint ${v.keyFingerprint ?? '?'}; messages \
+checked ${v.messagesChecked}`,
       );
       for (const p of problems) out(`  - ${p}`);
       if (problems.length > 0) process.exit(1);
@@ -234,7 +239,8 @@ function registerRegistries(program: Command): void {
     .option('--originals', 'send the originals too (they name the reporter); a partner needs --legal-basis')
     .option(
       '--legal-basis <text>',
-      'why it may receive originals: statute, agreement or order (recorded, and quoted in the audit log of each package)',
+      'why it may receive originals: statute, agreement or order (recorded, and quoted in the audit log of each ' +
+        'package)',
     )
     .option('--user <userId>', 'the account that acknowledges referrals for it')
     .action(
@@ -279,7 +285,8 @@ function registerRegistries(program: Command): void {
     partner
       .command('add')
       .description(
-        'Register a partner by its Ed25519 public key (its GET /api/v1/actions/public-key; confirm the fingerprint out of band).',
+        'Register a partner by its Ed25519 public key (its GET /api/v1/actions/public-key; confirm the fingerprint ' +
+          'out of band).',
       ),
   )
     .requiredOption('--name <name>')
@@ -307,7 +314,8 @@ function registerRegistries(program: Command): void {
     await withCtx(cmd, async (ctx) => {
       for (const a of await listAuthorities(ctx.db))
         out(
-          `${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} ${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`,
+          `${a.id}  ${a.active ? 'active  ' : 'inactive'} ${a.country} ${a.competence.padEnd(20)} \
+${a.contact_kind.padEnd(8)} ${a.contact}  ${a.name}`,
         );
     });
   });
@@ -342,7 +350,8 @@ function registerRegistries(program: Command): void {
     await withCtx(cmd, async (ctx) => {
       for (const op of await listOperators(ctx.db))
         out(
-          `${op.id}  ${op.format.padEnd(4)} ${op.opted_out ? 'OPTED-OUT ' : ''}${op.abuse_address}  AS${op.asns.join(',AS')}  ${op.name}`,
+          `${op.id}  ${op.format.padEnd(4)} ${op.opted_out ? 'OPTED-OUT ' : ''}${op.abuse_address}  \
+AS${op.asns.join(',AS')}  ${op.name}`,
         );
     });
   });

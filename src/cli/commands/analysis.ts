@@ -36,7 +36,8 @@ export function registerAnalysis(program: Command): void {
         const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
         if (o.json) {
           process.stdout.write(
-            `${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`,
+            `\
+${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`,
           );
           return;
         }
@@ -46,7 +47,8 @@ export function registerAnalysis(program: Command): void {
         if (report.note) header.push(`  reporter's note: ${safe(report.note, 500)}`);
         if (!analysis) {
           process.stdout.write(
-            `${header.join('\n')}\n\nNot analysed yet: the analyse-report job is still queued (run \`spamdesk serve\`, or \`spamdesk reanalyze\`).\n`,
+            `${header.join('\n')}\n\nNot analysed yet: the analyse-report job is still queued (run \`spamdesk serve\`, \
+or \`spamdesk reanalyze\`).\n`,
           );
           process.exitCode = 3;
           return;

@@ -22,18 +22,26 @@ import { runRecluster } from './campaigns.ts';
 const LOTTERY: BaseMessage = {
   subject: 'Final notice: your unclaimed award',
   from: 'claims@award-office.example',
-  text: 'We are pleased to inform you that your e-mail address was selected in our annual international promotion draw. Your award is waiting for you and must be claimed before the end of the month, otherwise it will be returned to the treasury. Reply with your full name, address and telephone number to our claims agent. Visit https://award-claims-office.com/start for details.',
+  text:
+    'We are pleased to inform you that your e-mail address was selected in our annual international promotion ' +
+    'draw. Your award is waiting for you and must be claimed before the end of the month, otherwise it will be ' +
+    'returned to the treasury. Reply with your full name, address and telephone number to our claims agent. Visit ' +
+    'https://award-claims-office.com/start for details.',
   urls: ['https://award-claims-office.com/start'],
 };
 const PHARMA: BaseMessage = {
   subject: 'Cheap meds without prescription',
   from: 'sales@pills.example',
-  text: 'Our online pharmacy ships discreetly worldwide, with no prescription needed and the lowest prices you will find anywhere on the internet. Choose from hundreds of brand and generic products, pay securely and receive your order within days. Order today at http://pills-discount-store.net/shop and save on every purchase.',
+  text:
+    'Our online pharmacy ships discreetly worldwide, with no prescription needed and the lowest prices you will ' +
+    'find anywhere on the internet. Choose from hundreds of brand and generic products, pay securely and receive ' +
+    'your order within days. Order today at http://pills-discount-store.net/shop and save on every purchase.',
   urls: ['http://pills-discount-store.net/shop'],
 };
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] recluster splits a chained campaign, resumes after an interruption, and holds its case for review`, async (t) => {
+  test(`[${dialect}] recluster splits a chained campaign, resumes after an interruption, and holds its case for \
+review`, async (t) => {
     const h = await createTestContext(t, dialect);
     if (!h) return;
     try {

@@ -43,7 +43,8 @@ export function registerCampaigns(program: Command): void {
     campaigns
       .command('recluster')
       .description(
-        'Re-cluster every stored message with the current rules (oldest report first). Resumable: run it again after an interruption. Cases whose campaign split wait for review. Best run while intake is quiet.',
+        'Re-cluster every stored message with the current rules (oldest report first). Resumable: run it again after ' +
+          'an interruption. Cases whose campaign split wait for review. Best run while intake is quiet.',
       ),
   ).action(async (_o, cmd: Command) => {
     const config = configFrom(cmd);
@@ -78,7 +79,9 @@ export function registerCampaigns(program: Command): void {
       bar?.stop();
       if (!s) return;
       process.stdout.write(
-        `re-clustered ${s.reports} report(s) into ${s.campaigns} campaign(s)${s.resumed ? ' (resumed)' : ''}; ${s.cases.retargeted} live case(s) re-targeted, ${s.cases.heldForReview} held for review because their campaign split\n`,
+        `re-clustered ${s.reports} report(s) into ${s.campaigns} campaign(s)${s.resumed ? ' (resumed)' : ''}; \
+${s.cases.retargeted} live case(s) re-targeted, ${s.cases.heldForReview} held for review because their campaign \
+split\n`,
       );
     } finally {
       bar?.stop();

@@ -9,7 +9,8 @@ export function registerCheckConfig(program: Command): void {
     program
       .command('check-config')
       .description(
-        'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, abuse contacts); exit 2 on any problem.',
+        'Validate the settings and the operator files they name (actions policy, classifier scores, trusted relays, ' +
+          'abuse contacts); exit 2 on any problem.',
       ),
   ).action((_o, cmd: Command) => {
     // configFrom prints every problem and exits 2; past it, everything is valid.

@@ -46,7 +46,8 @@ test('spamdesk import names each link it skipped and why, and imports the rest',
   assert.equal(code, 0, err);
   assert.ok(
     err.includes(
-      `${path.join(root, 'shadow.eml')}: skipped: symbolic link to ${path.join(fs.realpathSync(dir), 'shadow')}, outside the folder being imported`,
+      `${path.join(root, 'shadow.eml')}: skipped: symbolic link to ${path.join(fs.realpathSync(dir), 'shadow')}, \
+outside the folder being imported`,
     ),
     err,
   );

@@ -18,7 +18,8 @@ export function registerImport(program: Command): void {
     .option('--note <text>', 'a note stored with every imported report')
     .option(
       '--live',
-      'the mail is current: its reports may trigger automatic referrals, ISP alerts and sender feedback (default: historical, never acted on alone)',
+      'the mail is current: its reports may trigger automatic referrals, ISP alerts and sender feedback (default: ' +
+        'historical, never acted on alone)',
     )
     .action(async (paths: string[], o: { mboxFormat: string; note?: string; live?: boolean }, cmd: Command) => {
       if (o.mboxFormat !== 'mboxrd' && o.mboxFormat !== 'mboxo')
@@ -66,9 +67,12 @@ export function registerImport(program: Command): void {
         });
         bar?.stop();
         process.stdout.write(
-          `imported ${s.added} new ${o.live === true ? 'live' : 'historical'} report(s), ${s.alreadyPresent} already present, ${s.malformed} malformed (see dead letters) ` +
-            `from ${s.entries} entries in ${s.files} file(s), ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s ` +
-            `(${(s.entries / Math.max(s.seconds, 1e-9)).toFixed(0)} entries/s, ${(s.bytes / 1e6 / Math.max(s.seconds, 1e-9)).toFixed(1)} MB/s)\n`,
+          `imported ${s.added} new ${o.live === true ? 'live' : 'historical'} report(s), ${s.alreadyPresent} already \
+present, ${s.malformed} malformed (see dead letters) ` +
+            `from ${s.entries} entries in ${s.files} file(s), ${(s.bytes / 1e6).toFixed(1)} MB in \
+${s.seconds.toFixed(1)} s ` +
+            `(${(s.entries / Math.max(s.seconds, 1e-9)).toFixed(0)} entries/s, \
+${(s.bytes / 1e6 / Math.max(s.seconds, 1e-9)).toFixed(1)} MB/s)\n`,
         );
         if (s.entries === 0 && s.malformed === 0) process.exitCode = 1;
       } finally {

@@ -34,7 +34,8 @@ export function registerMaintenance(program: Command): void {
           return;
         }
         const lines = [
-          `messages (distinct evidence): ${s.messages}  (${(s.rawBytes / 1e6).toFixed(1)} MB raw, ${(s.storedBytes / 1e6).toFixed(1)} MB stored)`,
+          `messages (distinct evidence): ${s.messages}  (${(s.rawBytes / 1e6).toFixed(1)} MB raw, \
+${(s.storedBytes / 1e6).toFixed(1)} MB stored)`,
           `reports: ${s.reports}`,
           ...Object.entries(s.reportsByChannel).map(([c, n]) => `  ${c.padEnd(8)} ${n}`),
           `jobs waiting: ${
@@ -63,7 +64,8 @@ export function registerMaintenance(program: Command): void {
       if (process.stderr.isTTY) process.stderr.write('\n');
       for (const m of r.mismatches) process.stdout.write(`MISMATCH ${m.sha256}: ${m.problem}\n`);
       process.stdout.write(
-        `verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} mismatch(es)${r.expired ? `; ${r.expired} expired by retention (hash kept)` : ''}\n`,
+        `verified ${r.checked} messages, ${(r.bytes / 1e6).toFixed(1)} MB: ${r.mismatches.length} \
+mismatch(es)${r.expired ? `; ${r.expired} expired by retention (hash kept)` : ''}\n`,
       );
       process.exitCode = r.mismatches.length > 0 ? 1 : 0;
     } finally {

@@ -55,7 +55,12 @@ export function registerPrivacy(program: Command): void {
         if (process.stderr.isTTY) process.stderr.write('\n');
         for (const p of v.problems) out(`PROBLEM ${p}`);
         out(
-          `audit chain: ${v.ok ? 'OK' : 'BROKEN'}; ${v.checked} entries checked${v.startsAfter ? ` (entries up to ${v.startsAfter} pruned by retention, checkpoint verified)` : ''}`,
+          `audit chain: ${v.ok ? 'OK' : 'BROKEN'}; ${v.checked} entries checked${
+            v.startsAfter
+              ? ` (entries up to \
+${v.startsAfter} pruned by retention, checkpoint verified)`
+              : ''
+          }`,
         );
         if (v.head)
           out(`head: ${v.head.seq}:${v.head.hash}   (keep this line outside the database; pass it as --anchor later)`);
@@ -68,7 +73,12 @@ export function registerPrivacy(program: Command): void {
       await withDb(cmd, async (db) => {
         for (const r of await listAudit(db, { limit: Number(o.limit) }))
           out(
-            `${String(r.seq).padStart(8)}  ${r.at}  ${r.actor}  ${r.action}  ${r.subject}${r.ip ? `  from ${r.ip}` : ''}`,
+            `${String(r.seq).padStart(8)}  ${r.at}  ${r.actor}  ${r.action}  ${r.subject}${
+              r.ip
+                ? `  from \
+${r.ip}`
+                : ''
+            }`,
           );
       });
     });
@@ -82,7 +92,12 @@ export function registerPrivacy(program: Command): void {
         await loadInstanceKey(db, config);
         for (const k of await publishedKeys(db))
           out(
-            `${k.fingerprint}  ${k.state.padEnd(7)}  valid from ${k.validFrom}${k.validUntil ? ` until ${k.validUntil}` : ''}`,
+            `${k.fingerprint}  ${k.state.padEnd(7)}  valid from ${k.validFrom}${
+              k.validUntil
+                ? ` until \
+${k.validUntil}`
+                : ''
+            }`,
           );
       });
     },
@@ -100,7 +115,8 @@ export function registerPrivacy(program: Command): void {
       out(`retired ${r.retired} (valid until ${r.at})`);
       out(`current ${r.current}`);
       out(
-        'Partners that registered the retired key: send them the new one (GET /api/v1/actions/public-key; its endorsement is signed by the retired key).',
+        'Partners that registered the retired key: send them the new one (GET /api/v1/actions/public-key; its ' +
+          'endorsement is signed by the retired key).',
       );
     });
   });
@@ -110,7 +126,8 @@ export function registerPrivacy(program: Command): void {
     privacy
       .command('erase')
       .description(
-        'Erase a reporter: identity and reports deleted; evidence referred to an authority stays under its case, without the identity.',
+        'Erase a reporter: identity and reports deleted; evidence referred to an authority stays under its case, ' +
+          'without the identity.',
       ),
   )
     .option('--user <id>', 'the reporter’s account id')

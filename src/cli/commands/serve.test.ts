@@ -157,7 +157,8 @@ test('invalid settings: every problem is listed and the exit code is 2', async (
   assert.equal(err.match(/^ {2}- /gm)?.length, 6, err);
 });
 
-test('serve --actions-policy FILE: the operator file is read at start (its instance shown), a broken one stops the start with 2', {
+test('serve --actions-policy FILE: the operator file is read at start (its instance shown), a broken one stops the ' +
+  'start with 2', {
   timeout: 120_000,
 }, async (t) => {
   const dataDir = tempDir(t);
@@ -343,7 +344,8 @@ test('SIGTERM while a slow upload is in flight: the upload gets its 202 and the 
   }
 });
 
-test('spamdesk import beside a running server on the same SQLite file: every message is stored once, nothing is locked out', {
+test('spamdesk import beside a running server on the same SQLite file: every message is stored once, nothing is ' +
+  'locked out', {
   timeout: 300_000,
 }, async (t) => {
   const dataDir = tempDir(t);

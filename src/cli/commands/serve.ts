@@ -29,7 +29,9 @@ export function registerServe(program: Command): void {
     ];
     for (const s of platform.services) lines.push(`  ${s.describe()}`);
     lines.push(
-      `  Database:         ${config.database.dialect === 'sqlite' ? config.database.path : 'PostgreSQL (DATABASE_URL)'}`,
+      `  Database:         ${
+        config.database.dialect === 'sqlite' ? config.database.path : 'PostgreSQL ' + '(DATABASE_URL)'
+      }`,
     );
     lines.push(`  Workers:          ${config.workers}`);
     lines.push(`  Actions policy:   ${config.actionsPolicyFile ?? 'built-in defaults'} (instance ${policyOrg})`);

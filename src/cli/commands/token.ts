@@ -35,7 +35,12 @@ export function registerToken(program: Command): void {
         await migrateToLatest(db);
         for (const t of await listTokens(db)) {
           process.stdout.write(
-            `${t.id}  ${t.role.padEnd(16)} ${(t.name ?? '').padEnd(20)} created ${t.created_at}${t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''}\n`,
+            `${t.id}  ${t.role.padEnd(16)} ${(t.name ?? '').padEnd(20)} created ${t.created_at}${
+              t.revoked_at
+                ? `  \
+REVOKED ${t.revoked_at}`
+                : ''
+            }\n`,
           );
         }
       } finally {

@@ -25,14 +25,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // Existing campaigns: the oldest representative is the core (ULIDs sort by creation), and the
   // purity comes from the category counts already kept. `spamdesk campaigns recluster` rebuilds all.
-  await sql`update campaigns set core_signature = (select r.signature from campaign_reps r where r.campaign_id = campaigns.id order by r.id limit 1)`.execute(
-    db,
-  );
+  await sql`update campaigns set core_signature = (select r.signature from campaign_reps r where r.campaign_id = \
+campaigns.id order by r.id limit 1)`.execute(db);
   await sql`update campaigns set
-      purity = coalesce((select 1.0 * max(f.count) / sum(f.count) from campaign_facts f where f.campaign_id = campaigns.id and f.kind = 'category'), 1),
-      legitimate_share = coalesce((select 1.0 * sum(case when f.value = 'legitimate' then f.count else 0 end) / sum(f.count) from campaign_facts f where f.campaign_id = campaigns.id and f.kind = 'category'), 0)`.execute(
-    db,
-  );
+      purity = coalesce((select 1.0 * max(f.count) / sum(f.count) from campaign_facts f where f.campaign_id = \
+campaigns.id and f.kind = 'category'), 1),
+      legitimate_share = coalesce((select 1.0 * sum(case when f.value = 'legitimate' then f.count else 0 end) / \
+sum(f.count) from campaign_facts f where f.campaign_id = campaigns.id and f.kind = 'category'), 0)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -29,9 +29,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   let after = '';
   for (;;) {
     const { rows } =
-      await sql<OldRow>`select id, at, actor, action, subject, ip, detail from audit_log where id > ${after} order by id limit 1000`.execute(
-        db,
-      );
+      await sql<OldRow>`select id, at, actor, action, subject, ip, detail from audit_log where id > ${after} order by \
+id limit 1000`.execute(db);
     if (rows.length === 0) break;
     for (const r of rows) {
       seq++;
@@ -58,9 +57,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('hash', 'varchar(64)', (c) => c.notNull())
     .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await sql`insert into audit_head (id, seq, hash, updated_at) values (1, ${seq}, ${prev}, ${new Date().toISOString()})`.execute(
-    db,
-  );
+  await sql`insert into audit_head (id, seq, hash, updated_at) values (1, ${seq}, ${prev}, \
+${new Date().toISOString()})`.execute(db);
   await db.schema
     .createTable('audit_checkpoints')
     .addColumn('seq', 'bigint', (c) => c.primaryKey())

@@ -8,9 +8,8 @@ import { sql } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('action_authorities').addColumn('legal_basis', 'text').execute();
-  await sql`update action_authorities set evidence_mode = 'redacted-only' where contact_kind = 'partner' and legal_basis is null`.execute(
-    db,
-  );
+  await sql`update action_authorities set evidence_mode = 'redacted-only' where contact_kind = 'partner' and \
+legal_basis is null`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

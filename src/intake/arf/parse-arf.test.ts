@@ -105,7 +105,8 @@ test('parseArf reads every sisimai feedback-loop report, with LF, CRLF and CR-on
 
 test('a feedback report built to RFC 5965 §3 reads back field for field, base64 original decoded', () => {
   const original =
-    'From: shop@spammer.example\r\nTo: victim@isp.example\r\nSubject: Deals\r\nMessage-ID: <1@spammer.example>\r\n\r\nBuy now\r\n';
+    'From: shop@spammer.example\r\nTo: victim@isp.example\r\nSubject: Deals\r\nMessage-ID: ' +
+    '<1@spammer.example>\r\n\r\nBuy now\r\n';
   const raw = [
     'From: fbl@isp.example',
     'To: abuse@sender.example',
@@ -178,7 +179,9 @@ test('a feedback report built to RFC 5965 §3 reads back field for field, base64
 test('messages that are not feedback reports give null, hostile structure never throws', () => {
   assert.equal(parseArf(Buffer.from('From: a@b.example\r\nSubject: hi\r\n\r\nhello\r\n')), null);
   const dsn =
-    'From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n';
+    'From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report; report-type=delivery-status; ' +
+    'boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: ' +
+    'message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n';
   assert.equal(parseArf(Buffer.from(dsn)), null);
   assert.equal(isArf(Buffer.from(dsn)), false);
   // 5,000 nested multiparts: bounded depth, no stack overflow.
@@ -187,7 +190,8 @@ test('messages that are not feedback reports give null, hostile structure never 
   assert.equal(parseArf(Buffer.from(`From: x@y.example\r\n${nested}`)), null);
   // A report whose feedback part lacks the required fields still parses, with warnings.
   const minimal =
-    'Content-Type: multipart/report; report-type=feedback-report; boundary=z\r\n\r\n--z\r\nContent-Type: message/feedback-report\r\n\r\nX: y\r\n--z--\r\n';
+    'Content-Type: multipart/report; report-type=feedback-report; boundary=z\r\n\r\n--z\r\nContent-Type: ' +
+    'message/feedback-report\r\n\r\nX: y\r\n--z--\r\n';
   const r = parseArf(Buffer.from(minimal));
   assert.equal(r?.feedbackType, 'other');
   assert.equal(r?.warnings.length, 4);

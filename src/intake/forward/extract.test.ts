@@ -100,7 +100,8 @@ test('inline forwards of the common mail clients are recovered with their header
 
 test('an HTML-only inline forward is recovered too, and a ">"-quoted one', () => {
   const html = inlineForward(
-    '<div>Regardez</div><div>---------- Forwarded message ---------<br>From: <b>Promo</b> &lt;promo@shop.example&gt;<br>Subject: -50%<br><br>Achetez</div>',
+    '<div>Regardez</div><div>---------- Forwarded message ---------<br>From: <b>Promo</b> ' +
+      '&lt;promo@shop.example&gt;<br>Subject: -50%<br><br>Achetez</div>',
     'text/html; charset=utf-8',
   );
   const o = extractForwarded(html).originals[0];
@@ -192,24 +193,28 @@ test('an .eml file attachment counts as an attached original; a message inside t
   assert.ok(nested.originals[0].raw.equals(carrier));
 });
 
-test('a redirected mail (Resent-From) is its own original; a note without anything attached is refused with the reason', () => {
-  const redirected = CRLF([
-    'Resent-From: lea@example.fr',
-    'From: promo@shop.example',
-    'To: lea@example.fr',
-    'Subject: -50%',
-    '',
-    'Achetez',
-  ]);
-  const ex = extractForwarded(redirected);
-  assert.equal(ex.originals[0].how, 'resent');
-  assert.ok(ex.originals[0].raw.equals(redirected));
-  assert.throws(
-    () =>
-      extractForwarded(CRLF(['From: lea@example.fr', 'Subject: hello', '', 'I got a spam yesterday, what do I do?'])),
-    (e: unknown) => e instanceof AppError && e.code === 'NO_ATTACHED_MESSAGE' && /as an attachment/.test(e.message),
-  );
-});
+test(
+  'a redirected mail (Resent-From) is its own original; a note without anything attached is refused with the ' +
+    'reason',
+  () => {
+    const redirected = CRLF([
+      'Resent-From: lea@example.fr',
+      'From: promo@shop.example',
+      'To: lea@example.fr',
+      'Subject: -50%',
+      '',
+      'Achetez',
+    ]);
+    const ex = extractForwarded(redirected);
+    assert.equal(ex.originals[0].how, 'resent');
+    assert.ok(ex.originals[0].raw.equals(redirected));
+    assert.throws(
+      () =>
+        extractForwarded(CRLF(['From: lea@example.fr', 'Subject: hello', '', 'I got a spam yesterday, what do I do?'])),
+      (e: unknown) => e instanceof AppError && e.code === 'NO_ATTACHED_MESSAGE' && /as an attachment/.test(e.message),
+    );
+  },
+);
 
 test('an ARF report whose original the provider redacted is kept whole', (t) => {
   if (!needsCorpus(t, 'sisimai/maildir/bsd')) return;

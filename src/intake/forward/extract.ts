@@ -126,7 +126,8 @@ export function extractForwarded(raw: Buffer): Extraction {
   }
   throw new AppError(
     'NO_ATTACHED_MESSAGE',
-    'No attached message found: forward the spam as an attachment ("Forward as Attachment"), so that its full headers reach us.',
+    'No attached message found: forward the spam as an attachment ("Forward as Attachment"), so that its full ' +
+      'headers reach us.',
   );
 }
 

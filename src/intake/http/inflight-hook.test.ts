@@ -48,7 +48,8 @@ function post(port: number, body: Buffer, sendFirst = body.length): { answer: Pr
 }
 
 for (const dialect of DIALECTS)
-  test(`HTTP: beyond the in-flight memory budget a large upload gets 503 with Retry-After and a JSON reason, and is taken once there is room (${dialect})`, {
+  test(`HTTP: beyond the in-flight memory budget a large upload gets 503 with Retry-After and a JSON reason, and is \
+taken once there is room (${dialect})`, {
     timeout: 60_000,
   }, async (t) => {
     const s = await createTestApp(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });

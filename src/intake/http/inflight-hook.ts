@@ -29,7 +29,8 @@ export const inflightBudgetHook = fp(
         app.ctx.metrics.errors.inc({ kind: 'http_memory_budget' });
         const e = new AppError(
           'UNAVAILABLE',
-          `Too many large messages are being received at once (memory budget ${opts.budget.maxBytes} bytes); nothing was stored, retry in ${BUDGET_RETRY_AFTER_SECONDS} s.`,
+          `Too many large messages are being received at once (memory budget ${opts.budget.maxBytes} bytes); nothing \
+was stored, retry in ${BUDGET_RETRY_AFTER_SECONDS} s.`,
           { retryAfterSeconds: BUDGET_RETRY_AFTER_SECONDS },
         );
         // The body is not read: close the connection rather than drain megabytes we refused.

@@ -11,7 +11,8 @@ import { createToken } from '../../db/tokens.ts';
 import { anonymousCsrf, createTestApp, multipart, sampleSpam } from '../../web/test-helpers.ts';
 
 for (const dialect of DIALECTS) {
-  test(`a truncated or malformed multipart upload is a 400 with a JSON reason on every intake route, and stores nothing (${dialect})`, async (t) => {
+  test(`a truncated or malformed multipart upload is a 400 with a JSON reason on every intake route, and stores \
+nothing (${dialect})`, async (t) => {
     const s = await createTestApp(t, dialect);
     if (!s) return;
     const anon = anonymousCsrf();
@@ -75,7 +76,8 @@ for (const dialect of DIALECTS) {
     assert.equal(Number(n.n), 2, 'only the two whole uploads were stored');
   });
 
-  test(`the channel is set by the server from the route and the token, never by the JSON field (${dialect})`, async (t) => {
+  test(`the channel is set by the server from the route and the token, never by the JSON field \
+(${dialect})`, async (t) => {
     const s = await createTestApp(t, dialect);
     if (!s) return;
     const token = (await createToken(s.ctx.db, { role: 'reporter', name: 'addon' })).secret;

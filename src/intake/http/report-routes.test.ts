@@ -266,37 +266,40 @@ describe('POST /api/v1/reports', () => {
     }
   });
 
-  test('Idempotency-Key: a retry returns the stored reports, scoped per caller; reuse for another message is 409', async (t) => {
-    const s = await harness(t);
-    if (!s) return;
-    try {
-      const tok = await createToken(s.h.ctx.db, { role: 'reporter' });
-      const other = await createToken(s.h.ctx.db, { role: 'reporter' });
-      const send = (raw: Buffer, key: string, secret = tok.secret) =>
-        s.app.inject({
-          method: 'POST',
-          url: '/api/v1/reports',
-          headers: { 'content-type': 'message/rfc822', 'idempotency-key': key, authorization: `Bearer ${secret}` },
-          payload: raw,
-        });
-      const first = await send(sampleEmail('idem'), 'key-1');
-      const retry = await send(sampleEmail('idem'), 'key-1');
-      assert.equal(first.statusCode, 202);
-      assert.equal(retry.statusCode, 202);
-      assert.equal(retry.json<Submitted>().reports[0].id, first.json<Submitted>().reports[0].id);
-      assert.equal(retry.json<Submitted>().reports[0].duplicate, true);
-      const otherCaller = await send(sampleEmail('idem'), 'key-1', other.secret);
-      assert.notEqual(otherCaller.json<Submitted>().reports[0].id, first.json<Submitted>().reports[0].id);
-      const conflict = await send(sampleEmail('something else'), 'key-1');
-      assert.equal(conflict.statusCode, 409);
-      assert.equal(conflict.json().error, 'CONFLICT');
-      const bad = await send(sampleEmail('x'), 'has space');
-      assert.equal(bad.statusCode, 400);
-      assert.equal(await count(s.h, 'reports'), 2);
-    } finally {
-      await s.close();
-    }
-  });
+  test(
+    'Idempotency-Key: a retry returns the stored reports, scoped per caller; reuse for another message is ' + '409',
+    async (t) => {
+      const s = await harness(t);
+      if (!s) return;
+      try {
+        const tok = await createToken(s.h.ctx.db, { role: 'reporter' });
+        const other = await createToken(s.h.ctx.db, { role: 'reporter' });
+        const send = (raw: Buffer, key: string, secret = tok.secret) =>
+          s.app.inject({
+            method: 'POST',
+            url: '/api/v1/reports',
+            headers: { 'content-type': 'message/rfc822', 'idempotency-key': key, authorization: `Bearer ${secret}` },
+            payload: raw,
+          });
+        const first = await send(sampleEmail('idem'), 'key-1');
+        const retry = await send(sampleEmail('idem'), 'key-1');
+        assert.equal(first.statusCode, 202);
+        assert.equal(retry.statusCode, 202);
+        assert.equal(retry.json<Submitted>().reports[0].id, first.json<Submitted>().reports[0].id);
+        assert.equal(retry.json<Submitted>().reports[0].duplicate, true);
+        const otherCaller = await send(sampleEmail('idem'), 'key-1', other.secret);
+        assert.notEqual(otherCaller.json<Submitted>().reports[0].id, first.json<Submitted>().reports[0].id);
+        const conflict = await send(sampleEmail('something else'), 'key-1');
+        assert.equal(conflict.statusCode, 409);
+        assert.equal(conflict.json().error, 'CONFLICT');
+        const bad = await send(sampleEmail('x'), 'has space');
+        assert.equal(bad.statusCode, 400);
+        assert.equal(await count(s.h, 'reports'), 2);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   test('anonymous callers are rate-limited per client; a reporter token is not, and owns its reports', async (t) => {
     const s = await harness(t, { anonRateLimit: 3 });

@@ -88,7 +88,10 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Report one or more spam messages',
         description:
-          'Body: the raw message as `message/rfc822`; or `multipart/form-data` with one or more `.eml` files (and an optional `note` field); or JSON `{ "raw": "<base64>", "note": "…" }`. Answers 202 only after the evidence is durably committed. Without a token the call is rate-limited per client; a reporter token ties the report to its owner.',
+          'Body: the raw message as `message/rfc822`; or `multipart/form-data` with one or more `.eml` files (and an ' +
+          'optional `note` field); or JSON `{ "raw": "<base64>", "note": "…" }`. Answers 202 only after the evidence ' +
+          'is durably committed. Without a token the call is rate-limited per client; a reporter token ties the ' +
+          'report to its owner.',
         tags: ['reports'],
         consumes: ['message/rfc822', 'multipart/form-data', 'application/json'],
         headers: {
@@ -98,7 +101,9 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
               type: 'string',
               maxLength: MAX_IDEMPOTENCY_KEY_CHARS,
               description:
-                'Client-chosen unique key (e.g. a UUID). Retrying a submission with the same key returns the reports stored the first time (`duplicate: true`) instead of storing new ones; the same key with different messages answers 409.',
+                'Client-chosen unique key (e.g. a UUID). Retrying a submission with the same key returns the reports ' +
+                'stored the first time (`duplicate: true`) instead of storing new ones; the same key with different ' +
+                'messages answers 409.',
             },
           },
         },

@@ -27,41 +27,45 @@ const mbox = (...msgs: Buffer[]) =>
     msgs.flatMap((m) => [Buffer.from('From sender@example.org Mon Jan  2 15:04:05 2006\n'), m, Buffer.from('\n')]),
   );
 
-test('a directory walk finds .eml files, mboxes and Maildir cur/new, ignoring tmp/ and non-message files', async (t) => {
-  const root = tempTree(t, {
-    'a.eml': sampleEmail('a'),
-    'nested/deeper/b.eml': sampleEmail('b'),
-    'box.mbox': mbox(sampleEmail('m1'), sampleEmail('m2')),
-    'Maildir/cur/1.host:2,S': sampleEmail('cur'),
-    'Maildir/new/2.host': sampleEmail('new'),
-    'Maildir/tmp/3.host': sampleEmail('tmp-in-progress'),
-    'labels.csv': 'id,label\n',
-    'notes.json': '{}',
-    '.hidden.eml': sampleEmail('hidden'),
-  });
-  const files = await listSourceFiles([root], () => assert.fail('no problem expected'));
-  assert.deepEqual(
-    files.map((f) => path.relative(root, f.path)),
-    ['Maildir/cur/1.host:2,S', 'Maildir/new/2.host', 'a.eml', 'box.mbox', 'nested/deeper/b.eml'],
-  );
-  const raws: string[] = [];
-  for await (const e of readAllEntries(files, { maxMessageBytes: 1e6, mboxFormat: 'mboxrd' }))
-    raws.push(e.raw?.toString() ?? '');
-  assert.deepEqual(
-    raws.map((r) => /You have won #(\S+)/.exec(r)?.[1]),
-    ['cur', 'new', 'a', 'm1', 'm2', 'b'],
-  );
-  // A file named explicitly is read whatever its name; a missing path is a problem, not a crash.
-  const problems: string[] = [];
-  const explicit = await listSourceFiles([path.join(root, 'notes.json'), path.join(root, 'missing.eml')], (o, p) =>
-    problems.push(`${o}: ${p}`),
-  );
-  assert.equal(explicit.length, 1);
-  assert.match(problems[0], /missing\.eml: no such file/);
-});
+test(
+  'a directory walk finds .eml files, mboxes and Maildir cur/new, ignoring tmp/ and non-message ' + 'files',
+  async (t) => {
+    const root = tempTree(t, {
+      'a.eml': sampleEmail('a'),
+      'nested/deeper/b.eml': sampleEmail('b'),
+      'box.mbox': mbox(sampleEmail('m1'), sampleEmail('m2')),
+      'Maildir/cur/1.host:2,S': sampleEmail('cur'),
+      'Maildir/new/2.host': sampleEmail('new'),
+      'Maildir/tmp/3.host': sampleEmail('tmp-in-progress'),
+      'labels.csv': 'id,label\n',
+      'notes.json': '{}',
+      '.hidden.eml': sampleEmail('hidden'),
+    });
+    const files = await listSourceFiles([root], () => assert.fail('no problem expected'));
+    assert.deepEqual(
+      files.map((f) => path.relative(root, f.path)),
+      ['Maildir/cur/1.host:2,S', 'Maildir/new/2.host', 'a.eml', 'box.mbox', 'nested/deeper/b.eml'],
+    );
+    const raws: string[] = [];
+    for await (const e of readAllEntries(files, { maxMessageBytes: 1e6, mboxFormat: 'mboxrd' }))
+      raws.push(e.raw?.toString() ?? '');
+    assert.deepEqual(
+      raws.map((r) => /You have won #(\S+)/.exec(r)?.[1]),
+      ['cur', 'new', 'a', 'm1', 'm2', 'b'],
+    );
+    // A file named explicitly is read whatever its name; a missing path is a problem, not a crash.
+    const problems: string[] = [];
+    const explicit = await listSourceFiles([path.join(root, 'notes.json'), path.join(root, 'missing.eml')], (o, p) =>
+      problems.push(`${o}: ${p}`),
+    );
+    assert.equal(explicit.length, 1);
+    assert.match(problems[0], /missing\.eml: no such file/);
+  },
+);
 
 for (const prepareThread of [true, false])
-  test(`import stores every entry, parks malformed ones with file and line, goes on, and is idempotent (${prepareThread ? 'preparation thread' : 'one thread'})`, async (t) => {
+  test(`import stores every entry, parks malformed ones with file and line, goes on, and is idempotent \
+(${prepareThread ? 'preparation thread' : 'one thread'})`, async (t) => {
     const h = await createTestContext(t, 'sqlite');
     if (!h) return;
     try {
@@ -159,7 +163,9 @@ test('an import told the mail is live stores live reports', async (t) => {
 });
 
 for (const commitThread of [false, true])
-  test(`a large mbox is streamed, with entries cut across read chunks${commitThread ? ' (into a writer with the SQLite commit thread)' : ''}`, async (t) => {
+  test(`a large mbox is streamed, with entries cut across read chunks${
+    commitThread ? ' (into a writer with the ' + 'SQLite commit thread)' : ''
+  }`, async (t) => {
     const h = await createTestContext(t, 'sqlite', {}, { commitThread });
     if (!h) return;
     try {
@@ -181,7 +187,8 @@ for (const commitThread of [false, true])
   });
 
 for (const dialect of DIALECTS)
-  test(`import never follows a link out of the folder it was given, nor walks a link loop, and says what it skipped (${dialect})`, async (t) => {
+  test(`import never follows a link out of the folder it was given, nor walks a link loop, and says what it skipped \
+(${dialect})`, async (t) => {
     const h = await createTestContext(t, dialect);
     if (!h) return;
     try {

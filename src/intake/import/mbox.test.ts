@@ -101,7 +101,8 @@ describe('MboxSplitter', () => {
   });
 
   test('an entry above the size limit is skipped with its line, the next one is kept', () => {
-    const big = `From a@b Mon Jan  2 15:04:05 2006\nSubject: big\n\n${'x'.repeat(500)}\n\nFrom c@d Mon Jan  2 15:04:05 2006\nSubject: small\n\nok\n`;
+    const big = `From a@b Mon Jan  2 15:04:05 2006\nSubject: big\n\n${'x'.repeat(500)}\n\nFrom c@d Mon Jan  2 15:04:05 \
+2006\nSubject: small\n\nok\n`;
     const e = split(big, { max: 200, chunk: 50 });
     assert.equal(e.length, 2);
     assert.equal(e[0].raw, null);

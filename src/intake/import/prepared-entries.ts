@@ -84,7 +84,9 @@ interface ThreadData extends ReadOptions {
   files: SourceFile[];
 }
 
-/** An entry on the wire: its bytes (evidence, or a problem's raw) are `[offset, offset + length)` of the batch buffer. */
+/**
+ * An entry on the wire: its bytes (evidence, or a problem's raw) are `[offset, offset + length)` of the batch buffer.
+ */
 type WireEntry =
   | { origin: string; envelope?: string; sha256: string; size: number; codec: string; offset: number; length: number }
   | { origin: string; problem: string; offset: number; length: number };

@@ -99,7 +99,8 @@ async function roundTrip(
       'one dead letter per malformed origin',
     );
     t.diagnostic(
-      `${dialect}: ${summary.entries} entries from ${summary.files} files, ${summary.added} stored, ${summary.malformed} malformed, ${(summary.bytes / 1e6).toFixed(0)} MB in ${summary.seconds.toFixed(1)} s`,
+      `${dialect}: ${summary.entries} entries from ${summary.files} files, ${summary.added} stored, \
+${summary.malformed} malformed, ${(summary.bytes / 1e6).toFixed(0)} MB in ${summary.seconds.toFixed(1)} s`,
     );
   } finally {
     await h.close();

@@ -87,7 +87,9 @@ export async function smsRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Report a spam SMS',
         description:
-          'JSON `{ "sender": "+33612345678" | "ALPHASENDER", "text": "…", "receivedAt": "2026-11-23T10:00:00Z", "reporterNumber": "+33698765432", "note": "…" }`. Stored as SMS evidence (kind `sms`) and analysed like e-mail. 202 only after the commit.',
+          'JSON `{ "sender": "+33612345678" | "ALPHASENDER", "text": "…", "receivedAt": "2026-11-23T10:00:00Z", ' +
+          '"reporterNumber": "+33698765432", "note": "…" }`. Stored as SMS evidence (kind `sms`) and analysed like ' +
+          'e-mail. 202 only after the commit.',
         tags: ['reports'],
         response: { 202: reportsResponse },
       },
@@ -130,7 +132,11 @@ export async function smsRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'SMS-gateway webhook (7726/33700-style forwarding service)',
         description:
-          'Fields (JSON or form-encoded): `from` (subscriber, required; also `From`, `msisdn`, `sender_number`), `text` (also `Body`, `message`), `to` (short number), `receivedAt` (also `timestamp`, `message-timestamp`), `sender` (original sender when known), `messageId` (also `MessageSid`, `messageId`, `id`; retries with the same id are idempotent). Answers `{status, reply, reports}`: `reply` is the SMS the gateway should send back to the subscriber. Authenticate with an API token.',
+          'Fields (JSON or form-encoded): `from` (subscriber, required; also `From`, `msisdn`, `sender_number`), ' +
+          '`text` (also `Body`, `message`), `to` (short number), `receivedAt` (also `timestamp`, ' +
+          '`message-timestamp`), `sender` (original sender when known), `messageId` (also `MessageSid`, `messageId`, ' +
+          '`id`; retries with the same id are idempotent). Answers `{status, reply, reports}`: `reply` is the SMS ' +
+          'the gateway should send back to the subscriber. Authenticate with an API token.',
         tags: ['reports'],
         response: { 200: reportsResponse },
       },

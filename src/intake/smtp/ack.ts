@@ -33,7 +33,11 @@ export function renderAck(ack: Ack): { subject: string; text: string } {
     'Follow what becomes of it with your private link (do not share it):',
     ...ack.reports.map(
       (r) =>
-        `  ${r.trackingUrl}${r.quality === 'inline' ? '  (forwarded inline: the original headers were partly lost; next time please forward as attachment)' : ''}`,
+        `  ${r.trackingUrl}${
+          r.quality === 'inline'
+            ? '  (forwarded inline: the original headers were partly lost; ' + 'next time please forward as attachment)'
+            : ''
+        }`,
     ),
     '',
     'This is an automatic message; replies are not read.',

@@ -142,7 +142,12 @@ export async function authenticateForwarder(input: ForwarderAuthInput): Promise<
     const why = [
       `SPF ${spf.result}${spf.domain ? ` (${spf.domain})` : ''}`,
       dkim.length
-        ? `DKIM ${dkim.map((d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}`).join(', ')}`
+        ? `DKIM ${dkim
+            .map(
+              (d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}\
+`,
+            )
+            .join(', ')}`
         : 'no DKIM signature',
     ];
     return unverified(`${domain} not proved: ${why.join('; ')}`, rest);

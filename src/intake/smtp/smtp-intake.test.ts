@@ -85,7 +85,8 @@ async function reportsOf(ctx: AppContext) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`a spam forwarded as attachment becomes a report by the forwarding user, byte for byte (${dialect})`, async (t) => {
+  test(`a spam forwarded as attachment becomes a report by the forwarding user, byte for byte \
+(${dialect})`, async (t) => {
     if (!needsCorpus(t, 'spamassassin/spam')) return;
     const h = await harness(t, dialect);
     if (!h) return;
@@ -222,35 +223,38 @@ test('an inline forward is accepted as a lower-quality report with the original 
   assert.match(stored, /\r\n\r\nClaim your prize at http:\/\/lotto\.example\/claim now\./);
 });
 
-test('refusals carry their reason: no attached message (554), not an e-mail (550), too large (552, SIZE in EHLO)', async (t) => {
-  const h = await harness(t, 'sqlite', { maxMessageBytes: 20_000 });
-  if (!h) return;
-  const tr = h.transport();
-  await assert.rejects(
-    tr.sendMail({
-      from: 'e@example.org',
-      to: 'spam@report.test',
-      subject: 'hello',
-      text: 'just a note, nothing attached',
-    }),
-    (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message found/.test(e.message),
-  );
-  await assert.rejects(
-    tr.sendMail({
-      envelope: { from: 'e@example.org', to: ['spam@report.test'] },
-      raw: 'this is not a mail at all\r\nno headers\r\n',
-    }),
-    (e: Error & { responseCode?: number }) => e.responseCode === 550 && /not an e-mail/.test(e.message),
-  );
-  await assert.rejects(
-    tr.sendMail({ from: 'e@example.org', to: 'spam@report.test', subject: 'big', text: 'x'.repeat(50_000) }),
-    (e: Error & { responseCode?: number }) => e.responseCode === 552 && /20000/.test(e.message),
-  );
-  const ehlo = await rawSmtp(h.port, ['EHLO client.test', 'QUIT']);
-  assert.match(ehlo, /250[- ]SIZE 20000/);
-  assert.doesNotMatch(ehlo, /STARTTLS/, 'no certificate configured: no STARTTLS');
-  assert.equal((await reportsOf(h.ctx)).length, 0);
-});
+test(
+  'refusals carry their reason: no attached message (554), not an e-mail (550), too large (552, SIZE in ' + 'EHLO)',
+  async (t) => {
+    const h = await harness(t, 'sqlite', { maxMessageBytes: 20_000 });
+    if (!h) return;
+    const tr = h.transport();
+    await assert.rejects(
+      tr.sendMail({
+        from: 'e@example.org',
+        to: 'spam@report.test',
+        subject: 'hello',
+        text: 'just a note, nothing attached',
+      }),
+      (e: Error & { responseCode?: number }) => e.responseCode === 554 && /No attached message found/.test(e.message),
+    );
+    await assert.rejects(
+      tr.sendMail({
+        envelope: { from: 'e@example.org', to: ['spam@report.test'] },
+        raw: 'this is not a mail at all\r\nno headers\r\n',
+      }),
+      (e: Error & { responseCode?: number }) => e.responseCode === 550 && /not an e-mail/.test(e.message),
+    );
+    await assert.rejects(
+      tr.sendMail({ from: 'e@example.org', to: 'spam@report.test', subject: 'big', text: 'x'.repeat(50_000) }),
+      (e: Error & { responseCode?: number }) => e.responseCode === 552 && /20000/.test(e.message),
+    );
+    const ehlo = await rawSmtp(h.port, ['EHLO client.test', 'QUIT']);
+    assert.match(ehlo, /250[- ]SIZE 20000/);
+    assert.doesNotMatch(ehlo, /STARTTLS/, 'no certificate configured: no STARTTLS');
+    assert.equal((await reportsOf(h.ctx)).length, 0);
+  },
+);
 
 test('a client over its per-minute limit gets a temporary 451 and nothing is stored', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
@@ -330,113 +334,121 @@ test('STARTTLS is offered when a certificate is configured and the report record
   assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, true);
 });
 
-test('without a configured certificate STARTTLS is refused even when a client sends it, and the report says tls: false', async (t) => {
-  if (!needs(t, 'swaks', hasCommand('swaks'), 'apt-get install swaks')) return;
-  if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const h = await harness(t);
-  if (!h) return;
-  // A client that insists on STARTTLS although EHLO does not offer it (smtp-server used to accept
-  // it on its bundled expired certificate).
-  const forced = await rawSmtp(h.port, ['EHLO client.test', 'STARTTLS', 'QUIT']);
-  assert.doesNotMatch(forced, /^220 .*TLS/m, forced);
-  assert.match(forced, /^5\d\d .*\r\n221 /m, 'STARTTLS answered with a permanent error');
-  // swaks with --tls gives up rather than send in clear text; with --tls-optional it goes on unencrypted.
-  const msg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-notls-')), 'm.eml');
-  t.after(() => fs.rmSync(path.dirname(msg), { recursive: true, force: true }));
-  fs.writeFileSync(
-    msg,
-    Buffer.concat([
-      Buffer.from(
-        'From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n',
-      ),
-      crlf(spam(8)),
-    ]),
-  );
-  // Asynchronous: the server answers from this very event loop.
-  const swaks = (extra: string[]) =>
-    new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(
-        'swaks',
-        [
-          '--server',
-          `127.0.0.1:${h.port}`,
-          '--from',
-          'n@example.org',
-          '--to',
-          'spam@report.test',
-          '--data',
-          `@${msg}`,
-          ...extra,
-        ],
-        (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
-      );
-    });
-  assert.notEqual((await swaks(['--tls'])).code, 0);
-  assert.equal((await reportsOf(h.ctx)).length, 0);
-  const plain = await swaks(['--tls-optional']);
-  assert.equal(plain.code, 0, plain.out);
-  const [r] = await reportsOf(h.ctx);
-  assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, false);
-});
-
-test('the reporter gets an acknowledgement with the tracking link through the relay, never the null sender', async (t) => {
-  if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const received: Buffer[] = [];
-  const sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _s, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push(Buffer.concat(chunks));
-        cb();
+test(
+  'without a configured certificate STARTTLS is refused even when a client sends it, and the report says tls: ' +
+    'false',
+  async (t) => {
+    if (!needs(t, 'swaks', hasCommand('swaks'), 'apt-get install swaks')) return;
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const h = await harness(t);
+    if (!h) return;
+    // A client that insists on STARTTLS although EHLO does not offer it (smtp-server used to accept
+    // it on its bundled expired certificate).
+    const forced = await rawSmtp(h.port, ['EHLO client.test', 'STARTTLS', 'QUIT']);
+    assert.doesNotMatch(forced, /^220 .*TLS/m, forced);
+    assert.match(forced, /^5\d\d .*\r\n221 /m, 'STARTTLS answered with a permanent error');
+    // swaks with --tls gives up rather than send in clear text; with --tls-optional it goes on unencrypted.
+    const msg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-notls-')), 'm.eml');
+    t.after(() => fs.rmSync(path.dirname(msg), { recursive: true, force: true }));
+    fs.writeFileSync(
+      msg,
+      Buffer.concat([
+        Buffer.from(
+          'From: n@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: ' +
+            'message/rfc822\r\n\r\n',
+        ),
+        crlf(spam(8)),
+      ]),
+    );
+    // Asynchronous: the server answers from this very event loop.
+    const swaks = (extra: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(
+          'swaks',
+          [
+            '--server',
+            `127.0.0.1:${h.port}`,
+            '--from',
+            'n@example.org',
+            '--to',
+            'spam@report.test',
+            '--data',
+            `@${msg}`,
+            ...extra,
+          ],
+          (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout }),
+        );
       });
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
-  t.after(() => new Promise<void>((resolve) => sink.close(() => resolve())));
-  const sinkAddr = sink.server.address();
-  assert.ok(sinkAddr && typeof sinkAddr === 'object');
-  const h = await harness(
-    t,
-    'sqlite',
-    {
-      smtpAckEnabled: true,
-      smtpAckRelayUrl: `smtp://127.0.0.1:${sinkAddr.port}`,
-      smtpAckFrom: 'Spamdesk <noreply@spamdesk.test>',
-    },
-    { ackSender: undefined },
-  );
-  if (!h) return;
-  const tr = h.transport();
-  await tr.sendMail({
-    from: 'ivy@example.org',
-    to: 'spam@report.test',
-    subject: 'Fwd: offer',
-    text: '',
-    attachments: [{ content: spam(8), contentType: 'message/rfc822' }],
-  });
-  await tr.sendMail({
-    envelope: { from: '', to: ['spam@report.test'] },
-    from: 'MAILER-DAEMON@example.org',
-    to: 'spam@report.test',
-    subject: 'bounce',
-    text: '',
-    attachments: [{ content: spam(9), contentType: 'message/rfc822' }],
-  });
-  await h.intake.stop();
-  assert.equal(received.length, 1, 'one acknowledgement, none for the mailer daemon');
-  const ack = received[0].toString('utf8');
-  const [r] = await reportsOf(h.ctx);
-  assert.match(ack, /^To: ivy@example\.org/m);
-  assert.match(ack, /^Auto-Submitted: auto-replied/m);
-  assert.ok(
-    ack.includes(`https://spamdesk.test/track/${r.tracking_token}`),
-    'the tracking link is in the acknowledgement',
-  );
-});
+    assert.notEqual((await swaks(['--tls'])).code, 0);
+    assert.equal((await reportsOf(h.ctx)).length, 0);
+    const plain = await swaks(['--tls-optional']);
+    assert.equal(plain.code, 0, plain.out);
+    const [r] = await reportsOf(h.ctx);
+    assert.equal(JSON.parse(r.context ?? '{}').smtp.tls, false);
+  },
+);
+
+test(
+  'the reporter gets an acknowledgement with the tracking link through the relay, never the null ' + 'sender',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const received: Buffer[] = [];
+    const sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData(stream, _s, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          received.push(Buffer.concat(chunks));
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => new Promise<void>((resolve) => sink.close(() => resolve())));
+    const sinkAddr = sink.server.address();
+    assert.ok(sinkAddr && typeof sinkAddr === 'object');
+    const h = await harness(
+      t,
+      'sqlite',
+      {
+        smtpAckEnabled: true,
+        smtpAckRelayUrl: `smtp://127.0.0.1:${sinkAddr.port}`,
+        smtpAckFrom: 'Spamdesk <noreply@spamdesk.test>',
+      },
+      { ackSender: undefined },
+    );
+    if (!h) return;
+    const tr = h.transport();
+    await tr.sendMail({
+      from: 'ivy@example.org',
+      to: 'spam@report.test',
+      subject: 'Fwd: offer',
+      text: '',
+      attachments: [{ content: spam(8), contentType: 'message/rfc822' }],
+    });
+    await tr.sendMail({
+      envelope: { from: '', to: ['spam@report.test'] },
+      from: 'MAILER-DAEMON@example.org',
+      to: 'spam@report.test',
+      subject: 'bounce',
+      text: '',
+      attachments: [{ content: spam(9), contentType: 'message/rfc822' }],
+    });
+    await h.intake.stop();
+    assert.equal(received.length, 1, 'one acknowledgement, none for the mailer daemon');
+    const ack = received[0].toString('utf8');
+    const [r] = await reportsOf(h.ctx);
+    assert.match(ack, /^To: ivy@example\.org/m);
+    assert.match(ack, /^Auto-Submitted: auto-replied/m);
+    assert.ok(
+      ack.includes(`https://spamdesk.test/track/${r.tracking_token}`),
+      'the tracking link is in the acknowledgement',
+    );
+  },
+);
 
 test('acknowledgements go through an injected sender (the outbox can take them over)', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
@@ -479,7 +491,8 @@ test('a client resending the same mail after a lost 250 does not create a second
   if (!h) return;
   const wrapper = Buffer.concat([
     Buffer.from(
-      'From: kim@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMessage-ID: <retry-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n',
+      'From: kim@example.org\r\nTo: spam@report.test\r\nSubject: fw\r\nMessage-ID: ' +
+        '<retry-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n',
     ),
     crlf(spam(11)),
   ]);
@@ -502,7 +515,8 @@ test('hostile mails get a reasoned refusal and the server keeps serving', async 
   await assert.rejects(send(binary), (e: Error & { responseCode?: number }) => e.responseCode === 550);
   // An attachment claiming to be a message that is not one.
   const fake = Buffer.from(
-    'From: m@example.org\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02 garbage\r\n--q--\r\n',
+    'From: m@example.org\r\nSubject: fw\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; ' +
+      'boundary=q\r\n\r\n--q\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02 garbage\r\n--q--\r\n',
     'latin1',
   );
   await assert.rejects(
@@ -574,7 +588,8 @@ async function idleFrom(
 }
 
 for (const dialect of DIALECTS)
-  test(`with every place held by idle connections from a few addresses, a client from another address still delivers; an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
+  test(`with every place held by idle connections from a few addresses, a client from another address still delivers; \
+an idle one is closed with 421 and the reason (${dialect})`, async (t) => {
     if (!needsCorpus(t, 'spamassassin/spam')) return;
     const h = await harness(t, dialect, { smtpMaxConnections: 20, smtpMaxConnectionsPerClient: 10 });
     if (!h) return;
@@ -610,7 +625,8 @@ for (const dialect of DIALECTS)
     assert.equal(JSON.parse(r.context ?? '{}').smtp.clientIp, '127.0.0.4');
   });
 
-test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with 421', {
+test('a silent client is closed after the idle time-out, a client trickling NOOPs at the DATA deadline, both with ' +
+  '421', {
   timeout: 60_000,
 }, async (t) => {
   const h = await harness(t, 'sqlite', { smtpIdleTimeoutMs: 300, smtpPreDataTimeoutMs: 1500 });
@@ -628,7 +644,8 @@ test('a silent client is closed after the idle time-out, a client trickling NOOP
 });
 
 for (const dialect of DIALECTS)
-  test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room (${dialect})`, {
+  test(`SMTP: beyond the in-flight memory budget a mail gets 452 (retry later) and is taken once there is room \
+(${dialect})`, {
     timeout: 120_000,
   }, async (t) => {
     const h = await harness(t, dialect, { maxMessageBytes: 400_000, intakeMemoryBudgetBytes: 500_000 });
@@ -636,13 +653,13 @@ for (const dialect of DIALECTS)
     const wrap = (id: string) =>
       Buffer.concat([
         Buffer.from(
-          `From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n`,
+          `From: q@example.org\r\nTo: spam@report.test\r\nSubject: fw ${id}\r\nMIME-Version: 1.0\r\nContent-Type: \
+message/rfc822\r\n\r\n`,
         ),
         crlf(
           Buffer.from(
-            `From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: <${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(
-              1,
-            ) + `${'z'.repeat(76)}\n`.repeat(3800),
+            `From: a@spam.example\nTo: b@example.org\nSubject: ${id}\nMessage-ID: \
+<${id}@spam.example>\n\n${'y'.repeat(76)}\n`.repeat(1) + `${'z'.repeat(76)}\n`.repeat(3800),
           ),
         ),
       ]);
@@ -685,99 +702,105 @@ async function addUser(ctx: AppContext, email: string): Promise<string> {
   return id;
 }
 
-test('a forged From is kept as claimed but never attributed to the account nor acknowledged (SPF fails, no DKIM)', async (t) => {
-  if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const acks: Ack[] = [];
-  const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
-  if (!h) return;
-  const victim = await addUser(h.ctx, 'carol@example.net');
-  // example.net allows only 192.0.2.1; this mail comes from 127.0.0.1.
-  const info = await h.transport().sendMail({
-    from: 'carol@example.net',
-    to: 'spam@report.test',
-    subject: 'Fwd',
-    text: '',
-    attachments: [{ content: spam(11), contentType: 'message/rfc822' }],
-  });
-  assert.match(info.response, /^250 /, 'the report itself is still taken');
-  await h.intake.stop();
-  const [r] = await reportsOf(h.ctx);
-  assert.equal(r.reporter_address, 'carol@example.net', 'the claim is kept for the analyst');
-  assert.equal(r.reporter_user_id, null, `not filed under ${victim}`);
-  const auth = JSON.parse(r.context ?? '{}').reporterAuth;
-  assert.equal(auth.verified, false);
-  assert.equal(auth.spf.result, 'fail');
-  assert.match(auth.reason, /example\.net not proved: SPF fail/);
-  assert.equal(acks.length, 0, 'no acknowledgement to an unproved address (backscatter)');
-});
+test(
+  'a forged From is kept as claimed but never attributed to the account nor acknowledged (SPF fails, no ' + 'DKIM)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const acks: Ack[] = [];
+    const h = await harness(t, 'sqlite', {}, { ackSender: { send: async (a) => void acks.push(a) } });
+    if (!h) return;
+    const victim = await addUser(h.ctx, 'carol@example.net');
+    // example.net allows only 192.0.2.1; this mail comes from 127.0.0.1.
+    const info = await h.transport().sendMail({
+      from: 'carol@example.net',
+      to: 'spam@report.test',
+      subject: 'Fwd',
+      text: '',
+      attachments: [{ content: spam(11), contentType: 'message/rfc822' }],
+    });
+    assert.match(info.response, /^250 /, 'the report itself is still taken');
+    await h.intake.stop();
+    const [r] = await reportsOf(h.ctx);
+    assert.equal(r.reporter_address, 'carol@example.net', 'the claim is kept for the analyst');
+    assert.equal(r.reporter_user_id, null, `not filed under ${victim}`);
+    const auth = JSON.parse(r.context ?? '{}').reporterAuth;
+    assert.equal(auth.verified, false);
+    assert.equal(auth.spf.result, 'fail');
+    assert.match(auth.reason, /example\.net not proved: SPF fail/);
+    assert.equal(acks.length, 0, 'no acknowledgement to an unproved address (backscatter)');
+  },
+);
 
-test('an aligned DKIM signature proves the forwarder even when SPF does not; a tampered one proves nothing', async (t) => {
-  if (!needsCorpus(t, 'spamassassin/spam')) return;
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-  // The key is published for mail.signed.example; From is signed.example: relaxed alignment.
-  const zone: Zone = {
-    ...ZONE,
-    'sd1._domainkey.mail.signed.example': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] },
-    'signed.example': { TXT: [['v=spf1 -all']] },
-  };
-  const acks: Ack[] = [];
-  const h = await harness(
-    t,
-    'sqlite',
-    {},
-    { dns: new StaticZoneResolver(zone), ackSender: { send: async (a) => void acks.push(a) } },
-  );
-  if (!h) return;
-  const bob = await addUser(h.ctx, 'bob@signed.example');
-  const signer = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    dkim: {
-      domainName: 'mail.signed.example',
-      keySelector: 'sd1',
-      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    },
-  });
-  const signed = async (subject: string): Promise<Buffer> =>
-    (
-      await signer.sendMail({
-        from: 'Bob <bob@signed.example>',
-        to: 'spam@report.test',
-        subject,
-        text: 'see attached',
-        attachments: [{ content: spam(12), contentType: 'message/rfc822' }],
-      })
-    ).message as Buffer;
-  const envelope = { from: 'bob@signed.example', to: ['spam@report.test'] };
-  const tr = h.transport();
-  await tr.sendMail({ envelope, raw: await signed('Fwd: scam') });
-  const tampered = Buffer.from(
-    (await signed('Fwd: scam 2')).toString('latin1').replace('see attached', 'see attachmnt'),
-    'latin1',
-  );
-  await tr.sendMail({ envelope, raw: tampered });
-  await h.intake.stop();
-  const rows = await reportsOf(h.ctx);
-  const bySubject = new Map(rows.map((r) => [JSON.parse(r.context ?? '{}').wrapper.subject as string, r]));
-  const good = bySubject.get('Fwd: scam');
-  const bad = bySubject.get('Fwd: scam 2');
-  assert.ok(good && bad);
-  const auth = JSON.parse(good.context ?? '{}').reporterAuth;
-  assert.equal(auth.verified, true, auth.reason);
-  assert.equal(auth.method, 'dkim');
-  assert.equal(auth.spf.result, 'fail', 'SPF alone would not have proved it');
-  assert.equal(good.reporter_user_id, bob);
-  const badAuth = JSON.parse(bad.context ?? '{}').reporterAuth;
-  assert.equal(badAuth.verified, false);
-  assert.notEqual(badAuth.dkim[0].result, 'pass', 'mailauth: body hash did not verify');
-  assert.equal(bad.reporter_user_id, null);
-  assert.deepEqual(
-    acks.map((a) => a.reports[0].id),
-    [good.id],
-    'only the proved mail is acknowledged',
-  );
-});
+test(
+  'an aligned DKIM signature proves the forwarder even when SPF does not; a tampered one proves ' + 'nothing',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin/spam')) return;
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    // The key is published for mail.signed.example; From is signed.example: relaxed alignment.
+    const zone: Zone = {
+      ...ZONE,
+      'sd1._domainkey.mail.signed.example': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] },
+      'signed.example': { TXT: [['v=spf1 -all']] },
+    };
+    const acks: Ack[] = [];
+    const h = await harness(
+      t,
+      'sqlite',
+      {},
+      { dns: new StaticZoneResolver(zone), ackSender: { send: async (a) => void acks.push(a) } },
+    );
+    if (!h) return;
+    const bob = await addUser(h.ctx, 'bob@signed.example');
+    const signer = nodemailer.createTransport({
+      streamTransport: true,
+      buffer: true,
+      dkim: {
+        domainName: 'mail.signed.example',
+        keySelector: 'sd1',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+    });
+    const signed = async (subject: string): Promise<Buffer> =>
+      (
+        await signer.sendMail({
+          from: 'Bob <bob@signed.example>',
+          to: 'spam@report.test',
+          subject,
+          text: 'see attached',
+          attachments: [{ content: spam(12), contentType: 'message/rfc822' }],
+        })
+      ).message as Buffer;
+    const envelope = { from: 'bob@signed.example', to: ['spam@report.test'] };
+    const tr = h.transport();
+    await tr.sendMail({ envelope, raw: await signed('Fwd: scam') });
+    const tampered = Buffer.from(
+      (await signed('Fwd: scam 2')).toString('latin1').replace('see attached', 'see attachmnt'),
+      'latin1',
+    );
+    await tr.sendMail({ envelope, raw: tampered });
+    await h.intake.stop();
+    const rows = await reportsOf(h.ctx);
+    const bySubject = new Map(rows.map((r) => [JSON.parse(r.context ?? '{}').wrapper.subject as string, r]));
+    const good = bySubject.get('Fwd: scam');
+    const bad = bySubject.get('Fwd: scam 2');
+    assert.ok(good && bad);
+    const auth = JSON.parse(good.context ?? '{}').reporterAuth;
+    assert.equal(auth.verified, true, auth.reason);
+    assert.equal(auth.method, 'dkim');
+    assert.equal(auth.spf.result, 'fail', 'SPF alone would not have proved it');
+    assert.equal(good.reporter_user_id, bob);
+    const badAuth = JSON.parse(bad.context ?? '{}').reporterAuth;
+    assert.equal(badAuth.verified, false);
+    assert.notEqual(badAuth.dkim[0].result, 'pass', 'mailauth: body hash did not verify');
+    assert.equal(bad.reporter_user_id, null);
+    assert.deepEqual(
+      acks.map((a) => a.reports[0].id),
+      [good.id],
+      'only the proved mail is acknowledged',
+    );
+  },
+);
 
 test('a relay listed in smtpTrustedForwarders proves its From without DNS', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;

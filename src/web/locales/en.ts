@@ -27,16 +27,19 @@ export const en = {
   'nav.language': 'Language',
   'nav.main': 'Main navigation',
   'footer.text':
-    'Spamdesk is open-source software. Reports are kept as evidence; your identity is removed from everything that leaves this platform.',
+    'Spamdesk is open-source software. Reports are kept as evidence; your identity is removed from everything that ' +
+    'leaves this platform.',
   'home.title': 'Received a spam? Report it.',
   'home.lead':
-    'Every report is kept as evidence, traced back to the network that sent it, grouped with others of the same campaign, and the significant cases are referred to the competent authorities.',
+    'Every report is kept as evidence, traced back to the network that sent it, grouped with others of the same ' +
+    'campaign, and the significant cases are referred to the competent authorities.',
   'home.cta.email': 'Report a spam e-mail',
   'home.cta.sms': 'Report a spam SMS',
   'home.learn': 'Learn the rules senders must follow',
   'report.title': 'Report a spam e-mail',
   'report.lead':
-    'Paste the full source of the message (headers included), or upload one or more .eml files. The full source lets us trace where the message really came from.',
+    'Paste the full source of the message (headers included), or upload one or more .eml files. The full source lets ' +
+    'us trace where the message really came from.',
   'report.paste': 'Full source of the message',
   'report.paste.help':
     'Starts with lines such as "Received:" and "From:". See the guide to find it in your mail client.',
@@ -62,7 +65,8 @@ export const en = {
   'sms.error.date': 'The date is not valid.',
   'thanks.title': 'Thank you, your report is stored',
   'thanks.lead':
-    'Keep this private link to follow what becomes of your report. Anyone with the link can see its status, so do not share it.',
+    'Keep this private link to follow what becomes of your report. Anyone with the link can see its status, so do ' +
+    'not share it.',
   'thanks.count': '{n} report(s) received.',
   'thanks.duplicate': 'You had already sent this one.',
   'thanks.another': 'Report another spam',
@@ -83,47 +87,63 @@ export const en = {
   no: 'No',
   'guide.title': 'How to get the full source of a message',
   'guide.lead':
-    'The full source (also called "original" or "headers") holds the route the message took. Without it we cannot trace the sender.',
+    'The full source (also called "original" or "headers") holds the route the message took. Without it we cannot ' +
+    'trace the sender.',
   'guide.gmail':
-    'Gmail (web): open the message, click the three dots ⋮ next to Reply, choose "Show original", then "Download original" or "Copy to clipboard".',
+    'Gmail (web): open the message, click the three dots ⋮ next to Reply, choose "Show original", then "Download ' +
+    'original" or "Copy to clipboard".',
   'guide.outlook':
-    'Outlook.com and Outlook on the web: open the message, click the three dots … then "View" → "View message source". Desktop Outlook: File → Properties shows the headers only; save the message with "Save as" (.msg) or drag it to the desktop and upload it.',
+    'Outlook.com and Outlook on the web: open the message, click the three dots … then "View" → "View message ' +
+    'source". Desktop Outlook: File → Properties shows the headers only; save the message with "Save as" (.msg) or ' +
+    'drag it to the desktop and upload it.',
   'guide.thunderbird':
-    'Thunderbird: open the message and press Ctrl+U (⌘U on a Mac) to see the source, or "File → Save as → File" to get an .eml file. The Spamdesk add-on sends it in one click.',
+    'Thunderbird: open the message and press Ctrl+U (⌘U on a Mac) to see the source, or "File → Save as → File" to ' +
+    'get an .eml file. The Spamdesk add-on sends it in one click.',
   'guide.apple':
-    'Apple Mail: select the message, then "View → Message → Raw Source" (⌥⌘U), or drag the message to the desktop to get an .eml file.',
+    'Apple Mail: select the message, then "View → Message → Raw Source" (⌥⌘U), or drag the message to the desktop to ' +
+    'get an .eml file.',
   'guide.yahoo': 'Yahoo Mail: open the message, click the three dots "More" then "View raw message".',
   'guide.phone':
-    'On a phone, most mail apps cannot show the source: forward it later from a computer, or use the webmail in a desktop browser.',
+    'On a phone, most mail apps cannot show the source: forward it later from a computer, or use the webmail in a ' +
+    'desktop browser.',
   'guide.never': 'Never forward the spam as an ordinary forward: that replaces the original route with yours.',
   'rules.title': 'The rules senders must follow',
   'rules.lead':
-    'In the European Union, the directive on privacy and electronic communications (2002/58/EC) sets three basic rules for e-mail and SMS marketing.',
+    'In the European Union, the directive on privacy and electronic communications (2002/58/EC) sets three basic ' +
+    'rules for e-mail and SMS marketing.',
   'rules.consent.title': '1. Prior consent',
   'rules.consent.body':
-    'Marketing by e-mail or SMS needs your prior consent. The only exception: a company that sold you something may write to you about similar products of its own, if it gave you a simple way to refuse.',
+    'Marketing by e-mail or SMS needs your prior consent. The only exception: a company that sold you something may ' +
+    'write to you about similar products of its own, if it gave you a simple way to refuse.',
   'rules.identity.title': '2. No hidden identity',
   'rules.identity.body':
     'Disguising or concealing the identity of the sender on whose behalf the message is sent is illegal.',
   'rules.optout.title': '3. A valid opt-out',
   'rules.optout.body': 'Every message must include a valid address where you can ask to stop receiving them.',
   'rules.more':
-    'Fraudulent or deceptive messages, harvesting of addresses, hacking and identity theft are forbidden by other laws too.',
+    'Fraudulent or deceptive messages, harvesting of addresses, hacking and identity theft are forbidden by other ' +
+    'laws too.',
   'protect.title': 'How to protect yourself',
   'protect.1':
-    'Do not click links or open attachments in unexpected messages, even when they seem to come from your bank, a delivery company or an administration.',
+    'Do not click links or open attachments in unexpected messages, even when they seem to come from your bank, a ' +
+    'delivery company or an administration.',
   'protect.2':
-    'Never give a password, a card number or a code received by SMS in answer to a message. Real companies do not ask for them this way.',
+    'Never give a password, a card number or a code received by SMS in answer to a message. Real companies do not ' +
+    'ask for them this way.',
   'protect.3':
-    'Do not answer a spam and do not use its "unsubscribe" link if you never subscribed: it confirms that your address is read.',
+    'Do not answer a spam and do not use its "unsubscribe" link if you never subscribed: it confirms that your ' +
+    'address is read.',
   'protect.4':
-    "Keep your system, browser and mail client up to date, and use an antivirus: infected computers send much of the world's spam without their owners knowing.",
+    'Keep your system, browser and mail client up to date, and use an antivirus: infected computers send much of the ' +
+    "world's spam without their owners knowing.",
   'protect.5': 'Use a separate address for shops and newsletters, and a strong, unique password for each account.',
   'protect.6':
-    'Report the spam here: your report helps trace the senders and warn the network operators whose machines are infected.',
+    'Report the spam here: your report helps trace the senders and warn the network operators whose machines are ' +
+    'infected.',
   'complain.title': 'Where to complain',
   'complain.lead':
-    'Reporting here is enough: significant cases are referred to the competent authority with the evidence. You can also contact them directly:',
+    'Reporting here is enough: significant cases are referred to the competent authority with the evidence. You can ' +
+    'also contact them directly:',
   'complain.dpa': 'Unsolicited marketing, no consent, no opt-out: the data protection authority of your country.',
   'complain.consumer': 'Deceptive offers, scams, fake shops: the consumer protection authority.',
   'complain.police':
@@ -208,7 +228,8 @@ export const en = {
   'detail.raw.download': 'Download .eml (logged)',
   'detail.safe': 'Safe rendered view',
   'detail.safe.help':
-    'The HTML is sanitised on the server and shown in a sandbox that cannot run scripts, submit forms or load anything from the Internet.',
+    'The HTML is sanitised on the server and shown in a sandbox that cannot run scripts, submit forms or load ' +
+    'anything from the Internet.',
   'detail.safe.title': 'Sanitised rendering of the message',
   'detail.notanalysed': 'This report has not been analysed yet.',
   'detail.relabel': 'Relabel the category',
@@ -228,7 +249,8 @@ export const en = {
   'detail.urls': 'URLs',
   'detail.resource': 'resource',
   'detail.resourceHint':
-    'Fetched by the reader’s mail client to render the message (image, style sheet, tracking pixel, script), not a link the reader is asked to follow',
+    'Fetched by the reader’s mail client to render the message (image, style sheet, tracking pixel, script), not a ' +
+    'link the reader is asked to follow',
   'detail.emails': 'E-mail addresses',
   'detail.phones': 'Phone numbers',
   'detail.wallets': 'Wallets',
@@ -287,7 +309,8 @@ export const en = {
   'network.none': 'No AS number is attached to your account. Ask the administrator.',
   'network.asns': 'Networks',
   'network.privacy':
-    'Reports are shown without anything that identifies who reported them: no reporter, no raw source, no full URLs; subjects are redacted.',
+    'Reports are shown without anything that identifies who reported them: no reporter, no raw source, no full URLs; ' +
+    'subjects are redacted.',
   'network.campaign': 'part of campaign {id}: {n} reports from {first} to {last}',
   'network.alerts': 'Alerts about my networks',
   'network.alerts.count': '{n} open',
@@ -300,7 +323,8 @@ export const en = {
   'nav.deadletters': 'Dead letters',
   'dead.title': 'Intake dead letters',
   'dead.lead':
-    'What intake could not store, with the reason (malformed import entries and the like). Retry stores the kept copy as a report when it now passes the checks; dismiss takes an entry off the list. Both are logged.',
+    'What intake could not store, with the reason (malformed import entries and the like). Retry stores the kept ' +
+    'copy as a report when it now passes the checks; dismiss takes an entry off the list. Both are logged.',
   'dead.none': 'No dead letter.',
   'dead.tab.open': 'Waiting',
   'dead.tab.closed': 'Retried or dismissed',

@@ -26,16 +26,19 @@ export const fr: Messages = {
   'nav.language': 'Langue',
   'nav.main': 'Navigation principale',
   'footer.text':
-    'Spamdesk est un logiciel libre. Les signalements sont conservés comme preuves ; votre identité est retirée de tout ce qui quitte la plateforme.',
+    'Spamdesk est un logiciel libre. Les signalements sont conservés comme preuves ; votre identité est retirée de ' +
+    'tout ce qui quitte la plateforme.',
   'home.title': 'Vous avez reçu un spam ? Signalez-le.',
   'home.lead':
-    "Chaque signalement est conservé comme preuve, remonté jusqu'au réseau qui l'a envoyé, regroupé avec les autres messages de la même campagne, et les cas les plus significatifs sont transmis aux autorités compétentes.",
+    "Chaque signalement est conservé comme preuve, remonté jusqu'au réseau qui l'a envoyé, regroupé avec les autres " +
+    'messages de la même campagne, et les cas les plus significatifs sont transmis aux autorités compétentes.',
   'home.cta.email': 'Signaler un courriel',
   'home.cta.sms': 'Signaler un SMS',
   'home.learn': 'Connaître les règles que doivent respecter les expéditeurs',
   'report.title': 'Signaler un courriel indésirable',
   'report.lead':
-    "Collez le code source complet du message (en-têtes compris), ou déposez un ou plusieurs fichiers .eml. Le code source complet permet de retrouver l'origine réelle du message.",
+    'Collez le code source complet du message (en-têtes compris), ou déposez un ou plusieurs fichiers .eml. Le code ' +
+    "source complet permet de retrouver l'origine réelle du message.",
   'report.paste': 'Code source complet du message',
   'report.paste.help':
     'Il commence par des lignes comme « Received: » et « From: ». Voir le guide pour le trouver dans votre messagerie.',
@@ -61,7 +64,8 @@ export const fr: Messages = {
   'sms.error.date': "La date n'est pas valide.",
   'thanks.title': 'Merci, votre signalement est enregistré',
   'thanks.lead':
-    'Conservez ce lien privé pour suivre ce que devient votre signalement. Toute personne qui a le lien peut voir son état : ne le partagez pas.',
+    'Conservez ce lien privé pour suivre ce que devient votre signalement. Toute personne qui a le lien peut voir ' +
+    'son état : ne le partagez pas.',
   'thanks.count': '{n} signalement(s) reçu(s).',
   'thanks.duplicate': 'Vous nous aviez déjà envoyé celui-ci.',
   'thanks.another': 'Signaler un autre spam',
@@ -82,56 +86,78 @@ export const fr: Messages = {
   no: 'Non',
   'guide.title': "Comment obtenir le code source d'un message",
   'guide.lead':
-    "Le code source (aussi appelé « original » ou « en-têtes ») contient le chemin suivi par le message. Sans lui, impossible de remonter à l'expéditeur.",
+    'Le code source (aussi appelé « original » ou « en-têtes ») contient le chemin suivi par le message. Sans lui, ' +
+    "impossible de remonter à l'expéditeur.",
   'guide.gmail':
-    'Gmail (web) : ouvrez le message, cliquez sur les trois points ⋮ à côté de Répondre, choisissez « Afficher l’original », puis « Télécharger l’original » ou « Copier dans le presse-papiers ».',
+    'Gmail (web) : ouvrez le message, cliquez sur les trois points ⋮ à côté de Répondre, choisissez « Afficher ' +
+    'l’original », puis « Télécharger l’original » ou « Copier dans le presse-papiers ».',
   'guide.outlook':
-    'Outlook.com et Outlook sur le web : ouvrez le message, cliquez sur … puis « Afficher » → « Afficher la source du message ». Outlook sur ordinateur : Fichier → Propriétés ne montre que les en-têtes ; enregistrez le message avec « Enregistrer sous » ou glissez-le sur le bureau, puis déposez le fichier.',
+    'Outlook.com et Outlook sur le web : ouvrez le message, cliquez sur … puis « Afficher » → « Afficher la source ' +
+    'du message ». Outlook sur ordinateur : Fichier → Propriétés ne montre que les en-têtes ; enregistrez le message ' +
+    'avec « Enregistrer sous » ou glissez-le sur le bureau, puis déposez le fichier.',
   'guide.thunderbird':
-    'Thunderbird : ouvrez le message et appuyez sur Ctrl+U (⌘U sur Mac) pour voir la source, ou « Fichier → Enregistrer sous → Fichier » pour obtenir un fichier .eml. Le module Spamdesk l’envoie en un clic.',
+    'Thunderbird : ouvrez le message et appuyez sur Ctrl+U (⌘U sur Mac) pour voir la source, ou « Fichier → ' +
+    'Enregistrer sous → Fichier » pour obtenir un fichier .eml. Le module Spamdesk l’envoie en un clic.',
   'guide.apple':
-    'Apple Mail : sélectionnez le message, puis « Présentation → Message → Source brute » (⌥⌘U), ou glissez le message sur le bureau pour obtenir un fichier .eml.',
+    'Apple Mail : sélectionnez le message, puis « Présentation → Message → Source brute » (⌥⌘U), ou glissez le ' +
+    'message sur le bureau pour obtenir un fichier .eml.',
   'guide.yahoo':
     'Yahoo Mail : ouvrez le message, cliquez sur « Plus » (trois points) puis « Afficher le message brut ».',
   'guide.phone':
-    'Sur un téléphone, la plupart des applications ne montrent pas la source : transférez-le plus tard depuis un ordinateur, ou utilisez le webmail dans un navigateur.',
+    'Sur un téléphone, la plupart des applications ne montrent pas la source : transférez-le plus tard depuis un ' +
+    'ordinateur, ou utilisez le webmail dans un navigateur.',
   'guide.never':
     'Ne transférez jamais le spam comme un message ordinaire : cela remplace le chemin d’origine par le vôtre.',
   'rules.title': 'Les règles que doivent respecter les expéditeurs',
   'rules.lead':
-    "Dans l'Union européenne, la directive vie privée et communications électroniques (2002/58/CE) fixe trois règles de base pour la prospection par courriel et par SMS.",
+    "Dans l'Union européenne, la directive vie privée et communications électroniques (2002/58/CE) fixe trois règles " +
+    'de base pour la prospection par courriel et par SMS.',
   'rules.consent.title': '1. Le consentement préalable',
   'rules.consent.body':
-    "La prospection par courriel ou SMS exige votre consentement préalable. Seule exception : une entreprise qui vous a vendu quelque chose peut vous écrire au sujet de produits analogues qu'elle fournit, si elle vous a offert un moyen simple de refuser.",
+    'La prospection par courriel ou SMS exige votre consentement préalable. Seule exception : une entreprise qui ' +
+    "vous a vendu quelque chose peut vous écrire au sujet de produits analogues qu'elle fournit, si elle vous a " +
+    'offert un moyen simple de refuser.',
   'rules.identity.title': '2. Pas d’identité cachée',
   'rules.identity.body':
-    "Il est interdit de dissimuler ou de déguiser l'identité de l'expéditeur pour le compte duquel le message est envoyé.",
+    "Il est interdit de dissimuler ou de déguiser l'identité de l'expéditeur pour le compte duquel le message est " +
+    'envoyé.',
   'rules.optout.title': '3. Un moyen valable de se désinscrire',
   'rules.optout.body': 'Chaque message doit comporter une adresse valable à laquelle demander à ne plus en recevoir.',
   'rules.more':
-    "Les messages frauduleux ou trompeurs, la collecte d'adresses, le piratage et l'usurpation d'identité sont également interdits par d'autres textes.",
+    "Les messages frauduleux ou trompeurs, la collecte d'adresses, le piratage et l'usurpation d'identité sont " +
+    "également interdits par d'autres textes.",
   'protect.title': 'Comment se protéger',
   'protect.1':
-    "N'ouvrez pas les liens ni les pièces jointes des messages inattendus, même s'ils semblent venir de votre banque, d'un transporteur ou d'une administration.",
+    "N'ouvrez pas les liens ni les pièces jointes des messages inattendus, même s'ils semblent venir de votre " +
+    "banque, d'un transporteur ou d'une administration.",
   'protect.2':
-    'Ne donnez jamais un mot de passe, un numéro de carte ou un code reçu par SMS en réponse à un message. Les vraies entreprises ne les demandent pas ainsi.',
+    'Ne donnez jamais un mot de passe, un numéro de carte ou un code reçu par SMS en réponse à un message. Les ' +
+    'vraies entreprises ne les demandent pas ainsi.',
   'protect.3':
-    "Ne répondez pas à un spam et n'utilisez pas son lien de désinscription si vous ne vous êtes jamais inscrit : cela confirme que votre adresse est lue.",
+    "Ne répondez pas à un spam et n'utilisez pas son lien de désinscription si vous ne vous êtes jamais inscrit : " +
+    'cela confirme que votre adresse est lue.',
   'protect.4':
-    "Tenez votre système, votre navigateur et votre messagerie à jour, et utilisez un antivirus : des ordinateurs infectés envoient une grande partie du spam mondial à l'insu de leurs propriétaires.",
+    'Tenez votre système, votre navigateur et votre messagerie à jour, et utilisez un antivirus : des ordinateurs ' +
+    "infectés envoient une grande partie du spam mondial à l'insu de leurs propriétaires.",
   'protect.5':
-    'Utilisez une adresse distincte pour les boutiques et les lettres d’information, et un mot de passe solide et unique pour chaque compte.',
+    'Utilisez une adresse distincte pour les boutiques et les lettres d’information, et un mot de passe solide et ' +
+    'unique pour chaque compte.',
   'protect.6':
-    'Signalez le spam ici : votre signalement aide à retrouver les expéditeurs et à prévenir les opérateurs dont les machines sont infectées.',
+    'Signalez le spam ici : votre signalement aide à retrouver les expéditeurs et à prévenir les opérateurs dont les ' +
+    'machines sont infectées.',
   'complain.title': 'Où porter plainte',
   'complain.lead':
-    "Signaler ici suffit : les cas significatifs sont transmis à l'autorité compétente avec les preuves. Vous pouvez aussi vous adresser directement à elles :",
+    "Signaler ici suffit : les cas significatifs sont transmis à l'autorité compétente avec les preuves. Vous pouvez " +
+    'aussi vous adresser directement à elles :',
   'complain.dpa':
-    "Prospection non sollicitée, sans consentement, sans désinscription : l'autorité de protection des données (en France, la CNIL).",
+    "Prospection non sollicitée, sans consentement, sans désinscription : l'autorité de protection des données (en " +
+    'France, la CNIL).',
   'complain.consumer':
-    'Offres trompeuses, arnaques, fausses boutiques : l’autorité de protection des consommateurs (en France, la DGCCRF).',
+    'Offres trompeuses, arnaques, fausses boutiques : l’autorité de protection des consommateurs (en France, la ' +
+    'DGCCRF).',
   'complain.police':
-    "Hameçonnage, fraude, chantage, logiciel malveillant : la police ou la gendarmerie ; portez plainte si vous avez perdu de l'argent.",
+    'Hameçonnage, fraude, chantage, logiciel malveillant : la police ou la gendarmerie ; portez plainte si vous avez ' +
+    "perdu de l'argent.",
   'complain.telecom':
     'SMS indésirables et numéros surtaxés : votre opérateur mobile et le régulateur des télécommunications.',
   'complain.bank': 'Si vous avez donné vos coordonnées bancaires : appelez votre banque immédiatement.',
@@ -213,7 +239,8 @@ export const fr: Messages = {
   'detail.raw.download': 'Télécharger le .eml (journalisé)',
   'detail.safe': 'Affichage sécurisé',
   'detail.safe.help':
-    'Le HTML est nettoyé sur le serveur et affiché dans un bac à sable qui ne peut ni exécuter de script, ni envoyer de formulaire, ni charger quoi que ce soit depuis Internet.',
+    'Le HTML est nettoyé sur le serveur et affiché dans un bac à sable qui ne peut ni exécuter de script, ni envoyer ' +
+    'de formulaire, ni charger quoi que ce soit depuis Internet.',
   'detail.safe.title': 'Rendu nettoyé du message',
   'detail.notanalysed': "Ce signalement n'a pas encore été analysé.",
   'detail.relabel': 'Changer la catégorie',
@@ -234,7 +261,8 @@ export const fr: Messages = {
   'detail.urls': 'URL',
   'detail.resource': 'ressource',
   'detail.resourceHint':
-    'Chargée par le logiciel de messagerie pour afficher le message (image, feuille de style, pixel espion, script), pas un lien proposé au lecteur',
+    'Chargée par le logiciel de messagerie pour afficher le message (image, feuille de style, pixel espion, script), ' +
+    'pas un lien proposé au lecteur',
   'detail.emails': 'Adresses électroniques',
   'detail.phones': 'Numéros de téléphone',
   'detail.wallets': 'Portefeuilles',
@@ -296,7 +324,8 @@ export const fr: Messages = {
   'network.none': "Aucun numéro d'AS n'est rattaché à votre compte. Demandez à l'administrateur.",
   'network.asns': 'Réseaux',
   'network.privacy':
-    'Les signalements sont affichés sans rien qui identifie leurs auteurs : ni signaleur, ni source brute, ni URL complètes ; les objets sont caviardés.',
+    'Les signalements sont affichés sans rien qui identifie leurs auteurs : ni signaleur, ni source brute, ni URL ' +
+    'complètes ; les objets sont caviardés.',
   'network.campaign': 'fait partie de la campagne {id} : {n} signalements du {first} au {last}',
   'network.alerts': 'Alertes sur mes réseaux',
   'network.alerts.count': '{n} ouvertes',
@@ -309,7 +338,9 @@ export const fr: Messages = {
   'nav.deadletters': 'Rebuts',
   'dead.title': 'Rebuts de la réception',
   'dead.lead':
-    "Ce que la réception n'a pas pu enregistrer, avec la raison (entrées d'import mal formées, etc.). Réessayer enregistre la copie conservée comme signalement si elle passe maintenant les contrôles ; écarter retire l'entrée de la liste. Les deux sont journalisés.",
+    "Ce que la réception n'a pas pu enregistrer, avec la raison (entrées d'import mal formées, etc.). Réessayer " +
+    'enregistre la copie conservée comme signalement si elle passe maintenant les contrôles ; écarter retire ' +
+    "l'entrée de la liste. Les deux sont journalisés.",
   'dead.none': 'Aucun rebut.',
   'dead.tab.open': 'En attente',
   'dead.tab.closed': 'Réessayés ou écartés',

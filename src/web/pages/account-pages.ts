@@ -96,7 +96,8 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
   <label for="email">${t('login.email')}</label>
   <input id="email" name="email" type="email" autocomplete="email" required value="${opts.email ?? ''}">
   <label for="password">${t('login.password')}</label>
-  <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_CHARS}" aria-describedby="pw-help">
+  <input id="password" name="password" type="password" autocomplete="new-password" required \
+minlength="${MIN_PASSWORD_CHARS}" aria-describedby="pw-help">
   <p class="help" id="pw-help">${t('register.password.help')}</p>
   <button type="submit" class="primary">${t('register.submit')}</button>
 </form>`,
@@ -216,33 +217,48 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
 ${
   own.rows.length === 0
     ? html`<p>${t('account.reports.none')}</p>`
-    : html`<div class="table-scroll"><table><thead><tr><th scope="col">${t('col.received')}</th><th scope="col">${t('col.subject')}</th><th scope="col">${t('col.channel')}</th><th scope="col">${t('col.category')}</th></tr></thead><tbody>
-${own.rows.map((r) => html`<tr><td>${fmtTime(r.received_at)}</td><td>${r.subject ?? ''}</td><td>${channelLabel(ctx, r.channel)}</td><td>${categoryLabel(ctx, r.category)}</td></tr>`)}
+    : html`<div class="table-scroll"><table><thead><tr><th scope="col">${t('col.received')}</th><th \
+scope="col">${t('col.subject')}</th><th scope="col">${t('col.channel')}</th><th scope="col">${t('col.category')}</th>\
+</tr></thead><tbody>
+${own.rows.map(
+  (r) => html`<tr><td>${fmtTime(r.received_at)}</td><td>${r.subject ?? ''}</td>\
+<td>${channelLabel(ctx, r.channel)}</td><td>${categoryLabel(ctx, r.category)}</td></tr>`,
+)}
 </tbody></table></div>`
 }</section>
 <section class="card"><h2>${t('account.tokens')}</h2><p>${t('account.tokens.lead')}</p>
-${opts.newToken ? html`<div class="notice" role="status"><p>${t('account.tokens.created')}</p><p><code class="secret" data-testid="new-token">${opts.newToken}</code></p></div>` : ''}
+${
+  opts.newToken
+    ? html`<div class="notice" role="status"><p>${t('account.tokens.created')}</p><p><code class="secret" \
+data-testid="new-token">${opts.newToken}</code></p></div>`
+    : ''
+}
 ${
   tokens.length === 0
     ? html`<p>${t('account.tokens.none')}</p>`
-    : html`<table><thead><tr><th scope="col">${t('col.name')}</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
+    : html`<table><thead><tr><th scope="col">${t('col.name')}</th><th scope="col">${t('col.created')}</th><th \
+scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${tokens.map(
   (tk) =>
     html`<tr><td>${tk.name ?? tk.id}</td><td>${fmtTime(tk.created_at)}</td><td>${fmtTime(tk.last_used_at)}</td><td>${
       tk.revoked_at
         ? t('account.tokens.revoked')
-        : html`<form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit">${t('account.tokens.revoke')}</button></form>`
+        : html`<form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfField(ctx)}<button \
+type="submit">${t('account.tokens.revoke')}</button></form>`
     }</td></tr>`,
 )}</tbody></table>`
 }
 <form method="post" action="/account/tokens" class="row">${csrfField(ctx)}
-  <label for="token-name">${t('account.tokens.name')}</label> <input id="token-name" name="name" maxlength="80" value="Thunderbird">
+  <label for="token-name">${t('account.tokens.name')}</label> <input id="token-name" name="name" maxlength="80" \
+value="Thunderbird">
   <button type="submit">${t('account.tokens.create')}</button></form>
 </section>
 <section class="card"><h2>${t('account.password')}</h2>
 <form method="post" action="/account/password" class="stack narrow">${csrfField(ctx)}
-  <label for="current">${t('account.password.current')}</label><input id="current" name="current" type="password" autocomplete="current-password" required>
-  <label for="new">${t('account.password.new')}</label><input id="new" name="password" type="password" autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
+  <label for="current">${t('account.password.current')}</label><input id="current" name="current" type="password" \
+autocomplete="current-password" required>
+  <label for="new">${t('account.password.new')}</label><input id="new" name="password" type="password" \
+autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
   <button type="submit">${t('account.password.submit')}</button>
 </form></section>`,
     );

@@ -32,22 +32,39 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       t('admin.users'),
       html`<p class="crumbs"><a href="/admin">${t('admin.title')}</a></p><h1>${t('admin.users')}</h1>
 ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
-${opts.created ? html`<div class="notice" role="status"><p>${opts.created.email}</p>${opts.created.password ? html`<p>${t('admin.users.created')} <code class="secret">${opts.created.password}</code></p>` : ''}</div>` : ''}
-<div class="table-scroll"><table><thead><tr><th scope="col">${t('login.email')}</th><th scope="col">${t('col.role')}</th><th scope="col">scope</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
+${
+  opts.created
+    ? html`<div class="notice" role="status"><p>${opts.created.email}</p>${
+        opts.created.password
+          ? html`<p>\
+${t('admin.users.created')} <code class="secret">${opts.created.password}</code></p>`
+          : ''
+      }</div>`
+    : ''
+}
+<div class="table-scroll"><table><thead><tr><th scope="col">${t('login.email')}</th><th \
+scope="col">${t('col.role')}</th><th scope="col">scope</th><th scope="col">${t('col.created')}</th><th \
+scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${users.map(
   (u) =>
-    html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td><td>${fmtTime(u.created_at)}</td><td>${fmtTime(u.last_login_at)}</td><td>${
+    html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td>\
+<td>${fmtTime(u.created_at)}</td><td>${fmtTime(u.last_login_at)}</td><td>${
       u.disabled_at
         ? t('admin.users.disabled')
-        : html`<form method="post" action="/admin/users/${u.id}/disable" class="inline">${csrfField(ctx)}<button type="submit">${t('admin.users.disable')}</button></form>`
+        : html`<form method="post" action="/admin/users/${u.id}/disable" class="inline">${csrfField(ctx)}<button \
+type="submit">${t('admin.users.disable')}</button></form>`
     }</td></tr>`,
 )}</tbody></table></div>
 <section class="card"><h2>${t('admin.users.create')}</h2>
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
 <label for="email">${t('login.email')}</label><input id="email" name="email" type="email" required>
-<label for="role">${t('col.role')}</label><select id="role" name="role">${ROLES.map((r) => html`<option value="${r}">${r}</option>`)}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">${ROLES.map(
+        (r) => html`<option \
+value="${r}">${r}</option>`,
+      )}</select>
 <label for="authority">${t('admin.users.authority')}</label><input id="authority" name="authority" maxlength="64">
-<label for="networks">${t('admin.users.networks')}</label><input id="networks" name="networks" maxlength="500" inputmode="numeric">
+<label for="networks">${t('admin.users.networks')}</label><input id="networks" name="networks" maxlength="500" \
+inputmode="numeric">
 <button type="submit" class="primary">${t('admin.users.create')}</button></form></section>`,
       { wide: true },
     );
@@ -62,7 +79,8 @@ ${users.map(
       layout(
         ctx,
         t('admin.title'),
-        html`<h1>${t('admin.title')}</h1><ul><li><a href="/admin/audit">${t('admin.audit')}</a></li><li><a href="/admin/users">${t('admin.users')}</a></li></ul>`,
+        html`<h1>${t('admin.title')}</h1><ul><li><a href="/admin/audit">${t('admin.audit')}</a></li><li><a \
+href="/admin/users">${t('admin.users')}</a></li></ul>`,
       ),
     );
   });
@@ -81,10 +99,21 @@ ${users.map(
         ctx,
         t('admin.audit'),
         html`<p class="crumbs"><a href="/admin">${t('admin.title')}</a></p><h1>${t('admin.audit')}</h1>
-<div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">#</th><th scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at)}</td><td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td class="mono">${r.ip ?? ''}</td></tr>`)}
+<div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">#</th><th \
+scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th \
+scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
+${rows.map(
+  (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at)}</td>\
+<td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td \
+class="mono">${r.ip ?? ''}</td></tr>`,
+)}
 </tbody></table></div>
-${rows.length === 200 && last ? html`<p><a rel="next" href="/admin/audit?before=${String(last.seq ?? '')}">${t('list.next')}</a></p>` : ''}`,
+${
+  rows.length === 200 && last
+    ? html`<p><a rel="next" href="/admin/audit?before=${String(last.seq ?? '')}">\
+${t('list.next')}</a></p>`
+    : ''
+}`,
         { wide: true },
       ),
     );

@@ -62,48 +62,87 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
           ctx,
           t('dead.title'),
           html`<h1>${t('dead.title')}</h1><p class="lead">${t('dead.lead')}</p>${outcome}
-<p>${state === 'open' ? html`<strong>${t('dead.tab.open')}</strong> · <a href="/workbench/dead-letters?state=closed">${t('dead.tab.closed')}</a>` : html`<a href="/workbench/dead-letters">${t('dead.tab.open')}</a> · <strong>${t('dead.tab.closed')}</strong>`}</p>
+<p>${
+            state === 'open'
+              ? html`<strong>${t('dead.tab.open')}</strong> · <a \
+href="/workbench/dead-letters?state=closed">${t('dead.tab.closed')}</a>`
+              : html`<a href="/workbench/dead-letters">${t('dead.tab.open')}</a> · \
+<strong>${t('dead.tab.closed')}</strong>`
+          }</p>
 ${
   page.rows.length === 0
     ? html`<p class="empty">${t('dead.none')}</p>`
-    : html`<div class="table-scroll"><table data-testid="dead-letters"><thead><tr><th scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th scope="col">${t('dead.origin')}</th><th scope="col">${t('dead.reason')}</th><th scope="col">${t('dead.copy')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
+    : html`<div class="table-scroll"><table data-testid="dead-letters"><thead><tr><th \
+scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th scope="col">${t('dead.origin')}</th>\
+<th scope="col">${t('dead.reason')}</th><th scope="col">${t('dead.copy')}</th><th scope="col">${t('col.action')}</th>\
+</tr></thead><tbody>
 ${page.rows.map(
-  (
-    d,
-  ) => html`<tr data-dead-letter-id="${d.id}"><td class="nowrap">${fmtTime(d.createdAt)}</td><td>${d.source}</td><td class="mono">${d.origin ?? ''}</td><td>${d.reason}</td>
-<td>${d.size === null ? t('dead.nocopy') : can(req.principal, 'evidence:read-raw') ? html`${d.size} B · <a href="/workbench/dead-letters/${d.id}/copy">${t('dead.download')}</a>` : `${d.size} B`}</td>
+  (d) => html`<tr data-dead-letter-id="${d.id}"><td class="nowrap">${fmtTime(d.createdAt)}</td><td>${d.source}</td><td \
+class="mono">${d.origin ?? ''}</td><td>${d.reason}</td>
+<td>${
+    d.size === null
+      ? t('dead.nocopy')
+      : can(req.principal, 'evidence:read-raw')
+        ? html`${d.size} B · <a \
+href="/workbench/dead-letters/${d.id}/copy">${t('dead.download')}</a>`
+        : `${d.size} B`
+  }</td>
 <td>${
     state === 'open' && mayHandle
       ? html`${
           d.notRetryable === null
-            ? html`<form method="post" action="/workbench/dead-letters/${d.id}/retry" class="inline">${csrfField(ctx)}<button type="submit">${t('dead.retry')}</button></form> `
+            ? html`<form method="post" action="/workbench/dead-letters/${d.id}/retry" \
+class="inline">${csrfField(ctx)}<button type="submit">${t('dead.retry')}</button></form> `
             : why[d.notRetryable]
               ? html`<span class="muted">${why[d.notRetryable]}</span> `
               : ''
-        }<form method="post" action="/workbench/dead-letters/${d.id}/dismiss" class="inline">${csrfField(ctx)}<button type="submit">${t('dead.dismiss')}</button></form>${
+        }<form method="post" action="/workbench/dead-letters/${d.id}/dismiss" class="inline">${csrfField(ctx)}<button \
+type="submit">${t('dead.dismiss')}</button></form>${
           d.last?.action === 'retry-refused'
             ? html`<br><span class="muted">${t('dead.failed', { reason: d.last.detail ?? '' })}</span>`
             : ''
         }`
       : d.last
-        ? html`<span class="muted">${t('dead.closed', { action: actionLabel(d.last.action), who: d.last.actor, when: fmtTime(d.last.at) })}</span>${d.last.action === 'retried' && d.last.detail ? html` · <a href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>` : ''}`
+        ? html`<span \
+class="muted">${t('dead.closed', { action: actionLabel(d.last.action), who: d.last.actor, when: fmtTime(d.last.at) })}<\
+/span>${
+            d.last.action === 'retried' && d.last.detail
+              ? html` · <a \
+href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>`
+              : ''
+          }`
         : d.retriedAt
           ? fmtTime(d.retriedAt)
           : ''
   }</td></tr>`,
 )}</tbody></table></div>`
 }
-${page.next ? html`<p><a rel="next" href="/workbench/dead-letters?state=${state}&before=${page.next}">${t('list.next')}</a></p>` : ''}
+${
+  page.next
+    ? html`<p><a rel="next" href="/workbench/dead-letters?state=${state}&before=${page.next}">${t('list.next')}\
+</a></p>`
+    : ''
+}
 ${
   outbox
-    ? html`<section class="card" aria-labelledby="h-outbox"><h2 id="h-outbox">${t('dead.outbox', { n: outbox.counts.dead })}</h2>${
+    ? html`<section class="card" aria-labelledby="h-outbox"><h2 \
+id="h-outbox">${t('dead.outbox', { n: outbox.counts.dead })}</h2>${
         outbox.dead.length === 0
           ? html`<p class="empty">${t('dead.none')}</p>`
-          : html`<div class="table-scroll"><table data-testid="outbox-dead"><thead><tr><th scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th scope="col">${t('col.title')}</th><th scope="col">${t('dead.reason')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>${outbox.dead.map(
+          : html`<div class="table-scroll"><table data-testid="outbox-dead"><thead><tr><th \
+scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th scope="col">${t('col.title')}</th><th \
+scope="col">${t('dead.reason')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>${outbox.dead.map(
               (
                 o,
-              ) => html`<tr data-outbox-id="${o.id}"><td class="nowrap">${fmtTime(o.created_at)}</td><td>${o.channel} · ${o.purpose}</td><td>${o.description} <span class="mono muted">${o.destination}</span></td><td>${o.last_error ?? ''} <span class="muted">(${o.attempts}/${o.max_attempts})</span></td>
-<td>${can(req.principal, 'outbox:retry') ? html`<form method="post" action="/workbench/dead-letters/outbox/${o.id}/retry" class="inline">${csrfField(ctx)}<button type="submit">${t('dead.retry')}</button></form>` : ''}</td></tr>`,
+              ) => html`<tr data-outbox-id="${o.id}"><td class="nowrap">${fmtTime(o.created_at)}</td><td>${o.channel} \
+· ${o.purpose}</td><td>${o.description} <span class="mono muted">${o.destination}</span></td><td>${o.last_error ?? ''} \
+<span class="muted">(${o.attempts}/${o.max_attempts})</span></td>
+<td>${
+                can(req.principal, 'outbox:retry')
+                  ? html`<form method="post" action="/workbench/dead-letters/outbox/${o.id}/retr\
+y" class="inline">${csrfField(ctx)}<button type="submit">${t('dead.retry')}</button></form>`
+                  : ''
+              }</td></tr>`,
             )}</tbody></table></div>`
       }</section>`
     : ''

@@ -118,12 +118,20 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
       layout(
         ctx,
         t('network.title'),
-        html`<h1>${t('network.title')}</h1><p>${t('network.asns')}: ${scope.asns.map((a) => `AS${a}`).join(', ')} · <a href="/network/alerts">${t('network.alerts')}</a> (${t('network.alerts.count', { n: openAlerts })})</p>
+        html`<h1>${t('network.title')}</h1><p>${t('network.asns')}: ${scope.asns.map((a) => `AS${a}`).join(', ')} · <a \
+href="/network/alerts">${t('network.alerts')}</a> (${t('network.alerts.count', { n: openAlerts })})</p>
 <p class="muted">${t('network.privacy')}</p>
 <form class="filters search" method="get" action="/network" aria-label="${t('list.search')}">
 <label>${t('list.ip')} <input type="search" name="ip" value="${f.ip ?? ''}"></label>
-<label>${t('col.network')} <select name="asn"><option value="">${t('list.any')}</option>${scope.asns.map((a) => html`<option value="${a}" ${f.asn === String(a) ? 'selected' : ''}>AS${a}</option>`)}</select></label>
-<label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option>${CATEGORIES.map((c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`)}</select></label>
+<label>${t('col.network')} <select name="asn"><option value="">${t('list.any')}</option>${scope.asns.map(
+          (a) => html`<o\
+ption value="${a}" ${f.asn === String(a) ? 'selected' : ''}>AS${a}</option>`,
+        )}</select></label>
+<label>${t('list.category')} <select name="category"><option \
+value="">${t('list.any')}</option>${CATEGORIES.map(
+          (c) => html`<option value="${c}" \
+${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+        )}</select></label>
 <label>${t('filter.from')} <input type="date" name="from" value="${f.from ?? ''}"></label>
 <label>${t('filter.to')} <input type="date" name="to" value="${f.to ?? ''}"></label>
 <button type="submit" class="primary">${t('list.search')}</button> <a href="/network">${t('filter.reset')}</a>
@@ -134,7 +142,12 @@ ${reportTable(
   (id) => `/network/reports/${id}`,
   (r) => subjects.get(r.report_id) ?? null,
 )}
-${page.next ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}`,
+${
+  page.next
+    ? html`<p><a rel="next" href="/network?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">\
+${t('list.next')}</a></p>`
+    : ''
+}`,
         { wide: true },
       ),
     );
@@ -182,9 +195,17 @@ ${section(
   t('detail.summary'),
   html`<dl class="facts">
 <dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at)}</dd>
-<dt>${t('detail.origin')}</dt><dd class="mono" data-testid="origin">${row.origin_ip ?? '—'}${row.origin_asn !== null ? ` AS${row.origin_asn}` : ''}${o?.asName ? ` ${o.asName}` : ''}${row.origin_country ? ` · ${countryName(row.origin_country, ctx.locale)}` : ''}${o?.rdns ? ` · ${o.rdns}` : ''}</dd>
+<dt>${t('detail.origin')}</dt><dd class="mono" \
+data-testid="origin">${row.origin_ip ?? '—'}${row.origin_asn !== null ? ` AS${row.origin_asn}` : ''}${
+    o?.asName
+      ? ` \
+${o.asName}`
+      : ''
+  }${row.origin_country ? ` · ${countryName(row.origin_country, ctx.locale)}` : ''}${o?.rdns ? ` · ${o.rdns}` : ''}</dd>
 <dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, row.category)}</dd>
-<dt>${t('col.campaign')}</dt><dd>${campaign ? t('network.campaign', { id: campaign.id.slice(-8), n: campaign.reportCount, first: fmtTime(campaign.firstSeenAt), last: fmtTime(campaign.lastSeenAt) }) : '—'}</dd>
+<dt>${t('col.campaign')}</dt>\
+<dd>\
+${campaign ? t('network.campaign', { id: campaign.id.slice(-8), n: campaign.reportCount, first: fmtTime(campaign.firstSeenAt), last: fmtTime(campaign.lastSeenAt) }) : '—'}</dd>
 <dt>${t('col.sender')}</dt><dd>${row.sender ?? '—'}</dd>
 <dt>${t('list.domain')}</dt><dd>${domains.length > 0 ? domains.join(', ') : '—'}</dd>
 </dl>`,
@@ -196,8 +217,22 @@ ${
         t('detail.trace'),
         html`<ol class="hops">${analysis.traceback.hops.map(
           (h) =>
-            html`<li class="${h.trusted ? 'trusted' : 'untrusted'}${analysis.traceback.origin?.hopIndex === h.index ? ' origin' : ''}"><div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''}${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div></li>`,
-        )}</ol>${analysis.traceback.steps.length > 0 ? html`<ol class="steps">${analysis.traceback.steps.map((s) => html`<li>${redact(s)}</li>`)}</ol>` : ''}`,
+            html`<li \
+class="${h.trusted ? 'trusted' : 'untrusted'}${analysis.traceback.origin?.hopIndex === h.index ? ' origin' : ''}"><div>\
+<strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
+class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
+              h.protocol
+                ? html`<span \
+class="badge">${h.protocol}</span>`
+                : ''
+            }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>\
+</li>`,
+        )}</ol>${
+          analysis.traceback.steps.length > 0
+            ? html`<ol \
+class="steps">${analysis.traceback.steps.map((s) => html`<li>${redact(s)}</li>`)}</ol>`
+            : ''
+        }`,
       )
     : section('trace', t('detail.trace'), html`<p class="empty">${t('detail.trace.none')}</p>`)
 }
@@ -227,19 +262,34 @@ ${analysis ? authSection(ctx, analysis) : ''}`;
         ctx,
         t('network.alerts'),
         html`<h1>${t('network.alerts')}</h1>
-<p>${ALERT_STATES.map((s) => (s === state ? html`<strong>${t(s === 'open' ? 'network.alerts.tab.open' : 'network.alerts.tab.handled')}</strong>` : html`<a href="/network/alerts?state=${s}">${t(s === 'open' ? 'network.alerts.tab.open' : 'network.alerts.tab.handled')}</a>`))}</p>
+<p>${ALERT_STATES.map((s) =>
+          s === state
+            ? html`<strong>${t(s === 'open' ? 'network.alerts.tab.open' : 'network.alerts.tab.handled')}</strong>`
+            : html`<a href="/network/alerts?state=${s}">${t(
+                s === 'open' ? 'network.alerts.tab.open' : 'network.alerts.tab.handled',
+              )}</a>`,
+        )}</p>
 ${
   alerts.length === 0
     ? html`<p class="empty">${t('network.alerts.none')}</p>`
-    : html`<div class="table-scroll"><table data-testid="alerts"><thead><tr><th scope="col">IP</th><th scope="col">${t('col.network')}</th><th scope="col">${t('network.alerts.seen')}</th><th scope="col" class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.alerts.campaigns')}</th><th scope="col">${t('col.state')}</th></tr></thead><tbody>
+    : html`<div class="table-scroll"><table data-testid="alerts"><thead><tr><th scope="col">IP</th><th \
+scope="col">${t('col.network')}</th><th scope="col">${t('network.alerts.seen')}</th><th scope="col" \
+class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.alerts.campaigns')}</th><th \
+scope="col">${t('col.state')}</th></tr></thead><tbody>
 ${alerts.map(
-  (
-    a,
-  ) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td><td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
+  (a) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td>\
+<td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td \
+class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
 <td>${
     a.state === 'open' && mayHandle
-      ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button type="submit">${t('network.alerts.handle')}</button></form>`
-      : html`${a.state}${a.handled_by ? html` <span class="muted">${a.handled_by} · ${fmtTime(a.handled_at)}</span>` : ''}`
+      ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button \
+type="submit">${t('network.alerts.handle')}</button></form>`
+      : html`${a.state}${
+          a.handled_by
+            ? html` <span class="muted">${a.handled_by} · \
+${fmtTime(a.handled_at)}</span>`
+            : ''
+        }`
   }</td></tr>`,
 )}</tbody></table></div>`
 }`,

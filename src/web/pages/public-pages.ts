@@ -47,7 +47,12 @@ function reportFormPage(ctx: PageCtx, f: ReportForm): string {
     t('report.title'),
     html`<h1>${t('report.title')}</h1>
 <p class="lead">${t('report.lead')} <a href="/guide">${t('report.guide.link')}</a></p>
-${f.error ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p></div>` : ''}
+${
+  f.error
+    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p>\
+</div>`
+    : ''
+}
 <form method="post" action="/report" enctype="multipart/form-data" class="stack">
   ${csrfField(ctx)}
   <label for="source">${t('report.paste')}</label>
@@ -60,7 +65,9 @@ ${f.error ? html`<div class="error" role="alert"><strong>${t('report.error.title
     <legend>${t('report.consent')}</legend>
     ${CONSENT.map(
       (c) =>
-        html`<label class="radio"><input type="radio" name="consent" value="${c}" ${f.consent === c ? 'checked' : ''}> ${t(c === 'unknown' ? 'report.consent.unknown' : c === 'not-given' ? 'report.consent.no' : 'report.consent.yes')}</label>`,
+        html`<label class="radio"><input type="radio" name="consent" value="${c}" ${f.consent === c ? 'checked' : ''}> \
+${t(c === 'unknown' ? 'report.consent.unknown' : c === 'not-given' ? 'report.consent.no' : 'report.consent.yes')}</labe\
+l>`,
     )}
   </fieldset>
   <label for="note">${t('report.note')}</label>
@@ -84,7 +91,12 @@ function smsFormPage(ctx: PageCtx, f: SmsForm): string {
     t('sms.title'),
     html`<h1>${t('sms.title')}</h1>
 <p class="lead">${t('sms.lead')}</p>
-${f.error ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p></div>` : ''}
+${
+  f.error
+    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p>\
+</div>`
+    : ''
+}
 <form method="post" action="/report/sms" class="stack">
   ${csrfField(ctx)}
   <label for="sender">${t('sms.sender')}</label>
@@ -108,7 +120,8 @@ function thanksPage(ctx: PageCtx, stored: StoredReport[], base: string): string 
 <p>${t('thanks.count', { n: stored.length })}</p>
 <ul class="tracking">${stored.map(
       (r) =>
-        html`<li><a href="/track/${r.trackingToken}" data-testid="tracking-link">${base}/track/${r.trackingToken}</a>${r.duplicate ? html` <span class="badge">${t('thanks.duplicate')}</span>` : ''}</li>`,
+        html`<li><a href="/track/${r.trackingToken}" data-testid="tracking-link">${base}/track/${r.trackingToken}</a>\
+${r.duplicate ? html` <span class="badge">${t('thanks.duplicate')}</span>` : ''}</li>`,
     )}</ul>
 <p><a class="button" href="/report">${t('thanks.another')}</a></p>`,
   );
@@ -131,7 +144,8 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
         ctx,
         t('app.name'),
         html`<section class="hero"><h1>${t('home.title')}</h1><p class="lead">${t('home.lead')}</p>
-<p class="ctas"><a class="button primary" href="/report">${t('home.cta.email')}</a> <a class="button" href="/report/sms">${t('home.cta.sms')}</a></p>
+<p class="ctas"><a class="button primary" href="/report">${t('home.cta.email')}</a> <a class="button" \
+href="/report/sms">${t('home.cta.sms')}</a></p>
 <p>${t('home.stats', { n })} <a href="/stats">${t('nav.stats')}</a></p></section>
 <section class="grid3">
   <a class="card link" href="/rules"><h2>${t('nav.rules')}</h2><p>${t('home.learn')}</p></a>
@@ -304,7 +318,9 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
   <dt>${t('track.channel')}</dt><dd>${channelLabel(ctx, report.channel)}</dd>
   <dt>${t('track.analysed')}</dt><dd data-testid="track-analysed">${analysed ? t('yes') : t('track.pending')}</dd>
   <dt>${t('track.category')}</dt><dd>${categoryLabel(ctx, cls?.category ?? null)}</dd>
-  <dt>${t('track.campaign')}</dt><dd>${campaign && campaign.reportCount > 1 ? t('track.campaign.size', { n: campaign.reportCount }) : t('track.campaign.none')}</dd>
+  <dt>${t('track.campaign')}</dt>\
+<dd>\
+${campaign && campaign.reportCount > 1 ? t('track.campaign.size', { n: campaign.reportCount }) : t('track.campaign.none')}</dd>
   <dt>${t('track.referred')}</dt><dd>${referred.length > 0 ? referred.join(', ') : t('track.referred.none')}</dd>
 </dl>
 ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>` : ''}`,
@@ -358,7 +374,11 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
       textPage(
         ctx,
         t('protect.title'),
-        html`<ol>${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map((k) => html`<li>${t(k)}</li>`)}</ol>`,
+        html`<ol>\
+${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map(
+  (k) => html`<li>${t(k)}\
+</li>`,
+)}</ol>`,
       ),
     );
   });
@@ -371,7 +391,9 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
       textPage(
         ctx,
         t('complain.title'),
-        html`<p class="lead">${t('complain.lead')}</p><ul>${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 'complain.bank'] as const).map((k) => html`<li>${t(k)}</li>`)}</ul>`,
+        html`<p class="lead">${t('complain.lead')}</p>\
+<ul>\
+${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 'complain.bank'] as const).map((k) => html`<li>${t(k)}</li>`)}</ul>`,
       ),
     );
   });
@@ -427,7 +449,8 @@ ${chartBlock(ctx, 'stats-countries', t('stats.countries'), { labels: countries.m
       .type('text/csv; charset=utf-8')
       .header(
         'content-disposition',
-        `attachment; filename="spamdesk-stats-${req.query.table === 'countries' ? 'countries' : 'category'}-${range.from}-${range.to}.csv"`,
+        `attachment; filename="spamdesk-stats-${req.query.table === 'countries' ? 'countries' : 'category'}-\
+${range.from}-${range.to}.csv"`,
       )
       .send(csv);
   });

@@ -78,7 +78,10 @@ export function section(id: string, title: string, body: SafeHtml | string): Saf
 }
 
 function headersTable(rows: { name: string; value: string }[]): SafeHtml {
-  return html`<div class="table-scroll"><table class="headers"><tbody>${rows.map((h) => html`<tr><th scope="row">${h.name}</th><td class="mono">${h.value}</td></tr>`)}</tbody></table></div>`;
+  return html`<div class="table-scroll"><table class="headers"><tbody>${rows.map(
+    (h) => html`<tr><th \
+scope="row">${h.name}</th><td class="mono">${h.value}</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
@@ -90,21 +93,37 @@ function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
     'trace',
     t('detail.trace'),
     html`<ol class="hops">${a.traceback.hops.map(
-      (
-        h,
-      ) => html`<li class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
-  <div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''}${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>
+      (h) => html`<li \
+class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
+  <div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
+class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
+        h.protocol
+          ? html`<span \
+class="badge">${h.protocol}</span>`
+          : ''
+      }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>
   ${h.notes.length > 0 ? html`<ul class="notes">${h.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
   <details><summary>Received</summary><pre class="mono">${h.raw}</pre></details></li>`,
     )}</ol>
 ${a.traceback.steps.length > 0 ? html`<ol class="steps">${a.traceback.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}
 ${
   a.traceback.origin
-    ? html`<p><strong>${t('detail.origin')}:</strong> <span class="mono">${a.traceback.origin.ip}</span> — ${a.traceback.origin.reason}${
-        o
-          ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${o.country ? `· ${countryName(o.country, ctx.locale)}` : ''} ${o.rdns ? `· ${o.rdns}` : ''} ${o.abuseContacts.length > 0 ? `· abuse: ${o.abuseContacts.map((c) => c.address).join(', ')}` : ''}`
+    ? html`<p><strong>${t('detail.origin')}:</strong> <span class="mono">${a.traceback.origin.ip}</span> — \
+${a.traceback.origin.reason}${
+  o
+    ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${
+        o.country
+          ? `· \
+${countryName(o.country, ctx.locale)}`
           : ''
-      }</p>`
+      } ${o.rdns ? `· ${o.rdns}` : ''} ${
+        o.abuseContacts.length > 0
+          ? `· abuse: \
+${o.abuseContacts.map((c) => c.address).join(', ')}`
+          : ''
+      }`
+    : ''
+}</p>`
     : ''
 }`,
   );
@@ -117,11 +136,26 @@ export function authSection(ctx: PageCtx, a: Analysis): SafeHtml {
     'auth',
     ctx.t('detail.auth'),
     html`<table><tbody>
-<tr><th scope="row">SPF</th><td>${v(au.spf.result)} ${au.spf.domain ?? ''} ${au.spf.clientIp ?? ''} ${au.spf.explanation ?? ''}</td></tr>
-${au.dkim.length === 0 ? html`<tr><th scope="row">DKIM</th><td>${v('none')}</td></tr>` : au.dkim.map((d) => html`<tr><th scope="row">DKIM</th><td>${v(d.result)} d=${d.domain ?? ''} s=${d.selector ?? ''} ${d.aligned ? '(aligned)' : ''} ${d.info ?? ''}</td></tr>`)}
-<tr><th scope="row">DMARC</th><td>${v(au.dmarc.result)} ${au.dmarc.domain ?? ''} ${au.dmarc.policy ? `p=${au.dmarc.policy}` : ''} ${au.dmarc.info ?? ''}</td></tr>
+<tr><th scope="row">SPF</th><td>${v(au.spf.result)} ${au.spf.domain ?? ''} ${au.spf.clientIp ?? ''} \
+${au.spf.explanation ?? ''}</td></tr>
+${
+  au.dkim.length === 0
+    ? html`<tr><th scope="row">DKIM</th><td>${v('none')}</td></tr>`
+    : au.dkim.map(
+        (d) => html`<tr>\
+<th scope="row">DKIM</th><td>${v(d.result)} d=${d.domain ?? ''} s=${d.selector ?? ''} ${d.aligned ? '(aligned)' : ''} \
+${d.info ?? ''}</td></tr>`,
+      )
+}
+<tr><th scope="row">DMARC</th><td>${v(au.dmarc.result)} ${au.dmarc.domain ?? ''} \
+${au.dmarc.policy ? `p=${au.dmarc.policy}` : ''} ${au.dmarc.info ?? ''}</td></tr>
 <tr><th scope="row">ARC</th><td>${v(au.arc.result)} ${au.arc.instances > 0 ? `i=${au.arc.instances}` : ''}</td></tr>
-${au.receiver ? html`<tr><th scope="row">Authentication-Results</th><td class="mono">${au.receiver.authservId}: ${au.receiver.results.map((r) => `${r.method}=${r.result}`).join('; ')}</td></tr>` : ''}
+${
+  au.receiver
+    ? html`<tr><th scope="row">Authentication-Results</th><td class="mono">${au.receiver.authservId}: \
+${au.receiver.results.map((r) => `${r.method}=${r.result}`).join('; ')}</td></tr>`
+    : ''
+}
 </tbody></table>`,
   );
 }
@@ -136,13 +170,34 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
   return section(
     'indicators',
     t('detail.indicators'),
-    html`<h3>${t('detail.urls')}</h3>${list(ind.urls.slice(0, 200).map((u) => html`${u.url}${u.shortener ? html` <span class="badge">shortener</span>` : ''}${u.role === 'resource' ? html` <span class="badge" title="${t('detail.resourceHint')}">${t('detail.resource')}</span>` : ''} <span class="muted">${u.source}</span>`))}
+    html`<h3>${t('detail.urls')}</h3>${list(
+      ind.urls.slice(0, 200).map(
+        (u) =>
+          html`${u.url}${
+            u.shortener
+              ? html` <span \
+class="badge">shortener</span>`
+              : ''
+          }${
+            u.role === 'resource'
+              ? html` <span class="badge" \
+title="${t('detail.resourceHint')}">${t('detail.resource')}</span>`
+              : ''
+          } <span class="muted">${u.source}</span>`,
+      ),
+    )}
 <h3>${t('detail.emails')}</h3>${list(ind.emails.slice(0, 200))}
 <h3>${t('detail.phones')}</h3>${list(ind.phones.map((p) => `${p.e164} (${p.raw})`))}
 <h3>${t('detail.wallets')}</h3>${list(ind.wallets.map((w) => `${w.currency}: ${w.address}`))}
-<h3>${t('col.sender')}</h3><dl class="facts"><dt>From</dt><dd>${ind.sender.displayName ? `"${ind.sender.displayName}" ` : ''}${ind.sender.from ?? ''}</dd>
+<h3>${t('col.sender')}</h3><dl class="facts"><dt>From</dt><dd>${
+      ind.sender.displayName
+        ? `"${ind.sender.displayName}" \
+`
+        : ''
+    }${ind.sender.from ?? ''}</dd>
 <dt>Reply-To</dt><dd>${ind.sender.replyTo ?? ''}</dd><dt>Return-Path</dt><dd>${ind.sender.returnPath ?? ''}</dd>
-${ind.sender.mismatches.length > 0 ? html`<dt>≠</dt><dd>${ind.sender.mismatches.join(', ')}</dd>` : ''}${ind.sender.impersonatedBrand ? html`<dt>brand</dt><dd>${ind.sender.impersonatedBrand}</dd>` : ''}</dl>`,
+${ind.sender.mismatches.length > 0 ? html`<dt>≠</dt><dd>${ind.sender.mismatches.join(', ')}</dd>` : ''}\
+${ind.sender.impersonatedBrand ? html`<dt>brand</dt><dd>${ind.sender.impersonatedBrand}</dd>` : ''}</dl>`,
   );
 }
 
@@ -157,9 +212,12 @@ function findingsSection(ctx: PageCtx, a: Analysis): SafeHtml {
 ${
   a.findings.length === 0
     ? ''
-    : html`<table><thead><tr><th scope="col">code</th><th scope="col">severity</th><th scope="col">message</th><th scope="col">evidence</th></tr></thead><tbody>${a.findings.map(
+    : html`<table><thead><tr><th scope="col">code</th><th scope="col">severity</th><th scope="col">message</th><th \
+scope="col">evidence</th></tr></thead><tbody>${a.findings.map(
         (f) =>
-          html`<tr><td class="mono">${f.code}</td><td><span class="sev sev-${f.severity}">${f.severity}</span></td><td>${f.message}</td><td class="mono">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}</td></tr>`,
+          html`<tr><td class="mono">${f.code}</td><td><span class="sev sev-${f.severity}">${f.severity}</span></td>\
+<td>${f.message}</td><td \
+class="mono">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}</td></tr>`,
       )}</tbody></table>`
 }
 ${a.error ? html`<p class="error">${a.error.code}: ${a.error.message}</p>` : ''}`,
@@ -176,9 +234,15 @@ function attachmentsSection(
     t('detail.attachments'),
     rows.length === 0
       ? html`<p class="empty">${t('detail.attachments.none')}</p>`
-      : html`<div class="table-scroll"><table><thead><tr><th scope="col">file</th><th scope="col">type</th><th scope="col" class="num">${t('detail.size')}</th><th scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
+      : html`<div class="table-scroll"><table><thead><tr><th scope="col">file</th><th scope="col">type</th><th \
+scope="col" class="num">${t('detail.size')}</th><th scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
           (r) =>
-            html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${r.sniffed && r.sniffed !== r.type ? html` <span class="badge">${r.sniffed}</span>` : ''}</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
+            html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${
+              r.sniffed && r.sniffed !== r.type
+                ? html` <span \
+class="badge">${r.sniffed}</span>`
+                : ''
+            }</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
         )}</tbody></table></div>`,
   );
 }
@@ -239,7 +303,12 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
       report.id;
     const body = html`<p class="crumbs"><a href="/workbench/reports">${t('list.title')}</a></p>
 <h1>${t('detail.title', { id: report.id })}</h1><p class="subject">${subject}</p>
-${mark?.mark === 'false-report' ? html`<p class="notice" data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at) })}</p>` : ''}
+${
+  mark?.mark === 'false-report'
+    ? html`<p class="notice" \
+data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at) })}</p>`
+    : ''
+}
 ${section(
   'summary',
   t('detail.summary'),
@@ -249,12 +318,33 @@ ${section(
 <dt>${t('detail.quality')}</dt><dd>${report.quality}</dd>
 <dt>${t('detail.sha256')}</dt><dd class="mono">${report.message_sha256}</dd>
 <dt>${t('detail.size')}</dt><dd>${Number(msg.size)}</dd>
-<dt>${t('col.category')}</dt><dd data-testid="category">${categoryLabel(ctx, cls?.category ?? null)}${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${cls && cls.reasons.length > 0 ? html`<ul class="notes">${cls.reasons.slice(0, 10).map((r) => html`<li>${r}</li>`)}</ul>` : ''}</dd>
-<dt>${t('col.campaign')}</dt><dd>${campaign ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> (${campaign.reportCount})` : '—'}</dd>
-<dt>${t('track.analysed')}</dt><dd data-testid="analysed">${analysis ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>` : t('detail.notanalysed')}</dd>
+<dt>${t('col.category')}</dt><dd data-testid="category">${categoryLabel(ctx, cls?.category ?? null)}\
+${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
+  cls && cls.reasons.length > 0
+    ? html`<ul \
+class="notes">${cls.reasons.slice(0, 10).map((r) => html`<li>${r}</li>`)}</ul>`
+    : ''
+}</dd>
+<dt>${t('col.campaign')}</dt><dd>${
+    campaign
+      ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> \
+(${campaign.reportCount})`
+      : '—'
+  }</dd>
+<dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
+    analysis
+      ? html`${t('yes')} <span \
+class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
+      : t('detail.notanalysed')
+  }</dd>
 ${typeof ctxJson.consent === 'string' ? html`<dt>consent</dt><dd>${ctxJson.consent}</dd>` : ''}
 ${report.note ? html`<dt>${t('detail.note')}</dt><dd>${report.note}</dd>` : ''}
-${maySeeReporterIdentity(req.principal) ? html`<dt>${t('detail.reporter')}</dt><dd>${[report.reporter_user_id, report.reporter_address, report.client_ip].filter(Boolean).join(' · ') || '—'}</dd>` : ''}
+${
+  maySeeReporterIdentity(req.principal)
+    ? html`<dt>${t('detail.reporter')}</dt>\
+<dd>${[report.reporter_user_id, report.reporter_address, report.client_ip].filter(Boolean).join(' · ') || '—'}</dd>`
+    : ''
+}
 </dl>`,
 )}
 <div class="grid2">
@@ -262,16 +352,29 @@ ${maySeeReporterIdentity(req.principal) ? html`<dt>${t('detail.reporter')}</dt><
 ${
   relabelOk
     ? html`<form method="post" action="/workbench/reports/${report.id}/relabel" class="row">${csrfField(ctx)}
-<label for="category">${t('col.category')}</label> <select id="category" name="category">${CATEGORIES.map((c) => html`<option value="${c}" ${cls?.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`)}</select>
+<label for="category">${t('col.category')}</label> <select id="category" \
+name="category">${CATEGORIES.map(
+        (c) => html`<option value="${c}" \
+${cls?.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+      )}</select>
 <button type="submit">${t('detail.relabel.submit')}</button></form>`
     : html`<p>${t('detail.relabel.unavailable')}</p>`
 }
-${history.length > 0 ? html`<h3>${t('detail.history')}</h3><ul class="plain">${history.map((h) => html`<li>${fmtTime(h.at)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → ${categoryLabel(ctx, h.category)}</li>`)}</ul>` : ''}
+${
+  history.length > 0
+    ? html`<h3>${t('detail.history')}</h3><ul \
+class="plain">${history.map(
+        (h) => html`<li>${fmtTime(h.at)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → \
+${categoryLabel(ctx, h.category)}</li>`,
+      )}</ul>`
+    : ''
+}
 </section>
 <section class="card" aria-labelledby="h-false"><h2 id="h-false">${t('detail.false')}</h2>
 <form method="post" action="/workbench/reports/${report.id}/false-report" class="row">${csrfField(ctx)}
 <input type="hidden" name="mark" value="${mark?.mark === 'false-report' ? 'not-false-report' : 'false-report'}">
-<button type="submit">${mark?.mark === 'false-report' ? t('detail.false.unmark') : t('detail.false.mark')}</button></form>
+<button type="submit">${mark?.mark === 'false-report' ? t('detail.false.unmark') : t('detail.false.mark')}</button>\
+</form>
 </section>
 </div>
 ${
@@ -279,12 +382,16 @@ ${
     ? section(
         'sms',
         t('detail.sms'),
-        html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd><dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre class="sms">${sms.text}</pre>`,
+        html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd>\
+<dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre \
+class="sms">${sms.text}</pre>`,
       )
     : html`${section(
         'safe',
         t('detail.safe'),
-        html`<p class="help">${t('detail.safe.help')}</p><iframe class="safe-view" src="/workbench/reports/${report.id}/safe-view" sandbox="${SAFE_VIEW_SANDBOX}" referrerpolicy="no-referrer" title="${t('detail.safe.title')}" data-testid="safe-view"></iframe>`,
+        html`<p class="help">${t('detail.safe.help')}</p><iframe class="safe-view" \
+src="/workbench/reports/${report.id}/safe-view" sandbox="${SAFE_VIEW_SANDBOX}" referrerpolicy="no-referrer" \
+title="${t('detail.safe.title')}" data-testid="safe-view"></iframe>`,
       )}
 ${section('headers', t('detail.headers'), headersTable(analysis ? analysis.parse.headers : (fb?.headers ?? [])))}
 ${traceSection(ctx, analysis)}
@@ -293,7 +400,12 @@ ${analysis ? indicatorsSection(ctx, analysis) : ''}
 ${analysis ? findingsSection(ctx, analysis) : ''}
 ${attachmentsSection(ctx, analysis ? analysis.parse.attachments.map((a) => ({ filename: a.filename, type: a.declaredType, sniffed: a.sniffedType, size: a.size, sha256: a.sha256 })) : (fb?.attachments ?? []))}`
 }
-${section('raw', t('detail.raw'), html`<p><a href="/workbench/reports/${report.id}/raw">${t('detail.raw.show')}</a> · <a href="/workbench/reports/${report.id}/raw.eml">${t('detail.raw.download')}</a></p>`)}`;
+${section(
+  'raw',
+  t('detail.raw'),
+  html`<p><a href="/workbench/reports/${report.id}/raw">${t('detail.raw.show')}</a> · \
+<a href="/workbench/reports/${report.id}/raw.eml">${t('detail.raw.download')}</a></p>`,
+)}`;
     return sendPage(reply, layout(ctx, t('detail.title', { id: report.id }), body, { wide: true }));
   });
 

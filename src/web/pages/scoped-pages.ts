@@ -52,8 +52,13 @@ ${
     ? html`<p class="notice">${t('cases.unavailable')}</p>`
     : cases.length === 0
       ? html`<p class="empty">${t('cases.none')}</p>`
-      : html`<div class="table-scroll"><table data-testid="cases"><thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.category')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.created')}</th></tr></thead><tbody>
-${cases.map((c) => html`<tr data-case-id="${c.id}"><td>${c.title}</td><td>${categoryLabel(ctx, c.category)}</td><td>${c.state}</td><td>${fmtTime(c.createdAt)}</td></tr>`)}</tbody></table></div>`
+      : html`<div class="table-scroll"><table data-testid="cases"><thead><tr><th scope="col">${t('col.title')}</th><th \
+scope="col">${t('col.category')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.created')}</th>\
+</tr></thead><tbody>
+${cases.map(
+  (c) => html`<tr data-case-id="${c.id}"><td>${c.title}</td><td>${categoryLabel(ctx, c.category)}</td>\
+<td>${c.state}</td><td>${fmtTime(c.createdAt)}</td></tr>`,
+)}</tbody></table></div>`
 }`,
         { wide: true },
       ),

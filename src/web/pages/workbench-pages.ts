@@ -42,7 +42,9 @@ const TABLES: Record<string, { dim: RollupDim; header: string }> = {
 /** Most rows one CSV export of the report list carries. */
 export const MAX_CSV_ROWS = 100_000;
 
-/** The report table shared by the list, campaign and network pages (`subject` rewrites what is shown, e.g. redacted). */
+/**
+ * The report table shared by the list, campaign and network pages (`subject` rewrites what is shown, e.g. redacted).
+ */
 export function reportTable(
   ctx: PageCtx,
   rows: ReportIndexRow[],
@@ -52,18 +54,37 @@ export function reportTable(
   const { t } = ctx;
   if (rows.length === 0) return html`<p class="empty">${t('list.empty')}</p>`;
   return html`<div class="table-scroll"><table class="reports">
-<thead><tr><th scope="col">${t('col.received')}</th><th scope="col">${t('col.subject')}</th><th scope="col">${t('col.sender')}</th><th scope="col">${t('col.origin')}</th><th scope="col">${t('col.category')}</th><th scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></tr></thead>
+<thead><tr><th scope="col">${t('col.received')}</th><th scope="col">${t('col.subject')}</th><th \
+scope="col">${t('col.sender')}</th><th scope="col">${t('col.origin')}</th><th scope="col">${t('col.category')}</th><th \
+scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></tr></thead>
 <tbody>${rows.map((r) => {
     const href = link(r.report_id);
     const shown = subjectOf(r);
     const subject = shown && shown.trim() !== '' ? shown : `(${r.report_id})`;
     return html`<tr data-report-id="${r.report_id}">
 <td class="nowrap">${fmtTime(r.received_at)}</td>
-<td>${href ? html`<a href="${href}">${subject}</a>` : subject}${r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''}</td>
+<td>${href ? html`<a href="${href}">${subject}</a>` : subject}${
+      r.false_report
+        ? html` <span \
+class="badge">${t('list.false')}</span>`
+        : ''
+    }</td>
 <td>${r.sender ?? ''}</td>
-<td>${r.origin_ip ?? ''}${r.origin_country ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>` : ''}${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
+<td>${r.origin_ip ?? ''}${
+      r.origin_country
+        ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">\
+${r.origin_country}</abbr>`
+        : ''
+    }${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
 <td>${categoryLabel(ctx, r.category)}</td>
-<td>${r.campaign_id ? (href?.startsWith('/workbench/') ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>` : r.campaign_id.slice(-8)) : ''}</td>
+<td>${
+      r.campaign_id
+        ? href?.startsWith('/workbench/')
+          ? html`<a \
+href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>`
+          : r.campaign_id.slice(-8)
+        : ''
+    }</td>
 <td>${channelLabel(ctx, r.channel)}</td></tr>`;
   })}</tbody></table></div>`;
 }
@@ -96,10 +117,19 @@ function searchForm(ctx: PageCtx, f: ListFilters): SafeHtml {
   const { t } = ctx;
   const input = (name: keyof ListFilters, label: string, type = 'search') =>
     html`<label>${label} <input type="${type}" name="${name}" value="${f[name] ?? ''}"></label>`;
-  return html`<form class="filters search" method="get" action="/workbench/reports" role="search" aria-label="${t('list.search')}">
-${input('q', t('list.q'))}${input('sender', t('list.sender'))}${input('domain', t('list.domain'))}${input('url', t('list.url'))}${input('ip', t('list.ip'))}${input('campaign', t('list.campaign'))}
-<label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option><option value="-" ${f.category === '-' ? 'selected' : ''}>${t('cat.unclassified')}</option>${CATEGORIES.map((c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`)}</select></label>
-<label>${t('col.channel')} <select name="channel"><option value="">${t('list.any')}</option>${CHANNELS.map((c) => html`<option value="${c}" ${f.channel === c ? 'selected' : ''}>${channelLabel(ctx, c)}</option>`)}</select></label>
+  return html`<form class="filters search" method="get" action="/workbench/reports" role="search" \
+aria-label="${t('list.search')}">
+${input('q', t('list.q'))}${input('sender', t('list.sender'))}${input('domain', t('list.domain'))}\
+${input('url', t('list.url'))}${input('ip', t('list.ip'))}${input('campaign', t('list.campaign'))}
+<label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option><option value="-" \
+${f.category === '-' ? 'selected' : ''}>${t('cat.unclassified')}</option>${CATEGORIES.map(
+    (c) => html`<option \
+value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+  )}</select></label>
+<label>${t('col.channel')} <select name="channel"><option value="">${t('list.any')}</option>${CHANNELS.map(
+    (c) => html`\
+<option value="${c}" ${f.channel === c ? 'selected' : ''}>${channelLabel(ctx, c)}</option>`,
+  )}</select></label>
 ${input('from', t('filter.from'), 'date')}${input('to', t('filter.to'), 'date')}
 <button type="submit" class="primary">${t('list.search')}</button> <a href="/workbench/reports">${t('filter.reset')}</a>
 </form>`;
@@ -243,7 +273,13 @@ ${topTable(
 ${searchForm(ctx, f)}
 <p><a class="csv" href="/workbench/reports.csv?${fq}">${t('csv')}</a></p>
 ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
-<nav class="pager" aria-label="pages">${cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''} ${page.next ? html`<a rel="next" href="/workbench/reports?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">${t('list.next')}</a>` : ''}</nav>`,
+<nav class="pager" aria-label="pages">${cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''} \
+${
+  page.next
+    ? html`<a rel="next" href="/workbench/reports?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">\
+${t('list.next')}</a>`
+    : ''
+}</nav>`,
         { wide: true },
       ),
     );
@@ -344,7 +380,11 @@ ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
           html`<h1>${t('campaign.title', { id })}</h1>
 ${
   campaign
-    ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd><dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt><dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd><dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt><dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
+    ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
+<dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt>\
+<dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd>\
+<dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt>\
+<dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
     : html`<p class="notice">${t('campaign.unavailable')}</p>`
 }
 ${chartBlock(
@@ -363,11 +403,20 @@ ${chartBlock(
               ? html`<p class="empty">${t('detail.none')}</p>`
               : html`<div class="grid3">${[...byKind.entries()].map(
                   ([kind, list]) =>
-                    html`<div><h3>${kind}</h3><ul class="plain">${list.map((f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`)}</ul></div>`,
+                    html`<div><h3>${kind}</h3><ul class="plain">${list.map(
+                      (f) => html`<li><span \
+class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`,
+                    )}</ul></div>`,
                 )}</div>`
           }</section>
-<section><h2>${t('campaign.members')} <a class="csv" href="/workbench/reports.csv?campaign=${campaign?.id ?? id}">${t('csv')}</a></h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
-${page.next ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${encodeCursor(page.next)}">${t('list.next')}</a></p>` : ''}</section>`,
+<section><h2>${t('campaign.members')} <a class="csv" href="/workbench/reports.csv?campaign=${campaign?.id ?? id}">\
+${t('csv')}</a></h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
+${
+  page.next
+    ? html`<p><a rel="next" href="/workbench/campaigns/${id}?before=${encodeCursor(page.next)}">\
+${t('list.next')}</a></p>`
+    : ''
+}</section>`,
           { scripts: CHART_SCRIPTS, wide: true },
         ),
       );

@@ -8,7 +8,10 @@ import { receiverVerdict } from './receiver.ts';
 
 test('parses Gmail’s Authentication-Results (stalwart arc/001 sample)', () => {
   const r = parseAuthenticationResults(
-    'mx.google.com; dkim=pass header.i=@ietf.org header.s=ietf1 header.b=jqktrzno; dkim=neutral (body hash did not verify) header.i=@stalw.art header.s=velikisrpan22 header.b=QS+O8z2Y; spf=pass (google.com: domain of jmap-bounces@ietf.org designates 50.223.129.194 as permitted sender) smtp.mailfrom=jmap-bounces@ietf.org; dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=stalw.art',
+    'mx.google.com; dkim=pass header.i=@ietf.org header.s=ietf1 header.b=jqktrzno; dkim=neutral (body hash did not ' +
+      'verify) header.i=@stalw.art header.s=velikisrpan22 header.b=QS+O8z2Y; spf=pass (google.com: domain of ' +
+      'jmap-bounces@ietf.org designates 50.223.129.194 as permitted sender) smtp.mailfrom=jmap-bounces@ietf.org; ' +
+      'dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=stalw.art',
   );
   assert.equal(r.authservId, 'mx.google.com');
   assert.deepEqual(
@@ -21,7 +24,8 @@ test('parses Gmail’s Authentication-Results (stalwart arc/001 sample)', () => 
 
 test('parses Microsoft 365’s field, which has no authserv-id', () => {
   const r = parseAuthenticationResults(
-    'spf=fail (sender IP is 198.51.100.4) smtp.mailfrom=example.com; dkim=none (message not signed) header.d=none;dmarc=fail action=oreject header.from=example.com;compauth=fail reason=000',
+    'spf=fail (sender IP is 198.51.100.4) smtp.mailfrom=example.com; dkim=none (message not signed) ' +
+      'header.d=none;dmarc=fail action=oreject header.from=example.com;compauth=fail reason=000',
   );
   assert.equal(r.authservId, null);
   assert.deepEqual(
@@ -43,7 +47,8 @@ const MSG = (ar: string, below = '') =>
     [
       'Received: by 2002:a05:6000:1::1 with SMTP id x; Mon, 1 Jan 2024 00:00:02 +0000',
       `Authentication-Results: ${ar}`,
-      'Received: from bad.example.net (bad.example.net [198.51.100.4]) by mx.google.com with ESMTPS id y; Mon, 1 Jan 2024 00:00:01 +0000',
+      'Received: from bad.example.net (bad.example.net [198.51.100.4]) by mx.google.com with ESMTPS id y; Mon, 1 Jan ' +
+        '2024 00:00:01 +0000',
       below,
       'From: a@example.com',
       '',
@@ -80,8 +85,10 @@ test('ignores an untrusted authserv-id and any field below the origin’s Receiv
 test('a Microsoft field without authserv-id is attributed to the host that wrote the next Received', () => {
   const raw = Buffer.from(
     [
-      'Authentication-Results: spf=fail (sender IP is 198.51.100.4) smtp.mailfrom=example.com; dmarc=fail action=oreject header.from=example.com',
-      'Received: from x (198.51.100.4) by BN8NAM11FT066.mail.protection.outlook.com (10.13.177.138) with Microsoft SMTP Server id 15.20.6813.19; Tue, 19 Sep 2023 18:36:44 +0000',
+      'Authentication-Results: spf=fail (sender IP is 198.51.100.4) smtp.mailfrom=example.com; dmarc=fail ' +
+        'action=oreject header.from=example.com',
+      'Received: from x (198.51.100.4) by BN8NAM11FT066.mail.protection.outlook.com (10.13.177.138) with Microsoft ' +
+        'SMTP Server id 15.20.6813.19; Tue, 19 Sep 2023 18:36:44 +0000',
       '',
       'x',
     ].join('\r\n'),

@@ -26,22 +26,30 @@ async function trace(rel: string, mailhosts: string[] = []) {
   });
 }
 
-test('a university hub handing to its delivery host is the organisation’s own relay, not the origin (trec07p inmail.3)', async (t) => {
-  if (!needsCorpus(t, 'trec07p')) return;
-  // speedy.uwaterloo.ca ← plg2.math.uwaterloo.ca [129.97.186.80] ← 89.243.122.175
-  const w = await trace('trec07p/data/inmail.3');
-  assert.equal(w.origin?.ip, '89.243.122.175');
-  assert.match(w.steps.join('\n'), /plg2\.math\.uwaterloo\.ca.*receiving organisation’s domain uwaterloo\.ca/);
-});
+test(
+  'a university hub handing to its delivery host is the organisation’s own relay, not the origin (trec07p ' +
+    'inmail.3)',
+  async (t) => {
+    if (!needsCorpus(t, 'trec07p')) return;
+    // speedy.uwaterloo.ca ← plg2.math.uwaterloo.ca [129.97.186.80] ← 89.243.122.175
+    const w = await trace('trec07p/data/inmail.3');
+    assert.equal(w.origin?.ip, '89.243.122.175');
+    assert.match(w.steps.join('\n'), /plg2\.math\.uwaterloo\.ca.*receiving organisation’s domain uwaterloo\.ca/);
+  },
+);
 
-test('an Orange subscriber line (abo.wanadoo.fr) never earns trust: it is named, not the address its forged header gives (trec07p inmail.551, 2062)', async (t) => {
-  if (!needsCorpus(t, 'trec07p')) return;
-  const w = await trace('trec07p/data/inmail.551');
-  assert.equal(w.origin?.ip, '83.196.175.208', w.steps.join('\n'));
-  assert.notEqual(w.origin?.ip, '208.36.123.74');
-  const w2 = await trace('trec07p/data/inmail.2062');
-  assert.equal(w2.origin?.ip, '90.38.5.81', w2.steps.join('\n'));
-});
+test(
+  'an Orange subscriber line (abo.wanadoo.fr) never earns trust: it is named, not the address its forged header ' +
+    'gives (trec07p inmail.551, 2062)',
+  async (t) => {
+    if (!needsCorpus(t, 'trec07p')) return;
+    const w = await trace('trec07p/data/inmail.551');
+    assert.equal(w.origin?.ip, '83.196.175.208', w.steps.join('\n'));
+    assert.notEqual(w.origin?.ip, '208.36.123.74');
+    const w2 = await trace('trec07p/data/inmail.2062');
+    assert.equal(w2.origin?.ip, '90.38.5.81', w2.steps.join('\n'));
+  },
+);
 
 test('consumer-access names of Orange and Free are recognised whatever the provider table says', () => {
   for (const [name, ip] of [
@@ -66,15 +74,18 @@ test('consumer-access names of Orange and Free are recognised whatever the provi
   }
 });
 
-test('a wanadoo subscriber line sending straight to the receiver is the origin (spamassassin spam_2/00471)', async (t) => {
-  if (!needsCorpus(t, 'spamassassin')) return;
-  const w = await trace('spamassassin/spam_2/00471.df77fa930951f79466c195052ff56816');
-  assert.equal(w.origin?.ip, '80.14.235.250');
-  assert.ok(
-    !w.flags.includes('origin-trusted-provider'),
-    'not “submitted through Orange”: a subscriber line is no Orange relay',
-  );
-});
+test(
+  'a wanadoo subscriber line sending straight to the receiver is the origin (spamassassin ' + 'spam_2/00471)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const w = await trace('spamassassin/spam_2/00471.df77fa930951f79466c195052ff56816');
+    assert.equal(w.origin?.ip, '80.14.235.250');
+    assert.ok(
+      !w.flags.includes('origin-trusted-provider'),
+      'not “submitted through Orange”: a subscriber line is no Orange relay',
+    );
+  },
+);
 
 test('fetchmail POP3/IMAP pickups are skipped: the mailbox provider is never the origin (spamassassin)', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
@@ -90,50 +101,65 @@ test('fetchmail POP3/IMAP pickups are skipped: the mailbox provider is never the
   );
 });
 
-test('across the SpamAssassin corpus no origin is a retrieval hop (800 of 6,299 messages named the fetched-from server before)', async (t) => {
-  if (!needsCorpus(t, 'spamassassin')) return;
-  const trust = trustTableFor([], null);
-  let retrievalOrigins = 0;
-  let withRetrieval = 0;
-  for (const file of corpusFiles(path.join(CORPUS_DIR, 'spamassassin'))) {
-    const raw = fs.readFileSync(file);
-    const w = await traceRaw(raw, { trust, asn, mailhosts: [], documentationIsPublic: false });
-    if (w.hops.some((h) => h.notes.includes('retrieval'))) withRetrieval++;
-    const o = w.origin;
-    if (o !== null && o.hopIndex >= 0 && w.hops[o.hopIndex]?.notes.includes('retrieval')) retrievalOrigins++;
-  }
-  assert.ok(withRetrieval > 4000, `${withRetrieval} messages carry a fetchmail/POPDOWN pickup`);
-  assert.equal(retrievalOrigins, 0);
-});
+test(
+  'across the SpamAssassin corpus no origin is a retrieval hop (800 of 6,299 messages named the fetched-from ' +
+    'server before)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const trust = trustTableFor([], null);
+    let retrievalOrigins = 0;
+    let withRetrieval = 0;
+    for (const file of corpusFiles(path.join(CORPUS_DIR, 'spamassassin'))) {
+      const raw = fs.readFileSync(file);
+      const w = await traceRaw(raw, { trust, asn, mailhosts: [], documentationIsPublic: false });
+      if (w.hops.some((h) => h.notes.includes('retrieval'))) withRetrieval++;
+      const o = w.origin;
+      if (o !== null && o.hopIndex >= 0 && w.hops[o.hopIndex]?.notes.includes('retrieval')) retrievalOrigins++;
+    }
+    assert.ok(withRetrieval > 4000, `${withRetrieval} messages carry a fetchmail/POPDOWN pickup`);
+    assert.equal(retrievalOrigins, 0);
+  },
+);
 
-test('phishing_pot sample-1000: the Azure VM that logged into Gmail is the origin; X-Sender-IP is not a browser; AS8075 is not Microsoft 365', async (t) => {
-  if (!needsCorpus(t, 'phishing_pot')) return;
-  const w = await trace('phishing_pot/email/sample-1000.eml');
-  assert.equal(w.origin?.ip, '20.97.213.223', w.steps.join('\n'));
-  assert.ok(!w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'));
-  assert.doesNotMatch(w.steps.join('\n'), /20\.97\.213\.223 is in its AS8075/);
-});
+test(
+  'phishing_pot sample-1000: the Azure VM that logged into Gmail is the origin; X-Sender-IP is not a browser; ' +
+    'AS8075 is not Microsoft 365',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const w = await trace('phishing_pot/email/sample-1000.eml');
+    assert.equal(w.origin?.ip, '20.97.213.223', w.steps.join('\n'));
+    assert.ok(!w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'));
+    assert.doesNotMatch(w.steps.join('\n'), /20\.97\.213\.223 is in its AS8075/);
+  },
+);
 
-test('Microsoft 365 is recognised by its published outbound ranges (phishing_pot sample-77, spam archive 2025/25)', async (t) => {
-  if (!needsCorpus(t, 'phishing_pot')) return;
-  const w = await trace('phishing_pot/email/sample-77.eml');
-  assert.equal(w.origin?.ip, '40.107.236.40');
-  assert.match(w.steps.join('\n'), /40\.107\.236\.40 is in its network 40\.107\.0\.0\/16/);
-  assert.ok(w.flags.includes('origin-trusted-provider'));
-  if (!needsCorpus(t, 'spam_archive_2023_2025')) return;
-  const v6 = await trace('spam_archive_2023_2025/2025/25_Business Inquiry_modified.eml');
-  assert.equal(v6.origin?.ip, '2a01:111:f403:2e08::829');
-});
+test(
+  'Microsoft 365 is recognised by its published outbound ranges (phishing_pot sample-77, spam archive ' + '2025/25)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const w = await trace('phishing_pot/email/sample-77.eml');
+    assert.equal(w.origin?.ip, '40.107.236.40');
+    assert.match(w.steps.join('\n'), /40\.107\.236\.40 is in its network 40\.107\.0\.0\/16/);
+    assert.ok(w.flags.includes('origin-trusted-provider'));
+    if (!needsCorpus(t, 'spam_archive_2023_2025')) return;
+    const v6 = await trace('spam_archive_2023_2025/2025/25_Business Inquiry_modified.eml');
+    assert.equal(v6.origin?.ip, '2a01:111:f403:2e08::829');
+  },
+);
 
-test('a report forwarded from Gmail into Microsoft 365 is traced through both to the sender’s relay (phishing_pot sample-5)', async (t) => {
-  if (!needsCorpus(t, 'phishing_pot')) return;
-  const w = await trace('phishing_pot/email/sample-5.eml');
-  assert.equal(w.origin?.ip, '2a01:111:f400:7e8b::811', w.steps.join('\n'));
-  assert.ok(
-    !w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'),
-    'X-Sender-IP names the forwarding Gmail relay',
-  );
-});
+test(
+  'a report forwarded from Gmail into Microsoft 365 is traced through both to the sender’s relay (phishing_pot ' +
+    'sample-5)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const w = await trace('phishing_pot/email/sample-5.eml');
+    assert.equal(w.origin?.ip, '2a01:111:f400:7e8b::811', w.steps.join('\n'));
+    assert.ok(
+      !w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'),
+      'X-Sender-IP names the forwarding Gmail relay',
+    );
+  },
+);
 
 test('learned mail hosts: the reporter’s secondary MX is looked past (spamassassin spam_2/00886)', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
@@ -145,26 +171,35 @@ test('learned mail hosts: the reporter’s secondary MX is looked past (spamassa
   assert.match(learned.steps.join('\n'), /reporter’s own mail hosts/);
 });
 
-test('a research institute’s qmail hub, named by an unverified reverse name in a research network, is believed: the list host is the origin (nice/cjk/iso-2022-jp.1)', async (t) => {
-  if (!needsCorpus(t, 'spamassassin_testdata')) return;
-  // o05.xray.mpe.mpg.de (qmail) ← mpehp1.mpe-garching.mpg.de (root@130.183.70.10, AS680 DFN) ← lorien.mallorn.com [64.5.98.30]
-  const w = await trace('spamassassin_testdata/t/data/nice/cjk/iso-2022-jp.1');
-  assert.equal(w.origin?.ip, '64.5.98.30', w.steps.join('\n'));
-  assert.match(
-    w.steps.join('\n'),
-    /unverified reverse name mpehp1\.mpe-garching\.mpg\.de.*research and education network/,
-  );
-});
+test(
+  'a research institute’s qmail hub, named by an unverified reverse name in a research network, is believed: the ' +
+    'list host is the origin (nice/cjk/iso-2022-jp.1)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin_testdata')) return;
+    // o05.xray.mpe.mpg.de (qmail) ← mpehp1.mpe-garching.mpg.de (root@130.183.70.10, AS680 DFN) ← lorien.mallorn.com
+    // [64.5.98.30]
+    const w = await trace('spamassassin_testdata/t/data/nice/cjk/iso-2022-jp.1');
+    assert.equal(w.origin?.ip, '64.5.98.30', w.steps.join('\n'));
+    assert.match(
+      w.steps.join('\n'),
+      /unverified reverse name mpehp1\.mpe-garching\.mpg\.de.*research and education network/,
+    );
+  },
+);
 
-test('a bot’s forged hop “by speedy.uwaterloo.ca” below itself does not shift the blame to the server it names (trec07p inmail.1008, 1234, 131)', async (t) => {
-  if (!needsCorpus(t, 'trec07p')) return;
-  for (const [file, bot, innocent] of [
-    ['inmail.1008', '167.217.53.98', '212.77.202.9'],
-    ['inmail.1234', '24.94.155.90', '61.187.98.7'],
-    ['inmail.131', '216.86.40.220', '212.142.135.28'],
-  ] as const) {
-    const w = await trace(`trec07p/data/${file}`);
-    assert.equal(w.origin?.ip, bot, `${file}\n${w.steps.join('\n')}`);
-    assert.notEqual(w.origin?.ip, innocent);
-  }
-});
+test(
+  'a bot’s forged hop “by speedy.uwaterloo.ca” below itself does not shift the blame to the server it names ' +
+    '(trec07p inmail.1008, 1234, 131)',
+  async (t) => {
+    if (!needsCorpus(t, 'trec07p')) return;
+    for (const [file, bot, innocent] of [
+      ['inmail.1008', '167.217.53.98', '212.77.202.9'],
+      ['inmail.1234', '24.94.155.90', '61.187.98.7'],
+      ['inmail.131', '216.86.40.220', '212.142.135.28'],
+    ] as const) {
+      const w = await trace(`trec07p/data/${file}`);
+      assert.equal(w.origin?.ip, bot, `${file}\n${w.steps.join('\n')}`);
+      assert.notEqual(w.origin?.ip, innocent);
+    }
+  },
+);

@@ -28,7 +28,10 @@ const classMemo = new BoundedMemo(classifyUncached);
 
 /** A dotted quad as a Received header writes it (`\d{1,3}` four times), nothing else. */
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-/** Characters an IPv6 literal can contain as ipaddr.js reads it (hex groups, `::`, an embedded IPv4 in decimal, octal or `0x` hex). */
+/**
+ * Characters an IPv6 literal can contain as ipaddr.js reads it (hex groups, `::`, an embedded IPv4 in decimal, octal or
+ * `0x` hex).
+ */
 const IPV6_CHARS = /^[0-9a-fx:.]+$/i;
 
 /**

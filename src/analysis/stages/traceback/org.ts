@@ -79,7 +79,9 @@ const ACCESS_LABELS = new Set([
   'your-server',
 ]);
 
-/** A label that starts like a generic line name: `host86-128-81-59`, `ip-10-0-0-1`, `dsl88-233`, `pd184`, `bb220-255`. */
+/**
+ * A label that starts like a generic line name: `host86-128-81-59`, `ip-10-0-0-1`, `dsl88-233`, `pd184`, `bb220-255`.
+ */
 const GENERIC_LABEL =
   /^(?:host|ip|dsl|adsl|ppp|dhcp|dyn|dial|pool|cable|cpe|bb|client|cust|static|dynamic|vps|ec2|li)[-_]?\d/i;
 

@@ -6,7 +6,8 @@
  *
  * | MTA                     | `from` clause                                   |
  * |-------------------------|-------------------------------------------------|
- * | Sendmail, Postfix       | `helo (rdns [ip])`, `helo (unknown [ip])`, `helo ([ip])`, `helo (user@rdns [ip] (may be forged))` |
+ * | Sendmail, Postfix | `helo (rdns [ip])`, `helo (unknown [ip])`, `helo ([ip])`, `helo (user@rdns [ip] (may be
+ * forged))` |
  * | Gmail                   | `helo (rdns. [ip])` (trailing dot), `by 2002:…:0 with SMTP id …` (no from) |
  * | Exim                    | `rdns ([ip]:port helo=helo)`, `[ip] (port=n helo=helo)`, `rdns ([ip])` |
  * | qmail, Yahoo            | `unknown (HELO helo) (ip)`, `ip (EHLO helo) (ip)`, `ip by host via HTTP` |

@@ -85,13 +85,16 @@ export function fallbackOrigin(
     ) {
       steps.push(
         relayIps.has(ip)
-          ? `The ${hdr.name} header names ${ip}, a relay of this very chain (a receiver's note about who connected), not a browser; not used.`
-          : `The ${hdr.name} header names ${ip}, but the message was not submitted through that webmail's own service, so anyone could have written it; not used.`,
+          ? `The ${hdr.name} header names ${ip}, a relay of this very chain (a receiver's note about who connected), \
+not a browser; not used.`
+          : `The ${hdr.name} header names ${ip}, but the message was not submitted through that webmail's own service, \
+so anyone could have written it; not used.`,
       );
       continue;
     }
     steps.push(
-      `Every relay is believed and the message was submitted through ${last.relay.name}'s own service; its ${hdr.name} header names the browser’s address ${ip}, which is the origin.`,
+      `Every relay is believed and the message was submitted through ${last.relay.name}'s own service; its ${hdr.name} \
+header names the browser’s address ${ip}, which is the origin.`,
     );
     findings.push(
       finding('WEBMAIL_ORIGINATING_IP', `${hdr.name}: ${ip} (written by ${last.relay.name}) is the origin.`, {
@@ -111,7 +114,8 @@ export function fallbackOrigin(
   if (outbound !== null) {
     flags.push('origin-trusted-provider');
     steps.push(
-      `Every relay is believed: the message entered the mail system at ${outbound.relay.name} (${outbound.ip}, hop ${outbound.hop ?? -1}). The sender is an account of ${outbound.relay.name}; its abuse desk is the one to tell.`,
+      `Every relay is believed: the message entered the mail system at ${outbound.relay.name} (${outbound.ip}, hop \
+${outbound.hop ?? -1}). The sender is an account of ${outbound.relay.name}; its abuse desk is the one to tell.`,
     );
     return {
       ip: outbound.ip,
@@ -126,7 +130,9 @@ export function fallbackOrigin(
   if (inside !== null) {
     flags.push('origin-inside-receiver');
     steps.push(
-      `Every hop is on the receiving side: nothing outside handed the message in. The deepest of its machines, ${inside.ip} (hop ${inside.hop ?? -1}, ${inside.relay.name}), is where it entered the mail system: it is named, and the receiving organisation's own abuse desk is the one to tell.`,
+      `Every hop is on the receiving side: nothing outside handed the message in. The deepest of its machines, \
+${inside.ip} (hop ${inside.hop ?? -1}, ${inside.relay.name}), is where it entered the mail system: it is named, and \
+the receiving organisation's own abuse desk is the one to tell.`,
     );
     return {
       ip: inside.ip,

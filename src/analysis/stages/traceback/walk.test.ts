@@ -24,10 +24,18 @@ function walk(lines: string[], opts: Partial<Omit<WalkInput, 'received'>> = {}) 
 const codes = (w: ReturnType<typeof walk>) => w.findings.map((f) => f.code);
 
 const M365 = [
-  'from SA3PR19MB7370.namprd19.prod.outlook.com (::1) by MN0PR19MB6312.namprd19.prod.outlook.com with HTTPS; Tue, 19 Sep 2023 18:36:46 +0000',
-  'from BN0PR03CA0023.namprd03.prod.outlook.com (2603:10b6:408:e6::28) by SA3PR19MB7370.namprd19.prod.outlook.com (2603:10b6:806:317::17) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.27; Tue, 19 Sep 2023 18:36:45 +0000',
-  'from BN8NAM11FT066.eop-nam11.prod.protection.outlook.com (2603:10b6:408:e6:cafe::23) by BN0PR03CA0023.outlook.office365.com (2603:10b6:408:e6::28) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.28 via Frontend Transport; Tue, 19 Sep 2023 18:36:45 +0000',
-  'from ubuntu-s-1vcpu (198.51.100.4) by BN8NAM11FT066.mail.protection.outlook.com (10.13.177.138) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6813.19 via Frontend Transport; Tue, 19 Sep 2023 18:36:44 +0000',
+  'from SA3PR19MB7370.namprd19.prod.outlook.com (::1) by MN0PR19MB6312.namprd19.prod.outlook.com with HTTPS; Tue, 19 ' +
+    'Sep 2023 18:36:46 +0000',
+  'from BN0PR03CA0023.namprd03.prod.outlook.com (2603:10b6:408:e6::28) by SA3PR19MB7370.namprd19.prod.outlook.com ' +
+    '(2603:10b6:806:317::17) with Microsoft SMTP Server (version=TLS1_2, ' +
+    'cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.27; Tue, 19 Sep 2023 18:36:45 +0000',
+  'from BN8NAM11FT066.eop-nam11.prod.protection.outlook.com (2603:10b6:408:e6:cafe::23) by ' +
+    'BN0PR03CA0023.outlook.office365.com (2603:10b6:408:e6::28) with Microsoft SMTP Server (version=TLS1_2, ' +
+    'cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6792.28 via Frontend Transport; Tue, 19 Sep 2023 ' +
+    '18:36:45 +0000',
+  'from ubuntu-s-1vcpu (198.51.100.4) by BN8NAM11FT066.mail.protection.outlook.com (10.13.177.138) with Microsoft ' +
+    'SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.6813.19 via Frontend ' +
+    'Transport; Tue, 19 Sep 2023 18:36:44 +0000',
   'by ubuntu-s-1vcpu (Postfix, from userid 0) id 39DEA3F725; Tue, 19 Sep 2023 18:35:49 +0000 (UTC)',
 ];
 
@@ -58,8 +66,11 @@ test('Gmail → Yahoo relay trusted by AS number → the Yahoo client is the ori
   const w = walk(
     [
       'by 2002:a59:cde2:0:b0:42b:92a8:c8f7 with SMTP id b2csp5897300vqx; Tue, 12 Dec 2023 03:57:53 -0800 (PST)',
-      'from sonic301-20.consmr.mail.ir2.yahoo.com (sonic301-20.consmr.mail.ir2.yahoo.com. [77.238.176.97]) by mx.google.com with ESMTPS id ffa for <r@example.org> (version=TLS1_3 cipher=TLS_AES_128_GCM_SHA256 bits=128/128); Tue, 12 Dec 2023 03:57:52 -0800 (PST)',
-      'from 127.0.0.1 (EHLO x) (198.51.100.66) by sonic301-20.consmr.mail.ir2.yahoo.com with SMTPS; Tue, 12 Dec 2023 11:57:50 +0000',
+      'from sonic301-20.consmr.mail.ir2.yahoo.com (sonic301-20.consmr.mail.ir2.yahoo.com. [77.238.176.97]) by ' +
+        'mx.google.com with ESMTPS id ffa for <r@example.org> (version=TLS1_3 cipher=TLS_AES_128_GCM_SHA256 ' +
+        'bits=128/128); Tue, 12 Dec 2023 03:57:52 -0800 (PST)',
+      'from 127.0.0.1 (EHLO x) (198.51.100.66) by sonic301-20.consmr.mail.ir2.yahoo.com with SMTPS; Tue, 12 Dec 2023 ' +
+        '11:57:50 +0000',
     ],
     { asnOf: new Map([['77.238.176.97', 34010]]) },
   );
@@ -69,7 +80,8 @@ test('Gmail → Yahoo relay trusted by AS number → the Yahoo client is the ori
 
 test('a reverse-DNS name flagged "may be forged" earns no trust', () => {
   const w = walk([
-    'from mx.google.com (mail-x.google.com [198.51.100.9] (may be forged)) by mx.example.org (8.14/8.14) with ESMTP id a; Mon, 1 Jan 2024 00:00:00 GMT',
+    'from mx.google.com (mail-x.google.com [198.51.100.9] (may be forged)) by mx.example.org (8.14/8.14) with ESMTP ' +
+      'id a; Mon, 1 Jan 2024 00:00:00 GMT',
   ]);
   assert.equal(w.origin?.ip, '198.51.100.9');
   assert.ok(codes(w).includes('FORGED_HOP'), 'HELO claims Google from a foreign address');
@@ -77,8 +89,10 @@ test('a reverse-DNS name flagged "may be forged" earns no trust', () => {
 
 test('hops below the origin that name a trusted provider are forged-looking', () => {
   const w = walk([
-    'from relay.example.net (relay.example.net [198.51.100.20]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
-    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id B; Mon, 1 Jan 2024 00:00:00 +0000',
+    'from relay.example.net (relay.example.net [198.51.100.20]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 ' +
+      'Jan 2024 00:00:05 +0000',
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id B; Mon, ' +
+      '1 Jan 2024 00:00:00 +0000',
   ]);
   assert.equal(w.origin?.ip, '198.51.100.20');
   assert.ok(w.flags.includes('forged-hop@1'));
@@ -88,8 +102,10 @@ test('hops below the origin that name a trusted provider are forged-looking', ()
 test('a gap in the chain is flagged BROKEN_CHAIN', () => {
   const w = walk(
     [
-      'from a.example.net (a.example.net [192.0.2.10]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
-      'from b.example.com (b.example.com [192.0.2.11]) by unrelated.example.info (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+      'from a.example.net (a.example.net [192.0.2.10]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 ' +
+        '00:00:05 +0000',
+      'from b.example.com (b.example.com [192.0.2.11]) by unrelated.example.info (Postfix) with ESMTP id B; Mon, 1 ' +
+        'Jan 2024 00:00:00 +0000',
     ],
     { trust: new TrustTable(['192.0.2.10'], null) },
   );
@@ -101,8 +117,10 @@ test('a gap in the chain is flagged BROKEN_CHAIN', () => {
 test('private relays inside the trusted part are skipped and the walk goes on', () => {
   const w = walk(
     [
-      'from inner.example.org (inner.example.org [10.1.2.3]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
-      'from spammer.example.net (spammer.example.net [198.51.100.99]) by inner.example.org (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+      'from inner.example.org (inner.example.org [10.1.2.3]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan ' +
+        '2024 00:00:05 +0000',
+      'from spammer.example.net (spammer.example.net [198.51.100.99]) by inner.example.org (Postfix) with ESMTP id ' +
+        'B; Mon, 1 Jan 2024 00:00:00 +0000',
     ],
     { trust: new TrustTable(['mx.example.org'], null) },
   );
@@ -113,8 +131,10 @@ test('private relays inside the trusted part are skipped and the walk goes on', 
 test('intake hosts (names and CIDRs) are trusted: a forwarded report is traced past them', () => {
   const w = walk(
     [
-      'from fw.example.org (fw.example.org [198.51.100.200]) by intake.spamdesk.example (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:01:00 +0000',
-      'from bad.example.net (bad.example.net [203.0.113.50]) by fw.example.org (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
+      'from fw.example.org (fw.example.org [198.51.100.200]) by intake.spamdesk.example (Postfix) with ESMTPS id A; ' +
+        'Mon, 1 Jan 2024 00:01:00 +0000',
+      'from bad.example.net (bad.example.net [203.0.113.50]) by fw.example.org (Postfix) with ESMTP id B; Mon, 1 Jan ' +
+        '2024 00:00:00 +0000',
     ],
     { trust: new TrustTable(['intake.spamdesk.example', '198.51.100.192/26'], null) },
   );
@@ -124,7 +144,8 @@ test('intake hosts (names and CIDRs) are trusted: a forwarded report is traced p
 
 test('X-Originating-IP is used only when the message was submitted at the trusted webmail’s own service', () => {
   const relay =
-    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000';
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS ' +
+    'id A; Mon, 1 Jan 2024 00:00:00 +0000';
   const used = walk([relay, 'by 10.67.29.14 with HTTP; Mon, 1 Jan 2024 00:00:00 +0000'], {
     webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
   });
@@ -146,7 +167,8 @@ test('X-Originating-IP is used only when the message was submitted at the truste
 
   const ignored = walk(
     [
-      'from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:00 +0000',
+      'from relay.example.net (relay.example.net [192.0.2.80]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 ' +
+        'Jan 2024 00:00:00 +0000',
     ],
     {
       webmailHeaders: [{ name: 'x-originating-ip', value: '[198.51.100.33]' }],
@@ -158,7 +180,8 @@ test('X-Originating-IP is used only when the message was submitted at the truste
 
 test('all relays trusted and no webmail header: the provider’s relay is named, with the reason', () => {
   const w = walk([
-    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS id A; Mon, 1 Jan 2024 00:00:00 +0000',
+    'from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.example.org (Postfix) with ESMTPS ' +
+      'id A; Mon, 1 Jan 2024 00:00:00 +0000',
   ]);
   assert.equal(w.origin?.ip, '209.85.220.41');
   assert.ok(w.flags.includes('origin-trusted-provider'));
@@ -184,7 +207,8 @@ test('the operator’s relay file adds a provider; a bad file names the file and
   fs.writeFileSync(good, JSON.stringify([{ name: 'Example ISP', names: ['isp.example'], networks: ['192.0.2.0/24'] }]));
   const w = walk(
     [
-      'from relay.isp.example (relay.isp.example [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan 2024 00:00:05 +0000',
+      'from relay.isp.example (relay.isp.example [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 ' +
+        'Jan 2024 00:00:05 +0000',
       'from x (x [198.51.100.5]) by relay.isp.example (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00 +0000',
     ],
     { trust: new TrustTable([], good) },
@@ -207,44 +231,57 @@ test('the operator’s relay file adds a provider; a bad file names the file and
 const QMAIL_TOP =
   'from mail.victim.example (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000';
 const QMAIL_BELOW =
-  'from relay.innocent.example (relay.innocent.example [203.0.113.9]) by mail.victim.example (8.12.2/8.12.2) with ESMTP id g7FLk7wW021603; Mon, 16 Dec 2002 15:31:34 +0100';
+  'from relay.innocent.example (relay.innocent.example [203.0.113.9]) by mail.victim.example (8.12.2/8.12.2) with ' +
+  'ESMTP id g7FLk7wW021603; Mon, 16 Dec 2002 15:31:34 +0100';
 
-test('an unverified qmail reverse name in the organisation’s domain is not believed on its own: a forged chain does not shift the blame', () => {
-  // The address is in an AS of no research network and near no address of the organisation: the
-  // name could be anybody's reverse zone, so 198.51.100.20 is the origin, not the relay it wrote below.
-  const w = walk([QMAIL_TOP, QMAIL_BELOW], {
-    asnOf: new Map([['198.51.100.20', 64500]]),
-    asNameOf: new Map([[64500, 'Example Holdings LLC']]),
-  });
-  assert.equal(w.origin?.ip, '198.51.100.20', w.steps.join('\n'));
-  // The same with qmail's `(HELO x)` form, whose leading name used to be read as a checked reverse name.
-  const w2 = walk([
-    'from mail.victim.example (HELO bulk) (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
-    QMAIL_BELOW,
-  ]);
-  assert.equal(w2.origin?.ip, '198.51.100.20', w2.steps.join('\n'));
-});
+test(
+  'an unverified qmail reverse name in the organisation’s domain is not believed on its own: a forged chain does ' +
+    'not shift the blame',
+  () => {
+    // The address is in an AS of no research network and near no address of the organisation: the
+    // name could be anybody's reverse zone, so 198.51.100.20 is the origin, not the relay it wrote below.
+    const w = walk([QMAIL_TOP, QMAIL_BELOW], {
+      asnOf: new Map([['198.51.100.20', 64500]]),
+      asNameOf: new Map([[64500, 'Example Holdings LLC']]),
+    });
+    assert.equal(w.origin?.ip, '198.51.100.20', w.steps.join('\n'));
+    // The same with qmail's `(HELO x)` form, whose leading name used to be read as a checked reverse name.
+    const w2 = walk([
+      'from mail.victim.example (HELO bulk) (198.51.100.20) by inbound.victim.example with SMTP; 16 Dec 2002 ' +
+        '14:31:36 ' +
+        '-0000',
+      QMAIL_BELOW,
+    ]);
+    assert.equal(w2.origin?.ip, '198.51.100.20', w2.steps.join('\n'));
+  },
+);
 
-test('an unverified qmail reverse name is believed when the address agrees: a research network, or the /24 of a relay already believed', () => {
-  const research = walk([QMAIL_TOP, QMAIL_BELOW], {
-    asnOf: new Map([['198.51.100.20', 680]]),
-    asNameOf: new Map([[680, 'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.']]),
-  });
-  assert.equal(research.origin?.ip, '203.0.113.9', research.steps.join('\n'));
-  assert.match(research.steps.join('\n'), /research and education network/);
-  // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name).
-  const site = walk([
-    'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id 2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
-    'from mail.victim.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
-    QMAIL_BELOW,
-  ]);
-  assert.equal(site.origin?.ip, '203.0.113.9', site.steps.join('\n'));
-  assert.match(site.steps.join('\n'), /same \/24 as 198\.51\.100\.173/);
-  // A name outside the organisation's domain earns nothing, whatever the address.
-  const other = walk([
-    'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id 2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
-    'from mail.elsewhere.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
-    QMAIL_BELOW,
-  ]);
-  assert.equal(other.origin?.ip, '198.51.100.174');
-});
+test(
+  'an unverified qmail reverse name is believed when the address agrees: a research network, or the /24 of a ' +
+    'relay already believed',
+  () => {
+    const research = walk([QMAIL_TOP, QMAIL_BELOW], {
+      asnOf: new Map([['198.51.100.20', 680]]),
+      asNameOf: new Map([[680, 'Verein zur Foerderung eines Deutschen Forschungsnetzes e.V.']]),
+    });
+    assert.equal(research.origin?.ip, '203.0.113.9', research.steps.join('\n'));
+    assert.match(research.steps.join('\n'), /research and education network/);
+    // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name).
+    const site = walk([
+      'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id ' +
+        '2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
+      'from mail.victim.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
+      QMAIL_BELOW,
+    ]);
+    assert.equal(site.origin?.ip, '203.0.113.9', site.steps.join('\n'));
+    assert.match(site.steps.join('\n'), /same \/24 as 198\.51\.100\.173/);
+    // A name outside the organisation's domain earns nothing, whatever the address.
+    const other = walk([
+      'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id ' +
+        '2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
+      'from mail.elsewhere.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
+      QMAIL_BELOW,
+    ]);
+    assert.equal(other.origin?.ip, '198.51.100.174');
+  },
+);

@@ -141,7 +141,8 @@ function believe(
     const byName = trust.byName(h.fromRdns);
     if (byName && isAccess()) {
       org.notes.push(
-        `the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line name: it earns no trust`,
+        `the reverse name ${h.fromRdns} is under ${byName.name}’s domain but is a consumer-access or generic line \
+name: it earns no trust`,
       );
     } else if (byName)
       return {
@@ -160,7 +161,8 @@ function believe(
       relay,
       kind: 'own',
       ip,
-      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain ${clientDomain}`,
+      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain \
+${clientDomain}`,
     };
   }
   if (asn !== null && org.asns.has(asn)) {
@@ -170,7 +172,8 @@ function believe(
         relay: orgRelay(`AS${asn}`),
         kind: 'own',
         ip,
-        why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is not an access or hosting network`,
+        why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is \
+not an access or hosting network`,
       };
     }
   }
@@ -208,7 +211,8 @@ function unverifiedOwnName(
       relay: orgRelay(domain),
       kind: 'own',
       ip,
-      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in the same /24 as ${seen}, an address of that organisation already believed`,
+      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and \
+${ip} is in the same /24 as ${seen}, an address of that organisation already believed`,
     };
   }
   const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
@@ -217,7 +221,9 @@ function unverifiedOwnName(
       relay: orgRelay(domain),
       kind: 'own',
       ip,
-      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and ${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member institutions, which write their own reverse names`,
+      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and \
+${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member \
+institutions, which write their own reverse names`,
     };
   }
   return null;
@@ -302,7 +308,8 @@ export function walkChain(input: WalkInput): WalkOutput {
     steps.push(
       writer
         ? `Hop 0 was written by ${top.byHost}, a host of ${writer.name}, which delivered the message: we believe it.`
-        : `Hop 0 was written by ${top.byHost ?? 'the receiving system'}, the system that delivered the message to the reporter: we believe the topmost header.`,
+        : `Hop 0 was written by ${top.byHost ?? 'the receiving system'}, the system that delivered the message to the \
+reporter: we believe the topmost header.`,
     );
   }
 
@@ -326,7 +333,8 @@ export function walkChain(input: WalkInput): WalkOutput {
       // RFC 5321 §4.4 stamps record SMTP hand-offs; a POP3/IMAP pickup is the reporter's own client
       // reading its mailbox. The next header down was written by that mailbox's server: believed.
       steps.push(
-        `Hop ${i}: the reporter’s own client fetched the message from its mailbox at ${describe(h)} (${h.protocol ?? 'POP3/IMAP'} retrieval): not a hand-off, skipped; the mailbox’s server wrote the header below.`,
+        `Hop ${i}: the reporter’s own client fetched the message from its mailbox at ${describe(h)} \
+(${h.protocol ?? 'POP3/IMAP'} retrieval): not a hand-off, skipped; the mailbox’s server wrote the header below.`,
       );
       h.notes.push('retrieval');
       sender = null;
@@ -336,7 +344,8 @@ export function walkChain(input: WalkInput): WalkOutput {
       flags.push(`broken-chain@${i}`);
       h.notes.push('broken-chain');
       steps.push(
-        `Hop ${i}: written by ${h.byHost}, but the hop above says the message came from ${sender.names.filter(Boolean).join(' / ') || sender.ip}: the chain has a gap here.`,
+        `Hop ${i}: written by ${h.byHost}, but the hop above says the message came from \
+${sender.names.filter(Boolean).join(' / ') || sender.ip}: the chain has a gap here.`,
       );
       findings.push(
         finding('BROKEN_CHAIN', `Hop ${i} was written by ${h.byHost}, not by the client named in hop ${i - 1}.`, {
@@ -347,13 +356,15 @@ export function walkChain(input: WalkInput): WalkOutput {
     }
     if (r.notes.includes('rdns-may-be-forged')) {
       steps.push(
-        `Hop ${i}: the receiver noted that the reverse-DNS name of ${h.fromIp ?? 'the client'} “may be forged” (it does not resolve back to the address); the name is not believed.`,
+        `Hop ${i}: the receiver noted that the reverse-DNS name of ${h.fromIp ?? 'the client'} “may be forged” (it \
+does not resolve back to the address); the name is not believed.`,
       );
     }
     const ip = h.fromIp;
     if (ip === null) {
       steps.push(
-        `Hop ${i}: ${h.byHost ?? 'a host'} handled the message internally${h.protocol ? ` (${h.protocol})` : ''}; no sending address here.`,
+        `Hop ${i}: ${h.byHost ?? 'a host'} handled the message internally${h.protocol ? ` (${h.protocol})` : ''}; no \
+sending address here.`,
       );
       continue;
     }
@@ -362,7 +373,8 @@ export function walkChain(input: WalkInput): WalkOutput {
       skipped.push(ip);
       h.notes.push(`address-${cls}`);
       steps.push(
-        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}, a ${cls} address inside a network we cannot see; skipped, never blamed.`,
+        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}, a ${cls} address inside a network we \
+cannot see; skipped, never blamed.`,
       );
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
@@ -379,7 +391,8 @@ export function walkChain(input: WalkInput): WalkOutput {
       .join('');
     if (t) {
       steps.push(
-        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`,
+        `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is \
+${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`,
       );
       believed.push({ ...t, hop: i });
       if (t.kind === 'own') {
@@ -400,7 +413,8 @@ export function walkChain(input: WalkInput): WalkOutput {
       reason: `first untrusted hop: ${h.byHost ?? 'a trusted host'} received it from ${describe(h)}`,
     };
     steps.push(
-      `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is neither a trusted provider’s relay nor a host of the receiving organisation, so it is the origin: the first untrusted hop.${notes}`,
+      `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}. That address is neither a trusted provider’s \
+relay nor a host of the receiving organisation, so it is the origin: the first untrusted hop.${notes}`,
     );
     // Only when the receiver looked the address up (a name that is not the provider's, or `unknown`):
     // an old header without reverse DNS cannot tell a forged greeting from a since-reassigned address.
@@ -408,7 +422,8 @@ export function walkChain(input: WalkInput): WalkOutput {
     if (heloRelay !== null) {
       flags.push(`forged-helo@${i}`);
       steps.push(
-        `Hop ${i}: the client said HELO ${h.fromHelo}, a name of ${heloRelay.name}, but its address does not belong to ${heloRelay.name}: a forged-looking greeting.`,
+        `Hop ${i}: the client said HELO ${h.fromHelo}, a name of ${heloRelay.name}, but its address does not belong to \
+${heloRelay.name}: a forged-looking greeting.`,
       );
       findings.push(
         finding(
@@ -431,7 +446,8 @@ export function walkChain(input: WalkInput): WalkOutput {
   if (origin !== null && below.length > 0) {
     const range = below.length === 1 ? `Hop ${stop} sits` : `Hops ${stop}–${hops.length - 1} sit`;
     steps.push(
-      `${range} below the origin: the sender or earlier relays wrote ${below.length === 1 ? 'it' : 'them'}, and ${below.length === 1 ? 'it proves' : 'they prove'} nothing.`,
+      `${range} below the origin: the sender or earlier relays wrote ${below.length === 1 ? 'it' : 'them'}, and \
+${below.length === 1 ? 'it proves' : 'they prove'} nothing.`,
     );
     for (const h of below) {
       const claimed = trust.byName(h.byHost) ?? (h.fromIp !== null ? (trust.byIp(h.fromIp)?.relay ?? null) : null);
@@ -442,7 +458,8 @@ export function walkChain(input: WalkInput): WalkOutput {
         findings.push(
           finding(
             'FORGED_HOP',
-            `Hop ${h.index} below the untrusted origin claims to involve ${claimed.name} (${h.byHost ?? h.fromIp}); the sender could have written it.`,
+            `Hop ${h.index} below the untrusted origin claims to involve ${claimed.name} (${h.byHost ?? h.fromIp}); \
+the sender could have written it.`,
             {
               header: `Received[${h.index}]`,
               value: h.raw.slice(0, 200),
