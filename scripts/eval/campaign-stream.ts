@@ -174,10 +174,7 @@ ${stream.length} messages (${labelOf.size} distinct) from ${present.join(', ')},
     );
     out(
       `campaigns: ${members.size}; sizes: ${buckets
-        .map(
-          ([n, lo, hi]) => `${n}: \
-${sizes.filter((s) => s >= lo && s <= hi).length}`,
-        )
+        .map(([n, lo, hi]) => `${n}: ${sizes.filter((s) => s >= lo && s <= hi).length}`)
         .join(', ')}\n`,
     );
     const largest = [...members.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 5);

@@ -59,8 +59,7 @@ export const actionsService: ServiceFactory = {
       describe: () =>
         `Outbox:           ${
           ctx.config.outboxSmtpUrl
-            ? `mail via \
-${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+            ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`
             : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'
         }; ISP digests scheduled`,
       async stop() {

@@ -84,10 +84,7 @@ ${safe(h.byHost ?? '?', 80)}${h.protocol ? ` with ${h.protocol}` : ''}${h.date ?
     line(
       'SPF',
       `${a.auth.spf.result}${a.auth.spf.domain ? ` for ${a.auth.spf.domain}` : ''}${
-        a.auth.spf.clientIp
-          ? ` from \
-${a.auth.spf.clientIp}`
-          : ''
+        a.auth.spf.clientIp ? ` from ${a.auth.spf.clientIp}` : ''
       }`,
     ),
   );
@@ -103,10 +100,7 @@ ${a.auth.spf.clientIp}`
     line(
       'DMARC',
       `${a.auth.dmarc.result}${a.auth.dmarc.domain ? ` for ${a.auth.dmarc.domain}` : ''}${
-        a.auth.dmarc.policy
-          ? ` \
-(p=${a.auth.dmarc.policy})`
-          : ''
+        a.auth.dmarc.policy ? ` (p=${a.auth.dmarc.policy})` : ''
       }`,
     ),
   );
@@ -124,12 +118,8 @@ ${a.auth.spf.clientIp}`
   out.push(
     line(
       'sender',
-      `${safe(ind.sender.displayName ?? '', 80)} \
-<${safe(ind.sender.from ?? '?', 120)}>${
-        ind.sender.mismatches.length
-          ? `  mismatches: \
-${ind.sender.mismatches.join(', ')}`
-          : ''
+      `${safe(ind.sender.displayName ?? '', 80)} <${safe(ind.sender.from ?? '?', 120)}>${
+        ind.sender.mismatches.length ? `  mismatches: ${ind.sender.mismatches.join(', ')}` : ''
       }`,
     ),
   );
@@ -159,10 +149,7 @@ ${ind.sender.mismatches.join(', ')}`
     line(
       'opt-out',
       `${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}${
-        c.optOut.listUnsubscribe.length
-          ? `: \
-${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}`
-          : ''
+        c.optOut.listUnsubscribe.length ? `: ${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}` : ''
       }`,
     ),
   );
@@ -179,10 +166,7 @@ ${c.optOut.listUnsubscribe.map((u) => safe(u, 120)).join(', ')}`
       .join('; ');
     out.push(
       `  [${f.severity.toUpperCase().padEnd(6)}] ${f.code} — ${safe(f.message, 300)}${
-        ev
-          ? `\n             evidence: \
-${ev}`
-          : ''
+        ev ? `\n             evidence: ${ev}` : ''
       }`,
     );
   }

@@ -364,7 +364,7 @@ function decodeHeaderText(value: string): string {
     decodeCharset(decodeWordBytes(enc, text), cs.split('*')[0]),
   );
   // Unencoded 8-bit headers are mostly UTF-8 today (RFC 6532).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range \x00-\xff asks whether every character is Latin-1
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: \x00-\xff asks whether all chars are Latin-1
   return /[\x80-\xff]/.test(decoded) && !/[^\x00-\xff]/.test(decoded)
     ? Buffer.from(decoded, 'latin1').toString('utf8')
     : decoded;

@@ -39,15 +39,11 @@ function dataTable(ctx: PageCtx, data: ChartData): SafeHtml {
   const nonEmpty = data.labels.map((_, i) => i).filter((i) => data.datasets.some((d) => d.data[i] > 0));
   return html`<div class="table-scroll"><table>
 <thead><tr><th scope="col">${ctx.t('col.day')}</th>${data.datasets.map(
-    (d) => html`<th \
-scope="col">${d.label}</th>`,
+    (d) => html`<th scope="col">${d.label}</th>`,
   )}</tr></thead>
 <tbody>${nonEmpty.map(
     (i) =>
-      html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map(
-        (d) => html`<td>\
-${d.data[i]}</td>`,
-      )}</tr>`,
+      html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map((d) => html`<td>${d.data[i]}</td>`)}</tr>`,
   )}</tbody>
 </table></div>`;
 }

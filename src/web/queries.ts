@@ -92,7 +92,7 @@ export async function listReports(
       );
   }
   const terms = filterTerms(f);
-  // biome-ignore lint/suspicious/noImplicitAnyLet: not any — tsc types q by control flow; the branches build different Kysely joins
+  // biome-ignore lint/suspicious/noImplicitAnyLet: not any: tsc types q by control flow (two Kysely joins)
   let q;
   if (terms.length > 0) {
     // Drive from the first term's index range (term, received_at, report_id); join the index row.

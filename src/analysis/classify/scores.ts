@@ -54,15 +54,7 @@ function readScoresFile(file: string): ScoresFileData {
   if ('problems' in r)
     throw new Error(
       `classification scores ${file}: ${r.problems
-        .map(
-          (p) =>
-            `${
-              p.where === null
-                ? ''
-                : `${p.where}: \
-`
-            }${p.message}`,
-        )
+        .map((p) => `${p.where === null ? '' : `${p.where}: `}${p.message}`)
         .join('; ')}`,
     );
   return r.data;

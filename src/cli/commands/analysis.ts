@@ -35,10 +35,8 @@ export function registerAnalysis(program: Command): void {
         });
         const analysis = stored ? withReporterStatement(stored, reporterStatementOf(report)) : null;
         if (o.json) {
-          process.stdout.write(
-            `\
-${JSON.stringify({ report: { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note }, analysis }, null, 2)}\n`,
-          );
+          const report_ = { id: report.id, channel: report.channel, receivedAt: report.received_at, note: report.note };
+          process.stdout.write(`${JSON.stringify({ report: report_, analysis }, null, 2)}\n`);
           return;
         }
         const header = [

@@ -56,10 +56,7 @@ export function registerPrivacy(program: Command): void {
         for (const p of v.problems) out(`PROBLEM ${p}`);
         out(
           `audit chain: ${v.ok ? 'OK' : 'BROKEN'}; ${v.checked} entries checked${
-            v.startsAfter
-              ? ` (entries up to \
-${v.startsAfter} pruned by retention, checkpoint verified)`
-              : ''
+            v.startsAfter ? ` (entries up to ${v.startsAfter} pruned by retention, checkpoint verified)` : ''
           }`,
         );
         if (v.head)
@@ -74,10 +71,7 @@ ${v.startsAfter} pruned by retention, checkpoint verified)`
         for (const r of await listAudit(db, { limit: Number(o.limit) }))
           out(
             `${String(r.seq).padStart(8)}  ${r.at}  ${r.actor}  ${r.action}  ${r.subject}${
-              r.ip
-                ? `  from \
-${r.ip}`
-                : ''
+              r.ip ? `  from ${r.ip}` : ''
             }`,
           );
       });
@@ -93,10 +87,7 @@ ${r.ip}`
         for (const k of await publishedKeys(db))
           out(
             `${k.fingerprint}  ${k.state.padEnd(7)}  valid from ${k.validFrom}${
-              k.validUntil
-                ? ` until \
-${k.validUntil}`
-                : ''
+              k.validUntil ? ` until ${k.validUntil}` : ''
             }`,
           );
       });

@@ -36,10 +36,7 @@ export function registerToken(program: Command): void {
         for (const t of await listTokens(db)) {
           process.stdout.write(
             `${t.id}  ${t.role.padEnd(16)} ${(t.name ?? '').padEnd(20)} created ${t.created_at}${
-              t.revoked_at
-                ? `  \
-REVOKED ${t.revoked_at}`
-                : ''
+              t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''
             }\n`,
           );
         }

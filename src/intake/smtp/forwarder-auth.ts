@@ -143,10 +143,7 @@ export async function authenticateForwarder(input: ForwarderAuthInput): Promise<
       `SPF ${spf.result}${spf.domain ? ` (${spf.domain})` : ''}`,
       dkim.length
         ? `DKIM ${dkim
-            .map(
-              (d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}\
-`,
-            )
+            .map((d) => `${d.result}${d.domain ? ` d=${d.domain}` : ''}${d.aligned ? '' : ' unaligned'}`)
             .join(', ')}`
         : 'no DKIM signature',
     ];

@@ -36,8 +36,7 @@ ${
   opts.created
     ? html`<div class="notice" role="status"><p>${opts.created.email}</p>${
         opts.created.password
-          ? html`<p>\
-${t('admin.users.created')} <code class="secret">${opts.created.password}</code></p>`
+          ? html`<p>${t('admin.users.created')} <code class="secret">${opts.created.password}</code></p>`
           : ''
       }</div>`
     : ''
@@ -59,8 +58,7 @@ type="submit">${t('admin.users.disable')}</button></form>`
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
 <label for="email">${t('login.email')}</label><input id="email" name="email" type="email" required>
 <label for="role">${t('col.role')}</label><select id="role" name="role">${ROLES.map(
-        (r) => html`<option \
-value="${r}">${r}</option>`,
+        (r) => html`<option value="${r}">${r}</option>`,
       )}</select>
 <label for="authority">${t('admin.users.authority')}</label><input id="authority" name="authority" maxlength="64">
 <label for="networks">${t('admin.users.networks')}</label><input id="networks" name="networks" maxlength="500" \
@@ -110,8 +108,7 @@ class="mono">${r.ip ?? ''}</td></tr>`,
 </tbody></table></div>
 ${
   rows.length === 200 && last
-    ? html`<p><a rel="next" href="/admin/audit?before=${String(last.seq ?? '')}">\
-${t('list.next')}</a></p>`
+    ? html`<p><a rel="next" href="/admin/audit?before=${String(last.seq ?? '')}">${t('list.next')}</a></p>`
     : ''
 }`,
         { wide: true },

@@ -83,8 +83,7 @@ class="mono">${d.origin ?? ''}</td><td>${d.reason}</td>
     d.size === null
       ? t('dead.nocopy')
       : can(req.principal, 'evidence:read-raw')
-        ? html`${d.size} B · <a \
-href="/workbench/dead-letters/${d.id}/copy">${t('dead.download')}</a>`
+        ? html`${d.size} B · <a href="/workbench/dead-letters/${d.id}/copy">${t('dead.download')}</a>`
         : `${d.size} B`
   }</td>
 <td>${
@@ -107,8 +106,7 @@ type="submit">${t('dead.dismiss')}</button></form>${
 class="muted">${t('dead.closed', { action: actionLabel(d.last.action), who: d.last.actor, when: fmtTime(d.last.at) })}<\
 /span>${
             d.last.action === 'retried' && d.last.detail
-              ? html` · <a \
-href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>`
+              ? html` · <a href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>`
               : ''
           }`
         : d.retriedAt
@@ -119,8 +117,7 @@ href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>`
 }
 ${
   page.next
-    ? html`<p><a rel="next" href="/workbench/dead-letters?state=${state}&before=${page.next}">${t('list.next')}\
-</a></p>`
+    ? html`<p><a rel="next" href="/workbench/dead-letters?state=${state}&before=${page.next}">${t('list.next')}</a></p>`
     : ''
 }
 ${

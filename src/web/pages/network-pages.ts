@@ -124,13 +124,10 @@ href="/network/alerts">${t('network.alerts')}</a> (${t('network.alerts.count', {
 <form class="filters search" method="get" action="/network" aria-label="${t('list.search')}">
 <label>${t('list.ip')} <input type="search" name="ip" value="${f.ip ?? ''}"></label>
 <label>${t('col.network')} <select name="asn"><option value="">${t('list.any')}</option>${scope.asns.map(
-          (a) => html`<o\
-ption value="${a}" ${f.asn === String(a) ? 'selected' : ''}>AS${a}</option>`,
+          (a) => html`<option value="${a}" ${f.asn === String(a) ? 'selected' : ''}>AS${a}</option>`,
         )}</select></label>
-<label>${t('list.category')} <select name="category"><option \
-value="">${t('list.any')}</option>${CATEGORIES.map(
-          (c) => html`<option value="${c}" \
-${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+<label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option>${CATEGORIES.map(
+          (c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
         )}</select></label>
 <label>${t('filter.from')} <input type="date" name="from" value="${f.from ?? ''}"></label>
 <label>${t('filter.to')} <input type="date" name="to" value="${f.to ?? ''}"></label>
@@ -188,6 +185,14 @@ ${t('list.next')}</a></p>`
           .filter((d): d is string => typeof d === 'string'),
       ),
     ].slice(0, 50);
+    const campaignText = campaign
+      ? t('network.campaign', {
+          id: campaign.id.slice(-8),
+          n: campaign.reportCount,
+          first: fmtTime(campaign.firstSeenAt),
+          last: fmtTime(campaign.lastSeenAt),
+        })
+      : '—';
     const body = html`<p class="crumbs"><a href="/network">${t('network.title')}</a></p>
 <h1>${t('detail.title', { id })}</h1><p class="subject">${redact(row.subject) || id}</p>
 ${section(
@@ -197,15 +202,10 @@ ${section(
 <dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at)}</dd>
 <dt>${t('detail.origin')}</dt><dd class="mono" \
 data-testid="origin">${row.origin_ip ?? '—'}${row.origin_asn !== null ? ` AS${row.origin_asn}` : ''}${
-    o?.asName
-      ? ` \
-${o.asName}`
-      : ''
+    o?.asName ? ` ${o.asName}` : ''
   }${row.origin_country ? ` · ${countryName(row.origin_country, ctx.locale)}` : ''}${o?.rdns ? ` · ${o.rdns}` : ''}</dd>
 <dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, row.category)}</dd>
-<dt>${t('col.campaign')}</dt>\
-<dd>\
-${campaign ? t('network.campaign', { id: campaign.id.slice(-8), n: campaign.reportCount, first: fmtTime(campaign.firstSeenAt), last: fmtTime(campaign.lastSeenAt) }) : '—'}</dd>
+<dt>${t('col.campaign')}</dt><dd>${campaignText}</dd>
 <dt>${t('col.sender')}</dt><dd>${row.sender ?? '—'}</dd>
 <dt>${t('list.domain')}</dt><dd>${domains.length > 0 ? domains.join(', ') : '—'}</dd>
 </dl>`,
@@ -221,16 +221,12 @@ ${
 class="${h.trusted ? 'trusted' : 'untrusted'}${analysis.traceback.origin?.hopIndex === h.index ? ' origin' : ''}"><div>\
 <strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
 class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
-              h.protocol
-                ? html`<span \
-class="badge">${h.protocol}</span>`
-                : ''
+              h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''
             }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>\
 </li>`,
         )}</ol>${
           analysis.traceback.steps.length > 0
-            ? html`<ol \
-class="steps">${analysis.traceback.steps.map((s) => html`<li>${redact(s)}</li>`)}</ol>`
+            ? html`<ol class="steps">${analysis.traceback.steps.map((s) => html`<li>${redact(s)}</li>`)}</ol>`
             : ''
         }`,
       )
@@ -285,10 +281,7 @@ class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_co
       ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button \
 type="submit">${t('network.alerts.handle')}</button></form>`
       : html`${a.state}${
-          a.handled_by
-            ? html` <span class="muted">${a.handled_by} · \
-${fmtTime(a.handled_at)}</span>`
-            : ''
+          a.handled_by ? html` <span class="muted">${a.handled_by} · ${fmtTime(a.handled_at)}</span>` : ''
         }`
   }</td></tr>`,
 )}</tbody></table></div>`

@@ -49,8 +49,7 @@ function reportFormPage(ctx: PageCtx, f: ReportForm): string {
 <p class="lead">${t('report.lead')} <a href="/guide">${t('report.guide.link')}</a></p>
 ${
   f.error
-    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p>\
-</div>`
+    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p></div>`
     : ''
 }
 <form method="post" action="/report" enctype="multipart/form-data" class="stack">
@@ -93,8 +92,7 @@ function smsFormPage(ctx: PageCtx, f: SmsForm): string {
 <p class="lead">${t('sms.lead')}</p>
 ${
   f.error
-    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p>\
-</div>`
+    ? html`<div class="error" role="alert"><strong>${t('report.error.title')}</strong><p>${f.error}</p></div>`
     : ''
 }
 <form method="post" action="/report/sms" class="stack">
@@ -307,6 +305,10 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .executeTakeFirst();
+    const campaignText =
+      campaign && campaign.reportCount > 1
+        ? t('track.campaign.size', { n: campaign.reportCount })
+        : t('track.campaign.none');
     return sendPage(
       reply,
       layout(
@@ -318,9 +320,7 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
   <dt>${t('track.channel')}</dt><dd>${channelLabel(ctx, report.channel)}</dd>
   <dt>${t('track.analysed')}</dt><dd data-testid="track-analysed">${analysed ? t('yes') : t('track.pending')}</dd>
   <dt>${t('track.category')}</dt><dd>${categoryLabel(ctx, cls?.category ?? null)}</dd>
-  <dt>${t('track.campaign')}</dt>\
-<dd>\
-${campaign && campaign.reportCount > 1 ? t('track.campaign.size', { n: campaign.reportCount }) : t('track.campaign.none')}</dd>
+  <dt>${t('track.campaign')}</dt><dd>${campaignText}</dd>
   <dt>${t('track.referred')}</dt><dd>${referred.length > 0 ? referred.join(', ') : t('track.referred.none')}</dd>
 </dl>
 ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>` : ''}`,
@@ -374,11 +374,9 @@ ${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>
       textPage(
         ctx,
         t('protect.title'),
-        html`<ol>\
-${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map(
-  (k) => html`<li>${t(k)}\
-</li>`,
-)}</ol>`,
+        html`<ol>${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'] as const).map(
+          (k) => html`<li>${t(k)}</li>`,
+        )}</ol>`,
       ),
     );
   });
@@ -386,14 +384,19 @@ ${(['protect.1', 'protect.2', 'protect.3', 'protect.4', 'protect.5', 'protect.6'
   app.get('/complain', async (req, reply) => {
     const ctx = pageContext(req, reply);
     const { t } = ctx;
+    const kinds = [
+      'complain.dpa',
+      'complain.consumer',
+      'complain.police',
+      'complain.telecom',
+      'complain.bank',
+    ] as const;
     return sendPage(
       reply,
       textPage(
         ctx,
         t('complain.title'),
-        html`<p class="lead">${t('complain.lead')}</p>\
-<ul>\
-${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 'complain.bank'] as const).map((k) => html`<li>${t(k)}</li>`)}</ul>`,
+        html`<p class="lead">${t('complain.lead')}</p><ul>${kinds.map((k) => html`<li>${t(k)}</li>`)}</ul>`,
       ),
     );
   });
@@ -409,6 +412,10 @@ ${(['complain.dpa', 'complain.consumer', 'complain.police', 'complain.telecom', 
       totalReports(appCtx.db, range),
     ]);
     const qs = rangeQuery(range);
+    const countryChart = {
+      labels: countries.map((c) => countryName(c.value, ctx.locale)),
+      datasets: [{ label: t('col.reports'), data: countries.map((c) => c.n) }],
+    };
     return sendPage(
       reply,
       layout(
@@ -424,7 +431,7 @@ ${chartBlock(
   'stacked',
   `/stats.csv?table=category&${qs}`,
 )}
-${chartBlock(ctx, 'stats-countries', t('stats.countries'), { labels: countries.map((c) => countryName(c.value, ctx.locale)), datasets: [{ label: t('col.reports'), data: countries.map((c) => c.n) }] }, 'bar', `/stats.csv?table=countries&${qs}`)}`,
+${chartBlock(ctx, 'stats-countries', t('stats.countries'), countryChart, 'bar', `/stats.csv?table=countries&${qs}`)}`,
         { scripts: ['/static/vendor/chartjs/chart.umd.min.js', '/static/app/charts.js'] },
       ),
     );

@@ -79,8 +79,7 @@ export function section(id: string, title: string, body: SafeHtml | string): Saf
 
 function headersTable(rows: { name: string; value: string }[]): SafeHtml {
   return html`<div class="table-scroll"><table class="headers"><tbody>${rows.map(
-    (h) => html`<tr><th \
-scope="row">${h.name}</th><td class="mono">${h.value}</td></tr>`,
+    (h) => html`<tr><th scope="row">${h.name}</th><td class="mono">${h.value}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -97,10 +96,7 @@ function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
 class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
   <div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
 class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
-        h.protocol
-          ? html`<span \
-class="badge">${h.protocol}</span>`
-          : ''
+        h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''
       }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>
   ${h.notes.length > 0 ? html`<ul class="notes">${h.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
   <details><summary>Received</summary><pre class="mono">${h.raw}</pre></details></li>`,
@@ -112,15 +108,9 @@ ${
 ${a.traceback.origin.reason}${
   o
     ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${
-        o.country
-          ? `· \
-${countryName(o.country, ctx.locale)}`
-          : ''
+        o.country ? `· ${countryName(o.country, ctx.locale)}` : ''
       } ${o.rdns ? `· ${o.rdns}` : ''} ${
-        o.abuseContacts.length > 0
-          ? `· abuse: \
-${o.abuseContacts.map((c) => c.address).join(', ')}`
-          : ''
+        o.abuseContacts.length > 0 ? `· abuse: ${o.abuseContacts.map((c) => c.address).join(', ')}` : ''
       }`
     : ''
 }</p>`
@@ -171,29 +161,22 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
     'indicators',
     t('detail.indicators'),
     html`<h3>${t('detail.urls')}</h3>${list(
-      ind.urls.slice(0, 200).map(
-        (u) =>
-          html`${u.url}${
-            u.shortener
-              ? html` <span \
-class="badge">shortener</span>`
-              : ''
-          }${
-            u.role === 'resource'
-              ? html` <span class="badge" \
-title="${t('detail.resourceHint')}">${t('detail.resource')}</span>`
-              : ''
-          } <span class="muted">${u.source}</span>`,
-      ),
+      ind.urls
+        .slice(0, 200)
+        .map(
+          (u) =>
+            html`${u.url}${u.shortener ? html` <span class="badge">shortener</span>` : ''}${
+              u.role === 'resource'
+                ? html` <span class="badge" title="${t('detail.resourceHint')}">${t('detail.resource')}</span>`
+                : ''
+            } <span class="muted">${u.source}</span>`,
+        ),
     )}
 <h3>${t('detail.emails')}</h3>${list(ind.emails.slice(0, 200))}
 <h3>${t('detail.phones')}</h3>${list(ind.phones.map((p) => `${p.e164} (${p.raw})`))}
 <h3>${t('detail.wallets')}</h3>${list(ind.wallets.map((w) => `${w.currency}: ${w.address}`))}
 <h3>${t('col.sender')}</h3><dl class="facts"><dt>From</dt><dd>${
-      ind.sender.displayName
-        ? `"${ind.sender.displayName}" \
-`
-        : ''
+      ind.sender.displayName ? `"${ind.sender.displayName}" ` : ''
     }${ind.sender.from ?? ''}</dd>
 <dt>Reply-To</dt><dd>${ind.sender.replyTo ?? ''}</dd><dt>Return-Path</dt><dd>${ind.sender.returnPath ?? ''}</dd>
 ${ind.sender.mismatches.length > 0 ? html`<dt>≠</dt><dd>${ind.sender.mismatches.join(', ')}</dd>` : ''}\
@@ -238,10 +221,7 @@ function attachmentsSection(
 scope="col" class="num">${t('detail.size')}</th><th scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
           (r) =>
             html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${
-              r.sniffed && r.sniffed !== r.type
-                ? html` <span \
-class="badge">${r.sniffed}</span>`
-                : ''
+              r.sniffed && r.sniffed !== r.type ? html` <span class="badge">${r.sniffed}</span>` : ''
             }</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
         )}</tbody></table></div>`,
   );
@@ -301,6 +281,15 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
       analysis?.parse.subject ??
       (sms ? sms.text.slice(0, 80) : fb?.headers.find((h) => h.name.toLowerCase() === 'subject')?.value) ??
       report.id;
+    const attachments = analysis
+      ? analysis.parse.attachments.map((a) => ({
+          filename: a.filename,
+          type: a.declaredType,
+          sniffed: a.sniffedType,
+          size: a.size,
+          sha256: a.sha256,
+        }))
+      : (fb?.attachments ?? []);
     const body = html`<p class="crumbs"><a href="/workbench/reports">${t('list.title')}</a></p>
 <h1>${t('detail.title', { id: report.id })}</h1><p class="subject">${subject}</p>
 ${
@@ -321,20 +310,15 @@ ${section(
 <dt>${t('col.category')}</dt><dd data-testid="category">${categoryLabel(ctx, cls?.category ?? null)}\
 ${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
   cls && cls.reasons.length > 0
-    ? html`<ul \
-class="notes">${cls.reasons.slice(0, 10).map((r) => html`<li>${r}</li>`)}</ul>`
+    ? html`<ul class="notes">${cls.reasons.slice(0, 10).map((r) => html`<li>${r}</li>`)}</ul>`
     : ''
 }</dd>
 <dt>${t('col.campaign')}</dt><dd>${
-    campaign
-      ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> \
-(${campaign.reportCount})`
-      : '—'
+    campaign ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> (${campaign.reportCount})` : '—'
   }</dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis
-      ? html`${t('yes')} <span \
-class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
+      ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
       : t('detail.notanalysed')
   }</dd>
 ${typeof ctxJson.consent === 'string' ? html`<dt>consent</dt><dd>${ctxJson.consent}</dd>` : ''}
@@ -352,18 +336,15 @@ ${
 ${
   relabelOk
     ? html`<form method="post" action="/workbench/reports/${report.id}/relabel" class="row">${csrfField(ctx)}
-<label for="category">${t('col.category')}</label> <select id="category" \
-name="category">${CATEGORIES.map(
-        (c) => html`<option value="${c}" \
-${cls?.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+<label for="category">${t('col.category')}</label> <select id="category" name="category">${CATEGORIES.map(
+        (c) => html`<option value="${c}" ${cls?.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
       )}</select>
 <button type="submit">${t('detail.relabel.submit')}</button></form>`
     : html`<p>${t('detail.relabel.unavailable')}</p>`
 }
 ${
   history.length > 0
-    ? html`<h3>${t('detail.history')}</h3><ul \
-class="plain">${history.map(
+    ? html`<h3>${t('detail.history')}</h3><ul class="plain">${history.map(
         (h) => html`<li>${fmtTime(h.at)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → \
 ${categoryLabel(ctx, h.category)}</li>`,
       )}</ul>`
@@ -398,7 +379,7 @@ ${traceSection(ctx, analysis)}
 ${analysis ? authSection(ctx, analysis) : ''}
 ${analysis ? indicatorsSection(ctx, analysis) : ''}
 ${analysis ? findingsSection(ctx, analysis) : ''}
-${attachmentsSection(ctx, analysis ? analysis.parse.attachments.map((a) => ({ filename: a.filename, type: a.declaredType, sniffed: a.sniffedType, size: a.size, sha256: a.sha256 })) : (fb?.attachments ?? []))}`
+${attachmentsSection(ctx, attachments)}`
 }
 ${section(
   'raw',

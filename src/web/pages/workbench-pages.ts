@@ -64,24 +64,19 @@ scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></t
     return html`<tr data-report-id="${r.report_id}">
 <td class="nowrap">${fmtTime(r.received_at)}</td>
 <td>${href ? html`<a href="${href}">${subject}</a>` : subject}${
-      r.false_report
-        ? html` <span \
-class="badge">${t('list.false')}</span>`
-        : ''
+      r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''
     }</td>
 <td>${r.sender ?? ''}</td>
 <td>${r.origin_ip ?? ''}${
       r.origin_country
-        ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">\
-${r.origin_country}</abbr>`
+        ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>`
         : ''
     }${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
 <td>${categoryLabel(ctx, r.category)}</td>
 <td>${
       r.campaign_id
         ? href?.startsWith('/workbench/')
-          ? html`<a \
-href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>`
+          ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>`
           : r.campaign_id.slice(-8)
         : ''
     }</td>
@@ -123,12 +118,10 @@ ${input('q', t('list.q'))}${input('sender', t('list.sender'))}${input('domain', 
 ${input('url', t('list.url'))}${input('ip', t('list.ip'))}${input('campaign', t('list.campaign'))}
 <label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option><option value="-" \
 ${f.category === '-' ? 'selected' : ''}>${t('cat.unclassified')}</option>${CATEGORIES.map(
-    (c) => html`<option \
-value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+    (c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
   )}</select></label>
 <label>${t('col.channel')} <select name="channel"><option value="">${t('list.any')}</option>${CHANNELS.map(
-    (c) => html`\
-<option value="${c}" ${f.channel === c ? 'selected' : ''}>${channelLabel(ctx, c)}</option>`,
+    (c) => html`<option value="${c}" ${f.channel === c ? 'selected' : ''}>${channelLabel(ctx, c)}</option>`,
   )}</select></label>
 ${input('from', t('filter.from'), 'date')}${input('to', t('filter.to'), 'date')}
 <button type="submit" class="primary">${t('list.search')}</button> <a href="/workbench/reports">${t('filter.reset')}</a>
@@ -404,8 +397,7 @@ ${chartBlock(
               : html`<div class="grid3">${[...byKind.entries()].map(
                   ([kind, list]) =>
                     html`<div><h3>${kind}</h3><ul class="plain">${list.map(
-                      (f) => html`<li><span \
-class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`,
+                      (f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`,
                     )}</ul></div>`,
                 )}</div>`
           }</section>
