@@ -20,8 +20,13 @@
 import { finding, type StageFinding } from './stage.ts';
 
 /** File extensions that run code when opened (also inside an archive). */
-const RUNNABLE_EXT =
-  /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|ps1|jar|lnk|dll|cpl|reg|iso|img|vhdx?|one|docm|xlsm|pptm|dotm|xlam|xll|chm|appx|msix|url|scf|sct|svg|html?)$/i;
+const RUNNABLE_EXT = new RegExp(
+  [
+    String.raw`\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|ps1|jar|lnk|dll|cpl|reg|iso|img|`,
+    'vhdx?|one|docm|xlsm|pptm|dotm|xlam|xll|chm|appx|msix|url|scf|sct|svg|html?)$',
+  ].join(''),
+  'i',
+);
 const MAX_ENTRIES = 1000;
 const MAX_NAME = 400;
 /** Bytes scanned for HTML smuggling (a smuggled payload is rarely above a few MB). */
@@ -194,14 +199,36 @@ export function macroStorage(b: Uint8Array): string | null {
   return null;
 }
 
-const DECODER =
-  /\batob\s*\(|\bUint8Array\b|\.charCodeAt\s*\(|String\.fromCharCode\s*\(|\bunescape\s*\(|\bBuffer\.from\s*\(|\bparseInt\s*\([^;]{0,40}?,\s*16\s*\)|\bTextDecoder\b|\bDecompressionStream\b/gi;
-const BUILDER =
-  /\bnew\s+Blob\s*\(|\bnew\s+File\s*\(|\bcreateObjectURL\s*\(|\bmsSaveOrOpenBlob\b|\bmsSaveBlob\b|\.download\s*=|setAttribute\s*\(\s*["']download["']|<a\b[^>]{0,500}\sdownload\s*=/gi;
-const DOWNLOAD_NAME =
-  /(?:\.download\s*=\s*|download\s*=\s*|msSaveOrOpenBlob\s*\([^,]{1,80},\s*|msSaveBlob\s*\([^,]{1,80},\s*|setAttribute\s*\(\s*["']download["']\s*,\s*)["']([^"'<>]{1,120})["']/i;
-const DATA_URI =
-  /data:(application\/(?:octet-stream|x-msdownload|x-msdos-program|x-dosexec|x-ms-installer|x-msi|zip|x-zip-compressed|x-rar-compressed|vnd\.rar|x-7z-compressed|x-iso9660-image|x-gzip|gzip|java-archive|hta|x-javascript|javascript|vnd\.ms-[a-z.-]+|vnd\.openxmlformats-[a-z.-]+|x-bat|x-sh)|text\/(?:javascript|vbscript|hta))[^,"'\s]{0,60},/i;
+const DECODER = new RegExp(
+  [
+    String.raw`\batob\s*\(|\bUint8Array\b|\.charCodeAt\s*\(|String\.fromCharCode\s*\(|\bunescape\s*\(|`,
+    String.raw`\bBuffer\.from\s*\(|\bparseInt\s*\([^;]{0,40}?,\s*16\s*\)|\bTextDecoder\b|\bDecompressionStream\b`,
+  ].join(''),
+  'gi',
+);
+const BUILDER = new RegExp(
+  [
+    String.raw`\bnew\s+Blob\s*\(|\bnew\s+File\s*\(|\bcreateObjectURL\s*\(|\bmsSaveOrOpenBlob\b|\bmsSaveBlob\b|`,
+    String.raw`\.download\s*=|setAttribute\s*\(\s*["']download["']|<a\b[^>]{0,500}\sdownload\s*=`,
+  ].join(''),
+  'gi',
+);
+const DOWNLOAD_NAME = new RegExp(
+  [
+    String.raw`(?:\.download\s*=\s*|download\s*=\s*|msSaveOrOpenBlob\s*\([^,]{1,80},\s*|`,
+    String.raw`msSaveBlob\s*\([^,]{1,80},\s*|setAttribute\s*\(\s*["']download["']\s*,\s*)["']([^"'<>]{1,120})["']`,
+  ].join(''),
+  'i',
+);
+const DATA_URI = new RegExp(
+  [
+    String.raw`data:(application\/(?:octet-stream|x-msdownload|x-msdos-program|x-dosexec|x-ms-installer|x-msi|`,
+    String.raw`zip|x-zip-compressed|x-rar-compressed|vnd\.rar|x-7z-compressed|x-iso9660-image|x-gzip|gzip|`,
+    String.raw`java-archive|hta|x-javascript|javascript|vnd\.ms-[a-z.-]+|vnd\.openxmlformats-[a-z.-]+|x-bat|`,
+    String.raw`x-sh)|text\/(?:javascript|vbscript|hta))[^,"'\s]{0,60},`,
+  ].join(''),
+  'i',
+);
 
 function longestRun(text: string, re: RegExp): number {
   let max = 0;

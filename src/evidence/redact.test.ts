@@ -35,9 +35,12 @@ async function traces(raw: Buffer): Promise<string[]> {
     if (hay.includes('duclos-marchetti')) found.add('name');
     if (hay.includes(md5)) found.add('md5');
     if (
-      /6[\s.\-()]{0,3}1[\s.\-()]{0,3}2[\s.\-()]{0,3}3[\s.\-()]{0,3}4[\s.\-()]{0,3}5[\s.\-()]{0,3}6[\s.\-()]{0,3}7[\s.\-()]{0,3}8/.test(
-        hay,
-      )
+      new RegExp(
+        [
+          String.raw`6[\s.\-()]{0,3}1[\s.\-()]{0,3}2[\s.\-()]{0,3}3[\s.\-()]{0,3}4[\s.\-()]{0,3}5[\s.\-()]{0,3}6[\s`,
+          String.raw`.\-()]{0,3}7[\s.\-()]{0,3}8`,
+        ].join(''),
+      ).test(hay)
     )
       found.add('number');
   };

@@ -138,8 +138,13 @@ export interface RuleHit {
 
 const MAX_SCAN_CHARS = 20_000;
 
-const EXEC_EXT =
-  /\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|lnk|ps1|jar|cpl|reg|dll|iso|img|vhd|vhdx|docm|xlsm|pptm|xlam|dotm|one|chm|appx)$/i;
+const EXEC_EXT = new RegExp(
+  [
+    String.raw`\.(exe|scr|com|pif|bat|cmd|vbs|vbe|js|jse|wsf|wsh|hta|msi|msp|lnk|ps1|jar|cpl|reg|dll|iso|img|vhd|`,
+    'vhdx|docm|xlsm|pptm|xlam|dotm|one|chm|appx)$',
+  ].join(''),
+  'i',
+);
 const DOUBLE_EXT = /\.(pdf|doc|docx|xls|xlsx|jpg|png|txt|zip)\.[a-z0-9]{2,4}$/i;
 const ARCHIVE = /(zip|rar|7z|x-tar|gzip|x-ace|x-arj|cab|iso9660)|\.(zip|rar|7z|tar|gz|ace|arj|cab|r\d\d)$/i;
 const HTML_NAME = /\.(html?|shtml|xhtml|svg)$/i;
@@ -148,18 +153,55 @@ const PHRASES: Record<
   'CREDENTIAL_LURE' | 'ADVANCE_FEE' | 'LOTTERY_PRIZE' | 'INVESTMENT_FRAUD' | 'ROMANCE_LURE' | 'MARKETING_LANGUAGE',
   RegExp
 > = {
-  CREDENTIAL_LURE:
-    /\b(verify your (account|identity|information|email)|confirm your (account|identity|details|password|email)|account (has been|will be) (suspended|locked|limited|closed|disabled|deactivated)|unusual (sign[- ]?in|activity)|update your (billing|payment|account) (details|information)|(mailbox|storage) (is )?(full|quota)|password (will )?expire|re-?activate your account|validate your (account|mailbox)|v[ée]rifie[rz]? votre (compte|identit[ée])|votre compte (a [ée]t[ée]|sera) (suspendu|bloqu[ée]))/i,
-  ADVANCE_FEE:
-    /\b(next of kin|beneficiary|inheritance|(unclaimed|dormant) (fund|account)|fund transfer|transfer of (the )?(sum|fund)|barrister|diplomat(ic)? (bag|courier)|compensation (fund|payment)|atm (master|visa )?card|million (united states )?(dollars|usd|euros?|pounds)|\$\s?\d+(\.\d+)?\s?million|(us|usd)\s?\d+(,\d{3}){2})/i,
-  LOTTERY_PRIZE:
-    /\b(you (have )?won|winning (number|notification)|lottery|sweepstake|claim your (prize|reward|winnings)|prize (money|award)|lucky (winner|draw))/i,
-  INVESTMENT_FRAUD:
-    /\b(guaranteed (return|profit)|double your (money|investment|bitcoin)|investment (opportunity|plan)|trading (platform|bot)|passive income|crypto ?currency (investment|trading)|forex)/i,
-  ROMANCE_LURE:
-    /\b(lonely|serious relationship|looking for (love|a man|a woman|my soulmate)|my (sweetheart|darling|dear friend)|widow(er)?\b.*\b(meet|relationship))/i,
-  MARKETING_LANGUAGE:
-    /\b(special offer|limited time|order now|buy now|free shipping|best price|\d+\s?% off|discount|lowest price|act now|save (up to )?\$?\d+|click here to (order|buy|shop)|promo(tion)? code|newsletter|viagra|cialis|pharmacy|replica|mortgage rates?|weight loss|casino|meds?\b)/i,
+  CREDENTIAL_LURE: new RegExp(
+    [
+      String.raw`\b(verify your (account|identity|information|email)|confirm your (account|identity|details|`,
+      'password|email)|account (has been|will be) (suspended|locked|limited|closed|disabled|',
+      'deactivated)|unusual (sign[- ]?in|activity)|update your (billing|payment|account) (details|',
+      'information)|(mailbox|storage) (is )?(full|quota)|password (will )?expire|',
+      're-?activate your account|validate your (account|mailbox)|v[ée]rifie[rz]? votre (compte|',
+      'identit[ée])|votre compte (a [ée]t[ée]|sera) (suspendu|bloqu[ée]))',
+    ].join(''),
+    'i',
+  ),
+  ADVANCE_FEE: new RegExp(
+    [
+      String.raw`\b(next of kin|beneficiary|inheritance|(unclaimed|dormant) (fund|account)|fund transfer|`,
+      'transfer of (the )?(sum|fund)|barrister|diplomat(ic)? (bag|courier)|compensation (fund|payment)|',
+      'atm (master|visa )?card|million (united states )?(dollars|usd|euros?|pounds)|',
+      String.raw`\$\s?\d+(\.\d+)?\s?million|(us|usd)\s?\d+(,\d{3}){2})`,
+    ].join(''),
+    'i',
+  ),
+  LOTTERY_PRIZE: new RegExp(
+    [
+      String.raw`\b(you (have )?won|winning (number|notification)|lottery|sweepstake|claim your (prize|reward|`,
+      'winnings)|prize (money|award)|lucky (winner|draw))',
+    ].join(''),
+    'i',
+  ),
+  INVESTMENT_FRAUD: new RegExp(
+    [
+      String.raw`\b(guaranteed (return|profit)|double your (money|investment|bitcoin)|investment (opportunity|`,
+      'plan)|trading (platform|bot)|passive income|crypto ?currency (investment|trading)|forex)',
+    ].join(''),
+    'i',
+  ),
+  ROMANCE_LURE: new RegExp(
+    [
+      String.raw`\b(lonely|serious relationship|looking for (love|a man|a woman|my soulmate)|my (sweetheart|`,
+      String.raw`darling|dear friend)|widow(er)?\b.*\b(meet|relationship))`,
+    ].join(''),
+    'i',
+  ),
+  MARKETING_LANGUAGE: new RegExp(
+    [
+      String.raw`\b(special offer|limited time|order now|buy now|free shipping|best price|\d+\s?% off|discount|`,
+      String.raw`lowest price|act now|save (up to )?\$?\d+|click here to (order|buy|shop)|promo(tion)? code|`,
+      String.raw`newsletter|viagra|cialis|pharmacy|replica|mortgage rates?|weight loss|casino|meds?\b)`,
+    ].join(''),
+    'i',
+  ),
 };
 
 const SEXTORTION_PAY = /\b(bitcoin|btc)\b/i;

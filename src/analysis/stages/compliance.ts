@@ -9,10 +9,22 @@ import type { ComplianceResult } from '../analysis-schema.ts';
 import { clip, headerValues, renderHtml } from '../parsed-email.ts';
 import { defineStage, finding, type ReporterStatement, type StageFinding, type StageInput } from '../stage.ts';
 
-const OPT_OUT_WORDS =
-  /unsubscri|opt[\s-]?out|d[ée]sinscri|d[ée]sabonn|abmeld|abbestell|darse de baja|cancelar suscri|disiscriv|uitschrijv|remove me|removal|stop receiving|manage (your )?(email )?preferences|se d[ée]sinscrire/i;
-const DENIAL =
-  /never (subscribed|signed|consented|agreed|gave|asked|registered)|not? (subscribed|consent)|without (my )?consent|jamais (inscrit|abonn|donn|consenti)|sans (mon )?(accord|consentement)|pas (inscrit|abonn)|unsolicited|non sollicit/i;
+const OPT_OUT_WORDS = new RegExp(
+  [
+    String.raw`unsubscri|opt[\s-]?out|d[ée]sinscri|d[ée]sabonn|abmeld|abbestell|darse de baja|cancelar suscri|`,
+    'disiscriv|uitschrijv|remove me|removal|stop receiving|manage (your )?(email )?preferences|',
+    'se d[ée]sinscrire',
+  ].join(''),
+  'i',
+);
+const DENIAL = new RegExp(
+  [
+    'never (subscribed|signed|consented|agreed|gave|asked|registered)|not? (subscribed|consent)|',
+    'without (my )?consent|jamais (inscrit|abonn|donn|consenti)|sans (mon )?(accord|consentement)|',
+    'pas (inscrit|abonn)|unsolicited|non sollicit',
+  ].join(''),
+  'i',
+);
 
 /** RFC 2369 §2: a comma-separated list of angle-bracketed URIs. */
 export function listUnsubscribeUris(value: string): string[] {

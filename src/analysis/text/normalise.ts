@@ -14,8 +14,14 @@ const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/giu;
 const TOKEN_RE = /[\p{L}\p{N}]+/gu;
 const DIGIT_RE = /\p{N}/u;
 /** A greeting line: "Dear John Smith,", "Hi Anna!", "Bonjour Mme Dupont", "Hello john.doe". */
-const GREETING_RE =
-  /^\s*(?:dear|hi|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|bonjour|bonsoir|salut|cher|ch[eè]re|hallo|liebe[rs]?|sehr\s+geehrte[rs]?|hola|estimad[oa]|ciao|caro|cara|beste|hej)\b[^\n]{0,60}$/iu;
+const GREETING_RE = new RegExp(
+  [
+    String.raw`^\s*(?:dear|hi|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day)|attn|attention|`,
+    String.raw`bonjour|bonsoir|salut|cher|ch[eè]re|hallo|liebe[rs]?|sehr\s+geehrte[rs]?|hola|estimad[oa]|ciao|`,
+    String.raw`caro|cara|beste|hej)\b[^\n]{0,60}$`,
+  ].join(''),
+  'iu',
+);
 const VOWELS: ReadonlySet<string> = new Set([...'aeiouyàâäéèêëîïôöùûüáíóú']);
 
 /** True when a token contains a digit of any script (ASCII checked without a regex: hot path). */

@@ -9,8 +9,22 @@
 
 /** Marker lines clients put before an inline-forwarded message (several languages). */
 const MARKERS: RegExp[] = [
-  /^\s*-{2,}\s*(?:forwarded message|original message|message d'origine|message transféré|message transfere|mensaje original|mensaje reenviado|weitergeleitete nachricht|ursprüngliche nachricht|messaggio inoltrato|messaggio originale|doorgestuurd bericht|oorspronkelijk bericht|mensagem original|mensagem encaminhada)\s*-{2,}\s*$/i,
-  /^\s*(?:begin forwarded message|début du message réexpédié|début du message transféré|anfang der weitergeleiteten nachricht|inicio del mensaje reenviado)\s*:\s*$/i,
+  new RegExp(
+    [
+      String.raw`^\s*-{2,}\s*(?:forwarded message|original message|message d'origine|message transféré|`,
+      'message transfere|mensaje original|mensaje reenviado|weitergeleitete nachricht|',
+      'ursprüngliche nachricht|messaggio inoltrato|messaggio originale|doorgestuurd bericht|',
+      String.raw`oorspronkelijk bericht|mensagem original|mensagem encaminhada)\s*-{2,}\s*$`,
+    ].join(''),
+    'i',
+  ),
+  new RegExp(
+    [
+      String.raw`^\s*(?:begin forwarded message|début du message réexpédié|début du message transféré|`,
+      String.raw`anfang der weitergeleiteten nachricht|inicio del mensaje reenviado)\s*:\s*$`,
+    ].join(''),
+    'i',
+  ),
   // Outlook: a line of underscores followed by the header block.
   /^\s*_{10,}\s*$/,
 ];

@@ -142,8 +142,18 @@ const domainMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase(
  * space shared with subscribers, customers or other organisations, where "same AS as our relay"
  * says nothing about who runs a machine. Matched as whole words, case-insensitive.
  */
-const SHARED_AS_WORDS =
-  /\b(?:communications?|telecom\w*|telekom\w*|telecommunications?|cable\w*|broadband|dsl|internet|isp|networks?|net|online|hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|amazon|aws|google|microsoft|azure|akamai|linode|digitalocean|ovh\w*|hetzner|leaseweb|contabo|vultr|choopa|scaleway|alibaba|tencent|oracle|rackspace|godaddy|verizon|comcast|charter|at&t|virgin|orange|telefonica|vodafone|mobile|wireless|forschungsnetz\w*|research|education network|janet|renater|internet2|signal|level ?3|cogent|lumen|centurylink|ntt|kddi|chinanet|china|unicom|hinet|telstra|bell|rogers|shaw|sprint|t-mobile|tiscali|wanadoo|proxad|free sas)\b/i;
+const SHARED_AS_WORDS = new RegExp(
+  [
+    String.raw`\b(?:communications?|telecom\w*|telekom\w*|telecommunications?|cable\w*|broadband|dsl|internet|`,
+    String.raw`isp|networks?|net|online|hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|`,
+    String.raw`amazon|aws|google|microsoft|azure|akamai|linode|digitalocean|ovh\w*|hetzner|leaseweb|contabo|`,
+    'vultr|choopa|scaleway|alibaba|tencent|oracle|rackspace|godaddy|verizon|comcast|charter|at&t|',
+    String.raw`virgin|orange|telefonica|vodafone|mobile|wireless|forschungsnetz\w*|research|education network|`,
+    'janet|renater|internet2|signal|level ?3|cogent|lumen|centurylink|ntt|kddi|chinanet|china|unicom|',
+    String.raw`hinet|telstra|bell|rogers|shaw|sprint|t-mobile|tiscali|wanadoo|proxad|free sas)\b`,
+  ].join(''),
+  'i',
+);
 
 /** True when an AS, by its registered name, is an access, hosting, transit or research network. */
 export function isSharedAs(asName: string | null): boolean {
@@ -157,8 +167,14 @@ export function isSharedAs(asName: string | null): boolean {
  * blocks go only to member institutions, which run their own reverse zones: nobody rents a machine
  * there and writes a reverse name of their choosing, as on a hosting network.
  */
-const RESEARCH_AS_WORDS =
-  /\b(?:forschungsnetz\w*|research and education|education(?:al)? network|academic|universit\w*|college|hochschul\w*|janet|jisc|renater|internet2|surfnet|sunet|nordunet|funet|uninett|garr|rediris|cesnet|pionier|belnet|heanet|arnes|aarnet|canarie|cernet|kreonet|sinet|redclara|rnp)\b/i;
+const RESEARCH_AS_WORDS = new RegExp(
+  [
+    String.raw`\b(?:forschungsnetz\w*|research and education|education(?:al)? network|academic|universit\w*|`,
+    String.raw`college|hochschul\w*|janet|jisc|renater|internet2|surfnet|sunet|nordunet|funet|uninett|garr|`,
+    String.raw`rediris|cesnet|pionier|belnet|heanet|arnes|aarnet|canarie|cernet|kreonet|sinet|redclara|rnp)\b`,
+  ].join(''),
+  'i',
+);
 
 /**
  * True when an AS, by its registered name, is a research and education network and not also an
