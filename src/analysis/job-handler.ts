@@ -38,7 +38,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
       const results = new Map<string, { analysis: Analysis; durationMs: number }>();
       const keys = await keysOfReports(ctx.db, work.map((w) => w.p.reportId));
       if (todo.length > 0) {
-        pool ??= new AnalysisPool({ size: Math.max(1, ctx.config.workers), settings: analysisSettingsFrom(ctx.config) });
+        pool ??= new AnalysisPool({ size: Math.max(1, ctx.config.workers), settings: analysisSettingsFrom(ctx.config), heapMb: ctx.config.analysisHeapMb });
         const p = pool;
         await Promise.all(
           todo.map(async (sha256) => {

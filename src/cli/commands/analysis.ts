@@ -49,7 +49,7 @@ export function registerAnalysis(program: Command): void {
       if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
       const since = o.since === undefined ? null : new Date(o.since).toISOString();
       const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
-      const pool = new AnalysisPool({ size: Math.max(1, config.workers), settings: analysisSettingsFrom(config) });
+      const pool = new AnalysisPool({ size: Math.max(1, config.workers), settings: analysisSettingsFrom(config), heapMb: config.analysisHeapMb });
       try {
         await migrateToLatest(db);
         const s = await reanalyze(db, pool, {
