@@ -276,7 +276,7 @@ export const SETTINGS = {
   smtpRateLimit: setting({
     env: 'SPAMDESK_SMTP_RATE_LIMIT',
     flag: 'smtp-rate-limit',
-    description: 'Mails per minute the SMTP intake accepts from one client IP (beyond: 450, retry later).',
+    description: 'Mails per minute the SMTP intake accepts from one client IP (beyond: 451, retry later).',
     schema: positiveInt,
     default: '60',
   }),
