@@ -122,6 +122,9 @@ export const attackBench: Bench = {
     const proc = spawn(
       process.execPath,
       [
+        // Extra node options for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where
+        // its main thread goes.
+        ...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '--import',
         'tsx',
         path.join(REPO_ROOT, 'src/cli/main.ts'),

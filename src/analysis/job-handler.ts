@@ -47,6 +47,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         pool ??= new AnalysisPool({
           size: Math.max(1, ctx.config.workers),
           settings: analysisSettingsFrom(ctx.config),
+          heapMb: ctx.config.analysisHeapMb,
         });
         const p = pool;
         await Promise.all(

@@ -2,7 +2,7 @@
  * Configuration: the only reader of `process.env`.
  *
  * Every setting is declared once in {@link SETTINGS} with its environment variable, its CLI flag,
- * a description (rendered into the README's configuration reference by `npm run docs:config`)
+ * a description (rendered into docs/configuration.md by `npm run docs:config`)
  * and a zod schema. {@link loadConfig} validates all of them and reports every problem at once,
  * as Outline's `server/env.ts` does, so an operator fixes a bad deployment in one round trip.
  */
@@ -27,7 +27,7 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Default as the raw string an operator would type; undefined means optional/unset. */
   default?: string;
-  /** How the README shows the default when it depends on the machine (e.g. the core count). */
+  /** How docs/configuration.md shows the default when it depends on the machine (e.g. the core count). */
   docDefault?: string;
   /** A secret: never echoed in an error message. */
   secret?: boolean;
@@ -43,8 +43,8 @@ function setting<S extends z.ZodType>(def: SettingDef<S>): SettingDef<S> {
 }
 
 /**
- * All settings. Add new ones here (and only here); the CLI flags, the env variables, the README
- * table and the validation follow from this list.
+ * All settings. Add new ones here (and only here); the CLI flags, the env variables, the table of
+ * docs/configuration.md and the validation follow from this list.
  */
 export const SETTINGS = {
   dataDir: setting({
@@ -309,7 +309,7 @@ export const SETTINGS = {
   smtpRateLimit: setting({
     env: 'SPAMDESK_SMTP_RATE_LIMIT',
     flag: 'smtp-rate-limit',
-    description: 'Mails per minute the SMTP intake accepts from one client IP (beyond: 450, retry later).',
+    description: 'Mails per minute the SMTP intake accepts from one client IP (beyond: 451, retry later).',
     schema: positiveInt,
     default: '60',
   }),
@@ -443,7 +443,7 @@ export const SETTINGS = {
     env: 'SPAMDESK_ACTIONS_POLICY',
     flag: 'actions-policy',
     description:
-      'JSON file with case rules, authority routing and ISP-alert thresholds (README `actions`). Unset: built-in ' +
+      'JSON file with case rules, authority routing and ISP-alert thresholds (docs/actions.md). Unset: built-in ' +
       'defaults.',
     schema: z.string().min(1).optional(),
   }),
@@ -656,7 +656,7 @@ export function publicBaseUrl(config: Config, boundPort?: number): string {
   return `http://${host}:${boundPort ?? config.httpPort}`;
 }
 
-/** The configuration reference as a Markdown table (README). */
+/** The configuration reference as a Markdown table (docs/configuration.md). */
 export function settingsMarkdown(): string {
   // A `|` inside a cell would end it (GitHub-flavoured Markdown tables).
   const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');

@@ -10,7 +10,9 @@ import { getDomain } from 'tldts';
 export const MAX_TOKENS = 4000;
 
 const URL_RE = /\b(?:(?:https?|hxxps?|ftp):\/\/|www\.)[^\s<>"'()]+/giu;
-const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/giu;
+// Bounded like the addresses themselves (RFC 5321: a local part of at most 64 characters, a domain
+// of at most 255): unbounded runs made this regex quadratic on long runs of word characters.
+const EMAIL_RE = /[\p{L}\p{N}._%+-]{1,64}@[\p{L}\p{N}.-]{1,255}\.[\p{L}]{2,63}/giu;
 const TOKEN_RE = /[\p{L}\p{N}]+/gu;
 const DIGIT_RE = /\p{N}/u;
 /** A greeting line: "Dear John Smith,", "Hi Anna!", "Bonjour Mme Dupont", "Hello john.doe". */

@@ -68,7 +68,11 @@ or \`spamdesk reanalyze\`).\n`,
         fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
       const since = o.since === undefined ? null : new Date(o.since).toISOString();
       const db = openDatabase(config.database, { synchronous: config.sqliteSynchronous });
-      const pool = new AnalysisPool({ size: Math.max(1, config.workers), settings: analysisSettingsFrom(config) });
+      const pool = new AnalysisPool({
+        size: Math.max(1, config.workers),
+        settings: analysisSettingsFrom(config),
+        heapMb: config.analysisHeapMb,
+      });
       try {
         await migrateToLatest(db);
         const s = await reanalyze(db, pool, {
