@@ -24,6 +24,7 @@ import { referCase } from './referrals/referrals.ts';
 import { campaignCategory, loadAnalysis } from './sources.ts';
 import { queueSenderFeedback } from './fbl/sender-feedback.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
+import { currentCategory } from '../campaigns/relabel.ts';
 
 /** A case to refer, or whose referrals to update. */
 export interface CaseRef {
@@ -62,7 +63,7 @@ export async function processReport(
     .executeTakeFirst();
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
   const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
-  const messageCategory = await messageCategoryOf(ctx.db, p.sha256);
+  const messageCategory = await currentCategory(ctx.db, p.sha256);
   const historical = Number(report.historical) === 1;
   const facts = factsFrom(
     {
@@ -206,21 +207,6 @@ async function passesGate(db: Kysely<Database>, c: CaseRow, policy: ActionPolicy
     await setCaseState(trx, c.id, 'needs_review', 'rule:gates', { reasons: verdict.reasons });
   });
   return false;
-}
-
-/** A message's own category: an analyst's latest relabel of it, else its classification. */
-async function messageCategoryOf(db: Kysely<Database>, sha256: string): Promise<string | null> {
-  const relabel = await db
-    .selectFrom('relabels')
-    .select('category')
-    .where('message_sha256', '=', sha256)
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (relabel) return relabel.category;
-  const cls = await db.selectFrom('classifications').select('category').where('sha256', '=', sha256).executeTakeFirst();
-  return cls?.category ?? null;
 }
 
 /** Runs each job on its own; a failing job is retried alone. */

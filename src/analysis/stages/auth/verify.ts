@@ -5,7 +5,7 @@
  * without any signature skips the body hashing altogether.
  */
 import { arc, dkimVerify, dmarc, spf, type DNSResolver } from 'mailauth';
-import type { AuthResult, AuthVerdict } from '../../analysis-schema.ts';
+import { type AuthResult, AuthVerdict } from '../../analysis-schema.ts';
 import type { DnsResolver } from '../../stage.ts';
 import { mailauthResolver } from '../../ports/dns-budget.ts';
 
@@ -18,17 +18,7 @@ export const MIN_KEY_BITS = 1024;
 /** Name written in mailauth's comments; fixed so the output does not depend on the host. */
 const MTA_NAME = 'spamdesk';
 
-const VERDICTS: ReadonlySet<string> = new Set([
-  'pass',
-  'fail',
-  'softfail',
-  'neutral',
-  'none',
-  'temperror',
-  'permerror',
-  'policy',
-  'skipped',
-]);
+const VERDICTS: ReadonlySet<string> = new Set(AuthVerdict.options);
 
 /** Maps mailauth's result words (it also writes `temperr`) to RFC 8601 verdicts. */
 export function verdict(v: string | undefined | null): AuthVerdict {
