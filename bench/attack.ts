@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import type { Bench } from './registry.ts';
-import { CORPUS_DIR, REPO_ROOT, corpusAvailable, mb, percentile } from './lib.ts';
+import { CORPUS_DIR, corpusAvailable, mb, percentile } from './lib.ts';
+import { procStatusBytes, startBenchServer } from './server.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -42,15 +42,6 @@ const BENCH_SIZES: MutationSizes = {
   longLineBytes: 8 * 1024 * 1024,
   base64GarbageBytes: 4 * 1024 * 1024,
 };
-
-function statusField(pid: number, field: string): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -119,59 +110,32 @@ export const attackBench: Bench = {
     const payloadBytes = payloads.reduce((n, p) => n + p.bytes.length, 0);
 
     const smtpPort = await freePort();
-    const proc = spawn(
-      process.execPath,
-      [
-        // Extra node options for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where
-        // its main thread goes.
-        ...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'serve',
-        ...[
-          '--data-dir',
-          dataDir,
-          '--http-port',
-          '0',
-          '--smtp-enabled',
-          'true',
-          '--smtp-port',
-          String(smtpPort),
-          '--sqlite-synchronous',
-          'FULL',
-          '--log-level',
-          'warn',
-        ],
-        ...[
-          '--dns-mode',
-          'offline',
-          '--anon-rate-limit',
-          '100000',
-          '--smtp-rate-limit',
-          '100000',
-          '--smtp-max-connections-per-client',
-          '100',
-        ],
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    proc.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
+    const server = await startBenchServer([
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--smtp-enabled',
+      'true',
+      '--smtp-port',
+      String(smtpPort),
+      '--sqlite-synchronous',
+      'FULL',
+      '--log-level',
+      'warn',
+      '--dns-mode',
+      'offline',
+      '--anon-rate-limit',
+      '100000',
+      '--smtp-rate-limit',
+      '100000',
+      '--smtp-max-connections-per-client',
+      '100',
+    ]);
+    const { proc, url } = server;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const line = out.split('\n').find((l) => l.includes('"spamdesk ready"'));
-          if (line) resolve((JSON.parse(line) as { url: string }).url);
-        });
-        proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-      });
       const pid = proc.pid ?? 0;
-      const rssIdle = statusField(pid, 'VmRSS');
+      const rssIdle = procStatusBytes(pid, 'VmRSS');
       const routes = intakeRoutes({
         baseUrl: url,
         smtpPort,
@@ -189,9 +153,9 @@ export const attackBench: Bench = {
       const outcomes = await runAttack(routes, payloads, concurrency);
       const seconds = (performance.now() - started) / 1000;
       const seen = await probe.stop();
-      const peak = statusField(pid, 'VmHWM');
+      const peak = procStatusBytes(pid, 'VmHWM');
       await new Promise((r) => setTimeout(r, QUIET_MS));
-      const rssAfter = statusField(pid, 'VmRSS');
+      const rssAfter = procStatusBytes(pid, 'VmRSS');
       const alive =
         proc.exitCode === null &&
         (await fetch(`${url}/healthz`)

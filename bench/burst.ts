@@ -12,15 +12,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import type { Bench } from './registry.ts';
-import { REPO_ROOT, mb, percentile } from './lib.ts';
-
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
+import { mb, percentile } from './lib.ts';
+import { procStatusBytes, startBenchServer } from './server.ts';
 
 function get(url: string): Promise<number> {
   const t = performance.now();
@@ -51,45 +46,28 @@ export const burstBench: Bench = {
     const clients = Number(process.env.SPAMDESK_BENCH_BURST_CLIENTS ?? 30);
     const size = Number(process.env.SPAMDESK_BENCH_BURST_MB ?? 24) * 1024 * 1024;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-burst-'));
-    const proc = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--http-port',
-        '0',
-        '--smtp-port',
-        '0',
-        '--workers',
-        '0',
-        '--log-level',
-        'warn',
-        '--dns-mode',
-        'offline',
-        '--smtp-rate-limit',
-        '1000',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const server = await startBenchServer([
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--smtp-port',
+      '0',
+      '--workers',
+      '0',
+      '--log-level',
+      'warn',
+      '--dns-mode',
+      'offline',
+      '--smtp-rate-limit',
+      '1000',
+    ]);
+    const { proc, url } = server;
     try {
-      let err = '';
-      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /"url":"([^"]+)"/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        proc.on('exit', () => reject(new Error(`server exited:\n${err}`)));
-      });
+      const err = server.stderr();
       const smtpPort = Number(/SMTP intake on [^:]+:(\d+)/.exec(err)?.[1]);
       const pid = proc.pid ?? 0;
-      const rssStart = statusKb(pid, 'VmRSS');
+      const rssStart = procStatusBytes(pid, 'VmRSS');
       const messages = Array.from({ length: clients }, (_, i) => bigForward(i, size));
       const probes: number[] = [];
       let probing = true;
@@ -131,9 +109,9 @@ export const burstBench: Bench = {
       const seconds = (performance.now() - started) / 1000;
       probing = false;
       await probe;
-      const peak = statusKb(pid, 'VmHWM');
+      const peak = procStatusBytes(pid, 'VmHWM');
       await new Promise((r) => setTimeout(r, 15_000));
-      const idle = statusKb(pid, 'VmRSS');
+      const idle = procStatusBytes(pid, 'VmRSS');
       probes.sort((a, b) => a - b);
       process.stdout.write(
         `${clients} × ${mb(size)} over SMTP in ${seconds.toFixed(1)} s, all stored; ${refusals} temporary refusal(s) \

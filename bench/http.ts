@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import type { Bench } from './registry.ts';
-import { CORPUS_DIR, REPO_ROOT, corpusAvailable, mb, percentile } from './lib.ts';
+import { CORPUS_DIR, corpusAvailable, mb, percentile } from './lib.ts';
+import { startBenchServer } from './server.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -84,40 +84,22 @@ export const httpBench: Bench = {
     const readers = Number(process.env.SPAMDESK_BENCH_HTTP_READERS ?? 0);
     await db.destroy();
 
-    const proc = spawn(
-      process.execPath,
-      // SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
-      [
-        ...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'src/cli/main.ts'),
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--http-port',
-        '0',
-        '--workers',
-        '0',
-        '--smtp-enabled',
-        'false',
-        '--sqlite-synchronous',
-        'FULL',
-        '--log-level',
-        'warn',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const server = await startBenchServer([
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--workers',
+      '0',
+      '--smtp-enabled',
+      'false',
+      '--sqlite-synchronous',
+      'FULL',
+      '--log-level',
+      'warn',
+    ]);
+    const { proc, url } = server;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const line = out.split('\n').find((l) => l.includes('"spamdesk ready"'));
-          if (line) resolve((JSON.parse(line) as { url: string }).url);
-        });
-        proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-      });
       const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
       const latencies: number[] = [];
       let next = 0;
