@@ -3,7 +3,7 @@
  * and classification land, roll-ups stay exact through every change, the list pages by keyset
  * without gaps or repeats, search uses the term index, and scopes filter rows.
  */
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
 import { ReportWriter } from '../evidence/report-writer.ts';
@@ -68,16 +68,26 @@ async function rollup(
   return out;
 }
 
+/** A test database and a report writer on it, both closed after the test; null when the engine is absent. */
+async function writerFixture(
+  t: TestContext,
+  dialect: (typeof DIALECTS)[number],
+): Promise<{ db: DB; writer: ReportWriter } | null> {
+  const tdb = await createTestDatabase(t, dialect);
+  if (!tdb) return null;
+  const writer = new ReportWriter(tdb.db);
+  t.after(async () => {
+    await writer.close();
+    await tdb.drop();
+  });
+  return { db: tdb.db, writer };
+}
+
 for (const dialect of DIALECTS) {
   test(`report index and roll-ups (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const { db } = tdb;
-    const writer = new ReportWriter(db);
-    t.after(async () => {
-      await writer.close();
-      await tdb.drop();
-    });
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
 
     const stored = await writer.submit(
       Array.from({ length: 120 }, (_, i) => ({
@@ -284,14 +294,9 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   test(`statistics count old mail on the day it arrived, not the day it was imported (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const { db } = tdb;
-    const writer = new ReportWriter(db);
-    t.after(async () => {
-      await writer.close();
-      await tdb.drop();
-    });
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
     const [old, fresh] = await writer.submit([
       {
         raw: sampleSpam({ subject: 'From the 2003 archive' }),
@@ -362,14 +367,9 @@ function encodedWord(text: string): string {
 for (const dialect of DIALECTS) {
   test(`a report whose Subject holds NUL and a lone surrogate is stored, indexed and found, and later reports still \
 appear (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const { db } = tdb;
-    const writer = new ReportWriter(db);
-    t.after(async () => {
-      await writer.close();
-      await tdb.drop();
-    });
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
     const poisoned = await writer.submitOne({
       raw: sampleSpam({ subject: encodedWord('Jackpot\0 claim now') }),
       channel: 'web',
@@ -418,14 +418,9 @@ appear (${dialect})`, async (t) => {
 
   test(`a report that cannot be indexed is parked with its reason and the next reports are indexed \
 (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const { db } = tdb;
-    const writer = new ReportWriter(db);
-    t.after(async () => {
-      await writer.close();
-      await tdb.drop();
-    });
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
     const [first, bad, third] = await writer.submit(
       ['First', 'Poisoned', 'Third'].map((s) => ({ raw: sampleSpam({ subject: s }), channel: 'web' as const })),
     );

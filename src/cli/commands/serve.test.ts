@@ -28,27 +28,30 @@ interface Server {
   stderr(): string;
 }
 
+/** `spamdesk serve` on a free port, without workers or SMTP, with its data in `dataDir`. */
+function serveArgs(dataDir: string, extra: string[]): string[] {
+  return [
+    ...CLI,
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--http-port',
+    '0',
+    '--workers',
+    '0',
+    '--smtp-enabled',
+    'false',
+    ...extra,
+  ];
+}
+
 /** Starts `spamdesk serve` on a free port and resolves once it prints its ready line. */
 function startServer(t: TestContext, dataDir: string, extra: string[] = []): Promise<Server> {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...CLI,
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      '0',
-      '--workers',
-      '0',
-      '--smtp-enabled',
-      'false',
-      '--log-level',
-      'warn',
-      ...extra,
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawn(process.execPath, serveArgs(dataDir, ['--log-level', 'warn', ...extra]), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -173,28 +176,11 @@ test('serve --actions-policy FILE: the operator file is read at start (its insta
 
   const bad = path.join(dataDir, 'broken.json');
   fs.writeFileSync(bad, '{"cases": ');
-  const proc = spawn(
-    process.execPath,
-    [
-      ...CLI,
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      '0',
-      '--workers',
-      '0',
-      '--smtp-enabled',
-      'false',
-      '--actions-policy',
-      bad,
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NODE_ENV: 'test' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const proc = spawn(process.execPath, serveArgs(dataDir, ['--actions-policy', bad]), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
