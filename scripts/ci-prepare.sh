@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts the things outside npm that the tests use: PostgreSQL (already on this
 # machine kind; started if stopped), Chromium (web UI tests), swaks (SMTP end-to-end), rbldnsd and
-# dig (DNS blocklist). Safe to run twice.
+# dig and SpamAssassin (DNS blocklist and its consumer). Safe to run twice.
 set -uo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -9,6 +9,7 @@ command -v swaks >/dev/null || need+=(swaks)
 command -v openssl >/dev/null || need+=(openssl)
 command -v rbldnsd >/dev/null || need+=(rbldnsd)
 command -v dig >/dev/null || need+=(dnsutils)
+command -v spamassassin >/dev/null || need+=(spamassassin)
 command -v psql >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
