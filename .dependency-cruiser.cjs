@@ -14,6 +14,8 @@ const LAYERS = [
   ['analysis', '^src/analysis/'],
   ['campaigns', '^src/campaigns/'],
   ['actions', '^src/actions/'],
+  // Feeds publish what campaigns and actions decided (listings, STIX/TAXII, MISP).
+  ['feeds', '^src/feeds/'],
   ['edges', '^src/(intake|web)/'],
   ['app', '^src/app/'],
   ['cli', '^src/cli/'],

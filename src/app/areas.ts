@@ -1,6 +1,6 @@
 /**
  * The areas in the order of the flow (DESIGN.md): intake ─► evidence ─► analysis ─► campaigns ─►
- * actions, then the web application over all of them. Each area's front door (`<area>/area.ts`)
+ * actions ─► feeds, then the web application over all of them. Each area's front door (`<area>/area.ts`)
  * says what it offers; this file gathers the lists the platform runs. Job handlers are in
  * `pipeline.ts`, which takes each area's job work from the same front doors.
  */
@@ -10,9 +10,18 @@ import { evidenceArea } from '../evidence/area.ts';
 import { analysisArea } from '../analysis/area.ts';
 import { campaignsArea } from '../campaigns/area.ts';
 import { actionsArea } from '../actions/area.ts';
+import { feedsArea } from '../feeds/area.ts';
 import { webArea } from '../web/area.ts';
 
-export const AREAS: readonly Area[] = [intakeArea, evidenceArea, analysisArea, campaignsArea, actionsArea, webArea];
+export const AREAS: readonly Area[] = [
+  intakeArea,
+  evidenceArea,
+  analysisArea,
+  campaignsArea,
+  actionsArea,
+  feedsArea,
+  webArea,
+];
 
 /** Route plugins, registered by `buildApp` in this order. */
 export const AREA_ROUTES: NonNullable<Area['routes']> = AREAS.flatMap((a) => a.routes ?? []);
