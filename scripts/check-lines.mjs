@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAX = 120;
-const DIRS = ['src', 'scripts', 'bench', 'addon/src'];
+const DIRS = ['src', 'scripts', 'bench', 'addon/src', 'addon/outlook/src', 'addon/webmail/src'];
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
 
 function* files(dir) {

@@ -66,7 +66,13 @@ const submitResponse = {
 
 const errorSchema = {
   type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer' } },
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    statusCode: { type: 'integer' },
+    // e.g. a 413's `limitBytes`: without it here the serializer would drop what intake.md promises.
+    details: { type: 'object', additionalProperties: true },
+  },
 } as const;
 
 export async function reportRoutes(app: FastifyInstance): Promise<void> {
@@ -285,13 +291,17 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822, multipart/form-data or application/json.');
 }
 
+/** `X-Spamdesk-Client` values of the report buttons (`addon/`): Thunderbird, Outlook, webmail extension. */
+export const ADDON_CLIENTS: ReadonlySet<string> = new Set(['thunderbird', 'outlook', 'webmail']);
+
 /**
  * The channel of a report sent to this route, decided by the server: `addon` for a token holder
- * sending as the Thunderbird add-on does, `api` for everything else. Never `web` (the web form has
- * its own route) nor any other channel a client might name in its body.
+ * sending as one of the report buttons does ({@link ADDON_CLIENTS}), `api` for everything else.
+ * Never `web` (the web form has its own route) nor any other channel a client might name in its body.
  */
 export function serverChannel(req: FastifyRequest): Channel {
-  return req.principal.kind === 'token' && req.headers['x-spamdesk-client'] === 'thunderbird' ? 'addon' : 'api';
+  const client = req.headers['x-spamdesk-client'];
+  return req.principal.kind === 'token' && typeof client === 'string' && ADDON_CLIENTS.has(client) ? 'addon' : 'api';
 }
 
 /** Bound on all files of one multipart upload together (and on a JSON body: base64 plus note). */

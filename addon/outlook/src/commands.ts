@@ -1,0 +1,7 @@
+/** The integrated spam-reporting button's runtime (commands.html / commands.js). */
+import { onSpamReport } from './report.ts';
+
+Office.onReady(() => undefined);
+Office.actions.associate('onSpamReport', (event) => {
+  void onSpamReport(event, { fetch: (input, init) => fetch(input, init), randomUUID: () => crypto.randomUUID() });
+});
