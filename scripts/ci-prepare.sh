@@ -5,6 +5,8 @@
 set -uo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+# Chromium's French interface (the webmail extension's French test): without it Chromium stays English.
+[ -e /usr/lib/chromium/locales/fr.pak ] || need+=(chromium-l10n)
 command -v swaks >/dev/null || need+=(swaks)
 command -v openssl >/dev/null || need+=(openssl)
 command -v rbldnsd >/dev/null || need+=(rbldnsd)

@@ -58,7 +58,7 @@ async function errorDetail(res: Response): Promise<string> {
   const text = await res.text().catch(() => '');
   try {
     const j = JSON.parse(text) as { error?: { message?: string } };
-    if (j.error?.message) return `HTTP ${res.status}: ${j.error.message}`;
+    if (j.error?.message) return `HTTP ${res.status}: ${j.error.message.replace(/\.$/, '')}`;
   } catch {
     // not JSON: fall through
   }
