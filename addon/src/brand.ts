@@ -154,6 +154,26 @@ export function brandProblems(b: Brand): string[] {
   return p;
 }
 
+/**
+ * Things that build but deserve a word: the Outlook add-in calls the instance from the origin it
+ * is served from, and Spamdesk's API sends no CORS headers, so another origin needs a reverse
+ * proxy that adds them (docs/addons.md).
+ */
+export function brandWarnings(b: Brand): string[] {
+  const origin = (u: string): string => {
+    try {
+      return new URL(u).origin;
+    } catch {
+      return u;
+    }
+  };
+  if (origin(b.outlook.baseUrl) === origin(b.instanceUrl)) return [];
+  return [
+    `outlook.baseUrl (${origin(b.outlook.baseUrl)}) is not on the instance's origin (${origin(b.instanceUrl)}): ` +
+      'serve the Outlook add-in from the instance, or have your reverse proxy answer CORS for /api/v1/reports.',
+  ];
+}
+
 /** Reads a brand file (JSON) over the defaults; throws with every problem listed. */
 export function loadBrand(file: string | null): Brand {
   let brand = DEFAULT_BRAND;

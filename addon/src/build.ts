@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
-import { loadBrand, type Brand } from './brand.ts';
+import { brandWarnings, loadBrand, type Brand } from './brand.ts';
 import { renderIcon } from './icons.ts';
 import { outlookManifest, OUTLOOK_ICON_SIZES } from '../outlook/src/manifest.ts';
 import { webmailManifest, WEBMAIL_ICON_SIZES, type WebmailTarget } from '../webmail/src/manifest.ts';
@@ -230,7 +230,11 @@ function argValue(name: string): string | null {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = path.resolve(argValue('--out') ?? DIST_DIR);
   Promise.resolve()
-    .then(() => buildAll(loadBrand(argValue('--brand')), out))
+    .then(() => {
+      const brand = loadBrand(argValue('--brand'));
+      for (const w of brandWarnings(brand)) process.stderr.write(`warning: ${w}\n`);
+      return buildAll(brand, out);
+    })
     .then(
       (b) => {
         const rel = (p: string) => path.relative(process.cwd(), p);

@@ -87,6 +87,19 @@ export function base64ToBytes(b64: string): Uint8Array {
   return out;
 }
 
+/**
+ * A random RFC 4122 version 4 UUID for an Idempotency-Key: `crypto.randomUUID` where the runtime
+ * has it (it needs a secure context; classic Outlook's JavaScript-only runtime may lack it).
+ */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** Problems with the instance URL and token, in the user's language; empty when usable. */
 export function settingsProblems(instanceUrl: string, token: string, lang: Lang): string[] {
   const m = MESSAGES[lang];
@@ -159,7 +172,7 @@ export async function submitReport(req: SubmitRequest): Promise<SubmitOutcome> {
 
 /** The language to speak for a BCP 47 tag (`fr-FR`, `fr-CA` → French; anything else English). */
 export function langOf(tag: string | undefined | null): Lang {
-  return /^fr\b/i.test(tag ?? '') ? 'fr' : 'en';
+  return /^fr(?:$|[-_])/i.test(tag ?? '') ? 'fr' : 'en';
 }
 
 /** Title and text telling the user what happened. */

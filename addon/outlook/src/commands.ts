@@ -1,7 +1,8 @@
 /** The integrated spam-reporting button's runtime (commands.html / commands.js). */
+import { newIdempotencyKey } from '../../src/report-client.ts';
 import { onSpamReport } from './report.ts';
 
 Office.onReady(() => undefined);
 Office.actions.associate('onSpamReport', (event) => {
-  void onSpamReport(event, { fetch: (input, init) => fetch(input, init), randomUUID: () => crypto.randomUUID() });
+  void onSpamReport(event, { fetch: (input, init) => fetch(input, init), randomUUID: newIdempotencyKey });
 });

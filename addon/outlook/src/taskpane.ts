@@ -4,6 +4,7 @@
  */
 import { canGetSource, currentLang, loadSettings, reportCurrentMessage, saveSettings, UI } from './report.ts';
 import { PANE_STRINGS, type PaneKey } from './taskpane-strings.ts';
+import { newIdempotencyKey } from '../../src/report-client.ts';
 
 function el<T extends HTMLElement>(id: string, type: new () => T): T {
   const e = document.getElementById(id);
@@ -52,7 +53,7 @@ function init(): void {
   reportButton.addEventListener('click', () => {
     reportButton.disabled = true;
     show('result', t.reporting, '', 'info');
-    void reportCurrentMessage({ fetch: (i, o) => fetch(i, o), randomUUID: () => crypto.randomUUID() })
+    void reportCurrentMessage({ fetch: (i, o) => fetch(i, o), randomUUID: newIdempotencyKey })
       .then((r) => show('result', r.title, r.text, r.ok ? 'ok' : 'error'))
       .finally(() => {
         reportButton.disabled = false;
