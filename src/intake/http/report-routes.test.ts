@@ -177,6 +177,8 @@ describe('POST /api/v1/reports', () => {
       const r4 = await s.app.inject({ method: 'POST', url: '/api/v1/reports', payload: { raw: huge } });
       assert.equal(r4.statusCode, 413, 'a JSON body beyond the request limit');
       assert.equal(r4.json().error, 'MESSAGE_TOO_LARGE');
+      // The limit is in the answer, as intake.md says (clients tell their users the figure).
+      for (const r of [r1, r2, r3, r4]) assert.deepEqual(r.json().details, { limitBytes: limit }, r.body);
       assert.equal(await count(s.h, 'reports'), 1);
     } finally {
       await s.close();
