@@ -38,6 +38,7 @@ function init(): void {
     show('capability', t.canReport, '', 'info');
   } else {
     reportButton.disabled = true;
+    for (const help of document.querySelectorAll<HTMLElement>('[data-i18n="reportHelp"]')) help.hidden = true;
     show('capability', UI[lang].tooOldTitle, UI[lang].tooOldText(s.instanceUrl), 'error');
   }
   el('settings', HTMLFormElement).addEventListener('submit', (ev) => {
@@ -56,9 +57,10 @@ function init(): void {
     void reportCurrentMessage({ fetch: (i, o) => fetch(i, o), randomUUID: newIdempotencyKey })
       .then((r) => show('result', r.title, r.text, r.ok ? 'ok' : 'error'))
       .finally(() => {
-        reportButton.disabled = false;
+        reportButton.disabled = !canGetSource();
       });
   });
+  document.body.dataset.ready = '1';
 }
 
 Office.onReady(() => init());

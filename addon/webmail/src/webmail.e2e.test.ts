@@ -262,6 +262,9 @@ test('webmail extension in headless Chromium: Gmail and Outlook.com report the e
     assert.equal(stored[3].sha256, sha256(refusedMsg.bytes));
     assert.equal(stored[3].tokenId, fresh.id);
   });
+  // Before the after-hooks stop the servers, which would otherwise wait for the browser's
+  // keep-alive connections to time out.
+  await context.close();
 });
 
 test('webmail extension speaks French in a French browser', async (t) => {
@@ -295,4 +298,5 @@ test('webmail extension speaks French in a French browser', async (t) => {
   assert.match(r.text, /^Service injoignable.*Rien n’est perdu.*gardé dans ce navigateur/);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'webmail-queued-fr.png') });
+  await context.close();
 });
