@@ -245,3 +245,23 @@ test('the dialog note lists the reasons ticked and the words typed', () => {
   assert.equal(noteFromDialog([true, false, true], '  '), 'Reasons: Spam or advertising; Scam (money, prize, parcel).');
   assert.equal(noteFromDialog([], 'bank'), 'bank');
 });
+
+test('an unexpected failure still completes the event, with words and without moving the message', async () => {
+  installOffice({ lang: 'fr-FR', mailboxVersion: '1.14', eml: Buffer.from('From: a@b.c\r\n\r\nx\r\n') });
+  const office = (
+    globalThis as unknown as { Office: { context: { roamingSettings: { get: (k: string) => unknown } } } }
+  ).Office;
+  office.context.roamingSettings.get = () => {
+    throw new Error('roaming settings unavailable');
+  };
+  const { event, completed } = spamEvent();
+  const r = await onSpamReport(event, { fetch, randomUUID: uuid });
+  assert.equal(r.ok, false);
+  assert.deepEqual(completed, [
+    {
+      onErrorDeleteItem: false,
+      moveItemTo: 'noMove',
+      showPostProcessingDialog: { title: 'Échec du signalement', description: 'roaming settings unavailable' },
+    },
+  ]);
+});

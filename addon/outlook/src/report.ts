@@ -63,6 +63,14 @@ export function currentLang(): Lang {
   return langOf(Office.context.displayLanguage);
 }
 
+function currentLangOrEnglish(): Lang {
+  try {
+    return currentLang();
+  } catch {
+    return 'en';
+  }
+}
+
 /** True when this Outlook can hand out a message's exact source. */
 export function canGetSource(): boolean {
   return Office.context.requirements.isSetSupported('Mailbox', '1.14');
@@ -133,11 +141,21 @@ export function noteFromDialog(options: boolean[] | undefined, freeText: string 
  * (`NoMove`, never deleted) and the dialog says what happened.
  */
 export async function onSpamReport(event: Office.SpamReportingEvent, deps: ReportDeps): Promise<ReportResult> {
-  const result = await reportCurrentMessage(deps, noteFromDialog(event.options, event.freeText));
+  let result: ReportResult;
+  let moveToJunk = false;
+  try {
+    result = await reportCurrentMessage(deps, noteFromDialog(event.options, event.freeText));
+    moveToJunk = loadSettings().moveToJunk;
+  } catch (e) {
+    // Outlook waits for `completed` whatever happens: an unexpected error still gets words.
+    result = {
+      ok: false,
+      title: UI[currentLangOrEnglish()].failedTitle,
+      text: e instanceof Error ? e.message : String(e),
+    };
+  }
   const move =
-    result.ok && loadSettings().moveToJunk
-      ? Office.MailboxEnums.MoveSpamItemTo.JunkFolder
-      : Office.MailboxEnums.MoveSpamItemTo.NoMove;
+    result.ok && moveToJunk ? Office.MailboxEnums.MoveSpamItemTo.JunkFolder : Office.MailboxEnums.MoveSpamItemTo.NoMove;
   event.completed({
     onErrorDeleteItem: false,
     moveItemTo: move,
@@ -154,6 +172,7 @@ interface PaneStrings {
   noSourceTitle: string;
   noSourceText: string;
   saveFailed: string;
+  failedTitle: string;
 }
 
 /** Strings of the reporting path (the pane's own labels are in taskpane-strings.ts). */
@@ -169,6 +188,7 @@ export const UI: Record<Lang, PaneStrings> = {
     noSourceTitle: 'Source not available',
     noSourceText: 'Outlook could not give the message’s source; nothing was sent.',
     saveFailed: 'Outlook could not save the settings:',
+    failedTitle: 'Report failed',
   },
   fr: {
     tooOldTitle: 'Cet Outlook ne peut pas signaler',
@@ -181,5 +201,6 @@ export const UI: Record<Lang, PaneStrings> = {
     noSourceTitle: 'Source indisponible',
     noSourceText: 'Outlook n’a pas pu fournir la source du message ; rien n’a été envoyé.',
     saveFailed: 'Outlook n’a pas pu enregistrer les réglages :',
+    failedTitle: 'Échec du signalement',
   },
 };

@@ -4,7 +4,7 @@
  */
 import { installReportButton } from './content-ui.ts';
 
-export function messageIdFromPath(pathname: string): string | null {
+function messageIdFromPath(pathname: string): string | null {
   const m = /\/id\/([^/?#]+)/.exec(pathname);
   if (!m) return null;
   try {
