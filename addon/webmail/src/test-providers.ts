@@ -125,18 +125,26 @@ export async function startFakeProviders(): Promise<FakeProviders> {
 
 /**
  * A switchable door in front of the Spamdesk server: while `down`, nothing listens on its port
- * (connection refused, as for an instance that is down); `up` listens again on the same port.
- * Requests are piped through untouched.
+ * (connection refused: a network error); while `maintenance`, it answers 503 with Retry-After as
+ * a reverse proxy does when the instance behind it is down; `up` passes requests through untouched.
  */
 export async function startSwitchableProxy(target: string): Promise<{
   url: string;
   down(): Promise<void>;
   up(): Promise<void>;
+  maintenance(retryAfterSeconds: number): Promise<void>;
   close(): Promise<void>;
 }> {
   const t = new URL(target);
+  let retryAfter: number | null = null;
   const make = (): http.Server =>
     http.createServer((req, res) => {
+      if (retryAfter !== null) {
+        req.resume();
+        res.writeHead(503, { 'content-type': 'text/html', 'retry-after': String(retryAfter) });
+        res.end('<html><body>503 Service Temporarily Unavailable</body></html>');
+        return;
+      }
       const out = http.request(
         { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
@@ -162,7 +170,15 @@ export async function startSwitchableProxy(target: string): Promise<{
   return {
     url: `http://127.0.0.1:${port}`,
     down: stop,
+    async maintenance(seconds) {
+      retryAfter = seconds;
+      if (!server.listening) {
+        server = make();
+        await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      }
+    },
     async up() {
+      retryAfter = null;
       if (server.listening) return;
       server = make();
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

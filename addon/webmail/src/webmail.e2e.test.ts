@@ -240,6 +240,26 @@ test('webmail extension in headless Chromium: Gmail and Outlook.com report the e
     },
   );
 
+  await t.test('instance behind its proxy answering 503: queued, next attempt after Retry-After', async () => {
+    await proxy.maintenance(600);
+    await page.goto(`https://mail.google.com/mail/u/0/?th=${GMAIL_ID}`);
+    const r = await clickReport(page, /^Report spam$/);
+    assert.equal(r.state, 'queued', r.text);
+    assert.match(r.text, /^Service unavailable.*cannot take reports right now/);
+    const [item] = await queue(sw);
+    assert.equal(item.lastOutcome, 'unavailable');
+    assert.ok(
+      item.nextAttemptAt - item.createdAt >= 600_000,
+      'the 10 minutes of Retry-After, not the 1 minute backoff',
+    );
+    await proxy.up();
+    await options.getByRole('button', { name: 'Retry now' }).click();
+    await options.locator('#queueEmpty:not([hidden])').waitFor();
+    const stored = await storedReports(s);
+    assert.equal(stored.length, 4);
+    assert.equal(stored[3].sha256, sha256(gmailMsg.bytes));
+  });
+
   await t.test('token refused: held until a new token is saved, then delivered', async () => {
     await revokeToken(s.ctx.db, token.id);
     await page.goto(`https://outlook.live.com/mail/0/inbox/id/${encodeURIComponent(GRAPH_REFUSED_ID)}`);
@@ -258,9 +278,9 @@ test('webmail extension in headless Chromium: Gmail and Outlook.com report the e
     });
     assert.deepEqual(await queue(sw), []);
     const stored = await storedReports(s);
-    assert.equal(stored.length, 4);
-    assert.equal(stored[3].sha256, sha256(refusedMsg.bytes));
-    assert.equal(stored[3].tokenId, fresh.id);
+    assert.equal(stored.length, 5);
+    assert.equal(stored[4].sha256, sha256(refusedMsg.bytes));
+    assert.equal(stored[4].tokenId, fresh.id);
   });
   // Before the after-hooks stop the servers, which would otherwise wait for the browser's
   // keep-alive connections to time out.
