@@ -33,8 +33,11 @@ export interface TraceOptions {
   now?: Date;
 }
 
-/** Walks re-run after live answers: each round can believe one more hop; the DNS budget bounds them too. */
-const MAX_LIVE_ROUNDS = 4;
+/**
+ * Walks re-run after live answers: each round can believe one more hop (two DNS round trips each,
+ * within the analysis time bound); the DNS budget bounds them too.
+ */
+const MAX_LIVE_ROUNDS = 2;
 /** Live look-ups one message's trace-back may make (PTR + A per address, MX + A per MX host). */
 export const TRACEBACK_DNS_MAX_LOOKUPS = 16;
 
@@ -98,8 +101,9 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
   };
   let out = walkChain(input);
   for (let round = 0; live !== null && dns !== null && out.questions.length > 0 && round < MAX_LIVE_ROUNDS; round++) {
-    await answerLive(out.questions, live, dns);
+    const answered = await answerLive(out.questions, live, dns);
     out = walkChain(input);
+    if (!answered) break;
   }
   return { ...out, findings: [...findings, ...out.findings] };
 }

@@ -102,14 +102,10 @@ async function confirmReverse(dns: DnsResolver, ip: string): Promise<string[] | 
   } catch (e) {
     return isNotFound(e) ? [] : null;
   }
-  const out: string[] = [];
-  let failed = false;
-  for (const n of names.slice(0, MAX_PTR_NAMES)) {
-    const back = await addressesOf(dns, n, ip.includes(':'));
-    if (back === null) failed = true;
-    else if (back.includes(ip)) out.push(n);
-  }
-  return out.length === 0 && failed ? null : out;
+  const picked = names.slice(0, MAX_PTR_NAMES);
+  const backs = await Promise.all(picked.map((n) => addressesOf(dns, n, ip.includes(':'))));
+  const out = picked.filter((_, i) => backs[i]?.includes(ip) === true);
+  return out.length === 0 && backs.includes(null) ? null : out;
 }
 
 async function mxAddresses(dns: DnsResolver, domain: string, v6: boolean): Promise<Map<string, string> | null> {
@@ -120,27 +116,52 @@ async function mxAddresses(dns: DnsResolver, domain: string, v6: boolean): Promi
     return isNotFound(e) ? new Map() : null;
   }
   const out = new Map<string, string>();
-  const sorted = [...hosts].sort((a, b) => a.priority - b.priority).slice(0, MAX_MX_HOSTS);
-  for (const h of sorted) {
-    const name = lowerName(h.exchange);
-    // RFC 7505: a null MX (".") says the domain takes no mail.
-    if (name.length === 0) continue;
-    const addrs = await addressesOf(dns, name, v6);
-    for (const a of addrs ?? []) if (!out.has(a)) out.set(a, name);
-  }
+  // RFC 7505: a null MX (".") says the domain takes no mail.
+  const names = [...hosts]
+    .sort((a, b) => a.priority - b.priority)
+    .map((h) => lowerName(h.exchange))
+    .filter((n) => n.length > 0)
+    .slice(0, MAX_MX_HOSTS);
+  const addrs = await Promise.all(names.map((n) => addressesOf(dns, n, v6)));
+  names.forEach((n, i) => {
+    for (const a of addrs[i] ?? []) if (!out.has(a)) out.set(a, n);
+  });
   return out;
 }
 
 /**
- * Answers the walk's questions into `facts` through `dns` (the caller's budgeted resolver). Every
- * failure is recorded as null ("unknown") so it is not asked again.
+ * Answers the walk's questions into `facts` through `dns` (the caller's budgeted resolver), the
+ * independent look-ups at once (two round trips: PTR or MX, then the A/AAAA records they name).
+ * Every failure is recorded as null ("unknown") so it is not asked again. Returns false when a
+ * look-up failed: the caller asks no more (a dead resolver must not eat the analysis time bound).
  */
-export async function answerLive(questions: readonly LiveQuestion[], facts: LiveFacts, dns: DnsResolver) {
+export async function answerLive(
+  questions: readonly LiveQuestion[],
+  facts: LiveFacts,
+  dns: DnsResolver,
+): Promise<boolean> {
+  const jobs: Promise<boolean>[] = [];
   for (const q of questions) {
-    if (q.fcrdns && !facts.fcrdns.has(q.ip)) facts.fcrdns.set(q.ip, await confirmReverse(dns, q.ip));
+    if (q.fcrdns && !facts.fcrdns.has(q.ip)) {
+      facts.fcrdns.set(q.ip, null);
+      jobs.push(
+        confirmReverse(dns, q.ip).then((names) => {
+          facts.fcrdns.set(q.ip, names);
+          return names !== null;
+        }),
+      );
+    }
     for (const d of q.domains) {
       const key = mxKey(d, q.ip);
-      if (!facts.mx.has(key)) facts.mx.set(key, await mxAddresses(dns, d, q.ip.includes(':')));
+      if (facts.mx.has(key)) continue;
+      facts.mx.set(key, null);
+      jobs.push(
+        mxAddresses(dns, d, q.ip.includes(':')).then((hosts) => {
+          facts.mx.set(key, hosts);
+          return hosts !== null;
+        }),
+      );
     }
   }
+  return (await Promise.all(jobs)).every(Boolean);
 }
