@@ -31,6 +31,8 @@ export interface TraceOptions {
   dns?: DnsResolver | null;
   /** The time the live checks compare the message's date with (the clock port). */
   now?: Date;
+  /** The reporter's own mail domains, for the live MX rule (before those the believed hops recorded). */
+  recipientDomains?: readonly string[];
 }
 
 /**
@@ -39,7 +41,7 @@ export interface TraceOptions {
  */
 const MAX_LIVE_ROUNDS = 2;
 /** Live look-ups one message's trace-back may make (PTR + A per address, MX + A per MX host). */
-export const TRACEBACK_DNS_MAX_LOOKUPS = 16;
+export const TRACEBACK_DNS_MAX_LOOKUPS = 24;
 
 /**
  * The trace-back of one raw message: its Received fields parsed, the AS of each public client
@@ -98,6 +100,7 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     webmailHeaders,
     documentationIsPublic: opts.documentationIsPublic,
     live,
+    recipientDomains: opts.recipientDomains ?? [],
   };
   let out = walkChain(input);
   for (let round = 0; live !== null && dns !== null && out.questions.length > 0 && round < MAX_LIVE_ROUNDS; round++) {
@@ -143,6 +146,7 @@ export const tracebackStage = defineStage({
       documentationIsPublic: ctx.params.documentationIsPublic,
       dns,
       now: ctx.ports.clock.now(),
+      recipientDomains: input.recipientDomains ?? [],
     });
     findings.push(...out.findings);
     if (dns !== null && dns.failures.length > 0) {

@@ -18,6 +18,7 @@ import { parseReceived } from './received-parser.ts';
 import { TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
 import type { StageContext } from '../../stage.ts';
+import { defaultAnalysisSettings } from '../../settings.ts';
 import type { z } from 'zod';
 
 const asn = ipLocationDbAsnLookup();
@@ -97,24 +98,21 @@ test('a failed look-up is unknown, not trust; the stage reports DNS_TEMPFAIL', a
 
   const ports = staticPorts({ '11.200.165.24.in-addr.arpa': { PTR: 'TIMEOUT' } }, RR_NEXT_DAY);
   const raw = readLabelled(CORPUS_DIR, ROAD_RUNNER);
-  const ctx = {
+  const ctx: StageContext<z.output<typeof tracebackStage.params>> = {
     params: tracebackStage.params.parse({}),
     ports,
-    settings: { intakeHosts: [], dnsMode: 'live' },
-  } as unknown as StageContext<z.output<typeof tracebackStage.params>>;
+    settings: defaultAnalysisSettings({ dnsMode: 'live' }),
+  };
   const out = await tracebackStage.run({ message: { raw } } as never, ctx);
   assert.equal(out.result?.traceback?.origin?.ip, '24.165.200.11');
   assert.ok(out.findings?.some((f) => f.code === 'DNS_TEMPFAIL'));
   // dnsMode offline: nothing is asked.
   const quiet = staticPorts(RR_CONFIRMED, RR_NEXT_DAY);
-  await tracebackStage.run(
-    { message: { raw } } as never,
-    {
-      ...ctx,
-      ports: quiet,
-      settings: { intakeHosts: [], dnsMode: 'offline' },
-    } as typeof ctx,
-  );
+  await tracebackStage.run({ message: { raw } } as never, {
+    ...ctx,
+    ports: quiet,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+  });
   assert.equal(quiet.dns.count, 0);
 });
 
@@ -135,6 +133,40 @@ test(
       /nycap\.rr\.com, which the believed hops delivered for, names tnmx01\.mgw\.rr\.com as its mail exchanger/,
     );
     assert.ok(w.hops[2]?.notes.includes('live-mx'));
+  },
+);
+
+test(
+  'fresh mail: the reporter’s own domain names the hosted gateway in front of an Exchange hub that records no ' +
+    'recipient (mime_edge_cases mail_test_17, Cisco IronPort at Triara)',
+  async (t) => {
+    if (!needsCorpus(t, 'mime_edge_cases')) return;
+    const raw = readLabelled(CORPUS_DIR, 'mime_edge_cases/spamscope_mail_parser/tests/mails/mail_test_17');
+    const zone: Zone = {
+      'akaancasadebolsa.com.mx': { MX: [{ exchange: 'apiron13.triara.com', priority: 10 }] },
+      'apiron13.triara.com': { A: ['200.57.129.98'] },
+    };
+    const opts = { trust, asn, mailhosts: [], documentationIsPublic: false, now: new Date('2022-10-11T12:00:00Z') };
+    // Without the reporter's domain the Exchange hop gives none: the gateway stays the origin.
+    const alone = await traceRaw(raw, { ...opts, dns: new StaticZoneResolver(zone) });
+    assert.equal(alone.origin?.ip, '200.57.129.98');
+    const w = await traceRaw(raw, {
+      ...opts,
+      dns: new StaticZoneResolver(zone),
+      recipientDomains: ['akaancasadebolsa.com.mx'],
+    });
+    assert.equal(w.origin?.ip, '152.228.133.10', w.steps.join('\n'));
+    assert.match(
+      w.steps.join('\n'),
+      /akaancasadebolsa\.com\.mx, the reporter’s own mail domain, names apiron13\.triara\.com as its mail exchanger/,
+    );
+    // Another reporter's domain, whose MX is elsewhere, proves nothing.
+    const other = await traceRaw(raw, {
+      ...opts,
+      dns: new StaticZoneResolver({ 'example.com.mx': { MX: [{ exchange: 'mx.example.com.mx', priority: 10 }] } }),
+      recipientDomains: ['example.com.mx'],
+    });
+    assert.equal(other.origin?.ip, '200.57.129.98');
   },
 );
 

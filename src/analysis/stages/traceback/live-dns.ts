@@ -34,8 +34,8 @@ const MAX_CLOCK_SKEW_MS = 86_400_000;
 /** Reverse names followed per address, MX hosts followed per domain: bounds one message's look-ups. */
 const MAX_PTR_NAMES = 2;
 const MAX_MX_HOSTS = 4;
-/** Recipient domains whose MX is asked for, per message. */
-export const MAX_RECIPIENT_DOMAINS = 2;
+/** Recipient domains whose MX is asked for, per message (the reporter's own, then the believed `for` clauses'). */
+export const MAX_RECIPIENT_DOMAINS = 3;
 
 /** What live DNS answered so far for one message; the walk reads it, {@link answerLive} fills it. */
 export interface LiveFacts {

@@ -63,6 +63,11 @@ export interface WalkInput {
    * rule is "unknown" and asks nothing.
    */
   live?: LiveFacts | null;
+  /**
+   * The reporter's own mail domains (their address's): a hop that is an MX host of one of them is
+   * their inbound relay (live rule only).
+   */
+  recipientDomains?: readonly string[];
 }
 
 export interface WalkOutput {
@@ -231,8 +236,13 @@ organisation’s domain ${registeredDomain(name)}`,
         relay: orgRelay(d),
         kind: 'own' as const,
         ip,
-        why: `looked up on ${when}: ${d}, which the believed hops delivered for, names ${mx} as its mail exchanger \
-(MX) and ${mx} resolves to ${ip}: the organisation’s own inbound relay or the gateway it contracts`,
+        why: `looked up on ${when}: ${d}, ${
+          org.reporterDomains.has(d)
+            ? 'the reporter’s own mail domain'
+            : 'which the \
+believed hops delivered for'
+        }, names ${mx} as its mail exchanger (MX) and ${mx} resolves to ${ip}: the organisation’s \
+own inbound relay or the gateway it contracts`,
       };
     }
   }
@@ -299,10 +309,15 @@ interface OrgState {
   addresses: string[];
   /** Explanations to add to the next step. */
   notes: string[];
-  /** Domains of the envelope recipients believed hops recorded (`for`), top first, for the MX rule. */
+  /**
+   * Domains whose MX hosts are the organisation's inbound relays, for the MX rule: the reporter's own,
+   * then those of the envelope recipients believed hops recorded (`for`), top first.
+   */
   recipientDomains: string[];
   /** Live DNS questions of the hop being judged. */
   questions: LiveQuestion[];
+  /** Which of {@link recipientDomains} are the reporter's own (for the explanation). */
+  reporterDomains: Set<string>;
 }
 
 /** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
@@ -383,7 +398,15 @@ export function walkChain(input: WalkInput): WalkOutput {
     notes: [],
     recipientDomains: [],
     questions: [],
+    reporterDomains: new Set(),
   };
+  for (const d of input.live ? (input.recipientDomains ?? []) : []) {
+    const rd = recipientDomain(`@${d}`);
+    if (rd !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rd)) {
+      org.recipientDomains.push(rd);
+      org.reporterDomains.add(rd);
+    }
+  }
 
   const top = hops[0];
   const topDomain = registeredDomain(top?.byHost ?? null);
