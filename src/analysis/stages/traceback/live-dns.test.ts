@@ -81,6 +81,21 @@ test('a reverse name that does not resolve back, or a consumer-line name, earns 
   assert.equal(line.w.origin?.ip, '24.165.200.11', line.text);
 });
 
+test(
+  'a reverse name outside the organisation’s domains is never resolved: the sender’s name servers are not ' + 'asked',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const { w, dns } = await trace(
+      ROAD_RUNNER,
+      { '11.200.165.24.in-addr.arpa': { PTR: ['mx.sender.example'] }, 'mx.sender.example': { A: ['24.165.200.11'] } },
+      RR_NEXT_DAY,
+    );
+    assert.equal(w.origin?.ip, '24.165.200.11');
+    assert.equal(dns?.lookups.get('PTR 11.200.165.24.in-addr.arpa'), 1);
+    assert.equal(dns?.lookups.get('A mx.sender.example'), undefined);
+  },
+);
+
 test('old mail, or DNS offline, is never looked up: the live rule answers "unknown"', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
   const stale = await trace(ROAD_RUNNER, RR_CONFIRMED, new Date(RR_NEXT_DAY.getTime() + LIVE_DNS_MAX_AGE_MS));

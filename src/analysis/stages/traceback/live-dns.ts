@@ -11,6 +11,8 @@
  *   lead back to the address. The holder of the address wrote the PTR, the holder of the domain wrote
  *   the A record: when both agree on a name in the receiving organisation's domain, the address is
  *   the organisation's, exactly what a verified reverse name recorded at receipt proves (walk rule 3).
+ *   Only names in the organisation's domains are resolved forward: the organisation's name servers
+ *   answer, never ones the sender chose.
  * - **The recipient domain's MX** (RFC 5321 §5.1): a domain names its inbound relays in its MX
  *   records, so a client whose address is an address of an MX host of a domain the believed hops
  *   delivered for (their `for` clauses) is that organisation's own inbound relay or the filtering
@@ -25,6 +27,7 @@
 import { isNotFound } from '../../ports/dns-budget.ts';
 import type { DnsResolver } from '../../stage.ts';
 import { normaliseIp } from './ip-class.ts';
+import { isAccessName, registeredDomain } from './org.ts';
 import { reverseName } from '../enrich.ts';
 
 /** Oldest mail (by its believed top header) whose hops are looked up live: a week, as ISP alerts. */
@@ -39,7 +42,10 @@ export const MAX_RECIPIENT_DOMAINS = 3;
 
 /** What live DNS answered so far for one message; the walk reads it, {@link answerLive} fills it. */
 export interface LiveFacts {
-  /** Address → its forward-confirmed reverse names (empty: none); null: the look-up failed. */
+  /**
+   * Address → its forward-confirmed reverse names in the organisation's domains (empty: none); null:
+   * the look-up failed.
+   */
   readonly fcrdns: Map<string, string[] | null>;
   /**
    * `domain family` (see {@link mxKey}) → (MX host address → MX host name); null: the look-up failed.
@@ -52,8 +58,12 @@ export interface LiveFacts {
 /** What the walk would like to know about the hop it stopped at. */
 export interface LiveQuestion {
   ip: string;
-  /** Ask the address's forward-confirmed reverse names. */
-  fcrdns: boolean;
+  /**
+   * Ask the address's forward-confirmed reverse names, following only those in these registered
+   * domains (the receiving organisation's): a name elsewhere is never resolved, so a sender's own
+   * name servers are not asked. Empty: no reverse question.
+   */
+  reverseIn: string[];
   /** Recipient domains whose MX hosts to resolve. */
   domains: string[];
 }
@@ -95,14 +105,16 @@ async function addressesOf(dns: DnsResolver, name: string, v6: boolean): Promise
   }
 }
 
-async function confirmReverse(dns: DnsResolver, ip: string): Promise<string[] | null> {
+async function confirmReverse(dns: DnsResolver, ip: string, domains: readonly string[]): Promise<string[] | null> {
   let names: string[];
   try {
     names = (await dns.resolvePtr(reverseName(ip))).map(lowerName);
   } catch (e) {
     return isNotFound(e) ? [] : null;
   }
-  const picked = names.slice(0, MAX_PTR_NAMES);
+  const picked = names
+    .filter((n) => domains.includes(registeredDomain(n) ?? '') && !isAccessName(n, ip))
+    .slice(0, MAX_PTR_NAMES);
   const backs = await Promise.all(picked.map((n) => addressesOf(dns, n, ip.includes(':'))));
   const out = picked.filter((_, i) => backs[i]?.includes(ip) === true);
   return out.length === 0 && backs.includes(null) ? null : out;
@@ -142,10 +154,10 @@ export async function answerLive(
 ): Promise<boolean> {
   const jobs: Promise<boolean>[] = [];
   for (const q of questions) {
-    if (q.fcrdns && !facts.fcrdns.has(q.ip)) {
+    if (q.reverseIn.length > 0 && !facts.fcrdns.has(q.ip)) {
       facts.fcrdns.set(q.ip, null);
       jobs.push(
-        confirmReverse(dns, q.ip).then((names) => {
+        confirmReverse(dns, q.ip, q.reverseIn).then((names) => {
           facts.fcrdns.set(q.ip, names);
           return names !== null;
         }),

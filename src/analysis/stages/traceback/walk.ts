@@ -246,7 +246,10 @@ own inbound relay or the gateway it contracts`,
       };
     }
   }
-  if (askReverse || ask.length > 0) org.questions.push({ ip, fcrdns: askReverse, domains: ask });
+  if (askReverse || ask.length > 0) {
+    const reverseIn = askReverse ? [...new Set([receiverDomain, ...org.domains])].filter((d) => d !== null) : [];
+    org.questions.push({ ip, reverseIn, domains: ask });
+  }
   return null;
 }
 
