@@ -10,6 +10,7 @@ import { evaluateCampaigns } from './eval/evaluate-campaigns.ts';
 import { evaluateCampaignStream } from './eval/campaign-stream.ts';
 import { evaluateSms } from './eval/evaluate-sms.ts';
 import { evaluateTraceback } from './eval/evaluate-traceback.ts';
+import { evaluateTracebackCorpus } from './eval/traceback-corpus.ts';
 
 /** One evaluation. */
 export interface Eval {
@@ -63,5 +64,12 @@ export const EVALS: Eval[] = [
     run: async () => {
       await evaluateTraceback(CORPUS_DIR, (s) => process.stdout.write(s));
     },
+  },
+  {
+    name: 'traceback-corpus',
+    description:
+      'trace-back of --base=REF (default HEAD) against the working tree on every shared-corpus message: origins ' +
+      'that differ, grouped and sampled for reading by hand, and CPU per version (--rounds=N alternating)',
+    run: () => evaluateTracebackCorpus(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
 ];

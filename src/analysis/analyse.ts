@@ -37,6 +37,8 @@ export interface AnalyseOptions {
   reporter?: ReporterStatement | null;
   /** The reporter's learned mail hosts (trace-back), see {@link StageInput.mailhosts}. */
   mailhosts?: readonly string[];
+  /** The reporter's own mail domains (trace-back, live MX rule), see {@link StageInput.recipientDomains}. */
+  recipientDomains?: readonly string[];
   /** Defaults to the registry. */
   stages?: readonly Stage[];
 }
@@ -166,7 +168,13 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
     }
     try {
       const out = await stage.run(
-        { message: decoded, analysis, reporter: opts.reporter ?? null, mailhosts: opts.mailhosts ?? [] },
+        {
+          message: decoded,
+          analysis,
+          reporter: opts.reporter ?? null,
+          mailhosts: opts.mailhosts ?? [],
+          recipientDomains: opts.recipientDomains ?? [],
+        },
         { params: params.data, ports: opts.ports, settings: opts.settings },
       );
       const sections: Partial<AnalysisSections> = {};

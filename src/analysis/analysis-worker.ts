@@ -28,6 +28,8 @@ export interface WorkerTask {
   reporter: ReporterStatement | null;
   /** The reporter's learned mail hosts (trace-back). */
   mailhosts?: string[];
+  /** The reporter's own mail domains (trace-back, live MX rule). */
+  recipientDomains?: string[];
   profile: AnalysisProfile;
 }
 
@@ -100,6 +102,7 @@ if (port) {
         settings: init.settings,
         reporter: task.reporter,
         mailhosts: task.mailhosts ?? [],
+        recipientDomains: task.recipientDomains ?? [],
         stages: stagesFor(task.profile),
       };
       // A large message is first analysed up to its bound (headers and the first part), which the

@@ -12,7 +12,7 @@ import { getMessageRaw } from '../evidence/store.ts';
 import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
-import { keysOfReports, mailhostsOf, noteReportsAndRelearn } from './mailhost-store.ts';
+import { keysOfReports, mailhostsOf, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
 import { analysisSettingsFrom } from './settings.ts';
 
@@ -43,6 +43,10 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         ctx.db,
         work.map((w) => w.p.reportId),
       );
+      const domains = await reporterDomainsOf(
+        ctx.db,
+        work.map((w) => w.p.reportId),
+      );
       if (todo.length > 0) {
         pool ??= new AnalysisPool({
           size: Math.max(1, ctx.config.workers),
@@ -56,7 +60,8 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
             if (!raw) return;
             const first = work.find((w) => w.p.sha256 === sha256);
             const mailhosts = first ? await mailhostsOf(ctx.db, keys.get(first.p.reportId) ?? []) : [];
-            const r = await p.analyse(raw, { mailhosts });
+            const recipientDomains = first ? (domains.get(first.p.reportId) ?? []) : [];
+            const r = await p.analyse(raw, { mailhosts, recipientDomains });
             ctx.metrics.analysisDuration.observe({ outcome: r.outcome }, r.durationMs / 1000);
             if (r.outcome !== 'ok') ctx.metrics.errors.inc({ kind: 'analysis' });
             results.set(sha256, r);

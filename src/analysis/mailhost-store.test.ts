@@ -12,7 +12,15 @@ import { createTestContext } from '../app/test-context.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { analyse } from './analyse.ts';
-import { keysOfReports, mailhostsOf, noteReportsAndRelearn, RELEARN_EVERY, reporterKeys } from './mailhost-store.ts';
+import {
+  keysOfReports,
+  mailhostsOf,
+  noteReportsAndRelearn,
+  RELEARN_EVERY,
+  reporterDomainsOf,
+  reporterKeys,
+} from './mailhost-store.ts';
+import { newId, nowIso } from '../core/ids.ts';
 import { staticPorts } from './ports/index.ts';
 import { storeAnalysis } from './repository.ts';
 import { defaultAnalysisSettings } from './settings.ts';
@@ -46,6 +54,37 @@ test('reporter keys: the user, else the token, else a hash of the address; and t
 
 for (const dialect of DIALECTS) {
   describe(`learned mail hosts (${dialect})`, () => {
+    test('each report’s reporter mail domain: the address it came from, else the user’s account address', async (t) => {
+      const h = await createTestContext(t, dialect);
+      if (!h) return;
+      const userId = newId();
+      await h.ctx.db
+        .insertInto('users')
+        .values({
+          id: userId,
+          email: 'zoe@Corp.Example',
+          name: 'Zoe',
+          role: 'reporter',
+          password_hash: null,
+          created_at: nowIso(),
+          disabled_at: null,
+        })
+        .execute();
+      const raw = Buffer.from('From: a@spam.example\r\nSubject: x\r\n\r\nbody\r\n');
+      const [byAddress, byUser, nobody] = await h.ctx.writer.submit([
+        { raw, channel: 'smtp', reporterAddress: ' Jm@JMason.Example ' },
+        { raw, channel: 'web', reporterUserId: userId },
+        { raw, channel: 'api' },
+      ]);
+      const d = await reporterDomainsOf(
+        h.ctx.db,
+        [byAddress, byUser, nobody].map((r) => r?.id ?? ''),
+      );
+      assert.deepEqual(d.get(byAddress?.id ?? ''), ['jmason.example']);
+      assert.deepEqual(d.get(byUser?.id ?? ''), ['corp.example']);
+      assert.deepEqual(d.get(nobody?.id ?? ''), []);
+    });
+
     test('a reporter’s reports teach their secondary MX; the next analysis looks past it', async (t) => {
       if (!needsCorpus(t, 'spamassassin/spam_2')) return;
       const h = await createTestContext(t, dialect);

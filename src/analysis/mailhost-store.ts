@@ -55,6 +55,40 @@ export async function keysOfReports(
   return out;
 }
 
+/**
+ * The mail domain of each report's reporter: the domain of the address the report came from, else of
+ * the reporting user's account address. Read only to ask the trace-back's live MX rule whether a
+ * hop is one of that domain's inbound relays; never stored with the analysis.
+ */
+export async function reporterDomainsOf(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < reportIds.length; i += 200) {
+    const rows = await db
+      .selectFrom('reports')
+      .leftJoin('users', 'users.id', 'reports.reporter_user_id')
+      .select(['reports.id as id', 'reports.reporter_address as address', 'users.email as email'])
+      .where('reports.id', 'in', reportIds.slice(i, i + 200))
+      .execute();
+    for (const r of rows) {
+      const address = r.address ?? r.email ?? '';
+      const at = address.lastIndexOf('@');
+      const domain =
+        at < 0
+          ? ''
+          : address
+              .slice(at + 1)
+              .trim()
+              .toLowerCase()
+              .replace(/[>.]+$/, '');
+      out.set(r.id, /^[a-z0-9.-]{1,253}$/.test(domain) && domain.includes('.') ? [domain] : []);
+    }
+  }
+  return out;
+}
+
 /** The learned mail hosts of these keys (deduplicated, bounded). */
 export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];

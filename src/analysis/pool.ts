@@ -63,6 +63,8 @@ export interface MessageOptions {
   reporter?: ReporterStatement | null;
   /** The reporter's learned mail hosts (trace-back). */
   mailhosts?: readonly string[];
+  /** The reporter's own mail domains (trace-back, live MX rule). */
+  recipientDomains?: readonly string[];
   /** Which stages run (default `report`: all). */
   profile?: AnalysisProfile;
 }
@@ -241,6 +243,7 @@ export class AnalysisPool {
           raw,
           reporter: p.task.reporter,
           mailhosts: p.task.mailhosts,
+          recipientDomains: p.task.recipientDomains,
           profile: p.task.profile,
         };
         slot.worker.postMessage(task, [raw.buffer]);
@@ -271,6 +274,7 @@ export class AnalysisPool {
         raw,
         reporter: opts.reporter ?? null,
         mailhosts: [...(opts.mailhosts ?? [])],
+        recipientDomains: [...(opts.recipientDomains ?? [])],
         profile: opts.profile ?? 'report',
       };
       this.queue.push({ task, resolve, started: 0 });

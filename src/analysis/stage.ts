@@ -140,6 +140,11 @@ export interface StageInput {
    * earlier reports (`traceback/mailhosts.ts`): the trace-back believes them like its own relays.
    */
   mailhosts?: readonly string[];
+  /**
+   * Domains the reporter receives mail at (their own address's domain): the trace-back's live MX
+   * rule asks whether a hop is one of their inbound relays (`traceback/live-dns.ts`).
+   */
+  recipientDomains?: readonly string[];
 }
 
 /** The reporter's statement: `reports.note` and the `consent` field of the report context. */

@@ -259,7 +259,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_DNS_MODE',
     flag: 'dns-mode',
     description:
-      '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS); `offline`: every lookup answers not-found ' +
+      '`live`: analysis queries DNS (SPF, DKIM keys, DMARC, reverse DNS, the trace-back of mail under a week old); ' +
+      '`offline`: every lookup answers not-found ' +
       'at once (air-gapped, benchmarks).',
     schema: z.enum(['live', 'offline']),
     default: 'live',

@@ -33,6 +33,21 @@
  * - Fastmail: relays `*.messagingengine.com` (https://www.fastmail.help/hc/en-us/articles/1500000278342).
  * - Zoho: relays `*.zoho.com`, `*.zoho.eu`, `*.zohomail.com`.
  * - Proton: AS62371 (Proton AG, RIPE); relays `*.protonmail.ch`, `*.proton.ch`.
+ *
+ * Hosted filtering gateways (Cisco Secure Email Cloud Gateway `*.iphmx.com`, Proofpoint
+ * `*.pphosted.com`, Mimecast, Barracuda Email Security Service) are deliberately absent. An
+ * organisation points its MX records at them (Cisco: MX redirected to iphmx.com; Proofpoint
+ * Essentials: "the MX records are changed to point to the Proofpoint Essentials MX arrays"), so they
+ * are that organisation's contracted relays — but the same hosts and ranges carry the customers'
+ * outbound mail ("for PPS there is no difference really, it's all just mail", inbound and outbound
+ * are policy routes), and outbound abuse does go through them (Proofpoint's 2024 "EchoSpoofing"
+ * relay of spoofed mail). Listed here they would be believed for every recipient, and the walk
+ * would go past a sender's gateway into the sender's own network: on the labelled chains, the
+ * Cisco-hosted gateway of a sending organisation (`esa.hc489-80.eu.iphmx.com` → Gmail) and IBM's
+ * Proofpoint relay (`mx0b-001b2d01.pphosted.com` → a qmail host) would stop being the origin, for
+ * Microsoft 365's and IBM's servers behind them. What makes a gateway the receiver's is the
+ * receiver's MX record: the trace-back asks it live for fresh mail (`traceback/live-dns.ts`); an
+ * operator whose own mail passes a gateway lists it in `SPAMDESK_TRUSTED_RELAYS_FILE`.
  */
 export interface TrustedRelay {
   /** Provider name shown in explanations. */

@@ -5,13 +5,15 @@
  */
 import { z } from 'zod';
 import { MAX_HOPS, MAX_HEADER_VALUE_CHARS } from '../analysis-schema.ts';
-import { defineStage, finding, type AsnLookup, type StageFinding } from '../stage.ts';
+import { BudgetedResolver } from '../ports/dns-budget.ts';
+import { defineStage, finding, type AsnLookup, type DnsResolver, type StageFinding } from '../stage.ts';
 import { headerFields } from './traceback/header-block.ts';
 import { classifyIp } from './traceback/ip-class.ts';
 import { parseReceived } from './traceback/received-parser.ts';
 import { trustTableFor, TrustedRelaysFileError, type TrustTable } from './traceback/trust.ts';
 import { WEBMAIL_IP_HEADERS, walkChain, type WalkOutput } from './traceback/walk.ts';
 import { mailhostRelay } from './traceback/mailhosts.ts';
+import { answerLive, freshEnough, newLiveFacts } from './traceback/live-dns.ts';
 
 const WEBMAIL_SET: ReadonlySet<string> = new Set(WEBMAIL_IP_HEADERS);
 
@@ -22,7 +24,24 @@ export interface TraceOptions {
   /** The reporter's learned mail hosts (addresses, CIDRs, names). */
   mailhosts: readonly string[];
   documentationIsPublic: boolean;
+  /**
+   * Live DNS for fresh mail (`traceback/live-dns.ts`): absent or null, the live rule is "unknown"
+   * (the evaluation, offline instances, benchmarks).
+   */
+  dns?: DnsResolver | null;
+  /** The time the live checks compare the message's date with (the clock port). */
+  now?: Date;
+  /** The reporter's own mail domains, for the live MX rule (before those the believed hops recorded). */
+  recipientDomains?: readonly string[];
 }
+
+/**
+ * Walks re-run after live answers: each round can believe one more hop (two DNS round trips each,
+ * within the analysis time bound); the DNS budget bounds them too.
+ */
+const MAX_LIVE_ROUNDS = 2;
+/** Live look-ups one message's trace-back may make (PTR + A per address, MX + A per MX host). */
+export const TRACEBACK_DNS_MAX_LOOKUPS = 24;
 
 /**
  * The trace-back of one raw message: its Received fields parsed, the AS of each public client
@@ -62,7 +81,17 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
   }
   const webmailHeaders = fields.filter((f) => WEBMAIL_SET.has(f.name));
   const mailhosts = mailhostRelay(opts.mailhosts);
-  const out = walkChain({
+  const now = opts.now ?? new Date();
+  const dns = opts.dns ?? null;
+  const live =
+    dns !== null &&
+    freshEnough(
+      received.map((r) => r.date),
+      now,
+    )
+      ? newLiveFacts(now)
+      : null;
+  const input = {
     received,
     trust,
     asnOf,
@@ -70,7 +99,15 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     mailhosts,
     webmailHeaders,
     documentationIsPublic: opts.documentationIsPublic,
-  });
+    live,
+    recipientDomains: opts.recipientDomains ?? [],
+  };
+  let out = walkChain(input);
+  for (let round = 0; live !== null && dns !== null && out.questions.length > 0 && round < MAX_LIVE_ROUNDS; round++) {
+    const answered = await answerLive(out.questions, live, dns);
+    out = walkChain(input);
+    if (!answered) break;
+  }
   return { ...out, findings: [...findings, ...out.findings] };
 }
 
@@ -81,6 +118,8 @@ export const tracebackStage = defineStage({
   params: z.object({
     /** Treat RFC 5737 / RFC 3849 documentation addresses as public: only for synthetic test cases. */
     documentationIsPublic: z.boolean().default(false),
+    /** Look fresh mail's unverified hops up in DNS now (`traceback/live-dns.ts`); off: judged offline. */
+    liveDns: z.boolean().default(true),
   }),
   async run(input, ctx) {
     const findings: StageFinding[] = [];
@@ -96,13 +135,32 @@ export const tracebackStage = defineStage({
         }),
       );
     }
+    const dns =
+      ctx.settings.dnsMode === 'offline' || !ctx.params.liveDns
+        ? null
+        : new BudgetedResolver(ctx.ports.dns, TRACEBACK_DNS_MAX_LOOKUPS);
     const out = await traceRaw(input.message.raw, {
       trust,
       asn: ctx.ports.asn,
       mailhosts: input.mailhosts ?? [],
       documentationIsPublic: ctx.params.documentationIsPublic,
+      dns,
+      now: ctx.ports.clock.now(),
+      recipientDomains: input.recipientDomains ?? [],
     });
     findings.push(...out.findings);
+    if (dns !== null && dns.failures.length > 0) {
+      findings.push(
+        finding(
+          'DNS_TEMPFAIL',
+          `Trace-back: ${dns.failures.length} live DNS look-up(s) failed; those hops were judged without them.`,
+          {
+            value: dns.failures.map((f) => `${f.type} ${f.name} ${f.code}`).join(', '),
+            rule: 'SPAMDESK_DNS_TIMEOUT_MS',
+          },
+        ),
+      );
+    }
     return {
       result: { traceback: { hops: out.hops, origin: out.origin, steps: out.steps, flags: out.flags } },
       findings,

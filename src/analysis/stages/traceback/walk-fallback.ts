@@ -29,6 +29,8 @@ export interface Believed {
   ip: string;
   why: string;
   hop?: number;
+  /** Set when live DNS earned the belief (`live-dns.ts`): the hop's note. */
+  live?: 'live-fcrdns' | 'live-mx';
 }
 
 /**

@@ -15,6 +15,9 @@
  *    organisation already showed (a believed relay, or a believed receiver's own address in its
  *    `by` clause), or a research and education network, whose blocks go only to member institutions.
  *    A HELO name alone never earns trust.
+ * 6. fresh mail only, with live DNS (`live-dns.ts`): a name in the organisation's domain that the
+ *    address's reverse DNS gives and that resolves back to it now, or an address of an MX host of a
+ *    domain the believed hops delivered for (the organisation's inbound relay or contracted gateway).
  * POP3/IMAP retrieval hops (fetchmail, getmail) are the reporter's client fetching its own mailbox:
  * skipped, not hand-offs. The first hop whose public client earns none of these is the origin:
  * everything below it was written by that sender (or before it) and proves nothing.
@@ -29,6 +32,7 @@ import { isAccessName, isResearchAs, isSharedAs, registeredDomain, sitePrefix } 
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
+import { MAX_RECIPIENT_DOMAINS, mxKey, type LiveFacts, type LiveQuestion } from './live-dns.ts';
 
 /** Webmail headers naming the browser's address (RFC 7239 has no mail equivalent; these are de facto). */
 export const WEBMAIL_IP_HEADERS = [
@@ -54,6 +58,16 @@ export interface WalkInput {
   webmailHeaders: readonly { name: string; value: string }[];
   /** Treat RFC 5737 / RFC 3849 documentation addresses as public (synthetic cases only). */
   documentationIsPublic: boolean;
+  /**
+   * Live DNS answers, present only for fresh mail with DNS online (`live-dns.ts`); absent, the live
+   * rule is "unknown" and asks nothing.
+   */
+  live?: LiveFacts | null;
+  /**
+   * The reporter's own mail domains (their address's): a hop that is an MX host of one of them is
+   * their inbound relay (live rule only).
+   */
+  recipientDomains?: readonly string[];
 }
 
 export interface WalkOutput {
@@ -62,6 +76,8 @@ export interface WalkOutput {
   steps: string[];
   flags: string[];
   findings: StageFinding[];
+  /** What live DNS could settle at the hop the walk stopped at (only when {@link WalkInput.live} is given). */
+  questions: LiveQuestion[];
 }
 
 function describe(h: ParsedReceived): string {
@@ -177,7 +193,64 @@ not an access or hosting network`,
       };
     }
   }
-  return unverifiedOwnName(h, byHost, ip, asn, input, org);
+  return unverifiedOwnName(h, byHost, ip, asn, input, org) ?? liveOwn(h, byHost, ip, input, org);
+}
+
+/**
+ * Rule 6, fresh mail only: what DNS says now (`live-dns.ts`). A forward-confirmed reverse name is
+ * asked only where the receiver checked none (a greeting, qmail's unchecked name, or nothing); a
+ * receiver's "may be forged" stands. Unanswered questions are queued on `org.questions`.
+ */
+function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, input: WalkInput, org: OrgState) {
+  const live = input.live;
+  if (live === undefined || live === null) return null;
+  const checkedAtReceipt =
+    h.fromRdns !== null && !h.notes.includes('rdns-unverified') && !h.notes.includes('qmail-name');
+  const receiverDomain = registeredDomain(byHost);
+  const ownDomain = (d: string | null) => d !== null && (d === receiverDomain || org.domains.has(d));
+  const when = live.at.toISOString().slice(0, 10);
+  let askReverse = false;
+  if (!checkedAtReceipt && (receiverDomain !== null || org.domains.size > 0)) {
+    const names = live.fcrdns.get(ip);
+    if (names === undefined) askReverse = true;
+    const name = names?.find((n) => ownDomain(registeredDomain(n)) && !isAccessName(n, ip));
+    if (name !== undefined) {
+      return {
+        live: 'live-fcrdns' as const,
+        relay: orgRelay(registeredDomain(name) ?? name),
+        kind: 'own' as const,
+        ip,
+        why: `looked up on ${when}: its reverse name ${name} resolves back to ${ip} and is in the receiving \
+organisation’s domain ${registeredDomain(name)}`,
+      };
+    }
+  }
+  const ask: string[] = [];
+  for (const d of org.recipientDomains) {
+    const hosts = live.mx.get(mxKey(d, ip));
+    if (hosts === undefined) ask.push(d);
+    const mx = hosts?.get(ip);
+    if (mx !== undefined) {
+      return {
+        live: 'live-mx' as const,
+        relay: orgRelay(d),
+        kind: 'own' as const,
+        ip,
+        why: `looked up on ${when}: ${d}, ${
+          org.reporterDomains.has(d)
+            ? 'the reporter’s own mail domain'
+            : 'which the \
+believed hops delivered for'
+        }, names ${mx} as its mail exchanger (MX) and ${mx} resolves to ${ip}: the organisation’s \
+own inbound relay or the gateway it contracts`,
+      };
+    }
+  }
+  if (askReverse || ask.length > 0) {
+    const reverseIn = askReverse ? [...new Set([receiverDomain, ...org.domains])].filter((d) => d !== null) : [];
+    org.questions.push({ ip, reverseIn, domains: ask });
+  }
+  return null;
 }
 
 /**
@@ -239,6 +312,29 @@ interface OrgState {
   addresses: string[];
   /** Explanations to add to the next step. */
   notes: string[];
+  /**
+   * Domains whose MX hosts are the organisation's inbound relays, for the MX rule: the reporter's own,
+   * then those of the envelope recipients believed hops recorded (`for`), top first.
+   */
+  recipientDomains: string[];
+  /** Live DNS questions of the hop being judged. */
+  questions: LiveQuestion[];
+  /** Which of {@link recipientDomains} are the reporter's own (for the explanation). */
+  reporterDomains: Set<string>;
+}
+
+/** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
+function recipientDomain(forAddr: string | null): string | null {
+  if (forAddr === null) return null;
+  const at = forAddr.lastIndexOf('@');
+  if (at < 0) return null;
+  const d = forAddr
+    .slice(at + 1)
+    .replace(/[>\]]+$/, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
+  if (d.length === 0 || d.startsWith('[') || normaliseIp(d) !== null) return null;
+  return registeredDomain(d) === null ? null : d;
 }
 
 const orgRelays = new Map<string, CompiledRelay>();
@@ -298,7 +394,22 @@ export function walkChain(input: WalkInput): WalkOutput {
   let sender: { names: (string | null)[]; ip: string | null } | null = null;
   const believed: Believed[] = [];
   const skipped: string[] = [];
-  const org: OrgState = { domains: new Set(), asns: new Set(), addresses: [], notes: [] };
+  const org: OrgState = {
+    domains: new Set(),
+    asns: new Set(),
+    addresses: [],
+    notes: [],
+    recipientDomains: [],
+    questions: [],
+    reporterDomains: new Set(),
+  };
+  for (const d of input.live ? (input.recipientDomains ?? []) : []) {
+    const rd = recipientDomain(`@${d}`);
+    if (rd !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rd)) {
+      org.recipientDomains.push(rd);
+      org.reporterDomains.add(rd);
+    }
+  }
 
   const top = hops[0];
   const topDomain = registeredDomain(top?.byHost ?? null);
@@ -329,6 +440,10 @@ reporter: we believe the topmost header.`,
       );
       continue;
     }
+    // The believed writer of this header says whom the message was for: a domain it delivers for.
+    const rcpt = input.live ? recipientDomain(r.for) : null;
+    if (rcpt !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rcpt))
+      org.recipientDomains.push(rcpt);
     if (r.notes.includes('retrieval')) {
       // RFC 5321 §4.4 stamps record SMTP hand-offs; a POP3/IMAP pickup is the reporter's own client
       // reading its mailbox. The next header down was written by that mailbox's server: believed.
@@ -395,6 +510,10 @@ cannot see; skipped, never blamed.`,
 ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the header it wrote below.${notes}`,
       );
       believed.push({ ...t, hop: i });
+      if (t.live !== undefined) {
+        h.notes.push(t.live);
+        flags.push(`${t.live}@${i}`);
+      }
       if (t.kind === 'own') {
         const d = registeredDomain(h.fromRdns);
         if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified'))
@@ -487,5 +606,5 @@ the sender could have written it.`,
   if (origin !== null && origin.ipVersion === 6) {
     findings.push(finding('ORIGIN_IPV6', `The origin ${origin.ip} is an IPv6 address.`, { value: origin.ip }));
   }
-  return { hops, origin, steps, flags, findings };
+  return { hops, origin, steps, flags, findings, questions: org.questions };
 }
