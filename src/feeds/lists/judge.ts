@@ -36,6 +36,11 @@ export interface Verdict {
   reportIds: string[];
   campaignIds: string[];
   reasons: string[];
+  /**
+   * True when the policy forbids the value now (never-list, legitimate mail…): it leaves the lists
+   * at once. Otherwise a listed value without enough recent reports stays until it expires.
+   */
+  excluded: boolean;
   firstSeen: string | null;
   lastSeen: string | null;
   expiresAt: string | null;
@@ -121,8 +126,15 @@ async function gate(
   return { sound, held, reasons: [...reasons] };
 }
 
-function emptyVerdict(kind: Verdict['kind'], value: string, list: ListName, reasons: string[]): Verdict {
+function emptyVerdict(
+  kind: Verdict['kind'],
+  value: string,
+  list: ListName,
+  reasons: string[],
+  excluded = false,
+): Verdict {
   return {
+    excluded,
     kind,
     value,
     outcome: 'none',
@@ -207,16 +219,19 @@ export async function judgeIp(
     .where('f.received_at', '>=', since)
     .orderBy('f.received_at')
     .execute();
-  const none = (reasons: string[]) => emptyVerdict('ip', ip, 'infrastructure', reasons);
+  const none = (reasons: string[], excluded = false) => emptyVerdict('ip', ip, 'infrastructure', reasons, excluded);
   const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null);
-  if (excluded) return none([excluded]);
+  if (excluded) return none([excluded], true);
   if (all.length === 0) return none(['no live report in the window']);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
-    return none([
-      `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
+    return none(
+      [
+        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
 policy allows ${pct(L.maxLegitimateShare)}): a mail server, not a spam source`,
-    ]);
+      ],
+      true,
+    );
   const spam = all.filter((f) => !isClean(f));
   const { sound, held, reasons: gateReasons } = await gate(db, policy, spam);
 
@@ -290,10 +305,10 @@ export async function judgeDomain(
   delistedAt: string | null,
 ): Promise<Verdict> {
   const L = policy.listing;
-  const none = (reasons: string[]) => emptyVerdict('domain', domain, 'domains', reasons);
+  const none = (reasons: string[], excluded = false) => emptyVerdict('domain', domain, 'domains', reasons, excluded);
   const excluded = domainExclusion(domain, ex);
-  if (excluded) return none([excluded]);
-  if (!L.domains.enabled) return none(['the domain list is disabled']);
+  if (excluded) return none([excluded], true);
+  if (!L.domains.enabled) return none(['the domain list is disabled'], true);
   const since = later(isoMinusDays(now, L.domains.windowDays), delistedAt);
   const all: Fact[] = await db
     .selectFrom('feed_domain_reports as d')
@@ -307,10 +322,13 @@ export async function judgeDomain(
   if (all.length === 0) return none(['no live report in the window']);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
-    return none([
-      `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
+    return none(
+      [
+        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
 policy allows ${pct(L.maxLegitimateShare)})`,
-    ]);
+      ],
+      true,
+    );
   const wanted = new Set<string>(L.domains.categories);
   const spam = all.filter((f) => !isClean(f) && wanted.has(f.category ?? f.message_category ?? 'other'));
   const { sound, held, reasons: gateReasons } = await gate(db, policy, spam);

@@ -105,6 +105,9 @@ export async function applyVerdict(db: Kysely<Database>, v: Verdict, now = new D
     if (v.outcome === 'none') {
       // Nothing to record for a value never listed; a listed or held one leaves the lists now.
       if (!row || (row.state !== 'listed' && row.state !== 'held')) return false;
+      // Too few recent reports is no reason to leave before the expiry the listing announced:
+      // `expireListings` removes it then. Only what the policy now forbids leaves at once.
+      if (!v.excluded) return false;
       const evidence = { ...parseEvidence(row.evidence), reasons: v.reasons };
       await trx
         .updateTable('feed_listings')
