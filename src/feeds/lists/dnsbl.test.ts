@@ -119,7 +119,7 @@ function spamTests(output: string): { score: number; tests: string[] } {
   return { score: Number(m[1]), tests: m[2].split(',').filter(Boolean) };
 }
 
-test('rbldnsd serves the written zones and SpamAssassin scores the listed corpus spam, not a clean message', async (t) => {
+test('rbldnsd serves the written zones; SpamAssassin scores the listed corpus spam, not a clean one', async (t) => {
   if (!needs(t, 'rbldnsd', hasCommand('rbldnsd'), 'apt-get install rbldnsd')) return;
   if (!needs(t, 'dig', hasCommand('dig'), 'apt-get install bind9-dnsutils')) return;
   if (!needsCorpus(t, 'spamassassin/spam_2')) return;

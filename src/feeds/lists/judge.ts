@@ -227,8 +227,8 @@ export async function judgeIp(
   if (clean / all.length > L.maxLegitimateShare)
     return none(
       [
-        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
-policy allows ${pct(L.maxLegitimateShare)}): a mail server, not a spam source`,
+        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM \
+(${pct(clean / all.length)}; policy allows ${pct(L.maxLegitimateShare)}): a mail server, not a spam source`,
       ],
       true,
     );
@@ -324,8 +324,8 @@ export async function judgeDomain(
   if (clean / all.length > L.maxLegitimateShare)
     return none(
       [
-        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM (${pct(clean / all.length)}; \
-policy allows ${pct(L.maxLegitimateShare)})`,
+        `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM \
+(${pct(clean / all.length)}; policy allows ${pct(L.maxLegitimateShare)})`,
       ],
       true,
     );

@@ -120,7 +120,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await listingState(tdb.db)).revision, 1);
     });
 
-    test('an origin without botnet signals is listed as spam infrastructure (127.0.0.3) from five reports on', async (t) => {
+    test('an origin without botnet signals is spam infrastructure (127.0.0.3) from five reports on', async (t) => {
       const tdb = await setup(t);
       if (!tdb) return;
       const ip = '2a01:4f8:10:20::5';
