@@ -191,7 +191,8 @@ export const feedsBench: Bench = {
       lags.sort((a, b) => a - b);
       process.stdout.write(
         `${accepted.size} of ${messages.length} reports accepted in ${sent.toFixed(1)} s (${rate}/s); ` +
-          `${done} analysed to facts; ${firstSeen.size} value(s) listed in the zones (${lags.length} traced to a 202)\n` +
+          `${done} analysed to facts; ${firstSeen.size} value(s) listed in the zones ` +
+          `(${lags.length} traced to a 202)\n` +
           `feed lag 202 → zone: p50 ${percentile(lags, 50).toFixed(1)} s, p99 ${percentile(lags, 99).toFixed(1)} s, ` +
           `max ${(lags.at(-1) ?? 0).toFixed(1)} s (goal < 60 s; listing pass every 10 s)\n`,
       );
