@@ -7,6 +7,7 @@
  * sample), the campaigns, the signals and the reasons are stored with the listing.
  */
 import type { Kysely } from 'kysely';
+import { getDomain } from 'tldts';
 import type { Database } from '../../db/schema.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
@@ -14,6 +15,7 @@ import { RETURN_CODES, type ListName } from '../../actions/listing-policy.ts';
 import { campaignGateReasons, campaignStandings } from '../../actions/gates.ts';
 import { BOT_SIGNALS, jsonList } from '../../actions/report-facts.ts';
 import { MANY_CAMPAIGNS } from '../../actions/isp/isp-digests.ts';
+import { identitiesOfReports } from '../../actions/redaction.ts';
 import { domainExclusion, ipExclusion, type Exclusions } from './exclusions.ts';
 
 /** Report ids kept with a listing (the latest ones): enough to explain it, bounded. */
@@ -153,6 +155,42 @@ function emptyVerdict(
   };
 }
 
+/** Reports whose reporters are checked per query (bounded IN lists). */
+const CHUNK = 500;
+
+/**
+ * True when `ip` is the address a reporter reported from: a forward whose trace-back stopped at
+ * the reporter's own machine. Publishing it would name the reporter.
+ */
+async function isReporterIp(db: Kysely<Database>, ip: string, facts: Fact[]): Promise<boolean> {
+  for (let i = 0; i < facts.length; i += CHUNK) {
+    const hit = await db
+      .selectFrom('reports')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        facts.slice(i, i + CHUNK).map((f) => f.report_id),
+      )
+      .where('client_ip', '=', ip)
+      .executeTakeFirst();
+    if (hit) return true;
+  }
+  return false;
+}
+
+/**
+ * True when `domain` is the domain of a reporter's own address: spam that links to its
+ * recipient's own site (a personalised lure). Listing it would be wrong and would name the reporter.
+ */
+async function isReporterDomain(db: Kysely<Database>, domain: string, facts: Fact[]): Promise<boolean> {
+  const identity = await identitiesOfReports(
+    db,
+    facts.map((f) => f.report_id),
+  );
+  return identity.addresses.some((a) => getDomain(a.slice(a.lastIndexOf('@') + 1).toLowerCase()) === domain);
+}
+
 /** Majority category of the facts (campaign category first, else the message's own). */
 function majority(facts: Fact[]): string | null {
   const n = new Map<string, number>();
@@ -223,6 +261,7 @@ export async function judgeIp(
   const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null);
   if (excluded) return none([excluded], true);
   if (all.length === 0) return none(['no live report in the window']);
+  if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
     return none(
@@ -320,6 +359,7 @@ export async function judgeDomain(
     .orderBy('d.received_at')
     .execute();
   if (all.length === 0) return none(['no live report in the window']);
+  if (await isReporterDomain(db, domain, all)) return none(['the domain of a reporter’s own address'], true);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
     return none(

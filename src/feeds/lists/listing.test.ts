@@ -181,6 +181,50 @@ for (const dialect of DIALECTS) {
       assert.equal(await findListing(tdb.db, 'ip', ip), undefined);
     });
 
+    test('neither the address a reporter reported from nor their own domain is ever listed', async (t) => {
+      const tdb = await setup(t);
+      if (!tdb) return;
+      const ip = '91.121.10.1';
+      const rows = Array.from({ length: 5 }, () =>
+        fact({ origin_ip: ip, bot_signals: BOT, advertised_domains: JSON.stringify(['acme-widgets.fr']) }),
+      );
+      await insertFacts(tdb.db, rows);
+      for (const [i, r] of rows.entries()) {
+        await tdb.db
+          .insertInto('messages')
+          .values({
+            sha256: r.message_sha256,
+            kind: 'email',
+            size: 1,
+            codec: 'identity',
+            content: Buffer.from('x'),
+            first_seen_at: r.received_at,
+          })
+          .execute();
+        await tdb.db
+          .insertInto('reports')
+          .values({
+            id: r.report_id,
+            message_sha256: r.message_sha256,
+            channel: 'web',
+            received_at: r.received_at,
+            reporter_user_id: null,
+            reporter_token_id: null,
+            reporter_address: 'jane@acme-widgets.fr',
+            client_ip: i === 0 ? ip : '192.0.2.1',
+            note: null,
+            quality: 'full',
+            dedup_key: null,
+            context: null,
+            tracking_token: newId(),
+          })
+          .execute();
+      }
+      await runListingPass(tdb.db, tdb.config, policy(), NOW);
+      assert.equal(await findListing(tdb.db, 'ip', ip), undefined);
+      assert.equal(await findListing(tdb.db, 'domain', 'acme-widgets.fr'), undefined);
+    });
+
     test('historical imports never list anything', async (t) => {
       const tdb = await setup(t);
       if (!tdb) return;
