@@ -43,7 +43,14 @@ export async function runListingPass(
   config: Config,
   policy: ActionPolicy,
   now = new Date(),
-  opts: { full?: boolean } = {},
+  opts: {
+    full?: boolean;
+    /**
+     * Report ids (with their facts' `created_at`) an earlier pass of this process already judged:
+     * the overlap re-reads them, but only a fact not seen before makes its values judged again.
+     */
+    seen?: Map<string, string>;
+  } = {},
 ): Promise<PassResult> {
   const result: PassResult = { facts: 0, judged: 0, changed: 0, expired: 0, full: false };
   if (!policy.listing.enabled) return result;
@@ -75,12 +82,14 @@ export async function runListingPass(
     const index: { domain: string; report_id: string; received_at: string }[] = [];
     for (const r of rows) {
       if (Number(r.historical) === 1) continue;
+      const fresh = opts.seen?.get(r.report_id) !== r.created_at;
+      opts.seen?.set(r.report_id, r.created_at);
       const ip = r.origin_ip ? canonicalIp(r.origin_ip) : null;
-      if (ip) ips.add(ip);
+      if (ip && fresh) ips.add(ip);
       for (const d of jsonList(r.advertised_domains)) {
         const name = d.toLowerCase();
         if (!DOMAIN_RE.test(name)) continue;
-        domains.add(name);
+        if (fresh) domains.add(name);
         index.push({ domain: name, report_id: r.report_id, received_at: r.received_at });
       }
     }

@@ -30,10 +30,15 @@ export async function listingTick(
   owner: string,
   leaseMs: number,
   now = new Date(),
+  seen?: Map<string, string>,
 ): Promise<ListingTick> {
-  if (!(await takeLease(ctx.db, owner, leaseMs, now))) return { held: false, pass: null, written: [] };
+  if (!(await takeLease(ctx.db, owner, leaseMs, now))) {
+    // Another process judges meanwhile: what this one saw says nothing once it takes over.
+    seen?.clear();
+    return { held: false, pass: null, written: [] };
+  }
   const policy = policyFor(ctx.config);
-  const pass = await runListingPass(ctx.db, ctx.config, policy, now);
+  const pass = await runListingPass(ctx.db, ctx.config, policy, now, { seen });
   let written: string[] = [];
   const dir = ctx.config.feedsZonesDir;
   if (dir && policy.listing.enabled) {
@@ -53,9 +58,11 @@ export const listingService: ServiceFactory = {
     let stopped = false;
     let running: Promise<void> = Promise.resolve();
     let timer: NodeJS.Timeout | null = null;
+    // Facts this process judged in the cursor's overlap: re-read each pass, judged once.
+    const seen = new Map<string, string>();
     const tick = async () => {
       try {
-        const t = await listingTick(ctx, owner, leaseMs);
+        const t = await listingTick(ctx, owner, leaseMs, new Date(), seen);
         if (t.pass && (t.pass.changed > 0 || t.pass.expired > 0 || t.written.length > 0))
           log.info({ ...t.pass, written: t.written }, 'listings updated');
       } catch (e) {
