@@ -13,7 +13,7 @@ import { createTestContext } from '../../app/test-context.ts';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { newId } from '../../core/ids.ts';
 import { actionPolicyProblems } from '../../actions/action-policy.ts';
-import { listingTick } from './service.ts';
+import { listingService, listingTick } from './service.ts';
 import { releaseLease } from './store.ts';
 
 for (const dialect of DIALECTS) {
@@ -79,6 +79,45 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('the service runs a pass on start, releases its lease on stop and shows the lists in /metrics', async (t) => {
+  const h = await createTestContext(t, 'sqlite');
+  if (!h) return;
+  t.after(() => h.close());
+  const at = new Date(Date.now() - 60_000).toISOString();
+  await h.ctx.db
+    .insertInto('feed_listings')
+    .values({
+      id: newId(),
+      kind: 'ip',
+      value: '91.121.11.1',
+      list: 'infrastructure',
+      state: 'held',
+      return_code: null,
+      category: 'scam',
+      report_count: 5,
+      campaign_count: 1,
+      signals: '[]',
+      evidence: '{}',
+      first_seen: at,
+      last_seen: at,
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      listed_at: null,
+      delisted_at: null,
+      delisted_by: null,
+      updated_at: at,
+    })
+    .execute();
+  assert.equal(listingService.enabled(h.ctx), true);
+  const running = await listingService.start(h.ctx);
+  assert.match(running.describe(), /every 10 s, no zone directory/);
+  await running.stop();
+  const state = await h.ctx.db.selectFrom('feed_state').selectAll().executeTakeFirstOrThrow();
+  assert.ok(state.full_pass_at, 'a pass ran');
+  assert.equal(state.lease_owner, null, 'the lease was released');
+  const metrics = await h.ctx.metrics.registry.metrics();
+  assert.match(metrics, /^spamdesk_listings\{list="infrastructure",state="held"\} 1$/m);
+});
 
 test('check-config reports the listing section’s problems at their paths', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-policy-'));

@@ -5,6 +5,7 @@
  * report's listing reaches the zone within a minute of its analysis. The other processes wait and
  * take over when the lease lapses.
  */
+import { Gauge } from 'prom-client';
 import type { AppContext, RunningService, ServiceFactory } from '../../evidence/context.ts';
 import { newId } from '../../core/ids.ts';
 import { publicBaseUrl } from '../../core/config.ts';
@@ -12,6 +13,8 @@ import { policyFor } from '../../actions/action-policy.ts';
 import { runListingPass, type PassResult } from './pass.ts';
 import { releaseLease, takeLease } from './store.ts';
 import { renderZones, writeZones } from './zones.ts';
+
+export const LISTINGS_METRIC = 'spamdesk_listings';
 
 /** The lease lasts this many intervals: a holder that stops renewing is replaced after it. */
 const LEASE_INTERVALS = 6;
@@ -52,6 +55,24 @@ export const listingService: ServiceFactory = {
   enabled: (ctx) => ctx.config.feedsListingIntervalSeconds > 0 && policyFor(ctx.config).listing.enabled,
   async start(ctx): Promise<RunningService> {
     const log = ctx.logger.child({ component: 'feeds-listing' });
+    // What the lists hold, by list and state (listed, held for review, expired, delisted).
+    if (!ctx.metrics.registry.getSingleMetric(LISTINGS_METRIC)) {
+      new Gauge({
+        name: LISTINGS_METRIC,
+        help: 'Blocklist values by list and state (listed, held, expired, delisted).',
+        labelNames: ['list', 'state'],
+        registers: [ctx.metrics.registry],
+        async collect() {
+          const rows = await ctx.db
+            .selectFrom('feed_listings')
+            .select(['list', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+            .groupBy(['list', 'state'])
+            .execute();
+          this.reset();
+          for (const r of rows) this.set({ list: r.list, state: r.state }, Number(r.n));
+        },
+      });
+    }
     const owner = `${process.pid}-${newId()}`;
     const intervalMs = ctx.config.feedsListingIntervalSeconds * 1000;
     const leaseMs = Math.max(MIN_LEASE_MS, intervalMs * LEASE_INTERVALS);
