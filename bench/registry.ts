@@ -9,6 +9,7 @@ import { cliBench } from './cli.ts';
 import { burstBench } from './burst.ts';
 import { attackBench } from './attack.ts';
 import { tracebackBench } from './traceback.ts';
+import { feedsBench } from './feeds.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -26,4 +27,5 @@ export const BENCHES: Bench[] = [
   burstBench,
   attackBench,
   tracebackBench,
+  feedsBench,
 ];

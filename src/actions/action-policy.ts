@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { readJsonFile, zodProblems, type FileProblem } from '../core/file-problems.ts';
+import { DEFAULT_LISTING_POLICY, ListingPolicySchema, listingPolicyProblems } from './listing-policy.ts';
 
 /** Competences of an authority (issue 7; seed 000 §3.2). */
 export const COMPETENCES = ['data_protection', 'consumer_protection', 'cybercrime', 'telecom_regulator'] as const;
@@ -120,6 +121,8 @@ export const ActionPolicySchema = z.object({
     /** Send ARF feedback to verified senders for complaints about their mail. */
     enabled: z.boolean(),
   }),
+  /** Blocklists and plain lists (issue 19; `listing-policy.ts`). */
+  listing: ListingPolicySchema,
   instance: z.object({
     /** Organisation named in X-ARF `reporter`/`sender` and in package summaries. */
     org: z.string(),
@@ -174,6 +177,7 @@ export const DEFAULT_POLICY_INPUT = {
   },
   gates: { maxLegitimateShare: 0.05, minPurity: 1 },
   fbl: { enabled: true },
+  listing: DEFAULT_LISTING_POLICY,
   instance: { org: 'Spamdesk', domain: 'spamdesk.invalid', contact: 'abuse-desk@spamdesk.invalid' },
 } as const;
 
@@ -192,6 +196,9 @@ export function parseActionPolicy(input: unknown): ActionPolicy {
       throw new Error(`Invalid actions policy: isp.dynamicRdnsPatterns: ${p}: ${(e as Error).message}`);
     }
   }
+  const listing = listingPolicyProblems(parsed.data.listing);
+  if (listing.length > 0)
+    throw new Error(`Invalid actions policy:\n${listing.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
   return parsed.data;
 }
 
@@ -231,6 +238,7 @@ export function actionPolicyProblems(file: string): FileProblem[] {
       problems.push({ file, where: `isp.dynamicRdnsPatterns.${i}`, message: (e as Error).message });
     }
   });
+  for (const p of listingPolicyProblems(parsed.data.listing)) problems.push({ file, ...p });
   return problems;
 }
 

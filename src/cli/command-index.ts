@@ -25,6 +25,7 @@ const actions = () => import('./commands/actions.ts').then((m) => m.registerActi
 const campaigns = () => import('./commands/campaigns.ts').then((m) => m.registerCampaigns);
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
+const feedsLists = () => import('./commands/feeds-lists.ts').then((m) => m.registerFeedsLists);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 
 /** In the order `spamdesk --help` lists them. */
@@ -85,6 +86,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: privacy,
   },
   { name: 'privacy', summary: 'Retention and erasure of personal data.', load: privacy },
+  {
+    name: 'feeds',
+    summary: 'Feeds for filters and partners: DNS blocklist, plain lists, intel.',
+    load: feedsLists,
+  },
 ];
 
 /** Every module once (for `spamdesk help` on everything, and the test). */

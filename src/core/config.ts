@@ -579,6 +579,23 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0),
     default: '60',
   }),
+  feedsZonesDir: setting({
+    env: 'SPAMDESK_FEEDS_ZONES_DIR',
+    flag: 'feeds-zones-dir',
+    description:
+      'Directory where `serve` keeps the DNS blocklist’s rbldnsd zones up to date (written atomically within a ' +
+      'minute of a change; see docs/feeds.md). Unset: listings are still computed, no zone is written.',
+    schema: z.string().min(1).optional(),
+  }),
+  feedsListingIntervalSeconds: setting({
+    env: 'SPAMDESK_FEEDS_LISTING_INTERVAL_SECONDS',
+    flag: 'feeds-listing-interval-seconds',
+    description:
+      'How often `serve` reads new reports into the listings and rewrites changed zones (the feed lag is at most ' +
+      'this plus the analysis). 0: never (run `spamdesk feeds dnsbl` from cron instead).',
+    schema: z.coerce.number().int().min(0).max(3600),
+    default: '10',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -71,6 +71,10 @@ export const PERMISSIONS = {
   'exchange:receive': [],
   /** A campaign's story (GET /api/v1/campaigns/:id). */
   'campaign:read': ['admin', 'analyst', 'authority'],
+  /** The plain blocklists (`/feeds/ips.txt`, `domains.txt`, `listings.csv`): filter operators' tokens. */
+  'feeds:read': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
+  /** Every listing (held ones too) and the delisting requests: decide them. */
+  'listing:manage': ['admin', 'analyst'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -226,6 +230,20 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/actions/senders': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/:id/identities': { any: ['sender:register'] },
   'POST /api/v1/actions/senders/identities/:id/verify': { any: ['sender:register'] },
+  // feeds: lists (DNSBL look-up, plain lists, delisting)
+  'GET /feeds/ips.txt': { any: ['feeds:read'] },
+  'GET /feeds/domains.txt': { any: ['feeds:read'] },
+  'GET /feeds/listings.csv': { any: ['feeds:read'] },
+  'GET /api/v1/feeds/listings': { any: ['listing:manage'] },
+  'GET /api/v1/feeds/listings/:value': 'public',
+  'POST /api/v1/feeds/delist-requests': 'public',
+  'GET /api/v1/feeds/delist-requests': { any: ['listing:manage'] },
+  'POST /api/v1/feeds/delist-requests/:id/decision': { any: ['listing:manage'] },
+  'GET /listings': 'public',
+  'GET /listings/:value': 'public',
+  'POST /listings/:value/delist': 'public',
+  'GET /workbench/delistings': { any: ['listing:manage'] },
+  'POST /workbench/delistings/:id': { any: ['listing:manage'] },
   // evidence: privacy and audit
   'POST /api/v1/account/erasure': { any: ['account:erase-self'] },
   'POST /api/v1/privacy/erasures': { any: ['privacy:erase'] },

@@ -138,6 +138,7 @@ function navItems(ctx: PageCtx): NavItem[] {
       { href: '/workbench/reports', label: t('nav.reports') },
     );
   if (can(p, 'dead-letter:read')) items.push({ href: '/workbench/dead-letters', label: t('nav.deadletters') });
+  if (can(p, 'listing:manage')) items.push({ href: '/workbench/delistings', label: t('listing.nav') });
   if (can(p, 'report:read-network')) items.push({ href: '/network', label: t('nav.network') });
   if (can(p, 'case:read')) items.push({ href: '/cases', label: t('nav.cases') });
   if (can(p, 'user:manage')) items.push({ href: '/admin', label: t('nav.admin') });

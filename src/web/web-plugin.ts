@@ -20,6 +20,7 @@ import { adminRoutes } from './pages/admin-pages.ts';
 import { scopedRoutes } from './pages/scoped-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
 import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
+import { listingRoutes } from './pages/listing-pages.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -80,4 +81,5 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(scopedRoutes);
   await app.register(networkRoutes);
   await app.register(deadLetterRoutes);
+  await app.register(listingRoutes);
 }

@@ -1,0 +1,108 @@
+/**
+ * What is never listed, whatever its reports say: private and reserved address ranges (ipaddr.js
+ * ranges: anything but global unicast), the trusted providers' relays of the trace-back's table
+ * (by network or by reverse-DNS name: a Gmail relay carries spam it did not write), verified
+ * senders' IPs and domains (they are in the feedback loop instead), shared platforms whose domain
+ * every sender links to (the campaigns' common-domain table, brands included), the instance's own
+ * domain and zones, reserved names (RFC 2606, RFC 6761), and the operator's `neverList`.
+ */
+import type { Kysely } from 'kysely';
+import ipaddr from 'ipaddr.js';
+import type { Database } from '../../db/schema.ts';
+import type { Config } from '../../core/config.ts';
+import type { ActionPolicy } from '../../actions/action-policy.ts';
+import { parseNetwork } from '../../actions/listing-policy.ts';
+import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
+import { COMMON_DOMAINS } from '../../campaigns/common-domains.ts';
+
+/** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
+const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
+/** Second-level names reserved by RFC 2606. */
+const RESERVED_DOMAINS = new Set(['example.com', 'example.net', 'example.org']);
+
+/** A host name the DNS can carry: LDH labels (IDNs as A-labels), at least two, at most 253 characters. */
+export const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+
+type Net = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** Everything the checks need, read once per pass. */
+export interface Exclusions {
+  trust: TrustTable;
+  senderIps: Set<string>;
+  senderDomains: Set<string>;
+  neverNetworks: Net[];
+  neverDomains: string[];
+  ownDomains: string[];
+}
+
+/** Reads the verified senders and compiles the policy's never-list. */
+export async function loadExclusions(db: Kysely<Database>, config: Config, policy: ActionPolicy): Promise<Exclusions> {
+  const identities = await db
+    .selectFrom('action_sender_identities')
+    .select(['kind', 'value'])
+    .where('verified_at', 'is not', null)
+    .execute();
+  return {
+    trust: trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
+    senderIps: new Set(identities.filter((i) => i.kind === 'ip').map((i) => canonicalIp(i.value) ?? i.value)),
+    senderDomains: new Set(identities.filter((i) => i.kind === 'domain').map((i) => i.value.toLowerCase())),
+    neverNetworks: policy.listing.neverList.networks.map(parseNetwork).filter((n): n is Net => n !== null),
+    neverDomains: policy.listing.neverList.domains.map((d) => d.toLowerCase().replace(/^\.|\.$/g, '')),
+    ownDomains: [policy.instance.domain, policy.listing.zones.ip, policy.listing.zones.domain].map((d) =>
+      d.toLowerCase(),
+    ),
+  };
+}
+
+/** The canonical text of an IP (IPv4-mapped IPv6 as IPv4), or null when it is not one. */
+export function canonicalIp(text: string): string | null {
+  try {
+    return ipaddr.process(text.trim()).toString();
+  } catch {
+    return null;
+  }
+}
+
+/** True when `name` is `base` or one of its sub-domains. */
+function within(name: string, base: string): boolean {
+  return name === base || name.endsWith(`.${base}`);
+}
+
+function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
+  return addr.kind() === net.kind() && addr.match(net, bits);
+}
+
+/** Why this IP is never listed, or null when it may be. */
+export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null): string | null {
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.process(ip);
+  } catch {
+    return 'not an IP address';
+  }
+  const range = addr.range();
+  if (range !== 'unicast') return `reserved address range (${range})`;
+  const relay = ex.trust.byIp(addr.toString());
+  if (relay) return `relay of a trusted provider (${relay.relay.name}, ${relay.cidr})`;
+  const named = ex.trust.byName(rdns);
+  if (named) return `relay of a trusted provider (${named.name}, reverse DNS ${rdns})`;
+  if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
+  const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
+  if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;
+  return null;
+}
+
+/** Why this domain is never listed, or null when it may be. */
+export function domainExclusion(domain: string, ex: Exclusions): string | null {
+  const d = domain.toLowerCase();
+  if (!DOMAIN_RE.test(d)) return 'not a domain name';
+  const tld = d.slice(d.lastIndexOf('.') + 1);
+  if (RESERVED_TLDS.has(tld) || [...RESERVED_DOMAINS].some((r) => within(d, r))) return 'reserved name (RFC 2606/6761)';
+  if (ex.ownDomains.some((o) => within(d, o) || within(o, d))) return 'this instance’s own domain';
+  if ([...ex.senderDomains].some((s) => within(d, s))) return 'domain of a verified sender';
+  if (ex.neverDomains.some((n) => within(d, n))) return 'never listed by policy';
+  if (COMMON_DOMAINS.has(d)) return 'shared platform every sender links to';
+  const relay = ex.trust.byName(d);
+  if (relay) return `domain of a trusted provider (${relay.name})`;
+  return null;
+}
