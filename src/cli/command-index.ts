@@ -25,6 +25,7 @@ const actions = () => import('./commands/actions.ts').then((m) => m.registerActi
 const campaigns = () => import('./commands/campaigns.ts').then((m) => m.registerCampaigns);
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
+const intel = () => import('./commands/intel.ts').then((m) => m.registerIntel);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 
 /** In the order `spamdesk --help` lists them. */
@@ -85,6 +86,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: privacy,
   },
   { name: 'privacy', summary: 'Retention and erasure of personal data.', load: privacy },
+  {
+    name: 'intel',
+    summary: 'Threat-intelligence collections (STIX 2.1 over TAXII 2.1, MISP feed) and who may read them.',
+    load: intel,
+  },
 ];
 
 /** Every module once (for `spamdesk help` on everything, and the test). */

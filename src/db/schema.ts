@@ -9,6 +9,7 @@ import type { CampaignTables } from './campaigns-tables.ts';
 import type { IntakeTables } from './intake-tables.ts';
 import type { WebTables } from './web-tables.ts';
 import type { ActionTables } from './actions-tables.ts';
+import type { IntelTables } from './intel-tables.ts';
 
 export interface Database
   extends FoundationTables,
@@ -16,4 +17,5 @@ export interface Database
     CampaignTables,
     IntakeTables,
     WebTables,
-    ActionTables {}
+    ActionTables,
+    IntelTables {}
