@@ -50,11 +50,12 @@ function sendError(reply: FastifyReply, status: number, description: string): Fa
   return reply
     .status(status)
     .header('content-type', TAXII_MEDIA_TYPE)
-    .send(JSON.stringify({ title: TITLES[status] ?? 'Error', description, http_status: String(status) }));
+    .send(Buffer.from(JSON.stringify({ title: TITLES[status] ?? 'Error', description, http_status: String(status) })));
 }
 
+/** Sent as bytes: Fastify would otherwise rewrite the media type (quoting `version`, adding a charset). */
 function sendTaxii(reply: FastifyReply, body: string): FastifyReply {
-  return reply.header('content-type', TAXII_MEDIA_TYPE).header('vary', 'Accept, Authorization').send(body);
+  return reply.header('content-type', TAXII_MEDIA_TYPE).header('vary', 'Accept, Authorization').send(Buffer.from(body));
 }
 
 function collectionResource(c: CollectionSpec): Record<string, unknown> {
