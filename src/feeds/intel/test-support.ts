@@ -48,7 +48,8 @@ const TEMPLATES = {
     text: (url: string, n: number) =>
       `Your e-mail address was selected in the international lottery draw and you won 850,000 USD. To claim the ` +
       `prize send your full name, address and bank details to the claims agent at ${url} and pay the transfer ` +
-      `fee. Winning number ${n}.`,
+      `fee in bitcoin to 1BoatSLRHtKNngkdXEeobR76b53LETtpyT, or call our agent on +44 20 7946 0321. Winning ` +
+      `number ${n}.`,
     url: 'https://intl-lottery-board.org/claim',
   },
 } as const;
