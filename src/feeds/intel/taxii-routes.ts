@@ -107,7 +107,8 @@ async function taxiiPlugin(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, `No TAXII endpoint ${req.method} ${req.url.split('?')[0]}.`),
   );
-  app.addHook('onRequest', async (req, reply) => {
+  // After the policy gate (preParsing): a caller without the right learns nothing, whatever it accepts.
+  app.addHook('preHandler', async (req, reply) => {
     if (!acceptsTaxii(req.headers.accept))
       return sendError(reply, 406, `This server answers only in ${TAXII_MEDIA_TYPE}; send it in Accept.`);
   });
