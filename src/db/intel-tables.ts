@@ -40,6 +40,8 @@ export interface IntelObjectsTable {
   type: string;
   /** The object's `modified` (its `created` for objects without one, such as marking definitions). */
   version: string;
+  /** The object's `created` (kept across its versions). */
+  created: string;
   /** When this version was added to the collection (TAXII `date_added`, microseconds, strictly increasing). */
   date_added: string;
   /** SHA-256 of the object without `created` and `modified`: unchanged content adds no version. */
@@ -57,6 +59,8 @@ export interface IntelMispEventsTable {
   /** The event's human-readable id in this collection (MISP core format `id`, an unsigned integer). */
   event_id: number;
   content_hash: string;
+  /** SHA-256 of the event as built, before attributes no longer published were kept as deleted. */
+  draft_hash: string;
   /** Unix seconds of the last change (the event's `timestamp`). */
   timestamp: number;
   json: string;

@@ -4,7 +4,13 @@
  * collection's write is serialised by its state row and writes nothing when nothing changed.
  */
 import type { ServiceFactory } from '../../evidence/context.ts';
-import { buildIntel } from './build.ts';
+import { buildIntel, sourceSignature } from './build.ts';
+
+/**
+ * A full rebuild at least this often even when the signature did not move: it catches what the
+ * signature cannot see (a re-clustering, a policy file changed under a running process).
+ */
+export const FULL_REBUILD_MS = 10 * 60_000;
 
 export const intelBuildService: ServiceFactory = {
   name: 'intel-build',
@@ -13,10 +19,21 @@ export const intelBuildService: ServiceFactory = {
     const logger = ctx.logger.child({ component: 'intel' });
     let running: Promise<void> | null = null;
     let stopped = false;
+    let lastSignature: string | null = null;
+    let lastBuild = 0;
+    const build = async () => {
+      const signature = await sourceSignature(ctx.db);
+      if (signature === lastSignature && Date.now() - lastBuild < FULL_REBUILD_MS) return null;
+      const s = await buildIntel(ctx.db, ctx.config);
+      lastSignature = signature;
+      lastBuild = Date.now();
+      return s;
+    };
     const tick = (): void => {
       if (stopped) return;
-      running ??= buildIntel(ctx.db, ctx.config)
+      running ??= build()
         .then((s) => {
+          if (!s) return;
           const changed = Object.values(s.collections).some(
             (c) => c.added + c.updated + c.revoked + c.mispChanged + c.mispWithdrawn > 0,
           );

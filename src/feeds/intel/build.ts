@@ -43,6 +43,46 @@ export async function snapshotFor(db: Kysely<Database>, config: Config): Promise
   return readSources(db, policy, exclusions);
 }
 
+/**
+ * A cheap fingerprint of everything a build reads: when it has not moved since the last build,
+ * the build service skips the rebuild. Counted at the end of the pipeline (the actions facts are
+ * written after classification and clustering), plus relabels, campaigns, verified senders and the
+ * collections' settings. What it cannot see (a re-clustering, a changed policy file) the periodic
+ * full rebuild and `spamdesk intel build` pick up.
+ */
+export async function sourceSignature(db: Kysely<Database>): Promise<string> {
+  const facts = await db
+    .selectFrom('action_report_facts')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last')])
+    .executeTakeFirst();
+  const relabels = await db
+    .selectFrom('relabels')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  const campaigns = await db
+    .selectFrom('campaigns')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  const senders = await db
+    .selectFrom('action_sender_identities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('verified_at', 'is not', null)
+    .executeTakeFirst();
+  const collections = await db
+    .selectFrom('intel_collections')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('last')])
+    .executeTakeFirst();
+  return JSON.stringify([
+    Number(facts?.n ?? 0),
+    facts?.last ?? null,
+    Number(relabels?.n ?? 0),
+    Number(campaigns?.n ?? 0),
+    Number(senders?.n ?? 0),
+    Number(collections?.n ?? 0),
+    collections?.last ?? null,
+  ]);
+}
+
 /** Rebuilds every collection (or the named ones). */
 export async function buildIntel(
   db: Kysely<Database>,

@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
-import { buildIntel } from './build.ts';
+import { buildIntel, sourceSignature } from './build.ts';
 import { intelHarness, phish } from './test-support.ts';
 import { stixProblems } from './stix-validate.ts';
 import { currentObjects } from './bundle.ts';
@@ -67,7 +67,9 @@ for (const dialect of DIALECTS) {
         // Nothing of the reporters leaves.
         assert.doesNotMatch(JSON.stringify(objects), /victim\d|mail-users\.org/);
 
+        const signature = await sourceSignature(h.ctx.db);
         const again = await buildIntel(h.ctx.db, h.ctx.config);
+        assert.equal(await sourceSignature(h.ctx.db), signature, 'a build moves nothing the signature reads');
         const c = again.collections['spam-campaigns'];
         assert.deepEqual([c?.added, c?.updated, c?.revoked], [0, 0, 0], 'a rebuild of unchanged data adds nothing');
         assert.deepEqual(
@@ -77,6 +79,7 @@ for (const dialect of DIALECTS) {
         );
 
         await h.report([{ raw: phish({ n: 4, ip: ORIGIN, to: 'victim4@mail-users.org' }) }]);
+        assert.notEqual(await sourceSignature(h.ctx.db), signature, 'a new report moves the signature');
         const third = await buildIntel(h.ctx.db, h.ctx.config);
         assert.ok((third.collections['spam-campaigns']?.updated ?? 0) > 0);
         const after = await current(h.ctx.db);

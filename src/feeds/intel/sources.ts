@@ -11,8 +11,8 @@ import { sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
 import { campaignGateReasons } from '../../actions/gates.ts';
-import { identitiesOfReports } from '../../actions/redaction.ts';
-import { Redactor } from '../../evidence/redact.ts';
+import { identitiesByReport } from '../../actions/redaction.ts';
+import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence/redact.ts';
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 import type { Exclusions } from './exclusions.ts';
 import type { IndicatorKind } from './collections.ts';
@@ -110,13 +110,15 @@ export async function readSources(
     const liveRows = part.filter((r) => live.has(r.id));
     for (const r of part) if (!live.has(r.id)) held.push({ campaignId: r.id, reasons: ['only historical reports'] });
     if (liveRows.length === 0) continue;
-    const values = await rawValues(
-      db,
-      liveRows.map((r) => r.id),
-    );
+    const liveIds = liveRows.map((r) => r.id);
+    const values = await rawValues(db, liveIds);
+    const reporters = await campaignReporters(db, liveIds);
     for (const r of liveRows) {
       const raw = values.get(r.id) ?? [];
-      const redactor = raw.length > 0 ? new Redactor(await campaignReporters(db, r.id)) : null;
+      const identity = reporters.get(r.id);
+      // Compiling a redactor costs far more than checking a value: only for campaigns whose
+      // reporters left an identity (a web report by an anonymous visitor leaves none).
+      const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
       const kept: SourceValue[] = [];
       for (const v of raw) {
         const why = refusal(v, exclusions, redactor);
@@ -183,18 +185,31 @@ async function liveCampaigns(db: Kysely<Database>, ids: string[]): Promise<Set<s
   return new Set(rows.map((r) => r.campaign_id));
 }
 
-/** Every identity of the reporters of a campaign's messages. */
-async function campaignReporters(db: Kysely<Database>, campaignId: string) {
-  const reports = await db
+function isEmptyIdentity(i: ReporterIdentity): boolean {
+  return i.addresses.length === 0 && i.names.length === 0 && i.numbers.length === 0;
+}
+
+/** Every identity of the reporters of each campaign's messages (one query per chunk of campaigns). */
+async function campaignReporters(db: Kysely<Database>, ids: string[]): Promise<Map<string, ReporterIdentity>> {
+  const rows = await db
     .selectFrom('reports as r')
     .innerJoin('campaign_messages as cm', 'cm.sha256', 'r.message_sha256')
-    .select('r.id')
-    .where('cm.campaign_id', '=', campaignId)
+    .select(['cm.campaign_id', 'r.id'])
+    .where('cm.campaign_id', 'in', ids)
     .execute();
-  return identitiesOfReports(
+  const byReport = await identitiesByReport(
     db,
-    reports.map((r) => r.id),
+    rows.map((r) => r.id),
   );
+  const perCampaign = new Map<string, ReporterIdentity[]>();
+  for (const r of rows) {
+    const identity = byReport.get(r.id);
+    if (!identity || isEmptyIdentity(identity)) continue;
+    const list = perCampaign.get(r.campaign_id);
+    if (list) list.push(identity);
+    else perCampaign.set(r.campaign_id, [identity]);
+  }
+  return new Map([...perCampaign].map(([id, list]) => [id, mergeIdentities(list)]));
 }
 
 /** Values of these campaigns before exclusions: story facts, URLs, authenticated senders. */

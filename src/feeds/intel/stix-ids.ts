@@ -4,6 +4,7 @@
  * §2.9 allows any RFC 4122 UUID; version 5 is what makes the id a function of the value).
  */
 import { createHash } from 'node:crypto';
+import { BoundedMemo } from '../../core/bounded-memo.ts';
 
 /** Spamdesk's own namespace; each instance derives its namespace from its domain under it. */
 export const SPAMDESK_NAMESPACE = '9c1f3b52-4d0e-5b8a-9a6e-3f7d2c1b0a99';
@@ -14,8 +15,21 @@ function uuidBytes(uuid: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
+/**
+ * Every build derives the same ids again (one per published object): remembered, bounded so a
+ * very large collection costs memory no larger than this many ids.
+ */
+const MEMO = new BoundedMemo((key: string) => {
+  const cut = key.indexOf('\u0000');
+  return computeUuidV5(key.slice(0, cut), key.slice(cut + 1));
+}, 500_000);
+
 /** RFC 4122 §4.3 name-based UUID, version 5 (SHA-1). */
 export function uuidV5(namespace: string, name: string): string {
+  return MEMO.get(`${namespace}\u0000${name}`);
+}
+
+function computeUuidV5(namespace: string, name: string): string {
   const h = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;

@@ -15,6 +15,8 @@ import type { MispAttribute, MispEventDraft } from './misp.ts';
 
 /** Rows inserted per statement. */
 const INSERT_BATCH = 100;
+/** The draft hash of a withdrawn event: nothing to compare, nothing to redo. */
+const WITHDRAWN = 'withdrawn';
 /** Types that are never revoked (the producer's identity, the marking definitions). */
 const PERMANENT_TYPES: ReadonlySet<string> = new Set(['identity', 'marking-definition']);
 
@@ -61,7 +63,7 @@ interface Current {
   hash: string;
   revoked: boolean;
   version: string;
-  json: string;
+  created: string;
   type: string;
 }
 
@@ -109,7 +111,7 @@ async function writeObjects(
 ): Promise<Omit<PublishResult, 'mispChanged' | 'mispWithdrawn'>> {
   const currentRows = await trx
     .selectFrom('intel_objects')
-    .select(['object_id', 'seq', 'content_hash', 'revoked', 'version', 'json', 'type'])
+    .select(['object_id', 'seq', 'content_hash', 'revoked', 'version', 'created', 'type'])
     .where('collection_id', '=', collectionId)
     .where('superseded_seq', 'is', null)
     .execute();
@@ -120,7 +122,7 @@ async function writeObjects(
       hash: r.content_hash,
       revoked: Number(r.revoked) === 1,
       version: r.version,
-      json: r.json,
+      created: r.created,
       type: r.type,
     });
   let seq = Number(state.last_seq);
@@ -143,6 +145,7 @@ async function writeObjects(
       object_id: o.id,
       type: o.type,
       version,
+      created: String(o.created ?? version),
       date_added: microsTimestamp(added),
       content_hash: contentHash(o),
       revoked: o.revoked === true ? 1 : 0,
@@ -165,7 +168,7 @@ async function writeObjects(
     }
     const hash = contentHash(o);
     if (prev && prev.hash === hash && !prev.revoked) continue;
-    const created = prev ? String((JSON.parse(prev.json) as { created?: unknown }).created ?? nowIso) : nowIso;
+    const created = prev ? prev.created : nowIso;
     const modified = msLater(nowIso, prev ? prev.version : null);
     const { id, type, spec_version, ...rest } = o;
     push({ type, spec_version, id, created, modified, ...rest }, modified, prev);
@@ -174,7 +177,13 @@ async function writeObjects(
   }
   for (const [id, prev] of current) {
     if (wanted.has(id) || prev.revoked || PERMANENT_TYPES.has(prev.type)) continue;
-    const old = JSON.parse(prev.json) as Record<string, unknown> & { id: string; type: string };
+    const oldRow = await trx
+      .selectFrom('intel_objects')
+      .select('json')
+      .where('collection_id', '=', collectionId)
+      .where('seq', '=', prev.seq)
+      .executeTakeFirstOrThrow();
+    const old = JSON.parse(oldRow.json) as Record<string, unknown> & { id: string; type: string };
     const modified = msLater(nowIso, prev.version);
     push({ ...old, modified, revoked: true }, modified, prev);
     counts.revoked++;
@@ -224,7 +233,7 @@ async function writeEvents(
 ): Promise<{ mispChanged: number; mispWithdrawn: number }> {
   const rows = await trx
     .selectFrom('intel_misp_events')
-    .select(['uuid', 'event_id', 'content_hash', 'timestamp', 'json'])
+    .select(['uuid', 'event_id', 'content_hash', 'draft_hash', 'timestamp'])
     .where('collection_id', '=', collectionId)
     .execute();
   const current = new Map(rows.map((r) => [r.uuid, r]));
@@ -232,12 +241,25 @@ async function writeEvents(
   const nowS = Math.floor(now.getTime() / 1000);
   let changed = 0;
   let withdrawn = 0;
+  const stored = async (uuid: string): Promise<StoredEvent['Event']> => {
+    const r = await trx
+      .selectFrom('intel_misp_events')
+      .select('json')
+      .where('collection_id', '=', collectionId)
+      .where('uuid', '=', uuid)
+      .executeTakeFirstOrThrow();
+    return (JSON.parse(r.json) as StoredEvent).Event;
+  };
   const write = async (
     draft: MispEventDraft['event'],
     campaignId: string,
     prev: (typeof rows)[number] | undefined,
+    withdrawal = false,
   ): Promise<void> => {
-    const before = prev ? (JSON.parse(prev.json) as StoredEvent).Event : null;
+    const draftHash = withdrawal ? WITHDRAWN : sha256(JSON.stringify(draft));
+    // The common case, an unchanged campaign, is decided without reading the stored event.
+    if (prev && prev.draft_hash === draftHash) return;
+    const before = prev ? await stored(draft.uuid) : null;
     // An attribute published before and gone now stays, deleted, so the subscriber drops it too.
     const have = new Set(draft.Attribute.map((a) => a.uuid));
     const gone = (before?.Attribute ?? []).filter((a) => !have.has(a.uuid)).map((a) => ({ ...a, deleted: true }));
@@ -253,7 +275,7 @@ async function writeEvents(
         o && JSON.stringify({ ...o, timestamp: undefined }) === JSON.stringify({ ...a, timestamp: undefined });
       return { ...a, event_id: String(eventId), timestamp: same && o.timestamp ? o.timestamp : String(ts) };
     });
-    const stored = {
+    const event = {
       Event: {
         id: String(eventId),
         org_id: '1',
@@ -265,11 +287,11 @@ async function writeEvents(
         Attribute: stamped,
       },
     };
-    const json = JSON.stringify(stored);
+    const json = JSON.stringify(event);
     if (prev)
       await trx
         .updateTable('intel_misp_events')
-        .set({ content_hash: hash, timestamp: ts, json, campaign_id: campaignId })
+        .set({ content_hash: hash, draft_hash: draftHash, timestamp: ts, json, campaign_id: campaignId })
         .where('collection_id', '=', collectionId)
         .where('uuid', '=', draft.uuid)
         .execute();
@@ -282,6 +304,7 @@ async function writeEvents(
           campaign_id: campaignId,
           event_id: eventId,
           content_hash: hash,
+          draft_hash: draftHash,
           timestamp: ts,
           json,
         })
@@ -294,9 +317,8 @@ async function writeEvents(
     await write(e.event, e.campaignId, current.get(e.uuid));
   }
   for (const [uuid, prev] of current) {
-    if (wanted.has(uuid)) continue;
-    const before = (JSON.parse(prev.json) as StoredEvent).Event;
-    if (before.Attribute.every((a) => a.deleted) && before.info.startsWith('[withdrawn] ')) continue;
+    if (wanted.has(uuid) || prev.draft_hash === WITHDRAWN) continue;
+    const before = await stored(uuid);
     const {
       id: _i,
       org_id: _o,
@@ -307,7 +329,7 @@ async function writeEvents(
       ...rest
     } = before;
     const info = before.info.startsWith('[withdrawn] ') ? before.info : `[withdrawn] ${before.info}`;
-    await write({ ...rest, info, Attribute: [] }, (await campaignOf(trx, collectionId, uuid)) ?? '', prev);
+    await write({ ...rest, info, Attribute: [] }, (await campaignOf(trx, collectionId, uuid)) ?? '', prev, true);
     withdrawn++;
   }
   return { mispChanged: changed - withdrawn, mispWithdrawn: withdrawn };

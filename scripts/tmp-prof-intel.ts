@@ -1,0 +1,16 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { testConfig } from '../src/core/config.ts';
+import { createContext, closeContext } from '../src/app/context.ts';
+import { buildIntel } from '../src/feeds/intel/build.ts';
+import { snapshotFor } from '../src/feeds/intel/build.ts';
+const dataDir = process.argv[2];
+const config = testConfig({ dataDir, dnsMode: 'offline', intelBuildIntervalMs: 0 });
+const ctx = await createContext(config, {});
+let t = Date.now();
+const snap = await snapshotFor(ctx.db, config);
+console.log('snapshot', Date.now() - t); t = Date.now();
+const s = await buildIntel(ctx.db, config);
+console.log('build', s.ms);
+await closeContext(ctx);
