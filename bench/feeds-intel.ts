@@ -229,7 +229,8 @@ async function buildCost(n: number): Promise<void> {
       const s = await buildIntel(ctx.db, config);
       const c = s.collections['spam-campaigns'];
       process.stdout.write(
-        `${label}: ${(s.ms / 1000).toFixed(2)} s, ${s.campaigns} campaigns, ${c?.objects} objects (added ${c?.added}, ` +
+        `${label}: ${(s.ms / 1000).toFixed(2)} s, ${s.campaigns} campaigns, ${c?.objects} objects ` +
+          `(added ${c?.added}, ` +
           `updated ${c?.updated}, revoked ${c?.revoked}), ${c?.events} MISP events\n`,
       );
     };

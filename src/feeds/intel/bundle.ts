@@ -1,4 +1,7 @@
-/** The current content of a collection as one STIX 2.1 bundle (the latest version of each object, revoked ones left out). */
+/**
+ * The current content of a collection as one STIX 2.1 bundle: the latest version of each object,
+ * revoked ones left out.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
@@ -29,6 +32,7 @@ export async function currentObjects(
     after = Number(last.seq);
   }
   const id = `bundle--${randomUUID()}`;
-  const body = `{"type":"bundle","id":${JSON.stringify(id)}${parts.length > 0 ? `,"objects":[${parts.join(',')}]` : ''}}`;
+  const objects = parts.length > 0 ? `,"objects":[${parts.join(',')}]` : '';
+  const body = `{"type":"bundle","id":${JSON.stringify(id)}${objects}}`;
   return { body, count: parts.length };
 }

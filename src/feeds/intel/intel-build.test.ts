@@ -26,7 +26,8 @@ const ORIGIN = '45.77.10.20';
 
 for (const dialect of DIALECTS) {
   describe(`intel build on ${dialect}`, () => {
-    test('publishes a phishing campaign as valid STIX 2.1: indicators, campaign, relationships, sightings, TLP:AMBER', async (t) => {
+    test('publishes a phishing campaign as valid STIX 2.1: indicators, campaign, relationships, sightings, \
+TLP:AMBER', async (t) => {
       const h = await intelHarness(t, dialect);
       if (!h) return;
       try {

@@ -40,7 +40,8 @@ type Ev = Record<string, unknown> & { uuid: string; Attribute: Attr[]; Tag: { na
 
 for (const dialect of DIALECTS) {
   describe(`MISP feed on ${dialect}`, () => {
-    test('manifest, events and hashes.csv in the MISP core format, typed and tagged; a withdrawn campaign', async (t) => {
+    test('manifest, events and hashes.csv in the MISP core format, typed and tagged; a withdrawn \
+campaign', async (t) => {
       const h = await intelHarness(t, dialect);
       if (!h) return;
       const app = await buildApp(h.ctx);

@@ -130,7 +130,8 @@ export function stixObjectsFor(snapshot: SourceSnapshot, spec: CollectionSpec, p
       id: campaignId,
       ...common,
       name: `${c.category} campaign ${c.id}`,
-      description: `${c.reports} reports of ${c.messages} distinct messages, classified ${c.category}, reported to ${p.org}.`,
+      description:
+        `${c.reports} reports of ${c.messages} distinct messages, classified ${c.category}, ` + `reported to ${p.org}.`,
       labels: [c.category],
       first_seen: first,
       last_seen: notBefore(last, first),

@@ -92,7 +92,8 @@ function taxiiError(r: LightMyRequestResponse, status: number): void {
 
 for (const dialect of DIALECTS) {
   describe(`TAXII 2.1 on ${dialect}`, () => {
-    test('media type: 406 for another or no Accept; errors are TAXII error messages; 401 without a token', async (t) => {
+    test('media type: 406 for another or no Accept; errors are TAXII error messages; 401 without a \
+token', async (t) => {
       const s = await setup(t, dialect);
       if (!s) return;
       try {
