@@ -136,9 +136,19 @@ TLP:AMBER', async (t) => {
             historical: true,
           },
         ]);
+        // A spam that links to its reporter's own mail domain: the domain is the reporter's identity.
+        await h.report([
+          {
+            raw: phish({ n: 31, ip: '81.2.69.170', to: 'claire@mail-users.org', url: 'https://mail-users.org/' }),
+            reporter: 'claire@mail-users.org',
+          },
+        ]);
         const s = await buildIntel(h.ctx.db, h.ctx.config);
         const objects = await current(h.ctx.db);
         const text = JSON.stringify(objects);
+        assert.match(text, /81\.2\.69\.170/, 'that campaign is published');
+        assert.doesNotMatch(text, /mail-users/, 'but not its reporter’s domain');
+        assert.ok((s.refused['carries a reporter’s identity'] ?? 0) >= 1, JSON.stringify(s.refused));
         assert.doesNotMatch(text, /10\.1\.2\.3/, 'a private origin is never published');
         assert.doesNotMatch(text, /id=9f3a|id=77aa/, 'a URL seen in one message only is not published');
         assert.match(text, /parcel-customs-fee\.net/, 'its domain is');
