@@ -69,6 +69,9 @@ for (const dialect of DIALECTS) {
           (await call('POST', `/api/v1/intel/collections/${c.id}/grants`, admin, { tokenId: 'nope' })).statusCode,
           404,
         );
+        const staff = await createToken(h.ctx.db, { role: 'reporter' });
+        const refused = await call('POST', `/api/v1/intel/collections/${c.id}/grants`, admin, { tokenId: staff.id });
+        assert.equal(refused.statusCode, 400, 'a role that cannot read feeds is not granted');
         const more = [];
         for (let i = 0; i < 4; i++) more.push((await createToken(h.ctx.db, { role: 'network_operator' })).id);
         for (const id of more) await call('POST', `/api/v1/intel/collections/${c.id}/grants`, admin, { tokenId: id });

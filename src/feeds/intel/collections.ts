@@ -33,6 +33,9 @@ export interface CollectionSpec {
   updatedAt: string;
 }
 
+/** Roles a grant means something for (admin and analyst read every collection). */
+const GRANTABLE_ROLES: readonly string[] = ['partner', 'network_operator'];
+
 const ALIAS = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export const CollectionInput = z
@@ -171,17 +174,27 @@ export async function grantAccess(
   const userId = to.userId ?? null;
   if ((tokenId === null) === (userId === null))
     throw new AppError('BAD_REQUEST', 'Name exactly one of tokenId or userId.');
+  let role: string;
   if (tokenId !== null) {
     const t = await db
       .selectFrom('api_tokens')
-      .select(['id', 'revoked_at'])
+      .select(['id', 'role', 'revoked_at'])
       .where('id', '=', tokenId)
       .executeTakeFirst();
     if (!t || t.revoked_at !== null) throw new AppError('NOT_FOUND', 'No such live API token.');
-  } else if (userId !== null) {
-    const u = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+    role = t.role;
+  } else {
+    const u = await db
+      .selectFrom('users')
+      .select(['id', 'role'])
+      .where('id', '=', userId ?? '')
+      .executeTakeFirst();
     if (!u) throw new AppError('NOT_FOUND', 'No such account.');
+    role = u.role;
   }
+  // A grant to a role that cannot read feeds would do nothing; staff read every collection anyway.
+  if (!GRANTABLE_ROLES.includes(role))
+    throw new AppError('BAD_REQUEST', `A ${role} cannot be granted a collection: grant partner or network_operator.`);
   const live = await db
     .selectFrom('intel_grants')
     .selectAll()

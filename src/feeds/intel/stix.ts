@@ -170,7 +170,7 @@ export function stixObjectsFor(snapshot: SourceSnapshot, spec: CollectionSpec, p
       pattern_type: 'stix',
       pattern_version: '2.1',
       valid_from: acc.first,
-      ...(acc.kind === 'ip' ? { valid_until: validUntil(acc.last, p.originValidDays) } : {}),
+      ...(acc.kind === 'ip' ? { valid_until: validUntil(notBefore(acc.last, acc.first), p.originValidDays) } : {}),
       labels,
     });
     for (const campaign of [...acc.campaigns].sort()) {
