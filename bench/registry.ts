@@ -10,6 +10,7 @@ import { burstBench } from './burst.ts';
 import { attackBench } from './attack.ts';
 import { tracebackBench } from './traceback.ts';
 import { feedsBench } from './feeds.ts';
+import { feedsIntelBench } from './feeds-intel.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -28,4 +29,5 @@ export const BENCHES: Bench[] = [
   attackBench,
   tracebackBench,
   feedsBench,
+  feedsIntelBench,
 ];

@@ -26,6 +26,7 @@ const campaigns = () => import('./commands/campaigns.ts').then((m) => m.register
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
 const feedsLists = () => import('./commands/feeds-lists.ts').then((m) => m.registerFeedsLists);
+const intel = () => import('./commands/intel.ts').then((m) => m.registerIntel);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 
 /** In the order `spamdesk --help` lists them. */
@@ -88,8 +89,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'privacy', summary: 'Retention and erasure of personal data.', load: privacy },
   {
     name: 'feeds',
-    summary: 'Feeds for filters and partners: DNS blocklist, plain lists, intel.',
+    summary: 'Feeds for filters: the DNS blocklist zones and the plain lists.',
     load: feedsLists,
+  },
+  {
+    name: 'intel',
+    summary: 'Threat-intelligence collections (STIX 2.1 over TAXII 2.1, MISP feed) and who may read them.',
+    load: intel,
   },
 ];
 

@@ -596,6 +596,15 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(3600),
     default: '10',
   }),
+  intelBuildIntervalMs: setting({
+    env: 'SPAMDESK_INTEL_BUILD_INTERVAL_MS',
+    flag: 'intel-build-interval-ms',
+    description:
+      'How often `serve` rebuilds the threat-intelligence collections (STIX/TAXII, MISP feed) from the campaigns. ' +
+      '0: never (run `spamdesk intel build` from cron instead).',
+    schema: z.coerce.number().int().min(0),
+    default: '10000',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -75,6 +75,12 @@ export const PERMISSIONS = {
   'feeds:read': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
   /** Every listing (held ones too) and the delisting requests: decide them. */
   'listing:manage': ['admin', 'analyst'],
+  /** Threat-intelligence feeds (TAXII, MISP): the collections granted to one's token or account. */
+  'intel:read': ['admin', 'analyst', 'partner', 'network_operator'],
+  /** Every intel collection, granted or not (the operator's staff). */
+  'intel:read-all': ['admin', 'analyst'],
+  /** Intel collections and who may read them. */
+  'intel:manage': ['admin'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -303,6 +309,25 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /admin/users': { any: ['user:manage'] },
   'POST /admin/users/:id/disable': { any: ['user:manage'] },
   'GET /admin/audit': { any: ['audit:read'] },
+  // feeds: threat intelligence (TAXII 2.1, MISP feed); the handlers check per-collection grants
+  'GET /taxii2/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/:id/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/:id/objects/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/:id/objects/:objectId/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/:id/objects/:objectId/versions/': { any: ['intel:read'] },
+  'GET /taxii2/spamdesk/collections/:id/manifest/': { any: ['intel:read'] },
+  'GET /feeds/misp/:collection/manifest.json': { any: ['intel:read'] },
+  'GET /feeds/misp/:collection/hashes.csv': { any: ['intel:read'] },
+  'GET /feeds/misp/:collection/:file': { any: ['intel:read'] },
+  'GET /api/v1/intel/collections': { any: ['intel:manage'] },
+  'POST /api/v1/intel/collections': { any: ['intel:manage'] },
+  'POST /api/v1/intel/collections/:id': { any: ['intel:manage'] },
+  'GET /api/v1/intel/collections/:id/grants': { any: ['intel:manage'] },
+  'POST /api/v1/intel/collections/:id/grants': { any: ['intel:manage'] },
+  'POST /api/v1/intel/grants/:id/revoke': { any: ['intel:manage'] },
+  'GET /api/v1/intel/collections/:id/bundle': { any: ['intel:read'] },
 };
 
 /** Rules for every route under a path prefix (generated documentation, static files). */

@@ -10,6 +10,7 @@ import type { IntakeTables } from './intake-tables.ts';
 import type { WebTables } from './web-tables.ts';
 import type { ActionTables } from './actions-tables.ts';
 import type { FeedsListsTables } from './feeds-lists-tables.ts';
+import type { IntelTables } from './intel-tables.ts';
 
 export interface Database
   extends FoundationTables,
@@ -18,4 +19,5 @@ export interface Database
     IntakeTables,
     WebTables,
     ActionTables,
-    FeedsListsTables {}
+    FeedsListsTables,
+    IntelTables {}

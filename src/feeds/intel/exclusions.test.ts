@@ -1,0 +1,69 @@
+/**
+ * What the intel feeds never publish, value by value: private, reserved and documentation
+ * addresses, trusted providers' relays (by address and host name), verified senders' networks and
+ * domains, shared platforms and impersonated brands' domains, reserved names, this instance's own
+ * domain; and what they do publish. Plus STIX pattern quoting and the deterministic UUIDv5.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
+import { parseCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
+import { buildExclusions } from './exclusions.ts';
+import { patternLiteral, patternOf } from './stix.ts';
+import { uuidV5 } from './stix-ids.ts';
+
+function exclusions() {
+  const nets = [parseCidr('198.18.0.0/15'), parseCidr('85.10.0.0/24')].filter((c): c is Cidr => c !== null);
+  return buildExclusions({
+    trust: trustTableFor(['mx.desk.example.org'], null),
+    senders: { nets, domains: new Set(['newsletter-co.fr']) },
+    instanceDomain: 'spamdesk.fr',
+  });
+}
+
+test('addresses: only public ones outside trusted relays and verified senders', () => {
+  const ex = exclusions();
+  assert.equal(ex.ip('81.2.69.160'), null);
+  assert.equal(ex.ip('2a01:4f8:1:2::5'), null);
+  assert.match(String(ex.ip('10.0.0.8')), /private/);
+  assert.match(String(ex.ip('192.168.1.1')), /private/);
+  assert.match(String(ex.ip('127.0.0.1')), /loopback/);
+  assert.match(String(ex.ip('192.0.2.7')), /documentation/);
+  assert.match(String(ex.ip('fe80::1')), /link-local/);
+  assert.match(String(ex.ip('209.85.220.41')), /relay of Google/);
+  assert.match(String(ex.ip('85.10.0.7')), /verified sender/);
+  assert.match(String(ex.ip('not-an-ip')), /not an IP/);
+});
+
+test('host names: no platform, brand, verified sender, provider, reserved name or own domain', () => {
+  const ex = exclusions();
+  assert.equal(ex.host('secure-bank-verify-login.com'), null);
+  assert.equal(ex.host('login.secure-bank-verify-login.com'), null);
+  assert.match(String(ex.host('docs.google.com')), /platform|brand/);
+  assert.match(String(ex.host('www.paypal.com')), /platform|brand/);
+  assert.match(String(ex.host('news.newsletter-co.fr')), /verified sender \(newsletter-co\.fr\)/);
+  assert.match(String(ex.host('shop.example')), /reserved/);
+  assert.match(String(ex.host('localhost')), /reserved/);
+  assert.match(String(ex.host('report.spamdesk.fr')), /own domain/);
+  assert.match(String(ex.host('10.1.1.1')), /private/);
+});
+
+test('sender addresses: not at a verified sender or a reserved name', () => {
+  const ex = exclusions();
+  assert.equal(ex.email('scammer.payouts@gmail.com'), null);
+  assert.match(String(ex.email('promo@mail.newsletter-co.fr')), /verified sender/);
+  assert.match(String(ex.email('x@bank.test')), /reserved/);
+  assert.match(String(ex.email('nobody')), /not an address/);
+});
+
+test('patterns quote backslashes and quotes (STIX 2.1 §9.2); ids are RFC 4122 version 5', () => {
+  assert.equal(patternLiteral("it's \\ here"), "'it\\'s \\\\ here'");
+  assert.equal(patternOf('ip', '2A01:4F8:0:0::5'), "[ipv6-addr:value = '2a01:4f8::5']");
+  assert.equal(patternOf('email', 'a@b.com'), "[email-message:from_ref.value = 'a@b.com']");
+  assert.equal(patternOf('phone', '+33600000000'), null);
+  // RFC 4122 appendix B's example namespace (DNS) and a well-known UUIDv5 test vector.
+  assert.equal(
+    uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'),
+    '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+  );
+});

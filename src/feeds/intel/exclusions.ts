@@ -1,0 +1,102 @@
+/**
+ * What the intel feeds never publish, whatever the campaigns say (issue 19): private, reserved and
+ * documentation addresses; the relays of trusted mailbox providers and of this instance's intake
+ * (the trace-back's trust table); the registered and verified addresses and domains of legitimate
+ * senders; platforms shared by unrelated senders and impersonated brands' own domains; reserved
+ * names (RFC 2606, RFC 6761). Each refusal carries its reason, for the build summary.
+ */
+import type { Kysely } from 'kysely';
+import { getDomain } from 'tldts';
+import type { Database } from '../../db/schema.ts';
+import { classifyIp, normaliseIp, parseCidr, matchCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
+import type { TrustTable } from '../../analysis/stages/traceback/trust.ts';
+import { isCommonDomain } from '../../campaigns/common-domains.ts';
+
+/** Top-level names that never designate anyone's real host (RFC 2606 §2, RFC 6761 §6). */
+const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion']);
+
+export interface Exclusions {
+  /** Null when the address may be published, else why not. */
+  ip(ip: string): string | null;
+  /** Null when the host name (or registrable domain) may be published, else why not. */
+  host(host: string): string | null;
+  /** Null when the address may be published, else why not. */
+  email(address: string): string | null;
+}
+
+/** The verified senders' networks and domains. */
+export async function verifiedSenderIdentities(db: Kysely<Database>): Promise<{ nets: Cidr[]; domains: Set<string> }> {
+  const rows = await db
+    .selectFrom('action_sender_identities')
+    .select(['kind', 'value'])
+    .where('verified_at', 'is not', null)
+    .execute();
+  const nets: Cidr[] = [];
+  const domains = new Set<string>();
+  for (const r of rows) {
+    if (r.kind === 'ip') {
+      const c = parseCidr(r.value);
+      if (c) nets.push(c);
+    } else if (r.kind === 'domain') {
+      domains.add(r.value.toLowerCase().replace(/\.$/, ''));
+    }
+  }
+  return { nets, domains };
+}
+
+function underAny(host: string, domains: ReadonlySet<string>): string | null {
+  let h = host;
+  for (;;) {
+    if (domains.has(h)) return h;
+    const dot = h.indexOf('.');
+    if (dot < 0) return null;
+    h = h.slice(dot + 1);
+  }
+}
+
+export function buildExclusions(opts: {
+  trust: TrustTable;
+  senders: { nets: Cidr[]; domains: Set<string> };
+  instanceDomain: string;
+}): Exclusions {
+  const own = opts.instanceDomain.toLowerCase();
+  const host = (raw: string): string | null => {
+    const h = raw.toLowerCase().replace(/\.$/, '');
+    if (h.length === 0 || h.length > 253) return 'not a host name';
+    const literal = normaliseIp(h.replace(/^\[|\]$/g, ''));
+    if (literal) return ipReason(literal);
+    const tld = h.slice(h.lastIndexOf('.') + 1);
+    if (RESERVED_TLDS.has(tld) || !h.includes('.')) return 'reserved name (RFC 2606, RFC 6761)';
+    const reg = getDomain(h) ?? h;
+    if (isCommonDomain(reg)) return 'platform shared by unrelated senders, or an impersonated brand’s own domain';
+    if (reg === own || underAny(h, new Set([own]))) return 'this instance’s own domain';
+    const sender = underAny(h, opts.senders.domains);
+    if (sender) return `domain of a verified sender (${sender})`;
+    if (opts.trust.byName(h)) return 'host of a trusted mailbox provider';
+    return null;
+  };
+  const ipReason = (ip: string): string | null => {
+    const n = normaliseIp(ip);
+    if (!n) return 'not an IP address';
+    const cls = classifyIp(n);
+    if (cls !== 'public') return `${cls} address`;
+    const relay = opts.trust.byIp(n);
+    if (relay) return `relay of ${relay.relay.name} (trusted)`;
+    if (matchCidr(n, opts.senders.nets)) return 'address of a verified sender';
+    return null;
+  };
+  return {
+    ip: ipReason,
+    host,
+    email(address) {
+      const at = address.lastIndexOf('@');
+      if (at <= 0 || at === address.length - 1) return 'not an address';
+      const domain = address.slice(at + 1).toLowerCase();
+      const sender = underAny(domain, opts.senders.domains);
+      if (sender) return `domain of a verified sender (${sender})`;
+      const tld = domain.slice(domain.lastIndexOf('.') + 1);
+      if (RESERVED_TLDS.has(tld)) return 'reserved name (RFC 2606, RFC 6761)';
+      return null;
+    },
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * What the intel feeds may publish, read from what the campaigns and actions areas stored: the
+ * abusive campaigns the gates pass (`src/actions/gates.ts`, the same rules as referrals) with at
+ * least one live report, and per campaign its origin addresses, advertised domains and URLs,
+ * authenticated sender addresses, phone numbers and wallets — each value passed through the
+ * exclusions and through the redaction of every identity of the campaign's reporters (a value the
+ * redaction would change is the reporter's own and is dropped, not published redacted).
+ */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { ActionPolicy } from '../../actions/action-policy.ts';
+import { campaignGateReasons } from '../../actions/gates.ts';
+import { identitiesByReport } from '../../actions/redaction.ts';
+import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence/redact.ts';
+import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
+import type { Exclusions } from './exclusions.ts';
+import type { IndicatorKind } from './collections.ts';
+
+/** Campaigns read per query (bounded IN lists). */
+const CHUNK = 200;
+/**
+ * A URL with a path or query is published only when this many distinct messages carried it: a
+ * URL seen in one message may hold a per-recipient token, and publishing it would tell the
+ * spammer which recipient reported. Its host is published either way.
+ */
+export const MIN_MESSAGES_FOR_FULL_URL = 2;
+/** Longest value published (longer URLs are tracking noise). */
+const MAX_VALUE_CHARS = 2048;
+
+export interface SourceValue {
+  kind: IndicatorKind;
+  value: string;
+  /** Distinct messages of the campaign that carried it. */
+  messages: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface SourceCampaign {
+  id: string;
+  category: string;
+  firstSeen: string;
+  lastSeen: string;
+  reports: number;
+  messages: number;
+  values: SourceValue[];
+}
+
+export interface SourceSnapshot {
+  campaigns: SourceCampaign[];
+  /** Abusive campaigns the gates hold, with the reasons. */
+  held: { campaignId: string; reasons: string[] }[];
+  /** Values refused, by reason (counts). */
+  refused: Map<string, number>;
+}
+
+const FACT_KINDS: Record<string, IndicatorKind> = { ip: 'ip', domain: 'domain', phone: 'phone', wallet: 'wallet' };
+
+function chunks<T>(list: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
+}
+
+/** Reads every publishable campaign with its values. */
+export async function readSources(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  exclusions: Exclusions,
+): Promise<SourceSnapshot> {
+  const rows = await db
+    .selectFrom('campaigns')
+    .select([
+      'id',
+      'category',
+      'purity',
+      'legitimate_share',
+      'message_count',
+      'report_count',
+      'first_seen_at',
+      'last_seen_at',
+    ])
+    .where('merged_into', 'is', null)
+    .where('category', 'in', [...ABUSIVE_CATEGORIES])
+    .orderBy('id')
+    .execute();
+  const held: SourceSnapshot['held'] = [];
+  const passing = [];
+  for (const r of rows) {
+    const reasons = campaignGateReasons(
+      {
+        root: r.id,
+        category: r.category,
+        purity: Number(r.purity),
+        legitimateShare: Number(r.legitimate_share),
+        messages: Number(r.message_count),
+      },
+      policy,
+    );
+    if (reasons.length > 0) held.push({ campaignId: r.id, reasons });
+    else passing.push(r);
+  }
+  const refused = new Map<string, number>();
+  const refuse = (reason: string) => refused.set(reason, (refused.get(reason) ?? 0) + 1);
+  const campaigns: SourceCampaign[] = [];
+  for (const part of chunks(passing, CHUNK)) {
+    const ids = part.map((r) => r.id);
+    const live = await liveCampaigns(db, ids);
+    const liveRows = part.filter((r) => live.has(r.id));
+    for (const r of part) if (!live.has(r.id)) held.push({ campaignId: r.id, reasons: ['only historical reports'] });
+    if (liveRows.length === 0) continue;
+    const liveIds = liveRows.map((r) => r.id);
+    const values = await rawValues(db, liveIds);
+    const reporters = await campaignReporters(db, liveIds);
+    for (const r of liveRows) {
+      const raw = values.get(r.id) ?? [];
+      const identity = reporters.get(r.id);
+      // Compiling a redactor costs far more than checking a value: only for campaigns whose
+      // reporters left an identity (a web report by an anonymous visitor leaves none).
+      const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
+      const kept: SourceValue[] = [];
+      for (const v of raw) {
+        const why = refusal(v, exclusions, redactor);
+        if (why) refuse(why);
+        else kept.push(v);
+      }
+      campaigns.push({
+        id: r.id,
+        category: r.category ?? 'other',
+        firstSeen: r.first_seen_at,
+        lastSeen: r.last_seen_at,
+        reports: Number(r.report_count),
+        messages: Number(r.message_count),
+        values: kept,
+      });
+    }
+  }
+  return { campaigns, held, refused };
+}
+
+function refusal(v: SourceValue, ex: Exclusions, redactor: Redactor | null): string | null {
+  if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
+  if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
+  switch (v.kind) {
+    case 'ip':
+      return ex.ip(v.value);
+    case 'domain':
+      return ex.host(v.value);
+    case 'email':
+      return ex.email(v.value);
+    case 'url':
+      return urlRefusal(v, ex);
+    case 'phone':
+      return /^\+[1-9]\d{5,14}$/.test(v.value) ? null : 'not an E.164 number';
+    case 'wallet':
+      return null;
+  }
+}
+
+function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
+  let u: URL;
+  try {
+    u = new URL(v.value);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'not a web URL';
+  if (u.username || u.password) return 'URL with credentials';
+  const bare = (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
+  if (!bare && v.messages < MIN_MESSAGES_FOR_FULL_URL) return 'URL seen in a single message (may be per-recipient)';
+  return ex.host(u.hostname);
+}
+
+/** Campaigns (of these) with at least one live (not historically imported) report. */
+async function liveCampaigns(db: Kysely<Database>, ids: string[]): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('campaign_messages as cm')
+    .innerJoin('reports as r', 'r.message_sha256', 'cm.sha256')
+    .select('cm.campaign_id')
+    .distinct()
+    .where('cm.campaign_id', 'in', ids)
+    .where('r.historical', '=', 0)
+    .execute();
+  return new Set(rows.map((r) => r.campaign_id));
+}
+
+function isEmptyIdentity(i: ReporterIdentity): boolean {
+  return i.addresses.length === 0 && i.names.length === 0 && i.numbers.length === 0;
+}
+
+/** Every identity of the reporters of each campaign's messages (one query per chunk of campaigns). */
+async function campaignReporters(db: Kysely<Database>, ids: string[]): Promise<Map<string, ReporterIdentity>> {
+  const rows = await db
+    .selectFrom('reports as r')
+    .innerJoin('campaign_messages as cm', 'cm.sha256', 'r.message_sha256')
+    .select(['cm.campaign_id', 'r.id'])
+    .where('cm.campaign_id', 'in', ids)
+    .execute();
+  const byReport = await identitiesByReport(
+    db,
+    rows.map((r) => r.id),
+  );
+  const perCampaign = new Map<string, ReporterIdentity[]>();
+  for (const r of rows) {
+    const identity = byReport.get(r.id);
+    if (!identity || isEmptyIdentity(identity)) continue;
+    const list = perCampaign.get(r.campaign_id);
+    if (list) list.push(identity);
+    else perCampaign.set(r.campaign_id, [identity]);
+  }
+  return new Map([...perCampaign].map(([id, list]) => [id, mergeIdentities(list)]));
+}
+
+/** Values of these campaigns before exclusions: story facts, URLs, authenticated senders. */
+async function rawValues(db: Kysely<Database>, ids: string[]): Promise<Map<string, SourceValue[]>> {
+  const out = new Map<string, SourceValue[]>();
+  const add = (id: string, v: SourceValue) => {
+    const l = out.get(id);
+    if (l) l.push(v);
+    else out.set(id, [v]);
+  };
+  const facts = await db
+    .selectFrom('campaign_facts')
+    .select(['campaign_id', 'kind', 'value', 'count', 'first_seen_at', 'last_seen_at'])
+    .where('campaign_id', 'in', ids)
+    .where('kind', 'in', Object.keys(FACT_KINDS))
+    .execute();
+  for (const f of facts) {
+    const kind = FACT_KINDS[f.kind];
+    if (!kind) continue;
+    // Wallet facts are `currency:address`.
+    const value = kind === 'wallet' ? f.value : f.value.toLowerCase();
+    add(f.campaign_id, {
+      kind,
+      value,
+      messages: Number(f.count),
+      firstSeen: f.first_seen_at,
+      lastSeen: f.last_seen_at,
+    });
+  }
+  const urls = await db
+    .selectFrom('message_indicators as mi')
+    .innerJoin('campaign_messages as cm', 'cm.sha256', 'mi.message_sha256')
+    .select([
+      'cm.campaign_id',
+      'mi.value',
+      sql<number>`count(distinct mi.message_sha256)`.as('messages'),
+      sql<string>`min(cm.joined_at)`.as('first'),
+      sql<string>`max(cm.joined_at)`.as('last'),
+    ])
+    .where('cm.campaign_id', 'in', ids)
+    .where('mi.kind', '=', 'url')
+    .groupBy(['cm.campaign_id', 'mi.value'])
+    .execute();
+  for (const u of urls)
+    add(u.campaign_id, {
+      kind: 'url',
+      value: u.value,
+      messages: Number(u.messages),
+      firstSeen: u.first,
+      lastSeen: u.last,
+    });
+  // A sender address is published only from messages whose From was authenticated (aligned SPF,
+  // DKIM or DMARC pass): an unauthenticated From may be forged and belong to an innocent party.
+  const senders = await db
+    .selectFrom('campaign_messages as cm')
+    .innerJoin('reports as r', 'r.message_sha256', 'cm.sha256')
+    .innerJoin('action_report_facts as f', 'f.report_id', 'r.id')
+    .innerJoin('analyses as a', 'a.message_sha256', 'cm.sha256')
+    .select([
+      'cm.campaign_id',
+      'a.from_address',
+      sql<number>`count(distinct cm.sha256)`.as('messages'),
+      sql<string>`min(cm.joined_at)`.as('first'),
+      sql<string>`max(cm.joined_at)`.as('last'),
+    ])
+    .where('cm.campaign_id', 'in', ids)
+    .where('f.authenticated', '=', 1)
+    .where('a.from_address', 'is not', null)
+    .where('a.error', 'is', null)
+    .groupBy(['cm.campaign_id', 'a.from_address'])
+    .execute();
+  for (const s of senders) {
+    if (!s.from_address) continue;
+    add(s.campaign_id, {
+      kind: 'email',
+      value: s.from_address.toLowerCase(),
+      messages: Number(s.messages),
+      firstSeen: s.first,
+      lastSeen: s.last,
+    });
+  }
+  return out;
+}

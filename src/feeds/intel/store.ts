@@ -1,0 +1,346 @@
+/**
+ * Writes what a collection publishes, as versions: a STIX object whose content changed gets a new
+ * version (same `created`, a later `modified`), one that is no longer published gets a revoked
+ * version, one that did not change gets nothing. Every version gets the collection's next `seq`
+ * and a strictly later `date_added` (microseconds), assigned under the lock of the collection's
+ * `intel_state` row, so TAXII paging by seq never misses nor repeats a version. MISP events are
+ * replaced whole, stamped when they change; an attribute that disappears stays as `deleted`, an
+ * event whose campaign is withdrawn keeps its uuid with every attribute deleted.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { Database } from '../../db/schema.ts';
+import type { StixObject } from './stix.ts';
+import type { MispAttribute, MispEventDraft } from './misp.ts';
+
+/** Rows inserted per statement. */
+const INSERT_BATCH = 100;
+/** The draft hash of a withdrawn event: nothing to compare, nothing to redo. */
+const WITHDRAWN = 'withdrawn';
+/** Types that are never revoked (the producer's identity, the marking definitions). */
+const PERMANENT_TYPES: ReadonlySet<string> = new Set(['identity', 'marking-definition']);
+
+export interface PublishResult {
+  added: number;
+  updated: number;
+  revoked: number;
+  mispChanged: number;
+  mispWithdrawn: number;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** The hash of an object's content: everything but `created` and `modified`. */
+export function contentHash(o: Record<string, unknown>): string {
+  const { created: _c, modified: _m, ...rest } = o;
+  return sha256(JSON.stringify(rest));
+}
+
+/** Microseconds since the epoch of a `date_added` (or any RFC 3339 UTC timestamp). */
+export function microsOf(ts: string): bigint {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(ts);
+  if (!m) throw new Error(`not a UTC timestamp: ${ts}`);
+  const secs = BigInt(Date.parse(`${m[1]}Z`) / 1000);
+  return secs * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0') || '0');
+}
+
+/** RFC 3339 UTC with exactly six fractional digits (TAXII 2.1 §3.1: microsecond precision). */
+export function microsTimestamp(us: bigint): string {
+  const secs = us / 1_000_000n;
+  const frac = (us % 1_000_000n).toString().padStart(6, '0');
+  return `${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+function msLater(iso: string, than: string | null): string {
+  if (than === null || iso > than) return iso;
+  return new Date(Date.parse(than) + 1).toISOString();
+}
+
+interface Current {
+  seq: number;
+  hash: string;
+  revoked: boolean;
+  version: string;
+  created: string;
+  type: string;
+}
+
+async function ensureState(db: Kysely<Database>, collectionId: string): Promise<void> {
+  await db
+    .insertInto('intel_state')
+    .values({ collection_id: collectionId, last_seq: 0, last_date_added: microsTimestamp(0n), built_at: null })
+    .onConflict((oc) => oc.column('collection_id').doNothing())
+    .execute();
+}
+
+/** Publishes a collection's desired objects and events; returns what changed. */
+export async function publishCollection(
+  db: Kysely<Database>,
+  collectionId: string,
+  objects: readonly StixObject[],
+  events: readonly MispEventDraft[],
+  now: Date = new Date(),
+): Promise<PublishResult> {
+  await ensureState(db, collectionId);
+  return db.transaction().execute(async (trx) => {
+    // Taking the row first serialises builders (a row lock on PostgreSQL, the write lock on SQLite).
+    await trx
+      .updateTable('intel_state')
+      .set({ built_at: now.toISOString() })
+      .where('collection_id', '=', collectionId)
+      .execute();
+    const state = await trx
+      .selectFrom('intel_state')
+      .select(['last_seq', 'last_date_added'])
+      .where('collection_id', '=', collectionId)
+      .executeTakeFirstOrThrow();
+    const result = await writeObjects(trx, collectionId, objects, state, now);
+    const misp = await writeEvents(trx, collectionId, events, now);
+    return { ...result, ...misp };
+  });
+}
+
+async function writeObjects(
+  trx: Transaction<Database>,
+  collectionId: string,
+  objects: readonly StixObject[],
+  state: { last_seq: number; last_date_added: string },
+  now: Date,
+): Promise<Omit<PublishResult, 'mispChanged' | 'mispWithdrawn'>> {
+  const currentRows = await trx
+    .selectFrom('intel_objects')
+    .select(['object_id', 'seq', 'content_hash', 'revoked', 'version', 'created', 'type'])
+    .where('collection_id', '=', collectionId)
+    .where('superseded_seq', 'is', null)
+    .execute();
+  const current = new Map<string, Current>();
+  for (const r of currentRows)
+    current.set(r.object_id, {
+      seq: Number(r.seq),
+      hash: r.content_hash,
+      revoked: Number(r.revoked) === 1,
+      version: r.version,
+      created: r.created,
+      type: r.type,
+    });
+  let seq = Number(state.last_seq);
+  let added = microsOf(state.last_date_added);
+  const nowUs = BigInt(now.getTime()) * 1000n;
+  const nowIso = now.toISOString();
+  const rows: Database['intel_objects'][] = [];
+  const superseded: { seq: number; by: number }[] = [];
+  const counts = { added: 0, updated: 0, revoked: 0 };
+  const push = (
+    o: Record<string, unknown> & { id: string; type: string },
+    version: string,
+    prev: Current | undefined,
+  ) => {
+    seq += 1;
+    added = added >= nowUs ? added + 1n : nowUs;
+    rows.push({
+      collection_id: collectionId,
+      seq,
+      object_id: o.id,
+      type: o.type,
+      version,
+      created: String(o.created ?? version),
+      date_added: microsTimestamp(added),
+      content_hash: contentHash(o),
+      revoked: o.revoked === true ? 1 : 0,
+      superseded_seq: null,
+      json: JSON.stringify(o),
+    });
+    if (prev) superseded.push({ seq: prev.seq, by: seq });
+  };
+  const wanted = new Set<string>();
+  for (const o of objects) {
+    wanted.add(o.id);
+    const prev = current.get(o.id);
+    if (o.type === 'marking-definition') {
+      // Fixed by the specification: published once, never versioned.
+      if (!prev) {
+        push(o, String(o.created), undefined);
+        counts.added++;
+      }
+      continue;
+    }
+    const hash = contentHash(o);
+    if (prev && prev.hash === hash && !prev.revoked) continue;
+    const created = prev ? prev.created : nowIso;
+    const modified = msLater(nowIso, prev ? prev.version : null);
+    const { id, type, spec_version, ...rest } = o;
+    push({ type, spec_version, id, created, modified, ...rest }, modified, prev);
+    if (prev) counts.updated++;
+    else counts.added++;
+  }
+  for (const [id, prev] of current) {
+    if (wanted.has(id) || prev.revoked || PERMANENT_TYPES.has(prev.type)) continue;
+    const oldRow = await trx
+      .selectFrom('intel_objects')
+      .select('json')
+      .where('collection_id', '=', collectionId)
+      .where('seq', '=', prev.seq)
+      .executeTakeFirstOrThrow();
+    const old = JSON.parse(oldRow.json) as Record<string, unknown> & { id: string; type: string };
+    const modified = msLater(nowIso, prev.version);
+    push({ ...old, modified, revoked: true }, modified, prev);
+    counts.revoked++;
+  }
+  for (let i = 0; i < rows.length; i += INSERT_BATCH)
+    await trx
+      .insertInto('intel_objects')
+      .values(rows.slice(i, i + INSERT_BATCH))
+      .execute();
+  for (const s of superseded)
+    await trx
+      .updateTable('intel_objects')
+      .set({ superseded_seq: s.by })
+      .where('collection_id', '=', collectionId)
+      .where('seq', '=', s.seq)
+      .execute();
+  if (rows.length > 0)
+    await trx
+      .updateTable('intel_state')
+      .set({ last_seq: seq, last_date_added: microsTimestamp(added) })
+      .where('collection_id', '=', collectionId)
+      .execute();
+  return counts;
+}
+
+interface StoredEvent {
+  Event: MispEventDraft['event'] & {
+    timestamp: string;
+    publish_timestamp: string;
+    id: string;
+    org_id: string;
+    orgc_id: string;
+    attribute_count: string;
+    Attribute: MispAttribute[];
+  };
+}
+
+function eventHash(e: MispEventDraft['event'], attributes: readonly MispAttribute[]): string {
+  return sha256(JSON.stringify({ ...e, Attribute: attributes.map(({ timestamp: _t, ...a }) => a) }));
+}
+
+async function writeEvents(
+  trx: Transaction<Database>,
+  collectionId: string,
+  events: readonly MispEventDraft[],
+  now: Date,
+): Promise<{ mispChanged: number; mispWithdrawn: number }> {
+  const rows = await trx
+    .selectFrom('intel_misp_events')
+    .select(['uuid', 'event_id', 'content_hash', 'draft_hash', 'timestamp'])
+    .where('collection_id', '=', collectionId)
+    .execute();
+  const current = new Map(rows.map((r) => [r.uuid, r]));
+  let nextId = rows.reduce((m, r) => Math.max(m, Number(r.event_id)), 0);
+  const nowS = Math.floor(now.getTime() / 1000);
+  let changed = 0;
+  let withdrawn = 0;
+  const stored = async (uuid: string): Promise<StoredEvent['Event']> => {
+    const r = await trx
+      .selectFrom('intel_misp_events')
+      .select('json')
+      .where('collection_id', '=', collectionId)
+      .where('uuid', '=', uuid)
+      .executeTakeFirstOrThrow();
+    return (JSON.parse(r.json) as StoredEvent).Event;
+  };
+  const write = async (
+    draft: MispEventDraft['event'],
+    campaignId: string,
+    prev: (typeof rows)[number] | undefined,
+    withdrawal = false,
+  ): Promise<void> => {
+    const draftHash = withdrawal ? WITHDRAWN : sha256(JSON.stringify(draft));
+    // The common case, an unchanged campaign, is decided without reading the stored event.
+    if (prev && prev.draft_hash === draftHash) return;
+    const before = prev ? await stored(draft.uuid) : null;
+    // An attribute published before and gone now stays, deleted, so the subscriber drops it too.
+    const have = new Set(draft.Attribute.map((a) => a.uuid));
+    const gone = (before?.Attribute ?? []).filter((a) => !have.has(a.uuid)).map((a) => ({ ...a, deleted: true }));
+    const attributes = [...draft.Attribute, ...gone].sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+    const hash = eventHash(draft, attributes);
+    if (prev && prev.content_hash === hash) return;
+    const ts = Math.max(nowS, prev ? Number(prev.timestamp) + 1 : 0);
+    const eventId = prev ? Number(prev.event_id) : ++nextId;
+    const oldStamps = new Map((before?.Attribute ?? []).map((a) => [a.uuid, a]));
+    const stamped = attributes.map((a) => {
+      const o = oldStamps.get(a.uuid);
+      const same =
+        o && JSON.stringify({ ...o, timestamp: undefined }) === JSON.stringify({ ...a, timestamp: undefined });
+      return { ...a, event_id: String(eventId), timestamp: same && o.timestamp ? o.timestamp : String(ts) };
+    });
+    const event = {
+      Event: {
+        id: String(eventId),
+        org_id: '1',
+        orgc_id: '1',
+        ...draft,
+        timestamp: String(ts),
+        publish_timestamp: String(ts),
+        attribute_count: String(stamped.filter((a) => !a.deleted).length),
+        Attribute: stamped,
+      },
+    };
+    const json = JSON.stringify(event);
+    if (prev)
+      await trx
+        .updateTable('intel_misp_events')
+        .set({ content_hash: hash, draft_hash: draftHash, timestamp: ts, json, campaign_id: campaignId })
+        .where('collection_id', '=', collectionId)
+        .where('uuid', '=', draft.uuid)
+        .execute();
+    else
+      await trx
+        .insertInto('intel_misp_events')
+        .values({
+          collection_id: collectionId,
+          uuid: draft.uuid,
+          campaign_id: campaignId,
+          event_id: eventId,
+          content_hash: hash,
+          draft_hash: draftHash,
+          timestamp: ts,
+          json,
+        })
+        .execute();
+    changed++;
+  };
+  const wanted = new Set<string>();
+  for (const e of events) {
+    wanted.add(e.uuid);
+    await write(e.event, e.campaignId, current.get(e.uuid));
+  }
+  for (const [uuid, prev] of current) {
+    if (wanted.has(uuid) || prev.draft_hash === WITHDRAWN) continue;
+    const before = await stored(uuid);
+    const {
+      id: _i,
+      org_id: _o,
+      orgc_id: _c,
+      timestamp: _t,
+      publish_timestamp: _p,
+      attribute_count: _a,
+      ...rest
+    } = before;
+    const info = before.info.startsWith('[withdrawn] ') ? before.info : `[withdrawn] ${before.info}`;
+    await write({ ...rest, info, Attribute: [] }, (await campaignOf(trx, collectionId, uuid)) ?? '', prev, true);
+    withdrawn++;
+  }
+  return { mispChanged: changed - withdrawn, mispWithdrawn: withdrawn };
+}
+
+async function campaignOf(trx: Transaction<Database>, collectionId: string, uuid: string): Promise<string | null> {
+  const r = await trx
+    .selectFrom('intel_misp_events')
+    .select('campaign_id')
+    .where('collection_id', '=', collectionId)
+    .where('uuid', '=', uuid)
+    .executeTakeFirst();
+  return r?.campaign_id ?? null;
+}
