@@ -30,6 +30,8 @@ export const AuthorityInput = z
       .nullable()
       .default(null),
     userId: z.string().max(32).nullable().default(null),
+    /** Receives the regulator's monthly report by mail on the first day of each month. */
+    monthlyReport: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
     if (v.contactKind === 'partner' && v.evidenceMode === 'original-and-redacted' && !v.legalBasis) {
@@ -75,6 +77,7 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
     user_id: v.userId,
     active: 1,
     created_at: nowIso(),
+    monthly_report: v.monthlyReport ? 1 : 0,
   };
   await db.insertInto('action_authorities').values(row).execute();
   return row;
@@ -108,6 +111,16 @@ export async function setAuthorityActive(db: Kysely<Database>, id: string, activ
   await db
     .updateTable('action_authorities')
     .set({ active: active ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Whether the authority receives the monthly report by mail (see actions/monthly-report/). */
+export async function setAuthorityMonthlyReport(db: Kysely<Database>, id: string, on: boolean): Promise<void> {
+  await getAuthority(db, id);
+  await db
+    .updateTable('action_authorities')
+    .set({ monthly_report: on ? 1 : 0 })
     .where('id', '=', id)
     .execute();
 }
