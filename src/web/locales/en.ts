@@ -449,6 +449,7 @@ export const en = {
   'registry.verified': 'verified',
   'registry.verify': 'Check the DNS proof',
   'registry.claim': 'Claim',
+  'admin.campaign.inPeriod': '{n} of them from {from} to {to}',
 } as const;
 
 export type MessageKey = keyof typeof en;

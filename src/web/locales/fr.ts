@@ -466,4 +466,5 @@ export const fr: Messages = {
   'registry.verified': 'vérifié',
   'registry.verify': 'Vérifier la preuve DNS',
   'registry.claim': 'Revendiquer',
+  'admin.campaign.inPeriod': 'dont {n} du {from} au {to}',
 };
