@@ -26,6 +26,7 @@ const campaigns = () => import('./commands/campaigns.ts').then((m) => m.register
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
+const report = () => import('./commands/report.ts').then((m) => m.registerReport);
 
 /** In the order `spamdesk --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
@@ -85,6 +86,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: privacy,
   },
   { name: 'privacy', summary: 'Retention and erasure of personal data.', load: privacy },
+  { name: 'report', summary: 'Reports for the regulator.', load: report },
 ];
 
 /** Every module once (for `spamdesk help` on everything, and the test). */

@@ -69,6 +69,8 @@ export const PERMISSIONS = {
   'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
   /** Partner referrals (POST /api/v1/exchange/referrals): no role; a registered partner's signature. */
   'exchange:receive': [],
+  /** The regulator's monthly report (web page, CSV, JSON, PDF). */
+  'monthly-report:read': ['admin', 'analyst', 'authority'],
   /** A campaign's story (GET /api/v1/campaigns/:id). */
   'campaign:read': ['admin', 'analyst', 'authority'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
@@ -314,6 +316,10 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /admin/senders/:id': { any: ['operator:manage'] },
   'POST /admin/senders/:id/identities': { any: ['operator:manage'] },
   'POST /admin/senders/identities/:id/verify': { any: ['operator:manage'] },
+  'GET /monthly-report': { any: ['monthly-report:read'] },
+  'GET /monthly-report.csv': { any: ['monthly-report:read'] },
+  'GET /monthly-report.json': { any: ['monthly-report:read'] },
+  'GET /monthly-report.pdf': { any: ['monthly-report:read'] },
 };
 
 /** Rules for every route under a path prefix (generated documentation, static files). */

@@ -450,6 +450,11 @@ export const en = {
   'registry.verify': 'Check the DNS proof',
   'registry.claim': 'Claim',
   'admin.campaign.inPeriod': '{n} of them from {from} to {to}',
+  'monthly.nav': 'Monthly report',
+  'monthly.title': 'Monthly report',
+  'monthly.month': 'Month',
+  'monthly.show': 'Show',
+  'monthly.noPdf': 'PDF unavailable (Chromium is not installed on the server)',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -467,4 +467,9 @@ export const fr: Messages = {
   'registry.verify': 'Vérifier la preuve DNS',
   'registry.claim': 'Revendiquer',
   'admin.campaign.inPeriod': 'dont {n} du {from} au {to}',
+  'monthly.nav': 'Rapport mensuel',
+  'monthly.title': 'Rapport mensuel',
+  'monthly.month': 'Mois',
+  'monthly.show': 'Afficher',
+  'monthly.noPdf': 'PDF indisponible (Chromium n’est pas installé sur le serveur)',
 };
