@@ -41,6 +41,8 @@ export const AuthorityInput = z
         message: 'a partner platform receives originals (which name the reporter) only with a recorded legal basis',
       });
     }
+    if (v.monthlyReport && v.contactKind !== 'email')
+      ctx.addIssue({ code: 'custom', path: ['monthlyReport'], message: 'the monthly report is sent by e-mail only' });
     if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success)
       ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
     if (v.contactKind !== 'email') {
@@ -117,7 +119,12 @@ export async function setAuthorityActive(db: Kysely<Database>, id: string, activ
 
 /** Whether the authority receives the monthly report by mail (see actions/monthly-report/). */
 export async function setAuthorityMonthlyReport(db: Kysely<Database>, id: string, on: boolean): Promise<void> {
-  await getAuthority(db, id);
+  const a = await getAuthority(db, id);
+  if (on && a.contact_kind !== 'email')
+    throw new AppError(
+      'BAD_REQUEST',
+      'The monthly report is sent by e-mail only; this authority has no e-mail contact.',
+    );
   await db
     .updateTable('action_authorities')
     .set({ monthly_report: on ? 1 : 0 })

@@ -158,6 +158,15 @@ for (const dialect of DIALECTS) {
       0,
     );
     assert.equal((await post(app, `/admin/authorities/${cnil.id}/active`, admin, {})).statusCode, 303);
+    const hook = await post(app, '/admin/authorities', admin, {
+      ...form,
+      name: 'Webhook authority',
+      contactKind: 'webhook',
+      contact: 'https://hooks.example/spamdesk',
+      monthlyReport: '1',
+    });
+    assert.equal(hook.statusCode, 400, 'the monthly report goes by e-mail only');
+    assert.match(hook.body, /e-mail only/);
     assert.match((await get(app, `/admin/authorities/${cnil.id}`, admin)).body, /data-testid="state">inactive/);
 
     // 60 more: the list shows 50, then the rest, and never the same row twice.

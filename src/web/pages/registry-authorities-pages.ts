@@ -230,7 +230,13 @@ ${a.contact}</dd><dt>${t('registry.evidenceMode')}</dt><dd>${a.evidence_mode}</d
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const id = idParam(req.params.id);
     const on = checked(req.body, 'on');
-    await setAuthorityMonthlyReport(db, id, on);
+    const r = await attempt(() => setAuthorityMonthlyReport(db, id, on));
+    if (!r.ok)
+      return sendPage(
+        reply,
+        await authorityPage(pageContext(req, reply), id, { error: r.error.message }),
+        r.error.status,
+      );
     await auditChange(req, 'authority.monthly-report', `authority:${id}`, { on });
     return reply.redirect(`/admin/authorities/${id}`, 303);
   });
