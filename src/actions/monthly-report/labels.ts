@@ -42,6 +42,10 @@ export const MONTHLY_LABELS_EN = {
   colHandled: 'Handled',
   none: 'Nothing this month.',
   unknown: 'unknown',
+  data_protection: 'Data protection',
+  consumer_protection: 'Consumer protection',
+  cybercrime: 'Cybercrime',
+  telecom_regulator: 'Telecom regulator',
   definitions:
     'Reports count in the month the platform received them. Cases opened: opened this month and referred to ' +
     'that authority since; referred and closed: this month. The median is taken over the reports first ' +
@@ -89,6 +93,10 @@ export const MONTHLY_LABELS_FR: MonthlyLabels = {
   colHandled: 'Traitées',
   none: 'Rien ce mois-ci.',
   unknown: 'inconnu',
+  data_protection: 'Protection des données',
+  consumer_protection: 'Protection des consommateurs',
+  cybercrime: 'Cybercriminalité',
+  telecom_regulator: 'Régulateur des télécommunications',
   definitions:
     'Les signalements sont comptés le mois où la plateforme les a reçus. Dossiers ouverts : ouverts ce mois-ci ' +
     'et transmis depuis à cette autorité ; transmis et clos : ce mois-ci. La médiane porte sur les signalements ' +
@@ -100,6 +108,13 @@ export type MonthlyLocale = keyof typeof MONTHLY_LABELS;
 
 export function isMonthlyLocale(v: unknown): v is MonthlyLocale {
   return v === 'en' || v === 'fr';
+}
+
+/** The words for a competence of `action-policy.ts`, or the raw value for one this version does not know. */
+export function competenceWords(l: MonthlyLabels, c: string): string {
+  return c === 'data_protection' || c === 'consumer_protection' || c === 'cybercrime' || c === 'telecom_regulator'
+    ? l[c]
+    : c;
 }
 
 /** Fills `{name}` placeholders. */

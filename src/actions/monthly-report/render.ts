@@ -9,7 +9,7 @@ import { escapeHtml } from '../referrals/case-report-html.ts';
 import { toCsv, type CsvValue } from '../formats/csv.ts';
 import { asLabel } from '../../analysis/ports/as-names.ts';
 import type { MonthlyReport } from './build.ts';
-import { fill, type MonthlyLabels } from './labels.ts';
+import { competenceWords, fill, type MonthlyLabels } from './labels.ts';
 
 function table(l: MonthlyLabels, headers: string[], rows: (string | number)[][], testid: string): string {
   if (rows.length === 0) return `<p class="none">${escapeHtml(l.none)}</p>`;
@@ -111,7 +111,13 @@ export function monthlyReportFragment(r: MonthlyReport, l: MonthlyLabels): strin
       table(
         l,
         [l.colAuthority, l.colCompetence, l.colOpened, l.colReferred, l.colClosed],
-        r.authorities.map((a) => [`${a.name} (${a.country})`, a.competence, a.opened, a.referred, a.closed]),
+        r.authorities.map((a) => [
+          `${a.name} (${a.country})`,
+          competenceWords(l, a.competence),
+          a.opened,
+          a.referred,
+          a.closed,
+        ]),
         'authorities',
       ),
       'authorities',
