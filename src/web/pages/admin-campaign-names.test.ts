@@ -78,9 +78,7 @@ for (const dialect of DIALECTS) {
     assert.equal(dash.statusCode, 200);
     assert.match(
       dash.body,
-      new RegExp(
-        `href="/workbench/campaigns/${id}\\?from=[0-9-]+&amp;to=${today}"[^>]*>\\s*La Poste</a>`,
-      ),
+      new RegExp(`href="/workbench/campaigns/${id}\\?from=[0-9-]+&amp;to=${today}"[^>]*>\\s*La Poste</a>`),
     );
     const list = await get('/workbench/reports');
     assert.match(list.body, />\s*La Poste<\/a>/);

@@ -185,8 +185,7 @@ ${a.contact}</dd><dt>${t('registry.evidenceMode')}</dt><dd>${a.evidence_mode}</d
           .select(['id', 'role'])
           .where('email', '=', normaliseEmail(form.account))
           .executeTakeFirst();
-        if (!u || u.role !== 'authority')
-          throw new AppError('BAD_REQUEST', `${form.account} is not an authority account.`);
+        if (u?.role !== 'authority') throw new AppError('BAD_REQUEST', `${form.account} is not an authority account.`);
         userId = u.id;
       }
       return createAuthority(db, {

@@ -46,7 +46,7 @@ export async function registryOperatorRoutes(app: FastifyInstance): Promise<void
       .select(['id', 'role'])
       .where('email', '=', normaliseEmail(email))
       .executeTakeFirst();
-    if (!u || u.role !== 'network_operator')
+    if (u?.role !== 'network_operator')
       throw new AppError('BAD_REQUEST', `${email} is not a network-operator account.`);
     return u.id;
   }

@@ -145,7 +145,7 @@ aria-label="${t('registry.identity')}">
           .select(['id', 'role'])
           .where('email', '=', normaliseEmail(form.account))
           .executeTakeFirst();
-        if (!u || u.role !== 'sender') throw new AppError('BAD_REQUEST', `${form.account} is not a sender account.`);
+        if (u?.role !== 'sender') throw new AppError('BAD_REQUEST', `${form.account} is not a sender account.`);
         userId = u.id;
       }
       return registerSender(db, { name: form.name.trim(), feedbackAddress: form.feedback.trim(), userId });
