@@ -1,7 +1,8 @@
 /**
- * The actions service of `spamdesk serve`: the outbox delivery loop, and the ISP-digest scheduler
- * that runs when the loop is idle (at most once a minute; each operator gets one digest per
- * configured period). Listed in `area.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
+ * The actions service of `spamdesk serve`: the outbox delivery loop, and the schedulers that run
+ * when the loop is idle: ISP digests (at most once a minute; each operator gets one digest per
+ * configured period) and the monthly report (at most hourly; once per month per authority).
+ * Listed in `area.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
  */
 import { Gauge } from 'prom-client';
 import type { AppContext } from '../evidence/context.ts';
@@ -10,8 +11,11 @@ import { startDeliveryLoop, type DeliveryOptions } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';
 import { runIspDigests } from './isp/isp-digests.ts';
 import { outboxCounts } from './outbox/outbox.ts';
+import { sendMonthlyReports } from './monthly-report/send.ts';
 
 const DIGEST_CHECK_MS = 60_000;
+/** How often the monthly-report scheduler looks for a month due (once per month per authority). */
+const MONTHLY_CHECK_MS = 3_600_000;
 
 /** Delivery options from the configuration. */
 export function deliveryOptions(ctx: AppContext): DeliveryOptions {
@@ -43,9 +47,18 @@ export const actionsService: ServiceFactory = {
       });
     }
     let lastDigestCheck = 0;
+    let lastMonthlyCheck = 0;
     const loop = startDeliveryLoop({
       ...opts,
       onIdle: async () => {
+        if (Date.now() - lastMonthlyCheck >= MONTHLY_CHECK_MS) {
+          lastMonthlyCheck = Date.now();
+          try {
+            await sendMonthlyReports(ctx.db, ctx.config, { logger: opts.logger });
+          } catch (e) {
+            opts.logger.error({ err: e }, 'monthly report run failed');
+          }
+        }
         if (Date.now() - lastDigestCheck < DIGEST_CHECK_MS) return;
         lastDigestCheck = Date.now();
         try {
@@ -61,7 +74,7 @@ export const actionsService: ServiceFactory = {
           ctx.config.outboxSmtpUrl
             ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`
             : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'
-        }; ISP digests scheduled`,
+        }; ISP digests and monthly reports scheduled`,
       async stop() {
         await loop.stop();
         closeTransports();

@@ -28,6 +28,7 @@ const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
 const feedsLists = () => import('./commands/feeds-lists.ts').then((m) => m.registerFeedsLists);
 const intel = () => import('./commands/intel.ts').then((m) => m.registerIntel);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
+const report = () => import('./commands/report.ts').then((m) => m.registerReport);
 
 /** In the order `spamdesk --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
@@ -97,6 +98,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Threat-intelligence collections (STIX 2.1 over TAXII 2.1, MISP feed) and who may read them.',
     load: intel,
   },
+  { name: 'report', summary: 'Reports for the regulator.', load: report },
 ];
 
 /** Every module once (for `spamdesk help` on everything, and the test). */

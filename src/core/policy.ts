@@ -69,6 +69,8 @@ export const PERMISSIONS = {
   'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
   /** Partner referrals (POST /api/v1/exchange/referrals): no role; a registered partner's signature. */
   'exchange:receive': [],
+  /** The regulator's monthly report (web page, CSV, JSON, PDF). */
+  'monthly-report:read': ['admin', 'analyst', 'authority'],
   /** A campaign's story (GET /api/v1/campaigns/:id). */
   'campaign:read': ['admin', 'analyst', 'authority'],
   /** The plain blocklists (`/feeds/ips.txt`, `domains.txt`, `listings.csv`): filter operators' tokens. */
@@ -328,6 +330,39 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/intel/collections/:id/grants': { any: ['intel:manage'] },
   'POST /api/v1/intel/grants/:id/revoke': { any: ['intel:manage'] },
   'GET /api/v1/intel/collections/:id/bundle': { any: ['intel:read'] },
+  // web application: first sign-in, accounts, tokens and registries for admins (issue 18)
+  'GET /account/password': { any: ['account:self'] },
+  'GET /admin/users/:id': { any: ['user:manage'] },
+  'POST /admin/users/:id/enable': { any: ['user:manage'] },
+  'POST /admin/users/:id/reset': { any: ['user:manage'] },
+  'POST /admin/users/:id/role': { any: ['user:manage'] },
+  'GET /admin/tokens': { any: ['token:manage'] },
+  'POST /admin/tokens': { any: ['token:manage'] },
+  'POST /admin/tokens/:id/revoke': { any: ['token:manage'] },
+  'GET /admin/authorities': { any: ['authority:manage'] },
+  'POST /admin/authorities': { any: ['authority:manage'] },
+  'GET /admin/authorities/:id': { any: ['authority:manage'] },
+  'POST /admin/authorities/:id/active': { any: ['authority:manage'] },
+  'POST /admin/authorities/:id/monthly-report': { any: ['authority:manage'] },
+  'GET /admin/operators': { any: ['operator:manage'] },
+  'POST /admin/operators': { any: ['operator:manage'] },
+  'GET /admin/operators/:id': { any: ['operator:manage'] },
+  'POST /admin/operators/:id': { any: ['operator:manage'] },
+  'POST /admin/operators/:id/asns': { any: ['operator:manage'] },
+  'POST /admin/operators/:id/asns/:asn/remove': { any: ['operator:manage'] },
+  'GET /admin/partners': { any: ['authority:manage'] },
+  'POST /admin/partners': { any: ['authority:manage'] },
+  'GET /admin/partners/:id': { any: ['authority:manage'] },
+  'POST /admin/partners/:id/enabled': { any: ['authority:manage'] },
+  'GET /admin/senders': { any: ['operator:manage'] },
+  'POST /admin/senders': { any: ['operator:manage'] },
+  'GET /admin/senders/:id': { any: ['operator:manage'] },
+  'POST /admin/senders/:id/identities': { any: ['operator:manage'] },
+  'POST /admin/senders/identities/:id/verify': { any: ['operator:manage'] },
+  'GET /monthly-report': { any: ['monthly-report:read'] },
+  'GET /monthly-report.csv': { any: ['monthly-report:read'] },
+  'GET /monthly-report.json': { any: ['monthly-report:read'] },
+  'GET /monthly-report.pdf': { any: ['monthly-report:read'] },
 };
 
 /** Rules for every route under a path prefix (generated documentation, static files). */

@@ -263,3 +263,93 @@ export async function destroyUserSessions(db: Kysely<Database>, userId: string, 
   if (except) q = q.where('id_hash', '!=', except);
   await q.execute();
 }
+
+// ── administration (web registry pages and `spamdesk admin`) ────────────────────────────────
+
+/** Refuses to take away the last active administrator (nobody could manage the instance then). */
+async function keepOneAdmin(db: Kysely<Database>, userId: string): Promise<void> {
+  const admins = await db
+    .selectFrom('users')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .limit(2)
+    .execute();
+  if (admins.length === 1 && admins[0].id === userId)
+    throw new AppError('CONFLICT', 'This is the last active administrator: make another one first.');
+}
+
+/**
+ * Gives an account a new generated password it must change at its next sign-in, and ends its
+ * sessions. API tokens are left alone (revoke them separately). Returns the password, to show once.
+ */
+export async function resetPassword(db: Kysely<Database>, userId: string): Promise<string> {
+  const password = generatePassword();
+  const res = await accountsDb(db)
+    .updateTable('users')
+    .set({ password_hash: await hashPassword(password), must_change_password: 1, failed_logins: 0, locked_until: null })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No account ${userId}.`);
+  await destroyUserSessions(db, userId);
+  return password;
+}
+
+/**
+ * Changes an account's role and scope (authority id for authority accounts, AS numbers for network
+ * operators); the scope fields of other roles are cleared. Its sessions end, so no page is served
+ * under the old role; its tokens keep the role they were made with and are revoked.
+ */
+export async function setAccountRole(
+  db: Kysely<Database>,
+  userId: string,
+  next: { role: Role; authorityId?: string | null; networks?: number[] },
+): Promise<void> {
+  if (next.role === 'authority' && !next.authorityId)
+    throw new AppError('BAD_REQUEST', 'An authority account needs the id of its authority.');
+  if (next.role === 'network_operator' && (next.networks ?? []).length === 0)
+    throw new AppError('BAD_REQUEST', 'A network-operator account needs at least one AS number.');
+  if (next.role !== 'admin') await keepOneAdmin(db, userId);
+  const res = await accountsDb(db)
+    .updateTable('users')
+    .set({
+      role: next.role,
+      authority_id: next.role === 'authority' ? (next.authorityId ?? null) : null,
+      networks: next.role === 'network_operator' ? JSON.stringify(next.networks ?? []) : null,
+    })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No account ${userId}.`);
+  await destroyUserSessions(db, userId);
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: nowIso() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Disables an account (its sessions end and its tokens are revoked) or enables it again. Returns
+ * false when it was already in that state.
+ */
+export async function setAccountDisabled(db: Kysely<Database>, userId: string, disabled: boolean): Promise<boolean> {
+  const exists = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+  if (!exists) throw new AppError('NOT_FOUND', `No account ${userId}.`);
+  if (disabled) await keepOneAdmin(db, userId);
+  const res = await db
+    .updateTable('users')
+    .set({ disabled_at: disabled ? nowIso() : null })
+    .where('id', '=', userId)
+    .where('disabled_at', disabled ? 'is' : 'is not', null)
+    .executeTakeFirst();
+  if (!disabled) return Number(res.numUpdatedRows) > 0;
+  await destroyUserSessions(db, userId);
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: nowIso() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return Number(res.numUpdatedRows) > 0;
+}

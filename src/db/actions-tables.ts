@@ -3,7 +3,7 @@
  * digests, registered senders (migrations `0006_actions`, `0061_*`). Conventions of the foundation:
  * ISO 8601 UTC text timestamps, ULID text ids, 0/1 booleans, JSON as text.
  */
-import type { Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 /** One thing that leaves the platform: a mail (SMTP) or an HTTPS webhook call. */
 export interface ActionOutboxTable {
@@ -136,6 +136,17 @@ export interface ActionAuthoritiesTable {
   /** api_tokens.id / users.id of the authority's account, for acknowledging referrals. */
   user_id: string | null;
   active: number;
+  created_at: string;
+  /** 1: the authority receives the regulator's monthly report by mail (migration 0160). */
+  monthly_report: ColumnType<number, number | undefined, number>;
+}
+
+/** One row per (authority, month) the monthly report was queued for: the once-a-month guard (0160). */
+export interface ActionMonthlyReportSendsTable {
+  authority_id: string;
+  /** `YYYY-MM`. */
+  month: string;
+  outbox_id: string | null;
   created_at: string;
 }
 
@@ -303,6 +314,7 @@ export interface ActionTables {
   action_fbl_sent: ActionFblSentTable;
   action_partners: ActionPartnersTable;
   action_received_packages: ActionReceivedPackagesTable;
+  action_monthly_report_sends: ActionMonthlyReportSendsTable;
 }
 
 export type OutboxRow = Selectable<ActionOutboxTable>;

@@ -5,6 +5,7 @@
 import type { AppContext } from '../evidence/context.ts';
 import type { RunningService, ServiceFactory } from '../evidence/context.ts';
 import { indexPass } from './indexer.ts';
+import { followCampaignMerges } from './campaign-merges.ts';
 
 /** Delay after a commit before indexing, so a burst of reports is indexed in one pass. */
 const AFTER_COMMIT_MS = 200;
@@ -26,6 +27,8 @@ export const webIndexerService: ServiceFactory = {
         try {
           // Catch up fully, a bounded batch at a time.
           for (let i = 0; i < 100 && !stopped; i++) if ((await indexPass(ctx.db)) === 0) break;
+          // Campaigns merged since take their reports' index rows and roll-ups along (campaign-merges.ts).
+          if (!stopped) await followCampaignMerges(ctx.db);
         } catch (err) {
           ctx.logger.warn({ err }, 'web index pass failed; retrying on the next tick');
         }

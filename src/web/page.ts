@@ -141,6 +141,7 @@ function navItems(ctx: PageCtx): NavItem[] {
   if (can(p, 'listing:manage')) items.push({ href: '/workbench/delistings', label: t('listing.nav') });
   if (can(p, 'report:read-network')) items.push({ href: '/network', label: t('nav.network') });
   if (can(p, 'case:read')) items.push({ href: '/cases', label: t('nav.cases') });
+  if (can(p, 'monthly-report:read')) items.push({ href: '/monthly-report', label: t('monthly.nav') });
   if (can(p, 'user:manage')) items.push({ href: '/admin', label: t('nav.admin') });
   return items;
 }

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import { passesRule, routeRule } from '../core/policy.ts';
+import { enforcePasswordChange } from './first-sign-in.ts';
 
 export interface RegisteredRoute {
   method: string;
@@ -32,6 +33,8 @@ export const policyGate = fp(async (app: FastifyInstance) => {
   app.addHook('preParsing', async (req, _reply, payload) => {
     const url = req.routeOptions.url;
     if (!url) return payload;
+    // A session with a generated password reaches nothing but the password page (first-sign-in.ts).
+    enforcePasswordChange(req, url);
     const rule = routeRule(req.method, url);
     // Routes without a rule are left to their handler (and fail the authorisation-matrix test).
     if (rule && typeof rule === 'object' && rule.gate === false) return payload;

@@ -21,6 +21,8 @@ import { scopedRoutes } from './pages/scoped-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
 import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
 import { listingRoutes } from './pages/listing-pages.ts';
+import { PASSWORD_PAGE } from './first-sign-in.ts';
+import { adminRegistryRoutes } from './pages/admin-registry-routes.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -60,6 +62,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
     if (e instanceof MalformedRequestError)
       return reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
     if (e.status >= 500) req.log.error({ err }, 'page failed');
+    if (e.details?.passwordChange && req.method === 'GET') return reply.redirect(PASSWORD_PAGE, 303);
     const ctx = pageContext(req, reply);
     if (e.status === 401 && req.method === 'GET')
       return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
@@ -82,4 +85,5 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(networkRoutes);
   await app.register(deadLetterRoutes);
   await app.register(listingRoutes);
+  await app.register(adminRegistryRoutes);
 }

@@ -30,6 +30,8 @@ export const AuthorityInput = z
       .nullable()
       .default(null),
     userId: z.string().max(32).nullable().default(null),
+    /** Receives the regulator's monthly report by mail on the first day of each month. */
+    monthlyReport: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
     if (v.contactKind === 'partner' && v.evidenceMode === 'original-and-redacted' && !v.legalBasis) {
@@ -39,6 +41,8 @@ export const AuthorityInput = z
         message: 'a partner platform receives originals (which name the reporter) only with a recorded legal basis',
       });
     }
+    if (v.monthlyReport && v.contactKind !== 'email')
+      ctx.addIssue({ code: 'custom', path: ['monthlyReport'], message: 'the monthly report is sent by e-mail only' });
     if (v.contactKind === 'email' && !z.email().safeParse(v.contact).success)
       ctx.addIssue({ code: 'custom', path: ['contact'], message: 'must be an e-mail address' });
     if (v.contactKind !== 'email') {
@@ -75,6 +79,7 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
     user_id: v.userId,
     active: 1,
     created_at: nowIso(),
+    monthly_report: v.monthlyReport ? 1 : 0,
   };
   await db.insertInto('action_authorities').values(row).execute();
   return row;
@@ -108,6 +113,21 @@ export async function setAuthorityActive(db: Kysely<Database>, id: string, activ
   await db
     .updateTable('action_authorities')
     .set({ active: active ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Whether the authority receives the monthly report by mail (see actions/monthly-report/). */
+export async function setAuthorityMonthlyReport(db: Kysely<Database>, id: string, on: boolean): Promise<void> {
+  const a = await getAuthority(db, id);
+  if (on && a.contact_kind !== 'email')
+    throw new AppError(
+      'BAD_REQUEST',
+      'The monthly report is sent by e-mail only; this authority has no e-mail contact.',
+    );
+  await db
+    .updateTable('action_authorities')
+    .set({ monthly_report: on ? 1 : 0 })
     .where('id', '=', id)
     .execute();
 }

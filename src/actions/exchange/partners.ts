@@ -26,7 +26,10 @@ export type PartnerInput = z.input<typeof PartnerInput>;
 
 /** Registers a partner; its key must be an Ed25519 public key, and not already registered. */
 export async function registerPartner(db: Kysely<Database>, input: PartnerInput): Promise<PartnerRow> {
-  const p = PartnerInput.parse(input);
+  const parsed = PartnerInput.safeParse(input);
+  if (!parsed.success)
+    throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const p = parsed.data;
   let fingerprint: string;
   try {
     const { createPublicKey } = await import('node:crypto');

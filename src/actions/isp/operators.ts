@@ -61,6 +61,8 @@ export async function updateOperator(
 ): Promise<void> {
   const op = await db.selectFrom('action_operators').select('id').where('id', '=', id).executeTakeFirst();
   if (!op) throw new AppError('NOT_FOUND', `No operator ${id}.`);
+  if (patch.abuseAddress !== undefined && !z.email().safeParse(patch.abuseAddress).success)
+    throw new AppError('BAD_REQUEST', 'abuseAddress: must be an e-mail address');
   await db
     .updateTable('action_operators')
     .set({
@@ -71,6 +73,34 @@ export async function updateOperator(
     })
     .where('id', '=', id)
     .execute();
+}
+
+/** Gives an AS to an operator; CONFLICT when another operator already answers for it. */
+export async function addOperatorAsn(db: Kysely<Database>, operatorId: string, asn: number): Promise<void> {
+  if (!Number.isInteger(asn) || asn < 0 || asn > 4294967295) throw new AppError('BAD_REQUEST', `${asn} is not an AS.`);
+  await db.transaction().execute(async (trx) => {
+    const op = await trx.selectFrom('action_operators').select('id').where('id', '=', operatorId).executeTakeFirst();
+    if (!op) throw new AppError('NOT_FOUND', `No operator ${operatorId}.`);
+    const taken = await trx
+      .selectFrom('action_operator_asns')
+      .select('operator_id')
+      .where('asn', '=', asn)
+      .executeTakeFirst();
+    if (taken?.operator_id === operatorId) return;
+    if (taken) throw new AppError('CONFLICT', `AS${asn} already belongs to operator ${taken.operator_id}.`);
+    await trx.insertInto('action_operator_asns').values({ asn, operator_id: operatorId }).execute();
+  });
+}
+
+/** Takes an AS away from an operator; NOT_FOUND when it was not one of its own. */
+export async function removeOperatorAsn(db: Kysely<Database>, operatorId: string, asn: number): Promise<void> {
+  const r = await db
+    .deleteFrom('action_operator_asns')
+    .where('asn', '=', asn)
+    .where('operator_id', '=', operatorId)
+    .executeTakeFirst();
+  if (Number(r.numDeletedRows) === 0)
+    throw new AppError('NOT_FOUND', `AS${asn} is not one of operator ${operatorId}'s.`);
 }
 
 export async function listOperators(db: Kysely<Database>) {

@@ -243,9 +243,11 @@ function registerRegistries(program: Command): void {
         'package)',
     )
     .option('--user <userId>', 'the account that acknowledges referrals for it')
+    .option('--monthly-report', 'mail it the monthly report on the first day of each month')
     .action(
       async (
         o: {
+          monthlyReport?: boolean;
           name: string;
           country: string;
           competence: string;
@@ -273,6 +275,7 @@ function registerRegistries(program: Command): void {
             evidenceMode: o.redactedOnly ? 'redacted-only' : o.originals ? 'original-and-redacted' : undefined,
             legalBasis: o.legalBasis ?? null,
             userId: o.user ?? null,
+            monthlyReport: o.monthlyReport === true,
           });
           out(`${a.id}  ${a.name}  (${a.evidence_mode})`);
         });

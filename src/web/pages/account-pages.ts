@@ -21,6 +21,7 @@ import {
 import { requestSession } from '../session-auth.ts';
 import {
   SESSION_COOKIE,
+  accountsDb,
   attemptLogin,
   checkCurrentPassword,
   createAccount,
@@ -31,7 +32,10 @@ import {
   normaliseEmail,
   setPassword,
 } from '../../db/accounts.ts';
-import { MIN_PASSWORD_CHARS } from '../../core/passwords.ts';
+import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../../core/passwords.ts';
+import { principalLabel } from '../../core/roles.ts';
+import { writeAudit } from '../../evidence/audit.ts';
+import { PASSWORD_PAGE } from '../first-sign-in.ts';
 import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
 
@@ -104,6 +108,33 @@ minlength="${MIN_PASSWORD_CHARS}" aria-describedby="pw-help">
   );
 }
 
+/** Where an account lands after signing in. */
+function homeOf(role: string): string {
+  return role === 'admin' || role === 'analyst' ? '/workbench' : '/account';
+}
+
+/** The page an account with a generated password is held on until it chooses its own. */
+function passwordPage(ctx: PageCtx, opts: { error?: string }): string {
+  const { t } = ctx;
+  return layout(
+    ctx,
+    t('account.password'),
+    html`<h1>${t('account.password')}</h1>
+${ctx.account?.mustChangePassword ? html`<p class="notice" role="alert">${t('account.password.must')}</p>` : ''}
+${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
+<form method="post" action="${PASSWORD_PAGE}" class="stack narrow">${csrfField(ctx)}
+  <label for="current">${t('account.password.current')}</label><input id="current" name="current" type="password" \
+autocomplete="current-password" required>
+  <label for="new">${t('account.password.new')}</label><input id="new" name="password" type="password" \
+autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required aria-describedby="pw-help">
+  <p class="help" id="pw-help">${t('register.password.help')}</p>
+  <label for="confirm">${t('admin.password.confirm')}</label><input id="confirm" name="confirm" type="password" \
+autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
+  <button type="submit" class="primary">${t('account.password.submit')}</button>
+</form>`,
+  );
+}
+
 async function startSession(req: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
   const { db, config } = req.server.ctx;
   const old = requestSession(req);
@@ -147,9 +178,14 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       return sendPage(reply, loginPage(ctx, { email, error: ctx.t('login.locked'), next }), 429);
     }
     await startSession(req, reply, res.userId);
-    const user = await db.selectFrom('users').select('role').where('id', '=', res.userId).executeTakeFirstOrThrow();
-    const home = user.role === 'admin' || user.role === 'analyst' ? '/workbench' : '/account';
-    return reply.redirect(next ?? home, 303);
+    const user = await accountsDb(db)
+      .selectFrom('users')
+      .select(['role', 'must_change_password'])
+      .where('id', '=', res.userId)
+      .executeTakeFirstOrThrow();
+    // A generated password (first admin, created or reset by an admin) is changed before anything else.
+    if (user.must_change_password === 1) return reply.redirect(PASSWORD_PAGE, 303);
+    return reply.redirect(next ?? homeOf(user.role), 303);
   });
 
   app.post('/logout', async (req, reply) => {
@@ -292,20 +328,43 @@ autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
     return reply.redirect('/account', 303);
   });
 
+  app.get('/account/password', async (req, reply) => {
+    authorize(req.principal, 'account:self');
+    if (!requestSession(req)) throw new AppError('UNAUTHENTICATED');
+    return sendPage(reply, passwordPage(pageContext(req, reply), {}));
+  });
+
   app.post('/account/password', async (req, reply) => {
     authorize(req.principal, 'account:self');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const rs = requestSession(req);
     if (!rs) throw new AppError('UNAUTHENTICATED');
     const ctx = pageContext(req, reply);
-    if (!(await checkCurrentPassword(db, rs.account.id, field(req.body, 'current')))) {
-      return sendPage(reply, await accountPage(ctx, rs.account.id, { error: ctx.t('account.password.wrong') }), 400);
-    }
+    const forced = rs.account.mustChangePassword;
+    // Where the form was: the page an account is held on, or its account page.
+    const again = async (error: string) =>
+      sendPage(
+        reply,
+        forced ? passwordPage(ctx, { error }) : await accountPage(ctx, rs.account.id, { error, mustChange: forced }),
+        400,
+      );
+    const current = field(req.body, 'current');
+    if (!(await checkCurrentPassword(db, rs.account.id, current))) return again(ctx.t('account.password.wrong'));
     const pw = field(req.body, 'password');
-    if (pw.length < MIN_PASSWORD_CHARS)
-      return sendPage(reply, await accountPage(ctx, rs.account.id, { error: ctx.t('register.weak') }), 400);
+    if (pw.length < MIN_PASSWORD_CHARS || pw.length > MAX_PASSWORD_CHARS) return again(ctx.t('register.weak'));
+    if (pw === current) return again(ctx.t('admin.password.same'));
+    const confirm = field(req.body, 'confirm');
+    if ((forced || confirm !== '') && confirm !== pw) return again(ctx.t('admin.password.mismatch'));
     await setPassword(db, rs.account.id, pw);
     await destroyUserSessions(db, rs.account.id, rs.session.idHash);
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'account.password-change',
+      subject: `user:${rs.account.id}`,
+      ip: req.ip,
+      detail: { generatedPasswordReplaced: forced },
+    });
+    if (forced) return reply.redirect(homeOf(rs.account.role), 303);
     return sendPage(reply, await accountPage(ctx, rs.account.id, { message: ctx.t('account.password.changed') }));
   });
 }

@@ -25,6 +25,7 @@ import { countryName } from '../countries.ts';
 import { hasTable, loadAnalysis, loadCampaignOf, operatorIdsOfUser } from '../foreign.ts';
 import { decodeCursor, encodeCursor, isDay, listReports, type ListFilters } from '../queries.ts';
 import { reportTable } from './workbench-pages.ts';
+import { asLabel } from '../../analysis/ports/as-names.ts';
 import { authSection, section } from './report-detail-pages.ts';
 import { scopeFacts } from './scoped-pages.ts';
 
@@ -118,13 +119,14 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
       layout(
         ctx,
         t('network.title'),
-        html`<h1>${t('network.title')}</h1><p>${t('network.asns')}: ${scope.asns.map((a) => `AS${a}`).join(', ')} · <a \
+        html`<h1>${t('network.title')}</h1><p>${t('network.asns')}: ${scope.asns.map((a) => asLabel(a)).join(', ')} \
+· <a \
 href="/network/alerts">${t('network.alerts')}</a> (${t('network.alerts.count', { n: openAlerts })})</p>
 <p class="muted">${t('network.privacy')}</p>
 <form class="filters search" method="get" action="/network" aria-label="${t('list.search')}">
 <label>${t('list.ip')} <input type="search" name="ip" value="${f.ip ?? ''}"></label>
 <label>${t('col.network')} <select name="asn"><option value="">${t('list.any')}</option>${scope.asns.map(
-          (a) => html`<option value="${a}" ${f.asn === String(a) ? 'selected' : ''}>AS${a}</option>`,
+          (a) => html`<option value="${a}" ${f.asn === String(a) ? 'selected' : ''}>${asLabel(a)}</option>`,
         )}</select></label>
 <label>${t('list.category')} <select name="category"><option value="">${t('list.any')}</option>${CATEGORIES.map(
           (c) => html`<option value="${c}" ${f.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
@@ -274,7 +276,7 @@ class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.ale
 scope="col">${t('col.state')}</th></tr></thead><tbody>
 ${alerts.map(
   (a) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td>\
-<td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td \
+<td>${a.asn !== null ? asLabel(a.asn) : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td \
 class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
 <td>${
     a.state === 'open' && mayHandle

@@ -16,6 +16,7 @@ import { parseSmsEvidence } from '../../evidence/sms-format.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import type { Analysis } from '../../analysis/analysis-schema.ts';
 import { relabelReport } from '../../campaigns/relabel.ts';
+import { campaignLabels } from '../../campaigns/label.ts';
 import type { Report } from '../../db/tables.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
@@ -273,6 +274,7 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
         .orderBy('id', 'desc')
         .executeTakeFirst(),
     ]);
+    const campaignLabel = campaign ? ((await campaignLabels(db, [campaign.id])).get(campaign.id) ?? campaign.id) : null;
     const sms = msg.kind === 'sms' ? parseSmsEvidence(raw) : null;
     const fb = !analysis && !sms ? await fallbackParse(raw) : null;
     const ctxJson = report.context ? (JSON.parse(report.context) as Record<string, unknown>) : {};
@@ -314,7 +316,10 @@ ${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
     : ''
 }</dd>
 <dt>${t('col.campaign')}</dt><dd>${
-    campaign ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> (${campaign.reportCount})` : '—'
+    campaign
+      ? html`<a href="/workbench/campaigns/${campaign.id}" title="${campaign.id}">${campaignLabel}</a> \
+(${campaign.reportCount})`
+      : '—'
   }</dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis

@@ -28,6 +28,8 @@ import {
   type ListFilters,
 } from '../queries.ts';
 import { countryName } from '../countries.ts';
+import { campaignLabels } from '../../campaigns/label.ts';
+import { asLabel } from '../../analysis/ports/as-names.ts';
 import { campaignFacts, loadCampaign } from '../foreign.ts';
 import type { ReportIndexRow } from '../../db/web-tables.ts';
 import type { RollupDim } from '../indexer.ts';
@@ -50,6 +52,8 @@ export function reportTable(
   rows: ReportIndexRow[],
   link: (id: string) => string | null,
   subjectOf: (r: ReportIndexRow) => string | null = (r) => r.subject,
+  /** Readable campaign labels by id (`campaigns/label.ts`); the id's tail otherwise. */
+  labels: ReadonlyMap<string, string> = new Map(),
 ): SafeHtml {
   const { t } = ctx;
   if (rows.length === 0) return html`<p class="empty">${t('list.empty')}</p>`;
@@ -71,13 +75,14 @@ scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></t
       r.origin_country
         ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>`
         : ''
-    }${r.origin_asn !== null ? html` AS${r.origin_asn}` : ''}</td>
+    }${r.origin_asn !== null ? html` ${asLabel(r.origin_asn)}` : ''}</td>
 <td>${categoryLabel(ctx, r.category)}</td>
 <td>${
       r.campaign_id
         ? href?.startsWith('/workbench/')
-          ? html`<a href="/workbench/campaigns/${r.campaign_id}">${r.campaign_id.slice(-8)}</a>`
-          : r.campaign_id.slice(-8)
+          ? html`<a href="/workbench/campaigns/${r.campaign_id}">\
+${labels.get(r.campaign_id) ?? r.campaign_id.slice(-8)}</a>`
+          : (labels.get(r.campaign_id) ?? r.campaign_id.slice(-8))
         : ''
     }</td>
 <td>${channelLabel(ctx, r.channel)}</td></tr>`;
@@ -147,6 +152,10 @@ export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
     ]);
     const qs = rangeQuery(range);
     const csv = (table: string) => `/workbench/export.csv?table=${table}&${qs}`;
+    const labels = await campaignLabels(
+      db,
+      campaigns.map((c) => c.value),
+    );
     return sendPage(
       reply,
       layout(
@@ -178,14 +187,22 @@ ${topTable(
   ctx,
   t('dash.campaigns'),
   t('col.campaign'),
-  campaigns.map((c) => ({ value: html`<a href="/workbench/campaigns/${c.value}">${c.value}</a>`, n: c.n })),
+  campaigns.map((c) => ({
+    value: html`<a href="/workbench/campaigns/${c.value}?${qs}" title="${c.value}">\
+${labels.get(c.value) ?? c.value}</a>`,
+    n: c.n,
+  })),
   csv('campaigns'),
 )}
 ${topTable(
   ctx,
   t('dash.networks'),
   t('col.network'),
-  networks.map((c) => ({ value: html`<a href="/workbench/reports?asn=${c.value}">AS${c.value}</a>`, n: c.n })),
+  networks.map((c) => ({
+    value: html`<a href="/workbench/reports?asn=${c.value}">\
+${/^\d+$/.test(c.value) ? asLabel(Number(c.value)) : c.value}</a>`,
+    n: c.n,
+  })),
   csv('networks'),
 )}
 ${topTable(
@@ -257,6 +274,10 @@ ${topTable(
     const cursor = decodeCursor(req.query.before);
     const page = await listReports(db, reportScope(req.principal, { networks: [], authorityId: null }), f, cursor);
     const fq = filterQuery(f);
+    const labels = await campaignLabels(
+      db,
+      page.rows.flatMap((r) => (r.campaign_id ? [r.campaign_id] : [])),
+    );
     return sendPage(
       reply,
       layout(
@@ -265,7 +286,7 @@ ${topTable(
         html`<h1>${t('list.title')}</h1>
 ${searchForm(ctx, f)}
 <p><a class="csv" href="/workbench/reports.csv?${fq}">${t('csv')}</a></p>
-${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`)}
+${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`, undefined, labels)}
 <nav class="pager" aria-label="pages">${cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''} \
 ${
   page.next
@@ -332,7 +353,7 @@ ${t('list.next')}</a>`
       .send(csv);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { before?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { before?: string; from?: string; to?: string } }>(
     '/workbench/campaigns/:id',
     async (req, reply) => {
       authorize(req.principal, 'workbench:use');
@@ -353,6 +374,12 @@ ${t('list.next')}</a>`
       const range = rangeOf(first, last, 30);
       const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
       const facts = await campaignFacts(db, campaign?.id ?? id);
+      const label = (await campaignLabels(db, [campaign?.id ?? id])).get(campaign?.id ?? id) ?? id;
+      // Arriving from the dashboard: the count of its period, from the same roll-ups, beside the total.
+      const period = req.query.from && req.query.to ? rangeOf(req.query.from, req.query.to, 30) : null;
+      const inPeriod = period
+        ? (await valueSeries(db, 'campaign', campaign?.id ?? id, period)).reduce((n, p) => n + Number(p.n), 0)
+        : null;
       await writeAudit(db, {
         actor: principalLabel(req.principal),
         action: 'campaign.view',
@@ -369,12 +396,20 @@ ${t('list.next')}</a>`
         reply,
         layout(
           ctx,
-          t('campaign.title', { id }),
-          html`<h1>${t('campaign.title', { id })}</h1>
+          t('campaign.title', { id: label }),
+          html`<h1>${t('campaign.title', { id: label })}</h1><p class="mono muted">${campaign?.id ?? id}</p>
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
-<dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt>\
+<dt>${t('col.reports')}</dt><dd data-testid="report-count">${campaign.reportCount}${
+        period && inPeriod !== null
+          ? html` <span class="muted">(${t('admin.campaign.inPeriod', {
+              n: inPeriod,
+              from: period.from,
+              to: period.to,
+            })})</span>`
+          : ''
+      }</dd><dt>${t('campaign.messages')}</dt>\
 <dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd>\
 <dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt>\
 <dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`

@@ -1,0 +1,101 @@
+/** Campaign labels: dominant brand, else subject, else sender domain; masked; stable; read from the store. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
+import { campaignLabel, campaignLabels, MAX_LABEL_CHARS } from './label.ts';
+
+const f = (kind: string, value: string, count: number) => ({ kind, value, count });
+
+test('a brand most copies name wins over the subject', () => {
+  const facts = [
+    f('subject', 'Your account is suspended', 40),
+    f('subject', 'Action required on your PayPal account', 30),
+    f('sender', 'PayPal Service <service@pp-secure.example>', 70),
+  ];
+  assert.equal(campaignLabel(facts, 'x'), 'PayPal');
+});
+
+test('a brand few copies name is not dominant: the most frequent subject is the label', () => {
+  const facts = [
+    f('subject', 'Cheap watches for you', 95),
+    f('subject', 'Apple watches cheap', 5),
+    f('sender', 'Deals <deals@watch.example>', 100),
+  ];
+  assert.equal(campaignLabel(facts, 'x'), 'Cheap watches for you');
+});
+
+test('addresses in a subject are masked and long subjects cut on a word', () => {
+  const facts = [f('subject', 'Hello victim@example.org, you won', 3)];
+  assert.equal(campaignLabel(facts, 'x'), 'Hello x@redacted.invalid, you won');
+  const long = campaignLabel([f('subject', 'word '.repeat(40), 1)], 'x');
+  assert.ok(long.length <= MAX_LABEL_CHARS && long.endsWith('…'), long);
+});
+
+test('no subject: the sender domain, then an advertised domain, then the fallback', () => {
+  assert.equal(
+    campaignLabel([f('sender', 'X <a@mail.spam-shop.co.uk>', 2), f('domain', 'shop.example', 9)], 'x'),
+    'spam-shop.co.uk',
+  );
+  assert.equal(campaignLabel([f('domain', 'shop.example', 9)], 'x'), 'shop.example');
+  assert.equal(campaignLabel([], 'Campaign 01AB'), 'Campaign 01AB');
+});
+
+test('stable: the order facts are read in and equal counts do not change the label', () => {
+  const facts = [f('subject', 'Beta offer', 5), f('subject', 'Alpha offer', 5), f('sender', 'a@b.example', 10)];
+  const a = campaignLabel(facts, 'x');
+  assert.equal(a, 'Alpha offer');
+  assert.equal(campaignLabel([...facts].reverse(), 'x'), a);
+});
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: labels are read from the story facts, following a merge redirect`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    t.after(() => tdb.drop());
+    const { db } = tdb;
+    const at = '2026-11-02T10:00:00.000Z';
+    const campaign = (id: string, mergedInto: string | null) => ({
+      id,
+      merged_into: mergedInto,
+      category: 'phishing',
+      core_signature: null,
+      core_kind: null,
+      first_seen_at: at,
+      last_seen_at: at,
+      report_count: 1,
+      message_count: 1,
+      created_at: at,
+      updated_at: at,
+    });
+    const rows = [
+      campaign('01JA0000000000000000000001', null),
+      campaign('01JA0000000000000000000002', '01JA0000000000000000000001'),
+    ];
+    await db.insertInto('campaigns').values(rows).execute();
+    await db
+      .insertInto('campaign_facts')
+      .values([
+        {
+          campaign_id: rows[0].id,
+          kind: 'subject',
+          value: 'Votre colis est en attente',
+          count: 12,
+          first_seen_at: at,
+          last_seen_at: at,
+        },
+        {
+          campaign_id: rows[0].id,
+          kind: 'sender',
+          value: 'Colis <x@parcel.example>',
+          count: 12,
+          first_seen_at: at,
+          last_seen_at: at,
+        },
+      ])
+      .execute();
+    const labels = await campaignLabels(db, [rows[0].id, rows[1].id, '01JA0000000000000000000009']);
+    assert.equal(labels.get(rows[0].id), 'Votre colis est en attente');
+    assert.equal(labels.get(rows[1].id), 'Votre colis est en attente', 'a merged campaign shows the surviving one');
+    assert.equal(labels.get('01JA0000000000000000000009'), '01JA00…009');
+  });
+}
