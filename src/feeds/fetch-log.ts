@@ -18,16 +18,20 @@ declare module 'fastify' {
 
 export const FEED_FETCHES_METRIC = 'spamdesk_feed_fetches_total';
 
-const counters = new WeakMap<Registry, Counter<'feed' | 'status' | 'role'>>();
+type FetchLabels = 'feed' | 'collection' | 'status' | 'role' | 'account';
+const counters = new WeakMap<Registry, Counter<FetchLabels>>();
 
-/** The counter of a registry, created on first use (one per running instance). */
-export function feedFetchCounter(metrics: Metrics): Counter<'feed' | 'status' | 'role'> {
+/**
+ * The counter of a registry, created on first use (one per running instance). `collection` is `-`
+ * for the plain lists; `account` is `token:<id>`, `user:<id>` or `anonymous` (ids, never names).
+ */
+export function feedFetchCounter(metrics: Metrics): Counter<FetchLabels> {
   let c = counters.get(metrics.registry);
   if (!c) {
     c = new Counter({
       name: FEED_FETCHES_METRIC,
-      help: 'Feed fetches (DNSBL plain lists, CSV, STIX/TAXII, MISP) by feed, HTTP status and role.',
-      labelNames: ['feed', 'status', 'role'],
+      help: 'Feed fetches (plain lists, CSV, STIX/TAXII, MISP) by feed, collection, HTTP status, role and account.',
+      labelNames: ['feed', 'collection', 'status', 'role', 'account'],
       registers: [metrics.registry],
     });
     counters.set(metrics.registry, c);
@@ -35,8 +39,15 @@ export function feedFetchCounter(metrics: Metrics): Counter<'feed' | 'status' | 
   return c;
 }
 
-function roleLabel(p: Principal): string {
+export function roleLabel(p: Principal): string {
   return p.kind === 'anonymous' ? 'anonymous' : p.role;
+}
+
+/** The account a fetch is counted under: a token or a user id (never a name or an address). */
+export function accountOf(p: Principal): string {
+  if (p.kind === 'anonymous') return 'anonymous';
+  if (p.kind === 'token') return `token:${p.tokenId}`;
+  return `user:${p.userId}`;
 }
 
 /** Counts and logs one fetch of `feed` (call it when the status is known, e.g. 200, 304 or 403). */
@@ -48,6 +59,13 @@ export function recordFeedFetch(
   extra: Record<string, unknown> = {},
 ): void {
   const status = reply.statusCode;
-  feedFetchCounter(metrics).inc({ feed, status: String(status), role: roleLabel(req.principal) });
+  const p = req.principal;
+  feedFetchCounter(metrics).inc({
+    feed,
+    collection: '-',
+    status: String(status),
+    role: roleLabel(p),
+    account: accountOf(p),
+  });
   req.log.info({ feed, status, account: principalLabel(req.principal), ...extra }, 'feed fetched');
 }

@@ -28,7 +28,7 @@ const CLI_LEASE_MS = 10 * 60_000;
 export function registerFeedsLists(program: Command): void {
   const feeds =
     program.commands.find((c) => c.name() === 'feeds') ??
-    program.command('feeds').description('Feeds for filters and partners: DNS blocklist, plain lists, intel.');
+    program.command('feeds').description('Feeds for filters: the DNS blocklist zones and the plain lists.');
   withSettings(
     feeds
       .command('dnsbl')
