@@ -20,6 +20,7 @@ export function campaignReportWork(
     classifier ??= createClassifier({
       model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE),
       scores: loadScores(ctx.config.classifyScoresFile ?? null),
+      region: ctx.config.region,
     });
     return classifier;
   };

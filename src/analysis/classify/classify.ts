@@ -17,6 +17,7 @@ import { featuresOf } from './features.ts';
 import { DEFAULT_SMS_MODEL_FILE, loadModel, predictProba, type TextModel } from './model.ts';
 import { RULES, evaluateRules, type RuleName } from './rules.ts';
 import { loadScores, type Scores } from './scores.ts';
+import { loadSmsProfile } from './sms-signals.ts';
 
 export interface Reason {
   /** A rule name, `MODEL_TEXT` or `PRIOR`. */
@@ -74,8 +75,18 @@ function round(n: number): number {
  * defaults to `models/sms-model.json` when it exists (else SMS use the e-mail model).
  */
 export function createClassifier(
-  opts: { model?: TextModel; smsModel?: TextModel | null; scores?: Scores; scoresFile?: string | null } = {},
+  opts: {
+    model?: TextModel;
+    smsModel?: TextModel | null;
+    scores?: Scores;
+    scoresFile?: string | null;
+    /** The instance's region (ISO 3166): which brands and services SMS impersonate. Default FR. */
+    region?: string;
+    /** An SMS profiles file replacing the shipped `analysis/data/sms-profiles.json`. */
+    smsProfilesFile?: string;
+  } = {},
 ): Classifier {
+  const smsProfile = loadSmsProfile(opts.region ?? 'FR', opts.smsProfilesFile);
   const emailModel = opts.model ?? loadModel();
   const smsModel =
     opts.smsModel === undefined
@@ -91,7 +102,7 @@ export function createClassifier(
       const model = a.kind === 'sms' && smsModel ? smsModel : emailModel;
       const p = predictProba(model, featuresOf(a));
       const probs = Object.fromEntries(model.classes.map((c, i) => [c, p[i]])) as Partial<Record<ModelClass, number>>;
-      const hits = evaluateRules(a);
+      const hits = evaluateRules(a, smsProfile);
       const score = {} as Record<Category, number>;
       const terms = new Map<Category, Reason[]>();
       for (const c of CATEGORIES) {

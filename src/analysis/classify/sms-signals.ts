@@ -1,0 +1,242 @@
+/**
+ * SMS signals for the classification rules: what a smishing SMS does that a real notice does not,
+ * in any language the instance's profile covers. Read from the Analysis record (the SMS text, its
+ * sender, its links and phone numbers) and from the SMS profiles data file
+ * (`analysis/data/sms-profiles.json`: brands and public services impersonated per country, and
+ * the urgency / payment / account-action wording), so an operator adds a country without code.
+ *
+ * Every signal is a named rule with a reason (rules.ts); its weight is configuration
+ * (scores.default.json). Only SMS (`kind: 'sms'`) are judged here: e-mail has its own
+ * authentication-based rules.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { Analysis } from '../analysis-schema.ts';
+
+export const DEFAULT_SMS_PROFILES_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../data/sms-profiles.json',
+);
+
+const BrandSchema = z.object({
+  name: z.string().min(1),
+  keywords: z.array(z.string().min(2)).min(1),
+  domains: z.array(z.string().min(3)),
+  senderIds: z.array(z.string()).default([]),
+});
+const CountrySchema = z.object({
+  brands: z.array(BrandSchema).default([]),
+  urgency: z.array(z.string()).default([]),
+  payment: z.array(z.string()).default([]),
+  account: z.array(z.string()).default([]),
+});
+const ProfilesSchema = z.object({
+  countries: z.record(z.string().regex(/^(\*|[A-Z]{2})$/), CountrySchema),
+  suspiciousTlds: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
+});
+
+export interface SmsBrand {
+  name: string;
+  keywords: RegExp[];
+  /** Keywords with spaces and punctuation removed (for lookalike domains), 4+ characters. */
+  compact: string[];
+  domains: string[];
+  senderIds: string[];
+}
+
+/** The SMS profile of one instance: the `*` entry plus its region's entry. */
+export interface SmsProfile {
+  region: string;
+  brands: SmsBrand[];
+  urgency: RegExp[];
+  payment: RegExp[];
+  account: RegExp[];
+  suspiciousTlds: ReadonlySet<string>;
+}
+
+/** Lower case, accents removed, typographic apostrophes made plain: what the phrase lists match. */
+export function fold(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[’‘`´]/g, "'");
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function wordRe(keyword: string): RegExp {
+  return new RegExp(`(?:^|[^\\p{L}\\p{N}])${escapeRe(fold(keyword))}(?=$|[^\\p{L}\\p{N}])`, 'u');
+}
+
+function compile(list: string[], file: string, where: string): RegExp[] {
+  return list.map((src, i) => {
+    try {
+      return new RegExp(src, 'iu');
+    } catch (err) {
+      throw new Error(`${file}: ${where}[${i}] is not a valid regular expression: ${(err as Error).message}`);
+    }
+  });
+}
+
+const cache = new Map<string, SmsProfile>();
+
+/**
+ * Loads the profile for `region` from the profiles file (default: the shipped one). Throws a clear
+ * error naming the file and the field when the file is malformed.
+ */
+export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFILES_FILE): SmsProfile {
+  const key = `${region}\u0000${file}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const parsed = ProfilesSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`${file}: ${i.path.join('.')}: ${i.message}`);
+  }
+  const entries = [
+    ['*', parsed.data.countries['*']],
+    [region, parsed.data.countries[region]],
+  ] as const;
+  const profile: SmsProfile = {
+    region,
+    brands: [],
+    urgency: [],
+    payment: [],
+    account: [],
+    suspiciousTlds: new Set(parsed.data.suspiciousTlds),
+  };
+  for (const [name, c] of entries) {
+    if (!c || (name === region && region === '*')) continue;
+    for (const b of c.brands)
+      profile.brands.push({
+        name: b.name,
+        keywords: b.keywords.map(wordRe),
+        compact: b.keywords.map((k) => fold(k).replace(/[^a-z0-9]/g, '')).filter((k) => k.length >= 4),
+        domains: b.domains.map((d) => d.toLowerCase()),
+        senderIds: b.senderIds.map((s) => fold(s).replace(/\s+/g, '')),
+      });
+    profile.urgency.push(...compile(c.urgency, file, `countries.${name}.urgency`));
+    profile.payment.push(...compile(c.payment, file, `countries.${name}.payment`));
+    profile.account.push(...compile(c.account, file, `countries.${name}.account`));
+  }
+  cache.set(key, profile);
+  return profile;
+}
+
+/** The SMS rules this module fires (declared in rules.ts with their categories). */
+export type SmsRuleName =
+  | 'SMS_BRAND_LINK'
+  | 'SMS_BRAND_OWN_LINK'
+  | 'SMS_LOOKALIKE_DOMAIN'
+  | 'SMS_SHORTENED_LINK'
+  | 'SMS_ODD_TLD'
+  | 'SMS_LINK_UNKNOWN_SENDER'
+  | 'SMS_PREMIUM_CALLBACK'
+  | 'SMS_FOREIGN_CALLBACK'
+  | 'SMS_URGENCY'
+  | 'SMS_PAYMENT_LURE'
+  | 'SMS_ACCOUNT_LURE';
+
+function onDomains(host: string, registrable: string | null, domains: readonly string[]): boolean {
+  return domains.some(
+    (d) => registrable === d || host === d || host.endsWith(`.${d}`) || (registrable?.endsWith(`.${d}`) ?? false),
+  );
+}
+
+/** True when the sender is not known, or is an ordinary long number rather than a short code or sender id. */
+export function isAnonymousSender(sender: string): { anonymous: boolean; why: string } {
+  const s = sender.trim();
+  if (s === '' || s === 'unknown') return { anonymous: true, why: 'sender unknown' };
+  if (/^\+?\d{7,17}$/.test(s)) {
+    const p = parsePhoneNumberFromString(s.startsWith('+') ? s : `+${s}`);
+    return { anonymous: true, why: `sent from the ${p?.getType()?.toLowerCase().replace(/_/g, ' ') ?? ''} number ${s}` };
+  }
+  return { anonymous: false, why: '' };
+}
+
+/** The SMS signals of an analysis under a profile; none for e-mail. */
+export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; detail: string }[] {
+  if (a.kind !== 'sms') return [];
+  const out: { rule: SmsRuleName; detail: string }[] = [];
+  const text = fold(a.parse.visibleText);
+  const sender = a.parse.from[0]?.address ?? 'unknown';
+  const senderId = fold(sender).replace(/\s+/g, '');
+  const links = a.indicators.urls.filter((u) => u.role !== 'resource');
+  const named = p.brands.filter((b) => b.keywords.some((k) => k.test(text)) || b.senderIds.includes(senderId));
+
+  // Brand or public service named, and a link on none of the named brands' domains (or only on theirs).
+  if (links.length > 0 && named.length > 0) {
+    const foreign = links.find((u) => !named.some((b) => onDomains(u.host, u.registrableDomain, b.domains)));
+    if (foreign)
+      out.push({
+        rule: 'SMS_BRAND_LINK',
+        detail: `names ${named.map((b) => b.name).join(', ')}, links to ${foreign.registrableDomain ?? foreign.host}`,
+      });
+    else if (links.every((u) => !u.shortener))
+      out.push({ rule: 'SMS_BRAND_OWN_LINK', detail: `links only to ${named[0].name}'s own domains` });
+  }
+
+  for (const u of links) {
+    const host = u.host.toLowerCase();
+    const compactHost = host.replace(/[^a-z0-9.]/g, '');
+    const brand = p.brands.find(
+      (b) =>
+        !onDomains(host, u.registrableDomain, b.domains) &&
+        (b.compact.some((k) => compactHost.includes(k)) ||
+          b.domains.some((d) => host.includes(`${d}.`) || host.includes(`${d}-`))),
+    );
+    if (brand) {
+      out.push({ rule: 'SMS_LOOKALIKE_DOMAIN', detail: `${host} looks like ${brand.name} but is not its domain` });
+      break;
+    }
+  }
+  const short = links.find((u) => u.shortener);
+  if (short) out.push({ rule: 'SMS_SHORTENED_LINK', detail: short.host });
+  const odd = links.find((u) => {
+    const tld = (u.registrableDomain ?? u.host).split('.').pop() ?? '';
+    return p.suspiciousTlds.has(tld) && !p.brands.some((b) => onDomains(u.host, u.registrableDomain, b.domains));
+  });
+  if (odd) out.push({ rule: 'SMS_ODD_TLD', detail: odd.registrableDomain ?? odd.host });
+  const anon = isAnonymousSender(sender);
+  if (links.length > 0 && anon.anonymous) out.push({ rule: 'SMS_LINK_UNKNOWN_SENDER', detail: anon.why });
+
+  let callback = false;
+  for (const ph of a.indicators.phones) {
+    const parsed = parsePhoneNumberFromString(ph.e164);
+    if (!parsed) continue;
+    callback = true;
+    if (parsed.getType() === 'PREMIUM_RATE') {
+      out.push({ rule: 'SMS_PREMIUM_CALLBACK', detail: `${ph.raw} is a premium-rate number` });
+      break;
+    }
+  }
+  const foreign = a.indicators.phones.find((ph) => ph.region && ph.region !== p.region);
+  if (foreign && p.region !== '*')
+    out.push({ rule: 'SMS_FOREIGN_CALLBACK', detail: `${foreign.raw} is a ${foreign.region} number` });
+
+  const action = links.length > 0 || callback;
+  const first = (res: RegExp[]): string | null => {
+    for (const re of res) {
+      const m = re.exec(text);
+      if (m) return m[0];
+    }
+    return null;
+  };
+  if (action) {
+    const u = first(p.urgency);
+    if (u) out.push({ rule: 'SMS_URGENCY', detail: u });
+  }
+  if (links.length > 0) {
+    const pay = first(p.payment);
+    if (pay) out.push({ rule: 'SMS_PAYMENT_LURE', detail: pay });
+    const acc = first(p.account);
+    if (acc) out.push({ rule: 'SMS_ACCOUNT_LURE', detail: acc });
+  }
+  return out;
+}
