@@ -137,20 +137,42 @@ export const RULES = {
   },
   SMS_URGENCY: {
     category: 'phishing',
-    description: 'An SMS with a link or a number to call presses for haste (within 24 h, last reminder, suspended).',
+    description: 'An SMS with a link or a dubious number presses for haste (within 24 h, last reminder, suspended).',
   },
   SMS_PAYMENT_LURE: {
     category: 'phishing',
-    description: 'An SMS with a link asks for a fee, a fine or a small payment, or promises a refund.',
+    description:
+      'An SMS with a link or a dubious number asks for a fee, a fine or a small payment, or promises a refund.',
   },
   SMS_ACCOUNT_LURE: {
     category: 'phishing',
-    description: 'An SMS with a link asks to renew, update, confirm or unblock a card, account or entitlement.',
+    description:
+      'An SMS with a link or a dubious number asks to renew, update, confirm or unblock a card, account or right.',
+  },
+  SMS_PRIZE_LURE: {
+    category: 'phishing',
+    description: 'An SMS with a link or a dubious number announces a prize, gift card or selection.',
+  },
+  SMS_MONEY_PROMISE: {
+    category: 'scam',
+    description: 'An SMS promises easy money: so much a day, guaranteed returns, trading, paid likes.',
+  },
+  SMS_NEW_NUMBER: {
+    category: 'scam',
+    description: 'An SMS tells a parent of a “new number” or a broken phone (the “Hi mum” scam).',
+  },
+  SMS_APP_DOWNLOAD: {
+    category: 'malware',
+    description: 'An SMS links to an app package or executable to install (.apk, .ipa, .exe).',
   },
   SMS_PREMIUM_CALLBACK: { category: 'scam', description: 'An SMS gives a premium-rate number to call back.' },
   SMS_FOREIGN_CALLBACK: {
     category: 'scam',
     description: 'An SMS gives a number of another country than the instance’s to call back.',
+  },
+  SMS_MARKETING: {
+    category: 'commercial',
+    description: 'An SMS uses the region’s advertising wording (promo code, sales, STOP to a short number).',
   },
   SMS_BRAND_OWN_LINK: {
     category: 'legitimate',

@@ -32,10 +32,15 @@ const CountrySchema = z.object({
   urgency: z.array(z.string()).default([]),
   payment: z.array(z.string()).default([]),
   account: z.array(z.string()).default([]),
+  prize: z.array(z.string()).default([]),
+  moneyPromise: z.array(z.string()).default([]),
+  newNumber: z.array(z.string()).default([]),
+  marketing: z.array(z.string()).default([]),
 });
 const ProfilesSchema = z.object({
   countries: z.record(z.string().regex(/^(\*|[A-Z]{2})$/), CountrySchema),
   suspiciousTlds: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
+  firstPartyShortHosts: z.array(z.string()).default([]),
 });
 
 export interface SmsBrand {
@@ -54,7 +59,12 @@ export interface SmsProfile {
   urgency: RegExp[];
   payment: RegExp[];
   account: RegExp[];
+  prize: RegExp[];
+  moneyPromise: RegExp[];
+  newNumber: RegExp[];
+  marketing: RegExp[];
   suspiciousTlds: ReadonlySet<string>;
+  firstPartyShortHosts: ReadonlySet<string>;
 }
 
 /** Lower case, accents removed, typographic apostrophes made plain: what the phrase lists match. */
@@ -86,6 +96,9 @@ function compile(list: string[], file: string, where: string): RegExp[] {
 
 const cache = new Map<string, SmsProfile>();
 
+/** An installable app package or executable (Android FluBot-style "voicemail" and "parcel" apps). */
+const APP_PACKAGE = /\.(apk|xapk|apks|ipa|exe|msi|scr|bat)$/i;
+
 /**
  * Loads the profile for `region` from the profiles file (default: the shipped one). Throws a clear
  * error naming the file and the field when the file is malformed.
@@ -109,7 +122,12 @@ export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFIL
     urgency: [],
     payment: [],
     account: [],
+    prize: [],
+    moneyPromise: [],
+    newNumber: [],
+    marketing: [],
     suspiciousTlds: new Set(parsed.data.suspiciousTlds),
+    firstPartyShortHosts: new Set(parsed.data.firstPartyShortHosts.map((h) => h.toLowerCase())),
   };
   for (const [name, c] of entries) {
     if (!c || (name === region && region === '*')) continue;
@@ -124,6 +142,10 @@ export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFIL
     profile.urgency.push(...compile(c.urgency, file, `countries.${name}.urgency`));
     profile.payment.push(...compile(c.payment, file, `countries.${name}.payment`));
     profile.account.push(...compile(c.account, file, `countries.${name}.account`));
+    profile.prize.push(...compile(c.prize, file, `countries.${name}.prize`));
+    profile.moneyPromise.push(...compile(c.moneyPromise, file, `countries.${name}.moneyPromise`));
+    profile.newNumber.push(...compile(c.newNumber, file, `countries.${name}.newNumber`));
+    profile.marketing.push(...compile(c.marketing, file, `countries.${name}.marketing`));
   }
   cache.set(key, profile);
   return profile;
@@ -141,7 +163,12 @@ export type SmsRuleName =
   | 'SMS_FOREIGN_CALLBACK'
   | 'SMS_URGENCY'
   | 'SMS_PAYMENT_LURE'
-  | 'SMS_ACCOUNT_LURE';
+  | 'SMS_ACCOUNT_LURE'
+  | 'SMS_PRIZE_LURE'
+  | 'SMS_MONEY_PROMISE'
+  | 'SMS_NEW_NUMBER'
+  | 'SMS_APP_DOWNLOAD'
+  | 'SMS_MARKETING';
 
 function onDomains(host: string, registrable: string | null, domains: readonly string[]): boolean {
   return domains.some(
@@ -167,7 +194,9 @@ export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; det
   const text = fold(a.parse.visibleText);
   const sender = a.parse.from[0]?.address ?? 'unknown';
   const senderId = fold(sender).replace(/\s+/g, '');
-  const links = a.indicators.urls.filter((u) => u.role !== 'resource');
+  const links = a.indicators.urls
+    .filter((u) => u.role !== 'resource')
+    .map((u) => (u.shortener && p.firstPartyShortHosts.has(u.host.toLowerCase()) ? { ...u, shortener: false } : u));
   const named = p.brands.filter((b) => b.keywords.some((k) => k.test(text)) || b.senderIds.includes(senderId));
 
   // Brand or public service named, and a link on none of the named brands' domains (or only on theirs).
@@ -206,21 +235,21 @@ export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; det
   const anon = isAnonymousSender(sender);
   if (links.length > 0 && anon.anonymous) out.push({ rule: 'SMS_LINK_UNKNOWN_SENDER', detail: anon.why });
 
-  let callback = false;
+  // A number to call back is dubious when premium-rate or of another country than the instance's.
+  let dubiousCallback = false;
   for (const ph of a.indicators.phones) {
-    const parsed = parsePhoneNumberFromString(ph.e164);
-    if (!parsed) continue;
-    callback = true;
-    if (parsed.getType() === 'PREMIUM_RATE') {
+    if (parsePhoneNumberFromString(ph.e164)?.getType() === 'PREMIUM_RATE') {
       out.push({ rule: 'SMS_PREMIUM_CALLBACK', detail: `${ph.raw} is a premium-rate number` });
+      dubiousCallback = true;
       break;
     }
   }
   const foreign = a.indicators.phones.find((ph) => ph.region && ph.region !== p.region);
-  if (foreign && p.region !== '*')
+  if (foreign && p.region !== '*') {
     out.push({ rule: 'SMS_FOREIGN_CALLBACK', detail: `${foreign.raw} is a ${foreign.region} number` });
+    dubiousCallback = true;
+  }
 
-  const action = links.length > 0 || callback;
   const first = (res: RegExp[]): string | null => {
     for (const re of res) {
       const m = re.exec(text);
@@ -228,15 +257,25 @@ export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; det
     }
     return null;
   };
+  // The wording counts when the SMS gives a way to act on it: a link or a dubious number to call.
+  const action = links.length > 0 || dubiousCallback;
   if (action) {
     const u = first(p.urgency);
     if (u) out.push({ rule: 'SMS_URGENCY', detail: u });
-  }
-  if (links.length > 0) {
     const pay = first(p.payment);
     if (pay) out.push({ rule: 'SMS_PAYMENT_LURE', detail: pay });
     const acc = first(p.account);
     if (acc) out.push({ rule: 'SMS_ACCOUNT_LURE', detail: acc });
+    const prize = first(p.prize);
+    if (prize) out.push({ rule: 'SMS_PRIZE_LURE', detail: prize });
   }
+  const money = first(p.moneyPromise);
+  if (money) out.push({ rule: 'SMS_MONEY_PROMISE', detail: money });
+  const relative = first(p.newNumber);
+  if (relative) out.push({ rule: 'SMS_NEW_NUMBER', detail: relative });
+  const ad = first(p.marketing);
+  if (ad) out.push({ rule: 'SMS_MARKETING', detail: ad });
+  const app = links.find((u) => APP_PACKAGE.test(u.url.replace(/[?#].*$/, '')));
+  if (app) out.push({ rule: 'SMS_APP_DOWNLOAD', detail: app.url.slice(0, 200) });
   return out;
 }
