@@ -124,7 +124,8 @@ export async function evaluateSmsFr(out: (s: string) => void, file: string = SMS
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   for (const withholdSender of [false, true]) {
     const judged = await judgeSmsFr(rows, { withholdSender });
-    out(`\nFrench SMS (${path.relative(process.cwd(), file)}), ${withholdSender ? 'every sender withheld' : 'as received'}:\n`);
+    const how = withholdSender ? 'every sender withheld' : 'as received';
+    out(`\nFrench SMS (${path.relative(process.cwd(), file)}), ${how}:\n`);
     for (const split of ['dev', 'held-out'] as const) {
       const part = judged.filter((j) => (split === 'dev' ? j.split === 'train' : j.split === 'held-out'));
       const f = figuresOf(part);
@@ -140,7 +141,10 @@ ${pct(f.smishingRecall)}, legitimate misjudged ${pct(f.legitimateMisjudged)} (go
         );
       if (!withholdSender)
         for (const e of f.errors)
-          out(`           miss: line ${e.row.line} expected ${e.row.expected}, got ${e.category}: ${e.row.text.slice(0, 90)}\n`);
+          out(
+            `           miss: line ${e.row.line} expected ${e.row.expected}, got ${e.category}: ` +
+              `${e.row.text.slice(0, 90)}\n`,
+          );
     }
   }
 }

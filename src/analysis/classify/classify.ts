@@ -111,7 +111,9 @@ export function createClassifier(
       const language = a.kind === 'sms' ? textLanguage(a.parse.visibleText) : null;
       const foreign = language !== null && language !== MODEL_LANGUAGE;
       const modelWeight = scores.modelWeight * (foreign ? (scores.otherLanguageModelWeight ?? 1) : 1);
-      const languageNote = foreign ? `; text in ${language}, model weight × ${scores.otherLanguageModelWeight ?? 1}` : '';
+      const languageNote = foreign
+        ? `; text in ${language}, model weight × ${scores.otherLanguageModelWeight ?? 1}`
+        : '';
       const score = {} as Record<Category, number>;
       const terms = new Map<Category, Reason[]>();
       for (const c of CATEGORIES) {

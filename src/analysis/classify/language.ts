@@ -10,7 +10,8 @@ const FUNCTION_WORDS: Record<'fr' | 'en', ReadonlySet<string>> = {
   fr: new Set(
     (
       'le la les des du de un une votre vos vous est et pour sur au aux avec dans ce cette sont pas ne nous ' +
-      'ete etre sera il elle qui que mon ma mes ton ta tes je tu merci bonjour ici chez par sous avant apres en vers si ou aux cet leur dont tout tous'
+      'ete etre sera il elle qui que mon ma mes ton ta tes je tu merci bonjour ici chez par sous avant apres ' +
+      'en vers si ou cet leur dont tout tous'
     ).split(' '),
   ),
   en: new Set(

@@ -182,7 +182,10 @@ export function isAnonymousSender(sender: string): { anonymous: boolean; why: st
   if (s === '' || s === 'unknown') return { anonymous: true, why: 'sender unknown' };
   if (/^\+?\d{7,17}$/.test(s)) {
     const p = parsePhoneNumberFromString(s.startsWith('+') ? s : `+${s}`);
-    return { anonymous: true, why: `sent from the ${p?.getType()?.toLowerCase().replace(/_/g, ' ') ?? ''} number ${s}` };
+    return {
+      anonymous: true,
+      why: `sent from the ${p?.getType()?.toLowerCase().replace(/_/g, ' ') ?? ''} number ${s}`,
+    };
   }
   return { anonymous: false, why: '' };
 }
