@@ -66,7 +66,7 @@ describe('the French SMS examples of issue 22 come out right', () => {
     ],
     [
       'a genuine Colissimo notice on its own domain',
-      'Colissimo : votre colis 6A12345678901 sera livré demain. Suivi : https://www.laposte.fr/outils/suivre-vos-envois',
+      'Colissimo : votre colis 6A12345678901 sera livré demain. Suivi : https://www.laposte.fr/outils/suivi',
       'Colissimo',
       ['legitimate'],
     ],
@@ -92,7 +92,7 @@ describe('the French SMS examples of issue 22 come out right', () => {
 });
 
 describe('SMS signals', () => {
-  test('a brand named with a link elsewhere is SMS_BRAND_LINK; the brand’s own domain is SMS_BRAND_OWN_LINK', async () => {
+  test('a brand named with a link elsewhere is SMS_BRAND_LINK; its own domain SMS_BRAND_OWN_LINK', async () => {
     const fake = smsSignals(await sms('Ameli : mettez à jour vos informations https://ameli-maj.site/x'), frProfile);
     const hit = fake.find((h) => h.rule === 'SMS_BRAND_LINK');
     assert.ok(hit);
@@ -108,7 +108,7 @@ describe('SMS signals', () => {
     assert.ok(!(await rulesOf('Suivi : https://www.laposte.fr/suivi')).includes('SMS_LOOKALIKE_DOMAIN'));
   });
 
-  test('shorteners, odd TLDs and links from unknown or long-number senders are flagged; first-party short links not', async () => {
+  test('shorteners, odd TLDs, links from unknown or long-number senders; not first-party short links', async () => {
     const r = await rulesOf('Voir https://bit.ly/3abcd et https://promo-x.top/a', '+33612345678');
     assert.ok(r.includes('SMS_SHORTENED_LINK'));
     assert.ok(r.includes('SMS_ODD_TLD'));
@@ -119,7 +119,7 @@ describe('SMS signals', () => {
     assert.equal(isAnonymousSender('unknown').anonymous, true);
   });
 
-  test('a premium-rate number is SMS_PREMIUM_CALLBACK; a foreign one SMS_FOREIGN_CALLBACK; a French one neither', async () => {
+  test('premium-rate and foreign numbers to call back are flagged; an ordinary French one is not', async () => {
     assert.ok((await rulesOf('Rappelez le 0899 12 34 56')).includes('SMS_PREMIUM_CALLBACK'));
     const foreign = await rulesOf('Rappelez le +44 7418 362 512 pour payer les frais');
     assert.ok(foreign.includes('SMS_FOREIGN_CALLBACK'));
