@@ -34,9 +34,9 @@ async function rulesOf(text: string, sender = 'unknown'): Promise<string[]> {
 describe('the French SMS examples of issue 22 come out right', () => {
   const cases: [string, string, string, string[]][] = [
     [
-      'the README example (blocked parcel)',
+      'the docs example (blocked parcel, from a mobile number)',
       'Votre colis est bloqué : https://colis.example/x',
-      'unknown',
+      '+33612345678',
       ['phishing'],
     ],
     [
