@@ -21,6 +21,7 @@ export function campaignReportWork(
       model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE),
       scores: loadScores(ctx.config.classifyScoresFile ?? null),
       region: ctx.config.region,
+      smsProfilesFile: ctx.config.smsProfilesFile ?? undefined,
     });
     return classifier;
   };

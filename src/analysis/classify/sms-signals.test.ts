@@ -15,7 +15,14 @@ import { defaultAnalysisSettings } from '../settings.ts';
 import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
 import { createClassifier, reasonLines } from './classify.ts';
 import { textLanguage } from './language.ts';
-import { fold, isAnonymousSender, loadSmsProfile, smsSignals } from './sms-signals.ts';
+import {
+  DEFAULT_SMS_PROFILES_FILE,
+  fold,
+  isAnonymousSender,
+  loadSmsProfile,
+  smsProfilesProblems,
+  smsSignals,
+} from './sms-signals.ts';
 
 const fr = createClassifier({ region: 'FR' });
 const frProfile = loadSmsProfile('FR');
@@ -165,9 +172,11 @@ describe('SMS profiles and the model’s language', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-profiles-'));
     const file = path.join(dir, 'p.json');
     fs.writeFileSync(file, JSON.stringify({ countries: { FR: { urgency: ['(unclosed'] } } }));
-    assert.throws(() => loadSmsProfile('FR', file), /p\.json: countries\.FR\.urgency\[0\]/);
+    assert.throws(() => loadSmsProfile('FR', file), /p\.json: .*at countries\.FR\.urgency\.0/);
     fs.writeFileSync(file, JSON.stringify({ countries: { France: {} } }));
-    assert.throws(() => loadSmsProfile('FR', file), /p\.json: countries/);
+    assert.throws(() => loadSmsProfile('FR', file), /p\.json: .*countries/);
+    assert.equal(smsProfilesProblems(file).length, 1);
+    assert.deepEqual(smsProfilesProblems(DEFAULT_SMS_PROFILES_FILE), []);
   });
 
   test('the text language is told from function words; accents are folded', () => {

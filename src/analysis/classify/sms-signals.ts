@@ -9,12 +9,12 @@
  * (scores.default.json). Only SMS (`kind: 'sms'`) are judged here: e-mail has its own
  * authentication-based rules.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Analysis } from '../analysis-schema.ts';
+import { type FileProblem, problemsDetail, readJsonFile, zodProblems } from '../../core/file-problems.ts';
 
 export const DEFAULT_SMS_PROFILES_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -84,14 +84,39 @@ function wordRe(keyword: string): RegExp {
   return new RegExp(`(?:^|[^\\p{L}\\p{N}])${escapeRe(fold(keyword))}(?=$|[^\\p{L}\\p{N}])`, 'u');
 }
 
-function compile(list: string[], file: string, where: string): RegExp[] {
-  return list.map((src, i) => {
-    try {
-      return new RegExp(src, 'iu');
-    } catch (err) {
-      throw new Error(`${file}: ${where}[${i}] is not a valid regular expression: ${(err as Error).message}`);
-    }
-  });
+function compile(list: string[]): RegExp[] {
+  return list.map((src) => new RegExp(src, 'iu'));
+}
+
+type ProfilesData = z.infer<typeof ProfilesSchema>;
+const PHRASE_LISTS = ['urgency', 'payment', 'account', 'prize', 'moneyPromise', 'newNumber', 'marketing'] as const;
+
+function parseProfiles(file: string): { data: ProfilesData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file);
+  if ('problem' in read) return { problems: [read.problem] };
+  const parsed = ProfilesSchema.safeParse(read.json);
+  if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
+  const problems: FileProblem[] = [];
+  for (const [name, c] of Object.entries(parsed.data.countries))
+    for (const list of PHRASE_LISTS)
+      c[list].forEach((src, i) => {
+        try {
+          new RegExp(src, 'iu');
+        } catch (err) {
+          problems.push({
+            file,
+            where: `countries.${name}.${list}.${i}`,
+            message: `not a valid regular expression (${(err as Error).message})`,
+          });
+        }
+      });
+  return problems.length > 0 ? { problems } : { data: parsed.data };
+}
+
+/** Every problem of an SMS profiles file, each at its path in the document (none: the file is valid). */
+export function smsProfilesProblems(file: string): FileProblem[] {
+  const r = parseProfiles(file);
+  return 'problems' in r ? r.problems : [];
 }
 
 const cache = new Map<string, SmsProfile>();
@@ -100,21 +125,18 @@ const cache = new Map<string, SmsProfile>();
 const APP_PACKAGE = /\.(apk|xapk|apks|ipa|exe|msi|scr|bat)$/i;
 
 /**
- * Loads the profile for `region` from the profiles file (default: the shipped one). Throws a clear
- * error naming the file and the field when the file is malformed.
+ * The profile for `region` from a profiles file (default: the shipped one; an operator's file
+ * replaces it whole). Throws an error listing every problem, each at its path, when it is malformed.
  */
 export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFILES_FILE): SmsProfile {
   const key = `${region}\u0000${file}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const parsed = ProfilesSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new Error(`${file}: ${i.path.join('.')}: ${i.message}`);
-  }
+  const parsed = parseProfiles(file);
+  if ('problems' in parsed) throw new Error(`SMS profiles ${file}: ${problemsDetail(parsed.problems)}`);
   const entries = [
     ['*', parsed.data.countries['*']],
-    [region, parsed.data.countries[region]],
+    [region, region === '*' ? undefined : parsed.data.countries[region]],
   ] as const;
   const profile: SmsProfile = {
     region,
@@ -129,8 +151,8 @@ export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFIL
     suspiciousTlds: new Set(parsed.data.suspiciousTlds),
     firstPartyShortHosts: new Set(parsed.data.firstPartyShortHosts.map((h) => h.toLowerCase())),
   };
-  for (const [name, c] of entries) {
-    if (!c || (name === region && region === '*')) continue;
+  for (const [, c] of entries) {
+    if (!c) continue;
     for (const b of c.brands)
       profile.brands.push({
         name: b.name,
@@ -139,13 +161,7 @@ export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFIL
         domains: b.domains.map((d) => d.toLowerCase()),
         senderIds: b.senderIds.map((s) => fold(s).replace(/\s+/g, '')),
       });
-    profile.urgency.push(...compile(c.urgency, file, `countries.${name}.urgency`));
-    profile.payment.push(...compile(c.payment, file, `countries.${name}.payment`));
-    profile.account.push(...compile(c.account, file, `countries.${name}.account`));
-    profile.prize.push(...compile(c.prize, file, `countries.${name}.prize`));
-    profile.moneyPromise.push(...compile(c.moneyPromise, file, `countries.${name}.moneyPromise`));
-    profile.newNumber.push(...compile(c.newNumber, file, `countries.${name}.newNumber`));
-    profile.marketing.push(...compile(c.marketing, file, `countries.${name}.marketing`));
+    for (const list of PHRASE_LISTS) profile[list].push(...compile(c[list]));
   }
   cache.set(key, profile);
   return profile;
