@@ -98,6 +98,43 @@ describe('the French SMS examples of issue 22 come out right', () => {
     });
 });
 
+describe('other regions use their own profile (GB, US)', () => {
+  const cases: [string, string, string, string][] = [
+    [
+      'GB',
+      'unknown',
+      'Royal Mail: Your parcel is on hold, unpaid shipping fee of £1.99. Pay now: https://royalmail-redelivery.top/gb',
+      'phishing',
+    ],
+    [
+      'GB',
+      'RoyalMail',
+      'Royal Mail: your parcel KF123456789GB will be delivered today. Track it at https://www.royalmail.com/track',
+      'legitimate',
+    ],
+    [
+      'US',
+      'unknown',
+      'E-ZPass: You have an unpaid toll balance of $4.15. Pay within 24 hours: https://ezpass-toll.xyz',
+      'phishing',
+    ],
+  ];
+  for (const [region, sender, text, expected] of cases)
+    test(`${region}: ${text.slice(0, 40)}… → ${expected}`, async () => {
+      const v = createClassifier({ region }).classify(await sms(text, sender, region));
+      assert.equal(v.category, expected, reasonLines(v).join('\n'));
+    });
+});
+
+test('GB: the English “Hi mum” story fires SMS_NEW_NUMBER (the English model may still outvote it)', async () => {
+  const a = await sms(
+    'Hi mum, this is my new number, my phone is broken. Can you text me on WhatsApp?',
+    'unknown',
+    'GB',
+  );
+  assert.ok(smsSignals(a, loadSmsProfile('GB')).some((h) => h.rule === 'SMS_NEW_NUMBER'));
+});
+
 describe('SMS signals', () => {
   test('a brand named with a link elsewhere is SMS_BRAND_LINK; its own domain SMS_BRAND_OWN_LINK', async () => {
     const fake = smsSignals(await sms('Ameli : mettez à jour vos informations https://ameli-maj.site/x'), frProfile);
