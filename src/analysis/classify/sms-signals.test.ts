@@ -78,6 +78,12 @@ describe('the French SMS examples of issue 22 come out right', () => {
       ['legitimate'],
     ],
     [
+      'a retailer’s parcel notice on its own site, from its sender id',
+      'Zalando : votre colis est en route. Suivez-le sur https://www.zalando.fr/mon-compte/commandes',
+      'Zalando',
+      ['legitimate'],
+    ],
+    [
       'a one-time code',
       'Votre code de vérification est 483920. Ne le communiquez à personne.',
       '38200',

@@ -26,6 +26,8 @@ const BrandSchema = z.object({
   keywords: z.array(z.string().min(2)).min(1),
   domains: z.array(z.string().min(3)),
   senderIds: z.array(z.string()).default([]),
+  /** A kind of message (any parcel delivery) rather than one company: see {@link SmsBrand.generic}. */
+  generic: z.boolean().default(false),
 });
 const CountrySchema = z.object({
   brands: z.array(BrandSchema).default([]),
@@ -50,6 +52,12 @@ export interface SmsBrand {
   compact: string[];
   domains: string[];
   senderIds: string[];
+  /**
+   * A kind of message rather than one company (any parcel delivery): it counts for SMS_BRAND_LINK
+   * only when the sender is unknown or an ordinary number, since retailers name their parcels and
+   * link their own sites from their sender ids.
+   */
+  generic: boolean;
 }
 
 /** The SMS profile of one instance: the `*` entry plus its region's entry. */
@@ -160,6 +168,7 @@ export function loadSmsProfile(region: string, file: string = DEFAULT_SMS_PROFIL
         compact: b.keywords.map((k) => fold(k).replace(/[^a-z0-9]/g, '')).filter((k) => k.length >= 4),
         domains: b.domains.map((d) => d.toLowerCase()),
         senderIds: b.senderIds.map((s) => fold(s).replace(/\s+/g, '')),
+        generic: b.generic,
       });
     for (const list of PHRASE_LISTS) profile[list].push(...compile(c[list]));
   }
@@ -219,14 +228,16 @@ export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; det
   const named = p.brands.filter((b) => b.keywords.some((k) => k.test(text)) || b.senderIds.includes(senderId));
 
   // Brand or public service named, and a link on none of the named brands' domains (or only on theirs).
+  const anon = isAnonymousSender(sender);
+  const claimed = named.filter((b) => !b.generic || anon.anonymous);
   if (links.length > 0 && named.length > 0) {
     const foreign = links.find((u) => !named.some((b) => onDomains(u.host, u.registrableDomain, b.domains)));
-    if (foreign)
+    if (foreign && claimed.length > 0)
       out.push({
         rule: 'SMS_BRAND_LINK',
-        detail: `names ${named.map((b) => b.name).join(', ')}, links to ${foreign.registrableDomain ?? foreign.host}`,
+        detail: `names ${claimed.map((b) => b.name).join(', ')}, links to ${foreign.registrableDomain ?? foreign.host}`,
       });
-    else if (links.every((u) => !u.shortener))
+    else if (!foreign && links.every((u) => !u.shortener))
       out.push({ rule: 'SMS_BRAND_OWN_LINK', detail: `links only to ${named[0].name}'s own domains` });
   }
 
@@ -251,7 +262,6 @@ export function smsSignals(a: Analysis, p: SmsProfile): { rule: SmsRuleName; det
     return p.suspiciousTlds.has(tld) && !p.brands.some((b) => onDomains(u.host, u.registrableDomain, b.domains));
   });
   if (odd) out.push({ rule: 'SMS_ODD_TLD', detail: odd.registrableDomain ?? odd.host });
-  const anon = isAnonymousSender(sender);
   if (links.length > 0 && anon.anonymous) out.push({ rule: 'SMS_LINK_UNKNOWN_SENDER', detail: anon.why });
 
   // A number to call back is dubious when premium-rate or of another country than the instance's.
