@@ -53,7 +53,7 @@ export const EVALS: Eval[] = [
     name: 'sms',
     description:
       'UCI SMS Spam Collection stored as SMS evidence, analysed and classified: category accuracy against ham/spam ' +
-      'labels',
+      'labels; then the French SMS set (scripts/eval/data/sms-fr.tsv), dev and held-out',
     run: () => evaluateSms(CORPUS_DIR, (s) => process.stdout.write(s)),
   },
   {

@@ -16,12 +16,19 @@ import { CATEGORIES, type Category } from '../../src/analysis/classify/categorie
 import { splitOf } from '../train/dataset.ts';
 import { serializeSmsEvidence } from '../../src/evidence/sms-format.ts';
 import { UNKNOWN_SENDER } from '../../src/intake/sms/sms-intake.ts';
+import { evaluateSmsFr } from './evaluate-sms-fr.ts';
 
 const CLOCK = new Date('2026-01-01T00:00:00Z');
 const HAM_CATEGORIES: ReadonlySet<Category> = new Set(['legitimate', 'other']);
 
-/** Runs the evaluation and writes its tables with `out`. */
+/** Runs the English (UCI) and French (`evaluate-sms-fr.ts`) evaluations and writes their tables with `out`. */
 export async function evaluateSms(corpusDir: string, out: (s: string) => void): Promise<void> {
+  out('English SMS (UCI SMS Spam Collection):\n');
+  await evaluateSmsEnglish(corpusDir, out);
+  await evaluateSmsFr(out);
+}
+
+async function evaluateSmsEnglish(corpusDir: string, out: (s: string) => void): Promise<void> {
   const file = path.join(corpusDir, 'sms_spam_collection', 'SMSSpamCollection');
   if (!fs.existsSync(file)) {
     out(`SKIP: ${file} not found (set SPAMDESK_CORPUS_DIR)\n`);
@@ -36,7 +43,7 @@ export async function evaluateSms(corpusDir: string, out: (s: string) => void): 
   const ports = offlinePorts(CLOCK);
   // The collection comes from UK (Grumbletext) and Singapore sources: parse phone numbers as UK ones.
   const settings = defaultAnalysisSettings({ region: 'GB' });
-  const classifier = createClassifier();
+  const classifier = createClassifier({ region: settings.region });
   const matrix: Record<'ham' | 'spam', Record<Category, number>> = { ham: zero(), spam: zero() };
   let withUrl = 0;
   let withPhone = 0;

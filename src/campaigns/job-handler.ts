@@ -20,6 +20,8 @@ export function campaignReportWork(
     classifier ??= createClassifier({
       model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE),
       scores: loadScores(ctx.config.classifyScoresFile ?? null),
+      region: ctx.config.region,
+      smsProfilesFile: ctx.config.smsProfilesFile ?? undefined,
     });
     return classifier;
   };

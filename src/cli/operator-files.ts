@@ -9,6 +9,7 @@ import { SETTINGS } from '../core/config.ts';
 import type { FileProblem } from '../core/file-problems.ts';
 import { actionPolicyProblems } from '../actions/action-policy.ts';
 import { scoresFileProblems } from '../analysis/classify/scores.ts';
+import { smsProfilesProblems } from '../analysis/classify/sms-signals.ts';
 import { trustedRelaysProblems } from '../analysis/stages/traceback/trust.ts';
 import { abuseContactsProblems } from '../analysis/ports/abuse-contacts.ts';
 
@@ -23,6 +24,7 @@ export interface OperatorFile {
 export const OPERATOR_FILES: readonly OperatorFile[] = [
   { setting: 'actionsPolicyFile', what: 'actions policy', problems: actionPolicyProblems },
   { setting: 'classifyScoresFile', what: 'classifier scores', problems: scoresFileProblems },
+  { setting: 'smsProfilesFile', what: 'SMS profiles', problems: smsProfilesProblems },
   { setting: 'trustedRelaysFile', what: 'trusted relays', problems: trustedRelaysProblems },
   { setting: 'abuseContactsFile', what: 'abuse contacts', problems: abuseContactsProblems },
 ];

@@ -519,6 +519,14 @@ export const SETTINGS = {
       '`src/analysis/classify/scores.default.json`). Unset: the shipped defaults.',
     schema: z.string().min(1).optional(),
   }),
+  smsProfilesFile: setting({
+    env: 'SPAMDESK_SMS_PROFILES_FILE',
+    flag: 'sms-profiles-file',
+    description:
+      'JSON file replacing the SMS impersonation profiles (brands, public services and wording per country; same ' +
+      'shape as `src/analysis/data/sms-profiles.json`). Unset: the shipped profiles.',
+    schema: z.string().min(1).optional(),
+  }),
   textModelFile: setting({
     env: 'SPAMDESK_TEXT_MODEL_FILE',
     flag: 'text-model-file',

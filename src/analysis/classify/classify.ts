@@ -17,6 +17,8 @@ import { featuresOf } from './features.ts';
 import { DEFAULT_SMS_MODEL_FILE, loadModel, predictProba, type TextModel } from './model.ts';
 import { RULES, evaluateRules, type RuleName } from './rules.ts';
 import { loadScores, type Scores } from './scores.ts';
+import { loadSmsProfile } from './sms-signals.ts';
+import { textLanguage } from './language.ts';
 
 export interface Reason {
   /** A rule name, `MODEL_TEXT` or `PRIOR`. */
@@ -65,6 +67,9 @@ export interface Classifier {
  */
 const NO_PHISHING_CLASS_SHARE = 0.5;
 
+/** The language the shipped text models were trained in (the public corpora are English). */
+export const MODEL_LANGUAGE = 'en';
+
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
@@ -74,8 +79,18 @@ function round(n: number): number {
  * defaults to `models/sms-model.json` when it exists (else SMS use the e-mail model).
  */
 export function createClassifier(
-  opts: { model?: TextModel; smsModel?: TextModel | null; scores?: Scores; scoresFile?: string | null } = {},
+  opts: {
+    model?: TextModel;
+    smsModel?: TextModel | null;
+    scores?: Scores;
+    scoresFile?: string | null;
+    /** The instance's region (ISO 3166): which brands and services SMS impersonate. Default FR. */
+    region?: string;
+    /** An SMS profiles file replacing the shipped `analysis/data/sms-profiles.json`. */
+    smsProfilesFile?: string;
+  } = {},
 ): Classifier {
+  const smsProfile = loadSmsProfile(opts.region ?? 'FR', opts.smsProfilesFile);
   const emailModel = opts.model ?? loadModel();
   const smsModel =
     opts.smsModel === undefined
@@ -91,7 +106,14 @@ export function createClassifier(
       const model = a.kind === 'sms' && smsModel ? smsModel : emailModel;
       const p = predictProba(model, featuresOf(a));
       const probs = Object.fromEntries(model.classes.map((c, i) => [c, p[i]])) as Partial<Record<ModelClass, number>>;
-      const hits = evaluateRules(a);
+      const hits = evaluateRules(a, smsProfile);
+      // An SMS in another language than the model's: the model's vote is weighed down (language.ts).
+      const language = a.kind === 'sms' ? textLanguage(a.parse.visibleText) : null;
+      const foreign = language !== null && language !== MODEL_LANGUAGE;
+      const modelWeight = scores.modelWeight * (foreign ? (scores.otherLanguageModelWeight ?? 1) : 1);
+      const languageNote = foreign
+        ? `; text in ${language}, model weight × ${scores.otherLanguageModelWeight ?? 1}`
+        : '';
       const score = {} as Record<Category, number>;
       const terms = new Map<Category, Reason[]>();
       for (const c of CATEGORIES) {
@@ -100,6 +122,16 @@ export function createClassifier(
         let s = scores.priors[c];
         if (scores.priors[c] !== 0)
           list.push({ name: 'PRIOR', category: c, weight: scores.priors[c], detail: `prior for ${c}` });
+        const doubt = foreign && c === 'legitimate' ? (scores.otherLanguageLegitimatePrior ?? 0) : 0;
+        if (doubt !== 0) {
+          s += doubt;
+          list.push({
+            name: 'PRIOR',
+            category: c,
+            weight: doubt,
+            detail: `benefit of the doubt: text in ${language}, the model (${MODEL_LANGUAGE}) cannot read it`,
+          });
+        }
         if (cls) {
           let p: number;
           let detail: string;
@@ -113,9 +145,10 @@ export function createClassifier(
             p = probs[cls];
             detail = `P(${cls}) = ${round(p)}`;
           }
-          const m = scores.modelWeight * Math.log(Math.max(p, 1e-9));
+          const m = modelWeight * Math.log(Math.max(p, 1e-9));
           s += m;
-          list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail });
+          if (modelWeight !== 0 || !foreign)
+            list.push({ name: 'MODEL_TEXT', category: c, weight: round(m), detail: detail + languageNote });
         }
         for (const h of hits) {
           if (RULES[h.rule].category !== c) continue;

@@ -7,6 +7,7 @@
 import type { Analysis } from '../analysis-schema.ts';
 import type { Category } from './categories.ts';
 import { isExecutable } from '../sniff.ts';
+import { type SmsProfile, smsSignals } from './sms-signals.ts';
 
 export interface RuleDef {
   category: Category;
@@ -116,6 +117,67 @@ export const RULES = {
     description: 'The sender identity is concealed or disguised (2002/58/EC art. 13(4)).',
   },
   DMARC_FAILED: { category: 'phishing', description: 'DMARC fails for the From domain: the From address is spoofed.' },
+  // SMS (sms-signals.ts, with the instance region's profile from data/sms-profiles.json)
+  SMS_BRAND_LINK: {
+    category: 'phishing',
+    description: 'An SMS names a brand or public service of the region and links to a domain that is not its own.',
+  },
+  SMS_LOOKALIKE_DOMAIN: {
+    category: 'phishing',
+    description: 'An SMS links to a domain built on a brand’s name or domain (colissimo-suivi.info, ameli.fr-x.com).',
+  },
+  SMS_SHORTENED_LINK: { category: 'phishing', description: 'An SMS link goes through a URL shortener.' },
+  SMS_ODD_TLD: {
+    category: 'phishing',
+    description: 'An SMS links to a domain under a cheap top-level domain favoured by throw-away sites.',
+  },
+  SMS_LINK_UNKNOWN_SENDER: {
+    category: 'phishing',
+    description: 'An SMS with a link comes from an unknown sender or an ordinary long number, not a short code or id.',
+  },
+  SMS_URGENCY: {
+    category: 'phishing',
+    description: 'An SMS with a link or a dubious number presses for haste (within 24 h, last reminder, suspended).',
+  },
+  SMS_PAYMENT_LURE: {
+    category: 'phishing',
+    description:
+      'An SMS with a link or a dubious number asks for a fee, a fine or a small payment, or promises a refund.',
+  },
+  SMS_ACCOUNT_LURE: {
+    category: 'phishing',
+    description:
+      'An SMS with a link or a dubious number asks to renew, update, confirm or unblock a card, account or right.',
+  },
+  SMS_PRIZE_LURE: {
+    category: 'phishing',
+    description: 'An SMS with a link or a dubious number announces a prize, gift card or selection.',
+  },
+  SMS_MONEY_PROMISE: {
+    category: 'scam',
+    description: 'An SMS promises easy money: so much a day, guaranteed returns, trading, paid likes.',
+  },
+  SMS_NEW_NUMBER: {
+    category: 'scam',
+    description: 'An SMS tells a parent of a “new number” or a broken phone (the “Hi mum” scam).',
+  },
+  SMS_APP_DOWNLOAD: {
+    category: 'malware',
+    description: 'An SMS links to an app package or executable to install (.apk, .ipa, .exe).',
+  },
+  SMS_PREMIUM_CALLBACK: { category: 'scam', description: 'An SMS gives a premium-rate number to call back.' },
+  SMS_FOREIGN_CALLBACK: {
+    category: 'scam',
+    description: 'An SMS gives a number of another country than the instance’s to call back.',
+  },
+  SMS_MARKETING: {
+    category: 'commercial',
+    description: 'An SMS uses the region’s advertising wording (promo code, sales, STOP to a short number).',
+  },
+  SMS_BRAND_OWN_LINK: {
+    category: 'legitimate',
+    description: 'An SMS names a brand or public service and links only to that brand’s own domains.',
+  },
   // other
   NO_CONTENT: {
     category: 'other',
@@ -262,8 +324,11 @@ function onEsp(domain: string | null): string | null {
   return KNOWN_ESP_DOMAINS.find((d) => domain === d || domain.endsWith(`.${d}`)) ?? null;
 }
 
-/** Evaluates every rule on an analysis; returns the ones that fired, in map order. */
-export function evaluateRules(a: Analysis): RuleHit[] {
+/**
+ * Evaluates every rule on an analysis; returns the ones that fired, in map order. The SMS rules need
+ * the instance region's SMS profile (`loadSmsProfile`); without one they do not run.
+ */
+export function evaluateRules(a: Analysis, smsProfile: SmsProfile | null = null): RuleHit[] {
   const hits: RuleHit[] = [];
   const hit = (rule: RuleName, detail: string) => hits.push({ rule, detail });
   const codes = new Set(a.findings.map((f) => f.code));
@@ -380,6 +445,8 @@ ${runnable.sniffedType ?? 'unrecognised'}`,
     (a.parse.subject ?? '').trim().length === 0 &&
     a.indicators.urls.length === 0 &&
     a.parse.attachments.length === 0;
+  if (smsProfile) for (const h of smsSignals(a, smsProfile)) hit(h.rule, h.detail);
+
   if (empty || a.error) hit('NO_CONTENT', a.error?.message ?? 'empty');
   return hits;
 }

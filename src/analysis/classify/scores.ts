@@ -15,6 +15,16 @@ export const DEFAULT_SCORES_FILE = path.join(path.dirname(fileURLToPath(import.m
 
 export interface Scores {
   modelWeight: number;
+  /**
+   * Share of `modelWeight` given to the text model on an SMS written in a language it was not trained
+   * on (language.ts): its vote there rests on a few shared tokens. Default 1 (unchanged) when absent.
+   */
+  otherLanguageModelWeight?: number;
+  /**
+   * Added to `legitimate` on such an SMS: with the model silent, the benefit of the doubt, so only
+   * rules adding up to more than this make it abusive. Default 0 when absent.
+   */
+  otherLanguageLegitimatePrior?: number;
   priors: Record<Category, number>;
   rules: Record<RuleName, number>;
 }
@@ -23,6 +33,8 @@ const ScoresFile = z
   .object({
     $comment: z.string().optional(),
     model_weight: z.number().min(0).max(100).optional(),
+    other_language_model_weight: z.number().min(0).max(1).optional(),
+    other_language_legitimate_prior: z.number().min(-100).max(100).optional(),
     priors: z.record(z.string(), z.number().min(-1000).max(1000)).optional(),
     rules: z.record(z.string(), z.number().min(-1000).max(1000)).optional(),
   })
@@ -66,10 +78,15 @@ export function loadScores(overrideFile?: string | null): Scores {
   const priors = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   const rules = Object.fromEntries(RULE_NAMES.map((r) => [r, 0])) as Record<RuleName, number>;
   let modelWeight = 1;
+  let otherLanguageModelWeight = 1;
+  let otherLanguageLegitimatePrior = 0;
   for (const l of layers) {
     if (l.model_weight !== undefined) modelWeight = l.model_weight;
+    if (l.other_language_model_weight !== undefined) otherLanguageModelWeight = l.other_language_model_weight;
+    if (l.other_language_legitimate_prior !== undefined)
+      otherLanguageLegitimatePrior = l.other_language_legitimate_prior;
     for (const [k, v] of Object.entries(l.priors ?? {})) if (isCategory(k)) priors[k] = v;
     for (const [k, v] of Object.entries(l.rules ?? {})) if (isRuleName(k)) rules[k] = v;
   }
-  return { modelWeight, priors, rules };
+  return { modelWeight, otherLanguageModelWeight, otherLanguageLegitimatePrior, priors, rules };
 }
