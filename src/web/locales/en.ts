@@ -367,6 +367,19 @@ export const en = {
   'home.stats': '{n} reports in the last 30 days.',
   'safe.nohtml': 'This message has no HTML part; its text is shown instead.',
   'safe.remote': '{n} remote resource(s) removed.',
+  'exchange.status.received': 'Your report was handed to {partner} ({country}), which has received it.',
+  'exchange.status.acknowledged': '{partner} ({country}) has taken up the case your report belongs to.',
+  'exchange.status.more-requested': '{partner} ({country}) is examining the case and asked for more evidence.',
+  'exchange.status.closed': '{partner} ({country}) has closed the case your report belongs to.',
+  'exchange.outcome.action-taken': '{partner} ({country}) closed the case: action was taken against the sender.',
+  'exchange.outcome.prosecution': '{partner} ({country}) closed the case: it was passed to the prosecutor.',
+  'exchange.outcome.sanction': '{partner} ({country}) closed the case: the sender was sanctioned.',
+  'exchange.outcome.warning': '{partner} ({country}) closed the case: the sender received a formal warning.',
+  'exchange.outcome.transferred': '{partner} ({country}) closed the case: it was passed to another authority.',
+  'exchange.outcome.no-action': '{partner} ({country}) closed the case without further action.',
+  'exchange.outcome.insufficient-evidence':
+    '{partner} ({country}) closed the case: the evidence was not enough to act.',
+  'exchange.outcome.not-competent': '{partner} ({country}) closed the case: it is not competent for it.',
 } as const;
 
 export type MessageKey = keyof typeof en;
