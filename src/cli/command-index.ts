@@ -25,6 +25,7 @@ const actions = () => import('./commands/actions.ts').then((m) => m.registerActi
 const campaigns = () => import('./commands/campaigns.ts').then((m) => m.registerCampaigns);
 const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPrivacy);
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
+const exchange = () => import('./commands/exchange.ts').then((m) => m.registerExchange);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 
 /** In the order `spamdesk --help` lists them. */
@@ -73,6 +74,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'partner',
     summary: 'Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).',
     load: actions,
+  },
+  {
+    name: 'exchange',
+    summary: 'Partners answer back: status messages to a partner, its requests for more (approve, decline).',
+    load: exchange,
   },
   { name: 'operator', summary: 'Network operators receiving ISP alerts.', load: actions },
   { name: 'isp', summary: 'ISP alerts about infected or abused machines.', load: actions },

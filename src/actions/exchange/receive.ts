@@ -18,12 +18,13 @@ import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import { readZipEntries, verifyEvidencePackage, type Manifest } from '../referrals/evidence-package.ts';
-import { parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
+import { loadInstanceKey, parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import { addCaseEvent, addReportsToCase, findLiveCase, openCase } from '../cases/cases.ts';
 import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import type { PartnerRow } from '../../db/actions-tables.ts';
 import { partnerByFingerprint } from './partners.ts';
 import { sendPartnerStatus } from './status.ts';
+import { exchangeSchemaProblems } from './schemas.ts';
 
 /** Messages one received package may carry (the sending side's own bound). */
 export const MAX_RECEIVED_MESSAGES = 2000;
@@ -102,6 +103,9 @@ async function authenticatedReferral(
   } catch {
     throw new AppError('BAD_REQUEST', 'The body is not JSON.');
   }
+  const problems = exchangeSchemaProblems('referral-v1', json);
+  if (problems.length > 0)
+    throw new AppError('BAD_REQUEST', `The referral does not follow referral-v1: ${problems.join('; ')}`, { problems });
   const parsed = ReferralBody.safeParse(json);
   if (!parsed.success)
     throw new AppError(
@@ -277,6 +281,8 @@ export async function receivePartnerReferral(
   }
   const { zip, manifest } = await verifiedPackage(partner, ref);
   const stored = await ctx.writer.submit(await reportInputs(zip, manifest, p, ref));
+  // The key that signs the `received` status exists before the transaction (created on first use).
+  if (partner.url) await loadInstanceKey(db, ctx.config);
   const caseId = await fileUnderCase(ctx, partner, ref, manifest, stored);
   return {
     caseId,

@@ -242,6 +242,7 @@ function referralWebhookBody(
   built: BuiltPackage,
   title: string,
   instance: { org: string; url: string },
+  contactEmail: string,
   followUp?: FollowUp,
 ): Buffer {
   return Buffer.from(
@@ -252,8 +253,19 @@ function referralWebhookBody(
       caseId: c.id,
       title,
       category: c.category,
-      authority: { id: authority.id, name: authority.name },
+      authority: {
+        id: authority.id,
+        name: authority.name,
+        country: authority.country,
+        competence: authority.competence,
+      },
       instance,
+      // The CNSA procedure's fields for the referring side: contact point and the basis of the transfer.
+      sender: {
+        contactPoint: { name: instance.org, email: contactEmail },
+        legalBasis:
+          built.evidenceMode === 'original-and-redacted' ? (followUp?.legalBasis ?? authority.legal_basis) : null,
+      },
       ...(followUp
         ? { inReplyTo: followUp.inReplyTo, request: { kind: followUp.kind, legalBasis: followUp.legalBasis } }
         : {}),
@@ -309,7 +321,8 @@ async function queueReferralDelivery(
       raw: mail.raw,
     });
   }
-  const body = referralWebhookBody(authority, c, built, title, instance, followUp);
+  const contactEmail = policyFor(config).instance.contact;
+  const body = referralWebhookBody(authority, c, built, title, instance, contactEmail, followUp);
   return enqueueWebhook(trx, {
     ...base,
     url: authority.contact,
