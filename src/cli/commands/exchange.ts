@@ -152,11 +152,12 @@ export function registerExchange(program: Command): void {
     .argument('<referralId>')
     .action(async (id: string, _o, cmd: Command) => {
       await withCtx(cmd, async (ctx) => {
-        for (const s of await referralStatusHistory(ctx.db, id))
-          out(
-            `${s.at}  ${s.direction === 'in' ? 'from' : 'to  '} ${s.receiver.name}  ${s.status}${s.outcome ? ` (${s.outcome})` : ''}\
-${s.request ? `  asks ${s.request.kind}: ${s.request.question}` : ''}${s.note ? `  — ${s.note}` : ''}`,
-          );
+        for (const s of await referralStatusHistory(ctx.db, id)) {
+          const what = `${s.status}${s.outcome ? ` (${s.outcome})` : ''}`;
+          const asks = s.request ? `  asks ${s.request.kind}: ${s.request.question}` : '';
+          const note = s.note ? `  — ${s.note}` : '';
+          out(`${s.at}  ${s.direction === 'in' ? 'from' : 'to  '} ${s.receiver.name}  ${what}${asks}${note}`);
+        }
       });
     });
 }
