@@ -264,6 +264,8 @@ export interface ActionExchangeMessagesTable {
   referral_id: string;
   /** The local case. */
   case_id: string;
+  /** 1, 2, 3… per referral and direction (unique). */
+  sequence: number;
   status: string;
   body_sha256: string;
   /** The signed JSON body, exactly as sent or received. */

@@ -112,7 +112,6 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
         name: 'Instance A',
         country: 'be',
         publicKeyPem: keyA.publicKeyPem,
-        url: urlA,
       });
       assert.equal(regB.status, 201, JSON.stringify(regB.json));
       const regA = await api(urlA, adminA, 'POST', '/api/v1/actions/partners', {
@@ -173,12 +172,20 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
         'redacted first',
       );
 
-      // B's own outbox tells A it received the package.
+      // B registered A without its URL: nothing can go back yet.
       const refState = async (id: string) =>
         (await tdbA.db.selectFrom('action_referrals').select('state').where('id', '=', id).executeTakeFirstOrThrow())
           .state;
-      assert.equal((await drain(ctxB)).sent, 1);
-      assert.equal(await refState(referralId), 'received');
+      assert.equal((await drain(ctxB)).claimed, 0);
+      const noUrl = await api(urlB, analystB, 'POST', `/api/v1/actions/cases/${caseB}/partner-status`, {
+        status: 'acknowledged',
+      });
+      assert.equal(noUrl.status, 409);
+      assert.match(String(noUrl.json.message), /no registered URL/);
+      const setUrl = await api(urlB, adminB, 'POST', `/api/v1/actions/partners/${regB.json.partner.id}/url`, {
+        url: urlA,
+      });
+      assert.equal(setUrl.status, 200, JSON.stringify(setUrl.json));
 
       // B's analyst acknowledges, then asks for the originals.
       const ack = await api(urlB, analystB, 'POST', `/api/v1/actions/cases/${caseB}/partner-status`, {
@@ -188,6 +195,9 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
         legalBasis: 'Code de procédure pénale, art. 40',
       });
       assert.equal(ack.status, 202, JSON.stringify(ack.json));
+      // The package's `received` goes first (it could not go when the package came), then the answer.
+      assert.equal((await drain(ctxB)).sent, 2);
+      assert.equal(await refState(referralId), 'acknowledged');
       const twice = await api(urlB, analystB, 'POST', `/api/v1/actions/cases/${caseB}/partner-status`, {
         status: 'acknowledged',
       });
@@ -202,7 +212,7 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
         request: { kind: 'originals', question: 'The prosecutor needs the unredacted headers.' },
       });
       assert.equal(more.status, 202, JSON.stringify(more.json));
-      assert.equal((await drain(ctxB)).sent, 2);
+      assert.equal((await drain(ctxB)).sent, 1);
       assert.equal(await refState(referralId), 'more-requested');
 
       // A's analyst sees the request; originals need a legal basis; approving sends a follow-up.

@@ -25,6 +25,7 @@ import { addCaseEvent, getCase, setCaseState } from '../cases/cases.ts';
 import { enqueueWebhook } from '../outbox/outbox.ts';
 import { loadInstanceKey, parseSignatureHeader, signatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import type { PartnerRow } from '../../db/actions-tables.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import { partnerByFingerprint } from './partners.ts';
 import { exchangeSchemaProblems } from './schemas.ts';
 
@@ -166,6 +167,12 @@ export async function sendPartnerStatus(
     .orderBy('created_at')
     .orderBy('id')
     .execute();
+  if (sent.length === 0 && input.status !== 'received') {
+    // A partner registered without a URL when the package came was not told it was received:
+    // say so first, or the sender would refuse this as too early.
+    await sendPartnerStatus(db, config, caseId, { status: 'received', referralId: pkg.package_id }, 'system');
+    return sendPartnerStatus(db, config, caseId, { ...input, referralId: pkg.package_id }, actor);
+  }
   const last = sent[sent.length - 1];
   const step = statusTransition((last?.status as ExchangeStatus | undefined) ?? 'none', input.status);
   if (!step.ok) throw new AppError('CONFLICT', `Cannot send ${input.status}: ${step.reason}.`);
@@ -216,6 +223,7 @@ export async function sendPartnerStatus(
       message_id: messageId,
       referral_id: pkg.package_id,
       case_id: caseId,
+      sequence: msg.sequence,
       status: input.status,
       body_sha256: sha256Hex(body),
       body: body.toString('utf8'),
@@ -339,7 +347,7 @@ export async function receivePartnerStatus(
     throw new AppError('CONFLICT', `Refused: the referral is closed; a ${msg.status} status cannot follow.`);
   const had = await db
     .selectFrom('action_exchange_messages')
-    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .select((eb) => eb.fn.max<number | null>('sequence').as('n'))
     .where('partner_id', '=', partner.id)
     .where('direction', '=', 'in')
     .where('referral_id', '=', ref.id)
@@ -354,6 +362,28 @@ export async function receivePartnerStatus(
     );
   const step = statusTransition(current, msg.status);
   if (!step.ok) throw new AppError(step.tooEarly ? 'TOO_EARLY' : 'CONFLICT', `Refused: ${step.reason}.`);
+  try {
+    return await applyStatus(db, { partner, msg, ref, bodySha, body });
+  } catch (e) {
+    if (isUniqueViolation(e))
+      throw new AppError('CONFLICT', `Refused: status ${msg.sequence} of this referral was received meanwhile.`);
+    throw e;
+  }
+}
+
+/** Records a checked status: the referral's state, the message, a request for more, the case history. */
+function applyStatus(
+  db: Kysely<Database>,
+  a: {
+    partner: PartnerRow;
+    msg: StatusMessage;
+    ref: { id: string; case_id: string; state: string; authority_id: string };
+    bodySha: string;
+    body: Buffer;
+  },
+): Promise<ReceivedStatus> {
+  const { partner, msg, ref, bodySha, body } = a;
+  const p = { id: partner.id, name: partner.name, country: partner.country };
   const actor = `partner:${partner.name}`;
   return db.transaction().execute(async (trx) => {
     const moved = await trx
@@ -373,6 +403,7 @@ export async function receivePartnerStatus(
         message_id: msg.messageId,
         referral_id: ref.id,
         case_id: ref.case_id,
+        sequence: msg.sequence,
         status: msg.status,
         body_sha256: bodySha,
         body: body.toString('utf8'),
@@ -467,8 +498,8 @@ export async function referralStatusHistory(db: Kysely<Database>, referralId: st
     .leftJoin('action_outbox as o', 'o.id', 'm.outbox_id')
     .select(['m.message_id', 'm.direction', 'm.status', 'm.created_at', 'm.body', 'o.state as delivery_state'])
     .where('m.referral_id', '=', referralId)
-    .orderBy('m.created_at')
-    .orderBy('m.id')
+    .orderBy('m.direction')
+    .orderBy('m.sequence')
     .execute();
   return rows.map((r) => {
     const msg = JSON.parse(r.body) as StatusMessage;

@@ -97,7 +97,9 @@ with one (audited) and answered by a follow-up package carrying the originals', 
       request: { kind: 'originals', question: 'Unredacted copies, please.' },
     });
     assert.ok(asked.requestId);
-    const db = `sqlite:${tdb.config.database.path}`;
+    const where = tdb.config.database;
+    assert.ok(where.dialect === 'sqlite');
+    const db = `sqlite:${where.path}`;
     const dataDir = tdb.config.dataDir;
     const list = await cli(['exchange', 'requests', '--database-url', db, '--data-dir', dataDir]);
     assert.equal(list.code, 0, list.stderr);

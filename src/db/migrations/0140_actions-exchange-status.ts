@@ -20,6 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('message_id', 'varchar(64)', (c) => c.notNull())
     .addColumn('referral_id', 'varchar(64)', (c) => c.notNull())
     .addColumn('case_id', id, (c) => c.notNull())
+    .addColumn('sequence', 'integer', (c) => c.notNull())
     .addColumn('status', 'varchar(32)', (c) => c.notNull())
     .addColumn('body_sha256', 'varchar(64)', (c) => c.notNull())
     .addColumn('body', 'text', (c) => c.notNull())
@@ -32,10 +33,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['partner_id', 'direction', 'message_id'])
     .unique()
     .execute();
+  // One message per place in a referral's sequence: two applied at once cannot both take it.
   await db.schema
-    .createIndex('action_exchange_messages_referral_idx')
+    .createIndex('action_exchange_messages_sequence')
     .on('action_exchange_messages')
-    .columns(['referral_id', 'created_at'])
+    .columns(['referral_id', 'partner_id', 'direction', 'sequence'])
+    .unique()
     .execute();
   await db.schema
     .createTable('action_exchange_requests')
