@@ -27,6 +27,7 @@ const privacy = () => import('./commands/privacy.ts').then((m) => m.registerPriv
 const jobs = () => import('./commands/jobs.ts').then((m) => m.registerJobs);
 const feedsLists = () => import('./commands/feeds-lists.ts').then((m) => m.registerFeedsLists);
 const intel = () => import('./commands/intel.ts').then((m) => m.registerIntel);
+const exchange = () => import('./commands/exchange.ts').then((m) => m.registerExchange);
 const checkConfig = () => import('./commands/check-config.ts').then((m) => m.registerCheckConfig);
 const report = () => import('./commands/report.ts').then((m) => m.registerReport);
 
@@ -76,6 +77,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'partner',
     summary: 'Partner platforms whose signed referrals this instance accepts (POST /api/v1/exchange/referrals).',
     load: actions,
+  },
+  {
+    name: 'exchange',
+    summary: 'Partners answer back: status messages to a partner, its requests for more (approve, decline).',
+    load: exchange,
   },
   { name: 'operator', summary: 'Network operators receiving ISP alerts.', load: actions },
   { name: 'isp', summary: 'ISP alerts about infected or abused machines.', load: actions },

@@ -14,6 +14,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, smtp: 550, message: 'Your role does not allow this.' },
   NOT_FOUND: { status: 404, smtp: 550, message: 'Not found.' },
   CONFLICT: { status: 409, smtp: 550, message: 'Conflict with the current state.' },
+  TOO_EARLY: { status: 425, smtp: 451, message: 'Too early: an earlier message is missing; retry later.' },
   RATE_LIMITED: { status: 429, smtp: 451, message: 'Too many requests; slow down.' },
   NO_ATTACHED_MESSAGE: { status: 400, smtp: 554, message: 'No attached message found.' },
   ANALYSIS_BOUND: {

@@ -67,7 +67,10 @@ export const PERMISSIONS = {
   'account:erase-self': ['reporter'],
   /** Fuzzy campaign look-up for mail filters (POST /api/v1/lookup): campaign figures, never reporters. */
   'lookup:query': ['admin', 'analyst', 'partner', 'network_operator', 'sender'],
-  /** Partner referrals (POST /api/v1/exchange/referrals): no role; a registered partner's signature. */
+  /**
+   * Partner referrals and status messages (POST /api/v1/exchange/referrals, /status): no role; a
+   * registered partner's signature.
+   */
   'exchange:receive': [],
   /** The regulator's monthly report (web page, CSV, JSON, PDF). */
   'monthly-report:read': ['admin', 'analyst', 'authority'],
@@ -232,6 +235,14 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // No role grants it: only a registered partner's Ed25519 signature over the body does, checked
   // in its handler (an unknown key gets 401 before the body is read).
   'POST /api/v1/exchange/referrals': { any: ['exchange:receive'], gate: false },
+  // The same for a partner's status messages about this instance's referrals (docs/exchange.md).
+  'POST /api/v1/exchange/status': { any: ['exchange:receive'], gate: false },
+  'POST /api/v1/actions/partners/:id/url': { any: ['authority:manage'] },
+  'POST /api/v1/actions/cases/:id/partner-status': { any: ['case:manage'] },
+  'GET /api/v1/actions/referrals/:id/statuses': { any: ['case:manage'] },
+  'GET /api/v1/actions/exchange/requests': { any: ['case:manage'] },
+  'POST /api/v1/actions/exchange/requests/:id/approve': { any: ['case:manage'] },
+  'POST /api/v1/actions/exchange/requests/:id/decline': { any: ['case:manage'] },
   'GET /api/v1/actions/isp/operators': { any: ['operator:manage'] },
   'POST /api/v1/actions/isp/operators': { any: ['operator:manage'] },
   'GET /api/v1/actions/senders': { any: ['sender:register'] },

@@ -260,6 +260,47 @@ export interface ActionPartnersTable {
   key_fingerprint: string;
   created_at: string;
   disabled_at: string | null;
+  /** The partner's base URL (migration 0140): where status messages for its referrals go. */
+  url: string | null;
+}
+
+/** A signed status message sent to or received from a partner (migration 0140), once per message id. */
+export interface ActionExchangeMessagesTable {
+  id: string;
+  partner_id: string;
+  /** `in` (received from the partner) or `out` (sent to it). */
+  direction: string;
+  message_id: string;
+  /** The sender's referral (package) id the message is about. */
+  referral_id: string;
+  /** The local case. */
+  case_id: string;
+  /** 1, 2, 3… per referral and direction (unique). */
+  sequence: number;
+  status: string;
+  body_sha256: string;
+  /** The signed JSON body, exactly as sent or received. */
+  body: string;
+  outbox_id: string | null;
+  created_at: string;
+}
+
+/** A partner's request for more (originals, further reports), waiting for an analyst's decision. */
+export interface ActionExchangeRequestsTable {
+  id: string;
+  referral_id: string;
+  case_id: string;
+  partner_id: string;
+  message_id: string;
+  kind: string;
+  question: string;
+  /** `pending` | `approved` | `declined`. */
+  state: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  follow_up_referral_id: string | null;
+  created_at: string;
 }
 
 /** A package received from a partner: recorded once, so a redelivery changes nothing. */
@@ -315,11 +356,14 @@ export interface ActionTables {
   action_partners: ActionPartnersTable;
   action_received_packages: ActionReceivedPackagesTable;
   action_monthly_report_sends: ActionMonthlyReportSendsTable;
+  action_exchange_messages: ActionExchangeMessagesTable;
+  action_exchange_requests: ActionExchangeRequestsTable;
 }
 
 export type OutboxRow = Selectable<ActionOutboxTable>;
 export type CaseRow = Selectable<ActionCasesTable>;
 export type PartnerRow = Selectable<ActionPartnersTable>;
+export type ExchangeRequestRow = Selectable<ActionExchangeRequestsTable>;
 export type AuthorityRow = Selectable<ActionAuthoritiesTable>;
 export type ReportFactsRow = Selectable<ActionReportFactsTable>;
 export type OperatorRow = Selectable<ActionOperatorsTable>;

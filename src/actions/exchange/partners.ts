@@ -12,6 +12,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { fingerprintOf } from '../referrals/instance-key.ts';
 import type { PartnerRow } from '../../db/actions-tables.ts';
+import { webhookUrlProblem } from '../outbox/transports.ts';
 
 export const PartnerInput = z.object({
   name: z.string().trim().min(1).max(200),
@@ -21,6 +22,14 @@ export const PartnerInput = z.object({
     .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code')
     .transform((c) => c.toUpperCase()),
   publicKeyPem: z.string().min(40).max(10_000),
+  /** The partner's base URL: where this instance sends status messages about its referrals. */
+  url: z
+    .string()
+    .trim()
+    .max(2000)
+    .refine((u) => !webhookUrlProblem(u), { message: 'an HTTPS URL (HTTP to loopback only)' })
+    .nullable()
+    .optional(),
 });
 export type PartnerInput = z.input<typeof PartnerInput>;
 
@@ -56,6 +65,7 @@ export async function registerPartner(db: Kysely<Database>, input: PartnerInput)
     key_fingerprint: fingerprint,
     created_at: nowIso(),
     disabled_at: null,
+    url: p.url ? new URL(p.url).origin : null,
   };
   await db.insertInto('action_partners').values(row).execute();
   return row;
@@ -80,6 +90,18 @@ export async function setPartnerEnabled(db: Kysely<Database>, id: string, enable
   const r = await db
     .updateTable('action_partners')
     .set({ disabled_at: enabled ? null : nowIso() })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No partner ${id}.`);
+}
+
+/** Sets (or clears) the base URL where this instance answers a partner. */
+export async function setPartnerUrl(db: Kysely<Database>, id: string, url: string | null): Promise<void> {
+  const problem = url ? webhookUrlProblem(url) : null;
+  if (problem) throw new AppError('BAD_REQUEST', `url: ${problem}`);
+  const r = await db
+    .updateTable('action_partners')
+    .set({ url: url ? new URL(url).origin : null })
     .where('id', '=', id)
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No partner ${id}.`);

@@ -18,11 +18,13 @@ import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, sha256Hex } from '../../core/ids.ts';
 import { readZipEntries, verifyEvidencePackage, type Manifest } from '../referrals/evidence-package.ts';
-import { parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
+import { loadInstanceKey, parseSignatureHeader, verifyBytes } from '../referrals/instance-key.ts';
 import { addCaseEvent, addReportsToCase, findLiveCase, openCase } from '../cases/cases.ts';
 import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import type { PartnerRow } from '../../db/actions-tables.ts';
 import { partnerByFingerprint } from './partners.ts';
+import { sendPartnerStatus } from './status.ts';
+import { exchangeSchemaProblems } from './schemas.ts';
 
 /** Messages one received package may carry (the sending side's own bound). */
 export const MAX_RECEIVED_MESSAGES = 2000;
@@ -37,6 +39,10 @@ const ReferralBody = z.object({
   instance: z
     .object({ org: z.string().max(300).optional(), url: z.string().max(2000).optional() })
     .passthrough()
+    .optional(),
+  inReplyTo: z.string().max(64).optional(),
+  request: z
+    .object({ kind: z.string().max(32).optional(), legalBasis: z.string().max(2000).nullable().optional() })
     .optional(),
   package: z.object({
     fileName: z.string().max(300).optional(),
@@ -97,6 +103,9 @@ async function authenticatedReferral(
   } catch {
     throw new AppError('BAD_REQUEST', 'The body is not JSON.');
   }
+  const problems = exchangeSchemaProblems('referral-v1', json);
+  if (problems.length > 0)
+    throw new AppError('BAD_REQUEST', `The referral does not follow referral-v1: ${problems.join('; ')}`, { problems });
   const parsed = ReferralBody.safeParse(json);
   if (!parsed.success)
     throw new AppError(
@@ -179,7 +188,7 @@ async function reportInputs(
  * request keeps its case. Returns the case id.
  */
 async function fileUnderCase(
-  db: AppContext['db'],
+  { db, config }: Pick<AppContext, 'db' | 'config'>,
   partner: PartnerRow,
   ref: ReferralJson,
   manifest: Manifest,
@@ -219,6 +228,7 @@ async function fileUnderCase(
       messages: manifest.messages.length,
       originals: manifest.messages.filter((m) => m.original).length,
       verified: true,
+      inReplyTo: ref.inReplyTo ?? null,
     });
     await trx
       .insertInto('action_received_packages')
@@ -234,6 +244,9 @@ async function fileUnderCase(
         received_at: nowIso(),
       })
       .execute();
+    // Tell the sender, signed, through the outbox (a partner registered without a URL is not told).
+    if (partner.url)
+      await sendPartnerStatus(trx, config, c.id, { status: 'received', referralId: manifest.packageId }, 'system');
     return c.id;
   });
 }
@@ -268,7 +281,9 @@ export async function receivePartnerReferral(
   }
   const { zip, manifest } = await verifiedPackage(partner, ref);
   const stored = await ctx.writer.submit(await reportInputs(zip, manifest, p, ref));
-  const caseId = await fileUnderCase(db, partner, ref, manifest, stored);
+  // The key that signs the `received` status exists before the transaction (created on first use).
+  if (partner.url) await loadInstanceKey(db, ctx.config);
+  const caseId = await fileUnderCase(ctx, partner, ref, manifest, stored);
   return {
     caseId,
     partner: p,

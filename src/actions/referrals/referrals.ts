@@ -43,6 +43,17 @@ export interface ReferralResult {
   outboxId: string;
 }
 
+/**
+ * A follow-up package answering a partner's request for more (exchange/requests.ts): the
+ * request's message id, what was asked, and — for originals — the legal basis the approving
+ * analyst recorded (the package then carries originals whatever the authority's default).
+ */
+export interface FollowUp {
+  inReplyTo: string;
+  kind: 'originals' | 'further-reports';
+  legalBasis: string | null;
+}
+
 /** A built package and what went into it. */
 interface BuiltPackage {
   packageId: string;
@@ -113,6 +124,7 @@ async function buildPackage(
   c: CaseRow,
   authority: AuthorityRow,
   createdAt: string,
+  followUp?: FollowUp,
 ): Promise<BuiltPackage> {
   const { db, config } = ctx;
   const reports = await caseReports(db, c.id);
@@ -150,7 +162,8 @@ async function buildPackage(
   const summary: CaseSummary = { format, generatedAt, instance: inst, authority: auth, ...redactor.json(fromEvidence) };
   const key = await loadInstanceKey(db, config);
   const packageId = newId();
-  const evidenceMode = evidenceModeOf(authority);
+  const evidenceMode: EvidenceMode =
+    followUp?.kind === 'originals' && followUp.legalBasis ? 'original-and-redacted' : evidenceModeOf(authority);
   const pkg = await buildEvidencePackage({
     packageId,
     createdAt,
@@ -229,6 +242,8 @@ function referralWebhookBody(
   built: BuiltPackage,
   title: string,
   instance: { org: string; url: string },
+  contactEmail: string,
+  followUp?: FollowUp,
 ): Buffer {
   return Buffer.from(
     JSON.stringify({
@@ -238,8 +253,22 @@ function referralWebhookBody(
       caseId: c.id,
       title,
       category: c.category,
-      authority: { id: authority.id, name: authority.name },
+      authority: {
+        id: authority.id,
+        name: authority.name,
+        country: authority.country,
+        competence: authority.competence,
+      },
       instance,
+      // The CNSA procedure's fields for the referring side: contact point and the basis of the transfer.
+      sender: {
+        contactPoint: { name: instance.org, email: contactEmail },
+        legalBasis:
+          built.evidenceMode === 'original-and-redacted' ? (followUp?.legalBasis ?? authority.legal_basis) : null,
+      },
+      ...(followUp
+        ? { inReplyTo: followUp.inReplyTo, request: { kind: followUp.kind, legalBasis: followUp.legalBasis } }
+        : {}),
       package: {
         fileName: `case-${c.id}-${built.packageId}.zip`,
         sha256: built.sha256,
@@ -272,6 +301,7 @@ async function queueReferralDelivery(
   authority: AuthorityRow,
   c: CaseRow,
   built: BuiltPackage,
+  followUp?: FollowUp,
 ): Promise<string> {
   const instance = built.summary.instance;
   const title = built.summary.case.title;
@@ -291,7 +321,8 @@ async function queueReferralDelivery(
       raw: mail.raw,
     });
   }
-  const body = referralWebhookBody(authority, c, built, title, instance);
+  const contactEmail = policyFor(config).instance.contact;
+  const body = referralWebhookBody(authority, c, built, title, instance, contactEmail, followUp);
   return enqueueWebhook(trx, {
     ...base,
     url: authority.contact,
@@ -308,9 +339,17 @@ async function queueReferralDelivery(
 /** Writes the referral: its row with the package, the case event, the audit record, the case's new state. */
 async function recordReferral(
   trx: Kysely<Database>,
-  r: { c: CaseRow; authority: AuthorityRow; built: BuiltPackage; createdAt: string; outboxId: string; actor: string },
+  r: {
+    c: CaseRow;
+    authority: AuthorityRow;
+    built: BuiltPackage;
+    createdAt: string;
+    outboxId: string;
+    actor: string;
+    followUp?: FollowUp;
+  },
 ): Promise<void> {
-  const { c, authority, built, createdAt, outboxId, actor } = r;
+  const { c, authority, built, createdAt, outboxId, actor, followUp } = r;
   await trx
     .insertInto('action_referrals')
     .values({
@@ -336,6 +375,7 @@ async function recordReferral(
     omittedMessages: built.omitted,
     evidenceMode: built.evidenceMode,
     outboxId,
+    ...(followUp ? { inReplyTo: followUp.inReplyTo, requestKind: followUp.kind } : {}),
   };
   await addCaseEvent(trx, c.id, actor, 'referred', detail);
   // Chain of custody: which package (by hash), to whom, by which channel, with or without originals.
@@ -349,7 +389,8 @@ async function recordReferral(
       contactKind: authority.contact_kind,
       destination: authority.contact,
       keyFingerprint: built.key.fingerprint,
-      legalBasis: built.evidenceMode === 'original-and-redacted' ? authority.legal_basis : null,
+      legalBasis:
+        built.evidenceMode === 'original-and-redacted' ? (followUp?.legalBasis ?? authority.legal_basis) : null,
       originals: built.manifest.messages.filter((m) => m.original).map((m) => m.sha256),
     },
   });
@@ -366,23 +407,25 @@ export async function referCase(
   caseId: string,
   authorityId: string,
   actor: string,
+  followUp?: FollowUp,
 ): Promise<ReferralResult> {
   const { db, config } = ctx;
   const { c, authority } = await referralParties(db, caseId, authorityId);
   // Taken before the reports are read: a report that joins the case while the package is built
   // is then newer than the referral, and the next update carries it (see updateReferrals).
   const createdAt = nowIso();
-  const built = await buildPackage(ctx, c, authority, createdAt);
+  const built = await buildPackage(ctx, c, authority, createdAt, followUp);
   const outboxId = await db.transaction().execute(async (trx) => {
-    const id = await queueReferralDelivery(trx, config, authority, c, built);
-    await recordReferral(trx, { c, authority, built, createdAt, outboxId: id, actor });
+    const id = await queueReferralDelivery(trx, config, authority, c, built, followUp);
+    await recordReferral(trx, { c, authority, built, createdAt, outboxId: id, actor, followUp });
     return id;
   });
   notifyOutbox();
   return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
 }
 
-const ANSWER_STATE: Record<ReferralAnswer, string> = {
+const ANSWER_STATE: Record<ReferralAnswer | 'received', string> = {
+  received: 'received',
   acknowledge: 'acknowledged',
   'request-more': 'more-requested',
   close: 'closed',

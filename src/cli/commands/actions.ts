@@ -24,7 +24,7 @@ import { closeTransports } from '../../actions/outbox/transports.ts';
 import { deliveryOptions } from '../../actions/actions-service.ts';
 import { caseHistory, caseReports, getCase, listCases } from '../../actions/cases/cases.ts';
 import { createAuthority, listAuthorities } from '../../actions/cases/authorities.ts';
-import { listPartners, registerPartner } from '../../actions/exchange/partners.ts';
+import { listPartners, registerPartner, setPartnerUrl } from '../../actions/exchange/partners.ts';
 import { listReferrals, referCase } from '../../actions/referrals/referrals.ts';
 import { autoRefer } from '../../actions/actions-jobs.ts';
 import { verifyEvidencePackage } from '../../actions/referrals/evidence-package.ts';
@@ -295,7 +295,8 @@ function registerRegistries(program: Command): void {
     .requiredOption('--name <name>')
     .requiredOption('--country <CC>')
     .requiredOption('--public-key <file.pem>')
-    .action(async (o: { name: string; country: string; publicKey: string }, cmd: Command) => {
+    .option('--url <baseUrl>', 'its base URL, where this instance sends status messages about its referrals')
+    .action(async (o: { name: string; country: string; publicKey: string; url?: string }, cmd: Command) => {
       let pem: string;
       try {
         pem = fs.readFileSync(o.publicKey, 'utf8');
@@ -303,14 +304,42 @@ function registerRegistries(program: Command): void {
         fail(`${o.publicKey}: ${(e as Error).message}`, 2);
       }
       await withCtx(cmd, async (ctx) => {
-        const p = await registerPartner(ctx.db, { name: o.name, country: o.country, publicKeyPem: pem });
-        out(`${p.id}  ${p.name} (${p.country})  key ${p.key_fingerprint}`);
+        const p = await registerPartner(ctx.db, {
+          name: o.name,
+          country: o.country,
+          publicKeyPem: pem,
+          url: o.url ?? null,
+        });
+        out(`${p.id}  ${p.name} (${p.country})  key ${p.key_fingerprint}${p.url ? `  ${p.url}` : ''}`);
+      });
+    });
+  withSettings(
+    partner
+      .command('set-url')
+      .description('Set (or clear, with "none") the base URL where this instance answers a partner.'),
+  )
+    .argument('<partnerId>')
+    .argument('<baseUrl>')
+    .action(async (id: string, url: string, _o, cmd: Command) => {
+      await withCtx(cmd, async (ctx) => {
+        const value = url === 'none' ? null : url;
+        await setPartnerUrl(ctx.db, id, value);
+        await writeAudit(ctx.db, {
+          actor: cliActor(),
+          action: 'partner.url',
+          subject: `partner:${id}`,
+          detail: { url: value },
+        });
+        out(`${id}  ${value ?? '(no URL)'}`);
       });
     });
   withSettings(partner.command('list').description('List partners.')).action(async (_o, cmd: Command) => {
     await withCtx(cmd, async (ctx) => {
       for (const p of await listPartners(ctx.db))
-        out(`${p.id}  ${p.disabled_at ? 'disabled' : 'enabled '} ${p.country} ${p.key_fingerprint}  ${p.name}`);
+        out(
+          `${p.id}  ${p.disabled_at ? 'disabled' : 'enabled '} ${p.country} ${p.key_fingerprint}  ${p.name}  \
+${p.url ?? '(no URL)'}`,
+        );
     });
   });
   withSettings(authority.command('list').description('List authorities.')).action(async (_o, cmd: Command) => {

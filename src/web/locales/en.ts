@@ -525,6 +525,19 @@ export const en = {
   'monthly.month': 'Month',
   'monthly.show': 'Show',
   'monthly.noPdf': 'PDF unavailable (Chromium is not installed on the server)',
+  'exchange.status.received': 'Your report was handed to {partner} ({country}), which has received it.',
+  'exchange.status.acknowledged': '{partner} ({country}) has taken up the case your report belongs to.',
+  'exchange.status.more-requested': '{partner} ({country}) is examining the case and asked for more evidence.',
+  'exchange.status.closed': '{partner} ({country}) has closed the case your report belongs to.',
+  'exchange.outcome.action-taken': '{partner} ({country}) closed the case: action was taken against the sender.',
+  'exchange.outcome.prosecution': '{partner} ({country}) closed the case: it was passed to the prosecutor.',
+  'exchange.outcome.sanction': '{partner} ({country}) closed the case: the sender was sanctioned.',
+  'exchange.outcome.warning': '{partner} ({country}) closed the case: the sender received a formal warning.',
+  'exchange.outcome.transferred': '{partner} ({country}) closed the case: it was passed to another authority.',
+  'exchange.outcome.no-action': '{partner} ({country}) closed the case without further action.',
+  'exchange.outcome.insufficient-evidence':
+    '{partner} ({country}) closed the case: the evidence was not enough to act.',
+  'exchange.outcome.not-competent': '{partner} ({country}) closed the case: it is not competent for it.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -545,4 +545,20 @@ export const fr: Messages = {
   'monthly.month': 'Mois',
   'monthly.show': 'Afficher',
   'monthly.noPdf': 'PDF indisponible (Chromium n’est pas installé sur le serveur)',
+  'exchange.status.received': 'Votre signalement a été transmis à {partner} ({country}), qui l’a bien reçu.',
+  'exchange.status.acknowledged':
+    '{partner} ({country}) a pris en charge le dossier auquel appartient votre signalement.',
+  'exchange.status.more-requested':
+    '{partner} ({country}) examine le dossier et a demandé des preuves complémentaires.',
+  'exchange.status.closed': '{partner} ({country}) a clos le dossier auquel appartient votre signalement.',
+  'exchange.outcome.action-taken':
+    '{partner} ({country}) a clos le dossier : des mesures ont été prises contre l’expéditeur.',
+  'exchange.outcome.prosecution': '{partner} ({country}) a clos le dossier : il a été transmis au parquet.',
+  'exchange.outcome.sanction': '{partner} ({country}) a clos le dossier : l’expéditeur a été sanctionné.',
+  'exchange.outcome.warning': '{partner} ({country}) a clos le dossier : l’expéditeur a reçu un avertissement formel.',
+  'exchange.outcome.transferred': '{partner} ({country}) a clos le dossier : il a été transmis à une autre autorité.',
+  'exchange.outcome.no-action': '{partner} ({country}) a clos le dossier sans suite.',
+  'exchange.outcome.insufficient-evidence':
+    '{partner} ({country}) a clos le dossier : les preuves ne suffisaient pas pour agir.',
+  'exchange.outcome.not-competent': '{partner} ({country}) a clos le dossier : il n’est pas compétent pour le traiter.',
 };
