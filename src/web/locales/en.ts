@@ -368,6 +368,8 @@ export const en = {
   'safe.nohtml': 'This message has no HTML part; its text is shown instead.',
   'safe.remote': '{n} remote resource(s) removed.',
   // Case workbench and authorities' referrals (issue 18)
+  'case.fromCampaign': 'Open a case about this campaign',
+  'case.fromReport': 'Open a case with this report',
   'case.tab.all': 'All',
   'case.new': 'Open a case',
   'case.new.lead':
@@ -476,6 +478,7 @@ export const en = {
   'referral.state.more-requested': 'More requested',
   'referral.state.closed': 'Closed',
   'referral.delivery.unknown': 'not recorded',
+  'referral.delivery.waiting': 'waiting in the outbox, not tried yet',
   'referral.delivery.sent': 'accepted {at}',
   'referral.delivery.attempts': '{n} attempt(s)',
   'referral.case': 'Case',

@@ -384,6 +384,8 @@ export const fr: Messages = {
   'safe.nohtml': "Ce message n'a pas de partie HTML ; son texte est affiché à la place.",
   'safe.remote': '{n} ressource(s) distante(s) retirée(s).',
   // Case workbench and authorities' referrals (issue 18)
+  'case.fromCampaign': 'Ouvrir un dossier sur cette campagne',
+  'case.fromReport': 'Ouvrir un dossier avec ce signalement',
   'case.tab.all': 'Tous',
   'case.new': 'Ouvrir un dossier',
   'case.new.lead':
@@ -493,6 +495,7 @@ export const fr: Messages = {
   'referral.state.more-requested': 'Complément demandé',
   'referral.state.closed': 'Clos',
   'referral.delivery.unknown': 'non enregistrée',
+  'referral.delivery.waiting': 'en attente dans la file d’envoi, pas encore tentée',
   'referral.delivery.sent': 'acceptée le {at}',
   'referral.delivery.attempts': '{n} tentative(s)',
   'referral.case': 'Dossier',

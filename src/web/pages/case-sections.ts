@@ -153,6 +153,8 @@ export function kib(bytes: number): string {
 export function deliveryText(ctx: PageCtx, r: ReferralView): SafeHtml {
   const d = r.delivery;
   if (d.state === null) return html`<span class="muted">${ctx.t('referral.delivery.unknown')}</span>`;
+  if ((d.state === 'queued' || d.state === 'sending') && !d.attempts)
+    return html`<span class="muted">${ctx.t('referral.delivery.waiting')}</span>`;
   return html`${d.sentAt ? ctx.t('referral.delivery.sent', { at: fmtTime(d.sentAt) }) : ''}${
     d.attempts ? html` <span class="muted">${ctx.t('referral.delivery.attempts', { n: d.attempts })}</span>` : ''
   }${d.lastError && !d.sentAt ? html` <span class="error">${d.lastError.slice(0, 200)}</span>` : ''}`;

@@ -316,6 +316,8 @@ ${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
 <dt>${t('col.campaign')}</dt><dd>${
     campaign ? html`<a href="/workbench/campaigns/${campaign.id}">${campaign.id}</a> (${campaign.reportCount})` : '—'
   }</dd>
+<dt>${t('nav.cases')}</dt><dd><a href="/cases/new?reports=${report.id}" data-testid="report-open-case">\
+${t('case.fromReport')}</a></dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis
       ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
