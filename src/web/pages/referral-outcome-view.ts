@@ -30,6 +30,6 @@ export function outcomeSentence(ctx: PageCtx, o: ReferralOutcome): string {
 export function outcomesSection(ctx: PageCtx, outcomes: readonly ReferralOutcome[]): SafeHtml | '' {
   if (outcomes.length === 0) return '';
   return html`<section class="card" data-testid="track-outcomes"><h2>${ctx.t('referral.outcome.title')}</h2>
-<ul class="tracking">${outcomes.map((o) => html`<li data-kind="${o.kind}">${outcomeSentence(ctx, o)}</li>`)}</ul>
+<ul class="outcomes">${outcomes.map((o) => html`<li data-kind="${o.kind}">${outcomeSentence(ctx, o)}</li>`)}</ul>
 </section>`;
 }
