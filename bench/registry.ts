@@ -8,6 +8,7 @@ import { channelsBench } from './channels.ts';
 import { cliBench } from './cli.ts';
 import { burstBench } from './burst.ts';
 import { attackBench } from './attack.ts';
+import { casesBench } from './cases.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -24,4 +25,5 @@ export const BENCHES: Bench[] = [
   cliBench,
   burstBench,
   attackBench,
+  casesBench,
 ];

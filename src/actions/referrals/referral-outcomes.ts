@@ -19,9 +19,6 @@ export interface ReferralOutcome {
   note: string | null;
 }
 
-/** Most answers listed (a report in a case referred to every authority of a country stays readable). */
-export const MAX_OUTCOMES = 50;
-
 function detailOf(json: string | null): { referralId: string | null; note: string | null } {
   if (!json) return { referralId: null, note: null };
   try {
@@ -48,7 +45,6 @@ export async function referralOutcomesOfReport(db: Kysely<Database>, reportId: s
     .where('kind', 'in', [...KINDS])
     .orderBy('at')
     .orderBy('id')
-    .limit(MAX_OUTCOMES)
     .execute();
   if (events.length === 0) return [];
   const details = events.map((e) => ({ ...e, ...detailOf(e.detail) }));

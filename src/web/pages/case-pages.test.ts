@@ -14,7 +14,7 @@ import { ACTIONS_NEXT } from '../../app/pipeline.ts';
 import { processReport } from '../../actions/actions-jobs.ts';
 import { analysisFor, spamMessage } from '../../actions/test-factories.ts';
 import { createAuthority } from '../../actions/cases/authorities.ts';
-import { openCase } from '../../actions/cases/cases.ts';
+import { openCase, setCaseState } from '../../actions/cases/cases.ts';
 import { indexAll } from '../indexer.ts';
 import { createTestApp, postForm, userWithSession } from '../test-helpers.ts';
 
@@ -334,6 +334,22 @@ outcome`, async (t) => {
       headers: { cookie: analyst.cookie },
     });
     assert.equal((rule.json() as { cases: unknown[] }).cases.length, 86);
+    // The needs-review queue: a case the gates held, with their reasons on its page.
+    const held = [...made][7];
+    await setCaseState(db, held, 'needs_review', 'rule:gates', { reasons: ['campaign purity 0.62 below 1'] });
+    const queue = await app.inject({ method: 'GET', url: '/cases', headers: { cookie: analyst.cookie } });
+    assert.match(queue.body, /1 case\(s\) wait for review/);
+    const review = await app.inject({
+      method: 'GET',
+      url: '/cases?state=needs_review',
+      headers: { cookie: analyst.cookie },
+    });
+    assert.deepEqual(
+      [...review.body.matchAll(/data-case-id="([^"]+)"/g)].map((m) => m[1]),
+      [held],
+    );
+    const heldPage = await app.inject({ method: 'GET', url: `/cases/${held}`, headers: { cookie: analyst.cookie } });
+    assert.match(heldPage.body, /data-testid="case-review"[\s\S]*campaign purity 0\.62 below 1/);
     const bad = await app.inject({
       method: 'GET',
       url: '/api/v1/actions/cases?state=sleeping',
