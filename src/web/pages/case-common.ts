@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { caseScope } from '../../core/policy.ts';
 import type { MessageKey } from '../locales/en.ts';
+import type { Translate } from '../i18n.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, verifyCsrf, type PageCtx } from '../page.ts';
 import { scopeFacts } from './scoped-pages.ts';
@@ -33,12 +34,17 @@ export function fields(body: unknown, name: string): string[] {
 }
 
 /** Ids typed or pasted by a person: separated by spaces, commas, semicolons or new lines. */
-export function idList(text: string, max = 10_000): string[] {
+export function idList(text: string, t: Translate, max = 10_000): string[] {
   const ids = [...new Set(text.split(/[\s,;]+/).filter((s) => s !== ''))];
   const bad = ids.find((s) => !/^[0-9A-Za-z_-]{1,40}$/.test(s));
-  if (bad) throw new AppError('BAD_REQUEST', `"${bad.slice(0, 60)}" is not a report or case id.`);
-  if (ids.length > max) throw new AppError('BAD_REQUEST', `At most ${max} ids at once (${ids.length} given).`);
+  if (bad) throw new AppError('BAD_REQUEST', t('case.err.badId', { id: bad.slice(0, 60) }));
+  if (ids.length > max) throw new AppError('BAD_REQUEST', t('case.err.tooManyIds', { max, n: ids.length }));
   return ids;
+}
+
+/** A refusal of a form, in the reader's language (400: the page says what to change). */
+export function badForm(t: Translate, key: MessageKey, params?: Record<string, string | number>): AppError {
+  return new AppError('BAD_REQUEST', t(key, params));
 }
 
 /** Checks the CSRF token of a posted form (every state-changing page route). */

@@ -23,9 +23,10 @@ import { listReferrals } from '../../actions/referrals/referrals.ts';
 import { campaignLabels } from '../../campaigns/label.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { layout, pageContext, sendPage, type PageCtx } from '../page.ts';
+import type { Translate } from '../i18n.ts';
 import { chartBlock, type ChartData } from '../components.ts';
 import { daysOf } from '../queries.ts';
-import { checkForm, field, idList, pageCaseScope, targetKindLabel, targetText } from './case-common.ts';
+import { badForm, checkForm, field, idList, pageCaseScope, targetKindLabel, targetText } from './case-common.ts';
 import { reportRefs } from './case-new-pages.ts';
 import {
   actionsSection,
@@ -191,6 +192,7 @@ ${historySection(ctx, history)}`,
       req: FastifyRequest<{ Params: { id: string } }>,
       id: string,
       actor: string,
+      t: Translate,
     ) => Promise<Record<string, unknown>>,
   ) =>
     app.post<{ Params: { id: string } }>(`/cases/:id/${path}`, async (req, reply) => {
@@ -198,47 +200,46 @@ ${historySection(ctx, history)}`,
       checkForm(req);
       const id = await caseId(req);
       const actor = principalLabel(req.principal);
-      const detail = await run(req, id, actor);
+      const detail = await run(req, id, actor, pageContext(req, reply).t);
       await writeAudit(db, { actor, action: `case.${action}`, subject: `case:${id}`, ip: req.ip, detail });
       return reply.redirect(`/cases/${id}?done=${action}`, 303);
     });
 
-  change('annotate', 'annotate', async (req, id, actor) => {
+  change('annotate', 'annotate', async (req, id, actor, t) => {
     const note = field(req.body, 'note').trim();
-    if (note === '' || note.length > 10_000) throw new AppError('BAD_REQUEST', 'A note of 1 to 10,000 characters.');
+    if (note === '' || note.length > 10_000) throw badForm(t, 'case.err.note');
     await annotateCase(db, id, actor, note);
     return { chars: note.length };
   });
 
-  change('reports', 'reports-add', async (req, id, actor) => {
-    const ids = idList(field(req.body, 'reportIds'));
-    if (ids.length === 0) throw new AppError('BAD_REQUEST', 'Give at least one report id.');
+  change('reports', 'reports-add', async (req, id, actor, t) => {
+    const ids = idList(field(req.body, 'reportIds'), t);
+    if (ids.length === 0) throw badForm(t, 'case.err.noReports');
     const c = await getCase(db, id);
     if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${id} was merged into ${c.merged_into}.`);
     const added = await db
       .transaction()
-      .execute(async (trx) => addReportsToCase(trx, id, await reportRefs(trx, ids), actor));
+      .execute(async (trx) => addReportsToCase(trx, id, await reportRefs(trx, ids, t), actor));
     return { given: ids.length, added };
   });
 
-  change('reports/remove', 'reports-remove', async (req, id, actor) => {
+  change('reports/remove', 'reports-remove', async (req, id, actor, t) => {
     const raw = (req.body as Record<string, unknown> | undefined)?.reportIds;
     const list = Array.isArray(raw)
       ? raw.filter((x): x is string => typeof x === 'string')
       : typeof raw === 'string'
         ? [raw]
         : [];
-    const ids = idList(list.join(' '));
-    if (ids.length === 0) throw new AppError('BAD_REQUEST', 'Select at least one report to remove.');
+    const ids = idList(list.join(' '), t);
+    if (ids.length === 0) throw badForm(t, 'case.err.noSelection');
     const note = field(req.body, 'note').trim().slice(0, 2000) || null;
     const removed = await db.transaction().execute((trx) => removeReportsFromCase(trx, id, ids, actor, note));
     return { removed, note };
   });
 
-  change('merge', 'merge', async (req, id, actor) => {
-    const ids = idList(field(req.body, 'caseIds'), 100).filter((x) => x !== id);
-    if (ids.length === 0)
-      throw new AppError('BAD_REQUEST', 'Give the id of at least one other case to merge into this one.');
+  change('merge', 'merge', async (req, id, actor, t) => {
+    const ids = idList(field(req.body, 'caseIds'), t, 100).filter((x) => x !== id);
+    if (ids.length === 0) throw badForm(t, 'case.err.noMerge');
     const moved = await db.transaction().execute((trx) => mergeCases(trx, id, ids, actor));
     return { merged: ids, moved };
   });

@@ -19,12 +19,13 @@ import { html } from '../html.ts';
 import { csrfField, layout, pageContext, sendPage } from '../page.ts';
 import { categoryLabel } from '../components.ts';
 import { loadCampaign } from '../foreign.ts';
-import { checkForm, field, idList, targetKindLabel } from './case-common.ts';
+import { badForm, checkForm, field, idList, targetKindLabel } from './case-common.ts';
+import type { Translate } from '../i18n.ts';
 
 const CATEGORIES = ['phishing', 'malware', 'scam', 'commercial', 'consent', 'other'];
 
 /** The reports named by id with their evidence hash; an unknown id is a 400 naming it. */
-export async function reportRefs(db: DB, ids: string[]): Promise<{ reportId: string; sha256: string }[]> {
+export async function reportRefs(db: DB, ids: string[], t: Translate): Promise<{ reportId: string; sha256: string }[]> {
   const out: { reportId: string; sha256: string }[] = [];
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
@@ -32,10 +33,9 @@ export async function reportRefs(db: DB, ids: string[]): Promise<{ reportId: str
     if (rows.length !== chunk.length) {
       const found = new Set(rows.map((r) => r.id));
       const missing = chunk.filter((id) => !found.has(id));
-      throw new AppError(
-        'BAD_REQUEST',
-        `No report ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}.`,
-      );
+      throw badForm(t, 'case.err.unknownReports', {
+        ids: `${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      });
     }
     out.push(...rows.map((r) => ({ reportId: r.id, sha256: r.message_sha256 })));
   }
@@ -53,7 +53,7 @@ export async function caseNewRoutes(app: FastifyInstance): Promise<void> {
     const campaign = campaignId ? await loadCampaign(db, campaignId) : null;
     if (campaignId && !campaign) throw new AppError('NOT_FOUND', `No campaign ${campaignId}.`);
     const label = campaign ? await campaignLabel(db, campaign.id) : null;
-    const reports = req.query.reports ? idList(req.query.reports) : [];
+    const reports = req.query.reports ? idList(req.query.reports, t) : [];
     const kind = campaign ? 'campaign' : 'sender_domain';
     return sendPage(
       reply,
@@ -95,23 +95,21 @@ ${t('case.field.campaignReports', { n: campaign.reportCount })}</label>`
   app.post('/cases', async (req, reply) => {
     authorize(req.principal, 'case:manage');
     checkForm(req);
+    const { t } = pageContext(req, reply);
     const targetKind = field(req.body, 'targetKind');
     const targetValue = field(req.body, 'targetValue').trim();
     const title = field(req.body, 'title').trim();
     const category = field(req.body, 'category').trim() || null;
-    if (!isTargetKind(targetKind))
-      throw new AppError('BAD_REQUEST', `Unknown target kind "${targetKind.slice(0, 40)}".`);
-    if (targetValue === '' || targetValue.length > 300)
-      throw new AppError('BAD_REQUEST', 'The target is required (300 characters at most).');
-    if (title === '' || title.length > 500)
-      throw new AppError('BAD_REQUEST', 'The title is required (500 characters at most).');
-    if (category && !/^[a-z_-]{1,64}$/.test(category)) throw new AppError('BAD_REQUEST', 'Unknown category.');
-    const ids = idList(field(req.body, 'reportIds'));
+    if (!isTargetKind(targetKind)) throw badForm(t, 'case.err.targetKind', { kind: targetKind.slice(0, 40) });
+    if (targetValue === '' || targetValue.length > 300) throw badForm(t, 'case.err.target');
+    if (title === '' || title.length > 500) throw badForm(t, 'case.err.title');
+    if (category && !/^[a-z_-]{1,64}$/.test(category)) throw badForm(t, 'case.err.category');
+    const ids = idList(field(req.body, 'reportIds'), t);
     const actor = principalLabel(req.principal);
     const withCampaign = targetKind === 'campaign' && field(req.body, 'campaignReports') === '1';
     const result = await db.transaction().execute(async (trx) => {
       const family = targetKind === 'campaign' ? await campaignFamily(trx, targetValue) : null;
-      const refs = await reportRefs(trx, ids);
+      const refs = await reportRefs(trx, ids, t);
       if (withCampaign && family) refs.push(...(await reportsOfCampaign(trx, family.ids)));
       // One live case per campaign: a second would split the evidence of one operation.
       const live = family

@@ -7,6 +7,7 @@
  * nothing of the other reporters.
  */
 import { test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { newId, nowIso } from '../../core/ids.ts';
@@ -145,6 +146,13 @@ outcome`, async (t) => {
     );
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /Unknown target kind/);
+    const badFr = await postForm(
+      app,
+      '/cases?lang=fr',
+      { ...fieldsOpen, targetKind: 'planet', _csrf: analyst.csrf },
+      analyst.cookie,
+    );
+    assert.match(badFr.body, /Type de cible inconnu/);
 
     // The case page: target by name, timeline, reports, indicators, origins, history.
     const page = await get(caseUrl);
@@ -301,7 +309,7 @@ outcome`, async (t) => {
     let url: string | null = '/cases';
     let pages = 0;
     while (url) {
-      const res = await app.inject({ method: 'GET', url, headers: { cookie: analyst.cookie } });
+      const res: LightMyRequestResponse = await app.inject({ method: 'GET', url, headers: { cookie: analyst.cookie } });
       assert.equal(res.statusCode, 200);
       for (const m of res.body.matchAll(/data-case-id="([^"]+)"/g)) seen.add(m[1]);
       const next = /<a rel="next" href="([^"]+)"/.exec(res.body);
@@ -315,7 +323,7 @@ outcome`, async (t) => {
     const apiSeen: string[] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const res = await app.inject({
+      const res: LightMyRequestResponse = await app.inject({
         method: 'GET',
         url: `/api/v1/actions/cases?limit=40&category=scam${cursor ? `&cursor=${cursor}` : ''}`,
         headers: { cookie: analyst.cookie },

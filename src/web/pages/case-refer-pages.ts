@@ -17,7 +17,7 @@ import { listReferrals, previewReferral, referCase, type ReferralPreview } from 
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel } from '../components.ts';
-import { checkForm, fields, idList } from './case-common.ts';
+import { badForm, checkForm, fields, idList } from './case-common.ts';
 import { kib } from './case-sections.ts';
 
 /** Most authorities one referral form sends to (a policy routing to more is a misconfiguration). */
@@ -95,7 +95,7 @@ export async function caseReferRoutes(app: FastifyInstance): Promise<void> {
       const routed = (await routeCase(db, c.category, policy)).filter((a) => !already.has(a.id));
       let chosen: string[] = [];
       if (req.query.route === '1') chosen = routed.map((a) => a.id);
-      else if (req.query.authority) chosen = idList(req.query.authority, MAX_AUTHORITIES);
+      else if (req.query.authority) chosen = idList(req.query.authority, t, MAX_AUTHORITIES);
       if (req.query.route === '1' && chosen.length === 0)
         throw new AppError('CONFLICT', t('referral.route.none', { category: c.category ?? '—' }));
       const previews = await Promise.all(chosen.map((a) => previewReferral(app.ctx, c.id, a)));
@@ -150,10 +150,11 @@ ${chosen.map((a) => html`<input type="hidden" name="authorityIds" value="${a}">`
   app.post<{ Params: { id: string } }>('/cases/:id/refer', async (req, reply) => {
     authorize(req.principal, 'case:manage');
     checkForm(req);
+    const { t } = pageContext(req, reply);
     if (!/^[0-9A-Za-z_-]{1,40}$/.test(req.params.id)) throw new AppError('NOT_FOUND', 'No such case.');
     const c = await getCase(db, req.params.id);
-    const ids = idList(fields(req.body, 'authorityIds').join(' '), MAX_AUTHORITIES);
-    if (ids.length === 0) throw new AppError('BAD_REQUEST', 'Choose an authority (or route by competence) first.');
+    const ids = idList(fields(req.body, 'authorityIds').join(' '), t, MAX_AUTHORITIES);
+    if (ids.length === 0) throw badForm(t, 'case.err.noAuthority');
     const actor = principalLabel(req.principal);
     // Each referral is its own transaction (package, outbox entry, history, audit): one refused
     // authority (inactive since the preview) does not undo the others.

@@ -24,7 +24,7 @@ import { redactorForCase } from '../../actions/redaction.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel } from '../components.ts';
-import { actorText, checkForm, field, pageCaseScope, pager, referralStateLabel } from './case-common.ts';
+import { actorText, badForm, checkForm, field, pageCaseScope, pager, referralStateLabel } from './case-common.ts';
 import { deliveryText, eventLabel, kib } from './case-sections.ts';
 
 const ID = /^[0-9A-Za-z_-]{1,40}$/;
@@ -214,14 +214,13 @@ ${answerForm(ctx, r)}`,
   app.post<{ Params: { id: string } }>('/referrals/:id/answer', async (req, reply) => {
     authorize(req.principal, 'referral:answer');
     checkForm(req);
+    const { t } = pageContext(req, reply);
     const { referral } = await visibleReferral(req);
     const answer = field(req.body, 'answer');
-    if (!(REFERRAL_ANSWERS as readonly string[]).includes(answer))
-      throw new AppError('BAD_REQUEST', `Choose an answer: ${REFERRAL_ANSWERS.join(', ')}.`);
+    if (!(REFERRAL_ANSWERS as readonly string[]).includes(answer)) throw badForm(t, 'referral.err.answer');
     const note = field(req.body, 'note').trim();
-    if (note.length > 10_000) throw new AppError('BAD_REQUEST', 'The note is too long (10,000 characters at most).');
-    if (answer === 'request-more' && note === '')
-      throw new AppError('BAD_REQUEST', 'Say what more you need in the note.');
+    if (note.length > 10_000) throw badForm(t, 'referral.err.noteLength');
+    if (answer === 'request-more' && note === '') throw badForm(t, 'referral.err.whatMore');
     const actor = principalLabel(req.principal);
     await answerReferral(db, referral.id, answer as ReferralAnswer, actor, note || null);
     await writeAudit(db, {

@@ -371,7 +371,8 @@ ${t('list.next')}</a>`
           ctx,
           t('campaign.title', { id }),
           html`<h1>${t('campaign.title', { id })}</h1>
-<p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">${t('case.fromCampaign')}</a></p>
+<p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">\
+${t('case.fromCampaign')}</a></p>
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
