@@ -17,7 +17,7 @@ import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { mulberry32 } from '../src/core/prng.ts';
 import { caseFilterChoices, caseStateCounts, listCasePage } from '../src/actions/cases/case-list.ts';
-import { caseIndicators, caseOrigins, caseReportsPage, caseTimeline } from '../src/actions/cases/case-view.ts';
+import { caseFactsTally, caseReportsPage, caseTimeline } from '../src/actions/cases/case-view.ts';
 import { listReferralPage } from '../src/actions/referrals/referrals.ts';
 
 const REPORTS = Number(process.env.SPAMDESK_BENCH_CASES_REPORTS ?? 1_000_000);
@@ -138,7 +138,8 @@ async function build(): Promise<void> {
       'unauthenticated, created_at, authenticated, historical) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, 0, 0)',
   );
   const insCr = db.prepare(
-    'insert into action_case_reports (case_id, report_id, message_sha256, added_at) values (?, ?, ?, ?)',
+    'insert into action_case_reports (case_id, report_id, message_sha256, added_at, received_at) ' +
+      'values (?, ?, ?, ?, ?)',
   );
   const ipOf = zipf(5000, rand);
   const domOf = zipf(3000, rand);
@@ -167,7 +168,7 @@ async function build(): Promise<void> {
           JSON.stringify([`shop${domOf()}.example`, `cdn${ip % 50}.example`]),
           when,
         );
-        insCr.run(c.id, id, sha, when);
+        insCr.run(c.id, id, sha, when, when);
       }
     })();
   }
@@ -221,6 +222,15 @@ ${CASES.toLocaleString('en')} cases (SQLite)`,
         .orderBy('n', 'desc')
         .limit(1)
         .executeTakeFirstOrThrow();
+      // The case at the middle of the report-count ranking of cases with 100 reports or more.
+      const sizes = await db
+        .selectFrom('action_case_reports')
+        .select(['case_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('case_id')
+        .having((eb) => eb.fn.countAll(), '>=', 100)
+        .orderBy('n', 'desc')
+        .execute();
+      const typical = sizes[Math.floor(sizes.length / 2)] ?? largest;
       const mid = await db
         .selectFrom('action_cases')
         .select('id')
@@ -244,8 +254,10 @@ ${CASES.toLocaleString('en')} cases (SQLite)`,
         ['referrals: authority page', () => listReferralPage(db, { authorityIds: ['A5'], closed: false }, null)],
         [`case page: reports (${largest.n})`, () => caseReportsPage(db, largest.case_id, null)],
         ['case page: timeline', () => caseTimeline(db, largest.case_id)],
-        ['case page: indicators', () => caseIndicators(db, largest.case_id)],
-        ['case page: origins', () => caseOrigins(db, largest.case_id)],
+        ['case page: indicators and origins', () => caseFactsTally(db, largest.case_id)],
+        [`typical case (${typical.n}): reports`, () => caseReportsPage(db, typical.case_id, null)],
+        ['typical case: timeline', () => caseTimeline(db, typical.case_id)],
+        ['typical case: indicators and origins', () => caseFactsTally(db, typical.case_id)],
       ];
       const widths = [34, 10, 10, 6];
       process.stdout.write(`${row(['query', 'p50 ms', 'p99 ms', 'ok'], widths)}\n`);

@@ -47,14 +47,17 @@ export async function caseReportsPage(
   };
 }
 
-/** Reports of a case per day of reception (UTC). */
+/**
+ * Reports of a case per day of reception (UTC), from the reception time each case row carries
+ * (one range of the `(case_id, received_at)` index, not a look-up per report).
+ */
 export async function caseTimeline(db: Kysely<Database>, caseId: string): Promise<{ day: string; n: number }[]> {
-  const dayExpr = sql<string>`substr(r.received_at, 1, 10)`;
+  const dayExpr = sql<string>`substr(cr.received_at, 1, 10)`;
   const rows = await db
     .selectFrom('action_case_reports as cr')
-    .innerJoin('reports as r', 'r.id', 'cr.report_id')
     .select([dayExpr.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
     .where('cr.case_id', '=', caseId)
+    .where('cr.received_at', 'is not', null)
     .groupBy(dayExpr)
     .orderBy(dayExpr)
     .execute();
@@ -73,37 +76,6 @@ export interface TopList<T> {
   items: T[];
   /** How many distinct values there are in all. */
   total: number;
-}
-
-/** Where the case's mail came from: origin IPs with their network and country, most reports first. */
-export async function caseOrigins(db: Kysely<Database>, caseId: string): Promise<TopList<CaseOrigin>> {
-  const rows = await db
-    .selectFrom('action_case_reports as cr')
-    .innerJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
-    .select(['f.origin_ip', 'f.origin_asn', 'f.origin_as_name', 'f.origin_country'])
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('cr.case_id', '=', caseId)
-    .where('f.origin_ip', 'is not', null)
-    .groupBy(['f.origin_ip', 'f.origin_asn', 'f.origin_as_name', 'f.origin_country'])
-    .execute();
-  // One IP can appear with two AS names (enrichment data changed): keep one row per IP.
-  const byIp = new Map<string, CaseOrigin>();
-  for (const r of rows) {
-    const ip = r.origin_ip ?? '';
-    const prev = byIp.get(ip);
-    const n = Number(r.n);
-    if (prev) prev.reports += n;
-    else
-      byIp.set(ip, {
-        ip,
-        asn: r.origin_asn === null ? null : Number(r.origin_asn),
-        asName: r.origin_as_name,
-        country: r.origin_country,
-        reports: n,
-      });
-  }
-  const all = [...byIp.values()].sort((a, b) => b.reports - a.reports || a.ip.localeCompare(b.ip));
-  return { items: all.slice(0, TOP_LISTED), total: all.length };
 }
 
 export interface CaseIndicators {
@@ -128,52 +100,89 @@ function parseList(json: string | null): string[] {
   }
 }
 
-/** Sender domains, advertised domains, origin networks and countries of a case, by reports. */
-export async function caseIndicators(db: Kysely<Database>, caseId: string): Promise<CaseIndicators> {
-  const base = () =>
-    db
-      .selectFrom('action_case_reports as cr')
-      .innerJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
-      .where('cr.case_id', '=', caseId);
-  const senders = await base()
-    .select(['f.sender_domain as v', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('f.sender_domain', 'is not', null)
-    .groupBy('f.sender_domain')
-    .execute();
-  // The advertised domains are a JSON list per report: group by the list, then count each domain.
-  const advertised = await base()
-    .select(['f.advertised_domains as v', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('f.advertised_domains', 'is not', null)
-    .groupBy('f.advertised_domains')
-    .execute();
-  const nets = await base()
-    .select(['f.origin_asn as asn', 'f.origin_as_name as name', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('f.origin_asn', 'is not', null)
-    .groupBy(['f.origin_asn', 'f.origin_as_name'])
-    .execute();
-  const countries = await base()
-    .select(['f.origin_country as v', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('f.origin_country', 'is not', null)
-    .groupBy('f.origin_country')
-    .execute();
-  const s = new Map(senders.map((r) => [r.v ?? '', { value: r.v ?? '', reports: Number(r.n) }]));
-  const a = new Map<string, { value: string; reports: number }>();
-  for (const r of advertised)
-    for (const d of new Set(parseList(r.v))) {
-      const e = a.get(d) ?? { value: d, reports: 0 };
-      e.reports += Number(r.n);
-      a.set(d, e);
-    }
-  const n = new Map<string, { asn: number; asName: string | null; reports: number }>();
-  for (const r of nets) {
-    const k = String(r.asn);
-    const e = n.get(k) ?? { asn: Number(r.asn), asName: r.name, reports: 0 };
-    e.reports += Number(r.n);
-    e.asName ??= r.name;
-    n.set(k, e);
+function bump<T extends { reports: number }>(m: Map<string, T>, key: string, fresh: () => T, n: number): T {
+  let e = m.get(key);
+  if (!e) {
+    e = fresh();
+    m.set(key, e);
   }
-  const c = new Map(countries.map((r) => [r.v ?? '', { value: r.v ?? '', reports: Number(r.n) }]));
-  return { senderDomains: top(s), advertisedDomains: top(a), networks: top(n), countries: top(c) };
+  e.reports += n;
+  return e;
+}
+
+/**
+ * Indicators (sender domains, advertised domains, origin networks and countries) and origins
+ * (IPs) of a case, by reports, in one pass over its report facts: the rows are grouped by the
+ * combination of values in SQL, then each value counted here.
+ */
+export async function caseFactsTally(
+  db: Kysely<Database>,
+  caseId: string,
+): Promise<{ indicators: CaseIndicators; origins: TopList<CaseOrigin> }> {
+  const rows = await db
+    .selectFrom('action_case_reports as cr')
+    .innerJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
+    .select([
+      'f.origin_ip',
+      'f.origin_asn',
+      'f.origin_as_name',
+      'f.origin_country',
+      'f.sender_domain',
+      'f.advertised_domains',
+      (eb) => eb.fn.countAll<number>().as('n'),
+    ])
+    .where('cr.case_id', '=', caseId)
+    .groupBy([
+      'f.origin_ip',
+      'f.origin_asn',
+      'f.origin_as_name',
+      'f.origin_country',
+      'f.sender_domain',
+      'f.advertised_domains',
+    ])
+    .execute();
+  const senders = new Map<string, { value: string; reports: number }>();
+  const advertised = new Map<string, { value: string; reports: number }>();
+  const networks = new Map<string, { asn: number; asName: string | null; reports: number }>();
+  const countries = new Map<string, { value: string; reports: number }>();
+  // One IP can appear with two AS names (enrichment data changed): one row per IP.
+  const ips = new Map<string, CaseOrigin>();
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (r.sender_domain) bump(senders, r.sender_domain, () => ({ value: r.sender_domain ?? '', reports: 0 }), n);
+    for (const d of new Set(parseList(r.advertised_domains))) bump(advertised, d, () => ({ value: d, reports: 0 }), n);
+    if (r.origin_asn !== null) {
+      const asn = Number(r.origin_asn);
+      const e = bump(networks, String(asn), () => ({ asn, asName: r.origin_as_name, reports: 0 }), n);
+      e.asName ??= r.origin_as_name;
+    }
+    if (r.origin_country) bump(countries, r.origin_country, () => ({ value: r.origin_country ?? '', reports: 0 }), n);
+    if (r.origin_ip) {
+      const ip = r.origin_ip;
+      bump(
+        ips,
+        ip,
+        () => ({
+          ip,
+          asn: r.origin_asn === null ? null : Number(r.origin_asn),
+          asName: r.origin_as_name,
+          country: r.origin_country,
+          reports: 0,
+        }),
+        n,
+      );
+    }
+  }
+  const origins = [...ips.values()].sort((a, b) => b.reports - a.reports || a.ip.localeCompare(b.ip));
+  return {
+    indicators: {
+      senderDomains: top(senders),
+      advertisedDomains: top(advertised),
+      networks: top(networks),
+      countries: top(countries),
+    },
+    origins: { items: origins.slice(0, TOP_LISTED), total: origins.length },
+  };
 }
 
 /** The report ids a whole campaign family holds (for opening a case about it), oldest first. */

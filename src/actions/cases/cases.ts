@@ -125,12 +125,31 @@ export async function addReportsToCase(
   if (fresh.length === 0) return 0;
   const now = nowIso();
   for (let i = 0; i < fresh.length; i += 500) {
+    const chunk = fresh.slice(i, i + 500);
+    // Each report's reception time goes with it: the case timeline reads it from this table.
+    const received = new Map(
+      (
+        await db
+          .selectFrom('reports')
+          .select(['id', 'received_at'])
+          .where(
+            'id',
+            'in',
+            chunk.map((r) => r.reportId),
+          )
+          .execute()
+      ).map((r) => [r.id, r.received_at]),
+    );
     await db
       .insertInto('action_case_reports')
       .values(
-        fresh
-          .slice(i, i + 500)
-          .map((r) => ({ case_id: caseId, report_id: r.reportId, message_sha256: r.sha256, added_at: now })),
+        chunk.map((r) => ({
+          case_id: caseId,
+          report_id: r.reportId,
+          message_sha256: r.sha256,
+          added_at: now,
+          received_at: received.get(r.reportId) ?? null,
+        })),
       )
       .execute();
   }
