@@ -18,7 +18,21 @@ export interface CaseReportRow {
   channel: string;
 }
 
-/** One page of a case's reports, newest report first (report ids are ULIDs: id order is arrival order). */
+/** The cursor of a case's report list: the last row's reception time and report id, base64url. */
+export function encodeReportCursor(receivedAt: string, reportId: string): string {
+  return Buffer.from(`${receivedAt}|${reportId}`).toString('base64url');
+}
+
+export function decodeReportCursor(s: string | null | undefined): { receivedAt: string; reportId: string } | null {
+  if (!s || s.length > 120 || !/^[A-Za-z0-9_-]+$/.test(s)) return null;
+  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|([0-9A-Za-z_-]{1,40})$/.exec(Buffer.from(s, 'base64url').toString());
+  return m ? { receivedAt: m[1], reportId: m[2] } : null;
+}
+
+/**
+ * One page of a case's reports, newest first by reception, keyset-paged on (reception time,
+ * report id) along the `(case_id, received_at, report_id)` index.
+ */
 export async function caseReportsPage(
   db: Kysely<Database>,
   caseId: string,
@@ -30,19 +44,32 @@ export async function caseReportsPage(
     .innerJoin('reports as r', 'r.id', 'cr.report_id')
     .select(['cr.report_id', 'cr.message_sha256', 'cr.added_at', 'r.received_at', 'r.channel'])
     .where('cr.case_id', '=', caseId)
+    .where('cr.received_at', 'is not', null)
+    .orderBy('cr.received_at', 'desc')
     .orderBy('cr.report_id', 'desc')
     .limit(limit + 1);
-  if (cursor) q = q.where('cr.report_id', '<', cursor);
+  const after = decodeReportCursor(cursor);
+  if (after)
+    q = q.where((eb) =>
+      eb.or([
+        eb('cr.received_at', '<', after.receivedAt),
+        eb.and([eb('cr.received_at', '=', after.receivedAt), eb('cr.report_id', '<', after.reportId)]),
+      ]),
+    );
   const rows = await q.execute();
   const total = await db
     .selectFrom('action_case_reports')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('case_id', '=', caseId)
+    .where('received_at', 'is not', null)
     .executeTakeFirst();
   const page = rows.slice(0, limit);
   return {
     rows: page,
-    next: rows.length > limit ? (page[page.length - 1]?.report_id ?? null) : null,
+    next:
+      rows.length > limit && page.length > 0
+        ? encodeReportCursor(page[page.length - 1].received_at, page[page.length - 1].report_id)
+        : null,
     total: Number(total?.n ?? 0),
   };
 }

@@ -18,7 +18,7 @@ import {
   removeReportsFromCase,
   setCaseState,
 } from '../../actions/cases/cases.ts';
-import { caseFactsTally, caseReportsPage, caseTimeline } from '../../actions/cases/case-view.ts';
+import { caseFactsTally, caseReportsPage, caseTimeline, decodeReportCursor } from '../../actions/cases/case-view.ts';
 import { listReferrals } from '../../actions/referrals/referrals.ts';
 import { campaignLabels } from '../../campaigns/label.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -119,7 +119,7 @@ export async function caseDetailRoutes(app: FastifyInstance): Promise<void> {
       const c = await getCase(db, await caseId(req));
       const ctx = pageContext(req, reply);
       const { t } = ctx;
-      const cursor = /^[0-9A-Za-z_-]{1,40}$/.test(req.query.cursor ?? '') ? (req.query.cursor ?? null) : null;
+      const cursor = decodeReportCursor(req.query.cursor) ? (req.query.cursor ?? null) : null;
       const [page, timeline, { indicators, origins }, history, referrals] = await Promise.all([
         caseReportsPage(db, c.id, cursor),
         caseTimeline(db, c.id),

@@ -17,6 +17,7 @@ import { analysisFor, spamMessage } from '../../actions/test-factories.ts';
 import { createAuthority } from '../../actions/cases/authorities.ts';
 import { openCase, setCaseState } from '../../actions/cases/cases.ts';
 import { indexAll } from '../indexer.ts';
+import { caseReportsPage } from '../../actions/cases/case-view.ts';
 import { createTestApp, postForm, userWithSession } from '../test-helpers.ts';
 
 const REPORTER = (n: number) => `victim${n}@reporters.example`;
@@ -201,6 +202,24 @@ outcome`, async (t) => {
     assert.match(full, /Reports \(3\)/);
     assert.match(full, /Looks like the October wave/);
     assert.match(full, /not ours/);
+
+    // The case's reports page by (reception, id), newest first, through every report.
+    const paged: string[] = [];
+    let rc: string | null = null;
+    do {
+      const p: Awaited<ReturnType<typeof caseReportsPage>> = await caseReportsPage(db, caseId, rc, 1);
+      assert.equal(p.total, 3);
+      paged.push(...p.rows.map((r) => r.report_id));
+      rc = p.next;
+    } while (rc);
+    assert.deepEqual(
+      [...paged].sort(),
+      stored
+        .slice(0, 3)
+        .map((s) => s.id)
+        .sort(),
+    );
+    assert.equal((await get(`${caseUrl}?cursor=${encodeURIComponent('not a cursor')}`)).statusCode, 200);
 
     // Refer: the preview shows what goes out, redacted of every reporter.
     const preview = await get(`${caseUrl}/refer?authority=${authority.id}`);
