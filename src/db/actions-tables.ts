@@ -102,6 +102,8 @@ export interface ActionCaseReportsTable {
   report_id: string;
   message_sha256: string;
   added_at: string;
+  /** The report's reception time (a copy of `reports.received_at`, for the case's timeline; 0151). */
+  received_at: string | null;
 }
 
 /** The case history: every state change, annotation, referral and answer. */

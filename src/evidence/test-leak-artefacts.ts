@@ -111,7 +111,7 @@ async function paramValues(ctx: AppContext, route: string): Promise<string[][] |
   if (params.length > 1) return null;
   if (route.startsWith('/api/v1/actions/cases/') || route === '/cases/:id')
     return (await db.selectFrom('action_cases').select('id').execute()).map((r) => [r.id]);
-  if (route.startsWith('/api/v1/actions/referrals/'))
+  if (route.startsWith('/api/v1/actions/referrals/') || route === '/referrals/:id')
     return (await db.selectFrom('action_referrals').select('id').execute()).map((r) => [r.id]);
   if (route.startsWith('/api/v1/campaigns/'))
     return (await db.selectFrom('campaigns').select('id').execute()).map((r) => [r.id]);

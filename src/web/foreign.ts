@@ -231,49 +231,6 @@ export async function asnsOfUser(db: Kysely<Database>, userId: string): Promise<
   return rows.map((r) => Number(r.asn));
 }
 
-export interface CaseListRow {
-  id: string;
-  title: string;
-  category: string | null;
-  state: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Cases, all or only those referred to the given authorities. */
-export async function listCases(
-  db: Kysely<Database>,
-  authorityIds: readonly string[] | 'all',
-  limit = 200,
-): Promise<CaseListRow[] | null> {
-  if (!(await hasTable(db, 'action_cases'))) return null;
-  let q = db
-    .selectFrom('action_cases as c')
-    .select(['c.id', 'c.title', 'c.category', 'c.state', 'c.created_at', 'c.updated_at'])
-    .orderBy('c.updated_at', 'desc')
-    .limit(limit);
-  if (authorityIds !== 'all') {
-    if (authorityIds.length === 0 || !(await hasTable(db, 'action_referrals'))) return [];
-    q = q.where(
-      'c.id',
-      'in',
-      db
-        .selectFrom('action_referrals')
-        .select('case_id')
-        .where('authority_id', 'in', [...authorityIds]),
-    );
-  }
-  const rows = await q.execute();
-  return rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    category: r.category,
-    state: r.state,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  }));
-}
-
 /**
  * Network operators (actions area) an account speaks for: linked to the account, or owning one
  * of the AS numbers the account lists. Empty when the actions area is not installed.

@@ -142,6 +142,7 @@ function navItems(ctx: PageCtx): NavItem[] {
   if (can(p, 'report:read-network')) items.push({ href: '/network', label: t('nav.network') });
   if (can(p, 'case:read')) items.push({ href: '/cases', label: t('nav.cases') });
   if (can(p, 'monthly-report:read')) items.push({ href: '/monthly-report', label: t('monthly.nav') });
+  if (can(p, 'referral:answer') && !can(p, 'case:manage')) items.push({ href: '/referrals', label: t('referral.nav') });
   if (can(p, 'user:manage')) items.push({ href: '/admin', label: t('nav.admin') });
   return items;
 }

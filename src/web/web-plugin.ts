@@ -17,12 +17,15 @@ import { accountRoutes } from './pages/account-pages.ts';
 import { workbenchRoutes } from './pages/workbench-pages.ts';
 import { reportDetailRoutes } from './pages/report-detail-pages.ts';
 import { adminRoutes } from './pages/admin-pages.ts';
-import { scopedRoutes } from './pages/scoped-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
 import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
 import { listingRoutes } from './pages/listing-pages.ts';
 import { PASSWORD_PAGE } from './first-sign-in.ts';
 import { adminRegistryRoutes } from './pages/admin-registry-routes.ts';
+import { caseListRoutes } from './pages/case-list-pages.ts';
+import { caseDetailRoutes } from './pages/case-detail-pages.ts';
+import { caseReferRoutes } from './pages/case-refer-pages.ts';
+import { referralPageRoutes } from './pages/referral-pages.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -81,9 +84,12 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(workbenchRoutes);
   await app.register(reportDetailRoutes);
   await app.register(adminRoutes);
-  await app.register(scopedRoutes);
   await app.register(networkRoutes);
   await app.register(deadLetterRoutes);
   await app.register(listingRoutes);
   await app.register(adminRegistryRoutes);
+  await app.register(caseListRoutes);
+  await app.register(caseDetailRoutes);
+  await app.register(caseReferRoutes);
+  await app.register(referralPageRoutes);
 }

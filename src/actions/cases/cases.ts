@@ -91,6 +91,9 @@ export async function getCase(db: Kysely<Database>, id: string): Promise<CaseRow
   return row;
 }
 
+/** Most ids put in one `IN (…)` list (SQLite and PostgreSQL bind-parameter limits are far above). */
+const ID_CHUNK = 1000;
+
 /** Adds reports to a case (already present ones are skipped); returns how many were new. */
 export async function addReportsToCase(
   db: Kysely<Database>,
@@ -99,32 +102,54 @@ export async function addReportsToCase(
   actor: string,
 ): Promise<number> {
   if (reports.length === 0) return 0;
-  const existing = new Set(
-    (
-      await db
-        .selectFrom('action_case_reports')
-        .select('report_id')
-        .where('case_id', '=', caseId)
-        .where(
-          'report_id',
-          'in',
-          reports.map((r) => r.reportId),
-        )
-        .execute()
-    ).map((r) => r.report_id),
-  );
-  const fresh = reports.filter(
-    (r, i) => !existing.has(r.reportId) && reports.findIndex((x) => x.reportId === r.reportId) === i,
-  );
+  const existing = new Set<string>();
+  for (let i = 0; i < reports.length; i += ID_CHUNK) {
+    const rows = await db
+      .selectFrom('action_case_reports')
+      .select('report_id')
+      .where('case_id', '=', caseId)
+      .where(
+        'report_id',
+        'in',
+        reports.slice(i, i + ID_CHUNK).map((r) => r.reportId),
+      )
+      .execute();
+    for (const r of rows) existing.add(r.report_id);
+  }
+  const seen = new Set<string>();
+  const fresh = reports.filter((r) => {
+    if (existing.has(r.reportId) || seen.has(r.reportId)) return false;
+    seen.add(r.reportId);
+    return true;
+  });
   if (fresh.length === 0) return 0;
   const now = nowIso();
   for (let i = 0; i < fresh.length; i += 500) {
+    const chunk = fresh.slice(i, i + 500);
+    // Each report's reception time goes with it: the case timeline reads it from this table.
+    const received = new Map(
+      (
+        await db
+          .selectFrom('reports')
+          .select(['id', 'received_at'])
+          .where(
+            'id',
+            'in',
+            chunk.map((r) => r.reportId),
+          )
+          .execute()
+      ).map((r) => [r.id, r.received_at]),
+    );
     await db
       .insertInto('action_case_reports')
       .values(
-        fresh
-          .slice(i, i + 500)
-          .map((r) => ({ case_id: caseId, report_id: r.reportId, message_sha256: r.sha256, added_at: now })),
+        chunk.map((r) => ({
+          case_id: caseId,
+          report_id: r.reportId,
+          message_sha256: r.sha256,
+          added_at: now,
+          received_at: received.get(r.reportId) ?? null,
+        })),
       )
       .execute();
   }
@@ -134,6 +159,45 @@ export async function addReportsToCase(
     reportIds: fresh.slice(0, 20).map((r) => r.reportId),
   });
   return fresh.length;
+}
+
+/**
+ * Takes reports out of a case (an analyst's decision: they do not belong to this operation);
+ * returns how many were in it. A merged case is frozen. Packages already sent keep what they
+ * held; the history says what was removed, by whom and why.
+ */
+export async function removeReportsFromCase(
+  db: Kysely<Database>,
+  caseId: string,
+  reportIds: string[],
+  actor: string,
+  note: string | null = null,
+): Promise<number> {
+  const c = await getCase(db, caseId);
+  if (c.state === 'merged') throw new AppError('CONFLICT', `Case ${caseId} was merged into ${c.merged_into}.`);
+  const ids = [...new Set(reportIds)];
+  const removed: string[] = [];
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const chunk = ids.slice(i, i + ID_CHUNK);
+    const present = await db
+      .selectFrom('action_case_reports')
+      .select('report_id')
+      .where('case_id', '=', caseId)
+      .where('report_id', 'in', chunk)
+      .execute();
+    if (present.length === 0) continue;
+    const gone = present.map((r) => r.report_id);
+    await db.deleteFrom('action_case_reports').where('case_id', '=', caseId).where('report_id', 'in', gone).execute();
+    removed.push(...gone);
+  }
+  if (removed.length === 0) return 0;
+  await db.updateTable('action_cases').set({ updated_at: nowIso() }).where('id', '=', caseId).execute();
+  await addCaseEvent(db, caseId, actor, 'reports-removed', {
+    count: removed.length,
+    reportIds: removed.slice(0, 20),
+    note: note?.slice(0, 10_000) ?? null,
+  });
+  return removed.length;
 }
 
 export async function annotateCase(db: Kysely<Database>, caseId: string, actor: string, note: string): Promise<void> {
@@ -197,28 +261,6 @@ export async function mergeCases(
 
 export interface CaseListItem extends CaseRow {
   report_count: number;
-}
-
-export async function listCases(
-  db: Kysely<Database>,
-  opts: { state?: string; limit?: number; before?: string } = {},
-): Promise<CaseListItem[]> {
-  let q = db
-    .selectFrom('action_cases as c')
-    .selectAll('c')
-    .select((eb) =>
-      eb
-        .selectFrom('action_case_reports as r')
-        .select((e) => e.fn.countAll<number>().as('n'))
-        .whereRef('r.case_id', '=', 'c.id')
-        .as('report_count'),
-    )
-    .orderBy('c.id', 'desc')
-    .limit(Math.min(opts.limit ?? 100, 1000));
-  if (opts.state) q = q.where('c.state', '=', opts.state);
-  if (opts.before) q = q.where('c.id', '<', opts.before);
-  const rows = await q.execute();
-  return rows.map((r) => ({ ...r, report_count: Number(r.report_count ?? 0) }));
 }
 
 export async function caseHistory(db: Kysely<Database>, caseId: string) {

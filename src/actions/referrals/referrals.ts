@@ -23,6 +23,7 @@ import { notifyOutbox } from '../outbox/delivery.ts';
 import { loadAnalyses } from '../sources.ts';
 import { identitiesByReport, redactMessage } from '../redaction.ts';
 import { buildCaseSummary, type CaseSummary } from './case-summary.ts';
+export { getReferral, listReferralPage, listReferrals, referralState, type ReferralView } from './referral-list.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
 import { buildEvidencePackage, type EvidenceMode, type Manifest, type PackageMessage } from './evidence-package.ts';
 import { loadInstanceKey, signatureHeader, type InstanceKey } from './instance-key.ts';
@@ -190,18 +191,16 @@ async function buildPackage(
   };
 }
 
-/** The referral mail: a short text and the package attached. */
-function referralMail(
-  from: string,
+/** The referral mail's subject and text (what the authority reads above the attached package). */
+function referralMailText(
   authority: AuthorityRow,
   c: CaseRow,
   built: BuiltPackage,
   title: string,
   instance: { org: string; url: string },
-) {
+): { subject: string; text: string; fileName: string } {
   const fileName = `case-${c.id}-${built.packageId}.zip`;
   const s = built.summary;
-  const messageId = newMessageId(domainOf(from));
   const text = [
     `Case ${c.id}: ${title}`,
     '',
@@ -216,11 +215,25 @@ ${instance.url}/api/v1/actions/public-key.`,
     '',
     `Referral id: ${built.packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,
   ].join('\r\n');
+  return { subject: `[Spamdesk referral] Case ${c.id}: ${title}`, text, fileName };
+}
+
+/** The referral mail: a short text and the package attached. */
+function referralMail(
+  from: string,
+  authority: AuthorityRow,
+  c: CaseRow,
+  built: BuiltPackage,
+  title: string,
+  instance: { org: string; url: string },
+) {
+  const { subject, text, fileName } = referralMailText(authority, c, built, title, instance);
+  const messageId = newMessageId(domainOf(from));
   const raw = buildMessage(
     {
       from,
       to: [authority.contact],
-      subject: `[Spamdesk referral] Case ${c.id}: ${title}`,
+      subject,
       messageId,
       headers: [['X-Spamdesk-Package-SHA256', built.sha256]],
     },
@@ -424,7 +437,51 @@ export async function referCase(
   return { referralId: built.packageId, packageSha256: built.sha256, packageSize: built.zip.length, outboxId };
 }
 
-const ANSWER_STATE: Record<ReferralAnswer | 'received', string> = {
+/** What a referral would send, built exactly as {@link referCase} builds it, without sending anything. */
+export interface ReferralPreview {
+  authority: Pick<AuthorityRow, 'id' | 'name' | 'country' | 'competence' | 'contact_kind' | 'contact'>;
+  evidenceMode: EvidenceMode;
+  messages: number;
+  omitted: number;
+  packageSize: number;
+  files: Manifest['files'];
+  /** The redacted summary (summary.json of the package). */
+  summary: CaseSummary;
+  /** The mail's subject and text for an e-mail contact; null for a webhook or partner. */
+  mail: { subject: string; text: string } | null;
+}
+
+/**
+ * Builds the package a referral of the case to this authority would carry (same code, same
+ * redaction) and returns what it holds. Only the package id and time will differ when sent.
+ */
+export async function previewReferral(ctx: AppContext, caseId: string, authorityId: string): Promise<ReferralPreview> {
+  const { c, authority } = await referralParties(ctx.db, caseId, authorityId);
+  const built = await buildPackage(ctx, c, authority, nowIso());
+  const mail =
+    authority.contact_kind === 'email'
+      ? referralMailText(authority, c, built, built.summary.case.title, built.summary.instance)
+      : null;
+  return {
+    authority: {
+      id: authority.id,
+      name: authority.name,
+      country: authority.country,
+      competence: authority.competence,
+      contact_kind: authority.contact_kind,
+      contact: authority.contact,
+    },
+    evidenceMode: built.evidenceMode,
+    messages: built.messages,
+    omitted: built.omitted,
+    packageSize: built.zip.length,
+    files: built.manifest.files,
+    summary: built.summary,
+    mail: mail ? { subject: mail.subject, text: mail.text } : null,
+  };
+}
+
+export const ANSWER_STATE: Record<ReferralAnswer | 'received', string> = {
   received: 'received',
   acknowledge: 'acknowledged',
   'request-more': 'more-requested',
@@ -463,78 +520,6 @@ export async function answerReferral(
       .executeTakeFirst();
     if (!live) await setCaseState(trx, ref.case_id, 'closed', actor, { reason: 'all referrals closed' });
   });
-}
-
-/** A referral's answer state once the authority has answered (these imply it was delivered). */
-const ANSWERED: ReadonlySet<string> = new Set(Object.values(ANSWER_STATE));
-
-/**
- * What a referral's state is: the authority's answer once there is one; before that its
- * delivery's — `queued` (not yet tried), `failed` (tried, will be retried; the error is kept),
- * `sent` (the relay or the authority's endpoint accepted it) or `dead` (given up: an analyst must
- * act). A referral never shows `sent` while its mail still sits in the outbox.
- */
-export function referralState(
-  stored: string,
-  delivery: { state: string | null; attempts: number | null; lastError: string | null },
-): string {
-  if (ANSWERED.has(stored)) return stored;
-  switch (delivery.state) {
-    case 'sent':
-      return 'sent';
-    case 'dead':
-      return 'dead';
-    case 'queued':
-    case 'sending':
-      return (delivery.attempts ?? 0) > 0 && delivery.lastError ? 'failed' : 'queued';
-    default:
-      // Referrals made before their outbox entry was remembered said `sent` when queued.
-      return stored === 'sent' ? 'sent' : 'queued';
-  }
-}
-
-/** Referrals of a case (without the package bytes), each with its delivery-derived state. */
-export async function listReferrals(db: Kysely<Database>, filter: { caseId?: string; authorityIds?: string[] }) {
-  let q = db
-    .selectFrom('action_referrals as r')
-    .innerJoin('action_authorities as a', 'a.id', 'r.authority_id')
-    .leftJoin('action_outbox as o', 'o.id', 'r.outbox_id')
-    .select([
-      'r.id',
-      'r.case_id',
-      'r.authority_id',
-      'a.name as authority_name',
-      'r.state',
-      'r.package_sha256',
-      'r.package_size',
-      'r.created_at',
-      'r.updated_at',
-    ])
-    .select([
-      'o.state as delivery_state',
-      'o.attempts as delivery_attempts',
-      'o.last_error as delivery_error',
-      'o.sent_at as delivered_at',
-    ])
-    .orderBy('r.created_at', 'desc');
-  if (filter.caseId) q = q.where('r.case_id', '=', filter.caseId);
-  if (filter.authorityIds)
-    q = q.where('r.authority_id', 'in', filter.authorityIds.length > 0 ? filter.authorityIds : ['-']);
-  const rows = await q.limit(1000).execute();
-  return rows.map(({ delivery_state, delivery_attempts, delivery_error, delivered_at, ...r }) => ({
-    ...r,
-    state: referralState(r.state, {
-      state: delivery_state,
-      attempts: delivery_attempts === null ? null : Number(delivery_attempts),
-      lastError: delivery_error,
-    }),
-    delivery: {
-      state: delivery_state,
-      attempts: delivery_attempts === null ? null : Number(delivery_attempts),
-      lastError: delivery_error,
-      sentAt: delivered_at,
-    },
-  }));
 }
 
 export async function getReferralPackage(db: Kysely<Database>, referralId: string) {

@@ -16,16 +16,17 @@ import {
   caseHistory,
   caseReports,
   getCase,
-  listCases,
   mergeCases,
   openCase,
+  removeReportsFromCase,
   setCaseState,
 } from '../cases/cases.ts';
+import { CaseFilter, CasePaging, listCasePage } from '../cases/case-list.ts';
 import { listReferrals, referCase } from '../referrals/referrals.ts';
 import { autoRefer } from '../actions-jobs.ts';
 import { redactorForCase } from '../redaction.ts';
 import type { DB } from '../../db/dialect.ts';
-import { ACTIONS_TAGS, Id, ListQuery, authorityScope, body } from './route-helpers.ts';
+import { ACTIONS_TAGS, Id, authorityScope, body } from './route-helpers.ts';
 
 /** The reports named by id, each with its evidence hash; an unknown id is a 400. */
 async function reportRefs(trx: DB, ids: string[]): Promise<{ reportId: string; sha256: string }[]> {
@@ -48,17 +49,29 @@ async function caseListRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/api/v1/actions/cases',
-    { schema: { summary: 'Cases (authorities: those referred to them)', tags } },
+    {
+      schema: {
+        summary: 'Cases, newest first, a page at a time (authorities: those referred to them)',
+        description:
+          'Filters: state, targetKind, target, category, rule (or `manual`), authority, from, to (days). ' +
+          'Paging: `limit` (default 50, at most 1000) and `cursor` (the `next` of the previous page; ' +
+          '`before` is its older name). The last page has `next: null`.',
+        tags,
+      },
+    },
     async (req) => {
       authorize(req.principal, 'case:read');
-      const q = body(ListQuery, req.query);
+      const query = (req.query ?? {}) as Record<string, unknown>;
+      const filter = body(CaseFilter, query);
+      const paging = body(CasePaging, { cursor: query.cursor ?? query.before, limit: query.limit });
       const scope = await authorityScope(app, req.principal);
-      const cases = await listCases(db, q);
-      if (!scope) return { cases };
-      const referred = new Set((await listReferrals(db, { authorityIds: scope })).map((r) => r.case_id));
+      const page = await listCasePage(db, filter, { cursor: paging.cursor, limit: paging.limit, authorityIds: scope });
+      if (!scope) return page;
       // An authority reads titles and targets typed by staff or taken from messages: redacted.
-      const mine = cases.filter((c) => referred.has(c.id));
-      return { cases: await Promise.all(mine.map(async (c) => (await redactorForCase(db, c.id)).json(c))) };
+      return {
+        cases: await Promise.all(page.cases.map(async (c) => (await redactorForCase(db, c.id)).json(c))),
+        next: page.next,
+      };
     },
   );
 
@@ -156,6 +169,26 @@ async function caseChangeRoutes(app: FastifyInstance): Promise<void> {
       );
     return { added };
   });
+
+  app.post(
+    '/api/v1/actions/cases/:id/reports/remove',
+    { schema: { summary: 'Take reports out of a case (with a note saying why)', tags } },
+    async (req) => {
+      authorize(req.principal, 'case:manage');
+      const { id } = body(Id, req.params);
+      const b = body(
+        z.object({
+          reportIds: z.array(z.string().max(40)).min(1).max(10_000),
+          note: z.string().max(10_000).nullable().default(null),
+        }),
+        req.body,
+      );
+      const removed = await db
+        .transaction()
+        .execute((trx) => removeReportsFromCase(trx, id, b.reportIds, principalLabel(req.principal), b.note));
+      return { removed };
+    },
+  );
 
   app.post(
     '/api/v1/actions/cases/:id/merge',

@@ -8,7 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
-import { answerReferral, getReferralPackage, listReferrals, REFERRAL_ANSWERS } from '../referrals/referrals.ts';
+import { answerReferral, getReferralPackage, listReferralPage, REFERRAL_ANSWERS } from '../referrals/referrals.ts';
 import { ACTIONS_TAGS, Id, authorityScope, body } from './route-helpers.ts';
 
 export async function referralRoutes(app: FastifyInstance): Promise<void> {
@@ -17,11 +17,37 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/api/v1/actions/referrals',
-    { schema: { summary: 'Referrals (authorities: their own)', tags } },
+    {
+      schema: {
+        summary: 'Referrals, newest first, a page at a time (authorities: their own)',
+        description:
+          '`state=open|closed`, `case`; paging: `limit` (default 50, at most 1000) and `cursor` (the `next` of ' +
+          'the previous page). The last page has `next: null`.',
+        tags,
+      },
+    },
     async (req) => {
       authorize(req.principal, 'referral:answer');
+      const q = body(
+        z.object({
+          state: z.enum(['open', 'closed']).optional(),
+          case: z.string().max(40).optional(),
+          cursor: z.string().max(40).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).optional(),
+        }),
+        req.query,
+      );
       const scope = await authorityScope(app, req.principal);
-      return { referrals: await listReferrals(db, scope ? { authorityIds: scope } : {}) };
+      return listReferralPage(
+        db,
+        {
+          ...(scope ? { authorityIds: scope } : {}),
+          ...(q.case ? { caseId: q.case } : {}),
+          ...(q.state ? { closed: q.state === 'closed' } : {}),
+        },
+        q.cursor ?? null,
+        q.limit,
+      );
     },
   );
 

@@ -13,6 +13,7 @@ import { drainOutbox } from '../../actions/outbox/delivery.ts';
 import { startWebhookSink } from '../../actions/test-sinks.ts';
 import { loadInstanceKey } from '../../actions/referrals/instance-key.ts';
 import { buildEvidencePackage } from '../../actions/referrals/evidence-package.ts';
+import { openCase } from '../../actions/cases/cases.ts';
 
 const run = promisify(execFile);
 
@@ -105,4 +106,44 @@ test('spamdesk cases verify-package accepts a genuine package and rejects a tamp
   } finally {
     await tdb.drop();
   }
+});
+
+test('spamdesk cases list pages with --cursor, lists everything with --all, and filters', async (t) => {
+  const tdb = await createTestDatabase(t, 'sqlite');
+  if (!tdb) return;
+  const ids: string[] = [];
+  for (let i = 0; i < 120; i++)
+    ids.push(
+      (
+        await openCase(tdb.db, {
+          targetKind: 'sender_domain',
+          targetValue: `s${i}.example`,
+          title: `Sender ${i}`,
+          category: i < 30 ? 'scam' : 'phishing',
+          openedBy: 'rule:SENDER_CONSENT',
+        })
+      ).id,
+    );
+  const db = `sqlite:${tdb.config.database.dialect === 'sqlite' ? tdb.config.database.path : ''}`;
+  const idsIn = (out: string) =>
+    out
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.split(/\s+/)[0]);
+  const first = await cli(['cases', 'list', '--limit', '100', '--database-url', db]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(idsIn(first.stdout).length, 100);
+  const cursor = /--cursor (\S+)/.exec(first.stderr)?.[1];
+  assert.ok(cursor, `the next page's cursor is printed: ${first.stderr}`);
+  const second = await cli(['cases', 'list', '--limit', '100', '--cursor', cursor, '--database-url', db]);
+  assert.equal(idsIn(second.stdout).length, 20);
+  assert.doesNotMatch(second.stderr, /--cursor/, 'the last page names no next one');
+  assert.deepEqual([...idsIn(first.stdout), ...idsIn(second.stdout)].sort(), [...ids].sort());
+  const all = await cli(['cases', 'list', '--all', '--json', '--database-url', db]);
+  assert.equal(all.stdout.trim().split('\n').length, 120, 'no cap at 100');
+  const scam = await cli(['cases', 'list', '--all', '--category', 'scam', '--database-url', db]);
+  assert.equal(idsIn(scam.stdout).length, 30);
+  const bad = await cli(['cases', 'list', '--state', 'sleeping', '--database-url', db]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--state/);
 });

@@ -22,7 +22,8 @@ import {
 import { drainOutbox } from '../../actions/outbox/delivery.ts';
 import { closeTransports } from '../../actions/outbox/transports.ts';
 import { deliveryOptions } from '../../actions/actions-service.ts';
-import { caseHistory, caseReports, getCase, listCases } from '../../actions/cases/cases.ts';
+import { caseHistory, caseReports, getCase, type CaseListItem } from '../../actions/cases/cases.ts';
+import { CaseFilter, CasePaging, allCases, listCasePage } from '../../actions/cases/case-list.ts';
 import { createAuthority, listAuthorities } from '../../actions/cases/authorities.ts';
 import { listPartners, registerPartner, setPartnerUrl } from '../../actions/exchange/partners.ts';
 import { listReferrals, referCase } from '../../actions/referrals/referrals.ts';
@@ -128,15 +129,56 @@ ${e.destination}  ${e.description}${e.last_error ? `  [${e.last_error.slice(0, 1
 
 function registerCases(program: Command): void {
   const cases = program.command('cases').description('Cases and referrals to authorities.');
-  withSettings(cases.command('list').description('List cases.'))
-    .option('--state <state>', 'open | referred | closed | merged')
-    .action(async (o: { state?: string }, cmd: Command) => {
+  withSettings(
+    cases
+      .command('list')
+      .description(
+        'List cases, newest first: one page (--limit, default 50) and the --cursor of the next one on stderr, ' +
+          'or every case with --all.',
+      ),
+  )
+    .option('--state <state>', 'open | needs_review | referred | closed | merged')
+    .option('--target-kind <kind>', 'campaign | sender_domain | advertised_domain | origin_network')
+    .option('--target <value>', 'the target (campaign id, domain, AS number)')
+    .option('--category <category>')
+    .option('--rule <name>', 'the rule that opened the case, or "manual"')
+    .option('--authority <id>', 'cases referred to this authority')
+    .option('--from <day>', 'opened on or after (YYYY-MM-DD)')
+    .option('--to <day>', 'opened on or before (YYYY-MM-DD)')
+    .option('--limit <n>', 'cases per page (at most 1000)')
+    .option('--cursor <id>', 'the page after this cursor (printed at the end of the previous page)')
+    .option('--all', 'every case, page after page')
+    .option('--json', 'one JSON object per line')
+    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const filter = CaseFilter.safeParse({
+        state: o.state,
+        targetKind: o.targetKind,
+        target: o.target,
+        category: o.category,
+        rule: o.rule,
+        authority: o.authority,
+        from: o.from,
+        to: o.to,
+      });
+      const paging = CasePaging.safeParse({ cursor: o.cursor, limit: o.limit });
+      const problems = [...(filter.error?.issues ?? []), ...(paging.error?.issues ?? [])];
+      if (!filter.success || !paging.success || problems.length > 0)
+        fail(problems.map((i) => `--${String(i.path[0] ?? '')}: ${i.message}`).join('; '), 2);
+      const print = (c: CaseListItem) =>
+        o.json
+          ? out(JSON.stringify(c))
+          : out(
+              `${c.id}  ${c.state.padEnd(12)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  \
+${c.target_kind}:${c.target_value}  ${c.title}`,
+            );
       await withCtx(cmd, async (ctx) => {
-        for (const c of await listCases(ctx.db, { state: o.state }))
-          out(
-            `${c.id}  ${c.state.padEnd(8)} ${String(c.report_count).padStart(6)} reports  ${c.category ?? '-'}  \
-${c.title}`,
-          );
+        if (o.all) {
+          for await (const c of allCases(ctx.db, filter.data)) print(c);
+          return;
+        }
+        const page = await listCasePage(ctx.db, filter.data, paging.data);
+        for (const c of page.cases) print(c);
+        if (page.next) process.stderr.write(`more: spamdesk cases list --cursor ${page.next} (or --all)\n`);
       });
     });
   withSettings(cases.command('show').description('A case: target, reports, history, referrals.'))

@@ -3,6 +3,8 @@
  * SMS, the confirmation with the private tracking link, the tracking page, guidance, awareness
  * pages and public statistics.
  */
+import { referralOutcomesOfReport } from '../../actions/referrals/referral-outcomes.ts';
+import { outcomesSection } from './referral-outcome-view.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
@@ -298,6 +300,7 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
     const cls = await loadClassification(appCtx.db, report.id, report.message_sha256);
     const campaign = await loadCampaignOf(appCtx.db, report.message_sha256);
     const referred = await referralsOf(appCtx.db, report.id);
+    const outcomes = await referralOutcomesOfReport(appCtx.db, report.id);
     const mark = await appCtx.db
       .selectFrom('web_report_marks')
       .select('mark')
@@ -323,7 +326,8 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
   <dt>${t('track.campaign')}</dt><dd>${campaignText}</dd>
   <dt>${t('track.referred')}</dt><dd>${referred.length > 0 ? referred.join(', ') : t('track.referred.none')}</dd>
 </dl>
-${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>` : ''}`,
+${mark?.mark === 'false-report' ? html`<p class="notice">${t('track.false')}</p>` : ''}
+${outcomesSection(ctx, outcomes)}`,
       ),
     );
   });

@@ -321,6 +321,8 @@ ${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
 (${campaign.reportCount})`
       : '—'
   }</dd>
+<dt>${t('nav.cases')}</dt><dd><a href="/cases/new?reports=${report.id}" data-testid="report-open-case">\
+${t('case.fromReport')}</a></dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis
       ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`

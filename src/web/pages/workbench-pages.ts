@@ -398,6 +398,8 @@ ${t('list.next')}</a>`
           ctx,
           t('campaign.title', { id: label }),
           html`<h1>${t('campaign.title', { id: label })}</h1><p class="mono muted">${campaign?.id ?? id}</p>
+<p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">\
+${t('case.fromCampaign')}</a></p>
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
