@@ -367,6 +367,9 @@ export const en = {
   'home.stats': '{n} reports in the last 30 days.',
   'safe.nohtml': 'This message has no HTML part; its text is shown instead.',
   'safe.remote': '{n} remote resource(s) removed.',
+  // ── French throughout (issue 18): strings that were written into the pages ──
+  'report.error.large': 'The message is larger than the limit of {n} bytes.',
+  'report.error.large.file': '{file}: the message is larger than the limit of {n} bytes.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -47,7 +47,7 @@ scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr
 ${users.map(
   (u) =>
     html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td>\
-<td>${fmtTime(u.created_at)}</td><td>${fmtTime(u.last_login_at)}</td><td>${
+<td>${fmtTime(u.created_at, ctx.locale)}</td><td>${fmtTime(u.last_login_at, ctx.locale)}</td><td>${
       u.disabled_at
         ? t('admin.users.disabled')
         : html`<form method="post" action="/admin/users/${u.id}/disable" class="inline">${csrfField(ctx)}<button \
@@ -101,7 +101,7 @@ href="/admin/users">${t('admin.users')}</a></li></ul>`,
 scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th \
 scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
 ${rows.map(
-  (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at)}</td>\
+  (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at, ctx.locale)}</td>\
 <td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td \
 class="mono">${r.ip ?? ''}</td></tr>`,
 )}

@@ -189,8 +189,8 @@ ${t('list.next')}</a></p>`
       ? t('network.campaign', {
           id: campaign.id.slice(-8),
           n: campaign.reportCount,
-          first: fmtTime(campaign.firstSeenAt),
-          last: fmtTime(campaign.lastSeenAt),
+          first: fmtTime(campaign.firstSeenAt, ctx.locale),
+          last: fmtTime(campaign.lastSeenAt, ctx.locale),
         })
       : '—';
     const body = html`<p class="crumbs"><a href="/network">${t('network.title')}</a></p>
@@ -199,7 +199,7 @@ ${section(
   'summary',
   t('detail.summary'),
   html`<dl class="facts">
-<dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at)}</dd>
+<dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at, ctx.locale)}</dd>
 <dt>${t('detail.origin')}</dt><dd class="mono" \
 data-testid="origin">${row.origin_ip ?? '—'}${row.origin_asn !== null ? ` AS${row.origin_asn}` : ''}${
     o?.asName ? ` ${o.asName}` : ''
@@ -274,14 +274,15 @@ class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.ale
 scope="col">${t('col.state')}</th></tr></thead><tbody>
 ${alerts.map(
   (a) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td>\
-<td>${a.asn !== null ? `AS${a.asn}` : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td \
+<td>${a.asn !== null ? `AS${a.asn}` : ''}</td>\
+<td>${fmtTime(a.first_seen, ctx.locale)} – ${fmtTime(a.last_seen, ctx.locale)}</td><td \
 class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
 <td>${
     a.state === 'open' && mayHandle
       ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button \
 type="submit">${t('network.alerts.handle')}</button></form>`
       : html`${a.state}${
-          a.handled_by ? html` <span class="muted">${a.handled_by} · ${fmtTime(a.handled_at)}</span>` : ''
+          a.handled_by ? html` <span class="muted">${a.handled_by} · ${fmtTime(a.handled_at, ctx.locale)}</span>` : ''
         }`
   }</td></tr>`,
 )}</tbody></table></div>`

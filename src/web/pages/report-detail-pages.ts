@@ -295,14 +295,14 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
 ${
   mark?.mark === 'false-report'
     ? html`<p class="notice" \
-data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at) })}</p>`
+data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at, ctx.locale) })}</p>`
     : ''
 }
 ${section(
   'summary',
   t('detail.summary'),
   html`<dl class="facts">
-<dt>${t('col.received')}</dt><dd>${fmtTime(report.received_at)}</dd>
+<dt>${t('col.received')}</dt><dd>${fmtTime(report.received_at, ctx.locale)}</dd>
 <dt>${t('col.channel')}</dt><dd>${channelLabel(ctx, report.channel)}</dd>
 <dt>${t('detail.quality')}</dt><dd>${report.quality}</dd>
 <dt>${t('detail.sha256')}</dt><dd class="mono">${report.message_sha256}</dd>
@@ -318,7 +318,8 @@ ${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
   }</dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis
-      ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
+      ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · \
+${fmtTime(analysis.analysedAt, ctx.locale)}</span>`
       : t('detail.notanalysed')
   }</dd>
 ${typeof ctxJson.consent === 'string' ? html`<dt>consent</dt><dd>${ctxJson.consent}</dd>` : ''}
@@ -345,7 +346,7 @@ ${
 ${
   history.length > 0
     ? html`<h3>${t('detail.history')}</h3><ul class="plain">${history.map(
-        (h) => html`<li>${fmtTime(h.at)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → \
+        (h) => html`<li>${fmtTime(h.at, ctx.locale)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → \
 ${categoryLabel(ctx, h.category)}</li>`,
       )}</ul>`
     : ''
@@ -364,7 +365,7 @@ ${
         'sms',
         t('detail.sms'),
         html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd>\
-<dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre \
+<dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt, ctx.locale) : '—'}</dd></dl><pre \
 class="sms">${sms.text}</pre>`,
       )
     : html`${section(

@@ -57,7 +57,7 @@ scope="col">${t('col.category')}</th><th scope="col">${t('col.state')}</th><th s
 </tr></thead><tbody>
 ${cases.map(
   (c) => html`<tr data-case-id="${c.id}"><td>${c.title}</td><td>${categoryLabel(ctx, c.category)}</td>\
-<td>${c.state}</td><td>${fmtTime(c.createdAt)}</td></tr>`,
+<td>${c.state}</td><td>${fmtTime(c.createdAt, ctx.locale)}</td></tr>`,
 )}</tbody></table></div>`
 }`,
         { wide: true },

@@ -62,7 +62,7 @@ scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></t
     const shown = subjectOf(r);
     const subject = shown && shown.trim() !== '' ? shown : `(${r.report_id})`;
     return html`<tr data-report-id="${r.report_id}">
-<td class="nowrap">${fmtTime(r.received_at)}</td>
+<td class="nowrap">${fmtTime(r.received_at, ctx.locale)}</td>
 <td>${href ? html`<a href="${href}">${subject}</a>` : subject}${
       r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''
     }</td>
@@ -377,7 +377,8 @@ ${
 <dt>${t('col.reports')}</dt><dd>${campaign.reportCount}</dd><dt>${t('campaign.messages')}</dt>\
 <dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd>\
 <dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt>\
-<dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
+<dd>${fmtTime(campaign.firstSeenAt, ctx.locale)}</dd><dt>${t('filter.to')}</dt>\
+<dd>${fmtTime(campaign.lastSeenAt, ctx.locale)}</dd></dl>`
     : html`<p class="notice">${t('campaign.unavailable')}</p>`
 }
 ${chartBlock(
