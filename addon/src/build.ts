@@ -10,7 +10,13 @@ import { build } from 'esbuild';
 import yazl from 'yazl';
 
 export const ADDON_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const STATIC_FILES = ['manifest.json', 'options.html', 'icons/report.svg'];
+const STATIC_FILES = [
+  'manifest.json',
+  'options.html',
+  'icons/report.svg',
+  '_locales/en/messages.json',
+  '_locales/fr/messages.json',
+];
 /** A fixed time for zip entries, so the same sources give the same .xpi. */
 const ZIP_MTIME = new Date('2026-01-01T00:00:00Z');
 
