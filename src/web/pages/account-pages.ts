@@ -221,7 +221,7 @@ ${
 scope="col">${t('col.subject')}</th><th scope="col">${t('col.channel')}</th><th scope="col">${t('col.category')}</th>\
 </tr></thead><tbody>
 ${own.rows.map(
-  (r) => html`<tr><td>${fmtTime(r.received_at, ctx.locale)}</td><td>${r.subject ?? ''}</td>\
+  (r) => html`<tr><td>${fmtTime(r.received_at, ctx.locale)}</td><td translate="no">${r.subject ?? ''}</td>\
 <td>${channelLabel(ctx, r.channel)}</td><td>${categoryLabel(ctx, r.category)}</td></tr>`,
 )}
 </tbody></table></div>`

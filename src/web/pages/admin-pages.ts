@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { ROLES, isRole, principalLabel } from '../../core/roles.ts';
+import { labelOf } from '../i18n.ts';
 import { nowIso } from '../../core/ids.ts';
 import { listAudit, writeAudit } from '../../evidence/audit.ts';
 import { html } from '../html.ts';
@@ -42,11 +43,12 @@ ${
     : ''
 }
 <div class="table-scroll"><table><thead><tr><th scope="col">${t('login.email')}</th><th \
-scope="col">${t('col.role')}</th><th scope="col">scope</th><th scope="col">${t('col.created')}</th><th \
+scope="col">${t('col.role')}</th><th scope="col">${t('trc.scope')}</th><th scope="col">${t('col.created')}</th><th \
 scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${users.map(
   (u) =>
-    html`<tr><td>${u.email}</td><td>${u.role}</td><td>${u.authority_id ?? ''} ${u.networks ?? ''}</td>\
+    html`<tr><td translate="no">${u.email}</td><td>${labelOf(t, 'trc.role', u.role)}</td><td \
+translate="no">${u.authority_id ?? ''} ${u.networks ?? ''}</td>\
 <td>${fmtTime(u.created_at, ctx.locale)}</td><td>${fmtTime(u.last_login_at, ctx.locale)}</td><td>${
       u.disabled_at
         ? t('admin.users.disabled')
@@ -58,7 +60,7 @@ type="submit">${t('admin.users.disable')}</button></form>`
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
 <label for="email">${t('login.email')}</label><input id="email" name="email" type="email" required>
 <label for="role">${t('col.role')}</label><select id="role" name="role">${ROLES.map(
-        (r) => html`<option value="${r}">${r}</option>`,
+        (r) => html`<option value="${r}">${labelOf(t, 'trc.role', r)}</option>`,
       )}</select>
 <label for="authority">${t('admin.users.authority')}</label><input id="authority" name="authority" maxlength="64">
 <label for="networks">${t('admin.users.networks')}</label><input id="networks" name="networks" maxlength="500" \
@@ -99,10 +101,11 @@ href="/admin/users">${t('admin.users')}</a></li></ul>`,
         html`<p class="crumbs"><a href="/admin">${t('admin.title')}</a></p><h1>${t('admin.audit')}</h1>
 <div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">#</th><th \
 scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th \
-scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
+scope="col">${t('trc.subject')}</th><th scope="col">IP</th></tr></thead><tbody>
 ${rows.map(
   (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at, ctx.locale)}</td>\
-<td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td \
+<td translate="no">${r.actor}</td><td class="mono" translate="no">${r.action}</td><td class="mono" \
+translate="no">${r.subject}</td><td \
 class="mono">${r.ip ?? ''}</td></tr>`,
 )}
 </tbody></table></div>

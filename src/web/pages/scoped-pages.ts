@@ -9,6 +9,8 @@ import { html } from '../html.ts';
 import { fmtTime, layout, pageContext, sendPage } from '../page.ts';
 import { requestSession } from '../session-auth.ts';
 import { categoryLabel } from '../components.ts';
+import { labelOf } from '../i18n.ts';
+import { caseTitle } from '../narrative.ts';
 import { asnsOfUser, authorityIdsOfUser, listCases } from '../foreign.ts';
 import { redactorForCase } from '../../actions/redaction.ts';
 
@@ -56,8 +58,9 @@ ${
 scope="col">${t('col.category')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.created')}</th>\
 </tr></thead><tbody>
 ${cases.map(
-  (c) => html`<tr data-case-id="${c.id}"><td>${c.title}</td><td>${categoryLabel(ctx, c.category)}</td>\
-<td>${c.state}</td><td>${fmtTime(c.createdAt, ctx.locale)}</td></tr>`,
+  (c) => html`<tr data-case-id="${c.id}"><td>${caseTitle(ctx, c.title, (v) => categoryLabel(ctx, v))}</td>\
+<td>${categoryLabel(ctx, c.category)}</td><td>${labelOf(t, 'trc.case', c.state)}</td>\
+<td>${fmtTime(c.createdAt, ctx.locale)}</td></tr>`,
 )}</tbody></table></div>`
 }`,
         { wide: true },
