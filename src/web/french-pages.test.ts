@@ -27,7 +27,11 @@ import { registerOperator } from '../actions/isp/operators.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import type { AppContext } from '../evidence/context.ts';
 import { indexAll } from './indexer.ts';
-import { createTestApp, sampleSpam, userWithSession } from './test-helpers.ts';
+import { anonymousCsrf, createTestApp, multipart, sampleSpam, userWithSession } from './test-helpers.ts';
+import { createToken } from '../db/tokens.ts';
+import { SMS_REPLIES } from '../intake/sms/sms-intake.ts';
+import { renderAck } from '../intake/smtp/ack.ts';
+import { regionLanguage, smsReplyLanguage } from '../core/languages.ts';
 
 /**
  * Entries that are the same word in both languages, each with why. Anything else equal in both
@@ -401,3 +405,96 @@ for (const dialect of DIALECTS) {
     assert.deepEqual(unique, [], unique.join('\n'));
   });
 }
+
+// ── what reaches people outside the pages ───────────────────────────────────────────────────
+
+test('intake errors in French for a browser and for an API client with Accept-Language: fr', async (t) => {
+  const h = await createTestApp(t, 'sqlite');
+  if (!h) return;
+  const { app } = h;
+  const garbage = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 9, 10, 0x7f, 0, 0]);
+  const api = await app.inject({
+    method: 'POST',
+    url: '/api/v1/reports',
+    headers: { 'content-type': 'message/rfc822', 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' },
+    payload: Buffer.concat([Buffer.from('hello world\r\n\r\n'), garbage]),
+  });
+  assert.equal(api.statusCode, 400);
+  assert.equal(api.headers['content-language'], 'fr');
+  const body = api.json() as { error: string; message: string };
+  assert.equal(body.error, 'NOT_AN_EMAIL', 'the machine code stays the same');
+  assert.match(body.message, /^Ces octets ne forment pas un courriel\u00a0: /);
+  const english = await app.inject({
+    method: 'POST',
+    url: '/api/v1/reports',
+    headers: { 'content-type': 'message/rfc822' },
+    payload: Buffer.from('hello world\r\n\r\nno headers'),
+  });
+  assert.match((english.json() as { message: string }).message, /^The bytes are not an e-mail message: /);
+  const anon = anonymousCsrf();
+  const form = multipart([
+    ['_csrf', anon.csrf],
+    ['source', 'hello world, this is no message'],
+  ]);
+  const page = await app.inject({
+    method: 'POST',
+    url: '/report?lang=fr',
+    headers: { 'content-type': form.contentType, cookie: anon.cookie },
+    payload: form.body,
+  });
+  assert.equal(page.statusCode, 400);
+  const text = readableText(page.body).texts.join('\n');
+  assert.match(text, /Ces octets ne forment pas un courriel/);
+  assert.deepEqual(englishCatalogueIn(readableText(page.body).texts), []);
+  assert.doesNotMatch(text, /The bytes/);
+});
+
+test('the SMS gateway answers a French number in French, a British one in English', async (t) => {
+  const h = await createTestApp(t, 'sqlite');
+  if (!h) return;
+  const { app, ctx } = h;
+  const gw = await createToken(ctx.db, { role: 'partner', name: 'sms-gateway' });
+  const send = (from: string, sid: string) =>
+    app.inject({
+      method: 'POST',
+      url: `/api/v1/sms-gateway?token=${encodeURIComponent(gw.secret)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        From: from,
+        To: '33700',
+        Body: 'Votre colis est bloqué',
+        MessageSid: sid,
+      }).toString(),
+    });
+  const fr = await send('+33612345678', 'SM-fr');
+  assert.equal(fr.statusCode, 200, fr.body);
+  assert.equal((fr.json() as { reply: string }).reply, SMS_REPLIES.fr.askSender);
+  const gb = await send('+447911123456', 'SM-gb');
+  assert.equal((gb.json() as { reply: string }).reply, SMS_REPLIES.en.askSender);
+  assert.equal(smsReplyLanguage('+3225551234', 'FR'), 'fr', 'a Belgian number on a French instance: the instance');
+  assert.equal(smsReplyLanguage('+221771234567', 'GB'), 'fr', 'a Senegalese number');
+  assert.equal(smsReplyLanguage('7726', 'GB'), 'en', 'a short code: the instance’s region');
+  for (const s of Object.values(SMS_REPLIES.fr)) assert.deepEqual(typographyProblems(s), [], s);
+});
+
+test('the acknowledgement e-mail in French', () => {
+  const ack = renderAck(
+    {
+      to: 'reporter@example.org',
+      reports: [
+        { id: 'a', trackingUrl: 'https://spamdesk.example/track/aaa', quality: 'full' },
+        { id: 'b', trackingUrl: 'https://spamdesk.example/track/bbb', quality: 'inline' },
+      ],
+      inReplyTo: null,
+      subject: 'Fwd: Votre colis',
+    },
+    regionLanguage('FR'),
+  );
+  assert.equal(ack.subject, 'Signalement reçu\u00a0: Fwd: Votre colis');
+  assert.match(ack.text, /^Merci\u00a0: vos 2\u00a0signalements ont été reçus et conservés comme preuves\./);
+  assert.match(ack.text, /transféré dans le corps du message/);
+  assert.match(ack.text, /https:\/\/spamdesk\.example\/track\/bbb/);
+  for (const line of ack.text.split('\n').filter((l) => l.trim() !== '' && !l.includes('https://')))
+    assert.deepEqual(typographyProblems(line), [], line);
+  assert.doesNotMatch(ack.text, /Thank you|report/);
+});
