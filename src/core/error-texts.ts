@@ -97,7 +97,6 @@ const SPECIFIC: TextTemplate[] = [
   { en: 'The request body ended early.', fr: 'Le corps de la requête s’est arrêté trop tôt.' },
   { en: 'Malformed multipart body: {reason}.', fr: 'Corps multipart mal formé\u00a0: {reason}.' },
   { en: 'sha256 must be 64 lower-case hex digits.', fr: 'sha256 doit compter 64 chiffres hexadécimaux en minuscules.' },
-  { en: 'No attached message found.', fr: 'Aucun message joint n’a été trouvé.' },
   // intake: SMS
   {
     en: 'receivedAt: not a date (use ISO 8601).',
@@ -122,7 +121,7 @@ const SPECIFIC: TextTemplate[] = [
   { en: 'No such campaign.', fr: 'Cette campagne n’existe pas.' },
   { en: 'No such token.', fr: 'Ce jeton n’existe pas.' },
   { en: 'No such active account.', fr: 'Aucun compte actif de ce nom.' },
-  { en: 'No such dead letter.', fr: 'Cette entrée en souffrance n’existe pas.' },
+  { en: 'No such dead letter.', fr: 'Ce rebut n’existe pas.' },
   { en: 'No such report in your networks.', fr: 'Aucun signalement de ce nom dans vos réseaux.' },
   {
     en: 'No open alert with this id in your networks.',
@@ -146,7 +145,7 @@ const SPECIFIC: TextTemplate[] = [
   },
   {
     en: 'This dead letter was already retried or dismissed.',
-    fr: 'Cette entrée en souffrance a déjà été relancée ou écartée.',
+    fr: 'Ce rebut a déjà été relancé ou écarté.',
   },
   {
     en: 'Entries from {source} cannot be stored again from here.',
