@@ -74,6 +74,13 @@ const FRENCH_COUNTRY_NAMES: string[] = (() => {
 /** Text that reads the same in both languages wherever it appears on a page (protocols, units, names). */
 const NEUTRAL = new Set([
   'Spamdesk',
+  'SMTP',
+  'ESMTP',
+  'POP3',
+  'IMAP',
+  'HTTP',
+  'HTTPS',
+  'HTML',
   'SPF',
   'DKIM',
   'DMARC',
@@ -248,6 +255,37 @@ export function sameEnglishTexts(frTexts: string[], enTexts: string[]): string[]
     );
   return [...new Set(frTexts.filter((t) => enSet.has(t) && !neutral(t) && !/^[\w.-]+@[\w.-]+$/.test(t)))];
 }
+
+test('the page checks catch English and leave data, names and the language switcher alone', () => {
+  const page = (lang: string, body: string) =>
+    `<html lang="${lang}"><head><title>T</title></head><body><nav><a lang="en" href="?lang=en">English</a>\
+<strong lang="fr">Français</strong></nav>${body}</body></html>`;
+  const frDoc = page(
+    'fr',
+    `<h1>${fr['detail.summary']}</h1><p>Received</p><p>Hop 3 sits below the origin</p>\
+<td translate="no">Received: from mx.example.org</td><p>Spamdesk · SMTP · Canada</p>\
+<span lang="en" data-untranslated="">Something</span><button title="Sign in">x</button>`,
+  );
+  const enDoc = page(
+    'en',
+    `<h1>${en['detail.summary']}</h1><p>Received</p><p>Hop 3 sits below the origin</p>\
+<td translate="no">Received: from mx.example.org</td><p>Spamdesk · SMTP · Canada</p>`,
+  );
+  const f = readableText(frDoc);
+  assert.deepEqual(f.untranslated, ['span']);
+  assert.ok(!f.texts.includes('English'), 'the switcher’s other language is skipped');
+  assert.ok(!f.texts.some((x) => x.includes('mx.example.org')), 'data is skipped');
+  const caught = englishCatalogueIn(f.texts);
+  assert.ok(
+    caught.some((c) => c.startsWith('track.received:')),
+    caught.join(),
+  );
+  assert.ok(
+    caught.some((c) => c.startsWith('nav.login:')),
+    'attributes people read are checked',
+  );
+  assert.deepEqual(sameEnglishTexts(f.texts, readableText(enDoc).texts), ['Received', 'Hop 3 sits below the origin']);
+});
 
 /** Runs every queued job of the pipeline until none is left (analysis, campaigns, actions). */
 async function drainPipeline(ctx: AppContext): Promise<void> {
