@@ -290,6 +290,15 @@ test('the page checks catch English and leave data, names and the language switc
 /** Runs every queued job of the pipeline until none is left (analysis, campaigns, actions). */
 async function drainPipeline(ctx: AppContext): Promise<void> {
   const handlers = jobHandlers();
+  try {
+    await drainRounds(ctx, handlers);
+  } finally {
+    // The analysis handler owns a worker pool: closed, or the test process never exits.
+    for (const h of handlers) await h.close?.();
+  }
+}
+
+async function drainRounds(ctx: AppContext, handlers: ReturnType<typeof jobHandlers>): Promise<void> {
   for (let round = 0; round < 50; round++) {
     let n = 0;
     for (const h of handlers) {
