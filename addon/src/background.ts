@@ -105,7 +105,11 @@ messenger.browserAction.onClicked.addListener((tab) => {
   messenger.mailTabs.getSelectedMessages(tab.id).then(allMessages).then(report).catch(onError);
 });
 
-messenger.menus.create({ id: MENU_ID, title: 'Report spam to Spamdesk', contexts: ['message_list'] });
+messenger.menus.create({
+  id: MENU_ID,
+  title: messenger.i18n.getMessage('menuReport') || 'Report spam to Spamdesk',
+  contexts: ['message_list'],
+});
 messenger.menus.onClicked.addListener((info) => {
   if (info.menuItemId !== MENU_ID || !info.selectedMessages) return;
   allMessages(info.selectedMessages).then(report).catch(onError);

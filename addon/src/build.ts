@@ -20,7 +20,13 @@ import { webmailManifest, WEBMAIL_ICON_SIZES, type WebmailTarget } from '../webm
 
 export const ADDON_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST_DIR = path.join(ADDON_DIR, 'dist');
-const STATIC_FILES = ['manifest.json', 'options.html', 'icons/report.svg'];
+const STATIC_FILES = [
+  'manifest.json',
+  'options.html',
+  'icons/report.svg',
+  '_locales/en/messages.json',
+  '_locales/fr/messages.json',
+];
 /** A fixed time for zip entries, so the same sources give the same archives. */
 const ZIP_MTIME = new Date('2026-01-01T00:00:00Z');
 

@@ -29,7 +29,15 @@ test('the add-on builds into an .xpi that web-ext lint passes without errors', a
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-addon-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const built = await buildAddon(path.join(dir, 'unpacked'), path.join(dir, 'addon.xpi'));
-  assert.deepEqual(built.files, ['background.js', 'icons/report.svg', 'manifest.json', 'options.html', 'options.js']);
+  assert.deepEqual(built.files, [
+    '_locales/en/messages.json',
+    '_locales/fr/messages.json',
+    'background.js',
+    'icons/report.svg',
+    'manifest.json',
+    'options.html',
+    'options.js',
+  ]);
   assert.ok(fs.statSync(built.xpi).size > 1000);
   const out = await run(WEB_EXT, ['lint', '--source-dir', built.dir, '--output', 'json', '--no-config-discovery'], {
     maxBuffer: 16 * 1024 * 1024,

@@ -66,6 +66,11 @@ declare namespace messenger {
     function request(p: { origins: string[] }): Promise<boolean>;
     function contains(p: { origins: string[] }): Promise<boolean>;
   }
+  namespace i18n {
+    /** The message of `key` in the user's language ('' when no catalogue has it). */
+    function getMessage(key: string, substitutions?: string | string[]): string;
+    function getUILanguage(): string;
+  }
   namespace runtime {
     function getURL(path: string): string;
   }

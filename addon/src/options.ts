@@ -1,4 +1,8 @@
-/** The options page: instance URL, API token, move to Junk, reporting note. */
+/**
+ * The options page: instance URL, API token, move to Junk, reporting note. Its words come from
+ * `_locales/<language>/messages.json` (Thunderbird picks the user's language, English otherwise);
+ * the English written in options.html is what shows if a message is missing.
+ */
 import { settingsProblems, type AddonSettings } from './send.ts';
 import { loadSettings, originPattern, saveSettings } from './settings-store.ts';
 
@@ -16,7 +20,24 @@ function show(text: string, kind: 'ok' | 'error'): void {
   status.className = kind;
 }
 
+/** The message of a key in Thunderbird's language, or null when the catalogue lacks it. */
+function msg(key: string, substitutions?: string[]): string | null {
+  const m = messenger.i18n.getMessage(key, substitutions);
+  return m === '' ? null : m;
+}
+
+/** Puts every `data-i18n` element's text in the user's language and says which language the page is in. */
+function localise(): void {
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    const m = msg(el.dataset.i18n ?? '');
+    if (m !== null) el.textContent = m;
+  }
+  const lang = msg('@@ui_locale');
+  if (lang) document.documentElement.lang = lang.replace('_', '-');
+}
+
 async function init(): Promise<void> {
+  localise();
   const s = await loadSettings();
   input('instanceUrl').value = s.instanceUrl;
   input('token').value = s.token;
@@ -37,7 +58,7 @@ async function save(): Promise<void> {
     moveToJunk: junk instanceof HTMLInputElement && junk.checked,
     note: input('note').value,
   };
-  const problems = settingsProblems(s);
+  const problems = settingsProblems(s, msg);
   if (problems.length > 0) {
     show(problems.join(' '), 'error');
     return;
@@ -45,11 +66,11 @@ async function save(): Promise<void> {
   // Host permission for exactly this instance, asked while the user is clicking Save.
   const granted = await messenger.permissions.request({ origins: [originPattern(s.instanceUrl)] });
   if (!granted) {
-    show('Without permission to contact the instance, reports cannot be sent.', 'error');
+    show(msg('optionsNoPermission') ?? 'Without permission to contact the instance, reports cannot be sent.', 'error');
     return;
   }
   await saveSettings(s);
-  show('Saved.', 'ok');
+  show(msg('optionsSaved') ?? 'Saved.', 'ok');
 }
 
 init().catch((e: unknown) => show(e instanceof Error ? e.message : String(e), 'error'));

@@ -43,20 +43,32 @@ export interface ReportOutcome {
 export const MAX_NOTE_CHARS = 4000;
 
 /** Problems with the settings, in words for the options page; empty when usable. */
-export function settingsProblems(s: AddonSettings): string[] {
+/**
+ * What is wrong with the settings, in the user's language when `msg` (the add-on's message
+ * catalogue, `messenger.i18n.getMessage`) knows the sentence, in English otherwise.
+ */
+export function settingsProblems(
+  s: AddonSettings,
+  msg: (key: string, substitutions?: string[]) => string | null = () => null,
+): string[] {
   const problems: string[] = [];
   let url: URL | null = null;
   try {
     url = new URL(s.instanceUrl);
   } catch {
-    problems.push('The instance URL is not a valid URL.');
+    problems.push(msg('problemUrlInvalid') ?? 'The instance URL is not a valid URL.');
   }
   if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url.hostname))) {
-    problems.push('The instance URL must use https:// (http:// only for a local test instance).');
+    problems.push(
+      msg('problemUrlHttps') ?? 'The instance URL must use https:// (http:// only for a local test instance).',
+    );
   }
   if (!/^sdk_[A-Za-z0-9_-]{20,}$/.test(s.token.trim()))
-    problems.push('The API token should look like sdk_… (create one in your Spamdesk account).');
-  if (s.note.length > MAX_NOTE_CHARS) problems.push(`The note is longer than ${MAX_NOTE_CHARS} characters.`);
+    problems.push(msg('problemToken') ?? 'The API token should look like sdk_… (create one in your Spamdesk account).');
+  if (s.note.length > MAX_NOTE_CHARS)
+    problems.push(
+      msg('problemNoteLong', [String(MAX_NOTE_CHARS)]) ?? `The note is longer than ${MAX_NOTE_CHARS} characters.`,
+    );
   return problems;
 }
 

@@ -1,6 +1,6 @@
 /** Page pieces shared by several pages: charts with their data table, tables with CSV links, filters. */
 import { html, jsonScript, type HtmlValue, type SafeHtml } from './html.ts';
-import type { PageCtx } from './page.ts';
+import { formatNumber, type PageCtx } from './page.ts';
 import type { Range } from './queries.ts';
 
 export interface ChartData {
@@ -43,7 +43,9 @@ function dataTable(ctx: PageCtx, data: ChartData): SafeHtml {
   )}</tr></thead>
 <tbody>${nonEmpty.map(
     (i) =>
-      html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map((d) => html`<td>${d.data[i]}</td>`)}</tr>`,
+      html`<tr><th scope="row">${data.labels[i]}</th>${data.datasets.map(
+        (d) => html`<td>${formatNumber(ctx, d.data[i])}</td>`,
+      )}</tr>`,
   )}</tbody>
 </table></div>`;
 }
@@ -63,7 +65,9 @@ export function topTable(
       ? html`<p class="empty">${ctx.t('chart.nodata')}</p>`
       : html`<table><thead><tr><th scope="col">${valueHeader}</th><th scope="col" \
 class="num">${ctx.t('col.reports')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr><td>${r.value}</td><td class="num">${r.n}</td></tr>`)}</tbody></table>`
+  <tbody>${rows.map(
+    (r) => html`<tr><td translate="no">${r.value}</td><td class="num">${formatNumber(ctx, r.n)}</td></tr>`,
+  )}</tbody></table>`
   }
 </section>`;
 }

@@ -3,6 +3,8 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
+import { errorMessageIn } from '../core/error-texts.ts';
+import { fromAcceptLanguage } from './i18n.ts';
 
 /** Fastify's own coded errors, mapped onto ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -56,6 +58,19 @@ export function toAppError(err: unknown, limitBytes?: number): AppError {
   return new AppError('INTERNAL');
 }
 
+/**
+ * The JSON body of an error in the language the client asks for (`Accept-Language`): the code
+ * stays the same, the message is translated, and `Content-Language` says which language it is in.
+ */
+export function localisedErrorBody(
+  e: AppError,
+  acceptLanguage: string | undefined,
+): { body: ReturnType<AppError['toJSON']>; lang: 'en' | 'fr' } {
+  const lang = fromAcceptLanguage(acceptLanguage) ?? 'en';
+  const body = e.toJSON();
+  return { body: { ...body, message: errorMessageIn(body.message, lang) }, lang };
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, app.ctx.config.maxMessageBytes);
@@ -65,9 +80,12 @@ export function installErrorHandler(app: FastifyInstance): void {
     } else {
       app.ctx.metrics.errors.inc({ kind: 'http_4xx' });
     }
-    void reply.status(e.status).type('application/json; charset=utf-8').send(e.toJSON());
+    const { body, lang } = localisedErrorBody(e, req.headers['accept-language']);
+    void reply.status(e.status).type('application/json; charset=utf-8').header('content-language', lang).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`).toJSON());
+    const e = new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`);
+    const { body, lang } = localisedErrorBody(e, req.headers['accept-language']);
+    void reply.status(404).header('content-language', lang).send(body);
   });
 }

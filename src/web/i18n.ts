@@ -26,6 +26,20 @@ export function translator(locale: Locale): Translate {
   };
 }
 
+/** Whether a string names an entry of the catalogues (for labels built from a stored value). */
+export function isMessageKey(k: string): k is MessageKey {
+  return Object.hasOwn(en, k);
+}
+
+/**
+ * The label of a stored machine value (`sev.high`, `case.state.open`…): the catalogue entry
+ * `prefix.value`, or the value as written when this version has no entry for it.
+ */
+export function labelOf(t: Translate, prefix: string, value: string): string {
+  const key = `${prefix}.${value}`;
+  return isMessageKey(key) ? t(key) : value;
+}
+
 /** Picks the best locale from an Accept-Language header (RFC 9110 §12.5.4), ignoring weights below 0. */
 export function fromAcceptLanguage(header: string | undefined): Locale | null {
   if (!header) return null;

@@ -224,10 +224,28 @@ export function errorPage(ctx: PageCtx, message: string): string {
   );
 }
 
-/** Formats an ISO timestamp for display (UTC, minutes). */
-export function fmtTime(iso: string | null | undefined): string {
+const TIME_FORMATS = new Map<Locale, Intl.DateTimeFormat>();
+
+/**
+ * Formats an ISO timestamp for display, in UTC to the minute: `2026-11-23 10:00 UTC` in English
+ * (unambiguous for an international reader), `23/11/2026 10:00 UTC` in French (`Intl`, fr-FR).
+ * A value that is not a date is shown as written.
+ */
+export function fmtTime(iso: string | null | undefined, locale: Locale = 'en'): string {
   if (!iso) return '';
-  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+  const ms = Date.parse(iso);
+  if (locale === 'en' || Number.isNaN(ms)) return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+  let f = TIME_FORMATS.get(locale);
+  if (!f) {
+    f = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'UTC' });
+    TIME_FORMATS.set(locale, f);
+  }
+  return `${f.format(ms)} UTC`;
+}
+
+/** A whole number for the reader (fr-FR groups thousands with a narrow no-break space). */
+export function formatNumber(ctx: { locale: Locale }, n: number): string {
+  return new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-FR' : 'en-GB').format(n);
 }
 
 export { raw };

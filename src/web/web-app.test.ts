@@ -205,7 +205,7 @@ for (const dialect of DIALECTS) {
           headers: { cookie: a.cookie },
         });
         assert.equal([...bySender.body.matchAll(/data-report-id=/g)].length, 3);
-        const id = /data-report-id="([0-9A-Z]+)">\s*<td[^>]*>[^<]*<\/td>\s*<td><a [^>]*>Pasted winner/.exec(
+        const id = /data-report-id="([0-9A-Z]+)">\s*<td[^>]*>[^<]*<\/td>\s*<td[^>]*><a [^>]*>Pasted winner/.exec(
           list.body,
         )?.[1];
         assert.ok(id);

@@ -11,6 +11,7 @@ import formbody from '@fastify/formbody';
 import { MalformedRequestError, checkUrlEncoded, parseUrlEncoded } from './request-validation.ts';
 import fastifyStatic from '@fastify/static';
 import { toAppError } from './errors.ts';
+import { errorMessageIn } from '../core/error-texts.ts';
 import { errorPage, pageContext, sendPage } from './page.ts';
 import { publicRoutes } from './pages/public-pages.ts';
 import { accountRoutes } from './pages/account-pages.ts';
@@ -75,7 +76,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
         ? ctx.t('error.forbidden')
         : e.status === 404
           ? ctx.t('error.notfound')
-          : e.message;
+          : errorMessageIn(e.message, ctx.locale);
     return sendPage(reply, errorPage(ctx, message), e.status);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Every fetch of a feed is counted in `/metrics` (`spamdesk_feed_fetches_total`, by feed,
- * collection, status, role and account; one counter shared with the lists, `../fetch-log.ts`) and logged with the account that made it (issue 19 item 7).
+ * collection, status, role and account; one counter shared with the lists, `../fetch-log.ts`)
+ * and logged with the account that made it (issue 19 item 7).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../../core/metrics.ts';

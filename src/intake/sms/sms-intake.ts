@@ -9,6 +9,7 @@
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js';
 import type { AppContext } from '../../evidence/context.ts';
 import { AppError } from '../../core/errors.ts';
+import { smsReplyLanguage, type AppLanguage } from '../../core/languages.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { serializeSmsEvidence } from '../../evidence/sms-format.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
@@ -23,10 +24,17 @@ export const UNKNOWN_SENDER = 'unknown';
 /** Most stale conversations closed per webhook call (bounded work per request). */
 const MAX_STALE_PER_CALL = 50;
 
-export const REPLIES = {
-  askSender: 'Thank you. Now send us the number or name that sent you this SMS.',
-  reported: 'Thank you, your report has been recorded.',
-} as const;
+/** The gateway's answers to the subscriber, in the language of their number (see `core/languages.ts`). */
+export const SMS_REPLIES = {
+  en: {
+    askSender: 'Thank you. Now send us the number or name that sent you this SMS.',
+    reported: 'Thank you, your report has been recorded.',
+  },
+  fr: {
+    askSender: 'Merci. Envoyez-nous maintenant le numéro ou le nom qui vous a envoyé ce SMS.',
+    reported: 'Merci, votre signalement est enregistré.',
+  },
+} as const satisfies Record<AppLanguage, Record<string, string>>;
 
 /**
  * A sender as shown on the phone: E.164 when it parses as a phone number in the instance's
@@ -174,6 +182,7 @@ function replayed(json: string): GatewayOutcome {
 async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | null): Promise<GatewayOutcome> {
   const region = ctx.config.region;
   const reporter = toE164(msg.from, region) ?? normaliseSender(msg.from, region);
+  const replies = SMS_REPLIES[smsReplyLanguage(reporter, region)];
   const receivedAt = msg.receivedAt ?? nowIso();
   const stale = await closeStale(ctx);
   const base = {
@@ -190,7 +199,7 @@ async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | 
       receivedAt,
       dedupKey: msg.messageId ? `sms-gw:${msg.messageId}` : null,
     });
-    return { status: 'reported', reply: REPLIES.reported, reports: [...stale, ...(await ctx.writer.submit([input]))] };
+    return { status: 'reported', reply: replies.reported, reports: [...stale, ...(await ctx.writer.submit([input]))] };
   }
 
   const pending = await ctx.db
@@ -200,7 +209,7 @@ async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | 
     .executeTakeFirst();
   if (pending && msg.messageId && pending.gateway_message_id === msg.messageId) {
     // The gateway retried a message we already hold.
-    return { status: 'awaiting-sender', reply: REPLIES.askSender, reports: stale };
+    return { status: 'awaiting-sender', reply: replies.askSender, reports: stale };
   }
   if (pending && looksLikeSender(msg.text, region)) {
     const input = smsReportInput({
@@ -213,7 +222,7 @@ async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | 
     const reports = await ctx.writer.submit([input]);
     // After the commit: a crash in between leaves a pending row whose report the dedup key finds.
     await ctx.db.deleteFrom('sms_pending').where('id', '=', pending.id).execute();
-    return { status: 'reported', reply: REPLIES.reported, reports: [...stale, ...reports] };
+    return { status: 'reported', reply: replies.reported, reports: [...stale, ...reports] };
   }
   const flushed = pending ? await flushPending(ctx, pending) : [];
   if (msg.text.length > MAX_SMS_CHARS)
@@ -238,7 +247,7 @@ async function converse(ctx: AppContext, msg: GatewayMessage, tokenId: string | 
       throw new AppError('CONFLICT', 'Another SMS of this subscriber is being recorded; retry.');
     throw e;
   }
-  return { status: 'awaiting-sender', reply: REPLIES.askSender, reports: [...stale, ...flushed] };
+  return { status: 'awaiting-sender', reply: replies.askSender, reports: [...stale, ...flushed] };
 }
 
 type PendingRow = { id: string; reporter_number: string; text: string; received_at: string; token_id: string | null };

@@ -11,7 +11,10 @@ import { getMessageMeta, getMessageRaw } from '../../evidence/store.ts';
 import { parseSmsEvidence } from '../../evidence/sms-format.ts';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import type { DialectName } from '../../db/dialect.ts';
-import { REPLIES } from './sms-intake.ts';
+import { SMS_REPLIES } from './sms-intake.ts';
+
+/** The subscriber's number is French (+33): the gateway answers in French. */
+const REPLIES = SMS_REPLIES.fr;
 
 async function setup(
   t: TestContext,

@@ -26,11 +26,11 @@ export const fr: Messages = {
   'nav.language': 'Langue',
   'nav.main': 'Navigation principale',
   'footer.text':
-    'Spamdesk est un logiciel libre. Les signalements sont conservés comme preuves ; votre identité est retirée de ' +
+    'Spamdesk est un logiciel libre. Les signalements sont conservés comme preuves ; votre identité est retirée de ' +
     'tout ce qui quitte la plateforme.',
-  'home.title': 'Vous avez reçu un spam ? Signalez-le.',
+  'home.title': 'Vous avez reçu un spam ? Signalez-le.',
   'home.lead':
-    "Chaque signalement est conservé comme preuve, remonté jusqu'au réseau qui l'a envoyé, regroupé avec les autres " +
+    'Chaque signalement est conservé comme preuve, remonté jusqu’au réseau qui l’a envoyé, regroupé avec les autres ' +
     'messages de la même campagne, et les cas les plus significatifs sont transmis aux autorités compétentes.',
   'home.cta.email': 'Signaler un courriel',
   'home.cta.sms': 'Signaler un SMS',
@@ -38,34 +38,34 @@ export const fr: Messages = {
   'report.title': 'Signaler un courriel indésirable',
   'report.lead':
     'Collez le code source complet du message (en-têtes compris), ou déposez un ou plusieurs fichiers .eml. Le code ' +
-    "source complet permet de retrouver l'origine réelle du message.",
+    'source complet permet de retrouver l’origine réelle du message.',
   'report.paste': 'Code source complet du message',
   'report.paste.help':
-    'Il commence par des lignes comme « Received: » et « From: ». Voir le guide pour le trouver dans votre messagerie.',
+    'Il commence par des lignes comme « Received: » et « From: ». Voir le guide pour le trouver dans votre messagerie.',
   'report.files': 'Ou déposez des fichiers .eml',
   'report.files.help': 'Vous pouvez choisir plusieurs fichiers à la fois.',
-  'report.note': 'Un commentaire ? (facultatif)',
-  'report.consent': 'Avez-vous accepté de recevoir des messages de cet expéditeur ?',
+  'report.note': 'Un commentaire ? (facultatif)',
+  'report.consent': 'Avez-vous accepté de recevoir des messages de cet expéditeur ?',
   'report.consent.unknown': 'Je ne sais pas',
   'report.consent.no': 'Non, jamais',
   'report.consent.yes': 'Oui, mais je me suis désabonné(e) ou cela a changé',
   'report.submit': 'Envoyer le signalement',
-  'report.guide.link': 'Comment obtenir le code source ?',
+  'report.guide.link': 'Comment obtenir le code source ?',
   'report.error.none': 'Collez un message ou choisissez au moins un fichier.',
-  'report.error.title': "Le signalement n'a pas pu être accepté",
+  'report.error.title': 'Le signalement n’a pas pu être accepté',
   'sms.title': 'Signaler un SMS indésirable',
-  'sms.lead': "Recopiez l'expéditeur et le texte exactement comme votre téléphone les affiche.",
+  'sms.lead': 'Recopiez l’expéditeur et le texte exactement comme votre téléphone les affiche.',
   'sms.sender': 'Expéditeur (numéro ou nom affiché)',
   'sms.text': 'Texte du message',
-  'sms.date': "Quand l'avez-vous reçu ? (facultatif)",
+  'sms.date': 'Quand l’avez-vous reçu ? (facultatif)',
   'sms.submit': 'Envoyer le signalement du SMS',
-  'sms.error.sender': "Indiquez l'expéditeur tel qu'affiché sur votre téléphone.",
+  'sms.error.sender': 'Indiquez l’expéditeur tel qu’affiché sur votre téléphone.',
   'sms.error.text': 'Indiquez le texte du message.',
-  'sms.error.date': "La date n'est pas valide.",
+  'sms.error.date': 'La date n’est pas valide.',
   'thanks.title': 'Merci, votre signalement est enregistré',
   'thanks.lead':
     'Conservez ce lien privé pour suivre ce que devient votre signalement. Toute personne qui a le lien peut voir ' +
-    'son état : ne le partagez pas.',
+    'son état : ne le partagez pas.',
   'thanks.count': '{n} signalement(s) reçu(s).',
   'thanks.duplicate': 'Vous nous aviez déjà envoyé celui-ci.',
   'thanks.another': 'Signaler un autre spam',
@@ -73,7 +73,7 @@ export const fr: Messages = {
   'track.received': 'Reçu le',
   'track.channel': 'Envoyé par',
   'track.analysed': 'Analysé',
-  'track.pending': "En attente d'analyse",
+  'track.pending': 'En attente d’analyse',
   'track.category': 'Catégorie',
   'track.campaign': 'Campagne',
   'track.campaign.size': 'Fait partie d’une campagne signalée {n} fois',
@@ -84,88 +84,88 @@ export const fr: Messages = {
   'track.notfound': 'Aucun signalement ne correspond à ce lien.',
   yes: 'Oui',
   no: 'Non',
-  'guide.title': "Comment obtenir le code source d'un message",
+  'guide.title': 'Comment obtenir le code source d’un message',
   'guide.lead':
-    'Le code source (aussi appelé « original » ou « en-têtes ») contient le chemin suivi par le message. Sans lui, ' +
-    "impossible de remonter à l'expéditeur.",
+    'Le code source (aussi appelé « original » ou « en-têtes ») contient le chemin suivi par le message. Sans lui, ' +
+    'impossible de remonter à l’expéditeur.',
   'guide.gmail':
-    'Gmail (web) : ouvrez le message, cliquez sur les trois points ⋮ à côté de Répondre, choisissez « Afficher ' +
-    'l’original », puis « Télécharger l’original » ou « Copier dans le presse-papiers ».',
+    'Gmail (web) : ouvrez le message, cliquez sur les trois points ⋮ à côté de Répondre, choisissez « Afficher ' +
+    'l’original », puis « Télécharger l’original » ou « Copier dans le presse-papiers ».',
   'guide.outlook':
-    'Outlook.com et Outlook sur le web : ouvrez le message, cliquez sur … puis « Afficher » → « Afficher la source ' +
-    'du message ». Outlook sur ordinateur : Fichier → Propriétés ne montre que les en-têtes ; enregistrez le message ' +
-    'avec « Enregistrer sous » ou glissez-le sur le bureau, puis déposez le fichier.',
+    'Outlook.com et Outlook sur le web : ouvrez le message, cliquez sur … puis « Afficher » → « Afficher la source ' +
+    'du message ». Outlook sur ordinateur : Fichier → Propriétés ne montre que les en-têtes ; enregistrez le message ' +
+    'avec « Enregistrer sous » ou glissez-le sur le bureau, puis déposez le fichier.',
   'guide.thunderbird':
-    'Thunderbird : ouvrez le message et appuyez sur Ctrl+U (⌘U sur Mac) pour voir la source, ou « Fichier → ' +
-    'Enregistrer sous → Fichier » pour obtenir un fichier .eml. Le module Spamdesk l’envoie en un clic.',
+    'Thunderbird : ouvrez le message et appuyez sur Ctrl+U (⌘U sur Mac) pour voir la source, ou « Fichier → ' +
+    'Enregistrer sous → Fichier » pour obtenir un fichier .eml. Le module Spamdesk l’envoie en un clic.',
   'guide.apple':
-    'Apple Mail : sélectionnez le message, puis « Présentation → Message → Source brute » (⌥⌘U), ou glissez le ' +
+    'Apple Mail : sélectionnez le message, puis « Présentation → Message → Source brute » (⌥⌘U), ou glissez le ' +
     'message sur le bureau pour obtenir un fichier .eml.',
   'guide.yahoo':
-    'Yahoo Mail : ouvrez le message, cliquez sur « Plus » (trois points) puis « Afficher le message brut ».',
+    'Yahoo Mail : ouvrez le message, cliquez sur « Plus » (trois points) puis « Afficher le message brut ».',
   'guide.phone':
-    'Sur un téléphone, la plupart des applications ne montrent pas la source : transférez-le plus tard depuis un ' +
+    'Sur un téléphone, la plupart des applications ne montrent pas la source : transférez-le plus tard depuis un ' +
     'ordinateur, ou utilisez le webmail dans un navigateur.',
   'guide.never':
-    'Ne transférez jamais le spam comme un message ordinaire : cela remplace le chemin d’origine par le vôtre.',
+    'Ne transférez jamais le spam comme un message ordinaire : cela remplace le chemin d’origine par le vôtre.',
   'rules.title': 'Les règles que doivent respecter les expéditeurs',
   'rules.lead':
-    "Dans l'Union européenne, la directive vie privée et communications électroniques (2002/58/CE) fixe trois règles " +
+    'Dans l’Union européenne, la directive vie privée et communications électroniques (2002/58/CE) fixe trois règles ' +
     'de base pour la prospection par courriel et par SMS.',
   'rules.consent.title': '1. Le consentement préalable',
   'rules.consent.body':
-    'La prospection par courriel ou SMS exige votre consentement préalable. Seule exception : une entreprise qui ' +
-    "vous a vendu quelque chose peut vous écrire au sujet de produits analogues qu'elle fournit, si elle vous a " +
+    'La prospection par courriel ou SMS exige votre consentement préalable. Seule exception : une entreprise qui ' +
+    'vous a vendu quelque chose peut vous écrire au sujet de produits analogues qu’elle fournit, si elle vous a ' +
     'offert un moyen simple de refuser.',
   'rules.identity.title': '2. Pas d’identité cachée',
   'rules.identity.body':
-    "Il est interdit de dissimuler ou de déguiser l'identité de l'expéditeur pour le compte duquel le message est " +
+    'Il est interdit de dissimuler ou de déguiser l’identité de l’expéditeur pour le compte duquel le message est ' +
     'envoyé.',
   'rules.optout.title': '3. Un moyen valable de se désinscrire',
   'rules.optout.body': 'Chaque message doit comporter une adresse valable à laquelle demander à ne plus en recevoir.',
   'rules.more':
-    "Les messages frauduleux ou trompeurs, la collecte d'adresses, le piratage et l'usurpation d'identité sont " +
-    "également interdits par d'autres textes.",
+    'Les messages frauduleux ou trompeurs, la collecte d’adresses, le piratage et l’usurpation d’identité sont ' +
+    'également interdits par d’autres textes.',
   'protect.title': 'Comment se protéger',
   'protect.1':
-    "N'ouvrez pas les liens ni les pièces jointes des messages inattendus, même s'ils semblent venir de votre " +
-    "banque, d'un transporteur ou d'une administration.",
+    'N’ouvrez pas les liens ni les pièces jointes des messages inattendus, même s’ils semblent venir de votre ' +
+    'banque, d’un transporteur ou d’une administration.',
   'protect.2':
     'Ne donnez jamais un mot de passe, un numéro de carte ou un code reçu par SMS en réponse à un message. Les ' +
     'vraies entreprises ne les demandent pas ainsi.',
   'protect.3':
-    "Ne répondez pas à un spam et n'utilisez pas son lien de désinscription si vous ne vous êtes jamais inscrit : " +
+    'Ne répondez pas à un spam et n’utilisez pas son lien de désinscription si vous ne vous êtes jamais inscrit : ' +
     'cela confirme que votre adresse est lue.',
   'protect.4':
-    'Tenez votre système, votre navigateur et votre messagerie à jour, et utilisez un antivirus : des ordinateurs ' +
-    "infectés envoient une grande partie du spam mondial à l'insu de leurs propriétaires.",
+    'Tenez votre système, votre navigateur et votre messagerie à jour, et utilisez un antivirus : des ordinateurs ' +
+    'infectés envoient une grande partie du spam mondial à l’insu de leurs propriétaires.',
   'protect.5':
     'Utilisez une adresse distincte pour les boutiques et les lettres d’information, et un mot de passe solide et ' +
     'unique pour chaque compte.',
   'protect.6':
-    'Signalez le spam ici : votre signalement aide à retrouver les expéditeurs et à prévenir les opérateurs dont les ' +
+    'Signalez le spam ici : votre signalement aide à retrouver les expéditeurs et à prévenir les opérateurs dont les ' +
     'machines sont infectées.',
   'complain.title': 'Où porter plainte',
   'complain.lead':
-    "Signaler ici suffit : les cas significatifs sont transmis à l'autorité compétente avec les preuves. Vous pouvez " +
-    'aussi vous adresser directement à elles :',
+    'Signaler ici suffit : les cas significatifs sont transmis à l’autorité compétente avec les preuves. Vous pouvez ' +
+    'aussi vous adresser directement à elles :',
   'complain.dpa':
-    "Prospection non sollicitée, sans consentement, sans désinscription : l'autorité de protection des données (en " +
+    'Prospection non sollicitée, sans consentement, sans désinscription : l’autorité de protection des données (en ' +
     'France, la CNIL).',
   'complain.consumer':
-    'Offres trompeuses, arnaques, fausses boutiques : l’autorité de protection des consommateurs (en France, la ' +
+    'Offres trompeuses, arnaques, fausses boutiques : l’autorité de protection des consommateurs (en France, la ' +
     'DGCCRF).',
   'complain.police':
-    'Hameçonnage, fraude, chantage, logiciel malveillant : la police ou la gendarmerie ; portez plainte si vous avez ' +
-    "perdu de l'argent.",
+    'Hameçonnage, fraude, chantage, logiciel malveillant : la police ou la gendarmerie ; portez plainte si vous avez ' +
+    'perdu de l’argent.',
   'complain.telecom':
-    'SMS indésirables et numéros surtaxés : votre opérateur mobile et le régulateur des télécommunications.',
-  'complain.bank': 'Si vous avez donné vos coordonnées bancaires : appelez votre banque immédiatement.',
+    'SMS indésirables et numéros surtaxés : votre opérateur mobile et le régulateur des télécommunications.',
+  'complain.bank': 'Si vous avez donné vos coordonnées bancaires : appelez votre banque immédiatement.',
   'stats.title': 'Statistiques',
   'stats.lead': 'Signalements reçus par cette plateforme.',
   'stats.byCategory': 'Signalements par jour et par catégorie',
   'stats.byChannel': 'Signalements par jour et par canal',
-  'stats.countries': "Principaux pays d'origine",
+  'stats.countries': 'Principaux pays d’origine',
   'stats.total': '{n} signalements sur la période',
   'chart.nodata': 'Aucune donnée sur cette période.',
   'chart.table': 'Tableau des données',
@@ -176,8 +176,8 @@ export const fr: Messages = {
   csv: 'Télécharger en CSV',
   'dash.title': 'Tableau de bord',
   'dash.campaigns': 'Principales campagnes',
-  'dash.networks': "Principaux réseaux d'origine",
-  'dash.countries': "Principaux pays d'origine",
+  'dash.networks': 'Principaux réseaux d’origine',
+  'dash.countries': 'Principaux pays d’origine',
   'dash.domains': 'Principaux domaines annoncés',
   'dash.volume.category': 'Volume par catégorie',
   'dash.volume.channel': 'Volume par canal',
@@ -211,11 +211,11 @@ export const fr: Messages = {
   'cat.unclassified': 'pas encore classé',
   'list.title': 'Signalements',
   'list.search': 'Rechercher',
-  'list.q': "Mots de l'objet",
-  'list.sender': "Adresse ou domaine de l'expéditeur",
+  'list.q': 'Mots de l’objet',
+  'list.sender': 'Adresse ou domaine de l’expéditeur',
   'list.domain': 'Domaine annoncé',
   'list.url': 'URL',
-  'list.ip': "IP d'origine",
+  'list.ip': 'IP d’origine',
   'list.campaign': 'Identifiant de campagne',
   'list.category': 'Catégorie',
   'list.any': 'toutes',
@@ -227,9 +227,9 @@ export const fr: Messages = {
   'detail.summary': 'Résumé',
   'detail.headers': 'En-têtes',
   'detail.trace': 'Remontée, saut par saut',
-  'detail.trace.none': "Pas encore de remontée (non analysé, ou pas d'en-tête Received).",
+  'detail.trace.none': 'Pas encore de remontée (non analysé, ou pas d’en-tête Received).',
   'detail.origin': 'Origine',
-  'detail.auth': "Résultats d'authentification",
+  'detail.auth': 'Résultats d’authentification',
   'detail.indicators': 'Indicateurs',
   'detail.findings': 'Conformité et autres constats',
   'detail.attachments': 'Pièces jointes (métadonnées et empreintes seulement)',
@@ -242,11 +242,11 @@ export const fr: Messages = {
     'Le HTML est nettoyé sur le serveur et affiché dans un bac à sable qui ne peut ni exécuter de script, ni envoyer ' +
     'de formulaire, ni charger quoi que ce soit depuis Internet.',
   'detail.safe.title': 'Rendu nettoyé du message',
-  'detail.notanalysed': "Ce signalement n'a pas encore été analysé.",
+  'detail.notanalysed': 'Ce signalement n’a pas encore été analysé.',
   'detail.relabel': 'Changer la catégorie',
   'detail.relabel.submit': 'Changer',
   'detail.relabel.unavailable':
-    "Le changement de catégorie n'est pas disponible tant que le module de classification n'est pas installé.",
+    'Le changement de catégorie n’est pas disponible tant que le module de classification n’est pas installé.',
   'detail.false': 'Faux signalement',
   'detail.false.mark': 'Marquer comme faux signalement',
   'detail.false.unmark': 'Marquer comme vrai spam',
@@ -279,24 +279,24 @@ export const fr: Messages = {
   'login.failed': 'Adresse ou mot de passe incorrect.',
   'login.locked': 'Trop de tentatives échouées. Réessayez dans quelques minutes.',
   'login.noaccount':
-    'Pas de compte ? Vous pouvez signaler sans compte, ou en créer un pour suivre tous vos signalements.',
+    'Pas de compte ? Vous pouvez signaler sans compte, ou en créer un pour suivre tous vos signalements.',
   'register.title': 'Créer un compte de signaleur',
   'register.lead':
-    "Un compte vous permet de voir tous vos signalements et de créer des jetons d'API pour le module de messagerie.",
+    'Un compte vous permet de voir tous vos signalements et de créer des jetons d’API pour le module de messagerie.',
   'register.password.help': 'Au moins 12 caractères.',
   'register.submit': 'Créer mon compte',
   'register.exists': 'Un compte existe déjà avec cette adresse.',
   'register.weak': 'Le mot de passe doit comporter au moins 12 caractères.',
-  'register.email.bad': "Ce n'est pas une adresse électronique valable.",
+  'register.email.bad': 'Ce n’est pas une adresse électronique valable.',
   'account.title': 'Mon compte',
   'account.reports': 'Mes signalements',
-  'account.reports.none': "Vous n'avez encore rien signalé.",
-  'account.tokens': "Jetons d'API pour le module",
+  'account.reports.none': 'Vous n’avez encore rien signalé.',
+  'account.tokens': 'Jetons d’API pour le module',
   'account.tokens.lead':
-    "Un jeton permet au module de messagerie de signaler en votre nom. Il n'est affiché qu'une fois.",
+    'Un jeton permet au module de messagerie de signaler en votre nom. Il n’est affiché qu’une fois.',
   'account.tokens.name': 'Nom du jeton',
   'account.tokens.create': 'Créer un jeton',
-  'account.tokens.created': 'Votre nouveau jeton (copiez-le maintenant, il ne sera plus affiché) :',
+  'account.tokens.created': 'Votre nouveau jeton (copiez-le maintenant, il ne sera plus affiché) :',
   'account.tokens.revoke': 'Révoquer',
   'account.tokens.revoked': 'révoqué',
   'account.tokens.none': 'Aucun jeton.',
@@ -306,14 +306,14 @@ export const fr: Messages = {
   'account.password.submit': 'Changer le mot de passe',
   'account.password.changed': 'Votre mot de passe a été changé.',
   'account.password.wrong': 'Le mot de passe actuel est incorrect.',
-  'account.password.must': 'Votre mot de passe a été généré pour vous : choisissez le vôtre maintenant.',
+  'account.password.must': 'Votre mot de passe a été généré pour vous : choisissez le vôtre maintenant.',
   'admin.title': 'Administration',
-  'admin.audit': "Journal d'audit",
+  'admin.audit': 'Journal d’audit',
   'admin.users': 'Comptes',
   'admin.users.create': 'Créer un compte',
-  'admin.users.authority': "Identifiant d'autorité (comptes autorité)",
+  'admin.users.authority': 'Identifiant d’autorité (comptes autorité)',
   'admin.users.networks': 'Numéros d’AS, séparés par des virgules (opérateurs de réseau)',
-  'admin.users.created': 'Compte créé. Mot de passe à usage unique :',
+  'admin.users.created': 'Compte créé. Mot de passe à usage unique :',
   'admin.users.disable': 'Désactiver',
   'admin.users.disabled': 'désactivé',
   'cases.title': 'Dossiers transmis à mon autorité',
@@ -321,12 +321,12 @@ export const fr: Messages = {
   'cases.none': 'Aucun dossier.',
   'cases.unavailable': 'Les dossiers ne sont pas encore disponibles.',
   'network.title': 'Signalements issus de mes réseaux',
-  'network.none': "Aucun numéro d'AS n'est rattaché à votre compte. Demandez à l'administrateur.",
+  'network.none': 'Aucun numéro d’AS n’est rattaché à votre compte. Demandez à l’administrateur.',
   'network.asns': 'Réseaux',
   'network.privacy':
-    'Les signalements sont affichés sans rien qui identifie leurs auteurs : ni signaleur, ni source brute, ni URL ' +
-    'complètes ; les objets sont caviardés.',
-  'network.campaign': 'fait partie de la campagne {id} : {n} signalements du {first} au {last}',
+    'Les signalements sont affichés sans rien qui identifie leurs auteurs : ni signaleur, ni source brute, ni URL ' +
+    'complètes ; les objets sont caviardés.',
+  'network.campaign': 'fait partie de la campagne {id} : {n} signalements du {first} au {last}',
   'network.alerts': 'Alertes sur mes réseaux',
   'network.alerts.count': '{n} ouvertes',
   'network.alerts.tab.open': 'Ouvertes',
@@ -338,9 +338,9 @@ export const fr: Messages = {
   'nav.deadletters': 'Rebuts',
   'dead.title': 'Rebuts de la réception',
   'dead.lead':
-    "Ce que la réception n'a pas pu enregistrer, avec la raison (entrées d'import mal formées, etc.). Réessayer " +
-    'enregistre la copie conservée comme signalement si elle passe maintenant les contrôles ; écarter retire ' +
-    "l'entrée de la liste. Les deux sont journalisés.",
+    'Ce que la réception n’a pas pu enregistrer, avec la raison (entrées d’import mal formées, etc.). Réessayer ' +
+    'enregistre la copie conservée comme signalement si elle passe maintenant les contrôles ; écarter retire ' +
+    'l’entrée de la liste. Les deux sont journalisés.',
   'dead.none': 'Aucun rebut.',
   'dead.tab.open': 'En attente',
   'dead.tab.closed': 'Réessayés ou écartés',
@@ -354,17 +354,17 @@ export const fr: Messages = {
   'dead.dismiss': 'Écarter',
   'dead.retried': 'Enregistré comme signalement {id}.',
   'dead.duplicate': 'Déjà enregistré comme signalement {id}.',
-  'dead.failed': 'Toujours refusé : {reason}',
+  'dead.failed': 'Toujours refusé : {reason}',
   'dead.closed': '{action} par {who} le {when}',
   'dead.action.retried': 'Réessayé',
   'dead.action.dismissed': 'Écarté',
   'dead.action.retry-refused': 'Nouvel essai refusé',
-  'dead.outbox': "Messages sortants non distribuables (boîte d'envoi) : {n}",
+  'dead.outbox': 'Messages sortants non distribuables (boîte d’envoi) : {n}',
   'error.title': 'Une erreur est survenue',
-  'error.forbidden': "Vous n'avez pas le droit de voir cette page.",
-  'error.notfound': "Cette page n'existe pas.",
+  'error.forbidden': 'Vous n’avez pas le droit de voir cette page.',
+  'error.notfound': 'Cette page n’existe pas.',
   'error.csrf': 'Le formulaire a expiré. Revenez en arrière, rechargez la page et réessayez.',
-  'error.back': "Retour à l'accueil",
+  'error.back': 'Retour à l’accueil',
   saved: 'Enregistré.',
   'cat.phishing': 'Hameçonnage',
   'cat.malware': 'Logiciel malveillant',
@@ -381,7 +381,7 @@ export const fr: Messages = {
   'ch.import': 'Import en masse',
   'ch.partner': 'Plateforme partenaire',
   'home.stats': '{n} signalements ces 30 derniers jours.',
-  'safe.nohtml': "Ce message n'a pas de partie HTML ; son texte est affiché à la place.",
+  'safe.nohtml': 'Ce message n’a pas de partie HTML ; son texte est affiché à la place.',
   'safe.remote': '{n} ressource(s) distante(s) retirée(s).',
   'listing.nav': 'Retraits de liste',
   'listing.title': 'Consultation de la liste de blocage',
@@ -737,4 +737,93 @@ export const fr: Messages = {
   'referral.outcome.more-requested': '{authority} a demandé des preuves supplémentaires le {date}.',
   'referral.outcome.closed': '{authority} a clos le dossier le {date}.',
   'referral.outcome.closedNote': '{authority} a clos le dossier le {date} : {note}',
+  // ── Le français partout (ticket 18) : chaînes qui étaient écrites dans les pages ──
+  'report.error.large': 'Le message dépasse la limite de {n} octets.',
+  'report.error.large.file': '{file} : le message dépasse la limite de {n} octets.',
+  'trd.colon': ' :',
+  'trd.received': 'En-tête Received',
+  'trd.abuse': 'contact abus',
+  'trd.verdict.pass': 'réussite',
+  'trd.verdict.fail': 'échec',
+  'trd.verdict.softfail': 'échec partiel',
+  'trd.verdict.neutral': 'neutre',
+  'trd.verdict.none': 'aucun',
+  'trd.verdict.temperror': 'erreur temporaire',
+  'trd.verdict.permerror': 'erreur permanente',
+  'trd.verdict.policy': 'politique locale',
+  'trd.verdict.skipped': 'non vérifié',
+  'trd.aligned': 'aligné',
+  'trd.shortener': 'raccourcisseur',
+  'trd.source.text': 'dans le texte',
+  'trd.source.html-href': 'lien HTML',
+  'trd.source.html-src': 'ressource HTML',
+  'trd.source.html-css': 'CSS',
+  'trd.source.form-action': 'cible de formulaire',
+  'trd.source.defanged': 'désamorcée dans le texte',
+  'trd.source.bare-domain': 'domaine seul',
+  'trd.mismatches': 'Incohérences',
+  'trd.mismatch.reply-to-domain': 'domaine Reply-To différent',
+  'trd.mismatch.return-path-domain': 'domaine Return-Path différent',
+  'trd.mismatch.sender-domain': 'domaine Sender différent',
+  'trd.mismatch.display-name-address': 'le nom affiché montre une autre adresse',
+  'trd.mismatch.brand-display-name': 'le nom affiché nomme une marque',
+  'trd.brand': 'Marque usurpée',
+  'trd.identity': 'Identité de l’expéditeur',
+  'trd.identity.concealed': 'dissimulée ou déguisée',
+  'trd.identity.clear': 'non dissimulée',
+  'trd.optout': 'Désinscription',
+  'trd.optout.present': 'présente',
+  'trd.optout.broken': 'inutilisable',
+  'trd.optout.absent': 'absente',
+  'trd.optout.not-applicable': 'sans objet',
+  'trd.oneclick': 'en un clic, RFC 8058',
+  'trd.consent': 'Consentement',
+  'trd.consent.given': 'donné, selon le signaleur',
+  'trd.consent.not-given': 'jamais donné, selon le signaleur',
+  'trd.consent.unknown': 'inconnu',
+  'trd.code': 'Code',
+  'trd.severity': 'Gravité',
+  'trd.message': 'Constat',
+  'trd.evidence': 'Élément de preuve',
+  'trd.sev.info': 'information',
+  'trd.sev.low': 'faible',
+  'trd.sev.medium': 'moyenne',
+  'trd.sev.high': 'élevée',
+  'trd.file': 'Fichier',
+  'trd.type': 'Type',
+  'trd.quality.full': 'source complète',
+  'trd.quality.inline': 'transféré dans le corps (en-têtes en partie perdus)',
+  'trd.bytes': '{n} octets',
+  'trd.reports': '{n} signalements',
+  'trc.scope': 'Périmètre',
+  'trc.subject': 'Objet',
+  'trc.role.admin': 'administrateur',
+  'trc.role.analyst': 'analyste',
+  'trc.role.authority': 'autorité',
+  'trc.role.network_operator': 'opérateur de réseau',
+  'trc.role.sender': 'expéditeur légitime',
+  'trc.role.partner': 'plateforme partenaire',
+  'trc.role.reporter': 'signaleur',
+  'trc.case.open': 'ouvert',
+  'trc.case.needs_review': 'à examiner',
+  'trc.case.referred': 'transmis',
+  'trc.case.closed': 'clos',
+  'trc.case.merged': 'fusionné',
+  'trc.kind.day': 'Jours',
+  'trc.kind.category': 'Catégories',
+  'trc.kind.subject': 'Objets',
+  'trc.kind.sender': 'Expéditeurs',
+  'trc.kind.ip': 'Adresses d’origine',
+  'trc.kind.asn': 'Réseaux d’origine (AS)',
+  'trc.kind.country': 'Pays d’origine',
+  'trc.kind.domain': 'Domaines annoncés',
+  'trc.kind.phone': 'Numéros de téléphone',
+  'trc.kind.wallet': 'Portefeuilles',
+  'trc.kind.kind': 'Types de message',
+  'trc.kind.email': 'Adresses électroniques',
+  'trc.msgkind.email': 'courriel',
+  'trc.msgkind.sms': 'SMS',
+  'trc.alert.open': 'ouverte',
+  'trc.alert.handled': 'traitée',
+  'trc.pages': 'Pages de résultats',
 };

@@ -257,7 +257,7 @@ ${
 scope="col">${t('col.subject')}</th><th scope="col">${t('col.channel')}</th><th scope="col">${t('col.category')}</th>\
 </tr></thead><tbody>
 ${own.rows.map(
-  (r) => html`<tr><td>${fmtTime(r.received_at)}</td><td>${r.subject ?? ''}</td>\
+  (r) => html`<tr><td>${fmtTime(r.received_at, ctx.locale)}</td><td translate="no">${r.subject ?? ''}</td>\
 <td>${channelLabel(ctx, r.channel)}</td><td>${categoryLabel(ctx, r.category)}</td></tr>`,
 )}
 </tbody></table></div>`
@@ -276,7 +276,8 @@ ${
 scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${tokens.map(
   (tk) =>
-    html`<tr><td>${tk.name ?? tk.id}</td><td>${fmtTime(tk.created_at)}</td><td>${fmtTime(tk.last_used_at)}</td><td>${
+    html`<tr><td>${tk.name ?? tk.id}</td><td>${fmtTime(tk.created_at, ctx.locale)}</td>\
+<td>${fmtTime(tk.last_used_at, ctx.locale)}</td><td>${
       tk.revoked_at
         ? t('account.tokens.revoked')
         : html`<form method="post" action="/account/tokens/${tk.id}/revoke" class="inline">${csrfField(ctx)}<button \

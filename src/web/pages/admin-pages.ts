@@ -55,10 +55,11 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         html`<p class="crumbs"><a href="/admin">${t('admin.title')}</a></p><h1>${t('admin.audit')}</h1>
 <div class="table-scroll"><table data-testid="audit"><thead><tr><th scope="col">#</th><th \
 scope="col">${t('col.when')}</th><th scope="col">${t('col.who')}</th><th scope="col">${t('col.action')}</th><th \
-scope="col">subject</th><th scope="col">IP</th></tr></thead><tbody>
+scope="col">${t('trc.subject')}</th><th scope="col">IP</th></tr></thead><tbody>
 ${rows.map(
-  (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at)}</td>\
-<td>${r.actor}</td><td class="mono">${r.action}</td><td class="mono">${r.subject}</td><td \
+  (r) => html`<tr><td class="mono">${String(r.seq ?? '')}</td><td class="nowrap">${fmtTime(r.at, ctx.locale)}</td>\
+<td translate="no">${r.actor}</td><td class="mono" translate="no">${r.action}</td><td class="mono" \
+translate="no">${r.subject}</td><td \
 class="mono">${r.ip ?? ''}</td></tr>`,
 )}
 </tbody></table></div>

@@ -77,7 +77,8 @@ scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th 
 <th scope="col">${t('dead.reason')}</th><th scope="col">${t('dead.copy')}</th><th scope="col">${t('col.action')}</th>\
 </tr></thead><tbody>
 ${page.rows.map(
-  (d) => html`<tr data-dead-letter-id="${d.id}"><td class="nowrap">${fmtTime(d.createdAt)}</td><td>${d.source}</td><td \
+  (d) => html`<tr data-dead-letter-id="${d.id}"><td class="nowrap">${fmtTime(d.createdAt, ctx.locale)}</td>\
+<td>${d.source}</td><td \
 class="mono">${d.origin ?? ''}</td><td>${d.reason}</td>
 <td>${
     d.size === null
@@ -103,14 +104,18 @@ type="submit">${t('dead.dismiss')}</button></form>${
         }`
       : d.last
         ? html`<span \
-class="muted">${t('dead.closed', { action: actionLabel(d.last.action), who: d.last.actor, when: fmtTime(d.last.at) })}<\
+class="muted">${t('dead.closed', {
+            action: actionLabel(d.last.action),
+            who: d.last.actor,
+            when: fmtTime(d.last.at, ctx.locale),
+          })}<\
 /span>${
             d.last.action === 'retried' && d.last.detail
               ? html` · <a href="/workbench/reports/${d.last.detail}">${d.last.detail}</a>`
               : ''
           }`
         : d.retriedAt
-          ? fmtTime(d.retriedAt)
+          ? fmtTime(d.retriedAt, ctx.locale)
           : ''
   }</td></tr>`,
 )}</tbody></table></div>`
@@ -129,9 +134,10 @@ id="h-outbox">${t('dead.outbox', { n: outbox.counts.dead })}</h2>${
           : html`<div class="table-scroll"><table data-testid="outbox-dead"><thead><tr><th \
 scope="col">${t('col.created')}</th><th scope="col">${t('dead.source')}</th><th scope="col">${t('col.title')}</th><th \
 scope="col">${t('dead.reason')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>${outbox.dead.map(
-              (
-                o,
-              ) => html`<tr data-outbox-id="${o.id}"><td class="nowrap">${fmtTime(o.created_at)}</td><td>${o.channel} \
+              (o) => html`<tr data-outbox-id="${o.id}"><td class="nowrap">${fmtTime(
+                o.created_at,
+                ctx.locale,
+              )}</td><td>${o.channel} \
 · ${o.purpose}</td><td>${o.description} <span class="mono muted">${o.destination}</span></td><td>${o.last_error ?? ''} \
 <span class="muted">(${o.attempts}/${o.max_attempts})</span></td>
 <td>${

@@ -19,7 +19,9 @@ import type { ReportIndexRow } from '../../db/web-tables.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { listAlerts, markAlertHandled } from '../../actions/isp/isp-digests.ts';
 import { html, raw } from '../html.ts';
-import { csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
+import { csrfField, fmtTime, formatNumber, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
+import { labelOf } from '../i18n.ts';
+import { narrative } from '../narrative.ts';
 import { categoryLabel } from '../components.ts';
 import { countryName } from '../countries.ts';
 import { hasTable, loadAnalysis, loadCampaignOf, operatorIdsOfUser } from '../foreign.ts';
@@ -190,26 +192,26 @@ ${t('list.next')}</a></p>`
     const campaignText = campaign
       ? t('network.campaign', {
           id: campaign.id.slice(-8),
-          n: campaign.reportCount,
-          first: fmtTime(campaign.firstSeenAt),
-          last: fmtTime(campaign.lastSeenAt),
+          n: formatNumber(ctx, campaign.reportCount),
+          first: fmtTime(campaign.firstSeenAt, ctx.locale),
+          last: fmtTime(campaign.lastSeenAt, ctx.locale),
         })
       : '—';
     const body = html`<p class="crumbs"><a href="/network">${t('network.title')}</a></p>
-<h1>${t('detail.title', { id })}</h1><p class="subject">${redact(row.subject) || id}</p>
+<h1>${t('detail.title', { id })}</h1><p class="subject" translate="no">${redact(row.subject) || id}</p>
 ${section(
   'summary',
   t('detail.summary'),
   html`<dl class="facts">
-<dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at)}</dd>
-<dt>${t('detail.origin')}</dt><dd class="mono" \
+<dt>${t('col.received')}</dt><dd>${fmtTime(row.received_at, ctx.locale)}</dd>
+<dt>${t('detail.origin')}</dt><dd class="mono" translate="no" \
 data-testid="origin">${row.origin_ip ?? '—'}${row.origin_asn !== null ? ` AS${row.origin_asn}` : ''}${
     o?.asName ? ` ${o.asName}` : ''
   }${row.origin_country ? ` · ${countryName(row.origin_country, ctx.locale)}` : ''}${o?.rdns ? ` · ${o.rdns}` : ''}</dd>
 <dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, row.category)}</dd>
 <dt>${t('col.campaign')}</dt><dd>${campaignText}</dd>
-<dt>${t('col.sender')}</dt><dd>${row.sender ?? '—'}</dd>
-<dt>${t('list.domain')}</dt><dd>${domains.length > 0 ? domains.join(', ') : '—'}</dd>
+<dt>${t('col.sender')}</dt><dd translate="no">${row.sender ?? '—'}</dd>
+<dt>${t('list.domain')}</dt><dd translate="no">${domains.length > 0 ? domains.join(', ') : '—'}</dd>
 </dl>`,
 )}
 ${
@@ -221,14 +223,17 @@ ${
           (h) =>
             html`<li \
 class="${h.trusted ? 'trusted' : 'untrusted'}${analysis.traceback.origin?.hopIndex === h.index ? ' origin' : ''}"><div>\
-<strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
+<strong>#${h.index}</strong> <span translate="no">${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
 class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
               h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''
-            }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>\
+            }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span>\
+</span></div>\
 </li>`,
         )}</ol>${
           analysis.traceback.steps.length > 0
-            ? html`<ol class="steps">${analysis.traceback.steps.map((s) => html`<li>${redact(s)}</li>`)}</ol>`
+            ? html`<ol class="steps">${analysis.traceback.steps.map(
+                (s) => html`<li>${narrative(ctx, redact(s))}</li>`,
+              )}</ol>`
             : ''
         }`,
       )
@@ -275,15 +280,20 @@ scope="col">${t('col.network')}</th><th scope="col">${t('network.alerts.seen')}<
 class="num">${t('col.reports')}</th><th scope="col" class="num">${t('network.alerts.campaigns')}</th><th \
 scope="col">${t('col.state')}</th></tr></thead><tbody>
 ${alerts.map(
-  (a) => html`<tr data-alert-id="${a.id}"><td class="mono"><a href="${listHref(a.ip)}">${a.ip}</a></td>\
-<td>${a.asn !== null ? asLabel(a.asn) : ''}</td><td>${fmtTime(a.first_seen)} – ${fmtTime(a.last_seen)}</td><td \
-class="num">${Number(a.report_count)}</td><td class="num">${Number(a.campaign_count)}</td>
+  (a) => html`<tr data-alert-id="${a.id}"><td class="mono" translate="no"><a href="${listHref(a.ip)}">${a.ip}</a></td>\
+<td translate="no">${a.asn !== null ? asLabel(a.asn) : ''}</td>\
+<td>${fmtTime(a.first_seen, ctx.locale)} – ${fmtTime(a.last_seen, ctx.locale)}</td><td \
+class="num">${formatNumber(ctx, Number(a.report_count))}</td><td \
+class="num">${formatNumber(ctx, Number(a.campaign_count))}</td>
 <td>${
     a.state === 'open' && mayHandle
       ? html`<form method="post" action="/network/alerts/${a.id}/handled" class="inline">${csrfField(ctx)}<button \
 type="submit">${t('network.alerts.handle')}</button></form>`
-      : html`${a.state}${
-          a.handled_by ? html` <span class="muted">${a.handled_by} · ${fmtTime(a.handled_at)}</span>` : ''
+      : html`${labelOf(t, 'trc.alert', a.state)}${
+          a.handled_by
+            ? html` <span class="muted"><span translate="no">${a.handled_by}</span> · \
+${fmtTime(a.handled_at, ctx.locale)}</span>`
+            : ''
         }`
   }</td></tr>`,
 )}</tbody></table></div>`

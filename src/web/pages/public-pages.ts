@@ -7,13 +7,24 @@ import { referralOutcomesOfReport } from '../../actions/referrals/referral-outco
 import { outcomesSection } from './referral-outcome-view.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
+import { errorMessageIn } from '../../core/error-texts.ts';
 import { authorize } from '../../core/policy.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { normaliseSender, smsReportInput } from '../../intake/sms/sms-intake.ts';
 import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import { uploadError } from '../../intake/http/upload-errors.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { CSRF_FIELD, csrfField, layout, pageContext, sendPage, verifyCsrf, fmtTime, type PageCtx } from '../page.ts';
+import {
+  CSRF_FIELD,
+  csrfField,
+  formatNumber,
+  layout,
+  pageContext,
+  sendPage,
+  verifyCsrf,
+  fmtTime,
+  type PageCtx,
+} from '../page.ts';
 import { requestSession } from '../session-auth.ts';
 import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery } from '../components.ts';
 import { dailySeries, rangeOf, toChart, toCsv, topValues, totalReports } from '../queries.ts';
@@ -201,14 +212,27 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
       return sendPage(reply, reportFormPage(ctx, { ...form, error: ctx.t('report.error.none') }), 400);
     for (const r of raws) {
       if (r.raw.length > limit)
-        return sendPage(reply, reportFormPage(ctx, { ...form, error: `${r.filename ?? ''} ${limit}` }), 413);
+        return sendPage(
+          reply,
+          reportFormPage(ctx, {
+            ...form,
+            error: ctx.t(r.filename ? 'report.error.large.file' : 'report.error.large', {
+              file: r.filename ?? '',
+              n: formatNumber(ctx, limit),
+            }),
+          }),
+          413,
+        );
       try {
         assertEmailMessage(r.raw);
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
         return sendPage(
           reply,
-          reportFormPage(ctx, { ...form, error: r.filename ? `${r.filename}: ${e.message}` : e.message }),
+          reportFormPage(ctx, {
+            ...form,
+            error: errorMessageIn(r.filename ? `${r.filename}: ${e.message}` : e.message, ctx.locale),
+          }),
           e.status,
         );
       }
@@ -319,7 +343,7 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
         t('track.title'),
         html`<h1>${t('track.title')}</h1>
 <dl class="facts" data-testid="track">
-  <dt>${t('track.received')}</dt><dd>${fmtTime(report.received_at)}</dd>
+  <dt>${t('track.received')}</dt><dd>${fmtTime(report.received_at, ctx.locale)}</dd>
   <dt>${t('track.channel')}</dt><dd>${channelLabel(ctx, report.channel)}</dd>
   <dt>${t('track.analysed')}</dt><dd data-testid="track-analysed">${analysed ? t('yes') : t('track.pending')}</dd>
   <dt>${t('track.category')}</dt><dd>${categoryLabel(ctx, cls?.category ?? null)}</dd>

@@ -19,7 +19,19 @@ import { relabelReport } from '../../campaigns/relabel.ts';
 import { campaignLabels } from '../../campaigns/label.ts';
 import type { Report } from '../../db/tables.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
+import {
+  CSRF_FIELD,
+  csrfField,
+  fmtTime,
+  formatNumber,
+  layout,
+  pageContext,
+  sendPage,
+  verifyCsrf,
+  type PageCtx,
+} from '../page.ts';
+import { isMessageKey, labelOf } from '../i18n.ts';
+import { hopNote, narrative } from '../narrative.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
 import { countryName } from '../countries.ts';
 import { hasTable, loadAnalysis, loadCampaignOf, loadClassification, relabelHistory } from '../foreign.ts';
@@ -79,10 +91,31 @@ export function section(id: string, title: string, body: SafeHtml | string): Saf
 }
 
 function headersTable(rows: { name: string; value: string }[]): SafeHtml {
-  return html`<div class="table-scroll"><table class="headers"><tbody>${rows.map(
+  return html`<div class="table-scroll"><table class="headers" translate="no"><tbody>${rows.map(
     (h) => html`<tr><th scope="row">${h.name}</th><td class="mono">${h.value}</td></tr>`,
   )}</tbody></table></div>`;
 }
+
+/** A share (0–1) as a percentage for the reader (`Intl`: « 87 % » in French). */
+function formatPercent(ctx: PageCtx, share: number): string {
+  return new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'percent' }).format(share);
+}
+
+/**
+ * One classification reason as stored (`RULE · category · weight · evidence`): the rule code and
+ * the evidence as written, the category in the reader's words.
+ */
+function classificationReason(ctx: PageCtx, reason: string): SafeHtml {
+  const [rule, category, weight, ...evidence] = reason.split(' · ');
+  if (category === undefined) return data(reason);
+  return html`${data(rule, 'mono')} · ${categoryLabel(ctx, category)}${
+    weight !== undefined ? html` · ${data(weight)}` : ''
+  }${evidence.length > 0 ? html` · ${data(evidence.join(' · '))}` : ''}`;
+}
+
+/** Data shown as written in every language: hosts, addresses, header names, hashes. */
+const data = (v: string | number | SafeHtml | null | undefined, cls = ''): SafeHtml =>
+  v === null || v === undefined || v === '' ? html`` : html`<span translate="no" class="${cls}">${v}</span>`;
 
 function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
   const { t } = ctx;
@@ -95,23 +128,31 @@ function traceSection(ctx: PageCtx, a: Analysis | null): SafeHtml {
     html`<ol class="hops">${a.traceback.hops.map(
       (h) => html`<li \
 class="${h.trusted ? 'trusted' : 'untrusted'}${a.traceback.origin?.hopIndex === h.index ? ' origin' : ''}">
-  <div><strong>#${h.index}</strong> ${h.fromHelo ?? ''} ${h.fromRdns ? html`(${h.fromRdns})` : ''} <span \
-class="mono">${h.fromIp ?? ''}</span> → ${h.byHost ?? ''} ${
-        h.protocol ? html`<span class="badge">${h.protocol}</span>` : ''
-      }${h.tls ? html` <span class="badge">TLS</span>` : ''} <span class="muted">${h.date ?? ''}</span></div>
-  ${h.notes.length > 0 ? html`<ul class="notes">${h.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
-  <details><summary>Received</summary><pre class="mono">${h.raw}</pre></details></li>`,
+  <div><strong>#${h.index}</strong> ${data(h.fromHelo)} ${h.fromRdns ? html`(${data(h.fromRdns)})` : ''} \
+${data(h.fromIp, 'mono')} → ${data(h.byHost)} ${
+        h.protocol ? html`<span class="badge" translate="no">${h.protocol}</span>` : ''
+      }\
+${h.tls ? html` <span class="badge" translate="no">TLS</span>` : ''} \
+<span class="muted" translate="no">${h.date ?? ''}</span></div>
+  ${h.notes.length > 0 ? html`<ul class="notes">${h.notes.map((n) => html`<li>${hopNote(ctx, n)}</li>`)}</ul>` : ''}
+  <details><summary>${t('trd.received')}</summary><pre class="mono">${h.raw}</pre></details></li>`,
     )}</ol>
-${a.traceback.steps.length > 0 ? html`<ol class="steps">${a.traceback.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}
+${
+  a.traceback.steps.length > 0
+    ? html`<ol class="steps">${a.traceback.steps.map((s) => html`<li>${narrative(ctx, s)}</li>`)}</ol>`
+    : ''
+}
 ${
   a.traceback.origin
-    ? html`<p><strong>${t('detail.origin')}:</strong> <span class="mono">${a.traceback.origin.ip}</span> — \
-${a.traceback.origin.reason}${
+    ? html`<p><strong>${t('detail.origin')}${t('trd.colon')}</strong> ${data(a.traceback.origin.ip, 'mono')} — \
+${narrative(ctx, a.traceback.origin.reason)}${
   o
-    ? html` · ${o.asn !== null ? `AS${o.asn}` : ''} ${o.asName ?? ''} ${
+    ? html` · ${o.asn !== null ? data(`AS${o.asn}`) : ''} ${data(o.asName)} ${
         o.country ? `· ${countryName(o.country, ctx.locale)}` : ''
-      } ${o.rdns ? `· ${o.rdns}` : ''} ${
-        o.abuseContacts.length > 0 ? `· abuse: ${o.abuseContacts.map((c) => c.address).join(', ')}` : ''
+      } ${o.rdns ? html`· ${data(o.rdns)}` : ''} ${
+        o.abuseContacts.length > 0
+          ? html`· ${t('trd.abuse')}${t('trd.colon')} ${data(o.abuseContacts.map((c) => c.address).join(', '))}`
+          : ''
       }`
     : ''
 }</p>`
@@ -120,31 +161,41 @@ ${a.traceback.origin.reason}${
   );
 }
 
+/** RFC 8601 result keywords in the reader's words (the keyword itself in the tooltip-free data attribute). */
+function verdict(ctx: PageCtx, r: string): SafeHtml {
+  const key = `trd.verdict.${r}`;
+  const label = isMessageKey(key) ? ctx.t(key) : r;
+  return html`<span class="verdict v-${r}" data-verdict="${r}">${label}</span>`;
+}
+
 export function authSection(ctx: PageCtx, a: Analysis): SafeHtml {
   const au = a.auth;
-  const v = (r: string) => html`<span class="verdict v-${r}">${r}</span>`;
+  const v = (r: string) => verdict(ctx, r);
+  const spfExplanation = au.spf.explanation ? narrative(ctx, au.spf.explanation) : '';
   return section(
     'auth',
     ctx.t('detail.auth'),
     html`<table><tbody>
-<tr><th scope="row">SPF</th><td>${v(au.spf.result)} ${au.spf.domain ?? ''} ${au.spf.clientIp ?? ''} \
-${au.spf.explanation ?? ''}</td></tr>
+<tr><th scope="row">SPF</th><td>${v(au.spf.result)} ${data(au.spf.domain)} ${data(au.spf.clientIp)} \
+${spfExplanation}</td></tr>
 ${
   au.dkim.length === 0
     ? html`<tr><th scope="row">DKIM</th><td>${v('none')}</td></tr>`
     : au.dkim.map(
         (d) => html`<tr>\
-<th scope="row">DKIM</th><td>${v(d.result)} d=${d.domain ?? ''} s=${d.selector ?? ''} ${d.aligned ? '(aligned)' : ''} \
-${d.info ?? ''}</td></tr>`,
+<th scope="row">DKIM</th><td>${v(d.result)} ${data(`d=${d.domain ?? ''} s=${d.selector ?? ''}`)} \
+${d.aligned ? `(${ctx.t('trd.aligned')})` : ''} ${data(d.info)}</td></tr>`,
       )
 }
-<tr><th scope="row">DMARC</th><td>${v(au.dmarc.result)} ${au.dmarc.domain ?? ''} \
-${au.dmarc.policy ? `p=${au.dmarc.policy}` : ''} ${au.dmarc.info ?? ''}</td></tr>
-<tr><th scope="row">ARC</th><td>${v(au.arc.result)} ${au.arc.instances > 0 ? `i=${au.arc.instances}` : ''}</td></tr>
+<tr><th scope="row">DMARC</th><td>${v(au.dmarc.result)} ${data(au.dmarc.domain)} \
+${au.dmarc.policy ? data(`p=${au.dmarc.policy}`) : ''} ${data(au.dmarc.info)}</td></tr>
+<tr><th scope="row">ARC</th><td>${v(au.arc.result)} ${au.arc.instances > 0 ? data(`i=${au.arc.instances}`) : ''}\
+</td></tr>
 ${
   au.receiver
-    ? html`<tr><th scope="row">Authentication-Results</th><td class="mono">${au.receiver.authservId}: \
-${au.receiver.results.map((r) => `${r.method}=${r.result}`).join('; ')}</td></tr>`
+    ? html`<tr><th scope="row" translate="no">Authentication-Results</th><td class="mono" \
+translate="no">${au.receiver.authservId}: ${au.receiver.results.map((r) => `${r.method}=${r.result}`).join('; ')}\
+</td></tr>`
     : ''
 }
 </tbody></table>`,
@@ -158,6 +209,14 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
     items.length === 0
       ? html`<p class="empty">${t('detail.none')}</p>`
       : html`<ul class="plain">${items.map((i) => html`<li class="mono">${i}</li>`)}</ul>`;
+  const sourceLabel = (src: string) => {
+    const key = `trd.source.${src}`;
+    return isMessageKey(key) ? t(key) : src;
+  };
+  const mismatchLabel = (m: string) => {
+    const key = `trd.mismatch.${m}`;
+    return isMessageKey(key) ? t(key) : m;
+  };
   return section(
     'indicators',
     t('detail.indicators'),
@@ -166,45 +225,71 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
         .slice(0, 200)
         .map(
           (u) =>
-            html`${u.url}${u.shortener ? html` <span class="badge">shortener</span>` : ''}${
+            html`${data(u.url)}${u.shortener ? html` <span class="badge">${t('trd.shortener')}</span>` : ''}${
               u.role === 'resource'
                 ? html` <span class="badge" title="${t('detail.resourceHint')}">${t('detail.resource')}</span>`
                 : ''
-            } <span class="muted">${u.source}</span>`,
+            } <span class="muted">${sourceLabel(u.source)}</span>`,
         ),
     )}
-<h3>${t('detail.emails')}</h3>${list(ind.emails.slice(0, 200))}
-<h3>${t('detail.phones')}</h3>${list(ind.phones.map((p) => `${p.e164} (${p.raw})`))}
-<h3>${t('detail.wallets')}</h3>${list(ind.wallets.map((w) => `${w.currency}: ${w.address}`))}
-<h3>${t('col.sender')}</h3><dl class="facts"><dt>From</dt><dd>${
+<h3>${t('detail.emails')}</h3>${list(ind.emails.slice(0, 200).map((e) => data(e)))}
+<h3>${t('detail.phones')}</h3>${list(ind.phones.map((p) => data(`${p.e164} (${p.raw})`)))}
+<h3>${t('detail.wallets')}</h3>${list(ind.wallets.map((w) => data(`${w.currency}: ${w.address}`)))}
+<h3>${t('col.sender')}</h3><dl class="facts"><dt translate="no">From</dt><dd translate="no">${
       ind.sender.displayName ? `"${ind.sender.displayName}" ` : ''
     }${ind.sender.from ?? ''}</dd>
-<dt>Reply-To</dt><dd>${ind.sender.replyTo ?? ''}</dd><dt>Return-Path</dt><dd>${ind.sender.returnPath ?? ''}</dd>
-${ind.sender.mismatches.length > 0 ? html`<dt>≠</dt><dd>${ind.sender.mismatches.join(', ')}</dd>` : ''}\
-${ind.sender.impersonatedBrand ? html`<dt>brand</dt><dd>${ind.sender.impersonatedBrand}</dd>` : ''}</dl>`,
+<dt translate="no">Reply-To</dt><dd translate="no">${ind.sender.replyTo ?? ''}</dd><dt \
+translate="no">Return-Path</dt><dd translate="no">${ind.sender.returnPath ?? ''}</dd>
+${
+  ind.sender.mismatches.length > 0
+    ? html`<dt>${t('trd.mismatches')}</dt><dd>${ind.sender.mismatches.map(mismatchLabel).join(', ')}</dd>`
+    : ''
+}\
+${
+  ind.sender.impersonatedBrand ? html`<dt>${t('trd.brand')}</dt><dd>${data(ind.sender.impersonatedBrand)}</dd>` : ''
+}</dl>`,
   );
 }
 
 function findingsSection(ctx: PageCtx, a: Analysis): SafeHtml {
+  const { t } = ctx;
   const c = a.compliance;
+  const optOut = (s: string) => {
+    const key = `trd.optout.${s}`;
+    return isMessageKey(key) ? t(key) : s;
+  };
+  const consent = (s: string) => {
+    const key = `trd.consent.${s}`;
+    return isMessageKey(key) ? t(key) : s;
+  };
   return section(
     'findings',
-    ctx.t('detail.findings'),
-    html`<dl class="facts"><dt>identity</dt><dd>${c.senderConcealed ? 'concealed or disguised' : 'not concealed'}</dd>
-<dt>opt-out</dt><dd>${c.optOut.status}${c.optOut.oneClick ? ' (RFC 8058 one-click)' : ''}</dd>
-<dt>consent</dt><dd>${c.consent.stated}${c.consent.statement ? ` — ${c.consent.statement}` : ''}</dd></dl>
+    t('detail.findings'),
+    html`<dl class="facts"><dt>${t('trd.identity')}</dt><dd>${
+      c.senderConcealed ? t('trd.identity.concealed') : t('trd.identity.clear')
+    }</dd>
+<dt>${t('trd.optout')}</dt><dd>${optOut(c.optOut.status)}${c.optOut.oneClick ? ` (${t('trd.oneclick')})` : ''}</dd>
+<dt>${t('trd.consent')}</dt><dd>${consent(c.consent.stated)}${
+      c.consent.statement ? html` — ${data(c.consent.statement)}` : ''
+    }</dd></dl>
 ${
   a.findings.length === 0
     ? ''
-    : html`<table><thead><tr><th scope="col">code</th><th scope="col">severity</th><th scope="col">message</th><th \
-scope="col">evidence</th></tr></thead><tbody>${a.findings.map(
+    : html`<table><thead><tr><th scope="col">${t('trd.code')}</th><th scope="col">${t('trd.severity')}</th><th \
+scope="col">${t('trd.message')}</th><th scope="col">${t('trd.evidence')}</th></tr></thead><tbody>${a.findings.map(
         (f) =>
-          html`<tr><td class="mono">${f.code}</td><td><span class="sev sev-${f.severity}">${f.severity}</span></td>\
-<td>${f.message}</td><td \
-class="mono">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}</td></tr>`,
+          html`<tr><td class="mono" translate="no">${f.code}</td><td><span class="sev sev-${f.severity}" \
+data-severity="${f.severity}">${labelOf(t, 'trd.sev', f.severity)}</span></td><td>${narrative(ctx, f.message)}</td><td \
+class="mono" translate="no">${[f.evidence.header, f.evidence.rule, f.evidence.value].filter(Boolean).join(' · ')}\
+</td></tr>`,
       )}</tbody></table>`
 }
-${a.error ? html`<p class="error">${a.error.code}: ${a.error.message}</p>` : ''}`,
+${
+  a.error
+    ? html`<p class="error"><span translate="no">${a.error.code}</span>${t('trd.colon')} \
+${narrative(ctx, a.error.message)}</p>`
+    : ''
+}`,
   );
 }
 
@@ -218,12 +303,14 @@ function attachmentsSection(
     t('detail.attachments'),
     rows.length === 0
       ? html`<p class="empty">${t('detail.attachments.none')}</p>`
-      : html`<div class="table-scroll"><table><thead><tr><th scope="col">file</th><th scope="col">type</th><th \
-scope="col" class="num">${t('detail.size')}</th><th scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
+      : html`<div class="table-scroll"><table><thead><tr><th scope="col">${t('trd.file')}</th><th \
+scope="col">${t('trd.type')}</th><th scope="col" class="num">${t('detail.size')}</th><th \
+scope="col">SHA-256</th></tr></thead><tbody>${rows.map(
           (r) =>
-            html`<tr><td>${r.filename ?? ''}</td><td>${r.type}${
+            html`<tr><td translate="no">${r.filename ?? ''}</td><td translate="no">${r.type}${
               r.sniffed && r.sniffed !== r.type ? html` <span class="badge">${r.sniffed}</span>` : ''
-            }</td><td class="num">${r.size}</td><td class="mono">${r.sha256}</td></tr>`,
+            }</td><td class="num">${formatNumber(ctx, r.size)}</td><td class="mono" \
+translate="no">${r.sha256}</td></tr>`,
         )}</tbody></table></div>`,
   );
 }
@@ -293,47 +380,56 @@ export async function reportDetailRoutes(app: FastifyInstance): Promise<void> {
         }))
       : (fb?.attachments ?? []);
     const body = html`<p class="crumbs"><a href="/workbench/reports">${t('list.title')}</a></p>
-<h1>${t('detail.title', { id: report.id })}</h1><p class="subject">${subject}</p>
+<h1>${t('detail.title', { id: report.id })}</h1><p class="subject" translate="no">${subject}</p>
 ${
   mark?.mark === 'false-report'
     ? html`<p class="notice" \
-data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at) })}</p>`
+data-testid="false-mark">${t('detail.false.is', { who: mark.actor, when: fmtTime(mark.at, ctx.locale) })}</p>`
     : ''
 }
 ${section(
   'summary',
   t('detail.summary'),
   html`<dl class="facts">
-<dt>${t('col.received')}</dt><dd>${fmtTime(report.received_at)}</dd>
+<dt>${t('col.received')}</dt><dd>${fmtTime(report.received_at, ctx.locale)}</dd>
 <dt>${t('col.channel')}</dt><dd>${channelLabel(ctx, report.channel)}</dd>
-<dt>${t('detail.quality')}</dt><dd>${report.quality}</dd>
-<dt>${t('detail.sha256')}</dt><dd class="mono">${report.message_sha256}</dd>
-<dt>${t('detail.size')}</dt><dd>${Number(msg.size)}</dd>
+<dt>${t('detail.quality')}</dt><dd>${labelOf(t, 'trd.quality', report.quality)}</dd>
+<dt>${t('detail.sha256')}</dt><dd class="mono" translate="no">${report.message_sha256}</dd>
+<dt>${t('detail.size')}</dt><dd>${t('trd.bytes', { n: formatNumber(ctx, Number(msg.size)) })}</dd>
 <dt>${t('col.category')}</dt><dd data-testid="category">${categoryLabel(ctx, cls?.category ?? null)}\
-${cls?.confidence != null ? ` (${Math.round(cls.confidence * 100)} %)` : ''}${
+${cls?.confidence != null ? ` (${formatPercent(ctx, cls.confidence)})` : ''}${
   cls && cls.reasons.length > 0
-    ? html`<ul class="notes">${cls.reasons.slice(0, 10).map((r) => html`<li>${r}</li>`)}</ul>`
+    ? html`<ul class="notes">${cls.reasons
+        .slice(0, 10)
+        .map((r) => html`<li>${classificationReason(ctx, r)}</li>`)}</ul>`
     : ''
 }</dd>
 <dt>${t('col.campaign')}</dt><dd>${
     campaign
       ? html`<a href="/workbench/campaigns/${campaign.id}" title="${campaign.id}">${campaignLabel}</a> \
-(${campaign.reportCount})`
+(${t('trd.reports', { n: formatNumber(ctx, campaign.reportCount) })})`
       : '—'
   }</dd>
 <dt>${t('nav.cases')}</dt><dd><a href="/cases/new?reports=${report.id}" data-testid="report-open-case">\
 ${t('case.fromReport')}</a></dd>
 <dt>${t('track.analysed')}</dt><dd data-testid="analysed">${
     analysis
-      ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · ${fmtTime(analysis.analysedAt)}</span>`
+      ? html`${t('yes')} <span class="muted">${analysis.analyserVersion} · \
+${fmtTime(analysis.analysedAt, ctx.locale)}</span>`
       : t('detail.notanalysed')
   }</dd>
-${typeof ctxJson.consent === 'string' ? html`<dt>consent</dt><dd>${ctxJson.consent}</dd>` : ''}
-${report.note ? html`<dt>${t('detail.note')}</dt><dd>${report.note}</dd>` : ''}
+${
+  typeof ctxJson.consent === 'string'
+    ? html`<dt>${t('trd.consent')}</dt><dd>${labelOf(t, 'trd.consent', ctxJson.consent)}</dd>`
+    : ''
+}
+${report.note ? html`<dt>${t('detail.note')}</dt><dd translate="no">${report.note}</dd>` : ''}
 ${
   maySeeReporterIdentity(req.principal)
     ? html`<dt>${t('detail.reporter')}</dt>\
-<dd>${[report.reporter_user_id, report.reporter_address, report.client_ip].filter(Boolean).join(' · ') || '—'}</dd>`
+<dd translate="no">${
+        [report.reporter_user_id, report.reporter_address, report.client_ip].filter(Boolean).join(' · ') || '—'
+      }</dd>`
     : ''
 }
 </dl>`,
@@ -352,7 +448,10 @@ ${
 ${
   history.length > 0
     ? html`<h3>${t('detail.history')}</h3><ul class="plain">${history.map(
-        (h) => html`<li>${fmtTime(h.at)} — ${h.actor}: ${categoryLabel(ctx, h.previous)} → \
+        (h) => html`<li>${fmtTime(h.at, ctx.locale)} — ${data(h.actor)}${t('trd.colon')} ${categoryLabel(
+          ctx,
+          h.previous,
+        )} → \
 ${categoryLabel(ctx, h.category)}</li>`,
       )}</ul>`
     : ''
@@ -370,8 +469,8 @@ ${
     ? section(
         'sms',
         t('detail.sms'),
-        html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono">${sms.sender}</dd>\
-<dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt) : '—'}</dd></dl><pre \
+        html`<dl class="facts"><dt>${t('col.sender')}</dt><dd class="mono" translate="no">${sms.sender}</dd>\
+<dt>${t('col.received')}</dt><dd>${sms.receivedAt ? fmtTime(sms.receivedAt, ctx.locale) : '—'}</dd></dl><pre \
 class="sms">${sms.text}</pre>`,
       )
     : html`${section(

@@ -11,7 +11,8 @@ import { authorize, reportScope } from '../../core/policy.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { CHANNELS } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
+import { fmtTime, formatNumber, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
+import { labelOf } from '../i18n.ts';
 import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
 import {
   PAGE_SIZE,
@@ -66,12 +67,12 @@ scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></t
     const shown = subjectOf(r);
     const subject = shown && shown.trim() !== '' ? shown : `(${r.report_id})`;
     return html`<tr data-report-id="${r.report_id}">
-<td class="nowrap">${fmtTime(r.received_at)}</td>
-<td>${href ? html`<a href="${href}">${subject}</a>` : subject}${
+<td class="nowrap">${fmtTime(r.received_at, ctx.locale)}</td>
+<td translate="no">${href ? html`<a href="${href}">${subject}</a>` : subject}${
       r.false_report ? html` <span class="badge">${t('list.false')}</span>` : ''
     }</td>
-<td>${r.sender ?? ''}</td>
-<td>${r.origin_ip ?? ''}${
+<td translate="no">${r.sender ?? ''}</td>
+<td translate="no">${r.origin_ip ?? ''}${
       r.origin_country
         ? html` <abbr title="${countryName(r.origin_country, ctx.locale)}">${r.origin_country}</abbr>`
         : ''
@@ -80,9 +81,9 @@ scope="col">${t('col.campaign')}</th><th scope="col">${t('col.channel')}</th></t
 <td>${
       r.campaign_id
         ? href?.startsWith('/workbench/')
-          ? html`<a href="/workbench/campaigns/${r.campaign_id}">\
+          ? html`<a href="/workbench/campaigns/${r.campaign_id}" translate="no">\
 ${labels.get(r.campaign_id) ?? r.campaign_id.slice(-8)}</a>`
-          : (labels.get(r.campaign_id) ?? r.campaign_id.slice(-8))
+          : html`<span translate="no">${labels.get(r.campaign_id) ?? r.campaign_id.slice(-8)}</span>`
         : ''
     }</td>
 <td>${channelLabel(ctx, r.channel)}</td></tr>`;
@@ -287,7 +288,9 @@ ${topTable(
 ${searchForm(ctx, f)}
 <p><a class="csv" href="/workbench/reports.csv?${fq}">${t('csv')}</a></p>
 ${reportTable(ctx, page.rows, (id) => `/workbench/reports/${id}`, undefined, labels)}
-<nav class="pager" aria-label="pages">${cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''} \
+<nav class="pager" aria-label="${t('trc.pages')}">${
+          cursor ? html`<a href="/workbench/reports?${fq}">${t('list.first')}</a>` : ''
+        } \
 ${
   page.next
     ? html`<a rel="next" href="/workbench/reports?${fq}${fq ? '&' : ''}before=${encodeCursor(page.next)}">\
@@ -403,18 +406,20 @@ ${t('case.fromCampaign')}</a></p>
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
-<dt>${t('col.reports')}</dt><dd data-testid="report-count">${campaign.reportCount}${
+<dt>${t('col.reports')}</dt><dd data-testid="report-count">${formatNumber(ctx, campaign.reportCount)}${
         period && inPeriod !== null
           ? html` <span class="muted">(${t('admin.campaign.inPeriod', {
-              n: inPeriod,
+              n: formatNumber(ctx, inPeriod),
               from: period.from,
               to: period.to,
             })})</span>`
           : ''
       }</dd><dt>${t('campaign.messages')}</dt>\
-<dd>${campaign.messageCount}</dd><dt>${t('campaign.purity')}</dt><dd>${percent(campaign.purity)}</dd>\
-<dt>${t('campaign.legitimateShare')}</dt><dd>${percent(campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt>\
-<dd>${fmtTime(campaign.firstSeenAt)}</dd><dt>${t('filter.to')}</dt><dd>${fmtTime(campaign.lastSeenAt)}</dd></dl>`
+<dd>${formatNumber(ctx, campaign.messageCount)}</dd><dt>${t('campaign.purity')}</dt>\
+<dd>${percent(ctx, campaign.purity)}</dd><dt>${t('campaign.legitimateShare')}</dt>\
+<dd>${percent(ctx, campaign.legitimateShare)}</dd><dt>${t('filter.from')}</dt>\
+<dd>${fmtTime(campaign.firstSeenAt, ctx.locale)}</dd><dt>${t('filter.to')}</dt>\
+<dd>${fmtTime(campaign.lastSeenAt, ctx.locale)}</dd></dl>`
     : html`<p class="notice">${t('campaign.unavailable')}</p>`
 }
 ${chartBlock(
@@ -433,8 +438,10 @@ ${chartBlock(
               ? html`<p class="empty">${t('detail.none')}</p>`
               : html`<div class="grid3">${[...byKind.entries()].map(
                   ([kind, list]) =>
-                    html`<div><h3>${kind}</h3><ul class="plain">${list.map(
-                      (f) => html`<li><span class="mono">${f.value}</span> <span class="count">×${f.count}</span></li>`,
+                    html`<div><h3>${labelOf(t, 'trc.kind', kind)}</h3><ul class="plain">${list.map(
+                      (f) =>
+                        html`<li>${factValue(ctx, kind, f.value)} <span \
+class="count">×${formatNumber(ctx, f.count)}</span></li>`,
                     )}</ul></div>`,
                 )}</div>`
           }</section>
@@ -453,8 +460,20 @@ ${t('list.next')}</a></p>`
   );
 }
 
-/** A share as a percentage with one decimal where it matters (99.5 %, not 100 %). */
-function percent(x: number): string {
-  const p = Math.round(x * 1000) / 10;
-  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)} %`;
+/** A share as a percentage with one decimal where it matters (99.5 %, not 100 %), in the reader's format. */
+function percent(ctx: PageCtx, x: number): string {
+  const p = Math.round(x * 1000) / 1000;
+  return new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-FR' : 'en-GB', {
+    style: 'percent',
+    maximumFractionDigits: 1,
+  }).format(p);
+}
+
+/** A campaign fact for the reader: categories and countries in words, everything else as written. */
+function factValue(ctx: PageCtx, kind: string, value: string): SafeHtml {
+  if (kind === 'category') return html`${categoryLabel(ctx, value)}`;
+  if (kind === 'country' && /^[A-Z]{2}$/.test(value))
+    return html`${countryName(value, ctx.locale)} <span class="mono" translate="no">(${value})</span>`;
+  if (kind === 'kind') return html`${labelOf(ctx.t, 'trc.msgkind', value)}`;
+  return html`<span class="mono" translate="no">${value}</span>`;
 }
