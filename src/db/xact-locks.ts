@@ -19,9 +19,7 @@ import { dialectOf } from './dialect.ts';
 
 /** Lock classes (the first half of the advisory key), in the order a transaction may take them. */
 export const LOCK_CLASS = {
-  /** A message being clustered (its sha256), so two reports of it are placed once. */
-  clusterMessage: 0x5d01,
-  /** A clustering key (LSH band key or strong-link value) of a message being placed. */
+  /** A message being placed in a campaign: its sha256, LSH band keys and strong-link values. */
   clusterKey: 0x5d02,
   /** A report's row of the workbench index and the roll-up deltas it implies. */
   indexReport: 0x5d03,
