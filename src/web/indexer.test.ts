@@ -12,7 +12,7 @@ import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
 import { indexAll, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
-import { listDeadLetters } from './dead-letters.ts';
+import { listDeadLetters, retryDeadLetter } from './dead-letters.ts';
 import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
 import type { DB } from '../db/dialect.ts';
@@ -458,6 +458,24 @@ appear (${dialect})`, async (t) => {
       'a later report is indexed',
     );
     assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 1, 'parked once');
+
+    // Retried from the dead letters while still broken: refused with the new reason, parked anew.
+    assert.equal(open.rows[0].notRetryable, null, 'a parked report is offered a retry');
+    const refused = await retryDeadLetter(db, writer, open.rows[0].id, 'user:test');
+    assert.equal(refused.stored, false);
+    const reopened = await listDeadLetters(db, 'open', null);
+    assert.equal(reopened.rows.length, 1);
+    assert.notEqual(reopened.rows[0].id, open.rows[0].id);
+    // Mended (the analysis stored again), a retry indexes it and closes the letter.
+    await db.deleteFrom('analyses').where('message_sha256', '=', bad.sha256).execute();
+    const ok = await retryDeadLetter(db, writer, reopened.rows[0].id, 'user:test');
+    assert.deepEqual(ok, { stored: true, reportId: bad.id, duplicate: false, reindexed: true });
+    assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 0);
+    assert.ok(
+      await db.selectFrom('web_report_index').select('report_id').where('report_id', '=', bad.id).executeTakeFirst(),
+      'the report is in the index',
+    );
+    assert.equal(await indexAll(db), 0, 'and nothing is left for the passes');
   });
 }
 

@@ -367,6 +367,8 @@ export const en = {
   'home.stats': '{n} reports in the last 30 days.',
   'safe.nohtml': 'This message has no HTML part; its text is shown instead.',
   'safe.remote': '{n} remote resource(s) removed.',
+  // roles: retrying a report the web indexer parked.
+  'roles.dead.reindexed': 'Report {id} indexed again.',
 } as const;
 
 export type MessageKey = keyof typeof en;

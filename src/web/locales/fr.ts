@@ -383,4 +383,6 @@ export const fr: Messages = {
   'home.stats': '{n} signalements ces 30 derniers jours.',
   'safe.nohtml': "Ce message n'a pas de partie HTML ; son texte est affiché à la place.",
   'safe.remote': '{n} ressource(s) distante(s) retirée(s).',
+  // roles : relancer un signalement que l'indexeur a mis de côté.
+  'roles.dead.reindexed': 'Signalement {id} indexé à nouveau.',
 };
