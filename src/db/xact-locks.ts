@@ -19,10 +19,14 @@ import { dialectOf } from './dialect.ts';
 
 /** Lock classes (the first half of the advisory key), in the order a transaction may take them. */
 export const LOCK_CLASS = {
+  /** A message whose analysis is being stored (its sha256): two batches holding it store it in turn. */
+  analysisMessage: 0x5d00,
   /** A message being placed in a campaign: its sha256, LSH band keys and strong-link values. */
   clusterKey: 0x5d02,
   /** A report's row of the workbench index and the roll-up deltas it implies. */
   indexReport: 0x5d03,
+  /** A reporter key of the learned mail hosts (its counter and its learned set). */
+  mailhostKey: 0x5d04,
 } as const;
 
 /**
