@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile } from './lib.ts';
-import { procStatusBytes, startBenchServer } from './server.ts';
+import { processTree, procStatusBytes, startBenchServer, treeStatusBytes } from './server.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -136,6 +136,7 @@ export const attackBench: Bench = {
     try {
       const pid = proc.pid ?? 0;
       const rssIdle = procStatusBytes(pid, 'VmRSS');
+      const groupIdle = treeStatusBytes(pid, 'VmRSS');
       const routes = intakeRoutes({
         baseUrl: url,
         smtpPort,
@@ -154,8 +155,12 @@ export const attackBench: Bench = {
       const seconds = (performance.now() - started) / 1000;
       const seen = await probe.stop();
       const peak = procStatusBytes(pid, 'VmHWM');
+      // Each process's own peak, summed: an upper bound of the group's peak (they need not peak together).
+      const groupPeak = treeStatusBytes(pid, 'VmHWM');
       await new Promise((r) => setTimeout(r, QUIET_MS));
       const rssAfter = procStatusBytes(pid, 'VmRSS');
+      const groupAfter = treeStatusBytes(pid, 'VmRSS');
+      const groupSize = processTree(pid).length;
       const alive =
         proc.exitCode === null &&
         (await fetch(`${url}/healthz`)
@@ -195,6 +200,13 @@ ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100)
 ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
           `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} \
 (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
+          `server process group (${groupSize} processes: serve and its background child): RSS idle ${mb(groupIdle)}, \
+sum of peaks ${mb(groupPeak)}, ${QUIET_MS / 1000} s after the attack ${mb(groupAfter)} (bound ${RSS_BOUND_MB} MB: \
+${groupAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'})`,
+          `load average (1, 5, 15 min) at the end: ${os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(', ')}`,
         ].join('\n')}\n`,
       );
     } finally {

@@ -1,7 +1,9 @@
 /**
  * `spamdesk serve` as a child process for the benches that measure a real server (http, attack,
  * burst): started from the TypeScript sources, ready once it logs "spamdesk ready".
- * `SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the server.
+ * `SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the server (and its
+ * background child, which inherits the Node options); `SPAMDESK_BENCH_SERVER_ARGS="--background-process false"`
+ * adds serve arguments (here: everything in one process, as before the child existed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +29,7 @@ export async function startBenchServer(args: string[]): Promise<BenchServer> {
       path.join(REPO_ROOT, 'src/cli/main.ts'),
       'serve',
       ...args,
+      ...(process.env.SPAMDESK_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -54,4 +57,33 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** `pid` and every process below it (its children, theirs…), from `/proc/<pid>/stat`. */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: fields resume after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parentOf.set(Number(name), ppid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+/** A size field summed over `pid` and every process below it (NaN once `pid` is gone). */
+export function treeStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const own = procStatusBytes(pid, field);
+  if (Number.isNaN(own)) return own;
+  return processTree(pid)
+    .slice(1)
+    .reduce((n, p) => n + (procStatusBytes(p, field) || 0), own);
 }

@@ -1,8 +1,10 @@
 /**
- * The actions service of `spamdesk serve`: the outbox delivery loop, and the schedulers that run
- * when the loop is idle: ISP digests (at most once a minute; each operator gets one digest per
- * configured period) and the monthly report (at most hourly; once per month per authority).
- * Listed in `area.ts`; disabled by SPAMDESK_OUTBOX_ENABLED=false.
+ * The actions services of `spamdesk serve`: the outbox delivery loop (role `outbox`; any number of
+ * processes share the outbox through its lease queue), and the ISP-digest scheduler (role
+ * `scheduler`, a singleton: one process at a time checks every minute whether digests are due; each
+ * operator gets one digest per configured period; the regulator's monthly report, at most hourly, once
+ * per month per authority). Listed in `area.ts`; both disabled by
+ * SPAMDESK_OUTBOX_ENABLED=false.
  */
 import { Gauge } from 'prom-client';
 import type { AppContext } from '../evidence/context.ts';
@@ -30,6 +32,7 @@ export function deliveryOptions(ctx: AppContext): DeliveryOptions {
 
 export const actionsService: ServiceFactory = {
   name: 'actions',
+  role: 'outbox',
   enabled: (ctx) => ctx.config.outboxEnabled,
   async start(ctx) {
     const opts = deliveryOptions(ctx);
@@ -46,38 +49,66 @@ export const actionsService: ServiceFactory = {
         },
       });
     }
-    let lastDigestCheck = 0;
-    let lastMonthlyCheck = 0;
-    const loop = startDeliveryLoop({
-      ...opts,
-      onIdle: async () => {
-        if (Date.now() - lastMonthlyCheck >= MONTHLY_CHECK_MS) {
-          lastMonthlyCheck = Date.now();
-          try {
-            await sendMonthlyReports(ctx.db, ctx.config, { logger: opts.logger });
-          } catch (e) {
-            opts.logger.error({ err: e }, 'monthly report run failed');
-          }
-        }
-        if (Date.now() - lastDigestCheck < DIGEST_CHECK_MS) return;
-        lastDigestCheck = Date.now();
-        try {
-          await runIspDigests(ctx.db, ctx.config, opts.logger);
-        } catch (e) {
-          opts.logger.error({ err: e }, 'ISP digest run failed');
-        }
-      },
-    });
+    const loop = startDeliveryLoop(opts);
     return {
       describe: () =>
         `Outbox:           ${
           ctx.config.outboxSmtpUrl
             ? `mail via ${ctx.config.outboxSmtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`
             : 'webhooks only (no SPAMDESK_OUTBOX_SMTP_URL)'
-        }; ISP digests and monthly reports scheduled`,
+        }`,
       async stop() {
         await loop.stop();
         closeTransports();
+      },
+    };
+  },
+};
+
+/** Name of the ISP-digest scheduler's singleton lock. */
+export const ISP_DIGEST_SINGLETON = 'isp-digests';
+
+export const ispDigestService: ServiceFactory = {
+  name: 'isp-digests',
+  role: 'scheduler',
+  enabled: (ctx) => ctx.config.outboxEnabled,
+  async start(ctx) {
+    const logger = ctx.logger.child({ component: 'isp-digests' });
+    await ctx.singletons.want(ISP_DIGEST_SINGLETON);
+    let running: Promise<void> | null = null;
+    let last = 0;
+    let lastMonthly = 0;
+    // Checked every second, digests run at most once a minute and the monthly report at most hourly
+    // (once per month per authority, kept in action_monthly_report_sends): the first run comes as
+    // soon as this process holds the lock (at start, or when it takes over from a process that died).
+    const runMonthly = async (): Promise<void> => {
+      if (Date.now() - lastMonthly < MONTHLY_CHECK_MS) return;
+      lastMonthly = Date.now();
+      try {
+        await sendMonthlyReports(ctx.db, ctx.config, { logger });
+      } catch (e) {
+        logger.error({ err: e }, 'monthly report run failed');
+      }
+    };
+    const tick = (): void => {
+      if (running || !ctx.singletons.held(ISP_DIGEST_SINGLETON) || Date.now() - last < DIGEST_CHECK_MS) return;
+      last = Date.now();
+      running = runMonthly()
+        .then(() => runIspDigests(ctx.db, ctx.config, logger))
+        .then(() => undefined)
+        .catch((e: unknown) => logger.error({ err: e }, 'ISP digest run failed'))
+        .finally(() => {
+          running = null;
+        });
+    };
+    const every = setInterval(tick, 1000);
+    every.unref();
+    return {
+      describe: () =>
+        `ISP digests:      checked every ${DIGEST_CHECK_MS / 1000} s by one process at a time; monthly reports hourly`,
+      async stop() {
+        clearInterval(every);
+        await running;
       },
     };
   },

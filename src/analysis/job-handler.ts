@@ -6,6 +6,7 @@
  * the learned mail hosts of its reporter and intake; the reports then count towards the next
  * learning pass (`mailhost-store.ts`).
  */
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import type { AppContext } from '../evidence/context.ts';
 import type { Job } from '../db/tables.ts';
 import { getMessageRaw } from '../evidence/store.ts';
@@ -72,8 +73,17 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         if (!done.has(w.p.sha256) && !results.has(w.p.sha256))
           errors.set(w.job.id, new Error(`message ${w.p.sha256} not found in the evidence store`));
       }
+      // Stored in message order, under each message's lock taken in that order first: two processes
+      // whose batches hold the same message (two reports of it) take turns instead of deadlocking
+      // over its rows (the issue's 64 `deadlock detected` on two processes).
+      const ordered = [...results.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       await ctx.db.transaction().execute(async (trx) => {
-        for (const r of results.values()) await storeAnalysis(trx, r.analysis, r.durationMs);
+        await lockNames(
+          trx,
+          LOCK_CLASS.analysisMessage,
+          ordered.map(([sha]) => sha),
+        );
+        for (const [, r] of ordered) await storeAnalysis(trx, r.analysis, r.durationMs);
         for (const w of work) {
           if (errors.has(w.job.id)) continue;
           await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 });

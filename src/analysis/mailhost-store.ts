@@ -6,6 +6,7 @@
  * learned too. A key is learned again after {@link RELEARN_EVERY} reports, from its last
  * {@link MAX_LEARNING_CHAINS} analysed reports.
  */
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -154,24 +155,31 @@ export async function noteReportsAndRelearn(
   const counts = new Map<string, number>();
   for (const keys of keysPerReport) for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
   const due: string[] = [];
-  for (const [key, n] of counts) {
-    const row = await db
-      .selectFrom('analysis_mailhost_keys')
-      .select(['reports_since'])
-      .where('reporter_key', '=', key)
-      .executeTakeFirst();
-    const since = (row?.reports_since ?? 0) + n;
-    if (row)
-      await db
-        .updateTable('analysis_mailhost_keys')
-        .set({ reports_since: since >= RELEARN_EVERY ? 0 : since })
+  // One short transaction per key, under the key's lock, in key order: processes counting the same
+  // reporter at once add up instead of overwriting each other (or both inserting its row).
+  for (const key of [...counts.keys()].sort()) {
+    const n = counts.get(key) ?? 0;
+    const since = await db.transaction().execute(async (trx) => {
+      await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);
+      const row = await trx
+        .selectFrom('analysis_mailhost_keys')
+        .select(['reports_since'])
         .where('reporter_key', '=', key)
-        .execute();
-    else
-      await db
-        .insertInto('analysis_mailhost_keys')
-        .values({ reporter_key: key, reports_since: since >= RELEARN_EVERY ? 0 : since, learned_at: null })
-        .execute();
+        .executeTakeFirst();
+      const total = (row?.reports_since ?? 0) + n;
+      if (row)
+        await trx
+          .updateTable('analysis_mailhost_keys')
+          .set({ reports_since: total >= RELEARN_EVERY ? 0 : total })
+          .where('reporter_key', '=', key)
+          .execute();
+      else
+        await trx
+          .insertInto('analysis_mailhost_keys')
+          .values({ reporter_key: key, reports_since: total >= RELEARN_EVERY ? 0 : total, learned_at: null })
+          .execute();
+      return total;
+    });
     if (since >= RELEARN_EVERY) due.push(key);
   }
   for (const key of due) await relearn(db, key, now);
@@ -210,6 +218,7 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
   const learned = learnMailhosts(chains, trustTableFor([], null));
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
+    await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);
     await trx.deleteFrom('analysis_mailhosts').where('reporter_key', '=', key).execute();
     if (learned.length > 0)
       await trx

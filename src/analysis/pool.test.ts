@@ -121,3 +121,30 @@ test('a corpus phishing message padded with 300,000 short lines is classified as
     await pool.close();
   }
 });
+
+test('a thread that took many bytes and then sits idle is replaced by a fresh one, and the pool goes on', async () => {
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+    recycleIdleMs: 100,
+    recycleAfterBytes: 1000,
+  });
+  try {
+    // Under the byte threshold: kept however long it idles.
+    assert.equal((await pool.analyse(sampleEmail(1, { body: 'short' }))).outcome, 'ok');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool.recycled, 0);
+    // Past it: replaced once idle, not while it works.
+    const big = sampleEmail(2, { body: 'word '.repeat(400) });
+    assert.equal((await pool.analyse(big)).outcome, 'ok');
+    for (let i = 0; i < 50 && pool.recycled === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pool.recycled, 1);
+    const after = await pool.analyse(sampleEmail(3));
+    assert.equal(after.outcome, 'ok', 'the fresh thread analyses');
+    assert.equal(pool.size, 1);
+  } finally {
+    await pool.close();
+  }
+});

@@ -33,6 +33,13 @@ import { sharedClockMs } from './shared-clock.ts';
 export const WORKER_HEAP_MB = 768;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
+/**
+ * A thread that took at least {@link RECYCLE_AFTER_BYTES} of messages and then sat idle this long
+ * is replaced by a fresh one: V8 keeps the heap a burst of large messages grew to (hundreds of MB
+ * per thread after the attack bench) long after the burst, and ending the thread returns it all.
+ */
+export const RECYCLE_IDLE_MS = 10_000;
+export const RECYCLE_AFTER_BYTES = 32 * 1024 * 1024;
 
 export interface PoolResult {
   analysis: Analysis;
@@ -47,6 +54,10 @@ export interface PoolOptions {
   fixedNow?: Date;
   /** Offline ports even when live adapters exist. */
   offline?: boolean;
+  /** Idle time after which a thread that took many bytes is replaced (default {@link RECYCLE_IDLE_MS}). */
+  recycleIdleMs?: number;
+  /** Bytes a thread must have taken before it is recycled when idle (default {@link RECYCLE_AFTER_BYTES}). */
+  recycleAfterBytes?: number;
   /** Heap limit per thread, MiB (default {@link WORKER_HEAP_MB}). */
   heapMb?: number;
   /**
@@ -86,6 +97,10 @@ interface Slot {
   inflight: Pending[];
   /** Time bound of `inflight[0]`. */
   timer: NodeJS.Timeout | null;
+  /** Message bytes handed to this thread since it started. */
+  bytes: number;
+  /** Pending recycle of an idle thread ({@link RECYCLE_IDLE_MS}). */
+  idleTimer: NodeJS.Timeout | null;
 }
 
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
@@ -128,7 +143,7 @@ export class AnalysisPool {
       workerData: this.init,
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
     });
-    const slot: Slot = { worker, ready: false, inflight: [], timer: null };
+    const slot: Slot = { worker, ready: false, inflight: [], timer: null, bytes: 0, idleTimer: null };
     worker.on('message', (m: WorkerReply) => {
       if ('ready' in m) {
         slot.ready = true;
@@ -177,7 +192,31 @@ export class AnalysisPool {
     this.arm(slot, finishedAt);
     p?.resolve(r);
     this.pump();
+    if (
+      slot.inflight.length === 0 &&
+      slot.bytes >= (this.opts.recycleAfterBytes ?? RECYCLE_AFTER_BYTES) &&
+      !slot.idleTimer &&
+      !this.closed
+    ) {
+      slot.idleTimer = setTimeout(() => this.recycle(slot), this.opts.recycleIdleMs ?? RECYCLE_IDLE_MS);
+      slot.idleTimer.unref();
+    }
   }
+
+  /** Replaces a thread that is still idle by a fresh one (its memory goes with it). */
+  private recycle(slot: Slot): void {
+    slot.idleTimer = null;
+    const i = this.slots.indexOf(slot);
+    if (i < 0 || this.closed || slot.inflight.length > 0) return;
+    slot.worker.removeAllListeners();
+    slot.worker.on('error', () => undefined);
+    void slot.worker.terminate();
+    this.slots[i] = this.spawn();
+    this.recycled++;
+  }
+
+  /** Threads replaced after a burst so far (tests, metrics). */
+  recycled = 0;
 
   /**
    * Ends the slot's worker (if not yet ended), fails its current task, requeues the ones behind it, and puts a fresh
@@ -188,6 +227,7 @@ export class AnalysisPool {
     if (i < 0) return;
     const [p, ...waiting] = slot.inflight;
     if (slot.timer) clearTimeout(slot.timer);
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.inflight = [];
     slot.timer = null;
     slot.worker.removeAllListeners();
@@ -233,6 +273,9 @@ export class AnalysisPool {
         const p = this.queue.shift();
         if (!p) return;
         slot.inflight.push(p);
+        if (slot.idleTimer) clearTimeout(slot.idleTimer);
+        slot.idleTimer = null;
+        slot.bytes += p.task.raw.byteLength;
         if (slot.inflight.length === 1) this.arm(slot, sharedClockMs());
         // Structured clone copies a typed array's whole ArrayBuffer: a message split out of an mbox
         // (or a small Buffer on Node's shared 8 KiB slab) would drag megabytes along. Send an exact
@@ -294,6 +337,7 @@ export class AnalysisPool {
     await Promise.all(
       this.slots.map(async (s) => {
         if (s.timer) clearTimeout(s.timer);
+        if (s.idleTimer) clearTimeout(s.idleTimer);
         s.worker.removeAllListeners();
         await s.worker.terminate();
       }),

@@ -11,6 +11,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { ReportWriter, type StoredReport } from '../evidence/report-writer.ts';
 import type { AppContext } from '../evidence/context.ts';
 import { InflightBudget } from '../core/inflight-budget.ts';
+import { openSingletonLocks } from '../db/singleton-locks.ts';
 import { FIRST_JOB } from './pipeline.ts';
 
 export type { AppContext } from '../evidence/context.ts';
@@ -59,11 +60,18 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     writer,
     onReports,
     intakeBudget: new InflightBudget(config.intakeMemoryBudgetBytes),
+    singletons: openSingletonLocks(config.database, {
+      onChange: (name, held, reason) => {
+        if (held) logger.info({ singleton: name }, 'singleton taken: this process runs it');
+        else logger.warn({ singleton: name, reason }, 'singleton not held');
+      },
+    }),
   };
 }
 
 /** Flushes pending reports and closes the database (unless the caller owns it). */
 export async function closeContext(ctx: AppContext, opts: { keepDb?: boolean } = {}): Promise<void> {
   await ctx.writer.close();
+  await ctx.singletons.close();
   if (!opts.keepDb) await ctx.db.destroy();
 }

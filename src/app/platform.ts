@@ -1,9 +1,10 @@
 /**
- * The composition root: database, HTTP, workers and the registered services in one process, with
- * graceful shutdown (stop accepting, finish requests in flight, commit pending reports, close).
+ * The composition root: database, HTTP, workers and the registered services of the roles this
+ * process runs (`serve --only`, `config.roles`), with graceful shutdown (stop accepting, finish
+ * requests in flight, commit pending reports, close).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../core/config.ts';
+import type { Config, Role } from '../core/config.ts';
 import { closeContext, createContext, type AppContext, type ContextOptions } from './context.ts';
 import type { RunningService } from '../evidence/context.ts';
 import { SERVICES } from './areas.ts';
@@ -13,8 +14,11 @@ import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
 
 export interface Platform {
   ctx: AppContext;
-  app: FastifyInstance;
-  url: string;
+  /** The roles this process runs. */
+  roles: readonly Role[];
+  /** Null when this process does not run the `http` role. */
+  app: FastifyInstance | null;
+  url: string | null;
   services: RunningService[];
   workers: WorkerRunner | null;
   stop(): Promise<void>;
@@ -24,18 +28,23 @@ export async function startPlatform(
   config: Config,
   opts: ContextOptions & { keepDb?: boolean } = {},
 ): Promise<Platform> {
+  const roles = config.roles;
   const ctx = await createContext(config, opts);
-  const app = await buildApp(ctx);
-  await app.listen({ host: config.httpHost, port: config.httpPort });
-  const url = app.publicUrl();
+  let app: FastifyInstance | null = null;
+  if (roles.includes('http')) {
+    app = await buildApp(ctx);
+    await app.listen({ host: config.httpHost, port: config.httpPort });
+  }
+  const url = app?.publicUrl() ?? null;
   const services: RunningService[] = [];
   for (const s of SERVICES) {
-    if (s.enabled(ctx)) services.push(await s.start(ctx));
+    if (roles.includes(s.role) && s.enabled(ctx)) services.push(await s.start(ctx));
   }
-  const workers = config.workers > 0 ? startWorkers(ctx, jobHandlers()) : null;
+  const workers = roles.includes('workers') && config.workers > 0 ? startWorkers(ctx, jobHandlers()) : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,
+    roles,
     app,
     url,
     services,
@@ -43,7 +52,7 @@ export async function startPlatform(
     stop() {
       stopped ??= (async () => {
         for (const s of services) await s.stop();
-        await app.close();
+        await app?.close();
         await workers?.stop();
         await closeContext(ctx, { keepDb: opts.keepDb });
       })();

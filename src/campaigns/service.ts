@@ -13,6 +13,12 @@ import { currentCategory } from './relabel.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
 import { identityOfReport, Redactor } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
+
+/** The names a placement locks: the message, its LSH band keys and its strong links. */
+export function clusterLockNames(fp: Fingerprint): string[] {
+  return [`m:${fp.sha256}`, ...fp.bands.map((b) => `b:${b}`), ...fp.links.map((l) => `l:${l.kind}:${l.value}`)];
+}
 
 /** A report placed in a campaign, handed on to the actions area (`actions-report` in app/pipeline.ts). */
 export interface PlacedReport {
@@ -93,6 +99,11 @@ export async function processReport(
   const verdict = classifier.classify(analysis);
   const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
   return db.transaction().execute(async (trx) => {
+    // Placement decisions are serialised per clustering key: two processes placing messages that
+    // share a band key or a strong link (or two reports of one message) take their turns, so the
+    // second sees the first's campaign instead of founding a twin. The same stream thus gives the
+    // same campaigns with one process or four (on SQLite, writers already take turns).
+    await lockNames(trx, LOCK_CLASS.clusterKey, clusterLockNames(fp));
     await saveClassification(trx, job.sha256, verdict, nowIso());
     // An analyst's relabel outranks the automatic category in the campaign's story.
     const category = (await currentCategory(trx, job.sha256)) ?? verdict.category;

@@ -68,3 +68,14 @@ test('every setting has a distinct flag and variable, and its default is itself 
     if (d.default !== undefined) assert.ok(d.schema.safeParse(d.default).success, `default of ${d.env}`);
   }
 });
+
+test('serve roles: all by default, a comma list in the canonical order, unknown roles refused by name', () => {
+  assert.deepEqual(loadConfig({ env: {} }).roles, ['http', 'smtp', 'workers', 'outbox', 'indexer', 'scheduler']);
+  assert.deepEqual(loadConfig({ env: { SPAMDESK_ROLES: ' Scheduler, http ' } }).roles, ['http', 'scheduler']);
+  assert.deepEqual(loadConfig({ env: {}, flags: { roles: 'workers,all' } }).roles.length, 6);
+  assert.throws(
+    () => loadConfig({ env: {}, flags: { roles: 'http,mailer' } }),
+    (e: unknown) => e instanceof ConfigError && /--only .*unknown role\(s\) "mailer"/.test(e.message),
+  );
+  assert.throws(() => loadConfig({ env: {}, flags: { roles: ' , ' } }), ConfigError);
+});

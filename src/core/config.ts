@@ -17,6 +17,12 @@ const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
+/** What a `serve` process can run (`--only`); see docs/operations.md. */
+export const ROLES = ['http', 'smtp', 'workers', 'outbox', 'indexer', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+/** The roles the web process hands to its supervised child (`--background-process`). */
+export const BACKGROUND_ROLES: readonly Role[] = ['workers', 'outbox', 'indexer', 'scheduler'];
+
 /** One declared setting. */
 export interface SettingDef<S extends z.ZodType = z.ZodType> {
   /** Environment variable that sets it. */
@@ -150,6 +156,42 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(256),
     default: String(Math.max(1, os.availableParallelism())),
     docDefault: 'CPU cores',
+  }),
+  roles: setting({
+    env: 'SPAMDESK_ROLES',
+    flag: 'only',
+    description:
+      'Roles `serve` runs in this process, comma-separated: `http`, `smtp`, `workers` (analysis and the other ' +
+      'jobs), `outbox` (delivery), `indexer` (workbench index and roll-ups), `scheduler` (ISP digests, retention); ' +
+      '`all` for every one. Singletons (roll-ups, digests, retention) run in one process at a time whatever the ' +
+      'roles. With `all`, `serve` runs the background roles in a child process it supervises ' +
+      '(`--background-process`).',
+    schema: z.string().transform((v, c) => {
+      const parts = v
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean);
+      const bad = parts.filter((p) => p !== 'all' && !(ROLES as readonly string[]).includes(p));
+      if (parts.length === 0 || bad.length > 0) {
+        c.addIssue({
+          code: 'custom',
+          message: `unknown role(s) ${JSON.stringify(bad.join(','))}; use all or some of ${ROLES.join(',')}`,
+        });
+        return z.NEVER;
+      }
+      return parts.includes('all') ? [...ROLES] : ROLES.filter((r) => parts.includes(r));
+    }),
+    default: 'all',
+  }),
+  backgroundProcess: setting({
+    env: 'SPAMDESK_BACKGROUND_PROCESS',
+    flag: 'background-process',
+    description:
+      'When `serve` runs every role, run the background roles (workers, outbox, indexer, scheduler) in a child ' +
+      'process it starts, restarts if it dies and stops with it, so their database work never holds up HTTP and ' +
+      'SMTP. false: everything in one process.',
+    schema: bool,
+    default: 'true',
   }),
   logLevel: setting({
     env: 'SPAMDESK_LOG_LEVEL',

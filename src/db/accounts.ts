@@ -11,7 +11,7 @@ import { newId, nowIso, randomSecret, sha256Hex } from '../core/ids.ts';
 import { isRole, type Role } from '../core/roles.ts';
 import { isUniqueViolation } from './dialect.ts';
 import { AppError } from '../core/errors.ts';
-import { loginWaitSeconds } from './login-backoff.ts';
+import { loginAddressKey, loginWaitSeconds } from './login-backoff.ts';
 import {
   MAX_PASSWORD_CHARS,
   MIN_PASSWORD_CHARS,
@@ -165,9 +165,11 @@ export async function attemptLogin(
   config: Config,
   emailIn: string,
   password: string,
-  ip: string | null,
+  clientIp: string | null,
 ): Promise<LoginResult> {
   const email = normaliseEmail(emailIn).slice(0, 320);
+  // Counted and recorded per IPv6 /64 (one subscriber's whole allocation), per IPv4 address.
+  const ip = loginAddressKey(clientIp);
   const wait = await loginWaitSeconds(db, config, { email, ip });
   if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
   const adb = accountsDb(db);

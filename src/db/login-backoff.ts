@@ -12,6 +12,7 @@
  * addresses, and an address this account signed in from recently is exempt from the account-wide
  * count, which only distributed guessing reaches.
  */
+import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Database } from './schema.ts';
@@ -110,4 +111,22 @@ async function isKnownAddress(db: Kysely<Database>, keys: BackoffKeys, now: Date
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * The address key sign-in failures are counted under: an IPv4 address as it is (an IPv4-mapped
+ * IPv6 address as its IPv4 form), an IPv6 address as its /64 (`2001:db8:1:2::/64`). One
+ * subscriber usually holds a whole /64 and picks a new address in it at will (RFC 8981), so
+ * counting per exact IPv6 address would let an attacker try without end. Anything else is kept as
+ * given (cut to the column width).
+ */
+export function loginAddressKey(ip: string | null): string | null {
+  if (ip === null) return null;
+  if (!ipaddr.isValid(ip)) return ip.slice(0, 64);
+  const a = ipaddr.parse(ip);
+  if (a.kind() === 'ipv4') return a.toString();
+  const v6 = a as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  const parts = v6.parts.slice(0, 4).concat([0, 0, 0, 0]);
+  return `${new ipaddr.IPv6(parts).toString()}/64`;
 }

@@ -7,11 +7,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Config } from '../core/config.ts';
+import type { Config, Role } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { InflightBudget } from '../core/inflight-budget.ts';
 import type { DB } from '../db/dialect.ts';
+import type { SingletonLocks } from '../db/singleton-locks.ts';
 import type { Database } from '../db/schema.ts';
 import type { Report } from '../db/tables.ts';
 import type { StoredReport } from './report-input.ts';
@@ -32,6 +33,11 @@ export interface AppContext {
   intakeBudget: InflightBudget;
   /** Listeners told about every committed report (wakes the workers, feeds live views). */
   onReports: Set<(reports: StoredReport[]) => void>;
+  /**
+   * Work that runs in one process at a time across every process on the database (roll-ups,
+   * digests, retention): a service `want`s its name and runs while it holds it (`db/singleton-locks.ts`).
+   */
+  singletons: SingletonLocks;
 }
 
 export interface RunningService {
@@ -46,6 +52,8 @@ export interface RunningService {
  */
 export interface ServiceFactory {
   name: string;
+  /** The `serve --only` role that runs it. */
+  role: Role;
   /** False when configuration disables it. */
   enabled(ctx: AppContext): boolean;
   start(ctx: AppContext): Promise<RunningService>;

@@ -41,7 +41,7 @@ test('admin: first sign-in, an authority, a network operator and an account, in 
     await platform.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const base = platform.url;
+  const base = platform.url ?? assert.fail('the platform runs the http role');
   const { db } = platform.ctx;
   const { generatedPassword } = await createAccount(db, { email: 'root@example.org', role: 'admin' });
   assert.ok(generatedPassword);

@@ -76,7 +76,7 @@ test('web app in headless Chromium', async (t) => {
     await platform.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const base = platform.url;
+  const base = platform.url ?? assert.fail('the platform runs the http role');
   const { db } = platform.ctx;
   const { id: analystId } = await createAccount(db, {
     email: 'analyst@example.org',

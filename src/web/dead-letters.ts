@@ -15,6 +15,7 @@ import { AppError } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { assertEmailMessage } from '../evidence/message-check.ts';
 import type { Channel, ReportWriter } from '../evidence/report-writer.ts';
+import { INDEXER_SOURCE, indexReports } from './indexer.ts';
 
 export const DEAD_LETTER_PAGE = 50;
 /** The importer keeps at most this much of a bad entry (src/intake/import/importer.ts). */
@@ -40,6 +41,8 @@ export interface DeadLetterRow {
 }
 
 function notRetryable(source: string, size: number | null): DeadLetterRow['notRetryable'] {
+  // A report the indexer parked is in the database: a retry indexes it again, no copy needed.
+  if (source === INDEXER_SOURCE) return null;
   if (size === null) return 'no-copy';
   if (!RETRYABLE[source]) return 'source';
   if (size >= KEPT_COPY_LIMIT) return 'cut';
@@ -163,7 +166,37 @@ async function openLetter(db: Kysely<Database>, id: string) {
   return d;
 }
 
-export type RetryOutcome = { stored: true; reportId: string; duplicate: boolean } | { stored: false; reason: string };
+export type RetryOutcome =
+  | { stored: true; reportId: string; duplicate: boolean; reindexed?: boolean }
+  | { stored: false; reason: string };
+
+/**
+ * Indexes a report the indexer parked again (after a fix, or once what made it fail is gone). The
+ * letter is marked retried first, so the indexer's passes look at the report again too; if it
+ * still fails, the indexer parks it anew with the new reason, and the retry says so.
+ */
+async function retryIndexing(db: Kysely<Database>, d: { id: string; origin: string | null }, actor: string) {
+  const reportId = d.origin?.startsWith('report:') ? d.origin.slice('report:'.length) : '';
+  const report = reportId
+    ? await db.selectFrom('reports').select('id').where('id', '=', reportId).executeTakeFirst()
+    : undefined;
+  if (!report) throw new AppError('CONFLICT', 'The report of this entry no longer exists; dismiss it.');
+  await db.updateTable('dead_letters').set({ retried_at: nowIso() }).where('id', '=', d.id).execute();
+  await indexReports(db, [reportId]);
+  const again = await db
+    .selectFrom('dead_letters')
+    .select('reason')
+    .where('source', '=', INDEXER_SOURCE)
+    .where('origin', '=', `report:${reportId}`)
+    .where('retried_at', 'is', null)
+    .executeTakeFirst();
+  if (again) {
+    await record(db, d.id, 'retry-refused', actor, again.reason);
+    return { stored: false as const, reason: again.reason };
+  }
+  await record(db, d.id, 'retried', actor, reportId);
+  return { stored: true as const, reportId, duplicate: false, reindexed: true };
+}
 
 /** Runs the source's check on the kept copy again and stores it as a report when it passes. */
 export async function retryDeadLetter(
@@ -173,6 +206,7 @@ export async function retryDeadLetter(
   actor: string,
 ): Promise<RetryOutcome> {
   const d = await openLetter(db, id);
+  if (d.source === INDEXER_SOURCE) return retryIndexing(db, d, actor);
   const size = d.payload === null ? null : d.payload.length;
   const why = notRetryable(d.source, size);
   if (why === 'no-copy')

@@ -12,10 +12,11 @@ import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
 import { indexAll, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
-import { listDeadLetters } from './dead-letters.ts';
+import { listDeadLetters, retryDeadLetter } from './dead-letters.ts';
 import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
 import type { DB } from '../db/dialect.ts';
+import type { Config } from '../core/config.ts';
 
 function analysisOf(
   sha256: string,
@@ -72,7 +73,7 @@ async function rollup(
 async function writerFixture(
   t: TestContext,
   dialect: (typeof DIALECTS)[number],
-): Promise<{ db: DB; writer: ReportWriter } | null> {
+): Promise<{ db: DB; writer: ReportWriter; config: Config } | null> {
   const tdb = await createTestDatabase(t, dialect);
   if (!tdb) return null;
   const writer = new ReportWriter(tdb.db);
@@ -80,7 +81,7 @@ async function writerFixture(
     await writer.close();
     await tdb.drop();
   });
-  return { db: tdb.db, writer };
+  return { db: tdb.db, writer, config: tdb.config };
 }
 
 for (const dialect of DIALECTS) {
@@ -457,5 +458,78 @@ appear (${dialect})`, async (t) => {
       'a later report is indexed',
     );
     assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 1, 'parked once');
+
+    // Retried from the dead letters while still broken: refused with the new reason, parked anew.
+    assert.equal(open.rows[0].notRetryable, null, 'a parked report is offered a retry');
+    const refused = await retryDeadLetter(db, writer, open.rows[0].id, 'user:test');
+    assert.equal(refused.stored, false);
+    const reopened = await listDeadLetters(db, 'open', null);
+    assert.equal(reopened.rows.length, 1);
+    assert.notEqual(reopened.rows[0].id, open.rows[0].id);
+    // Mended (the analysis stored again), a retry indexes it and closes the letter.
+    await db.deleteFrom('analyses').where('message_sha256', '=', bad.sha256).execute();
+    const ok = await retryDeadLetter(db, writer, reopened.rows[0].id, 'user:test');
+    assert.deepEqual(ok, { stored: true, reportId: bad.id, duplicate: false, reindexed: true });
+    assert.equal((await listDeadLetters(db, 'open', null)).rows.length, 0);
+    assert.ok(
+      await db.selectFrom('web_report_index').select('report_id').where('report_id', '=', bad.id).executeTakeFirst(),
+      'the report is in the index',
+    );
+    assert.equal(await indexAll(db), 0, 'and nothing is left for the passes');
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: indexers on two connections re-indexing the same reports at once count each report once, and \
+never deadlock`, async (t) => {
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
+    const { openDatabase } = await import('../db/dialect.ts');
+    const { indexReports } = await import('./indexer.ts');
+    const stored = await writer.submit(
+      Array.from({ length: 60 }, (_, i) => ({
+        raw: sampleSpam({ subject: `Offer ${i}` }),
+        channel: 'web' as const,
+        receivedAt: new Date(Date.UTC(2026, 10, 1 + (i % 5), 12, 0, i)).toISOString(),
+        reporterUserId: null,
+      })),
+    );
+    assert.equal(await indexAll(db), 60);
+    await db
+      .insertInto('classifications')
+      .values(
+        stored.map((s) => ({
+          sha256: s.sha256,
+          category: 'commercial',
+          confidence: 0.9,
+          reasons: '[]',
+          model_version: 'test',
+          classified_at: nowIso(),
+        })),
+      )
+      .execute();
+    // A second connection pool, as a second process has. (Two SQLite connections on one thread
+    // would wait on each other synchronously; across processes BEGIN IMMEDIATE serialises them.)
+    const other = dialect === 'postgres' ? openDatabase(fx.config.database) : db;
+    if (other !== db) t.after(() => other.destroy());
+    const ids = stored.map((s) => s.id);
+    const reversed = [...ids].reverse();
+    const errors: unknown[] = [];
+    await Promise.all(
+      [
+        indexReports(db, ids),
+        indexReports(other, reversed),
+        indexReports(other, ids.slice(10, 50)),
+        indexReports(db, reversed.slice(5, 45)),
+      ].map((p) => p.catch((e: unknown) => errors.push(e))),
+    );
+    assert.deepEqual(errors, []);
+    const parked = await db.selectFrom('dead_letters').select('reason').execute();
+    assert.deepEqual(parked, [], 'nothing failed (no deadlock, no duplicate key)');
+    const categories = await rollup(db, 'category');
+    assert.equal(categories.commercial, 60, JSON.stringify(categories));
+    assert.ok(!categories[''], `no report left (or counted below zero) as unclassified: ${JSON.stringify(categories)}`);
+    assert.equal((await rollup(db, 'channel')).web, 60);
   });
 }

@@ -14,6 +14,7 @@ import type { Database } from '../db/schema.ts';
 import { nowIso, sha256Hex } from '../core/ids.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { parkFailure, reasonOf } from '../db/park.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { parseSmsEvidence } from '../evidence/sms-format.ts';
 import type { Report } from '../db/tables.ts';
 import type { ReportIndexRow } from '../db/web-tables.ts';
@@ -235,6 +236,20 @@ function rollupKeys(
   return keys;
 }
 
+/** Roll-up changes of one transaction, by key; applied last, in key order ({@link applyDeltas}). */
+export type RollupDeltas = Map<Key, number>;
+
+/**
+ * Applies the roll-up deltas of a transaction in key order: every transaction that bumps shared
+ * counters takes their row locks in the same order, so two of them never deadlock over them.
+ */
+export async function applyDeltas(trx: Transaction<Database>, deltas: RollupDeltas): Promise<void> {
+  for (const key of [...deltas.keys()].sort()) {
+    const d = deltas.get(key) ?? 0;
+    if (d !== 0) await bump(trx, key, d);
+  }
+}
+
 async function bump(trx: Transaction<Database>, key: Key, delta: number): Promise<void> {
   const [dim, day, ...rest] = key.split('|');
   const value = rest.join('|');
@@ -247,8 +262,12 @@ async function bump(trx: Transaction<Database>, key: Key, delta: number): Promis
     .execute();
 }
 
-/** Writes the facts: index row, terms, and roll-up deltas against what was indexed before. */
-export async function applyFacts(trx: Transaction<Database>, f: IndexFacts): Promise<void> {
+/**
+ * Writes the facts: index row and terms, and adds to `deltas` the roll-up changes against what was
+ * indexed before. The caller holds the report's index lock (`lockNames`, `LOCK_CLASS.indexReport`),
+ * so the row read here as "before" is the one it replaces: two indexers of one report count once.
+ */
+export async function applyFacts(trx: Transaction<Database>, f: IndexFacts, deltas: RollupDeltas): Promise<void> {
   const id = f.row.report_id;
   const old = await trx.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst();
   const oldTerms = old
@@ -259,8 +278,8 @@ export async function applyFacts(trx: Transaction<Database>, f: IndexFacts): Pro
     .map((t) => t.term.slice(TERM.advertised.length));
   const before = old ? rollupKeys(old, oldAdvertised) : new Set<Key>();
   const after = rollupKeys(f.row, f.advertised);
-  for (const k of before) if (!after.has(k)) await bump(trx, k, -1);
-  for (const k of after) if (!before.has(k)) await bump(trx, k, 1);
+  for (const k of before) if (!after.has(k)) deltas.set(k, (deltas.get(k) ?? 0) - 1);
+  for (const k of after) if (!before.has(k)) deltas.set(k, (deltas.get(k) ?? 0) + 1);
   const now = nowIso();
   if (old) {
     await trx
@@ -297,8 +316,18 @@ async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise
     .execute();
   const facts: IndexFacts[] = [];
   for (const r of reports) facts.push(await computeFacts(db, r));
+  facts.sort((a, b) => (a.row.report_id < b.row.report_id ? -1 : a.row.report_id > b.row.report_id ? 1 : 0));
+  // Lock order: the reports' index locks (sorted), their own rows, then the shared roll-up rows
+  // in key order — the same in every indexer, whichever process runs it.
   await db.transaction().execute(async (trx) => {
-    for (const f of facts) await applyFacts(trx, f);
+    await lockNames(
+      trx,
+      LOCK_CLASS.indexReport,
+      facts.map((f) => f.row.report_id),
+    );
+    const deltas: RollupDeltas = new Map();
+    for (const f of facts) await applyFacts(trx, f, deltas);
+    await applyDeltas(trx, deltas);
   });
   return facts.length;
 }

@@ -9,7 +9,7 @@ import type { Database } from '../db/schema.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { newId } from '../core/ids.ts';
 import { attemptLogin } from '../db/accounts.ts';
-import { loginWaitSeconds } from '../db/login-backoff.ts';
+import { loginAddressKey, loginWaitSeconds } from '../db/login-backoff.ts';
 import { TEST_PASSWORD, anonymousCsrf, createTestApp, userWithSession } from './test-helpers.ts';
 
 const T0 = Date.parse('2026-12-02T10:00:00.000Z');
@@ -51,6 +51,24 @@ for (const dialect of DIALECTS) {
       );
       const owner = await attemptLogin(db, config, admin.email, TEST_PASSWORD, '203.0.113.10');
       assert.equal(owner.ok, true, JSON.stringify(owner));
+    });
+
+    await t.test('IPv6: failures count per /64, so changing addresses inside it does not reset them', async () => {
+      const admin = await userWithSession(db, config, 'admin');
+      for (let i = 1; i <= 5; i++)
+        assert.deepEqual(
+          await attemptLogin(db, config, admin.email, 'wrong password!!', `2001:db8:7:9::${i.toString(16)}`),
+          {
+            ok: false,
+            reason: 'invalid',
+          },
+        );
+      const next = await attemptLogin(db, config, admin.email, TEST_PASSWORD, '2001:db8:7:9:abcd:1234:5678:9abc');
+      assert.ok(!next.ok && next.reason === 'throttled', `another address of the same /64: ${JSON.stringify(next)}`);
+      const owner = await attemptLogin(db, config, admin.email, TEST_PASSWORD, '2001:db8:7:a::1');
+      assert.equal(owner.ok, true, `the neighbouring /64 is another subscriber: ${JSON.stringify(owner)}`);
+      const rows = await db.selectFrom('web_login_attempts').select('ip').where('email', '=', admin.email).execute();
+      assert.deepEqual([...new Set(rows.map((r) => r.ip))].sort(), ['2001:db8:7:9::/64', '2001:db8:7:a::/64']);
     });
 
     await t.test('a throttled sign-in over HTTP is a 429 with Retry-After, and never checks the password', async () => {
@@ -134,3 +152,12 @@ for (const dialect of DIALECTS) {
     );
   });
 }
+
+test('the sign-in address key: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 as its /64, anything else cut', () => {
+  assert.equal(loginAddressKey(null), null);
+  assert.equal(loginAddressKey('198.51.100.7'), '198.51.100.7');
+  assert.equal(loginAddressKey('::ffff:198.51.100.7'), '198.51.100.7');
+  assert.equal(loginAddressKey('2001:DB8:0:1:aaaa:bbbb:cccc:dddd'), '2001:db8:0:1::/64');
+  assert.equal(loginAddressKey('2001:db8::1'), '2001:db8::/64');
+  assert.equal(loginAddressKey('x'.repeat(100)), 'x'.repeat(64));
+});

@@ -1,7 +1,8 @@
 /**
  * The intel build service of `spamdesk serve`: rebuilds the collections every
- * `SPAMDESK_INTEL_BUILD_INTERVAL_MS`, one build at a time. Several processes may run it: each
- * collection's write is serialised by its state row and writes nothing when nothing changed.
+ * `SPAMDESK_INTEL_BUILD_INTERVAL_MS`, one build at a time, in the one process that holds its
+ * singleton lock (role `scheduler`). Were two to build, each collection's write is serialised by its
+ * state row and writes nothing when nothing changed.
  */
 import type { ServiceFactory } from '../../evidence/context.ts';
 import { buildIntel, sourceSignature } from './build.ts';
@@ -12,11 +13,16 @@ import { buildIntel, sourceSignature } from './build.ts';
  */
 export const FULL_REBUILD_MS = 10 * 60_000;
 
+/** Name of the intel build's singleton lock: one process at a time builds (see `docs/operations.md`). */
+export const INTEL_BUILD_SINGLETON = 'intel-build';
+
 export const intelBuildService: ServiceFactory = {
   name: 'intel-build',
+  role: 'scheduler',
   enabled: (ctx) => ctx.config.intelBuildIntervalMs > 0,
   async start(ctx) {
     const logger = ctx.logger.child({ component: 'intel' });
+    await ctx.singletons.want(INTEL_BUILD_SINGLETON);
     let running: Promise<void> | null = null;
     let stopped = false;
     let lastSignature: string | null = null;
@@ -30,7 +36,7 @@ export const intelBuildService: ServiceFactory = {
       return s;
     };
     const tick = (): void => {
-      if (stopped) return;
+      if (stopped || !ctx.singletons.held(INTEL_BUILD_SINGLETON)) return;
       running ??= build()
         .then((s) => {
           if (!s) return;

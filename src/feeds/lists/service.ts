@@ -52,6 +52,7 @@ export async function listingTick(
 
 export const listingService: ServiceFactory = {
   name: 'feeds-listing',
+  role: 'scheduler',
   enabled: (ctx) => ctx.config.feedsListingIntervalSeconds > 0 && policyFor(ctx.config).listing.enabled,
   async start(ctx): Promise<RunningService> {
     const log = ctx.logger.child({ component: 'feeds-listing' });

@@ -100,7 +100,7 @@ test(
 
     const admin = await createToken(platform.ctx.db, { role: 'admin', name: 'e2e' });
     const download = async (sha: string) => {
-      const res = await fetch(`${platform.url}/api/v1/messages/${sha}/raw`, {
+      const res = await fetch(`${platform.url ?? ''}/api/v1/messages/${sha}/raw`, {
         headers: { authorization: `Bearer ${admin.secret}` },
       });
       assert.equal(res.status, 200);

@@ -354,6 +354,7 @@ export class SmtpIntake implements RunningService {
 /** Listed in `intake/area.ts`: `serve` runs the SMTP intake unless `smtpEnabled` is off. */
 export const smtpIntakeService: ServiceFactory = {
   name: 'smtp-intake',
+  role: 'smtp',
   enabled: (ctx) => ctx.config.smtpEnabled,
   start: (ctx) => new SmtpIntake(ctx).start(),
 };

@@ -800,6 +800,8 @@ export const en = {
   'trc.alert.open': 'open',
   'trc.alert.handled': 'handled',
   'trc.pages': 'Pages',
+  // roles: retrying a report the web indexer parked.
+  'roles.dead.reindexed': 'Report {id} indexed again.',
 } as const;
 
 export type MessageKey = keyof typeof en;

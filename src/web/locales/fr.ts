@@ -826,4 +826,6 @@ export const fr: Messages = {
   'trc.alert.open': 'ouverte',
   'trc.alert.handled': 'traitée',
   'trc.pages': 'Pages de résultats',
+  // roles : relancer un signalement que l'indexeur a mis de côté.
+  'roles.dead.reindexed': 'Signalement {id} indexé à nouveau.',
 };

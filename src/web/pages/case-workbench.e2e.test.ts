@@ -88,7 +88,7 @@ test('cases and referrals in headless Chromium: analyst, authority, reporter', a
     await platform.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const base = platform.url;
+  const base = platform.url ?? assert.fail('the platform runs the http role');
   const { db } = platform.ctx;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await createAccount(db, { email: 'analyst@example.org', role: 'analyst', password: PASSWORD });

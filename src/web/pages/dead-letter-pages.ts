@@ -44,11 +44,13 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
       const outcome =
         q.done === 'retried' && q.report
           ? html`<p class="notice" role="status">${t('dead.retried', { id: q.report })}</p>`
-          : q.done === 'duplicate' && q.report
-            ? html`<p class="notice" role="status">${t('dead.duplicate', { id: q.report })}</p>`
-            : q.done === 'refused' && q.reason
-              ? html`<p class="error" role="alert">${t('dead.failed', { reason: q.reason.slice(0, 300) })}</p>`
-              : '';
+          : q.done === 'reindexed' && q.report
+            ? html`<p class="notice" role="status">${t('roles.dead.reindexed', { id: q.report })}</p>`
+            : q.done === 'duplicate' && q.report
+              ? html`<p class="notice" role="status">${t('dead.duplicate', { id: q.report })}</p>`
+              : q.done === 'refused' && q.reason
+                ? html`<p class="error" role="alert">${t('dead.failed', { reason: q.reason.slice(0, 300) })}</p>`
+                : '';
       const actionLabel = (a: string): string =>
         a === 'retried'
           ? t('dead.action.retried')
@@ -189,7 +191,7 @@ y" class="inline">${csrfField(ctx)}<button type="submit">${t('dead.retry')}</but
       detail: r.stored ? { report: r.reportId, duplicate: r.duplicate } : { refused: r.reason },
     });
     const qs = r.stored
-      ? `done=${r.duplicate ? 'duplicate' : 'retried'}&report=${r.reportId}`
+      ? `done=${r.reindexed ? 'reindexed' : r.duplicate ? 'duplicate' : 'retried'}&report=${r.reportId}`
       : `done=refused&reason=${encodeURIComponent(r.reason.slice(0, 300))}`;
     return reply.redirect(`/workbench/dead-letters?${qs}`, 303);
   });

@@ -1,0 +1,128 @@
+/**
+ * `spamdesk serve` with every role keeps HTTP and SMTP in its own process and runs the background
+ * roles (job workers, outbox, indexer, scheduler) in a child process it supervises: the child's
+ * database work (SQLite commits with synchronous=FULL, roll-ups, clustering) then never holds up
+ * the event loop that answers requests. A CPU profile of `npm run bench -- attack` showed that work
+ * on the HTTP process's main thread as the cause of its slow probes (docs/operations.md).
+ *
+ * The child is `serve --only workers,outbox,indexer,scheduler` with the parent's other arguments.
+ * The parent restarts it when it dies (back-off 1 s doubling to 30 s), stops it when it stops
+ * (SIGTERM, then SIGKILL after a grace period), merges its log lines into its own stdout and wakes
+ * it over the IPC channel when reports commit. The child stops when the channel closes, so a parent
+ * killed with SIGKILL leaves nothing behind. Nothing is lost or done twice across a restart: the
+ * child's work is claimed from lease queues and singleton locks (`workers/lease-queue.ts`,
+ * `db/singleton-locks.ts`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { BACKGROUND_ROLES } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+
+/** The hidden option that marks the supervised child (`serve --background-child`). */
+export const CHILD_FLAG = '--background-child';
+/** The child's ready line (`msg`), distinct from the parent's `spamdesk ready`. */
+export const CHILD_READY = 'spamdesk background ready';
+const STOP_GRACE_MS = 30_000;
+const MAX_BACKOFF_MS = 30_000;
+/** A child that ran this long before dying restarts after the shortest back-off again. */
+const HEALTHY_RUN_MS = 60_000;
+/** Reports committing at a high rate wake the child at most this often. */
+const WAKE_EVERY_MS = 50;
+
+export interface BackgroundChild {
+  /** Pid of the running child (null while it restarts). */
+  pid(): number | null;
+  /** Resolves once the first child printed its ready line (or failed to start). */
+  ready: Promise<boolean>;
+  /** Tells the child reports were committed (throttled). */
+  wake(): void;
+  /** Stops the child and no longer restarts it. */
+  stop(): Promise<void>;
+}
+
+/** The child's command line: this process's own, with the background roles. */
+export function childArgv(argv = process.argv, execArgv = process.execArgv): string[] {
+  return [...execArgv, argv[1], ...argv.slice(2), '--only', BACKGROUND_ROLES.join(','), CHILD_FLAG];
+}
+
+export function startBackgroundChild(logger: Logger): BackgroundChild {
+  const log = logger.child({ component: 'supervisor' });
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let backoff = 1000;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let markReady: (ok: boolean) => void = () => undefined;
+  const ready = new Promise<boolean>((resolve) => {
+    markReady = resolve;
+  });
+  let wakeTimer: NodeJS.Timeout | null = null;
+
+  const launch = (): void => {
+    const startedAt = Date.now();
+    // A process group of its own: Ctrl+C in a terminal reaches the parent only, which stops the
+    // child in order (SIGTERM) after its own requests in flight.
+    const proc = spawn(process.execPath, childArgv(), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    child = proc;
+    log.info({ child: proc.pid }, 'background process started');
+    readline.createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.includes(`"${CHILD_READY}"`)) {
+        markReady(true);
+        return;
+      }
+      process.stdout.write(`${line}\n`);
+    });
+    proc.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    proc.on('error', (err) => log.error({ err }, 'background process could not start'));
+    proc.on('exit', (code, signal) => {
+      if (child === proc) child = null;
+      if (stopping) return;
+      const ranMs = Date.now() - startedAt;
+      if (ranMs > HEALTHY_RUN_MS) backoff = 1000;
+      log.error({ code, signal, ranMs, restartInMs: backoff }, 'background process died; restarting it');
+      restartTimer = setTimeout(() => {
+        restartTimer = null;
+        if (!stopping) launch();
+      }, backoff);
+      backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    });
+  };
+  launch();
+
+  return {
+    pid: () => child?.pid ?? null,
+    ready,
+    wake() {
+      wakeTimer ??= setTimeout(() => {
+        wakeTimer = null;
+        if (child?.connected) child.send({ t: 'reports' }, () => undefined);
+      }, WAKE_EVERY_MS);
+    },
+    async stop() {
+      stopping = true;
+      markReady(false);
+      if (restartTimer) clearTimeout(restartTimer);
+      if (wakeTimer) clearTimeout(wakeTimer);
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        log.warn({ child: proc.pid }, 'background process did not stop in time; killing it');
+        proc.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * In the child: wake the background work when the parent says reports committed, and stop when
+ * the parent goes away (the IPC channel closes, whatever killed it).
+ */
+export function attachToParent(onWake: () => void, onParentGone: () => void): void {
+  process.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'reports') onWake();
+  });
+  process.on('disconnect', onParentGone);
+}

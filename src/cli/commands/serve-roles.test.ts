@@ -1,0 +1,168 @@
+/**
+ * `spamdesk serve --only …` as real processes: singletons held by one process at a time and taken
+ * over when the holder is killed with SIGKILL (PostgreSQL advisory lock; SQLite lock file), and the
+ * default all-roles serve supervising its background child (restarted when it dies, stopped with it).
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import readline from 'node:readline';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { REPO_ROOT } from '../../core/test-env.ts';
+import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
+import type { Config } from '../../core/config.ts';
+
+const CLI = ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')];
+
+interface Proc {
+  proc: ChildProcess;
+  /** Every JSON log line so far. */
+  lines: Record<string, unknown>[];
+  exited: Promise<void>;
+  /** Resolves with the first line that matches (already seen or to come). */
+  waitFor(match: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+}
+
+function dbArgs(config: Config): string[] {
+  return config.database.dialect === 'postgres'
+    ? ['--database-url', config.database.url, '--data-dir', config.dataDir]
+    : ['--data-dir', config.dataDir];
+}
+
+function serve(t: TestContext, args: string[]): Proc {
+  const proc = spawn(process.execPath, [...CLI, 'serve', '--log-level', 'info', '--dns-mode', 'offline', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-8000);
+  });
+  readline.createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+    let l: Record<string, unknown>;
+    try {
+      l = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    lines.push(l);
+    for (const w of [...waiters])
+      if (w.match(l)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  t.after(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  return {
+    proc,
+    lines,
+    exited,
+    waitFor(match, ms = 60_000) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no such line in ${ms} ms; stderr:\n${err}`)), ms);
+        waiters.push({
+          match,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+      });
+    },
+  };
+}
+
+const taken = (name: string, pid?: number) => (l: Record<string, unknown>) =>
+  l.msg === 'singleton taken: this process runs it' && l.singleton === name && (pid === undefined || l.pid === pid);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: two serve --only indexer,scheduler processes hold each singleton once; SIGKILL the holder and the \
+other takes every one over within seconds`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    t.after(() => tdb.drop());
+    const args = [
+      ...dbArgs(tdb.config),
+      '--only',
+      'indexer,scheduler',
+      '--workers',
+      '1',
+      '--web-index-interval-ms',
+      '500',
+    ];
+    const a = serve(t, args);
+    await a.waitFor((l) => l.msg === 'spamdesk ready');
+    for (const name of ['web-indexer', 'isp-digests', 'retention']) await a.waitFor(taken(name));
+    const b = serve(t, args);
+    const ready = await b.waitFor((l) => l.msg === 'spamdesk ready');
+    assert.equal(ready.url, null, 'no http role, no URL');
+    assert.deepEqual(ready.roles, ['indexer', 'scheduler']);
+    // b asks every second; give it a few rounds to show it does not take a held lock.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(b.lines.filter((l) => l.msg === 'singleton taken: this process runs it').length, 0);
+    const killedAt = Date.now();
+    a.proc.kill('SIGKILL');
+    await a.exited;
+    for (const name of ['web-indexer', 'isp-digests', 'retention']) await b.waitFor(taken(name), 15_000);
+    const tookMs = Date.now() - killedAt;
+    assert.ok(tookMs < 15_000, `took over in ${tookMs} ms`);
+    b.proc.kill('SIGTERM');
+    await b.exited;
+    assert.equal(b.proc.exitCode, 0);
+  });
+}
+
+test('sqlite: serve with every role supervises a background child: its roles, its restart after SIGKILL, and its \
+stop with the parent', async (t) => {
+  const tdb = await createTestDatabase(t, 'sqlite');
+  if (!tdb) return;
+  t.after(() => tdb.drop());
+  const parent = serve(t, [...dbArgs(tdb.config), '--http-port', '0', '--smtp-enabled', 'false', '--workers', '1']);
+  const ready = await parent.waitFor((l) => l.msg === 'spamdesk ready');
+  assert.deepEqual(ready.roles, ['http', 'smtp']);
+  const first = Number(ready.backgroundPid);
+  assert.ok(first > 0 && alive(first));
+  t.after(() => {
+    if (alive(first)) process.kill(first, 'SIGKILL');
+  });
+  // The child's log lines come out of the parent's stdout.
+  await parent.waitFor((l) => l.pid === first && taken('web-indexer')(l));
+  const res = await fetch(`${String(ready.url)}/healthz`);
+  assert.equal(res.status, 200);
+
+  process.kill(first, 'SIGKILL');
+  const started = await parent.waitFor(
+    (l) => l.msg === 'background process started' && l.child !== first && typeof l.child === 'number',
+    20_000,
+  );
+  const second = Number(started.child);
+  t.after(() => {
+    if (alive(second)) process.kill(second, 'SIGKILL');
+  });
+  assert.ok(parent.lines.some((l) => l.msg === 'background process died; restarting it'));
+  await parent.waitFor((l) => l.pid === second && taken('web-indexer')(l), 30_000);
+
+  parent.proc.kill('SIGTERM');
+  await parent.exited;
+  assert.equal(parent.proc.exitCode, 0);
+  for (let i = 0; i < 100 && alive(second); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(alive(second), false, 'the child stopped with its parent');
+});
