@@ -35,7 +35,9 @@ const report = () => import('./commands/report.ts').then((m) => m.registerReport
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
-    summary: 'Run the platform: HTTP (web app, API, /metrics), SMTP intake and background workers.',
+    summary:
+      'Run the platform: HTTP (web app, API, /metrics), SMTP intake and background workers, or the roles given ' +
+      'with --only.',
     load: serve,
   },
   {

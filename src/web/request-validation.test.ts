@@ -108,9 +108,13 @@ for (const dialect of DIALECTS) {
                 url: `${concrete(url, '')}?${q}`,
                 headers: { cookie: users.get(role) ?? '' },
               });
-              const body = res.body.startsWith('{')
-                ? (JSON.parse(res.body) as { error?: string; message?: string })
+              const parsed = res.body.startsWith('{')
+                ? (JSON.parse(res.body) as { error?: string; message?: string; title?: string; description?: string })
                 : {};
+              // TAXII 2.1 answers with its own error resource (title, description, http_status; §3.6.1).
+              const body = url.startsWith('/taxii2/')
+                ? { error: parsed.title === 'Bad request' ? 'BAD_REQUEST' : parsed.title, message: parsed.description }
+                : parsed;
               if (res.statusCode !== 400 || body.error !== 'BAD_REQUEST' || !reason.test(body.message ?? '')) {
                 failures.push(`${url} ${what} as ${role}: ${res.statusCode} ${res.body.slice(0, 160)}`);
               }

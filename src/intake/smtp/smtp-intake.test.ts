@@ -443,8 +443,10 @@ test(
     const [r] = await reportsOf(h.ctx);
     assert.match(ack, /^To: ivy@example\.org/m);
     assert.match(ack, /^Auto-Submitted: auto-replied/m);
+    // The text may be quoted-printable (the acknowledgement is in the instance's language, with
+    // accents): undo its soft line breaks before looking for the link.
     assert.ok(
-      ack.includes(`https://spamdesk.test/track/${r.tracking_token}`),
+      ack.replace(/=\r?\n/g, '').includes(`https://spamdesk.test/track/${r.tracking_token}`),
       'the tracking link is in the acknowledgement',
     );
   },
