@@ -14,6 +14,8 @@ import type { ActionPolicy } from '../../actions/action-policy.ts';
 import { parseNetwork } from '../../actions/listing-policy.ts';
 import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
 import { COMMON_DOMAINS } from '../../campaigns/common-domains.ts';
+import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
+import { getPublicSuffix } from 'tldts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -73,7 +75,7 @@ function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
 }
 
 /** Why this IP is never listed, or null when it may be. */
-export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null): string | null {
+export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn: number | null = null): string | null {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.process(ip);
@@ -86,10 +88,24 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null): st
   if (relay) return `relay of a trusted provider (${relay.relay.name}, ${relay.cidr})`;
   const named = ex.trust.byName(rdns);
   if (named) return `relay of a trusted provider (${named.name}, reverse DNS ${rdns})`;
+  // The table names only AS numbers a provider uses alone (never a cloud's): its relays outside the
+  // published networks are still its relays.
+  const owner = ex.trust.byAsn(asn);
+  if (owner) return `relay of a trusted provider (${owner.name}, AS${asn})`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;
   return null;
+}
+
+/**
+ * True when `d` is a suffix under which a platform gives each customer a name (`cloudfunctions.net`,
+ * `github.io`, `blogspot.com`: the public suffix list's private part). The advertised domains are
+ * registrable by the ICANN part only, so one customer's phishing page would otherwise list the
+ * platform and every customer on it.
+ */
+export function isHostingSuffix(d: string): boolean {
+  return getPublicSuffix(d, { allowPrivateDomains: true }) === d && getPublicSuffix(d) !== d;
 }
 
 /** Why this domain is never listed, or null when it may be. */
@@ -102,6 +118,8 @@ export function domainExclusion(domain: string, ex: Exclusions): string | null {
   if ([...ex.senderDomains].some((s) => within(d, s))) return 'domain of a verified sender';
   if (ex.neverDomains.some((n) => within(d, n))) return 'never listed by policy';
   if (COMMON_DOMAINS.has(d)) return 'shared platform every sender links to';
+  if (SHORTENER_DOMAINS.has(d)) return 'URL shortener: listing it would block every link it carries';
+  if (isHostingSuffix(d)) return 'hosting platform whose customers each get their own name (public suffix list)';
   const relay = ex.trust.byName(d);
   if (relay) return `domain of a trusted provider (${relay.name})`;
   return null;
