@@ -13,7 +13,7 @@ import type { Config } from '../../core/config.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
 import { parseNetwork } from '../../actions/listing-policy.ts';
 import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
-import { COMMON_DOMAINS } from '../../campaigns/common-domains.ts';
+import { isCommonDomain } from '../../campaigns/common-domains.ts';
 import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
 import { getPublicSuffix } from 'tldts';
 
@@ -117,7 +117,8 @@ export function domainExclusion(domain: string, ex: Exclusions): string | null {
   if (ex.ownDomains.some((o) => within(d, o) || within(o, d))) return 'this instance’s own domain';
   if ([...ex.senderDomains].some((s) => within(d, s))) return 'domain of a verified sender';
   if (ex.neverDomains.some((n) => within(d, n))) return 'never listed by policy';
-  if (COMMON_DOMAINS.has(d)) return 'shared platform every sender links to';
+  // Brands included: phishing links the real brand for its logo, privacy page and help centre.
+  if (isCommonDomain(d)) return 'shared platform or impersonated brand every sender links to';
   if (SHORTENER_DOMAINS.has(d)) return 'URL shortener: listing it would block every link it carries';
   if (isHostingSuffix(d)) return 'hosting platform whose customers each get their own name (public suffix list)';
   const relay = ex.trust.byName(d);

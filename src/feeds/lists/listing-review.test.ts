@@ -110,5 +110,18 @@ for (const dialect of DIALECTS) {
       assert.notEqual((await findListing(tdb.db, 'ip', '45.33.20.30'))?.state, 'listed');
       assert.equal((await findListing(tdb.db, 'ip', '45.33.20.31'))?.state, 'listed');
     });
+
+    test('the real domain of a brand the phishing impersonates is never listed, whatever the report count', async (t) => {
+      const tdb = await setup(t);
+      if (!tdb) return;
+      // A Chase phishing kit links chase.com for the logo and the privacy page; the form posts elsewhere.
+      await reported(tdb.db, 25, {
+        advertised_domains: JSON.stringify(['chase.com', 'wellsfargo.com', 'chase-verify.top']),
+      });
+      await runListingPass(tdb.db, tdb.config, parseActionPolicy({}), NOW);
+      assert.equal((await findListing(tdb.db, 'domain', 'chase-verify.top'))?.state, 'listed');
+      for (const d of ['chase.com', 'wellsfargo.com'])
+        assert.notEqual((await findListing(tdb.db, 'domain', d))?.state, 'listed', d);
+    });
   });
 }
