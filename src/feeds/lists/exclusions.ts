@@ -16,6 +16,7 @@ import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/
 import { isCommonDomain } from '../../campaigns/common-domains.ts';
 import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
 import { getPublicSuffix } from 'tldts';
+import { SHARED_SENDING_ASNS } from './shared-senders.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -92,6 +93,8 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn
   // published networks are still its relays.
   const owner = ex.trust.byAsn(asn);
   if (owner) return `relay of a trusted provider (${owner.name}, AS${asn})`;
+  const platform = asn === null ? undefined : SHARED_SENDING_ASNS.get(asn);
+  if (platform) return `relay of a shared sending platform (${platform}, AS${asn}): it sends for many customers`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;

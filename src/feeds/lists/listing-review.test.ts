@@ -123,5 +123,18 @@ for (const dialect of DIALECTS) {
       for (const d of ['chase.com', 'wellsfargo.com'])
         assert.notEqual((await findListing(tdb.db, 'domain', d))?.state, 'listed', d);
     });
+
+    test('a relay of an e-mail service provider or security gateway is never listed: it sends for many', async (t) => {
+      const tdb = await setup(t);
+      if (!tdb) return;
+      const bot = JSON.stringify(['no-rdns', 'unauthenticated']);
+      await reported(tdb.db, 6, { origin_ip: '69.72.43.11', origin_asn: 396479, bot_signals: bot });
+      await reported(tdb.db, 6, { origin_ip: '91.207.212.192', origin_asn: 52129, bot_signals: bot });
+      await runListingPass(tdb.db, tdb.config, parseActionPolicy({}), NOW);
+      for (const ip of ['69.72.43.11', '91.207.212.192']) {
+        const row = await findListing(tdb.db, 'ip', ip);
+        assert.notEqual(row?.state, 'listed', ip);
+      }
+    });
   });
 }
