@@ -16,7 +16,7 @@ import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/
 import { isCommonDomain } from '../../campaigns/common-domains.ts';
 import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
 import { getPublicSuffix } from 'tldts';
-import { SHARED_SENDING_ASNS } from './shared-senders.ts';
+import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -95,6 +95,16 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn
   if (owner) return `relay of a trusted provider (${owner.name}, AS${asn})`;
   const platform = asn === null ? undefined : SHARED_SENDING_ASNS.get(asn);
   if (platform) return `relay of a shared sending platform (${platform}, AS${asn}): it sends for many customers`;
+  const byName = rdns
+    ? SHARED_SENDING_NAMES.find(([n]) => within(rdns.toLowerCase().replace(/\.$/, ''), n))
+    : undefined;
+  if (byName)
+    return `relay of a shared sending platform (${byName[1]}, reverse DNS ${rdns}): it sends for many customers`;
+  const byNet = SHARED_SENDING_NETWORKS.find(([n]) => {
+    const net = parseNetwork(n);
+    return net !== null && inNetwork(addr, net);
+  });
+  if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[0]}): it sends for many customers`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;

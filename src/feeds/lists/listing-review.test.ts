@@ -130,8 +130,19 @@ for (const dialect of DIALECTS) {
       const bot = JSON.stringify(['no-rdns', 'unauthenticated']);
       await reported(tdb.db, 6, { origin_ip: '69.72.43.11', origin_asn: 396479, bot_signals: bot });
       await reported(tdb.db, 6, { origin_ip: '91.207.212.192', origin_asn: 52129, bot_signals: bot });
+      // Amazon SES shares its AS with EC2: by its published network, or by the recorded reverse DNS.
+      await reported(tdb.db, 6, { origin_ip: '54.240.8.33', origin_asn: 14618, bot_signals: bot });
+      await reported(tdb.db, 6, {
+        origin_ip: '52.1.2.3',
+        origin_asn: 14618,
+        origin_rdns: 'a52-1-2-3.smtp-out.amazonses.com',
+        bot_signals: JSON.stringify(['unauthenticated', 'many-campaigns']),
+      });
+      // An EC2 machine in the same AS without either is listed like any other.
+      await reported(tdb.db, 6, { origin_ip: '52.1.2.4', origin_asn: 14618, bot_signals: bot });
       await runListingPass(tdb.db, tdb.config, parseActionPolicy({}), NOW);
-      for (const ip of ['69.72.43.11', '91.207.212.192']) {
+      assert.equal((await findListing(tdb.db, 'ip', '52.1.2.4'))?.state, 'listed');
+      for (const ip of ['69.72.43.11', '91.207.212.192', '54.240.8.33', '52.1.2.3']) {
         const row = await findListing(tdb.db, 'ip', ip);
         assert.notEqual(row?.state, 'listed', ip);
       }

@@ -29,3 +29,37 @@ export const SHARED_SENDING_ASNS: ReadonlyMap<number, string> = new Map([
   [208638, 'Mimecast'],
   [397726, 'Mimecast'],
 ]);
+
+/**
+ * Reverse-DNS names (as the receiving host recorded them, never the HELO) of shared sending
+ * platforms whose AS they share with others: a name ending in one of these is the platform's relay.
+ */
+export const SHARED_SENDING_NAMES: readonly [string, string][] = [
+  ['amazonses.com', 'Amazon SES'],
+  ['sendgrid.net', 'SendGrid'],
+  ['mcsv.net', 'Mailchimp'],
+  ['mcdlv.net', 'Mailchimp'],
+  ['rsgsv.net', 'Mailchimp'],
+  ['mandrillapp.com', 'Mailchimp (Mandrill)'],
+  ['mailgun.net', 'Mailgun'],
+  ['sparkpostmail.com', 'SparkPost'],
+  ['exacttarget.com', 'Salesforce Marketing Cloud (ExactTarget)'],
+  ['pphosted.com', 'Proofpoint'],
+  ['mimecast.com', 'Mimecast'],
+];
+
+/**
+ * Amazon SES's sending networks, from its SPF record (`dig +short TXT amazonses.com`; re-check):
+ * inside AS16509/AS14618, which EC2 customers share, so they go by network.
+ */
+export const SHARED_SENDING_NETWORKS: readonly [string, string][] = [
+  '54.240.0.0/18',
+  '54.240.64.0/19',
+  '54.240.96.0/19',
+  '23.249.208.0/20',
+  '23.251.224.0/19',
+  '199.255.192.0/22',
+  '199.127.232.0/22',
+  '69.169.224.0/20',
+  '76.223.176.0/20',
+].map((n): [string, string] => [n, 'Amazon SES']);
