@@ -54,7 +54,7 @@ const PROVIDER_AS: [string, RegExp][] = [
   ['Amazon (SES)', /amazon/i],
   ['SendGrid/Twilio', /sendgrid|twilio/i],
   ['Mailchimp', /rocket science|mailchimp|intuit/i],
-  ['Mailgun/Rackspace', /mailgun|rackspace/i],
+  ['Mailgun', /mailgun/i],
   ['SparkPost', /sparkpost|message ?systems/i],
   ['Salesforce/ExactTarget', /salesforce|exacttarget/i],
   ['Constant Contact', /constant ?contact|roving/i],
