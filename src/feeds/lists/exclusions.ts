@@ -75,6 +75,12 @@ function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
   return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
+/** {@link SHARED_SENDING_NETWORKS} parsed once: network, platform, CIDR text. */
+const SHARED_NETS: [Net, string, string][] = SHARED_SENDING_NETWORKS.flatMap(([cidr, name]) => {
+  const net = parseNetwork(cidr);
+  return net === null ? [] : [[net, name, cidr] as [Net, string, string]];
+});
+
 /** Why this IP is never listed, or null when it may be. */
 export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn: number | null = null): string | null {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
@@ -100,11 +106,8 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn
     : undefined;
   if (byName)
     return `relay of a shared sending platform (${byName[1]}, reverse DNS ${rdns}): it sends for many customers`;
-  const byNet = SHARED_SENDING_NETWORKS.find(([n]) => {
-    const net = parseNetwork(n);
-    return net !== null && inNetwork(addr, net);
-  });
-  if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[0]}): it sends for many customers`;
+  const byNet = SHARED_NETS.find(([net]) => inNetwork(addr, net));
+  if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[2]}): it sends for many customers`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;
