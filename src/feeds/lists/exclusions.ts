@@ -1,10 +1,12 @@
 /**
  * What is never listed, whatever its reports say: private and reserved address ranges (ipaddr.js
  * ranges: anything but global unicast), the trusted providers' relays of the trace-back's table
- * (by network or by reverse-DNS name: a Gmail relay carries spam it did not write), verified
- * senders' IPs and domains (they are in the feedback loop instead), shared platforms whose domain
- * every sender links to (the campaigns' common-domain table, brands included), the instance's own
- * domain and zones, reserved names (RFC 2606, RFC 6761), and the operator's `neverList`.
+ * (by network, AS or reverse-DNS name: a Gmail relay carries spam it did not write), relays of
+ * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), verified senders' IPs
+ * and domains (they are in the feedback loop instead), shared platforms whose domain every sender
+ * links to (the campaigns' common-domain table, brands included), URL shorteners, hosting
+ * platforms' shared suffixes, the instance's own domain and zones, reserved names (RFC 2606,
+ * RFC 6761), and the operator's `neverList`.
  */
 import type { Kysely } from 'kysely';
 import ipaddr from 'ipaddr.js';
