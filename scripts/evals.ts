@@ -11,6 +11,7 @@ import { evaluateCampaignStream } from './eval/campaign-stream.ts';
 import { evaluateSms } from './eval/evaluate-sms.ts';
 import { evaluateTraceback } from './eval/evaluate-traceback.ts';
 import { evaluateTracebackCorpus } from './eval/traceback-corpus.ts';
+import { evaluateListings } from './eval/evaluate-listings.ts';
 
 /** One evaluation. */
 export interface Eval {
@@ -71,5 +72,17 @@ export const EVALS: Eval[] = [
       'trace-back of --base=REF (default HEAD) against the working tree on every shared-corpus message: origins ' +
       'that differ, grouped and sampled for reading by hand, and CPU per version (--rounds=N alternating)',
     run: () => evaluateTracebackCorpus(CORPUS_DIR, (s) => process.stdout.write(s)),
+  },
+  {
+    name: 'listings',
+    description:
+      'the shared corpora as one mixed stream of live reports through the real pipeline, then the listing pass under ' +
+      'the default, documented and one-report policies: values per list, how many are innocent by independent ' +
+      'checks (provider AS, ham origins and domains, shorteners, brands, CDNs, ESPs), a sample of each list ' +
+      '(--limit=N: the first N of the stream)',
+    run: async () => {
+      const limit = Number(process.argv.find((a) => a.startsWith('--limit='))?.slice(8) ?? 0);
+      await evaluateListings(CORPUS_DIR, (s) => process.stdout.write(s), { limit: limit > 0 ? limit : undefined });
+    },
   },
 ];

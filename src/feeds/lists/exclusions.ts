@@ -1,10 +1,12 @@
 /**
  * What is never listed, whatever its reports say: private and reserved address ranges (ipaddr.js
  * ranges: anything but global unicast), the trusted providers' relays of the trace-back's table
- * (by network or by reverse-DNS name: a Gmail relay carries spam it did not write), verified
- * senders' IPs and domains (they are in the feedback loop instead), shared platforms whose domain
- * every sender links to (the campaigns' common-domain table, brands included), the instance's own
- * domain and zones, reserved names (RFC 2606, RFC 6761), and the operator's `neverList`.
+ * (by network, AS or reverse-DNS name: a Gmail relay carries spam it did not write), relays of
+ * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), verified senders' IPs
+ * and domains (they are in the feedback loop instead), shared platforms whose domain every sender
+ * links to (the campaigns' common-domain table, brands included), URL shorteners, hosting
+ * platforms' shared suffixes, the instance's own domain and zones, reserved names (RFC 2606,
+ * RFC 6761), and the operator's `neverList`.
  */
 import type { Kysely } from 'kysely';
 import ipaddr from 'ipaddr.js';
@@ -13,7 +15,10 @@ import type { Config } from '../../core/config.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
 import { parseNetwork } from '../../actions/listing-policy.ts';
 import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
-import { COMMON_DOMAINS } from '../../campaigns/common-domains.ts';
+import { isCommonDomain } from '../../campaigns/common-domains.ts';
+import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
+import { getPublicSuffix } from 'tldts';
+import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -72,8 +77,14 @@ function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
   return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
+/** {@link SHARED_SENDING_NETWORKS} parsed once: network, platform, CIDR text. */
+const SHARED_NETS: [Net, string, string][] = SHARED_SENDING_NETWORKS.flatMap(([cidr, name]) => {
+  const net = parseNetwork(cidr);
+  return net === null ? [] : [[net, name, cidr] as [Net, string, string]];
+});
+
 /** Why this IP is never listed, or null when it may be. */
-export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null): string | null {
+export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn: number | null = null): string | null {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.process(ip);
@@ -86,10 +97,33 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null): st
   if (relay) return `relay of a trusted provider (${relay.relay.name}, ${relay.cidr})`;
   const named = ex.trust.byName(rdns);
   if (named) return `relay of a trusted provider (${named.name}, reverse DNS ${rdns})`;
+  // The table names only AS numbers a provider uses alone (never a cloud's): its relays outside the
+  // published networks are still its relays.
+  const owner = ex.trust.byAsn(asn);
+  if (owner) return `relay of a trusted provider (${owner.name}, AS${asn})`;
+  const platform = asn === null ? undefined : SHARED_SENDING_ASNS.get(asn);
+  if (platform) return `relay of a shared sending platform (${platform}, AS${asn}): it sends for many customers`;
+  const byName = rdns
+    ? SHARED_SENDING_NAMES.find(([n]) => within(rdns.toLowerCase().replace(/\.$/, ''), n))
+    : undefined;
+  if (byName)
+    return `relay of a shared sending platform (${byName[1]}, reverse DNS ${rdns}): it sends for many customers`;
+  const byNet = SHARED_NETS.find(([net]) => inNetwork(addr, net));
+  if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[2]}): it sends for many customers`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;
   return null;
+}
+
+/**
+ * True when `d` is a suffix under which a platform gives each customer a name (`cloudfunctions.net`,
+ * `github.io`, `blogspot.com`: the public suffix list's private part). The advertised domains are
+ * registrable by the ICANN part only, so one customer's phishing page would otherwise list the
+ * platform and every customer on it.
+ */
+export function isHostingSuffix(d: string): boolean {
+  return getPublicSuffix(d, { allowPrivateDomains: true }) === d && getPublicSuffix(d) !== d;
 }
 
 /** Why this domain is never listed, or null when it may be. */
@@ -101,7 +135,10 @@ export function domainExclusion(domain: string, ex: Exclusions): string | null {
   if (ex.ownDomains.some((o) => within(d, o) || within(o, d))) return 'this instance’s own domain';
   if ([...ex.senderDomains].some((s) => within(d, s))) return 'domain of a verified sender';
   if (ex.neverDomains.some((n) => within(d, n))) return 'never listed by policy';
-  if (COMMON_DOMAINS.has(d)) return 'shared platform every sender links to';
+  // Brands included: phishing links the real brand for its logo, privacy page and help centre.
+  if (isCommonDomain(d)) return 'shared platform or impersonated brand every sender links to';
+  if (SHORTENER_DOMAINS.has(d)) return 'URL shortener: listing it would block every link it carries';
+  if (isHostingSuffix(d)) return 'hosting platform whose customers each get their own name (public suffix list)';
   const relay = ex.trust.byName(d);
   if (relay) return `domain of a trusted provider (${relay.name})`;
   return null;

@@ -58,6 +58,7 @@ type Fact = Pick<
   | 'message_category'
   | 'received_at'
   | 'origin_rdns'
+  | 'origin_asn'
   | 'bot_signals'
   | 'authenticated'
   | 'origin_sent_at'
@@ -72,6 +73,7 @@ const FACT_COLUMNS = [
   'f.message_category',
   'f.received_at',
   'f.origin_rdns',
+  'f.origin_asn',
   'f.bot_signals',
   'f.authenticated',
   'f.origin_sent_at',
@@ -258,7 +260,8 @@ export async function judgeIp(
     .orderBy('f.received_at')
     .execute();
   const none = (reasons: string[], excluded = false) => emptyVerdict('ip', ip, 'infrastructure', reasons, excluded);
-  const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null);
+  const asn = all.find((f) => f.origin_asn !== null)?.origin_asn ?? null;
+  const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null, asn);
   if (excluded) return none([excluded], true);
   if (all.length === 0) return none(['no live report in the window']);
   if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);

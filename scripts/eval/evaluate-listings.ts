@@ -1,0 +1,431 @@
+/**
+ * `npm run eval -- listings`: what the DNS blocklist and plain lists would publish on real, mixed
+ * data. The shared corpora (SpamAssassin ham and spam, TREC 2007, phishing_pot, Nazario, the
+ * 2023–2025 spam archive) as one seeded-shuffled stream of live reports — users report newsletters
+ * and mailing lists by mistake, so ham is reported too — go through the real pipeline: analysis
+ * (static DNS, the real ASN data, the reverse DNS the receiving MTA recorded), classification,
+ * clustering, the actions area's per-report facts, then the listing pass under each policy.
+ *
+ * The reports are spread over six days ending at the pass; the corpora's own dates are years old,
+ * so each message's times are moved with its report (it arrived when reported, and its origin sent
+ * it as long before as its headers say): what an old corpus date would otherwise hide from the
+ * infected-machines window.
+ *
+ * Every listed value is then checked against independent knowledge, none of it the listing code's
+ * own tables: big mailbox providers and ESP relays (the trace-back's trusted-relay table, and the
+ * origin's AS by name), origins of ham, domains seen in ham (sender or link), URL shorteners,
+ * brands' own domains, image/CDN hosts, and legitimate ESPs' tracking hosts. A sample of each list
+ * is printed for reading by hand.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { getDomain } from 'tldts';
+import { analyse } from '../../src/analysis/analyse.ts';
+import { staticPorts } from '../../src/analysis/ports/index.ts';
+import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
+import { corpusMessages, type LabelledMessage } from '../train/corpus.ts';
+import { createClassifier } from '../../src/analysis/classify/classify.ts';
+import { DEFAULT_MODEL_FILE, loadModel } from '../../src/analysis/classify/model.ts';
+import { loadScores } from '../../src/analysis/classify/scores.ts';
+import { testConfig } from '../../src/core/config.ts';
+import { newId } from '../../src/core/ids.ts';
+import { openDatabase } from '../../src/db/dialect.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { fingerprintOf } from '../../src/campaigns/fingerprint.ts';
+import { ingestFingerprint } from '../../src/campaigns/cluster.ts';
+import { seededRng } from '../../src/campaigns/personalise.ts';
+import { parseActionPolicy, type ActionPolicy } from '../../src/actions/action-policy.ts';
+import { factsFrom, saveFacts } from '../../src/actions/report-facts.ts';
+import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
+import { runListingPass } from '../../src/feeds/lists/pass.ts';
+import { STREAM_SOURCES } from './campaign-stream.ts';
+
+const SEED = 20261202;
+const DAY_MS = 86_400_000;
+/** The reports are spread over this many days before the pass. */
+const SPREAD_DAYS = 6;
+
+/** Mailbox providers, relays and ESPs, by the AS name of the origin (ip-location-db). */
+const PROVIDER_AS: [string, RegExp][] = [
+  ['Google', /\bgoogle\b/i],
+  ['Microsoft', /microsoft/i],
+  ['Yahoo', /yahoo|oath\b/i],
+  ['Amazon (SES)', /amazon/i],
+  ['SendGrid/Twilio', /sendgrid|twilio/i],
+  ['Mailchimp', /rocket science|mailchimp|intuit/i],
+  ['Mailgun', /mailgun/i],
+  ['SparkPost', /sparkpost|message ?systems/i],
+  ['Salesforce/ExactTarget', /salesforce|exacttarget/i],
+  ['Constant Contact', /constant ?contact|roving/i],
+  ['Apple', /\bapple\b/i],
+  ['Meta', /facebook|meta platforms/i],
+  ['Zoho', /zoho/i],
+  ['Mailjet/Brevo', /mailjet|sendinblue|brevo/i],
+  ['Postmark', /wildbit|postmark/i],
+  ['Proofpoint/Mimecast', /proofpoint|mimecast/i],
+];
+
+/** URL shorteners: a listing lists every link behind them. */
+const SHORTENERS = new Set(
+  (
+    'bit.ly bitly.com tinyurl.com goo.gl t.co ow.ly is.gd buff.ly rebrand.ly cutt.ly shorturl.at tiny.cc bit.do ' +
+    'lnkd.in rb.gy t.ly s.id v.gd x.co po.st su.pr qr.net tr.im snipurl.com shorte.st adf.ly linktr.ee t.me ' +
+    'urlz.fr me.sv 2no.co ity.im clck.ru'
+  ).split(' '),
+);
+
+/** Brands' own domains: phishing links them for images, legal footers and the real login page. */
+const BRANDS = new Set(
+  (
+    'paypal.com apple.com icloud.com microsoft.com office.com office365.com live.com outlook.com hotmail.com ' +
+    'microsoftonline.com windows.com amazon.com amazon.co.uk amazon.de amazon.fr google.com gmail.com youtube.com ' +
+    'facebook.com instagram.com whatsapp.com linkedin.com twitter.com x.com netflix.com ebay.com chase.com ' +
+    'wellsfargo.com bankofamerica.com citi.com citibank.com americanexpress.com capitalone.com usbank.com hsbc.com ' +
+    'barclays.co.uk natwest.com santander.com dhl.com dhl.de fedex.com ups.com usps.com royalmail.com laposte.fr ' +
+    'adobe.com docusign.com docusign.net dropbox.com irs.gov gov.uk yahoo.com aol.com wetransfer.com spotify.com ' +
+    'steampowered.com steamcommunity.com coinbase.com binance.com blockchain.com metamask.io walmart.com ' +
+    'costco.com target.com bestbuy.com att.com verizon.com t-mobile.com comcast.net xfinity.com orange.fr sfr.fr ' +
+    'free.fr bouyguestelecom.fr ameli.fr impots.gouv.fr service-public.fr credit-agricole.fr societegenerale.fr ' +
+    'bnpparibas.com labanquepostale.fr visa.com mastercard.com norton.com mcafee.com zoom.us skype.com'
+  ).split(' '),
+);
+
+/** Image, file and CDN hosts shared by everyone. */
+const CDN = new Set(
+  (
+    'googleusercontent.com gstatic.com googleapis.com cloudfront.net akamaihd.net akamaized.net akamai.net ' +
+    'edgesuite.net edgekey.net fbcdn.net imgur.com cloudflare.com cloudflare-ipfs.com jsdelivr.net amazonaws.com ' +
+    'azureedge.net windows.net blob.core.windows.net appspot.com firebaseapp.com firebasestorage.googleapis.com ' +
+    'ibb.co imgbb.com postimg.cc postimages.org wp.com wordpress.com githubusercontent.com github.io ' +
+    'photobucket.com tinypic.com flickr.com staticflickr.com twimg.com ytimg.com sharepoint.com 1drv.ms ' +
+    'fastly.net b-cdn.net cdninstagram.com digitaloceanspaces.com backblazeb2.com wixstatic.com squarespace.com ' +
+    'shopify.com myshopify.com weebly.com blogspot.com blogger.com sites.google.com'
+  ).split(' '),
+);
+
+/** Tracking and click hosts of legitimate ESPs. */
+const ESP_TRACKING = new Set(
+  (
+    'list-manage.com mailchimp.com mcusercontent.com mcsv.net mcdlv.net rsgsv.net sendgrid.net sendgrid.com ' +
+    'mailgun.org mailgun.net mandrillapp.com sparkpostmail.com exacttarget.com exct.net rs6.net ' +
+    'constantcontact.com hubspot.com hubspotlinks.com hs-sites.com hsforms.com klaviyo.com klclick.com ' +
+    'sendinblue.com brevo.com mailjet.com mjt.lu createsend.com cmail19.com cmail20.com campaign-archive.com ' +
+    'emarsys.net doubleclick.net google-analytics.com mktoweb.com marketo.com pardot.com salesforce.com ' +
+    'ymlp.com icontact.com aweber.com getresponse.com mailerlite.com convertkit.com ck.page substack.com ' +
+    'sailthru.com responsys.net bronto.com msgfocus.com returnpath.net email-od.com'
+  ).split(' '),
+);
+
+interface Seen {
+  label: 'legitimate' | 'abusive';
+  source: string;
+  id: string;
+  asn: number | null;
+  asName: string | null;
+}
+
+interface Corpus {
+  /** sha256 → labelled message, for reading the reports behind a listing. */
+  bySha: Map<string, Seen>;
+  hamOrigins: Set<string>;
+  hamDomains: Set<string>;
+  /** Origin IP → AS number and name as analysed. */
+  asOf: Map<string, { asn: number | null; asName: string | null }>;
+}
+
+export interface ListingFigures {
+  policy: string;
+  ips: number;
+  infected: number;
+  infrastructure: number;
+  domains: number;
+  innocentIps: number;
+  innocentDomains: number;
+  held: number;
+}
+
+function shuffled(corpusDir: string, seed: number, out: (s: string) => void): LabelledMessage[] {
+  const present = STREAM_SOURCES.filter((s) => fs.existsSync(path.join(corpusDir, s)));
+  const missing = STREAM_SOURCES.filter((s) => !present.includes(s));
+  if (missing.length) out(`(corpora missing, left out: ${missing.join(', ')})\n`);
+  const all: LabelledMessage[] = [...corpusMessages(corpusDir, present)];
+  const rng = seededRng(seed);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all;
+}
+
+/** The `listing` JSON block of docs/feeds.md (the documented example), parsed as a policy. */
+export function docsExamplePolicy(docsFile = path.join(import.meta.dirname, '../../docs/feeds.md')): ActionPolicy {
+  const text = fs.readFileSync(docsFile, 'utf8');
+  const m = /```json\n(\{\s*"listing"[\s\S]*?)\n```/.exec(text);
+  if (!m) throw new Error(`no listing example in ${docsFile}`);
+  return parseActionPolicy(JSON.parse(m[1]) as Record<string, unknown>);
+}
+
+const pct = (a: number, b: number) => (b ? ((a / b) * 100).toFixed(1) : '0.0');
+
+/** Imports the stream, then runs and checks the listing pass under each policy. */
+export async function evaluateListings(
+  corpusDir: string,
+  out: (s: string) => void,
+  opts: { limit?: number; seed?: number; sample?: number } = {},
+): Promise<ListingFigures[]> {
+  const seed = opts.seed ?? SEED;
+  const all = shuffled(corpusDir, seed, out);
+  const stream = opts.limit ? all.slice(0, opts.limit) : all;
+  const end = new Date('2026-11-20T12:00:00.000Z');
+  const start = end.getTime() - SPREAD_DAYS * DAY_MS;
+  const step = (SPREAD_DAYS * DAY_MS - 60_000) / Math.max(1, stream.length);
+  const ports = staticPorts({}, end);
+  const settings = defaultAnalysisSettings();
+  const classifier = createClassifier({ model: loadModel(DEFAULT_MODEL_FILE), scores: loadScores(null) });
+  const defaults = parseActionPolicy({});
+  const policies: [string, ActionPolicy][] = [
+    ['default', defaults],
+    ['docs example (docs/feeds.md)', docsExamplePolicy()],
+    [
+      'one report (the bench policy)',
+      parseActionPolicy({
+        listing: {
+          infected: { enabled: true, minReports: 1, minCampaigns: 1, minSignals: 1, windowDays: 7, expiryDays: 7 },
+          infrastructure: { enabled: true, minReports: 1, minCampaigns: 1, windowDays: 30, expiryDays: 30 },
+          domains: {
+            enabled: true,
+            minReports: 1,
+            minCampaigns: 1,
+            windowDays: 30,
+            expiryDays: 30,
+            categories: ['phishing', 'malware', 'scam', 'commercial', 'other'],
+          },
+        },
+      }),
+    ],
+  ];
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
+  const config = testConfig({ dataDir: dir });
+  const db = openDatabase(config.database, { synchronous: 'OFF' });
+  const corpus: Corpus = { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map() };
+  const figures: ListingFigures[] = [];
+  try {
+    await migrateToLatest(db);
+    const t0 = performance.now();
+    for (let i = 0; i < stream.length; i++) {
+      const m = stream[i];
+      const a = await analyse(m.raw, { ports, settings });
+      const verdict = classifier.classify(a);
+      const receivedAt = new Date(start + i * step).toISOString();
+      const placement = await db
+        .transaction()
+        .execute((trx) => ingestFingerprint(trx, fingerprintOf(a), { seenAt: receivedAt, category: verdict.category }));
+      const camp = await db
+        .selectFrom('campaigns')
+        .select('category')
+        .where('id', '=', placement.campaignId)
+        .executeTakeFirst();
+      const row = factsFrom(
+        {
+          reportId: newId(),
+          sha256: a.sha256,
+          receivedAt,
+          campaignId: placement.campaignId,
+          category: camp?.category ?? null,
+          messageCategory: verdict.category,
+          analysis: a,
+        },
+        defaults,
+      );
+      // The message arrived when it was reported; its origin sent it as long before as its headers say.
+      const shift = Date.parse(receivedAt) - Date.parse(row.arrived_at ?? receivedAt);
+      row.arrived_at = receivedAt;
+      if (row.origin_sent_at)
+        row.origin_sent_at = new Date(
+          Math.min(Date.parse(row.origin_sent_at) + shift, Date.parse(receivedAt)),
+        ).toISOString();
+      await saveFacts(db, row);
+      const label = m.label === 'legitimate' ? 'legitimate' : 'abusive';
+      const enr = a.enrichment.origin;
+      if (!corpus.bySha.has(a.sha256))
+        corpus.bySha.set(a.sha256, {
+          label,
+          source: m.source,
+          id: m.id,
+          asn: enr?.asn ?? null,
+          asName: enr?.asName ?? null,
+        });
+      if (row.origin_ip) corpus.asOf.set(row.origin_ip, { asn: enr?.asn ?? null, asName: enr?.asName ?? null });
+      if (label === 'legitimate') {
+        if (row.origin_ip) corpus.hamOrigins.add(row.origin_ip);
+        if (row.sender_domain) corpus.hamDomains.add(row.sender_domain);
+        for (const u of a.indicators.urls) if (u.registrableDomain) corpus.hamDomains.add(u.registrableDomain);
+      }
+      if ((i + 1) % 2000 === 0) process.stderr.write(`  ${i + 1}/${stream.length} analysed\n`);
+    }
+    const ham = [...corpus.bySha.values()].filter((s) => s.label === 'legitimate').length;
+    out(
+      `stream: ${stream.length} reports (${corpus.bySha.size} distinct messages, ${ham} ham) from \
+${STREAM_SOURCES.join(', ')}, seed ${seed}, over ${SPREAD_DAYS} days; analysed, classified, clustered and \
+facts stored in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+    );
+    out(
+      `independent references: ${corpus.hamOrigins.size} ham origins, ${corpus.hamDomains.size} ham domains, \
+${SHORTENERS.size} shorteners, ${BRANDS.size} brand domains, ${CDN.size} CDN hosts, ${ESP_TRACKING.size} ESP hosts\n`,
+    );
+    for (const [name, policy] of policies) {
+      await db.deleteFrom('feed_listings').execute();
+      await db.deleteFrom('feed_domain_reports').execute();
+      await db.deleteFrom('feed_state').execute();
+      const p0 = performance.now();
+      // Passes as the service runs them, until one changes nothing (a pass reads at most 20 000 facts).
+      let passes = 0;
+      for (; passes < 20; passes++) {
+        const r = await runListingPass(db, config, policy, end, { full: passes === 0 });
+        if (passes > 0 && r.changed === 0) break;
+      }
+      out(`\n=== policy: ${name} (${passes + 1} passes: ${((performance.now() - p0) / 1000).toFixed(1)} s)\n`);
+      figures.push(await report(db, config, corpus, name, out, opts.sample ?? 12, seed));
+    }
+    return figures;
+  } finally {
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Db = ReturnType<typeof openDatabase>;
+
+async function report(
+  db: Db,
+  config: ReturnType<typeof testConfig>,
+  corpus: Corpus,
+  name: string,
+  out: (s: string) => void,
+  sample: number,
+  seed: number,
+): Promise<ListingFigures> {
+  const rows = await db
+    .selectFrom('feed_listings')
+    .select(['kind', 'value', 'list', 'state', 'return_code', 'category', 'report_count', 'campaign_count'])
+    .where('state', 'in', ['listed', 'held'])
+    .execute();
+  const listed = rows.filter((r) => r.state === 'listed');
+  const held = rows.filter((r) => r.state === 'held').length;
+  const trust = trustTableFor(config.intakeHosts, null);
+  const rdnsOf = new Map<string, string | null>();
+  for (const f of await db.selectFrom('action_report_facts').select(['origin_ip', 'origin_rdns']).execute())
+    if (f.origin_ip && f.origin_rdns) rdnsOf.set(f.origin_ip, f.origin_rdns);
+  const shasOf = new Map<string, string[]>();
+  const add = (k: string, sha: string) => {
+    const l = shasOf.get(k) ?? [];
+    l.push(sha);
+    shasOf.set(k, l);
+  };
+  for (const f of await db.selectFrom('action_report_facts').select(['origin_ip', 'message_sha256']).execute())
+    if (f.origin_ip) add(`ip:${f.origin_ip}`, f.message_sha256);
+  for (const f of await db
+    .selectFrom('feed_domain_reports as d')
+    .innerJoin('action_report_facts as f', 'f.report_id', 'd.report_id')
+    .select(['d.domain', 'f.message_sha256'])
+    .execute())
+    add(`domain:${f.domain}`, f.message_sha256);
+
+  /** The corpus labels of every report behind a value (not only the evidence sample). */
+  const labelsOf = (kind: string, value: string): { ham: number; spam: number; sources: Set<string> } => {
+    const r = { ham: 0, spam: 0, sources: new Set<string>() };
+    for (const sha of shasOf.get(`${kind}:${value}`) ?? []) {
+      const s = corpus.bySha.get(sha);
+      if (!s) continue;
+      if (s.label === 'legitimate') r.ham++;
+      else r.spam++;
+      r.sources.add(s.source);
+    }
+    return r;
+  };
+
+  const ipChecks = (ip: string): string[] => {
+    const why: string[] = [];
+    const relay = trust.byIp(ip) ?? null;
+    const named = trust.byName(rdnsOf.get(ip) ?? null);
+    if (relay || named) why.push(`trusted relay (${relay?.relay.name ?? named?.name})`);
+    const as = corpus.asOf.get(ip);
+    const provider = PROVIDER_AS.find(([, re]) => as?.asName && re.test(as.asName));
+    if (provider) why.push(`provider AS ${provider[0]} (AS${as?.asn} ${as?.asName})`);
+    if (corpus.hamOrigins.has(ip)) why.push('origin of ham');
+    return why;
+  };
+  const domainChecks = (d: string): string[] => {
+    const why: string[] = [];
+    const reg = getDomain(d) ?? d;
+    if (corpus.hamDomains.has(d) || corpus.hamDomains.has(reg)) why.push('seen in ham');
+    if (SHORTENERS.has(d) || SHORTENERS.has(reg)) why.push('URL shortener');
+    if (BRANDS.has(d) || BRANDS.has(reg)) why.push('brand domain');
+    if (CDN.has(d) || CDN.has(reg)) why.push('image/CDN host');
+    if (ESP_TRACKING.has(d) || ESP_TRACKING.has(reg)) why.push('ESP tracking');
+    return why;
+  };
+
+  const lists = ['infected', 'infrastructure', 'domains'] as const;
+  const fig: ListingFigures = {
+    policy: name,
+    ips: 0,
+    infected: 0,
+    infrastructure: 0,
+    domains: 0,
+    innocentIps: 0,
+    innocentDomains: 0,
+    held,
+  };
+  for (const list of lists) {
+    const vals = listed.filter((r) => r.list === list);
+    fig[list] = vals.length;
+    const checks = new Map<string, number>();
+    let innocent = 0;
+    let withHam = 0;
+    const flagged: string[] = [];
+    for (const v of vals) {
+      const why = v.kind === 'ip' ? ipChecks(v.value) : domainChecks(v.value);
+      const lab = labelsOf(v.kind, v.value);
+      if (lab.ham > 0) withHam++;
+      if (why.length > 0) {
+        innocent++;
+        flagged.push(`${v.value}: ${why.join('; ')} — ${v.report_count} reports (${lab.ham} ham), ${v.category}`);
+      }
+      for (const w of why) {
+        const k = w.replace(/ \(.*$/, '');
+        checks.set(k, (checks.get(k) ?? 0) + 1);
+      }
+    }
+    if (list === 'domains') fig.innocentDomains = innocent;
+    else fig.innocentIps += innocent;
+    out(
+      `${list}: ${vals.length} listed; innocent by an independent check: ${innocent} (${pct(innocent, vals.length)} %)\
+${checks.size ? ` — ${[...checks.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}; with a ham report \
+behind it: ${withHam}\n`,
+    );
+    for (const f of flagged.slice(0, 15)) out(`    ! ${f}\n`);
+    if (flagged.length > 15) out(`    ! … and ${flagged.length - 15} more\n`);
+    const rng = seededRng(seed + list.length);
+    const pick = [...vals].sort((a, b) => a.value.localeCompare(b.value));
+    for (let i = pick.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [pick[i], pick[j]] = [pick[j], pick[i]];
+    }
+    for (const v of pick.slice(0, sample)) {
+      const lab = labelsOf(v.kind, v.value);
+      const as = v.kind === 'ip' ? corpus.asOf.get(v.value) : undefined;
+      out(
+        `    sample ${v.value} ${v.return_code} ${v.category ?? '-'}: ${v.report_count} reports, ${v.campaign_count} \
+campaign(s), ${lab.ham} ham/${lab.spam} spam from ${[...lab.sources].join('+')}${
+          as ? `; AS${as.asn ?? '?'} ${as.asName ?? ''}; rDNS ${rdnsOf.get(v.value) ?? '-'}` : ''
+        }\n`,
+      );
+    }
+  }
+  fig.ips = fig.infected + fig.infrastructure;
+  out(`held for an analyst by the gates: ${held}\n`);
+  return fig;
+}
