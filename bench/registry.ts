@@ -11,6 +11,7 @@ import { attackBench } from './attack.ts';
 import { tracebackBench } from './traceback.ts';
 import { feedsBench } from './feeds.ts';
 import { feedsIntelBench } from './feeds-intel.ts';
+import { e2eBench } from './e2e.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -30,4 +31,5 @@ export const BENCHES: Bench[] = [
   tracebackBench,
   feedsBench,
   feedsIntelBench,
+  e2eBench,
 ];
