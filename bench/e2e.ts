@@ -448,8 +448,9 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     const e2eSeconds = ((complete ? doneAt : performance.now()) - started) / 1000;
     const p = last as Progress;
     say(
-      `${accepted} of ${messages.length} accepted in ${postSeconds.toFixed(1)} s: ${(accepted / postSeconds).toFixed(0)} ` +
-        `reports/s, POST latency p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
+      `${accepted} of ${messages.length} accepted in ${postSeconds.toFixed(1)} s: ` +
+        `${(accepted / postSeconds).toFixed(0)} reports/s, ` +
+        `POST latency p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
         `p99 ${percentile(latencies, 99).toFixed(1)} ms (target < 150 ms)`,
     );
     for (const [why, n] of failures) say(`  ${n} refused: ${why}`);
