@@ -222,7 +222,9 @@ function toProgress(jobs: { kind: string; state: string; n: unknown }[], c: Reco
   return { reports: Number(c.reports), pending, dead, facts: Number(c.facts), indexed: Number(c.indexed) };
 }
 
-async function openWatcher(database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string }) {
+async function openWatcher(
+  database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string },
+): Promise<Watcher> {
   if (database.dialect === 'sqlite') {
     const db = new BetterSqlite3(database.path, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
@@ -231,7 +233,9 @@ async function openWatcher(database: { dialect: 'sqlite'; path: string } | { dia
     return {
       progress: async () =>
         toProgress(jobs.all() as { kind: string; state: string; n: number }[], counts.get() as Record<string, unknown>),
-      close: async () => db.close(),
+      close: async () => {
+        db.close();
+      },
     } satisfies Watcher;
   }
   const client = new pg.Client({ connectionString: database.url });
@@ -344,7 +348,8 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
       'warn',
     ]);
     const pid = server.proc.pid ?? 0;
-    watcher = await openWatcher(config.database);
+    const watching = await openWatcher(config.database);
+    watcher = watching;
     const loadBefore = load();
     say(
       `--- ${dialect}: ${messages.length} reports, ${opts.clients} clients, server pid ${pid}, ` +
@@ -411,7 +416,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
       await new Promise((r) => setTimeout(r, POLL_MS));
       kids = descendants(pid);
       peakTreeRss = Math.max(peakTreeRss, treeRss(pid, kids));
-      const p = await watcher.progress();
+      const p = await watching.progress();
       const now = performance.now();
       const t = (now - started) / 1000;
       if (JSON.stringify(p) !== JSON.stringify(last) || postedAt === 0) lastMove = now;
