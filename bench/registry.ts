@@ -12,6 +12,7 @@ import { tracebackBench } from './traceback.ts';
 import { feedsBench } from './feeds.ts';
 import { feedsIntelBench } from './feeds-intel.ts';
 import { casesBench } from './cases.ts';
+import { e2eBench } from './e2e.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -32,4 +33,5 @@ export const BENCHES: Bench[] = [
   feedsBench,
   feedsIntelBench,
   casesBench,
+  e2eBench,
 ];

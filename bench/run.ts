@@ -5,7 +5,10 @@
  */
 import { BENCHES } from './registry.ts';
 
-const wanted = process.argv.slice(2);
+// Names come first; options after them (`npm run bench -- e2e --reports 1000`) are the benches' own.
+const args = process.argv.slice(2);
+const firstOption = args.findIndex((a) => a.startsWith('-'));
+const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
 for (const b of BENCHES) {
   if (wanted.length > 0 && !wanted.includes(b.name)) continue;
   process.stdout.write(`\n=== bench ${b.name}: ${b.description}\n`);
