@@ -24,6 +24,9 @@
  * - SPAMDESK_BENCH_PEER_ROUNDS (3): measured rounds.
  * - SPAMDESK_BENCH_PEER_WARMUP (200): warm-up messages, the same for every tool.
  * - SPAMDESK_BENCH_PEER_SEED (17): the sampling seed.
+ * - SPAMDESK_BENCH_PEER_FRESH=1: each round checks its own disjoint seeded sample (needs rounds ×
+ *   PEER_MESSAGES + warm-up ≤ 6,299), so no tool is measured on a message it has seen; otherwise
+ *   every round checks the same sample and caches warmed by the previous round help.
  * - SPAMDESK_BENCH_PEER_CONCURRENCY (4 per core): client requests in flight, for every tool.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -46,6 +49,8 @@ const SA_MESSAGES = Number(process.env.SPAMDESK_BENCH_SA_MESSAGES ?? 300);
 const PEER_ROUNDS = Number(process.env.SPAMDESK_BENCH_PEER_ROUNDS ?? 3);
 const PEER_WARMUP = Number(process.env.SPAMDESK_BENCH_PEER_WARMUP ?? 200);
 const PEER_SEED = Number(process.env.SPAMDESK_BENCH_PEER_SEED ?? 17);
+/** Each round on its own disjoint sample (no tool sees a message twice), when the corpus is large enough. */
+const PEER_FRESH = process.env.SPAMDESK_BENCH_PEER_FRESH === '1';
 const PEER_CONCURRENCY = Number(process.env.SPAMDESK_BENCH_PEER_CONCURRENCY ?? CORES * 4);
 /** Cap on the whole-corpus pass (unset: every message). */
 const CORPUS_LIMIT = Number(process.env.SPAMDESK_BENCH_CORPUS_LIMIT ?? Number.POSITIVE_INFINITY);
@@ -470,12 +475,15 @@ function fmtSpread(values: number[], digits: number): string {
 async function comparePeers(): Promise<void> {
   const everything = corpusMessages(path.join(CORPUS_DIR, 'spamassassin'));
   const shuffled = seededSample(everything, everything.length, PEER_SEED);
+  const fresh = PEER_FRESH && shuffled.length >= PEER_ROUNDS * PEER_MESSAGES + PEER_WARMUP;
+  if (PEER_FRESH && !fresh) say(`SPAMDESK_BENCH_PEER_FRESH: corpus too small for ${PEER_ROUNDS} disjoint samples`);
+  const measured = fresh ? PEER_ROUNDS * PEER_MESSAGES : PEER_MESSAGES;
   const sample = shuffled.slice(0, PEER_MESSAGES);
-  // Warm-up: messages outside the measured sample when the corpus has them, else the sample's first.
-  const warm = (shuffled.length >= PEER_MESSAGES + PEER_WARMUP ? shuffled.slice(PEER_MESSAGES) : shuffled).slice(
-    0,
-    PEER_WARMUP,
-  );
+  /** Round r's messages: its own slice of the shuffled corpus when fresh, else the one sample. */
+  const roundSample = (r: number): CorpusMessage[] =>
+    fresh ? shuffled.slice((r - 1) * PEER_MESSAGES, r * PEER_MESSAGES) : sample;
+  // Warm-up: messages outside the measured ones when the corpus has them, else the sample's first.
+  const warm = (shuffled.length >= measured + PEER_WARMUP ? shuffled.slice(measured) : shuffled).slice(0, PEER_WARMUP);
   const saSample = seededSample(sample, SA_MESSAGES, PEER_SEED + 1);
   const mix = (ms: CorpusMessage[]): string => {
     const spam = ms.filter((m) => /[/\\]spam(_2)?[/\\]/.test(m.origin)).length;
@@ -483,7 +491,8 @@ async function comparePeers(): Promise<void> {
   };
   say(
     `peer comparison: seed ${PEER_SEED}; sample ${sample.length} of ${everything.length} spamassassin-corpus messages \
-(${mix(sample)}); spamd on a seeded ${saSample.length} of those (${mix(saSample)}); warm-up ${warm.length} messages \
+(${mix(sample)})${fresh ? ', a new disjoint one each round' : ''}; spamd on a seeded ${saSample.length} of those \
+(${mix(saSample)}); warm-up ${warm.length} messages \
 for every tool; ${PEER_ROUNDS} rounds, order rotated each round; ${PEER_CONCURRENCY} client connections in flight for \
 every tool; load average ${loadNow()}`,
   );
@@ -502,6 +511,11 @@ every tool; load average ${loadNow()}`,
     const runs: PeerRun[] = [];
     for (let round = 1; round <= PEER_ROUNDS; round++) {
       const order = roundOrder(peers, round - 1);
+      if (fresh) {
+        const msgs = roundSample(round);
+        for (const p of peers) p.msgs = p.name === 'spamd' ? seededSample(msgs, SA_MESSAGES, PEER_SEED + round) : msgs;
+        say(`round ${round} sample: ${mix(msgs)}; spamd's: ${mix(peers.find((p) => p.name === 'spamd')?.msgs ?? [])}`);
+      }
       say(`round ${round}: ${order.map((p) => p.name).join(', ')}; load average ${loadNow()}`);
       for (const p of order) runs.push(await measure(p, round));
       say(`round ${round} done; load average ${loadNow()}`);
