@@ -1,9 +1,33 @@
 /**
  * Analysis throughput: every message of ../shared/corpus through the worker-thread pool on every
- * core (offline DNS: an empty static zone; the real ASN data), then the same 3,000 spamassassin-
- * corpus messages through Spamdesk, SpamAssassin (`spamd --local`, spamc protocol) and rspamd
+ * core (offline DNS: an empty static zone; the real ASN data), then a fair comparison with rspamd
  * (HTTP /checkv2, DNS answered NXDOMAIN at once by dnsmasq `--no-resolv --local=/#/` on loopback,
- * network checks off), with the ratios. Debian packages are installed when missing.
+ * network checks off) and SpamAssassin (`spamd --local`, spamc protocol). Debian packages are
+ * installed when missing.
+ *
+ * The comparison: one seeded sample of the spamassassin corpus (spam and ham mixed) for Spamdesk
+ * (a fresh pool, not the one warmed on the whole corpus) and rspamd, and a seeded sample of those
+ * same messages for spamd; every tool warmed on the same slice of other messages, then measured in
+ * rounds, interleaved with the order rotated each round (A,B,C; B,C,A; C,A,B; …) so a change of
+ * load hits every tool alike, with the same number of client connections in flight. Per tool and
+ * round: wall rate, CPU-seconds (Spamdesk: this process, all threads; a daemon: its whole process
+ * tree from /proc, reaped children included), messages per CPU-second, client-side latency
+ * p50/p99, peak memory (Spamdesk: RSS; a daemon: the sum of PSS over its processes) and the load
+ * average before and after. Then the ratios Spamdesk/rspamd and Spamdesk/spamd per CPU-second and
+ * per wall second, each computed within a round, as the median and min–max over the rounds.
+ *
+ * Settings (environment):
+ * - SPAMDESK_BENCH_CORPUS_LIMIT: cap on the whole-corpus pass (unset: every message; 0 skips it).
+ * - SPAMDESK_BENCH_PEER_MESSAGES (3000): the sample Spamdesk and rspamd check each round.
+ * - SPAMDESK_BENCH_SA_MESSAGES (300): spamd's seeded sample of those same messages (spamd is ~50×
+ *   slower; the rates, not the totals, are compared).
+ * - SPAMDESK_BENCH_PEER_ROUNDS (3): measured rounds.
+ * - SPAMDESK_BENCH_PEER_WARMUP (200): warm-up messages, the same for every tool.
+ * - SPAMDESK_BENCH_PEER_SEED (17): the sampling seed.
+ * - SPAMDESK_BENCH_PEER_FRESH=1: each round checks its own disjoint seeded sample (needs rounds ×
+ *   PEER_MESSAGES + warm-up ≤ 6,299), so no tool is measured on a message it has seen; otherwise
+ *   every round checks the same sample and caches warmed by the previous round help.
+ * - SPAMDESK_BENCH_PEER_CONCURRENCY (4 per core): client requests in flight, for every tool.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,11 +40,18 @@ import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
 import { corpusMessages, type CorpusMessage } from '../src/analysis/test-support/corpus-messages.ts';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, sampleRss } from './lib.ts';
+import { roundOrder, sampleTreeMemory, seededSample, spread, treeCpuSeconds } from './peer-measure.ts';
 
-const PEER_MESSAGES = Number(process.env.SPAMDESK_BENCH_PEER_MESSAGES ?? 3000);
-/** spamd is ~100× slower: by default it gets a smaller slice of the same messages (rate is what is compared). */
-const SA_MESSAGES = Number(process.env.SPAMDESK_BENCH_SA_MESSAGES ?? 600);
 const CORES = os.availableParallelism();
+const PEER_MESSAGES = Number(process.env.SPAMDESK_BENCH_PEER_MESSAGES ?? 3000);
+/** spamd is far slower: a seeded sample of the same messages (rates are compared, not totals). */
+const SA_MESSAGES = Number(process.env.SPAMDESK_BENCH_SA_MESSAGES ?? 300);
+const PEER_ROUNDS = Number(process.env.SPAMDESK_BENCH_PEER_ROUNDS ?? 3);
+const PEER_WARMUP = Number(process.env.SPAMDESK_BENCH_PEER_WARMUP ?? 200);
+const PEER_SEED = Number(process.env.SPAMDESK_BENCH_PEER_SEED ?? 17);
+/** Each round on its own disjoint sample (no tool sees a message twice), when the corpus is large enough. */
+const PEER_FRESH = process.env.SPAMDESK_BENCH_PEER_FRESH === '1';
+const PEER_CONCURRENCY = Number(process.env.SPAMDESK_BENCH_PEER_CONCURRENCY ?? CORES * 4);
 /** Cap on the whole-corpus pass (unset: every message). */
 const CORPUS_LIMIT = Number(process.env.SPAMDESK_BENCH_CORPUS_LIMIT ?? Number.POSITIVE_INFINITY);
 
@@ -120,15 +151,16 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boole
   return false;
 }
 
-/** Runs `fn` over the messages with `concurrency` in flight; returns seconds and latencies. */
+/** Runs `fn` over the messages with `concurrency` in flight; returns seconds and client-side latencies. */
 async function drive(
   msgs: CorpusMessage[],
   concurrency: number,
   fn: (raw: Buffer) => Promise<void>,
-): Promise<{ seconds: number; lat: number[]; failures: number }> {
+): Promise<{ seconds: number; lat: number[]; failures: number; firstError: string }> {
   const lat: number[] = [];
   let next = 0;
   let failures = 0;
+  let firstError = '';
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -137,14 +169,69 @@ async function drive(
         const s = performance.now();
         try {
           await fn(m.raw);
-        } catch {
+        } catch (e) {
           failures++;
+          firstError ||= e instanceof Error ? e.message : String(e);
         }
         lat.push(performance.now() - s);
       }
     }),
   );
-  return { seconds: (performance.now() - t0) / 1000, lat: lat.sort((a, b) => a - b), failures };
+  return { seconds: (performance.now() - t0) / 1000, lat: lat.sort((a, b) => a - b), failures, firstError };
+}
+
+/** One tool under comparison: how to check a message, how much CPU it has used so far, its memory. */
+interface Peer {
+  name: string;
+  label: string;
+  msgs: CorpusMessage[];
+  check(raw: Buffer): Promise<void>;
+  /** CPU-seconds used so far (the whole process tree of a daemon, children reaped included). */
+  cpuSeconds(): number;
+  memory(): { stop(): number };
+  stop(): Promise<void>;
+}
+
+interface PeerRun {
+  tool: string;
+  round: number;
+  n: number;
+  seconds: number;
+  cpuSeconds: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  peakMemory: number;
+  load: [number, number];
+}
+
+async function measure(peer: Peer, round: number): Promise<PeerRun> {
+  const load0 = os.loadavg()[0] ?? 0;
+  const mem = peer.memory();
+  const cpu0 = peer.cpuSeconds();
+  const r = await drive(peer.msgs, PEER_CONCURRENCY, (raw) => peer.check(raw));
+  const cpuSeconds = peer.cpuSeconds() - cpu0;
+  const run: PeerRun = {
+    tool: peer.name,
+    round,
+    n: peer.msgs.length,
+    seconds: r.seconds,
+    cpuSeconds,
+    p50: percentile(r.lat, 50),
+    p99: percentile(r.lat, 99),
+    failures: r.failures,
+    peakMemory: mem.stop(),
+    load: [load0, os.loadavg()[0] ?? 0],
+  };
+  const rate = (run.n / run.seconds).toFixed(1);
+  const error = r.firstError ? ` (${r.firstError})` : '';
+  say(
+    `  round ${round} ${peer.name}: ${run.n} messages in ${run.seconds.toFixed(2)} s → ${rate}/s; \
+${cpuSeconds.toFixed(2)} CPU-s → ${(run.n / cpuSeconds).toFixed(1)} per CPU-second; \
+client p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms; peak memory ${mb(run.peakMemory)}; \
+failures ${run.failures}${error}; load ${run.load[0].toFixed(2)} → ${run.load[1].toFixed(2)}`,
+  );
+  return run;
 }
 
 /** One SPAMC/1.5 CHECK over TCP (the protocol spamc speaks), reading the reply to its end. */
@@ -159,13 +246,17 @@ function spamcCheck(port: number, raw: Buffer): Promise<void> {
     });
     sock.on('data', (d) => (reply += d.toString('latin1')));
     sock.on('error', reject);
+    // A scored message: `SPAMD/1.x 0 EX_OK` and a `Spam: True|False ; score / threshold` header.
     sock.on('close', () =>
-      reply.startsWith('SPAMD/') ? resolve() : reject(new Error(`bad spamd reply: ${reply.slice(0, 80)}`)),
+      /^SPAMD\/[\d.]+ 0 EX_OK\r?\n/.test(reply) && /\r?\nSpam: /.test(reply)
+        ? resolve()
+        : reject(new Error(`bad spamd reply: ${reply.slice(0, 80)}`)),
     );
   });
 }
 
-async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
+/** `spamd --local` with `CORES` children, started and answering; null when it cannot be installed or started. */
+async function startSpamAssassin(msgs: CorpusMessage[]): Promise<Peer | null> {
   if (!ensurePackages({ spamd: 'spamd', spamassassin: 'spamassassin' })) return null;
   const port = await freePort();
   const children = String(CORES);
@@ -192,26 +283,27 @@ async function runSpamAssassin(msgs: CorpusMessage[]): Promise<number | null> {
   );
   let log = '';
   spamd.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
-  try {
-    const up = await waitFor(async () => {
-      await spamcCheck(port, Buffer.from('Subject: ping\r\n\r\nping\r\n'));
-      return true;
-    }, 120_000);
-    if (!up) {
-      say(`spamd did not come up: ${log.slice(-300)}`);
-      return null;
-    }
-    const r = await drive(msgs, Number(children) * 2, (raw) => spamcCheck(port, raw));
-    const rate = msgs.length / r.seconds;
-    say(
-      `SpamAssassin (spamd --local, ${children} children): ${msgs.length} messages in ${r.seconds.toFixed(1)} s → \
-${rate.toFixed(1)} messages/s; p50 ${percentile(r.lat, 50).toFixed(0)} ms, p99 ${percentile(r.lat, 99).toFixed(0)} ms; \
-failures ${r.failures}; load average ${loadNow()}`,
-    );
-    return rate;
-  } finally {
+  const up = await waitFor(async () => {
+    await spamcCheck(port, Buffer.from('Subject: ping\r\n\r\nping\r\n'));
+    return true;
+  }, 120_000);
+  if (!up || spamd.pid === undefined) {
+    say(`spamd did not come up: ${log.slice(-300)}`);
     stop(spamd);
+    return null;
   }
+  const pid = spamd.pid;
+  return {
+    name: 'spamd',
+    label: `SpamAssassin \`spamd --local\`, ${children} children (spamc protocol)`,
+    msgs,
+    check: (raw) => spamcCheck(port, raw),
+    cpuSeconds: () => treeCpuSeconds(pid),
+    memory: () => sampleTreeMemory(pid),
+    async stop() {
+      stop(spamd);
+    },
+  };
 }
 
 function stop(p: ChildProcess): void {
@@ -223,8 +315,15 @@ function rspamdCheck(port: number, raw: Buffer, agent: http.Agent): Promise<void
     const req = http.request(
       { host: '127.0.0.1', port, method: 'POST', path: '/checkv2', agent, headers: { 'content-length': raw.length } },
       (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`rspamd HTTP ${res.statusCode}`))));
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        // A scored message: HTTP 200 with an action in the JSON (an error reply has none).
+        res.on('end', () =>
+          res.statusCode === 200 && body.includes('"action"')
+            ? resolve()
+            : reject(new Error(`rspamd HTTP ${res.statusCode}: ${body.slice(0, 80)}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -232,7 +331,8 @@ function rspamdCheck(port: number, raw: Buffer, agent: http.Agent): Promise<void
   });
 }
 
-async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
+/** rspamd with `CORES` normal workers, started and answering; null when it cannot be installed or started. */
+async function startRspamd(msgs: CorpusMessage[]): Promise<Peer | null> {
   if (!ensurePackages({ rspamd: 'rspamd', dnsmasq: 'dnsmasq' })) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-rspamd-'));
   const dnsPort = await freePort();
@@ -316,62 +416,174 @@ async function runRspamd(msgs: CorpusMessage[]): Promise<number | null> {
   );
   let log = '';
   rspamd.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CORES * 4 });
-  try {
-    const up = await waitFor(async () => {
-      await rspamdCheck(port, Buffer.from('Subject: ping\r\n\r\nping\r\n'), agent);
-      return true;
-    }, 600_000);
-    if (!up) {
-      say(`rspamd did not come up: ${log.slice(-300)}`);
-      return null;
-    }
-    const r = await drive(msgs, CORES * 4, (raw) => rspamdCheck(port, raw, agent));
-    const rate = msgs.length / r.seconds;
-    say(
-      `rspamd (${CORES} normal workers, DNS NXDOMAIN from dnsmasq, network modules off): ${msgs.length} messages in \
-${r.seconds.toFixed(1)} s → ${rate.toFixed(0)} messages/s; p50 ${percentile(r.lat, 50).toFixed(1)} ms, p99 \
-${percentile(r.lat, 99).toFixed(1)} ms; failures ${r.failures}; load average ${loadNow()}`,
-    );
-    return rate;
-  } finally {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: PEER_CONCURRENCY });
+  const cleanup = async (): Promise<void> => {
     agent.destroy();
     stop(rspamd);
     stop(dns);
     await new Promise((r) => setTimeout(r, 500));
     fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const up = await waitFor(async () => {
+    await rspamdCheck(port, Buffer.from('Subject: ping\r\n\r\nping\r\n'), agent);
+    return true;
+  }, 600_000);
+  if (!up || rspamd.pid === undefined) {
+    say(`rspamd did not come up: ${log.slice(-300)}`);
+    await cleanup();
+    return null;
+  }
+  const pid = rspamd.pid;
+  return {
+    name: 'rspamd',
+    label: `rspamd, ${CORES} normal workers (HTTP /checkv2, DNS NXDOMAIN from dnsmasq, network modules off)`,
+    msgs,
+    check: (raw) => rspamdCheck(port, raw, agent),
+    cpuSeconds: () => treeCpuSeconds(pid),
+    memory: () => sampleTreeMemory(pid),
+    stop: cleanup,
+  };
+}
+
+function spamdeskPeer(pool: AnalysisPool, msgs: CorpusMessage[]): Peer {
+  return {
+    name: 'spamdesk',
+    label: `Spamdesk, AnalysisPool of ${CORES} threads in this process (offline DNS)`,
+    msgs,
+    async check(raw) {
+      const r = await pool.analyse(raw);
+      if (r.outcome !== 'ok') throw new Error(`analysis outcome ${r.outcome}`);
+    },
+    // The whole bench process: main thread, analysis threads and the client loop (the peers' clients
+    // run here too, but their CPU is not counted for them, so this is the less flattering side).
+    cpuSeconds: cpuSecondsNow,
+    memory: sampleRss,
+    stop: () => pool.close(),
+  };
+}
+
+function fmtSpread(values: number[], digits: number): string {
+  const s = spread(values);
+  if (!Number.isFinite(s.median)) return 'n/a';
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+}
+
+/**
+ * Spamdesk, rspamd and spamd on one seeded sample of the spamassassin corpus, each warmed on the
+ * same slice, measured interleaved in rounds with the order rotated each round.
+ */
+async function comparePeers(): Promise<void> {
+  const everything = corpusMessages(path.join(CORPUS_DIR, 'spamassassin'));
+  const shuffled = seededSample(everything, everything.length, PEER_SEED);
+  const fresh = PEER_FRESH && shuffled.length >= PEER_ROUNDS * PEER_MESSAGES + PEER_WARMUP;
+  if (PEER_FRESH && !fresh) say(`SPAMDESK_BENCH_PEER_FRESH: corpus too small for ${PEER_ROUNDS} disjoint samples`);
+  const measured = fresh ? PEER_ROUNDS * PEER_MESSAGES : PEER_MESSAGES;
+  const sample = shuffled.slice(0, PEER_MESSAGES);
+  /** Round r's messages: its own slice of the shuffled corpus when fresh, else the one sample. */
+  const roundSample = (r: number): CorpusMessage[] =>
+    fresh ? shuffled.slice((r - 1) * PEER_MESSAGES, r * PEER_MESSAGES) : sample;
+  // Warm-up: messages outside the measured ones when the corpus has them, else the sample's first.
+  const warm = (shuffled.length >= measured + PEER_WARMUP ? shuffled.slice(measured) : shuffled).slice(0, PEER_WARMUP);
+  const saSample = seededSample(sample, SA_MESSAGES, PEER_SEED + 1);
+  const mix = (ms: CorpusMessage[]): string => {
+    const spam = ms.filter((m) => /[/\\]spam(_2)?[/\\]/.test(m.origin)).length;
+    return `${spam} spam, ${ms.length - spam} ham, ${mb(ms.reduce((n, m) => n + m.raw.length, 0))}`;
+  };
+  say(
+    `peer comparison: seed ${PEER_SEED}; sample ${sample.length} of ${everything.length} spamassassin-corpus messages \
+(${mix(sample)})${fresh ? ', a new disjoint one each round' : ''}; spamd on a seeded ${saSample.length} of those \
+(${mix(saSample)}); warm-up ${warm.length} messages \
+for every tool; ${PEER_ROUNDS} rounds, order rotated each round; ${PEER_CONCURRENCY} client connections in flight for \
+every tool; load average ${loadNow()}`,
+  );
+  const pool = new AnalysisPool({ size: CORES, settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+  const peers: Peer[] = [spamdeskPeer(pool, sample)];
+  try {
+    const rs = await startRspamd(sample);
+    if (rs) peers.push(rs);
+    const sa = await startSpamAssassin(saSample);
+    if (sa) peers.push(sa);
+    for (const p of peers) {
+      say(`  ${p.name}: ${p.label}`);
+      const w = await drive(warm, PEER_CONCURRENCY, (raw) => p.check(raw));
+      say(`  warm-up ${p.name}: ${warm.length} messages in ${w.seconds.toFixed(1)} s, failures ${w.failures}`);
+    }
+    const runs: PeerRun[] = [];
+    for (let round = 1; round <= PEER_ROUNDS; round++) {
+      const order = roundOrder(peers, round - 1);
+      if (fresh) {
+        const msgs = roundSample(round);
+        for (const p of peers) p.msgs = p.name === 'spamd' ? seededSample(msgs, SA_MESSAGES, PEER_SEED + round) : msgs;
+        say(`round ${round} sample: ${mix(msgs)}; spamd's: ${mix(peers.find((p) => p.name === 'spamd')?.msgs ?? [])}`);
+      }
+      say(`round ${round}: ${order.map((p) => p.name).join(', ')}; load average ${loadNow()}`);
+      for (const p of order) runs.push(await measure(p, round));
+      say(`round ${round} done; load average ${loadNow()}`);
+    }
+    say('per tool, median (min–max) over rounds:');
+    for (const p of peers) {
+      const mine = runs.filter((r) => r.tool === p.name);
+      say(
+        `  ${p.name}: ${fmtSpread(
+          mine.map((r) => r.n / r.seconds),
+          1,
+        )} messages/s; ${fmtSpread(
+          mine.map((r) => r.n / r.cpuSeconds),
+          1,
+        )} per CPU-second; CPU-s ${fmtSpread(
+          mine.map((r) => r.cpuSeconds),
+          2,
+        )}; client p50 ${fmtSpread(
+          mine.map((r) => r.p50),
+          1,
+        )} ms, p99 ${fmtSpread(
+          mine.map((r) => r.p99),
+          1,
+        )} ms; peak memory ${fmtSpread(
+          mine.map((r) => r.peakMemory / 1024 / 1024),
+          0,
+        )} MB; failures ${mine.reduce((n, r) => n + r.failures, 0)}`,
+      );
+    }
+    for (const other of ['rspamd', 'spamd']) {
+      const wall: number[] = [];
+      const cpu: number[] = [];
+      for (let round = 1; round <= PEER_ROUNDS; round++) {
+        const a = runs.find((r) => r.round === round && r.tool === 'spamdesk');
+        const b = runs.find((r) => r.round === round && r.tool === other);
+        if (!a || !b) continue;
+        wall.push(a.n / a.seconds / (b.n / b.seconds));
+        cpu.push(a.n / a.cpuSeconds / (b.n / b.cpuSeconds));
+      }
+      say(
+        `ratio spamdesk/${other} (same round): per CPU-second ${fmtSpread(cpu, 2)}×, per wall second \
+${fmtSpread(wall, 2)}× (median, min–max over ${cpu.length} rounds)${other === 'rspamd' ? '; goal ≥ 2× per CPU-s' : ''}`,
+      );
+    }
+  } finally {
+    for (const p of peers.reverse()) await p.stop();
   }
 }
 
 export const analysisBench: Bench = {
   name: 'analysis',
   description:
-    'analysis throughput on the shared corpus (all cores), and against SpamAssassin and rspamd on the same messages',
+    'analysis throughput on the shared corpus (all cores), then Spamdesk, rspamd and spamd interleaved on one sample',
   async run() {
     if (!corpusAvailable()) {
       say(`SKIP: corpus ${CORPUS_DIR} absent`);
       return;
     }
-    const all = corpusMessages(CORPUS_DIR, CORPUS_LIMIT);
-    const peers = corpusMessages(path.join(CORPUS_DIR, 'spamassassin'), PEER_MESSAGES);
-    const pool = new AnalysisPool({ size: CORES, settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
-    let ours = 0;
-    try {
-      await Promise.all(all.slice(0, 400).map((m) => pool.analyse(m.raw)));
-      report('spamdesk, whole corpus', all.length, await runSpamdesk(pool, all));
-      ours = report(
-        `spamdesk, ${peers.length} spamassassin-corpus messages`,
-        peers.length,
-        await runSpamdesk(pool, peers),
-      );
-    } finally {
-      await pool.close();
+    if (CORPUS_LIMIT > 0) {
+      const all = corpusMessages(CORPUS_DIR, CORPUS_LIMIT);
+      const pool = new AnalysisPool({ size: CORES, settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+      try {
+        await Promise.all(all.slice(0, 400).map((m) => pool.analyse(m.raw)));
+        report('spamdesk, whole corpus', all.length, await runSpamdesk(pool, all));
+      } finally {
+        await pool.close();
+      }
     }
-    const sa = await runSpamAssassin(peers.slice(0, SA_MESSAGES));
-    const rs = await runRspamd(peers);
-    say(
-      `ratios on the same messages: spamdesk/SpamAssassin ${sa ? `${(ours / sa).toFixed(1)}×` : 'n/a'} (target ≥ 50×), \
-spamdesk/rspamd ${rs ? `${(ours / rs).toFixed(2)}×` : 'n/a'} (target ≥ 2×); target ≥ 1,500 messages/s`,
-    );
+    await comparePeers();
   },
 };
