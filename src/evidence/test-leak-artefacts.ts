@@ -1,8 +1,7 @@
 /**
  * Test support for the leak test: every artefact that leaves the platform or that a non-analyst
  * role can see, collected after the whole pipeline has run. One entry per source in
- * {@link ARTEFACT_SOURCES}; a new outbound channel or a new view adds one entry here (feeds, when
- * they exist, belong here: a source that returns the feed files or responses).
+ * {@link ARTEFACT_SOURCES}; a new outbound channel or a new view adds one entry here.
  *
  * - outbox: every mail and webhook body queued (referrals to authorities in both evidence modes,
  *   partner exchanges, ISP digests in X-ARF, ARF and CSV, sender feedback ARF); ZIPs inside are
@@ -10,7 +9,8 @@
  * - downloads: each referral's package as its authority downloads it;
  * - views: every GET route (and the fuzzy look-up) that an authority, network-operator, sender
  *   or partner account may call, with every id it can name, answered by the real app;
- * - feeds: none exist yet.
+ * - feeds: the listing pass at thresholds of one report, the DNS blocklist zones, the plain lists,
+ *   each listed value's public look-up page, every TAXII object page and the MISP feed.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.ts';
@@ -18,6 +18,11 @@ import { ROUTE_RULES, passesRule } from '../core/policy.ts';
 import type { Principal, Role } from '../core/roles.ts';
 import { evidenceModeOf } from '../actions/cases/authorities.ts';
 import type { Artefact } from './test-leak-scan.ts';
+import { policyFor } from '../actions/action-policy.ts';
+import { runListingPass } from '../feeds/lists/pass.ts';
+import { renderZones } from '../feeds/lists/zones.ts';
+import { buildIntel } from '../feeds/intel/build.ts';
+import { grantAccess, listCollections } from '../feeds/intel/collections.ts';
 
 export type OutsideRole = Extract<Role, 'authority' | 'network_operator' | 'sender' | 'partner'>;
 export const OUTSIDE_ROLES: readonly OutsideRole[] = ['authority', 'network_operator', 'sender', 'partner'];
@@ -175,10 +180,78 @@ const views: ArtefactSource = {
   },
 };
 
-/** Feeds for filters and partners (DNSBL, STIX, MISP): none exist yet; add their outputs here. */
+/**
+ * The feeds, published as a filter operator, a partner or the public would read them: the listing
+ * pass run at thresholds of one report (so every planted message's values are candidates), the
+ * rbldnsd zone files, the plain lists, the public look-up page of each listed value, every TAXII
+ * object page of every collection (walked with `next`) and the MISP feed's manifest and events.
+ */
 const feeds: ArtefactSource = {
-  name: 'feeds',
-  collect: () => Promise.resolve([]),
+  name: 'feeds (zones, plain lists, look-up pages, TAXII, MISP)',
+  async collect({ ctx, app, accounts }) {
+    const out: Artefact[] = [];
+    const base = policyFor(ctx.config);
+    const L = base.listing;
+    const policy = {
+      ...base,
+      listing: {
+        ...L,
+        enabled: true,
+        infected: { ...L.infected, enabled: true, minReports: 1, minCampaigns: 1, minSignals: 1 },
+        infrastructure: { ...L.infrastructure, enabled: true, minReports: 1, minCampaigns: 1 },
+        domains: { ...L.domains, enabled: true, minReports: 1, minCampaigns: 1 },
+      },
+    };
+    await runListingPass(ctx.db, ctx.config, policy, new Date(), { full: true });
+    const zones = await renderZones(ctx.db, policy, 'https://spamdesk.test');
+    for (const [name, text] of Object.entries(zones))
+      out.push({
+        name: `DNS blocklist zone ${name}`,
+        audience: 'public (DNS)',
+        kind: 'text',
+        bytes: Buffer.from(text),
+      });
+    const partner = { cookie: accounts.partner.cookie };
+    const get = async (url: string, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'GET', url, headers });
+    for (const url of ['/feeds/ips.txt', '/feeds/domains.txt', '/feeds/listings.csv']) {
+      const res = await get(url, partner);
+      if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode}`);
+      out.push({ name: `GET ${url}`, audience: 'partner', kind: 'text', bytes: res.rawPayload });
+    }
+    const listed = await ctx.db.selectFrom('feed_listings').select('value').execute();
+    if (listed.length === 0) throw new Error('the listing pass listed nothing: the feeds would be read empty');
+    for (const { value } of listed) {
+      const url = `/listings/${encodeURIComponent(value)}`;
+      const res = await get(url);
+      if (res.statusCode !== 200) continue;
+      out.push({ name: `GET ${url}`, audience: 'public', kind: 'text', bytes: res.rawPayload });
+    }
+    await buildIntel(ctx.db, ctx.config);
+    const taxii = { ...partner, accept: 'application/taxii+json;version=2.1' };
+    for (const c of await listCollections(ctx.db)) {
+      await grantAccess(ctx.db, c.id, { userId: accounts.partner.id }, 'leak-test');
+      let next: string | undefined;
+      do {
+        const url = `/taxii2/spamdesk/collections/${c.id}/objects/?limit=500${next ? `&next=${next}` : ''}`;
+        const res = await get(url, taxii);
+        if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode}`);
+        out.push({ name: `GET ${url}`, audience: 'partner (TAXII)', kind: 'json', bytes: res.rawPayload });
+        next = (res.json() as { next?: string }).next;
+      } while (next);
+      const manifestUrl = `/feeds/misp/${c.id}/manifest.json`;
+      const manifest = await get(manifestUrl, partner);
+      if (manifest.statusCode !== 200) throw new Error(`${manifestUrl}: HTTP ${manifest.statusCode}`);
+      out.push({ name: `GET ${manifestUrl}`, audience: 'partner (MISP)', kind: 'json', bytes: manifest.rawPayload });
+      for (const uuid of Object.keys(manifest.json() as Record<string, unknown>)) {
+        const url = `/feeds/misp/${c.id}/${uuid}.json`;
+        const res = await get(url, partner);
+        if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode}`);
+        out.push({ name: `GET ${url}`, audience: 'partner (MISP)', kind: 'json', bytes: res.rawPayload });
+      }
+    }
+    return out;
+  },
 };
 
 export const ARTEFACT_SOURCES: readonly ArtefactSource[] = [outbox, downloads, views, feeds];
