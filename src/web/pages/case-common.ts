@@ -70,6 +70,7 @@ const TARGET_KEYS: Record<string, MessageKey> = {
   sender_domain: 'case.target.sender_domain',
   advertised_domain: 'case.target.advertised_domain',
   origin_network: 'case.target.origin_network',
+  partner_case: 'case.target.partner_case',
 };
 
 export function targetKindLabel(ctx: PageCtx, kind: string): string {
@@ -111,6 +112,7 @@ export function actorText(ctx: PageCtx, actor: string): string {
   if (m) return m[1];
   const tok = /^token:[^:(]*(?:\(([^)]*)\))?:/.exec(actor);
   if (tok) return ctx.t('case.actor.token', { name: tok[1] ?? '' });
+  if (actor === 'system') return ctx.t('case.actor.system');
   return actor;
 }
 
