@@ -106,7 +106,8 @@ ${pager(ctx, '/admin/users', page.next, after !== null)}
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
 <label for="email">${t('login.email')}</label><input id="email" name="email" type="email" required maxlength="320" \
 value="${form.email ?? ''}">
-<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(ctx, form.role ?? 'analyst')}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">\
+${roleOptions(ctx, form.role ?? 'analyst')}</select>
 ${scopeFields(ctx, { authority: form.authority, networks: form.networks })}
 <button type="submit" class="primary">${t('admin.users.create')}</button></form></section>`,
       { wide: true },
@@ -131,7 +132,8 @@ type="submit" ${danger ? html`class="danger"` : ''}>${label}</button></form>`;
       u.email,
       html`${crumbs(ctx, [{ href: '/admin/users', label: t('admin.users') }])}\
 <h1>${u.email}</h1>${flash(f)}${secretBox(f)}
-<dl class="facts"><dt>${t('col.role')}</dt><dd data-testid="role">${labelOf(t, 'trc.role', u.role)}</dd><dt>${t('admin.scope')}</dt><dd>\
+<dl class="facts"><dt>${t('col.role')}</dt><dd data-testid="role">\
+${labelOf(t, 'trc.role', u.role)}</dd><dt>${t('admin.scope')}</dt><dd>\
 ${u.authority_id ?? ''} ${u.networks ? parseNetworksText(u.networks) : ''}</dd><dt>${t('col.created')}</dt>\
 <dd>${fmtTime(u.created_at)}</dd><dt>${t('col.lastUsed')}</dt><dd>${fmtTime(u.last_login_at)}</dd>\
 <dt>${t('admin.state')}</dt>\
@@ -207,7 +209,8 @@ ${tokenTable(ctx, page.rows)}${pager(ctx, '/admin/tokens', page.next, after !== 
 <form method="post" action="/admin/tokens" class="stack narrow">${csrfField(ctx)}
 <label for="name">${t('col.name')}</label><input id="name" name="name" required maxlength="80" \
 value="${form.name ?? ''}">
-<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(ctx, form.role ?? 'reporter')}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">\
+${roleOptions(ctx, form.role ?? 'reporter')}</select>
 <label for="owner">${t('admin.tokens.ownerEmail')}</label><input id="owner" name="owner" type="email" maxlength="320" \
 value="${form.owner ?? ''}">
 <button type="submit" class="primary">${t('admin.tokens.create')}</button></form></section>`,

@@ -101,8 +101,8 @@ value="${form.contact ?? ''}" aria-describedby="contact-help">\
 <p class="help" id="contact-help">${t('registry.contact.help')}</p>
 <label for="evidenceMode">${t('registry.evidenceMode')}</label><select id="evidenceMode" name="evidenceMode">\
 <option value="">${t('registry.default')}</option>${options(EVIDENCE_MODES, form.evidenceMode ?? '', (m) =>
-  labelOf(t, 'trc.evidence', m),
-)}</select>
+        labelOf(t, 'trc.evidence', m),
+      )}</select>
 <label for="legalBasis">${t('registry.legalBasis')}</label><textarea id="legalBasis" name="legalBasis" \
 maxlength="2000" \
 rows="2">${form.legalBasis ?? ''}</textarea>
@@ -139,7 +139,8 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
       html`${crumbs(ctx, [{ href: '/admin/authorities', label: t('registry.authorities') }])}\
 <h1 translate="no">${a.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('col.country')}</dt><dd>${a.country}</dd><dt>${t('registry.competence')}</dt>\
-<dd>${competenceLabel(ctx, a.competence)}</dd><dt>${t('registry.contact')}</dt><dd>${labelOf(t, 'trc.contact', a.contact_kind)} · \
+<dd>${competenceLabel(ctx, a.competence)}</dd><dt>${t('registry.contact')}</dt>\
+<dd>${labelOf(t, 'trc.contact', a.contact_kind)} · \
 <span class="mono" translate="no">${a.contact}</span></dd><dt>${t('registry.evidenceMode')}</dt>\
 <dd>${labelOf(t, 'trc.evidence', a.evidence_mode)}</dd><dt>${t('registry.legalBasis')}</dt>\
 <dd>${a.legal_basis ?? ''}</dd><dt>${t('admin.state')}</dt><dd data-testid="state">${
@@ -147,7 +148,9 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
       }</dd><dt>${t('registry.monthly')}</dt>\
 <dd data-testid="monthly">${a.monthly_report ? t('registry.yes') : t('registry.no')}</dd>\
 <dt>${t('col.created')}</dt><dd>${fmtTime(a.created_at)}</dd><dt>${t('registry.referrals')}</dt><dd>${
-        referrals.length === 0 ? '0' : referrals.map((r) => `${labelOf(t, 'referral.state', r.state)} (${Number(r.n)})`).join(' · ')
+        referrals.length === 0
+          ? '0'
+          : referrals.map((r) => `${labelOf(t, 'referral.state', r.state)} (${Number(r.n)})`).join(' · ')
       }</dd></dl>
 <p class="actions">${
         a.active ? toggle('active', false, t('registry.deactivate')) : toggle('active', true, t('registry.activate'))

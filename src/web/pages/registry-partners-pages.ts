@@ -76,7 +76,8 @@ maxlength="10000" class="mono">${form.publicKeyPem ?? ''}</textarea>
     return layout(
       ctx,
       p.name,
-      html`${crumbs(ctx, [{ href: '/admin/partners', label: t('registry.partners') }])}<h1 translate="no">${p.name}</h1>${flash(f)}
+      html`${crumbs(ctx, [{ href: '/admin/partners', label: t('registry.partners') }])}\
+<h1 translate="no">${p.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('col.country')}</dt><dd>${p.country}</dd><dt>${t('registry.fingerprint')}</dt><dd \
 class="mono" data-testid="fingerprint">${groupedFingerprint(p.key_fingerprint)}</dd><dt>${t('col.created')}</dt>\
 <dd>${fmtTime(p.created_at)}</dd><dt>${t('admin.state')}</dt><dd>${
