@@ -10,6 +10,8 @@ import type { Translate } from '../i18n.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, verifyCsrf, type PageCtx } from '../page.ts';
 import { scopeFacts } from './scoped-pages.ts';
+import { categoryLabel } from '../components.ts';
+import { caseTitle } from '../narrative.ts';
 
 /** The authorities the caller acts for, or null for staff (every case). Refuses a role with no scope. */
 export async function pageCaseScope(req: FastifyRequest): Promise<string[] | null> {
@@ -103,6 +105,20 @@ export function targetText(
   if (kind === 'campaign') return campaignNames.get(value) ?? ctx.t('case.campaign.unnamed');
   if (kind === 'origin_network') return /^\d+$/.test(value) ? `AS${value}` : value;
   return value;
+}
+
+/** A case's title as text (the page's `<title>`): a title the system wrote, in the reader's language. */
+export function caseTitleText(ctx: PageCtx, title: string): string {
+  return caseTitle(ctx, title, (c) => categoryLabel(ctx, c));
+}
+
+/**
+ * A case's title on a page: one the system wrote (`narrative.ts` CASE_TITLES), in the reader's
+ * language; one a person typed is data, shown as typed and marked `translate="no"`.
+ */
+export function caseTitleHtml(ctx: PageCtx, title: string): SafeHtml {
+  const written = caseTitle({ locale: 'fr' }, title, (c) => c) !== title;
+  return written ? html`${caseTitleText(ctx, title)}` : html`<span translate="no">${title}</span>`;
 }
 
 /** Who did something, as a person reads it: a rule's name, an account's address, or the command line. */

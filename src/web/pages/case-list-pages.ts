@@ -18,6 +18,7 @@ import { categoryLabel } from '../components.ts';
 import {
   actorText,
   caseStateLabel,
+  caseTitleHtml,
   pageCaseScope,
   pager,
   queryOf,
@@ -139,7 +140,7 @@ ${
 </th><th scope="col" class="num">${t('col.reports')}</th><th scope="col">${t('col.created')}</th>\
 <th scope="col">${t('case.col.openedBy')}</th></tr></thead><tbody>
 ${rows.map(
-  (c) => html`<tr data-case-id="${c.id}"><td translate="no"><a href="/cases/${c.id}">${c.title}</a></td>\
+  (c) => html`<tr data-case-id="${c.id}"><td><a href="/cases/${c.id}">${caseTitleHtml(ctx, c.title)}</a></td>\
 <td><span class="muted">${targetKindLabel(ctx, c.target_kind)}</span> <span translate="no">${targetText(
     ctx,
     c.target_kind,
