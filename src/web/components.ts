@@ -103,6 +103,8 @@ export function categoryLabel(ctx: PageCtx, v: string | null): string {
       return ctx.t('cat.legitimate');
     case 'other':
       return ctx.t('cat.other');
+    case 'consent':
+      return ctx.t('cat.consent');
     default:
       return v;
   }

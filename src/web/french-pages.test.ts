@@ -52,6 +52,15 @@ export const SAME_IN_BOTH: Readonly<Record<string, string>> = {
   'trd.type': '« Type » is the French word too',
   'trd.source.html-css': 'CSS is the term in French',
   'trc.msgkind.sms': 'SMS is the term in French',
+  'listing.messages': '« Messages » is the French word too',
+  'referral.preview.messages': '« Messages » is the French word too',
+  'listing.desk.contact': '« Contact » is the French word too',
+  'registry.contact': '« Contact » is the French word too',
+  'listing.desk.note': '« Note » is the French word too',
+  'case.annotate.note': '« Note » is the French word too',
+  'case.ev.annotated': '« Note » is the French word too',
+  'referral.answer.note': '« Note » is the French word too',
+  'case.actions': '« Actions » is the French word too',
 };
 
 /** Every region's name in French (`Intl.DisplayNames`), single words only. */
@@ -91,6 +100,7 @@ const NEUTRAL = new Set([
   'URL',
   'CSV',
   'JSON',
+  'PDF',
   'SHA-256',
   'ASN',
   'IP',

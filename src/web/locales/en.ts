@@ -800,6 +800,17 @@ export const en = {
   'trc.alert.open': 'open',
   'trc.alert.handled': 'handled',
   'trc.pages': 'Pages',
+  // frfix: values of the registries, shown translated (issue 18 after the merges)
+  'trc.contact.email': 'e-mail',
+  'trc.contact.webhook': 'HTTPS webhook',
+  'trc.contact.partner': 'partner platform',
+  'trc.evidence.original-and-redacted': 'originals and redacted copies',
+  'trc.evidence.redacted-only': 'redacted copies only',
+  'trc.format.xarf': 'X-ARF (JSON report)',
+  'trc.format.arf': 'ARF (e-mail report, RFC 5965)',
+  'cat.consent': 'Sent without consent',
+  'case.target.partner_case': 'Partner platform’s case',
+  'case.actor.system': 'Spamdesk (automatic)',
   // roles: retrying a report the web indexer parked.
   'roles.dead.reindexed': 'Report {id} indexed again.',
 } as const;

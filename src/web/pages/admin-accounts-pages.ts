@@ -18,6 +18,7 @@ import {
 } from '../../db/accounts.ts';
 import { createToken, revokeToken } from '../../db/tokens.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { labelOf } from '../i18n.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import {
   ADMIN_PAGE_SIZE,
@@ -47,8 +48,10 @@ data-testid="secret">${f.secret.value}</code></p></div>`
     : '';
 }
 
-function roleOptions(selected: string): SafeHtml[] {
-  return ROLES.map((r) => html`<option value="${r}" ${r === selected ? 'selected' : ''}>${r}</option>`);
+function roleOptions(ctx: PageCtx, selected: string): SafeHtml[] {
+  return ROLES.map(
+    (r) => html`<option value="${r}" ${r === selected ? 'selected' : ''}>${labelOf(ctx.t, 'trc.role', r)}</option>`,
+  );
 }
 
 /** The scope fields of a role form (authority id, AS numbers). */
@@ -92,7 +95,8 @@ export async function adminAccountRoutes(app: FastifyInstance): Promise<void> {
 scope="col">${t('col.role')}</th><th scope="col">${t('admin.scope')}</th><th scope="col">${t('col.created')}</th><th \
 scope="col">${t('col.lastUsed')}</th><th scope="col">${t('admin.state')}</th></tr></thead><tbody>
 ${page.rows.map(
-  (u) => html`<tr><td><a href="/admin/users/${u.id}">${u.email}</a></td><td>${u.role}</td><td>${u.authority_id ?? ''} \
+  (u) => html`<tr><td><a href="/admin/users/${u.id}">${u.email}</a></td>\
+<td>${labelOf(t, 'trc.role', u.role)}</td><td translate="no">${u.authority_id ?? ''} \
 ${u.networks ? parseNetworksText(u.networks) : ''}</td><td>${fmtTime(u.created_at)}</td>\
 <td>${fmtTime(u.last_login_at)}</td>\
 <td>${u.disabled_at ? t('admin.users.disabled') : t('admin.active')}</td></tr>`,
@@ -102,7 +106,8 @@ ${pager(ctx, '/admin/users', page.next, after !== null)}
 <form method="post" action="/admin/users" class="stack narrow">${csrfField(ctx)}
 <label for="email">${t('login.email')}</label><input id="email" name="email" type="email" required maxlength="320" \
 value="${form.email ?? ''}">
-<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(form.role ?? 'analyst')}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">\
+${roleOptions(ctx, form.role ?? 'analyst')}</select>
 ${scopeFields(ctx, { authority: form.authority, networks: form.networks })}
 <button type="submit" class="primary">${t('admin.users.create')}</button></form></section>`,
       { wide: true },
@@ -127,7 +132,8 @@ type="submit" ${danger ? html`class="danger"` : ''}>${label}</button></form>`;
       u.email,
       html`${crumbs(ctx, [{ href: '/admin/users', label: t('admin.users') }])}\
 <h1>${u.email}</h1>${flash(f)}${secretBox(f)}
-<dl class="facts"><dt>${t('col.role')}</dt><dd data-testid="role">${u.role}</dd><dt>${t('admin.scope')}</dt><dd>\
+<dl class="facts"><dt>${t('col.role')}</dt><dd data-testid="role">\
+${labelOf(t, 'trc.role', u.role)}</dd><dt>${t('admin.scope')}</dt><dd>\
 ${u.authority_id ?? ''} ${u.networks ? parseNetworksText(u.networks) : ''}</dd><dt>${t('col.created')}</dt>\
 <dd>${fmtTime(u.created_at)}</dd><dt>${t('col.lastUsed')}</dt><dd>${fmtTime(u.last_login_at)}</dd>\
 <dt>${t('admin.state')}</dt>\
@@ -139,7 +145,7 @@ ${u.must_change_password === 1 ? html` · ${t('admin.users.mustChange')}` : ''}<
 ${action('reset', t('admin.users.reset'))}</p>
 <section class="card"><h2>${t('admin.users.changeRole')}</h2>
 <form method="post" action="/admin/users/${u.id}/role" class="stack narrow">${csrfField(ctx)}
-<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(u.role)}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(ctx, u.role)}</select>
 ${scopeFields(ctx, { authority: u.authority_id, networks: u.networks ? parseNetworksText(u.networks) : '' })}
 <button type="submit">${t('admin.users.changeRole')}</button></form></section>
 <section class="card"><h2>${t('admin.tokens')}</h2>${
@@ -171,7 +177,8 @@ ${scopeFields(ctx, { authority: u.authority_id, networks: u.networks ? parseNetw
 <th scope="col">${t('col.created')}</th>\
 <th scope="col">${t('col.lastUsed')}</th><th scope="col">${t('col.action')}</th></tr></thead><tbody>
 ${rows.map(
-  (tk) => html`<tr><td>${tk.name ?? tk.id}</td><td>${tk.role}</td><td>${tk.email ?? ''}</td>\
+  (tk) => html`<tr><td translate="no">${tk.name ?? tk.id}</td><td>${labelOf(t, 'trc.role', tk.role)}</td>\
+<td translate="no">${tk.email ?? ''}</td>\
 <td>${fmtTime(tk.created_at)}</td>\
 <td>${fmtTime(tk.last_used_at)}</td><td>${
     tk.revoked_at
@@ -202,7 +209,8 @@ ${tokenTable(ctx, page.rows)}${pager(ctx, '/admin/tokens', page.next, after !== 
 <form method="post" action="/admin/tokens" class="stack narrow">${csrfField(ctx)}
 <label for="name">${t('col.name')}</label><input id="name" name="name" required maxlength="80" \
 value="${form.name ?? ''}">
-<label for="role">${t('col.role')}</label><select id="role" name="role">${roleOptions(form.role ?? 'reporter')}</select>
+<label for="role">${t('col.role')}</label><select id="role" name="role">\
+${roleOptions(ctx, form.role ?? 'reporter')}</select>
 <label for="owner">${t('admin.tokens.ownerEmail')}</label><input id="owner" name="owner" type="email" maxlength="320" \
 value="${form.owner ?? ''}">
 <button type="submit" class="primary">${t('admin.tokens.create')}</button></form></section>`,

@@ -86,7 +86,10 @@ for (const dialect of DIALECTS) {
     assert.ok(name);
     assert.ok(list.body.includes(`AS3215 ${name.replace(/&/g, '&amp;')}`), 'the AS with its name');
     const detail = await get(`/workbench/reports/${stored[0].id}`);
-    assert.match(detail.body, />La Poste<\/a> \(3\)/);
+    // The campaign's size says what it counts, in the reader's language (`trd.reports`).
+    assert.match(detail.body, />La Poste<\/a> \(3 reports\)/);
+    const detailFr = await get(`/workbench/reports/${stored[0].id}?lang=fr`);
+    assert.match(detailFr.body, />La Poste<\/a> \(3\u00a0signalements\)/);
     const page = await get(`/workbench/campaigns/${id}?from=${today}&to=${today}`);
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /<h1>Campaign La Poste<\/h1>/);

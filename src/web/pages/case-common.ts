@@ -10,6 +10,8 @@ import type { Translate } from '../i18n.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, verifyCsrf, type PageCtx } from '../page.ts';
 import { scopeFacts } from './scoped-pages.ts';
+import { categoryLabel } from '../components.ts';
+import { caseTitle } from '../narrative.ts';
 
 /** The authorities the caller acts for, or null for staff (every case). Refuses a role with no scope. */
 export async function pageCaseScope(req: FastifyRequest): Promise<string[] | null> {
@@ -70,6 +72,7 @@ const TARGET_KEYS: Record<string, MessageKey> = {
   sender_domain: 'case.target.sender_domain',
   advertised_domain: 'case.target.advertised_domain',
   origin_network: 'case.target.origin_network',
+  partner_case: 'case.target.partner_case',
 };
 
 export function targetKindLabel(ctx: PageCtx, kind: string): string {
@@ -104,6 +107,20 @@ export function targetText(
   return value;
 }
 
+/** A case's title as text (the page's `<title>`): a title the system wrote, in the reader's language. */
+export function caseTitleText(ctx: PageCtx, title: string): string {
+  return caseTitle(ctx, title, (c) => categoryLabel(ctx, c));
+}
+
+/**
+ * A case's title on a page: one the system wrote (`narrative.ts` CASE_TITLES), in the reader's
+ * language; one a person typed is data, shown as typed and marked `translate="no"`.
+ */
+export function caseTitleHtml(ctx: PageCtx, title: string): SafeHtml {
+  const written = caseTitle({ locale: 'fr' }, title, (c) => c) !== title;
+  return written ? html`${caseTitleText(ctx, title)}` : html`<span translate="no">${title}</span>`;
+}
+
 /** Who did something, as a person reads it: a rule's name, an account's address, or the command line. */
 export function actorText(ctx: PageCtx, actor: string): string {
   if (actor.startsWith('rule:')) return ctx.t('case.actor.rule', { name: actor.slice(5) });
@@ -111,6 +128,7 @@ export function actorText(ctx: PageCtx, actor: string): string {
   if (m) return m[1];
   const tok = /^token:[^:(]*(?:\(([^)]*)\))?:/.exec(actor);
   if (tok) return ctx.t('case.actor.token', { name: tok[1] ?? '' });
+  if (actor === 'system') return ctx.t('case.actor.system');
   return actor;
 }
 

@@ -26,7 +26,17 @@ import { layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import type { Translate } from '../i18n.ts';
 import { chartBlock, type ChartData } from '../components.ts';
 import { daysOf } from '../queries.ts';
-import { badForm, checkForm, field, idList, pageCaseScope, targetKindLabel, targetText } from './case-common.ts';
+import {
+  badForm,
+  caseTitleHtml,
+  caseTitleText,
+  checkForm,
+  field,
+  idList,
+  pageCaseScope,
+  targetKindLabel,
+  targetText,
+} from './case-common.ts';
 import { reportRefs } from './case-new-pages.ts';
 import {
   actionsSection,
@@ -155,13 +165,13 @@ export async function caseDetailRoutes(app: FastifyInstance): Promise<void> {
         reply,
         layout(
           ctx,
-          c.title,
+          caseTitleText(ctx, c.title),
           html`<p class="crumbs"><a href="/cases">${t('cases.all')}</a>${
             c.state === 'needs_review'
               ? html` · <a href="/cases?state=needs_review">${t('case.state.needs_review')}</a>`
               : ''
           }</p>
-<h1 data-testid="case-title">${c.title}</h1>
+<h1 data-testid="case-title">${caseTitleHtml(ctx, c.title)}</h1>
 ${done ? html`<p class="notice" role="status" data-testid="case-done">${doneText(ctx, done)}</p>` : ''}
 ${
   c.state === 'needs_review'

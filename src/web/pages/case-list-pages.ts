@@ -18,6 +18,7 @@ import { categoryLabel } from '../components.ts';
 import {
   actorText,
   caseStateLabel,
+  caseTitleHtml,
   pageCaseScope,
   pager,
   queryOf,
@@ -50,7 +51,9 @@ ${TARGET_KINDS.map((k) => opt(k, targetKindLabel(ctx, k), f.targetKind))}</selec
   <label>${t('col.category')} <select name="category">${opt('', t('case.filter.any'), f.category ?? '')}\
 ${choices.categories.map((c) => opt(c, categoryLabel(ctx, c), f.category))}</select></label>
   <label>${t('case.filter.rule')} <select name="rule">${opt('', t('case.filter.any'), f.rule ?? '')}\
-${opt('manual', t('case.filter.manual'), f.rule)}${choices.rules.map((r) => opt(r, r, f.rule))}</select></label>
+${opt('manual', t('case.filter.manual'), f.rule)}${choices.rules.map(
+  (r) => html`<option value="${r}" translate="no"${f.rule === r ? html` selected` : ''}>${r}</option>`,
+)}</select></label>
   ${
     choices.authorities
       ? html`<label>${t('case.filter.authority')} <select name="authority">${opt(
@@ -137,13 +140,13 @@ ${
 </th><th scope="col" class="num">${t('col.reports')}</th><th scope="col">${t('col.created')}</th>\
 <th scope="col">${t('case.col.openedBy')}</th></tr></thead><tbody>
 ${rows.map(
-  (c) => html`<tr data-case-id="${c.id}"><td><a href="/cases/${c.id}">${c.title}</a></td>\
-<td><span class="muted">${targetKindLabel(ctx, c.target_kind)}</span> ${targetText(
+  (c) => html`<tr data-case-id="${c.id}"><td><a href="/cases/${c.id}">${caseTitleHtml(ctx, c.title)}</a></td>\
+<td><span class="muted">${targetKindLabel(ctx, c.target_kind)}</span> <span translate="no">${targetText(
     ctx,
     c.target_kind,
     c.target_value,
     names,
-  )}</td><td>${categoryLabel(ctx, c.category)}</td><td>${caseStateLabel(ctx, c.state)}</td>\
+  )}</span></td><td>${categoryLabel(ctx, c.category)}</td><td>${caseStateLabel(ctx, c.state)}</td>\
 <td class="num">${c.report_count}</td><td class="nowrap">${fmtTime(c.created_at)}</td>\
 <td>${staff ? actorText(ctx, c.opened_by) : ''}</td></tr>`,
 )}</tbody></table></div>`

@@ -301,7 +301,7 @@ outcome`, async (t) => {
     assert.match(track.body, /Police Cyber Unit closed the case on \d{1,2} \w+ \d{4}: The sender was fined; thanks/);
     assert.ok(!track.body.includes(REPORTER(2)), 'another reporter named in the note is redacted');
     const fr = await app.inject({ method: 'GET', url: `/track/${stored[0].trackingToken}?lang=fr` });
-    assert.match(fr.body, /Police Cyber Unit a clos le dossier le \d{1,2} \S+ \d{4} : The sender was fined/);
+    assert.match(fr.body, /Police Cyber Unit a clos le dossier le \d{1,2} \S+ \d{4}\u00a0: The sender was fined/);
     const outsider = await app.inject({ method: 'GET', url: `/track/${stored[3].trackingToken}` });
     assert.doesNotMatch(outsider.body, /closed the case/, 'a report outside the case learns nothing of it');
   });

@@ -17,7 +17,7 @@ import { listReferrals, previewReferral, referCase, type ReferralPreview } from 
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, fmtTime, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { categoryLabel } from '../components.ts';
-import { badForm, checkForm, fields, idList } from './case-common.ts';
+import { badForm, caseTitleHtml, checkForm, fields, idList } from './case-common.ts';
 import { kib } from './case-sections.ts';
 
 /** Most authorities one referral form sends to (a policy routing to more is a misconfiguration). */
@@ -60,7 +60,8 @@ function previewBlock(ctx: PageCtx, p: ReferralPreview): SafeHtml {
 <dt>${t('referral.preview.size')}</dt><dd>${kib(p.packageSize)}</dd>
 </dl>
 <h3>${t('referral.preview.summary')}</h3>
-<p><strong data-testid="preview-title">${s.case.title}</strong> · ${categoryLabel(ctx, s.case.category)}</p>
+<p><strong data-testid="preview-title" translate="no">\
+${s.case.title}</strong> · ${categoryLabel(ctx, s.case.category)}</p>
 <div class="grid3"><div>${list(t('case.ind.advertised'), s.indicators.domains)}</div>\
 <div>${list(t('case.ind.senders'), s.indicators.senders)}</div>\
 <div>${list(
@@ -112,7 +113,8 @@ export async function caseReferRoutes(app: FastifyInstance): Promise<void> {
         layout(
           ctx,
           t('case.refer'),
-          html`<p class="crumbs"><a href="/cases">${t('cases.all')}</a> · <a href="/cases/${c.id}">${c.title}</a></p>
+          html`<p class="crumbs"><a href="/cases">${t('cases.all')}</a> · \
+<a href="/cases/${c.id}">${caseTitleHtml(ctx, c.title)}</a></p>
 <h1>${t('case.refer')}</h1>
 <form class="stack" method="get" action="/cases/${c.id}/refer" data-testid="refer-choose">
 <fieldset><legend>${t('referral.choose')}</legend>

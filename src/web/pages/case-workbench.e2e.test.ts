@@ -213,7 +213,7 @@ test('cases and referrals in headless Chromium: analyst, authority, reporter', a
   await t.test('the reporter follows the report to its outcome, in English and French, on a phone', async () => {
     for (const [lang, pattern] of [
       ['en', /Police Cyber Unit closed the case on \d{1,2} \w+ \d{4}: The sender’s hosting was taken down/],
-      ['fr', /Police Cyber Unit a clos le dossier le \d{1,2} \S+ \d{4} : The sender’s hosting was taken down/],
+      ['fr', /Police Cyber Unit a clos le dossier le \d{1,2} \S+ \d{4}\u00a0: The sender’s hosting was taken down/],
     ] as const) {
       await rpage.goto(`${base}${trackHref}?lang=${lang}`);
       const text = (await rpage.getByTestId('track-outcomes').textContent()) ?? '';

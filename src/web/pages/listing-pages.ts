@@ -243,7 +243,8 @@ ${t('listing.desk.older')}</a></p>`
       layout(
         ctx,
         t('listing.desk.title'),
-        html`<h1>${t('listing.desk.title')}</h1><p>${t('listing.desk.state')}: ${tabLine}</p>${table}${older}`,
+        html`<h1>${t('listing.desk.title')}</h1>\
+<p>${t('listing.desk.state')}${t('trd.colon')} ${tabLine}</p>${table}${older}`,
         { wide: true },
       ),
     );

@@ -121,7 +121,8 @@ export async function networkRoutes(app: FastifyInstance): Promise<void> {
       layout(
         ctx,
         t('network.title'),
-        html`<h1>${t('network.title')}</h1><p>${t('network.asns')}: ${scope.asns.map((a) => asLabel(a)).join(', ')} \
+        html`<h1>${t('network.title')}</h1>\
+<p>${t('network.asns')}${t('trd.colon')} ${scope.asns.map((a) => asLabel(a)).join(', ')} \
 · <a \
 href="/network/alerts">${t('network.alerts')}</a> (${t('network.alerts.count', { n: openAlerts })})</p>
 <p class="muted">${t('network.privacy')}</p>

@@ -17,7 +17,7 @@ import {
 } from '../../actions/cases/authorities.ts';
 import { accountsDb, normaliseEmail } from '../../db/accounts.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { MessageKey } from '../i18n.ts';
+import { labelOf, type MessageKey } from '../i18n.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import {
   ADMIN_PAGE_SIZE,
@@ -73,8 +73,9 @@ scope="col">${t('col.country')}</th><th scope="col">${t('registry.competence')}<
 scope="col">${t('registry.contact')}</th><th scope="col">${t('admin.state')}</th><th \
 scope="col">${t('registry.monthly')}</th></tr></thead><tbody>
 ${page.rows.map(
-  (a) => html`<tr><td><a href="/admin/authorities/${a.id}">${a.name}</a></td><td>${a.country}</td>\
-<td>${competenceLabel(ctx, a.competence)}</td><td class="mono">${a.contact_kind}: ${a.contact}</td>\
+  (a) => html`<tr><td translate="no"><a href="/admin/authorities/${a.id}">${a.name}</a></td><td>${a.country}</td>\
+<td>${competenceLabel(ctx, a.competence)}</td><td>${labelOf(t, 'trc.contact', a.contact_kind)} · \
+<span class="mono" translate="no">${a.contact}</span></td>\
 <td>${a.active ? t('admin.active') : t('registry.inactive')}</td>\
 <td>${a.monthly_report ? t('registry.yes') : ''}</td></tr>`,
 )}</tbody></table></div>
@@ -93,13 +94,15 @@ pattern="[A-Za-z]{2}" value="${form.country ?? ''}">
 <label for="contactKind">${t('registry.contactKind')}</label><select id="contactKind" name="contactKind">${options(
         CONTACT_KINDS,
         form.contactKind ?? 'email',
-        (k) => k,
+        (k) => labelOf(t, 'trc.contact', k),
       )}</select>
 <label for="contact">${t('registry.contact')}</label><input id="contact" name="contact" required maxlength="2000" \
 value="${form.contact ?? ''}" aria-describedby="contact-help">\
 <p class="help" id="contact-help">${t('registry.contact.help')}</p>
 <label for="evidenceMode">${t('registry.evidenceMode')}</label><select id="evidenceMode" name="evidenceMode">\
-<option value="">${t('registry.default')}</option>${options(EVIDENCE_MODES, form.evidenceMode ?? '', (m) => m)}</select>
+<option value="">${t('registry.default')}</option>${options(EVIDENCE_MODES, form.evidenceMode ?? '', (m) =>
+        labelOf(t, 'trc.evidence', m),
+      )}</select>
 <label for="legalBasis">${t('registry.legalBasis')}</label><textarea id="legalBasis" name="legalBasis" \
 maxlength="2000" \
 rows="2">${form.legalBasis ?? ''}</textarea>
@@ -134,16 +137,20 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
       ctx,
       a.name,
       html`${crumbs(ctx, [{ href: '/admin/authorities', label: t('registry.authorities') }])}\
-<h1>${a.name}</h1>${flash(f)}
+<h1 translate="no">${a.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('col.country')}</dt><dd>${a.country}</dd><dt>${t('registry.competence')}</dt>\
-<dd>${competenceLabel(ctx, a.competence)}</dd><dt>${t('registry.contact')}</dt><dd class="mono">${a.contact_kind}: \
-${a.contact}</dd><dt>${t('registry.evidenceMode')}</dt><dd>${a.evidence_mode}</dd><dt>${t('registry.legalBasis')}</dt>\
+<dd>${competenceLabel(ctx, a.competence)}</dd><dt>${t('registry.contact')}</dt>\
+<dd>${labelOf(t, 'trc.contact', a.contact_kind)} · \
+<span class="mono" translate="no">${a.contact}</span></dd><dt>${t('registry.evidenceMode')}</dt>\
+<dd>${labelOf(t, 'trc.evidence', a.evidence_mode)}</dd><dt>${t('registry.legalBasis')}</dt>\
 <dd>${a.legal_basis ?? ''}</dd><dt>${t('admin.state')}</dt><dd data-testid="state">${
         a.active ? t('admin.active') : t('registry.inactive')
       }</dd><dt>${t('registry.monthly')}</dt>\
 <dd data-testid="monthly">${a.monthly_report ? t('registry.yes') : t('registry.no')}</dd>\
 <dt>${t('col.created')}</dt><dd>${fmtTime(a.created_at)}</dd><dt>${t('registry.referrals')}</dt><dd>${
-        referrals.length === 0 ? '0' : referrals.map((r) => `${r.state}: ${Number(r.n)}`).join(' · ')
+        referrals.length === 0
+          ? '0'
+          : referrals.map((r) => `${labelOf(t, 'referral.state', r.state)} (${Number(r.n)})`).join(' · ')
       }</dd></dl>
 <p class="actions">${
         a.active ? toggle('active', false, t('registry.deactivate')) : toggle('active', true, t('registry.activate'))

@@ -11,6 +11,7 @@ import { authorize } from '../../core/policy.ts';
 import { asLabel } from '../../analysis/ports/as-names.ts';
 import { addOperatorAsn, registerOperator, removeOperatorAsn, updateOperator } from '../../actions/isp/operators.ts';
 import { accountsDb, normaliseEmail } from '../../db/accounts.ts';
+import { labelOf } from '../i18n.ts';
 import { html } from '../html.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import {
@@ -81,11 +82,12 @@ scope="col">${t('registry.networks')}</th><th scope="col">${t('registry.abuse')}
 scope="col">${t('registry.format')}</th><th scope="col">${t('admin.state')}</th></tr></thead><tbody>
 ${page.rows.map((o) => {
   const list = asnsOf(o.id);
-  return html`<tr><td><a href="/admin/operators/${o.id}">${o.name}</a></td><td>${list
+  return html`<tr><td translate="no"><a href="/admin/operators/${o.id}">${o.name}</a></td><td>${list
     .slice(0, 5)
     .map((a) => asLabel(a))
     .join(', ')}${list.length > 5 ? ` (+${list.length - 5})` : ''}</td><td class="mono">${o.abuse_address}</td>\
-<td>${o.format}</td><td>${o.opted_out ? t('registry.optedOut') : t('admin.active')}</td></tr>`;
+<td>${labelOf(t, 'trc.format', o.format)}</td>\
+<td>${o.opted_out ? t('registry.optedOut') : t('admin.active')}</td></tr>`;
 })}</tbody></table></div>
 ${pager(ctx, '/admin/operators', page.next, after !== null)}
 <section class="card"><h2>${t('registry.operators.add')}</h2>
@@ -96,7 +98,9 @@ value="${form.name ?? ''}">
 value="${form.abuse ?? ''}">
 <label for="asns">${t('registry.asns')}</label><input id="asns" name="asns" maxlength="2000" value="${form.asns ?? ''}">
 <label for="format">${t('registry.format')}</label><select id="format" name="format">${FORMATS.map(
-        (v) => html`<option value="${v}" ${v === (form.format ?? 'xarf') ? 'selected' : ''}>${v}</option>`,
+        (v) =>
+          html`<option value="${v}" ${v === (form.format ?? 'xarf') ? 'selected' : ''}>\
+${labelOf(t, 'trc.format', v)}</option>`,
       )}</select>
 <label for="account">${t('registry.account')}</label><input id="account" name="account" type="email" maxlength="320" \
 value="${form.account ?? ''}">
@@ -133,18 +137,21 @@ value="${form.account ?? ''}">
     return layout(
       ctx,
       o.name,
-      html`${crumbs(ctx, [{ href: '/admin/operators', label: t('registry.operators') }])}<h1>${o.name}</h1>${flash(f)}
+      html`${crumbs(ctx, [{ href: '/admin/operators', label: t('registry.operators') }])}\
+<h1 translate="no">${o.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('registry.account')}</dt><dd>${
         account ? html`<a href="/admin/users/${account.id}">${account.email}</a>` : ''
       }</dd><dt>${t('registry.alerts')}</dt><dd>${
-        alerts.length === 0 ? '0' : alerts.map((a) => `${a.state}: ${Number(a.n)}`).join(' · ')
+        alerts.length === 0
+          ? '0'
+          : alerts.map((a) => `${labelOf(t, 'trc.alert', a.state)} (${Number(a.n)})`).join(' · ')
       }</dd><dt>${t('col.created')}</dt><dd>${fmtTime(o.created_at)}</dd></dl>
 <section class="card"><h2>${t('registry.settings')}</h2>
 <form method="post" action="/admin/operators/${o.id}" class="stack narrow">${csrfField(ctx)}
 <label for="abuse">${t('registry.abuse')}</label><input id="abuse" name="abuse" type="email" required maxlength="320" \
 value="${o.abuse_address}">
 <label for="format">${t('registry.format')}</label><select id="format" name="format">${FORMATS.map(
-        (v) => html`<option value="${v}" ${v === o.format ? 'selected' : ''}>${v}</option>`,
+        (v) => html`<option value="${v}" ${v === o.format ? 'selected' : ''}>${labelOf(t, 'trc.format', v)}</option>`,
       )}</select>
 <label class="check"><input type="checkbox" name="optedOut" value="1" ${o.opted_out ? 'checked' : ''}> \
 ${t('registry.optOut')}</label>

@@ -50,7 +50,7 @@ export async function registryPartnerRoutes(app: FastifyInstance): Promise<void>
 scope="col">${t('col.country')}</th><th scope="col">${t('registry.fingerprint')}</th><th \
 scope="col">${t('admin.state')}</th></tr></thead><tbody>
 ${page.rows.map(
-  (p) => html`<tr><td><a href="/admin/partners/${p.id}">${p.name}</a></td><td>${p.country}</td>\
+  (p) => html`<tr><td translate="no"><a href="/admin/partners/${p.id}">${p.name}</a></td><td>${p.country}</td>\
 <td class="mono">${groupedFingerprint(p.key_fingerprint).slice(0, 39)}…</td><td>${
     p.disabled_at ? t('admin.users.disabled') : t('admin.active')
   }</td></tr>`,
@@ -76,7 +76,8 @@ maxlength="10000" class="mono">${form.publicKeyPem ?? ''}</textarea>
     return layout(
       ctx,
       p.name,
-      html`${crumbs(ctx, [{ href: '/admin/partners', label: t('registry.partners') }])}<h1>${p.name}</h1>${flash(f)}
+      html`${crumbs(ctx, [{ href: '/admin/partners', label: t('registry.partners') }])}\
+<h1 translate="no">${p.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('col.country')}</dt><dd>${p.country}</dd><dt>${t('registry.fingerprint')}</dt><dd \
 class="mono" data-testid="fingerprint">${groupedFingerprint(p.key_fingerprint)}</dd><dt>${t('col.created')}</dt>\
 <dd>${fmtTime(p.created_at)}</dd><dt>${t('admin.state')}</dt><dd>${

@@ -68,7 +68,8 @@ export async function registrySenderRoutes(app: FastifyInstance): Promise<void> 
 scope="col">${t('registry.feedback')}</th><th scope="col" class="num">${t('registry.identities')}</th><th \
 scope="col">${t('col.created')}</th></tr></thead><tbody>
 ${page.rows.map(
-  (s) => html`<tr><td><a href="/admin/senders/${s.id}">${s.name}</a></td><td class="mono">${s.feedback_address}</td>\
+  (s) => html`<tr><td translate="no"><a href="/admin/senders/${s.id}">${s.name}</a></td>\
+<td class="mono">${s.feedback_address}</td>\
 <td class="num">${Number(s.identities ?? 0)}</td><td>${fmtTime(s.created_at)}</td></tr>`,
 )}</tbody></table></div>
 ${pager(ctx, '/admin/senders', page.next, after !== null)}
@@ -98,7 +99,8 @@ value="${form.account ?? ''}">
     return layout(
       ctx,
       s.name,
-      html`${crumbs(ctx, [{ href: '/admin/senders', label: t('registry.senders') }])}<h1>${s.name}</h1>${flash(f)}
+      html`${crumbs(ctx, [{ href: '/admin/senders', label: t('registry.senders') }])}\
+<h1 translate="no">${s.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('registry.feedback')}</dt><dd class="mono">${s.feedback_address}</dd>\
 <dt>${t('col.created')}</dt>\
 <dd>${fmtTime(s.created_at)}</dd></dl>

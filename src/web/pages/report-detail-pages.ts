@@ -406,7 +406,7 @@ ${cls?.confidence != null ? ` (${formatPercent(ctx, cls.confidence)})` : ''}${
 }</dd>
 <dt>${t('col.campaign')}</dt><dd>${
     campaign
-      ? html`<a href="/workbench/campaigns/${campaign.id}" title="${campaign.id}">${campaignLabel}</a> \
+      ? html`<a href="/workbench/campaigns/${campaign.id}" title="${campaign.id}" translate="no">${campaignLabel}</a> \
 (${t('trd.reports', { n: formatNumber(ctx, campaign.reportCount) })})`
       : '—'
   }</dd>

@@ -400,7 +400,8 @@ ${t('list.next')}</a>`
         layout(
           ctx,
           t('campaign.title', { id: label }),
-          html`<h1>${t('campaign.title', { id: label })}</h1><p class="mono muted">${campaign?.id ?? id}</p>
+          html`<h1>${t('campaign.title', { id: label })}</h1>\
+<p class="mono muted" translate="no">${campaign?.id ?? id}</p>
 <p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">\
 ${t('case.fromCampaign')}</a></p>
 ${
