@@ -65,3 +65,20 @@ export async function storedReports(
   }
   return out;
 }
+
+/**
+ * {@link storedReports} once at least `n` are stored (the extension's queue can show itself empty a
+ * moment before the retried POST has been answered), or what is stored after `timeoutMs`.
+ */
+export async function storedReportsAtLeast(
+  s: TestServer,
+  n: number,
+  timeoutMs = 30_000,
+): Promise<Awaited<ReturnType<typeof storedReports>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stored = await storedReports(s);
+    if (stored.length >= n || Date.now() > deadline) return stored;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -16,7 +16,7 @@ import { REPO_ROOT, hasCommand, needs, needsCorpus } from '../../../src/core/tes
 import { createToken, revokeToken } from '../../../src/db/tokens.ts';
 import { DEFAULT_BRAND, mergeBrand, type Brand } from '../../src/brand.ts';
 import { buildWebmail } from '../../src/build.ts';
-import { corpusMessages, sha256, storedReports, startServer } from '../../src/test-server.ts';
+import { corpusMessages, sha256, storedReports, storedReportsAtLeast, startServer } from '../../src/test-server.ts';
 import type { QueueItem } from './queue.ts';
 import { startFakeProviders, startSwitchableProxy } from './test-providers.ts';
 
@@ -230,7 +230,7 @@ test('webmail extension in headless Chromium: Gmail and Outlook.com report the e
       await options.getByRole('button', { name: 'Retry now' }).click();
       await options.locator('#queueEmpty:not([hidden])').waitFor();
       assert.deepEqual(await queue(sw), []);
-      const stored = await storedReports(s);
+      const stored = await storedReportsAtLeast(s, 3);
       assert.equal(stored.length, 3);
       assert.equal(
         stored[2].sha256,
@@ -255,7 +255,7 @@ test('webmail extension in headless Chromium: Gmail and Outlook.com report the e
     await proxy.up();
     await options.getByRole('button', { name: 'Retry now' }).click();
     await options.locator('#queueEmpty:not([hidden])').waitFor();
-    const stored = await storedReports(s);
+    const stored = await storedReportsAtLeast(s, 4);
     assert.equal(stored.length, 4);
     assert.equal(stored[3].sha256, sha256(gmailMsg.bytes));
   });
