@@ -115,7 +115,17 @@ for (const dialect of DIALECTS) {
         .where('state', 'in', ['queued', 'running'])
         .executeTakeFirst();
       if (!busy) break;
-      if (Date.now() > deadline) throw new Error('the pipeline did not finish in 240 s');
+      if (Date.now() > deadline) {
+        // Say which jobs are left and why (a failed job waits out its back-off as `queued`).
+        const left = await db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('state', 'in', ['queued', 'running'])
+          .limit(5)
+          .execute();
+        const why = left.map((j) => JSON.stringify(j).slice(0, 400)).join('\n');
+        throw new Error(`the pipeline did not finish in 240 s; jobs left:\n${why}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
 
