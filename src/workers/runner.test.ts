@@ -56,3 +56,35 @@ test('runIsolated keeps per-job errors a handler returns', async (t) => {
   );
   assert.equal(errors.get(jobs[0].id)?.message, 'bad payload');
 });
+
+test('drain() while the runner is in a round waits for it: a handler is never run twice at once', async (t) => {
+  const h = await createTestContext(t, 'sqlite');
+  if (!h) return;
+  t.after(() => h.close());
+  let inside = 0;
+  let most = 0;
+  let ran = 0;
+  const slow: JobHandler = {
+    kind: 'test-slow',
+    batchSize: 1,
+    async run(jobs) {
+      inside += 1;
+      most = Math.max(most, inside);
+      await new Promise((r) => setTimeout(r, 20));
+      ran += jobs.length;
+      inside -= 1;
+      return undefined;
+    },
+  };
+  for (let i = 0; i < 12; i++) await enqueueJob(h.ctx.db, 'test-slow', { i });
+  const runner = startWorkers(h.ctx, [slow]);
+  try {
+    // The loop starts on its own; three drains race it and each other.
+    await Promise.all([runner.drain(), runner.drain(), runner.drain()]);
+  } finally {
+    await runner.stop();
+  }
+  assert.equal(ran, 12, 'every job ran once');
+  assert.equal(most, 1, 'the handler was never re-entered');
+  assert.equal((await h.ctx.db.selectFrom('jobs').select('id').execute()).length, 0);
+});

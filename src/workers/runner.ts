@@ -65,7 +65,17 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
   const onReports = () => idle.wake();
   ctx.onReports.add(onReports);
 
-  async function round(): Promise<number> {
+  // One round at a time: `drain()` called while the loop is in a round waits for it rather than
+  // running the handlers a second time at once (handlers keep per-runner state and are not
+  // re-entrant; two interleaved rounds on PostgreSQL once left a job waiting out its back-off).
+  let turn: Promise<unknown> = Promise.resolve();
+  function round(): Promise<number> {
+    const mine = turn.then(roundNow, roundNow);
+    turn = mine.catch(() => undefined);
+    return mine;
+  }
+
+  async function roundNow(): Promise<number> {
     if (Date.now() - lastStaleCheck > STALE_CHECK_MS) {
       lastStaleCheck = Date.now();
       const n = await requeueStaleJobs(ctx.db);

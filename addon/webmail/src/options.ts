@@ -63,17 +63,26 @@ async function init(): Promise<void> {
     const text = chrome.i18n.getMessage(node.dataset.i18n ?? '');
     if (text) node.textContent = text;
   }
-  const s = await chrome.storage.local.get(['instanceUrl', 'token']);
-  input('instanceUrl').value = typeof s.instanceUrl === 'string' ? s.instanceUrl : SPAMDESK_WEBMAIL_CONFIG.instanceUrl;
-  input('token').value = typeof s.token === 'string' ? s.token : '';
+  // The form is taken over before anything is awaited: a Save clicked while the stored settings
+  // are still being read must not submit the page natively, and what the user typed meanwhile is
+  // kept rather than overwritten by the stored values.
   document.getElementById('settings')?.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void save();
   });
+  const typed = new Set<string>();
+  for (const id of ['instanceUrl', 'token']) input(id).addEventListener('input', () => typed.add(id), { once: true });
+  const s = await chrome.storage.local.get(['instanceUrl', 'token']);
+  if (!typed.has('instanceUrl')) {
+    input('instanceUrl').value =
+      typeof s.instanceUrl === 'string' ? s.instanceUrl : SPAMDESK_WEBMAIL_CONFIG.instanceUrl;
+  }
+  if (!typed.has('token')) input('token').value = typeof s.token === 'string' ? s.token : '';
   document.getElementById('retryNow')?.addEventListener('click', () => {
     void chrome.runtime.sendMessage<QueueSummary>({ type: 'retryNow' }).then(renderQueue);
   });
   renderQueue(await chrome.runtime.sendMessage<QueueSummary>({ type: 'queue' }));
+  document.body.dataset.ready = 'true';
 }
 
 async function save(): Promise<void> {

@@ -101,10 +101,14 @@ async function queue(sw: Worker): Promise<QueueItem[]> {
 async function saveOptions(context: BrowserContext, extId: string, instanceUrl: string, token: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`chrome-extension://${extId}/options.html`);
+  // The page has read the stored settings and the queue (under load this takes a while).
+  await page.locator('body[data-ready=true]').waitFor({ timeout: 60_000 });
   await page.locator('#instanceUrl').fill(instanceUrl);
   await page.locator('#token').fill(token);
   await page.locator('#settings button[type=submit]').click();
-  await page.locator('#status.ok').waitFor();
+  const st = page.locator('#status:is(.ok, .error)');
+  await st.waitFor({ timeout: 60_000 });
+  assert.equal(await st.getAttribute('class'), 'ok', `options not saved: ${await st.textContent()}`);
   return page;
 }
 
