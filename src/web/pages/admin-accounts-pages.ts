@@ -26,12 +26,14 @@ import {
   auditChange,
   crumbs,
   cursorOf,
+  entryChange,
   field,
   flash,
   idParam,
   pageOf,
   pager,
   parseAsns,
+  registryViews,
 } from './admin-kit.ts';
 
 interface Flash {
@@ -218,9 +220,10 @@ value="${form.owner ?? ''}">
     );
   }
 
-  app.get('/admin/users', async (req, reply) => {
-    authorize(req.principal, 'user:manage');
-    return sendPage(reply, await usersPage(req, pageContext(req, reply), {}));
+  registryViews(app, '/admin/users', {
+    permission: 'user:manage',
+    list: (req, ctx) => usersPage(req, ctx, {}),
+    entry: (_req, ctx, id, f) => userPage(ctx, id, f),
   });
 
   app.post('/admin/users', async (req, reply) => {
@@ -250,24 +253,21 @@ value="${form.owner ?? ''}">
     return sendPage(reply, await userPage(ctx, r.value.id, { message: email, secret }), 201);
   });
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
-    authorize(req.principal, 'user:manage');
-    return sendPage(reply, await userPage(pageContext(req, reply), idParam(req.params.id), {}));
-  });
-
+  const change = {
+    permission: 'user:manage',
+    subject: 'user',
+    back: '/admin/users',
+    page: (_req: FastifyRequest, ctx: PageCtx, id: string, f: Flash) => userPage(ctx, id, f),
+  } as const;
   for (const [path, disabled] of [
     ['disable', true],
     ['enable', false],
   ] as const) {
-    app.post<{ Params: { id: string } }>(`/admin/users/:id/${path}`, async (req, reply) => {
-      authorize(req.principal, 'user:manage');
-      verifyCsrf(req, field(req.body, CSRF_FIELD));
-      const id = idParam(req.params.id);
-      const ctx = pageContext(req, reply);
-      const r = await attempt(() => setAccountDisabled(db, id, disabled));
-      if (!r.ok) return sendPage(reply, await userPage(ctx, id, { error: r.error.message }), r.error.status);
-      if (r.value) await auditChange(req, `account.${path}`, `user:${id}`);
-      return reply.redirect(`/admin/users/${id}`, 303);
+    entryChange(app, `/admin/users/:id/${path}`, {
+      ...change,
+      run: (id) => setAccountDisabled(db, id, disabled),
+      // Only a change of state is audited (disabling a disabled account changes nothing).
+      audit: (_id, changed) => (changed ? { action: `account.${path}` } : null),
     });
   }
 
@@ -284,23 +284,17 @@ value="${form.owner ?? ''}">
     );
   });
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/role', async (req, reply) => {
-    authorize(req.principal, 'user:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const ctx = pageContext(req, reply);
-    const r = await attempt(async () => {
-      const scope = roleForm(req.body);
+  entryChange(app, '/admin/users/:id/role', {
+    ...change,
+    run: async (id, body) => {
+      const scope = roleForm(body);
       await setAccountRole(db, id, scope);
       return scope;
-    });
-    if (!r.ok) return sendPage(reply, await userPage(ctx, id, { error: r.error.message }), r.error.status);
-    await auditChange(req, 'account.role', `user:${id}`, {
-      role: r.value.role,
-      authorityId: r.value.authorityId,
-      networks: r.value.networks,
-    });
-    return reply.redirect(`/admin/users/${id}`, 303);
+    },
+    audit: (_id, s) => ({
+      action: 'account.role',
+      detail: { role: s.role, authorityId: s.authorityId, networks: s.networks },
+    }),
   });
 
   app.get('/admin/tokens', async (req, reply) => {

@@ -3,12 +3,13 @@
  * first, `?after=<id>`, never OFFSET, no cap), the pager, the audit entry of a change, and turning
  * a service's refusal into the same page with the reason (4xx), never a 500.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
+import { type Action, authorize } from '../../core/policy.ts';
 import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { PageCtx } from '../page.ts';
+import { CSRF_FIELD, type PageCtx, pageContext, sendPage, verifyCsrf } from '../page.ts';
 
 /** Rows per registry page. */
 export const ADMIN_PAGE_SIZE = 50;
@@ -18,6 +19,11 @@ type Body = Record<string, unknown>;
 /** A string field of a form body ('' when absent or not a string). */
 export function field(b: unknown, k: string): string {
   return b && typeof b === 'object' && typeof (b as Body)[k] === 'string' ? String((b as Body)[k]) : '';
+}
+
+/** The named string fields of a form body, to check and to show again when refused. */
+export function formOf(b: unknown, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => [k, field(b, k)]));
 }
 
 /** A checkbox: present (any value) means on. */
@@ -115,4 +121,68 @@ export function parseAsns(text: string): number[] {
     if (!out.includes(n)) out.push(n);
   }
   return out;
+}
+
+type EntryPage = (
+  req: FastifyRequest,
+  ctx: PageCtx,
+  id: string,
+  f: { error?: string; message?: string },
+) => Promise<string>;
+
+/**
+ * A registry's two views: its list (`GET base`) and one entry's page (`GET base/:id`, the id
+ * checked before any look-up), both behind one permission.
+ */
+export function registryViews(
+  app: FastifyInstance,
+  base: string,
+  spec: { permission: Action; list: (req: FastifyRequest, ctx: PageCtx) => Promise<string>; entry: EntryPage },
+): void {
+  app.get(base, async (req, reply) => {
+    authorize(req.principal, spec.permission);
+    return sendPage(reply, await spec.list(req, pageContext(req, reply)));
+  });
+  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+    authorize(req.principal, spec.permission);
+    return sendPage(reply, await spec.entry(req, pageContext(req, reply), idParam(req.params.id), {}));
+  });
+}
+
+/** What a change writes to the audit trail; null when nothing changed (nothing is written). */
+type AuditOf<T> = (id: string, value: T) => { action: string; detail?: Record<string, unknown> } | null;
+
+/**
+ * A POST that changes one registry entry (`path` holds `:id`): permission, CSRF token, a
+ * well-formed id, then the change. A refusal of the service shows the entry's page again with the
+ * reason and its 4xx; a change is audited against `subject:id` and answered with a 303 back to the
+ * entry (post/redirect/get), so a reload never repeats it.
+ */
+export function entryChange<T>(
+  app: FastifyInstance,
+  path: string,
+  spec: {
+    permission: Action;
+    /** `operator`, `partner`…: the audit subject is `${subject}:${id}`. */
+    subject: string;
+    /** Where the 303 goes, and whose page shows a refusal. */
+    back: string;
+    page: EntryPage;
+    run: (id: string, body: unknown) => Promise<T>;
+    audit: AuditOf<T>;
+  },
+): void {
+  app.post<{ Params: { id: string } }>(path, async (req, reply) => {
+    authorize(req.principal, spec.permission);
+    verifyCsrf(req, field(req.body, CSRF_FIELD));
+    const id = idParam(req.params.id);
+    const r = await attempt(() => spec.run(id, req.body));
+    if (!r.ok) {
+      const page = await spec.page(req, pageContext(req, reply), id, { error: r.error.message });
+      return sendPage(reply, page, r.error.status);
+    }
+    const entry = spec.audit(id, r.value);
+    if (entry) await auditChange(req, entry.action, `${spec.subject}:${id}`, entry.detail);
+    return reply.redirect(`${spec.back}/${id}`, 303);
+  });
 }

@@ -26,11 +26,13 @@ import {
   checked,
   crumbs,
   cursorOf,
+  entryChange,
   field,
   flash,
-  idParam,
+  formOf,
   pageOf,
   pager,
+  registryViews,
 } from './admin-kit.ts';
 
 const CONTACT_KINDS = ['email', 'webhook', 'partner'] as const;
@@ -172,9 +174,10 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
     );
   }
 
-  app.get('/admin/authorities', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    return sendPage(reply, await listPage(req, pageContext(req, reply), {}));
+  registryViews(app, '/admin/authorities', {
+    permission: 'authority:manage',
+    list: (req, ctx) => listPage(req, ctx, {}),
+    entry: (_req, ctx, id, f) => authorityPage(ctx, id, f),
   });
 
   app.post('/admin/authorities', async (req, reply) => {
@@ -182,7 +185,7 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
     const keys = ['name', 'country', 'competence', 'contactKind', 'contact', 'evidenceMode', 'legalBasis', 'account'];
-    const form: Record<string, string> = Object.fromEntries(keys.map((k) => [k, field(req.body, k)]));
+    const form = formOf(req.body, keys);
     if (checked(req.body, 'monthlyReport')) form.monthlyReport = '1';
     const r = await attempt(async () => {
       let userId: string | null = null;
@@ -216,34 +219,21 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
     return sendPage(reply, await authorityPage(ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
   });
 
-  app.get<{ Params: { id: string } }>('/admin/authorities/:id', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    return sendPage(reply, await authorityPage(pageContext(req, reply), idParam(req.params.id), {}));
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/authorities/:id/active', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const on = checked(req.body, 'on');
-    await setAuthorityActive(db, id, on);
-    await auditChange(req, on ? 'authority.activate' : 'authority.deactivate', `authority:${id}`);
-    return reply.redirect(`/admin/authorities/${id}`, 303);
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/authorities/:id/monthly-report', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const on = checked(req.body, 'on');
-    const r = await attempt(() => setAuthorityMonthlyReport(db, id, on));
-    if (!r.ok)
-      return sendPage(
-        reply,
-        await authorityPage(pageContext(req, reply), id, { error: r.error.message }),
-        r.error.status,
-      );
-    await auditChange(req, 'authority.monthly-report', `authority:${id}`, { on });
-    return reply.redirect(`/admin/authorities/${id}`, 303);
-  });
+  for (const [path, set, action] of [
+    ['active', setAuthorityActive, (on: boolean) => (on ? 'authority.activate' : 'authority.deactivate')],
+    ['monthly-report', setAuthorityMonthlyReport, () => 'authority.monthly-report'],
+  ] as const) {
+    entryChange(app, `/admin/authorities/:id/${path}`, {
+      permission: 'authority:manage',
+      subject: 'authority',
+      back: '/admin/authorities',
+      page: (_req, ctx, id, f) => authorityPage(ctx, id, f),
+      run: async (id, body) => {
+        const on = checked(body, 'on');
+        await set(db, id, on);
+        return on;
+      },
+      audit: (_id, on) => ({ action: action(on), detail: { on } }),
+    });
+  }
 }

@@ -21,12 +21,15 @@ import {
   checked,
   crumbs,
   cursorOf,
+  entryChange,
   field,
   flash,
+  formOf,
   idParam,
   pageOf,
   pager,
   parseAsns,
+  registryViews,
 } from './admin-kit.ts';
 
 const FORMATS = ['xarf', 'arf'] as const;
@@ -174,18 +177,17 @@ ${
     );
   }
 
-  app.get('/admin/operators', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    return sendPage(reply, await listPage(req, pageContext(req, reply), {}));
+  registryViews(app, '/admin/operators', {
+    permission: 'operator:manage',
+    list: (req, ctx) => listPage(req, ctx, {}),
+    entry: operatorPage,
   });
 
   app.post('/admin/operators', async (req, reply) => {
     authorize(req.principal, 'operator:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const form: Record<string, string> = Object.fromEntries(
-      ['name', 'abuse', 'asns', 'format', 'account'].map((k) => [k, field(req.body, k)]),
-    );
+    const form = formOf(req.body, ['name', 'abuse', 'asns', 'format', 'account']);
     const r = await attempt(async () => {
       if (!isFormat(form.format)) throw new AppError('BAD_REQUEST', 'format: xarf or arf.');
       return registerOperator(db, {
@@ -201,41 +203,33 @@ ${
     return sendPage(reply, await operatorPage(req, ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
   });
 
-  app.get<{ Params: { id: string } }>('/admin/operators/:id', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    return sendPage(reply, await operatorPage(req, pageContext(req, reply), idParam(req.params.id), {}));
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/operators/:id', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const ctx = pageContext(req, reply);
-    const format = field(req.body, 'format');
-    const patch = { abuseAddress: field(req.body, 'abuse').trim(), optedOut: checked(req.body, 'optedOut') };
-    const r = await attempt(async () => {
+  const change = {
+    permission: 'operator:manage',
+    subject: 'operator',
+    back: '/admin/operators',
+    page: operatorPage,
+  } as const;
+  entryChange(app, '/admin/operators/:id', {
+    ...change,
+    run: async (id, body) => {
+      const format = field(body, 'format');
+      const patch = { abuseAddress: field(body, 'abuse').trim(), optedOut: checked(body, 'optedOut') };
       if (!isFormat(format)) throw new AppError('BAD_REQUEST', 'format: xarf or arf.');
       await updateOperator(db, id, { ...patch, format });
-    });
-    if (!r.ok) return sendPage(reply, await operatorPage(req, ctx, id, { error: r.error.message }), r.error.status);
-    await auditChange(req, 'operator.update', `operator:${id}`, { ...patch, format });
-    return reply.redirect(`/admin/operators/${id}`, 303);
+      return { ...patch, format };
+    },
+    audit: (_id, detail) => ({ action: 'operator.update', detail }),
   });
 
-  app.post<{ Params: { id: string } }>('/admin/operators/:id/asns', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const ctx = pageContext(req, reply);
-    const r = await attempt(async () => {
-      const list = parseAsns(field(req.body, 'asns'));
+  entryChange(app, '/admin/operators/:id/asns', {
+    ...change,
+    run: async (id, body) => {
+      const list = parseAsns(field(body, 'asns'));
       if (list.length === 0) throw new AppError('BAD_REQUEST', 'Give at least one AS number.');
       for (const asn of list) await addOperatorAsn(db, id, asn);
       return list;
-    });
-    if (!r.ok) return sendPage(reply, await operatorPage(req, ctx, id, { error: r.error.message }), r.error.status);
-    await auditChange(req, 'operator.asn-add', `operator:${id}`, { asns: r.value });
-    return reply.redirect(`/admin/operators/${id}`, 303);
+    },
+    audit: (_id, asns) => ({ action: 'operator.asn-add', detail: { asns } }),
   });
 
   app.post<{ Params: { id: string; asn: string } }>('/admin/operators/:id/asns/:asn/remove', async (req, reply) => {

@@ -17,11 +17,13 @@ import {
   checked,
   crumbs,
   cursorOf,
+  entryChange,
   field,
   flash,
-  idParam,
+  formOf,
   pageOf,
   pager,
+  registryViews,
 } from './admin-kit.ts';
 
 /** A fingerprint in groups of four, as read aloud over the phone. */
@@ -91,18 +93,17 @@ name="on" value="${p.disabled_at ? '1' : ''}"><button type="submit">${
     );
   }
 
-  app.get('/admin/partners', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    return sendPage(reply, await listPage(req, pageContext(req, reply), {}));
+  registryViews(app, '/admin/partners', {
+    permission: 'authority:manage',
+    list: (req, ctx) => listPage(req, ctx, {}),
+    entry: (_req, ctx, id, f) => partnerPage(ctx, id, f),
   });
 
   app.post('/admin/partners', async (req, reply) => {
     authorize(req.principal, 'authority:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const form: Record<string, string> = Object.fromEntries(
-      ['name', 'country', 'publicKeyPem'].map((k) => [k, field(req.body, k)]),
-    );
+    const form = formOf(req.body, ['name', 'country', 'publicKeyPem']);
     const r = await attempt(() =>
       registerPartner(db, { name: form.name, country: form.country, publicKeyPem: form.publicKeyPem }),
     );
@@ -114,18 +115,16 @@ name="on" value="${p.disabled_at ? '1' : ''}"><button type="submit">${
     return sendPage(reply, await partnerPage(ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
   });
 
-  app.get<{ Params: { id: string } }>('/admin/partners/:id', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    return sendPage(reply, await partnerPage(pageContext(req, reply), idParam(req.params.id), {}));
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/partners/:id/enabled', async (req, reply) => {
-    authorize(req.principal, 'authority:manage');
-    verifyCsrf(req, field(req.body, CSRF_FIELD));
-    const id = idParam(req.params.id);
-    const on = checked(req.body, 'on');
-    await setPartnerEnabled(db, id, on);
-    await auditChange(req, on ? 'partner.enable' : 'partner.disable', `partner:${id}`);
-    return reply.redirect(`/admin/partners/${id}`, 303);
+  entryChange(app, '/admin/partners/:id/enabled', {
+    permission: 'authority:manage',
+    subject: 'partner',
+    back: '/admin/partners',
+    page: (_req, ctx, id, f) => partnerPage(ctx, id, f),
+    run: async (id, body) => {
+      const on = checked(body, 'on');
+      await setPartnerEnabled(db, id, on);
+      return on;
+    },
+    audit: (_id, on) => ({ action: on ? 'partner.enable' : 'partner.disable' }),
   });
 }

@@ -29,9 +29,11 @@ import {
   cursorOf,
   field,
   flash,
+  formOf,
   idParam,
   pageOf,
   pager,
+  registryViews,
 } from './admin-kit.ts';
 
 export async function registrySenderRoutes(app: FastifyInstance): Promise<void> {
@@ -127,18 +129,17 @@ aria-label="${t('registry.identity')}">
     );
   }
 
-  app.get('/admin/senders', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    return sendPage(reply, await listPage(req, pageContext(req, reply), {}));
+  registryViews(app, '/admin/senders', {
+    permission: 'operator:manage',
+    list: (req, ctx) => listPage(req, ctx, {}),
+    entry: (_req, ctx, id, f) => senderPage(ctx, id, f),
   });
 
   app.post('/admin/senders', async (req, reply) => {
     authorize(req.principal, 'operator:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const form: Record<string, string> = Object.fromEntries(
-      ['name', 'feedback', 'account'].map((k) => [k, field(req.body, k)]),
-    );
+    const form = formOf(req.body, ['name', 'feedback', 'account']);
     const r = await attempt(async () => {
       let userId: string | null = null;
       if (form.account.trim()) {
@@ -155,11 +156,6 @@ aria-label="${t('registry.identity')}">
     if (!r.ok) return sendPage(reply, await listPage(req, ctx, { error: r.error.message }, form), r.error.status);
     await auditChange(req, 'sender.create', `sender:${r.value.id}`, { name: r.value.name });
     return sendPage(reply, await senderPage(ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
-  });
-
-  app.get<{ Params: { id: string } }>('/admin/senders/:id', async (req, reply) => {
-    authorize(req.principal, 'operator:manage');
-    return sendPage(reply, await senderPage(pageContext(req, reply), idParam(req.params.id), {}));
   });
 
   app.post<{ Params: { id: string } }>('/admin/senders/:id/identities', async (req, reply) => {
