@@ -7,45 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { testConfig } from '../core/config.ts';
-import { startPlatform, type Platform } from '../app/platform.ts';
-import { REPO_ROOT, hasCommand, needs } from '../core/test-env.ts';
 import { accountsDb, createAccount } from '../db/accounts.ts';
 import { asNameOf } from '../analysis/ports/as-names.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
+import { ARTIFACTS, startBrowserPlatform } from './test-browser.ts';
 
 test('admin: first sign-in, an authority, a network operator and an account, in headless Chromium', async (t) => {
-  if (
-    !needs(
-      t,
-      'Chromium',
-      fs.existsSync(CHROMIUM) && hasCommand('chromium'),
-      'apt-get install chromium (scripts/ci-prepare.sh)',
-    )
-  )
-    return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-admin-e2e-'));
-  const platform: Platform = await startPlatform(
-    testConfig({ dataDir: dir, httpPort: 0, workers: 0, smtpEnabled: false, dnsMode: 'offline' }),
-  );
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await platform.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const base = platform.url ?? assert.fail('the platform runs the http role');
-  const { db } = platform.ctx;
+  const e2e = await startBrowserPlatform(t, 'admin-e2e', { workers: 0 });
+  if (!e2e) return;
+  const { base, db, browser } = e2e;
   const { generatedPassword } = await createAccount(db, { email: 'root@example.org', role: 'admin' });
   assert.ok(generatedPassword);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const shot = (page: import('playwright-core').Page, name: string) =>
     page.screenshot({ path: path.join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
 

@@ -8,83 +8,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { testConfig } from '../core/config.ts';
-import { startPlatform, type Platform } from '../app/platform.ts';
-import { REPO_ROOT, hasCommand, needs } from '../core/test-env.ts';
+import type { Page } from 'playwright-core';
 import { createAccount } from '../db/accounts.ts';
 import { indexAll } from './indexer.ts';
+import { ARTIFACTS, startBrowserPlatform, signIn as signInAs, waitFor } from './test-browser.ts';
 import { sampleSpam } from './test-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const ANALYST_PASSWORD = 'analyst password for e2e';
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function signIn(page: Page, base: string, email: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(ANALYST_PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/workbench`), page.getByRole('button', { name: 'Sign in' }).click()]);
+function signIn(page: Page, base: string, email: string): Promise<void> {
+  return signInAs(page, base, email, ANALYST_PASSWORD, '/workbench');
 }
 
 test('web app in headless Chromium', async (t) => {
-  if (
-    !needs(
-      t,
-      'Chromium',
-      fs.existsSync(CHROMIUM) && hasCommand('chromium'),
-      'apt-get install chromium (scripts/ci-prepare.sh)',
-    )
-  )
-    return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-e2e-'));
-  const platform: Platform = await startPlatform(
-    testConfig({
-      dataDir: dir,
-      httpPort: 0,
-      workers: 1,
-      smtpEnabled: false,
-      dnsMode: 'offline',
-      webIndexIntervalMs: 300,
-    }),
-  );
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await platform.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const base = platform.url ?? assert.fail('the platform runs the http role');
-  const { db } = platform.ctx;
+  const e2e = await startBrowserPlatform(t, 'e2e', { workers: 1, webIndexIntervalMs: 300 });
+  if (!e2e) return;
+  const { platform, browser, base, db } = e2e;
   const { id: analystId } = await createAccount(db, {
     email: 'analyst@example.org',
     role: 'analyst',
     password: ANALYST_PASSWORD,
   });
   assert.ok(analystId);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
 
   await t.test('a spam reported through the public form appears, analysed, in the workbench', async () => {
     const context = await browser.newContext();
