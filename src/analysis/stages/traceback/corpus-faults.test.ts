@@ -238,3 +238,19 @@ test(
     assert.doesNotMatch(w.steps.join('\n'), /over NNFMP/);
   },
 );
+
+test(
+  'a greeting that names an address never shifts the blame: qmail’s `(HELO 192.168.15.15) (189.207.175.29)` ' +
+    'names the client, not the forged hop below (spamscope mail_malformed_3, ruby_mail qp_with_space)',
+  async (t) => {
+    if (!needsCorpus(t, 'mime_edge_cases')) return;
+    // Taking the greeting's private address for the client skipped the hop and blamed 139.88.66.159, which
+    // only the sender's own header below names.
+    const w = await trace('mime_edge_cases/spamscope_mail_parser/tests/mails/mail_malformed_3');
+    assert.equal(w.origin?.ip, '189.207.175.29', w.steps.join('\n'));
+    const qp = await trace(
+      'mime_edge_cases/ruby_mail/spec/fixtures/emails/error_emails/content_transfer_encoding_qp_with_space.eml',
+    );
+    assert.equal(qp.origin?.ip, '222.47.112.31', qp.steps.join('\n'));
+  },
+);
