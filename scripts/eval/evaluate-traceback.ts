@@ -165,10 +165,9 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
     write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
   write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
   for (const batch of [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort()) {
-    write(
-      `${`batch ${batch}`.padEnd(18)}${cell(results.filter((r) => r.chain.batch === batch))} (labelled in round \
-${batch}, part of held-out)\n`,
-    );
+    const rows = results.filter((r) => r.chain.batch === batch);
+    const inSplits = [...new Set(rows.map((r) => r.chain.split))].join(' and ');
+    write(`${`batch ${batch}`.padEnd(18)}${cell(rows)} (labelled in round ${batch}, part of ${inSplits})\n`);
   }
   const orgs = new Set(labels.chains.map((c) => c.organisation));
   write(`\n${labels.chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);

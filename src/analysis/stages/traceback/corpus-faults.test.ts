@@ -203,3 +203,54 @@ test(
     }
   },
 );
+
+test(
+  'a trusted provider’s internal hand-offs (QMQP, NNFMP) are followed: a Yahoo Groups post names the relay that ' +
+    'handed it to Yahoo (spamassassin easy_ham/02474, trec07p inmail.4354)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    // dogma ← n34.grp.scd.yahoo.com ← [66.218.67.199] NNFMP ← m6.grp (QMQP from 66.218.66.216) ← mta1.grp ←
+    // tungsten.btinternet.com 194.73.73.81 (BT's relay, the poster's provider) ← the poster's BT line.
+    const w = await trace('spamassassin/easy_ham/02474.c76ffef81a2529389e6c3bbb172184d7');
+    const text = w.steps.join('\n');
+    assert.equal(w.origin?.ip, '194.73.73.81', text);
+    assert.match(text, /recorded the hand-off over NNFMP/);
+    assert.match(text, /recorded the hand-off over QMQP, a protocol spoken only between a mail system’s own machines/);
+    // Yahoo's internal addresses are believed as internal, never named as the sender's relay.
+    assert.ok(!w.flags.includes('origin-trusted-provider'));
+    if (!needsCorpus(t, 'trec07p')) return;
+    // A Yahoo Groups notice written inside Yahoo: every hop is Yahoo's, so Yahoo's relay is named.
+    const notice = await trace('trec07p/data/inmail.4354');
+    assert.equal(notice.origin?.ip, '216.252.122.218', notice.steps.join('\n'));
+    assert.ok(notice.flags.includes('origin-trusted-provider'));
+  },
+);
+
+test(
+  'a “with NNFMP” header the sender wrote below the origin earns nothing (spamassassin spam/00400, forged ' +
+    'cfl.rr.com hop)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    // Even with the ILUG list server believed, the hop it wrote names the spammer's 210.204.3.193; the header
+    // below (`from [118.189.136.119] by smtp-server1.cfl.rr.com with NNFMP`) is the spammer's own writing.
+    const w = await trace('spamassassin/spam/00400.cc74b7994a7282f32ee2a3b7e3634d31', ['194.125.145.45']);
+    assert.equal(w.origin?.ip, '210.204.3.193', w.steps.join('\n'));
+    assert.doesNotMatch(w.steps.join('\n'), /over NNFMP/);
+  },
+);
+
+test(
+  'a greeting that names an address never shifts the blame: qmail’s `(HELO 192.168.15.15) (189.207.175.29)` ' +
+    'names the client, not the forged hop below (spamscope mail_malformed_3, ruby_mail qp_with_space)',
+  async (t) => {
+    if (!needsCorpus(t, 'mime_edge_cases')) return;
+    // Taking the greeting's private address for the client skipped the hop and blamed 139.88.66.159, which
+    // only the sender's own header below names.
+    const w = await trace('mime_edge_cases/spamscope_mail_parser/tests/mails/mail_malformed_3');
+    assert.equal(w.origin?.ip, '189.207.175.29', w.steps.join('\n'));
+    const qp = await trace(
+      'mime_edge_cases/ruby_mail/spec/fixtures/emails/error_emails/content_transfer_encoding_qp_with_space.eml',
+    );
+    assert.equal(qp.origin?.ip, '222.47.112.31', qp.steps.join('\n'));
+  },
+);

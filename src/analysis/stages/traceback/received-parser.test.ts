@@ -229,6 +229,30 @@ const CASES: [string, string, Expect][] = [
     { fromIp: null, byHost: 'gatekeeper.example.com', notes: ['comment-only', 'local-submission'] },
   ],
   [
+    'qmail: a greeting that names an address is not the client (mime_edge_cases ruby_mail ' +
+      'content_transfer_encoding_qp_with_space)',
+    'from unknown (HELO 209.5.178.248) (222.47.112.31) by churchill.factcomp.com with SMTP; 7 Nov 2004 21:30:57 -0000',
+    { fromHelo: '209.5.178.248', fromIp: '222.47.112.31', byHost: 'churchill.factcomp.com' },
+  ],
+  [
+    'qmail: a private greeting address is not the client (spamscope mail_malformed_3)',
+    'from unknown (HELO 192.168.15.15) (189.207.175.29) by smtp.test.net with SMTP; 8 Mar 2017 01:21:00 -0000',
+    { fromIp: '189.207.175.29' },
+  ],
+  [
+    'qmail: a bracketed greeting literal is not the client (spamassassin easy_ham/01301)',
+    'from unknown (HELO [192.168.1.105]) ([66.93.225.166]) (envelope-sender <dbasinge@speakeasy.net>) by ' +
+      'mail15.speakeasy.net (qmail-ldap-1.03) with SMTP; 26 Sep 2002 00:00:00 -0000',
+    { fromIp: '66.93.225.166' },
+  ],
+  [
+    'qpsmtpd: HELO [127.0.0.1] from an EC2 address (phishing_pot sample-869)',
+    'from ec2-18-118-215-112.us-east-2.compute.amazonaws.com (HELO [127.0.0.1]) (18.118.215.112) by ' +
+      'smtp.schmetterling-argus.de (qpsmtpd/0.94) with (TLS_AES_256_GCM_SHA384 encrypted) ESMTPSA; Tue, 04 Jul 2023 ' +
+      '20:17:56 +0000',
+    { fromIp: '18.118.215.112', fromRdns: 'ec2-18-118-215-112.us-east-2.compute.amazonaws.com' },
+  ],
+  [
     'invalid address is not taken',
     'from 199.181.135.367 (mailrly03fa.starwave.com) (199.181.135.367) by mta182.mail.re1.yahoo.com with SMTP; Mon, ' +
       '09 Apr 2007 02:25:36 -0500',

@@ -156,9 +156,13 @@ interface ClientInfo {
 /** Reads one `from`-clause comment: `rdns [ip]`, `[ip]:port helo=x`, `HELO x`, `ip`, `user@ip with login`. */
 function readComment(text: string, info: ClientInfo): void {
   if (/may be forged/i.test(text)) info.forged = true;
-  const heloMatch = /(?:^|[\s(])(?:helo=|HELO\s+|EHLO\s+)([^\s()\]]+)/i.exec(text);
+  const heloMatch = /(?:^|[\s(])(?:helo=|HELO\s+|EHLO\s+)([^\s()\]]+)\]?/i.exec(text);
   if (heloMatch && info.helo === null) info.helo = hostName(heloMatch[1]);
-  const bracket = /(?:([^\s[\]()]+)\s+)?\[([^\]]+)\]/.exec(text);
+  // The greeting is the client's own word: an address it names (`HELO 192.0.2.7`, `helo=[10.0.0.1]`) is
+  // never the client's address, which the receiver writes apart (qmail: `(HELO 192.0.2.7) (198.51.100.4)`).
+  const rest =
+    heloMatch === null ? text : text.slice(0, heloMatch.index) + text.slice(heloMatch.index + heloMatch[0].length);
+  const bracket = /(?:([^\s[\]()]+)\s+)?\[([^\]]+)\]/.exec(rest);
   if (bracket) {
     const ip = normaliseIp((bracket[2] ?? '').split(/\s/)[0] ?? '');
     if (ip !== null && info.ip === null) {
@@ -174,7 +178,7 @@ function readComment(text: string, info: ClientInfo): void {
   }
   if (info.ip !== null) return;
   // Exchange `(203.0.113.5)`, `(2603:10b6:408:e6::28)`, qmail `(user@198.51.100.7 with login)`.
-  for (const word of text.split(/[\s,]+/).slice(0, 4)) {
+  for (const word of rest.split(/[\s,]+/).slice(0, 4)) {
     const candidate = word.includes('@') ? word.slice(word.lastIndexOf('@') + 1) : word;
     const ip = normaliseIp(candidate);
     if (ip !== null) {

@@ -285,3 +285,19 @@ test(
     assert.equal(other.origin?.ip, '198.51.100.174');
   },
 );
+
+test('an LMTP hand-off the believed receiver recorded names its own MTA; SMTP from the same address does not', () => {
+  // Dovecot/Cyrus LMTP delivery from the organisation's MTA on a public address (RFC 2033: never port 25).
+  const lines = (protocol: string) => [
+    `from mx1.example.org ([198.51.100.20]) by imap.example.org with ${protocol} id 4xY; ` +
+      'Mon, 1 Jan 2024 10:00:02 +0000',
+    'from bot.example.net (bot.example.net [203.0.113.9]) by mx1.example.org (Postfix) with ESMTP id 9Q for ' +
+      '<a@example.org>; Mon, 1 Jan 2024 10:00:01 +0000',
+  ];
+  const lmtp = walk(lines('LMTP'));
+  assert.equal(lmtp.origin?.ip, '203.0.113.9', lmtp.steps.join('\n'));
+  assert.match(lmtp.steps.join('\n'), /recorded the hand-off over LMTP/);
+  // The same hop over SMTP, with no name to back it: the MTA is the first stranger.
+  const smtp = walk(lines('ESMTP'));
+  assert.equal(smtp.origin?.ip, '198.51.100.20', smtp.steps.join('\n'));
+});

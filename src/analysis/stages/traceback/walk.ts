@@ -15,6 +15,8 @@
  *    organisation already showed (a believed relay, or a believed receiver's own address in its
  *    `by` clause), or a research and education network, whose blocks go only to member institutions.
  *    A HELO name alone never earns trust.
+ * 5b. a hand-off the believed writer recorded over a protocol spoken only inside a mail system (QMQP,
+ *    LMTP, Yahoo's NNFMP): an internal host of that writer's system, whatever its address.
  * 6. fresh mail only, with live DNS (`live-dns.ts`): a name in the organisation's domain that the
  *    address's reverse DNS gives and that resolves back to it now, or an address of an MX host of a
  *    domain the believed hops delivered for (the organisation's inbound relay or contracted gateway).
@@ -110,6 +112,7 @@ function believe(
   ip: string,
   input: WalkInput,
   org: OrgState,
+  writer: Believed | null,
 ): Believed | null {
   const { trust, asnOf } = input;
   const rdnsBelieved =
@@ -193,7 +196,44 @@ not an access or hosting network`,
       };
     }
   }
-  return unverifiedOwnName(h, byHost, ip, asn, input, org) ?? liveOwn(h, byHost, ip, input, org);
+  return (
+    unverifiedOwnName(h, byHost, ip, asn, input, org) ??
+    internalTransfer(h, byHost, ip, writer) ??
+    liveOwn(h, byHost, ip, input, org)
+  );
+}
+
+/**
+ * Protocols a mail system speaks only between its own machines: QMQP (qmail's queueing protocol; the
+ * server takes messages only from the clients it lists, cr.yp.to/proto/qmqp.html), LMTP (RFC 2033
+ * §4: local delivery into a message store, never on port 25 nor across a wide area network) and
+ * Yahoo's NNFMP (its relays' hand-off from their own front ends). SMTP and its submission forms are
+ * absent on purpose: anybody can speak them.
+ */
+const INTERNAL_TRANSFER = /^(?:QMQP|LMTPS?A?|NNFMP)$/;
+
+/**
+ * Rule 5b: a believed writer that records a hand-off over an internal-only protocol names a machine
+ * of its own system, whatever its address (an old provider block that today's AS data no longer
+ * knows, a cluster node without a reverse name): believed as that system's internal hop, never named
+ * as the sender's relay. Only the writer's own record counts: a spammer who writes `with QMQP` below
+ * the origin is not believed.
+ */
+function internalTransfer(
+  h: ParsedReceived,
+  byHost: string | null,
+  ip: string,
+  writer: Believed | null,
+): Believed | null {
+  if (h.protocol === null || !INTERNAL_TRANSFER.test(h.protocol)) return null;
+  const provider = writer !== null && writer.kind !== 'own';
+  return {
+    relay: writer?.relay ?? orgRelay(registeredDomain(byHost) ?? byHost ?? 'the receiver'),
+    kind: provider ? 'provider-internal' : 'own',
+    ip,
+    why: `${byHost ?? 'the believed receiver'} recorded the hand-off over ${h.protocol}, a protocol spoken only \
+between a mail system’s own machines: ${ip} is an internal host of ${provider ? 'that provider' : 'that system'}`,
+  };
 }
 
 /**
@@ -499,7 +539,7 @@ cannot see; skipped, never blamed.`,
     if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
     // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
     if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
-    const t = believe(r, h.byHost, ip, input, org);
+    const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
     const notes = org.notes
       .splice(0)
       .map((n) => ` (${n})`)
