@@ -18,8 +18,11 @@
 import { z } from 'zod';
 import { isFindingCode, type FindingCode } from './findings.ts';
 
-/** Bump when any stage changes what it produces; stored analyses of older versions are re-run. */
-export const ANALYSER_VERSION = '1.0.0';
+/**
+ * Bump when any stage changes what it produces; `spamdesk reanalyze` re-runs stored analyses of
+ * older versions. History in docs/analysis.md ("Analyser versions").
+ */
+export const ANALYSER_VERSION = '1.1.0';
 
 export const MAX_HEADERS_KEPT = 300;
 export const MAX_HEADER_VALUE_CHARS = 4000;
