@@ -24,7 +24,7 @@ import { createToken } from '../src/db/tokens.ts';
 
 const CLIENTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_CLIENTS ?? 16);
 const REQUESTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_REQUESTS ?? 20_000);
-const WARM_UP = 1_000;
+const WARM_UP = Number(process.env.SPAMDESK_BENCH_LOOKUP_WARMUP ?? 1_000);
 const CLOCK_TICKS = 100;
 const IDLE_SECONDS = 5;
 
