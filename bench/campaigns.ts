@@ -14,7 +14,11 @@
  *
  * Printed: messages/s around 10k, 100k and 1M stored (over the preceding 10 % of messages), peak
  * RSS, then p50/p99 latency of `POST /api/v1/lookup` over loopback HTTP with all of them stored
- * (served from this process, after the ingest state is released).
+ * (served from this process, after the ingest state is released), then the look-up as mail
+ * filters use it: 16 concurrent clients against a real `spamdesk serve` on that database
+ * (`lookup-load.ts`: look-ups/s, p50/p99, server CPU per look-up, peak RSS).
+ * `SPAMDESK_BENCH_LOOKUP_SERVE_ARGS="--lookup-workers 1;--lookup-workers 2"` runs it once per
+ * `;`-separated list of serve arguments.
  *
  * `SPAMDESK_BENCH_CAMPAIGN_DB=/path/bench.db` keeps the database (and the look-up bodies, in
  * `/path/bench.db.lookups`) instead of deleting them; a later run with the same setting and both
@@ -47,6 +51,7 @@ import {
   type Rng,
 } from '../src/campaigns/personalise.ts';
 import { sha256Hex } from '../src/core/ids.ts';
+import { measureConcurrentLookups } from './lookup-load.ts';
 
 const TOTAL = Number(process.env.SPAMDESK_BENCH_CAMPAIGN_MESSAGES ?? 1_000_000);
 const LOOKUPS = Number(process.env.SPAMDESK_BENCH_LOOKUPS ?? 1000);
@@ -194,6 +199,15 @@ ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)\n`,
   }
 }
 
+/** Server settings the concurrent look-up runs with (`SPAMDESK_BENCH_LOOKUP_SERVE_ARGS`, `;`-separated runs). */
+const SERVE_RUNS = (process.env.SPAMDESK_BENCH_LOOKUP_SERVE_ARGS ?? '')
+  .split(';')
+  .map((r) => r.split(' ').filter(Boolean));
+
+async function concurrentRuns(dbPath: string, bodies: readonly Buffer[], what: string): Promise<void> {
+  for (const args of SERVE_RUNS) await measureConcurrentLookups(dbPath, bodies, what, args);
+}
+
 export const campaignsBench: Bench = {
   name: 'campaigns',
   description: `clustering ${TOTAL.toLocaleString('en')} synthetic corpus-derived messages into SQLite; lookup latency \
@@ -212,6 +226,7 @@ skipped\n`,
       const ctx = await createContext(
         testConfig({ dataDir: path.dirname(KEEP_DB), databaseUrl: `sqlite:${KEEP_DB}`, sqliteSynchronous: 'NORMAL' }),
       );
+      let what = '';
       try {
         const count = async (table: 'campaign_messages' | 'campaign_reps') =>
           Number(
@@ -222,15 +237,13 @@ skipped\n`,
                 .executeTakeFirstOrThrow()
             ).n,
           ).toLocaleString('en');
-        await measureLookups(
-          ctx,
-          bodies,
-          `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative \
-fingerprints)`,
-        );
+        what = `${await count('campaign_messages')} messages stored (${await count('campaign_reps')} representative \
+fingerprints)`;
+        await measureLookups(ctx, bodies, what);
       } finally {
         await closeContext(ctx);
       }
+      await concurrentRuns(path.resolve(KEEP_DB), bodies, what);
       return;
     }
     const t0 = Date.now();
@@ -261,6 +274,7 @@ fingerprints)`,
     let windowCpu = process.cpuUsage();
     let windowFrom = 0;
     let created = 0;
+    let closed = false;
     try {
       for (let n = 0; n < TOTAL; ) {
         const end = Math.min(TOTAL, n + BATCH);
@@ -328,8 +342,12 @@ ${mb(fs.statSync(config.database.dialect === 'sqlite' ? config.database.path : '
       bases.length = 0;
       vocab.length = 0;
       await measureLookups(ctx, bodies, `${TOTAL.toLocaleString('en')} messages stored`);
-    } finally {
       await closeContext(ctx);
+      closed = true;
+      if (config.database.dialect === 'sqlite')
+        await concurrentRuns(config.database.path, bodies, `${TOTAL.toLocaleString('en')} messages stored`);
+    } finally {
+      if (!closed) await closeContext(ctx);
       if (!KEEP_DB) fs.rmSync(dir, { recursive: true, force: true });
       else
         process.stdout.write(

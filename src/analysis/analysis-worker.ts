@@ -13,6 +13,7 @@ import { offlinePorts } from './offline-ports.ts';
 import { siblingModule } from '../core/ts-worker.ts';
 import { stagesFor, type AnalysisProfile } from './registry.ts';
 import { DEFAULT_MAX_TEXT, type AnalysisPorts, type AnalysisSettings, type ReporterStatement } from './stage.ts';
+import { emptySections, type Analysis } from './analysis-schema.ts';
 
 export interface WorkerInit {
   settings: AnalysisSettings;
@@ -20,6 +21,8 @@ export interface WorkerInit {
   fixedNow: string | null;
   /** Use offline ports even when `ports/index.ts` provides live ones (tests, benchmarks). */
   offline: boolean;
+  /** URL of the pool's reducer module (see `PoolOptions.reducer`), or null. */
+  reducer: string | null;
 }
 
 export interface WorkerTask {
@@ -31,6 +34,26 @@ export interface WorkerTask {
   /** The reporter's own mail domains (trace-back, live MX rule). */
   recipientDomains?: string[];
   profile: AnalysisProfile;
+  /** Send back the reducer's result and the record without its sections, rather than the whole record. */
+  reduce?: boolean;
+}
+
+type Reducer = (a: Analysis) => unknown;
+
+/** The pool's reducer: the `reduce` export of the module it named, loaded once per thread. */
+async function loadReducer(init: WorkerInit): Promise<Reducer | null> {
+  if (!init.reducer) return null;
+  const mod: unknown = await import(init.reducer);
+  if (typeof mod === 'object' && mod !== null && 'reduce' in mod && typeof mod.reduce === 'function') {
+    const fn: unknown = mod.reduce;
+    return (a) => (typeof fn === 'function' ? fn(a) : null);
+  }
+  throw new Error(`${init.reducer} exports no reduce()`);
+}
+
+/** The record without its sections (what a reduced task sends back beside the reducer's result). */
+function withoutSections(a: Analysis): Analysis {
+  return { ...a, ...emptySections() };
 }
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
@@ -83,10 +106,13 @@ const port = parentPort;
 if (port) {
   const init = workerData as WorkerInit;
   const portsReady = loadPorts(init);
+  const reducerReady = loadReducer(init);
   // Warm up (lazy data such as the ASN tables, JIT) on a synthetic message, then tell the pool
   // this thread is ready: its time bound starts only with the first real message.
   void portsReady
     .then((ports) => analyse(WARM_UP_MESSAGE, { ports, settings: { ...init.settings, dnsMode: 'offline' } }))
+    .then(async (a) => (await reducerReady)?.(a))
+    .catch(() => undefined)
     .finally(() => port.postMessage({ ready: true }));
   // One message at a time, in the order received: the pool sends the next one early so this
   // thread never waits for it, and times each from when the previous one was reported.
@@ -95,6 +121,7 @@ if (port) {
   const drain = async (): Promise<void> => {
     draining = true;
     const ports = await portsReady;
+    const reducer = await reducerReady.catch(() => null);
     for (let task = tasks.shift(); task !== undefined; task = tasks.shift()) {
       const t0 = performance.now();
       const opts = {
@@ -108,21 +135,27 @@ if (port) {
       // A large message is first analysed up to its bound (headers and the first part), which the
       // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
       const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
+      const reduce = task.reduce && reducer ? reducer : null;
       if (end !== null) {
         const part = await analyse(task.raw.subarray(0, end), opts);
         const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };
-        port.postMessage({
-          id: task.id,
-          partial: asTruncated(
-            part,
-            whole,
-            end,
-            'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)',
-          ),
-        });
+        const partial = asTruncated(
+          part,
+          whole,
+          end,
+          'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)',
+        );
+        port.postMessage(
+          reduce
+            ? { id: task.id, partial: withoutSections(partial), reduced: reduce(partial) }
+            : { id: task.id, partial },
+        );
       }
       const analysis = await analyse(task.raw, opts);
-      port.postMessage({ id: task.id, analysis, durationMs: performance.now() - t0, finishedAt: sharedClockMs() });
+      // A reduced task sends back what its caller needs (a look-up: the fingerprint), not the whole record to clone.
+      const reduced = reduce ? reduce(analysis) : undefined;
+      const done = { id: task.id, durationMs: performance.now() - t0, finishedAt: sharedClockMs() };
+      port.postMessage(reduce ? { ...done, analysis: withoutSections(analysis), reduced } : { ...done, analysis });
     }
     draining = false;
   };

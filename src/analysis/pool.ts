@@ -42,7 +42,10 @@ export const RECYCLE_IDLE_MS = 10_000;
 export const RECYCLE_AFTER_BYTES = 32 * 1024 * 1024;
 
 export interface PoolResult {
+  /** The record; without its sections (parse, indicators…) when the message was reduced. */
   analysis: Analysis;
+  /** What the pool's reducer made of the record, when the message asked for it and the thread has one. */
+  reduced?: unknown;
   durationMs: number;
   outcome: 'ok' | 'error' | 'timeout';
 }
@@ -66,6 +69,13 @@ export interface PoolOptions {
    * where the whole message runs over, whatever the machine's speed.
    */
   wholePassTimeoutMs?: number;
+  /**
+   * A module whose `reduce(analysis)` each thread runs on the record of a message analysed with
+   * `reduce: true`; the thread then sends back its result and the record without its sections,
+   * instead of cloning the whole record across threads (the look-up needs a fingerprint, not the
+   * parse). The module may belong to a layer above this one: it is named here, not imported.
+   */
+  reducer?: URL;
 }
 
 /** What one message is analysed with, besides its bytes. */
@@ -78,6 +88,8 @@ export interface MessageOptions {
   recipientDomains?: readonly string[];
   /** Which stages run (default `report`: all). */
   profile?: AnalysisProfile;
+  /** Send back the pool's reducer's result rather than the whole record (see {@link PoolOptions.reducer}). */
+  reduce?: boolean;
 }
 
 interface Pending {
@@ -87,6 +99,8 @@ interface Pending {
   started: number;
   /** The analysis of its bounded first part (large messages), returned if the whole one runs over time. */
   partial?: Analysis;
+  /** The reducer's result for `partial`. */
+  partialReduced?: unknown;
 }
 
 interface Slot {
@@ -106,8 +120,8 @@ interface Slot {
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
 type WorkerReply =
   | { ready: true }
-  | { id: number; partial: Analysis }
-  | { id: number; analysis: Analysis; durationMs: number; finishedAt: number };
+  | { id: number; partial: Analysis; reduced?: unknown }
+  | { id: number; analysis: Analysis; reduced?: unknown; durationMs: number; finishedAt: number };
 
 // Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
 // boot file that registers tsx in the thread first.
@@ -127,6 +141,7 @@ export class AnalysisPool {
       settings: opts.settings,
       fixedNow: opts.fixedNow?.toISOString() ?? null,
       offline: opts.offline ?? false,
+      reducer: opts.reducer?.href ?? null,
     };
     for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
   }
@@ -155,6 +170,7 @@ export class AnalysisPool {
       if ('partial' in m) {
         // The bounded part is done within its own time bound; the whole message gets one of its own.
         p.partial = m.partial;
+        p.partialReduced = m.reduced;
         const began = p.started;
         this.arm(slot, sharedClockMs(), this.opts.wholePassTimeoutMs);
         p.started = began;
@@ -162,7 +178,12 @@ export class AnalysisPool {
       }
       this.finish(
         slot,
-        { analysis: m.analysis, durationMs: m.durationMs, outcome: m.analysis.error ? 'error' : 'ok' },
+        {
+          analysis: m.analysis,
+          ...(m.reduced === undefined ? {} : { reduced: m.reduced }),
+          durationMs: m.durationMs,
+          outcome: m.analysis.error ? 'error' : 'ok',
+        },
         m.finishedAt,
       );
     });
@@ -247,6 +268,7 @@ export class AnalysisPool {
       };
       p.resolve({
         analysis: Object.assign({}, p.partial, { findings: [...p.partial.findings, timeout] }),
+        ...(p.partialReduced === undefined ? {} : { reduced: p.partialReduced }),
         durationMs: sharedClockMs() - p.started,
         outcome: 'timeout',
       });
@@ -288,6 +310,7 @@ export class AnalysisPool {
           mailhosts: p.task.mailhosts,
           recipientDomains: p.task.recipientDomains,
           profile: p.task.profile,
+          reduce: p.task.reduce,
         };
         slot.worker.postMessage(task, [raw.buffer]);
       }
@@ -319,6 +342,7 @@ export class AnalysisPool {
         mailhosts: [...(opts.mailhosts ?? [])],
         recipientDomains: [...(opts.recipientDomains ?? [])],
         profile: opts.profile ?? 'report',
+        reduce: opts.reduce ?? false,
       };
       this.queue.push({ task, resolve, started: 0 });
       this.pump();

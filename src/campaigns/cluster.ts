@@ -85,6 +85,9 @@ export interface Match {
 
 type Db = Kysely<Database>;
 
+/** What matching reads of a fingerprint (a look-up has no facts or hash to give). */
+export type MatchPrint = Pick<Fingerprint, 'kind' | 'signature' | 'bands' | 'links'>;
+
 /** What the index knows of one campaign a message may belong to. */
 interface Candidate {
   id: string;
@@ -149,7 +152,7 @@ async function rootsOf(
 }
 
 /** Candidate campaigns for a fingerprint, by band keys and specific links: index look-ups only. */
-async function lookup(db: Db, fp: Fingerprint): Promise<Lookup> {
+async function lookup(db: Db, fp: MatchPrint): Promise<Lookup> {
   const repSims: { campaign: string; sim: number }[] = [];
   if (fp.signature && fp.bands.length > 0) {
     const bandRows = await db
@@ -219,7 +222,7 @@ async function lookup(db: Db, fp: Fingerprint): Promise<Lookup> {
 }
 
 /** How a message may join a candidate campaign, or null when it may not. */
-function joinBy(fp: Fingerprint, c: Candidate, polarity: Polarity): 'text' | LinkKind | null {
+function joinBy(fp: MatchPrint, c: Candidate, polarity: Polarity): 'text' | LinkKind | null {
   // A campaign whose core has no text (image-only founder) is judged by its representatives alone.
   const inCore = c.coreSim === null || c.coreSim >= CORE_FLOOR;
   const campaignPolarity = polarityOf(c.category);
@@ -241,7 +244,7 @@ function joinBy(fp: Fingerprint, c: Candidate, polarity: Polarity): 'text' | Lin
 
 /** The campaigns a fingerprint belongs to, best first (text before links, then similarity, then age). */
 function eligible(
-  fp: Fingerprint,
+  fp: MatchPrint,
   candidates: readonly Candidate[],
   polarity: Polarity,
 ): { c: Candidate; by: string }[] {
@@ -261,7 +264,7 @@ function eligible(
  * Candidate campaigns a message would join, for the mail filters' look-up: the same rules as
  * ingest, with no category (a look-up has not been classified).
  */
-export async function findMatches(db: Db, fp: Fingerprint): Promise<Match[]> {
+export async function findMatches(db: Db, fp: MatchPrint): Promise<Match[]> {
   const { candidates } = await lookup(db, fp);
   return eligible(fp, candidates, null).map(({ c, by }) => ({
     campaignId: c.id,

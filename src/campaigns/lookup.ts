@@ -1,7 +1,8 @@
 /**
  * Fuzzy look-up for mail filters ("has the public reported this?", as Razor, Pyzor and DCC
  * answer): a raw message is analysed in the bounded worker pool (profile `lookup`: parse and
- * indicators only — no network), fingerprinted exactly as at ingest, and matched against the
+ * indicators only — no network) and fingerprinted there exactly as at ingest (`lookup-print.ts`:
+ * only the fingerprint crosses back to this thread), and matched against the
  * stored band index and strong links. Only campaign-level figures are returned — never a report,
  * a reporter or a message. A message the analysis cannot finish within its time and memory bounds
  * is refused (`ANALYSIS_BOUND`, HTTP 422) rather than matched on nothing.
@@ -12,6 +13,7 @@ import { AppError } from '../core/errors.ts';
 import type { AnalysisPool } from '../analysis/pool.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import { findMatches } from './cluster.ts';
+import { isLookupPrint } from './lookup-print.ts';
 
 const MAX_MATCHES = 10;
 
@@ -34,10 +36,11 @@ export interface LookupResult {
 
 /** Looks a raw message up; throws `ANALYSIS_BOUND` when its analysis ran out of time or memory. */
 export async function lookupMessage(db: Kysely<Database>, pool: AnalysisPool, raw: Uint8Array): Promise<LookupResult> {
-  const r = await pool.analyse(raw, { profile: 'lookup' });
+  const r = await pool.analyse(raw, { profile: 'lookup', reduce: true });
   if (r.analysis.error)
     throw new AppError('ANALYSIS_BOUND', `${r.analysis.error.message}; the message was not looked up.`);
-  const fp = fingerprintOf(r.analysis);
+  // The look-up threads send the fingerprint (lookup-print.ts); a pool without that reducer sends the record.
+  const fp = isLookupPrint(r.reduced) ? r.reduced : fingerprintOf(r.analysis);
   const matches = (await findMatches(db, fp)).slice(0, MAX_MATCHES);
   if (matches.length === 0) return { matches: [], tokens: fp.tokenCount };
   const rows = await db

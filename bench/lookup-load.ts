@@ -1,0 +1,249 @@
+/**
+ * The fuzzy look-up as a mail filter uses it: many clients asking at once, against a real
+ * `spamdesk serve` (its own process, its default roles) over a campaign database that already
+ * holds the stored messages. Part of `npm run bench -- campaigns`.
+ *
+ * 16 keep-alive clients (`SPAMDESK_BENCH_LOOKUP_CLIENTS`) post the look-up bodies round-robin for
+ * a warm-up, then for a fixed number of requests (`SPAMDESK_BENCH_LOOKUP_REQUESTS`, default 20,000).
+ * Printed: look-ups/s (wall), p50/p99/max latency seen by the clients, the answers by HTTP status,
+ * the server's CPU-seconds per look-up (/proc: the process with all its threads and its children,
+ * live and reaped), the seconds its threads waited for a CPU (what the machine's other load cost
+ * it), its peak RSS and the load average around the run.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { mb, percentile } from './lib.ts';
+import { procStatusBytes, startBenchServer } from './server.ts';
+import { testConfig } from '../src/core/config.ts';
+import { openDatabase } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { createToken } from '../src/db/tokens.ts';
+
+const CLIENTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_CLIENTS ?? 16);
+const REQUESTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_REQUESTS ?? 20_000);
+const WARM_UP = Number(process.env.SPAMDESK_BENCH_LOOKUP_WARMUP ?? 1_000);
+const CLOCK_TICKS = 100;
+const IDLE_SECONDS = 5;
+
+function statFields(pid: number): string[] | null {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and its live descendants. */
+function tree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const f = statFields(Number(name));
+    if (f) parentOf.set(Number(name), Number(f[1]));
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [c, p] of parentOf) if (p === out[i]) out.push(c);
+  return out;
+}
+
+/** User + system CPU-seconds of the processes (all threads) and of their reaped children. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const p of pids) {
+    const f = statFields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Seconds the processes' threads spent runnable but waiting for a CPU (schedstat, second field). */
+function runQueueSeconds(pids: readonly number[]): number {
+  let ns = 0;
+  for (const p of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return ns / 1e9;
+}
+
+function rssOf(pids: readonly number[]): number {
+  let sum = 0;
+  for (const p of pids) {
+    const v = procStatusBytes(p, 'VmRSS');
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}
+
+function post(url: URL, agent: http.Agent, token: string, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/api/v1/lookup',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'message/rfc822', authorization: `Bearer ${token}`, 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface LoadResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: Record<string, number>;
+  matched: number;
+  cpuMsPerLookup: number;
+  /** Cores the server used while nobody asked, measured just before. */
+  idleCores: number;
+  waitedSeconds: number;
+  peakRss: number;
+}
+
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+/**
+ * Starts `spamdesk serve` on the SQLite database at `dbPath`, posts `bodies` from {@link CLIENTS}
+ * concurrent clients and prints what it measured. `serveArgs` are added to the server's arguments.
+ */
+export async function measureConcurrentLookups(
+  dbPath: string,
+  bodies: readonly Buffer[],
+  what: string,
+  serveArgs: readonly string[] = [],
+): Promise<LoadResult> {
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+  const dataDir = path.dirname(dbPath);
+  const config = testConfig({ dataDir, databaseUrl: `sqlite:${dbPath}` });
+  const setup = openDatabase(config.database);
+  await migrateToLatest(setup);
+  const token = (await createToken(setup, { role: 'partner', name: 'bench-lookup-load' })).secret;
+  await setup.destroy();
+  const server = await startBenchServer([
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    `sqlite:${dbPath}`,
+    '--http-port',
+    '0',
+    '--smtp-enabled',
+    'false',
+    '--dns-mode',
+    'offline',
+    '--log-level',
+    'warn',
+    ...serveArgs,
+  ]);
+  const pid = server.proc.pid ?? 0;
+  const url = new URL(server.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    const statuses: Record<string, number> = {};
+    const latencies: number[] = [];
+    let matched = 0;
+    const run = async (count: number, measure: boolean): Promise<void> => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          for (let i = next++; i < count; i = next++) {
+            const t0 = performance.now();
+            const r = await post(url, agent, token, bodies[i % bodies.length]).catch((e: Error) => ({
+              status: 0,
+              body: e.message,
+            }));
+            if (!measure) continue;
+            latencies.push(performance.now() - t0);
+            statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
+            if (r.status === 200 && (JSON.parse(r.body) as { matches: unknown[] }).matches.length > 0) matched++;
+          }
+        }),
+      );
+    };
+    await run(WARM_UP, false);
+    // What the server spends when nobody asks (its background roles polling): not the look-ups' cost.
+    const idle0 = cpuSeconds(tree(pid));
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleCores = (cpuSeconds(tree(pid)) - idle0) / IDLE_SECONDS;
+    const loadBefore = load();
+    const pids = tree(pid);
+    const cpu0 = cpuSeconds(pids);
+    const wait0 = runQueueSeconds(pids);
+    let peakRss = rssOf(pids);
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, rssOf(tree(pid)));
+    }, 100);
+    const t0 = performance.now();
+    await run(REQUESTS, true);
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const after = tree(pid);
+    const cpu = cpuSeconds(after) - cpu0;
+    const waited = runQueueSeconds(after) - wait0;
+    peakRss = Math.max(peakRss, rssOf(after), procStatusBytes(pid, 'VmHWM'));
+    latencies.sort((a, b) => a - b);
+    const result: LoadResult = {
+      rate: REQUESTS / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies[latencies.length - 1],
+      statuses,
+      matched,
+      cpuMsPerLookup: (cpu / REQUESTS) * 1000,
+      idleCores,
+      waitedSeconds: waited,
+      peakRss,
+    };
+    const settings = serveArgs.join(' ') || 'default settings';
+    say(
+      `lookup, ${CLIENTS} concurrent clients over loopback HTTP to a real serve (${settings}) with ${what}: \
+${REQUESTS.toLocaleString('en')} requests in ${seconds.toFixed(1)} s = \
+${result.rate.toFixed(0)} look-ups/s; p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max \
+${result.max.toFixed(1)} ms; statuses ${JSON.stringify(statuses)}, ${matched.toLocaleString('en')} matched a \
+campaign; server CPU ${cpu.toFixed(1)} s = ${result.cpuMsPerLookup.toFixed(3)} ms per look-up \
+(${(cpu / seconds).toFixed(2)} cores busy; ${idleCores.toFixed(2)} cores when idle), its threads waited \
+${waited.toFixed(1)} s for a CPU; server peak RSS ${mb(peakRss)}; load average \
+${loadBefore} before, ${load()} after, on ${os.availableParallelism()} cores (goal: ≥ 2,000 look-ups/s, p99 < 20 ms, \
+< 1 ms CPU each)`,
+    );
+    return result;
+  } finally {
+    agent.destroy();
+    server.proc.kill('SIGTERM');
+    await new Promise((resolve) => {
+      if (server.proc.exitCode !== null) resolve(null);
+      else server.proc.once('exit', resolve);
+    });
+  }
+}
