@@ -13,6 +13,7 @@ import { feedsBench } from './feeds.ts';
 import { feedsIntelBench } from './feeds-intel.ts';
 import { casesBench } from './cases.ts';
 import { e2eBench } from './e2e.ts';
+import { scaleBench } from './scale.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -34,4 +35,5 @@ export const BENCHES: Bench[] = [
   feedsIntelBench,
   casesBench,
   e2eBench,
+  scaleBench,
 ];
