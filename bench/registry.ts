@@ -14,6 +14,7 @@ import { feedsIntelBench } from './feeds-intel.ts';
 import { casesBench } from './cases.ts';
 import { e2eBench } from './e2e.ts';
 import { scaleBench } from './scale.ts';
+import { soakBench } from './soak.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -36,4 +37,5 @@ export const BENCHES: Bench[] = [
   casesBench,
   e2eBench,
   scaleBench,
+  soakBench,
 ];
