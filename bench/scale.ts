@@ -49,9 +49,10 @@ import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 import { createToken } from '../src/db/tokens.ts';
+import { STAGE_CLASSIFIED } from '../src/web/indexer.ts';
 
 /** With no progress at all for this long, the run stops and says what is missing. */
-const STALL_MS = 180_000;
+const STALL_MS = 120_000;
 const POLL_MS = 1000;
 const LOCK_SAMPLE_MS = 200;
 const CLOCK_TICKS = 100;
@@ -183,6 +184,35 @@ class PgSampler {
   }
 }
 
+/**
+ * Reports posted (round-robin) before the measured stream, so every process's analysis threads and
+ * caches are warm when the CPU baseline is taken; the same ones in every set-up.
+ */
+const WARMUP = 6;
+
+/** True once `n` reports are stored, every per-report job is done, and each is through actions and indexed. */
+function allThrough(p: Progress, n: number): boolean {
+  return p.reports === n && STAGE_JOBS.every((k) => p.pending[k] === 0) && p.facts >= n && p.indexed >= n;
+}
+
+/** Posts the warm-up reports and waits until they are through every stage; returns the seconds it took. */
+async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], watching: Watcher): Promise<number> {
+  const t0 = performance.now();
+  const agent = new http.Agent({ keepAlive: false });
+  await Promise.all(
+    warmup.map(async (m, i) => {
+      const r = await postReport(servers[i % servers.length].url, agent, token, m);
+      if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
+    }),
+  );
+  agent.destroy();
+  while (!allThrough(await watching.progress(), warmup.length)) {
+    if (performance.now() - t0 > STALL_MS) throw new Error(`warm-up unfinished after ${STALL_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 /** Start-up work (worker threads loading the IP→ASN data, first indexer pass) ends within this. */
 const SETTLE_MAX_MS = 180_000;
 
@@ -246,18 +276,24 @@ async function outcome(database: { dialect: 'sqlite' | 'postgres'; path: string;
     const analyses = await one('select count(*) as n from analyses');
     const rolled = await one("select coalesce(sum(n), 0) as n from web_rollup_daily where dim = 'category'");
     const campaigns = await one('select count(*) as n from campaigns where merged_into is null');
+    const { rows: missing } = await sql<{ id: string; received_at: string; stage: number | null }>`
+      select r.id, r.received_at, w.stage from reports r left join web_report_index w on w.report_id = r.id
+      where w.report_id is null or w.stage < ${STAGE_CLASSIFIED} order by r.id limit 5`.execute(db);
     return {
       campaigns,
       exact:
         `${reports} reports, ${indexRows} index rows, ${facts} facts, ${analyses} analyses of ${messages} ` +
-        `messages, category roll-ups sum ${rolled}`,
+        `messages, category roll-ups sum ${rolled}` +
+        (missing.length === 0
+          ? ''
+          : `; not indexed as classified: ${missing.map((m) => `${m.id} (${m.received_at}, stage ${m.stage})`)}`),
     };
   } finally {
     await db.destroy();
   }
 }
 
-async function runOne(setup: Setup, messages: Buffer[], opts: Options): Promise<RunResult | null> {
+async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: Options): Promise<RunResult | null> {
   const label = `${setup.dialect}×${setup.processes}`;
   const dataDirs = Array.from({ length: setup.processes }, () =>
     fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-scale-')),
@@ -338,10 +374,14 @@ async function runOne(setup: Setup, messages: Buffer[], opts: Options): Promise<
     );
     let kids = pids.map((p) => descendants(p));
     const cpuNow = () => pids.reduce((s, p, i) => s + treeCpuSeconds(p, kids[i]), 0);
+    const warmed = await warmUp(servers, token, warmup, watching);
     const quiet = await settle(pids, cpuNow, (k) => {
       kids = k;
     });
-    say(`  servers settled after ${quiet.toFixed(0)} s (start-up CPU is not counted)`);
+    say(
+      `  warm-up: ${warmup.length} reports through every stage in ${warmed.toFixed(0)} s, then quiet after ` +
+        `${quiet.toFixed(0)} s (start-up and warm-up CPU are not counted)`,
+    );
     const cpu0 = cpuNow();
     let peakRss = 0;
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
@@ -391,12 +431,7 @@ async function runOne(setup: Setup, messages: Buffer[], opts: Options): Promise<
       const t = (now - started) / 1000;
       if (JSON.stringify(p) !== JSON.stringify(last) || postedAt === 0) lastMove = now;
       last = p;
-      const finished =
-        postedAt > 0 &&
-        p.reports === accepted &&
-        STAGE_JOBS.every((k) => p.pending[k] === 0) &&
-        p.facts >= accepted &&
-        p.indexed >= accepted;
+      const finished = postedAt > 0 && allThrough(p, accepted + warmup.length);
       if (finished) {
         doneAt = now;
         break;
@@ -442,7 +477,8 @@ async function runOne(setup: Setup, messages: Buffer[], opts: Options): Promise<
           .join(', ') || 'none seen'
       : 'n/a';
     say(
-      `${accepted} of ${messages.length} accepted in ${postSeconds.toFixed(1)} s (${(accepted / postSeconds).toFixed(0)}/s, ` +
+      `${accepted} of ${messages.length} accepted in ${postSeconds.toFixed(1)} s ` +
+        `(${(accepted / postSeconds).toFixed(0)}/s, ` +
         `POST p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms)`,
     );
     for (const [why, k] of failures) say(`  ${k} refused: ${why}`);
@@ -517,14 +553,16 @@ export const scaleBench: Bench = {
       return;
     }
     const opts = options();
-    const { messages, bySource } = sampleMessages(opts.reports);
+    const { messages: all, bySource } = sampleMessages(opts.reports + WARMUP);
+    const messages = all.slice(0, opts.reports);
+    const warmup = all.slice(opts.reports);
     say(
       `sample: ${messages.length} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ` +
         `${mb(messages.reduce((s, m) => s + m.length, 0))}; ${os.cpus().length} cores`,
     );
     const results: RunResult[] = [];
     for (const setup of opts.setups) {
-      const r = await runOne(setup, messages, opts);
+      const r = await runOne(setup, messages, warmup, opts);
       if (r) results.push(r);
     }
     if (results.length === 0) return;

@@ -402,7 +402,7 @@ async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: num
 }
 
 /** Runs every page query against `db` and prints its latencies. */
-export async function measure(db: DB, label: string, rss: { stop(): number }): Promise<void> {
+export async function measure(db: DB, label: string, rss: { stop(): number }, rows = REPORTS): Promise<void> {
   // A database built by an older version of this bench gets the newer migrations (e.g. monthly roll-ups).
   await migrateToLatest(db);
   const all = { kind: 'all' } as const;
@@ -412,7 +412,7 @@ export async function measure(db: DB, label: string, rss: { stop(): number }): P
       .select(['received_at', 'report_id'])
       .orderBy('received_at')
       .limit(1)
-      .offset(Math.floor(REPORTS / 2))
+      .offset(Math.floor(rows / 2))
       .executeTakeFirstOrThrow();
     return { receivedAt: mid.received_at, reportId: mid.report_id };
   })();
