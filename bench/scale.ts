@@ -213,6 +213,9 @@ async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], w
   return (performance.now() - t0) / 1000;
 }
 
+/** How long the idle processes are watched after warm-up, for their idle CPU rate. */
+const IDLE_MS = 20_000;
+
 /** Start-up work (worker threads loading the IP→ASN data, first indexer pass) ends within this. */
 const SETTLE_MAX_MS = 180_000;
 
@@ -382,6 +385,12 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       `  warm-up: ${warmup.length} reports through every stage in ${warmed.toFixed(0)} s, then quiet after ` +
         `${quiet.toFixed(0)} s (start-up and warm-up CPU are not counted)`,
     );
+    // What the idle processes burn (polling, timers, GC): on a loaded machine the stream takes ten times
+    // longer than on a quiet one, and this part grows with the wall time, not with the reports.
+    const idle0 = cpuNow();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleRate = (cpuNow() - idle0) / (IDLE_MS / 1000);
+    say(`  idle: the process trees use ${idleRate.toFixed(3)} CPU-s per second`);
     const cpu0 = cpuNow();
     let peakRss = 0;
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
@@ -489,7 +498,8 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
         : `end to end: UNFINISHED after ${e2eSeconds.toFixed(1)} s`,
     );
     say(
-      `CPU: Spamdesk ${appCpu.toFixed(1)} s = ${((appCpu / n) * 1000).toFixed(1)} ms/report` +
+      `CPU: Spamdesk ${appCpu.toFixed(1)} s = ${((appCpu / n) * 1000).toFixed(1)} ms/report ` +
+        `(${(((appCpu - idleRate * e2eSeconds) / n) * 1000).toFixed(1)} net of the idle rate)` +
         (pgCpu !== null
           ? `; PostgreSQL backends ${pgCpu.toFixed(1)} s = ${((pgCpu / n) * 1000).toFixed(1)} ms/report`
           : '') +
