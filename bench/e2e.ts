@@ -42,7 +42,7 @@ import { STAGE_CLASSIFIED } from '../src/web/indexer.ts';
 
 const SAMPLE_SEED = 17;
 /** The pipeline's per-report jobs, in order (follow-ups such as `actions-refer` are not per report). */
-const STAGE_JOBS = ['analyse-report', 'campaign-report', 'actions-report'] as const;
+export const STAGE_JOBS = ['analyse-report', 'campaign-report', 'actions-report'] as const;
 /** With no progress at all for this long, the run stops and says what is missing. */
 const STALL_MS = 180_000;
 const POLL_MS = 1000;
@@ -101,7 +101,7 @@ function rng(seed: number): () => number {
  * mail message, then shuffled: ham, spam and phishing of every source interleaved. When the
  * corpora hold fewer than `n`, messages repeat (a report of the same message again).
  */
-function sampleMessages(n: number): { messages: Buffer[]; bySource: Map<string, number> } {
+export function sampleMessages(n: number): { messages: Buffer[]; bySource: Map<string, number> } {
   const random = rng(SAMPLE_SEED);
   const pool: { source: string; raw: Buffer }[] = [];
   let seen = 0;
@@ -148,7 +148,7 @@ function statFields(pid: number): string[] | null {
 }
 
 /** Live descendants of `pid` (children started by the server: none today, counted if they appear). */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const parentOf = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -172,7 +172,7 @@ function descendants(pid: number): number[] {
  * CPU-seconds of the server so far: user + system of the process (all its threads), of its reaped
  * children (cutime, cstime) and of its live descendants (with theirs).
  */
-function treeCpuSeconds(pid: number, kids: number[]): number {
+export function treeCpuSeconds(pid: number, kids: number[]): number {
   let ticks = 0;
   for (const p of [pid, ...kids]) {
     const f = statFields(p);
@@ -186,7 +186,7 @@ function treeCpuSeconds(pid: number, kids: number[]): number {
  * CPU (`/proc/PID/task/TID/schedstat`, second field, ns): what the machine's other load cost it.
  * Threads that ended meanwhile are not counted.
  */
-function treeRunQueueSeconds(pid: number, kids: number[]): number {
+export function treeRunQueueSeconds(pid: number, kids: number[]): number {
   let ns = 0;
   for (const p of [pid, ...kids]) {
     let tasks: string[] = [];
@@ -206,7 +206,7 @@ function treeRunQueueSeconds(pid: number, kids: number[]): number {
   return ns / 1e9;
 }
 
-function treeRss(pid: number, kids: number[]): number {
+export function treeRss(pid: number, kids: number[]): number {
   let sum = 0;
   for (const p of [pid, ...kids]) {
     const v = procStatusBytes(p, 'VmRSS');
@@ -217,7 +217,7 @@ function treeRss(pid: number, kids: number[]): number {
 
 // ---- read-only watcher -------------------------------------------------------------------------------
 
-interface Progress {
+export interface Progress {
   reports: number;
   /** Per-report jobs queued or running, by kind. */
   pending: Record<(typeof STAGE_JOBS)[number], number>;
@@ -226,7 +226,7 @@ interface Progress {
   indexed: number;
 }
 
-interface Watcher {
+export interface Watcher {
   progress(): Promise<Progress>;
   close(): Promise<void>;
 }
@@ -247,7 +247,7 @@ function toProgress(jobs: { kind: string; state: string; n: unknown }[], c: Reco
   return { reports: Number(c.reports), pending, dead, facts: Number(c.facts), indexed: Number(c.indexed) };
 }
 
-async function openWatcher(
+export async function openWatcher(
   database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string },
 ): Promise<Watcher> {
   if (database.dialect === 'sqlite') {
@@ -278,7 +278,7 @@ async function openWatcher(
 
 // ---- one run ---------------------------------------------------------------------------------------
 
-function postReport(
+export function postReport(
   url: string,
   agent: http.Agent,
   token: string,

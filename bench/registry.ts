@@ -13,6 +13,8 @@ import { feedsBench } from './feeds.ts';
 import { feedsIntelBench } from './feeds-intel.ts';
 import { casesBench } from './cases.ts';
 import { e2eBench } from './e2e.ts';
+import { scaleBench } from './scale.ts';
+import { soakBench } from './soak.ts';
 export interface Bench {
   name: string;
   description: string;
@@ -34,4 +36,6 @@ export const BENCHES: Bench[] = [
   feedsIntelBench,
   casesBench,
   e2eBench,
+  scaleBench,
+  soakBench,
 ];

@@ -33,7 +33,7 @@ import { mulberry32 } from '../src/core/prng.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 import pg from 'pg';
 
-const REPORTS = Number(process.env.SPAMDESK_BENCH_WEB_REPORTS ?? 1_000_000);
+export const REPORTS = Number(process.env.SPAMDESK_BENCH_WEB_REPORTS ?? 1_000_000);
 const DB_PATH = path.join(REPO_ROOT, 'bench', 'out', `web-${REPORTS}.db`);
 const RUNS = 15;
 const TARGET_MS = 200;
@@ -80,7 +80,7 @@ const WORDS = (
 ).split(' ');
 
 /** One generated report: its message, report row, index row and search terms. */
-interface GeneratedRow {
+export interface GeneratedRow {
   id: string;
   iso: string;
   sha: string;
@@ -103,7 +103,7 @@ interface GeneratedRow {
  * The synthetic reports, in time order, with the daily roll-ups they add up to. The same seed gives
  * the same rows whichever database they go to.
  */
-function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number> } {
+export function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number> } {
   const rand = mulberry32(20261123);
   const campaign = zipf(20_000, rand);
   const asn = zipf(3_000, rand);
@@ -198,7 +198,7 @@ function generator(): { row(i: number): GeneratedRow; rollup: Map<string, number
   };
 }
 
-const CHUNK = 20_000;
+export const CHUNK = 20_000;
 
 async function buildSqlite(): Promise<void> {
   fs.mkdirSync(path.dirname(DB_PATH), { recursive: true });
@@ -402,7 +402,7 @@ async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: num
 }
 
 /** Runs every page query against `db` and prints its latencies. */
-async function measure(db: DB, label: string, rss: { stop(): number }): Promise<void> {
+export async function measure(db: DB, label: string, rss: { stop(): number }, rows = REPORTS): Promise<void> {
   // A database built by an older version of this bench gets the newer migrations (e.g. monthly roll-ups).
   await migrateToLatest(db);
   const all = { kind: 'all' } as const;
@@ -412,7 +412,7 @@ async function measure(db: DB, label: string, rss: { stop(): number }): Promise<
       .select(['received_at', 'report_id'])
       .orderBy('received_at')
       .limit(1)
-      .offset(Math.floor(REPORTS / 2))
+      .offset(Math.floor(rows / 2))
       .executeTakeFirstOrThrow();
     return { receivedAt: mid.received_at, reportId: mid.report_id };
   })();

@@ -1,0 +1,626 @@
+/**
+ * Scale-out measured (issue 20, item 5): the same corpus stream (bench/e2e.ts's seeded sample of the
+ * labelled corpora, mixed) POSTed by 16 keep-alive clients spread round-robin over one, two and three
+ * `spamdesk serve` processes sharing one PostgreSQL database, and over one on SQLite; timed from the
+ * first POST until every accepted report is analysed, in a campaign, through actions and indexed.
+ *
+ * For each set-up it prints:
+ * - end-to-end reports/s and the POST acceptance rate and latency;
+ * - CPU-seconds per report of the Spamdesk process trees (each serve with its background child and
+ *   threads) and, on PostgreSQL, of the database's backends serving them (sampled from /proc through
+ *   `pg_stat_activity`): on two cores the wall rate cannot grow with processes, so CPU per report
+ *   is the figure that shows what coordination costs;
+ * - lock waits: `pg_stat_activity` sampled every 200 ms, backends of this database waiting on a
+ *   heavyweight lock (`wait_event_type = 'Lock'`) by event (advisory, transactionid, tuple…), as
+ *   backend-seconds (samples × interval) and the most seen at once;
+ * - deadlocks: `pg_stat_database.deadlocks` of the fresh database, and the servers' `job failed`
+ *   log lines (all, and those saying `deadlock detected`);
+ * - exactly once: reports, index rows at STAGE_CLASSIFIED, actions facts and analyses per stored
+ *   message, and the campaigns the stream made (the same stream should give the same campaigns
+ *   whatever the number of processes).
+ *
+ *   npm run bench -- scale
+ *   npm run bench -- scale --reports 600 --setups sqlite:1,postgres:1,postgres:2,postgres:3
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Bench } from './registry.ts';
+import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
+import { startBenchServer, type BenchServer } from './server.ts';
+import {
+  STAGE_JOBS,
+  descendants,
+  openWatcher,
+  postReport,
+  sampleMessages,
+  treeCpuSeconds,
+  treeRss,
+  type Progress,
+  type Watcher,
+} from './e2e.ts';
+import { testConfig } from '../src/core/config.ts';
+import { randomSecret } from '../src/core/ids.ts';
+import { openDatabase } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
+import { createToken } from '../src/db/tokens.ts';
+import { STAGE_CLASSIFIED } from '../src/web/indexer.ts';
+
+/** With no progress at all for this long, the run stops and says what is missing. */
+const STALL_MS = 120_000;
+const POLL_MS = 1000;
+const LOCK_SAMPLE_MS = 200;
+const CLOCK_TICKS = 100;
+
+interface Setup {
+  dialect: 'sqlite' | 'postgres';
+  processes: number;
+}
+
+interface Options {
+  reports: number;
+  clients: number;
+  setups: Setup[];
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: false,
+    allowPositionals: true,
+    options: { reports: { type: 'string' }, clients: { type: 'string' }, setups: { type: 'string' } },
+  });
+  const num = (v: unknown, dflt: number, what: string): number => {
+    const s = typeof v === 'string' ? v : String(dflt);
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${what} wants a positive whole number, not ${s}`);
+    return n;
+  };
+  const spec = typeof values.setups === 'string' ? values.setups : 'sqlite:1,postgres:1,postgres:2,postgres:3';
+  const setups = spec.split(',').map((s): Setup => {
+    const m = /^(sqlite|postgres):([1-9])$/.exec(s.trim());
+    if (!m) throw new Error(`--setups wants entries like postgres:2 (engine:processes, 1–9), not ${s}`);
+    if (m[1] === 'sqlite' && m[2] !== '1') throw new Error('--setups: SQLite runs one serve (one machine, one file)');
+    return { dialect: m[1] as Setup['dialect'], processes: Number(m[2]) };
+  });
+  return { reports: num(values.reports, 1000, 'reports'), clients: num(values.clients, 16, 'clients'), setups };
+}
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** CPU-seconds (user + system) of one process so far; null once it is gone. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const f = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples the database's sessions: who waits on a lock, and how much CPU its backends used (each
+ * backend's /proc counter, first and last seen; a backend that ends between two samples loses at
+ * most one interval).
+ */
+class PgSampler {
+  readonly #client: pg.Client;
+  readonly #dbName: string;
+  readonly #firstCpu = new Map<number, number>();
+  readonly #lastCpu = new Map<number, number>();
+  readonly lockSamples = new Map<string, number>();
+  maxWaiting = 0;
+  samples = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #busy = false;
+
+  constructor(client: pg.Client, dbName: string) {
+    this.#client = client;
+    this.#dbName = dbName;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.#sample(), LOCK_SAMPLE_MS);
+  }
+
+  async #sample(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const r = await this.#client.query<{ pid: number; wait_event_type: string | null; wait_event: string | null }>(
+        'select pid, wait_event_type, wait_event from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [this.#dbName],
+      );
+      this.samples++;
+      let waiting = 0;
+      for (const b of r.rows) {
+        const cpu = processCpuSeconds(b.pid);
+        if (cpu !== null) {
+          if (!this.#firstCpu.has(b.pid)) this.#firstCpu.set(b.pid, cpu);
+          this.#lastCpu.set(b.pid, cpu);
+        }
+        if (b.wait_event_type !== 'Lock') continue;
+        waiting++;
+        const key = b.wait_event ?? '?';
+        this.lockSamples.set(key, (this.lockSamples.get(key) ?? 0) + 1);
+      }
+      this.maxWaiting = Math.max(this.maxWaiting, waiting);
+    } catch {
+      // The database went away at the end of the run.
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** CPU-seconds the sampled backends used since first seen. */
+  backendCpu(): number {
+    let s = 0;
+    for (const [pid, last] of this.#lastCpu) s += last - (this.#firstCpu.get(pid) ?? last);
+    return s;
+  }
+
+  /** Backend-seconds spent waiting on heavyweight locks (samples × interval). */
+  lockWaitSeconds(): number {
+    let n = 0;
+    for (const v of this.lockSamples.values()) n += v;
+    return (n * LOCK_SAMPLE_MS) / 1000;
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}
+
+/**
+ * Reports posted (round-robin) before the measured stream, so every process's analysis threads and
+ * caches are warm when the CPU baseline is taken; the same ones in every set-up.
+ */
+const WARMUP = 6;
+
+/** True once `n` reports are stored, every per-report job is done, and each is through actions and indexed. */
+function allThrough(p: Progress, n: number): boolean {
+  return p.reports === n && STAGE_JOBS.every((k) => p.pending[k] === 0) && p.facts >= n && p.indexed >= n;
+}
+
+/** Posts the warm-up reports and waits until they are through every stage; returns the seconds it took. */
+async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], watching: Watcher): Promise<number> {
+  const t0 = performance.now();
+  const agent = new http.Agent({ keepAlive: false });
+  await Promise.all(
+    warmup.map(async (m, i) => {
+      const r = await postReport(servers[i % servers.length].url, agent, token, m);
+      if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
+    }),
+  );
+  agent.destroy();
+  while (!allThrough(await watching.progress(), warmup.length)) {
+    if (performance.now() - t0 > STALL_MS) throw new Error(`warm-up unfinished after ${STALL_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** How long the idle processes are watched after warm-up, for their idle CPU rate. */
+const IDLE_MS = 20_000;
+
+/** Start-up work (worker threads loading the IP→ASN data, first indexer pass) ends within this. */
+const SETTLE_MAX_MS = 180_000;
+
+/**
+ * Waits until the servers' process trees are quiet (under 0.1 CPU-s per second over 3 s) so the
+ * start-up work of the background children is not counted per report; returns the seconds waited.
+ */
+async function settle(pids: number[], cpuNow: () => number, setKids: (k: number[][]) => void): Promise<number> {
+  const t0 = performance.now();
+  let prev = cpuNow();
+  while (performance.now() - t0 < SETTLE_MAX_MS) {
+    await new Promise((r) => setTimeout(r, 3000));
+    setKids(pids.map((p) => descendants(p)));
+    const now = cpuNow();
+    if (now - prev < 0.3) break;
+    prev = now;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+interface RunResult {
+  setup: string;
+  accepted: number;
+  complete: boolean;
+  e2eRate: number;
+  acceptRate: number;
+  p99: number;
+  appCpuPerReport: number;
+  pgCpuPerReport: number | null;
+  lockWaitSeconds: number | null;
+  maxWaiting: number | null;
+  lockEvents: string;
+  deadlocks: number | null;
+  jobFailures: number;
+  deadlockLines: number;
+  campaigns: number;
+  exact: string;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+/** Counts of what the stream left behind, to check that each report was processed once. */
+async function outcome(database: { dialect: 'sqlite' | 'postgres'; path: string; url?: string }): Promise<{
+  campaigns: number;
+  exact: string;
+}> {
+  const db = openDatabase(
+    database.dialect === 'sqlite'
+      ? { dialect: 'sqlite', path: database.path }
+      : { dialect: 'postgres', url: database.url ?? '' },
+  );
+  try {
+    const one = async (q: string): Promise<number> => {
+      const { rows } = await sql.raw<{ n: number }>(q).execute(db);
+      return Number(rows[0]?.n ?? 0);
+    };
+    const reports = await one('select count(*) as n from reports');
+    const indexRows = await one('select count(*) as n from web_report_index');
+    const facts = await one('select count(*) as n from action_report_facts');
+    const messages = await one('select count(distinct message_sha256) as n from reports');
+    const analyses = await one('select count(*) as n from analyses');
+    const rolled = await one("select coalesce(sum(n), 0) as n from web_rollup_daily where dim = 'category'");
+    const campaigns = await one('select count(*) as n from campaigns where merged_into is null');
+    const { rows: missing } = await sql<{ id: string; received_at: string; stage: number | null }>`
+      select r.id, r.received_at, w.stage from reports r left join web_report_index w on w.report_id = r.id
+      where w.report_id is null or w.stage < ${STAGE_CLASSIFIED} order by r.id limit 5`.execute(db);
+    return {
+      campaigns,
+      exact:
+        `${reports} reports, ${indexRows} index rows, ${facts} facts, ${analyses} analyses of ${messages} ` +
+        `messages, category roll-ups sum ${rolled}` +
+        (missing.length === 0
+          ? ''
+          : `; not indexed as classified: ${missing.map((m) => `${m.id} (${m.received_at}, stage ${m.stage})`)}`),
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: Options): Promise<RunResult | null> {
+  const label = `${setup.dialect}×${setup.processes}`;
+  const dataDirs = Array.from({ length: setup.processes }, () =>
+    fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-scale-')),
+  );
+  let pgName: string | null = null;
+  let databaseUrl: string | undefined;
+  let admin: pg.Client | null = null;
+  if (setup.dialect === 'postgres') {
+    const reason = await postgresUnavailable();
+    if (reason !== null) {
+      say(`SKIP scale on PostgreSQL: ${PG_ADMIN_URL} does not answer (${reason})`);
+      for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+      return null;
+    }
+    pgName = `spamdesk_bench_scale_${randomSecret(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
+    admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`create database ${pgName}`);
+    const u = new URL(PG_ADMIN_URL);
+    u.pathname = `/${pgName}`;
+    databaseUrl = u.toString();
+  }
+  const config = testConfig({ dataDir: dataDirs[0], ...(databaseUrl ? { databaseUrl } : {}) });
+  const servers: BenchServer[] = [];
+  const logCounts = { jobFailures: 0, deadlockLines: 0 };
+  let watcher: Watcher | null = null;
+  let sampler: PgSampler | null = null;
+  try {
+    const setupDb = openDatabase(config.database);
+    await migrateToLatest(setupDb);
+    const token = (await createToken(setupDb, { role: 'reporter', name: 'bench-scale' })).secret;
+    await setupDb.destroy();
+
+    // Every process of one instance shares the key secret (docs/operations.md); each has its own data dir.
+    const keySecret = randomSecret(24);
+    for (const dir of dataDirs) {
+      const s = await startBenchServer([
+        '--data-dir',
+        dir,
+        ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+        '--instance-key-secret',
+        keySecret,
+        '--http-port',
+        '0',
+        '--smtp-enabled',
+        'false',
+        '--dns-mode',
+        'offline',
+        '--log-level',
+        'warn',
+      ]);
+      s.proc.stderr?.on('data', (d: Buffer) => {
+        for (const line of d.toString().split('\n')) {
+          if (line.includes('"job failed"')) logCounts.jobFailures++;
+          if (line.includes('deadlock detected')) logCounts.deadlockLines++;
+        }
+      });
+      servers.push(s);
+    }
+    const pids = servers.map((s) => s.proc.pid ?? 0);
+    const watching = await openWatcher(config.database);
+    watcher = watching;
+    const deadlocks0 = admin
+      ? Number(
+          (await admin.query('select deadlocks from pg_stat_database where datname = $1', [pgName])).rows[0].deadlocks,
+        )
+      : 0;
+    if (admin && pgName) {
+      sampler = new PgSampler(admin, pgName);
+      sampler.start();
+    }
+    const loadBefore = load();
+    say(
+      `--- ${label}: ${messages.length} reports, ${opts.clients} clients over ${servers.length} serve process(es) ` +
+        `(pids ${pids.join(', ')}), load average before ${loadBefore}`,
+    );
+    let kids = pids.map((p) => descendants(p));
+    const cpuNow = () => pids.reduce((s, p, i) => s + treeCpuSeconds(p, kids[i]), 0);
+    const warmed = await warmUp(servers, token, warmup, watching);
+    const quiet = await settle(pids, cpuNow, (k) => {
+      kids = k;
+    });
+    say(
+      `  warm-up: ${warmup.length} reports through every stage in ${warmed.toFixed(0)} s, then quiet after ` +
+        `${quiet.toFixed(0)} s (start-up and warm-up CPU are not counted)`,
+    );
+    // What the idle processes burn (polling, timers, GC): on a loaded machine the stream takes ten times
+    // longer than on a quiet one, and this part grows with the wall time, not with the reports.
+    const idle0 = cpuNow();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleRate = (cpuNow() - idle0) / (IDLE_MS / 1000);
+    say(`  idle: the process trees use ${idleRate.toFixed(3)} CPU-s per second`);
+    const cpu0 = cpuNow();
+    let peakRss = 0;
+    const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
+    const latencies: number[] = [];
+    const failures = new Map<string, number>();
+    let accepted = 0;
+    let next = 0;
+    const started = performance.now();
+    let postedAt = 0;
+    const posting = Promise.all(
+      Array.from({ length: opts.clients }, async (_, c) => {
+        // Client c always talks to the same server, as a balancer's sticky connection would.
+        const k = c % servers.length;
+        for (;;) {
+          const i = next++;
+          if (i >= messages.length) return;
+          const t0 = performance.now();
+          const r = await postReport(servers[k].url, agents[k], token, messages[i]).catch((e: Error) => ({
+            status: 0,
+            text: e.message,
+          }));
+          latencies.push(performance.now() - t0);
+          if (r.status === 202) accepted++;
+          else {
+            const key = `${r.status} ${r.text.slice(0, 120)}`;
+            failures.set(key, (failures.get(key) ?? 0) + 1);
+          }
+        }
+      }),
+    ).then(() => {
+      postedAt = performance.now();
+    });
+
+    let last: Progress | null = null;
+    let lastMove = performance.now();
+    let lastRow = -Infinity;
+    let doneAt = 0;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      kids = pids.map((p) => descendants(p));
+      peakRss = Math.max(
+        peakRss,
+        pids.reduce((s, p, i) => s + treeRss(p, kids[i]), 0),
+      );
+      const p = await watching.progress();
+      const now = performance.now();
+      const t = (now - started) / 1000;
+      if (JSON.stringify(p) !== JSON.stringify(last) || postedAt === 0) lastMove = now;
+      last = p;
+      const finished = postedAt > 0 && allThrough(p, accepted + warmup.length);
+      if (finished) {
+        doneAt = now;
+        break;
+      }
+      if (t - lastRow >= 10) {
+        lastRow = t;
+        say(
+          `  t ${t.toFixed(0)} s: accepted ${accepted}, waiting analysis ${p.pending['analyse-report']}, ` +
+            `campaign ${p.pending['campaign-report']}, actions ${p.pending['actions-report']}, ` +
+            `unindexed ${Math.max(0, p.reports - p.indexed)}, dead ${p.dead}`,
+        );
+      }
+      if (now - lastMove > STALL_MS) {
+        say(`no progress for ${STALL_MS / 1000} s: stopping with the pipeline unfinished`);
+        break;
+      }
+    }
+    await posting;
+    sampler?.stop();
+    const appCpu = cpuNow() - cpu0;
+    const deadlocks = admin
+      ? Number(
+          (await admin.query('select deadlocks from pg_stat_database where datname = $1', [pgName])).rows[0].deadlocks,
+        ) - deadlocks0
+      : null;
+    const loadAfter = load();
+    for (const a of agents) a.destroy();
+    latencies.sort((a, b) => a - b);
+    const complete = doneAt > 0;
+    const postSeconds = (postedAt - started) / 1000;
+    const e2eSeconds = ((complete ? doneAt : performance.now()) - started) / 1000;
+    const got = await outcome({
+      dialect: setup.dialect,
+      path: config.database.dialect === 'sqlite' ? config.database.path : '',
+      url: databaseUrl,
+    });
+    const n = Math.max(1, accepted);
+    const pgCpu = sampler ? sampler.backendCpu() : null;
+    const lockEvents = sampler
+      ? [...sampler.lockSamples]
+          .sort((a, b) => b[1] - a[1])
+          .map(([e, k]) => `${e} ${((k * LOCK_SAMPLE_MS) / 1000).toFixed(1)} s`)
+          .join(', ') || 'none seen'
+      : 'n/a';
+    say(
+      `${accepted} of ${messages.length} accepted in ${postSeconds.toFixed(1)} s ` +
+        `(${(accepted / postSeconds).toFixed(0)}/s, ` +
+        `POST p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms)`,
+    );
+    for (const [why, k] of failures) say(`  ${k} refused: ${why}`);
+    say(
+      complete
+        ? `end to end: ${accepted} through every stage in ${e2eSeconds.toFixed(1)} s: ` +
+            `${(accepted / e2eSeconds).toFixed(1)} reports/s`
+        : `end to end: UNFINISHED after ${e2eSeconds.toFixed(1)} s`,
+    );
+    say(
+      `CPU: Spamdesk ${appCpu.toFixed(1)} s = ${((appCpu / n) * 1000).toFixed(1)} ms/report ` +
+        `(${(((appCpu - idleRate * e2eSeconds) / n) * 1000).toFixed(1)} net of the idle rate)` +
+        (pgCpu !== null
+          ? `; PostgreSQL backends ${pgCpu.toFixed(1)} s = ${((pgCpu / n) * 1000).toFixed(1)} ms/report`
+          : '') +
+        `; peak RSS of the Spamdesk trees ${mb(peakRss)}`,
+    );
+    if (sampler)
+      say(
+        `lock waits: ${sampler.lockWaitSeconds().toFixed(1)} backend-s (${lockEvents}), at most ` +
+          `${sampler.maxWaiting} at once over ${sampler.samples} samples; deadlocks (pg_stat_database) ${deadlocks}`,
+      );
+    say(
+      `logs: ${logCounts.jobFailures} job failure(s), ${logCounts.deadlockLines} saying deadlock; ` +
+        `left behind: ${got.exact}; ${got.campaigns} campaigns; load average before ${loadBefore}, after ${loadAfter}`,
+    );
+    return {
+      setup: label,
+      accepted,
+      complete,
+      e2eRate: accepted / e2eSeconds,
+      acceptRate: accepted / postSeconds,
+      p99: percentile(latencies, 99),
+      appCpuPerReport: appCpu / n,
+      pgCpuPerReport: pgCpu === null ? null : pgCpu / n,
+      lockWaitSeconds: sampler ? sampler.lockWaitSeconds() : null,
+      maxWaiting: sampler ? sampler.maxWaiting : null,
+      lockEvents,
+      deadlocks,
+      jobFailures: logCounts.jobFailures,
+      deadlockLines: logCounts.deadlockLines,
+      campaigns: got.campaigns,
+      exact: got.exact,
+      loadBefore,
+      loadAfter,
+    };
+  } finally {
+    sampler?.stop();
+    await watcher?.close().catch(() => undefined);
+    await Promise.all(
+      servers.map(async (s) => {
+        if (s.proc.exitCode !== null) return;
+        s.proc.kill('SIGTERM');
+        await new Promise((r) => s.proc.once('exit', r));
+      }),
+    );
+    if (admin) {
+      if (pgName) await admin.query(`drop database if exists ${pgName} with (force)`).catch(() => undefined);
+      await admin.end();
+    }
+    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+export const scaleBench: Bench = {
+  name: 'scale',
+  description:
+    'scale-out: the corpus stream over 1, 2 and 3 serve processes on one PostgreSQL (and 1 on SQLite) until ' +
+    'every report is through every stage; CPU per report, lock waits, deadlocks',
+  async run() {
+    if (!corpusAvailable()) {
+      say(`SKIP scale bench: corpus not found at ${CORPUS_DIR}`);
+      return;
+    }
+    const opts = options();
+    const { messages: all, bySource } = sampleMessages(opts.reports + WARMUP);
+    const messages = all.slice(0, opts.reports);
+    const warmup = all.slice(opts.reports);
+    say(
+      `sample: ${messages.length} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ` +
+        `${mb(messages.reduce((s, m) => s + m.length, 0))}; ${os.cpus().length} cores`,
+    );
+    const results: RunResult[] = [];
+    for (const setup of opts.setups) {
+      const r = await runOne(setup, messages, warmup, opts);
+      if (r) results.push(r);
+    }
+    if (results.length === 0) return;
+    const base = results.find((r) => r.setup === 'postgres×1');
+    say('');
+    const widths = [12, 8, 10, 9, 8, 11, 11, 12, 10, 12, 10, 12];
+    say(
+      row(
+        [
+          'setup',
+          'reports',
+          'e2e/s',
+          'accept/s',
+          'p99 ms',
+          'app ms/rep',
+          'PG ms/rep',
+          'total vs 1',
+          'lock s',
+          'deadlocks',
+          'campaigns',
+          'load',
+        ],
+        widths,
+      ),
+    );
+    for (const r of results) {
+      const total = r.appCpuPerReport + (r.pgCpuPerReport ?? 0);
+      const baseTotal = base ? base.appCpuPerReport + (base.pgCpuPerReport ?? 0) : null;
+      say(
+        row(
+          [
+            r.setup,
+            r.accepted,
+            `${r.e2eRate.toFixed(1)}${r.complete ? '' : ' (unf.)'}`,
+            r.acceptRate.toFixed(0),
+            r.p99.toFixed(0),
+            (r.appCpuPerReport * 1000).toFixed(1),
+            r.pgCpuPerReport === null ? 'n/a' : (r.pgCpuPerReport * 1000).toFixed(1),
+            baseTotal && r.pgCpuPerReport !== null ? `${((total / baseTotal - 1) * 100).toFixed(0)} %` : 'n/a',
+            r.lockWaitSeconds === null ? 'n/a' : r.lockWaitSeconds.toFixed(1),
+            r.deadlocks === null ? `n/a/${r.deadlockLines}` : `${r.deadlocks}/${r.deadlockLines}`,
+            r.campaigns,
+            `${r.loadBefore.split(' ')[0]}→${r.loadAfter.split(' ')[0]}`,
+          ],
+          widths,
+        ),
+      );
+    }
+    say('deadlocks: pg_stat_database / log lines; lock s: backend-seconds waiting on heavyweight locks (sampled)');
+  },
+};

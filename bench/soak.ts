@@ -1,0 +1,196 @@
+/**
+ * The long-run soak on PostgreSQL (issue 20, item 5): bench/web.ts's generated reports (the same
+ * skewed year: Zipf campaigns, networks, domains, words; volume growing ×3) written into a fresh,
+ * fully indexed PostgreSQL database — every index the migrations make stays in place, so each
+ * chunk pays the B-tree maintenance a live instance pays — in transactions of 20,000 reports
+ * (messages, reports, index rows, search terms). Prints the ingest rate of each million (or each
+ * tenth, below ten million) with the load average and the database size, then runs bench/web.ts's
+ * page queries (list, filters, searches, operator scopes, dashboard, campaign, statistics) and
+ * prints their p50/p99 against the 200 ms target.
+ *
+ * This measures the storage side (rows and indexes at scale), not analysis: the corpus stream
+ * through the whole pipeline is `npm run bench -- scale`.
+ *
+ *   SPAMDESK_BENCH_WEB_REPORTS=10000000 npm run bench -- soak
+ */
+import os from 'node:os';
+import pg from 'pg';
+import type { Bench } from './registry.ts';
+import { mb, row, sampleRss } from './lib.ts';
+import { CHUNK, REPORTS, generator, measure, type GeneratedRow } from './web.ts';
+import { openDatabase } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+/** One chunk of generated rows into the indexed tables, in one transaction. */
+async function writeChunk(client: pg.Client, rows: GeneratedRow[], seen: Set<string>): Promise<void> {
+  const fresh = rows.filter((r) => {
+    if (seen.has(r.sha)) return false;
+    seen.add(r.sha);
+    return true;
+  });
+  await client.query('begin');
+  await client.query(
+    "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', " +
+      "'\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",
+    [fresh.map((r) => r.sha), fresh.map((r) => r.kind), fresh.map((r) => r.iso)],
+  );
+  await client.query(
+    'insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, ' +
+      "'full', tk from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u(id, s, c, t, tk)",
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.sha),
+      rows.map((r) => r.channel),
+      rows.map((r) => r.iso),
+      rows.map((r) => r.token),
+    ],
+  );
+  await client.query(
+    'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, subject, sender, ' +
+      'sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) ' +
+      'select id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st, 0, t from unnest($1::text[], $2::text[], ' +
+      '$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], ' +
+      '$12::text[], $13::text[], $14::int[]) as u(id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st)',
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.iso),
+      rows.map((r) => r.channel),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.sha),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.sender),
+      rows.map((r) => r.senderDomain),
+      rows.map((r) => r.ip),
+      rows.map((r) => r.country),
+      rows.map((r) => r.asn),
+      rows.map((r) => r.category),
+      rows.map((r) => r.campaignId),
+      rows.map((r) => r.stage),
+    ],
+  );
+  const terms = rows.flatMap((r) => r.terms.map((term) => [term, r.iso, r.id] as const));
+  await client.query(
+    'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], ' +
+      '$3::text[]) on conflict do nothing',
+    [terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2])],
+  );
+  await client.query('commit');
+}
+
+export const soakBench: Bench = {
+  name: 'soak',
+  description:
+    `PostgreSQL soak: ${REPORTS.toLocaleString('en')} generated reports into a fully indexed database ` +
+    '(ingest rate per million), then the web page queries (SPAMDESK_BENCH_WEB_REPORTS sets the count)',
+  async run() {
+    const problem = await postgresUnavailable();
+    if (problem) {
+      say(`SKIP soak: PostgreSQL at ${PG_ADMIN_URL} does not answer (${problem})`);
+      return;
+    }
+    const name = `spamdesk_bench_soak_${REPORTS}`;
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${name}`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const kdb = openDatabase({ dialect: 'postgres', url: url.toString() });
+    await migrateToLatest(kdb);
+    await kdb.destroy();
+
+    const step = REPORTS >= 10_000_000 ? 1_000_000 : Math.max(CHUNK, Math.floor(REPORTS / 10 / CHUNK) * CHUNK);
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    const gen = generator();
+    const seen = new Set<string>();
+    const widths = [12, 12, 12, 18, 12];
+    say(`${REPORTS.toLocaleString('en')} reports into ${name}, every index in place; ${os.cpus().length} cores`);
+    say(row(['reports', 'reports/s', 'step (s)', 'load (1/5/15)', 'db size'], widths));
+    const budgetMs = Number(process.env.SPAMDESK_BENCH_SOAK_MINUTES ?? 0) * 60_000;
+    const rates: number[] = [];
+    let written = 0;
+    const started = performance.now();
+    let stepStart = performance.now();
+    try {
+      for (let base = 0; base < REPORTS; base += CHUNK) {
+        const rows: GeneratedRow[] = [];
+        for (let i = base; i < Math.min(REPORTS, base + CHUNK); i++) rows.push(gen.row(i));
+        await writeChunk(client, rows, seen);
+        const done = Math.min(REPORTS, base + CHUNK);
+        written = done;
+        if (done % step === 0 || done === REPORTS) {
+          const secs = (performance.now() - stepStart) / 1000;
+          const n = done % step === 0 ? step : done % step;
+          rates.push(n / secs);
+          const size = await client.query<{ s: string }>('select pg_database_size(current_database()) as s');
+          say(
+            row(
+              [
+                done.toLocaleString('en'),
+                (n / secs).toFixed(0),
+                secs.toFixed(1),
+                os
+                  .loadavg()
+                  .map((l) => l.toFixed(1))
+                  .join(' '),
+                mb(Number(size.rows[0].s)),
+              ],
+              widths,
+            ),
+          );
+          stepStart = performance.now();
+          if (budgetMs > 0 && performance.now() - started > budgetMs) {
+            say(`time budget (SPAMDESK_BENCH_SOAK_MINUTES) spent: stopping at ${done.toLocaleString('en')} reports`);
+            break;
+          }
+        }
+      }
+      const roll = [...gen.rollup].map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
+      await client.query(
+        'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], ' +
+          '$3::text[], $4::int[])',
+        [roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3])],
+      );
+      await client.query(
+        "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) " +
+          "from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+      );
+      const total = (performance.now() - started) / 1000;
+      const first = rates[0];
+      const lastRate = rates[rates.length - 1];
+      say(
+        `ingest: ${written.toLocaleString('en')} in ${total.toFixed(0)} s (${(written / total).toFixed(0)}/s); ` +
+          `first step ${first.toFixed(0)}/s, last ${lastRate.toFixed(0)}/s ` +
+          `(${((lastRate / first - 1) * 100).toFixed(0)} %)`,
+      );
+      // Autovacuum would do this soon after a load; without the visibility map index-only scans visit the heap.
+      const t0 = performance.now();
+      await client.query('vacuum analyze');
+      say(
+        `vacuum analyze ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+      );
+    } finally {
+      await client.end();
+    }
+    const pdb = openDatabase({ dialect: 'postgres', url: url.toString() });
+    try {
+      await measure(pdb, `PostgreSQL at ${written.toLocaleString('en')}`, sampleRss(), written);
+    } finally {
+      await pdb.destroy();
+    }
+    say(
+      `load average after the queries ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; database ${name} kept`,
+    );
+  },
+};
