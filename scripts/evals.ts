@@ -79,10 +79,14 @@ export const EVALS: Eval[] = [
       'the shared corpora as one mixed stream of live reports through the real pipeline, then the listing pass under ' +
       'the default, documented and one-report policies: values per list, how many are innocent by independent ' +
       'checks (provider AS, ham origins and domains, shorteners, brands, CDNs, ESPs), a sample of each list ' +
-      '(--limit=N: the first N of the stream)',
+      '(--limit=N: the first N of the stream; --keep=DIR: keep the imported stream there and reuse it)',
     run: async () => {
       const limit = Number(process.argv.find((a) => a.startsWith('--limit='))?.slice(8) ?? 0);
-      await evaluateListings(CORPUS_DIR, (s) => process.stdout.write(s), { limit: limit > 0 ? limit : undefined });
+      const keepDir = process.argv.find((a) => a.startsWith('--keep='))?.slice(7);
+      await evaluateListings(CORPUS_DIR, (s) => process.stdout.write(s), {
+        limit: limit > 0 ? limit : undefined,
+        keepDir,
+      });
     },
   },
 ];

@@ -172,7 +172,7 @@ const pct = (a: number, b: number) => (b ? ((a / b) * 100).toFixed(1) : '0.0');
 export async function evaluateListings(
   corpusDir: string,
   out: (s: string) => void,
-  opts: { limit?: number; seed?: number; sample?: number } = {},
+  opts: { limit?: number; seed?: number; sample?: number; keepDir?: string } = {},
 ): Promise<ListingFigures[]> {
   const seed = opts.seed ?? SEED;
   const all = shuffled(corpusDir, seed, out);
@@ -206,15 +206,28 @@ export async function evaluateListings(
     ],
   ];
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
+  // --keep=DIR: the imported stream (database and references) is kept there and reused by the next
+  // run with the same stream, so a change to the listing code is measured in seconds, not an hour.
+  const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
+  if (keep) fs.mkdirSync(keep, { recursive: true });
+  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
+  const cacheFile = path.join(dir, `corpus-${seed}-${stream.length}.json`);
+  const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
+  // A kept directory without this stream's references starts afresh.
+  if (keep && !cached && config.database.dialect === 'sqlite')
+    for (const f of [config.database.path, `${config.database.path}-wal`, `${config.database.path}-shm`])
+      fs.rmSync(f, { force: true });
   const db = openDatabase(config.database, { synchronous: 'OFF' });
-  const corpus: Corpus = { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map() };
+  const corpus: Corpus = cached
+    ? readCorpus(cacheFile)
+    : { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map() };
   const figures: ListingFigures[] = [];
   try {
     await migrateToLatest(db);
     const t0 = performance.now();
-    for (let i = 0; i < stream.length; i++) {
+    if (cached) out(`(reusing the stream imported in ${dir})\n`);
+    for (let i = cached ? stream.length : 0; i < stream.length; i++) {
       const m = stream[i];
       const a = await analyse(m.raw, { ports, settings });
       const verdict = classifier.classify(a);
@@ -265,6 +278,7 @@ export async function evaluateListings(
       }
       if ((i + 1) % 2000 === 0) process.stderr.write(`  ${i + 1}/${stream.length} analysed\n`);
     }
+    if (keep && !cached) writeCorpus(cacheFile, corpus);
     const ham = [...corpus.bySha.values()].filter((s) => s.label === 'legitimate').length;
     out(
       `stream: ${stream.length} reports (${corpus.bySha.size} distinct messages, ${ham} ham) from \
@@ -292,8 +306,33 @@ ${SHORTENERS.size} shorteners, ${BRANDS.size} brand domains, ${CDN.size} CDN hos
     return figures;
   } finally {
     await db.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function writeCorpus(file: string, c: Corpus): void {
+  const json = {
+    bySha: [...c.bySha.entries()],
+    hamOrigins: [...c.hamOrigins],
+    hamDomains: [...c.hamDomains],
+    asOf: [...c.asOf.entries()],
+  };
+  fs.writeFileSync(file, JSON.stringify(json));
+}
+
+function readCorpus(file: string): Corpus {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    bySha: [string, Seen][];
+    hamOrigins: string[];
+    hamDomains: string[];
+    asOf: [string, { asn: number | null; asName: string | null }][];
+  };
+  return {
+    bySha: new Map(j.bySha),
+    hamOrigins: new Set(j.hamOrigins),
+    hamDomains: new Set(j.hamDomains),
+    asOf: new Map(j.asOf),
+  };
 }
 
 type Db = ReturnType<typeof openDatabase>;

@@ -10,7 +10,7 @@ import { getDomain } from 'tldts';
 import type { Database } from '../../db/schema.ts';
 import { classifyIp, normaliseIp, parseCidr, matchCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import type { TrustTable } from '../../analysis/stages/traceback/trust.ts';
-import { isCommonDomain } from '../../campaigns/common-domains.ts';
+import { platformReason, providerReason } from '../shared-domains.ts';
 
 /** Top-level names that never designate anyone's real host (RFC 2606 §2, RFC 6761 §6). */
 const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion']);
@@ -18,8 +18,13 @@ const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid'
 export interface Exclusions {
   /** Null when the address may be published, else why not. */
   ip(ip: string): string | null;
-  /** Null when the host name (or registrable domain) may be published, else why not. */
-  host(host: string): string | null;
+  /**
+   * Null when the host name (or registrable domain) may be published, else why not. `fullUrl`: the
+   * host of a URL with a path, which names one customer's page on a shared platform (a shortened
+   * link, a page on a publishing or hosting platform) and may be published where the platform's
+   * own domain may not.
+   */
+  host(host: string, opts?: { fullUrl?: boolean }): string | null;
   /** Null when the address may be published, else why not. */
   email(address: string): string | null;
 }
@@ -60,7 +65,7 @@ export function buildExclusions(opts: {
   instanceDomain: string;
 }): Exclusions {
   const own = opts.instanceDomain.toLowerCase();
-  const host = (raw: string): string | null => {
+  const host = (raw: string, o: { fullUrl?: boolean } = {}): string | null => {
     const h = raw.toLowerCase().replace(/\.$/, '');
     if (h.length === 0 || h.length > 253) return 'not a host name';
     const literal = normaliseIp(h.replace(/^\[|\]$/g, ''));
@@ -68,7 +73,8 @@ export function buildExclusions(opts: {
     const tld = h.slice(h.lastIndexOf('.') + 1);
     if (RESERVED_TLDS.has(tld) || !h.includes('.')) return 'reserved name (RFC 2606, RFC 6761)';
     const reg = getDomain(h) ?? h;
-    if (isCommonDomain(reg)) return 'platform shared by unrelated senders, or an impersonated brand’s own domain';
+    const shared = providerReason(reg, opts.trust) ?? (o.fullUrl ? null : platformReason(reg));
+    if (shared) return shared;
     if (reg === own || underAny(h, new Set([own]))) return 'this instance’s own domain';
     const sender = underAny(h, opts.senders.domains);
     if (sender) return `domain of a verified sender (${sender})`;

@@ -169,7 +169,7 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
   if (u.username || u.password) return 'URL with credentials';
   const bare = (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
   if (!bare && v.messages < MIN_MESSAGES_FOR_FULL_URL) return 'URL seen in a single message (may be per-recipient)';
-  return ex.host(u.hostname);
+  return ex.host(u.hostname, { fullUrl: !bare });
 }
 
 /** Campaigns (of these) with at least one live (not historically imported) report. */

@@ -27,6 +27,7 @@ import type { Config } from '../../core/config.ts';
 import type { DB } from '../../db/dialect.ts';
 import { domainExclusion, ipExclusion, loadExclusions } from './exclusions.ts';
 import { runListingPass } from './pass.ts';
+import { ACCESS_NETWORK_SIGNAL, NETWORK_KINDS, originNetwork, signalFacts } from './origin-network.ts';
 import { findListing } from './store.ts';
 import { renderZones, writeZones, ZONES_LIST_FILE } from './zones.ts';
 import { spamAssassinConfig } from './consumer-config.ts';
@@ -85,7 +86,13 @@ async function pickSpam(db: DB, config: Config) {
     );
     const ip = facts.origin_ip;
     if (!ip || ip.includes(':') || ipExclusion(ip, ex, facts.origin_rdns)) continue;
-    if (jsonList(facts.bot_signals).length < POLICY.listing.infected.minSignals) continue;
+    // An infected machine is a subscriber line, with botnet signals that say distinct facts.
+    const network = originNetwork(ip, facts.origin_rdns, facts.origin_as_name, false);
+    if (network.kind !== NETWORK_KINDS.ACCESS) continue;
+    if (
+      signalFacts([...jsonList(facts.bot_signals), ACCESS_NETWORK_SIGNAL]).length < POLICY.listing.infected.minSignals
+    )
+      continue;
     const domain = jsonList(facts.advertised_domains).find((d) => domainExclusion(d, ex) === null);
     if (!domain) continue;
     return { file: path.join(SPAM_DIR, f), raw, analysis: a, ip, domain };

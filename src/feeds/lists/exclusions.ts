@@ -4,9 +4,10 @@
  * (by network, AS or reverse-DNS name: a Gmail relay carries spam it did not write), relays of
  * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), verified senders' IPs
  * and domains (they are in the feedback loop instead), shared platforms whose domain every sender
- * links to (the campaigns' common-domain table, brands included), URL shorteners, hosting
- * platforms' shared suffixes, the instance's own domain and zones, reserved names (RFC 2606,
- * RFC 6761), and the operator's `neverList`.
+ * links to (the campaigns' common-domain table, brands included) and the regional domains of those
+ * and of mailbox providers, URL shorteners, hosting platforms' shared suffixes, publishing and
+ * newsletter platforms (`../shared-domains.ts`), the instance's own domain and zones, reserved
+ * names (RFC 2606, RFC 6761), and the operator's `neverList`.
  */
 import type { Kysely } from 'kysely';
 import ipaddr from 'ipaddr.js';
@@ -15,9 +16,8 @@ import type { Config } from '../../core/config.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
 import { parseNetwork } from '../../actions/listing-policy.ts';
 import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
-import { isCommonDomain } from '../../campaigns/common-domains.ts';
-import { SHORTENER_DOMAINS } from '../../analysis/data/shorteners.ts';
 import { getPublicSuffix } from 'tldts';
+import { platformReason, providerReason } from '../shared-domains.ts';
 import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
@@ -135,11 +135,7 @@ export function domainExclusion(domain: string, ex: Exclusions): string | null {
   if (ex.ownDomains.some((o) => within(d, o) || within(o, d))) return 'this instance’s own domain';
   if ([...ex.senderDomains].some((s) => within(d, s))) return 'domain of a verified sender';
   if (ex.neverDomains.some((n) => within(d, n))) return 'never listed by policy';
-  // Brands included: phishing links the real brand for its logo, privacy page and help centre.
-  if (isCommonDomain(d)) return 'shared platform or impersonated brand every sender links to';
-  if (SHORTENER_DOMAINS.has(d)) return 'URL shortener: listing it would block every link it carries';
-  if (isHostingSuffix(d)) return 'hosting platform whose customers each get their own name (public suffix list)';
-  const relay = ex.trust.byName(d);
-  if (relay) return `domain of a trusted provider (${relay.name})`;
-  return null;
+  // Shared infrastructure (`../shared-domains.ts`): providers, brands and their regional domains;
+  // shorteners, hosting and publishing platforms.
+  return providerReason(d, ex.trust) ?? platformReason(d);
 }

@@ -17,10 +17,25 @@ import { BOT_SIGNALS, jsonList } from '../../actions/report-facts.ts';
 import { MANY_CAMPAIGNS } from '../../actions/isp/isp-digests.ts';
 import { identitiesOfReports } from '../../actions/redaction.ts';
 import { domainExclusion, ipExclusion, type Exclusions } from './exclusions.ts';
+import {
+  ACCESS_NETWORK_SIGNAL,
+  NETWORK_KINDS,
+  originNetwork,
+  signalFacts,
+  type OriginNetwork,
+} from './origin-network.ts';
 
 /** Report ids kept with a listing (the latest ones): enough to explain it, bounded. */
 export const MAX_EVIDENCE_REPORTS = 50;
 export const MAX_EVIDENCE_CAMPAIGNS = 20;
+/**
+ * Spam of this many distinct campaigns within the window from one origin that is not a subscriber
+ * line (or that also carried legitimate mail) is a relay — a forwarder, a list server, a provider's
+ * smarthost — passing on the mail of many unrelated senders, not the spammer: its abuse desk is the
+ * channel. A spam operation's own server sends its own few campaigns; a bot on an access line sends
+ * many, but no legitimate mail.
+ */
+export const RELAY_MIN_CAMPAIGNS = 20;
 const DAY_MS = 86_400_000;
 
 /** What a listing carries besides its value. */
@@ -59,6 +74,7 @@ type Fact = Pick<
   | 'received_at'
   | 'origin_rdns'
   | 'origin_asn'
+  | 'origin_as_name'
   | 'bot_signals'
   | 'authenticated'
   | 'origin_sent_at'
@@ -74,6 +90,7 @@ const FACT_COLUMNS = [
   'f.received_at',
   'f.origin_rdns',
   'f.origin_asn',
+  'f.origin_as_name',
   'f.bot_signals',
   'f.authenticated',
   'f.origin_sent_at',
@@ -227,12 +244,36 @@ function filled(
   };
 }
 
-/** Botnet signals of the facts, with `many-campaigns` from {@link MANY_CAMPAIGNS} campaigns on. */
-function signalsOf(rows: Fact[]): string[] {
+/**
+ * Botnet signals of the facts, with `many-campaigns` from {@link MANY_CAMPAIGNS} campaigns on and
+ * `access-network` when the origin is on an access network its name alone does not show.
+ */
+function signalsOf(rows: Fact[], network: OriginNetwork): string[] {
   const s = new Set<string>();
   for (const r of rows) for (const x of jsonList(r.bot_signals)) s.add(x);
   if (new Set(rows.map(campaignKey)).size >= MANY_CAMPAIGNS) s.add(BOT_SIGNALS.MANY_CAMPAIGNS);
+  if (network.kind === NETWORK_KINDS.ACCESS && !s.has(BOT_SIGNALS.DYNAMIC_RDNS)) s.add(ACCESS_NETWORK_SIGNAL);
   return [...s].sort();
+}
+
+/** The network of an origin, from the name and AS its facts recorded. */
+function networkOf(ip: string, facts: Fact[]): OriginNetwork {
+  const rdns = facts.find((f) => f.origin_rdns)?.origin_rdns ?? null;
+  const asName = facts.find((f) => f.origin_as_name)?.origin_as_name ?? null;
+  const dynamic = facts.some((f) => jsonList(f.bot_signals).includes(BOT_SIGNALS.DYNAMIC_RDNS));
+  return originNetwork(ip, rdns, asName, dynamic);
+}
+
+/** Why an origin is a relay of many senders' mail (never listed), or null. */
+function relayReason(network: OriginNetwork, all: Fact[]): string | null {
+  const spam = all.filter((f) => !isClean(f));
+  const campaigns = new Set(spam.map(campaignKey)).size;
+  const clean = all.length - spam.length;
+  if (campaigns < RELAY_MIN_CAMPAIGNS) return null;
+  if (network.kind === NETWORK_KINDS.ACCESS && clean === 0) return null;
+  const ham = clean > 0 ? ` and ${clean} legitimate message(s)` : '';
+  return `it passed on spam of ${campaigns} unrelated campaigns${ham} \
+(${network.reason}): a relay of many senders' mail — forwarder, list server or smarthost — not their source`;
 }
 
 /**
@@ -274,17 +315,22 @@ export async function judgeIp(
       ],
       true,
     );
+  const network = networkOf(ip, all);
+  const relay = relayReason(network, all);
+  if (relay) return none([relay], true);
   const spam = all.filter((f) => !isClean(f));
   const { sound, held, reasons: gateReasons } = await gate(db, policy, spam);
 
   const infectedRows = (rows: Fact[]) =>
     rows.filter((f) => f.received_at >= infectedSince && sentAt(f) >= isoMinusDays(now, L.infected.windowDays));
   const infraRows = (rows: Fact[]) => rows.filter((f) => f.received_at >= infraSince);
+  // Only a subscriber's line is an infected machine; signals that say one fact count once.
   const qualifiesInfected = (rows: Fact[]) =>
     L.infected.enabled &&
+    network.kind === NETWORK_KINDS.ACCESS &&
     rows.length >= L.infected.minReports &&
     new Set(rows.map(campaignKey)).size >= L.infected.minCampaigns &&
-    signalsOf(rows).length >= L.infected.minSignals;
+    signalFacts(signalsOf(rows, network)).length >= L.infected.minSignals;
   const qualifiesInfra = (rows: Fact[]) =>
     L.infrastructure.enabled &&
     rows.length >= L.infrastructure.minReports &&
@@ -293,14 +339,16 @@ export async function judgeIp(
   const base = none([]);
   const inf = infectedRows(sound);
   if (qualifiesInfected(inf)) {
-    const signals = signalsOf(inf);
+    const signals = signalsOf(inf, network);
+    const facts = signalFacts(signals);
     return filled({ ...base, list: 'infected' }, 'listed', inf, L.infected.expiryDays, {
       returnCode: RETURN_CODES.infected,
       category: majority(inf),
       signals,
       reasons: [
         `${inf.length} live report(s) of spam it sent in the last ${L.infected.windowDays} day(s), with botnet signals \
-${signals.join(', ')}`,
+${signals.join(', ')} (${facts.length} distinct fact(s): ${facts.join('; ')})`,
+        `an access network: ${network.reason}`,
       ],
     });
   }
@@ -309,10 +357,13 @@ ${signals.join(', ')}`,
     return filled({ ...base, list: 'infrastructure' }, 'listed', infra, L.infrastructure.expiryDays, {
       returnCode: RETURN_CODES.infrastructure,
       category: majority(infra),
-      signals: signalsOf(infra),
+      signals: signalsOf(infra, network),
       reasons: [
         `${infra.length} live report(s) of spam it sent in the last ${L.infrastructure.windowDays} day(s) \
 (${new Set(infra.map(campaignKey)).size} campaign(s))`,
+        network.kind === NETWORK_KINDS.ACCESS
+          ? `an access network (${network.reason}), without the botnet signals of an infected machine`
+          : `not a subscriber line, so not an infected machine: ${network.reason}`,
       ],
     });
   }
@@ -322,7 +373,7 @@ ${signals.join(', ')}`,
     const rows = list === 'infected' ? infectedRows(withHeld) : infraRows(withHeld);
     return filled({ ...base, list }, 'held', rows, L[list].expiryDays, {
       category: majority(rows),
-      signals: signalsOf(rows),
+      signals: signalsOf(rows, network),
       reasons: ['held for an analyst by the campaign gates', ...gateReasons],
     });
   }

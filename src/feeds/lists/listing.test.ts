@@ -39,7 +39,7 @@ function fact(o: Partial<ReportFactsRow>): ReportFactsRow {
     received_at: at(HOUR),
     origin_ip: null,
     origin_asn: 64500,
-    origin_as_name: 'EXAMPLE-AS',
+    origin_as_name: 'Example Broadband', // a subscriber line (an access provider by name)
     origin_country: 'FR',
     origin_rdns: null,
     origin_abuse: '[]',

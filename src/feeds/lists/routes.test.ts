@@ -29,7 +29,7 @@ function facts(ip: string, domain: string, n: number) {
       received_at: at,
       origin_ip: ip,
       origin_asn: 64500,
-      origin_as_name: null,
+      origin_as_name: 'Example Broadband', // a subscriber line
       origin_country: 'FR',
       origin_rdns: null,
       origin_abuse: '[]',

@@ -43,7 +43,7 @@ for (const dialect of DIALECTS) {
             received_at: at,
             origin_ip: '2a01:4f8:c0c:1234::2',
             origin_asn: null,
-            origin_as_name: null,
+            origin_as_name: 'Example Broadband', // a subscriber line
             origin_country: null,
             origin_rdns: null,
             origin_abuse: null,
