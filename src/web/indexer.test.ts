@@ -360,6 +360,36 @@ for (const dialect of DIALECTS) {
   });
 }
 
+for (const dialect of DIALECTS) {
+  test(`a report that commits after the watermark passed its id is still indexed and counted once (${dialect})`, async (t) => {
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
+    const when = '2026-11-20T09:00:00.000Z';
+    const [late, early] = await writer.submit([
+      { raw: sampleSpam({ subject: 'Committed late' }), channel: 'web', receivedAt: when },
+      { raw: sampleSpam({ subject: 'Committed first' }), channel: 'web', receivedAt: when },
+    ]);
+    assert.ok(late.id < early.id, 'ids in order of submission');
+    // As if `late`'s transaction (its id made first) committed only after the indexer ran: the
+    // row is taken out while the indexer passes it, then comes back as a late commit would.
+    const row = await db.selectFrom('reports').selectAll().where('id', '=', late.id).executeTakeFirstOrThrow();
+    await db.deleteFrom('reports').where('id', '=', late.id).execute();
+    await indexAll(db);
+    assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 1);
+    await db.insertInto('reports').values(row).execute();
+    await indexAll(db);
+    const indexed = await db.selectFrom('web_report_index').select('report_id').orderBy('report_id').execute();
+    assert.deepEqual(
+      indexed.map((r) => r.report_id),
+      [late.id, early.id],
+    );
+    assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 2, 'each counted once');
+    await indexAll(db);
+    assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 2, 'a second look counts nothing twice');
+  });
+}
+
 /** Base64 encoded-word: how a Subject carries bytes the header line itself could not. */
 function encodedWord(text: string): string {
   return `=?utf-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;

@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
-import { encodeTime } from 'ulid';
+import { decodeTime, encodeTime } from 'ulid';
 import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
 import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
@@ -381,10 +381,47 @@ const PENDING_CURSOR = 'indexer.pending_cursor';
 const MAX_ID = 'Z'.repeat(26);
 
 /**
- * One pass: index reports past the watermark, then look again at recent reports still waiting for
- * analysis or classification. Returns how many rows it wrote; call until 0 to catch up.
+ * How far below the watermark (in ULID time) reports are looked for again: a report's id is made
+ * before its transaction commits, so with several intake processes, or a commit that waits, a
+ * report can become visible after the watermark has passed its id. Longer than any transaction may
+ * stay open (SQLite's busy wait is 30 s; PostgreSQL ends a session idle in a transaction after 60 s).
  */
-export async function indexPass(db: Kysely<Database>): Promise<number> {
+export const LATE_WINDOW_MS = 5 * 60_000;
+/** The late look-up runs at most this often per database handle (it reads the whole window). */
+const LATE_CHECK_EVERY_MS = 10_000;
+const lastLateCheck = new WeakMap<object, number>();
+
+/** Reports committed after the watermark passed their id, not indexed and not parked, oldest first. */
+async function lateReports(db: Kysely<Database>, watermark: string): Promise<string[]> {
+  const from = `${encodeTime(Math.max(0, decodeTime(watermark) - LATE_WINDOW_MS), 10)}0000000000000000`;
+  const rows = await db
+    .selectFrom('reports as r')
+    .select('r.id')
+    .where('r.id', '>', from)
+    .where('r.id', '<=', watermark)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('web_report_index as w').select('w.report_id').whereRef('w.report_id', '=', 'r.id'))),
+    )
+    .orderBy('r.id')
+    .limit(BATCH)
+    .execute();
+  const parked = await parkedReports(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => r.id).filter((id) => !parked.has(id));
+}
+
+/**
+ * One pass: index reports past the watermark, and (once caught up) reports that committed after
+ * the watermark passed their id; then look again at recent reports still waiting for analysis or
+ * classification. Returns how many rows it wrote; call until 0 to catch up. `lateCheck: 'always'`
+ * looks for late reports on every pass (tests, `indexAll`).
+ */
+export async function indexPass(
+  db: Kysely<Database>,
+  opts: { lateCheck?: 'throttled' | 'always' } = {},
+): Promise<number> {
   const wm = await db.selectFrom('web_state').select('value').where('key', '=', WATERMARK).executeTakeFirst();
   let q = db.selectFrom('reports').select('id').orderBy('id').limit(BATCH);
   if (wm) q = q.where('id', '>', wm.value);
@@ -398,6 +435,13 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
       .values({ key: WATERMARK, value: last })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
       .execute();
+  }
+  const watermark = fresh.length > 0 ? fresh[fresh.length - 1] : wm?.value;
+  const now = Date.now();
+  const due = opts.lateCheck === 'always' || now - (lastLateCheck.get(db) ?? 0) >= LATE_CHECK_EVERY_MS;
+  if (watermark && fresh.length < BATCH && due) {
+    lastLateCheck.set(db, now);
+    written += await indexReports(db, await lateReports(db, watermark));
   }
   // Reports still waiting for analysis or classification, created (ULID time) in the window, are
   // walked round-robin from a cursor, so a backlog larger than one batch is covered over passes.
@@ -439,7 +483,7 @@ export async function indexPass(db: Kysely<Database>): Promise<number> {
 export async function indexAll(db: Kysely<Database>): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await indexPass(db);
+    const n = await indexPass(db, { lateCheck: 'always' });
     total += n;
     if (n === 0) return total;
   }
