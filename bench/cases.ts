@@ -18,7 +18,7 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { mulberry32 } from '../src/core/prng.ts';
 import { caseFilterChoices, caseStateCounts, listCasePage } from '../src/actions/cases/case-list.ts';
 import { caseFactsTally, caseReportsPage, caseTimeline } from '../src/actions/cases/case-view.ts';
-import { rebuildCaseTally } from '../src/actions/cases/case-tally.ts';
+import { computeCaseTally, rebuildCaseTally } from '../src/actions/cases/case-tally.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.ts';
 import { listReferralPage } from '../src/actions/referrals/referrals.ts';
@@ -286,6 +286,7 @@ ${CASES.toLocaleString('en')} cases (SQLite)`,
         [`case page: reports (${largest.n})`, () => caseReportsPage(db, largest.case_id, null)],
         ['case page: timeline', () => caseTimeline(db, largest.case_id)],
         ['case page: indicators and origins', () => caseFactsTally(db, largest.case_id)],
+        ['(before 0180) largest case: its reports grouped', () => computeCaseTally(db, largest.case_id)],
         [`typical case (${typical.n}): reports`, () => caseReportsPage(db, typical.case_id, null)],
         ['typical case: timeline', () => caseTimeline(db, typical.case_id)],
         ['typical case: indicators and origins', () => caseFactsTally(db, typical.case_id)],
