@@ -262,7 +262,9 @@ const SPECIFIC: TextTemplate[] = [
   },
   {
     en: 'Refused: status {seq} arrived before status {expected} of this referral; send it again later.',
-    fr: 'Refusé\u00a0: le statut {seq} est arrivé avant le statut {expected} de cette saisine\u202f; renvoyez-le plus tard.',
+    fr:
+      'Refusé\u00a0: le statut {seq} est arrivé avant le statut {expected} de cette saisine\u202f; ' +
+      'renvoyez-le plus tard.',
   },
   {
     en: 'Refused: status {seq} of this referral was received meanwhile.',
@@ -275,7 +277,9 @@ const SPECIFIC: TextTemplate[] = [
   { en: '{value} is not an IP address.', fr: '{value} n’est pas une adresse IP.' },
   {
     en: '{value} is not a registrable domain (register example.com, not a sub-domain or a public suffix).',
-    fr: '{value} n’est pas un domaine enregistrable (enregistrez example.com, pas un sous-domaine ni un suffixe public).',
+    fr:
+      '{value} n’est pas un domaine enregistrable (enregistrez example.com, pas un sous-domaine ni un ' +
+      'suffixe public).',
   },
   { en: 'kind must be domain or ip.', fr: 'kind doit valoir domain ou ip.' },
   { en: 'No sender {id}.', fr: 'Aucun expéditeur {id}.' },
