@@ -3,8 +3,9 @@
  * report list (first page, a deep keyset page, each filter and search), the network operators'
  * lists (one and several ASes), the dashboard (daily series and top-N tables over 30 and 365 days
  * and an odd range, each whole page), a campaign timeline, the public statistics page and the dead
- * letters; the top-N lines say how the threshold algorithm answered (blocks, depth, values read by
- * key). Rows are generated directly with realistic
+ * letters; the campaign labels each page shows (from `campaign_facts`, filled from the generated
+ * subjects, senders and advertised domains); the top-N lines say how the threshold algorithm
+ * answered (blocks, depth, values read by key). Rows are generated directly with realistic
  * skew (Zipf-distributed campaigns, networks, countries, domains and subject words; a year of
  * growing volume; channels and categories in plausible shares). Target: < 200 ms per query.
  */
@@ -29,6 +30,8 @@ import {
 } from '../src/web/queries.ts';
 import { topValuesBySum, type TopPlan } from '../src/web/top-values.ts';
 import { listDeadLetters } from '../src/web/dead-letters.ts';
+import { campaignLabels } from '../src/campaigns/label.ts';
+import { sql } from 'kysely';
 import { mulberry32 } from '../src/core/prng.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 import pg from 'pg';
@@ -401,10 +404,52 @@ async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: num
   return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1] };
 }
 
+/**
+ * The campaigns' story facts the labels read (subjects, senders, advertised domains with their
+ * counts), as the clustering keeps them, from the generated rows; once per database.
+ */
+async function ensureCampaignFacts(db: DB): Promise<void> {
+  const any = await db.selectFrom('campaign_facts').select('campaign_id').limit(1).executeTakeFirst();
+  if (any) return;
+  const t0 = performance.now();
+  await sql`insert into campaign_facts (campaign_id, kind, value, count, first_seen_at, last_seen_at)
+    select campaign_id, 'subject', subject, count(*), min(received_at), max(received_at) from web_report_index
+      where campaign_id is not null and subject is not null group by campaign_id, subject
+    union all
+    select campaign_id, 'sender', sender, count(*), min(received_at), max(received_at) from web_report_index
+      where campaign_id is not null and sender is not null group by campaign_id, sender
+    union all
+    select i.campaign_id, 'domain', substr(t.term, 3), count(*), min(i.received_at), max(i.received_at)
+      from web_report_terms t join web_report_index i on i.report_id = t.report_id
+      where t.term >= ${TERM.domain} and t.term < ${`${TERM.domain.slice(0, -1)};`} and i.campaign_id is not null
+      group by i.campaign_id, t.term`.execute(db);
+  process.stdout.write(`campaign facts filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+/** How `campaignLabels` read facts before issue 18's batching: three queries per campaign (for comparison). */
+async function labelsOneByOne(db: DB, ids: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const id of new Set(ids))
+    for (const kind of ['subject', 'sender', 'domain'])
+      n += (
+        await db
+          .selectFrom('campaign_facts')
+          .select(['kind', 'value', 'count'])
+          .where('campaign_id', '=', id)
+          .where('kind', '=', kind)
+          .orderBy('count', 'desc')
+          .orderBy('value')
+          .limit(50)
+          .execute()
+      ).length;
+  return n;
+}
+
 /** Runs every page query against `db` and prints its latencies. */
 export async function measure(db: DB, label: string, rss: { stop(): number }, rows = REPORTS): Promise<void> {
   // A database built by an older version of this bench gets the newer migrations (e.g. monthly roll-ups).
   await migrateToLatest(db);
+  await ensureCampaignFacts(db);
   const all = { kind: 'all' } as const;
   const deep: Cursor = await (async () => {
     const mid = await db
@@ -441,6 +486,10 @@ export async function measure(db: DB, label: string, rss: { stop(): number }, ro
       topValues(db, 'domain', r),
       totalReports(db, r),
     ]);
+  const campaignsOf = (rows: { campaign_id: string | null }[]) =>
+    rows.flatMap((r) => (r.campaign_id ? [r.campaign_id] : []));
+  const newestCampaigns = campaignsOf((await listReports(db, all, {}, null)).rows);
+  const largest50 = (await topValues(db, 'campaign', r365, 50)).map((v) => v.value);
   const cases: [string, () => Promise<unknown>][] = [
     ['list: newest page', list({})],
     ['list: page at the middle (keyset)', list({}, deep)],
@@ -489,6 +538,25 @@ export async function measure(db: DB, label: string, rss: { stop(): number }, ro
     ['dash: total, 365 d', () => totalReports(db, r365)],
     ['dash: whole dashboard page (7 queries), 30 d', dashboard(r30)],
     ['dash: whole dashboard page (7 queries), 365 d', dashboard(r365)],
+    [
+      'dash: whole page with its campaign labels, 365 d',
+      async () => {
+        const [, , top10] = await dashboard(r365)();
+        return campaignLabels(
+          db,
+          top10.map((v) => v.value),
+        );
+      },
+    ],
+    [
+      `labels: newest report page (${new Set(newestCampaigns).size} campaigns)`,
+      () => campaignLabels(db, newestCampaigns),
+    ],
+    [
+      'list: newest page with its labels',
+      async () => campaignLabels(db, campaignsOf((await listReports(db, all, {}, null)).rows)),
+    ],
+    ['labels: the 50 largest campaigns', () => campaignLabels(db, largest50)],
     ['campaign page: timeline of the largest, 365 d', () => valueSeries(db, 'campaign', topCampaign, r365)],
     ['dead letters: waiting page', () => listDeadLetters(db, 'open', null)],
     [
@@ -500,6 +568,7 @@ export async function measure(db: DB, label: string, rss: { stop(): number }, ro
   const reference: [string, () => Promise<unknown>][] = [
     ['(reference) top campaigns, 365 d, plain sum', () => topValuesBySum(db, 'campaign', r365)],
     ['(reference) top domains, 365 d, plain sum', () => topValuesBySum(db, 'domain', r365)],
+    ['(before) labels of the newest report page, 3 queries per campaign', () => labelsOneByOne(db, newestCampaigns)],
   ];
   const widths = [50, 10, 10, 10, 6, 0];
   process.stdout.write(`${row(['query', 'p50 ms', 'p99 ms', 'max ms', `<${TARGET_MS}`, 'top-N plan'], widths)}\n`);

@@ -13,6 +13,7 @@ import { nowIso } from '../core/ids.ts';
 import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
 import type { ActionPolicy } from './action-policy.ts';
 import type { ReportFactsRow } from '../db/actions-tables.ts';
+import { retallyFacts } from './cases/case-tally.ts';
 
 /** Botnet signals, one constant map (STYLE.md: names from one typed map). */
 export const BOT_SIGNALS = {
@@ -164,10 +165,19 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   };
 }
 
-/** Stores (or replaces, on re-analysis) the facts of one report. */
+/**
+ * Stores (or replaces, on re-analysis) the facts of one report; the cases holding the report count
+ * its new facts instead of its old ones.
+ */
 export async function saveFacts(db: Kysely<Database>, row: ReportFactsRow): Promise<void> {
+  const before = await db
+    .selectFrom('action_report_facts')
+    .select(['origin_ip', 'origin_asn', 'origin_as_name', 'origin_country', 'sender_domain', 'advertised_domains'])
+    .where('report_id', '=', row.report_id)
+    .executeTakeFirst();
   await db.deleteFrom('action_report_facts').where('report_id', '=', row.report_id).execute();
   await db.insertInto('action_report_facts').values(row).execute();
+  await retallyFacts(db, row.report_id, before ?? null, row);
 }
 
 /** A JSON array column as strings (tolerates null and garbage). */

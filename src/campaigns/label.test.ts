@@ -99,3 +99,51 @@ for (const dialect of DIALECTS) {
     assert.equal(labels.get('01JA0000000000000000000009'), '01JA00…009');
   });
 }
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a page's labels come from one statement of facts, each as if read alone`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    t.after(() => tdb.drop());
+    const { db } = tdb;
+    const at = '2026-11-02T10:00:00.000Z';
+    // 160 campaigns (more than one statement holds), each with subjects, senders and domains; the
+    // first with more subjects than are read per kind, so the limit and its order matter.
+    const ids = Array.from({ length: 160 }, (_, i) => `01JB${String(i).padStart(22, '0')}`);
+    const facts = ids.flatMap((id, i) =>
+      [
+        ...Array.from({ length: i === 0 ? 60 : 2 }, (_, k) => ({
+          kind: 'subject',
+          value: `Offer ${i}-${k}`,
+          count: k,
+        })),
+        { kind: 'sender', value: `News <n@sender${i}.example>`, count: 3 },
+        { kind: 'domain', value: `shop${i}.example`, count: 1 },
+      ].map((f) => ({ campaign_id: id, ...f, first_seen_at: at, last_seen_at: at })),
+    );
+    for (let i = 0; i < facts.length; i += 200)
+      await db
+        .insertInto('campaign_facts')
+        .values(facts.slice(i, i + 200))
+        .execute();
+    const alone = new Map<string, string>();
+    for (const id of ids) alone.set(id, (await campaignLabels(db, [id])).get(id) ?? '');
+    let statements = 0;
+    // Counted as results come back: one per statement executed (query building calls the plugin more).
+    const counted = db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        statements++;
+        return args.result;
+      },
+    });
+    const page = await campaignLabels(counted, ids.slice(0, 50));
+    assert.equal(statements, 2, 'one statement for merge redirects, one for the facts of 50 campaigns');
+    statements = 0;
+    const all = await campaignLabels(counted, ids);
+    assert.equal(statements, 3, '160 campaigns: two statements of facts');
+    for (const id of ids) assert.equal(all.get(id), alone.get(id), id);
+    for (const id of ids.slice(0, 50)) assert.equal(page.get(id), alone.get(id), id);
+    assert.equal(alone.get(ids[0]), 'Offer 0-59');
+  });
+}

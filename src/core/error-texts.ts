@@ -160,6 +160,156 @@ const SPECIFIC: TextTemplate[] = [
     en: 'Only queued or dead entries can be retried.',
     fr: 'Seules les entrées en attente ou abandonnées peuvent être relancées.',
   },
+  // webhook and partner URLs (actions/outbox/transports.ts), shown after the field's name
+  { en: 'not a URL', fr: 'ce n’est pas une URL' },
+  { en: 'credentials in the URL are not allowed', fr: 'les identifiants dans l’URL ne sont pas permis' },
+  {
+    en: 'only https:// (or http:// to loopback) is allowed',
+    fr: 'seul https:// (ou http:// vers une adresse de bouclage) est permis',
+  },
+  {
+    en: 'plain http:// is allowed only to a loopback address',
+    fr: 'http:// en clair n’est permis que vers une adresse de bouclage',
+  },
+  // actions API (src/actions: cases, referrals, authorities, operators, senders, partners, exchange)
+  { en: 'No authority {id}.', fr: 'Aucune autorité {id}.' },
+  {
+    en: 'The monthly report is sent by e-mail only; this authority has no e-mail contact.',
+    fr: 'Le rapport mensuel n’est envoyé que par courriel\u202f; cette autorité n’a pas de contact par courriel.',
+  },
+  { en: 'No case {id}.', fr: 'Aucun dossier {id}.' },
+  { en: 'Case {id} was merged into {into}.', fr: 'Le dossier {id} a été fusionné dans {into}.' },
+  { en: 'Case {id} was itself merged into {into}.', fr: 'Le dossier {id} a lui-même été fusionné dans {into}.' },
+  { en: 'Case {id} is already merged.', fr: 'Le dossier {id} est déjà fusionné.' },
+  {
+    en: 'publicKeyPem must be an Ed25519 public key in PEM (SPKI): {detail}',
+    fr: 'publicKeyPem doit être une clé publique Ed25519 au format PEM (SPKI)\u00a0: {detail}',
+  },
+  {
+    en: 'This key is already registered for partner {name} ({id}).',
+    fr: 'Cette clé est déjà enregistrée pour le partenaire {name} ({id}).',
+  },
+  { en: 'No partner {id}.', fr: 'Aucun partenaire {id}.' },
+  {
+    en: 'The referral does not follow referral-v1: {*problems}',
+    fr: 'La saisine ne suit pas referral-v1\u00a0: {*problems}',
+  },
+  {
+    en: 'package.keyFingerprint is not the key that signed the request.',
+    fr: 'package.keyFingerprint n’est pas la clé qui a signé la requête.',
+  },
+  {
+    en: 'The package does not hash to package.sha256 (or its size differs).',
+    fr: 'L’empreinte du paquet n’est pas package.sha256 (ou sa taille diffère).',
+  },
+  {
+    en: 'The evidence package does not verify: {*problems}',
+    fr: 'Le paquet de preuves ne se vérifie pas\u00a0: {*problems}',
+  },
+  {
+    en: 'The manifest names another package or case than the body.',
+    fr: 'Le manifeste nomme un autre paquet ou un autre dossier que le corps.',
+  },
+  { en: 'The package carries no message.', fr: 'Le paquet ne contient aucun message.' },
+  {
+    en: 'Message {sha} has neither an original nor a redacted copy in the package.',
+    fr: 'Le message {sha} n’a ni original ni copie expurgée dans le paquet.',
+  },
+  { en: 'before: a cursor as returned in `next`.', fr: 'before\u00a0: un curseur tel que renvoyé dans `next`.' },
+  { en: 'No exchange request {id}.', fr: 'Aucune demande d’échange {id}.' },
+  { en: 'Request {id} was already {state}.', fr: 'La demande {id} est déjà dans l’état {state}.' },
+  { en: 'The partner closed this referral meanwhile.', fr: 'Le partenaire a clos cette saisine entre-temps.' },
+  { en: 'Request {id} was decided meanwhile.', fr: 'La demande {id} a été tranchée entre-temps.' },
+  {
+    en: 'The partner of case {id} is no longer registered.',
+    fr: 'Le partenaire du dossier {id} n’est plus enregistré.',
+  },
+  {
+    en: 'Partner {name} has no registered URL to answer to: register it (spamdesk partner set-url).',
+    fr: 'Le partenaire {name} n’a pas d’URL enregistrée où répondre\u00a0: enregistrez-la (spamdesk partner set-url).',
+  },
+  { en: 'Cannot send {status}: {reason}.', fr: 'Impossible d’envoyer {status}\u00a0: {reason}.' },
+  { en: 'The status is not valid: {*problems}', fr: 'Le statut n’est pas valide\u00a0: {*problems}' },
+  {
+    en: 'X-Spamdesk-Key-Fingerprint does not name a registered partner of this instance.',
+    fr: 'X-Spamdesk-Key-Fingerprint ne désigne aucun partenaire enregistré de cette instance.',
+  },
+  {
+    en: "X-Spamdesk-Signature does not verify over the body with {name}'s key.",
+    fr: 'X-Spamdesk-Signature ne se vérifie pas sur le corps avec la clé de {name}.',
+  },
+  { en: 'The body is not JSON.', fr: 'Le corps n’est pas du JSON.' },
+  {
+    en: 'The status message does not follow status-v1: {*problems}',
+    fr: 'Le message de statut ne suit pas status-v1\u00a0: {*problems}',
+  },
+  {
+    en: 'Message id {id} was already received with another content.',
+    fr: 'L’identifiant de message {id} a déjà été reçu avec un autre contenu.',
+  },
+  {
+    en: 'This instance sent no referral {referral} of case {id}.',
+    fr: 'Cette instance n’a envoyé aucune saisine {referral} du dossier {id}.',
+  },
+  { en: 'Referral {referral} was not sent to {name}.', fr: 'La saisine {referral} n’a pas été envoyée à {name}.' },
+  {
+    en: 'Refused: the referral is closed; a {status} status cannot follow.',
+    fr: 'Refusé\u00a0: la saisine est close\u202f; un statut {status} ne peut plus suivre.',
+  },
+  {
+    en: 'Refused: status {seq} of this referral was already received.',
+    fr: 'Refusé\u00a0: le statut {seq} de cette saisine a déjà été reçu.',
+  },
+  {
+    en: 'Refused: status {seq} arrived before status {expected} of this referral; send it again later.',
+    fr:
+      'Refusé\u00a0: le statut {seq} est arrivé avant le statut {expected} de cette saisine\u202f; ' +
+      'renvoyez-le plus tard.',
+  },
+  {
+    en: 'Refused: status {seq} of this referral was received meanwhile.',
+    fr: 'Refusé\u00a0: le statut {seq} de cette saisine a été reçu entre-temps.',
+  },
+  {
+    en: 'The referral changed meanwhile; send the status again.',
+    fr: 'La saisine a changé entre-temps\u202f; renvoyez le statut.',
+  },
+  { en: '{value} is not an IP address.', fr: '{value} n’est pas une adresse IP.' },
+  {
+    en: '{value} is not a registrable domain (register example.com, not a sub-domain or a public suffix).',
+    fr:
+      '{value} n’est pas un domaine enregistrable (enregistrez example.com, pas un sous-domaine ni un ' +
+      'suffixe public).',
+  },
+  { en: 'kind must be domain or ip.', fr: 'kind doit valoir domain ou ip.' },
+  { en: 'No sender {id}.', fr: 'Aucun expéditeur {id}.' },
+  { en: 'No identity {id}.', fr: 'Aucune identité {id}.' },
+  { en: 'AS{asn} already belongs to operator {id}.', fr: 'L’AS{asn} appartient déjà à l’opérateur {id}.' },
+  { en: 'No operator {id}.', fr: 'Aucun opérateur {id}.' },
+  { en: 'abuseAddress: must be an e-mail address', fr: 'abuseAddress\u00a0: doit être une adresse électronique' },
+  { en: '{asn} is not an AS.', fr: '{asn} n’est pas un numéro d’AS.' },
+  { en: "AS{asn} is not one of operator {id}'s.", fr: 'L’AS{asn} n’appartient pas à l’opérateur {id}.' },
+  {
+    en: 'month must be YYYY-MM, got "{month}".',
+    fr: 'month doit être de la forme AAAA-MM, reçu «\u00a0{month}\u00a0».',
+  },
+  { en: 'No referral {id}.', fr: 'Aucune saisine {id}.' },
+  { en: 'The case has no reports to refer.', fr: 'Le dossier ne contient aucun signalement à transmettre.' },
+  {
+    en: 'Case {id} was merged into {into}; refer that one.',
+    fr: 'Le dossier {id} a été fusionné dans {into}\u202f; transmettez celui-là.',
+  },
+  { en: 'Authority {name} is inactive.', fr: 'L’autorité {name} est inactive.' },
+  { en: 'This referral is closed.', fr: 'Cette saisine est close.' },
+  { en: 'Some report ids do not exist.', fr: 'Certains identifiants de signalement n’existent pas.' },
+  { en: 'Send the referral as application/json.', fr: 'Envoyez la saisine en application/json.' },
+  { en: 'Send the status message as application/json.', fr: 'Envoyez le message de statut en application/json.' },
+  { en: 'state must be one of {list}.', fr: 'state doit valoir l’une des valeurs {list}.' },
+  { en: 'No such outbox entry.', fr: 'Cette entrée de la file d’envoi n’existe pas.' },
+  {
+    en: 'A sender registration must belong to a user account.',
+    fr: 'L’enregistrement d’un expéditeur doit appartenir à un compte utilisateur.',
+  },
 ];
 
 for (const [code, def] of Object.entries(ERRORS)) {

@@ -106,6 +106,23 @@ export interface ActionCaseReportsTable {
   received_at: string | null;
 }
 
+/**
+ * A case's counts kept as reports join and leave it (0180): one row per (case, kind, value), kinds
+ * `total`, `day`, `sender`, `advertised`, `asn`, `country`, `ip`; the `total` row marks it built.
+ */
+export interface ActionCaseTalliesTable {
+  case_id: string;
+  kind: string;
+  value: string;
+  reports: number;
+  /** `ip` rows: the origin's AS number. */
+  asn: number | null;
+  /** `asn` and `ip` rows: the network's name first seen. */
+  as_name: string | null;
+  /** `ip` rows: the origin's country. */
+  country: string | null;
+}
+
 /** The case history: every state change, annotation, referral and answer. */
 export interface ActionCaseEventsTable {
   id: string;
@@ -345,6 +362,7 @@ export interface ActionTables {
   action_report_facts: ActionReportFactsTable;
   action_cases: ActionCasesTable;
   action_case_reports: ActionCaseReportsTable;
+  action_case_tallies: ActionCaseTalliesTable;
   action_case_events: ActionCaseEventsTable;
   action_authorities: ActionAuthoritiesTable;
   action_referrals: ActionReferralsTable;

@@ -158,6 +158,13 @@ export async function deleteReports(
       await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
       await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
       await trx.deleteFrom('action_report_facts').where('report_id', 'in', chunk).execute();
+      // The cases that held them count again from their remaining reports when next read (0180).
+      await trx
+        .deleteFrom('action_case_tallies')
+        .where('case_id', 'in', (eb) =>
+          eb.selectFrom('action_case_reports').select('case_id').where('report_id', 'in', chunk),
+        )
+        .execute();
       await trx.deleteFrom('action_case_reports').where('report_id', 'in', chunk).execute();
       await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
       const deleted = await trx.deleteFrom('reports').where('id', 'in', chunk).executeTakeFirst();

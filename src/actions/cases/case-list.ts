@@ -63,11 +63,22 @@ export async function listCasePage(
   let q = db
     .selectFrom('action_cases as c')
     .selectAll('c')
+    // The count the case page shows (its tally's total); a case not yet tallied is counted.
     .select((eb) =>
-      eb
-        .selectFrom('action_case_reports as r')
-        .select((e) => e.fn.countAll<number>().as('n'))
-        .whereRef('r.case_id', '=', 'c.id')
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('action_case_tallies as t')
+            .select('t.reports')
+            .whereRef('t.case_id', '=', 'c.id')
+            .where('t.kind', '=', 'total')
+            .where('t.value', '=', ''),
+          eb
+            .selectFrom('action_case_reports as r')
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .whereRef('r.case_id', '=', 'c.id')
+            .where('r.received_at', 'is not', null),
+        )
         .as('report_count'),
     )
     .orderBy('c.id', 'desc')

@@ -1,10 +1,11 @@
 /**
  * What the case page shows besides the case row: its reports a page at a time, reports per day,
- * origins and indicators (from the report facts the actions area keeps), and the cases a report
- * belongs to. Aggregates run over the whole case; top lists say how many values there are in all.
+ * origins and indicators (from the case's tally of its report facts, case-tally.ts), and the cases
+ * a report belongs to. Aggregates cover the whole case; top lists say how many values there are.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { ensureCaseTally, type TallyKind } from './case-tally.ts';
 
 export const CASE_REPORTS_PAGE = 50;
 /** Values listed in each top list of the case page (the page states how many there are). */
@@ -57,11 +58,13 @@ export async function caseReportsPage(
       ]),
     );
   const rows = await q.execute();
+  await ensureCaseTally(db, caseId);
   const total = await db
-    .selectFrom('action_case_reports')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .selectFrom('action_case_tallies')
+    .select('reports as n')
     .where('case_id', '=', caseId)
-    .where('received_at', 'is not', null)
+    .where('kind', '=', 'total')
+    .where('value', '=', '')
     .executeTakeFirst();
   const page = rows.slice(0, limit);
   return {
@@ -74,21 +77,17 @@ export async function caseReportsPage(
   };
 }
 
-/**
- * Reports of a case per day of reception (UTC), from the reception time each case row carries
- * (one range of the `(case_id, received_at)` index, not a look-up per report).
- */
+/** Reports of a case per day of reception (UTC), from its tally (one row per day). */
 export async function caseTimeline(db: Kysely<Database>, caseId: string): Promise<{ day: string; n: number }[]> {
-  const dayExpr = sql<string>`substr(cr.received_at, 1, 10)`;
+  await ensureCaseTally(db, caseId);
   const rows = await db
-    .selectFrom('action_case_reports as cr')
-    .select([dayExpr.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
-    .where('cr.case_id', '=', caseId)
-    .where('cr.received_at', 'is not', null)
-    .groupBy(dayExpr)
-    .orderBy(dayExpr)
+    .selectFrom('action_case_tallies')
+    .select(['value', 'reports'])
+    .where('case_id', '=', caseId)
+    .where('kind', '=', 'day')
+    .orderBy('value')
     .execute();
-  return rows.map((r) => ({ day: r.day, n: Number(r.n) }));
+  return rows.map((r) => ({ day: r.value, n: Number(r.reports) }));
 }
 
 export interface CaseOrigin {
@@ -112,103 +111,65 @@ export interface CaseIndicators {
   countries: TopList<{ value: string; reports: number }>;
 }
 
-function top<T extends { reports: number }>(m: Map<string, T>): TopList<T> {
-  const all = [...m.values()].sort((a, b) => b.reports - a.reports);
-  return { items: all.slice(0, TOP_LISTED), total: all.length };
-}
-
-function parseList(json: string | null): string[] {
-  if (!json) return [];
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function bump<T extends { reports: number }>(m: Map<string, T>, key: string, fresh: () => T, n: number): T {
-  let e = m.get(key);
-  if (!e) {
-    e = fresh();
-    m.set(key, e);
-  }
-  e.reports += n;
-  return e;
+/** The most frequent values of one kind in a case's tally, and how many values there are. */
+async function topOf(db: Kysely<Database>, caseId: string, kind: TallyKind) {
+  const [items, count] = await Promise.all([
+    db
+      .selectFrom('action_case_tallies')
+      .select(['value', 'reports', 'asn', 'as_name', 'country'])
+      .where('case_id', '=', caseId)
+      .where('kind', '=', kind)
+      .orderBy('reports', 'desc')
+      .orderBy('value')
+      .limit(TOP_LISTED)
+      .execute(),
+    db
+      .selectFrom('action_case_tallies')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('case_id', '=', caseId)
+      .where('kind', '=', kind)
+      .executeTakeFirst(),
+  ]);
+  return { items: items.map((r) => ({ ...r, reports: Number(r.reports) })), total: Number(count?.n ?? 0) };
 }
 
 /**
  * Indicators (sender domains, advertised domains, origin networks and countries) and origins
- * (IPs) of a case, by reports, in one pass over its report facts: the rows are grouped by the
- * combination of values in SQL, then each value counted here.
+ * (IPs) of a case, by reports: the top of each kind of its tally, kept as reports join and leave
+ * (case-tally.ts), so a case of 145,000 reports reads a few hundred rows, not its reports.
  */
 export async function caseFactsTally(
   db: Kysely<Database>,
   caseId: string,
 ): Promise<{ indicators: CaseIndicators; origins: TopList<CaseOrigin> }> {
-  const rows = await db
-    .selectFrom('action_case_reports as cr')
-    .innerJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
-    .select([
-      'f.origin_ip',
-      'f.origin_asn',
-      'f.origin_as_name',
-      'f.origin_country',
-      'f.sender_domain',
-      'f.advertised_domains',
-      (eb) => eb.fn.countAll<number>().as('n'),
-    ])
-    .where('cr.case_id', '=', caseId)
-    .groupBy([
-      'f.origin_ip',
-      'f.origin_asn',
-      'f.origin_as_name',
-      'f.origin_country',
-      'f.sender_domain',
-      'f.advertised_domains',
-    ])
-    .execute();
-  const senders = new Map<string, { value: string; reports: number }>();
-  const advertised = new Map<string, { value: string; reports: number }>();
-  const networks = new Map<string, { asn: number; asName: string | null; reports: number }>();
-  const countries = new Map<string, { value: string; reports: number }>();
-  // One IP can appear with two AS names (enrichment data changed): one row per IP.
-  const ips = new Map<string, CaseOrigin>();
-  for (const r of rows) {
-    const n = Number(r.n);
-    if (r.sender_domain) bump(senders, r.sender_domain, () => ({ value: r.sender_domain ?? '', reports: 0 }), n);
-    for (const d of new Set(parseList(r.advertised_domains))) bump(advertised, d, () => ({ value: d, reports: 0 }), n);
-    if (r.origin_asn !== null) {
-      const asn = Number(r.origin_asn);
-      const e = bump(networks, String(asn), () => ({ asn, asName: r.origin_as_name, reports: 0 }), n);
-      e.asName ??= r.origin_as_name;
-    }
-    if (r.origin_country) bump(countries, r.origin_country, () => ({ value: r.origin_country ?? '', reports: 0 }), n);
-    if (r.origin_ip) {
-      const ip = r.origin_ip;
-      bump(
-        ips,
-        ip,
-        () => ({
-          ip,
-          asn: r.origin_asn === null ? null : Number(r.origin_asn),
-          asName: r.origin_as_name,
-          country: r.origin_country,
-          reports: 0,
-        }),
-        n,
-      );
-    }
-  }
-  const origins = [...ips.values()].sort((a, b) => b.reports - a.reports || a.ip.localeCompare(b.ip));
+  await ensureCaseTally(db, caseId);
+  const [senders, advertised, networks, countries, ips] = await Promise.all(
+    (['sender', 'advertised', 'asn', 'country', 'ip'] as const).map((k) => topOf(db, caseId, k)),
+  );
+  const plain = (t: Awaited<ReturnType<typeof topOf>>) => ({
+    items: t.items.map((r) => ({ value: r.value, reports: r.reports })),
+    total: t.total,
+  });
   return {
     indicators: {
-      senderDomains: top(senders),
-      advertisedDomains: top(advertised),
-      networks: top(networks),
-      countries: top(countries),
+      senderDomains: plain(senders),
+      advertisedDomains: plain(advertised),
+      networks: {
+        items: networks.items.map((r) => ({ asn: Number(r.value), asName: r.as_name, reports: r.reports })),
+        total: networks.total,
+      },
+      countries: plain(countries),
     },
-    origins: { items: origins.slice(0, TOP_LISTED), total: origins.length },
+    origins: {
+      items: ips.items.map((r) => ({
+        ip: r.value,
+        asn: r.asn === null ? null : Number(r.asn),
+        asName: r.as_name,
+        country: r.country,
+        reports: r.reports,
+      })),
+      total: ips.total,
+    },
   };
 }
 

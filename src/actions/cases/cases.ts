@@ -9,6 +9,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { TARGET_KINDS, type TargetKind } from '../action-policy.ts';
 import type { CaseRow } from '../../db/actions-tables.ts';
+import { tallyCaseReports } from './case-tally.ts';
 
 /**
  * `needs_review`: held by the gates (gates.ts) before an automatic referral; reports still join
@@ -152,6 +153,12 @@ export async function addReportsToCase(
         })),
       )
       .execute();
+    await tallyCaseReports(
+      db,
+      caseId,
+      chunk.map((r) => ({ reportId: r.reportId, receivedAt: received.get(r.reportId) ?? null })),
+      1,
+    );
   }
   await db.updateTable('action_cases').set({ updated_at: now }).where('id', '=', caseId).execute();
   await addCaseEvent(db, caseId, actor, 'reports-added', {
@@ -181,13 +188,19 @@ export async function removeReportsFromCase(
     const chunk = ids.slice(i, i + ID_CHUNK);
     const present = await db
       .selectFrom('action_case_reports')
-      .select('report_id')
+      .select(['report_id', 'received_at'])
       .where('case_id', '=', caseId)
       .where('report_id', 'in', chunk)
       .execute();
     if (present.length === 0) continue;
     const gone = present.map((r) => r.report_id);
     await db.deleteFrom('action_case_reports').where('case_id', '=', caseId).where('report_id', 'in', gone).execute();
+    await tallyCaseReports(
+      db,
+      caseId,
+      present.map((r) => ({ reportId: r.report_id, receivedAt: r.received_at })),
+      -1,
+    );
     removed.push(...gone);
   }
   if (removed.length === 0) return 0;
