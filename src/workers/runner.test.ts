@@ -122,7 +122,8 @@ takes it`, async (t) => {
     assert.equal((await h.ctx.db.selectFrom('jobs').select('id').execute()).length, 0, 'done once');
   });
 
-  test(`${dialect}: a job whose worker died is run by another worker once its lease (the setting) has run out`, async (t) => {
+  test(`${dialect}: a job whose worker died is run by another worker once its lease (the setting) has run \
+out`, async (t) => {
     const h = await createTestContext(t, dialect);
     if (!h) return;
     t.after(() => h.close());
