@@ -382,8 +382,11 @@ every acknowledged report is processed exactly once, every outbox entry delivere
     'every job done and every report indexed and every outbox entry sent',
     DRAIN_MS,
     async () => {
-      const jobs = await db.selectFrom('jobs').select('state').where('kind', 'in', PIPELINE_JOBS).execute();
-      if (jobs.some((j) => j.state !== 'dead')) return null;
+      // Due work only: an updated referral is queued for when the authority may get one again
+      // (`referUpdateIntervalHours`, a day later), which is not work left now.
+      const now = new Date().toISOString();
+      const jobs = await db.selectFrom('jobs').select(['state', 'run_at']).where('kind', 'in', PIPELINE_JOBS).execute();
+      if (jobs.some((j) => j.state === 'running' || (j.state === 'queued' && j.run_at <= now))) return null;
       const [r, idx, facts, box] = await Promise.all([
         db
           .selectFrom('reports')
