@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the things outside npm that the tests use: PostgreSQL (already on this
 # machine kind; started if stopped), Chromium (web UI tests), swaks (SMTP end-to-end), rbldnsd and
-# dig and SpamAssassin (DNS blocklist and its consumer). Safe to run twice.
+# dig and SpamAssassin (DNS blocklist and its consumer), iproute2 and socat (multi-host test). Safe to
+# run twice.
 set -uo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -13,6 +14,9 @@ command -v rbldnsd >/dev/null || need+=(rbldnsd)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v spamassassin >/dev/null || need+=(spamassassin)
 command -v psql >/dev/null || need+=(postgresql)
+# The multi-host test (src/app/multihost.e2e.test.ts): network namespaces and a TCP forwarder.
+command -v ip >/dev/null || need+=(iproute2)
+command -v socat >/dev/null || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null 2>&1 || true

@@ -40,7 +40,10 @@ export async function startPlatform(
   for (const s of SERVICES) {
     if (roles.includes(s.role) && s.enabled(ctx)) services.push(await s.start(ctx));
   }
-  const workers = roles.includes('workers') && config.workers > 0 ? startWorkers(ctx, jobHandlers()) : null;
+  const workers =
+    roles.includes('workers') && config.workers > 0
+      ? startWorkers(ctx, jobHandlers(), { leaseMs: config.jobLeaseSeconds * 1000 })
+      : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,

@@ -157,6 +157,15 @@ export const SETTINGS = {
     default: String(Math.max(1, os.availableParallelism())),
     docDefault: 'CPU cores',
   }),
+  jobLeaseSeconds: setting({
+    env: 'SPAMDESK_JOB_LEASE_SECONDS',
+    flag: 'job-lease-seconds',
+    description:
+      'Lease of a claimed background job: a worker renews it every third of it while the job runs, and a job ' +
+      'whose lease has run out (its process died) is claimed again by another worker.',
+    schema: z.coerce.number().int().min(2).max(86_400),
+    default: '60',
+  }),
   roles: setting({
     env: 'SPAMDESK_ROLES',
     flag: 'only',

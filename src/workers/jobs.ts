@@ -11,8 +11,11 @@ import { createLeaseQueue } from './lease-queue.ts';
 
 /** A job that fails this many times goes to state `dead` (visible, retryable by hand). */
 export const MAX_JOB_ATTEMPTS = 5;
-/** A `running` job whose lease is older than this is considered abandoned and requeued. */
-export const JOB_LEASE_MS = 5 * 60 * 1000;
+/**
+ * The default lease of a claimed job (`SPAMDESK_JOB_LEASE_SECONDS`): the runner renews it while the
+ * job runs, and a `running` job whose lease is older than this (its process died) is requeued.
+ */
+export const JOB_LEASE_MS = 60 * 1000;
 
 export async function enqueueJob(
   db: Kysely<Database>,
@@ -65,6 +68,11 @@ export function claimJobs(
 /** A finished job leaves the table: nobody needs it, and the claim index stays small. */
 export function completeJob(db: Kysely<Database>, id: string): Promise<void> {
   return JOB_QUEUE.complete(db, id);
+}
+
+/** Extends the lease of jobs `workerId` still holds; returns how many it holds. */
+export function renewJobs(db: Kysely<Database>, workerId: string, ids: readonly string[]): Promise<number> {
+  return JOB_QUEUE.renew(db, workerId, ids);
 }
 
 /** Records a failure; retries with exponential backoff, then parks the job as `dead`. */

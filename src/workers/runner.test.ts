@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestContext } from '../app/test-context.ts';
-import { enqueueJob } from './jobs.ts';
+import { DIALECTS } from '../db/test-databases.ts';
+import { claimJobs, enqueueJob, requeueStaleJobs } from './jobs.ts';
 import { runIsolated, startWorkers } from './runner.ts';
 import type { JobHandler } from './handlers.ts';
 
@@ -88,3 +89,74 @@ test('drain() while the runner is in a round waits for it: a handler is never ru
   assert.equal(most, 1, 'the handler was never re-entered');
   assert.equal((await h.ctx.db.selectFrom('jobs').select('id').execute()).length, 0);
 });
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a job running longer than its lease keeps it (the runner renews it), so no other worker \
+takes it`, async (t) => {
+    const h = await createTestContext(t, dialect);
+    if (!h) return;
+    t.after(() => h.close());
+    const leaseMs = 1500;
+    let staleWhileRunning = -1;
+    let heldBy: (string | null)[] = [];
+    const long: JobHandler = {
+      kind: 'test-long',
+      async run() {
+        // Past the lease: renewed at 1/3 and 2/3 and 3/3 of it, so its lease is at most 0.5 s old here.
+        await new Promise((r) => setTimeout(r, 2 * leaseMs));
+        staleWhileRunning = await requeueStaleJobs(h.ctx.db, leaseMs);
+        heldBy = (await h.ctx.db.selectFrom('jobs').select('locked_by').execute()).map((r) => r.locked_by);
+        return undefined;
+      },
+    };
+    await enqueueJob(h.ctx.db, 'test-long', {});
+    const runner = startWorkers(h.ctx, [long], { leaseMs });
+    try {
+      await runner.drain();
+    } finally {
+      await runner.stop();
+    }
+    assert.equal(staleWhileRunning, 0, 'what another worker would requeue while the job runs: nothing');
+    assert.equal(heldBy.length, 1);
+    assert.ok(heldBy[0], 'still held by the runner that claimed it');
+    assert.equal((await h.ctx.db.selectFrom('jobs').select('id').execute()).length, 0, 'done once');
+  });
+
+  test(`${dialect}: a job whose worker died is run by another worker once its lease (the setting) has run \
+out`, async (t) => {
+    const h = await createTestContext(t, dialect);
+    if (!h) return;
+    t.after(() => h.close());
+    const leaseMs = 2000;
+    await enqueueJob(h.ctx.db, 'test-orphan', { n: 1 });
+    const [claimed] = await claimJobs(h.ctx.db, 'dead-host:1:abcdef', ['test-orphan'], 1);
+    assert.ok(claimed, 'claimed by a worker that then dies');
+    const ran: string[] = [];
+    const handler: JobHandler = {
+      kind: 'test-orphan',
+      async run(jobs) {
+        for (const j of jobs) ran.push(j.id);
+        return undefined;
+      },
+    };
+    // A lease younger than the setting is left alone…
+    const early = startWorkers(h.ctx, [handler], { leaseMs });
+    try {
+      await early.drain();
+    } finally {
+      await early.stop();
+    }
+    assert.deepEqual(ran, [], 'not taken while its lease runs');
+    // …and taken once it has run out (a lease of 2 s, not the 5 minutes that used to be fixed).
+    const old = new Date(Date.now() - leaseMs - 1000).toISOString();
+    await h.ctx.db.updateTable('jobs').set({ locked_at: old }).where('id', '=', claimed.id).execute();
+    const late = startWorkers(h.ctx, [handler], { leaseMs });
+    try {
+      await late.drain();
+    } finally {
+      await late.stop();
+    }
+    assert.deepEqual(ran, [claimed.id], 'run once, by the live worker');
+    assert.equal((await h.ctx.db.selectFrom('jobs').select('id').execute()).length, 0);
+  });
+}

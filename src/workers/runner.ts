@@ -5,14 +5,23 @@
  * report commits; otherwise polls.
  */
 import os from 'node:os';
-import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
+import { JOB_LEASE_MS, claimJobs, completeJob, failJob, renewJobs, requeueStaleJobs } from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
 import type { Job } from '../db/tables.ts';
 import { parkFailure } from '../db/park.ts';
 
 const IDLE_POLL_MS = 1000;
+/** Abandoned jobs are looked for this often at most, and at least twice per lease. */
 const STALE_CHECK_MS = 60_000;
+
+export interface WorkerOptions {
+  /**
+   * Lease of a claimed job (`SPAMDESK_JOB_LEASE_SECONDS`, default {@link JOB_LEASE_MS}): renewed every
+   * third of it while its batch runs; a job whose lease ran out (its process died) is queued again.
+   */
+  leaseMs?: number;
+}
 
 export interface WorkerRunner {
   /** Resolves once the current round has finished and handlers are closed. */
@@ -54,7 +63,13 @@ export async function runIsolated<C extends WorkerContext>(
 }
 
 /** Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped. */
-export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandler<C>[]): WorkerRunner {
+export function startWorkers<C extends WorkerContext>(
+  ctx: C,
+  handlers: JobHandler<C>[],
+  opts: WorkerOptions = {},
+): WorkerRunner {
+  const leaseMs = opts.leaseMs ?? JOB_LEASE_MS;
+  const staleCheckMs = Math.min(STALE_CHECK_MS, Math.max(1000, Math.floor(leaseMs / 2)));
   const workerId = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const byKind = new Map(handlers.map((h) => [h.kind, h]));
   let stopping = false;
@@ -75,17 +90,47 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
     return mine;
   }
 
+  /**
+   * Runs `work` while renewing the lease of `jobs` every third of the lease, so a batch that runs
+   * longer than the lease is not taken by another worker. A renewal that finds a job no longer
+   * held (this process stalled past its lease) is logged: the job may then run twice, which every
+   * handler tolerates (its results are idempotent), but it should not happen.
+   */
+  async function whileRenewing<T>(jobs: Job[], work: () => Promise<T>): Promise<T> {
+    const ids = jobs.map((j) => j.id);
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewing = renewing.then(async () => {
+          try {
+            const held = await renewJobs(ctx.db, workerId, ids);
+            if (held < ids.length) log.warn({ held, claimed: ids.length }, 'lease lost on running jobs');
+          } catch (e) {
+            log.warn({ err: e }, 'lease renewal failed');
+          }
+        });
+      },
+      Math.max(500, Math.floor(leaseMs / 3)),
+    );
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      await renewing;
+    }
+  }
+
   async function roundNow(): Promise<number> {
-    if (Date.now() - lastStaleCheck > STALE_CHECK_MS) {
+    if (Date.now() - lastStaleCheck > staleCheckMs) {
       lastStaleCheck = Date.now();
-      const n = await requeueStaleJobs(ctx.db);
+      const n = await requeueStaleJobs(ctx.db, leaseMs);
       if (n > 0) log.warn({ n }, 'requeued abandoned jobs');
     }
     let done = 0;
     for (const h of byKind.values()) {
       const jobs = await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
       if (jobs.length === 0) continue;
-      const errors = await runIsolated(h, jobs, ctx);
+      const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
       for (const j of jobs) {
         const err = errors.get(j.id);
         if (err) {
