@@ -5,7 +5,7 @@
  * report commits; otherwise polls.
  */
 import os from 'node:os';
-import { claimJobs, completeJob, failJob, requeueStaleJobs } from './jobs.ts';
+import { claimJobs, completeJobs, failJob, requeueStaleJobs } from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
 import type { Job } from '../db/tables.ts';
@@ -86,6 +86,11 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
       const jobs = await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
       if (jobs.length === 0) continue;
       const errors = await runIsolated(h, jobs, ctx);
+      // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
+      await completeJobs(
+        ctx.db,
+        jobs.filter((j) => !errors.has(j.id)).map((j) => j.id),
+      );
       for (const j of jobs) {
         const err = errors.get(j.id);
         if (err) {
@@ -98,8 +103,6 @@ export function startWorkers<C extends WorkerContext>(ctx: C, handlers: JobHandl
               origin: `job:${j.id} ${j.payload.slice(0, 300)}`,
               reason: `${h.kind} failed ${j.attempts} times: ${err.message}`,
             });
-        } else {
-          await completeJob(ctx.db, j.id);
         }
       }
       done += jobs.length;
