@@ -56,17 +56,13 @@ export function campaignReportWork(
       }
       // Throws for the whole batch (nothing stored): the runner then runs each job on its own.
       const placements = await placeReports(ctx.db, prepared, placed);
-      prepared.forEach((r, i) =>
+      for (const [i, r] of prepared.entries()) {
+        const { campaignId, via } = placements[i] ?? {};
         ctx.logger.debug(
-          {
-            reportId: r.reportId,
-            category: r.verdict.category,
-            campaignId: placements[i]?.campaignId,
-            via: placements[i]?.via,
-          },
+          { reportId: r.reportId, category: r.verdict.category, campaignId, via },
           'report classified and clustered',
-        ),
-      );
+        );
+      }
       return undefined;
     },
   };
