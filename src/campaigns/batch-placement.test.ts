@@ -16,7 +16,7 @@ import type { Analysis } from '../analysis/analysis-schema.ts';
 import { corpusMessages } from '../analysis/test-support/corpus-messages.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { DIALECTS } from '../db/test-databases.ts';
-import { placeReports, prepareReport, processReport } from './service.ts';
+import { placeReports, prepareReport, processReport, type PreparedReport } from './service.ts';
 
 interface Item {
   raw: Buffer;
@@ -61,7 +61,7 @@ async function place(t: TestContext, dialect: (typeof DIALECTS)[number], items: 
   } else {
     for (let k = 0; k < items.length; k += batch) {
       const ks = items.slice(k, k + batch).map((_, i) => k + i);
-      const prepared = [];
+      const prepared: PreparedReport[] = [];
       for (const i of ks) prepared.push(await prepareReport(h.ctx.db, classifier, job(i), items[i].analysis));
       const placements = await placeReports(h.ctx.db, prepared, placed);
       ks.forEach((i, n) => {
