@@ -21,7 +21,8 @@ import { applyCaseRules, type RuleOutcome } from './cases/case-rules.ts';
 import { routeCase } from './cases/authorities.ts';
 import { addCaseEvent, getCase, setCaseState } from './cases/cases.ts';
 import { referCase } from './referrals/referrals.ts';
-import { campaignCategory, loadAnalysis } from './sources.ts';
+import { campaignCategory, loadAnalyses } from './sources.ts';
+import { forgetAnalyses } from '../analysis/recent-analyses.ts';
 import { queueSenderFeedback } from './fbl/sender-feedback.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
 import { currentCategory } from '../campaigns/relabel.ts';
@@ -45,17 +46,19 @@ export interface ProcessOutcome extends RuleOutcome {
   feedback: number;
 }
 
-/**
- * Everything the actions area does for one report, given its analysis (the job handler loads it;
- * tests may pass one computed with their own ports).
- */
-export async function processReport(
+/** One report of a batch, read and worked out before the batch's transaction. */
+interface PreparedFacts {
+  facts: ReturnType<typeof factsFrom>;
+  historical: boolean;
+}
+
+/** The reads and the facts of one report (nothing written). */
+async function prepareFacts(
   ctx: AppContext,
   p: { reportId: string; sha256: string; campaignId: string | null },
   analysis: Analysis | null,
-  next: ActionsNext,
-): Promise<ProcessOutcome> {
-  const policy = policyFor(ctx.config);
+  policy: ActionPolicy,
+): Promise<PreparedFacts> {
   const report = await ctx.db
     .selectFrom('reports')
     .select(['id', 'received_at', 'historical'])
@@ -78,22 +81,71 @@ export async function processReport(
     },
     policy,
   );
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
-    await saveFacts(trx, facts);
-    const rules = await applyCaseRules(trx, facts, policy);
-    // Referred after the burst has had time to join the case (the job runs then, not now).
-    const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
-    if (policy.cases.autoRefer) for (const caseId of rules.opened) await next.refer(trx, { caseId }, referAt);
-    if (policy.cases.autoRefer && policy.cases.referUpdates && !historical) {
-      for (const caseId of rules.joined)
-        if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt, next);
-    }
-    // Feedback about mail from an archive would reach a sender about mail it sent years ago.
-    const feedback = policy.fbl.enabled && !historical ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
-    return { ...rules, feedback };
-  });
-  if (outcome.feedback > 0) notifyOutbox();
+  return { facts, historical };
+}
+
+/** The writes of one report, inside the caller's transaction (`trx`). */
+async function applyFacts(
+  trx: Kysely<Database>,
+  ctx: AppContext,
+  { facts, historical }: PreparedFacts,
+  policy: ActionPolicy,
+  next: ActionsNext,
+): Promise<ProcessOutcome> {
+  await saveFacts(trx, facts);
+  const rules = await applyCaseRules(trx, facts, policy);
+  // Referred after the burst has had time to join the case (the job runs then, not now).
+  const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
+  if (policy.cases.autoRefer) for (const caseId of rules.opened) await next.refer(trx, { caseId }, referAt);
+  if (policy.cases.autoRefer && policy.cases.referUpdates && !historical) {
+    for (const caseId of rules.joined)
+      if (!rules.opened.includes(caseId)) await scheduleReferralUpdate(trx, caseId, referAt, next);
+  }
+  // Feedback about mail from an archive would reach a sender about mail it sent years ago.
+  const feedback = policy.fbl.enabled && !historical ? await queueSenderFeedback(trx, ctx.config, facts) : 0;
+  return { ...rules, feedback };
+}
+
+/**
+ * Everything the actions area does for one report, given its analysis (the job handler loads it;
+ * tests may pass one computed with their own ports).
+ */
+export async function processReport(
+  ctx: AppContext,
+  p: { reportId: string; sha256: string; campaignId: string | null },
+  analysis: Analysis | null,
+  next: ActionsNext,
+): Promise<ProcessOutcome> {
+  const [outcome] = await processReports(ctx, [{ p, analysis }], next);
   return outcome;
+}
+
+/**
+ * What `processReport` does, for a batch of reports: the reads first, then every report's writes in
+ * its order in ONE transaction (one commit on SQLite instead of one per report). Each report's case
+ * rules see the reports before it in the same transaction, as they saw them committed before, so
+ * the batch decides what one report at a time decided. One report that fails fails the batch
+ * (nothing of it is written); the runner then runs its jobs one at a time.
+ */
+export async function processReports(
+  ctx: AppContext,
+  batch: readonly {
+    p: { reportId: string; sha256: string; campaignId: string | null };
+    analysis: Analysis | null;
+  }[],
+  next: ActionsNext,
+): Promise<ProcessOutcome[]> {
+  if (batch.length === 0) return [];
+  const policy = policyFor(ctx.config);
+  const prepared: PreparedFacts[] = [];
+  for (const { p, analysis } of batch) prepared.push(await prepareFacts(ctx, p, analysis, policy));
+  const outcomes = await ctx.db.transaction().execute(async (trx) => {
+    const out: ProcessOutcome[] = [];
+    for (const one of prepared) out.push(await applyFacts(trx, ctx, one, policy, next));
+    return out;
+  });
+  if (outcomes.some((o) => o.feedback > 0)) notifyOutbox();
+  return outcomes;
 }
 
 /** Routes a case by its category and refers it to every matching authority not yet referred. */
@@ -222,22 +274,27 @@ async function perJob<P>(jobs: TypedJob<P>[], run: (p: P) => Promise<unknown>): 
   return errors;
 }
 
-/** `actions-report`: the last step of the pipeline for one report. */
+/** `actions-report`: the last step of the pipeline, a batch of reports in one transaction. */
 export function actionsReportWork(
   next: ActionsNext,
 ): JobWork<{ reportId: string; sha256: string; campaignId?: string | null }, AppContext> {
   return {
-    batchSize: 20,
-    run: (jobs, ctx) =>
-      perJob(jobs, async (p) => {
-        const analysis = await loadAnalysis(ctx.db, p.sha256, ctx.config);
-        await processReport(
-          ctx,
-          { reportId: p.reportId, sha256: p.sha256, campaignId: p.campaignId ?? null },
-          analysis,
-          next,
-        );
-      }),
+    batchSize: 50,
+    async run(jobs, ctx) {
+      const shas = jobs.map((j) => j.data.sha256);
+      const analyses = await loadAnalyses(ctx.db, [...new Set(shas)], ctx.config);
+      await processReports(
+        ctx,
+        jobs.map((j) => ({
+          p: { reportId: j.data.reportId, sha256: j.data.sha256, campaignId: j.data.campaignId ?? null },
+          analysis: analyses.get(j.data.sha256) ?? null,
+        })),
+        next,
+      );
+      // The last stage that reads them: this process's records of these messages can go.
+      forgetAnalyses(shas);
+      return undefined;
+    },
   };
 }
 

@@ -13,16 +13,22 @@ import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { getMessageRaw } from '../evidence/store.ts';
-import { getLatestAnalysis } from '../analysis/repository.ts';
+import { latestAnalyses } from '../analysis/recent-analyses.ts';
 
 /** A function that returns the stored analysis of a message, or null. */
 export type StoredAnalysisLoader = (db: Kysely<Database>, sha256: string) => Promise<Analysis | null>;
 
-let storedLoader: StoredAnalysisLoader = getLatestAnalysis;
+/** The latest stored analysis; one this process has just stored is taken as it is (recent-analyses.ts). */
+const latestStored: StoredAnalysisLoader = async (db, sha256) =>
+  (await latestAnalyses(db, [sha256])).get(sha256) ?? null;
+
+let storedLoader: StoredAnalysisLoader = latestStored;
+let replaced = false;
 
 /** Replaces where stored analyses are read from (tests supply analyses made with their own ports). */
 export function useStoredAnalyses(loader: StoredAnalysisLoader | null): void {
-  storedLoader = loader ?? getLatestAnalysis;
+  storedLoader = loader ?? latestStored;
+  replaced = loader !== null;
 }
 
 /** The analysis of one message: stored, else re-computed from the evidence; null without evidence. */
@@ -45,7 +51,9 @@ export async function loadAnalyses(
   config?: Config,
 ): Promise<Map<string, Analysis | null>> {
   const out = new Map<string, Analysis | null>();
-  for (const sha of shas) out.set(sha, await loadAnalysis(db, sha, config));
+  // The stored ones of the batch in one look-up, unless a test replaced the loader.
+  const stored = replaced ? new Map<string, Analysis>() : await latestAnalyses(db, shas);
+  for (const sha of shas) out.set(sha, stored.get(sha) ?? (await loadAnalysis(db, sha, config)));
   return out;
 }
 

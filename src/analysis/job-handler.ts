@@ -15,6 +15,7 @@ import type { Analysis } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
 import { keysOfReports, mailhostsOf, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
+import { rememberAnalysis } from './recent-analyses.ts';
 import { analysisSettingsFrom } from './settings.ts';
 
 /** A stored report and its evidence. */
@@ -89,6 +90,8 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
           await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 });
         }
       });
+      // Committed: the later stages of this process take these records as they are (recent-analyses.ts).
+      for (const [, r] of ordered) rememberAnalysis(r.analysis);
       // Learning is an improvement, never a reason to fail the batch that was just stored.
       await noteReportsAndRelearn(ctx.db, [...keys.values()], new Date()).catch((e: unknown) => {
         ctx.logger.warn({ err: e }, 'learning mail hosts failed; the next batch tries again');

@@ -1,15 +1,16 @@
 /**
  * `campaign-report` {reportId, sha256} (app/pipeline.ts): a report whose analysis is stored.
- * Classifies and clusters the message, then hands it on (`placed`) in the same transaction (see
- * service.ts). A job whose report or evidence has gone (erased) completes without effect.
+ * Classifies and clusters the messages of a batch, then hands each on (`placed`), all in one
+ * transaction (see service.ts `placeReports`). A job whose report or evidence has gone (erased)
+ * completes without effect.
  */
 import type { AppContext } from '../evidence/context.ts';
 import type { HandOn, JobWork } from '../workers/handlers.ts';
 import { createClassifier, type Classifier } from '../analysis/classify/classify.ts';
 import { DEFAULT_MODEL_FILE, loadModel } from '../analysis/classify/model.ts';
 import { loadScores } from '../analysis/classify/scores.ts';
-import { analysisOf } from './analysis-source.ts';
-import { processReport, type PlacedReport } from './service.ts';
+import { analysesOf } from './analysis-source.ts';
+import { placeReports, prepareReport, type PlacedReport, type PreparedReport } from './service.ts';
 
 /** The work of the `campaign-report` job; `placed` hands each report on. */
 export function campaignReportWork(
@@ -26,37 +27,43 @@ export function campaignReportWork(
     return classifier;
   };
   return {
-    // Clustering is sequential per message; small batches keep the write transactions short.
-    batchSize: 20,
+    // Clustering is sequential per message; a batch is placed in one transaction (one commit on
+    // SQLite), in claim order, so it gives what one transaction per report gave.
+    batchSize: 50,
     async run(jobs, ctx) {
-      const errors = new Map<string, Error>();
-      for (const job of jobs) {
-        try {
-          const { reportId, sha256 } = job.data;
-          const report = await ctx.db
-            .selectFrom('reports')
-            .select(['received_at'])
-            .where('id', '=', reportId)
-            .executeTakeFirst();
-          if (!report) continue;
-          const analysis = await analysisOf(ctx, sha256);
-          if (!analysis) continue;
-          const { verdict, placement } = await processReport(
-            ctx.db,
-            classifierFor(ctx),
-            { reportId, sha256, seenAt: report.received_at },
-            analysis,
-            placed,
-          );
-          ctx.logger.debug(
-            { reportId, category: verdict.category, campaignId: placement.campaignId, via: placement.via },
-            'report classified and clustered',
-          );
-        } catch (e) {
-          errors.set(job.id, e instanceof Error ? e : new Error(String(e)));
-        }
+      const received = new Map<string, string>();
+      const ids = [...new Set(jobs.map((j) => j.data.reportId))];
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await ctx.db
+          .selectFrom('reports')
+          .select(['id', 'received_at'])
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute();
+        for (const r of rows) received.set(r.id, r.received_at);
       }
-      return errors;
+      const analyses = await analysesOf(
+        ctx,
+        jobs.filter((j) => received.has(j.data.reportId)).map((j) => j.data.sha256),
+      );
+      const prepared: PreparedReport[] = [];
+      for (const job of jobs) {
+        const { reportId, sha256 } = job.data;
+        const seenAt = received.get(reportId);
+        const analysis = analyses.get(sha256);
+        // The report or its evidence has gone (erased): nothing to place.
+        if (seenAt === undefined || !analysis) continue;
+        prepared.push(await prepareReport(ctx.db, classifierFor(ctx), { reportId, sha256, seenAt }, analysis));
+      }
+      // Throws for the whole batch (nothing stored): the runner then runs each job on its own.
+      const placements = await placeReports(ctx.db, prepared, placed);
+      for (const [i, r] of prepared.entries()) {
+        const { campaignId, via } = placements[i] ?? {};
+        ctx.logger.debug(
+          { reportId: r.reportId, category: r.verdict.category, campaignId, via },
+          'report classified and clustered',
+        );
+      }
+      return undefined;
     },
   };
 }

@@ -84,6 +84,62 @@ export async function withoutReporter(
   return { ...fp, facts };
 }
 
+/** One report of a batch, with what was worked out for it before the batch's transaction. */
+export interface PreparedReport {
+  reportId: string;
+  sha256: string;
+  seenAt: string;
+  verdict: Verdict;
+  fp: Fingerprint;
+}
+
+/**
+ * Classifies one report's message and makes its fingerprint without the reporter: the work of a
+ * placement that needs no lock (reads only), done before the batch's transaction.
+ */
+export async function prepareReport(
+  db: Kysely<Database>,
+  classifier: Classifier,
+  job: { reportId: string; sha256: string; seenAt: string },
+  analysis: Analysis,
+): Promise<PreparedReport> {
+  const verdict = classifier.classify(analysis);
+  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
+  return { ...job, verdict, fp };
+}
+
+/**
+ * Stores and places a batch of prepared reports, in their order, and hands each on — in ONE
+ * transaction (on SQLite one commit for the batch, not one per report). Each placement sees the
+ * ones before it in the same transaction, exactly as when each had its own, so the batch gives the
+ * campaigns one-at-a-time gives. The locks of every report are taken first, in one sorted order
+ * (xact-locks.ts), so two processes never wait on each other in a circle. A report that fails
+ * fails the whole batch (nothing of it is stored); the runner then runs its jobs one at a time.
+ */
+export async function placeReports(
+  db: Kysely<Database>,
+  reports: readonly PreparedReport[],
+  placed: HandOn<PlacedReport>,
+): Promise<Placement[]> {
+  if (reports.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    await lockNames(
+      trx,
+      LOCK_CLASS.clusterKey,
+      reports.flatMap((r) => clusterLockNames(r.fp)),
+    );
+    const out: Placement[] = [];
+    for (const r of reports) {
+      await saveClassification(trx, r.sha256, r.verdict, nowIso());
+      const category = (await currentCategory(trx, r.sha256)) ?? r.verdict.category;
+      const placement = await ingestFingerprint(trx, r.fp, { seenAt: r.seenAt, category });
+      await placed(trx, { reportId: r.reportId, sha256: r.sha256, campaignId: placement.campaignId });
+      out.push(placement);
+    }
+    return out;
+  });
+}
+
 /**
  * Classifies and clusters one report's message and hands it on (`placed`, in the same transaction).
  * `seenAt` is the report's reception time (the campaign's story is in reporting time, not
@@ -96,19 +152,7 @@ export async function processReport(
   analysis: Analysis,
   placed: HandOn<PlacedReport>,
 ): Promise<ProcessedReport> {
-  const verdict = classifier.classify(analysis);
-  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
-  return db.transaction().execute(async (trx) => {
-    // Placement decisions are serialised per clustering key: two processes placing messages that
-    // share a band key or a strong link (or two reports of one message) take their turns, so the
-    // second sees the first's campaign instead of founding a twin. The same stream thus gives the
-    // same campaigns with one process or four (on SQLite, writers already take turns).
-    await lockNames(trx, LOCK_CLASS.clusterKey, clusterLockNames(fp));
-    await saveClassification(trx, job.sha256, verdict, nowIso());
-    // An analyst's relabel outranks the automatic category in the campaign's story.
-    const category = (await currentCategory(trx, job.sha256)) ?? verdict.category;
-    const placement = await ingestFingerprint(trx, fp, { seenAt: job.seenAt, category });
-    await placed(trx, { reportId: job.reportId, sha256: job.sha256, campaignId: placement.campaignId });
-    return { verdict, placement };
-  });
+  const prepared = await prepareReport(db, classifier, job, analysis);
+  const [placement] = await placeReports(db, [prepared], placed);
+  return { verdict: prepared.verdict, placement };
 }

@@ -75,6 +75,11 @@ export function renewJobs(db: Kysely<Database>, workerId: string, ids: readonly 
   return JOB_QUEUE.renew(db, workerId, ids);
 }
 
+/** Finished jobs leave the table in one statement (per 500 ids). */
+export function completeJobs(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+  return JOB_QUEUE.completeMany(db, ids);
+}
+
 /** Records a failure; retries with exponential backoff, then parks the job as `dead`. */
 export async function failJob(db: Kysely<Database>, job: Job, error: string): Promise<'retry' | 'dead'> {
   const state = await JOB_QUEUE.fail(db, job, error, { maxAttempts: MAX_JOB_ATTEMPTS });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
 import type { DB } from '../db/dialect.ts';
 import type { Job } from '../db/tables.ts';
-import { backoffDelayMs, createLeaseQueue } from './lease-queue.ts';
+import { backoffDelayMs, createLeaseQueue, MAX_IDS_PER_STATEMENT } from './lease-queue.ts';
 import { enqueueJob } from './jobs.ts';
 
 /**
@@ -146,6 +146,31 @@ limit`, async (t) => {
         .where('state', '=', 'queued')
         .execute();
       assert.equal(left.length, 3, 'the rows beyond the limit stay queued');
+    } finally {
+      await tdb.drop();
+    }
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] completeMany finishes exactly the given rows, past the ids of one statement`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const { db } = tdb;
+    try {
+      const DELETING = createLeaseQueue<Job>({ ...KEEPING.spec, done: { kind: 'delete' } });
+      const n = MAX_IDS_PER_STATEMENT + 7;
+      for (let i = 0; i < n + 2; i++) await enqueueJob(db, 'bulk', { i });
+      const claimed = await DELETING.claim(db, 'w1', n + 2, ['bulk']);
+      assert.equal(claimed.length, n + 2);
+      const [kept, kept2, ...done] = claimed.map((r) => r.id);
+      await DELETING.completeMany(db, done);
+      await DELETING.completeMany(db, []);
+      const left = await db.selectFrom('jobs').select('id').execute();
+      assert.deepEqual(left.map((r) => r.id).sort(), [kept, kept2].sort(), 'only the rows not completed are left');
+      await KEEPING.completeMany(db, [kept]);
+      assert.equal((await row(db, kept))?.state, 'done', 'a keeping queue moves the rows to their final state');
+      assert.equal((await row(db, kept2))?.state, 'running');
     } finally {
       await tdb.drop();
     }

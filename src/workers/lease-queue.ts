@@ -81,6 +81,11 @@ export interface LeaseQueue<Row extends LeaseColumns> {
   renew(db: Kysely<Database>, workerId: string, ids: readonly string[]): Promise<number>;
   /** A row done: deleted, or moved to the final state with its time stamped. */
   complete(db: Kysely<Database>, id: string): Promise<void>;
+  /**
+   * Rows done, in one statement per {@link MAX_IDS_PER_STATEMENT} ids (a batch's `DELETE … IN`
+   * instead of one statement, and on SQLite one commit, per row).
+   */
+  completeMany(db: Kysely<Database>, ids: readonly string[]): Promise<void>;
   /** Records a failed attempt: queued again after the back-off, or `dead`. */
   fail(
     db: Kysely<Database>,
@@ -99,6 +104,9 @@ export function backoffDelayMs(attempts: number, baseMs: number, maxMs: number):
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
+/** Most ids bound in one statement (SQLite's default limit is 32,766 parameters; kept well below). */
+export const MAX_IDS_PER_STATEMENT = 500;
+
 function inList(values: readonly string[]): RawBuilder<unknown> {
   return sql`(${sql.join(values.map((v) => sql`${v}`))})`;
 }
@@ -113,6 +121,22 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
   const table = sql.table(spec.table);
   const due = sql.ref(spec.dueColumn);
   const filter = sql.ref(spec.filterColumn);
+
+  async function completeMany(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const some = inList(ids.slice(i, i + MAX_IDS_PER_STATEMENT));
+      if (spec.done.kind === 'delete') {
+        await sql`delete from ${table} where id in ${some}`.execute(db);
+        continue;
+      }
+      const now = nowIso();
+      await sql`
+        update ${table}
+        set state = ${spec.done.state}, ${sql.ref(spec.done.atColumn)} = ${now}, updated_at = ${now},
+            locked_by = null, locked_at = null, last_error = null
+        where id in ${some}`.execute(db);
+    }
+  }
 
   return {
     spec,
@@ -152,18 +176,8 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
       );
     },
 
-    async complete(db, id) {
-      if (spec.done.kind === 'delete') {
-        await sql`delete from ${table} where id = ${id}`.execute(db);
-        return;
-      }
-      const now = nowIso();
-      await sql`
-        update ${table}
-        set state = ${spec.done.state}, ${sql.ref(spec.done.atColumn)} = ${now}, updated_at = ${now},
-            locked_by = null, locked_at = null, last_error = null
-        where id = ${id}`.execute(db);
-    },
+    complete: (db, id) => completeMany(db, [id]),
+    completeMany,
 
     async fail(db, row, error, opts) {
       const dead = opts.permanent === true || row.attempts >= opts.maxAttempts;

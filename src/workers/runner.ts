@@ -5,7 +5,7 @@
  * report commits; otherwise polls.
  */
 import os from 'node:os';
-import { JOB_LEASE_MS, claimJobs, completeJob, failJob, renewJobs, requeueStaleJobs } from './jobs.ts';
+import { JOB_LEASE_MS, claimJobs, completeJobs, failJob, renewJobs, requeueStaleJobs } from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
 import type { Job } from '../db/tables.ts';
@@ -131,6 +131,11 @@ export function startWorkers<C extends WorkerContext>(
       const jobs = await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
       if (jobs.length === 0) continue;
       const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
+      // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
+      await completeJobs(
+        ctx.db,
+        jobs.filter((j) => !errors.has(j.id)).map((j) => j.id),
+      );
       for (const j of jobs) {
         const err = errors.get(j.id);
         if (err) {
@@ -143,8 +148,6 @@ export function startWorkers<C extends WorkerContext>(
               origin: `job:${j.id} ${j.payload.slice(0, 300)}`,
               reason: `${h.kind} failed ${j.attempts} times: ${err.message}`,
             });
-        } else {
-          await completeJob(ctx.db, j.id);
         }
       }
       done += jobs.length;
