@@ -17,7 +17,7 @@ import { policyFor, type ActionPolicy } from './action-policy.ts';
 import { caseGate } from './gates.ts';
 import type { CaseRow } from '../db/actions-tables.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
-import { applyCaseRules, type RuleOutcome } from './cases/case-rules.ts';
+import { applyCaseRules, lockCaseTargets, type RuleOutcome } from './cases/case-rules.ts';
 import { routeCase } from './cases/authorities.ts';
 import { addCaseEvent, getCase, setCaseState } from './cases/cases.ts';
 import { referCase } from './referrals/referrals.ts';
@@ -140,6 +140,10 @@ export async function processReports(
   const prepared: PreparedFacts[] = [];
   for (const { p, analysis } of batch) prepared.push(await prepareFacts(ctx, p, analysis, policy));
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
+    await lockCaseTargets(
+      trx,
+      prepared.map((one) => one.facts),
+    );
     const out: ProcessOutcome[] = [];
     for (const one of prepared) out.push(await applyFacts(trx, ctx, one, policy, next));
     return out;

@@ -27,6 +27,11 @@ export const LOCK_CLASS = {
   indexReport: 0x5d03,
   /** A reporter key of the learned mail hosts (its counter and its learned set). */
   mailhostKey: 0x5d04,
+  /**
+   * A case target (`campaign:<surviving campaign id>`, `sender_domain:<domain>`): who looks for its
+   * live case and opens one when none is found, so two processes never open two cases for it.
+   */
+  caseTarget: 0x5d05,
 } as const;
 
 /**

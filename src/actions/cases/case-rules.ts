@@ -20,6 +20,7 @@ import type { ActionPolicy, CaseRule, TargetKind } from '../action-policy.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
 import { LIVE_CASE_STATES, addCaseEvent, addReportsToCase, findLiveCase, mergeCases, openCase } from './cases.ts';
 import { campaignFamily } from '../sources.ts';
+import { LOCK_CLASS, lockNames } from '../../db/xact-locks.ts';
 import type { CaseRow } from '../../db/actions-tables.ts';
 
 const MAX_BACKFILL = 10_000;
@@ -169,6 +170,21 @@ async function liveCampaignCase(db: Kysely<Database>, root: string, ids: string[
     keep.target_value = root;
   }
   return keep;
+}
+
+/**
+ * Takes the transaction locks of the case targets of these reports (a campaign by its surviving
+ * id, a sender domain), all at once and sorted, before any case row is read: two processes that
+ * handle reports of one campaign then look for its live case one after the other, and the second
+ * joins the case the first opened instead of opening another. Call it first in the transaction.
+ */
+export async function lockCaseTargets(db: Kysely<Database>, facts: readonly ReportFactsRow[]): Promise<void> {
+  const names: string[] = [];
+  for (const f of facts) {
+    if (f.campaign_id) names.push(`campaign:${(await campaignFamily(db, f.campaign_id)).root}`);
+    if (f.sender_domain) names.push(`sender_domain:${f.sender_domain}`);
+  }
+  await lockNames(db, LOCK_CLASS.caseTarget, names);
 }
 
 export async function applyCaseRules(
