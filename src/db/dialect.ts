@@ -224,8 +224,13 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
     });
   }
   const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });
-  // An idle client that loses its server must not crash the process.
+  // A client that loses its server (a PostgreSQL restart, pg_terminate_backend, the
+  // idle-in-transaction timeout) must not crash the process: idle, the pool drops it; checked
+  // out, its query fails with the reason and the pool drops it when it is released.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return new Kysely<Database>({ dialect: withSafeText(new PostgresDialect({ pool })) });
 }
 
