@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestDatabase } from './test-databases.ts';
 
-test('postgres: a session terminated in the middle of a transaction fails that transaction, not the process', async (t) => {
+test('postgres: a session ended in the middle of a transaction fails that transaction, not the process', async (t) => {
   const tdb = await createTestDatabase(t, 'postgres');
   if (!tdb) return;
   t.after(() => tdb.drop());

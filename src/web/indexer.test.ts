@@ -361,7 +361,7 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  test(`a report that commits after the watermark passed its id is still indexed and counted once (${dialect})`, async (t) => {
+  test(`a report committed after the watermark passed its id is indexed and counted once (${dialect})`, async (t) => {
     const fx = await writerFixture(t, dialect);
     if (!fx) return;
     const { db, writer } = fx;
