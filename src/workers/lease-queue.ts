@@ -216,3 +216,41 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
     },
   };
 }
+
+/**
+ * Runs `work` while renewing the lease of what it holds every third of `leaseMs` (at least every
+ * 500 ms), so work that takes longer than the lease is not taken for abandoned and done twice by
+ * another process. `renew` returns how many of the `count` claimed rows are still held; fewer is
+ * reported through `onLost` (another process took them: its work and this one may both finish).
+ */
+export async function whileLeased<T>(
+  lease: {
+    leaseMs: number;
+    count: number;
+    renew: () => Promise<number>;
+    onLost: (held: number) => void;
+    onError: (e: unknown) => void;
+  },
+  work: () => Promise<T>,
+): Promise<T> {
+  let renewing: Promise<void> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(async () => {
+        try {
+          const held = await lease.renew();
+          if (held < lease.count) lease.onLost(held);
+        } catch (e) {
+          lease.onError(e);
+        }
+      });
+    },
+    Math.max(500, Math.floor(lease.leaseMs / 3)),
+  );
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    await renewing;
+  }
+}

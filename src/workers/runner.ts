@@ -8,6 +8,7 @@ import os from 'node:os';
 import { JOB_LEASE_MS, claimJobs, completeJobs, failJob, renewJobs, requeueStaleJobs } from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
+import { whileLeased } from './lease-queue.ts';
 import type { Job } from '../db/tables.ts';
 import { parkFailure } from '../db/park.ts';
 
@@ -98,26 +99,16 @@ export function startWorkers<C extends WorkerContext>(
    */
   async function whileRenewing<T>(jobs: Job[], work: () => Promise<T>): Promise<T> {
     const ids = jobs.map((j) => j.id);
-    let renewing: Promise<void> = Promise.resolve();
-    const timer = setInterval(
-      () => {
-        renewing = renewing.then(async () => {
-          try {
-            const held = await renewJobs(ctx.db, workerId, ids);
-            if (held < ids.length) log.warn({ held, claimed: ids.length }, 'lease lost on running jobs');
-          } catch (e) {
-            log.warn({ err: e }, 'lease renewal failed');
-          }
-        });
+    return whileLeased(
+      {
+        leaseMs,
+        count: ids.length,
+        renew: () => renewJobs(ctx.db, workerId, ids),
+        onLost: (held) => log.warn({ held, claimed: ids.length }, 'lease lost on running jobs'),
+        onError: (e) => log.warn({ err: e }, 'lease renewal failed'),
       },
-      Math.max(500, Math.floor(leaseMs / 3)),
+      work,
     );
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-      await renewing;
-    }
   }
 
   async function roundNow(): Promise<number> {

@@ -7,7 +7,8 @@ import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Logger } from '../../core/logger.ts';
-import { claimDue, markFailed, markSent, requeueStale } from './outbox.ts';
+import { claimDue, markFailed, markSent, renewClaims, requeueStale } from './outbox.ts';
+import { whileLeased } from '../../workers/lease-queue.ts';
 import { deliverMail, deliverWebhook, type DeliveryResult } from './transports.ts';
 import type { OutboxRow } from '../../db/actions-tables.ts';
 import { createIdleWait } from '../../workers/idle-wait.ts';
@@ -44,6 +45,21 @@ export async function deliverRound(opts: DeliveryOptions): Promise<RoundResult> 
   const channels = opts.relayUrl ? undefined : ['webhook'];
   const rows = await claimDue(opts.db, workerId, opts.concurrency ?? 8, channels);
   const result: RoundResult = { claimed: rows.length, sent: 0, retried: 0, dead: 0 };
+  if (rows.length === 0) return result;
+  const ids = rows.map((r) => r.id);
+  // A slow relay must not make another process take the entries for abandoned and send them again.
+  const lease = {
+    leaseMs: opts.leaseMs,
+    count: ids.length,
+    renew: () => renewClaims(opts.db, workerId, ids),
+    onLost: (held: number) => opts.logger.warn({ held, claimed: ids.length }, 'outbox lease lost while sending'),
+    onError: (e: unknown) => opts.logger.warn({ err: e }, 'outbox lease renewal failed'),
+  };
+  await whileLeased(lease, () => sendAll(opts, rows, result));
+  return result;
+}
+
+async function sendAll(opts: DeliveryOptions, rows: OutboxRow[], result: RoundResult): Promise<void> {
   await Promise.all(
     rows.map(async (row) => {
       const r = await send(row, opts.relayUrl);
@@ -65,7 +81,6 @@ export async function deliverRound(opts: DeliveryOptions): Promise<RoundResult> 
       );
     }),
   );
-  return result;
 }
 
 function send(row: OutboxRow, relayUrl: string | undefined): Promise<DeliveryResult> {

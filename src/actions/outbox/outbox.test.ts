@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { REPO_ROOT } from '../../core/test-env.ts';
@@ -16,7 +18,7 @@ import {
   retryEntry,
   backoffMs,
 } from './outbox.ts';
-import { drainOutbox, type DeliveryOptions } from './delivery.ts';
+import { deliverRound, drainOutbox, type DeliveryOptions } from './delivery.ts';
 import { closeTransports } from './transports.ts';
 import { startSmtpSink, startWebhookSink } from '../test-sinks.ts';
 import type { DB } from '../../db/dialect.ts';
@@ -239,5 +241,40 @@ ${hook.calls.length} for 10`,
       await hook.close();
       await tdb.drop();
     }
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] an entry still being sent past its lease is not taken by another process and sent twice`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    t.after(() => tdb.drop());
+    // A slow receiver: answers 2.5 s after the request, with a 1 s lease.
+    const calls: string[] = [];
+    const server = http.createServer((req, res) => {
+      calls.push(String(req.headers['idempotency-key']));
+      setTimeout(() => res.writeHead(200).end('ok'), 2500);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    await enqueueWebhook(tdb.db, {
+      url,
+      idempotencyKey: 'slow-1',
+      contentType: 'application/json',
+      body: Buffer.from('{}'),
+      purpose: 'test',
+      description: 'slow hook',
+      maxAttempts: 3,
+    });
+    const lease = { ...opts(tdb.db, undefined), leaseMs: 1000 };
+    const first = deliverRound({ ...lease, workerId: 'node-a' });
+    await new Promise((r) => setTimeout(r, 1800));
+    // Another process looks for abandoned entries after the lease would have run out.
+    const second = await deliverRound({ ...lease, workerId: 'node-b' });
+    assert.equal(second.claimed, 0, 'the entry is still held by the process sending it');
+    assert.equal((await first).sent, 1);
+    assert.deepEqual(calls, ['slow-1'], 'sent once');
+    assert.deepEqual(await outboxCounts(tdb.db), { queued: 0, sending: 0, sent: 1, dead: 0 });
   });
 }

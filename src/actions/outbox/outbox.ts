@@ -167,6 +167,11 @@ export function claimDue(
   return OUTBOX_QUEUE.claim(db, workerId, limit, channels);
 }
 
+/** Extends the lease of entries `workerId` is still sending; returns how many it holds. */
+export function renewClaims(db: Kysely<Database>, workerId: string, ids: readonly string[]): Promise<number> {
+  return OUTBOX_QUEUE.renew(db, workerId, ids);
+}
+
 /** Marks an entry sent and records in the audit chain what left, to whom, with which hash. */
 export async function markSent(
   db: Kysely<Database>,
