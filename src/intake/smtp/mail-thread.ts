@@ -7,6 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { isAppError } from '../../core/errors.ts';
+import { assertEmailMessage } from '../../evidence/message-check.ts';
+import { prepareMessage, type PreparedMessage } from '../../evidence/store.ts';
 import { takeApart, type Envelope, type TakenApartMail } from './take-apart.ts';
 
 /** Marks the worker as a mail thread (other modules load this file too). */
@@ -17,6 +19,7 @@ export type DnsMethod = keyof DnsResolver;
 /** SMTP thread → mail thread. */
 export type ToMailThread =
   | { t: 'mail'; id: number; raw: Uint8Array; env: Envelope; trustedForwarders: string[] }
+  | { t: 'prepare'; id: number; raw: Uint8Array }
   | { t: 'dns-answer'; q: number; ok: unknown }
   | { t: 'dns-answer'; q: number; error: { message: string; code: string | null } };
 
@@ -25,7 +28,14 @@ export type FromMailThread =
   | { t: 'ready' }
   | { t: 'dns'; id: number; q: number; method: DnsMethod; name: string }
   | { t: 'done'; id: number; mail: TakenApartMail }
+  | { t: 'prepared'; id: number; prepared: PreparedMessage }
   | { t: 'failed'; id: number; error: { code: string | null; message: string; details?: Record<string, unknown> } };
+
+/** The prepared message with its content in a buffer of its own, and that buffer to transfer. */
+function movable(p: PreparedMessage): [PreparedMessage, ArrayBuffer[]] {
+  const copy = new Uint8Array(p.content);
+  return [{ ...p, content: Buffer.from(copy.buffer, 0, copy.byteLength) }, [copy.buffer]];
+}
 
 const DNS_METHODS: readonly DnsMethod[] = [
   'resolveTxt',
@@ -66,14 +76,20 @@ if (parentPort && (workerData as { role?: string } | undefined)?.role === MAIL_T
     queue = queue.then(async () => {
       const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
       try {
+        if (m.t === 'prepare') {
+          assertEmailMessage(raw);
+          const [prepared, transfer] = movable(prepareMessage(raw));
+          port.postMessage({ t: 'prepared', id: m.id, prepared } satisfies FromMailThread, transfer);
+          return;
+        }
         const mail = await takeApart(raw, m.env, m.trustedForwarders, resolverFor(m.id), true);
         // Each compressed original gets a buffer of its own, transferred: no copy on the SMTP thread.
         const transfer: ArrayBuffer[] = [];
         for (const o of mail.extraction.originals) {
           if (!o.prepared) continue;
-          const copy = new Uint8Array(o.prepared.content);
-          o.prepared = { ...o.prepared, content: Buffer.from(copy.buffer, 0, copy.byteLength) };
-          transfer.push(copy.buffer);
+          const [prepared, buffers] = movable(o.prepared);
+          o.prepared = prepared;
+          transfer.push(...buffers);
         }
         port.postMessage({ t: 'done', id: m.id, mail } satisfies FromMailThread, transfer);
       } catch (e) {

@@ -17,6 +17,7 @@ import { AppError, ERRORS, type ErrorCode } from '../../core/errors.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
 import { MAIL_THREAD_ROLE, type FromMailThread, type ToMailThread } from './mail-thread.ts';
 import type { Envelope, TakenApartMail } from './take-apart.ts';
+import type { PreparedMessage } from '../../evidence/store.ts';
 
 /** Time one mail may take in its thread (a 25 MB forward takes well under a second on an idle core). */
 export const MAIL_THREAD_TIMEOUT_MS = 30_000;
@@ -40,10 +41,9 @@ export interface MailThreadsOptions {
 interface Job {
   id: number;
   raw: Buffer;
-  env: Envelope;
-  trustedForwarders: readonly string[];
-  dns: DnsResolver;
-  resolve: (m: TakenApartMail) => void;
+  /** A mail to take apart, or (null) a message only to check, hash and compress. */
+  mail: { env: Envelope; trustedForwarders: readonly string[]; dns: DnsResolver } | null;
+  resolve: (m: TakenApartMail | PreparedMessage) => void;
   reject: (e: unknown) => void;
 }
 
@@ -85,9 +85,21 @@ export class MailThreads {
     trustedForwarders: readonly string[],
     dns: DnsResolver,
   ): Promise<TakenApartMail> {
+    return this.run(raw, { env, trustedForwarders, dns }) as Promise<TakenApartMail>;
+  }
+
+  /**
+   * A message received over HTTP checked (`assertEmailMessage`), hashed and compressed in a thread:
+   * what the report writer would otherwise do on the event loop. `raw`'s bytes are moved.
+   */
+  prepare(raw: Buffer): Promise<PreparedMessage> {
+    return this.run(raw, null) as Promise<PreparedMessage>;
+  }
+
+  private run(raw: Buffer, mail: Job['mail']): Promise<TakenApartMail | PreparedMessage> {
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, raw, env, trustedForwarders, dns, resolve, reject });
+      this.queue.push({ id: this.nextId++, raw, mail, resolve, reject });
       this.pump();
     });
   }
@@ -116,20 +128,17 @@ export class MailThreads {
         thread,
         new AppError(
           'UNAVAILABLE',
-          `The mail could not be taken apart within ${Math.round(timeoutMs / 1000)} s; nothing was stored, try again later.`,
+          `The message could not be taken apart within ${Math.round(timeoutMs / 1000)} s; nothing was stored, try again \
+later.`,
         ),
       );
     }, timeoutMs);
     // A buffer of its own is moved, not copied (Buffer.concat of a large mail already is one).
     const own =
       job.raw.byteOffset === 0 && job.raw.byteLength === job.raw.buffer.byteLength ? job.raw : Buffer.from(job.raw);
-    const msg: ToMailThread = {
-      t: 'mail',
-      id: job.id,
-      raw: own,
-      env: job.env,
-      trustedForwarders: [...job.trustedForwarders],
-    };
+    const msg: ToMailThread = job.mail
+      ? { t: 'mail', id: job.id, raw: own, env: job.mail.env, trustedForwarders: [...job.mail.trustedForwarders] }
+      : { t: 'prepare', id: job.id, raw: own };
     thread.worker.postMessage(msg, [own.buffer as ArrayBuffer]);
   }
 
@@ -147,7 +156,7 @@ export class MailThreads {
         thread,
         new AppError(
           'ANALYSIS_BOUND',
-          `The mail could not be taken apart within the bounds of its thread (${e.message}); it was not stored.`,
+          `The message could not be taken apart within the bounds of its thread (${e.message}); it was not stored.`,
         ),
       ),
     );
@@ -169,7 +178,8 @@ export class MailThreads {
       const answer = (reply: ToMailThread) => {
         if (thread.job === job) thread.worker.postMessage(reply);
       };
-      job.dns[m.method](m.name).then(
+      if (!job.mail) return;
+      job.mail.dns[m.method](m.name).then(
         (ok) => answer({ t: 'dns-answer', q: m.q, ok }),
         (e: unknown) => {
           const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : null;
@@ -181,6 +191,7 @@ export class MailThreads {
     this.settle(thread);
     this.stats.mails++;
     if (m.t === 'done') job.resolve(m.mail);
+    else if (m.t === 'prepared') job.resolve(m.prepared);
     else if (knownCode(m.error.code)) job.reject(new AppError(m.error.code, m.error.message, m.error.details));
     else job.reject(new Error(m.error.message));
     this.pump();
