@@ -162,6 +162,23 @@ export const attackBench: Bench = {
       '100',
     ]);
     const { proc, url } = server;
+    // The server's error log lines, to say why a request failed on its side.
+    const errors = new Map<string, number>();
+    let partial = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"level":50') && !line.includes('"level":60')) continue;
+        try {
+          const l = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+          const key = `${l.msg ?? ''}: ${l.err?.message ?? ''}`.slice(0, 200);
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        } catch {
+          // Not a log line.
+        }
+      }
+    });
     try {
       const pid = proc.pid ?? 0;
       const rssIdle = procStatusBytes(pid, 'VmRSS');
@@ -233,21 +250,29 @@ requests/s, ${concurrency} in flight; ${answered} answered`,
                   .join('; ')})`
               : ''
           }`,
+          `server errors logged: ${
+            errors.size === 0
+              ? 'none'
+              : [...errors]
+                  .slice(0, 5)
+                  .map(([k, n]) => `${n}× ${k}`)
+                  .join('; ')
+          }`,
           `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 \
 ${percentile(baseLat, 99).toFixed(1)} ms`,
           `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 \
 ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} \
 ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
-          `attacking client's own event loop (not the probe's): delay p99 ${(clientDelay.percentile(99) / 1e6).toFixed(0)} \
-ms, max ${(clientDelay.max / 1e6).toFixed(0)} ms`,
+          `attacking client's own event loop (not the probe's): delay p99 \
+${(clientDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(clientDelay.max / 1e6).toFixed(0)} ms`,
           `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} \
 (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
           `server process group (${groupSize} processes: serve and its background child): RSS idle ${mb(groupIdle)}, \
 sum of peaks ${mb(groupPeak)}, ${QUIET_MS / 1000} s after the attack ${mb(groupAfter)} (bound ${RSS_BOUND_MB} MB: \
 ${groupAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'})`,
           drained.left === 0
-            ? `background backlog done ${(drained.ms / 1000).toFixed(0)} s after those 30 s; ${BACKLOG_SETTLE_MS / 1000} s \
-later: web process ${mb(rssDone)}, group ${mb(groupDone)} (bound ${RSS_BOUND_MB} MB: \
+            ? `background backlog done ${(drained.ms / 1000).toFixed(0)} s after those 30 s; \
+${BACKLOG_SETTLE_MS / 1000} s later: web process ${mb(rssDone)}, group ${mb(groupDone)} (bound ${RSS_BOUND_MB} MB: \
 ${groupDone <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'})`
             : `background backlog not done after ${(drained.ms / 1000).toFixed(0)} s more (${drained.left} jobs left): \
 web process ${mb(rssDone)}, group ${mb(groupDone)}`,

@@ -128,8 +128,8 @@ export class MailThreads {
         thread,
         new AppError(
           'UNAVAILABLE',
-          `The message could not be taken apart within ${Math.round(timeoutMs / 1000)} s; nothing was stored, try again \
-later.`,
+          `The message could not be taken apart within ${Math.round(timeoutMs / 1000)} s; nothing was stored, \
+try again later.`,
         ),
       );
     }, timeoutMs);
