@@ -2,7 +2,8 @@
  * Hostile input against a real `spamdesk serve` (SQLite, synchronous=FULL, analysis workers as
  * configured, SMTP on): the attack of src/web/attack.ts at real sizes — mutated corpus messages
  * plus a 10 MB message with CR-only line ends and one padded with 300,000 short lines — to every
- * intake route, 8 at a time, while a probe client asks for /healthz one request after another.
+ * intake route, 8 at a time, while a probe client (a thread of its own, attack-probe.ts) asks for
+ * /healthz one request after another.
  * Prints the attack's throughput, the probe's latency percentiles (goal: p99 < 500 ms), the
  * server's peak RSS, and its RSS after 30 s of quiet against RSS_BOUND_MB.
  *
@@ -13,9 +14,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile } from './lib.ts';
 import { processTree, procStatusBytes, startBenchServer, treeStatusBytes } from './server.ts';
+import { startProbeThread } from './attack-probe.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -27,7 +30,6 @@ import {
   isServerFailure,
   mutate,
   runAttack,
-  startProbe,
   type MutationSizes,
   type Payload,
 } from '../src/web/attack.ts';
@@ -42,6 +44,33 @@ const BENCH_SIZES: MutationSizes = {
   longLineBytes: 8 * 1024 * 1024,
   base64GarbageBytes: 4 * 1024 * 1024,
 };
+
+/** How long the bench waits, after the 30 s, for the background child to finish the attack's jobs. */
+const BACKLOG_MAX_MS = 600_000;
+/** Once they are done: the analysis pool recycles a thread idle 10 s (src/analysis/pool.ts). */
+const BACKLOG_SETTLE_MS = 15_000;
+
+/** Waits until no job is queued or running (or `maxMs` passed): how long it took and how many are left. */
+async function waitForBacklog(dataDir: string, maxMs: number): Promise<{ ms: number; left: number }> {
+  const db = openDatabase(testConfig({ dataDir }).database);
+  const started = performance.now();
+  try {
+    for (;;) {
+      const row = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', 'in', ['queued', 'running'])
+        .where('run_at', '<=', nowIso())
+        .executeTakeFirst();
+      const left = Number(row?.n ?? 0);
+      const ms = performance.now() - started;
+      if (left === 0 || ms >= maxMs) return { ms, left };
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await db.destroy();
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -133,6 +162,23 @@ export const attackBench: Bench = {
       '100',
     ]);
     const { proc, url } = server;
+    // The server's error log lines, to say why a request failed on its side.
+    const errors = new Map<string, number>();
+    let partial = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"level":50') && !line.includes('"level":60')) continue;
+        try {
+          const l = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+          const key = `${l.msg ?? ''}: ${l.err?.message ?? ''}`.slice(0, 200);
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        } catch {
+          // Not a log line.
+        }
+      }
+    });
     try {
       const pid = proc.pid ?? 0;
       const rssIdle = procStatusBytes(pid, 'VmRSS');
@@ -145,14 +191,19 @@ export const attackBench: Bench = {
         forwarderAddress: 'attacker@example.org',
       });
       // A baseline of the probe before the attack.
-      const before = startProbe(`${url}/healthz`);
+      const before = await startProbeThread(`${url}/healthz`);
       await new Promise((r) => setTimeout(r, 2000));
       const base = await before.stop();
 
-      const probe = startProbe(`${url}/healthz`);
+      // The probe is another client: its own thread (attack-probe.ts). The attacker's event loop
+      // delay is printed too, to show what a probe sharing it would have counted.
+      const probe = await startProbeThread(`${url}/healthz`);
+      const clientDelay = monitorEventLoopDelay({ resolution: 10 });
+      clientDelay.enable();
       const started = performance.now();
       const outcomes = await runAttack(routes, payloads, concurrency);
       const seconds = (performance.now() - started) / 1000;
+      clientDelay.disable();
       const seen = await probe.stop();
       const peak = procStatusBytes(pid, 'VmHWM');
       // Each process's own peak, summed: an upper bound of the group's peak (they need not peak together).
@@ -161,6 +212,12 @@ export const attackBench: Bench = {
       const rssAfter = procStatusBytes(pid, 'VmRSS');
       const groupAfter = treeStatusBytes(pid, 'VmRSS');
       const groupSize = processTree(pid).length;
+      // The child keeps analysing what the attack queued long after the 30 s: the group's RSS is
+      // measured again once that backlog is done and the analysis threads had time to be recycled.
+      const drained = await waitForBacklog(dataDir, BACKLOG_MAX_MS);
+      await new Promise((r) => setTimeout(r, drained.left === 0 ? BACKLOG_SETTLE_MS : 0));
+      const groupDone = treeStatusBytes(pid, 'VmRSS');
+      const rssDone = procStatusBytes(pid, 'VmRSS');
       const alive =
         proc.exitCode === null &&
         (await fetch(`${url}/healthz`)
@@ -189,20 +246,36 @@ requests/s, ${concurrency} in flight; ${answered} answered`,
             failures.length > 0
               ? ` (${failures
                   .slice(0, 5)
-                  .map((o) => `${o.route} ${o.payload} ${o.status}`)
+                  .map((o) => `${o.route} ${o.payload} ${o.status} ${o.detail.slice(0, 160)}`)
                   .join('; ')})`
               : ''
+          }`,
+          `server errors logged: ${
+            errors.size === 0
+              ? 'none'
+              : [...errors]
+                  .slice(0, 5)
+                  .map(([k, n]) => `${n}× ${k}`)
+                  .join('; ')
           }`,
           `probe before: ${base.answered}/${base.sent} answered, p50 ${percentile(baseLat, 50).toFixed(1)} ms, p99 \
 ${percentile(baseLat, 99).toFixed(1)} ms`,
           `probe during: ${seen.answered}/${seen.sent} answered, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 \
 ${percentile(lat, 99).toFixed(1)} ms (goal < 500 ms), max ${percentile(lat, 100).toFixed(0)} \
 ms${seen.failures.length > 0 ? `; unanswered: ${seen.failures.slice(0, 3).join('; ')}` : ''}`,
+          `attacking client's own event loop (not the probe's): delay p99 \
+${(clientDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(clientDelay.max / 1e6).toFixed(0)} ms`,
           `server RSS: idle ${mb(rssIdle)}, peak ${mb(peak)}, ${QUIET_MS / 1000} s after the attack ${mb(rssAfter)} \
 (bound ${RSS_BOUND_MB} MB: ${rssAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'}); alive after: ${alive}`,
           `server process group (${groupSize} processes: serve and its background child): RSS idle ${mb(groupIdle)}, \
 sum of peaks ${mb(groupPeak)}, ${QUIET_MS / 1000} s after the attack ${mb(groupAfter)} (bound ${RSS_BOUND_MB} MB: \
 ${groupAfter <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'})`,
+          drained.left === 0
+            ? `background backlog done ${(drained.ms / 1000).toFixed(0)} s after those 30 s; \
+${BACKLOG_SETTLE_MS / 1000} s later: web process ${mb(rssDone)}, group ${mb(groupDone)} (bound ${RSS_BOUND_MB} MB: \
+${groupDone <= RSS_BOUND_MB * 1024 * 1024 ? 'under' : 'OVER'})`
+            : `background backlog not done after ${(drained.ms / 1000).toFixed(0)} s more (${drained.left} jobs left): \
+web process ${mb(rssDone)}, group ${mb(groupDone)}`,
           `load average (1, 5, 15 min) at the end: ${os
             .loadavg()
             .map((l) => l.toFixed(2))

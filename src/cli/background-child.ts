@@ -45,6 +45,20 @@ export function childArgv(argv = process.argv, execArgv = process.execArgv): str
   return [...execArgv, argv[1], ...argv.slice(2), '--only', BACKGROUND_ROLES.join(','), CHILD_FLAG];
 }
 
+/**
+ * glibc arenas the child may use unless the operator chose (`MALLOC_ARENA_MAX`). The child runs
+ * the analysis threads and libuv's pool, each of which would get an arena of its own (up to 8 per
+ * core) that keeps the buffers of a burst of large messages after they are freed: 300–500 MB left
+ * after the attack bench (bench/RESULTS.md). Two arenas give most of it back; analysis allocates
+ * in V8's heap, not with malloc, so the threads hardly contend for them.
+ */
+export const CHILD_MALLOC_ARENA_MAX = '2';
+
+/** The child's environment: this process's, with {@link CHILD_MALLOC_ARENA_MAX} unless already set. */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return env.MALLOC_ARENA_MAX ? env : { ...env, MALLOC_ARENA_MAX: CHILD_MALLOC_ARENA_MAX };
+}
+
 export function startBackgroundChild(logger: Logger): BackgroundChild {
   const log = logger.child({ component: 'supervisor' });
   let child: ChildProcess | null = null;
@@ -61,7 +75,11 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
     const startedAt = Date.now();
     // A process group of its own: Ctrl+C in a terminal reaches the parent only, which stops the
     // child in order (SIGTERM) after its own requests in flight.
-    const proc = spawn(process.execPath, childArgv(), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const proc = spawn(process.execPath, childArgv(), {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+      env: childEnv(),
+    });
     child = proc;
     log.info({ child: proc.pid }, 'background process started');
     readline.createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {

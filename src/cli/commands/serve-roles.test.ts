@@ -5,6 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -143,6 +144,9 @@ stop with the parent', async (t) => {
   t.after(() => {
     if (alive(first)) process.kill(first, 'SIGKILL');
   });
+  // glibc arenas bounded in the child (background-child.ts), unless the operator chose.
+  const environ = fs.readFileSync(`/proc/${first}/environ`, 'utf8').split('\0');
+  assert.ok(environ.includes(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX || '2'}`));
   // The child's log lines come out of the parent's stdout.
   await parent.waitFor((l) => l.pid === first && taken('web-indexer')(l));
   const res = await fetch(`${String(ready.url)}/healthz`);

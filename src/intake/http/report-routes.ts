@@ -10,11 +10,13 @@ import { authorize, can } from '../../core/policy.ts';
 import { principalLabel } from '../../core/roles.ts';
 import { SHA256_RE, sha256Hex } from '../../core/ids.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
-import { getMessageRaw } from '../../evidence/store.ts';
+import { getMessageRaw, type PreparedMessage } from '../../evidence/store.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import type { Channel, ReportInput } from '../../evidence/report-writer.ts';
 import { getReportView } from './report-view.ts';
 import { uploadError } from './upload-errors.ts';
+import { MailThreads } from '../smtp/mail-threads.ts';
+import { INLINE_MAX_BYTES } from '../smtp/take-apart.ts';
 
 /** Most files one multipart upload may carry. */
 export const MAX_FILES_PER_UPLOAD = 100;
@@ -78,6 +80,10 @@ const errorSchema = {
 export async function reportRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.ctx;
   const limit = config.maxMessageBytes;
+  // Large messages are checked, hashed and compressed in a thread (as SMTP's large mails are), so
+  // a burst of 25 MB uploads does not hold up every other request on the event loop (issue 15).
+  const threads = new MailThreads();
+  app.addHook('onClose', () => threads.close());
   // Raw bodies: the exact bytes, never re-encoded.
   app.addContentTypeParser(
     ['message/rfc822', 'application/octet-stream'],
@@ -129,8 +135,9 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
       const idempotencyKey = readIdempotencyKey(req);
       const items = await readSubmission(req, limit);
       const scope = principalScope(req);
+      const messages = await Promise.all(items.map((it) => prepareLarge(threads, it)));
       const inputs: ReportInput[] = items.map((it, i) => ({
-        raw: it.raw,
+        ...messages[i],
         channel: it.channel,
         note: it.note,
         reporterUserId: req.principal.kind === 'anonymous' ? null : req.principal.userId,
@@ -331,6 +338,24 @@ function principalScope(req: FastifyRequest): string {
   return `ip:${req.ip}`;
 }
 
+/**
+ * The message of one item for the writer: as it is, or, past {@link INLINE_MAX_BYTES}, checked,
+ * hashed and compressed in a thread (its bytes are moved there). Rejects as {@link check} does.
+ */
+async function prepareLarge(
+  threads: MailThreads,
+  it: SubmittedItem,
+): Promise<{ raw: Buffer; prepared?: undefined } | { raw?: undefined; prepared: PreparedMessage }> {
+  if (it.raw.length <= INLINE_MAX_BYTES) return { raw: it.raw };
+  try {
+    return { prepared: await threads.prepare(it.raw) };
+  } catch (e) {
+    if (e instanceof AppError && it.filename) throw new AppError(e.code, `${it.filename}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The size limit; the e-mail check too for a message small enough to be handled here ({@link prepareLarge}). */
 function check(raw: Buffer, limit: number, filename: string | null): void {
   if (raw.length > limit)
     throw new AppError(
@@ -338,6 +363,7 @@ function check(raw: Buffer, limit: number, filename: string | null): void {
       `The message${filename ? ` ${filename}` : ''} is larger than the configured limit of ${limit} bytes.`,
       { limitBytes: limit },
     );
+  if (raw.length > INLINE_MAX_BYTES) return;
   try {
     assertEmailMessage(raw);
   } catch (e) {

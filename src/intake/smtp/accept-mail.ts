@@ -1,69 +1,59 @@
 /**
- * From one mail received at the reporting mailbox to its reports: check it is a mail, find the
- * original(s) (forward as attachment, ARF, redirect, inline forward), identify the reporter, and
- * submit everything as one atomic submission. The caller answers `250` only when this resolves.
+ * From one mail received at the reporting mailbox to its reports: take it apart (check it is a
+ * mail, find the original(s): forward as attachment, ARF, redirect, inline forward; identify the
+ * reporter) — in a mail thread when it is large — and submit everything as one atomic submission.
+ * The caller answers `250` only when this resolves.
  */
 import type { AppContext } from '../../evidence/context.ts';
 import { publicBaseUrl } from '../../core/config.ts';
-import { assertEmailMessage } from '../../evidence/message-check.ts';
-import { extractForwarded, parseMailbox, type Extraction } from '../forward/extract.ts';
 import type { ReportInput, StoredReport } from '../../evidence/report-writer.ts';
 import type { DnsResolver } from '../../analysis/stage.ts';
-import { authenticateForwarder, type ForwarderAuth } from './forwarder-auth.ts';
+import type { ForwarderAuth } from './forwarder-auth.ts';
+import type { MailThreads } from './mail-threads.ts';
+import { INLINE_MAX_BYTES, takeApart, type Envelope, type TakenApartMail } from './take-apart.ts';
 
-/** What the SMTP session knows about the mail. */
-export interface Envelope {
-  /** MAIL FROM address; empty for the null sender. */
-  mailFrom: string;
-  rcptTo: string[];
-  clientIp: string | null;
-  heloName: string | null;
-  /** True when the mail came over TLS (STARTTLS). */
-  tls: boolean;
-}
+export { claimedReporter, type Envelope } from './take-apart.ts';
 
 export interface AcceptedMail {
   reports: StoredReport[];
-  extraction: Extraction;
+  extraction: TakenApartMail['extraction'];
   reporterAddress: string | null;
   /** The reports each with its quality, in submission order. */
   qualities: ('full' | 'inline')[];
   /** Whether the reporter address was proved (only a proved address is attributed or written to). */
   reporterAuth: ForwarderAuth;
+  /** The wrapper's `Auto-Submitted` field. */
+  autoSubmitted: string | null;
 }
 
 /**
  * Parses, attributes and durably stores the reports a mail carries. Throws `AppError`
- * (`NOT_AN_EMAIL`, `EMPTY_MESSAGE`, `NO_ATTACHED_MESSAGE`) for mails we refuse.
+ * (`NOT_AN_EMAIL`, `EMPTY_MESSAGE`, `NO_ATTACHED_MESSAGE`) for mails we refuse. With `threads`, a
+ * mail larger than {@link INLINE_MAX_BYTES} is taken apart there, and its bytes are moved to the
+ * thread: the caller must not read `raw` afterwards.
  */
-export async function acceptMail(ctx: AppContext, raw: Buffer, env: Envelope, dns: DnsResolver): Promise<AcceptedMail> {
-  assertEmailMessage(raw);
-  const extraction = extractForwarded(raw);
-  const reporterAddress = claimedReporter(extraction, env);
-  const reporterAuth = await authenticateForwarder({
-    raw,
-    address: reporterAddress,
-    mailFrom: env.mailFrom,
-    clientIp: env.clientIp,
-    helo: env.heloName,
-    trustedForwarders: ctx.config.smtpTrustedForwarders,
-    dns,
-  });
-  const inputs = await buildReportInputs(ctx, extraction, env, reporterAuth);
+export async function acceptMail(
+  ctx: AppContext,
+  raw: Buffer,
+  env: Envelope,
+  dns: DnsResolver,
+  threads?: MailThreads,
+): Promise<AcceptedMail> {
+  const trusted = ctx.config.smtpTrustedForwarders;
+  const mail =
+    threads && raw.length > INLINE_MAX_BYTES
+      ? await threads.takeApart(raw, env, trusted, dns)
+      : await takeApart(raw, env, trusted, dns, false);
+  const inputs = await buildReportInputs(ctx, mail, env);
   const reports = await ctx.writer.submit(inputs);
   return {
     reports,
-    extraction,
+    extraction: mail.extraction,
     reporterAddress: inputs[0]?.reporterAddress ?? null,
     qualities: inputs.map((i) => i.quality ?? 'full'),
-    reporterAuth,
+    reporterAuth: mail.reporterAuth,
+    autoSubmitted: mail.autoSubmitted,
   };
-}
-
-/** Who claims to have forwarded the mail: the wrapper's From, else the envelope sender (ARF: the loop's address). */
-export function claimedReporter(ex: Extraction, env: Envelope): string | null {
-  const envelopeFrom = env.mailFrom ? (parseMailbox(env.mailFrom)?.address ?? null) : null;
-  return ex.wrapper.fromAddress ?? envelopeFrom;
 }
 
 /**
@@ -71,13 +61,10 @@ export function claimedReporter(ex: Extraction, env: Envelope): string | null {
  * address gets the report attributed to it only when the address was proved (see
  * forwarder-auth.ts); the claim and how it was checked are kept in the report's context.
  */
-export async function buildReportInputs(
-  ctx: AppContext,
-  ex: Extraction,
-  env: Envelope,
-  auth: ForwarderAuth,
-): Promise<ReportInput[]> {
-  const reporterAddress = claimedReporter(ex, env);
+export async function buildReportInputs(ctx: AppContext, mail: TakenApartMail, env: Envelope): Promise<ReportInput[]> {
+  const ex = mail.extraction;
+  const auth = mail.reporterAuth;
+  const reporterAddress = mail.reporterAddress;
   const userId = reporterAddress && auth.verified ? await findUserIdByEmail(ctx, reporterAddress) : null;
   const smtp = {
     mailFrom: env.mailFrom || null,
@@ -113,7 +100,7 @@ export async function buildReportInputs(
       }
     : null;
   return ex.originals.map((o, index) => ({
-    raw: o.raw,
+    ...(o.prepared ? { prepared: o.prepared } : { raw: o.raw }),
     channel: ex.arf ? 'arf' : 'smtp',
     quality: o.quality,
     reporterAddress,

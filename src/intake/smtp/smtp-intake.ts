@@ -24,7 +24,7 @@ import { relayAckSender, shouldAcknowledge, type AckSender } from './ack.ts';
 import { WindowLimiter } from './rate-limiter.ts';
 import { ConnectionTable } from './connection-table.ts';
 import type { Reservation } from '../../core/inflight-budget.ts';
-import { headerValue, parseHeaderBlock } from '../../mail/mime-walk.ts';
+import { MailThreads } from './mail-threads.ts';
 
 const BUDGET_REPLY = 'Too many messages are being received at once; nothing was stored, try again later.';
 import type { DnsResolver } from '../../analysis/stage.ts';
@@ -42,6 +42,8 @@ export interface SmtpIntakeOptions {
   ackSender?: AckSender | null;
   /** Overrides `smtpHost`/`smtpPort` (tests). */
   host?: string;
+  /** Where large mails are taken apart (default: threads of their own, mail-threads.ts). */
+  mailThreads?: MailThreads;
   port?: number;
   /** DNS for authenticating forwarders (default: live, or empty when `dnsMode` is offline). */
   dns?: DnsResolver;
@@ -74,6 +76,8 @@ export class SmtpIntake implements RunningService {
   private readonly reservations = new Map<string, Reservation>();
   /** Acknowledgements in flight, awaited on stop. */
   private readonly pendingAcks = new Set<Promise<void>>();
+  /** Large mails are taken apart there, off the thread that answers HTTP and SMTP. */
+  readonly mailThreads: MailThreads;
 
   constructor(
     private readonly ctx: AppContext,
@@ -81,6 +85,7 @@ export class SmtpIntake implements RunningService {
   ) {
     this.mailLimiter = new WindowLimiter(ctx.config.smtpRateLimit, 60_000);
     this.connections = new ConnectionTable(ctx.config.smtpMaxConnections, ctx.config.smtpMaxConnectionsPerClient);
+    this.mailThreads = opts.mailThreads ?? new MailThreads();
     this.ack =
       opts.ackSender !== undefined ? opts.ackSender : ctx.config.smtpAckEnabled ? relayAckSender(ctx.config) : null;
     this.dns =
@@ -168,6 +173,7 @@ export class SmtpIntake implements RunningService {
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.allSettled([...this.pendingAcks]);
+    await this.mailThreads.close();
     this.ack?.close?.();
   }
 
@@ -310,12 +316,15 @@ export class SmtpIntake implements RunningService {
         heloName: session.hostNameAppearsAs ?? null,
         tls: session.secure === true,
       };
-      // Each mail gets its own lookup budget (SPF alone may cost 10).
-      acceptMail(this.ctx, raw, env, new BudgetedResolver(this.dns, this.ctx.config.dnsMaxLookups)).then(
+      chunks = [];
+      // Each mail gets its own lookup budget (SPF alone may cost 10). A large mail's bytes move to
+      // a mail thread: `raw` is not read after this call.
+      const dns = new BudgetedResolver(this.dns, this.ctx.config.dnsMaxLookups);
+      acceptMail(this.ctx, raw, env, dns, this.mailThreads).then(
         (accepted) => {
           const ids = accepted.reports.map((r) => r.id).join(' ');
           cb(null, `Stored ${accepted.reports.length} report${accepted.reports.length === 1 ? '' : 's'}: ${ids}`);
-          this.acknowledge(raw, accepted);
+          this.acknowledge(accepted);
         },
         (e: unknown) => {
           if (!isAppError(e)) this.ctx.logger.error({ err: e, component: 'smtp' }, 'storing a mail failed');
@@ -326,12 +335,11 @@ export class SmtpIntake implements RunningService {
     });
   }
 
-  private acknowledge(raw: Buffer, accepted: AcceptedMail): void {
+  private acknowledge(accepted: AcceptedMail): void {
     if (!this.ack || accepted.extraction.arf) return;
     // Never write to an address the mail did not prove: that would be backscatter.
     if (!accepted.reporterAuth.verified) return;
-    const autoSubmitted = headerValue(parseHeaderBlock(raw).fields, 'auto-submitted');
-    if (!shouldAcknowledge(accepted.reporterAddress, autoSubmitted)) return;
+    if (!shouldAcknowledge(accepted.reporterAddress, accepted.autoSubmitted)) return;
     const fresh = accepted.reports.map((r, i) => ({ r, quality: accepted.qualities[i] })).filter((x) => !x.r.duplicate);
     if (fresh.length === 0) return;
     const p = this.ack
