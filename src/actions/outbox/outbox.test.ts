@@ -245,7 +245,7 @@ ${hook.calls.length} for 10`,
 }
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] an entry still being sent past its lease is not taken by another process and sent twice`, async (t) => {
+  test(`[${dialect}] a slow send past its lease is not taken and sent again by another process`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     t.after(() => tdb.drop());
