@@ -70,6 +70,7 @@ reporters redacted`, async (t) => {
       const scenarios: {
         ip: string;
         asn: number;
+        asName?: string;
         rdns: string | null;
         reports: number;
         authenticated?: boolean;
@@ -101,9 +102,16 @@ reporters redacted`, async (t) => {
         authenticated: true,
         campaign: 'camp-c',
       });
-      // Two hosts without rDNS in AS64501 (ARF operator).
+      // Two hosts without rDNS in AS64501 (ARF operator), an access provider by its AS name.
       for (let h = 1; h <= 2; h++)
-        scenarios.push({ ip: `192.0.2.${h}`, asn: 64501, rdns: null, reports: 3, campaign: 'camp-a' });
+        scenarios.push({
+          ip: `192.0.2.${h}`,
+          asn: 64501,
+          asName: 'Other Telecom',
+          rdns: null,
+          reports: 3,
+          campaign: 'camp-a',
+        });
       let n = 0;
       for (const s of scenarios) {
         for (let i = 0; i < s.reports; i++) {
@@ -114,6 +122,7 @@ reporters redacted`, async (t) => {
             ip: s.ip,
             port: 40_000 + n,
             asn: s.asn,
+            asName: s.asName,
             rdns: s.rdns,
             abuse: [],
             authenticated: s.authenticated,

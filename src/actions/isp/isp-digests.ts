@@ -1,16 +1,28 @@
 /**
- * ISP alerts about infected or abused machines (seed 001: "alert ISPs when zombie PCs are among
- * their subscribers"). Every digest period, origin IPs of recent reports are judged: at least
- * `isp.minReports` reports and `isp.minSignals` botnet signals (dynamic/consumer rDNS, no rDNS,
- * no authentication, many campaigns from one IP). Judged IPs not alerted within the quiet period
- * are grouped per network operator (by ASN, via the abuse-contact table) into one digest: X-ARF v4
- * JSON reports or ARF (RFC 5965) reports, per the operator's preference, always with a CSV.
+ * ISP alerts about infected machines (seed 001: "alert ISPs when zombie PCs are among their
+ * subscribers"). Every digest period, origin IPs of recent reports are judged: an origin on an
+ * access network (a subscriber line or dynamic pool, `originNetwork`) with at least
+ * `isp.minReports` reports and `isp.minSignals` distinct botnet facts (`signalFacts`: dynamic rDNS
+ * or an access provider's AS, no rDNS or no authentication, many campaigns from one IP). A hosting,
+ * mail or named server is never alerted as an infected machine: it is skipped, and says why.
+ * Judged IPs not alerted within the quiet period are grouped per network operator (by ASN, via the
+ * abuse-contact table) into one digest: X-ARF v4 JSON reports or ARF (RFC 5965) reports, per the
+ * operator's preference, always with a CSV.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { newId, nowIso } from '../../core/ids.ts';
+import {
+  ACCESS_NETWORK_SIGNAL,
+  MANY_CAMPAIGNS,
+  NETWORK_KINDS,
+  originNetwork,
+  relayReason,
+  signalFacts,
+  type OriginNetwork,
+} from '../../analysis/origin-network.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import { policyFor, type ActionPolicy } from '../action-policy.ts';
 import { BOT_SIGNALS, jsonList } from '../report-facts.ts';
@@ -24,14 +36,24 @@ import { operatorForAsn } from './operators.ts';
 import type { OperatorRow, ReportFactsRow } from '../../db/actions-tables.ts';
 import { campaignGateReasons, campaignStandings } from '../gates.ts';
 
-/** Distinct campaigns from one IP that count as the `many-campaigns` signal. */
-export const MANY_CAMPAIGNS = 2;
+/** Distinct campaigns from one IP that count as the `many-campaigns` signal (shared with the listing). */
+export { MANY_CAMPAIGNS };
 /** Most IPs judged per run (the rest wait for the next period). */
 export const MAX_IPS_PER_RUN = 5000;
 
 export interface JudgedIp extends AlertForDigest {
   reportIds: string[];
   abuse: string[];
+  /** Why its network is an access network (kept in the alert's evidence). */
+  network: string;
+}
+
+/** The network of an origin, from the reverse name and AS name its facts recorded (as the listing judges it). */
+function networkOf(ip: string, facts: ReportFactsRow[]): OriginNetwork {
+  const rdns = facts.find((f) => f.origin_rdns)?.origin_rdns ?? null;
+  const asName = facts.find((f) => f.origin_as_name)?.origin_as_name ?? null;
+  const dynamic = facts.some((f) => jsonList(f.bot_signals).includes(BOT_SIGNALS.DYNAMIC_RDNS));
+  return originNetwork(ip, rdns, asName, dynamic);
 }
 
 /** When the origin sent a report's spam (what an ISP needs), else when it arrived or was reported. */
@@ -44,7 +66,8 @@ function sentAt(r: ReportFactsRow): string {
  * counts: reports of spam its origin sent within `isp.maxOriginAgeDays`, whose campaign passes the
  * gates. An origin whose reports are mostly legitimate mail or mail sent with aligned SPF/DKIM is
  * a real mail server (a newsletter reported by mistake, a provider's relay), never an infected
- * machine: it is skipped, and says why.
+ * machine; nor is an origin outside an access network (a rented server, a mail server): both are
+ * skipped, and say why.
  */
 export async function judgeOrigins(
   db: Kysely<Database>,
@@ -72,6 +95,32 @@ export async function judgeOrigins(
     if (judged) out.push(judged);
   }
   return out;
+}
+
+/**
+ * Why an origin is a relay of many senders' mail (a forwarder, a provider's smarthost), judged as
+ * the listing judges it, over the infrastructure list's window before `to` — a digest period is too
+ * short to see the legitimate mail a relay also passes on — or null.
+ */
+async function relayOf(
+  db: Kysely<Database>,
+  policy: ActionPolicy,
+  ip: string,
+  network: OriginNetwork,
+  to: string,
+): Promise<string | null> {
+  const since = new Date(Date.parse(to) - policy.listing.infrastructure.windowDays * 86_400_000).toISOString();
+  const facts = await db
+    .selectFrom('action_report_facts')
+    .select(['message_category', 'authenticated', 'campaign_id', 'message_sha256'])
+    .where('origin_ip', '=', ip)
+    .where('historical', '=', 0)
+    .where('received_at', '>=', since)
+    .where('received_at', '<', to)
+    .execute();
+  const spam = facts.filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1);
+  const campaigns = new Set(spam.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`)).size;
+  return relayReason(network, campaigns, facts.length - spam.length);
 }
 
 /**
@@ -105,6 +154,20 @@ not an infected machine`,
     });
     return null;
   }
+  const network = networkOf(ip, all);
+  if (network.kind !== NETWORK_KINDS.ACCESS) {
+    skipped.push({
+      ip,
+      reason: `not a subscriber line, so not an infected machine: ${network.reason} (the spam-infrastructure list \
+names a server that keeps sending spam)`,
+    });
+    return null;
+  }
+  const relay = await relayOf(db, policy, ip, network, to);
+  if (relay) {
+    skipped.push({ ip, reason: relay });
+    return null;
+  }
   const standings = await campaignStandings(
     db,
     all.map((r) => r.campaign_id).filter((id): id is string => id !== null),
@@ -129,7 +192,17 @@ ${policy.isp.minReports} needed)`,
   for (const r of rows) for (const s of jsonList(r.bot_signals)) signals.add(s);
   const campaigns = new Set(rows.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`));
   if (campaigns.size >= MANY_CAMPAIGNS) signals.add(BOT_SIGNALS.MANY_CAMPAIGNS);
-  if (signals.size < policy.isp.minSignals) return null;
+  // An access provider's AS says "a subscriber line" as a dynamic-pool name does; signals that say one fact count once.
+  if (!signals.has(BOT_SIGNALS.DYNAMIC_RDNS)) signals.add(ACCESS_NETWORK_SIGNAL);
+  const facts = signalFacts([...signals]);
+  if (facts.length < policy.isp.minSignals) {
+    skipped.push({
+      ip,
+      reason: `botnet signals ${[...signals].sort().join(', ')} show ${facts.length} distinct fact(s) \
+(${facts.join('; ')}); at least ${policy.isp.minSignals} needed`,
+    });
+    return null;
+  }
   const last = rows[rows.length - 1];
   const withAsn = rows.find((r) => r.origin_asn !== null) ?? last;
   return {
@@ -147,6 +220,7 @@ ${policy.isp.minReports} needed)`,
     sampleMailFrom: null,
     reportIds: rows.map((r) => r.report_id),
     abuse: [...new Set(rows.flatMap((r) => jsonList(r.origin_abuse)))],
+    network: network.reason,
   };
 }
 
@@ -241,8 +315,9 @@ function digestMails(
   w: DigestWindow,
 ): DigestMail[] {
   const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between \
-${w.from} and ${w.to} (UTC), with signs of infected or abused machines. One row per IP in digest.csv (UTC times, \
-source ports where known). Reporters' identities are redacted. Please mark alerts handled in the web app.\r\n`;
+${w.from} and ${w.to} (UTC), from subscriber lines, with signs of infected machines. One row per IP in \
+digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts \
+handled in the web app.\r\n`;
   const text: MimeNode = { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary };
   const csvPart: MimeNode = {
     contentType: 'text/csv; charset=utf-8',
@@ -268,7 +343,7 @@ source ports where known). Reporters' identities are redacted. Please mark alert
       {
         from: sender,
         to: [op.abuse_address],
-        subject: `[X-ARF] Abuse digest: ${alerts.length} infected/abused host(s)`,
+        subject: `[X-ARF] Abuse digest: ${alerts.length} infected host(s)`,
         messageId,
       },
       { contentType: 'multipart/mixed', parts },
@@ -280,7 +355,7 @@ source ports where known). Reporters' identities are redacted. Please mark alert
     {
       from: sender,
       to: [op.abuse_address],
-      subject: `Abuse digest: ${alerts.length} infected/abused host(s) (ARF reports follow)`,
+      subject: `Abuse digest: ${alerts.length} infected host(s) (ARF reports follow)`,
       messageId: cover,
     },
     { contentType: 'multipart/mixed', parts: [text, csvPart] },
@@ -332,7 +407,7 @@ async function writeDigest(
           last_seen: a.lastSeen,
           report_count: a.reportCount,
           campaign_count: a.campaignCount,
-          evidence: JSON.stringify({ signals: a.signals, rdns: a.rdns, incidents: a.incidents }),
+          evidence: JSON.stringify({ signals: a.signals, network: a.network, rdns: a.rdns, incidents: a.incidents }),
           digest_id: digestId,
           state: 'open',
           handled_at: null,

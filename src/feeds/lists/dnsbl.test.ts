@@ -27,7 +27,7 @@ import type { Config } from '../../core/config.ts';
 import type { DB } from '../../db/dialect.ts';
 import { domainExclusion, ipExclusion, loadExclusions } from './exclusions.ts';
 import { runListingPass } from './pass.ts';
-import { ACCESS_NETWORK_SIGNAL, NETWORK_KINDS, originNetwork, signalFacts } from './origin-network.ts';
+import { ACCESS_NETWORK_SIGNAL, NETWORK_KINDS, originNetwork, signalFacts } from '../../analysis/origin-network.ts';
 import { findListing } from './store.ts';
 import { renderZones, writeZones, ZONES_LIST_FILE } from './zones.ts';
 import { spamAssassinConfig } from './consumer-config.ts';

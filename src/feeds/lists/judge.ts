@@ -21,21 +21,16 @@ import {
   ACCESS_NETWORK_SIGNAL,
   NETWORK_KINDS,
   originNetwork,
+  relayReason as relayOf,
   signalFacts,
   type OriginNetwork,
-} from './origin-network.ts';
+} from '../../analysis/origin-network.ts';
 
 /** Report ids kept with a listing (the latest ones): enough to explain it, bounded. */
 export const MAX_EVIDENCE_REPORTS = 50;
 export const MAX_EVIDENCE_CAMPAIGNS = 20;
-/**
- * Spam of this many distinct campaigns within the window from one origin that is not a subscriber
- * line (or that also carried legitimate mail) is a relay — a forwarder, a list server, a provider's
- * smarthost — passing on the mail of many unrelated senders, not the spammer: its abuse desk is the
- * channel. A spam operation's own server sends its own few campaigns; a bot on an access line sends
- * many, but no legitimate mail.
- */
-export const RELAY_MIN_CAMPAIGNS = 20;
+/** The relay rule is shared with the ISP alerts (`src/analysis/origin-network.ts`). */
+export { RELAY_MIN_CAMPAIGNS } from '../../analysis/origin-network.ts';
 const DAY_MS = 86_400_000;
 
 /** What a listing carries besides its value. */
@@ -267,13 +262,7 @@ function networkOf(ip: string, facts: Fact[]): OriginNetwork {
 /** Why an origin is a relay of many senders' mail (never listed), or null. */
 function relayReason(network: OriginNetwork, all: Fact[]): string | null {
   const spam = all.filter((f) => !isClean(f));
-  const campaigns = new Set(spam.map(campaignKey)).size;
-  const clean = all.length - spam.length;
-  if (campaigns < RELAY_MIN_CAMPAIGNS) return null;
-  if (network.kind === NETWORK_KINDS.ACCESS && clean === 0) return null;
-  const ham = clean > 0 ? ` and ${clean} legitimate message(s)` : '';
-  return `it passed on spam of ${campaigns} unrelated campaigns${ham} \
-(${network.reason}): a relay of many senders' mail — forwarder, list server or smarthost — not their source`;
+  return relayOf(network, new Set(spam.map(campaignKey)).size, all.length - spam.length);
 }
 
 /**

@@ -32,7 +32,7 @@ import { runListingPass } from './pass.ts';
 import { judgeIp } from './judge.ts';
 import { loadExclusions } from './exclusions.ts';
 import { findListing } from './store.ts';
-import { NETWORK_KINDS, originNetwork, signalFacts } from './origin-network.ts';
+import { NETWORK_KINDS, originNetwork, signalFacts } from '../../analysis/origin-network.ts';
 
 const POLICY = parseActionPolicy({});
 const HOUR = 3_600_000;
