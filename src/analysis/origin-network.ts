@@ -193,6 +193,20 @@ export function isAccessAs(asName: string | null): boolean {
   return ACCESS_AS.test(asName) && !isHostingAs(asName);
 }
 
+/** A first label that is a host's serial number and nothing else: `host11`, `server-3`, `node07`. */
+const SERIAL_LABEL = /^(?:host|server|srv|node|web|box|machine)[-_]?\d{1,3}$/i;
+
+/**
+ * True when a reverse name is a subscriber line's: the trace-back's access-name test, except that a
+ * host's serial number in the first label (`host11.websitesource.com`, `host1.accesssender.com`)
+ * is a named machine, not a line (`host86-128-81-59.range86-128.btcentralplus.com` still is).
+ */
+function isLineName(rdns: string, ip: string): boolean {
+  const labels = labelsOf(rdns);
+  if (labels.length > 2 && SERIAL_LABEL.test(labels[0])) return isAccessName(labels.slice(1).join('.'), ip);
+  return isAccessName(rdns, ip);
+}
+
 /**
  * The kind of network of an origin. `dynamic` is what the actions area judged of the name with the
  * operator's ISP patterns (the `dynamic-rdns` signal), so both judge a name alike.
@@ -204,7 +218,7 @@ export function originNetwork(ip: string, rdns: string | null, asName: string | 
   if (isHostingAs(asName)) return { kind: NETWORK_KINDS.HOSTING, reason: `${as}: a hosting or cloud network` };
   if (rdns && isMailServerName(rdns))
     return { kind: NETWORK_KINDS.MAIL_SERVER, reason: `reverse DNS ${rdns} names a mail server` };
-  if (rdns && (dynamic || isAccessName(rdns, ip)))
+  if (rdns && (dynamic || isLineName(rdns, ip)))
     return { kind: NETWORK_KINDS.ACCESS, reason: `reverse DNS ${rdns} names an access line or dynamic pool` };
   if (rdns) return { kind: NETWORK_KINDS.NAMED_HOST, reason: `reverse DNS ${rdns} names a host of its own` };
   if (isAccessAs(asName)) return { kind: NETWORK_KINDS.ACCESS, reason: `no reverse DNS; ${as}: an access provider` };

@@ -51,6 +51,13 @@ test('origin networks: subscriber lines are access; hosted, named and mail serve
   assert.equal(kind('205.210.42.30', 'smtp.easydns.com', 'easyDNS Technologies'), NETWORK_KINDS.MAIL_SERVER);
   assert.equal(kind('209.123.46.105', 'd01.biglist.com', 'Cologix, Inc'), NETWORK_KINDS.NAMED_HOST);
   assert.equal(kind('207.200.56.4', null, 'LightEdge Solutions'), NETWORK_KINDS.UNKNOWN);
+  // A host's serial number is not a line (the name of a sender in the corpora); an address in it is.
+  assert.equal(kind('72.46.149.211', 'host1.accesssender.com', null), NETWORK_KINDS.NAMED_HOST);
+  assert.equal(kind('10.1.2.3', 'host11.websitesource.com', null), NETWORK_KINDS.NAMED_HOST);
+  assert.equal(
+    kind('86.128.81.59', 'host86-128-81-59.range86-128.btcentralplus.com', 'British Telecommunications PLC'),
+    NETWORK_KINDS.ACCESS,
+  );
   // A cloud's consumer arm is access.
   assert.equal(kind('136.32.1.2', null, 'Google Fiber Inc.'), NETWORK_KINDS.ACCESS);
 });
