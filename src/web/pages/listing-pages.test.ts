@@ -28,7 +28,7 @@ test('the look-up page explains a listing and takes a removal request an analyst
       received_at: at,
       origin_ip: IP,
       origin_asn: 64500,
-      origin_as_name: null,
+      origin_as_name: 'Example Broadband', // a subscriber line: only those hold infected machines
       origin_country: 'FR',
       origin_rdns: null,
       origin_abuse: JSON.stringify([reporterAddress]),
