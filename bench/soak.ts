@@ -17,68 +17,12 @@ import os from 'node:os';
 import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { mb, row, sampleRss } from './lib.ts';
-import { CHUNK, REPORTS, generator, measure, type GeneratedRow } from './web.ts';
+import { CHUNK, REPORTS, generator, measure, type GeneratedRow, writePgChunk } from './web.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
-
-/** One chunk of generated rows into the indexed tables, in one transaction. */
-async function writeChunk(client: pg.Client, rows: GeneratedRow[], seen: Set<string>): Promise<void> {
-  const fresh = rows.filter((r) => {
-    if (seen.has(r.sha)) return false;
-    seen.add(r.sha);
-    return true;
-  });
-  await client.query('begin');
-  await client.query(
-    "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', " +
-      "'\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",
-    [fresh.map((r) => r.sha), fresh.map((r) => r.kind), fresh.map((r) => r.iso)],
-  );
-  await client.query(
-    'insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, ' +
-      "'full', tk from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u(id, s, c, t, tk)",
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.sha),
-      rows.map((r) => r.channel),
-      rows.map((r) => r.iso),
-      rows.map((r) => r.token),
-    ],
-  );
-  await client.query(
-    'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, subject, sender, ' +
-      'sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, updated_at) ' +
-      'select id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st, 0, t from unnest($1::text[], $2::text[], ' +
-      '$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], ' +
-      '$12::text[], $13::text[], $14::int[]) as u(id, t, c, k, s, subj, snd, sd, ip, cc, asn, cat, camp, st)',
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.iso),
-      rows.map((r) => r.channel),
-      rows.map((r) => r.kind),
-      rows.map((r) => r.sha),
-      rows.map((r) => r.subject),
-      rows.map((r) => r.sender),
-      rows.map((r) => r.senderDomain),
-      rows.map((r) => r.ip),
-      rows.map((r) => r.country),
-      rows.map((r) => r.asn),
-      rows.map((r) => r.category),
-      rows.map((r) => r.campaignId),
-      rows.map((r) => r.stage),
-    ],
-  );
-  const terms = rows.flatMap((r) => r.terms.map((term) => [term, r.iso, r.id] as const));
-  await client.query(
-    'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], ' +
-      '$3::text[]) on conflict do nothing',
-    [terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2])],
-  );
-  await client.query('commit');
-}
 
 export const soakBench: Bench = {
   name: 'soak',
@@ -120,7 +64,7 @@ export const soakBench: Bench = {
       for (let base = 0; base < REPORTS; base += CHUNK) {
         const rows: GeneratedRow[] = [];
         for (let i = base; i < Math.min(REPORTS, base + CHUNK); i++) rows.push(gen.row(i));
-        await writeChunk(client, rows, seen);
+        await writePgChunk(client, rows, seen);
         const done = Math.min(REPORTS, base + CHUNK);
         written = done;
         if (done % step === 0 || done === REPORTS) {
