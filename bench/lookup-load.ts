@@ -10,11 +10,11 @@
  * live and reaped), the seconds its threads waited for a CPU (what the machine's other load cost
  * it), its peak RSS and the load average around the run.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { descendants, treeCpuSeconds, treeRss, treeRunQueueSeconds } from './e2e.ts';
 import { mb, percentile } from './lib.ts';
 import { procStatusBytes, startBenchServer } from './server.ts';
 import { testConfig } from '../src/core/config.ts';
@@ -25,72 +25,15 @@ import { createToken } from '../src/db/tokens.ts';
 const CLIENTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_CLIENTS ?? 16);
 const REQUESTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_REQUESTS ?? 20_000);
 const WARM_UP = Number(process.env.SPAMDESK_BENCH_LOOKUP_WARMUP ?? 1_000);
-const CLOCK_TICKS = 100;
 const IDLE_SECONDS = 5;
-
-function statFields(pid: number): string[] | null {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /, '')
-      .split(' ');
-  } catch {
-    return null;
-  }
-}
 
 /** `pid` and its live descendants. */
 function tree(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const f = statFields(Number(name));
-    if (f) parentOf.set(Number(name), Number(f[1]));
-  }
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) for (const [c, p] of parentOf) if (p === out[i]) out.push(c);
-  return out;
+  return [pid, ...descendants(pid)];
 }
 
-/** User + system CPU-seconds of the processes (all threads) and of their reaped children. */
-function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const p of pids) {
-    const f = statFields(p);
-    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  }
-  return ticks / CLOCK_TICKS;
-}
-
-/** Seconds the processes' threads spent runnable but waiting for a CPU (schedstat, second field). */
-function runQueueSeconds(pids: readonly number[]): number {
-  let ns = 0;
-  for (const p of pids) {
-    let tasks: string[] = [];
-    try {
-      tasks = fs.readdirSync(`/proc/${p}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tasks) {
-      try {
-        ns += Number(fs.readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
-      } catch {
-        // the thread ended
-      }
-    }
-  }
-  return ns / 1e9;
-}
-
-function rssOf(pids: readonly number[]): number {
-  let sum = 0;
-  for (const p of pids) {
-    const v = procStatusBytes(p, 'VmRSS');
-    if (Number.isFinite(v)) sum += v;
-  }
-  return sum;
-}
+const cpuSeconds = (pids: readonly number[]) => treeCpuSeconds(pids[0], pids.slice(1));
+const rssOf = (pids: readonly number[]) => treeRss(pids[0], pids.slice(1));
 
 function post(url: URL, agent: http.Agent, token: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -199,7 +142,7 @@ export async function measureConcurrentLookups(
     const loadBefore = load();
     const pids = tree(pid);
     const cpu0 = cpuSeconds(pids);
-    const wait0 = runQueueSeconds(pids);
+    const wait0 = treeRunQueueSeconds(pids[0], pids.slice(1));
     let peakRss = rssOf(pids);
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssOf(tree(pid)));
@@ -210,7 +153,7 @@ export async function measureConcurrentLookups(
     clearInterval(sampler);
     const after = tree(pid);
     const cpu = cpuSeconds(after) - cpu0;
-    const waited = runQueueSeconds(after) - wait0;
+    const waited = treeRunQueueSeconds(after[0], after.slice(1)) - wait0;
     peakRss = Math.max(peakRss, rssOf(after), procStatusBytes(pid, 'VmHWM'));
     latencies.sort((a, b) => a - b);
     const result: LoadResult = {
