@@ -12,7 +12,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { encodeTime } from 'ulid';
 import type { Bench } from './registry.ts';
-import { REPO_ROOT, percentile, row } from './lib.ts';
+import { REPO_ROOT, percentile, pick, row, zipf } from './lib.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { mulberry32 } from '../src/core/prng.ts';
@@ -41,34 +41,6 @@ const STATES: [string, number][] = [
 ];
 const CATEGORIES = ['phishing', 'malware', 'scam', 'commercial', 'consent'];
 const RULES = ['rule:CAMPAIGN_VOLUME', 'rule:PHISHING_CAMPAIGN', 'rule:SENDER_CONSENT'];
-
-/** Zipf(s≈1.1) rank sampler (inverse CDF over a table). */
-function zipf(n: number, rand: () => number, s = 1.1): () => number {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
-  for (let i = 0; i < n; i++) cdf[i] /= sum;
-  return () => {
-    const u = rand();
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
-
-function weighted<T>(rand: () => number, list: [T, number][]): T {
-  let u = rand();
-  for (const [v, w] of list) {
-    u -= w;
-    if (u <= 0) return v;
-  }
-  return list[list.length - 1][0];
-}
 
 /** A ULID-shaped id at `ms` with a fixed-width sequence (ids sort by time, as newId's do). */
 function idAt(ms: number, seq: number): string {
@@ -108,7 +80,7 @@ async function build(): Promise<void> {
       const created = START + Math.floor((i / CASES) * 365 * DAY);
       const id = idAt(created, i);
       cases.push({ id, created });
-      const state = weighted(rand, STATES);
+      const state = pick(rand, STATES);
       insCase.run(
         id,
         'campaign',

@@ -79,3 +79,32 @@ export function isPhaseProcess(file: string): boolean {
 export function printPhaseResult(result: unknown): void {
   process.stdout.write(`${PHASE_MARK}${JSON.stringify(result)}\n`);
 }
+
+/** Zipf(s≈1.1) sampler over n ranks by inverse CDF on a precomputed table. */
+export function zipf(n: number, rand: () => number, s = 1.1): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
+  for (let i = 0; i < n; i++) cdf[i] /= sum;
+  return () => {
+    const u = rand();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+/** One value of a weighted list (weights summing to 1). */
+export function pick<T>(rand: () => number, weighted: [T, number][]): T {
+  let u = rand();
+  for (const [v, w] of weighted) {
+    u -= w;
+    if (u <= 0) return v;
+  }
+  return weighted[weighted.length - 1][0];
+}

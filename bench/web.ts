@@ -14,7 +14,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { encodeTime } from 'ulid';
 import type { Bench } from './registry.ts';
-import { REPO_ROOT, mb, percentile, row, sampleRss } from './lib.ts';
+import { REPO_ROOT, mb, percentile, pick, row, sampleRss, zipf } from './lib.ts';
 import { openDatabase, type DB } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { TERM, UNKNOWN } from '../src/web/indexer.ts';
@@ -43,34 +43,6 @@ const TARGET_MS = 200;
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 23);
 const START = END - 365 * DAY;
-
-/** Zipf(s≈1.1) sampler over n ranks by inverse CDF on a precomputed table. */
-function zipf(n: number, rand: () => number, s = 1.1): () => number {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
-  for (let i = 0; i < n; i++) cdf[i] /= sum;
-  return () => {
-    const u = rand();
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
-
-function pick<T>(rand: () => number, weighted: [T, number][]): T {
-  let u = rand();
-  for (const [v, w] of weighted) {
-    u -= w;
-    if (u <= 0) return v;
-  }
-  return weighted[weighted.length - 1][0];
-}
 
 const COUNTRIES = (
   'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG ' +
