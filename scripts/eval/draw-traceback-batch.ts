@@ -1,0 +1,87 @@
+/**
+ * `npx tsx scripts/eval/draw-traceback-batch.ts --seed=N --size=N [--per-org=2]`: draws a blind batch of
+ * corpus messages for hand-labelling (`golden/traceback-chains.json`), before any of them is read. Prints
+ * paths only. The population is mechanical and fixed before the draw: messages of the reported-mail
+ * corpora (not the bounce, DMARC or SMS sets) not already labelled, with at least 3 `Received:` fields,
+ * whose first two `by` hosts are not Gmail's or Microsoft 365's (the hard receiving organisations:
+ * universities, ISPs, companies, POP-fetched mailboxes). Each corpus is shuffled with the seed; the
+ * batch takes one message from each corpus in turn, at most `per-org` per receiving domain (the
+ * registered domain of the top `by` host), so no corpus or mailbox fills it. The code under test is not
+ * used: the headers are read with a plain regular expression.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { getDomain } from 'tldts';
+import { seededRng } from '../../src/campaigns/personalise.ts';
+import { corpusMessages } from '../../src/analysis/test-support/corpus-messages.ts';
+import { CORPUS_DIR, REPO_ROOT } from '../../src/core/test-env.ts';
+
+const CORPORA = [
+  'trec07p',
+  'spamassassin',
+  'phishing_pot',
+  'spam_archive_2023_2025',
+  'mime_edge_cases',
+  'spamassassin_testdata',
+  'nazario_phishing',
+];
+const BIG_PROVIDER = /google\.com|gmail|outlook\.com|hotmail|microsoft|office365/i;
+
+function arg(name: string, fallback: number): number {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? fallback : Number(a.slice(name.length + 3));
+}
+
+/** The `Received:` fields of the header block, unfolded, top first. */
+function receivedFields(raw: Buffer): string[] {
+  const text = raw.subarray(0, 256 * 1024).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  return head
+    .split(/\r?\n/)
+    .filter((l) => /^received:/i.test(l))
+    .map((l) => l.slice(9));
+}
+
+const seed = arg('seed', 0);
+const size = arg('size', 30);
+const perOrg = arg('per-org', 2);
+const labels = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'src/analysis/golden/traceback-chains.json'), 'utf8'),
+) as { chains: { path: string }[] };
+const known = new Set(labels.chains.map((c) => c.path));
+const rng = seededRng(seed);
+const pools: { path: string; org: string }[][] = [];
+for (const corpus of CORPORA) {
+  const pool: { path: string; org: string }[] = [];
+  for (const m of corpusMessages(path.join(CORPUS_DIR, corpus))) {
+    const rel = path.relative(CORPUS_DIR, m.origin);
+    if (known.has(rel)) continue;
+    const rec = receivedFields(m.raw);
+    if (rec.length < 3) continue;
+    const bys = rec.slice(0, 2).map((r) => /\bby\s+([^\s;()]+)/i.exec(r)?.[1] ?? '');
+    if (bys.some((b) => BIG_PROVIDER.test(b))) continue;
+    pool.push({ path: rel, org: getDomain(bys[0]) ?? (bys[0] || '?') });
+  }
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  process.stderr.write(`${corpus}: ${pool.length} eligible\n`);
+  pools.push(pool);
+}
+const taken = new Map<string, number>();
+const batch: string[] = [];
+while (batch.length < size && pools.some((p) => p.length > 0)) {
+  for (const pool of pools) {
+    if (batch.length >= size) break;
+    while (pool.length > 0) {
+      const m = pool.shift();
+      if (m === undefined || (taken.get(m.org) ?? 0) >= perOrg) continue;
+      taken.set(m.org, (taken.get(m.org) ?? 0) + 1);
+      batch.push(m.path);
+      break;
+    }
+  }
+}
+process.stdout.write(`${batch.join('\n')}\n`);
