@@ -81,6 +81,37 @@ test('a reverse name that does not resolve back, or a consumer-line name, earns 
   assert.equal(line.w.origin?.ip, '24.165.200.11', line.text);
 });
 
+/** @Home: femail33.sdc1.sfba.home.com (InterMail) ← HELO h12.mail.home.com [24.0.95.46] ← mx6-w.mail.home.com. */
+const AT_HOME = 'spamassassin/hard_ham/00001.7c7d6921e671bbe18ebb5f893cd9bb35';
+
+test(
+  'fresh mail: an organisation whose registered domain is an access word (@Home, home.com) has relays too ' +
+    '(spamassassin hard_ham/00001)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const zone: Zone = {
+      '46.95.0.24.in-addr.arpa': { PTR: ['h12.mail.home.com.'] },
+      'h12.mail.home.com': { A: ['24.0.95.46'] },
+    };
+    // Until the access labels were judged below the registered domain only, `home` of home.com made
+    // h12.mail.home.com (and the checked mx6-w.mail.home.com below it) a consumer-line name.
+    const { w, text } = await trace(AT_HOME, zone, new Date('2002-01-03T12:00:00Z'));
+    assert.equal(w.origin?.ip, '64.94.26.201', text);
+    assert.match(text, /its reverse name h12\.mail\.home\.com resolves back to 24\.0\.95\.46/);
+    assert.match(text, /mx6-w\.mail\.home\.com.*receiving organisation’s domain home\.com/);
+    // A subscriber line of the same provider still earns nothing.
+    const line = await trace(
+      AT_HOME,
+      {
+        '46.95.0.24.in-addr.arpa': { PTR: ['cpe-24-0-95-46.dsl.home.com.'] },
+        'cpe-24-0-95-46.dsl.home.com': { A: ['24.0.95.46'] },
+      },
+      new Date('2002-01-03T12:00:00Z'),
+    );
+    assert.equal(line.w.origin?.ip, '24.0.95.46', line.text);
+  },
+);
+
 test(
   'a reverse name outside the organisation’s domains is never resolved: the sender’s name servers are not ' + 'asked',
   async (t) => {

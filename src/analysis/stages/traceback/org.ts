@@ -7,7 +7,7 @@
  * Pure and bounded: the name tests look at one host name (≤ 255 characters) at a time.
  */
 import ipaddr from 'ipaddr.js';
-import { getDomain } from 'tldts';
+import { getDomain, parse } from 'tldts';
 import { BoundedMemo } from '../../../core/bounded-memo.ts';
 
 /**
@@ -91,7 +91,9 @@ const MAX_NAME = 255;
 /**
  * True when `name` looks like the reverse name of a consumer line or a rented machine rather than
  * a mail relay: an access label (`abo`, `subs`, `dsl`, `cable`, `pool`, …), a generic line label
- * (`host86-128-…`), or three or more of the address's octets written into the name.
+ * (`host86-128-…`), or three or more of the address's octets written into the name — each judged
+ * on the labels below the registered domain only (`home.com`, `cable.co.uk`, `mobile.de` name an
+ * organisation, not a line).
  */
 export function isAccessName(name: string, ip: string | null): boolean {
   return accessMemo.get(`${name}\u0000${ip ?? ''}`);
@@ -106,12 +108,23 @@ const accessMemo = new BoundedMemo((key: string) => {
 
 function accessUncached(name: string, ip: string | null): boolean {
   const n = name.toLowerCase().slice(0, MAX_NAME);
-  const labels = n.split('.');
-  for (const label of labels) {
+  const below = belowRegisteredDomain(n);
+  for (const label of below.length === 0 ? [] : below.split('.')) {
     if (ACCESS_LABELS.has(label) || GENERIC_LABEL.test(label)) return true;
     for (const part of label.split('-')) if (ACCESS_LABELS.has(part) && part.length > 2) return true;
   }
-  if (ip !== null && !ip.includes(':')) {
+  // The address written into the name marks a line wherever it stands, registered domain included
+  // (`211-236-161-5-e-serverbank.com`, `1434930387.ip2long.net`).
+  return ip !== null && spellsAddress(n, ip);
+}
+
+/**
+ * True when a name spells its IPv4 address: three of its octets as numbers, the four octets run
+ * together (`cr200248273` for 200.24.82.73, or zero-padded), the address as one decimal integer
+ * (`1434930387` for 85.135.76.211), or in hex (`C8B08DDF`).
+ */
+function spellsAddress(n: string, ip: string): boolean {
+  if (!ip.includes(':')) {
     const octets = ip.split('.');
     const numbers = new Set(
       n
@@ -122,11 +135,34 @@ function accessUncached(name: string, ip: string | null): boolean {
     let hits = 0;
     for (const o of new Set(octets)) if (numbers.has(o)) hits++;
     if (hits >= 3) return true;
+    const runs = new Set(n.split(/[^0-9]+/).filter((x) => x.length >= 7));
+    if (runs.size > 0) {
+      const values = octets.map(Number);
+      const joined = values.join('');
+      const padded = values.map((o) => String(o).padStart(3, '0')).join('');
+      const integer = String(((values[0] * 256 + values[1]) * 256 + values[2]) * 256 + values[3]);
+      for (const r of runs) if (r.includes(joined) || r.includes(padded) || r === integer) return true;
+    }
     // The address in hex, as some providers write it (`cm-net-fln-C8B08DDF`).
     const hex = octets.map((o) => Number(o).toString(16).padStart(2, '0')).join('');
     if (n.includes(hex)) return true;
   }
   return false;
+}
+
+/**
+ * The labels of `name` below its registered domain (public suffix list, ICANN section), where an
+ * access provider writes what kind of line a name is: `ATuileries-108-2-1-172.abo` of
+ * `…abo.wanadoo.fr`. The registered domain itself names the organisation, not the line, and an
+ * organisation may be called after an access word: `h12.mail.home.com` is @Home's relay, `mail`
+ * below `home.com`. A name whose suffix is in no public list (`mypc.home`, `x.localdomain`) has no
+ * registered domain: all of it is judged.
+ */
+function belowRegisteredDomain(n: string): string {
+  const parsed = parse(n);
+  if (parsed.isIcann !== true || parsed.domain === null) return n;
+  if (n === parsed.domain) return '';
+  return n.endsWith(`.${parsed.domain}`) ? n.slice(0, n.length - parsed.domain.length - 1) : n;
 }
 
 /** The registered domain (public suffix + 1) of a host name, or null (an IP, `localhost`, one label). */

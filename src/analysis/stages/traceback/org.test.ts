@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAccessName } from './org.ts';
+
+test('an access word that is the registered domain names an organisation, not a subscriber line', () => {
+  for (const [name, ip] of [
+    ['h12.mail.home.com', '24.0.95.46'],
+    ['mx6-w.mail.home.com', '24.0.95.71'],
+    ['smtp.cable.co.uk', '192.0.2.25'],
+    ['mx1.mobile.de', '192.0.2.26'],
+    ['home.com', null],
+  ] as const) {
+    assert.ok(!isAccessName(name, ip), name);
+  }
+});
+
+test('access labels below the registered domain still mark a line, whatever the domain is called', () => {
+  for (const [name, ip] of [
+    ['cpe-24-0-95-46.dsl.home.com', '24.0.95.46'],
+    ['c123.pool.cable.co.uk', null],
+    ['ATuileries-108-2-1-172.abo.wanadoo.fr', '217.128.152.172'],
+    ['static.88-198-10-10.clients.your-server.de', '88.198.10.10'],
+    ['ec2-3-4-5-6.compute-1.amazonaws.com', '3.4.5.6'],
+  ] as const) {
+    assert.ok(isAccessName(name, ip), name);
+  }
+});
+
+test('a name under no public suffix is judged whole: it has no registered domain to set apart', () => {
+  assert.ok(isAccessName('mypc.home', null));
+  assert.ok(isAccessName('gw.dsl.localdomain', null));
+});
+
+test('a name that spells its address marks a line wherever the address stands, registered domain included', () => {
+  for (const [name, ip] of [
+    ['211-236-161-5-e-serverbank.com', '211.236.161.5'],
+    ['1434930387.ip2long.net', '85.135.76.211'],
+    ['cr200248273.cable.net.co', '200.24.82.73'],
+    ['h200024082073.example.net', '200.24.82.73'],
+    ['tps.11.168.195.in-addr.arpa', '195.168.11.19'],
+  ] as const) {
+    assert.ok(isAccessName(name, ip), name);
+  }
+  // Digits that are not this address prove nothing.
+  assert.ok(!isAccessName('mail1434930388.example.net', '85.135.76.211'));
+  assert.ok(!isAccessName('smtp.12345678.example.net', '85.135.76.211'));
+});
