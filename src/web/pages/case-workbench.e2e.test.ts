@@ -12,37 +12,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { testConfig } from '../../core/config.ts';
-import { startPlatform, type Platform } from '../../app/platform.ts';
-import { REPO_ROOT, hasCommand, needs } from '../../core/test-env.ts';
+import type { Page } from 'playwright-core';
 import { createAccount } from '../../db/accounts.ts';
 import { createAuthority } from '../../actions/cases/authorities.ts';
 import { sampleSpam } from '../test-helpers.ts';
+import { ARTIFACTS, signIn as signInWith, startBrowserPlatform, waitFor as waitUpTo } from '../test-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const PASSWORD = 'a long password for the e2e run';
 const PHONE = { width: 375, height: 740 };
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function signIn(page: Page, base: string, email: string, next: string): Promise<void> {
-  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await Promise.all([page.waitForURL(`${base}${next}`), page.getByRole('button', { name: 'Sign in' }).click()]);
-}
+/** The workers analyse and cluster while the browser waits: allow two minutes. */
+const waitFor = (what: string, check: () => Promise<boolean>) => waitUpTo(what, check, 120_000);
+const signIn = (page: Page, base: string, email: string, next: string) => signInWith(page, base, email, PASSWORD, next);
 
 /** How far the page scrolls sideways, and the deepest elements that stick out (for the failure message). */
 async function sideways(page: Page): Promise<number> {
@@ -62,35 +44,9 @@ async function sideways(page: Page): Promise<number> {
 }
 
 test('cases and referrals in headless Chromium: analyst, authority, reporter', async (t) => {
-  if (
-    !needs(
-      t,
-      'Chromium',
-      fs.existsSync(CHROMIUM) && hasCommand('chromium'),
-      'apt-get install chromium (scripts/ci-prepare.sh)',
-    )
-  )
-    return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-cases-e2e-'));
-  const platform: Platform = await startPlatform(
-    testConfig({
-      dataDir: dir,
-      httpPort: 0,
-      workers: 1,
-      smtpEnabled: false,
-      dnsMode: 'offline',
-      webIndexIntervalMs: 300,
-    }),
-  );
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await platform.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const base = platform.url ?? assert.fail('the platform runs the http role');
-  const { db } = platform.ctx;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const started = await startBrowserPlatform(t, 'cases-e2e', { workers: 1, webIndexIntervalMs: 300 });
+  if (!started) return;
+  const { platform, browser, base, db } = started;
   await createAccount(db, { email: 'analyst@example.org', role: 'analyst', password: PASSWORD });
   const officer = await createAccount(db, { email: 'officer@police.example', role: 'authority', password: PASSWORD });
   await createAuthority(db, {
@@ -183,9 +139,7 @@ test('cases and referrals in headless Chromium: analyst, authority, reporter', a
     assert.ok((await sideways(page)) <= 0, 'the referral page scrolls sideways on a phone');
     const sha = ((await page.getByTestId('package-sha').textContent()) ?? '').trim();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('package-link').click()]);
-    const file = path.join(dir, 'package.zip');
-    await download.saveAs(file);
-    const bytes = fs.readFileSync(file);
+    const bytes = fs.readFileSync(await download.path());
     assert.equal(bytes.subarray(0, 2).toString(), 'PK');
     assert.equal(
       crypto.createHash('sha256').update(bytes).digest('hex'),
