@@ -17,6 +17,7 @@ import {
   mailhostsOf,
   noteReportsAndRelearn,
   RELEARN_EVERY,
+  relearn,
   reporterDomainsOf,
   reporterKeys,
 } from './mailhost-store.ts';
@@ -109,6 +110,16 @@ for (const dialect of DIALECTS) {
       assert.ok(relearned.includes(reporterKey), `relearned ${relearned.join(', ')}`);
       const hosts = await mailhostsOf(h.ctx.db, [reporterKey]);
       assert.ok(hosts.includes('193.120.211.219'), `learned ${hosts.join(', ')}`);
+
+      // Analyses stored again (same version, new time) are read again by the next pass, not
+      // taken from the chains parsed before: with their hops gone, nothing is learned.
+      for (const r of reports) {
+        const a = await analyse(fs.readFileSync(files[reports.indexOf(r)] ?? ''), { ports, settings });
+        const later = { ...a, analysedAt: '2026-01-02T00:00:00.000Z', traceback: { ...a.traceback, hops: [] } };
+        await storeAnalysis(h.ctx.db, later, 1);
+      }
+      assert.deepEqual(await relearn(h.ctx.db, reporterKey, new Date('2026-01-02T00:00:00Z')), []);
+      assert.deepEqual(await mailhostsOf(h.ctx.db, [reporterKey]), []);
 
       const raw = fs.readFileSync(probe);
       const before = await analyse(raw, { ports, settings });

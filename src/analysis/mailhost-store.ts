@@ -128,18 +128,54 @@ function chainOf(json: string): ParsedReceived[] | null {
   }));
 }
 
-/** The condition on `reports` that selects one key's reports. */
+/** The condition on `reports` that selects one key's reports: which analyses, not their documents. */
 function reportsOfKey(db: Kysely<Database>, key: string) {
   const q = db
     .selectFrom('reports')
     .innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256')
-    .select(['analyses.json']);
+    .select(['analyses.message_sha256', 'analyses.version', 'analyses.analysed_at']);
   const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (kind === 'user') return q.where('reports.reporter_user_id', '=', value);
   if (kind === 'token')
     return q.where('reports.reporter_token_id', '=', value).where('reports.reporter_user_id', 'is', null);
   if (kind === 'intake') return q.where('reports.channel', '=', value);
   return null;
+}
+
+interface StoredRef {
+  message_sha256: string;
+  version: string;
+  analysed_at: string;
+}
+
+/** Chains parsed before, by stored analysis (an analysis stored again gets a new `analysed_at`). */
+const CHAINS = new Map<string, ParsedReceived[] | null>();
+/** Parsed chains kept per process: a few keys' windows; cleared when full. */
+export const CHAIN_MEMO_MAX = 4 * MAX_LEARNING_CHAINS;
+const refKey = (r: StoredRef): string => `${r.message_sha256}|${r.version}|${r.analysed_at}`;
+
+/**
+ * The chains of these stored analyses, in their order. A learning pass reads the same last
+ * {@link MAX_LEARNING_CHAINS} analyses of a key every {@link RELEARN_EVERY} reports; parsing every
+ * document each time (up to 300 JSON documents per key per pass) was most of the learning's cost
+ * (issue 17 profile). Only documents not parsed before are read and parsed.
+ */
+async function chainsOf(db: Kysely<Database>, refs: readonly StoredRef[]): Promise<(ParsedReceived[] | null)[]> {
+  const missing = [...new Set(refs.filter((r) => !CHAINS.has(refKey(r))).map((r) => r.message_sha256))];
+  const fetched = new Map<string, ParsedReceived[] | null>();
+  for (let i = 0; i < missing.length; i += MAX_LEARNING_CHAINS) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'version', 'analysed_at', 'json'])
+      .where('message_sha256', 'in', missing.slice(i, i + MAX_LEARNING_CHAINS))
+      .execute();
+    for (const r of rows) fetched.set(refKey(r), chainOf(r.json));
+  }
+  if (CHAINS.size + fetched.size > CHAIN_MEMO_MAX) CHAINS.clear();
+  for (const [k, c] of fetched) CHAINS.set(k, c);
+  // An analysis stored again between the two reads is not in `fetched` under its old key: skipped
+  // this pass, as if it were not yet stored.
+  return refs.map((r) => fetched.get(refKey(r)) ?? CHAINS.get(refKey(r)) ?? null);
 }
 
 /**
@@ -188,33 +224,32 @@ export async function noteReportsAndRelearn(
 
 /** One learning pass for one key: reads its recent chains, replaces its learned hosts. */
 export async function relearn(db: Kysely<Database>, key: string, now: Date): Promise<string[]> {
-  let jsons: string[];
+  let refs: StoredRef[];
   if (key.startsWith('address:')) {
     const hash = key.slice('address:'.length);
     const rows = await db
       .selectFrom('reports')
       .innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256')
-      .select(['analyses.json', 'reports.reporter_address'])
+      .select(['analyses.message_sha256', 'analyses.version', 'analyses.analysed_at', 'reports.reporter_address'])
       .where('reports.reporter_address', 'is not', null)
       .where('reports.reporter_user_id', 'is', null)
       .orderBy('reports.received_at', 'desc')
       .limit(MAX_LEARNING_CHAINS * 20)
       .execute();
-    jsons = rows
+    refs = rows
       .filter(
         (r) =>
           r.reporter_address !== null &&
           crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40) ===
             hash,
       )
-      .slice(0, MAX_LEARNING_CHAINS)
-      .map((r) => r.json);
+      .slice(0, MAX_LEARNING_CHAINS);
   } else {
     const q = reportsOfKey(db, key);
     if (q === null) return [];
-    jsons = (await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute()).map((r) => r.json);
+    refs = await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute();
   }
-  const chains = jsons.map(chainOf).filter((c): c is ParsedReceived[] => c !== null);
+  const chains = (await chainsOf(db, refs)).filter((c): c is ParsedReceived[] => c !== null);
   const learned = learnMailhosts(chains, trustTableFor([], null));
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {

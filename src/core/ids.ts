@@ -3,9 +3,26 @@
  * "SQL on two databases"), so both dialects store the same values.
  */
 import { monotonicFactory } from 'ulid';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
-const nextUlid = monotonicFactory();
+/** Random bytes drawn from the system CSPRNG in blocks and handed out one at a time. */
+const POOL = new Uint8Array(4096);
+let poolAt = POOL.length;
+
+/**
+ * The ULID's random source: a uniform fraction in [0, 1) from one CSPRNG byte, as the `ulid` package's
+ * own source gives, but from a pooled block: the package's own calls `getRandomValues` once per
+ * character, 16 calls per id (0.6–4.4 % of the pipeline's threads in the issue 17 profile).
+ */
+export function pooledRandomFraction(): number {
+  if (poolAt >= POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
+  return POOL[poolAt++] / 256;
+}
+
+const nextUlid = monotonicFactory(pooledRandomFraction);
 
 /** A new time-ordered id (ULID, 26 chars, sorts by creation time). */
 export function newId(): string {

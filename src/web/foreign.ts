@@ -43,13 +43,27 @@ export async function hasAnalysis(db: Kysely<Database>, sha256: string): Promise
   return row !== undefined;
 }
 
-/** True when the message has an automatic classification. */
-export async function hasClassification(db: Kysely<Database>, sha256: string): Promise<boolean> {
-  if (!(await hasTable(db, 'classifications'))) return false;
-  return (
-    (await db.selectFrom('classifications').select('sha256').where('sha256', '=', sha256).executeTakeFirst()) !==
-    undefined
-  );
+/** Of these messages, those with a stored analysis: one statement for a batch of ≤ 1,000 hashes. */
+export async function analysedAmong(db: Kysely<Database>, sha256s: readonly string[]): Promise<Set<string>> {
+  if (sha256s.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('analyses')
+    .select('message_sha256')
+    .distinct()
+    .where('message_sha256', 'in', [...new Set(sha256s)])
+    .execute();
+  return new Set(rows.map((r) => r.message_sha256));
+}
+
+/** Of these messages, those with an automatic classification: one statement for ≤ 1,000 hashes. */
+export async function classifiedAmong(db: Kysely<Database>, sha256s: readonly string[]): Promise<Set<string>> {
+  if (sha256s.length === 0 || !(await hasTable(db, 'classifications'))) return new Set();
+  const rows = await db
+    .selectFrom('classifications')
+    .select('sha256')
+    .where('sha256', 'in', [...new Set(sha256s)])
+    .execute();
+  return new Set(rows.map((r) => r.sha256));
 }
 
 export interface ClassificationView {

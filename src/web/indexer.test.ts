@@ -11,7 +11,8 @@ import { ANALYSER_VERSION, emptySections, type Analysis } from '../analysis/anal
 import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
-import { indexAll, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
+import { sql } from 'kysely';
+import { indexAll, indexPass, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.ts';
 import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
@@ -387,6 +388,33 @@ for (const dialect of DIALECTS) {
     assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 2, 'each counted once');
     await indexAll(db);
     assert.equal(await totalReports(db, rangeOf('2026-11-20', '2026-11-20')), 2, 'a second look counts nothing twice');
+  });
+  test(`an index pass with nothing to do writes nothing (${dialect})`, async (t) => {
+    // Each write outside a transaction is a commit (an fsync on SQLite); the service runs a pass
+    // every few hundred ms while reports arrive, so an idle pass must not rewrite its cursor.
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
+    const [r] = await writer.submit([{ raw: sampleSpam({ subject: 'Waiting' }), channel: 'web' }]);
+    await indexAll(db);
+    const writes = async (): Promise<string> =>
+      dialect === 'sqlite'
+        ? String((await sql<{ n: number }>`select total_changes() as n`.execute(db)).rows[0].n)
+        : (
+            await sql<{
+              x: string;
+            }>`select string_agg(key || ':' || xmin::text, ',' order by key) as x from web_state`.execute(db)
+          ).rows[0].x;
+    const before = await writes();
+    assert.equal(await indexPass(db, { lateCheck: 'always' }), 0);
+    assert.equal(await indexPass(db, { lateCheck: 'always' }), 0);
+    assert.equal(await writes(), before, 'the passes wrote no row');
+    const row = await db
+      .selectFrom('web_report_index')
+      .select('stage')
+      .where('report_id', '=', r.id)
+      .executeTakeFirst();
+    assert.equal(row?.stage, STAGE_RAW, 'the report still waits for its analysis');
   });
 }
 

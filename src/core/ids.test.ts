@@ -1,0 +1,25 @@
+/**
+ * Ids: ULIDs from the pooled CSPRNG source are well formed, unique and in creation order, and the
+ * source gives every byte value across refills of its pool.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { newId, pooledRandomFraction } from './ids.ts';
+
+test('ids are 26 Crockford base32 characters, unique and increasing over 20,000 ids', () => {
+  const ids = Array.from({ length: 20_000 }, () => newId());
+  for (const id of ids) assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+  assert.equal(new Set(ids).size, ids.length);
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `${ids[i - 1]} < ${ids[i]}`);
+});
+
+test('the pooled random source gives fractions of one byte in [0, 1), every byte value, across refills', () => {
+  const seen = new Set<number>();
+  for (let i = 0; i < 3 * 4096; i++) {
+    const f = pooledRandomFraction();
+    assert.ok(f >= 0 && f < 1, String(f));
+    assert.equal(Number.isInteger(f * 256), true);
+    seen.add(f * 256);
+  }
+  assert.equal(seen.size, 256);
+});
