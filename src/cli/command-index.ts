@@ -50,6 +50,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'migrate', summary: 'Apply pending database migrations.', load: maintenance },
   { name: 'stats', summary: 'Print counts: messages, reports by channel, jobs, dead letters.', load: maintenance },
   {
+    name: 'db',
+    summary: 'PostgreSQL partitions of reports: list them, create those ahead, or --prepare the conversion online.',
+    load: maintenance,
+  },
+  {
     name: 'verify',
     summary: 'Re-hash all stored evidence and report any mismatch (exit 1 on mismatch).',
     load: maintenance,

@@ -612,6 +612,16 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0),
     default: '730',
   }),
+  retentionPartitionMonths: setting({
+    env: 'SPAMDESK_RETENTION_PARTITION_MONTHS',
+    flag: 'retention-partition-months',
+    description:
+      'PostgreSQL: whole months of reports older than this many months (by creation month) are dropped as ' +
+      'partitions, after the reports under a referred case are moved out and the rows derived from the others ' +
+      'deleted. Runs with the retention service. 0: off (SQLite: always off; the row-by-row period still applies).',
+    schema: z.coerce.number().int().min(0),
+    default: '0',
+  }),
   retentionIdentityDays: setting({
     env: 'SPAMDESK_RETENTION_IDENTITY_DAYS',
     flag: 'retention-identity-days',

@@ -35,3 +35,10 @@ export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResult
   }
   return result;
 }
+
+/** Applies the migrations up to and including `name` (tests of a conversion start from an older schema). */
+export async function migrateUpTo<T>(db: Kysely<T>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(), allowUnorderedMigrations: true });
+  const result = await migrator.migrateTo(name);
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
+}

@@ -45,6 +45,16 @@ export interface ReportsTable {
   historical: Generated<number>;
 }
 
+/**
+ * The globally unique keys of a report (0230), one row per report written with it: a partitioned
+ * `reports` cannot enforce their uniqueness itself. Mirrors `reports.dedup_key`/`tracking_token`.
+ */
+export interface ReportKeysTable {
+  report_id: string;
+  dedup_key: string | null;
+  tracking_token: string;
+}
+
 export interface UsersTable {
   id: string;
   email: string;
@@ -135,6 +145,7 @@ export interface AuditCheckpointsTable {
 export interface FoundationTables {
   messages: MessagesTable;
   reports: ReportsTable;
+  report_keys: ReportKeysTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
   jobs: JobsTable;

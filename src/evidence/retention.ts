@@ -25,6 +25,7 @@ import type { Config } from '../core/config.ts';
 import { nowIso, randomSecret } from '../core/ids.ts';
 import { CODECS } from './store.ts';
 import { pruneAudit, writeAudit } from './audit.ts';
+import { dropPartitionKeeping, isPartitioned, listPartitions, monthBound } from '../db/partitions.ts';
 
 /** Rows changed per statement (bounded IN lists and transactions). */
 const BATCH = 500;
@@ -106,6 +107,7 @@ export async function clearIdentity(
     await db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('reports').select(['id', 'context']).where('id', 'in', chunk).execute();
       for (const r of rows) {
+        const revoked = opts.revokeTracking ? randomSecret(32) : null;
         await trx
           .updateTable('reports')
           .set({
@@ -117,9 +119,14 @@ export async function clearIdentity(
             dedup_key: null,
             context: contextWithoutIdentity(r.context),
             // After an erasure the reporter's private tracking link stops working too.
-            ...(opts.revokeTracking ? { tracking_token: randomSecret(32) } : {}),
+            ...(revoked ? { tracking_token: revoked } : {}),
           })
           .where('id', '=', r.id)
+          .execute();
+        await trx
+          .updateTable('report_keys')
+          .set({ dedup_key: null, ...(revoked ? { tracking_token: revoked } : {}) })
+          .where('report_id', '=', r.id)
           .execute();
       }
       await trx
@@ -153,43 +160,139 @@ export async function deleteReports(
           ),
         ),
       ];
-      await trx.deleteFrom('web_report_terms').where('report_id', 'in', chunk).execute();
-      await trx.deleteFrom('web_report_marks').where('report_id', 'in', chunk).execute();
-      await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
-      await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
-      await trx.deleteFrom('action_report_facts').where('report_id', 'in', chunk).execute();
-      // The cases that held them count again from their remaining reports when next read (0180).
-      await trx
-        .deleteFrom('action_case_tallies')
-        .where('case_id', 'in', (eb) =>
-          eb.selectFrom('action_case_reports').select('case_id').where('report_id', 'in', chunk),
-        )
-        .execute();
-      await trx.deleteFrom('action_case_reports').where('report_id', 'in', chunk).execute();
-      await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
+      await deleteDerived(trx, chunk);
       const deleted = await trx.deleteFrom('reports').where('id', 'in', chunk).executeTakeFirst();
-      // Evidence nobody reports any more goes with its analysis.
-      const still = new Set(
-        shas.length
-          ? (
-              await trx.selectFrom('reports').select('message_sha256').where('message_sha256', 'in', shas).execute()
-            ).map((x) => x.message_sha256)
-          : [],
-      );
-      const orphans = shas.filter((s) => !still.has(s));
-      if (orphans.length > 0) {
-        await trx.deleteFrom('message_indicators').where('message_sha256', 'in', orphans).execute();
-        await trx.deleteFrom('analyses').where('message_sha256', 'in', orphans).execute();
-        await trx.deleteFrom('classifications').where('sha256', 'in', orphans).execute();
-        await trx.deleteFrom('relabels').where('message_sha256', 'in', orphans).execute();
-        await trx.deleteFrom('messages').where('sha256', 'in', orphans).execute();
-      }
-      return { reports: Number(deleted.numDeletedRows), messages: orphans.length };
+      return { reports: Number(deleted.numDeletedRows), messages: await deleteOrphans(trx, shas) };
     });
     reports += r.reports;
     messages += r.messages;
   }
   return { reports, messages };
+}
+
+/** Deletes the rows derived from reports `chunk` (not the reports). */
+async function deleteDerived(trx: Kysely<Database>, chunk: readonly string[]): Promise<void> {
+  await trx.deleteFrom('web_report_terms').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('web_report_marks').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('action_report_facts').where('report_id', 'in', chunk).execute();
+  // The cases that held them count again from their remaining reports when next read (0180).
+  await trx
+    .deleteFrom('action_case_tallies')
+    .where('case_id', 'in', (eb) =>
+      eb.selectFrom('action_case_reports').select('case_id').where('report_id', 'in', chunk),
+    )
+    .execute();
+  await trx.deleteFrom('action_case_reports').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
+  await trx.deleteFrom('report_keys').where('report_id', 'in', chunk).execute();
+}
+
+/** Deletes the evidence among `shas` that no report points at any more, with its analysis. Returns how many. */
+async function deleteOrphans(trx: Kysely<Database>, shas: readonly string[]): Promise<number> {
+  const still = new Set(
+    shas.length
+      ? (await trx.selectFrom('reports').select('message_sha256').where('message_sha256', 'in', shas).execute()).map(
+          (x) => x.message_sha256,
+        )
+      : [],
+  );
+  const orphans = shas.filter((s) => !still.has(s));
+  if (orphans.length > 0) {
+    await trx.deleteFrom('message_indicators').where('message_sha256', 'in', orphans).execute();
+    await trx.deleteFrom('analyses').where('message_sha256', 'in', orphans).execute();
+    await trx.deleteFrom('classifications').where('sha256', 'in', orphans).execute();
+    await trx.deleteFrom('relabels').where('message_sha256', 'in', orphans).execute();
+    await trx.deleteFrom('messages').where('sha256', 'in', orphans).execute();
+  }
+  return orphans.length;
+}
+
+export interface PartitionRetention {
+  /** The partitions replaced (each by one holding only its referred reports). */
+  partitions: string[];
+  reportsDropped: number;
+  messagesDeleted: number;
+  keptForAuthorities: number;
+}
+
+/**
+ * PostgreSQL, `SPAMDESK_RETENTION_PARTITION_MONTHS`: every partition of `reports` whose whole id
+ * range (creation month) is older than `months` months is dropped whole (db/partitions.ts). A
+ * report is created when it is received or later, so every report in it was received before the
+ * cut-off. First the rows derived from its reports are deleted, except for reports under a case
+ * referred to an authority; then, in one short transaction, those referred reports move into a
+ * fresh partition for the same range and the old one is dropped; then the evidence nobody reports
+ * any more goes, as with {@link deleteReports}.
+ */
+export async function dropExpiredPartitions(
+  db: Kysely<Database>,
+  months: number,
+  now = new Date(),
+): Promise<PartitionRetention> {
+  const out: PartitionRetention = { partitions: [], reportsDropped: 0, messagesDeleted: 0, keptForAuthorities: 0 };
+  if (months <= 0 || !(await isPartitioned(db))) return out;
+  const cut = monthBound(now, -months);
+  for (const part of await listPartitions(db)) {
+    if (part.to === null || part.to > cut) continue;
+    const lo = part.from ?? '';
+    const hi = part.to;
+    const shas = new Set<string>();
+    let dropping = 0;
+    for (let after = ''; ; ) {
+      const rows = await db
+        .selectFrom('reports')
+        .select(['id', 'message_sha256'])
+        .where('id', '>=', lo)
+        .where('id', '<', hi)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(BATCH)
+        .execute();
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1].id;
+      const referred = await referredAmong(
+        db,
+        rows.map((r) => r.id),
+      );
+      const gone = rows.filter((r) => !referred.has(r.id));
+      for (const r of gone) shas.add(r.message_sha256);
+      dropping += gone.length;
+      if (gone.length > 0)
+        await db.transaction().execute((trx) =>
+          deleteDerived(
+            trx,
+            gone.map((r) => r.id),
+          ),
+        );
+    }
+    // A partition that holds only referred reports already (a previous run's) stays as it is.
+    if (dropping === 0) continue;
+    let kept = 0;
+    out.reportsDropped += await dropPartitionKeeping(db, part, async (trx) => {
+      const ids = (
+        await trx
+          .selectFrom('action_case_reports as cr')
+          .select('cr.report_id')
+          .distinct()
+          .where('cr.report_id', '>=', lo)
+          .where('cr.report_id', '<', hi)
+          .where(({ exists, selectFrom }) =>
+            exists(selectFrom('action_referrals as rf').select('rf.id').whereRef('rf.case_id', '=', 'cr.case_id')),
+          )
+          .execute()
+      ).map((r) => r.report_id);
+      kept = ids.length;
+      return ids;
+    });
+    out.keptForAuthorities += kept;
+    out.partitions.push(part.name);
+    const list = [...shas];
+    for (let i = 0; i < list.length; i += BATCH)
+      out.messagesDeleted += await db.transaction().execute((trx) => deleteOrphans(trx, list.slice(i, i + BATCH)));
+  }
+  return out;
 }
 
 export interface RetentionRun {
@@ -200,6 +303,8 @@ export interface RetentionRun {
   auditPruned: number;
   /** Reports the raw or reports period would have removed but a referral keeps. */
   keptForAuthorities: number;
+  /** PostgreSQL: the partitions of `reports` dropped whole (present only when some were). */
+  partitionsDropped?: string[];
 }
 
 function cutoff(now: Date, days: number): string | null {
@@ -246,6 +351,11 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
       after = ids[ids.length - 1];
     }
   }
+
+  const parts = await dropExpiredPartitions(db, config.retentionPartitionMonths, now);
+  run.reportsDeleted += parts.reportsDropped;
+  run.messagesDeleted += parts.messagesDeleted;
+  if (parts.partitions.length > 0) run.partitionsDropped = parts.partitions;
 
   const reportsBefore = cutoff(now, config.retentionReportsDays);
   if (reportsBefore) {
@@ -324,7 +434,7 @@ export async function applyRetention(db: Kysely<Database>, config: Config, now =
 
   const auditBefore = cutoff(now, config.retentionAuditDays);
   if (auditBefore) run.auditPruned = await pruneAudit(db, auditBefore);
-  run.keptForAuthorities = kept.size;
+  run.keptForAuthorities = kept.size + parts.keptForAuthorities;
   if (run.identityCleared + run.rawExpired + run.reportsDeleted + run.auditPruned > 0) {
     await writeAudit(db, {
       actor: 'retention',

@@ -121,10 +121,12 @@ export async function storeUnits(
   const wantedKeys = [...new Set(keys.filter((k): k is string => k !== null))];
   const existing = new Map<string, { id: string; sha256: string; trackingToken: string }>();
   for (const part of chunks(wantedKeys)) {
+    // Through `report_keys` (0230): its unique dedup_key holds on a partitioned `reports` too.
     const rows = await trx
-      .selectFrom('reports')
-      .select(['id', 'message_sha256', 'tracking_token', 'dedup_key'])
-      .where('dedup_key', 'in', part)
+      .selectFrom('report_keys as k')
+      .innerJoin('reports as r', 'r.id', 'k.report_id')
+      .select(['r.id', 'r.message_sha256', 'k.tracking_token', 'k.dedup_key'])
+      .where('k.dedup_key', 'in', part)
       .execute();
     for (const r of rows)
       if (r.dedup_key)
@@ -216,7 +218,15 @@ export async function storeUnits(
       )
       .execute();
   }
-  for (const part of chunks(reportRows)) await trx.insertInto('reports').values(part).execute();
+  for (const part of chunks(reportRows)) {
+    // The keys first: a concurrent twin fails here on report_keys' unique dedup_key (the writer
+    // retries the unit alone and finds the twin's report).
+    await trx
+      .insertInto('report_keys')
+      .values(part.map((r) => ({ report_id: r.id, dedup_key: r.dedup_key ?? null, tracking_token: r.tracking_token })))
+      .execute();
+    await trx.insertInto('reports').values(part).execute();
+  }
   if (nextJob !== null)
     for (const part of chunks(reportRows)) {
       await trx

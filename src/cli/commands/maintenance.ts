@@ -1,10 +1,11 @@
-/** `migrate`, `stats`, `verify`. */
+/** `migrate`, `db partition`, `stats`, `verify`. */
 import type { Command } from 'commander';
 import { configFrom, withSettings } from '../options.ts';
 import { openDatabase } from '../../db/dialect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { verifyEvidence } from '../../evidence/store.ts';
 import { collectStats } from '../../db/stats.ts';
+import { ensurePartitions, isPartitioned, listPartitions, preparePartitioning } from '../../db/partitions.ts';
 
 export function registerMaintenance(program: Command): void {
   withSettings(program.command('migrate').description('Apply pending database migrations.')).action(
@@ -20,6 +21,51 @@ export function registerMaintenance(program: Command): void {
       }
     },
   );
+
+  const dbCmd = program
+    .command('db')
+    .description(
+      'PostgreSQL partitions of reports: list them, create those ahead, or --prepare the conversion online.',
+    );
+  withSettings(
+    dbCmd
+      .command('partition')
+      .description(
+        'Without option: create the monthly partitions missing ahead and list them. --prepare (before the upgrade ' +
+          'that partitions reports): copy missing report keys and validate the id bound online.',
+      ),
+  )
+    .option('--prepare', 'run the online steps before the conversion migration')
+    .action(async (o: { prepare?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      if (config.database.dialect !== 'postgres') {
+        process.stdout.write('SQLite keeps reports in one table: nothing to do.\n');
+        return;
+      }
+      const db = openDatabase(config.database);
+      try {
+        if (o.prepare) {
+          const bound = await preparePartitioning(db);
+          process.stdout.write(
+            bound === null
+              ? 'reports is partitioned already.\n'
+              : `Prepared: every report id is below ${bound}; run \`spamdesk migrate\` before that month begins.\n`,
+          );
+          return;
+        }
+        if (!(await isPartitioned(db))) {
+          process.stdout.write('reports is not partitioned yet (`spamdesk migrate` converts it).\n');
+          process.exitCode = 1;
+          return;
+        }
+        const created = await ensurePartitions(db);
+        for (const p of await listPartitions(db))
+          process.stdout.write(`${p.name}\t${p.from ?? 'MINVALUE'}\t${p.to ?? 'MAXVALUE'}\n`);
+        if (created.length) process.stdout.write(`Created: ${created.join(', ')}\n`);
+      } finally {
+        await db.destroy();
+      }
+    });
 
   withSettings(program.command('stats').description('Print counts: messages, reports by channel, jobs, dead letters.'))
     .option('--json', 'print JSON')

@@ -312,7 +312,12 @@ href="/report/sms">${t('home.cta.sms')}</a></p>
     const token = req.params.token;
     const report =
       token.length >= 16 && token.length <= 64
-        ? await appCtx.db.selectFrom('reports').selectAll().where('tracking_token', '=', token).executeTakeFirst()
+        ? await appCtx.db
+            .selectFrom('report_keys as k')
+            .innerJoin('reports as r', 'r.id', 'k.report_id')
+            .selectAll('r')
+            .where('k.tracking_token', '=', token)
+            .executeTakeFirst()
         : undefined;
     if (!report)
       return sendPage(
