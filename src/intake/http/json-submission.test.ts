@@ -53,7 +53,7 @@ async function harness(t: TestContext, overrides: Record<string, unknown> = {}) 
   };
 }
 
-test('a large JSON upload is decoded in a mail thread and stored byte for byte; a small one stays inline', async (t) => {
+test('a large JSON upload is decoded in a mail thread and stored as sent; a small one stays inline', async (t) => {
   const s = await harness(t);
   if (!s) return;
   try {
@@ -81,7 +81,7 @@ test('a large JSON upload is decoded in a mail thread and stored byte for byte; 
   }
 });
 
-test('a large JSON upload refused in its thread gets the answer the event loop gave: 400, 413, NOT_AN_EMAIL', async (t) => {
+test('a large JSON upload refused in its thread gets the event loop's answers: 400, 413, NOT_AN_EMAIL', async (t) => {
   const limit = 200 * 1024;
   const s = await harness(t, { maxMessageBytes: limit });
   if (!s) return;
