@@ -81,7 +81,7 @@ test('a large JSON upload is decoded in a mail thread and stored as sent; a smal
   }
 });
 
-test('a large JSON upload refused in its thread gets the event loop's answers: 400, 413, NOT_AN_EMAIL', async (t) => {
+test('a large JSON upload refused in its thread gets the event loop answers: 400, 413, NOT_AN_EMAIL', async (t) => {
   const limit = 200 * 1024;
   const s = await harness(t, { maxMessageBytes: limit });
   if (!s) return;
