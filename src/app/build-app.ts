@@ -18,6 +18,7 @@ import { AREA_ROUTES, REPORT_VIEW_PARTS } from './areas.ts';
 import { policyGate } from '../web/policy-gate.ts';
 import { requestValidation } from '../web/request-validation.ts';
 import { inflightBudgetHook } from '../intake/http/inflight-hook.ts';
+import { MailThreads } from '../intake/smtp/mail-threads.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,11 @@ declare module 'fastify' {
     reindexReports(reportIds: string[]): Promise<void>;
     /** Base URL people reach this instance at. */
     publicUrl(): string;
+    /**
+     * Where large uploads are decoded, checked, hashed and compressed, off the event loop
+     * (intake/smtp/mail-threads.ts); its `stats` say what they did.
+     */
+    mailThreads: MailThreads;
   }
 }
 
@@ -56,6 +62,9 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
   app.decorate('reindexReports', async (reportIds: string[]) => {
     await indexReports(ctx.db, reportIds);
   });
+  const mailThreads = new MailThreads();
+  app.decorate('mailThreads', mailThreads);
+  app.addHook('onClose', () => mailThreads.close());
   app.decorate('publicUrl', () => {
     const addr = app.server.address();
     return publicBaseUrl(ctx.config, addr && typeof addr === 'object' ? addr.port : undefined);

@@ -11,6 +11,7 @@ import { SERVICES } from './areas.ts';
 import { jobHandlers } from './pipeline.ts';
 import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
+import { IdleCollector } from '../core/idle-collector.ts';
 
 export interface Platform {
   ctx: AppContext;
@@ -44,6 +45,9 @@ export async function startPlatform(
     roles.includes('workers') && config.workers > 0
       ? startWorkers(ctx, jobHandlers(), { leaseMs: config.jobLeaseSeconds * 1000 })
       : null;
+  // The bodies of a burst of large messages are given back once the intake is quiet (idle-collector.ts).
+  const stopCollector =
+    roles.includes('http') || roles.includes('smtp') ? new IdleCollector(ctx.intakeBudget).start() : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,
@@ -54,6 +58,7 @@ export async function startPlatform(
     workers,
     stop() {
       stopped ??= (async () => {
+        stopCollector?.();
         for (const s of services) await s.stop();
         await app?.close();
         await workers?.stop();

@@ -260,7 +260,7 @@ export const SETTINGS = {
     env: 'SPAMDESK_LOOKUP_WORKERS',
     flag: 'lookup-workers',
     description:
-      'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 4 ' +
+      'Analysis threads of the web process for `POST /api/v1/lookup` (started on the first look-up); up to 16 ' +
       'look-ups per thread wait, more get HTTP 503.',
     schema: z.coerce.number().int().min(1).max(64),
     default: '1',

@@ -21,8 +21,14 @@ export interface Reservation {
 
 export class InflightBudget {
   private used = 0;
+  private everReserved = 0;
 
   constructor(readonly maxBytes: number) {}
+
+  /** Bytes ever reserved (grows only): tells a watcher whether messages came since it last looked. */
+  get reservedTotal(): number {
+    return this.everReserved;
+  }
 
   /** Bytes reserved now. */
   get inUse(): number {
@@ -43,6 +49,7 @@ export class InflightBudget {
     const want = Math.min(Math.max(0, Math.ceil(bytes)), this.maxBytes);
     if (this.used + want > this.maxBytes) return null;
     this.used += want;
+    this.everReserved += want;
     let held = want;
     let open = true;
     return {
@@ -55,6 +62,7 @@ export class InflightBudget {
         // Growing past the whole budget is allowed only to the one message in flight.
         if (this.used + add > this.maxBytes && this.used !== held) return false;
         this.used += add;
+        this.everReserved += add;
         held += add;
         return true;
       },

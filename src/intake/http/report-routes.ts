@@ -4,7 +4,6 @@
  * Each route: validate → authorise (policy) → act (service) → present.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { authorize, can } from '../../core/policy.ts';
 import { principalLabel } from '../../core/roles.ts';
@@ -15,37 +14,21 @@ import { writeAudit } from '../../evidence/audit.ts';
 import type { Channel, ReportInput } from '../../evidence/report-writer.ts';
 import { getReportView } from './report-view.ts';
 import { uploadError } from './upload-errors.ts';
-import { MailThreads } from '../smtp/mail-threads.ts';
+import type { MailThreads } from '../smtp/mail-threads.ts';
 import { INLINE_MAX_BYTES } from '../smtp/take-apart.ts';
+import {
+  assertMessageSize,
+  jsonUploadParser,
+  MAX_NOTE_CHARS,
+  readJsonSubmission,
+  UndecodedJson,
+} from './json-submission.ts';
 
 /** Most files one multipart upload may carry. */
 export const MAX_FILES_PER_UPLOAD = 100;
-const MAX_NOTE_CHARS = 4000;
 
 /** Longest accepted `Idempotency-Key` (the IETF httpapi draft leaves the length to the server). */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
-
-/**
- * Standard base64 (RFC 4648 §4), line breaks allowed (MIME-style), padding optional: no other
- * characters, `=` only at the end, and a length that can be decoded (never 1 mod 4).
- */
-function isBase64(v: string): boolean {
-  const s = v.replace(/[\r\n]/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return false;
-  const data = s.replace(/=+$/, '');
-  if (data.length % 4 === 1) return false;
-  return s.length === data.length || s.length % 4 === 0;
-}
-
-const jsonBody = z.object({
-  raw: z.string().min(1, 'raw must not be empty').refine(isBase64, 'raw must be base64 (RFC 4648)'),
-  note: z.string().max(MAX_NOTE_CHARS).optional(),
-  /**
-   * Accepted for older clients (the add-on sent `"addon"`) and ignored: the server sets the
-   * channel ({@link serverChannel}), so a client cannot pass its report off as another channel's.
-   */
-  channel: z.string().max(32).optional(),
-});
 
 const submitResponse = {
   type: 'object',
@@ -82,8 +65,9 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
   const limit = config.maxMessageBytes;
   // Large messages are checked, hashed and compressed in a thread (as SMTP's large mails are), so
   // a burst of 25 MB uploads does not hold up every other request on the event loop (issue 15).
-  const threads = new MailThreads();
-  app.addHook('onClose', () => threads.close());
+  const threads = app.mailThreads;
+  // JSON bodies past INLINE_MAX_BYTES are decoded there too (json-submission.ts).
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonUploadParser(app));
   // Raw bodies: the exact bytes, never re-encoded.
   app.addContentTypeParser(
     ['message/rfc822', 'application/octet-stream'],
@@ -133,7 +117,7 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       authorize(req.principal, 'report:submit');
       const idempotencyKey = readIdempotencyKey(req);
-      const items = await readSubmission(req, limit);
+      const items = await readSubmission(req, limit, threads);
       const scope = principalScope(req);
       const messages = await Promise.all(items.map((it) => prepareLarge(threads, it)));
       const inputs: ReportInput[] = items.map((it, i) => ({
@@ -236,14 +220,15 @@ export async function reportRoutes(app: FastifyInstance): Promise<void> {
 }
 
 interface SubmittedItem {
-  raw: Buffer;
+  /** The message's bytes, or (a large JSON upload) the message already prepared in a mail thread. */
+  raw: Buffer | PreparedMessage;
   note: string | null;
   filename: string | null;
   channel: Channel;
 }
 
 /** Reads and validates every message of a submission; any bad one rejects the whole request. */
-async function readSubmission(req: FastifyRequest, limit: number): Promise<SubmittedItem[]> {
+async function readSubmission(req: FastifyRequest, limit: number, threads: MailThreads): Promise<SubmittedItem[]> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const channel = serverChannel(req);
   if (type === 'message/rfc822' || type === 'application/octet-stream') {
@@ -252,15 +237,13 @@ async function readSubmission(req: FastifyRequest, limit: number): Promise<Submi
     return [{ raw, note: null, filename: null, channel }];
   }
   if (type === 'application/json') {
-    const parsed = jsonBody.safeParse(req.body);
-    if (!parsed.success)
-      throw new AppError(
-        'BAD_REQUEST',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const raw = Buffer.from(parsed.data.raw, 'base64');
+    if (req.body instanceof UndecodedJson) {
+      const { prepared, note } = await threads.prepareJson(req.body.bytes, limit);
+      return [{ raw: prepared, note, filename: null, channel }];
+    }
+    const { raw, note } = readJsonSubmission(req.body);
     check(raw, limit, null);
-    return [{ raw, note: parsed.data.note ?? null, filename: null, channel }];
+    return [{ raw, note, filename: null, channel }];
   }
   if (type === 'multipart/form-data') {
     const items: SubmittedItem[] = [];
@@ -346,6 +329,7 @@ async function prepareLarge(
   threads: MailThreads,
   it: SubmittedItem,
 ): Promise<{ raw: Buffer; prepared?: undefined } | { raw?: undefined; prepared: PreparedMessage }> {
+  if (!Buffer.isBuffer(it.raw)) return { prepared: it.raw };
   if (it.raw.length <= INLINE_MAX_BYTES) return { raw: it.raw };
   try {
     return { prepared: await threads.prepare(it.raw) };
@@ -357,12 +341,7 @@ async function prepareLarge(
 
 /** The size limit; the e-mail check too for a message small enough to be handled here ({@link prepareLarge}). */
 function check(raw: Buffer, limit: number, filename: string | null): void {
-  if (raw.length > limit)
-    throw new AppError(
-      'MESSAGE_TOO_LARGE',
-      `The message${filename ? ` ${filename}` : ''} is larger than the configured limit of ${limit} bytes.`,
-      { limitBytes: limit },
-    );
+  assertMessageSize(raw, limit, filename);
   if (raw.length > INLINE_MAX_BYTES) return;
   try {
     assertEmailMessage(raw);

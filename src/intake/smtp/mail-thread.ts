@@ -10,6 +10,7 @@ import { isAppError } from '../../core/errors.ts';
 import { assertEmailMessage } from '../../evidence/message-check.ts';
 import { prepareMessage, type PreparedMessage } from '../../evidence/store.ts';
 import { takeApart, type Envelope, type TakenApartMail } from './take-apart.ts';
+import { assertMessageSize, parseJsonSubmission } from '../http/json-submission.ts';
 
 /** Marks the worker as a mail thread (other modules load this file too). */
 export const MAIL_THREAD_ROLE = 'spamdesk-mail-thread';
@@ -20,6 +21,7 @@ export type DnsMethod = keyof DnsResolver;
 export type ToMailThread =
   | { t: 'mail'; id: number; raw: Uint8Array; env: Envelope; trustedForwarders: string[] }
   | { t: 'prepare'; id: number; raw: Uint8Array }
+  | { t: 'json'; id: number; body: Uint8Array; limit: number }
   | { t: 'dns-answer'; q: number; ok: unknown }
   | { t: 'dns-answer'; q: number; error: { message: string; code: string | null } };
 
@@ -29,6 +31,7 @@ export type FromMailThread =
   | { t: 'dns'; id: number; q: number; method: DnsMethod; name: string }
   | { t: 'done'; id: number; mail: TakenApartMail }
   | { t: 'prepared'; id: number; prepared: PreparedMessage }
+  | { t: 'prepared-json'; id: number; prepared: PreparedMessage; note: string | null }
   | { t: 'failed'; id: number; error: { code: string | null; message: string; details?: Record<string, unknown> } };
 
 /** The prepared message with its content in a buffer of its own, and that buffer to transfer. */
@@ -74,8 +77,16 @@ if (parentPort && (workerData as { role?: string } | undefined)?.role === MAIL_T
     }
     // One mail at a time: the SMTP thread hands a thread its next mail only when it is free.
     queue = queue.then(async () => {
-      const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
       try {
+        if (m.t === 'json') {
+          const { raw, note } = parseJsonSubmission(m.body);
+          assertMessageSize(raw, m.limit, null);
+          assertEmailMessage(raw);
+          const [prepared, transfer] = movable(prepareMessage(raw));
+          port.postMessage({ t: 'prepared-json', id: m.id, prepared, note } satisfies FromMailThread, transfer);
+          return;
+        }
+        const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
         if (m.t === 'prepare') {
           assertEmailMessage(raw);
           const [prepared, transfer] = movable(prepareMessage(raw));

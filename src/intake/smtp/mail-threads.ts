@@ -38,12 +38,21 @@ export interface MailThreadsOptions {
   idleMs?: number;
 }
 
+/** A JSON upload decoded, its message checked, hashed and compressed in a thread. */
+export interface PreparedJson {
+  prepared: PreparedMessage;
+  note: string | null;
+}
+
 interface Job {
   id: number;
   raw: Buffer;
-  /** A mail to take apart, or (null) a message only to check, hash and compress. */
-  mail: { env: Envelope; trustedForwarders: readonly string[]; dns: DnsResolver } | null;
-  resolve: (m: TakenApartMail | PreparedMessage) => void;
+  /**
+   * A mail to take apart; a JSON upload to decode (its message's size limit); or (null) a message
+   * only to check, hash and compress.
+   */
+  mail: { env: Envelope; trustedForwarders: readonly string[]; dns: DnsResolver } | { jsonLimit: number } | null;
+  resolve: (m: TakenApartMail | PreparedMessage | PreparedJson) => void;
   reject: (e: unknown) => void;
 }
 
@@ -65,7 +74,7 @@ export class MailThreads {
   private nextId = 1;
   private closed = false;
   /** Threads ended by a mail past its bounds, and threads ended idle (tests, the status line). */
-  readonly stats = { killed: 0, idleEnded: 0, mails: 0 };
+  readonly stats = { killed: 0, idleEnded: 0, mails: 0, jsonBodies: 0 };
 
   constructor(private readonly opts: MailThreadsOptions = {}) {}
 
@@ -96,7 +105,16 @@ export class MailThreads {
     return this.run(raw, null) as Promise<PreparedMessage>;
   }
 
-  private run(raw: Buffer, mail: Job['mail']): Promise<TakenApartMail | PreparedMessage> {
+  /**
+   * A JSON upload's body, as received, decoded and validated in a thread (json-submission.ts) and
+   * its message checked against `limit`, the e-mail check, hashed and compressed. `body`'s bytes
+   * are moved. Rejects with the `AppError` the event loop would have given (400, 413, 422).
+   */
+  prepareJson(body: Buffer, limit: number): Promise<PreparedJson> {
+    return this.run(body, { jsonLimit: limit }) as Promise<PreparedJson>;
+  }
+
+  private run(raw: Buffer, mail: Job['mail']): Promise<TakenApartMail | PreparedMessage | PreparedJson> {
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, raw, mail, resolve, reject });
@@ -136,9 +154,12 @@ try again later.`,
     // A buffer of its own is moved, not copied (Buffer.concat of a large mail already is one).
     const own =
       job.raw.byteOffset === 0 && job.raw.byteLength === job.raw.buffer.byteLength ? job.raw : Buffer.from(job.raw);
-    const msg: ToMailThread = job.mail
-      ? { t: 'mail', id: job.id, raw: own, env: job.mail.env, trustedForwarders: [...job.mail.trustedForwarders] }
-      : { t: 'prepare', id: job.id, raw: own };
+    const msg: ToMailThread =
+      job.mail === null
+        ? { t: 'prepare', id: job.id, raw: own }
+        : 'jsonLimit' in job.mail
+          ? { t: 'json', id: job.id, body: own, limit: job.mail.jsonLimit }
+          : { t: 'mail', id: job.id, raw: own, env: job.mail.env, trustedForwarders: [...job.mail.trustedForwarders] };
     thread.worker.postMessage(msg, [own.buffer as ArrayBuffer]);
   }
 
@@ -178,7 +199,7 @@ try again later.`,
       const answer = (reply: ToMailThread) => {
         if (thread.job === job) thread.worker.postMessage(reply);
       };
-      if (!job.mail) return;
+      if (!job.mail || !('dns' in job.mail)) return;
       job.mail.dns[m.method](m.name).then(
         (ok) => answer({ t: 'dns-answer', q: m.q, ok }),
         (e: unknown) => {
@@ -190,8 +211,10 @@ try again later.`,
     }
     this.settle(thread);
     this.stats.mails++;
+    if (m.t === 'prepared-json') this.stats.jsonBodies++;
     if (m.t === 'done') job.resolve(m.mail);
     else if (m.t === 'prepared') job.resolve(m.prepared);
+    else if (m.t === 'prepared-json') job.resolve({ prepared: m.prepared, note: m.note });
     else if (knownCode(m.error.code)) job.reject(new AppError(m.error.code, m.error.message, m.error.details));
     else job.reject(new Error(m.error.message));
     this.pump();
