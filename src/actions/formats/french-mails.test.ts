@@ -56,7 +56,8 @@ function alertFrom(raw: Buffer): AlertForDigest {
   };
 }
 
-test('every outgoing mail kind rendered in French from a corpus message holds no string of the English catalogue', async (t) => {
+test('every outgoing mail kind rendered in French from a corpus message holds no string of the English \
+catalogue', async (t) => {
   if (!needsCorpus(t, SAMPLE)) return;
   const raw = fs.readFileSync(path.join(CORPUS_DIR, SAMPLE));
   const alert = alertFrom(raw);

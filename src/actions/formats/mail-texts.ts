@@ -23,7 +23,8 @@ export const MAIL_TEXTS = {
     'referral.package': 'The attached evidence package ({file}) has SHA-256 {sha256}.',
     'referral.signed': "Its manifest is signed with Ed25519 key {fingerprint}; the instance's keys are at {url}.",
     'referral.readme': 'report.html inside the package is the readable report; VERIFY.txt explains the checks.',
-    'referral.answer': 'Referral id: {id}. Please acknowledge, ask for more or close it in the web app or through the API.',
+    'referral.answer':
+      'Referral id: {id}. Please acknowledge, ask for more or close it in the web app or through the API.',
     'competence.data_protection': 'data protection',
     'competence.consumer_protection': 'consumer protection',
     'competence.cybercrime': 'cybercrime',
@@ -58,7 +59,7 @@ export const MAIL_TEXTS = {
       `Son manifeste est signé avec la clé Ed25519 {fingerprint}${NNB}; les clés de l’instance sont publiées ` +
       `à l’adresse {url}.`,
     'referral.readme':
-      `Le fichier report.html du paquet est le rapport lisible${NNB}; VERIFY.txt explique les vérifications.`,
+      'Le fichier report.html du paquet est le rapport ' + `lisible${NNB}; VERIFY.txt explique les vérifications.`,
     'referral.answer':
       `Identifiant de la saisine${NB}: {id}. Merci d’en accuser réception, de demander un complément ou de la ` +
       'clore dans l’application web ou par l’API.',
