@@ -14,6 +14,7 @@ import { closeTransports } from './outbox/transports.ts';
 import { runIspDigests } from './isp/isp-digests.ts';
 import { outboxCounts } from './outbox/outbox.ts';
 import { sendMonthlyReports } from './monthly-report/send.ts';
+import { backfillCaseTallies } from './cases/case-tally-backfill.ts';
 
 const DIGEST_CHECK_MS = 60_000;
 /** How often the monthly-report scheduler looks for a month due (once per month per authority). */
@@ -108,6 +109,62 @@ export const ispDigestService: ServiceFactory = {
         `ISP digests:      checked every ${DIGEST_CHECK_MS / 1000} s by one process at a time; monthly reports hourly`,
       async stop() {
         clearInterval(every);
+        await running;
+      },
+    };
+  },
+};
+
+/** Name of the case-tally backfill's singleton lock. */
+export const CASE_TALLY_BACKFILL_SINGLETON = 'case-tally-backfill';
+/** Steps run per tick (a tick a second while cases are left; each step one bounded transaction). */
+const BACKFILL_STEPS_PER_TICK = 4;
+/** How often to look again once every case is tallied (retention drops the tallies of cases it touches). */
+const BACKFILL_RECHECK_MS = 3_600_000;
+
+/**
+ * Tallies the cases that have no tally (opened before migration 0180, or touched by retention) in
+ * the background, a few bounded transactions a second, so no case page pays for it.
+ */
+export const caseTallyBackfillService: ServiceFactory = {
+  name: 'case-tally-backfill',
+  role: 'scheduler',
+  enabled: () => true,
+  async start(ctx) {
+    const logger = ctx.logger.child({ component: 'case-tally-backfill' });
+    await ctx.singletons.want(CASE_TALLY_BACKFILL_SINGLETON);
+    const abort = new AbortController();
+    let running: Promise<void> | null = null;
+    let idleSince = 0;
+    let built = 0;
+    const tick = (): void => {
+      if (running || !ctx.singletons.held(CASE_TALLY_BACKFILL_SINGLETON)) return;
+      if (idleSince > 0 && Date.now() - idleSince < BACKFILL_RECHECK_MS) return;
+      running = backfillCaseTallies(ctx.db, { maxSteps: BACKFILL_STEPS_PER_TICK, signal: abort.signal })
+        .then((r) => {
+          built += r.casesBuilt;
+          if (r.done) {
+            if (built > 0) logger.info({ cases: built }, 'case tallies backfilled');
+            built = 0;
+            idleSince = Date.now();
+          } else idleSince = 0;
+        })
+        .catch((e: unknown) => {
+          logger.error({ err: e }, 'case tally backfill step failed');
+          // Tried again a minute later.
+          idleSince = Date.now() - BACKFILL_RECHECK_MS + 60_000;
+        })
+        .finally(() => {
+          running = null;
+        });
+    };
+    const every = setInterval(tick, 1000);
+    every.unref();
+    return {
+      describe: () => 'Case tallies:     cases without a tally are tallied in the background by one process',
+      async stop() {
+        clearInterval(every);
+        abort.abort();
         await running;
       },
     };

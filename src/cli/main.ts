@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { COMMANDS } from './command-index.ts';
+import { cliErrorLine } from './cli-language.ts';
 
 const SETTINGS_LINE =
   'Every command also takes the shared server settings (database, data directory, files, limits) as flags or ' +
@@ -46,6 +47,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`spamdesk: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(cliErrorLine(e, process.env));
   process.exit(1);
 });

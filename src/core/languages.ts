@@ -5,7 +5,22 @@
  */
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js';
 
-export type AppLanguage = 'en' | 'fr';
+/** The languages the application writes in. */
+export const APP_LANGUAGES = ['en', 'fr'] as const;
+export type AppLanguage = (typeof APP_LANGUAGES)[number];
+
+/** Whether a stored value names a language the application writes in. */
+export function isAppLanguage(v: unknown): v is AppLanguage {
+  return v === 'en' || v === 'fr';
+}
+
+/**
+ * The language of a mail to a registry entry (authority, network operator, sender): the one its
+ * entry names, else the instance region's (an entry registered with no choice, or before 0220).
+ */
+export function recipientLanguage(language: string | null | undefined, region: string): AppLanguage {
+  return isAppLanguage(language) ? language : regionLanguage(region);
+}
 
 /**
  * Countries and territories whose sole official language, or the language of their public

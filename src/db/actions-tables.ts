@@ -158,6 +158,8 @@ export interface ActionAuthoritiesTable {
   created_at: string;
   /** 1: the authority receives the regulator's monthly report by mail (migration 0160). */
   monthly_report: ColumnType<number, number | undefined, number>;
+  /** `en` | `fr` of the mails it gets; null: the instance region's language (migration 0220). */
+  language: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One row per (authority, month) the monthly report was queued for: the once-a-month guard (0160). */
@@ -201,6 +203,8 @@ export interface ActionOperatorsTable {
   /** users.id of the operator's account (sees its own alerts). */
   user_id: string | null;
   created_at: string;
+  /** `en` | `fr` of the mails it gets; null: the instance region's language (migration 0220). */
+  language: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ActionOperatorAsnsTable {
@@ -247,6 +251,8 @@ export interface ActionSendersTable {
   feedback_address: string;
   user_id: string | null;
   created_at: string;
+  /** `en` | `fr` of the mails it gets; null: the instance region's language (migration 0220). */
+  language: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ActionSenderIdentitiesTable {

@@ -32,6 +32,11 @@ export const LOCK_CLASS = {
    * live case and opens one when none is found, so two processes never open two cases for it.
    */
   caseTarget: 0x5d05,
+  /**
+   * A case whose tally is being built in steps (`actions/cases/case-tally-backfill.ts`): a step and
+   * the reports joining, leaving or re-analysed in that case meanwhile run one after the other.
+   */
+  caseTally: 0x5d06,
 } as const;
 
 /**

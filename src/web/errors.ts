@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
 import { errorMessageIn } from '../core/error-texts.ts';
+import { regionLanguage, type AppLanguage } from '../core/languages.ts';
 import { fromAcceptLanguage } from './i18n.ts';
 
 /** Fastify's own coded errors, mapped onto ours. */
@@ -59,19 +60,27 @@ export function toAppError(err: unknown, limitBytes?: number): AppError {
 }
 
 /**
- * The JSON body of an error in the language the client asks for (`Accept-Language`): the code
- * stays the same, the message is translated, and `Content-Language` says which language it is in.
+ * The JSON body of an error in the language the client asks for (`Accept-Language`), else in the
+ * instance region's (`fallback`, see {@link errorFallbackLanguage}): the code stays the same, the
+ * message is translated, and `Content-Language` says which language it is in.
  */
 export function localisedErrorBody(
   e: AppError,
   acceptLanguage: string | undefined,
-): { body: ReturnType<AppError['toJSON']>; lang: 'en' | 'fr' } {
-  const lang = fromAcceptLanguage(acceptLanguage) ?? 'en';
+  fallback: AppLanguage,
+): { body: ReturnType<AppError['toJSON']>; lang: AppLanguage } {
+  const lang = fromAcceptLanguage(acceptLanguage) ?? fallback;
   const body = e.toJSON();
   return { body: { ...body, message: errorMessageIn(body.message, lang) }, lang };
 }
 
+/** The language of an error whose client named none: the instance region's (a French instance answers in French). */
+export function errorFallbackLanguage(app: FastifyInstance): AppLanguage {
+  return regionLanguage(app.ctx.config.region);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
+  const fallback = errorFallbackLanguage(app);
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, app.ctx.config.maxMessageBytes);
     if (e.status >= 500) {
@@ -80,12 +89,12 @@ export function installErrorHandler(app: FastifyInstance): void {
     } else {
       app.ctx.metrics.errors.inc({ kind: 'http_4xx' });
     }
-    const { body, lang } = localisedErrorBody(e, req.headers['accept-language']);
+    const { body, lang } = localisedErrorBody(e, req.headers['accept-language'], fallback);
     void reply.status(e.status).type('application/json; charset=utf-8').header('content-language', lang).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
     const e = new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`);
-    const { body, lang } = localisedErrorBody(e, req.headers['accept-language']);
+    const { body, lang } = localisedErrorBody(e, req.headers['accept-language'], fallback);
     void reply.status(404).header('content-language', lang).send(body);
   });
 }

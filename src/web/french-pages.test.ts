@@ -484,10 +484,23 @@ test('intake errors in French for a browser and for an API client with Accept-La
   const english = await app.inject({
     method: 'POST',
     url: '/api/v1/reports',
+    headers: { 'content-type': 'message/rfc822', 'accept-language': 'en-GB' },
+    payload: Buffer.from('hello world\r\n\r\nno headers'),
+  });
+  assert.equal(english.headers['content-language'], 'en');
+  assert.match((english.json() as { message: string }).message, /^The bytes are not an e-mail message: /);
+  // No Accept-Language: the instance region's language (the test instance's region is FR).
+  const unasked = await app.inject({
+    method: 'POST',
+    url: '/api/v1/reports',
     headers: { 'content-type': 'message/rfc822' },
     payload: Buffer.from('hello world\r\n\r\nno headers'),
   });
-  assert.match((english.json() as { message: string }).message, /^The bytes are not an e-mail message: /);
+  assert.equal(unasked.headers['content-language'], 'fr');
+  assert.match((unasked.json() as { message: string }).message, /^Ces octets ne forment pas un courriel\u00a0: /);
+  const notFound = await app.inject({ method: 'GET', url: '/api/v1/no-such-route' });
+  assert.equal(notFound.headers['content-language'], 'fr');
+  assert.match((notFound.json() as { message: string }).message, /^Aucune route GET \/api\/v1\/no-such-route\.$/);
   const anon = anonymousCsrf();
   const form = multipart([
     ['_csrf', anon.csrf],

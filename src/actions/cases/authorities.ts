@@ -11,6 +11,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import { COMPETENCES, type ActionPolicy, type Competence } from '../action-policy.ts';
 import { webhookUrlProblem } from '../outbox/transports.ts';
+import { APP_LANGUAGES } from '../../core/languages.ts';
 import type { AuthorityRow } from '../../db/actions-tables.ts';
 
 export const AuthorityInput = z
@@ -32,6 +33,8 @@ export const AuthorityInput = z
     userId: z.string().max(32).nullable().default(null),
     /** Receives the regulator's monthly report by mail on the first day of each month. */
     monthlyReport: z.boolean().default(false),
+    /** Language of the mails it gets (`en`, `fr`); null: the instance region's. */
+    language: z.enum(APP_LANGUAGES).nullable().default(null),
   })
   .superRefine((v, ctx) => {
     if (v.contactKind === 'partner' && v.evidenceMode === 'original-and-redacted' && !v.legalBasis) {
@@ -80,6 +83,7 @@ export async function createAuthority(db: Kysely<Database>, input: AuthorityInpu
     active: 1,
     created_at: nowIso(),
     monthly_report: v.monthlyReport ? 1 : 0,
+    language: v.language,
   };
   await db.insertInto('action_authorities').values(row).execute();
   return row;
@@ -130,6 +134,14 @@ export async function setAuthorityMonthlyReport(db: Kysely<Database>, id: string
     .set({ monthly_report: on ? 1 : 0 })
     .where('id', '=', id)
     .execute();
+}
+
+/** The language of the mails an authority gets (null: the instance region's). */
+export async function setAuthorityLanguage(db: Kysely<Database>, id: string, language: string | null): Promise<void> {
+  await getAuthority(db, id);
+  const v = z.enum(APP_LANGUAGES).nullable().safeParse(language);
+  if (!v.success) throw new AppError('BAD_REQUEST', `language: one of ${APP_LANGUAGES.join(', ')}, or null`);
+  await db.updateTable('action_authorities').set({ language: v.data }).where('id', '=', id).execute();
 }
 
 /** Competences a case category is routed to (the `*` route matches any category). */

@@ -6,11 +6,15 @@
  * - reports joining or leaving a case add or take off their facts (`tallyCaseReports`);
  * - a report re-analysed moves its counts from its old facts to its new ones (`retallyFacts`);
  * - retention, which deletes reports in bulk, drops the tallies of the cases it touched, and a
- *   tally missing its `total` row is rebuilt from the reports when next read (`ensureCaseTally`).
+ *   tally missing its `total` row is rebuilt from the reports when next read (`ensureCaseTally`);
+ * - cases opened before 0180 are tallied in steps by a background job (`case-tally-backfill.ts`):
+ *   while a `build` row marks a tally being built up to a report id, changes to reports up to that
+ *   id are counted here, later ones by the job's next step (both under the case's tally lock).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionCaseTalliesTable } from '../../db/actions-tables.ts';
+import { LOCK_CLASS, lockNames } from '../../db/xact-locks.ts';
 
 /** The kinds of value a case tallies; `total` (value '') marks a built tally. */
 export const TALLY_KINDS = ['total', 'day', 'sender', 'advertised', 'asn', 'country', 'ip'] as const;
@@ -33,6 +37,56 @@ export interface TalliedReport {
 }
 
 type TallyRow = ActionCaseTalliesTable;
+
+/**
+ * The row marking a tally being built in steps: its `value` is the last report id counted ('' before
+ * the first step), its `reports` the running count the `total` row will start from.
+ */
+export const BUILD_KIND = 'build';
+
+/** Where a case's tally stands: built (`total` row), being built up to a report id, or neither. */
+export type TallyState = { kind: 'built' } | { kind: 'building'; cursor: string; total: number } | { kind: 'none' };
+
+/** Reads where a case's tally stands. Call it after {@link lockCaseTally} to act on the answer. */
+export async function tallyState(db: Kysely<Database>, caseId: string): Promise<TallyState> {
+  const rows = await db
+    .selectFrom('action_case_tallies')
+    .select(['kind', 'value', 'reports'])
+    .where('case_id', '=', caseId)
+    .where('kind', 'in', ['total', BUILD_KIND])
+    .execute();
+  if (rows.some((r) => r.kind === 'total' && r.value === '')) return { kind: 'built' };
+  const b = rows.find((r) => r.kind === BUILD_KIND);
+  return b ? { kind: 'building', cursor: b.value, total: Number(b.reports) } : { kind: 'none' };
+}
+
+/** Serialises the steps of a tally build with the changes to that case (PostgreSQL; SQLite writers are serial). */
+export function lockCaseTally(db: Kysely<Database>, caseId: string): Promise<void> {
+  return lockNames(db, LOCK_CLASS.caseTally, [caseId]);
+}
+
+/**
+ * Applies a difference to a tally being built: its `total` goes to the build row's running count
+ * (the `total` row is written only when the build ends, so a half-built tally is never read).
+ */
+export async function applyBuildingDelta(
+  db: Kysely<Database>,
+  caseId: string,
+  delta: Map<string, TallyRow>,
+  cursor?: string,
+): Promise<void> {
+  const totalKey = 'total\u0000';
+  const n = delta.get(totalKey)?.reports ?? 0;
+  delta.delete(totalKey);
+  await applyDelta(db, delta);
+  if (n !== 0 || cursor !== undefined)
+    await db
+      .updateTable('action_case_tallies')
+      .set((eb) => ({ reports: eb('reports', '+', n), ...(cursor !== undefined ? { value: cursor } : {}) }))
+      .where('case_id', '=', caseId)
+      .where('kind', '=', BUILD_KIND)
+      .execute();
+}
 
 /** Ids per `IN (…)` list and rows per multi-row insert (well under both engines' bind limits). */
 const CHUNK = 500;
@@ -96,7 +150,7 @@ async function applyDelta(db: Kysely<Database>, delta: Map<string, TallyRow>): P
       .deleteFrom('action_case_tallies')
       .where('case_id', 'in', cases)
       .where('reports', '<=', 0)
-      .where('kind', '!=', 'total')
+      .where('kind', 'not in', ['total', BUILD_KIND])
       .execute();
   }
 }
@@ -144,35 +198,47 @@ export async function tallyCaseReports(
   sign: 1 | -1,
 ): Promise<void> {
   if (reports.length === 0) return;
+  let counted = reports;
+  let building = false;
   if (!(await hasTally(db, caseId))) {
-    if (sign < 0) return;
-    // A case holding only these reports (a new one) starts its tally here; an older one (opened
-    // before 0180, or whose tally retention dropped) is rebuilt from all its reports when read.
-    const held = await db
-      .selectFrom('action_case_reports')
-      .select('report_id')
-      .where('case_id', '=', caseId)
-      .limit(reports.length + 1)
-      .execute();
-    if (held.length > reports.length) return;
-    await db
-      .insertInto('action_case_tallies')
-      .values(emptyTotal(caseId))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    await lockCaseTally(db, caseId);
+    const state = await tallyState(db, caseId);
+    if (state.kind === 'building') {
+      // Reports past the build's cursor are counted by its next step. Report ids are ASCII (ULIDs):
+      // JavaScript's order is the byte order of the backfill's keyset here.
+      counted = reports.filter((r) => r.reportId <= state.cursor);
+      building = true;
+    } else if (state.kind === 'none') {
+      if (sign < 0) return;
+      // A case holding only these reports (a new one) starts its tally here; an older one (opened
+      // before 0180, or whose tally retention dropped) is built by the backfill or when first read.
+      const held = await db
+        .selectFrom('action_case_reports')
+        .select('report_id')
+        .where('case_id', '=', caseId)
+        .limit(reports.length + 1)
+        .execute();
+      if (held.length > reports.length) return;
+      await db
+        .insertInto('action_case_tallies')
+        .values(emptyTotal(caseId))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
   }
   const facts = await factsOf(
     db,
-    reports.map((r) => r.reportId),
+    counted.map((r) => r.reportId),
   );
   const delta = new Map<string, TallyRow>();
   addToTally(
     delta,
     caseId,
-    reports.map((r) => ({ receivedAt: r.receivedAt, facts: facts.get(r.reportId) ?? null })),
+    counted.map((r) => ({ receivedAt: r.receivedAt, facts: facts.get(r.reportId) ?? null })),
     sign,
   );
-  await applyDelta(db, delta);
+  if (building) await applyBuildingDelta(db, caseId, delta);
+  else await applyDelta(db, delta);
 }
 
 function emptyTotal(caseId: string): TallyRow {
@@ -190,14 +256,17 @@ export async function retallyFacts(
   after: TallyFacts,
 ): Promise<void> {
   const cases = await db
-    .selectFrom('action_case_reports as cr')
-    .innerJoin('action_case_tallies as t', (j) =>
-      j.onRef('t.case_id', '=', 'cr.case_id').on('t.kind', '=', 'total').on('t.value', '=', ''),
-    )
-    .select('cr.case_id')
-    .where('cr.report_id', '=', reportId)
+    .selectFrom('action_case_reports')
+    .select('case_id')
+    .where('report_id', '=', reportId)
     .execute();
   for (const { case_id } of cases) {
+    if (!(await hasTally(db, case_id))) {
+      // Not built: left to the backfill or the first read, unless a build has counted this report.
+      await lockCaseTally(db, case_id);
+      const state = await tallyState(db, case_id);
+      if (state.kind === 'none' || (state.kind === 'building' && reportId > state.cursor)) continue;
+    }
     const delta = new Map<string, TallyRow>();
     if (before) addToTally(delta, case_id, [{ receivedAt: null, facts: before }], -1);
     addToTally(delta, case_id, [{ receivedAt: null, facts: after }], 1);
@@ -237,6 +306,8 @@ export async function computeCaseTally(db: Kysely<Database>, caseId: string): Pr
 /** Replaces a case's stored tally with one computed from its reports. */
 export async function rebuildCaseTally(db: Kysely<Database>, caseId: string): Promise<void> {
   const run = async (trx: Kysely<Database>): Promise<void> => {
+    // A backfill step of this case waits, then finds the tally built and stops.
+    await lockCaseTally(trx, caseId);
     const fresh = await computeCaseTally(trx, caseId);
     await trx.deleteFrom('action_case_tallies').where('case_id', '=', caseId).execute();
     const rows = [...fresh.values()].filter((r) => r.reports > 0 || r.kind === 'total');

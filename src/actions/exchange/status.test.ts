@@ -95,7 +95,11 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
     const api = async (base: string, token: string, method: string, path: string, b?: unknown) => {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(b ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'accept-language': 'en',
+          ...(b ? { 'content-type': 'application/json' } : {}),
+        },
         body: b ? JSON.stringify(b) : undefined,
       });
       return { status: res.status, json: (await res.json()) as Json };
@@ -322,7 +326,7 @@ back signed; hostile statuses are refused with nothing changed`, async (t) => {
       const post = (body: Buffer, headers: Record<string, string>) =>
         fetch(`${urlA}/api/v1/exchange/status`, {
           method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
+          headers: { ...headers, 'content-type': 'application/json', 'accept-language': 'en' },
           body: new Uint8Array(body),
         }).then(async (r) => ({ status: r.status, json: (await r.json()) as Json }));
       const signed = (key: InstanceKey, msg: Partial<StatusMessage> & Record<string, unknown>) => {

@@ -20,6 +20,7 @@ import type { Config } from '../../core/config.ts';
 import type { DnsResolver } from '../../analysis/stage.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso, randomSecret } from '../../core/ids.ts';
+import { APP_LANGUAGES, recipientLanguage, type AppLanguage } from '../../core/languages.ts';
 import { getMessageRaw } from '../../evidence/store.ts';
 import {
   buildMessage,
@@ -31,6 +32,7 @@ import {
   type MimeNode,
 } from '../formats/mime.ts';
 import { enqueueMail } from '../outbox/outbox.ts';
+import { mailText } from '../formats/mail-texts.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
 
@@ -40,6 +42,8 @@ export const SenderInput = z.object({
   name: z.string().min(1).max(200),
   feedbackAddress: z.email(),
   userId: z.string().max(32).nullable().default(null),
+  /** Language of the complaint feedback it gets (`en`, `fr`); null: the instance region's. */
+  language: z.enum(APP_LANGUAGES).nullable().default(null),
 });
 
 export async function registerSender(db: Kysely<Database>, input: z.input<typeof SenderInput>) {
@@ -52,6 +56,7 @@ export async function registerSender(db: Kysely<Database>, input: z.input<typeof
     feedback_address: p.data.feedbackAddress,
     user_id: p.data.userId,
     created_at: nowIso(),
+    language: p.data.language,
   };
   await db.insertInto('action_senders').values(row).execute();
   return row;
@@ -196,7 +201,7 @@ export async function queueSenderFeedback(db: Kysely<Database>, config: Config, 
     const rows = await db
       .selectFrom('action_sender_identities as i')
       .innerJoin('action_senders as s', 's.id', 'i.sender_id')
-      .select(['i.id as identity_id', 's.feedback_address', 's.name'])
+      .select(['i.id as identity_id', 's.feedback_address', 's.name', 's.language'])
       .where('i.kind', '=', c.kind)
       .where('i.value', '=', c.value)
       .where('i.verified_at', 'is not', null)
@@ -217,7 +222,8 @@ export async function queueSenderFeedback(db: Kysely<Database>, config: Config, 
         r.feedback_address,
         f,
         redacted,
-        `${c.kind} ${c.value}`,
+        { kind: c.kind === 'ip' ? 'ip' : 'domain', value: c.value },
+        recipientLanguage(r.language, config.region),
       );
       const outboxId = await enqueueMail(db, {
         messageId,
@@ -243,10 +249,12 @@ export async function queueSenderFeedback(db: Kysely<Database>, config: Config, 
 export function senderArf(
   from: string,
   to: string,
-  f: ReportFactsRow,
+  f: Pick<ReportFactsRow, 'received_at' | 'origin_ip' | 'sender_domain'>,
   redacted: Buffer,
-  matched: string,
+  identity: { kind: 'domain' | 'ip'; value: string },
+  lang: AppLanguage,
 ): { messageId: string; raw: Buffer } {
+  const matched = mailText(lang, identity.kind === 'ip' ? 'fbl.kind.ip' : 'fbl.kind.domain', { value: identity.value });
   const messageId = newMessageId(domainOf(from));
   const fields = [
     'Feedback-Type: abuse',
@@ -265,16 +273,14 @@ export function senderArf(
         body: sample.subarray(0, Math.max(0, sample.indexOf('\r\n\r\n')) + 2),
       };
   const raw = buildMessage(
-    { from, to: [to], subject: `Complaint about your mail (${matched})`, messageId },
+    { from, to: [to], subject: mailText(lang, 'fbl.subject', { matched }), messageId },
     {
       contentType: 'multipart/report; report-type=feedback-report',
       parts: [
         {
           contentType: 'text/plain; charset=utf-8',
           encoding: '8bit',
-          body: `A recipient reported this message, sent from your registered ${matched}, as unwanted. The recipient's \
-address has been removed; find the recipient through your own per-recipient identifiers (Message-ID, VERP, list \
-headers) and stop mailing them.\r\n`,
+          body: `${mailText(lang, 'fbl.text', { matched })}\r\n`,
         },
         { contentType: 'message/feedback-report', encoding: '7bit', body: `${fields.join('\r\n')}\r\n` },
         original,

@@ -97,7 +97,7 @@ test('X-ARF without a known port omits source_port and still validates; with one
 test('ARF falls back to text/rfc822-headers when the sample cannot travel as 8bit text', () => {
   const longLine = Buffer.from(`Subject: x\r\nFrom: a@b.example\r\n\r\n${'y'.repeat(2000)}\r\n`);
   assert.equal(isEmbeddable(longLine), false);
-  const { raw } = toArf(alert({ sample: longLine }), ME, 'desk@spamdesk.example', 'abuse@isp.example');
+  const { raw } = toArf(alert({ sample: longLine }), ME, 'desk@spamdesk.example', 'abuse@isp.example', 'en');
   const parsed = parseArf(raw);
   assert.ok(parsed);
   assert.equal(parsed.originalKind, 'text/rfc822-headers');

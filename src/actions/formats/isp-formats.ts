@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../../core/ids.ts';
 import { toCsv } from './csv.ts';
+import { mailText } from './mail-texts.ts';
+import type { AppLanguage } from '../../core/languages.ts';
 import { buildMessage, domainOf, isEmbeddable, newMessageId, rfc5322Date, toCrlf, type MimeNode } from './mime.ts';
 
 export const XARF_VERSION = '4.2.0';
@@ -57,10 +59,15 @@ function incidentsCsv(a: AlertForDigest): string {
   );
 }
 
-function describe(a: AlertForDigest): string {
-  return `${a.reportCount} spam report(s) received about mail sent from ${a.ip} between ${utc(a.firstSeen)} and \
-${utc(a.lastSeen)}, in ${a.campaignCount} campaign(s). Signals of an infected or abused machine: \
-${a.signals.join(', ') || 'none'}.`;
+function describe(a: AlertForDigest, lang: AppLanguage = 'en'): string {
+  return mailText(lang, 'arf.describe', {
+    reports: a.reportCount,
+    ip: a.ip,
+    from: utc(a.firstSeen),
+    to: utc(a.lastSeen),
+    campaigns: a.campaignCount,
+    signals: a.signals.join(', ') || mailText(lang, 'arf.noSignals'),
+  });
 }
 
 /** One X-ARF v4 report (category `infrastructure`, type `botnet`) for one IP. */
@@ -139,6 +146,7 @@ export function toArf(
   me: InstanceIdentity,
   from: string,
   to: string,
+  lang: AppLanguage,
 ): { messageId: string; raw: Buffer } {
   const messageId = newMessageId(domainOf(from));
   const fields = [
@@ -151,7 +159,7 @@ export function toArf(
     `Incidents: ${a.reportCount}`,
     `Reporting-MTA: dns; ${me.domain}`,
   ];
-  const human = `${describe(a)}\r\n\r\nIncidents (UTC time, IP, source port):\r\n${incidentsCsv(a)}`;
+  const human = `${describe(a, lang)}\r\n\r\n${mailText(lang, 'arf.incidents')}\r\n${incidentsCsv(a)}`;
   const parts: MimeNode[] = [
     { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: human },
     { contentType: 'message/feedback-report', encoding: '7bit', body: `${fields.join('\r\n')}\r\n` },
@@ -168,7 +176,7 @@ export function toArf(
     });
   }
   const raw = buildMessage(
-    { from, to: [to], subject: `Abuse report: spam sent from ${a.ip} (infected or abused host)`, messageId },
+    { from, to: [to], subject: mailText(lang, 'arf.subject', { ip: a.ip }), messageId },
     { contentType: 'multipart/report; report-type=feedback-report', parts },
   );
   return { messageId, raw };

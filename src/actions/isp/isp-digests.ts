@@ -28,6 +28,8 @@ import { policyFor, type ActionPolicy } from '../action-policy.ts';
 import { BOT_SIGNALS, jsonList } from '../report-facts.ts';
 import { digestCsv, toArf, toXarf, MAX_INCIDENTS_PER_ALERT, type AlertForDigest } from '../formats/isp-formats.ts';
 import { xarfProblems } from '../formats/xarf-validate.ts';
+import { mailText } from '../formats/mail-texts.ts';
+import { recipientLanguage, type AppLanguage } from '../../core/languages.ts';
 import { buildMessage, domainOf, newMessageId, type MimeNode } from '../formats/mime.ts';
 import { enqueueMail } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
@@ -306,18 +308,16 @@ async function alertsByOperator(
  * Builds the mails of one operator's digest: one X-ARF mail with a JSON report per IP, or an ARF
  * cover mail followed by one ARF report per IP; the CSV rides in the first mail either way.
  */
-function digestMails(
+export function digestMails(
   op: OperatorRow,
   alerts: JudgedIp[],
   csv: string,
   me: ActionPolicy['instance'],
   sender: string,
   w: DigestWindow,
+  lang: AppLanguage,
 ): DigestMail[] {
-  const summary = `${alerts.length} IP address(es) in your network(s) sent spam reported to ${me.org} between \
-${w.from} and ${w.to} (UTC), from subscriber lines, with signs of infected machines. One row per IP in \
-digest.csv (UTC times, source ports where known). Reporters' identities are redacted. Please mark alerts \
-handled in the web app.\r\n`;
+  const summary = `${mailText(lang, 'isp.summary', { n: alerts.length, org: me.org, from: w.from, to: w.to })}\r\n`;
   const text: MimeNode = { contentType: 'text/plain; charset=utf-8', encoding: '8bit', body: summary };
   const csvPart: MimeNode = {
     contentType: 'text/csv; charset=utf-8',
@@ -343,7 +343,7 @@ handled in the web app.\r\n`;
       {
         from: sender,
         to: [op.abuse_address],
-        subject: `[X-ARF] Abuse digest: ${alerts.length} infected host(s)`,
+        subject: mailText(lang, 'isp.subject.xarf', { n: alerts.length }),
         messageId,
       },
       { contentType: 'multipart/mixed', parts },
@@ -355,7 +355,7 @@ handled in the web app.\r\n`;
     {
       from: sender,
       to: [op.abuse_address],
-      subject: `Abuse digest: ${alerts.length} infected host(s) (ARF reports follow)`,
+      subject: mailText(lang, 'isp.subject.arf', { n: alerts.length }),
       messageId: cover,
     },
     { contentType: 'multipart/mixed', parts: [text, csvPart] },
@@ -364,7 +364,7 @@ handled in the web app.\r\n`;
     { messageId: cover, raw, description: `ARF digest cover (${alerts.length} IPs) → ${op.name}` },
   ];
   for (const a of alerts) {
-    const arf = toArf(a, me, sender, op.abuse_address);
+    const arf = toArf(a, me, sender, op.abuse_address, lang);
     mails.push({ messageId: arf.messageId, raw: arf.raw, description: `ARF ${a.ip} → ${op.name}` });
   }
   return mails;
@@ -450,7 +450,8 @@ export async function runIspDigests(
   for (const { op, alerts } of (await alertsByOperator(db, policy, w, run.skipped)).values()) {
     const digestId = newId();
     const csv = digestCsv(alerts);
-    const mails = digestMails(op, alerts, csv, policy.instance, config.outboxFrom, w);
+    const lang = recipientLanguage(op.language, config.region);
+    const mails = digestMails(op, alerts, csv, policy.instance, config.outboxFrom, w, lang);
     const outboxIds = await writeDigest(db, config, { digestId, op, alerts, csv, mails, w });
     run.digests.push({ digestId, operatorId: op.id, format: op.format, alerts: alerts.length, outboxIds });
     logger.info({ operator: op.name, format: op.format, alerts: alerts.length }, 'ISP digest queued');

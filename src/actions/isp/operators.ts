@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/schema.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, nowIso } from '../../core/ids.ts';
+import { APP_LANGUAGES, isAppLanguage } from '../../core/languages.ts';
 import type { ActionPolicy } from '../action-policy.ts';
 import type { OperatorRow } from '../../db/actions-tables.ts';
 
@@ -20,6 +21,8 @@ export const OperatorInput = z.object({
   asns: z.array(z.number().int().min(0).max(4294967295)).default([]),
   optedOut: z.boolean().default(false),
   userId: z.string().max(32).nullable().default(null),
+  /** Language of its digests (`en`, `fr`); null: the instance region's. */
+  language: z.enum(APP_LANGUAGES).nullable().default(null),
 });
 
 export async function registerOperator(
@@ -38,6 +41,7 @@ export async function registerOperator(
     opted_out: v.optedOut ? 1 : 0,
     user_id: v.userId,
     created_at: nowIso(),
+    language: v.language,
   };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('action_operators').values(row).execute();
@@ -57,12 +61,20 @@ export async function registerOperator(
 export async function updateOperator(
   db: Kysely<Database>,
   id: string,
-  patch: { format?: 'xarf' | 'arf'; optedOut?: boolean; abuseAddress?: string; userId?: string | null },
+  patch: {
+    format?: 'xarf' | 'arf';
+    optedOut?: boolean;
+    abuseAddress?: string;
+    userId?: string | null;
+    language?: string | null;
+  },
 ): Promise<void> {
   const op = await db.selectFrom('action_operators').select('id').where('id', '=', id).executeTakeFirst();
   if (!op) throw new AppError('NOT_FOUND', `No operator ${id}.`);
   if (patch.abuseAddress !== undefined && !z.email().safeParse(patch.abuseAddress).success)
     throw new AppError('BAD_REQUEST', 'abuseAddress: must be an e-mail address');
+  if (patch.language !== undefined && patch.language !== null && !isAppLanguage(patch.language))
+    throw new AppError('BAD_REQUEST', `language: one of ${APP_LANGUAGES.join(', ')}, or null`);
   await db
     .updateTable('action_operators')
     .set({
@@ -70,6 +82,7 @@ export async function updateOperator(
       ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut ? 1 : 0 } : {}),
       ...(patch.abuseAddress ? { abuse_address: patch.abuseAddress } : {}),
       ...(patch.userId !== undefined ? { user_id: patch.userId } : {}),
+      ...(patch.language !== undefined ? { language: patch.language } : {}),
     })
     .where('id', '=', id)
     .execute();
@@ -144,6 +157,7 @@ export async function operatorForAsn(
     opted_out: 0,
     user_id: null,
     created_at: nowIso(),
+    language: null,
   };
   if (!existing) await db.insertInto('action_operators').values(op).execute();
   if (asn !== null) await db.insertInto('action_operator_asns').values({ asn, operator_id: op.id }).execute();

@@ -18,6 +18,7 @@ import { buildMonthlyReport, previousMonth, type MonthlyReport } from './build.t
 import { MONTHLY_LABELS, fill, type MonthlyLocale } from './labels.ts';
 import { monthlyReportCsv, monthlyReportDocument } from './render.ts';
 import { printPdf } from './pdf.ts';
+import { isAppLanguage } from '../../core/languages.ts';
 
 /** Regions whose authorities read French; others get English. */
 const FRENCH_REGIONS = new Set(['FR', 'BE', 'LU', 'MC', 'CH']);
@@ -107,7 +108,7 @@ export async function sendMonthlyReports(
   const month = previousMonth(now);
   const due = await db
     .selectFrom('action_authorities as a')
-    .select(['a.id', 'a.name', 'a.contact'])
+    .select(['a.id', 'a.name', 'a.contact', 'a.language'])
     .where('a.monthly_report', '=', 1)
     .where('a.active', '=', 1)
     .where('a.contact_kind', '=', 'email')
@@ -125,10 +126,20 @@ export async function sendMonthlyReports(
     .execute();
   if (due.length === 0) return { month, queued: [] };
   const report = await buildMonthlyReport(db, month, now);
-  const locale = reportLocale(config.region);
-  const files = await monthlyReportFiles(report, locale, config.publicUrl ?? 'Spamdesk', opts.print);
+  // Each authority reads the report in its registry entry's language, else the region's; each
+  // language's files are built (and printed) once.
+  const filesOf = new Map<MonthlyLocale, Promise<Awaited<ReturnType<typeof monthlyReportFiles>>>>();
   const queued: string[] = [];
+  let printed = false;
   for (const a of due) {
+    const locale: MonthlyLocale = isAppLanguage(a.language) ? a.language : reportLocale(config.region);
+    let pending = filesOf.get(locale);
+    if (!pending) {
+      pending = monthlyReportFiles(report, locale, config.publicUrl ?? 'Spamdesk', opts.print);
+      filesOf.set(locale, pending);
+    }
+    const files = await pending;
+    printed ||= files.pdf !== null;
     const mail = mailOf(report, files, locale, config.outboxFrom, a.contact);
     try {
       await db.transaction().execute(async (trx) => {
@@ -160,6 +171,6 @@ export async function sendMonthlyReports(
       throw e;
     }
   }
-  opts.logger?.info({ month, authorities: queued.length, pdf: files.pdf !== null }, 'monthly report queued');
+  opts.logger?.info({ month, authorities: queued.length, pdf: printed }, 'monthly report queued');
   return { month, queued };
 }

@@ -19,6 +19,8 @@ import { addCaseEvent, caseHistory, caseReports, getCase, setCaseState } from '.
 import { evidenceModeOf, getAuthority } from '../cases/authorities.ts';
 import { buildMessage, domainOf, newMessageId } from '../formats/mime.ts';
 import { enqueueMail, enqueueWebhook } from '../outbox/outbox.ts';
+import { competenceName, mailText } from '../formats/mail-texts.ts';
+import { recipientLanguage, type AppLanguage } from '../../core/languages.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { loadAnalyses } from '../sources.ts';
 import { identitiesByReport, redactMessage } from '../redaction.ts';
@@ -191,31 +193,52 @@ async function buildPackage(
   };
 }
 
-/** The referral mail's subject and text (what the authority reads above the attached package). */
-function referralMailText(
-  authority: AuthorityRow,
-  c: CaseRow,
-  built: BuiltPackage,
+/**
+ * The referral mail's subject and text (what the authority reads above the attached package), in
+ * the authority's language (`lang`: its registry entry's, else the instance region's).
+ */
+export function referralMailText(
+  authority: Pick<AuthorityRow, 'name' | 'competence'>,
+  c: Pick<CaseRow, 'id'>,
+  built: {
+    packageId: string;
+    sha256: string;
+    key: Pick<InstanceKey, 'fingerprint'>;
+    summary: {
+      volumes: Pick<CaseSummary['volumes'], 'reports' | 'distinctMessages' | 'firstReportedAt' | 'lastReportedAt'>;
+    };
+  },
   title: string,
   instance: { org: string; url: string },
+  lang: AppLanguage,
 ): { subject: string; text: string; fileName: string } {
   const fileName = `case-${c.id}-${built.packageId}.zip`;
-  const s = built.summary;
+  const v = built.summary.volumes;
   const text = [
-    `Case ${c.id}: ${title}`,
+    mailText(lang, 'referral.heading', { caseId: c.id, title }),
     '',
-    `${instance.org} refers this case to ${authority.name} (${authority.competence}).`,
-    `${s.volumes.reports} reports of ${s.volumes.distinctMessages} messages, ${s.volumes.firstReportedAt ?? ''} to \
-${s.volumes.lastReportedAt ?? ''} (UTC).`,
+    mailText(lang, 'referral.refers', {
+      org: instance.org,
+      authority: authority.name,
+      competence: competenceName(lang, authority.competence),
+    }),
+    mailText(lang, 'referral.volumes', {
+      reports: v.reports,
+      messages: v.distinctMessages,
+      from: v.firstReportedAt ?? '',
+      to: v.lastReportedAt ?? '',
+    }),
     '',
-    `The attached evidence package (${fileName}) has SHA-256 ${built.sha256}.`,
-    `Its manifest is signed with Ed25519 key ${built.key.fingerprint}; the instance's keys are at \
-${instance.url}/api/v1/actions/public-key.`,
-    'report.html inside the package is the readable report; VERIFY.txt explains the checks.',
+    mailText(lang, 'referral.package', { file: fileName, sha256: built.sha256 }),
+    mailText(lang, 'referral.signed', {
+      fingerprint: built.key.fingerprint,
+      url: `${instance.url}/api/v1/actions/public-key`,
+    }),
+    mailText(lang, 'referral.readme'),
     '',
-    `Referral id: ${built.packageId}. Please acknowledge, ask for more or close it in the web app or through the API.`,
+    mailText(lang, 'referral.answer', { id: built.packageId }),
   ].join('\r\n');
-  return { subject: `[Spamdesk referral] Case ${c.id}: ${title}`, text, fileName };
+  return { subject: mailText(lang, 'referral.subject', { caseId: c.id, title }), text, fileName };
 }
 
 /** The referral mail: a short text and the package attached. */
@@ -226,8 +249,9 @@ function referralMail(
   built: BuiltPackage,
   title: string,
   instance: { org: string; url: string },
+  lang: AppLanguage,
 ) {
-  const { subject, text, fileName } = referralMailText(authority, c, built, title, instance);
+  const { subject, text, fileName } = referralMailText(authority, c, built, title, instance, lang);
   const messageId = newMessageId(domainOf(from));
   const raw = buildMessage(
     {
@@ -325,7 +349,8 @@ async function queueReferralDelivery(
     maxAttempts: config.outboxMaxAttempts,
   };
   if (authority.contact_kind === 'email') {
-    const mail = referralMail(config.outboxFrom, authority, c, built, title, instance);
+    const lang = recipientLanguage(authority.language, config.region);
+    const mail = referralMail(config.outboxFrom, authority, c, built, title, instance, lang);
     return enqueueMail(trx, {
       ...base,
       messageId: mail.messageId,
@@ -460,7 +485,14 @@ export async function previewReferral(ctx: AppContext, caseId: string, authority
   const built = await buildPackage(ctx, c, authority, nowIso());
   const mail =
     authority.contact_kind === 'email'
-      ? referralMailText(authority, c, built, built.summary.case.title, built.summary.instance)
+      ? referralMailText(
+          authority,
+          c,
+          built,
+          built.summary.case.title,
+          built.summary.instance,
+          recipientLanguage(authority.language, ctx.config.region),
+        )
       : null;
   return {
     authority: {

@@ -33,7 +33,7 @@ function post(port: number, body: Buffer, sendFirst = body.length): { answer: Pr
         host: '127.0.0.1',
         method: 'POST',
         path: '/api/v1/reports',
-        headers: { 'content-type': 'message/rfc822', 'content-length': body.length },
+        headers: { 'content-type': 'message/rfc822', 'content-length': body.length, 'accept-language': 'en' },
       },
       (res) => {
         let text = '';

@@ -7,6 +7,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.ts';
+import { errorFallbackLanguage, localisedErrorBody } from '../../web/errors.ts';
 import { BUDGET_RETRY_AFTER_SECONDS, type InflightBudget } from '../../core/inflight-budget.ts';
 
 /** Bodies up to this size (forms, JSON commands, sign-ins) are not counted: they cannot add up. */
@@ -33,13 +34,15 @@ export const inflightBudgetHook = fp(
 was stored, retry in ${BUDGET_RETRY_AFTER_SECONDS} s.`,
           { retryAfterSeconds: BUDGET_RETRY_AFTER_SECONDS },
         );
+        const { body, lang } = localisedErrorBody(e, req.headers['accept-language'], errorFallbackLanguage(app));
         // The body is not read: close the connection rather than drain megabytes we refused.
         return reply
           .code(e.status)
           .header('retry-after', String(BUDGET_RETRY_AFTER_SECONDS))
           .header('connection', 'close')
+          .header('content-language', lang)
           .type('application/json; charset=utf-8')
-          .send(e.toJSON());
+          .send(body);
       }
       reply.raw.once('close', r.release);
     });

@@ -150,7 +150,7 @@ describe('POST /api/v1/reports', () => {
       const r1 = await s.app.inject({
         method: 'POST',
         url: '/api/v1/reports',
-        headers: { 'content-type': 'message/rfc822' },
+        headers: { 'content-type': 'message/rfc822', 'accept-language': 'en' },
         payload: over,
       });
       assert.equal(r1.statusCode, 413);

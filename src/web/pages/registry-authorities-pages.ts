@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { COMPETENCES } from '../../actions/action-policy.ts';
+import { APP_LANGUAGES } from '../../core/languages.ts';
 import {
   createAuthority,
   getAuthority,
@@ -110,6 +111,10 @@ maxlength="2000" \
 rows="2">${form.legalBasis ?? ''}</textarea>
 <label for="account">${t('registry.account')}</label><input id="account" name="account" type="email" maxlength="320" \
 value="${form.account ?? ''}">
+<label for="language">${t('registry.language')}</label><select id="language" name="language">\
+<option value="">${t('registry.language.region')}</option>${options(APP_LANGUAGES, form.language ?? '', (l) =>
+        labelOf(t, 'registry.language', l),
+      )}</select>
 <label class="check"><input type="checkbox" name="monthlyReport" value="1" ${form.monthlyReport ? 'checked' : ''}> \
 ${t('registry.monthly.ask')}</label>
 <button type="submit" class="primary">${t('registry.authorities.add')}</button></form></section>`,
@@ -184,7 +189,17 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
     authorize(req.principal, 'authority:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const keys = ['name', 'country', 'competence', 'contactKind', 'contact', 'evidenceMode', 'legalBasis', 'account'];
+    const keys = [
+      'name',
+      'country',
+      'competence',
+      'contactKind',
+      'contact',
+      'evidenceMode',
+      'legalBasis',
+      'account',
+      'language',
+    ];
     const form = formOf(req.body, keys);
     if (checked(req.body, 'monthlyReport')) form.monthlyReport = '1';
     const r = await attempt(async () => {
@@ -208,6 +223,8 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
         legalBasis: form.legalBasis.trim() || null,
         userId,
         monthlyReport: form.monthlyReport === '1',
+        // Validated by AuthorityInput: anything but en, fr or empty is refused with the field named.
+        language: form.language ? (form.language as (typeof APP_LANGUAGES)[number]) : null,
       });
     });
     if (!r.ok) return sendPage(reply, await listPage(req, ctx, { error: r.error.message }, form), r.error.status);
