@@ -81,7 +81,7 @@ async function report(messages: messenger.MessageHeader[]): Promise<void> {
   }
   const outcomes = await reportMessages(
     messages.map((m) => m.id),
-    { fetch: (input, init) => fetch(input, init), getRaw, settings },
+    { fetch: (input, init) => fetch(input, init), getRaw, settings, language: messenger.i18n.getUILanguage() },
   );
   const { title, message } = summarise(outcomes);
   await notify(title, message);

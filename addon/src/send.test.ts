@@ -104,13 +104,17 @@ test("the server's error is what the user sees: revoked token, not an e-mail, un
   const getRaw = async (id: number): Promise<RawMessage> =>
     id === 1 ? 'not a message at all' : 'From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n';
 
-  const [notMail] = await reportMessages([1], { fetch, getRaw, settings });
+  const [notMail] = await reportMessages([1], { fetch, getRaw, settings, language: 'en-GB' });
   assert.equal(notMail.ok, false);
   assert.equal(notMail.status, 400);
   assert.match(notMail.error ?? '', /not an e-mail message/);
+  // The refusal reads in the language Thunderbird speaks.
+  const [enFrancais] = await reportMessages([1], { fetch, getRaw, settings, language: 'fr' });
+  assert.equal(enFrancais.status, 400);
+  assert.match(enFrancais.error ?? '', /ne forment pas un courriel/);
 
   await revokeToken(s.ctx.db, token.id);
-  const [revoked] = await reportMessages([2], { fetch, getRaw, settings });
+  const [revoked] = await reportMessages([2], { fetch, getRaw, settings, language: 'en' });
   assert.equal(revoked.status, 401);
   assert.equal(revoked.error, 'The API token is unknown or revoked.');
 

@@ -24,6 +24,12 @@ export interface SendDeps {
   fetch: typeof fetch;
   getRaw: (messageId: number) => Promise<RawMessage>;
   settings: AddonSettings;
+  /**
+   * The language Thunderbird shows its interface in (`messenger.i18n.getUILanguage()`), sent as
+   * `Accept-Language` so the instance's refusals read in it; without it the instance answers in its
+   * region's language.
+   */
+  language?: string;
 }
 
 /** The result for one message, shown to the user. */
@@ -122,6 +128,7 @@ export async function reportMessage(messageId: number, deps: SendDeps): Promise<
         authorization: `Bearer ${deps.settings.token.trim()}`,
         'content-type': 'application/json',
         'x-spamdesk-client': 'thunderbird',
+        ...(deps.language ? { 'accept-language': deps.language } : {}),
       },
       body: JSON.stringify(body),
     });
