@@ -287,6 +287,7 @@ const SPECIFIC: TextTemplate[] = [
   { en: 'AS{asn} already belongs to operator {id}.', fr: 'L’AS{asn} appartient déjà à l’opérateur {id}.' },
   { en: 'No operator {id}.', fr: 'Aucun opérateur {id}.' },
   { en: 'abuseAddress: must be an e-mail address', fr: 'abuseAddress\u00a0: doit être une adresse électronique' },
+  { en: 'language: one of {list}, or null', fr: 'language\u00a0: l’une des valeurs {list}, ou null' },
   { en: '{asn} is not an AS.', fr: '{asn} n’est pas un numéro d’AS.' },
   { en: "AS{asn} is not one of operator {id}'s.", fr: 'L’AS{asn} n’appartient pas à l’opérateur {id}.' },
   {
