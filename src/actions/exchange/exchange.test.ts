@@ -151,7 +151,8 @@ altered, unknown-key and forged-content deliveries are refused`, async (t) => {
       const post = (body: Buffer, h: Record<string, string> = headers) =>
         fetch(`${urlB}/api/v1/exchange/referrals`, {
           method: 'POST',
-          headers: { ...h, 'content-type': 'application/json' },
+          // The refusals are read below in English; without the header they follow the region (fr).
+          headers: { ...h, 'content-type': 'application/json', 'accept-language': 'en' },
           body: new Uint8Array(body),
         });
       const again = await post(entry.body);

@@ -43,7 +43,8 @@ async function harness(t: TestContext, overrides: Record<string, unknown> = {}) 
       app.inject({
         method: 'POST',
         url: '/api/v1/reports',
-        headers: { 'content-type': 'application/json' },
+        // The refusals are read in English; without the header they follow the region (fr).
+        headers: { 'content-type': 'application/json', 'accept-language': 'en' },
         payload,
       }),
     async close() {

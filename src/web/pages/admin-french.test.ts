@@ -14,7 +14,8 @@ import { createTestApp, userWithSession } from '../test-helpers.ts';
 
 /** English strings that would betray an untranslated text (long enough not to be a word both share). */
 const ENGLISH = [
-  ...Object.entries(en).filter(([k, v]) => k !== 'lang.name' && v !== fr[k as keyof typeof fr]),
+  // The language switcher names English in English ('lang.name'), whichever key shares that word.
+  ...Object.entries(en).filter(([k, v]) => v !== en['lang.name'] && v !== fr[k as keyof typeof fr]),
   ...Object.entries(MONTHLY_LABELS_EN).filter(([k, v]) => v !== MONTHLY_LABELS_FR[k as keyof typeof MONTHLY_LABELS_FR]),
 ]
   .map(([, v]) => v)

@@ -225,7 +225,8 @@ outcome`, async (t) => {
     const preview = await get(`${caseUrl}/refer?authority=${authority.id}`);
     assert.equal(preview.statusCode, 200, preview.body);
     assert.match(preview.body, /data-testid="refer-preview"/);
-    assert.match(preview.body, /refers this case to Police Cyber Unit/);
+    // The authority set no language: the covering mail is in the region's (fr, the default).
+    assert.match(preview.body, /vous transmet ce dossier, Police Cyber Unit/);
     for (const n of [1, 2, 3]) assert.ok(!preview.body.includes(REPORTER(n)), `preview leaks ${REPORTER(n)}`);
     const routed = await get(`${caseUrl}/refer?route=1`);
     assert.match(routed.body, /Police Cyber Unit/, 'phishing routes to the cybercrime authority');

@@ -116,7 +116,8 @@ test('cases and referrals in headless Chromium: analyst, authority, reporter', a
     const preview = page.getByTestId('refer-preview');
     await preview.waitFor();
     const shown = (await preview.textContent()) ?? '';
-    assert.match(shown, /refers this case to Police Cyber Unit/);
+    // The authority set no language: the covering mail is in the region's (fr, the default).
+    assert.match(shown, /vous transmet ce dossier, Police Cyber Unit/);
     for (const who of ['second@victims.example', 'third@victims.example'])
       assert.ok(!shown.includes(who), `the preview shows ${who}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'case-refer-preview.png'), fullPage: true });
