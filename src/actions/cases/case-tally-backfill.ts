@@ -17,7 +17,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionCaseTalliesTable } from '../../db/actions-tables.ts';
-import { addToTally, applyBuildingDelta, BUILD_KIND, lockCaseTally, tallyState } from './case-tally.ts';
+import {
+  addToTally,
+  applyBuildingDelta,
+  BUILD_KIND,
+  caseReportFacts,
+  lockCaseTally,
+  tallyState,
+} from './case-tally.ts';
 
 /** Reports counted per transaction by default (a step takes tens of milliseconds on either database). */
 export const BACKFILL_REPORTS_PER_STEP = 5000;
@@ -91,21 +98,7 @@ export async function backfillStep(
         .values({ case_id: caseId, kind: BUILD_KIND, value: '', reports: 0, asn: null, as_name: null, country: null })
         .execute();
     const cursor = state.kind === 'building' ? state.cursor : '';
-    const rows = await trx
-      .selectFrom('action_case_reports as cr')
-      .leftJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
-      .select([
-        'cr.report_id',
-        'cr.received_at',
-        'f.report_id as fact_id',
-        'f.origin_ip',
-        'f.origin_asn',
-        'f.origin_as_name',
-        'f.origin_country',
-        'f.sender_domain',
-        'f.advertised_domains',
-      ])
-      .where('cr.case_id', '=', caseId)
+    const rows = await caseReportFacts(trx, caseId)
       .where('cr.report_id', '>', cursor)
       .orderBy('cr.report_id')
       .limit(reportsPerStep)

@@ -274,12 +274,13 @@ export async function retallyFacts(
   }
 }
 
-/** What grouping a case's reports gives now: the reference the kept tally must equal. */
-export async function computeCaseTally(db: Kysely<Database>, caseId: string): Promise<Map<string, TallyRow>> {
-  const rows = await db
+/** A case's reports with the facts a tally counts (no facts yet: `fact_id` null). */
+export function caseReportFacts(db: Kysely<Database>, caseId: string) {
+  return db
     .selectFrom('action_case_reports as cr')
     .leftJoin('action_report_facts as f', 'f.report_id', 'cr.report_id')
     .select([
+      'cr.report_id',
       'cr.received_at',
       'f.report_id as fact_id',
       'f.origin_ip',
@@ -289,10 +290,12 @@ export async function computeCaseTally(db: Kysely<Database>, caseId: string): Pr
       'f.sender_domain',
       'f.advertised_domains',
     ])
-    .where('cr.case_id', '=', caseId)
-    .orderBy('cr.received_at')
-    .orderBy('cr.report_id')
-    .execute();
+    .where('cr.case_id', '=', caseId);
+}
+
+/** What grouping a case's reports gives now: the reference the kept tally must equal. */
+export async function computeCaseTally(db: Kysely<Database>, caseId: string): Promise<Map<string, TallyRow>> {
+  const rows = await caseReportFacts(db, caseId).orderBy('cr.received_at').orderBy('cr.report_id').execute();
   const out = new Map<string, TallyRow>([['total\u0000', emptyTotal(caseId)]]);
   addToTally(
     out,
