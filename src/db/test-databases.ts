@@ -70,17 +70,9 @@ export async function createTestDatabase(
   }
   const reason = await postgresUnavailable();
   if (!needs(t, `PostgreSQL at ${PG_ADMIN_URL}`, reason === null, reason ?? '')) return null;
-  const name = `spamdesk_test_${randomSecret(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchPostgres('spamdesk_test');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-test-'));
-  const config = testConfig({ dataDir: dir, databaseUrl: url.toString(), ...overrides });
+  const config = testConfig({ dataDir: dir, databaseUrl: scratch.url, ...overrides });
   const db = openDatabase(config.database);
   await migrateToLatest(db);
   return {
@@ -89,11 +81,33 @@ export async function createTestDatabase(
     config,
     async drop() {
       await db.destroy();
+      await scratch.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An empty PostgreSQL database with a random name under `prefix` (nothing migrated: tests of the
+ * migrations themselves start here), and how to drop it. The caller checks that PostgreSQL runs.
+ */
+export async function createScratchPostgres(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomSecret(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

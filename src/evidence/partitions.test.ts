@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { ulid } from 'ulid';
 import { openDatabase } from '../db/dialect.ts';
 import { migrateToLatest, migrateUpTo } from '../db/migrate.ts';
 import { ensurePartitions, isPartitioned, listPartitions, monthBound, preparePartitioning } from '../db/partitions.ts';
-import { PG_ADMIN_URL, postgresUnavailable } from '../db/test-databases.ts';
+import { createScratchPostgres, PG_ADMIN_URL, postgresUnavailable } from '../db/test-databases.ts';
 import { needs } from '../core/test-env.ts';
 import { randomSecret, sha256Hex } from '../core/ids.ts';
 import { createTestContext, sampleEmail } from '../app/test-context.ts';
@@ -36,22 +35,11 @@ async function scratchDatabase(t: import('node:test').TestContext) {
   const reason = await postgresUnavailable();
   if (!needs(t, `PostgreSQL at ${PG_ADMIN_URL}`, reason === null, reason ?? '')) return null;
   if (!needs(t, 'the SpamAssassin corpus', fs.existsSync(CORPUS), CORPUS)) return null;
-  const name = `spamdesk_test_part_${randomSecret(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, 'x')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = openDatabase({ dialect: 'postgres', url: url.toString() } as Parameters<typeof openDatabase>[0]);
+  const scratch = await createScratchPostgres('spamdesk_test_part');
+  const db = openDatabase({ dialect: 'postgres', url: scratch.url } as Parameters<typeof openDatabase>[0]);
   t.after(async () => {
     await db.destroy();
-    const a = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await a.connect();
-    await a.query(`drop database if exists ${name} with (force)`);
-    await a.end();
+    await scratch.drop();
   });
   return db;
 }

@@ -6,32 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kysely } from 'kysely';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
-import type { Database } from '../../db/schema.ts';
 import { parseActionPolicy } from '../action-policy.ts';
 import { factsFrom, saveFacts } from '../report-facts.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { addReportsToCase, openCase, removeReportsFromCase } from './cases.ts';
-import { BUILD_KIND, computeCaseTally, tallyState } from './case-tally.ts';
+import { BUILD_KIND, tallyState } from './case-tally.ts';
+import { referenceTally, storedTally } from './test-tallies.ts';
 import { backfillCaseTallies, backfillStep } from './case-tally-backfill.ts';
 import { caseReportsPage } from './case-view.ts';
-
-async function storedTally(db: Kysely<Database>, caseId: string): Promise<string[]> {
-  const rows = await db.selectFrom('action_case_tallies').selectAll().where('case_id', '=', caseId).execute();
-  return rows
-    .map((r) => `${r.kind}|${r.value}|${Number(r.reports)}|${r.asn ?? ''}|${r.as_name ?? ''}|${r.country ?? ''}`)
-    .sort();
-}
-
-async function referenceTally(db: Kysely<Database>, caseId: string): Promise<string[]> {
-  const rows = [...(await computeCaseTally(db, caseId)).values()].filter((r) => r.reports > 0 || r.kind === 'total');
-  return rows
-    .map((r) => `${r.kind}|${r.value}|${r.reports}|${r.asn ?? ''}|${r.as_name ?? ''}|${r.country ?? ''}`)
-    .sort();
-}
 
 for (const dialect of DIALECTS) {
   test(`[${dialect}] the backfill tallies cases from before migration 0180 two reports per transaction, \

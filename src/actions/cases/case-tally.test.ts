@@ -16,25 +16,11 @@ import { factsFrom, saveFacts } from '../report-facts.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { deleteReports } from '../../evidence/retention.ts';
 import { addReportsToCase, mergeCases, openCase, removeReportsFromCase } from './cases.ts';
-import { computeCaseTally } from './case-tally.ts';
+import { referenceTally, storedTally } from './test-tallies.ts';
 import { caseFactsTally, caseReportsPage, caseTimeline } from './case-view.ts';
 import { listCasePage } from './case-list.ts';
 
 type Ref = { reportId: string; sha256: string };
-
-async function storedTally(db: Kysely<Database>, caseId: string): Promise<string[]> {
-  const rows = await db.selectFrom('action_case_tallies').selectAll().where('case_id', '=', caseId).execute();
-  return rows
-    .map((r) => `${r.kind}|${r.value}|${Number(r.reports)}|${r.asn ?? ''}|${r.as_name ?? ''}|${r.country ?? ''}`)
-    .sort();
-}
-
-async function referenceTally(db: Kysely<Database>, caseId: string): Promise<string[]> {
-  const rows = [...(await computeCaseTally(db, caseId)).values()].filter((r) => r.reports > 0 || r.kind === 'total');
-  return rows
-    .map((r) => `${r.kind}|${r.value}|${r.reports}|${r.asn ?? ''}|${r.as_name ?? ''}|${r.country ?? ''}`)
-    .sort();
-}
 
 /** The case list's count, the case page's total, its timeline's sum and its top network agree. */
 async function assertPagesAgree(db: Kysely<Database>, caseId: string, expected: number): Promise<void> {
