@@ -15,8 +15,16 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bench } from './registry.ts';
-import { CORPUS_DIR, corpusAvailable, mb, percentile } from './lib.ts';
-import { startBenchServer } from './server.ts';
+import { CORPUS_DIR, corpusAvailable, mb, percentile, REPO_ROOT } from './lib.ts';
+import {
+  cpuSecondsBetween,
+  cpuSecondsOf,
+  procStatusBytes,
+  SERVER_ROOT,
+  startBenchServer,
+  treeCpuSeconds,
+  treeStatusBytes,
+} from './server.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -41,28 +49,6 @@ async function loadMessages(limit: number): Promise<Buffer[]> {
     if (out.length >= limit) break;
   }
   return out;
-}
-
-/** User + system CPU seconds of a process so far (Linux /proc, clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = fs
-      .readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /, '')
-      .split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-function peakRssOf(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 export const httpBench: Bench = {
@@ -99,6 +85,12 @@ export const httpBench: Bench = {
       'warn',
     ]);
     const { proc, url } = server;
+    process.stdout.write(
+      `server: ${SERVER_ROOT === REPO_ROOT ? 'this checkout' : SERVER_ROOT} (${server.code === 'dist' ? 'compiled dist/' : 'TypeScript through tsx: dist/ missing or stale, run npm run build'}), load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}\n`,
+    );
     try {
       const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
       const latencies: number[] = [];
@@ -162,7 +154,9 @@ export const httpBench: Bench = {
         }
       });
       const started = performance.now();
-      const cpuBefore = cpuSecondsOf(proc.pid ?? 0);
+      const pid = proc.pid ?? 0;
+      const cpuBefore = cpuSecondsOf(pid);
+      const groupCpuBefore = treeCpuSeconds(pid);
       let bytes = 0;
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -179,7 +173,11 @@ export const httpBench: Bench = {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
-      const serverCpu = cpuSecondsOf(proc.pid ?? 0) - cpuBefore;
+      const serverCpu = cpuSecondsOf(pid) - cpuBefore;
+      // The background child (web indexer, workers) runs beside intake on the same cores: its CPU
+      // during the run is part of what a report costs, and the group's memory what the host needs.
+      const groupCpu = cpuSecondsBetween(groupCpuBefore, treeCpuSeconds(pid));
+      const groupPeak = treeStatusBytes(pid, 'VmHWM');
       writing = false;
       await Promise.all(readerLoops);
       agent.destroy();
@@ -189,7 +187,8 @@ export const httpBench: Bench = {
         `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, \
 ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(peakRssOf(proc.pid ?? 0))}` +
+          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(procStatusBytes(pid, 'VmHWM'))}; ` +
+          `with its background child ${(total / groupCpu).toFixed(0)} reports/CPU-s, sum of peak RSS ${mb(groupPeak)}` +
           (readers > 0
             ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, \
 ${readFailures} failed)`

@@ -1,6 +1,11 @@
 /**
  * `spamdesk serve` as a child process for the benches that measure a real server (http, attack,
- * burst): started from the TypeScript sources, ready once it logs "spamdesk ready".
+ * burst): started as a user starts it (`bin/spamdesk.js`: the compiled dist/, or the TypeScript
+ * through tsx when dist/ is missing or older than src/, which the bench then says), ready once it
+ * logs "spamdesk ready". Worker threads started from TypeScript compile their modules on start,
+ * which a bench of the sources would count as the server's work.
+ * `SPAMDESK_BENCH_SERVER_ROOT=/path/to/other/checkout` runs that checkout's server under this
+ * bench (before/after comparisons with the same measurement; build it first).
  * `SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the server (and its
  * background child, which inherits the Node options); `SPAMDESK_BENCH_SERVER_ARGS="--background-process false"`
  * adds serve arguments (here: everything in one process, as before the child existed).
@@ -10,8 +15,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib.ts';
 
+/** The checkout whose server the benches start. */
+export const SERVER_ROOT = path.resolve(process.env.SPAMDESK_BENCH_SERVER_ROOT ?? REPO_ROOT);
+
 export interface BenchServer {
   proc: ChildProcess;
+  /** Which code runs: `dist` (compiled) or `tsx` (the TypeScript, dist/ missing or stale). */
+  code: 'dist' | 'tsx';
   /** The HTTP base URL the server printed. */
   url: string;
   /** The last 16 KB the server wrote to stderr (its start-up banner and warnings). */
@@ -24,14 +34,12 @@ export async function startBenchServer(args: string[]): Promise<BenchServer> {
     process.execPath,
     [
       ...(process.env.SPAMDESK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import',
-      'tsx',
-      path.join(REPO_ROOT, 'src/cli/main.ts'),
+      path.join(SERVER_ROOT, 'bin/spamdesk.js'),
       'serve',
       ...args,
       ...(process.env.SPAMDESK_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean),
     ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: SERVER_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
@@ -46,7 +54,8 @@ export async function startBenchServer(args: string[]): Promise<BenchServer> {
     });
     proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${err}`)));
   });
-  return { proc, url, stderr: () => err };
+  const code = err.includes('running the TypeScript through tsx') ? 'tsx' : 'dist';
+  return { proc, url, code, stderr: () => err };
 }
 
 /** A `/proc/PID/status` size field (`VmRSS`, `VmHWM`) in bytes; NaN once the process is gone. */
@@ -86,4 +95,36 @@ export function treeStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return processTree(pid)
     .slice(1)
     .reduce((n, p) => n + (procStatusBytes(p, field) || 0), own);
+}
+
+/** User + system CPU seconds of one process so far, all its threads (`/proc/<pid>/stat`, ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds of `pid` and of every process below it now (the background child, the analysis
+ * threads inside it), per process so that a difference can be taken per pid even when a child
+ * restarts between two readings.
+ */
+export function treeCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of processTree(pid)) {
+    const s = cpuSecondsOf(p);
+    if (!Number.isNaN(s)) out.set(p, s);
+  }
+  return out;
+}
+
+/** CPU seconds spent between two {@link treeCpuSeconds} readings (a process new since `before` counts whole). */
+export function cpuSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [p, s] of after) total += s - (before.get(p) ?? 0);
+  return total;
 }
