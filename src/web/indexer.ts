@@ -401,7 +401,10 @@ async function flushInserts(trx: Transaction<Database>, p: PendingInserts): Prom
 /** Where the indexer parks a report it cannot index (`dead_letters.source`). */
 export const INDEXER_SOURCE = 'web-indexer';
 
-async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
+/** A write that commits with the batch's index rows (the pass's watermark), taken last. */
+type AlsoInBatch = (trx: Transaction<Database>) => Promise<void>;
+
+async function indexBatch(db: Kysely<Database>, ids: readonly string[], also?: AlsoInBatch): Promise<number> {
   const reports = await db
     .selectFrom('reports')
     .selectAll()
@@ -429,6 +432,7 @@ async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise
       await applyFacts(trx, f, deltas, prior.get(f.row.report_id) ?? { row: undefined, terms: [] }, pending);
     await flushInserts(trx, pending);
     await applyDeltas(trx, deltas);
+    if (also) await also(trx);
   });
   return facts.length;
 }
@@ -437,26 +441,36 @@ async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise
  * (Re-)indexes the given reports now, in one transaction. When that fails, each report is tried
  * on its own and one that still fails is parked in `dead_letters` with the reason (once), so a
  * poisoned report never holds back the others. A failure to park (the database is gone) throws.
- * Returns the reports indexed plus those newly parked.
+ * Returns the reports indexed plus those newly parked. `also` commits with the batch, or runs on
+ * its own after the reports were taken one by one.
  */
-export async function indexReports(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
+export async function indexReports(db: Kysely<Database>, ids: readonly string[], also?: AlsoInBatch): Promise<number> {
+  if (ids.length === 0) {
+    if (also) await db.transaction().execute(also);
+    return 0;
+  }
   try {
-    return await indexBatch(db, ids);
+    return await indexBatch(db, ids, also);
   } catch (batchError) {
-    const park = (id: string, e: unknown) =>
-      parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
-    if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
-    let n = 0;
-    for (const id of ids) {
-      try {
-        n += await indexBatch(db, [id]);
-      } catch (e) {
-        if (await park(id, e)) n++;
-      }
-    }
+    const n = await indexOneByOne(db, ids, batchError);
+    if (also) await db.transaction().execute(also);
     return n;
   }
+}
+
+async function indexOneByOne(db: Kysely<Database>, ids: readonly string[], batchError: unknown): Promise<number> {
+  const park = (id: string, e: unknown) =>
+    parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
+  if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
+  let n = 0;
+  for (const id of ids) {
+    try {
+      n += await indexBatch(db, [id]);
+    } catch (e) {
+      if (await park(id, e)) n++;
+    }
+  }
+  return n;
 }
 
 /** Of these reports, those the indexer parked and staff have not yet dealt with. */
@@ -531,13 +545,15 @@ export async function indexPass(
   const fresh = (await q.execute()).map((r) => r.id);
   let written = 0;
   if (fresh.length > 0) {
-    written += await indexReports(db, fresh);
     const last = fresh[fresh.length - 1];
-    await db
-      .insertInto('web_state')
-      .values({ key: WATERMARK, value: last })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
-      .execute();
+    // In the batch's own transaction: a write of its own was a commit (an fsync on SQLite) per pass.
+    written += await indexReports(db, fresh, async (trx) => {
+      await trx
+        .insertInto('web_state')
+        .values({ key: WATERMARK, value: last })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
+        .execute();
+    });
   }
   const watermark = fresh.length > 0 ? fresh[fresh.length - 1] : wm?.value;
   const now = Date.now();
