@@ -576,14 +576,18 @@ export async function indexPass(
   if (cur) pq = pq.where('report_id', '<', cur.value);
   const pending = await pq.execute();
   const nextCursor = pending.length === BATCH ? pending[pending.length - 1].report_id : MAX_ID;
-  // Written only when it moves: on SQLite each autocommit write is a commit and an fsync, and an
-  // idle pass (nothing pending, the cursor at MAX_ID) ran every few hundred ms (issue 17 profile).
-  if (cur?.value !== nextCursor)
-    await db
-      .insertInto('web_state')
-      .values({ key: PENDING_CURSOR, value: nextCursor })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
-      .execute();
+  // Written only when it moves, and with the reports it found moved on: on SQLite each commit is an
+  // fsync, and an idle pass (nothing pending, the cursor at MAX_ID) ran every few hundred ms (issue 17).
+  const moveCursor =
+    cur?.value === nextCursor
+      ? undefined
+      : async (trx: Transaction<Database>) => {
+          await trx
+            .insertInto('web_state')
+            .values({ key: PENDING_CURSOR, value: nextCursor })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
+            .execute();
+        };
   // Cheap existence checks, one statement per table for the whole batch (not one per row); the
   // full facts are computed only for rows that moved on. A parked report waits for staff (dead
   // letters), not for the next pass.
@@ -611,7 +615,7 @@ export async function indexPass(
       return p.stage === STAGE_RAW && at !== undefined && (graceMs <= 0 || at <= analysedBefore);
     })
     .map((p) => p.report_id);
-  written += await indexReports(db, changed);
+  written += await indexReports(db, changed, moveCursor);
   return written;
 }
 
