@@ -110,6 +110,33 @@ export async function getLatestAnalysis(db: Kysely<Database>, sha256: string): P
   return row ? parseStored(row.json) : null;
 }
 
+/**
+ * The latest stored analysis of each of these messages, as {@link getLatestAnalysis} returns it, in
+ * one statement per 500 messages (the web indexer reads a batch of reports at once, issue 17).
+ * A message with a stored analysis that cannot be read maps to null; one with none is absent.
+ */
+export async function getLatestAnalyses(
+  db: Kysely<Database>,
+  sha256s: readonly string[],
+): Promise<Map<string, Analysis | null>> {
+  const wanted = [...new Set(sha256s)];
+  const latest = new Map<string, { at: string; json: string }>();
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'analysed_at', 'json'])
+      .where('message_sha256', 'in', wanted.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      const l = latest.get(r.message_sha256);
+      if (!l || r.analysed_at > l.at) latest.set(r.message_sha256, { at: r.analysed_at, json: r.json });
+    }
+  }
+  const out = new Map<string, Analysis | null>();
+  for (const [sha, l] of latest) out.set(sha, parseStored(l.json));
+  return out;
+}
+
 /** Which of these messages already have an analysis at the current version. */
 export async function analysedAtCurrentVersion(db: Kysely<Database>, sha256s: readonly string[]): Promise<Set<string>> {
   if (sha256s.length === 0) return new Set();

@@ -66,6 +66,103 @@ export async function classifiedAmong(db: Kysely<Database>, sha256s: readonly st
   return new Set(rows.map((r) => r.sha256));
 }
 
+/**
+ * Of these messages, those with a stored analysis, with when the latest was made: one statement per
+ * 500 hashes.
+ */
+export async function analysedAtAmong(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const wanted = [...new Set(sha256s)];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'analysed_at'])
+      .where('message_sha256', 'in', wanted.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      const at = out.get(r.message_sha256);
+      if (at === undefined || r.analysed_at > at) out.set(r.message_sha256, r.analysed_at);
+    }
+  }
+  return out;
+}
+
+/**
+ * The category in force for each of these messages, as {@link loadClassification} gives it (the
+ * latest relabel, else the automatic verdict), in two statements per 500 hashes; messages with
+ * neither are absent.
+ */
+export async function categoriesOf(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const wanted = [...new Set(sha256s)];
+  const relabels = await hasTable(db, 'relabels');
+  const classifications = await hasTable(db, 'classifications');
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500);
+    const latest = new Map<string, { at: string; id: string; category: string }>();
+    if (relabels) {
+      const rows = await db
+        .selectFrom('relabels')
+        .select(['message_sha256', 'at', 'id', 'category'])
+        .where('message_sha256', 'in', chunk)
+        .execute();
+      for (const r of rows) {
+        const l = latest.get(r.message_sha256);
+        if (!l || r.at > l.at || (r.at === l.at && r.id > l.id)) latest.set(r.message_sha256, r);
+      }
+    }
+    const rest = chunk.filter((sha) => !latest.has(sha));
+    if (classifications && rest.length > 0) {
+      const rows = await db
+        .selectFrom('classifications')
+        .select(['sha256', 'category'])
+        .where('sha256', 'in', rest)
+        .execute();
+      for (const r of rows) out.set(r.sha256, r.category);
+    }
+    for (const [sha, l] of latest) out.set(sha, l.category);
+  }
+  return out;
+}
+
+/**
+ * The campaign id of each of these messages, following a merge redirect as {@link loadCampaignOf}
+ * does; messages in no campaign are absent. Three statements per 500 hashes at most.
+ */
+export async function campaignIdsOf(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!(await hasTable(db, 'campaign_messages')) || !(await hasTable(db, 'campaigns'))) return out;
+  const wanted = [...new Set(sha256s)];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const members = await db
+      .selectFrom('campaign_messages')
+      .select(['sha256', 'campaign_id'])
+      .where('sha256', 'in', wanted.slice(i, i + 500))
+      .execute();
+    if (members.length === 0) continue;
+    const merged = async (ids: string[]) =>
+      new Map(
+        (
+          await db
+            .selectFrom('campaigns')
+            .select(['id', 'merged_into'])
+            .where('id', 'in', [...new Set(ids)])
+            .execute()
+        ).map((c) => [c.id, c.merged_into]),
+      );
+    const first = await merged(members.map((m) => m.campaign_id));
+    const targets = [...first.values()].filter((t): t is string => t !== null);
+    const second = targets.length > 0 ? await merged(targets) : new Map<string, string | null>();
+    for (const m of members) {
+      if (!first.has(m.campaign_id)) continue;
+      const into = first.get(m.campaign_id);
+      if (!into) out.set(m.sha256, m.campaign_id);
+      else if (second.has(into)) out.set(m.sha256, into);
+    }
+  }
+  return out;
+}
+
 export interface ClassificationView {
   category: string;
   confidence: number | null;

@@ -12,7 +12,15 @@ import { storeAnalysis } from '../analysis/repository.ts';
 import { relabelReport } from '../campaigns/relabel.ts';
 import { nowIso } from '../core/ids.ts';
 import { sql } from 'kysely';
-import { indexAll, indexPass, INDEXER_SOURCE, STAGE_ANALYSED, STAGE_CLASSIFIED, STAGE_RAW } from './indexer.ts';
+import {
+  ANALYSED_GRACE_MS,
+  indexAll,
+  indexPass,
+  INDEXER_SOURCE,
+  STAGE_ANALYSED,
+  STAGE_CLASSIFIED,
+  STAGE_RAW,
+} from './indexer.ts';
 import { listDeadLetters, retryDeadLetter } from './dead-letters.ts';
 import { dailySeries, listReports, rangeOf, rangeParts, topValues, totalReports, type Cursor } from './queries.ts';
 import { sampleSpam } from './test-helpers.ts';
@@ -415,6 +423,61 @@ for (const dialect of DIALECTS) {
       .where('report_id', '=', r.id)
       .executeTakeFirst();
     assert.equal(row?.stage, STAGE_RAW, 'the report still waits for its analysis');
+  });
+
+  test(`a report is written once at arrival and once classified, the analysed-only row only when the classification is late (${dialect})`, async (t) => {
+    const fx = await writerFixture(t, dialect);
+    if (!fx) return;
+    const { db, writer } = fx;
+    const [prompt, late] = await writer.submit([
+      { raw: sampleSpam({ subject: 'Prompt one' }), channel: 'web' },
+      { raw: sampleSpam({ subject: 'Late one' }), channel: 'web' },
+    ]);
+    assert.equal(await indexPass(db, { lateCheck: 'always' }), 2, 'both appear at arrival');
+    const a = (sha256: string, subject: string, country: string, analysedAt: string): Analysis => ({
+      ...analysisOf(sha256, { subject, ip: '203.0.113.9', asn: 64501, country, url: 'https://x.evil-shop.example/' }),
+      analysedAt,
+    });
+    await storeAnalysis(db, a(prompt.sha256, 'Prompt one', 'DE', nowIso()), 1);
+    const longAgo = new Date(Date.now() - 2 * ANALYSED_GRACE_MS).toISOString();
+    await storeAnalysis(db, a(late.sha256, 'Late one', 'FR', longAgo), 1);
+    assert.equal(await indexPass(db), 1, 'only the report analysed long ago is written analysed-only');
+    const stageOf = async (id: string) =>
+      (await db.selectFrom('web_report_index').select('stage').where('report_id', '=', id).executeTakeFirstOrThrow())
+        .stage;
+    assert.equal(await stageOf(prompt.id), STAGE_RAW, 'the fresh analysis waits for its classification');
+    assert.equal(await stageOf(late.id), STAGE_ANALYSED);
+    assert.equal(await indexPass(db), 0, 'nothing moved: nothing written');
+    for (const r of [prompt, late])
+      await db
+        .insertInto('classifications')
+        .values({
+          sha256: r.sha256,
+          category: 'scam',
+          confidence: 0.8,
+          reasons: '[]',
+          model_version: 'test',
+          classified_at: nowIso(),
+        })
+        .execute();
+    assert.equal(await indexPass(db), 2);
+    assert.equal(await stageOf(prompt.id), STAGE_CLASSIFIED, 'from arrival straight to classified');
+    assert.equal(await stageOf(late.id), STAGE_CLASSIFIED);
+    assert.equal(await indexAll(db), 0);
+    // The roll-ups are those of the final rows only, whatever path each report took.
+    assert.deepEqual(await rollup(db, 'category'), { scam: 2 });
+    assert.deepEqual(await rollup(db, 'country'), { DE: 1, FR: 1 });
+    assert.deepEqual(await rollup(db, 'domain'), { 'evil-shop.example': 2 });
+    const terms = await db
+      .selectFrom('web_report_terms')
+      .select('term')
+      .where('report_id', '=', prompt.id)
+      .where('term', 'like', 'i:%')
+      .execute();
+    assert.deepEqual(
+      terms.map((x) => x.term),
+      ['i:203.0.113.9'],
+    );
   });
 }
 

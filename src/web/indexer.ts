@@ -18,14 +18,9 @@ import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { parseSmsEvidence } from '../evidence/sms-format.ts';
 import type { Report } from '../db/tables.ts';
 import type { ReportIndexRow } from '../db/web-tables.ts';
-import {
-  analysedAmong,
-  classifiedAmong,
-  hasAnalysis,
-  loadAnalysis,
-  loadCampaignOf,
-  loadClassification,
-} from './foreign.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import { getLatestAnalyses } from '../analysis/repository.ts';
+import { analysedAtAmong, campaignIdsOf, categoriesOf, classifiedAmong } from './foreign.ts';
 
 /** Index stages: what the row already reflects. */
 export const STAGE_RAW = 0;
@@ -34,6 +29,14 @@ export const STAGE_CLASSIFIED = 2;
 /** Reports created longer ago than this and still waiting for analysis or classification are no longer polled. */
 const PENDING_WINDOW_DAYS = 7;
 const BATCH = 300;
+/**
+ * A report analysed but not yet classified is indexed again (with its analysis) only once its
+ * analysis is this old: the campaign stage classifies it within seconds, and indexing it at each
+ * of the two steps cost a full index write, a read and parse of the analysis and its roll-ups
+ * twice (issue 17). A report whose classification stays away (its campaign job failing) still
+ * shows its analysed facts after this long.
+ */
+export const ANALYSED_GRACE_MS = 30_000;
 const MAX_TERMS = 200;
 const HEADER_SCAN_BYTES = 256 * 1024;
 
@@ -104,13 +107,39 @@ async function headerFacts(raw: Buffer): Promise<{ subject: string | null; sende
   }
 }
 
-/** Gathers what the index should say about one report now. */
-export async function computeFacts(db: Kysely<Database>, report: Report): Promise<IndexFacts> {
-  const msg = await db
-    .selectFrom('messages')
-    .select(['kind'])
-    .where('sha256', '=', report.message_sha256)
-    .executeTakeFirstOrThrow();
+/** What a batch of reports' facts are read from: a few statements for the whole batch, not one set per report. */
+export interface FactSources {
+  /** Message kind by hash. */
+  kinds: Map<string, string>;
+  /** Latest stored analysis by hash; null when it is stored but cannot be read. */
+  analyses: Map<string, Analysis | null>;
+  /** Category in force (relabel, else automatic) by hash. */
+  categories: Map<string, string>;
+  /** Campaign (after merges) by hash. */
+  campaigns: Map<string, string>;
+}
+
+/** Reads the sources of these reports' facts (≤ {@link BATCH} reports: one statement per table). */
+export async function factSources(db: Kysely<Database>, reports: readonly Report[]): Promise<FactSources> {
+  const shas = [...new Set(reports.map((r) => r.message_sha256))];
+  const kinds = new Map<string, string>();
+  if (shas.length > 0)
+    for (const m of await db.selectFrom('messages').select(['sha256', 'kind']).where('sha256', 'in', shas).execute())
+      kinds.set(m.sha256, m.kind);
+  return {
+    kinds,
+    analyses: await getLatestAnalyses(db, shas),
+    categories: await categoriesOf(db, shas),
+    campaigns: await campaignIdsOf(db, shas),
+  };
+}
+
+/** Gathers what the index should say about one report now (`sources`: read for a batch by {@link factSources}). */
+export async function computeFacts(db: Kysely<Database>, report: Report, sources?: FactSources): Promise<IndexFacts> {
+  const src = sources ?? (await factSources(db, [report]));
+  const kind = src.kinds.get(report.message_sha256);
+  if (kind === undefined) throw new Error(`message ${report.message_sha256} of report ${report.id} is not stored`);
+  const msg = { kind };
   const terms = new Set<string>();
   const advertised = new Set<string>();
   let subject: string | null = null;
@@ -120,11 +149,10 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   let originAsn: number | null = null;
   let arrivedAt: string | null = null;
   let stage = STAGE_RAW;
-  const analysis = await loadAnalysis(db, report.message_sha256);
+  const analysis = src.analyses.get(report.message_sha256);
   // A stored analysis that cannot be read would leave the report waiting for one forever (and
   // every pass indexing it again): it is a failure of this report, parked by the caller.
-  if (!analysis && (await hasAnalysis(db, report.message_sha256)))
-    throw new Error(`the stored analysis of message ${report.message_sha256} cannot be read`);
+  if (analysis === null) throw new Error(`the stored analysis of message ${report.message_sha256} cannot be read`);
   if (analysis) {
     stage = STAGE_ANALYSED;
     subject = analysis.parse.subject;
@@ -172,13 +200,9 @@ export async function computeFacts(db: Kysely<Database>, report: Report): Promis
   }
   if (subject) for (const w of subjectWords(subject)) terms.add(TERM.word + w);
   if (originIp) terms.add(TERM.ip + originIp.toLowerCase());
-  let category: string | null = null;
-  let campaignId: string | null = null;
-  const cls = await loadClassification(db, report.id, report.message_sha256);
-  if (cls) category = cls.category;
-  const campaign = await loadCampaignOf(db, report.message_sha256);
-  if (campaign) campaignId = campaign.id;
-  if (cls && stage === STAGE_ANALYSED) stage = STAGE_CLASSIFIED;
+  const category = src.categories.get(report.message_sha256) ?? null;
+  const campaignId = src.campaigns.get(report.message_sha256) ?? null;
+  if (category !== null && stage === STAGE_ANALYSED) stage = STAGE_CLASSIFIED;
   for (const d of advertised) terms.add(TERM.advertised + d);
   return {
     row: {
@@ -251,22 +275,60 @@ export type RollupDeltas = Map<Key, number>;
  * counters takes their row locks in the same order, so two of them never deadlock over them.
  */
 export async function applyDeltas(trx: Transaction<Database>, deltas: RollupDeltas): Promise<void> {
+  const rows: { dim: string; day: string; value: string; n: number }[] = [];
   for (const key of [...deltas.keys()].sort()) {
-    const d = deltas.get(key) ?? 0;
-    if (d !== 0) await bump(trx, key, d);
+    const n = deltas.get(key) ?? 0;
+    if (n === 0) continue;
+    const [dim, day, ...rest] = key.split('|');
+    rows.push({ dim, day, value: rest.join('|'), n });
   }
+  // Several keys per statement (one upsert each was 12 statements per report indexed, issue 17);
+  // the keys are distinct and in order, so the row locks are still taken in key order.
+  for (let i = 0; i < rows.length; i += ROLLUP_ROWS_PER_STATEMENT)
+    await trx
+      .insertInto('web_rollup_daily')
+      .values(rows.slice(i, i + ROLLUP_ROWS_PER_STATEMENT))
+      .onConflict((oc) =>
+        oc
+          .columns(['dim', 'day', 'value'])
+          .doUpdateSet((eb) => ({ n: eb('web_rollup_daily.n', '+', eb.ref('excluded.n')) })),
+      )
+      .execute();
 }
 
-async function bump(trx: Transaction<Database>, key: Key, delta: number): Promise<void> {
-  const [dim, day, ...rest] = key.split('|');
-  const value = rest.join('|');
-  await trx
-    .insertInto('web_rollup_daily')
-    .values({ dim, day, value, n: delta })
-    .onConflict((oc) =>
-      oc.columns(['dim', 'day', 'value']).doUpdateSet((eb) => ({ n: eb('web_rollup_daily.n', '+', delta) })),
-    )
+/** Roll-up rows per upsert statement (4 parameters each). */
+const ROLLUP_ROWS_PER_STATEMENT = 200;
+/** Term rows per insert statement (3 parameters each). */
+const TERM_ROWS_PER_STATEMENT = 300;
+
+/** What the index held for a report before this write (null: not indexed yet). */
+export interface PriorIndex {
+  row: ReportIndexRow | undefined;
+  terms: string[];
+}
+
+/** The index rows and terms of these reports as they are now: two statements for a batch. */
+export async function priorIndex(trx: Transaction<Database>, ids: readonly string[]): Promise<Map<string, PriorIndex>> {
+  const out = new Map<string, PriorIndex>();
+  if (ids.length === 0) return out;
+  const rows = await trx
+    .selectFrom('web_report_index')
+    .selectAll()
+    .where('report_id', 'in', [...ids])
     .execute();
+  for (const r of rows) out.set(r.report_id, { row: r, terms: [] });
+  if (rows.length > 0)
+    for (const t of await trx
+      .selectFrom('web_report_terms')
+      .select(['report_id', 'term'])
+      .where(
+        'report_id',
+        'in',
+        rows.map((r) => r.report_id),
+      )
+      .execute())
+      out.get(t.report_id)?.terms.push(t.term);
+  return out;
 }
 
 /**
@@ -274,12 +336,17 @@ async function bump(trx: Transaction<Database>, key: Key, delta: number): Promis
  * indexed before. The caller holds the report's index lock (`lockNames`, `LOCK_CLASS.indexReport`),
  * so the row read here as "before" is the one it replaces: two indexers of one report count once.
  */
-export async function applyFacts(trx: Transaction<Database>, f: IndexFacts, deltas: RollupDeltas): Promise<void> {
+export async function applyFacts(
+  trx: Transaction<Database>,
+  f: IndexFacts,
+  deltas: RollupDeltas,
+  prior?: PriorIndex,
+  pending?: PendingInserts,
+): Promise<void> {
   const id = f.row.report_id;
-  const old = await trx.selectFrom('web_report_index').selectAll().where('report_id', '=', id).executeTakeFirst();
-  const oldTerms = old
-    ? await trx.selectFrom('web_report_terms').select('term').where('report_id', '=', id).execute()
-    : [];
+  const was = prior ?? (await priorIndex(trx, [id])).get(id);
+  const old = was?.row;
+  const oldTerms = (was?.terms ?? []).map((term) => ({ term }));
   const oldAdvertised = oldTerms
     .filter((t) => t.term.startsWith(TERM.advertised))
     .map((t) => t.term.slice(TERM.advertised.length));
@@ -295,34 +362,57 @@ export async function applyFacts(trx: Transaction<Database>, f: IndexFacts, delt
       .where('report_id', '=', id)
       .execute();
   } else {
-    await trx
-      .insertInto('web_report_index')
-      .values({ ...f.row, false_report: 0, updated_at: now })
-      .execute();
+    const row = { ...f.row, false_report: 0, updated_at: now };
+    if (pending) pending.rows.push(row);
+    else await trx.insertInto('web_report_index').values(row).execute();
   }
   const oldSet = new Set(oldTerms.map((t) => t.term));
   const removed = [...oldSet].filter((t) => !f.terms.has(t));
   const added = [...f.terms].filter((t) => !oldSet.has(t));
   if (removed.length > 0)
     await trx.deleteFrom('web_report_terms').where('report_id', '=', id).where('term', 'in', removed).execute();
-  if (added.length > 0)
+  const terms = added.map((term) => ({ term, received_at: f.row.received_at, report_id: id }));
+  if (pending) pending.terms.push(...terms);
+  else if (terms.length > 0) await trx.insertInto('web_report_terms').values(terms).execute();
+}
+
+/** New index rows and terms of a batch, written together by {@link flushInserts}. */
+export interface PendingInserts {
+  rows: ReportIndexRow[];
+  terms: { term: string; received_at: string; report_id: string }[];
+}
+
+/** Index rows per insert statement (19 parameters each). */
+const INDEX_ROWS_PER_STATEMENT = 50;
+
+async function flushInserts(trx: Transaction<Database>, p: PendingInserts): Promise<void> {
+  for (let i = 0; i < p.rows.length; i += INDEX_ROWS_PER_STATEMENT)
+    await trx
+      .insertInto('web_report_index')
+      .values(p.rows.slice(i, i + INDEX_ROWS_PER_STATEMENT))
+      .execute();
+  for (let i = 0; i < p.terms.length; i += TERM_ROWS_PER_STATEMENT)
     await trx
       .insertInto('web_report_terms')
-      .values(added.map((term) => ({ term, received_at: f.row.received_at, report_id: id })))
+      .values(p.terms.slice(i, i + TERM_ROWS_PER_STATEMENT))
       .execute();
 }
 
 /** Where the indexer parks a report it cannot index (`dead_letters.source`). */
 export const INDEXER_SOURCE = 'web-indexer';
 
-async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
+/** A write that commits with the batch's index rows (the pass's watermark), taken last. */
+type AlsoInBatch = (trx: Transaction<Database>) => Promise<void>;
+
+async function indexBatch(db: Kysely<Database>, ids: readonly string[], also?: AlsoInBatch): Promise<number> {
   const reports = await db
     .selectFrom('reports')
     .selectAll()
     .where('id', 'in', [...ids])
     .execute();
+  const sources = await factSources(db, reports);
   const facts: IndexFacts[] = [];
-  for (const r of reports) facts.push(await computeFacts(db, r));
+  for (const r of reports) facts.push(await computeFacts(db, r, sources));
   facts.sort((a, b) => (a.row.report_id < b.row.report_id ? -1 : a.row.report_id > b.row.report_id ? 1 : 0));
   // Lock order: the reports' index locks (sorted), their own rows, then the shared roll-up rows
   // in key order — the same in every indexer, whichever process runs it.
@@ -332,9 +422,17 @@ async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise
       LOCK_CLASS.indexReport,
       facts.map((f) => f.row.report_id),
     );
+    const prior = await priorIndex(
+      trx,
+      facts.map((f) => f.row.report_id),
+    );
     const deltas: RollupDeltas = new Map();
-    for (const f of facts) await applyFacts(trx, f, deltas);
+    const pending: PendingInserts = { rows: [], terms: [] };
+    for (const f of facts)
+      await applyFacts(trx, f, deltas, prior.get(f.row.report_id) ?? { row: undefined, terms: [] }, pending);
+    await flushInserts(trx, pending);
     await applyDeltas(trx, deltas);
+    if (also) await also(trx);
   });
   return facts.length;
 }
@@ -343,26 +441,36 @@ async function indexBatch(db: Kysely<Database>, ids: readonly string[]): Promise
  * (Re-)indexes the given reports now, in one transaction. When that fails, each report is tried
  * on its own and one that still fails is parked in `dead_letters` with the reason (once), so a
  * poisoned report never holds back the others. A failure to park (the database is gone) throws.
- * Returns the reports indexed plus those newly parked.
+ * Returns the reports indexed plus those newly parked. `also` commits with the batch, or runs on
+ * its own after the reports were taken one by one.
  */
-export async function indexReports(db: Kysely<Database>, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
+export async function indexReports(db: Kysely<Database>, ids: readonly string[], also?: AlsoInBatch): Promise<number> {
+  if (ids.length === 0) {
+    if (also) await db.transaction().execute(also);
+    return 0;
+  }
   try {
-    return await indexBatch(db, ids);
+    return await indexBatch(db, ids, also);
   } catch (batchError) {
-    const park = (id: string, e: unknown) =>
-      parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
-    if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
-    let n = 0;
-    for (const id of ids) {
-      try {
-        n += await indexBatch(db, [id]);
-      } catch (e) {
-        if (await park(id, e)) n++;
-      }
-    }
+    const n = await indexOneByOne(db, ids, batchError);
+    if (also) await db.transaction().execute(also);
     return n;
   }
+}
+
+async function indexOneByOne(db: Kysely<Database>, ids: readonly string[], batchError: unknown): Promise<number> {
+  const park = (id: string, e: unknown) =>
+    parkFailure(db, { source: INDEXER_SOURCE, origin: `report:${id}`, reason: `indexing failed: ${reasonOf(e)}` });
+  if (ids.length === 1) return (await park(ids[0], batchError)) ? 1 : 0;
+  let n = 0;
+  for (const id of ids) {
+    try {
+      n += await indexBatch(db, [id]);
+    } catch (e) {
+      if (await park(id, e)) n++;
+    }
+  }
+  return n;
 }
 
 /** Of these reports, those the indexer parked and staff have not yet dealt with. */
@@ -423,11 +531,13 @@ async function lateReports(db: Kysely<Database>, watermark: string): Promise<str
  * One pass: index reports past the watermark, and (once caught up) reports that committed after
  * the watermark passed their id; then look again at recent reports still waiting for analysis or
  * classification. Returns how many rows it wrote; call until 0 to catch up. `lateCheck: 'always'`
- * looks for late reports on every pass (tests, `indexAll`).
+ * looks for late reports on every pass (tests, `indexAll`). A report is written at most three
+ * times (arrival, analysed, classified) and normally twice: the analysed-only row is skipped while
+ * the classification is due (`analysedGraceMs`, default {@link ANALYSED_GRACE_MS}).
  */
 export async function indexPass(
   db: Kysely<Database>,
-  opts: { lateCheck?: 'throttled' | 'always' } = {},
+  opts: { lateCheck?: 'throttled' | 'always'; analysedGraceMs?: number } = {},
 ): Promise<number> {
   const wm = await db.selectFrom('web_state').select('value').where('key', '=', WATERMARK).executeTakeFirst();
   let q = db.selectFrom('reports').select('id').orderBy('id').limit(BATCH);
@@ -435,13 +545,15 @@ export async function indexPass(
   const fresh = (await q.execute()).map((r) => r.id);
   let written = 0;
   if (fresh.length > 0) {
-    written += await indexReports(db, fresh);
     const last = fresh[fresh.length - 1];
-    await db
-      .insertInto('web_state')
-      .values({ key: WATERMARK, value: last })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
-      .execute();
+    // In the batch's own transaction: a write of its own was a commit (an fsync on SQLite) per pass.
+    written += await indexReports(db, fresh, async (trx) => {
+      await trx
+        .insertInto('web_state')
+        .values({ key: WATERMARK, value: last })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: last }))
+        .execute();
+    });
   }
   const watermark = fresh.length > 0 ? fresh[fresh.length - 1] : wm?.value;
   const now = Date.now();
@@ -464,14 +576,18 @@ export async function indexPass(
   if (cur) pq = pq.where('report_id', '<', cur.value);
   const pending = await pq.execute();
   const nextCursor = pending.length === BATCH ? pending[pending.length - 1].report_id : MAX_ID;
-  // Written only when it moves: on SQLite each autocommit write is a commit and an fsync, and an
-  // idle pass (nothing pending, the cursor at MAX_ID) ran every few hundred ms (issue 17 profile).
-  if (cur?.value !== nextCursor)
-    await db
-      .insertInto('web_state')
-      .values({ key: PENDING_CURSOR, value: nextCursor })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
-      .execute();
+  // Written only when it moves, and with the reports it found moved on: on SQLite each commit is an
+  // fsync, and an idle pass (nothing pending, the cursor at MAX_ID) ran every few hundred ms (issue 17).
+  const moveCursor =
+    cur?.value === nextCursor
+      ? undefined
+      : async (trx: Transaction<Database>) => {
+          await trx
+            .insertInto('web_state')
+            .values({ key: PENDING_CURSOR, value: nextCursor })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: nextCursor }))
+            .execute();
+        };
   // Cheap existence checks, one statement per table for the whole batch (not one per row); the
   // full facts are computed only for rows that moved on. A parked report waits for staff (dead
   // letters), not for the next pass.
@@ -480,18 +596,26 @@ export async function indexPass(
     pending.map((p) => p.report_id),
   );
   const waiting = pending.filter((p) => !parked.has(p.report_id));
-  const analysed = await analysedAmong(
+  const analysedAt = await analysedAtAmong(
     db,
     waiting.filter((p) => p.stage === STAGE_RAW).map((p) => p.message_sha256),
   );
   const classified = await classifiedAmong(
     db,
-    waiting.filter((p) => p.stage !== STAGE_RAW).map((p) => p.message_sha256),
+    waiting.filter((p) => p.stage !== STAGE_RAW || analysedAt.has(p.message_sha256)).map((p) => p.message_sha256),
   );
+  // Analysed and classified: indexed once more, for good. Analysed only: left for the
+  // classification that follows, unless it is late (ANALYSED_GRACE_MS; 0 from indexAll).
+  const graceMs = opts.analysedGraceMs ?? ANALYSED_GRACE_MS;
+  const analysedBefore = new Date(Date.now() - graceMs).toISOString();
   const changed = waiting
-    .filter((p) => (p.stage === STAGE_RAW ? analysed : classified).has(p.message_sha256))
+    .filter((p) => {
+      if (classified.has(p.message_sha256)) return p.stage === STAGE_ANALYSED || analysedAt.has(p.message_sha256);
+      const at = analysedAt.get(p.message_sha256);
+      return p.stage === STAGE_RAW && at !== undefined && (graceMs <= 0 || at <= analysedBefore);
+    })
     .map((p) => p.report_id);
-  written += await indexReports(db, changed);
+  written += await indexReports(db, changed, moveCursor);
   return written;
 }
 
@@ -499,7 +623,7 @@ export async function indexPass(
 export async function indexAll(db: Kysely<Database>): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await indexPass(db, { lateCheck: 'always' });
+    const n = await indexPass(db, { lateCheck: 'always', analysedGraceMs: 0 });
     total += n;
     if (n === 0) return total;
   }
