@@ -32,7 +32,8 @@ export function registerMaintenance(program: Command): void {
       .command('partition')
       .description(
         'Without option: create the monthly partitions missing ahead and list them. --prepare (before the upgrade ' +
-          'that partitions reports or the per-report tables): copy missing report keys and validate the id bound online.',
+          'that partitions reports or the per-report tables): copy missing report keys and validate the id bound ' +
+          'online.',
       ),
   )
     .option('--prepare', 'run the online steps before the conversion migration')
