@@ -104,6 +104,8 @@ async function build(): Promise<void> {
         );
     }
   })();
+  // The keys every stored report has (evidence/store-units.ts writes them in the same transaction).
+  const insKey = db.prepare('insert into report_keys (report_id, dedup_key, tracking_token) values (?, null, ?)');
   const insRep = db.prepare(
     'insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) values (?, ?, ?, ?, ?, ?)',
   );
@@ -128,6 +130,7 @@ async function build(): Promise<void> {
         const sha = i.toString(16).padStart(64, '0');
         const ip = ipOf();
         const when = iso(at);
+        insKey.run(id, `t${i}`);
         insRep.run(id, sha, 'smtp', when, 'full', `t${i}`);
         insFact.run(
           id,

@@ -4,18 +4,24 @@
  * fully indexed PostgreSQL database — every index the migrations make stays in place, so each
  * chunk pays the B-tree maintenance a live instance pays — in transactions of 20,000 reports
  * (messages, reports, index rows, search terms). Prints the ingest rate of each million (or each
- * tenth, below ten million) with the load average and the database size, then runs bench/web.ts's
- * page queries (list, filters, searches, operator scopes, dashboard, campaign, statistics) and
- * prints their p50/p99 against the 200 ms target.
+ * tenth, below ten million) with the load average and the database size, and at each such step
+ * (SPAMDESK_BENCH_SOAK_MEASURE=end: only at the end) refreshes the roll-ups and campaign facts,
+ * analyzes, and runs bench/web.ts's page queries (list, filters, searches, operator scopes,
+ * dashboard, campaign, statistics), printing their p50/p99 against the 200 ms target. Every report
+ * gets its report keys, index row, search terms and action facts (bench/web.ts writePgChunk), so
+ * the per-report tables partitioned like `reports` grow with it.
  *
  * This measures the storage side (rows and indexes at scale), not analysis: the corpus stream
  * through the whole pipeline is `npm run bench -- scale`.
  *
- *   SPAMDESK_BENCH_WEB_REPORTS=10000000 npm run bench -- soak
+ *   SPAMDESK_BENCH_WEB_REPORTS=10000000 SPAMDESK_BENCH_SOAK_NAME=mine npm run bench -- soak
+ *
+ * The database is `spamdesk_bench_soak_<SPAMDESK_BENCH_SOAK_NAME or the count>`, kept afterwards.
  */
 import os from 'node:os';
 import pg from 'pg';
 import type { Bench } from './registry.ts';
+import type { Client } from 'pg';
 import { mb, row, sampleRss } from './lib.ts';
 import { CHUNK, REPORTS, generator, measure, type GeneratedRow, writePgChunk } from './web.ts';
 import { openDatabase } from '../src/db/dialect.ts';
@@ -35,7 +41,8 @@ export const soakBench: Bench = {
       say(`SKIP soak: PostgreSQL at ${PG_ADMIN_URL} does not answer (${problem})`);
       return;
     }
-    const name = `spamdesk_bench_soak_${REPORTS}`;
+    const suffix = (process.env.SPAMDESK_BENCH_SOAK_NAME ?? String(REPORTS)).toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const name = `spamdesk_bench_soak_${suffix}`;
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -50,6 +57,8 @@ export const soakBench: Bench = {
     const step = REPORTS >= 10_000_000 ? 1_000_000 : Math.max(CHUNK, Math.floor(REPORTS / 10 / CHUNK) * CHUNK);
     const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
+    // A bulk load: commits need not wait for the WAL flush (a crash loses the last chunks of a bench).
+    await client.query('set synchronous_commit = off');
     const gen = generator();
     const seen = new Set<string>();
     const widths = [12, 12, 12, 18, 12];
@@ -57,6 +66,7 @@ export const soakBench: Bench = {
     say(row(['reports', 'reports/s', 'step (s)', 'load (1/5/15)', 'db size'], widths));
     const budgetMs = Number(process.env.SPAMDESK_BENCH_SOAK_MINUTES ?? 0) * 60_000;
     const rates: number[] = [];
+    const everyStep = process.env.SPAMDESK_BENCH_SOAK_MEASURE !== 'end';
     let written = 0;
     const started = performance.now();
     let stepStart = performance.now();
@@ -87,6 +97,17 @@ export const soakBench: Bench = {
               widths,
             ),
           );
+          if (everyStep && done < REPORTS) {
+            await writeRollups(client, gen);
+            await client.query('delete from campaign_facts');
+            await client.query('analyze');
+            const pdb = openDatabase({ dialect: 'postgres', url: url.toString() });
+            try {
+              await measure(pdb, `PostgreSQL at ${done.toLocaleString('en')}`, sampleRss(), done);
+            } finally {
+              await pdb.destroy();
+            }
+          }
           stepStart = performance.now();
           if (budgetMs > 0 && performance.now() - started > budgetMs) {
             say(`time budget (SPAMDESK_BENCH_SOAK_MINUTES) spent: stopping at ${done.toLocaleString('en')} reports`);
@@ -94,16 +115,7 @@ export const soakBench: Bench = {
           }
         }
       }
-      const roll = [...gen.rollup].map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
-      await client.query(
-        'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], ' +
-          '$3::text[], $4::int[])',
-        [roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3])],
-      );
-      await client.query(
-        "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) " +
-          "from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
-      );
+      await writeRollups(client, gen);
       const total = (performance.now() - started) / 1000;
       const first = rates[0];
       const lastRate = rates[rates.length - 1];
@@ -114,6 +126,7 @@ export const soakBench: Bench = {
       );
       // Autovacuum would do this soon after a load; without the visibility map index-only scans visit the heap.
       const t0 = performance.now();
+      await client.query('delete from campaign_facts');
       await client.query('vacuum analyze');
       say(
         `vacuum analyze ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${os
@@ -138,3 +151,20 @@ export const soakBench: Bench = {
     );
   },
 };
+
+/** The daily and monthly roll-ups of the reports written so far (as web/rollups.ts keeps them), replaced whole. */
+async function writeRollups(client: Client, gen: ReturnType<typeof generator>): Promise<void> {
+  const roll = [...gen.rollup].map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
+  await client.query('begin');
+  await client.query('delete from web_rollup_daily');
+  await client.query(
+    'insert into web_rollup_daily (dim, day, value, n) select * from unnest($1::text[], $2::text[], ' +
+      '$3::text[], $4::int[])',
+    [roll.map((x) => x[0]), roll.map((x) => x[1]), roll.map((x) => x[2]), roll.map((x) => x[3])],
+  );
+  await client.query(
+    "insert into web_rollup_daily (dim, day, value, n) select dim || ':m', substr(day, 1, 7), value, sum(n) " +
+      "from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
+  );
+  await client.query('commit');
+}

@@ -203,6 +203,8 @@ async function buildSqlite(): Promise<void> {
       'reporter_address, client_ip, note, quality, dedup_key, context, tracking_token) values (?, ?, ?, ?, null, ' +
       "null, null, null, null, 'full', null, null, ?)",
   );
+  // The keys every stored report has (evidence/store-units.ts writes them in the same transaction).
+  const insKey = db.prepare('insert into report_keys (report_id, dedup_key, tracking_token) values (?, null, ?)');
   const insIdx = db.prepare(
     'insert into web_report_index (report_id, received_at, channel, kind, message_sha256, reporter_user_id, subject, ' +
       'sender, sender_domain, origin_ip, origin_country, origin_asn, category, campaign_id, stage, false_report, ' +
@@ -215,6 +217,7 @@ async function buildSqlite(): Promise<void> {
       for (let i = base; i < Math.min(REPORTS, base + CHUNK); i++) {
         const r = gen.row(i);
         insMsg.run(r.sha, r.kind, 2048, 'identity', Buffer.from('x'), r.iso);
+        insKey.run(r.id, r.token);
         insRep.run(r.id, r.sha, r.channel, r.iso, r.token);
         insIdx.run(
           r.id,
@@ -595,7 +598,11 @@ too with SPAMDESK_BENCH_WEB_POSTGRES=1)`,
   },
 };
 
-/** One chunk of generated rows into the indexed tables, in one transaction. */
+/**
+ * One chunk of generated rows into the indexed tables, in one transaction of multi-row inserts:
+ * messages, report keys and reports (as evidence/store-units.ts stores them), the report index and
+ * its search terms (as web/indexer.ts), the action facts (as the facts job).
+ */
 export async function writePgChunk(client: pg.Client, rows: GeneratedRow[], seen: Set<string>): Promise<void> {
   const fresh = rows.filter((r) => {
     if (seen.has(r.sha)) return false;
@@ -607,6 +614,10 @@ export async function writePgChunk(client: pg.Client, rows: GeneratedRow[], seen
     "insert into messages (sha256, kind, size, codec, content, first_seen_at) select s, k, 2048, 'identity', " +
       "'\\x78'::bytea, t from unnest($1::text[], $2::text[], $3::text[]) as u(s, k, t) on conflict do nothing",
     [fresh.map((r) => r.sha), fresh.map((r) => r.kind), fresh.map((r) => r.iso)],
+  );
+  await client.query(
+    'insert into report_keys (report_id, tracking_token) select * from unnest($1::text[], $2::text[])',
+    [rows.map((r) => r.id), rows.map((r) => r.token)],
   );
   await client.query(
     'insert into reports (id, message_sha256, channel, received_at, quality, tracking_token) select id, s, c, t, ' +
@@ -647,6 +658,23 @@ export async function writePgChunk(client: pg.Client, rows: GeneratedRow[], seen
     'insert into web_report_terms (term, received_at, report_id) select * from unnest($1::text[], $2::text[], ' +
       '$3::text[]) on conflict do nothing',
     [terms.map((x) => x[0]), terms.map((x) => x[1]), terms.map((x) => x[2])],
+  );
+  await client.query(
+    'insert into action_report_facts (report_id, message_sha256, campaign_id, category, received_at, origin_ip, ' +
+      'origin_asn, origin_country, sender_domain, created_at) select id, s, camp, cat, t, ip, asn, cc, sd, t ' +
+      'from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], ' +
+      '$9::text[]) as u(id, s, camp, cat, t, ip, asn, cc, sd)',
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.sha),
+      rows.map((r) => r.campaignId),
+      rows.map((r) => r.category),
+      rows.map((r) => r.iso),
+      rows.map((r) => r.ip),
+      rows.map((r) => r.asn),
+      rows.map((r) => r.country),
+      rows.map((r) => r.senderDomain),
+    ],
   );
   await client.query('commit');
 }

@@ -13,6 +13,7 @@ import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { storeAnalysis } from '../analysis/repository.ts';
 import { claimJobs, enqueueJob } from '../workers/jobs.ts';
 import { jobHandler } from '../app/pipeline.ts';
+import { insertReportRows } from '../evidence/store-units.ts';
 
 const CAMPAIGN_JOB = 'campaign-report';
 
@@ -43,9 +44,8 @@ for (const dialect of DIALECTS) {
             first_seen_at: nowIso(),
           })
           .execute();
-        await db
-          .insertInto('reports')
-          .values({
+        await insertReportRows(db, [
+          {
             id: reportId,
             message_sha256: sha,
             channel: 'api',
@@ -59,8 +59,8 @@ for (const dialect of DIALECTS) {
             dedup_key: null,
             context: null,
             tracking_token: newId(),
-          })
-          .execute();
+          },
+        ]);
         await storeAnalysis(db, await analyse(RAW, { ports: offlinePorts(), settings: defaultAnalysisSettings() }), 1);
         await enqueueJob(db, CAMPAIGN_JOB, { reportId, sha256: sha });
         const jobs = await claimJobs(db, 'test', [CAMPAIGN_JOB], 10);

@@ -24,6 +24,7 @@ import { REPORT_VIEW_PARTS } from '../app/areas.ts';
 import { relabelReport, currentCategory, relabelTrainingExamples } from './relabel.ts';
 import { getReportView } from '../intake/http/report-view.ts';
 import { makeRecipient, personalise, seededRng, type BaseMessage } from './personalise.ts';
+import { insertReportRows } from '../evidence/store-units.ts';
 
 const BASE: BaseMessage = {
   subject: 'Your account will be suspended',
@@ -265,9 +266,8 @@ async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestC
       first_seen_at: nowIso(),
     })
     .execute();
-  await h.ctx.db
-    .insertInto('reports')
-    .values({
+  await insertReportRows(h.ctx.db, [
+    {
       id: stored.id,
       message_sha256: stored.sha256,
       channel: 'api',
@@ -281,8 +281,8 @@ async function storedReport(h: NonNullable<Awaited<ReturnType<typeof createTestC
       dedup_key: null,
       context: null,
       tracking_token: newId(),
-    })
-    .execute();
+    },
+  ]);
   const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
   const { verdict, placement } = await processReport(
     h.ctx.db,

@@ -15,6 +15,17 @@
  * MINVALUE to the month its CHECK allowed; then one partition per month. There is no default
  * partition: a report whose month has no partition fails to store, loudly; the `partitions`
  * singleton keeps {@link MONTHS_AHEAD} months ahead.
+ *
+ * The tables that hold rows per report and grow with them ({@link REPORT_TABLES}: the report
+ * index, its search terms, the action facts) are partitioned the same way by `report_id`
+ * (migration 0275), with the same monthly bounds and names (`web_report_index_p202607`), so a
+ * look-up by report id is pruned to one partition in each and retention drops a month of all of
+ * them together. Their first partition (`…_p_before`) is the table as it was, up to the month
+ * after their conversion: later than `reports_p_before`'s bound when 0275 runs after 0231, so
+ * until retention reaches that month it deletes their rows of dropped reports one by one.
+ * `analyses` is per message (one row per message and analyser version, shared by every report
+ * of that message), not per report: it is not partitioned by report month, and loses its rows
+ * with the evidence no report points at.
  */
 import { sql, type Kysely } from 'kysely';
 import { encodeTime } from 'ulid';
@@ -26,6 +37,20 @@ export const PARTITIONED = 'reports';
 export const FIRST_PARTITION = 'reports_p_before';
 /** The CHECK constraint `spamdesk db partition --prepare` validates online before the conversion. */
 export const BOUND_CONSTRAINT = 'reports_id_bound';
+/** A table partitioned by month of report id: its name and the column holding the report id. */
+export interface PartitionedTable {
+  table: string;
+  key: string;
+}
+/** The per-report tables partitioned like `reports` (0275), in the order retention swaps them. */
+export const REPORT_TABLES: readonly PartitionedTable[] = [
+  { table: 'web_report_index', key: 'report_id' },
+  { table: 'web_report_terms', key: 'report_id' },
+  { table: 'action_report_facts', key: 'report_id' },
+];
+/** Every partitioned table, `reports` first. */
+export const ALL_PARTITIONED: readonly PartitionedTable[] = [{ table: PARTITIONED, key: 'id' }, ...REPORT_TABLES];
+
 /** Months of partitions kept ready after the current one. */
 export const MONTHS_AHEAD = 3;
 
@@ -35,10 +60,10 @@ export function monthBound(at: Date, offset = 0): string {
   return encodeTime(ms, 10) + '0'.repeat(16);
 }
 
-/** `reports_p202607` for the month starting at `at` (UTC). */
-export function partitionName(at: Date, offset = 0): string {
+/** `reports_p202607` (or `<table>_p202607`) for the month starting at `at` (UTC). */
+export function partitionName(at: Date, offset = 0, table = PARTITIONED): string {
   const d = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + offset, 1));
-  return `reports_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  return `${table}_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 /** Quotes an identifier made by this module (names are checked, never taken from input). */
@@ -61,20 +86,20 @@ export interface Partition {
   to: string | null;
 }
 
-/** Whether `reports` is a partitioned table (always false on SQLite). */
-export async function isPartitioned<T>(db: Kysely<T>): Promise<boolean> {
+/** Whether `reports` (or `table`) is a partitioned table (always false on SQLite). */
+export async function isPartitioned<T>(db: Kysely<T>, table = PARTITIONED): Promise<boolean> {
   if (dialectOf(db) !== 'postgres') return false;
   const r = await sql<{ relkind: string }>`select c.relkind from pg_class c
-    where c.oid = to_regclass(${PARTITIONED})`.execute(db);
+    where c.oid = to_regclass(${table})`.execute(db);
   return r.rows[0]?.relkind === 'p';
 }
 
-/** The partitions of `reports`, in id order. */
-export async function listPartitions<T>(db: Kysely<T>): Promise<Partition[]> {
+/** The partitions of `reports` (or `table`), in id order. */
+export async function listPartitions<T>(db: Kysely<T>, table = PARTITIONED): Promise<Partition[]> {
   const r = await sql<{ name: string; bound: string }>`select c.relname as name,
       pg_get_expr(c.relpartbound, c.oid) as bound
     from pg_inherits i join pg_class c on c.oid = i.inhrelid
-    where i.inhparent = to_regclass(${PARTITIONED})`.execute(db);
+    where i.inhparent = to_regclass(${table})`.execute(db);
   const out = r.rows.map((row) => {
     const m = /FROM \((.+)\) TO \((.+)\)/.exec(row.bound);
     if (!m) throw new Error(`partition ${row.name} is not a range partition: ${row.bound}`);
@@ -85,35 +110,46 @@ export async function listPartitions<T>(db: Kysely<T>): Promise<Partition[]> {
 }
 
 /**
- * Creates the monthly partitions missing from the current month to {@link MONTHS_AHEAD} after it
- * (idempotent; two processes racing fail one `create` harmlessly). Returns the names created.
+ * Creates the monthly partitions missing from the current month to {@link MONTHS_AHEAD} after it,
+ * in every partitioned table (idempotent; two processes racing fail one `create` harmlessly).
+ * Returns the names created.
  */
 export async function ensurePartitions<T>(db: Kysely<T>, now = new Date(), ahead = MONTHS_AHEAD): Promise<string[]> {
-  if (!(await isPartitioned(db))) return [];
   const created: string[] = [];
-  let covered = (await listPartitions(db)).reduce<string>((max, p) => (p.to !== null && p.to > max ? p.to : max), '');
-  for (let m = 0; m <= ahead; m++) {
-    const hi = monthBound(now, m + 1);
-    if (hi <= covered) continue;
-    const lo = covered > monthBound(now, m) ? covered : monthBound(now, m);
-    const name = partitionName(now, m);
-    await sql
-      .raw(
-        `create table if not exists ${ident(name)} partition of ${ident(PARTITIONED)} ` +
-          `for values from (${boundLiteral(lo)}) to (${boundLiteral(hi)})`,
-      )
-      .execute(db);
-    created.push(name);
-    covered = hi;
+  for (const { table } of ALL_PARTITIONED) {
+    if (!(await isPartitioned(db, table))) continue;
+    let covered = (await listPartitions(db, table)).reduce<string>(
+      (max, p) => (p.to !== null && p.to > max ? p.to : max),
+      '',
+    );
+    for (let m = 0; m <= ahead; m++) {
+      const hi = monthBound(now, m + 1);
+      if (hi <= covered) continue;
+      const lo = covered > monthBound(now, m) ? covered : monthBound(now, m);
+      const name = partitionName(now, m, table);
+      await sql
+        .raw(
+          `create table if not exists ${ident(name)} partition of ${ident(table)} ` +
+            `for values from (${boundLiteral(lo)}) to (${boundLiteral(hi)})`,
+        )
+        .execute(db);
+      created.push(name);
+      covered = hi;
+    }
   }
   return created;
 }
 
-/** The bound of a validated `reports_id_bound` CHECK (from `--prepare`), or null. */
-async function preparedBound<T>(db: Kysely<T>): Promise<string | null> {
+/** The CHECK `--prepare` validates on `table` (`reports_id_bound`, `web_report_index_id_bound`…). */
+function boundConstraint(table: string): string {
+  return table === PARTITIONED ? BOUND_CONSTRAINT : `${table}_id_bound`;
+}
+
+/** The bound of a validated `…_id_bound` CHECK (from `--prepare`), or null. */
+async function preparedBound<T>(db: Kysely<T>, table = PARTITIONED): Promise<string | null> {
   const r = await sql<{ def: string; validated: boolean }>`select pg_get_constraintdef(oid) as def,
       convalidated as validated
-    from pg_constraint where conname = ${BOUND_CONSTRAINT} and conrelid = to_regclass(${PARTITIONED})`.execute(db);
+    from pg_constraint where conname = ${boundConstraint(table)} and conrelid = to_regclass(${table})`.execute(db);
   const row = r.rows[0];
   if (!row?.validated) return null;
   return /'([0-9A-Z]{26})'/.exec(row.def)?.[1] ?? null;
@@ -175,6 +211,58 @@ export async function convertToPartitioned<T>(db: Kysely<T>, now = new Date()): 
 }
 
 /**
+ * Turns one per-report table ({@link REPORT_TABLES}) into a table partitioned by month of its
+ * report id, the same way as {@link convertToPartitioned}: the table as it was becomes its first
+ * partition (`<table>_p_before`, no row copied), its primary key and indexes are re-made on the
+ * parent from their definitions, which adopts the first partition's (no index is built), and
+ * the foreign keys onto it are dropped (retention deletes referencing rows itself). Run by
+ * migration 0275 inside its transaction: only catalogue changes happen under the exclusive lock,
+ * except validating the id-bound CHECK when `--prepare` did not do it online beforehand.
+ */
+export async function convertReportTable<T>(db: Kysely<T>, spec: PartitionedTable, now = new Date()): Promise<void> {
+  if (dialectOf(db) !== 'postgres' || (await isPartitioned(db, spec.table))) return;
+  const run = (q: string) => sql.raw(q).execute(db);
+  const table = ident(spec.table);
+  const first = `${spec.table}_p_before`;
+  const check = ident(boundConstraint(spec.table));
+  let bound = await preparedBound(db, spec.table);
+  if (bound === null) {
+    bound = monthBound(now, 1);
+    await run(`alter table ${table} drop constraint if exists ${check}`);
+    await run(`alter table ${table} add constraint ${check} check (${ident(spec.key)} < ${boundLiteral(bound)})`);
+  }
+  const fks = await sql<{ table: string; name: string }>`select conrelid::regclass::text as table, conname as name
+    from pg_constraint where contype = 'f' and confrelid = to_regclass(${spec.table})`.execute(db);
+  for (const fk of fks.rows) await run(`alter table ${ident(fk.table)} drop constraint ${ident(fk.name)}`);
+  const constraints = await sql<{ name: string; def: string; type: string }>`select conname as name,
+      pg_get_constraintdef(oid) as def, contype as type
+    from pg_constraint where contype in ('p', 'u', 'f') and conrelid = to_regclass(${spec.table})`.execute(db);
+  // Plain indexes (those of constraints come back with their constraint).
+  const indexes = await sql<{ name: string; def: string }>`select i.indexname as name, i.indexdef as def
+    from pg_indexes i where i.schemaname = current_schema() and i.tablename = ${spec.table}
+      and not exists (select 1 from pg_constraint c where c.conname = i.indexname
+        and c.conrelid = to_regclass(${spec.table}))`.execute(db);
+
+  await run(`alter table ${table} rename to ${ident(first)}`);
+  for (const c of constraints.rows)
+    await run(`alter table ${ident(first)} rename constraint ${ident(c.name)} to ${ident(`${c.name}_p0`)}`);
+  for (const i of indexes.rows) await run(`alter index ${ident(i.name)} rename to ${ident(`${i.name}_p0`)}`);
+
+  await run(`create table ${table} (like ${ident(first)} including defaults) partition by range (${ident(spec.key)})`);
+  await run(
+    `alter table ${table} attach partition ${ident(first)} for values from (minvalue) to (${boundLiteral(bound)})`,
+  );
+  await run(`alter table ${ident(first)} drop constraint ${check}`);
+  // Key constraints first: their index on the parent adopts the partition's.
+  for (const c of constraints.rows.filter((x) => x.type !== 'f'))
+    await run(`alter table ${table} add constraint ${ident(c.name)} ${c.def}`);
+  for (const i of indexes.rows) await run(i.def);
+  for (const c of constraints.rows.filter((x) => x.type === 'f'))
+    await run(`alter table ${table} add constraint ${ident(c.name)} ${c.def}`);
+  await ensurePartitions(db, now);
+}
+
+/**
  * The online half of the conversion, run before the upgrade that applies 0231 (`spamdesk db
  * partition --prepare`), each statement in its own transaction while writers continue: copies the
  * report keys a node running the previous release stored without them, then adds the CHECK that
@@ -183,17 +271,29 @@ export async function convertToPartitioned<T>(db: Kysely<T>, now = new Date()): 
  * reports fail the CHECK. Returns the bound.
  */
 export async function preparePartitioning<T>(db: Kysely<T>, now = new Date()): Promise<string | null> {
-  if (dialectOf(db) !== 'postgres' || (await isPartitioned(db))) return null;
-  await sql`insert into report_keys (report_id, dedup_key, tracking_token)
-    select r.id, r.dedup_key, r.tracking_token from reports r
-    where not exists (select 1 from report_keys k where k.report_id = r.id)
-    on conflict do nothing`.execute(db);
+  if (dialectOf(db) !== 'postgres') return null;
   const bound = monthBound(now, 2);
   const run = (q: string) => sql.raw(q).execute(db);
-  await run(`alter table reports drop constraint if exists ${BOUND_CONSTRAINT}`);
-  await run(`alter table reports add constraint ${BOUND_CONSTRAINT} check (id < ${boundLiteral(bound)}) not valid`);
-  await run(`alter table reports validate constraint ${BOUND_CONSTRAINT}`);
-  return bound;
+  let prepared = false;
+  for (const spec of ALL_PARTITIONED) {
+    if (!(await sql<{ t: string | null }>`select to_regclass(${spec.table})::text as t`.execute(db)).rows[0]?.t)
+      continue;
+    if (await isPartitioned(db, spec.table)) continue;
+    if (spec.table === PARTITIONED)
+      await sql`insert into report_keys (report_id, dedup_key, tracking_token)
+        select r.id, r.dedup_key, r.tracking_token from reports r
+        where not exists (select 1 from report_keys k where k.report_id = r.id)
+        on conflict do nothing`.execute(db);
+    const table = ident(spec.table);
+    const check = ident(boundConstraint(spec.table));
+    await run(`alter table ${table} drop constraint if exists ${check}`);
+    await run(
+      `alter table ${table} add constraint ${check} check (${ident(spec.key)} < ${boundLiteral(bound)}) not valid`,
+    );
+    await run(`alter table ${table} validate constraint ${check}`);
+    prepared = true;
+  }
+  return prepared ? bound : null;
 }
 
 /**
@@ -206,9 +306,11 @@ export async function dropPartitionKeeping<T>(
   db: Kysely<T>,
   part: Partition,
   keepOf: (trx: Kysely<T>) => Promise<readonly string[]>,
+  spec: PartitionedTable = ALL_PARTITIONED[0],
 ): Promise<number> {
   const name = ident(part.name);
-  const next = ident(`${part.name.replace(/_k\d+$/, '')}_k${Date.now() % 1_000_000}`);
+  const parent = ident(spec.table);
+  const next = `${part.name.replace(/_k\d+$/, '')}_k${Date.now() % 1_000_000}`;
   const from = part.from === null ? 'minvalue' : boundLiteral(part.from);
   const to = part.to === null ? 'maxvalue' : boundLiteral(part.to);
   return db.transaction().execute(async (trx) => {
@@ -216,14 +318,14 @@ export async function dropPartitionKeeping<T>(
     const total = await sql<{ n: string }>`select count(*) as n from ${sql.table(part.name)}`.execute(trx);
     // Read inside the transaction that swaps, so a report referred meanwhile is not lost.
     const keep = await keepOf(trx);
-    await run(`create table ${next} (like ${ident(PARTITIONED)} including defaults)`);
+    await run(`create table ${ident(next)} (like ${parent} including defaults)`);
     for (let i = 0; i < keep.length; i += 500)
-      await sql`insert into ${sql.table(next.slice(1, -1))} select * from ${sql.table(part.name)}
-        where id in (${sql.join(keep.slice(i, i + 500))})`.execute(trx);
-    await run(`alter table ${ident(PARTITIONED)} detach partition ${name}`);
+      await sql`insert into ${sql.table(next)} select * from ${sql.table(part.name)}
+        where ${sql.ref(spec.key)} in (${sql.join(keep.slice(i, i + 500))})`.execute(trx);
+    await run(`alter table ${parent} detach partition ${name}`);
     await run(`drop table ${name}`);
-    await run(`alter table ${ident(PARTITIONED)} attach partition ${next} for values from (${from}) to (${to})`);
-    const kept = await sql<{ n: string }>`select count(*) as n from ${sql.table(next.slice(1, -1))}`.execute(trx);
+    await run(`alter table ${parent} attach partition ${ident(next)} for values from (${from}) to (${to})`);
+    const kept = await sql<{ n: string }>`select count(*) as n from ${sql.table(next)}`.execute(trx);
     return Number(total.rows[0].n) - Number(kept.rows[0].n);
   });
 }

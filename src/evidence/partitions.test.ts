@@ -7,11 +7,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { ulid } from 'ulid';
 import { openDatabase } from '../db/dialect.ts';
 import { migrateToLatest, migrateUpTo } from '../db/migrate.ts';
-import { ensurePartitions, isPartitioned, listPartitions, monthBound, preparePartitioning } from '../db/partitions.ts';
+import {
+  ensurePartitions,
+  isPartitioned,
+  listPartitions,
+  monthBound,
+  type Partition,
+  partitionName,
+  preparePartitioning,
+  REPORT_TABLES,
+} from '../db/partitions.ts';
 import { createScratchPostgres, PG_ADMIN_URL, postgresUnavailable } from '../db/test-databases.ts';
 import { needs } from '../core/test-env.ts';
 import { randomSecret, sha256Hex } from '../core/ids.ts';
@@ -42,6 +52,16 @@ async function scratchDatabase(t: import('node:test').TestContext) {
     await scratch.drop();
   });
   return db;
+}
+
+/** The report index, search terms and action facts rows of one report (as the indexers write them). */
+async function insertDerived(db: Kysely<Database>, id: string, sha: string, at: string): Promise<void> {
+  await sql`insert into web_report_index (report_id, received_at, channel, kind, message_sha256, stage, updated_at)
+    values (${id}, ${at}, 'import', 'email', ${sha}, 1, ${at})`.execute(db);
+  for (const term of ['prize', `id:${id.slice(-6).toLowerCase()}`])
+    await sql`insert into web_report_terms (term, received_at, report_id) values (${term}, ${at}, ${id})`.execute(db);
+  await sql`insert into action_report_facts (report_id, message_sha256, received_at, created_at)
+    values (${id}, ${sha}, ${at}, ${at})`.execute(db);
 }
 
 test('[postgres] converting a populated reports table keeps every row, prunes a by-id look-up to one partition \
@@ -76,11 +96,60 @@ and keeps dedup keys and tracking tokens unique', async (t) => {
         historical: 1,
       })
       .execute();
+    await insertDerived(db, row.id, sha, new Date(at).toISOString());
   }
   await migrateUpTo(db, '0230_evidence-report-keys');
   assert.ok(await preparePartitioning(db), 'the online step ran');
+  await migrateUpTo(db, '0231_evidence-reports-partitioned');
+  // Reports stored between the two conversions, in the monthly partitions of reports.
+  for (const [i, r] of rows.slice(0, 3).entries()) {
+    const id = ulid(inMonth(0, 1 + i));
+    const token = randomSecret(18);
+    await db.insertInto('report_keys').values({ report_id: id, dedup_key: null, tracking_token: token }).execute();
+    await db
+      .insertInto('reports')
+      .values({
+        id,
+        message_sha256: r.sha,
+        channel: 'api',
+        received_at: new Date().toISOString(),
+        quality: 'full',
+        dedup_key: null,
+        tracking_token: token,
+      })
+      .execute();
+    await insertDerived(db, id, r.sha, new Date().toISOString());
+    rows.push({ id, sha: r.sha, token, key: '' });
+  }
+  // The per-report tables: the second --prepare validates their bound online, 0275 attaches them.
+  assert.ok(await preparePartitioning(db), 'the online step ran for the per-report tables');
   await migrateToLatest(db);
   assert.ok(await isPartitioned(db));
+  for (const { table, key } of REPORT_TABLES) {
+    assert.ok(await isPartitioned(db, table), `${table} is partitioned`);
+    const tparts: Partition[] = await listPartitions(db, table);
+    assert.equal(tparts[0].name, `${table}_p_before`);
+    assert.ok((tparts[tparts.length - 1].to ?? '') >= monthBound(new Date(), 4), `${table} three months ahead`);
+    const n = await sql<{ n: string }>`select count(distinct ${sql.ref(key)}) as n from ${sql.table(table)}`.execute(
+      db,
+    );
+    assert.equal(Number(n.rows[0].n), rows.length, `${table} kept every report's rows`);
+    const tplan = (
+      await sql<{
+        'QUERY PLAN': string;
+      }>`explain select * from ${sql.table(table)} where ${sql.ref(key)} = ${rows[7].id}`.execute(db)
+    ).rows
+      .map((x) => x['QUERY PLAN'])
+      .join('\n');
+    assert.equal((tplan.match(new RegExp(`on ${table}_p\\w+`, 'g')) ?? []).length, 1, tplan);
+  }
+  // Rows up to the bound --prepare set (two months ahead) stay in the first partition;
+  // the month after it has its own partition.
+  const nextId = ulid(inMonth(2, 2));
+  await insertDerived(db, nextId, rows[0].sha, new Date().toISOString());
+  const month = await sql<{ t: string }>`select tableoid::regclass::text as t from web_report_index
+    where report_id = ${nextId}`.execute(db);
+  assert.equal(month.rows[0].t, partitionName(new Date(), 2, 'web_report_index'));
   const parts = await listPartitions(db);
   assert.equal(parts[0].name, 'reports_p_before');
   assert.equal(parts[0].from, null);
@@ -159,6 +228,7 @@ test('[postgres] retention drops whole months of reports but keeps the reports r
         tracking_token: token,
       })
       .execute();
+    await insertDerived(db, id, stored.sha256, new Date().toISOString());
   }
   const police = await createAuthority(db, {
     name: 'Police',
@@ -181,7 +251,13 @@ test('[postgres] retention drops whole months of reports but keeps the reports r
   const later = new Date(inMonth(3, 2));
   await ensurePartitions(db, later);
   const run = await dropExpiredPartitions(db, 1, later);
-  assert.equal(run.partitions.length, 2, JSON.stringify(run));
+  // Two months of reports; of each per-report table, the month that held rows (an empty one stays).
+  assert.deepEqual(
+    run.partitions.filter((p) => p.startsWith('reports_')),
+    ['reports_p_before', partitionName(new Date(), 1)],
+  );
+  for (const { table } of REPORT_TABLES)
+    assert.ok(run.partitions.includes(partitionName(new Date(), 1, table)), JSON.stringify(run));
   assert.equal(run.reportsDropped, 2);
   assert.equal(run.keptForAuthorities, 1);
   const left = (await db.selectFrom('reports').select('id').orderBy('id').execute()).map((r) => r.id);
@@ -193,6 +269,16 @@ test('[postgres] retention drops whole months of reports but keeps the reports r
   assert.ok(
     (await listPartitions(db)).every((p) => p.to === null || p.to > monthBound(later, -1) || /_k\d+$/.test(p.name)),
   );
+  for (const { table } of REPORT_TABLES) {
+    const got = await sql<{ id: string }>`select distinct report_id as id from ${sql.table(table)} order by 1`.execute(
+      db,
+    );
+    assert.deepEqual(
+      got.rows.map((r) => r.id),
+      [ids.next[1], ids.after],
+      `${table}: the referred report's rows and the next month's stay`,
+    );
+  }
   // Run again: nothing more to drop, the referred report's partition stays as it is.
   const second = await dropExpiredPartitions(db, 1, later);
   assert.equal(second.partitions.length, 0);

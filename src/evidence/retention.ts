@@ -19,13 +19,21 @@
  * This module touches the tables of every area that keeps per-report or per-message rows; they
  * are named through the typed schema, so a renamed table fails to compile here.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Config } from '../core/config.ts';
 import { nowIso, randomSecret } from '../core/ids.ts';
 import { CODECS } from './store.ts';
 import { pruneAudit, writeAudit } from './audit.ts';
-import { dropPartitionKeeping, isPartitioned, listPartitions, monthBound } from '../db/partitions.ts';
+import {
+  dropPartitionKeeping,
+  isPartitioned,
+  listPartitions,
+  monthBound,
+  type Partition,
+  type PartitionedTable,
+  REPORT_TABLES,
+} from '../db/partitions.ts';
 
 /** Rows changed per statement (bounded IN lists and transactions). */
 const BATCH = 500;
@@ -170,13 +178,28 @@ export async function deleteReports(
   return { reports, messages };
 }
 
-/** Deletes the rows derived from reports `chunk` (not the reports). */
-async function deleteDerived(trx: Kysely<Database>, chunk: readonly string[]): Promise<void> {
-  await trx.deleteFrom('web_report_terms').where('report_id', 'in', chunk).execute();
+/**
+ * Deletes the rows derived from reports `chunk` (not the reports). `wholeBelow` names, for a
+ * partitioned per-report table, the id below which its partitions are dropped whole afterwards:
+ * its rows of those reports are left to that drop.
+ */
+async function deleteDerived(
+  trx: Kysely<Database>,
+  chunk: readonly string[],
+  wholeBelow: ReadonlyMap<string, string> = new Map(),
+): Promise<void> {
+  const rowsOf = (table: string): string[] => {
+    const below = wholeBelow.get(table);
+    return below === undefined ? [...chunk] : chunk.filter((id) => id >= below);
+  };
+  const terms = rowsOf('web_report_terms');
+  if (terms.length) await trx.deleteFrom('web_report_terms').where('report_id', 'in', terms).execute();
   await trx.deleteFrom('web_report_marks').where('report_id', 'in', chunk).execute();
-  await trx.deleteFrom('web_report_index').where('report_id', 'in', chunk).execute();
+  const index = rowsOf('web_report_index');
+  if (index.length) await trx.deleteFrom('web_report_index').where('report_id', 'in', index).execute();
   await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
-  await trx.deleteFrom('action_report_facts').where('report_id', 'in', chunk).execute();
+  const facts = rowsOf('action_report_facts');
+  if (facts.length) await trx.deleteFrom('action_report_facts').where('report_id', 'in', facts).execute();
   // The cases that held them count again from their remaining reports when next read (0180).
   await trx
     .deleteFrom('action_case_tallies')
@@ -234,6 +257,19 @@ export async function dropExpiredPartitions(
   const out: PartitionRetention = { partitions: [], reportsDropped: 0, messagesDeleted: 0, keptForAuthorities: 0 };
   if (months <= 0 || !(await isPartitioned(db))) return out;
   const cut = monthBound(now, -months);
+  // The per-report tables' partitions wholly before the cut go whole after the reports' (their
+  // first partition may reach past the cut: its rows of dropped reports are deleted one by one).
+  const derived: { spec: PartitionedTable; parts: Partition[] }[] = [];
+  const wholeBelow = new Map<string, string>();
+  for (const spec of REPORT_TABLES) {
+    if (!(await isPartitioned(db, spec.table))) continue;
+    const parts = (await listPartitions(db, spec.table)).filter((p) => p.to !== null && p.to <= cut);
+    derived.push({ spec, parts });
+    wholeBelow.set(
+      spec.table,
+      parts.reduce((max, p) => (p.to !== null && p.to > max ? p.to : max), ''),
+    );
+  }
   for (const part of await listPartitions(db)) {
     if (part.to === null || part.to > cut) continue;
     const lo = part.from ?? '';
@@ -264,6 +300,7 @@ export async function dropExpiredPartitions(
           deleteDerived(
             trx,
             gone.map((r) => r.id),
+            wholeBelow,
           ),
         );
     }
@@ -292,7 +329,40 @@ export async function dropExpiredPartitions(
     for (let i = 0; i < list.length; i += BATCH)
       out.messagesDeleted += await db.transaction().execute((trx) => deleteOrphans(trx, list.slice(i, i + BATCH)));
   }
+  for (const { spec, parts } of derived)
+    for (const part of parts) {
+      const lo = part.from ?? '';
+      const hi = part.to ?? '';
+      // Its reports are gone but the referred ones (kept in the reports' partition swap).
+      const keepOf = (trx: Kysely<Database>) =>
+        trx
+          .selectFrom('reports')
+          .select('id')
+          .where('id', '>=', lo)
+          .where('id', '<', hi)
+          .execute()
+          .then((rows) => rows.map((r) => r.id));
+      const keep = new Set(await keepOf(db));
+      if (!(await holdsOtherThan(db, part.name, spec.key, keep))) continue;
+      await dropPartitionKeeping(db, part, keepOf, spec);
+      out.partitions.push(part.name);
+    }
   return out;
+}
+
+/** Whether partition `name` holds a row whose report id (`key`) is not in `keep` (the few referred ones). */
+async function holdsOtherThan(
+  db: Kysely<Database>,
+  name: string,
+  key: string,
+  keep: ReadonlySet<string>,
+): Promise<boolean> {
+  const ids = [...keep];
+  const r =
+    ids.length === 0
+      ? await sql`select 1 from ${sql.table(name)} limit 1`.execute(db)
+      : await sql`select 1 from ${sql.table(name)} where ${sql.ref(key)} not in (${sql.join(ids)}) limit 1`.execute(db);
+  return r.rows.length > 0;
 }
 
 export interface RetentionRun {

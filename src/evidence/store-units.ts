@@ -218,15 +218,7 @@ export async function storeUnits(
       )
       .execute();
   }
-  for (const part of chunks(reportRows)) {
-    // The keys first: a concurrent twin fails here on report_keys' unique dedup_key (the writer
-    // retries the unit alone and finds the twin's report).
-    await trx
-      .insertInto('report_keys')
-      .values(part.map((r) => ({ report_id: r.id, dedup_key: r.dedup_key ?? null, tracking_token: r.tracking_token })))
-      .execute();
-    await trx.insertInto('reports').values(part).execute();
-  }
+  await insertReportRows(trx, reportRows);
   if (nextJob !== null)
     for (const part of chunks(reportRows)) {
       await trx
@@ -249,4 +241,19 @@ export async function storeUnits(
         .execute();
     }
   return out;
+}
+
+/**
+ * Inserts report rows with their `report_keys` rows (0230), the keys first: a concurrent twin
+ * fails on report_keys' unique dedup_key (the writer retries the unit alone and finds the twin's
+ * report). The one way a report row is written, also by tests that build reports by hand.
+ */
+export async function insertReportRows(db: Kysely<Database>, rows: NewReport[]): Promise<void> {
+  for (const part of chunks(rows)) {
+    await db
+      .insertInto('report_keys')
+      .values(part.map((r) => ({ report_id: r.id, dedup_key: r.dedup_key ?? null, tracking_token: r.tracking_token })))
+      .execute();
+    await db.insertInto('reports').values(part).execute();
+  }
 }

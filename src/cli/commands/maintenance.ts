@@ -32,7 +32,8 @@ export function registerMaintenance(program: Command): void {
       .command('partition')
       .description(
         'Without option: create the monthly partitions missing ahead and list them. --prepare (before the upgrade ' +
-          'that partitions reports): copy missing report keys and validate the id bound online.',
+          'that partitions reports or the per-report tables): copy missing report keys and validate the id bound ' +
+          'online.',
       ),
   )
     .option('--prepare', 'run the online steps before the conversion migration')
@@ -48,8 +49,9 @@ export function registerMaintenance(program: Command): void {
           const bound = await preparePartitioning(db);
           process.stdout.write(
             bound === null
-              ? 'reports is partitioned already.\n'
-              : `Prepared: every report id is below ${bound}; run \`spamdesk migrate\` before that month begins.\n`,
+              ? 'reports and the per-report tables are partitioned already.\n'
+              : `Prepared: every report id (in reports and the per-report tables not partitioned yet) is below \
+${bound}; run \`spamdesk migrate\` before that month begins.\n`,
           );
           return;
         }

@@ -19,6 +19,7 @@ import { runListingPass } from './pass.ts';
 import { findListing, listingState } from './store.ts';
 import { decideDelisting, requestDelisting } from './delisting.ts';
 import { explainListing } from './explain.ts';
+import { insertReportRows } from '../../evidence/store-units.ts';
 
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -201,9 +202,8 @@ for (const dialect of DIALECTS) {
             first_seen_at: r.received_at,
           })
           .execute();
-        await tdb.db
-          .insertInto('reports')
-          .values({
+        await insertReportRows(tdb.db, [
+          {
             id: r.report_id,
             message_sha256: r.message_sha256,
             channel: 'web',
@@ -217,8 +217,8 @@ for (const dialect of DIALECTS) {
             dedup_key: null,
             context: null,
             tracking_token: newId(),
-          })
-          .execute();
+          },
+        ]);
       }
       await runListingPass(tdb.db, tdb.config, policy(), NOW);
       assert.equal(await findListing(tdb.db, 'ip', ip), undefined);
