@@ -24,7 +24,10 @@ export const CHAINS_FILE = path.join(GOLDEN_DIR, 'traceback-chains.json');
 
 const ChainsFile = z.object({
   classes: z.record(z.string(), z.string()),
-  reporters: z.record(z.string(), z.object({ folders: z.array(z.string()), match: z.string() })),
+  reporters: z.record(
+    z.string(),
+    z.object({ folders: z.array(z.string()), match: z.string(), address: z.string().optional() }),
+  ),
   chains: z.array(
     z.object({
       path: z.string(),
@@ -98,6 +101,13 @@ export function learnReporters(corpusDir: string, labels: LabelledChains): Map<s
   return out;
 }
 
+/** The mail domain of a labelled reporter's own address, as the analyse-report job passes it. */
+function reporterDomains(labels: LabelledChains, reporter: string | undefined): string[] {
+  const address = reporter === undefined ? undefined : labels.reporters[reporter]?.address;
+  const at = address?.lastIndexOf('@') ?? -1;
+  return address === undefined || at < 0 ? [] : [address.slice(at + 1).toLowerCase()];
+}
+
 /** One traced, labelled chain. */
 export interface ChainResult {
   chain: LabelledChain;
@@ -121,6 +131,8 @@ export async function traceLabelled(
       trust,
       asn,
       mailhosts: chain.reporter ? (mailhosts.get(chain.reporter) ?? []) : [],
+      // The reporter's own address, as the intake knows it (the report's sender or the account's address).
+      recipientDomains: reporterDomains(labels, chain.reporter),
       documentationIsPublic: false,
     });
     const got = w.origin?.ip ?? 'none';

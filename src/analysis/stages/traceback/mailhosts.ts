@@ -10,7 +10,7 @@
  */
 import type { ParsedReceived } from './received-parser.ts';
 import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
-import { isAccessName } from './org.ts';
+import { holderDomain, isAccessName } from './org.ts';
 import { compileRelay, type CompiledRelay, type TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
 
@@ -39,9 +39,24 @@ function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
 }
 
 /**
+ * The domain of a hop's reverse name (its holder's: `x.dyndns.org`, not `dyndns.org`) when the receiver looked it up and found it to
+ * resolve back (not "may be forged", not qmail's unchecked name) and it is not a consumer line: the
+ * address's holder and the domain's holder both wrote it, so a sender cannot claim it by HELO.
+ */
+function checkedDomain(r: ParsedReceived, ip: string): string | null {
+  if (r.fromRdns === null || r.notes.includes('rdns-may-be-forged') || r.notes.includes('rdns-unverified')) return null;
+  if (isAccessName(r.fromRdns, ip)) return null;
+  const d = holderDomain(r.fromRdns);
+  // The store keeps entries of at most 64 characters (`analysis_mailhosts.ip`).
+  return d !== null && d.length <= 64 ? d : null;
+}
+
+/**
  * Learns a reporter's mail hosts from the Received chains of their reports (top header first).
- * Returns addresses (and nothing else: a name could be claimed by anyone's HELO), at most
- * {@link MAX_MAILHOSTS}, most frequent first.
+ * Returns addresses and registered domains of checked reverse names (a forwarder or provider that
+ * spreads the reporter's mail over many addresses: ImprovMX used four in one month), at most
+ * {@link MAX_MAILHOSTS}, most frequent first. Never a HELO name: anyone can say it; the walk matches
+ * a learned domain only against a reverse name the believed receiver checked.
  */
 export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], trust: TrustTable): string[] {
   // The reporter's addresses: recipients written by the delivering side itself, down to and
@@ -75,10 +90,13 @@ export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], t
       if (hop.fromRdns !== null && isAccessName(hop.fromRdns, hop.fromIp)) continue;
       const to = recipient(below);
       if (to === null || !addresses.has(to)) continue;
-      const s = seen.get(hop.fromIp) ?? { reports: 0, sources: new Set<string>() };
-      s.reports++;
-      s.sources.add(below.fromIp);
-      seen.set(hop.fromIp, s);
+      const domain = checkedDomain(hop, hop.fromIp);
+      for (const key of domain === null ? [hop.fromIp] : [hop.fromIp, domain]) {
+        const s = seen.get(key) ?? { reports: 0, sources: new Set<string>() };
+        s.reports++;
+        s.sources.add(below.fromIp);
+        seen.set(key, s);
+      }
     }
     const fresh = [...seen.entries()]
       .filter(

@@ -174,6 +174,19 @@ export function registeredDomain(name: string | null): string | null {
 const domainMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase()));
 
 /**
+ * The domain one holder controls, counting the public suffix list's private section too: the
+ * registered domain, except under a shared name service (`mothlight.dyndns.org`, not `dyndns.org`,
+ * whose other names are strangers' machines). For evidence about one person's or organisation's own
+ * domain, where a shared parent would believe strangers.
+ */
+export function holderDomain(name: string | null): string | null {
+  if (name === null || name.length === 0 || name.length > MAX_NAME || !name.includes('.')) return null;
+  return holderMemo.get(name);
+}
+
+const holderMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase(), { allowPrivateDomains: true }));
+
+/**
  * Words in AS names of access and hosting networks, transit and research networks: an address
  * space shared with subscribers, customers or other organisations, where "same AS as our relay"
  * says nothing about who runs a machine. Matched as whole words, case-insensitive.

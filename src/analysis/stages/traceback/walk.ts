@@ -7,7 +7,9 @@
  *    AS, or a relay name the receiver recorded — never a consumer-access name;
  * 3. a host of the receiving organisation: a reverse name the believed receiver recorded (not
  *    "may be forged", not a consumer-access name) in the same registered domain (public suffix
- *    list) as a believed receiver;
+ *    list) as a believed receiver, or as the reporter's own address (given by the intake, not by
+ *    the headers); 3b. such a name in the domain of a known forwarding service
+ *    (`data/forwarding-services.ts`): the recipient's own forwarder, the receiving side;
  * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
  *    hosting, transit or research network;
  * 5. a reverse name qmail recorded without checking it (qmail never forward-confirms), in the
@@ -27,10 +29,11 @@
  * Each step is explained in a sentence an analyst can read; findings carry the evidence.
  */
 import type { Hop, Origin } from '../../analysis-schema.ts';
+import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './ip-class.ts';
-import { isAccessName, isResearchAs, isSharedAs, registeredDomain, sitePrefix } from './org.ts';
+import { holderDomain, isAccessName, isResearchAs, isSharedAs, registeredDomain, sitePrefix } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
@@ -66,8 +69,9 @@ export interface WalkInput {
    */
   live?: LiveFacts | null;
   /**
-   * The reporter's own mail domains (their address's): a hop that is an MX host of one of them is
-   * their inbound relay (live rule only).
+   * The reporter's own mail domains (their address's, given by the intake): a checked reverse name in
+   * one of their registered domains is the receiving side's (rule 3); with live DNS, a hop that is an
+   * MX host of one of them is their inbound relay.
    */
   recipientDomains?: readonly string[];
 }
@@ -129,17 +133,20 @@ function believe(
         ip,
         why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports`,
       };
-    if (
-      rdnsBelieved &&
-      h.fromRdns !== null &&
-      !isAccess() &&
-      mine.names.some((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)
-    ) {
+    const name =
+      rdnsBelieved && h.fromRdns !== null && !isAccess()
+        ? mine.names.find((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)
+        : undefined;
+    if (name !== undefined) {
       return {
         relay: mine,
         kind: 'own',
         ip,
-        why: `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports`,
+        why:
+          name === h.fromRdns
+            ? `${h.fromRdns} is one of the reporter’s own mail hosts, learned from earlier reports`
+            : `the believed receiver checked its reverse name ${h.fromRdns}, in ${name}, a domain learned from \
+earlier reports as the reporter’s own mail side`,
       };
     }
   }
@@ -182,6 +189,27 @@ name: it earns no trust`,
       ip,
       why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain \
 ${clientDomain}`,
+    };
+  }
+  const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
+  if (holder !== null && org.reporterRegistered.has(holder)) {
+    return {
+      relay: orgRelay(holder),
+      kind: 'own',
+      ip,
+      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in ${holder}, the domain of the \
+reporter’s own address (given by the intake, not by the headers)`,
+    };
+  }
+  // Rule 3b: the recipient's own forwarding service, by a name its operator wrote and the receiver checked.
+  if (clientDomain !== null && FORWARDING_SERVICES.includes(clientDomain)) {
+    return {
+      relay: sideRelay(`the recipient’s forwarding service (${clientDomain})`),
+      kind: 'own',
+      ip,
+      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in ${clientDomain}, a forwarding service \
+a recipient sets up for their own mail: the receiving side, never blamed; the header it wrote below names the \
+machine that handed the message to it`,
     };
   }
   if (asn !== null && org.asns.has(asn)) {
@@ -361,6 +389,8 @@ interface OrgState {
   questions: LiveQuestion[];
   /** Which of {@link recipientDomains} are the reporter's own (for the explanation). */
   reporterDomains: Set<string>;
+  /** Domains of the reporter's own addresses (rule 3, offline too), by {@link holderDomain}. */
+  reporterRegistered: Set<string>;
 }
 
 /** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
@@ -380,11 +410,16 @@ function recipientDomain(forAddr: string | null): string | null {
 const orgRelays = new Map<string, CompiledRelay>();
 /** A pseudo-relay naming the receiving organisation, for explanations (bounded cache). */
 function orgRelay(label: string): CompiledRelay {
-  let r = orgRelays.get(label);
+  return sideRelay(`the receiving organisation (${label})`);
+}
+
+/** A pseudo-relay of the receiving side, by its name in explanations (bounded cache). */
+function sideRelay(name: string): CompiledRelay {
+  let r = orgRelays.get(name);
   if (r === undefined) {
     if (orgRelays.size > 1000) orgRelays.clear();
     r = {
-      name: `the receiving organisation (${label})`,
+      name,
       names: [],
       networks: [],
       internalNetworks: [],
@@ -393,7 +428,7 @@ function orgRelay(label: string): CompiledRelay {
       webmail: false,
       kind: 'learned',
     };
-    orgRelays.set(label, r);
+    orgRelays.set(name, r);
   }
   return r;
 }
@@ -442,7 +477,12 @@ export function walkChain(input: WalkInput): WalkOutput {
     recipientDomains: [],
     questions: [],
     reporterDomains: new Set(),
+    reporterRegistered: new Set(),
   };
+  for (const d of input.recipientDomains ?? []) {
+    const rd = holderDomain(recipientDomain(`@${d}`));
+    if (rd !== null) org.reporterRegistered.add(rd);
+  }
   for (const d of input.live ? (input.recipientDomains ?? []) : []) {
     const rd = recipientDomain(`@${d}`);
     if (rd !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rd)) {
