@@ -85,12 +85,11 @@ export const httpBench: Bench = {
       'warn',
     ]);
     const { proc, url } = server;
-    process.stdout.write(
-      `server: ${SERVER_ROOT === REPO_ROOT ? 'this checkout' : SERVER_ROOT} (${server.code === 'dist' ? 'compiled dist/' : 'TypeScript through tsx: dist/ missing or stale, run npm run build'}), load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')}\n`,
-    );
+    const code =
+      server.code === 'dist' ? 'compiled dist/' : 'TypeScript through tsx: dist/ missing or stale, run npm run build';
+    const where = SERVER_ROOT === REPO_ROOT ? 'this checkout' : SERVER_ROOT;
+    const load = os.loadavg().map((l) => l.toFixed(1));
+    process.stdout.write(`server: ${where} (${code}), load average ${load.join(' ')}\n`);
     try {
       const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
       const latencies: number[] = [];
@@ -187,7 +186,8 @@ export const httpBench: Bench = {
         `${clients} clients, ${total} reports (${failures} failed): ${(total / seconds).toFixed(0)} reports/s, \
 ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ` +
           `latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, server peak RSS ${mb(procStatusBytes(pid, 'VmHWM'))}; ` +
+          `server ${(total / serverCpu).toFixed(0)} reports/CPU-s, ` +
+          `server peak RSS ${mb(procStatusBytes(pid, 'VmHWM'))}; ` +
           `with its background child ${(total / groupCpu).toFixed(0)} reports/CPU-s, sum of peak RSS ${mb(groupPeak)}` +
           (readers > 0
             ? `; meanwhile ${readers} readers: ${reads} audited report reads (${(reads / seconds).toFixed(0)}/s, \

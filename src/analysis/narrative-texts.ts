@@ -195,6 +195,36 @@ const TRACEBACK: TextTemplate[] = [
       'des établissements membres, qui écrivent eux-mêmes leurs noms inverses',
   },
   { en: 'the receiving organisation ({label})', fr: 'l’organisation destinataire ({label})' },
+  {
+    en: 'the recipient’s forwarding service ({domain})',
+    fr: 'le service de réexpédition du destinataire ({domain})',
+  },
+  {
+    en:
+      'the believed receiver checked its reverse name {name}, in {domain}, a domain learned from earlier reports as ' +
+      'the reporter’s own mail side',
+    fr:
+      'le destinataire cru a vérifié son nom inverse {name}, dans {domain}, un domaine appris de signalements ' +
+      'antérieurs comme celui de la messagerie du signaleur lui-même',
+  },
+  {
+    en:
+      'the believed receiver recorded its reverse name {name}, in {domain}, the domain of the reporter’s own address ' +
+      '(given by the intake, not by the headers)',
+    fr:
+      'le destinataire cru a noté son nom inverse {name}, dans {domain}, le domaine de l’adresse du signaleur ' +
+      'lui-même (donnée par la réception, non par les en-têtes)',
+  },
+  {
+    en:
+      'the believed receiver recorded its reverse name {name}, in {domain}, a forwarding service a recipient sets ' +
+      'up for their own mail: the receiving side, never blamed; the header it wrote below names the machine that ' +
+      'handed the message to it',
+    fr:
+      `le destinataire cru a noté son nom inverse {name}, dans {domain}, un service de réexpédition que le ` +
+      `destinataire met en place pour son propre courrier${NB}: côté réception, jamais mis en cause${NNB}; ` +
+      'l’en-tête qu’il a écrit en dessous nomme la machine qui le lui a remis',
+  },
   { en: 'unnamed', fr: 'sans nom' },
   // fallbacks (walk-fallback.ts)
   {

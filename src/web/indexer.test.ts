@@ -425,7 +425,7 @@ for (const dialect of DIALECTS) {
     assert.equal(row?.stage, STAGE_RAW, 'the report still waits for its analysis');
   });
 
-  test(`a report is written once at arrival and once classified, the analysed-only row only when the classification is late (${dialect})`, async (t) => {
+  test(`written at arrival and when classified; the analysed-only row only when late (${dialect})`, async (t) => {
     const fx = await writerFixture(t, dialect);
     if (!fx) return;
     const { db, writer } = fx;

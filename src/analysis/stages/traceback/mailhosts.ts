@@ -39,9 +39,10 @@ function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
 }
 
 /**
- * The domain of a hop's reverse name (its holder's: `x.dyndns.org`, not `dyndns.org`) when the receiver looked it up and found it to
- * resolve back (not "may be forged", not qmail's unchecked name) and it is not a consumer line: the
- * address's holder and the domain's holder both wrote it, so a sender cannot claim it by HELO.
+ * The domain of a hop's reverse name (its holder's: `x.dyndns.org`, not `dyndns.org`) when the
+ * receiver looked it up and found it to resolve back (not "may be forged", not qmail's unchecked
+ * name) and it is not a consumer line: the address's holder and the domain's holder both wrote it,
+ * so a sender cannot claim it by HELO.
  */
 function checkedDomain(r: ParsedReceived, ip: string): string | null {
   if (r.fromRdns === null || r.notes.includes('rdns-may-be-forged') || r.notes.includes('rdns-unverified')) return null;

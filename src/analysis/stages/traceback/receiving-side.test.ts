@@ -97,7 +97,7 @@ test('the reporter’s domain under a shared name service covers their own names
   assert.equal(stranger.origin?.ip, '198.51.100.9', stranger.steps.join('\n'));
 });
 
-test('the learner learns the registered domain of a checked forwarder name and the walk believes a new address in it', async (t) => {
+test('the learner learns the domain of a checked forwarder name; the walk believes a new address in it', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
   const hosts = learnReporters(CORPUS_DIR, loadChains()).get('jmason') ?? [];
   assert.ok(hosts.includes('easydns.com'), hosts.join(', '));
