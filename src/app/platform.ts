@@ -11,7 +11,8 @@ import { SERVICES } from './areas.ts';
 import { jobHandlers } from './pipeline.ts';
 import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
-import { IdleCollector } from '../core/idle-collector.ts';
+import { IdleCollector, type IdleSource } from '../core/idle-collector.ts';
+import { decodedEvidence } from '../evidence/store.ts';
 
 export interface Platform {
   ctx: AppContext;
@@ -45,9 +46,12 @@ export async function startPlatform(
     roles.includes('workers') && config.workers > 0
       ? startWorkers(ctx, jobHandlers(), { leaseMs: config.jobLeaseSeconds * 1000 })
       : null;
-  // The bodies of a burst of large messages are given back once the intake is quiet (idle-collector.ts).
+  // The bodies of a burst of large messages are given back once the intake is quiet, and the
+  // messages the background roles decoded once they have nothing left to read (idle-collector.ts).
+  const intake = roles.includes('http') || roles.includes('smtp');
+  const background = roles.some((r) => r === 'workers' || r === 'indexer' || r === 'outbox');
   const stopCollector =
-    roles.includes('http') || roles.includes('smtp') ? new IdleCollector(ctx.intakeBudget).start() : null;
+    intake || background ? new IdleCollector(collectorSource(ctx.intakeBudget, intake, background)).start() : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,
@@ -65,6 +69,18 @@ export async function startPlatform(
         await closeContext(ctx, { keepDb: opts.keepDb });
       })();
       return stopped;
+    },
+  };
+}
+
+/** The collector's source for a process that takes intake, decodes stored messages, or both. */
+export function collectorSource(budget: IdleSource, intake: boolean, background: boolean): IdleSource {
+  return {
+    get reservedTotal() {
+      return (intake ? budget.reservedTotal : 0) + (background ? decodedEvidence.reservedTotal : 0);
+    },
+    get inUse() {
+      return intake ? budget.inUse : 0;
     },
   };
 }
