@@ -11,8 +11,7 @@ import { SERVICES } from './areas.ts';
 import { jobHandlers } from './pipeline.ts';
 import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
-import { IdleCollector, type IdleSource } from '../core/idle-collector.ts';
-import { decodedEvidence } from '../evidence/store.ts';
+import { IdleCollector } from '../core/idle-collector.ts';
 
 export interface Platform {
   ctx: AppContext;
@@ -46,12 +45,9 @@ export async function startPlatform(
     roles.includes('workers') && config.workers > 0
       ? startWorkers(ctx, jobHandlers(), { leaseMs: config.jobLeaseSeconds * 1000 })
       : null;
-  // The bodies of a burst of large messages are given back once the intake is quiet, and the
-  // messages the background roles decoded once they have nothing left to read (idle-collector.ts).
-  const intake = roles.includes('http') || roles.includes('smtp');
-  const background = roles.some((r) => r === 'workers' || r === 'indexer' || r === 'outbox');
+  // The bodies of a burst of large messages are given back once the intake is quiet (idle-collector.ts).
   const stopCollector =
-    intake || background ? new IdleCollector(collectorSource(ctx.intakeBudget, intake, background)).start() : null;
+    roles.includes('http') || roles.includes('smtp') ? new IdleCollector(ctx.intakeBudget).start() : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,
@@ -69,18 +65,6 @@ export async function startPlatform(
         await closeContext(ctx, { keepDb: opts.keepDb });
       })();
       return stopped;
-    },
-  };
-}
-
-/** The collector's source for a process that takes intake, decodes stored messages, or both. */
-export function collectorSource(budget: IdleSource, intake: boolean, background: boolean): IdleSource {
-  return {
-    get reservedTotal() {
-      return (intake ? budget.reservedTotal : 0) + (background ? decodedEvidence.reservedTotal : 0);
-    },
-    get inUse() {
-      return intake ? budget.inUse : 0;
     },
   };
 }

@@ -8,16 +8,7 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-
-/**
- * What the collector watches: a running total of message bytes handled (the HTTP process: its
- * intake budget's reservations; the background roles: evidence bytes decoded) and how many are
- * being handled now.
- */
-export interface IdleSource {
-  readonly reservedTotal: number;
-  readonly inUse: number;
-}
+import type { InflightBudget } from './inflight-budget.ts';
 
 /** How often the intake is looked at; a collection follows two looks without new bytes. */
 export const IDLE_COLLECT_CHECK_MS = 5_000;
@@ -58,7 +49,7 @@ export class IdleCollector {
   collections = 0;
 
   constructor(
-    private readonly budget: IdleSource,
+    private readonly budget: InflightBudget,
     private readonly opts: IdleCollectorOptions = {},
   ) {
     this.minBytes = opts.minBytes ?? IDLE_COLLECT_MIN_BYTES;

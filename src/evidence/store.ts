@@ -47,18 +47,10 @@ export function encodeContentAsync(raw: Uint8Array): Promise<{ codec: string; co
 }
 
 /**
- * Stored message bytes this process has decoded so far (every stage that reads a message goes
- * through {@link decodeContent}): the background roles' idle collection watches it as the HTTP
- * process watches its intake budget (core/idle-collector.ts).
- */
-export const decodedEvidence = { reservedTotal: 0, inUse: 0 };
-
-/**
  * Inverse of {@link encodeContent}. `maxBytes` (the recorded size) bounds inflation, so a damaged
  * or tampered row cannot expand into gigabytes.
  */
 export function decodeContent(codec: string, content: Uint8Array, maxBytes?: number): Buffer {
-  decodedEvidence.reservedTotal += maxBytes ?? content.length;
   if (codec === CODECS.DEFLATE_RAW)
     return inflateRawSync(content, maxBytes === undefined ? {} : { maxOutputLength: Math.max(1, maxBytes + 1) });
   if (codec === CODECS.IDENTITY) return Buffer.from(content);
@@ -74,7 +66,6 @@ const ASYNC_DECODE_BYTES = 256 * 1024;
 export async function decodeContentAsync(codec: string, content: Uint8Array, maxBytes?: number): Promise<Buffer> {
   if (codec !== CODECS.DEFLATE_RAW || content.length <= ASYNC_DECODE_BYTES)
     return decodeContent(codec, content, maxBytes);
-  decodedEvidence.reservedTotal += maxBytes ?? content.length;
   return inflateRawAsync(content, maxBytes === undefined ? {} : { maxOutputLength: Math.max(1, maxBytes + 1) });
 }
 
