@@ -38,6 +38,19 @@ import {
 export const RSS_BOUND_MB = 512;
 const QUIET_MS = 30_000;
 
+/** `pid: RssAnon …, RssFile …, threads N` from /proc (empty fields when the process is gone). */
+function memoryBreakdown(pid: number): string {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? '?';
+    const kb = (name: string) => `${(Number(field(name)) / 1024).toFixed(1)} MB`;
+    const parts = `anonymous ${kb('RssAnon')}, file ${kb('RssFile')}`;
+    return `process ${pid}: RSS ${kb('VmRSS')} (${parts}), threads ${field('Threads')}`;
+  } catch {
+    return `process ${pid}: gone`;
+  }
+}
+
 const BENCH_SIZES: MutationSizes = {
   hugeHeaderBytes: 1024 * 1024,
   mimeDepth: 2000,
@@ -218,6 +231,9 @@ export const attackBench: Bench = {
       await new Promise((r) => setTimeout(r, drained.left === 0 ? BACKLOG_SETTLE_MS : 0));
       const groupDone = treeStatusBytes(pid, 'VmRSS');
       const rssDone = procStatusBytes(pid, 'VmRSS');
+      // Where each process's memory is: anonymous (heaps, malloc) or file-backed (code, SQLite's
+      // mapped pages), and how many threads it runs (the analysis and mail threads each hold a heap).
+      for (const p of processTree(pid)) process.stdout.write(`  ${memoryBreakdown(p)}\n`);
       const alive =
         proc.exitCode === null &&
         (await fetch(`${url}/healthz`)

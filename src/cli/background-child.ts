@@ -54,9 +54,25 @@ export function childArgv(argv = process.argv, execArgv = process.execArgv): str
  */
 export const CHILD_MALLOC_ARENA_MAX = '2';
 
-/** The child's environment: this process's, with {@link CHILD_MALLOC_ARENA_MAX} unless already set. */
+/**
+ * glibc's threshold above which an allocation gets its own mapping, given back whole when freed.
+ * By default glibc raises it to the size of the largest block freed (up to 32 MB), after which a
+ * burst's message buffers come from the arenas and stay there as free but resident memory: with
+ * the threshold fixed at 128 KiB the group held 591–673 MB instead of 747–840 MB 45 s after the
+ * attack bench (bench/RESULTS.md, 2026-12-02 19:03–19:23).
+ */
+export const CHILD_MALLOC_MMAP_THRESHOLD = '131072';
+
+/**
+ * The child's environment: this process's, with {@link CHILD_MALLOC_ARENA_MAX} and
+ * {@link CHILD_MALLOC_MMAP_THRESHOLD} unless the operator set them.
+ */
 export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return env.MALLOC_ARENA_MAX ? env : { ...env, MALLOC_ARENA_MAX: CHILD_MALLOC_ARENA_MAX };
+  return {
+    ...env,
+    MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX || CHILD_MALLOC_ARENA_MAX,
+    MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ || CHILD_MALLOC_MMAP_THRESHOLD,
+  };
 }
 
 export function startBackgroundChild(logger: Logger): BackgroundChild {
