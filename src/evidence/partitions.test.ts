@@ -30,7 +30,7 @@ import { createAuthority } from '../actions/cases/authorities.ts';
 import { addReportsToCase, openCase } from '../actions/cases/cases.ts';
 import { referCase } from '../actions/referrals/referrals.ts';
 import { dropExpiredPartitions } from './retention.ts';
-import { storeUnits } from './store-units.ts';
+import { insertReportRows, storeUnits } from './store-units.ts';
 
 const CORPUS = '/work/shared/corpus/spamassassin/spam';
 const DAY = 86_400_000;
@@ -62,6 +62,25 @@ async function insertDerived(db: Kysely<Database>, id: string, sha: string, at: 
     await sql`insert into web_report_terms (term, received_at, report_id) values (${term}, ${at}, ${id})`.execute(db);
   await sql`insert into action_report_facts (report_id, message_sha256, received_at, created_at)
     values (${id}, ${sha}, ${at}, ${at})`.execute(db);
+}
+
+/** A report of `id` on stored evidence, with its keys and its per-report rows; returns its tracking token. */
+async function insertReport(db: Kysely<Database>, id: string, sha256: string): Promise<string> {
+  const token = randomSecret(18);
+  const at = new Date().toISOString();
+  await insertReportRows(db, [
+    {
+      id,
+      message_sha256: sha256,
+      channel: 'api',
+      received_at: at,
+      quality: 'full',
+      dedup_key: null,
+      tracking_token: token,
+    },
+  ]);
+  await insertDerived(db, id, sha256, at);
+  return token;
 }
 
 test('[postgres] converting a populated reports table keeps every row, prunes a by-id look-up to one partition \
@@ -104,21 +123,7 @@ and keeps dedup keys and tracking tokens unique', async (t) => {
   // Reports stored between the two conversions, in the monthly partitions of reports.
   for (const [i, r] of rows.slice(0, 3).entries()) {
     const id = ulid(inMonth(0, 1 + i));
-    const token = randomSecret(18);
-    await db.insertInto('report_keys').values({ report_id: id, dedup_key: null, tracking_token: token }).execute();
-    await db
-      .insertInto('reports')
-      .values({
-        id,
-        message_sha256: r.sha,
-        channel: 'api',
-        received_at: new Date().toISOString(),
-        quality: 'full',
-        dedup_key: null,
-        tracking_token: token,
-      })
-      .execute();
-    await insertDerived(db, id, r.sha, new Date().toISOString());
+    const token = await insertReport(db, id, r.sha);
     rows.push({ id, sha: r.sha, token, key: '' });
   }
   // The per-report tables: the second --prepare validates their bound online, 0275 attaches them.
@@ -214,21 +219,7 @@ test('[postgres] retention drops whole months of reports but keeps the reports r
   // Reports of the next two months (their partitions exist ahead), on the same evidence.
   const ids = { next: [ulid(inMonth(1, 3)), ulid(inMonth(1, 9))], after: ulid(inMonth(2, 3)) };
   for (const id of [...ids.next, ids.after]) {
-    const token = randomSecret(18);
-    await db.insertInto('report_keys').values({ report_id: id, dedup_key: null, tracking_token: token }).execute();
-    await db
-      .insertInto('reports')
-      .values({
-        id,
-        message_sha256: stored.sha256,
-        channel: 'api',
-        received_at: new Date().toISOString(),
-        quality: 'full',
-        dedup_key: null,
-        tracking_token: token,
-      })
-      .execute();
-    await insertDerived(db, id, stored.sha256, new Date().toISOString());
+    await insertReport(db, id, stored.sha256);
   }
   const police = await createAuthority(db, {
     name: 'Police',
