@@ -23,6 +23,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Config } from '../core/config.ts';
 import { nowIso, randomSecret } from '../core/ids.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { CODECS } from './store.ts';
 import { pruneAudit, writeAudit } from './audit.ts';
 import {
@@ -200,13 +201,17 @@ async function deleteDerived(
   await trx.deleteFrom('relabels').where('report_id', 'in', chunk).execute();
   const facts = rowsOf('action_report_facts');
   if (facts.length) await trx.deleteFrom('action_report_facts').where('report_id', 'in', facts).execute();
-  // The cases that held them count again from their remaining reports when next read (0180).
-  await trx
-    .deleteFrom('action_case_tallies')
-    .where('case_id', 'in', (eb) =>
-      eb.selectFrom('action_case_reports').select('case_id').where('report_id', 'in', chunk),
-    )
-    .execute();
+  // The cases that held them count again from their remaining reports when next read (0180). Their
+  // tally lock first, as every change to a case's reports takes it: a backfill step running for one
+  // of them (case-tally-backfill.ts) ends before its rows go, instead of writing its build row back
+  // after this delete and leaving a count of reports that no longer exist.
+  const cases = (
+    await trx.selectFrom('action_case_reports').select('case_id').distinct().where('report_id', 'in', chunk).execute()
+  ).map((r) => r.case_id);
+  if (cases.length > 0) {
+    await lockNames(trx, LOCK_CLASS.caseTally, cases);
+    await trx.deleteFrom('action_case_tallies').where('case_id', 'in', cases).execute();
+  }
   await trx.deleteFrom('action_case_reports').where('report_id', 'in', chunk).execute();
   await trx.deleteFrom('action_fbl_sent').where('report_id', 'in', chunk).execute();
   await trx.deleteFrom('report_keys').where('report_id', 'in', chunk).execute();

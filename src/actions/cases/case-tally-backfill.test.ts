@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { closeContext, createContext } from '../../app/context.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -13,10 +14,11 @@ import { parseActionPolicy } from '../action-policy.ts';
 import { factsFrom, saveFacts } from '../report-facts.ts';
 import { analysisFor, spamMessage } from '../test-factories.ts';
 import { addReportsToCase, openCase, removeReportsFromCase } from './cases.ts';
-import { BUILD_KIND, tallyState } from './case-tally.ts';
+import { BUILD_KIND, lockCaseTally, tallyState } from './case-tally.ts';
 import { referenceTally, storedTally } from './test-tallies.ts';
 import { backfillCaseTallies, backfillStep } from './case-tally-backfill.ts';
 import { caseReportsPage } from './case-view.ts';
+import { deleteReports } from '../../evidence/retention.ts';
 
 for (const dialect of DIALECTS) {
   test(`[${dialect}] the backfill tallies cases from before migration 0180 two reports per transaction, \
@@ -133,3 +135,79 @@ resumes from its cursor, and counts reports that join, leave or are re-analysed 
     }
   });
 }
+
+test('[postgres] retention waits for a tally build step of a case it takes reports from, so no count of deleted \
+reports is left behind', async (t) => {
+  const tdb = await createTestDatabase(t, 'postgres');
+  if (!tdb) return;
+  const ctx = await createContext(tdb.config, { db: tdb.db, logger: createLogger(tdb.config), migrate: false });
+  const db = ctx.db;
+  try {
+    const reports: { reportId: string; sha256: string }[] = [];
+    for (let n = 1; n <= 3; n++) {
+      const raw = spamMessage({ n, ip: `203.0.113.${n}`, to: 'someone@victim.example', url: 'https://s.example/' });
+      const s = await ctx.writer.submitOne({ raw, channel: 'api', reporterAddress: 'someone@victim.example' });
+      reports.push({ reportId: s.id, sha256: s.sha256 });
+    }
+    const c = await openCase(db, {
+      targetKind: 'sender_domain',
+      targetValue: 'old.example',
+      title: 'old case',
+      category: 'phishing',
+      openedBy: 'user:test',
+    });
+    await addReportsToCase(db, c.id, reports, 'user:test');
+    await db.deleteFrom('action_case_tallies').execute();
+
+    // A build step of the case holds its tally lock and has written its build row, not yet committed.
+    let stepWrote: () => void = () => {};
+    const wrote = new Promise<void>((r) => {
+      stepWrote = r;
+    });
+    let endStep: () => void = () => {};
+    const stepMayEnd = new Promise<void>((r) => {
+      endStep = r;
+    });
+    const step = db.transaction().execute(async (trx) => {
+      await lockCaseTally(trx, c.id);
+      await trx
+        .insertInto('action_case_tallies')
+        .values({
+          case_id: c.id,
+          kind: BUILD_KIND,
+          value: reports[1].reportId,
+          reports: 2,
+          asn: null,
+          as_name: null,
+          country: null,
+        })
+        .execute();
+      stepWrote();
+      await stepMayEnd;
+    });
+    await wrote;
+
+    // Retention deletes one of the case's reports meanwhile: it must wait for the step's lock.
+    const retention = deleteReports(db, [reports[0].reportId]);
+    let waiting = 0;
+    for (let i = 0; i < 150 && waiting === 0; i++) {
+      const r = await sql<{ n: string }>`select count(*)::text as n from pg_locks
+        where locktype = 'advisory' and not granted
+          and database = (select oid from pg_database where datname = current_database())`.execute(db);
+      waiting = Number(r.rows[0]?.n ?? 0);
+      if (waiting === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    endStep();
+    await step;
+    assert.deepEqual(await retention, { reports: 1, messages: 1 });
+
+    // The step's build row, counting the deleted report, went with the case's other tally rows.
+    const rows = await db.selectFrom('action_case_tallies').select('kind').where('case_id', '=', c.id).execute();
+    assert.deepEqual(rows, [], 'no tally row of the case survives retention');
+    assert.equal((await tallyState(db, c.id)).kind, 'none');
+    assert.equal((await caseReportsPage(db, c.id, null)).total, 2);
+    assert.equal(waiting, 1, 'retention waited on the case tally lock the build step held');
+  } finally {
+    await closeContext(ctx);
+  }
+});
