@@ -77,3 +77,28 @@ taken once there is room (${dialect})`, {
     for (const m of [first, second])
       assert.ok((await getMessageRaw(s.ctx.db, sha256Hex(m)))?.equals(m), 'stored byte for byte');
   });
+
+test('HTTP: a client still sending a large upload the budget refused reads its 503, not a reset connection', {
+  timeout: 60_000,
+}, async (t) => {
+  const s = await createTestApp(t, 'sqlite', { maxMessageBytes: 40_000_000, intakeMemoryBudgetBytes: 500_000 });
+  if (!s) return;
+  await s.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = s.app.server.address() as AddressInfo;
+  const slow = post(port, padded('first', 300_000), 1000);
+  while (s.ctx.intakeBudget.inUse === 0) await new Promise((r) => setTimeout(r, 10));
+  // Far more than the socket buffers hold: the client is still writing when the refusal is sent.
+  const big = padded('big', 30_000_000);
+  for (let i = 0; i < 3; i++) {
+    const refused = await fetch(`http://127.0.0.1:${port}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'message/rfc822', 'accept-language': 'en' },
+      body: new Uint8Array(big.buffer, big.byteOffset, big.length) as Uint8Array<ArrayBuffer>,
+    });
+    const body = await refused.text();
+    assert.equal(refused.status, 503, body);
+    assert.equal((JSON.parse(body) as { error: string }).error, 'UNAVAILABLE');
+  }
+  slow.rest();
+  assert.equal((await slow.answer).status, 202);
+});
