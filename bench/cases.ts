@@ -15,6 +15,8 @@ import type { Bench } from './registry.ts';
 import { REPO_ROOT, percentile, pick, row, zipf } from './lib.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { buildMonthlyReport } from '../src/actions/monthly-report/build.ts';
+import { monthlyReport } from '../src/actions/monthly-report/snapshots.ts';
 import { mulberry32 } from '../src/core/prng.ts';
 import { caseFilterChoices, caseStateCounts, listCasePage } from '../src/actions/cases/case-list.ts';
 import { caseFactsTally, caseReportsPage, caseTimeline } from '../src/actions/cases/case-view.ts';
@@ -244,6 +246,17 @@ ${CASES.toLocaleString('en')} cases (SQLite)`,
         .offset(CASES / 2)
         .limit(1)
         .executeTakeFirstOrThrow();
+      // The monthly report of the busiest month: as the page reads it (the stored copy, built by the
+      // scheduler; the first read builds it) and, for reference, built from the reports as before 0288.
+      const busiest = await db
+        .selectFrom('reports')
+        .select([(eb) => eb.fn('substr', [eb.ref('received_at'), eb.val(1), eb.val(7)]).as('m')])
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .groupBy('m')
+        .orderBy('n', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const month = String(busiest.m);
       const queries: [string, () => Promise<unknown>][] = [
         ['cases: first page', () => listCasePage(db, {})],
         ['cases: deep page (cursor)', () => listCasePage(db, {}, { cursor: mid.id })],
@@ -265,6 +278,8 @@ ${CASES.toLocaleString('en')} cases (SQLite)`,
         [`typical case (${typical.n}): reports`, () => caseReportsPage(db, typical.case_id, null)],
         ['typical case: timeline', () => caseTimeline(db, typical.case_id)],
         ['typical case: indicators and origins', () => caseFactsTally(db, typical.case_id)],
+        [`monthly report page (${month}, ${busiest.n} reports)`, () => monthlyReport(db, month)],
+        ['(before 0288) monthly report built per view', () => buildMonthlyReport(db, month)],
       ];
       const widths = [34, 10, 10, 6];
       process.stdout.write(`${row(['query', 'p50 ms', 'p99 ms', 'ok'], widths)}\n`);

@@ -14,6 +14,7 @@ import { closeTransports } from './outbox/transports.ts';
 import { runIspDigests } from './isp/isp-digests.ts';
 import { outboxCounts } from './outbox/outbox.ts';
 import { sendMonthlyReports } from './monthly-report/send.ts';
+import { refreshMonthlyReports } from './monthly-report/snapshots.ts';
 import { backfillCaseTallies } from './cases/case-tally-backfill.ts';
 
 const DIGEST_CHECK_MS = 60_000;
@@ -107,6 +108,49 @@ export const ispDigestService: ServiceFactory = {
     return {
       describe: () =>
         `ISP digests:      checked every ${DIGEST_CHECK_MS / 1000} s by one process at a time; monthly reports hourly`,
+      async stop() {
+        clearInterval(every);
+        await running;
+      },
+    };
+  },
+};
+
+/** Name of the monthly-report builder's singleton lock. */
+export const MONTHLY_REPORTS_SINGLETON = 'monthly-reports';
+
+/**
+ * Keeps the stored monthly reports fresh (monthly-report/snapshots.ts), so the page and its
+ * downloads read one row: hourly, by one process at a time, whether or not mail goes out.
+ */
+export const monthlyReportService: ServiceFactory = {
+  name: 'monthly-reports',
+  role: 'scheduler',
+  enabled: () => true,
+  async start(ctx) {
+    const logger = ctx.logger.child({ component: 'monthly-reports' });
+    await ctx.singletons.want(MONTHLY_REPORTS_SINGLETON);
+    let running: Promise<void> | null = null;
+    let last = 0;
+    const tick = (): void => {
+      if (running || !ctx.singletons.held(MONTHLY_REPORTS_SINGLETON) || Date.now() - last < MONTHLY_CHECK_MS) return;
+      last = Date.now();
+      running = refreshMonthlyReports(ctx.db)
+        .then((built) => {
+          if (built.length > 0) logger.info({ months: built }, 'monthly reports built');
+        })
+        .catch((e: unknown) => {
+          logger.error({ err: e }, 'monthly report build failed');
+          last = Date.now() - MONTHLY_CHECK_MS + 60_000;
+        })
+        .finally(() => {
+          running = null;
+        });
+    };
+    const every = setInterval(tick, 1000);
+    every.unref();
+    return {
+      describe: () => 'Monthly reports:  built hourly by one process at a time; pages read the stored report',
       async stop() {
         clearInterval(every);
         await running;

@@ -6,7 +6,7 @@
 import type { Area } from '../evidence/context.ts';
 import { actionsReferUpdateWork, actionsReferWork, actionsReportWork } from './actions-jobs.ts';
 import { actionRoutes } from './actions-routes.ts';
-import { actionsService, caseTallyBackfillService, ispDigestService } from './actions-service.ts';
+import { actionsService, caseTallyBackfillService, ispDigestService, monthlyReportService } from './actions-service.ts';
 
 export const actionsArea = {
   name: 'actions',
@@ -16,5 +16,5 @@ export const actionsArea = {
     actionsRefer: actionsReferWork,
     actionsReferUpdate: actionsReferUpdateWork,
   },
-  services: [actionsService, ispDigestService, caseTallyBackfillService],
+  services: [actionsService, ispDigestService, caseTallyBackfillService, monthlyReportService],
 } satisfies Area;

@@ -171,6 +171,15 @@ export interface ActionMonthlyReportSendsTable {
   created_at: string;
 }
 
+/** The monthly report as last computed, one row per month (0288, `actions/monthly-report/snapshots.ts`). */
+export interface ActionMonthlyReportsTable {
+  /** `YYYY-MM`. */
+  month: string;
+  generated_at: string;
+  /** The report's JSON (`MonthlyReport`). */
+  body: string;
+}
+
 export interface ActionReferralsTable {
   id: string;
   case_id: string;
@@ -382,6 +391,7 @@ export interface ActionTables {
   action_partners: ActionPartnersTable;
   action_received_packages: ActionReceivedPackagesTable;
   action_monthly_report_sends: ActionMonthlyReportSendsTable;
+  action_monthly_reports: ActionMonthlyReportsTable;
   action_exchange_messages: ActionExchangeMessagesTable;
   action_exchange_requests: ActionExchangeRequestsTable;
 }

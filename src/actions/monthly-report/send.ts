@@ -14,7 +14,8 @@ import { nowIso } from '../../core/ids.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { buildMessage, domainOf, newMessageId, type MimeNode } from '../formats/mime.ts';
 import { enqueueMail } from '../outbox/outbox.ts';
-import { buildMonthlyReport, previousMonth, type MonthlyReport } from './build.ts';
+import { previousMonth, type MonthlyReport } from './build.ts';
+import { monthlyReport } from './snapshots.ts';
 import { MONTHLY_LABELS, fill, type MonthlyLocale } from './labels.ts';
 import { monthlyReportCsv, monthlyReportDocument } from './render.ts';
 import { printPdf } from './pdf.ts';
@@ -125,7 +126,8 @@ export async function sendMonthlyReports(
     .orderBy('a.id')
     .execute();
   if (due.length === 0) return { month, queued: [] };
-  const report = await buildMonthlyReport(db, month, now);
+  // The stored report when it is fresh or settled (snapshots.ts), so the page shows what was sent.
+  const report = await monthlyReport(db, month, now);
   // Each authority reads the report in its registry entry's language, else the region's; each
   // language's files are built (and printed) once.
   const filesOf = new Map<MonthlyLocale, Promise<Awaited<ReturnType<typeof monthlyReportFiles>>>>();

@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { configFrom, fail, withSettings } from '../options.ts';
 import { closeContext, createContext } from '../../app/context.ts';
 import { isAppError } from '../../core/errors.ts';
-import { buildMonthlyReport, monthBounds, previousMonth } from '../../actions/monthly-report/build.ts';
+import { monthBounds, previousMonth } from '../../actions/monthly-report/build.ts';
+import { monthlyReport, rebuildMonthlyReport } from '../../actions/monthly-report/snapshots.ts';
 import { isMonthlyLocale } from '../../actions/monthly-report/labels.ts';
 import { monthlyReportFiles, reportLocale, sendMonthlyReports } from '../../actions/monthly-report/send.ts';
 import { closeTransports } from '../../actions/outbox/transports.ts';
@@ -26,8 +27,12 @@ export function registerReport(program: Command): void {
     .option('--lang <lang>', 'en | fr (default: from --region)')
     .option('--out <file>', 'write to this file instead of standard output')
     .option('--send', "queue last month's report for the authorities that ask for it (once per month each)")
+    .option('--rebuild', 'build the report again from the reports now, and keep it as the one the web app shows')
     .action(
-      async (o: { month?: string; format: string; lang?: string; out?: string; send?: boolean }, cmd: Command) => {
+      async (
+        o: { month?: string; format: string; lang?: string; out?: string; send?: boolean; rebuild?: boolean },
+        cmd: Command,
+      ) => {
         if (!isFormat(o.format)) fail(`--format must be one of ${FORMATS.join(', ')}`, 2);
         if (o.lang !== undefined && !isMonthlyLocale(o.lang)) fail('--lang must be en or fr', 2);
         const month = o.month ?? previousMonth(new Date());
@@ -44,7 +49,7 @@ export function registerReport(program: Command): void {
             process.stdout.write(`monthly report ${r.month}: queued for ${r.queued.length} authorit(ies)\n`);
             return;
           }
-          const r = await buildMonthlyReport(ctx.db, month);
+          const r = o.rebuild ? await rebuildMonthlyReport(ctx.db, month) : await monthlyReport(ctx.db, month);
           const lang = isMonthlyLocale(o.lang) ? o.lang : reportLocale(config.region);
           const files = await monthlyReportFiles(
             r,

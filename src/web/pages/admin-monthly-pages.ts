@@ -7,7 +7,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
-import { buildMonthlyReport, monthBounds, previousMonth } from '../../actions/monthly-report/build.ts';
+import { monthBounds, previousMonth } from '../../actions/monthly-report/build.ts';
+import { monthlyReport } from '../../actions/monthly-report/snapshots.ts';
 import { MONTHLY_LABELS } from '../../actions/monthly-report/labels.ts';
 import { monthlyReportCsv, monthlyReportFragment } from '../../actions/monthly-report/render.ts';
 import { monthlyReportFiles } from '../../actions/monthly-report/send.ts';
@@ -32,7 +33,7 @@ export async function monthlyReportRoutes(app: FastifyInstance): Promise<void> {
     const ctx = pageContext(req, reply);
     const { t } = ctx;
     const month = monthOf(req);
-    const r = await buildMonthlyReport(db, month);
+    const r = await monthlyReport(db, month);
     const l = MONTHLY_LABELS[ctx.locale];
     const q = `month=${month}`;
     return sendPage(
@@ -59,7 +60,7 @@ ${raw(monthlyReportFragment(r, l))}`,
     authorize(req.principal, 'monthly-report:read');
     const month = monthOf(req);
     const ctx = pageContext(req, reply);
-    const r = await buildMonthlyReport(db, month);
+    const r = await monthlyReport(db, month);
     let body: Buffer;
     let type: string;
     if (format === 'pdf') {
