@@ -194,6 +194,69 @@ const TRACEBACK: TextTemplate[] = [
       '{ip} est dans l’AS{asn} ({asName}), un réseau de recherche et d’enseignement dont les adresses ne vont qu’à ' +
       'des établissements membres, qui écrivent eux-mêmes leurs noms inverses',
   },
+  {
+    en:
+      'the believed receiver recorded its reverse name {name}, under {parent}, whose names belong to different ' +
+      'holders (public suffix list), and {~backing}',
+    fr:
+      'le destinataire cru a noté son nom inverse {name}, sous {parent}, dont les noms appartiennent à des ' +
+      'détenteurs différents (liste des suffixes publics), et {~backing}',
+  },
+  {
+    en: '{ip} is in the same /24 as {seen}, an address of that organisation already believed',
+    fr: '{ip} est dans le même /24 que {seen}, une adresse de cette organisation déjà crue',
+  },
+  {
+    en:
+      '{ip} is in AS{asn} ({asName}), a research and education network whose addresses go only to member ' +
+      'institutions, which write their own reverse names',
+    fr:
+      '{ip} est dans l’AS{asn} ({asName}), un réseau de recherche et d’enseignement dont les adresses ne vont qu’à ' +
+      'des établissements membres, qui écrivent eux-mêmes leurs noms inverses',
+  },
+  {
+    en:
+      'its reverse name {name} shares only the parent {parent} with the receiving organisation, a name service ' +
+      'whose names belong to different holders (public suffix list), and its address does not back it',
+    fr:
+      'son nom inverse {name} ne partage que le parent {parent} avec l’organisation destinataire, un service de ' +
+      'noms dont les noms appartiennent à des détenteurs différents (liste des suffixes publics), et son adresse ne ' +
+      'l’appuie pas',
+  },
+  {
+    en:
+      'looked up on {date}: its reverse name {name} resolves back to {ip} and is in the receiving organisation’s ' +
+      'domain {domain}, and {~backing}',
+    fr:
+      `consulté le {date}${NB}: son nom inverse {name} renvoie à {ip} et il est dans le domaine de l’organisation ` +
+      'destinataire {domain}, et {~backing}',
+  },
+  {
+    en:
+      'looked up on {date}: its reverse name {name} resolves back to {ip} and is in the receiving organisation’s ' +
+      'domain {domain}',
+    fr:
+      `consulté le {date}${NB}: son nom inverse {name} renvoie à {ip} et il est dans le domaine de l’organisation ` +
+      'destinataire {domain}',
+  },
+  {
+    en:
+      'looked up on {date}: {domain}, the reporter’s own mail domain, names {mx} as its mail exchanger (MX) and ' +
+      '{mx2} resolves to {ip}: the organisation’s own inbound relay or the gateway it contracts',
+    fr:
+      `consulté le {date}${NB}: {domain}, le domaine de messagerie du signaleur lui-même, désigne {mx} comme ` +
+      `serveur de messagerie (MX) et {mx2} a pour adresse {ip}${NB}: le relais entrant de l’organisation elle-même ` +
+      'ou la passerelle qu’elle a mandatée',
+  },
+  {
+    en:
+      'looked up on {date}: {domain}, which the believed hops delivered for, names {mx} as its mail exchanger (MX) ' +
+      'and {mx2} resolves to {ip}: the organisation’s own inbound relay or the gateway it contracts',
+    fr:
+      `consulté le {date}${NB}: {domain}, pour lequel les sauts crus ont livré, désigne {mx} comme serveur de ` +
+      `messagerie (MX) et {mx2} a pour adresse {ip}${NB}: le relais entrant de l’organisation elle-même ou la ` +
+      'passerelle qu’elle a mandatée',
+  },
   { en: 'the receiving organisation ({label})', fr: 'l’organisation destinataire ({label})' },
   {
     en: 'the recipient’s forwarding service ({domain})',

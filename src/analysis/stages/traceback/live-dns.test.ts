@@ -17,6 +17,7 @@ import { freshEnough, LIVE_DNS_MAX_AGE_MS } from './live-dns.ts';
 import { parseReceived } from './received-parser.ts';
 import { TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
+import { narrativeIn } from '../../narrative-texts.ts';
 import type { StageContext } from '../../stage.ts';
 import { defaultAnalysisSettings } from '../../settings.ts';
 import type { z } from 'zod';
@@ -243,6 +244,25 @@ test('the MX rule asks only about domains a believed hop delivered for, never on
   });
   assert.equal(w.origin?.ip, '198.51.100.7', w.steps.join('\n'));
   assert.deepEqual(w.questions, []);
+});
+
+test('fresh mail under a dynamic-DNS parent: a stranger’s forward-confirmed name there earns nothing', () => {
+  // A spammer who holds their server's reverse zone and registers a dyndns.org name passes the FCrDNS test.
+  const walk = (name: string) => {
+    const lines = [
+      'from bot (unknown [198.51.100.7]) by mx.mothlight.dyndns.org (Postfix) with ESMTP id 1; ' +
+        'Tue, 1 Dec 2026 10:00:02 +0000',
+      'from x (203.0.113.9) by relay with SMTP id 2; Tue, 1 Dec 2026 10:00:00 +0000',
+    ];
+    const received = lines.map((l) => ({ ...parseReceived(l), raw: l }));
+    const live = { fcrdns: new Map([['198.51.100.7', [name]]]), mx: new Map(), at: new Date('2026-12-02T00:00:00Z') };
+    return walkChain({ received, trust, asnOf: new Map(), webmailHeaders: [], documentationIsPublic: true, live });
+  };
+  const stranger = walk('relay.stranger.dyndns.org');
+  assert.equal(stranger.origin?.ip, '198.51.100.7', stranger.steps.join('\n'));
+  const own = walk('relay.mothlight.dyndns.org');
+  assert.equal(own.origin?.ip, '203.0.113.9', own.steps.join('\n'));
+  for (const s of own.steps) assert.notEqual(narrativeIn(s, 'fr'), null, s);
 });
 
 test('a message is fresh for live look-ups only within the week after its believed top date', () => {

@@ -14,6 +14,7 @@ import { holderDomain } from './org.ts';
 import { parseReceived } from './received-parser.ts';
 import { TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
+import { narrativeIn } from '../../narrative-texts.ts';
 
 const asn = ipLocationDbAsnLookup();
 const trust = new TrustTable([], null);
@@ -117,4 +118,50 @@ test('the learner learns the domain of a checked forwarder name; the walk believ
   // Without what was learned, the forwarder itself is the origin.
   const bare = await trace(readLabelled(CORPUS_DIR, 'spamassassin/spam_2/00083.1aead789d4b4c7022c51bc632e4f2445'));
   assert.equal(bare.w.origin?.ip, '216.220.40.243', bare.text);
+});
+
+/**
+ * Same registered domain, different holders (public suffix list, private section): Ruhr-Universität
+ * Bochum lists `ruhr-uni-bochum.de` there, so yoda.bph… and sunu422.rz… are different holders'
+ * names. yoda ← sunu422.rz.ruhr-uni-bochum.de [134.147.64.14] ← mi-1 (qmail) ← sunu450 ← web.de's
+ * mx15 217.72.192.174.
+ */
+const BOCHUM = 'spamassassin/hard_ham/00006.3409dec8ca4fcf2d6e0582554473b5c9';
+
+test('a name under a shared parent is believed when a research network’s address backs it', async (t) => {
+  if (!needsCorpus(t, 'spamassassin')) return;
+  const { w, text } = await trace(readLabelled(CORPUS_DIR, BOCHUM));
+  assert.equal(w.origin?.ip, '217.72.192.174', text);
+  assert.match(text, /sunu422\.rz\.ruhr-uni-bochum\.de, under ruhr-uni-bochum\.de, whose names belong to different/);
+  assert.match(text, /a research and education network/);
+  for (const s of w.steps) assert.notEqual(narrativeIn(s, 'fr'), null, s);
+});
+
+test('a name under a shared parent from an address that does not back it is the origin', async (t) => {
+  if (!needsCorpus(t, 'spamassassin')) return;
+  const raw = Buffer.from(readLabelled(CORPUS_DIR, BOCHUM)).toString('latin1');
+  // The same checked name on a Linode address (AS63949, hosting): the parent alone proves nothing.
+  const moved = raw.replace(
+    '(sunu422.rz.ruhr-uni-bochum.de [134.147.64.14])',
+    '(sunu422.rz.ruhr-uni-bochum.de [172.104.1.9])',
+  );
+  assert.notEqual(moved, raw, 'the test edits the real header');
+  const { w, text } = await trace(Buffer.from(moved, 'latin1'));
+  assert.equal(w.origin?.ip, '172.104.1.9', text);
+  assert.match(text, /shares only the parent ruhr-uni-bochum\.de with the receiving organisation/);
+  for (const s of w.steps) assert.notEqual(narrativeIn(s, 'fr'), null, s);
+});
+
+test('a receiver under a dynamic-DNS parent does not believe a stranger’s name under the same parent', () => {
+  const walk = (client: string) => {
+    const chain = [
+      `from ${client} (${client} [198.51.100.9]) by mx.mothlight.dyndns.org (Postfix) with ESMTP id 1`,
+      'from bot (unknown [203.0.113.5]) by relay (Postfix) with SMTP id 2',
+    ].map((r) => ({ ...parseReceived(r), raw: r }));
+    return walkChain({ received: chain, trust, asnOf: new Map(), webmailHeaders: [], documentationIsPublic: true });
+  };
+  const stranger = walk('relay.stranger.dyndns.org');
+  assert.equal(stranger.origin?.ip, '198.51.100.9', stranger.steps.join('\n'));
+  const own = walk('relay.mothlight.dyndns.org');
+  assert.equal(own.origin?.ip, '203.0.113.5', own.steps.join('\n'));
 });

@@ -181,17 +181,24 @@ name: it earns no trust`,
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
   const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
   const receiverDomain = registeredDomain(byHost);
-  if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
-    const relay: CompiledRelay = orgRelay(clientDomain);
-    return {
-      relay,
-      kind: 'own',
-      ip,
-      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain \
-${clientDomain}`,
-    };
-  }
   const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
+  if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
+    const own = sameHolder(holder, byHost, org) ? null : sharedParentBacked(h.fromRdns ?? '', ip, asn, input, org);
+    if (own === null) {
+      return {
+        relay: orgRelay(clientDomain),
+        kind: 'own',
+        ip,
+        why: `the believed receiver recorded its reverse name ${h.fromRdns}, in the receiving organisation’s domain \
+${clientDomain}`,
+      };
+    }
+    if (own !== false) return own;
+    org.notes.push(
+      `its reverse name ${h.fromRdns} shares only the parent ${clientDomain} with the receiving organisation, a name \
+service whose names belong to different holders (public suffix list), and its address does not back it`,
+    );
+  }
   if (holder !== null && org.reporterRegistered.has(holder)) {
     return {
       relay: orgRelay(holder),
@@ -281,7 +288,18 @@ function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
   if (!checkedAtReceipt && (receiverDomain !== null || org.domains.size > 0)) {
     const names = live.fcrdns.get(ip);
     if (names === undefined) askReverse = true;
-    const name = names?.find((n) => ownDomain(registeredDomain(n)) && !isAccessName(n, ip));
+    // Under a shared parent (public suffix list, private section) the address must back the name too.
+    let backing: string | null | undefined;
+    const backed = () => {
+      if (backing === undefined) backing = addressBacking(ip, input.asnOf.get(ip) ?? null, input, org);
+      return backing !== null;
+    };
+    const name = names?.find(
+      (n) =>
+        ownDomain(registeredDomain(n)) &&
+        !isAccessName(n, ip) &&
+        (sameHolder(holderDomain(n), byHost, org) || backed()),
+    );
     if (name !== undefined) {
       return {
         live: 'live-fcrdns' as const,
@@ -289,7 +307,7 @@ function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
         kind: 'own' as const,
         ip,
         why: `looked up on ${when}: its reverse name ${name} resolves back to ${ip} and is in the receiving \
-organisation’s domain ${registeredDomain(name)}`,
+organisation’s domain ${registeredDomain(name)}${typeof backing === 'string' ? `, and ${backing}` : ''}`,
       };
     }
   }
@@ -339,6 +357,23 @@ function unverifiedOwnName(
   const domain = registeredDomain(name);
   if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
   // Compared only here, for the rare qmail name: the common walk pays nothing for it.
+  const backing = addressBacking(ip, asn, input, org);
+  if (backing === null) return null;
+  return {
+    relay: orgRelay(domain),
+    kind: 'own',
+    ip,
+    why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and \
+${backing}`,
+  };
+}
+
+/**
+ * What an address says for a name the walk cannot take alone: the same /24 as an address of the
+ * organisation already believed, or a research and education network (its blocks go only to member
+ * institutions, which write their own reverse names). Null when it says nothing.
+ */
+function addressBacking(ip: string, asn: number | null, input: WalkInput, org: OrgState): string | null {
   const site = sitePrefix(ip);
   const seen = org.addresses.find(
     (a) =>
@@ -347,27 +382,44 @@ function unverifiedOwnName(
       sitePrefix(a) === site &&
       effectiveClass(a, input.documentationIsPublic) === 'public',
   );
-  if (seen !== undefined) {
-    return {
-      relay: orgRelay(domain),
-      kind: 'own',
-      ip,
-      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and \
-${ip} is in the same /24 as ${seen}, an address of that organisation already believed`,
-    };
-  }
+  if (seen !== undefined)
+    return `${ip} is in the same /24 as ${seen}, an address of that organisation already believed`;
   const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
   if (asn !== null && isResearchAs(asName)) {
-    return {
-      relay: orgRelay(domain),
-      kind: 'own',
-      ip,
-      why: `qmail recorded the unverified reverse name ${name}, in the receiving organisation’s domain ${domain}, and \
-${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to member \
-institutions, which write their own reverse names`,
-    };
+    return `${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to \
+member institutions, which write their own reverse names`;
   }
   return null;
+}
+
+/** Whether a checked name's holder domain is the believed receiver's or an organisation relay's. */
+function sameHolder(holder: string | null, byHost: string | null, org: OrgState): boolean {
+  return holder !== null && (holder === holderDomain(byHost) || org.holders.has(holder));
+}
+
+/**
+ * The same registered domain under a parent the public suffix list's private section lists
+ * (`dyndns.org`, whose names are strangers' machines; also a university that declares its
+ * departments separate, `ruhr-uni-bochum.de`): the shared parent alone proves nothing, so the name is
+ * believed only when the address backs it ({@link addressBacking}). False when it does not.
+ */
+function sharedParentBacked(
+  name: string,
+  ip: string,
+  asn: number | null,
+  input: WalkInput,
+  org: OrgState,
+): Believed | false {
+  const parent = registeredDomain(name) ?? name;
+  const backing = addressBacking(ip, asn, input, org);
+  if (backing === null) return false;
+  return {
+    relay: orgRelay(parent),
+    kind: 'own',
+    ip,
+    why: `the believed receiver recorded its reverse name ${name}, under ${parent}, whose names belong to different \
+holders (public suffix list), and ${backing}`,
+  };
 }
 
 /** What the walk has learned about the receiving organisation so far. */
@@ -391,6 +443,8 @@ interface OrgState {
   reporterDomains: Set<string>;
   /** Domains of the reporter's own addresses (rule 3, offline too), by {@link holderDomain}. */
   reporterRegistered: Set<string>;
+  /** {@link holderDomain}s of believed receivers and relays, beside their registered {@link domains}. */
+  holders: Set<string>;
 }
 
 /** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
@@ -478,6 +532,7 @@ export function walkChain(input: WalkInput): WalkOutput {
     questions: [],
     reporterDomains: new Set(),
     reporterRegistered: new Set(),
+    holders: new Set(),
   };
   for (const d of input.recipientDomains ?? []) {
     const rd = holderDomain(recipientDomain(`@${d}`));
@@ -493,7 +548,10 @@ export function walkChain(input: WalkInput): WalkOutput {
 
   const top = hops[0];
   const topDomain = registeredDomain(top?.byHost ?? null);
-  if (topDomain !== null && trust.byName(top?.byHost ?? null) === null) org.domains.add(topDomain);
+  if (topDomain !== null && trust.byName(top?.byHost ?? null) === null) {
+    org.domains.add(topDomain);
+    org.holders.add(holderDomain(top?.byHost ?? null) ?? topDomain);
+  }
   if (top) {
     const writer = trust.byName(top.byHost);
     steps.push(
@@ -576,7 +634,10 @@ cannot see; skipped, never blamed.`,
     }
     const receiverDomain = registeredDomain(h.byHost);
     const ownSide = believed.every((b) => b.kind === 'own');
-    if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) org.domains.add(receiverDomain);
+    if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) {
+      org.domains.add(receiverDomain);
+      org.holders.add(holderDomain(h.byHost) ?? receiverDomain);
+    }
     // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
     if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
     const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
@@ -596,8 +657,10 @@ ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the heade
       }
       if (t.kind === 'own') {
         const d = registeredDomain(h.fromRdns);
-        if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified'))
+        if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) {
           org.domains.add(d);
+          org.holders.add(holderDomain(h.fromRdns) ?? d);
+        }
         const asn = asnOf.get(ip) ?? null;
         if (asn !== null) org.asns.add(asn);
         org.addresses.push(ip);
