@@ -43,7 +43,8 @@ for (const dialect of DIALECTS) {
     assert.equal(letters.length, 2);
     const text = letters.find((l) => (l.origin ?? '').includes('text.eml'));
     assert.ok(text);
-    const get = (url: string, cookie: string) => app.inject({ method: 'GET', url, headers: { cookie } });
+    const get = (url: string, cookie: string) =>
+      app.inject({ method: 'GET', url, headers: { cookie, 'accept-language': 'en' } });
 
     await t.test('staff see every waiting dead letter with its reason; other roles are refused', async () => {
       const res = await get('/workbench/dead-letters', analyst.cookie);

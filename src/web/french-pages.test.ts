@@ -466,7 +466,7 @@ for (const dialect of DIALECTS) {
 // ── what reaches people outside the pages ───────────────────────────────────────────────────
 
 test('intake errors in French for a browser and for an API client with Accept-Language: fr', async (t) => {
-  const h = await createTestApp(t, 'sqlite');
+  const h = await createTestApp(t, 'sqlite', {}, { acceptLanguage: null });
   if (!h) return;
   const { app } = h;
   const garbage = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 9, 10, 0x7f, 0, 0]);
@@ -567,4 +567,22 @@ test('the acknowledgement e-mail in French', () => {
   for (const line of ack.text.split('\n').filter((l) => l.trim() !== '' && !l.includes('https://')))
     assert.deepEqual(typographyProblems(line), [], line);
   assert.doesNotMatch(ack.text, /Thank you|report/);
+});
+
+test("a page asked for in no language is in the instance region's; a header, the cookie or ?lang= still decide", async (t) => {
+  const fr = await createTestApp(t, 'sqlite', {}, { acceptLanguage: null });
+  const gb = await createTestApp(t, 'sqlite', { region: 'GB' }, { acceptLanguage: null });
+  if (!fr || !gb) return;
+  const lang = async (app: typeof fr.app, headers: Record<string, string> = {}, url = '/report') => {
+    const r = await app.inject({ method: 'GET', url, headers });
+    assert.equal(r.statusCode, 200, r.body.slice(0, 200));
+    return /<html lang="([a-z]+)"/.exec(r.body)?.[1];
+  };
+  assert.equal(await lang(fr.app), 'fr', 'a French instance, no header: French');
+  assert.equal(await lang(gb.app), 'en', 'a British instance, no header: English');
+  assert.equal(await lang(fr.app, { 'accept-language': 'en-GB,en;q=0.8' }), 'en', 'the header beats the region');
+  assert.equal(await lang(gb.app, { 'accept-language': 'fr-BE' }), 'fr');
+  assert.equal(await lang(fr.app, { cookie: 'sd_lang=en', 'accept-language': 'fr' }), 'en', 'the cookie beats both');
+  assert.equal(await lang(gb.app, {}, '/report?lang=fr'), 'fr', '?lang= beats the region');
+  assert.equal(await lang(fr.app, { 'accept-language': 'de, es;q=0.5' }), 'fr', 'languages it has not: the region');
 });

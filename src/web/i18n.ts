@@ -1,6 +1,8 @@
 /**
  * Locales of the web application. The language comes from `?lang=` (remembered in a cookie), then
- * the cookie, then the Accept-Language header; English otherwise.
+ * the cookie, then the signed-in account's choice, then the Accept-Language header; else the
+ * instance region's language (a French instance answers a client that names none in French, as its
+ * errors do: web/errors.ts), English when no region is given.
  */
 import { en, type MessageKey, type Messages } from './locales/en.ts';
 import { fr } from './locales/fr.ts';
@@ -61,11 +63,13 @@ export function pickLocale(opts: {
   cookie?: unknown;
   userLocale?: string | null;
   acceptLanguage?: string;
+  /** The instance region's language (`regionLanguage(config.region)`). */
+  fallback?: Locale;
 }): Locale {
   if (isLocale(opts.query)) return opts.query;
   if (isLocale(opts.cookie)) return opts.cookie;
   if (isLocale(opts.userLocale)) return opts.userLocale;
-  return fromAcceptLanguage(opts.acceptLanguage) ?? DEFAULT_LOCALE;
+  return fromAcceptLanguage(opts.acceptLanguage) ?? opts.fallback ?? DEFAULT_LOCALE;
 }
 
 export type { MessageKey };

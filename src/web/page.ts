@@ -2,6 +2,7 @@
  * What every page needs: the locale, the caller, a CSRF token, the layout (skip link, navigation
  * by permission, language switcher) and the security headers.
  */
+import { regionLanguage } from '../core/languages.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../core/config.ts';
@@ -58,6 +59,7 @@ export function pageContext(req: FastifyRequest, reply: FastifyReply): PageCtx {
     cookie: cookies[LOCALE_COOKIE],
     userLocale: rs?.account.locale,
     acceptLanguage: req.headers['accept-language'],
+    fallback: regionLanguage(config.region),
   });
   if (isLocale(query.lang) && cookies[LOCALE_COOKIE] !== query.lang) {
     void reply.setCookie(LOCALE_COOKIE, query.lang, {

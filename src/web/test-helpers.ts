@@ -23,15 +23,37 @@ export async function createTestApp(
   t: TestContext,
   dialect: DialectName = 'sqlite',
   overrides: Parameters<typeof createTestContext>[2] = {},
+  client: { acceptLanguage?: string | null } = {},
 ): Promise<{ ctx: AppContext; app: FastifyInstance } | null> {
   const h = await createTestContext(t, dialect, overrides);
   if (!h) return null;
   const app = await buildApp(h.ctx);
+  const language = client.acceptLanguage === undefined ? 'en' : client.acceptLanguage;
+  if (language !== null) speaking(app, language);
   t.after(async () => {
     await app.close();
     await h.close();
   });
   return { ctx: h.ctx, app };
+}
+
+/**
+ * Makes `app.inject` send `Accept-Language: language` when a request names none, as every browser
+ * does: the test instance's region is FR, and a client that names no language gets the region's
+ * (page.ts), so tests that read English pages are English-speaking clients unless they say
+ * otherwise. `createTestApp(…, { acceptLanguage: null })` keeps requests as written (the region
+ * fallback is tested so, in french-pages.test.ts).
+ */
+export function speaking(app: FastifyInstance, language: string): void {
+  const inject = app.inject.bind(app) as (opts?: unknown, cb?: unknown) => unknown;
+  const withLanguage = (opts: unknown): unknown => {
+    if (!opts || typeof opts !== 'object' || typeof opts === 'function') return opts;
+    const o = opts as { headers?: Record<string, unknown> };
+    const named = Object.keys(o.headers ?? {}).some((k) => k.toLowerCase() === 'accept-language');
+    return named ? opts : { ...o, headers: { ...o.headers, 'accept-language': language } };
+  };
+  (app as unknown as { inject: (opts?: unknown, cb?: unknown) => unknown }).inject = (opts?: unknown, cb?: unknown) =>
+    opts === undefined ? inject() : cb === undefined ? inject(withLanguage(opts)) : inject(withLanguage(opts), cb);
 }
 
 export interface TestUser {
