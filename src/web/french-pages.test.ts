@@ -569,7 +569,7 @@ test('the acknowledgement e-mail in French', () => {
   assert.doesNotMatch(ack.text, /Thank you|report/);
 });
 
-test("a page asked for in no language is in the instance region's; a header, the cookie or ?lang= still decide", async (t) => {
+test("a page asked for in no language is in the instance region's; a header, cookie or ?lang= decide", async (t) => {
   const fr = await createTestApp(t, 'sqlite', {}, { acceptLanguage: null });
   const gb = await createTestApp(t, 'sqlite', { region: 'GB' }, { acceptLanguage: null });
   if (!fr || !gb) return;

@@ -62,6 +62,14 @@ export async function registerSender(db: Kysely<Database>, input: z.input<typeof
   return row;
 }
 
+/** The language of the complaint feedback a sender gets (null: the instance region's). */
+export async function setSenderLanguage(db: Kysely<Database>, id: string, language: string | null): Promise<void> {
+  const v = z.enum(APP_LANGUAGES).nullable().safeParse(language);
+  if (!v.success) throw new AppError('BAD_REQUEST', `language: one of ${APP_LANGUAGES.join(', ')}, or null`);
+  const r = await db.updateTable('action_senders').set({ language: v.data }).where('id', '=', id).executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `No sender ${id}.`);
+}
+
 /** The DNS name where the TXT proof for an identity is published. */
 export function proofName(kind: 'domain' | 'ip', value: string): string {
   if (kind === 'domain') return `_spamdesk.${value}`;

@@ -10,6 +10,8 @@ import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CSRF_FIELD, type PageCtx, pageContext, sendPage, verifyCsrf } from '../page.ts';
+import { APP_LANGUAGES, type AppLanguage } from '../../core/languages.ts';
+import { labelOf } from '../i18n.ts';
 
 /** Rows per registry page. */
 export const ADMIN_PAGE_SIZE = 50;
@@ -185,4 +187,43 @@ export function entryChange<T>(
     if (entry) await auditChange(req, entry.action, `${spec.subject}:${id}`, entry.detail);
     return reply.redirect(`${spec.back}/${id}`, 303);
   });
+}
+
+/** The `<option>`s of a select: each value with its label, `selected` chosen. */
+export function selectOptions(values: readonly string[], selected: string, label: (v: string) => string): SafeHtml[] {
+  return values.map((v) => html`<option value="${v}" ${v === selected ? 'selected' : ''}>${label(v)}</option>`);
+}
+
+/**
+ * The language of what Spamdesk writes to a registry entry (referrals, digests, feedback): a
+ * select of the languages it writes, empty for "the instance region's" (issue 18 item 6).
+ */
+export function languageField(ctx: PageCtx, value: string | null | undefined): SafeHtml {
+  const { t } = ctx;
+  return html`<label for="language">${t('registry.language')}</label><select id="language" name="language">\
+<option value="">${t('registry.language.region')}</option>${selectOptions(APP_LANGUAGES, value ?? '', (l) =>
+    labelOf(t, 'registry.language', l),
+  )}</select>`;
+}
+
+/** The registry entry's language as its page shows it (`dt`/`dd` of its facts). */
+export function languageFact(ctx: PageCtx, value: string | null): SafeHtml {
+  const { t } = ctx;
+  return html`<dt>${t('registry.language')}</dt><dd data-testid="language">${
+    value ? labelOf(t, 'registry.language', value) : t('registry.language.region')
+  }</dd>`;
+}
+
+/** A form's language field: '' is the region's (null), else one of {@link APP_LANGUAGES}; 400 otherwise. */
+export function formLanguage(v: string | undefined): AppLanguage | null {
+  const s = (v ?? '').trim();
+  if (s === '') return null;
+  if ((APP_LANGUAGES as readonly string[]).includes(s)) return s as AppLanguage;
+  throw new AppError('BAD_REQUEST', `language: one of ${APP_LANGUAGES.join(', ')}, or empty for the region's.`);
+}
+
+/** A registry entry's form to change its language alone (posted to `action`). */
+export function languageForm(ctx: PageCtx, action: string, value: string | null, csrf: SafeHtml): SafeHtml {
+  return html`<form method="post" action="${action}" class="row">${csrf}${languageField(ctx, value)} \
+<button type="submit">${ctx.t('registry.save')}</button></form>`;
 }

@@ -316,3 +316,79 @@ for (const dialect of DIALECTS) {
     assert.ok(actions.includes('sender.create') && actions.includes('sender.identity-verify'));
   });
 }
+
+for (const dialect of DIALECTS)
+  test(`${dialect}: authorities, operators and senders each take the language of their mails in the web forms, \
+validated and audited`, async (t) => {
+    const h = await createTestApp(t, dialect);
+    if (!h) return;
+    const { app, ctx } = h;
+    const { db, config } = ctx;
+    const admin = await userWithSession(db, config, 'admin');
+    const languageOf = async (table: 'action_operators' | 'action_senders' | 'action_authorities', id: string) =>
+      (await db.selectFrom(table).select('language').where('id', '=', id).executeTakeFirstOrThrow()).language;
+
+    // Operators: on the create form and the settings form.
+    const bad = await post(app, '/admin/operators', admin, {
+      name: 'Telco',
+      abuse: 'abuse@telco.example',
+      format: 'arf',
+      language: 'de',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /language: one of en, fr/);
+    const op = await post(app, '/admin/operators', admin, {
+      name: 'Telco',
+      abuse: 'abuse@telco.example',
+      format: 'arf',
+      language: 'fr',
+    });
+    assert.equal(op.statusCode, 201, op.body);
+    assert.match(op.body, /<dd data-testid="language">French<\/dd>/);
+    const opId = (await db.selectFrom('action_operators').select('id').executeTakeFirstOrThrow()).id;
+    assert.equal(await languageOf('action_operators', opId), 'fr');
+    const back = await post(app, `/admin/operators/${opId}`, admin, { abuse: 'abuse@telco.example', format: 'arf' });
+    assert.equal(back.statusCode, 303);
+    assert.equal(await languageOf('action_operators', opId), null, 'empty: the region’s');
+
+    // Senders: on the create form and their own form.
+    const sender = await post(app, '/admin/senders', admin, {
+      name: 'News',
+      feedback: 'fbl@news.example',
+      language: 'en',
+    });
+    assert.equal(sender.statusCode, 201, sender.body);
+    const senderId = (await db.selectFrom('action_senders').select('id').executeTakeFirstOrThrow()).id;
+    assert.equal(await languageOf('action_senders', senderId), 'en');
+    assert.equal((await post(app, `/admin/senders/${senderId}/language`, admin, { language: 'xx' })).statusCode, 400);
+    assert.equal((await post(app, `/admin/senders/${senderId}/language`, admin, { language: 'fr' })).statusCode, 303);
+    assert.equal(await languageOf('action_senders', senderId), 'fr');
+
+    // Authorities: their own form.
+    const a = await createAuthority(db, {
+      name: 'CNIL',
+      country: 'FR',
+      competence: 'data_protection',
+      contactKind: 'email',
+      contact: 'plaintes@cnil.example',
+    });
+    assert.equal((await post(app, `/admin/authorities/${a.id}/language`, admin, { language: 'en' })).statusCode, 303);
+    assert.equal(await languageOf('action_authorities', a.id), 'en');
+    const page = await app.inject({
+      method: 'GET',
+      url: `/admin/authorities/${a.id}`,
+      headers: { cookie: admin.cookie, 'accept-language': 'fr' },
+    });
+    assert.match(page.body, /<dd data-testid="language">Anglais<\/dd>/, 'shown in the reader’s language');
+
+    await new Promise((r) => setTimeout(r, 60)); // audit entries are group-committed a moment later
+    const audit = (await listAudit(db, { limit: 100 })).map((e) => `${e.action} ${e.subject}`);
+    for (const want of [
+      `operator.create operator:${opId}`,
+      `operator.update operator:${opId}`,
+      `sender.create sender:${senderId}`,
+      `sender.language sender:${senderId}`,
+      `authority.language authority:${a.id}`,
+    ])
+      assert.ok(audit.includes(want), `${want} audited`);
+  });

@@ -9,15 +9,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { COMPETENCES } from '../../actions/action-policy.ts';
-import { APP_LANGUAGES } from '../../core/languages.ts';
 import {
   createAuthority,
   getAuthority,
   setAuthorityActive,
+  setAuthorityLanguage,
   setAuthorityMonthlyReport,
 } from '../../actions/cases/authorities.ts';
 import { accountsDb, normaliseEmail } from '../../db/accounts.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html } from '../html.ts';
 import { labelOf, type MessageKey } from '../i18n.ts';
 import { CSRF_FIELD, csrfField, fmtTime, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
 import {
@@ -30,10 +30,15 @@ import {
   entryChange,
   field,
   flash,
+  formLanguage,
   formOf,
+  languageFact,
+  languageField,
+  languageForm,
   pageOf,
   pager,
   registryViews,
+  selectOptions,
 } from './admin-kit.ts';
 
 const CONTACT_KINDS = ['email', 'webhook', 'partner'] as const;
@@ -43,10 +48,6 @@ const EVIDENCE_MODES = ['original-and-redacted', 'redacted-only'] as const;
 export function competenceLabel(ctx: PageCtx, c: string): string {
   const key = `registry.competence.${c}`;
   return (COMPETENCES as readonly string[]).includes(c) ? ctx.t(key as MessageKey) : c;
-}
-
-function options(values: readonly string[], selected: string, label: (v: string) => string): SafeHtml[] {
-  return values.map((v) => html`<option value="${v}" ${v === selected ? 'selected' : ''}>${label(v)}</option>`);
 }
 
 export async function registryAuthorityRoutes(app: FastifyInstance): Promise<void> {
@@ -89,21 +90,20 @@ ${pager(ctx, '/admin/authorities', page.next, after !== null)}
 value="${form.name ?? ''}">
 <label for="country">${t('registry.countryCode')}</label><input id="country" name="country" required maxlength="2" \
 pattern="[A-Za-z]{2}" value="${form.country ?? ''}">
-<label for="competence">${t('registry.competence')}</label><select id="competence" name="competence">${options(
+<label for="competence">${t('registry.competence')}</label><select id="competence" name="competence">${selectOptions(
         COMPETENCES,
         form.competence ?? 'data_protection',
         (c) => competenceLabel(ctx, c),
       )}</select>
-<label for="contactKind">${t('registry.contactKind')}</label><select id="contactKind" name="contactKind">${options(
-        CONTACT_KINDS,
-        form.contactKind ?? 'email',
-        (k) => labelOf(t, 'trc.contact', k),
+<label for="contactKind">${t('registry.contactKind')}</label>\
+<select id="contactKind" name="contactKind">${selectOptions(CONTACT_KINDS, form.contactKind ?? 'email', (k) =>
+        labelOf(t, 'trc.contact', k),
       )}</select>
 <label for="contact">${t('registry.contact')}</label><input id="contact" name="contact" required maxlength="2000" \
 value="${form.contact ?? ''}" aria-describedby="contact-help">\
 <p class="help" id="contact-help">${t('registry.contact.help')}</p>
 <label for="evidenceMode">${t('registry.evidenceMode')}</label><select id="evidenceMode" name="evidenceMode">\
-<option value="">${t('registry.default')}</option>${options(EVIDENCE_MODES, form.evidenceMode ?? '', (m) =>
+<option value="">${t('registry.default')}</option>${selectOptions(EVIDENCE_MODES, form.evidenceMode ?? '', (m) =>
         labelOf(t, 'trc.evidence', m),
       )}</select>
 <label for="legalBasis">${t('registry.legalBasis')}</label><textarea id="legalBasis" name="legalBasis" \
@@ -111,10 +111,7 @@ maxlength="2000" \
 rows="2">${form.legalBasis ?? ''}</textarea>
 <label for="account">${t('registry.account')}</label><input id="account" name="account" type="email" maxlength="320" \
 value="${form.account ?? ''}">
-<label for="language">${t('registry.language')}</label><select id="language" name="language">\
-<option value="">${t('registry.language.region')}</option>${options(APP_LANGUAGES, form.language ?? '', (l) =>
-        labelOf(t, 'registry.language', l),
-      )}</select>
+${languageField(ctx, form.language)}
 <label class="check"><input type="checkbox" name="monthlyReport" value="1" ${form.monthlyReport ? 'checked' : ''}> \
 ${t('registry.monthly.ask')}</label>
 <button type="submit" class="primary">${t('registry.authorities.add')}</button></form></section>`,
@@ -154,6 +151,7 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
         a.active ? t('admin.active') : t('registry.inactive')
       }</dd><dt>${t('registry.monthly')}</dt>\
 <dd data-testid="monthly">${a.monthly_report ? t('registry.yes') : t('registry.no')}</dd>\
+${languageFact(ctx, a.language)}\
 <dt>${t('col.created')}</dt><dd>${fmtTime(a.created_at)}</dd><dt>${t('registry.referrals')}</dt><dd>${
         referrals.length === 0
           ? '0'
@@ -166,6 +164,7 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
           ? toggle('monthly-report', false, t('registry.monthly.stop'))
           : toggle('monthly-report', true, t('registry.monthly.start'))
       }</p>
+${languageForm(ctx, `/admin/authorities/${a.id}/language`, a.language, csrfField(ctx))}
 <section class="card"><h2>${t('registry.accounts')}</h2>${
         accounts.length === 0
           ? html`<p>${t('registry.accounts.none')}</p>`
@@ -224,7 +223,7 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
         userId,
         monthlyReport: form.monthlyReport === '1',
         // Validated by AuthorityInput: anything but en, fr or empty is refused with the field named.
-        language: form.language ? (form.language as (typeof APP_LANGUAGES)[number]) : null,
+        language: formLanguage(form.language),
       });
     });
     if (!r.ok) return sendPage(reply, await listPage(req, ctx, { error: r.error.message }, form), r.error.status);
@@ -253,4 +252,17 @@ type="hidden" name="on" value="${value ? '1' : ''}"><button type="submit">${labe
       audit: (_id, on) => ({ action: action(on), detail: { on } }),
     });
   }
+
+  entryChange(app, '/admin/authorities/:id/language', {
+    permission: 'authority:manage',
+    subject: 'authority',
+    back: '/admin/authorities',
+    page: (_req, ctx, id, f) => authorityPage(ctx, id, f),
+    run: async (id, body) => {
+      const language = formLanguage(field(body, 'language'));
+      await setAuthorityLanguage(db, id, language);
+      return language;
+    },
+    audit: (_id, language) => ({ action: 'authority.language', detail: { language } }),
+  });
 }

@@ -24,7 +24,10 @@ import {
   entryChange,
   field,
   flash,
+  formLanguage,
   formOf,
+  languageFact,
+  languageField,
   idParam,
   pageOf,
   pager,
@@ -107,6 +110,7 @@ ${labelOf(t, 'trc.format', v)}</option>`,
       )}</select>
 <label for="account">${t('registry.account')}</label><input id="account" name="account" type="email" maxlength="320" \
 value="${form.account ?? ''}">
+${languageField(ctx, form.language)}
 <button type="submit" class="primary">${t('registry.operators.add')}</button></form></section>`,
       { wide: true },
     );
@@ -148,7 +152,7 @@ value="${form.account ?? ''}">
         alerts.length === 0
           ? '0'
           : alerts.map((a) => `${labelOf(t, 'trc.alert', a.state)} (${Number(a.n)})`).join(' · ')
-      }</dd><dt>${t('col.created')}</dt><dd>${fmtTime(o.created_at)}</dd></dl>
+      }</dd>${languageFact(ctx, o.language)}<dt>${t('col.created')}</dt><dd>${fmtTime(o.created_at)}</dd></dl>
 <section class="card"><h2>${t('registry.settings')}</h2>
 <form method="post" action="/admin/operators/${o.id}" class="stack narrow">${csrfField(ctx)}
 <label for="abuse">${t('registry.abuse')}</label><input id="abuse" name="abuse" type="email" required maxlength="320" \
@@ -158,6 +162,7 @@ value="${o.abuse_address}">
       )}</select>
 <label class="check"><input type="checkbox" name="optedOut" value="1" ${o.opted_out ? 'checked' : ''}> \
 ${t('registry.optOut')}</label>
+${languageField(ctx, o.language)}
 <button type="submit">${t('registry.save')}</button></form></section>
 <section class="card"><h2>${t('registry.networks')}</h2>
 <table data-testid="asns"><tbody>${asns.map(
@@ -187,7 +192,7 @@ ${
     authorize(req.principal, 'operator:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const form = formOf(req.body, ['name', 'abuse', 'asns', 'format', 'account']);
+    const form = formOf(req.body, ['name', 'abuse', 'asns', 'format', 'account', 'language']);
     const r = await attempt(async () => {
       if (!isFormat(form.format)) throw new AppError('BAD_REQUEST', 'format: xarf or arf.');
       return registerOperator(db, {
@@ -196,10 +201,15 @@ ${
         format: form.format,
         asns: parseAsns(form.asns),
         userId: await operatorAccount(form.account),
+        language: formLanguage(form.language),
       });
     });
     if (!r.ok) return sendPage(reply, await listPage(req, ctx, { error: r.error.message }, form), r.error.status);
-    await auditChange(req, 'operator.create', `operator:${r.value.id}`, { name: r.value.name, asns: form.asns });
+    await auditChange(req, 'operator.create', `operator:${r.value.id}`, {
+      name: r.value.name,
+      asns: form.asns,
+      language: r.value.language,
+    });
     return sendPage(reply, await operatorPage(req, ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
   });
 
@@ -213,7 +223,11 @@ ${
     ...change,
     run: async (id, body) => {
       const format = field(body, 'format');
-      const patch = { abuseAddress: field(body, 'abuse').trim(), optedOut: checked(body, 'optedOut') };
+      const patch = {
+        abuseAddress: field(body, 'abuse').trim(),
+        optedOut: checked(body, 'optedOut'),
+        language: formLanguage(field(body, 'language')),
+      };
       if (!isFormat(format)) throw new AppError('BAD_REQUEST', 'format: xarf or arf.');
       await updateOperator(db, id, { ...patch, format });
       return { ...patch, format };

@@ -16,6 +16,7 @@ import {
   addSenderIdentity,
   proofName,
   registerSender,
+  setSenderLanguage,
   verifySenderIdentity,
 } from '../../actions/fbl/sender-feedback.ts';
 import { accountsDb, normaliseEmail } from '../../db/accounts.ts';
@@ -27,10 +28,15 @@ import {
   auditChange,
   crumbs,
   cursorOf,
+  entryChange,
   field,
   flash,
+  formLanguage,
   formOf,
   idParam,
+  languageFact,
+  languageField,
+  languageForm,
   pageOf,
   pager,
   registryViews,
@@ -83,6 +89,7 @@ value="${form.name ?? ''}">
 maxlength="320" value="${form.feedback ?? ''}">
 <label for="account">${t('registry.account')}</label><input id="account" name="account" type="email" maxlength="320" \
 value="${form.account ?? ''}">
+${languageField(ctx, form.language)}
 <button type="submit" class="primary">${t('registry.senders.add')}</button></form></section>`,
       { wide: true },
     );
@@ -104,8 +111,9 @@ value="${form.account ?? ''}">
       html`${crumbs(ctx, [{ href: '/admin/senders', label: t('registry.senders') }])}\
 <h1 translate="no">${s.name}</h1>${flash(f)}
 <dl class="facts"><dt>${t('registry.feedback')}</dt><dd class="mono">${s.feedback_address}</dd>\
-<dt>${t('col.created')}</dt>\
+${languageFact(ctx, s.language)}<dt>${t('col.created')}</dt>\
 <dd>${fmtTime(s.created_at)}</dd></dl>
+${languageForm(ctx, `/admin/senders/${s.id}/language`, s.language, csrfField(ctx))}
 <section class="card"><h2>${t('registry.identities')}</h2>
 <div class="table-scroll"><table data-testid="identities"><thead><tr><th scope="col">${t('registry.identity')}</th><th \
 scope="col">${t('registry.txt')}</th><th scope="col">${t('admin.state')}</th></tr></thead><tbody>${identities.map(
@@ -139,7 +147,7 @@ aria-label="${t('registry.identity')}">
     authorize(req.principal, 'operator:manage');
     verifyCsrf(req, field(req.body, CSRF_FIELD));
     const ctx = pageContext(req, reply);
-    const form = formOf(req.body, ['name', 'feedback', 'account']);
+    const form = formOf(req.body, ['name', 'feedback', 'account', 'language']);
     const r = await attempt(async () => {
       let userId: string | null = null;
       if (form.account.trim()) {
@@ -151,10 +159,15 @@ aria-label="${t('registry.identity')}">
         if (u?.role !== 'sender') throw new AppError('BAD_REQUEST', `${form.account} is not a sender account.`);
         userId = u.id;
       }
-      return registerSender(db, { name: form.name.trim(), feedbackAddress: form.feedback.trim(), userId });
+      return registerSender(db, {
+        name: form.name.trim(),
+        feedbackAddress: form.feedback.trim(),
+        userId,
+        language: formLanguage(form.language),
+      });
     });
     if (!r.ok) return sendPage(reply, await listPage(req, ctx, { error: r.error.message }, form), r.error.status);
-    await auditChange(req, 'sender.create', `sender:${r.value.id}`, { name: r.value.name });
+    await auditChange(req, 'sender.create', `sender:${r.value.id}`, { name: r.value.name, language: r.value.language });
     return sendPage(reply, await senderPage(ctx, r.value.id, { message: ctx.t('registry.created') }), 201);
   });
 
@@ -184,5 +197,18 @@ aria-label="${t('registry.identity')}">
     const ctx = pageContext(req, reply);
     const page = await senderPage(ctx, ident.sender_id, res.verified ? { message: res.reason } : { error: res.reason });
     return sendPage(reply, page);
+  });
+
+  entryChange(app, '/admin/senders/:id/language', {
+    permission: 'operator:manage',
+    subject: 'sender',
+    back: '/admin/senders',
+    page: (_req, ctx, id, f) => senderPage(ctx, id, f),
+    run: async (id, body) => {
+      const language = formLanguage(field(body, 'language'));
+      await setSenderLanguage(db, id, language);
+      return language;
+    },
+    audit: (_id, language) => ({ action: 'sender.language', detail: { language } }),
   });
 }
