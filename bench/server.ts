@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib.ts';
+import { CHILD_MALLOC_ARENA_MAX, CHILD_MALLOC_MMAP_THRESHOLD } from '../src/cli/background-child.ts';
 
 /** The checkout whose server the benches start. */
 export const SERVER_ROOT = path.resolve(process.env.SPAMDESK_BENCH_SERVER_ROOT ?? REPO_ROOT);
@@ -39,7 +40,17 @@ export async function startBenchServer(args: string[]): Promise<BenchServer> {
       ...args,
       ...(process.env.SPAMDESK_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean),
     ],
-    { cwd: SERVER_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: SERVER_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // glibc's settings as `npm start` gives them (package.json), unless set: without them the web
+      // process kept ~90 MB more after the attack bench (2026-12-03, bench/RESULTS.md).
+      env: {
+        ...process.env,
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || CHILD_MALLOC_ARENA_MAX,
+        MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || CHILD_MALLOC_MMAP_THRESHOLD,
+      },
+    },
   );
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {

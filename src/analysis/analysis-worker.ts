@@ -3,6 +3,7 @@
  * messages it is sent, one at a time. The pool terminates the thread when a message runs over
  * time, which is what makes the time bound real for CPU-bound work.
  */
+import v8 from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
@@ -36,6 +37,33 @@ export interface WorkerTask {
   profile: AnalysisProfile;
   /** Send back the reducer's result and the record without its sections, rather than the whole record. */
   reduce?: boolean;
+}
+
+/** Asks a thread what its heap holds (Node 20's Worker has no getHeapStatistics()). */
+export interface MemoryRequest {
+  memory: true;
+}
+
+/** One analysis thread's memory, measured inside it. */
+export interface ThreadMemory {
+  /** V8 heap of the thread: `v8.getHeapStatistics()` (bytes). */
+  heap: v8.HeapInfo;
+  /** Young generation: the new space's committed size (bytes). */
+  newSpaceBytes: number;
+  /** `process.memoryUsage()` `external` and `arrayBuffers` seen from the thread (bytes). */
+  external: number;
+  arrayBuffers: number;
+}
+
+function threadMemory(): ThreadMemory {
+  const mem = process.memoryUsage();
+  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return {
+    heap: v8.getHeapStatistics(),
+    newSpaceBytes: space?.physical_space_size ?? 0,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
+  };
 }
 
 type Reducer = (a: Analysis) => unknown;
@@ -159,7 +187,12 @@ if (port) {
     }
     draining = false;
   };
-  port.on('message', (task: WorkerTask) => {
+  port.on('message', (task: WorkerTask | MemoryRequest) => {
+    // A memory request is answered between messages (what this thread's heap holds: issue 15).
+    if ('memory' in task) {
+      port.postMessage({ memory: threadMemory() });
+      return;
+    }
     tasks.push(task);
     if (!draining) void drain();
   });

@@ -148,3 +148,27 @@ test('a thread that took many bytes and then sits idle is replaced by a fresh on
     await pool.close();
   }
 });
+
+test('each thread reports its own heap on request, after it analysed a large message', async () => {
+  const pool = new AnalysisPool({
+    size: 2,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+  });
+  try {
+    await pool.analyse(bigMessage());
+    const threads = await pool.memory();
+    assert.equal(threads.length, 2);
+    for (const t of threads) {
+      assert.ok(t, 'a ready thread answers');
+      assert.ok(t.heap.used_heap_size > 0 && t.heap.used_heap_size <= t.heap.total_heap_size);
+      // The heap limit the pool set (768 MiB old generation) is the thread's, not the process's.
+      assert.ok(t.heap.heap_size_limit >= 768 * 1024 * 1024);
+      assert.ok(t.newSpaceBytes > 0);
+    }
+  } finally {
+    await pool.close();
+  }
+  assert.deepEqual(await pool.memory(), []);
+});

@@ -23,7 +23,7 @@ import { FINDINGS } from './findings.ts';
 import { failedAnalysis } from './analyse.ts';
 import type { AnalysisProfile } from './registry.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
-import type { WorkerInit, WorkerTask } from './analysis-worker.ts';
+import type { MemoryRequest, ThreadMemory, WorkerInit, WorkerTask } from './analysis-worker.ts';
 import { sharedClockMs } from './shared-clock.ts';
 
 /**
@@ -115,11 +115,14 @@ interface Slot {
   bytes: number;
   /** Pending recycle of an idle thread ({@link RECYCLE_IDLE_MS}). */
   idleTimer: NodeJS.Timeout | null;
+  /** Callers of {@link AnalysisPool.memory} waiting for this thread's answer. */
+  memoryWaiters: Array<(m: ThreadMemory | null) => void>;
 }
 
 /** What a thread reports: ready after its warm-up, or one message done (`finishedAt`: {@link sharedClockMs}). */
 type WorkerReply =
   | { ready: true }
+  | { memory: ThreadMemory }
   | { id: number; partial: Analysis; reduced?: unknown }
   | { id: number; analysis: Analysis; reduced?: unknown; durationMs: number; finishedAt: number };
 
@@ -150,6 +153,23 @@ export class AnalysisPool {
     return this.slots.length;
   }
 
+  /**
+   * Each ready thread's memory, measured inside it between two messages (a thread still booting,
+   * or one that ends before answering, gives null).
+   */
+  memory(): Promise<Array<ThreadMemory | null>> {
+    return Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<ThreadMemory | null>((resolve) => {
+            if (!slot.ready || this.closed) return resolve(null);
+            slot.memoryWaiters.push(resolve);
+            if (slot.memoryWaiters.length === 1) slot.worker.postMessage({ memory: true } satisfies MemoryRequest);
+          }),
+      ),
+    );
+  }
+
   private spawn(): Slot {
     const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
     // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
@@ -158,11 +178,23 @@ export class AnalysisPool {
       workerData: this.init,
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
     });
-    const slot: Slot = { worker, ready: false, inflight: [], timer: null, bytes: 0, idleTimer: null };
+    const slot: Slot = {
+      worker,
+      ready: false,
+      inflight: [],
+      timer: null,
+      bytes: 0,
+      idleTimer: null,
+      memoryWaiters: [],
+    };
     worker.on('message', (m: WorkerReply) => {
       if ('ready' in m) {
         slot.ready = true;
         this.pump();
+        return;
+      }
+      if ('memory' in m) {
+        for (const w of slot.memoryWaiters.splice(0)) w(m.memory);
         return;
       }
       const p = slot.inflight[0];
@@ -229,11 +261,17 @@ export class AnalysisPool {
     slot.idleTimer = null;
     const i = this.slots.indexOf(slot);
     if (i < 0 || this.closed || slot.inflight.length > 0) return;
+    this.end(slot);
+    this.slots[i] = this.spawn();
+    this.recycled++;
+  }
+
+  /** Ends a slot's thread; whoever waits for its memory gets null. */
+  private end(slot: Slot): void {
     slot.worker.removeAllListeners();
     slot.worker.on('error', () => undefined);
     void slot.worker.terminate();
-    this.slots[i] = this.spawn();
-    this.recycled++;
+    for (const w of slot.memoryWaiters.splice(0)) w(null);
   }
 
   /** Threads replaced after a burst so far (tests, metrics). */
@@ -251,9 +289,7 @@ export class AnalysisPool {
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.inflight = [];
     slot.timer = null;
-    slot.worker.removeAllListeners();
-    slot.worker.on('error', () => undefined);
-    void slot.worker.terminate();
+    this.end(slot);
     if (!this.closed) this.slots[i] = this.spawn();
     else this.slots.splice(i, 1);
     this.queue.unshift(...waiting);
@@ -363,6 +399,7 @@ export class AnalysisPool {
         if (s.timer) clearTimeout(s.timer);
         if (s.idleTimer) clearTimeout(s.idleTimer);
         s.worker.removeAllListeners();
+        for (const w of s.memoryWaiters.splice(0)) w(null);
         await s.worker.terminate();
       }),
     );
