@@ -5,6 +5,129 @@
  * never contacts anyone. It is covered by the manifest's hash and thus by the signature.
  */
 import type { CaseSummary } from './case-summary.ts';
+import type { AppLanguage } from '../../core/languages.ts';
+import { caseTitleIn } from '../cases/case-titles.ts';
+
+/** The page's own words, in the languages Spamdesk writes (the recipient authority's, else the region's). */
+const WORDS = {
+  en: {
+    none: 'None.',
+    colon: ': ',
+    case: 'Case',
+    referredTo: 'Referred to',
+    by: 'by',
+    generated: 'generated',
+    target: 'Target',
+    category: 'category',
+    unclassified: 'unclassified',
+    opened: 'opened',
+    package: 'Package',
+    signed: 'signed with Ed25519 key',
+    seeVerify: "see VERIFY.txt. Reporters' identities are redacted throughout.",
+    volumes: 'Volumes',
+    reportsOf: (r: unknown, m: unknown, a: unknown, b: unknown) =>
+      `${r} reports of ${m} distinct messages, from ${a} to ${b} (UTC).`,
+    day: 'day (UTC)',
+    reports: 'reports',
+    channel: 'channel',
+    timeline: 'Timeline',
+    time: 'time (UTC)',
+    event: 'event',
+    byCol: 'by',
+    traceback: 'Trace-back: where the mail came from',
+    originIp: 'origin IP',
+    ports: 'source ports',
+    asn: 'ASN',
+    network: 'network',
+    country: 'country',
+    rdns: 'reverse DNS',
+    indicators: 'Indicators',
+    domains: 'Advertised domains',
+    domain: 'domain',
+    messages: 'messages',
+    urls: 'URLs',
+    url: 'URL (do not open)',
+    resourcesTitle: 'Resources the message makes a mail client fetch (images, style sheets, tracking pixels)',
+    resourcesNote:
+      'Listed apart from the links: such hosts are often shared infrastructure (image hosts, CDNs) rather than what ' +
+      'the spam advertises.',
+    host: 'host',
+    resourceUrl: 'resource URL (do not open)',
+    senders: 'Senders',
+    from: 'From address',
+    phones: 'Phone numbers and wallets',
+    value: 'value',
+    findings: 'Findings (compliance and technical)',
+    code: 'code',
+    severity: 'severity',
+    meaning: 'meaning',
+    messagesTitle: 'Messages',
+    sha: 'SHA-256 (evidence)',
+    date: 'date',
+    fromCol: 'from',
+    subject: 'subject (redacted)',
+    origin: 'origin',
+  },
+  fr: {
+    none: 'Aucun.',
+    colon: '\u00a0: ',
+    case: 'Dossier',
+    referredTo: 'Transmis à',
+    by: 'par',
+    generated: 'établi le',
+    target: 'Cible',
+    category: 'catégorie',
+    unclassified: 'non classé',
+    opened: 'ouvert le',
+    package: 'Paquet',
+    signed: 'signé avec la clé Ed25519',
+    seeVerify: 'voir VERIFY.txt. L’identité des signalants est masquée partout.',
+    volumes: 'Volumes',
+    reportsOf: (r: unknown, m: unknown, a: unknown, b: unknown) =>
+      `${r} signalements de ${m} messages distincts, du ${a} au ${b} (UTC).`,
+    day: 'jour (UTC)',
+    reports: 'signalements',
+    channel: 'canal',
+    timeline: 'Chronologie',
+    time: 'heure (UTC)',
+    event: 'événement',
+    byCol: 'par',
+    traceback: 'Remontée : d’où venait le courriel',
+    originIp: 'IP d’origine',
+    ports: 'ports source',
+    asn: 'AS',
+    network: 'réseau',
+    country: 'pays',
+    rdns: 'DNS inverse',
+    indicators: 'Indicateurs',
+    domains: 'Domaines promus',
+    domain: 'domaine',
+    messages: 'messages',
+    urls: 'URL',
+    url: 'URL (ne pas ouvrir)',
+    resourcesTitle:
+      'Ressources que le message fait charger par le logiciel de messagerie (images, feuilles de style, pixels espions)',
+    resourcesNote:
+      'Listées à part des liens : ces hôtes sont souvent une infrastructure partagée (hébergeurs d’images, CDN) ' +
+      'plutôt que ce que le spam promeut.',
+    host: 'hôte',
+    resourceUrl: 'URL de la ressource (ne pas ouvrir)',
+    senders: 'Expéditeurs',
+    from: 'Adresse From',
+    phones: 'Numéros de téléphone et portefeuilles',
+    value: 'valeur',
+    findings: 'Constats (conformité et technique)',
+    code: 'code',
+    severity: 'gravité',
+    meaning: 'signification',
+    messagesTitle: 'Messages',
+    sha: 'SHA-256 (preuve)',
+    date: 'date',
+    fromCol: 'de',
+    subject: 'objet (masqué)',
+    origin: 'origine',
+  },
+} as const;
 
 export function escapeHtml(s: unknown): string {
   return String(s ?? '').replace(
@@ -13,92 +136,109 @@ export function escapeHtml(s: unknown): string {
   );
 }
 
-function table(headers: string[], rows: unknown[][]): string {
-  if (rows.length === 0) return '<p class="none">None.</p>';
+function table(headers: string[], rows: unknown[][], none: string = WORDS.en.none): string {
+  if (rows.length === 0) return `<p class="none">${escapeHtml(none)}</p>`;
   const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-export function renderCaseReportHtml(s: CaseSummary, pkg: { packageId: string; keyFingerprint: string }): string {
+export function renderCaseReportHtml(
+  s: CaseSummary,
+  pkg: { packageId: string; keyFingerprint: string },
+  lang: AppLanguage = 'en',
+): string {
   const c = s.case;
+  const w = WORDS[lang];
+  const title = caseTitleIn(c.title, lang, (x) => x);
+  const t = (headers: string[], rows: unknown[][]) => table(headers, rows, w.none);
+  // Meanings of findings are kept in English (the analysis catalogue), marked as such in French.
+  const meaning = (m: string) =>
+    lang === 'en' || m === '' ? escapeHtml(m) : `<span lang="en">${escapeHtml(m)}</span>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="${lang}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Case ${escapeHtml(c.id)} — ${escapeHtml(c.title)}</title>
+<title>${w.case} ${escapeHtml(c.id)} — ${escapeHtml(title)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0 \
 1.5em}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left;vertical-align:top;word-break:break-all}th{backgrou\
 nd:#eee}.none{color:#666}code{font-size:12px}</style>
 </head><body>
-<h1>Case ${escapeHtml(c.id)}: ${escapeHtml(c.title)}</h1>
-<p>Referred to <strong>${escapeHtml(s.authority.name)}</strong> (${escapeHtml(s.authority.country)}, \
-${escapeHtml(s.authority.competence)}) by ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), generated \
+<h1>${w.case} ${escapeHtml(c.id)}${w.colon}${escapeHtml(title)}</h1>
+<p>${w.referredTo} <strong>${escapeHtml(s.authority.name)}</strong> (${escapeHtml(s.authority.country)}, \
+${escapeHtml(s.authority.competence)}) ${w.by} ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), ${w.generated} \
 ${escapeHtml(s.generatedAt)}.</p>
-<p>Target: <code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · category: \
-${escapeHtml(c.category ?? 'unclassified')} · opened ${escapeHtml(c.openedAt)} by ${escapeHtml(c.openedBy)}.</p>
-<p>Package <code>${escapeHtml(pkg.packageId)}</code>, signed with Ed25519 key \
-<code>${escapeHtml(pkg.keyFingerprint)}</code>; see VERIFY.txt. Reporters' identities are redacted throughout.</p>
-<h2>Volumes</h2>
-<p>${escapeHtml(s.volumes.reports)} reports of ${escapeHtml(s.volumes.distinctMessages)} distinct messages, from \
-${escapeHtml(s.volumes.firstReportedAt ?? '—')} to ${escapeHtml(s.volumes.lastReportedAt ?? '—')} (UTC).</p>
-${table(
-  ['day (UTC)', 'reports'],
+<p>${w.target}${w.colon}<code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · ${w.category}${w.colon}\
+${escapeHtml(c.category ?? w.unclassified)} · ${w.opened} ${escapeHtml(c.openedAt)} ${w.by} ${escapeHtml(c.openedBy)}.</p>
+<p>${w.package} <code>${escapeHtml(pkg.packageId)}</code>, ${w.signed} \
+<code>${escapeHtml(pkg.keyFingerprint)}</code>; ${escapeHtml(w.seeVerify)}</p>
+<h2>${w.volumes}</h2>
+<p>${escapeHtml(w.reportsOf(s.volumes.reports, s.volumes.distinctMessages, s.volumes.firstReportedAt ?? '—', s.volumes.lastReportedAt ?? '—'))}</p>
+${t(
+  [w.day, w.reports],
   s.volumes.byDay.map((d) => [d.day, d.count]),
 )}
-${table(
-  ['channel', 'reports'],
+${t(
+  [w.channel, w.reports],
   s.volumes.byChannel.map((d) => [d.value, d.count]),
 )}
-<h2>Timeline</h2>
-${table(
-  ['time (UTC)', 'event', 'by'],
+<h2>${w.timeline}</h2>
+${t(
+  [w.time, w.event, w.byCol],
   s.timeline.map((t) => [t.at, t.event, t.by]),
 )}
-<h2>Trace-back: where the mail came from</h2>
-${table(
-  ['origin IP', 'source ports', 'ASN', 'network', 'country', 'reverse DNS', 'reports'],
+<h2>${w.traceback}</h2>
+${t(
+  [w.originIp, w.ports, w.asn, w.network, w.country, w.rdns, w.reports],
   s.traceback.map((o) => [o.ip, o.sourcePorts.join(' '), o.asn, o.asName, o.country, o.rdns, o.reports]),
 )}
-<h2>Indicators</h2>
-<h3>Advertised domains</h3>
-${table(
-  ['domain', 'messages'],
+<h2>${w.indicators}</h2>
+<h3>${w.domains}</h3>
+${t(
+  [w.domain, w.messages],
   s.indicators.domains.map((d) => [d.value, d.count]),
 )}
-<h3>URLs</h3>
-${table(
-  ['URL (do not open)', 'messages'],
+<h3>${w.urls}</h3>
+${t(
+  [w.url, w.messages],
   s.indicators.urls.map((d) => [d.value, d.count]),
 )}
-<h3>Resources the message makes a mail client fetch (images, style sheets, tracking pixels)</h3>
-<p>Listed apart from the links: such hosts are often shared infrastructure (image hosts, CDNs) rather than what the \
-spam advertises.</p>
-${table(
-  ['host', 'messages'],
+<h3>${w.resourcesTitle}</h3>
+<p>${w.resourcesNote}</p>
+${t(
+  [w.host, w.messages],
   s.indicators.resourceHosts.map((d) => [d.value, d.count]),
 )}
-${table(
-  ['resource URL (do not open)', 'messages'],
+${t(
+  [w.resourceUrl, w.messages],
   s.indicators.resources.map((d) => [d.value, d.count]),
 )}
-<h3>Senders</h3>
-${table(
-  ['From address', 'messages'],
+<h3>${w.senders}</h3>
+${t(
+  [w.from, w.messages],
   s.indicators.senders.map((d) => [d.value, d.count]),
 )}
-<h3>Phone numbers and wallets</h3>
-${table(
-  ['value', 'messages'],
+<h3>${w.phones}</h3>
+${t(
+  [w.value, w.messages],
   [...s.indicators.phones, ...s.indicators.wallets].map((d) => [d.value, d.count]),
 )}
-<h2>Findings (compliance and technical)</h2>
-${table(
-  ['code', 'severity', 'messages', 'meaning'],
-  s.findings.map((f) => [f.code, f.severity, f.count, f.meaning]),
-)}
-<h2>Messages</h2>
-${table(
-  ['SHA-256 (evidence)', 'date', 'from', 'subject (redacted)', 'reports', 'origin'],
+<h2>${w.findings}</h2>
+${
+  s.findings.length === 0
+    ? `<p class="none">${escapeHtml(w.none)}</p>`
+    : `<table><thead><tr>${[w.code, w.severity, w.messages, w.meaning].map((h) => `<th>${escapeHtml(h)}</th>`).join('')}\
+</tr></thead><tbody>\n${s.findings
+        .map(
+          (f) =>
+            `<tr><td>${escapeHtml(f.code)}</td><td>${escapeHtml(f.severity)}</td><td>${escapeHtml(f.count)}</td><td>${meaning(
+              f.meaning,
+            )}</td></tr>`,
+        )
+        .join('\n')}\n</tbody></table>`
+}
+<h2>${w.messagesTitle}</h2>
+${t(
+  [w.sha, w.date, w.fromCol, w.subject, w.reports, w.origin],
   s.messages.map((m) => [m.sha256, m.date, m.from, m.subject, m.reports, m.origin]),
 )}
 </body></html>

@@ -61,4 +61,12 @@ test('resources are counted apart from links and advertised domains, and listed 
   const html = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' });
   assert.match(html, /Resources the message makes a mail client fetch/);
   assert.ok(html.indexOf('img.example.com') > html.indexOf('Resources the message makes'));
+  // For a French-speaking authority: the page's own words in French, the evidence as it is.
+  const fr = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' }, 'fr');
+  assert.match(fr, /<html lang="fr">/);
+  assert.match(fr, /Ressources que le message fait charger/);
+  assert.match(fr, /<h2>Remontée\u00a0: d’où venait le courriel<\/h2>/);
+  assert.ok(fr.indexOf('img.example.com') > fr.indexOf('Ressources que le message'));
+  for (const english of ['Resources the message', 'Trace-back', 'Referred to', 'Advertised domains', 'do not open'])
+    assert.ok(!fr.includes(english), `no "${english}" in the French page`);
 });

@@ -176,7 +176,12 @@ async function buildPackage(
     evidenceMode,
     messages,
     summary,
-    html: renderCaseReportHtml(summary, { packageId, keyFingerprint: key.fingerprint }),
+    // Readable in the authority's language (its registry entry's, else the region's), like its mail.
+    html: renderCaseReportHtml(
+      summary,
+      { packageId, keyFingerprint: key.fingerprint },
+      recipientLanguage(authority.language, config.region),
+    ),
     key,
   });
   return {
