@@ -20,7 +20,7 @@ const REGISTERS: Record<Locale, { authority: string; contact: string; operator: 
   fr: { authority: 'Commission nationale (CNIL)', contact: 'plaintes@cnil.example', operator: 'Orange', asn: 3215 },
 };
 
-test('admin in headless Chromium, in English and French: first sign-in, an authority, an operator, an account', async (t) => {
+test('admin in Chromium, in English and French: first sign-in, an authority, an operator, an account', async (t) => {
   const e2e = await startBrowserPlatform(t, 'admin-e2e', { workers: 0 });
   if (!e2e) return;
   const { base, db } = e2e;

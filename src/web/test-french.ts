@@ -113,10 +113,18 @@ export function readableText(doc: string): PageText {
   const untranslated: string[] = [];
   const stack: boolean[] = [];
   let pageLang = '';
+  // htmlparser2 hands one text node over in pieces, split at entities (`&nbsp;`, `&quot;`, as a
+  // browser serialises a page): joined until the next tag, so a sentence is read whole.
+  let pending = '';
+  const flush = () => {
+    texts.push(pending);
+    pending = '';
+  };
   const skipping = () => stack.includes(true);
   const parser = new Parser(
     {
       onopentag(name, attrs) {
+        flush();
         if (name === 'html') pageLang = attrs.lang ?? '';
         if (attrs['data-untranslated'] !== undefined) untranslated.push(name);
         // Data (translate="no") and text declared in another language (the language switcher).
@@ -135,16 +143,18 @@ export function readableText(doc: string): PageText {
         if (!VOID.has(name)) stack.push(skip);
       },
       onclosetag(name, implied) {
+        flush();
         if (!VOID.has(name) && !(implied && VOID.has(name))) stack.pop();
       },
       ontext(text) {
-        if (!skipping()) texts.push(text);
+        if (!skipping()) pending += text;
       },
     },
     { decodeEntities: true, lowerCaseTags: true },
   );
   parser.write(doc);
   parser.end();
+  flush();
   return { texts: texts.map((s) => s.replace(/\s+/g, ' ').trim()).filter((s) => s !== ''), untranslated };
 }
 

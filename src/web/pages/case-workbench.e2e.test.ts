@@ -49,9 +49,9 @@ const WHY: Record<Locale, string> = {
 const waitFor = (what: string, check: () => Promise<boolean>) => waitUpTo(what, check, 120_000);
 const signIn = (page: Page, base: string, email: string, next: string, locale: Locale) =>
   signInWith(page, base, email, PASSWORD, next, locale);
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A select's label: its text, then the options' (all inside the label). */
-const selectLabel = (locale: Locale, key: Parameters<typeof L>[1]) => new RegExp(`^${escape(L(locale, key))}`);
+const selectLabel = (locale: Locale, key: Parameters<typeof L>[1]) => new RegExp(`^${escapeRe(L(locale, key))}`);
 
 /** How far the page scrolls sideways, and the deepest elements that stick out (for the failure message). */
 async function sideways(page: Page): Promise<number> {
@@ -249,7 +249,7 @@ test('cases and referrals in headless Chromium, in English and French: analyst, 
         date: '{date}',
         note: NOTE[locale],
       });
-      assert.match(text, new RegExp(escape(said).replace(escape('{date}'), '\\d{1,2} \\S+ \\d{4}')));
+      assert.match(text, new RegExp(escapeRe(said).replace(escapeRe('{date}'), '\\d{1,2} \\S+ \\d{4}')));
       for (const who of ['second@victims.example', 'third@victims.example'])
         assert.ok(!(await page.content()).includes(who));
       assert.ok((await sideways(page)) <= 0, `the tracking page (${locale}) scrolls sideways on a phone`);
@@ -281,7 +281,7 @@ test('cases and referrals in headless Chromium, in English and French: analyst, 
       ]);
       await assertLanguage(page, locale);
       assert.equal(await page.getByTestId('case-state').textContent(), L(locale, 'case.state.closed'));
-      assert.match((await page.getByTestId('case-history').textContent()) ?? '', new RegExp(escape(WHY[locale])));
+      assert.match((await page.getByTestId('case-history').textContent()) ?? '', new RegExp(escapeRe(WHY[locale])));
       await screenshot(page, 'case-closed', locale);
       await page.goto(`${base}/cases?state=closed`);
       await assertLanguage(page, locale);
