@@ -3,7 +3,8 @@
  * real platform with its workers: a spam reported through the public form appears, analysed, in
  * the workbench; the dashboard draws its charts (screenshot in test-artifacts/); opening a spam
  * that loads a remote image, a script and CSS url()s sends no request off the page (every request
- * recorded and intercepted, and a local "remote" server proves it received nothing); French renders.
+ * recorded and intercepted, and a local "remote" server proves it received nothing); the public pages
+ * render in English and in French (no English left in the French ones) and fit a phone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,17 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { createAccount } from '../db/accounts.ts';
 import { indexAll } from './indexer.ts';
-import { ARTIFACTS, startBrowserPlatform, signIn as signInAs, waitFor } from './test-browser.ts';
+import {
+  ARTIFACTS,
+  L,
+  LANGS,
+  assertLanguage,
+  localeContext,
+  screenshot,
+  startBrowserPlatform,
+  signIn as signInAs,
+  waitFor,
+} from './test-browser.ts';
 import { sampleSpam } from './test-helpers.ts';
 
 const ANALYST_PASSWORD = 'analyst password for e2e';
@@ -154,31 +165,30 @@ test('web app in headless Chromium', async (t) => {
     await context.close();
   });
 
-  await t.test('the French locale renders and the public pages fit a phone screen', async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'fr-FR' });
-    const page = await context.newPage();
-    await page.goto(`${base}/?lang=fr`);
-    assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
-    await page.getByRole('heading', { name: 'Vous avez reçu un spam ? Signalez-le.' }).waitFor();
-    for (const p of ['/report', '/report/sms', '/stats', '/rules']) {
-      await page.goto(base + p);
-      assert.equal(await page.locator('html').getAttribute('lang'), 'fr', p);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${p} scrolls sideways by ${overflow}px on a phone`);
-      // Every visible form control has a label.
-      const unlabelled = await page.evaluate(
-        () =>
-          [...document.querySelectorAll('input:not([type=hidden]), textarea, select')].filter((el) =>
-            el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement
-              ? (el.labels?.length ?? 0) === 0
-              : false,
-          ).length,
-      );
-      assert.equal(unlabelled, 0, `${p} has unlabelled controls`);
-    }
-    await page.goto(`${base}/report`);
-    await page.getByRole('heading', { name: 'Signaler un courriel indésirable' }).waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'report-form-fr-phone.png'), fullPage: true });
-    await context.close();
-  });
+  for (const locale of LANGS)
+    await t.test(`the public pages render in ${locale}, labelled, and fit a phone screen`, async () => {
+      const context = await localeContext(e2e, locale, { viewport: { width: 375, height: 740 } });
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await assertLanguage(page, locale);
+      await page.getByRole('heading', { name: L(locale, 'home.title') }).waitFor();
+      for (const p of ['/report', '/report/sms', '/stats', '/rules']) {
+        await page.goto(base + p);
+        await assertLanguage(page, locale);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${p} (${locale}) scrolls sideways by ${overflow}px on a phone`);
+        // Every visible form control has a label.
+        const unlabelled = await page.evaluate(
+          () =>
+            [...document.querySelectorAll('input:not([type=hidden]), textarea, select')].filter((el) =>
+              el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement
+                ? (el.labels?.length ?? 0) === 0
+                : false,
+            ).length,
+        );
+        assert.equal(unlabelled, 0, `${p} (${locale}) has unlabelled controls`);
+        await screenshot(page, `public${p.replaceAll('/', '-')}-phone`, locale);
+      }
+      await context.close();
+    });
 });

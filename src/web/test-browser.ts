@@ -1,7 +1,9 @@
 /**
  * Test support for the web app's end-to-end tests in real headless Chromium (Debian `chromium`,
  * driven by playwright-core): the platform started on a temporary data directory with its HTTP
- * role, a browser, sign-in and polling helpers. Skips loudly where Chromium is absent; CI installs it
+ * role, a browser, sign-in and polling helpers, and what runs each path in English and in French:
+ * a browser context per language, elements found by the catalogue's text of that language, and a
+ * check that a French page shows no English. Skips loudly where Chromium is absent; CI installs it
  * (scripts/ci-prepare.sh).
  */
 import type { TestContext } from 'node:test';
@@ -9,10 +11,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { testConfig } from '../core/config.ts';
 import { startPlatform, type Platform } from '../app/platform.ts';
 import { REPO_ROOT, hasCommand, needs } from '../core/test-env.ts';
+import { LOCALE_COOKIE, translator, type Locale, type MessageKey } from './i18n.ts';
+import { englishCatalogueIn, readableText } from './test-french.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -72,10 +76,61 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Signs in through the login form and waits for the page it leads to. */
-export async function signIn(page: Page, base: string, email: string, password: string, next: string): Promise<void> {
+/** The languages each role's path runs in. */
+export const LANGS = ['en', 'fr'] as const satisfies readonly Locale[];
+
+/**
+ * A catalogue entry in `locale`: the tests find elements by the text a reader of that language
+ * sees, so the French run proves the French page works.
+ */
+export function L(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
+  return translator(locale)(key, params);
+}
+
+/** A browser context reading `locale`: its Accept-Language and the app's language cookie. */
+export async function localeContext(
+  e2e: Pick<BrowserPlatform, 'browser' | 'base'>,
+  locale: Locale,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await e2e.browser.newContext({ ...options, locale: locale === 'fr' ? 'fr-FR' : 'en-GB' });
+  await context.addCookies([{ name: LOCALE_COOKIE, value: locale, url: e2e.base }]);
+  return context;
+}
+
+/**
+ * Checks the page is in `locale`; in French, fails on any string of the English catalogue the page
+ * shows and on any sentence marked as English that no template translates (`test-french.ts`).
+ */
+export async function assertLanguage(page: Page, locale: Locale): Promise<void> {
+  const where = new URL(page.url()).pathname;
+  assert.equal(await page.locator('html').getAttribute('lang'), locale, `${where} is not in ${locale}`);
+  if (locale !== 'fr') return;
+  const { texts, untranslated } = readableText(await page.content());
+  const english = [...englishCatalogueIn(texts), ...untranslated.map((el) => `<${el} data-untranslated>`)];
+  assert.deepEqual(english, [], `${where} in French shows English`);
+}
+
+/** A full-page screenshot in test-artifacts/, named with its language. */
+export async function screenshot(page: Page, name: string, locale: Locale): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${locale}.png`), fullPage: true });
+}
+
+/** Signs in through the login form (in the page's language) and waits for the page it leads to. */
+export async function signIn(
+  page: Page,
+  base: string,
+  email: string,
+  password: string,
+  next: string,
+  locale: Locale = 'en',
+): Promise<void> {
   await page.goto(next === '/workbench' ? `${base}/login` : `${base}/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForURL(`${base}${next}`), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await assertLanguage(page, locale);
+  await page.getByLabel(L(locale, 'login.email')).fill(email);
+  await page.getByLabel(L(locale, 'login.password'), { exact: true }).fill(password);
+  await Promise.all([
+    page.waitForURL(`${base}${next}`),
+    page.getByRole('button', { name: L(locale, 'login.submit'), exact: true }).click(),
+  ]);
 }
