@@ -106,7 +106,8 @@ const WORDS = {
     urls: 'URL',
     url: 'URL (ne pas ouvrir)',
     resourcesTitle:
-      'Ressources que le message fait charger par le logiciel de messagerie (images, feuilles de style, pixels espions)',
+      'Ressources que le message fait charger par le logiciel de messagerie (images, feuilles de style, ' +
+      'pixels espions)',
     resourcesNote:
       'Listées à part des liens : ces hôtes sont souvent une infrastructure partagée (hébergeurs d’images, CDN) ' +
       'plutôt que ce que le spam promeut.',
@@ -153,6 +154,9 @@ export function renderCaseReportHtml(
   const title = caseTitleIn(c.title, lang, (x) => x);
   const t = (headers: string[], rows: unknown[][]) => table(headers, rows, w.none);
   // Meanings of findings are kept in English (the analysis catalogue), marked as such in French.
+  const v = s.volumes;
+  const volumes = w.reportsOf(v.reports, v.distinctMessages, v.firstReportedAt ?? '—', v.lastReportedAt ?? '—');
+  const findingHeads = [w.code, w.severity, w.messages, w.meaning].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const meaning = (m: string) =>
     lang === 'en' || m === '' ? escapeHtml(m) : `<span lang="en">${escapeHtml(m)}</span>`;
   return `<!doctype html>
@@ -165,14 +169,16 @@ nd:#eee}.none{color:#666}code{font-size:12px}</style>
 </head><body>
 <h1>${w.case} ${escapeHtml(c.id)}${w.colon}${escapeHtml(title)}</h1>
 <p>${w.referredTo} <strong>${escapeHtml(s.authority.name)}</strong> (${escapeHtml(s.authority.country)}, \
-${escapeHtml(s.authority.competence)}) ${w.by} ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), ${w.generated} \
+${escapeHtml(s.authority.competence)}) ${w.by} ${escapeHtml(s.instance.org)} (${escapeHtml(s.instance.url)}), \
+${w.generated} \
 ${escapeHtml(s.generatedAt)}.</p>
-<p>${w.target}${w.colon}<code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · ${w.category}${w.colon}\
-${escapeHtml(c.category ?? w.unclassified)} · ${w.opened} ${escapeHtml(c.openedAt)} ${w.by} ${escapeHtml(c.openedBy)}.</p>
+<p>${w.target}${w.colon}<code>${escapeHtml(c.target.kind)}: ${escapeHtml(c.target.value)}</code> · \
+${w.category}${w.colon}${escapeHtml(c.category ?? w.unclassified)} · ${w.opened} ${escapeHtml(c.openedAt)} \
+${w.by} ${escapeHtml(c.openedBy)}.</p>
 <p>${w.package} <code>${escapeHtml(pkg.packageId)}</code>, ${w.signed} \
 <code>${escapeHtml(pkg.keyFingerprint)}</code>; ${escapeHtml(w.seeVerify)}</p>
 <h2>${w.volumes}</h2>
-<p>${escapeHtml(w.reportsOf(s.volumes.reports, s.volumes.distinctMessages, s.volumes.firstReportedAt ?? '—', s.volumes.lastReportedAt ?? '—'))}</p>
+<p>${escapeHtml(volumes)}</p>
 ${t(
   [w.day, w.reports],
   s.volumes.byDay.map((d) => [d.day, d.count]),
@@ -226,13 +232,12 @@ ${t(
 ${
   s.findings.length === 0
     ? `<p class="none">${escapeHtml(w.none)}</p>`
-    : `<table><thead><tr>${[w.code, w.severity, w.messages, w.meaning].map((h) => `<th>${escapeHtml(h)}</th>`).join('')}\
+    : `<table><thead><tr>${findingHeads}\
 </tr></thead><tbody>\n${s.findings
         .map(
           (f) =>
-            `<tr><td>${escapeHtml(f.code)}</td><td>${escapeHtml(f.severity)}</td><td>${escapeHtml(f.count)}</td><td>${meaning(
-              f.meaning,
-            )}</td></tr>`,
+            `<tr><td>${escapeHtml(f.code)}</td><td>${escapeHtml(f.severity)}</td><td>${escapeHtml(f.count)}</td>\
+<td>${meaning(f.meaning)}</td></tr>`,
         )
         .join('\n')}\n</tbody></table>`
 }
