@@ -44,6 +44,26 @@ const SALTS: Uint32Array = (() => {
   return out;
 })();
 
+/**
+ * {@link hashString} of `tokens[from..from+SHINGLE_SIZE)` joined by single spaces, without building
+ * the joined string (a look-up hashes a few hundred shingles; the strings were most of its cost).
+ */
+function shingleHash(tokens: readonly string[], from: number): number {
+  let h = (0x811c9dc5 ^ SEED) >>> 0;
+  for (let k = from; k < from + SHINGLE_SIZE; k++) {
+    if (k > from) {
+      h ^= 0x20;
+      h = Math.imul(h, 0x01000193);
+    }
+    const t = tokens[k];
+    for (let i = 0; i < t.length; i++) {
+      h ^= t.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return fmix32(h);
+}
+
 /** Hashes of the distinct shingles of a token list (tokens themselves when fewer than a shingle). */
 export function shingleHashes(tokens: readonly string[]): Uint32Array {
   const set = new Set<number>();
@@ -51,9 +71,7 @@ export function shingleHashes(tokens: readonly string[]): Uint32Array {
   if (tokens.length < SHINGLE_SIZE) {
     set.add(hashString(tokens.join(' ')));
   } else {
-    for (let i = 0; i + SHINGLE_SIZE <= tokens.length; i++) {
-      set.add(hashString(tokens.slice(i, i + SHINGLE_SIZE).join(' ')));
-    }
+    for (let i = 0; i + SHINGLE_SIZE <= tokens.length; i++) set.add(shingleHash(tokens, i));
   }
   return Uint32Array.from(set);
 }
