@@ -64,16 +64,20 @@ function shingleHash(tokens: readonly string[], from: number): number {
   return fmix32(h);
 }
 
-/** Hashes of the distinct shingles of a token list (tokens themselves when fewer than a shingle). */
+/**
+ * Hashes of the distinct shingles of a token list (tokens themselves when fewer than a shingle), in
+ * ascending order: a sorted typed array rather than a `Set` of numbers above 2^30, which V8 boxes
+ * one by one (the order does not matter to {@link minhash}).
+ */
 export function shingleHashes(tokens: readonly string[]): Uint32Array {
-  const set = new Set<number>();
   if (tokens.length === 0) return new Uint32Array(0);
-  if (tokens.length < SHINGLE_SIZE) {
-    set.add(hashString(tokens.join(' ')));
-  } else {
-    for (let i = 0; i + SHINGLE_SIZE <= tokens.length; i++) set.add(shingleHash(tokens, i));
-  }
-  return Uint32Array.from(set);
+  if (tokens.length < SHINGLE_SIZE) return Uint32Array.of(hashString(tokens.join(' ')));
+  const all = new Uint32Array(tokens.length - SHINGLE_SIZE + 1);
+  for (let i = 0; i < all.length; i++) all[i] = shingleHash(tokens, i);
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i];
+  return all.subarray(0, n);
 }
 
 /** The MinHash signature: for each of NUM_HASHES salted permutations, the minimum over shingles. */
