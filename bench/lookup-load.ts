@@ -212,9 +212,9 @@ ${result.rate.toFixed(0)} look-ups/s; p50 ${result.p50.toFixed(2)} ms, p99 ${res
 ${result.max.toFixed(1)} ms; statuses ${JSON.stringify(statuses)}, ${matched.toLocaleString('en')} matched a \
 campaign; server CPU ${cpu.toFixed(1)} s = ${result.cpuMsPerLookup.toFixed(3)} ms per look-up \
 (${(cpu / seconds).toFixed(2)} cores busy; ${idleCores.toFixed(2)} cores when idle; HTTP thread \
-${((httpThread / REQUESTS) * 1000).toFixed(3)} ms, its other threads ${((otherThreads / REQUESTS) * 1000).toFixed(3)} ms \
-per look-up; the ${CLIENTS} clients took ${((clientCpu.user + clientCpu.system) / 1e3 / REQUESTS).toFixed(3)} ms \
-each in this process), its threads waited \
+${((httpThread / REQUESTS) * 1000).toFixed(3)} ms, its other threads \
+${((otherThreads / REQUESTS) * 1000).toFixed(3)} ms per look-up; the ${CLIENTS} clients took \
+${((clientCpu.user + clientCpu.system) / 1e3 / REQUESTS).toFixed(3)} ms each in this process), its threads waited \
 ${waited.toFixed(1)} s for a CPU; server peak RSS ${mb(peakRss)}; load average \
 ${loadBefore} before, ${load()} after, on ${os.availableParallelism()} cores (goal: ≥ 2,000 look-ups/s, p99 < 20 ms, \
 < 1 ms CPU each)`,

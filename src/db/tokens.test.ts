@@ -5,7 +5,7 @@ import { createAccount, setAccountDisabled } from './accounts.ts';
 import { TOKEN_CACHE_MS, createToken, findToken, revokeToken, touchToken } from './tokens.ts';
 import { nowIso } from '../core/ids.ts';
 
-test('a token revoked in this process, or with its account disabled, is refused at once although it was cached', async (t) => {
+test('a token revoked in this process, or with its account disabled, is refused at once though cached', async (t) => {
   const tdb = await createTestDatabase(t, 'sqlite');
   if (!tdb) return;
   try {
