@@ -10,6 +10,7 @@
  * live and reaped), the seconds its threads waited for a CPU (what the machine's other load cost
  * it), its peak RSS and the load average around the run.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,37 @@ function tree(pid: number): number[] {
 }
 
 const cpuSeconds = (pids: readonly number[]) => treeCpuSeconds(pids[0], pids.slice(1));
+
+/** On-CPU seconds of each live thread of `pid` (`/proc/PID/task/TID/schedstat`, first field, ns). */
+function threadSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      out.set(t, Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of the HTTP (main) thread of `pid` and of its other threads between two readings. */
+function threadSplit(pid: number, before: Map<string, number>, after: Map<string, number>): [number, number] {
+  let main = 0;
+  let rest = 0;
+  for (const [tid, s] of after) {
+    const d = s - (before.get(tid) ?? 0);
+    if (tid === String(pid)) main += d;
+    else rest += d;
+  }
+  return [main, rest];
+}
 const rssOf = (pids: readonly number[]) => treeRss(pids[0], pids.slice(1));
 
 function post(url: URL, agent: http.Agent, token: string, body: Buffer): Promise<{ status: number; body: string }> {
@@ -143,6 +175,8 @@ export async function measureConcurrentLookups(
     const pids = tree(pid);
     const cpu0 = cpuSeconds(pids);
     const wait0 = treeRunQueueSeconds(pids[0], pids.slice(1));
+    const threads0 = threadSeconds(pid);
+    const client0 = process.cpuUsage();
     let peakRss = rssOf(pids);
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssOf(tree(pid)));
@@ -150,6 +184,8 @@ export async function measureConcurrentLookups(
     const t0 = performance.now();
     await run(REQUESTS, true);
     const seconds = (performance.now() - t0) / 1000;
+    const clientCpu = process.cpuUsage(client0);
+    const [httpThread, otherThreads] = threadSplit(pid, threads0, threadSeconds(pid));
     clearInterval(sampler);
     const after = tree(pid);
     const cpu = cpuSeconds(after) - cpu0;
@@ -175,7 +211,10 @@ ${REQUESTS.toLocaleString('en')} requests in ${seconds.toFixed(1)} s = \
 ${result.rate.toFixed(0)} look-ups/s; p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max \
 ${result.max.toFixed(1)} ms; statuses ${JSON.stringify(statuses)}, ${matched.toLocaleString('en')} matched a \
 campaign; server CPU ${cpu.toFixed(1)} s = ${result.cpuMsPerLookup.toFixed(3)} ms per look-up \
-(${(cpu / seconds).toFixed(2)} cores busy; ${idleCores.toFixed(2)} cores when idle), its threads waited \
+(${(cpu / seconds).toFixed(2)} cores busy; ${idleCores.toFixed(2)} cores when idle; HTTP thread \
+${((httpThread / REQUESTS) * 1000).toFixed(3)} ms, its other threads \
+${((otherThreads / REQUESTS) * 1000).toFixed(3)} ms per look-up; the ${CLIENTS} clients took \
+${((clientCpu.user + clientCpu.system) / 1e3 / REQUESTS).toFixed(3)} ms each in this process), its threads waited \
 ${waited.toFixed(1)} s for a CPU; server peak RSS ${mb(peakRss)}; load average \
 ${loadBefore} before, ${load()} after, on ${os.availableParallelism()} cores (goal: ≥ 2,000 look-ups/s, p99 < 20 ms, \
 < 1 ms CPU each)`,

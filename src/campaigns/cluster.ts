@@ -81,6 +81,8 @@ export interface Match {
   matchedBy: string[];
   /** The campaign's current category. */
   category: string | null;
+  /** Its size and time span when matched. */
+  figures: CampaignFigures;
 }
 
 type Db = Kysely<Database>;
@@ -94,6 +96,7 @@ interface Candidate {
   category: string | null;
   core: Uint32Array | null;
   coreKind: string | null;
+  figures: CampaignFigures;
   /** Best similarity to one of its representatives found through the band index. */
   repSim: number;
   /** Similarity to its core (null when either side has no signature). */
@@ -110,43 +113,72 @@ interface Lookup {
 
 const linkKey = (l: { kind: string; value: string }) => `${l.kind}\u0000${l.value}`;
 
-/** Follows merge redirects (one step by construction) and reads each root's core and category. */
+/** A campaign's size and time span, as the look-up answers them. */
+export interface CampaignFigures {
+  reportCount: number;
+  messageCount: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+interface Root {
+  category: string | null;
+  core: Uint32Array | null;
+  coreKind: string | null;
+  figures: CampaignFigures;
+}
+
+/**
+ * Follows merge redirects (one step by construction) and reads each root's core, category and
+ * figures (the look-up answers them: read here, not in a query of their own).
+ */
 async function rootsOf(
   db: Db,
   ids: readonly string[],
 ): Promise<{
   rootOf: Map<string, string>;
-  roots: Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }>;
+  roots: Map<string, Root>;
 }> {
   const rootOf = new Map<string, string>();
-  const roots = new Map<string, { category: string | null; core: Uint32Array | null; coreKind: string | null }>();
+  const roots = new Map<string, Root>();
   if (ids.length === 0) return { rootOf, roots };
   const read = (list: string[]) =>
     db
       .selectFrom('campaigns')
-      .select(['id', 'merged_into', 'category', 'core_signature', 'core_kind'])
+      .select([
+        'id',
+        'merged_into',
+        'category',
+        'core_signature',
+        'core_kind',
+        'report_count',
+        'message_count',
+        'first_seen_at',
+        'last_seen_at',
+      ])
       .where('id', 'in', list)
       .execute();
+  const rootFrom = (r: Awaited<ReturnType<typeof read>>[number]): Root => ({
+    category: r.category,
+    core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
+    coreKind: r.core_kind,
+    figures: {
+      reportCount: Number(r.report_count),
+      messageCount: Number(r.message_count),
+      firstSeen: r.first_seen_at,
+      lastSeen: r.last_seen_at,
+    },
+  });
   const rows = await read([...new Set(ids)]);
   const missing = new Set<string>();
   for (const r of rows) {
     rootOf.set(r.id, r.merged_into ?? r.id);
     if (r.merged_into) missing.add(r.merged_into);
-    else
-      roots.set(r.id, {
-        category: r.category,
-        core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
-        coreKind: r.core_kind,
-      });
+    else roots.set(r.id, rootFrom(r));
   }
   for (const id of roots.keys()) missing.delete(id);
   if (missing.size > 0) {
-    for (const r of await read([...missing]))
-      roots.set(r.id, {
-        category: r.category,
-        core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
-        coreKind: r.core_kind,
-      });
+    for (const r of await read([...missing])) roots.set(r.id, rootFrom(r));
   }
   return { rootOf, roots };
 }
@@ -200,7 +232,16 @@ async function lookup(db: Db, fp: MatchPrint): Promise<Lookup> {
     let c = byId.get(id);
     if (!c) {
       const coreSim = fp.signature && root.core ? similarity(fp.signature, root.core) : null;
-      c = { id, category: root.category, core: root.core, coreKind: root.coreKind, repSim: 0, coreSim, links: [] };
+      c = {
+        id,
+        category: root.category,
+        core: root.core,
+        coreKind: root.coreKind,
+        figures: root.figures,
+        repSim: 0,
+        coreSim,
+        links: [],
+      };
       byId.set(id, c);
     }
     return c;
@@ -271,6 +312,7 @@ export async function findMatches(db: Db, fp: MatchPrint): Promise<Match[]> {
     similarity: Math.max(c.repSim, c.coreSim ?? 0),
     matchedBy: by === 'text' ? ['text', ...c.links] : [...new Set([by, ...c.links])],
     category: c.category,
+    figures: c.figures,
   }));
 }
 

@@ -12,6 +12,7 @@ import { isRole, type Role } from '../core/roles.ts';
 import { isUniqueViolation } from './dialect.ts';
 import { AppError } from '../core/errors.ts';
 import { loginAddressKey, loginWaitSeconds } from './login-backoff.ts';
+import { forgetCachedTokens } from './tokens.ts';
 import {
   MAX_PASSWORD_CHARS,
   MIN_PASSWORD_CHARS,
@@ -329,6 +330,7 @@ export async function setAccountRole(
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .execute();
+  forgetCachedTokens();
 }
 
 /**
@@ -353,5 +355,6 @@ export async function setAccountDisabled(db: Kysely<Database>, userId: string, d
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .execute();
+  forgetCachedTokens();
   return Number(res.numUpdatedRows) > 0;
 }

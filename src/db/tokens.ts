@@ -40,15 +40,36 @@ export async function createToken(
   return { id, secret, role: opts.role, name: opts.name ?? null };
 }
 
+/**
+ * How long a live token, once read, is trusted without reading it again: a mail filter asks
+ * thousands of times a second with one token. A revocation in this process (`revokeToken`, account
+ * changes) forgets every cached token at once; one made by another process (the `token revoke`
+ * command against a running server) takes effect within this time.
+ */
+export const TOKEN_CACHE_MS = 5_000;
+/** Live tokens kept at most (a server has a handful; past this the cache starts over). */
+const MAX_CACHED_TOKENS = 1_000;
+/** Token hash → its row and until when it is trusted. Live tokens only: a wrong secret is never kept. */
+const cached = new Map<string, { row: ApiToken; until: number }>();
+
+/** Forgets every cached token: call after revoking any (see {@link TOKEN_CACHE_MS}). */
+export function forgetCachedTokens(): void {
+  cached.clear();
+}
+
 /** The live token for a presented secret, or null. */
-export async function findToken(db: Kysely<Database>, secret: string): Promise<ApiToken | null> {
+export async function findToken(db: Kysely<Database>, secret: string, now = Date.now()): Promise<ApiToken | null> {
   if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
-  const row = await db
-    .selectFrom('api_tokens')
-    .selectAll()
-    .where('token_hash', '=', sha256Hex(secret))
-    .executeTakeFirst();
-  if (!row || row.revoked_at !== null) return null;
+  const hash = sha256Hex(secret);
+  const hit = cached.get(hash);
+  if (hit && hit.until > now) return hit.row;
+  const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  if (!row || row.revoked_at !== null) {
+    cached.delete(hash);
+    return null;
+  }
+  if (cached.size >= MAX_CACHED_TOKENS) cached.clear();
+  cached.set(hash, { row, until: now + TOKEN_CACHE_MS });
   return row;
 }
 
@@ -65,6 +86,8 @@ export async function touchToken(
   now = Date.now(),
 ): Promise<void> {
   if (token.last_used_at !== null && now - Date.parse(token.last_used_at) < TOKEN_TOUCH_INTERVAL_MS) return;
+  // The cached row is this object: the next request sees the refresh and does not write again.
+  token.last_used_at = new Date(now).toISOString();
   await db
     .updateTable('api_tokens')
     .set({ last_used_at: new Date(now).toISOString() })
@@ -80,6 +103,7 @@ export async function revokeToken(db: Kysely<Database>, id: string): Promise<boo
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+  forgetCachedTokens();
   return Number(res.numUpdatedRows) > 0;
 }
 

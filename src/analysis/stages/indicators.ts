@@ -7,12 +7,17 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Email } from 'postal-mime';
-import { MAX_INDICATORS_PER_KIND, type IndicatorsResult, type UrlIndicator } from '../analysis-schema.ts';
+import {
+  MAX_INDICATORS_PER_KIND,
+  emptySections,
+  type IndicatorsResult,
+  type UrlIndicator,
+} from '../analysis-schema.ts';
 import { clip, renderHtml } from '../parsed-email.ts';
 import { normaliseUrl, scanText, shownDomain, type UrlCandidate } from '../indicators/urls.ts';
 import { findWallets } from '../indicators/wallets.ts';
 import { senderIdentity } from '../indicators/sender.ts';
-import { defineStage, finding, type StageFinding, type StageInput } from '../stage.ts';
+import { defineStage, finding, type AnalysisSettings, type StageFinding, type StageInput } from '../stage.ts';
 
 /** Text scanned per part for URLs and addresses. */
 const MAX_SCAN_CHARS = 200_000;
@@ -33,101 +38,115 @@ function sourcesOf(input: StageInput): Source[] {
   return out;
 }
 
+const params = z.object({
+  /** Characters of text scanned for phone numbers per part (libphonenumber is the slow step). */
+  maxPhoneScanChars: z.number().int().positive().default(20_000),
+});
+
+/**
+ * URLs, addresses, phones and wallets of every part. `findings` null (the look-up profile): the
+ * same indicators, without the findings about them.
+ */
+function indicatorsOf(
+  input: StageInput,
+  ctx: { params: z.infer<typeof params>; settings: AnalysisSettings },
+  findings: StageFinding[] | null,
+): Omit<IndicatorsResult, 'sender'> {
+  const urls: UrlIndicator[] = [];
+  const seenUrl = new Set<string>();
+  const emails = new Set<string>();
+  const phones = new Map<string, { raw: string; e164: string; region: string | null }>();
+  const region = ctx.settings.region as CountryCode;
+  const wallets: IndicatorsResult['wallets'] = [];
+  const seenRaw = new Map<string, UrlIndicator | null>();
+  const add = (c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null => {
+    // The same link is often written many times (text and HTML, tracking pixels): normalise once.
+    const key = `${c.source}\u0000${part}\u0000${base ?? ''}\u0000${c.raw}`;
+    if (seenRaw.has(key)) return seenRaw.get(key) ?? null;
+    const u = normaliseUrl(c, part, base);
+    seenRaw.set(key, u);
+    if (!u || seenUrl.has(u.url) || urls.length >= MAX_INDICATORS_PER_KIND) return u;
+    seenUrl.add(u.url);
+    urls.push(u);
+    return u;
+  };
+  const addPhone = (raw: string, e164: string, country: string | null) => {
+    if (!phones.has(e164) && phones.size < MAX_INDICATORS_PER_KIND)
+      phones.set(e164, { raw: clip(raw, 100), e164, region: country });
+  };
+
+  for (const src of sourcesOf(input)) {
+    const html = src.email ? renderHtml(src.email) : null;
+    const text = clip(src.text, MAX_SCAN_CHARS) + (html ? `\n${html.text}` : '');
+    const candidates: UrlCandidate[] = [];
+    scanText(text, candidates, emails, MAX_INDICATORS_PER_KIND);
+    for (const c of candidates) add(c, src.part);
+    for (const l of html?.links ?? []) {
+      const lower = l.url.trim().toLowerCase();
+      if (lower.startsWith('mailto:')) {
+        const addr = l.url.trim().slice(7).split('?')[0];
+        if (addr.includes('@') && emails.size < MAX_INDICATORS_PER_KIND)
+          emails.add(decodeURIComponentSafe(addr).toLowerCase());
+        continue;
+      }
+      if (lower.startsWith('tel:') || lower.startsWith('sms:')) {
+        const p = parsePhoneNumberFromString(l.url.trim().slice(4), region);
+        if (p?.isValid()) addPhone(l.url, p.number, p.country ?? null);
+        continue;
+      }
+      if (l.kind === 'form-action' && findings)
+        findings.push(
+          finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, {
+            part: src.part,
+            value: clip(l.url, 300),
+          }),
+        );
+      if (
+        lower.startsWith('cid:') ||
+        lower.startsWith('data:') ||
+        lower.startsWith('#') ||
+        lower.startsWith('javascript:')
+      )
+        continue;
+      const source =
+        l.kind === 'href' ? 'html-href' : l.kind === 'src' ? 'html-src' : l.kind === 'css' ? 'html-css' : 'form-action';
+      const u = add({ raw: l.url, source }, src.part, html?.base ?? null);
+      const shown = l.kind === 'href' && findings ? shownDomain(l.text) : null;
+      if (u && shown && findings && u.registrableDomain !== shown && u.host !== shown) {
+        findings.push(
+          finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, {
+            part: src.part,
+            value: `${clip(l.text, 200)} → ${clip(u.url, 300)}`,
+          }),
+        );
+      }
+    }
+    for (const cand of phoneCandidates(clip(text, ctx.params.maxPhoneScanChars))) {
+      const p = parsePhoneNumberFromString(cand, region);
+      if (p?.isValid()) addPhone(cand, p.number, p.country ?? null);
+    }
+    for (const w of findWallets(text, MAX_INDICATORS_PER_KIND - wallets.length)) {
+      if (!wallets.some((x) => x.address === w.address)) wallets.push(w);
+    }
+  }
+
+  return {
+    urls,
+    emails: [...emails].slice(0, MAX_INDICATORS_PER_KIND),
+    phones: [...phones.values()],
+    wallets,
+  };
+}
+
 export const indicatorsStage = defineStage({
   id: 'indicators',
   description:
     'URLs, e-mail addresses, phone numbers (E.164), crypto wallets, sender identity and brand impersonation.',
   kinds: ['email', 'sms'],
-  params: z.object({
-    /** Characters of text scanned for phone numbers per part (libphonenumber is the slow step). */
-    maxPhoneScanChars: z.number().int().positive().default(20_000),
-  }),
+  params,
   run(input, ctx) {
     const findings: StageFinding[] = [];
-    const urls: UrlIndicator[] = [];
-    const seenUrl = new Set<string>();
-    const emails = new Set<string>();
-    const phones = new Map<string, { raw: string; e164: string; region: string | null }>();
-    const region = ctx.settings.region as CountryCode;
-    const wallets: IndicatorsResult['wallets'] = [];
-    const seenRaw = new Map<string, UrlIndicator | null>();
-    const add = (c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null => {
-      // The same link is often written many times (text and HTML, tracking pixels): normalise once.
-      const key = `${c.source}\u0000${part}\u0000${base ?? ''}\u0000${c.raw}`;
-      if (seenRaw.has(key)) return seenRaw.get(key) ?? null;
-      const u = normaliseUrl(c, part, base);
-      seenRaw.set(key, u);
-      if (!u || seenUrl.has(u.url) || urls.length >= MAX_INDICATORS_PER_KIND) return u;
-      seenUrl.add(u.url);
-      urls.push(u);
-      return u;
-    };
-    const addPhone = (raw: string, e164: string, country: string | null) => {
-      if (!phones.has(e164) && phones.size < MAX_INDICATORS_PER_KIND)
-        phones.set(e164, { raw: clip(raw, 100), e164, region: country });
-    };
-
-    for (const src of sourcesOf(input)) {
-      const html = src.email ? renderHtml(src.email) : null;
-      const text = clip(src.text, MAX_SCAN_CHARS) + (html ? `\n${html.text}` : '');
-      const candidates: UrlCandidate[] = [];
-      scanText(text, candidates, emails, MAX_INDICATORS_PER_KIND);
-      for (const c of candidates) add(c, src.part);
-      for (const l of html?.links ?? []) {
-        const lower = l.url.trim().toLowerCase();
-        if (lower.startsWith('mailto:')) {
-          const addr = l.url.trim().slice(7).split('?')[0];
-          if (addr.includes('@') && emails.size < MAX_INDICATORS_PER_KIND)
-            emails.add(decodeURIComponentSafe(addr).toLowerCase());
-          continue;
-        }
-        if (lower.startsWith('tel:') || lower.startsWith('sms:')) {
-          const p = parsePhoneNumberFromString(l.url.trim().slice(4), region);
-          if (p?.isValid()) addPhone(l.url, p.number, p.country ?? null);
-          continue;
-        }
-        if (l.kind === 'form-action')
-          findings.push(
-            finding('FORM_IN_MESSAGE', `The HTML has a form posting to ${l.url || 'this page'}.`, {
-              part: src.part,
-              value: clip(l.url, 300),
-            }),
-          );
-        if (
-          lower.startsWith('cid:') ||
-          lower.startsWith('data:') ||
-          lower.startsWith('#') ||
-          lower.startsWith('javascript:')
-        )
-          continue;
-        const source =
-          l.kind === 'href'
-            ? 'html-href'
-            : l.kind === 'src'
-              ? 'html-src'
-              : l.kind === 'css'
-                ? 'html-css'
-                : 'form-action';
-        const u = add({ raw: l.url, source }, src.part, html?.base ?? null);
-        const shown = l.kind === 'href' ? shownDomain(l.text) : null;
-        if (u && shown && u.registrableDomain !== shown && u.host !== shown) {
-          findings.push(
-            finding('URL_TEXT_HREF_MISMATCH', `A link shows ${shown} but goes to ${u.registrableDomain ?? u.host}.`, {
-              part: src.part,
-              value: `${clip(l.text, 200)} → ${clip(u.url, 300)}`,
-            }),
-          );
-        }
-      }
-      for (const cand of phoneCandidates(clip(text, ctx.params.maxPhoneScanChars))) {
-        const p = parsePhoneNumberFromString(cand, region);
-        if (p?.isValid()) addPhone(cand, p.number, p.country ?? null);
-      }
-      for (const w of findWallets(text, MAX_INDICATORS_PER_KIND - wallets.length)) {
-        if (!wallets.some((x) => x.address === w.address)) wallets.push(w);
-      }
-    }
-
+    const { urls, emails, phones, wallets } = indicatorsOf(input, ctx, findings);
     for (const u of urls) {
       if (u.shortener)
         findings.push(
@@ -150,23 +169,32 @@ export const indicatorsStage = defineStage({
       findings.push(
         finding('CRYPTO_WALLET', `A ${w.currency} wallet address appears in the message.`, { value: w.address }),
       );
-    if (phones.size > 0)
+    if (phones.length > 0)
       findings.push(
-        finding('PHONE_NUMBER', `${phones.size} phone number(s) in the message.`, {
-          value: [...phones.keys()].slice(0, 5).join(', '),
+        finding('PHONE_NUMBER', `${phones.length} phone number(s) in the message.`, {
+          value: phones
+            .slice(0, 5)
+            .map((p) => p.e164)
+            .join(', '),
         }),
       );
 
     const id = senderIdentity(input.analysis.parse);
     findings.push(...id.findings);
-    const result: IndicatorsResult = {
-      urls,
-      emails: [...emails].slice(0, MAX_INDICATORS_PER_KIND),
-      phones: [...phones.values()],
-      wallets,
-      sender: id.sender,
-    };
+    const result: IndicatorsResult = { urls, emails, phones, wallets, sender: id.sender };
     return { result: { indicators: result }, findings: dedupeFindings(findings) };
+  },
+});
+
+/**
+ * The indicators stage of the `lookup` profile: the same URLs, phones and wallets (what a
+ * fingerprint links on), without findings or the sender identity.
+ */
+export const lookupIndicatorsStage = defineStage({
+  ...indicatorsStage,
+  description: 'URLs, phone numbers and wallets: what a look-up links on.',
+  run(input, ctx) {
+    return { result: { indicators: { ...indicatorsOf(input, ctx, null), sender: emptySections().indicators.sender } } };
   },
 });
 

@@ -80,12 +80,16 @@ function nestedSummary(n: NestedDecoded): NestedMessage {
   };
 }
 
+/**
+ * Attachment records, carried messages' included (depth first). `findings` null: the look-up
+ * profile, which reads only type, size and hash — no content scan, no carried-message summary.
+ */
 function attachmentInfos(
   email: Email,
   nested: readonly NestedDecoded[],
   prefix: string,
   out: AttachmentInfo[],
-  findings: StageFinding[],
+  findings: StageFinding[] | null,
 ): void {
   email.attachments.forEach((a, i) => {
     if (out.length >= MAX_ATTACHMENTS_KEPT) return;
@@ -100,9 +104,13 @@ function attachmentInfos(
       size: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       disposition: a.disposition,
-      ...(carried ? { nested: nestedSummary(carried) } : {}),
+      ...(carried && findings ? { nested: nestedSummary(carried) } : {}),
     };
     out.push(info);
+    if (!findings) {
+      if (carried) attachmentInfos(carried.email, nested, part, out, null);
+      return;
+    }
     const ev = {
       part: `attachment ${part}`,
       value: `${a.filename ?? '(no name)'} declared ${a.mimeType}, content ${sniffed ?? 'unrecognised'}`,
@@ -247,5 +255,39 @@ export const parseStage = defineStage({
     if (parse.htmlPresent && !parse.textPresent)
       findings.push(finding('HTML_ONLY', 'The message has HTML but no plain-text part.', { part: 'text/html' }));
     return { result: { parse }, findings };
+  },
+});
+
+/**
+ * The parse stage of the `lookup` profile: only what a look-up's fingerprint reads — subject,
+ * recipients (their names are personalisation), visible text and attachments' type, size and
+ * hash — computed exactly as {@link parseStage} does; no findings, headers, charsets or content
+ * scans (`lookup-print.test.ts` checks the prints agree on corpus messages).
+ */
+export const lookupParseStage = defineStage({
+  ...parseStage,
+  description: 'Subject, recipients, visible text, attachment types and hashes: what a look-up fingerprints.',
+  run({ message }) {
+    if (message.sms) {
+      const s = message.sms;
+      return { result: { parse: smsParse(s.text, s.sender, s.receivedAt) } };
+    }
+    const email = message.email;
+    if (!email) return { result: { parse: emptySections().parse } };
+    const visible = email.html ? renderHtml(email).text : (email.text ?? '');
+    const attachments: AttachmentInfo[] = [];
+    attachmentInfos(email, message.nested, '', attachments, null);
+    const parse: ParseResult = {
+      ...emptySections().parse,
+      subject: email.subject ?? null,
+      from: mailboxes(email.from),
+      to: mailboxes(email.to),
+      cc: mailboxes(email.cc),
+      visibleText: clip(visible.trim(), MAX_VISIBLE_TEXT_CHARS),
+      htmlPresent: Boolean(email.html),
+      textPresent: Boolean(email.text),
+      attachments,
+    };
+    return { result: { parse } };
   },
 });

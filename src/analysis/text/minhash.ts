@@ -44,18 +44,40 @@ const SALTS: Uint32Array = (() => {
   return out;
 })();
 
-/** Hashes of the distinct shingles of a token list (tokens themselves when fewer than a shingle). */
-export function shingleHashes(tokens: readonly string[]): Uint32Array {
-  const set = new Set<number>();
-  if (tokens.length === 0) return new Uint32Array(0);
-  if (tokens.length < SHINGLE_SIZE) {
-    set.add(hashString(tokens.join(' ')));
-  } else {
-    for (let i = 0; i + SHINGLE_SIZE <= tokens.length; i++) {
-      set.add(hashString(tokens.slice(i, i + SHINGLE_SIZE).join(' ')));
+/**
+ * {@link hashString} of `tokens[from..from+SHINGLE_SIZE)` joined by single spaces, without building
+ * the joined string (a look-up hashes a few hundred shingles; the strings were most of its cost).
+ */
+function shingleHash(tokens: readonly string[], from: number): number {
+  let h = (0x811c9dc5 ^ SEED) >>> 0;
+  for (let k = from; k < from + SHINGLE_SIZE; k++) {
+    if (k > from) {
+      h ^= 0x20;
+      h = Math.imul(h, 0x01000193);
+    }
+    const t = tokens[k];
+    for (let i = 0; i < t.length; i++) {
+      h ^= t.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
     }
   }
-  return Uint32Array.from(set);
+  return fmix32(h);
+}
+
+/**
+ * Hashes of the distinct shingles of a token list (tokens themselves when fewer than a shingle), in
+ * ascending order: a sorted typed array rather than a `Set` of numbers above 2^30, which V8 boxes
+ * one by one (the order does not matter to {@link minhash}).
+ */
+export function shingleHashes(tokens: readonly string[]): Uint32Array {
+  if (tokens.length === 0) return new Uint32Array(0);
+  if (tokens.length < SHINGLE_SIZE) return Uint32Array.of(hashString(tokens.join(' ')));
+  const all = new Uint32Array(tokens.length - SHINGLE_SIZE + 1);
+  for (let i = 0; i < all.length; i++) all[i] = shingleHash(tokens, i);
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i];
+  return all.subarray(0, n);
 }
 
 /** The MinHash signature: for each of NUM_HASHES salted permutations, the minimum over shingles. */

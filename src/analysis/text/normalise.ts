@@ -12,7 +12,11 @@ export const MAX_TOKENS = 4000;
 const URL_RE = /\b(?:(?:https?|hxxps?|ftp):\/\/|www\.)[^\s<>"'()]+/giu;
 // Bounded like the addresses themselves (RFC 5321: a local part of at most 64 characters, a domain
 // of at most 255): unbounded runs made this regex quadratic on long runs of word characters.
-const EMAIL_RE = /[\p{L}\p{N}._%+-]{1,64}@[\p{L}\p{N}.-]{1,255}\.[\p{L}]{2,63}/giu;
+export const EMAIL_RE = /[\p{L}\p{N}._%+-]{1,64}@[\p{L}\p{N}.-]{1,255}\.[\p{L}]{2,63}/giu;
+/** {@link EMAIL_RE}, tried at one position only (see {@link replaceEmails}). */
+const EMAIL_AT_RE = new RegExp(EMAIL_RE.source, 'iuy');
+/** An address's local part is at most 64 code points: at most 128 UTF-16 units before its `@`. */
+const MAX_LOCAL_UNITS = 128;
 const TOKEN_RE = /[\p{L}\p{N}]+/gu;
 const DIGIT_RE = /\p{N}/u;
 /** A greeting line: "Dear John Smith,", "Hi Anna!", "Bonjour Mme Dupont", "Hello john.doe". */
@@ -95,6 +99,36 @@ export function looksRandom(token: string): boolean {
 }
 
 /**
+ * `text.replace(EMAIL_RE, by)`, without the regex trying every position of the text. A match holds
+ * exactly one `@` (neither side's class has it), so the leftmost match after `pos` can only start
+ * within {@link MAX_LOCAL_UNITS} units before the first `@` after `pos`, or else after that `@`.
+ * Each of those positions is tried in order with the same pattern made sticky — what a global
+ * search does at each position — skipping the middle of surrogate pairs, as a `u` search does.
+ */
+export function replaceEmails(text: string, by: string): string {
+  let out = '';
+  let pos = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', Math.max(at + 1, pos))) {
+    let found = false;
+    for (let p = Math.max(pos, at - MAX_LOCAL_UNITS); p < at && !found; p++) {
+      const c = text.charCodeAt(p);
+      if (c >= 0xdc00 && c <= 0xdfff && p > pos) {
+        const h = text.charCodeAt(p - 1);
+        if (h >= 0xd800 && h <= 0xdbff) continue;
+      }
+      EMAIL_AT_RE.lastIndex = p;
+      const m = EMAIL_AT_RE.exec(text);
+      if (m) {
+        out += text.slice(pos, p) + by;
+        pos = p + m[0].length;
+        found = true;
+      }
+    }
+  }
+  return pos === 0 ? text : out + text.slice(pos);
+}
+
+/**
  * Normalises a message's visible text (and subject) into template tokens:
  * NFKC, lower case; URLs → their registrable domain; e-mail addresses → `email`; any token with
  * a digit (dates, amounts, codes, order numbers) → `#`; greeting lines dropped; the recipient's
@@ -110,7 +144,7 @@ export function normaliseText(text: string, dropNames: ReadonlySet<string> = new
   let joined = kept.join('\n');
   // The regexes only run where they can match (most of the cost on long texts otherwise).
   if (joined.includes('://') || /www\./i.test(joined)) joined = joined.replace(URL_RE, (u) => ` ${urlDomainToken(u)} `);
-  if (joined.includes('@')) joined = joined.replace(EMAIL_RE, ' email ');
+  if (joined.includes('@')) joined = replaceEmails(joined, ' email ');
   joined = joined.toLowerCase();
   const tokens: string[] = [];
   for (const m of joined.matchAll(TOKEN_RE)) {
