@@ -3,6 +3,7 @@
  * indicators and origins, referrals with their delivery, history, and the analyst's actions.
  */
 import type { MessageKey } from '../locales/en.ts';
+import { isMessageKey } from '../i18n.ts';
 import type { CaseRow } from '../../db/actions-tables.ts';
 import type { CaseIndicators, CaseOrigin, CaseReportRow, TopList } from '../../actions/cases/case-view.ts';
 import type { ReferralView } from '../../actions/referrals/referrals.ts';
@@ -185,10 +186,10 @@ export function eventLabel(ctx: PageCtx, kind: string): string {
   return k ? ctx.t(k) : kind;
 }
 
-/** An event's detail as short "key: value" lines (lists shortened, nested objects as JSON). */
-export function detailText(detail: unknown): string[] {
+/** An event's detail as short key/value pairs (lists shortened, nested objects as JSON). */
+function detailEntries(detail: unknown): [string, string][] {
   if (!detail || typeof detail !== 'object') return [];
-  const out: string[] = [];
+  const out: [string, string][] = [];
   for (const [k, v] of Object.entries(detail as Record<string, unknown>)) {
     if (v === null || v === undefined || v === '') continue;
     const text = Array.isArray(v)
@@ -199,9 +200,32 @@ export function detailText(detail: unknown): string[] {
       : typeof v === 'object'
         ? JSON.stringify(v)
         : String(v);
-    out.push(`${k}: ${text.slice(0, 2000)}`);
+    out.push([k, text.slice(0, 2000)]);
   }
   return out;
+}
+
+/**
+ * An event's detail for the reader: each key by its catalogue label (`case.detail.<key>`), machine
+ * values in words (a category, a channel, yes/no), everything else as data (`translate="no"`).
+ */
+function detailLines(ctx: PageCtx, detail: unknown): SafeHtml[] {
+  const { t } = ctx;
+  return detailEntries(detail).map(([k, v]) => {
+    const key = `case.detail.${k}`;
+    const label = isMessageKey(key) ? t(key) : k;
+    const words =
+      k === 'category'
+        ? categoryLabel(ctx, v)
+        : k === 'via'
+          ? channelLabel(ctx, v)
+          : v === 'true' || v === 'false'
+            ? t(v === 'true' ? 'registry.yes' : 'registry.no')
+            : null;
+    return words === null
+      ? html`<li>${label}${t('case.detail.colon')}<span translate="no">${v}</span></li>`
+      : html`<li>${label}${t('case.detail.colon')}${words}</li>`;
+  });
 }
 
 export function historySection(
@@ -217,9 +241,7 @@ ${history.map(
       ctx,
       e.kind,
     )}</strong> · <span class="muted">${actorText(ctx, e.actor)}</span>${
-      detailText(e.detail).length > 0
-        ? html`<ul class="plain muted">${detailText(e.detail).map((l) => html`<li>${l}</li>`)}</ul>`
-        : ''
+      detailEntries(e.detail).length > 0 ? html`<ul class="plain muted">${detailLines(ctx, e.detail)}</ul>` : ''
     }</li>`,
 )}</ol></section>`;
 }
