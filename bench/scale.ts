@@ -22,6 +22,7 @@
  *   npm run bench -- scale
  *   npm run bench -- scale --reports 600 --setups sqlite:1,postgres:1,postgres:2,postgres:3
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -65,6 +66,8 @@ interface Setup {
 interface Options {
   reports: number;
   clients: number;
+  /** Warm-up reports per process of the largest set-up (every set-up gets the same warm-up set). */
+  warmup: number;
   setups: Setup[];
 }
 
@@ -73,7 +76,12 @@ function options(): Options {
     args: process.argv.slice(2),
     strict: false,
     allowPositionals: true,
-    options: { reports: { type: 'string' }, clients: { type: 'string' }, setups: { type: 'string' } },
+    options: {
+      reports: { type: 'string' },
+      clients: { type: 'string' },
+      warmup: { type: 'string' },
+      setups: { type: 'string' },
+    },
   });
   const num = (v: unknown, dflt: number, what: string): number => {
     const s = typeof v === 'string' ? v : String(dflt);
@@ -88,7 +96,12 @@ function options(): Options {
     if (m[1] === 'sqlite' && m[2] !== '1') throw new Error('--setups: SQLite runs one serve (one machine, one file)');
     return { dialect: m[1] as Setup['dialect'], processes: Number(m[2]) };
   });
-  return { reports: num(values.reports, 1000, 'reports'), clients: num(values.clients, 16, 'clients'), setups };
+  return {
+    reports: num(values.reports, 1000, 'reports'),
+    clients: num(values.clients, 16, 'clients'),
+    warmup: num(values.warmup, WARMUP_PER_PROCESS, 'warmup'),
+    setups,
+  };
 }
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -185,10 +198,13 @@ class PgSampler {
 }
 
 /**
- * Reports posted (round-robin) before the measured stream, so every process's analysis threads and
- * caches are warm when the CPU baseline is taken; the same ones in every set-up.
+ * Reports posted per process (round-robin) before the measured stream, so every process's analysis
+ * threads have compiled their hot code and filled their caches when the CPU baseline is taken: with a
+ * handful, a three-process run counted three times the JIT warm-up of one (run 2 of 2026-12-02). The
+ * warm-up set is the same in every set-up (per-process count × the largest set-up's processes), so
+ * each starts its measured stream from the same stored campaigns.
  */
-const WARMUP = 6;
+const WARMUP_PER_PROCESS = 100;
 
 /** True once `n` reports are stored, every per-report job is done, and each is through actions and indexed. */
 function allThrough(p: Progress, n: number): boolean {
@@ -198,11 +214,14 @@ function allThrough(p: Progress, n: number): boolean {
 /** Posts the warm-up reports and waits until they are through every stage; returns the seconds it took. */
 async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], watching: Watcher): Promise<number> {
   const t0 = performance.now();
-  const agent = new http.Agent({ keepAlive: false });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  let next = 0;
   await Promise.all(
-    warmup.map(async (m, i) => {
-      const r = await postReport(servers[i % servers.length].url, agent, token, m);
-      if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
+    Array.from({ length: 16 }, async () => {
+      for (let i = next++; i < warmup.length; i = next++) {
+        const r = await postReport(servers[i % servers.length].url, agent, token, warmup[i]);
+        if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
+      }
     }),
   );
   agent.destroy();
@@ -252,15 +271,23 @@ interface RunResult {
   jobFailures: number;
   deadlockLines: number;
   campaigns: number;
+  /** Message sha256 → key of its campaign's message set (see {@link outcome}). */
+  partition: Map<string, string>;
   exact: string;
   loadBefore: string;
   loadAfter: string;
 }
 
-/** Counts of what the stream left behind, to check that each report was processed once. */
+/**
+ * Counts of what the stream left behind, to check that each report was processed once, and the
+ * campaigns as a partition of the messages: each message's key is the sorted list of its campaign's
+ * messages (merges followed), so two set-ups can be compared message by message, whatever ids their
+ * campaigns got.
+ */
 async function outcome(database: { dialect: 'sqlite' | 'postgres'; path: string; url?: string }): Promise<{
   campaigns: number;
   exact: string;
+  partition: Map<string, string>;
 }> {
   const db = openDatabase(
     database.dialect === 'sqlite'
@@ -279,11 +306,22 @@ async function outcome(database: { dialect: 'sqlite' | 'postgres'; path: string;
     const analyses = await one('select count(*) as n from analyses');
     const rolled = await one("select coalesce(sum(n), 0) as n from web_rollup_daily where dim = 'category'");
     const campaigns = await one('select count(*) as n from campaigns where merged_into is null');
+    const { rows: members } = await sql<{ sha256: string; campaign: string }>`
+      select m.sha256, coalesce(c.merged_into, m.campaign_id) as campaign
+      from campaign_messages m left join campaigns c on c.id = m.campaign_id`.execute(db);
+    const byCampaign = new Map<string, string[]>();
+    for (const m of members) byCampaign.set(m.campaign, [...(byCampaign.get(m.campaign) ?? []), m.sha256]);
+    const partition = new Map<string, string>();
+    for (const shas of byCampaign.values()) {
+      const key = crypto.createHash('sha256').update(shas.sort().join(',')).digest('hex').slice(0, 16);
+      for (const sha of shas) partition.set(sha, key);
+    }
     const { rows: missing } = await sql<{ id: string; received_at: string; stage: number | null }>`
       select r.id, r.received_at, w.stage from reports r left join web_report_index w on w.report_id = r.id
       where w.report_id is null or w.stage < ${STAGE_CLASSIFIED} order by r.id limit 5`.execute(db);
     return {
       campaigns,
+      partition,
       exact:
         `${reports} reports, ${indexRows} index rows, ${facts} facts, ${analyses} analyses of ${messages} ` +
         `messages, category roll-ups sum ${rolled}` +
@@ -530,6 +568,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       jobFailures: logCounts.jobFailures,
       deadlockLines: logCounts.deadlockLines,
       campaigns: got.campaigns,
+      partition: got.partition,
       exact: got.exact,
       loadBefore,
       loadAfter,
@@ -563,7 +602,8 @@ export const scaleBench: Bench = {
       return;
     }
     const opts = options();
-    const { messages: all, bySource } = sampleMessages(opts.reports + WARMUP);
+    const warmCount = opts.warmup * Math.max(...opts.setups.map((x) => x.processes));
+    const { messages: all, bySource } = sampleMessages(opts.reports + warmCount);
     const messages = all.slice(0, opts.reports);
     const warmup = all.slice(opts.reports);
     say(
@@ -578,7 +618,22 @@ export const scaleBench: Bench = {
     if (results.length === 0) return;
     const base = results.find((r) => r.setup === 'postgres×1');
     say('');
-    const widths = [12, 8, 10, 9, 8, 11, 11, 12, 10, 12, 10, 12];
+    // Messages whose campaign (as a set of messages) differs from the first set-up's: campaigns are
+    // founded by whichever message is placed first, so the arrival order of 16 concurrent clients
+    // already moves a few between two runs of one process; a second `postgres:1` gives that baseline.
+    const first = results[0];
+    const groups = (part: Map<string, string>): Map<string, string> => {
+      // Each message → the sorted list of its campaign's messages.
+      const by = new Map<string, string[]>();
+      for (const [sha, key] of part) by.set(key, [...(by.get(key) ?? []), sha]);
+      const out = new Map<string, string>();
+      for (const shas of by.values()) for (const sha of shas) out.set(sha, shas.sort().join(','));
+      return out;
+    };
+    const firstGroups = groups(first.partition);
+    const moved = (r: RunResult): number =>
+      [...groups(r.partition)].filter(([sha, mates]) => firstGroups.get(sha) !== mates).length;
+    const widths = [12, 8, 10, 9, 8, 11, 11, 12, 10, 12, 10, 10, 12];
     say(
       row(
         [
@@ -593,6 +648,7 @@ export const scaleBench: Bench = {
           'lock s',
           'deadlocks',
           'campaigns',
+          'moved',
           'load',
         ],
         widths,
@@ -615,6 +671,7 @@ export const scaleBench: Bench = {
             r.lockWaitSeconds === null ? 'n/a' : r.lockWaitSeconds.toFixed(1),
             r.deadlocks === null ? `n/a/${r.deadlockLines}` : `${r.deadlocks}/${r.deadlockLines}`,
             r.campaigns,
+            r === first ? '—' : moved(r),
             `${r.loadBefore.split(' ')[0]}→${r.loadAfter.split(' ')[0]}`,
           ],
           widths,
@@ -622,5 +679,9 @@ export const scaleBench: Bench = {
       );
     }
     say('deadlocks: pg_stat_database / log lines; lock s: backend-seconds waiting on heavyweight locks (sampled)');
+    say(
+      `moved: messages whose campaign (as a set of messages) differs from ${first.setup}'s first run; ` +
+        'run postgres:1 twice for the arrival-order baseline',
+    );
   },
 };
