@@ -29,8 +29,31 @@ export interface BenchServer {
   stderr(): string;
 }
 
+/** Servers this bench process started and that have not exited yet. */
+const live = new Set<ChildProcess>();
+let signalsHooked = false;
+
+/**
+ * A bench stopped by a signal (Ctrl-C, `kill`) stops the servers it started instead of leaving them
+ * running on the machine (seen: two `serve` trees left polling PostgreSQL after a killed scale bench).
+ */
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(sig, () => {
+      for (const p of live) p.kill('SIGTERM');
+      process.stderr.write(`bench: ${sig}: stopped ${live.size} server(s) it had started\n`);
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  process.once('exit', () => {
+    for (const p of live) p.kill('SIGTERM');
+  });
+}
+
 /** Starts the server with `args` after `serve` and resolves once it is ready. */
 export async function startBenchServer(args: string[]): Promise<BenchServer> {
+  hookSignals();
   const proc = spawn(
     process.execPath,
     [
@@ -52,6 +75,8 @@ export async function startBenchServer(args: string[]): Promise<BenchServer> {
       },
     },
   );
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-16_000);
