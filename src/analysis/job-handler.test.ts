@@ -13,6 +13,8 @@ import { startWorkers } from '../workers/runner.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
 import { jobHandler } from '../app/pipeline.ts';
 import { messagesWithIndicator } from './repository.ts';
+import { decodeTime, ulid } from 'ulid';
+import { intakeTime } from './job-handler.ts';
 
 for (const dialect of DIALECTS) {
   describe(`analyse-report job (${dialect})`, () => {
@@ -57,10 +59,16 @@ for (const dialect of DIALECTS) {
 
         const next = await h.ctx.db
           .selectFrom('jobs')
-          .select(['kind', 'payload'])
+          .select(['kind', 'payload', 'run_at'])
           .where('kind', '=', 'campaign-report')
           .execute();
         assert.deepEqual(next.map((j) => JSON.parse(j.payload).reportId).sort(), [r1.id, r2.id].sort());
+        for (const j of next)
+          assert.equal(
+            j.run_at,
+            new Date(decodeTime(JSON.parse(j.payload).reportId)).toISOString(),
+            'the campaign job is due at its report’s intake time, so reports are placed in the order they came',
+          );
 
         assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'phone', '+33612345678'), [r1.sha256]);
         assert.deepEqual(await messagesWithIndicator(h.ctx.db, 'domain', 'evil.example'), [r1.sha256]);
@@ -98,3 +106,13 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('a report’s intake time is its id’s ULID time, never later than now, and now for an id that is not a ULID', () => {
+  const past = Date.parse('2026-01-05T11:00:00.000Z');
+  assert.equal(intakeTime(ulid(past)).getTime(), past);
+  const before = Date.now();
+  const ahead = intakeTime(ulid(before + 3_600_000)).getTime();
+  assert.ok(ahead >= before && ahead <= Date.now(), 'a node whose clock runs ahead does not delay the job');
+  const odd = intakeTime('not-a-ulid').getTime();
+  assert.ok(odd >= before && odd <= Date.now());
+});

@@ -6,6 +6,7 @@
  * the learned mail hosts of its reporter and intake; the reports then count towards the next
  * learning pass (`mailhost-store.ts`).
  */
+import { decodeTime } from 'ulid';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import type { AppContext } from '../evidence/context.ts';
 import type { Job } from '../db/tables.ts';
@@ -28,6 +29,19 @@ export interface ReportRef {
  * Creates the job's work; its worker threads start on the first batch and end on `close()`.
  * `analysed` hands each analysed report on.
  */
+/**
+ * When a report was taken in: the time part of its id (a ULID), never later than now (another node's
+ * clock may run ahead: its reports must not wait for it); now for an id that is not a ULID.
+ */
+export function intakeTime(reportId: string): Date {
+  const now = Date.now();
+  try {
+    return new Date(Math.min(now, decodeTime(reportId)));
+  } catch {
+    return new Date(now);
+  }
+}
+
 export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRef, AppContext> {
   let pool: AnalysisPool | null = null;
   return {
@@ -85,9 +99,14 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
           ordered.map(([sha]) => sha),
         );
         for (const [, r] of ordered) await storeAnalysis(trx, r.analysis, r.durationMs);
-        for (const w of work) {
+        // Handed on in intake order and due at intake time (the report id's ULID time), so the campaign
+        // stage, which takes its jobs oldest due first, places reports in the order they arrived, not
+        // in the order their analyses finished: a campaign is founded by the first message placed.
+        for (const w of [...work].sort((a, b) =>
+          a.p.reportId < b.p.reportId ? -1 : a.p.reportId > b.p.reportId ? 1 : 0,
+        )) {
           if (errors.has(w.job.id)) continue;
-          await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 });
+          await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 }, intakeTime(w.p.reportId));
         }
       });
       // Committed: the later stages of this process take these records as they are (recent-analyses.ts).

@@ -94,5 +94,68 @@ for (const dialect of DIALECTS) {
         await h.close();
       }
     });
+
+    test('places a batch in intake order (report ids), whatever order its jobs were queued and claimed in', async (t) => {
+      const h = await createTestContext(t, dialect);
+      if (!h) return;
+      try {
+        const { db } = h.ctx;
+        // Three copies of one scam, each with its own name: whichever is placed first founds the campaign.
+        const copies = ['Alice Martin', 'Bruno Petit', 'Chloe Durand'].map((name) =>
+          Buffer.from(RAW.toString().replace('Congratulations!', `Dear ${name}, congratulations!`)),
+        );
+        const ids = copies.map(() => newId()); // ascending: the order the reports came in
+        for (const [i, raw] of copies.entries()) {
+          const sha = sha256Hex(raw);
+          await db
+            .insertInto('messages')
+            .values({
+              sha256: sha,
+              kind: 'email',
+              size: raw.length,
+              codec: 'identity',
+              content: raw,
+              first_seen_at: nowIso(),
+            })
+            .execute();
+          await insertReportRows(db, [
+            {
+              id: ids[i],
+              message_sha256: sha,
+              channel: 'api',
+              received_at: `2026-01-05T11:00:0${i}.000Z`,
+              reporter_user_id: null,
+              reporter_token_id: null,
+              reporter_address: null,
+              client_ip: null,
+              note: null,
+              quality: 'full',
+              dedup_key: null,
+              context: null,
+              tracking_token: newId(),
+            },
+          ]);
+          await storeAnalysis(
+            db,
+            await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() }),
+            1,
+          );
+        }
+        // Queued newest first, all due at the same moment: the claim gives no intake order.
+        const due = new Date();
+        for (const i of [2, 0, 1])
+          await enqueueJob(db, CAMPAIGN_JOB, { reportId: ids[i], sha256: sha256Hex(copies[i]) }, due);
+        const jobs = await claimJobs(db, 'test', [CAMPAIGN_JOB], 10);
+        assert.equal(jobs.length, 3);
+        const errors = await jobHandler(CAMPAIGN_JOB).run(jobs.reverse(), h.ctx);
+        assert.equal(errors?.size ?? 0, 0);
+        const members = await db.selectFrom('campaign_messages').select(['sha256', 'campaign_id', 'via']).execute();
+        assert.equal(new Set(members.map((m) => m.campaign_id)).size, 1, 'the three copies are one campaign');
+        const founder = members.find((m) => m.via === 'new');
+        assert.equal(founder?.sha256, sha256Hex(copies[0]), 'founded by the report that came first');
+      } finally {
+        await h.close();
+      }
+    });
   });
 }

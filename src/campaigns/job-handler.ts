@@ -46,7 +46,11 @@ export function campaignReportWork(
         jobs.filter((j) => received.has(j.data.reportId)).map((j) => j.data.sha256),
       );
       const prepared: PreparedReport[] = [];
-      for (const job of jobs) {
+      // Placed in intake order (report ids are ULIDs): a claim's rows come back in no set order.
+      const inOrder = [...jobs].sort((a, b) =>
+        a.data.reportId < b.data.reportId ? -1 : a.data.reportId > b.data.reportId ? 1 : 0,
+      );
+      for (const job of inOrder) {
         const { reportId, sha256 } = job.data;
         const seenAt = received.get(reportId);
         const analysis = analyses.get(sha256);

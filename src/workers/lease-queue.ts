@@ -154,7 +154,7 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
         with due as materialized (
           select id from ${table}
           where state = ${QUEUED} and ${due} <= ${now} ${byFilter}
-          order by ${due}
+          order by ${due}, id
           limit ${limit}
           ${lock}
         )
