@@ -13,8 +13,7 @@ import { startWorkers } from '../workers/runner.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
 import { jobHandler } from '../app/pipeline.ts';
 import { messagesWithIndicator } from './repository.ts';
-import { decodeTime, ulid } from 'ulid';
-import { intakeTime } from './job-handler.ts';
+import { decodeTime } from 'ulid';
 
 for (const dialect of DIALECTS) {
   describe(`analyse-report job (${dialect})`, () => {
@@ -106,13 +105,3 @@ for (const dialect of DIALECTS) {
     });
   });
 }
-
-test('a report’s intake time is its id’s ULID time, never later than now, and now for an id that is not a ULID', () => {
-  const past = Date.parse('2026-01-05T11:00:00.000Z');
-  assert.equal(intakeTime(ulid(past)).getTime(), past);
-  const before = Date.now();
-  const ahead = intakeTime(ulid(before + 3_600_000)).getTime();
-  assert.ok(ahead >= before && ahead <= Date.now(), 'a node whose clock runs ahead does not delay the job');
-  const odd = intakeTime('not-a-ulid').getTime();
-  assert.ok(odd >= before && odd <= Date.now());
-});

@@ -6,13 +6,13 @@
  * the learned mail hosts of its reporter and intake; the reports then count towards the next
  * learning pass (`mailhost-store.ts`).
  */
-import { decodeTime } from 'ulid';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import type { AppContext } from '../evidence/context.ts';
 import type { Job } from '../db/tables.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from './analysis-schema.ts';
+import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
 import { keysOfReports, mailhostsOf, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
@@ -29,19 +29,6 @@ export interface ReportRef {
  * Creates the job's work; its worker threads start on the first batch and end on `close()`.
  * `analysed` hands each analysed report on.
  */
-/**
- * When a report was taken in: the time part of its id (a ULID), never later than now (another node's
- * clock may run ahead: its reports must not wait for it); now for an id that is not a ULID.
- */
-export function intakeTime(reportId: string): Date {
-  const now = Date.now();
-  try {
-    return new Date(Math.min(now, decodeTime(reportId)));
-  } catch {
-    return new Date(now);
-  }
-}
-
 export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRef, AppContext> {
   let pool: AnalysisPool | null = null;
   return {
@@ -106,7 +93,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
           a.p.reportId < b.p.reportId ? -1 : a.p.reportId > b.p.reportId ? 1 : 0,
         )) {
           if (errors.has(w.job.id)) continue;
-          await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 }, intakeTime(w.p.reportId));
+          await analysed(trx, { reportId: w.p.reportId, sha256: w.p.sha256 }, idTime(w.p.reportId));
         }
       });
       // Committed: the later stages of this process take these records as they are (recent-analyses.ts).

@@ -81,6 +81,8 @@ interface Step<N extends JobName> {
   work: () => JobWork<Payload<N>, AppContext>;
   /** The jobs it may hand on to (documentation, checked by pipeline.test.ts). */
   next: readonly JobName[];
+  /** Its jobs are taken in intake order, each once every earlier report is through this stage. */
+  inOrderBehind?: JobName;
 }
 
 /** The flow, in order. */
@@ -92,6 +94,9 @@ export const PIPELINE: { [N in JobName]: Step<N> } = {
   'campaign-report': {
     work: () => campaignsArea.jobs.campaignReport(handOn('actions-report')),
     next: ['actions-report'],
+    // A campaign is founded by the first of its messages placed: placing in intake order makes the
+    // campaigns a function of the stream, not of which analysis or which process finished first.
+    inOrderBehind: 'analyse-report',
   },
   'actions-report': {
     work: () => actionsArea.jobs.actionsReport(ACTIONS_NEXT),
@@ -112,6 +117,7 @@ export function jobHandler<N extends JobName>(name: N): JobHandler<AppContext> {
   return {
     kind: name,
     ...(work.batchSize === undefined ? {} : { batchSize: work.batchSize }),
+    ...(step.inOrderBehind === undefined ? {} : { inOrderBehind: step.inOrderBehind }),
     async run(jobs, ctx) {
       const errors = new Map<string, Error>();
       const typed: TypedJob<Payload<N>>[] = [];

@@ -2,7 +2,7 @@
  * Identifiers and timestamps are made in application code, never by the database (STYLE.md:
  * "SQL on two databases"), so both dialects store the same values.
  */
-import { monotonicFactory } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
 /** Random bytes drawn from the system CSPRNG in blocks and handed out one at a time. */
@@ -27,6 +27,19 @@ const nextUlid = monotonicFactory(pooledRandomFraction);
 /** A new time-ordered id (ULID, 26 chars, sorts by creation time). */
 export function newId(): string {
   return nextUlid();
+}
+
+/**
+ * When an id (a ULID) was made: a report's intake time. Never later than `notAfter` (another node's
+ * clock may run ahead: its reports must not wait for it); `notAfter` itself for an id that is not a
+ * ULID.
+ */
+export function idTime(id: string, notAfter: number = Date.now()): Date {
+  try {
+    return new Date(Math.min(notAfter, decodeTime(id)));
+  } catch {
+    return new Date(notAfter);
+  }
 }
 
 /** Current time as an ISO 8601 UTC string with milliseconds: the storage format of every timestamp. */

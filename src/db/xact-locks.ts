@@ -19,6 +19,11 @@ import { dialectOf } from './dialect.ts';
 
 /** Lock classes (the first half of the advisory key), in the order a transaction may take them. */
 export const LOCK_CLASS = {
+  /**
+   * A job kind claimed in intake order (`workers/jobs.ts` `claimJobsInOrder`): taken alone, in the
+   * claim's own short transaction, so two processes never both see "no batch in flight" at once.
+   */
+  orderedClaim: 0x5cff,
   /** A message whose analysis is being stored (its sha256): two batches holding it store it in turn. */
   analysisMessage: 0x5d00,
   /** A message being placed in a campaign: its sha256, LSH band keys and strong-link values. */

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { NewReport } from '../db/tables.ts';
-import { newId, nowIso, randomSecret } from '../core/ids.ts';
+import { idTime, newId, nowIso, randomSecret } from '../core/ids.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import { encodeContent, type HashedMessage, type PreparedMessage } from './store.ts';
 import type { ReportFields, StoredReport } from './report-input.ts';
@@ -229,7 +229,9 @@ export async function storeUnits(
             kind: nextJob,
             payload: JSON.stringify({ reportId: r.id, sha256: r.message_sha256 }),
             state: 'queued',
-            run_at: now,
+            // Due at the report's intake time (its id's), as the later stages' jobs: the campaign
+            // stage waits for every job due before its own (workers/jobs.ts claimJobsInOrder).
+            run_at: idTime(r.id, Date.parse(now)).toISOString(),
             attempts: 0,
             locked_by: null,
             locked_at: null,

@@ -23,6 +23,11 @@ export interface JobHandler<C = WorkerContext> {
   kind: string;
   /** Jobs of this kind claimed per round. */
   batchSize?: number;
+  /**
+   * Claimed in the order they are due, one batch at a time across processes, and only once every
+   * earlier job of this kind (the stage before) is done (`jobs.ts` `claimJobsInOrder`).
+   */
+  inOrderBehind?: string;
   /** Handles a batch; throw (or return per-job errors) to retry. */
   run(jobs: Job[], ctx: C): Promise<Map<string, Error> | undefined>;
   /** Called once when the runner stops (worker threads, caches). */

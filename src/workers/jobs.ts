@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { Job } from '../db/tables.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { createLeaseQueue } from './lease-queue.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 
 /** A job that fails this many times goes to state `dead` (visible, retryable by hand). */
 export const MAX_JOB_ATTEMPTS = 5;
@@ -63,6 +64,80 @@ export function claimJobs(
   limit: number,
 ): Promise<Job[]> {
   return JOB_QUEUE.claim(db, workerId, limit, kinds);
+}
+
+/**
+ * Claims up to `limit` due jobs of `kind` in the order they are due (for a report's job: its intake
+ * time, see the analysis stage's hand-on), one batch at a time across every process, and only jobs
+ * due before every `behind` job still waiting or running (one that has failed once no longer holds
+ * the others back). So the work of `kind` sees its inputs in one order, the order they came in,
+ * whatever order the `behind` stage finished them in and however many processes run: the campaign
+ * stage founds each campaign with the report that came first, and the same stream gives the same
+ * campaigns with one process or three. The price: one batch of `kind` in flight at a time, and a
+ * job waits for the slowest earlier one of the stage before it (at most its time bound; a process
+ * that dies holding a batch holds the kind until its lease runs out).
+ */
+export async function claimJobsInOrder(
+  db: Kysely<Database>,
+  workerId: string,
+  kind: string,
+  behind: string,
+  limit: number,
+): Promise<Job[]> {
+  return db.transaction().execute(async (trx) => {
+    // Serialises the check and the claim across processes (PostgreSQL; SQLite writers already take
+    // turns). The claim below then reads with a snapshot taken after the lock.
+    await lockNames(trx, LOCK_CLASS.orderedClaim, [kind]);
+    const inFlight = await trx
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', '=', kind)
+      .where('state', '=', 'running')
+      .limit(1)
+      .executeTakeFirst();
+    if (inFlight !== undefined) return [];
+    const gate = await trx
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at').as('due'))
+      .where('kind', '=', behind)
+      .where('state', 'in', ['queued', 'running'])
+      .where('last_error', 'is', null)
+      .executeTakeFirst();
+    const now = nowIso();
+    const before = gate?.due && gate.due < now ? gate.due : now;
+    const ids = await trx
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', '=', kind)
+      .where('state', '=', 'queued')
+      .where('run_at', gate?.due ? '<' : '<=', before)
+      .orderBy('run_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    if (ids.length === 0) return [];
+    const claimed = await trx
+      .updateTable('jobs')
+      .set((eb) => ({
+        state: 'running',
+        locked_by: workerId,
+        locked_at: now,
+        updated_at: now,
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where(
+        'id',
+        'in',
+        ids.map((r) => r.id),
+      )
+      .where('state', '=', 'queued')
+      .returningAll()
+      .execute();
+    // RETURNING gives the rows in no set order (SQLite: the table's).
+    return claimed.sort((a, b) =>
+      a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
+  });
 }
 
 /** A finished job leaves the table: nobody needs it, and the claim index stays small. */

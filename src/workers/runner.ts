@@ -5,7 +5,15 @@
  * report commits; otherwise polls.
  */
 import os from 'node:os';
-import { JOB_LEASE_MS, claimJobs, completeJobs, failJob, renewJobs, requeueStaleJobs } from './jobs.ts';
+import {
+  JOB_LEASE_MS,
+  claimJobs,
+  claimJobsInOrder,
+  completeJobs,
+  failJob,
+  renewJobs,
+  requeueStaleJobs,
+} from './jobs.ts';
 import type { JobHandler, WorkerContext } from './handlers.ts';
 import { createIdleWait } from './idle-wait.ts';
 import { whileLeased } from './lease-queue.ts';
@@ -119,7 +127,9 @@ export function startWorkers<C extends WorkerContext>(
     }
     let done = 0;
     for (const h of byKind.values()) {
-      const jobs = await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
+      const jobs = h.inOrderBehind
+        ? await claimJobsInOrder(ctx.db, workerId, h.kind, h.inOrderBehind, h.batchSize ?? 50)
+        : await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
       if (jobs.length === 0) continue;
       const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
       // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
