@@ -11,7 +11,7 @@ import { claimJobs, claimJobsInOrder, completeJobs, enqueueJob, failJob } from '
 const at = (s: number) => new Date(Date.parse('2026-01-05T11:00:00.000Z') + s * 1000);
 
 for (const dialect of DIALECTS) {
-  test(`[${dialect}] in-order claims wait for the stage before, take the oldest first, and one batch at a time`, async (t) => {
+  test(`[${dialect}] in-order claims wait for the stage before, oldest first, one batch at a time`, async (t) => {
     const tdb = await createTestDatabase(t, dialect);
     if (!tdb) return;
     const { db } = tdb;
