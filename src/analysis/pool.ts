@@ -37,6 +37,13 @@ import { sharedClockMs } from './shared-clock.ts';
  * thread.
  */
 export const WORKER_HEAP_MB = 768;
+/**
+ * Young generation of an analysis thread, MiB. A thread keeps what it committed there between
+ * messages: 8 instead of 32 took a thread's heap from 64–65 to 40–43 MB after 1,500 corpus
+ * messages, with no loss of throughput (two pairs: 53 vs 48 and 107 vs 85 messages/s, CPU 6.3–7.4
+ * vs 6.9–7.7 s; bench/RESULTS.md 2026-12-03 10:06).
+ */
+export const WORKER_YOUNG_MB = 8;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
 /**
@@ -198,11 +205,11 @@ export class AnalysisPool {
 
   private spawn(): Slot {
     const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
-    // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
-    // semi-space is plenty for analysis), so the whole heap stays near heapMb.
+    // The young generation is bounded too, so the whole heap stays near heapMb, and small
+    // ({@link WORKER_YOUNG_MB}): a thread keeps it committed between messages.
     const worker = new Worker(BOOT, {
       workerData: this.init,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
     const slot: Slot = {
       worker,
