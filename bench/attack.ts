@@ -60,7 +60,7 @@ const BENCH_SIZES: MutationSizes = {
 
 /** How long the bench waits, after the 30 s, for the background child to finish the attack's jobs. */
 const BACKLOG_MAX_MS = 600_000;
-/** Once they are done: the analysis pool recycles a thread idle 10 s (src/analysis/pool.ts). */
+/** Once they are done: the analysis pool ends a thread idle 10 s (src/analysis/pool.ts). */
 const BACKLOG_SETTLE_MS = 15_000;
 
 /** Waits until no job is queued or running (or `maxMs` passed): how long it took and how many are left. */
@@ -265,6 +265,13 @@ requests/s, ${concurrency} in flight; ${answered} answered`,
                   .map((o) => `${o.route} ${o.payload} ${o.status} ${o.detail.slice(0, 160)}`)
                   .join('; ')})`
               : ''
+          }`,
+          `HTTP 422 (route, payload, reason): ${
+            outcomes
+              .filter((o) => o.status === 422 && !o.route.startsWith('smtp'))
+              .map((o) => `${o.route} ${o.payload} ${o.detail.slice(0, 90)}`)
+              .sort()
+              .join(', ') || 'none'
           }`,
           `server errors logged: ${
             errors.size === 0

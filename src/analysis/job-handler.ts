@@ -55,6 +55,8 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
           size: Math.max(1, ctx.config.workers),
           settings: analysisSettingsFrom(ctx.config),
           heapMb: ctx.config.analysisHeapMb,
+          minThreads: ctx.config.analysisMinThreads,
+          retireIdleMs: ctx.config.analysisIdleSeconds * 1000,
         });
         const p = pool;
         await Promise.all(

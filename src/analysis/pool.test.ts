@@ -143,7 +143,88 @@ test('a thread that took many bytes and then sits idle is replaced by a fresh on
     assert.equal(pool.recycled, 1);
     const after = await pool.analyse(sampleEmail(3));
     assert.equal(after.outcome, 'ok', 'the fresh thread analyses');
-    assert.equal(pool.size, 1);
+    assert.equal(pool.threads, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+/** Waits (a bounded number of turns of 20 ms, never a time to beat) until `done()` holds; says whether it did. */
+async function eventually(done: () => boolean, turns = 500): Promise<boolean> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  return done();
+}
+
+test('idle threads beyond the minimum end, and the pool starts threads again when messages wait', {
+  timeout: 120_000,
+}, async () => {
+  const pool = new AnalysisPool({
+    size: 2,
+    minThreads: 0,
+    retireIdleMs: 50,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+  });
+  try {
+    assert.equal(pool.threads, 2, 'the pool starts with its size');
+    const first = await Promise.all([1, 2].map((n) => pool.analyse(sampleEmail(n))));
+    assert.deepEqual(
+      first.map((r) => r.outcome),
+      ['ok', 'ok'],
+    );
+    assert.ok(await eventually(() => pool.threads === 0), 'both idle threads ended');
+    assert.equal(pool.retired, 2);
+    assert.deepEqual(await pool.memory(), [], 'no thread left to answer');
+    // Four messages at once with no thread: the pool starts threads again, up to its size, and
+    // analyses every message.
+    const raws = [3, 4, 5, 6].map((n) => sampleEmail(n));
+    const waiting = raws.map((r) => pool.analyse(r));
+    assert.equal(pool.threads, 2, 'grown back to its size, not beyond');
+    const again = await Promise.all(waiting);
+    again.forEach((r, i) => {
+      assert.equal(r.outcome, 'ok');
+      assert.equal(r.analysis.sha256, createHash('sha256').update(raws[i]).digest('hex'));
+    });
+    assert.equal(pool.grown, 2);
+    assert.equal(pool.size, 2, 'the size stays the most threads at once');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a pool keeps its minimum of idle threads, and no message is lost across retirements', {
+  timeout: 120_000,
+}, async () => {
+  const pool = new AnalysisPool({
+    size: 2,
+    minThreads: 1,
+    retireIdleMs: 15,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+  });
+  try {
+    // Messages one or two at a time with pauses around the idle time, so that some arrive while a
+    // thread has just ended, some while one is starting, some while one is about to end.
+    const outcomes: string[] = [];
+    let lowest = pool.threads;
+    for (let i = 0; i < 24; i++) {
+      const batch = [sampleEmail(100 + i), ...(i % 3 === 0 ? [sampleEmail(200 + i)] : [])];
+      const rs = await Promise.all(batch.map((r) => pool.analyse(r)));
+      outcomes.push(...rs.map((r) => r.outcome));
+      await new Promise((r) => setTimeout(r, (i * 7) % 40));
+      lowest = Math.min(lowest, pool.threads);
+    }
+    assert.equal(outcomes.length, 32);
+    assert.ok(
+      outcomes.every((o) => o === 'ok'),
+      outcomes.join(','),
+    );
+    assert.ok(await eventually(() => pool.threads === 1), 'down to the minimum once idle');
+    assert.ok(pool.retired >= 1, 'threads beyond the minimum ended');
+    assert.equal(Math.min(lowest, pool.threads), 1, 'never below the minimum');
+    assert.equal((await pool.analyse(sampleEmail(999))).outcome, 'ok', 'the kept thread analyses');
   } finally {
     await pool.close();
   }

@@ -16,6 +16,12 @@
  * at a time, and a message's time bound starts when its thread starts it: when the thread reports
  * the message before it finished. A message still waiting behind one that failed goes back to the
  * head of the queue, for the replacement thread.
+ *
+ * The pool shrinks when idle: a thread that sat idle {@link RETIRE_IDLE_MS} ends while more than
+ * `minThreads` run (SPAMDESK_ANALYSIS_MIN_THREADS), and the pool starts threads again, up to `size`,
+ * when messages wait and no thread is free. An idle thread costs its process ~45–60 MB (heap, young
+ * generation, buffers) that only its end gives back; the first message after a retirement waits for
+ * a thread to start.
  */
 import { Worker } from 'node:worker_threads';
 import type { Analysis, Finding } from './analysis-schema.ts';
@@ -31,6 +37,13 @@ import { sharedClockMs } from './shared-clock.ts';
  * thread.
  */
 export const WORKER_HEAP_MB = 768;
+/**
+ * Young generation of an analysis thread, MiB. A thread keeps what it committed there between
+ * messages: 8 instead of 32 took a thread's heap from 64–65 to 40–43 MB after 1,500 corpus
+ * messages, with no loss of throughput (two pairs: 53 vs 48 and 107 vs 85 messages/s, CPU 6.3–7.4
+ * vs 6.9–7.7 s; bench/RESULTS.md 2026-12-03 10:06).
+ */
+export const WORKER_YOUNG_MB = 8;
 /** Messages handed to one thread at a time: the one it analyses and the next. */
 export const PIPELINE_DEPTH = 2;
 /**
@@ -40,6 +53,8 @@ export const PIPELINE_DEPTH = 2;
  */
 export const RECYCLE_IDLE_MS = 10_000;
 export const RECYCLE_AFTER_BYTES = 32 * 1024 * 1024;
+/** Idle time after which a thread beyond the pool's minimum ends (SPAMDESK_ANALYSIS_IDLE_SECONDS). */
+export const RETIRE_IDLE_MS = 10_000;
 
 export interface PoolResult {
   /** The record; without its sections (parse, indicators…) when the message was reduced. */
@@ -51,7 +66,15 @@ export interface PoolResult {
 }
 
 export interface PoolOptions {
+  /** Most threads at once (at least 1); that many start with the pool. */
   size: number;
+  /**
+   * Threads kept however long they sit idle (default: `size`, none ends); the others end after
+   * `retireIdleMs` without a message and start again when messages wait.
+   */
+  minThreads?: number;
+  /** Idle time after which a thread beyond `minThreads` ends (default {@link RETIRE_IDLE_MS}). */
+  retireIdleMs?: number;
   settings: AnalysisSettings;
   /** Fixed clock for deterministic output (tests). */
   fixedNow?: Date;
@@ -113,7 +136,7 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   /** Message bytes handed to this thread since it started. */
   bytes: number;
-  /** Pending recycle of an idle thread ({@link RECYCLE_IDLE_MS}). */
+  /** Pending retirement ({@link RETIRE_IDLE_MS}) or recycle ({@link RECYCLE_IDLE_MS}) of an idle thread. */
   idleTimer: NodeJS.Timeout | null;
   /** Callers of {@link AnalysisPool.memory} waiting for this thread's answer. */
   memoryWaiters: Array<(m: ThreadMemory | null) => void>;
@@ -138,18 +161,28 @@ export class AnalysisPool {
   private nextId = 1;
   private closed = false;
   private readonly init: WorkerInit;
+  private readonly maxThreads: number;
+  private readonly minThreads: number;
 
   constructor(private readonly opts: PoolOptions) {
+    this.maxThreads = Math.max(1, opts.size);
+    this.minThreads = Math.min(this.maxThreads, Math.max(0, opts.minThreads ?? this.maxThreads));
     this.init = {
       settings: opts.settings,
       fixedNow: opts.fixedNow?.toISOString() ?? null,
       offline: opts.offline ?? false,
       reducer: opts.reducer?.href ?? null,
     };
-    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+    for (let i = 0; i < this.maxThreads; i++) this.slots.push(this.spawn());
   }
 
+  /** Most threads the pool runs at once. */
   get size(): number {
+    return this.maxThreads;
+  }
+
+  /** Threads running now, starting ones included (fewer than {@link size} after idle retirements). */
+  get threads(): number {
     return this.slots.length;
   }
 
@@ -172,11 +205,11 @@ export class AnalysisPool {
 
   private spawn(): Slot {
     const heapMb = this.opts.heapMb ?? WORKER_HEAP_MB;
-    // The young generation is bounded too (a quarter of V8's 64-bit default of 16 MiB per
-    // semi-space is plenty for analysis), so the whole heap stays near heapMb.
+    // The young generation is bounded too, so the whole heap stays near heapMb, and small
+    // ({@link WORKER_YOUNG_MB}): a thread keeps it committed between messages.
     const worker = new Worker(BOOT, {
       workerData: this.init,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
     const slot: Slot = {
       worker,
@@ -191,6 +224,7 @@ export class AnalysisPool {
       if ('ready' in m) {
         slot.ready = true;
         this.pump();
+        if (slot.inflight.length === 0) this.idle(slot);
         return;
       }
       if ('memory' in m) {
@@ -245,22 +279,35 @@ export class AnalysisPool {
     this.arm(slot, finishedAt);
     p?.resolve(r);
     this.pump();
-    if (
-      slot.inflight.length === 0 &&
-      slot.bytes >= (this.opts.recycleAfterBytes ?? RECYCLE_AFTER_BYTES) &&
-      !slot.idleTimer &&
-      !this.closed
-    ) {
-      slot.idleTimer = setTimeout(() => this.recycle(slot), this.opts.recycleIdleMs ?? RECYCLE_IDLE_MS);
-      slot.idleTimer.unref();
-    }
+    if (slot.inflight.length === 0) this.idle(slot);
   }
 
-  /** Replaces a thread that is still idle by a fresh one (its memory goes with it). */
-  private recycle(slot: Slot): void {
+  /**
+   * The slot's thread has nothing to do: it ends after {@link RETIRE_IDLE_MS} if the pool runs more
+   * than its minimum then, or is replaced after {@link RECYCLE_IDLE_MS} if it took many bytes.
+   */
+  private idle(slot: Slot): void {
+    if (slot.idleTimer || this.closed) return;
+    const retire = this.slots.length > this.minThreads;
+    const recycle = slot.bytes >= (this.opts.recycleAfterBytes ?? RECYCLE_AFTER_BYTES);
+    if (!retire && !recycle) return;
+    const ms = retire ? (this.opts.retireIdleMs ?? RETIRE_IDLE_MS) : (this.opts.recycleIdleMs ?? RECYCLE_IDLE_MS);
+    slot.idleTimer = setTimeout(() => this.idleFor(slot), ms);
+    slot.idleTimer.unref();
+  }
+
+  /** A thread still idle when its idle timer fires ends (its memory goes with it), or is replaced by a fresh one. */
+  private idleFor(slot: Slot): void {
     slot.idleTimer = null;
     const i = this.slots.indexOf(slot);
     if (i < 0 || this.closed || slot.inflight.length > 0) return;
+    if (this.slots.length > this.minThreads) {
+      this.end(slot);
+      this.slots.splice(i, 1);
+      this.retired++;
+      return;
+    }
+    if (slot.bytes < (this.opts.recycleAfterBytes ?? RECYCLE_AFTER_BYTES)) return;
     this.end(slot);
     this.slots[i] = this.spawn();
     this.recycled++;
@@ -276,6 +323,10 @@ export class AnalysisPool {
 
   /** Threads replaced after a burst so far (tests, metrics). */
   recycled = 0;
+  /** Threads ended idle beyond the minimum so far (tests, metrics). */
+  retired = 0;
+  /** Threads started again for waiting messages after retirements (tests, metrics). */
+  grown = 0;
 
   /**
    * Ends the slot's worker (if not yet ended), fails its current task, requeues the ones behind it, and puts a fresh
@@ -323,8 +374,17 @@ export class AnalysisPool {
     return (this.opts.fixedNow ?? new Date()).toISOString();
   }
 
-  /** Hands queued messages to ready threads, breadth first: every idle thread gets one before any gets a second. */
+  /**
+   * Starts threads (up to `size`) for messages no thread is free to take, then hands queued messages
+   * to ready threads, breadth first: every idle thread gets one before any gets a second.
+   */
   private pump(): void {
+    if (this.closed) return;
+    const free = this.slots.filter((s) => s.inflight.length === 0).length;
+    for (let n = this.queue.length - free; n > 0 && this.slots.length < this.maxThreads; n--) {
+      this.slots.push(this.spawn());
+      this.grown++;
+    }
     for (let depth = 1; depth <= PIPELINE_DEPTH; depth++) {
       for (const slot of this.slots) {
         if (!slot.ready || slot.inflight.length >= depth) continue;

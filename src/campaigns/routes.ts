@@ -59,6 +59,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       size: config.lookupWorkers,
       settings: analysisSettingsFrom(config),
       heapMb: config.analysisHeapMb,
+      minThreads: config.analysisMinThreads,
+      retireIdleMs: config.analysisIdleSeconds * 1000,
       offline: true,
       reducer: siblingModule('./lookup-print.ts', import.meta.url),
     }));

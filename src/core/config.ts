@@ -265,6 +265,23 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(1).max(64),
     default: '1',
   }),
+  analysisMinThreads: setting({
+    env: 'SPAMDESK_ANALYSIS_MIN_THREADS',
+    flag: 'analysis-min-threads',
+    description:
+      'Analysis threads kept while idle, in each pool (background, look-up); the others end after ' +
+      'SPAMDESK_ANALYSIS_IDLE_SECONDS without a message, their memory with them (~45–60 MB each), and start again ' +
+      'when messages wait: the first message after that waits for a thread to start.',
+    schema: z.coerce.number().int().min(0).max(256),
+    default: '0',
+  }),
+  analysisIdleSeconds: setting({
+    env: 'SPAMDESK_ANALYSIS_IDLE_SECONDS',
+    flag: 'analysis-idle-seconds',
+    description: 'Idle time after which an analysis thread beyond SPAMDESK_ANALYSIS_MIN_THREADS ends.',
+    schema: positiveInt.max(86_400),
+    default: '10',
+  }),
   intakeHosts: setting({
     env: 'SPAMDESK_INTAKE_HOSTS',
     flag: 'intake-hosts',
