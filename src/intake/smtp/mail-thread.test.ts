@@ -28,7 +28,7 @@ function staticImports(file: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-test('a mail thread starts without the take-apart modules, mailauth or zod: a thread for HTTP bodies loads them never', () => {
+test('a mail thread starts without take-apart, mailauth or zod: a thread for HTTP bodies never loads them', () => {
   const thread = fileURLToPath(new URL('./mail-thread.ts', import.meta.url));
   const loaded = [...staticImports(thread)];
   // The check itself must see through relative imports: the message check is reached that way.
