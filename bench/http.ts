@@ -19,16 +19,13 @@ import { CORPUS_DIR, corpusAvailable, mb, percentile, REPO_ROOT } from './lib.ts
 import {
   cpuSecondsBetween,
   cpuSecondsOf,
+  prepareServerDatabase,
   procStatusBytes,
   SERVER_ROOT,
   startBenchServer,
   treeCpuSeconds,
   treeStatusBytes,
 } from './server.ts';
-import { testConfig } from '../src/core/config.ts';
-import { openDatabase } from '../src/db/dialect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
-import { createToken } from '../src/db/tokens.ts';
 import { listSourceFiles, readAllEntries } from '../src/intake/import/sources.ts';
 import { assertEmailMessage } from '../src/evidence/message-check.ts';
 
@@ -63,12 +60,11 @@ export const httpBench: Bench = {
     const total = Number(process.env.SPAMDESK_BENCH_HTTP_REQUESTS ?? 6000);
     const messages = await loadMessages(4000);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-http-'));
-    const db = openDatabase(testConfig({ dataDir }).database);
-    await migrateToLatest(db);
-    const token = (await createToken(db, { role: 'reporter', name: 'bench' })).secret;
-    const analystToken = (await createToken(db, { role: 'analyst', name: 'bench-reader' })).secret;
+    const [token, analystToken] = await prepareServerDatabase(dataDir, [
+      { role: 'reporter', name: 'bench' },
+      { role: 'analyst', name: 'bench-reader' },
+    ]);
     const readers = Number(process.env.SPAMDESK_BENCH_HTTP_READERS ?? 0);
-    await db.destroy();
 
     const server = await startBenchServer([
       '--data-dir',

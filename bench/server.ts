@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './lib.ts';
 import { CHILD_MALLOC_ARENA_MAX, CHILD_MALLOC_MMAP_THRESHOLD } from '../src/cli/background-child.ts';
 
@@ -49,6 +50,39 @@ function hookSignals(): void {
   process.once('exit', () => {
     for (const p of live) p.kill('SIGTERM');
   });
+}
+
+type ConfigModule = typeof import('../src/core/config.ts');
+type DialectModule = typeof import('../src/db/dialect.ts');
+type MigrateModule = typeof import('../src/db/migrate.ts');
+type TokensModule = typeof import('../src/db/tokens.ts');
+
+/**
+ * Migrates a fresh SQLite database under `dataDir` and creates `tokens`, returning their secrets in order.
+ * For another checkout (`SPAMDESK_BENCH_SERVER_ROOT`) its own compiled migrations and token code do it:
+ * a server refuses a database that holds a migration it does not know.
+ */
+export async function prepareServerDatabase(
+  dataDir: string,
+  tokens: { role: 'reporter' | 'analyst' | 'partner'; name: string }[],
+): Promise<string[]> {
+  const load = async <T>(dist: string, src: string): Promise<T> =>
+    (SERVER_ROOT === REPO_ROOT
+      ? await import(src)
+      : await import(pathToFileURL(path.join(SERVER_ROOT, 'dist', dist)).href)) as T;
+  const { testConfig } = await load<ConfigModule>('core/config.js', '../src/core/config.ts');
+  const { openDatabase } = await load<DialectModule>('db/dialect.js', '../src/db/dialect.ts');
+  const { migrateToLatest } = await load<MigrateModule>('db/migrate.js', '../src/db/migrate.ts');
+  const { createToken } = await load<TokensModule>('db/tokens.js', '../src/db/tokens.ts');
+  const db = openDatabase(testConfig({ dataDir }).database);
+  try {
+    await migrateToLatest(db);
+    const secrets: string[] = [];
+    for (const t of tokens) secrets.push((await createToken(db, t)).secret);
+    return secrets;
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** Starts the server with `args` after `serve` and resolves once it is ready. */

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { checkParsedBody } from '../../web/request-validation.ts';
-import { INLINE_MAX_BYTES } from '../smtp/take-apart.ts';
+import { INLINE_MAX_BYTES } from '../smtp/inline-max.ts';
 
 /** Longest note a reporter may add to a submission. */
 export const MAX_NOTE_CHARS = 4000;

@@ -14,12 +14,7 @@ import type { DnsResolver } from '../../analysis/stage.ts';
 import { extractForwarded, parseMailbox, type ExtractedOriginal, type Extraction } from '../forward/extract.ts';
 import { authenticateForwarder, type ForwarderAuth } from './forwarder-auth.ts';
 
-/**
- * Mails up to this size are taken apart on the SMTP thread: for them the hand-over to a thread
- * costs more than the work. Low enough that hostile structure fits in little room: 2,000 levels of
- * MIME nesting (139 KB) took 41–68 ms to take apart on the loaded 2-core VM.
- */
-export const INLINE_MAX_BYTES = 64 * 1024;
+export { INLINE_MAX_BYTES } from './inline-max.ts';
 
 /** What the SMTP session knows about the mail. */
 export interface Envelope {
