@@ -1,5 +1,5 @@
 /**
- * Each job kind has its own loop: the stages overlap, a kind stuck in a batch or failing does not hold
+ * With `overlap` (PostgreSQL's default; asked for here on both engines) each job kind has its own loop: the stages overlap, a kind stuck in a batch or failing does not hold
  * the others back, what each stage sees is still every job once in the queue's order, and `stop()`
  * returns only once every kind's batch has finished. A runner that ran the kinds one after another
  * would never end the first two tests (a kind waits for another to start); `timeout` turns that
@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
     };
     await enqueueJob(h.ctx.db, 'test-a', {});
     await enqueueJob(h.ctx.db, 'test-b', {});
-    const runner = startWorkers(h.ctx, [a, b]);
+    const runner = startWorkers(h.ctx, [a, b], { overlap: true });
     try {
       await runner.drain();
     } finally {
@@ -106,7 +106,7 @@ order`,
       };
       await enqueueJob(h.ctx.db, 'test-stuck', {}, new Date(base - 1));
       for (let i = 0; i < N; i++) await enqueueJob(h.ctx.db, 'test-stage1', { i }, new Date(base + i));
-      const runner = startWorkers(h.ctx, [stuck, stage1, stage2]);
+      const runner = startWorkers(h.ctx, [stuck, stage1, stage2], { overlap: true });
       try {
         // The stuck kind is listed first and its job is the oldest; the two stages finish anyway.
         await allSecond.promise;
@@ -146,7 +146,7 @@ order`,
     };
     await enqueueJob(h.ctx.db, 'test-failing', {});
     for (let i = 0; i < 10; i++) await enqueueJob(h.ctx.db, 'test-fine', { i });
-    const runner = startWorkers(h.ctx, [failing, fine]);
+    const runner = startWorkers(h.ctx, [failing, fine], { overlap: true });
     try {
       await runner.drain();
     } finally {
@@ -187,7 +187,7 @@ order`,
     });
     await enqueueJob(h.ctx.db, 'test-a', {});
     await enqueueJob(h.ctx.db, 'test-b', {});
-    const runner = startWorkers(h.ctx, [blocking('a'), blocking('b')]);
+    const runner = startWorkers(h.ctx, [blocking('a'), blocking('b')], { overlap: true });
     await Promise.all([entered.a.promise, entered.b.promise]);
     const stopped = runner.stop().then(() => events.push('stopped'));
     events.push('stop called');

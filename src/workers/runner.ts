@@ -11,6 +11,7 @@ import { createIdleWait } from './idle-wait.ts';
 import { whileLeased } from './lease-queue.ts';
 import type { Job } from '../db/tables.ts';
 import { parkFailure } from '../db/park.ts';
+import { dialectOf } from '../db/dialect.ts';
 
 const IDLE_POLL_MS = 1000;
 /** Jobs claimed per round for a handler that does not say. */
@@ -24,6 +25,13 @@ export interface WorkerOptions {
    * third of it while its batch runs; a job whose lease ran out (its process died) is queued again.
    */
   leaseMs?: number;
+  /**
+   * One loop per job kind, so the stages overlap (default: on PostgreSQL). On SQLite the default is
+   * one loop over the kinds in turn: its one connection and one main thread gain nothing from the
+   * overlap, and the per-kind loops' smaller, more frequent batches cost more CPU per report there
+   * (bench/RESULTS.md, 2026-12-03 issue 17).
+   */
+  overlap?: boolean;
 }
 
 export interface WorkerRunner {
@@ -68,7 +76,7 @@ export async function runIsolated<C extends WorkerContext>(
 /**
  * Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped.
  *
- * Each job kind has its own loop, so the stages overlap: the analysis threads work on one batch
+ * With `overlap` (PostgreSQL's default) each job kind has its own loop, so the stages overlap: the analysis threads work on one batch
  * while the campaign and actions stages store theirs. A kind runs one batch at a time (handlers keep
  * per-runner state and are not re-entrant), claims in the queue's order as before, and hands on
  * through the queue, so what each stage sees and decides is what one loop over the kinds gave.
@@ -91,15 +99,18 @@ export function startWorkers<C extends WorkerContext>(
   const log = ctx.logger.child({ component: 'workers' });
 
   interface KindLoop {
-    h: JobHandler<C>;
+    /** The kinds this loop runs, in turn (one, or all of them when the kinds do not overlap). */
+    hs: JobHandler<C>[];
     idle: ReturnType<typeof createIdleWait>;
     /** The kind's current batch (or a resolved promise): a kind's rounds run one after another. */
     turn: Promise<unknown>;
     /** Woken since its last claim: the loop claims again rather than wait (a wake during a round is kept). */
     woken: boolean;
   }
-  const loops: KindLoop[] = [...byKind.values()].map((h) => ({
-    h,
+  const overlap = opts.overlap ?? dialectOf(ctx.db) === 'postgres';
+  const groups = overlap ? [...byKind.values()].map((h) => [h]) : [[...byKind.values()]];
+  const loops: KindLoop[] = groups.map((hs) => ({
+    hs,
     idle: createIdleWait(),
     turn: Promise.resolve(),
     woken: false,
@@ -164,9 +175,14 @@ export function startWorkers<C extends WorkerContext>(
   }
 
   async function roundNow(l: KindLoop): Promise<number> {
-    const h = l.h;
     l.woken = false;
     await requeueStale();
+    let done = 0;
+    for (const h of l.hs) done += await batch(l, h);
+    return done;
+  }
+
+  async function batch(l: KindLoop, h: JobHandler<C>): Promise<number> {
     const jobs = await claimJobs(ctx.db, workerId, [h.kind], batchSizeOf(h));
     if (jobs.length === 0) return 0;
     const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
@@ -202,10 +218,12 @@ export function startWorkers<C extends WorkerContext>(
         n = await round(l);
       } catch (e) {
         failed = true;
-        log.error({ err: e, kind: l.h.kind }, 'worker round failed');
+        log.error({ err: e, kinds: l.hs.map((h) => h.kind) }, 'worker round failed');
       }
       // A failed round waits its poll (the other kinds go on); a short batch waits for more work.
-      if (!stopping && (failed || (n < batchSizeOf(l.h) && !l.woken))) await l.idle.wait(IDLE_POLL_MS);
+      // One loop over every kind (SQLite) goes on while any kind found work, as it always did.
+      const short = l.hs.length === 1 ? n < batchSizeOf(l.hs[0]) : n === 0;
+      if (!stopping && (failed || (short && !l.woken))) await l.idle.wait(IDLE_POLL_MS);
     }
   }
   const running = loops.map(runLoop);
