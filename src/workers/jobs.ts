@@ -84,6 +84,17 @@ export async function claimJobsInOrder(
   behind: string,
   limit: number,
 ): Promise<Job[]> {
+  // Nothing due is the usual answer: a plain look first, without the transaction (on SQLite a writing
+  // one, so every idle poll would take the database's write lock).
+  const any = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('kind', '=', kind)
+    .where('state', '=', 'queued')
+    .where('run_at', '<=', nowIso())
+    .limit(1)
+    .executeTakeFirst();
+  if (any === undefined) return [];
   return db.transaction().execute(async (trx) => {
     // Serialises the check and the claim across processes (PostgreSQL; SQLite writers already take
     // turns). The claim below then reads with a snapshot taken after the lock.
