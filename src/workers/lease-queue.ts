@@ -145,6 +145,12 @@ export function createLeaseQueue<Row extends LeaseColumns>(spec: LeaseTableSpec)
       if (only && only.length === 0) return [];
       const now = nowIso();
       const byFilter = only ? sql`and ${filter} in ${inList(only)}` : sql``;
+      // Nothing due is the usual answer of a stage waiting for work: a plain look first, since the
+      // claim's UPDATE costs milliseconds on SQLite even when it changes nothing (issue 17). A row
+      // queued just after the look is claimed by the next call, as it would be after an empty claim.
+      const any = await sql<{ id: string }>`
+        select id from ${table} where state = ${QUEUED} and ${due} <= ${now} ${byFilter} limit 1`.execute(db);
+      if (any.rows.length === 0) return [];
       const lock = supportsSkipLocked(db) ? sql`for update skip locked` : sql``;
       // The due rows are chosen once, in a materialized CTE. As `WHERE id IN (SELECT … LIMIT n FOR
       // UPDATE SKIP LOCKED)` PostgreSQL may plan a nested-loop semi join that runs the subquery

@@ -19,8 +19,11 @@ import { createIdleWait } from './idle-wait.ts';
 import { whileLeased } from './lease-queue.ts';
 import type { Job } from '../db/tables.ts';
 import { parkFailure } from '../db/park.ts';
+import { dialectOf } from '../db/dialect.ts';
 
 const IDLE_POLL_MS = 1000;
+/** Jobs claimed per round for a handler that does not say. */
+const DEFAULT_BATCH_SIZE = 50;
 /** Abandoned jobs are looked for this often at most, and at least twice per lease. */
 const STALE_CHECK_MS = 60_000;
 
@@ -30,6 +33,13 @@ export interface WorkerOptions {
    * third of it while its batch runs; a job whose lease ran out (its process died) is queued again.
    */
   leaseMs?: number;
+  /**
+   * One loop per job kind, so the stages overlap (default: on PostgreSQL). On SQLite the default is
+   * one loop over the kinds in turn: its one connection and one main thread gain nothing from the
+   * overlap, and the per-kind loops' smaller, more frequent batches cost more CPU per report there
+   * (bench/RESULTS.md, 2026-12-03 issue 17).
+   */
+  overlap?: boolean;
 }
 
 export interface WorkerRunner {
@@ -71,7 +81,17 @@ export async function runIsolated<C extends WorkerContext>(
   return errors;
 }
 
-/** Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped. */
+/**
+ * Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped.
+ *
+ * With `overlap` (PostgreSQL's default) each job kind has its own loop, so the stages overlap: the analysis threads work on one batch
+ * while the campaign and actions stages store theirs. A kind runs one batch at a time (handlers keep
+ * per-runner state and are not re-entrant), claims in the queue's order as before, and hands on
+ * through the queue, so what each stage sees and decides is what one loop over the kinds gave.
+ * A loop whose batch was full goes on at once; one that took less waits until a stage before it
+ * (or a committed report) wakes it, or the poll, so the later stages take what an earlier batch
+ * handed on in one batch rather than a trickle of small ones (each a commit).
+ */
 export function startWorkers<C extends WorkerContext>(
   ctx: C,
   handlers: JobHandler<C>[],
@@ -82,20 +102,49 @@ export function startWorkers<C extends WorkerContext>(
   const workerId = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const byKind = new Map(handlers.map((h) => [h.kind, h]));
   let stopping = false;
-  const idle = createIdleWait();
   let lastStaleCheck = 0;
+  let staleCheck: Promise<void> | null = null;
   const log = ctx.logger.child({ component: 'workers' });
 
-  const onReports = () => idle.wake();
+  interface KindLoop {
+    /** The kinds this loop runs, in turn (one, or all of them when the kinds do not overlap). */
+    hs: JobHandler<C>[];
+    idle: ReturnType<typeof createIdleWait>;
+    /** The kind's current batch (or a resolved promise): a kind's rounds run one after another. */
+    turn: Promise<unknown>;
+    /** Woken since its last claim: the loop claims again rather than wait (a wake during a round is kept). */
+    woken: boolean;
+  }
+  const overlap = opts.overlap ?? dialectOf(ctx.db) === 'postgres';
+  const groups = overlap ? [...byKind.values()].map((h) => [h]) : [[...byKind.values()]];
+  const loops: KindLoop[] = groups.map((hs) => ({
+    hs,
+    idle: createIdleWait(),
+    turn: Promise.resolve(),
+    woken: false,
+  }));
+  const wake = (l: KindLoop): void => {
+    l.woken = true;
+    l.idle.wake();
+  };
+  const wakeAll = (): void => {
+    for (const l of loops) wake(l);
+  };
+
+  const onReports = () => wakeAll();
   ctx.onReports.add(onReports);
 
-  // One round at a time: `drain()` called while the loop is in a round waits for it rather than
-  // running the handlers a second time at once (handlers keep per-runner state and are not
-  // re-entrant; two interleaved rounds on PostgreSQL once left a job waiting out its back-off).
-  let turn: Promise<unknown> = Promise.resolve();
-  function round(): Promise<number> {
-    const mine = turn.then(roundNow, roundNow);
-    turn = mine.catch(() => undefined);
+  /**
+   * One round of one kind. `drain()` called while the kind's loop is in a round waits for it rather
+   * than running the handler a second time at once (two interleaved rounds on PostgreSQL once left
+   * a job waiting out its back-off).
+   */
+  function round(l: KindLoop): Promise<number> {
+    const mine = l.turn.then(
+      () => roundNow(l),
+      () => roundNow(l),
+    );
+    l.turn = mine.catch(() => undefined);
     return mine;
   }
 
@@ -119,70 +168,97 @@ export function startWorkers<C extends WorkerContext>(
     );
   }
 
-  async function roundNow(): Promise<number> {
-    if (Date.now() - lastStaleCheck > staleCheckMs) {
-      lastStaleCheck = Date.now();
+  /** Requeues abandoned jobs at most every `staleCheckMs`, once for all the loops. */
+  function requeueStale(): Promise<void> {
+    if (staleCheck) return staleCheck;
+    if (Date.now() - lastStaleCheck <= staleCheckMs) return Promise.resolve();
+    lastStaleCheck = Date.now();
+    staleCheck = (async () => {
       const n = await requeueStaleJobs(ctx.db, leaseMs);
       if (n > 0) log.warn({ n }, 'requeued abandoned jobs');
-    }
+    })().finally(() => {
+      staleCheck = null;
+    });
+    return staleCheck;
+  }
+
+  async function roundNow(l: KindLoop): Promise<number> {
+    l.woken = false;
+    await requeueStale();
     let done = 0;
-    for (const h of byKind.values()) {
-      const jobs = h.inOrderBehind
-        ? await claimJobsInOrder(ctx.db, workerId, h.kind, h.inOrderBehind, h.batchSize ?? 50)
-        : await claimJobs(ctx.db, workerId, [h.kind], h.batchSize ?? 50);
-      if (jobs.length === 0) continue;
-      const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
-      // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
-      await completeJobs(
-        ctx.db,
-        jobs.filter((j) => !errors.has(j.id)).map((j) => j.id),
-      );
-      for (const j of jobs) {
-        const err = errors.get(j.id);
-        if (err) {
-          ctx.metrics.errors.inc({ kind: `job_${h.kind}` });
-          const outcome = await failJob(ctx.db, j, err.stack ?? err.message);
-          log.warn({ job: j.id, kind: j.kind, attempts: j.attempts, outcome, err: err.message }, 'job failed');
-          if (outcome === 'dead')
-            await parkFailure(ctx.db, {
-              source: `job:${h.kind}`,
-              origin: `job:${j.id} ${j.payload.slice(0, 300)}`,
-              reason: `${h.kind} failed ${j.attempts} times: ${err.message}`,
-            });
-        }
-      }
-      done += jobs.length;
-    }
+    for (const h of l.hs) done += await batch(l, h);
     return done;
   }
 
-  const loop = (async () => {
+  async function batch(l: KindLoop, h: JobHandler<C>): Promise<number> {
+    const jobs = h.inOrderBehind
+      ? await claimJobsInOrder(ctx.db, workerId, h.kind, h.inOrderBehind, batchSizeOf(h))
+      : await claimJobs(ctx.db, workerId, [h.kind], batchSizeOf(h));
+    if (jobs.length === 0) return 0;
+    const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
+    // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
+    await completeJobs(
+      ctx.db,
+      jobs.filter((j) => !errors.has(j.id)).map((j) => j.id),
+    );
+    for (const j of jobs) {
+      const err = errors.get(j.id);
+      if (err) {
+        ctx.metrics.errors.inc({ kind: `job_${h.kind}` });
+        const outcome = await failJob(ctx.db, j, err.stack ?? err.message);
+        log.warn({ job: j.id, kind: j.kind, attempts: j.attempts, outcome, err: err.message }, 'job failed');
+        if (outcome === 'dead')
+          await parkFailure(ctx.db, {
+            source: `job:${h.kind}`,
+            origin: `job:${j.id} ${j.payload.slice(0, 300)}`,
+            reason: `${h.kind} failed ${j.attempts} times: ${err.message}`,
+          });
+      }
+    }
+    // What this batch handed on is queued now: the other kinds' loops look at once.
+    for (const other of loops) if (other !== l) wake(other);
+    return jobs.length;
+  }
+
+  async function runLoop(l: KindLoop): Promise<void> {
     while (!stopping) {
       let n = 0;
+      let failed = false;
       try {
-        n = await round();
+        n = await round(l);
       } catch (e) {
-        log.error({ err: e }, 'worker round failed');
+        failed = true;
+        log.error({ err: e, kinds: l.hs.map((h) => h.kind) }, 'worker round failed');
       }
-      if (n === 0 && !stopping) await idle.wait(IDLE_POLL_MS);
+      // A failed round waits its poll (the other kinds go on); a short batch waits for more work.
+      // One loop over every kind (SQLite) goes on while any kind found work, as it always did.
+      const short = l.hs.length === 1 ? n < batchSizeOf(l.hs[0]) : n === 0;
+      if (!stopping && (failed || (short && !l.woken))) await l.idle.wait(IDLE_POLL_MS);
     }
-  })();
+  }
+  const running = loops.map(runLoop);
 
   return {
     async stop() {
       stopping = true;
-      idle.wake();
+      wakeAll();
       ctx.onReports.delete(onReports);
-      await loop;
+      await Promise.all(running);
       for (const h of handlers) await h.close?.();
     },
     async drain() {
       let total = 0;
       for (;;) {
-        const n = await round();
+        // Every kind once, side by side; a pass in which no kind found a job ends the drain (a
+        // kind that found none while an earlier one was still handing on is asked again).
+        const n = (await Promise.all(loops.map(round))).reduce((a, b) => a + b, 0);
         total += n;
         if (n === 0) return total;
       }
     },
   };
+}
+
+function batchSizeOf(h: JobHandler<never>): number {
+  return h.batchSize ?? DEFAULT_BATCH_SIZE;
 }
