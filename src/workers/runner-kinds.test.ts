@@ -1,9 +1,9 @@
 /**
- * With `overlap` (PostgreSQL's default; asked for here on both engines) each job kind has its own loop: the stages overlap, a kind stuck in a batch or failing does not hold
- * the others back, what each stage sees is still every job once in the queue's order, and `stop()`
- * returns only once every kind's batch has finished. A runner that ran the kinds one after another
- * would never end the first two tests (a kind waits for another to start); `timeout` turns that
- * hang into a failure and bounds nothing else.
+ * With `overlap` (PostgreSQL's default; asked for here on both engines) each job kind has its own loop: the stages
+ * overlap, a kind stuck in a batch or failing does not hold the others back, what each stage sees is still every job
+ * once in the queue's order, and `stop()` returns only once every kind's batch has finished. A runner that ran the
+ * kinds one after another would never end the first two tests (a kind waits for another to start); `timeout` turns
+ * that hang into a failure and bounds nothing else.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -84,13 +84,13 @@ export async function runIsolated<C extends WorkerContext>(
 /**
  * Runs the given handlers (`jobHandlers()` of `app/pipeline.ts` in the platform) until stopped.
  *
- * With `overlap` (PostgreSQL's default) each job kind has its own loop, so the stages overlap: the analysis threads work on one batch
- * while the campaign and actions stages store theirs. A kind runs one batch at a time (handlers keep
- * per-runner state and are not re-entrant), claims in the queue's order as before, and hands on
- * through the queue, so what each stage sees and decides is what one loop over the kinds gave.
- * A loop whose batch was full goes on at once; one that took less waits until a stage before it
- * (or a committed report) wakes it, or the poll, so the later stages take what an earlier batch
- * handed on in one batch rather than a trickle of small ones (each a commit).
+ * With `overlap` (PostgreSQL's default) each job kind has its own loop, so the stages overlap: the analysis threads
+ * work on one batch while the campaign and actions stages store theirs. A kind runs one batch at a time (handlers
+ * keep per-runner state and are not re-entrant), claims in the queue's order as before, and hands on through the
+ * queue, so what each stage sees and decides is what one loop over the kinds gave. A loop whose batch was full goes
+ * on at once; one that took less waits until a stage before it (or a committed report) wakes it, or the poll, so the
+ * later stages take what an earlier batch handed on in one batch rather than a trickle of small ones (each a
+ * commit).
  */
 export function startWorkers<C extends WorkerContext>(
   ctx: C,
