@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
+import type { DB } from '../db/dialect.ts';
 import { createTestContext } from '../app/test-context.ts';
 import { newId, nowIso, sha256Hex } from '../core/ids.ts';
 import { analyse } from '../analysis/analyse.ts';
@@ -24,6 +25,34 @@ const RAW = Buffer.from(
     'name, address and bank details at https://claim-prize-office.com/form today.\r\n',
 );
 
+/** Stores a message, one report of it taken in at `receivedAt`, and its analysis, as the stages before would. */
+async function storeAnalysedReport(db: DB, raw: Buffer, reportId: string, receivedAt: string): Promise<string> {
+  const sha = sha256Hex(raw);
+  await db
+    .insertInto('messages')
+    .values({ sha256: sha, kind: 'email', size: raw.length, codec: 'identity', content: raw, first_seen_at: nowIso() })
+    .execute();
+  await insertReportRows(db, [
+    {
+      id: reportId,
+      message_sha256: sha,
+      channel: 'api',
+      received_at: receivedAt,
+      reporter_user_id: null,
+      reporter_token_id: null,
+      reporter_address: null,
+      client_ip: null,
+      note: null,
+      quality: 'full',
+      dedup_key: null,
+      context: null,
+      tracking_token: newId(),
+    },
+  ]);
+  await storeAnalysis(db, await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() }), 1);
+  return sha;
+}
+
 for (const dialect of DIALECTS) {
   describe(`campaign-report job on ${dialect}`, () => {
     test('classifies, clusters and hands the report on to the actions area', async (t) => {
@@ -31,37 +60,8 @@ for (const dialect of DIALECTS) {
       if (!h) return;
       try {
         const { db } = h.ctx;
-        const sha = sha256Hex(RAW);
         const reportId = newId();
-        await db
-          .insertInto('messages')
-          .values({
-            sha256: sha,
-            kind: 'email',
-            size: RAW.length,
-            codec: 'identity',
-            content: RAW,
-            first_seen_at: nowIso(),
-          })
-          .execute();
-        await insertReportRows(db, [
-          {
-            id: reportId,
-            message_sha256: sha,
-            channel: 'api',
-            received_at: '2026-01-05T11:00:00.000Z',
-            reporter_user_id: null,
-            reporter_token_id: null,
-            reporter_address: null,
-            client_ip: null,
-            note: null,
-            quality: 'full',
-            dedup_key: null,
-            context: null,
-            tracking_token: newId(),
-          },
-        ]);
-        await storeAnalysis(db, await analyse(RAW, { ports: offlinePorts(), settings: defaultAnalysisSettings() }), 1);
+        const sha = await storeAnalysedReport(db, RAW, reportId, '2026-01-05T11:00:00.000Z');
         await enqueueJob(db, CAMPAIGN_JOB, { reportId, sha256: sha });
         const jobs = await claimJobs(db, 'test', [CAMPAIGN_JOB], 10);
         assert.equal(jobs.length, 1);
@@ -105,42 +105,8 @@ for (const dialect of DIALECTS) {
           Buffer.from(RAW.toString().replace('Congratulations!', `Dear ${name}, congratulations!`)),
         );
         const ids = copies.map(() => newId()); // ascending: the order the reports came in
-        for (const [i, raw] of copies.entries()) {
-          const sha = sha256Hex(raw);
-          await db
-            .insertInto('messages')
-            .values({
-              sha256: sha,
-              kind: 'email',
-              size: raw.length,
-              codec: 'identity',
-              content: raw,
-              first_seen_at: nowIso(),
-            })
-            .execute();
-          await insertReportRows(db, [
-            {
-              id: ids[i],
-              message_sha256: sha,
-              channel: 'api',
-              received_at: `2026-01-05T11:00:0${i}.000Z`,
-              reporter_user_id: null,
-              reporter_token_id: null,
-              reporter_address: null,
-              client_ip: null,
-              note: null,
-              quality: 'full',
-              dedup_key: null,
-              context: null,
-              tracking_token: newId(),
-            },
-          ]);
-          await storeAnalysis(
-            db,
-            await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() }),
-            1,
-          );
-        }
+        for (const [i, raw] of copies.entries())
+          await storeAnalysedReport(db, raw, ids[i], `2026-01-05T11:00:0${i}.000Z`);
         // Queued newest first, all due at the same moment: the claim gives no intake order.
         const due = new Date();
         for (const i of [2, 0, 1])
