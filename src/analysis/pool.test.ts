@@ -155,17 +155,22 @@ async function eventually(done: () => boolean, turns = 500): Promise<boolean> {
   return done();
 }
 
-test('idle threads beyond the minimum end, and the pool starts threads again when messages wait', {
-  timeout: 120_000,
-}, async () => {
-  const pool = new AnalysisPool({
+/** A pool of two offline threads that keeps `minThreads` and ends the others after `retireIdleMs` idle. */
+function idlePool(minThreads: number, retireIdleMs: number): AnalysisPool {
+  return new AnalysisPool({
     size: 2,
-    minThreads: 0,
-    retireIdleMs: 50,
+    minThreads,
+    retireIdleMs,
     settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
     fixedNow: NOW,
     offline: true,
   });
+}
+
+test('idle threads beyond the minimum end, and the pool starts threads again when messages wait', {
+  timeout: 120_000,
+}, async () => {
+  const pool = idlePool(0, 50);
   try {
     assert.equal(pool.threads, 2, 'the pool starts with its size');
     const first = await Promise.all([1, 2].map((n) => pool.analyse(sampleEmail(n))));
@@ -196,14 +201,7 @@ test('idle threads beyond the minimum end, and the pool starts threads again whe
 test('a pool keeps its minimum of idle threads, and no message is lost across retirements', {
   timeout: 120_000,
 }, async () => {
-  const pool = new AnalysisPool({
-    size: 2,
-    minThreads: 1,
-    retireIdleMs: 15,
-    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
-    fixedNow: NOW,
-    offline: true,
-  });
+  const pool = idlePool(1, 15);
   try {
     // Messages one or two at a time with pauses around the idle time, so that some arrive while a
     // thread has just ended, some while one is starting, some while one is about to end.
