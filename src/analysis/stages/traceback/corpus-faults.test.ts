@@ -255,3 +255,16 @@ test(
     assert.equal(qp.origin?.ip, '222.47.112.31', qp.steps.join('\n'));
   },
 );
+
+test(
+  'an organisation that receives for its old domain: its hub, named in the recipient’s domain, is its own relay ' +
+    '(mimekit delivery-status.txt, Netscape and mcom.com)',
+  async (t) => {
+    if (!needsCorpus(t, 'mime_edge_cases')) return;
+    for (const f of ['delivery-status.txt', 'delivery-status-no-blank-line.txt']) {
+      const w = await trace(`mime_edge_cases/mimekit/UnitTests/TestData/messages/${f}`);
+      assert.equal(w.origin?.ip, '165.121.1.50', w.steps.join('\n'));
+      assert.match(w.steps.join('\n'), /maleman\.mcom\.com.*envelope recipient/);
+    }
+  },
+);

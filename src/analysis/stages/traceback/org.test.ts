@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAccessName } from './org.ts';
+import { isAccessName, isPlaceholderDomain } from './org.ts';
 
 test('an access word that is the registered domain names an organisation, not a subscriber line', () => {
   for (const [name, ip] of [
@@ -44,4 +44,11 @@ test('a name that spells its address marks a line wherever the address stands, r
   // Digits that are not this address prove nothing.
   assert.ok(!isAccessName('mail1434930388.example.net', '85.135.76.211'));
   assert.ok(!isAccessName('smtp.12345678.example.net', '85.135.76.211'));
+});
+
+test('documentation and test names (RFC 2606, RFC 6761) are placeholders, real domains are not', () => {
+  for (const n of ['example.com', 'mail1.example.com', 'x.example.net', 'shop.example', 'a.b.test', 'hub.local'])
+    assert.equal(isPlaceholderDomain(n), true, n);
+  for (const n of ['myexample.com', 'example.co.uk', 'netscape.com', 'testing.org', 'local.fr', null])
+    assert.equal(isPlaceholderDomain(n), false, String(n));
 });

@@ -184,6 +184,18 @@ export function holderDomain(name: string | null): string | null {
   return holderMemo.get(name);
 }
 
+/**
+ * Names reserved for documentation and testing (RFC 2606, RFC 6761: `example.com`, `*.example`,
+ * `*.test`, `*.invalid`, `*.localhost`) and the mDNS `*.local`: no organisation holds them, so they
+ * prove nothing about who runs a machine. Anonymised corpora put them in place of real domains, so two
+ * unrelated parties can end up with the same one.
+ */
+export function isPlaceholderDomain(name: string | null): boolean {
+  return name !== null && PLACEHOLDER.test(name.toLowerCase().replace(/\.$/, ''));
+}
+
+const PLACEHOLDER = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost|local)$/;
+
 const holderMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase(), { allowPrivateDomains: true }));
 
 /**

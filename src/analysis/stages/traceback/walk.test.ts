@@ -301,3 +301,24 @@ test('an LMTP hand-off the believed receiver recorded names its own MTA; SMTP fr
   const smtp = walk(lines('ESMTP'));
   assert.equal(smtp.origin?.ip, '198.51.100.20', smtp.steps.join('\n'));
 });
+
+test('a checked reverse name in the envelope recipient’s domain, as the delivering side wrote it, is its relay', () => {
+  const chain = [
+    'from hub.oldname-corp.net (hub.oldname-corp.net [198.51.100.20]) by inbox.newname-corp.com (8.7.5/8.7.3) with ' +
+      'SMTP id A1 for <user@desk.oldname-corp.net>; Mon, 29 Jul 1996 02:26:08 -0700',
+    'from sender.example.net (sender.example.net [203.0.113.50]) by hub.oldname-corp.net (8.6.9/8.6.9) with ESMTP ' +
+      'id B2 for <user@newname-corp.com>; Mon, 29 Jul 1996 02:24:55 -0700',
+  ];
+  const w = walk(chain);
+  assert.equal(w.origin?.ip, '203.0.113.50');
+  assert.match(w.steps.join('\n'), /oldname-corp\.net, the domain of the envelope recipient/);
+  // The same hand-off with a reverse name the receiver could not confirm earns nothing.
+  const forged = walk([chain[0].replace('[198.51.100.20])', '[198.51.100.20] (may be forged))'), chain[1]]);
+  assert.equal(forged.origin?.ip, '198.51.100.20');
+  // Nor does a recipient domain that only the client's own header (below the boundary) names.
+  const below = walk([
+    chain[0].replace('user@desk.oldname-corp.net', 'user@inbox.newname-corp.com'),
+    chain[1].replace('user@newname-corp.com', 'user@oldname-corp.net'),
+  ]);
+  assert.equal(below.origin?.ip, '198.51.100.20');
+});

@@ -33,7 +33,15 @@ import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './ip-class.ts';
-import { holderDomain, isAccessName, isResearchAs, isSharedAs, registeredDomain, sitePrefix } from './org.ts';
+import {
+  holderDomain,
+  isAccessName,
+  isPlaceholderDomain,
+  isResearchAs,
+  isSharedAs,
+  registeredDomain,
+  sitePrefix,
+} from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
@@ -206,6 +214,15 @@ service whose names belong to different holders (public suffix list), and its ad
       ip,
       why: `the believed receiver recorded its reverse name ${h.fromRdns}, in ${holder}, the domain of the \
 reporter’s own address (given by the intake, not by the headers)`,
+    };
+  }
+  if (holder !== null && org.recipientHolders.has(holder)) {
+    return {
+      relay: orgRelay(holder),
+      kind: 'own',
+      ip,
+      why: `the believed receiver recorded its reverse name ${h.fromRdns}, in ${holder}, the domain of the envelope \
+recipient the receiving side wrote above: a mail domain it delivers for`,
     };
   }
   // Rule 3b: the recipient's own forwarding service, by a name its operator wrote and the receiver checked.
@@ -445,6 +462,8 @@ interface OrgState {
   reporterRegistered: Set<string>;
   /** {@link holderDomain}s of believed receivers and relays, beside their registered {@link domains}. */
   holders: Set<string>;
+  /** {@link holderDomain}s of the envelope recipients (`for`) the receiving side's believed hops wrote. */
+  recipientHolders: Set<string>;
 }
 
 /** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
@@ -533,6 +552,7 @@ export function walkChain(input: WalkInput): WalkOutput {
     reporterDomains: new Set(),
     reporterRegistered: new Set(),
     holders: new Set(),
+    recipientHolders: new Set(),
   };
   for (const d of input.recipientDomains ?? []) {
     const rd = holderDomain(recipientDomain(`@${d}`));
@@ -582,6 +602,13 @@ reporter: we believe the topmost header.`,
     const rcpt = input.live ? recipientDomain(r.for) : null;
     if (rcpt !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rcpt))
       org.recipientDomains.push(rcpt);
+    // Offline too: while only the receiving side is believed, the envelope recipient it wrote is a mail
+    // domain it delivers for, the reporter's own (a provider's relay further down may write anything).
+    if (believed.every((b) => b.kind === 'own')) {
+      const held = holderDomain(recipientDomain(r.for));
+      if (held !== null && !isPlaceholderDomain(held) && org.recipientHolders.size < MAX_RECIPIENT_DOMAINS)
+        org.recipientHolders.add(held);
+    }
     if (r.notes.includes('retrieval')) {
       // RFC 5321 §4.4 stamps record SMTP hand-offs; a POP3/IMAP pickup is the reporter's own client
       // reading its mailbox. The next header down was written by that mailbox's server: believed.
