@@ -387,6 +387,12 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
         'offline',
         '--log-level',
         'warn',
+        // Worker nodes under steady load keep their analysis threads (docs/operations.md); with the
+        // default (0 kept, idle ones end after 10 s) the settle and idle watch below ended every
+        // thread the warm-up had compiled, and each process paid its threads' JIT warm-up again
+        // inside the measured stream: three processes three times over.
+        '--analysis-min-threads',
+        process.env.SPAMDESK_BENCH_SCALE_MIN_THREADS ?? '64',
       ]);
       s.proc.stderr?.on('data', (d: Buffer) => {
         for (const line of d.toString().split('\n')) {

@@ -17,9 +17,12 @@
  *   SPAMDESK_BENCH_WEB_REPORTS=10000000 SPAMDESK_BENCH_SOAK_NAME=mine npm run bench -- soak
  *
  * The database is `spamdesk_bench_soak_<SPAMDESK_BENCH_SOAK_NAME or the count>`, kept afterwards.
+ * SPAMDESK_BENCH_SOAK_REUSE=1 writes nothing: it migrates the kept database to this tree's schema
+ * and runs the page queries on it again (a query or index change measured at size without the load).
  */
 import os from 'node:os';
 import pg from 'pg';
+import { sql } from 'kysely';
 import type { Bench } from './registry.ts';
 import type { Client } from 'pg';
 import { mb, row, sampleRss } from './lib.ts';
@@ -45,6 +48,18 @@ export const soakBench: Bench = {
     const name = `spamdesk_bench_soak_${suffix}`;
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
+    if (process.env.SPAMDESK_BENCH_SOAK_REUSE === '1') {
+      const kept = openDatabase({ dialect: 'postgres', url: url.toString() });
+      try {
+        const n = await sql<{ n: string }>`select count(*) as n from reports`.execute(kept);
+        const rows = Number(n.rows[0].n);
+        say(`${name} kept with ${rows.toLocaleString('en')} reports: the page queries only`);
+        await measure(kept, `PostgreSQL at ${rows.toLocaleString('en')}`, sampleRss(), rows);
+      } finally {
+        await kept.destroy();
+      }
+      return;
+    }
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`drop database if exists ${name} with (force)`);

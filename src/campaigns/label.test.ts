@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { campaignLabel, campaignLabels, MAX_LABEL_CHARS } from './label.ts';
+import { CompiledQuery, sql } from 'kysely';
+import { campaignLabel, campaignLabels, labelFactsQuery, MAX_LABEL_CHARS } from './label.ts';
 
 const f = (kind: string, value: string, count: number) => ({ kind, value, count });
 
@@ -145,5 +146,45 @@ for (const dialect of DIALECTS) {
     for (const id of ids) assert.equal(all.get(id), alone.get(id), id);
     for (const id of ids.slice(0, 50)) assert.equal(page.get(id), alone.get(id), id);
     assert.equal(alone.get(ids[0]), 'Offer 0-59');
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a large campaign's label facts are one index range each, never sorted`, async (t) => {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    t.after(() => tdb.drop());
+    const { db } = tdb;
+    const at = '2026-11-02T10:00:00.000Z';
+    // One campaign with 20,000 advertised domains (most seen once, as in a large campaign's long
+    // tail) among 300 small ones: the shape under which the count-only index left a sort of them all.
+    const big = '01JC0000000000000000000000';
+    const rows = [
+      ...Array.from({ length: 20_000 }, (_, k) => ({
+        campaign_id: big,
+        kind: 'domain',
+        value: `shop${k}.example`,
+        count: k < 100 ? 1000 - k : 1,
+      })),
+      ...Array.from({ length: 300 }, (_, i) => ({
+        campaign_id: `01JD${String(i).padStart(22, '0')}`,
+        kind: 'subject',
+        value: `Offer ${i}`,
+        count: 2,
+      })),
+    ].map((f) => ({ ...f, first_seen_at: at, last_seen_at: at }));
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto('campaign_facts')
+        .values(rows.slice(i, i + 500))
+        .execute();
+    await sql`analyze`.execute(db);
+    const q = labelFactsQuery(db, [big, '01JD0000000000000000000001']).compile();
+    const prefix = dialect === 'postgres' ? 'explain (format json) ' : 'explain query plan ';
+    const plan = JSON.stringify((await db.executeQuery(CompiledQuery.raw(prefix + q.sql, [...q.parameters]))).rows);
+    assert.match(plan, /campaign_facts_ranked_idx/, plan);
+    assert.doesNotMatch(plan, dialect === 'postgres' ? /"Node Type":"(?:Incremental )?Sort"/ : /TEMP B-TREE/, plan);
+    const labels = await campaignLabels(db, [big]);
+    assert.equal(labels.get(big), 'shop0.example');
   });
 }

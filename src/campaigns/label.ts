@@ -132,27 +132,7 @@ export async function campaignLabels(db: Kysely<Database>, ids: readonly string[
   const roots = [...new Set(unique.map((id) => rootOf.get(id) ?? id))];
   const facts = new Map<string, LabelFact[]>(roots.map((r) => [r, []]));
   for (let i = 0; i < roots.length; i += LABELS_PER_QUERY) {
-    const parts = roots
-      .slice(i, i + LABELS_PER_QUERY)
-      .flatMap((root) =>
-        (['subject', 'sender', 'domain'] as const).map((kind) =>
-          db
-            .selectFrom((eb) =>
-              eb
-                .selectFrom('campaign_facts')
-                .select(['campaign_id', 'kind', 'value', 'count'])
-                .where('campaign_id', '=', root)
-                .where('kind', '=', kind)
-                .orderBy('count', 'desc')
-                .orderBy('value')
-                .limit(FACTS_PER_KIND)
-                .as('f'),
-            )
-            .selectAll(),
-        ),
-      );
-    const [first, ...rest] = parts;
-    const rows = await rest.reduce((q, part) => q.unionAll(part), first).execute();
+    const rows = await labelFactsQuery(db, roots.slice(i, i + LABELS_PER_QUERY)).execute();
     for (const r of rows) facts.get(r.campaign_id)?.push({ kind: r.kind, value: r.value, count: Number(r.count) });
   }
   for (const id of unique) {
@@ -160,4 +140,31 @@ export async function campaignLabels(db: Kysely<Database>, ids: readonly string[
     out.set(id, campaignLabel(facts.get(root) ?? [], `${shortCampaignId(root)}`));
   }
   return out;
+}
+
+/**
+ * The statement that reads the label facts of up to {@link LABELS_PER_QUERY} campaigns: per campaign
+ * and kind its {@link FACTS_PER_KIND} most frequent values, ties by value; each part is one range of
+ * `campaign_facts_ranked_idx` read from its start (no sort, whatever the campaign's size).
+ */
+export function labelFactsQuery(db: Kysely<Database>, roots: readonly string[]) {
+  const parts = roots.flatMap((root) =>
+    (['subject', 'sender', 'domain'] as const).map((kind) =>
+      db
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('campaign_facts')
+            .select(['campaign_id', 'kind', 'value', 'count'])
+            .where('campaign_id', '=', root)
+            .where('kind', '=', kind)
+            .orderBy('count', 'desc')
+            .orderBy('value')
+            .limit(FACTS_PER_KIND)
+            .as('f'),
+        )
+        .selectAll(),
+    ),
+  );
+  const [first, ...rest] = parts;
+  return rest.reduce((q, part) => q.unionAll(part), first);
 }
