@@ -268,3 +268,14 @@ test(
     }
   },
 );
+
+test(
+  'a list server in the envelope recipient’s domain is still the origin: what it wrote below names the list ' +
+    '(spamassassin easy_ham 00001)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    // The corpus's anonymisation put the reporter and Red Hat's list server under one domain.
+    const w = await trace('spamassassin/easy_ham/00001.7c53336b37003a9286aba55d2945844c');
+    assert.equal(w.origin?.ip, '66.187.233.211', w.steps.join('\n'));
+  },
+);

@@ -321,4 +321,7 @@ test('a checked reverse name in the envelope recipient’s domain, as the delive
     chain[1].replace('user@newname-corp.com', 'user@oldname-corp.net'),
   ]);
   assert.equal(below.origin?.ip, '198.51.100.20');
+  // A list server in the recipient's domain received it for its list: it is the origin.
+  const list = walk([chain[0], chain[1].replace('user@newname-corp.com', 'members@lists.elsewhere.org')]);
+  assert.equal(list.origin?.ip, '198.51.100.20');
 });

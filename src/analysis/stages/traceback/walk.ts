@@ -216,13 +216,14 @@ service whose names belong to different holders (public suffix list), and its ad
 reporter’s own address (given by the intake, not by the headers)`,
     };
   }
-  if (holder !== null && org.recipientHolders.has(holder)) {
+  if (holder !== null && org.recipientHolders.has(holder) && deliversToSameSide(org)) {
     return {
       relay: orgRelay(holder),
       kind: 'own',
       ip,
       why: `the believed receiver recorded its reverse name ${h.fromRdns}, in ${holder}, the domain of the envelope \
-recipient the receiving side wrote above: a mail domain it delivers for`,
+recipient the receiving side wrote above: a mail domain it delivers for, and the next recipient written below is \
+for that side too`,
     };
   }
   // Rule 3b: the recipient's own forwarding service, by a name its operator wrote and the receiver checked.
@@ -464,6 +465,21 @@ interface OrgState {
   holders: Set<string>;
   /** {@link holderDomain}s of the envelope recipients (`for`) the receiving side's believed hops wrote. */
   recipientHolders: Set<string>;
+  /**
+   * The holder domain of the first envelope recipient written below the hop being judged (by its
+   * client or further down), or null: a mailing list's server names the list's address there.
+   */
+  nextRecipientHolder: string | null;
+}
+
+/**
+ * Whether the next recipient written below is one the receiving side delivers for: a host passing the
+ * message on towards the same mailbox, not a list server that received it for its list. Written by
+ * the client itself, so it can only withhold trust, never give it.
+ */
+function deliversToSameSide(org: OrgState): boolean {
+  const n = org.nextRecipientHolder;
+  return n !== null && (org.recipientHolders.has(n) || org.holders.has(n) || org.reporterRegistered.has(n));
 }
 
 /** The domain of a `for` recipient a believed hop recorded, when it can have an MX (not a literal, not local). */
@@ -553,6 +569,7 @@ export function walkChain(input: WalkInput): WalkOutput {
     reporterRegistered: new Set(),
     holders: new Set(),
     recipientHolders: new Set(),
+    nextRecipientHolder: null,
   };
   for (const d of input.recipientDomains ?? []) {
     const rd = holderDomain(recipientDomain(`@${d}`));
@@ -667,6 +684,9 @@ cannot see; skipped, never blamed.`,
     }
     // The believed receiver's own address, when it wrote one: a provider's is not the organisation's.
     if (r.byIp != null && ownSide && trust.byName(h.byHost) === null) org.addresses.push(r.byIp);
+    org.nextRecipientHolder = holderDomain(
+      recipientDomain(received.slice(i + 1).find((b) => b.for !== null)?.for ?? null),
+    );
     const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
     const notes = org.notes
       .splice(0)
