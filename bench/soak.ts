@@ -26,7 +26,16 @@ import { sql } from 'kysely';
 import type { Bench } from './registry.ts';
 import type { Client } from 'pg';
 import { mb, row, sampleRss } from './lib.ts';
-import { CHUNK, REPORTS, generator, measure, type GeneratedRow, writePgChunk } from './web.ts';
+import { CHUNK, REPORTS, START, generator, measure, type GeneratedRow, writePgChunk } from './web.ts';
+import {
+  ALL_PARTITIONED,
+  MONTHS_AHEAD,
+  ensurePartitions,
+  isPartitioned,
+  listPartitions,
+  monthBound,
+} from '../src/db/partitions.ts';
+import type { DB } from '../src/db/dialect.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
@@ -67,6 +76,8 @@ export const soakBench: Bench = {
     await admin.end();
     const kdb = openDatabase({ dialect: 'postgres', url: url.toString() });
     await migrateToLatest(kdb);
+    const layout = process.env.SPAMDESK_BENCH_SOAK_PARTITIONS === 'one' ? 'one' : 'monthly';
+    if (layout === 'monthly') await partitionLikeAYear(kdb);
     await kdb.destroy();
 
     const step = REPORTS >= 10_000_000 ? 1_000_000 : Math.max(CHUNK, Math.floor(REPORTS / 10 / CHUNK) * CHUNK);
@@ -77,7 +88,11 @@ export const soakBench: Bench = {
     const gen = generator();
     const seen = new Set<string>();
     const widths = [12, 12, 12, 18, 12];
-    say(`${REPORTS.toLocaleString('en')} reports into ${name}, every index in place; ${os.cpus().length} cores`);
+    say(
+      `${REPORTS.toLocaleString('en')} reports into ${name}, every index in place, ` +
+        `${layout === 'monthly' ? 'one partition per month of the generated year' : 'all in one partition'}; ` +
+        `${os.cpus().length} cores`,
+    );
     say(row(['reports', 'reports/s', 'step (s)', 'load (1/5/15)', 'db size'], widths));
     const budgetMs = Number(process.env.SPAMDESK_BENCH_SOAK_MINUTES ?? 0) * 60_000;
     const rates: number[] = [];
@@ -182,4 +197,37 @@ async function writeRollups(client: Client, gen: ReturnType<typeof generator>): 
       "from web_rollup_daily where dim not like '%:m' group by dim, substr(day, 1, 7), value",
   );
   await client.query('commit');
+}
+
+/**
+ * The partitions of an instance that has run through the generated year: a fresh database has its
+ * first partition (`…_p_before`) up to the month of its migration and months from then on, so the
+ * whole year would land in `_p_before`, one partition growing to the full count. A live instance
+ * has stored each month into that month's partition (the `partitions` singleton makes them ahead),
+ * so its indexes grow a month at a time. Here, on the empty tables: the months the migration made are
+ * dropped, `_p_before` is bounded at the year's first month, and one partition per month is made from
+ * there to {@link MONTHS_AHEAD} after the current month.
+ */
+async function partitionLikeAYear(db: DB): Promise<void> {
+  const first = new Date(START);
+  for (const { table } of ALL_PARTITIONED) {
+    if (!(await isPartitioned(db, table))) continue;
+    for (const p of await listPartitions(db, table)) {
+      if (p.from === null) {
+        await sql.raw(`alter table ${table} detach partition ${p.name}`).execute(db);
+        await sql
+          .raw(`alter table ${table} attach partition ${p.name} for values from (minvalue) to ('${monthBound(first)}')`)
+          .execute(db);
+      } else {
+        await sql.raw(`drop table ${p.name}`).execute(db);
+      }
+    }
+  }
+  const now = new Date();
+  const months = (now.getUTCFullYear() - first.getUTCFullYear()) * 12 + now.getUTCMonth() - first.getUTCMonth();
+  const made = await ensurePartitions(db, first, months + MONTHS_AHEAD);
+  say(
+    `partitions: ${made.length} monthly partitions from ${first.toISOString().slice(0, 7)} ` +
+      `(${ALL_PARTITIONED.length} tables)`,
+  );
 }

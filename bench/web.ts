@@ -42,7 +42,7 @@ const RUNS = 15;
 const TARGET_MS = 200;
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 23);
-const START = END - 365 * DAY;
+export const START = END - 365 * DAY;
 
 const COUNTRIES = (
   'US CN RU BR IN VN DE FR NL UA ID TR KR PL GB IT ES JP AR MX RO TH PK IR CO ZA EG NG BG KZ CL PE TW MY PH SA HK SG ' +

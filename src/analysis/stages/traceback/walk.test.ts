@@ -321,6 +321,16 @@ test('a checked reverse name in the envelope recipient’s domain, as the delive
     chain[1].replace('user@newname-corp.com', 'user@oldname-corp.net'),
   ]);
   assert.equal(below.origin?.ip, '198.51.100.20');
+  // An alias a forwarder expanded proves nothing: anyone can point a domain of theirs at a forwarder.
+  const alias = walk([
+    'from mx1.improvmx.com (mx1.improvmx.com [198.51.100.60]) by mail.mailbox-corp.com (Postfix) with ESMTPS id C3 ' +
+      'for <victim@mailbox-corp.com>; Tue, 1 Dec 2026 10:00:02 +0000',
+    'from mail.attacker-corp.net (mail.attacker-corp.net [203.0.113.66]) by mx1.improvmx.com (Postfix) with ESMTP ' +
+      'id D4 for <fwd@attacker-corp.net>; Tue, 1 Dec 2026 10:00:01 +0000',
+    'from innocent.example.org (innocent.example.org [192.0.2.77]) by mail.attacker-corp.net (Postfix) with ESMTP ' +
+      'id E5 for <fwd@attacker-corp.net>; Tue, 1 Dec 2026 10:00:00 +0000',
+  ]);
+  assert.equal(alias.origin?.ip, '203.0.113.66', alias.steps.join('\n'));
   // A list server in the recipient's domain received it for its list: it is the origin.
   const list = walk([chain[0], chain[1].replace('user@newname-corp.com', 'members@lists.elsewhere.org')]);
   assert.equal(list.origin?.ip, '198.51.100.20');

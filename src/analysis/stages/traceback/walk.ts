@@ -463,7 +463,7 @@ interface OrgState {
   reporterRegistered: Set<string>;
   /** {@link holderDomain}s of believed receivers and relays, beside their registered {@link domains}. */
   holders: Set<string>;
-  /** {@link holderDomain}s of the envelope recipients (`for`) the receiving side's believed hops wrote. */
+  /** {@link holderDomain}s of the envelope recipients (`for`) the delivering system wrote above its first hand-off. */
   recipientHolders: Set<string>;
   /**
    * The holder domain of the first envelope recipient written below the hop being judged (by its
@@ -619,9 +619,11 @@ reporter: we believe the topmost header.`,
     const rcpt = input.live ? recipientDomain(r.for) : null;
     if (rcpt !== null && org.recipientDomains.length < MAX_RECIPIENT_DOMAINS && !org.recipientDomains.includes(rcpt))
       org.recipientDomains.push(rcpt);
-    // Offline too: while only the receiving side is believed, the envelope recipient it wrote is a mail
-    // domain it delivers for, the reporter's own (a provider's relay further down may write anything).
-    if (believed.every((b) => b.kind === 'own')) {
+    // Offline too: the envelope recipient the delivering system wrote before any hand-off is believed —
+    // the mailbox's own address, the reporter's. Not one a believed relay further down wrote: a
+    // forwarder records the alias it expanded, and an alias can be anyone's (a spammer's domain at
+    // ImprovMX forwarding to the reporter's mailbox).
+    if (believed.length === 0) {
       const held = holderDomain(recipientDomain(r.for));
       if (held !== null && !isPlaceholderDomain(held) && org.recipientHolders.size < MAX_RECIPIENT_DOMAINS)
         org.recipientHolders.add(held);
