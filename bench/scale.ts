@@ -214,16 +214,14 @@ function allThrough(p: Progress, n: number): boolean {
 /** Posts the warm-up reports and waits until they are through every stage; returns the seconds it took. */
 async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], watching: Watcher): Promise<number> {
   const t0 = performance.now();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let i = next++; i < warmup.length; i = next++) {
-        const r = await postReport(servers[i % servers.length].url, agent, token, warmup[i]);
-        if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
-      }
-    }),
-  );
+  const agent = new http.Agent({ keepAlive: true });
+  // One at a time, round-robin over the servers: every process gets its share to compile its intake
+  // code on, and the intake order (hence the campaigns the measured stream starts from) is the same
+  // in every set-up. Sixteen clients at once made it depend on timing, and `moved` counted that.
+  for (let i = 0; i < warmup.length; i++) {
+    const r = await postReport(servers[i % servers.length].url, agent, token, warmup[i]);
+    if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
+  }
   agent.destroy();
   while (!allThrough(await watching.progress(), warmup.length)) {
     if (performance.now() - t0 > STALL_MS) throw new Error(`warm-up unfinished after ${STALL_MS / 1000} s`);
@@ -436,6 +434,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     const idleRate = (cpuNow() - idle0) / (IDLE_MS / 1000);
     say(`  idle: the process trees use ${idleRate.toFixed(3)} CPU-s per second`);
     const cpu0 = cpuNow();
+    const work0 = admin && pgName ? await dbWork(admin, pgName) : null;
     let peakRss = 0;
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
     const latencies: number[] = [];
@@ -510,6 +509,9 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
           (await admin.query('select deadlocks from pg_stat_database where datname = $1', [pgName])).rows[0].deadlocks,
         ) - deadlocks0
       : null;
+    // Counters reach pg_stat_database up to a second after each transaction.
+    if (work0) await new Promise((r) => setTimeout(r, 1_500));
+    const work1 = work0 && admin && pgName ? await dbWork(admin, pgName) : null;
     const loadAfter = load();
     for (const a of agents) a.destroy();
     latencies.sort((a, b) => a - b);
@@ -549,6 +551,14 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
           : '') +
         `; peak RSS of the Spamdesk trees ${mb(peakRss)}`,
     );
+    if (work0 && work1) {
+      const per = (a: number, b: number) => ((b - a) / n).toFixed(1);
+      say(
+        `PostgreSQL work per report: ${per(work0.commits, work1.commits)} commits, ` +
+          `${per(work0.rollbacks, work1.rollbacks)} rollbacks, ${per(work0.rowsRead, work1.rowsRead)} rows read, ` +
+          `${per(work0.rowsWritten, work1.rowsWritten)} rows written, ${per(work0.blocks, work1.blocks)} buffer reads`,
+      );
+    }
     if (sampler)
       say(
         `lock waits: ${sampler.lockWaitSeconds().toFixed(1)} backend-s (${lockEvents}), at most ` +
@@ -595,6 +605,35 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     }
     for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** Cumulative work of one database from `pg_stat_database`: transactions, rows read and written. */
+interface DbWork {
+  commits: number;
+  rollbacks: number;
+  rowsRead: number;
+  rowsWritten: number;
+  blocks: number;
+}
+
+async function dbWork(admin: pg.Client, name: string): Promise<DbWork> {
+  // Backends flush their counters at most once a second (PostgreSQL 15): ask for a fresh read.
+  await admin.query('select pg_stat_clear_snapshot()');
+  const r = (
+    await admin.query(
+      `select xact_commit, xact_rollback, tup_returned + tup_fetched as rows_read,
+              tup_inserted + tup_updated + tup_deleted as rows_written, blks_hit + blks_read as blocks
+         from pg_stat_database where datname = $1`,
+      [name],
+    )
+  ).rows[0];
+  return {
+    commits: Number(r.xact_commit),
+    rollbacks: Number(r.xact_rollback),
+    rowsRead: Number(r.rows_read),
+    rowsWritten: Number(r.rows_written),
+    blocks: Number(r.blocks),
+  };
 }
 
 export const scaleBench: Bench = {
