@@ -11,8 +11,9 @@
  *   `pg_stat_activity`): on two cores the wall rate cannot grow with processes, so CPU per report
  *   is the figure that shows what coordination costs;
  * - lock waits: `pg_stat_activity` sampled every 200 ms, backends of this database waiting on a
- *   heavyweight lock (`wait_event_type = 'Lock'`) by event (advisory, transactionid, tuple…), as
- *   backend-seconds (samples × interval) and the most seen at once;
+ *   heavyweight lock (`wait_event_type = 'Lock'`) by event (transactionid, tuple…; an advisory
+ *   lock by its class in `db/xact-locks.ts`, e.g. `advisory:clusterKey`), as backend-seconds
+ *   (samples × interval) and the most seen at once;
  * - deadlocks: `pg_stat_database.deadlocks` of the fresh database, and the servers' `job failed`
  *   log lines (all, and those saying `deadlock detected`);
  * - exactly once: reports, index rows at STAGE_CLASSIFIED, actions facts and analyses per stored
@@ -51,12 +52,15 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
 import { createToken } from '../src/db/tokens.ts';
 import { STAGE_CLASSIFIED } from '../src/web/indexer.ts';
+import { LOCK_CLASS } from '../src/db/xact-locks.ts';
 
 /** With no progress at all for this long, the run stops and says what is missing. */
 const STALL_MS = 120_000;
 const POLL_MS = 1000;
 const LOCK_SAMPLE_MS = 200;
 const CLOCK_TICKS = 100;
+/** Advisory lock classes by number, for the lock-wait figures (others print as their number). */
+const LOCK_CLASS_NAME = new Map<number, string>(Object.entries(LOCK_CLASS).map(([k, v]) => [v, k]));
 
 interface Setup {
   dialect: 'sqlite' | 'postgres';
@@ -153,8 +157,17 @@ class PgSampler {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      const r = await this.#client.query<{ pid: number; wait_event_type: string | null; wait_event: string | null }>(
-        'select pid, wait_event_type, wait_event from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      // A wait on an advisory lock is told apart by the lock's class (the first half of its key).
+      const r = await this.#client.query<{
+        pid: number;
+        wait_event_type: string | null;
+        wait_event: string | null;
+        cls: number | null;
+      }>(
+        `select a.pid, a.wait_event_type, a.wait_event,
+                (select l.classid::int from pg_locks l
+                  where l.pid = a.pid and not l.granted and l.locktype = 'advisory' limit 1) as cls
+           from pg_stat_activity a where a.datname = $1 and a.pid <> pg_backend_pid()`,
         [this.#dbName],
       );
       this.samples++;
@@ -167,7 +180,7 @@ class PgSampler {
         }
         if (b.wait_event_type !== 'Lock') continue;
         waiting++;
-        const key = b.wait_event ?? '?';
+        const key = b.cls === null ? (b.wait_event ?? '?') : `advisory:${LOCK_CLASS_NAME.get(b.cls) ?? b.cls}`;
         this.lockSamples.set(key, (this.lockSamples.get(key) ?? 0) + 1);
       }
       this.maxWaiting = Math.max(this.maxWaiting, waiting);
