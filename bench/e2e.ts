@@ -226,6 +226,9 @@ export interface Progress {
   indexed: number;
 }
 
+/** The `application_name` of the watcher's PostgreSQL connection. */
+export const WATCHER_APP_NAME = 'spamdesk-bench-watcher';
+
 export interface Watcher {
   progress(): Promise<Progress>;
   close(): Promise<void>;
@@ -263,7 +266,8 @@ export async function openWatcher(
       },
     } satisfies Watcher;
   }
-  const client = new pg.Client({ connectionString: database.url });
+  // Named, so a bench that measures the database's backends can leave the watcher's polling out.
+  const client = new pg.Client({ connectionString: database.url, application_name: WATCHER_APP_NAME });
   await client.connect();
   await client.query('set default_transaction_read_only = on');
   return {

@@ -38,6 +38,7 @@ import {
   STAGE_JOBS,
   descendants,
   openWatcher,
+  WATCHER_APP_NAME,
   postReport,
   sampleMessages,
   treeCpuSeconds,
@@ -72,6 +73,12 @@ interface Options {
   clients: number;
   /** Warm-up reports per process of the largest set-up (every set-up gets the same warm-up set). */
   warmup: number;
+  /**
+   * Offered load in reports per second over all servers (open loop), or null: as fast as the
+   * clients go. Paced below every set-up's capacity, each set-up does the same work at the same
+   * moment and the CPU per report is not the cost of running more processes than cores flat out.
+   */
+  rate: number | null;
   setups: Setup[];
 }
 
@@ -84,6 +91,7 @@ function options(): Options {
       reports: { type: 'string' },
       clients: { type: 'string' },
       warmup: { type: 'string' },
+      rate: { type: 'string' },
       setups: { type: 'string' },
     },
   });
@@ -104,6 +112,7 @@ function options(): Options {
     reports: num(values.reports, 1000, 'reports'),
     clients: num(values.clients, 16, 'clients'),
     warmup: num(values.warmup, WARMUP_PER_PROCESS, 'warmup'),
+    rate: values.rate === undefined ? null : num(values.rate, 0, 'rate'),
     setups,
   };
 }
@@ -167,8 +176,9 @@ class PgSampler {
         `select a.pid, a.wait_event_type, a.wait_event,
                 (select l.classid::int from pg_locks l
                   where l.pid = a.pid and not l.granted and l.locktype = 'advisory' limit 1) as cls
-           from pg_stat_activity a where a.datname = $1 and a.pid <> pg_backend_pid()`,
-        [this.#dbName],
+           from pg_stat_activity a
+          where a.datname = $1 and a.pid <> pg_backend_pid() and a.application_name <> $2`,
+        [this.#dbName, WATCHER_APP_NAME],
       );
       this.samples++;
       let waiting = 0;
@@ -366,6 +376,12 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`create database ${pgName}`);
+    // Plans depend on statistics: with autovacuum off nothing is analysed while the stream runs.
+    const setting = async (name: string) => (await admin?.query(`show ${name}`))?.rows[0]?.[name] as string;
+    say(
+      `PostgreSQL ${await setting('server_version')}: autovacuum ${await setting('autovacuum')}, ` +
+        `shared_buffers ${await setting('shared_buffers')}`,
+    );
     const u = new URL(PG_ADMIN_URL);
     u.pathname = `/${pgName}`;
     databaseUrl = u.toString();
@@ -448,6 +464,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     say(`  idle: the process trees use ${idleRate.toFixed(3)} CPU-s per second`);
     const cpu0 = cpuNow();
     const work0 = admin && pgName ? await dbWork(admin, pgName) : null;
+    const scans0 = databaseUrl ? await tableScans(databaseUrl) : null;
     let peakRss = 0;
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
     const latencies: number[] = [];
@@ -463,6 +480,11 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
         for (;;) {
           const i = next++;
           if (i >= messages.length) return;
+          if (opts.rate !== null) {
+            // Report i is offered at i / rate seconds, whatever the earlier ones took (open loop).
+            const wait = started + (i * 1000) / opts.rate - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
           const t0 = performance.now();
           const r = await postReport(servers[k].url, agents[k], token, messages[i]).catch((e: Error) => ({
             status: 0,
@@ -525,6 +547,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     // Counters reach pg_stat_database up to a second after each transaction.
     if (work0) await new Promise((r) => setTimeout(r, 1_500));
     const work1 = work0 && admin && pgName ? await dbWork(admin, pgName) : null;
+    const scans1 = scans0 && databaseUrl ? await tableScans(databaseUrl) : null;
     const loadAfter = load();
     for (const a of agents) a.destroy();
     latencies.sort((a, b) => a - b);
@@ -572,6 +595,19 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
           `${per(work0.rowsWritten, work1.rowsWritten)} rows written, ${per(work0.blocks, work1.blocks)} buffer reads`,
       );
     }
+    if (scans0 && scans1) {
+      // A plan that reads a table whole per report shows here first (2026-12-04: campaign_bands).
+      const top = [...scans1]
+        .map(([t, v]) => [t, v - (scans0.get(t) ?? 0)] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
+      say(
+        `rows read by sequential scans per report: ${
+          top.map(([t, v]) => `${t} ${(v / n).toFixed(0)}`).join(', ') || 'none'
+        }`,
+      );
+    }
     if (sampler)
       say(
         `lock waits: ${sampler.lockWaitSeconds().toFixed(1)} backend-s (${lockEvents}), at most ` +
@@ -617,6 +653,21 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       await admin.end();
     }
     for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Rows read by sequential scans so far, by table (`pg_stat_user_tables` of the bench database). */
+async function tableScans(url: string): Promise<Map<string, number>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('select pg_stat_clear_snapshot()');
+    const r = await c.query<{ relname: string; n: string }>(
+      'select relname, coalesce(seq_tup_read, 0) as n from pg_stat_user_tables',
+    );
+    return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
+  } finally {
+    await c.end();
   }
 }
 

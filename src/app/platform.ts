@@ -12,6 +12,7 @@ import { jobHandlers } from './pipeline.ts';
 import { buildApp } from './build-app.ts';
 import { startWorkers, type WorkerRunner } from '../workers/runner.ts';
 import { IdleCollector } from '../core/idle-collector.ts';
+import { autovacuumWarning } from '../db/pg-autovacuum.ts';
 
 export interface Platform {
   ctx: AppContext;
@@ -31,6 +32,10 @@ export async function startPlatform(
 ): Promise<Platform> {
   const roles = config.roles;
   const ctx = await createContext(config, opts);
+  if (roles.includes('workers')) {
+    const warning = await autovacuumWarning(ctx.db, config.database.dialect);
+    if (warning) ctx.logger.warn(warning);
+  }
   let app: FastifyInstance | null = null;
   if (roles.includes('http')) {
     app = await buildApp(ctx);

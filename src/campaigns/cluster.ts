@@ -183,16 +183,27 @@ async function rootsOf(
   return { rootOf, roots };
 }
 
+/**
+ * The representatives sharing a band with a message, at most {@link MAX_BAND_ROWS} rows. In index
+ * order (migration 0291): the bound stops one index range read per key, and even without statistics
+ * the engine scans the table only while it is small (the old unordered `LIMIT` made a table scan look
+ * cheapest at every size); the rows it keeps are the same on every engine and plan.
+ */
+export function bandRowsQuery(db: Db, bands: readonly number[]) {
+  return db
+    .selectFrom('campaign_bands')
+    .select(['rep_id'])
+    .where('band_key', 'in', bands)
+    .orderBy('band_key')
+    .orderBy('rep_id')
+    .limit(MAX_BAND_ROWS);
+}
+
 /** Candidate campaigns for a fingerprint, by band keys and specific links: index look-ups only. */
 async function lookup(db: Db, fp: MatchPrint): Promise<Lookup> {
   const repSims: { campaign: string; sim: number }[] = [];
   if (fp.signature && fp.bands.length > 0) {
-    const bandRows = await db
-      .selectFrom('campaign_bands')
-      .select(['rep_id'])
-      .where('band_key', 'in', fp.bands)
-      .limit(MAX_BAND_ROWS)
-      .execute();
+    const bandRows = await bandRowsQuery(db, fp.bands).execute();
     const hits = new Map<string, number>();
     for (const r of bandRows) hits.set(r.rep_id, (hits.get(r.rep_id) ?? 0) + 1);
     const reps = [...hits.entries()]
