@@ -1,15 +1,21 @@
 /**
  * Scale-out measured (issue 20, item 5): the same corpus stream (bench/e2e.ts's seeded sample of the
- * labelled corpora, mixed) POSTed by 16 keep-alive clients spread round-robin over one, two and three
+ * labelled corpora, mixed) POSTed by 16 keep-alive clients (or one, `--clients 1`, for one intake
+ * order; `--rate` for an offered load), report i to server i mod n, over one, two and three
  * `spamdesk serve` processes sharing one PostgreSQL database, and over one on SQLite; timed from the
  * first POST until every accepted report is analysed, in a campaign, through actions and indexed.
+ * `postgres-apart:3` runs three processes that are each an instance of their own with their own
+ * database: the same processes and threads on the same cores, nothing shared. On a machine with fewer
+ * cores than processes, CPU per report grows with the processes sharing the cores whether or not they
+ * coordinate; `postgres:3` against `postgres-apart:3` is what coordination costs, and
+ * `postgres-apart:3` against `postgres:1` what sharing the cores costs.
  *
  * For each set-up it prints:
  * - end-to-end reports/s and the POST acceptance rate and latency;
  * - CPU-seconds per report of the Spamdesk process trees (each serve with its background child and
  *   threads) and, on PostgreSQL, of the database's backends serving them (sampled from /proc through
  *   `pg_stat_activity`): on two cores the wall rate cannot grow with processes, so CPU per report
- *   is the figure that shows what coordination costs;
+ *   is the figure that shows what coordination costs (against `postgres-apart:3`, see above);
  * - lock waits: `pg_stat_activity` sampled every 200 ms, backends of this database waiting on a
  *   heavyweight lock (`wait_event_type = 'Lock'`) by event (transactionid, tuple…; an advisory
  *   lock by its class in `db/xact-locks.ts`, e.g. `advisory:clusterKey`), as backend-seconds
@@ -22,6 +28,7 @@
  *
  *   npm run bench -- scale
  *   npm run bench -- scale --reports 600 --setups sqlite:1,postgres:1,postgres:2,postgres:3
+ *   npm run bench -- scale --reports 2000 --clients 1 --setups postgres:1,postgres-apart:3,postgres:3
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -66,6 +73,13 @@ const LOCK_CLASS_NAME = new Map<number, string>(Object.entries(LOCK_CLASS).map((
 interface Setup {
   dialect: 'sqlite' | 'postgres';
   processes: number;
+  /**
+   * Each process a whole instance of its own, with its own database (`postgres-apart:3`): the same
+   * processes and threads on the same cores as `postgres:3`, doing the same kind of work, with nothing
+   * to coordinate. Against it, `postgres:3` shows what coordination costs; against `postgres:1`, what
+   * sharing the cores costs.
+   */
+  apart: boolean;
 }
 
 interface Options {
@@ -101,12 +115,14 @@ function options(): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${what} wants a positive whole number, not ${s}`);
     return n;
   };
-  const spec = typeof values.setups === 'string' ? values.setups : 'sqlite:1,postgres:1,postgres:2,postgres:3';
+  const spec =
+    typeof values.setups === 'string' ? values.setups : 'sqlite:1,postgres:1,postgres:2,postgres-apart:3,postgres:3';
   const setups = spec.split(',').map((s): Setup => {
-    const m = /^(sqlite|postgres):([1-9])$/.exec(s.trim());
-    if (!m) throw new Error(`--setups wants entries like postgres:2 (engine:processes, 1–9), not ${s}`);
-    if (m[1] === 'sqlite' && m[2] !== '1') throw new Error('--setups: SQLite runs one serve (one machine, one file)');
-    return { dialect: m[1] as Setup['dialect'], processes: Number(m[2]) };
+    const m = /^(sqlite|postgres)(-apart)?:([1-9])$/.exec(s.trim());
+    if (!m || (m[1] === 'sqlite' && m[2]))
+      throw new Error(`--setups wants entries like postgres:2 or postgres-apart:3 (engine:processes, 1–9), not ${s}`);
+    if (m[1] === 'sqlite' && m[3] !== '1') throw new Error('--setups: SQLite runs one serve (one machine, one file)');
+    return { dialect: m[1] as Setup['dialect'], processes: Number(m[3]), apart: m[2] !== undefined };
   });
   return {
     reports: num(values.reports, 1000, 'reports'),
@@ -144,7 +160,7 @@ function processCpuSeconds(pid: number): number | null {
  */
 class PgSampler {
   readonly #client: pg.Client;
-  readonly #dbName: string;
+  readonly #dbNames: readonly string[];
   readonly #firstCpu = new Map<number, number>();
   readonly #lastCpu = new Map<number, number>();
   readonly lockSamples = new Map<string, number>();
@@ -153,9 +169,9 @@ class PgSampler {
   #timer: NodeJS.Timeout | null = null;
   #busy = false;
 
-  constructor(client: pg.Client, dbName: string) {
+  constructor(client: pg.Client, dbNames: readonly string[]) {
     this.#client = client;
-    this.#dbName = dbName;
+    this.#dbNames = dbNames;
   }
 
   start(): void {
@@ -177,8 +193,8 @@ class PgSampler {
                 (select l.classid::int from pg_locks l
                   where l.pid = a.pid and not l.granted and l.locktype = 'advisory' limit 1) as cls
            from pg_stat_activity a
-          where a.datname = $1 and a.pid <> pg_backend_pid() and a.application_name <> $2`,
-        [this.#dbName, WATCHER_APP_NAME],
+          where a.datname = any($1) and a.pid <> pg_backend_pid() and a.application_name <> $2`,
+        [this.#dbNames, WATCHER_APP_NAME],
       );
       this.samples++;
       let waiting = 0;
@@ -235,14 +251,20 @@ function allThrough(p: Progress, n: number): boolean {
 }
 
 /** Posts the warm-up reports and waits until they are through every stage; returns the seconds it took. */
-async function warmUp(servers: BenchServer[], token: string, warmup: Buffer[], watching: Watcher): Promise<number> {
+async function warmUp(
+  servers: BenchServer[],
+  tokens: readonly string[],
+  warmup: Buffer[],
+  watching: Watcher,
+): Promise<number> {
   const t0 = performance.now();
   const agent = new http.Agent({ keepAlive: true });
   // One at a time, round-robin over the servers: every process gets its share to compile its intake
   // code on, and the intake order (hence the campaigns the measured stream starts from) is the same
   // in every set-up. Sixteen clients at once made it depend on timing, and `moved` counted that.
   for (let i = 0; i < warmup.length; i++) {
-    const r = await postReport(servers[i % servers.length].url, agent, token, warmup[i]);
+    const k = i % servers.length;
+    const r = await postReport(servers[k].url, agent, tokens[k], warmup[i]);
     if (r.status !== 202) throw new Error(`warm-up report refused: ${r.status} ${r.text.slice(0, 200)}`);
   }
   agent.destroy();
@@ -297,6 +319,41 @@ interface RunResult {
   exact: string;
   loadBefore: string;
   loadAfter: string;
+}
+
+/** {@link outcome} over each database of a set-up: counts added, partitions joined (keys are per database). */
+async function outcomes(
+  configs: readonly ReturnType<typeof testConfig>[],
+): Promise<Awaited<ReturnType<typeof outcome>>> {
+  const each = [];
+  for (const c of configs)
+    each.push(
+      await outcome(
+        c.database.dialect === 'sqlite'
+          ? { dialect: 'sqlite', path: c.database.path }
+          : { dialect: 'postgres', path: '', url: c.database.url },
+      ),
+    );
+  if (each.length === 1) return each[0];
+  return {
+    campaigns: each.reduce((a, o) => a + o.campaigns, 0),
+    exact: each.map((o, i) => `database ${i + 1}: ${o.exact}`).join('; '),
+    partition: new Map(each.flatMap((o, i) => [...o.partition].map(([sha, key]) => [sha, `${i}:${key}`] as const))),
+  };
+}
+
+/** The progress of several instances' databases as one. */
+function sumProgress(ps: readonly Progress[]): Progress {
+  const pending = { 'analyse-report': 0, 'campaign-report': 0, 'actions-report': 0 };
+  for (const p of ps) for (const k of STAGE_JOBS) pending[k] += p.pending[k];
+  const sum = (f: (p: Progress) => number) => ps.reduce((a, p) => a + f(p), 0);
+  return {
+    reports: sum((p) => p.reports),
+    pending,
+    dead: sum((p) => p.dead),
+    facts: sum((p) => p.facts),
+    indexed: sum((p) => p.indexed),
+  };
 }
 
 /**
@@ -356,12 +413,15 @@ async function outcome(database: { dialect: 'sqlite' | 'postgres'; path: string;
 }
 
 async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: Options): Promise<RunResult | null> {
-  const label = `${setup.dialect}×${setup.processes}`;
+  const label = `${setup.dialect}×${setup.processes}${setup.apart ? ' apart' : ''}`;
   const dataDirs = Array.from({ length: setup.processes }, () =>
     fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-scale-')),
   );
-  let pgName: string | null = null;
-  let databaseUrl: string | undefined;
+  // One database, or one per process when the processes are instances apart.
+  const dbCount = setup.apart ? setup.processes : 1;
+  const dbOf = (k: number) => (setup.apart ? k : 0);
+  const pgNames: string[] = [];
+  const databaseUrls: string[] = [];
   let admin: pg.Client | null = null;
   if (setup.dialect === 'postgres') {
     const reason = await postgresUnavailable();
@@ -370,36 +430,46 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
       return null;
     }
-    pgName = `spamdesk_bench_scale_${randomSecret(6)
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, 'x')}`;
     admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
-    await admin.query(`create database ${pgName}`);
+    for (let i = 0; i < dbCount; i++) {
+      const name = `spamdesk_bench_scale_${randomSecret(6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x')}`;
+      await admin.query(`create database ${name}`);
+      pgNames.push(name);
+      const u = new URL(PG_ADMIN_URL);
+      u.pathname = `/${name}`;
+      databaseUrls.push(u.toString());
+    }
     // Plans depend on statistics: with autovacuum off nothing is analysed while the stream runs.
     const setting = async (name: string) => (await admin?.query(`show ${name}`))?.rows[0]?.[name] as string;
     say(
       `PostgreSQL ${await setting('server_version')}: autovacuum ${await setting('autovacuum')}, ` +
         `shared_buffers ${await setting('shared_buffers')}`,
     );
-    const u = new URL(PG_ADMIN_URL);
-    u.pathname = `/${pgName}`;
-    databaseUrl = u.toString();
   }
-  const config = testConfig({ dataDir: dataDirs[0], ...(databaseUrl ? { databaseUrl } : {}) });
+  const configs = Array.from({ length: dbCount }, (_, i) =>
+    testConfig({ dataDir: dataDirs[i], ...(databaseUrls[i] ? { databaseUrl: databaseUrls[i] } : {}) }),
+  );
   const servers: BenchServer[] = [];
   const logCounts = { jobFailures: 0, deadlockLines: 0 };
   let watcher: Watcher | null = null;
   let sampler: PgSampler | null = null;
   try {
-    const setupDb = openDatabase(config.database);
-    await migrateToLatest(setupDb);
-    const token = (await createToken(setupDb, { role: 'reporter', name: 'bench-scale' })).secret;
-    await setupDb.destroy();
+    const dbTokens: string[] = [];
+    for (const config of configs) {
+      const setupDb = openDatabase(config.database);
+      await migrateToLatest(setupDb);
+      dbTokens.push((await createToken(setupDb, { role: 'reporter', name: 'bench-scale' })).secret);
+      await setupDb.destroy();
+    }
+    const tokens = dataDirs.map((_, k) => dbTokens[dbOf(k)]);
 
     // Every process of one instance shares the key secret (docs/operations.md); each has its own data dir.
     const keySecret = randomSecret(24);
-    for (const dir of dataDirs) {
+    for (const [k, dir] of dataDirs.entries()) {
+      const databaseUrl = databaseUrls[dbOf(k)];
       const s = await startBenchServer([
         '--data-dir',
         dir,
@@ -430,15 +500,22 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       servers.push(s);
     }
     const pids = servers.map((s) => s.proc.pid ?? 0);
-    const watching = await openWatcher(config.database);
+    const watchers = await Promise.all(configs.map((c) => openWatcher(c.database)));
+    const watching: Watcher = {
+      progress: async () => sumProgress(await Promise.all(watchers.map((w) => w.progress()))),
+      close: async () => {
+        for (const w of watchers) await w.close();
+      },
+    };
     watcher = watching;
     const deadlocks0 = admin
       ? Number(
-          (await admin.query('select deadlocks from pg_stat_database where datname = $1', [pgName])).rows[0].deadlocks,
+          (await admin.query('select sum(deadlocks) as n from pg_stat_database where datname = any($1)', [pgNames]))
+            .rows[0].n,
         )
       : 0;
-    if (admin && pgName) {
-      sampler = new PgSampler(admin, pgName);
+    if (admin && pgNames.length > 0) {
+      sampler = new PgSampler(admin, pgNames);
       sampler.start();
     }
     const loadBefore = load();
@@ -448,7 +525,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     );
     let kids = pids.map((p) => descendants(p));
     const cpuNow = () => pids.reduce((s, p, i) => s + treeCpuSeconds(p, kids[i]), 0);
-    const warmed = await warmUp(servers, token, warmup, watching);
+    const warmed = await warmUp(servers, tokens, warmup, watching);
     const quiet = await settle(pids, cpuNow, (k) => {
       kids = k;
     });
@@ -463,8 +540,8 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     const idleRate = (cpuNow() - idle0) / (IDLE_MS / 1000);
     say(`  idle: the process trees use ${idleRate.toFixed(3)} CPU-s per second`);
     const cpu0 = cpuNow();
-    const work0 = admin && pgName ? await dbWork(admin, pgName) : null;
-    const scans0 = databaseUrl ? await tableScans(databaseUrl) : null;
+    const work0 = admin && pgNames.length > 0 ? await dbWork(admin, pgNames) : null;
+    const scans0 = databaseUrls.length > 0 ? await tableScans(databaseUrls) : null;
     let peakRss = 0;
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: opts.clients }));
     const latencies: number[] = [];
@@ -474,19 +551,21 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     const started = performance.now();
     let postedAt = 0;
     const posting = Promise.all(
-      Array.from({ length: opts.clients }, async (_, c) => {
-        // Client c always talks to the same server, as a balancer's sticky connection would.
-        const k = c % servers.length;
+      Array.from({ length: opts.clients }, async () => {
         for (;;) {
           const i = next++;
           if (i >= messages.length) return;
+          // Report i goes to server i mod n, as a round-robin balancer sends it, whichever client
+          // posts it: every process's intake takes its share (an instance apart takes its own third
+          // of the stream), and one client still gives one intake order.
+          const k = i % servers.length;
           if (opts.rate !== null) {
             // Report i is offered at i / rate seconds, whatever the earlier ones took (open loop).
             const wait = started + (i * 1000) / opts.rate - performance.now();
             if (wait > 0) await new Promise((r) => setTimeout(r, wait));
           }
           const t0 = performance.now();
-          const r = await postReport(servers[k].url, agents[k], token, messages[i]).catch((e: Error) => ({
+          const r = await postReport(servers[k].url, agents[k], tokens[k], messages[i]).catch((e: Error) => ({
             status: 0,
             text: e.message,
           }));
@@ -541,24 +620,21 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
     const appCpu = cpuNow() - cpu0;
     const deadlocks = admin
       ? Number(
-          (await admin.query('select deadlocks from pg_stat_database where datname = $1', [pgName])).rows[0].deadlocks,
+          (await admin.query('select sum(deadlocks) as n from pg_stat_database where datname = any($1)', [pgNames]))
+            .rows[0].n,
         ) - deadlocks0
       : null;
     // Counters reach pg_stat_database up to a second after each transaction.
     if (work0) await new Promise((r) => setTimeout(r, 1_500));
-    const work1 = work0 && admin && pgName ? await dbWork(admin, pgName) : null;
-    const scans1 = scans0 && databaseUrl ? await tableScans(databaseUrl) : null;
+    const work1 = work0 && admin ? await dbWork(admin, pgNames) : null;
+    const scans1 = scans0 ? await tableScans(databaseUrls) : null;
     const loadAfter = load();
     for (const a of agents) a.destroy();
     latencies.sort((a, b) => a - b);
     const complete = doneAt > 0;
     const postSeconds = (postedAt - started) / 1000;
     const e2eSeconds = ((complete ? doneAt : performance.now()) - started) / 1000;
-    const got = await outcome({
-      dialect: setup.dialect,
-      path: config.database.dialect === 'sqlite' ? config.database.path : '',
-      url: databaseUrl,
-    });
+    const got = await outcomes(configs);
     const n = Math.max(1, accepted);
     const pgCpu = sampler ? sampler.backendCpu() : null;
     const lockEvents = sampler
@@ -649,7 +725,8 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
       }),
     );
     if (admin) {
-      if (pgName) await admin.query(`drop database if exists ${pgName} with (force)`).catch(() => undefined);
+      for (const name of pgNames)
+        await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
       await admin.end();
     }
     for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
@@ -657,18 +734,22 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
 }
 
 /** Rows read by sequential scans so far, by table (`pg_stat_user_tables` of the bench database). */
-async function tableScans(url: string): Promise<Map<string, number>> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query('select pg_stat_clear_snapshot()');
-    const r = await c.query<{ relname: string; n: string }>(
-      'select relname, coalesce(seq_tup_read, 0) as n from pg_stat_user_tables',
-    );
-    return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
-  } finally {
-    await c.end();
+async function tableScans(urls: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const url of urls) {
+    const c = new pg.Client({ connectionString: url, application_name: WATCHER_APP_NAME });
+    await c.connect();
+    try {
+      await c.query('select pg_stat_clear_snapshot()');
+      const r = await c.query<{ relname: string; n: string }>(
+        'select relname, coalesce(seq_tup_read, 0) as n from pg_stat_user_tables',
+      );
+      for (const x of r.rows) out.set(x.relname, (out.get(x.relname) ?? 0) + Number(x.n));
+    } finally {
+      await c.end();
+    }
   }
+  return out;
 }
 
 /** Cumulative work of one database from `pg_stat_database`: transactions, rows read and written. */
@@ -680,15 +761,17 @@ interface DbWork {
   blocks: number;
 }
 
-async function dbWork(admin: pg.Client, name: string): Promise<DbWork> {
+async function dbWork(admin: pg.Client, names: readonly string[]): Promise<DbWork> {
   // Backends flush their counters at most once a second (PostgreSQL 15): ask for a fresh read.
   await admin.query('select pg_stat_clear_snapshot()');
   const r = (
     await admin.query(
-      `select xact_commit, xact_rollback, tup_returned + tup_fetched as rows_read,
-              tup_inserted + tup_updated + tup_deleted as rows_written, blks_hit + blks_read as blocks
-         from pg_stat_database where datname = $1`,
-      [name],
+      `select sum(xact_commit) as xact_commit, sum(xact_rollback) as xact_rollback,
+              sum(tup_returned + tup_fetched) as rows_read,
+              sum(tup_inserted + tup_updated + tup_deleted) as rows_written,
+              sum(blks_hit + blks_read) as blocks
+         from pg_stat_database where datname = any($1)`,
+      [names],
     )
   ).rows[0];
   return {
@@ -742,7 +825,7 @@ export const scaleBench: Bench = {
     const firstGroups = groups(first.partition);
     const moved = (r: RunResult): number =>
       [...groups(r.partition)].filter(([sha, mates]) => firstGroups.get(sha) !== mates).length;
-    const widths = [12, 8, 10, 9, 8, 11, 11, 12, 10, 12, 10, 10, 12];
+    const widths = [17, 8, 10, 9, 8, 11, 11, 12, 10, 12, 10, 10, 12];
     say(
       row(
         [
@@ -780,7 +863,7 @@ export const scaleBench: Bench = {
             r.lockWaitSeconds === null ? 'n/a' : r.lockWaitSeconds.toFixed(1),
             r.deadlocks === null ? `n/a/${r.deadlockLines}` : `${r.deadlocks}/${r.deadlockLines}`,
             r.campaigns,
-            r === first ? '—' : moved(r),
+            r === first ? '—' : r.setup.endsWith('apart') ? 'n/a' : moved(r),
             `${r.loadBefore.split(' ')[0]}→${r.loadAfter.split(' ')[0]}`,
           ],
           widths,
@@ -788,6 +871,23 @@ export const scaleBench: Bench = {
       );
     }
     say('deadlocks: pg_stat_database / log lines; lock s: backend-seconds waiting on heavyweight locks (sampled)');
+    // What coordination costs: each shared set-up against the nearest run apart with as many processes
+    // (the machine's speed drifts over minutes: the nearest run is the fairest pair).
+    for (const [j, r] of results.entries()) {
+      if (r.setup.endsWith('apart') || r.pgCpuPerReport === null) continue;
+      const near = results
+        .map((a, i) => ({ a, d: Math.abs(i - j) }))
+        .filter(({ a }) => a.setup === `${r.setup} apart` && a.pgCpuPerReport !== null)
+        .sort((x, y) => x.d - y.d)[0];
+      const apart = near?.a;
+      if (!apart || apart.pgCpuPerReport === null) continue;
+      const pct = (x: number, y: number) => `${x >= y ? '+' : ''}${((x / y - 1) * 100).toFixed(0)} %`;
+      say(
+        `coordination: ${r.setup} against ${apart.setup}: app ${pct(r.appCpuPerReport, apart.appCpuPerReport)}, ` +
+          `PG ${pct(r.pgCpuPerReport, apart.pgCpuPerReport)}, total ` +
+          pct(r.appCpuPerReport + r.pgCpuPerReport, apart.appCpuPerReport + apart.pgCpuPerReport),
+      );
+    }
     say(
       `moved: messages whose campaign (as a set of messages) differs from ${first.setup}'s first run; ` +
         'run postgres:1 twice for the arrival-order baseline',
