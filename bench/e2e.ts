@@ -351,6 +351,9 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`create database ${pgName}`);
+    // Plans depend on statistics: with autovacuum off nothing is analysed while the stream runs.
+    const { rows } = await admin.query<{ autovacuum: string }>('show autovacuum');
+    say(`PostgreSQL: autovacuum ${rows[0]?.autovacuum ?? '?'}`);
     await admin.end();
     const u = new URL(PG_ADMIN_URL);
     u.pathname = `/${pgName}`;
