@@ -72,18 +72,9 @@ export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], t
   }
   const learned: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const relay = mailhostRelay(learned);
     const seen = new Map<string, { reports: number; sources: Set<string> }>();
     for (const c of chains) {
-      const out = walkChain({
-        received: c.map((r) => ({ ...r, raw: '' })),
-        trust,
-        asnOf: new Map(),
-        mailhosts: relay,
-        webmailHeaders: [],
-        documentationIsPublic: false,
-      });
-      const i = out.origin?.hopIndex ?? -1;
+      const i = originIndex(c, trust, learned);
       const hop = c[i];
       const below = c[i + 1];
       if (hop === undefined || below === undefined || hop.fromIp === null || below.fromIp === null) continue;
@@ -111,6 +102,46 @@ export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], t
     if (learned.length >= MAX_MAILHOSTS) break;
   }
   return learned;
+}
+
+/** Learned lists a chain's walk is remembered for (a key's list changes rarely; the rounds of one pass add a few). */
+const WALKS_PER_CHAIN = 8;
+/** Origin hop of a chain's walk, by trust table, chain and learned list (`\n`-joined). */
+const walkMemo = new WeakMap<TrustTable, WeakMap<readonly ParsedReceived[], Map<string, number>>>();
+
+/**
+ * The hop a walk names as the origin of one chain (-1 for none) when `learned` are the mail hosts. A key is
+ * learned again every few reports from the same window of chains (mailhost-store.ts keeps the parsed chains);
+ * walking all of them again each pass was most of the learning's cost (issue 17 profile, 2026-12-04). The walk
+ * is pure in its inputs: the same chain object, table and list give the same hop, so it is remembered per chain
+ * object (weakly: a chain the store dropped takes its walks with it).
+ */
+function originIndex(c: readonly ParsedReceived[], trust: TrustTable, learned: readonly string[]): number {
+  let byChain = walkMemo.get(trust);
+  if (byChain === undefined) {
+    byChain = new WeakMap();
+    walkMemo.set(trust, byChain);
+  }
+  let byList = byChain.get(c);
+  if (byList === undefined) {
+    byList = new Map();
+    byChain.set(c, byList);
+  }
+  const key = learned.join('\n');
+  const known = byList.get(key);
+  if (known !== undefined) return known;
+  const out = walkChain({
+    received: c.map((r) => ({ ...r, raw: '' })),
+    trust,
+    asnOf: new Map(),
+    mailhosts: mailhostRelay(learned),
+    webmailHeaders: [],
+    documentationIsPublic: false,
+  });
+  const i = out.origin?.hopIndex ?? -1;
+  if (byList.size >= WALKS_PER_CHAIN) byList.clear();
+  byList.set(key, i);
+  return i;
 }
 
 const relayMemo = new Map<string, CompiledRelay | null>();
