@@ -45,7 +45,7 @@ const SAMPLE_SEED = 17;
 export const STAGE_JOBS = ['analyse-report', 'campaign-report', 'actions-report'] as const;
 /** With no progress at all for this long, the run stops and says what is missing. */
 const STALL_MS = 180_000;
-const POLL_MS = 1000;
+const POLL_MS = 250;
 
 interface Options {
   reports: number;
