@@ -7,9 +7,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { createTestContext } from '../app/test-context.ts';
-import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { needsCorpus } from '../core/test-env.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { analyse } from './analyse.ts';
 import {
@@ -25,18 +24,7 @@ import { newId, nowIso } from '../core/ids.ts';
 import { staticPorts } from './ports/index.ts';
 import { storeAnalysis } from './repository.ts';
 import { defaultAnalysisSettings } from './settings.ts';
-
-/** spam_2 messages that reached the author through his secondary MX mail.webnote.net, plus the test message. */
-function corpus(): { files: string[]; probe: string } {
-  const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
-  const files = fs
-    .readdirSync(dir)
-    .sort()
-    .map((f) => path.join(dir, f))
-    .filter((f) => /by webnote\.net \(8\.9\.3/.test(fs.readFileSync(f, 'latin1').slice(0, 8000)))
-    .slice(0, 40);
-  return { files, probe: path.join(dir, '00886.9bd2063c3d984a66958a6195ffb97849') };
-}
+import { webnoteCorpus } from './test-webnote.ts';
 
 test('reporter keys: the user, else the token, else a hash of the address; and the intake channel', () => {
   assert.deepEqual(
@@ -90,7 +78,7 @@ for (const dialect of DIALECTS) {
       if (!needsCorpus(t, 'spamassassin/spam_2')) return;
       const h = await createTestContext(t, dialect);
       if (!h) return;
-      const { files, probe } = corpus();
+      const { files, probe } = webnoteCorpus();
       assert.ok(files.length >= RELEARN_EVERY, `${files.length} webnote.net messages`);
       const ports = staticPorts();
       const settings = defaultAnalysisSettings({ dnsMode: 'offline' });

@@ -5,24 +5,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
+import { needsCorpus } from '../../../core/test-env.ts';
 import { analyse } from '../../analyse.ts';
 import { staticPorts } from '../../ports/index.ts';
 import { defaultAnalysisSettings } from '../../settings.ts';
+import { webnoteCorpus } from '../../test-webnote.ts';
 import { learnMailhosts } from './mailhosts.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import { trustTableFor } from './trust.ts';
 
 /** The Received hops of spam_2 messages that reached their reporter through his secondary MX (mail.webnote.net). */
 async function webnoteChains(): Promise<ParsedReceived[][]> {
-  const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
-  const files = fs
-    .readdirSync(dir)
-    .sort()
-    .map((f) => path.join(dir, f))
-    .filter((f) => /by webnote\.net \(8\.9\.3/.test(fs.readFileSync(f, 'latin1').slice(0, 8000)))
-    .slice(0, 40);
+  const { files } = webnoteCorpus();
   const ports = staticPorts();
   const settings = defaultAnalysisSettings({ dnsMode: 'offline' });
   const chains: ParsedReceived[][] = [];
@@ -43,7 +37,10 @@ test('learning again from the same chains gives what walking each chain afresh g
   // Passes over the same chain objects (as the store hands them, pass after pass), and over copies no walk was
   // remembered for: the same hosts in the same order.
   assert.deepEqual(learnMailhosts(chains, trust), first);
-  assert.deepEqual(learnMailhosts(chains.slice().reverse(), trust), learnMailhosts(structuredClone(chains).reverse(), trust));
+  assert.deepEqual(
+    learnMailhosts(chains.slice().reverse(), trust),
+    learnMailhosts(structuredClone(chains).reverse(), trust),
+  );
   assert.deepEqual(learnMailhosts(structuredClone(chains), trust), first);
   // Fewer chains than the thresholds need: nothing learned, remembered walks or not.
   assert.deepEqual(learnMailhosts(chains.slice(0, 2), trust), []);
