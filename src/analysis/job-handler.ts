@@ -22,7 +22,7 @@ import { analysisSettingsFrom } from './settings.ts';
 /**
  * Reports per batch: one transaction stores their analyses and hands them on, and the batch waits for
  * its slowest message while the threads run dry. 256 against 64: 166 against 157 reports/s end to end,
- * the learning passes a quarter as often (bench/RESULTS.md 2026-12-04 06:20–08:20, issue 17).
+ * the learning passes a quarter as often (bench/RESULTS.md 2026-12-04 06:20–07:10, issue 17).
  */
 export const ANALYSIS_BATCH = 256;
 /** Messages read from the store and handed to the pool ahead of each thread (its own two, and two waiting). */
