@@ -26,12 +26,26 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/**
+ * SQLite page cache, KiB, of a process that runs no intake (`http`, `smtp`): the background child, or a
+ * `serve --only workers,…`. Its work reads and writes recent rows; with the default 64 MiB the cache grew
+ * with the database and the child's peak RSS with it. 16 against 64 MiB in the child, e2e bench on SQLite
+ * (3,000 reports, three pairs): peak RSS of both processes 685, 684, 767 against 738, 746, 741 MB, the same
+ * rate and CPU (bench/RESULTS.md 2026-12-04 07:20–07:45). The web process keeps the default for the
+ * workbench's page queries.
+ */
+export const BACKGROUND_CACHE_KIB = 16 * 1024;
+
 export async function startPlatform(
   config: Config,
   opts: ContextOptions & { keepDb?: boolean } = {},
 ): Promise<Platform> {
   const roles = config.roles;
-  const ctx = await createContext(config, opts);
+  const intake = roles.includes('http') || roles.includes('smtp');
+  const ctx = await createContext(config, {
+    ...opts,
+    ...(opts.cacheKib === undefined && !intake ? { cacheKib: BACKGROUND_CACHE_KIB } : {}),
+  });
   if (roles.includes('workers')) {
     const warning = await autovacuumWarning(ctx.db, config.database.dialect);
     if (warning) ctx.logger.warn(warning);
@@ -51,8 +65,7 @@ export async function startPlatform(
       ? startWorkers(ctx, jobHandlers(), { leaseMs: config.jobLeaseSeconds * 1000 })
       : null;
   // The bodies of a burst of large messages are given back once the intake is quiet (idle-collector.ts).
-  const stopCollector =
-    roles.includes('http') || roles.includes('smtp') ? new IdleCollector(ctx.intakeBudget).start() : null;
+  const stopCollector = intake ? new IdleCollector(ctx.intakeBudget).start() : null;
   let stopped: Promise<void> | null = null;
   return {
     ctx,
