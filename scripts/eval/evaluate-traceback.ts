@@ -96,7 +96,7 @@ export function learnReporters(corpusDir: string, labels: LabelledChains): Map<s
         chains.push(received.map((f) => parseReceived(f.value)));
       }
     }
-    out.set(id, learnMailhosts(chains, trust));
+    out.set(id, learnMailhosts(chains, trust, { deliveringHosts: true }));
   }
   return out;
 }

@@ -98,6 +98,18 @@ for (const dialect of DIALECTS) {
       assert.ok(relearned.includes(reporterKey), `relearned ${relearned.join(', ')}`);
       const hosts = await mailhostsOf(h.ctx.db, [reporterKey]);
       assert.ok(hosts.includes('193.120.211.219'), `learned ${hosts.join(', ')}`);
+      // The host that delivered the reporter's mail, as a whole name, for the reporter's key only:
+      // an intake's reports are delivered by every reporter's provider, strangers to each other.
+      assert.ok(hosts.includes('=webnote.net'), `learned ${hosts.join(', ')}`);
+      const intakeKey = keys.get(reports[0]?.id ?? '')?.[1] ?? '';
+      assert.equal(intakeKey, 'intake:smtp');
+      assert.ok(relearned.includes(intakeKey), `relearned ${relearned.join(', ')}`);
+      const intakeHosts = await mailhostsOf(h.ctx.db, [intakeKey]);
+      assert.ok(intakeHosts.includes('193.120.211.219'), `intake learned ${intakeHosts.join(', ')}`);
+      assert.deepEqual(
+        intakeHosts.filter((e) => e.startsWith('=')),
+        [],
+      );
 
       // Analyses stored again (same version, new time) are read again by the next pass, not
       // taken from the chains parsed before: with their hops gone, nothing is learned.

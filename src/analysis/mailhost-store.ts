@@ -250,7 +250,8 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
     refs = await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute();
   }
   const chains = (await chainsOf(db, refs)).filter((c): c is ParsedReceived[] => c !== null);
-  const learned = learnMailhosts(chains, trustTableFor([], null));
+  // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
+  const learned = learnMailhosts(chains, trustTableFor([], null), { deliveringHosts: !key.startsWith('intake:') });
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
     await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);

@@ -5,12 +5,13 @@
  * forwarder the reporter set up, an inbound gateway of their provider — and the trace-back should
  * look past it. A mailing-list server or a spammer's relay is never one: the hop it wrote names
  * another recipient (the list's address) or the reports it appears in come from too few sources.
+ * For one reporter's key, the hosts that delivered their mail are learned too (`=name` entries).
  *
  * Pure: the caller hands in parsed chains (see `mailhost-store.ts` for the rows kept per reporter).
  */
 import type { ParsedReceived } from './received-parser.ts';
 import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
-import { holderDomain, isAccessName } from './org.ts';
+import { hasPublicSuffix, holderDomain, isAccessName, isPlaceholderDomain } from './org.ts';
 import { compileRelay, type CompiledRelay, type TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
 
@@ -53,24 +54,78 @@ function checkedDomain(r: ParsedReceived, ip: string): string | null {
 }
 
 /**
+ * A delivering host's own name as a learned entry (`=name`: matched whole, never as a suffix), when
+ * it can stand for the reporter's mail side: a dotted name under a listed public suffix, not an
+ * address, not a trusted provider's or this instance's (the trust table speaks for those), not a
+ * placeholder, not a consumer line.
+ */
+function deliveringHost(byHost: string | null, trust: TrustTable): string | null {
+  if (byHost === null || !byHost.includes('.') || !/[a-z]/i.test(byHost) || /^\[|:/.test(byHost)) return null;
+  if (trust.byName(byHost) !== null || isPlaceholderDomain(byHost) || isAccessName(byHost, null)) return null;
+  const host = byHost.toLowerCase().replace(/\.$/, '');
+  return hasPublicSuffix(host) && host.length < 64 ? `=${host}` : null;
+}
+
+export interface LearnOptions {
+  /**
+   * Learn the hosts that delivered the reporter's mail (default false). Right for one reporter's
+   * key, whose mail one receiving side delivers; wrong for an intake's, where every reporter's
+   * provider delivers and one reporter's provider is a stranger to the next reporter.
+   */
+  deliveringHosts?: boolean;
+}
+
+/**
  * Learns a reporter's mail hosts from the Received chains of their reports (top header first).
  * Returns addresses and registered domains of checked reverse names (a forwarder or provider that
  * spreads the reporter's mail over many addresses: ImprovMX used four in one month), at most
  * {@link MAX_MAILHOSTS}, most frequent first. Never a HELO name: anyone can say it; the walk matches
  * a learned domain only against a reverse name the believed receiver checked.
+ *
+ * With `deliveringHosts`, also the hosts that wrote the reporter's chains down to their first
+ * hand-off from a public address (the delivering side's own lines, which no sender writes), named in
+ * as many reports from as many sources as a mail host: SpamCop's "mailhosts" of one user spread over
+ * his domains (`dogma.slashnull.org` delivers most of `jm@jmason.org`'s mail, so a checked
+ * `dogma.slashnull.org` relaying into his `netnoteinc.com` host is his own). Whole host names, not
+ * their domains: a domain also names strangers' machines (the corpus's anonymised Red Hat list
+ * server `listman.spamassassin.taint.org` sits under a domain of the reporter's own hosts).
  */
-export function learnMailhosts(chains: readonly (readonly ParsedReceived[])[], trust: TrustTable): string[] {
+export function learnMailhosts(
+  chains: readonly (readonly ParsedReceived[])[],
+  trust: TrustTable,
+  opts: LearnOptions = {},
+): string[] {
   // The reporter's addresses: recipients written by the delivering side itself, down to and
   // including the first hand-off from a public address (deeper hops may be a third party's).
   const addresses = new Set<string>();
+  const delivering = new Map<string, { reports: number; sources: Set<string> }>();
   for (const c of chains) {
+    const hosts = new Set<string>();
+    let source: string | null = null;
     for (const r of c) {
       const a = recipient(r);
       if (a !== null) addresses.add(a);
-      if (r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval')) break;
+      if (opts.deliveringHosts === true) {
+        const h = deliveringHost(r.byHost, trust);
+        if (h !== null) hosts.add(h);
+      }
+      if (r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval')) {
+        source = r.fromIp;
+        break;
+      }
+    }
+    for (const h of hosts) {
+      const e = delivering.get(h) ?? { reports: 0, sources: new Set<string>() };
+      e.reports++;
+      if (source !== null) e.sources.add(source);
+      delivering.set(h, e);
     }
   }
-  const learned: string[] = [];
+  const learned: string[] = [...delivering.entries()]
+    .filter(([, e]) => e.reports >= MIN_MAILHOST_REPORTS && e.sources.size >= MIN_MAILHOST_SOURCES)
+    .sort((a, b) => b[1].reports - a[1].reports || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAX_MAILHOSTS)
+    .map(([d]) => d);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const seen = new Map<string, { reports: number; sources: Set<string> }>();
     for (const c of chains) {
@@ -147,8 +202,9 @@ function originIndex(c: readonly ParsedReceived[], trust: TrustTable, learned: r
 const relayMemo = new Map<string, CompiledRelay | null>();
 
 /**
- * The learned mail hosts as a relay the walk can match (addresses and CIDRs as networks, other
- * entries as host-name suffixes), or null for none. Bad entries are dropped, not fatal.
+ * The learned mail hosts as a relay the walk can match (addresses and CIDRs as networks, `=name`
+ * entries as whole host names, other names as host-name suffixes), or null for none. Bad entries are
+ * dropped, not fatal.
  */
 export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
   if (list.length === 0) return null;
@@ -157,17 +213,22 @@ export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
   if (hit !== undefined) return hit;
   const networks: string[] = [];
   const names: string[] = [];
+  const hosts: string[] = [];
   for (const entry of list.slice(0, MAX_MAILHOSTS)) {
     const e = entry.trim();
     const c: Cidr | null = parseCidr(e);
     if (c !== null) networks.push(e);
+    else if (/^=[a-z0-9.-]{1,253}$/i.test(e) && e.includes('.')) hosts.push(e.slice(1).toLowerCase());
     else if (/^[a-z0-9.-]{1,253}$/i.test(e) && e.includes('.')) names.push(e);
   }
-  const relay = compileRelay(
-    { name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false },
-    'learned',
-    'learned mail hosts',
-  );
+  const relay: CompiledRelay = {
+    ...compileRelay(
+      { name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false },
+      'learned',
+      'learned mail hosts',
+    ),
+    hosts,
+  };
   if (relayMemo.size > 256) relayMemo.clear();
   relayMemo.set(key, relay);
   return relay;

@@ -165,6 +165,16 @@ function belowRegisteredDomain(n: string): string {
   return n.endsWith(`.${parsed.domain}`) ? n.slice(0, n.length - parsed.domain.length - 1) : n;
 }
 
+/**
+ * Whether a host name ends in a suffix the public suffix list knows (its ICANN or private section):
+ * `dogma.slashnull.org`, not `localhost.localdomain` or a made-up top-level name.
+ */
+export function hasPublicSuffix(name: string | null): boolean {
+  if (name === null || name.length === 0 || name.length > MAX_NAME || !name.includes('.')) return false;
+  const p = parse(name.toLowerCase(), { allowPrivateDomains: true });
+  return p.domain !== null && (p.isIcann === true || p.isPrivate === true);
+}
+
 /** The registered domain (public suffix + 1) of a host name, or null (an IP, `localhost`, one label). */
 export function registeredDomain(name: string | null): string | null {
   if (name === null || name.length === 0 || name.length > MAX_NAME || !name.includes('.')) return null;

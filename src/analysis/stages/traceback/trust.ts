@@ -32,6 +32,8 @@ export interface CompiledRelay {
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
+  /** Host names matched whole, never as a suffix (the learned hosts that delivered a reporter's mail). */
+  hosts?: readonly string[];
   /**
    * `provider`: a mailbox provider of the table; `intake`: this instance's own hosts; `learned`:
    * the reporter's (or intake's) own mail hosts, learned from earlier reports.

@@ -141,10 +141,17 @@ function believe(
         ip,
         why: `${ip} is one of the reporter’s own mail hosts (${c.text}), learned from earlier reports`,
       };
-    const name =
-      rdnsBelieved && h.fromRdns !== null && !isAccess()
-        ? mine.names.find((n) => h.fromRdns === n || h.fromRdns?.endsWith(`.${n}`) === true)
-        : undefined;
+    const rdns = rdnsBelieved && h.fromRdns !== null && !isAccess() ? h.fromRdns.toLowerCase() : null;
+    if (rdns !== null && mine.hosts?.includes(rdns) === true) {
+      return {
+        relay: mine,
+        kind: 'own',
+        ip,
+        why: `the believed receiver checked its reverse name ${h.fromRdns}, a host that delivered many of the \
+reporter’s earlier reports (learned): the reporter’s own mail side`,
+      };
+    }
+    const name = rdns !== null ? mine.names.find((n) => rdns === n || rdns.endsWith(`.${n}`)) : undefined;
     if (name !== undefined) {
       return {
         relay: mine,
