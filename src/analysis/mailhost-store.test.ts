@@ -96,10 +96,11 @@ for (const dialect of DIALECTS) {
       const relearned = await noteReportsAndRelearn(h.ctx.db, keys.values(), new Date('2026-01-01T00:00:00Z'));
       const reporterKey = keys.get(reports[0]?.id ?? '')?.[0] ?? '';
       assert.ok(relearned.includes(reporterKey), `relearned ${relearned.join(', ')}`);
+      // For the reporter's key, the hosts that delivered their mail, as whole names: webnote.net greets
+      // as one of them from an address whose checked name is in its domain, so its address is no longer
+      // where the walk stops and need not be learned. An intake's reports are delivered by every
+      // reporter's provider, strangers to each other: its key learns the address, never such names.
       const hosts = await mailhostsOf(h.ctx.db, [reporterKey]);
-      assert.ok(hosts.includes('193.120.211.219'), `learned ${hosts.join(', ')}`);
-      // The host that delivered the reporter's mail, as a whole name, for the reporter's key only:
-      // an intake's reports are delivered by every reporter's provider, strangers to each other.
       assert.ok(hosts.includes('=webnote.net'), `learned ${hosts.join(', ')}`);
       const intakeKey = keys.get(reports[0]?.id ?? '')?.[1] ?? '';
       assert.equal(intakeKey, 'intake:smtp');
@@ -124,8 +125,10 @@ for (const dialect of DIALECTS) {
       const raw = fs.readFileSync(probe);
       const before = await analyse(raw, { ports, settings });
       const after = await analyse(raw, { ports, settings, mailhosts: hosts });
+      const byIntake = await analyse(raw, { ports, settings, mailhosts: intakeHosts });
       assert.equal(before.traceback.origin?.ip, '193.120.211.219');
       assert.equal(after.traceback.origin?.ip, '194.125.145.45', 'the ILUG list server behind the secondary MX');
+      assert.equal(byIntake.traceback.origin?.ip, '194.125.145.45', 'the same, by the learned address');
     });
   });
 }

@@ -70,3 +70,34 @@ test('a learned delivering host is matched whole: a list server under the same d
   const asDomain = await origin(RED_HAT_LIST, [...hosts, 'spamassassin.taint.org']);
   assert.notEqual(asDomain.ip, '66.187.233.211', asDomain.text);
 });
+
+/** dogma.slashnull.org ← `mail.netnoteinc.com (gw.netnoteinc.com [193.120.149.226])` ← an open relay 61.119.13.18. */
+const GW = 'spamassassin_testdata/t/data/spam/004';
+const GW_LINE = 'from mail.netnoteinc.com (gw.netnoteinc.com [193.120.149.226])';
+
+test('a host greeting as a learned delivering host, under a checked name in its domain, is the reporter’s own', async (t) => {
+  if (!needsCorpus(t, 'spamassassin') || !needsCorpus(t, 'spamassassin_testdata')) return;
+  const hosts = jmason().get('jmason') ?? [];
+  assert.ok(hosts.includes('=mail.netnoteinc.com'), `learned ${hosts.join(', ')}`);
+  const raw = Buffer.from(readLabelled(CORPUS_DIR, GW)).toString('latin1');
+  assert.ok(raw.includes(GW_LINE), 'the real header');
+  const trace = async (text: string) => {
+    const w = await traceRaw(Buffer.from(text, 'latin1'), {
+      trust,
+      asn,
+      mailhosts: hosts,
+      recipientDomains: ['jmason.org'],
+      documentationIsPublic: false,
+    });
+    return { ip: w.origin?.ip ?? 'none', text: w.steps.join('\n') };
+  };
+  const real = await trace(raw);
+  assert.equal(real.ip, '61.119.13.18', real.text);
+  assert.match(real.text, /greeted as mail\.netnoteinc\.com, a host that delivered many/);
+  // The greeting alone, with no reverse name the receiver could check: not believed.
+  const unchecked = await trace(raw.replace(GW_LINE, 'from mail.netnoteinc.com (unknown [193.120.149.226])'));
+  assert.equal(unchecked.ip, '193.120.149.226', unchecked.text);
+  // A checked name in another domain greeting as the learned host: not believed either.
+  const stranger = await trace(raw.replace(GW_LINE, 'from mail.netnoteinc.com (gw.otherhost.net [193.120.149.226])'));
+  assert.equal(stranger.ip, '193.120.149.226', stranger.text);
+});

@@ -151,6 +151,26 @@ function believe(
 reporter’s earlier reports (learned): the reporter’s own mail side`,
       };
     }
+    // The same host under another of its names: it greets as a learned delivering host, and the
+    // reverse name the receiver checked is in that host's own domain (`mail.netnoteinc.com` whose
+    // address is `gw.netnoteinc.com`). A greeting alone proves nothing; the checked name ties it to
+    // the domain's holder, the greeting to the one host of that domain that delivers the reporter's mail.
+    const helo = h.fromHelo?.toLowerCase().replace(/\.$/, '') ?? null;
+    if (
+      rdns !== null &&
+      helo !== null &&
+      mine.hosts?.includes(helo) === true &&
+      holderDomain(rdns) !== null &&
+      holderDomain(rdns) === holderDomain(helo)
+    ) {
+      return {
+        relay: mine,
+        kind: 'own',
+        ip,
+        why: `it greeted as ${helo}, a host that delivered many of the reporter’s earlier reports (learned), and \
+the believed receiver checked its reverse name ${h.fromRdns}, in that host’s own domain: the reporter’s own mail side`,
+      };
+    }
     const name = rdns !== null ? mine.names.find((n) => rdns === n || rdns.endsWith(`.${n}`)) : undefined;
     if (name !== undefined) {
       return {
