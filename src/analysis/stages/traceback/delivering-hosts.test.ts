@@ -75,7 +75,7 @@ test('a learned delivering host is matched whole: a list server under the same d
 const GW = 'spamassassin_testdata/t/data/spam/004';
 const GW_LINE = 'from mail.netnoteinc.com (gw.netnoteinc.com [193.120.149.226])';
 
-test('a host greeting as a learned delivering host, under a checked name in its domain, is the reporter’s own', async (t) => {
+test('greeting as a learned delivering host under a checked name in its domain: the reporter’s own', async (t) => {
   if (!needsCorpus(t, 'spamassassin') || !needsCorpus(t, 'spamassassin_testdata')) return;
   const hosts = jmason().get('jmason') ?? [];
   assert.ok(hosts.includes('=mail.netnoteinc.com'), `learned ${hosts.join(', ')}`);
