@@ -95,8 +95,8 @@ function published(r: Pick<ListingRow, 'state' | 'list' | 'return_code' | 'categ
 
 /**
  * True when a verdict leaves the value's row (or its absence) as it is: not listable now, and
- * either never listed or held, or listed but not excluded (it stays until the expiry it
- * announced; `expireListings` removes it then).
+ * either off the lists (never listed, expired, delisted) or on them (listed or held) but not
+ * excluded by the policy (it stays until the expiry it announced; `expireListings` removes it then).
  */
 function leavesAsIs(row: ListingRow | undefined, v: Verdict): boolean {
   return v.outcome === 'none' && (!row || (row.state !== 'listed' && row.state !== 'held') || !v.excluded);
