@@ -59,6 +59,29 @@ for (const dialect of DIALECTS) {
         forgetAnalyses([a.sha256]);
         assert.equal((await latestAnalyses(db, [a.sha256])).get(a.sha256)?.analysedAt, newer.analysedAt);
         assert.equal((await latestAnalyses(db, ['0'.repeat(64)])).size, 0);
+
+        // One batch of all three: the remembered record as it is, the forgotten ones read back
+        // together (one statement), the unknown one absent.
+        const rawB = Buffer.from(RAW.toString('latin1').replace(/^Subject: .*$/m, 'Subject: another one'), 'latin1');
+        const b = await analyse(rawB, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+        assert.notEqual(b.sha256, a.sha256);
+        await db
+          .insertInto('messages')
+          .values({
+            sha256: b.sha256,
+            kind: 'email',
+            size: rawB.length,
+            codec: 'identity',
+            content: rawB,
+            first_seen_at: nowIso(),
+          })
+          .execute();
+        await storeAnalysis(db, b, 1);
+        rememberAnalysis(b);
+        const batch = await latestAnalyses(db, [a.sha256, '0'.repeat(64), b.sha256, a.sha256]);
+        assert.deepEqual([...batch.keys()].sort(), [a.sha256, b.sha256].sort());
+        assert.equal(batch.get(b.sha256), b);
+        assert.deepEqual(batch.get(a.sha256), await getLatestAnalysis(db, a.sha256));
       } finally {
         await tdb.drop();
       }

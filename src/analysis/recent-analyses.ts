@@ -15,7 +15,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from './analysis-schema.ts';
-import { getLatestAnalysis } from './repository.ts';
+import { getLatestAnalyses } from './repository.ts';
 
 /** Records kept at most (~20–60 kB each): a backlog of this many between stages still hits. */
 export const MAX_RECENT_ANALYSES = 1000;
@@ -81,16 +81,17 @@ export async function latestAnalyses(db: Kysely<Database>, sha256s: readonly str
       if (a && !l.tie && a.analysedAt === l.at && a.analyserVersion === l.version) fresh.add(sha);
     }
   }
+  const missed: string[] = [];
   for (const sha of wanted) {
     const a = fresh.has(sha) ? recent.get(sha) : undefined;
     if (a) {
       hits++;
       out.set(sha, a);
-      continue;
-    }
-    misses++;
-    const stored = await getLatestAnalysis(db, sha);
-    if (stored) out.set(sha, stored);
+    } else missed.push(sha);
   }
+  // Read back in one statement per 500 messages, not one each: under a backlog of more than
+  // MAX_RECENT_ANALYSES most of a batch misses (3,502 reads per 3,000 reports in the warm e2e run).
+  misses += missed.length;
+  for (const [sha, stored] of await getLatestAnalyses(db, missed)) if (stored) out.set(sha, stored);
   return out;
 }
