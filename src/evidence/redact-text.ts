@@ -20,6 +20,7 @@
  *    `?e=<base64 of x@redacted.invalid>` and a longer token keeps the rest of its content.
  */
 import { createHash } from 'node:crypto';
+import { BoundedMemo } from '../core/bounded-memo.ts';
 import { namePartsOf, type IdentityForms } from './redact-identity.ts';
 import { percentEncode, percentEntityView, quotedPrintableView, type View } from './redact-views.ts';
 import { base64Fragments, buildFragments, redactBase64, type Counter } from './redact-base64.ts';
@@ -98,13 +99,22 @@ const ACCENTED: Map<string, string[]> = (() => {
   return new Map([...m.entries()].map(([k, v]) => [k, [...v]]));
 })();
 
+/**
+ * For each ASCII letter, the regex alternation of the letter and its accented forms, built once:
+ * escaping every form again for every letter of every name was most of the cost of compiling a
+ * redactor (issue 17: one per report in the campaign stage).
+ */
+const ACCENTED_ALTERNATION: Map<string, string> = new Map(
+  [...ACCENTED.entries()].map(([letter, forms]) => [letter, `(?:${letter}|${forms.map(escapeRe).join('|')})`]),
+);
+
 /** A regex source matching `token` (accent-folded) with any accent on its letters, any case. */
 function accentInsensitive(token: string): string {
   let out = '';
   for (const ch of token) {
     const lower = ch.toLowerCase();
-    const variants = ACCENTED.get(lower);
-    if (/[a-z]/.test(lower) && variants) out += `(?:${lower}|${variants.map(escapeRe).join('|')})`;
+    const alternation = ACCENTED_ALTERNATION.get(lower);
+    if (alternation !== undefined && /[a-z]/.test(lower)) out += alternation;
     else if (ch === '-' || ch === "'") out += `(?:${escapeRe(ch)}|\\s|_|\\+|%20|%27|&#39;)?`;
     else {
       const f = charForms(ch).map(escapeRe);
@@ -124,6 +134,9 @@ function hexHashes(value: string): { algo: string; hex: string }[] {
   return HASHES.map((algo) => ({ algo, hex: createHash(algo).update(value, 'utf8').digest('hex') }));
 }
 
+/** {@link hexHashes} of the values seen lately: the same reporter's address is hashed for each of their reports. */
+const RECENT_HEX_HASHES = new BoundedMemo(hexHashes, 4096);
+
 /** Keeps the letter case of a hex match in its replacement. */
 function sameCase(match: string, hex: string): string {
   return /[A-F]/.test(match) && !/[a-f]/.test(match) ? hex.toUpperCase() : hex;
@@ -131,24 +144,28 @@ function sameCase(match: string, hex: string): string {
 
 // ── rules ─────────────────────────────────────────────────────────────────────────────────
 
+/** The hashes that replace a hashed address and a hashed number, by algorithm (computed once). */
+const HASH_PLACEHOLDER = new Map(hexHashes(REDACTED_ADDRESS).map((h) => [h.algo, h.hex]));
+const NUMBER_HASH_PLACEHOLDER = new Map(hexHashes('+00000000000').map((h) => [h.algo, h.hex]));
+
 function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
   const rules: Rule[] = [];
-  const hashPlaceholder = new Map(hexHashes(REDACTED_ADDRESS).map((h) => [h.algo, h.hex]));
-  const numberPlaceholder = new Map(hexHashes('+00000000000').map((h) => [h.algo, h.hex]));
+  const hashPlaceholder = HASH_PLACEHOLDER;
+  const numberPlaceholder = NUMBER_HASH_PLACEHOLDER;
   const fully = forms.addresses.slice(0, forms.fullyEncoded);
 
   // Hashes and hex of the addresses (trackers carry them), and of E.164 numbers.
   const hexTargets = new Map<string, string>();
   for (const a of fully) {
     for (const v of new Set([a, a.toUpperCase(), a.replace(/^./, (c) => c.toUpperCase())])) {
-      for (const h of hexHashes(v)) hexTargets.set(h.hex, hashPlaceholder.get(h.algo) ?? '');
+      for (const h of RECENT_HEX_HASHES.get(v)) hexTargets.set(h.hex, hashPlaceholder.get(h.algo) ?? '');
     }
     hexTargets.set(Buffer.from(a, 'utf8').toString('hex'), Buffer.from(REDACTED_ADDRESS).toString('hex'));
   }
   for (const n of forms.numbers) {
     if (!n.e164) continue;
     for (const v of [n.e164, n.e164.slice(1)])
-      for (const h of hexHashes(v)) hexTargets.set(h.hex, numberPlaceholder.get(h.algo) ?? '');
+      for (const h of RECENT_HEX_HASHES.get(v)) hexTargets.set(h.hex, numberPlaceholder.get(h.algo) ?? '');
   }
   for (const [hex, placeholder] of hexTargets) {
     const anchor = hex.slice(0, 12);
