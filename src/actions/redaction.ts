@@ -18,44 +18,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import {
-  accountIdentifiers,
+  identitiesByReport,
   mergeIdentities,
   redactReporter,
   Redactor,
-  reporterIdentityOf,
   type RecipientIdentity,
   type ReporterIdentity,
 } from '../evidence/redact.ts';
 
 export type { ReporterIdentity };
-
-/** Reports whose identities are read per query (bounded IN lists). */
-const CHUNK = 500;
-
-/** The reporter identity of each report. */
-export async function identitiesByReport(
-  db: Kysely<Database>,
-  reportIds: readonly string[],
-): Promise<Map<string, ReporterIdentity>> {
-  const out = new Map<string, ReporterIdentity>();
-  for (let i = 0; i < reportIds.length; i += CHUNK) {
-    const rows = await db
-      .selectFrom('reports as r')
-      .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-      .select(['r.id', 'r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
-      .where('r.id', 'in', reportIds.slice(i, i + CHUNK))
-      .execute();
-    const accounts = await accountIdentifiers(db, [
-      ...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null)),
-    ]);
-    for (const r of rows) {
-      const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
-      const more = r.reporter_user_id ? accounts.get(r.reporter_user_id) : undefined;
-      out.set(r.id, more ? mergeIdentities([own, more]) : own);
-    }
-  }
-  return out;
-}
+export { identitiesByReport };
 
 /** The merged identity of the reporters of these reports. */
 export async function identitiesOfReports(

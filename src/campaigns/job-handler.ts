@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_FILE, loadModel } from '../analysis/classify/model.ts';
 import { loadScores } from '../analysis/classify/scores.ts';
 import { analysesOf } from './analysis-source.ts';
 import { placeReports, prepareReport, type PlacedReport, type PreparedReport } from './service.ts';
+import { identitiesByReport } from '../evidence/redact.ts';
 
 /** The work of the `campaign-report` job; `placed` hands each report on. */
 export function campaignReportWork(
@@ -41,6 +42,8 @@ export function campaignReportWork(
           .execute();
         for (const r of rows) received.set(r.id, r.received_at);
       }
+      // The reporters' identities (taken out of each fingerprint's facts), read for the batch at once.
+      const identities = await identitiesByReport(ctx.db, [...received.keys()]);
       const analyses = await analysesOf(
         ctx,
         jobs.filter((j) => received.has(j.data.reportId)).map((j) => j.data.sha256),
@@ -56,7 +59,15 @@ export function campaignReportWork(
         const analysis = analyses.get(sha256);
         // The report or its evidence has gone (erased): nothing to place.
         if (seenAt === undefined || !analysis) continue;
-        prepared.push(await prepareReport(ctx.db, classifierFor(ctx), { reportId, sha256, seenAt }, analysis));
+        prepared.push(
+          await prepareReport(
+            ctx.db,
+            classifierFor(ctx),
+            { reportId, sha256, seenAt },
+            analysis,
+            identities.get(reportId),
+          ),
+        );
       }
       // Throws for the whole batch (nothing stored): the runner then runs each job on its own.
       const placements = await placeReports(ctx.db, prepared, placed);

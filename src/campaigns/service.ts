@@ -11,7 +11,7 @@ import type { HandOn } from '../workers/handlers.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
 import { currentCategory } from './relabel.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
-import { identityOfReport, Redactor } from '../evidence/redact.ts';
+import { identityOfReport, Redactor, type ReporterIdentity } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 
@@ -67,9 +67,11 @@ export async function withoutReporter(
   reportId: string,
   analysis: Analysis,
   fp: Fingerprint,
+  /** The report's reporter identity when already read (a batch reads them at once). */
+  identity?: ReporterIdentity,
 ): Promise<Fingerprint> {
   const recipients = [...analysis.parse.to, ...analysis.parse.cc];
-  const redactor = new Redactor(await identityOfReport(db, reportId), {
+  const redactor = new Redactor(identity ?? (await identityOfReport(db, reportId)), {
     addresses: recipients.map((m) => m.address),
     names: recipients.map((m) => m.name).filter(Boolean),
   });
@@ -102,9 +104,10 @@ export async function prepareReport(
   classifier: Classifier,
   job: { reportId: string; sha256: string; seenAt: string },
   analysis: Analysis,
+  identity?: ReporterIdentity,
 ): Promise<PreparedReport> {
   const verdict = classifier.classify(analysis);
-  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis));
+  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis), identity);
   return { ...job, verdict, fp };
 }
 

@@ -169,23 +169,40 @@ export async function accountIdentifiers(
   return out;
 }
 
+/** Reports whose identities are read per statement (bounded IN lists). */
+const IDENTITY_CHUNK = 500;
+
 /**
- * The reporter identity of one stored report (its address, account, forwarding wrapper, the account's other
- * identifiers).
+ * The reporter identity of each stored report (its address, account, forwarding wrapper, the
+ * account's other identifiers), two statements per 500 reports; absent: no such report.
  */
+export async function identitiesByReport(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, ReporterIdentity>> {
+  const out = new Map<string, ReporterIdentity>();
+  for (let i = 0; i < reportIds.length; i += IDENTITY_CHUNK) {
+    const rows = await db
+      .selectFrom('reports as r')
+      .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
+      .select(['r.id', 'r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
+      .where('r.id', 'in', reportIds.slice(i, i + IDENTITY_CHUNK))
+      .execute();
+    const accounts = await accountIdentifiers(db, [
+      ...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null)),
+    ]);
+    for (const r of rows) {
+      const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
+      const more = r.reporter_user_id ? accounts.get(r.reporter_user_id) : undefined;
+      out.set(r.id, more ? mergeIdentities([own, more]) : own);
+    }
+  }
+  return out;
+}
+
+/** The reporter identity of one stored report (no identifiers when there is no such report). */
 export async function identityOfReport(db: Kysely<Database>, reportId: string): Promise<ReporterIdentity> {
-  const r = await db
-    .selectFrom('reports as r')
-    .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-    .select(['r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
-    .where('r.id', '=', reportId)
-    .executeTakeFirst();
-  if (!r) return { addresses: [], names: [], numbers: [] };
-  const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
-  const more = r.reporter_user_id
-    ? (await accountIdentifiers(db, [r.reporter_user_id])).get(r.reporter_user_id)
-    : undefined;
-  return more ? mergeIdentities([own, more]) : own;
+  return (await identitiesByReport(db, [reportId])).get(reportId) ?? { addresses: [], names: [], numbers: [] };
 }
 
 /**
