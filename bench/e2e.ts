@@ -29,7 +29,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
-import { startBenchServer, procStatusBytes } from './server.ts';
+import { codeLabel, startBenchServer, procStatusBytes } from './server.ts';
 import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { randomSecret } from '../src/core/ids.ts';
@@ -386,8 +386,8 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     watcher = watching;
     const loadBefore = load();
     say(
-      `--- ${dialect}: ${messages.length} reports, ${opts.clients} clients, server pid ${pid}, ` +
-        `load average before ${loadBefore}`,
+      `--- ${dialect}: ${messages.length} reports, ${opts.clients} clients, ` +
+        `server pid ${pid} (${codeLabel(server)}), load average before ${loadBefore}`,
     );
     const widths = [8, 10, 10, 10, 10, 10, 8, 10, 10];
     say(row(['t (s)', 'accepted', 'analysis', 'campaign', 'actions', 'index', 'dead', 'CPU (s)', 'wait (s)'], widths));

@@ -22,6 +22,7 @@ import {
   prepareServerDatabase,
   procStatusBytes,
   SERVER_ROOT,
+  codeLabel,
   startBenchServer,
   treeCpuSeconds,
   treeStatusBytes,
@@ -81,8 +82,7 @@ export const httpBench: Bench = {
       'warn',
     ]);
     const { proc, url } = server;
-    const code =
-      server.code === 'dist' ? 'compiled dist/' : 'TypeScript through tsx: dist/ missing or stale, run npm run build';
+    const code = codeLabel(server);
     const where = SERVER_ROOT === REPO_ROOT ? 'this checkout' : SERVER_ROOT;
     const load = os.loadavg().map((l) => l.toFixed(1));
     process.stdout.write(`server: ${where} (${code}), load average ${load.join(' ')}\n`);

@@ -40,7 +40,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
-import { startBenchServer, type BenchServer } from './server.ts';
+import { codeLabel, startBenchServer, type BenchServer } from './server.ts';
 import {
   STAGE_JOBS,
   descendants,
@@ -497,6 +497,7 @@ async function runOne(setup: Setup, messages: Buffer[], warmup: Buffer[], opts: 
           if (line.includes('deadlock detected')) logCounts.deadlockLines++;
         }
       });
+      if (s.code !== 'dist') say(`  server ${k + 1}: ${codeLabel(s)}`);
       servers.push(s);
     }
     const pids = servers.map((s) => s.proc.pid ?? 0);

@@ -86,6 +86,17 @@ export async function prepareServerDatabase(
 }
 
 /** Starts the server with `args` after `serve` and resolves once it is ready. */
+/**
+ * Which code a bench server runs, in words: a stale dist/ (a source file edited after the last
+ * build) makes `bin/spamdesk.js` run the TypeScript through tsx, whose start-up compiles every
+ * module in every thread — figures of such a run are not comparable with compiled ones.
+ */
+export function codeLabel(server: BenchServer): string {
+  return server.code === 'dist'
+    ? 'compiled dist/'
+    : 'TypeScript through tsx: dist/ missing or stale, run npm run build';
+}
+
 export async function startBenchServer(args: string[]): Promise<BenchServer> {
   hookSignals();
   const proc = spawn(
