@@ -24,6 +24,8 @@ export interface WorkerInit {
   offline: boolean;
   /** URL of the pool's reducer module (see `PoolOptions.reducer`), or null. */
   reducer: string | null;
+  /** Second argument of every `reduce` call (see `PoolOptions.reducerData`). */
+  reducerData?: unknown;
 }
 
 export interface WorkerTask {
@@ -35,8 +37,11 @@ export interface WorkerTask {
   /** The reporter's own mail domains (trace-back, live MX rule). */
   recipientDomains?: string[];
   profile: AnalysisProfile;
-  /** Send back the reducer's result and the record without its sections, rather than the whole record. */
-  reduce?: boolean;
+  /**
+   * `true`: send back the reducer's result and the record without its sections, rather than the
+   * whole record; `'alongside'`: the whole record and the reducer's result.
+   */
+  reduce?: boolean | 'alongside';
 }
 
 /** Asks a thread what its heap holds (Node 20's Worker has no getHeapStatistics()). */
@@ -68,13 +73,23 @@ function threadMemory(): ThreadMemory {
 
 type Reducer = (a: Analysis) => unknown;
 
-/** The pool's reducer: the `reduce` export of the module it named, loaded once per thread. */
+/**
+ * The pool's reducer: the `reduce` export of the module it named, loaded once per thread, called
+ * with the pool's `reducerData`. One that throws gives no result (`undefined`) for that message:
+ * the caller does the work itself, and the thread goes on with the next message.
+ */
 async function loadReducer(init: WorkerInit): Promise<Reducer | null> {
   if (!init.reducer) return null;
   const mod: unknown = await import(init.reducer);
   if (typeof mod === 'object' && mod !== null && 'reduce' in mod && typeof mod.reduce === 'function') {
     const fn: unknown = mod.reduce;
-    return (a) => (typeof fn === 'function' ? fn(a) : null);
+    return (a) => {
+      try {
+        return typeof fn === 'function' ? fn(a, init.reducerData) : null;
+      } catch {
+        return undefined;
+      }
+    };
   }
   throw new Error(`${init.reducer} exports no reduce()`);
 }
@@ -164,6 +179,8 @@ if (port) {
       // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
       const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
       const reduce = task.reduce && reducer ? reducer : null;
+      // The record without its sections, unless the caller wants it whole beside the reducer's result.
+      const sent = (a: Analysis): Analysis => (task.reduce === 'alongside' ? a : withoutSections(a));
       if (end !== null) {
         const part = await analyse(task.raw.subarray(0, end), opts);
         const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };
@@ -174,16 +191,14 @@ if (port) {
           'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)',
         );
         port.postMessage(
-          reduce
-            ? { id: task.id, partial: withoutSections(partial), reduced: reduce(partial) }
-            : { id: task.id, partial },
+          reduce ? { id: task.id, partial: sent(partial), reduced: reduce(partial) } : { id: task.id, partial },
         );
       }
       const analysis = await analyse(task.raw, opts);
       // A reduced task sends back what its caller needs (a look-up: the fingerprint), not the whole record to clone.
       const reduced = reduce ? reduce(analysis) : undefined;
       const done = { id: task.id, durationMs: performance.now() - t0, finishedAt: sharedClockMs() };
-      port.postMessage(reduce ? { ...done, analysis: withoutSections(analysis), reduced } : { ...done, analysis });
+      port.postMessage(reduce ? { ...done, analysis: sent(analysis), reduced } : { ...done, analysis });
     }
     draining = false;
   };

@@ -18,6 +18,7 @@ import { keysOfReports, mailhostsOf, noteReportsAndRelearn, reporterDomainsOf } 
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
 import { analysisSettingsFrom } from './settings.ts';
+import type { Config } from '../core/config.ts';
 
 /**
  * Reports per batch: one transaction stores their analyses and hands them on, and the batch waits for
@@ -35,10 +36,29 @@ export interface ReportRef {
 }
 
 /**
- * Creates the job's work; its worker threads start on the first batch and end on `close()`.
- * `analysed` hands each analysed report on.
+ * Work a later stage has done on each record in the analysis thread that made it, rather than on
+ * this process's one thread that runs every stage's transactions (issue 17: the analysis threads
+ * sit half idle while that thread is the limit). Its result only ever saves that stage the same
+ * work: it must be what the stage would compute from the record itself.
  */
-export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRef, AppContext> {
+export interface AlongsideWork {
+  /** The module whose `reduce(analysis, data)` each analysis thread runs (see `PoolOptions.reducer`). */
+  module: URL;
+  /** Its `data` from this process's settings (structured-cloneable). */
+  data: (config: Config) => unknown;
+  /** Takes each stored record's result, after the transaction that stored the record committed. */
+  take: (analysis: Analysis, result: unknown) => void;
+}
+
+/**
+ * Creates the job's work; its worker threads start on the first batch and end on `close()`.
+ * `analysed` hands each analysed report on; `alongside`, when given, runs in the threads on each
+ * record made.
+ */
+export function analyseReportWork(
+  analysed: HandOn<ReportRef>,
+  alongside?: AlongsideWork,
+): JobWork<ReportRef, AppContext> {
   let pool: AnalysisPool | null = null;
   return {
     batchSize: ANALYSIS_BATCH,
@@ -50,7 +70,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         work.map((w) => w.p.sha256),
       );
       const todo = [...new Set(work.map((w) => w.p.sha256).filter((s) => !done.has(s)))];
-      const results = new Map<string, { analysis: Analysis; durationMs: number }>();
+      const results = new Map<string, { analysis: Analysis; durationMs: number; reduced?: unknown }>();
       const keys = await keysOfReports(
         ctx.db,
         work.map((w) => w.p.reportId),
@@ -66,6 +86,7 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
           heapMb: ctx.config.analysisHeapMb,
           minThreads: ctx.config.analysisMinThreads,
           retireIdleMs: ctx.config.analysisIdleSeconds * 1000,
+          ...(alongside ? { reducer: alongside.module, reducerData: alongside.data(ctx.config) } : {}),
         });
         const p = pool;
         const firstOf = new Map<string, ReportRef>();
@@ -80,7 +101,11 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
             const first = firstOf.get(sha256);
             const mailhosts = first ? await mailhostsOf(ctx.db, keys.get(first.reportId) ?? []) : [];
             const recipientDomains = first ? (domains.get(first.reportId) ?? []) : [];
-            const r = await p.analyse(raw, { mailhosts, recipientDomains });
+            const r = await p.analyse(raw, {
+              mailhosts,
+              recipientDomains,
+              ...(alongside ? { reduce: 'alongside' as const } : {}),
+            });
             ctx.metrics.analysisDuration.observe({ outcome: r.outcome }, r.durationMs / 1000);
             if (r.outcome !== 'ok') ctx.metrics.errors.inc({ kind: 'analysis' });
             results.set(sha256, r);
@@ -114,7 +139,10 @@ export function analyseReportWork(analysed: HandOn<ReportRef>): JobWork<ReportRe
         }
       });
       // Committed: the later stages of this process take these records as they are (recent-analyses.ts).
-      for (const [, r] of ordered) rememberAnalysis(r.analysis);
+      for (const [, r] of ordered) {
+        rememberAnalysis(r.analysis);
+        if (alongside && r.reduced !== undefined) alongside.take(r.analysis, r.reduced);
+      }
       // Learning is an improvement, never a reason to fail the batch that was just stored.
       await noteReportsAndRelearn(ctx.db, [...keys.values()], new Date()).catch((e: unknown) => {
         ctx.logger.warn({ err: e }, 'learning mail hosts failed; the next batch tries again');

@@ -15,6 +15,7 @@ import { AnalysisSchema } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 import { boundedPrefixEnd } from './analyse.ts';
+import { siblingModule } from '../core/ts-worker.ts';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
@@ -45,6 +46,37 @@ test('analyses in worker threads and returns schema-valid records', async () => 
       assert.equal(r.analysis.sha256, createHash('sha256').update(raws[i]).digest('hex'));
       assert.equal(r.analysis.parse.subject, `You have won #${i + 1}`);
     });
+  } finally {
+    await pool.close();
+  }
+});
+
+test("alongside: whole record and reducer's result; a reducer that throws gives none, the thread goes on", async () => {
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+    reducer: siblingModule('./test-support/subject-reducer.ts', import.meta.url),
+    reducerData: { boom: '#2' },
+  });
+  try {
+    const [one, two, three] = await Promise.all(
+      [1, 2, 3].map((n) => pool.analyse(sampleEmail(n), { reduce: 'alongside' })),
+    );
+    assert.deepEqual(one.reduced, { subject: 'You have won #1', data: { boom: '#2' } });
+    // The whole record, sections and all, beside the result.
+    assert.equal(one.analysis.parse.subject, 'You have won #1');
+    assert.ok(AnalysisSchema.safeParse(one.analysis).success);
+    assert.equal(two.outcome, 'ok');
+    assert.equal(two.reduced, undefined);
+    assert.equal(two.analysis.parse.subject, 'You have won #2');
+    assert.equal(three.outcome, 'ok');
+    assert.deepEqual(three.reduced, { subject: 'You have won #3', data: { boom: '#2' } });
+    // `reduce: true` still sends the record without its sections.
+    const reduced = await pool.analyse(sampleEmail(4), { reduce: true });
+    assert.deepEqual(reduced.reduced, { subject: 'You have won #4', data: { boom: '#2' } });
+    assert.equal(reduced.analysis.parse.subject, null);
   } finally {
     await pool.close();
   }

@@ -97,8 +97,11 @@ export interface PoolOptions {
    * `reduce: true`; the thread then sends back its result and the record without its sections,
    * instead of cloning the whole record across threads (the look-up needs a fingerprint, not the
    * parse). The module may belong to a layer above this one: it is named here, not imported.
+   * It is called as `reduce(analysis, reducerData)`; one that throws gives no result.
    */
   reducer?: URL;
+  /** The reducer's second argument, the same for every message (structured-cloneable: settings). */
+  reducerData?: unknown;
 }
 
 /** What one message is analysed with, besides its bytes. */
@@ -111,8 +114,11 @@ export interface MessageOptions {
   recipientDomains?: readonly string[];
   /** Which stages run (default `report`: all). */
   profile?: AnalysisProfile;
-  /** Send back the pool's reducer's result rather than the whole record (see {@link PoolOptions.reducer}). */
-  reduce?: boolean;
+  /**
+   * `true`: send back the pool's reducer's result rather than the whole record (see
+   * {@link PoolOptions.reducer}); `'alongside'`: the whole record and the reducer's result.
+   */
+  reduce?: boolean | 'alongside';
 }
 
 interface Pending {
@@ -172,6 +178,7 @@ export class AnalysisPool {
       fixedNow: opts.fixedNow?.toISOString() ?? null,
       offline: opts.offline ?? false,
       reducer: opts.reducer?.href ?? null,
+      ...(opts.reducerData === undefined ? {} : { reducerData: opts.reducerData }),
     };
     for (let i = 0; i < this.maxThreads; i++) this.slots.push(this.spawn());
   }

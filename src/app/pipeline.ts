@@ -88,7 +88,9 @@ interface Step<N extends JobName> {
 /** The flow, in order. */
 export const PIPELINE: { [N in JobName]: Step<N> } = {
   'analyse-report': {
-    work: () => analysisArea.jobs.analyseReport(handOn('campaign-report')),
+    // Each record's classification and fingerprint are made in the analysis thread beside it.
+    work: () =>
+      analysisArea.jobs.analyseReport(handOn('campaign-report'), campaignsArea.jobs.campaignPrepareAlongside()),
     next: ['campaign-report'],
   },
   'campaign-report': {

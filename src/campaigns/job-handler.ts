@@ -6,11 +6,10 @@
  */
 import type { AppContext } from '../evidence/context.ts';
 import type { HandOn, JobWork } from '../workers/handlers.ts';
-import { createClassifier, type Classifier } from '../analysis/classify/classify.ts';
-import { DEFAULT_MODEL_FILE, loadModel } from '../analysis/classify/model.ts';
-import { loadScores } from '../analysis/classify/scores.ts';
+import type { Classifier } from '../analysis/classify/classify.ts';
 import { analysesOf } from './analysis-source.ts';
 import { placeReports, prepareReport, type PlacedReport, type PreparedReport } from './service.ts';
+import { classifierFrom, classifierSettings } from './thread-prepare.ts';
 import { identitiesByReport } from '../evidence/redact.ts';
 
 /** The work of the `campaign-report` job; `placed` hands each report on. */
@@ -19,12 +18,7 @@ export function campaignReportWork(
 ): JobWork<{ reportId: string; sha256: string }, AppContext> {
   let classifier: Classifier | null = null;
   const classifierFor = (ctx: AppContext): Classifier => {
-    classifier ??= createClassifier({
-      model: loadModel(ctx.config.textModelFile ?? DEFAULT_MODEL_FILE),
-      scores: loadScores(ctx.config.classifyScoresFile ?? null),
-      region: ctx.config.region,
-      smsProfilesFile: ctx.config.smsProfilesFile ?? undefined,
-    });
+    classifier ??= classifierFrom(classifierSettings(ctx.config));
     return classifier;
   };
   return {

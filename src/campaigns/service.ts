@@ -13,6 +13,7 @@ import { currentCategory } from './relabel.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
 import { identityOfReport, Redactor, type ReporterIdentity } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
+import { takePrepared } from './thread-prepare.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 
 /** The names a placement locks: the message, its LSH band keys and its strong links. */
@@ -97,7 +98,9 @@ export interface PreparedReport {
 
 /**
  * Classifies one report's message and makes its fingerprint without the reporter: the work of a
- * placement that needs no lock (reads only), done before the batch's transaction.
+ * placement that needs no lock (reads only), done before the batch's transaction. The
+ * classification and fingerprint the analysis thread made beside this record are taken when there
+ * are some (thread-prepare.ts: the same functions on the same record).
  */
 export async function prepareReport(
   db: Kysely<Database>,
@@ -106,8 +109,9 @@ export async function prepareReport(
   analysis: Analysis,
   identity?: ReporterIdentity,
 ): Promise<PreparedReport> {
-  const verdict = classifier.classify(analysis);
-  const fp = await withoutReporter(db, job.reportId, analysis, fingerprintOf(analysis), identity);
+  const made = takePrepared(analysis);
+  const verdict = made?.verdict ?? classifier.classify(analysis);
+  const fp = await withoutReporter(db, job.reportId, analysis, made?.fp ?? fingerprintOf(analysis), identity);
   return { ...job, verdict, fp };
 }
 
