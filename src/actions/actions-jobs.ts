@@ -21,11 +21,11 @@ import { applyCaseRules, lockCaseTargets, type RuleOutcome } from './cases/case-
 import { routeCase } from './cases/authorities.ts';
 import { addCaseEvent, getCase, setCaseState } from './cases/cases.ts';
 import { referCase } from './referrals/referrals.ts';
-import { campaignCategory, loadAnalyses } from './sources.ts';
+import { campaignCategories, loadAnalyses } from './sources.ts';
 import { forgetAnalyses } from '../analysis/recent-analyses.ts';
 import { queueSenderFeedback } from './fbl/sender-feedback.ts';
 import { notifyOutbox } from './outbox/delivery.ts';
-import { currentCategory } from '../campaigns/relabel.ts';
+import { currentCategories } from '../campaigns/relabel.ts';
 
 /** A case to refer, or whose referrals to update. */
 export interface CaseRef {
@@ -52,21 +52,53 @@ interface PreparedFacts {
   historical: boolean;
 }
 
-/** The reads and the facts of one report (nothing written). */
-async function prepareFacts(
+/** What the facts of a batch's reports are worked out from, read for the whole batch at once. */
+interface BatchReads {
+  reports: Map<string, { received_at: string; historical: unknown }>;
+  /** Category of each campaign (after a merge, its survivor's). */
+  campaignCategories: Map<string, string | null>;
+  /** Category in force of each message (the latest relabel, else the automatic one). */
+  messageCategories: Map<string, string>;
+}
+
+/** Reads what a batch's facts need: a few statements for the batch, not five per report. */
+async function readBatch(
   ctx: AppContext,
+  ps: readonly { reportId: string; sha256: string; campaignId: string | null }[],
+): Promise<BatchReads> {
+  const reports = new Map<string, { received_at: string; historical: unknown }>();
+  const ids = [...new Set(ps.map((p) => p.reportId))];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await ctx.db
+      .selectFrom('reports')
+      .select(['id', 'received_at', 'historical'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) reports.set(r.id, r);
+  }
+  const campaignIds = ps.flatMap((p) => (p.campaignId ? [p.campaignId] : []));
+  return {
+    reports,
+    // A campaign that cannot be read leaves the report's campaign category unknown, as before.
+    campaignCategories: await campaignCategories(ctx.db, campaignIds).catch(() => new Map<string, string | null>()),
+    messageCategories: await currentCategories(
+      ctx.db,
+      ps.map((p) => p.sha256),
+    ),
+  };
+}
+
+/** The facts of one report (nothing written), from what {@link readBatch} read. */
+function prepareFacts(
+  reads: BatchReads,
   p: { reportId: string; sha256: string; campaignId: string | null },
   analysis: Analysis | null,
   policy: ActionPolicy,
-): Promise<PreparedFacts> {
-  const report = await ctx.db
-    .selectFrom('reports')
-    .select(['id', 'received_at', 'historical'])
-    .where('id', '=', p.reportId)
-    .executeTakeFirst();
+): PreparedFacts {
+  const report = reads.reports.get(p.reportId);
   if (!report) throw new Error(`report ${p.reportId} does not exist`);
-  const category = p.campaignId ? await campaignCategory(ctx.db, p.campaignId).catch(() => null) : null;
-  const messageCategory = await currentCategory(ctx.db, p.sha256);
+  const category = p.campaignId ? (reads.campaignCategories.get(p.campaignId) ?? null) : null;
+  const messageCategory = reads.messageCategories.get(p.sha256) ?? null;
   const historical = Number(report.historical) === 1;
   const facts = factsFrom(
     {
@@ -137,8 +169,11 @@ export async function processReports(
 ): Promise<ProcessOutcome[]> {
   if (batch.length === 0) return [];
   const policy = policyFor(ctx.config);
-  const prepared: PreparedFacts[] = [];
-  for (const { p, analysis } of batch) prepared.push(await prepareFacts(ctx, p, analysis, policy));
+  const reads = await readBatch(
+    ctx,
+    batch.map((one) => one.p),
+  );
+  const prepared = batch.map(({ p, analysis }) => prepareFacts(reads, p, analysis, policy));
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
     await lockCaseTargets(
       trx,

@@ -57,19 +57,35 @@ export async function loadAnalyses(
   return out;
 }
 
-/** A campaign's category (the campaigns area keeps it up to date), following merges one step. */
-export async function campaignCategory(db: Kysely<Database>, campaignId: string): Promise<string | null> {
-  const row = await db
-    .selectFrom('campaigns')
-    .select(['category', 'merged_into'])
-    .where('id', '=', campaignId)
-    .executeTakeFirst();
-  if (!row) return null;
-  if (row.merged_into) {
-    const s = await db.selectFrom('campaigns').select('category').where('id', '=', row.merged_into).executeTakeFirst();
-    return s?.category ?? row.category;
+/**
+ * The category of each of these campaigns (the campaigns area keeps it up to date), following a
+ * merge one step to the survivor's; absent: no such campaign. Two statements per 500 campaigns.
+ */
+export async function campaignCategories(
+  db: Kysely<Database>,
+  campaignIds: readonly string[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  const wanted = [...new Set(campaignIds)];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db
+      .selectFrom('campaigns')
+      .select(['id', 'category', 'merged_into'])
+      .where('id', 'in', wanted.slice(i, i + 500))
+      .execute();
+    const survivors = [...new Set(rows.flatMap((r) => (r.merged_into ? [r.merged_into] : [])))];
+    const survivorCategory = new Map<string, string | null>();
+    if (survivors.length > 0)
+      for (const r of await db
+        .selectFrom('campaigns')
+        .select(['id', 'category'])
+        .where('id', 'in', survivors)
+        .execute())
+        survivorCategory.set(r.id, r.category);
+    for (const r of rows)
+      out.set(r.id, r.merged_into ? (survivorCategory.get(r.merged_into) ?? r.category) : r.category);
   }
-  return row.category;
+  return out;
 }
 
 /** At most this many merged-away ids are followed for one campaign (merges are rare and small). */

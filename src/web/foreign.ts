@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { getLatestAnalysis } from '../analysis/repository.ts';
+import { currentCategories } from '../campaigns/relabel.ts';
 
 const TABLES = new WeakMap<object, { at: number; names: Map<string, string[]> }>();
 /** Tables appear when another area's migration runs; look again at most this often. */
@@ -93,36 +94,8 @@ export async function analysedAtAmong(db: Kysely<Database>, sha256s: readonly st
  * neither are absent.
  */
 export async function categoriesOf(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const wanted = [...new Set(sha256s)];
-  const relabels = await hasTable(db, 'relabels');
-  const classifications = await hasTable(db, 'classifications');
-  for (let i = 0; i < wanted.length; i += 500) {
-    const chunk = wanted.slice(i, i + 500);
-    const latest = new Map<string, { at: string; id: string; category: string }>();
-    if (relabels) {
-      const rows = await db
-        .selectFrom('relabels')
-        .select(['message_sha256', 'at', 'id', 'category'])
-        .where('message_sha256', 'in', chunk)
-        .execute();
-      for (const r of rows) {
-        const l = latest.get(r.message_sha256);
-        if (!l || r.at > l.at || (r.at === l.at && r.id > l.id)) latest.set(r.message_sha256, r);
-      }
-    }
-    const rest = chunk.filter((sha) => !latest.has(sha));
-    if (classifications && rest.length > 0) {
-      const rows = await db
-        .selectFrom('classifications')
-        .select(['sha256', 'category'])
-        .where('sha256', 'in', rest)
-        .execute();
-      for (const r of rows) out.set(r.sha256, r.category);
-    }
-    for (const [sha, l] of latest) out.set(sha, l.category);
-  }
-  return out;
+  if (!(await hasTable(db, 'relabels')) || !(await hasTable(db, 'classifications'))) return new Map();
+  return currentCategories(db, sha256s);
 }
 
 /**
