@@ -32,37 +32,46 @@ export async function currentCategory(db: Kysely<Database>, sha256: string): Pro
 }
 
 /**
+ * The category of the latest relabel of each of these messages (absent: never relabelled), one
+ * statement per 500 messages: latest by (`at`, `id`), text compared as both engines order it.
+ */
+export async function relabelledCategories(
+  db: Kysely<Database>,
+  sha256s: readonly string[],
+): Promise<Map<string, string>> {
+  const latest = new Map<string, { at: string; id: string; category: string }>();
+  const wanted = [...new Set(sha256s)];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db
+      .selectFrom('relabels')
+      .select(['message_sha256', 'at', 'id', 'category'])
+      .where('message_sha256', 'in', wanted.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      const l = latest.get(r.message_sha256);
+      if (!l || r.at > l.at || (r.at === l.at && r.id > l.id)) latest.set(r.message_sha256, r);
+    }
+  }
+  return new Map([...latest].map(([sha, l]) => [sha, l.category]));
+}
+
+/**
  * {@link currentCategory} of each of these messages (absent: none), two statements per 500 messages:
- * the latest relabel by (`at`, `id`) — text compared as both engines order it — else the automatic one.
+ * the latest relabel, else the automatic category.
  */
 export async function currentCategories(
   db: Kysely<Database>,
   sha256s: readonly string[],
 ): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const wanted = [...new Set(sha256s)];
-  for (let i = 0; i < wanted.length; i += 500) {
-    const chunk = wanted.slice(i, i + 500);
-    const latest = new Map<string, { at: string; id: string; category: string }>();
-    const relabels = await db
-      .selectFrom('relabels')
-      .select(['message_sha256', 'at', 'id', 'category'])
-      .where('message_sha256', 'in', chunk)
+  const out = await relabelledCategories(db, sha256s);
+  const rest = [...new Set(sha256s)].filter((sha) => !out.has(sha));
+  for (let i = 0; i < rest.length; i += 500) {
+    const autos = await db
+      .selectFrom('classifications')
+      .select(['sha256', 'category'])
+      .where('sha256', 'in', rest.slice(i, i + 500))
       .execute();
-    for (const r of relabels) {
-      const l = latest.get(r.message_sha256);
-      if (!l || r.at > l.at || (r.at === l.at && r.id > l.id)) latest.set(r.message_sha256, r);
-    }
-    const rest = chunk.filter((sha) => !latest.has(sha));
-    if (rest.length > 0) {
-      const autos = await db
-        .selectFrom('classifications')
-        .select(['sha256', 'category'])
-        .where('sha256', 'in', rest)
-        .execute();
-      for (const r of autos) out.set(r.sha256, r.category);
-    }
-    for (const [sha, l] of latest) out.set(sha, l.category);
+    for (const r of autos) out.set(r.sha256, r.category);
   }
   return out;
 }

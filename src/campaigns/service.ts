@@ -9,7 +9,7 @@ import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
 import type { HandOn } from '../workers/handlers.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
-import { currentCategory } from './relabel.ts';
+import { relabelledCategories } from './relabel.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
 import { identityOfReport, Redactor, type ReporterIdentity } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
@@ -135,10 +135,16 @@ export async function placeReports(
       LOCK_CLASS.clusterKey,
       reports.flatMap((r) => clusterLockNames(r.fp)),
     );
+    // The category in force is an analyst's latest relabel, else the verdict just saved: the
+    // relabels of the whole batch read once, under the batch's locks.
+    const relabelled = await relabelledCategories(
+      trx,
+      reports.map((r) => r.sha256),
+    );
     const out: Placement[] = [];
     for (const r of reports) {
       await saveClassification(trx, r.sha256, r.verdict, nowIso());
-      const category = (await currentCategory(trx, r.sha256)) ?? r.verdict.category;
+      const category = relabelled.get(r.sha256) ?? r.verdict.category;
       const placement = await ingestFingerprint(trx, r.fp, { seenAt: r.seenAt, category });
       await placed(trx, { reportId: r.reportId, sha256: r.sha256, campaignId: placement.campaignId });
       out.push(placement);
