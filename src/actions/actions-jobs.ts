@@ -17,7 +17,7 @@ import { policyFor, type ActionPolicy } from './action-policy.ts';
 import { caseGate } from './gates.ts';
 import type { CaseRow } from '../db/actions-tables.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
-import { applyCaseRules, lockCaseTargets, type RuleOutcome } from './cases/case-rules.ts';
+import { applyCaseRules, lockCaseTargets, type CampaignFamilies, type RuleOutcome } from './cases/case-rules.ts';
 import { routeCase } from './cases/authorities.ts';
 import { addCaseEvent, getCase, setCaseState } from './cases/cases.ts';
 import { referCase } from './referrals/referrals.ts';
@@ -123,9 +123,10 @@ async function applyFacts(
   { facts, historical }: PreparedFacts,
   policy: ActionPolicy,
   next: ActionsNext,
+  families: CampaignFamilies,
 ): Promise<ProcessOutcome> {
   await saveFacts(trx, facts);
-  const rules = await applyCaseRules(trx, facts, policy);
+  const rules = await applyCaseRules(trx, facts, policy, new Date(), families);
   // Referred after the burst has had time to join the case (the job runs then, not now).
   const referAt = new Date(Date.now() + policy.cases.referDelayMinutes * 60_000);
   if (policy.cases.autoRefer) for (const caseId of rules.opened) await next.refer(trx, { caseId }, referAt);
@@ -175,12 +176,12 @@ export async function processReports(
   );
   const prepared = batch.map(({ p, analysis }) => prepareFacts(reads, p, analysis, policy));
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
-    await lockCaseTargets(
+    const families = await lockCaseTargets(
       trx,
       prepared.map((one) => one.facts),
     );
     const out: ProcessOutcome[] = [];
-    for (const one of prepared) out.push(await applyFacts(trx, ctx, one, policy, next));
+    for (const one of prepared) out.push(await applyFacts(trx, ctx, one, policy, next, families));
     return out;
   });
   if (outcomes.some((o) => o.feedback > 0)) notifyOutbox();

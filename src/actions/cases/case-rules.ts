@@ -172,19 +172,36 @@ async function liveCampaignCase(db: Kysely<Database>, root: string, ids: string[
   return keep;
 }
 
+/** A campaign after merges (`campaignFamily`), by the id a report was placed with. */
+export type CampaignFamilies = ReadonlyMap<string, { root: string; ids: string[] }>;
+
 /**
  * Takes the transaction locks of the case targets of these reports (a campaign by its surviving
  * id, a sender domain), all at once and sorted, before any case row is read: two processes that
  * handle reports of one campaign then look for its live case one after the other, and the second
  * joins the case the first opened instead of opening another. Call it first in the transaction.
+ * Returns the campaigns' families it read, for {@link applyCaseRules} in the same transaction (case
+ * rules never merge campaigns, so they stay what they were).
  */
-export async function lockCaseTargets(db: Kysely<Database>, facts: readonly ReportFactsRow[]): Promise<void> {
+export async function lockCaseTargets(
+  db: Kysely<Database>,
+  facts: readonly ReportFactsRow[],
+): Promise<CampaignFamilies> {
+  const families = new Map<string, { root: string; ids: string[] }>();
   const names: string[] = [];
   for (const f of facts) {
-    if (f.campaign_id) names.push(`campaign:${(await campaignFamily(db, f.campaign_id)).root}`);
+    if (f.campaign_id) {
+      let family = families.get(f.campaign_id);
+      if (!family) {
+        family = await campaignFamily(db, f.campaign_id);
+        families.set(f.campaign_id, family);
+      }
+      names.push(`campaign:${family.root}`);
+    }
     if (f.sender_domain) names.push(`sender_domain:${f.sender_domain}`);
   }
   await lockNames(db, LOCK_CLASS.caseTarget, names);
+  return families;
 }
 
 export async function applyCaseRules(
@@ -192,11 +209,13 @@ export async function applyCaseRules(
   f0: ReportFactsRow,
   policy: ActionPolicy,
   now = new Date(),
+  /** The families {@link lockCaseTargets} read in this transaction (else read here). */
+  families?: CampaignFamilies,
 ): Promise<RuleOutcome> {
   const outcome: RuleOutcome = { opened: [], joined: [] };
   const seen = new Set<string>();
   // A campaign id that was merged away stands for its survivor.
-  const family = f0.campaign_id ? await campaignFamily(db, f0.campaign_id) : null;
+  const family = f0.campaign_id ? (families?.get(f0.campaign_id) ?? (await campaignFamily(db, f0.campaign_id))) : null;
   const f: ReportFactsRow = family ? { ...f0, campaign_id: family.root } : f0;
   const campaignIds = family?.ids ?? [];
   // A report joins every live case against its targets, whether or not a rule fires now.
