@@ -137,7 +137,8 @@ export interface StageInput {
   reporter: ReporterStatement | null;
   /**
    * The reporter's (or intake's) own mail hosts — addresses, CIDRs or host names — learned from
-   * earlier reports (`traceback/mailhosts.ts`): the trace-back believes them like its own relays.
+   * earlier reports (`traceback/mailhosts.ts`) or, marked `+`, declared by the reporter or the
+   * operator (`traceback/declared.ts`): the trace-back believes them like its own relays.
    */
   mailhosts?: readonly string[];
   /**

@@ -12,6 +12,7 @@ import { classifyIp } from './traceback/ip-class.ts';
 import { parseReceived } from './traceback/received-parser.ts';
 import { trustTableFor, TrustedRelaysFileError, type TrustTable } from './traceback/trust.ts';
 import { WEBMAIL_IP_HEADERS, walkChain, type WalkOutput } from './traceback/walk.ts';
+import { splitMailhosts } from './traceback/declared.ts';
 import { mailhostRelay } from './traceback/mailhosts.ts';
 import { answerLive, freshEnough, newLiveFacts } from './traceback/live-dns.ts';
 
@@ -21,7 +22,10 @@ const WEBMAIL_SET: ReadonlySet<string> = new Set(WEBMAIL_IP_HEADERS);
 export interface TraceOptions {
   trust: TrustTable;
   asn: AsnLookup;
-  /** The reporter's learned mail hosts (addresses, CIDRs, names). */
+  /**
+   * The reporter's learned mail hosts (addresses, CIDRs, names) and, marked with `+`, the ones they
+   * declared (`traceback/declared.ts`).
+   */
   mailhosts: readonly string[];
   documentationIsPublic: boolean;
   /**
@@ -80,7 +84,9 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     if (rec?.asn != null) asNameOf.set(rec.asn, rec.asName);
   }
   const webmailHeaders = fields.filter((f) => WEBMAIL_SET.has(f.name));
-  const mailhosts = mailhostRelay(opts.mailhosts);
+  const own = splitMailhosts(opts.mailhosts);
+  const mailhosts = mailhostRelay(own.learned);
+  const declared = mailhostRelay(own.declared, 'declared');
   const now = opts.now ?? new Date();
   const dns = opts.dns ?? null;
   const live =
@@ -97,6 +103,7 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     asnOf,
     asNameOf,
     mailhosts,
+    declared,
     webmailHeaders,
     documentationIsPublic: opts.documentationIsPublic,
     live,

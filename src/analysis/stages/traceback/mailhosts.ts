@@ -202,13 +202,13 @@ function originIndex(c: readonly ParsedReceived[], trust: TrustTable, learned: r
 const relayMemo = new Map<string, CompiledRelay | null>();
 
 /**
- * The learned mail hosts as a relay the walk can match (addresses and CIDRs as networks, `=name`
- * entries as whole host names, other names as host-name suffixes), or null for none. Bad entries are
- * dropped, not fatal.
+ * The learned (or declared, `declared.ts`) mail hosts as a relay the walk can match (addresses and
+ * CIDRs as networks, `=name` entries as whole host names, other names as host-name suffixes), or null
+ * for none. Bad entries are dropped, not fatal.
  */
-export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
+export function mailhostRelay(list: readonly string[], kind: 'learned' | 'declared' = 'learned'): CompiledRelay | null {
   if (list.length === 0) return null;
-  const key = list.join('\n');
+  const key = `${kind}\n${list.join('\n')}`;
   const hit = relayMemo.get(key);
   if (hit !== undefined) return hit;
   const networks: string[] = [];
@@ -223,9 +223,16 @@ export function mailhostRelay(list: readonly string[]): CompiledRelay | null {
   }
   const relay: CompiledRelay = {
     ...compileRelay(
-      { name: 'the reporter’s own mail hosts', names, networks, asns: [], authservIds: [], webmail: false },
-      'learned',
-      'learned mail hosts',
+      {
+        name: kind === 'declared' ? 'a mail host the reporter declared' : 'the reporter’s own mail hosts',
+        names,
+        networks,
+        asns: [],
+        authservIds: [],
+        webmail: false,
+      },
+      kind,
+      `${kind} mail hosts`,
     ),
     hosts,
   };

@@ -36,9 +36,10 @@ export interface CompiledRelay {
   hosts?: readonly string[];
   /**
    * `provider`: a mailbox provider of the table; `intake`: this instance's own hosts; `learned`:
-   * the reporter's (or intake's) own mail hosts, learned from earlier reports.
+   * the reporter's (or intake's) own mail hosts, learned from earlier reports; `declared`: the mail
+   * hosts the reporter (or, for an intake, the operator) declared (`declared.ts`).
    */
-  kind: 'provider' | 'intake' | 'learned';
+  kind: 'provider' | 'intake' | 'learned' | 'declared';
 }
 
 /** Thrown for a bad operator file; the message names the file and the entry. */

@@ -2,7 +2,7 @@
  * The trace-back walk, SpamCop-style: start at the top Received header (written by the system the
  * message was delivered to), and go down while the host that wrote each header is one we believe.
  * Belief passes down a hand-off only when the client is (see {@link believe}, first match wins):
- * 1. this instance's intake or one of the reporter's learned mail hosts;
+ * 1. this instance's intake or one of the reporter's declared or learned mail hosts;
  * 2. a trusted provider's relay, by its published outbound ranges or internal space, a relay-only
  *    AS, or a relay name the receiver recorded — never a consumer-access name;
  * 3. a host of the receiving organisation: a reverse name the believed receiver recorded (not
@@ -32,6 +32,7 @@ import type { Hop, Origin } from '../../analysis-schema.ts';
 import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
+import { inDeclaredDomain } from './declared.ts';
 import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './ip-class.ts';
 import {
   holderDomain,
@@ -67,6 +68,8 @@ export interface WalkInput {
   asNameOf?: ReadonlyMap<number, string | null>;
   /** The reporter's (or intake's) own mail hosts, learned from earlier reports (see `mailhosts.ts`). */
   mailhosts?: CompiledRelay | null;
+  /** The mail hosts the reporter (or the intake's operator) declared as their own (see `declared.ts`). */
+  declared?: CompiledRelay | null;
   /** Webmail headers present (name → value). */
   webmailHeaders: readonly { name: string; value: string }[];
   /** Treat RFC 5737 / RFC 3849 documentation addresses as public (synthetic cases only). */
@@ -117,6 +120,45 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
   return false;
 }
 
+/**
+ * A client the reporter (or the intake's operator) declared as their own mail host (`declared.ts`):
+ * its address in a declared network, or the reverse name a believed receiver checked (`checked`:
+ * not "may be forged", not unchecked, not a consumer line) equal to a declared host or in a declared
+ * domain. A greeting alone never matches.
+ */
+function believeDeclared(h: ParsedReceived, ip: string, declared: CompiledRelay, checked: boolean): Believed | null {
+  const c = matchCidr(ip, declared.networks);
+  if (c)
+    return {
+      relay: declared,
+      kind: 'own',
+      ip,
+      why:
+        c.bits === (ip.includes(':') ? 128 : 32)
+          ? `${ip} was declared by the reporter as one of their own mail hosts`
+          : `${ip} is in ${c.text}, a network the reporter declared as their own mail side`,
+    };
+  if (!checked || h.fromRdns === null) return null;
+  const rdns = h.fromRdns.toLowerCase().replace(/\.$/, '');
+  if (declared.hosts?.includes(rdns) === true)
+    return {
+      relay: declared,
+      kind: 'own',
+      ip,
+      why: `the believed receiver checked its reverse name ${h.fromRdns}, a host the reporter declared as one of \
+their own mail hosts`,
+    };
+  const domain = declared.names.find((n) => inDeclaredDomain(rdns, n));
+  if (domain === undefined) return null;
+  return {
+    relay: declared,
+    kind: 'own',
+    ip,
+    why: `the believed receiver checked its reverse name ${h.fromRdns}, in ${domain}, a domain the reporter \
+declared as their own mail side`,
+  };
+}
+
 /** Why a public client is believed, or null when it is not: see the file comment for the order. */
 function believe(
   h: ParsedReceived,
@@ -131,6 +173,11 @@ function believe(
     h.fromRdns !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified');
   let accessKnown: boolean | null = null;
   const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
+  const declared = input.declared ?? null;
+  if (declared !== null) {
+    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess());
+    if (own !== null) return own;
+  }
   const mine = input.mailhosts ?? null;
   if (mine !== null) {
     const c = matchCidr(ip, mine.networks);
