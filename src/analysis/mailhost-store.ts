@@ -8,9 +8,10 @@
  */
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { AnalysisSchema, type Hop } from './analysis-schema.ts';
+import { DECLARED_MARK, MAX_DECLARED } from './stages/traceback/declared.ts';
 import { learnMailhosts, MAX_MAILHOSTS } from './stages/traceback/mailhosts.ts';
 import type { ParsedReceived } from './stages/traceback/received-parser.ts';
 import { trustTableFor } from './stages/traceback/trust.ts';
@@ -90,15 +91,111 @@ export async function reporterDomainsOf(
   return out;
 }
 
-/** The learned mail hosts of these keys (deduplicated, bounded). */
+/**
+ * The mail hosts of these keys for the trace-back: the declared ones first, marked with
+ * {@link DECLARED_MARK}, then the learned ones (deduplicated, bounded). One statement.
+ */
 export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];
   const rows = await db
+    .selectFrom('analysis_declared_mailhosts')
+    .select((eb) => [eb.val(1).as('declared'), 'entry'])
+    .where('reporter_key', 'in', [...keys])
+    .unionAll(
+      db
+        .selectFrom('analysis_mailhosts')
+        .select((eb) => [eb.val(0).as('declared'), 'ip as entry'])
+        .where('reporter_key', 'in', [...keys]),
+    )
+    .execute();
+  const declared = rows.filter((r) => Number(r.declared) === 1).map((r) => `${DECLARED_MARK}${r.entry}`);
+  const learned = rows.filter((r) => Number(r.declared) !== 1).map((r) => r.entry);
+  return [...new Set(declared.slice(0, MAX_DECLARED * 2)), ...new Set(learned.slice(0, MAX_MAILHOSTS * 2))];
+}
+
+/** One declared mail host as stored. */
+export interface DeclaredMailhost {
+  entry: string;
+  note: string | null;
+  declaredAt: string;
+  declaredBy: string;
+}
+
+/** The mail hosts declared for one key, in entry order. */
+export async function declaredMailhosts(db: Kysely<Database>, key: string): Promise<DeclaredMailhost[]> {
+  const rows = await db
+    .selectFrom('analysis_declared_mailhosts')
+    .select(['entry', 'note', 'declared_at', 'declared_by'])
+    .where('reporter_key', '=', key)
+    .orderBy('entry')
+    .execute();
+  return rows.map((r) => ({ entry: r.entry, note: r.note, declaredAt: r.declared_at, declaredBy: r.declared_by }));
+}
+
+/** The mail hosts learned for one key (the last learning pass's), in entry order. */
+export async function learnedMailhosts(db: Kysely<Database>, key: string): Promise<string[]> {
+  const rows = await db
     .selectFrom('analysis_mailhosts')
     .select('ip')
-    .where('reporter_key', 'in', [...keys])
+    .where('reporter_key', '=', key)
+    .orderBy('ip')
     .execute();
-  return [...new Set(rows.map((r) => r.ip))].slice(0, MAX_MAILHOSTS * 2);
+  return rows.map((r) => r.ip);
+}
+
+/**
+ * Replaces the declared mail hosts of one key (already checked by `parseDeclaration`; at most
+ * {@link MAX_DECLARED}), keeping the date and declarer of entries declared before. Returns what was
+ * added and removed.
+ */
+export async function replaceDeclaredMailhosts(
+  db: Kysely<Database>,
+  key: string,
+  entries: readonly { entry: string; note: string | null }[],
+  actor: string,
+  now: Date,
+): Promise<{ added: string[]; removed: string[] }> {
+  if (entries.length > MAX_DECLARED) throw new RangeError(`at most ${MAX_DECLARED} declared mail hosts`);
+  const wanted = new Map(entries.map((e) => [e.entry, e.note]));
+  return db.transaction().execute(async (trx) => {
+    await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);
+    const before = await trx
+      .selectFrom('analysis_declared_mailhosts')
+      .select(['entry', 'note'])
+      .where('reporter_key', '=', key)
+      .execute();
+    const had = new Map(before.map((r) => [r.entry, r.note]));
+    const removed = [...had.keys()].filter((e) => !wanted.has(e));
+    const added = [...wanted.keys()].filter((e) => !had.has(e));
+    if (removed.length > 0)
+      await trx
+        .deleteFrom('analysis_declared_mailhosts')
+        .where('reporter_key', '=', key)
+        .where('entry', 'in', removed)
+        .execute();
+    for (const [entry, note] of wanted)
+      if (had.has(entry) && had.get(entry) !== note)
+        await trx
+          .updateTable('analysis_declared_mailhosts')
+          .set({ note })
+          .where('reporter_key', '=', key)
+          .where('entry', '=', entry)
+          .execute();
+    if (added.length > 0)
+      await trx
+        .insertInto('analysis_declared_mailhosts')
+        .values(
+          added.map((entry) => ({
+            reporter_key: key,
+            entry,
+            note: wanted.get(entry) ?? null,
+            declared_at: now.toISOString(),
+            declared_by: actor.slice(0, 300),
+          })),
+        )
+        .execute();
+    return { added, removed };
+  });
 }
 
 /** The Received hops of a stored analysis, as the learner reads them. */
@@ -128,18 +225,28 @@ function chainOf(json: string): ParsedReceived[] | null {
   }));
 }
 
-/** The condition on `reports` that selects one key's reports: which analyses, not their documents. */
+/**
+ * The condition on `reports` that selects one key's reports (`user:`, `token:`, `intake:`; null for an
+ * address key, whose reports are found by hashing), as an expression on the `reports` table.
+ */
+export function whereKey(key: string): ((eb: ExpressionBuilder<Database, 'reports'>) => Expression<SqlBool>) | null {
+  const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (kind === 'user') return (eb) => eb('reports.reporter_user_id', '=', value);
+  if (kind === 'token')
+    return (eb) => eb.and([eb('reports.reporter_token_id', '=', value), eb('reports.reporter_user_id', 'is', null)]);
+  if (kind === 'intake') return (eb) => eb('reports.channel', '=', value);
+  return null;
+}
+
+/** One key's reports' analyses: which analyses, not their documents. */
 function reportsOfKey(db: Kysely<Database>, key: string) {
-  const q = db
+  const where = whereKey(key);
+  if (where === null) return null;
+  return db
     .selectFrom('reports')
     .innerJoin('analyses', 'analyses.message_sha256', 'reports.message_sha256')
-    .select(['analyses.message_sha256', 'analyses.version', 'analyses.analysed_at']);
-  const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-  if (kind === 'user') return q.where('reports.reporter_user_id', '=', value);
-  if (kind === 'token')
-    return q.where('reports.reporter_token_id', '=', value).where('reports.reporter_user_id', 'is', null);
-  if (kind === 'intake') return q.where('reports.channel', '=', value);
-  return null;
+    .select(['analyses.message_sha256', 'analyses.version', 'analyses.analysed_at'])
+    .where(where);
 }
 
 interface StoredRef {

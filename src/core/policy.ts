@@ -86,6 +86,8 @@ export const PERMISSIONS = {
   'intel:read-all': ['admin', 'analyst'],
   /** Intel collections and who may read them. */
   'intel:manage': ['admin'],
+  /** The mail hosts an intake channel's reports pass (declared for every reporter of the channel). */
+  'mailhosts:manage-intake': ['admin'],
 } as const satisfies Record<string, readonly (Role | 'anonymous')[]>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -210,6 +212,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/lookup': { any: ['lookup:query'] },
   'GET /api/v1/campaigns/:id': { any: ['campaign:read'] },
   'POST /api/v1/reports/:id/relabel': { any: ['report:relabel'] },
+  // analysis: declared mail hosts
+  'GET /api/v1/account/mailhosts': { any: ['account:self'] },
+  'PUT /api/v1/account/mailhosts': { any: ['account:self'] },
+  'GET /api/v1/intakes/:channel/mailhosts': { any: ['mailhosts:manage-intake'] },
+  'PUT /api/v1/intakes/:channel/mailhosts': { any: ['mailhosts:manage-intake'] },
   // actions
   'GET /api/v1/actions/public-key': 'public',
   'GET /api/v1/actions/cases': { any: ['case:read'] },
@@ -293,6 +300,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /register': 'public',
   'GET /account': { any: ['account:self'] },
   'POST /account/tokens': { any: ['account:self'] },
+  'POST /account/mailhosts': { any: ['account:self'] },
   'POST /account/tokens/:id/revoke': { any: ['account:self'] },
   'POST /account/password': { any: ['account:self'] },
   // web application: workbench

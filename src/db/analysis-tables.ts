@@ -40,6 +40,18 @@ export interface AnalysisMailhostsTable {
   learned_at: string;
 }
 
+/** A mail host declared by a reporter or, for an intake, by the operator (migration 0292; `declared.ts`). */
+export interface AnalysisDeclaredMailhostsTable {
+  /** `user:<id>`, `token:<id>` or `intake:<channel>`. */
+  reporter_key: string;
+  /** `1.2.3.4`, `1.2.3.0/24`, `=host.example.org` (one host) or `example.org` (a domain). */
+  entry: string;
+  note: string | null;
+  declared_at: string;
+  /** Who declared it (principal label). */
+  declared_by: string;
+}
+
 /** Per key: reports analysed since the last learning pass. */
 export interface AnalysisMailhostKeysTable {
   reporter_key: string;
@@ -52,6 +64,7 @@ export interface AnalysisTables {
   message_indicators: MessageIndicatorsTable;
   analysis_mailhosts: AnalysisMailhostsTable;
   analysis_mailhost_keys: AnalysisMailhostKeysTable;
+  analysis_declared_mailhosts: AnalysisDeclaredMailhostsTable;
 }
 
 export type AnalysisRow = Selectable<AnalysesTable>;

@@ -626,6 +626,17 @@ export async function eraseReporter(
         .set({ reporter_token_id: null })
         .where('reporter_token_id', 'in', trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id))
         .execute();
+      // The mail hosts the account declared or that were learned from its reports (its forwarders,
+      // its own servers) say where it receives mail: erased with it.
+      const keys = [
+        `user:${user.id}`,
+        ...(await trx.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).execute()).map(
+          (t) => `token:${t.id}`,
+        ),
+      ];
+      await trx.deleteFrom('analysis_declared_mailhosts').where('reporter_key', 'in', keys).execute();
+      await trx.deleteFrom('analysis_mailhosts').where('reporter_key', 'in', keys).execute();
+      await trx.deleteFrom('analysis_mailhost_keys').where('reporter_key', 'in', keys).execute();
       await trx.deleteFrom('api_tokens').where('user_id', '=', user.id).execute();
       await trx.deleteFrom('web_sessions').where('user_id', '=', user.id).execute();
       await trx.deleteFrom('web_login_attempts').where('email', '=', user.email).execute();

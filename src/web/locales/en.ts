@@ -285,6 +285,17 @@ export const en = {
   'account.tokens.revoke': 'Revoke',
   'account.tokens.revoked': 'revoked',
   'account.tokens.none': 'No token.',
+  'account.mailhosts': 'Your mail hosts',
+  'account.mailhosts.lead':
+    'If your mail passes through a forwarder, a filter or a second mail server of your own before it reaches your \
+mailbox, name it here, one per line: a host name (mx2.example.org), a domain (*.example.org), an address or a network \
+of at most /16. Text after # is a note. The trace-back then looks past these hosts in your reports, instead of blaming \
+them; it applies to reports analysed from now on.',
+  'account.mailhosts.label': 'Declared mail hosts',
+  'account.mailhosts.save': 'Save my mail hosts',
+  'account.mailhosts.saved': 'Your mail hosts are saved.',
+  'account.mailhosts.learned': 'Learned from your earlier reports: {hosts}',
+  'account.mailhosts.none': 'None learned yet.',
   'account.password': 'Change my password',
   'account.password.current': 'Current password',
   'account.password.new': 'New password',

@@ -300,6 +300,17 @@ export const fr: Messages = {
   'account.tokens.revoke': 'Révoquer',
   'account.tokens.revoked': 'révoqué',
   'account.tokens.none': 'Aucun jeton.',
+  'account.mailhosts': 'Vos serveurs de messagerie',
+  'account.mailhosts.lead':
+    'Si votre courrier passe par un renvoi, un filtre ou un second serveur à vous avant d’arriver dans votre boîte, \
+indiquez-le ici, un par ligne : un nom d’hôte (mx2.example.org), un domaine (*.example.org), une adresse ou un réseau \
+d’au plus /16. Le texte après # est une note. Le traçage passe alors au-delà de ces serveurs dans vos signalements au \
+lieu de les accuser ; cela vaut pour les signalements analysés à partir de maintenant.',
+  'account.mailhosts.label': 'Serveurs déclarés',
+  'account.mailhosts.save': 'Enregistrer mes serveurs',
+  'account.mailhosts.saved': 'Vos serveurs de messagerie sont enregistrés.',
+  'account.mailhosts.learned': 'Appris de vos signalements précédents : {hosts}',
+  'account.mailhosts.none': 'Aucun appris pour l’instant.',
   'account.password': 'Changer mon mot de passe',
   'account.password.current': 'Mot de passe actuel',
   'account.password.new': 'Nouveau mot de passe',

@@ -1,7 +1,7 @@
 /**
  * Sign-in's `next`: only a same-origin path is followed; every trick a browser would turn into
  * another host, and every control character, falls back to the default page (a NUL is refused
- * with 400 before sign-in) — never a 500.
+ * with 400 before sign-in) — never a 500. The account page's declared mail hosts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,5 +81,53 @@ for (const dialect of DIALECTS) {
       anon.cookie,
     );
     assert.equal(good.headers.location, '/workbench/reports?q=x');
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`a reporter declares their mail hosts on the account page; a refused line keeps the form as typed \
+(${dialect})`, async (t) => {
+    const h = await createTestApp(t, dialect);
+    if (!h) return;
+    const { db, config } = h.ctx;
+    const u = await userWithSession(db, config, 'reporter');
+    const page = await h.app.inject({ method: 'GET', url: '/account', headers: { cookie: u.cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<textarea id="mailhosts" name="mailhosts"[^>]*><\/textarea>/);
+
+    const refused = await postForm(
+      h.app,
+      '/account/mailhosts',
+      { _csrf: u.csrf, mailhosts: 'vineyard.net # the gazette forward\n10.0.0.0/8\n<script>x</script>' },
+      u.cookie,
+    );
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /data-testid="mailhosts-error">[^<]*10\.0\.0\.0\/8: a network wider than \/16/);
+    // What was typed stays in the form, escaped; nothing was stored.
+    assert.match(refused.body, /vineyard\.net # the gazette forward\n10\.0\.0\.0\/8\n&lt;script&gt;x&lt;\/script&gt;/);
+    assert.doesNotMatch(refused.body, /<script>x/);
+    assert.equal((await db.selectFrom('analysis_declared_mailhosts').selectAll().execute()).length, 0);
+
+    const saved = await postForm(
+      h.app,
+      '/account/mailhosts',
+      { _csrf: u.csrf, mailhosts: 'vineyard.net # the gazette forward\r\n\r\n204.17.195.90\r\n' },
+      u.cookie,
+    );
+    assert.equal(saved.statusCode, 200, saved.body.slice(0, 300));
+    assert.match(saved.body, /\*\.vineyard\.net {2}# the gazette forward/);
+    const rows = await db
+      .selectFrom('analysis_declared_mailhosts')
+      .select(['reporter_key', 'entry', 'note'])
+      .orderBy('entry')
+      .execute();
+    assert.deepEqual(rows, [
+      { reporter_key: `user:${u.id}`, entry: '204.17.195.90', note: null },
+      { reporter_key: `user:${u.id}`, entry: 'vineyard.net', note: 'the gazette forward' },
+    ]);
+    // Without the form's CSRF token nothing changes.
+    const forged = await postForm(h.app, '/account/mailhosts', { mailhosts: '' }, u.cookie);
+    assert.equal(forged.statusCode, 403);
+    assert.equal((await db.selectFrom('analysis_declared_mailhosts').selectAll().execute()).length, 2);
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Sign-in, sign-out, reporter registration, and the account page: one's own reports, API tokens
- * for the mail-client add-on (shown once, stored hashed, revocable), password change.
+ * for the mail-client add-on (shown once, stored hashed, revocable), one's declared mail hosts,
+ * password change.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
@@ -38,6 +39,9 @@ import { writeAudit } from '../../evidence/audit.ts';
 import { PASSWORD_PAGE } from '../first-sign-in.ts';
 import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
+import { declareMailhosts, mailhostsView, ownMailhostKey } from '../../analysis/mailhost-routes.ts';
+import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
+import { mailhostsSection, typedMailhosts } from './account-mailhosts.ts';
 
 type Body = Record<string, unknown>;
 const field = (b: unknown, k: string): string =>
@@ -229,9 +233,19 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
   async function accountPage(
     ctx: PageCtx,
     userId: string,
-    opts: { newToken?: string; message?: string; error?: string; mustChange?: boolean },
+    opts: {
+      newToken?: string;
+      message?: string;
+      error?: string;
+      mustChange?: boolean;
+      /** The mail hosts as typed, kept in the form when they were refused. */
+      mailhostsText?: string;
+      mailhostsError?: string;
+    },
   ): Promise<string> {
     const { t } = ctx;
+    const key = ownMailhostKey(ctx.principal);
+    const hosts = key === null ? null : await mailhostsView(db, key);
     const scope = reportScope(ctx.principal, { networks: [], authorityId: null });
     const own = can(ctx.principal, 'report:read-own')
       ? await listReports(db, scope.kind === 'all' ? { kind: 'own', userId, tokenId: null } : scope, {}, null, 100)
@@ -290,6 +304,7 @@ type="submit">${t('account.tokens.revoke')}</button></form>`
 value="Thunderbird">
   <button type="submit">${t('account.tokens.create')}</button></form>
 </section>
+${hosts === null ? '' : mailhostsSection(ctx, hosts, { text: opts.mailhostsText, error: opts.mailhostsError })}
 <section class="card"><h2>${t('account.password')}</h2>
 <form method="post" action="/account/password" class="stack narrow">${csrfField(ctx)}
   <label for="current">${t('account.password.current')}</label><input id="current" name="current" type="password" \
@@ -327,6 +342,35 @@ autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
     if (!tk || tk.user_id !== rs.account.id) throw new AppError('NOT_FOUND', 'No such token.');
     await revokeToken(db, tk.id);
     return reply.redirect('/account', 303);
+  });
+
+  app.post('/account/mailhosts', async (req, reply) => {
+    authorize(req.principal, 'account:self');
+    verifyCsrf(req, field(req.body, CSRF_FIELD));
+    const rs = requestSession(req);
+    if (!rs) throw new AppError('UNAUTHENTICATED');
+    const key = ownMailhostKey(req.principal);
+    if (key === null) throw new AppError('UNAUTHENTICATED');
+    const text = field(req.body, 'mailhosts').slice(0, 20_000);
+    const ctx = pageContext(req, reply);
+    try {
+      await declareMailhosts(
+        db,
+        key,
+        typedMailhosts(text),
+        trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
+        req.principal,
+        req.ip,
+      );
+    } catch (e) {
+      if (!(e instanceof AppError) || e.code !== 'BAD_REQUEST') throw e;
+      return sendPage(
+        reply,
+        await accountPage(ctx, rs.account.id, { mailhostsText: text, mailhostsError: e.message }),
+        400,
+      );
+    }
+    return sendPage(reply, await accountPage(ctx, rs.account.id, { message: ctx.t('account.mailhosts.saved') }));
   });
 
   app.get('/account/password', async (req, reply) => {

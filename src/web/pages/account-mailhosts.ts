@@ -1,0 +1,47 @@
+/**
+ * The account page's "Your mail hosts" section: the reporter's declared mail hosts as one text area
+ * (a host per line, `# note` after it), and what the trace-back learned from their reports
+ * (`src/analysis/mailhost-routes.ts` does the checking and storing, for the page and the API alike).
+ */
+import type { TypedDeclaration } from '../../analysis/mailhost-routes.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { csrfField, type PageCtx } from '../page.ts';
+
+/** Most lines read from the text area (the store keeps at most 32; more are refused there, by count). */
+const MAX_LINES = 200;
+
+/** The text area's lines as declarations: blank lines skipped, text after `#` the note. */
+export function typedMailhosts(text: string): TypedDeclaration[] {
+  const out: TypedDeclaration[] = [];
+  for (const line of text.split(/\r?\n/).slice(0, MAX_LINES)) {
+    const hash = line.indexOf('#');
+    const host = (hash < 0 ? line : line.slice(0, hash)).trim();
+    const note = hash < 0 ? '' : line.slice(hash + 1).trim();
+    if (host.length === 0) continue;
+    out.push(note.length > 0 ? { host, note } : { host });
+  }
+  return out;
+}
+
+export function mailhostsSection(
+  ctx: PageCtx,
+  view: { declared: { host: string; note: string | null }[]; learned: string[] },
+  opts: { text?: string; error?: string },
+): SafeHtml {
+  const { t } = ctx;
+  const text = opts.text ?? view.declared.map((d) => (d.note ? `${d.host}  # ${d.note}` : d.host)).join('\n');
+  return html`<section class="card" id="mailhosts"><h2>${t('account.mailhosts')}</h2>
+<p>${t('account.mailhosts.lead')}</p>
+${opts.error ? html`<p class="error" role="alert" data-testid="mailhosts-error">${opts.error}</p>` : ''}
+<form method="post" action="/account/mailhosts" class="stack">${csrfField(ctx)}
+  <label for="mailhosts">${t('account.mailhosts.label')}</label>
+  <textarea id="mailhosts" name="mailhosts" rows="5" spellcheck="false" translate="no">${text}</textarea>
+  <button type="submit">${t('account.mailhosts.save')}</button>
+</form>
+<p>${
+    view.learned.length === 0
+      ? t('account.mailhosts.none')
+      : t('account.mailhosts.learned', { hosts: view.learned.join(', ') })
+  }</p>
+</section>`;
+}
