@@ -1,11 +1,16 @@
 /**
  * Re-runs the analysis over stored evidence at the current ANALYSER_VERSION (after the analysers
- * improved): messages first seen since a date, in batches, in the worker-thread pool, each batch
- * stored in one transaction. Older versions' rows stay (history); the new version is added.
+ * improved, or after a reporter declared their mail hosts): messages first seen since a date, or
+ * reported under one reporter's key, in batches, in the worker-thread pool, each batch stored in one
+ * transaction. Older versions' rows stay (history); the new version is added. Each message is traced
+ * as the live `analyse-report` job traces it: with the declared and learned mail hosts and the mail
+ * domain of its first report's reporter (without them a re-analysis would blame the reporter's own
+ * forwarders and hosts the live trace looked past).
  */
 import type { DB } from '../db/dialect.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
+import { keysOfReports, mailhostsOf, reporterDomainsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
 import { storeAnalysis } from './repository.ts';
 
@@ -14,6 +19,11 @@ export interface ReanalyzeOptions {
   since?: string | null;
   /** Re-run even messages already analysed at the current version. */
   force?: boolean;
+  /**
+   * Only the messages reported under this key (`user:<id>`, `token:<id>`, `intake:<channel>`; see
+   * `mailhost-store.ts`): a reporter's reports after they declared their mail hosts.
+   */
+  reporter?: string | null;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -33,7 +43,15 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
   const t0 = Date.now();
   let q = db.selectFrom('messages').select(['sha256', 'first_seen_at']).orderBy('first_seen_at').orderBy('sha256');
   if (opts.since) q = q.where('first_seen_at', '>=', opts.since);
-  const all = await q.execute();
+  let all = await q.execute();
+  if (opts.reporter) {
+    const where = whereKey(opts.reporter);
+    if (where === null)
+      throw new RangeError(`not a reporter key: ${opts.reporter} (user:ID, token:ID or intake:CHANNEL)`);
+    const rows = await db.selectFrom('reports').select('message_sha256').where(where).execute();
+    const mine = new Set(rows.map((r) => r.message_sha256));
+    all = all.filter((m) => mine.has(m.sha256));
+  }
   let current = new Set<string>();
   if (!opts.force) {
     const rows = await db
@@ -57,10 +75,14 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
   const size = opts.batchSize ?? 200;
   for (let i = 0; i < todo.length; i += size) {
     const batch = todo.slice(i, i + size);
+    const context = await reporterContextOf(
+      db,
+      batch.map((m) => m.sha256),
+    );
     const results = await Promise.all(
       batch.map(async (m) => {
         const raw = await getMessageRaw(db, m.sha256);
-        return raw ? pool.analyse(raw) : null;
+        return raw ? pool.analyse(raw, context.get(m.sha256) ?? {}) : null;
       }),
     );
     await db.transaction().execute(async (trx) => {
@@ -79,4 +101,42 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
   }
   s.seconds = (Date.now() - t0) / 1000;
   return s;
+}
+
+/**
+ * What the trace-back of each message is told about its first report's reporter (the live job's
+ * choice: a message reported twice is analysed once, for the report that brought it): their mail
+ * hosts, declared and learned, and their mail domain.
+ */
+async function reporterContextOf(
+  db: DB,
+  shas: readonly string[],
+): Promise<Map<string, { mailhosts: string[]; recipientDomains: string[] }>> {
+  const first = new Map<string, string>();
+  for (let i = 0; i < shas.length; i += 200) {
+    const rows = await db
+      .selectFrom('reports')
+      .select(['id', 'message_sha256'])
+      .where('message_sha256', 'in', shas.slice(i, i + 200))
+      .orderBy('received_at')
+      .orderBy('id')
+      .execute();
+    for (const r of rows) if (!first.has(r.message_sha256)) first.set(r.message_sha256, r.id);
+  }
+  const ids = [...first.values()];
+  const keys = await keysOfReports(db, ids);
+  const domains = await reporterDomainsOf(db, ids);
+  const hostsOf = new Map<string, Promise<string[]>>();
+  const out = new Map<string, { mailhosts: string[]; recipientDomains: string[] }>();
+  for (const [sha, id] of first) {
+    const k = keys.get(id) ?? [];
+    const memo = k.join('\n');
+    let hosts = hostsOf.get(memo);
+    if (hosts === undefined) {
+      hosts = mailhostsOf(db, k);
+      hostsOf.set(memo, hosts);
+    }
+    out.set(sha, { mailhosts: await hosts, recipientDomains: domains.get(id) ?? [] });
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-/** `spamdesk show REPORT_ID` and `spamdesk reanalyze [--since ISO]`. */
+/** `spamdesk show REPORT_ID` and `spamdesk reanalyze [--since ISO] [--reporter KEY] [--force]`. */
 import type { Command } from 'commander';
 import { cliActor, configFrom, fail, withSettings } from '../options.ts';
 import { writeAudit } from '../../evidence/audit.ts';
@@ -62,8 +62,14 @@ or \`spamdesk reanalyze\`).\n`,
   )
     .option('--since <iso>', 'only messages first seen at or after this ISO 8601 time')
     .option('--force', 're-run messages already analysed at the current version too')
-    .action(async (o: { since?: string; force?: boolean }, cmd: Command) => {
+    .option(
+      '--reporter <key>',
+      'only messages reported under this key: user:ID, token:ID or intake:CHANNEL (after declaring mail hosts)',
+    )
+    .action(async (o: { since?: string; force?: boolean; reporter?: string }, cmd: Command) => {
       const config = configFrom(cmd);
+      if (o.reporter !== undefined && !/^(user|token|intake):[\w.-]{1,80}$/.test(o.reporter))
+        fail(`--reporter: "${o.reporter}" is not a reporter key (user:ID, token:ID or intake:CHANNEL)`, 2);
       if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
         fail(`--since: "${o.since}" is not an ISO 8601 date`, 2);
       const since = o.since === undefined ? null : new Date(o.since).toISOString();
@@ -78,6 +84,7 @@ or \`spamdesk reanalyze\`).\n`,
         const s = await reanalyze(db, pool, {
           since,
           force: o.force === true,
+          reporter: o.reporter ?? null,
           onProgress: (done, total) => process.stderr.write(`\ranalysed ${done}/${total}`),
         });
         process.stderr.write('\n');
