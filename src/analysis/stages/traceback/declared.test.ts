@@ -91,6 +91,43 @@ test('a greeting naming a declared host earns nothing: only a checked reverse na
   assert.equal(w.ip, '45.33.1.7', w.text);
 });
 
+/** A chain as Postfix writes it (reverse names checked), top first: [by, rdns, ip] per hop, then a body. */
+function chain(hops: [string, string, string][]): string {
+  const lines = hops.map(
+    ([by, rdns, ip], i) =>
+      `Received: from ${rdns} (${rdns} [${ip}])\r\n\tby ${by} (Postfix) with ESMTP id ${i}A2B3C; Tue, 3 Nov 2026 \
+10:00:0${9 - i} +0000`,
+  );
+  return `${lines.join('\r\n')}\r\nFrom: a@b.example\r\nTo: victim@example.net\r\nSubject: hi\r\n\r\nbody\r\n`;
+}
+
+test('a declared domain or network is not believed inside a hosting network: its customers are strangers', async () => {
+  // A spammer rents a Contabo server (reverse name under contaboserver.net) and writes a header below
+  // blaming an innocent address; the reporter had declared the hosting company's domain by mistake.
+  const raw = chain([
+    ['mail.example.net', 'vmi222222.contaboserver.net', '167.86.75.1'],
+    ['vmi222222.contaboserver.net', 'innocent.example.org', '93.184.216.34'],
+  ]);
+  assert.equal((await origin(raw, declare('contaboserver.net'))).ip, '167.86.75.1');
+  assert.equal((await origin(raw, declare('167.86.75.0/24'))).ip, '167.86.75.1');
+  // The one machine named whole (the reporter's own VPS there) is theirs to declare.
+  const own = await origin(raw, declare('vmi222222.contaboserver.net'));
+  assert.equal(own.ip, '93.184.216.34', own.text);
+  assert.equal((await origin(raw, declare('167.86.75.1'))).ip, '93.184.216.34');
+});
+
+test('one declared host does not make its network believed: another holder’s host is judged alone', async () => {
+  // k1.vineyard.net is declared; below it a host of another holder in the same AS hands it the mail
+  // and writes a line blaming an innocent address.
+  const raw = chain([
+    ['mail.example.net', 'k1.vineyard.net', '204.17.195.90'],
+    ['k1.vineyard.net', 'host.neighbour-company.com', '204.17.195.91'],
+    ['host.neighbour-company.com', 'innocent.example.org', '93.184.216.34'],
+  ]);
+  const w = await origin(raw, declare('204.17.195.90'));
+  assert.equal(w.ip, '204.17.195.91', w.text);
+});
+
 test('a declaration is read as typed and refused, with its reason, when it would speak for strangers', () => {
   const ok = (text: string) => {
     const r = parseDeclaration(text, trust);
@@ -109,12 +146,18 @@ test('a declaration is read as typed and refused, with its reason, when it would
   assert.equal(ok('204.17.195.90'), '204.17.195.90');
   assert.equal(ok('204.17.195.90/24'), '204.17.195.0/24');
   assert.equal(ok('2001:db8:1::/48'), '2001:db8:1::/48');
+  assert.equal(ok('bücher.de'), 'xn--bcher-kva.de');
+  assert.equal(ok('10.1.0.0/16'), '10.1.0.0/16', 'private space: harmless, never overlaps a provider');
   assert.equal(showDeclaration('vineyard.net'), '*.vineyard.net');
   assert.equal(showDeclaration('=k1.vineyard.net'), 'k1.vineyard.net');
   assert.equal(showDeclaration('204.17.195.0/24'), '204.17.195.0/24');
 
   refused('10.0.0.0/8', /wider than \/16/);
-  refused('2001:db8::/16', /wider than \/32/);
+  refused('2001:db8::/16', /wider than \/48/);
+  refused('2001:41d0::/32', /wider than \/48/);
+  refused('010.1.1.1', /leading zero/);
+  refused('209.85.128.0/17', /overlaps Google/);
+  refused('209.85.220.41', /overlaps Google/);
   refused('127.0.0.1', /loopback/);
   refused('net', /not a host name/);
   refused('co.uk', /public suffix/);

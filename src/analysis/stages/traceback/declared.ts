@@ -21,7 +21,8 @@
  */
 import ipaddr from 'ipaddr.js';
 import { getPublicSuffix } from 'tldts';
-import { classifyIp, parseCidr } from './ip-class.ts';
+import { domainToASCII } from 'node:url';
+import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
 import { hasPublicSuffix, holderDomain, isAccessName, isPlaceholderDomain } from './org.ts';
 import type { TrustTable } from './trust.ts';
 
@@ -32,7 +33,7 @@ export const MAX_DECLARED_NOTE = 200;
 /** Prefix of a declared entry in an analysis's `mailhosts` list (learned entries have none). */
 export const DECLARED_MARK = '+';
 /** Widest networks a declaration may name. */
-const MIN_PREFIX = { 4: 16, 6: 32 } as const;
+const MIN_PREFIX = { 4: 16, 6: 48 } as const;
 
 /**
  * A stored entry: `1.2.3.4` or `1.2.3.0/24` (an address or network), `=mx.example.org` (one host),
@@ -67,6 +68,9 @@ export function parseDeclaration(text: string, trust: TrustTable): DeclarationRe
   if (s.length === 0) return { problem: 'empty' };
   if (s.length > 253) return { problem: 'longer than 253 characters' };
   if (/^[0-9a-f:.]+(?:\/\d{1,3})?$/.test(s) && (s.includes(':') || /^[\d./]+$/.test(s))) {
+    // `010.1.1.1` would be read as octal (8.1.1.1): an address is written in decimal, or refused.
+    if (!s.includes(':') && /(?:^|\.)0\d/.test(s.split('/')[0] ?? ''))
+      return { problem: 'an IPv4 address with a leading zero (read as octal by some software): write it in decimal' };
     const c = parseCidr(s);
     if (c === null) return { problem: 'not a valid address or network' };
     const version = c.net.kind() === 'ipv6' ? 6 : 4;
@@ -82,14 +86,36 @@ address space`,
     const cls = classifyIp(base);
     if (cls === 'loopback' || cls === 'link-local' || cls === 'reserved')
       return { problem: `a ${cls} address is never a mail host's` };
-    return { entry: full ? base : `${base}/${c.bits}` };
+    const entry = full ? base : `${base}/${c.bits}`;
+    // Private space is the receiving side's anyway (skipped, never blamed): only public space can overlap.
+    const provider = cls === 'public' ? providerOverlap(entry, trust) : null;
+    if (provider !== null)
+      return {
+        problem: `overlaps ${provider}'s relay networks: the table believes that provider's relays already, \
+and declaring its addresses would make them your own`,
+      };
+    return { entry };
   }
   const wildcard = s.startsWith('*.') || s.startsWith('.');
-  const name = s.replace(/^\*?\./, '');
+  const typed = s.replace(/^\*?\./, '');
+  // An internationalised name is compared in its ASCII (punycode) form, as DNS and the headers carry it.
+  const name = /[^\p{ASCII}]/u.test(typed) ? domainToASCII(typed) : typed;
+  if (name.length === 0) return { problem: 'not a valid internationalised domain name' };
   const problem = nameProblem(name, trust);
   if (problem !== null) return { problem };
   const domain = wildcard || holderDomain(name) === name;
   return { entry: domain ? name : `=${name}` };
+}
+
+/** The trusted provider (or this instance's intake) whose networks a declared network overlaps, or null. */
+function providerOverlap(entry: string, trust: TrustTable): string | null {
+  const c = parseCidr(entry);
+  if (c === null) return null;
+  const contains = (outer: Cidr, inner: Cidr): boolean =>
+    outer.net.kind() === inner.net.kind() && outer.bits <= inner.bits && inner.net.match(outer.net, outer.bits);
+  for (const r of trust.relays)
+    for (const n of [...r.networks, ...r.internalNetworks]) if (contains(n, c) || contains(c, n)) return r.name;
+  return null;
 }
 
 /** A declaration as shown back to its declarer (`*.example.org` for a domain). */

@@ -9,6 +9,7 @@
  *
  * Pure: the caller hands in parsed chains (see `mailhost-store.ts` for the rows kept per reporter).
  */
+import { MAX_DECLARED } from './declared.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
 import { hasPublicSuffix, holderDomain, isAccessName, isPlaceholderDomain } from './org.ts';
@@ -214,7 +215,8 @@ export function mailhostRelay(list: readonly string[], kind: 'learned' | 'declar
   const networks: string[] = [];
   const names: string[] = [];
   const hosts: string[] = [];
-  for (const entry of list.slice(0, MAX_MAILHOSTS)) {
+  // A reporter's declarations and their intake's (each at most MAX_DECLARED), or the learned hosts.
+  for (const entry of list.slice(0, kind === 'declared' ? MAX_DECLARED * 2 : MAX_MAILHOSTS)) {
     const e = entry.trim();
     const c: Cidr | null = parseCidr(e);
     if (c !== null) networks.push(e);

@@ -122,21 +122,32 @@ function sameHost(by: string, sender: { names: (string | null)[]; ip: string | n
 
 /**
  * A client the reporter (or the intake's operator) declared as their own mail host (`declared.ts`):
- * its address in a declared network, or the reverse name a believed receiver checked (`checked`:
- * not "may be forged", not unchecked, not a consumer line) equal to a declared host or in a declared
- * domain. A greeting alone never matches.
+ * its address declared, or the reverse name a believed receiver checked (`checked`: not "may be
+ * forged", not unchecked, not a consumer line) equal to a declared host. A declared network or domain
+ * speaks for many machines, so it is believed only outside shared networks (`sharedAs`: the client's AS
+ * is an access, hosting or transit network, or unknown): there anyone can rent an address in the range
+ * or a name under the domain, and a reporter who declared `ovh.net` would have every OVH customer's
+ * server looked past. A greeting alone never matches.
  */
-function believeDeclared(h: ParsedReceived, ip: string, declared: CompiledRelay, checked: boolean): Believed | null {
+function believeDeclared(
+  h: ParsedReceived,
+  ip: string,
+  declared: CompiledRelay,
+  checked: boolean,
+  sharedAs: () => boolean,
+): Believed | null {
+  const single = ip.includes(':') ? 128 : 32;
   const c = matchCidr(ip, declared.networks);
-  if (c)
+  if (c && (c.bits === single || !sharedAs()))
     return {
       relay: declared,
       kind: 'own',
       ip,
       why:
-        c.bits === (ip.includes(':') ? 128 : 32)
+        c.bits === single
           ? `${ip} was declared by the reporter as one of their own mail hosts`
-          : `${ip} is in ${c.text}, a network the reporter declared as their own mail side`,
+          : `${ip} is in ${c.text}, a network the reporter declared as their own mail side, outside any access, \
+hosting or transit network`,
     };
   if (!checked || h.fromRdns === null) return null;
   const rdns = h.fromRdns.toLowerCase().replace(/\.$/, '');
@@ -149,13 +160,13 @@ function believeDeclared(h: ParsedReceived, ip: string, declared: CompiledRelay,
 their own mail hosts`,
     };
   const domain = declared.names.find((n) => inDeclaredDomain(rdns, n));
-  if (domain === undefined) return null;
+  if (domain === undefined || sharedAs()) return null;
   return {
     relay: declared,
     kind: 'own',
     ip,
     why: `the believed receiver checked its reverse name ${h.fromRdns}, in ${domain}, a domain the reporter \
-declared as their own mail side`,
+declared as their own mail side, outside any access, hosting or transit network`,
   };
 }
 
@@ -175,7 +186,11 @@ function believe(
   const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
   const declared = input.declared ?? null;
   if (declared !== null) {
-    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess());
+    const sharedAs = (): boolean => {
+      const asn = asnOf.get(ip) ?? null;
+      return asn === null || isSharedAs(input.asNameOf?.get(asn) ?? null);
+    };
+    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess(), sharedAs);
     if (own !== null) return own;
   }
   const mine = input.mailhosts ?? null;
@@ -778,7 +793,9 @@ ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the heade
         h.notes.push(t.live);
         flags.push(`${t.live}@${i}`);
       }
-      if (t.kind === 'own') {
+      // A declared host vouches for itself only: its domain, AS and address do not become the
+      // organisation's, or one declared machine would make its whole hosting network believed (rules 3–5).
+      if (t.kind === 'own' && t.relay.kind !== 'declared') {
         const d = registeredDomain(h.fromRdns);
         if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) {
           org.domains.add(d);
