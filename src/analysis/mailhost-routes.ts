@@ -2,8 +2,9 @@
  * Declared mail hosts (`stages/traceback/declared.ts`): a reporter declares the forwarders, filters
  * and secondary MXes their mail passes through (`/api/v1/account/mailhosts`), an admin does the same
  * for an intake channel (`/api/v1/intakes/:channel/mailhosts`: a spam-trap feed's forwarders). The
- * trace-back of that key's reports analysed from then on looks past them. Each change is audited: a
- * declaration moves where blame lands. Each route: validate → authorise (policy) → act → present.
+ * trace-back of that key's reports analysed from then on looks past them. Each change is audited (in
+ * the store's transaction): a declaration moves where blame lands. Each route: validate → authorise
+ * (policy) → act → present.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -11,7 +12,6 @@ import { AppError } from '../core/errors.ts';
 import { authorize } from '../core/policy.ts';
 import { principalLabel, type Principal } from '../core/roles.ts';
 import { CHANNELS } from '../evidence/report-input.ts';
-import { writeAudit } from '../evidence/audit.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { declaredMailhosts, learnedMailhosts, replaceDeclaredMailhosts } from './mailhost-store.ts';
@@ -89,21 +89,12 @@ export async function declareMailhosts(
   ip: string | null,
 ) {
   const entries = checkDeclarations(typed, trust);
-  const actor = principalLabel(p);
-  const change = await replaceDeclaredMailhosts(db, key, entries, actor, new Date());
-  if (change.added.length > 0 || change.removed.length > 0)
-    await writeAudit(db, {
-      actor,
-      action: 'traceback.mailhosts.declare',
-      // A user's key is their account id; an intake's is its channel: neither is personal data.
-      subject: key,
-      ip,
-      detail: { added: change.added.map(showDeclaration), removed: change.removed.map(showDeclaration) },
-    });
+  const change = await replaceDeclaredMailhosts(db, key, entries, principalLabel(p), new Date(), ip);
   return {
     ...(await mailhostsView(db, key)),
     added: change.added.map(showDeclaration),
     removed: change.removed.map(showDeclaration),
+    noted: change.noted.map(showDeclaration),
   };
 }
 

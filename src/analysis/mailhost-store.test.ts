@@ -2,7 +2,8 @@
  * Learned mail hosts on both engines: a reporter's stored reports teach the trace-back their
  * secondary MX (the SpamAssassin author's mail.webnote.net, from his real corpus messages), the
  * learning pass runs after RELEARN_EVERY reports, and the next analysis looks past that host.
- * Corpus messages are read in place from ../shared/corpus (skipped loudly when absent).
+ * Corpus messages are read in place from ../shared/corpus (skipped loudly when absent). Declared mail
+ * hosts: the reporter's before the intake's, each change audited.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,10 @@ import {
   relearn,
   reporterDomainsOf,
   reporterKeys,
+  replaceDeclaredMailhosts,
 } from './mailhost-store.ts';
+import { MAX_DECLARED, splitMailhosts } from './stages/traceback/declared.ts';
+import { mailhostRelay } from './stages/traceback/mailhosts.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { staticPorts } from './ports/index.ts';
 import { storeAnalysis } from './repository.ts';
@@ -130,5 +134,59 @@ for (const dialect of DIALECTS) {
       assert.equal(after.traceback.origin?.ip, '194.125.145.45', 'the ILUG list server behind the secondary MX');
       assert.equal(byIntake.traceback.origin?.ip, '194.125.145.45', 'the same, by the learned address');
     });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] a reporter's declarations come before their intake's, so a full intake list never crowds them \
+out; a change is audited with the note`, async (t) => {
+    const h = await createTestContext(t, dialect);
+    if (!h) return;
+    try {
+      const { db } = h.ctx;
+      const now = new Date();
+      const intake = Array.from({ length: MAX_DECLARED }, (_, i) => ({
+        entry: `=mx${i}.feed-forwarder.net`,
+        note: null,
+      }));
+      await replaceDeclaredMailhosts(db, 'intake:smtp', intake, 'admin', now);
+      await replaceDeclaredMailhosts(db, 'user:u1', [{ entry: 'vineyard.net', note: null }], 'user:u1', now);
+      const list = await mailhostsOf(db, ['user:u1', 'intake:smtp']);
+      assert.equal(list[0], '+vineyard.net');
+      assert.equal(list.filter((e) => e.startsWith('+')).length, MAX_DECLARED + 1);
+      const relay = mailhostRelay(splitMailhosts(list).declared, 'declared');
+      assert.deepEqual(relay?.names, ['vineyard.net']);
+      assert.equal(relay?.hosts?.length, MAX_DECLARED, 'every intake entry kept beside the reporter’s');
+
+      // A note-only change is a change: audited, in the same transaction as the rows.
+      const change = await replaceDeclaredMailhosts(
+        db,
+        'user:u1',
+        [{ entry: 'vineyard.net', note: 'the gazette forward' }],
+        'user:u1',
+        now,
+      );
+      assert.deepEqual(change, { added: [], removed: [], noted: ['vineyard.net'] });
+      const audit = await db
+        .selectFrom('audit_log')
+        .select(['subject', 'detail'])
+        .where('action', '=', 'traceback.mailhosts.declare')
+        .orderBy('seq')
+        .execute();
+      assert.deepEqual(
+        audit.map((a) => a.subject),
+        ['intake:smtp', 'user:u1', 'user:u1'],
+      );
+      assert.match(String(audit[2]?.detail), /"noted":\["\*\.vineyard\.net"\]/);
+      // Nothing changed, nothing audited.
+      await replaceDeclaredMailhosts(db, 'user:u1', [{ entry: 'vineyard.net', note: 'the gazette forward' }], 'u', now);
+      assert.equal(
+        (await db.selectFrom('audit_log').select('seq').where('action', '=', 'traceback.mailhosts.declare').execute())
+          .length,
+        3,
+      );
+    } finally {
+      await h.close();
+    }
   });
 }

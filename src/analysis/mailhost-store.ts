@@ -7,11 +7,12 @@
  * {@link MAX_LEARNING_CHAINS} analysed reports.
  */
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
-import crypto from 'node:crypto';
+import { reporterAddressKey } from '../core/reporter-key.ts';
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { AnalysisSchema, type Hop } from './analysis-schema.ts';
-import { DECLARED_MARK, MAX_DECLARED } from './stages/traceback/declared.ts';
+import { writeAudit } from '../evidence/audit.ts';
+import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback/declared.ts';
 import { learnMailhosts, MAX_MAILHOSTS } from './stages/traceback/mailhosts.ts';
 import type { ParsedReceived } from './stages/traceback/received-parser.ts';
 import { trustTableFor } from './stages/traceback/trust.ts';
@@ -31,11 +32,7 @@ export function reporterKeys(r: {
   const keys: string[] = [];
   if (r.reporter_user_id) keys.push(`user:${r.reporter_user_id}`);
   else if (r.reporter_token_id) keys.push(`token:${r.reporter_token_id}`);
-  else if (r.reporter_address)
-    keys.push(
-      `address:\
-${crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40)}`,
-    );
+  else if (r.reporter_address) keys.push(reporterAddressKey(r.reporter_address));
   keys.push(`intake:${r.channel}`);
   return keys;
 }
@@ -93,24 +90,29 @@ export async function reporterDomainsOf(
 
 /**
  * The mail hosts of these keys for the trace-back: the declared ones first, marked with
- * {@link DECLARED_MARK}, then the learned ones (deduplicated, bounded). One statement.
+ * {@link DECLARED_MARK}, then the learned ones; within each, the keys in the order given (the
+ * reporter's own before the intake's), so a bound cuts the intake's, never the reporter's. One statement.
  */
 export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];
   const rows = await db
     .selectFrom('analysis_declared_mailhosts')
-    .select((eb) => [eb.val(1).as('declared'), 'entry'])
+    .select((eb) => [eb.val(1).as('declared'), 'reporter_key', 'entry'])
     .where('reporter_key', 'in', [...keys])
     .unionAll(
       db
         .selectFrom('analysis_mailhosts')
-        .select((eb) => [eb.val(0).as('declared'), 'ip as entry'])
+        .select((eb) => [eb.val(0).as('declared'), 'reporter_key', 'ip as entry'])
         .where('reporter_key', 'in', [...keys]),
     )
     .execute();
+  const rank = (k: string) => keys.indexOf(k);
+  rows.sort(
+    (a, b) => rank(a.reporter_key) - rank(b.reporter_key) || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0),
+  );
   const declared = rows.filter((r) => Number(r.declared) === 1).map((r) => `${DECLARED_MARK}${r.entry}`);
   const learned = rows.filter((r) => Number(r.declared) !== 1).map((r) => r.entry);
-  return [...new Set(declared.slice(0, MAX_DECLARED * 2)), ...new Set(learned.slice(0, MAX_MAILHOSTS * 2))];
+  return [...new Set(declared)].slice(0, MAX_DECLARED * 2).concat([...new Set(learned)].slice(0, MAX_MAILHOSTS * 2));
 }
 
 /** One declared mail host as stored. */
@@ -143,10 +145,19 @@ export async function learnedMailhosts(db: Kysely<Database>, key: string): Promi
   return rows.map((r) => r.ip);
 }
 
+/** What a replacement of one key's declarations changed (entries as stored). */
+export interface DeclaredChange {
+  added: string[];
+  removed: string[];
+  /** Entries kept whose note changed. */
+  noted: string[];
+}
+
 /**
  * Replaces the declared mail hosts of one key (already checked by `parseDeclaration`; at most
- * {@link MAX_DECLARED}), keeping the date and declarer of entries declared before. Returns what was
- * added and removed.
+ * {@link MAX_DECLARED}), keeping the date and declarer of entries declared before. A change is
+ * written to the audit chain in the same transaction (`traceback.mailhosts.declare`: a declaration
+ * moves where blame lands), by key — an account id or a channel, never an address.
  */
 export async function replaceDeclaredMailhosts(
   db: Kysely<Database>,
@@ -154,7 +165,8 @@ export async function replaceDeclaredMailhosts(
   entries: readonly { entry: string; note: string | null }[],
   actor: string,
   now: Date,
-): Promise<{ added: string[]; removed: string[] }> {
+  ip: string | null = null,
+): Promise<DeclaredChange> {
   if (entries.length > MAX_DECLARED) throw new RangeError(`at most ${MAX_DECLARED} declared mail hosts`);
   const wanted = new Map(entries.map((e) => [e.entry, e.note]));
   return db.transaction().execute(async (trx) => {
@@ -167,20 +179,20 @@ export async function replaceDeclaredMailhosts(
     const had = new Map(before.map((r) => [r.entry, r.note]));
     const removed = [...had.keys()].filter((e) => !wanted.has(e));
     const added = [...wanted.keys()].filter((e) => !had.has(e));
+    const noted = [...wanted.keys()].filter((e) => had.has(e) && had.get(e) !== wanted.get(e));
     if (removed.length > 0)
       await trx
         .deleteFrom('analysis_declared_mailhosts')
         .where('reporter_key', '=', key)
         .where('entry', 'in', removed)
         .execute();
-    for (const [entry, note] of wanted)
-      if (had.has(entry) && had.get(entry) !== note)
-        await trx
-          .updateTable('analysis_declared_mailhosts')
-          .set({ note })
-          .where('reporter_key', '=', key)
-          .where('entry', '=', entry)
-          .execute();
+    for (const entry of noted)
+      await trx
+        .updateTable('analysis_declared_mailhosts')
+        .set({ note: wanted.get(entry) ?? null })
+        .where('reporter_key', '=', key)
+        .where('entry', '=', entry)
+        .execute();
     if (added.length > 0)
       await trx
         .insertInto('analysis_declared_mailhosts')
@@ -194,7 +206,19 @@ export async function replaceDeclaredMailhosts(
           })),
         )
         .execute();
-    return { added, removed };
+    if (added.length + removed.length + noted.length > 0)
+      await writeAudit(trx, {
+        actor,
+        action: 'traceback.mailhosts.declare',
+        subject: key,
+        ip,
+        detail: {
+          added: added.map(showDeclaration),
+          removed: removed.map(showDeclaration),
+          noted: noted.map(showDeclaration),
+        },
+      });
+    return { added, removed, noted };
   });
 }
 
@@ -344,12 +368,7 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
       .limit(MAX_LEARNING_CHAINS * 20)
       .execute();
     refs = rows
-      .filter(
-        (r) =>
-          r.reporter_address !== null &&
-          crypto.createHash('sha256').update(r.reporter_address.trim().toLowerCase()).digest('hex').slice(0, 40) ===
-            hash,
-      )
+      .filter((r) => r.reporter_address !== null && reporterAddressKey(r.reporter_address) === `address:${hash}`)
       .slice(0, MAX_LEARNING_CHAINS);
   } else {
     const q = reportsOfKey(db, key);

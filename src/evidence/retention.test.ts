@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
 import { createTestContext, sampleEmail } from '../app/test-context.ts';
 import { newId, nowIso } from '../core/ids.ts';
+import { reporterAddressKey } from '../core/reporter-key.ts';
 import { createToken } from '../db/tokens.ts';
 import type { AppContext } from '../app/context.ts';
 import { smsReportInput } from '../intake/sms/sms-intake.ts';
@@ -257,6 +258,38 @@ kept`, async (t) => {
       const chain = await verifyAuditChain(db);
       assert.deepEqual(chain.problems, []);
       assert.ok(chain.startsAfter > 0, 'the chain starts after a checkpoint');
+    } finally {
+      await h.close();
+    }
+  });
+  test(`[${dialect}] erasing a reporter known only by address erases the mail hosts kept under its hash`, async (t) => {
+    const h = await createTestContext(t, dialect);
+    if (!h) return;
+    try {
+      const { db } = h.ctx;
+      const address = 'Carol@Example.net';
+      await h.ctx.writer.submit([{ raw: sampleEmail('carol'), channel: 'smtp', reporterAddress: address }]);
+      const key = reporterAddressKey(address);
+      const at = nowIso();
+      await db
+        .insertInto('analysis_mailhosts')
+        .values({ reporter_key: key, ip: '=mx.carol-forwarder.net', learned_at: at })
+        .execute();
+      await db
+        .insertInto('analysis_declared_mailhosts')
+        .values({ reporter_key: key, entry: 'carol-forwarder.net', note: null, declared_at: at, declared_by: 'test' })
+        .execute();
+      await db
+        .insertInto('analysis_mailhost_keys')
+        .values({ reporter_key: key, reports_since: 3, learned_at: at })
+        .execute();
+      await eraseReporter(db, { email: 'carol@example.net' }, 'test');
+      for (const table of ['analysis_mailhosts', 'analysis_declared_mailhosts', 'analysis_mailhost_keys'] as const)
+        assert.deepEqual(
+          await db.selectFrom(table).select('reporter_key').where('reporter_key', '=', key).execute(),
+          [],
+          table,
+        );
     } finally {
       await h.close();
     }

@@ -23,6 +23,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Config } from '../core/config.ts';
 import { nowIso, randomSecret } from '../core/ids.ts';
+import { reporterAddressKey } from '../core/reporter-key.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { CODECS } from './store.ts';
 import { pruneAudit, writeAudit } from './audit.ts';
@@ -612,12 +613,30 @@ export async function eraseReporter(
       .execute();
   }
   const all = [...ids];
+  // Mail hosts learned from (or declared for) reports known only by the reporter's address are kept
+  // under a hash of that address: found again from the addresses these reports carry.
+  const addressKeys = new Set(addresses.map(reporterAddressKey));
+  for (let i = 0; i < all.length; i += 500)
+    for (const r of await db
+      .selectFrom('reports')
+      .select('reporter_address')
+      .where('id', 'in', all.slice(i, i + 500))
+      .where('reporter_address', 'is not', null)
+      .execute())
+      if (r.reporter_address) addressKeys.add(reporterAddressKey(r.reporter_address));
   const referred = await referredAmong(db, all);
   await clearIdentity(db, [...referred], { revokeTracking: true });
   const removed = await deleteReports(
     db,
     all.filter((id) => !referred.has(id)),
   );
+  if (addressKeys.size > 0)
+    await db.transaction().execute(async (trx) => {
+      const keys = [...addressKeys];
+      await trx.deleteFrom('analysis_declared_mailhosts').where('reporter_key', 'in', keys).execute();
+      await trx.deleteFrom('analysis_mailhosts').where('reporter_key', 'in', keys).execute();
+      await trx.deleteFrom('analysis_mailhost_keys').where('reporter_key', 'in', keys).execute();
+    });
   let accountErased: string | null = null;
   if (user) {
     await db.transaction().execute(async (trx) => {
