@@ -3,9 +3,11 @@
  * improved, or after a reporter declared their mail hosts): messages first seen since a date, or
  * reported under one reporter's key, in batches, in the worker-thread pool, each batch stored in one
  * transaction. Older versions' rows stay (history); the new version is added. Each message is traced
- * as the live `analyse-report` job traces it: with the declared and learned mail hosts and the mail
- * domain of its first report's reporter (without them a re-analysis would blame the reporter's own
- * forwarders and hosts the live trace looked past).
+ * with the reporter context the live `analyse-report` job gives it: the declared and learned mail
+ * hosts and the mail domain of its first report's reporter (without them a re-analysis would blame
+ * the reporter's own forwarders and hosts the live trace looked past). One difference remains: live
+ * DNS (trace-back rule 6) is asked for fresh mail only, so a hop the live job believed through a DNS
+ * answer at the time is judged offline when its mail is re-analysed later.
  */
 import type { DB } from '../db/dialect.ts';
 import { getMessageRaw } from '../evidence/store.ts';

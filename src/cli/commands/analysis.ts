@@ -64,7 +64,8 @@ or \`spamdesk reanalyze\`).\n`,
     .option('--force', 're-run messages already analysed at the current version too')
     .option(
       '--reporter <key>',
-      'only messages reported under this key: user:ID, token:ID or intake:CHANNEL (after declaring mail hosts)',
+      'only messages reported under this key: user:ID, token:ID or intake:CHANNEL (after declaring mail hosts); \
+implies --force',
     )
     .action(async (o: { since?: string; force?: boolean; reporter?: string }, cmd: Command) => {
       const config = configFrom(cmd);
@@ -83,7 +84,8 @@ or \`spamdesk reanalyze\`).\n`,
         await migrateToLatest(db);
         const s = await reanalyze(db, pool, {
           since,
-          force: o.force === true,
+          // Re-tracing a reporter's messages after a declaration is the point: current ones too.
+          force: o.force === true || o.reporter !== undefined,
           reporter: o.reporter ?? null,
           onProgress: (done, total) => process.stderr.write(`\ranalysed ${done}/${total}`),
         });
