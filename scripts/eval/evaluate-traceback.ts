@@ -201,9 +201,12 @@ const MAX_DECLARED_STEPS = 4;
 /**
  * What declared mail hosts (`declared.ts`) could do for the misses: the recipient declares the
  * machine the walk stopped at (its address), then the next one it stops at, up to
- * {@link MAX_DECLARED_STEPS}. A miss it settles is a machine of the recipient's side that the headers
- * cannot vouch for; one it does not is a miss of another kind. Printed apart: the figures above use
- * no declaration.
+ * {@link MAX_DECLARED_STEPS}. Whether those machines are the recipient's own is the labels' word (each
+ * reason names them), so this measures the walk below a declaration — that it goes on to the labelled
+ * origin, not to a forged line — not how a reporter would guess. Then the collateral: every
+ * declaration of one reporter applied to all of that reporter's labelled chains (the chains with no
+ * reporter as one declarer), counting the origins traced right that move. Printed apart: the figures
+ * above use no declaration.
  */
 async function declarationReach(
   corpusDir: string,
@@ -212,10 +215,12 @@ async function declarationReach(
   misses: readonly ChainResult[],
   write: (s: string) => void,
 ): Promise<void> {
+  const NONE = '(no reporter)';
   let settled = 0;
   const lines: string[] = [];
+  const byReporter = new Map<string, string[]>();
   for (const m of misses) {
-    const reporter = m.chain.reporter ?? '(no reporter)';
+    const reporter = m.chain.reporter ?? NONE;
     const chain = { ...m.chain, reporter };
     const declared: string[] = [];
     let r = m;
@@ -229,6 +234,7 @@ async function declarationReach(
       [r] = await traceLabelled(corpusDir, { ...labels, chains: [chain] }, hosts);
     }
     if (r.ok) settled++;
+    byReporter.set(reporter, [...(byReporter.get(reporter) ?? []), ...declared]);
     lines.push(
       `- ${r.ok ? 'settled' : 'not settled'}: ${m.chain.path} declaring ${declared.map((d) => d.slice(1)).join(', ')} \
 -> ${r.got} (label ${m.chain.origin})\n`,
@@ -239,4 +245,18 @@ async function declarationReach(
 settles ${settled} of the ${misses.length} misses\n`,
   );
   for (const l of lines) write(l);
+  for (const [reporter, declared] of byReporter) {
+    const chains = labels.chains.filter((c) => (c.reporter ?? NONE) === reporter).map((c) => ({ ...c, reporter }));
+    const set = { ...labels, chains };
+    const before = await traceLabelled(corpusDir, set, learned);
+    const hosts = new Map(learned).set(reporter, [...new Set(declared)].concat(learned.get(reporter) ?? []));
+    const after = await traceLabelled(corpusDir, set, hosts);
+    const moved = after.filter((a, i) => before[i]?.ok === true && a.got !== before[i]?.got);
+    const which = moved.map((a) => ` (${a.chain.path} -> ${a.got})`).join('');
+    const gained = after.filter((a) => a.ok).length - before.filter((b) => b.ok).length;
+    write(
+      `collateral, ${reporter}: ${declared.length} declaration${declared.length === 1 ? '' : 's'} over its \
+${chains.length} chains: ${moved.length} origins traced right move${which}; ${gained} misses settled\n`,
+    );
+  }
 }
