@@ -347,6 +347,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /admin/users': { any: ['user:manage'] },
   'POST /admin/users/:id/disable': { any: ['user:manage'] },
   'GET /admin/audit': { any: ['audit:read'] },
+  'GET /admin/mailhosts': { any: ['mailhosts:manage-intake'] },
+  'POST /admin/mailhosts/:channel': { any: ['mailhosts:manage-intake'] },
   // feeds: threat intelligence (TAXII 2.1, MISP feed); the handlers check per-collection grants
   'GET /taxii2/': { any: ['intel:read'] },
   'GET /taxii2/spamdesk/': { any: ['intel:read'] },

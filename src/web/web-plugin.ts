@@ -18,6 +18,7 @@ import { accountRoutes } from './pages/account-pages.ts';
 import { workbenchRoutes } from './pages/workbench-pages.ts';
 import { reportDetailRoutes } from './pages/report-detail-pages.ts';
 import { adminRoutes } from './pages/admin-pages.ts';
+import { adminMailhostRoutes } from './pages/admin-mailhosts-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
 import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
 import { listingRoutes } from './pages/listing-pages.ts';
@@ -85,6 +86,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(workbenchRoutes);
   await app.register(reportDetailRoutes);
   await app.register(adminRoutes);
+  await app.register(adminMailhostRoutes);
   await app.register(networkRoutes);
   await app.register(deadLetterRoutes);
   await app.register(listingRoutes);

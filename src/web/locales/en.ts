@@ -454,6 +454,12 @@ them; it applies to reports analysed from now on.',
   'admin.scope': 'Scope',
   'admin.list.first': 'First page',
   'admin.audit.lead': 'who viewed or changed what, when and from where',
+  'admin.mailhosts': 'Intake mail hosts',
+  'admin.mailhosts.lead': 'the forwarders and gateways every report of a channel passes, looked past by the trace-back',
+  'admin.mailhosts.intro':
+    'Mail hosts declared here are looked past by the trace-back in every report of the channel (a spam-trap \
+feed’s forwarders, your own inbound gateway). A reporter declares their own on their account page.',
+  'admin.mailhosts.channel': 'Declared for every report of the {channel} channel.',
   'admin.users.lead': 'create accounts, disable them, reset passwords, change roles',
   'admin.users.enable': 'Enable',
   'admin.users.reset': 'Reset the password',

@@ -473,6 +473,13 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
   'admin.scope': 'Périmètre',
   'admin.list.first': 'Première page',
   'admin.audit.lead': 'qui a consulté ou modifié quoi, quand et d’où',
+  'admin.mailhosts': 'Serveurs de messagerie des canaux',
+  'admin.mailhosts.lead':
+    'les renvois et passerelles par lesquels passe chaque signalement d’un canal, que le traçage dépasse',
+  'admin.mailhosts.intro':
+    'Les serveurs déclarés ici sont dépassés par le traçage dans chaque signalement du canal (renvois d’un \
+piège à spam, votre propre passerelle d’entrée). Un déclarant déclare les siens sur la page de son compte.',
+  'admin.mailhosts.channel': 'Déclarés pour chaque signalement du canal {channel}.',
   'admin.users.lead': 'créer des comptes, les désactiver, réinitialiser les mots de passe, changer les rôles',
   'admin.users.enable': 'Réactiver',
   'admin.users.reset': 'Réinitialiser le mot de passe',

@@ -1,7 +1,8 @@
 /**
  * The account page's "Your mail hosts" section: the reporter's declared mail hosts as one text area
  * (a host per line, `# note` after it), and what the trace-back learned from their reports
- * (`src/analysis/mailhost-routes.ts` does the checking and storing, for the page and the API alike).
+ * (`src/analysis/mailhost-routes.ts` does the checking and storing, for the page and the API alike);
+ * the same form serves each intake channel on `/admin/mailhosts`.
  */
 import type { TypedDeclaration } from '../../analysis/mailhost-routes.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -23,19 +24,35 @@ export function typedMailhosts(text: string): TypedDeclaration[] {
   return out;
 }
 
+/** Where a mail-hosts form posts and how it is titled (the account page's, or one intake channel's). */
+export interface MailhostsForm {
+  action: string;
+  /** Element id of the section (and, suffixed, of its text area). */
+  id: string;
+  title: string;
+  lead: string;
+}
+
 export function mailhostsSection(
   ctx: PageCtx,
   view: { declared: { host: string; note: string | null }[]; learned: string[] },
   opts: { text?: string; error?: string },
+  form: MailhostsForm = {
+    action: '/account/mailhosts',
+    id: 'mailhosts',
+    title: ctx.t('account.mailhosts'),
+    lead: ctx.t('account.mailhosts.lead'),
+  },
 ): SafeHtml {
   const { t } = ctx;
   const text = opts.text ?? view.declared.map((d) => (d.note ? `${d.host}  # ${d.note}` : d.host)).join('\n');
-  return html`<section class="card" id="mailhosts"><h2>${t('account.mailhosts')}</h2>
-<p>${t('account.mailhosts.lead')}</p>
+  const area = form.id === 'mailhosts' ? 'mailhosts' : `${form.id}-hosts`;
+  return html`<section class="card" id="${form.id}"><h2>${form.title}</h2>
+<p>${form.lead}</p>
 ${opts.error ? html`<p class="error" role="alert" data-testid="mailhosts-error">${opts.error}</p>` : ''}
-<form method="post" action="/account/mailhosts" class="stack">${csrfField(ctx)}
-  <label for="mailhosts">${t('account.mailhosts.label')}</label>
-  <textarea id="mailhosts" name="mailhosts" rows="5" spellcheck="false" translate="no">${text}</textarea>
+<form method="post" action="${form.action}" class="stack">${csrfField(ctx)}
+  <label for="${area}">${t('account.mailhosts.label')}</label>
+  <textarea id="${area}" name="mailhosts" rows="5" spellcheck="false" translate="no">${text}</textarea>
   <button type="submit">${t('account.mailhosts.save')}</button>
 </form>
 <p>${

@@ -17,6 +17,7 @@ const ADMIN_SECTIONS: { href: string; label: MessageKey; lead: MessageKey }[] = 
   { href: '/admin/operators', label: 'registry.operators', lead: 'registry.operators.lead' },
   { href: '/admin/partners', label: 'registry.partners', lead: 'registry.partners.lead' },
   { href: '/admin/senders', label: 'registry.senders', lead: 'registry.senders.lead' },
+  { href: '/admin/mailhosts', label: 'admin.mailhosts', lead: 'admin.mailhosts.lead' },
   { href: '/admin/audit', label: 'admin.audit', lead: 'admin.audit.lead' },
 ];
 
