@@ -12,7 +12,7 @@ import { DIALECTS } from '../db/test-databases.ts';
 import { createTestContext } from '../app/test-context.ts';
 import { buildApp } from '../app/build-app.ts';
 import { createToken } from '../db/tokens.ts';
-import { newId, nowIso } from '../core/ids.ts';
+import { reporterAccounts } from './test-support/reporters.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { readLabelled } from '../../scripts/eval/evaluate-traceback.ts';
 import { startWorkers } from '../workers/runner.ts';
@@ -33,23 +33,7 @@ nothing`, async (t) => {
     const app = await buildApp(h.ctx);
     let runner: ReturnType<typeof startWorkers> | null = null;
     try {
-      const [lea, bob] = [newId(), newId()];
-      for (const [id, email] of [
-        [lea, 'lea@trap.example.net'],
-        [bob, 'bob@other.example.net'],
-      ] as const)
-        await db
-          .insertInto('users')
-          .values({
-            id,
-            email,
-            name: null,
-            role: 'reporter',
-            password_hash: null,
-            created_at: nowIso(),
-            disabled_at: null,
-          })
-          .execute();
+      const [lea, bob] = await reporterAccounts(db, 'lea@trap.example.net', 'bob@other.example.net');
       const leaToken = await createToken(db, { role: 'reporter', userId: lea, name: 'addon' });
       const auth = { authorization: `Bearer ${leaToken.secret}` };
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../db/test-databases.ts';
 import { createTestContext } from '../app/test-context.ts';
-import { newId, nowIso } from '../core/ids.ts';
+import { reporterAccounts } from './test-support/reporters.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { readLabelled } from '../../scripts/eval/evaluate-traceback.ts';
 import { AnalysisPool } from './pool.ts';
@@ -30,23 +30,7 @@ theirs`, async (t) => {
     const { db, config } = h.ctx;
     const pool = new AnalysisPool({ size: 1, settings: analysisSettingsFrom(config), heapMb: config.analysisHeapMb });
     try {
-      const [lea, bob] = [newId(), newId()];
-      for (const [id, email] of [
-        [lea, 'lea@trap.example.net'],
-        [bob, 'bob@other.example.net'],
-      ] as const)
-        await db
-          .insertInto('users')
-          .values({
-            id,
-            email,
-            name: null,
-            role: 'reporter',
-            password_hash: null,
-            created_at: nowIso(),
-            disabled_at: null,
-          })
-          .execute();
+      const [lea, bob] = await reporterAccounts(db, 'lea@trap.example.net', 'bob@other.example.net');
       const [a, b] = await h.ctx.writer.submit([
         { raw: readLabelled(CORPUS_DIR, VINEYARD_A), channel: 'api', reporterUserId: lea },
         { raw: readLabelled(CORPUS_DIR, VINEYARD_B), channel: 'api', reporterUserId: bob },

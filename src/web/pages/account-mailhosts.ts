@@ -4,7 +4,13 @@
  * (`src/analysis/mailhost-routes.ts` does the checking and storing, for the page and the API alike);
  * the same form serves each intake channel on `/admin/mailhosts`.
  */
-import type { TypedDeclaration } from '../../analysis/mailhost-routes.ts';
+import type { Kysely } from 'kysely';
+import type { Config } from '../../core/config.ts';
+import { AppError } from '../../core/errors.ts';
+import type { Principal } from '../../core/roles.ts';
+import type { Database } from '../../db/schema.ts';
+import { declareMailhosts, type TypedDeclaration } from '../../analysis/mailhost-routes.ts';
+import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, type PageCtx } from '../page.ts';
 
@@ -31,6 +37,34 @@ export interface MailhostsForm {
   id: string;
   title: string;
   lead: string;
+}
+
+/**
+ * Declares what a mail-hosts form's text area holds for `key`: null when saved, else the refusal to
+ * show above the form (each refused line with its reason; nothing is stored then).
+ */
+export async function declareFromForm(
+  db: Kysely<Database>,
+  config: Config,
+  key: string,
+  text: string,
+  p: Principal,
+  ip: string,
+): Promise<string | null> {
+  try {
+    await declareMailhosts(
+      db,
+      key,
+      typedMailhosts(text),
+      trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
+      p,
+      ip,
+    );
+    return null;
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'BAD_REQUEST') return e.message;
+    throw e;
+  }
 }
 
 export function mailhostsSection(

@@ -39,9 +39,8 @@ import { writeAudit } from '../../evidence/audit.ts';
 import { PASSWORD_PAGE } from '../first-sign-in.ts';
 import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
-import { declareMailhosts, mailhostsView, ownMailhostKey } from '../../analysis/mailhost-routes.ts';
-import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
-import { mailhostsSection, typedMailhosts } from './account-mailhosts.ts';
+import { mailhostsView, ownMailhostKey } from '../../analysis/mailhost-routes.ts';
+import { declareFromForm, mailhostsSection } from './account-mailhosts.ts';
 
 type Body = Record<string, unknown>;
 const field = (b: unknown, k: string): string =>
@@ -353,23 +352,13 @@ autocomplete="new-password" minlength="${MIN_PASSWORD_CHARS}" required>
     if (key === null) throw new AppError('UNAUTHENTICATED');
     const text = field(req.body, 'mailhosts').slice(0, 20_000);
     const ctx = pageContext(req, reply);
-    try {
-      await declareMailhosts(
-        db,
-        key,
-        typedMailhosts(text),
-        trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
-        req.principal,
-        req.ip,
-      );
-    } catch (e) {
-      if (!(e instanceof AppError) || e.code !== 'BAD_REQUEST') throw e;
+    const refused = await declareFromForm(db, config, key, text, req.principal, req.ip);
+    if (refused !== null)
       return sendPage(
         reply,
-        await accountPage(ctx, rs.account.id, { mailhostsText: text, mailhostsError: e.message }),
+        await accountPage(ctx, rs.account.id, { mailhostsText: text, mailhostsError: refused }),
         400,
       );
-    }
     return sendPage(reply, await accountPage(ctx, rs.account.id, { message: ctx.t('account.mailhosts.saved') }));
   });
 

@@ -8,12 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { authorize } from '../../core/policy.ts';
 import { CHANNELS, type Channel } from '../../evidence/report-input.ts';
-import { declareMailhosts, mailhostsView } from '../../analysis/mailhost-routes.ts';
-import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
+import { mailhostsView } from '../../analysis/mailhost-routes.ts';
 import { channelLabel } from '../components.ts';
 import { html } from '../html.ts';
 import { CSRF_FIELD, layout, pageContext, sendPage, verifyCsrf, type PageCtx } from '../page.ts';
-import { mailhostsSection, typedMailhosts } from './account-mailhosts.ts';
+import { declareFromForm, mailhostsSection } from './account-mailhosts.ts';
 
 const field = (b: unknown, k: string): string =>
   b && typeof b === 'object' && typeof (b as Record<string, unknown>)[k] === 'string'
@@ -60,19 +59,8 @@ ${sections}`,
     if (channel === undefined) throw new AppError('NOT_FOUND', 'No such intake channel.');
     const text = field(req.body, 'mailhosts').slice(0, 20_000);
     const ctx = pageContext(req, reply);
-    try {
-      await declareMailhosts(
-        db,
-        `intake:${channel}`,
-        typedMailhosts(text),
-        trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
-        req.principal,
-        req.ip,
-      );
-    } catch (e) {
-      if (!(e instanceof AppError) || e.code !== 'BAD_REQUEST') throw e;
-      return sendPage(reply, await page(ctx, { channel, text, error: e.message }), 400);
-    }
+    const refused = await declareFromForm(db, config, `intake:${channel}`, text, req.principal, req.ip);
+    if (refused !== null) return sendPage(reply, await page(ctx, { channel, text, error: refused }), 400);
     return sendPage(reply, await page(ctx, undefined, ctx.t('account.mailhosts.saved')));
   });
 }
