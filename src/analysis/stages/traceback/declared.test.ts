@@ -116,6 +116,32 @@ test('a declared domain or network is not believed inside a hosting network: its
   assert.equal((await origin(raw, declare('167.86.75.1'))).ip, '93.184.216.34');
 });
 
+test('below a declared host at a hosting company, its neighbours there are strangers, not its side', async () => {
+  // The reporter's own VPS (declared by address or by name) received it from another customer's VPS of
+  // the same hosting company, which wrote a line blaming an innocent address.
+  const raw = chain([
+    ['mail.example.net', 'vmi222222.contaboserver.net', '167.86.75.1'],
+    ['vmi222222.contaboserver.net', 'vmi333333.contaboserver.net', '167.86.75.2'],
+    ['vmi333333.contaboserver.net', 'innocent.example.org', '93.184.216.34'],
+  ]);
+  for (const d of ['167.86.75.1', 'vmi222222.contaboserver.net']) {
+    const w = await origin(raw, declare(d));
+    assert.equal(w.ip, '167.86.75.2', `${d}: ${w.text}`);
+  }
+  // A declared network around the reporter's own address does not hide the address declared beside it,
+  // whichever comes first; inside a hosting network the network alone is not believed, and the step says so.
+  for (const order of [
+    ['167.86.75.0/24', '167.86.75.1'],
+    ['167.86.75.1', '167.86.75.0/24'],
+  ]) {
+    const w = await origin(raw, declare(...order));
+    assert.equal(w.ip, '167.86.75.2', `${order.join(', ')}: ${w.text}`);
+  }
+  const onlyNet = await origin(raw, declare('167.86.75.0/24'));
+  assert.equal(onlyNet.ip, '167.86.75.1');
+  assert.match(onlyNet.text, /declared by the reporter, but its AS is an access, hosting or transit network/);
+});
+
 test('one declared host does not make its network believed: another holder’s host is judged alone', async () => {
   // k1.vineyard.net is declared; below it a host of another holder in the same AS hands it the mail
   // and writes a line blaming an innocent address.
@@ -156,6 +182,9 @@ test('a declaration is read as typed and refused, with its reason, when it would
   refused('2001:db8::/16', /wider than \/48/);
   refused('2001:41d0::/32', /wider than \/48/);
   refused('010.1.1.1', /leading zero/);
+  refused('204.17.195/24', /four decimal parts/);
+  refused('204.17/16', /four decimal parts/);
+  refused('3423453018/32', /four decimal parts/);
   refused('209.85.128.0/17', /overlaps Google/);
   refused('209.85.220.41', /overlaps Google/);
   refused('127.0.0.1', /loopback/);

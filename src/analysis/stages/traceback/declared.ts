@@ -6,12 +6,13 @@
  * needs many reports through one address; a declaration settles it for the declarer's own reports.
  *
  * What may be declared, and how the walk matches it (see `believe` in `walk.ts`):
- * - an address or a network of at most /16 (IPv4) or /32 (IPv6): the client address a believed
- *   receiver recorded;
+ * - an address or a network of at most /16 (IPv4) or /48 (IPv6): the client address a believed
+ *   receiver recorded (a network only outside access, hosting and transit networks, see `walk.ts`);
  * - a host name (`mx2.example.org`): that host, matched whole against a reverse name a believed
  *   receiver checked (never a greeting alone);
  * - a domain (`example.org` or `*.example.org`): any host whose checked reverse name is in it, within
- *   one holder (a declared `amazonaws.com` matches none of EC2's customers' names).
+ *   one holder (a declared `amazonaws.com` matches none of EC2's customers' names), and, as a network,
+ *   only outside access, hosting and transit networks.
  * Refused, each with its reason: public suffixes and shared parents (`dyndns.org`), consumer-access
  * names, placeholder domains, a trusted provider's names (the table speaks for those, by their relay
  * networks), loopback, link-local and reserved addresses.
@@ -68,7 +69,10 @@ export function parseDeclaration(text: string, trust: TrustTable): DeclarationRe
   if (s.length === 0) return { problem: 'empty' };
   if (s.length > 253) return { problem: 'longer than 253 characters' };
   if (/^[0-9a-f:.]+(?:\/\d{1,3})?$/.test(s) && (s.includes(':') || /^[\d./]+$/.test(s))) {
-    // `010.1.1.1` would be read as octal (8.1.1.1): an address is written in decimal, or refused.
+    // `010.1.1.1` would be read as octal (8.1.1.1), `204.17.195/24` as 204.17.0.0/24: an IPv4 address is
+    // written in full, four decimal parts, or refused.
+    if (!s.includes(':') && !/^\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?$/.test(s))
+      return { problem: 'an IPv4 address is written in full, four decimal parts (192.0.2.0/24, not 192.0.2/24)' };
     if (!s.includes(':') && /(?:^|\.)0\d/.test(s.split('/')[0] ?? ''))
       return { problem: 'an IPv4 address with a leading zero (read as octal by some software): write it in decimal' };
     const c = parseCidr(s);

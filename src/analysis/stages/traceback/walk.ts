@@ -135,23 +135,23 @@ function believeDeclared(
   declared: CompiledRelay,
   checked: boolean,
   sharedAs: () => boolean,
+  note: (text: string) => void,
 ): Believed | null {
   const single = ip.includes(':') ? 128 : 32;
-  const c = matchCidr(ip, declared.networks);
-  if (c && (c.bits === single || !sharedAs()))
+  // The address itself first: a declared network around it must not hide it.
+  const exact = matchCidr(
+    ip,
+    declared.networks.filter((n) => n.bits === single),
+  );
+  if (exact)
     return {
       relay: declared,
       kind: 'own',
       ip,
-      why:
-        c.bits === single
-          ? `${ip} was declared by the reporter as one of their own mail hosts`
-          : `${ip} is in ${c.text}, a network the reporter declared as their own mail side, outside any access, \
-hosting or transit network`,
+      why: `${ip} was declared by the reporter as one of their own mail hosts`,
     };
-  if (!checked || h.fromRdns === null) return null;
-  const rdns = h.fromRdns.toLowerCase().replace(/\.$/, '');
-  if (declared.hosts?.includes(rdns) === true)
+  const rdns = checked && h.fromRdns !== null ? h.fromRdns.toLowerCase().replace(/\.$/, '') : null;
+  if (rdns !== null && declared.hosts?.includes(rdns) === true)
     return {
       relay: declared,
       kind: 'own',
@@ -159,14 +159,26 @@ hosting or transit network`,
       why: `the believed receiver checked its reverse name ${h.fromRdns}, a host the reporter declared as one of \
 their own mail hosts`,
     };
-  const domain = declared.names.find((n) => inDeclaredDomain(rdns, n));
-  if (domain === undefined || sharedAs()) return null;
+  const c = matchCidr(ip, declared.networks);
+  const domain = rdns === null ? undefined : declared.names.find((n) => inDeclaredDomain(rdns, n));
+  if (!c && domain === undefined) return null;
+  if (sharedAs()) {
+    note(
+      `${c ? `${ip} is in ${c.text}` : `its reverse name ${h.fromRdns} is in ${domain}`}, declared by the reporter, \
+but its AS is an access, hosting or transit network or unknown, where a declared network or domain speaks for \
+strangers: only a declared address or full host name is believed there`,
+    );
+    return null;
+  }
   return {
     relay: declared,
     kind: 'own',
     ip,
-    why: `the believed receiver checked its reverse name ${h.fromRdns}, in ${domain}, a domain the reporter \
-declared as their own mail side, outside any access, hosting or transit network`,
+    why: c
+      ? `${ip} is in ${c.text}, a network the reporter declared as their own mail side, outside any access, \
+hosting or transit network`
+      : `the believed receiver checked its reverse name ${h.fromRdns}, in ${domain}, a domain the reporter declared \
+as their own mail side, outside any access, hosting or transit network`,
   };
 }
 
@@ -190,7 +202,7 @@ function believe(
       const asn = asnOf.get(ip) ?? null;
       return asn === null || isSharedAs(input.asNameOf?.get(asn) ?? null);
     };
-    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess(), sharedAs);
+    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess(), sharedAs, (n) => org.notes.push(n));
     if (own !== null) return own;
   }
   const mine = input.mailhosts ?? null;
@@ -275,12 +287,17 @@ name: it earns no trust`,
         why: `the receiver found the reverse-DNS name ${h.fromRdns}`,
       };
   }
+  // A declared host vouches for itself only: the header it wrote is the reporter's, but its domain
+  // (a hosting company's, for a reporter's own rented server) says nothing of its client's. So the
+  // receiver's own domain counts for rules 3, 5 and 6 only when the receiver was not believed by a
+  // declaration; the organisation's domains learned from other believed hops still do.
+  const orgByHost = writer?.relay.kind === 'declared' ? null : byHost;
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
   const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
-  const receiverDomain = registeredDomain(byHost);
+  const receiverDomain = registeredDomain(orgByHost);
   const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
   if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
-    const own = sameHolder(holder, byHost, org) ? null : sharedParentBacked(h.fromRdns ?? '', ip, asn, input, org);
+    const own = sameHolder(holder, orgByHost, org) ? null : sharedParentBacked(h.fromRdns ?? '', ip, asn, input, org);
     if (own === null) {
       return {
         relay: orgRelay(clientDomain),
@@ -339,9 +356,9 @@ not an access or hosting network`,
     }
   }
   return (
-    unverifiedOwnName(h, byHost, ip, asn, input, org) ??
+    unverifiedOwnName(h, orgByHost, ip, asn, input, org) ??
     internalTransfer(h, byHost, ip, writer) ??
-    liveOwn(h, byHost, ip, input, org)
+    liveOwn(h, orgByHost, ip, input, org)
   );
 }
 
@@ -768,7 +785,8 @@ cannot see; skipped, never blamed.`,
       continue;
     }
     const receiverDomain = registeredDomain(h.byHost);
-    const ownSide = believed.every((b) => b.kind === 'own');
+    // Below a declared host the receiver is that host: its name and address vouch for it alone.
+    const ownSide = believed.every((b) => b.kind === 'own') && believed.at(-1)?.relay.kind !== 'declared';
     if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) {
       org.domains.add(receiverDomain);
       org.holders.add(holderDomain(h.byHost) ?? receiverDomain);
