@@ -14,7 +14,7 @@ import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
-import { keysOfReports, mailhostsOf, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
+import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
 import { analysisSettingsFrom } from './settings.ts';
@@ -89,6 +89,7 @@ export function analyseReportWork(
           ...(alongside ? { reducer: alongside.module, reducerData: alongside.data(ctx.config) } : {}),
         });
         const p = pool;
+        const hostsOf = batchMailhosts(ctx.db);
         const firstOf = new Map<string, ReportRef>();
         for (const w of work) if (!firstOf.has(w.p.sha256)) firstOf.set(w.p.sha256, w.p);
         // Messages are read from the store as the threads take them, a few ahead of each thread, not the
@@ -99,7 +100,7 @@ export function analyseReportWork(
             const raw = await getMessageRaw(ctx.db, sha256);
             if (!raw) continue;
             const first = firstOf.get(sha256);
-            const mailhosts = first ? await mailhostsOf(ctx.db, keys.get(first.reportId) ?? []) : [];
+            const mailhosts = first ? await hostsOf(keys.get(first.reportId) ?? []) : [];
             const recipientDomains = first ? (domains.get(first.reportId) ?? []) : [];
             const r = await p.analyse(raw, {
               mailhosts,

@@ -115,6 +115,23 @@ export async function mailhostsOf(db: Kysely<Database>, keys: readonly string[])
   return [...new Set(declared)].slice(0, MAX_DECLARED * 2).concat([...new Set(learned)].slice(0, MAX_MAILHOSTS * 2));
 }
 
+/**
+ * {@link mailhostsOf} for the reports of one batch: each distinct set of keys is read once (a batch's
+ * reports mostly share their reporter's and their intake's keys), not once per message.
+ */
+export function batchMailhosts(db: Kysely<Database>): (keys: readonly string[]) => Promise<string[]> {
+  const memo = new Map<string, Promise<string[]>>();
+  return (keys) => {
+    const k = keys.join('\n');
+    let hosts = memo.get(k);
+    if (hosts === undefined) {
+      hosts = mailhostsOf(db, keys);
+      memo.set(k, hosts);
+    }
+    return hosts;
+  };
+}
+
 /** One declared mail host as stored. */
 export interface DeclaredMailhost {
   entry: string;

@@ -12,7 +12,7 @@
 import type { DB } from '../db/dialect.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
-import { keysOfReports, mailhostsOf, reporterDomainsOf, whereKey } from './mailhost-store.ts';
+import { batchMailhosts, keysOfReports, reporterDomainsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
 import { storeAnalysis } from './repository.ts';
 
@@ -128,17 +128,9 @@ async function reporterContextOf(
   const ids = [...first.values()];
   const keys = await keysOfReports(db, ids);
   const domains = await reporterDomainsOf(db, ids);
-  const hostsOf = new Map<string, Promise<string[]>>();
+  const hostsOf = batchMailhosts(db);
   const out = new Map<string, { mailhosts: string[]; recipientDomains: string[] }>();
-  for (const [sha, id] of first) {
-    const k = keys.get(id) ?? [];
-    const memo = k.join('\n');
-    let hosts = hostsOf.get(memo);
-    if (hosts === undefined) {
-      hosts = mailhostsOf(db, k);
-      hostsOf.set(memo, hosts);
-    }
-    out.set(sha, { mailhosts: await hosts, recipientDomains: domains.get(id) ?? [] });
-  }
+  for (const [sha, id] of first)
+    out.set(sha, { mailhosts: await hostsOf(keys.get(id) ?? []), recipientDomains: domains.get(id) ?? [] });
   return out;
 }
