@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAccessName, isPlaceholderDomain } from './org.ts';
+import { isAccessName, isHostingDomain, isMailHostName, isPlaceholderDomain } from './org.ts';
 
 test('an access word that is the registered domain names an organisation, not a subscriber line', () => {
   for (const [name, ip] of [
@@ -51,4 +51,44 @@ test('documentation and test names (RFC 2606, RFC 6761) are placeholders, real d
     assert.equal(isPlaceholderDomain(n), true, n);
   for (const n of ['myexample.com', 'example.co.uk', 'netscape.com', 'testing.org', 'local.fr', null])
     assert.equal(isPlaceholderDomain(n), false, String(n));
+});
+
+test('a hosting company’s naming domain for its customers is told from its own and from its customers’ domains', () => {
+  // AS names as the offline data gives them for these companies' ranges.
+  for (const [domain, asName] of [
+    ['contaboserver.net', 'Contabo GmbH'],
+    ['amazonaws.com', 'Amazon.com, Inc.'],
+    ['googleusercontent.com', 'Google LLC'],
+    ['stratoserver.net', 'Strato AG'],
+    ['onlinehome-server.com', 'IONOS SE'],
+    ['linodeusercontent.com', 'Akamai Technologies, Inc.'],
+  ] as const) {
+    assert.ok(isHostingDomain(domain, asName), `${domain} / ${asName}`);
+  }
+  for (const [domain, asName] of [
+    // The hosting company's own domain, named after it alone: its own machines.
+    ['contabo.com', 'Contabo GmbH'],
+    ['hetzner.com', 'Hetzner Online GmbH'],
+    ['yandex.net', 'Yandex.Cloud LLC'],
+    ['oracle.com', 'Oracle Corporation'],
+    ['hosteurope.de', 'Host Europe GmbH'],
+    // Shared web hosting: the company's own machines and mail software, whoever's site they serve.
+    ['your-server.de', 'Hetzner Online GmbH'],
+    // A customer's own domain in the hosting network.
+    ['acme-widgets.de', 'Hetzner Online GmbH'],
+    // Not that company's network, or no hosting network, or none known.
+    ['contaboserver.net', 'Deutsche Telekom AG'],
+    ['onlinehome-server.com', 'Contabo GmbH'],
+    ['picturehost.com.br', 'PICTURE INFORMATICA EIRELI'],
+    ['contaboserver.net', null],
+  ] as const) {
+    assert.ok(!isHostingDomain(domain, asName), `${domain} / ${asName}`);
+  }
+});
+
+test('a mail machine’s name is told by its labels below the registered domain', () => {
+  for (const n of ['mail.your-server.de', 'forward1h.mail.yandex.net', '10.mo7.mail-out.ovh.net', 'mxback1h.x.net'])
+    assert.ok(isMailHostName(n), n);
+  for (const n of ['vmi222222.contaboserver.net', 'www456.your-server.de', 'mail.net', 'gator4123.hostgator.com'])
+    assert.ok(!isMailHostName(n), n);
 });

@@ -259,6 +259,119 @@ export function isResearchAs(asName: string | null): boolean {
   );
 }
 
+/**
+ * Words in AS names of hosting networks, where a company rents machines to strangers and names them
+ * under its own domain (`vmi222222.contaboserver.net`, `h2912345.stratoserver.net`): the hosting part
+ * of {@link SHARED_AS_WORDS}. Access and transit networks are left out: their subscribers' lines are
+ * caught by their names ({@link isAccessName}), and their own relays may carry no mail word.
+ */
+const HOSTING_AS_WORDS = new RegExp(
+  [
+    String.raw`\b(?:hosting|host\w*|cloud\w*|servers?|data ?cent(?:er|re)s?|colo\w*|vps|dedicated|amazon|aws|google|`,
+    String.raw`microsoft|azure|akamai|linode|digitalocean|ovh\w*|hetzner|leaseweb|contabo|vultr|choopa|scaleway|`,
+    String.raw`alibaba|tencent|oracle|rackspace|godaddy|ionos|strato)\b`,
+  ].join(''),
+  'i',
+);
+
+/**
+ * Hosting companies whose AS is registered under a name their customers' domain does not carry
+ * (IONOS's servers under `onlinehome-server.*`, Linode's under Akamai since 2022, Vultr's as The
+ * Constant Company): the AS name, and the domains the company names its customers' own servers under.
+ * Only domains of servers the customer runs, whose mail software writes what the customer wants: not
+ * shared web hosting (`www123.your-server.de`, `gator4123.hostgator.com`), whose machines and mail
+ * software are the hosting company's own.
+ */
+const HOSTER_DOMAINS: readonly { as: RegExp; domains: readonly string[] }[] = [
+  { as: /\bionos\b/i, domains: ['onlinehome-server.info', 'onlinehome-server.com'] },
+  { as: /\b(?:akamai|linode)\b/i, domains: ['linode.com', 'linodeusercontent.com'] },
+  { as: /\b(?:constant company|choopa|vultr)\b/i, domains: ['vultrusercontent.com'] },
+];
+
+/** Words of an AS name that are a legal form or a trade, not the holder's own name. */
+const AS_NAME_FILLER = new Set([
+  'the',
+  'inc',
+  'llc',
+  'ltd',
+  'limited',
+  'gmbh',
+  'sas',
+  'sarl',
+  'srl',
+  'corp',
+  'corporation',
+  'company',
+  'com',
+  'net',
+  'group',
+  'online',
+  'internet',
+  'hosting',
+  'cloud',
+  'network',
+  'networks',
+  'technologies',
+  'communications',
+  'services',
+]);
+
+/**
+ * The AS holder's own name: its first word, and all its words up to the first legal form or trade
+ * word (`host` and `hosteurope` of "Host Europe GmbH", `contabo` of "Contabo GmbH"), short words left out.
+ */
+function asHolderName(asName: string): { first: string; whole: string } | null {
+  const words = asName
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 3);
+  const start = words.findIndex((w) => !AS_NAME_FILLER.has(w));
+  if (start < 0) return null;
+  const end = words.findIndex((w, i) => i > start && AS_NAME_FILLER.has(w));
+  return { first: words[start] ?? '', whole: words.slice(start, end < 0 ? undefined : end).join('') };
+}
+
+/**
+ * True when `domain` (a registered domain) is the one a hosting company names its customers' rented
+ * machines under, and `asName` is that company's hosting network: the AS is a hosting network by its
+ * name ({@link HOSTING_AS_WORDS}) and the domain is the AS holder's name and more (`contaboserver.net`
+ * and "Contabo GmbH", `stratoserver.net` and "Strato AG", `amazonaws.com` and "Amazon.com, Inc."), or
+ * it is one of {@link HOSTER_DOMAINS}. Under such a domain one name is one customer's server and the
+ * next a stranger's: the domain says nothing about who runs a machine. The holder's own domain, its
+ * name alone (`contabo.com`, `oracle.com`, `yandex.net`, `hosteurope.de`), names its own machines, and a
+ * company's own domain in a hosting network (`mx2.company.com` at Hetzner) is not the hosting
+ * company's at all: both stay out.
+ */
+export function isHostingDomain(domain: string, asName: string | null): boolean {
+  if (asName === null) return false;
+  const d = domain.toLowerCase();
+  if (HOSTER_DOMAINS.some((h) => h.as.test(asName) && h.domains.includes(d))) return true;
+  if (!HOSTING_AS_WORDS.test(asName)) return false;
+  const holder = asHolderName(asName);
+  const label = (parse(d).domainWithoutSuffix ?? '').replace(/[^a-z0-9]/g, '');
+  // Four letters at least, so that a short holder name does not match every name that starts like it.
+  if (holder === null || holder.first.length < 4) return false;
+  return label.startsWith(holder.first) && label !== holder.first && label !== holder.whole;
+}
+
+/**
+ * A label a mail system gives its own machines: one that begins with `mx`, `relay`, `mta` or
+ * `forward`, or holds `mail` or `smtp` (`mxback1h`, `mail-out`, `smtp-out-02`, `p3plibsmtp01-05`).
+ */
+const MAIL_LABEL = /^(?:mx|relay|mta|forward)|mail|smtp/;
+
+/**
+ * True when a name, below its registered domain, has a label of a mail machine
+ * (`a14-92.smtp-out.amazonses.com`, `10.mo7.mail-out.ovh.net`) and not a rented machine's (`vmi222222` of
+ * `contaboserver.net`). Under a hosting company's own naming domain the company chose every name: a
+ * mail label there names its own mail system, which its customers' mail passes through, not a
+ * customer's server.
+ */
+export function isMailHostName(name: string): boolean {
+  const below = belowRegisteredDomain(name.toLowerCase().slice(0, MAX_NAME));
+  return below.length > 0 && below.split('.').some((l) => MAIL_LABEL.test(l));
+}
+
 /** The /24 (IPv4) or /48 (IPv6) an address lies in, as text, for "same small network" comparisons. */
 export function sitePrefix(ip: string): string {
   if (!ip.includes(':')) return ip.slice(0, ip.lastIndexOf('.'));

@@ -8,8 +8,10 @@
  * 3. a host of the receiving organisation: a reverse name the believed receiver recorded (not
  *    "may be forged", not a consumer-access name) in the same registered domain (public suffix
  *    list) as a believed receiver, or as the reporter's own address (given by the intake, not by
- *    the headers); 3b. such a name in the domain of a known forwarding service
- *    (`data/forwarding-services.ts`): the recipient's own forwarder, the receiving side;
+ *    the headers) — never a hosting company's naming domain for its customers' machines, the address
+ *    in its network ({@link hostingNeighbour}; nor for rules 5 and 6, nor a learned domain); 3b. such a
+ *    name in the domain of a known forwarding service (`data/forwarding-services.ts`): the recipient's
+ *    own forwarder, the receiving side;
  * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
  *    hosting, transit or research network;
  * 5. a reverse name qmail recorded without checking it (qmail never forward-confirms), in the
@@ -37,6 +39,8 @@ import { classifyIp, ipVersion, matchCidr, normaliseIp, type IpClass } from './i
 import {
   holderDomain,
   isAccessName,
+  isHostingDomain,
+  isMailHostName,
   isPlaceholderDomain,
   isResearchAs,
   isSharedAs,
@@ -246,7 +250,11 @@ the believed receiver checked its reverse name ${h.fromRdns}, in that host’s o
       };
     }
     const name = rdns !== null ? mine.names.find((n) => rdns === n || rdns.endsWith(`.${n}`)) : undefined;
-    if (name !== undefined) {
+    // A learned hosting company's naming domain (the reporter's forwarder is a rented server) speaks for
+    // that server alone, which its address and whole name still match: not for its neighbours.
+    const neighbour = name !== undefined && rdns !== null ? hostingNeighbour(rdns, ip, input, true) : null;
+    if (neighbour !== null) org.notes.push(neighbour);
+    else if (name !== undefined) {
       return {
         relay: mine,
         kind: 'own',
@@ -296,7 +304,15 @@ name: it earns no trust`,
   const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
   const receiverDomain = registeredDomain(orgByHost);
   const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
-  if (clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain))) {
+  const inOrgDomain = clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain));
+  const inReporterDomain = holder !== null && org.reporterRegistered.has(holder);
+  const inRecipientDomain = holder !== null && org.recipientHolders.has(holder) && deliversToSameSide(org);
+  // Under a hosting company's naming domain for its customers, the receiver's, the reporter's or the
+  // envelope recipient's domain is no evidence that a client in that company's network is theirs.
+  const neighbour =
+    inOrgDomain || inReporterDomain || inRecipientDomain ? hostingNeighbour(h.fromRdns ?? '', ip, input, true) : null;
+  if (neighbour !== null) org.notes.push(neighbour);
+  if (neighbour === null && inOrgDomain) {
     const own = sameHolder(holder, orgByHost, org) ? null : sharedParentBacked(h.fromRdns ?? '', ip, asn, input, org);
     if (own === null) {
       return {
@@ -313,7 +329,7 @@ ${clientDomain}`,
 service whose names belong to different holders (public suffix list), and its address does not back it`,
     );
   }
-  if (holder !== null && org.reporterRegistered.has(holder)) {
+  if (neighbour === null && holder !== null && inReporterDomain) {
     return {
       relay: orgRelay(holder),
       kind: 'own',
@@ -322,7 +338,7 @@ service whose names belong to different holders (public suffix list), and its ad
 reporter’s own address (given by the intake, not by the headers)`,
     };
   }
-  if (holder !== null && org.recipientHolders.has(holder) && deliversToSameSide(org)) {
+  if (neighbour === null && holder !== null && inRecipientDomain) {
     return {
       relay: orgRelay(holder),
       kind: 'own',
@@ -418,12 +434,12 @@ function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, input: Wa
       if (backing === undefined) backing = addressBacking(ip, input.asnOf.get(ip) ?? null, input, org);
       return backing !== null;
     };
-    const name = names?.find(
-      (n) =>
-        ownDomain(registeredDomain(n)) &&
-        !isAccessName(n, ip) &&
-        (sameHolder(holderDomain(n), byHost, org) || backed()),
-    );
+    const name = names?.find((n) => {
+      if (!ownDomain(registeredDomain(n)) || isAccessName(n, ip)) return false;
+      const neighbour = hostingNeighbour(n, ip, input, true);
+      if (neighbour !== null) org.notes.push(`looked up on ${when}: ${neighbour}`);
+      return neighbour === null && (sameHolder(holderDomain(n), byHost, org) || backed());
+    });
     if (name !== undefined) {
       return {
         live: 'live-fcrdns' as const,
@@ -480,6 +496,12 @@ function unverifiedOwnName(
   if (name === null || isAccessName(name, ip)) return null;
   const domain = registeredDomain(name);
   if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
+  // Hosting neighbours share the /24 that would back the name: the domain must not be the hoster's.
+  const neighbour = hostingNeighbour(name, ip, input, false);
+  if (neighbour !== null) {
+    org.notes.push(neighbour);
+    return null;
+  }
   // Compared only here, for the rare qmail name: the common walk pays nothing for it.
   const backing = addressBacking(ip, asn, input, org);
   if (backing === null) return null;
@@ -514,6 +536,27 @@ function addressBacking(ip: string, asn: number | null, input: WalkInput, org: O
 member institutions, which write their own reverse names`;
   }
   return null;
+}
+
+/**
+ * Why a client's name, in a domain of the receiving side, is a neighbour's at a hosting company, or
+ * null: the name is under the domain a hosting company names its customers' machines under, and the
+ * address is in that company's hosting network ({@link isHostingDomain}). A receiver named
+ * `vmi222222.contaboserver.net` is one customer's rented server, `vmi333333.contaboserver.net` the next
+ * customer's, and they share a /24 too. A name the receiver checked that the company gave a mail
+ * machine of its own ({@link isMailHostName}: `a14-92.smtp-out.amazonses.com`) stays believed, its mail
+ * system writing true headers; an unchecked one (qmail's) never: whoever holds the address's reverse zone
+ * wrote it.
+ */
+function hostingNeighbour(name: string, ip: string, input: WalkInput, checked: boolean): string | null {
+  const asn = input.asnOf.get(ip) ?? null;
+  const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
+  const domain = registeredDomain(name);
+  if (asName === null || domain === null || !isHostingDomain(domain, asName)) return null;
+  if (checked && isMailHostName(name)) return null;
+  return `its reverse name ${name} is in ${domain}, the domain the hosting company of AS${asn} (${asName}) names \
+its customers’ machines under, and ${ip} is in that network: a neighbour at the same hosting company, not the \
+receiving organisation, so the shared domain is not believed`;
 }
 
 /** Whether a checked name's holder domain is the believed receiver's or an organisation relay's. */
@@ -797,10 +840,7 @@ cannot see; skipped, never blamed.`,
       recipientDomain(received.slice(i + 1).find((b) => b.for !== null)?.for ?? null),
     );
     const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
-    const notes = org.notes
-      .splice(0)
-      .map((n) => ` (${n})`)
-      .join('');
+    const notes = [...new Set(org.notes.splice(0))].map((n) => ` (${n})`).join('');
     if (t) {
       steps.push(
         `Hop ${i}: ${h.byHost ?? 'a host'} received it from ${describe(h)}; ${t.relay.name} is \
