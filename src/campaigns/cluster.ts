@@ -54,7 +54,7 @@ export const GENERIC_SPREAD = 2;
 /** Link kinds specific enough to join on their own (no text corroboration). */
 const SELF_SUFFICIENT_LINKS: ReadonlySet<LinkKind> = new Set(['wallet', 'attachment']);
 /** Most band rows and representatives examined per message: a constant bound on the work. */
-const MAX_BAND_ROWS = 256;
+export const MAX_BAND_ROWS = 256;
 const MAX_CANDIDATE_REPS = 24;
 
 export interface IngestMeta {
@@ -128,12 +128,87 @@ interface Root {
   figures: CampaignFigures;
 }
 
+/** One campaign row as the match reads it. */
+export interface CampaignRow {
+  id: string;
+  merged_into: string | null;
+  category: string | null;
+  core_signature: Uint8Array | null;
+  core_kind: string | null;
+  report_count: number | string | bigint;
+  message_count: number | string | bigint;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+/**
+ * The index reads that place or look up a message: band rows (at most {@link MAX_BAND_ROWS}, in
+ * index order), representatives by id, link rows by value, campaigns by id. {@link kyselyReads}
+ * runs them on either engine (inside a placement's transaction); the look-up's SQLite path runs
+ * the same statements without the query builder (`match-reads.ts`). Each gives the same rows.
+ */
+export interface MatchReads {
+  bandRows(bands: readonly number[]): Promise<{ rep_id: string }[]> | { rep_id: string }[];
+  reps(ids: readonly string[]): Promise<RepRow[]> | RepRow[];
+  links(links: readonly Link[]): Promise<LinkRow[]> | LinkRow[];
+  campaigns(ids: readonly string[]): Promise<CampaignRow[]> | CampaignRow[];
+}
+
+export interface RepRow {
+  campaign_id: string;
+  signature: Uint8Array;
+}
+
+export interface LinkRow {
+  kind: string;
+  value: string;
+  campaign_id: string;
+  spread: number | string | bigint;
+}
+
+/** {@link MatchReads} through Kysely, on either engine (and inside a transaction). */
+export function kyselyReads(db: Db): MatchReads {
+  return {
+    bandRows: (bands) => bandRowsQuery(db, bands).execute(),
+    reps: (ids) =>
+      db
+        .selectFrom('campaign_reps')
+        .select(['campaign_id', 'signature'])
+        .where('id', 'in', [...ids])
+        .execute(),
+    links: (links) =>
+      db
+        .selectFrom('campaign_links')
+        .select(['kind', 'value', 'campaign_id', 'spread'])
+        .where((eb) =>
+          eb.or(groupLinks(links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)]))),
+        )
+        .execute(),
+    campaigns: (ids) =>
+      db
+        .selectFrom('campaigns')
+        .select([
+          'id',
+          'merged_into',
+          'category',
+          'core_signature',
+          'core_kind',
+          'report_count',
+          'message_count',
+          'first_seen_at',
+          'last_seen_at',
+        ])
+        .where('id', 'in', [...ids])
+        .execute(),
+  };
+}
+
 /**
  * Follows merge redirects (one step by construction) and reads each root's core, category and
  * figures (the look-up answers them: read here, not in a query of their own).
  */
 async function rootsOf(
-  db: Db,
+  reads: MatchReads,
   ids: readonly string[],
 ): Promise<{
   rootOf: Map<string, string>;
@@ -142,23 +217,8 @@ async function rootsOf(
   const rootOf = new Map<string, string>();
   const roots = new Map<string, Root>();
   if (ids.length === 0) return { rootOf, roots };
-  const read = (list: string[]) =>
-    db
-      .selectFrom('campaigns')
-      .select([
-        'id',
-        'merged_into',
-        'category',
-        'core_signature',
-        'core_kind',
-        'report_count',
-        'message_count',
-        'first_seen_at',
-        'last_seen_at',
-      ])
-      .where('id', 'in', list)
-      .execute();
-  const rootFrom = (r: Awaited<ReturnType<typeof read>>[number]): Root => ({
+  const read = (list: string[]) => reads.campaigns(list);
+  const rootFrom = (r: CampaignRow): Root => ({
     category: r.category,
     core: r.core_signature ? signatureFromBytes(r.core_signature) : null,
     coreKind: r.core_kind,
@@ -200,10 +260,10 @@ export function bandRowsQuery(db: Db, bands: readonly number[]) {
 }
 
 /** Candidate campaigns for a fingerprint, by band keys and specific links: index look-ups only. */
-async function lookup(db: Db, fp: MatchPrint): Promise<Lookup> {
+async function lookup(reads: MatchReads, fp: MatchPrint): Promise<Lookup> {
   const repSims: { campaign: string; sim: number }[] = [];
   if (fp.signature && fp.bands.length > 0) {
-    const bandRows = await bandRowsQuery(db, fp.bands).execute();
+    const bandRows = await reads.bandRows(fp.bands);
     const hits = new Map<string, number>();
     for (const r of bandRows) hits.set(r.rep_id, (hits.get(r.rep_id) ?? 0) + 1);
     const reps = [...hits.entries()]
@@ -211,27 +271,12 @@ async function lookup(db: Db, fp: MatchPrint): Promise<Lookup> {
       .slice(0, MAX_CANDIDATE_REPS)
       .map(([id]) => id);
     if (reps.length > 0) {
-      const repRows = await db
-        .selectFrom('campaign_reps')
-        .select(['campaign_id', 'signature'])
-        .where('id', 'in', reps)
-        .execute();
-      for (const r of repRows)
+      for (const r of await reads.reps(reps))
         repSims.push({ campaign: r.campaign_id, sim: similarity(fp.signature, signatureFromBytes(r.signature)) });
     }
   }
-  const linkRows = fp.links.length
-    ? await db
-        .selectFrom('campaign_links')
-        .select(['kind', 'value', 'campaign_id', 'spread'])
-        .where((eb) =>
-          eb.or(
-            groupLinks(fp.links).map(([kind, values]) => eb.and([eb('kind', '=', kind), eb('value', 'in', values)])),
-          ),
-        )
-        .execute()
-    : [];
-  const { rootOf, roots } = await rootsOf(db, [
+  const linkRows = fp.links.length ? await reads.links(fp.links) : [];
+  const { rootOf, roots } = await rootsOf(reads, [
     ...repSims.map((r) => r.campaign),
     ...linkRows.map((r) => r.campaign_id),
   ]);
@@ -316,8 +361,8 @@ function eligible(
  * Candidate campaigns a message would join, for the mail filters' look-up: the same rules as
  * ingest, with no category (a look-up has not been classified).
  */
-export async function findMatches(db: Db, fp: MatchPrint): Promise<Match[]> {
-  const { candidates } = await lookup(db, fp);
+export async function findMatches(db: Db | MatchReads, fp: MatchPrint): Promise<Match[]> {
+  const { candidates } = await lookup('bandRows' in db ? db : kyselyReads(db), fp);
   return eligible(fp, candidates, null).map(({ c, by }) => ({
     campaignId: c.id,
     similarity: Math.max(c.repSim, c.coreSim ?? 0),
@@ -327,7 +372,7 @@ export async function findMatches(db: Db, fp: MatchPrint): Promise<Match[]> {
   }));
 }
 
-function groupLinks(links: readonly Link[]): [string, string[]][] {
+export function groupLinks(links: readonly Link[]): [string, string[]][] {
   const m = new Map<string, string[]>();
   for (const l of links) m.set(l.kind, [...(m.get(l.kind) ?? []), l.value]);
   return [...m.entries()];
@@ -346,7 +391,8 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
     .where('sha256', '=', fp.sha256)
     .executeTakeFirst();
   if (existing) {
-    const id = (await rootsOf(db, [existing.campaign_id])).rootOf.get(existing.campaign_id) ?? existing.campaign_id;
+    const id =
+      (await rootsOf(kyselyReads(db), [existing.campaign_id])).rootOf.get(existing.campaign_id) ?? existing.campaign_id;
     await db
       .updateTable('campaigns')
       .set((eb) => ({
@@ -361,7 +407,7 @@ export async function ingestFingerprint(db: Db, fp: Fingerprint, meta: IngestMet
   }
 
   const polarity = polarityOf(meta.category);
-  const { candidates, knownLinks } = await lookup(db, fp);
+  const { candidates, knownLinks } = await lookup(kyselyReads(db), fp);
   const ranked = eligible(fp, candidates, polarity);
   let campaignId: string;
   let created = false;

@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.ts';
 import { AppError } from '../core/errors.ts';
 import type { AnalysisPool } from '../analysis/pool.ts';
 import { fingerprintOf } from './fingerprint.ts';
-import { findMatches } from './cluster.ts';
+import { findMatches, type MatchReads } from './cluster.ts';
 import { isLookupPrint } from './lookup-print.ts';
 
 const MAX_MATCHES = 10;
@@ -34,8 +34,16 @@ export interface LookupResult {
   tokens: number;
 }
 
-/** Looks a raw message up; throws `ANALYSIS_BOUND` when its analysis ran out of time or memory. */
-export async function lookupMessage(db: Kysely<Database>, pool: AnalysisPool, raw: Uint8Array): Promise<LookupResult> {
+/**
+ * Looks a raw message up; throws `ANALYSIS_BOUND` when its analysis ran out of time or memory. `reads`:
+ * the index reads to match with (SQLite's own, `match-reads.ts`); through Kysely on `db` otherwise.
+ */
+export async function lookupMessage(
+  db: Kysely<Database>,
+  pool: AnalysisPool,
+  raw: Uint8Array,
+  reads: MatchReads | null = null,
+): Promise<LookupResult> {
   const r = await pool.analyse(raw, { profile: 'lookup', reduce: true });
   if (r.analysis.error)
     throw new AppError('ANALYSIS_BOUND', `${r.analysis.error.message}; the message was not looked up.`);
@@ -43,7 +51,8 @@ export async function lookupMessage(db: Kysely<Database>, pool: AnalysisPool, ra
   const fp = isLookupPrint(r.reduced) ? r.reduced : fingerprintOf(r.analysis);
   // The match's few indexed reads on one connection, taken once (not once per statement); the
   // campaigns' figures come with their roots, not from a query of their own.
-  const matches = (await db.connection().execute((conn) => findMatches(conn, fp))).slice(0, MAX_MATCHES);
+  const found = reads ? await findMatches(reads, fp) : await db.connection().execute((conn) => findMatches(conn, fp));
+  const matches = found.slice(0, MAX_MATCHES);
   return {
     tokens: fp.tokenCount,
     matches: matches.map((m) => ({

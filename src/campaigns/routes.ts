@@ -15,6 +15,7 @@ import { relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
 import { AnalysisPool } from '../analysis/pool.ts';
 import { lookupMessage } from './lookup.ts';
+import { openSqliteMatchReads, type SqliteMatchReads } from './match-reads.ts';
 import { siblingModule } from '../core/ts-worker.ts';
 import { getCampaignStory, storyFor } from './story.ts';
 import { writeAudit } from '../evidence/audit.ts';
@@ -64,9 +65,20 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       offline: true,
       reducer: siblingModule('./lookup-print.ts', import.meta.url),
     }));
+  // On SQLite the look-up's index reads run on a read-only connection of their own, without the
+  // query builder (match-reads.ts); opened with the first look-up. PostgreSQL reads through Kysely.
+  let reads: SqliteMatchReads | null = null;
+  const db = config.database;
+  const matchReads = (): SqliteMatchReads | null => {
+    if (db.dialect !== 'sqlite' || db.path === ':memory:') return null;
+    reads ??= openSqliteMatchReads(db.path);
+    return reads;
+  };
   app.addHook('onClose', async () => {
     await pool?.close();
     pool = null;
+    reads?.close();
+    reads = null;
   });
   // Raw bodies as exact bytes (this plugin's own parser: content-type parsers are encapsulated).
   app.addContentTypeParser(
@@ -116,7 +128,7 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       const p = lookupPool();
       if (p.pending >= LOOKUPS_WAITING_PER_THREAD * p.size)
         throw new AppError('UNAVAILABLE', 'Too many look-ups are waiting; retry later.');
-      return lookupMessage(app.ctx.db, p, raw);
+      return lookupMessage(app.ctx.db, p, raw, matchReads());
     },
   );
 
