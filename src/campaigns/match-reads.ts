@@ -18,6 +18,9 @@ import { MAX_BAND_ROWS, groupLinks, type CampaignRow, type LinkRow, type MatchRe
 /** Page cache of the look-up's connection (KiB): the band index's hot pages, not the whole file. */
 export const MATCH_READS_CACHE_KIB = 16 * 1024;
 
+/** How long a read waits for a lock another connection holds for a moment (ms), on the HTTP thread. */
+export const MATCH_READS_BUSY_MS = 1000;
+
 /** Statement shapes kept (one per list length, per link grouping); past it the cache starts again. */
 const MAX_STATEMENTS = 256;
 
@@ -32,6 +35,9 @@ const safe = (v: string) => safeText(v);
 export function openSqliteMatchReads(file: string): SqliteMatchReads {
   const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   db.pragma(`cache_size = -${MATCH_READS_CACHE_KIB}`);
+  // A WAL reader is refused only for a moment (another connection recovering the WAL or resetting
+  // its index): wait for it as briefly as a look-up may take, rather than answer 500 at once.
+  db.pragma(`busy_timeout = ${MATCH_READS_BUSY_MS}`);
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepared = (text: string): BetterSqlite3.Statement => {
     let s = statements.get(text);
