@@ -14,7 +14,13 @@ import { analyse } from './analyse.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { defaultAnalysisSettings } from './settings.ts';
-import { archiveEntryNames, htmlSmugglingEvidence, macroStorage, runnableArchiveEntry } from './content-threats.ts';
+import {
+  archiveEntryNames,
+  blobRuns,
+  htmlSmugglingEvidence,
+  macroStorage,
+  runnableArchiveEntry,
+} from './content-threats.ts';
 
 async function analysed(raw: Buffer): Promise<Analysis> {
   return analyse(raw, { ports: offlinePorts(new Date('2026-01-01T00:00:00Z')), settings: defaultAnalysisSettings() });
@@ -209,6 +215,47 @@ text/html; charset=utf-8\r\n\r\n${page}\r\n`,
     const f = a.findings.find((x) => x.code === 'HTML_SMUGGLING');
     assert.equal(f?.evidence.part, 'text/html');
     assert.match(f?.evidence.value ?? '', /"Fax_2291\.img"/);
+  });
+
+  test('blob runs are measured as the two regexes would, on runs of every shape', () => {
+    const longest = (text: string, re: RegExp): number => {
+      let max = 0;
+      for (const m of text.matchAll(re)) max = Math.max(max, m[0].length);
+      return max;
+    };
+    // A seeded generator: runs of hex, base64 and '=' of lengths around the thresholds, between separators.
+    let seed = 17;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const pieces = ['0123456789abcdefABCDEF', 'ghijklmnopqrstuvwxyzGHZ+/', '=', ' "<>;é\n'];
+    let hexSeen = 0;
+    let b64Seen = 0;
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      for (let r = next(6); r >= 0; r--) {
+        const alphabet = pieces[next(pieces.length)];
+        const len = [1, 2, 3, 399, 400, 401, 999, 1000, 1001, 1500][next(10)];
+        for (let i = 0; i < len; i++) text += alphabet[next(alphabet.length)];
+      }
+      const want = {
+        base64: longest(text, /[A-Za-z0-9+/]{400,}={0,2}/g),
+        hex: longest(text, /(?:[0-9a-fA-F]{2}){500,}/g),
+      };
+      assert.deepEqual(blobRuns(text), want, `round ${round}`);
+      if (want.hex > 0) hexSeen++;
+      if (want.base64 > 0) b64Seen++;
+    }
+    // The rounds reached both thresholds (the comparison is not only of zeros).
+    assert.ok(hexSeen >= 20 && b64Seen >= 50, `hex ${hexSeen}, base64 ${b64Seen}`);
+  });
+
+  test('a page of tokens just short of a blob, with a decoder and a builder, is not smuggling', () => {
+    const token = 'A'.repeat(399);
+    const page = `<script>atob(x);URL.createObjectURL(new Blob([y]))</script>${`${token} `.repeat(2000)}`;
+    assert.equal(htmlSmugglingEvidence(page), null);
+    assert.deepEqual(blobRuns(page), { base64: 0, hex: 0 });
   });
 
   test('a newsletter with inline base64 images and no file-building script is not smuggling', () => {

@@ -230,11 +230,48 @@ const DATA_URI = new RegExp(
   'i',
 );
 
-function longestRun(text: string, re: RegExp): number {
-  let max = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) max = Math.max(max, m[0].length);
-  return max;
+/** Character classes of {@link blobRuns}: bit 1 base64 alphabet, bit 2 hex digit. */
+const B64 = 1;
+const HEX = 2;
+const BLOB_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9+/]/.test(ch)) BLOB_CLASS[c] |= B64;
+  if (/[0-9a-fA-F]/.test(ch)) BLOB_CLASS[c] |= HEX;
+}
+
+/**
+ * The longest base64 and hex blobs of a text, in one linear pass: what the longest match of
+ * `/[A-Za-z0-9+/]{400,}={0,2}/g` and of `/(?:[0-9a-fA-F]{2}){500,}/g` would be (0 when none), without
+ * the regexes' cost — each retries every start inside a run too short to match, which is
+ * quadratic in the run's length (a page of 399-character tokens).
+ */
+export function blobRuns(text: string): { base64: number; hex: number } {
+  let base64 = 0;
+  let hex = 0;
+  let b64Run = 0;
+  let hexRun = 0;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0;
+    const k = c < 128 ? BLOB_CLASS[c] : 0;
+    if (k & HEX) hexRun++;
+    else {
+      const even = hexRun - (hexRun % 2);
+      if (even >= 1000 && even > hex) hex = even;
+      hexRun = 0;
+    }
+    if (k & B64) b64Run++;
+    else {
+      if (b64Run >= 400) {
+        let eq = 0;
+        while (eq < 2 && i + eq < n && text.charCodeAt(i + eq) === 0x3d) eq++;
+        if (b64Run + eq > base64) base64 = b64Run + eq;
+      }
+      b64Run = 0;
+    }
+  }
+  return { base64, hex };
 }
 
 /**
@@ -256,10 +293,9 @@ export function htmlSmugglingEvidence(html: string): string | null {
     if (payload >= MIN_BLOB_BASE64 || (offered && payload >= 100))
       return `data: URI of type ${dataUri[1]}${named}${offered ? ' with a download link' : ''}`;
   }
-  const hex = longestRun(text, /(?:[0-9a-fA-F]{2}){500,}/g);
-  const base64 = hex >= MIN_BLOB_HEX ? 0 : longestRun(text, /[A-Za-z0-9+/]{400,}={0,2}/g);
-  if (base64 < MIN_BLOB_BASE64 && hex < MIN_BLOB_HEX) return null;
+  // Most mail has no decoder or no builder: those scans go first, the blob measure only when both are there.
   const decoders = new Set([...text.matchAll(DECODER)].map((m) => /[A-Za-z][A-Za-z0-9.]*/.exec(m[0])?.[0] ?? m[0]));
+  if (decoders.size === 0) return null;
   const builders = new Set(
     [...text.matchAll(BUILDER)].map((m) =>
       m[0].startsWith('<a')
@@ -271,7 +307,11 @@ export function htmlSmugglingEvidence(html: string): string | null {
             .replace(/\s+/g, ' '),
     ),
   );
-  if (decoders.size === 0 || builders.size === 0) return null;
+  if (builders.size === 0) return null;
+  const runs = blobRuns(text);
+  const hex = runs.hex;
+  const base64 = hex >= MIN_BLOB_HEX ? 0 : runs.base64;
+  if (base64 < MIN_BLOB_BASE64 && hex < MIN_BLOB_HEX) return null;
   const blob =
     hex >= MIN_BLOB_HEX
       ? `${Math.round(hex / 2 / 1024)} KB hex blob`
