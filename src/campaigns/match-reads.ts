@@ -18,10 +18,13 @@ import { MAX_BAND_ROWS, groupLinks, type CampaignRow, type LinkRow, type MatchRe
 /** Page cache of the look-up's connection (KiB): the band index's hot pages, not the whole file. */
 export const MATCH_READS_CACHE_KIB = 16 * 1024;
 
-/** How long a read waits for a lock another connection holds for a moment (ms), on the HTTP thread. */
+/**
+ * How long a read waits for a lock another connection holds for a moment (ms). better-sqlite3 is
+ * synchronous: the wait blocks the thread that answers HTTP, every look-up on it, so it stays short.
+ */
 export const MATCH_READS_BUSY_MS = 1000;
 
-/** Statement shapes kept (one per list length, per link grouping); past it the cache starts again. */
+/** Statement shapes kept (one per list length, per link grouping), least recently used dropped first. */
 const MAX_STATEMENTS = 256;
 
 export interface SqliteMatchReads extends MatchReads {
@@ -39,13 +42,17 @@ export function openSqliteMatchReads(file: string): SqliteMatchReads {
   // its index): wait for it as briefly as a look-up may take, rather than answer 500 at once.
   db.pragma(`busy_timeout = ${MATCH_READS_BUSY_MS}`);
   const statements = new Map<string, BetterSqlite3.Statement>();
+  // Least recently used shapes go first: a look-up of unusual link counts does not push out the common ones.
   const prepared = (text: string): BetterSqlite3.Statement => {
     let s = statements.get(text);
     if (s === undefined) {
-      if (statements.size >= MAX_STATEMENTS) statements.clear();
+      if (statements.size >= MAX_STATEMENTS) {
+        const oldest = statements.keys().next();
+        if (!oldest.done) statements.delete(oldest.value);
+      }
       s = db.prepare(text);
-      statements.set(text, s);
-    }
+    } else statements.delete(text);
+    statements.set(text, s);
     return s;
   };
   return {
