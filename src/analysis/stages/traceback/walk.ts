@@ -10,9 +10,8 @@
  *    list) as a believed receiver, or as the reporter's own address (given by the intake, not by
  *    the headers) — never a hosting company's naming domain for its customers' machines, the address
  *    in its network (`hostingNeighbour` in `receiving-side.ts`; nor for rules 5 and 6, nor a learned
- *    domain); 3b. such a
- *    name in the domain of a known forwarding service (`data/forwarding-services.ts`): the recipient's
- *    own forwarder, the receiving side;
+ *    domain); 3b. such a name in the domain of a known forwarding service
+ *    (`data/forwarding-services.ts`): the recipient's own forwarder, the receiving side;
  * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
  *    hosting, transit or research network;
  * 5. a reverse name qmail recorded without checking it (qmail never forward-confirms), in the
