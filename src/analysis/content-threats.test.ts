@@ -17,6 +17,7 @@ import { defaultAnalysisSettings } from './settings.ts';
 import {
   archiveEntryNames,
   blobRuns,
+  downloadLinks,
   htmlSmugglingEvidence,
   macroStorage,
   runnableArchiveEntry,
@@ -249,6 +250,41 @@ text/html; charset=utf-8\r\n\r\n${page}\r\n`,
     }
     // The rounds reached both thresholds (the comparison is not only of zeros).
     assert.ok(hexSeen >= 20 && b64Seen >= 50, `hex ${hexSeen}, base64 ${b64Seen}`);
+  });
+
+  test('download links are found where the regex would find them, on tags of every shape', () => {
+    let seed = 23;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const pieces = ['<a ', '<A href="x"', '<ab ', '>', ' download=', ' DOWNLOAD =', '\tdownload="f.zip"', 'x', '<'];
+    let seen = 0;
+    for (let round = 0; round < 400; round++) {
+      let text = '';
+      for (let r = 2 + next(10); r >= 0; r--) {
+        const p = pieces[next(pieces.length)];
+        text += p === 'x' ? 'x'.repeat([1, 10, 480, 485, 488, 490, 492, 497, 498, 499, 500, 501, 520][next(13)]) : p;
+      }
+      const want = [...text.matchAll(/<a\b[^>]{0,500}\sdownload\s*=/gi)].map((m) => m.index);
+      assert.deepEqual(
+        downloadLinks(text),
+        want,
+        `round ${round}: ${JSON.stringify(text.replace(/x{20,}/g, (x) => `x*${x.length}`))}`,
+      );
+      seen += want.length;
+    }
+    assert.ok(seen >= 100, `${seen} links`);
+    // A second attribute exactly at, and just past, the 500 characters the first `<a` reaches, then a later `<a`.
+    for (let gap = 385; gap <= 395; gap++) {
+      const text = `<a ${'x'.repeat(99)} download=<a ${'x'.repeat(gap)} download=<a download=`;
+      const want = [...text.matchAll(/<a\b[^>]{0,500}\sdownload\s*=/gi)].map((m) => m.index);
+      assert.deepEqual(downloadLinks(text), want, `gap ${gap}`);
+    }
+  });
+
+  test('a page of unclosed <a tags with a decoder is not smuggling', () => {
+    assert.equal(htmlSmugglingEvidence(`<script>atob(x)</script>${'<a '.repeat(100_000)}`), null);
   });
 
   test('a page of tokens just short of a blob, with a decoder and a builder, is not smuggling', () => {

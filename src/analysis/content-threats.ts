@@ -209,10 +209,50 @@ const DECODER = new RegExp(
 const BUILDER = new RegExp(
   [
     String.raw`\bnew\s+Blob\s*\(|\bnew\s+File\s*\(|\bcreateObjectURL\s*\(|\bmsSaveOrOpenBlob\b|\bmsSaveBlob\b|`,
-    String.raw`\.download\s*=|setAttribute\s*\(\s*["']download["']|<a\b[^>]{0,500}\sdownload\s*=`,
+    String.raw`\.download\s*=|setAttribute\s*\(\s*["']download["']`,
   ].join(''),
   'gi',
 );
+/** A `download` attribute; {@link downloadLinks} keeps those inside an `<a` tag. */
+const DOWNLOAD_ATTRIBUTE = /\sdownload\s*=/gi;
+/** Longest stretch of a tag between `<a` and its `download` attribute that is looked at. */
+const MAX_TAG_SPAN = 500;
+
+/**
+ * Where `<a …download=` links start: what `/<a\b[^>]{0,500}\sdownload\s*=/gi` finds, found from each
+ * `download` attribute backwards instead. The regex tries every `<a` forwards up to 500 characters,
+ * so a page of unclosed `<a ` (≈ 400 ms per MB) cost far more than the page; this looks back once
+ * per attribute.
+ */
+export function downloadLinks(text: string): number[] {
+  const attributes = [...text.matchAll(DOWNLOAD_ATTRIBUTE)].map((m) => ({
+    at: m.index ?? 0,
+    end: (m.index ?? 0) + m[0].length,
+  }));
+  const starts: number[] = [];
+  // The regex resumes after each match, and a match runs on (greedily) to the last attribute its `<a` reaches.
+  let resume = 0;
+  for (let i = 0; i < attributes.length; i++) {
+    const { at } = attributes[i];
+    // The earliest `<a` (then a word boundary) with at most MAX_TAG_SPAN characters other than `>` before `at`.
+    const from = Math.max(resume, at - MAX_TAG_SPAN - 2, text.lastIndexOf('>', at) + 1);
+    const a = /<a(?![A-Za-z0-9_])/i.exec(text.slice(from, at));
+    if (a === null) continue;
+    const start = from + a.index;
+    const close = text.indexOf('>', start);
+    let last = i;
+    while (
+      last + 1 < attributes.length &&
+      attributes[last + 1].at - (start + 2) <= MAX_TAG_SPAN &&
+      (close < 0 || close >= attributes[last + 1].at)
+    )
+      last++;
+    starts.push(start);
+    resume = attributes[last].end;
+    i = last;
+  }
+  return starts;
+}
 const DOWNLOAD_NAME = new RegExp(
   [
     String.raw`(?:\.download\s*=\s*|download\s*=\s*|msSaveOrOpenBlob\s*\([^,]{1,80},\s*|`,
@@ -296,17 +336,16 @@ export function htmlSmugglingEvidence(html: string): string | null {
   // Most mail has no decoder or no builder: those scans go first, the blob measure only when both are there.
   const decoders = new Set([...text.matchAll(DECODER)].map((m) => /[A-Za-z][A-Za-z0-9.]*/.exec(m[0])?.[0] ?? m[0]));
   if (decoders.size === 0) return null;
-  const builders = new Set(
-    [...text.matchAll(BUILDER)].map((m) =>
-      m[0].startsWith('<a')
-        ? 'download link'
-        : m[0]
-            .replace(/\s*\($/, '')
-            .replace(/^\./, '')
-            .replace(/\s*=$/, '')
-            .replace(/\s+/g, ' '),
-    ),
-  );
+  const found: [number, string][] = [...text.matchAll(BUILDER)].map((m) => [
+    m.index ?? 0,
+    m[0]
+      .replace(/\s*\($/, '')
+      .replace(/^\./, '')
+      .replace(/\s*=$/, '')
+      .replace(/\s+/g, ' '),
+  ]);
+  for (const at of downloadLinks(text)) found.push([at, 'download link']);
+  const builders = new Set(found.sort((a, b) => a[0] - b[0]).map(([, name]) => name));
   if (builders.size === 0) return null;
   const runs = blobRuns(text);
   const hex = runs.hex;
