@@ -1,10 +1,9 @@
 /**
- * The `analyse-report` job (app/pipeline.ts): analyses newly stored reports in a pool of worker threads (both cores
- * by default, SPAMDESK_WORKERS), reuses an analysis already stored for the same evidence at the
- * current ANALYSER_VERSION, and stores results and hands each report on (`analysed`, the next
- * pipeline job) in one transaction. The trace-back of each message gets
- * the learned mail hosts of its reporter and intake; the reports then count towards the next
- * learning pass (`mailhost-store.ts`).
+ * The `analyse-report` job (app/pipeline.ts): analyses newly stored reports in a pool of worker threads (a core
+ * each but one by default, SPAMDESK_WORKERS: this thread runs every stage's SQL), reuses an analysis already
+ * stored for the same evidence at the current ANALYSER_VERSION, and stores results and hands each report on
+ * (`analysed`, the next pipeline job) in one transaction. The trace-back of each message gets the learned mail
+ * hosts of its reporter and intake; the reports then count towards the next learning pass (`mailhost-store.ts`).
  */
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import type { AppContext } from '../evidence/context.ts';

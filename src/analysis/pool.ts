@@ -1,5 +1,5 @@
 /**
- * A pool of analysis worker threads: uses every core (SPAMDESK_WORKERS), and enforces the time
+ * A pool of analysis worker threads (SPAMDESK_WORKERS: a core each but one by default), enforcing the time
  * bound (SPAMDESK_ANALYSIS_TIMEOUT_MS) for real by terminating a thread that runs over and
  * starting a fresh one; the message then gets an `ANALYSIS_TIMEOUT` record instead of an analysis.
  * A message longer than its headers plus SPAMDESK_ANALYSIS_MAX_TEXT_BYTES is first analysed up to

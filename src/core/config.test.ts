@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, SETTINGS, loadConfig, publicBaseUrl, type SettingDef } from './config.ts';
+import os from 'node:os';
+import { ConfigError, SETTINGS, defaultAnalysisThreads, loadConfig, publicBaseUrl, type SettingDef } from './config.ts';
 
 test('every problem is reported at once, naming the variable, the flag and the source', () => {
   let err: unknown;
@@ -78,4 +79,13 @@ test('serve roles: all by default, a comma list in the canonical order, unknown 
     (e: unknown) => e instanceof ConfigError && /--only .*unknown role\(s\) "mailer"/.test(e.message),
   );
   assert.throws(() => loadConfig({ env: {}, flags: { roles: ' , ' } }), ConfigError);
+});
+
+test('analysis threads: one per core but one for the main thread, never none, and the setting still overrides', () => {
+  assert.equal(defaultAnalysisThreads(1), 1);
+  assert.equal(defaultAnalysisThreads(2), 1);
+  assert.equal(defaultAnalysisThreads(8), 7);
+  assert.equal(loadConfig({ env: {} }).workers, Math.max(1, os.availableParallelism() - 1));
+  assert.equal(loadConfig({ env: { SPAMDESK_WORKERS: '2' } }).workers, 2);
+  assert.equal(loadConfig({ env: { SPAMDESK_WORKERS: '0' } }).workers, 0);
 });
