@@ -28,6 +28,9 @@
  *   PEER_MESSAGES + warm-up ≤ 6,299), so no tool is measured on a message it has seen; otherwise
  *   every round checks the same sample and caches warmed by the previous round help.
  * - SPAMDESK_BENCH_PEER_CONCURRENCY (4 per core): client requests in flight, for every tool.
+ * - SPAMDESK_BENCH_PEER_THREADS: Spamdesk's analysis pools compared, by size, comma-separated (default: the
+ *   background process's default, one per core but one, and one per core when that differs). Each is a tool of
+ *   its own in the rounds; `spamdesk` is the default's, `spamdesk-Nt` the others'.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,12 +40,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnalysisPool } from '../src/analysis/pool.ts';
 import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
+import { defaultAnalysisThreads } from '../src/core/config.ts';
 import { corpusMessages, type CorpusMessage } from '../src/analysis/test-support/corpus-messages.ts';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, sampleRss } from './lib.ts';
 import { roundOrder, sampleTreeMemory, seededSample, spread, treeCpuSeconds } from './peer-measure.ts';
 
 const CORES = os.availableParallelism();
+/** The analysis threads the background process runs by default (SPAMDESK_WORKERS unset). */
+const DEFAULT_THREADS = defaultAnalysisThreads(CORES);
 const PEER_MESSAGES = Number(process.env.SPAMDESK_BENCH_PEER_MESSAGES ?? 3000);
 /** spamd is far slower: a seeded sample of the same messages (rates are compared, not totals). */
 const SA_MESSAGES = Number(process.env.SPAMDESK_BENCH_SA_MESSAGES ?? 300);
@@ -52,6 +58,15 @@ const PEER_SEED = Number(process.env.SPAMDESK_BENCH_PEER_SEED ?? 17);
 /** Each round on its own disjoint sample (no tool sees a message twice), when the corpus is large enough. */
 const PEER_FRESH = process.env.SPAMDESK_BENCH_PEER_FRESH === '1';
 const PEER_CONCURRENCY = Number(process.env.SPAMDESK_BENCH_PEER_CONCURRENCY ?? CORES * 4);
+/** Spamdesk's pool sizes compared (the background default first). */
+const PEER_THREADS = [
+  ...new Set(
+    (process.env.SPAMDESK_BENCH_PEER_THREADS ?? `${DEFAULT_THREADS},${CORES}`)
+      .split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0),
+  ),
+];
 /** Cap on the whole-corpus pass (unset: every message). */
 const CORPUS_LIMIT = Number(process.env.SPAMDESK_BENCH_CORPUS_LIMIT ?? Number.POSITIVE_INFINITY);
 
@@ -446,9 +461,12 @@ async function startRspamd(msgs: CorpusMessage[]): Promise<Peer | null> {
 }
 
 function spamdeskPeer(pool: AnalysisPool, msgs: CorpusMessage[]): Peer {
+  const n = pool.size;
   return {
-    name: 'spamdesk',
-    label: `Spamdesk, AnalysisPool of ${CORES} threads in this process (offline DNS)`,
+    name: n === DEFAULT_THREADS ? 'spamdesk' : `spamdesk-${n}t`,
+    label: `Spamdesk, AnalysisPool of ${n} thread${n === 1 ? '' : 's'} in this process (offline DNS)${
+      n === DEFAULT_THREADS ? ', as the background process runs by default' : ''
+    }; its memory is the whole process's, every pool of this comparison included`,
     msgs,
     async check(raw) {
       const r = await pool.analyse(raw);
@@ -496,8 +514,9 @@ async function comparePeers(): Promise<void> {
 for every tool; ${PEER_ROUNDS} rounds, order rotated each round; ${PEER_CONCURRENCY} client connections in flight for \
 every tool; load average ${loadNow()}`,
   );
-  const pool = new AnalysisPool({ size: CORES, settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
-  const peers: Peer[] = [spamdeskPeer(pool, sample)];
+  const peers: Peer[] = PEER_THREADS.map((size) =>
+    spamdeskPeer(new AnalysisPool({ size, settings: defaultAnalysisSettings({ dnsMode: 'offline' }) }), sample),
+  );
   try {
     const rs = await startRspamd(sample);
     if (rs) peers.push(rs);
@@ -545,21 +564,23 @@ every tool; load average ${loadNow()}`,
         )} MB; failures ${mine.reduce((n, r) => n + r.failures, 0)}`,
       );
     }
-    for (const other of ['rspamd', 'spamd']) {
-      const wall: number[] = [];
-      const cpu: number[] = [];
-      for (let round = 1; round <= PEER_ROUNDS; round++) {
-        const a = runs.find((r) => r.round === round && r.tool === 'spamdesk');
-        const b = runs.find((r) => r.round === round && r.tool === other);
-        if (!a || !b) continue;
-        wall.push(a.n / a.seconds / (b.n / b.seconds));
-        cpu.push(a.n / a.cpuSeconds / (b.n / b.cpuSeconds));
-      }
-      say(
-        `ratio spamdesk/${other} (same round): per CPU-second ${fmtSpread(cpu, 2)}×, per wall second \
+    for (const mine of peers.filter((p) => p.name.startsWith('spamdesk')))
+      for (const other of ['rspamd', 'spamd']) {
+        const wall: number[] = [];
+        const cpu: number[] = [];
+        for (let round = 1; round <= PEER_ROUNDS; round++) {
+          const a = runs.find((r) => r.round === round && r.tool === mine.name);
+          const b = runs.find((r) => r.round === round && r.tool === other);
+          if (!a || !b) continue;
+          wall.push(a.n / a.seconds / (b.n / b.seconds));
+          cpu.push(a.n / a.cpuSeconds / (b.n / b.cpuSeconds));
+        }
+        if (cpu.length === 0) continue;
+        say(
+          `ratio ${mine.name}/${other} (same round): per CPU-second ${fmtSpread(cpu, 2)}×, per wall second \
 ${fmtSpread(wall, 2)}× (median, min–max over ${cpu.length} rounds)${other === 'rspamd' ? '; goal ≥ 2× per CPU-s' : ''}`,
-      );
-    }
+        );
+      }
   } finally {
     for (const p of peers.reverse()) await p.stop();
   }
