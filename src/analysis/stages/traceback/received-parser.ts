@@ -292,6 +292,14 @@ export function parseReceivedDate(text: string): string | null {
 }
 
 /** Parses one Received header value (without the `Received:` name). Never throws. */
+const NO_TOKENS: readonly Token[] = [];
+
+/** Whether a comment among these tokens says the hop used TLS. */
+function saysTls(tokens: readonly Token[]): boolean {
+  for (const t of tokens) if (t.kind === 'comment' && TLS_COMMENT.test(t.text)) return true;
+  return false;
+}
+
 export function parseReceived(value: string): ParsedReceived {
   const text = value.length > MAX_RECEIVED_CHARS ? value.slice(0, MAX_RECEIVED_CHARS) : value;
   const tokens = tokenise(text);
@@ -355,13 +363,18 @@ export function parseReceived(value: string): ParsedReceived {
   const byHost = byFirst && (byFirst.kind === 'word' || byFirst.kind === 'literal') ? hostName(byFirst.text) : null;
   const byIp = readByIp(byTokens);
 
-  const withTokens = clauses.get('with') ?? [];
-  const withWords = withTokens.filter((t): t is { kind: 'word'; text: string } => t.kind === 'word').map((t) => t.text);
+  // Plain loops rather than filter/map/spread chains: the arrays those make differ in element kind from one header
+  // to the next (empty, strings), and each new kind made V8 throw away this function's optimised code (issue 17).
+  let withText = '';
+  let firstWith: string | null = null;
+  for (const t of clauses.get('with') ?? NO_TOKENS) {
+    if (t.kind !== 'word') continue;
+    withText = firstWith === null ? t.text : `${withText} ${t.text}`;
+    firstWith ??= t.text;
+  }
   let protocol: string | null = null;
-  const withText = withWords.join(' ');
   if (/^microsoft\s+smtp/i.test(withText)) protocol = 'SMTP';
-  else if (withWords[0] !== undefined)
-    protocol = clip(withWords[0].replace(/[^A-Za-z0-9_-]/g, '').toUpperCase(), 20) || null;
+  else if (firstWith !== null) protocol = clip(firstWith.replace(/[^A-Za-z0-9_-]/g, '').toUpperCase(), 20) || null;
   const viaTokens = clauses.get('via') ?? [];
   const viaWord = viaTokens.find((t) => t.kind === 'word');
   if (viaWord?.kind === 'word' && /^https?$/i.test(viaWord.text)) {
@@ -369,17 +382,12 @@ export function parseReceived(value: string): ParsedReceived {
     notes.push('webmail-http');
   }
 
-  const withComments = withTokens.filter((t) => t.kind === 'comment').map((t) => t.text);
   // RFC 3848 registers no POP/IMAP "with" values: fetchmail writes `with POP3 (fetchmail-6.4.0)`,
   // getmail6 `from pop.example by host with POP3-SSL getmail6 for <…>`, POPDOWN `with POP`.
   if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || RETRIEVAL_AGENT.test(text)) notes.push('retrieval');
-  const allComments = body.filter((t) => t.kind === 'comment').map((t) => t.text);
   let tls: boolean | null = null;
-  if (
-    (protocol !== null && TLS_PROTOCOL.test(protocol)) ||
-    [...withComments, ...allComments].some((c) => TLS_COMMENT.test(c))
-  )
-    tls = true;
+  // Any comment of the header's body (those of the `with` clause among them) that says TLS.
+  if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || saysTls(body)) tls = true;
   else if (protocol !== null && /^(?:E?SMTPA?|LMTP|HTTP|UTF8SMTPA?)$/.test(protocol)) tls = false;
 
   // qmail-smtpd writes `from <TCPREMOTEHOST> (HELO <helo>) (<info>@<ip>) by <host> with SMTP`, without
