@@ -71,9 +71,16 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * here, before any write or comparison: a Subject with `\0` is stored (and searched) as `\uFFFD`.
  */
 export function safeText(s: string): string {
+  // The usual case answered natively: no NUL and no lone surrogate (`isWellFormed`, ES2024, in Node 20).
+  // The regex scan it replaces was ~2 % of the background process's main thread (a stored analysis is
+  // ~10 kB of JSON): 33–36 µs against 11 µs per 10 kB string.
+  if (s.indexOf('\0') === -1 && (s as WellFormedString).isWellFormed()) return s;
   UNSAFE_TEXT.lastIndex = 0;
-  return UNSAFE_TEXT.test(s) ? s.replace(UNSAFE_TEXT, '\uFFFD') : s;
+  return s.replace(UNSAFE_TEXT, '\uFFFD');
 }
+
+/** `String.prototype.isWellFormed` (ES2024: not in this project's `lib`, present in Node 20). */
+type WellFormedString = string & { isWellFormed(): boolean };
 
 /** NUL, a high surrogate not followed by a low one, a low surrogate not preceded by a high one. */
 const UNSAFE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
