@@ -7,16 +7,18 @@
  *
  * The child is `serve --only workers,outbox,indexer,scheduler` with the parent's other arguments.
  * The parent restarts it when it dies (back-off 1 s doubling to 30 s), stops it when it stops
- * (SIGTERM, then SIGKILL after a grace period), merges its log lines into its own stdout and wakes
- * it over the IPC channel when reports commit. The child stops when the channel closes, so a parent
- * killed with SIGKILL leaves nothing behind. Nothing is lost or done twice across a restart: the
- * child's work is claimed from lease queues and singleton locks (`workers/lease-queue.ts`,
- * `db/singleton-locks.ts`).
+ * (SIGTERM, then SIGKILL after a grace period), merges its log lines into its own stdout, wakes
+ * it over the IPC channel when reports commit and asks it, over the same channel, for its metrics
+ * at each scrape of `/metrics` (core/metrics.ts merges them with its own). The child stops when
+ * the channel closes, so a parent killed with SIGKILL leaves nothing behind. Nothing is lost or
+ * done twice across a restart: the child's work is claimed from lease queues and singleton locks
+ * (`workers/lease-queue.ts`, `db/singleton-locks.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { BACKGROUND_ROLES } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import type { MetricsJson } from '../core/metrics.ts';
 
 /** The hidden option that marks the supervised child (`serve --background-child`). */
 export const CHILD_FLAG = '--background-child';
@@ -28,6 +30,11 @@ const MAX_BACKOFF_MS = 30_000;
 const HEALTHY_RUN_MS = 60_000;
 /** Reports committing at a high rate wake the child at most this often. */
 const WAKE_EVERY_MS = 50;
+/**
+ * How long a scrape waits for the child's metrics. The child's main thread runs every stage's SQL
+ * synchronously, so it answers between two statements; past this the scrape goes on without them.
+ */
+export const CHILD_METRICS_WAIT_MS = 2000;
 
 export interface BackgroundChild {
   /** Pid of the running child (null while it restarts). */
@@ -36,6 +43,8 @@ export interface BackgroundChild {
   ready: Promise<boolean>;
   /** Tells the child reports were committed (throttled). */
   wake(): void;
+  /** The child's metrics (its registry as JSON), or null when it is not running or did not answer in `waitMs`. */
+  metrics(waitMs?: number): Promise<MetricsJson | null>;
   /** Stops the child and no longer restarts it. */
   stop(): Promise<void>;
 }
@@ -86,6 +95,9 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
     markReady = resolve;
   });
   let wakeTimer: NodeJS.Timeout | null = null;
+  /** Metrics requests waiting for the child's answer, by request number. */
+  const asked = new Map<number, (json: MetricsJson | null) => void>();
+  let nextAsk = 0;
 
   const launch = (): void => {
     const startedAt = Date.now();
@@ -106,6 +118,12 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
       process.stdout.write(`${line}\n`);
     });
     proc.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    proc.on('message', (m: unknown) => {
+      if (typeof m !== 'object' || m === null) return;
+      const { t, id, data } = m as { t?: unknown; id?: unknown; data?: unknown };
+      if (t !== 'metrics' || typeof id !== 'number') return;
+      asked.get(id)?.(Array.isArray(data) ? (data as MetricsJson) : null);
+    });
     proc.on('error', (err) => log.error({ err }, 'background process could not start'));
     proc.on('exit', (code, signal) => {
       if (child === proc) child = null;
@@ -131,6 +149,23 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
         if (child?.connected) child.send({ t: 'reports' }, () => undefined);
       }, WAKE_EVERY_MS);
     },
+    metrics(waitMs = CHILD_METRICS_WAIT_MS) {
+      const proc = child;
+      if (!proc?.connected) return Promise.resolve(null);
+      const id = nextAsk++;
+      return new Promise<MetricsJson | null>((resolve) => {
+        const done = (json: MetricsJson | null): void => {
+          clearTimeout(timer);
+          asked.delete(id);
+          resolve(json);
+        };
+        const timer = setTimeout(() => done(null), waitMs);
+        asked.set(id, done);
+        proc.send({ t: 'metrics', id }, (err) => {
+          if (err) done(null);
+        });
+      });
+    },
     async stop() {
       stopping = true;
       markReady(false);
@@ -151,12 +186,23 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
 }
 
 /**
- * In the child: wake the background work when the parent says reports committed, and stop when
- * the parent goes away (the IPC channel closes, whatever killed it).
+ * In the child: wake the background work when the parent says reports committed, answer its requests
+ * for this process's metrics, and stop when the parent goes away (the IPC channel closes, whatever
+ * killed it).
  */
-export function attachToParent(onWake: () => void, onParentGone: () => void): void {
+export function attachToParent(
+  onWake: () => void,
+  onParentGone: () => void,
+  readMetrics: () => Promise<MetricsJson>,
+): void {
   process.on('message', (m: unknown) => {
-    if (typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'reports') onWake();
+    if (typeof m !== 'object' || m === null) return;
+    const { t, id } = m as { t?: unknown; id?: unknown };
+    if (t === 'reports') onWake();
+    else if (t === 'metrics' && typeof id === 'number')
+      void readMetrics()
+        .catch(() => null)
+        .then((data) => process.send?.({ t: 'metrics', id, data }, () => undefined));
   });
   process.on('disconnect', onParentGone);
 }

@@ -1,7 +1,33 @@
 /**
  * Prometheus metrics (prom-client). One registry per running instance, so tests can start several.
+ * A `serve` that runs its background roles in a child process (cli/background-child.ts) serves the
+ * child's metrics too: at each scrape it asks the child for its registry over the IPC channel and
+ * merges both, each series labelled with the process it comes from ({@link exposition}).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+
+/** One process's metrics as `Registry.getMetricsAsJSON()` gives them. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Another process's metrics, merged into this one's at each scrape. */
+export interface RemoteMetrics {
+  /** The `process` label its series get (this process's get {@link LOCAL_PROCESS}). */
+  process: string;
+  /** Its registry, or null when it did not answer in time (it is restarting, or busy past the wait). */
+  read(): Promise<MetricsJson | null>;
+}
+
+/** The `process` label of this process's own series when others are merged in. */
+export const LOCAL_PROCESS = 'web';
 
 export interface Metrics {
   registry: Registry;
@@ -10,6 +36,10 @@ export interface Metrics {
   queueDepth: Gauge<'kind' | 'state'>;
   errors: Counter<'kind'>;
   httpRequests: Counter<'route' | 'status'>;
+  /** Whether each other process answered the last scrape (1) or not (0), by its `process` label. */
+  remoteUp: Gauge<'process'>;
+  /** Other processes whose metrics a scrape merges in (the background child). */
+  remote: RemoteMetrics[];
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
@@ -48,5 +78,41 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       labelNames: ['route', 'status'],
       registers: [registry],
     }),
+    remoteUp: new Gauge({
+      name: 'spamdesk_process_metrics_up',
+      help: 'Whether another process of this serve (the background child) answered the last scrape with its metrics.',
+      labelNames: ['process'],
+      registers: [registry],
+    }),
+    remote: [],
   };
+}
+
+/**
+ * Every series labelled with its process, unless it names one itself (`spamdesk_process_metrics_up`).
+ * No two processes then share a series, so each family is merged as a plain union (`sum` over one
+ * series each): prom-client's own aggregators would drop some (`process_start_time_seconds`) and
+ * average others across processes.
+ */
+function labelled(json: MetricsJson, process: string): MetricsJson {
+  return json.map((m) => ({
+    ...m,
+    aggregator: 'sum' as const,
+    values: m.values.map((v) => ({ ...v, labels: { process, ...v.labels } })),
+  }));
+}
+
+/**
+ * The scrape's text: this registry's, and, when other processes are attached, every process's merged
+ * family by family (the exposition format allows each family once), each series labelled `process`
+ * ({@link LOCAL_PROCESS} for this one) so none is summed into another's. A process that does not
+ * answer leaves its series out and `spamdesk_process_metrics_up` at 0 for it: the scrape still answers.
+ */
+export async function exposition(metrics: Metrics): Promise<string> {
+  if (metrics.remote.length === 0) return metrics.registry.metrics();
+  const others = await Promise.all(metrics.remote.map(async (r) => ({ r, json: await r.read().catch(() => null) })));
+  for (const { r, json } of others) metrics.remoteUp.set({ process: r.process }, json === null ? 0 : 1);
+  const all = [labelled(await metrics.registry.getMetricsAsJSON(), LOCAL_PROCESS)];
+  for (const { r, json } of others) if (json !== null) all.push(labelled(json, r.process));
+  return AggregatorRegistry.aggregate(all).metrics();
 }

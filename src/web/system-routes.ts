@@ -1,7 +1,8 @@
-/** `/healthz`, `/metrics` (Prometheus text format). */
+/** `/healthz`, `/metrics` (Prometheus text format; with the background child's series when it runs apart). */
 import type { FastifyInstance } from 'fastify';
 import { jobCounts } from '../workers/jobs.ts';
 import { ping } from '../db/dialect.ts';
+import { exposition } from '../core/metrics.ts';
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
   const { metrics, db } = app.ctx;
@@ -12,6 +13,6 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     metrics.queueDepth.reset();
     for (const c of await jobCounts(db)) metrics.queueDepth.set({ kind: c.kind, state: c.state }, c.n);
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.registry.contentType).send(await exposition(metrics));
   });
 }

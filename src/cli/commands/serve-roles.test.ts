@@ -170,3 +170,57 @@ stop with the parent', async (t) => {
   for (let i = 0; i < 100 && alive(second); i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(alive(second), false, 'the child stopped with its parent');
 });
+
+test("sqlite: serve's /metrics serves the background child's series (the analyses it timed), labelled by process; a \
+stopped child leaves them out and its up gauge at 0 without stalling the scrape", async (t) => {
+  const tdb = await createTestDatabase(t, 'sqlite');
+  if (!tdb) return;
+  t.after(() => tdb.drop());
+  const parent = serve(t, [...dbArgs(tdb.config), '--http-port', '0', '--smtp-enabled', 'false', '--workers', '1']);
+  const ready = await parent.waitFor((l) => l.msg === 'spamdesk ready');
+  const url = String(ready.url);
+  const childPid = Number(ready.backgroundPid);
+  t.after(() => {
+    if (alive(childPid)) {
+      process.kill(childPid, 'SIGCONT');
+      process.kill(childPid, 'SIGKILL');
+    }
+  });
+  const raw = Buffer.from(
+    'From: Prize Desk <win@prize.example>\r\nTo: you@example.org\r\nSubject: You won\r\n' +
+      'Message-ID: <m1@prize.example>\r\nDate: Fri, 4 Dec 2026 10:00:00 +0000\r\n\r\n' +
+      'Claim at https://prize.example/claim\r\n',
+  );
+  const posted = await fetch(`${url}/api/v1/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'message/rfc822' },
+    body: raw,
+  });
+  assert.equal(posted.status, 202);
+  // The analysis runs, and is timed, in the child: its histogram reaches the parent's /metrics.
+  const scrape = async (): Promise<string> =>
+    (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
+  let text = '';
+  for (let i = 0; i < 120 && !/spamdesk_analysis_duration_seconds_count\{process="background"/.test(text); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    text = await scrape();
+  }
+  assert.match(text, /^spamdesk_analysis_duration_seconds_count\{process="background",outcome="ok"\} 1$/m);
+  assert.match(text, /^spamdesk_reports_received_total\{process="web",channel="api"\} 1$/m);
+  assert.match(text, /^spamdesk_process_metrics_up\{process="background"\} 1$/m);
+  assert.match(text, /^spamdesk_process_resident_memory_bytes\{process="background"\} \d+$/m);
+
+  // A child that cannot answer (stopped): the scrape goes on without its series.
+  process.kill(childPid, 'SIGSTOP');
+  text = await scrape();
+  process.kill(childPid, 'SIGCONT');
+  assert.match(text, /^spamdesk_process_metrics_up\{process="background"\} 0$/m);
+  assert.match(text, /^spamdesk_reports_received_total\{process="web",channel="api"\} 1$/m);
+  assert.doesNotMatch(text, /process="background",outcome=/);
+  // Answering again afterwards.
+  assert.match(await scrape(), /^spamdesk_process_metrics_up\{process="background"\} 1$/m);
+
+  parent.proc.kill('SIGTERM');
+  await parent.exited;
+  assert.equal(parent.proc.exitCode, 0);
+});

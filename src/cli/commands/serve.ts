@@ -61,6 +61,8 @@ export function registerServe(program: Command): void {
       background = startBackgroundChild(platform.ctx.logger);
       const child = background;
       platform.ctx.onReports.add(() => child.wake());
+      // `/metrics` serves the child's series too (analysis, job errors): they are counted there.
+      platform.ctx.metrics.remote.push({ process: 'background', read: () => child.metrics() });
     }
     if (isChild) {
       attachToParent(
@@ -68,6 +70,7 @@ export function registerServe(program: Command): void {
           for (const l of platform.ctx.onReports) l([]);
         },
         () => shutdown('parent gone'),
+        () => platform.ctx.metrics.registry.getMetricsAsJSON(),
       );
     }
     const lines = [isChild ? 'Spamdesk background process is running.' : 'Spamdesk is running.'];
