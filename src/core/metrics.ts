@@ -36,6 +36,10 @@ export interface Metrics {
   queueDepth: Gauge<'kind' | 'state'>;
   errors: Counter<'kind'>;
   httpRequests: Counter<'route' | 'status'>;
+  /** Wall time of each background batch by job kind (claim excluded): which stage the pipeline waits on. */
+  jobBatchSeconds: Histogram<'kind'>;
+  /** Background jobs finished, by kind and outcome (`done`, `failed`: retried later or parked). */
+  jobs: Counter<'kind' | 'outcome'>;
   /** Whether each other process answered the last scrape (1) or not (0), by its `process` label. */
   remoteUp: Gauge<'process'>;
   /** Other processes whose metrics a scrape merges in (the background child). */
@@ -76,6 +80,19 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'spamdesk_http_requests_total',
       help: 'HTTP requests by route and status.',
       labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    jobBatchSeconds: new Histogram({
+      name: 'spamdesk_job_batch_seconds',
+      help: 'Wall time of one batch of background jobs (run and completion), by job kind.',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: 'spamdesk_jobs_total',
+      help: 'Background jobs finished, by kind and outcome (done, failed).',
+      labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),
     remoteUp: new Gauge({

@@ -37,6 +37,13 @@ test('a batch failing because of one job fails only that job; the others are don
     await runner.stop();
   }
   assert.deepEqual(seen.sort(), ['{"p":"a"}', '{"p":"b"}']);
+  // Counted per kind and outcome, each batch timed (the whole batch, then each job of it alone).
+  const counts = (await h.ctx.metrics.jobs.get()).values.map((v) => `${v.labels.kind} ${v.labels.outcome} ${v.value}`);
+  assert.deepEqual(counts.sort(), ['test-poison done 2', 'test-poison failed 1']);
+  const batches = (await h.ctx.metrics.jobBatchSeconds.get()).values.find(
+    (v) => v.metricName === 'spamdesk_job_batch_seconds_count' && v.labels.kind === 'test-poison',
+  );
+  assert.equal(batches?.value, 1);
   const left = await h.ctx.db.selectFrom('jobs').select(['payload', 'state', 'attempts', 'last_error']).execute();
   assert.equal(left.length, 1, 'the two good jobs are done and gone');
   assert.equal(left[0].payload, '{"p":"poison"}');

@@ -195,12 +195,17 @@ export function startWorkers<C extends WorkerContext>(
       ? await claimJobsInOrder(ctx.db, workerId, h.kind, h.inOrderBehind, batchSizeOf(h))
       : await claimJobs(ctx.db, workerId, [h.kind], batchSizeOf(h));
     if (jobs.length === 0) return 0;
+    const started = performance.now();
     const errors = await whileRenewing(jobs, () => runIsolated(h, jobs, ctx));
+    const done = jobs.filter((j) => !errors.has(j.id));
     // The finished jobs of the batch leave in one statement (one commit on SQLite), not one each.
     await completeJobs(
       ctx.db,
-      jobs.filter((j) => !errors.has(j.id)).map((j) => j.id),
+      done.map((j) => j.id),
     );
+    ctx.metrics.jobBatchSeconds.observe({ kind: h.kind }, (performance.now() - started) / 1000);
+    ctx.metrics.jobs.inc({ kind: h.kind, outcome: 'done' }, done.length);
+    if (done.length < jobs.length) ctx.metrics.jobs.inc({ kind: h.kind, outcome: 'failed' }, jobs.length - done.length);
     for (const j of jobs) {
       const err = errors.get(j.id);
       if (err) {
