@@ -30,6 +30,7 @@ import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
 import { codeLabel, startBenchServer, procStatusBytes } from './server.ts';
+import { stageTimes } from './stage-times.ts';
 import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { randomSecret } from '../src/core/ids.ts';
@@ -511,6 +512,16 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
         `load average before ${loadBefore}, after ${loadAfter}; ` +
         `the bench's clients and watcher used ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} CPU-s beside`,
     );
+    // Which stage the run waited on, as the server counts it (its /metrics serves the background child's).
+    const stages = await fetch(`${server?.url ?? ''}/metrics`)
+      .then(async (r) => stageTimes(await r.text()))
+      .catch(() => []);
+    if (stages.length > 0)
+      say(
+        `stages, wall time of their batches: ${stages
+          .map((st) => `${st.kind} ${st.seconds.toFixed(1)} s in ${st.batches} batches (${st.done} jobs)`)
+          .join(', ')}`,
+      );
     return {
       db: dialect,
       accepted,
