@@ -98,6 +98,8 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
   /** Metrics requests waiting for the child's answer, by request number. */
   const asked = new Map<number, (json: MetricsJson | null) => void>();
   let nextAsk = 0;
+  /** The request in flight: scrapes that come meanwhile share it, so the child serialises one at a time. */
+  let asking: Promise<MetricsJson | null> | null = null;
 
   const launch = (): void => {
     const startedAt = Date.now();
@@ -152,8 +154,9 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
     metrics(waitMs = CHILD_METRICS_WAIT_MS) {
       const proc = child;
       if (!proc?.connected) return Promise.resolve(null);
+      if (asking) return asking;
       const id = nextAsk++;
-      return new Promise<MetricsJson | null>((resolve) => {
+      asking = new Promise<MetricsJson | null>((resolve) => {
         const done = (json: MetricsJson | null): void => {
           clearTimeout(timer);
           asked.delete(id);
@@ -164,7 +167,10 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
         proc.send({ t: 'metrics', id }, (err) => {
           if (err) done(null);
         });
+      }).finally(() => {
+        asking = null;
       });
+      return asking;
     },
     async stop() {
       stopping = true;

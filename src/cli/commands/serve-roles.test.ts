@@ -209,6 +209,9 @@ stopped child leaves them out and its up gauge at 0 without stalling the scrape"
   assert.match(text, /^spamdesk_reports_received_total\{process="web",channel="api"\} 1$/m);
   assert.match(text, /^spamdesk_process_metrics_up\{process="background"\} 1$/m);
   assert.match(text, /^spamdesk_process_resident_memory_bytes\{process="background"\} \d+$/m);
+  // Scrapes at once share one request to the child, and each gets the child's series.
+  for (const t of await Promise.all(Array.from({ length: 20 }, scrape)))
+    assert.match(t, /^spamdesk_analysis_duration_seconds_count\{process="background",outcome="ok"\} 1$/m);
 
   // A child that cannot answer (stopped): the scrape goes on without its series.
   process.kill(childPid, 'SIGSTOP');
