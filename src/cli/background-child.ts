@@ -84,7 +84,8 @@ export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   };
 }
 
-export function startBackgroundChild(logger: Logger): BackgroundChild {
+/** `argv`: the child's command line after the Node binary ({@link childArgv}; tests start a stand-in). */
+export function startBackgroundChild(logger: Logger, argv: readonly string[] = childArgv()): BackgroundChild {
   const log = logger.child({ component: 'supervisor' });
   let child: ChildProcess | null = null;
   let stopping = false;
@@ -105,7 +106,7 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
     const startedAt = Date.now();
     // A process group of its own: Ctrl+C in a terminal reaches the parent only, which stops the
     // child in order (SIGTERM) after its own requests in flight.
-    const proc = spawn(process.execPath, childArgv(), {
+    const proc = spawn(process.execPath, [...argv], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
       env: childEnv(),
@@ -129,6 +130,8 @@ export function startBackgroundChild(logger: Logger): BackgroundChild {
     proc.on('error', (err) => log.error({ err }, 'background process could not start'));
     proc.on('exit', (code, signal) => {
       if (child === proc) child = null;
+      // A scrape waiting for this child's metrics has its answer now: none.
+      for (const done of [...asked.values()]) done(null);
       if (stopping) return;
       const ranMs = Date.now() - startedAt;
       if (ranMs > HEALTHY_RUN_MS) backoff = 1000;
@@ -201,14 +204,30 @@ export function attachToParent(
   onParentGone: () => void,
   readMetrics: () => Promise<MetricsJson>,
 ): void {
+  // The parent waits for one request at a time, the latest: requests it gave up on while this
+  // process was busy (slow SQL) are not each answered in turn when it frees up; one registry read
+  // answers the latest request, and another follows only if a newer one came during that read.
+  let latest = -1;
+  let reading = false;
+  const answer = async (): Promise<void> => {
+    reading = true;
+    for (let want = latest; ; want = latest) {
+      const data = await readMetrics().catch(() => null);
+      process.send?.({ t: 'metrics', id: want, data }, () => undefined);
+      if (latest === want) break;
+    }
+    reading = false;
+  };
   process.on('message', (m: unknown) => {
     if (typeof m !== 'object' || m === null) return;
     const { t, id } = m as { t?: unknown; id?: unknown };
     if (t === 'reports') onWake();
-    else if (t === 'metrics' && typeof id === 'number')
-      void readMetrics()
-        .catch(() => null)
-        .then((data) => process.send?.({ t: 'metrics', id, data }, () => undefined));
+    else if (t === 'metrics' && typeof id === 'number') {
+      latest = Math.max(latest, id);
+      // Requests that arrived together (queued while this thread was busy) are read once.
+      if (!reading) setImmediate(() => void answer());
+      reading = true;
+    }
   });
   process.on('disconnect', onParentGone);
 }

@@ -66,3 +66,13 @@ test('a child that does not answer, or fails, leaves its series out and its up g
     assert.deepEqual(series(text, 'spamdesk_analysis_duration_seconds_count'), []);
   }
 });
+
+test('a NaN the child reports (it crosses the JSON channel as null) stays NaN, not 0', async () => {
+  const web = createMetrics({ defaults: false });
+  const child = createMetrics({ defaults: false });
+  // prom-client's event-loop lag mean has no samples right after a read: NaN.
+  new Gauge({ name: 'lag_mean_seconds', help: 'lag', registers: [child.registry] }).set(Number.NaN);
+  const overIpc = JSON.parse(JSON.stringify(await child.registry.getMetricsAsJSON())) as MetricsJson;
+  web.remote.push({ process: 'background', read: async () => overIpc });
+  assert.deepEqual(series(await exposition(web), 'lag_mean_seconds'), ['lag_mean_seconds{process="background"} Nan']);
+});

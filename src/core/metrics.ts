@@ -115,7 +115,8 @@ function labelled(json: MetricsJson, process: string): MetricsJson {
   return json.map((m) => ({
     ...m,
     aggregator: 'sum' as const,
-    values: m.values.map((v) => ({ ...v, labels: { process, ...v.labels } })),
+    // A value that crossed the JSON channel as null was NaN (an event-loop lag with no samples yet).
+    values: m.values.map((v) => ({ ...v, value: v.value ?? Number.NaN, labels: { process, ...v.labels } })),
   }));
 }
 

@@ -11,8 +11,11 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     return { ok: true };
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    // Counted first, then replaced in one synchronous step: a scrape that overlaps this one (waiting
+    // for the background child's metrics) never reads the gauge between its reset and its values.
+    const counts = await jobCounts(db);
     metrics.queueDepth.reset();
-    for (const c of await jobCounts(db)) metrics.queueDepth.set({ kind: c.kind, state: c.state }, c.n);
+    for (const c of counts) metrics.queueDepth.set({ kind: c.kind, state: c.state }, c.n);
     return reply.type(metrics.registry.contentType).send(await exposition(metrics));
   });
 }
