@@ -95,8 +95,11 @@ async function loadReducer(init: WorkerInit): Promise<Reducer | null> {
 }
 
 /** The record without its sections (what a reduced task sends back beside the reducer's result). */
+/** Made once: the record is cloned when it is sent, and nothing here changes it afterwards. */
+const EMPTY_SECTIONS = emptySections();
+
 function withoutSections(a: Analysis): Analysis {
-  return { ...a, ...emptySections() };
+  return { ...a, ...EMPTY_SECTIONS };
 }
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
@@ -179,8 +182,10 @@ if (port) {
       // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
       const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
       const reduce = task.reduce && reducer ? reducer : null;
-      // The record without its sections, unless the caller wants it whole beside the reducer's result.
-      const sent = (a: Analysis): Analysis => (task.reduce === 'alongside' ? a : withoutSections(a));
+      // The record without its sections, unless the caller wants it whole beside the reducer's result,
+      // or the reducer gave nothing: then the caller does the work itself, from the whole record.
+      const sent = (a: Analysis, reduced: unknown): Analysis =>
+        task.reduce === 'alongside' || reduced === undefined ? a : withoutSections(a);
       if (end !== null) {
         const part = await analyse(task.raw.subarray(0, end), opts);
         const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };
@@ -190,8 +195,11 @@ if (port) {
           end,
           'the whole message ran past the time bound (SPAMDESK_ANALYSIS_TIMEOUT_MS)',
         );
+        const reducedPart = reduce ? reduce(partial) : undefined;
         port.postMessage(
-          reduce ? { id: task.id, partial: sent(partial), reduced: reduce(partial) } : { id: task.id, partial },
+          reduce
+            ? { id: task.id, partial: sent(partial, reducedPart), reduced: reducedPart }
+            : { id: task.id, partial },
         );
       }
       const analysis = await analyse(task.raw, opts);
@@ -200,7 +208,7 @@ if (port) {
       // A reduced task sends back what its caller needs (a look-up: the fingerprint), not the whole record to clone.
       const reduced = reduce ? reduce(analysis) : undefined;
       const done = { id: task.id, durationMs, finishedAt: sharedClockMs() };
-      port.postMessage(reduce ? { ...done, analysis: sent(analysis), reduced } : { ...done, analysis });
+      port.postMessage(reduce ? { ...done, analysis: sent(analysis, reduced), reduced } : { ...done, analysis });
     }
     draining = false;
   };

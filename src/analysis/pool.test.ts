@@ -77,6 +77,10 @@ test("alongside: whole record and reducer's result; a reducer that throws gives 
     const reduced = await pool.analyse(sampleEmail(4), { reduce: true });
     assert.deepEqual(reduced.reduced, { subject: 'You have won #4', data: { boom: '#2' } });
     assert.equal(reduced.analysis.parse.subject, null);
+    // A reducer that fails sends the whole record instead, for the caller to work from.
+    const failed = await pool.analyse(sampleEmail(2), { reduce: true });
+    assert.equal(failed.reduced, undefined);
+    assert.equal(failed.analysis.parse.subject, 'You have won #2');
   } finally {
     await pool.close();
   }

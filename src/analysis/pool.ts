@@ -97,7 +97,8 @@ export interface PoolOptions {
    * `reduce: true`; the thread then sends back its result and the record without its sections,
    * instead of cloning the whole record across threads (the look-up needs a fingerprint, not the
    * parse). The module may belong to a layer above this one: it is named here, not imported.
-   * It is called as `reduce(analysis, reducerData)`; one that throws gives no result.
+   * It is called as `reduce(analysis, reducerData)`; one that throws gives no result, and the
+   * message's whole record is sent back instead, for the caller to do the work itself.
    */
   reducer?: URL;
   /** The reducer's second argument, the same for every message (structured-cloneable: settings). */
