@@ -15,8 +15,13 @@ import { safeText } from '../db/dialect.ts';
 import type { Link } from './fingerprint.ts';
 import { MAX_BAND_ROWS, groupLinks, type CampaignRow, type LinkRow, type MatchReads, type RepRow } from './cluster.ts';
 
-/** Page cache of the look-up's connection (KiB): the band index's hot pages, not the whole file. */
-export const MATCH_READS_CACHE_KIB = 16 * 1024;
+/**
+ * Page cache of the look-up's connection (KiB), as the web process's other connection has. Each
+ * look-up seeks 16 band keys spread over the whole band index (39 MB at 1,000,000 stored messages):
+ * with 16 MiB of cache most seeks read the page again from the OS, 60–83 µs per look-up's band
+ * read at 1M against 30–39 µs with 64 MiB (random keys, bench/RESULTS.md 2026-12-05).
+ */
+export const MATCH_READS_CACHE_KIB = 64 * 1024;
 
 /**
  * How long a read waits for a lock another connection holds for a moment (ms). better-sqlite3 is
