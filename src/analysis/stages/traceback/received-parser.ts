@@ -291,7 +291,6 @@ export function parseReceivedDate(text: string): string | null {
   return year < 1980 || year > 2200 ? null : SCRATCH_DATE.toISOString();
 }
 
-/** Parses one Received header value (without the `Received:` name). Never throws. */
 const NO_TOKENS: readonly Token[] = [];
 
 /** Whether a comment among these tokens says the hop used TLS. */
@@ -300,6 +299,7 @@ function saysTls(tokens: readonly Token[]): boolean {
   return false;
 }
 
+/** Parses one Received header value (without the `Received:` name). Never throws. */
 export function parseReceived(value: string): ParsedReceived {
   const text = value.length > MAX_RECEIVED_CHARS ? value.slice(0, MAX_RECEIVED_CHARS) : value;
   const tokens = tokenise(text);
