@@ -39,7 +39,10 @@ function fmix(h: number): number {
 const SALTS = (() => {
   const out: number[] = [];
   let x = 0x5eed_ca11;
-  for (let i = 0; i < NUM_HASHES; i++) out.push((x = fmix(x + 0x9e3779b9)));
+  for (let i = 0; i < NUM_HASHES; i++) {
+    x = fmix(x + 0x9e3779b9);
+    out.push(x);
+  }
   return out;
 })();
 /** Each permutation's unsigned minimum over the shingles, one at a time. */
