@@ -28,7 +28,18 @@ const GREETING_RE = new RegExp(
   ].join(''),
   'iu',
 );
-const VOWELS: ReadonlySet<string> = new Set([...'aeiouyàâäéèêëîïôöùûüáíóú']);
+/** Vowels, by UTF-16 code unit (all in the BMP). */
+const VOWELS: ReadonlySet<number> = new Set([...'aeiouyàâäéèêëîïôöùûüáíóú'].map((c) => c.charCodeAt(0)));
+/** ASCII letters and digits: exactly the ASCII characters of `[\p{L}\p{N}]`. */
+const ASCII_WORD = new Uint8Array(128);
+for (const [from, to] of [
+  [48, 57],
+  [65, 90],
+  [97, 122],
+])
+  for (let c = from; c <= to; c++) ASCII_WORD[c] = 1;
+/** One code point of a token, at a position (sticky). */
+const WORD_AT = /[\p{L}\p{N}]/uy;
 
 /** True when a token contains a digit of any script (ASCII checked without a regex: hot path). */
 function hasDigit(token: string): boolean {
@@ -89,13 +100,51 @@ export function looksRandom(token: string): boolean {
   let run = 0;
   let longest = 0;
   let vowels = 0;
-  for (const ch of token) {
-    if (VOWELS.has(ch)) {
+  // Code point by code point (a surrogate pair is one character, never a vowel).
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < token.length) {
+      const d = token.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    if (VOWELS.has(c)) {
       vowels++;
       run = 0;
     } else if (++run > longest) longest = run;
   }
   return vowels === 0 || (token.length >= 8 && longest >= 6);
+}
+
+/**
+ * Calls `take` with each run of letters and digits of `text`, in order (`text.match(TOKEN_RE)`),
+ * until it returns false; without a match object per run (ASCII is classified by table, other
+ * code points by a sticky one-character test).
+ */
+export function eachWord(text: string, take: (word: string) => boolean): void {
+  const n = text.length;
+  let start = -1;
+  for (let i = 0; i < n; ) {
+    const c = text.charCodeAt(i);
+    let width = 1;
+    let word: boolean;
+    if (c < 128) word = ASCII_WORD[c] === 1;
+    else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) width = 2;
+      }
+      WORD_AT.lastIndex = i;
+      word = WORD_AT.test(text);
+    }
+    if (word) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      if (!take(text.slice(start, i))) return;
+      start = -1;
+    }
+    i += width;
+  }
+  if (start >= 0) take(text.slice(start));
 }
 
 /**
@@ -147,16 +196,14 @@ export function normaliseText(text: string, dropNames: ReadonlySet<string> = new
   if (joined.includes('@')) joined = replaceEmails(joined, ' email ');
   joined = joined.toLowerCase();
   const tokens: string[] = [];
-  for (const m of joined.matchAll(TOKEN_RE)) {
-    const raw = m[0];
+  eachWord(joined, (raw) => {
     let tok: string;
     if (hasDigit(raw)) tok = '#';
-    else if (dropNames.has(raw)) continue;
-    else if (looksRandom(raw)) continue;
+    else if (dropNames.has(raw) || looksRandom(raw)) return true;
     else tok = raw;
-    if (tok === '#' && tokens[tokens.length - 1] === '#') continue;
+    if (tok === '#' && tokens[tokens.length - 1] === '#') return true;
     tokens.push(tok);
-    if (tokens.length >= MAX_TOKENS) break;
-  }
+    return tokens.length < MAX_TOKENS;
+  });
   return { tokens };
 }
