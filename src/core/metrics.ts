@@ -84,7 +84,9 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     }),
     jobBatchSeconds: new Histogram({
       name: 'spamdesk_job_batch_seconds',
-      help: 'Wall time of one batch of background jobs (run and completion), by job kind.',
+      help:
+        'Wall time of one batch of background jobs, by job kind: its run and the removal of its finished jobs ' +
+        '(not the retry bookkeeping of its failed ones).',
       labelNames: ['kind'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
