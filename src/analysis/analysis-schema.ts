@@ -359,6 +359,28 @@ export type Analysis = z.infer<typeof AnalysisSchema>;
 export type AnalysisSectionKey = 'parse' | 'traceback' | 'auth' | 'indicators' | 'enrichment' | 'compliance';
 export type AnalysisSections = Pick<Analysis, AnalysisSectionKey>;
 
+/** The record without its sections (what an analysis thread sends back for a reduced message). */
+export type AnalysisHead = Omit<Analysis, AnalysisSectionKey>;
+
+/** The head of a record (a new object; the sections left out). */
+export function headOf(a: Analysis): AnalysisHead {
+  return {
+    sha256: a.sha256,
+    analyserVersion: a.analyserVersion,
+    kind: a.kind,
+    analysedAt: a.analysedAt,
+    findings: a.findings,
+    ...(a.classification === undefined ? {} : { classification: a.classification }),
+    stages: a.stages,
+    error: a.error,
+  };
+}
+
+/** A whole record from a head or a record: a head gets empty sections. */
+export function withSections(a: Analysis | AnalysisHead): Analysis {
+  return 'parse' in a ? a : { ...a, ...emptySections() };
+}
+
 /** Empty sections: what a stage that did not run (or failed) leaves behind. */
 export function emptySections(): AnalysisSections {
   // Written out, not spread from a shared `{ result: 'skipped' }`: spreading into a literal with

@@ -14,7 +14,7 @@ import { offlinePorts } from './offline-ports.ts';
 import { siblingModule } from '../core/ts-worker.ts';
 import { stagesFor, type AnalysisProfile } from './registry.ts';
 import { DEFAULT_MAX_TEXT, type AnalysisPorts, type AnalysisSettings, type ReporterStatement } from './stage.ts';
-import { emptySections, type Analysis } from './analysis-schema.ts';
+import { headOf, type Analysis, type AnalysisHead } from './analysis-schema.ts';
 
 export interface WorkerInit {
   settings: AnalysisSettings;
@@ -95,12 +95,6 @@ async function loadReducer(init: WorkerInit): Promise<Reducer | null> {
 }
 
 /** The record without its sections (what a reduced task sends back beside the reducer's result). */
-/** Made once: the record is cloned when it is sent, and nothing here changes it afterwards. */
-const EMPTY_SECTIONS = emptySections();
-
-function withoutSections(a: Analysis): Analysis {
-  return { ...a, ...EMPTY_SECTIONS };
-}
 
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
 async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
@@ -182,10 +176,11 @@ if (port) {
       // pool keeps in case the whole one runs past the time bound (padding, hostile MIME).
       const end = boundedPrefixEnd(task.raw, init.settings.maxTextBytes ?? DEFAULT_MAX_TEXT);
       const reduce = task.reduce && reducer ? reducer : null;
-      // The record without its sections, unless the caller wants it whole beside the reducer's result,
-      // or the reducer gave nothing: then the caller does the work itself, from the whole record.
-      const sent = (a: Analysis, reduced: unknown): Analysis =>
-        task.reduce === 'alongside' || reduced === undefined ? a : withoutSections(a);
+      // The record's head only (the pool gives it empty sections: nothing to clone), unless the caller
+      // wants the record whole beside the reducer's result, or the reducer gave nothing: then the
+      // caller does the work itself, from the whole record.
+      const sent = (a: Analysis, reduced: unknown): Analysis | AnalysisHead =>
+        task.reduce === 'alongside' || reduced === undefined ? a : headOf(a);
       if (end !== null) {
         const part = await analyse(task.raw.subarray(0, end), opts);
         const whole = { sha256: createHash('sha256').update(task.raw).digest('hex'), size: task.raw.length };

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { createClassifier } from './classify/classify.ts';
 import { sampleEmail } from '../app/test-context.ts';
-import { AnalysisSchema } from './analysis-schema.ts';
+import { AnalysisSchema, emptySections } from './analysis-schema.ts';
 import { AnalysisPool } from './pool.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 import { boundedPrefixEnd } from './analyse.ts';
@@ -77,6 +77,10 @@ test("alongside: whole record and reducer's result; a reducer that throws gives 
     const reduced = await pool.analyse(sampleEmail(4), { reduce: true });
     assert.deepEqual(reduced.reduced, { subject: 'You have won #4', data: { boom: '#2' } });
     assert.equal(reduced.analysis.parse.subject, null);
+    // Only the head crossed: the record is the whole one's with empty sections, and valid.
+    const whole = await pool.analyse(sampleEmail(4), { reduce: 'alongside' });
+    assert.deepEqual(reduced.analysis, { ...whole.analysis, ...emptySections() });
+    assert.ok(AnalysisSchema.safeParse(reduced.analysis).success);
     // A reducer that fails sends the whole record instead, for the caller to work from.
     const failed = await pool.analyse(sampleEmail(2), { reduce: true });
     assert.equal(failed.reduced, undefined);

@@ -24,7 +24,7 @@
  * a thread to start.
  */
 import { Worker } from 'node:worker_threads';
-import type { Analysis, Finding } from './analysis-schema.ts';
+import { withSections, type Analysis, type AnalysisHead, type Finding } from './analysis-schema.ts';
 import { FINDINGS } from './findings.ts';
 import { failedAnalysis } from './analyse.ts';
 import type { AnalysisProfile } from './registry.ts';
@@ -153,8 +153,8 @@ interface Slot {
 type WorkerReply =
   | { ready: true }
   | { memory: ThreadMemory }
-  | { id: number; partial: Analysis; reduced?: unknown }
-  | { id: number; analysis: Analysis; reduced?: unknown; durationMs: number; finishedAt: number };
+  | { id: number; partial: Analysis | AnalysisHead; reduced?: unknown }
+  | { id: number; analysis: Analysis | AnalysisHead; reduced?: unknown; durationMs: number; finishedAt: number };
 
 // Compiled (dist/), the worker body is JavaScript and starts directly; as TypeScript it needs the
 // boot file that registers tsx in the thread first.
@@ -243,20 +243,21 @@ export class AnalysisPool {
       if (!p || p.task.id !== m.id) return;
       if ('partial' in m) {
         // The bounded part is done within its own time bound; the whole message gets one of its own.
-        p.partial = m.partial;
+        p.partial = withSections(m.partial);
         p.partialReduced = m.reduced;
         const began = p.started;
         this.arm(slot, sharedClockMs(), this.opts.wholePassTimeoutMs);
         p.started = began;
         return;
       }
+      const analysis = withSections(m.analysis);
       this.finish(
         slot,
         {
-          analysis: m.analysis,
+          analysis,
           ...(m.reduced === undefined ? {} : { reduced: m.reduced }),
           durationMs: m.durationMs,
-          outcome: m.analysis.error ? 'error' : 'ok',
+          outcome: analysis.error ? 'error' : 'ok',
         },
         m.finishedAt,
       );
