@@ -24,9 +24,9 @@ test("the child's command line is the parent's with the background roles and the
 });
 
 /** A supervisor of the stand-in child (`test-support/metrics-child.ts`), ready. */
-async function standIn(): Promise<{ child: BackgroundChild; pid: number }> {
+async function standIn(...args: string[]): Promise<{ child: BackgroundChild; pid: number }> {
   const script = fileURLToPath(new URL('./test-support/metrics-child.ts', import.meta.url));
-  const child = startBackgroundChild(pino({ level: 'silent' }), [...process.execArgv, script]);
+  const child = startBackgroundChild(pino({ level: 'silent' }), [...process.execArgv, script, ...args]);
   assert.equal(await child.ready, true);
   const pid = child.pid();
   assert.ok(pid !== null);
@@ -65,6 +65,19 @@ test('requests the parent gave up on while the child was busy are answered by on
     assert.equal(readsIn(await child.metrics(30_000)), 3);
   } finally {
     process.kill(pid, 'SIGCONT');
+    await child.stop();
+  }
+});
+
+test('a registry read that throws is answered with no metrics, and the child goes on answering', {
+  timeout: 60_000,
+}, async () => {
+  const { child, pid } = await standIn('throw-first');
+  try {
+    assert.equal(await child.metrics(30_000), null);
+    assert.equal(readsIn(await child.metrics(30_000)), 2);
+    assert.equal(child.pid(), pid, 'the same child, not a restarted one');
+  } finally {
     await child.stop();
   }
 });

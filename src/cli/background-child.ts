@@ -211,12 +211,18 @@ export function attachToParent(
   let reading = false;
   const answer = async (): Promise<void> => {
     reading = true;
-    for (let want = latest; ; want = latest) {
-      const data = await readMetrics().catch(() => null);
-      process.send?.({ t: 'metrics', id: want, data }, () => undefined);
-      if (latest === want) break;
+    try {
+      for (let want = latest; ; want = latest) {
+        // A read that fails, even synchronously, answers null: the parent counts the child as not up.
+        const data = await Promise.resolve()
+          .then(readMetrics)
+          .catch(() => null);
+        process.send?.({ t: 'metrics', id: want, data }, () => undefined);
+        if (latest === want) break;
+      }
+    } finally {
+      reading = false;
     }
-    reading = false;
   };
   process.on('message', (m: unknown) => {
     if (typeof m !== 'object' || m === null) return;

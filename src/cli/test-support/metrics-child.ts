@@ -1,11 +1,13 @@
 /**
  * A stand-in for the background child in `background-child.test.ts`: says it is ready as the real
  * one does, answers the parent's metrics requests through {@link attachToParent} with a registry of
- * one gauge, the number of registry reads it made.
+ * one gauge, the number of registry reads it made. With the argument `throw-first`, its first read
+ * throws before returning a promise.
  */
 import { Gauge, Registry } from 'prom-client';
 import { attachToParent, CHILD_READY } from '../background-child.ts';
 
+let throwFirst = process.argv.includes('throw-first');
 const registry = new Registry();
 const reads = new Gauge({ name: 'reads', help: 'Registry reads so far.', registers: [registry] });
 attachToParent(
@@ -13,6 +15,10 @@ attachToParent(
   () => process.exit(0),
   () => {
     reads.inc();
+    if (throwFirst) {
+      throwFirst = false;
+      throw new Error('the first read fails at once');
+    }
     return registry.getMetricsAsJSON();
   },
 );
