@@ -16,7 +16,7 @@ import type { Link } from './fingerprint.ts';
 import { MAX_BAND_ROWS, groupLinks, type CampaignRow, type LinkRow, type MatchReads, type RepRow } from './cluster.ts';
 
 /**
- * Page cache of the look-up's connection (KiB), as the web process's other connection has. Each
+ * Page cache of the look-up's connection (KiB), as the web process's connection that serves reads has. Each
  * look-up seeks 16 band keys spread over the whole band index (39 MB at 1,000,000 stored messages):
  * with 16 MiB of cache most seeks read the page again from the OS, 60–83 µs per look-up's band
  * read at 1M against 30–39 µs with 64 MiB (random keys, bench/RESULTS.md 2026-12-05).
