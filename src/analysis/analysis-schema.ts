@@ -362,18 +362,10 @@ export type AnalysisSections = Pick<Analysis, AnalysisSectionKey>;
 /** The record without its sections (what an analysis thread sends back for a reduced message). */
 export type AnalysisHead = Omit<Analysis, AnalysisSectionKey>;
 
-/** The head of a record (a new object; the sections left out). */
+/** The head of a record: a new object with every field but the sections (a field added later included). */
 export function headOf(a: Analysis): AnalysisHead {
-  return {
-    sha256: a.sha256,
-    analyserVersion: a.analyserVersion,
-    kind: a.kind,
-    analysedAt: a.analysedAt,
-    findings: a.findings,
-    ...(a.classification === undefined ? {} : { classification: a.classification }),
-    stages: a.stages,
-    error: a.error,
-  };
+  const { parse, traceback, auth, indicators, enrichment, compliance, ...head } = a;
+  return head;
 }
 
 /** A whole record from a head or a record: a head gets empty sections. */

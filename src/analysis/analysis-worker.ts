@@ -94,8 +94,6 @@ async function loadReducer(init: WorkerInit): Promise<Reducer | null> {
   throw new Error(`${init.reducer} exports no reduce()`);
 }
 
-/** The record without its sections (what a reduced task sends back beside the reducer's result). */
-
 /** The trace-back helper's adapters, when present: `ports/index.ts` exports `createPorts(settings)`. */
 async function loadPorts(init: WorkerInit): Promise<AnalysisPorts> {
   const offline = offlinePorts(init.fixedNow ? new Date(init.fixedNow) : undefined);

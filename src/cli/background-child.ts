@@ -209,8 +209,8 @@ export function attachToParent(
   // answers the latest request, and another follows only if a newer one came during that read.
   let latest = -1;
   let reading = false;
+  // Called with `reading` already set (by the request that scheduled it).
   const answer = async (): Promise<void> => {
-    reading = true;
     try {
       for (let want = latest; ; want = latest) {
         // A read that fails, even synchronously, answers null: the parent counts the child as not up.
