@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Bench } from './registry.ts';
 import { percentile } from './lib.ts';
 import { startBenchServer } from './server.ts';
@@ -146,6 +147,39 @@ export const feedsIntelBench: Bench = {
 
 const benchId = (i: number) => `BENCH${String(i).padStart(21, '0')}`;
 
+/**
+ * Another connection's writes while a build runs, as the intake's report commits see them: from a
+ * thread of its own, a `BEGIN IMMEDIATE` and `COMMIT` every 5 ms on the same SQLite file, each timed
+ * from its start until it holds the write lock. `stop()` gives the waits (ms).
+ */
+function writeProbe(file: string): { stop(): Promise<number[]> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const Database = require('better-sqlite3');
+     const db = new Database(workerData, { timeout: 600000 });
+     const waits = [];
+     const timer = setInterval(() => {
+       const t0 = performance.now();
+       db.exec('BEGIN IMMEDIATE');
+       waits.push(performance.now() - t0);
+       db.exec('COMMIT');
+     }, 5);
+     parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.postMessage(waits); });`,
+    { eval: true, workerData: file },
+  );
+  return {
+    stop: () =>
+      new Promise<number[]>((resolve, reject) => {
+        worker.once('message', (waits: number[]) => {
+          void worker.terminate();
+          resolve(waits);
+        });
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }),
+  };
+}
+
 /** Seeds `n` published campaigns (two live reports each) straight into the tables the build reads. */
 async function seed(ctx: AppContext, n: number): Promise<void> {
   const now = new Date().toISOString();
@@ -225,13 +259,22 @@ async function buildCost(n: number): Promise<void> {
     const t0 = Date.now();
     await seed(ctx, n);
     process.stdout.write(`seeded ${n} campaigns (${2 * n} reports) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const file = config.database.dialect === 'sqlite' ? config.database.path : null;
     const timed = async (label: string) => {
+      const probe = file ? writeProbe(file) : null;
       const s = await buildIntel(ctx.db, config);
+      const waits = (await probe?.stop())?.sort((a, b) => a - b);
       const c = s.collections['spam-campaigns'];
       process.stdout.write(
         `${label}: ${(s.ms / 1000).toFixed(2)} s, ${s.campaigns} campaigns, ${c?.objects} objects ` +
           `(added ${c?.added}, ` +
-          `updated ${c?.updated}, revoked ${c?.revoked}), ${c?.events} MISP events\n`,
+          `updated ${c?.updated}, revoked ${c?.revoked}), ${c?.events} MISP events` +
+          (waits && waits.length > 0
+            ? `; another connection's writes meanwhile (${waits.length}, one every 5 ms): wait p50 ` +
+              `${percentile(waits, 50).toFixed(1)} ms, p99 ${percentile(waits, 99).toFixed(1)} ms, max ` +
+              `${(waits.at(-1) ?? 0).toFixed(1)} ms`
+            : '') +
+          '\n',
       );
     };
     await timed('build, first publication');

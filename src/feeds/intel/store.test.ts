@@ -1,0 +1,172 @@
+/**
+ * Publishing a collection when builds overlap: each build works out its versions before its
+ * transaction, so one that another build overtook must make them again under the lock. Two builds
+ * started together both succeed, every version has its own seq, and the collection ends as the
+ * build that committed last wanted it, with the other's extra objects and events withdrawn.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../../db/test-databases.ts';
+import { createTestContext } from '../../app/test-context.ts';
+import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
+import { publishCollection } from './store.ts';
+import { identityObject, type StixObject } from './stix.ts';
+import { instanceNamespace, stixId, tlpMarkingObject } from './stix-ids.ts';
+import type { MispEventDraft } from './misp.ts';
+
+const NS = instanceNamespace('store.test');
+const PRODUCER = { namespace: NS, org: 'Test desk', contact: 'desk@store.test', originValidDays: 7 };
+
+function indicator(n: number, label = 'phishing'): StixObject {
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: stixId('indicator', NS, `amber|ip|${n}`),
+    created_by_ref: identityObject(PRODUCER).id,
+    object_marking_refs: [String(tlpMarkingObject('amber').id)],
+    name: 'Origin address of abusive mail',
+    indicator_types: ['malicious-activity'],
+    pattern: `[ipv4-addr:value = '45.77.0.${n}']`,
+    pattern_type: 'stix',
+    pattern_version: '2.1',
+    valid_from: '2026-11-30T10:00:00.000Z',
+    labels: [label],
+  };
+}
+
+function event(n: number, info: string): MispEventDraft {
+  const uuid = `0b3c8a5e-7d1f-4c2a-9e6b-00000000000${n}`;
+  return {
+    uuid,
+    campaignId: `campaign-${n}`,
+    event: {
+      uuid,
+      info,
+      date: '2026-11-30',
+      published: true,
+      analysis: '2',
+      threat_level_id: '2',
+      distribution: '0',
+      sharing_group_id: '0',
+      Orgc: { id: '1', name: 'Test desk', uuid: '5f0c1e7a-1b2c-4d5e-8f90-a1b2c3d4e5f6' },
+      Tag: [],
+      Attribute: [
+        {
+          uuid: `1c4d9b6f-8e2a-4d3b-af7c-00000000000${n}`,
+          type: 'ip-src',
+          category: 'Network activity',
+          value: `45.77.0.${n}`,
+          to_ids: true,
+          distribution: '5',
+          comment: '',
+          deleted: false,
+          first_seen: '2026-11-30T10:00:00.000Z',
+          last_seen: '2026-11-30T10:00:00.000Z',
+        },
+      ],
+    },
+  };
+}
+
+const fixed = (): StixObject[] => [identityObject(PRODUCER), tlpMarkingObject('amber') as StixObject];
+
+type Want = { objects: StixObject[]; events: MispEventDraft[] };
+const wantA: Want = { objects: [...fixed(), indicator(1, 'scam'), indicator(2)], events: [event(2, 'two')] };
+const wantB: Want = { objects: [...fixed(), indicator(1, 'malware'), indicator(3)], events: [event(3, 'three')] };
+
+type Db = NonNullable<Awaited<ReturnType<typeof createTestContext>>>['ctx']['db'];
+
+/** Asserts the collection is what `last` wanted, with what only `other` wanted withdrawn. */
+async function assertLastWins(db: Db, last: Want, other: Want): Promise<void> {
+  const rows = await db
+    .selectFrom('intel_objects')
+    .select(['seq', 'object_id', 'revoked', 'superseded_seq', 'json'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .orderBy('seq')
+    .execute();
+  const seqs = rows.map((r) => Number(r.seq));
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+    'every version its own seq, none skipped',
+  );
+  const current = rows.filter((r) => r.superseded_seq === null);
+  assert.equal(new Set(current.map((r) => r.object_id)).size, current.length, 'one current version per object');
+  const live = current.filter((r) => Number(r.revoked) === 0);
+  assert.deepEqual(
+    live.map((r) => r.object_id).sort(),
+    last.objects.map((o) => o.id).sort(),
+    'the collection is what the last build wanted',
+  );
+  const label = JSON.parse(String(live.find((r) => r.object_id === indicator(1).id)?.json)).labels[0];
+  assert.equal(label, (last.objects[2].labels as string[])[0], 'the changed object at the last build’s version');
+  assert.ok(
+    current.some((r) => r.object_id === other.objects[3].id && Number(r.revoked) === 1),
+    'the other build’s extra object is withdrawn',
+  );
+  const events = await db
+    .selectFrom('intel_misp_events')
+    .select(['uuid', 'json', 'event_id'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .execute();
+  assert.equal(new Set(events.map((e) => Number(e.event_id))).size, events.length, 'event ids distinct');
+  const info = (uuid: string) =>
+    (JSON.parse(String(events.find((e) => e.uuid === uuid)?.json)) as { Event: { info: string } }).Event.info;
+  assert.equal(info(last.events[0].uuid), last.events[0].event.info);
+  assert.match(info(other.events[0].uuid), /^\[withdrawn\] /);
+  assert.match(info(event(1, 'one').uuid), /^\[withdrawn\] /);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`intel publishing on ${dialect}`, () => {
+    test('a build overtaken between its plan and its transaction plans again under the lock: it sees the other \
+build’s versions and withdraws what it no longer wants', async (t) => {
+      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!h) return;
+      try {
+        const db = h.ctx.db;
+        await publishCollection(db, DEFAULT_COLLECTION_ID, [...fixed(), indicator(1)], [event(1, 'one')]);
+        let overtaken = false;
+        const a = await publishCollection(db, DEFAULT_COLLECTION_ID, wantA.objects, wantA.events, new Date(), {
+          planned: async () => {
+            const b = await publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events);
+            assert.deepEqual([b.added, b.updated, b.revoked], [1, 1, 0]);
+            overtaken = true;
+          },
+        });
+        assert.ok(overtaken);
+        // Planned alone, A would have added indicator 2, changed indicator 1 and withdrawn nothing.
+        assert.deepEqual([a.added, a.updated, a.revoked], [1, 1, 1], JSON.stringify(a));
+        // Event 1 was withdrawn by B already; A withdraws B's event 3 (alone it would have withdrawn event 1).
+        assert.equal(a.mispWithdrawn, 1, JSON.stringify(a));
+        await assertLastWins(db, wantA, wantB);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('two builds started together both succeed, every seq once, the last build wins', async (t) => {
+      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!h) return;
+      try {
+        const db = h.ctx.db;
+        await publishCollection(db, DEFAULT_COLLECTION_ID, [...fixed(), indicator(1)], [event(1, 'one')]);
+        await Promise.all([
+          publishCollection(db, DEFAULT_COLLECTION_ID, wantA.objects, wantA.events),
+          publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events),
+        ]);
+        const live = await db
+          .selectFrom('intel_objects')
+          .select('object_id')
+          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+          .where('superseded_seq', 'is', null)
+          .where('revoked', '=', 0)
+          .execute();
+        const lastIsB = live.some((r) => r.object_id === indicator(3).id);
+        await assertLastWins(db, lastIsB ? wantB : wantA, lastIsB ? wantA : wantB);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
