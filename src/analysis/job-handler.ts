@@ -14,7 +14,7 @@ import type { Analysis } from './analysis-schema.ts';
 import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
 import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
-import { analysedAtCurrentVersion, storeAnalysis } from './repository.ts';
+import { analysedAtCurrentVersion, analysisRows, writeAnalysisRows } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
 import { analysisSettingsFrom } from './settings.ts';
 import type { Config } from '../core/config.ts';
@@ -119,15 +119,17 @@ export function analyseReportWork(
       }
       // Stored in message order, under each message's lock taken in that order first: two processes
       // whose batches hold the same message (two reports of it) take turns instead of deadlocking
-      // over its rows (the issue's 64 `deadlock detected` on two processes).
+      // over its rows (the issue's 64 `deadlock detected` on two processes). The rows (the records'
+      // JSON) are made before the transaction: it holds SQLite's one write lock.
       const ordered = [...results.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const rows = ordered.map(([, r]) => analysisRows(r.analysis, r.durationMs));
       await ctx.db.transaction().execute(async (trx) => {
         await lockNames(
           trx,
           LOCK_CLASS.analysisMessage,
           ordered.map(([sha]) => sha),
         );
-        for (const [, r] of ordered) await storeAnalysis(trx, r.analysis, r.durationMs);
+        for (const r of rows) await writeAnalysisRows(trx, r);
         // Handed on in intake order and due at intake time (the report id's ULID time), so the campaign
         // stage, which takes its jobs oldest due first, places reports in the order they arrived, not
         // in the order their analyses finished: a campaign is founded by the first message placed.

@@ -1,11 +1,11 @@
 /**
  * Storing and reading analyses (Kysely repository functions taking `db`, dialect-agnostic).
  */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ANALYSER_VERSION, AnalysisSchema, type Analysis } from './analysis-schema.ts';
 import { orgDomain } from './indicators/sender.ts';
-import type { IndicatorKind } from '../db/analysis-tables.ts';
+import type { AnalysesTable, IndicatorKind } from '../db/analysis-tables.ts';
 
 /** Longest indicator value indexed (a btree entry must stay well under PostgreSQL's ~2.7 kB). */
 export const MAX_INDICATOR_VALUE = 1000;
@@ -39,39 +39,80 @@ export function indicatorRows(a: Analysis): { kind: IndicatorKind; value: string
   return out;
 }
 
-/** Stores an analysis (replacing one of the same message and version) and its indicators. */
-export async function storeAnalysis(db: Kysely<Database>, a: Analysis, durationMs: number): Promise<void> {
+/** The rows one stored analysis is: its `analyses` row and its indicator rows. */
+export interface AnalysisRows {
+  analysis: Insertable<AnalysesTable>;
+  indicators: { message_sha256: string; kind: IndicatorKind; value: string }[];
+}
+
+/**
+ * The rows of an analysis, made before the transaction that writes them: the record's JSON is the
+ * costly part, and a transaction holds SQLite's one write lock, which the intake's report commits
+ * wait for (issue 17).
+ */
+export function analysisRows(a: Analysis, durationMs: number): AnalysisRows {
   const from = a.indicators.sender.from ?? a.parse.from[0]?.address ?? null;
   const origin = a.enrichment.origin;
-  const row = {
-    message_sha256: a.sha256,
-    version: a.analyserVersion,
-    analysed_at: a.analysedAt,
-    duration_ms: Math.round(durationMs * 1000) / 1000,
-    error: a.error ? `${a.error.code}: ${a.error.message}` : null,
-    json: JSON.stringify(a),
-    subject: a.parse.subject?.slice(0, 1000) ?? null,
-    from_address: from?.slice(0, 320) ?? null,
-    from_domain: from ? orgDomain(from).slice(0, 253) || null : null,
-    origin_ip: a.traceback.origin?.ip ?? null,
-    origin_asn: origin?.asn ?? null,
-    origin_country: origin?.country?.slice(0, 2) ?? null,
+  return {
+    analysis: {
+      message_sha256: a.sha256,
+      version: a.analyserVersion,
+      analysed_at: a.analysedAt,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
+      error: a.error ? `${a.error.code}: ${a.error.message}` : null,
+      json: JSON.stringify(a),
+      subject: a.parse.subject?.slice(0, 1000) ?? null,
+      from_address: from?.slice(0, 320) ?? null,
+      from_domain: from ? orgDomain(from).slice(0, 253) || null : null,
+      origin_ip: a.traceback.origin?.ip ?? null,
+      origin_asn: origin?.asn ?? null,
+      origin_country: origin?.country?.slice(0, 2) ?? null,
+    },
+    indicators: indicatorRows(a).map((r) => ({ message_sha256: a.sha256, ...r })),
   };
-  // An upsert: two workers may analyse the same new evidence at once (reports racing in).
+}
+
+/** Columns an upsert of an `analyses` row replaces, from the row it tried to insert (`excluded`). */
+const REPLACED = [
+  'analysed_at',
+  'duration_ms',
+  'error',
+  'json',
+  'subject',
+  'from_address',
+  'from_domain',
+  'origin_ip',
+  'origin_asn',
+  'origin_country',
+] as const;
+
+/** Writes the rows of {@link analysisRows} (replacing those of the same message and version). */
+export async function writeAnalysisRows(db: Kysely<Database>, rows: AnalysisRows): Promise<void> {
+  const sha256 = rows.analysis.message_sha256;
+  // An upsert: two workers may analyse the same new evidence at once (reports racing in). The new
+  // values are taken from `excluded`, so the record's JSON is bound once, not twice.
   await db
     .insertInto('analyses')
-    .values(row)
-    .onConflict((oc) => oc.columns(['message_sha256', 'version']).doUpdateSet({ ...row }))
+    .values(rows.analysis)
+    .onConflict((oc) =>
+      oc
+        .columns(['message_sha256', 'version'])
+        .doUpdateSet((eb) => Object.fromEntries(REPLACED.map((c) => [c, eb.ref(`excluded.${c}`)]))),
+    )
     .execute();
-  await db.deleteFrom('message_indicators').where('message_sha256', '=', a.sha256).execute();
-  const rows = indicatorRows(a).map((r) => ({ message_sha256: a.sha256, ...r }));
-  for (let i = 0; i < rows.length; i += 200) {
+  await db.deleteFrom('message_indicators').where('message_sha256', '=', sha256).execute();
+  for (let i = 0; i < rows.indicators.length; i += 200) {
     await db
       .insertInto('message_indicators')
-      .values(rows.slice(i, i + 200))
+      .values(rows.indicators.slice(i, i + 200))
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+}
+
+/** Stores an analysis (replacing one of the same message and version) and its indicators. */
+export async function storeAnalysis(db: Kysely<Database>, a: Analysis, durationMs: number): Promise<void> {
+  await writeAnalysisRows(db, analysisRows(a, durationMs));
 }
 
 function parseStored(json: string): Analysis | null {
