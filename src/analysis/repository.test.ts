@@ -5,16 +5,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../db/test-databases.ts';
-import { nowIso } from '../core/ids.ts';
+import { prepareMessage, putMessage } from '../evidence/store.ts';
 import { analyse } from './analyse.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 import { getLatestAnalysis, messagesWithIndicator, storeAnalysis } from './repository.ts';
 
 const RAW = Buffer.from(
-  'From: "Prize Office" <office@lottery-win.example>\r\nTo: you@example.org\r\nSubject: You have won\r\n' +
-    'Date: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <r1@lottery-win.example>\r\n\r\nClaim your prize at ' +
-    'https://claim-prize-office.com/form today.\r\n',
+  [
+    'From: "Parcel Service" <notice@parcel-desk.example>',
+    'To: client@example.net',
+    'Subject: Your parcel is on hold',
+    'Date: Tue, 1 Dec 2026 08:30:00 +0000',
+    'Message-ID: <hold-1@parcel-desk.example>',
+    '',
+    'Pay the customs fee at https://parcel-fee-release.com/pay before Friday.',
+    '',
+  ].join('\r\n'),
 );
 
 for (const dialect of DIALECTS) {
@@ -25,36 +32,30 @@ for (const dialect of DIALECTS) {
       const { db } = tdb;
       try {
         const a = await analyse(RAW, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
-        await db
-          .insertInto('messages')
-          .values({
-            sha256: a.sha256,
-            kind: 'email',
-            size: RAW.length,
-            codec: 'identity',
-            content: RAW,
-            first_seen_at: nowIso(),
-          })
-          .execute();
+        await putMessage(db, prepareMessage(RAW));
         await storeAnalysis(db, a, 1.5);
-        assert.deepEqual(await messagesWithIndicator(db, 'domain', 'claim-prize-office.com'), [a.sha256]);
+        assert.deepEqual(await messagesWithIndicator(db, 'domain', 'parcel-fee-release.com'), [a.sha256]);
 
         const again = {
           ...a,
           analysedAt: '2026-12-05T09:00:00.000Z',
-          parse: { ...a.parse, subject: 'You have won again' },
+          parse: { ...a.parse, subject: 'Your parcel is on hold again' },
           indicators: { ...a.indicators, urls: [] },
         };
         await storeAnalysis(db, again, 2.25);
         const rows = await db.selectFrom('analyses').selectAll().execute();
         assert.equal(rows.length, 1, 'one row per message and version');
-        assert.equal(rows[0].subject, 'You have won again');
+        assert.equal(rows[0].subject, 'Your parcel is on hold again');
         assert.equal(rows[0].analysed_at, '2026-12-05T09:00:00.000Z');
         assert.equal(Number(rows[0].duration_ms), 2.25);
-        assert.equal(rows[0].from_domain, 'lottery-win.example');
-        assert.equal((await getLatestAnalysis(db, a.sha256))?.parse.subject, 'You have won again', 'the new JSON');
+        assert.equal(rows[0].from_domain, 'parcel-desk.example');
+        assert.equal(
+          (await getLatestAnalysis(db, a.sha256))?.parse.subject,
+          'Your parcel is on hold again',
+          'the new JSON',
+        );
         assert.deepEqual(
-          await messagesWithIndicator(db, 'domain', 'claim-prize-office.com'),
+          await messagesWithIndicator(db, 'domain', 'parcel-fee-release.com'),
           [],
           'old indicators gone',
         );
