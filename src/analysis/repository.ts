@@ -46,9 +46,8 @@ export interface AnalysisRows {
 }
 
 /**
- * The rows of an analysis, made before the transaction that writes them: the record's JSON is the
- * costly part, and a transaction holds SQLite's one write lock, which the intake's report commits
- * wait for (issue 17).
+ * The rows of an analysis (its JSON among them), made before the transaction that writes them: a
+ * transaction holds SQLite's one write lock, which the intake's report commits wait for (issue 17).
  */
 export function analysisRows(a: Analysis, durationMs: number): AnalysisRows {
   const from = a.indicators.sender.from ?? a.parse.from[0]?.address ?? null;
@@ -72,20 +71,6 @@ export function analysisRows(a: Analysis, durationMs: number): AnalysisRows {
   };
 }
 
-/** Columns an upsert of an `analyses` row replaces, from the row it tried to insert (`excluded`). */
-const REPLACED = [
-  'analysed_at',
-  'duration_ms',
-  'error',
-  'json',
-  'subject',
-  'from_address',
-  'from_domain',
-  'origin_ip',
-  'origin_asn',
-  'origin_country',
-] as const;
-
 /** Writes the rows of {@link analysisRows} (replacing those of the same message and version). */
 export async function writeAnalysisRows(db: Kysely<Database>, rows: AnalysisRows): Promise<void> {
   const sha256 = rows.analysis.message_sha256;
@@ -95,9 +80,13 @@ export async function writeAnalysisRows(db: Kysely<Database>, rows: AnalysisRows
     .insertInto('analyses')
     .values(rows.analysis)
     .onConflict((oc) =>
-      oc
-        .columns(['message_sha256', 'version'])
-        .doUpdateSet((eb) => Object.fromEntries(REPLACED.map((c) => [c, eb.ref(`excluded.${c}`)]))),
+      oc.columns(['message_sha256', 'version']).doUpdateSet((eb) =>
+        Object.fromEntries(
+          Object.keys(rows.analysis)
+            .filter((c) => c !== 'message_sha256' && c !== 'version')
+            .map((c) => [c, eb.ref(`excluded.${c}` as `excluded.${keyof AnalysesTable}`)]),
+        ),
+      ),
     )
     .execute();
   await db.deleteFrom('message_indicators').where('message_sha256', '=', sha256).execute();
