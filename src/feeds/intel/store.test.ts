@@ -145,6 +145,41 @@ build’s versions and withdraws what it no longer wants', async (t) => {
       }
     });
 
+    test("a build overtaken by one that changed only a MISP event (last_seq unchanged) plans again: the other's \
+attribute stays, deleted", async (t) => {
+      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!h) return;
+      try {
+        const db = h.ctx.db;
+        const withAttribute = (k: number): MispEventDraft => {
+          const e = event(1, 'one');
+          const a = e.event.Attribute[0];
+          return {
+            ...e,
+            event: { ...e.event, Attribute: [{ ...a, uuid: `${a.uuid.slice(0, -1)}${k}`, value: `45.77.1.${k}` }] },
+          };
+        };
+        const objects = [...fixed(), indicator(1)];
+        await publishCollection(db, DEFAULT_COLLECTION_ID, objects, [withAttribute(1)]);
+        await publishCollection(db, DEFAULT_COLLECTION_ID, objects, [withAttribute(2)], new Date(), {
+          planned: async () => {
+            await publishCollection(db, DEFAULT_COLLECTION_ID, objects, [withAttribute(3)]);
+          },
+        });
+        const row = await db
+          .selectFrom('intel_misp_events')
+          .select('json')
+          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+          .executeTakeFirstOrThrow();
+        const attrs = (JSON.parse(row.json) as { Event: { Attribute: { value: string; deleted: boolean }[] } }).Event
+          .Attribute;
+        const state = Object.fromEntries(attrs.map((a) => [a.value, a.deleted]));
+        assert.deepEqual(state, { '45.77.1.1': true, '45.77.1.2': false, '45.77.1.3': true }, JSON.stringify(attrs));
+      } finally {
+        await h.close();
+      }
+    });
+
     test('two builds started together both succeed, every seq once, the last build wins', async (t) => {
       const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
       if (!h) return;
