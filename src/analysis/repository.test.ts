@@ -36,11 +36,24 @@ for (const dialect of DIALECTS) {
         await storeAnalysis(db, a, 1.5);
         assert.deepEqual(await messagesWithIndicator(db, 'domain', 'parcel-fee-release.com'), [a.sha256]);
 
+        // Every column but the key changes.
         const again = {
           ...a,
           analysedAt: '2026-12-05T09:00:00.000Z',
+          error: { code: 'ANALYSIS_TIMEOUT' as const, message: 'took too long' },
           parse: { ...a.parse, subject: 'Your parcel is on hold again' },
-          indicators: { ...a.indicators, urls: [] },
+          indicators: {
+            ...a.indicators,
+            urls: [],
+            sender: { ...a.indicators.sender, from: 'desk@other-parcel.example' },
+          },
+          traceback: {
+            ...a.traceback,
+            origin: { ip: '203.0.113.9', hopIndex: 0, ipVersion: 4 as const, reason: 'test' },
+          },
+          enrichment: {
+            origin: { ip: '203.0.113.9', asn: 64500, asName: 'TEST-AS', country: 'NL', rdns: null, abuseContacts: [] },
+          },
         };
         await storeAnalysis(db, again, 2.25);
         const rows = await db.selectFrom('analyses').selectAll().execute();
@@ -48,7 +61,12 @@ for (const dialect of DIALECTS) {
         assert.equal(rows[0].subject, 'Your parcel is on hold again');
         assert.equal(rows[0].analysed_at, '2026-12-05T09:00:00.000Z');
         assert.equal(Number(rows[0].duration_ms), 2.25);
-        assert.equal(rows[0].from_domain, 'parcel-desk.example');
+        assert.equal(rows[0].error, 'ANALYSIS_TIMEOUT: took too long');
+        assert.equal(rows[0].from_address, 'desk@other-parcel.example');
+        assert.equal(rows[0].from_domain, 'other-parcel.example');
+        assert.equal(rows[0].origin_ip, '203.0.113.9');
+        assert.equal(Number(rows[0].origin_asn), 64500);
+        assert.equal(rows[0].origin_country, 'NL');
         assert.equal(
           (await getLatestAnalysis(db, a.sha256))?.parse.subject,
           'Your parcel is on hold again',
