@@ -2,8 +2,9 @@
  * Writes what a collection publishes, as versions: a STIX object whose content changed gets a new
  * version (same `created`, a later `modified`), one that is no longer published gets a revoked
  * version, one that did not change gets nothing. Every version gets the collection's next `seq`
- * and a strictly later `date_added` (microseconds), assigned under the lock of the collection's
- * `intel_state` row, so TAXII paging by seq never misses nor repeats a version. MISP events are
+ * and a strictly later `date_added` (microseconds), planned from the collection's `intel_state` row
+ * and written only if that row is unchanged under its lock (else planned again there), so TAXII
+ * paging by seq never misses nor repeats a version. MISP events are
  * replaced whole, stamped when they change; an attribute that disappears stays as `deleted`, an
  * event whose campaign is withdrawn keeps its uuid with every attribute deleted.
  */
