@@ -483,6 +483,11 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     const waited = treeRunQueueSeconds(pid, kids) - wait0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const peakRss = Math.max(procStatusBytes(pid, 'VmHWM'), peakTreeRss);
+    // Each process's own high-water mark: which of them the sum's peak is made of.
+    const peaks = [pid, ...kids]
+      .map((p) => procStatusBytes(p, 'VmHWM'))
+      .filter((v) => Number.isFinite(v))
+      .map((v) => mb(v));
     const loadAfter = load();
     agent.destroy();
     latencies.sort((a, b) => a - b);
@@ -508,7 +513,8 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     say(
       `server CPU ${cpu.toFixed(1)} s = ${((cpu / Math.max(1, accepted)) * 1000).toFixed(1)} ms per report ` +
         `(${(cpu / e2eSeconds).toFixed(2)} cores busy on average); its threads waited ${waited.toFixed(1)} s ` +
-        `for a CPU (run queue); peak RSS ${mb(peakRss)} (target < 700 MB); ` +
+        `for a CPU (run queue); peak RSS ${mb(peakRss)} (target < 700 MB; each process's own peak: ` +
+        `${peaks.join(', ')}); ` +
         `load average before ${loadBefore}, after ${loadAfter}; ` +
         `the bench's clients and watcher used ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} CPU-s beside`,
     );
