@@ -1,9 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { MetricsJson } from '../core/metrics.ts';
-import { CHILD_FLAG, childArgv, childEnv, startBackgroundChild, type BackgroundChild } from './background-child.ts';
+import {
+  CHILD_FLAG,
+  childArgv,
+  childEnv,
+  childHeapArgs,
+  startBackgroundChild,
+  type BackgroundChild,
+} from './background-child.ts';
 
 test('the background child gets bounded glibc arenas and a fixed mmap threshold unless the operator chose', () => {
   const env = childEnv({ PATH: '/usr/bin' });
@@ -21,6 +29,48 @@ test("the child's command line is the parent's with the background roles and the
   assert.equal(argv.at(-1), CHILD_FLAG);
   assert.equal(argv.at(-3), '--only');
   assert.ok(!argv.at(-2)?.split(',').includes('http'));
+});
+
+test('the background child gets a heap limit of SPAMDESK_BACKGROUND_HEAP_MB unless the operator set one or it would \
+not lower V8’s default', () => {
+  const heap = { mb: 1536, env: {}, defaultLimitMb: 4144 };
+  assert.deepEqual(childHeapArgs([], heap), ['--max-old-space-size=1536']);
+  const argv = childArgv(['node', '/x/spamdesk.js', 'serve'], ['--expose-gc'], heap);
+  assert.deepEqual(argv.slice(0, 3), ['--expose-gc', '--max-old-space-size=1536', '/x/spamdesk.js']);
+  assert.equal(argv.at(-1), CHILD_FLAG);
+  // The operator's own limit, on node's command line (either spelling) or in NODE_OPTIONS, stands.
+  assert.deepEqual(childHeapArgs(['--max-old-space-size=4096'], heap), []);
+  assert.deepEqual(childHeapArgs(['--max_old_space_size=300'], heap), []);
+  assert.deepEqual(
+    childHeapArgs([], { ...heap, env: { NODE_OPTIONS: '--enable-source-maps --max-old-space-size=900' } }),
+    [],
+  );
+  // A flag that only starts alike is not a heap limit.
+  assert.deepEqual(childHeapArgs(['--max-old-space-sizes'], heap), ['--max-old-space-size=1536']);
+  // 0: V8's default; a machine whose default is lower already keeps it.
+  assert.deepEqual(childHeapArgs([], { ...heap, mb: 0 }), []);
+  assert.deepEqual(childHeapArgs([], { ...heap, defaultLimitMb: 1100 }), []);
+});
+
+test('the heap flag reaches V8: a node started with it has that limit, below its default', () => {
+  const limitOf = (args: string[]): number =>
+    Number(
+      spawnSync(
+        process.execPath,
+        [...args, '-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 1048576))'],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '' },
+        },
+      ).stdout,
+    );
+  const plain = limitOf([]);
+  const args = childHeapArgs([], { mb: 512, env: {} });
+  assert.deepEqual(args, plain > 512 ? ['--max-old-space-size=512'] : []);
+  if (args.length === 0) return;
+  const bounded = limitOf(args);
+  // V8 adds the young generation to the old generation's limit.
+  assert.ok(bounded >= 512 && bounded < 512 + 128, `limit ${bounded} MiB with ${args[0]}, default ${plain} MiB`);
 });
 
 /** A supervisor of the stand-in child (`test-support/metrics-child.ts`), ready. */
@@ -77,6 +127,47 @@ test('a registry read that throws is answered with no metrics, and the child goe
     assert.equal(await child.metrics(30_000), null);
     assert.equal(readsIn(await child.metrics(30_000)), 2);
     assert.equal(child.pid(), pid, 'the same child, not a restarted one');
+  } finally {
+    await child.stop();
+  }
+});
+
+test('a child that dies of an abort (V8 out of heap) is logged with a hint to raise its heap limit; a kill is not', {
+  timeout: 60_000,
+}, async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const script = fileURLToPath(new URL('./test-support/metrics-child.ts', import.meta.url));
+  const child = startBackgroundChild(logger, [...process.execArgv, script]);
+  const died = async (n: number): Promise<Record<string, unknown>> => {
+    for (let i = 0; i < 400; i++) {
+      const d = lines.filter((l) => l.msg === 'background process died; restarting it');
+      if (d.length >= n) return d[n - 1];
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${n}th death logged`);
+  };
+  try {
+    assert.equal(await child.ready, true);
+    const first = child.pid();
+    assert.ok(first !== null);
+    process.kill(first, 'SIGABRT');
+    const aborted = await died(1);
+    assert.equal(aborted.signal, 'SIGABRT');
+    assert.match(String(aborted.hint), /SPAMDESK_BACKGROUND_HEAP_MB/);
+    let second: number | null = null;
+    for (let i = 0; i < 400 && (second === null || second === first); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      second = child.pid();
+    }
+    assert.ok(second !== null && second !== first, 'restarted');
+    // Give the new child time to start before it is killed, so the kill is of a running child.
+    for (let i = 0; i < 400 && !lines.some((l) => l.msg === 'background process started' && l.child === second); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    process.kill(second, 'SIGKILL');
+    const killed = await died(2);
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(killed.hint, undefined);
   } finally {
     await child.stop();
   }

@@ -5,7 +5,8 @@
  * the event loop that answers requests. A CPU profile of `npm run bench -- attack` showed that work
  * on the HTTP process's main thread as the cause of its slow probes (docs/operations.md).
  *
- * The child is `serve --only workers,outbox,indexer,scheduler` with the parent's other arguments.
+ * The child is `serve --only workers,outbox,indexer,scheduler` with the parent's other arguments
+ * and, unless the operator chose one, a V8 heap limit (SPAMDESK_BACKGROUND_HEAP_MB, {@link childHeapArgs}).
  * The parent restarts it when it dies (back-off 1 s doubling to 30 s), stops it when it stops
  * (SIGTERM, then SIGKILL after a grace period), merges its log lines into its own stdout, wakes
  * it over the IPC channel when reports commit and asks it, over the same channel, for its metrics
@@ -16,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import v8 from 'node:v8';
 import { BACKGROUND_ROLES } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { MetricsJson } from '../core/metrics.ts';
@@ -49,9 +51,49 @@ export interface BackgroundChild {
   stop(): Promise<void>;
 }
 
-/** The child's command line: this process's own, with the background roles. */
-export function childArgv(argv = process.argv, execArgv = process.execArgv): string[] {
-  return [...execArgv, argv[1], ...argv.slice(2), '--only', BACKGROUND_ROLES.join(','), CHILD_FLAG];
+/** How the child's V8 heap is bounded ({@link childHeapArgs}). */
+export interface ChildHeap {
+  /** `backgroundHeapMb` (SPAMDESK_BACKGROUND_HEAP_MB); 0 leaves V8's default. */
+  mb: number;
+  /** The environment the child inherits (its NODE_OPTIONS may set a limit of the operator's). */
+  env?: NodeJS.ProcessEnv;
+  /** V8's default heap limit on this machine, MiB (what the child gets without a flag). */
+  defaultLimitMb?: number;
+}
+
+const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(=|$)/;
+
+/**
+ * The child's heap flag: `--max-old-space-size=<mb>`, unless the operator set a limit (node's own
+ * flags of this process, or NODE_OPTIONS, which the child inherits) or `mb` would not lower V8's
+ * default. Why a limit at all: V8 lets the old generation grow to 4× what survived the last full
+ * collection when its limit is 2 GiB or more (a 24 GiB machine's default is ~4 GiB), and by 1.3–2×
+ * below that; the background process's live heap is small (58–90 MB at 3,000–6,000 reports) and the
+ * rest of its peak was garbage awaiting a collection (bench/RESULTS.md, 2026-12-05).
+ */
+export function childHeapArgs(execArgv: readonly string[], heap: ChildHeap): string[] {
+  if (heap.mb <= 0) return [];
+  if (execArgv.some((a) => HEAP_FLAG.test(a))) return [];
+  if ((heap.env?.NODE_OPTIONS ?? '').split(/\s+/).some((a) => HEAP_FLAG.test(a))) return [];
+  const defaultMb = heap.defaultLimitMb ?? v8.getHeapStatistics().heap_size_limit / (1024 * 1024);
+  if (heap.mb >= defaultMb) return [];
+  return [`--max-old-space-size=${heap.mb}`];
+}
+
+/**
+ * The child's command line: this process's own, with the background roles (and `heap`'s bound,
+ * {@link childHeapArgs}).
+ */
+export function childArgv(argv = process.argv, execArgv = process.execArgv, heap?: ChildHeap): string[] {
+  return [
+    ...execArgv,
+    ...(heap ? childHeapArgs(execArgv, heap) : []),
+    argv[1],
+    ...argv.slice(2),
+    '--only',
+    BACKGROUND_ROLES.join(','),
+    CHILD_FLAG,
+  ];
 }
 
 /**
@@ -135,7 +177,12 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
       if (stopping) return;
       const ranMs = Date.now() - startedAt;
       if (ranMs > HEALTHY_RUN_MS) backoff = 1000;
-      log.error({ code, signal, ranMs, restartInMs: backoff }, 'background process died; restarting it');
+      // V8 aborts a process that reaches its heap limit (its stderr says "heap out of memory").
+      const hint =
+        signal === 'SIGABRT' || code === 134
+          ? 'an abort: if its last lines say "heap out of memory", raise SPAMDESK_BACKGROUND_HEAP_MB'
+          : undefined;
+      log.error({ code, signal, ranMs, restartInMs: backoff, hint }, 'background process died; restarting it');
       restartTimer = setTimeout(() => {
         restartTimer = null;
         if (!stopping) launch();

@@ -250,6 +250,18 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(20),
     default: '5',
   }),
+  backgroundHeapMb: setting({
+    env: 'SPAMDESK_BACKGROUND_HEAP_MB',
+    flag: 'background-heap-mb',
+    description:
+      'V8 old-generation heap limit of the background process (MiB), passed as --max-old-space-size unless ' +
+      'NODE_OPTIONS or node’s own flags set one; never above V8’s own default for the machine. Under 2 GiB V8 lets ' +
+      'the heap grow to at most ~1.8× what is live between collections instead of 4×: the process held ~130 MB less ' +
+      'at its peak for ~4 % more CPU per report (more full collections; bench/RESULTS.md). A process that reaches ' +
+      'it dies and is restarted (logged with a hint): raise it then. 0: V8’s default (faster, more memory).',
+    schema: z.coerce.number().int().min(0).max(65536),
+    default: '1536',
+  }),
   analysisHeapMb: setting({
     env: 'SPAMDESK_ANALYSIS_HEAP_MB',
     flag: 'analysis-heap-mb',

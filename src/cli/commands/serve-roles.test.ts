@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from '../../core/test-env.ts';
 import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
 import type { Config } from '../../core/config.ts';
+import { childHeapArgs } from '../background-child.ts';
 
 const CLI = ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')];
 
@@ -147,6 +148,12 @@ stop with the parent', async (t) => {
   // glibc arenas bounded in the child (background-child.ts), unless the operator chose.
   const environ = fs.readFileSync(`/proc/${first}/environ`, 'utf8').split('\0');
   assert.ok(environ.includes(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX || '2'}`));
+  // And a V8 heap limit (SPAMDESK_BACKGROUND_HEAP_MB, 1536 MiB by default) unless NODE_OPTIONS sets one or the
+  // machine's default is lower.
+  const cmdline = fs.readFileSync(`/proc/${first}/cmdline`, 'utf8').split('\0');
+  const expected = childHeapArgs([], { mb: 1536, env: process.env });
+  for (const a of expected) assert.ok(cmdline.includes(a), `${a} in the child's command line: ${cmdline.join(' ')}`);
+  if (expected.length === 0) assert.ok(!cmdline.some((a) => a.startsWith('--max-old-space-size')));
   // The child's log lines come out of the parent's stdout.
   await parent.waitFor((l) => l.pid === first && taken('web-indexer')(l));
   const res = await fetch(`${String(ready.url)}/healthz`);

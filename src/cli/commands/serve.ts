@@ -14,6 +14,7 @@ import { BACKGROUND_ROLES, ROLES, type Config } from '../../core/config.ts';
 import {
   attachToParent,
   CHILD_FLAG,
+  childArgv,
   CHILD_READY,
   startBackgroundChild,
   type BackgroundChild,
@@ -58,7 +59,10 @@ export function registerServe(program: Command): void {
     const platform = await startPlatform(config, split ? { commitThread: true } : {});
     let background: BackgroundChild | null = null;
     if (split) {
-      background = startBackgroundChild(platform.ctx.logger);
+      background = startBackgroundChild(
+        platform.ctx.logger,
+        childArgv(process.argv, process.execArgv, { mb: config.backgroundHeapMb, env: process.env }),
+      );
       const child = background;
       platform.ctx.onReports.add(() => child.wake());
       // `/metrics` serves the child's series too (analysis, job errors): they are counted there.
