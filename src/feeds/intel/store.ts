@@ -129,8 +129,12 @@ export async function publishCollection(
   objects: readonly StixObject[],
   events: readonly MispEventDraft[],
   now: Date = new Date(),
-  /** `planned` runs between the plan and its transaction (tests: another build overtaking this one). */
-  hooks: { planned?: () => Promise<void> } = {},
+  /**
+   * Test hooks: `planned` runs between the plan and its transaction (another build overtaking this
+   * one), `locked` inside the transaction once this build holds the state row, before it writes
+   * (another build waiting for the row).
+   */
+  hooks: { planned?: () => Promise<void>; locked?: () => Promise<void> } = {},
 ): Promise<PublishResult> {
   await ensureState(db, collectionId);
   const desired = { objects, hashes: objects.map((o) => contentHash(o)) };
@@ -164,6 +168,7 @@ export async function publishCollection(
         .execute();
       plan = await planPublish(trx, collectionId, desired, drafts, state, now);
     }
+    await hooks.locked?.();
     await writeObjectPlan(trx, collectionId, plan.objects);
     await writeEventPlan(trx, collectionId, plan.events);
     return { ...plan.objects.counts, mispChanged: plan.events.changed, mispWithdrawn: plan.events.withdrawn };
