@@ -2,7 +2,8 @@
  * A stand-in for the background child in `background-child.test.ts`: says it is ready as the real
  * one does, answers the parent's metrics requests through {@link attachToParent} with a registry of
  * one gauge, the number of registry reads it made. With the argument `throw-first`, its first read
- * throws before returning a promise.
+ * throws before returning a promise. On SIGUSR2 it exits with 134, as a process V8 aborted does
+ * (for tests where a real SIGABRT could leave a core file).
  */
 import { Gauge, Registry } from 'prom-client';
 import { attachToParent, CHILD_READY } from '../background-child.ts';
@@ -22,4 +23,5 @@ attachToParent(
     return registry.getMetricsAsJSON();
   },
 );
+process.on('SIGUSR2', () => process.exit(134));
 process.stdout.write(`${JSON.stringify({ msg: CHILD_READY })}\n`);
