@@ -62,6 +62,8 @@ export interface ChildHeap {
 }
 
 const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(=|$)/;
+/** What `heap_size_limit` adds to the old generation's limit, rounded up (48 MiB on 64-bit at these sizes). */
+const YOUNG_GENERATION_MB = 64;
 
 /**
  * The child's heap flag: `--max-old-space-size=<mb>`, unless the operator set a limit (node's own
@@ -74,9 +76,11 @@ const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(=|$)/;
 export function childHeapArgs(execArgv: readonly string[], heap: ChildHeap): string[] {
   if (heap.mb <= 0) return [];
   if (execArgv.some((a) => HEAP_FLAG.test(a))) return [];
-  if ((heap.env?.NODE_OPTIONS ?? '').split(/\s+/).some((a) => HEAP_FLAG.test(a))) return [];
+  // NODE_OPTIONS may quote its options ('"--max-old-space-size=900"'): quotes are not part of the flag.
+  if ((heap.env?.NODE_OPTIONS ?? '').split(/\s+/).some((a) => HEAP_FLAG.test(a.replace(/^["']+/, '')))) return [];
+  // heap_size_limit is the old generation's limit plus the young generation's (48 MiB at these sizes).
   const defaultMb = heap.defaultLimitMb ?? v8.getHeapStatistics().heap_size_limit / (1024 * 1024);
-  if (heap.mb >= defaultMb) return [];
+  if (heap.mb + YOUNG_GENERATION_MB >= defaultMb) return [];
   return [`--max-old-space-size=${heap.mb}`];
 }
 
@@ -124,6 +128,14 @@ export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
     MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX || CHILD_MALLOC_ARENA_MAX,
     MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ || CHILD_MALLOC_MMAP_THRESHOLD,
   };
+}
+
+/** What the supervisor's log adds when the child died: V8 aborts a process that reaches its heap limit. */
+export function deathHint(code: number | null, signal: NodeJS.Signals | null): string | undefined {
+  return signal === 'SIGABRT' || code === 134
+    ? 'an abort: if its last lines say "heap out of memory", raise SPAMDESK_BACKGROUND_HEAP_MB (or the limit in ' +
+        'NODE_OPTIONS, which takes its place)'
+    : undefined;
 }
 
 /** `argv`: the child's command line after the Node binary ({@link childArgv}; tests start a stand-in). */
@@ -177,11 +189,7 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
       if (stopping) return;
       const ranMs = Date.now() - startedAt;
       if (ranMs > HEALTHY_RUN_MS) backoff = 1000;
-      // V8 aborts a process that reaches its heap limit (its stderr says "heap out of memory").
-      const hint =
-        signal === 'SIGABRT' || code === 134
-          ? 'an abort: if its last lines say "heap out of memory", raise SPAMDESK_BACKGROUND_HEAP_MB'
-          : undefined;
+      const hint = deathHint(code, signal);
       log.error({ code, signal, ranMs, restartInMs: backoff, hint }, 'background process died; restarting it');
       restartTimer = setTimeout(() => {
         restartTimer = null;

@@ -183,59 +183,62 @@ attribute stays, deleted", async (t) => {
       }
     });
 
-    test('a build that waits for the state row while another build holds it plans again once that one commits \
-(PostgreSQL re-reads the row its guarded UPDATE waited for)', async (t) => {
-      // SQLite's builds cannot overlap inside one another's transaction (one write lock, BEGIN IMMEDIATE).
-      if (dialect === 'sqlite') return;
-      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
-      if (!h) return;
-      try {
-        const db = h.ctx.db;
-        await publishCollection(db, DEFAULT_COLLECTION_ID, [...fixed(), indicator(1)], [event(1, 'one')]);
-        type Result = Awaited<ReturnType<typeof publishCollection>>;
-        let b: Promise<Result> | null = null;
-        let openGate = (): void => undefined;
-        const gate = new Promise<void>((r) => {
-          openGate = r;
-        });
-        let waited = false;
-        const aWaits = async (): Promise<boolean> => {
-          const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+    // PostgreSQL only: SQLite's builds cannot overlap inside one another's transaction (one write lock).
+    if (dialect === 'postgres')
+      test('a build that waits for the state row while another build holds it plans again once that one commits \
+(PostgreSQL re-reads the row its guarded UPDATE waited for)', { timeout: 60_000 }, async (t) => {
+        const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+        if (!h) return;
+        try {
+          const db = h.ctx.db;
+          await publishCollection(db, DEFAULT_COLLECTION_ID, [...fixed(), indicator(1)], [event(1, 'one')]);
+          type Result = Awaited<ReturnType<typeof publishCollection>>;
+          let b: Promise<Result> | null = null;
+          let openGate = (): void => undefined;
+          const gate = new Promise<void>((r) => {
+            openGate = r;
+          });
+          let waited = false;
+          const aWaits = async (): Promise<boolean> => {
+            const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
             where datname = current_database() and wait_event_type = 'Lock'
             and query ilike 'update%intel_state%'`.execute(db);
-          return (r.rows[0]?.n ?? 0) > 0;
-        };
-        const a = publishCollection(db, DEFAULT_COLLECTION_ID, wantA.objects, wantA.events, new Date(), {
-          // A has planned against the first build's state. B now takes the row and holds it, uncommitted.
-          planned: async () => {
-            await new Promise<void>((holding) => {
-              b = publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events, new Date(), {
-                locked: async () => {
-                  holding();
-                  await gate;
-                },
+            return (r.rows[0]?.n ?? 0) > 0;
+          };
+          const a = publishCollection(db, DEFAULT_COLLECTION_ID, wantA.objects, wantA.events, new Date(), {
+            // A has planned against the first build's state. B now takes the row and holds it, uncommitted.
+            planned: async () => {
+              await new Promise<void>((holding) => {
+                b = publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events, new Date(), {
+                  locked: async () => {
+                    holding();
+                    await gate;
+                  },
+                });
               });
-            });
-          },
-        });
-        // A's guarded UPDATE waits for B's row; then B writes and commits.
-        for (let i = 0; i < 400 && !waited; i++) {
-          waited = await aWaits();
-          if (!waited) await new Promise((r) => setTimeout(r, 25));
+            },
+          });
+          // A's guarded UPDATE waits for B's row; then B writes and commits.
+          for (let i = 0; i < 400 && !waited; i++) {
+            waited = await aWaits();
+            if (!waited) await new Promise((r) => setTimeout(r, 25));
+          }
+          openGate();
+          // Both settled before either is judged, so a failure of A is reported as itself.
+          const [bSettled, aSettled] = await Promise.allSettled([b as unknown as Promise<Result>, a]);
+          if (aSettled.status === 'rejected') throw aSettled.reason;
+          if (bSettled.status === 'rejected') throw bSettled.reason;
+          const [bDone, aDone] = [bSettled.value, aSettled.value];
+          assert.ok(waited, 'A waited for the row B held');
+          assert.deepEqual([bDone.added, bDone.updated, bDone.revoked], [1, 1, 0]);
+          // Planned alone, A would have added indicator 2, changed indicator 1 and withdrawn nothing.
+          assert.deepEqual([aDone.added, aDone.updated, aDone.revoked], [1, 1, 1], JSON.stringify(aDone));
+          assert.equal(aDone.mispWithdrawn, 1, JSON.stringify(aDone));
+          await assertLastWins(db, wantA, wantB);
+        } finally {
+          await h.close();
         }
-        openGate();
-        const bDone = await (b as unknown as Promise<Result>);
-        const aDone = await a;
-        assert.ok(waited, 'A waited for the row B held');
-        assert.deepEqual([bDone.added, bDone.updated, bDone.revoked], [1, 1, 0]);
-        // Planned alone, A would have added indicator 2, changed indicator 1 and withdrawn nothing.
-        assert.deepEqual([aDone.added, aDone.updated, aDone.revoked], [1, 1, 1], JSON.stringify(aDone));
-        assert.equal(aDone.mispWithdrawn, 1, JSON.stringify(aDone));
-        await assertLastWins(db, wantA, wantB);
-      } finally {
-        await h.close();
-      }
-    });
+      });
 
     test('two builds started together both succeed, every seq once, the last build wins', async (t) => {
       const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
