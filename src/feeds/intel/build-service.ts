@@ -3,6 +3,13 @@
  * `SPAMDESK_INTEL_BUILD_INTERVAL_MS`, one build at a time, in the one process that holds its
  * singleton lock (role `scheduler`). Were two to build, each collection's write is serialised by its
  * state row and writes nothing when nothing changed.
+ *
+ * A build reads every publishable campaign, so its cost grows with them (10–14 s at 20,000
+ * campaigns, 49 s at 50,000 on a 2-core machine, bench/RESULTS.md 2026-12-05): at a fixed interval
+ * a large instance would build without pause on the thread that runs the pipeline's stages. The
+ * service therefore rests after each build at least {@link REST_FACTOR} times as long as the build
+ * took: the builds take at most a fifth of the time, and the feed's lag grows with the build
+ * instead of the pipeline's.
  */
 import type { ServiceFactory } from '../../evidence/context.ts';
 import { buildIntel, sourceSignature } from './build.ts';
@@ -13,8 +20,76 @@ import { buildIntel, sourceSignature } from './build.ts';
  */
 export const FULL_REBUILD_MS = 10 * 60_000;
 
+/** After a build of d ms the next starts no sooner than REST_FACTOR · d ms after it ended (≤ 1/(1+4) of the time). */
+export const REST_FACTOR = 4;
+
 /** Name of the intel build's singleton lock: one process at a time builds (see `docs/operations.md`). */
 export const INTEL_BUILD_SINGLETON = 'intel-build';
+
+/** What the service remembers of its last build. */
+export interface LastBuild {
+  /** The source signature the last build read (null: none yet). */
+  signature: string | null;
+  /** When it ended (ms since the epoch; 0: never). */
+  endedAt: number;
+  /** How long it took (ms). */
+  tookMs: number;
+}
+
+/**
+ * Whether a tick builds now: `build` when the signature moved or the last full rebuild is
+ * {@link FULL_REBUILD_MS} old and the rest after the last build is over; `rest` when it would build
+ * but the last build's rest is not (the answer says until when); `skip` when nothing moved.
+ */
+export function buildDecision(
+  last: LastBuild,
+  signature: string,
+  now: number,
+): { kind: 'build' } | { kind: 'skip' } | { kind: 'rest'; until: number } {
+  const due = signature !== last.signature || now - last.endedAt >= FULL_REBUILD_MS;
+  if (!due) return { kind: 'skip' };
+  const until = last.endedAt + REST_FACTOR * last.tookMs;
+  return now < until ? { kind: 'rest', until } : { kind: 'build' };
+}
+
+/**
+ * One build when one is due ({@link buildDecision}), with what it needs passed in (the service
+ * passes the real signature, build and clock). `onRest` is told once per build whose rest holds a
+ * due build back. A build that fails rests too: one that fails after 40 s is not retried without pause.
+ */
+export function buildRunner<T>(deps: {
+  signature: () => Promise<string>;
+  build: () => Promise<T>;
+  now: () => number;
+  onRest: (tookMs: number, until: number) => void;
+}): { run(): Promise<T | null>; last: Readonly<LastBuild> } {
+  const last: LastBuild = { signature: null, endedAt: 0, tookMs: 0 };
+  let restToldFor = -1;
+  return {
+    last,
+    async run() {
+      const signature = await deps.signature();
+      const decision = buildDecision(last, signature, deps.now());
+      if (decision.kind === 'skip') return null;
+      if (decision.kind === 'rest') {
+        if (restToldFor !== last.endedAt) {
+          restToldFor = last.endedAt;
+          deps.onRest(last.tookMs, decision.until);
+        }
+        return null;
+      }
+      const started = deps.now();
+      try {
+        const s = await deps.build();
+        last.signature = signature;
+        return s;
+      } finally {
+        last.endedAt = deps.now();
+        last.tookMs = last.endedAt - started;
+      }
+    },
+  };
+}
 
 export const intelBuildService: ServiceFactory = {
   name: 'intel-build',
@@ -25,19 +100,20 @@ export const intelBuildService: ServiceFactory = {
     await ctx.singletons.want(INTEL_BUILD_SINGLETON);
     let running: Promise<void> | null = null;
     let stopped = false;
-    let lastSignature: string | null = null;
-    let lastBuild = 0;
-    const build = async () => {
-      const signature = await sourceSignature(ctx.db);
-      if (signature === lastSignature && Date.now() - lastBuild < FULL_REBUILD_MS) return null;
-      const s = await buildIntel(ctx.db, ctx.config);
-      lastSignature = signature;
-      lastBuild = Date.now();
-      return s;
-    };
+    const runner = buildRunner({
+      signature: () => sourceSignature(ctx.db),
+      build: () => buildIntel(ctx.db, ctx.config),
+      now: Date.now,
+      onRest: (tookMs, until) =>
+        logger.info(
+          { tookMs, nextAt: new Date(until).toISOString() },
+          `intel build waits: the last one took ${tookMs} ms and builds take at most 1/${REST_FACTOR + 1} of the time`,
+        ),
+    });
     const tick = (): void => {
       if (stopped || !ctx.singletons.held(INTEL_BUILD_SINGLETON)) return;
-      running ??= build()
+      running ??= runner
+        .run()
         .then((s) => {
           if (!s) return;
           const changed = Object.values(s.collections).some(
@@ -56,7 +132,7 @@ export const intelBuildService: ServiceFactory = {
     setImmediate(tick);
     return {
       describe: () => `Intel feeds:      TAXII 2.1 at /taxii2/, MISP at /feeds/misp/; rebuilt every \
-${ctx.config.intelBuildIntervalMs} ms`,
+${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time after it)`,
       async stop() {
         stopped = true;
         clearInterval(every);
