@@ -10,6 +10,8 @@ import {
   childEnv,
   childHeapArgs,
   deathHint,
+  REPEATED_ABORTS,
+  REPEATED_ABORTS_MSG,
   startBackgroundChild,
   type BackgroundChild,
 } from './background-child.ts';
@@ -54,6 +56,14 @@ not lower V8’s default', () => {
   assert.deepEqual(childHeapArgs([], { ...heap, defaultLimitMb: 1100 }), []);
   // The default read includes the young generation: 1,536 would raise a default old generation of 1,511.
   assert.deepEqual(childHeapArgs([], { ...heap, defaultLimitMb: 1559 }), []);
+  // A value the operator set is passed even above the machine's default: only Spamdesk's own default is capped.
+  assert.deepEqual(childHeapArgs([], { ...heap, defaultLimitMb: 1100, explicit: true }), ['--max-old-space-size=1536']);
+  assert.deepEqual(childHeapArgs([], { ...heap, mb: 8192, explicit: true }), ['--max-old-space-size=8192']);
+  // The operator's NODE_OPTIONS still takes its place.
+  assert.deepEqual(
+    childHeapArgs([], { ...heap, explicit: true, env: { NODE_OPTIONS: '--max-old-space-size=900' } }),
+    [],
+  );
 });
 
 test('the heap flag reaches V8: a node started with it has that limit, below its default', () => {
@@ -181,6 +191,41 @@ test('a child that dies of an abort (V8 out of heap) is logged with a hint to ra
     const killed = await died(2);
     assert.equal(killed.signal, 'SIGKILL');
     assert.equal(killed.hint, undefined);
+  } finally {
+    await child.stop();
+  }
+});
+
+test('a child that keeps aborting is told apart from one that died once: after three aborts within the hour the \
+supervisor says its heap is too small for its work, once', { timeout: 60_000 }, async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const script = fileURLToPath(new URL('./test-support/metrics-child.ts', import.meta.url));
+  const child = startBackgroundChild(logger, [...process.execArgv, script]);
+  const deaths = () => lines.filter((l) => l.msg === 'background process died; restarting it').length;
+  const waitUntil = async (ok: () => boolean, what: string): Promise<void> => {
+    for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!ok()) throw new Error(`timed out waiting for ${what}`);
+  };
+  try {
+    assert.equal(await child.ready, true);
+    for (let n = 1; n <= REPEATED_ABORTS; n++) {
+      const pid = child.pid();
+      assert.ok(pid !== null);
+      // Running its code (it answers metrics: its SIGUSR2 handler is set in the same turn as that).
+      let answered = false;
+      for (let i = 0; i < 100 && !answered; i++) answered = (await child.metrics(500)) !== null;
+      assert.ok(answered, `child ${pid} never answered`);
+      process.kill(pid, 'SIGUSR2');
+      await waitUntil(() => deaths() >= n, `abort ${n}`);
+      const told = lines.filter((l) => l.msg === REPEATED_ABORTS_MSG);
+      assert.equal(told.length, n < REPEATED_ABORTS ? 0 : 1, `after ${n} aborts`);
+      if (n < REPEATED_ABORTS) await waitUntil(() => child.pid() !== null && child.pid() !== pid, 'restart');
+    }
+    const told = lines.find((l) => l.msg === REPEATED_ABORTS_MSG);
+    assert.equal(told?.aborts, REPEATED_ABORTS);
+    assert.match(REPEATED_ABORTS_MSG, /SPAMDESK_BACKGROUND_HEAP_MB/);
+    assert.match(REPEATED_ABORTS_MSG, /SPAMDESK_INTEL_BUILD_INTERVAL_MS=0/);
   } finally {
     await child.stop();
   }

@@ -59,6 +59,11 @@ export interface ChildHeap {
   env?: NodeJS.ProcessEnv;
   /** V8's default heap limit on this machine, MiB (what the child gets without a flag). */
   defaultLimitMb?: number;
+  /**
+   * The operator set `mb` (SPAMDESK_BACKGROUND_HEAP_MB or --background-heap-mb): it is passed even
+   * above V8's default. Only Spamdesk's own default is kept from raising the machine's.
+   */
+  explicit?: boolean;
 }
 
 const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(=|$)/;
@@ -67,8 +72,8 @@ const YOUNG_GENERATION_MB = 64;
 
 /**
  * The child's heap flag: `--max-old-space-size=<mb>`, unless the operator set a limit (node's own
- * flags of this process, or NODE_OPTIONS, which the child inherits) or `mb` would not lower V8's
- * default. Why a limit at all: V8 lets the old generation grow to 4× what survived the last full
+ * flags of this process, or NODE_OPTIONS, which the child inherits) or `mb` is Spamdesk's default
+ * and would not lower V8's (an `mb` the operator chose is passed as it is). Why a limit at all: V8 lets the old generation grow to 4× what survived the last full
  * collection when its limit is 2 GiB or more (a 24 GiB machine's default is ~4 GiB), and by 1.3–2×
  * below that; the background process's live heap is small (58–90 MB at 3,000–6,000 reports) and the
  * rest of its peak was garbage awaiting a collection (bench/RESULTS.md, 2026-12-05).
@@ -80,7 +85,7 @@ export function childHeapArgs(execArgv: readonly string[], heap: ChildHeap): str
   if ((heap.env?.NODE_OPTIONS ?? '').split(/\s+/).some((a) => HEAP_FLAG.test(a.replace(/^["']+/, '')))) return [];
   // heap_size_limit is the old generation's limit plus the young generation's (48 MiB at these sizes).
   const defaultMb = heap.defaultLimitMb ?? v8.getHeapStatistics().heap_size_limit / (1024 * 1024);
-  if (heap.mb + YOUNG_GENERATION_MB >= defaultMb) return [];
+  if (heap.explicit !== true && heap.mb + YOUNG_GENERATION_MB >= defaultMb) return [];
   return [`--max-old-space-size=${heap.mb}`];
 }
 
@@ -138,6 +143,20 @@ export function deathHint(code: number | null, signal: NodeJS.Signals | null): s
     : undefined;
 }
 
+/** Aborts within {@link ABORT_WINDOW_MS} after which the supervisor says the heap limit is too small for the work. */
+export const REPEATED_ABORTS = 3;
+const ABORT_WINDOW_MS = 60 * 60_000;
+
+/**
+ * What the supervisor logs, once, when the child has aborted {@link REPEATED_ABORTS} times within an
+ * hour: a heap too small for its work dies at the same place after every restart (the intel build,
+ * which grows with the campaigns, is the largest), and each restart only repeats it.
+ */
+export const REPEATED_ABORTS_MSG =
+  'the background process keeps aborting: its heap limit is likely too small for its work. Raise ' +
+  'SPAMDESK_BACKGROUND_HEAP_MB (or the limit in NODE_OPTIONS); if the intel build is what runs out (its size grows ' +
+  'with the campaigns), SPAMDESK_INTEL_BUILD_INTERVAL_MS=0 stops it in serve and `spamdesk intel build` can run apart';
+
 /** `argv`: the child's command line after the Node binary ({@link childArgv}; tests start a stand-in). */
 export function startBackgroundChild(logger: Logger, argv: readonly string[] = childArgv()): BackgroundChild {
   const log = logger.child({ component: 'supervisor' });
@@ -150,6 +169,9 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
     markReady = resolve;
   });
   let wakeTimer: NodeJS.Timeout | null = null;
+  /** When the child aborted, within the last {@link ABORT_WINDOW_MS}. */
+  let aborts: number[] = [];
+  let abortsTold = false;
   /** Metrics requests waiting for the child's answer, by request number. */
   const asked = new Map<number, (json: MetricsJson | null) => void>();
   let nextAsk = 0;
@@ -191,6 +213,14 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
       if (ranMs > HEALTHY_RUN_MS) backoff = 1000;
       const hint = deathHint(code, signal);
       log.error({ code, signal, ranMs, restartInMs: backoff, hint }, 'background process died; restarting it');
+      if (hint !== undefined) {
+        const now = Date.now();
+        aborts = [...aborts.filter((t) => now - t < ABORT_WINDOW_MS), now];
+        if (aborts.length >= REPEATED_ABORTS && !abortsTold) {
+          abortsTold = true;
+          log.error({ aborts: aborts.length, withinMs: ABORT_WINDOW_MS }, REPEATED_ABORTS_MSG);
+        }
+      }
       restartTimer = setTimeout(() => {
         restartTimer = null;
         if (!stopping) launch();

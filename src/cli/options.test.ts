@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { SETTINGS, type SettingKey } from '../core/config.ts';
-import { configFrom, settingFlags, withSettings } from './options.ts';
+import { configFrom, settingFlags, settingIsSet, withSettings } from './options.ts';
 
 function parsed(argv: string[]): Command {
   const program = new Command().exitOverride();
@@ -33,4 +33,12 @@ test('every setting flag is read under the name commander stores it', () => {
     const flags = settingFlags(parsed([`--${SETTINGS[key].flag}`, 'probe-value']).opts<Record<string, unknown>>());
     assert.deepEqual(flags, { [key]: 'probe-value' }, `--${SETTINGS[key].flag}`);
   }
+});
+
+test('a setting is set by its flag or its non-empty environment variable, not by its default', () => {
+  assert.equal(settingIsSet(parsed([]), 'backgroundHeapMb', {}), false);
+  assert.equal(settingIsSet(parsed([]), 'backgroundHeapMb', { SPAMDESK_BACKGROUND_HEAP_MB: '' }), false);
+  assert.equal(settingIsSet(parsed([]), 'backgroundHeapMb', { SPAMDESK_BACKGROUND_HEAP_MB: '1536' }), true);
+  assert.equal(settingIsSet(parsed(['--background-heap-mb', '4096']), 'backgroundHeapMb', {}), true);
+  assert.equal(settingIsSet(parsed(['--background-heap-mb', '4096']), 'workers', {}), false);
 });

@@ -67,6 +67,16 @@ export function settingFlags(opts: Record<string, unknown>): Partial<Record<Sett
   return flags;
 }
 
+/**
+ * Whether the operator set a setting (its flag on this command, or its environment variable not
+ * empty), as opposed to its default: `loadConfig` resolves both alike.
+ */
+export function settingIsSet(cmd: Command, key: SettingKey, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (settingFlags(cmd.opts<Record<string, unknown>>())[key] !== undefined) return true;
+  const v = env[SETTINGS[key].env];
+  return v !== undefined && v !== '';
+}
+
 /** Validated settings from the command's flags and the environment; prints every problem and exits 2. */
 function settingsFrom(cmd: Command): Config {
   try {

@@ -255,10 +255,12 @@ export const SETTINGS = {
     flag: 'background-heap-mb',
     description:
       'V8 old-generation heap limit of the background process (MiB), passed as --max-old-space-size unless ' +
-      'NODE_OPTIONS or node’s own flags set one; never above V8’s own default for the machine. Under 2 GiB V8 lets ' +
+      'NODE_OPTIONS or node’s own flags set one. The default is not passed where it would raise V8’s own default ' +
+      'for the machine; a value set here is passed as it is. The child logs the limit it got. Under 2 GiB V8 lets ' +
       'the heap grow to at most ~1.8× what is live between collections instead of 4×: the process held ~130 MB less ' +
       'at its peak for ~4 % more CPU per report (more full collections; bench/RESULTS.md). A process that reaches ' +
-      'it dies and is restarted (logged with a hint): raise it then. 0: V8’s default (faster, more memory).',
+      'it dies and is restarted (logged with a hint; three aborts within an hour are logged as a heap too small): ' +
+      'raise it then. 0: V8’s default (faster, more memory).',
     schema: z.coerce.number().int().min(0).max(65536),
     default: '1536',
   }),

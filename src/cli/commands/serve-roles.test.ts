@@ -154,6 +154,12 @@ stop with the parent', async (t) => {
   const expected = childHeapArgs([], { mb: 1536, env: process.env });
   for (const a of expected) assert.ok(cmdline.includes(a), `${a} in the child's command line: ${cmdline.join(' ')}`);
   if (expected.length === 0) assert.ok(!cmdline.some((a) => a.startsWith('--max-old-space-size')));
+  // The child says what limit it got (V8's heap_size_limit adds the young generation to the old one's).
+  const limit = await parent.waitFor((l) => l.msg === 'background process heap limit' && l.pid === first);
+  if (expected.length > 0) {
+    const mb = Number(limit.heapLimitMb);
+    assert.ok(mb >= 1536 && mb < 1536 + 128, `the child's heap limit ${mb} MiB`);
+  }
   // The child's log lines come out of the parent's stdout.
   await parent.waitFor((l) => l.pid === first && taken('web-indexer')(l));
   const res = await fetch(`${String(ready.url)}/healthz`);

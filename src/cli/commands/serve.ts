@@ -4,9 +4,10 @@
  * `--background-process true` (the default), the background roles run in a supervised child
  * process (`../background-child.ts`).
  */
+import v8 from 'node:v8';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { configFrom, fail, withSettings } from '../options.ts';
+import { configFrom, fail, settingIsSet, withSettings } from '../options.ts';
 import { policyFor } from '../../actions/action-policy.ts';
 import { startPlatform } from '../../app/platform.ts';
 import { STARTUP_HOOKS } from '../../app/areas.ts';
@@ -61,7 +62,11 @@ export function registerServe(program: Command): void {
     if (split) {
       background = startBackgroundChild(
         platform.ctx.logger,
-        childArgv(process.argv, process.execArgv, { mb: config.backgroundHeapMb, env: process.env }),
+        childArgv(process.argv, process.execArgv, {
+          mb: config.backgroundHeapMb,
+          env: process.env,
+          explicit: settingIsSet(cmd, 'backgroundHeapMb'),
+        }),
       );
       const child = background;
       platform.ctx.onReports.add(() => child.wake());
@@ -69,6 +74,11 @@ export function registerServe(program: Command): void {
       platform.ctx.metrics.remote.push({ process: 'background', read: () => child.metrics() });
     }
     if (isChild) {
+      // The limit the child runs with, whoever set it (SPAMDESK_BACKGROUND_HEAP_MB, NODE_OPTIONS or V8's default).
+      platform.ctx.logger.info(
+        { heapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576), execArgv: process.execArgv },
+        'background process heap limit',
+      );
       attachToParent(
         () => {
           for (const l of platform.ctx.onReports) l([]);
