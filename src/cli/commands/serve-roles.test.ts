@@ -175,6 +175,8 @@ stop with the parent', async (t) => {
     if (alive(second)) process.kill(second, 'SIGKILL');
   });
   assert.ok(parent.lines.some((l) => l.msg === 'background process died; restarting it'));
+  // The restarted child has the same command line, heap limit included.
+  assert.deepEqual(fs.readFileSync(`/proc/${second}/cmdline`, 'utf8').split('\0'), cmdline);
   await parent.waitFor((l) => l.pid === second && taken('web-indexer')(l), 30_000);
 
   parent.proc.kill('SIGTERM');
