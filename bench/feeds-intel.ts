@@ -9,7 +9,10 @@
  * Then the cost of one build (every build reads every publishable campaign): a SQLite store seeded
  * with SPAMDESK_BENCH_INTEL_CAMPAIGNS (default 5,000) published campaigns of two reports each (an
  * origin address, a domain and a URL per campaign), built three times — the first publication, a
- * rebuild with nothing changed, a rebuild after 1 % of the campaigns got a report.
+ * rebuild with nothing changed, a rebuild after 1 % of the campaigns got a report — on the calling
+ * thread, as `spamdesk intel build` runs it — then two rebuilds in the build thread `serve` uses
+ * (`build-thread.ts`). For each: the calling thread's event-loop delay meanwhile (the longest time it
+ * could run nothing else: the background process's pipeline stages, when `serve` built on its thread).
  *
  *   npm run bench -- feeds-intel
  *   SPAMDESK_BENCH_INTEL_REPORTS=100 SPAMDESK_BENCH_INTEL_BUILD_MS=2000 npm run bench -- feeds-intel
@@ -27,7 +30,9 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { createToken } from '../src/db/tokens.ts';
 import { DEFAULT_COLLECTION_ID } from '../src/db/migrations/0131_feeds-intel.ts';
 import { phish } from '../src/feeds/intel/test-messages.ts';
-import { buildIntel } from '../src/feeds/intel/build.ts';
+import { buildIntel, type BuildSummary } from '../src/feeds/intel/build.ts';
+import { buildThread } from '../src/feeds/intel/build-service.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { closeContext, createContext } from '../src/app/context.ts';
 import { createLogger } from '../src/core/logger.ts';
 import type { AppContext } from '../src/evidence/context.ts';
@@ -260,15 +265,22 @@ async function buildCost(n: number): Promise<void> {
     await seed(ctx, n);
     process.stdout.write(`seeded ${n} campaigns (${2 * n} reports) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const file = config.database.dialect === 'sqlite' ? config.database.path : null;
-    const timed = async (label: string) => {
+    const here = () => buildIntel(ctx.db, config);
+    const timed = async (label: string, build: () => Promise<BuildSummary> = here) => {
       const probe = file ? writeProbe(file) : null;
-      const s = await buildIntel(ctx.db, config);
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const t0 = Date.now();
+      const s = await build();
+      const wall = Date.now() - t0;
+      delay.disable();
       const waits = (await probe?.stop())?.sort((a, b) => a - b);
       const c = s.collections['spam-campaigns'];
       process.stdout.write(
-        `${label}: ${(s.ms / 1000).toFixed(2)} s, ${s.campaigns} campaigns, ${c?.objects} objects ` +
+        `${label}: ${(wall / 1000).toFixed(2)} s, ${s.campaigns} campaigns, ${c?.objects} objects ` +
           `(added ${c?.added}, ` +
-          `updated ${c?.updated}, revoked ${c?.revoked}), ${c?.events} MISP events` +
+          `updated ${c?.updated}, revoked ${c?.revoked}), ${c?.events} MISP events; calling thread's event-loop ` +
+          `delay p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms, max ${(delay.max / 1e6).toFixed(0)} ms` +
           (waits && waits.length > 0
             ? `; another connection's writes meanwhile (${waits.length}, one every 5 ms): wait p50 ` +
               `${percentile(waits, 50).toFixed(1)} ms, p99 ${percentile(waits, 99).toFixed(1)} ms, max ` +
@@ -288,6 +300,20 @@ async function buildCost(n: number): Promise<void> {
         .where('kind', '=', 'ip')
         .execute();
     await timed(`rebuild, ${touched} campaigns changed`);
+    const thread = buildThread(config);
+    try {
+      await timed('in the build thread: rebuild, nothing changed', () => thread.build());
+      for (let i = 0; i < touched; i++)
+        await ctx.db
+          .updateTable('campaign_facts')
+          .set({ count: 4 })
+          .where('campaign_id', '=', benchId(i * 100 + 1))
+          .where('kind', '=', 'ip')
+          .execute();
+      await timed(`in the build thread: rebuild, ${touched} campaigns changed`, () => thread.build());
+    } finally {
+      await thread.close();
+    }
   } finally {
     await closeContext(ctx);
     if (process.env.SPAMDESK_BENCH_INTEL_KEEP) process.stdout.write(`kept ${dataDir}\n`);

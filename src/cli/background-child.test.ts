@@ -225,7 +225,6 @@ supervisor says its heap is too small for its work, once', { timeout: 60_000 }, 
     const told = lines.find((l) => l.msg === REPEATED_ABORTS_MSG);
     assert.equal(told?.aborts, REPEATED_ABORTS);
     assert.match(REPEATED_ABORTS_MSG, /SPAMDESK_BACKGROUND_HEAP_MB/);
-    assert.match(REPEATED_ABORTS_MSG, /SPAMDESK_INTEL_BUILD_INTERVAL_MS=0/);
   } finally {
     await child.stop();
   }

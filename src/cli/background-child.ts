@@ -73,10 +73,11 @@ const YOUNG_GENERATION_MB = 64;
 /**
  * The child's heap flag: `--max-old-space-size=<mb>`, unless the operator set a limit (node's own
  * flags of this process, or NODE_OPTIONS, which the child inherits) or `mb` is Spamdesk's default
- * and would not lower V8's (an `mb` the operator chose is passed as it is). Why a limit at all: V8 lets the old generation grow to 4× what survived the last full
- * collection when its limit is 2 GiB or more (a 24 GiB machine's default is ~4 GiB), and by 1.3–2×
- * below that; the background process's live heap is small (58–90 MB at 3,000–6,000 reports) and the
- * rest of its peak was garbage awaiting a collection (bench/RESULTS.md, 2026-12-05).
+ * and would not lower V8's (an `mb` the operator chose is passed as it is). Why a limit at all: V8
+ * lets the old generation grow to 4× what survived the last full collection when its limit is 2 GiB
+ * or more (a 24 GiB machine's default is ~4 GiB), and by 1.3–2× below that; the background
+ * process's live heap is small (58–90 MB at 3,000–6,000 reports) and the rest of its peak was
+ * garbage awaiting a collection (bench/RESULTS.md, 2026-12-05).
  */
 export function childHeapArgs(execArgv: readonly string[], heap: ChildHeap): string[] {
   if (heap.mb <= 0) return [];
@@ -149,13 +150,13 @@ const ABORT_WINDOW_MS = 60 * 60_000;
 
 /**
  * What the supervisor logs, once, when the child has aborted {@link REPEATED_ABORTS} times within an
- * hour: a heap too small for its work dies at the same place after every restart (the intel build,
- * which grows with the campaigns, is the largest), and each restart only repeats it.
+ * hour: a heap too small for its work dies at the same place after every restart, and each restart
+ * only repeats it. (The intel build, the largest thing the child runs, has a thread and a heap limit
+ * of its own: running out there ends that thread, not the child.)
  */
 export const REPEATED_ABORTS_MSG =
   'the background process keeps aborting: its heap limit is likely too small for its work. Raise ' +
-  'SPAMDESK_BACKGROUND_HEAP_MB (or the limit in NODE_OPTIONS); if the intel build is what runs out (its size grows ' +
-  'with the campaigns), SPAMDESK_INTEL_BUILD_INTERVAL_MS=0 stops it in serve and `spamdesk intel build` can run apart';
+  'SPAMDESK_BACKGROUND_HEAP_MB (or the limit in NODE_OPTIONS, which takes its place)';
 
 /** `argv`: the child's command line after the Node binary ({@link childArgv}; tests start a stand-in). */
 export function startBackgroundChild(logger: Logger, argv: readonly string[] = childArgv()): BackgroundChild {

@@ -718,6 +718,17 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0),
     default: '10000',
   }),
+  intelBuildHeapMb: setting({
+    env: 'SPAMDESK_INTEL_BUILD_HEAP_MB',
+    flag: 'intel-build-heap-mb',
+    description:
+      'V8 heap limit (MiB, old generation) of the thread in which `serve` builds the intel collections. A build ' +
+      'holds every publishable campaign and object at once: 20,000 campaigns built under 768, 50,000 under 1,536 ' +
+      '(bench/RESULTS.md). A build that reaches it ends that thread only, logged as `intel build failed` naming this ' +
+      'setting; the pipeline goes on.',
+    schema: z.coerce.number().int().min(16).max(65536),
+    default: '1536',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

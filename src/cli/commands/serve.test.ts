@@ -18,6 +18,8 @@ import { createToken } from '../../db/tokens.ts';
 import { sampleEmail } from '../../app/test-context.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { getMessageRaw, verifyEvidence } from '../../evidence/store.ts';
+import { phish } from '../../feeds/intel/test-messages.ts';
+import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
 
 const CLI = ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')];
 
@@ -383,4 +385,44 @@ test('spamdesk import beside a running server on the same SQLite file: every mes
   } finally {
     await db.destroy();
   }
+});
+
+test("serve builds the intel collections in their own thread: a phishing report's origin reaches TAXII", {
+  timeout: 180_000,
+}, async (t) => {
+  const dataDir = tempDir(t);
+  const reporter = await reporterToken(dataDir);
+  const db = openDatabase(testConfig({ dataDir }).database);
+  const analyst = (await createToken(db, { role: 'analyst', name: 'taxii' })).secret;
+  await db.destroy();
+  const server = await startServer(t, dataDir, [
+    '--workers',
+    '1',
+    '--dns-mode',
+    'offline',
+    '--intel-build-interval-ms',
+    '500',
+  ]);
+  const origin = '45.77.10.30';
+  for (const n of [1, 2, 3]) {
+    const res = await post(server.url, phish({ n, ip: origin, to: `victim${n}@mail-users.org` }), {
+      authorization: `Bearer ${reporter}`,
+    });
+    assert.equal(res.status, 202, res.body);
+  }
+  const pattern = `[ipv4-addr:value = '${origin}']`;
+  let patterns: unknown[] = [];
+  for (let i = 0; i < 240 && !patterns.includes(pattern); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(
+      `${server.url}/taxii2/spamdesk/collections/${DEFAULT_COLLECTION_ID}/objects/?match[type]=indicator`,
+      { headers: { authorization: `Bearer ${analyst}`, accept: 'application/taxii+json;version=2.1' } },
+    );
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { objects?: { pattern?: string }[] };
+    patterns = (body.objects ?? []).map((o) => o.pattern);
+  }
+  assert.ok(patterns.includes(pattern), `${pattern} in TAXII; got ${JSON.stringify(patterns)}\n${server.stderr()}`);
+  server.proc.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.stderr());
 });

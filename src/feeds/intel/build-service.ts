@@ -11,8 +11,12 @@
  * took: the builds take at most a fifth of the time, and the feed's lag grows with the build
  * instead of the pipeline's.
  */
+import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
-import { buildIntel, sourceSignature } from './build.ts';
+import type { Config } from '../../core/config.ts';
+import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
+import { buildIntel, sourceSignature, type BuildSummary } from './build.ts';
+import type { BuildReply, BuildThreadData } from './build-thread.ts';
 
 /**
  * A full rebuild at least this often even when the signature did not move: it catches what the
@@ -91,6 +95,94 @@ export function buildRunner<T>(deps: {
   };
 }
 
+/** A build thread idle this long ends, giving its heap back; the next build starts another. */
+export const BUILD_THREAD_IDLE_MS = 30_000;
+/** Page cache of the build thread's SQLite connection (KiB): it reads each row once per build. */
+const BUILD_THREAD_CACHE_KIB = 16 * 1024;
+
+/**
+ * Builds in a worker thread of their own (`build-thread.ts`), with its own connection and a heap
+ * limit of `config.intelBuildHeapMb`: a build neither holds up the thread that runs the pipeline's
+ * stages nor, when it runs out of heap, ends the process. The thread lives across builds and ends
+ * after {@link BUILD_THREAD_IDLE_MS} without one. A build whose thread dies (out of heap, or any
+ * other end) fails with the reason; the next starts a new thread.
+ */
+export function buildThread(
+  config: Config,
+  opts: { idleMs?: number; heapMb?: number } = {},
+): { build(): Promise<BuildSummary>; close(): Promise<void> } {
+  const heapMb = opts.heapMb ?? config.intelBuildHeapMb;
+  const idleMs = opts.idleMs ?? BUILD_THREAD_IDLE_MS;
+  let worker: Worker | null = null;
+  let idle: NodeJS.Timeout | null = null;
+  let nextId = 0;
+  let pending: { id: number; resolve: (s: BuildSummary) => void; reject: (e: Error) => void } | null = null;
+  const fail = (w: Worker, e: Error): void => {
+    if (worker === w) worker = null;
+    const p = pending;
+    pending = null;
+    p?.reject(e);
+  };
+  const start = (): Worker => {
+    const data: BuildThreadData = { config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
+    const w = startTsWorker(siblingModule('./build-thread.ts', import.meta.url), data, {
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    w.unref();
+    w.on('message', (m: BuildReply) => {
+      const p = pending;
+      if (p === null || m.id !== p.id) return;
+      pending = null;
+      if (m.t === 'built') p.resolve(m.summary);
+      else p.reject(new Error(m.message));
+    });
+    w.on('error', (e: Error & { code?: string }) =>
+      fail(
+        w,
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new Error(
+              `the intel build ran out of its heap (${heapMb} MiB): raise SPAMDESK_INTEL_BUILD_HEAP_MB; the pipeline \
+was not affected`,
+            )
+          : e,
+      ),
+    );
+    w.on('exit', (code) => fail(w, new Error(`the intel build thread ended (exit code ${code})`)));
+    return w;
+  };
+  return {
+    build() {
+      if (pending !== null) return Promise.reject(new Error('an intel build is already running in this thread'));
+      if (idle) clearTimeout(idle);
+      idle = null;
+      const w = worker ?? start();
+      worker = w;
+      const id = nextId++;
+      return new Promise<BuildSummary>((resolve, reject) => {
+        pending = { id, resolve, reject };
+        w.postMessage({ t: 'build', id });
+      }).finally(() => {
+        if (worker !== w) return;
+        idle = setTimeout(() => {
+          idle = null;
+          if (worker === w && pending === null) {
+            worker = null;
+            void w.terminate();
+          }
+        }, idleMs);
+        idle.unref();
+      });
+    },
+    async close() {
+      if (idle) clearTimeout(idle);
+      idle = null;
+      const w = worker;
+      worker = null;
+      if (w) await w.terminate();
+    },
+  };
+}
+
 export const intelBuildService: ServiceFactory = {
   name: 'intel-build',
   role: 'scheduler',
@@ -100,9 +192,14 @@ export const intelBuildService: ServiceFactory = {
     await ctx.singletons.want(INTEL_BUILD_SINGLETON);
     let running: Promise<void> | null = null;
     let stopped = false;
+    // An in-memory SQLite database exists only on this thread's connection: built here.
+    const inThread =
+      ctx.config.database.dialect === 'sqlite' && ctx.config.database.path === ':memory:'
+        ? null
+        : buildThread(ctx.config);
     const runner = buildRunner({
       signature: () => sourceSignature(ctx.db),
-      build: () => buildIntel(ctx.db, ctx.config),
+      build: () => (inThread ? inThread.build() : buildIntel(ctx.db, ctx.config)),
       now: Date.now,
       onRest: (tookMs, until) =>
         logger.info(
@@ -137,6 +234,7 @@ ${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time a
         stopped = true;
         clearInterval(every);
         await running;
+        await inThread?.close();
       },
     };
   },

@@ -1,0 +1,94 @@
+/**
+ * The intel build in its own thread (`build-thread.ts`, started by `buildThread` of the service):
+ * on each engine it publishes exactly what a build on the calling thread publishes (a build here
+ * afterwards finds nothing to change), an idle thread ends and the next build starts another, and a
+ * thread that runs out of its heap fails that build with a reason naming the setting, leaving the
+ * process, its database and the next build unharmed.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../../db/test-databases.ts';
+import { buildIntel } from './build.ts';
+import { buildThread } from './build-service.ts';
+import { intelHarness, phish } from './test-support.ts';
+import { currentObjects } from './bundle.ts';
+import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`intel build thread on ${dialect}`, () => {
+    test('publishes what a build on the calling thread would: one here afterwards changes nothing', async (t) => {
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      const thread = buildThread(h.ctx.config);
+      try {
+        await h.report(
+          [1, 2, 3].map((n) => ({
+            raw: phish({ n, ip: '45.77.10.20', to: `victim${n}@mail-users.org` }),
+            reporter: `victim${n}@mail-users.org`,
+          })),
+        );
+        const built = await thread.build();
+        assert.equal(built.campaigns, 1, JSON.stringify(built));
+        const published = Object.values(built.collections).reduce((n, c) => n + c.added, 0);
+        assert.ok(published >= 5, `the thread published ${published} objects`);
+        const { body } = await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID);
+        const objects = (JSON.parse(body) as { objects: { type: string }[] }).objects;
+        assert.ok(objects.some((o) => o.type === 'indicator'));
+        const again = await buildIntel(h.ctx.db, h.ctx.config);
+        for (const [alias, c] of Object.entries(again.collections))
+          assert.deepEqual(
+            [c.added, c.updated, c.revoked, c.mispChanged, c.mispWithdrawn],
+            [0, 0, 0, 0, 0],
+            `collection ${alias} after the thread's build`,
+          );
+        // And the other way round: a new report, built here, then the thread finds nothing to change.
+        await h.report([{ raw: phish({ n: 4, ip: '45.77.10.20', to: 'victim4@mail-users.org' }) }]);
+        await buildIntel(h.ctx.db, h.ctx.config);
+        const third = await thread.build();
+        for (const c of Object.values(third.collections))
+          assert.equal(c.added + c.updated + c.revoked + c.mispChanged + c.mispWithdrawn, 0);
+      } finally {
+        await thread.close();
+        await h.close();
+      }
+    });
+  });
+}
+
+test('an idle build thread ends and the next build starts another', async (t) => {
+  const h = await intelHarness(t, 'sqlite');
+  if (!h) return;
+  const thread = buildThread(h.ctx.config, { idleMs: 20 });
+  try {
+    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.21', to: 'victim1@mail-users.org' }) }]);
+    const first = await thread.build();
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await thread.build();
+    assert.equal(second.campaigns, first.campaigns);
+  } finally {
+    await thread.close();
+    await h.close();
+  }
+});
+
+test('a build thread that runs out of heap fails that build, naming the setting; the next build with room succeeds', {
+  timeout: 120_000,
+}, async (t) => {
+  const h = await intelHarness(t, 'sqlite');
+  if (!h) return;
+  // 4 MiB of old generation: the thread cannot even load the build's modules.
+  const starved = buildThread(h.ctx.config, { heapMb: 4 });
+  const thread = buildThread(h.ctx.config);
+  try {
+    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.22', to: 'victim1@mail-users.org' }) }]);
+    await assert.rejects(starved.build(), /ran out of its heap \(4 MiB\): raise SPAMDESK_INTEL_BUILD_HEAP_MB/);
+    // The process and its database are unharmed, and the same starved handle starts a new thread next time.
+    await assert.rejects(starved.build(), /ran out of its heap/);
+    const ok = await thread.build();
+    assert.equal(ok.campaigns, 1);
+  } finally {
+    await starved.close();
+    await thread.close();
+    await h.close();
+  }
+});
