@@ -97,6 +97,13 @@ export function buildRunner<T>(deps: {
 
 /** A build thread idle this long ends, giving its heap back; the next build starts another. */
 export const BUILD_THREAD_IDLE_MS = 30_000;
+/**
+ * The build thread's young generation (MiB). V8 sizes a thread's young generation from its heap
+ * limit (1,536 MiB: tens of MiB of semi-spaces that fill and stay resident while the thread lives):
+ * with it the background process peaked at 457–508 MB in `npm run bench -- e2e` (3,000 reports)
+ * against 415–423 MB with the build on its main thread; with 8 MiB, 431–440 MB (bench/RESULTS.md).
+ */
+export const BUILD_THREAD_YOUNG_MB = 8;
 /** Page cache of the build thread's SQLite connection (KiB): it reads each row once per build. */
 const BUILD_THREAD_CACHE_KIB = 16 * 1024;
 
@@ -109,10 +116,11 @@ const BUILD_THREAD_CACHE_KIB = 16 * 1024;
  */
 export function buildThread(
   config: Config,
-  opts: { idleMs?: number; heapMb?: number } = {},
+  opts: { idleMs?: number; heapMb?: number; youngMb?: number } = {},
 ): { build(): Promise<BuildSummary>; close(): Promise<void> } {
   const heapMb = opts.heapMb ?? config.intelBuildHeapMb;
   const idleMs = opts.idleMs ?? BUILD_THREAD_IDLE_MS;
+  const youngMb = opts.youngMb ?? BUILD_THREAD_YOUNG_MB;
   let worker: Worker | null = null;
   let idle: NodeJS.Timeout | null = null;
   let nextId = 0;
@@ -126,7 +134,10 @@ export function buildThread(
   const start = (): Worker => {
     const data: BuildThreadData = { config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
     const w = startTsWorker(siblingModule('./build-thread.ts', import.meta.url), data, {
-      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+      resourceLimits: {
+        maxOldGenerationSizeMb: heapMb,
+        maxYoungGenerationSizeMb: youngMb,
+      },
     });
     w.unref();
     w.on('message', (m: BuildReply) => {
