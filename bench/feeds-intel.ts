@@ -12,7 +12,9 @@
  * rebuild with nothing changed, a rebuild after 1 % of the campaigns got a report — on the calling
  * thread, as `spamdesk intel build` runs it — then two rebuilds in the build thread `serve` uses
  * (`build-thread.ts`). For each: how long the calling thread's event loop stalled meanwhile (could run
- * nothing else: the background process's pipeline stages, when `serve` built on its main thread).
+ * nothing else: the background process's pipeline stages, when `serve` built on its main thread); during
+ * the thread's builds the calling thread also writes every 5 ms on its own connection, as the stages do,
+ * so its stalls include waiting for the build's write lock.
  *
  *   npm run bench -- feeds-intel
  *   SPAMDESK_BENCH_INTEL_REPORTS=100 SPAMDESK_BENCH_INTEL_BUILD_MS=2000 npm run bench -- feeds-intel
@@ -21,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Bench } from './registry.ts';
 import { percentile } from './lib.ts';
 import { startBenchServer } from './server.ts';
@@ -189,11 +192,17 @@ function writeProbe(file: string): { stop(): Promise<number[]> } {
  * its runs (a build that never yields to the loop, as synchronous SQLite calls under promises do not,
  * shows as one gap as long as itself). `stop()` gives the longest gap and the time in gaps over 50 ms.
  */
-function stallMeter(): { stop(): { longest: number; over50: number } } {
+function stallMeter(writeTo: BetterSqlite3.Database | null): { stop(): { longest: number; over50: number } } {
   let last = performance.now();
   let longest = 0;
   let over50 = 0;
   const note = () => {
+    // As a pipeline stage does: a write on this thread's own connection, waiting (synchronously, in
+    // SQLite's busy handler) for any lock another connection holds.
+    if (writeTo) {
+      writeTo.exec('BEGIN IMMEDIATE');
+      writeTo.exec('COMMIT');
+    }
     const now = performance.now();
     const gap = now - last;
     last = now;
@@ -291,9 +300,11 @@ async function buildCost(n: number): Promise<void> {
     process.stdout.write(`seeded ${n} campaigns (${2 * n} reports) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const file = config.database.dialect === 'sqlite' ? config.database.path : null;
     const here = () => buildIntel(ctx.db, config);
+    // The calling thread's own writes during a build in the thread (on this thread, a build leaves no turn for them).
+    const ownWrites = file ? new BetterSqlite3(file, { timeout: 600_000 }) : null;
     const timed = async (label: string, build: () => Promise<BuildSummary> = here) => {
       const probe = file ? writeProbe(file) : null;
-      const stalls = stallMeter();
+      const stalls = stallMeter(here === build ? null : ownWrites);
       const t0 = Date.now();
       const s = await build();
       const wall = Date.now() - t0;
@@ -338,6 +349,7 @@ async function buildCost(n: number): Promise<void> {
       await timed(`in the build thread: rebuild, ${touched} campaigns changed`, () => thread.build());
     } finally {
       await thread.close();
+      ownWrites?.close();
     }
   } finally {
     await closeContext(ctx);

@@ -28,6 +28,7 @@ interface Server {
   url: string;
   exited: Promise<number | null>;
   stderr(): string;
+  stdout(): string;
 }
 
 /** `spamdesk serve` on a free port, without workers or SMTP, with its data in `dataDir`. */
@@ -62,14 +63,17 @@ function startServer(t: TestContext, dataDir: string, extra: string[] = []): Pro
   });
   return new Promise((resolve, reject) => {
     let out = '';
+    let ready = false;
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 60_000);
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
+      if (ready) return;
       for (const line of out.split('\n')) {
         if (!line.includes('"spamdesk ready"')) continue;
         const { url } = JSON.parse(line) as { url: string };
         clearTimeout(timer);
-        resolve({ proc, url, exited, stderr: () => err });
+        ready = true;
+        resolve({ proc, url, exited, stderr: () => err, stdout: () => out });
         return;
       }
     });
@@ -387,7 +391,7 @@ test('spamdesk import beside a running server on the same SQLite file: every mes
   }
 });
 
-test("serve builds the intel collections in their own thread: a phishing report's origin reaches TAXII", {
+test("serve builds the intel collections in a thread of their own: a phishing report's origin reaches TAXII", {
   timeout: 180_000,
 }, async (t) => {
   const dataDir = tempDir(t);
@@ -402,6 +406,8 @@ test("serve builds the intel collections in their own thread: a phishing report'
     'offline',
     '--intel-build-interval-ms',
     '500',
+    '--log-level',
+    'info',
   ]);
   const origin = '45.77.10.30';
   for (const n of [1, 2, 3]) {
@@ -423,6 +429,8 @@ test("serve builds the intel collections in their own thread: a phishing report'
     patterns = (body.objects ?? []).map((o) => o.pattern);
   }
   assert.ok(patterns.includes(pattern), `${pattern} in TAXII; got ${JSON.stringify(patterns)}\n${server.stderr()}`);
+  // Built in the build thread, not on the background process's main thread.
+  assert.match(server.stdout(), /"msg":"intel build thread started"/);
   server.proc.kill('SIGTERM');
   assert.equal(await server.exited, 0, server.stderr());
 });

@@ -6,17 +6,17 @@
  *
  * A build reads every publishable campaign, so its cost grows with them (10–14 s at 20,000
  * campaigns, 49 s at 50,000 on a 2-core machine, bench/RESULTS.md 2026-12-05): at a fixed interval
- * a large instance would build without pause on the thread that runs the pipeline's stages. The
- * service therefore rests after each build at least {@link REST_FACTOR} times as long as the build
- * took: the builds take at most a fifth of the time, and the feed's lag grows with the build
- * instead of the pipeline's.
+ * a large instance would build without pause, keeping a core and the database busy. The service
+ * therefore rests after each build at least {@link REST_FACTOR} times as long as the build took:
+ * builds take at most a third of the time, and the feed's lag grows with the build. Builds run in a
+ * thread of their own ({@link buildThread}).
  */
 import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
 import type { Config } from '../../core/config.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
 import { buildIntel, sourceSignature, type BuildSummary } from './build.ts';
-import type { BuildReply, BuildThreadData } from './build-thread.ts';
+import { BUILD_THREAD_ROLE, type BuildReply, type BuildRequest, type BuildThreadData } from './build-thread.ts';
 
 /**
  * A full rebuild at least this often even when the signature did not move: it catches what the
@@ -24,8 +24,8 @@ import type { BuildReply, BuildThreadData } from './build-thread.ts';
  */
 export const FULL_REBUILD_MS = 10 * 60_000;
 
-/** After a build of d ms the next starts no sooner than REST_FACTOR · d ms after it ended (≤ 1/(1+4) of the time). */
-export const REST_FACTOR = 4;
+/** After a build of d ms the next starts no sooner than REST_FACTOR · d ms after it ended (≤ 1/3 of the time). */
+export const REST_FACTOR = 2;
 
 /** Name of the intel build's singleton lock: one process at a time builds (see `docs/operations.md`). */
 export const INTEL_BUILD_SINGLETON = 'intel-build';
@@ -34,7 +34,7 @@ export const INTEL_BUILD_SINGLETON = 'intel-build';
 export interface LastBuild {
   /** The source signature the last build read (null: none yet). */
   signature: string | null;
-  /** When it ended (ms since the epoch; 0: never). */
+  /** When it ended, on the runner's clock (the service's is monotonic; 0: never). */
   endedAt: number;
   /** How long it took (ms). */
   tookMs: number;
@@ -107,48 +107,84 @@ export const BUILD_THREAD_YOUNG_MB = 8;
 /** Page cache of the build thread's SQLite connection (KiB): it reads each row once per build. */
 const BUILD_THREAD_CACHE_KIB = 16 * 1024;
 
+/** How long closing waits for the thread to close its connection and end before it is terminated. */
+const CLOSE_WAIT_MS = 5000;
+
+/** A build thread as the service uses it. */
+export interface BuildThread {
+  /** One build in the thread (started if none runs); rejects when the build fails or its thread ends. */
+  build(): Promise<BuildSummary>;
+  /**
+   * Ends the thread. A build in hand is cut short (its transaction is rolled back: the connection
+   * goes with the thread) and rejects; otherwise the thread closes its connection first.
+   */
+  close(): Promise<void>;
+  /** Threads started so far (a new one after each retirement or death). */
+  readonly started: number;
+}
+
 /**
  * Builds in a worker thread of their own (`build-thread.ts`), with its own connection and a heap
- * limit of `config.intelBuildHeapMb`: a build neither holds up the thread that runs the pipeline's
- * stages nor, when it runs out of heap, ends the process. The thread lives across builds and ends
- * after {@link BUILD_THREAD_IDLE_MS} without one. A build whose thread dies (out of heap, or any
- * other end) fails with the reason; the next starts a new thread.
+ * limit of `config.intelBuildHeapMb`: a build no longer runs as one turn of the event loop of the
+ * thread that runs the pipeline's stages, and one that runs out of heap ends its thread, not the
+ * process. The thread lives across builds and closes after {@link BUILD_THREAD_IDLE_MS} without one.
+ * A build whose thread dies (out of heap, or any other end) fails with the reason; the next starts a
+ * new thread. Only the thread a build was sent to can fail it: a retired thread's late end does not
+ * touch the next thread's build.
  */
 export function buildThread(
   config: Config,
-  opts: { idleMs?: number; heapMb?: number; youngMb?: number } = {},
-): { build(): Promise<BuildSummary>; close(): Promise<void> } {
+  opts: { idleMs?: number; heapMb?: number; youngMb?: number; onStart?: (threadId: number) => void } = {},
+): BuildThread {
   const heapMb = opts.heapMb ?? config.intelBuildHeapMb;
   const idleMs = opts.idleMs ?? BUILD_THREAD_IDLE_MS;
   const youngMb = opts.youngMb ?? BUILD_THREAD_YOUNG_MB;
   let worker: Worker | null = null;
   let idle: NodeJS.Timeout | null = null;
   let nextId = 0;
-  let pending: { id: number; resolve: (s: BuildSummary) => void; reject: (e: Error) => void } | null = null;
-  const fail = (w: Worker, e: Error): void => {
+  let started = 0;
+  let pending: {
+    id: number;
+    w: Worker;
+    resolve: (s: BuildSummary) => void;
+    reject: (e: Error) => void;
+  } | null = null;
+  /** Thread `w` is gone (or going): forget it, and fail the build it was running, if any. */
+  const gone = (w: Worker, e: Error): void => {
     if (worker === w) worker = null;
     const p = pending;
+    if (p === null || p.w !== w) return;
     pending = null;
-    p?.reject(e);
+    p.reject(e);
+  };
+  /** Asks `w` to close its connection and end; terminates it if it has not within {@link CLOSE_WAIT_MS}. */
+  const retire = async (w: Worker): Promise<void> => {
+    if (worker === w) worker = null;
+    const ended = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    const timer = setTimeout(() => void w.terminate(), CLOSE_WAIT_MS);
+    // Held open until the thread has closed its connection.
+    w.ref();
+    w.postMessage({ t: 'close' } satisfies BuildRequest);
+    await ended;
+    clearTimeout(timer);
   };
   const start = (): Worker => {
-    const data: BuildThreadData = { config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
+    const data: BuildThreadData = { role: BUILD_THREAD_ROLE, config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
     const w = startTsWorker(siblingModule('./build-thread.ts', import.meta.url), data, {
-      resourceLimits: {
-        maxOldGenerationSizeMb: heapMb,
-        maxYoungGenerationSizeMb: youngMb,
-      },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: youngMb },
     });
+    started++;
+    opts.onStart?.(w.threadId);
     w.unref();
     w.on('message', (m: BuildReply) => {
       const p = pending;
-      if (p === null || m.id !== p.id) return;
+      if (p === null || p.w !== w || m.id !== p.id) return;
       pending = null;
       if (m.t === 'built') p.resolve(m.summary);
       else p.reject(new Error(m.message));
     });
     w.on('error', (e: Error & { code?: string }) =>
-      fail(
+      gone(
         w,
         e.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? new Error(
@@ -158,10 +194,13 @@ was not affected`,
           : e,
       ),
     );
-    w.on('exit', (code) => fail(w, new Error(`the intel build thread ended (exit code ${code})`)));
+    w.on('exit', (code) => gone(w, new Error(`the intel build thread ended (exit code ${code})`)));
     return w;
   };
   return {
+    get started() {
+      return started;
+    },
     build() {
       if (pending !== null) return Promise.reject(new Error('an intel build is already running in this thread'));
       if (idle) clearTimeout(idle);
@@ -169,17 +208,17 @@ was not affected`,
       const w = worker ?? start();
       worker = w;
       const id = nextId++;
+      // A build in hand keeps the process alive (it is stopped with the service); an idle thread does not.
+      w.ref();
       return new Promise<BuildSummary>((resolve, reject) => {
-        pending = { id, resolve, reject };
-        w.postMessage({ t: 'build', id });
+        pending = { id, w, resolve, reject };
+        w.postMessage({ t: 'build', id } satisfies BuildRequest);
       }).finally(() => {
         if (worker !== w) return;
+        w.unref();
         idle = setTimeout(() => {
           idle = null;
-          if (worker === w && pending === null) {
-            worker = null;
-            void w.terminate();
-          }
+          if (worker === w && pending === null) void retire(w);
         }, idleMs);
         idle.unref();
       });
@@ -189,7 +228,11 @@ was not affected`,
       idle = null;
       const w = worker;
       worker = null;
-      if (w) await w.terminate();
+      if (w === null) return;
+      if (pending?.w === w) {
+        gone(w, new Error('the intel build was stopped'));
+        await w.terminate();
+      } else await retire(w);
     },
   };
 }
@@ -207,11 +250,15 @@ export const intelBuildService: ServiceFactory = {
     const inThread =
       ctx.config.database.dialect === 'sqlite' && ctx.config.database.path === ':memory:'
         ? null
-        : buildThread(ctx.config);
+        : buildThread(ctx.config, {
+            onStart: (threadId) =>
+              logger.info({ threadId, heapMb: ctx.config.intelBuildHeapMb }, 'intel build thread started'),
+          });
     const runner = buildRunner({
       signature: () => sourceSignature(ctx.db),
       build: () => (inThread ? inThread.build() : buildIntel(ctx.db, ctx.config)),
-      now: Date.now,
+      // A monotonic clock: a step of the wall clock neither holds builds back nor lets one skip its rest.
+      now: () => performance.now(),
       onRest: (tookMs, until) =>
         logger.info(
           { tookMs, nextAt: new Date(until).toISOString() },
@@ -230,7 +277,10 @@ export const intelBuildService: ServiceFactory = {
           if (changed) logger.info(s, 'intel collections rebuilt');
           else logger.debug({ ms: s.ms }, 'intel collections unchanged');
         })
-        .catch((e: unknown) => logger.error({ err: e }, 'intel build failed'))
+        .catch((e: unknown) => {
+          if (stopped) logger.info({ err: e }, 'intel build stopped with the service');
+          else logger.error({ err: e }, 'intel build failed');
+        })
         .finally(() => {
           running = null;
         });
@@ -244,8 +294,11 @@ ${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time a
       async stop() {
         stopped = true;
         clearInterval(every);
-        await running;
+        // A build in the thread is cut short (its transaction rolls back with the thread's connection): a
+        // 49 s build, or one waiting on a lock, does not hold the process's shutdown. One on this thread
+        // (an in-memory database) is waited for.
         await inThread?.close();
+        await running;
       },
     };
   },

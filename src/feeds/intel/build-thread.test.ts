@@ -55,16 +55,54 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('an idle build thread ends and the next build starts another', async (t) => {
+test('an idle build thread ends and the next build starts another; a thread retiring as the next build starts \
+does not fail that build', { timeout: 120_000 }, async (t) => {
   const h = await intelHarness(t, 'sqlite');
   if (!h) return;
-  const thread = buildThread(h.ctx.config, { idleMs: 20 });
+  const idleMs = 20;
+  const thread = buildThread(h.ctx.config, { idleMs });
   try {
     await h.report([{ raw: phish({ n: 1, ip: '45.77.10.21', to: 'victim1@mail-users.org' }) }]);
     const first = await thread.build();
+    assert.equal(thread.started, 1);
     await new Promise((r) => setTimeout(r, 500));
     const second = await thread.build();
     assert.equal(second.campaigns, first.campaigns);
+    assert.equal(thread.started, 2, 'the idle thread ended and a new one built');
+    // Builds asked for around the moment the last thread retires: whichever thread takes each, the end of the
+    // retiring one must not fail it (it did, when any thread's exit failed the build in hand).
+    for (let wait = idleMs - 4; wait <= idleMs + 12; wait += 2) {
+      await new Promise((r) => setTimeout(r, wait));
+      const s = await thread.build();
+      assert.equal(s.campaigns, first.campaigns, `after ${wait} ms`);
+    }
+  } finally {
+    await thread.close();
+    await h.close();
+  }
+});
+
+test('closing the build thread cuts a build in hand short: it rejects, and the database takes writes at once', {
+  timeout: 120_000,
+}, async (t) => {
+  const h = await intelHarness(t, 'sqlite');
+  if (!h) return;
+  const thread = buildThread(h.ctx.config);
+  try {
+    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.23', to: 'victim1@mail-users.org' }) }]);
+    const building = assert.rejects(thread.build(), /the intel build was stopped/);
+    await thread.close();
+    await building;
+    // Nothing of the thread's holds the write lock.
+    await h.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('intel_collections').set({ updated_at: new Date().toISOString() }).execute();
+    });
+    const again = buildThread(h.ctx.config);
+    try {
+      assert.equal((await again.build()).campaigns, 1);
+    } finally {
+      await again.close();
+    }
   } finally {
     await thread.close();
     await h.close();
