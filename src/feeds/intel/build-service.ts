@@ -107,6 +107,12 @@ export const BUILD_THREAD_YOUNG_MB = 8;
 /** Page cache of the build thread's SQLite connection (KiB): it reads each row once per build. */
 const BUILD_THREAD_CACHE_KIB = 16 * 1024;
 
+/**
+ * A build that runs longer than this is ended with its thread: one stuck on a lock (PostgreSQL without a
+ * statement timeout) would otherwise hold every later build back. 50,000 campaigns take ~1 minute.
+ */
+export const BUILD_TIMEOUT_MS = 30 * 60_000;
+
 /** How long closing waits for the thread to close its connection and end before it is terminated. */
 const CLOSE_WAIT_MS = 5000;
 
@@ -134,9 +140,16 @@ export interface BuildThread {
  */
 export function buildThread(
   config: Config,
-  opts: { idleMs?: number; heapMb?: number; youngMb?: number; onStart?: (threadId: number) => void } = {},
+  opts: {
+    idleMs?: number;
+    heapMb?: number;
+    youngMb?: number;
+    timeoutMs?: number;
+    onStart?: (threadId: number) => void;
+  } = {},
 ): BuildThread {
   const heapMb = opts.heapMb ?? config.intelBuildHeapMb;
+  const timeoutMs = opts.timeoutMs ?? BUILD_TIMEOUT_MS;
   const idleMs = opts.idleMs ?? BUILD_THREAD_IDLE_MS;
   const youngMb = opts.youngMb ?? BUILD_THREAD_YOUNG_MB;
   let worker: Worker | null = null;
@@ -210,10 +223,15 @@ was not affected`,
       const id = nextId++;
       // A build in hand keeps the process alive (it is stopped with the service); an idle thread does not.
       w.ref();
+      const timer = setTimeout(() => {
+        gone(w, new Error(`the intel build took longer than ${timeoutMs} ms and was ended with its thread`));
+        void w.terminate();
+      }, timeoutMs);
       return new Promise<BuildSummary>((resolve, reject) => {
         pending = { id, w, resolve, reject };
         w.postMessage({ t: 'build', id } satisfies BuildRequest);
       }).finally(() => {
+        clearTimeout(timer);
         if (worker !== w) return;
         w.unref();
         idle = setTimeout(() => {

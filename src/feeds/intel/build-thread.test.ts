@@ -109,6 +109,23 @@ test('closing the build thread cuts a build in hand short: it rejects, and the d
   }
 });
 
+test('a build that runs past its time limit is ended with its thread; the next build starts a new one', {
+  timeout: 120_000,
+}, async (t) => {
+  const h = await intelHarness(t, 'sqlite');
+  if (!h) return;
+  const hasty = buildThread(h.ctx.config, { timeoutMs: 1 });
+  try {
+    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.24', to: 'victim1@mail-users.org' }) }]);
+    await assert.rejects(hasty.build(), /took longer than 1 ms and was ended with its thread/);
+    await assert.rejects(hasty.build(), /took longer than 1 ms/);
+    assert.equal(hasty.started, 2, 'each build in a new thread');
+  } finally {
+    await hasty.close();
+    await h.close();
+  }
+});
+
 test('a build thread that runs out of heap fails that build, naming the setting; the next build with room succeeds', {
   timeout: 120_000,
 }, async (t) => {
