@@ -729,6 +729,17 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(16).max(65536),
     default: '1536',
   }),
+  intelBuildThreadFrom: setting({
+    env: 'SPAMDESK_INTEL_BUILD_THREAD_FROM',
+    flag: 'intel-build-thread-from',
+    description:
+      'Publishable campaigns from which `serve` builds the intel collections in a thread of their own (own ' +
+      'connection and heap limit: the pipeline is not held up, running out of heap ends that thread only) rather ' +
+      'than on the thread that runs the pipeline. Below it a build takes well under a second, and the thread would ' +
+      'add 40–70 MB to the background process. 0: always in the thread.',
+    schema: z.coerce.number().int().min(0),
+    default: '1000',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

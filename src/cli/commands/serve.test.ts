@@ -406,6 +406,9 @@ test("serve builds the intel collections in a thread of their own: a phishing re
     'offline',
     '--intel-build-interval-ms',
     '500',
+    // One campaign: built in the thread only when asked to always.
+    '--intel-build-thread-from',
+    '0',
     '--log-level',
     'info',
   ]);

@@ -6,9 +6,17 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FULL_REBUILD_MS, REST_FACTOR, buildDecision, buildRunner } from './build-service.ts';
+import { FULL_REBUILD_MS, REST_FACTOR, buildDecision, buildRunner, buildsInThread } from './build-service.ts';
 
 describe('intel build timing', () => {
+  test('builds run in their thread from the configured number of publishable campaigns, always when it is 0', () => {
+    assert.equal(buildsInThread(0, 1000), false);
+    assert.equal(buildsInThread(999, 1000), false);
+    assert.equal(buildsInThread(1000, 1000), true);
+    assert.equal(buildsInThread(50_000, 1000), true);
+    assert.equal(buildsInThread(0, 0), true);
+  });
+
   test('the first tick builds; an unmoved signature skips until the full-rebuild period is over', () => {
     const none = { signature: null, endedAt: 0, tookMs: 0 };
     assert.deepEqual(buildDecision(none, 's1', 1_000_000), { kind: 'build' });

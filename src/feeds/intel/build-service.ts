@@ -15,7 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
 import type { Config } from '../../core/config.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
-import { buildIntel, sourceSignature, type BuildSummary } from './build.ts';
+import { buildIntel, publishableCampaigns, sourceSignature, type BuildSummary } from './build.ts';
 import { BUILD_THREAD_ROLE, type BuildReply, type BuildRequest, type BuildThreadData } from './build-thread.ts';
 
 /**
@@ -255,6 +255,15 @@ was not affected`,
   };
 }
 
+/**
+ * Whether a build of `campaigns` publishable campaigns runs in the build thread: from `threadFrom`
+ * (SPAMDESK_INTEL_BUILD_THREAD_FROM) on, or always when it is 0. Below, a build on the calling thread
+ * takes well under a second (~0.5–1.4 ms a campaign, bench/RESULTS.md) and costs no thread's memory.
+ */
+export function buildsInThread(campaigns: number, threadFrom: number): boolean {
+  return threadFrom === 0 || campaigns >= threadFrom;
+}
+
 export const intelBuildService: ServiceFactory = {
   name: 'intel-build',
   role: 'scheduler',
@@ -265,7 +274,7 @@ export const intelBuildService: ServiceFactory = {
     let running: Promise<void> | null = null;
     let stopped = false;
     // An in-memory SQLite database exists only on this thread's connection: built here.
-    const inThread =
+    const thread =
       ctx.config.database.dialect === 'sqlite' && ctx.config.database.path === ':memory:'
         ? null
         : buildThread(ctx.config, {
@@ -274,7 +283,12 @@ export const intelBuildService: ServiceFactory = {
           });
     const runner = buildRunner({
       signature: () => sourceSignature(ctx.db),
-      build: () => (inThread ? inThread.build() : buildIntel(ctx.db, ctx.config)),
+      build: async () => {
+        const campaigns = thread === null ? 0 : await publishableCampaigns(ctx.db);
+        return thread !== null && buildsInThread(campaigns, ctx.config.intelBuildThreadFrom)
+          ? thread.build()
+          : buildIntel(ctx.db, ctx.config);
+      },
       // A monotonic clock: a step of the wall clock neither holds builds back nor lets one skip its rest.
       now: () => performance.now(),
       onRest: (tookMs, until) =>
@@ -315,7 +329,7 @@ ${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time a
         // A build in the thread is cut short (its transaction rolls back with the thread's connection): a
         // 49 s build, or one waiting on a lock, does not hold the process's shutdown. One on this thread
         // (an in-memory database) is waited for.
-        await inThread?.close();
+        await thread?.close();
         await running;
       },
     };

@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
-import { buildIntel } from './build.ts';
+import { buildIntel, publishableCampaigns } from './build.ts';
 import { buildThread } from './build-service.ts';
 import { intelHarness, phish } from './test-support.ts';
 import { currentObjects } from './bundle.ts';
@@ -27,6 +27,7 @@ for (const dialect of DIALECTS) {
             reporter: `victim${n}@mail-users.org`,
           })),
         );
+        assert.equal(await publishableCampaigns(h.ctx.db), 1);
         const built = await thread.build();
         assert.equal(built.campaigns, 1, JSON.stringify(built));
         const published = Object.values(built.collections).reduce((n, c) => n + c.added, 0);

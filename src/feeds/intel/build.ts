@@ -14,6 +14,7 @@ import { stixObjectsFor, type Producer } from './stix.ts';
 import { mispEventsFor } from './misp.ts';
 import { publishCollection, type PublishResult } from './store.ts';
 import { instanceNamespace } from './stix-ids.ts';
+import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 
 export interface BuildSummary {
   campaigns: number;
@@ -81,6 +82,20 @@ export async function sourceSignature(db: Kysely<Database>): Promise<string> {
     Number(collections?.n ?? 0),
     collections?.last ?? null,
   ]);
+}
+
+/**
+ * Campaigns a build may publish at most: not merged, of an abusive category (the gates and liveness
+ * may hold some back). What a build's size and duration grow with.
+ */
+export async function publishableCampaigns(db: Kysely<Database>): Promise<number> {
+  const r = await db
+    .selectFrom('campaigns')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('merged_into', 'is', null)
+    .where('category', 'in', [...ABUSIVE_CATEGORIES])
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
 }
 
 /** Rebuilds every collection (or the named ones). */
