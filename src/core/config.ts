@@ -722,7 +722,8 @@ export const SETTINGS = {
     env: 'SPAMDESK_INTEL_BUILD_HEAP_MB',
     flag: 'intel-build-heap-mb',
     description:
-      'V8 heap limit (MiB, old generation) of the thread in which `serve` builds the intel collections. A build ' +
+      'V8 heap limit (MiB, old generation) of the thread in which `serve` builds the intel collections (from ' +
+      'SPAMDESK_INTEL_BUILD_THREAD_FROM publishable campaigns; below, builds run on the calling thread). A build ' +
       'holds every publishable campaign and object at once: 20,000 campaigns built under 768, 50,000 under 1,536 ' +
       '(bench/RESULTS.md). A build that reaches it ends that thread only, logged as `intel build failed` naming this ' +
       'setting; the pipeline goes on.',
@@ -736,7 +737,7 @@ export const SETTINGS = {
       'Publishable campaigns from which `serve` builds the intel collections in a thread of their own (own ' +
       'connection and heap limit: the pipeline is not held up, running out of heap ends that thread only) rather ' +
       'than on the thread that runs the pipeline. Below it a build takes under a second (1,000: 0.25–0.8 s), and ' +
-      'the thread would add 40–70 MB to the background process. 0: always in the thread.',
+      'a thread alive beside the pipeline costs memory (e2e peak 640–716 against 600–632 MB). 0: always in the thread.',
     schema: z.coerce.number().int().min(0),
     default: '1000',
   }),

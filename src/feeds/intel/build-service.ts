@@ -8,8 +8,9 @@
  * campaigns, 49 s at 50,000 on a 2-core machine, bench/RESULTS.md 2026-12-05): at a fixed interval
  * a large instance would build without pause, keeping a core and the database busy. The service
  * therefore rests after each build at least {@link REST_FACTOR} times as long as the build took:
- * builds take at most a third of the time, and the feed's lag grows with the build. Builds run in a
- * thread of their own ({@link buildThread}).
+ * builds take at most a third of the time, and the feed's lag grows with the build. From
+ * SPAMDESK_INTEL_BUILD_THREAD_FROM publishable campaigns builds run in a thread of their own
+ * ({@link buildThread}); below, on the calling thread, where they take under a second.
  */
 import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
@@ -121,12 +122,15 @@ export interface BuildThread {
   /** One build in the thread (started if none runs); rejects when the build fails or its thread ends. */
   build(): Promise<BuildSummary>;
   /**
-   * Ends the thread. A build in hand is cut short (its transaction is rolled back: the connection
-   * goes with the thread) and rejects; otherwise the thread closes its connection first.
+   * Ends the thread for good (later builds reject). A build in hand is cut short (its transaction is
+   * rolled back: the connection goes with the thread) and rejects; otherwise the thread closes its
+   * connection first.
    */
   close(): Promise<void>;
   /** Threads started so far (a new one after each retirement or death). */
   readonly started: number;
+  /** Threads that have not ended yet (0 or 1, briefly 2 while one retires). */
+  readonly live: number;
 }
 
 /**
@@ -156,6 +160,10 @@ export function buildThread(
   let idle: NodeJS.Timeout | null = null;
   let nextId = 0;
   let started = 0;
+  let live = 0;
+  let closed = false;
+  /** Threads asked to close (retired idle), until they have ended. */
+  const retiring = new Set<Promise<void>>();
   let pending: {
     id: number;
     w: Worker;
@@ -171,15 +179,17 @@ export function buildThread(
     p.reject(e);
   };
   /** Asks `w` to close its connection and end; terminates it if it has not within {@link CLOSE_WAIT_MS}. */
-  const retire = async (w: Worker): Promise<void> => {
+  const retire = (w: Worker): Promise<void> => {
     if (worker === w) worker = null;
     const ended = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     const timer = setTimeout(() => void w.terminate(), CLOSE_WAIT_MS);
     // Held open until the thread has closed its connection.
     w.ref();
     w.postMessage({ t: 'close' } satisfies BuildRequest);
-    await ended;
-    clearTimeout(timer);
+    const done = ended.then(() => clearTimeout(timer));
+    retiring.add(done);
+    void done.then(() => retiring.delete(done));
+    return done;
   };
   const start = (): Worker => {
     const data: BuildThreadData = { role: BUILD_THREAD_ROLE, config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
@@ -187,6 +197,8 @@ export function buildThread(
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: youngMb },
     });
     started++;
+    live++;
+    w.once('exit', () => live--);
     opts.onStart?.(w.threadId);
     w.unref();
     w.on('message', (m: BuildReply) => {
@@ -214,7 +226,11 @@ was not affected`,
     get started() {
       return started;
     },
+    get live() {
+      return live;
+    },
     build() {
+      if (closed) return Promise.reject(new Error('the intel build thread is closed'));
       if (pending !== null) return Promise.reject(new Error('an intel build is already running in this thread'));
       if (idle) clearTimeout(idle);
       idle = null;
@@ -242,15 +258,17 @@ was not affected`,
       });
     },
     async close() {
+      closed = true;
       if (idle) clearTimeout(idle);
       idle = null;
       const w = worker;
       worker = null;
-      if (w === null) return;
-      if (pending?.w === w) {
+      if (w !== null && pending?.w === w) {
         gone(w, new Error('the intel build was stopped'));
         await w.terminate();
-      } else await retire(w);
+      } else if (w !== null) await retire(w);
+      // A thread retired just before still closing its connection: wait for it too.
+      await Promise.all([...retiring]);
     },
   };
 }
@@ -262,7 +280,7 @@ was not affected`,
  * and costs no thread's memory.
  */
 export function buildsInThread(campaigns: number, threadFrom: number): boolean {
-  return threadFrom === 0 || campaigns >= threadFrom;
+  return campaigns >= threadFrom;
 }
 
 export const intelBuildService: ServiceFactory = {
@@ -286,16 +304,20 @@ export const intelBuildService: ServiceFactory = {
       signature: () => sourceSignature(ctx.db),
       build: async () => {
         const campaigns = thread === null ? 0 : await publishableCampaigns(ctx.db);
-        return thread !== null && buildsInThread(campaigns, ctx.config.intelBuildThreadFrom)
-          ? thread.build()
-          : buildIntel(ctx.db, ctx.config);
+        // Stopped while counting: no new build (a thread started now would outlive the stop).
+        if (stopped) throw new Error('the intel build was stopped');
+        const inThread = thread !== null && buildsInThread(campaigns, ctx.config.intelBuildThreadFrom);
+        const summary = inThread ? await thread.build() : await buildIntel(ctx.db, ctx.config);
+        return { ...summary, thread: inThread };
       },
       // A monotonic clock: a step of the wall clock neither holds builds back nor lets one skip its rest.
       now: () => performance.now(),
       onRest: (tookMs, until) =>
         logger.info(
-          { tookMs, nextAt: new Date(until).toISOString() },
-          `intel build waits: the last one took ${tookMs} ms and builds take at most 1/${REST_FACTOR + 1} of the time`,
+          // `until` is on the monotonic clock: shown as the wall-clock time it corresponds to now.
+          { tookMs: Math.round(tookMs), nextAt: new Date(Date.now() + (until - performance.now())).toISOString() },
+          `intel build waits: the last one took ${Math.round(tookMs)} ms and builds take at most 1/${REST_FACTOR + 1} \
+of the time`,
         ),
     });
     const tick = (): void => {
@@ -308,7 +330,7 @@ export const intelBuildService: ServiceFactory = {
             (c) => c.added + c.updated + c.revoked + c.mispChanged + c.mispWithdrawn > 0,
           );
           if (changed) logger.info(s, 'intel collections rebuilt');
-          else logger.debug({ ms: s.ms }, 'intel collections unchanged');
+          else logger.debug({ ms: s.ms, thread: s.thread }, 'intel collections unchanged');
         })
         .catch((e: unknown) => {
           if (stopped) logger.info({ err: e }, 'intel build stopped with the service');
@@ -329,7 +351,7 @@ ${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time a
         clearInterval(every);
         // A build in the thread is cut short (its transaction rolls back with the thread's connection): a
         // 49 s build, or one waiting on a lock, does not hold the process's shutdown. One on this thread
-        // (an in-memory database) is waited for.
+        // (below SPAMDESK_INTEL_BUILD_THREAD_FROM campaigns: under a second) is waited for.
         await thread?.close();
         await running;
       },

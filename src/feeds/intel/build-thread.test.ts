@@ -94,6 +94,10 @@ test('closing the build thread cuts a build in hand short: it rejects, and the d
     const building = assert.rejects(thread.build(), /the intel build was stopped/);
     await thread.close();
     await building;
+    assert.equal(thread.live, 0);
+    // Closed for good: a build asked for afterwards (a tick racing the stop) starts no thread.
+    await assert.rejects(thread.build(), /closed/);
+    assert.equal(thread.started, 1);
     // Nothing of the thread's holds the write lock.
     await h.ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('intel_collections').set({ updated_at: new Date().toISOString() }).execute();
@@ -119,6 +123,9 @@ test('a build that runs past its time limit is ended with its thread; the next b
   try {
     await h.report([{ raw: phish({ n: 1, ip: '45.77.10.24', to: 'victim1@mail-users.org' }) }]);
     await assert.rejects(hasty.build(), /took longer than 1 ms and was ended with its thread/);
+    // The thread itself ended, not only the wait for it.
+    for (let i = 0; i < 200 && hasty.live > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(hasty.live, 0, 'the timed-out thread ended');
     await assert.rejects(hasty.build(), /took longer than 1 ms/);
     assert.equal(hasty.started, 2, 'each build in a new thread');
   } finally {

@@ -8,12 +8,15 @@
  * replaced whole, stamped when they change; an attribute that disappears stays as `deleted`, an
  * event whose campaign is withdrawn keeps its uuid with every attribute deleted.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { dialectOf } from '../../db/dialect.ts';
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/schema.ts';
 import type { StixObject } from './stix.ts';
 import type { MispAttribute, MispEventDraft } from './misp.ts';
 
+/** How long a publication waits for a lock on PostgreSQL before it fails (and is built again next time). */
+export const PUBLISH_LOCK_TIMEOUT = '300s';
 /** Rows inserted per statement. */
 const INSERT_BATCH = 100;
 /** The draft hash of a withdrawn event: nothing to compare, nothing to redo. */
@@ -143,6 +146,10 @@ export async function publishCollection(
   const planned = await planPublish(db, collectionId, desired, drafts, seen, now);
   await hooks.planned?.();
   return db.transaction().execute(async (trx) => {
+    // On PostgreSQL a lock this build waits for ends the wait after PUBLISH_LOCK_TIMEOUT: a build stuck
+    // behind a lock would hold every later build back, and ending its thread does not end its wait on the
+    // server. (SQLite's wait is its busy_timeout.)
+    if (dialectOf(db) === 'postgres') await sql`SET LOCAL lock_timeout = ${sql.lit(PUBLISH_LOCK_TIMEOUT)}`.execute(trx);
     // Taking the row first serialises builders (a row lock on PostgreSQL, the write lock on SQLite).
     const unchanged = await trx
       .updateTable('intel_state')
