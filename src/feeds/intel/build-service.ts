@@ -109,8 +109,9 @@ export const BUILD_THREAD_YOUNG_MB = 8;
 const BUILD_THREAD_CACHE_KIB = 16 * 1024;
 
 /**
- * A build that runs longer than this is ended with its thread: one stuck on a lock (PostgreSQL without a
- * statement timeout) would otherwise hold every later build back. 50,000 campaigns take ~1 minute.
+ * A build in the thread that runs longer than this is ended with it: one stuck (a read that never
+ * returns; a lock wait is bounded by the publication's own timeout) would otherwise hold every later build
+ * back. 50,000 campaigns take ~1 minute.
  */
 export const BUILD_TIMEOUT_MS = 30 * 60_000;
 
