@@ -5,12 +5,12 @@
  * thread that runs out of its heap fails that build with a reason naming the setting, leaving the
  * process, its database and the next build unharmed.
  */
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { buildIntel, publishableCampaigns } from './build.ts';
-import { buildThread } from './build-service.ts';
-import { intelHarness, phish } from './test-support.ts';
+import { buildThread, type BuildThread } from './build-service.ts';
+import { intelHarness, phish, type IntelHarness } from './test-support.ts';
 import { currentObjects } from './bundle.ts';
 import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
 
@@ -56,102 +56,108 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('an idle build thread ends and the next build starts another; a thread retiring as the next build starts \
-does not fail that build', { timeout: 120_000 }, async (t) => {
+/**
+ * Runs `fn` on a SQLite harness holding one reported phishing campaign (origin `ip`); the build threads
+ * `fn` makes with `open` are closed after it, whatever happened.
+ */
+async function withOneCampaign(
+  t: TestContext,
+  ip: string,
+  fn: (h: IntelHarness, open: (opts?: Parameters<typeof buildThread>[1]) => BuildThread) => Promise<void>,
+): Promise<void> {
   const h = await intelHarness(t, 'sqlite');
   if (!h) return;
-  const idleMs = 20;
-  const thread = buildThread(h.ctx.config, { idleMs });
+  const threads: BuildThread[] = [];
+  const open = (opts: Parameters<typeof buildThread>[1] = {}) => {
+    const thread = buildThread(h.ctx.config, opts);
+    threads.push(thread);
+    return thread;
+  };
   try {
-    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.21', to: 'victim1@mail-users.org' }) }]);
-    const first = await thread.build();
-    assert.equal(thread.started, 1);
-    await new Promise((r) => setTimeout(r, 500));
-    const second = await thread.build();
-    assert.equal(second.campaigns, first.campaigns);
-    assert.equal(thread.started, 2, 'the idle thread ended and a new one built');
-    // Builds asked for around the moment the last thread retires: whichever thread takes each, the end of the
-    // retiring one must not fail it (it did, when any thread's exit failed the build in hand).
-    for (let wait = idleMs - 4; wait <= idleMs + 12; wait += 2) {
-      await new Promise((r) => setTimeout(r, wait));
-      const s = await thread.build();
-      assert.equal(s.campaigns, first.campaigns, `after ${wait} ms`);
-    }
+    await h.report([{ raw: phish({ n: 1, ip, to: 'victim1@mail-users.org' }) }]);
+    await fn(h, open);
   } finally {
-    await thread.close();
+    for (const thread of threads) await thread.close();
     await h.close();
   }
-});
+}
 
-test('closing the build thread cuts a build in hand short: it rejects, and the database takes writes at once', {
-  timeout: 120_000,
-}, async (t) => {
-  const h = await intelHarness(t, 'sqlite');
-  if (!h) return;
-  const thread = buildThread(h.ctx.config);
-  try {
-    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.23', to: 'victim1@mail-users.org' }) }]);
-    const building = assert.rejects(thread.build(), /the intel build was stopped/);
-    await thread.close();
-    await building;
-    assert.equal(thread.live, 0);
-    // Closed for good: a build asked for afterwards (a tick racing the stop) starts no thread.
-    await assert.rejects(thread.build(), /closed/);
-    assert.equal(thread.started, 1);
-    // Nothing of the thread's holds the write lock.
-    await h.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('intel_collections').set({ updated_at: new Date().toISOString() }).execute();
-    });
-    const again = buildThread(h.ctx.config);
-    try {
-      assert.equal((await again.build()).campaigns, 1);
-    } finally {
-      await again.close();
-    }
-  } finally {
-    await thread.close();
-    await h.close();
-  }
-});
+test(
+  'an idle build thread ends and the next build starts another; a thread retiring as the next build starts \
+does not fail that build',
+  { timeout: 120_000 },
+  (t) =>
+    withOneCampaign(t, '45.77.10.21', async (_h, open) => {
+      const idleMs = 20;
+      const thread = open({ idleMs });
+      const first = await thread.build();
+      assert.equal(thread.started, 1);
+      await new Promise((r) => setTimeout(r, 500));
+      const second = await thread.build();
+      assert.equal(second.campaigns, first.campaigns);
+      assert.equal(thread.started, 2, 'the idle thread ended and a new one built');
+      // Builds asked for around the moment the last thread retires: whichever thread takes each, the end of the
+      // retiring one must not fail it (it did, when any thread's exit failed the build in hand).
+      for (let wait = idleMs - 4; wait <= idleMs + 12; wait += 2) {
+        await new Promise((r) => setTimeout(r, wait));
+        const s = await thread.build();
+        assert.equal(s.campaigns, first.campaigns, `after ${wait} ms`);
+      }
+    }),
+);
 
-test('a build that runs past its time limit is ended with its thread; the next build starts a new one', {
-  timeout: 120_000,
-}, async (t) => {
-  const h = await intelHarness(t, 'sqlite');
-  if (!h) return;
-  const hasty = buildThread(h.ctx.config, { timeoutMs: 1 });
-  try {
-    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.24', to: 'victim1@mail-users.org' }) }]);
-    await assert.rejects(hasty.build(), /took longer than 1 ms and was ended with its thread/);
-    // The thread itself ended, not only the wait for it.
-    for (let i = 0; i < 200 && hasty.live > 0; i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(hasty.live, 0, 'the timed-out thread ended');
-    await assert.rejects(hasty.build(), /took longer than 1 ms/);
-    assert.equal(hasty.started, 2, 'each build in a new thread');
-  } finally {
-    await hasty.close();
-    await h.close();
-  }
-});
+test(
+  'closing the build thread cuts a build in hand short: it rejects, and the database takes writes at once',
+  {
+    timeout: 120_000,
+  },
+  (t) =>
+    withOneCampaign(t, '45.77.10.23', async (h, open) => {
+      const thread = open();
+      const building = assert.rejects(thread.build(), /the intel build was stopped/);
+      await thread.close();
+      await building;
+      assert.equal(thread.live, 0);
+      // Closed for good: a build asked for afterwards (a tick racing the stop) starts no thread.
+      await assert.rejects(thread.build(), /closed/);
+      assert.equal(thread.started, 1);
+      // Nothing of the thread's holds the write lock.
+      await h.ctx.db.transaction().execute(async (trx) => {
+        await trx.updateTable('intel_collections').set({ updated_at: new Date().toISOString() }).execute();
+      });
+      assert.equal((await open().build()).campaigns, 1);
+    }),
+);
 
-test('a build thread that runs out of heap fails that build, naming the setting; the next build with room succeeds', {
-  timeout: 120_000,
-}, async (t) => {
-  const h = await intelHarness(t, 'sqlite');
-  if (!h) return;
-  // 4 MiB of old generation: the thread cannot even load the build's modules.
-  const starved = buildThread(h.ctx.config, { heapMb: 4 });
-  const thread = buildThread(h.ctx.config);
-  try {
-    await h.report([{ raw: phish({ n: 1, ip: '45.77.10.22', to: 'victim1@mail-users.org' }) }]);
-    await assert.rejects(starved.build(), /ran out of its heap \(4 MiB\): raise SPAMDESK_INTEL_BUILD_HEAP_MB/);
-    // The process and its database are unharmed, and the same starved handle starts a new thread next time.
-    await assert.rejects(starved.build(), /ran out of its heap/);
-    const ok = await thread.build();
-    assert.equal(ok.campaigns, 1);
-  } finally {
-    await starved.close();
-    await thread.close();
-    await h.close();
-  }
-});
+test(
+  'a build that runs past its time limit is ended with its thread; the next build starts a new one',
+  {
+    timeout: 120_000,
+  },
+  (t) =>
+    withOneCampaign(t, '45.77.10.24', async (_h, open) => {
+      const hasty = open({ timeoutMs: 1 });
+      await assert.rejects(hasty.build(), /took longer than 1 ms and was ended with its thread/);
+      // The thread itself ended, not only the wait for it.
+      for (let i = 0; i < 200 && hasty.live > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(hasty.live, 0, 'the timed-out thread ended');
+      await assert.rejects(hasty.build(), /took longer than 1 ms/);
+      assert.equal(hasty.started, 2, 'each build in a new thread');
+    }),
+);
+
+test(
+  'a build thread that runs out of heap fails that build, naming the setting; the next build with room succeeds',
+  {
+    timeout: 120_000,
+  },
+  (t) =>
+    withOneCampaign(t, '45.77.10.22', async (_h, open) => {
+      // 4 MiB of old generation: the thread cannot even load the build's modules.
+      const starved = open({ heapMb: 4 });
+      await assert.rejects(starved.build(), /ran out of its heap \(4 MiB\): raise SPAMDESK_INTEL_BUILD_HEAP_MB/);
+      // The process and its database are unharmed, and the same starved handle starts a new thread next time.
+      await assert.rejects(starved.build(), /ran out of its heap/);
+      assert.equal((await open().build()).campaigns, 1);
+    }),
+);
