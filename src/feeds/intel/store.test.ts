@@ -12,7 +12,8 @@ import { sql } from 'kysely';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { createTestContext } from '../../app/test-context.ts';
 import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
-import { publishCollection } from './store.ts';
+import BetterSqlite3 from 'better-sqlite3';
+import { publishCollection, type PublishParts } from './store.ts';
 import { identityObject, type StixObject } from './stix.ts';
 import { instanceNamespace, stixId, tlpMarkingObject } from './stix-ids.ts';
 import type { MispEventDraft } from './misp.ts';
@@ -78,6 +79,90 @@ const wantA: Want = { objects: [...fixed(), indicator(1, 'scam'), indicator(2)],
 const wantB: Want = { objects: [...fixed(), indicator(1, 'malware'), indicator(3)], events: [event(3, 'three')] };
 
 type Db = NonNullable<Awaited<ReturnType<typeof createTestContext>>>['ctx']['db'];
+
+/** Each statement its own part, no pause: a publication of many versions in as many transactions as it can. */
+const TINY_PARTS: PublishParts = { partMs: 0, pauseMs: 0 };
+const WHOLE: PublishParts = { partMs: Number.POSITIVE_INFINITY, pauseMs: 0 };
+
+/** Event `n` with a uuid of the right length for any `n`. */
+function eventN(n: number, info: string): MispEventDraft {
+  const e = event(1, info);
+  const uuid = `0b3c8a5e-7d1f-4c2a-9e6b-${String(n).padStart(12, '0')}`;
+  const a = { ...e.event.Attribute[0], uuid: `1c4d9b6f-8e2a-4d3b-af7c-${String(n).padStart(12, '0')}` };
+  return {
+    uuid,
+    campaignId: `campaign-${n}`,
+    event: { ...e.event, uuid, Attribute: [{ ...a, value: `45.77.2.${n % 250}` }] },
+  };
+}
+
+/** Two publications of 250 indicators and 60 events, the second changing every indicator it keeps, a third of the events, and dropping some of each. */
+const MANY = {
+  first: {
+    objects: [...fixed(), ...Array.from({ length: 250 }, (_, i) => indicator(i + 1))],
+    events: Array.from({ length: 60 }, (_, i) => eventN(i + 1, `event ${i + 1}`)),
+  },
+  second: {
+    objects: [
+      ...fixed(),
+      ...Array.from({ length: 240 }, (_, i) => indicator(i + 1, (i + 1) % 3 === 0 ? 'scam' : 'malware')),
+    ],
+    events: Array.from({ length: 55 }, (_, i) =>
+      eventN(i + 1, (i + 1) % 3 === 0 ? `event ${i + 1} again` : `event ${i + 1}`),
+    ),
+  },
+};
+
+/** Everything a collection holds, in a comparable form. */
+async function collectionState(db: Db): Promise<unknown> {
+  const objects = await db
+    .selectFrom('intel_objects')
+    .select(['seq', 'object_id', 'version', 'date_added', 'content_hash', 'revoked', 'superseded_seq', 'json'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .orderBy('seq')
+    .execute();
+  const events = await db
+    .selectFrom('intel_misp_events')
+    .select(['uuid', 'event_id', 'content_hash', 'draft_hash', 'timestamp', 'json'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .orderBy('uuid')
+    .execute();
+  const state = await db
+    .selectFrom('intel_state')
+    .select(['last_seq', 'last_date_added'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .executeTakeFirstOrThrow();
+  const norm = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+  return {
+    objects: norm(objects),
+    events: norm(events),
+    state: { last_seq: Number(state.last_seq), last_date_added: state.last_date_added },
+  };
+}
+
+/** What a TAXII reader may rely on at any moment: the state row ends the versions, each supersedes by a real one. */
+async function assertConsistent(db: Db, when: string): Promise<void> {
+  const rows = await db
+    .selectFrom('intel_objects')
+    .select(['seq', 'object_id', 'date_added', 'superseded_seq'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .orderBy('seq')
+    .execute();
+  const state = await db
+    .selectFrom('intel_state')
+    .select(['last_seq', 'last_date_added'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .executeTakeFirstOrThrow();
+  const seqs = new Set(rows.map((r) => Number(r.seq)));
+  assert.equal(Number(state.last_seq), rows.length, `${when}: the state row's last seq is the last version's`);
+  assert.equal(state.last_date_added, rows.at(-1)?.date_added, `${when}: and its date_added`);
+  for (const r of rows)
+    if (r.superseded_seq !== null)
+      assert.ok(seqs.has(Number(r.superseded_seq)), `${when}: version ${r.seq} superseded by one that is there`);
+  const current = rows.filter((r) => r.superseded_seq === null).map((r) => r.object_id);
+  assert.equal(new Set(current).size, current.length, `${when}: one current version per object`);
+}
 
 /** Asserts the collection is what `last` wanted, with what only `other` wanted withdrawn. */
 async function assertLastWins(db: Db, last: Want, other: Want): Promise<void> {
@@ -182,6 +267,131 @@ attribute stays, deleted", async (t) => {
         await h.close();
       }
     });
+
+    test('a publication written in parts ends exactly as one written whole: the same versions, seqs, dates, \
+supersedings, events and state row', async (t) => {
+      const whole = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!whole) return;
+      const parted = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      try {
+        assert.ok(parted);
+        const first = new Date('2026-12-05T10:00:00.000Z');
+        const second = new Date('2026-12-05T10:10:00.000Z');
+        let parts = 0;
+        const between = async () => {
+          parts++;
+          await assertConsistent(parted.ctx.db, `after part ${parts}`);
+        };
+        for (const [m, now] of [
+          [MANY.first, first],
+          [MANY.second, second],
+        ] as const) {
+          const a = await publishCollection(whole.ctx.db, DEFAULT_COLLECTION_ID, m.objects, m.events, now, {}, WHOLE);
+          const b = await publishCollection(
+            parted.ctx.db,
+            DEFAULT_COLLECTION_ID,
+            m.objects,
+            m.events,
+            now,
+            { between },
+            TINY_PARTS,
+          );
+          assert.deepEqual(b, a, 'the same counts');
+        }
+        // 252 + 250 versions in batches of 100 (the second's supersede versions across the batches), 60 events inserted in batches of 20, 23 updated one by one: many parts.
+        assert.ok(parts >= 8, `written in ${parts + 2} parts`);
+        assert.deepEqual(await collectionState(parted.ctx.db), await collectionState(whole.ctx.db));
+      } finally {
+        await whole.close();
+        await parted?.close();
+      }
+    });
+
+    test('another build that comes between two parts stops this one (interrupted): the parts written stand and the \
+other plans from them', async (t) => {
+      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!h) return;
+      try {
+        const db = h.ctx.db;
+        await publishCollection(db, DEFAULT_COLLECTION_ID, [...fixed(), indicator(1)], [event(1, 'one')]);
+        const many = [...fixed(), ...Array.from({ length: 250 }, (_, i) => indicator(i + 1, 'scam'))];
+        let came = false;
+        const a = await publishCollection(
+          db,
+          DEFAULT_COLLECTION_ID,
+          many,
+          [event(2, 'two')],
+          new Date(),
+          {
+            between: async () => {
+              if (came) return;
+              came = true;
+              const b = await publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events);
+              // A's first part (100 versions: indicator 1 changed, 2–100 added) is there; B changes indicator 1
+              // again, adds 3's version of its own, withdraws 2 and 4–100.
+              assert.deepEqual([b.added, b.updated, b.revoked], [0, 2, 98], JSON.stringify(b));
+            },
+          },
+          TINY_PARTS,
+        );
+        assert.equal(a.interrupted, true);
+        await assertConsistent(db, 'at the end');
+        const live = await db
+          .selectFrom('intel_objects')
+          .select('object_id')
+          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+          .where('superseded_seq', 'is', null)
+          .where('revoked', '=', 0)
+          .execute();
+        assert.deepEqual(live.map((r) => r.object_id).sort(), wantB.objects.map((o) => o.id).sort(), 'what B wanted');
+        const events = await db
+          .selectFrom('intel_misp_events')
+          .select('uuid')
+          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+          .execute();
+        assert.ok(
+          !events.some((e) => e.uuid === event(2, 'two').uuid),
+          "A's event, planned after its versions, never written",
+        );
+      } finally {
+        await h.close();
+      }
+    });
+
+    if (dialect === 'sqlite')
+      test("between two parts SQLite's write lock is free: another connection that will not wait writes at once", async (t) => {
+        const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+        if (!h) return;
+        const where = h.tdb.config.database;
+        assert.ok(where.dialect === 'sqlite');
+        const other = new BetterSqlite3(where.path, { timeout: 0 });
+        try {
+          let writes = 0;
+          await publishCollection(
+            h.ctx.db,
+            DEFAULT_COLLECTION_ID,
+            MANY.first.objects,
+            MANY.first.events,
+            new Date(),
+            {
+              between: async () => {
+                other.exec('BEGIN IMMEDIATE');
+                other
+                  .prepare('update intel_state set built_at = built_at where collection_id = ?')
+                  .run(DEFAULT_COLLECTION_ID);
+                other.exec('COMMIT');
+                writes++;
+              },
+            },
+            TINY_PARTS,
+          );
+          assert.ok(writes >= 3, `${writes} writes between parts`);
+          await assertConsistent(h.ctx.db, 'at the end');
+        } finally {
+          other.close();
+          await h.close();
+        }
+      });
 
     // PostgreSQL only: SQLite's builds cannot overlap inside one another's transaction (one write lock).
     if (dialect === 'postgres')

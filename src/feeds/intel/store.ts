@@ -17,8 +17,25 @@ import type { MispAttribute, MispEventDraft } from './misp.ts';
 
 /** How long a publication waits for a lock on PostgreSQL before it fails (and is built again next time). */
 export const PUBLISH_LOCK_TIMEOUT = '300s';
+/**
+ * On SQLite a publication writes for at most about this long (ms) per transaction. SQLite has one write
+ * lock for the whole file: a first publication of 20,000 campaigns (200,002 versions) held it 4.2 s in
+ * one transaction, and every report commit of the intake and every pipeline stage waited that long
+ * (bench/RESULTS.md 2026-12-05). Written in parts, each is a valid state of the collection: versions
+ * in seq order with the versions they supersede and the state row that ends them, so a TAXII reader
+ * pages a collection that is growing, never one that is inconsistent.
+ */
+export const PUBLISH_PART_MS = 50;
+/**
+ * The pause between two parts (ms), so that writers waiting for the lock take it: SQLite's busy handler
+ * sleeps 1, 2, 5, 10, 15, 20, then 25 ms between tries in a wait's first 100 ms, so a writer that began
+ * waiting during a part is awake within this pause.
+ */
+export const PUBLISH_PAUSE_MS = 50;
 /** Rows inserted per statement. */
 const INSERT_BATCH = 100;
+/** MISP events inserted per statement (each holds its whole event's JSON). */
+const EVENT_INSERT_BATCH = 20;
 /** The draft hash of a withdrawn event: nothing to compare, nothing to redo. */
 const WITHDRAWN = 'withdrawn';
 /** Types that are never revoked (the producer's identity, the marking definitions). */
@@ -30,6 +47,17 @@ export interface PublishResult {
   revoked: number;
   mispChanged: number;
   mispWithdrawn: number;
+  /**
+   * Set when another build committed between two parts of this one's publication (SQLite): the parts
+   * written stand, the rest is left to the next build, which plans from them.
+   */
+  interrupted?: true;
+}
+
+/** How a publication is written: in parts of `partMs` with `pauseMs` between (SQLite), or whole. */
+export interface PublishParts {
+  partMs: number;
+  pauseMs: number;
 }
 
 function sha256(s: string): string {
@@ -125,6 +153,12 @@ async function planPublish(
  * 2026-12-05). The check is the state row's `built_at` and `last_seq`, which every build moves
  * (`built_at` strictly later each time): when another build came between, the plan is made again
  * under the lock, as every build did before.
+ *
+ * On SQLite a large plan is written in parts of about {@link PUBLISH_PART_MS}, each its own
+ * transaction, with {@link PUBLISH_PAUSE_MS} between them for the writers that waited; each later part
+ * first checks that the state row is still as this build's last part left it. If another build came
+ * between, that build planned from the parts already written and this one stops (`interrupted`).
+ * On PostgreSQL, where a publication locks only its collection's rows, it is one transaction.
  */
 export async function publishCollection(
   db: Kysely<Database>,
@@ -135,9 +169,14 @@ export async function publishCollection(
   /**
    * Test hooks: `planned` runs between the plan and its transaction (another build overtaking this
    * one), `locked` inside the transaction once this build holds the state row, before it writes
-   * (another build waiting for the row).
+   * (another build waiting for the row), `between` after a part of a publication written in parts,
+   * before the next.
    */
-  hooks: { planned?: () => Promise<void>; locked?: () => Promise<void> } = {},
+  hooks: { planned?: () => Promise<void>; locked?: () => Promise<void>; between?: () => Promise<void> } = {},
+  /** Parts of the write; by default {@link PUBLISH_PART_MS} on SQLite, one transaction on PostgreSQL. */
+  parts: PublishParts = dialectOf(db) === 'sqlite'
+    ? { partMs: PUBLISH_PART_MS, pauseMs: PUBLISH_PAUSE_MS }
+    : { partMs: Number.POSITIVE_INFINITY, pauseMs: 0 },
 ): Promise<PublishResult> {
   await ensureState(db, collectionId);
   const desired = { objects, hashes: objects.map((o) => contentHash(o)) };
@@ -145,7 +184,7 @@ export async function publishCollection(
   const seen = await readState(db, collectionId);
   const planned = await planPublish(db, collectionId, desired, drafts, seen, now);
   await hooks.planned?.();
-  return db.transaction().execute(async (trx) => {
+  const first = await db.transaction().execute(async (trx) => {
     // On PostgreSQL a lock this build waits for ends the wait after PUBLISH_LOCK_TIMEOUT: a build stuck
     // behind a lock would hold every later build back, and ending its thread does not end its wait on the
     // server. (SQLite's wait is its busy_timeout.)
@@ -159,6 +198,8 @@ export async function publishCollection(
       .where((eb) => (seen.built_at === null ? eb('built_at', 'is', null) : eb('built_at', '=', seen.built_at)))
       .executeTakeFirst();
     let plan = planned;
+    let builtAt = msLater(now.toISOString(), seen.built_at);
+    let startSeq = seen.last_seq;
     if (Number(unchanged.numUpdatedRows) !== 1) {
       // Another build committed since the plan was made: the row is locked first, then read and
       // the plan made again under the lock.
@@ -168,26 +209,131 @@ export async function publishCollection(
         .where('collection_id', '=', collectionId)
         .execute();
       const state = await readState(trx, collectionId);
+      builtAt = msLater(now.toISOString(), state.built_at);
+      startSeq = state.last_seq;
       await trx
         .updateTable('intel_state')
-        .set({ built_at: msLater(now.toISOString(), state.built_at) })
+        .set({ built_at: builtAt })
         .where('collection_id', '=', collectionId)
         .execute();
       plan = await planPublish(trx, collectionId, desired, drafts, state, now);
     }
     await hooks.locked?.();
-    await writeObjectPlan(trx, collectionId, plan.objects);
-    await writeEventPlan(trx, collectionId, plan.events);
-    return { ...plan.objects.counts, mispChanged: plan.events.changed, mispWithdrawn: plan.events.withdrawn };
+    const cursor = { row: 0, superseded: 0, update: 0, insert: 0 };
+    await writePart(trx, collectionId, plan, cursor, performance.now() + parts.partMs);
+    return { plan, builtAt, startSeq, cursor };
   });
+  const { plan, builtAt, startSeq, cursor } = first;
+  const result: PublishResult = {
+    ...plan.objects.counts,
+    mispChanged: plan.events.changed,
+    mispWithdrawn: plan.events.withdrawn,
+  };
+  while (!writtenAll(plan, cursor)) {
+    await hooks.between?.();
+    await new Promise((resolve) => setTimeout(resolve, parts.pauseMs));
+    const going = await db.transaction().execute(async (trx) => {
+      // The state row as this build's last part left it, else another build came between: it planned from
+      // the parts written, and what is left of this plan is stale.
+      const ours = await trx
+        .updateTable('intel_state')
+        .set({ built_at: builtAt })
+        .where('collection_id', '=', collectionId)
+        .where('built_at', '=', builtAt)
+        .where('last_seq', '=', writtenSeq(plan, cursor, startSeq))
+        .executeTakeFirst();
+      if (Number(ours.numUpdatedRows) !== 1) return false;
+      await writePart(trx, collectionId, plan, cursor, performance.now() + parts.partMs);
+      return true;
+    });
+    if (!going) return { ...result, interrupted: true };
+  }
+  return result;
 }
 
-/** The versions a build writes, the versions they supersede and the collection's state after them. */
+/** Where a publication written in parts has got to: indexes into the plan's lists. */
+interface PartCursor {
+  row: number;
+  superseded: number;
+  update: number;
+  insert: number;
+}
+
+function writtenAll(plan: PublishPlan, c: PartCursor): boolean {
+  return (
+    c.row >= plan.objects.rows.length &&
+    c.superseded >= plan.objects.superseded.length &&
+    c.update >= plan.events.updates.length &&
+    c.insert >= plan.events.inserts.length
+  );
+}
+
+/** The state row's `last_seq` once the parts written so far are committed. */
+function writtenSeq(plan: PublishPlan, c: PartCursor, before: number): number {
+  return c.row === 0 ? before : Number(plan.objects.rows[c.row - 1].seq);
+}
+
+/**
+ * Writes the plan from `c` on, a statement at a time, until it is written or `until` (a
+ * `performance.now()` time) has passed; at least one statement per call. Versions go first, each
+ * batch with the superseding it causes and the state row moved to its last version, then the MISP
+ * events: whatever the part ends at is a state a reader may see.
+ */
+async function writePart(
+  trx: Transaction<Database>,
+  collectionId: string,
+  plan: PublishPlan,
+  c: PartCursor,
+  until: number,
+): Promise<void> {
+  const { rows, superseded } = plan.objects;
+  const moreTime = () => performance.now() < until;
+  let wroteRows = false;
+  do {
+    if (c.row < rows.length) {
+      const batch = rows.slice(c.row, c.row + INSERT_BATCH);
+      await trx.insertInto('intel_objects').values(batch).execute();
+      c.row += batch.length;
+      wroteRows = true;
+      // The versions these supersede (all that are left once the last version is written).
+      const lastSeq = c.row === rows.length ? Number.POSITIVE_INFINITY : Number(batch[batch.length - 1].seq);
+      for (; c.superseded < superseded.length && superseded[c.superseded].by <= lastSeq; c.superseded++) {
+        const s = superseded[c.superseded];
+        await trx
+          .updateTable('intel_objects')
+          .set({ superseded_seq: s.by })
+          .where('collection_id', '=', collectionId)
+          .where('seq', '=', s.seq)
+          .execute();
+      }
+    } else if (c.update < plan.events.updates.length) {
+      const u = plan.events.updates[c.update++];
+      await trx
+        .updateTable('intel_misp_events')
+        .set(u.set)
+        .where('collection_id', '=', collectionId)
+        .where('uuid', '=', u.uuid)
+        .execute();
+    } else if (c.insert < plan.events.inserts.length) {
+      const batch = plan.events.inserts.slice(c.insert, c.insert + EVENT_INSERT_BATCH);
+      await trx.insertInto('intel_misp_events').values(batch).execute();
+      c.insert += batch.length;
+    } else break;
+  } while (moreTime());
+  if (wroteRows) {
+    const last = rows[c.row - 1];
+    await trx
+      .updateTable('intel_state')
+      .set({ last_seq: Number(last.seq), last_date_added: last.date_added })
+      .where('collection_id', '=', collectionId)
+      .execute();
+  }
+}
+
+/** The versions a build writes and the versions they supersede. */
 interface ObjectPlan {
   rows: Database['intel_objects'][];
   superseded: { seq: number; by: number }[];
-  lastSeq: number;
-  lastDateAdded: string;
   counts: Omit<PublishResult, 'mispChanged' | 'mispWithdrawn'>;
 }
 
@@ -278,28 +424,7 @@ async function planObjects(
     push({ ...old, modified, revoked: true }, modified, prev);
     counts.revoked++;
   }
-  return { rows, superseded, lastSeq: seq, lastDateAdded: microsTimestamp(added), counts };
-}
-
-async function writeObjectPlan(trx: Transaction<Database>, collectionId: string, plan: ObjectPlan): Promise<void> {
-  for (let i = 0; i < plan.rows.length; i += INSERT_BATCH)
-    await trx
-      .insertInto('intel_objects')
-      .values(plan.rows.slice(i, i + INSERT_BATCH))
-      .execute();
-  for (const s of plan.superseded)
-    await trx
-      .updateTable('intel_objects')
-      .set({ superseded_seq: s.by })
-      .where('collection_id', '=', collectionId)
-      .where('seq', '=', s.seq)
-      .execute();
-  if (plan.rows.length > 0)
-    await trx
-      .updateTable('intel_state')
-      .set({ last_seq: plan.lastSeq, last_date_added: plan.lastDateAdded })
-      .where('collection_id', '=', collectionId)
-      .execute();
+  return { rows, superseded, counts };
 }
 
 interface StoredEvent {
@@ -433,17 +558,6 @@ async function planEvents(
   }
   plan.changed -= plan.withdrawn;
   return plan;
-}
-
-async function writeEventPlan(trx: Transaction<Database>, collectionId: string, plan: EventPlan): Promise<void> {
-  for (const u of plan.updates)
-    await trx
-      .updateTable('intel_misp_events')
-      .set(u.set)
-      .where('collection_id', '=', collectionId)
-      .where('uuid', '=', u.uuid)
-      .execute();
-  for (const row of plan.inserts) await trx.insertInto('intel_misp_events').values(row).execute();
 }
 
 async function campaignOf(db: Kysely<Database>, collectionId: string, uuid: string): Promise<string | null> {
