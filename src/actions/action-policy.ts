@@ -256,7 +256,17 @@ function mergeDefaults(base: unknown, override: unknown): unknown {
 }
 
 const cache = new Map<string, ActionPolicy>();
-/** The policy for a configuration, loaded once per file. */
+
+/**
+ * Makes `policy` the one {@link policyFor} gives for this configuration, as if read from its file: a
+ * worker thread given the policy its parent read uses that one, not the file as it is now (a file
+ * changed under a running process would otherwise be in force in some threads and not others).
+ */
+export function usePolicy(config: { actionsPolicyFile?: string }, policy: ActionPolicy): void {
+  cache.set(config.actionsPolicyFile ?? '', policy);
+}
+
+/** The policy for a configuration, loaded once per file (per thread: see {@link usePolicy}). */
 export function policyFor(config: { actionsPolicyFile?: string }): ActionPolicy {
   const key = config.actionsPolicyFile ?? '';
   let p = cache.get(key);

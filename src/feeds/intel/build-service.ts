@@ -16,6 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
 import type { Config } from '../../core/config.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
+import { policyFor } from '../../actions/action-policy.ts';
 import { buildIntel, publishableCampaigns, sourceSignature, type BuildSummary } from './build.ts';
 import { BUILD_THREAD_ROLE, type BuildReply, type BuildRequest, type BuildThreadData } from './build-thread.ts';
 
@@ -193,7 +194,12 @@ export function buildThread(
     return done;
   };
   const start = (): Worker => {
-    const data: BuildThreadData = { role: BUILD_THREAD_ROLE, config: { ...config }, cacheKib: BUILD_THREAD_CACHE_KIB };
+    const data: BuildThreadData = {
+      role: BUILD_THREAD_ROLE,
+      config: { ...config },
+      policy: policyFor(config),
+      cacheKib: BUILD_THREAD_CACHE_KIB,
+    };
     const w = startTsWorker(siblingModule('./build-thread.ts', import.meta.url), data, {
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: youngMb },
     });

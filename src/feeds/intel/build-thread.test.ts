@@ -7,6 +7,10 @@
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { policyFor } from '../../actions/action-policy.ts';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { buildIntel, publishableCampaigns } from './build.ts';
 import { buildThread, type BuildThread } from './build-service.ts';
@@ -161,3 +165,27 @@ test(
       assert.equal((await open().build()).campaigns, 1);
     }),
 );
+
+test('the build thread builds with the actions policy the process read, not the file as it was changed since', async (t) => {
+  await withOneCampaign(t, '45.77.10.24', async (h) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-policy-'));
+    const file = path.join(dir, 'actions-policy.json');
+    const config = { ...h.ctx.config, actionsPolicyFile: file };
+    const thread = buildThread(config);
+    try {
+      fs.writeFileSync(file, JSON.stringify({ instance: { org: 'Desk as read at start' } }));
+      assert.equal(policyFor(config).instance.org, 'Desk as read at start');
+      fs.writeFileSync(file, JSON.stringify({ instance: { org: 'Desk as edited since' } }));
+      const built = await thread.build();
+      assert.equal(built.campaigns, 1, JSON.stringify(built));
+      const { body } = await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID);
+      const identity = (JSON.parse(body) as { objects: { type: string; name?: string }[] }).objects.find(
+        (o) => o.type === 'identity',
+      );
+      assert.equal(identity?.name, 'Desk as read at start');
+    } finally {
+      await thread.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
