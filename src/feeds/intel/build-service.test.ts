@@ -99,4 +99,28 @@ describe('intel build timing', () => {
     await assert.rejects(runner.run(), /out of memory/);
     assert.equal(calls, 2);
   });
+
+  test('a build that did not complete its publication (interrupted) is built again after its rest, the signature unmoved', async () => {
+    let now = 0;
+    const results = ['interrupted', 'complete', 'complete'];
+    let calls = 0;
+    const runner = buildRunner({
+      signature: async () => 's1',
+      build: async () => {
+        now += 1_000;
+        return results[calls++];
+      },
+      now: () => now,
+      onRest: () => {},
+      complete: (r) => r === 'complete',
+    });
+    assert.equal(await runner.run(), 'interrupted');
+    assert.equal(runner.last.signature, null, 'not taken as having published what it read');
+    now += 10_000;
+    assert.equal(await runner.run(), 'complete', 'built again with the same signature');
+    assert.equal(runner.last.signature, 's1');
+    now += 10_000;
+    assert.equal(await runner.run(), null, 'then skipped: nothing moved');
+    assert.equal(calls, 2);
+  });
 });

@@ -68,6 +68,11 @@ export function buildRunner<T>(deps: {
   build: () => Promise<T>;
   now: () => number;
   onRest: (tookMs: number, until: number) => void;
+  /**
+   * Whether a build finished what it read (default: yes). One that did not (a publication another build
+   * interrupted) does not count as having built that signature: the next build is due after its rest.
+   */
+  complete?: (built: T) => boolean;
 }): { run(): Promise<T | null>; last: Readonly<LastBuild> } {
   const last: LastBuild = { signature: null, endedAt: 0, tookMs: 0 };
   let restToldFor = -1;
@@ -87,7 +92,7 @@ export function buildRunner<T>(deps: {
       const started = deps.now();
       try {
         const s = await deps.build();
-        last.signature = signature;
+        last.signature = (deps.complete?.(s) ?? true) ? signature : null;
         return s;
       } finally {
         last.endedAt = deps.now();
@@ -124,8 +129,9 @@ export interface BuildThread {
   /** One build in the thread (started if none runs); rejects when the build fails or its thread ends. */
   build(): Promise<BuildSummary>;
   /**
-   * Ends the thread for good (later builds reject). A build in hand is cut short (its transaction is
-   * rolled back: the connection goes with the thread) and rejects; otherwise the thread closes its
+   * Ends the thread for good (later builds reject). A build in hand is cut short (the transaction it is
+   * in is rolled back: the connection goes with the thread; the parts of a publication already committed
+   * stay, each a consistent state the next build plans from) and rejects; otherwise the thread closes its
    * connection first.
    */
   close(): Promise<void>;
@@ -317,6 +323,7 @@ export const intelBuildService: ServiceFactory = {
         const summary = inThread ? await thread.build() : await buildIntel(ctx.db, ctx.config);
         return { ...summary, thread: inThread };
       },
+      complete: (s) => !Object.values(s.collections).some((c) => c.interrupted),
       // A monotonic clock: a step of the wall clock neither holds builds back nor lets one skip its rest.
       now: () => performance.now(),
       onRest: (tookMs, until) =>
@@ -336,7 +343,15 @@ of the time`,
           const changed = Object.values(s.collections).some(
             (c) => c.added + c.updated + c.revoked + c.mispChanged + c.mispWithdrawn > 0,
           );
-          if (changed) logger.info(s, 'intel collections rebuilt');
+          const interrupted = Object.entries(s.collections)
+            .filter(([, c]) => c.interrupted)
+            .map(([alias]) => alias);
+          if (interrupted.length > 0)
+            logger.warn(
+              { ...s, interrupted },
+              'intel publication interrupted by another build: the parts written stand, the next build completes it',
+            );
+          else if (changed) logger.info(s, 'intel collections rebuilt');
           else logger.debug({ ms: s.ms, thread: s.thread }, 'intel collections unchanged');
         })
         .catch((e: unknown) => {
@@ -356,8 +371,9 @@ ${ctx.config.intelBuildIntervalMs} ms (resting ${REST_FACTOR}× a build's time a
       async stop() {
         stopped = true;
         clearInterval(every);
-        // A build in the thread is cut short (its transaction rolls back with the thread's connection): a
-        // 49 s build, or one waiting on a lock, does not hold the process's shutdown. One on this thread
+        // A build in the thread is cut short (the transaction it is in rolls back with the thread's
+        // connection, parts already committed stay): a 49 s build, or one waiting on a lock, does not hold
+        // the process's shutdown. One on this thread
         // (below SPAMDESK_INTEL_BUILD_THREAD_FROM campaigns: under a second) is waited for.
         await thread?.close();
         await running;

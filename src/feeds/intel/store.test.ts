@@ -99,7 +99,8 @@ function eventN(n: number, info: string): MispEventDraft {
 /** Two publications of 250 indicators and 60 events, the second changing every indicator it keeps, a third of the events, and dropping some of each. */
 const MANY = {
   first: {
-    objects: [...fixed(), ...Array.from({ length: 250 }, (_, i) => indicator(i + 1))],
+    // The producer's identity and marking last, as a build's id order may put them: written first all the same.
+    objects: [...Array.from({ length: 250 }, (_, i) => indicator(i + 1)), ...fixed()],
     events: Array.from({ length: 60 }, (_, i) => eventN(i + 1, `event ${i + 1}`)),
   },
   second: {
@@ -145,7 +146,7 @@ async function collectionState(db: Db): Promise<unknown> {
 async function assertConsistent(db: Db, when: string): Promise<void> {
   const rows = await db
     .selectFrom('intel_objects')
-    .select(['seq', 'object_id', 'date_added', 'superseded_seq'])
+    .select(['seq', 'object_id', 'type', 'date_added', 'superseded_seq'])
     .where('collection_id', '=', DEFAULT_COLLECTION_ID)
     .orderBy('seq')
     .execute();
@@ -162,6 +163,12 @@ async function assertConsistent(db: Db, when: string): Promise<void> {
       assert.ok(seqs.has(Number(r.superseded_seq)), `${when}: version ${r.seq} superseded by one that is there`);
   const current = rows.filter((r) => r.superseded_seq === null).map((r) => r.object_id);
   assert.equal(new Set(current).size, current.length, `${when}: one current version per object`);
+  if (rows.some((r) => r.type === 'indicator'))
+    for (const o of fixed())
+      assert.ok(
+        rows.some((r) => r.object_id === o.id),
+        `${when}: the ${o.type} the indicators refer to is there`,
+      );
 }
 
 /** Asserts the collection is what `last` wanted, with what only `other` wanted withdrawn. */
@@ -357,6 +364,109 @@ other plans from them', async (t) => {
         await h.close();
       }
     });
+
+    for (const firstTime of [false, true])
+      test(`a build that read the state between two parts that write only MISP events plans again under the lock \
+(${firstTime ? 'events inserted' : 'events updated'}): no stale event plan, no attribute lost`, async (t) => {
+        const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+        if (!h) return;
+        try {
+          const db = h.ctx.db;
+          const withAttrs = (n: number, attrs: number[]): MispEventDraft => {
+            const e = eventN(n, `event ${n}`);
+            const base = e.event.Attribute[0];
+            const Attribute = attrs.map((k) => ({
+              ...base,
+              uuid: `1c4d9b6f-8e2a-4d3b-af7c-${String(n * 10 + k).padStart(12, '0')}`,
+              value: `45.77.${k}.${n}`,
+            }));
+            return { ...e, event: { ...e.event, Attribute } };
+          };
+          const ns = Array.from({ length: firstTime ? 60 : 5 }, (_, i) => i + 1);
+          await publishCollection(
+            db,
+            DEFAULT_COLLECTION_ID,
+            fixed(),
+            firstTime ? [] : ns.map((n) => withAttrs(n, [0])),
+            new Date('2026-12-05T10:00:00.000Z'),
+          );
+          const now = new Date('2026-12-05T10:05:00.000Z');
+          let parts = 0;
+          let b: Promise<unknown> = Promise.resolve();
+          let letBGo = (): void => undefined;
+          const bMayWrite = new Promise<void>((r) => {
+            letBGo = r;
+          });
+          // A writes its events one part at a time; B reads the state after A's first part, and its
+          // transaction runs after A's second.
+          const a = await publishCollection(
+            db,
+            DEFAULT_COLLECTION_ID,
+            fixed(),
+            ns.map((n) => withAttrs(n, [0, 1])),
+            now,
+            {
+              between: async () => {
+                parts++;
+                if (parts === 1) {
+                  let bPlanned = (): void => undefined;
+                  const planned = new Promise<void>((r) => {
+                    bPlanned = r;
+                  });
+                  b = publishCollection(
+                    db,
+                    DEFAULT_COLLECTION_ID,
+                    fixed(),
+                    ns.map((n) => withAttrs(n, [0, 2])),
+                    now,
+                    {
+                      planned: async () => {
+                        bPlanned();
+                        await bMayWrite;
+                      },
+                    },
+                  );
+                  await planned;
+                } else if (parts === 2) {
+                  letBGo();
+                  await b;
+                }
+              },
+            },
+            TINY_PARTS,
+          );
+          assert.equal(a.interrupted, true);
+          const rows = await db
+            .selectFrom('intel_misp_events')
+            .select(['uuid', 'event_id', 'json'])
+            .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+            .execute();
+          assert.equal(new Set(rows.map((r) => Number(r.event_id))).size, rows.length, 'event ids distinct');
+          assert.equal(rows.length, ns.length);
+          type Attr = { value: string; deleted: boolean };
+          const attrs = new Map(
+            rows.map((r) => [r.uuid, (JSON.parse(r.json) as { Event: { Attribute: Attr[] } }).Event.Attribute]),
+          );
+          for (const n of ns) {
+            const got = Object.fromEntries((attrs.get(eventN(n, '').uuid) ?? []).map((x) => [x.value, x.deleted]));
+            assert.equal(got[`45.77.0.${n}`], false, `event ${n}: ${JSON.stringify(got)}`);
+            assert.equal(got[`45.77.2.${n}`], false, `event ${n}: B's attribute published`);
+            // A's attribute: never published (absent) or published and then deleted, never lost while live.
+            assert.ok(got[`45.77.1.${n}`] !== false, `event ${n}: ${JSON.stringify(got)}`);
+          }
+          // A wrote event 1 before B read (A's first part) and event 2 after (its second): B keeps both deleted.
+          for (const n of [1, 2])
+            assert.equal(
+              Object.fromEntries((attrs.get(eventN(n, '').uuid) ?? []).map((x) => [x.value, x.deleted]))[
+                `45.77.1.${n}`
+              ],
+              true,
+              `event ${n}: A's attribute stays, deleted`,
+            );
+        } finally {
+          await h.close();
+        }
+      });
 
     if (dialect === 'sqlite')
       test("between two parts SQLite's write lock is free: another connection that will not wait writes at once", async (t) => {

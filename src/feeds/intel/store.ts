@@ -21,9 +21,11 @@ export const PUBLISH_LOCK_TIMEOUT = '300s';
  * On SQLite a publication writes for at most about this long (ms) per transaction. SQLite has one write
  * lock for the whole file: a first publication of 20,000 campaigns (200,002 versions) held it 4.2 s in
  * one transaction, and every report commit of the intake and every pipeline stage waited that long
- * (bench/RESULTS.md 2026-12-05). Written in parts, each is a valid state of the collection: versions
- * in seq order with the versions they supersede and the state row that ends them, so a TAXII reader
- * pages a collection that is growing, never one that is inconsistent.
+ * (bench/RESULTS.md 2026-12-05). Written in parts, each ends in a state a TAXII reader may page: whole
+ * versions in seq order, each with the version it supersedes marked and the state row at its last one,
+ * the producer's identity and marking definitions before the objects that refer to them. What a reader
+ * may see for the seconds between parts is a change half made: some objects at their new version, others
+ * not yet (new objects before the ones a changed marking revokes).
  */
 export const PUBLISH_PART_MS = 50;
 /**
@@ -223,7 +225,8 @@ export async function publishCollection(
     await writePart(trx, collectionId, plan, cursor, performance.now() + parts.partMs);
     return { plan, builtAt, startSeq, cursor };
   });
-  const { plan, builtAt, startSeq, cursor } = first;
+  const { plan, startSeq, cursor } = first;
+  let builtAt = first.builtAt;
   const result: PublishResult = {
     ...plan.objects.counts,
     mispChanged: plan.events.changed,
@@ -234,15 +237,19 @@ export async function publishCollection(
     await new Promise((resolve) => setTimeout(resolve, parts.pauseMs));
     const going = await db.transaction().execute(async (trx) => {
       // The state row as this build's last part left it, else another build came between: it planned from
-      // the parts written, and what is left of this plan is stale.
+      // the parts written, and what is left of this plan is stale. Each part moves `built_at` on, so a build
+      // that read the state before this part finds it moved even when the part writes only MISP events
+      // (`last_seq` unchanged), and plans again under the lock.
+      const next = msLater(builtAt, builtAt);
       const ours = await trx
         .updateTable('intel_state')
-        .set({ built_at: builtAt })
+        .set({ built_at: next })
         .where('collection_id', '=', collectionId)
         .where('built_at', '=', builtAt)
         .where('last_seq', '=', writtenSeq(plan, cursor, startSeq))
         .executeTakeFirst();
       if (Number(ours.numUpdatedRows) !== 1) return false;
+      builtAt = next;
       await writePart(trx, collectionId, plan, cursor, performance.now() + parts.partMs);
       return true;
     });
@@ -392,7 +399,13 @@ async function planObjects(
     if (prev) superseded.push({ seq: prev.seq, by: seq });
   };
   const wanted = new Set<string>();
-  for (const [i, o] of objects.entries()) {
+  // The producer's identity and the marking definitions first: every other object refers to them, and a
+  // reader between two parts of a publication (SQLite) finds them already there.
+  const order = [...objects.keys()].sort(
+    (a, b) => Number(!PERMANENT_TYPES.has(objects[a].type)) - Number(!PERMANENT_TYPES.has(objects[b].type)),
+  );
+  for (const i of order) {
+    const o = objects[i];
     wanted.add(o.id);
     const prev = current.get(o.id);
     if (o.type === 'marking-definition') {
