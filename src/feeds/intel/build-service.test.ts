@@ -100,7 +100,8 @@ describe('intel build timing', () => {
     assert.equal(calls, 2);
   });
 
-  test('a build that did not complete its publication (interrupted) is built again after its rest, the signature unmoved', async () => {
+  test('a build that did not complete its publication (interrupted) is built again after its rest, the signature \
+unmoved', async () => {
     let now = 0;
     const results = ['interrupted', 'complete', 'complete'];
     let calls = 0;

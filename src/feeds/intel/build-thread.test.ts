@@ -166,7 +166,7 @@ test(
     }),
 );
 
-test('the build thread builds with the actions policy the process read, not the file as it was changed since', async (t) => {
+test('the build thread builds with the actions policy the process read, not the file as changed since', async (t) => {
   await withOneCampaign(t, '45.77.10.24', async (h) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-policy-'));
     const file = path.join(dir, 'actions-policy.json');

@@ -96,7 +96,10 @@ function eventN(n: number, info: string): MispEventDraft {
   };
 }
 
-/** Two publications of 250 indicators and 60 events, the second changing every indicator it keeps, a third of the events, and dropping some of each. */
+/**
+ * Two publications of 250 indicators and 60 events, the second changing every indicator it keeps, a third of the
+ * events, and dropping some of each.
+ */
 const MANY = {
   first: {
     // The producer's identity and marking last, as a build's id order may put them: written first all the same.
@@ -305,7 +308,8 @@ supersedings, events and state row', async (t) => {
           );
           assert.deepEqual(b, a, 'the same counts');
         }
-        // 252 + 250 versions in batches of 100 (the second's supersede versions across the batches), 60 events inserted in batches of 20, 23 updated one by one: many parts.
+        // 252 + 250 versions in batches of 100 (the second's supersede versions across the batches), 60 events
+        // inserted in batches of 20, 23 updated one by one: many parts.
         assert.ok(parts >= 8, `written in ${parts + 2} parts`);
         assert.deepEqual(await collectionState(parted.ctx.db), await collectionState(whole.ctx.db));
       } finally {
@@ -469,7 +473,8 @@ other plans from them', async (t) => {
       });
 
     if (dialect === 'sqlite')
-      test("between two parts SQLite's write lock is free: another connection that will not wait writes at once", async (t) => {
+      test("between two parts SQLite's write lock is free: another connection that will not wait writes at \
+once", async (t) => {
         const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
         if (!h) return;
         const where = h.tdb.config.database;
