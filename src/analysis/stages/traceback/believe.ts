@@ -11,6 +11,7 @@ import {
   hostingNeighbour,
   internalTransfer,
   liveOwn,
+  nobodysName,
   orgRelay,
   sameHolder,
   sharedParentBacked,
@@ -196,8 +197,12 @@ name: it earns no trust`,
   // declaration; the organisation's domains learned from other believed hops still do.
   const orgByHost = writer?.relay.kind === 'declared' ? null : byHost;
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
-  const clientDomain = rdnsBelieved && !isAccess() ? registeredDomain(h.fromRdns) : null;
-  const receiverDomain = registeredDomain(orgByHost);
+  // A placeholder domain (RFC 2606, an anonymised corpus's `example.com`) is nobody's: never the organisation's.
+  const clientDomain =
+    rdnsBelieved && !isAccess() && !nobodysName(h.fromRdns, input.documentationIsPublic)
+      ? registeredDomain(h.fromRdns)
+      : null;
+  const receiverDomain = nobodysName(orgByHost, input.documentationIsPublic) ? null : registeredDomain(orgByHost);
   const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
   const inOrgDomain = clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain));
   const inReporterDomain = holder !== null && org.reporterRegistered.has(holder);

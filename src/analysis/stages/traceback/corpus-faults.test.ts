@@ -279,3 +279,17 @@ test(
     assert.equal(w.origin?.ip, '66.187.233.211', w.steps.join('\n'));
   },
 );
+
+test(
+  'a placeholder domain is nobody’s: the anonymised list server z2.example.com is the origin, not the poster’s ' +
+    'relay below it, though the reporter’s own top host was anonymised to example.com too (spamassassin ' +
+    'hard_ham_20021010/0198, round tb18)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    const w = await trace('spamassassin/hard_ham_20021010/0198.9938b1b97c018592ea6fcec265fb5ef7', [
+      '=dogma.slashnull.org',
+    ]);
+    assert.equal(w.origin?.ip, '204.74.68.55', w.steps.join('\n'));
+    assert.doesNotMatch(w.steps.join('\n'), /209\.226\.175\.185.*origin/);
+  },
+);

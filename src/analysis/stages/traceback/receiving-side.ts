@@ -2,6 +2,7 @@ import { classifyIp, normaliseIp, type IpClass } from './ip-class.ts';
 import {
   holderDomain,
   isAccessName,
+  isPlaceholderDomain,
   isHostingDomain,
   isMailHostName,
   isResearchAs,
@@ -57,7 +58,7 @@ export function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, in
   if (live === undefined || live === null) return null;
   const checkedAtReceipt =
     h.fromRdns !== null && !h.notes.includes('rdns-unverified') && !h.notes.includes('qmail-name');
-  const receiverDomain = registeredDomain(byHost);
+  const receiverDomain = nobodysName(byHost, input.documentationIsPublic) ? null : registeredDomain(byHost);
   const ownDomain = (d: string | null) => d !== null && (d === receiverDomain || org.domains.has(d));
   const when = live.at.toISOString().slice(0, 10);
   let askReverse = false;
@@ -71,7 +72,8 @@ export function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, in
       return backing !== null;
     };
     const name = names?.find((n) => {
-      if (!ownDomain(registeredDomain(n)) || isAccessName(n, ip)) return false;
+      if (nobodysName(n, input.documentationIsPublic) || !ownDomain(registeredDomain(n)) || isAccessName(n, ip))
+        return false;
       const neighbour = hostingNeighbour(n, ip, input, true);
       if (neighbour !== null) org.notes.push(`looked up on ${when}: ${neighbour}`);
       return neighbour === null && (sameHolder(holderDomain(n), byHost, org) || backed());
@@ -129,9 +131,10 @@ export function unverifiedOwnName(
   org: OrgState,
 ): Believed | null {
   const name = h.notes.includes('rdns-unverified') ? h.fromRdns : h.notes.includes('qmail-name') ? h.fromHelo : null;
-  if (name === null || isAccessName(name, ip)) return null;
+  if (name === null || isAccessName(name, ip) || nobodysName(name, input.documentationIsPublic)) return null;
   const domain = registeredDomain(name);
-  if (domain === null || (domain !== registeredDomain(byHost) && !org.domains.has(domain))) return null;
+  const receiverDomain = nobodysName(byHost, input.documentationIsPublic) ? null : registeredDomain(byHost);
+  if (domain === null || (domain !== receiverDomain && !org.domains.has(domain))) return null;
   // Hosting neighbours share the /24 that would back the name: the domain must not be the hoster's.
   const neighbour = hostingNeighbour(name, ip, input, false);
   if (neighbour !== null) {
@@ -305,6 +308,16 @@ export function sideRelay(name: string): CompiledRelay {
     orgRelays.set(name, r);
   }
   return r;
+}
+
+/**
+ * Whether a name is under a placeholder domain (RFC 2606: `example.com`, `*.test`, …) that stands for no
+ * organisation: an anonymised corpus gives it to parties that have nothing in common (round tb18, a list
+ * server and the reporter's own host both `example.com`), and no real host is named there. Where
+ * documentation names stand for real ones (test fixtures, `documentationIsPublic`), it is not.
+ */
+export function nobodysName(name: string | null, documentationIsPublic: boolean): boolean {
+  return !documentationIsPublic && isPlaceholderDomain(name);
 }
 
 export function effectiveClass(ip: string, documentationIsPublic: boolean): IpClass {
