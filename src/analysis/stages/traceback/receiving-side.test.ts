@@ -13,6 +13,7 @@ import { traceRaw } from '../traceback.ts';
 import { holderDomain } from './org.ts';
 import { parseReceived } from './received-parser.ts';
 import { TrustTable } from './trust.ts';
+import { nobodysName } from './receiving-side.ts';
 import { walkChain } from './walk.ts';
 import { narrativeIn } from '../../narrative-texts.ts';
 
@@ -164,4 +165,16 @@ test('a receiver under a dynamic-DNS parent does not believe a stranger’s name
   assert.equal(stranger.origin?.ip, '198.51.100.9', stranger.steps.join('\n'));
   const own = walk('relay.mothlight.dyndns.org');
   assert.equal(own.origin?.ip, '203.0.113.5', own.steps.join('\n'));
+});
+
+test('names under documentation domains are nobody’s organisation; an internal `.local` domain may be one', () => {
+  assert.equal(nobodysName('z2.example.com', false), true);
+  assert.equal(nobodysName('example.com', false), true);
+  assert.equal(nobodysName('relay.mail.test', false), true);
+  assert.equal(nobodysName('host.invalid.', false), true);
+  assert.equal(nobodysName('APCNHUB11.correo.local', false), false);
+  assert.equal(nobodysName('mail.example-corp.com', false), false);
+  assert.equal(nobodysName(null, false), false);
+  // Test fixtures whose documentation names stand for real organisations.
+  assert.equal(nobodysName('z2.example.com', true), false);
 });

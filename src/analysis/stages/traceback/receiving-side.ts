@@ -2,7 +2,6 @@ import { classifyIp, normaliseIp, type IpClass } from './ip-class.ts';
 import {
   holderDomain,
   isAccessName,
-  isPlaceholderDomain,
   isHostingDomain,
   isMailHostName,
   isResearchAs,
@@ -311,14 +310,19 @@ export function sideRelay(name: string): CompiledRelay {
 }
 
 /**
- * Whether a name is under a placeholder domain (RFC 2606: `example.com`, `*.test`, …) that stands for no
- * organisation: an anonymised corpus gives it to parties that have nothing in common (round tb18, a list
- * server and the reporter's own host both `example.com`), and no real host is named there. Where
- * documentation names stand for real ones (test fixtures, `documentationIsPublic`), it is not.
+ * Whether a name is under a domain reserved for documentation and testing (RFC 2606, RFC 6761:
+ * `example.com`, `*.example`, `*.test`, `*.invalid`, `*.localhost`), which stands for no organisation: an
+ * anonymised corpus gives it to parties that have nothing in common (round tb18, a list server and the
+ * reporter's own host both `example.com`), and no real host is named there. Where documentation names stand
+ * for real ones (test fixtures, `documentationIsPublic`), it is not. Unlike `isPlaceholderDomain` (`org.ts`),
+ * `*.local` is not among them: organisations name their internal hosts so (an Active Directory
+ * `corp.local`), and a hop between two of them is the organisation's own.
  */
 export function nobodysName(name: string | null, documentationIsPublic: boolean): boolean {
-  return !documentationIsPublic && isPlaceholderDomain(name);
+  return !documentationIsPublic && name !== null && RESERVED.test(name.toLowerCase().replace(/\.$/, ''));
 }
+
+const RESERVED = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/;
 
 export function effectiveClass(ip: string, documentationIsPublic: boolean): IpClass {
   const c = classifyIp(ip);
