@@ -117,6 +117,26 @@ const MANY = {
   },
 };
 
+/** The objects the collection publishes now (current, not revoked). */
+function liveObjects(db: Db) {
+  return db
+    .selectFrom('intel_objects')
+    .select('object_id')
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .where('superseded_seq', 'is', null)
+    .where('revoked', '=', 0)
+    .execute();
+}
+
+/** The collection's state row. */
+function stateRow(db: Db) {
+  return db
+    .selectFrom('intel_state')
+    .select(['last_seq', 'last_date_added'])
+    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+    .executeTakeFirstOrThrow();
+}
+
 /** Everything a collection holds, in a comparable form. */
 async function collectionState(db: Db): Promise<unknown> {
   const objects = await db
@@ -131,11 +151,7 @@ async function collectionState(db: Db): Promise<unknown> {
     .where('collection_id', '=', DEFAULT_COLLECTION_ID)
     .orderBy('uuid')
     .execute();
-  const state = await db
-    .selectFrom('intel_state')
-    .select(['last_seq', 'last_date_added'])
-    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
-    .executeTakeFirstOrThrow();
+  const state = await stateRow(db);
   const norm = (rows: Record<string, unknown>[]) =>
     rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
   return {
@@ -153,11 +169,7 @@ async function assertConsistent(db: Db, when: string): Promise<void> {
     .where('collection_id', '=', DEFAULT_COLLECTION_ID)
     .orderBy('seq')
     .execute();
-  const state = await db
-    .selectFrom('intel_state')
-    .select(['last_seq', 'last_date_added'])
-    .where('collection_id', '=', DEFAULT_COLLECTION_ID)
-    .executeTakeFirstOrThrow();
+  const state = await stateRow(db);
   const seqs = new Set(rows.map((r) => Number(r.seq)));
   assert.equal(Number(state.last_seq), rows.length, `${when}: the state row's last seq is the last version's`);
   assert.equal(state.last_date_added, rows.at(-1)?.date_added, `${when}: and its date_added`);
@@ -347,13 +359,7 @@ other plans from them', async (t) => {
         );
         assert.equal(a.interrupted, true);
         await assertConsistent(db, 'at the end');
-        const live = await db
-          .selectFrom('intel_objects')
-          .select('object_id')
-          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
-          .where('superseded_seq', 'is', null)
-          .where('revoked', '=', 0)
-          .execute();
+        const live = await liveObjects(db);
         assert.deepEqual(live.map((r) => r.object_id).sort(), wantB.objects.map((o) => o.id).sort(), 'what B wanted');
         const events = await db
           .selectFrom('intel_misp_events')
@@ -575,13 +581,7 @@ once", async (t) => {
           publishCollection(db, DEFAULT_COLLECTION_ID, wantA.objects, wantA.events),
           publishCollection(db, DEFAULT_COLLECTION_ID, wantB.objects, wantB.events),
         ]);
-        const live = await db
-          .selectFrom('intel_objects')
-          .select('object_id')
-          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
-          .where('superseded_seq', 'is', null)
-          .where('revoked', '=', 0)
-          .execute();
+        const live = await liveObjects(db);
         const lastIsB = live.some((r) => r.object_id === indicator(3).id);
         await assertLastWins(db, lastIsB ? wantB : wantA, lastIsB ? wantA : wantB);
       } finally {

@@ -48,7 +48,8 @@ function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
  */
 function checkedDomain(r: ParsedReceived, ip: string): string | null {
   if (r.fromRdns === null || r.notes.includes('rdns-may-be-forged') || r.notes.includes('rdns-unverified')) return null;
-  if (isAccessName(r.fromRdns, ip)) return null;
+  // A placeholder domain (an anonymised corpus's `example.com`) is nobody's: learned, it would vouch for strangers.
+  if (isAccessName(r.fromRdns, ip) || isPlaceholderDomain(r.fromRdns)) return null;
   const d = holderDomain(r.fromRdns);
   // The store keeps entries of at most 64 characters (`analysis_mailhosts.ip`).
   return d !== null && d.length <= 64 ? d : null;

@@ -201,10 +201,19 @@ export function holderDomain(name: string | null): string | null {
  * unrelated parties can end up with the same one.
  */
 export function isPlaceholderDomain(name: string | null): boolean {
-  return name !== null && PLACEHOLDER.test(name.toLowerCase().replace(/\.$/, ''));
+  const n = name?.toLowerCase().replace(/\.$/, '') ?? null;
+  return n !== null && (DOCUMENTATION.test(n) || /(?:^|\.)local$/.test(n));
 }
 
-const PLACEHOLDER = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost|local)$/;
+/**
+ * Names reserved for documentation and testing alone (RFC 2606, RFC 6761), without the mDNS `*.local`
+ * that organisations also give their internal hosts (an Active Directory `corp.local`).
+ */
+export function isDocumentationDomain(name: string | null): boolean {
+  return name !== null && DOCUMENTATION.test(name.toLowerCase().replace(/\.$/, ''));
+}
+
+const DOCUMENTATION = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/;
 
 const holderMemo = new BoundedMemo((name: string) => getDomain(name.toLowerCase(), { allowPrivateDomains: true }));
 

@@ -2,6 +2,7 @@ import { classifyIp, normaliseIp, type IpClass } from './ip-class.ts';
 import {
   holderDomain,
   isAccessName,
+  isDocumentationDomain,
   isHostingDomain,
   isMailHostName,
   isResearchAs,
@@ -319,10 +320,8 @@ export function sideRelay(name: string): CompiledRelay {
  * `corp.local`), and a hop between two of them is the organisation's own.
  */
 export function nobodysName(name: string | null, documentationIsPublic: boolean): boolean {
-  return !documentationIsPublic && name !== null && RESERVED.test(name.toLowerCase().replace(/\.$/, ''));
+  return !documentationIsPublic && isDocumentationDomain(name);
 }
-
-const RESERVED = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/;
 
 export function effectiveClass(ip: string, documentationIsPublic: boolean): IpClass {
   const c = classifyIp(ip);

@@ -335,3 +335,18 @@ test('a checked reverse name in the envelope recipient’s domain, as the delive
   const list = walk([chain[0], chain[1].replace('user@newname-corp.com', 'members@lists.elsewhere.org')]);
   assert.equal(list.origin?.ip, '198.51.100.20');
 });
+
+test('a name under a documentation domain is nobody’s organisation: a stranger there is not believed as the \
+receiver’s relay (anonymised corpora name unrelated parties example.com)', () => {
+  const lines = [
+    'from relay.example.com (relay.example.com [81.2.69.142]) by mx.example.com (Postfix) with ESMTP id 1; ' +
+      'Tue, 1 Dec 2026 10:00:02 +0000',
+    'from lists.example.com (lists.example.com [93.184.0.9]) by relay.example.com (8.12.8) with ESMTP id 2; ' +
+      'Tue, 1 Dec 2026 10:00:01 +0000',
+  ];
+  const real = walk(lines, { documentationIsPublic: false });
+  assert.equal(real.origin?.ip, '81.2.69.142', real.steps.join('\n'));
+  // Where a fixture's documentation names stand for a real organisation, the same chain is walked through.
+  const fixture = walk(lines, { documentationIsPublic: true });
+  assert.equal(fixture.origin?.ip, '93.184.0.9', fixture.steps.join('\n'));
+});
