@@ -1,7 +1,7 @@
 import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import { inDeclaredDomain } from './declared.ts';
 import { matchCidr } from './ip-class.ts';
-import { holderDomain, isAccessName, isSharedAs, registeredDomain } from './org.ts';
+import { holderDomain, isAccessName, isSharedAs } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay } from './trust.ts';
 import type { Believed } from './walk-fallback.ts';
@@ -11,7 +11,7 @@ import {
   hostingNeighbour,
   internalTransfer,
   liveOwn,
-  nobodysName,
+  orgDomainOf,
   orgRelay,
   sameHolder,
   sharedParentBacked,
@@ -198,11 +198,8 @@ name: it earns no trust`,
   const orgByHost = writer?.relay.kind === 'declared' ? null : byHost;
   // The receiving organisation's own relays: a name the believed receiver looked up, in its domain.
   // A placeholder domain (RFC 2606, an anonymised corpus's `example.com`) is nobody's: never the organisation's.
-  const clientDomain =
-    rdnsBelieved && !isAccess() && !nobodysName(h.fromRdns, input.documentationIsPublic)
-      ? registeredDomain(h.fromRdns)
-      : null;
-  const receiverDomain = nobodysName(orgByHost, input.documentationIsPublic) ? null : registeredDomain(orgByHost);
+  const clientDomain = rdnsBelieved && !isAccess() ? orgDomainOf(h.fromRdns, input.documentationIsPublic) : null;
+  const receiverDomain = orgDomainOf(orgByHost, input.documentationIsPublic);
   const holder = clientDomain !== null ? holderDomain(h.fromRdns) : null;
   const inOrgDomain = clientDomain !== null && (clientDomain === receiverDomain || org.domains.has(clientDomain));
   const inReporterDomain = holder !== null && org.reporterRegistered.has(holder);

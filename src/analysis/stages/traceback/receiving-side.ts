@@ -58,7 +58,7 @@ export function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, in
   if (live === undefined || live === null) return null;
   const checkedAtReceipt =
     h.fromRdns !== null && !h.notes.includes('rdns-unverified') && !h.notes.includes('qmail-name');
-  const receiverDomain = nobodysName(byHost, input.documentationIsPublic) ? null : registeredDomain(byHost);
+  const receiverDomain = orgDomainOf(byHost, input.documentationIsPublic);
   const ownDomain = (d: string | null) => d !== null && (d === receiverDomain || org.domains.has(d));
   const when = live.at.toISOString().slice(0, 10);
   let askReverse = false;
@@ -72,8 +72,7 @@ export function liveOwn(h: ParsedReceived, byHost: string | null, ip: string, in
       return backing !== null;
     };
     const name = names?.find((n) => {
-      if (nobodysName(n, input.documentationIsPublic) || !ownDomain(registeredDomain(n)) || isAccessName(n, ip))
-        return false;
+      if (!ownDomain(orgDomainOf(n, input.documentationIsPublic)) || isAccessName(n, ip)) return false;
       const neighbour = hostingNeighbour(n, ip, input, true);
       if (neighbour !== null) org.notes.push(`looked up on ${when}: ${neighbour}`);
       return neighbour === null && (sameHolder(holderDomain(n), byHost, org) || backed());
@@ -131,9 +130,9 @@ export function unverifiedOwnName(
   org: OrgState,
 ): Believed | null {
   const name = h.notes.includes('rdns-unverified') ? h.fromRdns : h.notes.includes('qmail-name') ? h.fromHelo : null;
-  if (name === null || isAccessName(name, ip) || nobodysName(name, input.documentationIsPublic)) return null;
-  const domain = registeredDomain(name);
-  const receiverDomain = nobodysName(byHost, input.documentationIsPublic) ? null : registeredDomain(byHost);
+  if (name === null || isAccessName(name, ip)) return null;
+  const domain = orgDomainOf(name, input.documentationIsPublic);
+  const receiverDomain = orgDomainOf(byHost, input.documentationIsPublic);
   if (domain === null || (domain !== receiverDomain && !org.domains.has(domain))) return null;
   // Hosting neighbours share the /24 that would back the name: the domain must not be the hoster's.
   const neighbour = hostingNeighbour(name, ip, input, false);
@@ -321,6 +320,11 @@ export function sideRelay(name: string): CompiledRelay {
  */
 export function nobodysName(name: string | null, documentationIsPublic: boolean): boolean {
   return !documentationIsPublic && isDocumentationDomain(name);
+}
+
+/** The registered domain a name gives the receiving organisation: none for {@link nobodysName}. */
+export function orgDomainOf(name: string | null, documentationIsPublic: boolean): string | null {
+  return nobodysName(name, documentationIsPublic) ? null : registeredDomain(name);
 }
 
 export function effectiveClass(ip: string, documentationIsPublic: boolean): IpClass {

@@ -41,7 +41,7 @@ import type { TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
 import { MAX_RECIPIENT_DOMAINS } from './live-dns.ts';
 import { believe } from './believe.ts';
-import { effectiveClass, nobodysName, recipientDomain, type OrgState } from './receiving-side.ts';
+import { effectiveClass, orgDomainOf, recipientDomain, type OrgState } from './receiving-side.ts';
 import type { WalkInput, WalkOutput } from './walk-input.ts';
 
 export { WEBMAIL_IP_HEADERS, type WalkInput, type WalkOutput } from './walk-input.ts';
@@ -128,9 +128,7 @@ export function walkChain(input: WalkInput): WalkOutput {
   const top = hops[0];
   // A placeholder name (an anonymised corpus's `example.com`) is no organisation's: two parties given it by
   // the anonymiser are not one (round tb18), so it never becomes the organisation's domain.
-  const topDomain = nobodysName(top?.byHost ?? null, input.documentationIsPublic)
-    ? null
-    : registeredDomain(top?.byHost ?? null);
+  const topDomain = orgDomainOf(top?.byHost ?? null, input.documentationIsPublic);
   if (topDomain !== null && trust.byName(top?.byHost ?? null) === null) {
     org.domains.add(topDomain);
     org.holders.add(holderDomain(top?.byHost ?? null) ?? topDomain);
@@ -224,7 +222,7 @@ cannot see; skipped, never blamed.`,
       sender = { names: [h.fromRdns, h.fromHelo], ip };
       continue;
     }
-    const receiverDomain = nobodysName(h.byHost, input.documentationIsPublic) ? null : registeredDomain(h.byHost);
+    const receiverDomain = orgDomainOf(h.byHost, input.documentationIsPublic);
     // Below a declared host the receiver is that host: its name and address vouch for it alone.
     const ownSide = believed.every((b) => b.kind === 'own') && believed.at(-1)?.relay.kind !== 'declared';
     if (receiverDomain !== null && ownSide && trust.byName(h.byHost) === null) {
@@ -251,7 +249,7 @@ ${t.kind === 'own' ? 'believed' : 'trusted'} (${t.why}), so we believe the heade
       // A declared host vouches for itself only: its domain, AS and address do not become the
       // organisation's, or one declared machine would make its whole hosting network believed (rules 3–5).
       if (t.kind === 'own' && t.relay.kind !== 'declared') {
-        const d = nobodysName(h.fromRdns, input.documentationIsPublic) ? null : registeredDomain(h.fromRdns);
+        const d = orgDomainOf(h.fromRdns, input.documentationIsPublic);
         if (d !== null && !h.notes.includes('rdns-may-be-forged') && !h.notes.includes('rdns-unverified')) {
           org.domains.add(d);
           org.holders.add(holderDomain(h.fromRdns) ?? d);
