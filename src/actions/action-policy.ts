@@ -4,9 +4,8 @@
  * `SPAMDESK_ACTIONS_POLICY`, validated by zod with defaults for every field, so an operator tunes
  * without a release. Every problem is listed at once.
  */
-import fs from 'node:fs';
 import { z } from 'zod';
-import { readJsonFile, zodProblems, type FileProblem } from '../core/file-problems.ts';
+import { readFileInForce, readJsonFile, readTextFile, zodProblems, type FileProblem } from '../core/file-problems.ts';
 import { DEFAULT_LISTING_POLICY, ListingPolicySchema, listingPolicyProblems } from './listing-policy.ts';
 
 /** Competences of an authority (issue 7; seed 000 §3.2). */
@@ -205,12 +204,9 @@ export function parseActionPolicy(input: unknown): ActionPolicy {
 /** Reads the policy file named in the configuration, or the defaults. */
 export function loadActionPolicy(file: string | undefined): ActionPolicy {
   if (!file) return parseActionPolicy({});
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read actions policy ${file}: ${(e as Error).message}`);
-  }
+  const read = readFileInForce(file);
+  if ('problem' in read) throw new Error(`actions policy ${file}: ${read.problem.message}`);
+  const text = read.text;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -225,8 +221,8 @@ export function loadActionPolicy(file: string | undefined): ActionPolicy {
  * `spamdesk serve` and `check-config` run it at start, so a bad file stops the start instead of
  * the first case rule that needs it.
  */
-export function actionPolicyProblems(file: string): FileProblem[] {
-  const read = readJsonFile(file);
+export function actionPolicyProblems(file: string, readText = readTextFile): FileProblem[] {
+  const read = readJsonFile(file, readText);
   if ('problem' in read) return [read.problem];
   const parsed = ActionPolicySchema.safeParse(mergeDefaults(DEFAULT_POLICY_INPUT, read.json));
   if (!parsed.success) return zodProblems(file, parsed.error.issues);
@@ -258,15 +254,10 @@ function mergeDefaults(base: unknown, override: unknown): unknown {
 const cache = new Map<string, ActionPolicy>();
 
 /**
- * Makes `policy` the one {@link policyFor} gives for this configuration, as if read from its file: a
- * worker thread given the policy its parent read uses that one, not the file as it is now (a file
- * changed under a running process would otherwise be in force in some threads and not others).
+ * The policy for a configuration, loaded once per file from the text in force in this process: a
+ * worker thread reads the text its parent read (`core/file-problems.ts` `readFileInForce`), not the
+ * file as it may be now.
  */
-export function usePolicy(config: { actionsPolicyFile?: string }, policy: ActionPolicy): void {
-  cache.set(config.actionsPolicyFile ?? '', policy);
-}
-
-/** The policy for a configuration, loaded once per file (per thread: see {@link usePolicy}). */
 export function policyFor(config: { actionsPolicyFile?: string }): ActionPolicy {
   const key = config.actionsPolicyFile ?? '';
   let p = cache.get(key);

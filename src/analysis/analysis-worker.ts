@@ -12,6 +12,7 @@ import { installConcatBlob } from './concat-blob.ts';
 import { sharedClockMs } from './shared-clock.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { siblingModule } from '../core/ts-worker.ts';
+import { adoptFilesInForce, type FileRead } from '../core/file-problems.ts';
 import { stagesFor, type AnalysisProfile } from './registry.ts';
 import { DEFAULT_MAX_TEXT, type AnalysisPorts, type AnalysisSettings, type ReporterStatement } from './stage.ts';
 import { headOf, type Analysis, type AnalysisHead } from './analysis-schema.ts';
@@ -26,6 +27,8 @@ export interface WorkerInit {
   reducer: string | null;
   /** Second argument of every `reduce` call (see `PoolOptions.reducerData`). */
   reducerData?: unknown;
+  /** The operator files as the parent has them in force (`core/file-problems.ts`): the thread reads no other. */
+  files?: Record<string, FileRead>;
 }
 
 export interface WorkerTask {
@@ -143,6 +146,7 @@ const WARM_UP_MESSAGE = Buffer.from(
 const port = parentPort;
 if (port) {
   const init = workerData as WorkerInit;
+  adoptFilesInForce(init.files);
   const portsReady = loadPorts(init);
   const reducerReady = loadReducer(init);
   // Warm up (lazy data such as the ASN tables, JIT) on a synthetic message, then tell the pool

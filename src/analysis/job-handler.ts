@@ -45,6 +45,8 @@ export interface AlongsideWork {
   module: URL;
   /** Its `data` from this process's settings (structured-cloneable). */
   data: (config: Config) => unknown;
+  /** The operator files it reads (`PoolOptions.files`). */
+  files?: (config: Config) => readonly (string | null | undefined)[];
   /** Takes each stored record's result, after the transaction that stored the record committed. */
   take: (analysis: Analysis, result: unknown) => void;
 }
@@ -85,7 +87,13 @@ export function analyseReportWork(
           heapMb: ctx.config.analysisHeapMb,
           minThreads: ctx.config.analysisMinThreads,
           retireIdleMs: ctx.config.analysisIdleSeconds * 1000,
-          ...(alongside ? { reducer: alongside.module, reducerData: alongside.data(ctx.config) } : {}),
+          ...(alongside
+            ? {
+                reducer: alongside.module,
+                reducerData: alongside.data(ctx.config),
+                files: alongside.files?.(ctx.config) ?? [],
+              }
+            : {}),
         });
         const p = pool;
         const hostsOf = batchMailhosts(ctx.db);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { createClassifier } from './classify/classify.ts';
@@ -296,4 +297,41 @@ test('each thread reports its own heap on request, after it analysed a large mes
     await pool.close();
   }
   assert.deepEqual(await pool.memory(), []);
+});
+
+test('each analysis thread reads the trusted relays as the process read them, not as edited since', async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-pool-relays-')), 'relays.json');
+  fs.writeFileSync(file, JSON.stringify([{ name: 'Partner ISP', names: ['isp.example'], networks: ['192.0.2.0/24'] }]));
+  const raw = Buffer.from(
+    [
+      'Received: from relay.isp.example (relay.isp.example [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A;' +
+        ' Mon, 1 Jan 2024 00:00:05 +0000',
+      'Received: from x (x [198.51.100.5]) by relay.isp.example (Postfix) with ESMTP id B; Mon, 1 Jan 2024 00:00:00' +
+        ' +0000',
+      'From: a@example.com',
+      'Subject: relayed',
+      '',
+      'body',
+      '',
+    ].join('\r\n'),
+  );
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({
+      dnsMode: 'offline',
+      trustedRelaysFile: file,
+      stageParams: { traceback: { documentationIsPublic: true } },
+    }),
+    fixedNow: NOW,
+    offline: true,
+  });
+  try {
+    // The operator edits the file while the process runs: the threads, the first one included (it reads
+    // the file only at its first message), keep to what the process read when the pool started.
+    fs.writeFileSync(file, '[]');
+    const r = await pool.analyse(raw);
+    assert.equal(r.analysis.traceback.origin?.ip, '198.51.100.5', 'the partner relay is trusted as first read');
+  } finally {
+    await pool.close();
+  }
 });

@@ -31,6 +31,7 @@ import type { AnalysisProfile } from './registry.ts';
 import type { AnalysisSettings, ReporterStatement } from './stage.ts';
 import type { MemoryRequest, ThreadMemory, WorkerInit, WorkerTask } from './analysis-worker.ts';
 import { sharedClockMs } from './shared-clock.ts';
+import { filesInForce } from '../core/file-problems.ts';
 
 /**
  * Default heap limit per analysis thread (SPAMDESK_ANALYSIS_HEAP_MB): a hostile message that needs more kills only its
@@ -103,6 +104,12 @@ export interface PoolOptions {
   reducer?: URL;
   /** The reducer's second argument, the same for every message (structured-cloneable: settings). */
   reducerData?: unknown;
+  /**
+   * Operator files the threads read besides the settings' own (trusted relays, abuse contacts): the
+   * reducer's (classifier scores, SMS profiles). Each thread, a replacement started later included,
+   * reads them as this process has them in force, not as they are on disk now.
+   */
+  files?: readonly (string | null | undefined)[];
 }
 
 /** What one message is analysed with, besides its bytes. */
@@ -180,6 +187,7 @@ export class AnalysisPool {
       offline: opts.offline ?? false,
       reducer: opts.reducer?.href ?? null,
       ...(opts.reducerData === undefined ? {} : { reducerData: opts.reducerData }),
+      files: filesInForce([opts.settings.trustedRelaysFile, opts.settings.abuseContactsFile, ...(opts.files ?? [])]),
     };
     for (let i = 0; i < this.maxThreads; i++) this.slots.push(this.spawn());
   }

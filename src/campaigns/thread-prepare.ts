@@ -99,6 +99,7 @@ export function takePrepared(a: Analysis): ThreadPrepared | undefined {
 export const prepareAlongside: AlongsideWork = {
   module: new URL(import.meta.url),
   data: classifierSettings,
+  files: (config) => [config.classifyScoresFile, config.smsProfilesFile],
   take(a, result) {
     if (!isThreadPrepared(result, a.sha256)) return;
     prepared.set(recordKey(a), result);

@@ -6,7 +6,7 @@
  */
 import type { Config, SettingKey } from '../core/config.ts';
 import { SETTINGS } from '../core/config.ts';
-import type { FileProblem } from '../core/file-problems.ts';
+import { type FileProblem, type FileRead, readFileInForce } from '../core/file-problems.ts';
 import { actionPolicyProblems } from '../actions/action-policy.ts';
 import { scoresFileProblems } from '../analysis/classify/scores.ts';
 import { smsProfilesProblems } from '../analysis/classify/sms-signals.ts';
@@ -17,7 +17,8 @@ export interface OperatorFile {
   setting: SettingKey;
   /** What the file holds, as the messages name it. */
   what: string;
-  problems(file: string): FileProblem[];
+  /** Its problems, the text read by `readText` (the check at a start pins what it read: `readFileInForce`). */
+  problems(file: string, readText: (file: string) => FileRead): FileProblem[];
 }
 
 /** Every operator file a setting can name (the text model is checked by its loader: it is data, not configuration). */
@@ -36,12 +37,15 @@ export interface OperatorFileReport {
   problems: FileProblem[];
 }
 
-/** Checks every operator file the configuration names. */
+/**
+ * Checks every operator file the configuration names. What it read is what the process runs with
+ * (`readFileInForce`): a file edited after the check waits for the next start, in every thread.
+ */
 export function checkOperatorFiles(config: Config): OperatorFileReport[] {
   return OPERATOR_FILES.map((f) => {
     const value = config[f.setting];
     const p = typeof value === 'string' ? value : null;
-    return { file: f, path: p, problems: p === null ? [] : f.problems(p) };
+    return { file: f, path: p, problems: p === null ? [] : f.problems(p, readFileInForce) };
   });
 }
 

@@ -39,19 +39,60 @@ export function readTextFile(file: string): { text: string } | { problem: FilePr
   }
 }
 
-/** The parsed JSON document, or the problem (with line and column of a syntax error). */
-export function readJsonFile(file: string): { json: unknown } | { problem: FileProblem } {
-  const read = readTextFile(file);
-  if ('problem' in read) return read;
+export type FileRead = { text: string } | { problem: FileProblem };
+
+/**
+ * What each operator file held when this process first read it (or what its parent had read, for a
+ * worker thread: {@link adoptFilesInForce}). A running process reads its operator files once, at the
+ * start check; a file edited under it takes effect at the next start, in every thread at once, never
+ * in the threads started after the edit only.
+ */
+const inForce = new Map<string, FileRead>();
+
+/** The file's text as in force in this process: read once, then the same answer (a failed read included). */
+export function readFileInForce(file: string): FileRead {
+  let r = inForce.get(file);
+  if (r === undefined) {
+    r = readTextFile(file);
+    inForce.set(file, r);
+  }
+  return r;
+}
+
+/** Every file in force in this process (`files` read first if they were not yet), to give a new thread. */
+export function filesInForce(files: readonly (string | null | undefined)[] = []): Record<string, FileRead> {
+  for (const f of files) if (f) readFileInForce(f);
+  return Object.fromEntries(inForce);
+}
+
+/** In a new thread: the files as its parent had them in force, before anything here reads one. */
+export function adoptFilesInForce(files: Record<string, FileRead> | undefined): void {
+  for (const [file, read] of Object.entries(files ?? {})) inForce.set(file, read);
+}
+
+/**
+ * The parsed JSON document, or the problem (with line and column of a syntax error). `read` gives the
+ * text: the file as it is now (checks) or {@link readFileInForce} (loaders).
+ */
+export function readJsonFile(
+  file: string,
+  read: (file: string) => FileRead = readTextFile,
+): { json: unknown } | { problem: FileProblem } {
+  const text = read(file);
+  if ('problem' in text) return text;
+  return parseJsonText(file, text.text);
+}
+
+function parseJsonText(file: string, text: string): { json: unknown } | { problem: FileProblem } {
   try {
-    return { json: JSON.parse(read.text) };
+    return { json: JSON.parse(text) };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const at = /at position (\d+)/.exec(message);
     return {
       problem: {
         file,
-        where: at ? lineColumn(read.text, Number(at[1])) : null,
+        where: at ? lineColumn(text, Number(at[1])) : null,
         message: `not JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
       },
     };

@@ -7,7 +7,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { readJsonFile, zodProblems, type FileProblem } from '../../core/file-problems.ts';
+import {
+  type FileProblem,
+  readFileInForce,
+  readJsonFile,
+  readTextFile,
+  zodProblems,
+} from '../../core/file-problems.ts';
 import { CATEGORIES, isCategory, type Category } from './categories.ts';
 import { RULE_NAMES, isRuleName, type RuleName } from './rules.ts';
 
@@ -42,8 +48,11 @@ const ScoresFile = z
 
 type ScoresFileData = z.infer<typeof ScoresFile>;
 
-function parseScoresFile(file: string): { data: ScoresFileData } | { problems: FileProblem[] } {
-  const read = readJsonFile(file);
+function parseScoresFile(
+  file: string,
+  readText = readFileInForce,
+): { data: ScoresFileData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file, readText);
   if ('problem' in read) return { problems: [read.problem] };
   const parsed = ScoresFile.safeParse(read.json);
   if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
@@ -56,8 +65,8 @@ function parseScoresFile(file: string): { data: ScoresFileData } | { problems: F
 }
 
 /** Every problem of a scores file, each at its path in the document (none: the file is valid). */
-export function scoresFileProblems(file: string): FileProblem[] {
-  const r = parseScoresFile(file);
+export function scoresFileProblems(file: string, readText = readTextFile): FileProblem[] {
+  const r = parseScoresFile(file, readText);
   return 'problems' in r ? r.problems : [];
 }
 

@@ -14,7 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Analysis } from '../analysis-schema.ts';
-import { type FileProblem, problemsDetail, readJsonFile, zodProblems } from '../../core/file-problems.ts';
+import {
+  type FileProblem,
+  problemsDetail,
+  readFileInForce,
+  readJsonFile,
+  readTextFile,
+  zodProblems,
+} from '../../core/file-problems.ts';
 
 export const DEFAULT_SMS_PROFILES_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -99,8 +106,8 @@ function compile(list: string[]): RegExp[] {
 type ProfilesData = z.infer<typeof ProfilesSchema>;
 const PHRASE_LISTS = ['urgency', 'payment', 'account', 'prize', 'moneyPromise', 'newNumber', 'marketing'] as const;
 
-function parseProfiles(file: string): { data: ProfilesData } | { problems: FileProblem[] } {
-  const read = readJsonFile(file);
+function parseProfiles(file: string, readText = readFileInForce): { data: ProfilesData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file, readText);
   if ('problem' in read) return { problems: [read.problem] };
   const parsed = ProfilesSchema.safeParse(read.json);
   if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
@@ -122,8 +129,8 @@ function parseProfiles(file: string): { data: ProfilesData } | { problems: FileP
 }
 
 /** Every problem of an SMS profiles file, each at its path in the document (none: the file is valid). */
-export function smsProfilesProblems(file: string): FileProblem[] {
-  const r = parseProfiles(file);
+export function smsProfilesProblems(file: string, readText = readTextFile): FileProblem[] {
+  const r = parseProfiles(file, readText);
   return 'problems' in r ? r.problems : [];
 }
 

@@ -10,7 +10,7 @@
  *
  * The most specific network wins; an ASN rule applies when no network rule matches.
  */
-import { readTextFile, type FileProblem } from '../../core/file-problems.ts';
+import { readFileInForce, readTextFile, type FileProblem } from '../../core/file-problems.ts';
 import { DEFAULT_ABUSE_CONTACTS } from '../data/abuse-defaults.ts';
 import { matchCidr, parseCidr, type Cidr } from '../stages/traceback/ip-class.ts';
 import type { AbuseContactLookup } from '../stage.ts';
@@ -80,8 +80,8 @@ export function parseAbuseContactsCsv(text: string, file = '<csv>'): AbuseTable 
 }
 
 /** Every bad line of the operator's file (none: the file is valid). */
-export function abuseContactsProblems(file: string): FileProblem[] {
-  const read = readTextFile(file);
+export function abuseContactsProblems(file: string, readText = readTextFile): FileProblem[] {
+  const read = readText(file);
   if ('problem' in read) return [read.problem];
   const problems: FileProblem[] = [];
   for (const l of csvLines(read.text))
@@ -91,7 +91,7 @@ export function abuseContactsProblems(file: string): FileProblem[] {
 
 /** Reads the operator's file (throws {@link AbuseContactsFileError} with file and line). */
 export function loadAbuseContactsFile(file: string): AbuseTable {
-  const read = readTextFile(file);
+  const read = readFileInForce(file);
   if ('problem' in read) throw new AbuseContactsFileError(file, 0, read.problem.message);
   return parseAbuseContactsCsv(read.text, file);
 }

@@ -16,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ServiceFactory } from '../../evidence/context.ts';
 import type { Config } from '../../core/config.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
-import { policyFor } from '../../actions/action-policy.ts';
+import { filesInForce } from '../../core/file-problems.ts';
 import { buildIntel, publishableCampaigns, sourceSignature, type BuildSummary } from './build.ts';
 import { BUILD_THREAD_ROLE, type BuildReply, type BuildRequest, type BuildThreadData } from './build-thread.ts';
 
@@ -203,7 +203,7 @@ export function buildThread(
     const data: BuildThreadData = {
       role: BUILD_THREAD_ROLE,
       config: { ...config },
-      policy: policyFor(config),
+      files: filesInForce([config.actionsPolicyFile, config.trustedRelaysFile]),
       cacheKib: BUILD_THREAD_CACHE_KIB,
     };
     const w = startTsWorker(siblingModule('./build-thread.ts', import.meta.url), data, {

@@ -17,20 +17,21 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../core/config.ts';
 import type { Database } from '../../db/schema.ts';
 import { openDatabase } from '../../db/dialect.ts';
-import { usePolicy, type ActionPolicy } from '../../actions/action-policy.ts';
+import { adoptFilesInForce, type FileRead } from '../../core/file-problems.ts';
 import { buildIntel, type BuildSummary } from './build.ts';
 
 /** Marks the thread's `workerData`: this module acts only when started as the build thread. */
 export const BUILD_THREAD_ROLE = 'spamdesk-intel-build-thread';
 
 /**
- * What the parent passes: the configuration (plain data), the actions policy the parent read (the
- * thread builds with it, not with the file as it may be now) and the connection's page cache.
+ * What the parent passes: the configuration (plain data), the operator files as the parent has them in
+ * force (the actions policy and trusted relays it builds with, not the files as they may be now) and
+ * the connection's page cache.
  */
 export interface BuildThreadData {
   role: typeof BUILD_THREAD_ROLE;
   config: Config;
-  policy: ActionPolicy;
+  files: Record<string, FileRead>;
   cacheKib: number;
 }
 
@@ -42,7 +43,7 @@ export type BuildReply =
 const data = workerData as BuildThreadData | undefined;
 if (parentPort && data?.role === BUILD_THREAD_ROLE) {
   const port = parentPort;
-  usePolicy(data.config, data.policy);
+  adoptFilesInForce(data.files);
   let db: Kysely<Database> | null = null;
   // One request at a time, in order: two builds in one heap would need twice its room.
   let queue = Promise.resolve();

@@ -5,7 +5,15 @@
 import { BoundedMemo } from '../../../core/bounded-memo.ts';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { problemsDetail, readJsonFile, zodProblems, type FileProblem } from '../../../core/file-problems.ts';
+import {
+  type FileProblem,
+  type FileRead,
+  problemsDetail,
+  readFileInForce,
+  readJsonFile,
+  readTextFile,
+  zodProblems,
+} from '../../../core/file-problems.ts';
 import { TRUSTED_RELAYS, type TrustedRelay } from '../../data/trusted-relays.ts';
 import { matchCidr, parseCidr, type Cidr } from './ip-class.ts';
 
@@ -85,8 +93,11 @@ const fileCache = new Map<string, CompiledRelay[]>();
 
 type RelayFileData = z.infer<typeof RelayFileSchema>;
 
-function parseTrustedRelaysFile(file: string): { data: RelayFileData } | { problems: FileProblem[] } {
-  const read = readJsonFile(file);
+function parseTrustedRelaysFile(
+  file: string,
+  readText: (file: string) => FileRead,
+): { data: RelayFileData } | { problems: FileProblem[] } {
+  const read = readJsonFile(file, readText);
   if ('problem' in read) return { problems: [read.problem] };
   const parsed = RelayFileSchema.safeParse(read.json);
   if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
@@ -103,16 +114,16 @@ function parseTrustedRelaysFile(file: string): { data: RelayFileData } | { probl
 }
 
 /** Every problem of the operator's file, each at its path in the document (none: the file is valid). */
-export function trustedRelaysProblems(file: string): FileProblem[] {
-  const r = parseTrustedRelaysFile(file);
+export function trustedRelaysProblems(file: string, readText = readTextFile): FileProblem[] {
+  const r = parseTrustedRelaysFile(file, readText);
   return 'problems' in r ? r.problems : [];
 }
 
-/** Reads and validates the operator's extra table (cached per path for the life of the process). */
+/** Reads and validates the operator's extra table, as in force in this process (`readFileInForce`). */
 export function loadTrustedRelaysFile(file: string): CompiledRelay[] {
   const cached = fileCache.get(file);
   if (cached) return cached;
-  const r = parseTrustedRelaysFile(file);
+  const r = parseTrustedRelaysFile(file, readFileInForce);
   if ('problems' in r) throw new TrustedRelaysFileError(file, problemsDetail(r.problems));
   const out = r.data.map((relay, i) => compileRelay(relay, 'provider', `${file} entry ${i}`));
   fileCache.set(file, out);
