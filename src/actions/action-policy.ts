@@ -205,7 +205,10 @@ export function parseActionPolicy(input: unknown): ActionPolicy {
 export function loadActionPolicy(file: string | undefined): ActionPolicy {
   if (!file) return parseActionPolicy({});
   const read = readFileInForce(file);
-  if ('problem' in read) throw new Error(`actions policy ${file}: ${read.problem.message}`);
+  if ('problem' in read)
+    throw new Error(
+      `cannot read actions policy ${file}: ${read.problem.message.replace(/^cannot read \((.*)\)$/s, '$1')}`,
+    );
   const text = read.text;
   let json: unknown;
   try {

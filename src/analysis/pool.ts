@@ -187,7 +187,12 @@ export class AnalysisPool {
       offline: opts.offline ?? false,
       reducer: opts.reducer?.href ?? null,
       ...(opts.reducerData === undefined ? {} : { reducerData: opts.reducerData }),
-      files: filesInForce([opts.settings.trustedRelaysFile, opts.settings.abuseContactsFile, ...(opts.files ?? [])]),
+      // Offline ports read no abuse contacts (`analysis-worker.ts` loadPorts).
+      files: filesInForce([
+        opts.settings.trustedRelaysFile,
+        opts.offline === true ? null : opts.settings.abuseContactsFile,
+        ...(opts.files ?? []),
+      ]),
     };
     for (let i = 0; i < this.maxThreads; i++) this.slots.push(this.spawn());
   }

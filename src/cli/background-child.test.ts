@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { MetricsJson } from '../core/metrics.ts';
+import { readFileInForce } from '../core/file-problems.ts';
 import {
   CHILD_FLAG,
   childArgv,
@@ -227,5 +231,53 @@ supervisor says its heap is too small for its work, once', { timeout: 60_000 }, 
     assert.match(REPEATED_ABORTS_MSG, /SPAMDESK_BACKGROUND_HEAP_MB/);
   } finally {
     await child.stop();
+  }
+});
+
+/** The `v` the stand-in child has in force for its operator file (its `operator_file_v` gauge). */
+async function childV(child: BackgroundChild): Promise<unknown> {
+  for (let i = 0; i < 100; i++) {
+    const json = await child.metrics(2_000);
+    const v = json?.find((m) => m.name === 'operator_file_v')?.values[0]?.value;
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+test('a background child, restarted too, runs with the operator files its parent has in force, not as edited since', {
+  timeout: 90_000,
+}, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-child-files-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'relays.json');
+  fs.writeFileSync(file, '{"v": 1}');
+  assert.deepEqual(readFileInForce(file), { text: '{"v": 1}' }, 'the parent checked it at its start');
+  fs.writeFileSync(file, '{"v": 2}');
+  const script = fileURLToPath(new URL('./test-support/metrics-child.ts', import.meta.url));
+  const child = startBackgroundChild(pino({ level: 'silent' }), [...process.execArgv, script, `operator-file=${file}`]);
+  try {
+    assert.equal(await child.ready, true);
+    assert.equal(await childV(child), 1);
+    const first = child.pid();
+    assert.ok(first !== null);
+    process.kill(first, 'SIGKILL');
+    for (let i = 0; i < 400 && (child.pid() === null || child.pid() === first); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await childV(child), 1, 'the restarted child too');
+  } finally {
+    await child.stop();
+  }
+  // A child that does not ask reads the file as it is now: what the hand-over prevents.
+  const own = startBackgroundChild(pino({ level: 'silent' }), [
+    ...process.execArgv,
+    script,
+    `operator-file=${file}`,
+    'no-ask',
+  ]);
+  try {
+    assert.equal(await own.ready, true);
+    assert.equal(await childV(own), 2);
+  } finally {
+    await own.stop();
   }
 });

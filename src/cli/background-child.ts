@@ -18,6 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import v8 from 'node:v8';
+import { adoptFilesInForce, filesInForce, type FileRead } from '../core/file-problems.ts';
 import { BACKGROUND_ROLES } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { MetricsJson } from '../core/metrics.ts';
@@ -201,6 +202,10 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
     proc.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null) return;
       const { t, id, data } = m as { t?: unknown; id?: unknown; data?: unknown };
+      if (t === OPERATOR_FILES_ASK) {
+        proc.send({ t: OPERATOR_FILES_ANSWER, files: filesInForce() } satisfies OperatorFilesAnswer, () => undefined);
+        return;
+      }
       if (t !== 'metrics' || typeof id !== 'number') return;
       asked.get(id)?.(Array.isArray(data) ? (data as MetricsJson) : null);
     });
@@ -278,6 +283,43 @@ export function startBackgroundChild(logger: Logger, argv: readonly string[] = c
       clearTimeout(timer);
     },
   };
+}
+
+const OPERATOR_FILES_ASK = 'operator-files?';
+const OPERATOR_FILES_ANSWER = 'operator-files';
+interface OperatorFilesAnswer {
+  t: typeof OPERATOR_FILES_ANSWER;
+  files: Record<string, FileRead>;
+}
+
+/** How long a child waits for its parent's operator files before it reads them itself (ms). */
+export const OPERATOR_FILES_WAIT_MS = 10_000;
+
+/**
+ * In the child, before its start check: the operator files as the parent has them in force
+ * (`core/file-problems.ts`), so a child restarted after it died runs with the texts the web process
+ * runs with, not with files edited since. Without a parent channel, or without an answer within
+ * `waitMs`, the child reads the files itself (false).
+ */
+export function operatorFilesFromParent(waitMs = OPERATOR_FILES_WAIT_MS): Promise<boolean> {
+  const send = process.send?.bind(process);
+  if (send === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve(ok);
+    };
+    const onMessage = (m: unknown): void => {
+      if (typeof m !== 'object' || m === null || (m as { t?: unknown }).t !== OPERATOR_FILES_ANSWER) return;
+      const files = (m as { files?: unknown }).files;
+      if (typeof files === 'object' && files !== null) adoptFilesInForce(files as Record<string, FileRead>);
+      done(true);
+    };
+    const timer = setTimeout(() => done(false), waitMs);
+    process.on('message', onMessage);
+    send({ t: OPERATOR_FILES_ASK }, () => undefined);
+  });
 }
 
 /**

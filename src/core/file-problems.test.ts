@@ -31,11 +31,12 @@ test('a file that could not be read stays unread in this process, with the same 
 test('a new thread adopts the files its parent has in force, before reading any from disk', () => {
   const file = tempFile('contacts.csv', 'as the parent read it\n');
   const given = filesInForce([file, null, undefined]);
-  assert.deepEqual(given[file], { text: 'as the parent read it\n' });
+  assert.deepEqual(given, { [file]: { text: 'as the parent read it\n' } }, 'only the files a thread reads');
   // What a thread would find on disk now; it takes what it was given instead.
   const other = tempFile('scores.json', '{"edited": true}');
   adoptFilesInForce({ [other]: { text: '{"edited": false}' } });
   assert.deepEqual(readJsonFile(other, readFileInForce), { json: { edited: false } });
   adoptFilesInForce(undefined);
-  assert.ok(other in filesInForce(), 'every file in force is handed on');
+  const all = filesInForce();
+  assert.ok(other in all && file in all, 'with no list, every file in force (for a child process)');
 });

@@ -59,10 +59,16 @@ export function readFileInForce(file: string): FileRead {
   return r;
 }
 
-/** Every file in force in this process (`files` read first if they were not yet), to give a new thread. */
-export function filesInForce(files: readonly (string | null | undefined)[] = []): Record<string, FileRead> {
-  for (const f of files) if (f) readFileInForce(f);
-  return Object.fromEntries(inForce);
+/**
+ * The files in force in this process, to give a thread or a child process: those named (read first if
+ * they were not yet), or with no list every file in force. A thread is given only what it reads: each
+ * copy stays in that thread for its life.
+ */
+export function filesInForce(files?: readonly (string | null | undefined)[]): Record<string, FileRead> {
+  if (files === undefined) return Object.fromEntries(inForce);
+  const out: Record<string, FileRead> = {};
+  for (const f of files) if (f) out[f] = readFileInForce(f);
+  return out;
 }
 
 /** In a new thread: the files as its parent had them in force, before anything here reads one. */

@@ -14,6 +14,7 @@ import { STARTUP_HOOKS } from '../../app/areas.ts';
 import { BACKGROUND_ROLES, ROLES, type Config } from '../../core/config.ts';
 import {
   attachToParent,
+  operatorFilesFromParent,
   CHILD_FLAG,
   childArgv,
   CHILD_READY,
@@ -43,6 +44,9 @@ export function registerServe(program: Command): void {
   ).action(async (opts: { backgroundChild?: boolean }, cmd: Command) => {
     const isChild = opts.backgroundChild === true;
     let signals = 0;
+    // A background child runs with the operator files as its parent has them in force, even when it was
+    // restarted after the files were edited: the web process and the child never disagree.
+    if (isChild) await operatorFilesFromParent();
     let config = configFrom(cmd);
     // Read the operator's actions policy now, so a bad file stops the start instead of failing
     // the first case rule hours later.
