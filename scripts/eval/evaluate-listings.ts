@@ -14,8 +14,10 @@
  * Every listed value is then checked against independent knowledge, none of it the listing code's
  * own tables: big mailbox providers and ESP relays (the trace-back's trusted-relay table, and the
  * origin's AS by name), origins of ham, domains seen in ham (sender or link), URL shorteners,
- * brands' own domains, image/CDN hosts, and legitimate ESPs' tracking hosts. A sample of each list
- * is printed for reading by hand.
+ * brands' own domains, image/CDN hosts, legitimate ESPs' tracking hosts, and the reporting
+ * mailboxes' own delivering hosts (the `by` host of a message's topmost Received field — the
+ * reporter's side writes that line — named in at least {@link MIN_DELIVERED} messages of the stream).
+ * A sample of each list is printed for reading by hand.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +40,8 @@ import { seededRng } from '../../src/campaigns/personalise.ts';
 import { parseActionPolicy, type ActionPolicy } from '../../src/actions/action-policy.ts';
 import { factsFrom, saveFacts } from '../../src/actions/report-facts.ts';
 import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
+import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
+import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { runListingPass } from '../../src/feeds/lists/pass.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
 
@@ -117,6 +121,16 @@ const ESP_TRACKING = new Set(
   ).split(' '),
 );
 
+/** Messages of the stream a host must have delivered (topmost Received) to count as a reporting mailbox's own. */
+const MIN_DELIVERED = 5;
+
+/** The host that wrote a message's topmost Received field (the delivering side: the reporter's own), lower case. */
+function deliveringHost(raw: Buffer): string | null {
+  const top = headerFields(raw).find((f) => f.name === 'received');
+  const by = top === undefined ? undefined : (parseReceived(top.value).byHost ?? undefined);
+  return by?.includes('.') ? by.toLowerCase().replace(/\.$/, '') : null;
+}
+
 interface Seen {
   label: 'legitimate' | 'abusive';
   source: string;
@@ -132,6 +146,8 @@ interface Corpus {
   hamDomains: Set<string>;
   /** Origin IP → AS number and name as analysed. */
   asOf: Map<string, { asn: number | null; asName: string | null }>;
+  /** Delivering host (topmost Received `by`) → messages of the stream it delivered. */
+  delivered: Map<string, number>;
 }
 
 export interface ListingFigures {
@@ -221,7 +237,7 @@ export async function evaluateListings(
   const db = openDatabase(config.database, { synchronous: 'OFF' });
   const corpus: Corpus = cached
     ? readCorpus(cacheFile)
-    : { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map() };
+    : { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map(), delivered: new Map() };
   const figures: ListingFigures[] = [];
   try {
     await migrateToLatest(db);
@@ -261,6 +277,8 @@ export async function evaluateListings(
         ).toISOString();
       await saveFacts(db, row);
       const label = m.label === 'legitimate' ? 'legitimate' : 'abusive';
+      const by = deliveringHost(m.raw);
+      if (by !== null) corpus.delivered.set(by, (corpus.delivered.get(by) ?? 0) + 1);
       const enr = a.enrichment.origin;
       if (!corpus.bySha.has(a.sha256))
         corpus.bySha.set(a.sha256, {
@@ -287,7 +305,8 @@ facts stored in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
     );
     out(
       `independent references: ${corpus.hamOrigins.size} ham origins, ${corpus.hamDomains.size} ham domains, \
-${SHORTENERS.size} shorteners, ${BRANDS.size} brand domains, ${CDN.size} CDN hosts, ${ESP_TRACKING.size} ESP hosts\n`,
+${SHORTENERS.size} shorteners, ${BRANDS.size} brand domains, ${CDN.size} CDN hosts, ${ESP_TRACKING.size} ESP hosts, \
+${[...corpus.delivered.values()].filter((n) => n >= MIN_DELIVERED).length} reporting mailboxes' delivering hosts\n`,
     );
     for (const [name, policy] of policies) {
       await db.deleteFrom('feed_listings').execute();
@@ -316,6 +335,7 @@ function writeCorpus(file: string, c: Corpus): void {
     hamOrigins: [...c.hamOrigins],
     hamDomains: [...c.hamDomains],
     asOf: [...c.asOf.entries()],
+    delivered: [...c.delivered.entries()],
   };
   fs.writeFileSync(file, JSON.stringify(json));
 }
@@ -326,12 +346,14 @@ function readCorpus(file: string): Corpus {
     hamOrigins: string[];
     hamDomains: string[];
     asOf: [string, { asn: number | null; asName: string | null }][];
+    delivered?: [string, number][];
   };
   return {
     bySha: new Map(j.bySha),
     hamOrigins: new Set(j.hamOrigins),
     hamDomains: new Set(j.hamDomains),
     asOf: new Map(j.asOf),
+    delivered: new Map(j.delivered ?? []),
   };
 }
 
@@ -394,6 +416,9 @@ async function report(
     const provider = PROVIDER_AS.find(([, re]) => as?.asName && re.test(as.asName));
     if (provider) why.push(`provider AS ${provider[0]} (AS${as?.asn} ${as?.asName})`);
     if (corpus.hamOrigins.has(ip)) why.push('origin of ham');
+    const name = rdnsOf.get(ip)?.toLowerCase().replace(/\.$/, '');
+    const delivered = name === undefined ? 0 : (corpus.delivered.get(name) ?? 0);
+    if (delivered >= MIN_DELIVERED) why.push(`a reporting mailbox's own host (delivered ${delivered} messages)`);
     return why;
   };
   const domainChecks = (d: string): string[] => {

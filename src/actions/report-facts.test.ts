@@ -4,6 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { splitMbox } from '../analysis/test-support/corpus-messages.ts';
+import { fingerprintOf } from '../campaigns/fingerprint.ts';
 import { analyse } from '../analysis/analyse.ts';
 import { staticPorts } from '../analysis/ports/index.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
@@ -38,4 +43,30 @@ test('advertised domains come from links, not from resources', async () => {
     parseActionPolicy(DEFAULT_POLICY_INPUT),
   );
   assert.deepEqual(JSON.parse(facts.advertised_domains ?? '[]'), ['shop.example']);
+});
+
+test('an origin on the receiving side is no origin to act on: no facts, no campaign indicator', async (t) => {
+  if (!needsCorpus(t, 'nazario_phishing/phishing1.mbox')) return;
+  const mbox = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, 'nazario_phishing/phishing1.mbox')));
+  const policy = parseActionPolicy(DEFAULT_POLICY_INPUT);
+  const factsOf = async (n: number) => {
+    const raw = mbox[n];
+    assert.ok(raw, `message ${n}`);
+    const a = await analyse(raw, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+    const input = { reportId: 'r', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', campaignId: null };
+    return { a, row: factsFrom({ ...input, category: 'phishing', analysis: a }, policy), fp: fingerprintOf(a) };
+  };
+  // #200: Beth resent the phish to Jose from naughty.monkey.org, through monkey.org's own relays.
+  const resend = await factsOf(200);
+  assert.equal(resend.a.traceback.origin?.ip, '65.23.81.140');
+  assert.ok(resend.a.traceback.flags.includes('origin-inside-receiver'));
+  assert.deepEqual(
+    [resend.row.origin_ip, resend.row.origin_asn, resend.row.origin_abuse, resend.row.bot_signals],
+    [null, null, null, '[]'],
+  );
+  assert.ok(!resend.fp.facts.some((f) => f.kind === 'ip' || f.kind === 'asn' || f.kind === 'country'));
+  // #299: handed in from outside (mail.geo.ua.edu): its origin is acted on as before.
+  const outside = await factsOf(299);
+  assert.equal(outside.row.origin_ip, '130.160.200.98');
+  assert.ok(outside.fp.facts.some((f) => f.kind === 'ip' && f.value === '130.160.200.98'));
 });

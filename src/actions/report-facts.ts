@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { nowIso } from '../core/ids.ts';
 import { arrivalOrReceived, messageTimes } from '../analysis/message-times.ts';
+import { actionableOrigin } from '../analysis/actionable-origin.ts';
 import type { ActionPolicy } from './action-policy.ts';
 import type { ReportFactsRow } from '../db/actions-tables.ts';
 import { retallyFacts } from './cases/case-tally.ts';
@@ -69,7 +70,7 @@ export function isAuthenticatedAligned(a: Analysis): boolean {
 
 /** The source port of the origin hop, when its Received header shows one (`[1.2.3.4]:5678`). */
 export function originPort(a: Analysis): number | null {
-  const origin = a.traceback.origin;
+  const origin = actionableOrigin(a.traceback);
   if (!origin || origin.hopIndex < 0) return null;
   const hop = a.traceback.hops.find((h) => h.index === origin.hopIndex);
   if (!hop) return null;
@@ -84,7 +85,7 @@ export function originPort(a: Analysis): number | null {
 /** Botnet signals one report shows about its origin. */
 export function botSignals(a: Analysis, policy: ActionPolicy): string[] {
   const origin = a.enrichment.origin;
-  if (!a.traceback.origin) return [];
+  if (!actionableOrigin(a.traceback)) return [];
   const out: string[] = [];
   const rdns = origin?.rdns ?? null;
   if (rdns && isDynamicRdns(rdns, policy)) out.push(BOT_SIGNALS.DYNAMIC_RDNS);
@@ -123,8 +124,9 @@ export interface FactsInput {
 /** The facts row for one report. */
 export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsRow {
   const a = input.analysis;
-  const origin = a?.traceback.origin ?? null;
-  const enr = a?.enrichment.origin ?? null;
+  // A machine of the receiving side is no origin to act on (`actionable-origin.ts`): no listing, alert or tally.
+  const origin = a ? actionableOrigin(a.traceback) : null;
+  const enr = origin === null ? null : (a?.enrichment.origin ?? null);
   const times = a ? messageTimes(a) : null;
   // Advertised: what the message sends its reader to. Hosts it only makes the client fetch (images,
   // style sheets, pixels) are often shared infrastructure and never make a case target.

@@ -6,6 +6,7 @@
  * Analysis always gives the same fingerprint.
  */
 import type { Analysis } from '../analysis/analysis-schema.ts';
+import { actionableOrigin } from '../analysis/actionable-origin.ts';
 import { isCommonDomain } from './common-domains.ts';
 import { bandKeys, minhash, shingleHashes } from '../analysis/text/minhash.ts';
 import { normaliseText, recipientNameTokens } from '../analysis/text/normalise.ts';
@@ -102,8 +103,10 @@ export function fingerprintOf(a: Analysis): Fingerprint {
   const sender = a.indicators.sender;
   const who = sender.from ?? a.parse.from[0]?.address ?? null;
   if (who) facts.push({ kind: 'sender', value: clip(sender.displayName ? `${sender.displayName} <${who}>` : who) });
-  const origin = a.enrichment.origin;
-  const ip = origin?.ip ?? a.traceback.origin?.ip ?? null;
+  // The receiving side's own machine is not the campaign's origin (`actionable-origin.ts`).
+  const actionable = actionableOrigin(a.traceback);
+  const origin = actionable === null ? null : a.enrichment.origin;
+  const ip = actionable === null ? null : (origin?.ip ?? actionable.ip);
   if (ip) facts.push({ kind: 'ip', value: ip });
   if (origin?.asn != null)
     facts.push({ kind: 'asn', value: origin.asName ? `AS${origin.asn} ${clip(origin.asName)}` : `AS${origin.asn}` });

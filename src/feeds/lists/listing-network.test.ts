@@ -33,6 +33,7 @@ import { judgeIp } from './judge.ts';
 import { loadExclusions } from './exclusions.ts';
 import { findListing } from './store.ts';
 import { NETWORK_KINDS, originNetwork, signalFacts } from '../../analysis/origin-network.ts';
+import { splitMbox } from '../../analysis/test-support/corpus-messages.ts';
 
 const POLICY = parseActionPolicy({});
 const HOUR = 3_600_000;
@@ -104,11 +105,20 @@ type Reports = [file: string, times: number][];
  */
 const analysed = new Map<string, { a: Analysis; category: string; at: Date }>();
 
+/** A corpus message: a file, or `file.mbox#N` (the N-th message of an mbox, from 0). */
+function corpusRaw(file: string): Buffer {
+  const hash = file.lastIndexOf('#');
+  if (hash < 0) return fs.readFileSync(path.join(CORPUS_DIR, file));
+  const m = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, file.slice(0, hash))))[Number(file.slice(hash + 1))];
+  assert.ok(m, `${file} is in its mbox`);
+  return m;
+}
+
 /** The analysis (the eval's ports: static DNS, the shipped ASN data) an hour after the message was sent. */
 async function analysedAt(file: string) {
   const known = analysed.get(file);
   if (known) return known;
-  const raw = fs.readFileSync(path.join(CORPUS_DIR, file));
+  const raw = corpusRaw(file);
   const probe = await analyse(raw, { ports: offlinePorts(new Date()), settings: defaultAnalysisSettings() });
   const sent = Date.parse(messageTimes(probe).originSentAt ?? probe.parse.date?.iso ?? '');
   assert.ok(Number.isFinite(sent), `${file} carries its sending time`);
@@ -225,6 +235,36 @@ for (const dialect of DIALECTS) {
       const v = await judgeIp(tdb.db, wide, ex, '213.105.180.140', now, null);
       assert.equal(v.outcome, 'none');
       assert.match(v.reasons.join(' '), /spam of 2\d unrelated campaigns and 1 legitimate .*Virgin Media.* a relay/);
+    });
+
+    test('the receiving organisation’s own machine, where colleagues resent phishing, is never listed', async (t) => {
+      const tdb = await setup(t, ['nazario_phishing/phishing1.mbox']);
+      if (!tdb) return;
+      // Nazario: phishing that Beth resent to Jose by hand from naughty.monkey.org (Resent-From/-To, the
+      // 'from userid 6' line), delivered through monkey.org's own relays. The trace-back names naughty as
+      // where the message entered the mail system (flag origin-inside-receiver); 41 of the mbox's messages
+      // are such resends, and `npm run eval -- listings` had put naughty on the infrastructure list.
+      const resends: Reports = ['#200', '#201', '#202', '#203', '#204', '#205', '#206', '#207'].map((n) => [
+        `nazario_phishing/phishing1.mbox${n}`,
+        1,
+      ]);
+      let now = new Date(0);
+      for (const r of resends) {
+        const at = await report(tdb.db, [r]);
+        if (at > now) now = at;
+        assert.ok(analysed.get(r[0])?.a.traceback.flags.includes('origin-inside-receiver'), r[0]);
+        assert.equal(analysed.get(r[0])?.a.traceback.origin?.ip, '65.23.81.140', r[0]);
+      }
+      const wide = parseActionPolicy({
+        listing: {
+          infrastructure: { enabled: true, minReports: 2, minCampaigns: 1, windowDays: 3650, expiryDays: 30 },
+        },
+      });
+      await runListingPass(tdb.db, tdb.config, wide, now, { full: true });
+      assert.equal(await findListing(tdb.db, 'ip', '65.23.81.140'), undefined);
+      const facts = await tdb.db.selectFrom('action_report_facts').select(['origin_ip', 'origin_asn']).execute();
+      assert.equal(facts.length, resends.length);
+      assert.ok(facts.every((f) => f.origin_ip === null && f.origin_asn === null));
     });
 
     test('a regional webmail domain in spam footers is not listed; the advertised domain is', async (t) => {

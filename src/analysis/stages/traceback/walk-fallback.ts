@@ -5,6 +5,7 @@
  * organisation).
  */
 import type { Origin } from '../../analysis-schema.ts';
+import { ORIGIN_INSIDE_RECEIVER } from '../../actionable-origin.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, normaliseIp } from './ip-class.ts';
@@ -130,7 +131,7 @@ ${outbound.hop ?? -1}). The sender is an account of ${outbound.relay.name}; its 
   // handed the message in first (a compromised web server or account of the organisation itself).
   const inside = believed.filter((b) => b.kind === 'own').at(-1) ?? null;
   if (inside !== null) {
-    flags.push('origin-inside-receiver');
+    flags.push(ORIGIN_INSIDE_RECEIVER);
     steps.push(
       `Every hop is on the receiving side: nothing outside handed the message in. The deepest of its machines, \
 ${inside.ip} (hop ${inside.hop ?? -1}, ${inside.relay.name}), is where it entered the mail system: it is named, and \

@@ -1,0 +1,19 @@
+/**
+ * The origin the actions may act on. The trace-back names the receiving organisation's own machine
+ * when nothing outside handed the message in (flag {@link ORIGIN_INSIDE_RECEIVER}: a colleague's
+ * hand resend, a local script, mail written inside; `walk-fallback.ts`). That is where the message
+ * entered the mail system, and the analysis shows it so; but it is the reporter's own side, never a
+ * spam source to list, to alert an ISP about, to publish as an indicator or to count among a case's
+ * origins — the receiving organisation's own abuse desk is the one to tell. Every consumer that acts
+ * outward reads the origin through here (`report-facts.ts`, the campaign fingerprint's facts).
+ */
+import type { Analysis, Origin } from './analysis-schema.ts';
+
+/** The trace-back's flag for an origin on the receiving side (`stages/traceback/walk-fallback.ts`). */
+export const ORIGIN_INSIDE_RECEIVER = 'origin-inside-receiver';
+
+/** The trace-back's origin, or null when there is none or it is a machine of the receiving side. */
+export function actionableOrigin(traceback: Pick<Analysis['traceback'], 'origin' | 'flags'>): Origin | null {
+  if (traceback.origin === null || traceback.flags.includes(ORIGIN_INSIDE_RECEIVER)) return null;
+  return traceback.origin;
+}
