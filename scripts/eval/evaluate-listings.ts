@@ -6,10 +6,12 @@
  * (static DNS, the real ASN data, the reverse DNS the receiving MTA recorded), classification,
  * clustering, the actions area's per-report facts, then the listing pass under each policy.
  *
- * The reports are spread over six days ending at the pass; the corpora's own dates are years old,
- * so each message's times are moved with its report (it arrived when reported, and its origin sent
- * it as long before as its headers say): what an old corpus date would otherwise hide from the
- * infected-machines window.
+ * Each corpus mailbox the trace-back labels name (`stream-reporters.ts`) reports its own messages,
+ * and its mail hosts are learned as a live instance learns them; every other message comes in
+ * through one intake channel. The reports are spread over six days ending at the pass; the
+ * corpora's own dates are years old, so each message's times are moved with its report (it arrived
+ * when reported, and its origin sent it as long before as its headers say): what an old corpus
+ * date would otherwise hide from the infected-machines window.
  *
  * Every listed value is then checked against independent knowledge, none of it the listing code's
  * own tables: big mailbox providers and ESP relays (the trace-back's trusted-relay table, and the
@@ -44,6 +46,7 @@ import { headerFields } from '../../src/analysis/stages/traceback/header-block.t
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { runListingPass } from '../../src/feeds/lists/pass.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
+import { StreamReporters } from './stream-reporters.ts';
 
 const SEED = 20261202;
 const DAY_MS = 86_400_000;
@@ -243,9 +246,18 @@ export async function evaluateListings(
     await migrateToLatest(db);
     const t0 = performance.now();
     if (cached) out(`(reusing the stream imported in ${dir})\n`);
+    // Each corpus mailbox the trace-back labels name reports its own mail; the rest come in anonymously.
+    const reporters = new StreamReporters();
     for (let i = cached ? stream.length : 0; i < stream.length; i++) {
       const m = stream[i];
-      const a = await analyse(m.raw, { ports, settings });
+      const who = reporters.next(`${m.source}/${m.id}`, m.raw);
+      const a = await analyse(m.raw, {
+        ports,
+        settings,
+        mailhosts: who.mailhosts,
+        recipientDomains: who.recipientDomains,
+      });
+      who.done();
       const verdict = classifier.classify(a);
       const receivedAt = new Date(start + i * step).toISOString();
       const placement = await db
@@ -297,6 +309,11 @@ export async function evaluateListings(
       if ((i + 1) % 2000 === 0) process.stderr.write(`  ${i + 1}/${stream.length} analysed\n`);
     }
     if (keep && !cached) writeCorpus(cacheFile, corpus);
+    if (!cached)
+      out(
+        `reporters: ${[...reporters.reports].map(([k, n]) => `${k} ${n} reports`).join(', ')}; learned at the end: \
+${[...reporters.learned()].map(([k, h]) => `${k} ${h.length === 0 ? 'none' : h.join(' ')}`).join('; ')}\n`,
+      );
     const ham = [...corpus.bySha.values()].filter((s) => s.label === 'legitimate').length;
     out(
       `stream: ${stream.length} reports (${corpus.bySha.size} distinct messages, ${ham} ham) from \

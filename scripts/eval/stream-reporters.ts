@@ -1,0 +1,101 @@
+/**
+ * Who reports what in an evaluation's mixed stream, and what the trace-back knows of them: a live
+ * instance traces each report with the mail hosts learned (and declared) for its reporter's key and
+ * its intake channel's key (`src/analysis/mailhost-store.ts`), and the reporter's own mail domain.
+ * A stream without reporters traces every message as a stranger's, and names the reporting
+ * mailboxes' own relays (a corpus donor's forwarder, a secondary MX) that a live instance looks past
+ * once it has learned them.
+ *
+ * The reporters are the corpus mailboxes the trace-back labels name (`traceback-chains.json`:
+ * folders, a pattern a top-four Received field matches, the address): their messages are that
+ * reporter's reports, every other message an anonymous report through the one intake channel.
+ * Learning runs as the live job runs it: a key is learned again every {@link RELEARN_EVERY} of its
+ * reports from its last {@link MAX_LEARNING_CHAINS} chains, with the production learner; a report is
+ * traced with what was learned before it arrived.
+ */
+import { RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
+import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
+import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
+import { parseReceived, type ParsedReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
+import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
+import { loadChains } from './evaluate-traceback.ts';
+
+/** The intake key every report of the stream also has (one reporting channel). */
+const INTAKE_KEY = 'intake:eval';
+
+interface KeyState {
+  chains: ParsedReceived[][];
+  since: number;
+  hosts: string[];
+}
+
+interface Reporter {
+  key: string;
+  folders: string[];
+  match: RegExp;
+  domain: string | null;
+}
+
+/** The reporters of a stream and the mail hosts learned for them as the stream goes. */
+export class StreamReporters {
+  private readonly reporters: Reporter[];
+  private readonly keys = new Map<string, KeyState>();
+  private readonly trust = trustTableFor([], null);
+  /** Reports per reporter key (the intake's included). */
+  readonly reports = new Map<string, number>();
+
+  constructor() {
+    this.reporters = Object.entries(loadChains().reporters).map(([id, r]) => {
+      const at = r.address?.lastIndexOf('@') ?? -1;
+      return {
+        key: `user:${id}`,
+        folders: r.folders,
+        match: new RegExp(r.match, 'i'),
+        domain: r.address !== undefined && at >= 0 ? r.address.slice(at + 1).toLowerCase() : null,
+      };
+    });
+  }
+
+  /** The keys of a message (`source/id` as the corpus names it), its chain, and its reporter's domain. */
+  private who(path: string, chain: readonly string[]): { keys: string[]; domains: string[] } {
+    const r = this.reporters.find(
+      (x) => x.folders.some((f) => path.startsWith(`${f}/`)) && chain.slice(0, 4).some((v) => x.match.test(v)),
+    );
+    return r === undefined
+      ? { keys: [INTAKE_KEY], domains: [] }
+      : { keys: [r.key, INTAKE_KEY], domains: r.domain === null ? [] : [r.domain] };
+  }
+
+  /**
+   * What the trace-back of one report is given (the reporter's hosts before the intake's, as
+   * `mailhostsOf` orders them), then the report is counted and its keys learned again when due.
+   */
+  next(path: string, raw: Buffer): { mailhosts: string[]; recipientDomains: string[]; done: () => void } {
+    const fields = headerFields(raw)
+      .filter((f) => f.name === 'received')
+      .map((f) => f.value);
+    const { keys, domains } = this.who(path, fields);
+    const mailhosts = [...new Set(keys.flatMap((k) => this.keys.get(k)?.hosts ?? []))];
+    const done = () => {
+      const chain = fields.map((v) => parseReceived(v));
+      for (const k of keys) {
+        this.reports.set(k, (this.reports.get(k) ?? 0) + 1);
+        const s = this.keys.get(k) ?? { chains: [], since: 0, hosts: [] };
+        s.chains.push(chain);
+        if (s.chains.length > MAX_LEARNING_CHAINS) s.chains.shift();
+        if (++s.since >= RELEARN_EVERY) {
+          s.since = 0;
+          // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
+          s.hosts = learnMailhosts(s.chains, this.trust, { deliveringHosts: !k.startsWith('intake:') });
+        }
+        this.keys.set(k, s);
+      }
+    };
+    return { mailhosts, recipientDomains: domains, done };
+  }
+
+  /** The hosts learned for each key at the end of the stream. */
+  learned(): Map<string, string[]> {
+    return new Map([...this.keys].map(([k, s]) => [k, s.hosts]));
+  }
+}
