@@ -10,8 +10,10 @@
  * answer at the time is judged offline when its mail is re-analysed later.
  */
 import type { DB } from '../db/dialect.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { getMessageRaw } from '../evidence/store.ts';
-import { ANALYSER_VERSION } from './analysis-schema.ts';
+import { ANALYSER_VERSION, type Analysis } from './analysis-schema.ts';
 import { batchMailhosts, keysOfReports, reporterDomainsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
 import { storeAnalysis } from './repository.ts';
@@ -28,6 +30,12 @@ export interface ReanalyzeOptions {
   reporter?: string | null;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called in each batch's transaction with the analyses that completed (not the errors or
+   * time-outs), after they are stored: the actions area rebuilds its facts from them
+   * (`src/actions/refresh-facts.ts`; this layer cannot import it).
+   */
+  onStored?: (trx: Kysely<Database>, analyses: readonly Analysis[]) => Promise<void>;
 }
 
 export interface ReanalyzeSummary {
@@ -92,6 +100,9 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
         if (!r) continue;
         await storeAnalysis(trx, r.analysis, r.durationMs);
       }
+      const done: Analysis[] = [];
+      for (const r of results) if (r?.outcome === 'ok') done.push(r.analysis);
+      if (opts.onStored && done.length > 0) await opts.onStored(trx, done);
     });
     for (const r of results) {
       if (!r) s.missing++;

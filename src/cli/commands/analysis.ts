@@ -10,6 +10,8 @@ import { renderAnalysisText, safe } from '../../analysis/render-text.ts';
 import { AnalysisPool } from '../../analysis/pool.ts';
 import { analysisSettingsFrom } from '../../analysis/settings.ts';
 import { reanalyze } from '../../analysis/reanalyze.ts';
+import { policyFor } from '../../actions/action-policy.ts';
+import { refreshFacts } from '../../actions/refresh-facts.ts';
 
 export function registerAnalysis(program: Command): void {
   withSettings(
@@ -80,6 +82,8 @@ implies --force',
         settings: analysisSettingsFrom(config),
         heapMb: config.analysisHeapMb,
       });
+      const policy = policyFor(config);
+      let facts = 0;
       try {
         await migrateToLatest(db);
         const s = await reanalyze(db, pool, {
@@ -88,12 +92,17 @@ implies --force',
           force: o.force === true || o.reporter !== undefined,
           reporter: o.reporter ?? null,
           onProgress: (done, total) => process.stderr.write(`\ranalysed ${done}/${total}`),
+          // What the listings, alerts and cases act on follows the new analyses (same transaction).
+          onStored: async (trx, analyses) => {
+            facts += await refreshFacts(trx, analyses, policy);
+          },
         });
         process.stderr.write('\n');
         process.stdout.write(
           `re-analysed ${s.analysed} of ${s.total} message(s) at analyser ${s.version} in ${s.seconds.toFixed(1)} s ` +
             `(${(s.analysed / Math.max(s.seconds, 1e-9)).toFixed(0)} messages/s): ${s.skipped} already current, ` +
-            `${s.errors} analysis error(s), ${s.timeouts} time-out(s), ${s.missing} missing evidence\n`,
+            `${s.errors} analysis error(s), ${s.timeouts} time-out(s), ${s.missing} missing evidence; the facts of ` +
+            `${facts} report(s) rebuilt from the new analyses\n`,
         );
       } finally {
         await pool.close();

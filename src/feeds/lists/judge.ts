@@ -293,7 +293,15 @@ export async function judgeIp(
   const asn = all.find((f) => f.origin_asn !== null)?.origin_asn ?? null;
   const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null, asn);
   if (excluded) return none([excluded], true);
-  if (all.length === 0) return none(['no live report in the window']);
+  if (all.length === 0) {
+    // Reports that aged out of the window leave a listing to expire when it said it would; reports
+    // that no longer name the address at all (traced again after a re-analysis, or erased) withdraw
+    // the evidence: it leaves the lists now (`src/actions/refresh-facts.ts`).
+    const named = await db.selectFrom('action_report_facts').select('report_id').where('origin_ip', '=', ip).limit(1);
+    if ((await named.executeTakeFirst()) === undefined)
+      return none(['no report names it any more (its reports were traced again or erased)'], true);
+    return none(['no live report in the window']);
+  }
   if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)

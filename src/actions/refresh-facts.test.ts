@@ -1,0 +1,92 @@
+/**
+ * A re-analysis moves what the actions act on: after a reporter declared their forwarder and their
+ * messages were traced again (`spamdesk reanalyze --reporter`), the facts of their reports name the
+ * machine that handed the mail to the forwarder, and the listing pass delists the forwarder. Both
+ * engines, real corpus messages, the CLI's wiring (`reanalyze` with `refreshFacts` as `onStored`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../db/test-databases.ts';
+import { createTestContext } from '../app/test-context.ts';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { readLabelled } from '../../scripts/eval/evaluate-traceback.ts';
+import { reporterAccounts } from '../analysis/test-support/reporters.ts';
+import { AnalysisPool } from '../analysis/pool.ts';
+import { analysisSettingsFrom } from '../analysis/settings.ts';
+import { reanalyze } from '../analysis/reanalyze.ts';
+import { getLatestAnalysis } from '../analysis/repository.ts';
+import { replaceDeclaredMailhosts } from '../analysis/mailhost-store.ts';
+import { runListingPass } from '../feeds/lists/pass.ts';
+import { findListing } from '../feeds/lists/store.ts';
+import { parseActionPolicy } from './action-policy.ts';
+import { factsFrom, saveFacts } from './report-facts.ts';
+import { refreshFacts } from './refresh-facts.ts';
+
+/** Both forwarded by k1.vineyard.net 204.17.195.90; A entered vineyard.net from 64.52.14.131, B from Yahoo Groups. */
+const VINEYARD_A = 'spamassassin/hard_ham/00152.651a40f1c0b2ba19122eccebccbae788';
+const VINEYARD_B = 'spamassassin/hard_ham/00154.c3c99795c6f5d902ce025522136f8cd3';
+const FORWARDER = '204.17.195.90';
+const SENDER = '64.52.14.131';
+
+/** Lists an address on two reports of one campaign within ten years. */
+const POLICY = parseActionPolicy({
+  listing: { infrastructure: { enabled: true, minReports: 2, minCampaigns: 1, windowDays: 3650, expiryDays: 30 } },
+});
+
+for (const dialect of DIALECTS) {
+  test(`[${dialect}] after a declaration and a re-analysis, the facts name the sender and the forwarder is \
+delisted`, async (t) => {
+    if (!needsCorpus(t, 'spamassassin/hard_ham')) return;
+    const h = await createTestContext(t, dialect);
+    if (!h) return;
+    const { db, config } = h.ctx;
+    const pool = new AnalysisPool({ size: 1, settings: analysisSettingsFrom(config), heapMb: config.analysisHeapMb });
+    try {
+      const [lea] = await reporterAccounts(db, 'lea@trap.example.net');
+      const reports = await h.ctx.writer.submit([
+        { raw: readLabelled(CORPUS_DIR, VINEYARD_A), channel: 'api', reporterUserId: lea },
+        { raw: readLabelled(CORPUS_DIR, VINEYARD_A), channel: 'web', reporterUserId: lea },
+        { raw: readLabelled(CORPUS_DIR, VINEYARD_B), channel: 'api', reporterUserId: lea },
+      ]);
+      await reanalyze(db, pool);
+      const now = new Date();
+      for (const r of reports) {
+        const analysis = await getLatestAnalysis(db, r.sha256);
+        const receivedAt = new Date(now.getTime() - 3_600_000).toISOString();
+        const input = { reportId: r.id, sha256: r.sha256, receivedAt, campaignId: 'c1', category: 'commercial' };
+        await saveFacts(db, factsFrom({ ...input, messageCategory: 'commercial', analysis: analysis ?? null }, POLICY));
+      }
+      const origins = async () => {
+        const rows = await db.selectFrom('action_report_facts').select(['report_id', 'origin_ip']).execute();
+        return reports.map((r) => rows.find((f) => f.report_id === r.id)?.origin_ip);
+      };
+      assert.deepEqual(await origins(), [FORWARDER, FORWARDER, FORWARDER]);
+      await runListingPass(db, config, POLICY, now, { full: true });
+      assert.equal((await findListing(db, 'ip', FORWARDER))?.state, 'listed', 'the forwarder, as first traced');
+
+      await replaceDeclaredMailhosts(db, `user:${lea}`, [{ entry: 'vineyard.net', note: null }], 'test', now);
+      let refreshed = 0;
+      const s = await reanalyze(db, pool, {
+        reporter: `user:${lea}`,
+        force: true,
+        onStored: async (trx, analyses) => {
+          refreshed += await refreshFacts(trx, analyses, POLICY);
+        },
+      });
+      assert.equal(s.analysed, 2);
+      assert.equal(refreshed, 3, 'every report of the two messages');
+      assert.deepEqual(await origins(), [SENDER, SENDER, '66.218.66.65']);
+      const kept = await db.selectFrom('action_report_facts').select(['campaign_id', 'category']).execute();
+      assert.ok(
+        kept.every((f) => f.campaign_id === 'c1' && f.category === 'commercial'),
+        'what analysis does not decide stays',
+      );
+      await runListingPass(db, config, POLICY, now, { full: true });
+      assert.notEqual((await findListing(db, 'ip', FORWARDER))?.state, 'listed', 'the forwarder is delisted');
+      assert.equal((await findListing(db, 'ip', SENDER))?.state, 'listed', 'the sender is listed in its place');
+    } finally {
+      await pool.close();
+      await h.close();
+    }
+  });
+}

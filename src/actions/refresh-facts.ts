@@ -1,0 +1,67 @@
+/**
+ * The facts of reports whose message was analysed again (`spamdesk reanalyze`: after an upgrade, or
+ * after a reporter declared their mail hosts). The listings, ISP alerts, cases and sender feedback
+ * act on the facts, not on the stored analysis: without this, a re-trace that looks past a
+ * reporter's forwarder would leave the forwarder listed as the origin until its listing expired.
+ * Each report's facts are rebuilt from the new analysis, keeping what the analysis does not decide
+ * (its campaign and the campaign's category, the message's own category, the historical mark, when
+ * it was reported); `saveFacts` moves the cases' tallies with them, and the listing service, which
+ * reads the facts stored since its cursor, judges the new origin at its next pass and the old one at
+ * its next full pass.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Analysis } from '../analysis/analysis-schema.ts';
+import type { ActionPolicy } from './action-policy.ts';
+import { factsFrom, saveFacts } from './report-facts.ts';
+
+const CHUNK = 200;
+
+/** Rebuilds the facts of every report of these messages that has facts; returns how many. */
+export async function refreshFacts(
+  db: Kysely<Database>,
+  analyses: readonly Analysis[],
+  policy: ActionPolicy,
+): Promise<number> {
+  const bySha = new Map(analyses.map((a) => [a.sha256, a]));
+  const shas = [...bySha.keys()];
+  let n = 0;
+  for (let i = 0; i < shas.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom('action_report_facts')
+      .select([
+        'report_id',
+        'message_sha256',
+        'received_at',
+        'campaign_id',
+        'category',
+        'message_category',
+        'historical',
+      ])
+      .where('message_sha256', 'in', shas.slice(i, i + CHUNK))
+      .orderBy('report_id')
+      .execute();
+    for (const r of rows) {
+      const analysis = bySha.get(r.message_sha256);
+      if (analysis === undefined) continue;
+      await saveFacts(
+        db,
+        factsFrom(
+          {
+            reportId: r.report_id,
+            sha256: r.message_sha256,
+            receivedAt: r.received_at,
+            campaignId: r.campaign_id,
+            category: r.category,
+            messageCategory: r.message_category,
+            historical: Number(r.historical) === 1,
+            analysis,
+          },
+          policy,
+        ),
+      );
+      n++;
+    }
+  }
+  return n;
+}
