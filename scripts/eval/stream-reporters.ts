@@ -9,11 +9,11 @@
  * The reporters are the corpus mailboxes the trace-back labels name (`traceback-chains.json`:
  * folders, a pattern a top-four Received field matches, the address): their messages are that
  * reporter's reports, every other message an anonymous report through the one intake channel.
- * Learning runs as the live job runs it: a key is learned again every {@link RELEARN_EVERY} of its
- * reports from its last {@link MAX_LEARNING_CHAINS} chains, with the production learner; a report is
- * traced with what was learned before it arrived.
+ * Learning runs as the live job runs it: a key is learned first after {@link FIRST_LEARNING_AFTER}
+ * of its reports, then again every {@link RELEARN_EVERY}, from its last {@link MAX_LEARNING_CHAINS}
+ * chains, with the production learner; a report is traced with what was learned before it arrived.
  */
-import { RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
+import { FIRST_LEARNING_AFTER, RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
 import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
 import { parseReceived, type ParsedReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
@@ -26,6 +26,7 @@ const INTAKE_KEY = 'intake:eval';
 interface KeyState {
   chains: ParsedReceived[][];
   since: number;
+  learned: boolean;
   hosts: string[];
 }
 
@@ -80,11 +81,12 @@ export class StreamReporters {
       const chain = fields.map((v) => parseReceived(v));
       for (const k of keys) {
         this.reports.set(k, (this.reports.get(k) ?? 0) + 1);
-        const s = this.keys.get(k) ?? { chains: [], since: 0, hosts: [] };
+        const s = this.keys.get(k) ?? { chains: [], since: 0, learned: false, hosts: [] };
         s.chains.push(chain);
         if (s.chains.length > MAX_LEARNING_CHAINS) s.chains.shift();
-        if (++s.since >= RELEARN_EVERY) {
+        if (++s.since >= (s.learned ? RELEARN_EVERY : FIRST_LEARNING_AFTER)) {
           s.since = 0;
+          s.learned = true;
           // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
           s.hosts = learnMailhosts(s.chains, this.trust, { deliveringHosts: !k.startsWith('intake:') });
         }

@@ -15,6 +15,7 @@ import { analyse } from './analyse.ts';
 import {
   keysOfReports,
   mailhostsOf,
+  FIRST_LEARNING_AFTER,
   noteReportsAndRelearn,
   RELEARN_EVERY,
   relearn,
@@ -76,6 +77,28 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(d.get(byAddress?.id ?? ''), ['jmason.example']);
       assert.deepEqual(d.get(byUser?.id ?? ''), ['corp.example']);
       assert.deepEqual(d.get(nobody?.id ?? ''), []);
+    });
+
+    test('a new reporter is learned after their fifth report, then every 25', async (t) => {
+      const h = await createTestContext(t, dialect);
+      if (!h) return;
+      const raw = Buffer.from('From: a@spam.example\r\nSubject: x\r\n\r\nbody\r\n');
+      const at = new Date('2026-01-01T00:00:00Z');
+      const note = async (n: number) => {
+        const reports = await h.ctx.writer.submit(
+          Array.from({ length: n }, () => ({ raw, channel: 'smtp', reporterAddress: 'new@reporter.example' })),
+        );
+        const keys = await keysOfReports(
+          h.ctx.db,
+          reports.map((r) => r.id),
+        );
+        return (await noteReportsAndRelearn(h.ctx.db, keys.values(), at)).filter((k) => k.startsWith('address:'));
+      };
+      assert.equal(FIRST_LEARNING_AFTER, 5);
+      assert.deepEqual(await note(4), [], 'four reports: not yet');
+      assert.equal((await note(1)).length, 1, 'the fifth: learned for the first time');
+      assert.deepEqual(await note(RELEARN_EVERY - 1), [], 'then not before another 25');
+      assert.equal((await note(1)).length, 1);
     });
 
     test('a reporter’s reports teach their secondary MX; the next analysis looks past it', async (t) => {

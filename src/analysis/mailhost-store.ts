@@ -3,8 +3,8 @@
  * `stages/traceback/mailhosts.ts`). Two keys per report: the reporter (`user:…`, `token:…` or
  * `address:<sha256 of the address>`: the address itself is personal data and is not copied) and the
  * intake channel (`intake:smtp`, …), so hosts shared by every reporter of one reporting mailbox are
- * learned too. A key is learned again after {@link RELEARN_EVERY} reports, from its last
- * {@link MAX_LEARNING_CHAINS} analysed reports.
+ * learned too. A key is learned first after {@link FIRST_LEARNING_AFTER} reports, then again after
+ * every {@link RELEARN_EVERY}, from its last {@link MAX_LEARNING_CHAINS} analysed reports.
  */
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { reporterAddressKey } from '../core/reporter-key.ts';
@@ -13,12 +13,18 @@ import type { Database } from '../db/schema.ts';
 import { AnalysisSchema, type Hop } from './analysis-schema.ts';
 import { writeAudit } from '../evidence/audit.ts';
 import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback/declared.ts';
-import { learnMailhosts, MAX_MAILHOSTS } from './stages/traceback/mailhosts.ts';
+import { learnMailhosts, MAX_MAILHOSTS, MIN_MAILHOST_REPORTS } from './stages/traceback/mailhosts.ts';
 import type { ParsedReceived } from './stages/traceback/received-parser.ts';
 import { trustTableFor } from './stages/traceback/trust.ts';
 
 /** Reports of one key between two learning passes. */
 export const RELEARN_EVERY = 25;
+/**
+ * Reports of a key never learned before its first pass: as soon as the learner could learn a host
+ * ({@link MIN_MAILHOST_REPORTS}), not after {@link RELEARN_EVERY}. Until then a new reporter's reports
+ * are traced without their mail hosts and may name their own relay (a forwarder, a secondary MX).
+ */
+export const FIRST_LEARNING_AFTER = MIN_MAILHOST_REPORTS;
 /** Chains a learning pass reads (the most recent analysed reports of the key). */
 export const MAX_LEARNING_CHAINS = 300;
 
@@ -343,28 +349,29 @@ export async function noteReportsAndRelearn(
   // reporter at once add up instead of overwriting each other (or both inserting its row).
   for (const key of [...counts.keys()].sort()) {
     const n = counts.get(key) ?? 0;
-    const since = await db.transaction().execute(async (trx) => {
+    const isDueNow = await db.transaction().execute(async (trx) => {
       await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);
       const row = await trx
         .selectFrom('analysis_mailhost_keys')
-        .select(['reports_since'])
+        .select(['reports_since', 'learned_at'])
         .where('reporter_key', '=', key)
         .executeTakeFirst();
       const total = (row?.reports_since ?? 0) + n;
+      const isDue = total >= (row?.learned_at ? RELEARN_EVERY : FIRST_LEARNING_AFTER);
       if (row)
         await trx
           .updateTable('analysis_mailhost_keys')
-          .set({ reports_since: total >= RELEARN_EVERY ? 0 : total })
+          .set({ reports_since: isDue ? 0 : total })
           .where('reporter_key', '=', key)
           .execute();
       else
         await trx
           .insertInto('analysis_mailhost_keys')
-          .values({ reporter_key: key, reports_since: total >= RELEARN_EVERY ? 0 : total, learned_at: null })
+          .values({ reporter_key: key, reports_since: isDue ? 0 : total, learned_at: null })
           .execute();
-      return total;
+      return isDue;
     });
-    if (since >= RELEARN_EVERY) due.push(key);
+    if (isDueNow) due.push(key);
   }
   for (const key of due) await relearn(db, key, now);
   return due;
