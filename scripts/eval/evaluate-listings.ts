@@ -230,7 +230,8 @@ export async function evaluateListings(
   const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
   if (keep) fs.mkdirSync(keep, { recursive: true });
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
-  const cacheFile = path.join(dir, `corpus-${seed}-${stream.length}.json`);
+  // v2: the stream has reporters and the delivering-host reference (a cache from before lacks both).
+  const cacheFile = path.join(dir, `corpus-v2-${seed}-${stream.length}.json`);
   const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
   // A kept directory without this stream's references starts afresh.

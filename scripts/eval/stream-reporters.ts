@@ -10,8 +10,9 @@
  * folders, a pattern a top-four Received field matches, the address): their messages are that
  * reporter's reports, every other message an anonymous report through the one intake channel.
  * Learning runs as the live job runs it: a key is learned first after {@link FIRST_LEARNING_AFTER}
- * of its reports, then again every {@link RELEARN_EVERY}, from its last {@link MAX_LEARNING_CHAINS}
- * chains, with the production learner; a report is traced with what was learned before it arrived.
+ * of its reports, then at the {@link RELEARN_EVERY}th and every {@link RELEARN_EVERY} after, from
+ * its last {@link MAX_LEARNING_CHAINS} chains, with the production learner; a report is traced with
+ * what was learned before it arrived.
  */
 import { FIRST_LEARNING_AFTER, RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
@@ -85,7 +86,8 @@ export class StreamReporters {
         s.chains.push(chain);
         if (s.chains.length > MAX_LEARNING_CHAINS) s.chains.shift();
         if (++s.since >= (s.learned ? RELEARN_EVERY : FIRST_LEARNING_AFTER)) {
-          s.since = 0;
+          // The first pass leaves the count running (the second comes at the 25th report), as the live job does.
+          if (s.learned) s.since = 0;
           s.learned = true;
           // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
           s.hosts = learnMailhosts(s.chains, this.trust, { deliveringHosts: !k.startsWith('intake:') });

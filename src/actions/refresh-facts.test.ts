@@ -64,6 +64,12 @@ delisted`, async (t) => {
       await runListingPass(db, config, POLICY, now, { full: true });
       assert.equal((await findListing(db, 'ip', FORWARDER))?.state, 'listed', 'the forwarder, as first traced');
 
+      // A domain the listing pass indexed from the old facts: dropped, to be indexed again from the new ones.
+      const receivedAt = now.toISOString();
+      await db
+        .insertInto('feed_domain_reports')
+        .values({ domain: 'stale.example', report_id: reports[0]?.id ?? '', received_at: receivedAt })
+        .execute();
       await replaceDeclaredMailhosts(db, `user:${lea}`, [{ entry: 'vineyard.net', note: null }], 'test', now);
       let refreshed = 0;
       const s = await reanalyze(db, pool, {
@@ -76,6 +82,8 @@ delisted`, async (t) => {
       assert.equal(s.analysed, 2);
       assert.equal(refreshed, 3, 'every report of the two messages');
       assert.deepEqual(await origins(), [SENDER, SENDER, '66.218.66.65']);
+      const stale = await db.selectFrom('feed_domain_reports').select('domain').where('domain', '=', 'stale.example');
+      assert.equal(await stale.executeTakeFirst(), undefined, 'the old facts’ domain index is dropped');
       const kept = await db.selectFrom('action_report_facts').select(['campaign_id', 'category']).execute();
       assert.ok(
         kept.every((f) => f.campaign_id === 'c1' && f.category === 'commercial'),

@@ -7,7 +7,8 @@
  * (its campaign and the campaign's category, the message's own category, the historical mark, when
  * it was reported); `saveFacts` moves the cases' tallies with them, and the listing service, which
  * reads the facts stored since its cursor, judges the new origin at its next pass and the old one at
- * its next full pass.
+ * its next full pass (an address none of whose listed reports names it any more leaves at once), and
+ * indexes the reports' advertised domains again.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -27,19 +28,21 @@ export async function refreshFacts(
   const shas = [...bySha.keys()];
   let n = 0;
   for (let i = 0; i < shas.length; i += CHUNK) {
+    // Through `reports` (indexed by message): the facts table has no index on the message.
     const rows = await db
-      .selectFrom('action_report_facts')
+      .selectFrom('reports as r')
+      .innerJoin('action_report_facts as f', 'f.report_id', 'r.id')
       .select([
-        'report_id',
-        'message_sha256',
-        'received_at',
-        'campaign_id',
-        'category',
-        'message_category',
-        'historical',
+        'f.report_id',
+        'f.message_sha256',
+        'f.received_at',
+        'f.campaign_id',
+        'f.category',
+        'f.message_category',
+        'f.historical',
       ])
-      .where('message_sha256', 'in', shas.slice(i, i + CHUNK))
-      .orderBy('report_id')
+      .where('r.message_sha256', 'in', shas.slice(i, i + CHUNK))
+      .orderBy('f.report_id')
       .execute();
     for (const r of rows) {
       const analysis = bySha.get(r.message_sha256);
@@ -60,6 +63,9 @@ export async function refreshFacts(
           policy,
         ),
       );
+      // The listing pass indexes a report's advertised domains once (`feed_domain_reports`); dropped
+      // here, they are indexed again from the new facts at its next pass (their `created_at` moved).
+      await db.deleteFrom('feed_domain_reports').where('report_id', '=', r.report_id).execute();
       n++;
     }
   }

@@ -79,7 +79,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(d.get(nobody?.id ?? ''), []);
     });
 
-    test('a new reporter is learned after their fifth report, then every 25', async (t) => {
+    test('a new reporter is learned after their fifth report, then at the 25th and every 25 after', async (t) => {
       const h = await createTestContext(t, dialect);
       if (!h) return;
       const raw = Buffer.from('From: a@spam.example\r\nSubject: x\r\n\r\nbody\r\n');
@@ -97,7 +97,9 @@ for (const dialect of DIALECTS) {
       assert.equal(FIRST_LEARNING_AFTER, 5);
       assert.deepEqual(await note(4), [], 'four reports: not yet');
       assert.equal((await note(1)).length, 1, 'the fifth: learned for the first time');
-      assert.deepEqual(await note(RELEARN_EVERY - 1), [], 'then not before another 25');
+      assert.deepEqual(await note(RELEARN_EVERY - FIRST_LEARNING_AFTER - 1), [], 'then not before the 25th');
+      assert.equal((await note(1)).length, 1, 'the 25th');
+      assert.deepEqual(await note(RELEARN_EVERY - 1), [], 'then every 25');
       assert.equal((await note(1)).length, 1);
     });
 

@@ -357,17 +357,20 @@ export async function noteReportsAndRelearn(
         .where('reporter_key', '=', key)
         .executeTakeFirst();
       const total = (row?.reports_since ?? 0) + n;
-      const isDue = total >= (row?.learned_at ? RELEARN_EVERY : FIRST_LEARNING_AFTER);
+      const first = !row?.learned_at;
+      const isDue = total >= (first ? FIRST_LEARNING_AFTER : RELEARN_EVERY);
+      // The first pass leaves the count running, so the second comes at the 25th report as before.
+      const next = isDue && !first ? 0 : total;
       if (row)
         await trx
           .updateTable('analysis_mailhost_keys')
-          .set({ reports_since: isDue ? 0 : total })
+          .set({ reports_since: next })
           .where('reporter_key', '=', key)
           .execute();
       else
         await trx
           .insertInto('analysis_mailhost_keys')
-          .values({ reporter_key: key, reports_since: isDue ? 0 : total, learned_at: null })
+          .values({ reporter_key: key, reports_since: next, learned_at: null })
           .execute();
       return isDue;
     });

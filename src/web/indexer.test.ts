@@ -152,6 +152,29 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(top, [{ value: '64500', n: 1 }]);
     });
 
+    await t.test('an origin on the receiving side is nobody’s network: no origin, AS or country indexed', async () => {
+      const inside = analysisOf(stored[2].sha256, {
+        subject: 'Even prize 2',
+        ip: '65.23.81.140',
+        asn: 26554,
+        country: 'US',
+        url: 'https://pay.evil-bank.example/login',
+      });
+      inside.traceback.flags = ['origin-inside-receiver'];
+      inside.indicators.urls = [];
+      await storeAnalysis(db, inside, 1);
+      await indexAll(db);
+      const row = await db
+        .selectFrom('web_report_index')
+        .selectAll()
+        .where('report_id', '=', stored[2].id)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.stage, STAGE_ANALYSED);
+      assert.deepEqual([row.origin_ip, row.origin_asn, row.origin_country], [null, null, null]);
+      assert.equal((await rollup(db, 'country')).US, undefined);
+      assert.deepEqual(await topValues(db, 'asn', rangeOf('2000-01-01', '2100-01-01')), [{ value: '64500', n: 1 }]);
+    });
+
     await t.test('classification and a relabel move the category roll-up without double counting', async () => {
       await db
         .insertInto('classifications')

@@ -5,6 +5,7 @@
  * (ULIDs sort by creation), reports waiting for analysis or classification are looked at again
  * until they have both, and relabels / false-report marks re-index their report at once.
  */
+import { actionableOrigin } from '../analysis/actionable-origin.ts';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
 import { decodeTime, encodeTime } from 'ulid';
@@ -158,8 +159,11 @@ export async function computeFacts(db: Kysely<Database>, report: Report, sources
     subject = analysis.parse.subject;
     arrivedAt = messageTimes(analysis).arrivedAt;
     sender = analysis.indicators.sender.from ?? analysis.parse.from[0]?.address ?? null;
-    originIp = analysis.traceback.origin?.ip ?? null;
-    const eo = analysis.enrichment.origin;
+    // The receiving side's own machine is nobody's network's report (`actionable-origin.ts`): network
+    // operators are scoped, and the statistics counted, by this origin.
+    const actionable = actionableOrigin(analysis.traceback);
+    originIp = actionable?.ip ?? null;
+    const eo = actionable === null ? null : analysis.enrichment.origin;
     originCountry = eo?.country ?? null;
     originAsn = eo?.asn ?? null;
     for (const u of analysis.indicators.urls.slice(0, 100)) {

@@ -6,6 +6,7 @@
  * recipients' identities before it leaves (referrals.ts).
  */
 import type { Analysis } from '../../analysis/analysis-schema.ts';
+import { actionableOrigin } from '../../analysis/actionable-origin.ts';
 import { FINDINGS, isFindingCode } from '../../analysis/findings.ts';
 import type { CaseRow, ReportFactsRow } from '../../db/actions-tables.ts';
 
@@ -156,7 +157,8 @@ function tallyReports(input: SummaryInput): Tally {
       from: a?.indicators.sender.from ?? null,
       date: a?.parse.date?.iso ?? null,
       reports: 1,
-      origin: a?.traceback.origin?.ip ?? null,
+      // The receiving side's own machine is no origin to name to an authority (`actionable-origin.ts`).
+      origin: a ? (actionableOrigin(a.traceback)?.ip ?? null) : null,
       traceback: (a?.traceback.steps ?? []).slice(0, 30),
       findings: (a?.findings ?? []).map((x) => x.code),
     });

@@ -194,6 +194,38 @@ async function isReporterIp(db: Kysely<Database>, ip: string, facts: Fact[]): Pr
 }
 
 /**
+ * True when the address is listed or held and none of the reports its evidence names (the latest
+ * {@link MAX_EVIDENCE_REPORTS}) still has facts naming it: they were traced again and now name another
+ * origin, or were erased. Reports that merely aged out of the window still name it.
+ */
+async function evidenceWithdrawn(db: Kysely<Database>, ip: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('feed_listings')
+    .select(['state', 'evidence'])
+    .where('kind', '=', 'ip')
+    .where('value', '=', ip)
+    .executeTakeFirst();
+  if (row === undefined || (row.state !== 'listed' && row.state !== 'held')) return false;
+  // The evidence as `store.ts` writes it (read here without importing it: store imports this module).
+  let ids: string[] = [];
+  try {
+    const v = (JSON.parse(row.evidence) as { reportIds?: unknown }).reportIds;
+    ids = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(-MAX_EVIDENCE_REPORTS) : [];
+  } catch {
+    return false;
+  }
+  if (ids.length === 0) return false;
+  const still = await db
+    .selectFrom('action_report_facts')
+    .select('report_id')
+    .where('report_id', 'in', ids)
+    .where('origin_ip', '=', ip)
+    .limit(1)
+    .executeTakeFirst();
+  return still === undefined;
+}
+
+/**
  * True when `domain` is the domain of a reporter's own address: spam that links to its
  * recipient's own site (a personalised lure). Listing it would be wrong and would name the reporter.
  */
@@ -294,12 +326,10 @@ export async function judgeIp(
   const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null, asn);
   if (excluded) return none([excluded], true);
   if (all.length === 0) {
-    // Reports that aged out of the window leave a listing to expire when it said it would; reports
-    // that no longer name the address at all (traced again after a re-analysis, or erased) withdraw
-    // the evidence: it leaves the lists now (`src/actions/refresh-facts.ts`).
-    const named = await db.selectFrom('action_report_facts').select('report_id').where('origin_ip', '=', ip).limit(1);
-    if ((await named.executeTakeFirst()) === undefined)
-      return none(['no report names it any more (its reports were traced again or erased)'], true);
+    // Reports that aged out of the window leave a listing to expire when it said it would; when none
+    // of the reports its listing stands on names the address any more (traced again after a
+    // re-analysis, `src/actions/refresh-facts.ts`), the evidence is withdrawn: it leaves the lists now.
+    if (await evidenceWithdrawn(db, ip)) return none(['none of the reports it was listed on names it any more'], true);
     return none(['no live report in the window']);
   }
   if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);

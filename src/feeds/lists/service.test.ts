@@ -12,8 +12,7 @@ import path from 'node:path';
 import { createTestContext } from '../../app/test-context.ts';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { newId } from '../../core/ids.ts';
-import { actionPolicyProblems, parseActionPolicy } from '../../actions/action-policy.ts';
-import { factsFrom, saveFacts } from '../../actions/report-facts.ts';
+import { actionPolicyProblems } from '../../actions/action-policy.ts';
 import { listingService, listingTick } from './service.ts';
 import { releaseLease } from './store.ts';
 
@@ -86,11 +85,6 @@ test('the service runs a pass on start, releases its lease on stop and shows the
   if (!h) return;
   t.after(() => h.close());
   const at = new Date(Date.now() - 60_000).toISOString();
-  // The report behind it, long out of the window: the listing stays (held) until it expires.
-  const old = new Date(Date.now() - 400 * 86_400_000).toISOString();
-  const input = { reportId: newId(), sha256: 'a'.repeat(64), receivedAt: old, campaignId: null, category: 'scam' };
-  const facts = factsFrom({ ...input, analysis: null }, parseActionPolicy({}));
-  await saveFacts(h.ctx.db, { ...facts, origin_ip: '91.121.11.1' });
   await h.ctx.db
     .insertInto('feed_listings')
     .values({
