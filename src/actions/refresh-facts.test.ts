@@ -2,7 +2,8 @@
  * A re-analysis moves what the actions act on: after a reporter declared their forwarder and their
  * messages were traced again (`spamdesk reanalyze --reporter`), the facts of their reports name the
  * machine that handed the mail to the forwarder, and the listing pass delists the forwarder. Both
- * engines, real corpus messages, the CLI's wiring (`reanalyze` with `refreshFacts` as `onStored`).
+ * engines, real corpus messages, `reanalyze` with `refreshFacts` as its `onStored` (what the CLI's
+ * `reanalyze` command passes; the command itself is not run here).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -70,3 +70,40 @@ test('resources are counted apart from links and advertised domains, and listed 
   for (const english of ['Resources the message', 'Trace-back', 'Referred to', 'Advertised domains', 'do not open'])
     assert.ok(!fr.includes(english), `no "${english}" in the French page`);
 });
+
+test('a message whose origin is the receiving side’s own machine names no origin to the authority', async () => {
+  const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+  const inside = {
+    ...a,
+    traceback: {
+      ...a.traceback,
+      origin: { ip: '65.23.81.140', hopIndex: 1, ipVersion: 4 as const, reason: 'written inside the receiving side' },
+      flags: ['origin-inside-receiver'],
+    },
+  };
+  const outside = { ...inside, traceback: { ...inside.traceback, flags: [] } };
+  const originOf = (analysis: typeof a) =>
+    buildCaseSummary({
+      case: {
+        id: 'C1',
+        target_kind: 'campaign',
+        target_value: 'k',
+        title: 'Deals',
+        category: 'phishing',
+        state: 'open',
+        merged_into: null,
+        opened_by: 'rule:X',
+        created_at: '2026-01-01T00:00:00Z',
+        updated_at: '2026-01-01T00:00:00Z',
+      },
+      authority: { name: 'A', country: 'FR', competence: 'consumer' },
+      reports: [{ reportId: 'r1', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', channel: 'web' }],
+      facts: new Map(),
+      analyses: new Map([[a.sha256, analysis]]),
+      history: [],
+      generatedAt: '2026-01-02T00:00:00Z',
+      instance: { org: 'o', url: 'u' },
+    }).messages[0]?.origin;
+  assert.equal(originOf(inside), null);
+  assert.equal(originOf(outside), '65.23.81.140');
+});
