@@ -194,16 +194,17 @@ async function isReporterIp(db: Kysely<Database>, ip: string, facts: Fact[]): Pr
 }
 
 /**
- * True when the address is listed or held and none of the reports its evidence names (the latest
- * {@link MAX_EVIDENCE_REPORTS}) still has facts naming it: they were traced again and now name another
- * origin, or were erased. Reports that merely aged out of the window still name it.
+ * True when the value is listed or held and none of the reports its evidence names (the latest
+ * {@link MAX_EVIDENCE_REPORTS}) still has facts naming it — as origin (`ip`), among the advertised
+ * domains (`domain`): they were traced again and now say otherwise (`src/actions/refresh-facts.ts`),
+ * or were erased. Reports that merely aged out of the window still name it.
  */
-async function evidenceWithdrawn(db: Kysely<Database>, ip: string): Promise<boolean> {
+async function evidenceWithdrawn(db: Kysely<Database>, kind: 'ip' | 'domain', value: string): Promise<boolean> {
   const row = await db
     .selectFrom('feed_listings')
     .select(['state', 'evidence'])
-    .where('kind', '=', 'ip')
-    .where('value', '=', ip)
+    .where('kind', '=', kind)
+    .where('value', '=', value)
     .executeTakeFirst();
   if (row === undefined || (row.state !== 'listed' && row.state !== 'held')) return false;
   // The evidence as `store.ts` writes it (read here without importing it: store imports this module).
@@ -215,14 +216,12 @@ async function evidenceWithdrawn(db: Kysely<Database>, ip: string): Promise<bool
     return false;
   }
   if (ids.length === 0) return false;
-  const still = await db
+  const facts = await db
     .selectFrom('action_report_facts')
-    .select('report_id')
+    .select(['origin_ip', 'advertised_domains'])
     .where('report_id', 'in', ids)
-    .where('origin_ip', '=', ip)
-    .limit(1)
-    .executeTakeFirst();
-  return still === undefined;
+    .execute();
+  return !facts.some((f) => (kind === 'ip' ? f.origin_ip === value : jsonList(f.advertised_domains).includes(value)));
 }
 
 /**
@@ -329,7 +328,8 @@ export async function judgeIp(
     // Reports that aged out of the window leave a listing to expire when it said it would; when none
     // of the reports its listing stands on names the address any more (traced again after a
     // re-analysis, `src/actions/refresh-facts.ts`), the evidence is withdrawn: it leaves the lists now.
-    if (await evidenceWithdrawn(db, ip)) return none(['none of the reports it was listed on names it any more'], true);
+    if (await evidenceWithdrawn(db, 'ip', ip))
+      return none(['none of the reports it was listed on names it any more'], true);
     return none(['no live report in the window']);
   }
   if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);
@@ -439,7 +439,11 @@ export async function judgeDomain(
     .where('f.historical', '=', 0)
     .orderBy('d.received_at')
     .execute();
-  if (all.length === 0) return none(['no live report in the window']);
+  if (all.length === 0) {
+    if (await evidenceWithdrawn(db, 'domain', domain))
+      return none(['none of the reports it was listed on advertises it any more'], true);
+    return none(['no live report in the window']);
+  }
   if (await isReporterDomain(db, domain, all)) return none(['the domain of a reporter’s own address'], true);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
