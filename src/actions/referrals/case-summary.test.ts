@@ -9,6 +9,7 @@ import { staticPorts } from '../../analysis/ports/index.ts';
 import { defaultAnalysisSettings } from '../../analysis/settings.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
 import { buildCaseSummary } from './case-summary.ts';
+import type { Analysis } from '../../analysis/analysis-schema.ts';
 
 const RAW = Buffer.from(
   [
@@ -25,9 +26,9 @@ const RAW = Buffer.from(
   ].join('\r\n'),
 );
 
-test('resources are counted apart from links and advertised domains, and listed apart in the report', async () => {
-  const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
-  const summary = buildCaseSummary({
+/** The summary of a case of one report of `a`'s message. */
+function summaryOf(a: Analysis) {
+  return buildCaseSummary({
     case: {
       id: 'C1',
       target_kind: 'campaign',
@@ -48,6 +49,11 @@ test('resources are counted apart from links and advertised domains, and listed 
     generatedAt: '2026-01-02T00:00:00Z',
     instance: { org: 'o', url: 'u' },
   });
+}
+
+test('resources are counted apart from links and advertised domains, and listed apart in the report', async () => {
+  const a = await analyse(RAW, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+  const summary = summaryOf(a);
   assert.deepEqual(
     summary.indicators.urls.map((u) => u.value),
     ['https://buy.shop.example/now'],
@@ -82,28 +88,7 @@ test('a message whose origin is the receiving side’s own machine names no orig
     },
   };
   const outside = { ...inside, traceback: { ...inside.traceback, flags: [] } };
-  const originOf = (analysis: typeof a) =>
-    buildCaseSummary({
-      case: {
-        id: 'C1',
-        target_kind: 'campaign',
-        target_value: 'k',
-        title: 'Deals',
-        category: 'phishing',
-        state: 'open',
-        merged_into: null,
-        opened_by: 'rule:X',
-        created_at: '2026-01-01T00:00:00Z',
-        updated_at: '2026-01-01T00:00:00Z',
-      },
-      authority: { name: 'A', country: 'FR', competence: 'consumer' },
-      reports: [{ reportId: 'r1', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', channel: 'web' }],
-      facts: new Map(),
-      analyses: new Map([[a.sha256, analysis]]),
-      history: [],
-      generatedAt: '2026-01-02T00:00:00Z',
-      instance: { org: 'o', url: 'u' },
-    }).messages[0]?.origin;
+  const originOf = (analysis: Analysis) => summaryOf(analysis).messages[0]?.origin;
   assert.equal(originOf(inside), null);
   assert.equal(originOf(outside), '65.23.81.140');
 });

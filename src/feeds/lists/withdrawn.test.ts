@@ -3,7 +3,7 @@
  * value (`spamdesk reanalyze` rebuilds their facts, `src/actions/refresh-facts.ts`), it leaves the
  * lists at the next full pass; when they merely age out of the window, it stays until it expires.
  */
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import { newId } from '../../core/ids.ts';
@@ -37,19 +37,27 @@ function row(receivedAt: string, origin: string | null, domains: string[]): Repo
 }
 
 for (const dialect of DIALECTS) {
+  /** A database where three live phishing reports list {@link IP} and {@link DOMAIN}; null without the engine. */
+  async function listedOnThreeReports(t: TestContext) {
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return null;
+    t.after(() => tdb.drop());
+    const { db, config } = tdb;
+    const now = new Date('2026-11-20T12:00:00Z');
+    const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
+    const rows = [row(hourAgo, IP, [DOMAIN]), row(hourAgo, IP, [DOMAIN]), row(hourAgo, IP, [DOMAIN])];
+    for (const r of rows) await saveFacts(db, r);
+    await runListingPass(db, config, POLICY, now, { full: true });
+    assert.equal((await findListing(db, 'ip', IP))?.state, 'listed');
+    assert.equal((await findListing(db, 'domain', DOMAIN))?.state, 'listed');
+    return { db, config, now, rows };
+  }
+
   describe(`listings whose evidence is withdrawn (${dialect})`, () => {
     test('reports traced again withdraw an address and a domain at once', async (t) => {
-      const tdb = await createTestDatabase(t, dialect);
-      if (!tdb) return;
-      t.after(() => tdb.drop());
-      const { db, config } = tdb;
-      const now = new Date('2026-11-20T12:00:00Z');
-      const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
-      const rows = [row(hourAgo, IP, [DOMAIN]), row(hourAgo, IP, [DOMAIN]), row(hourAgo, IP, [DOMAIN])];
-      for (const r of rows) await saveFacts(db, r);
-      await runListingPass(db, config, POLICY, now, { full: true });
-      assert.equal((await findListing(db, 'ip', IP))?.state, 'listed');
-      assert.equal((await findListing(db, 'domain', DOMAIN))?.state, 'listed');
+      const fx = await listedOnThreeReports(t);
+      if (!fx) return;
+      const { db, config, now, rows } = fx;
 
       // Traced again: the same reports now name another origin and advertise nothing (as refreshFacts
       // writes them, the domain index of those reports dropped).
@@ -69,15 +77,9 @@ for (const dialect of DIALECTS) {
     });
 
     test('reports that aged out of the window leave the listing to its expiry', async (t) => {
-      const tdb = await createTestDatabase(t, dialect);
-      if (!tdb) return;
-      t.after(() => tdb.drop());
-      const { db, config } = tdb;
-      const now = new Date('2026-11-20T12:00:00Z');
-      const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
-      for (let i = 0; i < 3; i++) await saveFacts(db, row(hourAgo, IP, [DOMAIN]));
-      await runListingPass(db, config, POLICY, now, { full: true });
-      assert.equal((await findListing(db, 'ip', IP))?.state, 'listed');
+      const fx = await listedOnThreeReports(t);
+      if (!fx) return;
+      const { db, config, now } = fx;
       // Eight days later the reports are out of the 7-day window; the listings stay until they expire (30 days).
       const later = new Date(now.getTime() + 8 * 86_400_000);
       await runListingPass(db, config, POLICY, later, { full: true });
