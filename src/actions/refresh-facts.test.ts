@@ -19,6 +19,7 @@ import { getLatestAnalysis } from '../analysis/repository.ts';
 import { replaceDeclaredMailhosts } from '../analysis/mailhost-store.ts';
 import { runListingPass } from '../feeds/lists/pass.ts';
 import { findListing } from '../feeds/lists/store.ts';
+import { relabelReport } from '../campaigns/relabel.ts';
 import { parseActionPolicy } from './action-policy.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
 import { refreshFacts } from './refresh-facts.ts';
@@ -71,6 +72,8 @@ delisted`, async (t) => {
         .insertInto('feed_domain_reports')
         .values({ domain: 'stale.example', report_id: reports[0]?.id ?? '', received_at: receivedAt })
         .execute();
+      // An analyst relabelled B since its facts were written: the rebuilt facts carry the relabel.
+      await relabelReport(db, reports[2]?.id ?? '', 'scam', 'user:test:analyst');
       await replaceDeclaredMailhosts(db, `user:${lea}`, [{ entry: 'vineyard.net', note: null }], 'test', now);
       let refreshed = 0;
       const s = await reanalyze(db, pool, {
@@ -85,6 +88,12 @@ delisted`, async (t) => {
       assert.deepEqual(await origins(), [SENDER, SENDER, '66.218.66.65']);
       const stale = await db.selectFrom('feed_domain_reports').select('domain').where('domain', '=', 'stale.example');
       assert.equal(await stale.executeTakeFirst(), undefined, 'the old facts’ domain index is dropped');
+      const relabelled = await db
+        .selectFrom('action_report_facts')
+        .select('message_category')
+        .where('report_id', '=', reports[2]?.id ?? '')
+        .executeTakeFirst();
+      assert.equal(relabelled?.message_category, 'scam', 'the message’s current category, as the live job reads it');
       const kept = await db.selectFrom('action_report_facts').select(['campaign_id', 'category']).execute();
       assert.ok(
         kept.every((f) => f.campaign_id === 'c1' && f.category === 'commercial'),

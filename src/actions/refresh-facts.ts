@@ -4,8 +4,9 @@
  * act on the facts, not on the stored analysis: without this, a re-trace that looks past a
  * reporter's forwarder would leave the forwarder listed as the origin until its listing expired.
  * Each report's facts are rebuilt from the new analysis, keeping what the analysis does not decide
- * (its campaign and the campaign's category, the message's own category, the historical mark, when
- * it was reported); `saveFacts` moves the cases' tallies with them, and the listing service, which
+ * (its campaign and the campaign's category, the historical mark, when it was reported; the
+ * message's own category is read again as the live job reads it: the latest relabel, else its
+ * classification); `saveFacts` moves the cases' tallies with them, and the listing service, which
  * reads the facts stored since its cursor, judges the new origin at its next pass and the old one at
  * its next full pass (an address none of whose listed reports names it any more leaves at once), and
  * indexes the reports' advertised domains again.
@@ -14,6 +15,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import type { ActionPolicy } from './action-policy.ts';
+import { currentCategories } from '../campaigns/relabel.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
 
 const CHUNK = 200;
@@ -44,6 +46,8 @@ export async function refreshFacts(
       .where('r.message_sha256', 'in', shas.slice(i, i + CHUNK))
       .orderBy('f.report_id')
       .execute();
+    // The message's own category as the live actions job reads it: the latest relabel, else the classification.
+    const current = await currentCategories(db, shas.slice(i, i + CHUNK));
     for (const r of rows) {
       const analysis = bySha.get(r.message_sha256);
       if (analysis === undefined) continue;
@@ -56,7 +60,7 @@ export async function refreshFacts(
             receivedAt: r.received_at,
             campaignId: r.campaign_id,
             category: r.category,
-            messageCategory: r.message_category,
+            messageCategory: current.get(r.message_sha256) ?? r.message_category,
             historical: Number(r.historical) === 1,
             analysis,
           },
