@@ -16,6 +16,8 @@ import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import type { ActionPolicy } from './action-policy.ts';
 import { currentCategories } from '../campaigns/relabel.ts';
+import type { ReportFactsRow } from '../db/actions-tables.ts';
+import { lockCaseTargets } from './cases/case-rules.ts';
 import { factsFrom, saveFacts } from './report-facts.ts';
 
 const CHUNK = 200;
@@ -42,34 +44,43 @@ export async function refreshFacts(
         'f.category',
         'f.message_category',
         'f.historical',
+        'f.sender_domain',
       ])
       .where('r.message_sha256', 'in', shas.slice(i, i + CHUNK))
       .orderBy('f.report_id')
       .execute();
     // The message's own category as the live actions job reads it: the latest relabel, else the classification.
     const current = await currentCategories(db, shas.slice(i, i + CHUNK));
+    const rebuilt: { row: ReportFactsRow; oldSender: string | null }[] = [];
     for (const r of rows) {
       const analysis = bySha.get(r.message_sha256);
       if (analysis === undefined) continue;
-      await saveFacts(
-        db,
-        factsFrom(
-          {
-            reportId: r.report_id,
-            sha256: r.message_sha256,
-            receivedAt: r.received_at,
-            campaignId: r.campaign_id,
-            category: r.category,
-            messageCategory: current.get(r.message_sha256) ?? r.message_category,
-            historical: Number(r.historical) === 1,
-            analysis,
-          },
-          policy,
-        ),
+      const row = factsFrom(
+        {
+          reportId: r.report_id,
+          sha256: r.message_sha256,
+          receivedAt: r.received_at,
+          campaignId: r.campaign_id,
+          category: r.category,
+          messageCategory: current.get(r.message_sha256) ?? r.message_category,
+          historical: Number(r.historical) === 1,
+          analysis,
+        },
+        policy,
       );
+      rebuilt.push({ row, oldSender: r.sender_domain });
+    }
+    // The case targets' locks, all at once and sorted, as the live actions job takes them before it
+    // retallies (the old sender domain's too: its case loses the report): no deadlock with it.
+    await lockCaseTargets(db, [
+      ...rebuilt.map((b) => b.row),
+      ...rebuilt.map((b) => ({ ...b.row, campaign_id: null, sender_domain: b.oldSender })),
+    ]);
+    for (const { row } of rebuilt) {
+      await saveFacts(db, row);
       // The listing pass indexes a report's advertised domains once (`feed_domain_reports`); dropped
       // here, they are indexed again from the new facts at its next pass (their `created_at` moved).
-      await db.deleteFrom('feed_domain_reports').where('report_id', '=', r.report_id).execute();
+      await db.deleteFrom('feed_domain_reports').where('report_id', '=', row.report_id).execute();
       n++;
     }
   }
