@@ -17,6 +17,7 @@ import { BOT_SIGNALS, jsonList } from '../../actions/report-facts.ts';
 import { MANY_CAMPAIGNS } from '../../actions/isp/isp-digests.ts';
 import { identitiesOfReports } from '../../actions/redaction.ts';
 import { domainExclusion, ipExclusion, type Exclusions } from './exclusions.ts';
+import { parseEvidence } from './listing-evidence.ts';
 import {
   ACCESS_NETWORK_SIGNAL,
   NETWORK_KINDS,
@@ -207,14 +208,7 @@ async function evidenceWithdrawn(db: Kysely<Database>, kind: 'ip' | 'domain', va
     .where('value', '=', value)
     .executeTakeFirst();
   if (row === undefined || (row.state !== 'listed' && row.state !== 'held')) return false;
-  // The evidence as `store.ts` writes it (read here without importing it: store imports this module).
-  let ids: string[] = [];
-  try {
-    const v = (JSON.parse(row.evidence) as { reportIds?: unknown }).reportIds;
-    ids = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(-MAX_EVIDENCE_REPORTS) : [];
-  } catch {
-    return false;
-  }
+  const ids = parseEvidence(row.evidence).reportIds.slice(-MAX_EVIDENCE_REPORTS);
   if (ids.length === 0) return false;
   const facts = await db
     .selectFrom('action_report_facts')

@@ -9,14 +9,11 @@ import type { Database } from '../../db/schema.ts';
 import type { ListingRow } from '../../db/feeds-lists-tables.ts';
 import { newId, nowIso } from '../../core/ids.ts';
 import type { Verdict } from './judge.ts';
+import { parseEvidence } from './listing-evidence.ts';
+
+export { parseEvidence, type ListingEvidence } from './listing-evidence.ts';
 
 export const STATE_NAME = 'listings';
-
-export interface ListingEvidence {
-  reportIds: string[];
-  campaignIds: string[];
-  reasons: string[];
-}
 
 /** The state row, created on first use. */
 export async function listingState(db: Kysely<Database>) {
@@ -63,16 +60,6 @@ export async function releaseLease(db: Kysely<Database>, owner: string): Promise
     .where('name', '=', STATE_NAME)
     .where('lease_owner', '=', owner)
     .execute();
-}
-
-export function parseEvidence(text: string): ListingEvidence {
-  try {
-    const v = JSON.parse(text) as Partial<ListingEvidence>;
-    const strings = (x: unknown) => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
-    return { reportIds: strings(v.reportIds), campaignIds: strings(v.campaignIds), reasons: strings(v.reasons) };
-  } catch {
-    return { reportIds: [], campaignIds: [], reasons: [] };
-  }
 }
 
 export async function findListing(
