@@ -16,7 +16,8 @@
  * Every listed value is then checked against independent knowledge, none of it the listing code's
  * own tables: big mailbox providers and ESP relays (the trace-back's trusted-relay table, and the
  * origin's AS by name), origins of ham, domains seen in ham (sender or link), URL shorteners,
- * brands' own domains, image/CDN hosts, legitimate ESPs' tracking hosts, and the reporting
+ * brands' own domains and networks (an origin AS registered under a brand's name), image/CDN hosts,
+ * legitimate ESPs' tracking hosts, and the reporting
  * mailboxes' own delivering hosts (the `by` host of a message's topmost Received field — the
  * reporter's side writes that line — named in at least {@link MIN_DELIVERED} messages of the stream).
  * A sample of each list is printed for reading by hand.
@@ -24,7 +25,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getDomain } from 'tldts';
+import { getDomain, getDomainWithoutSuffix } from 'tldts';
 import { analyse } from '../../src/analysis/analyse.ts';
 import { staticPorts } from '../../src/analysis/ports/index.ts';
 import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
@@ -377,6 +378,28 @@ function readCorpus(file: string): Corpus {
 
 type Db = ReturnType<typeof openDatabase>;
 
+/**
+ * Brands by the name of their domain (`ebay` of ebay.com; four letters or more): an origin whose AS is
+ * registered under one is the brand's own machine. Access providers among the brands are left out
+ * (their subscribers' bots are the guilty), as are the providers {@link PROVIDER_AS} names.
+ */
+const ACCESS_BRANDS = new Set([
+  'comcast',
+  'xfinity',
+  'verizon',
+  'orange',
+  'free',
+  'bouyguestelecom',
+  'labanquepostale',
+]);
+/** Brand domains' names that are common words of other companies' AS names ("Office National des Postes…"). */
+const GENERIC_WORDS = new Set(['office', 'live', 'target', 'windows']);
+const BRAND_AS_WORDS: readonly [string, RegExp][] = [
+  ...new Set([...BRANDS].map((d) => getDomainWithoutSuffix(d) ?? '')),
+]
+  .filter((w) => w.length >= 4 && /^[a-z]+$/.test(w) && !ACCESS_BRANDS.has(w) && !GENERIC_WORDS.has(w))
+  .map((w) => [w, new RegExp(`\\b${w}\\b`, 'i')]);
+
 async function report(
   db: Db,
   config: ReturnType<typeof testConfig>,
@@ -433,6 +456,8 @@ async function report(
     const as = corpus.asOf.get(ip);
     const provider = PROVIDER_AS.find(([, re]) => as?.asName && re.test(as.asName));
     if (provider) why.push(`provider AS ${provider[0]} (AS${as?.asn} ${as?.asName})`);
+    const brand = provider ? undefined : BRAND_AS_WORDS.find(([, re]) => as?.asName && re.test(as.asName));
+    if (brand) why.push(`brand's own network ${brand[0]} (AS${as?.asn} ${as?.asName})`);
     if (corpus.hamOrigins.has(ip)) why.push('origin of ham');
     const name = rdnsOf.get(ip)?.toLowerCase().replace(/\.$/, '');
     const delivered = name === undefined ? 0 : (corpus.delivered.get(name) ?? 0);

@@ -10,6 +10,11 @@ export interface Brand {
   keywords: readonly string[];
   /** Registrable domains that legitimately send for it. */
   domains: readonly string[];
+  /**
+   * The brand is also an access provider: its networks carry its subscribers' machines (SFR's
+   * `*.rev.gaoland.net` lines), so its AS does not stand for the brand's own servers.
+   */
+  accessProvider?: true;
 }
 
 export const BRANDS: readonly Brand[] = [
@@ -80,10 +85,10 @@ export const BRANDS: readonly Brand[] = [
   },
   { name: 'ANTAI', keywords: ['antai'], domains: ['antai.gouv.fr'] },
   { name: 'CAF', keywords: ['caf', 'allocations familiales'], domains: ['caf.fr'] },
-  { name: 'Orange', keywords: ['orange'], domains: ['orange.fr', 'orange.com', 'wanadoo.fr'] },
-  { name: 'SFR', keywords: ['sfr'], domains: ['sfr.fr'] },
-  { name: 'Free', keywords: ['free mobile', 'freebox'], domains: ['free.fr', 'freetelecom.fr'] },
-  { name: 'Bouygues Telecom', keywords: ['bouygues'], domains: ['bouyguestelecom.fr'] },
+  { name: 'Orange', keywords: ['orange'], domains: ['orange.fr', 'orange.com', 'wanadoo.fr'], accessProvider: true },
+  { name: 'SFR', keywords: ['sfr'], domains: ['sfr.fr'], accessProvider: true },
+  { name: 'Free', keywords: ['free mobile', 'freebox'], domains: ['free.fr', 'freetelecom.fr'], accessProvider: true },
+  { name: 'Bouygues Telecom', keywords: ['bouygues'], domains: ['bouyguestelecom.fr'], accessProvider: true },
   {
     name: 'Crédit Agricole',
     keywords: ['credit agricole', 'crédit agricole'],
@@ -124,8 +129,8 @@ export const BRANDS: readonly Brand[] = [
   { name: 'USPS', keywords: ['usps', 'postal service'], domains: ['usps.com', 'usps.gov'] },
   { name: 'Walmart', keywords: ['walmart'], domains: ['walmart.com'] },
   { name: 'Costco', keywords: ['costco'], domains: ['costco.com'] },
-  { name: 'AT&T', keywords: ['at&t', 'att'], domains: ['att.com', 'att.net'] },
-  { name: 'Verizon', keywords: ['verizon'], domains: ['verizon.com', 'verizonwireless.com'] },
+  { name: 'AT&T', keywords: ['at&t', 'att'], domains: ['att.com', 'att.net'], accessProvider: true },
+  { name: 'Verizon', keywords: ['verizon'], domains: ['verizon.com', 'verizonwireless.com'], accessProvider: true },
   { name: 'Yahoo', keywords: ['yahoo'], domains: ['yahoo.com', 'yahoo.fr', 'yahoo-inc.com'] },
   { name: 'WeTransfer', keywords: ['wetransfer'], domains: ['wetransfer.com'] },
   { name: 'Zoom', keywords: ['zoom'], domains: ['zoom.us', 'zoom.com'] },

@@ -2,7 +2,8 @@
  * What is never listed, whatever its reports say: private and reserved address ranges (ipaddr.js
  * ranges: anything but global unicast), the trusted providers' relays of the trace-back's table
  * (by network, AS or reverse-DNS name: a Gmail relay carries spam it did not write), relays of
- * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), verified senders' IPs
+ * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), the networks of the brands
+ * phishing impersonates (`brand-networks.ts`: the brand's own mail servers), verified senders' IPs
  * and domains (they are in the feedback loop instead), shared platforms whose domain every sender
  * links to (the campaigns' common-domain table, brands included) and the regional domains of those
  * and of mailbox providers, URL shorteners, hosting platforms' shared suffixes, publishing and
@@ -19,6 +20,7 @@ import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/
 import { getPublicSuffix } from 'tldts';
 import { platformReason, providerReason } from '../shared-domains.ts';
 import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
+import { brandNetwork } from './brand-networks.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -83,8 +85,17 @@ const SHARED_NETS: [Net, string, string][] = SHARED_SENDING_NETWORKS.flatMap(([c
   return net === null ? [] : [[net, name, cidr] as [Net, string, string]];
 });
 
-/** Why this IP is never listed, or null when it may be. */
-export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn: number | null = null): string | null {
+/**
+ * Why this IP is never listed, or null when it may be. `rdns`, `asn` and `asName`: the reverse name the
+ * receiving host recorded and the address's AS, as the reports' facts carry them.
+ */
+export function ipExclusion(
+  ip: string,
+  ex: Exclusions,
+  rdns: string | null,
+  asn: number | null = null,
+  asName: string | null = null,
+): string | null {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.process(ip);
@@ -110,6 +121,10 @@ export function ipExclusion(ip: string, ex: Exclusions, rdns: string | null, asn
     return `relay of a shared sending platform (${byName[1]}, reverse DNS ${rdns}): it sends for many customers`;
   const byNet = SHARED_NETS.find(([net]) => inNetwork(addr, net));
   if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[2]}): it sends for many customers`;
+  const brand = brandNetwork(asName);
+  if (brand)
+    return `in ${brand}’s own network (AS${asn ?? '?'} ${asName}): the brand’s own mail server, whose mail was taken \
+for its imitation or which was broken into; its abuse desk is the channel, a listing would block the brand’s real mail`;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;

@@ -316,7 +316,13 @@ export async function judgeIp(
     .execute();
   const none = (reasons: string[], excluded = false) => emptyVerdict('ip', ip, 'infrastructure', reasons, excluded);
   const asn = all.find((f) => f.origin_asn !== null)?.origin_asn ?? null;
-  const excluded = ipExclusion(ip, ex, all.find((f) => f.origin_rdns)?.origin_rdns ?? null, asn);
+  const excluded = ipExclusion(
+    ip,
+    ex,
+    all.find((f) => f.origin_rdns)?.origin_rdns ?? null,
+    asn,
+    all.find((f) => f.origin_as_name)?.origin_as_name ?? null,
+  );
   if (excluded) return none([excluded], true);
   if (all.length === 0) {
     // Reports that aged out of the window leave a listing to expire when it said it would; when none

@@ -267,6 +267,46 @@ for (const dialect of DIALECTS) {
       assert.ok(facts.every((f) => f.origin_ip === null && f.origin_asn === null));
     });
 
+    test('a brand’s own mail server, whose real offers were taken for phishing, is never listed', async (t) => {
+      const tdb = await setup(t, ['nazario_phishing/phishing0.mbox', 'nazario_phishing/phishing1.mbox']);
+      if (!tdb) return;
+      if (!needsCorpus(t, 'nazario_phishing/20051114.mbox')) return;
+      // Nazario: eBay's real 2005 marketing ("Summer Dollar Days", links to click3.ebay.com), sent by
+      // smfcamppool10.emailebay.com 66.135.215.239 in AS11643 "eBay, Inc". The corpus holds it as
+      // phishing and so does the classifier; `npm run eval -- listings` had put the address on the
+      // infrastructure list under the default policy (five reports), and seven more of eBay's under one report.
+      const offers: Reports = [
+        ['nazario_phishing/phishing1.mbox#106', 1],
+        ['nazario_phishing/phishing1.mbox#256', 1],
+        ['nazario_phishing/phishing0.mbox#252', 1],
+        ['nazario_phishing/20051114.mbox#93', 1],
+        ['nazario_phishing/20051114.mbox#237', 1],
+      ];
+      let now = new Date(0);
+      for (const r of offers) {
+        const at = await report(tdb.db, [r]);
+        if (at > now) now = at;
+        assert.equal(analysed.get(r[0])?.a.traceback.origin?.ip, '66.135.215.239', r[0]);
+      }
+      const wide = parseActionPolicy({
+        listing: {
+          infrastructure: { enabled: true, minReports: 2, minCampaigns: 1, windowDays: 3650, expiryDays: 30 },
+        },
+      });
+      await runListingPass(tdb.db, tdb.config, wide, now, { full: true });
+      assert.notEqual((await findListing(tdb.db, 'ip', '66.135.215.239'))?.state, 'listed');
+      const v = await judgeIp(
+        tdb.db,
+        wide,
+        await loadExclusions(tdb.db, tdb.config, wide),
+        '66.135.215.239',
+        now,
+        null,
+      );
+      assert.equal(v.outcome, 'none');
+      assert.match(v.reasons.join(' '), /eBay’s own network \(AS11643 eBay, Inc\)/);
+    });
+
     test('a regional webmail domain in spam footers is not listed; the advertised domain is', async (t) => {
       const tdb = await setup(t, ['trec07p']);
       if (!tdb) return;
