@@ -30,8 +30,14 @@ test('addresses: only public ones outside trusted relays and verified senders', 
   assert.match(String(ex.ip('127.0.0.1')), /loopback/);
   assert.match(String(ex.ip('192.0.2.7')), /documentation/);
   assert.match(String(ex.ip('fe80::1')), /link-local/);
-  assert.match(String(ex.ip('209.85.220.41')), /relay of Google/);
+  assert.match(String(ex.ip('209.85.220.41')), /relay of a trusted provider \(Google/);
   assert.match(String(ex.ip('85.10.0.7')), /verified sender/);
+  // By the network the reports' facts give it, as the lists judge it: a shared sending platform's
+  // relay, a brand's own server; the same address with no network known may be published.
+  const sendgrid = { rdns: 'o1.ptr1234.sendgrid.net', asn: 11377, asName: 'SendGrid, Inc.' };
+  assert.match(String(ex.ip('149.72.218.220', sendgrid)), /shared sending platform \(SendGrid/);
+  assert.match(String(ex.ip('66.135.215.239', { rdns: null, asn: 11643, asName: 'eBay, Inc' })), /eBay’s own network/);
+  assert.equal(ex.ip('66.135.215.239'), null);
   assert.match(String(ex.ip('not-an-ip')), /not an IP/);
 });
 

@@ -1,7 +1,9 @@
 /**
  * What the intel feeds never publish, whatever the campaigns say (issue 19): private, reserved and
  * documentation addresses; the relays of trusted mailbox providers and of this instance's intake
- * (the trace-back's trust table); the registered and verified addresses and domains of legitimate
+ * (the trace-back's trust table); by the network the reports' facts give an address, the relays of
+ * shared sending platforms and brands' own servers, as the lists refuse them
+ * (`../network-exclusions.ts`); the registered and verified addresses and domains of legitimate
  * senders; platforms shared by unrelated senders and impersonated brands' own domains; reserved
  * names (RFC 2606, RFC 6761). Each refusal carries its reason, for the build summary.
  */
@@ -11,13 +13,18 @@ import type { Database } from '../../db/schema.ts';
 import { classifyIp, normaliseIp, parseCidr, matchCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import type { TrustTable } from '../../analysis/stages/traceback/trust.ts';
 import { platformReason, providerReason } from '../shared-domains.ts';
+import { networkExclusion, type AddressNetwork } from '../network-exclusions.ts';
+import ipaddr from 'ipaddr.js';
 
 /** Top-level names that never designate anyone's real host (RFC 2606 §2, RFC 6761 §6). */
 const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion']);
 
 export interface Exclusions {
-  /** Null when the address may be published, else why not. */
-  ip(ip: string): string | null;
+  /**
+   * Null when the address may be published, else why not. `network`: its reverse name and AS as the
+   * reports' facts give them (a shared sending platform's relay, a brand's server).
+   */
+  ip(ip: string, network?: AddressNetwork): string | null;
   /**
    * Null when the host name (or registrable domain) may be published, else why not. `fullUrl`: the
    * host of a URL with a path, which names one customer's page on a shared platform (a shortened
@@ -59,6 +66,8 @@ function underAny(host: string, domains: ReadonlySet<string>): string | null {
   }
 }
 
+const NO_NETWORK: AddressNetwork = { rdns: null, asn: null, asName: null };
+
 export function buildExclusions(opts: {
   trust: TrustTable;
   senders: { nets: Cidr[]; domains: Set<string> };
@@ -81,13 +90,13 @@ export function buildExclusions(opts: {
     if (opts.trust.byName(h)) return 'host of a trusted mailbox provider';
     return null;
   };
-  const ipReason = (ip: string): string | null => {
+  const ipReason = (ip: string, network: AddressNetwork = NO_NETWORK): string | null => {
     const n = normaliseIp(ip);
     if (!n) return 'not an IP address';
     const cls = classifyIp(n);
     if (cls !== 'public') return `${cls} address`;
-    const relay = opts.trust.byIp(n);
-    if (relay) return `relay of ${relay.relay.name} (trusted)`;
+    const byNetwork = networkExclusion(ipaddr.parse(n), opts.trust, network);
+    if (byNetwork) return byNetwork;
     if (matchCidr(n, opts.senders.nets)) return 'address of a verified sender';
     return null;
   };

@@ -15,6 +15,7 @@ import { identitiesByReport } from '../../actions/redaction.ts';
 import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence/redact.ts';
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 import type { Exclusions } from './exclusions.ts';
+import type { AddressNetwork } from '../network-exclusions.ts';
 import type { IndicatorKind } from './collections.ts';
 
 /** Campaigns read per query (bounded IN lists). */
@@ -113,6 +114,10 @@ export async function readSources(
     const liveIds = liveRows.map((r) => r.id);
     const values = await rawValues(db, liveIds);
     const reporters = await campaignReporters(db, liveIds);
+    const networks = await addressNetworks(
+      db,
+      [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'ip').map((v) => v.value)),
+    );
     for (const r of liveRows) {
       const raw = values.get(r.id) ?? [];
       const identity = reporters.get(r.id);
@@ -121,7 +126,7 @@ export async function readSources(
       const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
       const kept: SourceValue[] = [];
       for (const v of raw) {
-        const why = refusal(v, exclusions, redactor);
+        const why = refusal(v, exclusions, redactor, networks);
         if (why) refuse(why);
         else kept.push(v);
       }
@@ -139,12 +144,17 @@ export async function readSources(
   return { campaigns, held, refused };
 }
 
-function refusal(v: SourceValue, ex: Exclusions, redactor: Redactor | null): string | null {
+function refusal(
+  v: SourceValue,
+  ex: Exclusions,
+  redactor: Redactor | null,
+  networks: ReadonlyMap<string, AddressNetwork>,
+): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
   switch (v.kind) {
     case 'ip':
-      return ex.ip(v.value);
+      return ex.ip(v.value, networks.get(v.value));
     case 'domain':
       return ex.host(v.value);
     case 'email':
@@ -170,6 +180,32 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
   const bare = (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
   if (!bare && v.messages < MIN_MESSAGES_FOR_FULL_URL) return 'URL seen in a single message (may be per-recipient)';
   return ex.host(u.hostname, { fullUrl: !bare });
+}
+
+/**
+ * The network of each origin address as the reports' facts recorded it (reverse name, AS number and
+ * name; the first of each found): what the exclusions judge a shared platform's relay or a brand's
+ * server by.
+ */
+async function addressNetworks(db: Kysely<Database>, ips: readonly string[]): Promise<Map<string, AddressNetwork>> {
+  const out = new Map<string, AddressNetwork>();
+  for (const part of chunks([...new Set(ips)], CHUNK)) {
+    const rows = await db
+      .selectFrom('action_report_facts')
+      .select(['origin_ip', 'origin_rdns', 'origin_asn', 'origin_as_name'])
+      .distinct()
+      .where('origin_ip', 'in', part)
+      .execute();
+    for (const r of rows) {
+      if (r.origin_ip === null) continue;
+      const n = out.get(r.origin_ip) ?? { rdns: null, asn: null, asName: null };
+      n.rdns ??= r.origin_rdns;
+      n.asn ??= r.origin_asn === null ? null : Number(r.origin_asn);
+      n.asName ??= r.origin_as_name;
+      out.set(r.origin_ip, n);
+    }
+  }
+  return out;
 }
 
 /** Campaigns (of these) with at least one live (not historically imported) report. */

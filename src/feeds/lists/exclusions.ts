@@ -19,8 +19,7 @@ import { parseNetwork } from '../../actions/listing-policy.ts';
 import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
 import { getPublicSuffix } from 'tldts';
 import { platformReason, providerReason } from '../shared-domains.ts';
-import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
-import { brandNetwork } from './brand-networks.ts';
+import { networkExclusion } from '../network-exclusions.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -79,12 +78,6 @@ function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
   return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
-/** {@link SHARED_SENDING_NETWORKS} parsed once: network, platform, CIDR text. */
-const SHARED_NETS: [Net, string, string][] = SHARED_SENDING_NETWORKS.flatMap(([cidr, name]) => {
-  const net = parseNetwork(cidr);
-  return net === null ? [] : [[net, name, cidr] as [Net, string, string]];
-});
-
 /**
  * Why this IP is never listed, or null when it may be. `rdns`, `asn` and `asName`: the reverse name the
  * receiving host recorded and the address's AS, as the reports' facts carry them.
@@ -104,27 +97,8 @@ export function ipExclusion(
   }
   const range = addr.range();
   if (range !== 'unicast') return `reserved address range (${range})`;
-  const relay = ex.trust.byIp(addr.toString());
-  if (relay) return `relay of a trusted provider (${relay.relay.name}, ${relay.cidr})`;
-  const named = ex.trust.byName(rdns);
-  if (named) return `relay of a trusted provider (${named.name}, reverse DNS ${rdns})`;
-  // The table names only AS numbers a provider uses alone (never a cloud's): its relays outside the
-  // published networks are still its relays.
-  const owner = ex.trust.byAsn(asn);
-  if (owner) return `relay of a trusted provider (${owner.name}, AS${asn})`;
-  const platform = asn === null ? undefined : SHARED_SENDING_ASNS.get(asn);
-  if (platform) return `relay of a shared sending platform (${platform}, AS${asn}): it sends for many customers`;
-  const byName = rdns
-    ? SHARED_SENDING_NAMES.find(([n]) => within(rdns.toLowerCase().replace(/\.$/, ''), n))
-    : undefined;
-  if (byName)
-    return `relay of a shared sending platform (${byName[1]}, reverse DNS ${rdns}): it sends for many customers`;
-  const byNet = SHARED_NETS.find(([net]) => inNetwork(addr, net));
-  if (byNet) return `relay of a shared sending platform (${byNet[1]}, ${byNet[2]}): it sends for many customers`;
-  const brand = brandNetwork(asName);
-  if (brand)
-    return `in ${brand}’s own network (AS${asn ?? '?'} ${asName}): the brand’s own mail server, whose mail was taken \
-for its imitation or which was broken into; its abuse desk is the channel, a listing would block the brand’s real mail`;
+  const network = networkExclusion(addr, ex.trust, { rdns, asn, asName });
+  if (network) return network;
   if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
   const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
   if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;

@@ -1,0 +1,60 @@
+/**
+ * The intel feeds refuse the origin addresses the lists refuse by their network: a shared sending
+ * platform's relay (SendGrid: one customer's phishing says nothing of the others on the same relay)
+ * and a brand's own mail server (eBay's real offers, which the classifier takes for phishing). Real
+ * corpus messages through the real pipeline, the shipped ASN data.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
+import { DIALECTS } from '../../db/test-databases.ts';
+import { splitMbox } from '../../analysis/test-support/corpus-messages.ts';
+import { buildIntel } from './build.ts';
+import { currentObjects } from './bundle.ts';
+import { intelHarness } from './test-support.ts';
+import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`intel origins refused by their network (${dialect})`, () => {
+    test('a SendGrid relay and eBay’s own mail server are never published; the phishing domain is', async (t) => {
+      if (!needsCorpus(t, 'phishing_pot') || !needsCorpus(t, 'nazario_phishing/phishing1.mbox')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // phishing_pot sample-118: credential phishing sent through SendGrid, traced to its relay
+        // 149.72.218.220 (AS11377 SendGrid); Nazario phishing1 #106: eBay's real "Summer Dollar Days"
+        // offer from smfcamppool10.emailebay.com 66.135.215.239 (AS11643 eBay), classified phishing.
+        const sendgrid = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email/sample-118.eml'));
+        const mbox = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, 'nazario_phishing/phishing1.mbox')));
+        const ebay = mbox[106];
+        assert.ok(ebay);
+        await h.report([{ raw: sendgrid }, { raw: ebay }]);
+        const facts = await h.ctx.db
+          .selectFrom('action_report_facts')
+          .select(['origin_ip', 'origin_asn', 'category'])
+          .orderBy('origin_ip')
+          .execute();
+        assert.deepEqual(
+          facts.map((f) => [f.origin_ip, f.origin_asn]),
+          [
+            ['149.72.218.220', 11377],
+            ['66.135.215.239', 11643],
+          ],
+        );
+        const s = await buildIntel(h.ctx.db, h.ctx.config);
+        const { body } = await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID);
+        assert.doesNotMatch(body, /149\.72\.218\.220/, 'a SendGrid relay is not the phisher’s');
+        assert.doesNotMatch(body, /66\.135\.215\.239/, 'eBay’s own server is not a phisher’s');
+        const refused = Object.entries(s.refused)
+          .map(([why, n]) => `${n} ${why}`)
+          .join('; ');
+        assert.match(refused, /shared sending platform \(SendGrid/, refused);
+        assert.match(refused, /eBay’s own network/, refused);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
