@@ -58,3 +58,48 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`intel origins that relay many senders' mail (${dialect})`, () => {
+    test('a forwarder that passed on spam of many unrelated campaigns is in none of their indicators', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam_2') || !needsCorpus(t, 'spamassassin/easy_ham_2')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // The SpamAssassin donor's ISP relay 213.105.180.140 (Virgin Media, no PTR record): the trace-back
+        // stops there for want of a reporter whose mail hosts it could learn. 40 spams (the pipeline
+        // clusters them into fewer campaigns) and one ham through it; the lists refuse it as a relay
+        // (listing-network.test.ts).
+        const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
+        const spams = fs
+          .readdirSync(dir)
+          .sort()
+          .map((f) => fs.readFileSync(path.join(dir, f)))
+          .filter((raw) => raw.toString('latin1').includes('213.105.180.140'))
+          .slice(0, 40);
+        assert.equal(spams.length, 40);
+        const ham = fs.readFileSync(
+          path.join(CORPUS_DIR, 'spamassassin/easy_ham_2/00487.4c0487a128123e92602005535955e7a1'),
+        );
+        await h.report([...spams, ham].map((raw) => ({ raw })));
+        const origins = await h.ctx.db
+          .selectFrom('action_report_facts')
+          .select(['origin_ip', 'campaign_id'])
+          .where('origin_ip', '=', '213.105.180.140')
+          .execute();
+        const campaigns = new Set(origins.map((o) => o.campaign_id)).size;
+        assert.ok(campaigns >= 20, `${origins.length} reports of ${campaigns} campaigns traced to the forwarder`);
+        const s = await buildIntel(h.ctx.db, h.ctx.config);
+        const { body } = await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID);
+        assert.match(body, /"type":"indicator"/, 'the campaigns are published');
+        assert.doesNotMatch(body, /213\.105\.180\.140/, 'their forwarder is not');
+        const refused = Object.entries(s.refused)
+          .map(([why, n]) => `${n} ${why}`)
+          .join('; ');
+        assert.match(refused, /\d+ relay of many senders’ mail/, refused);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}

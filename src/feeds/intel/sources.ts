@@ -16,6 +16,8 @@ import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 import type { Exclusions } from './exclusions.ts';
 import type { AddressNetwork } from '../network-exclusions.ts';
+import { BOT_SIGNALS } from '../../actions/report-facts.ts';
+import { originNetwork, relayReason } from '../../analysis/origin-network.ts';
 import type { IndicatorKind } from './collections.ts';
 
 /** Campaigns read per query (bounded IN lists). */
@@ -114,8 +116,9 @@ export async function readSources(
     const liveIds = liveRows.map((r) => r.id);
     const values = await rawValues(db, liveIds);
     const reporters = await campaignReporters(db, liveIds);
-    const networks = await addressNetworks(
+    const networks = await originFacts(
       db,
+      isoDaysAgo(policy.listing.infrastructure.windowDays),
       [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'ip').map((v) => v.value)),
     );
     for (const r of liveRows) {
@@ -148,13 +151,15 @@ function refusal(
   v: SourceValue,
   ex: Exclusions,
   redactor: Redactor | null,
-  networks: ReadonlyMap<string, AddressNetwork>,
+  networks: ReadonlyMap<string, OriginFacts>,
 ): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
   switch (v.kind) {
-    case 'ip':
-      return ex.ip(v.value, networks.get(v.value));
+    case 'ip': {
+      const origin = networks.get(v.value);
+      return ex.ip(v.value, origin) ?? (origin?.relay ? RELAY_REFUSAL : null);
+    }
     case 'domain':
       return ex.host(v.value);
     case 'email':
@@ -182,27 +187,64 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
   return ex.host(u.hostname, { fullUrl: !bare });
 }
 
+/** The refusal of a relay of many senders' mail (one reason for all: the build summary counts by reason). */
+const RELAY_REFUSAL =
+  'relay of many senders’ mail (forwarder, list server or smarthost): spam of many unrelated campaigns';
+
+/** What the reports' facts say of an origin address: its network, and what it passed on. */
+export interface OriginFacts extends AddressNetwork {
+  /** Why it is a relay of many senders' mail rather than their source, or null (`relayReason`). */
+  relay: string | null;
+}
+
+const isoDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+
 /**
- * The network of each origin address as the reports' facts recorded it (reverse name, AS number and
- * name; the first of each found): what the exclusions judge a shared platform's relay or a brand's
- * server by.
+ * Each origin address as the reports' facts (live reports) recorded it: the reverse name, AS number
+ * and name the exclusions judge a shared platform's relay or a brand's server by, and whether it
+ * passed on spam of many unrelated campaigns since `since` (the lists' infrastructure window; a
+ * forwarder, a list server: the lists' rule, `relayReason`), which one campaign's indicator would
+ * blame for all the others.
  */
-async function addressNetworks(db: Kysely<Database>, ips: readonly string[]): Promise<Map<string, AddressNetwork>> {
-  const out = new Map<string, AddressNetwork>();
+async function originFacts(
+  db: Kysely<Database>,
+  since: string,
+  ips: readonly string[],
+): Promise<Map<string, OriginFacts>> {
+  const out = new Map<string, OriginFacts>();
+  const recent = sql<boolean>`received_at >= ${since}`;
+  const clean = sql<boolean>`(message_category = 'legitimate' or authenticated = 1)`;
   for (const part of chunks([...new Set(ips)], CHUNK)) {
     const rows = await db
       .selectFrom('action_report_facts')
-      .select(['origin_ip', 'origin_rdns', 'origin_asn', 'origin_as_name'])
-      .distinct()
+      .select([
+        'origin_ip',
+        sql<string | null>`max(origin_rdns)`.as('rdns'),
+        sql<number | string | null>`max(origin_asn)`.as('asn'),
+        sql<string | null>`max(origin_as_name)`.as('as_name'),
+        sql<
+          number | string
+        >`count(distinct case when ${recent} and not ${clean} then coalesce(campaign_id, message_sha256) end)`.as(
+          'campaigns',
+        ),
+        sql<number | string>`sum(case when ${recent} and ${clean} then 1 else 0 end)`.as('clean'),
+        sql<number | string>`max(case when bot_signals like ${`%"${BOT_SIGNALS.DYNAMIC_RDNS}"%`} then 1 else 0 end)`.as(
+          'dynamic',
+        ),
+      ])
       .where('origin_ip', 'in', part)
+      .where('historical', '=', 0)
+      .groupBy('origin_ip')
       .execute();
     for (const r of rows) {
       if (r.origin_ip === null) continue;
-      const n = out.get(r.origin_ip) ?? { rdns: null, asn: null, asName: null };
-      n.rdns ??= r.origin_rdns;
-      n.asn ??= r.origin_asn === null ? null : Number(r.origin_asn);
-      n.asName ??= r.origin_as_name;
-      out.set(r.origin_ip, n);
+      const network = originNetwork(r.origin_ip, r.rdns, r.as_name, Number(r.dynamic) === 1);
+      out.set(r.origin_ip, {
+        rdns: r.rdns,
+        asn: r.asn === null ? null : Number(r.asn),
+        asName: r.as_name,
+        relay: relayReason(network, Number(r.campaigns), Number(r.clean)),
+      });
     }
   }
   return out;
