@@ -158,7 +158,8 @@ function refusal(
   switch (v.kind) {
     case 'ip': {
       const origin = networks.get(v.value);
-      return ex.ip(v.value, origin) ?? (origin?.relay ? RELAY_REFUSAL : null);
+      if (!origin) return NO_REPORT_REFUSAL;
+      return ex.ip(v.value, origin) ?? (origin.relay ? RELAY_REFUSAL : null);
     }
     case 'domain':
       return ex.host(v.value);
@@ -191,6 +192,12 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
 const RELAY_REFUSAL =
   'relay of many senders’ mail (forwarder, list server or smarthost): spam of many unrelated campaigns';
 
+/**
+ * The refusal of an origin no report names any more: its reports were traced again (a reporter's
+ * declared forwarder, `spamdesk reanalyze`) or erased, while the campaign keeps the value it stored.
+ */
+const NO_REPORT_REFUSAL = 'no report names it as an origin any more (traced again or erased)';
+
 /** What the reports' facts say of an origin address: its network, and what it passed on. */
 export interface OriginFacts extends AddressNetwork {
   /** Why it is a relay of many senders' mail rather than their source, or null (`relayReason`). */
@@ -200,11 +207,12 @@ export interface OriginFacts extends AddressNetwork {
 const isoDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 /**
- * Each origin address as the reports' facts (live reports) recorded it: the reverse name, AS number
- * and name the exclusions judge a shared platform's relay or a brand's server by, and whether it
- * passed on spam of many unrelated campaigns since `since` (the lists' infrastructure window; a
+ * Each origin address as the reports' facts recorded it: the reverse name, AS number and name the
+ * exclusions judge a shared platform's relay or a brand's server by, and whether it passed on spam
+ * of many unrelated campaigns in live reports since `since` (the lists' infrastructure window; a
  * forwarder, a list server: the lists' rule, `relayReason`), which one campaign's indicator would
- * blame for all the others.
+ * blame for all the others. An address no facts row names is absent: every report that named it
+ * was traced again since (`refresh-facts.ts`) or erased, and the campaign's stored value is stale.
  */
 async function originFacts(
   db: Kysely<Database>,
@@ -212,7 +220,7 @@ async function originFacts(
   ips: readonly string[],
 ): Promise<Map<string, OriginFacts>> {
   const out = new Map<string, OriginFacts>();
-  const recent = sql<boolean>`received_at >= ${since}`;
+  const recent = sql<boolean>`historical = 0 and received_at >= ${since}`;
   const clean = sql<boolean>`(message_category = 'legitimate' or authenticated = 1)`;
   for (const part of chunks([...new Set(ips)], CHUNK)) {
     const rows = await db
@@ -233,7 +241,6 @@ async function originFacts(
         ),
       ])
       .where('origin_ip', 'in', part)
-      .where('historical', '=', 0)
       .groupBy('origin_ip')
       .execute();
     for (const r of rows) {
