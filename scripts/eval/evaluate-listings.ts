@@ -46,6 +46,7 @@ import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { runListingPass } from '../../src/feeds/lists/pass.ts';
+import { snapshotFor } from '../../src/feeds/intel/build.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
 import { StreamReporters } from './stream-reporters.ts';
 
@@ -341,6 +342,7 @@ ${[...corpus.delivered.values()].filter((n) => n >= MIN_DELIVERED).length} repor
       out(`\n=== policy: ${name} (${passes + 1} passes: ${((performance.now() - p0) / 1000).toFixed(1)} s)\n`);
       figures.push(await report(db, config, corpus, name, out, opts.sample ?? 12, seed));
     }
+    await intelReport(db, config, corpus, out);
     return figures;
   } finally {
     await db.destroy();
@@ -400,6 +402,136 @@ const BRAND_AS_WORDS: readonly [string, RegExp][] = [
   .filter((w) => w.length >= 4 && /^[a-z]+$/.test(w) && !ACCESS_BRANDS.has(w) && !GENERIC_WORDS.has(w))
   .map((w) => [w, new RegExp(`\\b${w}\\b`, 'i')]);
 
+/**
+ * The independent checks of a published value: why it is innocent, by knowledge none of the listing
+ * or intel code's own tables (empty: no check flags it).
+ */
+function independentChecks(
+  config: ReturnType<typeof testConfig>,
+  corpus: Corpus,
+  rdnsOf: ReadonlyMap<string, string | null>,
+): { ipChecks: (ip: string) => string[]; domainChecks: (d: string) => string[] } {
+  const trust = trustTableFor(config.intakeHosts, null);
+  const ipChecks = (ip: string): string[] => {
+    const why: string[] = [];
+    const relay = trust.byIp(ip) ?? null;
+    const named = trust.byName(rdnsOf.get(ip) ?? null);
+    if (relay || named) why.push(`trusted relay (${relay?.relay.name ?? named?.name})`);
+    const as = corpus.asOf.get(ip);
+    const provider = PROVIDER_AS.find(([, re]) => as?.asName && re.test(as.asName));
+    if (provider) why.push(`provider AS ${provider[0]} (AS${as?.asn} ${as?.asName})`);
+    const brand = provider ? undefined : BRAND_AS_WORDS.find(([, re]) => as?.asName && re.test(as.asName));
+    if (brand) why.push(`brand's own network ${brand[0]} (AS${as?.asn} ${as?.asName})`);
+    if (corpus.hamOrigins.has(ip)) why.push('origin of ham');
+    const name = rdnsOf.get(ip)?.toLowerCase().replace(/\.$/, '');
+    const delivered = name === undefined ? 0 : (corpus.delivered.get(name) ?? 0);
+    if (delivered >= MIN_DELIVERED) why.push(`a reporting mailbox's own host (delivered ${delivered} messages)`);
+    return why;
+  };
+  const domainChecks = (d: string): string[] => {
+    const why: string[] = [];
+    const reg = getDomain(d) ?? d;
+    if (corpus.hamDomains.has(d) || corpus.hamDomains.has(reg)) why.push('seen in ham');
+    if (SHORTENERS.has(d) || SHORTENERS.has(reg)) why.push('URL shortener');
+    if (BRANDS.has(d) || BRANDS.has(reg)) why.push('brand domain');
+    if (CDN.has(d) || CDN.has(reg)) why.push('image/CDN host');
+    if (ESP_TRACKING.has(d) || ESP_TRACKING.has(reg)) why.push('ESP tracking');
+    return why;
+  };
+
+  return { ipChecks, domainChecks };
+}
+
+/**
+ * What the intel feeds (STIX/TAXII, MISP) would publish from the same stream, under the default
+ * policy: every report made a live one (a message and a report row each, which the build's liveness
+ * check reads; no reporter identities, so the redaction of reporters' own values is not measured
+ * here), the build's sources read as `serve` reads them (`snapshotFor`), and each published origin
+ * address and domain put to the same independent checks as the lists' values.
+ */
+async function intelReport(
+  db: Db,
+  config: ReturnType<typeof testConfig>,
+  corpus: Corpus,
+  out: (s: string) => void,
+): Promise<void> {
+  const facts = await db
+    .selectFrom('action_report_facts')
+    .select(['report_id', 'message_sha256', 'received_at', 'origin_ip', 'origin_rdns'])
+    .execute();
+  await db.transaction().execute(async (trx) => {
+    for (const f of facts) {
+      await trx
+        .insertInto('messages')
+        .values({
+          sha256: f.message_sha256,
+          kind: 'email',
+          size: 0,
+          codec: 'identity',
+          content: Buffer.alloc(0),
+          first_seen_at: f.received_at,
+        })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+      await trx
+        .insertInto('reports')
+        .values({
+          id: f.report_id,
+          message_sha256: f.message_sha256,
+          channel: 'api',
+          received_at: f.received_at,
+          reporter_user_id: null,
+          reporter_token_id: null,
+          reporter_address: null,
+          client_ip: null,
+          note: null,
+          quality: 'full',
+          dedup_key: null,
+          context: null,
+          tracking_token: f.report_id,
+          historical: 0,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
+  });
+  const rdnsOf = new Map<string, string | null>();
+  for (const f of facts) if (f.origin_ip && f.origin_rdns) rdnsOf.set(f.origin_ip, f.origin_rdns);
+  const { ipChecks, domainChecks } = independentChecks(config, corpus, rdnsOf);
+  const t0 = performance.now();
+  const snap = await snapshotFor(db, config);
+  const took = ((performance.now() - t0) / 1000).toFixed(1);
+  out(
+    `\n=== intel feeds (default policy; sources read in ${took} s): ${snap.campaigns.length} campaigns published, \
+${snap.held.length} held\n`,
+  );
+  for (const [kind, check] of [
+    ['ip', ipChecks],
+    ['domain', domainChecks],
+  ] as const) {
+    const values = new Set(snap.campaigns.flatMap((c) => c.values.filter((v) => v.kind === kind).map((v) => v.value)));
+    const checks = new Map<string, number>();
+    const flagged: string[] = [];
+    for (const v of values) {
+      const why = check(v);
+      if (why.length > 0) flagged.push(`${v}: ${why.join('; ')}`);
+      for (const w of why) {
+        const k = w.replace(/ \(.*$/, '');
+        checks.set(k, (checks.get(k) ?? 0) + 1);
+      }
+    }
+    const byCheck = [...checks.entries()].map(([k, n]) => `${k} ${n}`).join(', ');
+    out(
+      `intel ${kind} indicators: ${values.size} published; innocent by an independent check: ${flagged.length} \
+(${pct(flagged.length, values.size)} %)${byCheck ? ` — ${byCheck}` : ''}\n`,
+    );
+    for (const f of flagged.slice(0, 15)) out(`    ! ${f}\n`);
+    if (flagged.length > 15) out(`    ! … and ${flagged.length - 15} more\n`);
+  }
+  const refused = [...snap.refused.entries()].sort((a, b) => b[1] - a[1]);
+  out(`intel values refused: ${refused.map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}\n`);
+}
+
 async function report(
   db: Db,
   config: ReturnType<typeof testConfig>,
@@ -416,7 +548,6 @@ async function report(
     .execute();
   const listed = rows.filter((r) => r.state === 'listed');
   const held = rows.filter((r) => r.state === 'held').length;
-  const trust = trustTableFor(config.intakeHosts, null);
   const rdnsOf = new Map<string, string | null>();
   for (const f of await db.selectFrom('action_report_facts').select(['origin_ip', 'origin_rdns']).execute())
     if (f.origin_ip && f.origin_rdns) rdnsOf.set(f.origin_ip, f.origin_rdns);
@@ -448,32 +579,7 @@ async function report(
     return r;
   };
 
-  const ipChecks = (ip: string): string[] => {
-    const why: string[] = [];
-    const relay = trust.byIp(ip) ?? null;
-    const named = trust.byName(rdnsOf.get(ip) ?? null);
-    if (relay || named) why.push(`trusted relay (${relay?.relay.name ?? named?.name})`);
-    const as = corpus.asOf.get(ip);
-    const provider = PROVIDER_AS.find(([, re]) => as?.asName && re.test(as.asName));
-    if (provider) why.push(`provider AS ${provider[0]} (AS${as?.asn} ${as?.asName})`);
-    const brand = provider ? undefined : BRAND_AS_WORDS.find(([, re]) => as?.asName && re.test(as.asName));
-    if (brand) why.push(`brand's own network ${brand[0]} (AS${as?.asn} ${as?.asName})`);
-    if (corpus.hamOrigins.has(ip)) why.push('origin of ham');
-    const name = rdnsOf.get(ip)?.toLowerCase().replace(/\.$/, '');
-    const delivered = name === undefined ? 0 : (corpus.delivered.get(name) ?? 0);
-    if (delivered >= MIN_DELIVERED) why.push(`a reporting mailbox's own host (delivered ${delivered} messages)`);
-    return why;
-  };
-  const domainChecks = (d: string): string[] => {
-    const why: string[] = [];
-    const reg = getDomain(d) ?? d;
-    if (corpus.hamDomains.has(d) || corpus.hamDomains.has(reg)) why.push('seen in ham');
-    if (SHORTENERS.has(d) || SHORTENERS.has(reg)) why.push('URL shortener');
-    if (BRANDS.has(d) || BRANDS.has(reg)) why.push('brand domain');
-    if (CDN.has(d) || CDN.has(reg)) why.push('image/CDN host');
-    if (ESP_TRACKING.has(d) || ESP_TRACKING.has(reg)) why.push('ESP tracking');
-    return why;
-  };
+  const { ipChecks, domainChecks } = independentChecks(config, corpus, rdnsOf);
 
   const lists = ['infected', 'infrastructure', 'domains'] as const;
   const fig: ListingFigures = {
