@@ -2,7 +2,8 @@
  * The intel feeds refuse the origin addresses the lists refuse: by their network, a shared sending
  * platform's relay (SendGrid: one customer's phishing says nothing of the others on the same relay)
  * and a brand's own mail server (eBay's real offers, which the classifier takes for phishing); a
- * relay of many senders' mail; and an address no report names any more. Real corpus messages
+ * relay of many senders' mail; a mail server of legitimate mail too; and an address no report names
+ * any more. Real corpus messages
  * through the real pipeline, the shipped ASN data.
  */
 import { describe, test } from 'node:test';
@@ -128,6 +129,48 @@ for (const dialect of DIALECTS) {
         await h.ctx.db.deleteFrom('action_report_facts').execute();
         await buildIntel(h.ctx.db, h.ctx.config);
         assert.doesNotMatch((await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body, /81\.2\.69\.170|80\.96/);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`intel origins that send legitimate mail too (${dialect})`, () => {
+    test('a mail server whose reports are legitimate mail as well is not published for its spam', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam') || !needsCorpus(t, 'spamassassin/easy_ham_2')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // 193.120.211.219, an Irish relay the SpamAssassin corpus's mail came through: a spam
+        // (spam/00202) and a legitimate message (easy_ham_2/00319), both traced to it here. The lists
+        // refuse an address more than `maxLegitimateShare` of whose reports are legitimate; the feeds now too.
+        const read = (f: string) => fs.readFileSync(path.join(CORPUS_DIR, 'spamassassin', f));
+        await h.report([
+          { raw: read('spam/00202.d5b52386f66bd36cd1508319c82cf671') },
+          { raw: read('easy_ham_2/00319.9fdb50d80e1f34e30b93dd401c644f3d') },
+        ]);
+        const facts = await h.ctx.db
+          .selectFrom('action_report_facts')
+          .select(['origin_ip', 'message_category'])
+          .orderBy('message_category')
+          .execute();
+        assert.deepEqual(
+          facts.map((f) => [f.origin_ip, f.message_category]),
+          [
+            ['193.120.211.219', 'commercial'],
+            ['193.120.211.219', 'legitimate'],
+          ],
+        );
+        const s = await buildIntel(h.ctx.db, h.ctx.config);
+        const { body } = await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID);
+        assert.match(body, /"type":"campaign"/, 'the spam’s campaign is published');
+        assert.doesNotMatch(body, /193\.120\.211\.219/, 'its mail server is not');
+        assert.equal(
+          s.refused['a mail server of legitimate mail too (more of its recent reports than the lists allow)'],
+          1,
+        );
       } finally {
         await h.close();
       }

@@ -129,7 +129,7 @@ export async function readSources(
       const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
       const kept: SourceValue[] = [];
       for (const v of raw) {
-        const why = refusal(v, exclusions, redactor, networks);
+        const why = refusal(v, exclusions, redactor, networks, policy.listing.maxLegitimateShare);
         if (why) refuse(why);
         else kept.push(v);
       }
@@ -152,6 +152,7 @@ function refusal(
   ex: Exclusions,
   redactor: Redactor | null,
   networks: ReadonlyMap<string, OriginFacts>,
+  maxLegitimateShare: number,
 ): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
@@ -159,7 +160,11 @@ function refusal(
     case 'ip': {
       const origin = networks.get(v.value);
       if (!origin) return NO_REPORT_REFUSAL;
-      return ex.ip(v.value, origin) ?? (origin.relay ? RELAY_REFUSAL : null);
+      return (
+        ex.ip(v.value, origin) ??
+        (origin.relay ? RELAY_REFUSAL : null) ??
+        (origin.recent > 0 && origin.clean / origin.recent > maxLegitimateShare ? LEGITIMATE_REFUSAL : null)
+      );
     }
     case 'domain':
       return ex.host(v.value);
@@ -198,10 +203,19 @@ const RELAY_REFUSAL =
  */
 const NO_REPORT_REFUSAL = 'no report names it as an origin any more (traced again or erased)';
 
+/**
+ * The refusal of a mail server whose recent reports are more legitimate or authenticated mail than the
+ * lists allow (`listing.maxLegitimateShare`): a real sender reported by mistake, as the lists judge it.
+ */
+const LEGITIMATE_REFUSAL = 'a mail server of legitimate mail too (more of its recent reports than the lists allow)';
+
 /** What the reports' facts say of an origin address: its network, and what it passed on. */
 export interface OriginFacts extends AddressNetwork {
   /** Why it is a relay of many senders' mail rather than their source, or null (`relayReason`). */
   relay: string | null;
+  /** Live reports in the window, and how many of them were legitimate or authenticated mail. */
+  recent: number;
+  clean: number;
 }
 
 const isoDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
@@ -236,6 +250,7 @@ async function originFacts(
           'campaigns',
         ),
         sql<number | string>`sum(case when ${recent} and ${clean} then 1 else 0 end)`.as('clean'),
+        sql<number | string>`sum(case when ${recent} then 1 else 0 end)`.as('recent'),
         sql<number | string>`max(case when bot_signals like ${`%"${BOT_SIGNALS.DYNAMIC_RDNS}"%`} then 1 else 0 end)`.as(
           'dynamic',
         ),
@@ -251,6 +266,8 @@ async function originFacts(
         asn: r.asn === null ? null : Number(r.asn),
         asName: r.as_name,
         relay: relayReason(network, Number(r.campaigns), Number(r.clean)),
+        recent: Number(r.recent),
+        clean: Number(r.clean),
       });
     }
   }
