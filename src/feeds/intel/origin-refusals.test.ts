@@ -2,8 +2,8 @@
  * The intel feeds refuse the origin addresses the lists refuse: by their network, a shared sending
  * platform's relay (SendGrid: one customer's phishing says nothing of the others on the same relay)
  * and a brand's own mail server (eBay's real offers, which the classifier takes for phishing); a
- * relay of many senders' mail; a mail server of legitimate mail too; and an address no report names
- * any more. Real corpus messages
+ * relay of many senders' mail; a mail server of legitimate mail too; an address no report names any
+ * more; and a domain legitimate mail advertises too. Real corpus messages
  * through the real pipeline, the shipped ASN data.
  */
 import { describe, test } from 'node:test';
@@ -17,6 +17,8 @@ import { buildIntel } from './build.ts';
 import { currentObjects } from './bundle.ts';
 import { intelHarness } from './test-support.ts';
 import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
+import { runListingPass } from '../lists/pass.ts';
+import { policyFor } from '../../actions/action-policy.ts';
 
 for (const dialect of DIALECTS) {
   describe(`intel origins refused by their network (${dialect})`, () => {
@@ -170,6 +172,37 @@ for (const dialect of DIALECTS) {
         assert.equal(
           s.refused['a mail server of legitimate mail too (more of its recent reports than the lists allow)'],
           1,
+        );
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`intel domains legitimate mail advertises too (${dialect})`, () => {
+    test('a news site a scam links to, which legitimate mail links to as well, is not published', async (t) => {
+      if (!needsCorpus(t, 'trec07p')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // TREC 2007: a scam (inmail.806) and a legitimate message (inmail.2161), both linking cnn.com.
+        const read = (f: string) => fs.readFileSync(path.join(CORPUS_DIR, 'trec07p/data', f));
+        await h.report([{ raw: read('inmail.806') }, { raw: read('inmail.2161') }]);
+        await buildIntel(h.ctx.db, h.ctx.config);
+        const published = async () => (await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body;
+        assert.match(await published(), /domain-name:value = 'cnn\.com'/, 'without the lists’ domain index');
+        // The listing service indexes each report's advertised domains; the build reads that index.
+        await runListingPass(h.ctx.db, h.ctx.config, policyFor(h.ctx.config), new Date(), { full: true });
+        const s = await buildIntel(h.ctx.db, h.ctx.config);
+        const body = await published();
+        assert.doesNotMatch(body, /cnn\.com/, 'a site legitimate mail links to as well');
+        assert.match(body, /"type":"campaign"/, 'the scam’s campaign is still published');
+        assert.ok(
+          (s.refused['advertised in legitimate mail too (more of the reports advertising it than the lists allow)'] ??
+            0) >= 1,
+          JSON.stringify(s.refused),
         );
       } finally {
         await h.close();

@@ -121,6 +121,10 @@ export async function readSources(
       isoDaysAgo(policy.listing.infrastructure.windowDays),
       [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'ip').map((v) => v.value)),
     );
+    const advertisers = await domainAdvertisers(
+      db,
+      [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'domain').map((v) => v.value)),
+    );
     for (const r of liveRows) {
       const raw = values.get(r.id) ?? [];
       const identity = reporters.get(r.id);
@@ -129,7 +133,7 @@ export async function readSources(
       const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
       const kept: SourceValue[] = [];
       for (const v of raw) {
-        const why = refusal(v, exclusions, redactor, networks, policy.listing.maxLegitimateShare);
+        const why = refusal(v, exclusions, redactor, { networks, advertisers }, policy.listing.maxLegitimateShare);
         if (why) refuse(why);
         else kept.push(v);
       }
@@ -151,14 +155,14 @@ function refusal(
   v: SourceValue,
   ex: Exclusions,
   redactor: Redactor | null,
-  networks: ReadonlyMap<string, OriginFacts>,
+  facts: { networks: ReadonlyMap<string, OriginFacts>; advertisers: ReadonlyMap<string, Advertisers> },
   maxLegitimateShare: number,
 ): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
   switch (v.kind) {
     case 'ip': {
-      const origin = networks.get(v.value);
+      const origin = facts.networks.get(v.value);
       if (!origin) return NO_REPORT_REFUSAL;
       return (
         ex.ip(v.value, origin) ??
@@ -166,8 +170,13 @@ function refusal(
         (origin.recent > 0 && origin.clean / origin.recent > maxLegitimateShare ? LEGITIMATE_REFUSAL : null)
       );
     }
-    case 'domain':
-      return ex.host(v.value);
+    case 'domain': {
+      const ads = facts.advertisers.get(v.value);
+      return (
+        ex.host(v.value) ??
+        (ads && ads.reports > 0 && ads.clean / ads.reports > maxLegitimateShare ? ADVERTISED_IN_LEGITIMATE : null)
+      );
+    }
     case 'email':
       return ex.email(v.value);
     case 'url':
@@ -208,6 +217,47 @@ const NO_REPORT_REFUSAL = 'no report names it as an origin any more (traced agai
  * lists allow (`listing.maxLegitimateShare`): a real sender reported by mistake, as the lists judge it.
  */
 const LEGITIMATE_REFUSAL = 'a mail server of legitimate mail too (more of its recent reports than the lists allow)';
+
+/**
+ * The refusal of a domain more than the lists allow of whose advertising reports are legitimate or
+ * authenticated mail (a news site, a software project a spam links to as well): the lists' rule.
+ */
+const ADVERTISED_IN_LEGITIMATE =
+  'advertised in legitimate mail too (more of the reports advertising it than the lists allow)';
+
+/** Live reports advertising a domain within the lists' domain window, and how many were legitimate. */
+interface Advertisers {
+  reports: number;
+  clean: number;
+}
+
+/**
+ * Each domain's advertising reports as the lists' domain index holds them (`feed_domain_reports`, kept
+ * by the listing service from the reports' facts over the domain window): how many, and how many were
+ * legitimate or authenticated mail. A domain the index does not hold (the lists disabled) is judged by
+ * the other rules alone.
+ */
+async function domainAdvertisers(db: Kysely<Database>, domains: readonly string[]): Promise<Map<string, Advertisers>> {
+  const out = new Map<string, Advertisers>();
+  for (const part of chunks([...new Set(domains)], CHUNK)) {
+    const rows = await db
+      .selectFrom('feed_domain_reports as d')
+      .innerJoin('action_report_facts as f', 'f.report_id', 'd.report_id')
+      .select([
+        'd.domain',
+        sql<number | string>`count(*)`.as('reports'),
+        sql<
+          number | string
+        >`sum(case when f.message_category = 'legitimate' or f.authenticated = 1 then 1 else 0 end)`.as('clean'),
+      ])
+      .where('d.domain', 'in', part)
+      .where('f.historical', '=', 0)
+      .groupBy('d.domain')
+      .execute();
+    for (const r of rows) out.set(r.domain, { reports: Number(r.reports), clean: Number(r.clean) });
+  }
+  return out;
+}
 
 /** What the reports' facts say of an origin address: its network, and what it passed on. */
 export interface OriginFacts extends AddressNetwork {
