@@ -286,6 +286,38 @@ async function seed(ctx: AppContext, n: number): Promise<void> {
           })),
         )
         .execute();
+      // The actions area's facts of each report, naming its origin as the pipeline would: the build
+      // judges each origin address by them (an address no report names is not published).
+      await trx
+        .insertInto('action_report_facts')
+        .values(
+          stored.map((r, k) => ({
+            report_id: r.id,
+            message_sha256: r.sha256,
+            campaign_id: campaignOf(k),
+            category: 'scam',
+            received_at: now,
+            origin_ip: originOf(from + Math.floor(k / 2)),
+            origin_asn: 20712,
+            origin_as_name: 'Andrews & Arnold Ltd',
+            origin_country: 'GB',
+            origin_rdns: null,
+            origin_abuse: null,
+            origin_port: null,
+            sender_domain: `sender-${from + Math.floor(k / 2)}.com`,
+            advertised_domains: JSON.stringify([`shop-${from + Math.floor(k / 2)}.com`]),
+            consent_denied: 0,
+            unauthenticated: 1,
+            bot_signals: '[]',
+            created_at: now,
+            message_category: 'scam',
+            authenticated: 0,
+            historical: 0,
+            arrived_at: now,
+            origin_sent_at: null,
+          })),
+        )
+        .execute();
     });
   }
 }

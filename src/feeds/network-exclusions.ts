@@ -67,3 +67,19 @@ export function networkExclusion(
 for its imitation or which was broken into; its abuse desk is the channel, naming it would block the brand’s real mail`;
   return null;
 }
+
+/**
+ * A {@link networkExclusion} reason without the address's own details (network, reverse name, AS):
+ * `relay of a shared sending platform (SendGrid)`, `in eBay’s own network`. What a summary counts
+ * values by, so its keys stay few.
+ */
+const RELAY_DETAIL =
+  /^(relay of a (?:trusted provider|shared sending platform)) \((.+?), (?:reverse DNS \S+|AS\d+|[0-9a-f.:]+\/\d+)\)/;
+
+export function exclusionKind(reason: string): string {
+  const relay = RELAY_DETAIL.exec(reason);
+  if (relay) return `${relay[1]} (${relay[2]})`;
+  const brand = /^in (.+?)’s own network/.exec(reason);
+  if (brand) return `in ${brand[1]}’s own network`;
+  return reason;
+}

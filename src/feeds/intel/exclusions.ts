@@ -13,7 +13,7 @@ import type { Database } from '../../db/schema.ts';
 import { classifyIp, normaliseIp, parseCidr, matchCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import type { TrustTable } from '../../analysis/stages/traceback/trust.ts';
 import { platformReason, providerReason } from '../shared-domains.ts';
-import { networkExclusion, type AddressNetwork } from '../network-exclusions.ts';
+import { exclusionKind, networkExclusion, type AddressNetwork } from '../network-exclusions.ts';
 import ipaddr from 'ipaddr.js';
 
 /** Top-level names that never designate anyone's real host (RFC 2606 §2, RFC 6761 §6). */
@@ -96,7 +96,7 @@ export function buildExclusions(opts: {
     const cls = classifyIp(n);
     if (cls !== 'public') return `${cls} address`;
     const byNetwork = networkExclusion(ipaddr.parse(n), opts.trust, network);
-    if (byNetwork) return byNetwork;
+    if (byNetwork) return exclusionKind(byNetwork);
     if (matchCidr(n, opts.senders.nets)) return 'address of a verified sender';
     return null;
   };

@@ -17,6 +17,8 @@ import { buildIntel } from './build.ts';
 import { currentObjects } from './bundle.ts';
 import { intelHarness } from './test-support.ts';
 import { DEFAULT_COLLECTION_ID } from '../../db/migrations/0131_feeds-intel.ts';
+
+const RELAY = 'relay of many senders’ mail (forwarder, list server or smarthost): spam of many unrelated campaigns';
 import { runListingPass } from '../lists/pass.ts';
 import { policyFor } from '../../actions/action-policy.ts';
 
@@ -101,6 +103,43 @@ for (const dialect of DIALECTS) {
           .map(([why, n]) => `${n} ${why}`)
           .join('; ');
         assert.match(refused, /\d+ relay of many senders’ mail/, refused);
+
+        // Spam reports never classified count as spam, as the lists' judge counts them (SQL's
+        // `not (null = 'legitimate')` is null, which a campaign count would skip).
+        await h.ctx.db
+          .updateTable('action_report_facts')
+          .set({ message_category: null })
+          .where('message_category', '<>', 'legitimate')
+          .execute();
+        await buildIntel(h.ctx.db, h.ctx.config);
+        assert.doesNotMatch((await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body, /213\.105\.180\.140/);
+
+        // Forty days on, no new report: the campaigns stay published, and the forwarder stays out of
+        // them. The refusal judges each address in the window that ends at its last sighting, not now:
+        // judged from now, its window would hold no report and it would come back.
+        const back = (iso: string) => new Date(Date.parse(iso) - 40 * 86_400_000).toISOString();
+        for (const f of await h.ctx.db.selectFrom('action_report_facts').select(['report_id', 'received_at']).execute())
+          await h.ctx.db
+            .updateTable('action_report_facts')
+            .set({ received_at: back(f.received_at) })
+            .where('report_id', '=', f.report_id)
+            .execute();
+        for (const f of await h.ctx.db
+          .selectFrom('campaign_facts')
+          .select(['campaign_id', 'kind', 'value', 'first_seen_at', 'last_seen_at'])
+          .execute())
+          await h.ctx.db
+            .updateTable('campaign_facts')
+            .set({ first_seen_at: back(f.first_seen_at), last_seen_at: back(f.last_seen_at) })
+            .where('campaign_id', '=', f.campaign_id)
+            .where('kind', '=', f.kind)
+            .where('value', '=', f.value)
+            .execute();
+        const later = await buildIntel(h.ctx.db, h.ctx.config);
+        const after = (await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body;
+        assert.match(after, /"type":"indicator"/, 'the campaigns are still published');
+        assert.doesNotMatch(after, /213\.105\.180\.140/, 'the forwarder does not come back');
+        assert.ok((later.refused[RELAY] ?? 0) >= 1, JSON.stringify(later.refused));
       } finally {
         await h.close();
       }

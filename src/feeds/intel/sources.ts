@@ -107,6 +107,8 @@ export async function readSources(
   const refused = new Map<string, number>();
   const refuse = (reason: string) => refused.set(reason, (refused.get(reason) ?? 0) + 1);
   const campaigns: SourceCampaign[] = [];
+  type Part = { rows: typeof passing; values: Map<string, SourceValue[]>; reporters: Map<string, ReporterIdentity> };
+  const parts: Part[] = [];
   for (const part of chunks(passing, CHUNK)) {
     const ids = part.map((r) => r.id);
     const live = await liveCampaigns(db, ids);
@@ -114,18 +116,31 @@ export async function readSources(
     for (const r of part) if (!live.has(r.id)) held.push({ campaignId: r.id, reasons: ['only historical reports'] });
     if (liveRows.length === 0) continue;
     const liveIds = liveRows.map((r) => r.id);
-    const values = await rawValues(db, liveIds);
-    const reporters = await campaignReporters(db, liveIds);
-    const networks = await originFacts(
-      db,
-      isoDaysAgo(policy.listing.infrastructure.windowDays),
-      [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'ip').map((v) => v.value)),
-    );
-    const advertisers = await domainAdvertisers(
-      db,
-      [...values.values()].flatMap((l) => l.filter((v) => v.kind === 'domain').map((v) => v.value)),
-    );
-    for (const r of liveRows) {
+    parts.push({
+      rows: liveRows,
+      values: await rawValues(db, liveIds),
+      reporters: await campaignReporters(db, liveIds),
+    });
+  }
+  // What the reports say of each origin address and domain, read once per build for all campaigns
+  // (a value recurs in many), each judged in the window that ends at its last sighting in any of them.
+  const all = parts.flatMap((p) => [...p.values.values()].flat());
+  const networks = new Map<string, OriginFacts | null>();
+  const advertisers = new Map<string, Advertisers | null>();
+  await originFacts(
+    db,
+    policy.listing.infrastructure.windowDays,
+    all.filter((v) => v.kind === 'ip'),
+    networks,
+  );
+  await domainAdvertisers(
+    db,
+    policy.listing.domains.windowDays,
+    all.filter((v) => v.kind === 'domain'),
+    advertisers,
+  );
+  for (const { rows, values, reporters } of parts) {
+    for (const r of rows) {
       const raw = values.get(r.id) ?? [];
       const identity = reporters.get(r.id);
       // Compiling a redactor costs far more than checking a value: only for campaigns whose
@@ -155,20 +170,19 @@ function refusal(
   v: SourceValue,
   ex: Exclusions,
   redactor: Redactor | null,
-  facts: { networks: ReadonlyMap<string, OriginFacts>; advertisers: ReadonlyMap<string, Advertisers> },
+  facts: { networks: ReadonlyMap<string, OriginFacts | null>; advertisers: ReadonlyMap<string, Advertisers | null> },
   maxLegitimateShare: number,
 ): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
   switch (v.kind) {
     case 'ip': {
-      const origin = facts.networks.get(v.value);
-      if (!origin) return NO_REPORT_REFUSAL;
-      return (
-        ex.ip(v.value, origin) ??
-        (origin.relay ? RELAY_REFUSAL : null) ??
-        (origin.recent > 0 && origin.clean / origin.recent > maxLegitimateShare ? LEGITIMATE_REFUSAL : null)
-      );
+      const origin = facts.networks.get(v.value) ?? null;
+      const byAddress = ex.ip(v.value, origin ?? undefined);
+      if (byAddress) return byAddress;
+      if (origin === null) return NO_REPORT_REFUSAL;
+      if (origin.relay) return RELAY_REFUSAL;
+      return origin.recent > 0 && origin.clean / origin.recent > maxLegitimateShare ? LEGITIMATE_REFUSAL : null;
     }
     case 'domain': {
       const ads = facts.advertisers.get(v.value);
@@ -225,103 +239,127 @@ const LEGITIMATE_REFUSAL = 'a mail server of legitimate mail too (more of its re
 const ADVERTISED_IN_LEGITIMATE =
   'advertised in legitimate mail too (more of the reports advertising it than the lists allow)';
 
-/** Live reports advertising a domain within the lists' domain window, and how many were legitimate. */
+/** What the reports' facts say of an origin address: its network, and what it passed on. */
+export interface OriginFacts extends AddressNetwork {
+  /** Why it is a relay of many senders' mail rather than their source, or null (`relayReason`). */
+  relay: string | null;
+  /** Live reports in its window, and how many of them were legitimate or authenticated mail. */
+  recent: number;
+  clean: number;
+}
+
+/** Live reports advertising a domain in its window, and how many were legitimate. */
 interface Advertisers {
   reports: number;
   clean: number;
 }
 
+/** Legitimate or authenticated mail, as the lists' judge counts it (`isClean`); a report never classified is not. */
+const CLEAN = sql<boolean>`(coalesce(message_category, '') = 'legitimate' or coalesce(authenticated, 0) = 1)`;
+const DAY_MS = 86_400_000;
+
+/** The ISO time `days` before `iso`. */
+const daysBefore = (iso: string, days: number) => new Date(Date.parse(iso) - days * DAY_MS).toISOString();
+
 /**
- * Each domain's advertising reports as the lists' domain index holds them (`feed_domain_reports`, kept
- * by the listing service from the reports' facts over the domain window): how many, and how many were
- * legitimate or authenticated mail. A domain the index does not hold (the lists disabled) is judged by
- * the other rules alone.
+ * `values` (campaign values of one kind) not yet in `memo`, with the last time each was seen: the
+ * window a refusal judges a value by ends at its own last sighting, so a refusal does not lapse (and
+ * the value come back) while the campaign stays published after its reports grow old.
  */
-async function domainAdvertisers(db: Kysely<Database>, domains: readonly string[]): Promise<Map<string, Advertisers>> {
-  const out = new Map<string, Advertisers>();
-  for (const part of chunks([...new Set(domains)], CHUNK)) {
-    const rows = await db
-      .selectFrom('feed_domain_reports as d')
-      .innerJoin('action_report_facts as f', 'f.report_id', 'd.report_id')
-      .select([
-        'd.domain',
-        sql<number | string>`count(*)`.as('reports'),
-        sql<
-          number | string
-        >`sum(case when f.message_category = 'legitimate' or f.authenticated = 1 then 1 else 0 end)`.as('clean'),
-      ])
-      .where('d.domain', 'in', part)
-      .where('f.historical', '=', 0)
-      .groupBy('d.domain')
-      .execute();
-    for (const r of rows) out.set(r.domain, { reports: Number(r.reports), clean: Number(r.clean) });
+function pending<T>(values: readonly SourceValue[], memo: ReadonlyMap<string, T>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    if (memo.has(v.value)) continue;
+    const seen = out.get(v.value);
+    if (seen === undefined || v.lastSeen > seen) out.set(v.value, v.lastSeen);
   }
   return out;
 }
 
-/** What the reports' facts say of an origin address: its network, and what it passed on. */
-export interface OriginFacts extends AddressNetwork {
-  /** Why it is a relay of many senders' mail rather than their source, or null (`relayReason`). */
-  relay: string | null;
-  /** Live reports in the window, and how many of them were legitimate or authenticated mail. */
-  recent: number;
-  clean: number;
+/**
+ * Each domain's advertising reports as the lists' domain index holds them (`feed_domain_reports`, kept
+ * by the listing service from the reports' facts): in the domain window (`windowDays`) that ends at
+ * the domain's last sighting in its campaigns, how many live reports, and how many were legitimate or
+ * authenticated mail. Into `memo`; null for a domain the index does not hold (the lists disabled, or
+ * all its reports older than the index keeps), which the other rules alone judge.
+ */
+async function domainAdvertisers(
+  db: Kysely<Database>,
+  windowDays: number,
+  values: readonly SourceValue[],
+  memo: Map<string, Advertisers | null>,
+): Promise<void> {
+  for (const part of chunks([...pending(values, memo)], CHUNK)) {
+    const windows = sql.join(part.map(([d, last]) => sql`(${d}, ${daysBefore(last, windowDays)})`));
+    const rows = await sql<{ domain: string; reports: number | string; clean: number | string }>`
+      with w(domain, since) as (values ${windows})
+      select d.domain, count(*) as reports, sum(case when ${CLEAN} then 1 else 0 end) as clean
+      from w
+      join feed_domain_reports d on d.domain = w.domain and d.received_at >= w.since
+      join action_report_facts f on f.report_id = d.report_id
+      where f.historical = 0
+      group by d.domain`.execute(db);
+    for (const [d] of part) memo.set(d, null);
+    for (const r of rows.rows) memo.set(r.domain, { reports: Number(r.reports), clean: Number(r.clean) });
+  }
 }
 
-const isoDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
-
 /**
- * Each origin address as the reports' facts recorded it: the reverse name, AS number and name the
- * exclusions judge a shared platform's relay or a brand's server by, and whether it passed on spam
- * of many unrelated campaigns in live reports since `since` (the lists' infrastructure window; a
- * forwarder, a list server: the lists' rule, `relayReason`), which one campaign's indicator would
- * blame for all the others. An address no facts row names is absent: every report that named it
- * was traced again since (`refresh-facts.ts`) or erased, and the campaign's stored value is stale.
+ * Each origin address as the reports' facts recorded it, in the lists' infrastructure window
+ * (`windowDays`) that ends at the address's last sighting in its campaigns: the reverse name, AS
+ * number and name the exclusions judge a shared platform's relay or a brand's server by; whether it
+ * passed on spam of many unrelated campaigns (a forwarder, a list server: the lists' rule,
+ * `relayReason`), which one campaign's indicator would blame for all the others; how many of its live
+ * reports were legitimate or authenticated. Into `memo`; null for an address no facts row in that
+ * window names: every report that named it was traced again since (`refresh-facts.ts`) or erased,
+ * and the campaign's stored value is stale.
  */
 async function originFacts(
   db: Kysely<Database>,
-  since: string,
-  ips: readonly string[],
-): Promise<Map<string, OriginFacts>> {
-  const out = new Map<string, OriginFacts>();
-  const recent = sql<boolean>`historical = 0 and received_at >= ${since}`;
-  const clean = sql<boolean>`(message_category = 'legitimate' or authenticated = 1)`;
-  for (const part of chunks([...new Set(ips)], CHUNK)) {
-    const rows = await db
-      .selectFrom('action_report_facts')
-      .select([
-        'origin_ip',
-        sql<string | null>`max(origin_rdns)`.as('rdns'),
-        sql<number | string | null>`max(origin_asn)`.as('asn'),
-        sql<string | null>`max(origin_as_name)`.as('as_name'),
-        sql<
-          number | string
-        >`count(distinct case when ${recent} and not ${clean} then coalesce(campaign_id, message_sha256) end)`.as(
-          'campaigns',
-        ),
-        sql<number | string>`sum(case when ${recent} and ${clean} then 1 else 0 end)`.as('clean'),
-        sql<number | string>`sum(case when ${recent} then 1 else 0 end)`.as('recent'),
-        sql<number | string>`max(case when bot_signals like ${`%"${BOT_SIGNALS.DYNAMIC_RDNS}"%`} then 1 else 0 end)`.as(
-          'dynamic',
-        ),
-      ])
-      .where('origin_ip', 'in', part)
-      .groupBy('origin_ip')
-      .execute();
-    for (const r of rows) {
-      if (r.origin_ip === null) continue;
+  windowDays: number,
+  values: readonly SourceValue[],
+  memo: Map<string, OriginFacts | null>,
+): Promise<void> {
+  for (const part of chunks([...pending(values, memo)], CHUNK)) {
+    // The last sighting in the campaign story is when the message joined; its report's facts come
+    // after: the window ends a day later.
+    const windows = sql.join(
+      part.map(([ip, last]) => sql`(${ip}, ${daysBefore(last, windowDays)}, ${daysBefore(last, -1)})`),
+    );
+    const rows = await sql<{
+      origin_ip: string;
+      rdns: string | null;
+      asn: number | string | null;
+      as_name: string | null;
+      campaigns: number | string;
+      clean: number | string;
+      live: number | string;
+      dynamic: number | string;
+    }>`
+      with w(ip, since, until) as (values ${windows})
+      select f.origin_ip,
+        max(f.origin_rdns) as rdns, max(f.origin_asn) as asn, max(f.origin_as_name) as as_name,
+        count(distinct case when f.historical = 0 and not ${CLEAN}
+          then coalesce(f.campaign_id, f.message_sha256) end) as campaigns,
+        sum(case when f.historical = 0 and ${CLEAN} then 1 else 0 end) as clean,
+        sum(case when f.historical = 0 then 1 else 0 end) as live,
+        max(case when f.bot_signals like ${`%"${BOT_SIGNALS.DYNAMIC_RDNS}"%`} then 1 else 0 end) as dynamic
+      from w
+      join action_report_facts f on f.origin_ip = w.ip and f.received_at >= w.since and f.received_at <= w.until
+      group by f.origin_ip`.execute(db);
+    for (const [ip] of part) memo.set(ip, null);
+    for (const r of rows.rows) {
       const network = originNetwork(r.origin_ip, r.rdns, r.as_name, Number(r.dynamic) === 1);
-      out.set(r.origin_ip, {
+      memo.set(r.origin_ip, {
         rdns: r.rdns,
         asn: r.asn === null ? null : Number(r.asn),
         asName: r.as_name,
         relay: relayReason(network, Number(r.campaigns), Number(r.clean)),
-        recent: Number(r.recent),
+        recent: Number(r.live),
         clean: Number(r.clean),
       });
     }
   }
-  return out;
 }
 
 /** Campaigns (of these) with at least one live (not historically imported) report. */

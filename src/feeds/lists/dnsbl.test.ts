@@ -85,7 +85,8 @@ async function pickSpam(db: DB, config: Config) {
       POLICY,
     );
     const ip = facts.origin_ip;
-    if (!ip || ip.includes(':') || ipExclusion(ip, ex, facts.origin_rdns)) continue;
+    if (!ip || ip.includes(':') || ipExclusion(ip, ex, facts.origin_rdns, facts.origin_asn, facts.origin_as_name))
+      continue;
     // An infected machine is a subscriber line, with botnet signals that say distinct facts.
     const network = originNetwork(ip, facts.origin_rdns, facts.origin_as_name, false);
     if (network.kind !== NETWORK_KINDS.ACCESS) continue;
