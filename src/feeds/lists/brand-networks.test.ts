@@ -22,9 +22,10 @@ test('a brand’s own AS is its network; clouds, access and transit networks car
     'Societe Francaise Du Radiotelephone - SFR SA',
   ])
     assert.equal(brandNetwork(shared), null, shared);
-  // A brand's name inside another word, and an unknown AS, name no brand.
+  // A brand's name inside another word, and an unknown AS, name no brand; the whole word does.
   assert.equal(brandNetwork('Upsilon Systems'), null);
-  assert.equal(brandNetwork('Freedom Internet'), null);
+  assert.equal(brandNetwork('Chasewood Holdings'), null);
+  assert.equal(brandNetwork('JPMorgan Chase & Co.'), 'Chase');
   assert.equal(brandNetwork(null), null);
 });
 
