@@ -29,15 +29,12 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
-import { codeLabel, startBenchServer, procStatusBytes } from './server.ts';
+import { codeLabel, prepareServerDatabase, startBenchServer, procStatusBytes } from './server.ts';
 import { stageTimes } from './stage-times.ts';
 import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { randomSecret } from '../src/core/ids.ts';
-import { openDatabase } from '../src/db/dialect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { PG_ADMIN_URL, postgresUnavailable } from '../src/db/test-databases.ts';
-import { createToken } from '../src/db/tokens.ts';
 import { assertEmailMessage } from '../src/evidence/message-check.ts';
 import { STAGE_CLASSIFIED } from '../src/web/indexer.ts';
 
@@ -364,10 +361,8 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
   let server: Awaited<ReturnType<typeof startBenchServer>> | null = null;
   let watcher: Watcher | null = null;
   try {
-    const setup = openDatabase(config.database);
-    await migrateToLatest(setup);
-    const token = (await createToken(setup, { role: 'reporter', name: 'bench-e2e' })).secret;
-    await setup.destroy();
+    // The server's own checkout migrates (SPAMDESK_BENCH_SERVER_ROOT may be an older one).
+    const [token] = await prepareServerDatabase(dataDir, [{ role: 'reporter', name: 'bench-e2e' }], databaseUrl);
 
     server = await startBenchServer([
       '--data-dir',

@@ -58,13 +58,15 @@ type MigrateModule = typeof import('../src/db/migrate.ts');
 type TokensModule = typeof import('../src/db/tokens.ts');
 
 /**
- * Migrates a fresh SQLite database under `dataDir` and creates `tokens`, returning their secrets in order.
+ * Migrates a fresh database (SQLite under `dataDir`, or the PostgreSQL database at `databaseUrl`) and
+ * creates `tokens`, returning their secrets in order.
  * For another checkout (`SPAMDESK_BENCH_SERVER_ROOT`) its own compiled migrations and token code do it:
  * a server refuses a database that holds a migration it does not know.
  */
 export async function prepareServerDatabase(
   dataDir: string,
   tokens: { role: 'reporter' | 'analyst' | 'partner'; name: string }[],
+  databaseUrl?: string,
 ): Promise<string[]> {
   const load = async <T>(dist: string, src: string): Promise<T> =>
     (SERVER_ROOT === REPO_ROOT
@@ -74,7 +76,7 @@ export async function prepareServerDatabase(
   const { openDatabase } = await load<DialectModule>('db/dialect.js', '../src/db/dialect.ts');
   const { migrateToLatest } = await load<MigrateModule>('db/migrate.js', '../src/db/migrate.ts');
   const { createToken } = await load<TokensModule>('db/tokens.js', '../src/db/tokens.ts');
-  const db = openDatabase(testConfig({ dataDir }).database);
+  const db = openDatabase(testConfig({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) }).database);
   try {
     await migrateToLatest(db);
     const secrets: string[] = [];
