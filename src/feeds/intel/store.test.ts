@@ -571,6 +571,83 @@ once", async (t) => {
         }
       });
 
+    test('a value published again after its revocation is a new object: the revoked id gets no later version, \
+the objects that refer to it follow the new id, and a second revocation gives a third', async (t) => {
+      const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
+      if (!h) return;
+      try {
+        const db = h.ctx.db;
+        const campaign: StixObject = {
+          type: 'campaign',
+          spec_version: '2.1',
+          id: stixId('campaign', NS, 'amber|campaign|c1'),
+          created_by_ref: identityObject(PRODUCER).id,
+          name: 'Campaign c1',
+        };
+        const indicates: StixObject = {
+          type: 'relationship',
+          spec_version: '2.1',
+          id: stixId('relationship', NS, `amber|indicates|${indicator(2).id}|${campaign.id}`),
+          created_by_ref: identityObject(PRODUCER).id,
+          relationship_type: 'indicates',
+          source_ref: indicator(2).id,
+          target_ref: campaign.id,
+        };
+        const withTwo = [...fixed(), indicator(1), indicator(2), campaign, indicates];
+        const withoutTwo = [...fixed(), indicator(1), campaign];
+        const publish = async (objects: StixObject[]) => {
+          const r = await publishCollection(db, DEFAULT_COLLECTION_ID, objects, []);
+          await assertConsistent(db, JSON.stringify(r));
+          return [r.added, r.updated, r.revoked];
+        };
+        const current = async () =>
+          new Map(
+            (
+              await db
+                .selectFrom('intel_objects')
+                .select(['object_id', 'revoked', 'json'])
+                .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+                .where('superseded_seq', 'is', null)
+                .execute()
+            ).map((r) => [r.object_id, { revoked: Number(r.revoked) === 1, o: JSON.parse(r.json) }]),
+          );
+        assert.deepEqual(await publish(withTwo), [6, 0, 0]);
+        assert.deepEqual(await publish(withoutTwo), [0, 0, 2], 'the indicator and its relationship revoked');
+        assert.deepEqual(await publish(withTwo), [2, 0, 0], 'published again: two new objects, no new version');
+        let now = await current();
+        assert.equal(now.get(indicator(2).id)?.revoked, true, 'the first id stays revoked');
+        assert.equal(now.get(indicates.id)?.revoked, true);
+        const live = [...now.values()].filter((v) => !v.revoked && v.o.type !== 'marking-definition');
+        const second = live.find((v) => v.o.type === 'indicator' && v.o.pattern === indicator(2).pattern)?.o;
+        assert.ok(second && second.id !== indicator(2).id, 'the value under a new id');
+        const rel = live.find((v) => v.o.type === 'relationship')?.o;
+        assert.equal(rel?.source_ref, second.id, 'the relationship refers to the new id');
+        assert.equal(rel?.target_ref, campaign.id);
+        assert.notEqual(rel?.id, indicates.id);
+        assert.deepEqual(await publish(withTwo), [0, 0, 0], 'the next build derives the same new ids');
+        assert.deepEqual(await publish(withoutTwo), [0, 0, 2]);
+        assert.deepEqual(await publish(withTwo), [2, 0, 0]);
+        now = await current();
+        const third = [...now.values()].find(
+          (v) => !v.revoked && v.o.type === 'indicator' && v.o.pattern === indicator(2).pattern,
+        )?.o;
+        assert.ok(third && third.id !== second.id && third.id !== indicator(2).id, 'a second revocation, a third id');
+        const rows = await db
+          .selectFrom('intel_objects')
+          .select(['object_id', 'seq', 'revoked'])
+          .where('collection_id', '=', DEFAULT_COLLECTION_ID)
+          .orderBy('seq')
+          .execute();
+        const revokedAt = new Map<string, number>();
+        for (const r of rows) {
+          assert.ok(!revokedAt.has(r.object_id), `no version of ${r.object_id} after its revocation`);
+          if (Number(r.revoked) === 1) revokedAt.set(r.object_id, Number(r.seq));
+        }
+      } finally {
+        await h.close();
+      }
+    });
+
     test('two builds started together both succeed, every seq once, the last build wins', async (t) => {
       const h = await createTestContext(t, dialect, { intelBuildIntervalMs: 0 });
       if (!h) return;

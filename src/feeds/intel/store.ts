@@ -1,7 +1,8 @@
 /**
  * Writes what a collection publishes, as versions: a STIX object whose content changed gets a new
  * version (same `created`, a later `modified`), one that is no longer published gets a revoked
- * version, one that did not change gets nothing. Every version gets the collection's next `seq`
+ * version, one that did not change gets nothing; a value published again after its revocation is a new
+ * object (revocation is final). Every version gets the collection's next `seq`
  * and a strictly later `date_added` (microseconds), planned from the collection's `intel_state` row
  * and written only if that row is unchanged under its lock (else planned again there), so TAXII
  * paging by seq never misses nor repeats a version. MISP events are
@@ -13,6 +14,7 @@ import { dialectOf } from '../../db/dialect.ts';
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/schema.ts';
 import type { StixObject } from './stix.ts';
+import { uuidV5 } from './stix-ids.ts';
 import type { MispAttribute, MispEventDraft } from './misp.ts';
 
 /** How long a publication waits for a lock on PostgreSQL before it fails (and is built again next time). */
@@ -369,6 +371,7 @@ async function planObjects(
       created: r.created,
       type: r.type,
     });
+  const { objects: live, hashes: liveHashes } = afterRevocation(objects, hashes, current);
   let seq = Number(state.last_seq);
   let added = microsOf(state.last_date_added);
   const nowUs = BigInt(now.getTime()) * 1000n;
@@ -401,11 +404,11 @@ async function planObjects(
   const wanted = new Set<string>();
   // The producer's identity and the marking definitions first: every other object refers to them, and a
   // reader between two parts of a publication (SQLite) finds them already there.
-  const order = [...objects.keys()].sort(
-    (a, b) => Number(!PERMANENT_TYPES.has(objects[a].type)) - Number(!PERMANENT_TYPES.has(objects[b].type)),
+  const order = [...live.keys()].sort(
+    (a, b) => Number(!PERMANENT_TYPES.has(live[a].type)) - Number(!PERMANENT_TYPES.has(live[b].type)),
   );
   for (const i of order) {
-    const o = objects[i];
+    const o = live[i];
     wanted.add(o.id);
     const prev = current.get(o.id);
     if (o.type === 'marking-definition') {
@@ -416,7 +419,7 @@ async function planObjects(
       }
       continue;
     }
-    if (prev && prev.hash === hashes[i] && !prev.revoked) continue;
+    if (prev && prev.hash === liveHashes[i] && !prev.revoked) continue;
     const created = prev ? prev.created : nowIso;
     const modified = msLater(nowIso, prev ? prev.version : null);
     const { id, type, spec_version, ...rest } = o;
@@ -438,6 +441,53 @@ async function planObjects(
     counts.revoked++;
   }
   return { rows, superseded, counts };
+}
+
+/**
+ * The id a value takes when it is published again after its object was revoked: STIX 2.1 makes revocation
+ * final (§3.6: no later version of a revoked object may be made), so a value a build refused or a campaign
+ * the gates held, published again, becomes a new object. Its id is a UUIDv5 of the revoked id and the
+ * revoking version's seq: every later build derives the same one (the revoked version stays the revoked
+ * id's latest), and a value revoked twice gets a third id.
+ */
+export function idAfterRevocation(revokedId: string, revokedSeq: number): string {
+  const cut = revokedId.indexOf('--');
+  return `${revokedId.slice(0, cut)}--${uuidV5(revokedId.slice(cut + 2), `after-revocation:${revokedSeq}`)}`;
+}
+
+/**
+ * `objects` with every id whose latest stored version is revoked moved to {@link idAfterRevocation} (again
+ * while that one is revoked too), in the objects' `id` and in every top-level `*_ref` and `*_refs` of every
+ * object (relationships, sightings), their hashes worked out again where they changed.
+ */
+function afterRevocation(
+  objects: readonly StixObject[],
+  hashes: readonly string[],
+  current: ReadonlyMap<string, Current>,
+): { objects: readonly StixObject[]; hashes: readonly string[] } {
+  const moved = new Map<string, string>();
+  for (const o of objects) {
+    if (PERMANENT_TYPES.has(o.type)) continue;
+    let id = o.id;
+    for (let prev = current.get(id); prev?.revoked; prev = current.get(id)) id = idAfterRevocation(id, prev.seq);
+    if (id !== o.id) moved.set(o.id, id);
+  }
+  if (moved.size === 0) return { objects, hashes };
+  const to = (v: unknown): unknown => (typeof v === 'string' ? (moved.get(v) ?? v) : v);
+  const outHashes = [...hashes];
+  const out = objects.map((o, i) => {
+    let changed = false;
+    const next: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      const w = k === 'id' || k.endsWith('_ref') ? to(v) : k.endsWith('_refs') && Array.isArray(v) ? v.map(to) : v;
+      if (Array.isArray(w) ? w.some((x, j) => x !== (v as unknown[])[j]) : w !== v) changed = true;
+      next[k] = w;
+    }
+    if (!changed) return o;
+    outHashes[i] = contentHash(next);
+    return next as StixObject;
+  });
+  return { objects: out, hashes: outHashes };
 }
 
 interface StoredEvent {
