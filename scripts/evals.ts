@@ -83,9 +83,9 @@ export const EVALS: Eval[] = [
       'the shared corpora as one mixed stream of live reports through the real pipeline, then the listing pass under ' +
       'the default, documented and one-report policies: values per list, how many are innocent by independent ' +
       "checks (provider AS, brands' networks, ham origins and domains, shorteners, brands, CDNs, ESPs, the " +
-      "reporting mailboxes' own hosts), a sample of each list; then what the intel feeds would publish from the " +
-      'same stream, put to the same checks (--limit=N: the first N of the stream; --keep=DIR: keep the imported ' +
-      'stream there and reuse it)',
+      "reporting mailboxes' own hosts), a sample of each list; then what the intel feeds would publish and the " +
+      'ISP alerts would name as infected from the same stream, put to the same checks (--limit=N: the first N ' +
+      'of the stream; --keep=DIR: keep the imported stream there and reuse it)',
     run: async () => {
       const limit = Number(process.argv.find((a) => a.startsWith('--limit='))?.slice(8) ?? 0);
       const keepDir = process.argv.find((a) => a.startsWith('--keep='))?.slice(7);

@@ -20,7 +20,9 @@
  * legitimate ESPs' tracking hosts, and the reporting
  * mailboxes' own delivering hosts (the `by` host of a message's topmost Received field — the
  * reporter's side writes that line — named in at least {@link MIN_DELIVERED} messages of the stream).
- * A sample of each list is printed for reading by hand.
+ * A sample of each list is printed for reading by hand. Then the intel feeds' sources and the ISP alerts'
+ * judge (one digest period after another, default and one-report policies) run on the same stream, and
+ * what they would publish or alert is put to the same checks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +49,8 @@ import { headerFields } from '../../src/analysis/stages/traceback/header-block.t
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { runListingPass } from '../../src/feeds/lists/pass.ts';
 import { snapshotFor } from '../../src/feeds/intel/build.ts';
+import { judgeOrigins } from '../../src/actions/isp/isp-digests.ts';
+import { loadAddressRefusals } from '../../src/actions/address-refusals.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
 import { StreamReporters } from './stream-reporters.ts';
 
@@ -343,6 +347,8 @@ ${[...corpus.delivered.values()].filter((n) => n >= MIN_DELIVERED).length} repor
       figures.push(await report(db, config, corpus, name, out, opts.sample ?? 12, seed));
     }
     await intelReport(db, config, corpus, out);
+    for (const [name, policy] of [policies[0], ['one report', oneReportAlerts(defaults)] as const])
+      await ispReport(db, config, corpus, name, policy, new Date(start), end, out);
     return figures;
   } finally {
     await db.destroy();
@@ -530,6 +536,101 @@ ${snap.held.length} held\n`,
   }
   const refused = [...snap.refused.entries()].sort((a, b) => b[1] - a[1]);
   out(`intel values refused: ${refused.map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}\n`);
+}
+
+/** The ISP alerts' policy at its most eager: one report and one botnet fact make an alert. */
+function oneReportAlerts(defaults: ActionPolicy): ActionPolicy {
+  return { ...defaults, isp: { ...defaults.isp, minReports: 1, minSignals: 1 } };
+}
+
+/**
+ * The machines the ISP alerts would name as infected from the same stream: the digest's judge run as the
+ * service runs it, one digest period after another over the stream, each address alerted once (the quiet
+ * period outlasts the stream), every alerted address put to the same independent checks as the lists'
+ * values, with the operator the alert would go to and why the judge passed over the rest.
+ */
+async function ispReport(
+  db: Db,
+  config: ReturnType<typeof testConfig>,
+  corpus: Corpus,
+  name: string,
+  policy: ActionPolicy,
+  start: Date,
+  end: Date,
+  out: (s: string) => void,
+): Promise<void> {
+  const rdnsOf = new Map<string, string | null>();
+  for (const f of await db.selectFrom('action_report_facts').select(['origin_ip', 'origin_rdns']).execute())
+    if (f.origin_ip && f.origin_rdns) rdnsOf.set(f.origin_ip, f.origin_rdns);
+  const { ipChecks } = independentChecks(config, corpus, rdnsOf);
+  const period = policy.isp.digestIntervalMinutes * 60_000;
+  const refusals = await loadAddressRefusals(db, config, policy);
+  const alerted = new Map<string, Awaited<ReturnType<typeof judgeOrigins>>[number]>();
+  const skipped = new Map<string, string>();
+  const t0 = performance.now();
+  for (let from = start.getTime(); from < end.getTime(); from += period) {
+    const passed: { ip: string; reason: string }[] = [];
+    const to = Math.min(from + period, end.getTime());
+    for (const j of await judgeOrigins(
+      db,
+      policy,
+      refusals,
+      new Date(from).toISOString(),
+      new Date(to).toISOString(),
+      passed,
+    ))
+      if (!alerted.has(j.ip)) alerted.set(j.ip, j);
+    for (const p of passed) skipped.set(p.ip, p.reason);
+  }
+  for (const ip of alerted.keys()) skipped.delete(ip);
+  const took = ((performance.now() - t0) / 1000).toFixed(1);
+  const flagged: string[] = [];
+  const checks = new Map<string, number>();
+  for (const [ip, j] of alerted) {
+    const why = ipChecks(ip);
+    if (why.length > 0)
+      flagged.push(`${ip}: ${why.join('; ')} — ${j.reportCount} reports, AS${j.asn ?? '?'} ${j.asName ?? ''}, \
+rDNS ${j.rdns ?? '-'}`);
+    for (const w of why) {
+      const k = w.replace(/ \(.*$/, '');
+      checks.set(k, (checks.get(k) ?? 0) + 1);
+    }
+  }
+  const byCheck = [...checks.entries()].map(([k, n]) => `${k} ${n}`).join(', ');
+  out(
+    `\n=== ISP alerts, policy ${name} (minReports ${policy.isp.minReports}, minSignals ${policy.isp.minSignals}; \
+${Math.ceil((end.getTime() - start.getTime()) / period)} digest periods judged in ${took} s): ${alerted.size} \
+addresses alerted as infected machines; innocent by an independent check: ${flagged.length} \
+(${pct(flagged.length, alerted.size)} %)${byCheck ? ` — ${byCheck}` : ''}\n`,
+  );
+  for (const f of flagged.slice(0, 15)) out(`    ! ${f}\n`);
+  if (flagged.length > 15) out(`    ! … and ${flagged.length - 15} more\n`);
+  const operators = new Map<string, number>();
+  for (const j of alerted.values()) {
+    const key = j.abuse.length > 0 || j.asn !== null ? `AS${j.asn ?? '?'} ${j.asName ?? ''}` : 'no operator known';
+    operators.set(key, (operators.get(key) ?? 0) + 1);
+  }
+  out(
+    `  to ${operators.size} networks, most: ${[...operators.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, n]) => `${k} ${n}`)
+      .join('; ')}\n`,
+  );
+  const kinds = new Map<string, number>();
+  for (const r of skipped.values()) {
+    const k = r
+      .replace(/[0-9]+/g, 'N')
+      .replace(/[:(].*$/, '')
+      .slice(0, 70);
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  out(
+    `  passed over: ${skipped.size} addresses with enough reports — ${[...kinds.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${n} ${k.trim()}`)
+      .join('; ')}\n`,
+  );
 }
 
 async function report(

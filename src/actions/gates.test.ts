@@ -240,21 +240,22 @@ carry when the origin sent the spam`, async (t) => {
       await f.campaign('camp-airline', 'legitimate', 1, 1);
       await f.campaign('camp-bot', 'phishing', 1, 0);
       // An airline's server: three reports, classified legitimate (someone reported a newsletter).
+      // (Public unicast addresses: a documentation range is reserved, and nothing is ever alerted about one.)
       for (let i = 0; i < 3; i++)
-        await f.report({ campaignId: 'camp-airline', ip: '198.51.100.20', category: 'legitimate' });
+        await f.report({ campaignId: 'camp-airline', ip: '81.58.100.20', category: 'legitimate' });
       // A server that signs its mail (aligned DKIM): not an infected machine either.
-      for (let i = 0; i < 3; i++) await f.report({ campaignId: 'camp-bot', ip: '198.51.100.21', authenticated: true });
+      for (let i = 0; i < 3; i++) await f.report({ campaignId: 'camp-bot', ip: '81.58.100.21', authenticated: true });
       // An infected machine that sent three phishing mails two and three hours ago.
       const sent = [3, 2, 2].map((h) => new Date(Math.floor(Date.now() / 1000) * 1000 - h * 3_600_000));
-      for (const s of sent) await f.report({ campaignId: 'camp-bot', ip: '203.0.113.50', sentAt: s });
+      for (const s of sent) await f.report({ campaignId: 'camp-bot', ip: '81.56.113.50', sentAt: s });
       // Spam an origin sent a month ago: its dynamic address has changed hands since.
       for (let i = 0; i < 3; i++)
-        await f.report({ campaignId: 'camp-bot', ip: '203.0.113.51', sentAt: new Date(Date.now() - 30 * 86_400_000) });
+        await f.report({ campaignId: 'camp-bot', ip: '81.56.113.51', sentAt: new Date(Date.now() - 30 * 86_400_000) });
       const run = await runIspDigests(f.tdb.db, f.tdb.config, f.ctx.logger, new Date(Date.now() + 1000));
       const alerts = await f.tdb.db.selectFrom('action_isp_alerts').selectAll().execute();
       assert.deepEqual(
         alerts.map((a) => a.ip),
-        ['203.0.113.50'],
+        ['81.56.113.50'],
       );
       assert.equal(
         alerts[0].first_seen,
@@ -262,15 +263,15 @@ carry when the origin sent the spam`, async (t) => {
         'the time the origin sent it, not the time it was reported',
       );
       assert.match(
-        run.skipped.find((s) => s.ip === '198.51.100.20')?.reason ?? '',
+        run.skipped.find((s) => s.ip === '81.58.100.20')?.reason ?? '',
         /legitimate mail or sent with aligned SPF\/DKIM/,
       );
       assert.match(
-        run.skipped.find((s) => s.ip === '198.51.100.21')?.reason ?? '',
+        run.skipped.find((s) => s.ip === '81.58.100.21')?.reason ?? '',
         /legitimate mail or sent with aligned SPF\/DKIM/,
       );
       assert.match(
-        run.skipped.find((s) => s.ip === '203.0.113.51')?.reason ?? '',
+        run.skipped.find((s) => s.ip === '81.56.113.51')?.reason ?? '',
         /0 of its 3 reports are recent spam/,
       );
     } finally {

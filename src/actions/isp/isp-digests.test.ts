@@ -79,7 +79,7 @@ reporters redacted`, async (t) => {
       // Six infected broadband hosts in AS64500, four reports each, in two campaigns.
       for (let h = 1; h <= 6; h++)
         scenarios.push({
-          ip: `203.0.113.${h}`,
+          ip: `81.56.113.${h}`,
           asn: 64500,
           rdns: `dyn-203-0-113-${h}.pool.broadband.example`,
           reports: 4,
@@ -87,7 +87,7 @@ reporters redacted`, async (t) => {
         });
       // One host below the report threshold.
       scenarios.push({
-        ip: '203.0.113.99',
+        ip: '81.56.113.99',
         asn: 64500,
         rdns: 'dyn-203-0-113-99.pool.broadband.example',
         reports: 1,
@@ -95,7 +95,7 @@ reporters redacted`, async (t) => {
       });
       // A properly authenticated server with a static name: not a zombie.
       scenarios.push({
-        ip: '198.51.100.7',
+        ip: '81.58.100.7',
         asn: 64500,
         rdns: 'mail.newsletter.example',
         reports: 5,
@@ -105,7 +105,7 @@ reporters redacted`, async (t) => {
       // Two hosts without rDNS in AS64501 (ARF operator), an access provider by its AS name.
       for (let h = 1; h <= 2; h++)
         scenarios.push({
-          ip: `192.0.2.${h}`,
+          ip: `81.57.2.${h}`,
           asn: 64501,
           asName: 'Other Telecom',
           rdns: null,
@@ -178,12 +178,12 @@ reporters redacted`, async (t) => {
         assert.match(JSON.stringify(report), /"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
       }
       assert.deepEqual([...ips].sort(), [
-        '203.0.113.1',
-        '203.0.113.2',
-        '203.0.113.3',
-        '203.0.113.4',
-        '203.0.113.5',
-        '203.0.113.6',
+        '81.56.113.1',
+        '81.56.113.2',
+        '81.56.113.3',
+        '81.56.113.4',
+        '81.56.113.5',
+        '81.56.113.6',
       ]);
       const csv = parsed.attachments.find((a) => a.filename === 'digest.csv');
       assert.ok(csv);
@@ -191,7 +191,7 @@ reporters redacted`, async (t) => {
         csv.content instanceof ArrayBuffer ? new Uint8Array(csv.content) : Buffer.from(String(csv.content)),
       ).toString();
       assert.equal(csvText.trim().split('\r\n').length, 7, 'header + one row per IP');
-      assert.match(csvText, /203\.0\.113\.1,64500,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+      assert.match(csvText, /81\.56\.113\.1,64500,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
 
       // ARF: parsed back by the project's own parser (the one the SMTP intake uses).
       const arfs = sink.mails
@@ -201,7 +201,7 @@ reporters redacted`, async (t) => {
       assert.equal(arfs.length, 2);
       for (const r of arfs) {
         assert.equal(r.feedbackType, 'abuse');
-        assert.ok(r.sourceIp === '192.0.2.1' || r.sourceIp === '192.0.2.2');
+        assert.ok(r.sourceIp === '81.57.2.1' || r.sourceIp === '81.57.2.2');
         assert.equal(r.incidents, 3);
         assert.ok(r.arrivalDateIso);
         assert.equal(r.originalKind, 'message/rfc822');
@@ -245,7 +245,7 @@ reporters redacted`, async (t) => {
             .json()
             .alerts.map((a: { ip: string }) => a.ip)
             .sort(),
-          ['192.0.2.1', '192.0.2.2'],
+          ['81.57.2.1', '81.57.2.2'],
         );
         const foreign = await app.inject({
           method: 'POST',

@@ -35,6 +35,12 @@ import { enqueueMail } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import { operatorForAsn } from './operators.ts';
+import {
+  addressRefusal,
+  isReporterAddress,
+  loadAddressRefusals,
+  type AddressRefusals,
+} from '../address-refusals.ts';
 import type { OperatorRow, ReportFactsRow } from '../../db/actions-tables.ts';
 import { campaignGateReasons, campaignStandings } from '../gates.ts';
 
@@ -74,6 +80,8 @@ function sentAt(r: ReportFactsRow): string {
 export async function judgeOrigins(
   db: Kysely<Database>,
   policy: ActionPolicy,
+  /** The address rules the lists apply too ({@link loadAddressRefusals}). */
+  refusals: AddressRefusals,
   from: string,
   to: string,
   skipped: { ip: string; reason: string }[] = [],
@@ -93,36 +101,27 @@ export async function judgeOrigins(
   const out: JudgedIp[] = [];
   for (const c of candidates) {
     if (!c.origin_ip) continue;
-    const judged = await judgeOrigin(db, policy, c.origin_ip, from, to, skipped);
+    const judged = await judgeOrigin(db, policy, refusals, c.origin_ip, from, to, skipped);
     if (judged) out.push(judged);
   }
   return out;
 }
 
 /**
- * Why an origin is a relay of many senders' mail (a forwarder, a provider's smarthost), judged as
- * the listing judges it, over the infrastructure list's window before `to` — a digest period is too
- * short to see the legitimate mail a relay also passes on — or null.
+ * The origin's reports over the infrastructure list's window before `to` (and at least the digest period
+ * from `from`): a digest period is too short to see the legitimate mail a mail server or relay also passes
+ * on, and the lists judge the same address over this window.
  */
-async function relayOf(
-  db: Kysely<Database>,
-  policy: ActionPolicy,
-  ip: string,
-  network: OriginNetwork,
-  to: string,
-): Promise<string | null> {
-  const since = new Date(Date.parse(to) - policy.listing.infrastructure.windowDays * 86_400_000).toISOString();
-  const facts = await db
+async function historyOf(db: Kysely<Database>, policy: ActionPolicy, ip: string, from: string, to: string) {
+  const window = new Date(Date.parse(to) - policy.listing.infrastructure.windowDays * 86_400_000).toISOString();
+  return db
     .selectFrom('action_report_facts')
-    .select(['message_category', 'authenticated', 'campaign_id', 'message_sha256'])
+    .select(['report_id', 'message_category', 'authenticated', 'campaign_id', 'message_sha256'])
     .where('origin_ip', '=', ip)
     .where('historical', '=', 0)
-    .where('received_at', '>=', since)
+    .where('received_at', '>=', window < from ? window : from)
     .where('received_at', '<', to)
     .execute();
-  const spam = facts.filter((r) => r.message_category !== 'legitimate' && Number(r.authenticated) !== 1);
-  const campaigns = new Set(spam.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`)).size;
-  return relayReason(network, campaigns, facts.length - spam.length);
 }
 
 /**
@@ -132,6 +131,7 @@ async function relayOf(
 async function judgeOrigin(
   db: Kysely<Database>,
   policy: ActionPolicy,
+  refusals: AddressRefusals,
   ip: string,
   from: string,
   to: string,
@@ -147,12 +147,28 @@ async function judgeOrigin(
     .where('received_at', '<', to)
     .orderBy('received_at')
     .execute();
-  const clean = all.filter((r) => r.message_category === 'legitimate' || Number(r.authenticated) === 1).length;
-  if (clean / all.length > policy.isp.maxLegitimateShare) {
+  const refused = addressRefusal(ip, refusals, {
+    rdns: all.find((r) => r.origin_rdns)?.origin_rdns ?? null,
+    asn: all.find((r) => r.origin_asn !== null)?.origin_asn ?? null,
+    asName: all.find((r) => r.origin_as_name)?.origin_as_name ?? null,
+  });
+  if (refused) {
+    skipped.push({ ip, reason: refused });
+    return null;
+  }
+  const history = await historyOf(db, policy, ip, from, to);
+  if (await isReporterAddress(db, ip, history.map((r) => r.report_id))) {
+    skipped.push({ ip, reason: 'the address a reporter reported from' });
+    return null;
+  }
+  const isClean = (r: { message_category: string | null; authenticated: number | null }) =>
+    r.message_category === 'legitimate' || Number(r.authenticated) === 1;
+  const clean = history.filter(isClean).length;
+  if (clean / history.length > policy.isp.maxLegitimateShare) {
     skipped.push({
       ip,
-      reason: `${clean} of its ${all.length} reports are legitimate mail or sent with aligned SPF/DKIM: a mail server, \
-not an infected machine`,
+      reason: `${clean} of its ${history.length} reports in the last ${policy.listing.infrastructure.windowDays} \
+days are legitimate mail or sent with aligned SPF/DKIM: a mail server, not an infected machine`,
     });
     return null;
   }
@@ -165,7 +181,12 @@ names a server that keeps sending spam)`,
     });
     return null;
   }
-  const relay = await relayOf(db, policy, ip, network, to);
+  const spam = history.filter((r) => !isClean(r));
+  const relay = relayReason(
+    network,
+    new Set(spam.map((r) => r.campaign_id ?? `msg:${r.message_sha256}`)).size,
+    history.length - spam.length,
+  );
   if (relay) {
     skipped.push({ ip, reason: relay });
     return null;
@@ -286,12 +307,14 @@ async function alertDestination(
 /** Gathers the alerts due in the window, grouped by the operator they go to; skipped IPs say why. */
 async function alertsByOperator(
   db: Kysely<Database>,
+  config: Config,
   policy: ActionPolicy,
   w: DigestWindow,
   skipped: DigestRun['skipped'],
 ): Promise<Map<string, { op: OperatorRow; alerts: JudgedIp[] }>> {
   const byOperator = new Map<string, { op: OperatorRow; alerts: JudgedIp[] }>();
-  for (const j of await judgeOrigins(db, policy, w.from, w.to, skipped)) {
+  const refusals = await loadAddressRefusals(db, config, policy);
+  for (const j of await judgeOrigins(db, policy, refusals, w.from, w.to, skipped)) {
     const dest = await alertDestination(db, policy, j, w);
     if ('skip' in dest) {
       skipped.push({ ip: j.ip, reason: dest.skip });
@@ -447,7 +470,7 @@ export async function runIspDigests(
     quietSince: new Date(now.getTime() - policy.isp.quietPeriodHours * 3_600_000).toISOString(),
   };
   const run: DigestRun = { digests: [], skipped: [] };
-  for (const { op, alerts } of (await alertsByOperator(db, policy, w, run.skipped)).values()) {
+  for (const { op, alerts } of (await alertsByOperator(db, config, policy, w, run.skipped)).values()) {
     const digestId = newId();
     const csv = digestCsv(alerts);
     const lang = recipientLanguage(op.language, config.region);

@@ -27,6 +27,9 @@ import { factsFrom, saveFacts } from '../report-facts.ts';
 import { parseActionPolicy } from '../action-policy.ts';
 import { registerOperator } from './operators.ts';
 import { judgeOrigins, runIspDigests } from './isp-digests.ts';
+import { loadAddressRefusals } from '../address-refusals.ts';
+import { insertReportRows } from '../../evidence/store-units.ts';
+import type { ActionPolicy } from '../action-policy.ts';
 
 const POLICY = parseActionPolicy({});
 const HOUR = 3_600_000;
@@ -80,6 +83,78 @@ async function report(db: DB, file: string, times: number): Promise<Date> {
   return at;
 }
 
+/** The alerts at their most eager (one report, one botnet fact), as the listings evaluation runs them. */
+const EAGER: ActionPolicy = { ...POLICY, isp: { ...POLICY.isp, minReports: 1, minSignals: 1 } };
+
+/**
+ * Reports `file` once as a live report received at `receivedAt`, its origin's sending time moved with it
+ * (as the listings evaluation streams the corpora); with `clientIp`, a report row sent from that address.
+ */
+async function reportOn(db: DB, file: string, receivedAt: Date, clientIp?: string): Promise<void> {
+  const { a, category } = await analysedAt(file);
+  const row = factsFrom(
+    {
+      reportId: newId(),
+      sha256: a.sha256,
+      receivedAt: receivedAt.toISOString(),
+      campaignId: null,
+      category,
+      messageCategory: category,
+      analysis: a,
+    },
+    POLICY,
+  );
+  const shift = receivedAt.getTime() - Date.parse(row.arrived_at ?? row.received_at);
+  row.arrived_at = row.received_at;
+  if (row.origin_sent_at)
+    row.origin_sent_at = new Date(Math.min(Date.parse(row.origin_sent_at) + shift, receivedAt.getTime())).toISOString();
+  await saveFacts(db, row);
+  if (clientIp === undefined) return;
+  await db
+    .insertInto('messages')
+    .values({
+      sha256: a.sha256,
+      kind: 'email',
+      size: 1,
+      codec: 'identity',
+      content: Buffer.from('x'),
+      first_seen_at: row.received_at,
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
+  await insertReportRows(db, [
+    {
+      id: row.report_id,
+      message_sha256: a.sha256,
+      channel: 'web',
+      received_at: row.received_at,
+      reporter_user_id: null,
+      reporter_token_id: null,
+      reporter_address: 'reporter@example.net',
+      client_ip: clientIp,
+      note: null,
+      quality: 'full',
+      dedup_key: null,
+      context: null,
+      tracking_token: newId(),
+    },
+  ]);
+}
+
+/**
+ * spamassassin: www.wireless.org.au (202.161.127.82, TPG's AS), the server of a newsletter: three of its
+ * messages are ham (hard_ham), one the corpus calls spam.
+ */
+const NEWSLETTER = {
+  ip: '202.161.127.82',
+  ham: [
+    'spamassassin/hard_ham/00175.9836fe00dafac45b3ad3f454ac7e8ee3',
+    'spamassassin/hard_ham_20021010/0193.db3e40c7d92cc223f91149f8d3a4e1b2',
+    'spamassassin/hard_ham/00222.57ad2fdad6b9fceaf7058603664df7e2',
+  ],
+  spam: 'spamassassin/spam_2/01297.6899dd73603e94dcefaba9970c3cfb69',
+};
+
 for (const dialect of DIALECTS) {
   describe(`ISP alerts name only infected machines, on corpus messages (${dialect})`, () => {
     async function setup(t: TestContext, corpus: string[]) {
@@ -98,7 +173,14 @@ for (const dialect of DIALECTS) {
       const now = await report(tdb.db, SERVER.file, 5);
       const skipped: { ip: string; reason: string }[] = [];
       const from = new Date(now.getTime() - DAY).toISOString();
-      const judged = await judgeOrigins(tdb.db, POLICY, from, now.toISOString(), skipped);
+      const judged = await judgeOrigins(
+        tdb.db,
+        POLICY,
+        await loadAddressRefusals(tdb.db, tdb.config, POLICY),
+        from,
+        now.toISOString(),
+        skipped,
+      );
       assert.deepEqual(
         judged.map((j) => j.ip),
         [],
@@ -118,7 +200,14 @@ for (const dialect of DIALECTS) {
       }
       const skipped: { ip: string; reason: string }[] = [];
       const from = new Date(botNow.getTime() - DAY).toISOString();
-      const judged = await judgeOrigins(tdb.db, POLICY, from, botNow.toISOString(), skipped);
+      const judged = await judgeOrigins(
+        tdb.db,
+        POLICY,
+        await loadAddressRefusals(tdb.db, tdb.config, POLICY),
+        from,
+        botNow.toISOString(),
+        skipped,
+      );
       assert.deepEqual(
         judged.map((j) => j.ip),
         [BOT.ip],
@@ -169,6 +258,93 @@ for (const dialect of DIALECTS) {
         [BOT.ip],
       );
       assert.match(alerts[0].evidence, /comcast\.net names an access line/);
+    });
+
+    test('a mail server whose month is mostly legitimate mail is not alerted for the one spam of a digest period \
+(the listings evaluation found one alerted as an infected machine)', async (t) => {
+      const tdb = await setup(t, ['spamassassin']);
+      if (!tdb) return;
+      const to = new Date('2026-11-20T12:00:00.000Z');
+      for (const [i, f] of NEWSLETTER.ham.entries()) await reportOn(tdb.db, f, new Date(to.getTime() - (5 - i) * DAY));
+      await reportOn(tdb.db, NEWSLETTER.spam, new Date(to.getTime() - HOUR));
+      const skipped: { ip: string; reason: string }[] = [];
+      const refusals = await loadAddressRefusals(tdb.db, tdb.config, EAGER);
+      const from = new Date(to.getTime() - DAY).toISOString();
+      const judged = await judgeOrigins(tdb.db, EAGER, refusals, from, to.toISOString(), skipped);
+      // Before: judged on the digest period alone (one report, spam), it was alerted to TPG as infected.
+      assert.deepEqual(
+        judged.map((j) => j.ip),
+        [],
+      );
+      assert.match(
+        skipped.find((s) => s.ip === NEWSLETTER.ip)?.reason ?? '',
+        /^3 of its 4 reports in the last 30 days are legitimate mail/,
+      );
+    });
+
+    test('the address a reporter reported from, a never-listed network and a verified sender are not alerted, \
+as they are not listed', async (t) => {
+      const tdb = await setup(t, ['trec07p']);
+      if (!tdb) return;
+      const { at } = await analysedAt(BOT.files[1]);
+      const judge = async (policy: ActionPolicy) => {
+        const skipped: { ip: string; reason: string }[] = [];
+        const refusals = await loadAddressRefusals(tdb.db, tdb.config, policy);
+        const judged = await judgeOrigins(
+          tdb.db,
+          policy,
+          refusals,
+          new Date(at.getTime() - DAY).toISOString(),
+          new Date(at.getTime() + HOUR).toISOString(),
+          skipped,
+        );
+        return { judged: judged.map((j) => j.ip), why: skipped.find((s) => s.ip === BOT.ip)?.reason ?? '' };
+      };
+      for (const f of BOT.files)
+        for (const minutes of [10, 20]) await reportOn(tdb.db, f, new Date(at.getTime() - minutes * 60_000));
+      const alone = await judge(POLICY);
+      assert.deepEqual(alone.judged, [BOT.ip], alone.why);
+      const never = await judge({
+        ...POLICY,
+        listing: { ...POLICY.listing, neverList: { ...POLICY.listing.neverList, networks: ['76.108.0.0/16'] } },
+      });
+      assert.deepEqual(never.judged, []);
+      assert.match(never.why, /^never listed by policy \(76\.108\.0\.0\/16\)/);
+
+      const senderId = newId();
+      await tdb.db
+        .insertInto('action_senders')
+        .values({
+          id: senderId,
+          name: 'Home',
+          feedback_address: 'fbl@home.example',
+          user_id: null,
+          created_at: at.toISOString(),
+        })
+        .execute();
+      const identity = newId();
+      await tdb.db
+        .insertInto('action_sender_identities')
+        .values({
+          id: identity,
+          sender_id: senderId,
+          kind: 'ip',
+          value: BOT.ip,
+          token: 'x',
+          verified_at: at.toISOString(),
+          created_at: at.toISOString(),
+        })
+        .execute();
+      const verified = await judge(POLICY);
+      assert.deepEqual(verified.judged, []);
+      assert.equal(verified.why, 'address of a verified sender');
+      await tdb.db.deleteFrom('action_sender_identities').where('id', '=', identity).execute();
+
+      // A fifth report of the same spam, sent by a reporter from the bot's own line (a forward from the machine).
+      await reportOn(tdb.db, BOT.files[0], new Date(at.getTime() - 5 * 60_000), BOT.ip);
+      const reporter = await judge(POLICY);
+      assert.deepEqual(reporter.judged, []);
+      assert.equal(reporter.why, 'the address a reporter reported from');
     });
   });
 }

@@ -13,7 +13,7 @@ import type { Database } from '../../db/schema.ts';
 import { classifyIp, normaliseIp, parseCidr, matchCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import type { TrustTable } from '../../analysis/stages/traceback/trust.ts';
 import { platformReason, providerReason } from '../shared-domains.ts';
-import { exclusionKind, networkExclusion, type AddressNetwork } from '../network-exclusions.ts';
+import { exclusionKind, networkExclusion, type AddressNetwork } from '../../actions/network-exclusions.ts';
 import ipaddr from 'ipaddr.js';
 
 /** Top-level names that never designate anyone's real host (RFC 2606 §2, RFC 6761 §6). */

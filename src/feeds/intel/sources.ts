@@ -15,7 +15,7 @@ import { identitiesByReport } from '../../actions/redaction.ts';
 import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence/redact.ts';
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 import type { Exclusions } from './exclusions.ts';
-import type { AddressNetwork } from '../network-exclusions.ts';
+import type { AddressNetwork } from '../../actions/network-exclusions.ts';
 import { BOT_SIGNALS } from '../../actions/report-facts.ts';
 import { originNetwork, relayReason } from '../../analysis/origin-network.ts';
 import type { IndicatorKind } from './collections.ts';

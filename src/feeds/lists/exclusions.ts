@@ -1,9 +1,10 @@
 /**
  * What is never listed, whatever its reports say: private and reserved address ranges (ipaddr.js
- * ranges: anything but global unicast), the trusted providers' relays of the trace-back's table
+ * ranges: anything but global unicast; the address rules are `actions/address-refusals.ts`, which the ISP
+ * alerts apply too), the trusted providers' relays of the trace-back's table
  * (by network, AS or reverse-DNS name: a Gmail relay carries spam it did not write), relays of
- * shared sending platforms (ESPs, outbound gateways: `shared-senders.ts`), the networks of the brands
- * phishing impersonates (`brand-networks.ts`: the brand's own mail servers), verified senders' IPs
+ * shared sending platforms (ESPs, outbound gateways: `actions/shared-senders.ts`), the networks of the
+ * brands phishing impersonates (`actions/brand-networks.ts`: the brand's own mail servers), verified senders' IPs
  * and domains (they are in the feedback loop instead), shared platforms whose domain every sender
  * links to (the campaigns' common-domain table, brands included) and the regional domains of those
  * and of mailbox providers, URL shorteners, hosting platforms' shared suffixes, publishing and
@@ -11,15 +12,14 @@
  * names (RFC 2606, RFC 6761), and the operator's `neverList`.
  */
 import type { Kysely } from 'kysely';
-import ipaddr from 'ipaddr.js';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../../core/config.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
-import { parseNetwork } from '../../actions/listing-policy.ts';
-import { trustTableFor, type TrustTable } from '../../analysis/stages/traceback/trust.ts';
+import { addressRefusal, loadAddressRefusals, type AddressRefusals } from '../../actions/address-refusals.ts';
 import { getPublicSuffix } from 'tldts';
 import { platformReason, providerReason } from '../shared-domains.ts';
-import { networkExclusion } from '../network-exclusions.ts';
+
+export { canonicalIp } from '../../actions/address-refusals.ts';
 
 /** Top-level names reserved for testing and documentation, never real (RFC 2606, RFC 6761, RFC 7686). */
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'arpa', 'internal']);
@@ -29,30 +29,24 @@ const RESERVED_DOMAINS = new Set(['example.com', 'example.net', 'example.org']);
 /** A host name the DNS can carry: LDH labels (IDNs as A-labels), at least two, at most 253 characters. */
 export const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 
-type Net = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
 /** Everything the checks need, read once per pass. */
-export interface Exclusions {
-  trust: TrustTable;
-  senderIps: Set<string>;
+export interface Exclusions extends AddressRefusals {
   senderDomains: Set<string>;
-  neverNetworks: Net[];
   neverDomains: string[];
   ownDomains: string[];
 }
 
 /** Reads the verified senders and compiles the policy's never-list. */
 export async function loadExclusions(db: Kysely<Database>, config: Config, policy: ActionPolicy): Promise<Exclusions> {
-  const identities = await db
+  const domains = await db
     .selectFrom('action_sender_identities')
-    .select(['kind', 'value'])
+    .select('value')
+    .where('kind', '=', 'domain')
     .where('verified_at', 'is not', null)
     .execute();
   return {
-    trust: trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
-    senderIps: new Set(identities.filter((i) => i.kind === 'ip').map((i) => canonicalIp(i.value) ?? i.value)),
-    senderDomains: new Set(identities.filter((i) => i.kind === 'domain').map((i) => i.value.toLowerCase())),
-    neverNetworks: policy.listing.neverList.networks.map(parseNetwork).filter((n): n is Net => n !== null),
+    ...(await loadAddressRefusals(db, config, policy)),
+    senderDomains: new Set(domains.map((i) => i.value.toLowerCase())),
     neverDomains: policy.listing.neverList.domains.map((d) => d.toLowerCase().replace(/^\.|\.$/g, '')),
     ownDomains: [policy.instance.domain, policy.listing.zones.ip, policy.listing.zones.domain].map((d) =>
       d.toLowerCase(),
@@ -60,22 +54,9 @@ export async function loadExclusions(db: Kysely<Database>, config: Config, polic
   };
 }
 
-/** The canonical text of an IP (IPv4-mapped IPv6 as IPv4), or null when it is not one. */
-export function canonicalIp(text: string): string | null {
-  try {
-    return ipaddr.process(text.trim()).toString();
-  } catch {
-    return null;
-  }
-}
-
 /** True when `name` is `base` or one of its sub-domains. */
 function within(name: string, base: string): boolean {
   return name === base || name.endsWith(`.${base}`);
-}
-
-function inNetwork(addr: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Net): boolean {
-  return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
 /**
@@ -89,20 +70,7 @@ export function ipExclusion(
   asn: number | null = null,
   asName: string | null = null,
 ): string | null {
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    addr = ipaddr.process(ip);
-  } catch {
-    return 'not an IP address';
-  }
-  const range = addr.range();
-  if (range !== 'unicast') return `reserved address range (${range})`;
-  const network = networkExclusion(addr, ex.trust, { rdns, asn, asName });
-  if (network) return network;
-  if (ex.senderIps.has(addr.toString())) return 'address of a verified sender';
-  const never = ex.neverNetworks.find((n) => inNetwork(addr, n));
-  if (never) return `never listed by policy (${never[0].toString()}/${never[1]})`;
-  return null;
+  return addressRefusal(ip, ex, { rdns, asn, asName });
 }
 
 /**

@@ -6,6 +6,7 @@
  * `held` for an analyst, with the gates' reasons. A verdict explains itself: the reports (a
  * sample), the campaigns, the signals and the reasons are stored with the listing.
  */
+import { isReporterAddress } from '../../actions/address-refusals.ts';
 import type { Kysely } from 'kysely';
 import { getDomain } from 'tldts';
 import type { Database } from '../../db/schema.ts';
@@ -170,30 +171,6 @@ function emptyVerdict(
   };
 }
 
-/** Reports whose reporters are checked per query (bounded IN lists). */
-const CHUNK = 500;
-
-/**
- * True when `ip` is the address a reporter reported from: a forward whose trace-back stopped at
- * the reporter's own machine. Publishing it would name the reporter.
- */
-async function isReporterIp(db: Kysely<Database>, ip: string, facts: Fact[]): Promise<boolean> {
-  for (let i = 0; i < facts.length; i += CHUNK) {
-    const hit = await db
-      .selectFrom('reports')
-      .select('id')
-      .where(
-        'id',
-        'in',
-        facts.slice(i, i + CHUNK).map((f) => f.report_id),
-      )
-      .where('client_ip', '=', ip)
-      .executeTakeFirst();
-    if (hit) return true;
-  }
-  return false;
-}
-
 /**
  * True when the value is listed or held and none of the reports its evidence names (the latest
  * {@link MAX_EVIDENCE_REPORTS}) still has facts naming it — as origin (`ip`), among the advertised
@@ -332,7 +309,14 @@ export async function judgeIp(
       return none(['none of the reports it was listed on names it any more'], true);
     return none(['no live report in the window']);
   }
-  if (await isReporterIp(db, ip, all)) return none(['the address a reporter reported from'], true);
+  if (
+    await isReporterAddress(
+      db,
+      ip,
+      all.map((f) => f.report_id),
+    )
+  )
+    return none(['the address a reporter reported from'], true);
   const clean = all.filter(isClean).length;
   if (clean / all.length > L.maxLegitimateShare)
     return none(

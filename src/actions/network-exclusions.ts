@@ -9,9 +9,9 @@
  */
 import type ipaddr from 'ipaddr.js';
 import type { TrustTable } from '../analysis/stages/traceback/trust.ts';
-import { parseNetwork } from '../actions/listing-policy.ts';
-import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './lists/shared-senders.ts';
-import { brandNetwork } from './lists/brand-networks.ts';
+import { parseNetwork } from './listing-policy.ts';
+import { SHARED_SENDING_ASNS, SHARED_SENDING_NAMES, SHARED_SENDING_NETWORKS } from './shared-senders.ts';
+import { brandNetwork } from './brand-networks.ts';
 
 /** What the reports' facts say of an address's network. */
 export interface AddressNetwork {

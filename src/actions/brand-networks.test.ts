@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brandNetwork } from './brand-networks.ts';
-import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
-import { ipExclusion, type Exclusions } from './exclusions.ts';
+import { trustTableFor } from '../analysis/stages/traceback/trust.ts';
+import { ipExclusion, type Exclusions } from '../feeds/lists/exclusions.ts';
 
 test('a brand’s own AS is its network; clouds, access and transit networks carrying its name are not', () => {
   // AS names as the shipped ip-location-db data gives them for origins in the corpora.

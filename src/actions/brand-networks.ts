@@ -15,8 +15,8 @@
  * a common word matches an unrelated company now and then ("Norton Healthcare"): the error is one
  * address not listed, never one listed.
  */
-import { BRANDS } from '../../analysis/data/brands.ts';
-import { isSharedAs } from '../../analysis/stages/traceback/org.ts';
+import { BRANDS } from '../analysis/data/brands.ts';
+import { isSharedAs } from '../analysis/stages/traceback/org.ts';
 
 /** Lower case without diacritics: `Société Générale` → `societe generale`. */
 function fold(s: string): string {
