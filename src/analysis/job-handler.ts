@@ -16,6 +16,9 @@ import { AnalysisPool } from './pool.ts';
 import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, analysisRows, writeAnalysisRows } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
+import { reporterContextOf } from './reanalyze.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { analysisSettingsFrom } from './settings.ts';
 import type { Config } from '../core/config.ts';
 
@@ -52,15 +55,85 @@ export interface AlongsideWork {
 }
 
 /**
+ * Called in the transaction that stores the analyses of messages traced again ({@link retrace}): the
+ * actions area rebuilds their reports' facts from them (`src/actions/refresh-facts.ts`, which this layer
+ * cannot import; `app/pipeline.ts` wires it).
+ */
+export type Retraced = (trx: Kysely<Database>, analyses: readonly Analysis[], ctx: AppContext) => Promise<void>;
+
+/** Messages traced again at once in the pool. */
+const RETRACE_AT_ONCE = 16;
+
+/**
+ * Traces again the messages whose stored origin a learning pass found to be their reporter's own mail
+ * host (`learnKey`): a new reporter's first reports are traced before their forwarder or secondary MX is
+ * learned, and named it as the origin — an ISP alert about the reporter's own provider's relay on the
+ * first day of a real stream (the listings evaluation, 2026-12-06). Each message with its first report's
+ * reporter context, as `reanalyze` does; stored, and handed to `retraced`, in one transaction.
+ */
+async function retrace(ctx: AppContext, p: AnalysisPool, shas: string[], retraced?: Retraced): Promise<void> {
+  const context = await reporterContextOf(ctx.db, shas);
+  const results: { analysis: Analysis; durationMs: number }[] = [];
+  for (let i = 0; i < shas.length; i += RETRACE_AT_ONCE) {
+    const batch = await Promise.all(
+      shas.slice(i, i + RETRACE_AT_ONCE).map(async (sha) => {
+        const raw = await getMessageRaw(ctx.db, sha);
+        return raw ? p.analyse(raw, context.get(sha) ?? {}) : null;
+      }),
+    );
+    for (const r of batch) if (r?.outcome === 'ok') results.push(r);
+  }
+  if (results.length === 0) return;
+  results.sort((a, b) => (a.analysis.sha256 < b.analysis.sha256 ? -1 : a.analysis.sha256 > b.analysis.sha256 ? 1 : 0));
+  const rows = results.map((r) => analysisRows(r.analysis, r.durationMs));
+  await ctx.db.transaction().execute(async (trx) => {
+    await lockNames(
+      trx,
+      LOCK_CLASS.analysisMessage,
+      results.map((r) => r.analysis.sha256),
+    );
+    for (const r of rows) await writeAnalysisRows(trx, r);
+    await retraced?.(
+      trx,
+      results.map((r) => r.analysis),
+      ctx,
+    );
+  });
+  for (const r of results) rememberAnalysis(r.analysis);
+  ctx.logger.info(
+    { messages: results.length },
+    'traced again: messages whose origin is a mail host newly learned for their reporter',
+  );
+}
+
+/**
  * Creates the job's work; its worker threads start on the first batch and end on `close()`.
  * `analysed` hands each analysed report on; `alongside`, when given, runs in the threads on each
- * record made.
+ * record made; `retraced`, with the records of messages traced again after a learning pass.
  */
 export function analyseReportWork(
   analysed: HandOn<ReportRef>,
   alongside?: AlongsideWork,
+  retraced?: Retraced,
 ): JobWork<ReportRef, AppContext> {
   let pool: AnalysisPool | null = null;
+  const poolFor = (ctx: AppContext): AnalysisPool => {
+    pool ??= new AnalysisPool({
+      size: Math.max(1, ctx.config.workers),
+      settings: analysisSettingsFrom(ctx.config),
+      heapMb: ctx.config.analysisHeapMb,
+      minThreads: ctx.config.analysisMinThreads,
+      retireIdleMs: ctx.config.analysisIdleSeconds * 1000,
+      ...(alongside
+        ? {
+            reducer: alongside.module,
+            reducerData: alongside.data(ctx.config),
+            files: alongside.files?.(ctx.config) ?? [],
+          }
+        : {}),
+    });
+    return pool;
+  };
   return {
     batchSize: ANALYSIS_BATCH,
     async run(jobs: TypedJob<ReportRef>[], ctx: AppContext) {
@@ -81,21 +154,7 @@ export function analyseReportWork(
         work.map((w) => w.p.reportId),
       );
       if (todo.length > 0) {
-        pool ??= new AnalysisPool({
-          size: Math.max(1, ctx.config.workers),
-          settings: analysisSettingsFrom(ctx.config),
-          heapMb: ctx.config.analysisHeapMb,
-          minThreads: ctx.config.analysisMinThreads,
-          retireIdleMs: ctx.config.analysisIdleSeconds * 1000,
-          ...(alongside
-            ? {
-                reducer: alongside.module,
-                reducerData: alongside.data(ctx.config),
-                files: alongside.files?.(ctx.config) ?? [],
-              }
-            : {}),
-        });
-        const p = pool;
+        const p = poolFor(ctx);
         const hostsOf = batchMailhosts(ctx.db);
         const firstOf = new Map<string, ReportRef>();
         for (const w of work) if (!firstOf.has(w.p.sha256)) firstOf.set(w.p.sha256, w.p);
@@ -154,9 +213,14 @@ export function analyseReportWork(
         if (alongside && r.reduced !== undefined) alongside.take(r.analysis, r.reduced);
       }
       // Learning is an improvement, never a reason to fail the batch that was just stored.
-      await noteReportsAndRelearn(ctx.db, [...keys.values()], new Date()).catch((e: unknown) => {
+      const stale = new Set<string>();
+      await noteReportsAndRelearn(ctx.db, [...keys.values()], new Date(), stale).catch((e: unknown) => {
         ctx.logger.warn({ err: e }, 'learning mail hosts failed; the next batch tries again');
       });
+      if (stale.size > 0)
+        await retrace(ctx, poolFor(ctx), [...stale], retraced).catch((e: unknown) => {
+          ctx.logger.warn({ err: e }, 'tracing again the messages of a newly learned mail host failed');
+        });
       return errors;
     },
     async close() {

@@ -10,7 +10,7 @@ import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { reporterAddressKey } from '../core/reporter-key.ts';
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { AnalysisSchema, type Hop } from './analysis-schema.ts';
+import { ANALYSER_VERSION, AnalysisSchema, type Hop } from './analysis-schema.ts';
 import { writeAudit } from '../evidence/audit.ts';
 import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback/declared.ts';
 import { learnMailhosts, MAX_MAILHOSTS, MIN_MAILHOST_REPORTS } from './stages/traceback/mailhosts.ts';
@@ -341,6 +341,8 @@ export async function noteReportsAndRelearn(
   db: Kysely<Database>,
   keysPerReport: Iterable<readonly string[]>,
   now: Date,
+  /** Filled with the messages whose stored origin a pass found to be the key's own host ({@link learnKey}). */
+  stale?: Set<string>,
 ): Promise<string[]> {
   const counts = new Map<string, number>();
   for (const keys of keysPerReport) for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
@@ -376,12 +378,27 @@ export async function noteReportsAndRelearn(
     });
     if (isDueNow) due.push(key);
   }
-  for (const key of due) await relearn(db, key, now);
+  for (const key of due) for (const sha of (await learnKey(db, key, now)).stale) stale?.add(sha);
   return due;
 }
 
 /** One learning pass for one key: reads its recent chains, replaces its learned hosts. */
 export async function relearn(db: Kysely<Database>, key: string, now: Date): Promise<string[]> {
+  return (await learnKey(db, key, now)).learned;
+}
+
+/**
+ * One learning pass for one key ({@link relearn}), and the messages of its window whose stored analysis
+ * names as its origin a host this pass learned and the last did not: they were traced before the
+ * reporter's side was known, and every output acting on them (the lists, the ISP alerts, the intel
+ * feeds, the cases) would go on naming the reporter's own forwarder or secondary MX until they are
+ * traced again (`job-handler.ts` does it).
+ */
+export async function learnKey(
+  db: Kysely<Database>,
+  key: string,
+  now: Date,
+): Promise<{ learned: string[]; stale: string[] }> {
   let refs: StoredRef[];
   if (key.startsWith('address:')) {
     const hash = key.slice('address:'.length);
@@ -399,12 +416,22 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
       .slice(0, MAX_LEARNING_CHAINS);
   } else {
     const q = reportsOfKey(db, key);
-    if (q === null) return [];
+    if (q === null) return { learned: [], stale: [] };
     refs = await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute();
   }
-  const chains = (await chainsOf(db, refs)).filter((c): c is ParsedReceived[] => c !== null);
+  const aligned = await chainsOf(db, refs);
+  const chains = aligned.filter((c): c is ParsedReceived[] => c !== null);
   // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
   const learned = learnMailhosts(chains, trustTableFor([], null), { deliveringHosts: !key.startsWith('intake:') });
+  const before = new Set(
+    (await db.selectFrom('analysis_mailhosts').select('ip').where('reporter_key', '=', key).execute()).map((r) => r.ip),
+  );
+  const stale = await staleOrigins(
+    db,
+    refs,
+    aligned,
+    learned.filter((e) => !before.has(e)),
+  );
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
     await lockNames(trx, LOCK_CLASS.mailhostKey, [key]);
@@ -416,5 +443,41 @@ export async function relearn(db: Kysely<Database>, key: string, now: Date): Pro
         .execute();
     await trx.updateTable('analysis_mailhost_keys').set({ learned_at: at }).where('reporter_key', '=', key).execute();
   });
-  return learned;
+  return { learned, stale };
+}
+
+/**
+ * Of a key's learning window (`refs`, their parsed chains beside them), the messages whose analysis at the
+ * current version names as its origin one of `added`: an address, or a host (`=name`) that the origin's
+ * own hop was recorded under (the reverse name its receiver checked).
+ */
+async function staleOrigins(
+  db: Kysely<Database>,
+  refs: readonly StoredRef[],
+  chains: readonly (ParsedReceived[] | null)[],
+  added: readonly string[],
+): Promise<string[]> {
+  const ips = new Set(added.filter((e) => !e.startsWith('=')));
+  const names = new Set(added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
+  if (ips.size + names.size === 0) return [];
+  const shas = [...new Set(refs.filter((r) => r.version === ANALYSER_VERSION).map((r) => r.message_sha256))];
+  const origins = new Map<string, string>();
+  for (let i = 0; i < shas.length; i += MAX_LEARNING_CHAINS) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'origin_ip'])
+      .where('version', '=', ANALYSER_VERSION)
+      .where('message_sha256', 'in', shas.slice(i, i + MAX_LEARNING_CHAINS))
+      .execute();
+    for (const r of rows) if (r.origin_ip) origins.set(r.message_sha256, r.origin_ip);
+  }
+  const stale = new Set<string>();
+  refs.forEach((r, i) => {
+    const origin = r.version === ANALYSER_VERSION ? origins.get(r.message_sha256) : undefined;
+    if (origin === undefined) return;
+    const name = (h: ParsedReceived) => (h.fromRdns ?? '').toLowerCase().replace(/\.$/, '');
+    if (ips.has(origin) || chains[i]?.some((h) => h.fromIp === origin && names.has(name(h))))
+      stale.add(r.message_sha256);
+  });
+  return [...stale];
 }

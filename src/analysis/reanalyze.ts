@@ -121,7 +121,7 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
  * choice: a message reported twice is analysed once, for the report that brought it): their mail
  * hosts, declared and learned, and their mail domain.
  */
-async function reporterContextOf(
+export async function reporterContextOf(
   db: DB,
   shas: readonly string[],
 ): Promise<Map<string, { mailhosts: string[]; recipientDomains: string[] }>> {

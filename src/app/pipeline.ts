@@ -8,6 +8,8 @@
  *   report stored ─► analyse-report ─► campaign-report ─► actions-report ─┬─► actions-refer
  *   (evidence, FIRST_JOB)                                                 └─► actions-refer-update ⟲
  */
+import { refreshFacts } from '../actions/refresh-facts.ts';
+import { policyFor } from '../actions/action-policy.ts';
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -90,7 +92,14 @@ export const PIPELINE: { [N in JobName]: Step<N> } = {
   'analyse-report': {
     // Each record's classification and fingerprint are made in the analysis thread beside it.
     work: () =>
-      analysisArea.jobs.analyseReport(handOn('campaign-report'), campaignsArea.jobs.campaignPrepareAlongside()),
+      analysisArea.jobs.analyseReport(
+        handOn('campaign-report'),
+        campaignsArea.jobs.campaignPrepareAlongside(),
+        // Messages traced again after a learning pass: what the lists, alerts and cases act on follows.
+        async (trx, analyses, ctx) => {
+          await refreshFacts(trx, analyses, policyFor(ctx.config));
+        },
+      ),
     next: ['campaign-report'],
   },
   'campaign-report': {

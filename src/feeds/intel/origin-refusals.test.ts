@@ -72,9 +72,8 @@ for (const dialect of DIALECTS) {
       const h = await intelHarness(t, dialect);
       if (!h) return;
       try {
-        // The SpamAssassin donor's ISP relay 213.105.180.140 (Virgin Media, no PTR record): the trace-back
-        // stops there for want of a reporter whose mail hosts it could learn. 40 spams (the pipeline
-        // clusters them into fewer campaigns) and one ham through it; the lists refuse it as a relay
+        // The SpamAssassin donor's ISP relay 213.105.180.140 (Virgin Media, no PTR record). 40 spams (the
+        // pipeline clusters them into fewer campaigns) and one ham through it; the lists refuse it as a relay
         // (listing-network.test.ts).
         const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
         const spams = fs
@@ -87,12 +86,60 @@ for (const dialect of DIALECTS) {
         const ham = fs.readFileSync(
           path.join(CORPUS_DIR, 'spamassassin/easy_ham_2/00487.4c0487a128123e92602005535955e7a1'),
         );
-        await h.report([...spams, ham].map((raw) => ({ raw })));
-        const origins = await h.ctx.db
+        const stored = await h.report([...spams, ham].map((raw) => ({ raw })));
+        // Here every report comes through one intake, which learns the forwarder as its mail host after the
+        // batch and traces the batch again past it: no report names it, so no indicator can.
+        const named = () =>
+          h.ctx.db
+            .selectFrom('action_report_facts')
+            .select(['origin_ip', 'campaign_id'])
+            .where('origin_ip', '=', '213.105.180.140')
+            .execute();
+        assert.deepEqual(await named(), [], 'traced again past the learned forwarder');
+        await buildIntel(h.ctx.db, h.ctx.config);
+        assert.doesNotMatch((await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body, /213\.105\.180\.140/);
+        // Reports through many intakes teach none of them the forwarder: they stay traced to it, as these were
+        // before the learning pass, in their facts and in their campaigns' values. The relay rule then keeps it
+        // out of the indicators.
+        const firstTrace = await h.ctx.db
           .selectFrom('action_report_facts')
-          .select(['origin_ip', 'campaign_id'])
-          .where('origin_ip', '=', '213.105.180.140')
+          .select(['report_id', 'campaign_id', 'received_at'])
+          .where(
+            'report_id',
+            'in',
+            stored.map((r) => r.id),
+          )
           .execute();
+        for (const f of firstTrace) {
+          await h.ctx.db
+            .updateTable('action_report_facts')
+            .set({
+              origin_ip: '213.105.180.140',
+              origin_rdns: null,
+              origin_asn: 5089,
+              origin_as_name: 'Virgin Media Limited',
+            })
+            .where('report_id', '=', f.report_id)
+            .execute();
+          if (f.campaign_id === null) continue;
+          await h.ctx.db
+            .deleteFrom('campaign_facts')
+            .where('campaign_id', '=', f.campaign_id)
+            .where('kind', '=', 'ip')
+            .execute();
+          await h.ctx.db
+            .insertInto('campaign_facts')
+            .values({
+              campaign_id: f.campaign_id,
+              kind: 'ip',
+              value: '213.105.180.140',
+              count: 1,
+              first_seen_at: f.received_at,
+              last_seen_at: f.received_at,
+            })
+            .execute();
+        }
+        const origins = await named();
         const campaigns = new Set(origins.map((o) => o.campaign_id)).size;
         assert.ok(campaigns >= 20, `${origins.length} reports of ${campaigns} campaigns traced to the forwarder`);
         const s = await buildIntel(h.ctx.db, h.ctx.config);

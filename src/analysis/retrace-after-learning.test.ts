@@ -1,0 +1,92 @@
+/**
+ * A new reporter's first reports are traced before their side's mail hosts are learned, so they name the
+ * reporter's own forwarder as the origin; once the learning pass learns it, those messages are traced
+ * again and their reports' facts follow, so no output (lists, ISP alerts, intel feeds, cases) goes on
+ * naming it. The SpamAssassin donor's real spam_2 messages through his ISP's relay 213.105.180.140
+ * (Virgin Media, no PTR record), reported by one address through the real pipeline, on both engines.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
+import { DIALECTS } from '../db/test-databases.ts';
+import { intelHarness } from '../feeds/intel/test-support.ts';
+import { mailhostsOf, keysOfReports } from './mailhost-store.ts';
+import { ANALYSER_VERSION } from './analysis-schema.ts';
+
+const FORWARDER = '213.105.180.140';
+
+/** The first `n` spam_2 messages (name order) that passed through the forwarder. */
+function forwarded(n: number): Buffer[] {
+  const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f)))
+    .filter((raw) => raw.toString('latin1').includes(FORWARDER))
+    .slice(0, n);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`messages traced again when their reporter's mail host is learned (${dialect})`, () => {
+    test('the reports traced to the reporter’s forwarder before it was learned name it no more', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        const reporter = 'jm@jmason.example';
+        // Three reports: below the first learning pass, so traced to the forwarder, as they were before.
+        const messages = forwarded(30);
+        assert.equal(messages.length, 30);
+        const first = await h.report(messages.slice(0, 3).map((raw) => ({ raw, reporter })));
+        const origins = async () =>
+          (
+            await h.ctx.db
+              .selectFrom('action_report_facts')
+              .select('origin_ip')
+              .where(
+                'report_id',
+                'in',
+                first.map((r) => r.id),
+              )
+              .execute()
+          ).map((r) => r.origin_ip);
+        assert.deepEqual(await origins(), [FORWARDER, FORWARDER, FORWARDER], 'traced before any learning');
+
+        // The rest: the learning pass after them learns the forwarder as the reporter's own host.
+        await h.report(messages.slice(3).map((raw) => ({ raw, reporter })));
+        const keys = await keysOfReports(
+          h.ctx.db,
+          first.map((r) => r.id),
+        );
+        const own = await mailhostsOf(h.ctx.db, keys.get(first[0].id)?.slice(0, 1) ?? []);
+        assert.ok(own.includes(FORWARDER), `learned: ${own.join(' ')}`);
+
+        // The first three were traced again past it; their facts and their stored analyses follow.
+        const after = await origins();
+        assert.equal(after.length, 3);
+        assert.ok(!after.includes(FORWARDER), `origins now: ${after.join(', ')}`);
+        const analyses = await h.ctx.db
+          .selectFrom('analyses')
+          .select('origin_ip')
+          .where('version', '=', ANALYSER_VERSION)
+          .where(
+            'message_sha256',
+            'in',
+            first.map((r) => r.sha256),
+          )
+          .execute();
+        assert.ok(!analyses.some((a) => a.origin_ip === FORWARDER));
+        const anywhere = await h.ctx.db
+          .selectFrom('action_report_facts')
+          .select('report_id')
+          .where('origin_ip', '=', FORWARDER)
+          .execute();
+        assert.deepEqual(anywhere, [], 'no report of the reporter names their forwarder');
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
