@@ -236,8 +236,8 @@ export async function evaluateListings(
   const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
   if (keep) fs.mkdirSync(keep, { recursive: true });
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
-  // v2: the stream has reporters and the delivering-host reference (a cache from before lacks both).
-  const cacheFile = path.join(dir, `corpus-v2-${seed}-${stream.length}.json`);
+  // v3: reports traced again after a learning pass (v2: reporters and the delivering-host reference).
+  const cacheFile = path.join(dir, `corpus-v3-${seed}-${stream.length}.json`);
   const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
   // A kept directory without this stream's references starts afresh.
@@ -255,16 +255,58 @@ export async function evaluateListings(
     if (cached) out(`(reusing the stream imported in ${dir})\n`);
     // Each corpus mailbox the trace-back labels name reports its own mail; the rest come in anonymously.
     const reporters = new StreamReporters();
+    /** Each report of the stream as stored, by its place in the stream (what a trace again keeps). */
+    const stored = new Map<
+      number,
+      {
+        reportId: string;
+        receivedAt: string;
+        campaignId: string;
+        category: string | null;
+        verdict: string;
+        origin: string | null;
+      }
+    >();
+    const storeFacts = async (i: number, a: Awaited<ReturnType<typeof analyse>>) => {
+      const r = stored.get(i);
+      if (r === undefined) return null;
+      const row = factsFrom(
+        {
+          reportId: r.reportId,
+          sha256: a.sha256,
+          receivedAt: r.receivedAt,
+          campaignId: r.campaignId,
+          category: r.category,
+          messageCategory: r.verdict,
+          analysis: a,
+        },
+        defaults,
+      );
+      // The message arrived when it was reported; its origin sent it as long before as its headers say.
+      const shift = Date.parse(r.receivedAt) - Date.parse(row.arrived_at ?? r.receivedAt);
+      row.arrived_at = r.receivedAt;
+      if (row.origin_sent_at)
+        row.origin_sent_at = new Date(
+          Math.min(Date.parse(row.origin_sent_at) + shift, Date.parse(r.receivedAt)),
+        ).toISOString();
+      await saveFacts(db, row);
+      const enr = a.enrichment.origin;
+      if (row.origin_ip) corpus.asOf.set(row.origin_ip, { asn: enr?.asn ?? null, asName: enr?.asName ?? null });
+      r.origin = row.origin_ip;
+      return row;
+    };
+    let retraced = 0;
+    let moved = 0;
     for (let i = cached ? stream.length : 0; i < stream.length; i++) {
       const m = stream[i];
-      const who = reporters.next(`${m.source}/${m.id}`, m.raw);
+      const who = reporters.next(`${m.source}/${m.id}`, m.raw, i);
       const a = await analyse(m.raw, {
         ports,
         settings,
         mailhosts: who.mailhosts,
         recipientDomains: who.recipientDomains,
       });
-      who.done();
+      const newly = who.done();
       const verdict = classifier.classify(a);
       const receivedAt = new Date(start + i * step).toISOString();
       const placement = await db
@@ -275,26 +317,34 @@ export async function evaluateListings(
         .select('category')
         .where('id', '=', placement.campaignId)
         .executeTakeFirst();
-      const row = factsFrom(
-        {
-          reportId: newId(),
-          sha256: a.sha256,
-          receivedAt,
-          campaignId: placement.campaignId,
-          category: camp?.category ?? null,
-          messageCategory: verdict.category,
-          analysis: a,
-        },
-        defaults,
-      );
-      // The message arrived when it was reported; its origin sent it as long before as its headers say.
-      const shift = Date.parse(receivedAt) - Date.parse(row.arrived_at ?? receivedAt);
-      row.arrived_at = receivedAt;
-      if (row.origin_sent_at)
-        row.origin_sent_at = new Date(
-          Math.min(Date.parse(row.origin_sent_at) + shift, Date.parse(receivedAt)),
-        ).toISOString();
-      await saveFacts(db, row);
+      stored.set(i, {
+        reportId: newId(),
+        receivedAt,
+        campaignId: placement.campaignId,
+        category: camp?.category ?? null,
+        verdict: verdict.category,
+        origin: null,
+      });
+      const row = await storeFacts(i, a);
+      // A learning pass that learned a host traces again the reports of the key's window whose origin it is,
+      // as the live job does (`retrace` in src/analysis/job-handler.ts): this one's included.
+      for (const n of newly) {
+        const ips = new Set(n.added.filter((e) => !e.startsWith('=')));
+        const names = new Set(n.added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
+        for (const w of n.window) {
+          const o = stored.get(w.ref)?.origin;
+          if (o === null || o === undefined) continue;
+          const named = w.chain.some(
+            (h) => h.fromIp === o && names.has((h.fromRdns ?? '').toLowerCase().replace(/\.$/, '')),
+          );
+          if (!ips.has(o) && !named) continue;
+          const again = stream[w.ref];
+          const ctx = reporters.now(`${again.source}/${again.id}`, again.raw);
+          const b = await analyse(again.raw, { ports, settings, ...ctx });
+          retraced++;
+          if ((await storeFacts(w.ref, b))?.origin_ip !== o) moved++;
+        }
+      }
       const label = m.label === 'legitimate' ? 'legitimate' : 'abusive';
       const by = deliveringHost(m.raw);
       if (by !== null) corpus.delivered.set(by, (corpus.delivered.get(by) ?? 0) + 1);
@@ -307,13 +357,18 @@ export async function evaluateListings(
           asn: enr?.asn ?? null,
           asName: enr?.asName ?? null,
         });
-      if (row.origin_ip) corpus.asOf.set(row.origin_ip, { asn: enr?.asn ?? null, asName: enr?.asName ?? null });
       if (label === 'legitimate') {
-        if (row.origin_ip) corpus.hamOrigins.add(row.origin_ip);
-        if (row.sender_domain) corpus.hamDomains.add(row.sender_domain);
+        if (row?.sender_domain) corpus.hamDomains.add(row.sender_domain);
         for (const u of a.indicators.urls) if (u.registrableDomain) corpus.hamDomains.add(u.registrableDomain);
       }
       if ((i + 1) % 2000 === 0) process.stderr.write(`  ${i + 1}/${stream.length} analysed\n`);
+    }
+    if (!cached) {
+      // Ham origins as the facts name them at the end (a trace again moves some).
+      corpus.hamOrigins.clear();
+      for (const [i, r] of stored)
+        if (stream[i].label === 'legitimate' && r.origin !== null) corpus.hamOrigins.add(r.origin);
+      out(`traced again after a learning pass: ${retraced} reports, ${moved} of them to another origin\n`);
     }
     if (keep && !cached) writeCorpus(cacheFile, corpus);
     if (!cached)

@@ -12,7 +12,8 @@
  * Learning runs as the live job runs it: a key is learned first after {@link FIRST_LEARNING_AFTER}
  * of its reports, then at the {@link RELEARN_EVERY}th and every {@link RELEARN_EVERY} after, from
  * its last {@link MAX_LEARNING_CHAINS} chains, with the production learner; a report is traced with
- * what was learned before it arrived.
+ * what was learned before it arrived, and, as the live job does, the reports of a key's window are
+ * traced again when a pass learns a host their origin is ({@link NewlyLearned}).
  */
 import { FIRST_LEARNING_AFTER, RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
@@ -26,9 +27,20 @@ const INTAKE_KEY = 'intake:eval';
 
 interface KeyState {
   chains: ParsedReceived[][];
+  /** The caller's reference of each report whose chain is in `chains`, in the same order. */
+  refs: number[];
   since: number;
   learned: boolean;
   hosts: string[];
+}
+
+/** A learning pass that learned hosts the key's last pass did not: the reports of its window to trace again. */
+export interface NewlyLearned {
+  key: string;
+  /** The entries learned for the first time (`1.2.3.4`, `=host.example`). */
+  added: string[];
+  /** The key's window: each report's reference (as given to `next`) and its chain. */
+  window: { ref: number; chain: ParsedReceived[] }[];
 }
 
 interface Reporter {
@@ -72,30 +84,58 @@ export class StreamReporters {
    * What the trace-back of one report is given (the reporter's hosts before the intake's, as
    * `mailhostsOf` orders them), then the report is counted and its keys learned again when due.
    */
-  next(path: string, raw: Buffer): { mailhosts: string[]; recipientDomains: string[]; done: () => void } {
+  next(
+    path: string,
+    raw: Buffer,
+    /** The caller's reference of this report, handed back in {@link NewlyLearned}. */
+    ref = -1,
+  ): { mailhosts: string[]; recipientDomains: string[]; done: () => NewlyLearned[] } {
     const fields = headerFields(raw)
       .filter((f) => f.name === 'received')
       .map((f) => f.value);
     const { keys, domains } = this.who(path, fields);
-    const mailhosts = [...new Set(keys.flatMap((k) => this.keys.get(k)?.hosts ?? []))];
-    const done = () => {
+    const mailhosts = this.hostsOf(keys);
+    const done = (): NewlyLearned[] => {
       const chain = fields.map((v) => parseReceived(v));
+      const newly: NewlyLearned[] = [];
       for (const k of keys) {
         this.reports.set(k, (this.reports.get(k) ?? 0) + 1);
-        const s = this.keys.get(k) ?? { chains: [], since: 0, learned: false, hosts: [] };
+        const s = this.keys.get(k) ?? { chains: [], refs: [], since: 0, learned: false, hosts: [] };
         s.chains.push(chain);
-        if (s.chains.length > MAX_LEARNING_CHAINS) s.chains.shift();
+        s.refs.push(ref);
+        if (s.chains.length > MAX_LEARNING_CHAINS) {
+          s.chains.shift();
+          s.refs.shift();
+        }
         if (++s.since >= (s.learned ? RELEARN_EVERY : FIRST_LEARNING_AFTER)) {
           // The first pass leaves the count running (the second comes at the 25th report), as the live job does.
           if (s.learned) s.since = 0;
           s.learned = true;
+          const before = new Set(s.hosts);
           // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
           s.hosts = learnMailhosts(s.chains, this.trust, { deliveringHosts: !k.startsWith('intake:') });
+          const added = s.hosts.filter((h) => !before.has(h));
+          if (added.length > 0)
+            newly.push({ key: k, added, window: s.refs.map((r, i) => ({ ref: r, chain: s.chains[i] })) });
         }
         this.keys.set(k, s);
       }
+      return newly;
     };
     return { mailhosts, recipientDomains: domains, done };
+  }
+
+  /** What the trace-back of a report is given now (a message traced again after a learning pass). */
+  now(path: string, raw: Buffer): { mailhosts: string[]; recipientDomains: string[] } {
+    const fields = headerFields(raw)
+      .filter((f) => f.name === 'received')
+      .map((f) => f.value);
+    const { keys, domains } = this.who(path, fields);
+    return { mailhosts: this.hostsOf(keys), recipientDomains: domains };
+  }
+
+  private hostsOf(keys: readonly string[]): string[] {
+    return [...new Set(keys.flatMap((k) => this.keys.get(k)?.hosts ?? []))];
   }
 
   /** The hosts learned for each key at the end of the stream. */
