@@ -35,21 +35,26 @@ export function canonicalIp(text: string): string | null {
   }
 }
 
+/** The values of the senders' identities of one kind (`ip`, `domain`) that proved themselves in DNS. */
+export async function verifiedSenderValues(db: Kysely<Database>, kind: 'ip' | 'domain'): Promise<string[]> {
+  const rows = await db
+    .selectFrom('action_sender_identities')
+    .select('value')
+    .where('kind', '=', kind)
+    .where('verified_at', 'is not', null)
+    .execute();
+  return rows.map((r) => r.value);
+}
+
 /** Reads the verified senders' addresses and compiles the policy's never-list networks. */
 export async function loadAddressRefusals(
   db: Kysely<Database>,
   config: Config,
   policy: ActionPolicy,
 ): Promise<AddressRefusals> {
-  const identities = await db
-    .selectFrom('action_sender_identities')
-    .select('value')
-    .where('kind', '=', 'ip')
-    .where('verified_at', 'is not', null)
-    .execute();
   return {
     trust: trustTableFor(config.intakeHosts, config.trustedRelaysFile ?? null),
-    senderIps: new Set(identities.map((i) => canonicalIp(i.value) ?? i.value)),
+    senderIps: new Set((await verifiedSenderValues(db, 'ip')).map((v) => canonicalIp(v) ?? v)),
     neverNetworks: policy.listing.neverList.networks.map(parseNetwork).filter((n): n is Net => n !== null),
   };
 }

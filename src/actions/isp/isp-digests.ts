@@ -35,12 +35,7 @@ import { enqueueMail } from '../outbox/outbox.ts';
 import { notifyOutbox } from '../outbox/delivery.ts';
 import { identitiesOfReports, redactMessage } from '../redaction.ts';
 import { operatorForAsn } from './operators.ts';
-import {
-  addressRefusal,
-  isReporterAddress,
-  loadAddressRefusals,
-  type AddressRefusals,
-} from '../address-refusals.ts';
+import { addressRefusal, isReporterAddress, loadAddressRefusals, type AddressRefusals } from '../address-refusals.ts';
 import type { OperatorRow, ReportFactsRow } from '../../db/actions-tables.ts';
 import { campaignGateReasons, campaignStandings } from '../gates.ts';
 
@@ -157,7 +152,13 @@ async function judgeOrigin(
     return null;
   }
   const history = await historyOf(db, policy, ip, from, to);
-  if (await isReporterAddress(db, ip, history.map((r) => r.report_id))) {
+  if (
+    await isReporterAddress(
+      db,
+      ip,
+      history.map((r) => r.report_id),
+    )
+  ) {
     skipped.push({ ip, reason: 'the address a reporter reported from' });
     return null;
   }

@@ -30,6 +30,7 @@ import { judgeOrigins, runIspDigests } from './isp-digests.ts';
 import { loadAddressRefusals } from '../address-refusals.ts';
 import { insertReportRows } from '../../evidence/store-units.ts';
 import type { ActionPolicy } from '../action-policy.ts';
+import type { Config } from '../../core/config.ts';
 
 const POLICY = parseActionPolicy({});
 const HOUR = 3_600_000;
@@ -85,6 +86,15 @@ async function report(db: DB, file: string, times: number): Promise<Date> {
 
 /** The alerts at their most eager (one report, one botnet fact), as the listings evaluation runs them. */
 const EAGER: ActionPolicy = { ...POLICY, isp: { ...POLICY.isp, minReports: 1, minSignals: 1 } };
+
+/** The alerts' judge over the day before `to` (one digest period), with the address rules read as a run reads them. */
+async function judgeDay(db: DB, config: Config, policy: ActionPolicy, to: Date) {
+  const skipped: { ip: string; reason: string }[] = [];
+  const refusals = await loadAddressRefusals(db, config, policy);
+  const from = new Date(to.getTime() - DAY).toISOString();
+  const judged = await judgeOrigins(db, policy, refusals, from, to.toISOString(), skipped);
+  return { judged, ips: judged.map((j) => j.ip), why: (ip: string) => skipped.find((s) => s.ip === ip)?.reason ?? '' };
+}
 
 /**
  * Reports `file` once as a live report received at `receivedAt`, its origin's sending time moved with it
@@ -171,21 +181,9 @@ for (const dialect of DIALECTS) {
       // Before: `no-rdns` and `unauthenticated` counted as two bot signals, so this M247 server was
       // reported to its network as an infected machine.
       const now = await report(tdb.db, SERVER.file, 5);
-      const skipped: { ip: string; reason: string }[] = [];
-      const from = new Date(now.getTime() - DAY).toISOString();
-      const judged = await judgeOrigins(
-        tdb.db,
-        POLICY,
-        await loadAddressRefusals(tdb.db, tdb.config, POLICY),
-        from,
-        now.toISOString(),
-        skipped,
-      );
-      assert.deepEqual(
-        judged.map((j) => j.ip),
-        [],
-      );
-      const why = skipped.find((s) => s.ip === SERVER.ip)?.reason ?? '';
+      const day = await judgeDay(tdb.db, tdb.config, POLICY, now);
+      assert.deepEqual(day.ips, []);
+      const why = day.why(SERVER.ip);
       assert.match(why, /not a subscriber line, so not an infected machine: .*M247/);
     });
 
@@ -198,21 +196,8 @@ for (const dialect of DIALECTS) {
         const at = await report(tdb.db, f, 2);
         if (at > botNow) botNow = at;
       }
-      const skipped: { ip: string; reason: string }[] = [];
-      const from = new Date(botNow.getTime() - DAY).toISOString();
-      const judged = await judgeOrigins(
-        tdb.db,
-        POLICY,
-        await loadAddressRefusals(tdb.db, tdb.config, POLICY),
-        from,
-        botNow.toISOString(),
-        skipped,
-      );
-      assert.deepEqual(
-        judged.map((j) => j.ip),
-        [BOT.ip],
-        JSON.stringify(skipped),
-      );
+      const { judged, ips, why } = await judgeDay(tdb.db, tdb.config, POLICY, botNow);
+      assert.deepEqual(ips, [BOT.ip], why(SERVER.ip));
       const bot = judged[0];
       assert.match(bot.network, /c-76-108-106-83\.hsd1\.fl\.comcast\.net/);
       assert.equal(bot.reportCount, 4);
@@ -267,19 +252,10 @@ for (const dialect of DIALECTS) {
       const to = new Date('2026-11-20T12:00:00.000Z');
       for (const [i, f] of NEWSLETTER.ham.entries()) await reportOn(tdb.db, f, new Date(to.getTime() - (5 - i) * DAY));
       await reportOn(tdb.db, NEWSLETTER.spam, new Date(to.getTime() - HOUR));
-      const skipped: { ip: string; reason: string }[] = [];
-      const refusals = await loadAddressRefusals(tdb.db, tdb.config, EAGER);
-      const from = new Date(to.getTime() - DAY).toISOString();
-      const judged = await judgeOrigins(tdb.db, EAGER, refusals, from, to.toISOString(), skipped);
+      const day = await judgeDay(tdb.db, tdb.config, EAGER, to);
       // Before: judged on the digest period alone (one report, spam), it was alerted to TPG as infected.
-      assert.deepEqual(
-        judged.map((j) => j.ip),
-        [],
-      );
-      assert.match(
-        skipped.find((s) => s.ip === NEWSLETTER.ip)?.reason ?? '',
-        /^3 of its 4 reports in the last 30 days are legitimate mail/,
-      );
+      assert.deepEqual(day.ips, []);
+      assert.match(day.why(NEWSLETTER.ip), /^3 of its 4 reports in the last 30 days are legitimate mail/);
     });
 
     test('the address a reporter reported from, a never-listed network and a verified sender are not alerted, \
@@ -288,17 +264,8 @@ as they are not listed', async (t) => {
       if (!tdb) return;
       const { at } = await analysedAt(BOT.files[1]);
       const judge = async (policy: ActionPolicy) => {
-        const skipped: { ip: string; reason: string }[] = [];
-        const refusals = await loadAddressRefusals(tdb.db, tdb.config, policy);
-        const judged = await judgeOrigins(
-          tdb.db,
-          policy,
-          refusals,
-          new Date(at.getTime() - DAY).toISOString(),
-          new Date(at.getTime() + HOUR).toISOString(),
-          skipped,
-        );
-        return { judged: judged.map((j) => j.ip), why: skipped.find((s) => s.ip === BOT.ip)?.reason ?? '' };
+        const day = await judgeDay(tdb.db, tdb.config, policy, new Date(at.getTime() + HOUR));
+        return { judged: day.ips, why: day.why(BOT.ip) };
       };
       for (const f of BOT.files)
         for (const minutes of [10, 20]) await reportOn(tdb.db, f, new Date(at.getTime() - minutes * 60_000));

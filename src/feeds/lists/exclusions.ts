@@ -15,7 +15,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../../core/config.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
-import { addressRefusal, loadAddressRefusals, type AddressRefusals } from '../../actions/address-refusals.ts';
+import {
+  addressRefusal,
+  loadAddressRefusals,
+  verifiedSenderValues,
+  type AddressRefusals,
+} from '../../actions/address-refusals.ts';
 import { getPublicSuffix } from 'tldts';
 import { platformReason, providerReason } from '../shared-domains.ts';
 
@@ -38,15 +43,9 @@ export interface Exclusions extends AddressRefusals {
 
 /** Reads the verified senders and compiles the policy's never-list. */
 export async function loadExclusions(db: Kysely<Database>, config: Config, policy: ActionPolicy): Promise<Exclusions> {
-  const domains = await db
-    .selectFrom('action_sender_identities')
-    .select('value')
-    .where('kind', '=', 'domain')
-    .where('verified_at', 'is not', null)
-    .execute();
   return {
     ...(await loadAddressRefusals(db, config, policy)),
-    senderDomains: new Set(domains.map((i) => i.value.toLowerCase())),
+    senderDomains: new Set((await verifiedSenderValues(db, 'domain')).map((v) => v.toLowerCase())),
     neverDomains: policy.listing.neverList.domains.map((d) => d.toLowerCase().replace(/^\.|\.$/g, '')),
     ownDomains: [policy.instance.domain, policy.listing.zones.ip, policy.listing.zones.domain].map((d) =>
       d.toLowerCase(),
