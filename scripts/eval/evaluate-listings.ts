@@ -157,6 +157,19 @@ interface Corpus {
   asOf: Map<string, { asn: number | null; asName: string | null }>;
   /** Delivering host (topmost Received `by`) → messages of the stream it delivered. */
   delivered: Map<string, number>;
+  /** Per ISP policy: the addresses its digests alerted as the stream went, each digest at its period's end. */
+  liveAlerts: Map<string, LiveAlert[]>;
+}
+
+/** An address an ISP digest alerted, as the evaluation keeps it. */
+interface LiveAlert {
+  ip: string;
+  asn: number | null;
+  asName: string | null;
+  rdns: string | null;
+  reportCount: number;
+  /** The end of the digest period that alerted it. */
+  at: string;
 }
 
 export interface ListingFigures {
@@ -236,8 +249,9 @@ export async function evaluateListings(
   const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
   if (keep) fs.mkdirSync(keep, { recursive: true });
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
-  // v3: reports traced again after a learning pass (v2: reporters and the delivering-host reference).
-  const cacheFile = path.join(dir, `corpus-v3-${seed}-${stream.length}.json`);
+  // v4: the ISP digests as the stream went; v3: reports traced again after a learning pass; v2: reporters and
+  // the delivering-host reference.
+  const cacheFile = path.join(dir, `corpus-v4-${seed}-${stream.length}.json`);
   const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
   // A kept directory without this stream's references starts afresh.
@@ -247,7 +261,14 @@ export async function evaluateListings(
   const db = openDatabase(config.database, { synchronous: 'OFF' });
   const corpus: Corpus = cached
     ? readCorpus(cacheFile)
-    : { bySha: new Map(), hamOrigins: new Set(), hamDomains: new Set(), asOf: new Map(), delivered: new Map() };
+    : {
+        bySha: new Map(),
+        hamOrigins: new Set(),
+        hamDomains: new Set(),
+        asOf: new Map(),
+        delivered: new Map(),
+        liveAlerts: new Map(),
+      };
   const figures: ListingFigures[] = [];
   try {
     await migrateToLatest(db);
@@ -297,8 +318,27 @@ export async function evaluateListings(
     };
     let retraced = 0;
     let moved = 0;
+    // The ISP digests as the service runs them: each at the end of its period, on the facts stored by then.
+    const ispPolicies: [string, ActionPolicy][] = [
+      ['default', defaults],
+      ['one report', oneReportAlerts(defaults)],
+    ];
+    const period = defaults.isp.digestIntervalMinutes * 60_000;
+    let digestAt = start + period;
+    const digest = async (to: number) => {
+      for (const [name, policy] of ispPolicies) {
+        const refusals = await loadAddressRefusals(db, config, policy);
+        const seen = corpus.liveAlerts.get(name) ?? [];
+        const at = new Date(to).toISOString();
+        for (const j of await judgeOrigins(db, policy, refusals, new Date(to - period).toISOString(), at))
+          if (!seen.some((a) => a.ip === j.ip))
+            seen.push({ ip: j.ip, asn: j.asn, asName: j.asName, rdns: j.rdns, reportCount: j.reportCount, at });
+        corpus.liveAlerts.set(name, seen);
+      }
+    };
     for (let i = cached ? stream.length : 0; i < stream.length; i++) {
       const m = stream[i];
+      for (; start + i * step >= digestAt; digestAt += period) await digest(digestAt);
       const who = reporters.next(`${m.source}/${m.id}`, m.raw, i);
       const a = await analyse(m.raw, {
         ports,
@@ -364,6 +404,7 @@ export async function evaluateListings(
       if ((i + 1) % 2000 === 0) process.stderr.write(`  ${i + 1}/${stream.length} analysed\n`);
     }
     if (!cached) {
+      for (; digestAt <= end.getTime(); digestAt += period) await digest(digestAt);
       // Ham origins as the facts name them at the end (a trace again moves some).
       corpus.hamOrigins.clear();
       for (const [i, r] of stored)
@@ -402,7 +443,7 @@ ${[...corpus.delivered.values()].filter((n) => n >= MIN_DELIVERED).length} repor
       figures.push(await report(db, config, corpus, name, out, opts.sample ?? 12, seed));
     }
     await intelReport(db, config, corpus, out);
-    for (const [name, policy] of [policies[0], ['one report', oneReportAlerts(defaults)] as const])
+    for (const [name, policy] of ispPolicies)
       await ispReport(db, config, corpus, name, policy, new Date(start), end, out);
     return figures;
   } finally {
@@ -418,6 +459,7 @@ function writeCorpus(file: string, c: Corpus): void {
     hamDomains: [...c.hamDomains],
     asOf: [...c.asOf.entries()],
     delivered: [...c.delivered.entries()],
+    liveAlerts: [...c.liveAlerts.entries()],
   };
   fs.writeFileSync(file, JSON.stringify(json));
 }
@@ -429,6 +471,7 @@ function readCorpus(file: string): Corpus {
     hamDomains: string[];
     asOf: [string, { asn: number | null; asName: string | null }][];
     delivered?: [string, number][];
+    liveAlerts?: [string, LiveAlert[]][];
   };
   return {
     bySha: new Map(j.bySha),
@@ -436,6 +479,7 @@ function readCorpus(file: string): Corpus {
     hamDomains: new Set(j.hamDomains),
     asOf: new Map(j.asOf),
     delivered: new Map(j.delivered ?? []),
+    liveAlerts: new Map(j.liveAlerts ?? []),
   };
 }
 
@@ -672,6 +716,31 @@ addresses alerted as infected machines; innocent by an independent check: ${flag
       .map(([k, n]) => `${k} ${n}`)
       .join('; ')}\n`,
   );
+  const live = corpus.liveAlerts.get(name) ?? [];
+  const liveFlagged = live.flatMap((a) => {
+    const why = ipChecks(a.ip);
+    return why.length === 0
+      ? []
+      : [
+          `${a.ip} (digest of ${a.at}): ${why.join('; ')} — ${a.reportCount} reports, \
+AS${a.asn ?? '?'} ${a.asName ?? ''}`,
+        ];
+  });
+  const onlyLive = live.filter((a) => !alerted.has(a.ip));
+  out(
+    `  as the stream went (each digest at its period's end, on the facts stored by then): ${live.length} alerted, \
+${liveFlagged.length} flagged; ${onlyLive.length} of them not alerted judged on the final facts${
+      onlyLive.length > 0
+        ? ` (${onlyLive
+            .slice(0, 8)
+            .map(
+              (a) => `${a.ip} ${a.asName ?? ''} rDNS ${a.rdns ?? '-'}, ${a.reportCount} reports, ${a.at.slice(0, 10)}`,
+            )
+            .join('; ')}${onlyLive.length > 8 ? '; …' : ''})`
+        : ''
+    }\n`,
+  );
+  for (const f of liveFlagged.slice(0, 10)) out(`    ! ${f}\n`);
   const kinds = new Map<string, number>();
   for (const r of skipped.values()) {
     const k = r
