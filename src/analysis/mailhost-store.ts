@@ -16,6 +16,7 @@ import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback
 import { learnMailhosts, MAX_MAILHOSTS, MIN_MAILHOST_REPORTS } from './stages/traceback/mailhosts.ts';
 import type { ParsedReceived } from './stages/traceback/received-parser.ts';
 import { trustTableFor } from './stages/traceback/trust.ts';
+import { normaliseIp } from './stages/traceback/ip-class.ts';
 
 /** Reports of one key between two learning passes. */
 export const RELEARN_EVERY = 25;
@@ -448,8 +449,9 @@ export async function learnKey(
 
 /**
  * Of a key's learning window (`refs`, their parsed chains beside them), the messages whose analysis at the
- * current version names as its origin one of `added`: an address, or a host (`=name`) that the origin's
- * own hop was recorded under (the reverse name its receiver checked).
+ * current version names as its origin one of `added`: an address, or a host (`=name`) or a domain that the
+ * origin's own hop was recorded under (the reverse name its receiver recorded; the walk believes only a
+ * checked one, so a message traced again may keep its origin).
  */
 async function staleOrigins(
   db: Kysely<Database>,
@@ -457,9 +459,10 @@ async function staleOrigins(
   chains: readonly (ParsedReceived[] | null)[],
   added: readonly string[],
 ): Promise<string[]> {
-  const ips = new Set(added.filter((e) => !e.startsWith('=')));
+  const ips = new Set(added.filter((e) => normaliseIp(e) !== null));
   const names = new Set(added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
-  if (ips.size + names.size === 0) return [];
+  const domains = added.filter((e) => !e.startsWith('=') && !ips.has(e));
+  if (added.length === 0) return [];
   const shas = [...new Set(refs.filter((r) => r.version === ANALYSER_VERSION).map((r) => r.message_sha256))];
   const origins = new Map<string, string>();
   for (let i = 0; i < shas.length; i += MAX_LEARNING_CHAINS) {
@@ -475,9 +478,11 @@ async function staleOrigins(
   refs.forEach((r, i) => {
     const origin = r.version === ANALYSER_VERSION ? origins.get(r.message_sha256) : undefined;
     if (origin === undefined) return;
-    const name = (h: ParsedReceived) => (h.fromRdns ?? '').toLowerCase().replace(/\.$/, '');
-    if (ips.has(origin) || chains[i]?.some((h) => h.fromIp === origin && names.has(name(h))))
-      stale.add(r.message_sha256);
+    const mine = (h: ParsedReceived): boolean => {
+      const name = (h.fromRdns ?? '').toLowerCase().replace(/\.$/, '');
+      return names.has(name) || domains.some((d) => name === d || name.endsWith(`.${d}`));
+    };
+    if (ips.has(origin) || chains[i]?.some((h) => h.fromIp === origin && mine(h))) stale.add(r.message_sha256);
   });
   return [...stale];
 }

@@ -14,6 +14,7 @@ import { DIALECTS } from '../db/test-databases.ts';
 import { intelHarness } from '../feeds/intel/test-support.ts';
 import { mailhostsOf, keysOfReports } from './mailhost-store.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
+import { webnoteCorpus } from './test-webnote.ts';
 
 const FORWARDER = '213.105.180.140';
 
@@ -84,6 +85,39 @@ for (const dialect of DIALECTS) {
           .where('origin_ip', '=', FORWARDER)
           .execute();
         assert.deepEqual(anywhere, [], 'no report of the reporter names their forwarder');
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('the reports traced to the reporter’s secondary MX before it was learned are traced past it', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // The SpamAssassin author's secondary MX, mail.webnote.net (193.120.211.219).
+        const { files } = webnoteCorpus();
+        const reporter = 'jm@jmason.example';
+        const first = await h.report(files.slice(0, 3).map((f) => ({ raw: fs.readFileSync(f), reporter })));
+        const origins = async () =>
+          (
+            await h.ctx.db
+              .selectFrom('action_report_facts')
+              .select(['origin_ip', 'origin_rdns'])
+              .where(
+                'report_id',
+                'in',
+                first.map((r) => r.id),
+              )
+              .orderBy('report_id')
+              .execute()
+          ).map((r) => `${r.origin_ip} ${r.origin_rdns ?? '-'}`);
+        const before = await origins();
+        const named = before.flatMap((o, i) => (/webnote\.net/.test(o) ? [i] : []));
+        assert.ok(named.length >= 1, `one traced to the secondary MX before any learning: ${before.join(', ')}`);
+        await h.report(files.slice(3).map((f) => ({ raw: fs.readFileSync(f), reporter })));
+        const after = await origins();
+        for (const i of named) assert.doesNotMatch(after[i], /webnote\.net/, `origins now: ${after.join(', ')}`);
       } finally {
         await h.close();
       }
