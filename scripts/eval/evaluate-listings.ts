@@ -53,6 +53,7 @@ import { judgeOrigins } from '../../src/actions/isp/isp-digests.ts';
 import { loadAddressRefusals } from '../../src/actions/address-refusals.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
 import { StreamReporters } from './stream-reporters.ts';
+import { learnedOrigin } from '../../src/analysis/mailhost-store.ts';
 
 const SEED = 20261202;
 const DAY_MS = 86_400_000;
@@ -369,15 +370,10 @@ export async function evaluateListings(
       // A learning pass that learned a host traces again the reports of the key's window whose origin it is,
       // as the live job does (`retrace` in src/analysis/job-handler.ts): this one's included.
       for (const n of newly) {
-        const ips = new Set(n.added.filter((e) => !e.startsWith('=')));
-        const names = new Set(n.added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
+        const isLearned = learnedOrigin(n.added);
         for (const w of n.window) {
           const o = stored.get(w.ref)?.origin;
-          if (o === null || o === undefined) continue;
-          const named = w.chain.some(
-            (h) => h.fromIp === o && names.has((h.fromRdns ?? '').toLowerCase().replace(/\.$/, '')),
-          );
-          if (!ips.has(o) && !named) continue;
+          if (o === null || o === undefined || !isLearned(o, w.chain)) continue;
           const again = stream[w.ref];
           const ctx = reporters.now(`${again.source}/${again.id}`, again.raw);
           const b = await analyse(again.raw, { ports, settings, ...ctx });

@@ -448,10 +448,26 @@ export async function learnKey(
 }
 
 /**
+ * Whether a stored origin is one of `added` (learned entries): an address, or a host (`=name`) or a domain that
+ * the origin's own hop in `chain` was recorded under (the reverse name its receiver recorded; the walk believes
+ * only a checked one, so a message traced again may keep its origin).
+ */
+export function learnedOrigin(
+  added: readonly string[],
+): (origin: string, chain: readonly ParsedReceived[] | null) => boolean {
+  const ips = new Set(added.filter((e) => normaliseIp(e) !== null));
+  const names = new Set(added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
+  const domains = added.filter((e) => !e.startsWith('=') && !ips.has(e));
+  const mine = (h: ParsedReceived): boolean => {
+    const name = (h.fromRdns ?? '').toLowerCase().replace(/\.$/, '');
+    return names.has(name) || domains.some((d) => name === d || name.endsWith(`.${d}`));
+  };
+  return (origin, chain) => ips.has(origin) || (chain?.some((h) => h.fromIp === origin && mine(h)) ?? false);
+}
+
+/**
  * Of a key's learning window (`refs`, their parsed chains beside them), the messages whose analysis at the
- * current version names as its origin one of `added`: an address, or a host (`=name`) or a domain that the
- * origin's own hop was recorded under (the reverse name its receiver recorded; the walk believes only a
- * checked one, so a message traced again may keep its origin).
+ * current version names as its origin one of `added` ({@link learnedOrigin}).
  */
 async function staleOrigins(
   db: Kysely<Database>,
@@ -459,10 +475,8 @@ async function staleOrigins(
   chains: readonly (ParsedReceived[] | null)[],
   added: readonly string[],
 ): Promise<string[]> {
-  const ips = new Set(added.filter((e) => normaliseIp(e) !== null));
-  const names = new Set(added.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
-  const domains = added.filter((e) => !e.startsWith('=') && !ips.has(e));
   if (added.length === 0) return [];
+  const isLearned = learnedOrigin(added);
   const shas = [...new Set(refs.filter((r) => r.version === ANALYSER_VERSION).map((r) => r.message_sha256))];
   const origins = new Map<string, string>();
   for (let i = 0; i < shas.length; i += MAX_LEARNING_CHAINS) {
@@ -477,12 +491,7 @@ async function staleOrigins(
   const stale = new Set<string>();
   refs.forEach((r, i) => {
     const origin = r.version === ANALYSER_VERSION ? origins.get(r.message_sha256) : undefined;
-    if (origin === undefined) return;
-    const mine = (h: ParsedReceived): boolean => {
-      const name = (h.fromRdns ?? '').toLowerCase().replace(/\.$/, '');
-      return names.has(name) || domains.some((d) => name === d || name.endsWith(`.${d}`));
-    };
-    if (ips.has(origin) || chains[i]?.some((h) => h.fromIp === origin && mine(h))) stale.add(r.message_sha256);
+    if (origin !== undefined && isLearned(origin, chains[i] ?? null)) stale.add(r.message_sha256);
   });
   return [...stale];
 }

@@ -67,10 +67,11 @@ function sentAt(r: ReportFactsRow): string {
 /**
  * Judges the origin IPs of live reports received in [from, to). Only evidence an ISP can act on
  * counts: reports of spam its origin sent within `isp.maxOriginAgeDays`, whose campaign passes the
- * gates. An origin whose reports are mostly legitimate mail or mail sent with aligned SPF/DKIM is
- * a real mail server (a newsletter reported by mistake, a provider's relay), never an infected
- * machine; nor is an origin outside an access network (a rented server, a mail server): both are
- * skipped, and say why.
+ * gates. An address the lists never name (`../address-refusals.ts`) is never alerted either; an origin
+ * whose reports over the infrastructure window are mostly legitimate mail or mail sent with aligned
+ * SPF/DKIM is a real mail server (a newsletter reported by mistake, a provider's relay), never an
+ * infected machine; nor is an origin outside an access network (a rented server, a mail server): each
+ * is skipped, and says why.
  */
 export async function judgeOrigins(
   db: Kysely<Database>,
