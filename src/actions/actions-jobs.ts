@@ -13,6 +13,7 @@ import type { Database } from '../db/schema.ts';
 import type { AppContext } from '../evidence/context.ts';
 import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
+import { analysesMovedSince, getLatestAnalyses } from '../analysis/repository.ts';
 import { policyFor, type ActionPolicy } from './action-policy.ts';
 import { caseGate } from './gates.ts';
 import type { CaseRow } from '../db/actions-tables.ts';
@@ -174,8 +175,19 @@ export async function processReports(
     ctx,
     batch.map((one) => one.p),
   );
-  const prepared = batch.map(({ p, analysis }) => prepareFacts(reads, p, analysis, policy));
+  const first = batch.map(({ p, analysis }) => prepareFacts(reads, p, analysis, policy));
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
+    // A message traced again since its analysis was read (a retrace in another loop or process):
+    // its facts made again from the new record, under the message's lock, before the cases' locks.
+    const moved = await analysesMovedSince(
+      trx,
+      batch.flatMap(({ p, analysis }) => (analysis ? [{ sha256: p.sha256, analysedAt: analysis.analysedAt }] : [])),
+    );
+    const latest = moved.size > 0 ? await getLatestAnalyses(trx, [...moved]) : null;
+    const prepared = batch.map(({ p }, i) => {
+      const a = latest?.get(p.sha256);
+      return a ? prepareFacts(reads, p, a, policy) : first[i];
+    });
     const families = await lockCaseTargets(
       trx,
       prepared.map((one) => one.facts),

@@ -79,8 +79,12 @@ delisted`, async (t) => {
       const s = await reanalyze(db, pool, {
         reporter: `user:${lea}`,
         force: true,
-        onStored: async (trx, analyses) => {
-          refreshed += await refreshFacts(trx, analyses, POLICY);
+        onStored: async (trx, changes) => {
+          refreshed += await refreshFacts(
+            trx,
+            changes.map((c) => c.after),
+            POLICY,
+          );
         },
       });
       assert.equal(s.analysed, 2);

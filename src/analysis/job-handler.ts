@@ -14,9 +14,9 @@ import type { Analysis } from './analysis-schema.ts';
 import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
 import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
-import { analysedAtCurrentVersion, analysisRows, writeAnalysisRows } from './repository.ts';
+import { analysedAtCurrentVersion, analysisRows, getLatestAnalyses, writeAnalysisRows } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
-import { reporterContextOf } from './reanalyze.ts';
+import { reporterContextOf, type AnalysisChange } from './reanalyze.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { analysisSettingsFrom } from './settings.ts';
@@ -55,11 +55,16 @@ export interface AlongsideWork {
 }
 
 /**
- * Called in the transaction that stores the analyses of messages traced again ({@link retrace}): the
- * actions area rebuilds their reports' facts from them (`src/actions/refresh-facts.ts`, which this layer
- * cannot import; `app/pipeline.ts` wires it).
+ * What follows a retrace ({@link retrace}) in the areas above this layer, which it cannot import
+ * (`app/pipeline.ts` wires them): in the transaction that stores the new analyses, the actions area
+ * rebuilds their reports' facts (`src/actions/refresh-facts.ts`) and the campaigns area restates the
+ * messages' story facts (`src/campaigns/restate.ts`, from the analysis stored before and the new);
+ * after it committed, the workbench index takes the reports again.
  */
-export type Retraced = (trx: Kysely<Database>, analyses: readonly Analysis[], ctx: AppContext) => Promise<void>;
+export interface Retraced {
+  stored(trx: Kysely<Database>, changes: readonly AnalysisChange[], ctx: AppContext): Promise<void>;
+  committed?(analyses: readonly Analysis[], ctx: AppContext): Promise<void>;
+}
 
 /** Messages traced again at once in the pool. */
 const RETRACE_AT_ONCE = 16;
@@ -92,14 +97,23 @@ async function retrace(ctx: AppContext, p: AnalysisPool, shas: string[], retrace
       LOCK_CLASS.analysisMessage,
       results.map((r) => r.analysis.sha256),
     );
-    for (const r of rows) await writeAnalysisRows(trx, r);
-    await retraced?.(
+    // What each message's story was counted from, read under its lock before it is overwritten.
+    const before = await getLatestAnalyses(
       trx,
-      results.map((r) => r.analysis),
+      results.map((r) => r.analysis.sha256),
+    );
+    for (const r of rows) await writeAnalysisRows(trx, r);
+    await retraced?.stored(
+      trx,
+      results.map((r) => ({ before: before.get(r.analysis.sha256) ?? null, after: r.analysis })),
       ctx,
     );
   });
   for (const r of results) rememberAnalysis(r.analysis);
+  await retraced?.committed?.(
+    results.map((r) => r.analysis),
+    ctx,
+  );
   ctx.logger.info(
     { messages: results.length },
     'traced again: messages whose origin is a mail host newly learned for their reporter',

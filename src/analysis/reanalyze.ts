@@ -16,7 +16,7 @@ import { getMessageRaw } from '../evidence/store.ts';
 import { ANALYSER_VERSION, type Analysis } from './analysis-schema.ts';
 import { batchMailhosts, keysOfReports, reporterDomainsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
-import { storeAnalysis } from './repository.ts';
+import { getLatestAnalyses, storeAnalysis } from './repository.ts';
 
 export interface ReanalyzeOptions {
   /** ISO 8601: only messages first seen at or after it. */
@@ -32,10 +32,19 @@ export interface ReanalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /**
    * Called in each batch's transaction with the analyses that completed (not the errors or
-   * time-outs), after they are stored: the actions area rebuilds its facts from them
-   * (`src/actions/refresh-facts.ts`; this layer cannot import it).
+   * time-outs), after they are stored, each with the analysis stored before it: the actions area
+   * rebuilds its facts from them (`src/actions/refresh-facts.ts`), the campaigns area restates the
+   * messages' story facts (`src/campaigns/restate.ts`); this layer can import neither.
    */
-  onStored?: (trx: Kysely<Database>, analyses: readonly Analysis[]) => Promise<void>;
+  onStored?: (trx: Kysely<Database>, changes: readonly AnalysisChange[]) => Promise<void>;
+  /** Called after each batch's transaction committed, with its completed analyses (the workbench index). */
+  onCommitted?: (analyses: readonly Analysis[]) => Promise<void>;
+}
+
+/** A message analysed again: the latest analysis stored before (null when none) and the new one. */
+export interface AnalysisChange {
+  before: Analysis | null;
+  after: Analysis;
 }
 
 export interface ReanalyzeSummary {
@@ -95,15 +104,27 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
         return raw ? pool.analyse(raw, context.get(m.sha256) ?? {}) : null;
       }),
     );
+    const done: Analysis[] = [];
+    for (const r of results) if (r?.outcome === 'ok') done.push(r.analysis);
     await db.transaction().execute(async (trx) => {
+      // What the messages' campaign stories were counted from, before the new rows are the latest.
+      const before = opts.onStored
+        ? await getLatestAnalyses(
+            trx,
+            done.map((a) => a.sha256),
+          )
+        : new Map<string, Analysis | null>();
       for (const r of results) {
         if (!r) continue;
         await storeAnalysis(trx, r.analysis, r.durationMs);
       }
-      const done: Analysis[] = [];
-      for (const r of results) if (r?.outcome === 'ok') done.push(r.analysis);
-      if (opts.onStored && done.length > 0) await opts.onStored(trx, done);
+      if (opts.onStored && done.length > 0)
+        await opts.onStored(
+          trx,
+          done.map((a) => ({ before: before.get(a.sha256) ?? null, after: a })),
+        );
     });
+    if (opts.onCommitted && done.length > 0) await opts.onCommitted(done);
     for (const r of results) {
       if (!r) s.missing++;
       else if (r.outcome === 'timeout') s.timeouts++;

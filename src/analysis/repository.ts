@@ -3,6 +3,7 @@
  */
 import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { ANALYSER_VERSION, AnalysisSchema, type Analysis } from './analysis-schema.ts';
 import { orgDomain } from './indicators/sender.ts';
 import type { AnalysesTable, IndicatorKind } from '../db/analysis-tables.ts';
@@ -165,6 +166,42 @@ export async function getLatestAnalyses(
   const out = new Map<string, Analysis | null>();
   for (const [sha, l] of latest) out.set(sha, parseStored(l.json));
   return out;
+}
+
+/**
+ * Of these messages, those whose latest stored analysis is no longer the record a later stage worked
+ * from (its `analysedAt`): a retrace or a re-analysis stored a newer one since the stage read it. Call
+ * it in the stage's transaction before its other locks: it takes the messages' `analysisMessage`
+ * locks first (PostgreSQL; on SQLite the transaction is already the only writer), so a retrace of the
+ * same messages commits either before — and is seen here — or after, and then finds what the stage
+ * wrote and brings it up to date. Without it, a stage of another loop or process that read the old
+ * record before the retrace committed wrote facts from it after, and nothing corrected them.
+ */
+export async function analysesMovedSince(
+  db: Kysely<Database>,
+  used: readonly { sha256: string; analysedAt: string }[],
+): Promise<Set<string>> {
+  const moved = new Set<string>();
+  if (used.length === 0) return moved;
+  const shas = [...new Set(used.map((u) => u.sha256))];
+  await lockNames(db, LOCK_CLASS.analysisMessage, shas);
+  const latest = new Map<string, string>();
+  for (let i = 0; i < shas.length; i += 500) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'analysed_at'])
+      .where('message_sha256', 'in', shas.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      const l = latest.get(r.message_sha256);
+      if (l === undefined || r.analysed_at > l) latest.set(r.message_sha256, r.analysed_at);
+    }
+  }
+  for (const u of used) {
+    const l = latest.get(u.sha256);
+    if (l !== undefined && l !== u.analysedAt) moved.add(u.sha256);
+  }
+  return moved;
 }
 
 /** Which of these messages already have an analysis at the current version. */

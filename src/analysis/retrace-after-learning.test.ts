@@ -15,6 +15,8 @@ import { intelHarness } from '../feeds/intel/test-support.ts';
 import { mailhostsOf, keysOfReports } from './mailhost-store.ts';
 import { ANALYSER_VERSION } from './analysis-schema.ts';
 import { webnoteCorpus } from './test-webnote.ts';
+import { indexAll } from '../web/indexer.ts';
+import { originStoryDrift } from '../campaigns/test-story.ts';
 
 const FORWARDER = '213.105.180.140';
 
@@ -54,6 +56,24 @@ for (const dialect of DIALECTS) {
               .execute()
           ).map((r) => r.origin_ip);
         assert.deepEqual(await origins(), [FORWARDER, FORWARDER, FORWARDER], 'traced before any learning');
+        // Their campaigns' stories and the workbench index name it too, as first traced.
+        await indexAll(h.ctx.db);
+        const told = async () => ({
+          story: await h.ctx.db
+            .selectFrom('campaign_facts')
+            .select(['campaign_id', 'kind', 'value'])
+            .where('value', '=', FORWARDER)
+            .execute(),
+          index: await h.ctx.db
+            .selectFrom('web_report_index')
+            .select('report_id')
+            .where('origin_ip', '=', FORWARDER)
+            .execute(),
+        });
+        const early = await told();
+        assert.ok(early.story.length >= 1, 'a campaign story names the forwarder as first traced');
+        assert.equal(early.index.length, 3, 'the index names it as first traced');
+        assert.deepEqual(await originStoryDrift(h.ctx.db), [], 'the stories are their members’ origins');
 
         // The rest: the learning pass after them learns the forwarder as the reporter's own host.
         await h.report(messages.slice(3).map((raw) => ({ raw, reporter })));
@@ -85,6 +105,12 @@ for (const dialect of DIALECTS) {
           .where('origin_ip', '=', FORWARDER)
           .execute();
         assert.deepEqual(anywhere, [], 'no report of the reporter names their forwarder');
+        // Nor any campaign's story (its origin addresses, networks and countries are its members'
+        // current ones), nor the workbench index and its roll-ups.
+        const late = await told();
+        assert.deepEqual(late.story, [], 'no campaign story names the forwarder');
+        assert.deepEqual(await originStoryDrift(h.ctx.db), [], 'the stories are their members’ current origins');
+        assert.deepEqual(late.index, [], 'no index row names the forwarder');
       } finally {
         await h.close();
       }

@@ -8,8 +8,8 @@
  *   report stored ─► analyse-report ─► campaign-report ─► actions-report ─┬─► actions-refer
  *   (evidence, FIRST_JOB)                                                 └─► actions-refer-update ⟲
  */
-import { refreshFacts } from '../actions/refresh-facts.ts';
 import { policyFor } from '../actions/action-policy.ts';
+import { reanalysedCommitted, reanalysedStored } from './reanalysed.ts';
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -95,9 +95,11 @@ export const PIPELINE: { [N in JobName]: Step<N> } = {
       analysisArea.jobs.analyseReport(
         handOn('campaign-report'),
         campaignsArea.jobs.campaignPrepareAlongside(),
-        // Messages traced again after a learning pass: what the lists, alerts and cases act on follows.
-        async (trx, analyses, ctx) => {
-          await refreshFacts(trx, analyses, policyFor(ctx.config));
+        // Messages traced again after a learning pass: what the campaigns' stories, the lists, alerts,
+        // cases and the workbench index show follows (reanalysed.ts).
+        {
+          stored: (trx, changes, ctx) => reanalysedStored(trx, changes, policyFor(ctx.config)),
+          committed: (analyses, ctx) => reanalysedCommitted(ctx.db, analyses),
         },
       ),
     next: ['campaign-report'],

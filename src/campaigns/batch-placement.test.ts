@@ -63,7 +63,7 @@ async function place(t: TestContext, dialect: (typeof DIALECTS)[number], items: 
       const ks = items.slice(k, k + batch).map((_, i) => k + i);
       const prepared: PreparedReport[] = [];
       for (const i of ks) prepared.push(await prepareReport(h.ctx.db, classifier, job(i), items[i].analysis));
-      const placements = await placeReports(h.ctx.db, prepared, placed);
+      const placements = await placeReports(h.ctx.db, prepared, placed, classifier);
       ks.forEach((i, n) => {
         decided.push(`${i} ${prepared[n].verdict.category} ${placements[n].via}`);
       });

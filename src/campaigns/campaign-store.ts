@@ -44,6 +44,11 @@ export async function addFacts(
       last_seen_at: f.last ?? at,
     });
   }
+  // Shared counters in key order (docs/operations.md, lock order): two writers of one campaign's
+  // rows never wait on each other in a circle.
+  rows.sort((a, b) =>
+    a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.value < b.value ? -1 : a.value > b.value ? 1 : 0,
+  );
   await db
     .insertInto('campaign_facts')
     .values(rows)

@@ -68,37 +68,22 @@ function uniq<T extends { kind: string; value: string }>(items: T[]): T[] {
   });
 }
 
-/** Builds the fingerprint of an analysed message. */
-export function fingerprintOf(a: Analysis): Fingerprint {
-  const text = `${a.parse.subject ?? ''}\n${a.parse.visibleText}`;
-  const names = recipientNameTokens([...a.parse.to, ...a.parse.cc]);
-  const { tokens } = normaliseText(text, names);
-  const signature = tokens.length >= MIN_TOKENS_FOR_LSH ? minhash(shingleHashes(tokens)) : null;
-
-  const links: Link[] = [];
+/**
+ * The story facts of an analysed message (other than day and category, added at ingest): its
+ * advertised domains, numbers, wallets, subject, sender, actionable origin and kind. Before the
+ * reporter is taken out (`withoutReporter`). Also what a message analysed again restates in its
+ * campaign (`restate.ts`).
+ */
+export function storyFactsOf(a: Analysis): Fact[] {
   const facts: Fact[] = [];
   for (const u of a.indicators.urls) {
     const d = u.registrableDomain ?? u.host;
     // A host the reader's client fetches by itself (image, stylesheet, pixel) is somebody's
-    // infrastructure, not what the message advertises: neither a link nor a story domain.
-    if (!d || u.role === 'resource') continue;
-    facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
-    if (!u.shortener && u.registrableDomain && !isCommonDomain(u.registrableDomain))
-      links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
+    // infrastructure, not what the message advertises: not a story domain.
+    if (d && u.role !== 'resource') facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
   }
-  for (const p of a.indicators.phones) {
-    links.push({ kind: 'phone', value: p.e164 });
-    facts.push({ kind: 'phone', value: p.e164 });
-  }
-  for (const w of a.indicators.wallets) {
-    links.push({ kind: 'wallet', value: w.address });
-    facts.push({ kind: 'wallet', value: clip(`${w.currency}:${w.address}`) });
-  }
-  for (const att of a.parse.attachments) {
-    const type = (att.sniffedType ?? att.declaredType).toLowerCase();
-    if (att.size >= MIN_LINK_ATTACHMENT_BYTES && !type.startsWith('image/') && att.sha256)
-      links.push({ kind: 'attachment', value: att.sha256 });
-  }
+  for (const p of a.indicators.phones) facts.push({ kind: 'phone', value: p.e164 });
+  for (const w of a.indicators.wallets) facts.push({ kind: 'wallet', value: clip(`${w.currency}:${w.address}`) });
   if (a.parse.subject) facts.push({ kind: 'subject', value: clip(a.parse.subject) });
   const sender = a.indicators.sender;
   const who = sender.from ?? a.parse.from[0]?.address ?? null;
@@ -112,6 +97,30 @@ export function fingerprintOf(a: Analysis): Fingerprint {
     facts.push({ kind: 'asn', value: origin.asName ? `AS${origin.asn} ${clip(origin.asName)}` : `AS${origin.asn}` });
   if (origin?.country) facts.push({ kind: 'country', value: origin.country });
   facts.push({ kind: 'kind', value: a.kind });
+  return uniq(facts);
+}
+
+/** Builds the fingerprint of an analysed message. */
+export function fingerprintOf(a: Analysis): Fingerprint {
+  const text = `${a.parse.subject ?? ''}\n${a.parse.visibleText}`;
+  const names = recipientNameTokens([...a.parse.to, ...a.parse.cc]);
+  const { tokens } = normaliseText(text, names);
+  const signature = tokens.length >= MIN_TOKENS_FOR_LSH ? minhash(shingleHashes(tokens)) : null;
+
+  const links: Link[] = [];
+  for (const u of a.indicators.urls) {
+    // Neither a resource host (image, stylesheet, pixel) nor a shortener or a common platform links.
+    if (u.role === 'resource' || u.shortener || !u.registrableDomain || isCommonDomain(u.registrableDomain)) continue;
+    links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
+  }
+  for (const p of a.indicators.phones) links.push({ kind: 'phone', value: p.e164 });
+  for (const w of a.indicators.wallets) links.push({ kind: 'wallet', value: w.address });
+  for (const att of a.parse.attachments) {
+    const type = (att.sniffedType ?? att.declaredType).toLowerCase();
+    if (att.size >= MIN_LINK_ATTACHMENT_BYTES && !type.startsWith('image/') && att.sha256)
+      links.push({ kind: 'attachment', value: att.sha256 });
+  }
+  const facts = storyFactsOf(a);
 
   return {
     sha256: a.sha256,
@@ -119,7 +128,7 @@ export function fingerprintOf(a: Analysis): Fingerprint {
     signature,
     bands: signature ? bandKeys(signature) : [],
     links: uniq(links).slice(0, MAX_LINKS),
-    facts: uniq(facts),
+    facts,
     tokenCount: tokens.length,
   };
 }

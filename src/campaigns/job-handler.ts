@@ -64,7 +64,7 @@ export function campaignReportWork(
         );
       }
       // Throws for the whole batch (nothing stored): the runner then runs each job on its own.
-      const placements = await placeReports(ctx.db, prepared, placed);
+      const placements = await placeReports(ctx.db, prepared, placed, classifierFor(ctx));
       for (const [i, r] of prepared.entries()) {
         const { campaignId, via } = placements[i] ?? {};
         ctx.logger.debug(

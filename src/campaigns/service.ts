@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
+import { analysesMovedSince, getLatestAnalyses } from '../analysis/repository.ts';
 import { nowIso } from '../core/ids.ts';
 import type { HandOn } from '../workers/handlers.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
@@ -16,9 +17,18 @@ import { ingestFingerprint, type Placement } from './cluster.ts';
 import { takePrepared } from './thread-prepare.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 
+/** A message's own name among the cluster keys: its placement and a restatement of its facts take it. */
+export function messageLockName(sha256: string): string {
+  return `m:${sha256}`;
+}
+
 /** The names a placement locks: the message, its LSH band keys and its strong links. */
 export function clusterLockNames(fp: Fingerprint): string[] {
-  return [`m:${fp.sha256}`, ...fp.bands.map((b) => `b:${b}`), ...fp.links.map((l) => `l:${l.kind}:${l.value}`)];
+  return [
+    messageLockName(fp.sha256),
+    ...fp.bands.map((b) => `b:${b}`),
+    ...fp.links.map((l) => `l:${l.kind}:${l.value}`),
+  ];
 }
 
 /** A report placed in a campaign, handed on to the actions area (`actions-report` in app/pipeline.ts). */
@@ -71,20 +81,25 @@ export async function withoutReporter(
   /** The report's reporter identity when already read (a batch reads them at once). */
   identity?: ReporterIdentity,
 ): Promise<Fingerprint> {
+  return { ...fp, facts: factsWithoutReporter(fp.facts, analysis, identity ?? (await identityOfReport(db, reportId))) };
+}
+
+/** Story facts without the reporter's identity nor the message's recipients' (see {@link withoutReporter}). */
+export function factsWithoutReporter(facts: readonly Fact[], analysis: Analysis, identity: ReporterIdentity): Fact[] {
   const recipients = [...analysis.parse.to, ...analysis.parse.cc];
-  const redactor = new Redactor(identity ?? (await identityOfReport(db, reportId)), {
+  const redactor = new Redactor(identity, {
     addresses: recipients.map((m) => m.address),
     names: recipients.map((m) => m.name).filter(Boolean),
   });
-  const facts: Fact[] = [];
-  for (const f of fp.facts) {
-    if (f.kind === 'subject' || f.kind === 'sender') facts.push({ kind: f.kind, value: redactor.string(f.value) });
+  const out: Fact[] = [];
+  for (const f of facts) {
+    if (f.kind === 'subject' || f.kind === 'sender') out.push({ kind: f.kind, value: redactor.string(f.value) });
     // A domain or number of the reporter's own is not the campaign's: left out.
     else if (f.kind === 'domain' || f.kind === 'phone') {
-      if (redactor.string(f.value) === f.value) facts.push(f);
-    } else facts.push(f);
+      if (redactor.string(f.value) === f.value) out.push(f);
+    } else out.push(f);
   }
-  return { ...fp, facts };
+  return out;
 }
 
 /** One report of a batch, with what was worked out for it before the batch's transaction. */
@@ -92,6 +107,8 @@ export interface PreparedReport {
   reportId: string;
   sha256: string;
   seenAt: string;
+  /** The analysis record it was prepared from (its `analysedAt`). */
+  analysedAt: string;
   verdict: Verdict;
   fp: Fingerprint;
 }
@@ -112,7 +129,29 @@ export async function prepareReport(
   const made = takePrepared(analysis);
   const verdict = made?.verdict ?? classifier.classify(analysis);
   const fp = await withoutReporter(db, job.reportId, analysis, made?.fp ?? fingerprintOf(analysis), identity);
-  return { ...job, verdict, fp };
+  return { ...job, analysedAt: analysis.analysedAt, verdict, fp };
+}
+
+/**
+ * The batch as the analyses stored now make it (in the batch's transaction, before the placement's
+ * locks): a report whose message was traced again since it was prepared is prepared again from the
+ * new record, so the campaign never counts an origin a retrace has already moved past
+ * (`analysesMovedSince`).
+ */
+async function withLatestAnalyses(
+  trx: Kysely<Database>,
+  reports: readonly PreparedReport[],
+  classifier: Classifier,
+): Promise<readonly PreparedReport[]> {
+  const moved = await analysesMovedSince(trx, reports);
+  if (moved.size === 0) return reports;
+  const latest = await getLatestAnalyses(trx, [...moved]);
+  const out: PreparedReport[] = [];
+  for (const r of reports) {
+    const a = moved.has(r.sha256) ? latest.get(r.sha256) : null;
+    out.push(a ? await prepareReport(trx, classifier, r, a) : r);
+  }
+  return out;
 }
 
 /**
@@ -125,11 +164,13 @@ export async function prepareReport(
  */
 export async function placeReports(
   db: Kysely<Database>,
-  reports: readonly PreparedReport[],
+  prepared: readonly PreparedReport[],
   placed: HandOn<PlacedReport>,
+  classifier: Classifier,
 ): Promise<Placement[]> {
-  if (reports.length === 0) return [];
+  if (prepared.length === 0) return [];
   return db.transaction().execute(async (trx) => {
+    const reports = await withLatestAnalyses(trx, prepared, classifier);
     await lockNames(
       trx,
       LOCK_CLASS.clusterKey,
@@ -166,6 +207,6 @@ export async function processReport(
   placed: HandOn<PlacedReport>,
 ): Promise<ProcessedReport> {
   const prepared = await prepareReport(db, classifier, job, analysis);
-  const [placement] = await placeReports(db, [prepared], placed);
+  const [placement] = await placeReports(db, [prepared], placed, classifier);
   return { verdict: prepared.verdict, placement };
 }

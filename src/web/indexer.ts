@@ -623,6 +623,30 @@ export async function indexPass(
   return written;
 }
 
+/**
+ * Indexes again the reports of messages analysed again (a retrace once a reporter's mail host was
+ * learned, `spamdesk reanalyze`) that the index already holds: their origin, network, country and
+ * terms follow the new analysis, and the daily roll-ups (dashboards, the regulator's statistics)
+ * move with them. Reports not indexed yet are left to the pass, which reads the new analysis.
+ * Returns how many were written.
+ */
+export async function reindexMessages(db: Kysely<Database>, sha256s: readonly string[]): Promise<number> {
+  let n = 0;
+  const shas = [...new Set(sha256s)];
+  for (let i = 0; i < shas.length; i += BATCH) {
+    const rows = await db
+      .selectFrom('reports as r')
+      .innerJoin('web_report_index as w', 'w.report_id', 'r.id')
+      .select('r.id')
+      .where('r.message_sha256', 'in', shas.slice(i, i + BATCH))
+      .orderBy('r.id')
+      .execute();
+    const ids = rows.map((r) => r.id);
+    for (let j = 0; j < ids.length; j += BATCH) n += await indexReports(db, ids.slice(j, j + BATCH));
+  }
+  return n;
+}
+
 /** Runs passes until nothing is left (tests, CLI). */
 export async function indexAll(db: Kysely<Database>): Promise<number> {
   let total = 0;

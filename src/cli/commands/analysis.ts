@@ -11,7 +11,7 @@ import { AnalysisPool } from '../../analysis/pool.ts';
 import { analysisSettingsFrom } from '../../analysis/settings.ts';
 import { reanalyze } from '../../analysis/reanalyze.ts';
 import { policyFor } from '../../actions/action-policy.ts';
-import { refreshFacts } from '../../actions/refresh-facts.ts';
+import { reanalysedCommitted, reanalysedStored, type Reanalysed } from '../../app/reanalysed.ts';
 
 export function registerAnalysis(program: Command): void {
   withSettings(
@@ -83,7 +83,7 @@ implies --force',
         heapMb: config.analysisHeapMb,
       });
       const policy = policyFor(config);
-      let facts = 0;
+      const tally: Reanalysed = { restated: 0, facts: 0, indexed: 0 };
       try {
         await migrateToLatest(db);
         const s = await reanalyze(db, pool, {
@@ -92,17 +92,17 @@ implies --force',
           force: o.force === true || o.reporter !== undefined,
           reporter: o.reporter ?? null,
           onProgress: (done, total) => process.stderr.write(`\ranalysed ${done}/${total}`),
-          // What the listings, alerts and cases act on follows the new analyses (same transaction).
-          onStored: async (trx, analyses) => {
-            facts += await refreshFacts(trx, analyses, policy);
-          },
+          // What the campaigns, listings, alerts, cases and the workbench show follows the new analyses.
+          onStored: (trx, changes) => reanalysedStored(trx, changes, policy, tally),
+          onCommitted: (analyses) => reanalysedCommitted(db, analyses, tally),
         });
         process.stderr.write('\n');
         process.stdout.write(
           `re-analysed ${s.analysed} of ${s.total} message(s) at analyser ${s.version} in ${s.seconds.toFixed(1)} s ` +
             `(${(s.analysed / Math.max(s.seconds, 1e-9)).toFixed(0)} messages/s): ${s.skipped} already current, ` +
             `${s.errors} analysis error(s), ${s.timeouts} time-out(s), ${s.missing} missing evidence; the facts of ` +
-            `${facts} report(s) rebuilt from the new analyses\n`,
+            `${tally.facts} report(s) rebuilt from the new analyses, the campaign stories of ${tally.restated} ` +
+            `message(s) restated, ${tally.indexed} report(s) indexed again\n`,
         );
       } finally {
         await pool.close();
