@@ -5,6 +5,7 @@
  * analyses. Botnet signals (seed 001 "zombie PCs") are judged here per report; the digest adds the
  * per-IP signals (many campaigns from one IP).
  */
+import { advertisedDomains, namedDomains } from '../analysis/advertised.ts';
 import type { Kysely } from 'kysely';
 import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
@@ -128,18 +129,13 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   const origin = a ? actionableOrigin(a.traceback) : null;
   const enr = origin === null ? null : (a?.enrichment.origin ?? null);
   const times = a ? messageTimes(a) : null;
-  // Advertised: what the message sends its reader to. Hosts it only makes the client fetch (images,
-  // style sheets, pixels) are often shared infrastructure and never make a case target.
-  const advertised = a
-    ? [
-        ...new Set(
-          a.indicators.urls
-            .filter((u) => u.role !== 'resource')
-            .map((u) => u.registrableDomain)
-            .filter((d): d is string => d !== null),
-        ),
-      ].slice(0, MAX_ADVERTISED_DOMAINS)
-    : [];
+  // Advertised: what the message sends its reader to (`advertised.ts`). Hosts it only makes the client
+  // fetch (images, style sheets, pixels) are often shared infrastructure, and addresses an HTML part
+  // only names in its text (a phish's list of real banks) are not what it sells: neither is listed
+  // nor makes a case target.
+  const advertised = a ? advertisedDomains(a).slice(0, MAX_ADVERTISED_DOMAINS) : [];
+  // The domains it only names: still evidence of legitimacy when a legitimate message names them.
+  const named = a ? namedDomains(a, advertised).slice(0, MAX_ADVERTISED_DOMAINS) : [];
   return {
     report_id: input.reportId,
     message_sha256: input.sha256,
@@ -155,6 +151,7 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
     origin_port: a ? originPort(a) : null,
     sender_domain: a ? domainOfAddress(a.indicators.sender.from ?? a.parse.from[0]?.address) : null,
     advertised_domains: JSON.stringify(advertised),
+    named_domains: JSON.stringify(named),
     consent_denied: a?.compliance.consent.stated === 'not-given' ? 1 : 0,
     unauthenticated: a && isUnauthenticated(a) ? 1 : 0,
     bot_signals: a ? JSON.stringify(botSignals(a, policy)) : '[]',

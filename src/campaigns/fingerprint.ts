@@ -7,6 +7,7 @@
  */
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { actionableOrigin } from '../analysis/actionable-origin.ts';
+import { advertisedUrls } from '../analysis/advertised.ts';
 import { isCommonDomain } from './common-domains.ts';
 import { bandKeys, minhash, shingleHashes } from '../analysis/text/minhash.ts';
 import { normaliseText, recipientNameTokens } from '../analysis/text/normalise.ts';
@@ -76,11 +77,11 @@ function uniq<T extends { kind: string; value: string }>(items: T[]): T[] {
  */
 export function storyFactsOf(a: Analysis): Fact[] {
   const facts: Fact[] = [];
-  for (const u of a.indicators.urls) {
+  // What the message advertises (`advertised.ts`): not a host the reader's client fetches by itself
+  // (image, stylesheet, pixel), nor an address an HTML part only names in its text.
+  for (const u of advertisedUrls(a)) {
     const d = u.registrableDomain ?? u.host;
-    // A host the reader's client fetches by itself (image, stylesheet, pixel) is somebody's
-    // infrastructure, not what the message advertises: not a story domain.
-    if (d && u.role !== 'resource') facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
+    if (d) facts.push({ kind: 'domain', value: clip(d.toLowerCase()) });
   }
   for (const p of a.indicators.phones) facts.push({ kind: 'phone', value: p.e164 });
   for (const w of a.indicators.wallets) facts.push({ kind: 'wallet', value: clip(`${w.currency}:${w.address}`) });

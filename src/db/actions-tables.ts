@@ -58,8 +58,14 @@ export interface ActionReportFactsTable {
   origin_port: number | null;
   /** Registrable domain of From. */
   sender_domain: string | null;
-  /** JSON array of advertised registrable domains (URLs in the body). */
+  /** JSON array of advertised registrable domains (`analysis/advertised.ts`: what the message links to). */
   advertised_domains: string | null;
+  /**
+   * JSON array of registrable domains the message only names (written in the text of an HTML part whose
+   * links go elsewhere; migration 0293): never listed for it, still legitimate evidence from ham. Null
+   * on facts made before 0293.
+   */
+  named_domains: string | null;
   /** 1 when the reporter states they never consented. */
   consent_denied: number;
   /** 1 when SPF, DKIM and DMARC all failed or were absent. */

@@ -4,7 +4,7 @@
  * the singleton that computes the listings and writes the zones. Conventions of the foundation:
  * ISO 8601 UTC text timestamps, ULID text ids, JSON as text.
  */
-import type { Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /** One value (an IP address or a domain) judged for a list, with the evidence behind it. */
 export interface FeedListingsTable {
@@ -63,6 +63,8 @@ export interface FeedDomainReportsTable {
   domain: string;
   report_id: string;
   received_at: string;
+  /** 1 when the report only names the domain (`action_report_facts.named_domains`, migration 0293). */
+  named: Generated<number>;
 }
 
 /** Named state rows: `listings` holds the revision, the facts cursor and the singleton's lease. */

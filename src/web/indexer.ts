@@ -6,6 +6,7 @@
  * until they have both, and relabels / false-report marks re-index their report at once.
  */
 import { actionableOrigin } from '../analysis/actionable-origin.ts';
+import { advertisedUrls } from '../analysis/advertised.ts';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import PostalMime from 'postal-mime';
 import { decodeTime, encodeTime } from 'ulid';
@@ -166,13 +167,15 @@ export async function computeFacts(db: Kysely<Database>, report: Report, sources
     const eo = actionable === null ? null : analysis.enrichment.origin;
     originCountry = eo?.country ?? null;
     originAsn = eo?.asn ?? null;
+    // Every URL stays searchable; only what the message advertises (`advertised.ts`: no resource host,
+    // no address an HTML part only names in its text) is an advertised domain and a roll-up value.
+    const sends = new Set(advertisedUrls(analysis));
     for (const u of analysis.indicators.urls.slice(0, 100)) {
       terms.add(urlTerm(u.url));
       terms.add(TERM.domain + u.host.toLowerCase());
       if (u.registrableDomain) {
         terms.add(TERM.domain + u.registrableDomain.toLowerCase());
-        // Resource hosts stay searchable but are not what the message advertises.
-        if (u.role !== 'resource') advertised.add(u.registrableDomain.toLowerCase());
+        if (sends.has(u)) advertised.add(u.registrableDomain.toLowerCase());
       }
     }
     for (const e of analysis.indicators.emails.slice(0, 50)) terms.add(TERM.email + e.toLowerCase());

@@ -70,6 +70,8 @@ test('the HTML report escapes everything taken from messages', () => {
       domains: [],
       resources: [],
       resourceHosts: [{ value: '<script>x</script>', count: 1 }],
+      mentions: [{ value: 'http://x/"><img src=x onerror=alert(2)>', count: 1 }],
+      mentionedDomains: [],
       phones: [],
       wallets: [],
       senders: [],

@@ -53,6 +53,11 @@ const WORDS = {
       'the spam advertises.',
     host: 'host',
     resourceUrl: 'resource URL (do not open)',
+    mentionsTitle: 'Addresses the message only writes in its text',
+    mentionsNote:
+      'Listed apart from the links: the message’s links go elsewhere, so these are named, not advertised — a ' +
+      'phish’s list of real banks, a brand’s legal footer.',
+    mentionUrl: 'URL as written (do not open)',
     senders: 'Senders',
     from: 'From address',
     phones: 'Phone numbers and wallets',
@@ -113,6 +118,11 @@ const WORDS = {
       'plutôt que ce que le spam promeut.',
     host: 'hôte',
     resourceUrl: 'URL de la ressource (ne pas ouvrir)',
+    mentionsTitle: 'Adresses que le message écrit seulement dans son texte',
+    mentionsNote:
+      'Listées à part des liens : les liens du message vont ailleurs, ces adresses sont nommées, pas promues — ' +
+      'la liste des vraies banques d’un hameçonnage, les mentions légales d’une marque.',
+    mentionUrl: 'URL telle qu’écrite (ne pas ouvrir)',
     senders: 'Expéditeurs',
     from: 'Adresse From',
     phones: 'Numéros de téléphone et portefeuilles',
@@ -217,6 +227,16 @@ ${t(
 ${t(
   [w.resourceUrl, w.messages],
   s.indicators.resources.map((d) => [d.value, d.count]),
+)}
+<h3>${w.mentionsTitle}</h3>
+<p>${w.mentionsNote}</p>
+${t(
+  [w.domain, w.messages],
+  s.indicators.mentionedDomains.map((d) => [d.value, d.count]),
+)}
+${t(
+  [w.mentionUrl, w.messages],
+  s.indicators.mentions.map((d) => [d.value, d.count]),
 )}
 <h3>${w.senders}</h3>
 ${t(

@@ -1,6 +1,7 @@
 /**
  * The case summary keeps the hosts a message makes a mail client fetch (images, style sheets,
- * tracking pixels) apart from the links it advertises, and the HTML report shows them apart.
+ * tracking pixels) apart from the links it advertises, and so the addresses a message only writes in
+ * its text while its links go elsewhere; the HTML report shows each apart.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,10 @@ import { defaultAnalysisSettings } from '../../analysis/settings.ts';
 import { renderCaseReportHtml } from './case-report-html.ts';
 import { buildCaseSummary } from './case-summary.ts';
 import type { Analysis } from '../../analysis/analysis-schema.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
+import { splitMbox } from '../../analysis/test-support/corpus-messages.ts';
 
 const RAW = Buffer.from(
   [
@@ -91,4 +96,25 @@ test('a message whose origin is the receiving side’s own machine names no orig
   const originOf = (analysis: Analysis) => summaryOf(analysis).messages[0]?.origin;
   assert.equal(originOf(inside), null);
   assert.equal(originOf(outside), '65.23.81.140');
+});
+
+test('a phish’s list of real banks written as text is listed apart from what it advertises', async (t) => {
+  if (!needsCorpus(t, 'nazario_phishing/phishing0.mbox')) return;
+  const raw = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, 'nazario_phishing/phishing0.mbox')))[319];
+  const a = await analyse(raw, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
+  const summary = summaryOf(a);
+  const advertised = summary.indicators.domains.map((d) => d.value);
+  assert.deepEqual(advertised, ['paypal.com']);
+  assert.ok(
+    summary.indicators.urls.some((u) => u.value.startsWith('http://203.117.148.20/')),
+    'the phishing link',
+  );
+  const named = summary.indicators.mentionedDomains.map((d) => d.value);
+  for (const bank of ['usbank.com', 'keybank.com', 'wellsfargo.com', '53.com']) assert.ok(named.includes(bank), bank);
+  const html = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' });
+  const section = html.indexOf('Addresses the message only writes in its text');
+  assert.ok(section > html.indexOf('Advertised domains'));
+  assert.ok(html.indexOf('keybank.com') > section, 'the banks appear only in the section of addresses named');
+  const fr = renderCaseReportHtml(summary, { packageId: 'P', keyFingerprint: 'F' }, 'fr');
+  assert.ok(fr.indexOf('keybank.com') > fr.indexOf('Adresses que le message écrit seulement'));
 });

@@ -7,6 +7,7 @@
  */
 import type { Analysis } from '../../analysis/analysis-schema.ts';
 import { actionableOrigin } from '../../analysis/actionable-origin.ts';
+import { advertisedUrls } from '../../analysis/advertised.ts';
 import { FINDINGS, isFindingCode } from '../../analysis/findings.ts';
 import type { CaseRow, ReportFactsRow } from '../../db/actions-tables.ts';
 
@@ -79,6 +80,10 @@ interface IndicatorCounts {
   // often shared infrastructure (a CDN, an image host) rather than what the spam advertises.
   resources: Map<string, number>;
   resourceHosts: Map<string, number>;
+  // Addresses an HTML part only writes in its text while its links go elsewhere (`advertised.ts`): a
+  // phish's list of the real banks, a brand's legal footer. Listed apart: not what the spam advertises.
+  mentions: Map<string, number>;
+  mentionedDomains: Map<string, number>;
   phones: Map<string, number>;
   wallets: Map<string, number>;
   senders: Map<string, number>;
@@ -94,10 +99,16 @@ interface Tally {
 }
 
 function countIndicators(a: Analysis, c: IndicatorCounts): void {
+  const sends = new Set(advertisedUrls(a));
   for (const u of a.indicators.urls) {
     if (u.role === 'resource') {
       countInto(c.resources, u.url);
       countInto(c.resourceHosts, u.host);
+      continue;
+    }
+    if (!sends.has(u)) {
+      countInto(c.mentions, u.url);
+      if (u.registrableDomain) countInto(c.mentionedDomains, u.registrableDomain);
       continue;
     }
     countInto(c.urls, u.url);
@@ -121,6 +132,8 @@ function tallyReports(input: SummaryInput): Tally {
       domains: new Map(),
       resources: new Map(),
       resourceHosts: new Map(),
+      mentions: new Map(),
+      mentionedDomains: new Map(),
       phones: new Map(),
       wallets: new Map(),
       senders: new Map(),
@@ -170,7 +183,8 @@ function tallyReports(input: SummaryInput): Tally {
 /** Builds the summary from the tally; the key order is the order of summary.json. */
 export function buildCaseSummary(input: SummaryInput) {
   const { byDay, byChannel, origins, messages, counts } = tallyReports(input);
-  const { urls, domains, resources, resourceHosts, phones, wallets, senders, findings } = counts;
+  const { urls, domains, resources, resourceHosts, mentions, mentionedDomains, phones, wallets, senders, findings } =
+    counts;
   const times = input.reports.map((r) => r.receivedAt).sort();
   const firstReportedAt: string | null = times.length > 0 ? times[0] : null;
   const lastReportedAt: string | null = times.length > 0 ? times[times.length - 1] : null;
@@ -206,6 +220,8 @@ export function buildCaseSummary(input: SummaryInput) {
       domains: top(domains),
       resources: top(resources),
       resourceHosts: top(resourceHosts),
+      mentions: top(mentions),
+      mentionedDomains: top(mentionedDomains),
       phones: top(phones),
       wallets: top(wallets),
       senders: top(senders),

@@ -176,6 +176,23 @@ let lastBase: { text: string; url: URL | null } | null = null;
  * (`base`), or dropped — `<img src="logo.png">` names a file, never the host `logo.png`. Null when
  * it is not a usable http(s)/ftp URL.
  */
+/**
+ * The site a normalised URL (`UrlIndicator.url`) belongs to, as the analysis keys it: its registrable
+ * domain, else its host (an address literal). Null when it is no web URL.
+ */
+export function siteOfUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  const host = u.hostname.replace(/\.$/, '');
+  if (!host) return null;
+  const info = parseDomain(host);
+  return ((info.isIp ? null : info.domain) ?? host).toLowerCase();
+}
+
 export function normaliseUrl(c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null {
   let s = (refang(c.raw) ?? c.raw).trim();
   if (s.startsWith('//')) s = `${usableBase(base)?.protocol ?? 'http:'}${s}`;

@@ -18,6 +18,7 @@ import type { Exclusions } from './exclusions.ts';
 import type { AddressNetwork } from '../../actions/network-exclusions.ts';
 import { BOT_SIGNALS } from '../../actions/report-facts.ts';
 import { originNetwork, relayReason } from '../../analysis/origin-network.ts';
+import { siteOfUrl } from '../../analysis/indicators/urls.ts';
 import type { IndicatorKind } from './collections.ts';
 
 /** Campaigns read per query (bounded IN lists). */
@@ -147,8 +148,13 @@ export async function readSources(
       // reporters left an identity (a web report by an anonymous visitor leaves none).
       const redactor = raw.length > 0 && identity && !isEmptyIdentity(identity) ? new Redactor(identity) : null;
       const kept: SourceValue[] = [];
+      // The sites the campaign's messages advertise (its story's domains, `advertised.ts`): a URL of
+      // any other site is a resource the mail client fetches or an address a message only names.
+      const sites = new Set(raw.flatMap((v) => (v.kind === 'domain' ? [v.value.toLowerCase()] : [])));
       for (const v of raw) {
-        const why = refusal(v, exclusions, redactor, { networks, advertisers }, policy.listing.maxLegitimateShare);
+        const why =
+          refusal(v, exclusions, redactor, { networks, advertisers }, policy.listing.maxLegitimateShare) ??
+          (v.kind === 'url' && !sites.has(siteOfUrl(v.value) ?? '') ? NOT_ADVERTISED_REFUSAL : null);
         if (why) refuse(why);
         else kept.push(v);
       }
@@ -215,6 +221,10 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
   if (!bare && v.messages < MIN_MESSAGES_FOR_FULL_URL) return 'URL seen in a single message (may be per-recipient)';
   return ex.host(u.hostname, { fullUrl: !bare });
 }
+
+/** The refusal of a URL of a site the campaign's messages do not advertise. */
+const NOT_ADVERTISED_REFUSAL =
+  'a URL of a site its messages do not advertise (a resource the mail client fetches, or an address only named)';
 
 /** The refusal of a relay of many senders' mail (one reason for all: the build summary counts by reason). */
 const RELAY_REFUSAL =
@@ -297,7 +307,7 @@ async function domainAdvertisers(
       from w
       join feed_domain_reports d on d.domain = w.domain and d.received_at >= w.since
       join action_report_facts f on f.report_id = d.report_id
-      where f.historical = 0
+      where f.historical = 0 and (d.named = 0 or ${CLEAN})
       group by d.domain`.execute(db);
     for (const [d] of part) memo.set(d, null);
     for (const r of rows.rows) memo.set(r.domain, { reports: Number(r.reports), clean: Number(r.clean) });

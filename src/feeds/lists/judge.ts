@@ -414,15 +414,19 @@ export async function judgeDomain(
   if (excluded) return none([excluded], true);
   if (!L.domains.enabled) return none(['the domain list is disabled'], true);
   const since = later(isoMinusDays(now, L.domains.windowDays), delistedAt);
-  const all: Fact[] = await db
+  const indexed = await db
     .selectFrom('feed_domain_reports as d')
     .innerJoin('action_report_facts as f', 'f.report_id', 'd.report_id')
-    .select(FACT_COLUMNS)
+    .select([...FACT_COLUMNS, 'd.named'])
     .where('d.domain', '=', domain)
     .where('d.received_at', '>=', since)
     .where('f.historical', '=', 0)
     .orderBy('d.received_at')
     .execute();
+  // The reports that advertise it, and the legitimate ones that only name it (`advertised.ts`): a
+  // domain legitimate mail names is as legitimate as one it links to; spam that only names it (a
+  // phish's list of real banks) says nothing about it either way.
+  const all: Fact[] = indexed.filter((f) => Number(f.named) === 0 || isClean(f));
   if (all.length === 0) {
     if (await evidenceWithdrawn(db, 'domain', domain))
       return none(['none of the reports it was listed on advertises it any more'], true);

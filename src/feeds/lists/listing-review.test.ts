@@ -37,6 +37,7 @@ function fact(o: Partial<ReportFactsRow>): ReportFactsRow {
     origin_port: null,
     sender_domain: null,
     advertised_domains: '[]',
+    named_domains: null,
     consent_denied: 0,
     unauthenticated: 1,
     bot_signals: '[]',

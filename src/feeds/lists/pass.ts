@@ -63,7 +63,15 @@ export async function runListingPass(
   for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
     let q = db
       .selectFrom('action_report_facts')
-      .select(['report_id', 'origin_ip', 'advertised_domains', 'received_at', 'historical', 'created_at'])
+      .select([
+        'report_id',
+        'origin_ip',
+        'advertised_domains',
+        'named_domains',
+        'received_at',
+        'historical',
+        'created_at',
+      ])
       .orderBy('created_at')
       .orderBy('report_id')
       .limit(FACTS_BATCH);
@@ -79,7 +87,7 @@ export async function runListingPass(
     }
     const rows = await q.execute();
     result.facts += rows.length;
-    const index: { domain: string; report_id: string; received_at: string }[] = [];
+    const index: { domain: string; report_id: string; received_at: string; named: number }[] = [];
     for (const r of rows) {
       if (Number(r.historical) === 1) continue;
       const fresh = opts.seen?.get(r.report_id) !== r.created_at;
@@ -90,7 +98,14 @@ export async function runListingPass(
         const name = d.toLowerCase();
         if (!DOMAIN_RE.test(name)) continue;
         if (fresh) domains.add(name);
-        index.push({ domain: name, report_id: r.report_id, received_at: r.received_at });
+        index.push({ domain: name, report_id: r.report_id, received_at: r.received_at, named: 0 });
+      }
+      // Named, not advertised (a phish's list of real banks): indexed as the evidence of legitimacy a
+      // legitimate message that names it gives, never judged for the report that names it.
+      for (const d of jsonList(r.named_domains)) {
+        const name = d.toLowerCase();
+        if (DOMAIN_RE.test(name))
+          index.push({ domain: name, report_id: r.report_id, received_at: r.received_at, named: 1 });
       }
     }
     for (let i = 0; i < index.length; i += 200) {
