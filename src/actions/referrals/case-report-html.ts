@@ -120,7 +120,7 @@ const WORDS = {
     resourceUrl: 'URL de la ressource (ne pas ouvrir)',
     mentionsTitle: 'Adresses que le message écrit seulement dans son texte',
     mentionsNote:
-      'Listées à part des liens : les liens du message vont ailleurs, ces adresses sont nommées, pas promues — ' +
+      'Listées à part des liens\u00a0: les liens du message vont ailleurs, ces adresses sont nommées, pas promues — ' +
       'la liste des vraies banques d’un hameçonnage, les mentions légales d’une marque.',
     mentionUrl: 'URL telle qu’écrite (ne pas ouvrir)',
     senders: 'Expéditeurs',

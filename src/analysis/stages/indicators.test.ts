@@ -11,6 +11,8 @@ import type { Analysis } from '../analysis-schema.ts';
 import { readLabelled } from '../../../scripts/eval/evaluate-traceback.ts';
 import { staticPorts } from '../ports/index.ts';
 import { defaultAnalysisSettings } from '../settings.ts';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { writtenAsDialled } from './indicators.ts';
 
 const ports = staticPorts();
 const settings = defaultAnalysisSettings({ dnsMode: 'offline' });
@@ -116,3 +118,34 @@ test(
     assert.ok(b.indicators.urls.some((u) => u.host === 'fonts.googleapis.com' && u.role === 'resource'));
   },
 );
+
+test('digits that are not written as a number is dialled are no phone: ZIP+4 codes, IP addresses, years', async (t) => {
+  if (!needsCorpus(t)) return;
+  // "Las Vegas, NV 89101-6716": in the FR region it parsed as the premium number +33 8 91 01 67 16.
+  const zip = await run('trec07p/data/inmail.1386');
+  assert.ok(!zip.indicators.phones.some((p) => p.e164 === '+33891016716'), JSON.stringify(zip.indicators.phones));
+  // http://61.129.81.99/al/cgi-bin/redir.cgi: the address parsed as the mobile number +33 6 11 29 81 99.
+  const ip = await run('spamassassin/spam_2/00264.8fae38cbbed6a43b40e83aa8496018e4');
+  assert.ok(!ip.indicators.phones.some((p) => p.e164 === '+33611298199'), JSON.stringify(ip.indicators.phones));
+  // International numbers stay (an Irish list member's signature, +353-1-7161987).
+  const irish = await run('spamassassin/easy_ham/00250.c99c3af1901ffb471442f3ef4580ffc8');
+  assert.ok(irish.indicators.phones.some((p) => p.e164 === '+35317161987'), JSON.stringify(irish.indicators.phones));
+});
+
+test('a national number is a phone only with its region’s trunk prefix', () => {
+  const parse = (s: string) => {
+    const p = parsePhoneNumberFromString(s, 'FR');
+    if (!p?.isValid()) throw new Error(`${s} does not parse in FR`);
+    return p;
+  };
+  assert.equal(writtenAsDialled('08 91 01 67 16', parse('08 91 01 67 16')), true);
+  assert.equal(writtenAsDialled('06.12.34.56.78', parse('06.12.34.56.78')), true);
+  assert.equal(writtenAsDialled('+33 6 12 34 56 78', parse('+33 6 12 34 56 78')), true);
+  assert.equal(writtenAsDialled('0033 6 12 34 56 78', parse('0033 6 12 34 56 78')), true);
+  assert.equal(writtenAsDialled('89101-6716', parse('89101-6716')), false);
+  assert.equal(writtenAsDialled('9 1999-2002', parse('9 1999-2002')), false);
+  // A region without a trunk prefix in its national format keeps what it parses (Italy: 06 is part of the number).
+  const it = parsePhoneNumberFromString('06 6982 1234', 'IT');
+  if (!it?.isValid()) throw new Error('06 6982 1234 does not parse in IT');
+  assert.equal(writtenAsDialled('06 6982 1234', it), true);
+});

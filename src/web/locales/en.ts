@@ -251,6 +251,10 @@ export const en = {
   'detail.resourceHint':
     'Fetched by the reader’s mail client to render the message (image, style sheet, tracking pixel, script), not a ' +
     'link the reader is asked to follow',
+  'detail.named': 'named only',
+  'detail.namedHint':
+    'Written in the message’s text while its links go elsewhere (a phish’s list of real banks, a brand’s legal ' +
+    'footer): not what it advertises, so never listed nor published for it',
   'detail.emails': 'E-mail addresses',
   'detail.phones': 'Phone numbers',
   'detail.wallets': 'Wallets',

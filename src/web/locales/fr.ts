@@ -263,6 +263,11 @@ export const fr: Messages = {
   'detail.resourceHint':
     'Chargée par le logiciel de messagerie pour afficher le message (image, feuille de style, pixel espion, script), ' +
     'pas un lien proposé au lecteur',
+  'detail.named': 'seulement nommée',
+  'detail.namedHint':
+    'Écrite dans le texte du message alors que ses liens mènent ailleurs (la liste des vraies banques d’un ' +
+    'hameçonnage, les mentions légales d’une marque)\u00a0: pas ce qu’il promeut, donc jamais listée ni ' +
+    'publiée pour lui',
   'detail.emails': 'Adresses électroniques',
   'detail.phones': 'Numéros de téléphone',
   'detail.wallets': 'Portefeuilles',

@@ -3,6 +3,7 @@
  * findings, attachments (metadata and hashes only), the raw source and the safe rendered view
  * (see src/web/safe-view.ts); relabel and false-report marks. Every view of evidence is audited.
  */
+import { advertisedUrls } from '../../analysis/advertised.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import PostalMime from 'postal-mime';
@@ -205,6 +206,8 @@ translate="no">${au.receiver.authservId}: ${au.receiver.results.map((r) => `${r.
 function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
   const { t } = ctx;
   const ind = a.indicators;
+  // What the message sends its reader to (`advertised.ts`); a link outside it is only named in the text.
+  const sends = new Set(advertisedUrls(a));
   const list = (items: (string | SafeHtml)[]) =>
     items.length === 0
       ? html`<p class="empty">${t('detail.none')}</p>`
@@ -228,7 +231,9 @@ function indicatorsSection(ctx: PageCtx, a: Analysis): SafeHtml {
             html`${data(u.url)}${u.shortener ? html` <span class="badge">${t('trd.shortener')}</span>` : ''}${
               u.role === 'resource'
                 ? html` <span class="badge" title="${t('detail.resourceHint')}">${t('detail.resource')}</span>`
-                : ''
+                : sends.has(u)
+                  ? ''
+                  : html` <span class="badge" title="${t('detail.namedHint')}">${t('detail.named')}</span>`
             } <span class="muted">${sourceLabel(u.source)}</span>`,
         ),
     )}
