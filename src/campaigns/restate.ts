@@ -8,8 +8,11 @@
  * report's facts moved past it.
  *
  * Only the counts move: a value kept keeps its first and last seen; a value new to the campaign is
- * seen from the message's joining time. The message stays in its campaign (placement is by text and
- * links; a new analysis that would place it elsewhere is for `spamdesk campaigns recluster`).
+ * seen from the message's joining time. Both sides are counted by today's `storyFactsOf`: a message
+ * placed by an older release, whose rules counted other values (before 2026-12-06, the domains a
+ * message only names), keeps those until `spamdesk campaigns recluster` counts its campaign again.
+ * The message stays in its campaign (placement is by text and links; a new analysis that would
+ * place it elsewhere is for `spamdesk campaigns recluster`).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';

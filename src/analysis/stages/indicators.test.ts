@@ -129,7 +129,10 @@ test('digits that are not written as a number is dialled are no phone: ZIP+4 cod
   assert.ok(!ip.indicators.phones.some((p) => p.e164 === '+33611298199'), JSON.stringify(ip.indicators.phones));
   // International numbers stay (an Irish list member's signature, +353-1-7161987).
   const irish = await run('spamassassin/easy_ham/00250.c99c3af1901ffb471442f3ef4580ffc8');
-  assert.ok(irish.indicators.phones.some((p) => p.e164 === '+35317161987'), JSON.stringify(irish.indicators.phones));
+  assert.ok(
+    irish.indicators.phones.some((p) => p.e164 === '+35317161987'),
+    JSON.stringify(irish.indicators.phones),
+  );
 });
 
 test('a national number is a phone only with its region’s trunk prefix', () => {
@@ -144,6 +147,8 @@ test('a national number is a phone only with its region’s trunk prefix', () =>
   assert.equal(writtenAsDialled('0033 6 12 34 56 78', parse('0033 6 12 34 56 78')), true);
   assert.equal(writtenAsDialled('89101-6716', parse('89101-6716')), false);
   assert.equal(writtenAsDialled('9 1999-2002', parse('9 1999-2002')), false);
+  // A table's columns (SpamAssassin's nice_cjk_gb2312.1: "0           5510/510  65").
+  assert.equal(writtenAsDialled('0           5510/510  65', parse('0           5510/510  65')), false);
   // A region without a trunk prefix in its national format keeps what it parses (Italy: 06 is part of the number).
   const it = parsePhoneNumberFromString('06 6982 1234', 'IT');
   if (!it?.isValid()) throw new Error('06 6982 1234 does not parse in IT');

@@ -214,7 +214,8 @@ export const lookupIndicatorsStage = defineStage({
  */
 export function writtenAsDialled(candidate: string, p: PhoneNumber): boolean {
   const s = candidate.trim();
-  if (DOTTED_QUAD.test(s)) return false;
+  // A dotted quad is an IPv4 address; a run of spaces is a table's columns, not one number.
+  if (DOTTED_QUAD.test(s) || /\s{2,}/.test(s)) return false;
   if (s.startsWith('+') || s.startsWith('00')) return true;
   const digits = s.replace(/\D/g, '');
   const national = String(p.nationalNumber);
