@@ -9,46 +9,17 @@ import type { Kysely } from 'kysely';
 import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import type { Database } from '../../db/schema.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
-import { newId } from '../../core/ids.ts';
+import { FACTS_NOW, reportFact } from './test-facts.ts';
 import { parseActionPolicy } from '../../actions/action-policy.ts';
 import { runListingPass } from './pass.ts';
 import { findListing } from './store.ts';
 import { isHostingSuffix } from './exclusions.ts';
 
-const NOW = new Date('2026-11-20T12:00:00.000Z');
-const HOUR = 3_600_000;
-const at = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
+const NOW = FACTS_NOW;
 
-let n = 0;
+/** A facts row of one live phishing report (override what the case needs). */
 function fact(o: Partial<ReportFactsRow>): ReportFactsRow {
-  n++;
-  return {
-    report_id: newId(),
-    message_sha256: `${String(n).padStart(8, '0')}${'b'.repeat(56)}`,
-    campaign_id: null,
-    category: 'phishing',
-    received_at: at(HOUR),
-    origin_ip: null,
-    origin_asn: 64500,
-    origin_as_name: 'Example Broadband', // a subscriber line (an access provider by name)
-    origin_country: 'FR',
-    origin_rdns: null,
-    origin_abuse: '[]',
-    origin_port: null,
-    sender_domain: null,
-    advertised_domains: '[]',
-    named_domains: null,
-    consent_denied: 0,
-    unauthenticated: 1,
-    bot_signals: '[]',
-    created_at: at(HOUR),
-    message_category: 'phishing',
-    authenticated: 0,
-    historical: 0,
-    arrived_at: null,
-    origin_sent_at: null,
-    ...o,
-  };
+  return reportFact({ category: 'phishing', message_category: 'phishing', ...o });
 }
 
 async function reported(db: Kysely<Database>, count: number, o: Partial<ReportFactsRow>): Promise<void> {

@@ -12,6 +12,7 @@ import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import type { Database } from '../../db/schema.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
 import { newId } from '../../core/ids.ts';
+import { reportFact } from './test-facts.ts';
 import { AppError } from '../../core/errors.ts';
 import { parseActionPolicy, type ActionPolicy } from '../../actions/action-policy.ts';
 import { RETURN_CODES } from '../../actions/listing-policy.ts';
@@ -28,37 +29,9 @@ function at(msBefore: number): string {
   return new Date(NOW.getTime() - msBefore).toISOString();
 }
 
-let n = 0;
 /** A facts row as the actions area stores it for one live report (override what the scenario needs). */
 function fact(o: Partial<ReportFactsRow>): ReportFactsRow {
-  n++;
-  return {
-    report_id: newId(),
-    message_sha256: `${String(n).padStart(8, '0')}${'a'.repeat(56)}`,
-    campaign_id: null,
-    category: 'commercial',
-    received_at: at(HOUR),
-    origin_ip: null,
-    origin_asn: 64500,
-    origin_as_name: 'Example Broadband', // a subscriber line (an access provider by name)
-    origin_country: 'FR',
-    origin_rdns: null,
-    origin_abuse: '[]',
-    origin_port: null,
-    sender_domain: null,
-    advertised_domains: '[]',
-    named_domains: null,
-    consent_denied: 0,
-    unauthenticated: 1,
-    bot_signals: '[]',
-    created_at: at(HOUR),
-    message_category: 'commercial',
-    authenticated: 0,
-    historical: 0,
-    arrived_at: null,
-    origin_sent_at: null,
-    ...o,
-  };
+  return reportFact(o);
 }
 
 async function insertFacts(db: Kysely<Database>, rows: ReportFactsRow[]): Promise<void> {

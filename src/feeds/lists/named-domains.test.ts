@@ -15,6 +15,7 @@ import { DIALECTS, createTestDatabase } from '../../db/test-databases.ts';
 import type { Database } from '../../db/schema.ts';
 import type { ReportFactsRow } from '../../db/actions-tables.ts';
 import { newId } from '../../core/ids.ts';
+import { reportFact } from './test-facts.ts';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import { parseActionPolicy } from '../../actions/action-policy.ts';
 import { factsFrom } from '../../actions/report-facts.ts';
@@ -30,37 +31,17 @@ const HOUR = 3_600_000;
 const POLICY = parseActionPolicy({});
 const BANKS = ['usbank.com', 'keybank.com', 'bankone.com', '53.com', 'fleet.com', 'washingtonmutual.com', 'uboc.com'];
 
-let n = 0;
-/** A facts row of one live report (override what the case needs). */
+/** A facts row of one live phishing report with no origin (override what the case needs). */
 function fact(o: Partial<ReportFactsRow>): ReportFactsRow {
-  n++;
-  return {
-    report_id: newId(),
-    message_sha256: `${String(n).padStart(8, '0')}${'c'.repeat(56)}`,
-    campaign_id: null,
+  return reportFact({
     category: 'phishing',
-    received_at: new Date(NOW.getTime() - HOUR).toISOString(),
-    origin_ip: null,
+    message_category: 'phishing',
     origin_asn: null,
     origin_as_name: null,
     origin_country: null,
-    origin_rdns: null,
-    origin_abuse: '[]',
-    origin_port: null,
-    sender_domain: null,
-    advertised_domains: '[]',
     named_domains: '[]',
-    consent_denied: 0,
-    unauthenticated: 1,
-    bot_signals: '[]',
-    created_at: new Date(NOW.getTime() - HOUR).toISOString(),
-    message_category: 'phishing',
-    authenticated: 0,
-    historical: 0,
-    arrived_at: null,
-    origin_sent_at: null,
     ...o,
-  };
+  });
 }
 
 async function insert(db: Kysely<Database>, rows: ReportFactsRow[]): Promise<void> {
