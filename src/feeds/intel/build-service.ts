@@ -17,7 +17,7 @@ import type { ServiceFactory } from '../../evidence/context.ts';
 import type { Config } from '../../core/config.ts';
 import { siblingModule, startTsWorker } from '../../core/ts-worker.ts';
 import { filesInForce } from '../../core/file-problems.ts';
-import { buildIntel, publishableCampaigns, sourceSignature, type BuildSummary } from './build.ts';
+import { buildIntel, HELD_LISTED, publishableCampaigns, sourceSignature, type BuildSummary } from './build.ts';
 import { BUILD_THREAD_ROLE, type BuildReply, type BuildRequest, type BuildThreadData } from './build-thread.ts';
 
 /**
@@ -334,12 +334,22 @@ export const intelBuildService: ServiceFactory = {
 of the time`,
         ),
     });
+    // The held campaigns the last build named: a change is logged even when no object changed (a campaign
+    // held for mixed categories or a legitimate share otherwise never shows why it is not in the feeds).
+    let heldBefore = '[]';
     const tick = (): void => {
       if (stopped || !ctx.singletons.held(INTEL_BUILD_SINGLETON)) return;
       running ??= runner
         .run()
         .then((s) => {
           if (!s) return;
+          const held = JSON.stringify(s.heldCampaigns);
+          if (held !== heldBefore)
+            logger.info(
+              { held: s.held, heldCampaigns: s.heldCampaigns },
+              `intel: ${s.held} campaign(s) held by the gates (the first ${HELD_LISTED} by id, with reasons)`,
+            );
+          heldBefore = held;
           const changed = Object.values(s.collections).some(
             (c) => c.added + c.updated + c.revoked + c.mispChanged + c.mispWithdrawn > 0,
           );

@@ -16,9 +16,17 @@ import { publishCollection, type PublishResult } from './store.ts';
 import { instanceNamespace } from './stix-ids.ts';
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
 
+/** Held campaigns a build summary names (with their reasons); `held` counts them all. */
+export const HELD_LISTED = 20;
+
 export interface BuildSummary {
   campaigns: number;
   held: number;
+  /**
+   * The first {@link HELD_LISTED} held campaigns by id, each with why the gates hold it: what an operator
+   * reads when a campaign does not reach the feeds (`spamdesk intel build`, the service's log).
+   */
+  heldCampaigns: { campaignId: string; reasons: string[] }[];
   refused: Record<string, number>;
   collections: Record<string, PublishResult & { objects: number; events: number }>;
   ms: number;
@@ -118,6 +126,10 @@ export async function buildIntel(
   return {
     campaigns: snapshot.campaigns.length,
     held: snapshot.held.length,
+    heldCampaigns: snapshot.held
+      .slice()
+      .sort((a, b) => (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0))
+      .slice(0, HELD_LISTED),
     refused: Object.fromEntries(snapshot.refused),
     collections: out,
     ms: Date.now() - started,

@@ -154,6 +154,11 @@ TLP:AMBER', async (t) => {
         assert.match(text, /parcel-customs-fee\.net/, 'its domain is');
         assert.doesNotMatch(text, /81\.2\.69\.160|old-scam-shop/, 'a historical-only campaign is not published');
         assert.ok(s.held >= 1, JSON.stringify(s));
+        assert.equal(s.heldCampaigns.length, s.held, 'each held campaign is named');
+        assert.ok(
+          s.heldCampaigns.some((c) => c.reasons.includes('only historical reports')),
+          JSON.stringify(s.heldCampaigns),
+        );
 
         // Relabel every message of the published campaign legitimate: the gates hold it, its objects are revoked.
         const published = await h.ctx.db
@@ -165,6 +170,10 @@ TLP:AMBER', async (t) => {
           await h.ctx.db.updateTable('campaigns').set({ legitimate_share: 0.5 }).where('id', '=', c.id).execute();
         const r = await buildIntel(h.ctx.db, h.ctx.config);
         assert.ok((r.collections['spam-campaigns']?.revoked ?? 0) > 0, JSON.stringify(r));
+        assert.ok(
+          r.heldCampaigns.some((c) => c.reasons.some((why) => /classified legitimate/.test(why))),
+          JSON.stringify(r.heldCampaigns),
+        );
         const left = (await current(h.ctx.db)).filter((o) => o.type !== 'identity' && o.type !== 'marking-definition');
         assert.deepEqual(left, [], 'nothing of a held campaign stays published');
         const revoked = await h.ctx.db.selectFrom('intel_objects').select('json').where('revoked', '=', 1).execute();
