@@ -264,6 +264,17 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(65536),
     default: '1536',
   }),
+  backgroundNice: setting({
+    env: 'SPAMDESK_BACKGROUND_NICE',
+    flag: 'background-nice',
+    description:
+      'How much lower the background process runs than the web process (added to its nice value, at most 19): ' +
+      'when both want a core, the kernel runs the intake first, and the pipeline takes whatever the intake ' +
+      'leaves idle. Each of the child’s threads is set at its start (Linux: every thread in /proc/self/task; the ' +
+      'analysis threads inherit it). 0: the same priority as the web process.',
+    schema: z.coerce.number().int().min(0).max(19),
+    default: '10',
+  }),
   analysisHeapMb: setting({
     env: 'SPAMDESK_ANALYSIS_HEAP_MB',
     flag: 'analysis-heap-mb',

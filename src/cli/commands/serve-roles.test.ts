@@ -6,6 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +14,7 @@ import { REPO_ROOT } from '../../core/test-env.ts';
 import { createTestDatabase, DIALECTS } from '../../db/test-databases.ts';
 import type { Config } from '../../core/config.ts';
 import { childHeapArgs } from '../background-child.ts';
+import { LOWERED_MSG, MAX_NICE, threadNiceValues } from '../lower-priority.ts';
 
 const CLI = ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')];
 
@@ -160,8 +162,15 @@ stop with the parent', async (t) => {
     const mb = Number(limit.heapLimitMb);
     assert.ok(mb >= 1536 && mb < 1536 + 128, `the child's heap limit ${mb} MiB`);
   }
+  // The child yields the CPU to the web process (SPAMDESK_BACKGROUND_NICE, 10 by default): every thread of it,
+  // those it started after its first line included; the web process keeps its own priority.
+  const lowered = await parent.waitFor((l) => l.pid === first && l.msg === LOWERED_MSG);
+  const base = os.getPriority(Number(ready.pid));
+  assert.equal(lowered.nice, Math.min(MAX_NICE, base + 10));
   // The child's log lines come out of the parent's stdout.
   await parent.waitFor((l) => l.pid === first && taken('web-indexer')(l));
+  assert.deepEqual(new Set(threadNiceValues(first)), new Set([lowered.nice]));
+  assert.deepEqual(new Set(threadNiceValues(Number(ready.pid))), new Set([base]));
   const res = await fetch(`${String(ready.url)}/healthz`);
   assert.equal(res.status, 200);
 
@@ -178,6 +187,7 @@ stop with the parent', async (t) => {
   // The restarted child has the same command line, heap limit included.
   assert.deepEqual(fs.readFileSync(`/proc/${second}/cmdline`, 'utf8').split('\0'), cmdline);
   await parent.waitFor((l) => l.pid === second && taken('web-indexer')(l), 30_000);
+  assert.deepEqual(new Set(threadNiceValues(second)), new Set([lowered.nice]), 'the restarted child yields too');
 
   parent.proc.kill('SIGTERM');
   await parent.exited;

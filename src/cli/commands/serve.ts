@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import { configFrom, fail, settingIsSet, withSettings } from '../options.ts';
 import { policyFor } from '../../actions/action-policy.ts';
 import { startPlatform } from '../../app/platform.ts';
+import { LOWERED_MSG, lowerOwnPriority } from '../lower-priority.ts';
 import { STARTUP_HOOKS } from '../../app/areas.ts';
 import { BACKGROUND_ROLES, ROLES, type Config } from '../../core/config.ts';
 import {
@@ -48,6 +49,8 @@ export function registerServe(program: Command): void {
     // restarted after the files were edited: the web process and the child never disagree.
     if (isChild) await operatorFilesFromParent();
     let config = configFrom(cmd);
+    // The child yields the CPU to the intake before it starts any thread of its own (lower-priority.ts).
+    const lowered = isChild ? lowerOwnPriority(config.backgroundNice) : null;
     // Read the operator's actions policy now, so a bad file stops the start instead of failing
     // the first case rule hours later.
     let policyOrg: string;
@@ -83,6 +86,7 @@ export function registerServe(program: Command): void {
         { heapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576), execArgv: process.execArgv },
         'background process heap limit',
       );
+      if (lowered && lowered.threads + lowered.failed > 0) platform.ctx.logger.info({ ...lowered }, LOWERED_MSG);
       attachToParent(
         () => {
           for (const l of platform.ctx.onReports) l([]);
