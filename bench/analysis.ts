@@ -32,7 +32,7 @@
  *   background process's default, one per core but one, and one per core when that differs). Each is a tool of
  *   its own in the rounds; `spamdesk` is the default's, `spamdesk-Nt` the others'.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
@@ -43,7 +43,7 @@ import { defaultAnalysisSettings } from '../src/analysis/settings.ts';
 import { defaultAnalysisThreads } from '../src/core/config.ts';
 import { corpusMessages, type CorpusMessage } from '../src/analysis/test-support/corpus-messages.ts';
 import type { Bench } from './registry.ts';
-import { CORPUS_DIR, corpusAvailable, mb, percentile, sampleRss } from './lib.ts';
+import { CORPUS_DIR, corpusAvailable, ensurePackages, mb, percentile, sampleRss } from './lib.ts';
 import { roundOrder, sampleTreeMemory, seededSample, spread, treeCpuSeconds } from './peer-measure.ts';
 
 const CORES = os.availableParallelism();
@@ -130,19 +130,6 @@ ${r.lat[r.lat.length - 1]?.toFixed(0)} ms; ` +
 average ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`,
   );
   return rate;
-}
-
-function ensurePackages(cmds: Record<string, string>): boolean {
-  const missing = Object.entries(cmds).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
-  if (missing.length === 0) return true;
-  const pkgs = [...new Set(missing.map(([, p]) => p))];
-  say(`installing from Debian: ${pkgs.join(' ')}`);
-  const r = spawnSync(
-    'sh',
-    ['-c', `apt-get install -y ${pkgs.join(' ')} || (apt-get update && apt-get install -y ${pkgs.join(' ')})`],
-    { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } },
-  );
-  return r.status === 0;
 }
 
 function freePort(): Promise<number> {

@@ -1,4 +1,5 @@
 /** Shared measuring helpers for bench/: percentiles, peak RSS sampling, formatting. */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,4 +108,18 @@ export function pick<T>(rand: () => number, weighted: [T, number][]): T {
     if (u <= 0) return v;
   }
   return weighted[weighted.length - 1][0];
+}
+
+/** Installs the Debian packages of the commands missing here (`apt-get`, as root); true when all are there. */
+export function ensurePackages(cmds: Record<string, string>): boolean {
+  const missing = Object.entries(cmds).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  if (missing.length === 0) return true;
+  const pkgs = [...new Set(missing.map(([, p]) => p))];
+  process.stdout.write(`installing from Debian: ${pkgs.join(' ')}\n`);
+  const r = spawnSync(
+    'sh',
+    ['-c', `apt-get install -y ${pkgs.join(' ')} || (apt-get update && apt-get install -y ${pkgs.join(' ')})`],
+    { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } },
+  );
+  return r.status === 0;
 }

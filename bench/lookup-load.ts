@@ -9,14 +9,22 @@
  * the server's CPU-seconds per look-up (/proc: the process with all its threads and its children,
  * live and reaped), the seconds its threads waited for a CPU (what the machine's other load cost
  * it), its peak RSS and the load average around the run.
+ *
+ * Then the same server answers the same bodies from `wrk` (Debian's C load generator, installed by the
+ * bench as root where it is missing; skipped with a line saying so otherwise): 16 keep-alive
+ * connections on 2 threads for {@link WRK_SECONDS} s. The bench's own Node clients take ≈ 0.14–0.17 ms
+ * of CPU per request on the same two cores the server has (a sixth of the machine at 2,000/s); wrk takes
+ * a fraction of that, so its figure is nearer what the server answers when its clients are other
+ * machines, as a mail filter's are. Both figures are printed; neither replaces the other.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { descendants, treeCpuSeconds, treeRss, treeRunQueueSeconds } from './e2e.ts';
-import { mb, percentile } from './lib.ts';
+import { ensurePackages, mb, percentile } from './lib.ts';
 import { procStatusBytes, startBenchServer } from './server.ts';
 import { testConfig } from '../src/core/config.ts';
 import { openDatabase } from '../src/db/dialect.ts';
@@ -27,6 +35,8 @@ const CLIENTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_CLIENTS ?? 16);
 const REQUESTS = Number(process.env.SPAMDESK_BENCH_LOOKUP_REQUESTS ?? 20_000);
 const WARM_UP = Number(process.env.SPAMDESK_BENCH_LOOKUP_WARMUP ?? 1_000);
 const IDLE_SECONDS = 5;
+const WRK_SECONDS = Number(process.env.SPAMDESK_BENCH_LOOKUP_WRK_SECONDS ?? 10);
+const WRK_THREADS = 2;
 
 /** `pid` and its live descendants. */
 function tree(pid: number): number[] {
@@ -101,6 +111,141 @@ export interface LoadResult {
   idleCores: number;
   waitedSeconds: number;
   peakRss: number;
+}
+
+/** CPU seconds of this process's reaped children (`/proc/self/stat` cutime + cstime). */
+function reapedChildrenSeconds(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+/**
+ * wrk's script: each thread builds every request once (the bodies read from `dir`), sends them
+ * round-robin from its own offset, and counts the answers that matched a campaign; `done` prints one
+ * JSON line with the totals and wrk's latency percentiles (µs).
+ */
+const WRK_SCRIPT = `
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("offset", #threads * 97)
+end
+function init(args)
+  reqs = {}
+  local n = tonumber(args[1])
+  for i = 1, n do
+    local f = assert(io.open(args[2] .. "/" .. (i - 1) .. ".eml", "rb"))
+    local body = f:read("*a")
+    f:close()
+    reqs[i] = wrk.format("POST", "/api/v1/lookup",
+      { ["Content-Type"] = "message/rfc822", ["Authorization"] = "Bearer " .. args[3] }, body)
+  end
+  i = offset
+  matched = 0
+end
+function request()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+function response(status, headers, body)
+  if status == 200 and string.find(body, '"matches":[{', 1, true) then matched = matched + 1 end
+end
+function done(summary, latency, requests)
+  local m = 0
+  for _, t in ipairs(threads) do m = m + t:get("matched") end
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"us":%d,"p50":%d,"p99":%d,"max":%d,"non2xx":%d,"errors":%d,"matched":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.status, e.connect + e.read + e.write + e.timeout, m))
+end
+`;
+
+interface WrkSummary {
+  requests: number;
+  us: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  matched: number;
+}
+
+/** The look-ups from wrk against the running server `pid` at `url` (see the module comment), or null without wrk. */
+async function wrkRun(
+  url: URL,
+  token: string,
+  bodies: readonly Buffer[],
+  pid: number,
+  say: (s: string) => void,
+): Promise<void> {
+  if (!ensurePackages({ wrk: 'wrk' })) {
+    say('SKIP the look-up from wrk: `wrk` is not installed and could not be (apt-get install wrk, as root)');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-wrk-'));
+  try {
+    for (const [i, b] of bodies.entries()) fs.writeFileSync(path.join(dir, `${i}.eml`), b);
+    fs.writeFileSync(path.join(dir, 'lookup.lua'), WRK_SCRIPT);
+    const pids = tree(pid);
+    const cpu0 = cpuSeconds(pids);
+    const wait0 = treeRunQueueSeconds(pids[0], pids.slice(1));
+    const threads0 = threadSeconds(pid);
+    const wrkCpu0 = reapedChildrenSeconds();
+    const loadBefore = load();
+    const wrk = spawn(
+      'wrk',
+      [
+        `-t${WRK_THREADS}`,
+        `-c${CLIENTS}`,
+        `-d${WRK_SECONDS}s`,
+        '--timeout',
+        '10s',
+        '-s',
+        path.join(dir, 'lookup.lua'),
+        `${url.origin}/api/v1/lookup`,
+        '--',
+        String(bodies.length),
+        dir,
+        token,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    wrk.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => wrk.on('exit', resolve));
+    const [httpThread, otherThreads] = threadSplit(pid, threads0, threadSeconds(pid));
+    const after = tree(pid);
+    const cpu = cpuSeconds(after) - cpu0;
+    const waited = treeRunQueueSeconds(after[0], after.slice(1)) - wait0;
+    const wrkCpu = reapedChildrenSeconds() - wrkCpu0;
+    const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+    if (code !== 0 || !line) {
+      say(`the look-up from wrk failed (exit ${code}): ${out.trim().slice(0, 500)}`);
+      return;
+    }
+    const w = JSON.parse(line) as WrkSummary;
+    const seconds = w.us / 1e6;
+    const per = (x: number) => ((x / w.requests) * 1000).toFixed(3);
+    const ms = (us: number, digits: number) => (us / 1000).toFixed(digits);
+    const rate = (w.requests / seconds).toFixed(0);
+    say(
+      `lookup, the same bodies from wrk (${CLIENTS} keep-alive connections on ${WRK_THREADS} threads, \
+${WRK_SECONDS} s) to the same server: ${w.requests.toLocaleString('en')} requests = ${rate} look-ups/s; \
+p50 ${ms(w.p50, 2)} ms, p99 ${ms(w.p99, 2)} ms, max ${ms(w.max, 1)} ms; ${w.non2xx} answers not 2xx, \
+${w.errors} socket errors, ${w.matched.toLocaleString('en')} matched a campaign; server CPU ${cpu.toFixed(1)} s = \
+${per(cpu)} ms per look-up (${(cpu / seconds).toFixed(2)} cores busy; HTTP thread ${per(httpThread)} ms, its other \
+threads ${per(otherThreads)} ms), its threads waited ${waited.toFixed(1)} s for a CPU; wrk took ${per(wrkCpu)} ms \
+of CPU per request; load average ${loadBefore} before, ${load()} after (goal: ≥ 2,000 look-ups/s, p99 < 20 ms, \
+< 1 ms CPU each)`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const load = (): string =>
@@ -219,6 +364,7 @@ ${waited.toFixed(1)} s for a CPU; server peak RSS ${mb(peakRss)}; load average \
 ${loadBefore} before, ${load()} after, on ${os.availableParallelism()} cores (goal: ≥ 2,000 look-ups/s, p99 < 20 ms, \
 < 1 ms CPU each)`,
     );
+    await wrkRun(url, token, bodies, pid, say);
     return result;
   } finally {
     agent.destroy();
