@@ -53,6 +53,10 @@ export const PUBLISHING_PLATFORMS: ReadonlySet<string> = new Set([
   '000webhostapp.com',
   'glitch.me',
   'ipfs.io',
+  // Messaging links: every channel, group and number has one under the service's own domain (t.me/+…).
+  't.me',
+  'telegram.me',
+  'wa.me',
 ]);
 
 /** A name shorter than this is too common a word to stand for a provider under every country's suffix. */

@@ -90,6 +90,13 @@ export const SHORTENER_DOMAINS: ReadonlySet<string> = new Set([
   'bc.vc',
   'sh.st',
   'zzb.bz',
+  // Added 2026-12-06 (analyser 1.2.1): bit.do was published as an intel domain indicator from one phish.
+  'bit.do',
+  'qr.net',
+  'snipurl.com',
+  'snurl.com',
+  // iplogger.org's short links: they log the reader's address, then redirect.
+  '2no.co',
 ]);
 
 /** Redirectors: a host and path prefix whose query carries the real destination. */

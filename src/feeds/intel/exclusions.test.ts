@@ -6,6 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyse } from '../../analysis/analyse.ts';
+import { advertisedUrls } from '../../analysis/advertised.ts';
+import { offlinePorts } from '../../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../../analysis/settings.ts';
+import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
 import { parseCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import { buildExclusions } from './exclusions.ts';
@@ -72,4 +79,25 @@ test('patterns quote backslashes and quotes (STIX 2.1 §9.2); ids are RFC 4122 v
     uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'),
     '2ed6657d-e927-568b-95e1-2665a8aea6a2',
   );
+});
+
+test('a real phish through bit.do and a real scam through a Telegram group: the link services are never published, \
+the full links are', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot/email')) return;
+  const ex = exclusions();
+  const ports = offlinePorts(new Date('2026-12-06T00:00:00Z'));
+  const settings = defaultAnalysisSettings();
+  for (const [file, service] of [
+    ['sample-69.eml', 'bit.do'],
+    ['sample-19.eml', 't.me'],
+  ] as const) {
+    const raw = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email', file));
+    const a = await analyse(raw, { ports, settings });
+    const links = advertisedUrls(a).filter((u) => u.registrableDomain === service);
+    assert.ok(links.length > 0, `${file} advertises ${service}`);
+    // The domain every link of the service shares is refused; the one link the message carries is not.
+    assert.match(String(ex.host(service)), /shortener|publishing/, service);
+    for (const u of links) assert.equal(ex.host(u.host, { fullUrl: true }), null, u.url);
+    if (service === 'bit.do') assert.ok(links.every((u) => u.shortener));
+  }
 });
