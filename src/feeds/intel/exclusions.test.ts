@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyse } from '../../analysis/analyse.ts';
 import { advertisedUrls } from '../../analysis/advertised.ts';
+import { fingerprintOf } from '../../campaigns/fingerprint.ts';
 import { offlinePorts } from '../../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../../analysis/settings.ts';
 import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
@@ -99,5 +100,25 @@ the full links are', async (t) => {
     assert.match(String(ex.host(service)), /shortener|publishing/, service);
     for (const u of links) assert.equal(ex.host(u.host, { fullUrl: true }), null, u.url);
     if (service === 'bit.do') assert.ok(links.every((u) => u.shortener));
+  }
+});
+
+test('e-mail service providers\u2019 link hosts in real spam and phish are never published nor a campaign link: \
+AWeber, Oracle Responsys', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot/email') || !needsCorpus(t, 'spamassassin/spam_2')) return;
+  const ex = exclusions();
+  const ports = offlinePorts(new Date('2026-12-06T00:00:00Z'));
+  const settings = defaultAnalysisSettings();
+  for (const [file, esp] of [
+    ['spamassassin/spam_2/00804.57b0c0216c40c2b3bb2743a8cb05f2d6', 'aweber.com'],
+    ['phishing_pot/email/sample-247.eml', 'responsys.net'],
+  ] as const) {
+    const a = await analyse(fs.readFileSync(path.join(CORPUS_DIR, file)), { ports, settings });
+    assert.ok(
+      a.indicators.urls.some((u) => u.registrableDomain === esp),
+      `${file} links ${esp}`,
+    );
+    assert.match(String(ex.host(esp)), /shared platform/, esp);
+    assert.ok(!fingerprintOf(a).links.some((l) => l.value === esp), `${esp} is no campaign link`);
   }
 });
