@@ -48,7 +48,12 @@ test('the database location: SQLite under the data directory, sqlite:PATH, or Po
   assert.deepEqual(loadConfig({ env: { DATABASE_URL: 'postgres://u@h:5432/db' } }).database, {
     dialect: 'postgres',
     url: 'postgres://u@h:5432/db',
+    preparedStatements: true,
   });
+  const pooled = loadConfig({
+    env: { DATABASE_URL: 'postgres://u@h:6432/db', SPAMDESK_PG_PREPARED_STATEMENTS: 'false' },
+  });
+  assert.deepEqual(pooled.database, { dialect: 'postgres', url: 'postgres://u@h:6432/db', preparedStatements: false });
 });
 
 test('public URL: configured, or derived from the bound port', () => {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { StatementCachingClient } from './pg-statement-cache.ts';
 import {
   CompiledQuery,
   Kysely,
@@ -230,7 +231,12 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
       dialect: withSafeText(new ImmediateSqliteDialect({ database: withStatementCache(sqlite) })),
     });
   }
-  const pool = new pg.Pool({ connectionString: database.url, max: opts.poolSize ?? 10 });
+  // Statements the connection runs again are kept prepared on the server (pg-statement-cache.ts).
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: opts.poolSize ?? 10,
+    ...(database.preparedStatements === false ? {} : { Client: StatementCachingClient }),
+  });
   // A client that loses its server (a PostgreSQL restart, pg_terminate_backend, the
   // idle-in-transaction timeout) must not crash the process: idle, the pool drops it; checked
   // out, its query fails with the reason and the pool drops it when it is released.
