@@ -82,18 +82,21 @@ test('patterns quote backslashes and quotes (STIX 2.1 §9.2); ids are RFC 4122 v
   );
 });
 
+/** A corpus message (path under the corpus folder) analysed offline, as of the day the tests below were written. */
+function corpusAnalysis(file: string) {
+  const ports = offlinePorts(new Date('2026-12-06T00:00:00Z'));
+  return analyse(fs.readFileSync(path.join(CORPUS_DIR, file)), { ports, settings: defaultAnalysisSettings() });
+}
+
 test('a real phish through bit.do and a real scam through a Telegram group: the link services are never published, \
 the full links are', async (t) => {
   if (!needsCorpus(t, 'phishing_pot/email')) return;
   const ex = exclusions();
-  const ports = offlinePorts(new Date('2026-12-06T00:00:00Z'));
-  const settings = defaultAnalysisSettings();
   for (const [file, service] of [
-    ['sample-69.eml', 'bit.do'],
-    ['sample-19.eml', 't.me'],
+    ['phishing_pot/email/sample-69.eml', 'bit.do'],
+    ['phishing_pot/email/sample-19.eml', 't.me'],
   ] as const) {
-    const raw = fs.readFileSync(path.join(CORPUS_DIR, 'phishing_pot/email', file));
-    const a = await analyse(raw, { ports, settings });
+    const a = await corpusAnalysis(file);
     const links = advertisedUrls(a).filter((u) => u.registrableDomain === service);
     assert.ok(links.length > 0, `${file} advertises ${service}`);
     // The domain every link of the service shares is refused; the one link the message carries is not.
@@ -107,13 +110,11 @@ test('e-mail service providers\u2019 link hosts in real spam and phish are never
 AWeber, Oracle Responsys', async (t) => {
   if (!needsCorpus(t, 'phishing_pot/email') || !needsCorpus(t, 'spamassassin/spam_2')) return;
   const ex = exclusions();
-  const ports = offlinePorts(new Date('2026-12-06T00:00:00Z'));
-  const settings = defaultAnalysisSettings();
   for (const [file, esp] of [
     ['spamassassin/spam_2/00804.57b0c0216c40c2b3bb2743a8cb05f2d6', 'aweber.com'],
     ['phishing_pot/email/sample-247.eml', 'responsys.net'],
   ] as const) {
-    const a = await analyse(fs.readFileSync(path.join(CORPUS_DIR, file)), { ports, settings });
+    const a = await corpusAnalysis(file);
     assert.ok(
       a.indicators.urls.some((u) => u.registrableDomain === esp),
       `${file} links ${esp}`,
