@@ -53,8 +53,13 @@ export function lowerOwnPriority(by: number): Lowered {
   if (nice === current) return { nice, threads: 0, failed: 0 };
   const threads = ownThreads();
   if (threads === null) {
-    os.setPriority(0, nice);
-    return { nice, threads: 1, failed: 0 };
+    // Never a reason not to start: the child then runs at its parent's priority, and says why.
+    try {
+      os.setPriority(0, nice);
+      return { nice, threads: 1, failed: 0 };
+    } catch (e) {
+      return { nice: current, threads: 0, failed: 1, reason: (e as Error).message };
+    }
   }
   let set = 0;
   let failed = 0;
