@@ -114,6 +114,26 @@ export const BRANDS: readonly Brand[] = [
   { name: 'Chase', keywords: ['chase'], domains: ['chase.com', 'jpmorgan.com'] },
   { name: 'Citibank', keywords: ['citibank', 'citi'], domains: ['citi.com', 'citibank.com'] },
   { name: 'HSBC', keywords: ['hsbc'], domains: ['hsbc.com', 'hsbc.co.uk', 'hsbc.fr'] },
+  // More of the banks phishing most often impersonates (2026-12-06: a Capital One phish built from the bank's
+  // own newsletter, every link to capitalone.com, put that domain in the intel feed from one report). Keywords
+  // are the brands' distinctive names only: "Lloyds" alone is also a pharmacy, "Discover" and "Visa" words.
+  { name: 'Capital One', keywords: ['capital one', 'capitalone'], domains: ['capitalone.com'] },
+  {
+    name: 'American Express',
+    keywords: ['american express', 'americanexpress', 'amex'],
+    domains: ['americanexpress.com', 'aexp.com'],
+  },
+  { name: 'U.S. Bank', keywords: ['u.s. bank', 'usbank'], domains: ['usbank.com'] },
+  { name: 'Navy Federal Credit Union', keywords: ['navy federal'], domains: ['navyfederal.org'] },
+  { name: 'USAA', keywords: ['usaa'], domains: ['usaa.com'] },
+  { name: 'Barclays', keywords: ['barclays'], domains: ['barclays.com', 'barclays.co.uk'] },
+  { name: 'NatWest', keywords: ['natwest'], domains: ['natwest.com'] },
+  {
+    name: 'Lloyds Bank',
+    keywords: ['lloyds bank', 'lloyds tsb'],
+    domains: ['lloydsbank.com', 'lloydsbank.co.uk', 'lloydstsb.com'],
+  },
+  { name: 'Santander', keywords: ['santander'], domains: ['santander.com', 'santander.co.uk', 'santander.com.br'] },
   { name: 'eBay', keywords: ['ebay'], domains: ['ebay.com', 'ebay.fr', 'ebay.de', 'ebay.co.uk'] },
   { name: 'Docusign', keywords: ['docusign'], domains: ['docusign.com', 'docusign.net'] },
   { name: 'Dropbox', keywords: ['dropbox'], domains: ['dropbox.com', 'dropboxmail.com'] },
@@ -127,6 +147,7 @@ export const BRANDS: readonly Brand[] = [
   { name: 'Geek Squad', keywords: ['geek squad', 'geeksquad'], domains: ['geeksquad.com', 'bestbuy.com'] },
   { name: 'IRS', keywords: ['irs', 'internal revenue service'], domains: ['irs.gov'] },
   { name: 'USPS', keywords: ['usps', 'postal service'], domains: ['usps.com', 'usps.gov'] },
+  { name: 'Royal Mail', keywords: ['royal mail', 'royalmail'], domains: ['royalmail.com', 'royalmail.co.uk'] },
   { name: 'Walmart', keywords: ['walmart'], domains: ['walmart.com'] },
   { name: 'Costco', keywords: ['costco'], domains: ['costco.com'] },
   { name: 'AT&T', keywords: ['at&t', 'att'], domains: ['att.com', 'att.net'], accessProvider: true },
@@ -134,4 +155,10 @@ export const BRANDS: readonly Brand[] = [
   { name: 'Yahoo', keywords: ['yahoo'], domains: ['yahoo.com', 'yahoo.fr', 'yahoo-inc.com'] },
   { name: 'WeTransfer', keywords: ['wetransfer'], domains: ['wetransfer.com'] },
   { name: 'Zoom', keywords: ['zoom'], domains: ['zoom.us', 'zoom.com'] },
+  { name: 'Spotify', keywords: ['spotify'], domains: ['spotify.com'] },
+  {
+    name: 'Steam',
+    keywords: ['steam support', 'steam community', 'steampowered'],
+    domains: ['steampowered.com', 'steamcommunity.com'],
+  },
 ];
