@@ -70,3 +70,31 @@ test('an origin on the receiving side is no origin to act on: no facts, no campa
   assert.equal(outside.row.origin_ip, '130.160.200.98');
   assert.ok(outside.fp.facts.some((f) => f.kind === 'ip' && f.value === '130.160.200.98'));
 });
+
+test('a real spam whose pages are one user’s directory on an ISP’s home-page server: the server’s domain is no \
+advertised domain (no listing, no case target), the sender’s own site is', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+  const file = path.join(CORPUS_DIR, 'spamassassin/spam_2/00280.3432009813aa8a8683c72ad31ce7e0e0');
+  const a = await analyse(fs.readFileSync(file), {
+    ports: staticPorts(),
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+  });
+  assert.ok(
+    a.indicators.urls.some((u) => u.url.startsWith('http://home.attbi.com/~johnsonhomestor1/') && u.role === 'link'),
+    'it links pages under home.attbi.com/~johnsonhomestor1',
+  );
+  const facts = factsFrom(
+    {
+      reportId: 'r',
+      sha256: a.sha256,
+      receivedAt: '2002-09-09T00:00:00Z',
+      campaignId: null,
+      category: 'commercial',
+      analysis: a,
+    },
+    parseActionPolicy(DEFAULT_POLICY_INPUT),
+  );
+  const advertised: string[] = JSON.parse(facts.advertised_domains ?? '[]');
+  assert.ok(!advertised.includes('attbi.com'), advertised.join(', '));
+  assert.ok(advertised.includes('johnsonhome2276.com'), advertised.join(', '));
+});

@@ -14,7 +14,7 @@ import { analyse } from './analyse.ts';
 import { offlinePorts } from './offline-ports.ts';
 import { defaultAnalysisSettings } from './settings.ts';
 import { splitMbox } from './test-support/corpus-messages.ts';
-import { advertisedDomains, advertisedUrls } from './advertised.ts';
+import { advertisedDomains, advertisedUrls, userDirectoryDomains } from './advertised.ts';
 
 const run = (raw: Buffer) => analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
 
@@ -97,4 +97,21 @@ test('in an HTML message, an address of the text is advertised when a link goes 
     for (const u of echoed) assert.ok(sends.has(u), `${f}: ${u.url}`);
   }
   assert.ok(seen >= 10, `HTML spams that write their linked address out: ${seen}`);
+});
+
+test('a domain every advertised link of which is a user’s directory is a shared server’s; one linked outside them \
+is not', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const raw = fs.readFileSync(path.join(CORPUS_DIR, 'spamassassin/spam/00341.99b463b92346291f5848137f4a253966'));
+  const a = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings() });
+  assert.deepEqual(advertisedDomains(a), ['attbi.com']);
+  assert.deepEqual([...userDirectoryDomains(a)], ['attbi.com']);
+  const url = (u: string) => ({
+    ...a.indicators.urls[0],
+    url: u,
+    host: new URL(u).hostname,
+    registrableDomain: 'attbi.com',
+  });
+  const mixed = { indicators: { ...a.indicators, urls: [...a.indicators.urls, url('http://www.attbi.com/offer')] } };
+  assert.deepEqual([...userDirectoryDomains(mixed)], []);
 });

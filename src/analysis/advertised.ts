@@ -17,6 +17,7 @@
  * also goes to is advertised with it.
  */
 import type { Analysis, UrlIndicator } from './analysis-schema.ts';
+import { userDirectoryOf } from './indicators/urls.ts';
 
 /** Sources that are a link in the HTML: the reader clicks or submits them. */
 const HTML_LINK_SOURCES: ReadonlySet<string> = new Set(['html-href', 'form-action']);
@@ -49,6 +50,23 @@ export function advertisedDomains(a: Pick<Analysis, 'indicators'>): string[] {
   const out = new Set<string>();
   for (const u of advertisedUrls(a)) if (u.registrableDomain) out.add(u.registrableDomain.toLowerCase());
   return [...out];
+}
+
+/**
+ * The registrable domains every advertised URL of which is a page in one user's directory on a shared web
+ * server (`http://home.attbi.com/~jo/…`, `userDirectoryOf`): an ISP's or a university's home-page server,
+ * whose domain is its operator's, not the sender's. Lower case.
+ */
+export function userDirectoryDomains(a: Pick<Analysis, 'indicators'>): Set<string> {
+  const dirs = new Set<string>();
+  const other = new Set<string>();
+  for (const u of advertisedUrls(a)) {
+    if (!u.registrableDomain) continue;
+    const d = u.registrableDomain.toLowerCase();
+    (userDirectoryOf(u.url) === null ? other : dirs).add(d);
+  }
+  for (const d of other) dirs.delete(d);
+  return dirs;
 }
 
 /**

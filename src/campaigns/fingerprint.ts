@@ -8,6 +8,7 @@
 import type { Analysis } from '../analysis/analysis-schema.ts';
 import { actionableOrigin } from '../analysis/actionable-origin.ts';
 import { advertisedUrls } from '../analysis/advertised.ts';
+import { userDirectoryOf } from '../analysis/indicators/urls.ts';
 import { isCommonDomain } from './common-domains.ts';
 import { bandKeys, minhash, shingleHashes } from '../analysis/text/minhash.ts';
 import { normaliseText, recipientNameTokens } from '../analysis/text/normalise.ts';
@@ -112,7 +113,9 @@ export function fingerprintOf(a: Analysis): Fingerprint {
   for (const u of a.indicators.urls) {
     // Neither a resource host (image, stylesheet, pixel) nor a shortener or a common platform links.
     if (u.role === 'resource' || u.shortener || !u.registrableDomain || isCommonDomain(u.registrableDomain)) continue;
-    links.push({ kind: 'domain', value: u.registrableDomain.toLowerCase() });
+    // A page in one user's directory on a shared web server links by that directory, not by the
+    // server's domain (an ISP's home pages: `home.attbi.com/~jo` and `/~ann` are two senders).
+    links.push({ kind: 'domain', value: userDirectoryOf(u.url) ?? u.registrableDomain.toLowerCase() });
   }
   for (const p of a.indicators.phones) links.push({ kind: 'phone', value: p.e164 });
   for (const w of a.indicators.wallets) links.push({ kind: 'wallet', value: w.address });

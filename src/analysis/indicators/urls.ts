@@ -193,6 +193,35 @@ export function siteOfUrl(url: string): string | null {
   return ((info.isIp ? null : info.domain) ?? host).toLowerCase();
 }
 
+/** `/~name` or `/%7Ename` as a path's first segment: a user directory (Apache's `UserDir`). */
+const USER_DIRECTORY = /^\/(?:~|%7e)([^/?#]+)/i;
+
+/**
+ * One user's directory on a shared web server (`http://home.attbi.com/~jo/pro.htm` →
+ * `home.attbi.com/~jo`), the key a user-directory URL is told apart by; null for any other URL. The
+ * server's domain (an ISP's home pages, a university's) is not the user's: two spams linking to two
+ * users' pages there are not one sender's, and the domain is not what a blocklist should name.
+ */
+export function userDirectoryOf(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  const host = u.hostname.replace(/\.$/, '').toLowerCase();
+  const m = USER_DIRECTORY.exec(u.pathname);
+  if (!host || !m?.[1]) return null;
+  let name: string;
+  try {
+    name = decodeURIComponent(m[1]);
+  } catch {
+    name = m[1];
+  }
+  return `${host}/~${name.toLowerCase()}`;
+}
+
 export function normaliseUrl(c: UrlCandidate, part: string, base: string | null = null): UrlIndicator | null {
   let s = (refang(c.raw) ?? c.raw).trim();
   if (s.startsWith('//')) s = `${usableBase(base)?.protocol ?? 'http:'}${s}`;
