@@ -29,6 +29,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { getDomain, getDomainWithoutSuffix } from 'tldts';
 import { analyse } from '../../src/analysis/analyse.ts';
+import { indicatorRows } from '../../src/analysis/repository.ts';
+import { siteOfUrl } from '../../src/analysis/indicators/urls.ts';
 import { staticPorts } from '../../src/analysis/ports/index.ts';
 import { defaultAnalysisSettings } from '../../src/analysis/settings.ts';
 import { corpusMessages, type LabelledMessage } from '../train/corpus.ts';
@@ -250,9 +252,10 @@ export async function evaluateListings(
   const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
   if (keep) fs.mkdirSync(keep, { recursive: true });
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
-  // v4: the ISP digests as the stream went; v3: reports traced again after a learning pass; v2: reporters and
+  // v5: each message's indicators stored, as the analysis job stores them (the intel build reads their URLs); v4: the
+  // ISP digests as the stream went; v3: reports traced again after a learning pass; v2: reporters and
   // the delivering-host reference.
-  const cacheFile = path.join(dir, `corpus-v4-${seed}-${stream.length}.json`);
+  const cacheFile = path.join(dir, `corpus-v5-${seed}-${stream.length}.json`);
   const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
   // A kept directory without this stream's references starts afresh.
@@ -312,6 +315,7 @@ export async function evaluateListings(
           Math.min(Date.parse(row.origin_sent_at) + shift, Date.parse(r.receivedAt)),
         ).toISOString();
       await saveFacts(db, row);
+      await storeIndicators(db, a, r.receivedAt);
       const enr = a.enrichment.origin;
       if (row.origin_ip) corpus.asOf.set(row.origin_ip, { asn: enr?.asn ?? null, asName: enr?.asName ?? null });
       r.origin = row.origin_ip;
@@ -544,6 +548,33 @@ function independentChecks(
 }
 
 /**
+ * A message's indicator rows as the analysis job stores them beside its analysis (`indicatorRows`), replacing those
+ * of an earlier trace; its `messages` row first, empty (the intel build reads the campaigns' URLs from them).
+ */
+async function storeIndicators(db: Db, a: Awaited<ReturnType<typeof analyse>>, receivedAt: string): Promise<void> {
+  await db
+    .insertInto('messages')
+    .values({
+      sha256: a.sha256,
+      kind: 'email',
+      size: 0,
+      codec: 'identity',
+      content: Buffer.alloc(0),
+      first_seen_at: receivedAt,
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
+  await db.deleteFrom('message_indicators').where('message_sha256', '=', a.sha256).execute();
+  const rows = indicatorRows(a).map((r) => ({ message_sha256: a.sha256, ...r }));
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('message_indicators')
+      .values(rows.slice(i, i + 200))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+}
+
+/**
  * What the intel feeds (STIX/TAXII, MISP) would publish from the same stream, under the default
  * policy: every report made a live one (a message and a report row each, which the build's liveness
  * check reads; no reporter identities, so the redaction of reporters' own values is not measured
@@ -629,6 +660,21 @@ ${snap.held.length} held\n`,
     for (const f of flagged.slice(0, 15)) out(`    ! ${f}\n`);
     if (flagged.length > 15) out(`    ! … and ${flagged.length - 15} more\n`);
   }
+  // URLs: a bare one (no path, query nor fragment) stands for its whole site and is put to the domain checks; one
+  // with a path names one page (a user's directory on a shared server, a phishing kit's path) and is counted apart.
+  const urls = [
+    ...new Set(snap.campaigns.flatMap((c) => c.values.filter((v) => v.kind === 'url').map((v) => v.value))),
+  ];
+  const bare = urls.filter((u) => /^[a-z]+:\/\/[^/?#]+\/?$/i.test(u));
+  const flaggedUrls = bare.flatMap((u) => {
+    const why = domainChecks(siteOfUrl(u) ?? '');
+    return why.length > 0 ? [`${u}: ${why.join('; ')}`] : [];
+  });
+  out(
+    `intel url indicators: ${urls.length} published, ${urls.length - bare.length} of them with a path; bare ones \
+innocent by an independent check of their site: ${flaggedUrls.length} of ${bare.length}\n`,
+  );
+  for (const f of flaggedUrls.slice(0, 15)) out(`    ! ${f}\n`);
   const refused = [...snap.refused.entries()].sort((a, b) => b[1] - a[1]);
   out(`intel values refused: ${refused.map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}\n`);
 }

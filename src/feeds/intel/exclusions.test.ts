@@ -17,6 +17,7 @@ import { CORPUS_DIR, needsCorpus } from '../../core/test-env.ts';
 import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
 import { parseCidr, type Cidr } from '../../analysis/stages/traceback/ip-class.ts';
 import { buildExclusions } from './exclusions.ts';
+import { userDirectoryOnly, type SourceValue } from './sources.ts';
 import { patternLiteral, patternOf } from './stix.ts';
 import { uuidV5 } from './stix-ids.ts';
 
@@ -122,4 +123,42 @@ AWeber, Oracle Responsys', async (t) => {
     assert.match(String(ex.host(esp)), /shared platform/, esp);
     assert.ok(!fingerprintOf(a).links.some((l) => l.value === esp), `${esp} is no campaign link`);
   }
+});
+
+test('a real Capital One phish made of the bank\u2019s own newsletter: capitalone.com, which every link goes to, is \
+never published nor a campaign link', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot/email')) return;
+  const a = await corpusAnalysis('phishing_pot/email/sample-1250.eml');
+  assert.ok(
+    advertisedUrls(a).some((u) => u.registrableDomain === 'capitalone.com'),
+    'the phish advertises capitalone.com',
+  );
+  assert.match(String(exclusions().host('capitalone.com')), /impersonated brand/);
+  assert.match(String(exclusions().host('click-notification.capitalone.com')), /impersonated brand/);
+  assert.ok(!fingerprintOf(a).links.some((l) => l.value === 'capitalone.com'), 'capitalone.com is no campaign link');
+});
+
+test('a real spam advertising one user\u2019s page on an ISP\u2019s home-page server: the server\u2019s domain is \
+refused, the page is the campaign link and stays publishable', async (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam')) return;
+  const a = await corpusAnalysis('spamassassin/spam/00341.99b463b92346291f5848137f4a253966');
+  const page = advertisedUrls(a).find((u) => u.registrableDomain === 'attbi.com');
+  assert.ok(page, 'the spam advertises a page under attbi.com');
+  assert.match(page.url, /^http:\/\/home\.attbi\.com\/~johnsonhomestor1\//);
+  const links = fingerprintOf(a).links.map((l) => l.value);
+  assert.ok(links.includes('home.attbi.com/~johnsonhomestor1'), links.join(', '));
+  assert.ok(!links.includes('attbi.com'), 'the home-page server is no campaign link');
+  const at = '2002-09-09T00:00:00Z';
+  const value = (kind: SourceValue['kind'], v: string): SourceValue => ({
+    kind,
+    value: v,
+    messages: 2,
+    firstSeen: at,
+    lastSeen: at,
+  });
+  const urls = a.indicators.urls.map((u) => value('url', u.url));
+  assert.deepEqual([...userDirectoryOnly([value('domain', 'attbi.com'), ...urls])], ['attbi.com']);
+  // A campaign that also links the server's own pages names the domain as before.
+  assert.deepEqual([...userDirectoryOnly([...urls, value('url', 'http://www.attbi.com/offer')])], []);
+  assert.equal(exclusions().host(page.host, { fullUrl: true }), null, 'the page itself may be published');
 });

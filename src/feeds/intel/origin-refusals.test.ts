@@ -296,3 +296,36 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`intel bare URLs of sites legitimate mail advertises too (${dialect})`, () => {
+    test('a spam’s bare link to a site a legitimate message links to as well is refused as the site’s domain \
+is', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/spam_2') || !needsCorpus(t, 'spamassassin/easy_ham_2')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        // SpamAssassin: a spam (spam_2/01001) whose footer sends the reader to http://www.spamlaws.com, and a
+        // legitimate list message (easy_ham_2/00677) that links the same site. A bare URL stands for the whole
+        // site: before, it was published while its domain was refused.
+        const read = (f: string) => fs.readFileSync(path.join(CORPUS_DIR, 'spamassassin', f));
+        await h.report([
+          { raw: read('spam_2/01001.742869a142437dc82db21228edcaff32') },
+          { raw: read('easy_ham_2/00677.691e4626992039c8ae0c24dd2b93d8a3') },
+        ]);
+        await runListingPass(h.ctx.db, h.ctx.config, policyFor(h.ctx.config), new Date(), { full: true });
+        const s = await buildIntel(h.ctx.db, h.ctx.config);
+        const body = (await currentObjects(h.ctx.db, DEFAULT_COLLECTION_ID)).body;
+        assert.match(body, /"type":"campaign"/, 'the spam’s campaign is published');
+        assert.doesNotMatch(body, /spamlaws\.com/, 'neither the site’s domain nor its bare URL');
+        assert.ok(
+          (s.refused['advertised in legitimate mail too (more of the reports advertising it than the lists allow)'] ??
+            0) >= 2,
+          JSON.stringify(s.refused),
+        );
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}

@@ -18,7 +18,7 @@ import type { Exclusions } from './exclusions.ts';
 import type { AddressNetwork } from '../../actions/network-exclusions.ts';
 import { BOT_SIGNALS } from '../../actions/report-facts.ts';
 import { originNetwork, relayReason } from '../../analysis/origin-network.ts';
-import { siteOfUrl } from '../../analysis/indicators/urls.ts';
+import { siteOfUrl, userDirectoryOf } from '../../analysis/indicators/urls.ts';
 import type { IndicatorKind } from './collections.ts';
 
 /** Campaigns read per query (bounded IN lists). */
@@ -151,8 +151,10 @@ export async function readSources(
       // The sites the campaign's messages advertise (its story's domains, `advertised.ts`): a URL of
       // any other site is a resource the mail client fetches or an address a message only names.
       const sites = new Set(raw.flatMap((v) => (v.kind === 'domain' ? [v.value.toLowerCase()] : [])));
+      const sharedServers = userDirectoryOnly(raw);
       for (const v of raw) {
         const why =
+          (v.kind === 'domain' && sharedServers.has(v.value) ? USER_DIRECTORY_REFUSAL : null) ??
           refusal(v, exclusions, redactor, { networks, advertisers }, policy.listing.maxLegitimateShare) ??
           (v.kind === 'url' && !sites.has(siteOfUrl(v.value) ?? '') ? NOT_ADVERTISED_REFUSAL : null);
         if (why) refuse(why);
@@ -180,6 +182,10 @@ function refusal(
   maxLegitimateShare: number,
 ): string | null {
   if (v.value.length === 0 || v.value.length > MAX_VALUE_CHARS) return 'empty or too long';
+  const legitimateAdvertiser = (domain: string): string | null => {
+    const ads = facts.advertisers.get(domain);
+    return ads && ads.reports > 0 && ads.clean / ads.reports > maxLegitimateShare ? ADVERTISED_IN_LEGITIMATE : null;
+  };
   if (redactor && redactor.string(v.value) !== v.value) return 'carries a reporter’s identity';
   switch (v.kind) {
     case 'ip': {
@@ -190,17 +196,18 @@ function refusal(
       if (origin.relay) return RELAY_REFUSAL;
       return origin.recent > 0 && origin.clean / origin.recent > maxLegitimateShare ? LEGITIMATE_REFUSAL : null;
     }
-    case 'domain': {
-      const ads = facts.advertisers.get(v.value);
-      return (
-        ex.host(v.value) ??
-        (ads && ads.reports > 0 && ads.clean / ads.reports > maxLegitimateShare ? ADVERTISED_IN_LEGITIMATE : null)
-      );
+    case 'domain':
+      return ex.host(v.value) ?? legitimateAdvertiser(v.value);
+    case 'url': {
+      // A bare URL (no path, query nor fragment) stands for its whole site: refused as its domain would be
+      // when legitimate mail advertises that site too. A page's URL is not (a phishing kit on a hacked site).
+      const why = urlRefusal(v, ex);
+      if (why) return why;
+      const site = /^https?:\/\/[^/?#]+\/?$/i.test(v.value) ? siteOfUrl(v.value) : null;
+      return site === null ? null : legitimateAdvertiser(site);
     }
     case 'email':
       return ex.email(v.value);
-    case 'url':
-      return urlRefusal(v, ex);
     case 'phone':
       return /^\+[1-9]\d{5,14}$/.test(v.value) ? null : 'not an E.164 number';
     case 'wallet':
@@ -221,6 +228,28 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
   if (!bare && v.messages < MIN_MESSAGES_FOR_FULL_URL) return 'URL seen in a single message (may be per-recipient)';
   return ex.host(u.hostname, { fullUrl: !bare });
 }
+
+/**
+ * The domains under which every URL of a campaign is a page in one user's directory on a shared web
+ * server (`http://home.attbi.com/~jo/…`, `userDirectoryOf`): the server's domain (an ISP's home pages, a
+ * university's) is its operator's, not the sender's. The URLs themselves stay publishable.
+ */
+export function userDirectoryOnly(raw: readonly SourceValue[]): Set<string> {
+  const userDirs = new Set<string>();
+  const other = new Set<string>();
+  for (const v of raw) {
+    if (v.kind !== 'url') continue;
+    const site = siteOfUrl(v.value);
+    if (site === null) continue;
+    (userDirectoryOf(v.value) === null ? other : userDirs).add(site);
+  }
+  for (const d of other) userDirs.delete(d);
+  return userDirs;
+}
+
+/** The refusal of a shared web server's domain (see {@link userDirectoryOnly}). */
+const USER_DIRECTORY_REFUSAL =
+  'a shared web server: the campaign’s pages are users’ directories on it (/~name), published as their URLs';
 
 /** The refusal of a URL of a site the campaign's messages do not advertise. */
 const NOT_ADVERTISED_REFUSAL =
