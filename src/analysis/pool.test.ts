@@ -171,6 +171,8 @@ test('a thread that took many bytes and then sits idle is replaced by a fresh on
     offline: true,
     recycleIdleMs: 100,
     recycleAfterBytes: 1000,
+    // Whatever it holds (a thread always holds more than 1 MiB).
+    recycleHeapMb: 1,
   });
   try {
     // Under the byte threshold: kept however long it idles.
@@ -184,6 +186,33 @@ test('a thread that took many bytes and then sits idle is replaced by a fresh on
     assert.equal(pool.recycled, 1);
     const after = await pool.analyse(sampleEmail(3));
     assert.equal(after.outcome, 'ok', 'the fresh thread analyses');
+    assert.equal(pool.threads, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a thread that took many bytes but holds less memory than the recycling limit is kept warm, and \
+counts its bytes afresh', async () => {
+  const pool = new AnalysisPool({
+    size: 1,
+    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+    fixedNow: NOW,
+    offline: true,
+    recycleIdleMs: 100,
+    recycleAfterBytes: 1000,
+    recycleHeapMb: 1_000_000,
+  });
+  try {
+    const big = sampleEmail(2, { body: 'word '.repeat(400) });
+    assert.equal((await pool.analyse(big)).outcome, 'ok');
+    assert.ok(await eventually(() => pool.kept === 1), 'the idle thread was judged and kept');
+    assert.equal(pool.recycled, 0);
+    // Its bytes start again from zero: a short message does not bring the next judgement.
+    assert.equal((await pool.analyse(sampleEmail(3, { body: 'short' }))).outcome, 'ok');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool.kept, 1);
+    assert.equal(pool.recycled, 0);
     assert.equal(pool.threads, 1);
   } finally {
     await pool.close();

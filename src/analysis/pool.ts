@@ -54,6 +54,14 @@ export const PIPELINE_DEPTH = 2;
  */
 export const RECYCLE_IDLE_MS = 10_000;
 export const RECYCLE_AFTER_BYTES = 32 * 1024 * 1024;
+/**
+ * What such a thread must hold (V8 heap committed plus memory outside it, MiB, measured inside the thread) to be
+ * replaced. A thread warm on ordinary mail holds 75–85 MB (heap ~60, outside ~20, after 3,000 SpamAssassin corpus
+ * messages); after twenty 5 MB messages, ~140. Replacing a thread costs its start (modules, ASN tables) and its
+ * warm-up again: a pool replaced after every 32 MB of ordinary mail and 10 s idle paid ~0.9 CPU-s more on its next
+ * 3,000 messages (bench/RESULTS.md, 2026-12-06 17:12–17:27).
+ */
+export const RECYCLE_HEAP_MB = 128;
 /** Idle time after which a thread beyond the pool's minimum ends (SPAMDESK_ANALYSIS_IDLE_SECONDS). */
 export const RETIRE_IDLE_MS = 10_000;
 
@@ -85,6 +93,8 @@ export interface PoolOptions {
   recycleIdleMs?: number;
   /** Bytes a thread must have taken before it is recycled when idle (default {@link RECYCLE_AFTER_BYTES}). */
   recycleAfterBytes?: number;
+  /** Memory such a thread must hold to be recycled, MiB (default {@link RECYCLE_HEAP_MB}; 0: always). */
+  recycleHeapMb?: number;
   /** Heap limit per thread, MiB (default {@link WORKER_HEAP_MB}). */
   heapMb?: number;
   /**
@@ -212,16 +222,7 @@ export class AnalysisPool {
    * or one that ends before answering, gives null).
    */
   memory(): Promise<Array<ThreadMemory | null>> {
-    return Promise.all(
-      this.slots.map(
-        (slot) =>
-          new Promise<ThreadMemory | null>((resolve) => {
-            if (!slot.ready || this.closed) return resolve(null);
-            slot.memoryWaiters.push(resolve);
-            if (slot.memoryWaiters.length === 1) slot.worker.postMessage({ memory: true } satisfies MemoryRequest);
-          }),
-      ),
-    );
+    return Promise.all(this.slots.map((slot) => this.memoryOf(slot)));
   }
 
   private spawn(): Slot {
@@ -318,7 +319,10 @@ export class AnalysisPool {
     slot.idleTimer.unref();
   }
 
-  /** A thread still idle when its idle timer fires ends (its memory goes with it), or is replaced by a fresh one. */
+  /**
+   * A thread still idle when its idle timer fires ends (its memory goes with it), or is replaced by a fresh one
+   * when it holds more than {@link RECYCLE_HEAP_MB}; one that does not is kept warm and counts its bytes afresh.
+   */
   private idleFor(slot: Slot): void {
     slot.idleTimer = null;
     const i = this.slots.indexOf(slot);
@@ -330,9 +334,31 @@ export class AnalysisPool {
       return;
     }
     if (slot.bytes < (this.opts.recycleAfterBytes ?? RECYCLE_AFTER_BYTES)) return;
-    this.end(slot);
-    this.slots[i] = this.spawn();
-    this.recycled++;
+    const limitMb = this.opts.recycleHeapMb ?? RECYCLE_HEAP_MB;
+    const held = limitMb > 0 ? this.memoryOf(slot) : Promise.resolve(null);
+    void held.then((m) => {
+      const j = this.slots.indexOf(slot);
+      // Busy again, or gone (closed, replaced) while it answered: nothing to do now.
+      if (j < 0 || this.closed || slot.inflight.length > 0) return;
+      const mb = m === null ? Number.POSITIVE_INFINITY : (m.heap.total_heap_size + m.external) / 1024 / 1024;
+      if (limitMb > 0 && mb <= limitMb) {
+        slot.bytes = 0;
+        this.kept++;
+        return;
+      }
+      this.end(slot);
+      this.slots[j] = this.spawn();
+      this.recycled++;
+    });
+  }
+
+  /** One ready thread's memory, measured inside it (null: booting, or ended before it answered). */
+  private memoryOf(slot: Slot): Promise<ThreadMemory | null> {
+    return new Promise((resolve) => {
+      if (!slot.ready || this.closed) return resolve(null);
+      slot.memoryWaiters.push(resolve);
+      if (slot.memoryWaiters.length === 1) slot.worker.postMessage({ memory: true } satisfies MemoryRequest);
+    });
   }
 
   /** Ends a slot's thread; whoever waits for its memory gets null. */
@@ -345,6 +371,8 @@ export class AnalysisPool {
 
   /** Threads replaced after a burst so far (tests, metrics). */
   recycled = 0;
+  /** Idle threads past the byte threshold kept because they held little memory (tests, metrics). */
+  kept = 0;
   /** Threads ended idle beyond the minimum so far (tests, metrics). */
   retired = 0;
   /** Threads started again for waiting messages after retirements (tests, metrics). */
