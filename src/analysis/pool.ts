@@ -59,7 +59,7 @@ export const RECYCLE_AFTER_BYTES = 32 * 1024 * 1024;
  * replaced. A thread warm on ordinary mail holds 75–85 MB (heap ~60, outside ~20, after 3,000 SpamAssassin corpus
  * messages); after twenty 5 MB messages, ~140. Replacing a thread costs its start (modules, ASN tables) and its
  * warm-up again: a pool replaced after every 32 MB of ordinary mail and 10 s idle paid ~0.9 CPU-s more on its next
- * 3,000 messages (bench/RESULTS.md, 2026-12-06 17:12–17:27).
+ * 3,000 messages (bench/RESULTS.md, 2026-12-06 17:12–17:23).
  */
 export const RECYCLE_HEAP_MB = 128;
 /** Idle time after which a thread beyond the pool's minimum ends (SPAMDESK_ANALYSIS_IDLE_SECONDS). */
