@@ -163,17 +163,22 @@ test('a corpus phishing message padded with 300,000 short lines is classified as
   }
 });
 
-test('a thread that took many bytes and then sits idle is replaced by a fresh one, and the pool goes on', async () => {
-  const pool = new AnalysisPool({
+/** One offline thread, judged for recycling after 1,000 bytes and 100 ms idle, replaced above `recycleHeapMb`. */
+function recyclingPool(recycleHeapMb: number): AnalysisPool {
+  return new AnalysisPool({
     size: 1,
     settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
     fixedNow: NOW,
     offline: true,
     recycleIdleMs: 100,
     recycleAfterBytes: 1000,
-    // Whatever it holds (a thread always holds more than 1 MiB).
-    recycleHeapMb: 1,
+    recycleHeapMb,
   });
+}
+
+test('a thread that took many bytes and then sits idle is replaced by a fresh one, and the pool goes on', async () => {
+  // Whatever it holds (a thread always holds more than 1 MiB).
+  const pool = recyclingPool(1);
   try {
     // Under the byte threshold: kept however long it idles.
     assert.equal((await pool.analyse(sampleEmail(1, { body: 'short' }))).outcome, 'ok');
@@ -194,15 +199,7 @@ test('a thread that took many bytes and then sits idle is replaced by a fresh on
 
 test('a thread that took many bytes but holds less memory than the recycling limit is kept warm, and \
 counts its bytes afresh', async () => {
-  const pool = new AnalysisPool({
-    size: 1,
-    settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
-    fixedNow: NOW,
-    offline: true,
-    recycleIdleMs: 100,
-    recycleAfterBytes: 1000,
-    recycleHeapMb: 1_000_000,
-  });
+  const pool = recyclingPool(1_000_000);
   try {
     const big = sampleEmail(2, { body: 'word '.repeat(400) });
     assert.equal((await pool.analyse(big)).outcome, 'ok');

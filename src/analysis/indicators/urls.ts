@@ -176,18 +176,22 @@ let lastBase: { text: string; url: URL | null } | null = null;
  * (`base`), or dropped — `<img src="logo.png">` names a file, never the host `logo.png`. Null when
  * it is not a usable http(s)/ftp URL.
  */
+/** A URL parsed (WHATWG), or null when it is none. */
+function parsed(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The site a normalised URL (`UrlIndicator.url`) belongs to, as the analysis keys it: its registrable
  * domain, else its host (an address literal). Null when it is no web URL.
  */
 export function siteOfUrl(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return null;
-  }
-  const host = u.hostname.replace(/\.$/, '');
+  const u = parsed(url);
+  const host = u?.hostname.replace(/\.$/, '');
   if (!host) return null;
   const info = parseDomain(host);
   return ((info.isIp ? null : info.domain) ?? host).toLowerCase();
@@ -203,13 +207,8 @@ const USER_DIRECTORY = /^\/(?:~|%7e)([^/?#]+)/i;
  * users' pages there are not one sender's, and the domain is not what a blocklist should name.
  */
 export function userDirectoryOf(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return null;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  const u = parsed(url);
+  if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:')) return null;
   const host = u.hostname.replace(/\.$/, '').toLowerCase();
   const m = USER_DIRECTORY.exec(u.pathname);
   if (!host || !m?.[1]) return null;
