@@ -675,6 +675,11 @@ ${snap.held.length} held\n`,
 innocent by an independent check of their site: ${flaggedUrls.length} of ${bare.length}\n`,
   );
   for (const f of flaggedUrls.slice(0, 15)) out(`    ! ${f}\n`);
+  // Pages (with a path) on a site the checks flag: named for reading, not counted as innocent (a phishing kit on
+  // a hacked site is a page of an innocent site).
+  const pages = urls.filter((u) => !bare.includes(u) && domainChecks(siteOfUrl(u) ?? '').length > 0);
+  out(`  with a path, on a site an independent check flags: ${pages.length}\n`);
+  for (const u of pages.slice(0, 10)) out(`    ? ${u.length > 110 ? `${u.slice(0, 110)}…` : u}\n`);
   const refused = [...snap.refused.entries()].sort((a, b) => b[1] - a[1]);
   out(`intel values refused: ${refused.map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}\n`);
 }
