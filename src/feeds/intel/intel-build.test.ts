@@ -192,3 +192,36 @@ TLP:AMBER', async (t) => {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`intel URLs one reporter alone received (${dialect})`, () => {
+    test('a URL with a path that only one reporter’s messages carried is not published (it may hold that \
+recipient’s token); the same URL from two reporters is', async (t) => {
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        const url = "[url:value = 'https://secure-bank-verify-login.com/verify/account']";
+        const patterns = async () =>
+          (await current(h.ctx.db)).filter((o) => o.type === 'indicator').map((o) => String(o.pattern));
+        // Three copies to one recipient, who reports them all: the domain is published, the full URL is not.
+        await h.report(
+          [1, 2, 3].map((n) => ({
+            raw: phish({ n, ip: ORIGIN, to: 'jo@mail-users.org' }),
+            reporter: 'jo@mail-users.org',
+          })),
+        );
+        const first = await buildIntel(h.ctx.db, h.ctx.config);
+        assert.equal(first.campaigns, 1, JSON.stringify(first));
+        assert.ok((await patterns()).includes("[domain-name:value = 'secure-bank-verify-login.com']"));
+        assert.ok(!(await patterns()).includes(url), String(await patterns()));
+        assert.ok((first.refused['URL reported by a single reporter (may be per-recipient)'] ?? 0) >= 1);
+        // A second reporter's copy of the same campaign: now it is.
+        await h.report([{ raw: phish({ n: 4, ip: ORIGIN, to: 'ann@other-isp.org' }), reporter: 'ann@other-isp.org' }]);
+        await buildIntel(h.ctx.db, h.ctx.config);
+        assert.ok((await patterns()).includes(url), String(await patterns()));
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
