@@ -17,7 +17,7 @@
  * also goes to is advertised with it.
  */
 import type { Analysis, UrlIndicator } from './analysis-schema.ts';
-import { userDirectoryOf } from './indicators/urls.ts';
+import { userDirectorySites } from './indicators/urls.ts';
 
 /** Sources that are a link in the HTML: the reader clicks or submits them. */
 const HTML_LINK_SOURCES: ReadonlySet<string> = new Set(['html-href', 'form-action']);
@@ -58,15 +58,9 @@ export function advertisedDomains(a: Pick<Analysis, 'indicators'>): string[] {
  * whose domain is its operator's, not the sender's. Lower case.
  */
 export function userDirectoryDomains(a: Pick<Analysis, 'indicators'>): Set<string> {
-  const dirs = new Set<string>();
-  const other = new Set<string>();
-  for (const u of advertisedUrls(a)) {
-    if (!u.registrableDomain) continue;
-    const d = u.registrableDomain.toLowerCase();
-    (userDirectoryOf(u.url) === null ? other : dirs).add(d);
-  }
-  for (const d of other) dirs.delete(d);
-  return dirs;
+  return userDirectorySites(
+    advertisedUrls(a).map((u) => ({ url: u.url, site: u.registrableDomain?.toLowerCase() ?? null })),
+  );
 }
 
 /**

@@ -197,6 +197,18 @@ export function siteOfUrl(url: string): string | null {
   return ((info.isIp ? null : info.domain) ?? host).toLowerCase();
 }
 
+/**
+ * The sites (as given) every URL of which is a user's directory ({@link userDirectoryOf}): a shared web server's,
+ * whose domain is its operator's. `sites` pairs each URL with its site (null: none, left out).
+ */
+export function userDirectorySites(sites: Iterable<{ url: string; site: string | null }>): Set<string> {
+  const dirs = new Set<string>();
+  const other = new Set<string>();
+  for (const { url, site } of sites) if (site !== null) (userDirectoryOf(url) === null ? other : dirs).add(site);
+  for (const d of other) dirs.delete(d);
+  return dirs;
+}
+
 /** `/~name` or `/%7Ename` as a path's first segment: a user directory (Apache's `UserDir`). */
 const USER_DIRECTORY = /^\/(?:~|%7e)([^/?#]+)/i;
 

@@ -18,7 +18,7 @@ import type { Exclusions } from './exclusions.ts';
 import type { AddressNetwork } from '../../actions/network-exclusions.ts';
 import { BOT_SIGNALS } from '../../actions/report-facts.ts';
 import { originNetwork, relayReason } from '../../analysis/origin-network.ts';
-import { siteOfUrl, userDirectoryOf } from '../../analysis/indicators/urls.ts';
+import { siteOfUrl, userDirectorySites } from '../../analysis/indicators/urls.ts';
 import type { IndicatorKind } from './collections.ts';
 
 /** Campaigns read per query (bounded IN lists). */
@@ -256,16 +256,7 @@ function urlRefusal(v: SourceValue, ex: Exclusions): string | null {
  * university's) is its operator's, not the sender's. The URLs themselves stay publishable.
  */
 export function userDirectoryOnly(raw: readonly SourceValue[]): Set<string> {
-  const userDirs = new Set<string>();
-  const other = new Set<string>();
-  for (const v of raw) {
-    if (v.kind !== 'url') continue;
-    const site = siteOfUrl(v.value);
-    if (site === null) continue;
-    (userDirectoryOf(v.value) === null ? other : userDirs).add(site);
-  }
-  for (const d of other) userDirs.delete(d);
-  return userDirs;
+  return userDirectorySites(raw.flatMap((v) => (v.kind === 'url' ? [{ url: v.value, site: siteOfUrl(v.value) }] : [])));
 }
 
 /** The refusal of a shared web server's domain (see {@link userDirectoryOnly}). */
