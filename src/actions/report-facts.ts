@@ -5,7 +5,7 @@
  * analyses. Botnet signals (seed 001 "zombie PCs") are judged here per report; the digest adds the
  * per-IP signals (many campaigns from one IP).
  */
-import { advertisedDomains, namedDomains, userDirectoryDomains } from '../analysis/advertised.ts';
+import { advertisedDomains, advertisedUrls, namedDomains, userDirectoryDomains } from '../analysis/advertised.ts';
 import type { Kysely } from 'kysely';
 import { getDomain } from 'tldts';
 import type { Database } from '../db/schema.ts';
@@ -135,8 +135,9 @@ export function factsFrom(input: FactsInput, policy: ActionPolicy): ReportFactsR
   // nor makes a case target.
   // Nor is a shared web server whose users' directories (`/~name`) are all the message links there: its
   // domain is its operator's (an ISP's home pages); the pages stay in the message's indicators.
-  const all = a ? advertisedDomains(a) : [];
-  const shared = a ? userDirectoryDomains(a) : new Set<string>();
+  const urls = a ? advertisedUrls(a) : [];
+  const all = a ? advertisedDomains(a, urls) : [];
+  const shared = a ? userDirectoryDomains(a, urls) : new Set<string>();
   const advertised = all.filter((d) => !shared.has(d)).slice(0, MAX_ADVERTISED_DOMAINS);
   // The domains it only names: still evidence of legitimacy when a legitimate message names them.
   const named = a ? namedDomains(a, all).slice(0, MAX_ADVERTISED_DOMAINS) : [];

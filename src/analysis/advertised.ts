@@ -46,9 +46,9 @@ export function advertisedUrls(a: Pick<Analysis, 'indicators'>): UrlIndicator[] 
 }
 
 /** The registrable domains of {@link advertisedUrls}, lower case, in the order first seen. */
-export function advertisedDomains(a: Pick<Analysis, 'indicators'>): string[] {
+export function advertisedDomains(a: Pick<Analysis, 'indicators'>, urls = advertisedUrls(a)): string[] {
   const out = new Set<string>();
-  for (const u of advertisedUrls(a)) if (u.registrableDomain) out.add(u.registrableDomain.toLowerCase());
+  for (const u of urls) if (u.registrableDomain) out.add(u.registrableDomain.toLowerCase());
   return [...out];
 }
 
@@ -57,10 +57,8 @@ export function advertisedDomains(a: Pick<Analysis, 'indicators'>): string[] {
  * server (`http://home.attbi.com/~jo/…`, `userDirectoryOf`): an ISP's or a university's home-page server,
  * whose domain is its operator's, not the sender's. Lower case.
  */
-export function userDirectoryDomains(a: Pick<Analysis, 'indicators'>): Set<string> {
-  return userDirectorySites(
-    advertisedUrls(a).map((u) => ({ url: u.url, site: u.registrableDomain?.toLowerCase() ?? null })),
-  );
+export function userDirectoryDomains(a: Pick<Analysis, 'indicators'>, urls = advertisedUrls(a)): Set<string> {
+  return userDirectorySites(urls.map((u) => ({ url: u.url, site: u.registrableDomain?.toLowerCase() ?? null })));
 }
 
 /**
