@@ -17,12 +17,10 @@ import { fr } from './locales/fr.ts';
 import { CORPUS_DIR, needsCorpus } from '../core/test-env.ts';
 import { ROLES, type Role } from '../core/roles.ts';
 import { DIALECTS } from '../db/test-databases.ts';
-import { claimJobs, completeJob } from '../workers/jobs.ts';
-import { jobHandlers } from '../app/pipeline.ts';
+import { drainPipeline } from '../app/test-pipeline.ts';
 import { openCase } from '../actions/cases/cases.ts';
 import { registerOperator } from '../actions/isp/operators.ts';
 import { newId, nowIso } from '../core/ids.ts';
-import type { AppContext } from '../evidence/context.ts';
 import { indexAll } from './indexer.ts';
 import { SAME_IN_BOTH, englishCatalogueIn, readableText, sameEnglishTexts } from './test-french.ts';
 import { anonymousCsrf, createTestApp, multipart, sampleSpam, userWithSession } from './test-helpers.ts';
@@ -117,34 +115,6 @@ test('the page checks catch English and leave data, names and the language switc
   assert.deepEqual(sameEnglishTexts(f.texts, readableText(enDoc).texts), ['Received', 'Hop 3 sits below the origin']);
 });
 
-/** Runs every queued job of the pipeline until none is left (analysis, campaigns, actions). */
-async function drainPipeline(ctx: AppContext): Promise<void> {
-  const handlers = jobHandlers();
-  try {
-    await drainRounds(ctx, handlers);
-  } finally {
-    // The analysis handler owns a worker pool: closed, or the test process never exits.
-    for (const h of handlers) await h.close?.();
-  }
-}
-
-async function drainRounds(ctx: AppContext, handlers: ReturnType<typeof jobHandlers>): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    let n = 0;
-    for (const h of handlers) {
-      const jobs = await claimJobs(ctx.db, 'french-test', [h.kind], 200);
-      if (jobs.length === 0) continue;
-      n += jobs.length;
-      const errors = (await h.run(jobs, ctx)) ?? new Map<string, Error>();
-      for (const j of jobs) {
-        if (errors.has(j.id)) throw errors.get(j.id);
-        await completeJob(ctx.db, j.id);
-      }
-    }
-    if (n === 0) return;
-  }
-}
-
 /** A few corpus messages of each kind: spam, phishing, an SMS. */
 function corpusMessages(): Buffer[] {
   const pick = (dir: string, re: RegExp, n: number) =>
@@ -209,7 +179,7 @@ for (const dialect of DIALECTS) {
       });
       sms.push(res.statusCode);
     }
-    await drainPipeline(ctx);
+    await drainPipeline(ctx, 'french-test');
     await indexAll(db);
     const campaign = await db.selectFrom('campaigns').select('id').executeTakeFirst();
     await openCase(db, {
