@@ -10,6 +10,7 @@ import { caseRoutes } from './routes/cases.ts';
 import { referralRoutes } from './routes/referrals.ts';
 import { authorityRoutes } from './routes/authorities.ts';
 import { outboxRoutes } from './routes/outbox.ts';
+import { heldRoutes } from './routes/held.ts';
 import { ispRoutes } from './routes/isp.ts';
 import { exchangeRoutes } from './routes/exchange.ts';
 import { senderRoutes } from './routes/senders.ts';
@@ -24,6 +25,7 @@ export const ACTION_ROUTE_RESOURCES: readonly ((app: FastifyInstance) => Promise
   referralRoutes,
   authorityRoutes,
   outboxRoutes,
+  heldRoutes,
   ispRoutes,
   exchangeRoutes,
   senderRoutes,

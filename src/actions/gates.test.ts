@@ -26,7 +26,7 @@ import { runIspDigests } from './isp/isp-digests.ts';
 import { drainOutbox } from './outbox/delivery.ts';
 import { closeTransports } from './outbox/transports.ts';
 import { startSmtpSink } from './test-sinks.ts';
-import { analysisFor, spamMessage } from './test-factories.ts';
+import { analysisFor, campaignRow, spamMessage } from './test-factories.ts';
 
 async function fixture(t: TestContext, dialect: DialectName) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-gates-'));
@@ -59,24 +59,9 @@ async function fixture(t: TestContext, dialect: DialectName) {
   let n = 0;
   /** A campaign row as the campaigns area leaves it. */
   const campaign = async (id: string, category: string, purity: number, legitimateShare: number) => {
-    const now = nowIso();
     await tdb.db
       .insertInto('campaigns')
-      .values({
-        id,
-        merged_into: null,
-        category,
-        core_signature: null,
-        core_kind: 'email',
-        purity,
-        legitimate_share: legitimateShare,
-        first_seen_at: now,
-        last_seen_at: now,
-        message_count: 20,
-        report_count: 20,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(campaignRow({ id, category, purity, legitimateShare, lastSeenAt: nowIso() }))
       .execute();
   };
   const report = async (o: {

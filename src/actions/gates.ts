@@ -14,6 +14,18 @@ import type { Database } from '../db/schema.ts';
 import type { ActionPolicy } from './action-policy.ts';
 import type { CaseRow } from '../db/actions-tables.ts';
 
+/** The columns of a campaign row a listing of standings reads (the intel build's sources, the held queue). */
+export const STANDING_COLUMNS = [
+  'id',
+  'category',
+  'purity',
+  'legitimate_share',
+  'message_count',
+  'report_count',
+  'first_seen_at',
+  'last_seen_at',
+] as const;
+
 export interface CampaignStanding {
   root: string;
   category: string | null;
@@ -55,22 +67,35 @@ export async function campaignStandings(
   return out;
 }
 
-/** Why a campaign's standing forbids automatic action (empty: it does not). */
-export function campaignGateReasons(s: CampaignStanding, policy: ActionPolicy): string[] {
-  const reasons: string[] = [];
-  if (s.legitimateShare > policy.gates.maxLegitimateShare) {
-    reasons.push(
-      `${pct(s.legitimateShare)} of campaign ${s.root}'s messages are classified legitimate (policy allows at most \
-${pct(policy.gates.maxLegitimateShare)})`,
-    );
-  }
-  if (s.purity < policy.gates.minPurity) {
-    reasons.push(
-      `campaign ${s.root} mixes categories: its majority (${s.category ?? 'none'}) is ${pct(s.purity)} of its messages \
-(policy requires ${pct(policy.gates.minPurity)})`,
-    );
-  }
+/**
+ * One reason a campaign's standing forbids automatic action, as figures (the workbench words it in the
+ * reader's language).
+ */
+export type HoldReason =
+  | { kind: 'legitimate-share'; share: number; max: number }
+  | { kind: 'mixed'; category: string | null; purity: number; min: number };
+
+/** Why a campaign's standing forbids automatic action, as figures (empty: it does not). */
+export function campaignHoldReasons(s: CampaignStanding, policy: ActionPolicy): HoldReason[] {
+  const reasons: HoldReason[] = [];
+  if (s.legitimateShare > policy.gates.maxLegitimateShare)
+    reasons.push({ kind: 'legitimate-share', share: s.legitimateShare, max: policy.gates.maxLegitimateShare });
+  if (s.purity < policy.gates.minPurity)
+    reasons.push({ kind: 'mixed', category: s.category, purity: s.purity, min: policy.gates.minPurity });
   return reasons;
+}
+
+/** A hold reason in words (case histories, logs, the intel build's summary, the CLI). */
+export function holdReasonText(root: string, r: HoldReason): string {
+  return r.kind === 'legitimate-share'
+    ? `${pct(r.share)} of campaign ${root}'s messages are classified legitimate (policy allows at most ${pct(r.max)})`
+    : `campaign ${root} mixes categories: its majority (${r.category ?? 'none'}) is ${pct(r.purity)} of its messages \
+(policy requires ${pct(r.min)})`;
+}
+
+/** Why a campaign's standing forbids automatic action, in words (empty: it does not). */
+export function campaignGateReasons(s: CampaignStanding, policy: ActionPolicy): string[] {
+  return campaignHoldReasons(s, policy).map((r) => holdReasonText(s.root, r));
 }
 
 export interface GateVerdict {

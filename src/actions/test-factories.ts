@@ -9,6 +9,38 @@ import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import type { Analysis } from '../analysis/analysis-schema.ts';
+import type { Insertable } from 'kysely';
+import type { CampaignsTable } from '../db/campaigns-tables.ts';
+
+/** A campaign row as the campaigns area leaves it (the standing the gates read), for tests that set it directly. */
+export function campaignRow(o: {
+  id: string;
+  category: string;
+  purity?: number;
+  legitimateShare?: number;
+  messages?: number;
+  firstSeenAt?: string;
+  lastSeenAt?: string;
+  mergedInto?: string | null;
+}): Insertable<CampaignsTable> {
+  const first = o.firstSeenAt ?? o.lastSeenAt ?? new Date().toISOString();
+  const last = o.lastSeenAt ?? first;
+  return {
+    id: o.id,
+    merged_into: o.mergedInto ?? null,
+    category: o.category,
+    core_signature: null,
+    core_kind: 'email',
+    purity: o.purity ?? 1,
+    legitimate_share: o.legitimateShare ?? 0,
+    first_seen_at: first,
+    last_seen_at: last,
+    message_count: o.messages ?? 20,
+    report_count: o.messages ?? 20,
+    created_at: first,
+    updated_at: last,
+  };
+}
 
 export interface SpamOptions {
   n: number;

@@ -1,7 +1,8 @@
 /**
  * End to end in real headless Chromium (Debian `chromium`, driven by playwright-core) against the
  * real platform with its workers: a spam reported through the public form appears, analysed, in
- * the workbench; the dashboard draws its charts (screenshot in test-artifacts/); opening a spam
+ * the workbench; the dashboard draws its charts (screenshot in test-artifacts/); the queue of held campaigns
+ * is one click away; opening a spam
  * that loads a remote image, a script and CSS url()s sends no request off the page (every request
  * recorded and intercepted, and a local "remote" server proves it received nothing); the public pages
  * render in English and in French (no English left in the French ones) and fit a phone.
@@ -162,6 +163,17 @@ test('web app in headless Chromium', async (t) => {
     assert.equal(await frame.getByText('Verify now').count(), 1, 'the content itself is readable');
     // The iframe grants nothing: no scripts, forms, same-origin, popups or navigation.
     assert.equal(await page.locator('iframe[data-testid="safe-view"]').getAttribute('sandbox'), '');
+    await context.close();
+  });
+
+  await t.test('the queue of campaigns the gates hold is one click from the workbench', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, base, 'analyst@example.org');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('link', { name: 'Held campaigns' }).click()]);
+    await page.getByRole('heading', { name: 'Campaigns the gates hold' }).waitFor();
+    assert.match((await page.getByTestId('held-total').textContent()) ?? '', /^\d+ held/);
+    assert.equal(new URL(page.url()).pathname, '/workbench/held');
     await context.close();
   });
 

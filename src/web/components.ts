@@ -133,3 +133,12 @@ export function channelLabel(ctx: PageCtx, v: string): string {
       return v;
   }
 }
+
+/** A share as a percentage with one decimal where it matters (99.5 %, not 100 %), in the reader's format. */
+export function percent(ctx: PageCtx, x: number): string {
+  const p = Math.round(x * 1000) / 1000;
+  return new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-FR' : 'en-GB', {
+    style: 'percent',
+    maximumFractionDigits: 1,
+  }).format(p);
+}

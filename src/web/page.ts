@@ -138,6 +138,7 @@ function navItems(ctx: PageCtx): NavItem[] {
     items.push(
       { href: '/workbench', label: t('nav.dashboard') },
       { href: '/workbench/reports', label: t('nav.reports') },
+      { href: '/workbench/held', label: t('nav.held') },
     );
   if (can(p, 'dead-letter:read')) items.push({ href: '/workbench/dead-letters', label: t('nav.deadletters') });
   if (can(p, 'listing:manage')) items.push({ href: '/workbench/delistings', label: t('listing.nav') });

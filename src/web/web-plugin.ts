@@ -21,6 +21,7 @@ import { adminRoutes } from './pages/admin-pages.ts';
 import { adminMailhostRoutes } from './pages/admin-mailhosts-pages.ts';
 import { networkRoutes } from './pages/network-pages.ts';
 import { deadLetterRoutes } from './pages/dead-letter-pages.ts';
+import { heldPageRoutes } from './pages/held-pages.ts';
 import { listingRoutes } from './pages/listing-pages.ts';
 import { PASSWORD_PAGE } from './first-sign-in.ts';
 import { adminRegistryRoutes } from './pages/admin-registry-routes.ts';
@@ -89,6 +90,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(adminMailhostRoutes);
   await app.register(networkRoutes);
   await app.register(deadLetterRoutes);
+  await app.register(heldPageRoutes);
   await app.register(listingRoutes);
   await app.register(adminRegistryRoutes);
   await app.register(caseListRoutes);

@@ -1,4 +1,5 @@
 /**
+ * `spamdesk campaigns held` (the campaigns the gates hold, as text and JSON, page by page), and
  * `spamdesk campaigns recluster` on both engines: campaigns built by older rules that chained two
  * operations together are rebuilt with the current ones; a run cut short resumes where it stopped;
  * the live case against the chained campaign follows the largest piece and waits for review with
@@ -18,6 +19,14 @@ import { reclusterState } from '../../campaigns/recluster.ts';
 import { addReportsToCase, caseHistory, getCase, openCase } from '../../actions/cases/cases.ts';
 import { indexAll } from '../../web/indexer.ts';
 import { runRecluster } from './campaigns.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { testConfig } from '../../core/config.ts';
+import { openDatabase } from '../../db/dialect.ts';
+import { REPO_ROOT } from '../../core/test-env.ts';
+import { campaignRow } from '../../actions/test-factories.ts';
 
 const LOTTERY: BaseMessage = {
   subject: 'Final notice: your unclaimed award',
@@ -167,3 +176,46 @@ review`, async (t) => {
     }
   });
 }
+
+test('spamdesk campaigns held lists the campaigns the gates hold, page by page, as text or JSON', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-held-cli-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const run = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'campaigns', 'held', ...args, '--data-dir', dir],
+      { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+  assert.match(run(), /^0 campaign\(s\) held by the gates\n$/);
+  const db = openDatabase(testConfig({ dataDir: dir }).database);
+  t.after(() => db.destroy());
+  const row = (id: string, category: string, purity: number, legitimateShare: number, day: number) =>
+    campaignRow({
+      id,
+      category,
+      purity,
+      legitimateShare,
+      messages: 4,
+      firstSeenAt: '2026-11-01T00:00:00.000Z',
+      lastSeenAt: `2026-11-${day}T00:00:00.000Z`,
+    });
+  await db
+    .insertInto('campaigns')
+    .values([row('CNEW', 'phishing', 0.75, 0, 20), row('COLD', 'scam', 1, 0.25, 10), row('COK', 'scam', 1, 0, 25)])
+    .execute();
+  const first = run('--limit', '1');
+  assert.match(first, /^2 campaign\(s\) held by the gates, 1 shown\nCNEW {2}phishing {2}4 message\(s\)/);
+  assert.match(first, /campaign CNEW mixes categories: its majority \(phishing\) is 75 % of its messages/);
+  const cursor = /^more: --before (\S+)$/m.exec(first)?.[1];
+  assert.ok(cursor, first);
+  const second = run('--limit', '1', '--before', cursor);
+  assert.match(second, /\nCOLD {2}scam/);
+  assert.match(second, /25 % of campaign COLD's messages are classified legitimate/);
+  assert.doesNotMatch(second, /^more:/m);
+  const json = JSON.parse(run('--json'));
+  assert.deepEqual(
+    json.rows.map((c: { id: string }) => c.id),
+    ['CNEW', 'COLD'],
+  );
+  assert.throws(() => run('--limit', '0'), /--limit must be a whole number from 1 to 200, not 0/);
+});

@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ActionPolicy } from '../../actions/action-policy.ts';
-import { campaignGateReasons } from '../../actions/gates.ts';
+import { STANDING_COLUMNS, campaignGateReasons } from '../../actions/gates.ts';
 import { identitiesByReport } from '../../actions/redaction.ts';
 import { mergeIdentities, Redactor, type ReporterIdentity } from '../../evidence/redact.ts';
 import { ABUSIVE_CATEGORIES } from '../../campaigns/campaign-store.ts';
@@ -81,16 +81,7 @@ export async function readSources(
 ): Promise<SourceSnapshot> {
   const rows = await db
     .selectFrom('campaigns')
-    .select([
-      'id',
-      'category',
-      'purity',
-      'legitimate_share',
-      'message_count',
-      'report_count',
-      'first_seen_at',
-      'last_seen_at',
-    ])
+    .select(STANDING_COLUMNS)
     .where('merged_into', 'is', null)
     .where('category', 'in', [...ABUSIVE_CATEGORIES])
     .orderBy('id')

@@ -335,6 +335,25 @@ them; it applies to reports analysed from now on.',
   'network.alerts.seen': 'Seen',
   'network.alerts.campaigns': 'Campaigns',
   'network.alerts.handle': 'Mark handled',
+  'nav.held': 'Held campaigns',
+  'held.title': 'Campaigns the gates hold',
+  'held.lead':
+    'Abusive campaigns whose messages mix categories or include mail classified legitimate. Nothing leaves on them ' +
+    'automatically (no referral of their cases, no ISP alert, no listing, no intel object) until an analyst looks: ' +
+    'relabel the reports that were classified wrongly (the campaign follows at once) or open a case and refer it by ' +
+    'hand. Most recently active first.',
+  'held.total': '{n} held',
+  'held.min': 'at least {n} messages',
+  'held.none': 'No campaign is held.',
+  'held.categories': 'Its messages',
+  'held.why': 'Why it is held',
+  'held.lastSeen': 'Last seen',
+  'held.next': 'Older campaigns →',
+  'held.reason.legitimate': '{share} of its messages are classified legitimate (the policy allows {max})',
+  'held.reason.mixed':
+    'it mixes categories: its majority ({category}) is {purity} of its messages (the policy wants {min})',
+  'held.notice': 'The gates hold this campaign: nothing leaves on it automatically.',
+  'held.notice.more': 'All held campaigns',
   'nav.deadletters': 'Dead letters',
   'dead.title': 'Intake dead letters',
   'dead.lead':

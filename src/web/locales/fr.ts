@@ -351,6 +351,27 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
   'network.alerts.seen': 'Vue',
   'network.alerts.campaigns': 'Campagnes',
   'network.alerts.handle': 'Marquer traitée',
+  'nav.held': 'Campagnes retenues',
+  'held.title': 'Campagnes retenues par les garde-fous',
+  'held.lead':
+    'Campagnes abusives dont les messages mêlent plusieurs catégories ou comptent du courrier classé légitime. Rien ' +
+    'ne part automatiquement sur elles (ni saisine pour leurs dossiers, ni alerte aux FAI, ni inscription sur les ' +
+    'listes, ni objet de renseignement) tant qu’un analyste ne les a pas examinées : reclassez les signalements mal ' +
+    'classés (la campagne suit aussitôt) ou ouvrez un dossier et transmettez-le vous-même. Les plus récemment ' +
+    'actives d’abord.',
+  'held.total': '{n} retenue(s)',
+  'held.min': 'au moins {n} messages',
+  'held.none': 'Aucune campagne n’est retenue.',
+  'held.categories': 'Ses messages',
+  'held.why': 'Pourquoi elle est retenue',
+  'held.lastSeen': 'Vue pour la dernière fois',
+  'held.next': 'Campagnes plus anciennes →',
+  'held.reason.legitimate': '{share} de ses messages sont classés légitimes (la politique en admet {max})',
+  'held.reason.mixed':
+    'elle mêle des catégories : sa catégorie majoritaire ({category}) ne fait que {purity} de ses messages (la ' +
+    'politique exige {min})',
+  'held.notice': 'Les garde-fous retiennent cette campagne : rien ne part automatiquement sur elle.',
+  'held.notice.more': 'Toutes les campagnes retenues',
   'nav.deadletters': 'Rebuts',
   'dead.title': 'Rebuts de la réception',
   'dead.lead':

@@ -13,7 +13,10 @@ import { CHANNELS } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { fmtTime, formatNumber, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
 import { labelOf } from '../i18n.ts';
-import { categoryLabel, channelLabel, chartBlock, rangeForm, rangeQuery, topTable } from '../components.ts';
+import { categoryLabel, channelLabel, chartBlock, percent, rangeForm, rangeQuery, topTable } from '../components.ts';
+import { holdReasonLabel } from './held-pages.ts';
+import { campaignHold } from '../../actions/held-campaigns.ts';
+import { policyFor } from '../../actions/action-policy.ts';
 import {
   PAGE_SIZE,
   dailySeries,
@@ -377,6 +380,7 @@ ${t('list.next')}</a>`
       const range = rangeOf(first, last, 30);
       const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
       const facts = await campaignFacts(db, campaign?.id ?? id);
+      const hold = campaign ? await campaignHold(db, policyFor(app.ctx.config), campaign.id) : null;
       const label = (await campaignLabels(db, [campaign?.id ?? id])).get(campaign?.id ?? id) ?? id;
       // Arriving from the dashboard: the count of its period, from the same roll-ups, beside the total.
       const period = req.query.from && req.query.to ? rangeOf(req.query.from, req.query.to, 30) : null;
@@ -404,6 +408,14 @@ ${t('list.next')}</a>`
 <p class="mono muted" translate="no">${campaign?.id ?? id}</p>
 <p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">\
 ${t('case.fromCampaign')}</a></p>
+${
+  hold
+    ? html`<div class="notice" role="status" data-testid="campaign-held"><p>${t('held.notice')}</p>\
+<ul>${hold.reasons.map(
+        (r) => html`<li>${holdReasonLabel(ctx, r)}</li>`,
+      )}</ul><p><a href="/workbench/held">${t('held.notice.more')}</a></p></div>`
+    : ''
+}
 ${
   campaign
     ? html`<dl class="facts"><dt>${t('col.category')}</dt><dd>${categoryLabel(ctx, campaign.category)}</dd>\
@@ -459,15 +471,6 @@ ${t('list.next')}</a></p>`
       );
     },
   );
-}
-
-/** A share as a percentage with one decimal where it matters (99.5 %, not 100 %), in the reader's format. */
-function percent(ctx: PageCtx, x: number): string {
-  const p = Math.round(x * 1000) / 1000;
-  return new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-FR' : 'en-GB', {
-    style: 'percent',
-    maximumFractionDigits: 1,
-  }).format(p);
 }
 
 /** A campaign fact for the reader: categories and countries in words, everything else as written. */
