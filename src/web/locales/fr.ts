@@ -360,7 +360,7 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
     'classés (la campagne suit aussitôt) ou ouvrez un dossier et transmettez-le vous-même. Les plus récemment ' +
     'actives d’abord.',
   'held.total': '{n} retenue(s)',
-  'held.min': 'au moins {n} messages',
+  'held.min': 'au moins {n} message(s)',
   'held.none': 'Aucune campagne n’est retenue.',
   'held.categories': 'Ses messages',
   'held.why': 'Pourquoi elle est retenue',
@@ -368,8 +368,8 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
   'held.next': 'Campagnes plus anciennes →',
   'held.reason.legitimate': '{share} de ses messages sont classés légitimes (la politique en admet {max})',
   'held.reason.mixed':
-    'elle mêle des catégories : sa catégorie majoritaire ({category}) ne fait que {purity} de ses messages (la ' +
-    'politique exige {min})',
+    'elle mêle des catégories : sa catégorie majoritaire, {category}, ne compte que {purity} de ses messages ; ' +
+    'la politique exige {min}',
   'held.notice': 'Les garde-fous retiennent cette campagne : rien ne part automatiquement sur elle.',
   'held.notice.more': 'Toutes les campagnes retenues',
   'nav.deadletters': 'Rebuts',
