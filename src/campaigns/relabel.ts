@@ -126,6 +126,104 @@ export async function relabelReport(
   });
 }
 
+/** Most messages one campaign relabel changes (a larger one is relabelled by its reports, or re-clustered first). */
+export const MAX_CAMPAIGN_RELABEL = 5000;
+
+export interface CampaignRelabelResult {
+  /** The campaign relabelled (a merged id's survivor). */
+  campaignId: string;
+  category: Category;
+  /** The relabels made, one per message whose category in force was another. */
+  relabelled: RelabelResult[];
+  /** Messages already of that category, left as they were. */
+  unchanged: number;
+  /** Every report of the relabelled messages (what the web index shows again). */
+  reportIds: string[];
+}
+
+/**
+ * Relabels every message of a campaign (a merged id stands for its survivor) that is not yet of
+ * `category`: the analyst's decision, after reading the member reports, that the campaign is one
+ * thing — typically a commercial campaign the classifier called scam in a few copies, which the
+ * gates hold for the mix. Each message is relabelled on its earliest report exactly as one relabel
+ * is (recorded, audited, training data; the campaign's standing follows), then the whole is audited
+ * once as `campaign.relabel`. Messages already of that category are left alone, so a run stopped
+ * half-way is finished by running it again. Refuses a campaign of more than
+ * {@link MAX_CAMPAIGN_RELABEL} messages.
+ */
+export async function relabelCampaign(
+  db: Kysely<Database>,
+  campaignId: string,
+  category: string,
+  actor: string,
+): Promise<CampaignRelabelResult> {
+  if (!isCategory(category)) throw new AppError('BAD_REQUEST', `Unknown category ${JSON.stringify(category)}.`);
+  const row = await db
+    .selectFrom('campaigns')
+    .select(['id', 'merged_into'])
+    .where('id', '=', campaignId)
+    .executeTakeFirst();
+  if (!row) throw new AppError('NOT_FOUND', 'No such campaign.');
+  const root = row.merged_into ?? row.id;
+  const ids = [
+    root,
+    ...(await db.selectFrom('campaigns').select('id').where('merged_into', '=', root).execute()).map((r) => r.id),
+  ];
+  const members: string[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('campaign_messages')
+      .select('sha256')
+      .where('campaign_id', 'in', ids.slice(i, i + 500))
+      .limit(MAX_CAMPAIGN_RELABEL + 1 - members.length)
+      .execute();
+    members.push(...rows.map((r) => r.sha256));
+    if (members.length > MAX_CAMPAIGN_RELABEL) break;
+  }
+  if (members.length > MAX_CAMPAIGN_RELABEL)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Campaign ${root} has more than ${MAX_CAMPAIGN_RELABEL} messages: relabel its reports one by one, or re-cluster \
+first.`,
+    );
+  const current = await currentCategories(db, members);
+  const differing = members.filter((sha) => current.get(sha) !== category).sort();
+  // Each message on its earliest report (any report of a message relabels the message).
+  const reportOf = new Map<string, string>();
+  for (let i = 0; i < differing.length; i += 500) {
+    const rows = await db
+      .selectFrom('reports')
+      .select(['id', 'message_sha256'])
+      .where('message_sha256', 'in', differing.slice(i, i + 500))
+      .orderBy('id')
+      .execute();
+    for (const r of rows) if (!reportOf.has(r.message_sha256)) reportOf.set(r.message_sha256, r.id);
+  }
+  const relabelled: RelabelResult[] = [];
+  for (const sha of differing) {
+    const reportId = reportOf.get(sha);
+    if (reportId !== undefined) relabelled.push(await relabelReport(db, reportId, category, actor));
+  }
+  const reportIds: string[] = [];
+  const shas = relabelled.map((r) => r.sha256);
+  for (let i = 0; i < shas.length; i += 500) {
+    const rows = await db
+      .selectFrom('reports')
+      .select('id')
+      .where('message_sha256', 'in', shas.slice(i, i + 500))
+      .execute();
+    reportIds.push(...rows.map((r) => r.id));
+  }
+  await writeAudit(db, {
+    actor,
+    action: 'campaign.relabel',
+    subject: `campaign:${root}`,
+    ip: null,
+    detail: { to: category, relabelled: relabelled.length, unchanged: members.length - differing.length },
+  });
+  return { campaignId: root, category, relabelled, unchanged: members.length - differing.length, reportIds };
+}
+
 /**
  * A relabel moves its message's unit in its campaign's category counts, so the campaign's majority,
  * purity and legitimate share — which the actions gates read — follow the analyst at once.

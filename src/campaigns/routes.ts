@@ -1,8 +1,9 @@
 /**
  * Campaign routes: `POST /api/v1/lookup` (fuzzy look-up for mail filters: raw message in,
  * matching campaigns out, never reporters), `GET /api/v1/campaigns/:id` (a campaign's story;
- * a merged id redirects to the survivor) and `POST /api/v1/reports/:id/relabel` (an analyst
- * corrects a report's category; training data for the next `npm run train`). Each route:
+ * a merged id redirects to the survivor), `POST /api/v1/reports/:id/relabel` (an analyst
+ * corrects a report's category; training data for the next `npm run train`) and
+ * `POST /api/v1/campaigns/:id/relabel` (the same for every message of a campaign). Each route:
  * validate → authorise → act → present.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import { authorize } from '../core/policy.ts';
 import { principalLabel } from '../core/roles.ts';
 import { CATEGORIES } from '../analysis/classify/categories.ts';
-import { relabelReport } from './relabel.ts';
+import { MAX_CAMPAIGN_RELABEL, relabelCampaign, relabelReport } from './relabel.ts';
 import { analysisSettingsFrom } from '../analysis/settings.ts';
 import { AnalysisPool } from '../analysis/pool.ts';
 import { lookupMessage } from './lookup.ts';
@@ -171,6 +172,42 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
       // The workbench list and roll-ups show the category in force: re-index the report at once, as the web form does.
       await app.reindexReports([result.reportId]);
       return result;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { category: string } }>(
+    '/api/v1/campaigns/:id/relabel',
+    {
+      schema: {
+        summary:
+          'Relabel every message of a campaign that is not yet of this category (analysts): each one relabelled on ' +
+          'its earliest report as one relabel is, then audited once as campaign.relabel',
+        description:
+          'For a campaign an analyst has read and found to be one thing (a commercial campaign the classifier called ' +
+          'scam in a few copies, which the gates hold for the mix). A merged id stands for its survivor. Messages ' +
+          `already of the category are left alone; more than ${MAX_CAMPAIGN_RELABEL} messages: 400. Needs ` +
+          '`report:relabel` (admin, analyst).',
+        tags: ['campaigns'],
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { category: { type: 'string', enum: [...CATEGORIES] } },
+          required: ['category'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      authorize(req.principal, 'report:relabel');
+      const r = await relabelCampaign(app.ctx.db, req.params.id, req.body.category, principalLabel(req.principal));
+      await app.reindexReports(r.reportIds);
+      return {
+        campaignId: r.campaignId,
+        category: r.category,
+        relabelled: r.relabelled.length,
+        unchanged: r.unchanged,
+        reports: r.relabelled.map((x) => x.reportId),
+      };
     },
   );
 

@@ -212,6 +212,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/lookup': { any: ['lookup:query'] },
   'GET /api/v1/campaigns/:id': { any: ['campaign:read'] },
   'POST /api/v1/reports/:id/relabel': { any: ['report:relabel'] },
+  'POST /api/v1/campaigns/:id/relabel': { any: ['report:relabel'] },
   // analysis: declared mail hosts
   'GET /api/v1/account/mailhosts': { any: ['account:self'] },
   'PUT /api/v1/account/mailhosts': { any: ['account:self'] },
@@ -311,6 +312,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /workbench/reports.csv': { any: ['workbench:use'] },
   'GET /workbench/campaigns/:id': { any: ['workbench:use'] },
   'GET /workbench/held': { any: ['workbench:use'] },
+  'POST /workbench/campaigns/:id/relabel': { any: ['report:relabel'] },
   'GET /workbench/reports/:id': { any: ['workbench:use'] },
   'GET /workbench/reports/:id/safe-view': { any: ['workbench:use'] },
   'GET /workbench/reports/:id/raw': { any: ['evidence:read-raw'] },

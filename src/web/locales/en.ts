@@ -264,6 +264,12 @@ export const en = {
   'campaign.members': 'Reports in this campaign',
   'campaign.indicators': 'Indicators',
   'campaign.unavailable': 'Campaign data is not available yet.',
+  'campaign.relabel': 'Relabel the whole campaign',
+  'campaign.relabel.lead':
+    'Once you have read its reports and found it to be one thing: every one of its {n} messages not yet of the ' +
+    'category chosen is relabelled, each on its report as one relabel is (recorded, logged, used for training).',
+  'campaign.relabel.submit': 'Relabel every message',
+  'campaign.relabel.done': '{n} message(s) relabelled.',
   'login.title': 'Sign in',
   'login.email': 'E-mail address',
   'login.password': 'Password',

@@ -277,6 +277,13 @@ export const fr: Messages = {
   'campaign.members': 'Signalements de cette campagne',
   'campaign.indicators': 'Indicateurs',
   'campaign.unavailable': 'Les données de campagne ne sont pas encore disponibles.',
+  'campaign.relabel': 'Reclasser toute la campagne',
+  'campaign.relabel.lead':
+    'Une fois ses signalements lus et la campagne reconnue comme une seule chose : chacun de ses {n} messages qui ' +
+    'n’est pas encore de la catégorie choisie est reclassé, chacun sur son signalement comme un reclassement ' +
+    'ordinaire (enregistré, journalisé, utilisé pour l’apprentissage).',
+  'campaign.relabel.submit': 'Reclasser tous les messages',
+  'campaign.relabel.done': '{n} message(s) reclassé(s).',
   'login.title': 'Se connecter',
   'login.email': 'Adresse électronique',
   'login.password': 'Mot de passe',

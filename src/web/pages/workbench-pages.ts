@@ -7,16 +7,28 @@ import type { FastifyInstance } from 'fastify';
 import { principalLabel } from '../../core/roles.ts';
 import { writeAudit } from '../../evidence/audit.ts';
 import { AppError } from '../../core/errors.ts';
-import { authorize, reportScope } from '../../core/policy.ts';
+import { authorize, can, reportScope } from '../../core/policy.ts';
 import { CATEGORIES } from '../../analysis/classify/categories.ts';
 import { CHANNELS } from '../../evidence/report-writer.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { fmtTime, formatNumber, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
+import {
+  CSRF_FIELD,
+  csrfField,
+  fmtTime,
+  formatNumber,
+  layout,
+  pageContext,
+  sendPage,
+  verifyCsrf,
+  type PageCtx,
+} from '../page.ts';
 import { labelOf } from '../i18n.ts';
 import { categoryLabel, channelLabel, chartBlock, percent, rangeForm, rangeQuery, topTable } from '../components.ts';
 import { holdReasonLabel } from './held-pages.ts';
 import { campaignHold } from '../../actions/held-campaigns.ts';
 import { policyFor } from '../../actions/action-policy.ts';
+import { relabelCampaign } from '../../campaigns/relabel.ts';
+import { indexReports } from '../indexer.ts';
 import {
   PAGE_SIZE,
   dailySeries,
@@ -359,55 +371,74 @@ ${t('list.next')}</a>`
       .send(csv);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { before?: string; from?: string; to?: string } }>(
-    '/workbench/campaigns/:id',
-    async (req, reply) => {
-      authorize(req.principal, 'workbench:use');
-      const ctx = pageContext(req, reply);
-      const { t } = ctx;
-      const id = req.params.id.slice(0, 64);
-      const campaign = await loadCampaign(db, id);
-      const page = await listReports(
-        db,
-        { kind: 'all' },
-        { campaign: campaign?.id ?? id },
-        decodeCursor(req.query.before),
-        PAGE_SIZE,
-      );
-      if (!campaign && page.rows.length === 0) throw new AppError('NOT_FOUND', 'No such campaign.');
-      const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
-      const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
-      const range = rangeOf(first, last, 30);
-      const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
-      const facts = await campaignFacts(db, campaign?.id ?? id);
-      const hold = campaign ? await campaignHold(db, policyFor(app.ctx.config), campaign.id) : null;
-      const label = (await campaignLabels(db, [campaign?.id ?? id])).get(campaign?.id ?? id) ?? id;
-      // Arriving from the dashboard: the count of its period, from the same roll-ups, beside the total.
-      const period = req.query.from && req.query.to ? rangeOf(req.query.from, req.query.to, 30) : null;
-      const inPeriod = period
-        ? (await valueSeries(db, 'campaign', campaign?.id ?? id, period)).reduce((n, p) => n + Number(p.n), 0)
-        : null;
-      await writeAudit(db, {
-        actor: principalLabel(req.principal),
-        action: 'campaign.view',
-        subject: `campaign:${campaign?.id ?? id}`,
-        ip: req.ip,
-      });
-      const byKind = new Map<string, { value: string; count: number }[]>();
-      for (const f of facts) {
-        const list = byKind.get(f.kind) ?? [];
-        if (list.length < 15) list.push(f);
-        byKind.set(f.kind, list);
-      }
-      return sendPage(
-        reply,
-        layout(
-          ctx,
-          t('campaign.title', { id: label }),
-          html`<h1>${t('campaign.title', { id: label })}</h1>\
+  app.post<{ Params: { id: string } }>('/workbench/campaigns/:id/relabel', async (req, reply) => {
+    authorize(req.principal, 'report:relabel');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    verifyCsrf(req, typeof body[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : '');
+    const id = req.params.id.slice(0, 64);
+    const category = typeof body.category === 'string' ? body.category : '';
+    const r = await relabelCampaign(db, id, category, principalLabel(req.principal));
+    await indexReports(db, r.reportIds);
+    return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled.length}`, 303);
+  });
+
+  app.get<{
+    Params: { id: string };
+    Querystring: { before?: string; from?: string; to?: string; relabelled?: string };
+  }>('/workbench/campaigns/:id', async (req, reply) => {
+    authorize(req.principal, 'workbench:use');
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const id = req.params.id.slice(0, 64);
+    const campaign = await loadCampaign(db, id);
+    const page = await listReports(
+      db,
+      { kind: 'all' },
+      { campaign: campaign?.id ?? id },
+      decodeCursor(req.query.before),
+      PAGE_SIZE,
+    );
+    if (!campaign && page.rows.length === 0) throw new AppError('NOT_FOUND', 'No such campaign.');
+    const first = campaign?.firstSeenAt.slice(0, 10) ?? page.rows[page.rows.length - 1]?.received_at.slice(0, 10);
+    const last = campaign?.lastSeenAt.slice(0, 10) ?? page.rows[0]?.received_at.slice(0, 10);
+    const range = rangeOf(first, last, 30);
+    const series = await valueSeries(db, 'campaign', campaign?.id ?? id, range);
+    const facts = await campaignFacts(db, campaign?.id ?? id);
+    const hold = campaign ? await campaignHold(db, policyFor(app.ctx.config), campaign.id) : null;
+    const label = (await campaignLabels(db, [campaign?.id ?? id])).get(campaign?.id ?? id) ?? id;
+    // Arriving from the dashboard: the count of its period, from the same roll-ups, beside the total.
+    const period = req.query.from && req.query.to ? rangeOf(req.query.from, req.query.to, 30) : null;
+    const inPeriod = period
+      ? (await valueSeries(db, 'campaign', campaign?.id ?? id, period)).reduce((n, p) => n + Number(p.n), 0)
+      : null;
+    await writeAudit(db, {
+      actor: principalLabel(req.principal),
+      action: 'campaign.view',
+      subject: `campaign:${campaign?.id ?? id}`,
+      ip: req.ip,
+    });
+    const byKind = new Map<string, { value: string; count: number }[]>();
+    for (const f of facts) {
+      const list = byKind.get(f.kind) ?? [];
+      if (list.length < 15) list.push(f);
+      byKind.set(f.kind, list);
+    }
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        t('campaign.title', { id: label }),
+        html`<h1>${t('campaign.title', { id: label })}</h1>\
 <p class="mono muted" translate="no">${campaign?.id ?? id}</p>
 <p><a href="/cases/new?campaign=${campaign?.id ?? id}" data-testid="campaign-open-case">\
 ${t('case.fromCampaign')}</a></p>
+${
+  /^\d{1,6}$/.test(req.query.relabelled ?? '')
+    ? html`<p class="notice" role="status" data-testid="campaign-relabelled">${t('campaign.relabel.done', {
+        n: formatNumber(ctx, Number(req.query.relabelled)),
+      })}</p>`
+    : ''
+}
 ${
   hold
     ? html`<div class="notice" role="status" data-testid="campaign-held"><p>${t('held.notice')}</p>\
@@ -447,17 +478,30 @@ ${chartBlock(
   'bar',
 )}
 <section class="card"><h2>${t('campaign.indicators')}</h2>${
-            byKind.size === 0
-              ? html`<p class="empty">${t('detail.none')}</p>`
-              : html`<div class="grid3">${[...byKind.entries()].map(
-                  ([kind, list]) =>
-                    html`<div><h3>${labelOf(t, 'trc.kind', kind)}</h3><ul class="plain">${list.map(
-                      (f) =>
-                        html`<li>${factValue(ctx, kind, f.value)} <span \
+          byKind.size === 0
+            ? html`<p class="empty">${t('detail.none')}</p>`
+            : html`<div class="grid3">${[...byKind.entries()].map(
+                ([kind, list]) =>
+                  html`<div><h3>${labelOf(t, 'trc.kind', kind)}</h3><ul class="plain">${list.map(
+                    (f) =>
+                      html`<li>${factValue(ctx, kind, f.value)} <span \
 class="count">×${formatNumber(ctx, f.count)}</span></li>`,
-                    )}</ul></div>`,
-                )}</div>`
-          }</section>
+                  )}</ul></div>`,
+              )}</div>`
+        }</section>
+${
+  campaign && can(req.principal, 'report:relabel')
+    ? html`<section class="card" aria-labelledby="h-campaign-relabel"><h2 id="h-campaign-relabel">\
+${t('campaign.relabel')}</h2><p>${t('campaign.relabel.lead', { n: formatNumber(ctx, campaign.messageCount) })}</p>
+<form method="post" action="/workbench/campaigns/${campaign.id}/relabel" class="row">${csrfField(ctx)}
+<label for="campaign-category">${t('col.category')}</label> \
+<select id="campaign-category" name="category">${CATEGORIES.map(
+        (c) =>
+          html`<option value="${c}" ${campaign.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
+      )}</select>
+<button type="submit" data-testid="campaign-relabel-submit">${t('campaign.relabel.submit')}</button></form></section>`
+    : ''
+}
 <section><h2>${t('campaign.members')} <a class="csv" href="/workbench/reports.csv?campaign=${campaign?.id ?? id}">\
 ${t('csv')}</a></h2>${reportTable(ctx, page.rows, (rid) => `/workbench/reports/${rid}`)}
 ${
@@ -466,11 +510,10 @@ ${
 ${t('list.next')}</a></p>`
     : ''
 }</section>`,
-          { scripts: CHART_SCRIPTS, wide: true },
-        ),
-      );
-    },
-  );
+        { scripts: CHART_SCRIPTS, wide: true },
+      ),
+    );
+  });
 }
 
 /** A campaign fact for the reader: categories and countries in words, everything else as written. */
