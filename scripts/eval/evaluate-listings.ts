@@ -43,6 +43,7 @@ import { openDatabase } from '../../src/db/dialect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { fingerprintOf } from '../../src/campaigns/fingerprint.ts';
 import { ingestFingerprint } from '../../src/campaigns/cluster.ts';
+import { saveClassification } from '../../src/campaigns/service.ts';
 import { seededRng } from '../../src/campaigns/personalise.ts';
 import { parseActionPolicy, type ActionPolicy } from '../../src/actions/action-policy.ts';
 import { factsFrom, saveFacts } from '../../src/actions/report-facts.ts';
@@ -354,9 +355,12 @@ export async function evaluateListings(
       const newly = who.done();
       const verdict = classifier.classify(a);
       const receivedAt = new Date(start + i * step).toISOString();
-      const placement = await db
-        .transaction()
-        .execute((trx) => ingestFingerprint(trx, fingerprintOf(a), { seenAt: receivedAt, category: verdict.category }));
+      // The verdict stored and the message placed in one transaction, as the campaign stage does (an analyst's
+      // relabel reads the category in force from the stored verdict).
+      const placement = await db.transaction().execute(async (trx) => {
+        await saveClassification(trx, a.sha256, verdict, receivedAt);
+        return ingestFingerprint(trx, fingerprintOf(a), { seenAt: receivedAt, category: verdict.category });
+      });
       const camp = await db
         .selectFrom('campaigns')
         .select('category')
