@@ -67,6 +67,25 @@ export function decodeHeldCursor(cursor: string | null | undefined): { lastSeenA
   return m ? { lastSeenAt: m[1] as string, id: m[2] as string } : null;
 }
 
+/** The surviving abusive campaigns of at least `minMessages` messages whose standing fails the gates. */
+function heldCampaigns(db: Kysely<Database>, policy: ActionPolicy, minMessages: number) {
+  const { maxLegitimateShare, minPurity } = policy.gates;
+  return db
+    .selectFrom('campaigns')
+    .where('merged_into', 'is', null)
+    .where('category', 'in', [...ABUSIVE_CATEGORIES])
+    .where('message_count', '>=', minMessages)
+    .where((eb) => eb.or([eb('legitimate_share', '>', maxLegitimateShare), eb('purity', '<', minPurity)]));
+}
+
+/** How many campaigns the gates hold (the workbench dashboard's line). */
+export async function countHeldCampaigns(db: Kysely<Database>, policy: ActionPolicy): Promise<number> {
+  const row = await heldCampaigns(db, policy, 1)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** The campaigns the gates hold, newest activity first. */
 export async function listHeldCampaigns(
   db: Kysely<Database>,
@@ -75,13 +94,7 @@ export async function listHeldCampaigns(
 ): Promise<HeldPage> {
   const limit = Math.min(MAX_HELD_PAGE, Math.max(1, Math.floor(q.limit ?? 50)));
   const minMessages = Math.max(1, Math.floor(q.minMessages ?? 1));
-  const { maxLegitimateShare, minPurity } = policy.gates;
-  const held = db
-    .selectFrom('campaigns')
-    .where('merged_into', 'is', null)
-    .where('category', 'in', [...ABUSIVE_CATEGORIES])
-    .where('message_count', '>=', minMessages)
-    .where((eb) => eb.or([eb('legitimate_share', '>', maxLegitimateShare), eb('purity', '<', minPurity)]));
+  const held = heldCampaigns(db, policy, minMessages);
   const at = decodeHeldCursor(q.before);
   const rows = await held
     .select(STANDING_COLUMNS)

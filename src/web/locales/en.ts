@@ -360,6 +360,7 @@ them; it applies to reports analysed from now on.',
     'it mixes categories: its majority category, {category}, counts {purity} of its messages; the policy wants {min}',
   'held.notice': 'The gates hold this campaign: nothing leaves on it automatically.',
   'held.notice.more': 'All held campaigns',
+  'dash.held': '{n} campaign(s) held by the gates wait for an analyst: nothing leaves on them until then',
   'nav.deadletters': 'Dead letters',
   'dead.title': 'Intake dead letters',
   'dead.lead':

@@ -379,6 +379,7 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
     'la politique exige {min}',
   'held.notice': 'Les garde-fous retiennent cette campagne : rien ne part automatiquement sur elle.',
   'held.notice.more': 'Toutes les campagnes retenues',
+  'dash.held': '{n} campagne(s) retenue(s) par les garde-fous attendent un analyste : rien ne part sur elles d’ici là',
   'nav.deadletters': 'Rebuts',
   'dead.title': 'Rebuts de la réception',
   'dead.lead':

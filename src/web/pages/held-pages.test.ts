@@ -42,6 +42,7 @@ relabelled`, async (t) => {
     const empty = await get('/workbench/held');
     assert.equal(empty.statusCode, 200);
     assert.match(empty.body, /No campaign is held\./);
+    assert.doesNotMatch((await get('/workbench')).body, /data-testid="dash-held"/);
     assert.equal((await get('/api/v1/actions/held-campaigns')).json().total, 0);
 
     const reportIds = stored.map((s) => s.id);
@@ -61,6 +62,10 @@ relabelled`, async (t) => {
     assert.match(page.body, new RegExp(`data-campaign-id="${campaign.id}"`));
     assert.match(page.body, /it mixes categories: its majority category, [^,]+, counts 66\.7\s?% of its messages/);
     assert.match(page.body, /1 held/);
+    assert.match(
+      (await get('/workbench')).body,
+      /data-testid="dash-held"[^>]*><a href="\/workbench\/held">1 campaign\(s\) held/,
+    );
     const api = (await get('/api/v1/actions/held-campaigns')).json();
     assert.equal(api.total, 1);
     assert.equal(api.campaigns[0].id, campaign.id);
@@ -75,9 +80,14 @@ relabelled`, async (t) => {
     const fr = await get('/workbench/held?lang=fr');
     assert.match(fr.body, /elle mêle des catégories/);
     assert.match(fr.body, /66,7\s?%/);
-    for (const french of [fr, await get(`/workbench/campaigns/${campaign.id}?lang=fr`)]) {
+    for (const french of [
+      fr,
+      await get(`/workbench/campaigns/${campaign.id}?lang=fr`),
+      await get('/workbench?lang=fr'),
+    ]) {
       const { texts, untranslated } = readableText(french.body);
       assert.deepEqual([...englishCatalogueIn(texts), ...untranslated], [], 'no English on the French pages');
+      assert.match(french.body, /retenue/);
     }
     // A size filter the page does not offer falls back to every size; at least five messages hides this one.
     assert.match((await get('/workbench/held?min=5')).body, /No campaign is held\./);

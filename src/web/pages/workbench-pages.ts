@@ -25,7 +25,7 @@ import {
 import { labelOf } from '../i18n.ts';
 import { categoryLabel, channelLabel, chartBlock, percent, rangeForm, rangeQuery, topTable } from '../components.ts';
 import { holdReasonLabel } from './held-pages.ts';
-import { campaignHold } from '../../actions/held-campaigns.ts';
+import { campaignHold, countHeldCampaigns } from '../../actions/held-campaigns.ts';
 import { policyFor } from '../../actions/action-policy.ts';
 import { relabelCampaign } from '../../campaigns/relabel.ts';
 import { indexReports } from '../indexer.ts';
@@ -166,6 +166,7 @@ export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
       topValues(db, 'domain', range),
       totalReports(db, range),
     ]);
+    const held = await countHeldCampaigns(db, policyFor(app.ctx.config));
     const qs = rangeQuery(range);
     const csv = (table: string) => `/workbench/export.csv?table=${table}&${qs}`;
     const labels = await campaignLabels(
@@ -180,6 +181,12 @@ export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
         html`<h1>${t('dash.title')}</h1>
 ${rangeForm(ctx, '/workbench', range)}
 <p>${t('stats.total', { n: total })}</p>
+${
+  held > 0
+    ? html`<p class="notice" role="status" data-testid="dash-held"><a href="/workbench/held">\
+${t('dash.held', { n: formatNumber(ctx, held) })}</a></p>`
+    : ''
+}
 <div class="grid2">
 ${chartBlock(
   ctx,
