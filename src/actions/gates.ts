@@ -85,12 +85,24 @@ export function campaignHoldReasons(s: CampaignStanding, policy: ActionPolicy): 
   return reasons;
 }
 
+/**
+ * A hold reason's share as shown, to a tenth of a per cent, rounded away from its limit: a purity of
+ * 2,000 in 2,001 reads 99.9 %, not the 100 % the policy wants; a legitimate share just over 5 % reads 5.1 %.
+ */
+export function shownShare(r: HoldReason): number {
+  // The 1e-9 keeps a share that is a round figure in decimal (0.2, stored as 0.2000…03) where it is.
+  return r.kind === 'legitimate-share'
+    ? Math.ceil(r.share * 1000 - 1e-9) / 1000
+    : Math.floor(r.purity * 1000 + 1e-9) / 1000;
+}
+
 /** A hold reason in words (case histories, logs, the intel build's summary, the CLI). */
 export function holdReasonText(root: string, r: HoldReason): string {
   return r.kind === 'legitimate-share'
-    ? `${pct(r.share)} of campaign ${root}'s messages are classified legitimate (policy allows at most ${pct(r.max)})`
-    : `campaign ${root} mixes categories: its majority (${r.category ?? 'none'}) is ${pct(r.purity)} of its messages \
-(policy requires ${pct(r.min)})`;
+    ? `${pct(shownShare(r))} of campaign ${root}'s messages are classified legitimate (policy allows at most \
+${pct(r.max)})`
+    : `campaign ${root} mixes categories: its majority (${r.category ?? 'none'}) is ${pct(shownShare(r))} of its \
+messages (policy requires ${pct(r.min)})`;
 }
 
 /** Why a campaign's standing forbids automatic action, in words (empty: it does not). */

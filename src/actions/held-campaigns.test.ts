@@ -1,8 +1,9 @@
 /**
- * The campaigns the gates hold, on both engines: only abusive survivors whose standing fails the
- * policy, newest activity first, a keyset cursor through them, a size filter, each with its reasons
- * (the words the case histories use) and its messages by category; one campaign's hold answers for a
- * merged id with its survivor's.
+ * The campaigns the gates hold, on both engines: only survivors whose standing fails the policy and
+ * that hold abusive mail (an abusive majority, or an abusive category among their messages), newest
+ * activity first, a keyset cursor through them, a size filter, each with its reasons (the words the
+ * case histories use) and its messages by category; one campaign's hold answers for a merged id with
+ * its survivor's.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +48,8 @@ page`, async (t) => {
           campaign('CMIXED', 'phishing', 0.6, 0, 5, 20), // mixes phishing and commercial: held
           campaign('CLEGIT', 'commercial', 1, 0.2, 10, 18), // a fifth legitimate: held
           campaign('CCLEAN', 'scam', 1, 0, 4, 19), // sound: not held
-          campaign('CHAM', 'legitimate', 0.5, 0.5, 6, 21), // legitimate majority: nothing to hold back
+          campaign('CHAM', 'legitimate', 0.5, 0.5, 6, 21), // legitimate majority, no abusive message counted
+          campaign('CPHISHINHAM', 'legitimate', 0.75, 0.75, 4, 16), // a phish clustered with a newsletter: held
           campaign('CMERGED', 'phishing', 0.5, 0, 2, 22, 'CMIXED'), // merged: its survivor answers
           campaign('CSMALL', 'malware', 0.5, 0, 2, 17), // mixed, two messages
           campaign('CSAMEDAY', 'scam', 0.5, 0, 2, 17), // same last sighting as CSMALL: the id orders them
@@ -63,15 +65,23 @@ page`, async (t) => {
       });
       await db
         .insertInto('campaign_facts')
-        .values([fact('CMIXED', 'commercial', 2), fact('CMIXED', 'phishing', 3), fact('CMIXED', 'scam', 0)])
+        .values([
+          fact('CMIXED', 'commercial', 2),
+          fact('CMIXED', 'phishing', 3),
+          fact('CMIXED', 'scam', 0),
+          fact('CHAM', 'legitimate', 3),
+          fact('CHAM', 'other', 3),
+          fact('CPHISHINHAM', 'legitimate', 3),
+          fact('CPHISHINHAM', 'phishing', 1),
+        ])
         .execute();
 
       const all = await listHeldCampaigns(db, policy);
       assert.deepEqual(
         all.rows.map((c) => c.id),
-        ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY'],
+        ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY', 'CPHISHINHAM'],
       );
-      assert.equal(all.total, 4);
+      assert.equal(all.total, 5);
       assert.equal(all.next, null);
       const mixed = all.rows[0];
       assert.deepEqual(mixed?.reasons, [{ kind: 'mixed', category: 'phishing', purity: 0.6, min: 1 }]);
@@ -96,12 +106,12 @@ page`, async (t) => {
       let before: string | null = null;
       for (let i = 0; i < 10; i++) {
         const page = await listHeldCampaigns(db, policy, { limit: 1, before });
-        assert.equal(page.total, 4);
+        assert.equal(page.total, 5);
         seen.push(...page.rows.map((c) => c.id));
         before = page.next;
         if (before === null) break;
       }
-      assert.deepEqual(seen, ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY']);
+      assert.deepEqual(seen, ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY', 'CPHISHINHAM']);
 
       const big = await listHeldCampaigns(db, policy, { minMessages: 5 });
       assert.deepEqual(
@@ -116,7 +126,7 @@ page`, async (t) => {
       });
       assert.deepEqual(
         bad.rows.map((c) => c.id),
-        ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY'],
+        ['CMIXED', 'CLEGIT', 'CSMALL', 'CSAMEDAY', 'CPHISHINHAM'],
       );
 
       assert.deepEqual(await campaignHold(db, policy, 'CMERGED'), {
@@ -125,6 +135,10 @@ page`, async (t) => {
       });
       assert.equal(await campaignHold(db, policy, 'CCLEAN'), null);
       assert.equal(await campaignHold(db, policy, 'CHAM'), null);
+      assert.deepEqual(
+        (await campaignHold(db, policy, 'CPHISHINHAM'))?.reasons.map((r) => r.kind),
+        ['legitimate-share', 'mixed'],
+      );
       assert.equal(await campaignHold(db, policy, 'NOSUCH'), null);
     } finally {
       await tdb.drop();

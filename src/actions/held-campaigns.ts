@@ -6,10 +6,13 @@
  * lists them all, the most recently active first, with why each is held and the categories its
  * messages carry, so the analyst can relabel the odd reports (the standing follows at once,
  * `campaigns/relabel.ts`) or open a case and refer it by hand. Read by the workbench page
- * `/workbench/held`, `GET /api/v1/campaigns/held` and `spamdesk campaigns held`.
+ * `/workbench/held`, `GET /api/v1/actions/held-campaigns` and `spamdesk campaigns held`.
  *
- * Only the standing is read here (purity and legitimate share against the policy): a campaign
- * held because every report of it is a historical import has nothing for an analyst to correct.
+ * A campaign is in the queue when its standing fails the gates (purity and legitimate share against
+ * the policy) and any of its messages is of an abusive category: the gates hold every abusive report of
+ * such a campaign, whatever its majority (a phish clustered with a legitimate newsletter is held as
+ * surely as a mixed spam run). A campaign held because every report of it is a historical import has
+ * nothing for an analyst to correct and is not listed.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -67,15 +70,32 @@ export function decodeHeldCursor(cursor: string | null | undefined): { lastSeenA
   return m ? { lastSeenAt: m[1] as string, id: m[2] as string } : null;
 }
 
-/** The surviving abusive campaigns of at least `minMessages` messages whose standing fails the gates. */
+/**
+ * The surviving campaigns of at least `minMessages` messages whose standing fails the gates and that
+ * hold abusive mail: an abusive majority, or an abusive category among their messages' counts.
+ */
 function heldCampaigns(db: Kysely<Database>, policy: ActionPolicy, minMessages: number) {
   const { maxLegitimateShare, minPurity } = policy.gates;
+  const abusive = [...ABUSIVE_CATEGORIES];
   return db
     .selectFrom('campaigns')
     .where('merged_into', 'is', null)
-    .where('category', 'in', [...ABUSIVE_CATEGORIES])
     .where('message_count', '>=', minMessages)
-    .where((eb) => eb.or([eb('legitimate_share', '>', maxLegitimateShare), eb('purity', '<', minPurity)]));
+    .where((eb) => eb.or([eb('legitimate_share', '>', maxLegitimateShare), eb('purity', '<', minPurity)]))
+    .where((eb) =>
+      eb.or([
+        eb('category', 'in', abusive),
+        eb.exists(
+          eb
+            .selectFrom('campaign_facts as f')
+            .select('f.campaign_id')
+            .whereRef('f.campaign_id', '=', 'campaigns.id')
+            .where('f.kind', '=', 'category')
+            .where('f.value', 'in', abusive)
+            .where('f.count', '>', 0),
+        ),
+      ]),
+    );
 }
 
 /** How many campaigns the gates hold (the workbench dashboard's line). */
@@ -166,7 +186,18 @@ export async function campaignHold(
         .where('id', '=', row.merged_into)
         .executeTakeFirst()
     : row;
-  if (!root?.category || !ABUSIVE_CATEGORIES.has(root.category)) return null;
+  if (!root) return null;
+  if (!root.category || !ABUSIVE_CATEGORIES.has(root.category)) {
+    const abusive = await db
+      .selectFrom('campaign_facts')
+      .select('value')
+      .where('campaign_id', '=', root.id)
+      .where('kind', '=', 'category')
+      .where('value', 'in', [...ABUSIVE_CATEGORIES])
+      .where('count', '>', 0)
+      .executeTakeFirst();
+    if (!abusive) return null;
+  }
   const reasons = campaignHoldReasons(
     {
       root: root.id,

@@ -15,6 +15,8 @@ import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { addFacts, refreshStanding } from './campaign-store.ts';
+import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
+import { messageLockName } from './message-lock.ts';
 
 export interface RelabelResult {
   id: string;
@@ -95,6 +97,9 @@ export async function relabelReport(
       .where('id', '=', reportId)
       .executeTakeFirst();
     if (!report) throw new AppError('NOT_FOUND', 'No such report.');
+    // The message's placement lock before its category is read: two relabels (or a relabel and a
+    // placement) of one message never both count the same move.
+    await lockNames(trx, LOCK_CLASS.clusterKey, [messageLockName(report.message_sha256)]);
     const previous = await currentCategory(trx, report.message_sha256);
     const row = {
       id: newId(),
@@ -128,34 +133,65 @@ export async function relabelReport(
 
 /** Most messages one campaign relabel changes (a larger one is relabelled by its reports, or re-clustered first). */
 export const MAX_CAMPAIGN_RELABEL = 5000;
+/** Messages relabelled per transaction (each chunk's relabels, audit entries and locks commit together). */
+const RELABEL_CHUNK = 200;
 
-export interface CampaignRelabelResult {
-  /** The campaign relabelled (a merged id's survivor). */
+export interface CampaignRelabelOptions {
+  /** Also relabel the messages whose category in force is `legitimate` (default: they are kept). */
+  includeLegitimate?: boolean;
+  /** Also overwrite what analysts relabelled message by message (default: those are kept). */
+  includeRelabelled?: boolean;
+  /** Only say what would change. */
+  dryRun?: boolean;
+  /** The caller's address, for the audit log. */
+  ip?: string | null;
+}
+
+/** What a campaign relabel changes (or would change), message by message counted. */
+export interface CampaignRelabelPlan {
+  /** The campaign (a merged id's survivor). */
   campaignId: string;
   category: Category;
-  /** The relabels made, one per message whose category in force was another. */
-  relabelled: RelabelResult[];
-  /** Messages already of that category, left as they were. */
+  members: number;
+  /** Messages to relabel, by the category in force before. */
+  change: { from: string | null; messages: number }[];
+  /** Already of that category. */
   unchanged: number;
+  /** Classified legitimate, kept (without `includeLegitimate`). */
+  keptLegitimate: number;
+  /** Relabelled by an analyst to another category, kept (without `includeRelabelled`). */
+  keptRelabelled: number;
+  /** No report left (retention or erasure removed them): no longer counted in the campaign. */
+  withoutReport: number;
+}
+
+export interface CampaignRelabelResult extends CampaignRelabelPlan {
+  /** Messages relabelled by this run. */
+  relabelled: number;
   /** Every report of the relabelled messages (what the web index shows again). */
   reportIds: string[];
 }
 
 /**
- * Relabels every message of a campaign (a merged id stands for its survivor) that is not yet of
+ * Relabels the messages of a campaign (a merged id stands for its survivor) that are not yet of
  * `category`: the analyst's decision, after reading the member reports, that the campaign is one
  * thing — typically a commercial campaign the classifier called scam in a few copies, which the
- * gates hold for the mix. Each message is relabelled on its earliest report exactly as one relabel
- * is (recorded, audited, training data; the campaign's standing follows), then the whole is audited
- * once as `campaign.relabel`. Messages already of that category are left alone, so a run stopped
- * half-way is finished by running it again. Refuses a campaign of more than
- * {@link MAX_CAMPAIGN_RELABEL} messages.
+ * gates hold for the mix. Messages classified legitimate and messages an analyst relabelled one by
+ * one are kept unless asked for; `dryRun` only answers the plan. Each message is relabelled on its
+ * latest report (the last that retention removes) as one relabel is — recorded, audited, training
+ * data — in transactions of {@link RELABEL_CHUNK} messages under their placement locks; then the
+ * campaign's category counts are recounted from its messages' categories in force, under its row
+ * lock (the campaign row before its counts, as a placement takes them), and its standing follows;
+ * the whole is audited once as `campaign.relabel`. A run stopped half-way is finished by running it
+ * again (what is done is unchanged, and the recount heals the counts). Refuses a campaign of more
+ * than {@link MAX_CAMPAIGN_RELABEL} messages.
  */
 export async function relabelCampaign(
   db: Kysely<Database>,
   campaignId: string,
   category: string,
   actor: string,
+  opts: CampaignRelabelOptions = {},
 ): Promise<CampaignRelabelResult> {
   if (!isCategory(category)) throw new AppError('BAD_REQUEST', `Unknown category ${JSON.stringify(category)}.`);
   const row = await db
@@ -165,63 +201,195 @@ export async function relabelCampaign(
     .executeTakeFirst();
   if (!row) throw new AppError('NOT_FOUND', 'No such campaign.');
   const root = row.merged_into ?? row.id;
-  const ids = [
-    root,
-    ...(await db.selectFrom('campaigns').select('id').where('merged_into', '=', root).execute()).map((r) => r.id),
-  ];
-  const members: string[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db
-      .selectFrom('campaign_messages')
-      .select('sha256')
-      .where('campaign_id', 'in', ids.slice(i, i + 500))
-      .limit(MAX_CAMPAIGN_RELABEL + 1 - members.length)
-      .execute();
-    members.push(...rows.map((r) => r.sha256));
-    if (members.length > MAX_CAMPAIGN_RELABEL) break;
-  }
+  const members = await membersOf(db, root);
   if (members.length > MAX_CAMPAIGN_RELABEL)
     throw new AppError(
       'BAD_REQUEST',
       `Campaign ${root} has more than ${MAX_CAMPAIGN_RELABEL} messages: relabel its reports one by one, or re-cluster \
 first.`,
     );
+  const reportOf = await latestReports(db, members);
+  const relabelledTo = await relabelledCategories(db, members);
   const current = await currentCategories(db, members);
-  const differing = members.filter((sha) => current.get(sha) !== category).sort();
-  // Each message on its earliest report (any report of a message relabels the message).
-  const reportOf = new Map<string, string>();
-  for (let i = 0; i < differing.length; i += 500) {
+  const plan: CampaignRelabelPlan = {
+    campaignId: root,
+    category,
+    members: members.length,
+    change: [],
+    unchanged: 0,
+    keptLegitimate: 0,
+    keptRelabelled: 0,
+    withoutReport: 0,
+  };
+  const from = new Map<string | null, number>();
+  const todo: string[] = [];
+  for (const sha of members) {
+    const now = current.get(sha) ?? null;
+    if (!reportOf.has(sha)) plan.withoutReport++;
+    else if (now === category) plan.unchanged++;
+    else if (relabelledTo.has(sha) && opts.includeRelabelled !== true) plan.keptRelabelled++;
+    else if (now === 'legitimate' && opts.includeLegitimate !== true) plan.keptLegitimate++;
+    else {
+      todo.push(sha);
+      from.set(now, (from.get(now) ?? 0) + 1);
+    }
+  }
+  plan.change = [...from]
+    .map(([f, messages]) => ({ from: f, messages }))
+    .sort((a, b) => b.messages - a.messages || String(a.from).localeCompare(String(b.from)));
+  if (opts.dryRun === true) return { ...plan, relabelled: 0, reportIds: [] };
+
+  let relabelled = 0;
+  const reportIds: string[] = [];
+  for (let i = 0; i < todo.length; i += RELABEL_CHUNK) {
+    const chunk = todo.slice(i, i + RELABEL_CHUNK);
+    const done = await db.transaction().execute(async (trx) => {
+      // The placement locks of these messages first (LOCK_CLASS order), then what they protect: a
+      // placement, a retrace or another relabel of one of them runs before or after, never beside.
+      await lockNames(trx, LOCK_CLASS.clusterKey, chunk.map(messageLockName));
+      const before = await currentCategories(trx, chunk);
+      const at = nowIso();
+      const rows = chunk
+        .filter((sha) => before.get(sha) !== category)
+        .map((sha) => ({
+          id: newId(),
+          report_id: reportOf.get(sha) as string,
+          message_sha256: sha,
+          category,
+          previous_category: before.get(sha) ?? null,
+          actor,
+          at,
+        }));
+      if (rows.length > 0) await trx.insertInto('relabels').values(rows).execute();
+      for (const r of rows)
+        await writeAudit(trx, {
+          actor,
+          action: 'report.relabel',
+          subject: `report:${r.report_id}`,
+          ip: opts.ip ?? null,
+          detail: { from: r.previous_category, to: category, campaign: root },
+        });
+      return rows.map((r) => r.message_sha256);
+    });
+    relabelled += done.length;
+    if (done.length > 0) reportIds.push(...(await reportsOf(db, done)));
+  }
+  await recountCategories(db, root);
+  await writeAudit(db, {
+    actor,
+    action: 'campaign.relabel',
+    subject: `campaign:${root}`,
+    ip: opts.ip ?? null,
+    detail: {
+      to: category,
+      relabelled,
+      unchanged: plan.unchanged,
+      keptLegitimate: plan.keptLegitimate,
+      keptRelabelled: plan.keptRelabelled,
+      withoutReport: plan.withoutReport,
+    },
+  });
+  return { ...plan, relabelled, reportIds };
+}
+
+/** The messages of a campaign and of the campaigns merged into it (at most one more than the bound). */
+async function membersOf(db: Kysely<Database>, root: string): Promise<string[]> {
+  const ids = [
+    root,
+    ...(await db.selectFrom('campaigns').select('id').where('merged_into', '=', root).execute()).map((r) => r.id),
+  ];
+  const members: string[] = [];
+  for (let i = 0; i < ids.length && members.length <= MAX_CAMPAIGN_RELABEL; i += 500) {
+    const rows = await db
+      .selectFrom('campaign_messages')
+      .select('sha256')
+      .where('campaign_id', 'in', ids.slice(i, i + 500))
+      .orderBy('sha256')
+      .limit(MAX_CAMPAIGN_RELABEL + 1 - members.length)
+      .execute();
+    members.push(...rows.map((r) => r.sha256));
+  }
+  return members;
+}
+
+/** Each message's latest report (by id, which grows with time): the last one retention removes. */
+async function latestReports(db: Kysely<Database>, shas: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < shas.length; i += 500) {
     const rows = await db
       .selectFrom('reports')
       .select(['id', 'message_sha256'])
-      .where('message_sha256', 'in', differing.slice(i, i + 500))
-      .orderBy('id')
+      .where('message_sha256', 'in', shas.slice(i, i + 500))
       .execute();
-    for (const r of rows) if (!reportOf.has(r.message_sha256)) reportOf.set(r.message_sha256, r.id);
+    for (const r of rows) {
+      const known = out.get(r.message_sha256);
+      if (known === undefined || r.id > known) out.set(r.message_sha256, r.id);
+    }
   }
-  const relabelled: RelabelResult[] = [];
-  for (const sha of differing) {
-    const reportId = reportOf.get(sha);
-    if (reportId !== undefined) relabelled.push(await relabelReport(db, reportId, category, actor));
-  }
-  const reportIds: string[] = [];
-  const shas = relabelled.map((r) => r.sha256);
+  return out;
+}
+
+/** Every report of these messages. */
+async function reportsOf(db: Kysely<Database>, shas: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
   for (let i = 0; i < shas.length; i += 500) {
     const rows = await db
       .selectFrom('reports')
       .select('id')
       .where('message_sha256', 'in', shas.slice(i, i + 500))
       .execute();
-    reportIds.push(...rows.map((r) => r.id));
+    out.push(...rows.map((r) => r.id));
   }
-  await writeAudit(db, {
-    actor,
-    action: 'campaign.relabel',
-    subject: `campaign:${root}`,
-    ip: null,
-    detail: { to: category, relabelled: relabelled.length, unchanged: members.length - differing.length },
+  return out;
+}
+
+/**
+ * Recounts a campaign's category counts from its messages' categories in force (a message whose
+ * evidence retention removed has none and no longer counts), then its standing. The campaign row is
+ * locked first (an update of it), as a placement takes it before the counts, so a message placed
+ * meanwhile is counted by one transaction or the other, never lost; counts are written in value order.
+ */
+export async function recountCategories(db: Kysely<Database>, root: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const at = nowIso();
+    await trx.updateTable('campaigns').set({ updated_at: at }).where('id', '=', root).execute();
+    const members = await membersOf(trx, root);
+    const current = await currentCategories(trx, members);
+    const counts = new Map<string, number>();
+    for (const sha of members) {
+      const c = current.get(sha);
+      if (c) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    const existing = await trx
+      .selectFrom('campaign_facts')
+      .select(['value', 'count'])
+      .where('campaign_id', '=', root)
+      .where('kind', '=', 'category')
+      .execute();
+    const values = [...new Set([...existing.map((e) => e.value), ...counts.keys()])].sort();
+    for (const value of values) {
+      const n = counts.get(value) ?? 0;
+      const had = existing.find((e) => e.value === value);
+      if (had && Number(had.count) === n) continue;
+      if (had && n === 0)
+        await trx
+          .deleteFrom('campaign_facts')
+          .where('campaign_id', '=', root)
+          .where('kind', '=', 'category')
+          .where('value', '=', value)
+          .execute();
+      else if (had)
+        await trx
+          .updateTable('campaign_facts')
+          .set({ count: n, last_seen_at: at })
+          .where('campaign_id', '=', root)
+          .where('kind', '=', 'category')
+          .where('value', '=', value)
+          .execute();
+      else await addFacts(trx, root, [{ kind: 'category', value, count: n }], at);
+    }
+    await refreshStanding(trx, root);
   });
-  return { campaignId: root, category, relabelled, unchanged: members.length - differing.length, reportIds };
 }
 
 /**
@@ -243,6 +411,8 @@ async function moveCampaignCategory(
     .executeTakeFirst();
   if (!member) return;
   const campaignId = member.merged_into ?? member.id;
+  // The campaign row before its counts, the order a placement takes them in.
+  await db.updateTable('campaigns').set({ updated_at: at }).where('id', '=', campaignId).execute();
   if (from) {
     await db
       .updateTable('campaign_facts')

@@ -175,23 +175,32 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { category: string } }>(
+  app.post<{
+    Params: { id: string };
+    Body: { category: string; includeLegitimate?: boolean; includeRelabelled?: boolean; dryRun?: boolean };
+  }>(
     '/api/v1/campaigns/:id/relabel',
     {
       schema: {
         summary:
-          'Relabel every message of a campaign that is not yet of this category (analysts): each one relabelled on ' +
-          'its earliest report as one relabel is, then audited once as campaign.relabel',
+          'Relabel the messages of a campaign that are not yet of this category (analysts): each on its latest ' +
+          'report as one relabel is, the campaign recounted, audited once as campaign.relabel',
         description:
           'For a campaign an analyst has read and found to be one thing (a commercial campaign the classifier called ' +
           'scam in a few copies, which the gates hold for the mix). A merged id stands for its survivor. Messages ' +
-          `already of the category are left alone; more than ${MAX_CAMPAIGN_RELABEL} messages: 400. Needs ` +
-          '`report:relabel` (admin, analyst).',
+          'classified legitimate and messages an analyst relabelled one by one are kept unless includeLegitimate / ' +
+          'includeRelabelled; dryRun answers what would change without changing it. More than ' +
+          `${MAX_CAMPAIGN_RELABEL} messages: 400. Needs \`report:relabel\` (admin, analyst).`,
         tags: ['campaigns'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } }, required: ['id'] },
         body: {
           type: 'object',
-          properties: { category: { type: 'string', enum: [...CATEGORIES] } },
+          properties: {
+            category: { type: 'string', enum: [...CATEGORIES] },
+            includeLegitimate: { type: 'boolean' },
+            includeRelabelled: { type: 'boolean' },
+            dryRun: { type: 'boolean' },
+          },
           required: ['category'],
           additionalProperties: false,
         },
@@ -199,15 +208,16 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       authorize(req.principal, 'report:relabel');
-      const r = await relabelCampaign(app.ctx.db, req.params.id, req.body.category, principalLabel(req.principal));
+      const { category, includeLegitimate, includeRelabelled, dryRun } = req.body;
+      const r = await relabelCampaign(app.ctx.db, req.params.id, category, principalLabel(req.principal), {
+        includeLegitimate,
+        includeRelabelled,
+        dryRun,
+        ip: req.ip,
+      });
       await app.reindexReports(r.reportIds);
-      return {
-        campaignId: r.campaignId,
-        category: r.category,
-        relabelled: r.relabelled.length,
-        unchanged: r.unchanged,
-        reports: r.relabelled.map((x) => x.reportId),
-      };
+      const { reportIds: _reports, ...out } = r;
+      return out;
     },
   );
 

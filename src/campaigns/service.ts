@@ -16,11 +16,10 @@ import { identityOfReport, Redactor, type ReporterIdentity } from '../evidence/r
 import { ingestFingerprint, type Placement } from './cluster.ts';
 import { takePrepared } from './thread-prepare.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
+import { messageLockName } from './message-lock.ts';
 
-/** A message's own name among the cluster keys: its placement and a restatement of its facts take it. */
-export function messageLockName(sha256: string): string {
-  return `m:${sha256}`;
-}
+/** A message's own name among the cluster keys (`message-lock.ts`): its placement takes it. */
+export { messageLockName };
 
 /** The names a placement locks: the message, its LSH band keys and its strong links. */
 export function clusterLockNames(fp: Fingerprint): string[] {

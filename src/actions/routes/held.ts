@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { authorize } from '../../core/policy.ts';
 import { policyFor } from '../action-policy.ts';
-import { MAX_HELD_PAGE, listHeldCampaigns } from '../held-campaigns.ts';
+import { AppError } from '../../core/errors.ts';
+import { MAX_HELD_PAGE, decodeHeldCursor, listHeldCampaigns } from '../held-campaigns.ts';
 import { ACTIONS_TAGS, body } from './route-helpers.ts';
 
 const HeldQuery = z.object({
@@ -31,6 +32,8 @@ export async function heldRoutes(app: FastifyInstance): Promise<void> {
     async (req) => {
       authorize(req.principal, 'workbench:use');
       const q = body(HeldQuery, req.query);
+      if (q.before !== undefined && decodeHeldCursor(q.before) === null)
+        throw new AppError('BAD_REQUEST', 'before: not a cursor this list gave (use the previous page’s next).');
       const page = await listHeldCampaigns(db, policyFor(config), {
         limit: q.limit,
         before: q.before ?? null,

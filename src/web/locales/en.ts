@@ -266,9 +266,23 @@ export const en = {
   'campaign.unavailable': 'Campaign data is not available yet.',
   'campaign.relabel': 'Relabel the whole campaign',
   'campaign.relabel.lead':
-    'Once you have read its reports and found it to be one thing: every one of its {n} messages not yet of the ' +
-    'category chosen is relabelled, each on its report as one relabel is (recorded, logged, used for training).',
-  'campaign.relabel.submit': 'Relabel every message',
+    'Once you have read its reports and found it to be one thing: its {n} messages not yet of the category chosen ' +
+    'are relabelled, each on its report as one relabel is (recorded, logged, used for training). Messages ' +
+    'classified legitimate and messages an analyst relabelled one by one are kept unless ticked. You see what would ' +
+    'change before anything does.',
+  'campaign.relabel.submit': 'Show what would change',
+  'campaign.relabel.choose': 'Choose a category',
+  'campaign.relabel.legitimate': 'also the messages classified legitimate',
+  'campaign.relabel.relabelled': 'also the messages an analyst relabelled one by one',
+  'campaign.relabel.confirm.title': 'Relabel campaign {id} as {category}?',
+  'campaign.relabel.confirm.change': '{n} message(s) will be relabelled:',
+  'campaign.relabel.confirm.from': '{n} now classified {from}',
+  'campaign.relabel.confirm.kept':
+    'Kept as they are: {legitimate} classified legitimate and {relabelled} relabelled by an analyst (not ticked), ' +
+    '{unchanged} already of that category, {without} without a report left (no longer counted in the campaign).',
+  'campaign.relabel.confirm.submit': 'Relabel {n} message(s)',
+  'campaign.relabel.confirm.none': 'Nothing to relabel.',
+  'campaign.relabel.cancel': 'Back to the campaign',
   'campaign.relabel.done': '{n} message(s) relabelled.',
   'login.title': 'Sign in',
   'login.email': 'E-mail address',

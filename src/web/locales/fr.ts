@@ -279,10 +279,24 @@ export const fr: Messages = {
   'campaign.unavailable': 'Les données de campagne ne sont pas encore disponibles.',
   'campaign.relabel': 'Reclasser toute la campagne',
   'campaign.relabel.lead':
-    'Une fois ses signalements lus et la campagne reconnue comme une seule chose : chacun de ses {n} messages qui ' +
-    'n’est pas encore de la catégorie choisie est reclassé, chacun sur son signalement comme un reclassement ' +
-    'ordinaire (enregistré, journalisé, utilisé pour l’apprentissage).',
-  'campaign.relabel.submit': 'Reclasser tous les messages',
+    'Une fois ses signalements lus et la campagne reconnue comme une seule chose : ses {n} messages qui ne sont ' +
+    'pas encore de la catégorie choisie sont reclassés, chacun sur son signalement comme un reclassement ordinaire ' +
+    '(enregistré, journalisé, utilisé pour l’apprentissage). Les messages classés légitimes et ceux qu’un analyste a ' +
+    'reclassés un par un sont gardés sauf si vous les cochez. Vous voyez ce qui changerait avant tout changement.',
+  'campaign.relabel.submit': 'Voir ce qui changerait',
+  'campaign.relabel.choose': 'Choisir une catégorie',
+  'campaign.relabel.legitimate': 'aussi les messages classés légitimes',
+  'campaign.relabel.relabelled': 'aussi les messages qu’un analyste a reclassés un par un',
+  'campaign.relabel.confirm.title': 'Reclasser la campagne {id} en « {category} » ?',
+  'campaign.relabel.confirm.change': '{n} message(s) seront reclassés :',
+  'campaign.relabel.confirm.from': '{n} actuellement classé(s) {from}',
+  'campaign.relabel.confirm.kept':
+    'Gardés tels quels : {legitimate} classé(s) légitime(s) et {relabelled} reclassé(s) par un analyste (non ' +
+    'cochés), {unchanged} déjà de cette catégorie, {without} sans signalement restant (ils ne comptent plus dans la ' +
+    'campagne).',
+  'campaign.relabel.confirm.submit': 'Reclasser {n} message(s)',
+  'campaign.relabel.confirm.none': 'Rien à reclasser.',
+  'campaign.relabel.cancel': 'Revenir à la campagne',
   'campaign.relabel.done': '{n} message(s) reclassé(s).',
   'login.title': 'Se connecter',
   'login.email': 'Adresse électronique',

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { authorize } from '../../core/policy.ts';
 import { policyFor } from '../../actions/action-policy.ts';
 import { listHeldCampaigns, type HeldCampaign } from '../../actions/held-campaigns.ts';
-import type { HoldReason } from '../../actions/gates.ts';
+import { shownShare, type HoldReason } from '../../actions/gates.ts';
 import { campaignLabels } from '../../campaigns/label.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { fmtTime, formatNumber, layout, pageContext, sendPage, type PageCtx } from '../page.ts';
@@ -21,10 +21,10 @@ const SIZES = [1, 2, 5, 10] as const;
 /** One hold reason in the reader's language. */
 export function holdReasonLabel(ctx: PageCtx, r: HoldReason): string {
   return r.kind === 'legitimate-share'
-    ? ctx.t('held.reason.legitimate', { share: percent(ctx, r.share), max: percent(ctx, r.max) })
+    ? ctx.t('held.reason.legitimate', { share: percent(ctx, shownShare(r)), max: percent(ctx, r.max) })
     : ctx.t('held.reason.mixed', {
         category: categoryLabel(ctx, r.category),
-        purity: percent(ctx, r.purity),
+        purity: percent(ctx, shownShare(r)),
         min: percent(ctx, r.min),
       });
 }

@@ -384,9 +384,61 @@ ${t('list.next')}</a>`
     verifyCsrf(req, typeof body[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : '');
     const id = req.params.id.slice(0, 64);
     const category = typeof body.category === 'string' ? body.category : '';
-    const r = await relabelCampaign(db, id, category, principalLabel(req.principal));
-    await indexReports(db, r.reportIds);
-    return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled.length}`, 303);
+    const opts = { includeLegitimate: body.legitimate === '1', includeRelabelled: body.relabelled === '1' };
+    // First what would change, to confirm; then, confirmed, the change.
+    const confirmed = body.confirm === '1';
+    const r = await relabelCampaign(db, id, category, principalLabel(req.principal), {
+      ...opts,
+      dryRun: !confirmed,
+      ip: req.ip,
+    });
+    if (confirmed) {
+      await indexReports(db, r.reportIds);
+      return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled}`, 303);
+    }
+    const ctx = pageContext(req, reply);
+    const { t } = ctx;
+    const label = (await campaignLabels(db, [r.campaignId])).get(r.campaignId) ?? r.campaignId;
+    const n = r.change.reduce((sum, c) => sum + c.messages, 0);
+    const title = t('campaign.relabel.confirm.title', { id: label, category: categoryLabel(ctx, r.category) });
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        title,
+        html`<h1>${title}</h1>
+${
+  n === 0
+    ? html`<p class="empty" data-testid="campaign-relabel-none">${t('campaign.relabel.confirm.none')}</p>`
+    : html`<p>${t('campaign.relabel.confirm.change', { n: formatNumber(ctx, n) })}</p>\
+<ul data-testid="campaign-relabel-plan">${r.change.map(
+        (c) =>
+          html`<li>${t('campaign.relabel.confirm.from', {
+            n: formatNumber(ctx, c.messages),
+            from: categoryLabel(ctx, c.from),
+          })}</li>`,
+      )}</ul>`
+}
+<p data-testid="campaign-relabel-kept">${t('campaign.relabel.confirm.kept', {
+          legitimate: formatNumber(ctx, r.keptLegitimate),
+          relabelled: formatNumber(ctx, r.keptRelabelled),
+          unchanged: formatNumber(ctx, r.unchanged),
+          without: formatNumber(ctx, r.withoutReport),
+        })}</p>
+${
+  n === 0
+    ? ''
+    : html`<form method="post" action="/workbench/campaigns/${r.campaignId}/relabel">${csrfField(ctx)}\
+<input type="hidden" name="category" value="${r.category}"><input type="hidden" name="confirm" value="1">\
+${opts.includeLegitimate ? html`<input type="hidden" name="legitimate" value="1">` : ''}\
+${opts.includeRelabelled ? html`<input type="hidden" name="relabelled" value="1">` : ''}\
+<button type="submit" data-testid="campaign-relabel-confirm">${t('campaign.relabel.confirm.submit', {
+        n: formatNumber(ctx, n),
+      })}</button></form>`
+}
+<p><a href="/workbench/campaigns/${r.campaignId}">${t('campaign.relabel.cancel')}</a></p>`,
+      ),
+    );
   });
 
   app.get<{
@@ -502,10 +554,10 @@ ${
 ${t('campaign.relabel')}</h2><p>${t('campaign.relabel.lead', { n: formatNumber(ctx, campaign.messageCount) })}</p>
 <form method="post" action="/workbench/campaigns/${campaign.id}/relabel" class="row">${csrfField(ctx)}
 <label for="campaign-category">${t('col.category')}</label> \
-<select id="campaign-category" name="category">${CATEGORIES.map(
-        (c) =>
-          html`<option value="${c}" ${campaign.category === c ? 'selected' : ''}>${categoryLabel(ctx, c)}</option>`,
-      )}</select>
+<select id="campaign-category" name="category" required><option value="">${t('campaign.relabel.choose')}</option>\
+${CATEGORIES.map((c) => html`<option value="${c}">${categoryLabel(ctx, c)}</option>`)}</select>
+<label><input type="checkbox" name="legitimate" value="1"> ${t('campaign.relabel.legitimate')}</label>
+<label><input type="checkbox" name="relabelled" value="1"> ${t('campaign.relabel.relabelled')}</label>
 <button type="submit" data-testid="campaign-relabel-submit">${t('campaign.relabel.submit')}</button></form></section>`
     : ''
 }

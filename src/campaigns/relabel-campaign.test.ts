@@ -1,0 +1,134 @@
+/**
+ * Relabelling a whole campaign on both engines, where its counts and its messages disagree: a message
+ * whose stored verdict changed after it was counted, a member whose evidence retention removed (no
+ * report, no verdict) — the campaign is recounted from its messages and leaves the gates' hold; and
+ * two analysts relabelling the same campaign at once relabel each message once, the counts exact.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { drainPipeline } from '../app/test-pipeline.ts';
+import { DIALECTS } from '../db/test-databases.ts';
+import { createTestApp, sampleSpam } from '../web/test-helpers.ts';
+import { relabelCampaign } from './relabel.ts';
+
+const BODY =
+  '<html><body><p>Dear customer, our records show an outstanding parcel fee of 2.99 euros for your delivery. ' +
+  'Your parcel is held at our depot and will be returned to the sender within 48 hours unless the fee is paid. ' +
+  'Please confirm your address and pay securely at <a href="https://parcel-fee-depot.example/pay">our payment ' +
+  'page</a> to release it. Thank you for choosing our delivery service.</p></body></html>';
+
+for (const dialect of DIALECTS)
+  test(`[${dialect}] a campaign whose counts drifted from its messages is recounted by a whole-campaign relabel, \
+and two at once relabel each message once`, async (t) => {
+    const h = await createTestApp(t, dialect, { dnsMode: 'offline' });
+    if (!h) return;
+    const { ctx } = h;
+    const { db } = ctx;
+    await ctx.writer.submit(
+      Array.from({ length: 12 }, (_, i) => ({
+        raw: sampleSpam({ id: `p${i}`, subject: 'Parcel fee', html: BODY }),
+        channel: 'web' as const,
+      })),
+    );
+    await drainPipeline(ctx);
+    const [campaign, ...others] = await db
+      .selectFrom('campaigns')
+      .selectAll()
+      .where('merged_into', 'is', null)
+      .execute();
+    assert.ok(campaign?.category, 'one campaign with a category');
+    assert.equal(others.length, 0);
+    const members = await db
+      .selectFrom('campaign_messages')
+      .select('sha256')
+      .where('campaign_id', '=', campaign.id)
+      .orderBy('sha256')
+      .execute();
+    assert.equal(members.length, 12);
+    const other = campaign.category === 'scam' ? 'phishing' : 'scam';
+    // Drift: one message's stored verdict changed after it was counted (a retrained model, a re-report).
+    await db
+      .updateTable('classifications')
+      .set({ category: other })
+      .where('sha256', '=', members[0]?.sha256 as string)
+      .execute();
+    // A member whose evidence retention removed, still counted under another category.
+    const gone = 'f'.repeat(64);
+    await db
+      .insertInto('campaign_messages')
+      .values({
+        sha256: gone,
+        campaign_id: campaign.id,
+        kind: 'email',
+        via: 'lsh',
+        similarity: 1,
+        joined_at: campaign.first_seen_at,
+      })
+      .execute();
+    await db
+      .insertInto('campaign_facts')
+      .values({
+        campaign_id: campaign.id,
+        kind: 'category',
+        value: 'malware',
+        count: 1,
+        first_seen_at: campaign.first_seen_at,
+        last_seen_at: campaign.last_seen_at,
+      })
+      .execute();
+
+    const r = await relabelCampaign(db, campaign.id, campaign.category, 'user:t:analyst', { ip: '192.0.2.1' });
+    assert.deepEqual(
+      [r.relabelled, r.unchanged, r.withoutReport, r.change],
+      [1, 11, 1, [{ from: other, messages: 1 }]],
+    );
+    const counts = await db
+      .selectFrom('campaign_facts')
+      .select(['value', 'count'])
+      .where('campaign_id', '=', campaign.id)
+      .where('kind', '=', 'category')
+      .execute();
+    assert.deepEqual(
+      counts.map((c) => [c.value, Number(c.count)]),
+      [[campaign.category, 12]],
+      'recounted from the messages: the drifted one moved, the removed one no longer counts',
+    );
+    const standing = await db
+      .selectFrom('campaigns')
+      .selectAll()
+      .where('id', '=', campaign.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      [standing.category, Number(standing.purity), Number(standing.legitimate_share)],
+      [campaign.category, 1, 0],
+    );
+
+    // Two analysts at once, to the other category: each message relabelled once, the counts exact.
+    const both = await Promise.all([
+      relabelCampaign(db, campaign.id, other, 'user:a:analyst'),
+      relabelCampaign(db, campaign.id, other, 'user:b:analyst', { includeRelabelled: true }),
+    ]);
+    const relabels = await db
+      .selectFrom('relabels')
+      .select(['message_sha256', 'category'])
+      .where('category', '=', other)
+      .execute();
+    assert.equal(new Set(relabels.map((x) => x.message_sha256)).size, relabels.length, 'no message relabelled twice');
+    assert.ok(both[0].relabelled + both[1].relabelled <= 12);
+    const after = await db
+      .selectFrom('campaign_facts')
+      .select(['value', 'count'])
+      .where('campaign_id', '=', campaign.id)
+      .where('kind', '=', 'category')
+      .where('count', '>', 0)
+      .execute();
+    const total = after.reduce((n, c) => n + Number(c.count), 0);
+    assert.equal(total, 12, `the counts sum to the messages: ${JSON.stringify(after)}`);
+    const audits = await db
+      .selectFrom('audit_log')
+      .select(['action', 'ip'])
+      .where('action', '=', 'campaign.relabel')
+      .execute();
+    assert.equal(audits.length, 3);
+    assert.ok(audits.some((a) => a.ip === '192.0.2.1'));
+  });
