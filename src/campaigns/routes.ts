@@ -215,7 +215,8 @@ export async function campaignRoutes(app: FastifyInstance): Promise<void> {
         dryRun,
         ip: req.ip,
       });
-      await app.reindexReports(r.reportIds);
+      // In parts: one index transaction (and one IN-list) per 500 reports, however many a message has.
+      for (let i = 0; i < r.reportIds.length; i += 500) await app.reindexReports(r.reportIds.slice(i, i + 500));
       const { reportIds: _reports, ...out } = r;
       return out;
     },

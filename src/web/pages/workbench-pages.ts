@@ -393,7 +393,7 @@ ${t('list.next')}</a>`
       ip: req.ip,
     });
     if (confirmed) {
-      await indexReports(db, r.reportIds);
+      for (let i = 0; i < r.reportIds.length; i += 500) await indexReports(db, r.reportIds.slice(i, i + 500));
       return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled}`, 303);
     }
     const ctx = pageContext(req, reply);
