@@ -120,6 +120,17 @@ const SPECIFIC: TextTemplate[] = [
   { en: 'No such report.', fr: 'Ce signalement n’existe pas.' },
   { en: 'No such message.', fr: 'Ce message n’existe pas.' },
   { en: 'No such campaign.', fr: 'Cette campagne n’existe pas.' },
+  { en: 'Unknown category {category}.', fr: 'Catégorie inconnue {category}.' },
+  {
+    en: 'Campaign {id} has more than {n} messages: relabel its reports one by one, or re-cluster first.',
+    fr:
+      'La campagne {id} compte plus de {n} messages\u00a0: reclassez ses signalements un par un, ou regroupez à ' +
+      'nouveau d’abord.',
+  },
+  {
+    en: 'before: not a cursor this list gave (use the previous page’s next).',
+    fr: 'before\u00a0: ce curseur ne vient pas de cette liste (reprenez le next de la page précédente).',
+  },
   { en: 'No such token.', fr: 'Ce jeton n’existe pas.' },
   { en: 'No such active account.', fr: 'Aucun compte actif de ce nom.' },
   { en: 'No such dead letter.', fr: 'Ce rebut n’existe pas.' },
