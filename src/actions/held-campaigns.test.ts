@@ -88,7 +88,6 @@ page`, async (t) => {
       assert.deepEqual(mixed?.categories, [
         { category: 'phishing', messages: 3 },
         { category: 'commercial', messages: 2 },
-        { category: 'scam', messages: 0 },
       ]);
       assert.deepEqual(all.rows[1]?.reasons, [{ kind: 'legitimate-share', share: 0.2, max: 0.05 }]);
       // The reasons in words are the gates' own, as a case history records them.

@@ -223,6 +223,7 @@ async function categoriesOf(
     .select(['campaign_id', 'value', 'count'])
     .where('kind', '=', 'category')
     .where('campaign_id', 'in', [...ids])
+    .where('count', '>', 0)
     .execute();
   for (const r of rows) {
     const list = out.get(r.campaign_id) ?? [];

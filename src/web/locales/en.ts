@@ -358,10 +358,10 @@ them; it applies to reports analysed from now on.',
   'nav.held': 'Held campaigns',
   'held.title': 'Campaigns the gates hold',
   'held.lead':
-    'Abusive campaigns whose messages mix categories or include mail classified legitimate. Nothing leaves on them ' +
-    'automatically (no referral of their cases, no ISP alert, no listing, no intel object) until an analyst looks: ' +
-    'relabel the reports that were classified wrongly (the campaign follows at once) or open a case and refer it by ' +
-    'hand. Most recently active first.',
+    'Campaigns with abusive mail whose messages mix categories or include mail classified legitimate. Nothing ' +
+    'leaves on them automatically (no referral of their cases, no ISP alert, no listing, no intel object) until an ' +
+    'analyst looks: relabel the reports that were classified wrongly (the campaign follows at once) or open a case ' +
+    'and refer it by hand. Most recently active first.',
   'held.total': '{n} held',
   'held.min': 'at least {n} message(s)',
   'held.none': 'No campaign is held.',

@@ -375,7 +375,8 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
   'nav.held': 'Campagnes retenues',
   'held.title': 'Campagnes retenues par les garde-fous',
   'held.lead':
-    'Campagnes abusives dont les messages mêlent plusieurs catégories ou comptent du courrier classé légitime. Rien ' +
+    'Campagnes porteuses de courrier abusif dont les messages mêlent plusieurs catégories ou comptent du courrier ' +
+    'classé légitime. Rien ' +
     'ne part automatiquement sur elles (ni saisine pour leurs dossiers, ni alerte aux FAI, ni inscription sur les ' +
     'listes, ni objet de renseignement) tant qu’un analyste ne les a pas examinées : reclassez les signalements mal ' +
     'classés (la campagne suit aussitôt) ou ouvrez un dossier et transmettez-le vous-même. Les plus récemment ' +

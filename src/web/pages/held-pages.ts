@@ -1,6 +1,6 @@
 /**
- * The workbench's queue of campaigns the gates hold (`actions/held-campaigns.ts`): abusive
- * campaigns whose messages mix categories or carry legitimate mail, on which nothing leaves
+ * The workbench's queue of campaigns the gates hold (`actions/held-campaigns.ts`): campaigns with
+ * abusive mail whose messages mix categories or carry legitimate mail, on which nothing leaves
  * automatically until an analyst relabels the odd reports or refers a case by hand. Staff only.
  */
 import type { FastifyInstance } from 'fastify';
