@@ -272,7 +272,7 @@ first.`,
       return rows.map((r) => r.message_sha256);
     });
     relabelled += done.length;
-    if (done.length > 0) reportIds.push(...(await reportsOf(db, done)));
+    if (done.length > 0) reportIds.push(...(await reportsOfMessages(db, done)).map((r) => r.id));
   }
   await recountCategories(db, root);
   await writeAudit(db, {
@@ -312,33 +312,29 @@ async function membersOf(db: Kysely<Database>, root: string): Promise<string[]> 
   return members;
 }
 
-/** Each message's latest report (by id, which grows with time): the last one retention removes. */
-async function latestReports(db: Kysely<Database>, shas: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < shas.length; i += 500) {
-    const rows = await db
-      .selectFrom('reports')
-      .select(['id', 'message_sha256'])
-      .where('message_sha256', 'in', shas.slice(i, i + 500))
-      .execute();
-    for (const r of rows) {
-      const known = out.get(r.message_sha256);
-      if (known === undefined || r.id > known) out.set(r.message_sha256, r.id);
-    }
-  }
+/** Every report of these messages, with its message. */
+async function reportsOfMessages(
+  db: Kysely<Database>,
+  shas: readonly string[],
+): Promise<{ id: string; message_sha256: string }[]> {
+  const out: { id: string; message_sha256: string }[] = [];
+  for (let i = 0; i < shas.length; i += 500)
+    out.push(
+      ...(await db
+        .selectFrom('reports')
+        .select(['id', 'message_sha256'])
+        .where('message_sha256', 'in', shas.slice(i, i + 500))
+        .execute()),
+    );
   return out;
 }
 
-/** Every report of these messages. */
-async function reportsOf(db: Kysely<Database>, shas: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < shas.length; i += 500) {
-    const rows = await db
-      .selectFrom('reports')
-      .select('id')
-      .where('message_sha256', 'in', shas.slice(i, i + 500))
-      .execute();
-    out.push(...rows.map((r) => r.id));
+/** Each message's latest report (by id, which grows with time): the last one retention removes. */
+async function latestReports(db: Kysely<Database>, shas: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const r of await reportsOfMessages(db, shas)) {
+    const known = out.get(r.message_sha256);
+    if (known === undefined || r.id > known) out.set(r.message_sha256, r.id);
   }
   return out;
 }
