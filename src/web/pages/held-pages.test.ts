@@ -110,16 +110,32 @@ relabelled`, async (t) => {
       });
     assert.equal((await form(campaign.category, {}, analyst.cookie, 'wrong')).statusCode, 403, 'CSRF checked');
     assert.equal((await form(campaign.category, {}, reporter.cookie, reporter.csrf)).statusCode, 403);
-    assert.equal((await form('')).statusCode, 400, 'no category chosen');
+    assert.equal((await form('')).statusCode, 303, 'a POST without confirm is sent to the preview');
+    // The campaign page asks with a GET form (no token in the URL), the preview is a read-only GET.
+    assert.match(detail.body, new RegExp(`<form method="get" action="/workbench/campaigns/${campaign.id}/relabel"`));
+    const ask = (category: string, extra: Record<string, string> = {}, cookie = analyst.cookie) =>
+      get(`/workbench/campaigns/${campaign.id}/relabel?${new URLSearchParams({ category, ...extra })}`, cookie);
+    assert.equal((await ask('')).statusCode, 400, 'no category chosen');
+    assert.equal((await ask(campaign.category, {}, reporter.cookie)).statusCode, 403);
     // First what would change. The odd message is an analyst's own relabel: kept unless ticked.
-    const kept = await form(campaign.category);
+    const posted = await form(campaign.category);
+    assert.equal(posted.statusCode, 303, posted.body);
+    assert.equal(posted.headers.location, `/workbench/campaigns/${campaign.id}/relabel?category=${campaign.category}`);
+    const kept = await get(posted.headers.location as string);
     assert.equal(kept.statusCode, 200, kept.body);
     assert.match(kept.body, /Nothing to relabel\./);
     assert.match(kept.body, /1 relabelled by an analyst/);
-    const preview = await form(campaign.category, { relabelled: '1' });
+    const preview = await ask(campaign.category, { relabelled: '1' });
     assert.equal(preview.statusCode, 200, preview.body);
     assert.match(preview.body, /1 message\(s\) will be relabelled/);
     assert.match(preview.body, /data-testid="campaign-relabel-confirm"/);
+    // The language switch of the preview shows the same preview in French (it was a POST answer: a 404).
+    const switchTo = /<a lang="fr" hreflang="fr" href="([^"]+)"/.exec(preview.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(switchTo?.includes(`category=${campaign.category}`) && switchTo.includes('relabelled=1'), switchTo);
+    const french = await get(switchTo as string);
+    assert.equal(french.statusCode, 200, french.body);
+    assert.match(french.body, /<html lang="fr">/);
+    assert.match(french.body, /data-testid="campaign-relabel-confirm"/);
     assert.match((await get('/workbench/held')).body, /1 held/, 'the preview changes nothing');
     const whole = await form(campaign.category, { relabelled: '1', confirm: '1' });
     assert.equal(whole.statusCode, 303, whole.body);
@@ -130,7 +146,7 @@ relabelled`, async (t) => {
     assert.match((await get('/workbench/held')).body, /No campaign is held\./);
     const audited = await db.selectFrom('audit_log').select(['action', 'subject', 'ip']).execute();
     assert.ok(audited.some((a) => a.action === 'campaign.relabel' && a.subject === `campaign:${campaign.id}` && a.ip));
-    assert.match((await form(campaign.category, { relabelled: '1' })).body, /Nothing to relabel\./);
+    assert.match((await ask(campaign.category, { relabelled: '1' })).body, /Nothing to relabel\./);
 
     // By API, to another category: the message an analyst relabelled is kept unless asked for.
     const api2 = (body: Record<string, unknown>) =>

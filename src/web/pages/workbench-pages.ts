@@ -149,6 +149,18 @@ ${input('from', t('filter.from'), 'date')}${input('to', t('filter.to'), 'date')}
 </form>`;
 }
 
+/** The read-only preview of a whole-campaign relabel (what would change), as a GET URL. */
+function relabelPreviewUrl(
+  id: string,
+  category: string,
+  opts: { includeLegitimate: boolean; includeRelabelled: boolean },
+): string {
+  const q = new URLSearchParams({ category });
+  if (opts.includeLegitimate) q.set('legitimate', '1');
+  if (opts.includeRelabelled) q.set('relabelled', '1');
+  return `/workbench/campaigns/${encodeURIComponent(id)}/relabel?${q.toString()}`;
+}
+
 export async function workbenchRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.ctx;
 
@@ -378,35 +390,30 @@ ${t('list.next')}</a>`
       .send(csv);
   });
 
-  app.post<{ Params: { id: string } }>('/workbench/campaigns/:id/relabel', async (req, reply) => {
-    authorize(req.principal, 'report:relabel');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    verifyCsrf(req, typeof body[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : '');
-    const id = req.params.id.slice(0, 64);
-    const category = typeof body.category === 'string' ? body.category : '';
-    const opts = { includeLegitimate: body.legitimate === '1', includeRelabelled: body.relabelled === '1' };
-    // First what would change, to confirm; then, confirmed, the change.
-    const confirmed = body.confirm === '1';
-    const r = await relabelCampaign(db, id, category, principalLabel(req.principal), {
-      ...opts,
-      dryRun: !confirmed,
-      ip: req.ip,
-    });
-    if (confirmed) {
-      for (let i = 0; i < r.reportIds.length; i += 500) await indexReports(db, r.reportIds.slice(i, i + 500));
-      return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled}`, 303);
-    }
-    const ctx = pageContext(req, reply);
-    const { t } = ctx;
-    const label = (await campaignLabels(db, [r.campaignId])).get(r.campaignId) ?? r.campaignId;
-    const n = r.change.reduce((sum, c) => sum + c.messages, 0);
-    const title = t('campaign.relabel.confirm.title', { id: label, category: categoryLabel(ctx, r.category) });
-    return sendPage(
-      reply,
-      layout(
-        ctx,
-        title,
-        html`<h1>${title}</h1>
+  /**
+   * A whole campaign relabelled from its page: first what would change (a GET, read-only, so the page can be
+   * reloaded, linked and shown in another language), then, confirmed by a CSRF-checked POST, the change. A POST
+   * without `confirm` (an older form) is sent to the preview.
+   */
+  app.get<{ Params: { id: string }; Querystring: { category?: string; legitimate?: string; relabelled?: string } }>(
+    '/workbench/campaigns/:id/relabel',
+    async (req, reply) => {
+      authorize(req.principal, 'report:relabel');
+      const id = req.params.id.slice(0, 64);
+      const category = typeof req.query.category === 'string' ? req.query.category : '';
+      const opts = { includeLegitimate: req.query.legitimate === '1', includeRelabelled: req.query.relabelled === '1' };
+      const r = await relabelCampaign(db, id, category, principalLabel(req.principal), { ...opts, dryRun: true });
+      const ctx = pageContext(req, reply);
+      const { t } = ctx;
+      const label = (await campaignLabels(db, [r.campaignId])).get(r.campaignId) ?? r.campaignId;
+      const n = r.change.reduce((sum, c) => sum + c.messages, 0);
+      const title = t('campaign.relabel.confirm.title', { id: label, category: categoryLabel(ctx, r.category) });
+      return sendPage(
+        reply,
+        layout(
+          ctx,
+          title,
+          html`<h1>${title}</h1>
 ${
   n === 0
     ? html`<p class="empty" data-testid="campaign-relabel-none">${t('campaign.relabel.confirm.none')}</p>`
@@ -420,11 +427,11 @@ ${
       )}</ul>`
 }
 <p data-testid="campaign-relabel-kept">${t('campaign.relabel.confirm.kept', {
-          legitimate: formatNumber(ctx, r.keptLegitimate),
-          relabelled: formatNumber(ctx, r.keptRelabelled),
-          unchanged: formatNumber(ctx, r.unchanged),
-          without: formatNumber(ctx, r.withoutReport),
-        })}</p>
+            legitimate: formatNumber(ctx, r.keptLegitimate),
+            relabelled: formatNumber(ctx, r.keptRelabelled),
+            unchanged: formatNumber(ctx, r.unchanged),
+            without: formatNumber(ctx, r.withoutReport),
+          })}</p>
 ${
   n === 0
     ? ''
@@ -437,8 +444,22 @@ ${opts.includeRelabelled ? html`<input type="hidden" name="relabelled" value="1"
       })}</button></form>`
 }
 <p><a href="/workbench/campaigns/${r.campaignId}">${t('campaign.relabel.cancel')}</a></p>`,
-      ),
-    );
+        ),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/workbench/campaigns/:id/relabel', async (req, reply) => {
+    authorize(req.principal, 'report:relabel');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    verifyCsrf(req, typeof body[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : '');
+    const id = req.params.id.slice(0, 64);
+    const category = typeof body.category === 'string' ? body.category : '';
+    const opts = { includeLegitimate: body.legitimate === '1', includeRelabelled: body.relabelled === '1' };
+    if (body.confirm !== '1') return reply.redirect(relabelPreviewUrl(id, category, opts), 303);
+    const r = await relabelCampaign(db, id, category, principalLabel(req.principal), { ...opts, ip: req.ip });
+    for (let i = 0; i < r.reportIds.length; i += 500) await indexReports(db, r.reportIds.slice(i, i + 500));
+    return reply.redirect(`/workbench/campaigns/${r.campaignId}?relabelled=${r.relabelled}`, 303);
   });
 
   app.get<{
@@ -552,7 +573,7 @@ ${
   campaign && can(req.principal, 'report:relabel')
     ? html`<section class="card" aria-labelledby="h-campaign-relabel"><h2 id="h-campaign-relabel">\
 ${t('campaign.relabel')}</h2><p>${t('campaign.relabel.lead', { n: formatNumber(ctx, campaign.messageCount) })}</p>
-<form method="post" action="/workbench/campaigns/${campaign.id}/relabel" class="row">${csrfField(ctx)}
+<form method="get" action="/workbench/campaigns/${campaign.id}/relabel" class="row">
 <label for="campaign-category">${t('col.category')}</label> \
 <select id="campaign-category" name="category" required><option value="">${t('campaign.relabel.choose')}</option>\
 ${CATEGORIES.map((c) => html`<option value="${c}">${categoryLabel(ctx, c)}</option>`)}</select>
