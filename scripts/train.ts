@@ -28,7 +28,7 @@ import type { Analysis } from '../src/analysis/analysis-schema.ts';
 import { ANALYSER_VERSION } from '../src/analysis/analysis-schema.ts';
 import { openDatabase } from '../src/db/dialect.ts';
 import { loadConfig } from '../src/core/config.ts';
-import { relabelTrainingExamples } from '../src/campaigns/relabel.ts';
+import { MAX_RELABEL_EXAMPLES_PER_CAMPAIGN, relabelTrainingExamples } from '../src/campaigns/relabel.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,13 +76,18 @@ if (databaseUrl) {
   const config = loadConfig({ env: {}, flags: { databaseUrl, logLevel: 'silent' } });
   const db = openDatabase(config.database);
   try {
-    for (const r of await relabelTrainingExamples(db, TRAINING_CLOCK)) {
+    const stats = { capped: 0 };
+    for (const r of await relabelTrainingExamples(db, TRAINING_CLOCK, { stats })) {
       // The SMS model has no phishing class: an SMS relabelled phishing teaches it "spam".
       if (r.analysis.kind === 'sms')
         smsRows.push(row(r.analysis, r.label === 'legitimate' ? 'legitimate' : 'spam', `relabel/${r.sha256}`, false));
       else emailRows.push(row(r.analysis, r.label, `relabel/${r.sha256}`, false));
       relabelled[r.analysis.kind === 'sms' ? 'sms' : 'email']++;
     }
+    if (stats.capped > 0)
+      process.stdout.write(
+        `relabels: ${stats.capped} left out, past ${MAX_RELABEL_EXAMPLES_PER_CAMPAIGN} of one campaign and label\n`,
+      );
   } finally {
     await db.destroy();
   }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { drainPipeline } from '../app/test-pipeline.ts';
 import { DIALECTS } from '../db/test-databases.ts';
 import { createTestApp, sampleSpam } from '../web/test-helpers.ts';
-import { relabelCampaign } from './relabel.ts';
+import { relabelCampaign, relabelReport, relabelTrainingExamples } from './relabel.ts';
 
 const BODY =
   '<html><body><p>Dear customer, our records show an outstanding parcel fee of 2.99 euros for your delivery. ' +
@@ -131,4 +131,74 @@ and two at once relabel each message once`, async (t) => {
       .execute();
     assert.equal(audits.length, 3);
     assert.ok(audits.some((a) => a.ip === '192.0.2.1'));
+  });
+
+for (const dialect of DIALECTS)
+  test(`[${dialect}] a whole-campaign relabel gives the text model a few copies of the mailing, not every one, \
+and a message relabelled otherwise counts apart`, async (t) => {
+    const h = await createTestApp(t, dialect, { dnsMode: 'offline' });
+    if (!h) return;
+    const { ctx } = h;
+    const { db } = ctx;
+    const stored = await ctx.writer.submit([
+      ...Array.from({ length: 8 }, (_, i) => ({
+        raw: sampleSpam({ id: `q${i}`, subject: 'Parcel fee', html: BODY }),
+        channel: 'web' as const,
+      })),
+      {
+        raw: sampleSpam({
+          id: 'lone',
+          subject: 'Quarterly newsletter',
+          html: '<p>Our spring catalogue is out: garden tools, seeds and planters for every balcony.</p>',
+        }),
+        channel: 'web' as const,
+      },
+    ]);
+    await drainPipeline(ctx);
+    const parcel = await db
+      .selectFrom('campaign_messages')
+      .select(['campaign_id', 'sha256'])
+      .where(
+        'sha256',
+        'in',
+        stored.slice(0, 8).map((s) => s.sha256),
+      )
+      .execute();
+    const campaignId = parcel[0]?.campaign_id as string;
+    assert.equal(parcel.length, 8);
+    assert.ok(
+      parcel.every((p) => p.campaign_id === campaignId),
+      'the eight copies are one campaign',
+    );
+    const { category } = await db
+      .selectFrom('campaigns')
+      .select('category')
+      .where('id', '=', campaignId)
+      .executeTakeFirstOrThrow();
+    // Both are the model's "spam": whichever the classifier did not say, so every copy is relabelled.
+    const to = category === 'commercial' ? 'scam' : 'commercial';
+    const whole = await relabelCampaign(db, campaignId, to, 'user:t:analyst', { includeLegitimate: true });
+    assert.equal(whole.relabelled, 8);
+    // One copy is an analyst's own call, another label: it is not one of the capped copies.
+    const odd = stored[0] as (typeof stored)[number];
+    await relabelReport(db, odd.id, 'legitimate', 'user:t:analyst');
+    const lone = stored[8] as (typeof stored)[number];
+    await relabelReport(db, lone.id, 'scam', 'user:t:analyst');
+
+    const clock = new Date('2026-01-01T00:00:00Z');
+    assert.equal((await relabelTrainingExamples(db, clock)).length, 9, 'under the cap, every relabel is an example');
+    const stats = { capped: 0 };
+    const examples = await relabelTrainingExamples(db, clock, { perCampaign: 3, stats });
+    const byLabel = (label: string) => examples.filter((e) => e.label === label).map((e) => e.sha256);
+    const copies = new Set(parcel.map((p) => p.sha256));
+    assert.equal(byLabel('spam').filter((h) => copies.has(h)).length, 3, 'three of the seven copies relabelled spam');
+    assert.deepEqual(byLabel('legitimate'), [odd.sha256], 'the copy relabelled legitimate counts apart');
+    assert.deepEqual(byLabel('phishing'), []);
+    assert.ok(
+      examples.some((e) => e.sha256 === lone.sha256),
+      'a message of another campaign keeps its example',
+    );
+    assert.equal(stats.capped, 4);
+    const hashes = examples.map((e) => e.sha256);
+    assert.deepEqual(hashes, [...hashes].sort(), 'by message hash: reproducible');
   });

@@ -453,21 +453,68 @@ export interface RelabelExample {
 }
 
 /**
+ * Examples kept per campaign and label. A whole-campaign relabel writes one relabel per message, and a campaign is
+ * copies of one mailing: 5,000 of them would teach the text model that mailing with the weight of 5,000 messages
+ * against the corpus's few thousand, and pull every similar message its way. A few copies teach its words.
+ */
+export const MAX_RELABEL_EXAMPLES_PER_CAMPAIGN = 20;
+
+/** What {@link relabelTrainingExamples} left out, for the training log. */
+export interface RelabelExampleStats {
+  /** Relabels past {@link MAX_RELABEL_EXAMPLES_PER_CAMPAIGN} of one campaign and label. */
+  capped: number;
+}
+
+/** The campaign (a merged one's survivor) of each message that is in one. */
+async function campaignsOfMessages(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < sha256s.length; i += 500) {
+    const rows = await db
+      .selectFrom('campaign_messages as m')
+      .innerJoin('campaigns as c', 'c.id', 'm.campaign_id')
+      .select(['m.sha256', 'c.id', 'c.merged_into'])
+      .where('m.sha256', 'in', sha256s.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(r.sha256, r.merged_into ?? r.id);
+  }
+  return out;
+}
+
+/**
  * The training examples `npm run train` adds from analyst relabels: the latest relabel of each
  * message whose evidence is still stored, re-analysed offline with the training clock (features
  * must not depend on today's DNS), labelled with the model class of the category (`other` has
- * none and is left out). Ordered by message hash, so training stays reproducible.
+ * none and is left out), at most `perCampaign` (default {@link MAX_RELABEL_EXAMPLES_PER_CAMPAIGN}) per
+ * campaign and label, the first by message hash. Ordered by message hash, so training stays reproducible.
  */
-export async function relabelTrainingExamples(db: Kysely<Database>, clock: Date): Promise<RelabelExample[]> {
+export async function relabelTrainingExamples(
+  db: Kysely<Database>,
+  clock: Date,
+  opts: { perCampaign?: number; stats?: RelabelExampleStats } = {},
+): Promise<RelabelExample[]> {
   const ports = offlinePorts(clock);
   const settings = defaultAnalysisSettings();
+  const perCampaign = opts.perCampaign ?? MAX_RELABEL_EXAMPLES_PER_CAMPAIGN;
+  const latest = await latestRelabels(db);
+  const campaignOf = await campaignsOfMessages(
+    db,
+    latest.map((r) => r.message_sha256),
+  );
+  const taken = new Map<string, number>();
   const out: RelabelExample[] = [];
-  for (const r of await latestRelabels(db)) {
+  for (const r of latest) {
     const label = isCategory(r.category) ? modelClassOf(r.category) : null;
     if (!label) continue;
+    const campaign = campaignOf.get(r.message_sha256);
+    const key = campaign === undefined ? null : `${campaign}\n${label}`;
+    if (key !== null && (taken.get(key) ?? 0) >= perCampaign) {
+      if (opts.stats) opts.stats.capped++;
+      continue;
+    }
     const raw = await getMessageRaw(db, r.message_sha256);
     if (!raw) continue;
     out.push({ sha256: r.message_sha256, label, analysis: await analyse(raw, { ports, settings }) });
+    if (key !== null) taken.set(key, (taken.get(key) ?? 0) + 1);
   }
   return out;
 }
