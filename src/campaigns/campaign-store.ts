@@ -105,6 +105,38 @@ export async function refreshStanding(db: Db, campaignId: string): Promise<Stand
 }
 
 /**
+ * Moves one message's unit in a campaign's category counts from `from` (null: it was counted under none) to `to`,
+ * then the standing: a relabel, or a message reported again whose category in force changed since it was counted.
+ * The campaign's row before its counts, the order a placement takes them in.
+ */
+export async function moveCategoryCount(
+  db: Db,
+  campaignId: string,
+  from: string | null,
+  to: string,
+  at: string,
+): Promise<void> {
+  await db.updateTable('campaigns').set({ updated_at: at }).where('id', '=', campaignId).execute();
+  if (from) {
+    await db
+      .updateTable('campaign_facts')
+      .set((eb) => ({ count: eb('count', '-', 1) }))
+      .where('campaign_id', '=', campaignId)
+      .where('kind', '=', 'category')
+      .where('value', '=', from)
+      .execute();
+    await db
+      .deleteFrom('campaign_facts')
+      .where('campaign_id', '=', campaignId)
+      .where('kind', '=', 'category')
+      .where('count', '<=', 0)
+      .execute();
+  }
+  await addFacts(db, campaignId, [{ kind: 'category', value: to }], at);
+  await refreshStanding(db, campaignId);
+}
+
+/**
  * Merges `losers` into `winner`: members and story move to the winner, the losers (and anything
  * that already redirected to them) redirect to it. Representatives, band keys and links stay
  * where they are and resolve through the redirect, so a merge costs the size of the losers'

@@ -14,7 +14,7 @@ import { analyse } from '../analysis/analyse.ts';
 import { offlinePorts } from '../analysis/offline-ports.ts';
 import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { getMessageRaw } from '../evidence/store.ts';
-import { addFacts, refreshStanding } from './campaign-store.ts';
+import { addFacts, moveCategoryCount, refreshStanding } from './campaign-store.ts';
 import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { messageLockName } from './message-lock.ts';
 
@@ -57,6 +57,24 @@ export async function relabelledCategories(
   return new Map([...latest].map(([sha, l]) => [sha, l.category]));
 }
 
+/** The automatic category stored for each of these messages (absent: none), one statement per 500 messages. */
+export async function automaticCategories(
+  db: Kysely<Database>,
+  sha256s: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const wanted = [...new Set(sha256s)];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const autos = await db
+      .selectFrom('classifications')
+      .select(['sha256', 'category'])
+      .where('sha256', 'in', wanted.slice(i, i + 500))
+      .execute();
+    for (const r of autos) out.set(r.sha256, r.category);
+  }
+  return out;
+}
+
 /**
  * {@link currentCategory} of each of these messages (absent: none), two statements per 500 messages:
  * the latest relabel, else the automatic category.
@@ -67,14 +85,7 @@ export async function currentCategories(
 ): Promise<Map<string, string>> {
   const out = await relabelledCategories(db, sha256s);
   const rest = [...new Set(sha256s)].filter((sha) => !out.has(sha));
-  for (let i = 0; i < rest.length; i += 500) {
-    const autos = await db
-      .selectFrom('classifications')
-      .select(['sha256', 'category'])
-      .where('sha256', 'in', rest.slice(i, i + 500))
-      .execute();
-    for (const r of autos) out.set(r.sha256, r.category);
-  }
+  for (const [sha, category] of await automaticCategories(db, rest)) out.set(sha, category);
   return out;
 }
 
@@ -406,26 +417,7 @@ async function moveCampaignCategory(
     .where('m.sha256', '=', sha256)
     .executeTakeFirst();
   if (!member) return;
-  const campaignId = member.merged_into ?? member.id;
-  // The campaign row before its counts, the order a placement takes them in.
-  await db.updateTable('campaigns').set({ updated_at: at }).where('id', '=', campaignId).execute();
-  if (from) {
-    await db
-      .updateTable('campaign_facts')
-      .set((eb) => ({ count: eb('count', '-', 1) }))
-      .where('campaign_id', '=', campaignId)
-      .where('kind', '=', 'category')
-      .where('value', '=', from)
-      .execute();
-    await db
-      .deleteFrom('campaign_facts')
-      .where('campaign_id', '=', campaignId)
-      .where('kind', '=', 'category')
-      .where('count', '<=', 0)
-      .execute();
-  }
-  await addFacts(db, campaignId, [{ kind: 'category', value: to }], at);
-  await refreshStanding(db, campaignId);
+  await moveCategoryCount(db, member.merged_into ?? member.id, from, to, at);
 }
 
 /** The latest relabel of each relabelled message (training data). */

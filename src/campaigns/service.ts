@@ -10,7 +10,8 @@ import { analysesMovedSince, getLatestAnalyses } from '../analysis/repository.ts
 import { nowIso } from '../core/ids.ts';
 import type { HandOn } from '../workers/handlers.ts';
 import type { Classifier, Verdict } from '../analysis/classify/classify.ts';
-import { relabelledCategories } from './relabel.ts';
+import { automaticCategories, relabelledCategories } from './relabel.ts';
+import { moveCategoryCount } from './campaign-store.ts';
 import { fingerprintOf, type Fact, type Fingerprint } from './fingerprint.ts';
 import { identityOfReport, Redactor, type ReporterIdentity } from '../evidence/redact.ts';
 import { ingestFingerprint, type Placement } from './cluster.ts';
@@ -176,16 +177,26 @@ export async function placeReports(
       reports.flatMap((r) => clusterLockNames(r.fp)),
     );
     // The category in force is an analyst's latest relabel, else the verdict just saved: the
-    // relabels of the whole batch read once, under the batch's locks.
-    const relabelled = await relabelledCategories(
+    // relabels of the whole batch read once, under the batch's locks, and the verdicts stored before
+    // it (what a message reported again was counted under).
+    const shas = reports.map((r) => r.sha256);
+    const relabelled = await relabelledCategories(trx, shas);
+    const stored = await automaticCategories(
       trx,
-      reports.map((r) => r.sha256),
+      shas.filter((sha) => !relabelled.has(sha)),
     );
     const out: Placement[] = [];
     for (const r of reports) {
+      const counted = relabelled.get(r.sha256) ?? stored.get(r.sha256) ?? null;
       await saveClassification(trx, r.sha256, r.verdict, nowIso());
+      stored.set(r.sha256, r.verdict.category);
       const category = relabelled.get(r.sha256) ?? r.verdict.category;
       const placement = await ingestFingerprint(trx, r.fp, { seenAt: r.seenAt, category });
+      // A message reported again whose verdict changed since it was counted (its record traced again
+      // after its reporter's mail hosts were learned, a retrained model): its unit in the campaign's
+      // category counts moves with it, so the standing the actions gates read is the messages' own.
+      if (placement.via === 'repeat' && counted !== null && counted !== category)
+        await moveCategoryCount(trx, placement.campaignId, counted, category, r.seenAt);
       await placed(trx, { reportId: r.reportId, sha256: r.sha256, campaignId: placement.campaignId });
       out.push(placement);
     }
