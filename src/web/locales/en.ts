@@ -320,6 +320,12 @@ them; it applies to reports analysed from now on.',
   'account.mailhosts.saved': 'Your mail hosts are saved.',
   'account.mailhosts.learned': 'Learned from your earlier reports: {hosts}',
   'account.mailhosts.none': 'None learned yet.',
+  'account.mailhosts.frequent':
+    'Where the trace-back stopped most often in your reports, each time for mail of several campaigns. A spam \
+source sends its own campaign; a machine that passes on many is usually one of yours: a forward from another \
+mailbox of yours, a filter, your provider’s gateway. If one of these is, add it above (reports traced before keep \
+their origin until they are analysed again).',
+  'account.mailhosts.frequent.item': '{reports} reports, {campaigns} campaigns',
   'account.password': 'Change my password',
   'account.password.current': 'Current password',
   'account.password.new': 'New password',

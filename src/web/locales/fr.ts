@@ -337,6 +337,13 @@ lieu de les accuser ; cela vaut pour les signalements analysés à partir de m
   'account.mailhosts.saved': 'Vos serveurs de messagerie sont enregistrés.',
   'account.mailhosts.learned': 'Appris de vos signalements précédents : {hosts}',
   'account.mailhosts.none': 'Aucun appris pour l’instant.',
+  'account.mailhosts.frequent':
+    'Là où la remontée s’est arrêtée le plus souvent dans vos signalements, chaque fois pour des messages de \
+plusieurs campagnes. Une source de spam envoie sa propre campagne ; une machine qui en transmet beaucoup est le \
+plus souvent l’une des vôtres : un transfert depuis une autre de vos boîtes, un filtre, la passerelle de votre \
+fournisseur. Si c’est le cas, ajoutez-la ci-dessus (les signalements déjà analysés gardent leur origine jusqu’à leur \
+prochaine analyse).',
+  'account.mailhosts.frequent.item': '{reports} signalements, {campaigns} campagnes',
   'account.password': 'Changer mon mot de passe',
   'account.password.current': 'Mot de passe actuel',
   'account.password.new': 'Nouveau mot de passe',

@@ -12,7 +12,68 @@ import type { Database } from '../../db/schema.ts';
 import { declareMailhosts, type TypedDeclaration } from '../../analysis/mailhost-routes.ts';
 import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { csrfField, type PageCtx } from '../page.ts';
+import { csrfField, formatNumber, type PageCtx } from '../page.ts';
+
+/**
+ * A machine the trace-back named the origin of many of one reporter's reports, of several campaigns: a spam source
+ * sends its own campaign, a machine that passes on many is usually the reporter's own forwarder, filter or gateway,
+ * which only a declaration lets the trace-back look past (SpamCop asks its users the same).
+ */
+export interface FrequentOrigin {
+  ip: string;
+  rdns: string | null;
+  reports: number;
+  campaigns: number;
+}
+
+/** Reports of the reporter's, and campaigns among them, an origin must reach to be shown. */
+export const FREQUENT_ORIGIN_REPORTS = 5;
+export const FREQUENT_ORIGIN_CAMPAIGNS = 3;
+/** The reporter's latest reports read for it (an account page, not a scan of a feed's million reports). */
+const FREQUENT_ORIGIN_WINDOW = 2000;
+
+/**
+ * The origins that recur across campaigns in the latest reports of `key` (`user:ID` or `token:ID`), most reports
+ * first, at most five; none that the reporter's declared or learned hosts already name by address.
+ */
+export async function frequentOrigins(
+  db: Kysely<Database>,
+  key: string,
+  known: readonly string[] = [],
+): Promise<FrequentOrigin[]> {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  const id = key.slice(colon + 1);
+  if ((kind !== 'user' && kind !== 'token') || id.length === 0) return [];
+  const rows = await db
+    .selectFrom('reports as r')
+    .innerJoin('action_report_facts as f', 'f.report_id', 'r.id')
+    .select(['f.origin_ip', 'f.origin_rdns', 'f.campaign_id', 'f.message_sha256'])
+    .where(kind === 'user' ? 'r.reporter_user_id' : 'r.reporter_token_id', '=', id)
+    .where('f.origin_ip', 'is not', null)
+    .orderBy('r.received_at', 'desc')
+    .limit(FREQUENT_ORIGIN_WINDOW)
+    .execute();
+  const byIp = new Map<string, { rdns: string | null; reports: number; campaigns: Set<string> }>();
+  for (const r of rows) {
+    const ip = r.origin_ip as string;
+    const e = byIp.get(ip) ?? { rdns: null, reports: 0, campaigns: new Set<string>() };
+    e.reports++;
+    e.rdns ??= r.origin_rdns;
+    // A message in no campaign is its own.
+    e.campaigns.add(r.campaign_id ?? `msg:${r.message_sha256}`);
+    byIp.set(ip, e);
+  }
+  const skip = new Set(known);
+  return [...byIp]
+    .filter(
+      ([ip, e]) =>
+        !skip.has(ip) && e.reports >= FREQUENT_ORIGIN_REPORTS && e.campaigns.size >= FREQUENT_ORIGIN_CAMPAIGNS,
+    )
+    .map(([ip, e]) => ({ ip, rdns: e.rdns, reports: e.reports, campaigns: e.campaigns.size }))
+    .sort((a, b) => b.reports - a.reports || (a.ip < b.ip ? -1 : 1))
+    .slice(0, 5);
+}
 
 /** Most lines read from the text area (the store keeps at most 32; more are refused there, by count). */
 const MAX_LINES = 200;
@@ -69,7 +130,7 @@ export async function declareFromForm(
 
 export function mailhostsSection(
   ctx: PageCtx,
-  view: { declared: { host: string; note: string | null }[]; learned: string[] },
+  view: { declared: { host: string; note: string | null }[]; learned: string[]; frequent?: FrequentOrigin[] },
   opts: { text?: string; error?: string },
   form: MailhostsForm = {
     action: '/account/mailhosts',
@@ -94,5 +155,19 @@ ${opts.error ? html`<p class="error" role="alert" data-testid="mailhosts-error">
       ? t('account.mailhosts.none')
       : t('account.mailhosts.learned', { hosts: view.learned.join(', ') })
   }</p>
+${
+  (view.frequent ?? []).length === 0
+    ? ''
+    : html`<p>${t('account.mailhosts.frequent')}</p>
+<ul data-testid="mailhosts-frequent">${(view.frequent ?? []).map(
+        (o) =>
+          html`<li><code translate="no">${o.ip}</code>${
+            o.rdns ? html` (<code translate="no">${o.rdns}</code>)` : ''
+          }: ${t('account.mailhosts.frequent.item', {
+            reports: formatNumber(ctx, o.reports),
+            campaigns: formatNumber(ctx, o.campaigns),
+          })}</li>`,
+      )}</ul>`
+}
 </section>`;
 }

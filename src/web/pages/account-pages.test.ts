@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS } from '../../db/test-databases.ts';
 import { TEST_PASSWORD, anonymousCsrf, createTestApp, postForm, userWithSession } from '../test-helpers.ts';
 import { safeNext } from './account-pages.ts';
+import { drainPipeline } from '../../app/test-pipeline.ts';
 
 /** Values of `next` as they arrive after form decoding. */
 const HOSTILE = [
@@ -131,3 +132,68 @@ for (const dialect of DIALECTS) {
     assert.equal((await db.selectFrom('analysis_declared_mailhosts').selectAll().execute()).length, 2);
   });
 }
+
+/** A message through `relay` (a machine outside the reporter's side) of one of three mailings; `n` varies it. */
+function forwarded(relay: string, mailing: number, n: number): Buffer {
+  const subjects = ['Your parcel is waiting', 'Claim your lottery prize now', 'Cheap watches, best prices'];
+  const bodies = [
+    'Your parcel is held at our depot until the customs fee is paid at https://parcel-depot-fees.example/pay today.',
+    'You have won the international lottery: send your bank details to claim the prize at https://lotto.example/.',
+    'Replica watches at the best prices on the web, free shipping worldwide: https://watches-cheap.example/shop now.',
+  ];
+  return Buffer.from(
+    [
+      `Received: from relay.outside.example-net.com (relay.outside.example-net.com [${relay}]) by mx.reporter-home.org \
+with ESMTP id f${mailing}x${n}; Mon, 23 Nov 2026 10:0${n}:00 +0000`,
+      `Received: from sender${mailing} ([61.177.${mailing}.${10 + n}]) by relay.outside.example-net.com with SMTP; \
+Mon, 23 Nov 2026 10:0${n}:00 +0000`,
+      `From: Offers <offers${mailing}@mailing${mailing}.example>`,
+      'To: me@reporter-home.org',
+      `Subject: ${subjects[mailing]}`,
+      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+      `Message-ID: <m${mailing}.${n}.${relay}@mailing${mailing}.example>`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `${bodies[mailing]} Reference ${mailing}-${n}.`,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+for (const dialect of DIALECTS)
+  test(`the account page names the machine that most of a reporter's reports of several campaigns stop at, a \
+likely forwarder of theirs, and not a spam source of one campaign (${dialect})`, async (t) => {
+    const h = await createTestApp(t, dialect, { dnsMode: 'offline' });
+    if (!h) return;
+    const { db, config } = h.ctx;
+    const u = await userWithSession(db, config, 'reporter');
+    const forwarder = '85.13.150.7';
+    const source = '91.200.12.9';
+    await h.ctx.writer.submit(
+      [
+        // Two reports each of three mailings through one machine, five of one mailing from another.
+        ...[0, 1, 2].flatMap((m) => [1, 2].map((n) => forwarded(forwarder, m, n))),
+        ...[1, 2, 3, 4, 5].map((n) => forwarded(source, 0, n)),
+      ].map((raw) => ({ raw, channel: 'web' as const, reporterUserId: u.id })),
+    );
+    await drainPipeline(h.ctx);
+    const facts = await db.selectFrom('action_report_facts').select(['origin_ip', 'campaign_id']).execute();
+    assert.equal(facts.filter((f) => f.origin_ip === forwarder).length, 6, 'the walk stops at the forwarder');
+    assert.equal(new Set(facts.filter((f) => f.origin_ip === forwarder).map((f) => f.campaign_id)).size, 3);
+
+    const page = async (lang = 'en') =>
+      (await h.app.inject({ url: `/account?lang=${lang}`, headers: { cookie: u.cookie } })).body;
+    const listed = /<ul data-testid="mailhosts-frequent">([\s\S]*?)<\/ul>/.exec(await page())?.[1] ?? '';
+    assert.match(listed, /85\.13\.150\.7<\/code> \(<code translate="no">relay\.outside\.example-net\.com<\/code>\)/);
+    assert.match(listed, /: 6 reports, 3 campaigns<\/li>/);
+    assert.doesNotMatch(listed, /91\.200\.12\.9/, 'a source of one campaign is not somebody’s forwarder');
+    assert.match(await page('fr'), /6\u00a0signalements, 3\u00a0campagnes/);
+    // Another reporter sees none of it.
+    const other = await userWithSession(db, config, 'reporter');
+    const theirs = await h.app.inject({ url: '/account', headers: { cookie: other.cookie } });
+    assert.doesNotMatch(theirs.body, /mailhosts-frequent/);
+    // Declared, it is no longer offered.
+    const saved = await postForm(h.app, '/account/mailhosts', { _csrf: u.csrf, mailhosts: forwarder }, u.cookie);
+    assert.equal(saved.statusCode, 200);
+    assert.doesNotMatch(await page(), /mailhosts-frequent/);
+  });

@@ -40,7 +40,7 @@ import { PASSWORD_PAGE } from '../first-sign-in.ts';
 import { listReports } from '../queries.ts';
 import { categoryLabel, channelLabel } from '../components.ts';
 import { mailhostsView, ownMailhostKey } from '../../analysis/mailhost-routes.ts';
-import { declareFromForm, mailhostsSection } from './account-mailhosts.ts';
+import { declareFromForm, frequentOrigins, mailhostsSection } from './account-mailhosts.ts';
 
 type Body = Record<string, unknown>;
 const field = (b: unknown, k: string): string =>
@@ -244,7 +244,11 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
   ): Promise<string> {
     const { t } = ctx;
     const key = ownMailhostKey(ctx.principal);
-    const hosts = key === null ? null : await mailhostsView(db, key);
+    const view = key === null ? null : await mailhostsView(db, key);
+    const hosts =
+      key === null || view === null
+        ? null
+        : { ...view, frequent: await frequentOrigins(db, key, [...view.learned, ...view.declared.map((d) => d.host)]) };
     const scope = reportScope(ctx.principal, { networks: [], authorityId: null });
     const own = can(ctx.principal, 'report:read-own')
       ? await listReports(db, scope.kind === 'all' ? { kind: 'own', userId, tokenId: null } : scope, {}, null, 100)
