@@ -33,7 +33,7 @@ export const FREQUENT_ORIGIN_CAMPAIGNS = 3;
 const FREQUENT_ORIGIN_WINDOW = 2000;
 
 /**
- * The origins that recur across campaigns in the latest reports of `key` (`user:ID` or `token:ID`), most reports
+ * The origins that recur across campaigns in the latest reports of `key` (`user:ID`), most reports
  * first, at most five; none that the reporter's declared or learned hosts already name by address.
  */
 export async function frequentOrigins(
@@ -44,12 +44,13 @@ export async function frequentOrigins(
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
   const id = key.slice(colon + 1);
-  if ((kind !== 'user' && kind !== 'token') || id.length === 0) return [];
+  // An account's reports are read by its index (reporter, time); a token without an account has no page.
+  if (kind !== 'user' || id.length === 0) return [];
   const rows = await db
     .selectFrom('reports as r')
     .innerJoin('action_report_facts as f', 'f.report_id', 'r.id')
     .select(['f.origin_ip', 'f.origin_rdns', 'f.campaign_id', 'f.message_sha256'])
-    .where(kind === 'user' ? 'r.reporter_user_id' : 'r.reporter_token_id', '=', id)
+    .where('r.reporter_user_id', '=', id)
     .where('f.origin_ip', 'is not', null)
     .orderBy('r.received_at', 'desc')
     .limit(FREQUENT_ORIGIN_WINDOW)
