@@ -8,14 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { drainPipeline } from '../app/test-pipeline.ts';
 import { DIALECTS } from '../db/test-databases.ts';
+import { PARCEL_FEE_HTML as BODY } from './test-mail.ts';
 import { createTestApp, sampleSpam } from '../web/test-helpers.ts';
 import { relabelCampaign, relabelReport, relabelTrainingExamples } from './relabel.ts';
-
-const BODY =
-  '<html><body><p>Dear customer, our records show an outstanding parcel fee of 2.99 euros for your delivery. ' +
-  'Your parcel is held at our depot and will be returned to the sender within 48 hours unless the fee is paid. ' +
-  'Please confirm your address and pay securely at <a href="https://parcel-fee-depot.example/pay">our payment ' +
-  'page</a> to release it. Thank you for choosing our delivery service.</p></body></html>';
 
 for (const dialect of DIALECTS)
   test(`[${dialect}] a campaign whose counts drifted from its messages is recounted by a whole-campaign relabel, \

@@ -13,15 +13,10 @@ import { defaultAnalysisSettings } from '../analysis/settings.ts';
 import { createClassifier } from '../analysis/classify/classify.ts';
 import type { Category } from '../analysis/classify/categories.ts';
 import { DIALECTS } from '../db/test-databases.ts';
+import { PARCEL_FEE_HTML as BODY } from './test-mail.ts';
 import { sampleSpam } from '../web/test-helpers.ts';
 import { placeReports, prepareReport } from './service.ts';
 import { relabelReport } from './relabel.ts';
-
-const BODY =
-  '<html><body><p>Dear customer, our records show an outstanding parcel fee of 2.99 euros for your delivery. ' +
-  'Your parcel is held at our depot and will be returned to the sender within 48 hours unless the fee is paid. ' +
-  'Please confirm your address and pay securely at <a href="https://parcel-fee-depot.example/pay">our payment ' +
-  'page</a> to release it. Thank you for choosing our delivery service.</p></body></html>';
 
 for (const dialect of DIALECTS)
   test(`[${dialect}] a message reported again with another verdict moves its unit in its campaign's counts, \
