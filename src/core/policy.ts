@@ -312,6 +312,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /workbench/reports.csv': { any: ['workbench:use'] },
   'GET /workbench/campaigns/:id': { any: ['workbench:use'] },
   'GET /workbench/held': { any: ['workbench:use'] },
+  'GET /workbench/campaigns/:id/relabel': { any: ['report:relabel'] },
   'POST /workbench/campaigns/:id/relabel': { any: ['report:relabel'] },
   'GET /workbench/reports/:id': { any: ['workbench:use'] },
   'GET /workbench/reports/:id/safe-view': { any: ['workbench:use'] },
