@@ -1,0 +1,34 @@
+/**
+ * Whether a message came through a mailing list: its header carries a field only a list manager
+ * writes — `List-Id` (RFC 2919), `List-Post`, `List-Help`, `List-Subscribe`, `List-Owner`,
+ * `List-Archive` (RFC 2369), ezmlm's `Mailing-List`, Mailman's `X-BeenThere` and
+ * `X-Mailman-Version`, or `Precedence: list`. `List-Unsubscribe` alone does not count: every
+ * newsletter and much spam carries it.
+ *
+ * A list's server is the origin the trace-back names for its mail (the labels agree: what lies below
+ * it is the list's business), and never a subscriber's own mail host. So this is used only to hold
+ * back: a header a sender forged makes nothing trusted, it can only keep a machine out of the
+ * account page's suggestions (`src/web/pages/account-mailhosts.ts`).
+ */
+import { headerFields } from './stages/traceback/header-block.ts';
+
+const LIST_FIELDS = new Set([
+  'list-id',
+  'list-post',
+  'list-help',
+  'list-subscribe',
+  'list-owner',
+  'list-archive',
+  'mailing-list',
+  'x-beenthere',
+  'x-mailman-version',
+]);
+
+/** Whether the header of `raw` says a mailing list passed the message on (see the module comment). */
+export function isListMail(raw: Uint8Array): boolean {
+  for (const f of headerFields(raw)) {
+    if (LIST_FIELDS.has(f.name)) return true;
+    if (f.name === 'precedence' && /^\s*list\b/i.test(f.value)) return true;
+  }
+  return false;
+}
