@@ -5,12 +5,15 @@
  * the same form serves each intake channel on `/admin/mailhosts`.
  */
 import type { Kysely } from 'kysely';
+import { getDomain } from 'tldts';
 import type { Config } from '../../core/config.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Principal } from '../../core/roles.ts';
 import type { Database } from '../../db/schema.ts';
 import { declareMailhosts, type TypedDeclaration } from '../../analysis/mailhost-routes.ts';
 import { trustTableFor } from '../../analysis/stages/traceback/trust.ts';
+import { isListMail } from '../../analysis/list-mail.ts';
+import { getMessageRaw } from '../../evidence/store.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, formatNumber, type PageCtx } from '../page.ts';
 
@@ -29,12 +32,107 @@ export interface FrequentOrigin {
 /** Reports of the reporter's, and campaigns among them, an origin must reach to be shown. */
 export const FREQUENT_ORIGIN_REPORTS = 5;
 export const FREQUENT_ORIGIN_CAMPAIGNS = 3;
+/**
+ * Senders (registered domains of the From addresses) among them: a forwarder passes on everybody's mail, a
+ * newsletter's own mail server sends one sender's issues, each a campaign of its own (CNET's, AccuWeather's, CBS's on
+ * the mixed corpus stream, which the reporting mailboxes received directly).
+ */
+export const FREQUENT_ORIGIN_SENDERS = 3;
 /** The reporter's latest reports read for it (an account page, not a scan of a feed's million reports). */
-const FREQUENT_ORIGIN_WINDOW = 2000;
+export const FREQUENT_ORIGIN_WINDOW = 2000;
+
+/** One of a reporter's reports as the suggestion reads it: where the trace-back stopped, and its campaign. */
+export interface OriginOfReport {
+  origin_ip: string | null;
+  origin_rdns: string | null;
+  campaign_id: string | null;
+  message_sha256: string;
+  /** The domain of the message's From address (`action_report_facts.sender_domain`). */
+  sender_domain: string | null;
+}
+
+/** An origin that reaches the thresholds, with the latest of its messages to read for list headers. */
+export interface FrequentCandidate extends FrequentOrigin {
+  /** Its latest distinct messages (sha256), at most {@link LIST_SAMPLE}. */
+  samples: string[];
+}
+
+/** Candidates whose messages are read for list headers (the page shows five). */
+export const LIST_CHECKED_CANDIDATES = 10;
+/** A candidate's latest messages read; it is held back when at least half of them came through a list. */
+export const LIST_SAMPLE = 6;
 
 /**
- * The origins that recur across campaigns in the latest reports of `key` (`user:ID`), most reports
- * first, at most five; none that the reporter's declared or learned hosts already name by address.
+ * The origins of `rows` (a reporter's reports, latest first) that reach the thresholds, most reports first; none
+ * named by address in `known` (the reporter's declared or learned hosts).
+ */
+export function frequentCandidates(
+  rows: readonly OriginOfReport[],
+  known: readonly string[] = [],
+  /** The senders a candidate needs (the evaluation passes 1 to show what the sender rule holds back). */
+  minSenders = FREQUENT_ORIGIN_SENDERS,
+): FrequentCandidate[] {
+  interface Tally {
+    rdns: string | null;
+    reports: number;
+    campaigns: Set<string>;
+    senders: Set<string>;
+    samples: Set<string>;
+  }
+  const byIp = new Map<string, Tally>();
+  for (const r of rows) {
+    const ip = r.origin_ip;
+    if (ip === null) continue;
+    const e = byIp.get(ip) ?? {
+      rdns: null,
+      reports: 0,
+      campaigns: new Set<string>(),
+      senders: new Set<string>(),
+      samples: new Set<string>(),
+    };
+    e.reports++;
+    e.rdns ??= r.origin_rdns;
+    // A message in no campaign is its own.
+    e.campaigns.add(r.campaign_id ?? `msg:${r.message_sha256}`);
+    if (r.sender_domain !== null) e.senders.add(getDomain(r.sender_domain) ?? r.sender_domain);
+    if (e.samples.size < LIST_SAMPLE) e.samples.add(r.message_sha256);
+    byIp.set(ip, e);
+  }
+  const skip = new Set(known);
+  return [...byIp]
+    .filter(
+      ([ip, e]) =>
+        !skip.has(ip) &&
+        e.reports >= FREQUENT_ORIGIN_REPORTS &&
+        e.campaigns.size >= FREQUENT_ORIGIN_CAMPAIGNS &&
+        e.senders.size >= minSenders,
+    )
+    .map(([ip, e]) => ({ ip, rdns: e.rdns, reports: e.reports, campaigns: e.campaigns.size, samples: [...e.samples] }))
+    .sort((a, b) => b.reports - a.reports || (a.ip < b.ip ? -1 : 1));
+}
+
+/**
+ * The account page's suggestions from `rows` (latest first): the {@link frequentCandidates}, without those at least
+ * half of whose sampled messages came through a mailing list (`listMail`: the sha256 of each sampled message that
+ * did, `src/analysis/list-mail.ts`) — a list's server passes on many campaigns to each subscriber, and is the origin
+ * of its mail, never a subscriber's mail host: on the mixed corpus stream, every address the thresholds alone named
+ * was one (the listings evaluation) — at most five. Shared with that evaluation.
+ */
+export function frequentOriginsOf(
+  rows: readonly OriginOfReport[],
+  known: readonly string[] = [],
+  listMail: ReadonlySet<string> = new Set(),
+): FrequentOrigin[] {
+  return frequentCandidates(rows, known)
+    .slice(0, LIST_CHECKED_CANDIDATES)
+    .filter((c) => 2 * c.samples.filter((s) => listMail.has(s)).length < c.samples.length)
+    .slice(0, 5)
+    .map(({ ip, rdns, reports, campaigns }) => ({ ip, rdns, reports, campaigns }));
+}
+
+/**
+ * {@link frequentOriginsOf} over the latest {@link FREQUENT_ORIGIN_WINDOW} reports of `key` (`user:ID`), the sampled
+ * messages of the first {@link LIST_CHECKED_CANDIDATES} candidates read for list headers.
  */
 export async function frequentOrigins(
   db: Kysely<Database>,
@@ -49,31 +147,23 @@ export async function frequentOrigins(
   const rows = await db
     .selectFrom('reports as r')
     .innerJoin('action_report_facts as f', 'f.report_id', 'r.id')
-    .select(['f.origin_ip', 'f.origin_rdns', 'f.campaign_id', 'f.message_sha256'])
+    .select(['f.origin_ip', 'f.origin_rdns', 'f.campaign_id', 'f.message_sha256', 'f.sender_domain'])
     .where('r.reporter_user_id', '=', id)
     .where('f.origin_ip', 'is not', null)
     .orderBy('r.received_at', 'desc')
     .limit(FREQUENT_ORIGIN_WINDOW)
     .execute();
-  const byIp = new Map<string, { rdns: string | null; reports: number; campaigns: Set<string> }>();
-  for (const r of rows) {
-    const ip = r.origin_ip as string;
-    const e = byIp.get(ip) ?? { rdns: null, reports: 0, campaigns: new Set<string>() };
-    e.reports++;
-    e.rdns ??= r.origin_rdns;
-    // A message in no campaign is its own.
-    e.campaigns.add(r.campaign_id ?? `msg:${r.message_sha256}`);
-    byIp.set(ip, e);
+  const sampled = new Set(
+    frequentCandidates(rows, known)
+      .slice(0, LIST_CHECKED_CANDIDATES)
+      .flatMap((c) => c.samples),
+  );
+  const listMail = new Set<string>();
+  for (const sha of sampled) {
+    const raw = await getMessageRaw(db, sha);
+    if (raw !== null && isListMail(raw)) listMail.add(sha);
   }
-  const skip = new Set(known);
-  return [...byIp]
-    .filter(
-      ([ip, e]) =>
-        !skip.has(ip) && e.reports >= FREQUENT_ORIGIN_REPORTS && e.campaigns.size >= FREQUENT_ORIGIN_CAMPAIGNS,
-    )
-    .map(([ip, e]) => ({ ip, rdns: e.rdns, reports: e.reports, campaigns: e.campaigns.size }))
-    .sort((a, b) => b.reports - a.reports || (a.ip < b.ip ? -1 : 1))
-    .slice(0, 5);
+  return frequentOriginsOf(rows, known, listMail);
 }
 
 /** Most lines read from the text area (the store keeps at most 32; more are refused there, by count). */

@@ -133,8 +133,17 @@ for (const dialect of DIALECTS) {
   });
 }
 
-/** A message through `relay` (a machine outside the reporter's side) of one of three mailings; `n` varies it. */
-function forwarded(relay: string, mailing: number, n: number): Buffer {
+/**
+ * A message through `relay` (a machine outside the reporter's side) of one of three mailings; `n` varies it; `fields`
+ * are header lines added (a list manager's); `from`, the sender (by default one per mailing).
+ */
+function forwarded(
+  relay: string,
+  mailing: number,
+  n: number,
+  fields: string[] = [],
+  from = `offers${mailing}@mailing${mailing}.example`,
+): Buffer {
   const subjects = ['Your parcel is waiting', 'Claim your lottery prize now', 'Cheap watches, best prices'];
   const bodies = [
     'Your parcel is held at our depot until the customs fee is paid at https://parcel-depot-fees.example/pay today.',
@@ -147,9 +156,10 @@ function forwarded(relay: string, mailing: number, n: number): Buffer {
 with ESMTP id f${mailing}x${n}; Mon, 23 Nov 2026 10:0${n}:00 +0000`,
       `Received: from sender${mailing} ([61.177.${mailing}.${10 + n}]) by relay.outside.example-net.com with SMTP; \
 Mon, 23 Nov 2026 10:0${n}:00 +0000`,
-      `From: Offers <offers${mailing}@mailing${mailing}.example>`,
+      `From: Offers <${from}>`,
       'To: me@reporter-home.org',
       `Subject: ${subjects[mailing]}`,
+      ...fields,
       'Date: Mon, 23 Nov 2026 10:00:00 +0000',
       `Message-ID: <m${mailing}.${n}.${relay}@mailing${mailing}.example>`,
       'Content-Type: text/plain; charset=utf-8',
@@ -162,18 +172,31 @@ Mon, 23 Nov 2026 10:0${n}:00 +0000`,
 
 for (const dialect of DIALECTS)
   test(`the account page names the machine that most of a reporter's reports of several campaigns stop at, a \
-likely forwarder of theirs, and not a spam source of one campaign (${dialect})`, async (t) => {
+likely forwarder of theirs, and neither a spam source of one campaign nor the server of lists they read \
+(${dialect})`, async (t) => {
     const h = await createTestApp(t, dialect, { dnsMode: 'offline' });
     if (!h) return;
     const { db, config } = h.ctx;
     const u = await userWithSession(db, config, 'reporter');
     const forwarder = '85.13.150.7';
     const source = '91.200.12.9';
+    const listServer = '194.125.145.45';
+    const newsletter = '206.16.1.160';
     await h.ctx.writer.submit(
       [
-        // Two reports each of three mailings through one machine, five of one mailing from another.
+        // Two reports each of three mailings through one machine, five of one mailing from another, and two each of
+        // three lists' spam from a list server (which the trace-back rightly names: the list is its sender).
         ...[0, 1, 2].flatMap((m) => [1, 2].map((n) => forwarded(forwarder, m, n))),
         ...[1, 2, 3, 4, 5].map((n) => forwarded(source, 0, n)),
+        ...[0, 1, 2].flatMap((m) =>
+          [3, 4].map((n) =>
+            forwarded(listServer, m, n, [`List-Id: <list${m}.lists.example.org>`, `X-BeenThere: list${m}@example.org`]),
+          ),
+        ),
+        // And three issues, two each, of one sender's newsletter from its own mail server.
+        ...[0, 1, 2].flatMap((m) =>
+          [5, 6].map((n) => forwarded(newsletter, m, n, [], 'news@newsletters.cnet.example')),
+        ),
       ].map((raw) => ({ raw, channel: 'web' as const, reporterUserId: u.id })),
     );
     await drainPipeline(h.ctx);
@@ -187,6 +210,11 @@ likely forwarder of theirs, and not a spam source of one campaign (${dialect})`,
     assert.match(listed, /85\.13\.150\.7<\/code> \(<code translate="no">relay\.outside\.example-net\.com<\/code>\)/);
     assert.match(listed, /: 6 reports, 3 campaigns<\/li>/);
     assert.doesNotMatch(listed, /91\.200\.12\.9/, 'a source of one campaign is not somebody’s forwarder');
+    assert.equal(facts.filter((f) => f.origin_ip === listServer).length, 6, 'the walk stops at the list server');
+    assert.equal(new Set(facts.filter((f) => f.origin_ip === listServer).map((f) => f.campaign_id)).size, 3);
+    assert.doesNotMatch(listed, /194\.125\.145\.45/, 'a list’s server is not a subscriber’s mail host');
+    assert.equal(new Set(facts.filter((f) => f.origin_ip === newsletter).map((f) => f.campaign_id)).size, 3);
+    assert.doesNotMatch(listed, /206\.16\.1\.160/, 'one sender’s mail server is not a forwarder');
     assert.match(await page('fr'), /6\u00a0signalements, 3\u00a0campagnes/);
     // Another reporter sees none of it.
     const other = await userWithSession(db, config, 'reporter');
