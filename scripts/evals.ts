@@ -84,7 +84,8 @@ export const EVALS: Eval[] = [
       'the default, documented and one-report policies: values per list, how many are innocent by independent ' +
       "checks (provider AS, brands' networks, ham origins and domains, shorteners, brands, CDNs, ESPs, the " +
       "reporting mailboxes' own hosts), a sample of each list; then what the intel feeds would publish and the " +
-      'ISP alerts would name as infected from the same stream, put to the same checks (--limit=N: the first N ' +
+      'ISP alerts would name as infected from the same stream, put to the same checks, and what the account page ' +
+      'suggests each corpus mailbox declare as its mail hosts (--limit=N: the first N ' +
       'of the stream; --keep=DIR: keep the imported stream there and reuse it)',
     run: async () => {
       const limit = Number(process.argv.find((a) => a.startsWith('--limit='))?.slice(8) ?? 0);

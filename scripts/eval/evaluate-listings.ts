@@ -57,6 +57,15 @@ import { loadAddressRefusals } from '../../src/actions/address-refusals.ts';
 import { STREAM_SOURCES } from './campaign-stream.ts';
 import { StreamReporters } from './stream-reporters.ts';
 import { learnedOrigin } from '../../src/analysis/mailhost-store.ts';
+import { loadChains } from './evaluate-traceback.ts';
+import { isListMail } from '../../src/analysis/list-mail.ts';
+import {
+  FREQUENT_ORIGIN_SENDERS,
+  FREQUENT_ORIGIN_WINDOW,
+  frequentCandidates,
+  frequentOriginsOf,
+  type OriginOfReport,
+} from '../../src/web/pages/account-mailhosts.ts';
 
 const SEED = 20261202;
 const DAY_MS = 86_400_000;
@@ -163,6 +172,12 @@ interface Corpus {
   delivered: Map<string, number>;
   /** Per ISP policy: the addresses its digests alerted as the stream went, each digest at its period's end. */
   liveAlerts: Map<string, LiveAlert[]>;
+  /** Report id → its reporter's key (`user:ID`), for the reports of the corpus mailboxes (not the anonymous ones). */
+  reporterOf: Map<string, string>;
+  /** Reporter key → the mail hosts learned for it at the end of the stream. */
+  learned: Map<string, string[]>;
+  /** The messages that came through a mailing list (`isListMail`), by sha256. */
+  listMail: Set<string>;
 }
 
 /** An address an ISP digest alerted, as the evaluation keeps it. */
@@ -253,10 +268,11 @@ export async function evaluateListings(
   const keep = opts.keepDir ? path.resolve(opts.keepDir) : null;
   if (keep) fs.mkdirSync(keep, { recursive: true });
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-listings-eval-'));
-  // v5: each message's indicators stored, as the analysis job stores them (the intel build reads their URLs); v4: the
-  // ISP digests as the stream went; v3: reports traced again after a learning pass; v2: reporters and
-  // the delivering-host reference.
-  const cacheFile = path.join(dir, `corpus-v5-${seed}-${stream.length}.json`);
+  // v7: which messages came through a mailing list; v6: each report's reporter and the hosts learned for each (the
+  // account page's suggestions); v5: each message's indicators stored, as the analysis job stores them (the intel
+  // build reads their URLs); v4: the ISP digests as the stream went; v3: reports traced again after a learning pass;
+  // v2: reporters and the delivering-host reference.
+  const cacheFile = path.join(dir, `corpus-v7-${seed}-${stream.length}.json`);
   const cached = keep !== null && fs.existsSync(cacheFile);
   const config = testConfig({ dataDir: dir });
   // A kept directory without this stream's references starts afresh.
@@ -273,6 +289,9 @@ export async function evaluateListings(
         asOf: new Map(),
         delivered: new Map(),
         liveAlerts: new Map(),
+        reporterOf: new Map(),
+        learned: new Map(),
+        listMail: new Set(),
       };
   const figures: ListingFigures[] = [];
   try {
@@ -366,8 +385,10 @@ export async function evaluateListings(
         .select('category')
         .where('id', '=', placement.campaignId)
         .executeTakeFirst();
+      const reportId = newId();
+      if (who.reporter !== null) corpus.reporterOf.set(reportId, who.reporter);
       stored.set(i, {
-        reportId: newId(),
+        reportId,
         receivedAt,
         campaignId: placement.campaignId,
         category: camp?.category ?? null,
@@ -390,6 +411,7 @@ export async function evaluateListings(
         }
       }
       const label = m.label === 'legitimate' ? 'legitimate' : 'abusive';
+      if (isListMail(m.raw)) corpus.listMail.add(a.sha256);
       const by = deliveringHost(m.raw);
       if (by !== null) corpus.delivered.set(by, (corpus.delivered.get(by) ?? 0) + 1);
       const enr = a.enrichment.origin;
@@ -414,6 +436,7 @@ export async function evaluateListings(
       for (const [i, r] of stored)
         if (stream[i].label === 'legitimate' && r.origin !== null) corpus.hamOrigins.add(r.origin);
       out(`traced again after a learning pass: ${retraced} reports, ${moved} of them to another origin\n`);
+      for (const [k, hosts] of reporters.learned()) if (k.startsWith('user:')) corpus.learned.set(k, hosts);
     }
     if (keep && !cached) writeCorpus(cacheFile, corpus);
     if (!cached)
@@ -447,6 +470,7 @@ ${[...corpus.delivered.values()].filter((n) => n >= MIN_DELIVERED).length} repor
       figures.push(await report(db, config, corpus, name, out, opts.sample ?? 12, seed));
     }
     await intelReport(db, config, corpus, out);
+    await suggestionReport(db, config, corpus, out);
     for (const [name, policy] of ispPolicies)
       await ispReport(db, config, corpus, name, policy, new Date(start), end, out);
     return figures;
@@ -464,6 +488,9 @@ function writeCorpus(file: string, c: Corpus): void {
     asOf: [...c.asOf.entries()],
     delivered: [...c.delivered.entries()],
     liveAlerts: [...c.liveAlerts.entries()],
+    reporterOf: [...c.reporterOf.entries()],
+    learned: [...c.learned.entries()],
+    listMail: [...c.listMail],
   };
   fs.writeFileSync(file, JSON.stringify(json));
 }
@@ -476,6 +503,9 @@ function readCorpus(file: string): Corpus {
     asOf: [string, { asn: number | null; asName: string | null }][];
     delivered?: [string, number][];
     liveAlerts?: [string, LiveAlert[]][];
+    reporterOf?: [string, string][];
+    learned?: [string, string[]][];
+    listMail?: string[];
   };
   return {
     bySha: new Map(j.bySha),
@@ -484,6 +514,9 @@ function readCorpus(file: string): Corpus {
     asOf: new Map(j.asOf),
     delivered: new Map(j.delivered ?? []),
     liveAlerts: new Map(j.liveAlerts ?? []),
+    reporterOf: new Map(j.reporterOf ?? []),
+    learned: new Map(j.learned ?? []),
+    listMail: new Set(j.listMail ?? []),
   };
 }
 
@@ -689,6 +722,118 @@ innocent by an independent check of their site: ${flaggedUrls.length} of ${bare.
 }
 
 /** The ISP alerts' policy at its most eager: one report and one botnet fact make an alert. */
+/** A reporter looks at their account page after every this many of their reports (and at the end). */
+const SUGGESTION_LOOK_EVERY = 250;
+
+/**
+ * What the account page suggests each corpus mailbox declare (`frequentOriginsOf`: an origin of ≥ 5 of the
+ * reporter's latest 2,000 reports across ≥ 3 campaigns), looked at every {@link SUGGESTION_LOOK_EVERY} of its reports
+ * and at the end, with the hosts learned for it by the end as known. Each address suggested at any look is put to
+ * what says whether it is the reporter's own side or a spam source: the share of its reports that are ham (a
+ * forwarder passes on the reporter's wanted mail too), the reports of other reporters and of the anonymous intake
+ * that stop at it (a spam source mails many; a forwarder, its own users), the independent checks, and the trace-back
+ * labels that name it a message's origin (declaring it would move that right origin).
+ */
+async function suggestionReport(
+  db: Db,
+  config: ReturnType<typeof testConfig>,
+  corpus: Corpus,
+  out: (s: string) => void,
+): Promise<void> {
+  const { ipChecks } = independentChecks(config, corpus, new Map());
+  const facts = await db
+    .selectFrom('action_report_facts')
+    .select(['report_id', 'origin_ip', 'origin_rdns', 'campaign_id', 'message_sha256', 'sender_domain', 'received_at'])
+    .orderBy('received_at')
+    .orderBy('report_id')
+    .execute();
+  const labelledOrigins = new Map<string, number>();
+  for (const c of loadChains().chains) labelledOrigins.set(c.origin, (labelledOrigins.get(c.origin) ?? 0) + 1);
+  const byReporter = new Map<string, (OriginOfReport & { report_id: string })[]>();
+  const reportsOfIp = new Map<string, Map<string, number>>();
+  for (const f of facts) {
+    const key = corpus.reporterOf.get(f.report_id) ?? 'anonymous';
+    if (key !== 'anonymous') byReporter.set(key, [...(byReporter.get(key) ?? []), f]);
+    if (f.origin_ip === null) continue;
+    const m = reportsOfIp.get(f.origin_ip) ?? new Map<string, number>();
+    m.set(key, (m.get(key) ?? 0) + 1);
+    reportsOfIp.set(f.origin_ip, m);
+  }
+  out(
+    `\n=== the account page's suggestions (mail hosts to declare), a look every ${SUGGESTION_LOOK_EVERY} reports \
+and at the end\n`,
+  );
+  for (const [key, rows] of [...byReporter].sort()) {
+    const known = corpus.learned.get(key) ?? [];
+    type Seen = {
+      rdns: string | null;
+      /** Looks at which the page suggests it; holds it back; would have suggested it on reports and campaigns. */
+      looks: number;
+      listLooks: number;
+      oldLooks: number;
+      reports: number;
+      campaigns: number;
+    };
+    const seen = new Map<string, Seen>();
+    let looks = 0;
+    for (let n = SUGGESTION_LOOK_EVERY; ; n += SUGGESTION_LOOK_EVERY) {
+      const upTo = Math.min(n, rows.length);
+      const latest = rows.slice(Math.max(0, upTo - FREQUENT_ORIGIN_WINDOW), upTo).reverse();
+      looks++;
+      // Reports and campaigns alone (the page before it counted senders and read list headers: their first five), and
+      // the page as it is.
+      const before = frequentCandidates(latest, known, 1).slice(0, 5);
+      const now = frequentOriginsOf(latest, known, corpus.listMail);
+      for (const o of [...before, ...now]) {
+        const e = seen.get(o.ip) ?? { rdns: o.rdns, looks: 0, listLooks: 0, oldLooks: 0, reports: 0, campaigns: 0 };
+        e.reports = Math.max(e.reports, o.reports);
+        e.campaigns = Math.max(e.campaigns, o.campaigns);
+        seen.set(o.ip, e);
+      }
+      for (const o of now) (seen.get(o.ip) as Seen).looks++;
+      for (const o of before) (seen.get(o.ip) as Seen).oldLooks++;
+      for (const o of before) if (!now.some((x) => x.ip === o.ip)) (seen.get(o.ip) as Seen).listLooks++;
+      if (upTo === rows.length) break;
+    }
+    const atEnd = frequentOriginsOf(rows.slice(-FREQUENT_ORIGIN_WINDOW).reverse(), known, corpus.listMail).map(
+      (o) => o.ip,
+    );
+    const all = [...seen.values()];
+    const shown = all.filter((e) => e.looks > 0).length;
+    const held = all.filter((e) => e.looks === 0).length;
+    out(
+      `${key}: ${rows.length} reports, ${looks} looks; named at some look by reports and campaigns alone: \
+${all.filter((e) => e.oldLooks > 0).length} addresses, held back by the senders and list rules ${held}; suggested \
+${shown} at some look (${all.filter((e) => e.looks > 0 && e.oldLooks === 0).length} of them never before), \
+${atEnd.length} at the end\n`,
+    );
+    for (const [ip, e] of seen) {
+      const mine = rows.filter((r) => r.origin_ip === ip);
+      const ham = mine.filter((r) => corpus.bySha.get(r.message_sha256)?.label === 'legitimate').length;
+      const list = mine.filter((r) => corpus.listMail.has(r.message_sha256)).length;
+      const others = [...(reportsOfIp.get(ip) ?? new Map<string, number>())]
+        .filter(([k]) => k !== key)
+        .map(([k, n]) => `${k} ${n}`);
+      const checks = ipChecks(ip);
+      const labelled = labelledOrigins.get(ip) ?? 0;
+      const senders = new Set(
+        mine.map((r) => (r.sender_domain ? (getDomain(r.sender_domain) ?? r.sender_domain) : '')),
+      );
+      senders.delete('');
+      const why = 2 * list >= mine.length ? 'a list' : senders.size < FREQUENT_ORIGIN_SENDERS ? 'one sender' : 'rank';
+      const mark =
+        e.looks === 0 ? `held back (${why})` : atEnd.includes(ip) ? 'suggested, at the end too' : 'suggested';
+      const labels = labelled > 0 ? `; the labelled origin of ${labelled} chain(s)` : '';
+      out(
+        `    ${ip} ${e.rdns ?? '(no name)'} — ${mark}: up to ${e.reports} reports of ${e.campaigns} campaigns \
+(suggested at ${e.looks} looks, held back at ${e.listLooks}); of all ${mine.length} of this reporter's: through a \
+list ${list}, senders ${senders.size}, ham ${ham}; other reporters: ${others.length > 0 ? others.join(', ') : 'none'}; \
+checks: ${checks.length > 0 ? checks.join('; ') : 'none'}${labels}\n`,
+      );
+    }
+  }
+}
+
 function oneReportAlerts(defaults: ActionPolicy): ActionPolicy {
   return { ...defaults, isp: { ...defaults.isp, minReports: 1, minSignals: 1 } };
 }

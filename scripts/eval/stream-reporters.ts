@@ -89,7 +89,7 @@ export class StreamReporters {
     raw: Buffer,
     /** The caller's reference of this report, handed back in {@link NewlyLearned}. */
     ref = -1,
-  ): { mailhosts: string[]; recipientDomains: string[]; done: () => NewlyLearned[] } {
+  ): { reporter: string | null; mailhosts: string[]; recipientDomains: string[]; done: () => NewlyLearned[] } {
     const fields = headerFields(raw)
       .filter((f) => f.name === 'received')
       .map((f) => f.value);
@@ -122,7 +122,9 @@ export class StreamReporters {
       }
       return newly;
     };
-    return { mailhosts, recipientDomains: domains, done };
+    // The reporter's own key (`user:ID`), null for an anonymous report through the intake.
+    const reporter = keys.find((k) => k.startsWith('user:')) ?? null;
+    return { reporter, mailhosts, recipientDomains: domains, done };
   }
 
   /** What the trace-back of a report is given now (a message traced again after a learning pass). */
