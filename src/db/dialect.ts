@@ -39,6 +39,14 @@ export interface OpenOptions {
   poolSize?: number;
   /** SQLite page cache of this connection, in KiB (default 64 MiB). */
   cacheKib?: number;
+  /**
+   * SQLite: take the write lock of a transaction by asking again every `everyMs` (blocking this thread meanwhile, as
+   * SQLite's own busy handler does) for up to `timeoutMs` (default {@link SQLITE_BUSY_TIMEOUT_MS}), rather than with
+   * SQLite's handler, which sleeps longer and longer (1, 2, 5 … 25, 50, 100 ms) and so wakes up to 100 ms after the
+   * lock came free, or misses it when the other process takes it again meanwhile. For a worker thread only: on a
+   * main thread the event loop would wait too. The intake's commit thread (`sqlite-commit-thread.ts`) uses it.
+   */
+  lockPoll?: { everyMs: number; timeoutMs?: number };
 }
 
 /**
@@ -49,19 +57,52 @@ export interface OpenOptions {
  * Taken at BEGIN, the lock waits its turn under the busy timeout like any other.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #begin: (() => void) | null;
+  constructor(config: SqliteDialectConfig, begin: (() => void) | null) {
+    super(config);
+    this.#begin = begin;
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    if (this.#begin) this.#begin();
+    else await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
+  readonly #begin: (() => void) | null;
+  constructor(config: SqliteDialectConfig, begin: (() => void) | null = null) {
     super(config);
     this.#config = config;
+    this.#begin = begin;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#begin);
+  }
+}
+
+/** `BEGIN IMMEDIATE`, asking for the write lock every `everyMs` (see `OpenOptions.lockPoll`). */
+export function pollingBegin(
+  sqlite: BetterSqlite3.Database,
+  everyMs: number,
+  timeoutMs = SQLITE_BUSY_TIMEOUT_MS,
+): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = performance.now() + timeoutMs;
+  // SQLite's own handler off while this one asks, back on once the lock is held.
+  sqlite.pragma('busy_timeout = 0');
+  try {
+    for (;;) {
+      try {
+        sqlite.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw e;
+      }
+      Atomics.wait(sleeper, 0, 0, everyMs);
+    }
+  } finally {
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   }
 }
 
@@ -227,8 +268,10 @@ export function openDatabase(database: Config['database'], opts: OpenOptions = {
     // Another process (an import while the server runs) may hold the write lock for a moment.
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma(`cache_size = -${Math.max(1024, Math.round(opts.cacheKib ?? 65536))}`);
+    const poll = opts.lockPoll;
+    const begin = poll ? () => pollingBegin(sqlite, poll.everyMs, poll.timeoutMs) : null;
     return new Kysely<Database>({
-      dialect: withSafeText(new ImmediateSqliteDialect({ database: withStatementCache(sqlite) })),
+      dialect: withSafeText(new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }, begin)),
     });
   }
   // Statements the connection runs again are kept prepared on the server (pg-statement-cache.ts).
