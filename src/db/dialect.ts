@@ -97,7 +97,9 @@ export function pollingBegin(
         sqlite.exec('BEGIN IMMEDIATE');
         return;
       } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw e;
+        // SQLITE_BUSY, or an extended form of it (another connection recovering the WAL): ask again.
+        const busy = String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+        if (!busy || performance.now() >= deadline) throw e;
       }
       Atomics.wait(sleeper, 0, 0, everyMs);
     }
