@@ -12,7 +12,8 @@
  *
  * Prints the end-to-end reports/s; the acceptance rate and p50/p99 of the POSTs (which all run while
  * the pipeline works behind them); the backlog per stage every few seconds; the server's CPU-seconds
- * per report (/proc: the process with all its threads, plus live and reaped children); its peak RSS
+ * per report (/proc: the process with all its threads, plus live and reaped children), and per process
+ * its main thread's apart from its other threads'; its peak RSS
  * (VmHWM, and the sampled sum with children); the load average before and after. Each database gets
  * a fresh server; PostgreSQL gets a fresh database, dropped afterwards.
  *
@@ -204,6 +205,37 @@ export function treeRunQueueSeconds(pid: number, kids: number[]): number {
   return ns / 1e9;
 }
 
+/**
+ * CPU-seconds of one process so far, all its threads (not its reaped children), and of its main thread alone
+ * (`/proc/PID/task/PID/stat`): what the main thread spent, and what its other threads did (analysis and commit
+ * threads, libuv's pool, V8's garbage collector and compiler), ended threads included.
+ */
+export function processCpuSplit(pid: number): { total: number; main: number } | null {
+  const f = statFields(pid);
+  if (!f) return null;
+  let main = 0;
+  try {
+    const t = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    main = (Number(t[11]) + Number(t[12])) / CLOCK_TICKS;
+  } catch {
+    // the process ended
+  }
+  return { total: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS, main };
+}
+
+/** `processCpuSplit` of the server and each live descendant, by pid. */
+function splitsOf(pids: number[]): Map<number, { total: number; main: number }> {
+  const out = new Map<number, { total: number; main: number }>();
+  for (const p of pids) {
+    const s = processCpuSplit(p);
+    if (s) out.set(p, s);
+  }
+  return out;
+}
+
 export function treeRss(pid: number, kids: number[]): number {
   let sum = 0;
   for (const p of [pid, ...kids]) {
@@ -390,6 +422,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
 
     let kids = descendants(pid);
     const cpu0 = treeCpuSeconds(pid, kids);
+    const split0 = splitsOf([pid, ...kids]);
     const wait0 = treeRunQueueSeconds(pid, kids);
     const clientCpu0 = process.cpuUsage();
     let peakTreeRss = treeRss(pid, kids);
@@ -475,6 +508,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     }
     await posting;
     const cpu = treeCpuSeconds(pid, kids) - cpu0;
+    const split1 = splitsOf([pid, ...kids]);
     const waited = treeRunQueueSeconds(pid, kids) - wait0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const peakRss = Math.max(procStatusBytes(pid, 'VmHWM'), peakTreeRss);
@@ -513,6 +547,17 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
         `load average before ${loadBefore}, after ${loadAfter}; ` +
         `the bench's clients and watcher used ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} CPU-s beside`,
     );
+    // Where the CPU went: the web process and the background child, each its main thread and the rest.
+    const perReport = (sec: number) => ((sec / Math.max(1, accepted)) * 1000).toFixed(1);
+    const parts = [...split1].map(([p, end]) => {
+      const start = split0.get(p) ?? { total: 0, main: 0 };
+      const who = p === pid ? 'web process' : `process ${p}`;
+      return (
+        `${who}: main thread ${perReport(end.main - start.main)}, ` +
+        `its other threads ${perReport(end.total - end.main - (start.total - start.main))}`
+      );
+    });
+    say(`CPU by process, ms per report: ${parts.join('; ')}`);
     // Which stage the run waited on, as the server counts it (its /metrics serves the background child's).
     const stages = await fetch(`${server?.url ?? ''}/metrics`)
       .then(async (r) => stageTimes(await r.text()))
