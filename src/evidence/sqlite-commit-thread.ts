@@ -33,7 +33,8 @@ if (parentPort && data?.role === 'spamdesk-commit-thread') {
   // A small page cache: this connection only appends (evidence, reports, jobs) and looks keys up
   // by index; the big cache belongs to the connection that serves reads.
   // The write lock is asked for every millisecond while the pipeline's transactions hold it (`lockPoll`): SQLite's
-  // own busy handler woke up to 100 ms after it came free, which was most of the intake's slowest responses.
+  // own busy handler woke up to 100 ms after it came free (this thread's transactions, lock wait included: p99 61 ms
+  // with it, 38 ms asking every millisecond; bench/RESULTS.md, 2026-12-07).
   const db = openDatabase(
     { dialect: 'sqlite', path: data.path },
     { synchronous: data.synchronous, cacheKib: 16384, lockPoll: { everyMs: 1 } },
