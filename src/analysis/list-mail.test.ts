@@ -43,3 +43,13 @@ test('the corpus list servers’ mail is list mail, the recipients’ forwards a
   ])
     assert.equal(isListMail(readLabelled(CORPUS_DIR, p)), false, p);
 });
+
+test('hostile headers: a 2 MiB header block, NUL and invalid UTF-8 bytes, no blank line — an answer, no throw', () => {
+  const huge = Buffer.concat([
+    Buffer.from(`X-Pad: ${'a'.repeat(2 * 1024 * 1024)}\r\n`),
+    Buffer.from('List-Id: <beyond.the.bound>\r\n\r\nbody'),
+  ]);
+  assert.equal(isListMail(huge), false, 'a field past the 1 MiB bound of the header block is not read');
+  assert.equal(isListMail(Buffer.from([0x4c, 0x69, 0x73, 0x74, 0x2d, 0x49, 0x64, 0x3a, 0x20, 0xff, 0x00, 0xfe])), true);
+  assert.equal(isListMail(Buffer.from('Subject: \xff\xfe no blank line, no list field')), false);
+});
