@@ -6,17 +6,18 @@
  * whose first two `by` hosts are not Gmail's or Microsoft 365's (the hard receiving organisations:
  * universities, ISPs, companies, POP-fetched mailboxes). Each corpus is shuffled with the seed; the
  * batch takes one message from each corpus in turn, at most `per-org` per receiving domain (the
- * registered domain of the top `by` host), so no corpus or mailbox fills it. A message already labelled under
- * another path, or drawn under another path before, is left out (identical bytes). The code under test is not
- * used: the headers are read with a plain regular expression.
+ * registered domain of the top `by` host), so no corpus or mailbox fills it. A message whose `Received:` chain is
+ * already labelled under another path, or drawn under another path before, is left out (`chain-key.ts`: the
+ * same chain, whatever else differs). The code under test is not used: the headers are read with a plain
+ * regular expression.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getDomain } from 'tldts';
 import { seededRng } from '../../src/campaigns/personalise.ts';
 import { corpusMessages } from '../../src/analysis/test-support/corpus-messages.ts';
 import { CORPUS_DIR, REPO_ROOT } from '../../src/core/test-env.ts';
+import { chainKey, receivedFields } from './chain-key.ts';
 
 const CORPORA = [
   'trec07p',
@@ -34,17 +35,6 @@ function arg(name: string, fallback: number): number {
   return a === undefined ? fallback : Number(a.slice(name.length + 3));
 }
 
-/** The `Received:` fields of the header block, unfolded, top first. */
-function receivedFields(raw: Buffer): string[] {
-  const text = raw.subarray(0, 256 * 1024).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  return head
-    .split(/\r?\n/)
-    .filter((l) => /^received:/i.test(l))
-    .map((l) => l.slice(9));
-}
-
 const seed = arg('seed', 0);
 const size = arg('size', 30);
 const perOrg = arg('per-org', 2);
@@ -53,28 +43,30 @@ const labels = JSON.parse(
 ) as { chains: { path: string }[] };
 const known = new Set(labels.chains.map((c) => c.path));
 const rng = seededRng(seed);
-// A message labelled under one path is labelled under every copy of it (the SpamAssassin corpus holds the same
-// message in two folders: tb18's `hard_ham_20021010/0202` is `hard_ham/00198`), and a copy is drawn once.
+// A chain labelled under one path is labelled under every copy of it, and a copy is drawn once. Identical
+// bytes were not enough: the SpamAssassin corpus holds the same message in two folders with different
+// spam-filter headers, and test fixtures copy one another: the stratified draws took chains labelled before
+// (tb23's `hard_ham/00009` is tb20's `hard_ham_20021010/0139`; `npm run eval -- traceback` counts them).
 const messages = CORPORA.map((corpus) =>
   corpusMessages(path.join(CORPUS_DIR, corpus)).map((m) => ({
     rel: path.relative(CORPUS_DIR, m.origin),
     raw: m.raw,
-    sha: createHash('sha256').update(m.raw).digest('hex'),
+    key: chainKey(m.raw) ?? path.relative(CORPUS_DIR, m.origin),
   })),
 );
 const seen = new Set(
   messages
     .flat()
     .filter((m) => known.has(m.rel))
-    .map((m) => m.sha),
+    .map((m) => m.key),
 );
 const pools: { path: string; org: string }[][] = [];
 for (const [k, corpus] of CORPORA.entries()) {
   const pool: { path: string; org: string }[] = [];
   for (const m of messages[k]) {
     const rel = m.rel;
-    if (known.has(rel) || seen.has(m.sha)) continue;
-    seen.add(m.sha);
+    if (known.has(rel) || seen.has(m.key)) continue;
+    seen.add(m.key);
     const rec = receivedFields(m.raw);
     if (rec.length < 3) continue;
     const bys = rec.slice(0, 2).map((r) => /\bby\s+([^\s;()]+)/i.exec(r)?.[1] ?? '');

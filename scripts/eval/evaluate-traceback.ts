@@ -5,7 +5,8 @@
  * earlier reports; then every labelled message is traced with the production code (`traceRaw`,
  * shipped trusted-relay table, offline ASN data) and its origin compared with the label.
  * Prints accuracy overall, by split (development / held-out) and by receiving-organisation class,
- * then every miss with the label's reason and the walk's last step.
+ * then every miss with the label's reason and the walk's last step. A chain labelled under several
+ * paths (copies of one message, `chain-key.ts`) counts once in the figures.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
 import { GOLDEN_DIR } from '../../src/analysis/golden/golden-cases.ts';
+import { batchOrder, chainKey } from './chain-key.ts';
 
 export const CHAINS_FILE = path.join(GOLDEN_DIR, 'traceback-chains.json');
 
@@ -148,6 +150,51 @@ export async function traceLabelled(
   return out;
 }
 
+/** One distinct `Received:` chain of the labels, with every path it is labelled under. */
+export interface DistinctChain {
+  /** The result of the copy labelled first (earliest batch), its split `development` when any copy's is. */
+  result: ChainResult;
+  /** Every copy's result, the first one first. */
+  copies: ChainResult[];
+  /** The batch that labelled the chain first (`undefined`: before the rounds had names). */
+  firstBatch: string | undefined;
+  /** Why the copies disagree (their labels, or the walk's answers), or null. */
+  disagreement: string | null;
+}
+
+/**
+ * Groups the results by chain (`keyOf`, e.g. {@link chainKey} of the message), in the order the chains were
+ * labelled. A copy read while the rules were tuned makes the chain development: its answer was in view.
+ * The chain is traced right only when every copy is.
+ */
+export function distinctChains(results: readonly ChainResult[], keyOf: (c: LabelledChain) => string): DistinctChain[] {
+  const ordered = results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => batchOrder(a.r.chain.batch, b.r.chain.batch) || a.i - b.i)
+    .map((x) => x.r);
+  const groups = new Map<string, ChainResult[]>();
+  for (const r of ordered) {
+    const k = keyOf(r.chain);
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((copies) => {
+    const [first] = copies as [ChainResult, ...ChainResult[]];
+    const split = copies.some((c) => c.chain.split === 'development') ? 'development' : first.chain.split;
+    const labelsDiffer = new Set(copies.map((c) => c.chain.origin)).size > 1;
+    const answersDiffer = new Set(copies.map((c) => c.got)).size > 1;
+    return {
+      result: { ...first, chain: { ...first.chain, split }, ok: copies.every((c) => c.ok) },
+      copies,
+      firstBatch: first.chain.batch,
+      disagreement: labelsDiffer
+        ? `labels differ: ${copies.map((c) => `${c.chain.path} ${c.chain.origin}`).join(', ')}`
+        : answersDiffer
+          ? `the walk answers differently: ${copies.map((c) => `${c.chain.path} ${c.got}`).join(', ')}`
+          : null,
+    };
+  });
+}
+
 function pct(ok: number, n: number): string {
   return n === 0 ? '—' : `${((100 * ok) / n).toFixed(1)} %`;
 }
@@ -167,30 +214,50 @@ export async function evaluateTraceback(corpusDir: string, write: (s: string) =>
       '"unknown"\n',
   );
   const results = await traceLabelled(corpusDir, labels, mailhosts);
+  const keys = new Map(labels.chains.map((c) => [c.path, chainKey(readLabelled(corpusDir, c.path)) ?? c.path]));
+  const chains = distinctChains(results, (c) => keys.get(c.path) ?? c.path);
+  const rows = chains.map((d) => d.result);
   const splits = ['development', 'held-out', 'all'] as const;
   const classes = [...new Set(labels.chains.map((c) => c.class))].sort();
-  const cell = (rows: ChainResult[]) =>
-    `${pct(rows.filter((r) => r.ok).length, rows.length)} (${rows.filter((r) => r.ok).length}/${rows.length})`;
-  const of = (split: (typeof splits)[number]) =>
-    split === 'all' ? results : results.filter((r) => r.chain.split === split);
+  const cell = (rs: readonly ChainResult[]) =>
+    `${pct(rs.filter((r) => r.ok).length, rs.length)} (${rs.filter((r) => r.ok).length}/${rs.length})`;
+  const of = (split: (typeof splits)[number]) => (split === 'all' ? rows : rows.filter((r) => r.chain.split === split));
+  const copies = results.length - chains.length;
+  const are = copies === 1 ? 'path is a copy' : 'paths are copies';
+  write(
+    `\n${results.length} labelled paths, ${chains.length} distinct Received chains: ${copies} ${are} \
+of a chain labelled under another path (one message in two corpus folders, a test fixture copied); each chain counts \
+once below, as development when any copy is\n`,
+  );
+  for (const d of chains) if (d.disagreement !== null) write(`copies disagree: ${d.disagreement}\n`);
   write(`\n${'class'.padEnd(18)}${splits.map((s) => s.padEnd(24)).join('')}\n`);
   for (const c of classes)
     write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
   write(`${'overall'.padEnd(18)}${splits.map((s) => cell(of(s)).padEnd(24)).join('')}\n`);
-  for (const batch of [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort()) {
-    const rows = results.filter((r) => r.chain.batch === batch);
-    const inSplits = [...new Set(rows.map((r) => r.chain.split))].join(' and ');
-    write(`${`batch ${batch}`.padEnd(18)}${cell(rows)} (labelled in round ${batch}, part of ${inSplits})\n`);
+  write(`${'every path'.padEnd(18)}${cell(results)} (each copy counted again)\n`);
+  const batches = [...new Set(labels.chains.map((c) => c.batch).filter((b) => b !== undefined))].sort(batchOrder);
+  for (const batch of batches) {
+    const inBatch = results.filter((r) => r.chain.batch === batch);
+    const fresh = chains.filter((d) => d.firstBatch === batch).map((d) => d.result);
+    const inSplits = [...new Set(inBatch.map((r) => r.chain.split))].join(' and ');
+    write(
+      `${`batch ${batch}`.padEnd(18)}${cell(inBatch)}; its ${fresh.length} new chains ${cell(fresh)} (round ${batch}, \
+${inSplits})\n`,
+    );
   }
   const orgs = new Set(labels.chains.map((c) => c.organisation));
-  write(`\n${labels.chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
-  const misses = results.filter((r) => !r.ok);
+  write(`\n${chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
+  const missed = chains.filter((d) => !d.result.ok);
+  const misses = missed.map((d) => d.result);
   if (misses.length > 0) write('\nmisses:\n');
-  for (const m of misses)
+  for (const d of missed) {
+    const m = d.result;
+    const also = d.copies.slice(1).map((c) => c.chain.path);
     write(
-      `- [${m.chain.split}] ${m.chain.path}: expected ${m.chain.origin}, got ${m.got}\n    label: \
-${m.chain.reason}\n    walk: ${m.lastStep}\n`,
+      `- [${m.chain.split}] ${m.chain.path}${also.length > 0 ? ` (also ${also.join(', ')})` : ''}: expected \
+${m.chain.origin}, got ${m.got}\n    label: ${m.chain.reason}\n    walk: ${m.lastStep}\n`,
     );
+  }
   if (misses.length > 0) await declarationReach(corpusDir, labels, mailhosts, misses, write);
   return results;
 }
