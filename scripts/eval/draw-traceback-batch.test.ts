@@ -22,7 +22,8 @@ test('a blind draw takes no chain labelled before under another path, and no cha
       { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_CORPUS_DIR: CORPUS_DIR }, stdio: ['ignore', 'pipe', 'ignore'] },
     ).toString();
     const drawn = out.split('\n').filter(Boolean);
-    assert.ok(drawn.length >= 20, `seed ${seed}: ${drawn.length} drawn`);
+    // Each labelled round leaves fewer messages to draw (18 per seed after tb25): some, not a number.
+    assert.ok(drawn.length > 0, `seed ${seed}: nothing drawn`);
     const keys = drawn.map((p) => chainKey(readLabelled(CORPUS_DIR, p)));
     for (const [i, p] of drawn.entries())
       assert.ok(!labelled.has(keys[i] ?? null), `seed ${seed}: ${p} is a copy of a labelled chain`);

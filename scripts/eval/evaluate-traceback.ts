@@ -230,6 +230,17 @@ of a chain labelled under another path (one message in two corpus folders, a tes
 once below, as development when any copy is\n`,
   );
   for (const d of chains) if (d.disagreement !== null) write(`copies disagree: ${d.disagreement}\n`);
+  // Class and reporter are labelled per path (the reporter set mechanically by folder): a copy may differ.
+  const otherClass = chains.flatMap((d) => d.copies.slice(1).filter((c) => c.chain.class !== d.result.chain.class));
+  const otherReporter = chains.flatMap((d) =>
+    d.copies.slice(1).filter((c) => c.chain.reporter !== d.result.chain.reporter),
+  );
+  const paths = (rs: readonly ChainResult[]) => rs.map((c) => c.chain.path).join(', ') || 'none';
+  if (otherClass.length + otherReporter.length > 0)
+    write(
+      `copies labelled with another class than their chain's first: ${paths(otherClass)}; with another reporter: \
+${paths(otherReporter)} (each chain counts in its first copy's class)\n`,
+    );
   write(`\n${'class'.padEnd(18)}${splits.map((s) => s.padEnd(24)).join('')}\n`);
   for (const c of classes)
     write(`${c.padEnd(18)}${splits.map((s) => cell(of(s).filter((r) => r.chain.class === c)).padEnd(24)).join('')}\n`);
@@ -245,8 +256,8 @@ once below, as development when any copy is\n`,
 ${inSplits})\n`,
     );
   }
-  const orgs = new Set(labels.chains.map((c) => c.organisation));
-  write(`\n${chains.length} chains, ${orgs.size} receiving organisations, ${classes.length} classes\n`);
+  const orgs = new Set(rows.map((r) => r.chain.organisation));
+  write(`\n${chains.length} chains, ${orgs.size} receiving-organisation labels, ${classes.length} classes\n`);
   const missed = chains.filter((d) => !d.result.ok);
   const misses = missed.map((d) => d.result);
   if (misses.length > 0) write('\nmisses:\n');
@@ -323,7 +334,7 @@ settles ${settled} of the ${misses.length} misses\n`,
     const gained = after.filter((a) => a.ok).length - before.filter((b) => b.ok).length;
     write(
       `collateral, ${reporter}: ${declared.length} declaration${declared.length === 1 ? '' : 's'} over its \
-${chains.length} chains: ${moved.length} origins traced right move${which}; ${gained} misses settled\n`,
+${chains.length} labelled paths: ${moved.length} origins traced right move${which}; ${gained} missed paths settled\n`,
     );
   }
 }
