@@ -17,8 +17,14 @@
  * (VmHWM, and the sampled sum with children); the load average before and after. Each database gets
  * a fresh server; PostgreSQL gets a fresh database, dropped afterwards.
  *
+ * With `--warm N`, N other reports of the sample go through the same server first, untimed, until the
+ * pipeline is idle again; the figures are then those of a server that has run a while. A cold server
+ * spends a few ms per report compiling (V8's pool threads, bench/RESULTS.md 2026-12-07): a 3,000-report
+ * run is partly its first minute. The peak RSS printed is then the server's over both.
+ *
  *   npm run bench -- e2e
  *   npm run bench -- e2e --reports 1000 --db sqlite --clients 16 --every 5
+ *   npm run bench -- e2e --db sqlite --warm 3000
  *   SPAMDESK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- e2e --db sqlite
  */
 import fs from 'node:fs';
@@ -31,7 +37,7 @@ import pg from 'pg';
 import type { Bench } from './registry.ts';
 import { CORPUS_DIR, corpusAvailable, mb, percentile, row } from './lib.ts';
 import { codeLabel, prepareServerDatabase, startBenchServer, procStatusBytes } from './server.ts';
-import { stageTimes } from './stage-times.ts';
+import { stageTimes, stageTimesSince } from './stage-times.ts';
 import { corpusMessages } from '../scripts/train/corpus.ts';
 import { testConfig } from '../src/core/config.ts';
 import { randomSecret } from '../src/core/ids.ts';
@@ -52,6 +58,8 @@ interface Options {
   dbs: ('sqlite' | 'postgres')[];
   /** Seconds between two rows of the backlog table. */
   every: number;
+  /** Reports sent through the server first, untimed (0: a cold server). */
+  warm: number;
 }
 
 function options(): Options {
@@ -65,6 +73,7 @@ function options(): Options {
       clients: { type: 'string' },
       db: { type: 'string' },
       every: { type: 'string' },
+      warm: { type: 'string' },
     },
   });
   const num = (v: unknown, env: string | undefined, dflt: number, what: string): number => {
@@ -80,7 +89,16 @@ function options(): Options {
     clients: num(values.clients, process.env.SPAMDESK_BENCH_E2E_CLIENTS, 16, 'clients'),
     dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as 'sqlite' | 'postgres'],
     every: num(values.every, process.env.SPAMDESK_BENCH_E2E_EVERY, 5, 'every'),
+    warm: warmOption(values.warm, process.env.SPAMDESK_BENCH_E2E_WARM),
   };
+}
+
+/** `--warm`: a whole number of reports, 0 (the default) for none. */
+export function warmOption(v: unknown, env: string | undefined): number {
+  const s = typeof v === 'string' ? v : (env ?? '0');
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--warm wants a whole number of reports (0 for none), not ${s}`);
+  return n;
 }
 
 /** A small deterministic PRNG (mulberry32), so every run posts the same sample in the same order. */
@@ -364,7 +382,64 @@ interface RunResult {
   loadAfter: string;
 }
 
-async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: Options): Promise<RunResult | null> {
+/** Whether every one of `accepted` reports (counted from `base`) went through every stage. */
+function drained(p: Progress, base: Progress | null, accepted: number): boolean {
+  const since = (k: 'reports' | 'facts' | 'indexed') => p[k] - (base?.[k] ?? 0);
+  return (
+    since('reports') === accepted &&
+    STAGE_JOBS.every((k) => p.pending[k] === 0) &&
+    since('facts') >= accepted &&
+    since('indexed') >= accepted
+  );
+}
+
+/**
+ * Sends `messages` through the server untimed with `clients` clients, then waits until the pipeline is idle
+ * (or nothing moves for {@link STALL_MS}). Returns the watcher's count at the end, the base of the timed run.
+ */
+async function warmUp(url: string, token: string, watching: Watcher, messages: Buffer[], clients: number) {
+  const t0 = performance.now();
+  const base = await watching.progress();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  let accepted = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < messages.length; i = next++) {
+        const r = await postReport(url, agent, token, messages[i]).catch(() => ({ status: 0 }));
+        if (r.status === 202) accepted++;
+      }
+    }),
+  );
+  agent.destroy();
+  let last = JSON.stringify(base);
+  let lastMove = performance.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const p = await watching.progress();
+    if (drained(p, base, accepted)) {
+      say(
+        `warm-up: ${accepted} of ${messages.length} other reports through the whole pipeline in ` +
+          `${((performance.now() - t0) / 1000).toFixed(1)} s, untimed; the figures below begin after it`,
+      );
+      return p;
+    }
+    if (JSON.stringify(p) !== last) {
+      last = JSON.stringify(p);
+      lastMove = performance.now();
+    } else if (performance.now() - lastMove > STALL_MS) {
+      say(`warm-up: no progress for ${STALL_MS / 1000} s; the timed run starts on an unfinished pipeline`);
+      return p;
+    }
+  }
+}
+
+async function runOne(
+  dialect: 'sqlite' | 'postgres',
+  messages: Buffer[],
+  opts: Options,
+  warm: Buffer[] = [],
+): Promise<RunResult | null> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamdesk-bench-e2e-'));
   let pgName: string | null = null;
   let databaseUrl: string | undefined;
@@ -412,6 +487,13 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     const pid = server.proc.pid ?? 0;
     const watching = await openWatcher(config.database);
     watcher = watching;
+    const base = warm.length > 0 ? await warmUp(server.url, token, watching, warm, opts.clients) : null;
+    const stagesBefore =
+      base === null
+        ? []
+        : await fetch(`${server.url}/metrics`)
+            .then(async (r) => stageTimes(await r.text()))
+            .catch(() => []);
     const loadBefore = load();
     say(
       `--- ${dialect}: ${messages.length} reports, ${opts.clients} clients, ` +
@@ -486,12 +568,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
       const t = (now - started) / 1000;
       if (JSON.stringify(p) !== JSON.stringify(last) || postedAt === 0) lastMove = now;
       last = p;
-      const finished =
-        postedAt > 0 &&
-        p.reports === accepted &&
-        STAGE_JOBS.every((k) => p.pending[k] === 0) &&
-        p.facts >= accepted &&
-        p.indexed >= accepted;
+      const finished = postedAt > 0 && drained(p, base, accepted);
       if (finished) {
         doneAt = now;
         printRow(p, t);
@@ -560,7 +637,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', messages: Buffer[], opts: 
     say(`CPU by process, ms per report: ${parts.join('; ')}`);
     // Which stage the run waited on, as the server counts it (its /metrics serves the background child's).
     const stages = await fetch(`${server?.url ?? ''}/metrics`)
-      .then(async (r) => stageTimes(await r.text()))
+      .then(async (r) => stageTimesSince(stagesBefore, stageTimes(await r.text())))
       .catch(() => []);
     if (stages.length > 0)
       say(
@@ -612,14 +689,18 @@ export const e2eBench: Bench = {
       return;
     }
     const opts = options();
-    const { messages, bySource } = sampleMessages(opts.reports);
+    // The warm-up's reports are other messages of the same sample: the timed ones are new to the server.
+    const { messages: sample, bySource } = sampleMessages(opts.warm + opts.reports);
+    const warm = sample.slice(0, opts.warm);
+    const messages = sample.slice(opts.warm);
+    const warming = opts.warm > 0 ? `; the first ${warm.length} warm the server` : '';
     say(
-      `sample: ${messages.length} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ` +
-        `${mb(messages.reduce((s, m) => s + m.length, 0))}`,
+      `sample: ${sample.length} messages (${[...bySource].map(([s, n]) => `${s} ${n}`).join(', ')}), ` +
+        `${mb(sample.reduce((s, m) => s + m.length, 0))}${warming}`,
     );
     const results: RunResult[] = [];
     for (const dialect of opts.dbs) {
-      const r = await runOne(dialect, messages, opts);
+      const r = await runOne(dialect, messages, opts, warm);
       if (r) results.push(r);
     }
     if (results.length === 0) return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stageTimes } from './stage-times.ts';
+import { stageTimes, stageTimesSince } from './stage-times.ts';
 
 test("stage times are read per job kind from the server's metrics, both processes summed, slowest first", () => {
   const text = [
@@ -24,4 +24,24 @@ test("stage times are read per job kind from the server's metrics, both processe
     { kind: 'campaign-report', seconds: 6.5, batches: 61, done: 3000, failed: 0 },
   ]);
   assert.deepEqual(stageTimes(''), []);
+});
+
+test('the stage times of a timed run leave out what a warm-up did before it', () => {
+  const before = [
+    { kind: 'analyse-report', seconds: 20, batches: 12, done: 3000, failed: 0 },
+    { kind: 'campaign-report', seconds: 7, batches: 60, done: 3000, failed: 0 },
+    { kind: 'retrace-report', seconds: 1, batches: 2, done: 10, failed: 0 },
+  ];
+  const after = [
+    { kind: 'campaign-report', seconds: 13.5, batches: 121, done: 6000, failed: 0 },
+    { kind: 'analyse-report', seconds: 45, batches: 25, done: 5999, failed: 1 },
+    { kind: 'retrace-report', seconds: 1, batches: 2, done: 10, failed: 0 },
+    { kind: 'actions-report', seconds: 3, batches: 61, done: 3000, failed: 0 },
+  ];
+  assert.deepEqual(stageTimesSince(before, after), [
+    { kind: 'analyse-report', seconds: 25, batches: 13, done: 2999, failed: 1 },
+    { kind: 'campaign-report', seconds: 6.5, batches: 61, done: 3000, failed: 0 },
+    { kind: 'actions-report', seconds: 3, batches: 61, done: 3000, failed: 0 },
+  ]);
+  assert.deepEqual(stageTimesSince([], after.slice(0, 1)), after.slice(0, 1));
 });

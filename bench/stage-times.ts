@@ -44,3 +44,23 @@ export function stageTimes(text: string): StageTime[] {
   }
   return [...by.values()].sort((a, b) => b.seconds - a.seconds || (a.kind < b.kind ? -1 : 1));
 }
+
+/** What the stages did between two readings of `/metrics` (`before` empty: everything in `after`). */
+export function stageTimesSince(before: readonly StageTime[], after: readonly StageTime[]): StageTime[] {
+  const was = new Map(before.map((b) => [b.kind, b]));
+  return after
+    .map((a) => {
+      const b = was.get(a.kind);
+      return b === undefined
+        ? { ...a }
+        : {
+            kind: a.kind,
+            seconds: a.seconds - b.seconds,
+            batches: a.batches - b.batches,
+            done: a.done - b.done,
+            failed: a.failed - b.failed,
+          };
+    })
+    .filter((t) => t.batches > 0 || t.done > 0 || t.failed > 0)
+    .sort((x, y) => y.seconds - x.seconds || (x.kind < y.kind ? -1 : 1));
+}
