@@ -18,9 +18,10 @@
  * a fresh server; PostgreSQL gets a fresh database, dropped afterwards.
  *
  * With `--warm N`, N other reports of the sample go through the same server first, untimed, until the
- * pipeline is idle again; the figures are then those of a server that has run a while. A cold server
- * spends a few ms per report compiling (V8's pool threads, bench/RESULTS.md 2026-12-07): a 3,000-report
- * run is partly its first minute. The peak RSS printed is then the server's over both.
+ * pipeline is idle again; the figures are then those of a server that has run a while (V8 compiles as a
+ * server's stages first meet their work: warm runs cost 9.5–10.4 ms of CPU per report against 12.5–14.9 cold
+ * on one machine, no less on another, bench/RESULTS.md 2026-12-04 and 2026-12-07). The peak RSS printed is
+ * then the server's over both.
  *
  *   npm run bench -- e2e
  *   npm run bench -- e2e --reports 1000 --db sqlite --clients 16 --every 5
