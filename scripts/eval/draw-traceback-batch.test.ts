@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { getDomain } from 'tldts';
 import { CORPUS_DIR, REPO_ROOT } from '../../src/core/test-env.ts';
 import { chainKey } from './chain-key.ts';
 import { loadChains, readLabelled } from './evaluate-traceback.ts';
@@ -29,4 +30,44 @@ test('a blind draw takes no chain labelled before under another path, and no cha
       assert.ok(!labelled.has(keys[i] ?? null), `seed ${seed}: ${p} is a copy of a labelled chain`);
     assert.equal(new Set(keys).size, keys.length, `seed ${seed}: a chain drawn twice`);
   }
+});
+
+test('the big-provider stratum draws only chains received by Gmail or Microsoft 365, two per sender domain', (t) => {
+  if (!fs.existsSync(path.join(CORPUS_DIR, 'phishing_pot'))) {
+    t.skip(`SKIP: corpus ${CORPUS_DIR} absent (set SPAMDESK_CORPUS_DIR)`);
+    return;
+  }
+  const labels = loadChains();
+  const labelled = new Set(labels.chains.map((c) => chainKey(readLabelled(CORPUS_DIR, c.path))));
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'scripts/eval/draw-traceback-batch.ts'),
+      '--seed=1401',
+      '--size=30',
+      '--big-providers',
+    ],
+    { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_CORPUS_DIR: CORPUS_DIR }, stdio: ['ignore', 'pipe', 'ignore'] },
+  ).toString();
+  const drawn = out.split('\n').filter(Boolean);
+  assert.ok(drawn.length > 0, 'nothing drawn');
+  const senders = new Map<string, number>();
+  for (const p of drawn) {
+    const raw = readLabelled(CORPUS_DIR, p);
+    assert.ok(!labelled.has(chainKey(raw)), `${p} is a copy of a labelled chain`);
+    const head = raw.toString('latin1').split(/\r?\n\r?\n/, 1)[0] ?? '';
+    const bys = [...head.matchAll(/^received:[^\n]*(?:\r?\n[ \t][^\n]*)*/gim)]
+      .slice(0, 2)
+      .map((m) => /\bby\s+([^\s;()]+)/i.exec(m[0])?.[1] ?? '');
+    assert.ok(
+      bys.some((b) => /google\.com|gmail|outlook\.com|hotmail|microsoft|office365/i.test(b)),
+      `${p}: first receivers ${bys.join(', ')}`,
+    );
+    const from = /^from:.*@([a-z0-9.-]+)/im.exec(head)?.[1]?.toLowerCase() ?? '?';
+    const domain = getDomain(from) ?? from;
+    senders.set(domain, (senders.get(domain) ?? 0) + 1);
+  }
+  assert.ok(Math.max(...senders.values()) <= 2, `a sender domain drawn too often: ${[...senders].join(' ')}`);
 });

@@ -1,7 +1,7 @@
 /**
- * `npx tsx scripts/eval/draw-traceback-batch.ts --seed=N --size=N [--per-org=2]`: draws a blind batch of
- * corpus messages for hand-labelling (`golden/traceback-chains.json`), before any of them is read. Prints
- * paths only. The population is mechanical and fixed before the draw: messages of the reported-mail
+ * `npx tsx scripts/eval/draw-traceback-batch.ts --seed=N --size=N [--per-org=2] [--big-providers]`: draws a
+ * blind batch of corpus messages for hand-labelling (`golden/traceback-chains.json`), before any of them is
+ * read. Prints paths only. The population is mechanical and fixed before the draw: messages of the reported-mail
  * corpora (not the bounce, DMARC or SMS sets) not already labelled, with at least 3 `Received:` fields,
  * whose first two `by` hosts are not Gmail's or Microsoft 365's (the hard receiving organisations:
  * universities, ISPs, companies, POP-fetched mailboxes). Each corpus is shuffled with the seed; the
@@ -10,6 +10,10 @@
  * already labelled under another path, or drawn under another path before, is left out (`chain-key.ts`: the
  * same chain, whatever else differs). The code under test is not used: the headers are read with a plain
  * regular expression.
+ *
+ * `--big-providers` draws the other stratum instead: messages whose first two `by` hosts include Gmail's or
+ * Microsoft 365's (the receivers most of today's reports come from), at most `per-org` per sender domain (the
+ * registered domain of the `From:` address), since the receiving organisation is one of two.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,9 +39,22 @@ function arg(name: string, fallback: number): number {
   return a === undefined ? fallback : Number(a.slice(name.length + 3));
 }
 
+/** The registered domain of a message's `From:` address (`?` when there is none to read). */
+function senderDomain(raw: Buffer): string {
+  const head =
+    raw
+      .subarray(0, 65536)
+      .toString('latin1')
+      .split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const from = /^from:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(head)?.[1] ?? '';
+  const addr = /@([a-z0-9.-]+\.[a-z]{2,})/i.exec(from)?.[1];
+  return addr === undefined ? '?' : (getDomain(addr.toLowerCase()) ?? addr.toLowerCase());
+}
+
 const seed = arg('seed', 0);
 const size = arg('size', 30);
 const perOrg = arg('per-org', 2);
+const bigProviders = process.argv.includes('--big-providers');
 const labels = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'src/analysis/golden/traceback-chains.json'), 'utf8'),
 ) as { chains: { path: string }[] };
@@ -70,8 +87,9 @@ for (const [k, corpus] of CORPORA.entries()) {
     const rec = receivedFields(m.raw);
     if (rec.length < 3) continue;
     const bys = rec.slice(0, 2).map((r) => /\bby\s+([^\s;()]+)/i.exec(r)?.[1] ?? '');
-    if (bys.some((b) => BIG_PROVIDER.test(b))) continue;
-    pool.push({ path: rel, org: getDomain(bys[0]) ?? (bys[0] || '?') });
+    if (bys.some((b) => BIG_PROVIDER.test(b)) !== bigProviders) continue;
+    const org = bigProviders ? senderDomain(m.raw) : (getDomain(bys[0]) ?? (bys[0] || '?'));
+    pool.push({ path: rel, org });
   }
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
