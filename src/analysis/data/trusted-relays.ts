@@ -18,6 +18,14 @@
  *   2603:1000::/24 is Microsoft's IPv6 allocation (ARIN NET6-2603-1000-1) used by the internal
  *   `*.prod.outlook.com` hops: internal, believed but never named as a sender's relay. Never AS8075
  *   as a whole: it holds every Azure customer's virtual machine.
+ *   Hotmail's and MSN's relays of before Azure, **dated**: 64.4.0.0/18 and 65.52.0.0/14 (both AS8075 in
+ *   `@ip-location-db/asn`; the corpora's checked reverse names there are all `*.hotmail.com` and `*.msn.com`,
+ *   2002–2007: 79 hops of `law*.hotmail.com` in 64.4.0.0/18, `bay0-omc*.bay0.hotmail.com` and
+ *   `tk2dcpuba*.msn.com` in 65.54.0.0/16), believed only for a hop its believed receiver dated before
+ *   2008-10-27, the day Windows Azure was announced (PDC 2008; its previews ran from then, general availability
+ *   1 February 2010): since, both ranges are among Microsoft's cloud ranges (Azure SQL Managed Instance's route
+ *   tables list them) and Azure customers' machines send from 65.52.0.0/14 (two 2023 corpus messages).
+ *   Not 207.46.0.0/16: its corpus names are FrontBridge's, a hosted filtering gateway (below).
  * - Yahoo / AOL: Yahoo's mail AS numbers AS36646, AS36647, AS10310, AS26101, AS34010, AS7233 (RIR whois);
  *   names yahoo.com, yahoodns.net, aol.com as in their `sonic*.mail.*.yahoo.com` relays.
  * - Orange, Free, SFR: their relays' names only (`*.smtp.orange.fr`, `*.smtpout.orange.fr`,
@@ -61,6 +69,12 @@ export interface TrustedRelay {
    * never named as the relay a sender used when nothing deeper is known.
    */
   internalNetworks?: readonly string[];
+  /**
+   * Networks of the provider's relays only until a date (`YYYY-MM-DD`): believed for a hop that the believed
+   * receiver dated before it; afterwards the range also held other parties' machines (Hotmail's ranges are
+   * Azure's now). A hop with no readable date is not believed by them.
+   */
+  networksUntil?: readonly { network: string; until: string }[];
   /** AS numbers used only by the provider's own infrastructure. */
   asns: readonly number[];
   /** Authentication-Results authserv-ids (RFC 8601 §2.5) this provider writes; suffix match. */
@@ -124,6 +138,11 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
       '2a01:111:f403::/48',
     ],
     internalNetworks: ['2603:1000::/24'],
+    // Hotmail's and MSN's before Azure (see the file comment): not after, when Azure's customers came.
+    networksUntil: [
+      { network: '64.4.0.0/18', until: '2008-10-27' },
+      { network: '65.52.0.0/14', until: '2008-10-27' },
+    ],
     asns: [],
     authservIds: ['outlook.com', 'protection.outlook.com', 'office365.com'],
     webmail: true,

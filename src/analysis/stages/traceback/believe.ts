@@ -173,6 +173,18 @@ earlier reports as the reporter’s own mail side`,
       why: `${ip} is in its ${net.internal ? 'internal network' : 'network'} ${net.cidr}`,
     };
   }
+  // A range that was the provider's relays only until a day (Hotmail's, before Azure's customers came): the date
+  // is the one the believed receiver wrote for this hop, not one the client could write.
+  const dated = trust.byIpOnDate(ip, h.date);
+  if (dated) {
+    return {
+      relay: dated.relay,
+      kind: 'provider',
+      ip,
+      why: `${ip} is in ${dated.cidr}, its relays’ network until ${dated.until}, and the believed receiver dated this \
+hop ${h.date?.slice(0, 10) ?? ''}`,
+    };
+  }
   const asn = asnOf.get(ip) ?? null;
   const byAsn = trust.byAsn(asn);
   if (byAsn) return { relay: byAsn, kind: 'provider', ip, why: `${ip} is in its AS${asn}` };

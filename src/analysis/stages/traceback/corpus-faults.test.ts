@@ -293,3 +293,40 @@ test(
     assert.doesNotMatch(w.steps.join('\n'), /209\.226\.175\.185.*origin/);
   },
 );
+
+test(
+  'Hotmail’s relays of before Azure are Microsoft’s by date: a 2007 webmail message is traced to the browser ' +
+    'Hotmail recorded, a 2002 Yahoo Groups post to its poster (trec07p inmail.382, spamassassin easy_ham/00114, ' +
+    'round tb31)',
+  async (t) => {
+    if (!needsCorpus(t, 'trec07p') || !needsCorpus(t, 'spamassassin')) return;
+    // speedy.uwaterloo.ca ← bay0-omc3-s11.bay0.hotmail.com ← hotmail.com [64.4.51.16] ← pickup ← HTTP from
+    // Hotmail's own front end 64.4.51.220; X-Originating-IP 86.62.11.90.
+    const w = await trace('trec07p/data/inmail.382');
+    assert.equal(w.origin?.ip, '86.62.11.90', w.steps.join('\n'));
+    assert.match(w.steps.join('\n'), /64\.4\.51\.16 is in 64\.4\.0\.0\/18, its relays’ network until 2008-10-27/);
+    const y = await trace('spamassassin/easy_ham/00114.240461056916c0cdd555ba9d2bc9e63e');
+    assert.equal(y.origin?.ip, '194.130.102.81', y.steps.join('\n'));
+  },
+);
+
+test(
+  'the same Hotmail range is not believed for mail dated after Azure came: the hop is the origin then, and an ' +
+    'Azure machine in 65.52.0.0/14 is named (trec07p inmail.382 re-dated, phishing_pot sample-717)',
+  async (t) => {
+    if (!needsCorpus(t, 'trec07p') || !needsCorpus(t, 'phishing_pot')) return;
+    const raw = readLabelled(CORPUS_DIR, 'trec07p/data/inmail.382').toString('latin1');
+    const head = raw.slice(0, raw.indexOf('\n\n'));
+    const redated = head.replace(/ 2007 /g, ' 2012 ') + raw.slice(head.length);
+    const w = await traceRaw(Buffer.from(redated, 'latin1'), {
+      trust: trustTableFor([], null),
+      asn,
+      mailhosts: [],
+      documentationIsPublic: false,
+    });
+    assert.equal(w.origin?.ip, '64.4.51.16', w.steps.join('\n'));
+    // 2023: an Azure VM that submitted to Gmail (ESMTPSA) from 65.52.33.69, greeting as `aa2.domain`.
+    const a = await trace('phishing_pot/email/sample-717.eml');
+    assert.equal(a.origin?.ip, '65.52.33.69', a.steps.join('\n'));
+  },
+);

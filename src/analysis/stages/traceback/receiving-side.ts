@@ -299,6 +299,7 @@ export function sideRelay(name: string): CompiledRelay {
       names: [],
       networks: [],
       internalNetworks: [],
+      networksUntil: [],
       asns: new Set(),
       authservIds: [],
       webmail: false,

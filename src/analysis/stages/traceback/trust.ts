@@ -24,6 +24,9 @@ const RelayFileSchema = z.array(
     names: z.array(z.string().min(1)).default([]),
     networks: z.array(z.string().min(1)).default([]),
     internalNetworks: z.array(z.string().min(1)).default([]),
+    networksUntil: z
+      .array(z.object({ network: z.string().min(1), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }))
+      .default([]),
     asns: z.array(z.number().int().positive()).default([]),
     authservIds: z.array(z.string().min(1)).default([]),
     webmail: z.boolean().default(false),
@@ -37,6 +40,8 @@ export interface CompiledRelay {
   networks: readonly Cidr[];
   /** Internal hops' space: believed, never named as the sender's relay. */
   internalNetworks: readonly Cidr[];
+  /** Relay networks believed only for hops dated before `until` (ms since the epoch; `day` as written). */
+  networksUntil: readonly { cidr: Cidr; until: number; day: string }[];
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
@@ -82,6 +87,13 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
     names: lower(r.names),
     networks: cidrs(r.networks, r.name, where),
     internalNetworks: cidrs(r.internalNetworks ?? [], r.name, where),
+    networksUntil: (r.networksUntil ?? []).map((d) => {
+      const [cidr] = cidrs([d.network], r.name, where);
+      const until = Date.parse(`${d.until}T00:00:00Z`);
+      if (cidr === undefined || Number.isNaN(until))
+        throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid date "${d.until}"`);
+      return { cidr, until, day: d.until };
+    }),
     asns: new Set(r.asns),
     authservIds: lower(r.authservIds),
     webmail: r.webmail,
@@ -109,6 +121,20 @@ function parseTrustedRelaysFile(
           problems.push({ file, where: `${i}.${field}.${j}`, message: `provider "${r.name}": invalid network "${n}"` });
       });
     }
+    r.networksUntil.forEach((d, j) => {
+      if (parseCidr(d.network) === null)
+        problems.push({
+          file,
+          where: `${i}.networksUntil.${j}.network`,
+          message: `provider "${r.name}": invalid network "${d.network}"`,
+        });
+      if (Number.isNaN(Date.parse(`${d.until}T00:00:00Z`)))
+        problems.push({
+          file,
+          where: `${i}.networksUntil.${j}.until`,
+          message: `provider "${r.name}": invalid date "${d.until}"`,
+        });
+    });
   });
   return problems.length > 0 ? { problems } : { data: parsed.data };
 }
@@ -220,6 +246,23 @@ export class TrustTable {
       if (c) return { relay: r, cidr: c.text, internal: false };
       const i = matchCidr(addr, r.internalNetworks);
       if (i) return { relay: r, cidr: i.text, internal: true };
+    }
+    return null;
+  }
+
+  /**
+   * The provider whose relay networks held `ip` on `date` (the ISO date a believed receiver wrote for the hop),
+   * for networks that were the provider's only until a day ({@link TrustedRelay.networksUntil}); null when the
+   * date is unknown or not before that day.
+   */
+  byIpOnDate(ip: string, date: string | null): { relay: CompiledRelay; cidr: string; until: string } | null {
+    if (date === null) return null;
+    const when = Date.parse(date);
+    if (Number.isNaN(when)) return null;
+    for (const r of this.relays) {
+      for (const d of r.networksUntil) {
+        if (when < d.until && matchCidr(ip, [d.cidr])) return { relay: r, cidr: d.cidr.text, until: d.day };
+      }
     }
     return null;
   }

@@ -58,18 +58,19 @@ export function fallbackOrigin(
   const providers = believed.filter((b) => b.kind !== 'own');
   const last = providers[providers.length - 1] ?? null;
   const lastHop = last?.hop ?? -1;
-  // Below the provider's last believed hop, only its own submission hops (no client address).
+  // Below the provider's last believed hop, only its own submission hops (no client address); or that hop is
+  // itself the submission, its client one of the provider's own addresses (Hotmail's webmail of 2007 recorded its
+  // front end, `from 64.4.51.220 ... with HTTP`, and the browser in X-Originating-IP).
   const below = input.received.slice(lastHop + 1);
+  const submission = (r: ParsedReceived): boolean =>
+    r.notes.includes('webmail-http') ||
+    (r.protocol !== null && SUBMISSION.test(r.protocol)) ||
+    r.notes.includes('local-submission');
+  const lastReceived = lastHop >= 0 ? input.received[lastHop] : undefined;
   const submittedThere =
     last?.relay.webmail &&
-    below.length > 0 &&
     below.every((r) => r.fromIp === null || classifyIp(r.fromIp) !== 'public') &&
-    below.some(
-      (r) =>
-        r.notes.includes('webmail-http') ||
-        (r.protocol !== null && SUBMISSION.test(r.protocol)) ||
-        r.notes.includes('local-submission'),
-    );
+    (below.some(submission) || (last.kind === 'provider' && lastReceived !== undefined && submission(lastReceived)));
   const relayIps = new Set(input.received.map((r) => r.fromIp).filter((x): x is string => x !== null));
   for (const hdr of input.webmailHeaders) {
     const ip = normaliseIp(hdr.value.split(/[,\s]+/).find((x) => x.length > 0) ?? '');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseReceived } from './received-parser.ts';
-import { TrustTable, TrustedRelaysFileError, loadTrustedRelaysFile } from './trust.ts';
+import { TrustTable, TrustedRelaysFileError, loadTrustedRelaysFile, trustedRelaysProblems } from './trust.ts';
 import { walkChain, type WalkInput } from './walk.ts';
 
 function walk(lines: string[], opts: Partial<Omit<WalkInput, 'received'>> = {}) {
@@ -349,4 +349,37 @@ receiver’s relay (anonymised corpora name unrelated parties example.com)', () 
   // Where a fixture's documentation names stand for a real organisation, the same chain is walked through.
   const fixture = walk(lines, { documentationIsPublic: true });
   assert.equal(fixture.origin?.ip, '93.184.0.9', fixture.steps.join('\n'));
+});
+
+test('an operator’s dated relay network is believed for hops dated before its day only; a bad day is named', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relays-'));
+  const file = path.join(dir, 'dated.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify([
+      { name: 'Old ISP', names: ['isp.example'], networksUntil: [{ network: '192.0.2.0/24', until: '2010-01-01' }] },
+    ]),
+  );
+  const chain = (year: number) => [
+    `from relay (relay [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A; Mon, 1 Jan ${year} 00:00:05 +0000`,
+    `from x (x [198.51.100.5]) by relay (Postfix) with ESMTP id B; Mon, 1 Jan ${year} 00:00:00 +0000`,
+  ];
+  const trust = new TrustTable([], file);
+  const before = walk(chain(2009), { trust });
+  assert.equal(before.origin?.ip, '198.51.100.5', before.steps.join('\n'));
+  assert.match(
+    before.steps.join('\n'),
+    /192\.0\.2\.0\/24, its relays’ network until 2010-01-01.*dated this hop 2009-01-01/,
+  );
+  assert.equal(walk(chain(2011), { trust }).origin?.ip, '192.0.2.5');
+  // No date the receiver wrote: not believed.
+  const undated = chain(2009).map((l) => l.replace(/; Mon.*$/, ''));
+  assert.equal(walk(undated, { trust }).origin?.ip, '192.0.2.5');
+  const bad = path.join(dir, 'bad-day.json');
+  fs.writeFileSync(bad, JSON.stringify([{ name: 'X', networksUntil: [{ network: '192.0.2.0/24', until: '2010' }] }]));
+  assert.throws(
+    () => loadTrustedRelaysFile(bad),
+    (e: unknown) => e instanceof TrustedRelaysFileError,
+  );
+  assert.ok(trustedRelaysProblems(bad).some((p) => p.where === '0.networksUntil.0.until'));
 });
