@@ -173,16 +173,17 @@ earlier reports as the reporter’s own mail side`,
       why: `${ip} is in its ${net.internal ? 'internal network' : 'network'} ${net.cidr}`,
     };
   }
-  // A range that was the provider's relays only until a day (Hotmail's, before Azure's customers came): the date
-  // is the one the believed receiver wrote for this hop, not one the client could write.
-  const dated = trust.byIpOnDate(ip, h.date);
+  // A range that was the provider's relays only until a day (Hotmail's, before Azure's customers came). The date is
+  // the latest the headers from the top down to this one give (`OrgState.hopDate`): the delivering system's own
+  // counts, so neither a forged nor a cut-off line, nor a wrong clock further down, can date a hop back.
+  const dated = trust.byIpOnDate(ip, org.hopDate);
   if (dated) {
     return {
       relay: dated.relay,
       kind: 'provider',
       ip,
-      why: `${ip} is in ${dated.cidr}, its relays’ network until ${dated.until}, and the believed receiver dated this \
-hop ${h.date?.slice(0, 10) ?? ''}`,
+      why: `${ip} is in ${dated.cidr}, its relays’ network until ${dated.until}, and the headers from the top down \
+to this one are dated ${org.hopDate?.slice(0, 10) ?? ''} at the latest`,
     };
   }
   const asn = asnOf.get(ip) ?? null;

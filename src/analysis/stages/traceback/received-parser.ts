@@ -310,7 +310,9 @@ export function parseReceived(value: string): ParsedReceived {
   });
   const body = lastSemi >= 0 ? tokens.slice(0, lastSemi) : tokens;
   const semiAt = text.lastIndexOf(';');
-  const date = lastSemi >= 0 && semiAt >= 0 ? parseReceivedDate(text.slice(semiAt + 1)) : null;
+  // A cut-off line's last semicolon may be inside what the client wrote (a long `for` address): no date then.
+  const date =
+    text.length === value.length && lastSemi >= 0 && semiAt >= 0 ? parseReceivedDate(text.slice(semiAt + 1)) : null;
 
   const clauses = new Map<Clause, Token[]>();
   let current: Clause | null = null;

@@ -257,6 +257,12 @@ export interface OrgState {
    * client or further down), or null: a mailing list's server names the list's address there.
    */
   nextRecipientHolder: string | null;
+  /**
+   * When the hop being judged happened at the latest, as the receiving side and the believed relays wrote it: the
+   * latest date of the headers from the top down to this one (the delivering system's own first), null when one of
+   * them has no readable date. Never this hop's date alone, which a cut or forged line could set.
+   */
+  hopDate: string | null;
 }
 
 /**

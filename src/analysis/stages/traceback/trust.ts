@@ -24,9 +24,7 @@ const RelayFileSchema = z.array(
     names: z.array(z.string().min(1)).default([]),
     networks: z.array(z.string().min(1)).default([]),
     internalNetworks: z.array(z.string().min(1)).default([]),
-    networksUntil: z
-      .array(z.object({ network: z.string().min(1), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }))
-      .default([]),
+    networksUntil: z.array(z.object({ network: z.string().min(1), until: z.string().min(1) }).strict()).default([]),
     asns: z.array(z.number().int().positive()).default([]),
     authservIds: z.array(z.string().min(1)).default([]),
     webmail: z.boolean().default(false),
@@ -73,6 +71,13 @@ function cidrs(list: readonly string[], name: string, where: string): Cidr[] {
   return out;
 }
 
+/** Midnight UTC of a `YYYY-MM-DD` day in ms, or null when it is no calendar day (`2010-02-31` is not one). */
+export function dayStart(day: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day ? null : ms;
+}
+
 /** Compiles one table entry; throws {@link TrustedRelaysFileError} naming `where` for an invalid network. */
 export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where: string): CompiledRelay {
   const lower = (xs: readonly string[]) =>
@@ -89,8 +94,8 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
     internalNetworks: cidrs(r.internalNetworks ?? [], r.name, where),
     networksUntil: (r.networksUntil ?? []).map((d) => {
       const [cidr] = cidrs([d.network], r.name, where);
-      const until = Date.parse(`${d.until}T00:00:00Z`);
-      if (cidr === undefined || Number.isNaN(until))
+      const until = dayStart(d.until);
+      if (cidr === undefined || until === null)
         throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid date "${d.until}"`);
       return { cidr, until, day: d.until };
     }),
@@ -128,7 +133,7 @@ function parseTrustedRelaysFile(
           where: `${i}.networksUntil.${j}.network`,
           message: `provider "${r.name}": invalid network "${d.network}"`,
         });
-      if (Number.isNaN(Date.parse(`${d.until}T00:00:00Z`)))
+      if (dayStart(d.until) === null)
         problems.push({
           file,
           where: `${i}.networksUntil.${j}.until`,

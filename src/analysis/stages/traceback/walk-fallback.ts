@@ -60,7 +60,9 @@ export function fallbackOrigin(
   const lastHop = last?.hop ?? -1;
   // Below the provider's last believed hop, only its own submission hops (no client address); or that hop is
   // itself the submission, its client one of the provider's own addresses (Hotmail's webmail of 2007 recorded its
-  // front end, `from 64.4.51.220 ... with HTTP`, and the browser in X-Originating-IP).
+  // front end, `from 64.4.51.220 ... with HTTP`, and the browser in X-Originating-IP), written by a machine of
+  // the same provider (the believed provider hop above it is that provider's): another provider's line naming an
+  // address of this one is no submission at this one.
   const below = input.received.slice(lastHop + 1);
   const submission = (r: ParsedReceived): boolean =>
     r.notes.includes('webmail-http') ||
@@ -70,7 +72,11 @@ export function fallbackOrigin(
   const submittedThere =
     last?.relay.webmail &&
     below.every((r) => r.fromIp === null || classifyIp(r.fromIp) !== 'public') &&
-    (below.some(submission) || (last.kind === 'provider' && lastReceived !== undefined && submission(lastReceived)));
+    (below.some(submission) ||
+      (last.kind === 'provider' &&
+        lastReceived !== undefined &&
+        submission(lastReceived) &&
+        providers.at(-2)?.relay === last.relay));
   const relayIps = new Set(input.received.map((r) => r.fromIp).filter((x): x is string => x !== null));
   for (const hdr of input.webmailHeaders) {
     const ip = normaliseIp(hdr.value.split(/[,\s]+/).find((x) => x.length > 0) ?? '');

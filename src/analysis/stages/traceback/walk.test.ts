@@ -369,7 +369,7 @@ test('an operator’s dated relay network is believed for hops dated before its 
   assert.equal(before.origin?.ip, '198.51.100.5', before.steps.join('\n'));
   assert.match(
     before.steps.join('\n'),
-    /192\.0\.2\.0\/24, its relays’ network until 2010-01-01.*dated this hop 2009-01-01/,
+    /192\.0\.2\.0\/24, its relays’ network until 2010-01-01.*dated 2009-01-01 at the latest/,
   );
   assert.equal(walk(chain(2011), { trust }).origin?.ip, '192.0.2.5');
   // No date the receiver wrote: not believed.
@@ -382,4 +382,86 @@ test('an operator’s dated relay network is believed for hops dated before its 
     (e: unknown) => e instanceof TrustedRelaysFileError,
   );
   assert.ok(trustedRelaysProblems(bad).some((p) => p.where === '0.networksUntil.0.until'));
+});
+
+// Hotmail's webmail of 2007 (trec07p inmail.382's shape): its relay, its pickup service, its HTTP front end.
+const HOTMAIL_2007 = [
+  'from bay0-omc3-s11.bay0.hotmail.com (bay0-omc3-s11.bay0.hotmail.com [65.54.246.211]) by mx.example.org ' +
+    '(8.12.8/8.12.5) with ESMTP id l3949A0I009379; Mon, 9 Apr 2007 00:09:11 -0400',
+  'from hotmail.com ([64.4.51.16]) by bay0-omc3-s11.bay0.hotmail.com with Microsoft SMTPSVC(6.0.3790.2668); Sun, 8 ' +
+    'Apr 2007 21:08:47 -0700',
+  'from mail pickup service by hotmail.com with Microsoft SMTPSVC; Sun, 8 Apr 2007 21:08:47 -0700',
+  'from 64.4.51.220 by by107fd.bay107.hotmail.msn.com with HTTP; Mon, 09 Apr 2007 04:08:44 GMT',
+];
+const BROWSER = [{ name: 'x-originating-ip', value: '[198.51.100.77]' }];
+
+test('Hotmail’s ranges of before Azure: a 2007 webmail message is traced to the browser Hotmail recorded', () => {
+  const w = walk(HOTMAIL_2007, { webmailHeaders: BROWSER });
+  assert.equal(w.origin?.ip, '198.51.100.77', w.steps.join('\n'));
+  assert.ok(codes(w).includes('WEBMAIL_ORIGINATING_IP'));
+  // The top header dated 2012 (the reporter's own server): the relay below is not dated back by its own line.
+  const later = [HOTMAIL_2007[0]?.replace('Apr 2007', 'Apr 2012') ?? '', ...HOTMAIL_2007.slice(1)];
+  assert.equal(walk(later, { webmailHeaders: BROWSER }).origin?.ip, '64.4.51.16');
+});
+
+test('a webmail line another provider wrote is no submission at the provider whose address it names', () => {
+  // Zoho wrote an HTTP line whose client is a Google address; the sender put X-Originating-IP in the message.
+  const w = walk(
+    [
+      'from sender4-of-o51.zoho.com (sender4-of-o51.zoho.com [136.143.188.51]) by mx.reporter.example (Postfix) with ' +
+        'ESMTPS id A1; Tue, 1 Dec 2026 10:00:05 +0000',
+      'from [74.125.212.10] by mx.zohomail.com with HTTP; Tue, 1 Dec 2026 10:00:00 +0000',
+    ],
+    { webmailHeaders: [{ name: 'x-originating-ip', value: '[93.184.216.34]' }], documentationIsPublic: false },
+  );
+  assert.notEqual(w.origin?.ip, '93.184.216.34', w.steps.join('\n'));
+  assert.ok(!codes(w).includes('WEBMAIL_ORIGINATING_IP'));
+});
+
+test('a dated range: the day itself is after, the latest date above counts, a cut-off line gives no date', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relays-'));
+  const file = path.join(dir, 'dated.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify([{ name: 'Old ISP', networksUntil: [{ network: '192.0.2.0/24', until: '2010-01-01' }] }]),
+  );
+  const trust = new TrustTable([], file);
+  const chain = (top: string, below: string) => [
+    `from relay (relay [192.0.2.5]) by mx.example.org (Postfix) with ESMTP id A; ${top}`,
+    `from x (x [198.51.100.5]) by relay (Postfix) with ESMTP id B; ${below}`,
+  ];
+  const at = (top: string) => walk(chain(top, top), { trust }).origin?.ip;
+  assert.equal(at('Thu, 31 Dec 2009 23:59:59 +0000'), '198.51.100.5');
+  assert.equal(at('Fri, 1 Jan 2010 00:00:00 +0000'), '192.0.2.5');
+  // The same instant in another zone is the same instant.
+  assert.equal(at('Thu, 31 Dec 2009 18:59:59 -0500'), '198.51.100.5');
+  // A hop above with a later date (the delivering system's, from an internal address): the relay's own older
+  // date is not taken.
+  const top2012 = [
+    'from mx.example.org (mx.example.org [10.0.0.2]) by inbox.example.org (Postfix) with ESMTP id Z; Sun, 1 Jan 2012 ' +
+      '00:00:00 +0000',
+    ...chain('Thu, 31 Dec 2009 12:00:00 +0000', 'Thu, 31 Dec 2009 12:00:00 +0000'),
+  ];
+  assert.equal(walk(top2012, { trust }).origin?.ip, '192.0.2.5');
+  assert.equal(
+    walk([top2012[0]?.replace('2012', '2009') ?? '', ...top2012.slice(1)], { trust }).origin?.ip,
+    '198.51.100.5',
+  );
+  // A line cut at the parser's limit: its last semicolon may be the client's (a long recipient), so no date.
+  const head = 'from relay ([192.0.2.5] helo=relay) by mx.example.org with esmtp (Exim 4.96) id 1q for "';
+  const fake = ';Mon, 1 Jan 2007 00:00:00 +0000';
+  const pad = 'a'.repeat(4000 - head.length - fake.length);
+  const long = `${head}${pad}${fake}"@example.org; Tue, 1 Dec 2026 10:00:00 +0000`;
+  assert.equal(parseReceived(long).date, null);
+  const cut = walk([long, 'from x (x [198.51.100.5]) by relay with SMTP; Mon, 1 Jan 2007 00:00:00 +0000'], { trust });
+  assert.equal(cut.origin?.ip, '192.0.2.5', cut.steps.join('\n'));
+  // A day that is no calendar day is a problem of the file, at its path.
+  const bad = path.join(dir, 'feb31.json');
+  fs.writeFileSync(
+    bad,
+    JSON.stringify([{ name: 'X', networksUntil: [{ network: '192.0.2.0/24', until: '2010-02-31' }] }]),
+  );
+  assert.ok(
+    trustedRelaysProblems(bad).some((p) => p.where === '0.networksUntil.0.until' && /invalid date/.test(p.message)),
+  );
 });

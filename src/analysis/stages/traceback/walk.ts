@@ -112,7 +112,11 @@ export function walkChain(input: WalkInput): WalkOutput {
     holders: new Set(),
     recipientHolders: new Set(),
     nextRecipientHolder: null,
+    hopDate: null,
   };
+  // The latest date written from the top down to the hop being judged (`OrgState.hopDate`); undefined once one is
+  // missing.
+  let latestDate: string | null | undefined = null;
   for (const d of input.recipientDomains ?? []) {
     const rd = holderDomain(recipientDomain(`@${d}`));
     if (rd !== null) org.reporterRegistered.add(rd);
@@ -149,6 +153,8 @@ reporter: we believe the topmost header.`,
     const r = received[i];
     if (h === undefined || r === undefined) continue;
     h.trusted = true;
+    if (r.date === null) latestDate = undefined;
+    else if (latestDate !== undefined && (latestDate === null || r.date > latestDate)) latestDate = r.date;
     if (!h.parsed) {
       steps.push(`Hop ${i}: the header could not be read; skipped.`);
       findings.push(
@@ -234,6 +240,7 @@ cannot see; skipped, never blamed.`,
     org.nextRecipientHolder = holderDomain(
       recipientDomain(received.slice(i + 1).find((b) => b.for !== null)?.for ?? null),
     );
+    org.hopDate = latestDate === undefined ? null : latestDate;
     const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
     const notes = [...new Set(org.notes.splice(0))].map((n) => ` (${n})`).join('');
     if (t) {
