@@ -8,21 +8,30 @@ import { CORPUS_DIR, REPO_ROOT } from '../../src/core/test-env.ts';
 import { chainKey } from './chain-key.ts';
 import { loadChains, readLabelled } from './evaluate-traceback.ts';
 
+/** The paths the draw script prints for these arguments (the corpus as SPAMDESK_CORPUS_DIR gives it). */
+function draw(...args: string[]): string[] {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/eval/draw-traceback-batch.ts'), ...args],
+    { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_CORPUS_DIR: CORPUS_DIR }, stdio: ['ignore', 'pipe', 'ignore'] },
+  ).toString();
+  return out.split('\n').filter(Boolean);
+}
+
+/** Chain keys of every labelled path. */
+function labelledChains(): Set<string | null> {
+  return new Set(loadChains().chains.map((c) => chainKey(readLabelled(CORPUS_DIR, c.path))));
+}
+
 test('a blind draw takes no chain labelled before under another path, and no chain twice', (t) => {
   if (!fs.existsSync(path.join(CORPUS_DIR, 'spamassassin', 'hard_ham_20021010'))) {
     t.skip(`SKIP: corpus ${CORPUS_DIR} absent (set SPAMDESK_CORPUS_DIR)`);
     return;
   }
-  const labels = loadChains();
-  const labelled = new Set(labels.chains.map((c) => chainKey(readLabelled(CORPUS_DIR, c.path))));
+  const labelled = labelledChains();
   // Seeds of rounds tb20 and tb23, whose draws took copies of labelled chains before the draw compared chains.
   for (const seed of [1313, 1316]) {
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/eval/draw-traceback-batch.ts'), `--seed=${seed}`, '--size=30'],
-      { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_CORPUS_DIR: CORPUS_DIR }, stdio: ['ignore', 'pipe', 'ignore'] },
-    ).toString();
-    const drawn = out.split('\n').filter(Boolean);
+    const drawn = draw(`--seed=${seed}`, '--size=30');
     // Each labelled round leaves fewer messages to draw (18 per seed after tb25): some, not a number.
     assert.ok(drawn.length > 0, `seed ${seed}: nothing drawn`);
     const keys = drawn.map((p) => chainKey(readLabelled(CORPUS_DIR, p)));
@@ -37,21 +46,8 @@ test('the big-provider stratum draws only chains received by Gmail or Microsoft 
     t.skip(`SKIP: corpus ${CORPUS_DIR} absent (set SPAMDESK_CORPUS_DIR)`);
     return;
   }
-  const labels = loadChains();
-  const labelled = new Set(labels.chains.map((c) => chainKey(readLabelled(CORPUS_DIR, c.path))));
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(REPO_ROOT, 'scripts/eval/draw-traceback-batch.ts'),
-      '--seed=1401',
-      '--size=30',
-      '--big-providers',
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, SPAMDESK_CORPUS_DIR: CORPUS_DIR }, stdio: ['ignore', 'pipe', 'ignore'] },
-  ).toString();
-  const drawn = out.split('\n').filter(Boolean);
+  const labelled = labelledChains();
+  const drawn = draw('--seed=1401', '--size=30', '--big-providers');
   assert.ok(drawn.length > 0, 'nothing drawn');
   const senders = new Map<string, number>();
   for (const p of drawn) {
