@@ -47,6 +47,9 @@ const HEADER_WRITERS: Readonly<Record<string, readonly string[]>> = {
 /** The protocols of a submission by the provider's own service: webmail (HTTP), an API, MAPI, local pickup. */
 const SUBMISSION = /^(?:HTTP|HTTPS|HTTPREST|MAPI|LOCAL)$/;
 
+/** An authenticated SMTP submission (RFC 3848: ESMTPA, ESMTPSA; some servers write SMTPA, SMTPSA). */
+const AUTH_SMTP = /^E?SMTPS?A$/i;
+
 /** No untrusted hop: a webmail's client-address header, or the sending provider's relay, or nobody. */
 export function fallbackOrigin(
   input: FallbackInput,
@@ -119,8 +122,26 @@ header names the browser’s address ${ip}, which is the origin.`,
       reason: `${hdr.name} written by trusted webmail ${last.relay.name}`,
     };
   }
-  // The relay through which the sending provider handed the message out: its deepest published relay.
-  const outbound = [...providers].reverse().find((b) => b.kind === 'provider') ?? last;
+  // The relay through which the sending provider handed the message out: its deepest published relay. When that
+  // hop is itself a submission whose client is the provider's own front end (iCloud's `*-dlb-asmtp-mailmevip` load
+  // balancer taking an ESMTPSA login), the provider recorded no client: the machine that took the submission, the
+  // believed hop just above it at the same provider, is the one that handed the message out.
+  let outbound = [...providers].reverse().find((b) => b.kind === 'provider') ?? last;
+  const outReceived = outbound?.hop === undefined ? undefined : input.received[outbound.hop];
+  if (
+    outbound !== null &&
+    outReceived !== undefined &&
+    (submission(outReceived) || AUTH_SMTP.test(outReceived.protocol ?? ''))
+  ) {
+    const above = believed[believed.indexOf(outbound) - 1];
+    if (above?.relay === outbound.relay && above.kind === 'provider' && above.hop === (outbound.hop ?? 0) - 1) {
+      steps.push(
+        `Hop ${outbound.hop ?? -1}: the submission came from ${outbound.ip}, ${outbound.relay.name}'s own front end: \
+no client was recorded, so the relay that took it and handed it on (${above.ip}) is named.`,
+      );
+      outbound = above;
+    }
+  }
   if (outbound !== null) {
     flags.push('origin-trusted-provider');
     steps.push(

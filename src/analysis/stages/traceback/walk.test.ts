@@ -465,3 +465,25 @@ test('a dated range: the day itself is after, the latest date above counts, a cu
     trustedRelaysProblems(bad).some((p) => p.where === '0.networksUntil.0.until' && /invalid date/.test(p.message)),
   );
 });
+
+// iCloud into Microsoft 365 (phishing_pot sample-462): an ESMTPSA login taken from iCloud's own load balancer.
+const ICLOUD = [
+  'from PH7PR19MB5967.namprd19.prod.outlook.com (2603:10b6:510:1db::8) by MN0PR19MB6312.namprd19.prod.outlook.com ' +
+    'with HTTPS; Mon, 13 Mar 2023 16:29:10 +0000',
+  'from DB8EUR05FT036.eop-eur05.prod.protection.outlook.com (2603:10a6:10:4b4:cafe::ff) by ' +
+    'DUZPR01CA0226.outlook.office365.com (2603:10a6:10:4b4::13) with Microsoft SMTP Server id 15.20.6178.25 via ' +
+    'Frontend Transport; Mon, 13 Mar 2023 16:29:03 +0000',
+  'from st43p00im-zteg10072001.me.com (17.58.63.167) by DB8EUR05FT036.mail.protection.outlook.com (10.233.239.99) ' +
+    'with Microsoft SMTP Server id 15.20.6199.11 via Frontend Transport; Mon, 13 Mar 2023 16:29:03 +0000',
+  'from 225.51.198.96 (st43p00im-dlb-asmtp-mailmevip.me.com [17.42.251.41]) by st43p00im-zteg10072001.me.com ' +
+    '(Postfix) with ESMTPSA id 370AFB40B40; Mon, 13 Mar 2023 16:28:44 +0000 (UTC)',
+];
+
+test('a login the provider took from its own front end names the relay that handed the message out', () => {
+  const w = walk(ICLOUD, { documentationIsPublic: false });
+  assert.equal(w.origin?.ip, '17.58.63.167', w.steps.join('\n'));
+  assert.match(w.steps.join('\n'), /17\.42\.251\.41, iCloud's own front end: no client was recorded/);
+  // An SMTP hand-off between the provider's machines is not a submission: the deepest relay stays named.
+  const relayed = [...ICLOUD.slice(0, 3), ICLOUD[3]?.replace('with ESMTPSA', 'with ESMTPS') ?? ''];
+  assert.equal(walk(relayed, { documentationIsPublic: false }).origin?.ip, '17.42.251.41');
+});
