@@ -256,9 +256,9 @@ export class TrustTable {
   }
 
   /**
-   * The provider whose relay networks held `ip` on `date` (the ISO date a believed receiver wrote for the hop),
-   * for networks that were the provider's only until a day ({@link TrustedRelay.networksUntil}); null when the
-   * date is unknown or not before that day.
+   * The provider whose relay networks held `ip` on `date` (the walk passes the latest date the headers from the top
+   * down to the hop give, `OrgState.hopDate`), for networks that were the provider's only until a day
+   * ({@link TrustedRelay.networksUntil}); null when the date is unknown or not before that day.
    */
   byIpOnDate(ip: string, date: string | null): { relay: CompiledRelay; cidr: string; until: string } | null {
     if (date === null) return null;
