@@ -61,7 +61,9 @@ test('the big-provider stratum draws only chains received by Gmail or Microsoft 
       bys.some((b) => /google\.com|gmail|outlook\.com|hotmail|microsoft|office365/i.test(b)),
       `${p}: first receivers ${bys.join(', ')}`,
     );
-    const from = /^from:.*@([a-z0-9.-]+)/im.exec(head)?.[1]?.toLowerCase() ?? '?';
+    // As the draw reads it: the unfolded From field's first address with a dotted domain, `?` when there is none.
+    const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+    const from = /^from:[^\n]*?@([a-z0-9.-]+\.[a-z]{2,})/im.exec(unfolded)?.[1]?.toLowerCase() ?? '?';
     const domain = getDomain(from) ?? from;
     senders.set(domain, (senders.get(domain) ?? 0) + 1);
   }
