@@ -38,8 +38,11 @@ export interface CompiledRelay {
   networks: readonly Cidr[];
   /** Internal hops' space: believed, never named as the sender's relay. */
   internalNetworks: readonly Cidr[];
-  /** Relay networks believed only for hops dated before `until` (ms since the epoch; `day` as written). */
-  networksUntil: readonly { cidr: Cidr; until: number; day: string }[];
+  /**
+   * Relay networks believed only for hops dated before `until` (ms since the epoch; `day` as written; `list` the
+   * network alone, for {@link matchCidr} without an array per look-up).
+   */
+  networksUntil: readonly { cidr: Cidr; list: readonly Cidr[]; until: number; day: string }[];
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
@@ -97,7 +100,7 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
       const until = dayStart(d.until);
       if (cidr === undefined || until === null)
         throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid date "${d.until}"`);
-      return { cidr, until, day: d.until };
+      return { cidr, list: [cidr], until, day: d.until };
     }),
     asns: new Set(r.asns),
     authservIds: lower(r.authservIds),
@@ -266,7 +269,7 @@ export class TrustTable {
     if (Number.isNaN(when)) return null;
     for (const r of this.relays) {
       for (const d of r.networksUntil) {
-        if (when < d.until && matchCidr(ip, [d.cidr])) return { relay: r, cidr: d.cidr.text, until: d.day };
+        if (when < d.until && matchCidr(ip, d.list)) return { relay: r, cidr: d.cidr.text, until: d.day };
       }
     }
     return null;
