@@ -39,10 +39,11 @@ export interface CompiledRelay {
   /** Internal hops' space: believed, never named as the sender's relay. */
   internalNetworks: readonly Cidr[];
   /**
-   * Relay networks believed only for hops dated before `until` (ms since the epoch; `day` as written; `list` the
-   * network alone, for {@link matchCidr} without an array per look-up).
+   * Relay networks believed only for hops dated before `until` (an ISO 8601 instant as `toISOString` writes it, so
+   * a hop's ISO date compares as a string; `day` as written; `list` the network alone, for {@link matchCidr}
+   * without an array per look-up).
    */
-  networksUntil: readonly { cidr: Cidr; list: readonly Cidr[]; until: number; day: string }[];
+  networksUntil: readonly { cidr: Cidr; list: readonly Cidr[]; until: string; day: string }[];
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
@@ -100,7 +101,7 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
       const until = dayStart(d.until);
       if (cidr === undefined || until === null)
         throw new TrustedRelaysFileError(where, `provider "${r.name}": invalid date "${d.until}"`);
-      return { cidr, list: [cidr], until, day: d.until };
+      return { cidr, list: [cidr], until: new Date(until).toISOString(), day: d.until };
     }),
     asns: new Set(r.asns),
     authservIds: lower(r.authservIds),
@@ -264,12 +265,11 @@ export class TrustTable {
    * ({@link TrustedRelay.networksUntil}); null when the date is unknown or not before that day.
    */
   byIpOnDate(ip: string, date: string | null): { relay: CompiledRelay; cidr: string; until: string } | null {
+    // The walk's dates are `toISOString` instants (received-parser.ts), as `until` is: they compare as strings.
     if (date === null) return null;
-    const when = Date.parse(date);
-    if (Number.isNaN(when)) return null;
     for (const r of this.relays) {
       for (const d of r.networksUntil) {
-        if (when < d.until && matchCidr(ip, d.list)) return { relay: r, cidr: d.cidr.text, until: d.day };
+        if (date < d.until && matchCidr(ip, d.list)) return { relay: r, cidr: d.cidr.text, until: d.day };
       }
     }
     return null;
