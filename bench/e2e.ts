@@ -369,6 +369,8 @@ const load = () =>
 
 interface RunResult {
   db: string;
+  /** How the server ran: the compiled `dist/`, or the TypeScript through tsx (`dist/` missing or stale). */
+  code: 'dist' | 'tsx';
   accepted: number;
   complete: boolean;
   e2eRate: number;
@@ -648,6 +650,7 @@ async function runOne(
       );
     return {
       db: dialect,
+      code: server.code,
       accepted,
       complete,
       e2eRate: accepted / e2eSeconds,
@@ -706,7 +709,7 @@ export const e2eBench: Bench = {
     }
     if (results.length === 0) return;
     say('');
-    const widths = [9, 9, 12, 12, 10, 10, 12, 12, 10, 16];
+    const widths = [11, 9, 12, 12, 10, 10, 12, 12, 10, 16];
     say(
       row(
         [
@@ -728,7 +731,7 @@ export const e2eBench: Bench = {
       say(
         row(
           [
-            r.db,
+            r.code === 'tsx' ? `${r.db} TSX` : r.db,
             r.accepted,
             `${r.e2eRate.toFixed(1)}${r.complete ? '' : ' (unf.)'}`,
             r.acceptRate.toFixed(0),
@@ -741,6 +744,10 @@ export const e2eBench: Bench = {
           ],
           widths,
         ),
+      );
+    if (results.some((r) => r.code === 'tsx'))
+      say(
+        'TSX: that server ran the TypeScript through tsx (dist/ missing or stale): not the compiled server a user runs',
       );
   },
 };
