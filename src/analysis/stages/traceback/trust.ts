@@ -76,7 +76,7 @@ function cidrs(list: readonly string[], name: string, where: string): Cidr[] {
 }
 
 /** Midnight UTC of a `YYYY-MM-DD` day in ms, or null when it is no calendar day (`2010-02-31` is not one). */
-export function dayStart(day: string): number | null {
+function dayStart(day: string): number | null {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
   const ms = Date.parse(`${day}T00:00:00Z`);
   return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day ? null : ms;
