@@ -17,19 +17,61 @@ import {
 import { TRUSTED_RELAYS, type TrustedRelay } from '../../data/trusted-relays.ts';
 import { matchCidr, parseCidr, type Cidr } from './ip-class.ts';
 
-/** The operator's file: a JSON array of providers, each field as in {@link TrustedRelay}. */
+/**
+ * The operator's file: a JSON array of providers, each field as in {@link TrustedRelay}, plus an optional
+ * `$comment` (as in the classifier scores file). Any other key is an error: a misspelt `networkUntil` once
+ * dropped the dated ranges silently and the provider was believed without them.
+ */
 const RelayFileSchema = z.array(
-  z.object({
-    name: z.string().min(1),
-    names: z.array(z.string().min(1)).default([]),
-    networks: z.array(z.string().min(1)).default([]),
-    internalNetworks: z.array(z.string().min(1)).default([]),
-    networksUntil: z.array(z.object({ network: z.string().min(1), until: z.string().min(1) }).strict()).default([]),
-    asns: z.array(z.number().int().positive()).default([]),
-    authservIds: z.array(z.string().min(1)).default([]),
-    webmail: z.boolean().default(false),
-  }),
+  z
+    .object({
+      $comment: z.string().optional(),
+      name: z.string().min(1),
+      names: z.array(z.string().min(1)).default([]),
+      networks: z.array(z.string().min(1)).default([]),
+      internalNetworks: z.array(z.string().min(1)).default([]),
+      networksUntil: z.array(z.object({ network: z.string().min(1), until: z.string().min(1) }).strict()).default([]),
+      asns: z.array(z.number().int().positive()).default([]),
+      authservIds: z.array(z.string().min(1)).default([]),
+      webmail: z.boolean().default(false),
+    })
+    .strict(),
 );
+
+/** The keys a provider takes, for naming the one a misspelt key was probably meant to be. */
+const RELAY_KEYS = Object.keys(RelayFileSchema.element.shape);
+
+/** Levenshtein distance, small strings only (keys of a file). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row.push(
+        Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The problems zod found, an unknown key said as such with the known key nearest to it (case aside). */
+function relayFileProblems(file: string, issues: readonly z.ZodIssue[]): FileProblem[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return zodProblems(file, [issue]);
+    return issue.keys.map((key) => {
+      const near = RELAY_KEYS.map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) })).sort(
+        (x, y) => x.d - y.d,
+      )[0];
+      const hint = near !== undefined && near.d <= 3 ? ` (did you mean "${near.k}"?)` : '';
+      return {
+        file,
+        where: [...issue.path, key].map(String).join('.'),
+        message: `unknown key "${key}"${hint}; a provider takes ${RELAY_KEYS.join(', ')}`,
+      };
+    });
+  });
+}
 
 /** A provider ready for matching. */
 export interface CompiledRelay {
@@ -121,7 +163,7 @@ function parseTrustedRelaysFile(
   const read = readJsonFile(file, readText);
   if ('problem' in read) return { problems: [read.problem] };
   const parsed = RelayFileSchema.safeParse(read.json);
-  if (!parsed.success) return { problems: zodProblems(file, parsed.error.issues) };
+  if (!parsed.success) return { problems: relayFileProblems(file, parsed.error.issues) };
   const problems: FileProblem[] = [];
   parsed.data.forEach((r, i) => {
     for (const field of ['networks', 'internalNetworks'] as const) {

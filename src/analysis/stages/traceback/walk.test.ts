@@ -384,6 +384,36 @@ test('an operator’s dated relay network is believed for hops dated before its 
   assert.ok(trustedRelaysProblems(bad).some((p) => p.where === '0.networksUntil.0.until'));
 });
 
+test('a misspelt key in the operator’s trusted-relays file is an error naming the key meant, not dropped', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relays-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'relays.json');
+  // `networkUntil` for `networksUntil`: read as before, the provider was believed with no dated range at all.
+  fs.writeFileSync(
+    file,
+    JSON.stringify([
+      { $comment: 'our old ISP', name: 'Old ISP', networkUntil: [{ network: '192.0.2.0/24', until: '2010-01-01' }] },
+    ]),
+  );
+  const problems = trustedRelaysProblems(file);
+  assert.deepEqual(
+    problems.map((p) => p.where),
+    ['0.networkUntil'],
+  );
+  assert.match(problems[0]?.message ?? '', /unknown key "networkUntil" \(did you mean "networksUntil"\?\)/);
+  assert.throws(
+    () => loadTrustedRelaysFile(file),
+    (e: unknown) => e instanceof TrustedRelaysFileError && e.message.includes('networkUntil'),
+  );
+  // A key unlike any known one is named without a guess; `$comment` is the one free-text key.
+  fs.writeFileSync(file, JSON.stringify([{ $comment: 'fine', name: 'A', owner: 'ops team' }]));
+  const [other] = trustedRelaysProblems(file);
+  assert.equal(other?.where, '0.owner');
+  assert.doesNotMatch(other?.message ?? '', /did you mean/);
+  fs.writeFileSync(file, JSON.stringify([{ $comment: 'fine', name: 'A', networks: ['192.0.2.0/24'] }]));
+  assert.deepEqual(trustedRelaysProblems(file), []);
+});
+
 // Hotmail's webmail of 2007 (trec07p inmail.382's shape): its relay, its pickup service, its HTTP front end.
 const HOTMAIL_2007 = [
   'from bay0-omc3-s11.bay0.hotmail.com (bay0-omc3-s11.bay0.hotmail.com [65.54.246.211]) by mx.example.org ' +
