@@ -8,7 +8,8 @@
  * A list's server is the origin the trace-back names for its mail (the labels agree: what lies below
  * it is the list's business), and never a subscriber's own mail host. So this is used only to hold
  * back: a header a sender forged makes nothing trusted, it can only keep a machine out of the
- * account page's suggestions (`src/web/pages/account-mailhosts.ts`).
+ * account page's suggestions (`src/web/pages/account-mailhosts.ts`) and keep a list server from being learned as
+ * the reporter's forwarder (`stages/traceback/mailhosts.ts`).
  */
 import { headerFields } from './stages/traceback/header-block.ts';
 
@@ -26,9 +27,15 @@ const LIST_FIELDS = new Set([
 
 /** Whether the header of `raw` says a mailing list passed the message on (see the module comment). */
 export function isListMail(raw: Uint8Array): boolean {
-  for (const f of headerFields(raw)) {
-    if (LIST_FIELDS.has(f.name)) return true;
-    if (f.name === 'precedence' && /^\s*list\b/i.test(f.value)) return true;
+  return saysList(headerFields(raw));
+}
+
+/** The same test on header fields already read (names in any case), e.g. the ones a stored analysis keeps. */
+export function saysList(fields: Iterable<{ name: string; value: string }>): boolean {
+  for (const f of fields) {
+    const name = f.name.toLowerCase();
+    if (LIST_FIELDS.has(name)) return true;
+    if (name === 'precedence' && /^\s*list\b/i.test(f.value)) return true;
   }
   return false;
 }

@@ -10,7 +10,8 @@ import { LOCK_CLASS, lockNames } from '../db/xact-locks.ts';
 import { reporterAddressKey } from '../core/reporter-key.ts';
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { ANALYSER_VERSION, AnalysisSchema, type Hop } from './analysis-schema.ts';
+import { ANALYSER_VERSION, AnalysisSchema, MAX_HEADERS_KEPT, type Hop } from './analysis-schema.ts';
+import { saysList } from './list-mail.ts';
 import { writeAudit } from '../evidence/audit.ts';
 import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback/declared.ts';
 import { learnMailhosts, MAX_MAILHOSTS, MIN_MAILHOST_REPORTS } from './stages/traceback/mailhosts.ts';
@@ -246,19 +247,40 @@ export async function replaceDeclaredMailhosts(
   });
 }
 
-/** The Received hops of a stored analysis, as the learner reads them. */
-function chainOf(json: string): ParsedReceived[] | null {
+/** A stored analysis as the learner reads it: its Received hops, and whether a list passed the message on. */
+interface StoredChain {
+  hops: ParsedReceived[];
+  /** True also when not known (no header kept, or the kept ones cut off): such a message teaches no forwarder. */
+  listMail: boolean;
+}
+
+/** Whether the header fields a stored analysis kept say a list passed the message on (`list-mail.ts`). */
+function keptHeadersSayList(parsed: object): boolean {
+  const parse = 'parse' in parsed ? parsed.parse : null;
+  const headers = typeof parse === 'object' && parse !== null && 'headers' in parse ? parse.headers : null;
+  if (!Array.isArray(headers) || headers.length >= MAX_HEADERS_KEPT) return true;
+  const fields = headers.filter(
+    (h): h is { name: string; value: string } => typeof h?.name === 'string' && typeof h?.value === 'string',
+  );
+  return fields.length !== headers.length || saysList(fields);
+}
+
+/** The Received hops of a stored analysis, and what its kept header says of lists, as the learner reads them. */
+function chainOf(json: string): StoredChain | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
     return null;
   }
-  const a = AnalysisSchema.shape.traceback.safeParse(
-    typeof parsed === 'object' && parsed !== null && 'traceback' in parsed ? parsed.traceback : null,
-  );
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const a = AnalysisSchema.shape.traceback.safeParse('traceback' in parsed ? parsed.traceback : null);
   if (!a.success) return null;
-  return a.data.hops.map((h: Hop) => ({
+  return { hops: hopsOf(a.data.hops), listMail: keptHeadersSayList(parsed) };
+}
+
+function hopsOf(hops: readonly Hop[]): ParsedReceived[] {
+  return hops.map((h: Hop) => ({
     fromHelo: h.fromHelo,
     fromRdns: h.fromRdns,
     fromIp: h.fromIp,
@@ -304,7 +326,7 @@ interface StoredRef {
 }
 
 /** Chains parsed before, by stored analysis (an analysis stored again gets a new `analysed_at`). */
-const CHAINS = new Map<string, ParsedReceived[] | null>();
+const CHAINS = new Map<string, StoredChain | null>();
 /** Parsed chains kept per process: a few keys' windows; cleared when full. */
 export const CHAIN_MEMO_MAX = 4 * MAX_LEARNING_CHAINS;
 const refKey = (r: StoredRef): string => `${r.message_sha256}|${r.version}|${r.analysed_at}`;
@@ -315,9 +337,9 @@ const refKey = (r: StoredRef): string => `${r.message_sha256}|${r.version}|${r.a
  * document each time (up to 300 JSON documents per key per pass) was most of the learning's cost
  * (issue 17 profile). Only documents not parsed before are read and parsed.
  */
-async function chainsOf(db: Kysely<Database>, refs: readonly StoredRef[]): Promise<(ParsedReceived[] | null)[]> {
+async function chainsOf(db: Kysely<Database>, refs: readonly StoredRef[]): Promise<(StoredChain | null)[]> {
   const missing = [...new Set(refs.filter((r) => !CHAINS.has(refKey(r))).map((r) => r.message_sha256))];
-  const fetched = new Map<string, ParsedReceived[] | null>();
+  const fetched = new Map<string, StoredChain | null>();
   for (let i = 0; i < missing.length; i += MAX_LEARNING_CHAINS) {
     const rows = await db
       .selectFrom('analyses')
@@ -421,16 +443,22 @@ export async function learnKey(
     refs = await q.orderBy('reports.received_at', 'desc').limit(MAX_LEARNING_CHAINS).execute();
   }
   const aligned = await chainsOf(db, refs);
-  const chains = aligned.filter((c): c is ParsedReceived[] => c !== null);
-  // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
-  const learned = learnMailhosts(chains, trustTableFor([], null), { deliveringHosts: !key.startsWith('intake:') });
+  const chains = aligned.filter((c): c is StoredChain => c !== null);
+  // One reporter's mail is delivered by one receiving side, and forwarded by their own mailboxes elsewhere; an
+  // intake's by every reporter's provider, and one reporter's forwarder is a stranger to the next.
+  const own = !key.startsWith('intake:');
+  const learned = learnMailhosts(
+    chains.map((c) => c.hops),
+    trustTableFor([], null),
+    own ? { deliveringHosts: true, listMail: chains.map((c) => c.listMail) } : {},
+  );
   const before = new Set(
     (await db.selectFrom('analysis_mailhosts').select('ip').where('reporter_key', '=', key).execute()).map((r) => r.ip),
   );
   const stale = await staleOrigins(
     db,
     refs,
-    aligned,
+    aligned.map((c) => c?.hops ?? null),
     learned.filter((e) => !before.has(e)),
   );
   const at = now.toISOString();

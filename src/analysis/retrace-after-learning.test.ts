@@ -31,6 +31,22 @@ function forwarded(n: number): Buffer[] {
     .slice(0, n);
 }
 
+/**
+ * Tim Hunt's ns1.timhunt.net (216.27.147.130, a checked name) forwards the mail it takes for throw-away addresses
+ * (`sdfs@fsg.com`, `belliott@fsl.com`, …) into the SpamAssassin author's trap `tim_timhunt_net@spamtraps.taint.org`:
+ * the header it writes names another recipient than the reporter's, as a forwarder's does.
+ */
+const TIMHUNT = '216.27.147.130';
+const TIMHUNT_FEED = [
+  'hard_ham/00126.4b3874844ccb78cd7ca2cd03876124b0',
+  'hard_ham/00153.ed096ffdeb400b9697bb01c41814f7e6',
+  'hard_ham/00160.0f0cc01d1f3ec5eff12ca6ee90ea9841',
+  'hard_ham/00161.786d4f37f37d9043eb4fc2d3521b78b4',
+  'hard_ham/00162.cef6a9e09dce1854e04dfb65cd040f6d',
+  'hard_ham/00163.9deb0d7d80f1ca7ad32c158ad63e65ca',
+  'spam/00036.256602e2cb5a5b373bdd1fb631d9f452',
+];
+
 for (const dialect of DIALECTS) {
   describe(`messages traced again when their reporter's mail host is learned (${dialect})`, () => {
     test('the reports traced to the reporter’s forwarder before it was learned name it no more', async (t) => {
@@ -111,6 +127,54 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(late.story, [], 'no campaign story names the forwarder');
         assert.deepEqual(await originStoryDrift(h.ctx.db), [], 'the stories are their members’ current origins');
         assert.deepEqual(late.index, [], 'no index row names the forwarder');
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('a mailbox elsewhere that forwards into the reporter’s is learned, a list’s server is not', async (t) => {
+      if (!needsCorpus(t, 'spamassassin/hard_ham')) return;
+      const h = await intelHarness(t, dialect);
+      if (!h) return;
+      try {
+        const feed = TIMHUNT_FEED.map((p) => fs.readFileSync(path.join(CORPUS_DIR, 'spamassassin', p)));
+        const originsOf = async (ids: string[]) =>
+          (
+            await h.ctx.db.selectFrom('action_report_facts').select('origin_ip').where('report_id', 'in', ids).execute()
+          ).map((r) => r.origin_ip);
+        const reporter = 'jm@jmason.example';
+        const first = await h.report(feed.slice(0, 3).map((raw) => ({ raw, reporter })));
+        assert.deepEqual(
+          await originsOf(first.map((r) => r.id)),
+          [TIMHUNT, TIMHUNT, TIMHUNT],
+          'traced before any learning',
+        );
+        await h.report(feed.slice(3).map((raw) => ({ raw, reporter })));
+        const keys = await keysOfReports(
+          h.ctx.db,
+          first.map((r) => r.id),
+        );
+        const own = await mailhostsOf(h.ctx.db, keys.get(first[0].id)?.slice(0, 1) ?? []);
+        assert.ok(own.includes(TIMHUNT) && own.includes('timhunt.net'), `learned: ${own.join(' ')}`);
+        const after = await originsOf(first.map((r) => r.id));
+        assert.equal(after.length, 3);
+        assert.ok(!after.includes(TIMHUNT), `origins now: ${after.join(', ')}`);
+
+        // The same messages as a list would pass them on (a List-Id on each): the header below names another
+        // recipient just the same, but a list's server is the origin of what it sends, never a subscriber's host.
+        const listed = feed.map((raw) => Buffer.concat([Buffer.from('List-Id: <fsg.lists.example>\r\n'), raw]));
+        const other = 'subscriber@lists-reporter.example';
+        const reports = await h.report(listed.map((raw) => ({ raw, reporter: other })));
+        const listKeys = await keysOfReports(
+          h.ctx.db,
+          reports.map((r) => r.id),
+        );
+        const theirs = await mailhostsOf(h.ctx.db, listKeys.get(reports[0].id)?.slice(0, 1) ?? []);
+        assert.ok(!theirs.includes(TIMHUNT) && !theirs.includes('timhunt.net'), `learned: ${theirs.join(' ')}`);
+        assert.deepEqual(
+          await originsOf(reports.map((r) => r.id)),
+          reports.map(() => TIMHUNT),
+        );
       } finally {
         await h.close();
       }

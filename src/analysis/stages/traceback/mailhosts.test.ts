@@ -5,13 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { needsCorpus } from '../../../core/test-env.ts';
+import path from 'node:path';
+import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
 import { analyse } from '../../analyse.ts';
 import { staticPorts } from '../../ports/index.ts';
 import { defaultAnalysisSettings } from '../../settings.ts';
 import { webnoteCorpus } from '../../test-webnote.ts';
+import { headerFields } from './header-block.ts';
 import { learnMailhosts } from './mailhosts.ts';
-import type { ParsedReceived } from './received-parser.ts';
+import { parseReceived, type ParsedReceived } from './received-parser.ts';
 import { trustTableFor } from './trust.ts';
 
 /** The Received hops of spam_2 messages that reached their reporter through his secondary MX (mail.webnote.net). */
@@ -49,4 +51,39 @@ test('learning again from the same chains gives what walking each chain afresh g
   const behind = learnMailhosts(chains, withMx);
   assert.deepEqual(behind, learnMailhosts(structuredClone(chains), withMx));
   assert.ok(!behind.includes('193.120.211.219'), `learned with the MX trusted: ${behind.join(', ')}`);
+});
+
+/** The SpamAssassin author's hard_ham and spam messages that Tim Hunt's ns1.timhunt.net forwarded into his trap. */
+function timhuntChains(): ParsedReceived[][] {
+  const dir = path.join(CORPUS_DIR, 'spamassassin');
+  return ['hard_ham', 'spam']
+    .flatMap((folder) => fs.readdirSync(path.join(dir, folder)).map((f) => path.join(dir, folder, f)))
+    .map((file) => fs.readFileSync(file))
+    .filter((raw) => raw.includes('216.27.147.130'))
+    .map((raw) =>
+      headerFields(raw)
+        .filter((f) => f.name === 'received')
+        .map((f) => parseReceived(f.value)),
+    );
+}
+
+test('a forwarder is learned only from messages that say no list passed them on, under a checked name', (t) => {
+  if (!needsCorpus(t, 'spamassassin/hard_ham')) return;
+  const chains = timhuntChains();
+  assert.equal(chains.length, 7);
+  const trust = trustTableFor([], null);
+  const none = chains.map(() => false);
+  // ns1.timhunt.net wrote `for <sdfs@fsg.com>` and the like: not the reporter's address (the trap's), a forward.
+  const learned = learnMailhosts(chains, trust, { listMail: none });
+  assert.ok(learned.includes('216.27.147.130') && learned.includes('timhunt.net'), learned.join(', '));
+  // Not known whether a list passed them on, or a list did: a list's server takes posts for another address too.
+  assert.deepEqual(learnMailhosts(chains, trust), []);
+  assert.deepEqual(learnMailhosts(chains, trust, { listMail: chains.map(() => true) }), []);
+  // The same hop with a name the receiver did not check (qmail's): a greeting or an unchecked name is anyone's.
+  const unchecked = chains.map((c) =>
+    c.map((h) => (h.fromIp === '216.27.147.130' ? { ...h, notes: [...h.notes, 'rdns-unverified'] } : h)),
+  );
+  assert.deepEqual(learnMailhosts(unchecked, trust, { listMail: none }), []);
+  // Below the thresholds (five reports, three sources): nothing.
+  assert.deepEqual(learnMailhosts(chains.slice(0, 4), trust, { listMail: none.slice(0, 4) }), []);
 });

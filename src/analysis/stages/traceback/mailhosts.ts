@@ -3,8 +3,9 @@
  * many of one reporter's (or one intake's) reports, received mail addressed to that reporter and
  * passed it on towards the reporter's mailbox is the reporter's own relay — a secondary MX, a
  * forwarder the reporter set up, an inbound gateway of their provider — and the trace-back should
- * look past it. A mailing-list server or a spammer's relay is never one: the hop it wrote names
- * another recipient (the list's address) or the reports it appears in come from too few sources.
+ * look past it. A mailing-list server or a spammer's relay is never one: the message says a list passed it on
+ * (a forwarder, too, writes another recipient than the reporter: their mailbox it forwards), or the reports it
+ * appears in come from too few sources.
  * For one reporter's key, the hosts that delivered their mail are learned too (`=name` entries).
  *
  * Pure: the caller hands in parsed chains (see `mailhost-store.ts` for the rows kept per reporter).
@@ -75,6 +76,14 @@ export interface LearnOptions {
    * provider delivers and one reporter's provider is a stranger to the next reporter.
    */
   deliveringHosts?: boolean;
+  /**
+   * Per chain, in the same order: whether its message came through a mailing list (`list-mail.ts`), true when not
+   * known. Given, a machine may also be learned as a **forwarder**: in as many reports from as many sources, the
+   * header it wrote names as the recipient another address than the reporter's (their mailbox elsewhere, forwarded
+   * to them), in messages that say no list passed them on, under a reverse name the receiver checked. Right for one
+   * reporter's key only: an intake's reporters do not share their forwarders.
+   */
+  listMail?: readonly boolean[];
 }
 
 /**
@@ -130,7 +139,7 @@ export function learnMailhosts(
     .map(([d]) => d);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const seen = new Map<string, { reports: number; sources: Set<string> }>();
-    for (const c of chains) {
+    for (const [ci, c] of chains.entries()) {
       const i = originIndex(c, trust, learned);
       const hop = c[i];
       const below = c[i + 1];
@@ -138,8 +147,13 @@ export function learnMailhosts(
       if (below.fromIp === hop.fromIp || classifyIp(below.fromIp) !== 'public' || !writtenBy(below, hop)) continue;
       if (hop.fromRdns !== null && isAccessName(hop.fromRdns, hop.fromIp)) continue;
       const to = recipient(below);
-      if (to === null || !addresses.has(to)) continue;
+      if (to === null) continue;
       const domain = checkedDomain(hop, hop.fromIp);
+      // Mail addressed to the reporter, or forwarded to them: their mailbox elsewhere took it for another address
+      // and passed it on. A list server looks the same from the Received fields (it takes posts for the list's
+      // address), so a forward is counted only in a message that says no list passed it on, and only from a machine
+      // whose reverse name the receiver checked (a greeting or qmail's unchecked name is anyone's).
+      if (!addresses.has(to) && (opts.listMail?.[ci] !== false || domain === null)) continue;
       for (const key of domain === null ? [hop.fromIp] : [hop.fromIp, domain]) {
         const s = seen.get(key) ?? { reports: 0, sources: new Set<string>() };
         s.reports++;
