@@ -16,6 +16,7 @@
  * traced again when a pass learns a host their origin is ({@link NewlyLearned}).
  */
 import { FIRST_LEARNING_AFTER, RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
+import { isListMail } from '../../src/analysis/list-mail.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
 import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
 import { parseReceived, type ParsedReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
@@ -27,6 +28,8 @@ const INTAKE_KEY = 'intake:eval';
 
 interface KeyState {
   chains: ParsedReceived[][];
+  /** Whether a list passed each message of `chains` on, in the same order (the learner's forwarder rule). */
+  listMail: boolean[];
   /** The caller's reference of each report whose chain is in `chains`, in the same order. */
   refs: number[];
   since: number;
@@ -97,14 +100,17 @@ export class StreamReporters {
     const mailhosts = this.hostsOf(keys);
     const done = (): NewlyLearned[] => {
       const chain = fields.map((v) => parseReceived(v));
+      const list = isListMail(raw);
       const newly: NewlyLearned[] = [];
       for (const k of keys) {
         this.reports.set(k, (this.reports.get(k) ?? 0) + 1);
-        const s = this.keys.get(k) ?? { chains: [], refs: [], since: 0, learned: false, hosts: [] };
+        const s = this.keys.get(k) ?? { chains: [], listMail: [], refs: [], since: 0, learned: false, hosts: [] };
         s.chains.push(chain);
+        s.listMail.push(list);
         s.refs.push(ref);
         if (s.chains.length > MAX_LEARNING_CHAINS) {
           s.chains.shift();
+          s.listMail.shift();
           s.refs.shift();
         }
         if (++s.since >= (s.learned ? RELEARN_EVERY : FIRST_LEARNING_AFTER)) {
@@ -112,8 +118,13 @@ export class StreamReporters {
           if (s.learned) s.since = 0;
           s.learned = true;
           const before = new Set(s.hosts);
-          // One reporter's mail is delivered by one receiving side; an intake's by every reporter's provider.
-          s.hosts = learnMailhosts(s.chains, this.trust, { deliveringHosts: !k.startsWith('intake:') });
+          // One reporter's mail is delivered by one receiving side and forwarded by their own mailboxes elsewhere; an
+          // intake's by every reporter's provider (as `learnKey` in mailhost-store.ts).
+          s.hosts = learnMailhosts(
+            s.chains,
+            this.trust,
+            k.startsWith('intake:') ? {} : { deliveringHosts: true, listMail: s.listMail },
+          );
           const added = s.hosts.filter((h) => !before.has(h));
           if (added.length > 0)
             newly.push({ key: k, added, window: s.refs.map((r, i) => ({ ref: r, chain: s.chains[i] })) });
