@@ -18,7 +18,7 @@ import { headerFields } from '../../src/analysis/stages/traceback/header-block.t
 import { normaliseIp } from '../../src/analysis/stages/traceback/ip-class.ts';
 import { DECLARED_MARK } from '../../src/analysis/stages/traceback/declared.ts';
 import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
-import { isListMail } from '../../src/analysis/list-mail.ts';
+import { mayBeListMail } from '../../src/analysis/list-mail.ts';
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
 import { GOLDEN_DIR } from '../../src/analysis/golden/golden-cases.ts';
@@ -100,7 +100,7 @@ export function learnReporters(corpusDir: string, labels: LabelledChains): Map<s
         const received = fields.filter((f) => f.name === 'received');
         if (!received.slice(0, 4).some((f) => match.test(f.value))) continue;
         chains.push(received.map((f) => parseReceived(f.value)));
-        listMail.push(isListMail(raw));
+        listMail.push(mayBeListMail(fields));
       }
     }
     out.set(id, learnMailhosts(chains, trust, { deliveringHosts: true, listMail }));

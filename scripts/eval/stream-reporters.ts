@@ -16,7 +16,7 @@
  * traced again when a pass learns a host their origin is ({@link NewlyLearned}).
  */
 import { FIRST_LEARNING_AFTER, RELEARN_EVERY, MAX_LEARNING_CHAINS } from '../../src/analysis/mailhost-store.ts';
-import { isListMail } from '../../src/analysis/list-mail.ts';
+import { mayBeListMail } from '../../src/analysis/list-mail.ts';
 import { headerFields } from '../../src/analysis/stages/traceback/header-block.ts';
 import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts';
 import { parseReceived, type ParsedReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
@@ -100,7 +100,7 @@ export class StreamReporters {
     const mailhosts = this.hostsOf(keys);
     const done = (): NewlyLearned[] => {
       const chain = fields.map((v) => parseReceived(v));
-      const list = isListMail(raw);
+      const list = mayBeListMail(headerFields(raw));
       const newly: NewlyLearned[] = [];
       for (const k of keys) {
         this.reports.set(k, (this.reports.get(k) ?? 0) + 1);

@@ -30,6 +30,28 @@ export function isListMail(raw: Uint8Array): boolean {
   return saysList(headerFields(raw));
 }
 
+/**
+ * A wider test, for holding back only (the mail-host learner's forwarder rule, `stages/traceback/mailhosts.ts`): also
+ * the traces of lists that write none of the fields above — Majordomo's and LISTSERV's `Precedence: bulk` or `junk`,
+ * a `Sender` or `Errors-To` of the list's owner or request address, `X-Loop`, `X-Mailing-List`, `X-ML-Name`. Bulk
+ * senders that are no list match too; holding back costs only a forwarder learned a few reports later.
+ */
+export function mayBeListMail(fields: Iterable<{ name: string; value: string }>): boolean {
+  const list = [...fields];
+  if (saysList(list)) return true;
+  for (const f of list) {
+    const name = f.name.toLowerCase();
+    if (name === 'x-loop' || name === 'x-mailing-list' || name === 'x-ml-name') return true;
+    if (name === 'precedence' && /^\s*(bulk|junk)\b/i.test(f.value)) return true;
+    if (
+      (name === 'sender' || name === 'errors-to') &&
+      /owner-|-owner@|-request@|-bounces?@|listserv|majordomo/i.test(f.value)
+    )
+      return true;
+  }
+  return false;
+}
+
 /** The same test on header fields already read (names in any case), e.g. the ones a stored analysis keeps. */
 export function saysList(fields: Iterable<{ name: string; value: string }>): boolean {
   for (const f of fields) {

@@ -11,7 +11,7 @@ import { reporterAddressKey } from '../core/reporter-key.ts';
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ANALYSER_VERSION, AnalysisSchema, MAX_HEADERS_KEPT, type Hop } from './analysis-schema.ts';
-import { saysList } from './list-mail.ts';
+import { mayBeListMail } from './list-mail.ts';
 import { writeAudit } from '../evidence/audit.ts';
 import { DECLARED_MARK, MAX_DECLARED, showDeclaration } from './stages/traceback/declared.ts';
 import { learnMailhosts, MAX_MAILHOSTS, MIN_MAILHOST_REPORTS } from './stages/traceback/mailhosts.ts';
@@ -254,7 +254,7 @@ interface StoredChain {
   listMail: boolean;
 }
 
-/** Whether the header fields a stored analysis kept say a list passed the message on (`list-mail.ts`). */
+/** Whether the header fields a stored analysis kept say a list may have passed the message on (`list-mail.ts`). */
 function keptHeadersSayList(parsed: object): boolean {
   const parse = 'parse' in parsed ? parsed.parse : null;
   const headers = typeof parse === 'object' && parse !== null && 'headers' in parse ? parse.headers : null;
@@ -262,7 +262,7 @@ function keptHeadersSayList(parsed: object): boolean {
   const fields = headers.filter(
     (h): h is { name: string; value: string } => typeof h?.name === 'string' && typeof h?.value === 'string',
   );
-  return fields.length !== headers.length || saysList(fields);
+  return fields.length !== headers.length || mayBeListMail(fields);
 }
 
 /** The Received hops of a stored analysis, and what its kept header says of lists, as the learner reads them. */

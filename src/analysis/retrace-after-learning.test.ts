@@ -137,7 +137,17 @@ for (const dialect of DIALECTS) {
       const h = await intelHarness(t, dialect);
       if (!h) return;
       try {
-        const feed = TIMHUNT_FEED.map((p) => fs.readFileSync(path.join(CORPUS_DIR, 'spamassassin', p)));
+        // Three of the seven carry a list's traces (`Precedence: bulk`, a list owner's `Errors-To`, a LISTSERV
+        // `Sender`), which hold a forwarder back; without them, as a personal mailbox's forward would arrive.
+        const feed = TIMHUNT_FEED.map((p) =>
+          Buffer.from(
+            fs
+              .readFileSync(path.join(CORPUS_DIR, 'spamassassin', p))
+              .toString('latin1')
+              .replace(/^(Precedence|Errors-to|Sender):.*\r?\n/gim, ''),
+            'latin1',
+          ),
+        );
         const originsOf = async (ids: string[]) =>
           (
             await h.ctx.db.selectFrom('action_report_facts').select('origin_ip').where('report_id', 'in', ids).execute()
@@ -155,7 +165,7 @@ for (const dialect of DIALECTS) {
           first.map((r) => r.id),
         );
         const own = await mailhostsOf(h.ctx.db, keys.get(first[0].id)?.slice(0, 1) ?? []);
-        assert.ok(own.includes(TIMHUNT) && own.includes('timhunt.net'), `learned: ${own.join(' ')}`);
+        assert.ok(own.includes(TIMHUNT) && !own.includes('timhunt.net'), `learned: ${own.join(' ')}`);
         const after = await originsOf(first.map((r) => r.id));
         assert.equal(after.length, 3);
         assert.ok(!after.includes(TIMHUNT), `origins now: ${after.join(', ')}`);

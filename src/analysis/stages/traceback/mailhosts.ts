@@ -33,6 +33,11 @@ function recipient(r: ParsedReceived): string | null {
   return a.includes('@') ? a : null;
 }
 
+/** The index of a chain's first hand-off from a public address (retrieval lines aside), -1 for none. */
+function firstHandOff(c: readonly ParsedReceived[]): number {
+  return c.findIndex((r) => r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval'));
+}
+
 /** Whether hop `below` was written by the client of hop `above` (its IP, reverse name or HELO). */
 function writtenBy(below: ParsedReceived, above: ParsedReceived): boolean {
   const by = below.byHost;
@@ -77,10 +82,11 @@ export interface LearnOptions {
    */
   deliveringHosts?: boolean;
   /**
-   * Per chain, in the same order: whether its message came through a mailing list (`list-mail.ts`), true when not
-   * known. Given, a machine may also be learned as a **forwarder**: in as many reports from as many sources, the
-   * header it wrote names as the recipient another address than the reporter's (their mailbox elsewhere, forwarded
-   * to them), in messages that say no list passed them on, under a reverse name the receiver checked. Right for one
+   * Per chain, in the same order: whether its message may have come through a mailing list (`mayBeListMail` in
+   * `list-mail.ts`), true when not known. Given, a machine may also be learned as a **forwarder**, by its address
+   * only: in as many reports from as many sources, the header it wrote names as the recipient another address than
+   * the reporter's (their mailbox elsewhere, forwarded to them), in messages with no sign of a list, when it is the
+   * chain's first hand-off from a public address, under a reverse name the receiver checked. Right for one
    * reporter's key only: an intake's reporters do not share their forwarders.
    */
   listMail?: readonly boolean[];
@@ -149,12 +155,19 @@ export function learnMailhosts(
       const to = recipient(below);
       if (to === null) continue;
       const domain = checkedDomain(hop, hop.fromIp);
-      // Mail addressed to the reporter, or forwarded to them: their mailbox elsewhere took it for another address
-      // and passed it on. A list server looks the same from the Received fields (it takes posts for the list's
-      // address), so a forward is counted only in a message that says no list passed it on, and only from a machine
-      // whose reverse name the receiver checked (a greeting or qmail's unchecked name is anyone's).
-      if (!addresses.has(to) && (opts.listMail?.[ci] !== false || domain === null)) continue;
-      for (const key of domain === null ? [hop.fromIp] : [hop.fromIp, domain]) {
+      let keys = domain === null ? [hop.fromIp] : [hop.fromIp, domain];
+      if (!addresses.has(to)) {
+        // Forwarded to the reporter: their mailbox elsewhere took it for another address and passed it on. A list
+        // server looks the same from the Received fields (it takes posts for the list's address), so only in a
+        // message that shows no sign of a list; only the machine that handed the mail to the reporter's side itself
+        // (the chain's first hand-off from a public address), in the first round (not a machine behind a forwarder
+        // just learned: its mail is addressed to the forwarded address, which any sender can use); only under a
+        // reverse name the receiver checked; and only its address, never its domain (a big ISP's or a university's
+        // domain names strangers' machines, consumer lines the access patterns miss among them).
+        if (round > 0 || opts.listMail?.[ci] !== false || domain === null || i !== firstHandOff(c)) continue;
+        keys = [hop.fromIp];
+      }
+      for (const key of keys) {
         const s = seen.get(key) ?? { reports: 0, sources: new Set<string>() };
         s.reports++;
         s.sources.add(below.fromIp);

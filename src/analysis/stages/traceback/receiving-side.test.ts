@@ -121,16 +121,16 @@ test('the learner learns the domain of a checked forwarder name; the walk believ
   assert.equal(bare.w.origin?.ip, '216.220.40.243', bare.text);
 });
 
-test('a learned forwarder is looked past: timhunt.net into the trap names CNET’s relay', async (t) => {
+test('a forwarder most of whose mail shows signs of lists is not learned: timhunt.net into the trap', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
+  // Three of the seven messages ns1.timhunt.net forwarded carry `Precedence: bulk`, a list owner's `Errors-To` or a
+  // LISTSERV `Sender`: four without are below the five reports a forwarder needs.
   const hosts = learnReporters(CORPUS_DIR, loadChains()).get('jmason') ?? [];
-  assert.ok(hosts.includes('216.27.147.130') && hosts.includes('timhunt.net'), hosts.join(', '));
-  // dogma ← ns1.timhunt.net [216.27.147.130] (for sdfs@fsg.com below) ← abv-sfo1-acmta5.cnet.com [206.16.1.164].
+  assert.ok(!hosts.includes('216.27.147.130') && !hosts.includes('timhunt.net'), hosts.join(', '));
   const raw = readLabelled(CORPUS_DIR, 'spamassassin/hard_ham_20021010/0186.4d84e4bcd7c9ee568f5b33f8883a54ab');
-  const { w, text } = await trace(raw, { mailhosts: hosts });
-  assert.equal(w.origin?.ip, '206.16.1.164', text);
-  assert.match(text, /reporter’s own mail hosts|learned from earlier reports/);
-  assert.equal((await trace(raw)).w.origin?.ip, '216.27.147.130', 'without learning, the forwarder is the origin');
+  assert.equal((await trace(raw, { mailhosts: hosts })).w.origin?.ip, '216.27.147.130');
+  // Declared by the reporter, it is looked past to CNET's relay.
+  assert.equal((await trace(raw, { mailhosts: [...hosts, '216.27.147.130'] })).w.origin?.ip, '206.16.1.164');
 });
 
 /**
