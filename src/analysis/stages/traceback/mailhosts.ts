@@ -33,9 +33,9 @@ function recipient(r: ParsedReceived): string | null {
   return a.includes('@') ? a : null;
 }
 
-/** The index of a chain's first hand-off from a public address (retrieval lines aside), -1 for none. */
-function firstHandOff(c: readonly ParsedReceived[]): number {
-  return c.findIndex((r) => r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval'));
+/** Whether a hop is a hand-off from a public address (a retrieval line is none). */
+function isPublicHandOff(r: ParsedReceived): boolean {
+  return r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval');
 }
 
 /** Whether hop `below` was written by the client of hop `above` (its IP, reverse name or HELO). */
@@ -126,7 +126,7 @@ export function learnMailhosts(
         const h = deliveringHost(r.byHost, trust);
         if (h !== null) hosts.add(h);
       }
-      if (r.fromIp !== null && classifyIp(r.fromIp) === 'public' && !r.notes.includes('retrieval')) {
+      if (isPublicHandOff(r)) {
         source = r.fromIp;
         break;
       }
@@ -164,7 +164,8 @@ export function learnMailhosts(
         // just learned: its mail is addressed to the forwarded address, which any sender can use); only under a
         // reverse name the receiver checked; and only its address, never its domain (a big ISP's or a university's
         // domain names strangers' machines, consumer lines the access patterns miss among them).
-        if (round > 0 || opts.listMail?.[ci] !== false || domain === null || i !== firstHandOff(c)) continue;
+        if (round > 0 || opts.listMail?.[ci] !== false || domain === null || i !== c.findIndex(isPublicHandOff))
+          continue;
         keys = [hop.fromIp];
       }
       for (const key of keys) {
