@@ -22,7 +22,7 @@ import { isFindingCode, type FindingCode } from './findings.ts';
  * Bump when any stage changes what it produces; `spamdesk reanalyze` re-runs stored analyses of
  * older versions. History in docs/analysis.md ("Analyser versions").
  */
-export const ANALYSER_VERSION = '1.2.2';
+export const ANALYSER_VERSION = '1.2.3';
 
 export const MAX_HEADERS_KEPT = 300;
 export const MAX_HEADER_VALUE_CHARS = 4000;

@@ -51,6 +51,27 @@ test(
   },
 );
 
+test(
+  'a Comcast subscriber line sending to a Comcast mailbox is the origin, not the address its bot wrote below ' +
+    '(nazario 20051114.mbox#198)',
+  async (t) => {
+    if (!needsCorpus(t, 'nazario_phishing')) return;
+    // The bot on pcp04346360pcs.pthurn01.mi.comcast.net wrote one line below itself naming a GWU
+    // address. Its name carries no access word, so to a mailbox at comcast.net (the same message with
+    // the anonymised domain.com read as comcast.net) it passed as the receiving side's own relay.
+    const raw = readLabelled(CORPUS_DIR, 'nazario_phishing/20051114.mbox#198').toString('latin1');
+    const w = await traceRaw(Buffer.from(raw.replace(/domain\.com/g, 'comcast.net'), 'latin1'), {
+      trust: trustTableFor([], null),
+      asn,
+      mailhosts: [],
+      documentationIsPublic: false,
+    });
+    assert.equal(w.origin?.ip, '68.60.103.182', w.steps.join('\n'));
+    assert.doesNotMatch(w.steps.join('\n'), /receiving organisation’s domain comcast\.net/);
+    assert.equal((await trace('nazario_phishing/20051114.mbox#198')).origin?.ip, '68.60.103.182');
+  },
+);
+
 test('consumer-access names of Orange and Free are recognised whatever the provider table says', () => {
   for (const [name, ip] of [
     ['ANancy-151-1-65-208.w83-196.abo.wanadoo.fr', '83.196.175.208'],
@@ -159,6 +180,25 @@ test(
       !w.findings.some((f) => f.code === 'WEBMAIL_ORIGINATING_IP'),
       'X-Sender-IP names the forwarding Gmail relay',
     );
+  },
+);
+
+test(
+  'a learned domain does not vouch for a machine in an access network: a Road Runner business line stays the ' +
+    'origin (spamassassin spam_2/00817)',
+  async (t) => {
+    if (!needsCorpus(t, 'spamassassin')) return;
+    // An open Exchange relay on a Charter/Road Runner line (AS10796) under rr.com. A reporter whose mailbox is at
+    // Road Runner learns rr.com from its inbound relays; before, that domain also looked past this stranger's
+    // machine and named the address its line below gave (210.154.77.242).
+    const rel = 'spamassassin/spam_2/00817.446795af3e79a13e7c3aa784573bcaa0';
+    for (const learned of [[], ['rr.com'], ['columbus.rr.com']]) {
+      const w = await trace(rel, learned);
+      assert.equal(w.origin?.ip, '204.210.242.245', `${learned.join()}\n${w.steps.join('\n')}`);
+    }
+    assert.match((await trace(rel, ['rr.com'])).steps.join('\n'), /a domain learned .* access, hosting or transit/);
+    // Its address or whole name, learned, is still believed: the reporter's own relay may sit on such a line.
+    assert.notEqual((await trace(rel, ['204.210.242.245'])).origin?.ip, '204.210.242.245');
   },
 );
 

@@ -92,3 +92,49 @@ test('a mail machine’s name is told by its labels below the registered domain'
   for (const n of ['vmi222222.contaboserver.net', 'www456.your-server.de', 'mail.net', 'gator4123.hostgator.com'])
     assert.ok(!isMailHostName(n), n);
 });
+
+test('subscriber lines named by a provider’s own scheme, with no access word, are lines (corpus names)', () => {
+  for (const [name, ip] of [
+    ['pcp04346360pcs.pthurn01.mi.comcast.net', '68.60.103.182'],
+    ['bgp01360964bgs.sandia01.nm.comcast.net', '68.35.68.128'],
+    ['s0106000c41ce0f10.vc.shawcable.net', '24.80.241.24'],
+    ['cc1130914-a.zwoll1.ov.home.nl', '82.74.161.205'],
+    ['cp504694-a.roose1.nb.home.nl', '84.26.204.208'],
+    ['a227055.upc-a.chello.nl', '62.163.227.55'],
+    ['p7205-ipad208funabasi.chiba.ocn.ne.jp', '60.43.108.205'],
+    ['p5052-ipbfp403gifu.gifu.ocn.ne.jp', '124.98.184.52'],
+    ['p41211-adsau16honb10-acca.tokyo.ocn.ne.jp', '222.147.57.211'],
+    ['1cust91.tnt15.det3.da.uu.net', '67.217.14.91'],
+    ['pb72.jedwabne.sdi.tpnet.pl', '80.49.229.72'],
+  ] as const) {
+    assert.ok(isAccessName(name, ip), name);
+  }
+});
+
+test('an address written as joined octets marks a line; two joined octets in a relay’s name do not', () => {
+  for (const [name, ip] of [
+    ['cs2427121-96.houston.rr.com', '24.27.121.96'],
+    ['cs242197-43.houston.rr.com', '24.242.197.43'],
+    ['c141.h061013202.is.net.tw', '61.13.202.141'],
+    ['cm168005.red83-165.mundo-r.com', '83.165.168.5'],
+    ['089-100-011144.ntlworld.ie', '89.100.11.144'],
+    ['nz229.net219112166.thn.ne.jp', '219.112.166.229'],
+    ['unregister210213225195.gliwice.msk.pl', '195.225.213.210'],
+  ] as const) {
+    assert.ok(isAccessName(name, ip), name);
+  }
+  // Relays of the corpus whose names carry digits of their address, or long serial numbers.
+  for (const [name, ip] of [
+    ['mail-40138.protonmail.ch', '185.70.40.138'],
+    ['mx18198.ff02.com', '69.6.18.198'],
+    ['mail19958.hm1481.locaweb.com.br', '191.252.199.58'],
+    ['web13901.mail.yahoo.com', '216.136.175.27'],
+    ['mx07-00096706.pphosted.com', '185.132.181.231'],
+    ['mail-bn8nam12olkn20801.outbound.protection.outlook.com', '2a01:111:f400:fe5b::801'],
+    ['sim-mail-05cb65d081f745a2b.nova.us-east-1.pmops.net', '18.208.124.1'],
+    ['h12.mail.home.com', '24.0.95.46'],
+    ['dh1920.example.com', '192.0.2.19'],
+  ] as const) {
+    assert.ok(!isAccessName(name, ip), name);
+  }
+});

@@ -85,6 +85,35 @@ const ACCESS_LABELS = new Set([
 const GENERIC_LABEL =
   /^(?:host|ip|dsl|adsl|ppp|dhcp|dyn|dial|pool|cable|cpe|bb|client|cust|static|dynamic|vps|ec2|li)[-_]?\d/i;
 
+/**
+ * Whole labels that large access providers give their subscribers' lines and that carry no access
+ * word (each seen on the shared corpus as the client of a spam or of a bot's forged chain):
+ * - a cable modem's MAC address, `s0106000c41ce0f10.vc.shawcable.net` (Shaw's DOCSIS lines);
+ * - Comcast's 2003–2005 lines, `pcp04346360pcs.pthurn01.mi.comcast.net`, `bgp01360964bgs…`;
+ * - @Home's cable customers, `cc1130914-a.zwoll1.ov.home.nl`, `cp504694-a…` (`h12.mail.home.com`
+ *   is its relay and stays one);
+ * - chello/UPC's regions, `a227055.upc-a.chello.nl`;
+ * - NTT OCN's lines, `p7205-ipad208funabasi.chiba.ocn.ne.jp`, `p5052-ipbfp403gifu…`,
+ *   `p41211-adsau16honb10-acca…`;
+ * - UUNET's dial-up concentrators, `1cust91.tnt15.det3.da.uu.net`;
+ * - Telekomunikacja Polska's fixed access, `pb72.jedwabne.sdi.tpnet.pl`.
+ */
+const LINE_SCHEME_LABEL = new RegExp(
+  [
+    String.raw`^(?:[a-z]{2,4}\d{6,}[a-z]{2,4}|c[a-z]\d{5,}-[a-z]|upc-[a-z]|`,
+    String.raw`p\d+-(?:ipad|ipbf|adsau)[0-9a-z-]*|\d+cust\d+|tnt\d+|sdi)$`,
+  ].join(''),
+);
+
+/** A label that is a MAC address (twelve hex digits or more, letters and digits both) after a short prefix. */
+const MAC_LABEL = /^[a-z]{0,3}([0-9a-f]{12,})$/;
+
+function isLineSchemeLabel(label: string): boolean {
+  if (LINE_SCHEME_LABEL.test(label)) return true;
+  const mac = MAC_LABEL.exec(label);
+  return mac !== null && /[a-f]/.test(mac[1]) && /\d/.test(mac[1]);
+}
+
 /** Longest host name looked at (RFC 1035 §2.3.4). */
 const MAX_NAME = 255;
 
@@ -110,7 +139,7 @@ function accessUncached(name: string, ip: string | null): boolean {
   const n = name.toLowerCase().slice(0, MAX_NAME);
   const below = belowRegisteredDomain(n);
   for (const label of below.length === 0 ? [] : below.split('.')) {
-    if (ACCESS_LABELS.has(label) || GENERIC_LABEL.test(label)) return true;
+    if (ACCESS_LABELS.has(label) || GENERIC_LABEL.test(label) || isLineSchemeLabel(label)) return true;
     for (const part of label.split('-')) if (ACCESS_LABELS.has(part) && part.length > 2) return true;
   }
   // The address written into the name marks a line wherever it stands, registered domain included
@@ -143,11 +172,46 @@ function spellsAddress(n: string, ip: string): boolean {
       const integer = String(((values[0] * 256 + values[1]) * 256 + values[2]) * 256 + values[3]);
       for (const r of runs) if (r.includes(joined) || r.includes(padded) || r === integer) return true;
     }
+    if (octetsSpelt(n, octets) >= 3) return true;
     // The address in hex, as some providers write it (`cm-net-fln-C8B08DDF`).
     const hex = octets.map((o) => Number(o).toString(16).padStart(2, '0')).join('');
     if (n.includes(hex)) return true;
   }
   return false;
+}
+
+/**
+ * How many of the address's four octets a name writes, counting runs of digits that join two or
+ * more neighbouring octets, in the address's order or reversed, padded to three digits or not:
+ * `cs242197-43.houston.rr.com` (24.242.197.43), `c141.h061013202.is.net.tw` (61.13.202.141),
+ * `cm168005.red83-165.mundo-r.com` (83.165.168.5); reversed only as a whole, `unregister210213225195…`
+ * (195.225.213.210). A run is read once, as the longest join it equals; a lone number counts one
+ * octet of that value not yet counted. `mail-40138.protonmail.ch` (185.70.40.138) writes two.
+ */
+function octetsSpelt(n: string, octets: readonly string[]): number {
+  const values = octets.map(Number);
+  const covered = new Set<number>();
+  const runs = n.split(/[^0-9]+/).filter((x) => x.length > 0 && x.length <= 12);
+  const joins = (o: number[]): string[] => [o.join(''), o.map((x) => String(x).padStart(3, '0')).join('')];
+  for (const r of runs) {
+    if (r.length <= 3) continue;
+    // Each run is read once, as the longest join it equals; reversed, only the whole address (`in-addr` order).
+    if (joins([...values].reverse()).includes(r)) return 4;
+    let found = false;
+    for (let k = 4; k >= 2 && !found; k--) {
+      for (let i = 0; i + k <= 4 && !found; i++) {
+        if (!joins(values.slice(i, i + k)).includes(r)) continue;
+        for (let j = i; j < i + k; j++) covered.add(j);
+        found = true;
+      }
+    }
+  }
+  for (const r of runs) {
+    if (r.length > 3) continue;
+    const at = values.findIndex((v, i) => v === Number(r) && !covered.has(i));
+    if (at >= 0) covered.add(at);
+  }
+  return covered.size;
 }
 
 /**
