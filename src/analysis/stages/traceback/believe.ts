@@ -82,6 +82,12 @@ as their own mail side, outside any access, hosting or transit network`,
   };
 }
 
+/** Whether an address is in an access, hosting or transit network, or one whose AS is unknown (`isSharedAs`). */
+function sharedAs(ip: string, input: WalkInput): boolean {
+  const asn = input.asnOf.get(ip) ?? null;
+  return asn === null || isSharedAs(input.asNameOf?.get(asn) ?? null);
+}
+
 /** Why a public client is believed, or null when it is not: see the file comment for the order. */
 export function believe(
   h: ParsedReceived,
@@ -98,11 +104,14 @@ export function believe(
   const isAccess = (): boolean => (accessKnown ??= h.fromRdns !== null && isAccessName(h.fromRdns, ip));
   const declared = input.declared ?? null;
   if (declared !== null) {
-    const sharedAs = (): boolean => {
-      const asn = asnOf.get(ip) ?? null;
-      return asn === null || isSharedAs(input.asNameOf?.get(asn) ?? null);
-    };
-    const own = believeDeclared(h, ip, declared, rdnsBelieved && !isAccess(), sharedAs, (n) => org.notes.push(n));
+    const own = believeDeclared(
+      h,
+      ip,
+      declared,
+      rdnsBelieved && !isAccess(),
+      () => sharedAs(ip, input),
+      (n) => org.notes.push(n),
+    );
     if (own !== null) return own;
   }
   const mine = input.mailhosts ?? null;
@@ -149,7 +158,16 @@ the believed receiver checked its reverse name ${h.fromRdns}, in that host’s o
     // A learned hosting company's naming domain (the reporter's forwarder is a rented server) speaks for
     // that server alone, which its address and whole name still match: not for its neighbours.
     const neighbour = name !== undefined && rdns !== null ? hostingNeighbour(rdns, ip, input, true) : null;
+    // A learned domain speaks for every name under it, as a declared one does: outside shared networks only. Its
+    // own relays in an access or hosting network still match by their learned address or whole name above.
+    const shared = name !== undefined && name !== rdns && neighbour === null && sharedAs(ip, input);
     if (neighbour !== null) org.notes.push(neighbour);
+    else if (shared)
+      org.notes.push(
+        `its reverse name ${h.fromRdns} is in ${name}, a domain learned from earlier reports as the reporter’s own \
+mail side, but its AS is an access, hosting or transit network or unknown, where a domain also names strangers’ \
+machines: only a learned address or whole host name is believed there`,
+      );
     else if (name !== undefined) {
       return {
         relay: mine,
