@@ -255,7 +255,7 @@ interface StoredChain {
 }
 
 /** Whether the header fields a stored analysis kept say a list may have passed the message on (`list-mail.ts`). */
-function keptHeadersSayList(parsed: object): boolean {
+export function keptHeadersSayList(parsed: object): boolean {
   const parse = 'parse' in parsed ? parsed.parse : null;
   const headers = typeof parse === 'object' && parse !== null && 'headers' in parse ? parse.headers : null;
   if (!Array.isArray(headers) || headers.length >= MAX_HEADERS_KEPT) return true;

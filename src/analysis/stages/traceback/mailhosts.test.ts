@@ -81,6 +81,10 @@ test('a forwarder is learned only from messages that say no list passed them on,
   // Not known whether a list passed them on, or a list did: a list's server takes posts for another address too.
   assert.deepEqual(learnMailhosts(chains, trust), []);
   assert.deepEqual(learnMailhosts(chains, trust, { listMail: chains.map(() => true) }), []);
+  // A shorter list than the chains (a caller's mistake) leaves the chains past its end unknown: held back, not
+  // learned; so two of seven known teach nothing, six of seven still teach (five reports, three sources).
+  assert.deepEqual(learnMailhosts(chains, trust, { listMail: none.slice(0, 2) }), []);
+  assert.deepEqual(learnMailhosts(chains, trust, { listMail: none.slice(0, 6) }), ['216.27.147.130']);
   // The same hop with a name the receiver did not check (qmail's): a greeting or an unchecked name is anyone's.
   const unchecked = chains.map((c) =>
     c.map((h) => (h.fromIp === '216.27.147.130' ? { ...h, notes: [...h.notes, 'rdns-unverified'] } : h)),
