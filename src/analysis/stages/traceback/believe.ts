@@ -1,7 +1,7 @@
 import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import { inDeclaredDomain } from './declared.ts';
 import { matchCidr } from './ip-class.ts';
-import { holderDomain, isAccessName, isSharedAs } from './org.ts';
+import { holderDomain, isAccessName, isMailHostName, isResearchAs, isSharedAs } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay } from './trust.ts';
 import type { Believed } from './walk-fallback.ts';
@@ -158,15 +158,25 @@ the believed receiver checked its reverse name ${h.fromRdns}, in that host’s o
     // A learned hosting company's naming domain (the reporter's forwarder is a rented server) speaks for
     // that server alone, which its address and whole name still match: not for its neighbours.
     const neighbour = name !== undefined && rdns !== null ? hostingNeighbour(rdns, ip, input, true) : null;
-    // A learned domain speaks for every name under it, as a declared one does: outside shared networks only. Its
-    // own relays in an access or hosting network still match by their learned address or whole name above.
-    const shared = name !== undefined && name !== rdns && neighbour === null && sharedAs(ip, input);
+    // A learned domain speaks for every name under it. In an access, hosting or transit network (or one of unknown
+    // AS) that includes the holder's subscriber lines the access patterns miss (a big ISP's domain, learned from
+    // its inbound relays): there it vouches only for a name with a mail label (`mailgw11`, `relay02`,
+    // `anchor-post-35.mail`), which an ISP gives its mail system, never a line. A research network's blocks go to
+    // its member institutions alone, as the same-AS rule holds.
+    const shared =
+      name !== undefined &&
+      rdns !== null &&
+      name !== rdns &&
+      neighbour === null &&
+      !isMailHostName(rdns) &&
+      sharedAs(ip, input) &&
+      !isResearchAs(input.asNameOf?.get(input.asnOf.get(ip) ?? -1) ?? null);
     if (neighbour !== null) org.notes.push(neighbour);
     else if (shared)
       org.notes.push(
         `its reverse name ${h.fromRdns} is in ${name}, a domain learned from earlier reports as the reporter’s own \
-mail side, but its AS is an access, hosting or transit network or unknown, where a domain also names strangers’ \
-machines: only a learned address or whole host name is believed there`,
+mail side, but it carries no mail label and its AS is an access, hosting or transit network or unknown, where the \
+domain's holder also names its subscribers' lines: there the domain vouches only for its mail hosts`,
       );
     else if (name !== undefined) {
       return {

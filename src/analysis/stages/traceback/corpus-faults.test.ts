@@ -202,6 +202,36 @@ test(
   },
 );
 
+test('a learned domain still vouches for its mail hosts in an access, transit or research network', async () => {
+  // Relays a reporter's mail passes (their forwarder into Gmail), learned by domain: each in an AS that also holds
+  // lines or customers (Deutsche Telekom, pair Networks) or in a research network (DFN). A review found the first
+  // form of the shared-network guard named these relays as the origin; a mail label keeps them believed.
+  for (const [name, ip, domain] of [
+    ['mailgw11.fraunhofer.de', '153.96.1.23', 'fraunhofer.de'],
+    ['mailout09.t-online.de', '194.25.134.84', 't-online.de'],
+    ['relay02.pair.com', '209.68.5.16', 'pair.com'],
+  ] as const) {
+    const raw = [
+      `Received: from ${name} (${name} [${ip}])\r\n\tby mx.google.com with ESMTPS id a1si123` +
+        ' for <reporter@gmail.com>; Mon, 07 Dec 2026 10:00:05 -0800 (PST)',
+      `Received: from vps-77.example-hosting.ru (vps-77.example-hosting.ru [45.141.84.12])\r\n\tby ${name} with ESMTP` +
+        ` id 4XYZ for <someone@${domain}>; Mon, 07 Dec 2026 19:00:01 +0100`,
+      'From: a@example-hosting.ru',
+      'Subject: hi',
+      '',
+      'body',
+      '',
+    ].join('\r\n');
+    const w = await traceRaw(Buffer.from(raw), {
+      trust: trustTableFor([], null),
+      asn,
+      mailhosts: [domain],
+      documentationIsPublic: false,
+    });
+    assert.equal(w.origin?.ip, '45.141.84.12', `${name}\n${w.steps.join('\n')}`);
+  }
+});
+
 test('learned mail hosts: the reporter’s secondary MX is looked past (spamassassin spam_2/00886)', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
   // dogma ← mail.webnote.net (the reporter's secondary MX) ← lugh.tuatha.org (the list server).

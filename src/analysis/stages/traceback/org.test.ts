@@ -106,8 +106,20 @@ test('subscriber lines named by a provider’s own scheme, with no access word, 
     ['p41211-adsau16honb10-acca.tokyo.ocn.ne.jp', '222.147.57.211'],
     ['1cust91.tnt15.det3.da.uu.net', '67.217.14.91'],
     ['pb72.jedwabne.sdi.tpnet.pl', '80.49.229.72'],
+    // Named by a review from real mail: OCN's fibre lines, Netvigator's home lines.
+    ['p1285116-ipngn200805sizuokaden.shizuoka.ocn.ne.jp', '114.171.61.116'],
+    ['p912131-ipoe.ipoe.ocn.ne.jp', '153.243.13.130'],
+    ['pcd589144.netvigator.com', '218.102.121.144'],
   ] as const) {
     assert.ok(isAccessName(name, ip), name);
+  }
+  // Relays close to a scheme: Verizon's outbound relays; a short provider label under another domain.
+  for (const [name, ip] of [
+    ['vms173001pub.verizon.net', '206.46.173.1'],
+    ['gw.sdi.example.edu', '198.51.100.1'],
+    ['tnt1.example.com', '198.51.100.9'],
+  ] as const) {
+    assert.ok(!isAccessName(name, ip), name);
   }
 });
 

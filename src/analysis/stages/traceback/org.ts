@@ -87,23 +87,33 @@ const GENERIC_LABEL =
 
 /**
  * Whole labels that large access providers give their subscribers' lines and that carry no access
- * word (each seen on the shared corpus as the client of a spam or of a bot's forged chain):
+ * word (each seen on real mail as the client of a spam or of a bot's forged chain):
  * - a cable modem's MAC address, `s0106000c41ce0f10.vc.shawcable.net` (Shaw's DOCSIS lines);
- * - Comcast's 2003–2005 lines, `pcp04346360pcs.pthurn01.mi.comcast.net`, `bgp01360964bgs…`;
+ * - Comcast's 2003–2005 lines, `pcp04346360pcs.pthurn01.mi.comcast.net`, `bgp01360964bgs…` (the same two
+ *   letters before `p` and `s`: Verizon's relay `vms173001pub.verizon.net` is not one);
  * - @Home's cable customers, `cc1130914-a.zwoll1.ov.home.nl`, `cp504694-a…` (`h12.mail.home.com`
  *   is its relay and stays one);
  * - chello/UPC's regions, `a227055.upc-a.chello.nl`;
- * - NTT OCN's lines, `p7205-ipad208funabasi.chiba.ocn.ne.jp`, `p5052-ipbfp403gifu…`,
- *   `p41211-adsau16honb10-acca…`;
- * - UUNET's dial-up concentrators, `1cust91.tnt15.det3.da.uu.net`;
- * - Telekomunikacja Polska's fixed access, `pb72.jedwabne.sdi.tpnet.pl`.
+ * - NTT OCN's lines, `p7205-ipad208funabasi.chiba.ocn.ne.jp`, `p5052-ipbfp403gifu…`, `p41211-adsau16honb10-acca…`,
+ *   and its fibre lines `p1285116-ipngn200805sizuokaden…`, `p912131-ipoe.ipoe.ocn.ne.jp`;
+ * - UUNET's dial-up ports, `1cust91.tnt15.det3.da.uu.net`.
  */
 const LINE_SCHEME_LABEL = new RegExp(
   [
-    String.raw`^(?:[a-z]{2,4}\d{6,}[a-z]{2,4}|c[a-z]\d{5,}-[a-z]|upc-[a-z]|`,
-    String.raw`p\d+-(?:ipad|ipbf|adsau)[0-9a-z-]*|\d+cust\d+|tnt\d+|sdi)$`,
+    String.raw`^(?:([a-z]{2})p\d{6,}\1s|c[a-z]\d{5,}-[a-z]|upc-[a-z]|`,
+    String.raw`p\d+-(?:ipad|ipbf|adsau|ipngn|ipoe)[0-9a-z-]*|\d+cust\d+)$`,
   ].join(''),
 );
+
+/**
+ * Labels that mark a line only under their provider's own domain, being too short to mean it anywhere
+ * else: Telekomunikacja Polska's fixed access (`pb72.jedwabne.sdi.tpnet.pl`), Netvigator's home lines
+ * (`pcd589144.netvigator.com`).
+ */
+const PROVIDER_LINE_LABELS: ReadonlyMap<string, RegExp> = new Map([
+  ['tpnet.pl', /^sdi$/],
+  ['netvigator.com', /^pcd\d{5,}$/],
+]);
 
 /** A label that is a MAC address (twelve hex digits or more, letters and digits both) after a short prefix. */
 const MAC_LABEL = /^[a-z]{0,3}([0-9a-f]{12,})$/;
@@ -138,8 +148,10 @@ const accessMemo = new BoundedMemo((key: string) => {
 function accessUncached(name: string, ip: string | null): boolean {
   const n = name.toLowerCase().slice(0, MAX_NAME);
   const below = belowRegisteredDomain(n);
+  const provider = below.length === 0 ? undefined : PROVIDER_LINE_LABELS.get(n.slice(below.length + 1));
   for (const label of below.length === 0 ? [] : below.split('.')) {
     if (ACCESS_LABELS.has(label) || GENERIC_LABEL.test(label) || isLineSchemeLabel(label)) return true;
+    if (provider?.test(label) === true) return true;
     for (const part of label.split('-')) if (ACCESS_LABELS.has(part) && part.length > 2) return true;
   }
   // The address written into the name marks a line wherever it stands, registered domain included
