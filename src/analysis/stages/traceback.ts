@@ -8,6 +8,7 @@ import { MAX_HOPS, MAX_HEADER_VALUE_CHARS } from '../analysis-schema.ts';
 import { BudgetedResolver } from '../ports/dns-budget.ts';
 import { defineStage, finding, type AsnLookup, type DnsResolver, type StageFinding } from '../stage.ts';
 import { headerFields } from './traceback/header-block.ts';
+import { spfClientsAbove } from './traceback/inbound-gateway.ts';
 import { classifyIp } from './traceback/ip-class.ts';
 import { parseReceived } from './traceback/received-parser.ts';
 import { trustTableFor, TrustedRelaysFileError, type TrustTable } from './traceback/trust.ts';
@@ -84,6 +85,7 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     if (rec?.asn != null) asNameOf.set(rec.asn, rec.asName);
   }
   const webmailHeaders = fields.filter((f) => WEBMAIL_SET.has(f.name));
+  const spfClients = spfClientsAbove(fields, MAX_HOPS);
   const own = splitMailhosts(opts.mailhosts);
   const mailhosts = mailhostRelay(own.learned);
   const declared = mailhostRelay(own.declared, 'declared');
@@ -105,6 +107,7 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     mailhosts,
     declared,
     webmailHeaders,
+    spfClientsAbove: spfClients,
     documentationIsPublic: opts.documentationIsPublic,
     live,
     recipientDomains: opts.recipientDomains ?? [],

@@ -232,6 +232,40 @@ test('a learned domain still vouches for its mail hosts in an access, transit or
   }
 });
 
+test(
+  'a Google Workspace domain’s inbound gateway, named by Gmail’s own SPF check above its line, is looked past ' +
+    '(phishing_pot sample-367, 270, 340)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    // Proofpoint (pphosted.com) in front of a Workspace mailbox: Gmail checked SPF against the machine Proofpoint
+    // received the mail from (its ARC-Authentication-Results above its Received field), as a domain's "inbound
+    // gateway" setting makes it do.
+    for (const [rel, gateway, origin] of [
+      ['phishing_pot/email/sample-367.eml', '185.132.181.231', '52.1.96.230'],
+      ['phishing_pot/email/sample-270.eml', '91.207.212.192', '52.1.96.230'],
+      ['phishing_pot/email/sample-340.eml', '91.207.212.192', '54.240.79.253'],
+    ] as const) {
+      const w = await trace(rel);
+      assert.equal(w.origin?.ip, origin, `${rel}\n${w.steps.join('\n')}`);
+      assert.match(w.steps.join('\n'), /inbound gateway its provider looks past/);
+      assert.notEqual(w.origin?.ip, gateway);
+    }
+    // Only what the receiving side wrote above its line counts: without Gmail's ARC-Authentication-Results, the
+    // Received-SPF and Authentication-Results below its line (which a client could have put there) move nothing.
+    const raw = readLabelled(CORPUS_DIR, 'phishing_pot/email/sample-367.eml')
+      .toString('latin1')
+      .replace(/^ARC-Authentication-Results:.*(?:\r?\n[ \t].*)*\r?\n/im, '');
+    assert.doesNotMatch(raw, /^ARC-Authentication-Results:/im);
+    const w = await traceRaw(Buffer.from(raw, 'latin1'), {
+      trust: trustTableFor([], null),
+      asn,
+      mailhosts: [],
+      documentationIsPublic: false,
+    });
+    assert.equal(w.origin?.ip, '185.132.181.231', w.steps.join('\n'));
+  },
+);
+
 test('learned mail hosts: the reporter’s secondary MX is looked past (spamassassin spam_2/00886)', async (t) => {
   if (!needsCorpus(t, 'spamassassin')) return;
   // dogma ← mail.webnote.net (the reporter's secondary MX) ← lugh.tuatha.org (the list server).

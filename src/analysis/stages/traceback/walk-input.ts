@@ -1,6 +1,7 @@
 /**
  * What the trace-back walk (`walk.ts`) is given and what it gives back.
  */
+import type { SpfClient } from './inbound-gateway.ts';
 import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import type { ParsedReceived } from './received-parser.ts';
@@ -29,6 +30,11 @@ export interface WalkInput {
   mailhosts?: CompiledRelay | null;
   /** The mail hosts the reporter (or the intake's operator) declared as their own (see `declared.ts`). */
   declared?: CompiledRelay | null;
+  /**
+   * For each Received field (top first), the SPF clients the receiving side's authentication fields above it
+   * name (`inbound-gateway.ts`): a client they look past is the recipient's inbound gateway.
+   */
+  spfClientsAbove?: readonly (readonly SpfClient[])[];
   /** Webmail headers present (name → value). */
   webmailHeaders: readonly { name: string; value: string }[];
   /** Treat RFC 5737 / RFC 3849 documentation addresses as public (synthetic cases only). */

@@ -41,7 +41,8 @@ import type { TrustTable } from './trust.ts';
 import { fallbackOrigin, type Believed } from './walk-fallback.ts';
 import { MAX_RECIPIENT_DOMAINS } from './live-dns.ts';
 import { believe } from './believe.ts';
-import { effectiveClass, orgDomainOf, recipientDomain, type OrgState } from './receiving-side.ts';
+import { inboundGatewayWhy } from './inbound-gateway.ts';
+import { effectiveClass, orgDomainOf, recipientDomain, sideRelay, type OrgState } from './receiving-side.ts';
 import type { WalkInput, WalkOutput } from './walk-input.ts';
 
 export { WEBMAIL_IP_HEADERS, type WalkInput, type WalkOutput } from './walk-input.ts';
@@ -241,7 +242,7 @@ cannot see; skipped, never blamed.`,
       recipientDomain(received.slice(i + 1).find((b) => b.for !== null)?.for ?? null),
     );
     org.hopDate = latestDate === undefined ? null : latestDate;
-    const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null);
+    const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null) ?? inboundGateway(i, ip, input);
     const notes = [...new Set(org.notes.splice(0))].map((n) => ` (${n})`).join('');
     if (t) {
       steps.push(
@@ -350,4 +351,10 @@ the sender could have written it.`,
     findings.push(finding('ORIGIN_IPV6', `The origin ${origin.ip} is an IPv6 address.`, { value: origin.ip }));
   }
   return { hops, origin, steps, flags, findings, questions: org.questions };
+}
+
+/** The recipient's inbound gateway, named by the receiving side's own SPF check (`inbound-gateway.ts`). */
+function inboundGateway(i: number, ip: string, input: WalkInput): Believed | null {
+  const why = inboundGatewayWhy(i, ip, input.received, input.spfClientsAbove, input.documentationIsPublic);
+  return why === null ? null : { relay: sideRelay('the recipient’s inbound gateway'), kind: 'own', ip, why };
 }
