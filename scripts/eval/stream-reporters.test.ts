@@ -16,6 +16,7 @@ import { learnMailhosts } from '../../src/analysis/stages/traceback/mailhosts.ts
 import { parseReceived } from '../../src/analysis/stages/traceback/received-parser.ts';
 import { trustTableFor } from '../../src/analysis/stages/traceback/trust.ts';
 import { StreamReporters } from './stream-reporters.ts';
+import { TIMHUNT, TIMHUNT_FEED, withoutListTraces } from '../../src/analysis/test-support/timhunt-feed.ts';
 
 function folder(rel: string): { rel: string; raw: Buffer }[] {
   const dir = path.join(CORPUS_DIR, rel);
@@ -92,25 +93,11 @@ test('each chain of the window is learned from with its own list-ness, after the
   // list traces three of them carry, as a personal mailbox's forward arrives, it is learned as his forwarder. Before
   // it, enough of the author's other mail to move the window past its start, the last of it list mail: read against
   // the wrong chain, those messages' list-ness would hold the forwarder back.
-  const timhunt = [
-    'hard_ham/00126.4b3874844ccb78cd7ca2cd03876124b0',
-    'hard_ham/00153.ed096ffdeb400b9697bb01c41814f7e6',
-    'hard_ham/00160.0f0cc01d1f3ec5eff12ca6ee90ea9841',
-    'hard_ham/00161.786d4f37f37d9043eb4fc2d3521b78b4',
-    'hard_ham/00162.cef6a9e09dce1854e04dfb65cd040f6d',
-    'hard_ham/00163.9deb0d7d80f1ca7ad32c158ad63e65ca',
-    'spam/00036.256602e2cb5a5b373bdd1fb631d9f452',
-  ].map((p) => ({
+  const timhunt = TIMHUNT_FEED.map((p) => ({
     rel: `spamassassin/${p}`,
-    raw: Buffer.from(
-      fs
-        .readFileSync(path.join(CORPUS_DIR, 'spamassassin', p))
-        .toString('latin1')
-        .replace(/^(Precedence|Errors-to|Sender):.*\r?\n/gim, ''),
-      'latin1',
-    ),
+    raw: withoutListTraces(CORPUS_DIR, p),
   }));
-  const others = authors(folder('spamassassin/spam_2')).filter((m) => !m.raw.includes('216.27.147.130'));
+  const others = authors(folder('spamassassin/spam_2')).filter((m) => !m.raw.includes(TIMHUNT));
   const list = others.filter((m) => mayBeListMail(headerFields(m.raw)));
   const plain = others.filter((m) => !mayBeListMail(headerFields(m.raw)));
   const n = MAX_LEARNING_CHAINS + RELEARN_EVERY;
@@ -120,6 +107,6 @@ test('each chain of the window is learned from with its own list-ness, after the
   const stream = new StreamReporters();
   for (const [i, m] of feed.entries()) stream.next(m.rel, m.raw, i).done();
   assert.equal(stream.reports.get('user:jmason'), n);
-  assert.ok(stream.learned().get('user:jmason')?.includes('216.27.147.130'), 'the forwarder is learned');
-  assert.ok(!stream.learned().get('intake:eval')?.includes('216.27.147.130'), 'never for the intake');
+  assert.ok(stream.learned().get('user:jmason')?.includes(TIMHUNT), 'the forwarder is learned');
+  assert.ok(!stream.learned().get('intake:eval')?.includes(TIMHUNT), 'never for the intake');
 });

@@ -17,6 +17,7 @@ import { ANALYSER_VERSION } from './analysis-schema.ts';
 import { webnoteCorpus } from './test-webnote.ts';
 import { indexAll } from '../web/indexer.ts';
 import { originStoryDrift } from '../campaigns/test-story.ts';
+import { TIMHUNT, TIMHUNT_FEED, withoutListTraces } from './test-support/timhunt-feed.ts';
 
 const FORWARDER = '213.105.180.140';
 
@@ -30,22 +31,6 @@ function forwarded(n: number): Buffer[] {
     .filter((raw) => raw.toString('latin1').includes(FORWARDER))
     .slice(0, n);
 }
-
-/**
- * Tim Hunt's ns1.timhunt.net (216.27.147.130, a checked name) forwards the mail it takes for throw-away addresses
- * (`sdfs@fsg.com`, `belliott@fsl.com`, …) into the SpamAssassin author's trap `tim_timhunt_net@spamtraps.taint.org`:
- * the header it writes names another recipient than the reporter's, as a forwarder's does.
- */
-const TIMHUNT = '216.27.147.130';
-const TIMHUNT_FEED = [
-  'hard_ham/00126.4b3874844ccb78cd7ca2cd03876124b0',
-  'hard_ham/00153.ed096ffdeb400b9697bb01c41814f7e6',
-  'hard_ham/00160.0f0cc01d1f3ec5eff12ca6ee90ea9841',
-  'hard_ham/00161.786d4f37f37d9043eb4fc2d3521b78b4',
-  'hard_ham/00162.cef6a9e09dce1854e04dfb65cd040f6d',
-  'hard_ham/00163.9deb0d7d80f1ca7ad32c158ad63e65ca',
-  'spam/00036.256602e2cb5a5b373bdd1fb631d9f452',
-];
 
 for (const dialect of DIALECTS) {
   describe(`messages traced again when their reporter's mail host is learned (${dialect})`, () => {
@@ -139,15 +124,7 @@ for (const dialect of DIALECTS) {
       try {
         // Three of the seven carry a list's traces (`Precedence: bulk`, a list owner's `Errors-To`, a LISTSERV
         // `Sender`), which hold a forwarder back; without them, as a personal mailbox's forward would arrive.
-        const feed = TIMHUNT_FEED.map((p) =>
-          Buffer.from(
-            fs
-              .readFileSync(path.join(CORPUS_DIR, 'spamassassin', p))
-              .toString('latin1')
-              .replace(/^(Precedence|Errors-to|Sender):.*\r?\n/gim, ''),
-            'latin1',
-          ),
-        );
+        const feed = TIMHUNT_FEED.map((p) => withoutListTraces(CORPUS_DIR, p));
         const originsOf = async (ids: string[]) =>
           (
             await h.ctx.db.selectFrom('action_report_facts').select('origin_ip').where('report_id', 'in', ids).execute()

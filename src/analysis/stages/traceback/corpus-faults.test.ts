@@ -234,7 +234,7 @@ test('a learned domain still vouches for its mail hosts in an access, transit or
 
 test(
   'a Google Workspace domain’s inbound gateway, named by Gmail’s own SPF check above its line, is looked past ' +
-    '(phishing_pot sample-367, 270, 340)',
+    '(phishing_pot sample-367, 270; not below a forward, 340)',
   async (t) => {
     if (!needsCorpus(t, 'phishing_pot')) return;
     // Proofpoint (pphosted.com) in front of a Workspace mailbox: Gmail checked SPF against the machine Proofpoint
@@ -243,7 +243,6 @@ test(
     for (const [rel, gateway, origin] of [
       ['phishing_pot/email/sample-367.eml', '185.132.181.231', '52.1.96.230'],
       ['phishing_pot/email/sample-270.eml', '91.207.212.192', '52.1.96.230'],
-      ['phishing_pot/email/sample-340.eml', '91.207.212.192', '54.240.79.253'],
     ] as const) {
       const w = await trace(rel);
       assert.equal(w.origin?.ip, origin, `${rel}\n${w.steps.join('\n')}`);
@@ -263,6 +262,9 @@ test(
       documentationIsPublic: false,
     });
     assert.equal(w.origin?.ip, '185.132.181.231', w.steps.join('\n'));
+    // The same gateway behind a forward from another Google mailbox (sample-340: Gmail's relay handed it to the
+    // reporter's): that mailbox's owner's setting, not the reporter's; Proofpoint's relay stays the origin.
+    assert.equal((await trace('phishing_pot/email/sample-340.eml')).origin?.ip, '91.207.212.192');
   },
 );
 

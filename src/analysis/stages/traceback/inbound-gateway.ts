@@ -16,6 +16,7 @@
 import { effectiveClass } from './receiving-side.ts';
 import { normaliseIp } from './ip-class.ts';
 import { registeredDomain } from './org.ts';
+import type { SpfClient } from './walk-input.ts';
 
 /** Fields in which a receiver records the result of its own SPF check. */
 const SPF_FIELDS: ReadonlySet<string> = new Set([
@@ -38,9 +39,39 @@ const CLIENT_FORMS: readonly RegExp[] = [
   /\bsender IP is ([0-9a-f.:]{3,45})/gi,
 ];
 
-/** The addresses one SPF field names as the client that was checked. */
-function clientsOf(value: string): string[] {
-  const text = value.slice(0, MAX_SCAN);
+/**
+ * What the sender chose in a receiver's field, blanked before it is read: quoted strings, any token with an `@`
+ * (the envelope sender, `domain of LOCAL@d`), and the values of the properties that carry the sender's words
+ * (`smtp.mailfrom=`, `smtp.helo=`, `envelope-from=`, `helo=`, `identity=`, `header.*=`, `policy.*=`). A review
+ * framed an address by sending from `client-ip=93.184.216.34@evil.example`.
+ */
+const SENDER_TEXT = new RegExp(
+  [
+    String.raw`"(?:[^"\\]|\\.)*"`,
+    String.raw`[^\s;()]*@[^\s;()]*`,
+    String.raw`\b(?:smtp\.mailfrom|smtp\.helo|envelope-from|helo|identity|header\.[a-z]+|policy\.[a-z.-]+)=[^\s;]*`,
+  ].join('|'),
+  'gi',
+);
+
+/** The receiving side's own words in one field, lower case: the sender's blanked, bounded. */
+function receiverText(value: string): string {
+  return value.slice(0, MAX_SCAN).replace(SENDER_TEXT, ' ').toLowerCase();
+}
+
+/**
+ * Whether the field was written by a receiver in `domain`: its authserv-id (RFC 8601, the first token, after an ARC
+ * instance tag) or its `receiver=` (RFC 7208 §9.1) is that domain or a name under it. Microsoft 365's
+ * Authentication-Results carries neither; its Received-SPF names `receiver=protection.outlook.com`.
+ */
+function writtenIn(text: string, domain: string): boolean {
+  const id = /^\s*(?:i=\d+\s*;\s*)?([a-z0-9.-]+)\s*;/.exec(text)?.[1];
+  const receiver = /\breceiver=([a-z0-9.-]+)/.exec(text)?.[1];
+  return [id, receiver].some((n) => n !== undefined && (n === domain || n.endsWith(`.${domain}`)));
+}
+
+/** The addresses one SPF field names as the client that was checked (`text` from {@link receiverText}). */
+function clientsOf(text: string): string[] {
   const out: string[] = [];
   for (const re of CLIENT_FORMS) {
     re.lastIndex = 0;
@@ -50,12 +81,6 @@ function clientsOf(value: string): string[] {
     }
   }
   return out;
-}
-
-/** One SPF client a receiver recorded, with the text of the field that records it (lower case, bounded). */
-export interface SpfClient {
-  ip: string;
-  field: string;
 }
 
 /**
@@ -69,8 +94,8 @@ export function spfClientsAbove(fields: readonly { name: string; value: string }
     if (out.length >= maxHops) break;
     if (f.name === 'received') out.push([...seen]);
     else if (SPF_FIELDS.has(f.name)) {
-      const field = f.value.slice(0, MAX_SCAN).toLowerCase();
-      for (const ip of clientsOf(f.value)) seen.push({ ip, field });
+      const field = receiverText(f.value);
+      for (const ip of clientsOf(field)) seen.push({ ip, field });
     }
   }
   return out;
@@ -78,9 +103,10 @@ export function spfClientsAbove(fields: readonly { name: string; value: string }
 
 /**
  * Why the client of hop `i` is the recipient's inbound gateway, or null: the receiving side's SPF check,
- * recorded above the hop by the very receiver of the hop (the field names its registered domain:
- * `mx.google.com`'s `google.com: domain of …`, `receiver=protection.outlook.com`), names another public
- * address as the sending client, and a hop below records that address as its client.
+ * recorded above the hop by the very receiver of the hop (its authserv-id or `receiver=` in the receiver's
+ * registered domain: `i=1; mx.google.com;`, `receiver=protection.outlook.com`), names another public address
+ * as the sending client and never the hop's own, and a hop below records that address as its client. The
+ * caller applies it only on the recipient's own side (see `walk.ts`).
  */
 export function inboundGatewayWhy(
   i: number,
@@ -91,8 +117,10 @@ export function inboundGatewayWhy(
 ): string | null {
   const receiver = registeredDomain(received[i]?.byHost ?? null);
   if (receiver === null) return null;
-  const named = (clientsAbove?.[i] ?? []).filter((c) => c.field.includes(receiver));
-  if (named.some((c) => c.ip === ip)) return null;
+  const named = (clientsAbove?.[i] ?? []).filter((c) => writtenIn(c.field, receiver));
+  // The client itself named anywhere in the receiver's words: an ordinary hand-off.
+  const self = new RegExp(`(?:^|[^0-9a-f.:])${ip.replace(/[.]/g, '\\.')}(?:$|[^0-9a-f.:])`);
+  if (named.some((c) => c.ip === ip || self.test(c.field))) return null;
   for (const { ip: x } of named) {
     if (effectiveClass(x, documentationIsPublic) !== 'public') continue;
     const j = received.findIndex((r, k) => k > i && r.fromIp === x);

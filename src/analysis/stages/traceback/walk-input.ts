@@ -1,7 +1,6 @@
 /**
  * What the trace-back walk (`walk.ts`) is given and what it gives back.
  */
-import type { SpfClient } from './inbound-gateway.ts';
 import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import type { ParsedReceived } from './received-parser.ts';
@@ -17,6 +16,12 @@ export const WEBMAIL_IP_HEADERS = [
   'x-source-ip',
   'x-client-ip',
 ] as const;
+
+/** One SPF client a receiver recorded, with the text of the field that records it (lower case, bounded). */
+export interface SpfClient {
+  ip: string;
+  field: string;
+}
 
 export interface WalkInput {
   /** Parsed Received headers, top first, with their raw text. */

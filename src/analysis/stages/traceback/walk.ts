@@ -242,7 +242,7 @@ cannot see; skipped, never blamed.`,
       recipientDomain(received.slice(i + 1).find((b) => b.for !== null)?.for ?? null),
     );
     org.hopDate = latestDate === undefined ? null : latestDate;
-    const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null) ?? inboundGateway(i, ip, input);
+    const t = believe(r, h.byHost, ip, input, org, believed.at(-1) ?? null) ?? inboundGateway(i, ip, input, believed);
     const notes = [...new Set(org.notes.splice(0))].map((n) => ` (${n})`).join('');
     if (t) {
       steps.push(
@@ -353,8 +353,17 @@ the sender could have written it.`,
   return { hops, origin, steps, flags, findings, questions: org.questions };
 }
 
-/** The recipient's inbound gateway, named by the receiving side's own SPF check (`inbound-gateway.ts`). */
-function inboundGateway(i: number, ip: string, input: WalkInput): Believed | null {
+/**
+ * The recipient's inbound gateway, named by the receiving side's own SPF check (`inbound-gateway.ts`), on the
+ * recipient's own side only: every hop believed above is the recipient's own or an internal hop of the mailbox
+ * provider that wrote this hop. Below a hand-off from a provider's outbound relay (a forward from a mailbox elsewhere,
+ * even at the same provider), the setting read is that mailbox's owner's, who may be the sender: a review framed an
+ * address through a tenant of one's own forwarding to the victim.
+ */
+function inboundGateway(i: number, ip: string, input: WalkInput, believed: readonly Believed[]): Believed | null {
+  const provider = input.trust.byName(input.received[i]?.byHost ?? null);
+  const own = believed.every((b) => b.kind === 'own' || (b.kind === 'provider-internal' && b.relay === provider));
+  if (!own || believed.at(-1)?.relay.kind === 'declared') return null;
   const why = inboundGatewayWhy(i, ip, input.received, input.spfClientsAbove, input.documentationIsPublic);
   return why === null ? null : { relay: sideRelay('the recipient’s inbound gateway'), kind: 'own', ip, why };
 }
