@@ -123,7 +123,7 @@ export class StreamReporters {
           s.hosts = learnMailhosts(
             s.chains,
             this.trust,
-            k.startsWith('intake:') ? {} : { deliveringHosts: true, listMail: s.listMail },
+            k.startsWith('intake:') ? { checkedOnly: true } : { deliveringHosts: true, listMail: s.listMail },
           );
           const added = s.hosts.filter((h) => !before.has(h));
           if (added.length > 0)

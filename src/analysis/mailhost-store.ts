@@ -450,7 +450,7 @@ export async function learnKey(
   const learned = learnMailhosts(
     chains.map((c) => c.hops),
     trustTableFor([], null),
-    own ? { deliveringHosts: true, listMail: chains.map((c) => c.listMail) } : {},
+    own ? { deliveringHosts: true, listMail: chains.map((c) => c.listMail) } : { checkedOnly: true },
   );
   const before = new Set(
     (await db.selectFrom('analysis_mailhosts').select('ip').where('reporter_key', '=', key).execute()).map((r) => r.ip),

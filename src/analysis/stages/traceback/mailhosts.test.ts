@@ -117,3 +117,27 @@ test('the traces of lists that write no List- field hold a forwarder back', () =
   assert.equal(mayBeListMail([f('LIST-ID', '<a.b.example>')]), true);
   assert.equal(mayBeListMail([f('Sender', 'Jane <jane@example.org>'), f('Precedence', 'first-class')]), false);
 });
+
+test('an intake’s key learns only machines under a checked reverse name; a reporter’s learns the rest too', (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+  const dir = path.join(CORPUS_DIR, 'spamassassin/spam_2');
+  // The SpamAssassin author's Virgin Media forwarder 213.105.180.140 greets as mandark.labs.netnoteinc.com and has
+  // no reverse name; his secondary MX mail.webnote.net (193.120.211.219) has a checked one.
+  const chains = fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f)))
+    .filter((raw) => raw.includes('213.105.180.140') || raw.includes('193.120.211.219'))
+    .slice(0, 300)
+    .map((raw) =>
+      headerFields(raw)
+        .filter((f) => f.name === 'received')
+        .map((f) => parseReceived(f.value)),
+    );
+  const trust = trustTableFor([], null);
+  const all = learnMailhosts(chains, trust);
+  assert.ok(all.includes('213.105.180.140') && all.includes('193.120.211.219'), all.join(' '));
+  const checked = learnMailhosts(chains, trust, { checkedOnly: true });
+  assert.ok(!checked.includes('213.105.180.140'), checked.join(' '));
+  assert.ok(checked.includes('193.120.211.219'), checked.join(' '));
+});

@@ -90,6 +90,14 @@ export interface LearnOptions {
    * reporter's key only: an intake's reporters do not share their forwarders.
    */
   listMail?: readonly boolean[];
+  /**
+   * Learn a machine only under a reverse name its receiver checked (default false). Right for an intake's key: it
+   * gathers many reporters' mail (a feedback loop, a big ISP's channel), so one bot that mails five of them, writing
+   * `from <random> by <itself> for <user>` below itself, would otherwise be learned and looked past for all of them;
+   * a bot has no checked name, or a consumer line's, which is never learned. One reporter's relay without a reverse
+   * name (a home server behind a provider's address) is still learned for that reporter's own key.
+   */
+  checkedOnly?: boolean;
 }
 
 /**
@@ -155,6 +163,7 @@ export function learnMailhosts(
       const to = recipient(below);
       if (to === null) continue;
       const domain = checkedDomain(hop, hop.fromIp);
+      if (opts.checkedOnly === true && domain === null) continue;
       let keys = domain === null ? [hop.fromIp] : [hop.fromIp, domain];
       if (!addresses.has(to)) {
         // Forwarded to the reporter: their mailbox elsewhere took it for another address and passed it on. A list
