@@ -86,9 +86,10 @@ for (const dialect of DIALECTS) {
         const ham = fs.readFileSync(
           path.join(CORPUS_DIR, 'spamassassin/easy_ham_2/00487.4c0487a128123e92602005535955e7a1'),
         );
-        const stored = await h.report([...spams, ham].map((raw) => ({ raw })));
-        // Here every report comes through one intake, which learns the forwarder as its mail host after the
-        // batch and traces the batch again past it: no report names it, so no indicator can.
+        // The donor reports his own mail: his key learns the forwarder as his mail host after the batch and traces
+        // the batch again past it, so no report names it and no indicator can. (An intake's key alone would not
+        // learn it: it has no reverse name, and an intake learns only machines under a checked one.)
+        const stored = await h.report([...spams, ham].map((raw) => ({ raw, reporter: 'jm@jmason.example' })));
         const named = () =>
           h.ctx.db
             .selectFrom('action_report_facts')
