@@ -26,7 +26,10 @@ const SPF_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Characters of one field read (a receiver's result is short; a long field is not scanned to its end). */
-const MAX_SCAN = 4000;
+const MAX_SCAN = 1500;
+
+/** Authentication fields read per message (a receiving side writes a handful; more is a sender's padding). */
+const MAX_FIELDS = 32;
 
 /** Addresses per field kept (one SPF result names one client; a few fields carry two or three results). */
 const MAX_PER_FIELD = 4;
@@ -45,18 +48,19 @@ const CLIENT_FORMS: readonly RegExp[] = [
  * (`smtp.mailfrom=`, `smtp.helo=`, `envelope-from=`, `helo=`, `identity=`, `header.*=`, `policy.*=`). A review
  * framed an address by sending from `client-ip=93.184.216.34@evil.example`.
  */
-const SENDER_TEXT = new RegExp(
-  [
-    String.raw`"(?:[^"\\]|\\.)*"`,
-    String.raw`[^\s;()]*@[^\s;()]*`,
-    String.raw`\b(?:smtp\.mailfrom|smtp\.helo|envelope-from|helo|identity|header\.[a-z]+|policy\.[a-z.-]+)=[^\s;]*`,
-  ].join('|'),
-  'gi',
-);
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+const SENDER_PROPERTIES =
+  /\b(?:smtp\.mailfrom|smtp\.helo|envelope-from|helo|identity|header\.[a-z]+|policy\.[a-z.-]+)=[^\s;]*/gi;
+const TOKEN = /[^\s;()]+/g;
 
-/** The receiving side's own words in one field, lower case: the sender's blanked, bounded. */
+/** The receiving side's own words in one field, lower case: the sender's blanked, bounded (each pass linear). */
 function receiverText(value: string): string {
-  return value.slice(0, MAX_SCAN).replace(SENDER_TEXT, ' ').toLowerCase();
+  return value
+    .slice(0, MAX_SCAN)
+    .replace(QUOTED, ' ')
+    .replace(SENDER_PROPERTIES, ' ')
+    .replace(TOKEN, (t) => (t.includes('@') ? ' ' : t))
+    .toLowerCase();
 }
 
 /**
@@ -90,10 +94,17 @@ function clientsOf(text: string): string[] {
 export function spfClientsAbove(fields: readonly { name: string; value: string }[], maxHops: number): SpfClient[][] {
   const seen: SpfClient[] = [];
   const out: SpfClient[][] = [];
-  for (const f of fields) {
-    if (out.length >= maxHops) break;
+  // Only fields above a traced Received field can matter, and only so many of them are read.
+  let last = -1;
+  for (let k = 0, hops = 0; k < fields.length && hops < maxHops; k++)
+    if (fields[k].name === 'received') {
+      last = k;
+      hops++;
+    }
+  let read = 0;
+  for (const f of fields.slice(0, last + 1)) {
     if (f.name === 'received') out.push([...seen]);
-    else if (SPF_FIELDS.has(f.name)) {
+    else if (SPF_FIELDS.has(f.name) && read++ < MAX_FIELDS) {
       const field = receiverText(f.value);
       for (const ip of clientsOf(field)) seen.push({ ip, field });
     }
