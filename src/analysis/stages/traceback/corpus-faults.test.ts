@@ -262,6 +262,28 @@ test(
       documentationIsPublic: false,
     });
     assert.equal(w.origin?.ip, '185.132.181.231', w.steps.join('\n'));
+    // The gateway vouches for itself only: its domain is every Proofpoint customer's. The same message as if a
+    // sending company's own Proofpoint relay had handed it over (IBM's, with IBM's server below it): that relay,
+    // which Gmail's SPF check names, is the origin, not walked past as "the organisation's pphosted.com".
+    const sender = readLabelled(CORPUS_DIR, 'phishing_pot/email/sample-367.eml')
+      .toString('latin1')
+      .replace(
+        'from mail.nova.phishme.com (mail.nova.phishme.com [52.1.96.230])',
+        'from mx0b-001b2d01.pphosted.com (mx0b-001b2d01.pphosted.com [148.163.158.5])',
+      )
+      .replaceAll('52.1.96.230', '148.163.158.5')
+      .replace(
+        /from phishme\.com \(sim-mail-\S+ \[127\.0\.0\.1\]\)\s+by mail\.nova\.phishme\.com/,
+        'from e06smtp10.uk.ibm.com (e06smtp10.uk.ibm.com [195.75.94.106])\r\n\tby mx0b-001b2d01.pphosted.com',
+      );
+    assert.match(sender, /e06smtp10/);
+    const ws = await traceRaw(Buffer.from(sender, 'latin1'), {
+      trust: trustTableFor([], null),
+      asn,
+      mailhosts: [],
+      documentationIsPublic: false,
+    });
+    assert.equal(ws.origin?.ip, '148.163.158.5', ws.steps.join('\n'));
     // The same gateway behind a forward from another Google mailbox (sample-340: Gmail's relay handed it to the
     // reporter's): that mailbox's owner's setting, not the reporter's; Proofpoint's relay stays the origin.
     assert.equal((await trace('phishing_pot/email/sample-340.eml')).origin?.ip, '91.207.212.192');

@@ -363,7 +363,15 @@ the sender could have written it.`,
 function inboundGateway(i: number, ip: string, input: WalkInput, believed: readonly Believed[]): Believed | null {
   const provider = input.trust.byName(input.received[i]?.byHost ?? null);
   const own = believed.every((b) => b.kind === 'own' || (b.kind === 'provider-internal' && b.relay === provider));
-  if (!own || believed.at(-1)?.relay.kind === 'declared') return null;
+  const last = believed.at(-1)?.relay;
+  if (!own || (last?.kind === 'declared' && last !== GATEWAY)) return null;
   const why = inboundGatewayWhy(i, ip, input.received, input.spfClientsAbove, input.documentationIsPublic);
-  return why === null ? null : { relay: sideRelay('the recipient’s inbound gateway'), kind: 'own', ip, why };
+  return why === null ? null : { relay: GATEWAY, kind: 'own', ip, why };
 }
+
+/**
+ * The gateway vouches for itself only, as a declared host does (kind `declared`): a hosted filter's domain and AS
+ * are every customer's (`mx0b-001b2d01.pphosted.com` is IBM's outbound relay), so they never become the
+ * organisation's, and a sending company's own gateway of the same service below is named, not walked past.
+ */
+const GATEWAY = { ...sideRelay('the recipient’s inbound gateway'), kind: 'declared' as const };
