@@ -4,6 +4,12 @@
  * installed. Benchmarks are measurements, never pass/fail gates.
  */
 import { BENCHES } from './registry.ts';
+import { applyTiering } from '../src/core/tiering.ts';
+
+// What runs Spamdesk in this process (the analysis bench's pool, the import bench) runs with the tier-up
+// budget `spamdesk` itself sets (src/core/tiering.ts; SPAMDESK_V8_INTERRUPT_BUDGET=0 measures V8's own).
+const tiering = applyTiering([]);
+process.stdout.write(`V8: ${tiering ?? 'its own interrupt budget'}\n`);
 
 // Names come first; options after them (`npm run bench -- e2e --reports 1000`) are the benches' own.
 const args = process.argv.slice(2);

@@ -7,6 +7,8 @@
 import { Command } from 'commander';
 import { COMMANDS } from './command-index.ts';
 import { cliErrorLine } from './cli-language.ts';
+import { ConfigError } from '../core/config.ts';
+import { applyTiering } from '../core/tiering.ts';
 
 const SETTINGS_LINE =
   'Every command also takes the shared server settings (database, data directory, files, limits) as flags or ' +
@@ -26,6 +28,13 @@ function helpArgs(args: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Before any command's modules load: V8's tier-up budget (core/tiering.ts). An invalid value leaves V8's
+  // own; the command's validation then reports it with every other problem of the settings (exit 2).
+  try {
+    applyTiering(argv);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+  }
   const args = helpArgs(argv);
   if (argv[0] === 'help' && argv[1] === 'settings') {
     const { settingsHelp } = await import('./options.ts');

@@ -286,6 +286,19 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(19),
     default: '10',
   }),
+  v8InterruptBudget: setting({
+    env: 'SPAMDESK_V8_INTERRUPT_BUDGET',
+    flag: 'v8-interrupt-budget',
+    description:
+      'Bytecode (bytes) a function runs between V8’s checks of whether to optimise it (V8’s --interrupt-budget; ' +
+      'its own default is 67584), set for every process and thread of `spamdesk` at start, before any command ' +
+      'loads. Spamdesk’s default, four times V8’s, leaves lukewarm code unoptimised: each isolate (web process, ' +
+      'background process, every analysis and mail thread) compiles its own copies, and on the whole pipeline ' +
+      'this cost ~6 % less CPU per report (bench/RESULTS.md, 2026-12-07). An --interrupt-budget given to node ' +
+      'itself (command line, NODE_OPTIONS) wins. 0: V8’s own.',
+    schema: z.coerce.number().int().min(0).max(1_073_741_824),
+    default: '270336',
+  }),
   analysisHeapMb: setting({
     env: 'SPAMDESK_ANALYSIS_HEAP_MB',
     flag: 'analysis-heap-mb',
@@ -832,6 +845,34 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     out.database = { dialect: 'postgres', url, preparedStatements: out.pgPreparedStatements !== false };
   }
   return Object.freeze(out) as Config;
+}
+
+/**
+ * One setting read before the command line is parsed (flags win over the environment, which wins over
+ * the default): for what must happen before any command's modules load, such as V8's flags. The flag
+ * is taken from `argv` as `--flag=value` or `--flag value`. Throws {@link ConfigError} when invalid.
+ */
+export function earlySetting<K extends SettingKey>(
+  key: K,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): unknown {
+  const def = SETTINGS[key] as SettingDef;
+  let fromFlag: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') break;
+    if (a.startsWith(`--${def.flag}=`)) fromFlag = a.slice(def.flag.length + 3);
+    else if (a === `--${def.flag}` && i + 1 < argv.length) fromFlag = argv[++i];
+  }
+  const fromEnv = env[def.env];
+  const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : def.default);
+  const source =
+    fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
+  const parsed = def.schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const reason = parsed.error.issues.map((i) => i.message).join('; ');
+  throw new ConfigError([`${def.env} / --${def.flag} (from ${source}, value ${JSON.stringify(raw)}): ${reason}`]);
 }
 
 /** Test helper: a valid config with overrides, independent of the process environment. */
