@@ -141,3 +141,31 @@ test('an intake’s key learns only machines under a checked reverse name; a rep
   assert.ok(!checked.includes('213.105.180.140'), checked.join(' '));
   assert.ok(checked.includes('193.120.211.219'), checked.join(' '));
 });
+
+test('an intake’s key never learns a hosted server writing lines below itself, whatever sources they name', (t) => {
+  if (!needsCorpus(t, 'trec07p/data/inmail.1711')) return;
+  // A hosted server with a checked name (server1.madvlad.com, 72.3.232.146, delivering to Waterloo) and the line it
+  // wrote below itself. A bot on such a machine writes that line with any source it likes: five reports to an
+  // intake's reporters, three made-up sources, would teach the intake to look past it and name the made-up ones.
+  const raw = fs.readFileSync(path.join(CORPUS_DIR, 'trec07p/data/inmail.1711'), 'latin1');
+  // The sources: spam senders' addresses of other corpus messages.
+  const forged = ['61.230.8.153', '216.166.208.195', '185.189.112.11'].map((ip) => raw.replaceAll('72.32.2.227', ip));
+  const chainsOf = (texts: string[]) =>
+    texts.map((text) =>
+      headerFields(Buffer.from(text, 'latin1'))
+        .filter((f) => f.name === 'received')
+        .map((f) => parseReceived(f.value)),
+    );
+  const chains = chainsOf([...forged, ...forged]);
+  assert.equal(chains[0]?.[0]?.fromRdns, 'server1.madvlad.com');
+  const trust = trustTableFor([], null);
+  assert.deepEqual(learnMailhosts(chains, trust, { checkedOnly: true }), []);
+  // One reporter's own key still learns a relay the reporter's mail keeps passing through (a home server, a
+  // forwarder of theirs), as SpamCop learns a user's mail hosts.
+  assert.ok(learnMailhosts(chains, trust).includes('72.3.232.146'));
+  // The same machine named as a mail relay is what an intake's reporters' secondary MXs and gateways look like.
+  const relay = chainsOf(
+    [...forged, ...forged].map((text) => text.replaceAll('server1.madvlad.com', 'mail.madvlad.com')),
+  );
+  assert.ok(learnMailhosts(relay, trust, { checkedOnly: true }).includes('72.3.232.146'));
+});

@@ -13,7 +13,7 @@
 import { MAX_DECLARED } from './declared.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import { classifyIp, parseCidr, type Cidr } from './ip-class.ts';
-import { hasPublicSuffix, holderDomain, isAccessName, isPlaceholderDomain } from './org.ts';
+import { hasPublicSuffix, holderDomain, isAccessName, isMailHostName, isPlaceholderDomain } from './org.ts';
 import { compileRelay, type CompiledRelay, type TrustTable } from './trust.ts';
 import { walkChain } from './walk.ts';
 
@@ -91,11 +91,15 @@ export interface LearnOptions {
    */
   listMail?: readonly boolean[];
   /**
-   * Learn a machine only under a reverse name its receiver checked (default false). Right for an intake's key: it
-   * gathers many reporters' mail (a feedback loop, a big ISP's channel), so one bot that mails five of them, writing
-   * `from <random> by <itself> for <user>` below itself, would otherwise be learned and looked past for all of them;
-   * a bot has no checked name, or a consumer line's, which is never learned. One reporter's relay without a reverse
-   * name (a home server behind a provider's address) is still learned for that reporter's own key.
+   * Learn a machine only under a reverse name its receiver checked, and one with a mail machine's label
+   * (`isMailHostName`: `mx…`, `relay…`, `mta…`, `forward…`, `…mail…`, `…smtp…`; default false). Right for an
+   * intake's key: it gathers many reporters' mail (a feedback loop, a big ISP's channel), so one bot that mails five
+   * of them, writing `from <random> by <itself> for <user>` below itself, would otherwise be learned and looked past
+   * for all of them, and the random addresses it wrote named instead. A bot has no checked name, or a consumer
+   * line's, which is never learned; a hosted server it runs on, or a compromised web or name server
+   * (`server1.madvlad.com`, `ns1.bandung.go.id` in the corpora), has a checked name but not a mail machine's. One
+   * reporter's relay without a reverse name (a home server behind a provider's address) is still learned for that
+   * reporter's own key.
    */
   checkedOnly?: boolean;
 }
@@ -163,7 +167,9 @@ export function learnMailhosts(
       const to = recipient(below);
       if (to === null) continue;
       const domain = checkedDomain(hop, hop.fromIp);
-      if (opts.checkedOnly === true && domain === null) continue;
+      // An intake's key: a checked name with a mail machine's label (mx…, relay…, …mail…, …smtp…), the
+      // names its reporters' secondary MXs, forwarders and gateways carry, not a web or name server's.
+      if (opts.checkedOnly === true && (domain === null || !isMailHostName(hop.fromRdns as string))) continue;
       let keys = domain === null ? [hop.fromIp] : [hop.fromIp, domain];
       if (!addresses.has(to)) {
         // Forwarded to the reporter: their mailbox elsewhere took it for another address and passed it on. A list
