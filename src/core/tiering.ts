@@ -3,11 +3,12 @@
  * and considers it for TurboFan after a few budgets' worth; a server that meets new kinds of message
  * keeps warming lukewarm functions that way, and each of its isolates (the web process, the
  * background process, every analysis and mail thread) compiles its own copies on V8's helper
- * threads. Measured on the whole pipeline (bench/RESULTS.md, 2026-12-07 13:47–14:40, 3,000 reports,
- * SQLite): with a budget four times V8's default, 12.1–16.6 ms of CPU per report, median 13.0 over 11
- * runs, against 12.7–16.4, median 13.9 over 13 runs with V8's; the background process's other
- * threads (analysis thread, V8's pool) 4.8–7.4 against 6.4–8.1 ms; the threads' wait for a CPU
- * 17–25 s against 27–35 s. Hot functions are still optimised, a little later.
+ * threads. Measured on the whole pipeline (bench/RESULTS.md, 2026-12-07 13:47–14:14, 3,000 reports, SQLite,
+ * alternating): with a budget four times V8's default, 12.1–16.6 ms of CPU per report, median 12.9 over 12 runs,
+ * against 12.7–16.4, median 13.9 over 14 runs with V8's; the background process's threads other than its main
+ * one (analysis thread, V8's compiler and collector pool) 5.8 against 6.6 ms (medians), its main thread 5.5
+ * against 5.2; the threads' wait for a CPU 21.8 against 28.9 s. The end-to-end rate did not move beyond the
+ * host's spread (100.2 against 97.8 reports/s, medians). Hot functions are still optimised, a little later.
  *
  * The budget is the `v8InterruptBudget` setting (`SPAMDESK_V8_INTERRUPT_BUDGET`,
  * `--v8-interrupt-budget`; 0: V8's own); an `--interrupt-budget` given to node itself (its command
