@@ -811,6 +811,26 @@ export interface ConfigSources {
 }
 
 /**
+ * One setting's value from its flag (when given), else its environment variable (an empty one counts as
+ * unset), else its default, validated: the value, or the problem as the configuration error lists it.
+ */
+function resolveSetting(
+  def: SettingDef,
+  fromFlag: unknown,
+  env: NodeJS.ProcessEnv,
+): { value: unknown } | { problem: string } {
+  const fromEnv = env[def.env];
+  const envSet = fromEnv !== undefined && fromEnv !== '';
+  const raw = fromFlag !== undefined ? fromFlag : envSet ? fromEnv : def.default;
+  const source = fromFlag !== undefined ? `--${def.flag}` : envSet ? def.env : 'default';
+  const parsed = def.schema.safeParse(raw);
+  if (parsed.success) return { value: parsed.data };
+  const reason = parsed.error.issues.map((i) => i.message).join('; ');
+  const shown = def.secret ? '(secret, not shown)' : JSON.stringify(raw);
+  return { problem: `${def.env} / --${def.flag} (from ${source}, value ${shown}): ${reason}` };
+}
+
+/**
  * Reads and validates every setting. Throws {@link ConfigError} with all problems.
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -819,19 +839,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, def] of Object.entries(SETTINGS) as [SettingKey, SettingDef][]) {
-    const fromFlag = flags[key];
-    const fromEnv = env[def.env];
-    const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : def.default;
-    const source =
-      fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
-    const parsed = def.schema.safeParse(raw);
-    if (parsed.success) {
-      out[key] = parsed.data;
-    } else {
-      const reason = parsed.error.issues.map((i) => i.message).join('; ');
-      const shown = def.secret ? '(secret, not shown)' : JSON.stringify(raw);
-      problems.push(`${def.env} / --${def.flag} (from ${source}, value ${shown}): ${reason}`);
-    }
+    const r = resolveSetting(def, flags[key], env);
+    if ('problem' in r) problems.push(r.problem);
+    else out[key] = r.value;
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(String(out.dataDir));
@@ -866,14 +876,9 @@ export function earlySetting<K extends SettingKey>(
     if (a.startsWith(`--${def.flag}=`)) fromFlag = a.slice(def.flag.length + 3);
     else if (a === `--${def.flag}` && i + 1 < argv.length) fromFlag = argv[++i];
   }
-  const fromEnv = env[def.env];
-  const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : def.default);
-  const source =
-    fromFlag !== undefined ? `--${def.flag}` : fromEnv !== undefined && fromEnv !== '' ? def.env : 'default';
-  const parsed = def.schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const reason = parsed.error.issues.map((i) => i.message).join('; ');
-  throw new ConfigError([`${def.env} / --${def.flag} (from ${source}, value ${JSON.stringify(raw)}): ${reason}`]);
+  const r = resolveSetting(def, fromFlag, env);
+  if ('problem' in r) throw new ConfigError([r.problem]);
+  return r.value;
 }
 
 /** Test helper: a valid config with overrides, independent of the process environment. */
