@@ -295,8 +295,7 @@ export const SETTINGS = {
       'loads. Spamdesk’s default, four times V8’s, leaves lukewarm code unoptimised: each isolate (web process, ' +
       'background process, every analysis and mail thread) compiles its own copies, and on the whole pipeline ' +
       'this cost ~7 % less CPU per report, the rate the same within the spread (bench/RESULTS.md, 2026-12-07). ' +
-      'An --interrupt-budget given to node ' +
-      'itself (command line, NODE_OPTIONS) wins. 0: V8’s own.',
+      'An --interrupt-budget given to node itself (command line, NODE_OPTIONS) wins. 0: V8’s own.',
     schema: z.coerce.number().int().min(0).max(1_073_741_824),
     default: '270336',
   }),
