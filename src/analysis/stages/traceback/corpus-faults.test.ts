@@ -17,13 +17,14 @@ import { trustTableFor } from './trust.ts';
 
 const asn = ipLocationDbAsnLookup();
 
-async function trace(rel: string, mailhosts: string[] = []) {
-  return traceRaw(readLabelled(CORPUS_DIR, rel), {
-    trust: trustTableFor([], null),
-    asn,
-    mailhosts,
-    documentationIsPublic: false,
-  });
+/** The trace-back of a message's bytes, offline, with the shipped table and `mailhosts` learned. */
+function traceBytes(raw: Uint8Array, mailhosts: string[] = []) {
+  return traceRaw(raw, { trust: trustTableFor([], null), asn, mailhosts, documentationIsPublic: false });
+}
+
+/** The trace-back of a labelled corpus message (`traceBytes`). */
+function trace(rel: string, mailhosts: string[] = []) {
+  return traceBytes(readLabelled(CORPUS_DIR, rel), mailhosts);
 }
 
 test(
@@ -60,12 +61,7 @@ test(
     // address. Its name carries no access word, so to a mailbox at comcast.net (the same message with
     // the anonymised domain.com read as comcast.net) it passed as the receiving side's own relay.
     const raw = readLabelled(CORPUS_DIR, 'nazario_phishing/20051114.mbox#198').toString('latin1');
-    const w = await traceRaw(Buffer.from(raw.replace(/domain\.com/g, 'comcast.net'), 'latin1'), {
-      trust: trustTableFor([], null),
-      asn,
-      mailhosts: [],
-      documentationIsPublic: false,
-    });
+    const w = await traceBytes(Buffer.from(raw.replace(/domain\.com/g, 'comcast.net'), 'latin1'));
     assert.equal(w.origin?.ip, '68.60.103.182', w.steps.join('\n'));
     assert.doesNotMatch(w.steps.join('\n'), /receiving organisation’s domain comcast\.net/);
     assert.equal((await trace('nazario_phishing/20051114.mbox#198')).origin?.ip, '68.60.103.182');
@@ -222,12 +218,7 @@ test('a learned domain still vouches for its mail hosts in an access, transit or
       'body',
       '',
     ].join('\r\n');
-    const w = await traceRaw(Buffer.from(raw), {
-      trust: trustTableFor([], null),
-      asn,
-      mailhosts: [domain],
-      documentationIsPublic: false,
-    });
+    const w = await traceBytes(Buffer.from(raw), [domain]);
     assert.equal(w.origin?.ip, '45.141.84.12', `${name}\n${w.steps.join('\n')}`);
   }
 });
@@ -255,12 +246,7 @@ test(
       .toString('latin1')
       .replace(/^ARC-Authentication-Results:.*(?:\r?\n[ \t].*)*\r?\n/im, '');
     assert.doesNotMatch(raw, /^ARC-Authentication-Results:/im);
-    const w = await traceRaw(Buffer.from(raw, 'latin1'), {
-      trust: trustTableFor([], null),
-      asn,
-      mailhosts: [],
-      documentationIsPublic: false,
-    });
+    const w = await traceBytes(Buffer.from(raw, 'latin1'));
     assert.equal(w.origin?.ip, '185.132.181.231', w.steps.join('\n'));
     // The gateway vouches for itself only: its domain is every Proofpoint customer's. The same message as if a
     // sending company's own Proofpoint relay had handed it over (IBM's, with IBM's server below it): that relay,
@@ -277,12 +263,7 @@ test(
         'from e06smtp10.uk.ibm.com (e06smtp10.uk.ibm.com [195.75.94.106])\r\n\tby mx0b-001b2d01.pphosted.com',
       );
     assert.match(sender, /e06smtp10/);
-    const ws = await traceRaw(Buffer.from(sender, 'latin1'), {
-      trust: trustTableFor([], null),
-      asn,
-      mailhosts: [],
-      documentationIsPublic: false,
-    });
+    const ws = await traceBytes(Buffer.from(sender, 'latin1'));
     assert.equal(ws.origin?.ip, '148.163.158.5', ws.steps.join('\n'));
     // The same gateway behind a forward from another Google mailbox (sample-340: Gmail's relay handed it to the
     // reporter's): that mailbox's owner's setting, not the reporter's; Proofpoint's relay stays the origin.
@@ -446,12 +427,7 @@ test(
     const raw = readLabelled(CORPUS_DIR, 'trec07p/data/inmail.382').toString('latin1');
     const head = raw.slice(0, raw.indexOf('\n\n'));
     const redated = head.replace(/ 2007 /g, ' 2012 ') + raw.slice(head.length);
-    const w = await traceRaw(Buffer.from(redated, 'latin1'), {
-      trust: trustTableFor([], null),
-      asn,
-      mailhosts: [],
-      documentationIsPublic: false,
-    });
+    const w = await traceBytes(Buffer.from(redated, 'latin1'));
     assert.equal(w.origin?.ip, '64.4.51.16', w.steps.join('\n'));
     // 2023: an Azure VM that submitted to Gmail (ESMTPSA) from 65.52.33.69, greeting as `aa2.domain`.
     const a = await trace('phishing_pot/email/sample-717.eml');
