@@ -137,6 +137,12 @@ export const FINDINGS = {
     severity: 'info',
     meaning: 'A webmail header (X-Originating-IP and similar) names the client address.',
   },
+  SEALED_HANDOFF: {
+    severity: 'info',
+    meaning:
+      'The origin is the machine a relaying mailbox at a trusted provider received the message from, recorded only in \
+the provider’s sealed ARC set (its Received fields were stripped).',
+  },
   NO_ORIGIN: { severity: 'low', meaning: 'No untrusted hop could be named as origin.' },
   SPF_FAIL: { severity: 'medium', meaning: 'SPF (RFC 7208) failed for the envelope sender.' },
   SPF_SOFTFAIL: { severity: 'low', meaning: 'SPF (RFC 7208) soft-failed for the envelope sender.' },

@@ -81,6 +81,12 @@ export interface TrustedRelay {
   authservIds: readonly string[];
   /** True when the provider offers webmail and writes the client's address in a header. */
   webmail: boolean;
+  /**
+   * Domains that seal the provider's ARC sets (`ARC-Seal: d=`) and write their results (authserv-id under them): a
+   * set of theirs that the receiving side verified records a relaying mailbox's inbound hop when the provider stripped
+   * its Received fields (`sealed-handoff.ts`).
+   */
+  arcSealers?: readonly string[];
 }
 
 export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
@@ -146,6 +152,8 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     asns: [],
     authservIds: ['outlook.com', 'protection.outlook.com', 'office365.com'],
     webmail: true,
+    // Exchange Online seals ARC as `d=microsoft.com` and writes `ARC-Authentication-Results: i=N; mx.microsoft.com`.
+    arcSealers: ['microsoft.com'],
   },
   {
     name: 'Yahoo / AOL',

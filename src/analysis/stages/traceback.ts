@@ -9,6 +9,7 @@ import { BudgetedResolver } from '../ports/dns-budget.ts';
 import { defineStage, finding, type AsnLookup, type DnsResolver, type StageFinding } from '../stage.ts';
 import { headerFields } from './traceback/header-block.ts';
 import { spfClientsAbove } from './traceback/inbound-gateway.ts';
+import { arcFields } from './traceback/sealed-handoff.ts';
 import { classifyIp } from './traceback/ip-class.ts';
 import { parseReceived } from './traceback/received-parser.ts';
 import { trustTableFor, TrustedRelaysFileError, type TrustTable } from './traceback/trust.ts';
@@ -108,6 +109,7 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     declared,
     webmailHeaders,
     spfClientsAbove: spfClients,
+    arc: arcFields(fields),
     documentationIsPublic: opts.documentationIsPublic,
     live,
     recipientDomains: opts.recipientDomains ?? [],

@@ -11,10 +11,10 @@
  * prepended), so no sender wrote it. When it names as the sending client an address that a field *below*
  * the hop records, not the hop's own client, the receiving side has declared that client its gateway.
  *
- * Pure and bounded: each field is read once, its first {@link MAX_SCAN} characters.
+ * Pure and bounded: each field is read once, its first 1,500 characters (`receiver-words.ts`).
  */
 import { effectiveClass } from './receiving-side.ts';
-import { normaliseIp } from './ip-class.ts';
+import { clientsOf, receiverText } from './receiver-words.ts';
 import { registeredDomain } from './org.ts';
 import type { SpfClient } from './walk-input.ts';
 
@@ -25,43 +25,8 @@ const SPF_FIELDS: ReadonlySet<string> = new Set([
   'arc-authentication-results',
 ]);
 
-/** Characters of one field read (a receiver's result is short; a long field is not scanned to its end). */
-const MAX_SCAN = 1500;
-
 /** Authentication fields read per message (a receiving side writes a handful; more is a sender's padding). */
 const MAX_FIELDS = 32;
-
-/** Addresses per field kept (one SPF result names one client; a few fields carry two or three results). */
-const MAX_PER_FIELD = 4;
-
-/** The forms in which receivers name the client they checked SPF against. */
-const CLIENT_FORMS: readonly RegExp[] = [
-  /\bclient-ip=\[?([0-9a-f.:]{3,45})\]?/gi,
-  /\bdesignates? ([0-9a-f.:]{3,45}) as permitted sender/gi,
-  /\bdoes not designate ([0-9a-f.:]{3,45}) as permitted sender/gi,
-  /\bsender IP is ([0-9a-f.:]{3,45})/gi,
-];
-
-/**
- * What the sender chose in a receiver's field, blanked before it is read: quoted strings, any token with an `@`
- * (the envelope sender, `domain of LOCAL@d`), and the values of the properties that carry the sender's words
- * (`smtp.mailfrom=`, `smtp.helo=`, `envelope-from=`, `helo=`, `identity=`, `header.*=`, `policy.*=`). A review
- * framed an address by sending from `client-ip=93.184.216.34@evil.example`.
- */
-const QUOTED = /"(?:[^"\\]|\\.)*"/g;
-const SENDER_PROPERTIES =
-  /\b(?:smtp\.mailfrom|smtp\.helo|envelope-from|helo|identity|header\.[a-z]+|policy\.[a-z.-]+)=[^\s;]*/gi;
-const TOKEN = /[^\s;()]+/g;
-
-/** The receiving side's own words in one field, lower case: the sender's blanked, bounded (each pass linear). */
-function receiverText(value: string): string {
-  return value
-    .slice(0, MAX_SCAN)
-    .replace(QUOTED, ' ')
-    .replace(SENDER_PROPERTIES, ' ')
-    .replace(TOKEN, (t) => (t.includes('@') ? ' ' : t))
-    .toLowerCase();
-}
 
 /**
  * Whether the field was written by a receiver in `domain`: its authserv-id (RFC 8601, the first token, after an ARC
@@ -72,19 +37,6 @@ function writtenIn(text: string, domain: string): boolean {
   const id = /^\s*(?:i=\d+\s*;\s*)?([a-z0-9.-]+)\s*;/.exec(text)?.[1];
   const receiver = /\breceiver=([a-z0-9.-]+)/.exec(text)?.[1];
   return [id, receiver].some((n) => n !== undefined && (n === domain || n.endsWith(`.${domain}`)));
-}
-
-/** The addresses one SPF field names as the client that was checked (`text` from {@link receiverText}). */
-function clientsOf(text: string): string[] {
-  const out: string[] = [];
-  for (const re of CLIENT_FORMS) {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null && out.length < MAX_PER_FIELD; m = re.exec(text)) {
-      const ip = normaliseIp(m[1].replace(/[.:]+$/, ''));
-      if (ip !== null && !out.includes(ip)) out.push(ip);
-    }
-  }
-  return out;
 }
 
 /**

@@ -275,6 +275,7 @@ export function mailhostRelay(list: readonly string[], kind: 'learned' | 'declar
         networks,
         asns: [],
         authservIds: [],
+        arcSealers: [],
         webmail: false,
       },
       kind,

@@ -308,6 +308,7 @@ export function sideRelay(name: string): CompiledRelay {
       networksUntil: [],
       asns: new Set(),
       authservIds: [],
+      arcSealers: [],
       webmail: false,
       kind: 'learned',
     };

@@ -34,6 +34,7 @@ const RelayFileSchema = z.array(
       asns: z.array(z.number().int().positive()).default([]),
       authservIds: z.array(z.string().min(1)).default([]),
       webmail: z.boolean().default(false),
+      arcSealers: z.array(z.string().min(1)).default([]),
     })
     .strict(),
 );
@@ -89,6 +90,8 @@ export interface CompiledRelay {
   asns: ReadonlySet<number>;
   authservIds: readonly string[];
   webmail: boolean;
+  /** Domains sealing the provider's ARC sets (`TrustedRelay.arcSealers`). */
+  arcSealers: readonly string[];
   /** Host names matched whole, never as a suffix (the learned hosts that delivered a reporter's mail). */
   hosts?: readonly string[];
   /**
@@ -148,6 +151,7 @@ export function compileRelay(r: TrustedRelay, kind: CompiledRelay['kind'], where
     asns: new Set(r.asns),
     authservIds: lower(r.authservIds),
     webmail: r.webmail,
+    arcSealers: lower(r.arcSealers ?? []),
     kind,
   };
 }

@@ -11,12 +11,15 @@ import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, normaliseIp } from './ip-class.ts';
 import type { CompiledRelay } from './trust.ts';
 import type { ParsedReceived } from './received-parser.ts';
+import { type ArcField, sealedHandoff } from './sealed-handoff.ts';
 
 /** What the fallback reads of the walk's input (`WalkInput` of walk.ts, which imports this file). */
 interface FallbackInput {
   received: readonly ParsedReceived[];
   webmailHeaders: readonly { name: string; value: string }[];
   documentationIsPublic: boolean;
+  /** The header's ARC fields, with their place among the Received fields (`sealed-handoff.ts`). */
+  arc?: readonly ArcField[];
 }
 
 /** A believed hop client and why. */
@@ -142,6 +145,29 @@ no client was recorded, so the relay that took it and handed it on (${above.ip})
       outbound = above;
     }
   }
+  const sealed = outbound === null ? null : sealedBelow(input, outbound);
+  if (outbound !== null && sealed !== null) {
+    flags.push('origin-sealed-handoff');
+    steps.push(
+      `Every relay is believed down to ${outbound.relay.name}'s outbound relay ${outbound.ip} (hop \
+${outbound.hop ?? -1}), and no Received field below it names a client: ${sealed.why}. That machine handed the message \
+in from outside; it is the origin.`,
+    );
+    findings.push(
+      finding(
+        'SEALED_HANDOFF',
+        `${sealed.ip} handed the message to a mailbox at ${outbound.relay.name} that relayed it \
+on; recorded only in ${outbound.relay.name}'s sealed ARC set.`,
+        { header: 'ARC-Authentication-Results', value: sealed.ip },
+      ),
+    );
+    return {
+      ip: sealed.ip,
+      hopIndex: -1,
+      ipVersion: ipVersion(sealed.ip),
+      reason: `received by a relaying mailbox at ${outbound.relay.name}, by its sealed ARC record`,
+    };
+  }
   if (outbound !== null) {
     flags.push('origin-trusted-provider');
     steps.push(
@@ -175,4 +201,17 @@ the receiving organisation's own abuse desk is the one to tell.`,
   steps.push('No hop names a public address outside the trusted relays: no origin can be named.');
   findings.push(finding('NO_ORIGIN', 'No untrusted hop with a public address was found.'));
   return null;
+}
+
+/**
+ * The machine a relaying mailbox at the provider received the message from, when the walk ended at the provider's
+ * outbound relay with no Received field below it that names a public client, and the provider's sealed ARC set
+ * records the mailbox's inbound hop (`sealed-handoff.ts`); else null.
+ */
+function sealedBelow(input: FallbackInput, outbound: Believed): { ip: string; why: string } | null {
+  const hop = outbound.hop;
+  if (outbound.kind !== 'provider' || hop === undefined || outbound.relay.arcSealers.length === 0) return null;
+  const below = input.received.slice(hop + 1);
+  if (below.some((r) => r.fromIp !== null && classifyIp(r.fromIp) === 'public')) return null;
+  return sealedHandoff(input.arc ?? [], outbound.ip, hop, outbound.relay.arcSealers, input.documentationIsPublic);
 }

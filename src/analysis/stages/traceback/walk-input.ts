@@ -6,6 +6,7 @@ import type { StageFinding } from '../../stage.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay, TrustTable } from './trust.ts';
 import type { LiveFacts, LiveQuestion } from './live-dns.ts';
+import type { ArcField } from './sealed-handoff.ts';
 
 /** Webmail headers naming the browser's address (RFC 7239 has no mail equivalent; these are de facto). */
 export const WEBMAIL_IP_HEADERS = [
@@ -40,6 +41,8 @@ export interface WalkInput {
    * name (`inbound-gateway.ts`): a client they look past is the recipient's inbound gateway.
    */
   spfClientsAbove?: readonly (readonly SpfClient[])[];
+  /** The header's ARC fields and where they sit (`sealed-handoff.ts`): a stripped tenant's sealed inbound hop. */
+  arc?: readonly ArcField[];
   /** Webmail headers present (name → value). */
   webmailHeaders: readonly { name: string; value: string }[];
   /** Treat RFC 5737 / RFC 3849 documentation addresses as public (synthetic cases only). */

@@ -1,0 +1,135 @@
+/**
+ * A stranger's Microsoft 365 tenant relaying mail it took in from outside, its own Received fields stripped: the
+ * machine it took the message from is read from Microsoft's sealed ARC set, and only when the receiving side verified
+ * that set. Real corpus messages (phishing_pot, referenced in place; skipped loudly when absent) and edited copies.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
+import { readLabelled } from '../../../../scripts/eval/evaluate-traceback.ts';
+import { ipLocationDbAsnLookup } from '../../ports/ip-location-db.ts';
+import { traceRaw } from '../traceback.ts';
+import { arcFields } from './sealed-handoff.ts';
+import { trustTableFor } from './trust.ts';
+
+const asn = ipLocationDbAsnLookup();
+
+function traceText(text: string) {
+  return traceRaw(Buffer.from(text, 'latin1'), {
+    trust: trustTableFor([], null),
+    asn,
+    mailhosts: [],
+    documentationIsPublic: false,
+  });
+}
+
+function pot(name: string): string {
+  return readLabelled(CORPUS_DIR, `phishing_pot/email/${name}.eml`).toString('latin1');
+}
+
+/** Replaces one exact piece of a corpus message, failing the test if it is not there (the edit must bite). */
+function edit(text: string, from: string | RegExp, to: string): string {
+  const out = text.replace(from, to);
+  assert.notEqual(out, text, `edit not applied: ${String(from)}`);
+  return out;
+}
+
+// sample-1495: the tenant negro21.onmicrosoft.com took a Yahoo webmail message from Yahoo's Sonic relay
+// 106.10.244.210 and relayed it out of 52.100.163.234 to the pot's Outlook.com mailbox.
+const TENANT_OUT = '52.100.163.234';
+const YAHOO_RELAY = '106.10.244.210';
+
+test(
+  'a stranger’s Microsoft 365 tenant with its Received fields stripped: the origin is the relay its sealed ARC ' +
+    'set records, not the tenant’s outbound relay (phishing_pot sample-1495, 1472, 1471)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const w = await traceText(pot('sample-1495'));
+    assert.equal(w.origin?.ip, YAHOO_RELAY, w.steps.join('\n'));
+    assert.ok(w.flags.includes('origin-sealed-handoff'));
+    assert.ok(w.findings.some((f) => f.code === 'SEALED_HANDOFF'));
+    assert.match(w.steps.join('\n'), /sealed ARC set i=1 \(d=microsoft\.com.*verified.*arc=pass, cv=pass/);
+    // Web.de's outbound relays, into the same tenant.
+    assert.equal((await traceText(pot('sample-1472'))).origin?.ip, '212.227.17.11');
+    assert.equal((await traceText(pot('sample-1471'))).origin?.ip, '217.72.192.78');
+  },
+);
+
+test('the sealed record is not read when the receiving side did not verify the set before its own', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  const raw = pot('sample-1495');
+  const failed = edit(raw, 'arc=pass (0 oda=1', 'arc=fail (0 oda=1');
+  assert.equal((await traceText(failed)).origin?.ip, TENANT_OUT);
+  const broken = edit(raw, /(ARC-Seal: i=2;[^\n]*)cv=pass/, '$1cv=fail');
+  assert.equal((await traceText(broken)).origin?.ip, TENANT_OUT);
+});
+
+test('a set sealed by anyone but the provider, or a second set of one instance, names nothing', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  const raw = pot('sample-1495');
+  const stranger = edit(raw, /(ARC-Seal: i=1;[^\n]*)d=microsoft\.com/, '$1d=evil.example');
+  assert.equal((await traceText(stranger)).origin?.ip, TENANT_OUT);
+  // A sender (or the tenant) adds its own instance-1 results naming an innocent address: two sets of one instance
+  // make the chain invalid (RFC 8617), so neither is read.
+  const framed = edit(
+    raw,
+    '\nX-Sonic-ID:',
+    '\nARC-Authentication-Results: i=1; mx.microsoft.com 1; spf=pass (sender ip is 93.184.216.34)\nX-Sonic-ID:',
+  );
+  assert.equal((await traceText(framed)).origin?.ip, TENANT_OUT);
+  // The receiving side's own set must sit above the hop it received: one written below it is the sender's.
+  const below = edit(
+    edit(raw, /ARC-Authentication-Results: i=2;[\s\S]*?\r?\n(?=Received:)/, ''),
+    '\nX-Sonic-ID:',
+    `\nARC-Authentication-Results: i=2; mx.microsoft.com 1; spf=pass (sender ip is ${TENANT_OUT}) arc=pass\n` +
+      'X-Sonic-ID:',
+  );
+  assert.equal((await traceText(below)).origin?.ip, TENANT_OUT);
+});
+
+test('a client named by a Received field below the outbound relay: the fields speak, not the seal', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  // One of the tenant's internal hops kept below its outbound relay (Microsoft's internal 2603:1000::/24).
+  const kept = edit(
+    pot('sample-1495'),
+    '\nX-IncomingTopHeaderMarker:',
+    '\nReceived: from SN1PEPF000252A4.namprd03.prod.outlook.com (2603:10b6:806:80::16) by ' +
+      'NAM04-BN8-obe.outbound.protection.outlook.com (2603:10b6:806:80::17) with Microsoft SMTP Server; ' +
+      'Thu, 5 Oct 2023 19:37:25 +0000\nX-IncomingTopHeaderMarker:',
+  );
+  const w = await traceText(kept);
+  assert.equal(w.origin?.ip, TENANT_OUT, w.steps.join('\n'));
+  assert.ok(!w.flags.includes('origin-sealed-handoff'));
+});
+
+test(
+  'a tenant whose own Received fields survive is walked by them, not by its sealed set (phishing_pot ' +
+    'sample-108, 503)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    for (const name of ['sample-108', 'sample-503']) {
+      const w = await traceText(pot(name));
+      assert.ok(!w.flags.includes('origin-sealed-handoff'), `${name}: ${w.steps.join('\n')}`);
+    }
+  },
+);
+
+test('ARC fields are read with their instance, writer and place among the Received fields', () => {
+  const fields = [
+    { name: 'received', value: 'from a by b' },
+    { name: 'arc-seal', value: 'i=2; a=rsa-sha256; s=x; d=Microsoft.COM; cv=pass; b=abc' },
+    { name: 'arc-authentication-results', value: 'i=2; mx.microsoft.com 1; spf=pass (sender ip is 192.0.2.1)' },
+    { name: 'received', value: 'from c by d' },
+    { name: 'arc-seal', value: ' i = 1 ; d=microsoft.com; cv=none' },
+    { name: 'arc-seal', value: 'i=51; d=microsoft.com; cv=none' },
+    { name: 'arc-seal', value: 'd=microsoft.com; i=1; cv=none' },
+  ];
+  assert.deepEqual(
+    arcFields(fields).map((a) => [a.kind, a.instance, a.receivedAbove, a.writer, a.cv]),
+    [
+      ['seal', 2, 1, 'microsoft.com', 'pass'],
+      ['results', 2, 1, 'mx.microsoft.com', null],
+      ['seal', 1, 2, 'microsoft.com', 'none'],
+    ],
+  );
+});

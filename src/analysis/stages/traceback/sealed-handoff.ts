@@ -1,0 +1,146 @@
+/**
+ * A hand-off recorded only in a provider's sealed ARC set (RFC 8617), when the Received fields that would record it
+ * were stripped.
+ *
+ * Microsoft 365 strips a tenant's own `Received:` fields when it relays a message out of that tenant to another
+ * (`X-MS-Exchange-Transport-CrossTenantHeadersStripped`). A stranger's tenant that passes on mail it received from
+ * outside (a connector or forwarding rule: `X-LD-Processed: …,ExtAddr`, an SRS `Return-Path` under
+ * `*.onmicrosoft.com`) then shows the recipient only its own outbound relay, and the walk would end there: the
+ * recipient would be told to write to Microsoft about a message the tenant took in from Yahoo's or Web.de's relay.
+ * Microsoft still records the tenant's inbound hop, in the ARC set it seals for the tenant:
+ * `ARC-Authentication-Results: i=1; mx.microsoft.com 1; spf=pass (sender ip is 106.10.244.210)
+ * smtp.rcpttodomain=negro21.onmicrosoft.com`.
+ *
+ * Whoever wrote the headers below the believed hop could write such a field too; what makes it Microsoft's is the
+ * seal. Offline the seal cannot be checked, but the receiving side checked it and says so above the hop (every field is
+ * prepended, so no sender wrote what sits above a believed receiver's own `Received:` field): its own
+ * `ARC-Authentication-Results: i=2; mx.microsoft.com; spf=pass (sender ip is <the relay it received from>) …
+ * arc=pass`, and its `ARC-Seal: i=2; … cv=pass`. A set of instance i−1 sealed by that provider (`d=microsoft.com`)
+ * and verified by the receiver can only have been written by the provider: the address its results name is the
+ * machine the tenant received the message from. Two sets of one instance make the chain invalid (RFC 8617 §5.2):
+ * nothing is read from it then.
+ *
+ * Pure and bounded: at most {@link MAX_ARC_FIELDS} fields read, each its first {@link MAX_SCAN} characters.
+ */
+import { classifyIp, normaliseIp } from './ip-class.ts';
+import { clientsOf, receiverText } from './receiver-words.ts';
+
+/** ARC fields read per message (a real chain has a few sets of three; more is padding). */
+const MAX_ARC_FIELDS = 48;
+
+/** Characters of one field read. */
+const MAX_SCAN = 1500;
+
+/** Highest instance RFC 8617 §4.2.1 allows. */
+const MAX_INSTANCE = 50;
+
+/** One ARC field of the header: instance, where it sits and what it says. */
+export interface ArcField {
+  kind: 'seal' | 'results';
+  instance: number;
+  /** How many `Received:` fields are above it (0: above the top one). */
+  receivedAbove: number;
+  /** `seal`: the signing domain `d=`, lower case. `results`: the authserv-id. */
+  writer: string | null;
+  /** `seal`: the chain validation status `cv=`, lower case. */
+  cv: string | null;
+  /** `results`: the receiver's own words, the sender's blanked (`receiverText`). */
+  text: string;
+}
+
+const INSTANCE = /^\s*i\s*=\s*(\d{1,3})\s*;/i;
+
+/** The ARC fields of a header (names lower case, in order), with their position among the `Received:` fields. */
+export function arcFields(fields: readonly { name: string; value: string }[]): ArcField[] {
+  const out: ArcField[] = [];
+  let received = 0;
+  for (const f of fields) {
+    if (f.name === 'received') {
+      received++;
+      continue;
+    }
+    if (f.name !== 'arc-seal' && f.name !== 'arc-authentication-results') continue;
+    if (out.length >= MAX_ARC_FIELDS) break;
+    const value = f.value.slice(0, MAX_SCAN);
+    const instance = Number(INSTANCE.exec(value)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(instance) || instance < 1 || instance > MAX_INSTANCE) continue;
+    if (f.name === 'arc-seal') {
+      const tag = (t: string) =>
+        new RegExp(`(?:^|;)\\s*${t}\\s*=\\s*([^;\\s]+)`, 'i').exec(value)?.[1]?.toLowerCase() ?? null;
+      out.push({ kind: 'seal', instance, receivedAbove: received, writer: tag('d'), cv: tag('cv'), text: '' });
+    } else {
+      const text = receiverText(value);
+      const id = /^\s*i\s*=\s*\d+\s*;\s*([a-z0-9.-]+)/.exec(text)?.[1] ?? null;
+      out.push({ kind: 'results', instance, receivedAbove: received, writer: id, cv: null, text });
+    }
+  }
+  return out;
+}
+
+/** A name that is `domain` or under it. */
+function under(name: string | null, domains: readonly string[]): boolean {
+  return name !== null && domains.some((d) => name === d || name.endsWith(`.${d}`));
+}
+
+/** The one field of a kind and instance, or null when there is none or more than one (an invalid chain). */
+function only(arc: readonly ArcField[], kind: ArcField['kind'], instance: number): ArcField | null {
+  const found = arc.filter((a) => a.kind === kind && a.instance === instance);
+  return found.length === 1 ? (found[0] ?? null) : null;
+}
+
+/** What a sealed hand-off names: the address and the sentence that says why. */
+export interface SealedHandoff {
+  ip: string;
+  why: string;
+}
+
+/**
+ * The machine a relaying tenant received the message from, by the provider's sealed ARC record, or null.
+ * `outbound` is the provider's outbound relay the walk stopped at, `hop` the index of the `Received:` field that
+ * records it, `sealers` the domains that seal ARC sets for that provider (`arcSealers` of the table). The caller
+ * applies it only when no `Received:` field below that hop names a public client.
+ */
+export function sealedHandoff(
+  arc: readonly ArcField[],
+  outbound: string,
+  hop: number,
+  sealers: readonly string[],
+  documentationIsPublic: boolean,
+): SealedHandoff | null {
+  if (sealers.length === 0) return null;
+  // The receiving side's own set: above the hop's field, written by the provider, naming the relay as the client it
+  // checked SPF against, and saying the set before it verified.
+  const theirs = arc.find(
+    (a) =>
+      a.kind === 'results' &&
+      a.receivedAbove <= hop &&
+      under(a.writer, sealers) &&
+      clientsOf(a.text).includes(outbound) &&
+      /\barc=pass\b/.test(a.text),
+  );
+  if (theirs === undefined || theirs.instance < 2) return null;
+  const seal = only(arc, 'seal', theirs.instance);
+  if (seal === null || !under(seal.writer, sealers) || seal.cv !== 'pass' || seal.receivedAbove > hop) return null;
+  if (only(arc, 'results', theirs.instance) === null) return null;
+  const prior = theirs.instance - 1;
+  const priorSeal = only(arc, 'seal', prior);
+  const priorResults = only(arc, 'results', prior);
+  if (priorSeal === null || priorResults === null) return null;
+  if (!under(priorSeal.writer, sealers) || !under(priorResults.writer, sealers)) return null;
+  // Written before the receiving side had the message: below the hop's own field.
+  if (priorSeal.receivedAbove <= hop || priorResults.receivedAbove <= hop) return null;
+  const named = clientsOf(priorResults.text);
+  const publicOnes = named.filter((ip) => {
+    const c = classifyIp(ip);
+    return c === 'public' || (c === 'documentation' && documentationIsPublic);
+  });
+  if (publicOnes.length !== 1 || named.length !== 1) return null;
+  const ip = normaliseIp(publicOnes[0] ?? '');
+  if (ip === null || ip === outbound) return null;
+  return {
+    ip,
+    why: `the provider's sealed ARC set i=${prior} (d=${priorSeal.writer}, results by ${priorResults.writer}), \
+which the receiving side verified (its set i=${theirs.instance}: arc=pass, cv=pass, SPF checked against ${outbound}), \
+records that the relaying mailbox received the message from ${ip}; that mailbox's own Received fields were stripped`,
+  };
+}
