@@ -103,6 +103,52 @@ test('a client named by a Received field below the outbound relay: the fields sp
 });
 
 test(
+  'a Received field written below the real hand-off, with sets around it, is not taken for the receiving side ' +
+    '(the review’s framing of 93.184.216.34 and 8.8.8.8)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    // A sender's own lines survive below the tenant's relay: a made-up Microsoft relay hop, a "receiving side" set
+    // above it and a "tenant" set below it naming an innocent address, at instance numbers no real set uses.
+    const forged =
+      '\nARC-Seal: i=5; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=pass; b=AAAA' +
+      '\nARC-Authentication-Results: i=5; mx.microsoft.com 1; spf=pass (sender ip is 40.107.1.1) arc=pass (0 oda=1)' +
+      '\nReceived: from NAM12-DM6-obe.outbound.protection.outlook.com (40.107.1.1) by ' +
+      'NAM04-BN8-obe.outbound.protection.outlook.com (10.1.1.1) with Microsoft SMTP Server; ' +
+      'Thu, 5 Oct 2023 19:37:25 +0000' +
+      '\nARC-Seal: i=4; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=none; b=AAAA' +
+      '\nARC-Authentication-Results: i=4; mx.microsoft.com 1; spf=pass (sender ip is 93.184.216.34) ' +
+      'smtp.mailfrom=yahoo.com';
+    const w = await traceText(
+      edit(pot('sample-1495'), '\nX-IncomingTopHeaderMarker:', `${forged}\nX-IncomingTopHeaderMarker:`),
+    );
+    assert.notEqual(w.origin?.ip, '93.184.216.34', w.steps.join('\n'));
+    assert.ok(!w.flags.includes('origin-sealed-handoff'));
+    // The same below Gmail's outbound relay of a Gmail-sent message (tb61's sample-1155): Google's relay stays named.
+    const gmail = pot('sample-1155');
+    const w2 = await traceText(edit(gmail, /\nDate:/, `${forged.replace('93.184.216.34', '8.8.8.8')}\nDate:`));
+    assert.notEqual(w2.origin?.ip, '8.8.8.8', w2.steps.join('\n'));
+    assert.ok(!w2.flags.includes('origin-sealed-handoff'));
+  },
+);
+
+test(
+  'the sealed address is named only with an SPF pass for a trusted provider’s domain: a tenant’s owner can have ' +
+    'the “sender ip” read from fields of their own',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const raw = pot('sample-1495');
+    const stranger = edit(
+      raw,
+      /(ARC-Authentication-Results: i=1;[\s\S]*?)smtp\.mailfrom=yahoo\.com/,
+      '$1smtp.mailfrom=innocent.example',
+    );
+    assert.equal((await traceText(stranger)).origin?.ip, TENANT_OUT);
+    const failed = edit(raw, /(ARC-Authentication-Results: i=1; mx\.microsoft\.com 1; )spf=pass/, '$1spf=fail');
+    assert.equal((await traceText(failed)).origin?.ip, TENANT_OUT);
+  },
+);
+
+test(
   'a tenant whose own Received fields survive is walked by them, not by its sealed set (phishing_pot ' +
     'sample-108, 503)',
   async (t) => {

@@ -46,6 +46,8 @@ export interface ArcField {
   cv: string | null;
   /** `results`: the receiver's own words, the sender's blanked (`receiverText`). */
   text: string;
+  /** `results`: the domain of `smtp.mailfrom=` (the envelope sender the SPF result is for), lower case. */
+  mailFrom: string | null;
 }
 
 const INSTANCE = /^\s*i\s*=\s*(\d{1,3})\s*;/i;
@@ -67,11 +69,21 @@ export function arcFields(fields: readonly { name: string; value: string }[]): A
     if (f.name === 'arc-seal') {
       const tag = (t: string) =>
         new RegExp(`(?:^|;)\\s*${t}\\s*=\\s*([^;\\s]+)`, 'i').exec(value)?.[1]?.toLowerCase() ?? null;
-      out.push({ kind: 'seal', instance, receivedAbove: received, writer: tag('d'), cv: tag('cv'), text: '' });
+      out.push({
+        kind: 'seal',
+        instance,
+        receivedAbove: received,
+        writer: tag('d'),
+        cv: tag('cv'),
+        text: '',
+        mailFrom: null,
+      });
     } else {
       const text = receiverText(value);
       const id = /^\s*i\s*=\s*\d+\s*;\s*([a-z0-9.-]+)/.exec(text)?.[1] ?? null;
-      out.push({ kind: 'results', instance, receivedAbove: received, writer: id, cv: null, text });
+      const from = /\bsmtp\.mailfrom=([^\s;()]+)/i.exec(value)?.[1]?.toLowerCase() ?? null;
+      const mailFrom = from === null ? null : from.slice(from.lastIndexOf('@') + 1).replace(/[.>]+$/, '') || null;
+      out.push({ kind: 'results', instance, receivedAbove: received, writer: id, cv: null, text, mailFrom });
     }
   }
   return out;
@@ -98,13 +110,23 @@ export interface SealedHandoff {
  * The machine a relaying tenant received the message from, by the provider's sealed ARC record, or null.
  * `outbound` is the provider's outbound relay the walk stopped at, `hop` the index of the `Received:` field that
  * records it, `sealers` the domains that seal ARC sets for that provider (`arcSealers` of the table). The caller
- * applies it only when no `Received:` field below that hop names a public client.
+ * applies it only when that hop is the receiving side's first hand-off from outside (every believed hop above it
+ * the same provider's internal ones: a `Received:` field below the real hand-off, which a sender can write, would
+ * otherwise be taken for it, and the sets around it too) and no `Received:` field below it names a public client.
+ *
+ * The address is named only when the sealed results record an SPF pass for an envelope sender in a trusted
+ * provider's domain (`providerOf`: `yahoo.com`, `web.de`, `outlook.com`): the address is then that provider's
+ * published sending space by its own SPF record, as the sealer checked it. Not any address: a tenant's owner can
+ * have the provider take the "sender ip" from Received fields of their own (Microsoft 365's enhanced filtering
+ * for connectors skips the connector's addresses and reads the fields below), so an address without that tie could
+ * be one the owner wrote.
  */
 export function sealedHandoff(
   arc: readonly ArcField[],
   outbound: string,
   hop: number,
   sealers: readonly string[],
+  providerOf: (domain: string) => string | null,
   documentationIsPublic: boolean,
 ): SealedHandoff | null {
   if (sealers.length === 0) return null;
@@ -137,10 +159,14 @@ export function sealedHandoff(
   if (publicOnes.length !== 1 || named.length !== 1) return null;
   const ip = normaliseIp(publicOnes[0] ?? '');
   if (ip === null || ip === outbound) return null;
+  const domain = priorResults.mailFrom;
+  const provider = domain === null || !/\bspf=pass\b/.test(priorResults.text) ? null : providerOf(domain);
+  if (provider === null || domain === null) return null;
   return {
     ip,
     why: `the provider's sealed ARC set i=${prior} (d=${priorSeal.writer}, results by ${priorResults.writer}), \
 which the receiving side verified (its set i=${theirs.instance}: arc=pass, cv=pass, SPF checked against ${outbound}), \
-records that the relaying mailbox received the message from ${ip}; that mailbox's own Received fields were stripped`,
+records that the relaying mailbox received the message from ${ip}, with an SPF pass for ${domain}: a relay of \
+${provider} by its own SPF record; that mailbox's own Received fields were stripped`,
   };
 }

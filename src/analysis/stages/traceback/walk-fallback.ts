@@ -9,7 +9,7 @@ import { ORIGIN_INSIDE_RECEIVER } from '../../actionable-origin.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
 import { classifyIp, ipVersion, normaliseIp } from './ip-class.ts';
-import type { CompiledRelay } from './trust.ts';
+import type { CompiledRelay, TrustTable } from './trust.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import { type ArcField, sealedHandoff } from './sealed-handoff.ts';
 
@@ -20,6 +20,7 @@ interface FallbackInput {
   documentationIsPublic: boolean;
   /** The header's ARC fields, with their place among the Received fields (`sealed-handoff.ts`). */
   arc?: readonly ArcField[];
+  trust: TrustTable;
 }
 
 /** A believed hop client and why. */
@@ -145,13 +146,13 @@ no client was recorded, so the relay that took it and handed it on (${above.ip})
       outbound = above;
     }
   }
-  const sealed = outbound === null ? null : sealedBelow(input, outbound);
+  const sealed = outbound === null ? null : sealedBelow(input, believed, outbound);
   if (outbound !== null && sealed !== null) {
     flags.push('origin-sealed-handoff');
     steps.push(
       `Every relay is believed down to ${outbound.relay.name}'s outbound relay ${outbound.ip} (hop \
-${outbound.hop ?? -1}), and no Received field below it names a client: ${sealed.why}. That machine handed the message \
-in from outside; it is the origin.`,
+${outbound.hop ?? -1}), and no Received field below it names a client: ${sealed.why}. That relay handed the message \
+to the relaying mailbox; it is named, and its provider's abuse desk is the one to tell.`,
     );
     findings.push(
       finding(
@@ -208,10 +209,29 @@ the receiving organisation's own abuse desk is the one to tell.`,
  * outbound relay with no Received field below it that names a public client, and the provider's sealed ARC set
  * records the mailbox's inbound hop (`sealed-handoff.ts`); else null.
  */
-function sealedBelow(input: FallbackInput, outbound: Believed): { ip: string; why: string } | null {
+function sealedBelow(
+  input: FallbackInput,
+  believed: readonly Believed[],
+  outbound: Believed,
+): { ip: string; why: string } | null {
   const hop = outbound.hop;
   if (outbound.kind !== 'provider' || hop === undefined || outbound.relay.arcSealers.length === 0) return null;
+  // The receiving side's first hand-off from outside: above it only the same provider's internal hops. A deeper
+  // one is a Received field below the real hand-off (which a sender can write, and the sets around it with it).
+  const above = believed.filter((b) => b.hop !== undefined && b.hop < hop);
+  if (above.some((b) => b.kind !== 'provider-internal' || b.relay !== outbound.relay)) return null;
   const below = input.received.slice(hop + 1);
   if (below.some((r) => r.fromIp !== null && classifyIp(r.fromIp) === 'public')) return null;
-  return sealedHandoff(input.arc ?? [], outbound.ip, hop, outbound.relay.arcSealers, input.documentationIsPublic);
+  const providerOf = (domain: string) => {
+    const relay = input.trust.byName(domain);
+    return relay !== null && relay.kind === 'provider' ? relay.name : null;
+  };
+  return sealedHandoff(
+    input.arc ?? [],
+    outbound.ip,
+    hop,
+    outbound.relay.arcSealers,
+    providerOf,
+    input.documentationIsPublic,
+  );
 }
