@@ -122,6 +122,9 @@ export const TRUSTED_RELAYS: readonly TrustedRelay[] = [
     asns: [15169],
     authservIds: ['mx.google.com'],
     webmail: true,
+    // Gmail seals ARC as `d=google.com` (a forward, a Google Group) and writes `ARC-Authentication-Results: i=N;
+    // mx.google.com`.
+    arcSealers: ['google.com'],
   },
   {
     name: 'Microsoft 365 / Outlook.com',

@@ -9,7 +9,7 @@ import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
 import { readLabelled } from '../../../../scripts/eval/evaluate-traceback.ts';
 import { ipLocationDbAsnLookup } from '../../ports/ip-location-db.ts';
 import { traceRaw } from '../traceback.ts';
-import { arcFields } from './sealed-handoff.ts';
+import { arcFields, providerEntryVerdict } from './sealed-handoff.ts';
 import { trustTableFor } from './trust.ts';
 
 const asn = ipLocationDbAsnLookup();
@@ -178,4 +178,40 @@ test('ARC fields are read with their instance, writer and place among the Receiv
       ['seal', 1, 2, 'microsoft.com', 'none'],
     ],
   );
+});
+
+test(
+  'a line the sender wrote below a provider’s submission is not read where the receiving side’s ARC verdict ' +
+    'shows the provider sealed nothing (phishing_pot sample-1368)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    // A Microsoft 365 tenant's user submitted it (MAPI); the pot recorded an ARC verdict and no set sealed by the
+    // sending tenant's side: what lies below the submission is the sender's, and a line "from" an innocent address
+    // "by" the submission host is not a receipt Microsoft wrote.
+    const raw = pot('sample-1368');
+    const framed = edit(
+      raw,
+      /(with mapi id [^\n]*\n[^\n]*\n)/,
+      '$1Received: from evil.example (93.184.216.34) by TYZPR01MB3952.apcprd01.prod.exchangelabs.com with ESMTPS; ' +
+        'Mon, 25 Sep 2023 21:22:30 +0000\r\n',
+    );
+    const w = await traceText(framed);
+    assert.equal(w.origin?.ip, '40.107.255.116', w.steps.join('\n'));
+    assert.match(w.steps.join('\n'), /took the message in with no outside client recorded/);
+    assert.equal((await traceText(raw)).origin?.ip, '40.107.255.116');
+  },
+);
+
+test('the receiving side’s ARC verdict on a provider’s entry: none recorded, sealed and verified, or not', () => {
+  const f = (name: string, value: string) => ({ name, value });
+  const received = f('received', 'from a by b');
+  const theirs = f('arc-authentication-results', 'i=2; mx.microsoft.com 1; spf=pass (sender ip is 192.0.2.1) arc=pass');
+  const sealed = f('arc-seal', 'i=1; a=rsa-sha256; d=google.com; cv=none; b=x');
+  assert.equal(providerEntryVerdict(arcFields([received, received]), 0, ['google.com']), 'no-arc');
+  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed]), 0, ['google.com']), 'sealed');
+  // The seal above the hop is the receiving side's own, not the sending provider's.
+  assert.equal(providerEntryVerdict(arcFields([sealed, theirs, received]), 0, ['google.com']), 'unsealed');
+  const failed = f('arc-authentication-results', 'i=2; mx.microsoft.com 1; arc=fail');
+  assert.equal(providerEntryVerdict(arcFields([failed, received, sealed]), 0, ['google.com']), 'unsealed');
+  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed]), 0, ['microsoft.com']), 'unsealed');
 });

@@ -170,3 +170,23 @@ records that the relaying mailbox received the message from ${ip}, with an SPF p
 ${provider} by its own SPF record; that mailbox's own Received fields were stripped`,
   };
 }
+
+/**
+ * What the receiving side's ARC verdict says about the message's entry into the sending provider (the walk's
+ * `providerEntry`): `no-arc` when no ARC results sit above the provider's outbound hop (old mail, a receiver that does
+ * not record ARC), `sealed` when one of them records `arc=pass` and a set sealed by the provider (`sealers`) sits
+ * below that hop — the provider took the message in from outside (a forward, a list) and sealed what it checked,
+ * and the receiving side verified it — and `unsealed` otherwise (the provider took it in by a submission of its own;
+ * a sender's forged set fails the receiving side's check).
+ */
+export function providerEntryVerdict(
+  arc: readonly ArcField[],
+  outboundHop: number,
+  sealers: readonly string[],
+): 'no-arc' | 'sealed' | 'unsealed' {
+  const theirs = arc.filter((a) => a.kind === 'results' && a.receivedAbove <= outboundHop);
+  if (theirs.length === 0) return 'no-arc';
+  const verified = theirs.some((a) => /\barc=pass\b/.test(a.text));
+  const sealed = arc.some((a) => a.kind === 'seal' && a.receivedAbove > outboundHop && under(a.writer, sealers));
+  return verified && sealed ? 'sealed' : 'unsealed';
+}

@@ -44,6 +44,7 @@ import { believe } from './believe.ts';
 import { inboundGatewayWhy } from './inbound-gateway.ts';
 import { effectiveClass, orgDomainOf, recipientDomain, sideRelay, type OrgState } from './receiving-side.ts';
 import type { WalkInput, WalkOutput } from './walk-input.ts';
+import { providerEntryVerdict } from './sealed-handoff.ts';
 
 export { WEBMAIL_IP_HEADERS, type WalkInput, type WalkOutput } from './walk-input.ts';
 
@@ -149,6 +150,29 @@ reporter: we believe the topmost header.`,
   }
 
   let stop = hops.length;
+  /**
+   * The sending provider's entry (`providerEntryVerdict` in `sealed-handoff.ts`). Inside a trusted provider whose
+   * outbound relay handed the message on (every hop believed since is its own), a field its own machine wrote recording
+   * no public client is where the provider took the message in: a submission (web, API), or the re-sending of a message
+   * it received (a forward, a list). Below it lies either the provider's record of the message it received, or what
+   * the sender wrote before submitting, which can name anything (a line "from" an innocent address "by
+   * mx.google.com"). Where the receiving side records ARC verdicts, a forward or a list carries the provider's sealed
+   * set, verified; without one the walk stops here and the fallback names the provider's outbound relay. Where it
+   * records none (mail from before ARC, a receiver without it) the walk goes on: the fields alone cannot tell the two
+   * apart (docs/traceback.md, "What a sender can still write"). Returns the step that says so, or null to go on.
+   */
+  const providerEntry = (i: number): string | null => {
+    const out = believed.findLast((b) => b.kind === 'provider');
+    const h = hops[i];
+    if (out === undefined || out.hop === undefined || h === undefined || h.byHost === null) return null;
+    if (believed.some((b) => (b.hop ?? -1) > (out.hop ?? -1) && b.relay !== out.relay)) return null;
+    const own = trust.byName(h.byHost) === out.relay || (sender !== null && sameHost(h.byHost, sender, trust));
+    if (!own || providerEntryVerdict(input.arc ?? [], out.hop, out.relay.arcSealers) !== 'unsealed') return null;
+    return `Hop ${i}: ${h.byHost}, a machine of ${out.relay.name}, took the message in with no outside client \
+recorded (a submission, or the re-sending of a message it received), and the receiving side verified no ARC record \
+sealed by ${out.relay.name} of having received it: the fields below were written before ${out.relay.name} had the \
+message and prove nothing.`;
+  };
   for (let i = 0; i < hops.length; i++) {
     const h = hops[i];
     const r = received[i];
@@ -211,6 +235,12 @@ does not resolve back to the address); the name is not believed.`,
       );
     }
     const ip = h.fromIp;
+    const entry = ip === null || effectiveClass(ip, input.documentationIsPublic) !== 'public' ? providerEntry(i) : null;
+    if (entry !== null) {
+      steps.push(entry);
+      stop = i + 1;
+      break;
+    }
     if (ip === null) {
       steps.push(
         `Hop ${i}: ${h.byHost ?? 'a host'} handled the message internally${h.protocol ? ` (${h.protocol})` : ''}; no \
