@@ -345,6 +345,46 @@ const TRACEBACK: TextTemplate[] = [
       'est nommée, et c’est le service abus de l’organisation destinataire elle-même qu’il faut prévenir.',
   },
   {
+    en:
+      "Every relay is believed down to {relay}'s outbound relay {ip} (hop {i}), and no Received field below it names " +
+      "a client: the provider's sealed ARC set i={n} (d={sealer}, results by {writer}), which the receiving side " +
+      'verified (its set i={j}: arc=pass, cv=pass, SPF checked against {ip2}), records that the relaying mailbox ' +
+      'received the message from {ip3}, with an SPF pass for {domain}: a relay of {relay2} by its own SPF record; ' +
+      "that mailbox's own Received fields were stripped. That relay handed the message to the relaying mailbox; it " +
+      "is named, and its provider's abuse desk is the one to tell.",
+    fr:
+      `Chaque relais est cru jusqu’au relais sortant de {relay}, {ip} (saut {i}), et aucun champ Received du dessous ` +
+      `ne nomme de client${NB}: le jeu ARC scellé du fournisseur, i={n} (d={sealer}, résultats par {writer}), que le ` +
+      `côté destinataire a vérifié (son jeu i={j}${NB}: arc=pass, cv=pass, SPF vérifié contre {ip2}), note que la ` +
+      `boîte qui a relayé le message l’a reçu de {ip3}, avec un SPF réussi pour {domain}${NB}: un relais de ` +
+      `{relay2} selon son propre enregistrement SPF${NNB}; les champs Received de cette boîte ont été supprimés. Ce ` +
+      `relais a remis le message à la boîte qui l’a relayé${NNB}; il est nommé, et c’est le service abus de son ` +
+      'fournisseur qu’il faut prévenir.',
+  },
+  {
+    en:
+      'Hop {i}: {host}, a machine of {relay}, took the message in with no outside client recorded (a submission, or ' +
+      'the re-sending of a message it received), and the receiving side verified no ARC record sealed by {relay2} of ' +
+      'having received it: the fields below were written before {relay3} had the message and prove nothing.',
+    fr:
+      `Saut {i}${NB}: {host}, une machine de {relay}, a pris le message sans noter de client extérieur (une ` +
+      'soumission, ou le renvoi d’un message reçu), et le côté destinataire n’a vérifié aucun enregistrement ARC ' +
+      `scellé par {relay2} attestant qu’il l’a reçu${NB}: les champs du dessous ont été écrits avant que {relay3} ` +
+      'n’ait le message et ne prouvent rien.',
+  },
+  {
+    en:
+      '{ip} was named below where {relay} took the message in, and no record sealed by {relay2} and verified by the ' +
+      "receiving side vouches for it: it may be {relay3}'s record of the submitter, or a line the sender wrote " +
+      "before submitting. It is shown, but what Spamdesk sends out acts on {relay4}'s outbound relay {ip2} (hop " +
+      '{i}), never on {ip3} alone.',
+    fr:
+      `{ip} a été nommée sous l’endroit où {relay} a pris le message, et aucun enregistrement scellé par {relay2} et ` +
+      `vérifié par le côté destinataire ne s’en porte garant${NB}: ce peut être ce que {relay3} a noté de ` +
+      `l’expéditeur, ou une ligne que l’expéditeur a écrite avant de soumettre le message. Elle est affichée, ` +
+      `mais ce que Spamdesk envoie agit sur le relais sortant de {relay4}, {ip2} (saut {i}), jamais sur {ip3} seule.`,
+  },
+  {
     en: 'No hop names a public address outside the trusted relays: no origin can be named.',
     fr: `Aucun saut ne nomme d’adresse publique hors des relais de confiance${NB}: aucune origine ne peut être nommée.`,
   },
@@ -356,6 +396,10 @@ const TRACEBACK: TextTemplate[] = [
   { en: '{header} written by trusted webmail {relay}', fr: '{header} écrit par le webmail de confiance {relay}' },
   { en: 'submitted through trusted provider {relay}', fr: 'soumis par le fournisseur de confiance {relay}' },
   { en: 'written inside the receiving side: {~relay}', fr: `écrit du côté destinataire${NB}: {~relay}` },
+  {
+    en: 'received by a relaying mailbox at {relay}, by its sealed ARC record',
+    fr: 'reçu par une boîte qui a relayé le message chez {relay}, selon son enregistrement ARC scellé',
+  },
 ];
 
 /** Findings' messages (every stage). */
@@ -365,6 +409,14 @@ const FINDINGS: TextTemplate[] = [
     fr: `Le message n’a aucun en-tête Received${NNB}; aucune remontée de l’origine n’est possible.`,
   },
   { en: 'Received header {i} could not be parsed.', fr: 'L’en-tête Received {i} n’a pas pu être analysé.' },
+  {
+    en:
+      '{ip} handed the message to a mailbox at {relay} that relayed it on; recorded only in ' +
+      "{relay2}'s sealed ARC set.",
+    fr:
+      `{ip} a remis le message à une boîte chez {relay} qui l’a relayé${NNB}; noté seulement dans le jeu ARC scellé ` +
+      'de {relay2}.',
+  },
   {
     en: '{n} Received headers; only the top {max} are traced.',
     fr: `{n}${NB}en-têtes Received${NNB}; seuls les {max} plus hauts sont suivis.`,
@@ -613,6 +665,10 @@ export const HOP_NOTES: Readonly<Record<string, { en: string; fr: string }>> = {
   'comment-only': { en: 'comment only', fr: 'commentaire seul' },
   'local-submission': { en: 'local submission', fr: 'soumission locale' },
   'webmail-http': { en: 'webmail (HTTP)', fr: 'webmail (HTTP)' },
+  'sending-provider-relay': {
+    en: 'the sending provider’s outbound relay (acted on)',
+    fr: 'relais sortant du fournisseur expéditeur (visé par les actions)',
+  },
   'address-private': { en: 'private address', fr: 'adresse privée' },
   'address-loopback': { en: 'loopback address', fr: 'adresse de bouclage' },
   'address-link-local': { en: 'link-local address', fr: 'adresse de lien local' },
