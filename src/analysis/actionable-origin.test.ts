@@ -30,7 +30,7 @@ function pot(name: string): string {
 /** The message with `lines` added below its deepest Received field (what a sender can put in before submitting). */
 function withLinesBelow(text: string, lines: string[]): string {
   const all = text.split(/\r?\n/);
-  const end = all.findIndex((l) => l === '');
+  const end = all.indexOf('');
   let last = -1;
   for (let i = 0; i < end; i++) if (/^Received:/i.test(all[i] ?? '')) last = i;
   let j = last + 1;
