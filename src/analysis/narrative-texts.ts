@@ -373,18 +373,6 @@ const TRACEBACK: TextTemplate[] = [
       'n’ait le message et ne prouvent rien.',
   },
   {
-    en:
-      '{ip} was named below where {relay} took the message in, and no record sealed by {relay2} and verified by the ' +
-      "receiving side vouches for it: it may be {relay3}'s record of the submitter, or a line the sender wrote " +
-      "before submitting. It is shown, but what Spamdesk sends out acts on {relay4}'s outbound relay {ip2} (hop " +
-      '{i}), never on {ip3} alone.',
-    fr:
-      `{ip} a été nommée sous l’endroit où {relay} a pris le message, et aucun enregistrement scellé par {relay2} et ` +
-      `vérifié par le côté destinataire ne s’en porte garant${NB}: ce peut être ce que {relay3} a noté de ` +
-      `l’expéditeur, ou une ligne que l’expéditeur a écrite avant de soumettre le message. Elle est affichée, ` +
-      `mais ce que Spamdesk envoie agit sur le relais sortant de {relay4}, {ip2} (saut {i}), jamais sur {ip3} seule.`,
-  },
-  {
     en: 'No hop names a public address outside the trusted relays: no origin can be named.',
     fr: `Aucun saut ne nomme d’adresse publique hors des relais de confiance${NB}: aucune origine ne peut être nommée.`,
   },
@@ -665,10 +653,6 @@ export const HOP_NOTES: Readonly<Record<string, { en: string; fr: string }>> = {
   'comment-only': { en: 'comment only', fr: 'commentaire seul' },
   'local-submission': { en: 'local submission', fr: 'soumission locale' },
   'webmail-http': { en: 'webmail (HTTP)', fr: 'webmail (HTTP)' },
-  'sending-provider-relay': {
-    en: 'the sending provider’s outbound relay (acted on)',
-    fr: 'relais sortant du fournisseur expéditeur (visé par les actions)',
-  },
   'address-private': { en: 'private address', fr: 'adresse privée' },
   'address-loopback': { en: 'loopback address', fr: 'adresse de bouclage' },
   'address-link-local': { en: 'link-local address', fr: 'adresse de lien local' },

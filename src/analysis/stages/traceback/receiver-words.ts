@@ -46,7 +46,8 @@ export function clientsOf(text: string): string[] {
   for (const re of CLIENT_FORMS) {
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null && out.length < MAX_PER_FIELD; m = re.exec(text)) {
-      const ip = normaliseIp(m[1].replace(/[.:]+$/, ''));
+      // As written first (an IPv6 address may end in `::`), then without a sentence's trailing dot or colon.
+      const ip = normaliseIp(m[1]) ?? normaliseIp(m[1].replace(/[.:]+$/, ''));
       if (ip !== null && !out.includes(ip)) out.push(ip);
     }
   }

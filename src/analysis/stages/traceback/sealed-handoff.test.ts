@@ -207,11 +207,39 @@ test('the receiving side’s ARC verdict on a provider’s entry: none recorded,
   const received = f('received', 'from a by b');
   const theirs = f('arc-authentication-results', 'i=2; mx.microsoft.com 1; spf=pass (sender ip is 192.0.2.1) arc=pass');
   const sealed = f('arc-seal', 'i=1; a=rsa-sha256; d=google.com; cv=none; b=x');
+  const checked = f(
+    'arc-authentication-results',
+    'i=1; mx.google.com; spf=pass (google.com: domain of a@b.example designates 2a01:111:f403:c004:: as ' +
+      'permitted sender)',
+  );
   assert.equal(providerEntryVerdict(arcFields([received, received]), 0, ['google.com']), 'no-arc');
-  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed]), 0, ['google.com']), 'sealed');
+  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed, checked]), 0, ['google.com']), 'sealed');
+  // A seal whose results name no client checked (Microsoft 365 seals its own users' outgoing mail so: `spf=none;
+  // dmarc=none; dkim=none; arc=none`) says nothing of a message received.
+  const own = f('arc-authentication-results', 'i=1; mx.google.com; spf=none; dmarc=none; dkim=none; arc=none');
+  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed, own]), 0, ['google.com']), 'unsealed');
   // The seal above the hop is the receiving side's own, not the sending provider's.
   assert.equal(providerEntryVerdict(arcFields([sealed, theirs, received]), 0, ['google.com']), 'unsealed');
   const failed = f('arc-authentication-results', 'i=2; mx.microsoft.com 1; arc=fail');
-  assert.equal(providerEntryVerdict(arcFields([failed, received, sealed]), 0, ['google.com']), 'unsealed');
-  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed]), 0, ['microsoft.com']), 'unsealed');
+  assert.equal(providerEntryVerdict(arcFields([failed, received, sealed, checked]), 0, ['google.com']), 'unsealed');
+  assert.equal(providerEntryVerdict(arcFields([theirs, received, sealed, checked]), 0, ['microsoft.com']), 'unsealed');
 });
+
+test(
+  'Microsoft 365’s seal on its own user’s outgoing mail vouches for nothing below the submission: a line the sender ' +
+    'added there is not read (phishing_pot sample-1086, Hotmail to the pot)',
+  async (t) => {
+    if (!needsCorpus(t, 'phishing_pot')) return;
+    const raw = pot('sample-1086');
+    const before = await traceText(raw);
+    const framed = edit(
+      raw,
+      /(with mapi id [^\n]*\n[^\n]*\n)/,
+      '$1Received: from evil.example (93.184.216.34) by evil.example with ESMTP id x; ' +
+        'Sat, 1 Jul 2023 10:00:00 +0000\r\n',
+    );
+    const w = await traceText(framed);
+    assert.notEqual(w.origin?.ip, '93.184.216.34', w.steps.join('\n'));
+    assert.equal(w.origin?.ip, before.origin?.ip);
+  },
+);

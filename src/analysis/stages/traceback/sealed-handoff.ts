@@ -175,9 +175,9 @@ ${provider} by its own SPF record; that mailbox's own Received fields were strip
  * What the receiving side's ARC verdict says about the message's entry into the sending provider (the walk's
  * `providerEntry`): `no-arc` when no ARC results sit above the provider's outbound hop (old mail, a receiver that does
  * not record ARC), `sealed` when one of them records `arc=pass` and a set sealed by the provider (`sealers`) sits
- * below that hop — the provider took the message in from outside (a forward, a list) and sealed what it checked,
- * and the receiving side verified it — and `unsealed` otherwise (the provider took it in by a submission of its own;
- * a sender's forged set fails the receiving side's check).
+ * below that hop whose results name the client the provider checked — the provider took the message in from outside
+ * (a forward, a list) and sealed what it checked, and the receiving side verified it — and `unsealed` otherwise (the
+ * provider took it in by a submission of its own; a sender's forged set fails the receiving side's check).
  */
 export function providerEntryVerdict(
   arc: readonly ArcField[],
@@ -187,6 +187,16 @@ export function providerEntryVerdict(
   const theirs = arc.filter((a) => a.kind === 'results' && a.receivedAbove <= outboundHop);
   if (theirs.length === 0) return 'no-arc';
   const verified = theirs.some((a) => /\barc=pass\b/.test(a.text));
-  const sealed = arc.some((a) => a.kind === 'seal' && a.receivedAbove > outboundHop && under(a.writer, sealers));
-  return verified && sealed ? 'sealed' : 'unsealed';
+  // A set the provider sealed when it received the message from a client: its results name the client it checked
+  // SPF against. Microsoft 365 also seals its own users' outgoing mail (`spf=none; dmarc=none; dkim=none;
+  // arc=none`, no client): such a set says nothing of a message received, and vouches for nothing below.
+  const received = arc.some(
+    (a) =>
+      a.kind === 'results' &&
+      a.receivedAbove > outboundHop &&
+      under(a.writer, sealers) &&
+      clientsOf(a.text).length > 0 &&
+      arc.some((b) => b.kind === 'seal' && b.instance === a.instance && under(b.writer, sealers)),
+  );
+  return verified && received ? 'sealed' : 'unsealed';
 }

@@ -44,7 +44,6 @@ import { believe } from './believe.ts';
 import { inboundGatewayWhy } from './inbound-gateway.ts';
 import { effectiveClass, orgDomainOf, recipientDomain, sideRelay, type OrgState } from './receiving-side.ts';
 import type { WalkInput, WalkOutput } from './walk-input.ts';
-import { ORIGIN_PROVIDER_RECORD, SENDING_PROVIDER_RELAY } from '../../actionable-origin.ts';
 import { providerEntryVerdict } from './sealed-handoff.ts';
 
 export { WEBMAIL_IP_HEADERS, type WalkInput, type WalkOutput } from './walk-input.ts';
@@ -162,17 +161,13 @@ reporter: we believe the topmost header.`,
    * records none (mail from before ARC, a receiver without it) the walk goes on: the fields alone cannot tell the two
    * apart (docs/traceback.md, "What a sender can still write"). Returns the step that says so, or null to go on.
    */
-  let entered: { out: Believed; verdict: 'no-arc' | 'sealed' | 'unsealed' } | null = null;
   const providerEntry = (i: number): string | null => {
     const out = believed.findLast((b) => b.kind === 'provider');
     const h = hops[i];
     if (out === undefined || out.hop === undefined || h === undefined || h.byHost === null) return null;
     if (believed.some((b) => (b.hop ?? -1) > (out.hop ?? -1) && b.relay !== out.relay)) return null;
     const own = trust.byName(h.byHost) === out.relay || (sender !== null && sameHost(h.byHost, sender, trust));
-    if (!own) return null;
-    const verdict = providerEntryVerdict(input.arc ?? [], out.hop, out.relay.arcSealers);
-    if (entered === null) entered = { out, verdict };
-    if (verdict !== 'unsealed') return null;
+    if (!own || providerEntryVerdict(input.arc ?? [], out.hop, out.relay.arcSealers) !== 'unsealed') return null;
     return `Hop ${i}: ${h.byHost}, a machine of ${out.relay.name}, took the message in with no outside client \
 recorded (a submission, or the re-sending of a message it received), and the receiving side verified no ARC record \
 sealed by ${out.relay.name} of having received it: the fields below were written before ${out.relay.name} had the \
@@ -382,29 +377,6 @@ the sender could have written it.`,
   }
 
   if (origin === null) origin = fallbackOrigin(input, believed, steps, flags, findings);
-  // A client named below where the sending provider took the message in, with no sealed record of the provider's
-  // that the receiving side verified: the provider's record of its submitter, or what the sender wrote before
-  // submitting — the fields cannot tell which (docs/traceback.md, "What a sender can still write"). The analysis names
-  // it; what acts outward acts on the provider's outbound relay (`actionable-origin.ts`).
-  const via = entered as { out: Believed; verdict: string } | null;
-  if (
-    origin !== null &&
-    via !== null &&
-    via.verdict !== 'sealed' &&
-    via.out.hop !== undefined &&
-    origin.ip !== via.out.ip &&
-    !flags.includes('origin-trusted-provider') &&
-    (origin.hopIndex < 0 || origin.hopIndex > via.out.hop)
-  ) {
-    flags.push(ORIGIN_PROVIDER_RECORD);
-    hops[via.out.hop]?.notes.push(SENDING_PROVIDER_RELAY);
-    steps.push(
-      `${origin.ip} was named below where ${via.out.relay.name} took the message in, and no record sealed by \
-${via.out.relay.name} and verified by the receiving side vouches for it: it may be ${via.out.relay.name}'s record of \
-the submitter, or a line the sender wrote before submitting. It is shown, but what Spamdesk sends out acts on \
-${via.out.relay.name}'s outbound relay ${via.out.ip} (hop ${via.out.hop}), never on ${origin.ip} alone.`,
-    );
-  }
   if (origin !== null && origin.ipVersion === 6) {
     findings.push(finding('ORIGIN_IPV6', `The origin ${origin.ip} is an IPv6 address.`, { value: origin.ip }));
   }
