@@ -386,6 +386,22 @@ layers read\n`,
   },
 );
 
+test('a base64 run whose + surround the letters of the first name is not read as a form-encoded name', async () => {
+  const s = new LeakScanner();
+  const b64 = `AKW8aukzOIzFGwP6boTwW48XvgFbaT98LO3h+x4+lea+Ipc25bQwtHt77Y7J2RwvH6lgflNdb+85kY6PonXgnZFYn5ps6Br0Bp21`;
+  await s.scan({
+    name: 'signature',
+    audience: 'test',
+    kind: 'mail',
+    bytes: Buffer.from(`DKIM-Signature: b=${b64}\r\n`),
+  });
+  assert.deepEqual(s.leaks, []);
+  // A form-encoded name is still one.
+  const f = new LeakScanner();
+  await f.scan({ name: 'form', audience: 'test', kind: 'mail', bytes: Buffer.from('first=L%C3%A9a&last=Martin\r\n') });
+  assert.ok(f.leaks.some((l) => l.form === 'first name'));
+});
+
 test('the leak scanner catches each planted form and an unredacted artefact (the leak test can fail)', async (t) => {
   if (!needsCorpus(t, 'spamassassin/spam')) return;
   const file = pick(path.join(CORPUS_DIR, 'spamassassin', 'spam'), 1, (f) => /^\d{5}\./.test(f))[0];

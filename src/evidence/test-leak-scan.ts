@@ -96,6 +96,13 @@ const MAX_DEPTH = 6;
 /** Base64 runs shorter than this are not decoded (too short to hide an address). */
 const MIN_RUN = 12;
 
+/**
+ * A run this long of base64's alphabet (no `%`, no `&`, no space) is base64, not a form-encoded phrase: read as a form
+ * its `+` become spaces and a random `+lea+` reads as the first name (the full suite failed once so, on a DKIM
+ * signature or a zip's base64 in an outgoing mail). Base64 is decoded on its own path below.
+ */
+const BASE64_LINE = /[A-Za-z0-9+/]{40,}={0,2}/g;
+
 function decodePercent(s: string, plus: boolean): string {
   const t = plus ? s.replace(/\+/g, ' ') : s;
   return t.replace(/(?:%[0-9A-Fa-f]{2})+/g, (m) => {
@@ -267,7 +274,7 @@ export class LeakScanner {
       }
     };
     push('percent-decoded', decodePercent(t, false));
-    push('form-decoded', decodePercent(t, true));
+    push('form-decoded', decodePercent(t.replace(BASE64_LINE, ' '), true));
     push('entities', decodeEntities(t));
     push('entities+percent', decodePercent(decodeEntities(t), false));
     push('quoted-printable', decodeQp(t));
