@@ -34,6 +34,11 @@ function edit(text: string, from: string | RegExp, to: string): string {
   return out;
 }
 
+/** The message with `line` added below its Microsoft 365 submission field (`… with mapi id …`, two lines). */
+function belowSubmission(raw: string, line: string): string {
+  return edit(raw, /(with mapi id [^\n]*\n[^\n]*\n)/, `$1${line}\r\n`);
+}
+
 // sample-1495: the tenant negro21.onmicrosoft.com took a Yahoo webmail message from Yahoo's Sonic relay
 // 106.10.244.210 and relayed it out of 52.100.163.234 to the pot's Outlook.com mailbox.
 const TENANT_OUT = '52.100.163.234';
@@ -189,11 +194,10 @@ test(
     // sending tenant's side: what lies below the submission is the sender's, and a line "from" an innocent address
     // "by" the submission host is not a receipt Microsoft wrote.
     const raw = pot('sample-1368');
-    const framed = edit(
+    const framed = belowSubmission(
       raw,
-      /(with mapi id [^\n]*\n[^\n]*\n)/,
-      '$1Received: from evil.example (93.184.216.34) by TYZPR01MB3952.apcprd01.prod.exchangelabs.com with ESMTPS; ' +
-        'Mon, 25 Sep 2023 21:22:30 +0000\r\n',
+      'Received: from evil.example (93.184.216.34) by TYZPR01MB3952.apcprd01.prod.exchangelabs.com with ESMTPS; ' +
+        'Mon, 25 Sep 2023 21:22:30 +0000',
     );
     const w = await traceText(framed);
     assert.equal(w.origin?.ip, '40.107.255.116', w.steps.join('\n'));
@@ -232,11 +236,10 @@ test(
     if (!needsCorpus(t, 'phishing_pot')) return;
     const raw = pot('sample-1086');
     const before = await traceText(raw);
-    const framed = edit(
+    const framed = belowSubmission(
       raw,
-      /(with mapi id [^\n]*\n[^\n]*\n)/,
-      '$1Received: from evil.example (93.184.216.34) by evil.example with ESMTP id x; ' +
-        'Sat, 1 Jul 2023 10:00:00 +0000\r\n',
+      'Received: from evil.example (93.184.216.34) by evil.example with ESMTP id x; ' +
+        'Sat, 1 Jul 2023 10:00:00 +0000',
     );
     const w = await traceText(framed);
     assert.notEqual(w.origin?.ip, '93.184.216.34', w.steps.join('\n'));
