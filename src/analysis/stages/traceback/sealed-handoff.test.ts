@@ -246,3 +246,19 @@ test(
     assert.equal(w.origin?.ip, before.origin?.ip);
   },
 );
+
+test('a header padded with thousands of ARC fields and huge values is read within bounds', () => {
+  const huge = 'x'.repeat(200_000);
+  const fields = [
+    { name: 'received', value: 'from a by b' },
+    ...Array.from({ length: 3000 }, (_, k) => ({
+      name: k % 2 === 0 ? 'arc-seal' : 'arc-authentication-results',
+      value: `i=${(k % 50) + 1}; d=microsoft.com; cv=pass; ${huge}`,
+    })),
+  ];
+  const arc = arcFields(fields);
+  assert.equal(arc.length, 48);
+  assert.ok(arc.every((a) => a.text.length <= 1500));
+  // All of them below the only Received field: none is the receiving side's.
+  assert.equal(providerEntryVerdict(arc, 0, ['microsoft.com']), 'no-arc');
+});
