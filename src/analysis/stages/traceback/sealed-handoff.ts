@@ -51,6 +51,9 @@ export interface ArcField {
 }
 
 const INSTANCE = /^\s*i\s*=\s*(\d{1,3})\s*;/i;
+/** An ARC-Seal's signing domain and chain validation status (RFC 8617 §4.1.3), compiled once. */
+const SEAL_D = /(?:^|;)\s*d\s*=\s*([^;\s]+)/i;
+const SEAL_CV = /(?:^|;)\s*cv\s*=\s*([^;\s]+)/i;
 
 /** The ARC fields of a header (names lower case, in order), with their position among the `Received:` fields. */
 export function arcFields(fields: readonly { name: string; value: string }[]): ArcField[] {
@@ -67,14 +70,13 @@ export function arcFields(fields: readonly { name: string; value: string }[]): A
     const instance = Number(INSTANCE.exec(value)?.[1] ?? Number.NaN);
     if (!Number.isInteger(instance) || instance < 1 || instance > MAX_INSTANCE) continue;
     if (f.name === 'arc-seal') {
-      const tag = (t: string) =>
-        new RegExp(`(?:^|;)\\s*${t}\\s*=\\s*([^;\\s]+)`, 'i').exec(value)?.[1]?.toLowerCase() ?? null;
+      const tag = (re: RegExp) => re.exec(value)?.[1]?.toLowerCase() ?? null;
       out.push({
         kind: 'seal',
         instance,
         receivedAbove: received,
-        writer: tag('d'),
-        cv: tag('cv'),
+        writer: tag(SEAL_D),
+        cv: tag(SEAL_CV),
         text: '',
         mailFrom: null,
       });
