@@ -373,6 +373,19 @@ const TRACEBACK: TextTemplate[] = [
       'n’ait le message et ne prouvent rien.',
   },
   {
+    en:
+      'The message was resent inside the receiving organisation (Resent-From {addr}): its Received fields are ' +
+      "{domain}'s own. The original delivery, kept below them as X-Received fields written by {domain2}'s hosts " +
+      '(hops {i}–{j}), is walked on. Its origin is shown, not acted on: the resent copy was handed in on the ' +
+      'receiving side, and whoever handed it in could have written those fields.',
+    fr:
+      'Le message a été renvoyé au sein de l’organisation destinataire ' +
+      `(Resent-From {addr})${NB}: ses champs Received sont ceux de {domain}. La remise d’origine, gardée en ` +
+      'dessous sous forme de champs X-Received écrits par les hôtes de {domain2} (sauts {i} à {j}), est suivie. ' +
+      `Son origine est montrée, pas exploitée${NB}: la copie renvoyée a été remise du côté destinataire, et qui ` +
+      'l’a remise a pu écrire ces champs.',
+  },
+  {
     en: 'No hop names a public address outside the trusted relays: no origin can be named.',
     fr: `Aucun saut ne nomme d’adresse publique hors des relais de confiance${NB}: aucune origine ne peut être nommée.`,
   },
@@ -644,6 +657,10 @@ export function narrativeIn(text: string, lang: TextLang): string | null {
 /** Labels of the machine notes a hop carries (`Hop.notes`). */
 export const HOP_NOTES: Readonly<Record<string, { en: string; fr: string }>> = {
   retrieval: { en: 'mailbox retrieval (POP3/IMAP)', fr: 'relève de boîte aux lettres (POP3/IMAP)' },
+  'resent-original': {
+    en: 'original delivery of a resent copy (X-Received)',
+    fr: 'remise d’origine d’une copie renvoyée (X-Received)',
+  },
   'broken-chain': { en: 'gap in the chain', fr: 'lacune dans la chaîne' },
   'forged-looking': { en: 'forged-looking', fr: 'semble falsifié' },
   'rdns-may-be-forged': { en: 'reverse DNS “may be forged”', fr: `DNS inverse «${NB}peut-être falsifié${NB}»` },

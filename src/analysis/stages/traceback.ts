@@ -17,6 +17,8 @@ import { WEBMAIL_IP_HEADERS, walkChain, type WalkOutput } from './traceback/walk
 import { splitMailhosts } from './traceback/declared.ts';
 import { mailhostRelay } from './traceback/mailhosts.ts';
 import { answerLive, freshEnough, newLiveFacts } from './traceback/live-dns.ts';
+import { resentOriginal } from './traceback/resent.ts';
+import { ORIGIN_INSIDE_RECEIVER, ORIGIN_RESENT_ORIGINAL } from '../actionable-origin.ts';
 
 const WEBMAIL_SET: ReadonlySet<string> = new Set(WEBMAIL_IP_HEADERS);
 
@@ -119,6 +121,43 @@ export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<Wal
     const answered = await answerLive(out.questions, live, dns);
     out = walkChain(input);
     if (!answered) break;
+  }
+  // Nothing outside handed the message in: a copy resent inside the receiving organisation may keep its
+  // original delivery below (`traceback/resent.ts`), walked on as the rest of the chain.
+  if (out.origin === null || out.flags.includes(ORIGIN_INSIDE_RECEIVER)) {
+    const resent = resentOriginal(fields, received, MAX_HOPS - received.length, MAX_HEADER_VALUE_CHARS);
+    if (resent !== null) {
+      for (const r of resent.fields) {
+        const ip = r.fromIp;
+        if (ip === null || asnOf.has(ip) || classifyIp(ip) !== 'public' || trust.byIp(ip) !== null) continue;
+        const rec = await opts.asn.lookup(ip).catch(() => null);
+        asnOf.set(ip, rec?.asn ?? null);
+        if (rec?.asn != null) asNameOf.set(rec.asn, rec.asName);
+      }
+      const above = spfClients.at(-1) ?? [];
+      const whole = walkChain({
+        ...input,
+        received: [...received, ...resent.fields],
+        spfClientsAbove: [...spfClients, ...resent.fields.map(() => above)],
+        // The original delivery's sets, if any, were sealed for another chain: no ARC rule reads them.
+        arc: [],
+      });
+      if (whole.origin !== null && !whole.flags.includes(ORIGIN_INSIDE_RECEIVER)) {
+        const first = received.length;
+        out = {
+          ...whole,
+          flags: [...whole.flags, ORIGIN_RESENT_ORIGINAL],
+          steps: [
+            `The message was resent inside the receiving organisation (Resent-From ${resent.resender}): its Received \
+fields are ${resent.domain}'s own. The original delivery, kept below them as X-Received fields written by \
+${resent.domain}'s hosts (hops ${first}–${first + resent.fields.length - 1}), is walked on. Its origin is shown, not \
+acted on: the resent copy was handed in on the receiving side, and whoever handed it in could have written those \
+fields.`,
+            ...whole.steps,
+          ],
+        };
+      }
+    }
   }
   return { ...out, findings: [...findings, ...out.findings] };
 }

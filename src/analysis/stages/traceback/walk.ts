@@ -31,6 +31,7 @@
  *
  * Each step is explained in a sentence an analyst can read; findings carry the evidence.
  */
+import { RESENT_ORIGINAL_NOTE } from './resent.ts';
 import type { Hop, Origin } from '../../analysis-schema.ts';
 import type { StageFinding } from '../../stage.ts';
 import { finding } from '../../stage.ts';
@@ -214,6 +215,10 @@ message and prove nothing.`;
       sender = null;
       continue;
     }
+    // The first field of a resent message's original delivery (`resent.ts`) follows the resender's own
+    // submission, not a hand-off: the organisation's host wrote it when the message first arrived.
+    if (r.notes.includes(RESENT_ORIGINAL_NOTE) && !input.received[i - 1]?.notes.includes(RESENT_ORIGINAL_NOTE))
+      sender = null;
     if (sender !== null && h.byHost !== null && !sameHost(h.byHost, sender, trust)) {
       flags.push(`broken-chain@${i}`);
       h.notes.push('broken-chain');
