@@ -45,31 +45,50 @@ test('advertised domains come from links, not from resources', async () => {
   assert.deepEqual(JSON.parse(facts.advertised_domains ?? '[]'), ['shop.example']);
 });
 
-test('an origin on the receiving side is no origin to act on: no facts, no campaign indicator', async (t) => {
-  if (!needsCorpus(t, 'nazario_phishing/phishing1.mbox')) return;
-  const mbox = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, 'nazario_phishing/phishing1.mbox')));
-  const policy = parseActionPolicy(DEFAULT_POLICY_INPUT);
-  const factsOf = async (n: number) => {
-    const raw = mbox[n];
-    assert.ok(raw, `message ${n}`);
-    const a = await analyse(raw, { ports: staticPorts(), settings: defaultAnalysisSettings({ dnsMode: 'offline' }) });
-    const input = { reportId: 'r', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', campaignId: null };
-    return { a, row: factsFrom({ ...input, category: 'phishing', analysis: a }, policy), fp: fingerprintOf(a) };
-  };
-  // #200: Beth resent the phish to Jose from naughty.monkey.org, through monkey.org's own relays.
-  const resend = await factsOf(200);
-  assert.equal(resend.a.traceback.origin?.ip, '65.23.81.140');
-  assert.ok(resend.a.traceback.flags.includes('origin-inside-receiver'));
-  assert.deepEqual(
-    [resend.row.origin_ip, resend.row.origin_asn, resend.row.origin_abuse, resend.row.bot_signals],
-    [null, null, null, '[]'],
-  );
-  assert.ok(!resend.fp.facts.some((f) => f.kind === 'ip' || f.kind === 'asn' || f.kind === 'country'));
-  // #299: handed in from outside (mail.geo.ua.edu): its origin is acted on as before.
-  const outside = await factsOf(299);
-  assert.equal(outside.row.origin_ip, '130.160.200.98');
-  assert.ok(outside.fp.facts.some((f) => f.kind === 'ip' && f.value === '130.160.200.98'));
-});
+test(
+  'an origin on the receiving side, or read from a hand resend’s original delivery, is no origin to act on: no ' +
+    'facts, no campaign indicator',
+  async (t) => {
+    if (!needsCorpus(t, 'nazario_phishing/phishing1.mbox')) return;
+    const mbox = splitMbox(fs.readFileSync(path.join(CORPUS_DIR, 'nazario_phishing/phishing1.mbox')));
+    const policy = parseActionPolicy(DEFAULT_POLICY_INPUT);
+    const factsOf = async (n: number, edit: (raw: Buffer) => Buffer = (raw) => raw) => {
+      const raw = mbox[n];
+      assert.ok(raw, `message ${n}`);
+      const a = await analyse(edit(raw), {
+        ports: staticPorts(),
+        settings: defaultAnalysisSettings({ dnsMode: 'offline' }),
+      });
+      const input = { reportId: 'r', sha256: a.sha256, receivedAt: '2026-01-01T00:00:00Z', campaignId: null };
+      return { a, row: factsFrom({ ...input, category: 'phishing', analysis: a }, policy), fp: fingerprintOf(a) };
+    };
+    const noFacts = (r: Awaited<ReturnType<typeof factsOf>>) => {
+      assert.deepEqual(
+        [r.row.origin_ip, r.row.origin_asn, r.row.origin_abuse, r.row.bot_signals],
+        [null, null, null, '[]'],
+      );
+      assert.ok(!r.fp.facts.some((f) => f.kind === 'ip' || f.kind === 'asn' || f.kind === 'country'));
+    };
+    // #200: Beth resent the phish to Jose from naughty.monkey.org, through monkey.org's own relays. Without the
+    // original delivery she kept (its X-Received fields renamed away), the origin is monkey.org's own machine.
+    const inside = await factsOf(200, (raw) =>
+      Buffer.from(raw.toString('latin1').replace(/^X-Received:/gim, 'X-Old:'), 'latin1'),
+    );
+    assert.equal(inside.a.traceback.origin?.ip, '65.23.81.140');
+    assert.ok(inside.a.traceback.flags.includes('origin-inside-receiver'));
+    noFacts(inside);
+    // With it, the origin is the machine that handed the phish to monkey.org (traceback/resent.ts): shown, never
+    // acted on.
+    const resend = await factsOf(200);
+    assert.equal(resend.a.traceback.origin?.ip, '63.194.169.22');
+    assert.ok(resend.a.traceback.flags.includes('origin-resent-original'));
+    noFacts(resend);
+    // #299: handed in from outside (mail.geo.ua.edu): its origin is acted on as before.
+    const outside = await factsOf(299);
+    assert.equal(outside.row.origin_ip, '130.160.200.98');
+    assert.ok(outside.fp.facts.some((f) => f.kind === 'ip' && f.value === '130.160.200.98'));
+  },
+);
 
 test('a real spam whose pages are one user’s directory on an ISP’s home-page server: the server’s domain is no \
 advertised domain (no listing, no case target), the sender’s own site is', async (t) => {
