@@ -36,6 +36,15 @@ const TRACEBACK: TextTemplate[] = [
   },
   { en: 'the receiving system', fr: 'le système destinataire' },
   {
+    en:
+      'Hop {i}: {host} received it from a client its record names by two addresses (what the client sent as its ' +
+      'greeting reads as an address too): the client cannot be told, so the walk stops here.',
+    fr:
+      `Saut {i}${NB}: {host} l’a reçu d’un client que sa note désigne par deux adresses (ce que le client a envoyé ` +
+      `comme salutation se lit aussi comme une adresse)${NB}: le client ne peut être déterminé, le parcours s’arrête ` +
+      'ici.',
+  },
+  {
     en: 'Hop {i}: the header could not be read; skipped.',
     fr: `Saut {i}${NB}: l’en-tête est illisible${NNB}; ignoré.`,
   },
@@ -411,6 +420,10 @@ const FINDINGS: TextTemplate[] = [
   },
   { en: 'Received header {i} could not be parsed.', fr: 'L’en-tête Received {i} n’a pas pu être analysé.' },
   {
+    en: 'Received header {i} names two client addresses.',
+    fr: 'L’en-tête Received {i} nomme deux adresses de client.',
+  },
+  {
     en:
       '{ip} handed the message to a mailbox at {relay} that relayed it on; recorded only in ' +
       "{relay2}'s sealed ARC set.",
@@ -662,6 +675,7 @@ export const HOP_NOTES: Readonly<Record<string, { en: string; fr: string }>> = {
     fr: 'remise d’origine d’une copie renvoyée (X-Received)',
   },
   'broken-chain': { en: 'gap in the chain', fr: 'lacune dans la chaîne' },
+  'address-ambiguous': { en: 'two client addresses', fr: 'deux adresses de client' },
   'forged-looking': { en: 'forged-looking', fr: 'semble falsifié' },
   'rdns-may-be-forged': { en: 'reverse DNS “may be forged”', fr: `DNS inverse «${NB}peut-être falsifié${NB}»` },
   'rdns-unknown': { en: 'reverse DNS unknown', fr: 'DNS inverse inconnu' },

@@ -19,7 +19,7 @@
  * clause for the address, the reverse-DNS name and the HELO. Input is bounded
  * ({@link MAX_RECEIVED_CHARS}); nothing here throws.
  */
-import { normaliseIp } from './ip-class.ts';
+import { classifyIp, normaliseIp } from './ip-class.ts';
 
 /** Longest Received value read; the rest is ignored (a hostile header can be megabytes). */
 export const MAX_RECEIVED_CHARS = 4000;
@@ -55,17 +55,23 @@ export interface ParsedReceived {
    * reporter's own client fetching from its mailbox, not a hand-off between mail servers),
    * `rdns-unverified` (qmail's form `from name (HELO x) (ip)`: `name` is the reverse name tcpserver
    * looked up, never checked to resolve back), `qmail-name` (qmail's `from name (ip)`: the HELO was
-   * omitted because it equals that same unverified reverse name, so `fromHelo` is also it).
+   * omitted because it equals that same unverified reverse name, so `fromHelo` is also it), `address-ambiguous` (the
+   * `from` clause names two client addresses where the receiver wrote one: none is read).
    */
   notes: string[];
 }
 
-type Token =
+/**
+ * One token; `glued` when no white space separates it from the token before (`x(192.0.2.7)`: the comment is part of
+ * what the client sent as its greeting, one word on the wire).
+ */
+type Token = (
   | { kind: 'word'; text: string }
   | { kind: 'comment'; text: string }
   | { kind: 'literal'; text: string }
   | { kind: 'angle'; text: string }
-  | { kind: 'semi' };
+  | { kind: 'semi' }
+) & { glued?: boolean };
 
 /** A character that ends a word token: whitespace, `(`, `)`, `[`, `<` or `;`. */
 function isWordEnd(c: number): boolean {
@@ -82,15 +88,40 @@ function isWordEnd(c: number): boolean {
   );
 }
 
-/** Splits a header value into top-level tokens. Unbalanced brackets run to the end. */
+/** Where the next white space is at or after `i` (`n` when none). */
+function nextSpace(s: string, i: number, n: number): number {
+  for (let j = i; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) return j;
+  }
+  return n;
+}
+
+/**
+ * Splits a header value into top-level tokens. A `(` that never closes, or a `[` or `<` whose closing bracket lies
+ * beyond white space, is a word of its own up to the next white space: the client's greeting can carry any of them
+ * (`HELO x(`, `HELO <x`), and must not swallow what the receiver wrote after it. A `[literal]` and an `<angle>` hold
+ * no white space in what receivers write (an address, a path, a message id).
+ */
 function tokenise(s: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   const n = s.length;
+  let spaced = true;
+  const push = (t: Token) => {
+    if (!spaced) t.glued = true;
+    out.push(t);
+    spaced = false;
+  };
+  const word = (from: number, to: number) => {
+    push({ kind: 'word', text: s.slice(from, to) });
+    i = to;
+  };
   while (i < n) {
     const c = s[i];
     if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
       i++;
+      spaced = true;
     } else if (c === '(') {
       let depth = 1;
       let j = i + 1;
@@ -101,28 +132,28 @@ function tokenise(s: string): Token[] {
         else if (d === ')') depth--;
         j++;
       }
-      out.push({ kind: 'comment', text: s.slice(i + 1, depth === 0 ? j - 1 : j) });
-      i = j;
-    } else if (c === '[') {
-      const j = s.indexOf(']', i + 1);
-      const end = j < 0 ? n : j;
-      out.push({ kind: 'literal', text: s.slice(i + 1, end) });
-      i = end + 1;
-    } else if (c === '<') {
-      const j = s.indexOf('>', i + 1);
-      const end = j < 0 ? n : j;
-      out.push({ kind: 'angle', text: s.slice(i + 1, end) });
-      i = end + 1;
+      if (depth > 0) word(i, Math.max(i + 1, nextSpace(s, i, n)));
+      else {
+        push({ kind: 'comment', text: s.slice(i + 1, j - 1) });
+        i = j;
+      }
+    } else if (c === '[' || c === '<') {
+      const j = s.indexOf(c === '[' ? ']' : '>', i + 1);
+      const space = nextSpace(s, i, n);
+      if (j < 0 || j > space) word(i, Math.max(i + 1, space));
+      else {
+        push({ kind: c === '[' ? 'literal' : 'angle', text: s.slice(i + 1, j) });
+        i = j + 1;
+      }
     } else if (c === ';') {
-      out.push({ kind: 'semi' });
+      push({ kind: 'semi' });
       i++;
     } else if (c === ')' || c === ']' || c === '>') {
       i++;
     } else {
       let j = i + 1;
       while (j < n && !isWordEnd(s.charCodeAt(j))) j++;
-      out.push({ kind: 'word', text: s.slice(i, j) });
-      i = j;
+      word(i, j);
     }
   }
   return out;
@@ -190,8 +221,19 @@ function readComment(text: string, info: ClientInfo): void {
   if (/^unknown$/i.test(text.trim())) info.unknownRdns = true;
 }
 
-/** Interprets the tokens of the `from` clause. */
+/** Whether a comment is the receiver's note of a login (Postfix): the name in it is the client's account's. */
+const LOGIN_COMMENT = /^\s*authenticated\s+(?:sender|user)\s*:/i;
+
+/**
+ * Interprets the tokens of the `from` clause. The client's greeting comes first, as one word on the wire with
+ * whatever it glued to it (`x(192.0.2.7)`, `(192.0.2.7)`, `[192.0.2.7]`): the receiver writes what it saw of the
+ * connection after it, in a comment of its own (`(rdns [ip])`, qmail's `(HELO x) (ip)`, Exchange's `(ip)`). So the
+ * address is read from the last comment or literal after the greeting that names one (a login note aside), and the
+ * greeting is read for an address only when nothing follows it (`from ([192.0.2.1])`, `from [192.0.2.1]` with a
+ * `(helo=…)` comment: no greeting written).
+ */
 function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns' | 'fromIp'> & {
+  ambiguous: boolean;
   forged: boolean;
   unknownRdns: boolean;
   bareIp: boolean;
@@ -206,10 +248,42 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
     if (ip !== null) firstIp = ip;
     else firstName = hostName(first.text);
   }
-  // `from (127.0.0.1 [127.0.0.1])`, `from ([192.0.2.1])`: no HELO, the first token is a comment.
-  for (const t of first?.kind === 'comment' ? tokens : tokens.slice(1)) {
-    if (t.kind === 'comment') readComment(t.text, info);
-    else if (t.kind === 'literal' && info.ip === null) info.ip = normaliseIp(t.text);
+  // The greeting: the first token and every token glued to it.
+  let after = first === undefined ? 0 : 1;
+  while (after < tokens.length && tokens[after]?.glued === true) after++;
+  const rest = tokens.slice(after);
+  // The receiver's notes, in order; the address comes from the last one that names one.
+  let chosen: ClientInfo | null = null;
+  for (const t of rest) {
+    if (t.kind === 'comment') {
+      if (LOGIN_COMMENT.test(t.text)) continue;
+      const one: ClientInfo = {
+        ip: null,
+        rdns: null,
+        helo: null,
+        forged: false,
+        unknownRdns: false,
+        bareIp: false,
+      };
+      readComment(t.text, one);
+      if (one.forged) info.forged = true;
+      if (one.helo !== null && info.helo === null) info.helo = one.helo;
+      if (one.ip !== null) chosen = one;
+      else if (one.unknownRdns && chosen === null) info.unknownRdns = true;
+    } else if (t.kind === 'literal') {
+      const ip = normaliseIp(t.text);
+      if (ip !== null) chosen = { ip, rdns: null, helo: null, forged: false, unknownRdns: false, bareIp: false };
+    }
+  }
+  if (chosen !== null) {
+    info.ip = chosen.ip;
+    info.rdns = chosen.rdns;
+    info.bareIp = chosen.bareIp;
+    if (chosen.unknownRdns) info.unknownRdns = true;
+  } else if (first?.kind === 'comment') {
+    // `from (127.0.0.1 [127.0.0.1])`, `from ([192.0.2.1]) (authenticated bits=0)`: no greeting, and no note after it
+    // names an address: the first comment is the receiver's note.
+    readComment(first.text, info);
   }
   // Exchange 5.5 SMTPSVC: `from helo - 192.0.2.1 by …`.
   const second = tokens[1];
@@ -217,7 +291,17 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
   if (info.ip === null && second?.kind === 'word' && second.text === '-' && third?.kind === 'word')
     info.ip = normaliseIp(third.text);
   const explicitHelo = info.helo;
-  const ip = info.ip ?? firstIp;
+  // qmail's and cp.net's forms lead with the address the receiver saw (`from 192.0.2.7 (HELO x)`, `… (EHLO x) (ip)`),
+  // and a greeting with white space in it (qmail takes the whole line) can add a comment after its own: two
+  // addresses where the receiver wrote one. Neither is read then (`address-ambiguous`): the walk stops at the hop.
+  // Yahoo's `from 127.0.0.1 (EHLO x) (ip)` leads with its own proxy's loopback address: the client is the last one.
+  const ambiguous =
+    explicitHelo !== null &&
+    firstIp !== null &&
+    info.ip !== null &&
+    info.ip !== firstIp &&
+    classifyIp(firstIp) === 'public';
+  const ip = ambiguous ? null : (info.ip ?? firstIp);
   let helo: string | null;
   let rdns = info.rdns;
   if (explicitHelo !== null) {
@@ -235,6 +319,7 @@ function readFrom(tokens: Token[]): Pick<ParsedReceived, 'fromHelo' | 'fromRdns'
     fromHelo: helo,
     fromRdns: rdns,
     fromIp: ip,
+    ambiguous,
     forged: info.forged,
     unknownRdns: info.unknownRdns,
     bareIp: info.bareIp && info.rdns === null,
@@ -248,8 +333,17 @@ const TLS_COMMENT = /version=TLS|using TLS|TLSv1|TLS1_[0-3]|Google Transport Sec
 
 /** `with` words of a mailbox pickup (POP3, IMAP4, IMAPS, …). */
 const RETRIEVAL_PROTOCOL = /^(?:POP|POP3|POP3S|IMAP|IMAP4|IMAP4REV1|IMAPS)(?:-SSL)?$/;
-/** The retrieval tools that write a Received field of their own. */
-const RETRIEVAL_AGENT = /\b(?:fetchmail|getmail6?)\b/i;
+/** The retrieval tools that write a Received field of their own, as they name themselves (`fetchmail-6.4.0`). */
+const RETRIEVAL_AGENT = /^(?:fetchmail|getmail6?)(?:-[0-9][0-9.]*)?$/i;
+
+/** Whether the `with` clause names a retrieval tool: a word `getmail6`, a comment `(fetchmail-6.4.0 …)`. */
+function retrievalAgent(tokens: readonly Token[] | undefined): boolean {
+  for (const t of tokens ?? NO_TOKENS) {
+    if (t.kind === 'word' && RETRIEVAL_AGENT.test(t.text)) return true;
+    if (t.kind === 'comment' && RETRIEVAL_AGENT.test(t.text.trim().split(/\s/, 1)[0] ?? '')) return true;
+  }
+  return false;
+}
 
 /** `with` words qmail-smtpd writes (SMTP, ESMTP, with AUTH: ESMTPA/SMTPA, with TLS: ESMTPS/ESMTPSA; QMQP). */
 const QMAIL_PROTOCOL = /^(?:E?SMTPS?A?|QMQP)$/;
@@ -317,8 +411,12 @@ export function parseReceived(value: string): ParsedReceived {
   const clauses = new Map<Clause, Token[]>();
   let current: Clause | null = null;
   const leading: Token[] = [];
-  for (const t of body) {
-    if (t.kind === 'word' && KEYWORDS.has(t.text.toLowerCase())) {
+  for (let k = 0; k < body.length; k++) {
+    const t = body[k];
+    // What follows `from` is the client's greeting first, whatever it says (`HELO by`, `HELO with`): a keyword
+    // there, or glued to it, opens no clause.
+    const greeting = current === 'from' && (clauses.get('from')?.length === 0 || t.glued === true);
+    if (t.kind === 'word' && !greeting && KEYWORDS.has(t.text.toLowerCase())) {
       const key = t.text.toLowerCase() as Clause;
       if (!clauses.has(key)) {
         current = key;
@@ -352,12 +450,14 @@ export function parseReceived(value: string): ParsedReceived {
         fromHelo: null,
         fromRdns: null,
         fromIp: null,
+        ambiguous: false,
         forged: false,
         unknownRdns: false,
         bareIp: false,
         leadingName: false,
       };
   if (from.forged) notes.push('rdns-may-be-forged');
+  if (from.ambiguous) notes.push('address-ambiguous');
   if (from.unknownRdns) notes.push('rdns-unknown');
 
   const byTokens = clauses.get('by') ?? [];
@@ -386,7 +486,10 @@ export function parseReceived(value: string): ParsedReceived {
 
   // RFC 3848 registers no POP/IMAP "with" values: fetchmail writes `with POP3 (fetchmail-6.4.0)`,
   // getmail6 `from pop.example by host with POP3-SSL getmail6 for <…>`, POPDOWN `with POP`.
-  if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || RETRIEVAL_AGENT.test(text)) notes.push('retrieval');
+  // The agent counts only where the receiver names its own software, in the `with` clause: a client's greeting, reverse
+  // name or envelope sender (`fetchmail.example`, `(envelope-from fetchmail@…)`) says nothing of who wrote the field.
+  if ((protocol !== null && RETRIEVAL_PROTOCOL.test(protocol)) || retrievalAgent(clauses.get('with')))
+    notes.push('retrieval');
   let tls: boolean | null = null;
   // Any comment of the header's body (those of the `with` clause among them) that says TLS.
   if ((protocol !== null && TLS_PROTOCOL.test(protocol)) || saysTls(body)) tls = true;

@@ -239,6 +239,21 @@ ${sender.names.filter(Boolean).join(' / ') || sender.ip}: the chain has a gap he
 does not resolve back to the address); the name is not believed.`,
       );
     }
+    if (r.notes.includes('address-ambiguous')) {
+      // Not "handled internally": a hand-off whose client the greeting made unreadable. Nothing below it is believed.
+      steps.push(
+        `Hop ${i}: ${h.byHost ?? 'a host'} received it from a client its record names by two addresses (what the \
+client sent as its greeting reads as an address too): the client cannot be told, so the walk stops here.`,
+      );
+      findings.push(
+        finding('RECEIVED_UNPARSED', `Received header ${i} names two client addresses.`, {
+          header: `Received[${i}]`,
+          value: h.raw.slice(0, 200),
+        }),
+      );
+      stop = i;
+      break;
+    }
     const ip = h.fromIp;
     const entry = ip === null || effectiveClass(ip, input.documentationIsPublic) !== 'public' ? providerEntry(i) : null;
     if (entry !== null) {
