@@ -39,6 +39,8 @@ export interface AnalyseOptions {
   mailhosts?: readonly string[];
   /** The reporter's own mail domains (trace-back, live MX rule), see {@link StageInput.recipientDomains}. */
   recipientDomains?: readonly string[];
+  /** The reporter's own addresses when the report is their redirect, see {@link StageInput.resentBy}. */
+  resentBy?: readonly string[];
   /** Defaults to the registry. */
   stages?: readonly Stage[];
 }
@@ -174,6 +176,7 @@ async function runStages(decoded: DecodedMessage, analysedAt: string, opts: Anal
           reporter: opts.reporter ?? null,
           mailhosts: opts.mailhosts ?? [],
           recipientDomains: opts.recipientDomains ?? [],
+          resentBy: opts.resentBy ?? [],
         },
         { params: params.data, ports: opts.ports, settings: opts.settings },
       );

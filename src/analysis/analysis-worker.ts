@@ -39,6 +39,8 @@ export interface WorkerTask {
   mailhosts?: string[];
   /** The reporter's own mail domains (trace-back, live MX rule). */
   recipientDomains?: string[];
+  /** The reporter's own addresses when the report is their redirect (trace-back). */
+  resentBy?: string[];
   profile: AnalysisProfile;
   /**
    * `true`: send back the reducer's result and the record without its sections, rather than the
@@ -172,6 +174,7 @@ if (port) {
         reporter: task.reporter,
         mailhosts: task.mailhosts ?? [],
         recipientDomains: task.recipientDomains ?? [],
+        resentBy: task.resentBy ?? [],
         stages: stagesFor(task.profile),
       };
       // A large message is first analysed up to its bound (headers and the first part), which the

@@ -13,7 +13,13 @@ import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
-import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterDomainsOf } from './mailhost-store.ts';
+import {
+  batchMailhosts,
+  keysOfReports,
+  noteReportsAndRelearn,
+  redirectResendersOf,
+  reporterDomainsOf,
+} from './mailhost-store.ts';
 import { analysedAtCurrentVersion, analysisRows, getLatestAnalyses, writeAnalysisRows } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
 import { reporterContextOf, type AnalysisChange } from './reanalyze.ts';
@@ -167,6 +173,10 @@ export function analyseReportWork(
         ctx.db,
         work.map((w) => w.p.reportId),
       );
+      const resenders = await redirectResendersOf(
+        ctx.db,
+        work.map((w) => w.p.reportId),
+      );
       if (todo.length > 0) {
         const p = poolFor(ctx);
         const hostsOf = batchMailhosts(ctx.db);
@@ -182,9 +192,11 @@ export function analyseReportWork(
             const first = firstOf.get(sha256);
             const mailhosts = first ? await hostsOf(keys.get(first.reportId) ?? []) : [];
             const recipientDomains = first ? (domains.get(first.reportId) ?? []) : [];
+            const resentBy = first ? resenders.get(first.reportId) : undefined;
             const r = await p.analyse(raw, {
               mailhosts,
               recipientDomains,
+              ...(resentBy ? { resentBy } : {}),
               ...(alongside ? { reduce: 'alongside' as const } : {}),
             });
             ctx.metrics.analysisDuration.observe({ outcome: r.outcome }, r.durationMs / 1000);

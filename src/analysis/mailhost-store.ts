@@ -97,6 +97,41 @@ export async function reporterDomainsOf(
 }
 
 /**
+ * The reporter's own addresses for each of these reports that is their redirect of the message (the intake's
+ * context `how: 'resent'`): the trace-back leaves the redirect's own hops out (`stages/traceback/redirect.ts`).
+ * Reports of another kind are absent from the map.
+ */
+export async function redirectResendersOf(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < reportIds.length; i += 200) {
+    const rows = await db
+      .selectFrom('reports')
+      .leftJoin('users', 'users.id', 'reports.reporter_user_id')
+      .select(['reports.id as id', 'reports.reporter_address as address', 'users.email as email', 'reports.context'])
+      .where('reports.id', 'in', reportIds.slice(i, i + 200))
+      .where('reports.context', 'like', '%"resent"%')
+      .execute();
+    for (const r of rows) {
+      let how: unknown;
+      try {
+        how = (JSON.parse(r.context ?? 'null') as { how?: unknown } | null)?.how;
+      } catch {
+        continue;
+      }
+      if (how !== 'resent') continue;
+      const addresses = [r.address, r.email]
+        .filter((a): a is string => typeof a === 'string' && a.includes('@'))
+        .map((a) => a.trim().toLowerCase());
+      if (addresses.length > 0) out.set(r.id, [...new Set(addresses)]);
+    }
+  }
+  return out;
+}
+
+/**
  * The mail hosts of these keys for the trace-back: the declared ones first, marked with
  * {@link DECLARED_MARK}, then the learned ones; within each, the keys in the order given (the
  * reporter's own before the intake's), so a bound cuts the intake's, never the reporter's. One statement.

@@ -395,6 +395,16 @@ const TRACEBACK: TextTemplate[] = [
       'l’a remise a pu écrire ces champs.',
   },
   {
+    en:
+      "The report is the reporter's redirect of the message (Resent-From {addr}): the Received fields above the " +
+      "resent block ({n}) record the way from the reporter to this instance and are left out; the message's own " +
+      'chain starts below it.',
+    fr:
+      `Le signalement est la redirection du message par le signaleur (Resent-From {addr})${NB}: les champs ` +
+      'Received au-dessus du bloc de renvoi ({n}) notent le chemin du signaleur jusqu’à cette instance et sont ' +
+      `laissés de côté${NNB}; la chaîne du message lui-même commence en dessous.`,
+  },
+  {
     en: 'No hop names a public address outside the trusted relays: no origin can be named.',
     fr: `Aucun saut ne nomme d’adresse publique hors des relais de confiance${NB}: aucune origine ne peut être nommée.`,
   },

@@ -130,6 +130,11 @@ export interface MessageOptions {
   mailhosts?: readonly string[];
   /** The reporter's own mail domains (trace-back, live MX rule). */
   recipientDomains?: readonly string[];
+  /**
+   * The reporter's own addresses when the report is their redirect of the message (`Resent-*`, intake's `how:
+   * 'resent'`): the trace-back leaves the redirect's own hops out (`traceback/redirect.ts`).
+   */
+  resentBy?: readonly string[];
   /** Which stages run (default `report`: all). */
   profile?: AnalysisProfile;
   /**
@@ -455,6 +460,7 @@ export class AnalysisPool {
           reporter: p.task.reporter,
           mailhosts: p.task.mailhosts,
           recipientDomains: p.task.recipientDomains,
+          ...(p.task.resentBy === undefined ? {} : { resentBy: p.task.resentBy }),
           profile: p.task.profile,
           reduce: p.task.reduce,
         };
@@ -487,6 +493,7 @@ export class AnalysisPool {
         reporter: opts.reporter ?? null,
         mailhosts: [...(opts.mailhosts ?? [])],
         recipientDomains: [...(opts.recipientDomains ?? [])],
+        ...(opts.resentBy && opts.resentBy.length > 0 ? { resentBy: [...opts.resentBy] } : {}),
         profile: opts.profile ?? 'report',
         reduce: opts.reduce ?? false,
       };

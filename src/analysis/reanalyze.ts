@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { ANALYSER_VERSION, type Analysis } from './analysis-schema.ts';
-import { batchMailhosts, keysOfReports, reporterDomainsOf, whereKey } from './mailhost-store.ts';
+import { batchMailhosts, keysOfReports, redirectResendersOf, reporterDomainsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
 import { getLatestAnalyses, storeAnalysis } from './repository.ts';
 
@@ -145,7 +145,7 @@ export async function reanalyze(db: DB, pool: AnalysisPool, opts: ReanalyzeOptio
 export async function reporterContextOf(
   db: DB,
   shas: readonly string[],
-): Promise<Map<string, { mailhosts: string[]; recipientDomains: string[] }>> {
+): Promise<Map<string, { mailhosts: string[]; recipientDomains: string[]; resentBy?: string[] }>> {
   const first = new Map<string, string>();
   for (let i = 0; i < shas.length; i += 200) {
     const rows = await db
@@ -160,9 +160,16 @@ export async function reporterContextOf(
   const ids = [...first.values()];
   const keys = await keysOfReports(db, ids);
   const domains = await reporterDomainsOf(db, ids);
+  const resenders = await redirectResendersOf(db, ids);
   const hostsOf = batchMailhosts(db);
-  const out = new Map<string, { mailhosts: string[]; recipientDomains: string[] }>();
-  for (const [sha, id] of first)
-    out.set(sha, { mailhosts: await hostsOf(keys.get(id) ?? []), recipientDomains: domains.get(id) ?? [] });
+  const out = new Map<string, { mailhosts: string[]; recipientDomains: string[]; resentBy?: string[] }>();
+  for (const [sha, id] of first) {
+    const resentBy = resenders.get(id);
+    out.set(sha, {
+      mailhosts: await hostsOf(keys.get(id) ?? []),
+      recipientDomains: domains.get(id) ?? [],
+      ...(resentBy ? { resentBy } : {}),
+    });
+  }
   return out;
 }

@@ -146,6 +146,11 @@ export interface StageInput {
    * rule asks whether a hop is one of their inbound relays (`traceback/live-dns.ts`).
    */
   recipientDomains?: readonly string[];
+  /**
+   * The reporter's own addresses when the report is their redirect of the message (`Resent-*`, intake's `how:
+   * 'resent'`): the trace-back leaves the redirect's own hops out (`traceback/redirect.ts`).
+   */
+  resentBy?: readonly string[];
 }
 
 /** The reporter's statement: `reports.note` and the `consent` field of the report context. */

@@ -18,6 +18,7 @@ import { splitMailhosts } from './traceback/declared.ts';
 import { mailhostRelay } from './traceback/mailhosts.ts';
 import { answerLive, freshEnough, newLiveFacts } from './traceback/live-dns.ts';
 import { resentOriginal } from './traceback/resent.ts';
+import { redirectBoundary } from './traceback/redirect.ts';
 import { ORIGIN_INSIDE_RECEIVER, ORIGIN_RESENT_ORIGINAL } from '../actionable-origin.ts';
 
 const WEBMAIL_SET: ReadonlySet<string> = new Set(WEBMAIL_IP_HEADERS);
@@ -41,6 +42,11 @@ export interface TraceOptions {
   now?: Date;
   /** The reporter's own mail domains, for the live MX rule (before those the believed hops recorded). */
   recipientDomains?: readonly string[];
+  /**
+   * The reporter's own addresses when the report is their redirect of the message (the intake's `how: 'resent'`):
+   * the Received fields above their resent block record the redirect, not the message's way in (`redirect.ts`).
+   */
+  resentBy?: readonly string[];
 }
 
 /**
@@ -56,7 +62,10 @@ export const TRACEBACK_DNS_MAX_LOOKUPS = 24;
  * looked up (offline data), the chain walked. Used by the stage and by the evaluation.
  */
 export async function traceRaw(raw: Uint8Array, opts: TraceOptions): Promise<WalkOutput> {
-  const fields = headerFields(raw);
+  const all = headerFields(raw);
+  // The reporter's redirect: what stands above their resent block is the way from them to us (`redirect.ts`).
+  const redirect = redirectBoundary(all, opts.resentBy ?? []);
+  const fields = redirect === null ? all : all.slice(redirect.at);
   const receivedFields = fields.filter((f) => f.name === 'received');
   const findings: StageFinding[] = [];
   if (receivedFields.length > MAX_HOPS) {
@@ -159,6 +168,18 @@ fields.`,
       }
     }
   }
+  if (redirect !== null) {
+    out = {
+      ...out,
+      flags: [...out.flags, 'redirect-hops-left-out'],
+      steps: [
+        `The report is the reporter's redirect of the message (Resent-From ${redirect.resender}): the Received \
+fields above the resent block (${redirect.redirectHops}) record the way from the reporter to this instance and are \
+left out; the message's own chain starts below it.`,
+        ...out.steps,
+      ],
+    };
+  }
   return { ...out, findings: [...findings, ...out.findings] };
 }
 
@@ -198,6 +219,7 @@ export const tracebackStage = defineStage({
       dns,
       now: ctx.ports.clock.now(),
       recipientDomains: input.recipientDomains ?? [],
+      resentBy: input.resentBy ?? [],
     });
     findings.push(...out.findings);
     if (dns !== null && dns.failures.length > 0) {

@@ -230,3 +230,52 @@ test('mailboxes are parsed from the usual From forms', () => {
   assert.deepEqual(parseMailbox('lea@example.fr (Léa)'), { address: 'lea@example.fr', name: 'Léa' });
   assert.equal(parseMailbox('undisclosed-recipients:;'), null);
 });
+
+test('a redirect is its own original even with a message of its own inside; the reporter is its resender', async () => {
+  const { claimedReporter } = await import('../smtp/take-apart.ts');
+  // The spam, as the reporter's client redirected it, with an attached .eml whose chain the spammer wrote.
+  const raw = CRLF([
+    'Received: from [192.168.178.23] (p5b0d1234.dip0.t-ipconnect.de. [91.13.18.52]) by smtp.gmail.com with ' +
+      'ESMTPSA id 1',
+    'Resent-From: Lea Martin <lea.martin@gmail.com>',
+    'Resent-To: spam@report.test',
+    'Resent-Date: Tue, 14 Feb 2023 10:00:02 +0100',
+    'Received: from bot.example (bot.example [198.51.100.9]) by mx.google.com with ESMTP id 2',
+    'From: "Invoices" <billing@shop.example>',
+    'To: lea.martin@gmail.com',
+    'Subject: Your invoice',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    'See attached.',
+    '--b',
+    'Content-Type: message/rfc822; name="invoice.eml"',
+    'Content-Disposition: attachment; filename="invoice.eml"',
+    '',
+    'Received: from innocent.example (innocent.example [93.184.216.34]) by mx.example with ESMTP id 3',
+    'From: a@b.example',
+    'Subject: invoice',
+    '',
+    'x',
+    '--b--',
+    '',
+  ]);
+  const ex = extractForwarded(raw);
+  assert.deepEqual(
+    ex.originals.map((o) => [o.how, o.wholeMail]),
+    [['resent', true]],
+  );
+  assert.equal(ex.originals[0]?.raw, raw);
+  // The spam's From is the spammer's: the reporter is who resent it.
+  const env = {
+    mailFrom: 'lea.martin@gmail.com',
+    rcptTo: ['spam@report.test'],
+    clientIp: '209.85.208.44',
+    heloName: 'x',
+    tls: true,
+  };
+  assert.equal(claimedReporter(ex, env), 'lea.martin@gmail.com');
+});

@@ -88,6 +88,16 @@ export function extractForwarded(raw: Buffer): Extraction {
     return { wrapper, originals: [original], arf, note: null };
   }
 
+  // A redirect is the original itself: the messages it carries are the spam's own attachments (a review had an
+  // attached .eml with a forged chain taken as the reported message).
+  if (wrapper.resentFrom)
+    return {
+      wrapper,
+      originals: [{ raw, quality: 'full', how: 'resent', filename: null, transferEncoding: null, wholeMail: true }],
+      arf: null,
+      note: null,
+    };
+
   const attached = attachedMessages(raw, root);
   if (attached.length > MAX_ORIGINALS_PER_MAIL) {
     throw new AppError(
@@ -96,14 +106,6 @@ export function extractForwarded(raw: Buffer): Extraction {
     );
   }
   if (attached.length > 0) return { wrapper, originals: attached, arf: null, note: wrapperNote(raw, root) };
-
-  if (wrapper.resentFrom)
-    return {
-      wrapper,
-      originals: [{ raw, quality: 'full', how: 'resent', filename: null, transferEncoding: null, wholeMail: true }],
-      arf: null,
-      note: null,
-    };
 
   const text = firstText(raw, root);
   const inline = text ? recoverInlineForward(text, wrapper.sha256) : null;

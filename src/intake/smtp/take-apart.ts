@@ -44,7 +44,9 @@ export interface TakenApartMail {
 /** Who claims to have forwarded the mail: the wrapper's From, else the envelope sender (ARF: the loop's address). */
 export function claimedReporter(ex: Pick<Extraction, 'wrapper'>, env: Envelope): string | null {
   const envelopeFrom = env.mailFrom ? (parseMailbox(env.mailFrom)?.address ?? null) : null;
-  return ex.wrapper.fromAddress ?? envelopeFrom;
+  // A redirect keeps the spam's own From: the reporter is who resent it (RFC 5322 §3.6.6), not the spam's sender.
+  const resender = ex.wrapper.resentFrom ? (parseMailbox(ex.wrapper.resentFrom)?.address ?? null) : null;
+  return resender ?? ex.wrapper.fromAddress ?? envelopeFrom;
 }
 
 /**
