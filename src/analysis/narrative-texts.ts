@@ -179,11 +179,11 @@ const TRACEBACK: TextTemplate[] = [
   },
   {
     en:
-      '{ip} is in AS{asn} ({asName}), the network of a relay already believed, and that AS is not an access or ' +
-      'hosting network',
+      "{ip} is in AS{asn} ({asName}), the network of a relay already believed, an AS that bears the organisation's " +
+      'name and is not an access or hosting network',
     fr:
-      '{ip} est dans l’AS{asn} ({asName}), le réseau d’un relais déjà cru, et cet AS n’est pas un réseau d’accès ni ' +
-      'd’hébergement',
+      '{ip} est dans l’AS{asn} ({asName}), le réseau d’un relais déjà cru, un AS qui porte le nom de l’organisation ' +
+      'et n’est pas un réseau d’accès ni d’hébergement',
   },
   {
     en:

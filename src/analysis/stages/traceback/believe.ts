@@ -1,7 +1,7 @@
 import { FORWARDING_SERVICES } from '../../data/forwarding-services.ts';
 import { inDeclaredDomain } from './declared.ts';
 import { matchCidr } from './ip-class.ts';
-import { holderDomain, isAccessName, isMailHostName, isResearchAs, isSharedAs } from './org.ts';
+import { asNamesOrganisation, holderDomain, isAccessName, isMailHostName, isResearchAs, isSharedAs } from './org.ts';
 import type { ParsedReceived } from './received-parser.ts';
 import type { CompiledRelay } from './trust.ts';
 import type { Believed } from './walk-fallback.ts';
@@ -299,13 +299,13 @@ machine that handed the message to it`,
   }
   if (asn !== null && org.asns.has(asn)) {
     const asName = input.asNameOf?.get(asn) ?? null;
-    if (!isSharedAs(asName) && !isAccess()) {
+    if (!isSharedAs(asName) && !isAccess() && asNamesOrganisation(asName, org.domains)) {
       return {
         relay: orgRelay(`AS${asn}`),
         kind: 'own',
         ip,
-        why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, and that AS is \
-not an access or hosting network`,
+        why: `${ip} is in AS${asn} (${asName ?? 'unnamed'}), the network of a relay already believed, an AS that \
+bears the organisation's name and is not an access or hosting network`,
       };
     }
   }

@@ -169,3 +169,24 @@ test('fresh mail: a neighbour’s forward-confirmed name under the hosting domai
   assert.equal(w.ip, '167.86.75.2', w.text);
   assert.match(w.text, /looked up on 2026-11-04: its reverse name vmi333333\.contaboserver\.net is in/);
 });
+
+test('a customer’s dedicated server named under OVH’s own domain is no host of an OVH-hosted mailbox', async () => {
+  // 91.121.14.0/24 is OVH's (AS16276, "OVH SAS"); OVH names dedicated servers nsNNNNNNN.ovh.net, beside its own
+  // mail system (mx4.mail.ovh.net). A review framed an innocent through a forged line such a server wrote.
+  const w = await origin(
+    chain([
+      ['mx4.mail.ovh.net', 'ns3012345.ovh.net [91.121.14.196]'],
+      ['ns3012345.ovh.net', 'innocent.example.org [93.184.216.34]'],
+    ]),
+  );
+  assert.equal(w.ip, '91.121.14.196', w.text);
+  assert.match(w.text, /ns3012345\.ovh\.net is in ovh\.net, the domain the hosting company of AS16276/);
+  // OVH's own mail relays, mail names the receiver checked, are still its mail system.
+  const relay = await origin(
+    chain([
+      ['mx4.mail.ovh.net', '10.mo7.mail-out.ovh.net [91.121.14.20]'],
+      ['10.mo7.mail-out.ovh.net', 'sender.example.org [93.184.216.34]'],
+    ]),
+  );
+  assert.equal(relay.ip, '93.184.216.34', relay.text);
+});

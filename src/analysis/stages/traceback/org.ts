@@ -311,6 +311,26 @@ const SHARED_AS_WORDS = new RegExp(
   'i',
 );
 
+/**
+ * Whether an AS's registered name bears the name of one of these organisation domains: the domain's first label (four
+ * characters or more, not a hosting word) inside the AS name with everything but letters and digits taken out
+ * (`canonical.com` in "Canonical Group Limited", `redhat.com` in "Red Hat, Inc."). A network that only carries no
+ * hosting word in its name is not thereby the organisation's: M247, Unified Layer, FranTech rent machines to anyone.
+ */
+export function asNamesOrganisation(asName: string | null, domains: Iterable<string>): boolean {
+  if (asName === null) return false;
+  const flat = asName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  for (const d of domains) {
+    const label =
+      d
+        .toLowerCase()
+        .split('.')[0]
+        ?.replace(/[^a-z0-9]/g, '') ?? '';
+    if (label.length >= 4 && !HOSTING_AS_WORDS.test(label) && flat.includes(label)) return true;
+  }
+  return false;
+}
+
 /** True when an AS, by its registered name, is an access, hosting, transit or research network. */
 export function isSharedAs(asName: string | null): boolean {
   // Unknown name: unknown network; do not vouch for it.
@@ -371,6 +391,9 @@ const HOSTER_DOMAINS: readonly { as: RegExp; domains: readonly string[] }[] = [
   { as: /\bionos\b/i, domains: ['onlinehome-server.info', 'onlinehome-server.com'] },
   { as: /\b(?:akamai|linode)\b/i, domains: ['linode.com', 'linodeusercontent.com'] },
   { as: /\b(?:constant company|choopa|vultr)\b/i, domains: ['vultrusercontent.com'] },
+  // OVH names its customers' dedicated servers under its own domain (`ns3012345.ovh.net`), beside its own mail
+  // system (`mx4.mail.ovh.net`, `mo7.mail-out.ovh.net`: mail names, still believed when the receiver checked them).
+  { as: /\bovh\b/i, domains: ['ovh.net'] },
 ];
 
 /** Words of an AS name that are a legal form or a trade, not the holder's own name. */

@@ -517,3 +517,29 @@ test('a login the provider took from its own front end names the relay that hand
   const relayed = [...ICLOUD.slice(0, 3), ICLOUD[3]?.replace('with ESMTPSA', 'with ESMTPS') ?? ''];
   assert.equal(walk(relayed, { documentationIsPublic: false }).origin?.ip, '17.42.251.41');
 });
+
+test(
+  'the same AS as the organisation’s relay is believed only when the AS bears the organisation’s name: a hosting ' +
+    'network without a hosting word rents to anyone',
+  () => {
+    const chain = [
+      'from mx1.victim.example (mx1.victim.example [198.51.100.20]) by inbound.victim.example (Postfix) with ESMTP ' +
+        'id 1; Mon, 8 May 2023 10:00:03 +0000',
+      'from rented.other.example (rented.other.example [198.51.100.77]) by mx1.victim.example (Postfix) with ESMTP ' +
+        'id 2; Mon, 8 May 2023 10:00:02 +0000',
+      'from innocent.example (innocent.example [203.0.113.9]) by rented.other.example (Postfix) with ESMTP id 3; ' +
+        'Mon, 8 May 2023 10:00:01 +0000',
+    ];
+    const asnOf = new Map([
+      ['198.51.100.20', 64500],
+      ['198.51.100.77', 64500],
+    ]);
+    // M247's registered name carries no hosting word: the machine rented there is the origin.
+    const rented = walk(chain, { asnOf, asNameOf: new Map([[64500, 'M247 Europe SRL']]) });
+    assert.equal(rented.origin?.ip, '198.51.100.77', rented.steps.join('\n'));
+    // The organisation's own network, by its name: its other relay is believed.
+    const own = walk(chain, { asnOf, asNameOf: new Map([[64500, 'Victim Holdings Inc']]) });
+    assert.equal(own.origin?.ip, '203.0.113.9', own.steps.join('\n'));
+    assert.match(own.steps.join('\n'), /an AS that bears the organisation's name/);
+  },
+);

@@ -14,7 +14,7 @@
  *    domain); 3b. such a name in the domain of a known forwarding service
  *    (`data/forwarding-services.ts`): the recipient's own forwarder, the receiving side;
  * 4. in the same AS as a believed relay of that organisation, when the AS is not an access,
- *    hosting, transit or research network;
+ *    hosting, transit or research network and its registered name bears the organisation's (`asNamesOrganisation`);
  * 5. a reverse name qmail recorded without checking it (qmail never forward-confirms), in the
  *    organisation's domain, only when the address agrees: the same /24 as an address the
  *    organisation already showed (a believed relay, or a believed receiver's own address in its
