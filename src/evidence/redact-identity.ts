@@ -7,6 +7,7 @@
  * parts, the reporter's own mail domains unless a shared mailbox provider hosts them, names as
  * token sequences (matched accent- and case-insensitively, whole and by parts), and phone numbers.
  */
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { getDomain } from 'tldts';
 import { isSharedMailDomain } from './shared-mail-domains.ts';
@@ -17,6 +18,11 @@ export interface ReporterIdentity {
   names: string[];
   /** Phone numbers, any format (E.164 preferred). */
   numbers: string[];
+  /**
+   * The reporter redirected the message (intake `how: 'resent'`): the fields above the topmost resent block record the
+   * way from the reporter to this instance (their machine at home, their provider) and leave no copy.
+   */
+  redirect?: boolean;
 }
 
 /** What a message says about its own recipient (a spam's recipient is its reporter). */
@@ -199,20 +205,31 @@ export function identifyingDomain(address: string): string | null {
   return reg;
 }
 
-function nameTokens(name: string): string[] {
-  return foldAccents(name.normalize('NFC'))
+/** A name's words, accent-folded (`fold`: "Søren" → "Soren") or as written (NFC). */
+function nameTokens(name: string, fold = true): string[] {
+  const nfc = name.normalize('NFC');
+  return (fold ? foldAccents(nfc) : nfc)
     .split(/[\s,;"<>()]+/)
     .map((t) => t.replace(/^[.'-]+|[.'-]+$/g, ''))
     .filter((t) => t.length > 0);
 }
 
-/** The digits of a phone number that identify it, and its E.164 form when it is written so. */
+/**
+ * The digits of a phone number that identify it, and its E.164 form when it is written so. The core is the national
+ * significant number (ITU-T E.164), which every national and international way of writing the number ends with:
+ * from the E.164 form when there is one (`+44 7815 296484` → 7815296484, `+1 415 555 0123` → 4155550123), else the
+ * digits without a trunk prefix (`07815 296484` → 7815296484). The last nine digits, kept until 2026-12-07, fit
+ * French numbers only: a UK, US, German or Italian number was never matched (a review saw a German reporter's own
+ * number published in the MISP feed as a fraud number).
+ */
 function numberForm(num: string): { core: string; e164: string | null } | null {
   const trimmed = num.trim();
   const digits = trimmed.replace(/\D/g, '');
   if (digits.length < 6) return null;
   const e164 = trimmed.startsWith('+') ? `+${digits}` : trimmed.startsWith('00') ? `+${digits.slice(2)}` : null;
-  return { core: digits.slice(-Math.min(9, digits.length)), e164 };
+  const nsn = e164 === null ? null : (parsePhoneNumberFromString(e164)?.nationalNumber ?? null);
+  const national = nsn !== null && nsn.length >= 6 ? nsn : digits.replace(/^0+/, '');
+  return { core: national.length >= 6 ? national : digits, e164 };
 }
 
 /**
@@ -245,15 +262,26 @@ export function identityForms(
 
   const names: NameForm[] = [];
   const seen = new Set<string>();
-  const addName = (name: string, generic: boolean): void => {
-    const tokens = nameTokens(name);
+  const addTokens = (tokens: string[], generic: boolean, exact = false): void => {
     if (tokens.join('').length < MIN_NAME_PART) return;
-    const key = tokens.join(' ').toLowerCase();
+    // Written spellings are kept in each case: the byte views they are matched in fold only ASCII letters' case.
+    const key = exact ? `=${tokens.join(' ')}` : tokens.join(' ').toLowerCase();
     if (seen.has(key)) return;
     // A display name that is only generic words ("Valued Customer") names nobody.
     if (generic && tokens.every((t) => GENERIC_NAME_WORDS.has(t.toLowerCase()))) return;
     seen.add(key);
     names.push({ tokens, parts: true });
+  };
+  // The folded spelling matches any accents on Latin letters ("Lea" in "Léa", "LÉA"); folding also rewrites letters
+  // the message keeps as they are (ø → o, ß → ss, й → и, Hangul syllables into their letters): the spelling as
+  // written is searched too, in its own case and in upper and lower case (a review saw "Søren", "Strauß",
+  // "Сергей", "Королёв" and Korean names leave every artefact unredacted).
+  const addName = (name: string, generic: boolean): void => {
+    addTokens(nameTokens(name), generic);
+    const written = nameTokens(name, false);
+    if (written.join(' ') === nameTokens(name).join(' ')) return;
+    for (const tokens of [written, written.map((t) => t.toLowerCase()), written.map((t) => t.toUpperCase())])
+      addTokens(tokens, generic, true);
   };
   for (const n of identity.names) addName(n, false);
   for (const n of recipients.names.slice(0, FULLY_ENCODED_RECIPIENTS)) {
@@ -306,7 +334,10 @@ export function reporterIdentityOf(
   try {
     const ctx: unknown = report.context ? JSON.parse(report.context) : null;
     if (ctx && typeof ctx === 'object') {
-      const wrapper = 'wrapper' in ctx ? ctx.wrapper : null;
+      // A redirect's "wrapper" is the spam itself: its From is the spam's sender, not the reporter's.
+      const redirect = 'how' in ctx && ctx.how === 'resent';
+      if (redirect) id.redirect = true;
+      const wrapper = 'wrapper' in ctx && !redirect ? ctx.wrapper : null;
       const from =
         wrapper && typeof wrapper === 'object' && 'from' in wrapper && typeof wrapper.from === 'string'
           ? wrapper.from
@@ -317,11 +348,20 @@ export function reporterIdentityOf(
       if (fromAddr) id.addresses.push(fromAddr);
       const rn = 'reporterNumber' in ctx && typeof ctx.reporterNumber === 'string' ? ctx.reporterNumber : null;
       if (rn) id.numbers.push(rn);
+      // A feedback report's complainant (RFC 5965 Original-Rcpt-To): the mailbox the loop's user reported from.
+      const arf = 'arf' in ctx && ctx.arf && typeof ctx.arf === 'object' ? ctx.arf : null;
+      const rcpt = arf && 'originalRcptTo' in arf && Array.isArray(arf.originalRcptTo) ? arf.originalRcptTo : [];
+      for (const a of rcpt.slice(0, 20)) if (typeof a === 'string' && a.includes('@')) id.addresses.push(a.trim());
     }
   } catch {
     // A context that is not JSON holds no identity we can use.
   }
-  return { addresses: [...new Set(id.addresses)], names: [...new Set(id.names)], numbers: [...new Set(id.numbers)] };
+  return {
+    addresses: [...new Set(id.addresses)],
+    names: [...new Set(id.names)],
+    numbers: [...new Set(id.numbers)],
+    ...(id.redirect ? { redirect: true } : {}),
+  };
 }
 
 /** Merges identities (the reporters of a case), without duplicates. */
@@ -330,5 +370,6 @@ export function mergeIdentities(ids: readonly ReporterIdentity[]): ReporterIdent
     addresses: [...new Set(ids.flatMap((i) => i.addresses))],
     names: [...new Set(ids.flatMap((i) => i.names))],
     numbers: [...new Set(ids.flatMap((i) => i.numbers))],
+    ...(ids.some((i) => i.redirect === true) ? { redirect: true } : {}),
   };
 }

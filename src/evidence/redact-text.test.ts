@@ -151,6 +151,28 @@ test('phone numbers in national, international, URL and tel: forms', () => {
   assert.equal(r(`h=${hex('sha256', '+33612345678')}`), `h=${hex('sha256', '+00000000000')}`);
 });
 
+test('phone numbers whose national number is not nine digits: UK, US, German, Italian, written every way', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      '+447815296484',
+      ['07815 296484', '+44 7815 296484', '+44 (0)7815 296484', '0044 7815296484', 'tel:+447815296484'],
+      /296.?484/,
+    ],
+    ['+14155550123', ['(415) 555-0123', '415.555.0123', '+1 415 555 0123', '1-415-555-0123'], /555.?0123/],
+    ['+4915123456789', ['0151 23456789', '+49 151 23456789', '+49 (0)151 2345 6789'], /2345.?6789/],
+    ['+393123456789', ['312 345 6789', '+39 312 345 6789'], /345.?6789/],
+    // Written by the intake without its country code: the digits without the trunk prefix.
+    ['07815296484', ['07815 296484', '+44 7815 296484'], /296.?484/],
+  ];
+  for (const [number, forms, left] of cases) {
+    const id: ReporterIdentity = { addresses: [], names: [], numbers: [number] };
+    for (const s of forms) assert.doesNotMatch(r(`call ${s} now`, id), left, `${number}: ${s}`);
+  }
+  // Another number that shares the last nine digits stays: the whole national number is matched.
+  const uk: ReporterIdentity = { addresses: [], names: [], numbers: ['+447815296484'] };
+  assert.match(r('call 06815 296484', uk), /06815 296484/);
+});
+
 test('the local part alone is redacted when distinctive', () => {
   assert.equal(r('user lea.martin logged in'), 'user [redacted] logged in');
   assert.equal(r('https://x.example/u/lea.martin/profile'), 'https://x.example/u/[redacted]/profile');

@@ -335,3 +335,56 @@ ${NAME.split(' ')[0]}, claim at http://lotto.example/?r=${encodeURIComponent('zo
     assert.equal(await redactedEvidenceOf(ctx.db, 'no-such-report'), null);
   });
 }
+
+test('names whose accent folding changes the spelling are redacted as written: ø, ß, Cyrillic й and ё, Hangul', () => {
+  for (const [name, text] of [
+    ['Søren Kierkegaard', 'Dear Søren Kierkegaard, SØREN'],
+    ['Anna Strauß', 'Hallo Anna Strauß'],
+    ['Сергей Королёв', 'Здравствуйте, Сергей Королёв! СЕРГЕЙ'],
+    ['김민준', '김민준 고객님'],
+  ] as const) {
+    const raw = Buffer.from(
+      `From: a@b.example\r\nTo: "${name}" <x@y.example>\r\nSubject: ${text}\r\nMIME-Version: 1.0\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n`,
+      'utf8',
+    );
+    const out = redactReporter(raw, { addresses: [], names: [name], numbers: [] }).raw.toString('utf8');
+    for (const word of name.split(' ')) {
+      assert.ok(!out.includes(word), `${word} left in:\n${out}`);
+      assert.ok(!out.includes(word.toUpperCase()), `${word.toUpperCase()} left in:\n${out}`);
+    }
+  }
+});
+
+test('a redirect’s copies leave out the way from the reporter to us, and its spam’s sender is not the reporter', () => {
+  const context = JSON.stringify({ how: 'resent', wrapper: { from: '"Invoices" <billing@shop.example>' } });
+  const id = reporterIdentityOf({ reporter_address: 'lea.martin@gmail.com', context });
+  assert.deepEqual(id, { addresses: ['lea.martin@gmail.com'], names: [], numbers: [], redirect: true });
+  const spam =
+    'Received: from bot.example (bot.example [198.51.100.9]) by mx.google.com with ESMTP id 2\r\n' +
+    'From: "Invoices" <billing@shop.example>\r\nTo: lea.martin@gmail.com\r\nSubject: Your invoice\r\n\r\npay now\r\n';
+  const raw = Buffer.from(
+    'Received: from mail-ed1-f44.google.com ([209.85.208.44]) by intake.example with ESMTPS id R1\r\n' +
+      'Received: from [192.168.178.23] (p5b0d1234.dip0.t-ipconnect.de. [91.13.18.52])\r\n' +
+      '\tby smtp.gmail.com with ESMTPSA id y2\r\n' +
+      'X-Originating-IP: 91.13.18.52\r\n' +
+      'Resent-From: Lea Martin <lea.martin@gmail.com>\r\nResent-Date: Tue, 14 Feb 2023 10:00:02 +0100\r\n' +
+      spam,
+    'latin1',
+  );
+  const out = redactReporter(raw, id).raw.toString('latin1');
+  assert.doesNotMatch(out, /91\.13\.18\.52|t-ipconnect|smtp\.gmail\.com|intake\.example/);
+  assert.match(out, /^Resent-From: /);
+  assert.match(out, /bot\.example \[198\.51\.100\.9\]/);
+  assert.match(out, /billing@shop\.example/, 'the spam’s sender stays');
+  assert.doesNotMatch(out, /lea\.martin/);
+  // Not a redirect: the header is kept whole.
+  const plain = reporterIdentityOf({ reporter_address: 'lea.martin@gmail.com', context: '{"how":"attached"}' });
+  assert.match(redactReporter(raw, plain).raw.toString('latin1'), /^Received: from mail-ed1-f44/);
+});
+
+test('a feedback report’s complainant (Original-Rcpt-To) is part of the reporter’s identity', () => {
+  const context = JSON.stringify({ how: 'arf', arf: { originalRcptTo: ['complainant@isp.example'] } });
+  const id = reporterIdentityOf({ reporter_address: 'fbl@isp.example', context });
+  assert.deepEqual(id.addresses, ['fbl@isp.example', 'complainant@isp.example']);
+});

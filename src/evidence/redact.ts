@@ -119,12 +119,29 @@ function redactDeep(v: unknown, f: (s: string) => string): unknown {
  * Returns a copy of `raw` with the reporter's identity removed. `raw` itself is never modified.
  */
 export function redactReporter(raw: Uint8Array, identity: ReporterIdentity, opts: RedactOptions = {}): RedactionResult {
-  const buf = Buffer.from(raw);
+  const buf = identity.redirect === true ? withoutRedirectFields(raw) : Buffer.from(raw);
   const recipients = opts.recipients === false ? undefined : allRecipients(buf, 0);
   const redactor = new Redactor(identity, recipients);
   const counter = { n: 0 };
   const out = redactMessage(buf, redactor, counter, 0);
   return { raw: out, replacements: counter.n };
+}
+
+/**
+ * A copy of a redirected message without the header fields above its topmost resent block (RFC 5322 §3.6.6): those
+ * were added after the reporter resent it (their machine logged in at their provider, the provider's relays, this
+ * instance's intake) and name the reporter's own address at home. The message as the reporter received it starts
+ * at the block. Unchanged when there is no resent block.
+ */
+export function withoutRedirectFields(raw: Uint8Array): Buffer {
+  const buf = Buffer.from(raw);
+  const head = buf.subarray(0, Math.min(buf.length, 1024 * 1024)).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  const block = end < 0 ? head : head.slice(0, end);
+  const m = /(?:^|\n)(resent-[a-z-]*:)/i.exec(block);
+  if (m === null) return buf;
+  const at = m.index + (block[m.index] === '\n' ? 1 : 0);
+  return at === 0 ? buf : Buffer.from(buf.subarray(at));
 }
 
 /** Redacts a text artefact (JSON, CSV, a subject, a note) with the same rules. */
