@@ -13,13 +13,7 @@ import type { HandOn, JobWork, TypedJob } from '../workers/handlers.ts';
 import type { Analysis } from './analysis-schema.ts';
 import { idTime } from '../core/ids.ts';
 import { AnalysisPool } from './pool.ts';
-import {
-  batchMailhosts,
-  keysOfReports,
-  noteReportsAndRelearn,
-  redirectResendersOf,
-  reporterDomainsOf,
-} from './mailhost-store.ts';
+import { batchMailhosts, keysOfReports, noteReportsAndRelearn, reporterFactsOf } from './mailhost-store.ts';
 import { analysedAtCurrentVersion, analysisRows, getLatestAnalyses, writeAnalysisRows } from './repository.ts';
 import { rememberAnalysis } from './recent-analyses.ts';
 import { reporterContextOf, type AnalysisChange } from './reanalyze.ts';
@@ -169,11 +163,7 @@ export function analyseReportWork(
         ctx.db,
         work.map((w) => w.p.reportId),
       );
-      const domains = await reporterDomainsOf(
-        ctx.db,
-        work.map((w) => w.p.reportId),
-      );
-      const resenders = await redirectResendersOf(
+      const reporters = await reporterFactsOf(
         ctx.db,
         work.map((w) => w.p.reportId),
       );
@@ -191,8 +181,9 @@ export function analyseReportWork(
             if (!raw) continue;
             const first = firstOf.get(sha256);
             const mailhosts = first ? await hostsOf(keys.get(first.reportId) ?? []) : [];
-            const recipientDomains = first ? (domains.get(first.reportId) ?? []) : [];
-            const resentBy = first ? resenders.get(first.reportId) : undefined;
+            const facts = first ? reporters.get(first.reportId) : undefined;
+            const recipientDomains = facts?.domains ?? [];
+            const resentBy = facts?.resentBy;
             const r = await p.analyse(raw, {
               mailhosts,
               recipientDomains,

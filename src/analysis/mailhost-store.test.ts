@@ -20,7 +20,7 @@ import {
   noteReportsAndRelearn,
   RELEARN_EVERY,
   relearn,
-  reporterDomainsOf,
+  reporterFactsOf,
   reporterKeys,
   replaceDeclaredMailhosts,
 } from './mailhost-store.ts';
@@ -72,13 +72,18 @@ for (const dialect of DIALECTS) {
         { raw, channel: 'web', reporterUserId: userId },
         { raw, channel: 'api' },
       ]);
-      const d = await reporterDomainsOf(
+      const [redirect] = await h.ctx.writer.submit([
+        { raw, channel: 'smtp', reporterAddress: 'Lea@Gmail.example', context: { how: 'resent', wholeMail: true } },
+      ]);
+      const d = await reporterFactsOf(
         h.ctx.db,
-        [byAddress, byUser, nobody].map((r) => r?.id ?? ''),
+        [byAddress, byUser, nobody, redirect].map((r) => r?.id ?? ''),
       );
-      assert.deepEqual(d.get(byAddress?.id ?? ''), ['jmason.example']);
-      assert.deepEqual(d.get(byUser?.id ?? ''), ['corp.example']);
-      assert.deepEqual(d.get(nobody?.id ?? ''), []);
+      assert.deepEqual(d.get(byAddress?.id ?? ''), { domains: ['jmason.example'] });
+      assert.deepEqual(d.get(byUser?.id ?? ''), { domains: ['corp.example'] });
+      assert.deepEqual(d.get(nobody?.id ?? ''), { domains: [] });
+      // A redirect's reporter is named for the trace-back, which leaves the redirect's own hops out.
+      assert.deepEqual(d.get(redirect?.id ?? ''), { domains: ['gmail.example'], resentBy: ['lea@gmail.example'] });
     });
 
     test('a new reporter is learned after their fifth report, then at the 25th and every 25 after', async (t) => {

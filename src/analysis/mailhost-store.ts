@@ -62,73 +62,78 @@ export async function keysOfReports(
   return out;
 }
 
+/** What the trace-back is told about one report's reporter (see {@link reporterFactsOf}). */
+export interface ReporterFacts {
+  /** The reporter's mail domain, for the live MX rule (empty: none known). */
+  domains: string[];
+  /** The reporter's own addresses when the report is their redirect of the message; absent otherwise. */
+  resentBy?: string[];
+}
+
 /**
- * The mail domain of each report's reporter: the domain of the address the report came from, else of
- * the reporting user's account address. Read only to ask the trace-back's live MX rule whether a
- * hop is one of that domain's inbound relays; never stored with the analysis.
+ * What the trace-back is told about each report's reporter, one statement per 200 reports: the mail domain of the
+ * address the report came from, else of the reporting user's account address (read only to ask the live MX rule
+ * whether a hop is one of that domain's inbound relays; never stored with the analysis), and, when the report is the
+ * reporter's redirect of the message (the intake's context `how: 'resent'`), their own addresses: the trace-back
+ * leaves the redirect's own hops out (`stages/traceback/redirect.ts`).
  */
-export async function reporterDomainsOf(
+export async function reporterFactsOf(
   db: Kysely<Database>,
   reportIds: readonly string[],
-): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
+): Promise<Map<string, ReporterFacts>> {
+  const out = new Map<string, ReporterFacts>();
   for (let i = 0; i < reportIds.length; i += 200) {
     const rows = await db
       .selectFrom('reports')
       .leftJoin('users', 'users.id', 'reports.reporter_user_id')
-      .select(['reports.id as id', 'reports.reporter_address as address', 'users.email as email'])
+      .select((eb) => [
+        'reports.id as id',
+        'reports.reporter_address as address',
+        'users.email as email',
+        // Only a redirect's context is read: the others are not parsed, nor sent over.
+        eb
+          .case()
+          .when('reports.context', 'like', '%"resent"%')
+          .then(eb.ref('reports.context'))
+          .else(null)
+          .end()
+          .as('context'),
+      ])
       .where('reports.id', 'in', reportIds.slice(i, i + 200))
       .execute();
     for (const r of rows) {
-      const address = r.address ?? r.email ?? '';
-      const at = address.lastIndexOf('@');
-      const domain =
-        at < 0
-          ? ''
-          : address
-              .slice(at + 1)
-              .trim()
-              .toLowerCase()
-              .replace(/[>.]+$/, '');
-      out.set(r.id, /^[a-z0-9.-]{1,253}$/.test(domain) && domain.includes('.') ? [domain] : []);
+      const facts: ReporterFacts = { domains: reporterDomain(r.address ?? r.email ?? '') };
+      if (r.context !== null && isRedirect(r.context)) {
+        const addresses = [r.address, r.email]
+          .filter((a): a is string => typeof a === 'string' && a.includes('@'))
+          .map((a) => a.trim().toLowerCase());
+        if (addresses.length > 0) facts.resentBy = [...new Set(addresses)];
+      }
+      out.set(r.id, facts);
     }
   }
   return out;
 }
 
-/**
- * The reporter's own addresses for each of these reports that is their redirect of the message (the intake's
- * context `how: 'resent'`): the trace-back leaves the redirect's own hops out (`stages/traceback/redirect.ts`).
- * Reports of another kind are absent from the map.
- */
-export async function redirectResendersOf(
-  db: Kysely<Database>,
-  reportIds: readonly string[],
-): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (let i = 0; i < reportIds.length; i += 200) {
-    const rows = await db
-      .selectFrom('reports')
-      .leftJoin('users', 'users.id', 'reports.reporter_user_id')
-      .select(['reports.id as id', 'reports.reporter_address as address', 'users.email as email', 'reports.context'])
-      .where('reports.id', 'in', reportIds.slice(i, i + 200))
-      .where('reports.context', 'like', '%"resent"%')
-      .execute();
-    for (const r of rows) {
-      let how: unknown;
-      try {
-        how = (JSON.parse(r.context ?? 'null') as { how?: unknown } | null)?.how;
-      } catch {
-        continue;
-      }
-      if (how !== 'resent') continue;
-      const addresses = [r.address, r.email]
-        .filter((a): a is string => typeof a === 'string' && a.includes('@'))
-        .map((a) => a.trim().toLowerCase());
-      if (addresses.length > 0) out.set(r.id, [...new Set(addresses)]);
-    }
+function reporterDomain(address: string): string[] {
+  const at = address.lastIndexOf('@');
+  const domain =
+    at < 0
+      ? ''
+      : address
+          .slice(at + 1)
+          .trim()
+          .toLowerCase()
+          .replace(/[>.]+$/, '');
+  return /^[a-z0-9.-]{1,253}$/.test(domain) && domain.includes('.') ? [domain] : [];
+}
+
+function isRedirect(context: string): boolean {
+  try {
+    return (JSON.parse(context) as { how?: unknown } | null)?.how === 'resent';
+  } catch {
+    return false;
   }
-  return out;
 }
 
 /**

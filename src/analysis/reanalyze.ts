@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { getMessageRaw } from '../evidence/store.ts';
 import { ANALYSER_VERSION, type Analysis } from './analysis-schema.ts';
-import { batchMailhosts, keysOfReports, redirectResendersOf, reporterDomainsOf, whereKey } from './mailhost-store.ts';
+import { batchMailhosts, keysOfReports, reporterFactsOf, whereKey } from './mailhost-store.ts';
 import type { AnalysisPool } from './pool.ts';
 import { getLatestAnalyses, storeAnalysis } from './repository.ts';
 
@@ -159,16 +159,15 @@ export async function reporterContextOf(
   }
   const ids = [...first.values()];
   const keys = await keysOfReports(db, ids);
-  const domains = await reporterDomainsOf(db, ids);
-  const resenders = await redirectResendersOf(db, ids);
+  const reporters = await reporterFactsOf(db, ids);
   const hostsOf = batchMailhosts(db);
   const out = new Map<string, { mailhosts: string[]; recipientDomains: string[]; resentBy?: string[] }>();
   for (const [sha, id] of first) {
-    const resentBy = resenders.get(id);
+    const facts = reporters.get(id);
     out.set(sha, {
       mailhosts: await hostsOf(keys.get(id) ?? []),
-      recipientDomains: domains.get(id) ?? [],
-      ...(resentBy ? { resentBy } : {}),
+      recipientDomains: facts?.domains ?? [],
+      ...(facts?.resentBy ? { resentBy: facts.resentBy } : {}),
     });
   }
   return out;

@@ -10,35 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
 import { readLabelled } from '../../../../scripts/eval/evaluate-traceback.ts';
-import { ipLocationDbAsnLookup } from '../../ports/ip-location-db.ts';
-import { traceRaw } from '../traceback.ts';
+import { edit, traceText } from '../../test-support/trace-text.ts';
 import { parseReceived } from './received-parser.ts';
-import { trustTableFor } from './trust.ts';
 
-const asn = ipLocationDbAsnLookup();
 const INNOCENT = '93.184.216.34';
 const FORGED =
   `Received: from innocent.example (innocent.example [${INNOCENT}]) by relay.example (Postfix) with ESMTP ` +
   'id 1; Mon, 8 May 2023 10:00:00 +0000\r\n';
 
-function traceText(text: string) {
-  return traceRaw(Buffer.from(text, 'latin1'), {
-    trust: trustTableFor([], null),
-    asn,
-    mailhosts: [],
-    documentationIsPublic: false,
-  });
-}
-
 function corpus(rel: string): string {
   return readLabelled(CORPUS_DIR, rel).toString('latin1');
-}
-
-/** Replaces one exact piece of a corpus message, failing the test if it is not there (the edit must bite). */
-function edit(text: string, from: string | RegExp, to: string): string {
-  const out = text.replace(from, to);
-  assert.notEqual(out, text, `edit not applied: ${String(from)}`);
-  return out;
 }
 
 /** The message with {@link FORGED} added just below the field that starts with `handOff`. */

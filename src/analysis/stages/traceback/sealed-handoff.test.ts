@@ -7,31 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CORPUS_DIR, needsCorpus } from '../../../core/test-env.ts';
 import { readLabelled } from '../../../../scripts/eval/evaluate-traceback.ts';
-import { ipLocationDbAsnLookup } from '../../ports/ip-location-db.ts';
-import { traceRaw } from '../traceback.ts';
+import { edit, traceText } from '../../test-support/trace-text.ts';
 import { arcFields, providerEntryVerdict } from './sealed-handoff.ts';
-import { trustTableFor } from './trust.ts';
-
-const asn = ipLocationDbAsnLookup();
-
-function traceText(text: string) {
-  return traceRaw(Buffer.from(text, 'latin1'), {
-    trust: trustTableFor([], null),
-    asn,
-    mailhosts: [],
-    documentationIsPublic: false,
-  });
-}
 
 function pot(name: string): string {
   return readLabelled(CORPUS_DIR, `phishing_pot/email/${name}.eml`).toString('latin1');
-}
-
-/** Replaces one exact piece of a corpus message, failing the test if it is not there (the edit must bite). */
-function edit(text: string, from: string | RegExp, to: string): string {
-  const out = text.replace(from, to);
-  assert.notEqual(out, text, `edit not applied: ${String(from)}`);
-  return out;
 }
 
 /** The message with `line` added below its Microsoft 365 submission field (`… with mapi id …`, two lines). */
