@@ -3,6 +3,7 @@
  * identity leaves at each of the three byte alignments, and the runs that hold one, decoded from
  * the fragment's alignment, redacted and re-encoded in their own alphabet and padding.
  */
+import { BoundedMemo } from '../core/bounded-memo.ts';
 import type { IdentityForms } from './redact-identity.ts';
 
 export interface Counter {
@@ -53,21 +54,40 @@ function isB64Char(c: number): boolean {
 
 export interface Fragments {
   re: RegExp;
+  /** The fragments in lower case: a text whose lower case holds none holds no fragment (a fast test first). */
   anchors: string[];
   list: string[];
 }
 
+/**
+ * The fragments of the fully encoded addresses (as given, in upper case, capitalised, and in each case spelling the
+ * message itself writes: a tracker encodes the address its list holds), of whole names and of E.164 numbers.
+ */
 export function buildFragments(forms: IdentityForms): Fragments | null {
   const sources = new Set<string>();
   for (const a of forms.addresses.slice(0, forms.fullyEncoded)) {
     sources.add(a);
     sources.add(a.toUpperCase());
+    sources.add(a.replace(/^./, (c) => c.toUpperCase()));
   }
+  for (const w of forms.spellings) sources.add(w);
   for (const n of forms.names) if (n.tokens.length > 1) sources.add(n.tokens.join(' '));
   for (const n of forms.numbers) if (n.e164) sources.add(n.e164);
-  const list = [...new Set([...sources].flatMap(base64Fragments))];
+  const list = [...new Set([...sources].flatMap((x) => RECENT_FRAGMENTS.get(x)))];
   if (list.length === 0) return null;
-  return { re: new RegExp(list.map(escapeRe).join('|'), 'g'), anchors: list.map((f) => f.toLowerCase()), list };
+  return {
+    re: new RegExp(list.map(escapeRe).join('|'), 'g'),
+    anchors: [...new Set(list.map((f) => f.toLowerCase()))],
+    list,
+  };
+}
+
+/** {@link base64Fragments} of the values seen lately (a redactor is compiled for each report of one reporter). */
+const RECENT_FRAGMENTS = new BoundedMemo(base64Fragments, 4096);
+
+function holdsFragment(text: string, frags: Fragments): boolean {
+  const lower = text.toLowerCase();
+  return frags.anchors.some((a) => lower.includes(a));
 }
 
 /**
@@ -88,6 +108,65 @@ export function redactBase64(
     out = redactBase64Pass(out, frags, redactor, counter, depth);
     if (counter.n === before) break;
   }
+  return redactJoinedBase64(out, frags, redactor, counter, depth);
+}
+
+/**
+ * Where base64 is cut into pieces a decoder joins again: lines of a `data:` URI or an iCalendar attachment wrapped
+ * at 76 columns (the fetch standard's forgiving base64 and RFC 2045 skip white space), and strings concatenated in a
+ * script (`atob("bGVh" + "Lm1h…")`). The joints are left out of a view, the runs searched there, and each redacted
+ * run written back in the source's place, wrapped at the width of its first line when the source was wrapped.
+ */
+const JOINT = /(?<=[A-Za-z0-9+/_-])(?:\r?\n[ \t]*|["']\s*\+\s*(?:\r?\n\s*)?["'])(?=[A-Za-z0-9+/_-])/g;
+
+function redactJoinedBase64(
+  text: string,
+  frags: Fragments,
+  redactor: (s: string, c: Counter, depth: number) => string,
+  counter: Counter,
+  depth: number,
+): string {
+  // Joints as (position in the view, characters left out before it so far): a view position maps to the source by
+  // adding the characters left out before it.
+  // Most texts have no fragment across a joint: the joined text is tested before any joint is mapped.
+  if (!holdsFragment(text.replace(JOINT, ''), frags)) return text;
+  const at: number[] = [];
+  const skipped: number[] = [];
+  let total = 0;
+  const view = text.replace(JOINT, (joint: string, offset: number) => {
+    at.push(offset - total);
+    total += joint.length;
+    skipped.push(total);
+    return '';
+  });
+  const toSource = (v: number): number => {
+    let lo = 0;
+    let hi = at.length;
+    // The number of joints at view positions <= v.
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return v + (lo === 0 ? 0 : skipped[lo - 1]);
+  };
+  const edits = base64Edits(view, frags, redactor, counter, depth);
+  if (edits.length === 0) return text;
+  let out = text;
+  for (const e of edits.sort((a, b) => b.start - a.start)) {
+    const start = toSource(e.start);
+    const end = toSource(e.end - 1) + 1;
+    const source = text.slice(start, end);
+    const brk = /\r?\n/.exec(source);
+    let replacement = e.replacement;
+    if (brk !== null && !/["']/.test(source)) {
+      const width = Math.max(4, brk.index);
+      const lines: string[] = [];
+      for (let k = 0; k < replacement.length; k += width) lines.push(replacement.slice(k, k + width));
+      replacement = lines.join(brk[0]);
+    }
+    out = out.slice(0, start) + replacement + out.slice(end);
+  }
   return out;
 }
 
@@ -98,8 +177,27 @@ function redactBase64Pass(
   counter: Counter,
   depth: number,
 ): string {
-  const lower = text.toLowerCase();
-  if (!frags.anchors.some((a) => lower.includes(a))) return text;
+  let out = text;
+  for (const edit of base64Edits(text, frags, redactor, counter, depth).sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
+  return out;
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+/** The base64 runs of `text` holding a fragment, each with its redacted re-encoding. */
+function base64Edits(
+  text: string,
+  frags: Fragments,
+  redactor: (s: string, c: Counter, depth: number) => string,
+  counter: Counter,
+  depth: number,
+): Edit[] {
+  if (!holdsFragment(text, frags)) return [];
   const regions = new Map<number, { start: number; end: number }>();
   frags.re.lastIndex = 0;
   for (let m = frags.re.exec(text); m; m = frags.re.exec(text)) {
@@ -112,9 +210,9 @@ function redactBase64Pass(
     if (!regions.has(r0)) regions.set(r0, { start: r0 + ((m.index - r0) % 4), end: r1 });
     frags.re.lastIndex = Math.max(frags.re.lastIndex, r1);
   }
-  let out = text;
-  for (const r of [...regions.values()].sort((a, b) => b.start - a.start)) {
-    const region = out.slice(r.start, r.end);
+  const edits: Edit[] = [];
+  for (const r of regions.values()) {
+    const region = text.slice(r.start, r.end);
     const padded = region.endsWith('=');
     let core = region.replace(/=+$/, '');
     if (core.length % 4 === 1) core = core.slice(0, -1);
@@ -136,7 +234,7 @@ function redactBase64Pass(
         if (replacement.includes(f)) replacement = replacement.split(f).join(B64_FILLER.repeat(f.length / 4));
       if (replacement !== region) counter.n++;
     }
-    out = out.slice(0, r.start) + replacement + out.slice(r.end);
+    if (replacement !== region) edits.push({ start: r.start, end: r.end, replacement });
   }
-  return out;
+  return edits;
 }

@@ -30,6 +30,11 @@ export interface RecipientIdentity {
   addresses: string[];
   /** Display names of the recipient fields, decoded. */
   names: string[];
+  /**
+   * Addresses as the message writes them, case kept (`Lea.Martin@Example.fr`): a tracker hashes the address its list
+   * holds, and a hash cannot be matched in any case but its own.
+   */
+  spellings?: string[];
 }
 
 export interface NameForm {
@@ -50,8 +55,10 @@ export interface IdentityForms {
   /** Registrable domains whose host names identify the reporter (ASCII and Unicode forms). */
   domains: string[];
   names: NameForm[];
-  /** Phone numbers: the last (up to 9) digits, and the E.164 form when known. */
+  /** Phone numbers: the national significant number, and the E.164 form when known. */
   numbers: { core: string; e164: string | null }[];
+  /** Case spellings of the fully encoded addresses seen in the message, hashed as written. */
+  spellings: string[];
 }
 
 /** Local parts too common to redact on their own (they would blank out ordinary words). */
@@ -150,6 +157,13 @@ const GENERIC_NAME_WORDS = new Set([
 const MIN_LOCAL_PART = 4;
 /** Shortest name token redacted on its own. */
 const MIN_NAME_PART = 3;
+/** Han, kana and Hangul: a two-character name (王伟, 李娜) is common and as specific as a Latin one of five letters. */
+const CJK = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]{2,}$/u;
+
+/** Whether a name token (or a whole name's letters) is long enough to be redacted on its own. */
+function longEnough(s: string): boolean {
+  return s.length >= MIN_NAME_PART || CJK.test(s);
+}
 /** Recipients whose encoded forms (base64, hashes) are searched too (beyond: the address only). */
 export const FULLY_ENCODED_RECIPIENTS = 5;
 /** Most addresses redacted from one message (a spam To: list can hold thousands). */
@@ -263,7 +277,7 @@ export function identityForms(
   const names: NameForm[] = [];
   const seen = new Set<string>();
   const addTokens = (tokens: string[], generic: boolean, exact = false): void => {
-    if (tokens.join('').length < MIN_NAME_PART) return;
+    if (!longEnough(tokens.join(''))) return;
     // Written spellings are kept in each case: the byte views they are matched in fold only ASCII letters' case.
     const key = exact ? `=${tokens.join(' ')}` : tokens.join(' ').toLowerCase();
     if (seen.has(key)) return;
@@ -301,6 +315,7 @@ export function identityForms(
     domains: [...domains],
     names,
     numbers: [...numbers.values()],
+    spellings: (recipients.spellings ?? []).filter((w) => addresses.slice(0, fullyEncoded).includes(w.toLowerCase())),
   };
 }
 
@@ -310,7 +325,7 @@ export function namePartsOf(form: NameForm): string[] {
   const out = new Set<string>();
   for (const t of form.tokens) {
     for (const piece of [t, ...t.split(/[-'.]/)]) {
-      if (piece.length >= MIN_NAME_PART && !GENERIC_NAME_WORDS.has(piece.toLowerCase())) out.add(piece);
+      if (longEnough(piece) && !GENERIC_NAME_WORDS.has(piece.toLowerCase())) out.add(piece);
     }
   }
   return [...out];

@@ -22,7 +22,16 @@
 import { createHash } from 'node:crypto';
 import { BoundedMemo } from '../core/bounded-memo.ts';
 import { namePartsOf, type IdentityForms } from './redact-identity.ts';
-import { percentEncode, percentEntityView, quotedPrintableView, type View } from './redact-views.ts';
+import {
+  charCodesOf,
+  charCodeView,
+  composeViews,
+  percentEncode,
+  percentEntityView,
+  quotedPrintableView,
+  readerView,
+  type View,
+} from './redact-views.ts';
 import { base64Fragments, buildFragments, redactBase64, type Counter } from './redact-base64.ts';
 
 export { base64Fragments };
@@ -157,7 +166,8 @@ function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
   // Hashes and hex of the addresses (trackers carry them), and of E.164 numbers.
   const hexTargets = new Map<string, string>();
   for (const a of fully) {
-    for (const v of new Set([a, a.toUpperCase(), a.replace(/^./, (c) => c.toUpperCase())])) {
+    const written = forms.spellings.filter((w) => w.toLowerCase() === a);
+    for (const v of new Set([a, a.toUpperCase(), a.replace(/^./, (c) => c.toUpperCase()), ...written])) {
       for (const h of RECENT_HEX_HASHES.get(v)) hexTargets.set(h.hex, hashPlaceholder.get(h.algo) ?? '');
     }
     hexTargets.set(Buffer.from(a, 'utf8').toString('hex'), Buffer.from(REDACTED_ADDRESS).toString('hex'));
@@ -317,16 +327,57 @@ function splice(text: string, hits: Hit[], counter: Counter): string {
   return pieces.join('');
 }
 
+/** Reach of a match across a change of a sparse view, each way (an address or a name is far shorter in practice). */
+const CHANGE_REACH = 160;
+
+/**
+ * The matches in a sparse view that touch one of its changes: only the text within reach of each change is searched
+ * (the rest of the view is the source as it is, searched by the plain pass).
+ */
+function findHitsNear(view: View, changes: readonly number[], compiled: Compiled): Hit[] {
+  const windows: [number, number, number, number][] = [];
+  for (let k = 0; k < changes.length; k++) {
+    const from = Math.max(0, changes[k] - CHANGE_REACH);
+    const to = Math.min(view.length, changes[k] + CHANGE_REACH);
+    const last = windows[windows.length - 1];
+    if (last !== undefined && from <= last[1]) {
+      last[1] = to;
+      last[3] = k;
+    } else windows.push([from, to, k, k]);
+  }
+  if (windows.reduce((n, w) => n + w[1] - w[0], 0) > view.length / 2) return findHits(view.text, compiled);
+  // The windows searched as one text, a NUL between two (no rule matches one, and it ends a word).
+  const at: number[] = [];
+  let length = 0;
+  for (const [from, to] of windows) {
+    at.push(length);
+    length += to - from + 1;
+  }
+  const joined = windows.map(([from, to]) => view.text.slice(from, to)).join('\0');
+  const out: Hit[] = [];
+  for (const h of findHits(joined, compiled)) {
+    let w = 0;
+    while (w + 1 < at.length && at[w + 1] <= h.start) w++;
+    const [from, , first, last] = windows[w];
+    const start = h.start - at[w] + from;
+    const end = h.end - at[w] + from;
+    let touches = false;
+    for (let k = first; k <= last && !touches; k++) touches = changes[k] >= start && changes[k] <= end;
+    if (touches) out.push({ start, end, replacement: h.replacement });
+  }
+  return out;
+}
+
 /** Runs the rules over a view and replaces each match's source bytes, in the source's style. */
 function redactThroughView(
   text: string,
   view: View | null,
   compiled: Compiled,
   counter: Counter,
-  style: 'percent' | 'qp',
+  style: 'percent' | 'qp' | 'codes',
 ): string {
   if (!view) return text;
-  const hits = findHits(view.text, compiled);
+  const hits = view.changes ? findHitsNear(view, view.changes, compiled) : findHits(view.text, compiled);
   if (hits.length === 0) return text;
   const mapped: Hit[] = hits.map((h) => {
     const start = view.starts[h.start];
@@ -336,10 +387,25 @@ function redactThroughView(
     return {
       start,
       end,
-      replacement: style === 'percent' && around.includes('%') ? percentEncode(h.replacement) : h.replacement,
+      replacement:
+        style === 'codes'
+          ? charCodesOf(h.replacement)
+          : style === 'percent' && around.includes('%')
+            ? percentEncode(h.replacement)
+            : h.replacement,
     };
   });
   return splice(text, mapped, counter);
+}
+
+/**
+ * The text as a reader sees it ({@link readerView}), also after percent-escapes and character references are decoded
+ * (`ｌｅａ&#xff20;…`, an RFC 2231 continuation split inside `lea.mar%40…`).
+ */
+function readerViewOf(text: string, decoded: View | null): View | null {
+  if (decoded === null) return readerView(text);
+  const inner = readerView(decoded.text);
+  return inner === null ? readerView(text) : composeViews(decoded, inner);
 }
 
 // ── the redactor ──────────────────────────────────────────────────────────────────────────
@@ -372,8 +438,13 @@ export function compileRedactor(forms: IdentityForms): TextRedactor {
     }
     // 2–3. Percent-encoded and entity-encoded forms, then quoted-printable ones; a view holds the
     // plain text too, so an encoded address is matched whole before its local part alone could be.
-    out = redactThroughView(out, percentEntityView(out), decoded, counter, 'percent');
+    // What a reader sees first: a match there spans joints (tags, folds, continuations) that would let a shorter
+    // match in a plainer view take part of an address and leave the rest.
+    const percent = percentEntityView(out);
+    const read = redactThroughView(out, readerViewOf(out, percent), decoded, counter, 'percent');
+    out = redactThroughView(read, read === out ? percent : percentEntityView(read), decoded, counter, 'percent');
     out = redactThroughView(out, quotedPrintableView(out), decoded, counter, 'qp');
+    out = redactThroughView(out, charCodeView(out), decoded, counter, 'codes');
     out = splice(out, findHits(out, plain), counter);
     // 4. Base64 and base64url, at any alignment.
     if (frags) out = redactBase64(out, frags, run, counter, depth);

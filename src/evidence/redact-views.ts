@@ -16,6 +16,11 @@ export interface View {
   starts: Int32Array;
   ends: Int32Array;
   length: number;
+  /**
+   * Where the view differs from its source (view positions), when the view is sparse: a match that touches none of
+   * them is a match of the source itself, found by the plain pass, so only the text around them need be searched.
+   */
+  changes?: number[];
 }
 
 /** Named character references that can hide an identity (HTML Living Standard §13.5). */
@@ -79,6 +84,8 @@ class ViewBuilder {
   readonly ends: Int32Array;
   private n = 0;
   decoded = false;
+  /** View positions where the view differs from the source (a character decoded or left out before it). */
+  readonly changes: number[] = [];
   constructor(size: number) {
     this.starts = new Int32Array(size + 1);
     this.ends = new Int32Array(size + 1);
@@ -91,14 +98,37 @@ class ViewBuilder {
       this.n++;
     }
   }
+  /** Source characters [from, to) as they are. */
+  run(t: string, from: number, to: number): void {
+    if (to <= from) return;
+    this.out.push(t.slice(from, to));
+    for (let k = from; k < to; k++) {
+      this.starts[this.n] = k;
+      this.ends[this.n] = k + 1;
+      this.n++;
+    }
+  }
+  /** Marks a change at the current view position. */
+  change(): void {
+    this.decoded = true;
+    if (this.changes[this.changes.length - 1] !== this.n) this.changes.push(this.n);
+  }
   view(): View | null {
-    return this.decoded ? { text: this.out.join(''), starts: this.starts, ends: this.ends, length: this.n } : null;
+    return this.decoded
+      ? {
+          text: this.out.join(''),
+          starts: this.starts,
+          ends: this.ends,
+          length: this.n,
+          ...(this.changes.length > 0 ? { changes: this.changes } : {}),
+        }
+      : null;
   }
 }
 
 /** Percent-escapes and HTML character references decoded (code points as their UTF-8 bytes). */
 export function percentEntityView(t: string): View | null {
-  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?/.test(t)) return null;
+  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?|\\[xu]/.test(t)) return null;
   const b = new ViewBuilder(t.length);
   let i = 0;
   while (i < t.length) {
@@ -115,6 +145,17 @@ export function percentEntityView(t: string): View | null {
       b.decoded = true;
       i += len;
       continue;
+    }
+    if (c === 0x5c) {
+      // JavaScript and CSS escapes (ECMA-262 §12.9.4: `\x40`, `\u0040`, `\u{40}`) in scripts and styles.
+      const m = /^\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\})/.exec(t.slice(i, i + 10));
+      const cp = m ? parseInt(m[1] ?? m[2] ?? m[3] ?? '', 16) : -1;
+      if (m && cp >= 0 && cp <= 0x10ffff) {
+        b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), i, i + m[0].length);
+        b.decoded = true;
+        i += m[0].length;
+        continue;
+      }
     }
     if (c === 0x26) {
       const m = /^&(?:#[xX]([0-9A-Fa-f]{1,6});?|#([0-9]{1,7});?|([A-Za-z]{2,8});)/.exec(t.slice(i, i + 12));
@@ -172,4 +213,130 @@ export function quotedPrintableView(t: string): View | null {
 /** Percent-encodes an ASCII replacement (RFC 3986 unreserved characters stay as they are). */
 export function percentEncode(s: string): string {
   return s.replace(/[^A-Za-z0-9._~-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** Zero-width and invisible characters (UTF-8 bytes as latin1) that a renderer shows as nothing. */
+const INVISIBLE = ['\xe2\x80\x8b', '\xe2\x80\x8c', '\xe2\x80\x8d', '\xe2\x81\xa0', '\xef\xbb\xbf', '\xc2\xad'];
+/** Inline HTML elements and comments that change no letter of the text around them. */
+const INLINE_TAG =
+  /^<(?:!--[\s\S]{0,200}?--|\/?(?:span|b|i|u|em|strong|font|small|sup|sub|wbr|s|mark|a|abbr)(?:\s[^<>]{0,300})?\/?)>/i;
+/** An RFC 2231 parameter continuation joint (`…"; filename*1*="…`), also across a folded header line. */
+const CONTINUATION = /^"?\s*;\s*(?:\r?\n[ \t]+)?[A-Za-z0-9-]{1,40}\*\d{1,3}\*?=\s*"?/;
+
+/** A character of a word or an address (any byte of a UTF-8 sequence counts). */
+const WORDISH = /[A-Za-z0-9.@%_+\x80-\xff-]/;
+
+/** Where the reader's view may differ from the text: fullwidth forms, the ideographic full stop, invisible
+ * characters, a tag, a line fold (a line break and one space or tab after a letter, digit or address character),
+ * a parameter continuation. */
+const READER_TRIGGER = new RegExp(
+  [
+    '\\xef[\\xbc\\xbd]|\\xe3\\x80\\x82|\\xe2\\x80[\\x8b-\\x8d]|\\xe2\\x81\\xa0|\\xef\\xbb\\xbf|\\xc2\\xad|<',
+    '(?<=[A-Za-z0-9.@%_-])\\r?\\n[ \\t](?![ \\t])',
+    '[";](?=\\s*(?:\\r?\\n[ \\t]+)?[A-Za-z0-9-]{1,40}\\*\\d)',
+  ].join('|'),
+  'g',
+);
+
+/**
+ * The text as a reader sees it (views for the text redactor): fullwidth forms read as ASCII (`ｌｅａ＠…`, U+FF01–FF5E,
+ * also the ideographic full stop), zero-width characters and soft hyphens dropped, inline HTML tags and comments
+ * between letters dropped (`lea<span></span>.martin`), iCalendar and vCard line folds unfolded (RFC 5545 §3.1: a line
+ * break and one space or tab are removed), and RFC 2231 parameter continuations joined (`filename*0*=…;
+ * filename*1*=…`). A match is replaced in the source with its text as written around it.
+ */
+export function readerView(t: string): View | null {
+  READER_TRIGGER.lastIndex = 0;
+  if (!READER_TRIGGER.test(t)) return null;
+  const b = new ViewBuilder(t.length);
+  let pos = 0;
+  READER_TRIGGER.lastIndex = 0;
+  for (let m = READER_TRIGGER.exec(t); m; m = READER_TRIGGER.exec(t)) {
+    const i = m.index;
+    if (i < pos) continue;
+    const c = t.charCodeAt(i);
+    let skip = 0;
+    let chars = '';
+    if (c === 0xef && (t.charCodeAt(i + 1) === 0xbc || t.charCodeAt(i + 1) === 0xbd)) {
+      // U+FF01–FF5E are EF BC 81–BF and EF BD 80–9E in UTF-8: ASCII 0x21–0x7E.
+      const cp = ((t.charCodeAt(i + 1) & 0x03) << 6) | (t.charCodeAt(i + 2) & 0x3f) | 0xff00;
+      if (cp >= 0xff01 && cp <= 0xff5e) {
+        chars = String.fromCharCode(cp - 0xfee0);
+        skip = 3;
+      }
+    } else if (c === 0xe3) {
+      chars = '.';
+      skip = 3;
+    } else if (c === 0xe2 || c === 0xef || c === 0xc2) {
+      skip = INVISIBLE.find((x) => t.startsWith(x, i))?.length ?? 0;
+    } else if (c === 0x3c) {
+      // Only tags between two characters of a word or an address join anything (`j<span></span>d@…`).
+      if (i > 0 && WORDISH.test(t[i - 1])) {
+        let end = i;
+        for (let tag = INLINE_TAG.exec(t.slice(end, end + 320)); tag; tag = INLINE_TAG.exec(t.slice(end, end + 320)))
+          end += tag[0].length;
+        if (end > i && end < t.length && WORDISH.test(t[end])) skip = end - i;
+      }
+    } else if (c === 0x0d || c === 0x0a) {
+      skip = m[0].length;
+    } else {
+      skip = CONTINUATION.exec(t.slice(i, i + 80))?.[0].length ?? 0;
+    }
+    if (skip === 0) continue;
+    b.run(t, pos, i);
+    b.change();
+    if (chars) b.push(chars, i, i + skip);
+    pos = i + skip;
+    READER_TRIGGER.lastIndex = pos;
+  }
+  b.run(t, pos, t.length);
+  return b.view();
+}
+
+/**
+ * A view of a view: `inner` reads `outer.text`; each of its characters maps to the source span of the outer
+ * characters it came from (the reader's view of a percent-decoded text).
+ */
+export function composeViews(outer: View, inner: View): View {
+  const starts = new Int32Array(inner.length + 1);
+  const ends = new Int32Array(inner.length + 1);
+  for (let k = 0; k < inner.length; k++) {
+    starts[k] = outer.starts[inner.starts[k]];
+    ends[k] = outer.ends[inner.ends[k] - 1];
+  }
+  return { text: inner.text, starts, ends, length: inner.length, ...(inner.changes ? { changes: inner.changes } : {}) };
+}
+
+/** A script's `String.fromCharCode(108, 101, 0x61, …)` call: its arguments. */
+const FROM_CHAR_CODE = /fromCharCode\s*\(([\s\d,xXa-fA-F]{1,4000})\)/g;
+
+/**
+ * Each `String.fromCharCode(…)` call's numeric arguments read as the characters they make (ECMA-262 §22.1.2.1), the
+ * rest of the text as it is: a match is replaced by the character codes of its replacement
+ * ({@link charCodesOf}), so the script stays a script.
+ */
+export function charCodeView(t: string): View | null {
+  if (!t.includes('fromCharCode')) return null;
+  const b = new ViewBuilder(t.length);
+  let pos = 0;
+  FROM_CHAR_CODE.lastIndex = 0;
+  for (let m = FROM_CHAR_CODE.exec(t); m; m = FROM_CHAR_CODE.exec(t)) {
+    const argsAt = m.index + m[0].indexOf('(') + 1;
+    for (let k = pos; k < argsAt; k++) b.push(t[k], k, k + 1);
+    for (const a of m[1].matchAll(/0[xX][0-9A-Fa-f]{1,6}|\d{1,7}/g)) {
+      const cp = Number(a[0]);
+      if (cp > 0x10ffff) continue;
+      const at = argsAt + (a.index ?? 0);
+      b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), at, at + a[0].length);
+      b.decoded = true;
+    }
+    pos = argsAt + m[1].length;
+  }
+  for (let k = pos; k < t.length; k++) b.push(t[k], k, k + 1);
+  return b.view();
+}
+
+/** A replacement as `fromCharCode` arguments (`x@` → `120,64`). */
+export function charCodesOf(s: string): string {
+  return [...s].map((c) => c.charCodeAt(0)).join(',');
 }

@@ -15,6 +15,7 @@
  * and RFC 2231 parameters) and bodies (base64 and quoted-printable parts are decoded, redacted and
  * re-encoded, embedded messages at any depth).
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { getMessageRaw } from './store.ts';
@@ -29,6 +30,7 @@ import {
   type MimeEntity,
 } from '../mail/mime-walk.ts';
 import {
+  FULLY_ENCODED_RECIPIENTS,
   identityForms,
   mergeIdentities,
   reporterIdentityOf,
@@ -36,6 +38,7 @@ import {
   type ReporterIdentity,
 } from './redact-identity.ts';
 import { compileRedactor, type Counter, type TextRedactor } from './redact-text.ts';
+import { containerKind, containerTexts } from './redact-containers.ts';
 
 export type { ReporterIdentity, RecipientIdentity };
 export { reporterIdentityOf, mergeIdentities };
@@ -120,11 +123,35 @@ function redactDeep(v: unknown, f: (s: string) => string): unknown {
  */
 export function redactReporter(raw: Uint8Array, identity: ReporterIdentity, opts: RedactOptions = {}): RedactionResult {
   const buf = identity.redirect === true ? withoutRedirectFields(raw) : Buffer.from(raw);
-  const recipients = opts.recipients === false ? undefined : allRecipients(buf, 0);
+  const found = opts.recipients === false ? { addresses: [], names: [] } : allRecipients(buf, 0);
+  const recipients = { ...found, spellings: spellingsIn(buf, [...identity.addresses, ...found.addresses]) };
   const redactor = new Redactor(identity, recipients);
   const counter = { n: 0 };
   const out = redactMessage(buf, redactor, counter, 0);
   return { raw: out, replacements: counter.n };
+}
+
+/** Most case spellings of the addresses collected from one message. */
+const MAX_SPELLINGS = 16;
+/** How much of a message is read for spellings. */
+const SPELLING_SCAN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The spellings of `addresses` the message writes in a case of its own (`Lea.Martin@Example.FR`): their hashes are
+ * searched as written (a tracking pixel's MD5 of the To address as the spammer's list holds it).
+ */
+export function spellingsIn(raw: Uint8Array, addresses: readonly string[]): string[] {
+  const text = Buffer.from(raw.subarray(0, SPELLING_SCAN_BYTES)).toString('latin1');
+  const lower = text.toLowerCase();
+  const out = new Set<string>();
+  for (const a of new Set(addresses.slice(0, 5 + FULLY_ENCODED_RECIPIENTS).map((x) => x.trim().toLowerCase()))) {
+    if (a.length === 0) continue;
+    for (let i = lower.indexOf(a); i !== -1 && out.size < MAX_SPELLINGS; i = lower.indexOf(a, i + a.length)) {
+      const w = text.slice(i, i + a.length);
+      if (w !== a && w !== a.toUpperCase()) out.add(w);
+    }
+  }
+  return [...out];
 }
 
 /**
@@ -283,6 +310,8 @@ function collectEdits(
   const headerEnd = parseHeaderBlock(buf, e.start, e.end).headerEnd;
   const headers = buf.subarray(e.start, headerEnd).toString('latin1');
   const redactedHeaders = redactor.latin1(redactEncodedWords(headers, redactor, counter), counter);
+  if (e.children.length === 0 && withholdContainer(buf, e, redactor, counter, edits)) return;
+  if (e.children.length === 0 && redactInCharset(buf, e, headerEnd, redactedHeaders, redactor, counter, edits)) return;
   if (redactedHeaders !== headers)
     edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(redactedHeaders, 'latin1') });
   if (e.children.length > 0) {
@@ -303,6 +332,161 @@ function collectEdits(
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const encoded = cte === 'base64' ? encodeBase64Lines(redacted, eol) : encodeQuotedPrintable(redacted, eol);
   edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(encoded, 'latin1') });
+}
+
+/** Charsets whose bytes the latin1 search already reads as the text. */
+const SEARCHED_AS_BYTES = new Set([
+  '',
+  'us-ascii',
+  'ascii',
+  'utf-8',
+  'utf8',
+  // Latin-1 (and Windows' superset, whose extra letters no Latin-1 name needs): the byte search reads each name's
+  // letters in their Latin-1 byte too.
+  'iso-8859-1',
+  'iso8859-1',
+  'latin1',
+  'windows-1252',
+  'cp1252',
+]);
+/** Largest text part decoded from its charset to be searched (larger ones: the byte search only). */
+const MAX_CHARSET_PART = 8 * 1024 * 1024;
+
+/**
+ * The charset a leaf text part must be decoded from before it is searched, or null: text parts in legacy charsets
+ * (windows-1251, KOI8-R, ISO-2022-JP, Shift_JIS, GB18030, Big5, ISO-8859-*) and UTF-16, whose bytes do not spell a
+ * name (or, in UTF-16, an address) as the byte search looks for it. A body that starts with a UTF-16 byte-order
+ * mark is UTF-16 whatever its part says (a `.txt` attachment from Windows).
+ */
+function partCharset(e: MimeEntity, body: Buffer): string | null {
+  const head = leadingBytes(body, e.transferEncoding);
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+    return head[0] === 0xff ? 'utf-16le' : 'utf-16be';
+  if (!e.contentType.startsWith('text/')) return null;
+  const cs = (e.params.charset ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
+  if (SEARCHED_AS_BYTES.has(cs)) return null;
+  try {
+    new TextDecoder(cs);
+    return cs;
+  } catch {
+    return null;
+  }
+}
+
+/** Largest attachment searched inside (larger ones: the byte search only). */
+const MAX_CONTAINER_PART = 32 * 1024 * 1024;
+
+/**
+ * Withholds an attachment whose inside names the reporter (a PDF invoice made out to them, a DOCX or ZIP, a TNEF
+ * `winmail.dat`: {@link containerTexts}): such a file cannot be rewritten without breaking it, so the redacted copy
+ * carries in its place a short text part naming the file's type, size and SHA-256 (the original stays in the
+ * evidence, for an authority entitled to it). Returns true when the part was replaced.
+ */
+function withholdContainer(
+  buf: Buffer,
+  e: MimeEntity,
+  redactor: Redactor,
+  counter: Counter,
+  edits: { start: number; end: number; bytes: Buffer }[],
+): boolean {
+  if (e.contentType.startsWith('text/') || e.contentType.startsWith('message/')) return false;
+  if (e.end - e.bodyStart > MAX_CONTAINER_PART) return false;
+  const body = buf.subarray(e.bodyStart, e.end);
+  const cte = e.transferEncoding;
+  if (containerKind(leadingBytes(body, cte, 1024)) === null) return false;
+  const decoded = cte === 'base64' || cte === 'quoted-printable' ? decodeTransfer(Buffer.from(body), cte) : body;
+  if (containerKind(decoded) === null) return false;
+  const found: Counter = { n: 0 };
+  for (const text of containerTexts(decoded)) {
+    redactor.latin1(text, found);
+    if (found.n > 0) break;
+  }
+  if (found.n === 0) return false;
+  counter.n += found.n;
+  const eol = body.includes('\r\n') ? '\r\n' : '\n';
+  const name = redactor
+    .string(e.dispositionParams.filename ?? e.params.name ?? '(no name)')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200);
+  const sha256 = createHash('sha256').update(decoded).digest('hex');
+  const part = [
+    'Content-Type: text/plain; charset=us-ascii',
+    'Content-Disposition: attachment; filename="withheld.txt"',
+    `X-Spamdesk-Withheld: type=${e.contentType}; size=${decoded.length}; sha256=${sha256}`,
+    '',
+    `Attachment withheld from this redacted copy: "${name}" (${e.contentType}, ${decoded.length} bytes,`,
+    `SHA-256 ${sha256}) names the reporter inside its content, which cannot be`,
+    'redacted without changing the file. The original is kept as evidence.',
+    '',
+  ].join(eol);
+  edits.push({ start: e.start, end: e.end, bytes: Buffer.from(part, 'latin1') });
+  return true;
+}
+
+/** The first bytes of a part's decoded body (enough to see a byte-order mark). */
+function leadingBytes(body: Buffer, cte: string, n = 2): Buffer {
+  if (cte === 'base64') {
+    const chars = Math.ceil(n / 3) * 4;
+    const head = body
+      .subarray(0, chars + Math.ceil(chars / 38) * 2 + 64)
+      .toString('latin1')
+      .replace(/[^A-Za-z0-9+/]/g, '');
+    return Buffer.from(head.slice(0, chars), 'base64').subarray(0, n);
+  }
+  if (cte === 'quoted-printable') return decodeQuotedPrintable(body.subarray(0, n * 3 + 8)).subarray(0, n);
+  return body.subarray(0, n);
+}
+
+/**
+ * Redacts a leaf part written in a charset the byte search cannot read ({@link partCharset}): the body is decoded to
+ * Unicode, searched as UTF-8 and, when anything was found, written back in UTF-8 and base64, its Content-Type charset
+ * and Content-Transfer-Encoding rewritten to say so (the redacted copy is a copy: its bytes need not be the
+ * original's).
+ * Pushes the part's edits and returns true when it did; false leaves the part to the other passes.
+ */
+function redactInCharset(
+  buf: Buffer,
+  e: MimeEntity,
+  headerEnd: number,
+  headers: string,
+  redactor: Redactor,
+  counter: Counter,
+  edits: { start: number; end: number; bytes: Buffer }[],
+): boolean {
+  if (e.end - e.bodyStart > MAX_CHARSET_PART) return false;
+  const cte = e.transferEncoding;
+  const body = buf.subarray(e.bodyStart, e.end);
+  const charset = partCharset(e, body);
+  if (charset === null) return false;
+  const decoded =
+    cte === 'base64' || cte === 'quoted-printable' ? decodeTransfer(Buffer.from(body), cte) : Buffer.from(body);
+  const text = Buffer.from(decodeCharset(decoded, charset).replace(/^\ufeff/, ''), 'utf8').toString('latin1');
+  const sub: Counter = { n: 0 };
+  const redacted = redactor.latin1(text, sub);
+  if (sub.n === 0) return false;
+  counter.n += sub.n;
+  const eol = body.includes('\r\n') || headers.includes('\r\n') ? '\r\n' : '\n';
+  edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(inUtf8Base64(headers, eol), 'latin1') });
+  edits.push({
+    start: e.bodyStart,
+    end: e.end,
+    bytes: Buffer.from(encodeBase64Lines(Buffer.from(redacted, 'latin1'), eol), 'latin1'),
+  });
+  return true;
+}
+
+/** A part's header block rewritten to say its body is now UTF-8 in base64 (charset and transfer encoding). */
+function inUtf8Base64(headers: string, eol: string): string {
+  let out = headers.replace(/^(content-type:[^\n]*(?:\n[ \t][^\n]*)*)/im, (field) =>
+    /charset\s*=/i.test(field)
+      ? field.replace(/(charset\s*=\s*)(?:"[^"]*"|[^;\s]+)/i, '$1utf-8')
+      : field.replace(/(\r?)$/, '; charset=utf-8$1'),
+  );
+  if (!/^content-type:/im.test(out)) out = `Content-Type: text/plain; charset=utf-8${eol}${out}`;
+  if (/^content-transfer-encoding:/im.test(out))
+    out = out.replace(/^(content-transfer-encoding:)[^\n]*?(\r?)$/im, '$1 base64$2');
+  else out = out.replace(/(\r?\n)?$/, (nl) => `${nl || eol}Content-Transfer-Encoding: base64${eol}`);
+  return out;
 }
 
 /** An RFC 2047 encoded-word (§2), its charset possibly with an RFC 2231 language suffix. */
@@ -361,6 +545,19 @@ const RECIPIENT_FIELDS = [
   'original-recipient',
   'x-delivered-to',
   'x-apparently-to',
+  // Where a message was forwarded or resent to, by the recipient's own rules (a review saw each of these name the
+  // reporter's mailbox in copies that left): Exchange's loop guards, Dovecot/Postfix's original recipient, RFC 5322
+  // §3.6.6 resent blocks, Sieve and Google forwarding.
+  'resent-to',
+  'resent-cc',
+  'resent-bcc',
+  'x-original-recipient',
+  'x-original-delivered-to',
+  'x-ms-exchange-forwardingloop',
+  'x-ms-exchange-inbox-rules-loop',
+  'x-forwarded-to',
+  'x-resolved-to',
+  'x-sieve-redirected-from',
 ];
 const ADDRESS_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
