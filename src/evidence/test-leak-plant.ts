@@ -26,6 +26,9 @@ const pct = (s: string): string => encodeURIComponent(s);
 const pctAll = (s: string): string =>
   [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 const entitiesAll = (s: string): string => [...s].map((c) => `&#${c.codePointAt(0)};`).join('');
+/** ASCII printable characters as their fullwidth forms (U+FF01–FF5E). */
+const fullwidth = (s: string): string =>
+  s.replace(/[\x21-\x7e]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
 
 /** The forms planted in every message, each with the encoding it exercises (for the report). */
 export const PLANTED_FORMS = [
@@ -46,6 +49,8 @@ export const PLANTED_FORMS = [
   'hex encoding of the address',
   'HTML character references (numeric, hexadecimal, named) in HTML parts',
   'quoted-printable (soft line break inside the address)',
+  'as a reader sees it: fullwidth, a zero-width space and inline tags inside the address (HTML parts)',
+  'script escapes: \\x and \\u escapes, String.fromCharCode (HTML parts)',
 ] as const;
 
 /** The text planted into a text/plain part; `i` varies case, alignment and phone format. */
@@ -79,6 +84,10 @@ export function plantedHtml(i: number): string {
     `<a href="https://secure-verify.example/login?u=${pct(LEAK_ADDRESS)}&amp;r=1">V&eacute;rifier</a>`,
     `<img src="https://trk.example/p.gif?e=${b64(LEAK_ADDRESS_ASCII)}&amp;h=${hex('md5', LEAK_ADDRESS_ASCII)}" \
 width="1" height="1">`,
+    `<p>${fullwidth(LEAK_ADDRESS_ASCII)} · lea.mar\u200btin@${LEAK_DOMAIN_ASCII} · \
+lea.mar<span></span>tin@<b></b>${LEAK_DOMAIN_ASCII}</p>`,
+    `<script>var u = "${[...LEAK_ADDRESS_ASCII].map((c) => `\\x${c.charCodeAt(0).toString(16)}`).join('')}"; \
+var v = String.fromCharCode(${[...LEAK_ADDRESS_ASCII].map((c) => c.charCodeAt(0)).join(', ')});</script>`,
     // Everything the text part carries too (an HTML-only message has no text part).
     `<pre>${plantedText(i).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`,
     '',

@@ -136,6 +136,27 @@ function decodeEntities(s: string): string {
     .replace(/&([A-Za-z]+);/g, (m, n: string) => NAMED[n] ?? m);
 }
 
+/**
+ * The text as a reader or a script sees it: compatibility forms folded (fullwidth letters, NFKC), invisible characters
+ * and tags left out, line folds undone, script escapes and `String.fromCharCode` calls evaluated.
+ */
+function asRead(s: string): string {
+  return s
+    .normalize('NFKC')
+    .replace(/[\u200b-\u200d\u2060\ufeff\u00ad]/g, '')
+    .replace(/<[^<>]{0,300}>/g, '')
+    .replace(/\r?\n[ \t]/g, '')
+    .replace(/\\x([0-9a-f]{2})|\\u([0-9a-f]{4})/gi, (_m, x?: string, u?: string) =>
+      String.fromCharCode(parseInt(x ?? u ?? '', 16)),
+    )
+    .replace(/fromCharCode\(([\d\s,]+)\)/g, (_m, list: string) =>
+      list
+        .split(',')
+        .map((n) => String.fromCharCode(Number(n)))
+        .join(''),
+    );
+}
+
 function decodeQp(s: string): string {
   if (!/=[0-9A-F]{2}|=\r?\n/i.test(s)) return s;
   const bytes = Buffer.from(s.replace(/=\r?\n/g, ''), 'utf8')
@@ -278,6 +299,7 @@ export class LeakScanner {
     push('entities', decodeEntities(t));
     push('entities+percent', decodePercent(decodeEntities(t), false));
     push('quoted-printable', decodeQp(t));
+    push('as read', asRead(decodeEntities(t)));
     for (const [label, s] of views) this.found(a, label, s);
     if (depth >= MAX_DEPTH) return;
     // Base64 and base64url runs, decoded from each of the four offsets.
