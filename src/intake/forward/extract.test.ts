@@ -279,3 +279,69 @@ test('a redirect is its own original even with a message of its own inside; the 
   };
   assert.equal(claimedReporter(ex, env), 'lea.martin@gmail.com');
 });
+
+test('an inline forward that carries the spam’s own attached message again is recovered inline; a colleague’s \
+forward of the spam as an attachment still gives the spam', (t) => {
+  if (!needsCorpus(t, 'spamassassin/spam_2')) return;
+  // A real spam shaped as a bounce: "Undeliverable: Home Based Business for Grownups", with the returned mail attached.
+  const bounce = fs.readFileSync(
+    path.join(CORPUS_DIR, 'spamassassin', 'spam_2', '00169.86268e75abd1bd4bda4d6c129681df34'),
+  );
+  const inner = /Content-Type: message\/rfc822\r?\n\r?\n([\s\S]*?)\r?\n------_=_NextPart/.exec(
+    bounce.toString('latin1'),
+  );
+  assert.ok(inner, 'the corpus bounce carries a returned message');
+  const returned = Buffer.from(inner[1], 'latin1');
+  const forward = (subjectLine: string, body: string): Buffer =>
+    Buffer.concat([
+      CRLF([
+        'From: "Léa Martin" <lea@example.fr>',
+        'To: spam@report.test',
+        `Subject: ${subjectLine}`,
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=TB',
+        '',
+        '--TB',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        body,
+        '--TB',
+        'Content-Type: message/rfc822',
+        'Content-Disposition: attachment; filename="attachment.eml"',
+        '',
+        '',
+      ]),
+      returned,
+      Buffer.from('\r\n--TB--\r\n'),
+    ]);
+  // Thunderbird's inline forward: the bounce's header block, its text, and its attachment attached again.
+  const inlineBounce = forward(
+    'Fwd: Undeliverable: Home Based Business for Grownups',
+    [
+      '-------- Forwarded Message --------',
+      'Subject: Undeliverable: Home Based Business for Grownups',
+      'Date: Tue, 26 Feb 2002 05:50:48 +0100',
+      'From: System Administrator <postmaster@tfi.kpn.com>',
+      '',
+      'Your message did not reach some or all of the intended recipients.',
+    ].join('\r\n'),
+  );
+  const ex = extractForwarded(inlineBounce);
+  assert.equal(ex.originals.length, 1);
+  assert.equal(ex.originals[0].how, 'inline', 'the returned message inside the spam is not the reported one');
+  assert.match(ex.originals[0].raw.toString('utf8'), /^Subject: Undeliverable: Home Based Business for Grownups/m);
+  // A colleague forwarded the spam as an attachment; the reporter forwards that inline: the spam is the attachment.
+  const colleague = forward(
+    'Fwd: Fwd: Home Based Business for Grownups',
+    [
+      '---------- Forwarded message ---------',
+      'From: Paul Durand <paul@example.fr>',
+      'Subject: Fwd: Home Based Business for Grownups',
+      '',
+      'Encore un.',
+    ].join('\r\n'),
+  );
+  const ex2 = extractForwarded(colleague);
+  assert.equal(ex2.originals[0].how, 'attached');
+  assert.ok(ex2.originals[0].raw.equals(returned));
+});

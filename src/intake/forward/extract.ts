@@ -18,6 +18,7 @@ import {
   decodeEncodedWords,
   headerValue,
   isEmbeddedMessage,
+  parseHeaderBlock,
   walkMime,
   type MimeEntity,
 } from '../../mail/mime-walk.ts';
@@ -105,10 +106,14 @@ export function extractForwarded(raw: Buffer): Extraction {
       `The mail carries ${attached.length} attached messages; at most ${MAX_ORIGINALS_PER_MAIL} are accepted per mail.`,
     );
   }
-  if (attached.length > 0) return { wrapper, originals: attached, arf: null, note: wrapperNote(raw, root) };
-
   const text = firstText(raw, root);
   const inline = text ? recoverInlineForward(text, wrapper.sha256) : null;
+  // An inline forward carries the spam's own attachments again: a message the spam carried (a bounce's returned
+  // mail, a phishing's attached .eml, whose chain the spammer may have written) is no forwarded original. An attached
+  // message is the original only when it is the one the forward's header block describes, or when there is none.
+  if (attached.length > 0 && !(inline !== null && describesNone(inline.headers, attached)))
+    return { wrapper, originals: attached, arf: null, note: wrapperNote(raw, root) };
+
   if (inline) {
     return {
       wrapper,
@@ -131,6 +136,39 @@ export function extractForwarded(raw: Buffer): Extraction {
     'No attached message found: forward the spam as an attachment ("Forward as Attachment"), so that its full ' +
       'headers reach us.',
   );
+}
+
+/**
+ * Whether an inline forward's header block names a message (by its Subject, else its From) and none of the attached
+ * messages is that one. A block naming neither says nothing against the attachments.
+ */
+function describesNone(headers: readonly string[], attached: readonly ExtractedOriginal[]): boolean {
+  const field = (name: string, subjectLine = false): string | null => {
+    const line = headers.find((h) => h.toLowerCase().startsWith(`${name}:`));
+    return line === undefined ? null : normalised(line.slice(name.length + 1), subjectLine);
+  };
+  const subject = field('subject', true);
+  const from = field('from');
+  if (!subject && !from) return false;
+  return !attached.some((a) => {
+    const { fields } = parseHeaderBlock(a.raw);
+    const theirs = (name: string): string =>
+      normalised(decodeEncodedWords(headerValue(fields, name) ?? ''), name === 'subject');
+    if (subject) return theirs('subject') === subject;
+    return from !== null && (theirs('from').includes(from) || from.includes(theirs('from')));
+  });
+}
+
+/** Reply and forward prefixes clients put before a subject (English, French, German, Nordic, Spanish, Italian). */
+const SUBJECT_PREFIX = /^(?:(?:re|fwd?|tr|wg|aw|sv|vs|rv|enc|i|r)\s*(?:\[\d+\])?\s*:\s*)+/i;
+
+/**
+ * A header value as clients show it: white space collapsed, lower case; a subject without its reply and forward
+ * prefixes (a colleague's "Fwd: <the spam's subject>" with the spam attached describes that spam).
+ */
+function normalised(v: string, subject = false): string {
+  const s = v.replace(/\s+/g, ' ').trim().toLowerCase();
+  return subject ? s.replace(SUBJECT_PREFIX, '') : s;
 }
 
 function isEmail(raw: Uint8Array): boolean {
