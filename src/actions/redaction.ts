@@ -18,7 +18,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import {
-  identitiesByReport,
+  identitiesByReport as evidenceIdentities,
   mergeIdentities,
   redactReporter,
   Redactor,
@@ -27,7 +27,17 @@ import {
 } from '../evidence/redact.ts';
 
 export type { ReporterIdentity };
-export { identitiesByReport };
+
+/**
+ * The reporter identity of each report, for what leaves: with the addresses of the reporter's own mail servers
+ * (trace text and header lines name them next to the host names the redactor removes).
+ */
+export function identitiesByReport(
+  db: Kysely<Database>,
+  reportIds: readonly string[],
+): Promise<Map<string, ReporterIdentity>> {
+  return evidenceIdentities(db, reportIds, { mailServers: true });
+}
 
 /** The merged identity of the reporters of these reports. */
 export async function identitiesOfReports(

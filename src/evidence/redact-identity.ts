@@ -23,6 +23,11 @@ export interface ReporterIdentity {
    * way from the reporter to this instance (their machine at home, their provider) and leave no copy.
    */
   redirect?: boolean;
+  /**
+   * Addresses of the reporter's own mail servers (the relays of their own domain the trace-back believed): next to
+   * a redacted host name, an IP literal names the same machine.
+   */
+  hostAddresses?: string[];
 }
 
 /** What a message says about its own recipient (a spam's recipient is its reporter). */
@@ -59,6 +64,8 @@ export interface IdentityForms {
   numbers: { core: string; e164: string | null }[];
   /** Case spellings of the fully encoded addresses seen in the message, hashed as written. */
   spellings: string[];
+  /** IP addresses of the reporter's own mail servers, as written (IPv6 lower case). */
+  hostAddresses: string[];
 }
 
 /** Local parts too common to redact on their own (they would blank out ordinary words). */
@@ -316,8 +323,14 @@ export function identityForms(
     names,
     numbers: [...numbers.values()],
     spellings: (recipients.spellings ?? []).filter((w) => addresses.slice(0, fullyEncoded).includes(w.toLowerCase())),
+    hostAddresses: [...new Set((identity.hostAddresses ?? []).filter((a) => IP_LITERAL.test(a)))].map((a) =>
+      a.toLowerCase(),
+    ),
   };
 }
+
+/** An IPv4 or IPv6 address as a trace-back writes it. */
+const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$/;
 
 /** Name tokens redacted on their own: long enough and not a generic word. */
 export function namePartsOf(form: NameForm): string[] {
@@ -386,5 +399,8 @@ export function mergeIdentities(ids: readonly ReporterIdentity[]): ReporterIdent
     names: [...new Set(ids.flatMap((i) => i.names))],
     numbers: [...new Set(ids.flatMap((i) => i.numbers))],
     ...(ids.some((i) => i.redirect === true) ? { redirect: true } : {}),
+    ...(ids.some((i) => (i.hostAddresses?.length ?? 0) > 0)
+      ? { hostAddresses: [...new Set(ids.flatMap((i) => i.hostAddresses ?? []))] }
+      : {}),
   };
 }

@@ -40,6 +40,8 @@ export { base64Fragments };
 export const REDACTED_ADDRESS = 'x@redacted.invalid';
 export const REDACTED_TEXT = '[redacted]';
 export const REDACTED_NUMBER = '[redacted-number]';
+/** What replaces an address of the reporter's own mail server. */
+export const REDACTED_IP = '[redacted-ip]';
 /** What replaces a host name of the reporter's own mail domain (RFC 2606 reserved). */
 export const REDACTED_DOMAIN = 'redacted.invalid';
 const HASHES = ['md5', 'sha1', 'sha256'] as const;
@@ -244,6 +246,16 @@ function buildRules(forms: IdentityForms, encodedAddresses: boolean): Rule[] {
         gate: (t) => t.nonAscii || t.lower.includes(lower),
       });
     }
+  }
+  // The reporter's own mail servers' addresses, whole (not inside a longer address or number).
+  for (const ip of forms.hostAddresses) {
+    const v6 = ip.includes(':');
+    rules.push({
+      source: v6 ? `(?<![0-9A-Fa-f:])${escapeRe(ip)}(?![0-9A-Fa-f:])` : `(?<![0-9.])${escapeRe(ip)}(?![0-9]|\\.[0-9])`,
+      flags: 'gi',
+      replace: () => REDACTED_IP,
+      gate: (t) => t.lower.includes(ip),
+    });
   }
   // Phone numbers: national (0 6 12 34 56 78), international (+33 6…, 0033 6…, %2B33…).
   for (const num of forms.numbers) {

@@ -7,6 +7,8 @@ import PostalMime from 'postal-mime';
 import { CORPUS_DIR, REPO_ROOT, needsCorpus } from '../core/test-env.ts';
 import {
   base64Fragments,
+  identitiesByReport,
+  Redactor,
   redactedEvidenceOf,
   redactReporter,
   redactText,
@@ -18,6 +20,10 @@ import { createContext, closeContext } from '../app/context.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { getMessageRaw } from './store.ts';
 import { parseSmsEvidence, serializeSmsEvidence } from './sms-format.ts';
+import { analyse } from '../analysis/analyse.ts';
+import { offlinePorts } from '../analysis/offline-ports.ts';
+import { defaultAnalysisSettings } from '../analysis/settings.ts';
+import { storeAnalysis } from '../analysis/repository.ts';
 
 const ADDRESS = 'zoe.reportertest@example-isp.fr';
 const NAME = 'Zoé Duclos-Marchetti';
@@ -388,3 +394,39 @@ test('a feedback report’s complainant (Original-Rcpt-To) is part of the report
   const id = reporterIdentityOf({ reporter_address: 'fbl@isp.example', context });
   assert.deepEqual(id.addresses, ['fbl@isp.example', 'complainant@isp.example']);
 });
+
+for (const dialect of DIALECTS) {
+  test(`the reporter's own mail servers' addresses leave no copy when their domain is their own, and the origin \
+stays (${dialect})`, async (t) => {
+    if (!needsCorpus(t, 'trec07p/data')) return;
+    const tdb = await createTestDatabase(t, dialect);
+    if (!tdb) return;
+    const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
+    t.after(async () => {
+      await closeContext(ctx, { keepDb: true });
+      await tdb.drop();
+    });
+    // Received at the University of Waterloo: plg2.math.uwaterloo.ca [129.97.186.80] is its own relay, the
+    // Comcast address below it the origin.
+    const raw = fs.readFileSync(path.join(CORPUS_DIR, 'trec07p', 'data', 'inmail.1007'));
+    const [own, shared] = await ctx.writer.submit([
+      { raw, channel: 'smtp', reporterAddress: 'the00@plg.uwaterloo.ca' },
+      { raw, channel: 'smtp', reporterAddress: 'someone@gmail.com' },
+    ]);
+    const analysis = await analyse(raw, { ports: offlinePorts(), settings: defaultAnalysisSettings({}) });
+    assert.equal(analysis.traceback.origin?.ip, '67.168.59.15');
+    await storeAnalysis(ctx.db, analysis, 0);
+    const ids = await identitiesByReport(ctx.db, [own.id, shared.id], { mailServers: true });
+    assert.deepEqual(ids.get(own.id)?.hostAddresses, ['129.97.186.80']);
+    assert.equal(ids.get(shared.id)?.hostAddresses, undefined, 'a shared provider’s user names no server of theirs');
+    assert.equal((await identitiesByReport(ctx.db, [own.id])).get(own.id)?.hostAddresses, undefined);
+    const out = await redactedEvidenceOf(ctx.db, own.id);
+    const text = out?.raw.toString('latin1') ?? '';
+    assert.ok(!text.includes('129.97.186.80'), 'the relay’s address is gone from the copy');
+    assert.match(text, /\[redacted-ip\]/);
+    assert.match(text, /c-67-168-59-15\.hsd1\.wa\.comcast\.net \[67\.168\.59\.15\]/, 'the origin stays');
+    assert.match(analysis.traceback.steps.join('\n'), /129\.97\.186\.80/, 'the walk’s text names the relay');
+    const steps = new Redactor(ids.get(own.id) ?? IDENTITY).string(analysis.traceback.steps.join('\n'));
+    assert.ok(!steps.includes('129.97.186.80') && steps.includes('67.168.59.15'), steps);
+  });
+}

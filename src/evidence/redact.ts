@@ -31,6 +31,7 @@ import {
 } from '../mail/mime-walk.ts';
 import {
   FULLY_ENCODED_RECIPIENTS,
+  identifyingDomain,
   identityForms,
   mergeIdentities,
   reporterIdentityOf,
@@ -42,7 +43,14 @@ import { containerKind, containerTexts } from './redact-containers.ts';
 
 export type { ReporterIdentity, RecipientIdentity };
 export { reporterIdentityOf, mergeIdentities };
-export { REDACTED_ADDRESS, REDACTED_DOMAIN, REDACTED_NUMBER, REDACTED_TEXT, base64Fragments } from './redact-text.ts';
+export {
+  REDACTED_ADDRESS,
+  REDACTED_DOMAIN,
+  REDACTED_IP,
+  REDACTED_NUMBER,
+  REDACTED_TEXT,
+  base64Fragments,
+} from './redact-text.ts';
 
 export interface RedactOptions {
   /** Also redact the message's own recipients (fields and display names; default true). */
@@ -216,6 +224,15 @@ export async function accountIdentifiers(
 /** Reports whose identities are read per statement (bounded IN lists). */
 const IDENTITY_CHUNK = 500;
 
+export interface IdentityOptions {
+  /**
+   * Also the addresses of the reporter's own mail servers, read from the stored trace-back of each report's message
+   * ({@link ownMailServerAddresses}): for what leaves with trace text or header lines (packages, digests, outside
+   * roles' pages). One more statement per 500 reports whose reporter has a domain of their own.
+   */
+  mailServers?: boolean;
+}
+
 /**
  * The reporter identity of each stored report (its address, account, forwarding wrapper, the
  * account's other identifiers), two statements per 500 reports; absent: no such report.
@@ -223,30 +240,144 @@ const IDENTITY_CHUNK = 500;
 export async function identitiesByReport(
   db: Kysely<Database>,
   reportIds: readonly string[],
+  opts: IdentityOptions = {},
 ): Promise<Map<string, ReporterIdentity>> {
   const out = new Map<string, ReporterIdentity>();
   for (let i = 0; i < reportIds.length; i += IDENTITY_CHUNK) {
     const rows = await db
       .selectFrom('reports as r')
       .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-      .select(['r.id', 'r.reporter_address', 'r.reporter_user_id', 'r.context', 'u.email', 'u.name'])
+      .select([
+        'r.id',
+        'r.reporter_address',
+        'r.reporter_user_id',
+        'r.context',
+        'r.message_sha256',
+        'u.email',
+        'u.name',
+      ])
       .where('r.id', 'in', reportIds.slice(i, i + IDENTITY_CHUNK))
       .execute();
     const accounts = await accountIdentifiers(db, [
       ...new Set(rows.map((r) => r.reporter_user_id).filter((u): u is string => u !== null)),
     ]);
+    const chunk = new Map<string, { identity: ReporterIdentity; sha: string }>();
     for (const r of rows) {
       const own = reporterIdentityOf(r, r.email ? { email: r.email, name: r.name } : null);
       const more = r.reporter_user_id ? accounts.get(r.reporter_user_id) : undefined;
-      out.set(r.id, more ? mergeIdentities([own, more]) : own);
+      chunk.set(r.id, { identity: more ? mergeIdentities([own, more]) : own, sha: r.message_sha256 });
     }
+    if (opts.mailServers) await addMailServers(db, chunk);
+    for (const [id, c] of chunk) out.set(id, c.identity);
+  }
+  return out;
+}
+
+/** Adds to each identity whose reporter has a domain of their own the addresses of that domain's mail servers. */
+async function addMailServers(
+  db: Kysely<Database>,
+  chunk: Map<string, { identity: ReporterIdentity; sha: string }>,
+): Promise<void> {
+  const domainsOf = new Map<string, string[]>();
+  for (const [id, c] of chunk) {
+    const domains = [...new Set(c.identity.addresses.map(identifyingDomain).filter((d): d is string => d !== null))];
+    if (domains.length > 0) domainsOf.set(id, domains);
+  }
+  if (domainsOf.size === 0) return;
+  const servers = await ownMailServerAddresses(
+    db,
+    [...domainsOf.keys()].map((id) => chunk.get(id)?.sha ?? ''),
+  );
+  for (const [id, domains] of domainsOf) {
+    const c = chunk.get(id);
+    if (c === undefined) continue;
+    const inDomain = (host: string | null): boolean =>
+      host !== null && domains.some((d) => host.toLowerCase() === d || host.toLowerCase().endsWith(`.${d}`));
+    const ips = (servers.get(c.sha) ?? []).filter((s) => s.names.some(inDomain)).map((s) => s.ip);
+    if (ips.length > 0)
+      c.identity = { ...c.identity, hostAddresses: [...new Set([...(c.identity.hostAddresses ?? []), ...ips])] };
+  }
+}
+
+/**
+ * The mail servers the stored trace-back of each message believed on the receiving side, with the names that say
+ * whose they are: the client of every hop above the origin (the walk believed it; its reverse name unless the
+ * receiver marked it unverified), and the receiver of every believed hop when it wrote its own address
+ * (`by mx1.example.org (203.0.113.5)`). The latest analysis of each message; read as plain JSON (the evidence area
+ * does not depend on the analysis area's code).
+ */
+export async function ownMailServerAddresses(
+  db: Kysely<Database>,
+  sha256s: readonly string[],
+): Promise<Map<string, { ip: string; names: (string | null)[] }[]>> {
+  const out = new Map<string, { ip: string; names: (string | null)[] }[]>();
+  const latest = new Map<string, { at: string; json: string }>();
+  const wanted = [...new Set(sha256s)].filter((s) => s.length > 0);
+  for (let i = 0; i < wanted.length; i += IDENTITY_CHUNK) {
+    const rows = await db
+      .selectFrom('analyses')
+      .select(['message_sha256', 'analysed_at', 'json'])
+      .where('message_sha256', 'in', wanted.slice(i, i + IDENTITY_CHUNK))
+      .execute();
+    for (const r of rows) {
+      const seen = latest.get(r.message_sha256);
+      if (seen === undefined || r.analysed_at > seen.at)
+        latest.set(r.message_sha256, { at: r.analysed_at, json: r.json });
+    }
+  }
+  for (const [sha, { json }] of latest) out.set(sha, serversOfTrace(json));
+  return out;
+}
+
+interface StoredHop {
+  index?: unknown;
+  raw?: unknown;
+  fromIp?: unknown;
+  fromRdns?: unknown;
+  byHost?: unknown;
+  trusted?: unknown;
+  notes?: unknown;
+}
+
+function serversOfTrace(json: string): { ip: string; names: (string | null)[] }[] {
+  let tb: { hops?: StoredHop[]; origin?: { hopIndex?: unknown } | null } | undefined;
+  try {
+    tb = (JSON.parse(json) as { traceback?: typeof tb }).traceback;
+  } catch {
+    return [];
+  }
+  if (!tb || !Array.isArray(tb.hops)) return [];
+  const originAt = typeof tb.origin?.hopIndex === 'number' ? tb.origin.hopIndex : Number.POSITIVE_INFINITY;
+  const out: { ip: string; names: (string | null)[] }[] = [];
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+  for (const h of tb.hops) {
+    if (h.trusted !== true || typeof h.index !== 'number') continue;
+    const byHost = str(h.byHost);
+    const raw = str(h.raw);
+    // The receiver's own address, written by itself next to its name.
+    if (byHost !== null && raw !== null) {
+      const at = raw.toLowerCase().indexOf(`by ${byHost.toLowerCase()}`);
+      const m =
+        at < 0 ? null : /^\s*\(?\[?(?:IPv6:)?([0-9A-Fa-f:.]{7,45})\]?\)?/.exec(raw.slice(at + 3 + byHost.length));
+      if (m && /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$/.test(m[1]))
+        out.push({ ip: m[1], names: [byHost] });
+    }
+    const ip = str(h.fromIp);
+    if (h.index >= originAt || ip === null) continue;
+    const notes = Array.isArray(h.notes) ? h.notes : [];
+    const rdns = notes.includes('rdns-may-be-forged') || notes.includes('rdns-unverified') ? null : str(h.fromRdns);
+    out.push({ ip, names: [rdns] });
   }
   return out;
 }
 
 /** The reporter identity of one stored report (no identifiers when there is no such report). */
-export async function identityOfReport(db: Kysely<Database>, reportId: string): Promise<ReporterIdentity> {
-  return (await identitiesByReport(db, [reportId])).get(reportId) ?? { addresses: [], names: [], numbers: [] };
+export async function identityOfReport(
+  db: Kysely<Database>,
+  reportId: string,
+  opts: IdentityOptions = {},
+): Promise<ReporterIdentity> {
+  return (await identitiesByReport(db, [reportId], opts)).get(reportId) ?? { addresses: [], names: [], numbers: [] };
 }
 
 /**
@@ -267,7 +398,7 @@ export async function redactedEvidenceOf(
   if (!report) return null;
   const raw = await getMessageRaw(db, report.message_sha256);
   if (!raw) return null;
-  const identity = await identityOfReport(db, reportId);
+  const identity = await identityOfReport(db, reportId, { mailServers: true });
   const sms = parseSmsEvidence(raw);
   if (sms) {
     const text = redactText(sms.text, identity);

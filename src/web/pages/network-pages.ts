@@ -168,7 +168,10 @@ ${t('list.next')}</a></p>`
     if (!row || !reportInScope(scope, { reporterUserId: null, reporterTokenId: null, originAsn: row.origin_asn }))
       throw new AppError('NOT_FOUND', 'No such report in your networks.');
     const evidence = await getMessageRaw(db, row.message_sha256);
-    const redactor = new Redactor(await identityOfReport(db, id), evidence ? recipientIdentityOf(evidence) : undefined);
+    const redactor = new Redactor(
+      await identityOfReport(db, id, { mailServers: true }),
+      evidence ? recipientIdentityOf(evidence) : undefined,
+    );
     const redact = (s: string | null | undefined): string =>
       s ? redactor.string(s).replace(ADDRESS_RE, REDACTED_TEXT) : '';
     const [analysis, campaign] = await Promise.all([
