@@ -190,3 +190,25 @@ test('a customer’s dedicated server named under OVH’s own domain is no host 
   );
   assert.equal(relay.ip, '93.184.216.34', relay.text);
 });
+
+test('qmail’s unchecked name under the company’s own domain, from a neighbour in the /24 of its rented server, is \
+not believed; in a network the company holds, it is', async () => {
+  // The company's mail server is a rented machine at Hetzner (88.198.10.20, AS24940 "Hetzner Online GmbH") running
+  // qmail. A neighbour in the same /24 gives its own address the reverse name relay.maison-duclos.fr (it holds
+  // that reverse zone) and writes a forged line below: the /24 does not make it the company's.
+  const raw = chain([
+    ['store.maison-duclos.fr', 'mx.maison-duclos.fr [88.198.10.20]'],
+    ['mx.maison-duclos.fr', 'relay.maison-duclos.fr (HELO relay.maison-duclos.fr) (88.198.10.77)'],
+    ['relay.maison-duclos.fr', 'innocent.example.org [93.184.216.34]'],
+  ]).replace('(Postfix) with ESMTP id 1A2B3C', 'with SMTP');
+  const w = await origin(raw);
+  assert.equal(w.ip, '88.198.10.77', w.text);
+  // The same in a university's own network (AS680, DFN's research network: 130.183.0.0/16 is the Max Planck
+  // Society's): its blocks go to member institutions only, and the unchecked name is believed.
+  const own = chain([
+    ['store.mpg.de', 'mx.mpg.de [130.183.70.20]'],
+    ['mx.mpg.de', 'relay.mpg.de (HELO relay.mpg.de) (130.183.70.77)'],
+    ['relay.mpg.de', 'sender.example.org [93.184.216.34]'],
+  ]).replace('(Postfix) with ESMTP id 1A2B3C', 'with SMTP');
+  assert.equal((await origin(own)).ip, '93.184.216.34');
+});

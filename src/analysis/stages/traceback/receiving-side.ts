@@ -1,11 +1,13 @@
 import { classifyIp, normaliseIp, type IpClass } from './ip-class.ts';
 import {
   holderDomain,
+  asNamesOrganisation,
   isAccessName,
   isDocumentationDomain,
   isHostingDomain,
   isMailHostName,
   isResearchAs,
+  isSharedAs,
   registeredDomain,
   sitePrefix,
 } from './org.ts';
@@ -159,6 +161,7 @@ ${backing}`,
  */
 export function addressBacking(ip: string, asn: number | null, input: WalkInput, org: OrgState): string | null {
   const site = sitePrefix(ip);
+  const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
   const seen = org.addresses.find(
     (a) =>
       a !== ip &&
@@ -166,9 +169,11 @@ export function addressBacking(ip: string, asn: number | null, input: WalkInput,
       sitePrefix(a) === site &&
       effectiveClass(a, input.documentationIsPublic) === 'public',
   );
-  if (seen !== undefined)
+  // On a network that rents or lends its addresses (hosting, access, transit: the AS's name says so, or is unknown),
+  // a neighbour in the same /24 is another customer, who writes the reverse name of their own address: the /24
+  // backs a name only where the organisation holds the network (its own AS, or one bearing its name).
+  if (seen !== undefined && (!isSharedAs(asName) || asNamesOrganisation(asName, org.domains)))
     return `${ip} is in the same /24 as ${seen}, an address of that organisation already believed`;
-  const asName = asn === null ? null : (input.asNameOf?.get(asn) ?? null);
   if (asn !== null && isResearchAs(asName)) {
     return `${ip} is in AS${asn} (${asName ?? ''}), a research and education network whose addresses go only to \
 member institutions, which write their own reverse names`;
