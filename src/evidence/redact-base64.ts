@@ -10,6 +10,17 @@ export interface Counter {
   n: number;
 }
 
+/** The text redactor itself, for what a base64 run decodes to (`depth`: how deep in base64 it is). */
+type RunRedactor = (s: string, c: Counter, depth: number) => string;
+
+/** One base64 search: the fragments, the redactor for decoded runs, the count of replacements, the depth. */
+interface Search {
+  frags: Fragments;
+  redactor: RunRedactor;
+  counter: Counter;
+  depth: number;
+}
+
 /** Base64 characters decoding to "xxx": the filler for a fragment that could not be decoded. */
 const B64_FILLER = 'eHh4';
 /** Depth of base64-inside-base64 decoding. */
@@ -97,18 +108,19 @@ function holdsFragment(text: string, frags: Fragments): boolean {
 export function redactBase64(
   text: string,
   frags: Fragments,
-  redactor: (s: string, c: Counter, depth: number) => string,
+  redactor: RunRedactor,
   counter: Counter,
   depth: number,
 ): string {
+  const search: Search = { frags, redactor, counter, depth };
   let out = text;
   // One region per run and pass; a run holding fragments at two alignments takes a second pass.
   for (let pass = 0; pass < 3; pass++) {
     const before = counter.n;
-    out = redactBase64Pass(out, frags, redactor, counter, depth);
+    out = redactBase64Pass(out, search);
     if (counter.n === before) break;
   }
-  return redactJoinedBase64(out, frags, redactor, counter, depth);
+  return redactJoinedBase64(out, search);
 }
 
 /**
@@ -119,13 +131,8 @@ export function redactBase64(
  */
 const JOINT = /(?<=[A-Za-z0-9+/_-])(?:\r?\n[ \t]*|["']\s*\+\s*(?:\r?\n\s*)?["'])(?=[A-Za-z0-9+/_-])/g;
 
-function redactJoinedBase64(
-  text: string,
-  frags: Fragments,
-  redactor: (s: string, c: Counter, depth: number) => string,
-  counter: Counter,
-  depth: number,
-): string {
+function redactJoinedBase64(text: string, search: Search): string {
+  const { frags } = search;
   // Joints as (position in the view, characters left out before it so far): a view position maps to the source by
   // adding the characters left out before it.
   // Most texts have no fragment across a joint: the joined text is tested before any joint is mapped.
@@ -150,7 +157,7 @@ function redactJoinedBase64(
     }
     return v + (lo === 0 ? 0 : skipped[lo - 1]);
   };
-  const edits = base64Edits(view, frags, redactor, counter, depth);
+  const edits = base64Edits(view, search);
   if (edits.length === 0) return text;
   let out = text;
   for (const e of edits.sort((a, b) => b.start - a.start)) {
@@ -170,15 +177,9 @@ function redactJoinedBase64(
   return out;
 }
 
-function redactBase64Pass(
-  text: string,
-  frags: Fragments,
-  redactor: (s: string, c: Counter, depth: number) => string,
-  counter: Counter,
-  depth: number,
-): string {
+function redactBase64Pass(text: string, search: Search): string {
   let out = text;
-  for (const edit of base64Edits(text, frags, redactor, counter, depth).sort((a, b) => b.start - a.start))
+  for (const edit of base64Edits(text, search).sort((a, b) => b.start - a.start))
     out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
   return out;
 }
@@ -190,13 +191,8 @@ interface Edit {
 }
 
 /** The base64 runs of `text` holding a fragment, each with its redacted re-encoding. */
-function base64Edits(
-  text: string,
-  frags: Fragments,
-  redactor: (s: string, c: Counter, depth: number) => string,
-  counter: Counter,
-  depth: number,
-): Edit[] {
+function base64Edits(text: string, search: Search): Edit[] {
+  const { frags, redactor, counter, depth } = search;
   if (!holdsFragment(text, frags)) return [];
   const regions = new Map<number, { start: number; end: number }>();
   frags.re.lastIndex = 0;
