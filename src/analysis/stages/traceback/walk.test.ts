@@ -266,15 +266,27 @@ test(
     });
     assert.equal(research.origin?.ip, '203.0.113.9', research.steps.join('\n'));
     assert.match(research.steps.join('\n'), /research and education network/);
-    // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name).
-    const site = walk([
+    // The /24 of a relay of the organisation already believed (a Postfix-checked reverse name), in a network that is
+    // no access, hosting or transit network (an AS of the organisation's parent company, whose name it does not bear).
+    const siteLines = [
       'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id ' +
         '2CC378D014; Mon, 16 Dec 2002 14:31:37 +0000',
       'from mail.victim.example (198.51.100.174) by hub.victim.example with SMTP; 16 Dec 2002 14:31:36 -0000',
       QMAIL_BELOW,
-    ]);
+    ];
+    const owned = (asName: string) => ({
+      asnOf: new Map([
+        ['198.51.100.173', 64500],
+        ['198.51.100.174', 64500],
+      ]),
+      asNameOf: new Map([[64500, asName]]),
+    });
+    const site = walk(siteLines, owned('ACME-CORP Acme Industries Inc'));
     assert.equal(site.origin?.ip, '203.0.113.9', site.steps.join('\n'));
     assert.match(site.steps.join('\n'), /same \/24 as 198\.51\.100\.173/);
+    // On a hosting network, or one no AS data names, the /24 is rented: a neighbour writes its own reverse name.
+    assert.equal(walk(siteLines, owned('Hetzner Online GmbH')).origin?.ip, '198.51.100.174');
+    assert.equal(walk(siteLines).origin?.ip, '198.51.100.174');
     // A name outside the organisation's domain earns nothing, whatever the address.
     const other = walk([
       'from hub.victim.example (hub.victim.example [198.51.100.173]) by mx.victim.example (Postfix) with ESMTP id ' +
