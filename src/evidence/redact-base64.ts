@@ -36,8 +36,8 @@ function escapeRe(s: string): string {
  * The base64 characters fully determined by `s` at each of the three alignments it can have
  * inside a longer base64 text, in the standard and URL-safe alphabets.
  */
-export function base64Fragments(s: string): string[] {
-  const bytes = Buffer.from(s, 'utf8');
+export function base64Fragments(s: string | Buffer): string[] {
+  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
   const out: string[] = [];
   for (let k = 0; k < 3; k++) {
     const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
@@ -84,7 +84,13 @@ export function buildFragments(forms: IdentityForms): Fragments | null {
   for (const w of forms.spellings) sources.add(w);
   for (const n of forms.names) if (n.tokens.length > 1) sources.add(n.tokens.join(' '));
   for (const n of forms.numbers) if (n.e164) sources.add(n.e164);
-  const list = [...new Set([...sources].flatMap((x) => RECENT_FRAGMENTS.get(x)))];
+  const fragments = [...sources].flatMap((x) => RECENT_FRAGMENTS.get(x));
+  for (const a of forms.addresses.slice(0, forms.fullyEncoded)) {
+    // Base64 of base64 (a token inside a token), and of the address in UTF-16LE (.NET's Encoding.Unicode).
+    fragments.push(...RECENT_FRAGMENTS.get(Buffer.from(a, 'utf8').toString('base64')));
+    fragments.push(...base64Fragments(Buffer.from(a, 'utf16le')));
+  }
+  const list = [...new Set(fragments)];
   if (list.length === 0) return null;
   return {
     re: new RegExp(list.map(escapeRe).join('|'), 'g'),
@@ -129,59 +135,91 @@ export function redactBase64(
  * script (`atob("bGVh" + "Lm1h…")`). The joints are left out of a view, the runs searched there, and each redacted
  * run written back in the source's place, wrapped at the width of its first line when the source was wrapped.
  */
-const JOINT = /(?<=[A-Za-z0-9+/_-])(?:\r?\n[ \t]*|["']\s*\+\s*(?:\r?\n\s*)?["'])(?=[A-Za-z0-9+/_-])/g;
+const JOINT =
+  /(?<=[A-Za-z0-9+/_-])(?:\r?\n[ \t]*(?![A-Za-z0-9-]+:)|["'`]\s*\+\s*(?:\r?\n\s*)?["'`])(?=[A-Za-z0-9+/_-])/g;
 
 function redactJoinedBase64(text: string, search: Search): string {
   const { frags } = search;
-  // Joints as (position in the view, characters left out before it so far): a view position maps to the source by
-  // adding the characters left out before it.
-  // Most texts have no fragment across a joint: the joined text is tested before any joint is mapped.
+  // Most texts have no fragment across a joint: the joined text is tested before any joint is mapped. A line that
+  // starts a header field (`Subject:`) is never a continuation: a review saw a folded token swallow the next field.
   if (!holdsFragment(text.replace(JOINT, ''), frags)) return text;
+  // Joints as (position in the view, the joint, characters left out up to and including it): a view position maps
+  // to the source by adding the characters left out before it.
   const at: number[] = [];
+  const joints: string[] = [];
   const skipped: number[] = [];
   let total = 0;
   const view = text.replace(JOINT, (joint: string, offset: number) => {
     at.push(offset - total);
+    joints.push(joint);
     total += joint.length;
     skipped.push(total);
     return '';
   });
-  const toSource = (v: number): number => {
+  /** The number of joints at view positions <= v. */
+  const jointsUpTo = (v: number): number => {
     let lo = 0;
     let hi = at.length;
-    // The number of joints at view positions <= v.
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (at[mid] <= v) lo = mid + 1;
       else hi = mid;
     }
-    return v + (lo === 0 ? 0 : skipped[lo - 1]);
+    return lo;
+  };
+  const toSource = (v: number): number => {
+    const n = jointsUpTo(v);
+    return v + (n === 0 ? 0 : skipped[n - 1]);
   };
   const edits = base64Edits(view, search);
   if (edits.length === 0) return text;
-  let out = text;
-  for (const e of edits.sort((a, b) => b.start - a.start)) {
+  const pieces: string[] = [];
+  let pos = 0;
+  for (const e of edits.sort((a, b) => a.start - b.start)) {
     const start = toSource(e.start);
     const end = toSource(e.end - 1) + 1;
-    const source = text.slice(start, end);
-    const brk = /\r?\n/.exec(source);
+    if (start < pos) continue;
+    // The joints inside the run, put back at the same offsets from its start (a line keeps its width, a fold its
+    // indentation); a longer replacement goes on in lines as wide as the widest the run had.
+    const inside: { offset: number; joint: string }[] = [];
+    for (let k = jointsUpTo(e.start); k < at.length && at[k] < e.end; k++)
+      inside.push({ offset: at[k] - e.start, joint: joints[k] });
     let replacement = e.replacement;
-    if (brk !== null && !/["']/.test(source)) {
-      const width = Math.max(4, brk.index);
-      const lines: string[] = [];
-      for (let k = 0; k < replacement.length; k += width) lines.push(replacement.slice(k, k + width));
-      replacement = lines.join(brk[0]);
+    if (inside.length > 0) {
+      const out: string[] = [];
+      let from = 0;
+      for (const j of inside) {
+        if (j.offset >= replacement.length) break;
+        out.push(replacement.slice(from, j.offset), j.joint);
+        from = j.offset;
+      }
+      const widest = Math.max(...inside.map((j, k) => j.offset - (k === 0 ? 0 : inside[k - 1].offset)), 4);
+      const last = inside[inside.length - 1].joint;
+      for (; replacement.length - from > widest && inside.every((j) => j.offset < replacement.length); from += widest)
+        out.push(replacement.slice(from, from + widest), last);
+      out.push(replacement.slice(from));
+      replacement = out.join('');
     }
-    out = out.slice(0, start) + replacement + out.slice(end);
+    pieces.push(text.slice(pos, start), replacement);
+    pos = end;
   }
-  return out;
+  pieces.push(text.slice(pos));
+  return pieces.join('');
 }
 
 function redactBase64Pass(text: string, search: Search): string {
-  let out = text;
-  for (const edit of base64Edits(text, search).sort((a, b) => b.start - a.start))
-    out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
-  return out;
+  const edits = base64Edits(text, search).sort((a, b) => a.start - b.start);
+  if (edits.length === 0) return text;
+  // One pass over the text (a review made thousands of edits rewrite a megabyte each).
+  const pieces: string[] = [];
+  let pos = 0;
+  for (const edit of edits) {
+    if (edit.start < pos) continue;
+    pieces.push(text.slice(pos, edit.start), edit.replacement);
+    pos = edit.end;
+  }
+  pieces.push(text.slice(pos));
+  return pieces.join('');
 }
 
 interface Edit {

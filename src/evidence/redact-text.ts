@@ -339,6 +339,14 @@ function splice(text: string, hits: Hit[], counter: Counter): string {
   return pieces.join('');
 }
 
+/** The source text a sparse view left out between its characters [from, to), in order. */
+function leftOut(text: string, view: View, from: number, to: number): string {
+  const gaps: string[] = [];
+  for (let k = from; k + 1 < to; k++)
+    if (view.ends[k] < view.starts[k + 1]) gaps.push(text.slice(view.ends[k], view.starts[k + 1]));
+  return gaps.join('');
+}
+
 /** Reach of a match across a change of a sparse view, each way (an address or a name is far shorter in practice). */
 const CHANGE_REACH = 160;
 
@@ -396,16 +404,16 @@ function redactThroughView(
     const end = view.ends[h.end - 1];
     // Percent-encoded in, percent-encoded out (also when only a neighbour was escaped: `%20Lea`).
     const around = text.slice(Math.max(0, start - 3), end);
-    return {
-      start,
-      end,
-      replacement:
-        style === 'codes'
-          ? charCodesOf(h.replacement)
-          : style === 'percent' && around.includes('%')
-            ? percentEncode(h.replacement)
-            : h.replacement,
-    };
+    const replacement =
+      style === 'codes'
+        ? charCodesOf(h.replacement)
+        : style === 'percent' && around.includes('%')
+          ? percentEncode(h.replacement)
+          : h.replacement;
+    // What the reader's view left out inside the match (tags, folds, invisible characters, a continuation's joint)
+    // stays, after the placeholder: a link around one letter of the address keeps its URL (a review had a spammer's
+    // link vanish from the copies), a tag stays balanced.
+    return { start, end, replacement: view.changes ? replacement + leftOut(text, view, h.start, h.end) : replacement };
   });
   return splice(text, mapped, counter);
 }

@@ -33,6 +33,11 @@ const NAMED: Record<string, number> = (() => {
     dash: 0x2010,
     plus: 0x2b,
     nbsp: 0xa0,
+    shy: 0xad,
+    zwj: 0x200d,
+    zwnj: 0x200c,
+    lrm: 0x200e,
+    rlm: 0x200f,
     amp: 0x26,
     num: 0x23,
     percnt: 0x25,
@@ -126,9 +131,18 @@ class ViewBuilder {
   }
 }
 
+/** `\x40`, `\u0040`, `\u{40}`, CSS `\40 `, legacy octal `\100` / `\56`. */
+const SCRIPT_ESCAPE = new RegExp(
+  [
+    '^\\\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\\{([0-9A-Fa-f]{1,6})\\}',
+    '([0-9A-Fa-f]{1,6}) ',
+    '([0-3][0-7]{2}|[0-7]{2}))',
+  ].join('|'),
+);
+
 /** Percent-escapes and HTML character references decoded (code points as their UTF-8 bytes). */
 export function percentEntityView(t: string): View | null {
-  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?|\\[xu]/.test(t)) return null;
+  if (!/%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};?|\\[xu0-9A-Fa-f]/.test(t)) return null;
   const b = new ViewBuilder(t.length);
   let i = 0;
   while (i < t.length) {
@@ -148,8 +162,10 @@ export function percentEntityView(t: string): View | null {
     }
     if (c === 0x5c) {
       // JavaScript and CSS escapes (ECMA-262 §12.9.4: `\x40`, `\u0040`, `\u{40}`) in scripts and styles.
-      const m = /^\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\})/.exec(t.slice(i, i + 10));
-      const cp = m ? parseInt(m[1] ?? m[2] ?? m[3] ?? '', 16) : -1;
+      // Also CSS escapes (CSS Syntax §4.3.7: `\6c ` — hex, one white space ends them) and a script's legacy octal
+      // ones (`\154`, three digits).
+      const m = SCRIPT_ESCAPE.exec(t.slice(i, i + 10));
+      const cp = m ? (m[5] !== undefined ? parseInt(m[5], 8) : parseInt(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '', 16)) : -1;
       if (m && cp >= 0 && cp <= 0x10ffff) {
         b.push(cp < 0x80 ? String.fromCharCode(cp) : utf8Latin1(String.fromCodePoint(cp)), i, i + m[0].length);
         b.decoded = true;
@@ -216,10 +232,27 @@ export function percentEncode(s: string): string {
 }
 
 /** Zero-width and invisible characters (UTF-8 bytes as latin1) that a renderer shows as nothing. */
-const INVISIBLE = ['\xe2\x80\x8b', '\xe2\x80\x8c', '\xe2\x80\x8d', '\xe2\x81\xa0', '\xef\xbb\xbf', '\xc2\xad'];
+const INVISIBLE = [
+  '\xe2\x80\x8b', // U+200B zero-width space
+  '\xe2\x80\x8c', // U+200C zero-width non-joiner
+  '\xe2\x80\x8d', // U+200D zero-width joiner
+  '\xe2\x80\x8e', // U+200E left-to-right mark
+  '\xe2\x80\x8f', // U+200F right-to-left mark
+  '\xe2\x81\xa0', // U+2060 word joiner
+  '\xe2\x81\xa1', // U+2061–2064 invisible operators
+  '\xe2\x81\xa2',
+  '\xe2\x81\xa3',
+  '\xe2\x81\xa4',
+  '\xef\xbb\xbf', // U+FEFF zero-width no-break space
+  '\xc2\xad', // U+00AD soft hyphen
+  '\xcd\x8f', // U+034F combining grapheme joiner
+  '\xe1\xa0\x8e', // U+180E Mongolian vowel separator
+];
 /** Inline HTML elements and comments that change no letter of the text around them. */
-const INLINE_TAG =
-  /^<(?:!--[\s\S]{0,200}?--|\/?(?:span|b|i|u|em|strong|font|small|sup|sub|wbr|s|mark|a|abbr)(?:\s[^<>]{0,300})?\/?)>/i;
+const INLINE_ELEMENTS =
+  'span|b|i|u|em|strong|font|small|big|sup|sub|wbr|s|mark|a|abbr|ins|bdi|bdo|tt|q|cite|code|kbd|samp|var|time|data|' +
+  'label|nobr|o:p';
+const INLINE_TAG = new RegExp(`^<(?:!--[\\s\\S]{0,2000}?--|\\/?(?:${INLINE_ELEMENTS})(?:\\s[^<>]{0,300})?\\/?)>`, 'i');
 /** An RFC 2231 parameter continuation joint (`…"; filename*1*="…`), also across a folded header line. */
 const CONTINUATION = /^"?\s*;\s*(?:\r?\n[ \t]+)?[A-Za-z0-9-]{1,40}\*\d{1,3}\*?=\s*"?/;
 
@@ -231,8 +264,11 @@ const WORDISH = /[A-Za-z0-9.@%_+\x80-\xff-]/;
  * a parameter continuation. */
 const READER_TRIGGER = new RegExp(
   [
-    '\\xef[\\xbc\\xbd]|\\xe3\\x80\\x82|\\xe2\\x80[\\x8b-\\x8d]|\\xe2\\x81\\xa0|\\xef\\xbb\\xbf|\\xc2\\xad|<',
-    '(?<=[A-Za-z0-9.@%_-])\\r?\\n[ \\t](?![ \\t])',
+    '\\xef[\\xbc\\xbd]|\\xe3\\x80\\x82|\\xf0\\x9d[\\x90-\\x9f]',
+    '\\xe2\\x80[\\x8b-\\x8f]|\\xe2\\x81[\\xa0-\\xa4]|\\xef\\xbb\\xbf|\\xc2\\xad|\\xcd\\x8f|\\xe1\\xa0\\x8e|<',
+    // A fold (a line break and one space or tab) inside a word: only after a line of 60 characters or more, as
+    // iCalendar and vCard fold (at 75 octets, inside a character too), not a header's fold after `by`.
+    '\\r?\\n(?<=[^\\r\\n]{59}[A-Za-z0-9.@%_+\\x80-\\xff-]\\r?\\n)[ \\t](?![ \\t])',
     '[";](?=\\s*(?:\\r?\\n[ \\t]+)?[A-Za-z0-9-]{1,40}\\*\\d)',
   ].join('|'),
   'g',
@@ -267,13 +303,21 @@ export function readerView(t: string): View | null {
     } else if (c === 0xe3) {
       chars = '.';
       skip = 3;
-    } else if (c === 0xe2 || c === 0xef || c === 0xc2) {
+    } else if (c === 0xf0) {
+      // Mathematical alphanumeric symbols (U+1D400–1D7FF: 𝗅𝖾𝖺, 𝐥𝐞𝐚): the letters and digits they are (NFKC).
+      const ch = Buffer.from(t.slice(i, i + 4), 'latin1').toString('utf8');
+      const plain = ch.normalize('NFKC');
+      if (/^[A-Za-z0-9]$/.test(plain)) {
+        chars = plain;
+        skip = 4;
+      }
+    } else if (c === 0xe2 || c === 0xef || c === 0xc2 || c === 0xcd || c === 0xe1) {
       skip = INVISIBLE.find((x) => t.startsWith(x, i))?.length ?? 0;
     } else if (c === 0x3c) {
       // Only tags between two characters of a word or an address join anything (`j<span></span>d@…`).
       if (i > 0 && WORDISH.test(t[i - 1])) {
         let end = i;
-        for (let tag = INLINE_TAG.exec(t.slice(end, end + 320)); tag; tag = INLINE_TAG.exec(t.slice(end, end + 320)))
+        for (let tag = INLINE_TAG.exec(t.slice(end, end + 2010)); tag; tag = INLINE_TAG.exec(t.slice(end, end + 2010)))
           end += tag[0].length;
         if (end > i && end < t.length && WORDISH.test(t[end])) skip = end - i;
       }
@@ -308,7 +352,7 @@ export function composeViews(outer: View, inner: View): View {
 }
 
 /** A script's `String.fromCharCode(108, 101, 0x61, …)` call: its arguments. */
-const FROM_CHAR_CODE = /fromCharCode\s*\(([\s\d,xXa-fA-F]{1,4000})\)/g;
+const FROM_CHAR_CODE = /fromC(?:harCode|odePoint)\s*\(([\s\d,xXa-fA-F]{1,4000})\)/g;
 
 /**
  * Each `String.fromCharCode(…)` call's numeric arguments read as the characters they make (ECMA-262 §22.1.2.1), the
@@ -316,7 +360,7 @@ const FROM_CHAR_CODE = /fromCharCode\s*\(([\s\d,xXa-fA-F]{1,4000})\)/g;
  * ({@link charCodesOf}), so the script stays a script.
  */
 export function charCodeView(t: string): View | null {
-  if (!t.includes('fromCharCode')) return null;
+  if (!t.includes('fromCharCode') && !t.includes('fromCodePoint')) return null;
   const b = new ViewBuilder(t.length);
   let pos = 0;
   FROM_CHAR_CODE.lastIndex = 0;

@@ -33,13 +33,14 @@ import {
   FULLY_ENCODED_RECIPIENTS,
   identifyingDomain,
   identityForms,
+  type IdentityForms,
   mergeIdentities,
   reporterIdentityOf,
   type RecipientIdentity,
   type ReporterIdentity,
 } from './redact-identity.ts';
 import { compileRedactor, type Counter, type TextRedactor } from './redact-text.ts';
-import { containerKind, containerTexts } from './redact-containers.ts';
+import { containerKind, containerTexts, utf16Views } from './redact-containers.ts';
 
 export type { ReporterIdentity, RecipientIdentity };
 export { reporterIdentityOf, mergeIdentities };
@@ -75,8 +76,28 @@ const MAX_VALUE_CHARS = 4 * 1024 * 1024;
  */
 export class Redactor {
   private readonly text: TextRedactor;
+  private readonly forms: IdentityForms;
+  private strictText: TextRedactor | null = null;
   constructor(identity: ReporterIdentity, recipients?: RecipientIdentity) {
-    this.text = compileRedactor(identityForms(identity, recipients));
+    this.forms = identityForms(identity, recipients);
+    this.text = compileRedactor(this.forms);
+  }
+
+  /**
+   * Searches a latin1 view of binary data (an image, a compressed stream) for the identity's unmistakable forms
+   * only: addresses and their encodings, distinctive local parts, the own domain's hosts, numbers, whole names and
+   * names of six letters or more. A name word of three letters turns up in a megabyte of random bytes by chance (a
+   * review saw half of the corpus's binary attachments withheld for "Léa"); the returned text is not for writing
+   * back (binary data is never rewritten, only withheld).
+   */
+  strict(latin1: string, counter: Counter): string {
+    this.strictText ??= compileRedactor({
+      ...this.forms,
+      names: this.forms.names
+        .filter((n) => n.tokens.length > 1 || n.tokens.join('').length >= 6)
+        .map((n) => ({ ...n, parts: false })),
+    });
+    return this.strictText.redact(latin1, counter);
   }
 
   /** A redacted copy of a Unicode string. */
@@ -441,10 +462,20 @@ function collectEdits(
   const headerEnd = parseHeaderBlock(buf, e.start, e.end).headerEnd;
   const headers = buf.subarray(e.start, headerEnd).toString('latin1');
   const redactedHeaders = redactor.latin1(redactEncodedWords(headers, redactor, counter), counter);
-  if (e.children.length === 0 && withholdContainer(buf, e, redactor, counter, edits)) return;
+  const headerEdit = (): void => {
+    if (redactedHeaders !== headers)
+      edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(redactedHeaders, 'latin1') });
+  };
+  if (e.children.length === 0) {
+    const verdict = binaryVerdict(buf, e, redactor, counter);
+    if (verdict !== null) {
+      if (verdict.withhold === null) headerEdit();
+      else withhold(buf, e, headerEnd, redactedHeaders, verdict.withhold, edits);
+      return;
+    }
+  }
   if (e.children.length === 0 && redactInCharset(buf, e, headerEnd, redactedHeaders, redactor, counter, edits)) return;
-  if (redactedHeaders !== headers)
-    edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(redactedHeaders, 'latin1') });
+  headerEdit();
   if (e.children.length > 0) {
     for (const c of e.children) collectEdits(buf, c, redactor, counter, depth, edits);
     return;
@@ -481,7 +512,7 @@ const SEARCHED_AS_BYTES = new Set([
   'cp1252',
 ]);
 /** Largest text part decoded from its charset to be searched (larger ones: the byte search only). */
-const MAX_CHARSET_PART = 8 * 1024 * 1024;
+const MAX_CHARSET_PART = 32 * 1024 * 1024;
 
 /**
  * The charset a leaf text part must be decoded from before it is searched, or null: text parts in legacy charsets
@@ -494,8 +525,11 @@ function partCharset(e: MimeEntity, body: Buffer): string | null {
   if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
     return head[0] === 0xff ? 'utf-16le' : 'utf-16be';
   if (!e.contentType.startsWith('text/')) return null;
-  const cs = (e.params.charset ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
+  const label = (e.params.charset ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
+  const cs = CHARSET_ALIASES[label] ?? CHARSET_ALIASES[label.replace(/_/g, '-')] ?? label.replace(/_/g, '-');
   if (SEARCHED_AS_BYTES.has(cs)) return null;
+  // UTF-16 without a byte-order mark is big-endian (RFC 2781 §4.3), unless its zeros say otherwise.
+  if (cs === 'utf-16') return utf16Order(body, e.transferEncoding);
   try {
     new TextDecoder(cs);
     return cs;
@@ -504,54 +538,170 @@ function partCharset(e: MimeEntity, body: Buffer): string | null {
   }
 }
 
+/**
+ * Labels mail clients write that the WHATWG Encoding Standard does not know, as the decoders mail readers use
+ * (iconv) read them: a review saw `cp932` and `shiftjis` parts leave Japanese names unread.
+ */
+const CHARSET_ALIASES: Record<string, string> = {
+  cp932: 'shift_jis',
+  ms932: 'shift_jis',
+  shiftjis: 'shift_jis',
+  'shift-jis': 'shift_jis',
+  'x-sjis': 'shift_jis',
+  'windows-31j': 'shift_jis',
+  cp936: 'gbk',
+  ms936: 'gbk',
+  cp949: 'euc-kr',
+  'ks-c-5601': 'euc-kr',
+  cp950: 'big5',
+  cp1250: 'windows-1250',
+  cp1251: 'windows-1251',
+  cp1253: 'windows-1253',
+  cp1254: 'windows-1254',
+  cp1255: 'windows-1255',
+  cp1256: 'windows-1256',
+  cp1257: 'windows-1257',
+  cp1258: 'windows-1258',
+  cp866: 'ibm866',
+  'utf-16': 'utf-16',
+};
+
+/** The byte order of UTF-16 without a byte-order mark: big-endian unless zeros stand at odd offsets more often. */
+function utf16Order(body: Buffer, cte: string): string {
+  const head = leadingBytes(body, cte, 512);
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) even++;
+    if (head[i + 1] === 0) odd++;
+  }
+  return odd > even ? 'utf-16le' : 'utf-16be';
+}
+
 /** Largest attachment searched inside (larger ones: the byte search only). */
 const MAX_CONTAINER_PART = 32 * 1024 * 1024;
+/** How much of binary data is sampled to tell it from text. */
+const TEXT_SAMPLE = 64 * 1024;
+
+/** Text, not binary data: almost no control characters (text has none but tab and line ends; random bytes 11 %). */
+function isTexty(b: Buffer): boolean {
+  const n = Math.min(b.length, TEXT_SAMPLE);
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) control++;
+  }
+  return control <= n * 0.02;
+}
+
+/** A text with the runs of control characters in it, and eight characters on each side, made spaces. */
+function textOnly(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  return s.replace(/[^\n]{0,8}[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+[^\n]{0,8}/g, ' ');
+}
+
+/** Why a part is withheld: the file, and whether its inside named the reporter or could not be searched whole. */
+interface Withholding {
+  bytes: Buffer;
+  why: 'names' | 'unsearched';
+}
 
 /**
- * Withholds an attachment whose inside names the reporter (a PDF invoice made out to them, a DOCX or ZIP, a TNEF
- * `winmail.dat`: {@link containerTexts}): such a file cannot be rewritten without breaking it, so the redacted copy
- * carries in its place a short text part naming the file's type, size and SHA-256 (the original stays in the
- * evidence, for an authority entitled to it). Returns true when the part was replaced.
+ * What becomes of a leaf that is binary data (not text/*, not a message): null when it is text after all (a `.txt`
+ * sent as application/octet-stream: redacted in place as text); `{ withhold: null }` when nothing in it names the
+ * reporter (kept byte for byte: binary data is never rewritten); else the part to withhold. A container (a PDF, a
+ * ZIP, an Office document, TNEF, OLE: {@link containerTexts}) is searched inside — its text with every form, its
+ * binary streams with the unmistakable ones ({@link Redactor.strict}) — and withheld too when it could not be
+ * searched whole; other binary data is searched with the unmistakable forms (an address in an image's metadata).
  */
-function withholdContainer(
+function binaryVerdict(
   buf: Buffer,
   e: MimeEntity,
   redactor: Redactor,
   counter: Counter,
-  edits: { start: number; end: number; bytes: Buffer }[],
-): boolean {
-  if (e.contentType.startsWith('text/') || e.contentType.startsWith('message/')) return false;
-  if (e.end - e.bodyStart > MAX_CONTAINER_PART) return false;
+): { withhold: Withholding | null } | null {
+  if (e.contentType.startsWith('message/') || e.contentType.startsWith('multipart/')) return null;
+  // A text part is text, unless it is a container under a wrong type (a PDF sent as text/plain; name=x.pdf).
+  const lead = leadingBytes(buf.subarray(e.bodyStart, e.end), e.transferEncoding, 1024);
+  if (e.contentType.startsWith('text/') && containerKind(lead) === null) return null;
+  if (e.end - e.bodyStart > MAX_CONTAINER_PART) return null;
   const body = buf.subarray(e.bodyStart, e.end);
   const cte = e.transferEncoding;
-  if (containerKind(leadingBytes(body, cte, 1024)) === null) return false;
   const decoded = cte === 'base64' || cte === 'quoted-printable' ? decodeTransfer(Buffer.from(body), cte) : body;
-  if (containerKind(decoded) === null) return false;
+  const kind = containerKind(decoded);
+  const bom =
+    decoded.length >= 2 &&
+    ((decoded[0] === 0xff && decoded[1] === 0xfe) || (decoded[0] === 0xfe && decoded[1] === 0xff));
+  // Text after all (a `.txt` or a `.csv` sent as application/octet-stream, UTF-16 with its byte-order mark): the
+  // text paths redact it in place.
+  if (kind === null && (bom || isTexty(decoded))) return null;
   const found: Counter = { n: 0 };
-  for (const text of containerTexts(decoded)) {
-    redactor.latin1(text, found);
-    if (found.n > 0) break;
+  let complete = true;
+  if (kind !== null) {
+    const inside = containerTexts(decoded);
+    complete = inside.complete;
+    for (const { text, raw } of inside.texts) {
+      redactor.strict(text, found);
+      // Text a reader sees, with every form; binary bytes inside it (an inline image in a content stream) blanked
+      // with their neighbours, where a name word would turn up by chance.
+      if (!raw && isTexty(Buffer.from(text.slice(0, TEXT_SAMPLE), 'latin1'))) redactor.latin1(textOnly(text), found);
+      if (found.n > 0) break;
+    }
+  } else {
+    // Binary data, and its UTF-16 readings (a Windows text file without a byte-order mark).
+    for (const text of [decoded.toString('latin1'), ...utf16Views(decoded)]) {
+      redactor.strict(text, found);
+      if (found.n > 0) break;
+    }
   }
-  if (found.n === 0) return false;
-  counter.n += found.n;
-  const eol = body.includes('\r\n') ? '\r\n' : '\n';
-  const name = redactor
-    .string(e.dispositionParams.filename ?? e.params.name ?? '(no name)')
+  if (found.n === 0 && complete) return { withhold: null };
+  counter.n += Math.max(1, found.n);
+  return { withhold: { bytes: decoded, why: found.n > 0 ? 'names' : 'unsearched' } };
+}
+
+/**
+ * Withholds a part: its header fields are kept (redacted) but for its content fields, which say it is now a short
+ * text naming the file's type, size and SHA-256; at the top of a message (a message whose body is a PDF) the message
+ * keeps its own fields. The original stays in the evidence, for an authority entitled to it.
+ */
+function withhold(
+  buf: Buffer,
+  e: MimeEntity,
+  headerEnd: number,
+  headers: string,
+  w: Withholding,
+  edits: { start: number; end: number; bytes: Buffer }[],
+): void {
+  const eol = headers.includes('\r\n') || buf.subarray(e.bodyStart, e.end).includes('\r\n') ? '\r\n' : '\n';
+  const name = (e.dispositionParams.filename ?? e.params.name ?? '(no name)')
     .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/"/g, "'")
     .slice(0, 200);
-  const sha256 = createHash('sha256').update(decoded).digest('hex');
-  const part = [
+  const sha256 = createHash('sha256').update(w.bytes).digest('hex');
+  const kept = headers
+    .replace(/^content-(?:type|transfer-encoding|disposition|length):.*(?:\r?\n[ \t].*)*\r?\n?/gim, '')
+    .replace(/\r?\n?$/, '');
+  const fields = [
+    ...(kept.length > 0 ? [kept] : []),
     'Content-Type: text/plain; charset=us-ascii',
-    'Content-Disposition: attachment; filename="withheld.txt"',
-    `X-Spamdesk-Withheld: type=${e.contentType}; size=${decoded.length}; sha256=${sha256}`,
-    '',
-    `Attachment withheld from this redacted copy: "${name}" (${e.contentType}, ${decoded.length} bytes,`,
-    `SHA-256 ${sha256}) names the reporter inside its content, which cannot be`,
-    'redacted without changing the file. The original is kept as evidence.',
+    'Content-Transfer-Encoding: 7bit',
+    ...(e.start > 0 || e.disposition !== null ? ['Content-Disposition: attachment; filename="withheld.txt"'] : []),
+    `X-Spamdesk-Withheld: type=${e.contentType}; size=${w.bytes.length}; sha256=${sha256}`,
+  ];
+  const reason =
+    w.why === 'names'
+      ? 'names the reporter inside its content, which cannot be redacted without changing the file.'
+      : 'could not be searched whole for the reporter (an archive too large, too deep or compressed in a way not ' +
+        'read here).';
+  edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(`${fields.join(eol)}${eol}`, 'latin1') });
+  const note = [
+    `Attachment withheld from this redacted copy: "${name}" (${e.contentType}, ${w.bytes.length} bytes,`,
+    `SHA-256 ${sha256})`,
+    reason,
+    'The original is kept as evidence.',
     '',
   ].join(eol);
-  edits.push({ start: e.start, end: e.end, bytes: Buffer.from(part, 'latin1') });
-  return true;
+  edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(note, 'latin1') });
 }
 
 /** The first bytes of a part's decoded body (enough to see a byte-order mark). */
@@ -613,7 +763,11 @@ function inUtf8Base64(headers: string, eol: string): string {
       ? field.replace(/(charset\s*=\s*)(?:"[^"]*"|[^;\s]+)/i, '$1utf-8')
       : field.replace(/(\r?)$/, '; charset=utf-8$1'),
   );
-  if (!/^content-type:/im.test(out)) out = `Content-Type: text/plain; charset=utf-8${eol}${out}`;
+  if (!/^content-type:/im.test(out)) {
+    // After an mbox envelope line (`From sender date`), which is no header field.
+    const envelope = /^From [^\n]*\n/.exec(out)?.[0] ?? '';
+    out = `${envelope}Content-Type: text/plain; charset=utf-8${eol}${out.slice(envelope.length)}`;
+  }
   if (/^content-transfer-encoding:/im.test(out))
     out = out.replace(/^(content-transfer-encoding:)[^\n]*?(\r?)$/im, '$1 base64$2');
   else out = out.replace(/(\r?\n)?$/, (nl) => `${nl || eol}Content-Transfer-Encoding: base64${eol}`);
@@ -687,6 +841,10 @@ const RECIPIENT_FIELDS = [
   'x-ms-exchange-forwardingloop',
   'x-ms-exchange-inbox-rules-loop',
   'x-forwarded-to',
+  // Gmail's forwarding: the alias a message was sent to, and the mailboxes it was forwarded for (a Google Group's
+  // address there too: over-redaction, the safe error).
+  'x-gm-original-to',
+  'x-forwarded-for',
   'x-resolved-to',
   'x-sieve-redirected-from',
 ];
