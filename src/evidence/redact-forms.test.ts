@@ -527,3 +527,12 @@ async function zipWithStored(name: string, data: Buffer): Promise<Buffer> {
   end.writeUInt32LE(cdStart, 16);
   return Buffer.concat([local, n, data, central, n, end]);
 }
+
+test('an encoded body whose base64 spells a name word by chance is kept byte for byte', (t) => {
+  if (!needsCorpus(t, 'spam_archive_2023_2025')) return;
+  // A real spam with a picture whose base64 holds `/ZOe/`: the last pass once read it as the first name.
+  const raw = corpus('spam_archive_2023_2025/2025/49_greetings_modified.eml');
+  assert.match(raw.toString('latin1'), /\/ZOe\//);
+  const identity = { addresses: ['nobody.here@example-isp.fr'], names: ['Zoé Duclos-Marchetti'], numbers: [] };
+  assert.ok(redactReporter(raw, identity, { recipients: false }).raw.equals(raw));
+});

@@ -438,17 +438,22 @@ function redactMessage(buf: Buffer, redactor: Redactor, counter: Counter, depth:
   const edits: { start: number; end: number; bytes: Buffer }[] = [];
   collectEdits(buf, root, redactor, counter, depth, edits);
   edits.sort((a, b) => a.start - b.start);
+  // A last pass over what no edit covers: 7bit/8bit bodies, preambles, malformed structure. Not over encoded bodies
+  // already searched decoded (their base64 spells a name word by chance: a review saw `/ZOe/` inside a picture's
+  // base64 become `/[redacted]/`), nor over what an edit wrote.
+  const last = (from: number, to: number): Buffer =>
+    to <= from
+      ? Buffer.alloc(0)
+      : Buffer.from(redactor.latin1(buf.subarray(from, to).toString('latin1'), counter), 'latin1');
   const pieces: Buffer[] = [];
   let pos = 0;
   for (const e of edits) {
     if (e.start < pos) continue;
-    pieces.push(buf.subarray(pos, e.start), e.bytes);
+    pieces.push(last(pos, e.start), e.bytes);
     pos = e.end;
   }
-  pieces.push(buf.subarray(pos));
-  // A last pass over everything: 7bit/8bit bodies, preambles, malformed structure.
-  const joined = Buffer.concat(pieces).toString('latin1');
-  return Buffer.from(redactor.latin1(joined, counter), 'latin1');
+  pieces.push(last(pos, buf.length));
+  return Buffer.concat(pieces);
 }
 
 function collectEdits(
@@ -469,8 +474,11 @@ function collectEdits(
   if (e.children.length === 0) {
     const verdict = binaryVerdict(buf, e, redactor, counter);
     if (verdict !== null) {
-      if (verdict.withhold === null) headerEdit();
-      else withhold(buf, e, headerEnd, redactedHeaders, verdict.withhold, edits);
+      if (verdict.withhold === null) {
+        headerEdit();
+        // Binary data is never rewritten: the body stays byte for byte, out of the last pass too.
+        edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(buf.subarray(e.bodyStart, e.end)) });
+      } else withhold(buf, e, headerEnd, redactedHeaders, verdict.withhold, edits);
       return;
     }
   }
@@ -490,7 +498,11 @@ function collectEdits(
     embedded && depth < MAX_DEPTH
       ? redactMessage(decoded, redactor, counter, depth + 1)
       : Buffer.from(redactor.latin1(decoded.toString('latin1'), counter), 'latin1');
-  if (counter.n === before) return;
+  // Searched decoded: the encoded body is kept as it is when nothing was found (the last pass leaves it alone).
+  if (counter.n === before) {
+    edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(body) });
+    return;
+  }
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const encoded = cte === 'base64' ? encodeBase64Lines(redacted, eol) : encodeQuotedPrintable(redacted, eol);
   edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(encoded, 'latin1') });
