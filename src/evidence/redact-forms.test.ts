@@ -528,11 +528,17 @@ async function zipWithStored(name: string, data: Buffer): Promise<Buffer> {
   return Buffer.concat([local, n, data, central, n, end]);
 }
 
-test('an encoded body whose base64 spells a name word by chance is kept byte for byte', (t) => {
-  if (!needsCorpus(t, 'spam_archive_2023_2025')) return;
-  // A real spam with a picture whose base64 holds `/ZOe/`: the last pass once read it as the first name.
-  const raw = corpus('spam_archive_2023_2025/2025/49_greetings_modified.eml');
-  assert.match(raw.toString('latin1'), /\/ZOe\//);
+test('base64 that spells a name word by chance is kept byte for byte: an encoded body, a data: URI', (t) => {
+  if (!needsCorpus(t, 'spam_archive_2023_2025') || !needsCorpus(t, 'phishing_pot')) return;
   const identity = { addresses: ['nobody.here@example-isp.fr'], names: ['Zoé Duclos-Marchetti'], numbers: [] };
-  assert.ok(redactReporter(raw, identity, { recipients: false }).raw.equals(raw));
+  // A real spam with a picture whose base64 holds `/ZOe/` (the last pass once read it as the first name), and a
+  // phish whose HTML carries a picture as a data: URI holding `+zoe/` (the text pass did).
+  for (const [file, word] of [
+    ['spam_archive_2023_2025/2025/49_greetings_modified.eml', /\/ZOe\//],
+    ['phishing_pot/email/sample-1427.eml', /\+zoe\//],
+  ] as const) {
+    const raw = corpus(file);
+    assert.match(raw.toString('latin1'), word);
+    assert.ok(redactReporter(raw, identity, { recipients: false }).raw.equals(raw), file);
+  }
 });

@@ -317,10 +317,32 @@ function findHits(text: string, compiled: Compiled): Hit[] {
       }
       const idx = m.findIndex((g, i) => i > 0 && g !== undefined);
       const rule = pass.rules[idx - 1];
+      // A word inside a long base64 run is encoded data (a picture's data: URI), not a word: the base64 pass reads
+      // the run decoded. Rewriting it would break the data (a review saw `+zoe/` in an image become `+[redacted]/`).
+      if (B64_WORD.test(m[0]) && insideBase64Run(text, m.index, m.index + m[0].length)) continue;
       hits.push({ start: m.index, end: m.index + m[0].length, replacement: rule ? rule.replace(m[0]) : REDACTED_TEXT });
     }
   }
   return hits;
+}
+
+/** A match made only of base64's alphabet (a name word, a local part without a dot). */
+const B64_WORD = /^[A-Za-z0-9+/]+$/;
+/** Base64 characters needed on each side of a match for it to be inside a run. */
+const RUN_SIDE = 16;
+
+function isB64(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+}
+
+/** Whether [start, end) sits inside a base64 run: at least {@link RUN_SIDE} base64 characters on each side. */
+function insideBase64Run(text: string, start: number, end: number): boolean {
+  let left = 0;
+  while (left < RUN_SIDE && start - left - 1 >= 0 && isB64(text.charCodeAt(start - left - 1))) left++;
+  if (left < RUN_SIDE) return false;
+  let right = 0;
+  while (right < RUN_SIDE && end + right < text.length && isB64(text.charCodeAt(end + right))) right++;
+  return right >= RUN_SIDE;
 }
 
 /** Applies non-overlapping hits (the earliest-starting wins an overlap). */
