@@ -208,21 +208,30 @@ function redactJoinedBase64(text: string, search: Search): string {
 }
 
 function redactBase64Pass(text: string, search: Search): string {
-  const edits = base64Edits(text, search).sort((a, b) => a.start - b.start);
+  return applyEdits(text, base64Edits(text, search));
+}
+
+/**
+ * Applies non-overlapping edits in one pass over the text (the earliest-starting, then the longest, wins an overlap;
+ * a review made thousands of edits rewrite a megabyte each when they were applied one by one), counting those
+ * applied in `counter` when given.
+ */
+export function applyEdits(text: string, edits: Edit[], counter?: Counter): string {
   if (edits.length === 0) return text;
-  // One pass over the text (a review made thousands of edits rewrite a megabyte each).
+  edits.sort((a, b) => a.start - b.start || b.end - a.end);
   const pieces: string[] = [];
   let pos = 0;
   for (const edit of edits) {
     if (edit.start < pos) continue;
     pieces.push(text.slice(pos, edit.start), edit.replacement);
     pos = edit.end;
+    if (counter) counter.n++;
   }
   pieces.push(text.slice(pos));
   return pieces.join('');
 }
 
-interface Edit {
+export interface Edit {
   start: number;
   end: number;
   replacement: string;

@@ -32,7 +32,7 @@ import {
   readerView,
   type View,
 } from './redact-views.ts';
-import { base64Fragments, buildFragments, redactBase64, type Counter } from './redact-base64.ts';
+import { applyEdits, base64Fragments, buildFragments, redactBase64, type Counter } from './redact-base64.ts';
 
 export { base64Fragments };
 
@@ -345,20 +345,9 @@ function insideBase64Run(text: string, start: number, end: number): boolean {
   return right >= RUN_SIDE;
 }
 
-/** Applies non-overlapping hits (the earliest-starting wins an overlap). */
+/** Applies non-overlapping hits (the earliest-starting wins an overlap), counting them. */
 function splice(text: string, hits: Hit[], counter: Counter): string {
-  if (hits.length === 0) return text;
-  hits.sort((a, b) => a.start - b.start || b.end - a.end);
-  const pieces: string[] = [];
-  let pos = 0;
-  for (const h of hits) {
-    if (h.start < pos) continue;
-    pieces.push(text.slice(pos, h.start), h.replacement);
-    pos = h.end;
-    counter.n++;
-  }
-  pieces.push(text.slice(pos));
-  return pieces.join('');
+  return applyEdits(text, hits, counter);
 }
 
 /** The source text a sparse view left out between its characters [from, to), in order. */
