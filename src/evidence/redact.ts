@@ -735,7 +735,8 @@ function leadingBytes(body: Buffer, cte: string, n = 2): Buffer {
  * Unicode, searched as UTF-8 and, when anything was found, written back in UTF-8 and base64, its Content-Type charset
  * and Content-Transfer-Encoding rewritten to say so (the redacted copy is a copy: its bytes need not be the
  * original's).
- * Pushes the part's edits and returns true when it did; false leaves the part to the other passes.
+ * Returns true when the part was searched so (its edits pushed, or kept as it is when nothing was found); false leaves
+ * it to the other passes.
  */
 function redactInCharset(
   buf: Buffer,
@@ -756,7 +757,13 @@ function redactInCharset(
   const text = Buffer.from(decodeCharset(decoded, charset).replace(/^\ufeff/, ''), 'utf8').toString('latin1');
   const sub: Counter = { n: 0 };
   const redacted = redactor.latin1(text, sub);
-  if (sub.n === 0) return false;
+  if (sub.n === 0) {
+    // Searched as the reader reads it and nothing found: the part stays as it is, out of the last pass too, which
+    // would read its legacy bytes as Latin-1 and could find a name word in them by chance.
+    edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(headers, 'latin1') });
+    edits.push({ start: e.bodyStart, end: e.end, bytes: Buffer.from(body) });
+    return true;
+  }
   counter.n += sub.n;
   const eol = body.includes('\r\n') || headers.includes('\r\n') ? '\r\n' : '\n';
   edits.push({ start: e.start, end: headerEnd, bytes: Buffer.from(inUtf8Base64(headers, eol), 'latin1') });
