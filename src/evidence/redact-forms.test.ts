@@ -208,18 +208,24 @@ test('a base64 data: URI wrapped at 76 columns, and base64 split across script s
   assert.ok(!String(who).includes('reportertest'), `the script still runs and yields no address (${who})`);
 });
 
-test('script escapes and fromCharCode calls spelling the address are redacted, the script still runs', () => {
+test('script escapes and fromCharCode calls (one, one per character, apply) spelling the address are redacted, the \
+script still runs', () => {
   const hex = [...ADDRESS].map((c) => `\\x${c.charCodeAt(0).toString(16)}`).join('');
   const uni = [...ADDRESS].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
   const codes = [...ADDRESS].map((c) => c.charCodeAt(0)).join(', ');
-  const script = `var a = "${hex}"; var b = "${uni}"; var c = String.fromCharCode(${codes});`;
+  const perCharacter = [...ADDRESS].map((c) => `String.fromCharCode(${c.charCodeAt(0)})`).join(' + ');
+  const octal = [...ADDRESS].map((c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`).join('');
+  const script =
+    `var a = "${hex}"; var b = "${uni}"; var c = String.fromCharCode(${codes}); var d = ${perCharacter}; ` +
+    `var e = String.fromCharCode.apply(null, [${codes}]); var f = "${octal}";`;
   const raw = Buffer.from(
     'From: a@b.example\r\nTo: x@y.example\r\nSubject: hi\r\nContent-Type: text/html\r\n\r\n' +
       `<script>${script}</script>\r\n`,
   );
   const out = redactReporter(raw, IDENTITY).raw.toString('latin1');
   const body = /<script>([^<]*)<\/script>/.exec(out)?.[1] ?? '';
-  const values = vm.runInNewContext(`${body}; [a, b, c]`) as string[];
+  const values = vm.runInNewContext(`${body}; [a, b, c, d, e, f]`) as string[];
+  assert.equal(values.length, 6);
   for (const v of values) assert.ok(!v.includes('reportertest'), `a script value spells the address: ${v}`);
 });
 

@@ -352,21 +352,31 @@ export function composeViews(outer: View, inner: View): View {
 }
 
 /** A script's `String.fromCharCode(108, 101, 0x61, …)` call: its arguments. */
-const FROM_CHAR_CODE = /fromC(?:harCode|odePoint)\s*\(([\s\d,xXa-fA-F]{1,4000})\)/g;
+/** The start of a call's argument list: `fromCharCode(`, `fromCodePoint(`, `fromCharCode.apply(null, [`. */
+const CALL_OPEN = String.raw`fromC(?:harCode|odePoint)\s*(?:\.apply\s*\(\s*(?:null|this|undefined|String)\s*,\s*\[|\()`;
+const FROM_CHAR_CODE = new RegExp(`${CALL_OPEN}([\\s\\d,xXa-fA-F]{1,4000})[)\\]]`, 'g');
+/** What stands between two calls a script concatenates (`…(108) + String.fromCharCode(101)…`). */
+const BETWEEN_CALLS = new RegExp(`^[)\\]]{1,2}\\s*\\+\\s*(?:String\\s*\\.\\s*)?${CALL_OPEN}$`);
 
 /**
- * Each `String.fromCharCode(…)` call's numeric arguments read as the characters they make (ECMA-262 §22.1.2.1), the
- * rest of the text as it is: a match is replaced by the character codes of its replacement
- * ({@link charCodesOf}), so the script stays a script.
+ * Each `String.fromCharCode(…)` call's numeric arguments (also `fromCodePoint`, and `fromCharCode.apply(null, […])`)
+ * read as the characters they make (ECMA-262 §22.1.2.1), calls a script concatenates read as one, the rest of the
+ * text as it is: a match is replaced by the character codes of its replacement ({@link charCodesOf}), so the script
+ * stays a script (a match over several calls leaves one call with the placeholder's codes).
  */
 export function charCodeView(t: string): View | null {
   if (!t.includes('fromCharCode') && !t.includes('fromCodePoint')) return null;
   const b = new ViewBuilder(t.length);
   let pos = 0;
+  let previousEnd = -1;
   FROM_CHAR_CODE.lastIndex = 0;
   for (let m = FROM_CHAR_CODE.exec(t); m; m = FROM_CHAR_CODE.exec(t)) {
-    const argsAt = m.index + m[0].indexOf('(') + 1;
-    for (let k = pos; k < argsAt; k++) b.push(t[k], k, k + 1);
+    const argsAt = m.index + m[0].length - 1 - m[1].length;
+    // The separator from the previous call's last argument to this call's first: left out of the view when it is
+    // only the concatenation of two calls.
+    const between = previousEnd >= 0 ? t.slice(previousEnd, argsAt) : null;
+    const joined = between !== null && BETWEEN_CALLS.test(between.replace(/^[\s,]+/, ''));
+    if (!joined) for (let k = pos; k < argsAt; k++) b.push(t[k], k, k + 1);
     for (const a of m[1].matchAll(/0[xX][0-9A-Fa-f]{1,6}|\d{1,7}/g)) {
       const cp = Number(a[0]);
       if (cp > 0x10ffff) continue;
@@ -375,6 +385,7 @@ export function charCodeView(t: string): View | null {
       b.decoded = true;
     }
     pos = argsAt + m[1].length;
+    previousEnd = pos;
   }
   for (let k = pos; k < t.length; k++) b.push(t[k], k, k + 1);
   return b.view();
