@@ -15,8 +15,8 @@ import {
   reporterIdentityOf,
   type ReporterIdentity,
 } from './redact.ts';
-import { createTestDatabase, DIALECTS } from '../db/test-databases.ts';
-import { createContext, closeContext } from '../app/context.ts';
+import { DIALECTS } from '../db/test-databases.ts';
+import { createTestContext } from '../app/test-context.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import { getMessageRaw } from './store.ts';
 import { parseSmsEvidence, serializeSmsEvidence } from './sms-format.ts';
@@ -289,13 +289,10 @@ test('the reporter identity of a report comes from its address, account and forw
 for (const dialect of DIALECTS) {
   test(`redactedEvidenceOf redacts a stored report for export and leaves the evidence as stored \
 (${dialect})`, async (t) => {
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-    t.after(async () => {
-      await closeContext(ctx, { keepDb: true });
-      await tdb.drop();
-    });
+    const app = await createTestContext(t, dialect);
+    if (!app) return;
+    const { ctx } = app;
+    t.after(() => app.close());
     const userId = newId();
     await ctx.db
       .insertInto('users')
@@ -399,13 +396,10 @@ for (const dialect of DIALECTS) {
   test(`the reporter's own mail servers' addresses leave no copy when their domain is their own, and the origin \
 stays (${dialect})`, async (t) => {
     if (!needsCorpus(t, 'trec07p/data')) return;
-    const tdb = await createTestDatabase(t, dialect);
-    if (!tdb) return;
-    const ctx = await createContext(tdb.config, { db: tdb.db, migrate: false });
-    t.after(async () => {
-      await closeContext(ctx, { keepDb: true });
-      await tdb.drop();
-    });
+    const app = await createTestContext(t, dialect);
+    if (!app) return;
+    const { ctx } = app;
+    t.after(() => app.close());
     // Received at the University of Waterloo: plg2.math.uwaterloo.ca [129.97.186.80] is its own relay, the
     // Comcast address below it the origin.
     const raw = fs.readFileSync(path.join(CORPUS_DIR, 'trec07p', 'data', 'inmail.1007'));
