@@ -52,8 +52,10 @@ export function parseHeaderBlock(buf: Uint8Array, start = 0, end = buf.length): 
   const limit = Math.min(end, start + MAX_HEADER_BLOCK_BYTES);
   let pos = start;
   let current: HeaderField | null = null;
-  // An mbox envelope line (`From sender date`) is not a header field; skip it.
-  if (startsWithAscii(buf, pos, 'From ')) pos = nextLine(buf, pos, limit).next;
+  // An mbox envelope line (`From sender date`) is not a header field; skip it — but not `From : x`, a From
+  // field written with a space before its colon.
+  if (startsWithAscii(buf, pos, 'From ') && !/^From\s*:/.test(latin1(buf, pos, Math.min(limit, pos + 64))))
+    pos = nextLine(buf, pos, limit).next;
   while (pos < limit) {
     const { lineEnd, next } = nextLine(buf, pos, limit);
     if (lineEnd === pos) return { fields: finish(fields, current), headerEnd: pos, bodyStart: next };
