@@ -7,6 +7,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { StatementCachingClient } from './pg-statement-cache.ts';
+import { sqlProfiling, timed } from './sql-profile.ts';
 import {
   CompiledQuery,
   Kysely,
@@ -169,7 +170,8 @@ class SafeTextDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await this.#inner.acquireConnection();
     const outer: DatabaseConnection = {
-      executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> => inner.executeQuery<R>(safeQuery(q)),
+      executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> =>
+        sqlProfiling ? timed(q.sql, () => inner.executeQuery<R>(safeQuery(q))) : inner.executeQuery<R>(safeQuery(q)),
       streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> =>
         inner.streamQuery<R>(safeQuery(q), chunkSize),
     };
@@ -180,6 +182,7 @@ class SafeTextDriver implements Driver {
     return this.#inner.beginTransaction(this.#unwrap(c), settings);
   }
   commitTransaction(c: DatabaseConnection): Promise<void> {
+    if (sqlProfiling) return timed('commit', () => this.#inner.commitTransaction(this.#unwrap(c)));
     return this.#inner.commitTransaction(this.#unwrap(c));
   }
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
