@@ -267,6 +267,47 @@ test('what a reader sees is searched: fullwidth ＠, zero-width spaces, inline t
   assert.ok(!unfolded.includes(address), `the unfolded invitation names no one:\n${unfolded}`);
 });
 
+test('what a reader sees, further: a Latin-1 soft hyphen byte, a tag attribute holding `>`, a hidden element with \
+junk between letters', async (t) => {
+  if (!needsCorpus(t, 'phishing_pot')) return;
+  const address = 'jd@orange.fr';
+  const identity = { addresses: [address], names: [], numbers: [] };
+  const latin1 = 'j\xadd@orange.fr';
+  const quoted = 'j<span title="a>b">d@</span>orange.fr';
+  const hidden = [
+    'j<span style="display:none">zz@x.example</span>d@orange.fr',
+    'jd<font style="font-size:0px">qq</font>@orange.fr',
+    'jd@ora<span hidden>pp<span>qq</span></span>nge.fr',
+  ];
+  const planted = withParts(corpus('phishing_pot/email/sample-10.eml'), [
+    `Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\nContact: ${latin1}`,
+    `Content-Type: text/html; charset=utf-8\r\n\r\n<p>${quoted}</p><p>${hidden.join('</p><p>')}</p>`,
+  ]);
+  // What a reader sees: postal-mime decodes each part's charset and gathers every part into its HTML (a text part
+  // as a <div>); hidden elements, then tags and soft hyphens go, as a browser shows it.
+  const seen = async (raw: Buffer): Promise<string> => {
+    const email = await PostalMime.parse(raw);
+    const html = email.html ?? '';
+    let shown = '';
+    let hiddenDepth = 0;
+    for (const m of html.matchAll(/<(\/?)([a-z]+)\b((?:[^>"']|"[^"]*"|'[^']*')*)>|[^<]+|</gi)) {
+      const [tag, closing, name, attrs] = m;
+      if (name === undefined) {
+        if (hiddenDepth === 0) shown += tag;
+      } else if (hiddenDepth > 0) hiddenDepth += /^(span|font)$/i.test(name) ? (closing ? -1 : 1) : 0;
+      else if (!closing && /display:none|font-size:0px|\shidden/i.test(` ${attrs}`)) hiddenDepth = 1;
+    }
+    return shown.replace(/\u00ad/g, '');
+  };
+  const before = await seen(planted);
+  assert.equal(before.split(address).length - 1, 5, `the planted forms read as the address:\n${before}`);
+  const { raw } = redactReporter(planted, identity);
+  const after = await seen(raw);
+  assert.ok(!after.includes(address), `the address is read in the redacted copy:\n${after}`);
+  // The spammer's own text around the forms is kept.
+  assert.ok(raw.toString('latin1').includes('Contact: '), 'the Latin-1 part is kept');
+});
+
 test('an attachment name written in RFC 2231 continuations is joined before it is searched', async (t) => {
   if (!needsCorpus(t, 'phishing_pot')) return;
   const planted = withParts(corpus('phishing_pot/email/sample-100.eml'), [

@@ -252,7 +252,35 @@ const INVISIBLE = [
 const INLINE_ELEMENTS =
   'span|b|i|u|em|strong|font|small|big|sup|sub|wbr|s|mark|a|abbr|ins|bdi|bdo|tt|q|cite|code|kbd|samp|var|time|data|' +
   'label|nobr|o:p';
-const INLINE_TAG = new RegExp(`^<(?:!--[\\s\\S]{0,2000}?--|\\/?(?:${INLINE_ELEMENTS})(?:\\s[^<>]{0,300})?\\/?)>`, 'i');
+/** An attribute list: unquoted characters, or quoted values that may hold `>` (`title="a>b"`). */
+const ATTRIBUTES = `(?:\\s(?:[^<>"']|"[^"]{0,300}"|'[^']{0,300}'){0,300})?`;
+const INLINE_TAG = new RegExp(`^<(?:!--[\\s\\S]{0,2000}?--|\\/?(?:${INLINE_ELEMENTS})${ATTRIBUTES}\\/?)>`, 'i');
+/**
+ * An opening inline tag that shows nothing of what it holds: the `hidden` attribute, or a style of `display: none` or
+ * `font-size: 0` (`<span style="display:none">xyz</span>` between two letters joins them for a reader).
+ */
+const HIDING_TAG = new RegExp(
+  `^<(${INLINE_ELEMENTS})(?=\\s)(?:[^>]*?\\shidden(?=[\\s/>=])|[^>]*?\\sstyle\\s*=\\s*["']?[^"'>]*?` +
+    `(?:display\\s*:\\s*none|font-size\\s*:\\s*0(?![.\\d]*[1-9])))`,
+  'i',
+);
+/** Most characters a hidden element may hold for the reader's view to step over it. */
+const HIDDEN_MAX = 2000;
+
+/**
+ * Where the element a {@link HIDING_TAG} opened at `at` (its tag `length` long) ends, its closing tag included, with
+ * elements of the same name nested inside counted; -1 when it does not end within {@link HIDDEN_MAX} characters.
+ */
+function hiddenElementEnd(t: string, at: number, length: number, name: string): number {
+  const from = at + length;
+  const inside = t.slice(from, from + HIDDEN_MAX);
+  let depth = 1;
+  for (const m of inside.matchAll(new RegExp(`<(/?)${name.replace(':', '\\:')}(?=[\\s/>])[^>]*>`, 'gi'))) {
+    depth += m[1] ? -1 : m[0].endsWith('/>') ? 0 : 1;
+    if (depth === 0) return from + (m.index ?? 0) + m[0].length;
+  }
+  return -1;
+}
 /** An RFC 2231 parameter continuation joint (`…"; filename*1*="…`), also across a folded header line. */
 const CONTINUATION = /^"?\s*;\s*(?:\r?\n[ \t]+)?[A-Za-z0-9-]{1,40}\*\d{1,3}\*?=\s*"?/;
 
@@ -266,6 +294,9 @@ const READER_TRIGGER = new RegExp(
   [
     '\\xef[\\xbc\\xbd]|\\xe3\\x80\\x82|\\xf0\\x9d[\\x90-\\x9f]',
     '\\xe2\\x80[\\x8b-\\x8f]|\\xe2\\x81[\\xa0-\\xa4]|\\xef\\xbb\\xbf|\\xc2\\xad|\\xcd\\x8f|\\xe1\\xa0\\x8e|<',
+    // A soft hyphen byte after an ASCII one: Latin-1's (ISO 8859-1, windows-1252, …); in UTF-8 it can only follow a
+    // lead byte.
+    '(?<=[\\x00-\\x7f])\\xad',
     // A fold (a line break and one space or tab) inside a word: only after a line of 60 characters or more, as
     // iCalendar and vCard fold (at 75 octets, inside a character too), not a header's fold after `by`.
     '\\r?\\n(?<=[^\\r\\n]{59}[A-Za-z0-9.@%_+\\x80-\\xff-]\\r?\\n)[ \\t](?![ \\t])',
@@ -276,10 +307,12 @@ const READER_TRIGGER = new RegExp(
 
 /**
  * The text as a reader sees it (views for the text redactor): fullwidth forms read as ASCII (`ｌｅａ＠…`, U+FF01–FF5E,
- * also the ideographic full stop), zero-width characters and soft hyphens dropped, inline HTML tags and comments
- * between letters dropped (`lea<span></span>.martin`), iCalendar and vCard line folds unfolded (RFC 5545 §3.1: a line
- * break and one space or tab are removed), and RFC 2231 parameter continuations joined (`filename*0*=…;
- * filename*1*=…`). A match is replaced in the source with its text as written around it.
+ * also the ideographic full stop), zero-width characters and soft hyphens dropped (also a Latin-1 soft hyphen byte),
+ * inline HTML tags and comments between letters dropped (`lea<span></span>.martin`, attribute values holding `>`
+ * included), with what an inline element shows nothing of (`hidden`, `display: none`, `font-size: 0`), iCalendar and
+ * vCard line folds unfolded (RFC 5545 §3.1: a line break and one space or tab are removed), and RFC 2231 parameter
+ * continuations joined (`filename*0*=…; filename*1*=…`). A match is replaced in the source with its text as written
+ * around it.
  */
 export function readerView(t: string): View | null {
   READER_TRIGGER.lastIndex = 0;
@@ -317,10 +350,19 @@ export function readerView(t: string): View | null {
       // Only tags between two characters of a word or an address join anything (`j<span></span>d@…`).
       if (i > 0 && WORDISH.test(t[i - 1])) {
         let end = i;
-        for (let tag = INLINE_TAG.exec(t.slice(end, end + 2010)); tag; tag = INLINE_TAG.exec(t.slice(end, end + 2010)))
-          end += tag[0].length;
+        for (
+          let tag = INLINE_TAG.exec(t.slice(end, end + 2010));
+          tag;
+          tag = INLINE_TAG.exec(t.slice(end, end + 2010))
+        ) {
+          const hiding = HIDING_TAG.exec(tag[0]);
+          const after = hiding ? hiddenElementEnd(t, end, tag[0].length, hiding[1]) : -1;
+          end = after > 0 ? after : end + tag[0].length;
+        }
         if (end > i && end < t.length && WORDISH.test(t[end])) skip = end - i;
       }
+    } else if (c === 0xad) {
+      skip = 1;
     } else if (c === 0x0d || c === 0x0a) {
       skip = m[0].length;
     } else {
