@@ -49,7 +49,8 @@ export const PLANTED_FORMS = [
   'hex encoding of the address',
   'HTML character references (numeric, hexadecimal, named) in HTML parts',
   'quoted-printable (soft line break inside the address)',
-  'as a reader sees it: fullwidth, a zero-width space and inline tags inside the address (HTML parts)',
+  'as a reader sees it: fullwidth, a zero-width space and inline tags inside the address, a tag attribute holding >, \
+a hidden element with junk between letters (HTML parts)',
   'script escapes: \\x and \\u escapes, String.fromCharCode (HTML parts)',
 ] as const;
 
@@ -85,7 +86,8 @@ export function plantedHtml(i: number): string {
     `<img src="https://trk.example/p.gif?e=${b64(LEAK_ADDRESS_ASCII)}&amp;h=${hex('md5', LEAK_ADDRESS_ASCII)}" \
 width="1" height="1">`,
     `<p>${fullwidth(LEAK_ADDRESS_ASCII)} · lea.mar\u200btin@${LEAK_DOMAIN_ASCII} · \
-lea.mar<span></span>tin@<b></b>${LEAK_DOMAIN_ASCII}</p>`,
+lea.mar<span></span>tin@<b></b>${LEAK_DOMAIN_ASCII} · lea.mar<span title="a>b">tin@</span>${LEAK_DOMAIN_ASCII} \
+· lea.mar<span style="display:none">zz@trk.example</span>tin@${LEAK_DOMAIN_ASCII}</p>`,
     `<script>var u = "${[...LEAK_ADDRESS_ASCII].map((c) => `\\x${c.charCodeAt(0).toString(16)}`).join('')}"; \
 var v = String.fromCharCode(${[...LEAK_ADDRESS_ASCII].map((c) => c.charCodeAt(0)).join(', ')});</script>`,
     // Everything the text part carries too (an HTML-only message has no text part).

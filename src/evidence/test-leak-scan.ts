@@ -137,24 +137,28 @@ function decodeEntities(s: string): string {
 }
 
 /**
- * The text as a reader or a script sees it: compatibility forms folded (fullwidth letters, NFKC), invisible characters
- * and tags left out, line folds undone, script escapes and `String.fromCharCode` calls evaluated.
+ * The text as a reader or a script sees it: compatibility forms folded (fullwidth letters, NFKC), invisible characters,
+ * hidden elements and tags left out, line folds undone, script escapes and `String.fromCharCode` calls evaluated.
  */
 function asRead(s: string): string {
-  return s
-    .normalize('NFKC')
-    .replace(/[\u200b-\u200d\u2060\ufeff\u00ad]/g, '')
-    .replace(/<[^<>]{0,300}>/g, '')
-    .replace(/\r?\n[ \t]/g, '')
-    .replace(/\\x([0-9a-f]{2})|\\u([0-9a-f]{4})/gi, (_m, x?: string, u?: string) =>
-      String.fromCharCode(parseInt(x ?? u ?? '', 16)),
-    )
-    .replace(/fromCharCode\(([\d\s,]+)\)/g, (_m, list: string) =>
-      list
-        .split(',')
-        .map((n) => String.fromCharCode(Number(n)))
-        .join(''),
-    );
+  return (
+    s
+      .normalize('NFKC')
+      .replace(/[\u200b-\u200d\u2060\ufeff\u00ad]/g, '')
+      // An element a browser does not show, then the tags (their quoted attribute values may hold `>`).
+      .replace(/<(span|font|b|i)\b[^>]{0,300}(?:display\s*:\s*none|\shidden\b)[^>]{0,300}>[^<]{0,300}<\/\1>/gi, '')
+      .replace(/<(?:[^<>"']|"[^"]{0,300}"|'[^']{0,300}'){0,300}>/g, '')
+      .replace(/\r?\n[ \t]/g, '')
+      .replace(/\\x([0-9a-f]{2})|\\u([0-9a-f]{4})/gi, (_m, x?: string, u?: string) =>
+        String.fromCharCode(parseInt(x ?? u ?? '', 16)),
+      )
+      .replace(/fromCharCode\(([\d\s,]+)\)/g, (_m, list: string) =>
+        list
+          .split(',')
+          .map((n) => String.fromCharCode(Number(n)))
+          .join(''),
+      )
+  );
 }
 
 function decodeQp(s: string): string {
