@@ -209,3 +209,19 @@ test('a JSON-like value is redacted string by string, keys included, structure k
     ok: true,
   });
 });
+
+test('the reader’s view steps over hidden elements between letters, as many as its scan budget allows', async () => {
+  const { readerView, HIDDEN_MAX, HIDDEN_SCAN_BUDGET } = await import('./redact-views.ts');
+  const one = 'j<span style="display:none">zz</span>d@orange.fr';
+  assert.equal(readerView(one)?.text, 'jd@orange.fr');
+  // Nested elements of the same name are counted; one never closed is read as a plain tag.
+  assert.equal(readerView('jd@ora<span hidden>p<span>q</span>p</span>nge.fr')?.text, 'jd@orange.fr');
+  assert.equal(readerView('j<span hidden>zz d@x')?.text, 'jzz d@x');
+  // Past the budget (hostile input: thousands of hidden elements), the rest are read as plain tags.
+  const allowed = Math.ceil(HIDDEN_SCAN_BUDGET / HIDDEN_MAX);
+  const many = Array.from({ length: allowed + 3 }, () => one).join(' ');
+  const seen = readerView(many)?.text.split(' ') ?? [];
+  assert.equal(seen.length, allowed + 3);
+  assert.deepEqual(new Set(seen.slice(0, allowed)), new Set(['jd@orange.fr']));
+  assert.deepEqual(new Set(seen.slice(allowed)), new Set(['jzzd@orange.fr']));
+});
